@@ -1,0 +1,51 @@
+import type { ChatMessage, ConversationSettings, Participant } from '../message-types';
+
+/**
+ * What an agent is given when the conversation offers it a turn. Built by the actor in O(window):
+ * the last `chat.context.human_messages` human messages and the last AI answer, never the history.
+ */
+export interface AgentTurn {
+  readonly conversationId: string;
+  /** The message that triggered this turn (the last of a burst in multi mode). */
+  readonly trigger: ChatMessage;
+  /** All messages of the burst the turn answers, oldest first (length 1 in single mode). */
+  readonly burst: readonly ChatMessage[];
+  /** Last N human messages from all humans, oldest first, including the trigger when it is human. */
+  readonly recentHumanMessages: readonly ChatMessage[];
+  /** Every record of the most recent complete AI answer (e.g. NLWeb result batches), oldest first. */
+  readonly lastAiAnswer: readonly ChatMessage[];
+  /** The human who sent the trigger (or the AI participant, for agent-to-agent turns). */
+  readonly sender: Participant | undefined;
+  readonly participants: readonly Participant[];
+  readonly settings: ConversationSettings;
+  /** How many agent hops led to the trigger: 0 for a human message. */
+  readonly chainDepth: number;
+}
+
+/** One piece of an agent's answer; each piece becomes one sequenced message visible to all. */
+export interface AgentOutput {
+  readonly content: string;
+  /** Defaults to 'text'; NLWeb agents use 'nlweb_response'. */
+  readonly message_type?: string;
+  readonly metadata?: Record<string, unknown>;
+  /** True on the last piece of the answer. The actor marks the answer complete then. */
+  readonly final?: boolean;
+}
+
+/**
+ * A pluggable AI participant. `respond` is called for every message the conversation offers it
+ * (never its own output) and decides for itself whether to answer: yielding nothing means "no answer".
+ * It must stop promptly when `signal` aborts (mailbox overflow, conversation closed, timeout).
+ * Errors it throws become a visible, coded error message in the conversation; they never crash it.
+ */
+export interface Agent {
+  /** Stable id; the AI participant's participant_id defaults to it. */
+  readonly id: string;
+  readonly displayName: string;
+  /** Cheap pre-filter run inside the actor; false means the turn is never scheduled. Defaults to true. */
+  wantsTurn?(message: ChatMessage, chainDepth: number): boolean;
+  respond(turn: AgentTurn, signal: AbortSignal): AsyncIterable<AgentOutput>;
+}
+
+/** Looks agents up by id for a conversation's AI participants. */
+export type AgentRegistry = ReadonlyMap<string, Agent>;

@@ -1,0 +1,88 @@
+/**
+ * One coded error model for the whole runtime. Callers branch on `code`, never on message text.
+ * Every code maps to the HTTP status and the WebSocket error-frame code (or close code) the gateway
+ * uses for it. docs/errors.md lists every code; test/unit/errors.test.ts keeps both in step.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status for the REST API. */
+  readonly http: number;
+  /** Code of the WebSocket `error` frame (numbers mirror HTTP where one fits). */
+  readonly frame: number;
+  /** WebSocket close code, when the error ends the connection. */
+  readonly close?: number;
+  readonly message: string;
+}
+
+export const ERROR_CODES = {
+  // Conversation / actor
+  CHAT_ERR_QUEUE_FULL: { http: 429, frame: 429, message: 'conversation mailbox is full; retry later' },
+  CHAT_ERR_PARTICIPANT_LIMIT: { http: 409, frame: 409, close: 4009, message: 'conversation has reached its participant limit' },
+  CHAT_ERR_NOT_FOUND: { http: 404, frame: 404, close: 4004, message: 'conversation not found' },
+  CHAT_ERR_NOT_PARTICIPANT: { http: 403, frame: 403, close: 4003, message: 'not a participant of this conversation' },
+  CHAT_ERR_ALREADY_EXISTS: { http: 409, frame: 409, message: 'conversation already exists' },
+  CHAT_ERR_CONVERSATION_FAILED: { http: 503, frame: 503, close: 4503, message: 'conversation failed (restart limit exceeded)' },
+  CHAT_ERR_CLOSED: { http: 503, frame: 503, close: 1001, message: 'runtime is shutting down' },
+  CHAT_ERR_INVALID_MESSAGE: { http: 400, frame: 400, message: 'message is invalid' },
+  CHAT_ERR_FORBIDDEN: { http: 403, frame: 403, message: 'not allowed for this participant' },
+  // Agents
+  AGENT_ERR_TIMEOUT: { http: 504, frame: 504, message: 'agent did not answer in time' },
+  AGENT_ERR_HTTP: { http: 502, frame: 502, message: 'agent endpoint answered with an HTTP error' },
+  AGENT_ERR_CONNECTION: { http: 502, frame: 502, message: 'agent endpoint could not be reached' },
+  AGENT_ERR_MALFORMED_STREAM: { http: 502, frame: 502, message: 'agent endpoint sent a malformed stream' },
+  AGENT_ERR_FAILED: { http: 500, frame: 500, message: 'agent failed' },
+  AGENT_ERR_CANCELLED: { http: 499, frame: 499, message: 'agent job was cancelled' },
+  // Storage
+  STORAGE_ERR_NOT_OPEN: { http: 503, frame: 503, message: 'storage is not open' },
+  STORAGE_ERR_DUPLICATE_SEQUENCE: { http: 500, frame: 500, message: 'sequence id already stored' },
+  STORAGE_ERR_SEQUENCE_GAP: { http: 500, frame: 500, message: 'sequence id is not the next one' },
+  STORAGE_ERR_DUPLICATE_MESSAGE: { http: 500, frame: 500, message: 'message id already stored for this sender' },
+  STORAGE_ERR_UNAVAILABLE: { http: 503, frame: 503, message: 'storage is unavailable' },
+  STORAGE_ERR_INVALID_ARGUMENT: { http: 400, frame: 400, message: 'invalid storage argument' },
+  // Config
+  CONFIG_ERR_INVALID: { http: 500, frame: 500, message: 'configuration is invalid' },
+  CONFIG_ERR_READ: { http: 500, frame: 500, message: 'configuration file could not be read' },
+  // Gateway
+  GATEWAY_ERR_UNAUTHENTICATED: { http: 401, frame: 401, close: 4001, message: 'authentication required' },
+  GATEWAY_ERR_INVALID_FRAME: { http: 400, frame: 400, message: 'frame does not match the protocol schema' },
+  GATEWAY_ERR_MALFORMED_JSON: { http: 400, frame: 400, close: 1007, message: 'frame is not valid JSON' },
+  GATEWAY_ERR_FRAME_TOO_LARGE: { http: 413, frame: 413, close: 1009, message: 'frame exceeds the size limit' },
+  GATEWAY_ERR_CONTENT_INVALID: { http: 400, frame: 400, message: 'content is empty, too long or has control characters' },
+  GATEWAY_ERR_RATE_LIMITED: { http: 429, frame: 429, message: 'too many messages; slow down' },
+  GATEWAY_ERR_SLOW_CONSUMER: { http: 503, frame: 503, close: 4008, message: 'connection could not keep up; resume from last sequence id' },
+  GATEWAY_ERR_HEARTBEAT_TIMEOUT: { http: 408, frame: 408, close: 4000, message: 'no pong within the heartbeat dead time' },
+  GATEWAY_ERR_TLS_REQUIRED: { http: 426, frame: 426, close: 4026, message: 'TLS is required' },
+  GATEWAY_ERR_NOT_FOUND: { http: 404, frame: 404, message: 'no such route' },
+  GATEWAY_ERR_BAD_REQUEST: { http: 400, frame: 400, message: 'request is invalid' },
+  GATEWAY_ERR_SHUTTING_DOWN: { http: 503, frame: 503, close: 1001, message: 'server is shutting down' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The base error of the runtime: a stable code, an optional cause and optional details. */
+export class ChatError extends Error {
+  readonly code: ErrorCode;
+  /** For CHAT_ERR_QUEUE_FULL / GATEWAY_ERR_RATE_LIMITED: when a retry is likely to succeed. */
+  readonly retryAfterMs?: number;
+  readonly details?: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options: { cause?: unknown; retryAfterMs?: number; details?: Record<string, unknown> } = {},
+  ) {
+    super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ChatError';
+    this.code = code;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.details !== undefined) this.details = Object.freeze({ ...options.details });
+  }
+
+  get spec(): ErrorSpec {
+    return ERROR_CODES[this.code];
+  }
+}
+
+export function isChatError(err: unknown, code?: ErrorCode): err is ChatError {
+  return err instanceof ChatError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,127 @@
+/**
+ * The one JSON Schema of config_nlweb.yaml. Defaults live here and only here (ajv fills them in),
+ * every object refuses unknown keys, and every number has a range.
+ */
+
+type Schema = Record<string, unknown>;
+
+const obj = (properties: Record<string, Schema>): Schema => ({
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties,
+});
+const int = (def: number, minimum: number, maximum: number): Schema => ({ type: 'integer', default: def, minimum, maximum });
+const num = (def: number, minimum: number, maximum: number): Schema => ({ type: 'number', default: def, minimum, maximum });
+const str = (def: string, extra: Schema = {}): Schema => ({ type: 'string', default: def, ...extra });
+const bool = (def: boolean): Schema => ({ type: 'boolean', default: def });
+const oneOf = (values: readonly string[], def: string): Schema => ({ type: 'string', enum: values, default: def });
+
+const nlwebEndpoint: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'url'],
+  properties: {
+    id: str('nlweb', { minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+    display_name: str('NLWeb'),
+    url: str('standin', { minLength: 1 }),
+    site: str('all'),
+    mode: oneOf(['list', 'summarize', 'generate'], 'list'),
+    streaming: bool(true),
+    auto_join: bool(true),
+  },
+};
+
+export const CONFIG_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    server: obj({
+      host: str('127.0.0.1'),
+      port: int(8000, 0, 65535),
+      tls: obj({ cert_file: str(''), key_file: str(''), require_tls: bool(false) }),
+      auth: obj({ mode: oneOf(['jwt', 'dev'], 'dev'), jwt_secret: str(''), jwt_issuer: str('') }),
+      websocket: obj({
+        heartbeat_interval_s: num(30, 0.01, 3600),
+        heartbeat_dead_s: num(75, 0.02, 7200),
+        high_water_bytes: int(1_048_576, 1024, 1_073_741_824),
+        max_frame_bytes: int(65_536, 256, 16_777_216),
+      }),
+    }),
+    chat: obj({
+      storage: obj({
+        backend: oneOf(['memory', 'sqlite', 'postgres'], 'memory'),
+        sqlite: obj({ path: str('./data/nlweb-chat.db') }),
+        postgres: obj({ url: str('postgres://postgres@127.0.0.1:5432/test'), pool_size: int(10, 1, 1000) }),
+        batch_max: int(256, 1, 100_000),
+        retry_initial_ms: int(50, 1, 60_000),
+        retry_max_ms: int(5_000, 1, 600_000),
+      }),
+      context: obj({
+        human_messages: int(5, 0, 1000),
+        nlweb_timeout: num(20, 0.001, 3600),
+        ws_max_retries: int(10, 0, 1000),
+      }),
+      limits: obj({
+        max_participants: int(100, 2, 100_000),
+        queue_size: int(1000, 1, 10_000_000),
+        max_message_length: int(10_000, 1, 1_000_000),
+        max_concurrent_agent_jobs: int(4, 1, 1000),
+        rate_limit_per_second: num(20, 0.01, 100_000),
+        rate_limit_burst: int(40, 1, 1_000_000),
+        max_conversations: int(0, 0, 1_000_000),
+      }),
+      input: obj({
+        multi_mode_window_ms: int(2000, 0, 600_000),
+        single_mode_typing_window_ms: int(100, 0, 600_000),
+      }),
+      agents: obj({ chain_limit: int(2, 0, 100), on_no_answer: oneOf(['silent', 'note'], 'silent') }),
+      cache: obj({ recent_messages: int(100, 1, 1_000_000) }),
+      supervision: obj({
+        max_restarts: int(3, 0, 1000),
+        restart_window_s: num(60, 0.001, 86_400),
+        idle_timeout_s: num(300, 0.001, 604_800),
+      }),
+      security: obj({ retention_days: num(0, 0, 36_500), sweep_interval_s: num(3600, 1, 604_800) }),
+      nlweb: obj({
+        endpoints: { type: 'array', items: nlwebEndpoint, default: [], maxItems: 100 },
+        standin: obj({
+          enabled: bool(false),
+          port: int(0, 0, 65535),
+          latency_ms: int(10, 0, 600_000),
+          batches: int(3, 1, 100),
+          style: oneOf(['current', 'legacy'], 'current'),
+        }),
+      }),
+    }),
+    observability: obj({
+      log_level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+      metrics: obj({ enabled: bool(true), path: str('/metrics', { pattern: '^/' }), port: int(0, 0, 65535) }),
+      tracing: obj({ enabled: bool(false), sample_ratio: num(1, 0, 1), otlp_endpoint: str('') }),
+      shutdown_deadline_s: num(10, 0.1, 3600),
+    }),
+  },
+};
+
+/**
+ * Environment variables that override keys (applied before validation, so they are validated too).
+ * docs/configuration.md lists the same table; test/unit/config.test.ts keeps them in step.
+ */
+export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[]; type: 'string' | 'number' | 'boolean' }> = [
+  { env: 'HOST', path: ['server', 'host'], type: 'string' },
+  { env: 'PORT', path: ['server', 'port'], type: 'number' },
+  { env: 'NLWEB_CHAT_AUTH_MODE', path: ['server', 'auth', 'mode'], type: 'string' },
+  { env: 'NLWEB_CHAT_JWT_SECRET', path: ['server', 'auth', 'jwt_secret'], type: 'string' },
+  { env: 'NLWEB_CHAT_TLS_CERT', path: ['server', 'tls', 'cert_file'], type: 'string' },
+  { env: 'NLWEB_CHAT_TLS_KEY', path: ['server', 'tls', 'key_file'], type: 'string' },
+  { env: 'NLWEB_CHAT_REQUIRE_TLS', path: ['server', 'tls', 'require_tls'], type: 'boolean' },
+  { env: 'NLWEB_CHAT_STORAGE_BACKEND', path: ['chat', 'storage', 'backend'], type: 'string' },
+  { env: 'NLWEB_CHAT_SQLITE_PATH', path: ['chat', 'storage', 'sqlite', 'path'], type: 'string' },
+  { env: 'NLWEB_CHAT_POSTGRES_URL', path: ['chat', 'storage', 'postgres', 'url'], type: 'string' },
+  { env: 'NLWEB_CHAT_QUEUE_SIZE', path: ['chat', 'limits', 'queue_size'], type: 'number' },
+  { env: 'NLWEB_CHAT_MAX_PARTICIPANTS', path: ['chat', 'limits', 'max_participants'], type: 'number' },
+  { env: 'NLWEB_CHAT_NLWEB_TIMEOUT', path: ['chat', 'context', 'nlweb_timeout'], type: 'number' },
+  { env: 'NLWEB_CHAT_LOG_LEVEL', path: ['observability', 'log_level'], type: 'string' },
+  { env: 'NLWEB_CHAT_METRICS_ENABLED', path: ['observability', 'metrics', 'enabled'], type: 'boolean' },
+  { env: 'NLWEB_CHAT_TRACING_ENABLED', path: ['observability', 'tracing', 'enabled'], type: 'boolean' },
+];

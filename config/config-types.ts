@@ -1,0 +1,127 @@
+/** The validated, frozen configuration. Every key has a default in config-schema.ts. */
+export interface NlwebChatConfig {
+  readonly server: ServerConfig;
+  readonly chat: ChatConfig;
+  readonly observability: ObservabilityConfig;
+}
+
+export interface ServerConfig {
+  /** Listening host (env HOST). */
+  readonly host: string;
+  /** Listening port, 0 = any free port (env PORT). */
+  readonly port: number;
+  readonly tls: {
+    readonly cert_file: string;
+    readonly key_file: string;
+    /** Refuse plain http/ws connections (426 / close 4026). */
+    readonly require_tls: boolean;
+  };
+  readonly auth: {
+    /** 'jwt' verifies HS256 bearer tokens; 'dev' trusts a user_id query parameter, loopback only. */
+    readonly mode: 'jwt' | 'dev';
+    /** HS256 secret (env NLWEB_CHAT_JWT_SECRET). */
+    readonly jwt_secret: string;
+    readonly jwt_issuer: string;
+  };
+  readonly websocket: {
+    readonly heartbeat_interval_s: number;
+    /** A socket silent (no pong, no frame) this long is terminated with close 4000. */
+    readonly heartbeat_dead_s: number;
+    /** Buffered bytes past which a slow consumer is closed with 4008. */
+    readonly high_water_bytes: number;
+    readonly max_frame_bytes: number;
+  };
+}
+
+export interface ChatConfig {
+  readonly storage: {
+    readonly backend: 'memory' | 'sqlite' | 'postgres';
+    readonly sqlite: { readonly path: string };
+    readonly postgres: { readonly url: string; readonly pool_size: number };
+    /** Largest batch one journal write carries. */
+    readonly batch_max: number;
+    /** Backoff for failed journal writes (retried in order, forever, until shutdown). */
+    readonly retry_initial_ms: number;
+    readonly retry_max_ms: number;
+  };
+  readonly context: {
+    readonly human_messages: number;
+    /** Seconds one /ask call may take. */
+    readonly nlweb_timeout: number;
+    /** Reconnect attempts of the reference client. */
+    readonly ws_max_retries: number;
+  };
+  readonly limits: {
+    readonly max_participants: number;
+    /** Bound on pending work per conversation (unpersisted records + agent jobs). */
+    readonly queue_size: number;
+    readonly max_message_length: number;
+    readonly max_concurrent_agent_jobs: number;
+    readonly rate_limit_per_second: number;
+    readonly rate_limit_burst: number;
+    /** Most conversations one user may create per minute (0 = unlimited). */
+    readonly max_conversations: number;
+  };
+  readonly input: {
+    /** Multi mode: agents answer after this long without a further human message. */
+    readonly multi_mode_window_ms: number;
+    /** Single mode: wait this long only while the client reports the human is typing. */
+    readonly single_mode_typing_window_ms: number;
+  };
+  readonly agents: {
+    /** Agent-to-agent hops allowed after a human message. */
+    readonly chain_limit: number;
+    /** What to post when an agent declines: nothing, or a short system note. */
+    readonly on_no_answer: 'silent' | 'note';
+  };
+  readonly cache: { readonly recent_messages: number };
+  readonly supervision: {
+    readonly max_restarts: number;
+    readonly restart_window_s: number;
+    /** A conversation with no connections and no pending work stops after this long. */
+    readonly idle_timeout_s: number;
+  };
+  readonly security: {
+    /** Conversations older than this are deleted by the sweeper; 0 keeps them forever. */
+    readonly retention_days: number;
+    readonly sweep_interval_s: number;
+  };
+  readonly nlweb: {
+    readonly endpoints: readonly NlwebEndpointConfig[];
+    readonly standin: {
+      /** Start the bundled NLWeb stand-in and use it for endpoints whose url is "standin". */
+      readonly enabled: boolean;
+      readonly port: number;
+      readonly latency_ms: number;
+      readonly batches: number;
+      readonly style: 'current' | 'legacy';
+    };
+  };
+}
+
+export interface NlwebEndpointConfig {
+  readonly id: string;
+  readonly display_name: string;
+  /** Base URL of an NLWeb server, or "standin" for the bundled stand-in. */
+  readonly url: string;
+  readonly site: string;
+  readonly mode: 'list' | 'summarize' | 'generate';
+  readonly streaming: boolean;
+  /** Join every new conversation automatically. */
+  readonly auto_join: boolean;
+}
+
+export interface ObservabilityConfig {
+  readonly log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly metrics: { readonly enabled: boolean; readonly path: string; readonly port: number };
+  readonly tracing: { readonly enabled: boolean; readonly sample_ratio: number; readonly otlp_endpoint: string };
+  readonly shutdown_deadline_s: number;
+}
+
+/** Deep-partial input accepted by createChatRuntime / loadConfig overrides. */
+export type ConfigInput = DeepPartial<NlwebChatConfig>;
+export type DeepPartial<T> = T extends readonly (infer U)[]
+  ? readonly U[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;

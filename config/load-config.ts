@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import Ajv, { type ErrorObject } from 'ajv';
+import yaml from 'js-yaml';
+import { ChatError } from '../actors/errors';
+import { CONFIG_SCHEMA, ENV_OVERRIDES } from './config-schema';
+import type { ConfigInput, NlwebChatConfig } from './config-types';
+
+/** One problem found in a config, with the YAML path it sits at (e.g. `chat.limits.queue_size`). */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface LoadConfigOptions {
+  /** Path of config_nlweb.yaml; omit to use only defaults + overrides. */
+  readonly file?: string;
+  /** Environment for overrides (defaults to none: pass process.env explicitly in entry points). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Programmatic overrides, applied after the file and the environment. */
+  readonly overrides?: ConfigInput;
+}
+
+/** load → override → validate (all errors, with YAML paths) → deep-freeze. */
+export function loadConfig(options: LoadConfigOptions = {}): NlwebChatConfig {
+  let raw: unknown = {};
+  if (options.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, 'utf8');
+    } catch (err) {
+      throw new ChatError('CONFIG_ERR_READ', `cannot read ${options.file}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      raw = yaml.load(text) ?? {};
+    } catch (err) {
+      throw new ChatError('CONFIG_ERR_INVALID', `${options.file} is not valid YAML: ${(err as Error).message}`, {
+        cause: err,
+        details: { problems: [{ path: '', message: (err as Error).message }] },
+      });
+    }
+  }
+  return validateConfig(mergeAll(raw, envOverrides(options.env ?? {}), options.overrides ?? {}));
+}
+
+/** Validates a plain object (applying defaults) and returns the frozen config, or throws CONFIG_ERR_INVALID. */
+export function validateConfig(input: unknown): NlwebChatConfig {
+  const candidate = structuredClone(input ?? {});
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+  const validate = ajv.compile(CONFIG_SCHEMA);
+  if (!validate(candidate)) {
+    const problems = (validate.errors ?? []).map(toProblem);
+    const summary = problems.map((p) => `  ${p.path || '(root)'}: ${p.message}`).join('\n');
+    throw new ChatError('CONFIG_ERR_INVALID', `configuration is invalid:\n${summary}`, { details: { problems } });
+  }
+  return deepFreeze(candidate as NlwebChatConfig);
+}
+
+function toProblem(error: ErrorObject): ConfigProblem {
+  const segments = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'additionalProperties') {
+    segments.push(String((error.params as { additionalProperty: string }).additionalProperty));
+    return { path: toYamlPath(segments), message: 'unknown key' };
+  }
+  if (error.keyword === 'required') {
+    segments.push(String((error.params as { missingProperty: string }).missingProperty));
+    return { path: toYamlPath(segments), message: 'is required' };
+  }
+  if (error.keyword === 'enum') {
+    const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+    return { path: toYamlPath(segments), message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` };
+  }
+  return { path: toYamlPath(segments), message: error.message ?? error.keyword };
+}
+
+function toYamlPath(segments: string[]): string {
+  return segments.reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+}
+
+function envOverrides(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { env: name, path, type } of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    // Wrong types stay strings so validation reports them at the key's path.
+    let parsed: unknown = value;
+    if (type === 'number' && value.trim() !== '' && !Number.isNaN(Number(value))) parsed = Number(value);
+    if (type === 'boolean' && (value === 'true' || value === 'false')) parsed = value === 'true';
+    let node = out;
+    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]] = parsed;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function mergeAll(...layers: unknown[]): unknown {
+  return layers.reduce((acc, layer) => merge(acc, layer), {});
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

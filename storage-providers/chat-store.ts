@@ -1,0 +1,224 @@
+import { ChatError } from '../actors/errors';
+import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
+
+/** What a backend can do; the contract suite switches test groups on it. */
+export interface StoreCapabilities {
+  /** Data survives close() + reopen of a new instance on the same location. */
+  readonly durable: boolean;
+  /** Several processes/instances may write the same database concurrently. */
+  readonly sharedAcrossProcesses: boolean;
+}
+
+/** Which messages a redaction applies to. */
+export type RedactionTarget = { readonly messageIds: readonly string[] } | { readonly senderId: string };
+
+export const REDACTION_MARKER = '[redacted]';
+
+/**
+ * The journal store every provider implements. Public methods validate arguments and the
+ * open/closed state, then call the provider's protected `_methods` (abstract-level's pattern),
+ * so every backend rejects bad input with the same coded errors.
+ *
+ * The actor owns the sequence counter; the store only checks it: appending a sequence id that is
+ * already stored is STORAGE_ERR_DUPLICATE_SEQUENCE, one that skips ahead is STORAGE_ERR_SEQUENCE_GAP,
+ * a second (sender_id, message_id) is STORAGE_ERR_DUPLICATE_MESSAGE. A failing batch stores nothing.
+ */
+export abstract class ChatStore {
+  abstract readonly name: string;
+  abstract readonly supports: StoreCapabilities;
+  private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  async open(): Promise<void> {
+    if (this.state === 'open') return;
+    if (this.state === 'closed') throw new ChatError('STORAGE_ERR_NOT_OPEN', `${this.name} store was closed`);
+    this.state = 'opening';
+    try {
+      await this._open();
+      this.state = 'open';
+    } catch (err) {
+      this.state = 'new';
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    if (wasOpen) await this._close();
+  }
+
+  /** Reachability check for readiness probes; resolves when the backend answers. */
+  async ping(): Promise<void> {
+    this.assertOpen();
+    await this._ping();
+  }
+
+  async createConversation(meta: ConversationMeta, participants: readonly Participant[] = []): Promise<void> {
+    this.assertOpen();
+    requireId(meta.conversation_id, 'conversation_id');
+    await this._createConversation(meta, participants);
+  }
+
+  async getConversation(conversationId: string): Promise<ConversationMeta | undefined> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    return this._getConversation(conversationId);
+  }
+
+  async updateConversationStatus(conversationId: string, status: ConversationMeta['status']): Promise<void> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    await this._updateConversationStatus(conversationId, status);
+  }
+
+  /** Conversations in which the user is (or was, when includeLeft) a participant, newest first. */
+  async listConversationsForUser(userId: string, options: { includeLeft?: boolean } = {}): Promise<ConversationMeta[]> {
+    this.assertOpen();
+    requireId(userId, 'userId');
+    return this._listConversationsForUser(userId, options.includeLeft ?? false);
+  }
+
+  /** Conversations created before `isoTime` (for the retention sweeper). */
+  async listConversationsCreatedBefore(isoTime: string): Promise<string[]> {
+    this.assertOpen();
+    return this._listConversationsCreatedBefore(isoTime);
+  }
+
+  async deleteConversation(conversationId: string): Promise<void> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    await this._deleteConversation(conversationId);
+  }
+
+  /** Current members (participants who joined and have not left). */
+  async getParticipants(conversationId: string): Promise<Participant[]> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    return this._getParticipants(conversationId);
+  }
+
+  async putParticipant(conversationId: string, participant: Participant): Promise<void> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    requireId(participant.participant_id, 'participant_id');
+    await this._putParticipant(conversationId, participant);
+  }
+
+  async removeParticipant(conversationId: string, participantId: string): Promise<void> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    await this._removeParticipant(conversationId, participantId);
+  }
+
+  /**
+   * Appends a batch of consecutive records of one conversation, atomically.
+   * messages[0].sequence_id must be lastSequenceId + 1 and the batch contiguous.
+   */
+  async appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    if (messages.length === 0) return;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      if (m.conversation_id !== conversationId) {
+        throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `message ${m.message_id} belongs to ${m.conversation_id}`);
+      }
+      if (!Number.isSafeInteger(m.sequence_id) || m.sequence_id < 1) {
+        throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `invalid sequence_id ${String(m.sequence_id)}`);
+      }
+      if (i > 0 && m.sequence_id !== messages[i - 1].sequence_id + 1) {
+        throw new ChatError('STORAGE_ERR_SEQUENCE_GAP', `batch is not contiguous at ${m.sequence_id}`);
+      }
+    }
+    await this._appendMessages(conversationId, messages);
+  }
+
+  /** Up to `limit` records with sequence_id > afterSequenceId, in order. */
+  async readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    requireCount(afterSequenceId, 'afterSequenceId', 0);
+    requireCount(limit, 'limit', 1);
+    return this._readMessages(conversationId, afterSequenceId, limit);
+  }
+
+  /** The last `limit` records, in order (for rebuilding an actor's cache). */
+  async readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    requireCount(limit, 'limit', 1);
+    return this._readLatestMessages(conversationId, limit);
+  }
+
+  /** 0 when the conversation has no records. */
+  async lastSequenceId(conversationId: string): Promise<number> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    return this._lastSequenceId(conversationId);
+  }
+
+  /** The sequence id a (sender, message_id) was stored under, for idempotent retries. */
+  async findSequenceByMessageId(conversationId: string, senderId: string, messageId: string): Promise<number | undefined> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    return this._findSequenceByMessageId(conversationId, senderId, messageId);
+  }
+
+  /** Replaces content with REDACTION_MARKER (sequence ids intact). Returns the redacted sequence ids. */
+  async redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    return this._redactMessages(conversationId, target);
+  }
+
+  /** Streams the whole journal in order, in pages, in constant memory (replay CLI, export). */
+  async *streamMessages(conversationId: string, pageSize = 500): AsyncIterable<ChatMessage> {
+    let after = 0;
+    for (;;) {
+      const page = await this.readMessages(conversationId, after, pageSize);
+      for (const m of page) yield m;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1].sequence_id;
+    }
+  }
+
+  protected assertOpen(): void {
+    if (this.state !== 'open') throw new ChatError('STORAGE_ERR_NOT_OPEN', `${this.name} store is not open`);
+  }
+
+  protected abstract _open(): Promise<void>;
+  protected abstract _close(): Promise<void>;
+  protected abstract _ping(): Promise<void>;
+  protected abstract _createConversation(meta: ConversationMeta, participants: readonly Participant[]): Promise<void>;
+  protected abstract _getConversation(conversationId: string): Promise<ConversationMeta | undefined>;
+  protected abstract _updateConversationStatus(conversationId: string, status: ConversationMeta['status']): Promise<void>;
+  protected abstract _listConversationsForUser(userId: string, includeLeft: boolean): Promise<ConversationMeta[]>;
+  protected abstract _listConversationsCreatedBefore(isoTime: string): Promise<string[]>;
+  protected abstract _deleteConversation(conversationId: string): Promise<void>;
+  protected abstract _getParticipants(conversationId: string): Promise<Participant[]>;
+  protected abstract _putParticipant(conversationId: string, participant: Participant): Promise<void>;
+  protected abstract _removeParticipant(conversationId: string, participantId: string): Promise<void>;
+  protected abstract _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void>;
+  protected abstract _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]>;
+  protected abstract _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]>;
+  protected abstract _lastSequenceId(conversationId: string): Promise<number>;
+  protected abstract _findSequenceByMessageId(conversationId: string, senderId: string, messageId: string): Promise<number | undefined>;
+  protected abstract _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]>;
+}
+
+function requireId(value: unknown, name: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `${name} must be a non-empty string of at most 256 characters`);
+  }
+}
+
+function requireCount(value: unknown, name: string, min: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `${name} must be an integer >= ${min}`);
+  }
+}
