@@ -1,0 +1,142 @@
+import type {
+  ChatMessage,
+  ConversationMeta,
+  ConversationMode,
+  ConversationSettings,
+  Participant,
+  ParticipantType,
+} from './message-types';
+
+/** A participant to add when creating or joining a conversation. */
+export interface ParticipantInput {
+  readonly participant_id: string;
+  readonly participant_type: ParticipantType;
+  readonly display_name?: string;
+  readonly role?: 'owner' | 'member';
+  /** AI participants: which registered agent answers (defaults to participant_id). */
+  readonly agent_id?: string;
+}
+
+export interface CreateConversationInput {
+  /** Chosen by the caller or generated. */
+  readonly conversation_id?: string;
+  readonly title?: string;
+  /** The creating human; becomes 'owner'. */
+  readonly created_by: string;
+  readonly participants?: readonly ParticipantInput[];
+  readonly settings?: ConversationSettings;
+  /** Join every configured auto_join agent (default true). */
+  readonly autoJoinAgents?: boolean;
+}
+
+export interface PostInput {
+  readonly sender_id: string;
+  /** Sender-chosen id; a retry with the same (sender, message_id) is deduplicated. */
+  readonly message_id: string;
+  readonly content: string;
+  readonly message_type?: string;
+  readonly metadata?: Record<string, unknown>;
+}
+
+/** Result of a post: the sequence id (original one for a duplicate) and durability so far. */
+export interface PostResult {
+  readonly message_id: string;
+  readonly sequence_id: number;
+  readonly duplicate: boolean;
+  /** True when already in the journal at the time of the answer. */
+  readonly persisted: boolean;
+  /** Resolves when the record is durably in the journal (rejects only at shutdown). */
+  readonly whenPersisted: Promise<void>;
+}
+
+/** Everything a connection (subscription) of one participant receives, in order. */
+export type ConversationOutput =
+  | { readonly type: 'message'; readonly message: ChatMessage }
+  | { readonly type: 'persisted'; readonly up_to_sequence_id: number }
+  | { readonly type: 'typing'; readonly participant_id: string; readonly is_typing: boolean }
+  | { readonly type: 'participants'; readonly participants: readonly Participant[]; readonly mode: ConversationMode }
+  | { readonly type: 'sync_complete'; readonly from: number; readonly to: number; readonly recovered: boolean }
+  | { readonly type: 'failed'; readonly reason: string }
+  | { readonly type: 'closed'; readonly reason: 'shutdown' | 'removed' | 'passivated' };
+
+export interface SubscribeOptions {
+  /**
+   * Resume point: messages with sequence_id > this are replayed first (from the actor's cache or
+   * storage), then live ones follow, with no gap and no duplicate at the seam. Omit for live only.
+   */
+  readonly afterSequenceId?: number;
+}
+
+/** One connection's view of a conversation. close() is idempotent. */
+export interface Subscription {
+  readonly connectionId: string;
+  readonly conversationId: string;
+  readonly participantId: string;
+  /** Snapshot at subscribe time. */
+  readonly mode: ConversationMode;
+  readonly lastSequenceId: number;
+  readonly participants: readonly Participant[];
+  close(): void;
+}
+
+export interface ConversationSummary extends ConversationMeta {
+  readonly participants: readonly Participant[];
+  readonly mode: ConversationMode;
+  readonly last_sequence_id: number;
+}
+
+export interface ConversationHealth {
+  readonly humans: number;
+  readonly ai_agents: number;
+  readonly connections: number;
+  readonly queue_depth: number;
+  readonly status: 'active' | 'failed';
+}
+
+export interface RuntimeHealth {
+  readonly status: 'healthy' | 'degraded' | 'unhealthy';
+  readonly reasons: readonly string[];
+  readonly connections: number;
+  /** Conversations with a live actor. */
+  readonly conversations: number;
+  readonly participants_by_conversation: Readonly<Record<string, { humans: number; ai_agents: number }>>;
+  readonly queue_depths: Readonly<Record<string, number>>;
+  readonly storage: 'connected' | 'failing' | 'disconnected';
+  /** Records delivered but not yet persisted, across live conversations. */
+  readonly persistence_lag: number;
+  readonly failed_conversations: readonly string[];
+  readonly shutting_down: boolean;
+}
+
+/**
+ * The embedding API: everything a Node service (or our gateway) needs, without any transport.
+ * Every method rejects with a ChatError whose `code` says what went wrong.
+ */
+export interface ChatRuntime {
+  createConversation(input: CreateConversationInput): Promise<ConversationSummary>;
+  getConversation(conversationId: string): Promise<ConversationSummary>;
+  listConversations(userId: string): Promise<ConversationMeta[]>;
+  join(conversationId: string, participant: ParticipantInput): Promise<Participant>;
+  leave(conversationId: string, participantId: string): Promise<void>;
+  /** Sequences and delivers a message; CHAT_ERR_QUEUE_FULL (with retryAfterMs) when the mailbox is full. */
+  post(conversationId: string, input: PostInput): Promise<PostResult>;
+  /** The participant must be a member; listener receives outputs in order, synchronously. */
+  subscribe(
+    conversationId: string,
+    participantId: string,
+    listener: (output: ConversationOutput) => void,
+    options?: SubscribeOptions,
+  ): Promise<Subscription>;
+  setTyping(conversationId: string, participantId: string, isTyping: boolean): void;
+  /** History page from the cache or storage (members only when requesterId is given). */
+  readMessages(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<ChatMessage[]>;
+  /** Replace content with a marker (owner only when requesterId is given); returns redacted sequence ids. */
+  redact(
+    conversationId: string,
+    target: { messageIds: readonly string[] } | { senderId: string },
+    requesterId?: string,
+  ): Promise<number[]>;
+  health(): RuntimeHealth;
+  /** Stop accepting work, cancel agent jobs, flush persistence, stop actors. */
+  close(options?: { deadlineMs?: number }): Promise<{ flushed: boolean; unflushed: number }>;
+}
