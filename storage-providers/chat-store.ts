@@ -86,7 +86,10 @@ export abstract class ChatStore {
   /** Conversations created before `isoTime` (for the retention sweeper). */
   async listConversationsCreatedBefore(isoTime: string): Promise<string[]> {
     this.assertOpen();
-    return this._listConversationsCreatedBefore(isoTime);
+    const ms = typeof isoTime === 'string' ? Date.parse(isoTime) : NaN;
+    if (Number.isNaN(ms)) throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'isoTime must be an ISO-8601 time');
+    // Stored created_at values are toISOString() text, so compare against the same canonical form.
+    return this._listConversationsCreatedBefore(new Date(ms).toISOString());
   }
 
   async deleteConversation(conversationId: string): Promise<void> {
@@ -127,6 +130,11 @@ export abstract class ChatStore {
       const m = messages[i];
       if (m.conversation_id !== conversationId) {
         throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `message ${m.message_id} belongs to ${m.conversation_id}`);
+      }
+      requireId(m.message_id, 'message_id');
+      requireId(m.sender_id, 'sender_id');
+      if (typeof m.content !== 'string' || typeof m.message_type !== 'string' || typeof m.timestamp !== 'string') {
+        throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `message ${m.message_id} has a non-string field`);
       }
       if (!Number.isSafeInteger(m.sequence_id) || m.sequence_id < 1) {
         throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `invalid sequence_id ${String(m.sequence_id)}`);
@@ -173,6 +181,11 @@ export abstract class ChatStore {
   async redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
     this.assertOpen();
     requireId(conversationId, 'conversationId');
+    const valid =
+      target !== null && typeof target === 'object' && 'messageIds' in target
+        ? Array.isArray(target.messageIds) && target.messageIds.every((id) => typeof id === 'string')
+        : typeof (target as { senderId?: unknown } | null)?.senderId === 'string';
+    if (!valid) throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'redaction target needs messageIds[] or senderId');
     return this._redactMessages(conversationId, target);
   }
 

@@ -1,0 +1,187 @@
+import { ChatError } from '../actors/errors';
+import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
+import { ChatStore, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import {
+  compareNewestFirst,
+  compareParticipants,
+  copyJsonObject,
+  makeMessage,
+  makeMeta,
+  makeParticipant,
+  redactedMetadata,
+  senderMessageKey,
+} from './records';
+
+interface MemberEntry {
+  participant: Participant;
+  left: boolean;
+}
+
+interface ConversationEntry {
+  meta: ConversationMeta;
+  members: Map<string, MemberEntry>;
+  /** messages[i].sequence_id === i + 1: sequence ids are contiguous from 1. */
+  messages: ChatMessage[];
+  /** (sender_id, message_id) -> sequence_id */
+  bySenderMessage: Map<string, number>;
+}
+
+/**
+ * In-process, non-durable store for tests, development and single-process demos.
+ * Every record is copied and frozen on the way in, so callers can neither mutate stored state
+ * nor observe later changes; reads hand out the frozen records themselves (no copy needed).
+ * Appends are O(batch), reads by sequence are direct array indexing.
+ */
+export class MemoryStore extends ChatStore {
+  readonly name = 'memory';
+  readonly supports: StoreCapabilities = Object.freeze({ durable: false, sharedAcrossProcesses: false });
+  private conversations = new Map<string, ConversationEntry>();
+  /** participant_id -> conversation ids it was ever a member of (for listConversationsForUser). */
+  private byUser = new Map<string, Set<string>>();
+
+  protected async _open(): Promise<void> {}
+
+  protected async _close(): Promise<void> {
+    this.conversations.clear();
+    this.byUser.clear();
+  }
+
+  protected async _ping(): Promise<void> {}
+
+  protected async _createConversation(meta: ConversationMeta, participants: readonly Participant[]): Promise<void> {
+    if (this.conversations.has(meta.conversation_id)) {
+      throw new ChatError('CHAT_ERR_ALREADY_EXISTS', `conversation ${meta.conversation_id} already exists`);
+    }
+    const entry: ConversationEntry = {
+      meta: makeMeta(meta, copyJsonObject(meta.settings, 'settings')),
+      members: new Map(),
+      messages: [],
+      bySenderMessage: new Map(),
+    };
+    const copies = participants.map(makeParticipant);
+    this.conversations.set(meta.conversation_id, entry);
+    for (const p of copies) this.addMember(meta.conversation_id, entry, p);
+  }
+
+  protected async _getConversation(conversationId: string): Promise<ConversationMeta | undefined> {
+    return this.conversations.get(conversationId)?.meta;
+  }
+
+  protected async _updateConversationStatus(conversationId: string, status: ConversationMeta['status']): Promise<void> {
+    const entry = this.require(conversationId);
+    entry.meta = Object.freeze({ ...entry.meta, status });
+  }
+
+  protected async _listConversationsForUser(userId: string, includeLeft: boolean): Promise<ConversationMeta[]> {
+    const out: ConversationMeta[] = [];
+    for (const id of this.byUser.get(userId) ?? []) {
+      const entry = this.conversations.get(id);
+      const member = entry?.members.get(userId);
+      if (entry && member && (includeLeft || !member.left)) out.push(entry.meta);
+    }
+    return out.sort(compareNewestFirst);
+  }
+
+  protected async _listConversationsCreatedBefore(isoTime: string): Promise<string[]> {
+    return [...this.conversations.values()]
+      .filter((c) => c.meta.created_at < isoTime)
+      .sort((a, b) => -compareNewestFirst(a.meta, b.meta))
+      .map((c) => c.meta.conversation_id);
+  }
+
+  protected async _deleteConversation(conversationId: string): Promise<void> {
+    const entry = this.conversations.get(conversationId);
+    if (!entry) return;
+    for (const userId of entry.members.keys()) this.byUser.get(userId)?.delete(conversationId);
+    this.conversations.delete(conversationId);
+  }
+
+  protected async _getParticipants(conversationId: string): Promise<Participant[]> {
+    const entry = this.conversations.get(conversationId);
+    if (!entry) return [];
+    const out: Participant[] = [];
+    for (const m of entry.members.values()) if (!m.left) out.push(m.participant);
+    return out.sort(compareParticipants);
+  }
+
+  protected async _putParticipant(conversationId: string, participant: Participant): Promise<void> {
+    this.addMember(conversationId, this.require(conversationId), makeParticipant(participant));
+  }
+
+  protected async _removeParticipant(conversationId: string, participantId: string): Promise<void> {
+    const member = this.conversations.get(conversationId)?.members.get(participantId);
+    if (member) member.left = true;
+  }
+
+  protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+    const entry = this.require(conversationId);
+    const last = entry.messages.length;
+    const first = messages[0].sequence_id;
+    if (first <= last) throw new ChatError('STORAGE_ERR_DUPLICATE_SEQUENCE', `sequence ${first} is already stored`);
+    if (first !== last + 1) throw new ChatError('STORAGE_ERR_SEQUENCE_GAP', `expected sequence ${last + 1}, got ${first}`);
+    // Validate and copy the whole batch before touching state: a failing batch stores nothing.
+    const keys = new Set<string>();
+    const copies: ChatMessage[] = [];
+    for (const m of messages) {
+      const key = senderMessageKey(m.sender_id, m.message_id);
+      if (entry.bySenderMessage.has(key) || keys.has(key)) {
+        throw new ChatError('STORAGE_ERR_DUPLICATE_MESSAGE', `message ${m.message_id} of ${m.sender_id} already stored`);
+      }
+      keys.add(key);
+      copies.push(makeMessage(m, copyJsonObject(m.metadata, 'metadata')));
+    }
+    for (const c of copies) {
+      entry.messages.push(c);
+      entry.bySenderMessage.set(senderMessageKey(c.sender_id, c.message_id), c.sequence_id);
+    }
+  }
+
+  protected async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
+    const messages = this.conversations.get(conversationId)?.messages;
+    if (!messages) return [];
+    return messages.slice(afterSequenceId, afterSequenceId + limit);
+  }
+
+  protected async _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]> {
+    const messages = this.conversations.get(conversationId)?.messages;
+    if (!messages) return [];
+    return messages.slice(Math.max(0, messages.length - limit));
+  }
+
+  protected async _lastSequenceId(conversationId: string): Promise<number> {
+    return this.conversations.get(conversationId)?.messages.length ?? 0;
+  }
+
+  protected async _findSequenceByMessageId(conversationId: string, senderId: string, messageId: string): Promise<number | undefined> {
+    return this.conversations.get(conversationId)?.bySenderMessage.get(senderMessageKey(senderId, messageId));
+  }
+
+  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
+    const entry = this.conversations.get(conversationId);
+    if (!entry) return [];
+    const ids = 'messageIds' in target ? new Set(target.messageIds) : undefined;
+    const sender = 'senderId' in target ? target.senderId : undefined;
+    const redacted: number[] = [];
+    const messages = entry.messages;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      if (ids ? !ids.has(m.message_id) : m.sender_id !== sender) continue;
+      messages[i] = Object.freeze({ ...m, content: REDACTION_MARKER, metadata: redactedMetadata(m.metadata) });
+      redacted.push(m.sequence_id);
+    }
+    return redacted;
+  }
+
+  private require(conversationId: string): ConversationEntry {
+    const entry = this.conversations.get(conversationId);
+    if (!entry) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
+    return entry;
+  }
+
+  private addMember(conversationId: string, entry: ConversationEntry, participant: Participant): void {
+    entry.members.set(participant.participant_id, { participant, left: false });
+    let set = this.byUser.get(participant.participant_id);
+    if (!set) this.byUser.set(participant.participant_id, (set = new Set()));
+    set.add(conversationId);
+  }
+}
