@@ -1,0 +1,124 @@
+import pino from 'pino';
+
+/** The structured JSON logger every layer receives (pino). */
+export type Logger = pino.Logger;
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface CreateLoggerOptions {
+  readonly level: LogLevel;
+  /** Where JSON lines go (default: stdout). Tests pass a stream they read back. */
+  readonly destination?: pino.DestinationStream;
+  /** Fields on every line (default: { service: 'nlweb-chat' }). */
+  readonly base?: Record<string, unknown>;
+}
+
+/**
+ * Message text must never reach the logs (at any level): these paths are censored wherever a caller
+ * passes a message, a frame or a post input as a log field.
+ */
+export const REDACTED_LOG_PATHS: readonly string[] = [
+  'content',
+  'message.content',
+  'frame.content',
+  'input.content',
+  'metadata',
+  'message.metadata',
+  'token',
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+];
+
+/** JSON logger with ISO timestamps and content/credential redaction. */
+export function createLogger(options: CreateLoggerOptions): Logger {
+  const pinoOptions: pino.LoggerOptions = {
+    level: options.level,
+    base: options.base ?? { service: 'nlweb-chat' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' },
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+}
+
+/** Security-relevant events written to the audit stream (docs/security.md, docs/observability.md). */
+export type AuditEvent =
+  | 'auth.failure'
+  | 'access.forbidden'
+  | 'participant_limit.refused'
+  | 'message.redact'
+  | 'rate_limit.hit'
+  | 'admin.action';
+
+export type AuditOutcome = 'success' | 'denied' | 'failure';
+
+export interface AuditRecord {
+  readonly event: AuditEvent;
+  /** Who: the authenticated user id, or 'anonymous' when authentication failed. */
+  readonly actor: string;
+  /** What it was aimed at: a conversation id, a route, a participant id. */
+  readonly target: string;
+  readonly outcome: AuditOutcome;
+  /** Bounded extra facts (error code, reason, counts). Never message content. */
+  readonly details?: Record<string, string | number | boolean>;
+}
+
+export interface AuditLog {
+  record(entry: AuditRecord): void;
+  authFailure(actor: string, target: string, reason: string): void;
+  forbidden(actor: string, conversationId: string, action: string): void;
+  participantLimit(actor: string, conversationId: string, limit: number): void;
+  redaction(actor: string, conversationId: string, outcome: AuditOutcome, redacted: number): void;
+  rateLimited(actor: string, conversationId: string): void;
+  adminAction(actor: string, target: string, action: string, outcome: AuditOutcome): void;
+}
+
+/**
+ * Audit stream: one JSON line per security event, `{audit: true, event, actor, target, outcome, at}`,
+ * written through the logger at `info` (warn for denials) so it survives the default level and can be
+ * split out by the log shipper on `audit == true`.
+ */
+export function createAuditLog(logger: Logger, now: () => number = Date.now, rateLimitIntervalMs = 10_000): AuditLog {
+  const audit = logger.child({ audit: true });
+  // A flooding client hits the rate limit on every frame: log the first hit per (actor, target) per
+  // interval and count the rest into the next line, so the audit stream cannot be flooded itself.
+  const rateLimitSeen = new Map<string, { until: number; suppressed: number }>();
+  const record = (entry: AuditRecord): void => {
+    const line = {
+      event: entry.event,
+      actor: entry.actor,
+      target: entry.target,
+      outcome: entry.outcome,
+      at: new Date(now()).toISOString(),
+      ...(entry.details ? { details: entry.details } : {}),
+    };
+    if (entry.outcome === 'success') audit.info(line, `audit ${entry.event}`);
+    else audit.warn(line, `audit ${entry.event}`);
+  };
+  return {
+    record,
+    authFailure: (actor, target, reason) =>
+      record({ event: 'auth.failure', actor, target, outcome: 'denied', details: { reason } }),
+    forbidden: (actor, conversationId, action) =>
+      record({ event: 'access.forbidden', actor, target: conversationId, outcome: 'denied', details: { action } }),
+    participantLimit: (actor, conversationId, limit) =>
+      record({ event: 'participant_limit.refused', actor, target: conversationId, outcome: 'denied', details: { limit } }),
+    redaction: (actor, conversationId, outcome, redacted) =>
+      record({ event: 'message.redact', actor, target: conversationId, outcome, details: { redacted } }),
+    rateLimited: (actor, conversationId) => {
+      const key = `${actor}\u0000${conversationId}`;
+      const t = now();
+      const seen = rateLimitSeen.get(key);
+      if (seen && t < seen.until) {
+        seen.suppressed += 1;
+        return;
+      }
+      if (rateLimitSeen.size >= 10_000) rateLimitSeen.clear();
+      rateLimitSeen.set(key, { until: t + rateLimitIntervalMs, suppressed: 0 });
+      const suppressed = seen?.suppressed ?? 0;
+      record({ event: 'rate_limit.hit', actor, target: conversationId, outcome: 'denied', details: { suppressed } });
+    },
+    adminAction: (actor, target, action, outcome) =>
+      record({ event: 'admin.action', actor, target, outcome, details: { action } }),
+  };
+}
