@@ -3,6 +3,7 @@ import type { ChatMessage, ConversationMeta, Participant } from '../actors/messa
 import { ChatStore, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
 import {
   compareNewestFirst,
+  compareOldestFirst,
   compareParticipants,
   copyJsonObject,
   makeMessage,
@@ -85,7 +86,7 @@ export class MemoryStore extends ChatStore {
   protected async _listConversationsCreatedBefore(isoTime: string): Promise<string[]> {
     return [...this.conversations.values()]
       .filter((c) => c.meta.created_at < isoTime)
-      .sort((a, b) => -compareNewestFirst(a.meta, b.meta))
+      .sort((a, b) => compareOldestFirst(a.meta, b.meta))
       .map((c) => c.meta.conversation_id);
   }
 

@@ -103,6 +103,12 @@ export function compareNewestFirst(a: ConversationMeta, b: ConversationMeta): nu
   return a.conversation_id < b.conversation_id ? -1 : a.conversation_id > b.conversation_id ? 1 : 0;
 }
 
+/** Oldest first (retention listing); ties broken by id. */
+export function compareOldestFirst(a: ConversationMeta, b: ConversationMeta): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.conversation_id < b.conversation_id ? -1 : a.conversation_id > b.conversation_id ? 1 : 0;
+}
+
 /** Members in join order (joined_at_sequence, then id), the order every provider returns. */
 export function compareParticipants(a: Participant, b: Participant): number {
   if (a.joined_at_sequence !== b.joined_at_sequence) return a.joined_at_sequence - b.joined_at_sequence;

@@ -1,0 +1,176 @@
+import { isChatError, type ErrorCode } from '../../actors/errors';
+import type { ChatStore } from '../../storage-providers/chat-store';
+import { describeConversations } from './contract-conversations';
+import { describeDurability } from './contract-durability';
+import { describeJournal } from './contract-journal';
+import { meta, msg, msgs, person } from './fixtures';
+
+/** What a provider's test hands the contract suite. */
+export interface ContractSubject {
+  /** A new, not yet opened store on an empty, isolated location. */
+  readonly store: ChatStore;
+  /** Durable providers: a new, not yet opened instance on the same location. */
+  readonly reopen?: () => Promise<ChatStore>;
+  /** Removes the location (temp file, schema). Called after every store was closed. */
+  readonly cleanup: () => Promise<void>;
+}
+
+export type ContractFactory = () => Promise<ContractSubject>;
+
+/** Shared state of one contract test. */
+export interface ContractContext {
+  /** The open store of the current test. */
+  readonly store: ChatStore;
+  readonly subject: ContractSubject;
+  /** Opens another instance on the same location (closed after the test). */
+  reopen(): Promise<ChatStore>;
+}
+
+/** Asserts that `promise` rejects with a ChatError of `code`. */
+export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  let error: unknown;
+  try {
+    await promise;
+  } catch (err) {
+    error = err;
+  }
+  if (!isChatError(error, code)) {
+    throw new Error(`expected ChatError ${code}, got ${error === undefined ? 'success' : String((error as Error).stack ?? error)}`);
+  }
+}
+
+/**
+ * The storage contract every ChatStore provider must pass. Test groups switch on
+ * `store.supports`: durable stores are also closed, reopened and checked for what survived.
+ */
+export function runChatStoreContract(name: string, factory: ContractFactory): void {
+  describe(`ChatStore contract: ${name}`, () => {
+    let subject: ContractSubject | undefined;
+    const opened: ChatStore[] = [];
+    const ctx: ContractContext = {
+      get store() {
+        if (!subject) throw new Error('no store: beforeEach did not run');
+        return subject.store;
+      },
+      get subject() {
+        if (!subject) throw new Error('no store: beforeEach did not run');
+        return subject;
+      },
+      async reopen() {
+        if (!subject?.reopen) throw new Error(`${name} has no reopen()`);
+        const other = await subject.reopen();
+        opened.push(other);
+        await other.open();
+        return other;
+      },
+    };
+
+    beforeEach(async () => {
+      subject = await factory();
+      await subject.store.open();
+    });
+
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+      if (subject) {
+        await subject.store.close();
+        await subject.cleanup();
+      }
+      subject = undefined;
+    });
+
+    describeLifecycle(ctx, factory);
+    describeValidation(ctx);
+    describeJournal(ctx);
+    describeConversations(ctx);
+    describeDurability(ctx);
+  });
+}
+
+function describeLifecycle(ctx: ContractContext, factory: ContractFactory): void {
+  describe('lifecycle', () => {
+    test('every method rejects with STORAGE_ERR_NOT_OPEN before open()', async () => {
+      const fresh = await factory();
+      try {
+        expect(fresh.store.isOpen).toBe(false);
+        await expectCode(fresh.store.ping(), 'STORAGE_ERR_NOT_OPEN');
+        await expectCode(fresh.store.createConversation(meta('c1')), 'STORAGE_ERR_NOT_OPEN');
+        await expectCode(fresh.store.appendMessages('c1', [msg('c1', 1)]), 'STORAGE_ERR_NOT_OPEN');
+        await expectCode(fresh.store.readMessages('c1', 0, 10), 'STORAGE_ERR_NOT_OPEN');
+        await fresh.store.open();
+        expect(fresh.store.isOpen).toBe(true);
+      } finally {
+        await fresh.store.close();
+        await fresh.cleanup();
+      }
+    });
+
+    test('open() twice is harmless, ping() answers, close() is idempotent and final', async () => {
+      const { store } = ctx;
+      await store.open();
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.createConversation(meta('c1'));
+      await store.close();
+      await store.close();
+      expect(store.isOpen).toBe(false);
+      await expectCode(store.open(), 'STORAGE_ERR_NOT_OPEN');
+      const calls: Array<() => Promise<unknown>> = [
+        () => store.ping(),
+        () => store.getConversation('c1'),
+        () => store.updateConversationStatus('c1', 'closed'),
+        () => store.listConversationsForUser('alice'),
+        () => store.listConversationsCreatedBefore(new Date().toISOString()),
+        () => store.deleteConversation('c1'),
+        () => store.getParticipants('c1'),
+        () => store.putParticipant('c1', person('bob')),
+        () => store.removeParticipant('c1', 'bob'),
+        () => store.appendMessages('c1', [msg('c1', 1)]),
+        () => store.readLatestMessages('c1', 5),
+        () => store.lastSequenceId('c1'),
+        () => store.findSequenceByMessageId('c1', 'alice', 'x'),
+        () => store.redactMessages('c1', { senderId: 'alice' }),
+      ];
+      for (const call of calls) await expectCode(call(), 'STORAGE_ERR_NOT_OPEN');
+    });
+  });
+}
+
+function describeValidation(ctx: ContractContext): void {
+  describe('argument validation', () => {
+    test('ids must be non-empty strings of at most 256 characters', async () => {
+      const { store } = ctx;
+      await expectCode(store.createConversation(meta('')), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.getConversation('x'.repeat(257)), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.lastSequenceId(undefined as unknown as string), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.listConversationsForUser(''), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await store.createConversation(meta('c1'));
+      await expectCode(store.putParticipant('c1', person('')), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.appendMessages('c1', [msg('c1', 1, { message_id: '' })]), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.appendMessages('c1', [msg('c1', 1, { sender_id: '' })]), 'STORAGE_ERR_INVALID_ARGUMENT');
+      expect(await store.getParticipants('c1')).toEqual([]);
+    });
+
+    test('counts, sequence ids, targets and times are checked', async () => {
+      const { store } = ctx;
+      await store.createConversation(meta('c1'));
+      await expectCode(store.readMessages('c1', -1, 10), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.readMessages('c1', 0, 0), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.readMessages('c1', 0, 1.5), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.readLatestMessages('c1', 0), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.appendMessages('c1', [msg('c1', 0)]), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.appendMessages('c1', [msg('c1', 1.5)]), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.appendMessages('c1', [msg('c2', 1)]), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.appendMessages('c1', [msg('c1', 1, { content: 5 as unknown as string })]), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.appendMessages('c1', [msg('c1', 1), msg('c1', 3)]), 'STORAGE_ERR_SEQUENCE_GAP');
+      await expectCode(store.redactMessages('c1', {} as unknown as { senderId: string }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.redactMessages('c1', { messageIds: [1] as unknown as string[] }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.listConversationsCreatedBefore('not a time'), 'STORAGE_ERR_INVALID_ARGUMENT');
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      await expectCode(store.appendMessages('c1', [msg('c1', 1, { metadata: cyclic })]), 'STORAGE_ERR_INVALID_ARGUMENT');
+      expect(await store.lastSequenceId('c1')).toBe(0);
+      await store.appendMessages('c1', msgs('c1', 1, 2));
+      expect(await store.lastSequenceId('c1')).toBe(2);
+    });
+  });
+}
