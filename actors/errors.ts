@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   GATEWAY_ERR_NOT_FOUND: { http: 404, frame: 404, message: 'no such route' },
   GATEWAY_ERR_BAD_REQUEST: { http: 400, frame: 400, message: 'request is invalid' },
   GATEWAY_ERR_SHUTTING_DOWN: { http: 503, frame: 503, close: 1001, message: 'server is shutting down' },
+  GATEWAY_ERR_INTERNAL: { http: 500, frame: 500, close: 1011, message: 'internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
