@@ -1,0 +1,375 @@
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createSystemClock } from '../actors/clock';
+import type { Clock } from '../actors/clock';
+import { STANDIN_ITEMS, matchStandinItems } from './standin-items';
+import type { StandinItem } from './standin-items';
+
+/**
+ * A small NLWeb stand-in: the same `/ask` API (GET or POST, query string and form/JSON body) and
+ * the same SSE stream as NLWeb, in the current or the older style, answering deterministically
+ * from a bundled catalogue. Tests, the benchmark and `npm start` use it in place of a real server.
+ */
+
+export type StandinStyle = 'current' | 'legacy';
+
+/**
+ * How the next requests are answered. 'normal' answers the query; the others simulate failures
+ * ('hang' sends the first event and then nothing until the client goes away) or no-answer streams;
+ * 'unknown-types' adds message types no client knows; 'nlweb-error' ends with `error: true`.
+ */
+export type StandinBehaviour =
+  | 'normal'
+  | 'error500'
+  | 'malformed'
+  | 'close-mid-stream'
+  | 'hang'
+  | 'no-results'
+  | 'irrelevant'
+  | 'unknown-types'
+  | 'nlweb-error';
+
+export interface NlwebStandinOptions {
+  /** Total time from request to the end of the answer, in ms. Default 10. */
+  readonly latencyMs?: number;
+  /** Result batches the items are split into (evenly spaced over the latency). Default 3. */
+  readonly batches?: number;
+  readonly style?: StandinStyle;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  readonly host?: string;
+  readonly items?: readonly StandinItem[];
+  /** Times the batches; defaults to the system clock. */
+  readonly clock?: Clock;
+  /** Interval of `: keepalive` comments on open streams (NLWeb: 30 s). One is always sent first. */
+  readonly keepaliveMs?: number;
+}
+
+/** One /ask request as the stand-in saw it. */
+export interface StandinRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Query string and body parameters merged (body wins), every value a string as NLWeb sees it. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly headers: Readonly<http.IncomingHttpHeaders>;
+  /** Which connection (1, 2, ...) carried it: equal numbers mean a reused keep-alive socket. */
+  readonly connection: number;
+  /** Resolves when the exchange is over: 'completed' (answer sent) or 'aborted' (client went away first). */
+  readonly closed: Promise<'completed' | 'aborted'>;
+}
+
+export interface NlwebStandinServer {
+  /** `http://host:port` (no trailing slash); the agent appends /ask. */
+  readonly url: string;
+  readonly port: number;
+  readonly requests: readonly StandinRequest[];
+  /** TCP connections accepted so far. */
+  readonly connectionCount: number;
+  setBehaviour(behaviour: StandinBehaviour): void;
+  /** Resolves with the request at `index` (0-based) once it has arrived. */
+  waitForRequest(index: number): Promise<StandinRequest>;
+  close(): Promise<void>;
+}
+
+type Envelope = Record<string, unknown>;
+
+/** One step of a scripted answer: send these envelopes (or raw text) at `atMs` after the request. */
+interface Step {
+  readonly atMs: number;
+  readonly envelopes?: readonly Envelope[];
+  readonly raw?: string;
+  /** 'end' finishes the response; 'destroy' kills the socket; 'hang' leaves it open. */
+  readonly then?: 'end' | 'destroy' | 'hang';
+}
+
+function asItemEnvelope(item: StandinItem, score: number): Envelope {
+  return { '@type': 'Item', url: item.url, name: item.name, site: item.site, score, description: item.description, schema_object: item.schema_object };
+}
+
+function asLegacyResult(item: StandinItem, score: number): Envelope {
+  return { url: item.url, name: item.name, site: item.site, score, description: item.description, schema_object: [item.schema_object] };
+}
+
+function parseForm(body: string, contentType: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (body === '') return out;
+  if (contentType.includes('application/json')) {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        for (const [k, v] of Object.entries(parsed)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+      }
+    } catch {
+      // An unreadable body is ignored, as NLWeb does.
+    }
+    return out;
+  }
+  for (const [k, v] of new URLSearchParams(body)) out[k] = v;
+  return out;
+}
+
+/** Starts the stand-in and resolves once it listens. */
+export async function createNlwebStandinServer(options: NlwebStandinOptions = {}): Promise<NlwebStandinServer> {
+  const latencyMs = Math.max(0, options.latencyMs ?? 10);
+  const batches = Math.max(1, Math.floor(options.batches ?? 3));
+  const style: StandinStyle = options.style ?? 'current';
+  const items = options.items ?? STANDIN_ITEMS;
+  const clock = options.clock ?? createSystemClock();
+  const keepaliveMs = options.keepaliveMs ?? 30_000;
+  let behaviour: StandinBehaviour = 'normal';
+  const requests: StandinRequest[] = [];
+  const waiters = new Map<number, ((r: StandinRequest) => void)[]>();
+  let connections = 0;
+  const connectionIds = new WeakMap<Socket, number>();
+  const openExchanges = new Set<() => void>();
+
+  /** The envelopes of a normal answer, with their send times. */
+  function script(params: Record<string, string>): Step[] {
+    const query = params.query ?? '';
+    const mode = params.mode ?? (params.generate_mode === 'none' ? 'list' : params.generate_mode) ?? 'list';
+    const conversationId = params.conversation_id ?? '';
+    const queryId = params.query_id ?? '';
+    const stamp = (e: Envelope): Envelope => ({ ...e, conversation_id: conversationId, query_id: queryId });
+    const begin: Envelope[] =
+      style === 'current' ? [stamp({ message_type: 'begin-nlweb-response', query })] : [stamp({ message_type: 'api_version', api_version: '0.1' })];
+    const end: Envelope = style === 'current' ? stamp({ message_type: 'end-nlweb-response' }) : stamp({ message_type: 'complete' });
+    const endError: Envelope = style === 'current' ? stamp({ message_type: 'end-nlweb-response', error: true }) : stamp({ message_type: 'complete' });
+
+    switch (behaviour) {
+      case 'no-results':
+        return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, envelopes: [stamp({ message_type: 'no_results', message: `No results were found for "${query}".` }), end], then: 'end' }];
+      case 'irrelevant':
+        return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, envelopes: [stamp({ message_type: 'site_is_irrelevant_to_query', message: 'This site cannot answer that question.' }), end], then: 'end' }];
+      case 'malformed':
+        return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, raw: 'data: {"message_type": "result", "content": [\n\n', envelopes: [end], then: 'end' }];
+      case 'hang':
+        return [{ atMs: 0, envelopes: begin, then: 'hang' }];
+      case 'nlweb-error':
+        return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, envelopes: [stamp({ message_type: 'error', message: 'ranking backend failed' }), endError], then: 'end' }];
+      default:
+        break;
+    }
+
+    const matches = matchStandinItems(query, items);
+    if (matches.length === 0) {
+      return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, envelopes: [stamp({ message_type: 'no_results', message: `No results were found for "${query}".` }), end], then: 'end' }];
+    }
+    const steps: Step[] = [];
+    const first: Envelope[] = [...begin];
+    let prevList: unknown = [];
+    try {
+      prevList = JSON.parse(params.prev ?? '[]');
+    } catch {
+      prevList = [];
+    }
+    if (Array.isArray(prevList) && prevList.length > 0) {
+      first.push(stamp({ message_type: 'decontextualized_query', decontextualized_query: `${prevList.join(' ')} ${query}`.trim() }));
+    }
+    if (behaviour === 'unknown-types') {
+      first.push(stamp({ message_type: 'future_feature_x', payload: { anything: true } }), stamp({ message_type: 'tool_selection', selected_tool: 'search' }));
+    }
+    steps.push({ atMs: 0, envelopes: first });
+
+    const names = matches.map((m) => m.item.name);
+    const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0];
+    if (mode === 'generate') {
+      const top = matches[0]!;
+      const answer = `For "${query}", ${top.item.name} fits best: ${top.item.description}`;
+      const nlwsItems = matches.slice(0, 3).map((m) => (style === 'current' ? asItemEnvelope(m.item, m.score) : asLegacyResult(m.item, m.score)));
+      steps.push({ atMs: latencyMs, envelopes: [stamp({ message_type: 'nlws', '@type': 'GeneratedAnswer', answer, items: nlwsItems }), end], then: 'end' });
+      return steps;
+    }
+    const perBatch = Math.ceil(matches.length / batches);
+    for (let b = 0; b < batches; b++) {
+      const slice = matches.slice(b * perBatch, (b + 1) * perBatch);
+      const envelopes: Envelope[] = [];
+      if (slice.length > 0) {
+        envelopes.push(
+          style === 'current'
+            ? stamp({ message_type: 'result', content: slice.map((m) => asItemEnvelope(m.item, m.score)) })
+            : stamp({ message_type: 'result_batch', results: slice.map((m) => asLegacyResult(m.item, m.score)) }),
+        );
+      }
+      const last = b === batches - 1;
+      if (last && mode === 'summarize') {
+        const text = `Found ${matches.length} item${matches.length === 1 ? '' : 's'} for "${query}": ${listed}.`;
+        envelopes.push(style === 'current' ? stamp({ message_type: 'result', content: [{ '@type': 'Summary', text }] }) : stamp({ message_type: 'summary', message: text }));
+      }
+      if (behaviour === 'unknown-types' && last) envelopes.push(stamp({ message_type: 'another_unknown_type' }));
+      if (last) envelopes.push(end);
+      const atMs = (latencyMs * (b + 1)) / batches;
+      if (behaviour === 'close-mid-stream' && last) {
+        // The connection dies where the last batch and the end marker should have been.
+        steps.push({ atMs, then: 'destroy' });
+        return steps;
+      }
+      steps.push({ atMs, envelopes, then: last ? 'end' : undefined });
+    }
+    return steps;
+  }
+
+  function jsonBody(steps: Step[]): unknown {
+    const envelopes = steps.flatMap((s) => s.envelopes ?? []).filter((e) => !['begin-nlweb-response', 'end-nlweb-response', 'complete', 'api_version'].includes(String(e.message_type)));
+    if (style === 'current') return envelopes;
+    // Older servers answer with an object keyed by message_type; batches are flattened into `results`.
+    const out: Record<string, unknown> = {};
+    for (const e of envelopes) {
+      const { message_type: type, ...rest } = e;
+      if (type === 'result_batch') out.results = [...((out.results as unknown[] | undefined) ?? []), ...(rest.results as unknown[])];
+      else out[String(type)] = rest;
+    }
+    out.query_id = envelopes[0]?.query_id ?? '';
+    return out;
+  }
+
+  function handleAsk(req: http.IncomingMessage, res: http.ServerResponse, record: StandinRequest, settle: (how: 'completed' | 'aborted') => void): void {
+    const params = record.params;
+    const streaming = !['false', 'False', '0'].includes(params.streaming ?? 'true');
+    if (behaviour === 'error500') {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal server error' }), () => settle('completed'));
+      return;
+    }
+    const steps = script(params);
+    const timers: unknown[] = [];
+    let finished = false;
+    const stop = (): void => {
+      for (const t of timers) clock.clearTimeout(t);
+      timers.length = 0;
+    };
+    const cleanup = (): void => {
+      stop();
+      openExchanges.delete(abortExchange);
+    };
+    const abortExchange = (): void => {
+      cleanup();
+      if (!finished) {
+        finished = true;
+        settle('aborted');
+      }
+      res.destroy();
+    };
+    openExchanges.add(abortExchange);
+    res.on('close', () => {
+      cleanup();
+      if (!finished) {
+        finished = true;
+        settle(res.writableFinished ? 'completed' : 'aborted');
+      }
+    });
+
+    if (!streaming) {
+      if (behaviour === 'hang') return; // never answers; the client's timeout or abort ends it
+      const t = clock.setTimeout(() => {
+        if (behaviour === 'malformed') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"results": [');
+          return;
+        }
+        const body = JSON.stringify(jsonBody(steps));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      }, latencyMs);
+      timers.push(t);
+      return;
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    res.write(': keepalive\n\n');
+    const keepalive = setInterval(() => res.write(': keepalive\n\n'), keepaliveMs);
+    keepalive.unref();
+    res.on('close', () => clearInterval(keepalive));
+
+    const run = (step: Step): void => {
+      if (res.destroyed) return;
+      let text = step.raw ?? '';
+      for (const e of step.envelopes ?? []) text += `data: ${JSON.stringify(e)}\n\n`;
+      if (text !== '') res.write(text);
+      if (step.then === 'end') res.end();
+      else if (step.then === 'destroy') res.destroy();
+    };
+    for (const step of steps) {
+      if (step.atMs <= 0) run(step);
+      else timers.push(clock.setTimeout(() => run(step), step.atMs));
+    }
+  }
+
+  const server = http.createServer({ noDelay: true, keepAliveTimeout: 30_000 }, (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://standin');
+    if (url.pathname === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+      return;
+    }
+    if (url.pathname !== '/ask' || (req.method !== 'GET' && req.method !== 'POST')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":"not found"}');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const params: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) params[k] = v;
+      Object.assign(params, parseForm(Buffer.concat(chunks).toString('utf8'), String(req.headers['content-type'] ?? '')));
+      let settle!: (how: 'completed' | 'aborted') => void;
+      const closed = new Promise<'completed' | 'aborted'>((resolve) => {
+        settle = resolve;
+      });
+      const record: StandinRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        params,
+        headers: req.headers,
+        connection: connectionIds.get(req.socket) ?? 0,
+        closed,
+      };
+      requests.push(record);
+      const list = waiters.get(requests.length - 1);
+      waiters.delete(requests.length - 1);
+      for (const w of list ?? []) w(record);
+      handleAsk(req, res, record, settle);
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    connectionIds.set(socket, connections);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    requests,
+    get connectionCount() {
+      return connections;
+    },
+    setBehaviour(next: StandinBehaviour): void {
+      behaviour = next;
+    },
+    waitForRequest(index: number): Promise<StandinRequest> {
+      const existing = requests[index];
+      if (existing !== undefined) return Promise.resolve(existing);
+      return new Promise((resolve) => {
+        const list = waiters.get(index) ?? [];
+        list.push(resolve);
+        waiters.set(index, list);
+      });
+    },
+    async close(): Promise<void> {
+      for (const abort of [...openExchanges]) abort();
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await done;
+    },
+  };
+}
