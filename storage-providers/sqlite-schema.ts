@@ -1,0 +1,68 @@
+import type Database from 'better-sqlite3';
+import { ChatError } from '../actors/errors';
+
+/**
+ * SQLite schema migrations. migrations[i] upgrades the schema from version i to i + 1; the current
+ * version lives in PRAGMA user_version (in the database header, written in the same transaction
+ * as the DDL), so a crash mid-migration leaves the previous version and running twice is a no-op.
+ * Append new migrations; never edit a released one.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE conversations (
+    conversation_id TEXT NOT NULL PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    status TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX conversations_created_at ON conversations (created_at);
+
+  CREATE TABLE participants (
+    conversation_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    participant_type TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    joined_at_sequence INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    agent_id TEXT,
+    has_left INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, participant_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX participants_by_user ON participants (participant_id);
+
+  -- A rowid table: message rows can be large, which WITHOUT ROWID handles poorly.
+  CREATE TABLE messages (
+    conversation_id TEXT NOT NULL,
+    sequence_id INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    sender_type TEXT NOT NULL,
+    message_type TEXT NOT NULL,
+    content TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, sequence_id),
+    UNIQUE (conversation_id, sender_id, message_id)
+  );
+  `,
+];
+
+/** Brings the database to the newest schema version; returns the version it found. */
+export function migrateSqlite(db: Database.Database): number {
+  let found = 0;
+  // IMMEDIATE takes the write lock first, so two processes starting together migrate one after the other.
+  db.transaction(() => {
+    found = db.pragma('user_version', { simple: true }) as number;
+    if (found > SQLITE_MIGRATIONS.length) {
+      throw new ChatError(
+        'STORAGE_ERR_UNAVAILABLE',
+        `database schema version ${found} is newer than this build supports (${SQLITE_MIGRATIONS.length})`,
+      );
+    }
+    for (let v = found; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]);
+    if (found !== SQLITE_MIGRATIONS.length) db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
+  }).immediate();
+  return found;
+}

@@ -1,0 +1,62 @@
+import type Database from 'better-sqlite3';
+
+const MESSAGE_COLUMNS = 'message_id, conversation_id, sequence_id, sender_id, sender_type, message_type, content, timestamp, metadata';
+const META_COLUMNS = 'c.conversation_id, c.title, c.created_at, c.created_by, c.settings, c.status';
+
+/** Every statement the SQLite provider runs, prepared once per connection. */
+export function createSqliteStatements(db: Database.Database) {
+  return {
+    ping: db.prepare('SELECT 1'),
+    conversationExists: db.prepare('SELECT 1 FROM conversations WHERE conversation_id = ?'),
+    insertConversation: db.prepare(
+      `INSERT INTO conversations (conversation_id, title, created_at, created_by, settings, status)
+       VALUES (@conversation_id, @title, @created_at, @created_by, @settings, @status)`,
+    ),
+    getConversation: db.prepare(`SELECT ${META_COLUMNS} FROM conversations c WHERE c.conversation_id = ?`),
+    updateStatus: db.prepare('UPDATE conversations SET status = ? WHERE conversation_id = ?'),
+    // @include_left = 1 includes conversations the user has left.
+    listForUser: db.prepare(
+      `SELECT ${META_COLUMNS} FROM participants p JOIN conversations c ON c.conversation_id = p.conversation_id
+       WHERE p.participant_id = @user AND (@include_left = 1 OR p.has_left = 0)
+       ORDER BY c.created_at DESC, c.conversation_id ASC`,
+    ),
+    listCreatedBefore: db.prepare(
+      'SELECT conversation_id FROM conversations WHERE created_at < ? ORDER BY created_at ASC, conversation_id ASC',
+    ).pluck(),
+    deleteMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ?'),
+    deleteParticipants: db.prepare('DELETE FROM participants WHERE conversation_id = ?'),
+    deleteConversation: db.prepare('DELETE FROM conversations WHERE conversation_id = ?'),
+    getParticipants: db.prepare(
+      `SELECT participant_id, participant_type, display_name, joined_at_sequence, role, agent_id FROM participants
+       WHERE conversation_id = ? AND has_left = 0 ORDER BY joined_at_sequence ASC, participant_id ASC`,
+    ),
+    upsertParticipant: db.prepare(
+      `INSERT INTO participants (conversation_id, participant_id, participant_type, display_name, joined_at_sequence, role, agent_id, has_left)
+       VALUES (@conversation_id, @participant_id, @participant_type, @display_name, @joined_at_sequence, @role, @agent_id, 0)
+       ON CONFLICT (conversation_id, participant_id) DO UPDATE SET
+         participant_type = excluded.participant_type, display_name = excluded.display_name,
+         joined_at_sequence = excluded.joined_at_sequence, role = excluded.role, agent_id = excluded.agent_id, has_left = 0`,
+    ),
+    markLeft: db.prepare('UPDATE participants SET has_left = 1 WHERE conversation_id = ? AND participant_id = ?'),
+    lastSequence: db.prepare('SELECT COALESCE(MAX(sequence_id), 0) FROM messages WHERE conversation_id = ?').pluck(),
+    insertMessage: db.prepare(
+      `INSERT INTO messages (${MESSAGE_COLUMNS})
+       VALUES (@message_id, @conversation_id, @sequence_id, @sender_id, @sender_type, @message_type, @content, @timestamp, @metadata)`,
+    ),
+    readMessages: db.prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND sequence_id > ? ORDER BY sequence_id ASC LIMIT ?`,
+    ),
+    readLatest: db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY sequence_id DESC LIMIT ?`),
+    findSequence: db.prepare('SELECT sequence_id FROM messages WHERE conversation_id = ? AND sender_id = ? AND message_id = ?').pluck(),
+    redactByIds: db.prepare(
+      `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
+       WHERE conversation_id = @conversation_id AND message_id IN (SELECT value FROM json_each(@ids)) RETURNING sequence_id`,
+    ).pluck(),
+    redactBySender: db.prepare(
+      `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
+       WHERE conversation_id = @conversation_id AND sender_id = @sender_id RETURNING sequence_id`,
+    ).pluck(),
+  };
+}
+
+export type SqliteStatements = ReturnType<typeof createSqliteStatements>;
