@@ -1,0 +1,230 @@
+import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type express from 'express';
+import { WebSocketServer } from 'ws';
+import { createSystemClock, type Clock } from '../actors/clock';
+import { ChatError, isChatError, type ErrorCode } from '../actors/errors';
+import type { ChatMessage } from '../actors/message-types';
+import type { ChatRuntime, Subscription } from '../actors/runtime-types';
+import type { NlwebChatConfig } from '../config/config-types';
+import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
+import { createHttpApp } from './http-app';
+import { isSecureRequest } from './net-utils';
+import { createNoopLogger, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
+import { createFrameValidator } from './protocol/frame-validator';
+import { createRateLimiter } from './rate-limiter';
+import { createOutputRoute, WsConnection, type ConnectionContext } from './ws-connection';
+
+export interface ChatGatewayOptions {
+  readonly runtime: ChatRuntime;
+  readonly config: NlwebChatConfig;
+  /** Defaults to the mode of config.server.auth (JWT HS256 or dev). */
+  readonly authenticate?: Authenticator;
+  readonly logger?: GatewayLogger;
+  readonly telemetry?: GatewayTelemetry;
+  /** Time for heartbeats and rate limits (default: the system clock). */
+  readonly clock?: Clock;
+  /** Honour `X-Forwarded-Proto: https` for require_tls (only behind a trusted TLS-terminating proxy). */
+  readonly trustForwardedProto?: boolean;
+}
+
+export interface ChatGateway {
+  /** The HTTP API (mount it or use it as the request handler). */
+  readonly app: express.Express;
+  /** Handles an HTTP upgrade: authenticates, subscribes, then completes the WebSocket handshake. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Routes the server's 'upgrade' events to handleUpgrade. */
+  attach(server: HttpServer | HttpsServer): void;
+  /** Open WebSocket connections. */
+  connectionCount(): number;
+  /** Closes every socket with 1001, stops the heartbeat; resolves when every socket has closed. */
+  close(): Promise<void>;
+}
+
+const WS_PATH = /^\/chat\/ws\/([^/?#]+)\/?$/;
+/** How long a shutdown close handshake may take before the socket is terminated. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+/**
+ * The gateway: translates WebSocket frames and HTTP requests into ChatRuntime calls and runtime
+ * outputs into frames. It never touches storage. See docs/protocol.md and docs/http-api.md.
+ */
+export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
+  const { runtime, config } = options;
+  const logger = options.logger ?? createNoopLogger();
+  const telemetry = options.telemetry ?? {};
+  const clock = options.clock ?? createSystemClock();
+  const authenticate = options.authenticate ?? createAuthenticatorFromConfig(config);
+  const trustForwardedProto = options.trustForwardedProto ?? false;
+  const wsConfig = config.server.websocket;
+  const heartbeatMs = wsConfig.heartbeat_interval_s * 1000;
+  const deadMs = wsConfig.heartbeat_dead_s * 1000;
+  if (config.server.auth.mode === 'dev' && options.authenticate === undefined) {
+    logger.warn({ mode: 'dev' }, 'development authentication is ON: callers name themselves with ?user_id= (loopback only)');
+  }
+
+  const connections = new Set<WsConnection>();
+  let closing = false;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: wsConfig.max_frame_bytes, clientTracking: false, perMessageDeflate: false });
+  const rateLimiter = createRateLimiter({
+    perSecond: config.chat.limits.rate_limit_per_second,
+    burst: config.chat.limits.rate_limit_burst,
+    clock,
+  });
+  const ctx: ConnectionContext = {
+    runtime,
+    config,
+    clock,
+    logger,
+    telemetry,
+    validator: createFrameValidator(),
+    rateLimiter,
+    messageFrames: new WeakMap<ChatMessage, string>(),
+    onClosed: (c) => {
+      connections.delete(c);
+    },
+  };
+
+  // One timer for all sockets: each tick pings the live ones and closes the silent ones.
+  let heartbeatTimer: unknown = clock.setTimeout(tick, heartbeatMs);
+  function tick(): void {
+    heartbeatTimer = undefined;
+    const now = clock.now();
+    for (const c of connections) c.heartbeat(now, deadMs);
+    rateLimiter.sweep();
+    if (!closing) heartbeatTimer = clock.setTimeout(tick, heartbeatMs);
+  }
+
+  const app = createHttpApp({
+    runtime,
+    config,
+    authenticate,
+    rateLimiter,
+    logger,
+    telemetry,
+    trustForwardedProto,
+    connectionCount: () => connections.size,
+    isClosing: () => closing,
+  });
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Errors on a socket we have not upgraded yet must not crash the process.
+    socket.on('error', () => socket.destroy());
+    void upgrade(req, socket, head).catch((err: unknown) => {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'websocket upgrade failed');
+      reject(socket, 'GATEWAY_ERR_INTERNAL');
+    });
+  }
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (closing) return reject(socket, 'GATEWAY_ERR_SHUTTING_DOWN');
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const match = WS_PATH.exec(url.pathname);
+    if (!match) return reject(socket, 'GATEWAY_ERR_NOT_FOUND');
+    let conversationId: string;
+    try {
+      conversationId = decodeURIComponent(match[1]);
+    } catch {
+      return reject(socket, 'GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
+    }
+    if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto)) return reject(socket, 'GATEWAY_ERR_TLS_REQUIRED');
+
+    let user: AuthenticatedUser | undefined;
+    try {
+      user = await authenticate(req);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'authenticator failed');
+    }
+    if (!user) return reject(socket, 'GATEWAY_ERR_UNAUTHENTICATED');
+
+    const resume = url.searchParams.get('last_sequence_id');
+    if (resume !== null && !/^\d{1,15}$/.test(resume)) {
+      return reject(socket, 'GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');
+    }
+    if (resume !== null) telemetry.reconnect?.();
+    const subscribeOptions = resume === null ? {} : { afterSequenceId: Number(resume) };
+
+    // Subscribe before completing the handshake, so not-found / not-a-participant are plain HTTP answers
+    // and no record can slip between the `connected` frame and the first live message.
+    const route = createOutputRoute();
+    let subscription: Subscription;
+    try {
+      try {
+        subscription = await runtime.subscribe(conversationId, user.userId, route.listener, subscribeOptions);
+      } catch (err) {
+        if (!isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || url.searchParams.get('join') !== 'true') throw err;
+        await runtime.join(conversationId, {
+          participant_id: user.userId,
+          participant_type: 'human',
+          display_name: user.displayName ?? user.userId,
+        });
+        subscription = await runtime.subscribe(conversationId, user.userId, route.listener, subscribeOptions);
+      }
+    } catch (err) {
+      if (isChatError(err)) return reject(socket, err.code, err.message);
+      throw err;
+    }
+
+    if (closing || socket.destroyed || !socket.writable) {
+      route.detach();
+      subscription.close();
+      if (!socket.destroyed) reject(socket, 'GATEWAY_ERR_SHUTTING_DOWN');
+      return;
+    }
+    let upgraded = false;
+    // ws aborts invalid handshakes (bad key/version) without calling back: release the subscription then.
+    socket.once('close', () => {
+      if (!upgraded) {
+        route.detach();
+        subscription.close();
+      }
+    });
+    const authedUser = user;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      upgraded = true;
+      const connection = new WsConnection(ws, ctx, authedUser, subscription, route);
+      connections.add(connection);
+      if (closing) {
+        connection.end('GATEWAY_ERR_SHUTTING_DOWN', SHUTDOWN_GRACE_MS);
+        return;
+      }
+      connection.start();
+    });
+  }
+
+  return {
+    app,
+    handleUpgrade,
+    attach(server) {
+      server.on('upgrade', handleUpgrade);
+    },
+    connectionCount: () => connections.size,
+    async close() {
+      closing = true;
+      if (heartbeatTimer !== undefined) clock.clearTimeout(heartbeatTimer);
+      heartbeatTimer = undefined;
+      const all = [...connections];
+      for (const c of all) c.end('GATEWAY_ERR_SHUTTING_DOWN', SHUTDOWN_GRACE_MS);
+      await Promise.all(all.map((c) => c.closed));
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+/** Refuses an upgrade with a plain HTTP answer carrying the JSON error body, then drops the socket. */
+function reject(socket: Duplex, code: ErrorCode, message?: string): void {
+  if (socket.destroyed) return;
+  const err = new ChatError(code, message);
+  const status = err.spec.http;
+  const body = JSON.stringify({ error: code, code: status, message: err.message });
+  const headers = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
+  if (code === 'GATEWAY_ERR_UNAUTHENTICATED') headers.push('WWW-Authenticate: Bearer');
+  socket.once('finish', () => socket.destroy());
+  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ChatError } from '../actors/errors';
+import type { ChatRuntime } from '../actors/runtime-types';
+import type { NlwebChatConfig } from '../config/config-types';
+import type { Authenticator } from './authenticators';
+import { createChatGateway, type ChatGateway } from './chat-gateway';
+import { createErrorHandler } from './http-app';
+import { isLoopbackAddress } from './net-utils';
+import { createNoopLogger, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
+
+export interface ChatServerOptions {
+  readonly runtime: ChatRuntime;
+  readonly config: NlwebChatConfig;
+  readonly authenticate?: Authenticator;
+  readonly logger?: GatewayLogger;
+  readonly telemetry?: GatewayTelemetry;
+  /** Mounted before the gateway's routes (e.g. /metrics). */
+  readonly extraRoutes?: (app: express.Express) => void;
+  readonly trustForwardedProto?: boolean;
+}
+
+export interface ChatServer {
+  /** Starts listening on config.server.host:port (port 0 = any free port). */
+  listen(): Promise<{ port: number; host: string; url: string }>;
+  /** Closes every WebSocket (1001), then the server and its keep-alive sockets. Does not close the runtime. */
+  close(): Promise<void>;
+  readonly server: http.Server | https.Server;
+  readonly gateway: ChatGateway;
+  readonly app: express.Express;
+}
+
+/**
+ * One http or https server (https when config.server.tls has cert_file and key_file) serving the HTTP
+ * API and the WebSocket upgrades. Refuses dev authentication on a non-loopback host.
+ */
+export function createChatServer(options: ChatServerOptions): ChatServer {
+  const { config } = options;
+  const logger = options.logger ?? createNoopLogger();
+  const { host, port } = config.server;
+  if (config.server.auth.mode === 'dev' && options.authenticate === undefined && !isLoopbackAddress(host)) {
+    throw new ChatError(
+      'CONFIG_ERR_INVALID',
+      `server.auth.mode "dev" trusts a user_id parameter and is only allowed on a loopback host, not "${host}"; use mode "jwt"`,
+    );
+  }
+  const { cert_file: certFile, key_file: keyFile } = config.server.tls;
+  if ((certFile === '') !== (keyFile === '')) {
+    throw new ChatError('CONFIG_ERR_INVALID', 'server.tls.cert_file and server.tls.key_file must be set together');
+  }
+  const tls = certFile !== '';
+
+  const gateway = createChatGateway({
+    runtime: options.runtime,
+    config,
+    logger,
+    ...(options.authenticate ? { authenticate: options.authenticate } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.trustForwardedProto === undefined ? {} : { trustForwardedProto: options.trustForwardedProto }),
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  options.extraRoutes?.(app);
+  app.use(gateway.app);
+  app.use((_req, _res, next) => next(new ChatError('GATEWAY_ERR_NOT_FOUND')));
+  app.use(createErrorHandler(logger));
+
+  let server: http.Server | https.Server;
+  if (tls) {
+    let cert: Buffer;
+    let key: Buffer;
+    try {
+      cert = readFileSync(certFile);
+      key = readFileSync(keyFile);
+    } catch (err) {
+      throw new ChatError('CONFIG_ERR_READ', `cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
+    }
+    server = https.createServer({ cert, key }, app);
+  } else {
+    server = http.createServer(app);
+  }
+  gateway.attach(server);
+
+  return {
+    server,
+    gateway,
+    app,
+    listen() {
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          const address = server.address() as AddressInfo;
+          const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          const url = `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`;
+          logger.info({ url, tls, auth: options.authenticate ? 'custom' : config.server.auth.mode }, 'nlweb-chat listening');
+          resolve({ port: address.port, host: address.address, url });
+        });
+      });
+    },
+    async close() {
+      await gateway.close();
+      await new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Client → server frames of the WebSocket protocol (docs/protocol.md). One JSON Schema per frame type,
+ * every object closed (`additionalProperties: false`); the TypeScript types mirror the schemas.
+ */
+
+type Schema = Record<string, unknown>;
+
+/** Longest client-chosen message id. */
+export const MAX_MESSAGE_ID_LENGTH = 128;
+
+export interface ClientMessageFrame {
+  readonly type: 'message';
+  /** Client-chosen id; re-sending the same id is deduplicated by the runtime. */
+  readonly message_id: string;
+  readonly content: string;
+  readonly metadata?: Record<string, unknown>;
+}
+export interface ClientSyncFrame {
+  readonly type: 'sync';
+  readonly last_sequence_id: number;
+}
+export interface ClientAckFrame {
+  readonly type: 'ack';
+  readonly sequence_id: number;
+}
+export interface ClientTypingFrame {
+  readonly type: 'typing';
+  readonly is_typing: boolean;
+}
+export interface ClientPingFrame {
+  readonly type: 'ping';
+  /** Echoed in the pong (e.g. the client's send time, for round-trip measurement). */
+  readonly ts?: number;
+}
+export interface ClientLeaveFrame {
+  readonly type: 'leave';
+}
+
+export type ClientFrame =
+  | ClientMessageFrame
+  | ClientSyncFrame
+  | ClientAckFrame
+  | ClientTypingFrame
+  | ClientPingFrame
+  | ClientLeaveFrame;
+export type ClientFrameType = ClientFrame['type'];
+
+const frame = (type: string, properties: Record<string, Schema>, required: string[] = []): Schema => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', ...required],
+  properties: { type: { const: type }, ...properties },
+});
+const seq: Schema = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
+
+/** JSON Schema per client frame type. */
+export const CLIENT_FRAME_SCHEMAS: Readonly<Record<ClientFrameType, Schema>> = {
+  message: frame(
+    'message',
+    {
+      message_id: { type: 'string', minLength: 1, maxLength: MAX_MESSAGE_ID_LENGTH },
+      content: { type: 'string' },
+      metadata: { type: 'object' },
+    },
+    ['message_id', 'content'],
+  ),
+  sync: frame('sync', { last_sequence_id: seq }, ['last_sequence_id']),
+  ack: frame('ack', { sequence_id: seq }, ['sequence_id']),
+  typing: frame('typing', { is_typing: { type: 'boolean' } }, ['is_typing']),
+  ping: frame('ping', { ts: { type: 'number' } }),
+  leave: frame('leave', {}),
+};
+
+export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_FRAME_SCHEMAS) as ClientFrameType[];

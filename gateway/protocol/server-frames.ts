@@ -1,0 +1,185 @@
+/**
+ * Server → client frames of the WebSocket protocol (docs/protocol.md). The gateway only builds frames
+ * of these shapes; test/gateway checks every frame it receives against these schemas.
+ */
+import type { ChatMessage, ConversationMode, Participant } from '../../actors/message-types';
+
+type Schema = Record<string, unknown>;
+
+export interface ConnectedFrame {
+  readonly type: 'connected';
+  readonly conversation_id: string;
+  readonly participant_id: string;
+  readonly mode: ConversationMode;
+  /** Milliseconds the conversation waits for more human input before agents answer (per mode). */
+  readonly input_timeout: number;
+  /** Highest sequence id of the conversation when the connection was made. */
+  readonly last_sequence_id: number;
+  readonly connection_id: string;
+  /** Server time, ISO-8601. */
+  readonly server_time: string;
+}
+export interface ParticipantListFrame {
+  readonly type: 'participant_list';
+  readonly participants: readonly Participant[];
+  readonly mode: ConversationMode;
+}
+export interface ParticipantUpdateFrame {
+  readonly type: 'participant_update';
+  readonly action: 'join' | 'leave';
+  readonly participant: Participant;
+  readonly participant_count: number;
+}
+export interface MessageFrame {
+  readonly type: 'message';
+  readonly message: ChatMessage;
+}
+export interface MessageAckFrame {
+  readonly type: 'message_ack';
+  readonly message_id: string;
+  readonly sequence_id: number;
+  readonly persisted: boolean;
+  readonly duplicate: boolean;
+}
+export interface PersistedFrame {
+  readonly type: 'persisted';
+  readonly up_to_sequence_id: number;
+}
+export interface ModeChangeFrame {
+  readonly type: 'mode_change';
+  readonly mode: ConversationMode;
+  readonly sequence_id: number;
+}
+export interface TypingFrame {
+  readonly type: 'typing';
+  readonly participant_id: string;
+  readonly is_typing: boolean;
+}
+export interface SyncCompleteFrame {
+  readonly type: 'sync_complete';
+  readonly from: number;
+  readonly to: number;
+  readonly recovered: boolean;
+}
+export interface ErrorFrame {
+  readonly type: 'error';
+  /** Error code from actors/errors.ts, e.g. GATEWAY_ERR_RATE_LIMITED. */
+  readonly error: string;
+  /** Numeric code (mirrors HTTP where one fits). */
+  readonly code: number;
+  readonly message: string;
+  readonly retry_after_ms?: number;
+  /** The client message this error answers, when it answers one. */
+  readonly message_id?: string;
+}
+export interface PongFrame {
+  readonly type: 'pong';
+  readonly server_time: string;
+  readonly ts?: number;
+}
+
+export type ServerFrame =
+  | ConnectedFrame
+  | ParticipantListFrame
+  | ParticipantUpdateFrame
+  | MessageFrame
+  | MessageAckFrame
+  | PersistedFrame
+  | ModeChangeFrame
+  | TypingFrame
+  | SyncCompleteFrame
+  | ErrorFrame
+  | PongFrame;
+export type ServerFrameType = ServerFrame['type'];
+
+const frame = (type: string, properties: Record<string, Schema>, required: string[]): Schema => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', ...required],
+  properties: { type: { const: type }, ...properties },
+});
+const seq: Schema = { type: 'integer', minimum: 0 };
+const str: Schema = { type: 'string' };
+const id: Schema = { type: 'string', minLength: 1 };
+const mode: Schema = { enum: ['single', 'multi'] };
+const time: Schema = { type: 'string', minLength: 20 };
+
+/** A Participant record (actors/message-types.ts). */
+export const PARTICIPANT_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['participant_id', 'participant_type', 'display_name', 'joined_at_sequence', 'role'],
+  properties: {
+    participant_id: id,
+    participant_type: { enum: ['human', 'ai'] },
+    display_name: str,
+    joined_at_sequence: seq,
+    role: { enum: ['owner', 'member'] },
+    agent_id: str,
+  },
+};
+
+/** A sequenced ChatMessage record (actors/message-types.ts). */
+export const CHAT_MESSAGE_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['message_id', 'conversation_id', 'sequence_id', 'sender_id', 'sender_type', 'message_type', 'content', 'timestamp', 'metadata'],
+  properties: {
+    message_id: id,
+    conversation_id: id,
+    sequence_id: { type: 'integer', minimum: 1 },
+    sender_id: id,
+    sender_type: { enum: ['human', 'ai', 'system'] },
+    message_type: id,
+    content: str,
+    timestamp: time,
+    metadata: { type: 'object' },
+  },
+};
+
+/** JSON Schema per server frame type. */
+export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
+  connected: frame(
+    'connected',
+    {
+      conversation_id: id,
+      participant_id: id,
+      mode,
+      input_timeout: { type: 'integer', minimum: 0 },
+      last_sequence_id: seq,
+      connection_id: id,
+      server_time: time,
+    },
+    ['conversation_id', 'participant_id', 'mode', 'input_timeout', 'last_sequence_id', 'connection_id', 'server_time'],
+  ),
+  participant_list: frame('participant_list', { participants: { type: 'array', items: PARTICIPANT_SCHEMA }, mode }, ['participants', 'mode']),
+  participant_update: frame(
+    'participant_update',
+    { action: { enum: ['join', 'leave'] }, participant: PARTICIPANT_SCHEMA, participant_count: seq },
+    ['action', 'participant', 'participant_count'],
+  ),
+  message: frame('message', { message: CHAT_MESSAGE_SCHEMA }, ['message']),
+  message_ack: frame(
+    'message_ack',
+    { message_id: id, sequence_id: { type: 'integer', minimum: 1 }, persisted: { type: 'boolean' }, duplicate: { type: 'boolean' } },
+    ['message_id', 'sequence_id', 'persisted', 'duplicate'],
+  ),
+  persisted: frame('persisted', { up_to_sequence_id: seq }, ['up_to_sequence_id']),
+  mode_change: frame('mode_change', { mode, sequence_id: seq }, ['mode', 'sequence_id']),
+  typing: frame('typing', { participant_id: id, is_typing: { type: 'boolean' } }, ['participant_id', 'is_typing']),
+  sync_complete: frame('sync_complete', { from: seq, to: seq, recovered: { type: 'boolean' } }, ['from', 'to', 'recovered']),
+  error: frame(
+    'error',
+    {
+      error: { type: 'string', pattern: '^[A-Z]+_ERR_[A-Z_]+$' },
+      code: { type: 'integer', minimum: 100, maximum: 999 },
+      message: str,
+      retry_after_ms: { type: 'integer', minimum: 0 },
+      message_id: id,
+    },
+    ['error', 'code', 'message'],
+  ),
+  pong: frame('pong', { server_time: time, ts: { type: 'number' } }, ['server_time']),
+};
+
+export const SERVER_FRAME_TYPES = Object.keys(SERVER_FRAME_SCHEMAS) as ServerFrameType[];

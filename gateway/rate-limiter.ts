@@ -1,0 +1,45 @@
+import type { Clock } from '../actors/clock';
+
+/** Outcome of taking one token: allowed, or how long until one is available. */
+export type RateDecision = { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
+
+/** Token buckets keyed by (conversation, participant), shared by every connection and HTTP post of one participant. */
+export interface RateLimiter {
+  take(key: string): RateDecision;
+  /** Drops buckets that have refilled completely (they behave exactly like a new bucket). */
+  sweep(): void;
+  size(): number;
+}
+
+/**
+ * A token bucket per key: `burst` tokens, refilled at `perSecond`. Time comes from the injected clock,
+ * so tests drive it deterministically.
+ */
+export function createRateLimiter(options: { perSecond: number; burst: number; clock: Clock }): RateLimiter {
+  const { perSecond, burst, clock } = options;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const refillMs = (burst / perSecond) * 1000;
+  return {
+    take(key) {
+      const now = clock.now();
+      let b = buckets.get(key);
+      if (!b) {
+        b = { tokens: burst, at: now };
+        buckets.set(key, b);
+      } else {
+        b.tokens = Math.min(burst, b.tokens + ((now - b.at) * perSecond) / 1000);
+        b.at = now;
+      }
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return { ok: true };
+      }
+      return { ok: false, retryAfterMs: Math.max(1, Math.ceil(((1 - b.tokens) * 1000) / perSecond)) };
+    },
+    sweep() {
+      const now = clock.now();
+      for (const [key, b] of buckets) if (now - b.at >= refillMs) buckets.delete(key);
+    },
+    size: () => buckets.size,
+  };
+}

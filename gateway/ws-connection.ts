@@ -1,0 +1,453 @@
+import { WebSocket, type RawData } from 'ws';
+import type { Clock } from '../actors/clock';
+import { ERROR_CODES, isChatError, type ErrorCode, type ErrorSpec } from '../actors/errors';
+import { MESSAGE_TYPES, type ChatMessage, type ConversationMode, type Participant } from '../actors/message-types';
+import type { ChatRuntime, ConversationOutput, Subscription } from '../actors/runtime-types';
+import type { NlwebChatConfig } from '../config/config-types';
+import type { AuthenticatedUser } from './authenticators';
+import { contentProblem } from './content-validation';
+import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
+import type { ClientFrame, ClientMessageFrame } from './protocol/client-frames';
+import type { FrameValidator } from './protocol/frame-validator';
+import type { ErrorFrame, ServerFrame } from './protocol/server-frames';
+import type { RateLimiter } from './rate-limiter';
+
+/** What every connection of one gateway shares. */
+export interface ConnectionContext {
+  readonly runtime: ChatRuntime;
+  readonly config: NlwebChatConfig;
+  readonly clock: Clock;
+  readonly logger: GatewayLogger;
+  readonly telemetry: GatewayTelemetry;
+  readonly validator: FrameValidator;
+  readonly rateLimiter: RateLimiter;
+  /** Serialised `message` frames, shared by all connections: N recipients cost one JSON.stringify. */
+  readonly messageFrames: WeakMap<ChatMessage, string>;
+  onClosed(connection: WsConnection): void;
+}
+
+/**
+ * Where a subscription's outputs go. Outputs are buffered until the connection has sent its
+ * `connected` frame, and dropped once the subscription is replaced (sync) or the connection closes.
+ */
+export interface OutputRoute {
+  readonly listener: (output: ConversationOutput) => void;
+  attach(deliver: (output: ConversationOutput) => void): void;
+  detach(): void;
+}
+
+export function createOutputRoute(): OutputRoute {
+  let buffer: ConversationOutput[] | undefined = [];
+  let deliver: ((output: ConversationOutput) => void) | undefined;
+  return {
+    listener(output) {
+      if (buffer) buffer.push(output);
+      else deliver?.(output);
+    },
+    attach(fn) {
+      const pending = buffer ?? [];
+      buffer = undefined;
+      deliver = fn;
+      for (const output of pending) fn(output);
+    },
+    detach() {
+      buffer = undefined;
+      deliver = undefined;
+    },
+  };
+}
+
+/** Serialises a `message` frame once per record and caches it for every other recipient. */
+export function messageFrameJson(cache: WeakMap<ChatMessage, string>, message: ChatMessage): string {
+  let json = cache.get(message);
+  if (json === undefined) {
+    json = JSON.stringify({ type: 'message', message });
+    cache.set(message, json);
+  }
+  return json;
+}
+
+/** Builds an `error` frame for a code of actors/errors.ts. */
+export function errorFrame(code: ErrorCode, message?: string, extra: { retry_after_ms?: number; message_id?: string } = {}): ErrorFrame {
+  const frame: { -readonly [K in keyof ErrorFrame]: ErrorFrame[K] } = {
+    type: 'error',
+    error: code,
+    code: ERROR_CODES[code].frame,
+    message: message ?? ERROR_CODES[code].message,
+  };
+  if (extra.retry_after_ms !== undefined) frame.retry_after_ms = Math.max(0, Math.ceil(extra.retry_after_ms));
+  if (extra.message_id !== undefined) frame.message_id = extra.message_id;
+  return frame;
+}
+
+/** Close code for a code of actors/errors.ts that ends a connection. */
+export function closeCodeOf(code: ErrorCode): number {
+  const spec: ErrorSpec = ERROR_CODES[code];
+  return spec.close ?? 1011;
+}
+
+/**
+ * One upgraded WebSocket of one participant in one conversation: translates client frames into
+ * runtime calls and subscription outputs into frames. A bad frame only ever affects this socket.
+ */
+export class WsConnection {
+  readonly conversationId: string;
+  readonly userId: string;
+  /** Resolves when the socket has closed (after the close handshake or termination). */
+  readonly closed: Promise<number>;
+  /** Last time (clock ms) anything arrived from the client: a frame or a pong. */
+  lastSeen: number;
+  /** Highest sequence id sent in a `message` frame. */
+  lastSentSequenceId = 0;
+  /** Highest sequence id the client acknowledged with an `ack` frame (cumulative). */
+  lastAckedSequenceId = 0;
+
+  private subscription: Subscription;
+  private route: OutputRoute;
+  /** Sequence id up to which history was replayed; later join/leave/mode records also get update frames. */
+  private liveAfter: number;
+  private mode: ConversationMode;
+  private closing = false;
+  private leaving = false;
+  private terminateTimer: unknown;
+  private readonly log: GatewayLogger;
+  private readonly rateKey: string;
+  private readonly highWater: number;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: ConnectionContext,
+    private readonly user: AuthenticatedUser,
+    subscription: Subscription,
+    route: OutputRoute,
+  ) {
+    this.conversationId = subscription.conversationId;
+    this.userId = user.userId;
+    this.subscription = subscription;
+    this.route = route;
+    this.liveAfter = subscription.lastSequenceId;
+    this.mode = subscription.mode;
+    this.lastSeen = ctx.clock.now();
+    this.rateKey = rateKeyOf(this.conversationId, this.userId);
+    this.highWater = ctx.config.server.websocket.high_water_bytes;
+    this.log = ctx.logger.child({ conversation_id: this.conversationId, participant_id: this.userId, connection_id: subscription.connectionId });
+    this.closed = new Promise((resolve) => {
+      ws.once('close', (code: number) => {
+        if (this.terminateTimer !== undefined) ctx.clock.clearTimeout(this.terminateTimer);
+        this.terminateTimer = undefined;
+        this.closing = true;
+        this.dropSubscription();
+        ctx.onClosed(this);
+        resolve(code);
+      });
+    });
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'websocket error'));
+    ws.on('pong', () => {
+      this.lastSeen = ctx.clock.now();
+    });
+    ws.on('message', (data, isBinary) => this.onData(data, isBinary));
+  }
+
+  /** Sends `connected` and `participant_list`, then everything the subscription buffered meanwhile. */
+  start(): void {
+    const sub = this.subscription;
+    const input = this.ctx.config.chat.input;
+    this.sendFrame({
+      type: 'connected',
+      conversation_id: this.conversationId,
+      participant_id: this.userId,
+      mode: sub.mode,
+      input_timeout: sub.mode === 'multi' ? input.multi_mode_window_ms : input.single_mode_typing_window_ms,
+      last_sequence_id: sub.lastSequenceId,
+      connection_id: sub.connectionId,
+      server_time: new Date(this.ctx.clock.now()).toISOString(),
+    });
+    this.sendFrame({ type: 'participant_list', participants: sub.participants, mode: sub.mode });
+    this.route.attach((output) => this.onOutput(output));
+  }
+
+  get connectionId(): string {
+    return this.subscription.connectionId;
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Heartbeat tick: terminate when silent past the dead time, otherwise ping. */
+  heartbeat(now: number, deadMs: number): void {
+    if (this.closing) return;
+    if (now - this.lastSeen > deadMs) {
+      this.log.info({ silent_ms: now - this.lastSeen }, 'heartbeat timeout');
+      this.end('GATEWAY_ERR_HEARTBEAT_TIMEOUT', deadMs);
+      return;
+    }
+    try {
+      this.ws.ping();
+    } catch {
+      // A socket that is already closing cannot be pinged; its close event cleans up.
+    }
+  }
+
+  /**
+   * Closes with the close code of `code` (or a plain close code) and terminates the socket if the
+   * close handshake does not finish within graceMs (a dead or stalled peer never answers it).
+   */
+  end(code: ErrorCode | number, graceMs: number): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.dropSubscription();
+    const closeCode = typeof code === 'number' ? code : closeCodeOf(code);
+    const reason = typeof code === 'number' ? '' : code;
+    try {
+      this.ws.close(closeCode, reason);
+    } catch {
+      this.ws.terminate();
+    }
+    this.terminateTimer = this.ctx.clock.setTimeout(() => {
+      this.terminateTimer = undefined;
+      this.ws.terminate();
+    }, graceMs);
+  }
+
+  private dropSubscription(): void {
+    this.route.detach();
+    this.subscription.close();
+  }
+
+  // ---- client → server ------------------------------------------------------------------------
+
+  private onData(data: RawData, isBinary: boolean): void {
+    this.lastSeen = this.ctx.clock.now();
+    if (this.closing) return;
+    let value: unknown;
+    try {
+      // Binary frames are decoded as UTF-8 text too: the protocol is JSON either way.
+      value = JSON.parse(rawToString(data, isBinary));
+    } catch {
+      this.sendFrame(errorFrame('GATEWAY_ERR_MALFORMED_JSON'));
+      this.end('GATEWAY_ERR_MALFORMED_JSON', this.graceMs());
+      return;
+    }
+    const checked = this.ctx.validator.client(value);
+    if (!checked.ok) {
+      const messageId = (value as { message_id?: unknown } | null)?.message_id;
+      this.sendFrame(
+        errorFrame('GATEWAY_ERR_INVALID_FRAME', checked.message, typeof messageId === 'string' && messageId.length > 0 && messageId.length <= 128 ? { message_id: messageId } : {}),
+      );
+      return;
+    }
+    this.onFrame(checked.frame);
+  }
+
+  private onFrame(frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'message':
+        void this.post(frame);
+        return;
+      case 'sync':
+        void this.resync(frame.last_sequence_id);
+        return;
+      case 'ack':
+        if (frame.sequence_id > this.lastAckedSequenceId) this.lastAckedSequenceId = frame.sequence_id;
+        return;
+      case 'typing':
+        this.ctx.runtime.setTyping(this.conversationId, this.userId, frame.is_typing);
+        return;
+      case 'ping':
+        this.sendFrame(
+          frame.ts === undefined
+            ? { type: 'pong', server_time: new Date(this.ctx.clock.now()).toISOString() }
+            : { type: 'pong', server_time: new Date(this.ctx.clock.now()).toISOString(), ts: frame.ts },
+        );
+        return;
+      case 'leave':
+        void this.leave();
+        return;
+    }
+  }
+
+  private async post(frame: ClientMessageFrame): Promise<void> {
+    const messageId = frame.message_id;
+    const problem = contentProblem(frame.content, this.ctx.config.chat.limits.max_message_length);
+    if (problem) {
+      this.sendFrame(errorFrame('GATEWAY_ERR_CONTENT_INVALID', problem, { message_id: messageId }));
+      return;
+    }
+    const decision = this.ctx.rateLimiter.take(this.rateKey);
+    if (!decision.ok) {
+      this.ctx.telemetry.rateLimited?.();
+      this.sendFrame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { message_id: messageId, retry_after_ms: decision.retryAfterMs }));
+      return;
+    }
+    try {
+      const result = await this.ctx.runtime.post(this.conversationId, {
+        sender_id: this.userId,
+        message_id: messageId,
+        content: frame.content,
+        ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
+      });
+      const ack = { type: 'message_ack', message_id: messageId, sequence_id: result.sequence_id, duplicate: result.duplicate } as const;
+      this.sendFrame({ ...ack, persisted: result.persisted });
+      if (!result.persisted) {
+        result.whenPersisted.then(
+          () => this.sendFrame({ ...ack, persisted: true }),
+          () => undefined, // only rejects at shutdown; the connection closes with 1001 then
+        );
+      }
+    } catch (err) {
+      this.sendError(err, messageId);
+    }
+  }
+
+  /**
+   * Replaces the subscription with one resuming after `lastSequenceId`. The old route is dropped at
+   * once, so after the sync the client receives exactly the records after its resume point, in order.
+   */
+  private async resync(lastSequenceId: number): Promise<void> {
+    this.ctx.telemetry.reconnect?.();
+    const old = this.route;
+    old.detach();
+    const route = createOutputRoute();
+    this.route = route;
+    try {
+      const sub = await this.ctx.runtime.subscribe(this.conversationId, this.userId, route.listener, { afterSequenceId: lastSequenceId });
+      if (this.closing || this.route !== route) {
+        sub.close();
+        return;
+      }
+      const previous = this.subscription;
+      this.subscription = sub;
+      previous.close();
+      this.liveAfter = sub.lastSequenceId;
+      route.attach((output) => this.onOutput(output));
+    } catch (err) {
+      if (this.route !== route || this.closing) return;
+      this.failWith(err);
+    }
+  }
+
+  private async leave(): Promise<void> {
+    this.leaving = true;
+    try {
+      await this.ctx.runtime.leave(this.conversationId, this.userId);
+      this.end(1000, this.graceMs());
+    } catch (err) {
+      this.leaving = false;
+      this.sendError(err);
+    }
+  }
+
+  // ---- server → client ------------------------------------------------------------------------
+
+  private onOutput(output: ConversationOutput): void {
+    switch (output.type) {
+      case 'message': {
+        const message = output.message;
+        this.sendRaw(messageFrameJson(this.ctx.messageFrames, message));
+        if (message.sequence_id > this.lastSentSequenceId) this.lastSentSequenceId = message.sequence_id;
+        if (message.sequence_id > this.liveAfter) this.sendUpdates(message);
+        return;
+      }
+      case 'persisted':
+        this.sendFrame({ type: 'persisted', up_to_sequence_id: output.up_to_sequence_id });
+        return;
+      case 'typing':
+        if (output.participant_id !== this.userId) {
+          this.sendFrame({ type: 'typing', participant_id: output.participant_id, is_typing: output.is_typing });
+        }
+        return;
+      case 'participants':
+        this.mode = output.mode;
+        this.sendFrame({ type: 'participant_list', participants: output.participants, mode: output.mode });
+        return;
+      case 'sync_complete':
+        this.sendFrame({ type: 'sync_complete', from: output.from, to: output.to, recovered: output.recovered });
+        return;
+      case 'failed':
+        this.sendFrame(errorFrame('CHAT_ERR_CONVERSATION_FAILED', output.reason.slice(0, 500)));
+        this.end('CHAT_ERR_CONVERSATION_FAILED', this.graceMs());
+        return;
+      case 'closed':
+        if (output.reason === 'removed') {
+          // Our own leave ends with 1000; being removed otherwise (left from another connection) is final.
+          this.end(this.leaving ? 1000 : 'CHAT_ERR_NOT_PARTICIPANT', this.graceMs());
+        } else {
+          // shutdown or passivation: the client reconnects and resumes.
+          this.end(1001, this.graceMs());
+        }
+        return;
+    }
+  }
+
+  /** Live join/leave/mode records also produce the dedicated update frames. */
+  private sendUpdates(message: ChatMessage): void {
+    const meta = message.metadata as { participant?: Participant; participant_count?: number; mode?: ConversationMode };
+    if ((message.message_type === MESSAGE_TYPES.join || message.message_type === MESSAGE_TYPES.leave) && meta.participant) {
+      this.sendFrame({
+        type: 'participant_update',
+        action: message.message_type === MESSAGE_TYPES.join ? 'join' : 'leave',
+        participant: meta.participant,
+        participant_count: typeof meta.participant_count === 'number' ? meta.participant_count : 0,
+      });
+    } else if (message.message_type === MESSAGE_TYPES.modeChange && (meta.mode === 'single' || meta.mode === 'multi')) {
+      this.mode = meta.mode;
+      this.sendFrame({ type: 'mode_change', mode: meta.mode, sequence_id: message.sequence_id });
+    }
+  }
+
+  private sendError(err: unknown, messageId?: string): void {
+    const extra = messageId === undefined ? {} : { message_id: messageId };
+    if (isChatError(err)) {
+      this.sendFrame(errorFrame(err.code, err.message, err.retryAfterMs === undefined ? extra : { ...extra, retry_after_ms: err.retryAfterMs }));
+      if (err.code === 'CHAT_ERR_NOT_PARTICIPANT' || err.code === 'CHAT_ERR_NOT_FOUND' || err.code === 'CHAT_ERR_CONVERSATION_FAILED') {
+        this.end(err.code, this.graceMs());
+      } else if (err.code === 'CHAT_ERR_CLOSED') {
+        this.end(1001, this.graceMs());
+      }
+      return;
+    }
+    this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected error handling a frame');
+    this.sendFrame(errorFrame('GATEWAY_ERR_INTERNAL', undefined, extra));
+  }
+
+  private failWith(err: unknown): void {
+    this.sendError(err);
+    if (!this.closing) this.end(isChatError(err) && err.spec.close !== undefined ? err.code : 1011, this.graceMs());
+  }
+
+  private sendFrame(frame: ServerFrame): void {
+    if (this.closing) return;
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  /** Every send checks the buffered bytes first: a consumer past the high-water mark is closed, never buffered for. */
+  private sendRaw(json: string): void {
+    if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount > this.highWater) {
+      this.log.warn(
+        { buffered_bytes: this.ws.bufferedAmount, last_sent_sequence_id: this.lastSentSequenceId, last_acked_sequence_id: this.lastAckedSequenceId },
+        'slow consumer disconnected',
+      );
+      this.end('GATEWAY_ERR_SLOW_CONSUMER', this.graceMs());
+      return;
+    }
+    this.ws.send(json);
+  }
+
+  private graceMs(): number {
+    return this.ctx.config.server.websocket.heartbeat_dead_s * 1000;
+  }
+}
+
+/** Rate-limit bucket key: one bucket per participant per conversation. */
+export function rateKeyOf(conversationId: string, userId: string): string {
+  return `${conversationId}\u0000${userId}`;
+}
+
+function rawToString(data: RawData, isBinary: boolean): string {
+  void isBinary;
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
