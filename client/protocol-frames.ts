@@ -1,0 +1,176 @@
+/**
+ * The client's view of the WebSocket protocol (docs/protocol.md is the authority).
+ * Declared here rather than imported from the server so the client compiles and ships alone
+ * (browsers included); the shapes mirror actors/message-types.ts.
+ */
+
+/** One sequenced, immutable record of a conversation. */
+export interface ChatMessage {
+  readonly message_id: string;
+  readonly conversation_id: string;
+  readonly sequence_id: number;
+  readonly sender_id: string;
+  readonly sender_type: 'human' | 'ai' | 'system';
+  readonly message_type: string;
+  readonly content: string;
+  readonly timestamp: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+export interface Participant {
+  readonly participant_id: string;
+  readonly participant_type: 'human' | 'ai';
+  readonly display_name: string;
+  readonly joined_at_sequence: number;
+  readonly role: 'owner' | 'member';
+  readonly agent_id?: string;
+}
+
+export type ConversationMode = 'single' | 'multi';
+
+// ---- client -> server -------------------------------------------------------------------------
+export type ClientFrame =
+  | { type: 'message'; message_id: string; content: string; metadata?: Record<string, unknown> }
+  | { type: 'sync'; last_sequence_id: number }
+  | { type: 'ack'; sequence_id: number }
+  | { type: 'typing'; is_typing: boolean }
+  | { type: 'ping' }
+  | { type: 'leave' };
+
+// ---- server -> client -------------------------------------------------------------------------
+export interface ConnectedFrame {
+  type: 'connected';
+  conversation_id: string;
+  participant_id: string;
+  mode: ConversationMode;
+  input_timeout?: number;
+  last_sequence_id: number;
+}
+export interface ParticipantListFrame {
+  type: 'participant_list';
+  participants: Participant[];
+  mode?: ConversationMode;
+}
+export interface ParticipantUpdateFrame {
+  type: 'participant_update';
+  action: 'join' | 'leave';
+  participant: Participant;
+  participant_count: number;
+}
+export interface MessageFrame {
+  type: 'message';
+  message: ChatMessage;
+}
+export interface MessageAckFrame {
+  type: 'message_ack';
+  message_id: string;
+  sequence_id: number;
+  persisted: boolean;
+  duplicate?: boolean;
+}
+export interface ModeChangeFrame {
+  type: 'mode_change';
+  mode: ConversationMode;
+}
+export interface TypingFrame {
+  type: 'typing';
+  participant_id: string;
+  is_typing: boolean;
+}
+export interface SyncCompleteFrame {
+  type: 'sync_complete';
+  from: number;
+  to: number;
+  recovered: boolean;
+}
+export interface ErrorFrame {
+  type: 'error';
+  /** Stable error code string, e.g. CHAT_ERR_QUEUE_FULL. */
+  error: string;
+  /** Numeric code (mirrors HTTP where one fits: 429, 400, ...). */
+  code: number;
+  message: string;
+  retry_after_ms?: number;
+  /** The client message this error is about, when it is about one. */
+  message_id?: string;
+}
+export interface PongFrame {
+  type: 'pong';
+}
+/** Sent by servers that report durability separately from message_ack. */
+export interface PersistedFrame {
+  type: 'persisted';
+  up_to_sequence_id: number;
+}
+
+export type ServerFrame =
+  | ConnectedFrame
+  | ParticipantListFrame
+  | ParticipantUpdateFrame
+  | MessageFrame
+  | MessageAckFrame
+  | ModeChangeFrame
+  | TypingFrame
+  | SyncCompleteFrame
+  | ErrorFrame
+  | PongFrame
+  | PersistedFrame;
+
+/**
+ * Close codes and what the client does with them. Retriable codes reconnect (with backoff) and
+ * resume from the last sequence id; fatal codes end the client ('closed' event).
+ */
+export const CLOSE_CODES = {
+  NORMAL: 1000,
+  SHUTDOWN: 1001,
+  /** No close frame at all: network drop, process killed. */
+  ABNORMAL: 1006,
+  MALFORMED: 1007,
+  POLICY: 1008,
+  TOO_LARGE: 1009,
+  INTERNAL: 1011,
+  RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
+  HEARTBEAT_TIMEOUT: 4000,
+  UNAUTHENTICATED: 4001,
+  NOT_PARTICIPANT: 4003,
+  NOT_FOUND: 4004,
+  SLOW_CONSUMER: 4008,
+  PARTICIPANT_LIMIT: 4009,
+  TLS_REQUIRED: 4026,
+  CONVERSATION_FAILED: 4503,
+} as const;
+
+/**
+ * Fatal: reconnecting cannot help (auth, membership, missing conversation, limits) or would
+ * repeat the same protocol violation (1007 malformed, 1008 policy, 1009 too large).
+ */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CLOSE_CODES.MALFORMED,
+  CLOSE_CODES.POLICY,
+  CLOSE_CODES.TOO_LARGE,
+  CLOSE_CODES.UNAUTHENTICATED,
+  CLOSE_CODES.NOT_PARTICIPANT,
+  CLOSE_CODES.NOT_FOUND,
+  CLOSE_CODES.PARTICIPANT_LIMIT,
+  CLOSE_CODES.TLS_REQUIRED,
+  CLOSE_CODES.CONVERSATION_FAILED,
+]);
+
+/** Whether a close code should lead to a reconnect (everything not fatal and not 1000 from us). */
+export function isRetriableClose(code: number): boolean {
+  return !FATAL_CLOSE_CODES.has(code);
+}
+
+/** Parses a text frame; returns undefined for anything that is not an object with a string `type`. */
+export function parseServerFrame(data: unknown): ServerFrame | undefined {
+  if (typeof data !== 'string') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') return undefined;
+  return value as ServerFrame;
+}

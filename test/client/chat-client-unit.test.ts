@@ -1,0 +1,336 @@
+/**
+ * The reference client's own logic (backoff, outbox, dedup, ordering, 429, fatal closes) against a
+ * real `ws` server on loopback that each test scripts frame by frame. Time is a manual clock.
+ */
+import { WebSocket } from 'ws';
+import { createManualClock, type ManualClock } from '../../actors/clock';
+import { createChatClient, type ChatClient, type ChatClientOptions, type WebSocketConstructor } from '../../client/chat-client';
+import { collectMessages, nextEvent } from './client-events';
+import { connectedFrame, messageFrame, startScriptedServer, type ScriptedServer } from './scripted-ws-server';
+
+let server: ScriptedServer;
+let clock: ManualClock;
+let clients: ChatClient[];
+let created: string[];
+
+/** Counts constructions synchronously, so a test can assert no reconnect happened yet. */
+class CountingWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url);
+    created.push(url);
+  }
+}
+
+function makeClient(extra: Partial<ChatClientOptions> = {}): ChatClient {
+  const client = createChatClient({
+    url: server.url,
+    conversationId: 'c1',
+    userId: 'alice',
+    WebSocketImpl: CountingWebSocket as unknown as WebSocketConstructor,
+    clock,
+    random: () => 0,
+    pingIntervalMs: 0,
+    generateId: (() => {
+      let n = 0;
+      return () => `client-msg-${++n}`;
+    })(),
+    ...extra,
+  });
+  clients.push(client);
+  return client;
+}
+
+beforeEach(async () => {
+  server = await startScriptedServer();
+  clock = createManualClock();
+  clients = [];
+  created = [];
+});
+
+afterEach(async () => {
+  for (const c of clients) c.close();
+  await server.close();
+});
+
+const isType = (t: string) => (f: Record<string, unknown>) => f['type'] === t;
+
+describe('backoff', () => {
+  test('reconnect delays double from 1 s and are capped at 30 s; the client gives up after maxRetries', async () => {
+    // Every attempt is refused with a retriable close before `connected`.
+    const closedPort = server.port;
+    await server.close();
+    const client = makeClient({ url: `ws://127.0.0.1:${closedPort}`, random: () => 0.9999999, maxRetries: 8 });
+    const connectResult = client.connect().catch((err: Error) => err);
+    const expected = [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000];
+    for (const [i, delay] of expected.entries()) {
+      const ev = await nextEvent(client, 'reconnecting');
+      expect(ev).toEqual({ attempt: i + 1, delayMs: delay });
+      const before = created.length;
+      clock.advance(delay - 1);
+      expect(created.length).toBe(before); // not one millisecond early
+      clock.advance(1);
+      expect(created.length).toBe(before + 1);
+    }
+    const closed = await nextEvent(client, 'closed');
+    expect(closed.reason).toMatch(/gave up after 8/);
+    expect(client.state).toBe('closed');
+    expect(await connectResult).toMatchObject({ code: 'CLIENT_CLOSED' });
+    expect(created.length).toBe(9);
+    server = await startScriptedServer(); // afterEach closes it
+  });
+
+  test('full jitter draws uniformly below the cap; a successful connect resets the sequence', async () => {
+    const client = makeClient({ random: () => 0.5 });
+    const connected = client.connect();
+    (await server.connection(0)).send(connectedFrame(0));
+    await connected;
+    for (const [i, delay] of [500, 1000, 2000].entries()) {
+      const conn = await server.connection(i);
+      const reconnecting = nextEvent(client, 'reconnecting');
+      await conn.close(1001, 'shutdown');
+      expect(await reconnecting).toEqual({ attempt: i + 1, delayMs: delay });
+      clock.advance(delay);
+    }
+    // The 4th connection succeeds: the next drop starts again at the first cap.
+    const fourth = await server.connection(3);
+    const again = nextEvent(client, 'connected');
+    fourth.send(connectedFrame(0));
+    expect((await again).reconnect).toBe(true);
+    const reconnecting = nextEvent(client, 'reconnecting');
+    await fourth.close(4008, 'slow consumer');
+    expect(await reconnecting).toEqual({ attempt: 1, delayMs: 500 });
+  });
+});
+
+describe('ordered, deduplicated delivery', () => {
+  test('duplicates are dropped, out-of-order records are buffered, a gap triggers one sync', async () => {
+    const client = makeClient();
+    const got = collectMessages(client);
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    expect(conn.url.pathname).toBe('/chat/ws/c1');
+    expect(conn.url.searchParams.get('user_id')).toBe('alice');
+    expect(conn.url.searchParams.get('last_sequence_id')).toBe('0');
+    conn.send(connectedFrame(0));
+    await connected;
+    for (const seq of [1, 2, 2, 1, 4, 6]) conn.send(messageFrame(seq));
+    const sync = await conn.nextFrame(isType('sync'));
+    expect(sync).toEqual({ type: 'sync', last_sequence_id: 2 });
+    // The server replays from 3 (repeating 4), then continues live.
+    for (const seq of [3, 4, 5, 6, 7]) conn.send(messageFrame(seq));
+    conn.send({ type: 'sync_complete', from: 3, to: 6, recovered: true });
+    await got.waitFor(7);
+    expect(got.seqs).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(client.lastSequenceId).toBe(7);
+    expect(client.duplicatesDropped).toBe(4);
+    expect(conn.frames.filter(isType('sync'))).toHaveLength(1);
+  });
+
+  test('an unrecoverable gap is skipped instead of stalling delivery', async () => {
+    const client = makeClient();
+    const got = collectMessages(client);
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    conn.send(connectedFrame(0));
+    await connected;
+    conn.send(messageFrame(1));
+    conn.send(messageFrame(5));
+    await conn.nextFrame(isType('sync'));
+    const syncEvent = nextEvent(client, 'sync');
+    conn.send({ type: 'sync_complete', from: 2, to: 4, recovered: false });
+    expect((await syncEvent).recovered).toBe(false);
+    conn.send(messageFrame(6));
+    await got.waitFor(6);
+    expect(got.seqs).toEqual([1, 5, 6]);
+  });
+
+  test("'live' start asks for no history and continues from the server's head", async () => {
+    const client = makeClient({ lastSequenceId: 'live' });
+    const got = collectMessages(client);
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    expect(conn.url.searchParams.has('last_sequence_id')).toBe(false);
+    conn.send(connectedFrame(41));
+    expect((await connected).serverLastSequenceId).toBe(41);
+    conn.send(messageFrame(42));
+    await got.waitFor(42);
+    expect(got.seqs).toEqual([42]);
+  });
+
+  test('cumulative acks are throttled: one frame per interval, or at once after ackEvery records', async () => {
+    const client = makeClient({ ackIntervalMs: 200, ackEvery: 5 });
+    const got = collectMessages(client);
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    conn.send(connectedFrame(0));
+    await connected;
+    for (const seq of [1, 2, 3]) conn.send(messageFrame(seq));
+    await got.waitFor(3);
+    expect(conn.frames.filter(isType('ack'))).toHaveLength(0);
+    clock.advance(200);
+    expect(await conn.nextFrame(isType('ack'))).toEqual({ type: 'ack', sequence_id: 3 });
+    for (const seq of [4, 5, 6, 7, 8]) conn.send(messageFrame(seq));
+    // 5 new records reach ackEvery: acked without waiting for the timer.
+    expect(await conn.nextFrame((f) => f['type'] === 'ack' && f['sequence_id'] === 8)).toEqual({ type: 'ack', sequence_id: 8 });
+  });
+});
+
+describe('outbox', () => {
+  test('an unacknowledged message is re-sent with the same message_id after a reconnect that resumes', async () => {
+    const client = makeClient();
+    const got = collectMessages(client);
+    const connected = client.connect();
+    const first = await server.connection(0);
+    first.send(connectedFrame(0));
+    await connected;
+    first.send(messageFrame(1));
+    first.send(messageFrame(2));
+    await got.waitFor(2);
+    const sent = client.send('hello', { k: 1 });
+    const original = await first.nextFrame(isType('message'));
+    expect(original).toEqual({ type: 'message', message_id: 'client-msg-1', content: 'hello', metadata: { k: 1 } });
+    expect(client.pendingCount).toBe(1);
+
+    const reconnecting = nextEvent(client, 'reconnecting');
+    await first.close(1001, 'shutdown');
+    await reconnecting;
+    clock.advance(0);
+    const second = await server.connection(1);
+    expect(second.url.searchParams.get('last_sequence_id')).toBe('2');
+    second.send(connectedFrame(3));
+    const resent = await second.nextFrame(isType('message'));
+    expect(resent).toEqual(original);
+    second.send({ type: 'message_ack', message_id: 'client-msg-1', sequence_id: 3, persisted: false, duplicate: true });
+    expect(await sent).toEqual({ message_id: 'client-msg-1', sequence_id: 3, persisted: false, duplicate: true });
+    // Sequenced but not yet persisted: still kept for at-least-once; a later persisted ack clears it.
+    expect(client.pendingCount).toBe(1);
+    const persistedAck = nextEvent(client, 'ack', (a) => a.persisted);
+    second.send({ type: 'message_ack', message_id: 'client-msg-1', sequence_id: 3, persisted: true, duplicate: true });
+    await persistedAck;
+    expect(client.pendingCount).toBe(0);
+  });
+
+  test('sequenced-but-unpersisted messages are re-sent after a reconnect; a persisted frame clears them', async () => {
+    const client = makeClient();
+    const connected = client.connect();
+    const first = await server.connection(0);
+    first.send(connectedFrame(0));
+    await connected;
+    const a = client.send('a');
+    const b = client.send('b');
+    await first.nextFrame((f) => f['message_id'] === 'client-msg-2');
+    first.send({ type: 'message_ack', message_id: 'client-msg-1', sequence_id: 1, persisted: true, duplicate: false });
+    first.send({ type: 'message_ack', message_id: 'client-msg-2', sequence_id: 2, persisted: false, duplicate: false });
+    expect((await a).sequence_id).toBe(1);
+    expect((await b).sequence_id).toBe(2);
+    const reconnecting = nextEvent(client, 'reconnecting');
+    await first.close(4008, 'slow consumer');
+    await reconnecting;
+    clock.advance(0);
+    const second = await server.connection(1);
+    second.send(connectedFrame(2));
+    const resent = await second.nextFrame(isType('message'));
+    expect(resent['message_id']).toBe('client-msg-2');
+    expect(second.frames.filter(isType('message'))).toHaveLength(1);
+    const ack = nextEvent(client, 'ack');
+    second.send({ type: 'persisted', up_to_sequence_id: 2 });
+    second.send({ type: 'message_ack', message_id: 'client-msg-2', sequence_id: 2, persisted: true, duplicate: true });
+    await ack;
+    expect(client.pendingCount).toBe(0);
+  });
+
+  test('a 429 error frame pauses sending for retry_after_ms, then the same message_id goes again', async () => {
+    const client = makeClient();
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    conn.send(connectedFrame(0));
+    await connected;
+    const sent = client.send('busy');
+    await conn.nextFrame(isType('message'));
+    const err = nextEvent(client, 'error');
+    conn.send({ type: 'error', error: 'CHAT_ERR_QUEUE_FULL', code: 429, message: 'full', retry_after_ms: 5000, message_id: 'client-msg-1' });
+    expect(await err).toMatchObject({ code: 'CHAT_ERR_QUEUE_FULL', status: 429, retryAfterMs: 5000, messageId: 'client-msg-1' });
+    // A new message during the pause waits too (it would otherwise overtake the first one).
+    const later = client.send('later');
+    clock.advance(4999);
+    // Frames arrive in order: once this sync is in, nothing was re-sent before it.
+    client.sync();
+    await conn.nextFrame(isType('sync'));
+    expect(conn.frames.filter(isType('message'))).toHaveLength(1);
+    clock.advance(1);
+    await conn.nextFrame((f) => f['message_id'] === 'client-msg-2');
+    expect(conn.frames.filter(isType('message')).map((f) => f['message_id'])).toEqual(['client-msg-1', 'client-msg-1', 'client-msg-2']);
+    conn.send({ type: 'message_ack', message_id: 'client-msg-1', sequence_id: 1, persisted: true, duplicate: false });
+    conn.send({ type: 'message_ack', message_id: 'client-msg-2', sequence_id: 2, persisted: true, duplicate: false });
+    expect((await sent).sequence_id).toBe(1);
+    expect((await later).sequence_id).toBe(2);
+  });
+
+  test('a non-retriable error frame for a message rejects its send() only', async () => {
+    const client = makeClient();
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    conn.send(connectedFrame(0));
+    await connected;
+    const bad = client.send('\u0000');
+    await conn.nextFrame(isType('message'));
+    conn.send({ type: 'error', error: 'GATEWAY_ERR_CONTENT_INVALID', code: 400, message: 'control characters', message_id: 'client-msg-1' });
+    await expect(bad).rejects.toMatchObject({ code: 'GATEWAY_ERR_CONTENT_INVALID', status: 400 });
+    expect(client.state).toBe('open');
+    expect(client.pendingCount).toBe(0);
+  });
+});
+
+describe('close codes', () => {
+  test.each([4001, 4003, 4004, 4009, 4503, 1009, 1007])('close %i is fatal: no reconnect, pending sends reject', async (code) => {
+    const client = makeClient();
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    conn.send(connectedFrame(0));
+    await connected;
+    const pending = client.send('x').catch((err: unknown) => err);
+    await conn.nextFrame(isType('message'));
+    const disconnected = nextEvent(client, 'disconnected');
+    const closed = nextEvent(client, 'closed');
+    await conn.close(code, 'bye');
+    expect(await disconnected).toEqual({ code, reason: 'bye', willReconnect: false });
+    expect((await closed).code).toBe(code);
+    expect(await pending).toMatchObject({ code: 'CLIENT_CLOSED' });
+    clock.advance(60_000);
+    expect(created).toHaveLength(1);
+    expect(client.state).toBe('closed');
+  });
+
+  test('a refused upgrade (HTTP 401) is fatal too', async () => {
+    const http = require('node:http') as typeof import('node:http');
+    const refuse = http.createServer();
+    refuse.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+    await new Promise<void>((resolve) => refuse.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (refuse.address() as { port: number }).port;
+      const client = makeClient({ url: `ws://127.0.0.1:${port}` });
+      const closed = nextEvent(client, 'closed');
+      await expect(client.connect()).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+      expect((await closed).code).toBe(4001);
+      expect(created).toHaveLength(1);
+    } finally {
+      await new Promise<void>((resolve) => refuse.close(() => resolve()));
+    }
+  });
+
+  test('a silent connection is dropped after two ping intervals and resumed', async () => {
+    const client = makeClient({ pingIntervalMs: 1000 });
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    conn.send(connectedFrame(0));
+    await connected;
+    clock.advance(1000);
+    await conn.nextFrame(isType('ping'));
+    const disconnected = nextEvent(client, 'disconnected');
+    clock.advance(1000);
+    expect(await disconnected).toMatchObject({ code: 4000, willReconnect: true });
+    clock.advance(0);
+    const second = await server.connection(1);
+    expect(second.url.searchParams.get('last_sequence_id')).toBe('0');
+  });
+});
