@@ -4,7 +4,7 @@ const MESSAGE_COLUMNS = 'message_id, conversation_id, sequence_id, sender_id, se
 const META_COLUMNS = 'c.conversation_id, c.title, c.created_at, c.created_by, c.settings, c.status';
 
 /** Every statement the SQLite provider runs, prepared once per connection. */
-export function createSqliteStatements(db: Database.Database) {
+export function createSqliteStatements(db: Database.Database): SqliteStatements {
   return {
     ping: db.prepare('SELECT 1'),
     conversationExists: db.prepare('SELECT 1 FROM conversations WHERE conversation_id = ?'),
@@ -59,4 +59,10 @@ export function createSqliteStatements(db: Database.Database) {
   };
 }
 
-export type SqliteStatements = ReturnType<typeof createSqliteStatements>;
+type StatementName =
+  | 'ping' | 'conversationExists' | 'insertConversation' | 'getConversation' | 'updateStatus' | 'listForUser'
+  | 'listCreatedBefore' | 'deleteMessages' | 'deleteParticipants' | 'deleteConversation' | 'getParticipants'
+  | 'upsertParticipant' | 'markLeft' | 'lastSequence' | 'insertMessage' | 'readMessages' | 'readLatest'
+  | 'findSequence' | 'redactByIds' | 'redactBySender';
+
+export type SqliteStatements = Readonly<Record<StatementName, Database.Statement>>;

@@ -1,0 +1,92 @@
+import type { PoolClient } from 'pg';
+import { ChatError } from '../actors/errors';
+
+/**
+ * PostgreSQL schema migrations. PG_MIGRATIONS[i] upgrades version i to i + 1 inside one
+ * transaction together with its row in nlweb_chat_migrations, so a crash leaves the old version.
+ * A session advisory lock serialises concurrent startups (several server processes, parallel
+ * test files), which makes migrating safe to run twice or at the same time.
+ * Append new migrations; never edit a released one. `s` is the quoted schema name.
+ */
+export const PG_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
+  (s) => `
+  CREATE TABLE ${s}.conversations (
+    conversation_id text COLLATE "C" NOT NULL CONSTRAINT nlweb_conversations_pk PRIMARY KEY,
+    title text NOT NULL,
+    created_at text COLLATE "C" NOT NULL,
+    created_by text NOT NULL,
+    settings jsonb NOT NULL,
+    status text NOT NULL
+  );
+  CREATE INDEX nlweb_conversations_created_at ON ${s}.conversations (created_at);
+
+  CREATE TABLE ${s}.participants (
+    conversation_id text COLLATE "C" NOT NULL,
+    participant_id text COLLATE "C" NOT NULL,
+    participant_type text NOT NULL,
+    display_name text NOT NULL,
+    joined_at_sequence bigint NOT NULL,
+    role text NOT NULL,
+    agent_id text,
+    has_left boolean NOT NULL DEFAULT false,
+    CONSTRAINT nlweb_participants_pk PRIMARY KEY (conversation_id, participant_id)
+  );
+  CREATE INDEX nlweb_participants_by_user ON ${s}.participants (participant_id);
+
+  CREATE TABLE ${s}.messages (
+    conversation_id text COLLATE "C" NOT NULL,
+    sequence_id bigint NOT NULL,
+    message_id text COLLATE "C" NOT NULL,
+    sender_id text COLLATE "C" NOT NULL,
+    sender_type text NOT NULL,
+    message_type text NOT NULL,
+    content text NOT NULL,
+    timestamp text NOT NULL,
+    metadata jsonb NOT NULL,
+    CONSTRAINT nlweb_messages_sequence_pk PRIMARY KEY (conversation_id, sequence_id),
+    CONSTRAINT nlweb_messages_sender_message_uq UNIQUE (conversation_id, sender_id, message_id)
+  );
+  `,
+];
+
+/** Quotes a validated schema name for use in SQL text. */
+export function quoteSchema(schema: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
+  }
+  return `"${schema}"`;
+}
+
+/** Brings `schema` to the newest version; returns the version found. Runs on one dedicated client. */
+export async function migratePostgres(client: PoolClient, schema: string): Promise<number> {
+  const s = quoteSchema(schema);
+  const lockKey = `nlweb_chat_migrations:${schema}`;
+  await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+  try {
+    if (schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.nlweb_chat_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const found = Number((await client.query(`SELECT COALESCE(MAX(version), 0) AS v FROM ${s}.nlweb_chat_migrations`)).rows[0].v);
+    if (found > PG_MIGRATIONS.length) {
+      throw new ChatError(
+        'STORAGE_ERR_UNAVAILABLE',
+        `schema ${schema} is at version ${found}, newer than this build supports (${PG_MIGRATIONS.length})`,
+      );
+    }
+    for (let v = found; v < PG_MIGRATIONS.length; v++) {
+      await client.query('BEGIN');
+      try {
+        await client.query(PG_MIGRATIONS[v](s));
+        await client.query(`INSERT INTO ${s}.nlweb_chat_migrations (version) VALUES ($1)`, [v + 1]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }
+    return found;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+  }
+}

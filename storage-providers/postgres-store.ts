@@ -1,0 +1,269 @@
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { ChatError, isChatError } from '../actors/errors';
+import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
+import { ChatStore, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { migratePostgres, quoteSchema } from './postgres-migrations';
+import { postgresSql, type PostgresSql } from './postgres-sql';
+import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
+
+/** Settings of the PostgreSQL provider (config: chat.storage.postgres.*). */
+export interface PostgresStoreOptions {
+  /** Connection URL, e.g. postgres://user@host:5432/db. */
+  readonly url: string;
+  /** Most connections this instance holds (default 10). */
+  readonly poolSize?: number;
+  /** Schema holding the tables (default "public"); created when missing. */
+  readonly schema?: string;
+  /** How long acquiring a connection may take before STORAGE_ERR_UNAVAILABLE (default 5000). */
+  readonly connectTimeoutMs?: number;
+  /** application_name of the connections, visible in pg_stat_activity (default "nlweb-chat"). */
+  readonly applicationName?: string;
+}
+
+/**
+ * Durable store on a `pg` Pool, shareable by several server processes. Appends take the
+ * conversation row lock (FOR UPDATE) for the contiguity check and insert the batch in one
+ * statement; the primary key (conversation_id, sequence_id) and the unique key
+ * (conversation_id, sender_id, message_id) make duplicates impossible even for writers that
+ * bypass the lock. close() waits for in-flight operations, then ends the pool.
+ */
+export class PostgresStore extends ChatStore {
+  readonly name = 'postgres';
+  readonly supports: StoreCapabilities = Object.freeze({ durable: true, sharedAcrossProcesses: true });
+  private readonly schema: string;
+  private readonly sql: PostgresSql;
+  private pool: Pool | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: PostgresStoreOptions) {
+    super();
+    this.schema = options.schema ?? 'public';
+    this.sql = postgresSql(quoteSchema(this.schema));
+  }
+
+  protected async _open(): Promise<void> {
+    const pool = new Pool({
+      connectionString: this.options.url,
+      max: this.options.poolSize ?? 10,
+      connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
+      idleTimeoutMillis: 30_000,
+      allowExitOnIdle: true,
+      application_name: this.options.applicationName ?? 'nlweb-chat',
+    });
+    // An idle connection dropped by the server must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    try {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await migratePostgres(client, this.schema);
+      } catch (err) {
+        broken = err instanceof Error ? err : new Error(String(err));
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+      this.pool = pool;
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw mapPgError(err, `cannot open PostgreSQL store (schema ${this.schema})`);
+    }
+  }
+
+  protected async _close(): Promise<void> {
+    // The base class already refuses new calls; let the running ones finish.
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+
+  protected async _ping(): Promise<void> {
+    await this.query('SELECT 1', []);
+  }
+
+  protected async _createConversation(meta: ConversationMeta, participants: readonly Participant[]): Promise<void> {
+    const settings = toJsonText(meta.settings, 'settings');
+    await this.transaction(async (c) => {
+      const { conversation_id: id, title, created_at, created_by, status } = meta;
+      await c.query(this.sql.insertConversation, [id, title, created_at, created_by, settings, status]);
+      if (participants.length > 0) await c.query(this.sql.upsertParticipants, participantArrays(id, participants));
+    });
+  }
+
+  protected async _getConversation(conversationId: string): Promise<ConversationMeta | undefined> {
+    const rows = await this.query(this.sql.getConversation, [conversationId]);
+    return rows.length > 0 ? toMeta(rows[0]) : undefined;
+  }
+
+  protected async _updateConversationStatus(conversationId: string, status: ConversationMeta['status']): Promise<void> {
+    const count = await this.run((c) => c.query(this.sql.updateStatus, [conversationId, status]).then((r) => r.rowCount));
+    if (count === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
+  }
+
+  protected async _listConversationsForUser(userId: string, includeLeft: boolean): Promise<ConversationMeta[]> {
+    return (await this.query(this.sql.listForUser, [userId, includeLeft])).map(toMeta);
+  }
+
+  protected async _listConversationsCreatedBefore(isoTime: string): Promise<string[]> {
+    return (await this.query(this.sql.listCreatedBefore, [isoTime])).map((r) => String(r.conversation_id));
+  }
+
+  protected async _deleteConversation(conversationId: string): Promise<void> {
+    await this.transaction(async (c) => {
+      await c.query(this.sql.deleteConversation, [conversationId]);
+      await c.query(this.sql.deleteMessages, [conversationId]);
+      await c.query(this.sql.deleteParticipants, [conversationId]);
+    });
+  }
+
+  protected async _getParticipants(conversationId: string): Promise<Participant[]> {
+    return (await this.query(this.sql.getParticipants, [conversationId])).map((r) => makeParticipant(r as Participant));
+  }
+
+  protected async _putParticipant(conversationId: string, participant: Participant): Promise<void> {
+    const count = await this.run((c) =>
+      c.query(this.sql.upsertParticipants, participantArrays(conversationId, [participant])).then((r) => r.rowCount),
+    );
+    if (count === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
+  }
+
+  protected async _removeParticipant(conversationId: string, participantId: string): Promise<void> {
+    await this.query(this.sql.markLeft, [conversationId, participantId]);
+  }
+
+  protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+    const params: unknown[] = [conversationId, [], [], [], [], [], [], [], []];
+    for (const m of messages) {
+      const row = [m.message_id, m.sequence_id, m.sender_id, m.sender_type, m.message_type, m.content, m.timestamp];
+      row.push(toJsonText(m.metadata, 'metadata'));
+      for (let i = 0; i < row.length; i++) (params[i + 1] as unknown[]).push(row[i]);
+    }
+    await this.transaction(async (c) => {
+      const locked = await c.query({ name: `lock:${this.schema}`, text: this.sql.lockConversation, values: [conversationId] });
+      if (locked.rowCount === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
+      const lastRes = await c.query({ name: `last:${this.schema}`, text: this.sql.lastSequence, values: [conversationId] });
+      const last = Number(lastRes.rows[0].last);
+      const first = messages[0].sequence_id;
+      if (first <= last) throw new ChatError('STORAGE_ERR_DUPLICATE_SEQUENCE', `sequence ${first} is already stored`);
+      if (first !== last + 1) throw new ChatError('STORAGE_ERR_SEQUENCE_GAP', `expected sequence ${last + 1}, got ${first}`);
+      await c.query({ name: `append:${this.schema}`, text: this.sql.insertMessages, values: params });
+    });
+  }
+
+  protected async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
+    const rows = await this.query(this.sql.readMessages, [conversationId, afterSequenceId, limit], `read:${this.schema}`);
+    return rows.map(toMessage);
+  }
+
+  protected async _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]> {
+    return (await this.query(this.sql.readLatest, [conversationId, limit])).map(toMessage).reverse();
+  }
+
+  protected async _lastSequenceId(conversationId: string): Promise<number> {
+    return Number((await this.query(this.sql.lastSequence, [conversationId]))[0].last);
+  }
+
+  protected async _findSequenceByMessageId(conversationId: string, senderId: string, messageId: string): Promise<number | undefined> {
+    const rows = await this.query(this.sql.findSequence, [conversationId, senderId, messageId]);
+    return rows.length > 0 ? Number(rows[0].sequence_id) : undefined;
+  }
+
+  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
+    const rows =
+      'messageIds' in target
+        ? await this.query(this.sql.redactByIds, [REDACTION_MARKER, conversationId, target.messageIds])
+        : await this.query(this.sql.redactBySender, [REDACTION_MARKER, conversationId, target.senderId]);
+    return rows.map((r) => Number(r.sequence_id)).sort((a, b) => a - b);
+  }
+
+  private async query(text: string, values: unknown[], name?: string): Promise<QueryResultRow[]> {
+    return this.run(async (c) => (await c.query({ text, values, name })).rows);
+  }
+
+  /** Runs `fn` on a pooled client, tracked for close(); driver errors become coded errors. */
+  private run<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const pool = this.pool;
+    if (!pool) return Promise.reject(new ChatError('STORAGE_ERR_NOT_OPEN', 'postgres store is not open'));
+    const work = (async () => {
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw mapPgError(err, 'cannot reach PostgreSQL');
+      }
+      let broken: Error | undefined;
+      try {
+        return await fn(client);
+      } catch (err) {
+        // A connection-level failure poisons the client: discard it instead of returning it to the pool.
+        if (!isChatError(err) && !isServerError(err)) broken = err instanceof Error ? err : new Error(String(err));
+        throw mapPgError(err, 'PostgreSQL operation failed');
+      } finally {
+        client.release(broken);
+      }
+    })();
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  private transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.run(async (c) => {
+      await c.query('BEGIN');
+      try {
+        const result = await fn(c);
+        await c.query('COMMIT');
+        return result;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+}
+
+function participantArrays(conversationId: string, participants: readonly Participant[]): unknown[] {
+  // Last one wins for repeated ids (ON CONFLICT cannot touch a row twice in one statement).
+  const unique = [...new Map(participants.map((p) => [p.participant_id, p])).values()];
+  return [
+    conversationId,
+    unique.map((p) => p.participant_id),
+    unique.map((p) => p.participant_type),
+    unique.map((p) => p.display_name),
+    unique.map((p) => p.joined_at_sequence),
+    unique.map((p) => p.role),
+    unique.map((p) => p.agent_id ?? null),
+  ];
+}
+
+function toMeta(row: QueryResultRow): ConversationMeta {
+  return makeMeta(row as ConversationMeta, parseJsonObject(row.settings, 'settings'));
+}
+
+function toMessage(row: QueryResultRow): ChatMessage {
+  return makeMessage(row as ChatMessage, parseJsonObject(row.metadata, 'metadata'));
+}
+
+/** An error the server reported for a statement (SQLSTATE), after which the connection is still usable. */
+function isServerError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57|53)/.test(code);
+}
+
+const CONSTRAINT_CODES: Record<string, 'STORAGE_ERR_DUPLICATE_SEQUENCE' | 'STORAGE_ERR_DUPLICATE_MESSAGE' | 'CHAT_ERR_ALREADY_EXISTS'> = {
+  nlweb_messages_sequence_pk: 'STORAGE_ERR_DUPLICATE_SEQUENCE',
+  nlweb_messages_sender_message_uq: 'STORAGE_ERR_DUPLICATE_MESSAGE',
+  nlweb_conversations_pk: 'CHAT_ERR_ALREADY_EXISTS',
+};
+
+/** Unique violations (23505) map by constraint name; everything else is STORAGE_ERR_UNAVAILABLE with cause. */
+export function mapPgError(err: unknown, context: string): unknown {
+  if (isChatError(err)) return err;
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e?.code === '23505' && e.constraint && CONSTRAINT_CODES[e.constraint]) {
+    return new ChatError(CONSTRAINT_CODES[e.constraint], e.message, { cause: err });
+  }
+  return new ChatError('STORAGE_ERR_UNAVAILABLE', `${context}: ${e?.message ?? String(err)}`, { cause: err });
+}
