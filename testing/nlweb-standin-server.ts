@@ -179,9 +179,9 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
       steps.push({ atMs: latencyMs, envelopes: [stamp({ message_type: 'nlws', '@type': 'GeneratedAnswer', answer, items: nlwsItems }), end], then: 'end' });
       return steps;
     }
-    const perBatch = Math.ceil(matches.length / batches);
     for (let b = 0; b < batches; b++) {
-      const slice = matches.slice(b * perBatch, (b + 1) * perBatch);
+      // Spread evenly, so every batch carries items whenever there are at least as many items as batches.
+      const slice = matches.slice(Math.floor((b * matches.length) / batches), Math.floor(((b + 1) * matches.length) / batches));
       const envelopes: Envelope[] = [];
       if (slice.length > 0) {
         envelopes.push(
@@ -284,9 +284,11 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
       if (res.destroyed) return;
       let text = step.raw ?? '';
       for (const e of step.envelopes ?? []) text += `data: ${JSON.stringify(e)}\n\n`;
-      if (text !== '') res.write(text);
-      if (step.then === 'end') res.end();
-      else if (step.then === 'destroy') res.destroy();
+      // The last events and the end of the body go out in one write, as one packet.
+      if (step.then === 'end') res.end(text === '' ? undefined : text);
+      else if (text !== '') res.write(text);
+      // Writes are corked until the next tick; destroy after them so what was sent arrives.
+      if (step.then === 'destroy') setImmediate(() => res.destroy());
     };
     for (const step of steps) {
       if (step.atMs <= 0) run(step);

@@ -263,6 +263,9 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
         };
       }
       span.setStatus({ code: SpanStatusCode.OK });
+      // Only reached when the consumer pulls past the final piece: wait for the body's last bytes so
+      // the socket is back in the keep-alive pool before the next turn asks for one.
+      await call.whenDone();
     } catch (err) {
       const error = isChatError(err) ? err : new ChatError('AGENT_ERR_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
       span.recordException(error);

@@ -21,6 +21,8 @@ export interface NlwebAskCall {
   release(): void;
   /** Ends the exchange; anything still open is destroyed (the socket is not reused). */
   dispose(): void;
+  /** Resolves once the response is fully read or the exchange is gone (never rejects). */
+  whenDone(): Promise<void>;
 }
 
 export interface NlwebAskCallOptions {
@@ -45,6 +47,10 @@ export function startNlwebAskCall(options: NlwebAskCallOptions): NlwebAskCall {
   let settled = false; // released or disposed
   let waiter: (() => void) | undefined;
   let res: http.IncomingMessage | undefined;
+  let markDone!: () => void;
+  const done = new Promise<void>((resolve) => {
+    markDone = resolve;
+  });
   let resolveResponse!: (v: { status: number; contentType: string }) => void;
   let rejectResponse!: (e: unknown) => void;
   const response = new Promise<{ status: number; contentType: string }>((resolve, reject) => {
@@ -91,6 +97,9 @@ export function startNlwebAskCall(options: NlwebAskCallOptions): NlwebAskCall {
   };
   options.signal.addEventListener('abort', onAbort, { once: true });
 
+  req.on('close', () => {
+    if (res === undefined) markDone();
+  });
   req.on('error', (err: NodeJS.ErrnoException) => {
     if (res === undefined) {
       fail(new ChatError('AGENT_ERR_CONNECTION', `NLWeb endpoint unreachable: ${err.code ?? err.message}`, { cause: err, details: { code: err.code } }));
@@ -110,11 +119,13 @@ export function startNlwebAskCall(options: NlwebAskCallOptions): NlwebAskCall {
     });
     incoming.on('end', () => {
       ended = true;
+      markDone();
       clearTimeout(timer);
       wake();
     });
     incoming.on('error', (err) => fail(new ChatError('AGENT_ERR_MALFORMED_STREAM', 'NLWeb stream closed before its end', { cause: err })));
     incoming.on('close', () => {
+      markDone();
       if (!ended) fail(new ChatError('AGENT_ERR_MALFORMED_STREAM', 'NLWeb stream closed before its end'));
     });
     resolveResponse({ status, contentType });
@@ -165,6 +176,10 @@ export function startNlwebAskCall(options: NlwebAskCallOptions): NlwebAskCall {
       if (settled) return;
       cleanup();
       if (!ended || res === undefined) req.destroy();
+      markDone();
+    },
+    whenDone(): Promise<void> {
+      return done;
     },
   };
 }

@@ -1,0 +1,66 @@
+import { createAgentsFromConfig } from '../../actors/agents/create-agents-from-config';
+import { validateConfig } from '../../config/load-config';
+import { collect, createHarness } from './standin-harness';
+import { turn } from './turn-fixtures';
+
+const h = createHarness();
+afterEach(() => h.closeAll());
+
+function config(endpoints: unknown[], extra: Record<string, unknown> = {}) {
+  return validateConfig({ chat: { nlweb: { endpoints }, context: { nlweb_timeout: 0.05 }, agents: { on_no_answer: 'note' }, ...extra } });
+}
+
+describe('createAgentsFromConfig', () => {
+  it('creates one agent per endpoint, resolving "standin" to the stand-in url', async () => {
+    const server = await h.standin();
+    const other = await h.standin({ style: 'legacy' });
+    const agents = createAgentsFromConfig(
+      config([
+        { id: 'recipes', display_name: 'Recipes', url: 'standin', site: 'recipes.example.org', mode: 'summarize' },
+        { id: 'gear', url: other.url },
+      ]),
+      { standinUrl: server.url },
+    );
+    try {
+      expect([...agents.keys()]).toEqual(['recipes', 'gear']);
+      expect(agents.get('recipes')!.displayName).toBe('Recipes');
+      const out = await collect(agents.get('recipes')!, turn('oats'));
+      expect(out[0]!.metadata!.endpoint).toBe('recipes');
+      expect(server.requests[0]!.params).toMatchObject({ site: 'recipes.example.org', mode: 'summarize' });
+      await collect(agents.get('gear')!, turn('tent'));
+      expect(other.requests).toHaveLength(1);
+    } finally {
+      for (const a of agents.values()) a.close();
+    }
+  });
+
+  it('takes the timeout from chat.context.nlweb_timeout and the no-answer policy from chat.agents', async () => {
+    const server = await h.standin();
+    const agents = createAgentsFromConfig(config([{ id: 'nlweb', url: server.url }]));
+    try {
+      server.setBehaviour('no-results');
+      const noted = await collect(agents.get('nlweb')!, turn('oats'));
+      expect(noted[0]!.metadata!.no_answer).toBe('no_results');
+      server.setBehaviour('hang');
+      await expect(collect(agents.get('nlweb')!, turn('oats'))).rejects.toMatchObject({ code: 'AGENT_ERR_TIMEOUT', details: { timeout_ms: 50 } });
+    } finally {
+      for (const a of agents.values()) a.close();
+    }
+  });
+
+  it('refuses "standin" without a stand-in url', () => {
+    expect(() => createAgentsFromConfig(config([{ id: 'nlweb', url: 'standin' }]))).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }));
+  });
+
+  it('refuses duplicate ids and non-http urls', () => {
+    expect(() => createAgentsFromConfig(config([{ id: 'a', url: 'http://127.0.0.1:1' }, { id: 'a', url: 'http://127.0.0.1:2' }]))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }),
+    );
+    expect(() => createAgentsFromConfig(config([{ id: 'a', url: 'ftp://example.org' }]))).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }));
+    expect(() => createAgentsFromConfig(config([{ id: 'a', url: 'not a url' }]))).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }));
+  });
+
+  it('no endpoints, no agents', () => {
+    expect(createAgentsFromConfig(config([])).size).toBe(0);
+  });
+});

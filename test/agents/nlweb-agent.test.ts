@@ -1,0 +1,202 @@
+import { propagation, trace, context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { collect, createHarness } from './standin-harness';
+import { message, turn } from './turn-fixtures';
+
+const h = createHarness();
+afterEach(() => h.closeAll());
+
+describe('NLWeb agent against the stand-in: stream shapes', () => {
+  it('streams a current-style list answer in several batches, then a completion marker', async () => {
+    const server = await h.standin({ style: 'current', batches: 3 });
+    const out = await collect(h.agent(server), turn('vegetarian dinner ideas'));
+    const pieces = out.slice(0, -1);
+    const marker = out[out.length - 1]!;
+    expect(pieces.length).toBe(3);
+    for (const [i, p] of pieces.entries()) {
+      expect(p.final).toBe(false);
+      expect(p.message_type).toBe('nlweb_response');
+      expect(p.metadata).toMatchObject({ in_reply_to: 'trigger-1', in_reply_to_sequence: 42, nlweb_message_type: 'result', part: i + 1, complete: false, endpoint: 'nlweb' });
+    }
+    const items = pieces.flatMap((p) => p.metadata!.items as { name: string; url: string }[]);
+    expect(items.map((i) => i.name)).toEqual(expect.arrayContaining(['Spicy Vegetarian Chili', 'Lemon Garlic Pasta']));
+    expect(pieces[0]!.content).toContain(items[0]!.name);
+    expect(pieces[0]!.content).toContain(items[0]!.url);
+    expect(marker).toMatchObject({ content: '', final: true, metadata: { complete: true, part: 4, nlweb_message_type: 'end-nlweb-response', items: [] } });
+  });
+
+  it('streams an older-style answer (api_version, result_batch, complete)', async () => {
+    const server = await h.standin({ style: 'legacy', batches: 2 });
+    const out = await collect(h.agent(server), turn('camping stove'));
+    expect(out.map((o) => o.metadata!.nlweb_message_type)).toEqual(['result_batch', 'result_batch', 'complete']);
+    expect(out[0]!.content).toContain('Compact Camping Stove');
+    expect(out[2]!.final).toBe(true);
+  });
+
+  it.each(['current', 'legacy'] as const)('includes the summary in summarize mode (%s)', async (style) => {
+    const server = await h.standin({ style, batches: 1 });
+    const out = await collect(h.agent(server, { mode: 'summarize' }), turn('chocolate cake'));
+    const summary = out.find((o) => (o.content as string).startsWith('Found 1 item'));
+    expect(summary).toBeDefined();
+    expect(summary!.metadata!.nlweb_message_type).toBe(style === 'current' ? 'result' : 'summary');
+    expect(summary!.content).toContain('Classic Chocolate Cake');
+  });
+
+  it.each(['current', 'legacy'] as const)('maps a generate-mode nlws answer (%s)', async (style) => {
+    const server = await h.standin({ style });
+    const out = await collect(h.agent(server, { mode: 'generate' }), turn('thai curry'));
+    expect(out).toHaveLength(2);
+    expect(out[0]!.metadata!.nlweb_message_type).toBe('nlws');
+    expect(out[0]!.content).toMatch(/^For "thai curry", Thai Green Curry fits best/);
+    expect((out[0]!.metadata!.items as unknown[]).length).toBeGreaterThan(0);
+    expect(out[1]!.final).toBe(true);
+  });
+
+  it('the conversation settings override the endpoint mode and site', async () => {
+    const server = await h.standin();
+    await collect(h.agent(server, { mode: 'list', site: 'all' }), turn('oats', { settings: { nlweb_mode: 'generate', site: ['a.example', 'b.example'] } }));
+    expect(server.requests[0]!.params).toMatchObject({ mode: 'generate', generate_mode: 'generate', site: 'a.example,b.example' });
+  });
+
+  it('ignores unknown and intermediate message types', async () => {
+    const server = await h.standin({ batches: 2 });
+    const agent = h.agent(server);
+    const normal = await collect(agent, turn('hiking backpack'));
+    server.setBehaviour('unknown-types');
+    const withUnknown = await collect(agent, turn('hiking backpack'));
+    expect(withUnknown.map((o) => o.content)).toEqual(normal.map((o) => o.content));
+  });
+
+  it.each(['current', 'legacy'] as const)('reads a non-streaming JSON answer (%s)', async (style) => {
+    const server = await h.standin({ style, batches: 3 });
+    const out = await collect(h.agent(server, { streaming: false, mode: 'summarize' }), turn('vegetarian dinner'));
+    expect(server.requests[0]!.params.streaming).toBe('false');
+    expect(out.length).toBeGreaterThanOrEqual(2);
+    expect(out.slice(0, -1).every((o) => o.final === false)).toBe(true);
+    const last = out[out.length - 1]!;
+    expect(last.final).toBe(true);
+    expect(last.metadata!.complete).toBe(true);
+    expect(last.content).toMatch(/^Found \d+ items/);
+    const names = out.flatMap((o) => (o.metadata!.items as { name: string }[]).map((i) => i.name));
+    expect(names).toContain('Spicy Vegetarian Chili');
+  });
+
+  it.each([
+    ['no-results', 'no_results'],
+    ['irrelevant', 'site_is_irrelevant_to_query'],
+  ] as const)('posts nothing on %s when silent, one note when configured', async (behaviour, reason) => {
+    const server = await h.standin();
+    server.setBehaviour(behaviour);
+    expect(await collect(h.agent(server, { onNoAnswer: 'silent' }), turn('vegetarian'))).toEqual([]);
+    const noted = await collect(h.agent(server, { onNoAnswer: 'note', displayName: 'Recipes' }), turn('vegetarian'));
+    expect(noted).toHaveLength(1);
+    expect(noted[0]).toMatchObject({ final: true, message_type: 'nlweb_response', metadata: { no_answer: reason, complete: true, in_reply_to: 'trigger-1' } });
+    expect(noted[0]!.content).toContain('Recipes');
+  });
+
+  it('treats a query that matches nothing as no answer', async () => {
+    const server = await h.standin();
+    expect(await collect(h.agent(server), turn('quantum chromodynamics'))).toEqual([]);
+  });
+});
+
+describe('NLWeb agent: what /ask receives', () => {
+  it('sends query, prev, last_ans, user and conversation as NLWeb parameters', async () => {
+    const server = await h.standin();
+    const earlier = [message({ content: 'I like spicy food', message_id: 'h1' }), message({ content: 'something for dinner', sender_id: 'bob', message_id: 'h2' })];
+    const trigger = message({ content: 'vegetarian please', message_id: 'trigger-9', sequence_id: 9 });
+    const lastAnswer = [
+      message({ content: '...', sender_type: 'ai', sender_id: 'nlweb', message_type: 'nlweb_response', metadata: { items: [{ name: 'Thai Green Curry', url: 'https://recipes.example.org/thai-green-curry' }] } }),
+      message({ content: '...', sender_type: 'ai', sender_id: 'nlweb', message_type: 'nlweb_response', metadata: { items: [{ name: 'Lemon Garlic Pasta', url: 'https://recipes.example.org/lemon-garlic-pasta' }] } }),
+      message({ content: '', sender_type: 'ai', sender_id: 'nlweb', message_type: 'nlweb_response', metadata: { items: [] } }),
+    ];
+    await collect(
+      h.agent(server, { site: 'recipes.example.org', mode: 'list' }),
+      turn('vegetarian please', { trigger, burst: [trigger], recentHumanMessages: [...earlier, trigger], lastAiAnswer: lastAnswer }),
+    );
+    const req = server.requests[0]!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/ask');
+    expect(req.params).toMatchObject({
+      query: 'vegetarian please',
+      site: 'recipes.example.org',
+      mode: 'list',
+      generate_mode: 'none',
+      streaming: 'true',
+      conversation_id: 'conv-1',
+      user_id: 'alice',
+      user_name: 'Alice Example',
+      query_id: 'trigger-9.nlweb',
+    });
+    expect(JSON.parse(req.params.prev!)).toEqual(['I like spicy food', 'something for dinner']);
+    expect(JSON.parse(req.params.last_ans!)).toEqual([
+      { title: 'Thai Green Curry', url: 'https://recipes.example.org/thai-green-curry' },
+      { title: 'Lemon Garlic Pasta', url: 'https://recipes.example.org/lemon-garlic-pasta' },
+    ]);
+  });
+
+  it('joins a multi-message burst into one query and keeps it out of prev', async () => {
+    const server = await h.standin();
+    const a = message({ content: 'tent', message_id: 'b1' });
+    const b = message({ content: 'and a stove', message_id: 'b2', sender_id: 'bob' });
+    const older = message({ content: 'going camping', message_id: 'o1' });
+    await collect(h.agent(server), turn('x', { trigger: b, burst: [a, b], recentHumanMessages: [older, a, b] }));
+    expect(server.requests[0]!.params.query).toBe('tent\nand a stove');
+    expect(JSON.parse(server.requests[0]!.params.prev!)).toEqual(['going camping']);
+  });
+
+  it('moves an oversized context into a form body the server still reads', async () => {
+    const server = await h.standin();
+    const long = Array.from({ length: 5 }, (_, i) => message({ content: `${'word '.repeat(400)}${i}`, message_id: `long-${i}` }));
+    const trigger = message({ content: 'oats', message_id: 't-long' });
+    const out = await collect(h.agent(server), turn('oats', { trigger, burst: [trigger], recentHumanMessages: [...long, trigger] }));
+    expect(out.length).toBeGreaterThan(0);
+    const prev = JSON.parse(server.requests[0]!.params.prev!) as string[];
+    expect(prev).toHaveLength(5);
+    expect(prev[4]).toMatch(/ 4$/);
+    expect(String(server.requests[0]!.headers['content-type'])).toContain('application/x-www-form-urlencoded');
+  });
+
+  it('answers human text messages only, unless AI messages are allowed', () => {
+    const agent = h.agent({ url: 'http://127.0.0.1:9' } as never);
+    const human = message({ content: 'hi' });
+    const ai = message({ content: 'hello', sender_type: 'ai', sender_id: 'other' });
+    const system = message({ content: 'joined', sender_type: 'system', message_type: 'join' });
+    expect(agent.wantsTurn!(human, 0)).toBe(true);
+    expect(agent.wantsTurn!(ai, 1)).toBe(false);
+    expect(agent.wantsTurn!(system, 0)).toBe(false);
+    expect(agent.wantsTurn!(message({ content: '   ' }), 0)).toBe(false);
+    const chatty = h.agent({ url: 'http://127.0.0.1:9' } as never, { answerAiMessages: true });
+    expect(chatty.wantsTurn!(ai, 1)).toBe(true);
+  });
+
+  describe('trace context', () => {
+    const exporter = new InMemorySpanExporter();
+    beforeAll(() => {
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    });
+    afterAll(() => {
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    });
+
+    it('sends a traceparent of its nlweb.ask client span', async () => {
+      const server = await h.standin();
+      const parent = trace.getTracer('test').startSpan('turn');
+      await context.with(trace.setSpan(context.active(), parent), () => collect(h.agent(server), turn('oats')));
+      parent.end();
+      const header = String(server.requests[0]!.headers.traceparent);
+      const spans = exporter.getFinishedSpans();
+      const ask = spans.find((s) => s.name === 'nlweb.ask')!;
+      expect(ask).toBeDefined();
+      expect(ask.kind).toBe(2 /* SpanKind.CLIENT */);
+      expect(header).toBe(`00-${ask.spanContext().traceId}-${ask.spanContext().spanId}-01`);
+      expect(ask.spanContext().traceId).toBe(parent.spanContext().traceId);
+    });
+  });
+});

@@ -1,0 +1,81 @@
+import * as http from 'node:http';
+import { createManualClock } from '../../actors/clock';
+import { createSseParser } from '../../actors/agents/nlweb-sse-parser';
+import { createHarness } from './standin-harness';
+
+const h = createHarness();
+afterEach(() => h.closeAll());
+
+/** A raw GET whose body text can be awaited piece by piece. */
+function rawGet(url: string): { until(pred: (text: string) => boolean): Promise<string>; status: Promise<number>; close(): void } {
+  let text = '';
+  let wake: (() => void) | undefined;
+  let resolveStatus!: (s: number) => void;
+  const status = new Promise<number>((r) => (resolveStatus = r));
+  const req = http.get(url, { agent: false }, (res) => {
+    resolveStatus(res.statusCode ?? 0);
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => {
+      text += c;
+      wake?.();
+    });
+    res.on('end', () => wake?.());
+  });
+  req.on('error', () => undefined);
+  return {
+    status,
+    async until(pred) {
+      while (!pred(text)) await new Promise<void>((r) => (wake = r));
+      return text;
+    },
+    close: () => req.destroy(),
+  };
+}
+
+describe('NLWeb stand-in server', () => {
+  it('answers GET /ask with SSE, splitting the latency across batches on its clock', async () => {
+    const clock = createManualClock();
+    const server = await h.standin({ clock, latencyMs: 300, batches: 3 });
+    const get = rawGet(`${server.url}/ask?query=hiking%20camping`);
+    let text = await get.until((t) => t.includes('begin-nlweb-response'));
+    expect(text.startsWith(': keepalive\n\n')).toBe(true);
+    expect(clock.pendingTimers()).toBe(3);
+    clock.advance(99);
+    expect(clock.pendingTimers()).toBe(3);
+    clock.advance(1);
+    expect(clock.pendingTimers()).toBe(2);
+    text = await get.until((t) => t.includes('"message_type":"result"'));
+    clock.advance(200);
+    text = await get.until((t) => t.includes('end-nlweb-response'));
+    const parser = createSseParser();
+    const types = [...parser.push(text), ...parser.end()].map((e) => (JSON.parse(e.data) as { message_type: string }).message_type);
+    expect(types).toEqual(['begin-nlweb-response', 'result', 'result', 'result', 'end-nlweb-response']);
+    expect(server.requests[0]!.method).toBe('GET');
+    await expect(server.requests[0]!.closed).resolves.toBe('completed');
+  });
+
+  it('records prev from a JSON POST body too', async () => {
+    const server = await h.standin();
+    const body = JSON.stringify({ query: 'oats', prev: ['a', 'b'], streaming: false });
+    const res = await fetch(`${server.url}/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const json = (await res.json()) as { message_type: string }[];
+    expect(json.map((e) => e.message_type)).toEqual(['decontextualized_query', 'result']);
+    expect(JSON.parse(server.requests[0]!.params.prev!)).toEqual(['a', 'b']);
+  });
+
+  it('answers 404 outside /ask and 200 on /health', async () => {
+    const server = await h.standin();
+    expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it('close() ends open streams', async () => {
+    const server = await h.standin();
+    server.setBehaviour('hang');
+    const get = rawGet(`${server.url}/ask?query=oats`);
+    await get.until((t) => t.includes('begin-nlweb-response'));
+    await h.closeAll();
+    await expect(server.requests[0]!.closed).resolves.toBe('aborted');
+    get.close();
+  });
+});
