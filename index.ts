@@ -1,1 +1,8 @@
-export {};
+/**
+ * nlweb-chat: the package root. The embedding API (createChatRuntime), the conversation machine,
+ * agents, errors and record types. Gateway, storage providers, client and testing helpers have their
+ * own entry points (see package.json "exports").
+ */
+export * from './actors/index';
+export { loadConfig, validateConfig } from './config/index';
+export type { NlwebChatConfig, ConfigInput } from './config/index';

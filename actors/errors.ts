@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   CHAT_ERR_NOT_PARTICIPANT: { http: 403, frame: 403, close: 4003, message: 'not a participant of this conversation' },
   CHAT_ERR_ALREADY_EXISTS: { http: 409, frame: 409, message: 'conversation already exists' },
   CHAT_ERR_CONVERSATION_FAILED: { http: 503, frame: 503, close: 4503, message: 'conversation failed (restart limit exceeded)' },
+  CHAT_ERR_RESTARTING: { http: 503, frame: 503, message: 'conversation is restarting after a failure; retry shortly' },
   CHAT_ERR_CLOSED: { http: 503, frame: 503, close: 1001, message: 'runtime is shutting down' },
   CHAT_ERR_INVALID_MESSAGE: { http: 400, frame: 400, message: 'message is invalid' },
   CHAT_ERR_FORBIDDEN: { http: 403, frame: 403, message: 'not allowed for this participant' },

@@ -45,7 +45,7 @@ export interface PostResult {
   readonly duplicate: boolean;
   /** True when already in the journal at the time of the answer. */
   readonly persisted: boolean;
-  /** Resolves when the record is durably in the journal (rejects only at shutdown). */
+  /** Resolves when the record is durably in the journal; never rejects (stays pending if the runtime closes first). */
   readonly whenPersisted: Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export type ConversationOutput =
   | { readonly type: 'participants'; readonly participants: readonly Participant[]; readonly mode: ConversationMode }
   | { readonly type: 'sync_complete'; readonly from: number; readonly to: number; readonly recovered: boolean }
   | { readonly type: 'failed'; readonly reason: string }
-  | { readonly type: 'closed'; readonly reason: 'shutdown' | 'removed' | 'passivated' };
+  | { readonly type: 'closed'; readonly reason: 'shutdown' | 'removed' | 'deleted' };
 
 export interface SubscribeOptions {
   /**

@@ -1,0 +1,169 @@
+import type { Agent, AgentRegistry, AgentTurn } from './agents/agent';
+import type { Clock } from './clock';
+import type { AgentEvent } from './conversation-events';
+import type { TurnRequest } from './conversation-context';
+import { isChatError, type ErrorCode } from './errors';
+import type { ChatTelemetry } from '../observability/chat-telemetry';
+
+export interface AgentJobsOptions {
+  readonly agents: AgentRegistry;
+  readonly clock: Clock;
+  readonly maxConcurrent: number;
+  /** Hard bound on one job (chat.context.nlweb_timeout), whatever the agent does. */
+  readonly timeoutMs: number;
+  /** Sends the job's progress back to the conversation actor, which sequences it. */
+  readonly send: (event: AgentEvent) => void;
+  readonly buildTurn: (request: TurnRequest) => AgentTurn;
+  readonly telemetry: ChatTelemetry;
+}
+
+interface Job {
+  readonly request: TurnRequest;
+  readonly agent: Agent;
+  readonly controller: AbortController;
+  started: boolean;
+  /** Why the job was aborted (cancellation reason or 'timeout'). */
+  abortReason?: string;
+}
+
+/**
+ * Agent jobs of one conversation. Jobs run concurrently (up to maxConcurrent; the rest wait in
+ * FIFO order), so a slow agent never holds up the conversation or another agent. Every job can be
+ * cancelled: its AbortController aborts the agent's HTTP call.
+ */
+export class AgentJobs {
+  private readonly queued: Job[] = [];
+  private readonly running = new Map<string, Job>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: AgentJobsOptions) {
+    this.now = () => options.clock.now();
+  }
+
+  /** Jobs waiting or running: part of the conversation's pending work. */
+  get depth(): number {
+    let live = 0;
+    // A cancelled running job no longer counts, even before its loop unwinds.
+    for (const job of this.running.values()) if (job.abortReason === undefined || job.abortReason === 'timeout') live++;
+    return this.queued.length + live;
+  }
+
+  /** Starts the turns whose agent wants them; an AI participant without a registered agent is skipped. */
+  offer(turns: readonly TurnRequest[]): void {
+    for (const request of turns) {
+      const agent = this.options.agents.get(request.agentId);
+      if (!agent) continue;
+      if (agent.wantsTurn && !agent.wantsTurn(request.trigger, request.chainDepth)) continue;
+      this.queued.push({ request, agent, controller: new AbortController(), started: false });
+    }
+    this.pump();
+  }
+
+  /**
+   * Cancels up to `count` jobs, oldest queued first, then oldest running. Returns how many.
+   * Used when the mailbox is full: agent work is dropped before any human message is refused.
+   */
+  dropOldest(count: number, reason: string): number {
+    let dropped = 0;
+    while (dropped < count && this.queued.length > 0) {
+      this.cancel(this.queued.shift()!, reason);
+      dropped++;
+    }
+    for (const job of [...this.running.values()]) {
+      if (dropped >= count) break;
+      if (job.abortReason !== undefined) continue;
+      this.cancel(job, reason);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  cancelParticipant(participantId: string, reason: string): void {
+    for (const job of [...this.queued, ...this.running.values()]) {
+      if (job.request.participantId === participantId) this.cancel(job, reason);
+    }
+  }
+
+  cancelAll(reason: string): void {
+    for (const job of [...this.queued, ...this.running.values()]) this.cancel(job, reason);
+  }
+
+  private cancel(job: Job, reason: string): void {
+    const i = this.queued.indexOf(job);
+    if (i >= 0) this.queued.splice(i, 1);
+    if (job.abortReason !== undefined) return;
+    job.abortReason = reason;
+    job.controller.abort(new Error(reason));
+    // A running job reports its own cancellation when its loop unwinds; a queued one never ran.
+    if (!job.started) this.report(job, { type: 'AGENT_CANCELLED', reason });
+  }
+
+  private pump(): void {
+    while (this.running.size < this.options.maxConcurrent && this.queued.length > 0) {
+      const job = this.queued.shift()!;
+      job.started = true;
+      this.running.set(job.request.jobId, job);
+      void this.run(job);
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const { request, agent, controller } = job;
+    const started = performance.now();
+    const timer = this.options.clock.setTimeout(() => {
+      if (job.abortReason === undefined) {
+        job.abortReason = 'timeout';
+        controller.abort(new Error('timeout'));
+      }
+    }, this.options.timeoutMs);
+    this.report(job, { type: 'AGENT_STARTED', triggerSequenceId: request.trigger.sequence_id });
+    let part = 0;
+    let completed = false;
+    let failure: { code: ErrorCode; message: string } | undefined;
+    try {
+      for await (const output of agent.respond(this.options.buildTurn(request), controller.signal)) {
+        if (controller.signal.aborted) break;
+        part += 1;
+        this.report(job, {
+          type: 'AGENT_OUTPUT',
+          output,
+          part,
+          chainDepth: request.chainDepth,
+          triggerSequenceId: request.trigger.sequence_id,
+          triggerMessageId: request.trigger.message_id,
+        });
+        if (output.final) completed = true;
+      }
+    } catch (err) {
+      if (job.abortReason === undefined || job.abortReason === 'timeout') failure = describeFailure(err, job.abortReason);
+    } finally {
+      this.options.clock.clearTimeout(timer);
+      this.running.delete(request.jobId);
+    }
+    const ms = performance.now() - started;
+    if (job.abortReason === 'timeout') failure ??= { code: 'AGENT_ERR_TIMEOUT', message: `no complete answer within ${this.options.timeoutMs} ms` };
+    if (failure) {
+      this.options.telemetry.agentCall(agent.id, ms, false, failure.code);
+      this.report(job, { type: 'AGENT_FAILED', ...failure });
+    } else if (job.abortReason !== undefined) {
+      this.options.telemetry.agentCall(agent.id, ms, false, 'AGENT_ERR_CANCELLED');
+      this.report(job, { type: 'AGENT_CANCELLED', reason: job.abortReason });
+    } else {
+      this.options.telemetry.agentCall(agent.id, ms, true);
+      if (!completed) this.report(job, { type: 'AGENT_DONE', chainDepth: request.chainDepth });
+    }
+    this.pump();
+  }
+
+  private report(job: Job, event: DistributiveOmit<AgentEvent, 'receivedAt' | 'jobId' | 'participantId'>): void {
+    this.options.send({ ...event, receivedAt: this.now(), jobId: job.request.jobId, participantId: job.request.participantId } as AgentEvent);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function describeFailure(err: unknown, abortReason: string | undefined): { code: ErrorCode; message: string } {
+  if (abortReason === 'timeout') return { code: 'AGENT_ERR_TIMEOUT', message: 'the agent did not answer in time' };
+  if (isChatError(err)) return { code: err.code, message: err.message };
+  return { code: 'AGENT_ERR_FAILED', message: err instanceof Error ? err.message : String(err) };
+}

@@ -1,0 +1,317 @@
+import type { Agent, AgentRegistry } from './agents/agent';
+import type { Clock, IdGenerator } from './clock';
+import { ConversationActor } from './conversation-actor';
+import type { ConversationInput, ConversationPolicy } from './conversation-context';
+import { ChatError } from './errors';
+import type { ChatMessage, ConversationMeta, Participant } from './message-types';
+import { restoreConversation } from './restore-conversation';
+import type {
+  ChatRuntime,
+  ConversationOutput,
+  ConversationSummary,
+  CreateConversationInput,
+  ParticipantInput,
+  PostInput,
+  PostResult,
+  RuntimeHealth,
+  SubscribeOptions,
+  Subscription,
+} from './runtime-types';
+import { buildHealth } from './runtime-health';
+import type { NlwebChatConfig } from '../config/config-types';
+import type { ChatTelemetry } from '../observability/chat-telemetry';
+import type { Logger } from '../observability/logger';
+import { REDACTION_MARKER, type ChatStore } from '../storage-providers/chat-store';
+
+/** In-memory (sender, message_id) index per conversation; older retries are rare and documented. */
+export const DEDUP_WINDOW = 10_000;
+
+export interface ChatRuntimeDeps {
+  readonly config: NlwebChatConfig;
+  readonly store: ChatStore;
+  readonly agents: AgentRegistry;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly telemetry: ChatTelemetry;
+  readonly logger: Logger;
+  /** Close the store in close() (true when the runtime created it). */
+  readonly ownsStore: boolean;
+}
+
+/**
+ * The registry of live conversations: it loads (or rebuilds) a conversation's actor on first use,
+ * passivates idle ones, keeps failed ones answering with a coded error, and shuts down cleanly.
+ */
+export class ConversationRegistryRuntime implements ChatRuntime {
+  private readonly live = new Map<string, ConversationActor>();
+  private readonly loading = new Map<string, Promise<ConversationActor>>();
+  private readonly idleTimers = new Map<string, unknown>();
+  private readonly policy: ConversationPolicy;
+  private sweepTimer: unknown;
+  private closing = false;
+  private storageReachable = true;
+
+  constructor(private readonly deps: ChatRuntimeDeps) {
+    const chat = deps.config.chat;
+    this.policy = Object.freeze({
+      maxParticipants: chat.limits.max_participants,
+      humanContextSize: chat.context.human_messages,
+      cacheSize: chat.cache.recent_messages,
+      dedupWindow: DEDUP_WINDOW,
+      chainLimit: chat.agents.chain_limit,
+      multiModeWindowMs: chat.input.multi_mode_window_ms,
+      singleModeTypingWindowMs: chat.input.single_mode_typing_window_ms,
+    });
+    deps.telemetry.observeMailboxDepths(() => [...this.live.values()].map((c) => [c.conversationId, c.depth] as const));
+    deps.telemetry.observePersistenceLag(() => [...this.live.values()].reduce((n, c) => n + c.unpersisted, 0));
+    this.scheduleSweep();
+  }
+
+  async createConversation(input: CreateConversationInput): Promise<ConversationSummary> {
+    this.assertOpen();
+    const conversationId = input.conversation_id ?? this.deps.ids();
+    if (this.live.has(conversationId) || (await this.deps.store.getConversation(conversationId))) {
+      throw new ChatError('CHAT_ERR_ALREADY_EXISTS', `conversation ${conversationId} already exists`);
+    }
+    const members = this.initialMembers(input);
+    if (members.length > this.policy.maxParticipants) {
+      throw new ChatError('CHAT_ERR_PARTICIPANT_LIMIT', `${members.length} participants exceed the limit of ${this.policy.maxParticipants}`);
+    }
+    const meta: ConversationMeta = Object.freeze({
+      conversation_id: conversationId,
+      title: input.title ?? 'Conversation',
+      created_at: new Date(this.deps.clock.now()).toISOString(),
+      created_by: input.created_by,
+      settings: Object.freeze({ ...(input.settings ?? {}) }),
+      status: 'active',
+    });
+    // Members go into the table at once (so listing works immediately) and are journaled as joins.
+    const asParticipants: Participant[] = members.map((m) => ({
+      participant_id: m.participant_id,
+      participant_type: m.participant_type,
+      display_name: m.display_name ?? m.participant_id,
+      role: m.role ?? 'member',
+      joined_at_sequence: 0,
+      ...(m.agent_id ? { agent_id: m.agent_id } : {}),
+    }));
+    await this.deps.store.createConversation(meta, asParticipants);
+    const actor = this.spawn(meta, { conversationId, settings: meta.settings, policy: this.policy, lastSequenceId: 0, participants: [], recent: [] }, 0);
+    for (const m of members) await actor.join(m);
+    return this.summarize(actor);
+  }
+
+  async getConversation(conversationId: string): Promise<ConversationSummary> {
+    return this.summarize(await this.conversation(conversationId));
+  }
+
+  async listConversations(userId: string): Promise<ConversationMeta[]> {
+    this.assertOpen();
+    return this.deps.store.listConversationsForUser(userId);
+  }
+
+  async join(conversationId: string, participant: ParticipantInput): Promise<Participant> {
+    return (await this.conversation(conversationId)).join(participant);
+  }
+
+  async leave(conversationId: string, participantId: string): Promise<void> {
+    await (await this.conversation(conversationId)).leave(participantId);
+  }
+
+  async post(conversationId: string, input: PostInput): Promise<PostResult> {
+    return (await this.conversation(conversationId)).post(input);
+  }
+
+  async subscribe(
+    conversationId: string,
+    participantId: string,
+    listener: (output: ConversationOutput) => void,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    const actor = await this.conversation(conversationId);
+    this.cancelIdle(conversationId);
+    return actor.subscribe(participantId, listener, options.afterSequenceId);
+  }
+
+  setTyping(conversationId: string, participantId: string, isTyping: boolean): void {
+    this.live.get(conversationId)?.setTyping(participantId, isTyping);
+  }
+
+  async readMessages(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<ChatMessage[]> {
+    const actor = await this.conversation(conversationId);
+    if (requesterId !== undefined && !actor.isMember(requesterId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
+    return actor.readMessages(afterSequenceId, Math.max(1, Math.min(limit, 1000)));
+  }
+
+  async redact(
+    conversationId: string,
+    target: { messageIds: readonly string[] } | { senderId: string },
+    requesterId?: string,
+  ): Promise<number[]> {
+    const actor = await this.conversation(conversationId);
+    if (requesterId !== undefined) {
+      const requester = actor.participants.find((p) => p.participant_id === requesterId);
+      if (requester?.role !== 'owner' && actor.meta.created_by !== requesterId) {
+        throw new ChatError('CHAT_ERR_FORBIDDEN', 'only the conversation owner may redact');
+      }
+    }
+    // Store first what is still queued, so the journal and the cache are redacted alike.
+    await actor.flush(this.deps.config.observability.shutdown_deadline_s * 1000);
+    const sequenceIds = await this.deps.store.redactMessages(conversationId, target);
+    await actor.redact(sequenceIds, requesterId ?? 'runtime', REDACTION_MARKER);
+    return sequenceIds;
+  }
+
+  health(): RuntimeHealth {
+    return buildHealth({
+      conversations: [...this.live.values()],
+      queueSize: this.deps.config.chat.limits.queue_size,
+      storageReachable: this.storageReachable && this.deps.store.isOpen,
+      shuttingDown: this.closing,
+    });
+  }
+
+  /** Marks storage reachability from an external probe (the gateway's readiness check). */
+  async checkStorage(): Promise<boolean> {
+    try {
+      await this.deps.store.ping();
+      this.storageReachable = true;
+    } catch {
+      this.storageReachable = false;
+    }
+    return this.storageReachable;
+  }
+
+  async close(options: { deadlineMs?: number } = {}): Promise<{ flushed: boolean; unflushed: number }> {
+    if (this.closing) return { flushed: true, unflushed: 0 };
+    this.closing = true;
+    if (this.sweepTimer !== undefined) this.deps.clock.clearTimeout(this.sweepTimer);
+    for (const t of this.idleTimers.values()) this.deps.clock.clearTimeout(t);
+    this.idleTimers.clear();
+    await Promise.allSettled(this.loading.values());
+    const deadlineMs = options.deadlineMs ?? this.deps.config.observability.shutdown_deadline_s * 1000;
+    const actors = [...this.live.values()];
+    const results = await Promise.all(actors.map((a) => a.flush(deadlineMs)));
+    const unflushed = actors.reduce((n, a) => n + a.unpersisted, 0);
+    for (const a of actors) a.stop('shutdown');
+    this.live.clear();
+    if (this.deps.ownsStore) await this.deps.store.close();
+    return { flushed: results.every(Boolean) && unflushed === 0, unflushed };
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private initialMembers(input: CreateConversationInput): ParticipantInput[] {
+    const byId = new Map<string, ParticipantInput>();
+    byId.set(input.created_by, { participant_id: input.created_by, participant_type: 'human', role: 'owner' });
+    for (const p of input.participants ?? []) if (!byId.has(p.participant_id)) byId.set(p.participant_id, p);
+    if (input.autoJoinAgents !== false) {
+      for (const endpoint of this.deps.config.chat.nlweb.endpoints) {
+        const agent = this.deps.agents.get(endpoint.id);
+        if (endpoint.auto_join && agent && !byId.has(endpoint.id)) {
+          byId.set(endpoint.id, { participant_id: endpoint.id, participant_type: 'ai', display_name: agent.displayName, agent_id: endpoint.id });
+        }
+      }
+    }
+    return [...byId.values()];
+  }
+
+  private async conversation(conversationId: string): Promise<ConversationActor> {
+    this.assertOpen();
+    const live = this.live.get(conversationId);
+    if (live) {
+      this.cancelIdle(conversationId);
+      return live;
+    }
+    let loading = this.loading.get(conversationId);
+    if (!loading) {
+      loading = this.load(conversationId).finally(() => this.loading.delete(conversationId));
+      this.loading.set(conversationId, loading);
+    }
+    return loading;
+  }
+
+  private async load(conversationId: string): Promise<ConversationActor> {
+    const { meta, input } = await restoreConversation(this.deps.store, conversationId, this.policy);
+    if (meta.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
+    const actor = this.spawn(meta, input, input.lastSequenceId);
+    actor.checkIdleSoon();
+    return actor;
+  }
+
+  private spawn(meta: ConversationMeta, input: ConversationInput, persistedUpTo: number): ConversationActor {
+    const actor = this.makeActor(meta, input, persistedUpTo);
+    this.live.set(meta.conversation_id, actor);
+    return actor;
+  }
+
+  private makeActor(meta: ConversationMeta, input: ConversationInput, persistedUpTo: number): ConversationActor {
+    return new ConversationActor(
+      {
+        ...this.deps,
+        policy: this.policy,
+        onIdle: (actor) => this.scheduleIdle(actor),
+        onFailed: (actor, err) => {
+          this.deps.logger.error({ err, conversation_id: actor.conversationId }, 'conversation failed: restart intensity exceeded');
+          this.deps.store.updateConversationStatus(actor.conversationId, 'failed').catch(() => undefined);
+        },
+      },
+      meta,
+      input,
+      persistedUpTo,
+    );
+  }
+
+  /** Passivation: an idle conversation's actor stops after idle_timeout_s and is rebuilt on next use. */
+  private scheduleIdle(actor: ConversationActor): void {
+    if (this.closing || this.idleTimers.has(actor.conversationId)) return;
+    const timer = this.deps.clock.setTimeout(() => {
+      this.idleTimers.delete(actor.conversationId);
+      if (!actor.isIdle || this.live.get(actor.conversationId) !== actor) return;
+      actor.stop('removed');
+      this.live.delete(actor.conversationId);
+      this.deps.telemetry.actorPassivated();
+    }, this.deps.config.chat.supervision.idle_timeout_s * 1000);
+    this.idleTimers.set(actor.conversationId, timer);
+  }
+
+  private cancelIdle(conversationId: string): void {
+    const t = this.idleTimers.get(conversationId);
+    if (t === undefined) return;
+    this.deps.clock.clearTimeout(t);
+    this.idleTimers.delete(conversationId);
+  }
+
+  /** Retention: conversations older than chat.security.retention_days are deleted everywhere. */
+  private scheduleSweep(): void {
+    const { retention_days, sweep_interval_s } = this.deps.config.chat.security;
+    if (retention_days <= 0 || this.closing) return;
+    this.sweepTimer = this.deps.clock.setTimeout(() => {
+      void this.sweepRetention().finally(() => this.scheduleSweep());
+    }, sweep_interval_s * 1000);
+  }
+
+  /** Deletes every conversation created before the retention horizon; returns their ids. */
+  async sweepRetention(): Promise<string[]> {
+    const days = this.deps.config.chat.security.retention_days;
+    if (days <= 0) return [];
+    const horizon = new Date(this.deps.clock.now() - days * 86_400_000).toISOString();
+    const expired = await this.deps.store.listConversationsCreatedBefore(horizon);
+    for (const id of expired) {
+      this.live.get(id)?.stop('deleted');
+      this.live.delete(id);
+      await this.deps.store.deleteConversation(id);
+    }
+    if (expired.length > 0) this.deps.logger.info({ count: expired.length }, 'retention sweep deleted conversations');
+    return expired;
+  }
+
+  private summarize(actor: ConversationActor): ConversationSummary {
+    return { ...actor.meta, participants: actor.participants, mode: actor.mode, last_sequence_id: actor.lastSequenceId };
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new ChatError('CHAT_ERR_CLOSED');
+  }
+}
+
+export type { Agent };

@@ -1,0 +1,443 @@
+import { createActor, type Actor } from 'xstate';
+import type { AgentRegistry, AgentTurn } from './agents/agent';
+import { AgentJobs } from './agent-jobs';
+import type { Clock, IdGenerator } from './clock';
+import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
+import type { ConversationInput, ConversationPolicy, Outcome, TurnRequest } from './conversation-context';
+import type { ConversationEvent } from './conversation-events';
+import { conversationMachine } from './conversation-machine';
+import { ChatError } from './errors';
+import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
+import { PersistenceQueue } from './persistence-queue';
+import { RestartIntensity } from './restart-intensity';
+import { restoreConversation } from './restore-conversation';
+import type { ConversationOutput, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
+import { ReplayReader } from './replay-reader';
+import type { NlwebChatConfig } from '../config/config-types';
+import type { ChatTelemetry } from '../observability/chat-telemetry';
+import type { Logger } from '../observability/logger';
+import type { ChatStore } from '../storage-providers/chat-store';
+
+export interface ConversationActorDeps {
+  readonly config: NlwebChatConfig;
+  readonly policy: ConversationPolicy;
+  readonly store: ChatStore;
+  readonly agents: AgentRegistry;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly telemetry: ChatTelemetry;
+  readonly logger: Logger;
+  /** Called when the conversation has no connections and no pending work (passivation candidate). */
+  readonly onIdle: (conversation: ConversationActor) => void;
+  /** Called once when the restart intensity is exceeded. */
+  readonly onFailed: (conversation: ConversationActor, err: unknown) => void;
+}
+
+type MachineActor = Actor<typeof conversationMachine>;
+type Pending = { resolve: (o: Outcome) => void };
+
+/**
+ * The shell around one conversation machine: it owns the connections, the bounded mailbox check,
+ * the journal writer and the agent jobs, and supplies the machine's named effects. The machine
+ * itself can crash and be restarted from the journal without the connections noticing.
+ */
+export class ConversationActor {
+  readonly conversationId: string;
+  meta: ConversationMeta;
+  status: 'active' | 'restarting' | 'failed' | 'stopped' = 'active';
+  private actor!: MachineActor;
+  private readonly connections: ConnectionSet;
+  private readonly queue: PersistenceQueue;
+  private readonly jobs: AgentJobs;
+  private readonly intensity: RestartIntensity;
+  private readonly replay: ReplayReader;
+  private readonly requests = new Map<number, Pending>();
+  private nextRequestId = 0;
+  private persistWaiters: Array<{ seq: number; resolve: () => void }> = [];
+  /** When the event being processed arrived (for the delivery latency metric). */
+  private receivedAt = 0;
+
+  constructor(private readonly deps: ConversationActorDeps, meta: ConversationMeta, input: ConversationInput, persistedUpTo: number) {
+    this.conversationId = meta.conversation_id;
+    this.meta = meta;
+    const { config, clock, telemetry } = deps;
+    this.intensity = new RestartIntensity(clock, config.chat.supervision.max_restarts, config.chat.supervision.restart_window_s * 1000);
+    this.connections = new ConnectionSet((c, err) => {
+      deps.logger.warn({ err, conversation_id: this.conversationId, connection_id: c.id }, 'connection listener threw; disconnecting it');
+      this.unsubscribe(c.id);
+    });
+    this.queue = new PersistenceQueue(
+      {
+        conversationId: this.conversationId,
+        store: deps.store,
+        clock,
+        batchMax: config.chat.storage.batch_max,
+        retryInitialMs: config.chat.storage.retry_initial_ms,
+        retryMaxMs: config.chat.storage.retry_max_ms,
+        onPersisted: (upTo) => this.handlePersisted(upTo),
+        afterWrite: (batch) => this.applyMembership(batch),
+        onFailure: (err, attempt) =>
+          deps.logger.warn({ err, conversation_id: this.conversationId, attempt }, 'journal write failed; retrying in order'),
+        onWrite: (ms, ok) => telemetry.storageOperation('append', ms, ok),
+      },
+      persistedUpTo,
+    );
+    this.jobs = new AgentJobs({
+      agents: deps.agents,
+      clock,
+      maxConcurrent: config.chat.limits.max_concurrent_agent_jobs,
+      timeoutMs: config.chat.context.nlweb_timeout * 1000,
+      send: (event) => this.send(event),
+      buildTurn: (request) => this.buildTurn(request),
+      telemetry,
+    });
+    this.replay = new ReplayReader(deps.store, this.conversationId);
+    this.startMachine(input);
+  }
+
+  // ---- state the runtime and gateway read -------------------------------------------------
+
+  private get ctx() {
+    return this.actor.getSnapshot().context;
+  }
+  get lastSequenceId(): number {
+    return this.ctx.lastSequenceId;
+  }
+  get participants(): Participant[] {
+    return [...this.ctx.participants.values()];
+  }
+  get mode() {
+    return this.ctx.mode;
+  }
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+  /** Pending work bounded by chat.limits.queue_size: unstored records plus agent jobs. */
+  get depth(): number {
+    return this.queue.depth + this.jobs.depth;
+  }
+  get persistenceFailing(): boolean {
+    return this.queue.failing;
+  }
+  get unpersisted(): number {
+    return this.queue.depth;
+  }
+  isMember(participantId: string): boolean {
+    return this.ctx.participants.has(participantId);
+  }
+  get isIdle(): boolean {
+    return this.connections.size === 0 && this.depth === 0;
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  async post(input: PostInput): Promise<PostResult> {
+    this.assertUsable();
+    const known = this.ctx.dedup.get(`${input.sender_id}\u0000${input.message_id}`);
+    // A retry is answered even when the mailbox is full: it adds no work.
+    if (known === undefined) this.admit();
+    this.deps.telemetry.messageIn(this.ctx.participants.get(input.sender_id)?.participant_type ?? 'other');
+    const outcome = this.request((requestId, receivedAt) => ({
+      type: 'POST',
+      requestId,
+      receivedAt,
+      message_id: input.message_id,
+      sender_id: input.sender_id,
+      content: input.content,
+      message_type: input.message_type,
+      metadata: input.metadata,
+    }));
+    if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
+    if (outcome.kind === 'none') throw new ChatError('CHAT_ERR_RESTARTING');
+    const seq = outcome.sequenceId;
+    return {
+      message_id: input.message_id,
+      sequence_id: seq,
+      duplicate: outcome.kind === 'duplicate',
+      persisted: seq <= this.queue.persistedUpTo,
+      whenPersisted: this.whenPersisted(seq),
+    };
+  }
+
+  async join(input: ParticipantInput): Promise<Participant> {
+    this.assertUsable();
+    const outcome = this.request((requestId, receivedAt) => ({
+      type: 'JOIN',
+      requestId,
+      receivedAt,
+      participant: {
+        participant_id: input.participant_id,
+        participant_type: input.participant_type,
+        display_name: input.display_name ?? input.participant_id,
+        role: input.role ?? 'member',
+        ...(input.participant_type === 'ai' ? { agent_id: input.agent_id ?? input.participant_id } : {}),
+      },
+    }));
+    if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
+    return this.ctx.participants.get(input.participant_id)!;
+  }
+
+  async leave(participantId: string): Promise<void> {
+    this.assertUsable();
+    const outcome = this.request((requestId, receivedAt) => ({ type: 'LEAVE', requestId, receivedAt, participantId }));
+    if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
+  }
+
+  setTyping(participantId: string, isTyping: boolean): void {
+    if (this.status !== 'active' || !this.isMember(participantId)) return;
+    this.actor.send({ type: 'TYPING', participantId, isTyping });
+  }
+
+  /** Subscribes a connection; with afterSequenceId it first replays what the connection missed. */
+  async subscribe(participantId: string, listener: OutputListener, afterSequenceId?: number): Promise<Subscription> {
+    this.assertUsable();
+    if (!this.isMember(participantId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
+    const last = this.lastSequenceId;
+    const connection: Connection = {
+      id: this.deps.ids(),
+      participantId,
+      listener,
+      buffer: afterSequenceId === undefined ? undefined : [],
+      lastSequenceId: afterSequenceId ?? last,
+      closed: false,
+    };
+    this.connections.add(connection);
+    this.deps.telemetry.connectionOpened(this.conversationId);
+    const subscription: Subscription = {
+      connectionId: connection.id,
+      conversationId: this.conversationId,
+      participantId,
+      mode: this.mode,
+      lastSequenceId: last,
+      participants: this.participants,
+      close: () => this.unsubscribe(connection.id),
+    };
+    if (afterSequenceId !== undefined) await this.resume(connection, afterSequenceId, last);
+    return subscription;
+  }
+
+  /** A page of history for HTTP readers: cache first, then the journal, then unstored records. */
+  async readMessages(afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
+    const upTo = Math.min(this.lastSequenceId, afterSequenceId + limit);
+    return (await this.replay.read(afterSequenceId, upTo, this.memoryRecords())).records;
+  }
+
+  async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void> {
+    if (sequenceIds.length === 0 || this.status !== 'active') return;
+    this.actor.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
+  }
+
+  /** Waits until everything sequenced so far is in the journal (or the deadline passes). */
+  async flush(deadlineMs: number): Promise<boolean> {
+    let timer: unknown;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = this.deps.clock.setTimeout(() => resolve(false), deadlineMs);
+    });
+    const done = this.queue.whenIdle().then(() => this.queue.depth === 0);
+    const flushed = await Promise.race([done, timedOut]);
+    this.deps.clock.clearTimeout(timer);
+    return flushed;
+  }
+
+  /** Stops the conversation: agent jobs cancelled, connections told why, the machine stopped. */
+  stop(reason: 'shutdown' | 'removed' | 'deleted'): void {
+    if (this.status === 'stopped') return;
+    this.status = 'stopped';
+    this.jobs.cancelAll(reason === 'shutdown' ? 'server shutting down' : 'conversation closed');
+    for (const c of [...this.connections.values()]) {
+      this.connections.send(c, { type: 'closed', reason });
+      this.unsubscribe(c.id);
+    }
+    this.actor.stop();
+    this.queue.close();
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private startMachine(input: ConversationInput): void {
+    const machine = conversationMachine.provide({
+      actions: {
+        deliver: ({ context }) => this.deliver(context.emitted),
+        persist: ({ context }) => this.queue.enqueue(context.emitted),
+        acknowledge: ({ context, event }) => {
+          const id = (event as { requestId?: number }).requestId;
+          if (id === undefined) return;
+          this.requests.get(id)?.resolve(context.outcome);
+          this.requests.delete(id);
+        },
+        dispatchToAgents: ({ context }) => {
+          if (context.turns.length > 0) this.jobs.offer(context.turns);
+        },
+        forwardTyping: ({ event }) => {
+          const e = event as { participantId: string; isTyping: boolean };
+          this.connections.broadcast({ type: 'typing', participant_id: e.participantId, is_typing: e.isTyping }, e.participantId);
+        },
+      },
+    });
+    this.actor = createActor(machine, { input, clock: this.deps.clock });
+    this.actor.subscribe({ error: (err) => void this.handleCrash(err) });
+    this.actor.start();
+  }
+
+  /** Sends an event and returns the outcome the machine acknowledged (synchronously in practice). */
+  private request(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome {
+    const requestId = ++this.nextRequestId;
+    let outcome: Outcome = { kind: 'none' };
+    this.requests.set(requestId, { resolve: (o) => (outcome = o) });
+    this.receivedAt = this.deps.clock.now();
+    this.actor.send(build(requestId, this.receivedAt));
+    // xstate processes a send synchronously unless it is re-entrant; a crash leaves 'none'.
+    this.requests.delete(requestId);
+    return outcome;
+  }
+
+  private send(event: ConversationEvent): void {
+    if (this.status !== 'active') return;
+    this.receivedAt = 'receivedAt' in event ? event.receivedAt : this.deps.clock.now();
+    this.actor.send(event);
+  }
+
+  /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */
+  private admit(): void {
+    const limit = this.deps.config.chat.limits.queue_size;
+    if (this.depth < limit) return;
+    const dropped = this.jobs.dropOldest(this.depth - limit + 1, 'queue_full');
+    for (let i = 0; i < dropped; i++) this.deps.telemetry.agentJobDropped('queue_full');
+    if (this.depth < limit) return;
+    this.deps.telemetry.queueFull();
+    const retryAfterMs = Math.min(30_000, Math.max(100, this.queue.depth * 2));
+    throw new ChatError('CHAT_ERR_QUEUE_FULL', `conversation has ${this.depth} pending items (limit ${limit})`, { retryAfterMs });
+  }
+
+  private deliver(records: readonly ChatMessage[]): void {
+    if (records.length === 0) return;
+    const handed = this.connections.deliver(records);
+    this.deps.telemetry.messagesOut(handed);
+    this.deps.telemetry.deliveryLatency(this.deps.clock.now() - this.receivedAt);
+    for (const m of records) {
+      if (m.message_type === MESSAGE_TYPES.join || m.message_type === MESSAGE_TYPES.leave || m.message_type === MESSAGE_TYPES.modeChange) {
+        this.connections.broadcast({ type: 'participants', participants: this.participants, mode: this.mode });
+      }
+      if (m.message_type === MESSAGE_TYPES.leave) {
+        // A member who left gets the leave record, then its connections end; its agent jobs stop.
+        for (const c of [...this.connections.values()]) {
+          if (c.participantId !== m.sender_id) continue;
+          this.connections.send(c, { type: 'closed', reason: 'removed' });
+          this.unsubscribe(c.id);
+        }
+        this.jobs.cancelParticipant(m.sender_id, 'participant left');
+      }
+    }
+  }
+
+  private async resume(connection: Connection, after: number, upTo: number): Promise<void> {
+    const { records, recovered, fromCache } = await this.replay.read(after, upTo, this.memoryRecords());
+    this.deps.telemetry.resume(recovered, fromCache);
+    for (const message of records) {
+      if (connection.closed) return;
+      if (message.sequence_id <= connection.lastSequenceId) continue;
+      connection.lastSequenceId = message.sequence_id;
+      this.connections.send(connection, { type: 'message', message });
+    }
+    if (!recovered) connection.lastSequenceId = Math.max(connection.lastSequenceId, upTo);
+    this.connections.send(connection, { type: 'sync_complete', from: after + 1, to: upTo, recovered });
+    this.connections.finishReplay(connection);
+  }
+
+  private memoryRecords(): readonly ChatMessage[] {
+    const unstored = this.queue.unstored();
+    const recent = this.ctx.recent;
+    if (unstored.length === 0) return recent;
+    const firstCached = recent.length > 0 ? recent[0].sequence_id : Infinity;
+    return [...unstored.filter((m) => m.sequence_id < firstCached), ...recent];
+  }
+
+  private unsubscribe(connectionId: string): void {
+    if (this.connections.remove(connectionId)) {
+      this.deps.telemetry.connectionClosed(this.conversationId);
+      this.checkIdle();
+    }
+  }
+
+  private buildTurn(request: TurnRequest): AgentTurn {
+    const ctx = this.ctx;
+    return {
+      conversationId: this.conversationId,
+      trigger: request.trigger,
+      burst: request.burst,
+      recentHumanMessages: request.recentHumanMessages,
+      lastAiAnswer: request.lastAiAnswer,
+      sender: ctx.participants.get(request.trigger.sender_id),
+      participants: [...ctx.participants.values()],
+      settings: ctx.settings,
+      chainDepth: request.chainDepth,
+    };
+  }
+
+  private whenPersisted(seq: number): Promise<void> {
+    if (seq <= this.queue.persistedUpTo) return Promise.resolve();
+    return new Promise((resolve) => this.persistWaiters.push({ seq, resolve }));
+  }
+
+  private handlePersisted(upTo: number): void {
+    if (this.persistWaiters.length > 0) {
+      const ready = this.persistWaiters.filter((w) => w.seq <= upTo);
+      this.persistWaiters = this.persistWaiters.filter((w) => w.seq > upTo);
+      for (const w of ready) w.resolve();
+    }
+    this.connections.broadcast({ type: 'persisted', up_to_sequence_id: upTo });
+    this.checkIdle();
+  }
+
+  /** Keeps the membership table (used to list a user's conversations) in step with the journal. */
+  private async applyMembership(batch: readonly ChatMessage[]): Promise<void> {
+    for (const m of batch) {
+      const p = m.metadata.participant as Participant | undefined;
+      if (!p) continue;
+      if (m.message_type === MESSAGE_TYPES.join) await this.deps.store.putParticipant(this.conversationId, p);
+      if (m.message_type === MESSAGE_TYPES.leave) await this.deps.store.removeParticipant(this.conversationId, p.participant_id);
+    }
+  }
+
+  /** A freshly loaded conversation nobody has subscribed to yet is a passivation candidate too. */
+  checkIdleSoon(): void {
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.status === 'active' && this.isIdle) this.deps.onIdle(this);
+  }
+
+  private assertUsable(): void {
+    if (this.status === 'active') return;
+    if (this.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
+    if (this.status === 'restarting') throw new ChatError('CHAT_ERR_RESTARTING', undefined, { retryAfterMs: 100 });
+    throw new ChatError('CHAT_ERR_CLOSED');
+  }
+
+  /** Supervision: rebuild the machine from the journal (plus unstored records), within the restart intensity. */
+  private async handleCrash(err: unknown): Promise<void> {
+    if (this.status !== 'active') return;
+    this.deps.logger.error({ err, conversation_id: this.conversationId }, 'conversation machine crashed');
+    for (const pending of this.requests.values()) pending.resolve({ kind: 'none' });
+    this.requests.clear();
+    if (!this.intensity.allowRestart()) {
+      this.status = 'failed';
+      this.jobs.cancelAll('conversation failed');
+      this.connections.broadcast({ type: 'failed', reason: 'restart intensity exceeded' });
+      this.deps.onFailed(this, err);
+      return;
+    }
+    this.status = 'restarting';
+    this.deps.telemetry.actorRestart();
+    try {
+      const { input } = await restoreConversation(this.deps.store, this.conversationId, this.deps.policy, this.queue.unstored());
+      if (this.status !== 'restarting') return;
+      this.startMachine(input);
+      this.status = 'active';
+    } catch (restoreErr) {
+      this.status = 'active';
+      await this.handleCrash(restoreErr);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import type { ChatMessage } from './message-types';
+import type { ConversationOutput } from './runtime-types';
+
+export type OutputListener = (output: ConversationOutput) => void;
+
+/** One subscriber (a WebSocket, an embedding service's callback) of one participant. */
+export interface Connection {
+  readonly id: string;
+  readonly participantId: string;
+  readonly listener: OutputListener;
+  /** While a resume replay reads storage, live outputs wait here (delivered after the replay). */
+  buffer: ConversationOutput[] | undefined;
+  /** Highest sequence id handed to this connection: guards the replay/live seam against duplicates. */
+  lastSequenceId: number;
+  closed: boolean;
+}
+
+/**
+ * The connections of one conversation. Delivery is a plain loop over them (O(N) per record);
+ * a listener that throws is disconnected instead of breaking delivery to the others.
+ */
+export class ConnectionSet {
+  private readonly byId = new Map<string, Connection>();
+
+  constructor(private readonly onListenerError: (connection: Connection, err: unknown) => void) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  add(connection: Connection): void {
+    this.byId.set(connection.id, connection);
+  }
+
+  remove(id: string): Connection | undefined {
+    const c = this.byId.get(id);
+    if (c) {
+      c.closed = true;
+      this.byId.delete(id);
+    }
+    return c;
+  }
+
+  values(): IterableIterator<Connection> {
+    return this.byId.values();
+  }
+
+  countFor(participantId: string): number {
+    let n = 0;
+    for (const c of this.byId.values()) if (c.participantId === participantId) n++;
+    return n;
+  }
+
+  /** Delivers sequenced records to every connection; returns the number of hand-offs. */
+  deliver(records: readonly ChatMessage[]): number {
+    let handed = 0;
+    for (const c of this.byId.values()) {
+      for (const message of records) {
+        if (message.sequence_id <= c.lastSequenceId) continue;
+        if (c.buffer) {
+          c.buffer.push({ type: 'message', message });
+          continue;
+        }
+        c.lastSequenceId = message.sequence_id;
+        this.send(c, { type: 'message', message });
+        handed++;
+      }
+    }
+    return handed;
+  }
+
+  /** Sends an unsequenced output to every connection (optionally all but one participant's). */
+  broadcast(output: ConversationOutput, exceptParticipantId?: string): void {
+    for (const c of this.byId.values()) {
+      if (c.participantId === exceptParticipantId) continue;
+      if (c.buffer) c.buffer.push(output);
+      else this.send(c, output);
+    }
+  }
+
+  /** Ends a replay: hands over buffered live outputs, skipping records the replay already sent. */
+  finishReplay(c: Connection): void {
+    const buffered = c.buffer ?? [];
+    c.buffer = undefined;
+    for (const output of buffered) {
+      if (c.closed) return;
+      if (output.type === 'message') {
+        if (output.message.sequence_id <= c.lastSequenceId) continue;
+        c.lastSequenceId = output.message.sequence_id;
+      }
+      this.send(c, output);
+    }
+  }
+
+  send(c: Connection, output: ConversationOutput): void {
+    if (c.closed) return;
+    try {
+      c.listener(output);
+    } catch (err) {
+      this.onListenerError(c, err);
+    }
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Pure state and reducers of one conversation: no I/O, no timers, no randomness.
+ * The machine (conversation-machine.ts) calls these inside `assign`, so every decision about
+ * sequencing, membership, modes and agent turns is testable with xstate's `transition()`.
+ */
+import { MESSAGE_TYPES, type ChatMessage, type ConversationMode, type ConversationSettings, type Participant, type SenderType } from './message-types';
+import type { ErrorCode } from './errors';
+
+/** Limits and windows the machine needs, taken from config by the wiring. */
+export interface ConversationPolicy {
+  readonly maxParticipants: number;
+  readonly humanContextSize: number;
+  readonly cacheSize: number;
+  /** Size of the in-memory (sender, message_id) index; older retries are checked against storage. */
+  readonly dedupWindow: number;
+  readonly chainLimit: number;
+  readonly multiModeWindowMs: number;
+  readonly singleModeTypingWindowMs: number;
+}
+
+/** What the machine is started with: a fresh conversation or one restored from its journal. */
+export interface ConversationInput {
+  readonly conversationId: string;
+  readonly settings: ConversationSettings;
+  readonly policy: ConversationPolicy;
+  readonly lastSequenceId: number;
+  readonly participants: readonly Participant[];
+  /** The latest records (oldest first) to seed the cache, dedup index and agent context. */
+  readonly recent: readonly ChatMessage[];
+}
+
+/** An agent turn the wiring should start (after the agent's own wantsTurn filter). */
+export interface TurnRequest {
+  readonly jobId: string;
+  readonly agentId: string;
+  readonly participantId: string;
+  readonly trigger: ChatMessage;
+  readonly burst: readonly ChatMessage[];
+  readonly recentHumanMessages: readonly ChatMessage[];
+  readonly lastAiAnswer: readonly ChatMessage[];
+  readonly chainDepth: number;
+}
+
+export type Outcome =
+  | { readonly kind: 'accepted'; readonly sequenceId: number }
+  | { readonly kind: 'duplicate'; readonly sequenceId: number }
+  | { readonly kind: 'rejected'; readonly code: ErrorCode; readonly message: string }
+  | { readonly kind: 'none' };
+
+export interface ConversationContext {
+  readonly conversationId: string;
+  readonly settings: ConversationSettings;
+  readonly policy: ConversationPolicy;
+  readonly lastSequenceId: number;
+  readonly participants: ReadonlyMap<string, Participant>;
+  readonly mode: ConversationMode;
+  /** Participants the client reports as typing (drives the single-mode window). */
+  readonly typing: ReadonlySet<string>;
+  /** Last `cacheSize` records, oldest first, for resume without a storage read. */
+  readonly recent: readonly ChatMessage[];
+  readonly humanWindow: readonly ChatMessage[];
+  readonly lastAiAnswer: readonly ChatMessage[];
+  /** Human messages waiting for the input-completion window. */
+  readonly burst: readonly ChatMessage[];
+  /** Records of AI answers still streaming, by job id. */
+  readonly answersInProgress: ReadonlyMap<string, readonly ChatMessage[]>;
+  /**
+   * (sender, message_id) → sequence id. The one mutable structure: copying it per message would make
+   * every post O(window); it is append-only and bounded, so sharing it between snapshots is harmless
+   * for lookups of ids that exist in both.
+   */
+  readonly dedup: Map<string, number>;
+  /** Effects of the last event: records to deliver and persist, turns to start, the sender's outcome. */
+  readonly emitted: readonly ChatMessage[];
+  readonly turns: readonly TurnRequest[];
+  readonly outcome: Outcome;
+}
+
+export function dedupKey(senderId: string, messageId: string): string {
+  return `${senderId}\u0000${messageId}`;
+}
+
+export function modeOf(participants: ReadonlyMap<string, Participant>): ConversationMode {
+  let humans = 0;
+  for (const p of participants.values()) if (p.participant_type === 'human') humans++;
+  return humans >= 2 || participants.size >= 3 ? 'multi' : 'single';
+}
+
+export function createInitialContext(input: ConversationInput): ConversationContext {
+  const participants = new Map(input.participants.map((p) => [p.participant_id, p]));
+  const dedup = new Map<string, number>();
+  let humanWindow: ChatMessage[] = [];
+  let lastAiAnswer: ChatMessage[] = [];
+  for (const m of input.recent) {
+    remember(dedup, m, input.policy.dedupWindow);
+    if (isHumanText(m)) humanWindow = pushBounded(humanWindow, m, input.policy.humanContextSize);
+    if (m.sender_type === 'ai') {
+      const jobId = String(m.metadata.job_id ?? '');
+      const sameAnswer = lastAiAnswer.length > 0 && String(lastAiAnswer[0].metadata.job_id ?? '') === jobId;
+      lastAiAnswer = sameAnswer ? [...lastAiAnswer, m] : [m];
+    }
+  }
+  return {
+    conversationId: input.conversationId,
+    settings: input.settings,
+    policy: input.policy,
+    lastSequenceId: input.lastSequenceId,
+    participants,
+    mode: modeOf(participants),
+    typing: new Set(),
+    recent: input.recent.slice(-input.policy.cacheSize),
+    humanWindow,
+    lastAiAnswer,
+    burst: [],
+    answersInProgress: new Map(),
+    dedup,
+    emitted: [],
+    turns: [],
+    outcome: { kind: 'none' },
+  };
+}
+
+export function isHumanText(m: ChatMessage): boolean {
+  return m.sender_type === 'human' && m.message_type === MESSAGE_TYPES.text;
+}
+
+function remember(dedup: Map<string, number>, m: ChatMessage, bound: number): void {
+  if (m.sender_type === 'system') return;
+  dedup.set(dedupKey(m.sender_id, m.message_id), m.sequence_id);
+  if (dedup.size > bound) dedup.delete(dedup.keys().next().value as string);
+}
+
+export function pushBounded<T>(list: readonly T[], item: T, bound: number): T[] {
+  if (bound <= 0) return [];
+  const next = list.length >= bound ? list.slice(list.length - bound + 1) : list.slice();
+  next.push(item);
+  return next;
+}
+
+/** Fields of a record before the actor sequences it. */
+export interface Draft {
+  readonly message_id: string;
+  readonly sender_id: string;
+  readonly sender_type: SenderType;
+  readonly message_type: string;
+  readonly content: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Sequences drafts onto the context: the only place sequence ids are assigned.
+ * Returns the new context with `emitted` set to the frozen records, cache and indexes updated.
+ */
+export function sequence(ctx: ConversationContext, drafts: readonly Draft[], timestamp: string): ConversationContext {
+  let seq = ctx.lastSequenceId;
+  const emitted: ChatMessage[] = [];
+  let recent = ctx.recent;
+  let humanWindow = ctx.humanWindow;
+  for (const d of drafts) {
+    seq += 1;
+    const record: ChatMessage = Object.freeze({
+      message_id: d.message_id,
+      conversation_id: ctx.conversationId,
+      sequence_id: seq,
+      sender_id: d.sender_id,
+      sender_type: d.sender_type,
+      message_type: d.message_type,
+      content: d.content,
+      timestamp,
+      metadata: Object.freeze({ ...(d.metadata ?? {}) }),
+    });
+    emitted.push(record);
+    remember(ctx.dedup, record, ctx.policy.dedupWindow);
+    recent = pushBounded(recent, record, ctx.policy.cacheSize);
+    if (isHumanText(record)) humanWindow = pushBounded(humanWindow, record, ctx.policy.humanContextSize);
+  }
+  return { ...ctx, lastSequenceId: seq, emitted, recent, humanWindow };
+}
+
+/** Builds one turn per AI participant (never the trigger's own sender) within the chain limit. */
+export function planTurns(ctx: ConversationContext, trigger: ChatMessage, burst: readonly ChatMessage[], chainDepth: number): TurnRequest[] {
+  if (chainDepth > ctx.policy.chainLimit) return [];
+  const turns: TurnRequest[] = [];
+  for (const p of ctx.participants.values()) {
+    if (p.participant_type !== 'ai' || p.participant_id === trigger.sender_id) continue;
+    turns.push({
+      jobId: `${ctx.conversationId}:${trigger.sequence_id}:${p.participant_id}`,
+      agentId: p.agent_id ?? p.participant_id,
+      participantId: p.participant_id,
+      trigger,
+      burst,
+      recentHumanMessages: ctx.humanWindow,
+      lastAiAnswer: ctx.lastAiAnswer,
+      chainDepth,
+    });
+  }
+  return turns;
+}
+
+export function chainDepthOf(m: ChatMessage): number {
+  const d = m.metadata.chain_depth;
+  return typeof d === 'number' ? d : 0;
+}

@@ -1,0 +1,46 @@
+import type { AgentOutput } from './agents/agent';
+import type { ErrorCode } from './errors';
+import type { Participant } from './message-types';
+
+/**
+ * Events the conversation machine accepts. They are plain data (no callbacks), so a journal of them
+ * can be re-run through the machine by the replay CLI. `receivedAt` (ms, from the injected clock)
+ * becomes the record's timestamp; `requestId` lets the wiring answer the caller.
+ */
+export type ConversationEvent =
+  | {
+      readonly type: 'POST';
+      readonly requestId?: number;
+      readonly receivedAt: number;
+      readonly message_id: string;
+      readonly sender_id: string;
+      readonly content: string;
+      readonly message_type?: string;
+      readonly metadata?: Readonly<Record<string, unknown>>;
+    }
+  | { readonly type: 'JOIN'; readonly requestId?: number; readonly receivedAt: number; readonly participant: Omit<Participant, 'joined_at_sequence'> }
+  | { readonly type: 'LEAVE'; readonly requestId?: number; readonly receivedAt: number; readonly participantId: string }
+  | { readonly type: 'TYPING'; readonly participantId: string; readonly isTyping: boolean }
+  | AgentEvent
+  | { readonly type: 'REDACT'; readonly receivedAt: number; readonly sequenceIds: readonly number[]; readonly requestedBy: string; readonly marker: string }
+  | { readonly type: 'CLOSE' };
+
+export interface AgentEventBase {
+  readonly receivedAt: number;
+  readonly jobId: string;
+  readonly participantId: string;
+}
+
+export type AgentEvent =
+  | (AgentEventBase & { readonly type: 'AGENT_STARTED'; readonly triggerSequenceId: number })
+  | (AgentEventBase & {
+      readonly type: 'AGENT_OUTPUT';
+      readonly output: AgentOutput;
+      readonly part: number;
+      readonly chainDepth: number;
+      readonly triggerSequenceId: number;
+      readonly triggerMessageId: string;
+    })
+  | (AgentEventBase & { readonly type: 'AGENT_DONE'; readonly chainDepth: number })
+  | (AgentEventBase & { readonly type: 'AGENT_FAILED'; readonly code: ErrorCode; readonly message: string })
+  | (AgentEventBase & { readonly type: 'AGENT_CANCELLED'; readonly reason: string });

@@ -1,0 +1,140 @@
+/**
+ * The conversation machine: the only writer of a conversation's sequence counter, participants and
+ * mode. It imports no I/O. Its effects are named actions whose implementations the wiring supplies
+ * with `machine.provide(...)`:
+ *   deliver          hand `context.emitted` to every connection (before persistence)
+ *   persist          queue `context.emitted` for the journal (asynchronous, after delivery)
+ *   acknowledge      answer the caller of `event.requestId` with `context.outcome`
+ *   dispatchToAgents start `context.turns` (each agent still decides whether to answer)
+ *   forwardTyping    relay a typing indicator (not sequenced)
+ */
+import { assign, setup } from 'xstate';
+import type { ConversationEvent } from './conversation-events';
+import { createInitialContext, type ConversationContext, type ConversationInput } from './conversation-context';
+import * as r from './conversation-reducers';
+
+type Ev<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
+
+const effect = (): void => undefined;
+
+export const conversationMachine = setup({
+  types: {
+    context: {} as ConversationContext,
+    events: {} as ConversationEvent,
+    input: {} as ConversationInput,
+  },
+  actions: {
+    deliver: effect,
+    persist: effect,
+    acknowledge: effect,
+    dispatchToAgents: effect,
+    forwardTyping: effect,
+    acceptPost: assign(({ context, event }) => r.acceptPost(context, event as Ev<'POST'>)),
+    markDuplicate: assign(({ context, event }) => r.markDuplicate(context, event as Ev<'POST'>)),
+    rejectNotParticipant: assign(({ context }) => r.reject(context, 'CHAT_ERR_NOT_PARTICIPANT')),
+    alreadyMember: assign(({ context, event }) => {
+      const p = context.participants.get((event as Ev<'JOIN'>).participant.participant_id)!;
+      return { ...context, emitted: [], turns: [], outcome: { kind: 'duplicate', sequenceId: p.joined_at_sequence } as const };
+    }),
+    rejectFull: assign(({ context }) =>
+      r.reject(context, 'CHAT_ERR_PARTICIPANT_LIMIT', `conversation has reached its limit of ${context.policy.maxParticipants} participants`),
+    ),
+    acceptJoin: assign(({ context, event }) => r.acceptJoin(context, event as Ev<'JOIN'>)),
+    acceptLeave: assign(({ context, event }) => r.acceptLeave(context, event as Ev<'LEAVE'>)),
+    setTyping: assign(({ context, event }) => r.setTyping(context, event as Ev<'TYPING'>)),
+    dispatchBurst: assign(({ context }) => r.dispatchBurst(context)),
+    agentStarted: assign(({ context, event }) => r.agentStarted(context, event as Ev<'AGENT_STARTED'>)),
+    agentOutput: assign(({ context, event }) => r.agentOutput(context, event as Ev<'AGENT_OUTPUT'>)),
+    agentDone: assign(({ context, event }) => r.agentDone(context, event as Ev<'AGENT_DONE'>)),
+    agentFailed: assign(({ context, event }) => r.agentFailed(context, event as Ev<'AGENT_FAILED'>)),
+    agentCancelled: assign(({ context, event }) => r.agentCancelled(context, event as Ev<'AGENT_CANCELLED'>)),
+    redact: assign(({ context, event }) => r.redact(context, event as Ev<'REDACT'>)),
+  },
+  guards: {
+    isDuplicate: ({ context, event }) => r.findDuplicate(context, event as Ev<'POST'>) !== undefined,
+    senderIsNotMember: ({ context, event }) => !context.participants.has((event as Ev<'POST'>).sender_id),
+    isMember: ({ context, event }) => context.participants.has((event as Ev<'JOIN'>).participant.participant_id),
+    isFull: ({ context }) => context.participants.size >= context.policy.maxParticipants,
+    leaverIsMember: ({ context, event }) => context.participants.has((event as Ev<'LEAVE'>).participantId),
+    agentIsMember: ({ context, event }) => context.participants.has((event as Ev<'AGENT_OUTPUT'>).participantId),
+    /**
+     * Multi mode collects a burst of human messages (window restarted by each one); single mode
+     * waits only while the client says the human is still typing. Without agents nothing waits.
+     */
+    waitsForInputWindow: ({ context, event }) => {
+      const e = event as Ev<'POST'>;
+      const sender = context.participants.get(e.sender_id);
+      if (sender?.participant_type !== 'human') return false;
+      if (![...context.participants.values()].some((p) => p.participant_type === 'ai')) return false;
+      return context.mode === 'multi' || context.typing.has(e.sender_id);
+    },
+    singleModeTypingStarted: ({ context, event }) => context.mode === 'single' && (event as Ev<'TYPING'>).isTyping,
+    singleModeTypingStopped: ({ context, event }) => context.mode === 'single' && !(event as Ev<'TYPING'>).isTyping,
+  },
+  delays: {
+    inputWindow: ({ context }) =>
+      context.mode === 'multi' ? context.policy.multiModeWindowMs : context.policy.singleModeTypingWindowMs,
+  },
+}).createMachine({
+  id: 'conversation',
+  context: ({ input }) => createInitialContext(input),
+  initial: 'active',
+  states: {
+    active: {
+      initial: 'idle',
+      on: {
+        // POST is handled by the child states (idle / collecting), which decide about the input window.
+        JOIN: [
+          { guard: 'isMember', actions: ['alreadyMember', 'acknowledge'] },
+          { guard: 'isFull', actions: ['rejectFull', 'acknowledge'] },
+          { actions: ['acceptJoin', 'deliver', 'persist', 'acknowledge'] },
+        ],
+        LEAVE: [
+          { guard: 'leaverIsMember', actions: ['acceptLeave', 'deliver', 'persist', 'acknowledge'] },
+          { actions: ['rejectNotParticipant', 'acknowledge'] },
+        ],
+        TYPING: { actions: ['setTyping', 'forwardTyping'] },
+        AGENT_STARTED: { guard: 'agentIsMember', actions: ['agentStarted', 'deliver', 'persist'] },
+        AGENT_OUTPUT: { guard: 'agentIsMember', actions: ['agentOutput', 'deliver', 'persist', 'dispatchToAgents'] },
+        AGENT_DONE: { actions: ['agentDone', 'dispatchToAgents'] },
+        AGENT_FAILED: { actions: ['agentFailed', 'deliver', 'persist'] },
+        AGENT_CANCELLED: { actions: ['agentCancelled', 'deliver', 'persist'] },
+        REDACT: { actions: ['redact', 'deliver', 'persist'] },
+        CLOSE: { target: 'closed' },
+      },
+      states: {
+        idle: {
+          // A human message that does not wait is answered at once (with any burst collected so far).
+          on: {
+            POST: [
+              { guard: 'isDuplicate', actions: ['markDuplicate', 'acknowledge'] },
+              { guard: 'senderIsNotMember', actions: ['rejectNotParticipant', 'acknowledge'] },
+              { guard: 'waitsForInputWindow', target: 'collecting', actions: ['acceptPost', 'deliver', 'persist', 'acknowledge'] },
+              { actions: ['acceptPost', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents', 'dispatchBurst', 'dispatchToAgents'] },
+            ],
+          },
+        },
+        collecting: {
+          after: { inputWindow: { target: 'idle', actions: ['dispatchBurst', 'dispatchToAgents'] } },
+          on: {
+            POST: [
+              { guard: 'isDuplicate', actions: ['markDuplicate', 'acknowledge'] },
+              { guard: 'senderIsNotMember', actions: ['rejectNotParticipant', 'acknowledge'] },
+              // Re-entering restarts the window: agents answer the burst, not each line.
+              { guard: 'waitsForInputWindow', target: 'collecting', reenter: true, actions: ['acceptPost', 'deliver', 'persist', 'acknowledge'] },
+              { target: 'idle', actions: ['acceptPost', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents', 'dispatchBurst', 'dispatchToAgents'] },
+            ],
+            TYPING: [
+              { guard: 'singleModeTypingStarted', target: 'collecting', reenter: true, actions: ['setTyping', 'forwardTyping'] },
+              { guard: 'singleModeTypingStopped', target: 'idle', actions: ['setTyping', 'forwardTyping', 'dispatchBurst', 'dispatchToAgents'] },
+              { actions: ['setTyping', 'forwardTyping'] },
+            ],
+          },
+        },
+      },
+    },
+    closed: { type: 'final' },
+  },
+});
+
+export type ConversationMachine = typeof conversationMachine;

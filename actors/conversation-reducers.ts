@@ -1,0 +1,220 @@
+/**
+ * Context reducers for each event, used by the machine's `assign` actions. Pure functions of
+ * (context, event) → context; each sets `emitted`, `turns` and `outcome` for the named effects.
+ */
+import { ERROR_CODES } from './errors';
+import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-types';
+import type { ConversationEvent } from './conversation-events';
+import {
+  chainDepthOf,
+  dedupKey,
+  modeOf,
+  planTurns,
+  sequence,
+  type ConversationContext,
+  type Draft,
+} from './conversation-context';
+
+type EventOf<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const quiet = { emitted: [], turns: [] } as const;
+
+export function findDuplicate(ctx: ConversationContext, e: EventOf<'POST'>): number | undefined {
+  return ctx.dedup.get(dedupKey(e.sender_id, e.message_id));
+}
+
+export function markDuplicate(ctx: ConversationContext, e: EventOf<'POST'>): ConversationContext {
+  return { ...ctx, ...quiet, outcome: { kind: 'duplicate', sequenceId: findDuplicate(ctx, e) ?? 0 } };
+}
+
+export function reject(ctx: ConversationContext, code: keyof typeof ERROR_CODES, message?: string): ConversationContext {
+  return { ...ctx, ...quiet, outcome: { kind: 'rejected', code, message: message ?? ERROR_CODES[code].message } };
+}
+
+export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): ConversationContext {
+  const sender = ctx.participants.get(e.sender_id)!;
+  const isAi = sender.participant_type === 'ai';
+  const draft: Draft = {
+    message_id: e.message_id,
+    sender_id: e.sender_id,
+    sender_type: isAi ? 'ai' : 'human',
+    message_type: e.message_type ?? MESSAGE_TYPES.text,
+    content: e.content,
+    metadata: isAi ? { ...e.metadata, chain_depth: chainDepthOf({ metadata: e.metadata ?? {} } as ChatMessage) + 1 } : e.metadata,
+  };
+  const next = sequence(ctx, [draft], iso(e.receivedAt));
+  const record = next.emitted[0];
+  const base = { ...next, outcome: { kind: 'accepted', sequenceId: record.sequence_id } as const };
+  // AI posts are offered to the other agents at once; human posts join the burst for the input window.
+  if (isAi) return { ...base, turns: planTurns(base, record, [record], chainDepthOf(record)) };
+  return { ...base, turns: [], burst: [...ctx.burst, record] };
+}
+
+/** Hands the collected burst of human messages to every agent and clears it. */
+export function dispatchBurst(ctx: ConversationContext): ConversationContext {
+  if (ctx.burst.length === 0) return { ...ctx, turns: [] };
+  const trigger = ctx.burst[ctx.burst.length - 1];
+  return { ...ctx, emitted: [], turns: planTurns(ctx, trigger, ctx.burst, 0), burst: [] };
+}
+
+export function acceptJoin(ctx: ConversationContext, e: EventOf<'JOIN'>): ConversationContext {
+  const seq = ctx.lastSequenceId + 1;
+  const participant: Participant = Object.freeze({ ...e.participant, joined_at_sequence: seq });
+  const participants = new Map(ctx.participants).set(participant.participant_id, participant);
+  const drafts: Draft[] = [
+    {
+      message_id: `join-${seq}`,
+      sender_id: participant.participant_id,
+      sender_type: 'system',
+      message_type: MESSAGE_TYPES.join,
+      content: `${participant.display_name} joined`,
+      metadata: { participant, participant_count: participants.size },
+    },
+  ];
+  return withModeChange({ ...ctx, participants }, ctx, drafts, e.receivedAt, seq);
+}
+
+export function acceptLeave(ctx: ConversationContext, e: EventOf<'LEAVE'>): ConversationContext {
+  const participant = ctx.participants.get(e.participantId)!;
+  const participants = new Map(ctx.participants);
+  participants.delete(e.participantId);
+  const typing = new Set(ctx.typing);
+  typing.delete(e.participantId);
+  const seq = ctx.lastSequenceId + 1;
+  const drafts: Draft[] = [
+    {
+      message_id: `leave-${seq}`,
+      sender_id: participant.participant_id,
+      sender_type: 'system',
+      message_type: MESSAGE_TYPES.leave,
+      content: `${participant.display_name} left`,
+      metadata: { participant, participant_count: participants.size },
+    },
+  ];
+  return withModeChange({ ...ctx, participants, typing }, ctx, drafts, e.receivedAt, seq);
+}
+
+function withModeChange(next: ConversationContext, prev: ConversationContext, drafts: Draft[], at: number, seq: number): ConversationContext {
+  const mode = modeOf(next.participants);
+  if (mode !== prev.mode) {
+    drafts.push({
+      message_id: `mode-${seq + 1}`,
+      sender_id: 'system',
+      sender_type: 'system',
+      message_type: MESSAGE_TYPES.modeChange,
+      content: `conversation is now in ${mode} mode`,
+      metadata: { mode, previous_mode: prev.mode },
+    });
+  }
+  const sequenced = sequence({ ...next, mode }, drafts, iso(at));
+  return { ...sequenced, turns: [], outcome: { kind: 'accepted', sequenceId: sequenced.emitted[0].sequence_id } };
+}
+
+export function setTyping(ctx: ConversationContext, e: EventOf<'TYPING'>): ConversationContext {
+  if (ctx.typing.has(e.participantId) === e.isTyping) return ctx;
+  const typing = new Set(ctx.typing);
+  if (e.isTyping) typing.add(e.participantId);
+  else typing.delete(e.participantId);
+  return { ...ctx, typing };
+}
+
+export function agentStarted(ctx: ConversationContext, e: EventOf<'AGENT_STARTED'>): ConversationContext {
+  return systemRecord(ctx, e.receivedAt, MESSAGE_TYPES.agentJobStarted, `${nameOf(ctx, e.participantId)} is answering`, {
+    job_id: e.jobId,
+    participant_id: e.participantId,
+    in_reply_to_sequence: e.triggerSequenceId,
+  });
+}
+
+export function agentOutput(ctx: ConversationContext, e: EventOf<'AGENT_OUTPUT'>): ConversationContext {
+  const final = e.output.final === true;
+  const draft: Draft = {
+    message_id: `${e.jobId}:${e.part}`,
+    sender_id: e.participantId,
+    sender_type: 'ai',
+    message_type: e.output.message_type ?? MESSAGE_TYPES.text,
+    content: e.output.content,
+    metadata: {
+      ...e.output.metadata,
+      job_id: e.jobId,
+      in_reply_to: e.triggerMessageId,
+      in_reply_to_sequence: e.triggerSequenceId,
+      chain_depth: e.chainDepth + 1,
+      part: e.part,
+      complete: final,
+    },
+  };
+  const next = sequence(ctx, [draft], iso(e.receivedAt));
+  const answer = [...(ctx.answersInProgress.get(e.jobId) ?? []), next.emitted[0]];
+  const inProgress = new Map(ctx.answersInProgress);
+  if (!final) {
+    inProgress.set(e.jobId, answer);
+    return { ...next, answersInProgress: inProgress, turns: [], outcome: { kind: 'none' } };
+  }
+  inProgress.delete(e.jobId);
+  return finishAnswer({ ...next, answersInProgress: inProgress }, answer, e.chainDepth + 1);
+}
+
+export function agentDone(ctx: ConversationContext, e: EventOf<'AGENT_DONE'>): ConversationContext {
+  const answer = ctx.answersInProgress.get(e.jobId);
+  if (!answer) return { ...ctx, ...quiet };
+  const inProgress = new Map(ctx.answersInProgress);
+  inProgress.delete(e.jobId);
+  return finishAnswer({ ...ctx, emitted: [], answersInProgress: inProgress }, answer, e.chainDepth + 1);
+}
+
+/** A complete answer becomes the agents' "last AI answer" and is offered to the other agents. */
+function finishAnswer(ctx: ConversationContext, answer: readonly ChatMessage[], depth: number): ConversationContext {
+  const trigger = answer[answer.length - 1];
+  const next = { ...ctx, lastAiAnswer: answer };
+  return { ...next, turns: planTurns(next, trigger, answer, depth), outcome: { kind: 'none' } };
+}
+
+export function agentFailed(ctx: ConversationContext, e: EventOf<'AGENT_FAILED'>): ConversationContext {
+  const inProgress = new Map(ctx.answersInProgress);
+  inProgress.delete(e.jobId);
+  return systemRecord({ ...ctx, answersInProgress: inProgress }, e.receivedAt, MESSAGE_TYPES.agentJobFailed, `${nameOf(ctx, e.participantId)} could not answer: ${e.message}`, {
+    job_id: e.jobId,
+    participant_id: e.participantId,
+    code: e.code,
+  });
+}
+
+export function agentCancelled(ctx: ConversationContext, e: EventOf<'AGENT_CANCELLED'>): ConversationContext {
+  const inProgress = new Map(ctx.answersInProgress);
+  inProgress.delete(e.jobId);
+  return systemRecord({ ...ctx, answersInProgress: inProgress }, e.receivedAt, MESSAGE_TYPES.agentJobCancelled, `${nameOf(ctx, e.participantId)} stopped answering (${e.reason})`, {
+    job_id: e.jobId,
+    participant_id: e.participantId,
+    reason: e.reason,
+  });
+}
+
+/** Replaces redacted content in the cache and context, and tells everyone which records changed. */
+export function redact(ctx: ConversationContext, e: EventOf<'REDACT'>): ConversationContext {
+  const ids = new Set(e.sequenceIds);
+  const scrub = (m: ChatMessage): ChatMessage =>
+    ids.has(m.sequence_id) ? Object.freeze({ ...m, content: e.marker, metadata: Object.freeze({ ...m.metadata, redacted: true }) }) : m;
+  const scrubbed = {
+    ...ctx,
+    recent: ctx.recent.map(scrub),
+    humanWindow: ctx.humanWindow.map(scrub),
+    lastAiAnswer: ctx.lastAiAnswer.map(scrub),
+    burst: ctx.burst.map(scrub),
+  };
+  return systemRecord(scrubbed, e.receivedAt, 'redaction', `${e.sequenceIds.length} message(s) redacted`, {
+    redacted_sequence_ids: [...e.sequenceIds],
+    requested_by: e.requestedBy,
+  });
+}
+
+function systemRecord(ctx: ConversationContext, at: number, type: string, content: string, metadata: Record<string, unknown>): ConversationContext {
+  const seq = ctx.lastSequenceId + 1;
+  const next = sequence(ctx, [{ message_id: `${type}-${seq}`, sender_id: 'system', sender_type: 'system', message_type: type, content, metadata }], iso(at));
+  return { ...next, turns: [], outcome: { kind: 'accepted', sequenceId: seq } };
+}
+
+function nameOf(ctx: ConversationContext, participantId: string): string {
+  return ctx.participants.get(participantId)?.display_name ?? participantId;
+}

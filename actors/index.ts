@@ -1,0 +1,11 @@
+export { createChatRuntime, type CreateChatRuntimeOptions } from './create-chat-runtime';
+export { ConversationRegistryRuntime } from './chat-runtime';
+export { conversationMachine } from './conversation-machine';
+export { createInitialContext, type ConversationInput, type ConversationPolicy } from './conversation-context';
+export type { ConversationEvent } from './conversation-events';
+export { ChatError, ERROR_CODES, isChatError, type ErrorCode, type ErrorSpec } from './errors';
+export { createSystemClock, createManualClock, createCounterIds, type Clock, type ManualClock, type IdGenerator } from './clock';
+export type { Agent, AgentOutput, AgentTurn, AgentRegistry } from './agents/agent';
+export { createEchoAgent } from './agents/echo-agent';
+export * from './message-types';
+export type * from './runtime-types';

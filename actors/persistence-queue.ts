@@ -1,0 +1,150 @@
+import type { Clock } from './clock';
+import { isChatError } from './errors';
+import type { ChatMessage } from './message-types';
+import type { ChatStore } from '../storage-providers/chat-store';
+
+export interface PersistenceQueueOptions {
+  readonly conversationId: string;
+  readonly store: ChatStore;
+  readonly clock: Clock;
+  readonly batchMax: number;
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
+  /** Called after each stored batch with the highest stored sequence id. */
+  readonly onPersisted: (upToSequenceId: number) => void;
+  /** Runs after a batch is stored and before it counts as persisted (e.g. membership table updates). */
+  readonly afterWrite?: (batch: readonly ChatMessage[]) => Promise<void>;
+  /** Called on each failed write (the batch is retried, in order, with backoff). */
+  readonly onFailure?: (err: unknown, attempt: number) => void;
+  readonly onWrite?: (ms: number, ok: boolean, records: number) => void;
+}
+
+/**
+ * The journal writer of one conversation. Delivery never waits for it: records are queued after
+ * they were handed to the connections, and written in order, in batches, by a single writer so
+ * the store sees contiguous sequence ids. A failed batch is retried (exponential backoff) until it
+ * succeeds or the queue is closed; nothing behind it is written out of order.
+ */
+export class PersistenceQueue {
+  private readonly pending: ChatMessage[] = [];
+  private head = 0;
+  private writing = false;
+  private retryTimer: unknown;
+  private attempt = 0;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  persistedUpTo: number;
+  lastError: unknown;
+
+  constructor(private readonly options: PersistenceQueueOptions, persistedUpTo: number) {
+    this.persistedUpTo = persistedUpTo;
+  }
+
+  /** Records accepted but not yet stored. */
+  get depth(): number {
+    return this.pending.length - this.head;
+  }
+
+  get failing(): boolean {
+    return this.attempt > 0;
+  }
+
+  enqueue(records: readonly ChatMessage[]): void {
+    if (this.closed) return;
+    for (const r of records) this.pending.push(r);
+    if (!this.writing && this.retryTimer === undefined) {
+      this.writing = true;
+      // Let the current actor step finish (and more records arrive) before writing a batch.
+      queueMicrotask(() => void this.writeLoop());
+    }
+  }
+
+  /** Unstored records, oldest first (for rebuilding after a crash of the machine). */
+  unstored(): ChatMessage[] {
+    return this.pending.slice(this.head);
+  }
+
+  /** Resolves when everything queued so far is stored (or the queue is closed). */
+  whenIdle(): Promise<void> {
+    if (this.depth === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops retrying; what is still queued stays unstored (reported by depth). */
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer !== undefined) this.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.releaseIdleWaiters();
+  }
+
+  private async writeLoop(): Promise<void> {
+    const { store, conversationId, batchMax } = this.options;
+    while (!this.closed && this.depth > 0) {
+      const batch = this.pending.slice(this.head, this.head + batchMax);
+      const started = performance.now();
+      try {
+        await store.appendMessages(conversationId, batch);
+        this.options.onWrite?.(performance.now() - started, true, batch.length);
+        await this.options.afterWrite?.(batch);
+      } catch (err) {
+        this.options.onWrite?.(performance.now() - started, false, batch.length);
+        // A batch whose earlier attempt did commit (e.g. the connection dropped after COMMIT):
+        // skip what the store already has instead of retrying forever.
+        if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') && (await this.skipStored(batch))) continue;
+        this.scheduleRetry(err);
+        return;
+      }
+      this.advance(batch.length, batch[batch.length - 1].sequence_id);
+    }
+    this.writing = false;
+    if (this.depth === 0) this.releaseIdleWaiters();
+  }
+
+  private async skipStored(batch: readonly ChatMessage[]): Promise<boolean> {
+    try {
+      const stored = await this.options.store.lastSequenceId(this.options.conversationId);
+      const already = batch.filter((m) => m.sequence_id <= stored).length;
+      if (already === 0) return false;
+      await this.options.afterWrite?.(batch.slice(0, already));
+      this.advance(already, batch[already - 1].sequence_id);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private advance(count: number, upTo: number): void {
+    this.head += count;
+    // Compact occasionally so the array does not grow with the conversation's lifetime.
+    if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending.splice(0, this.head);
+      this.head = 0;
+    }
+    this.attempt = 0;
+    this.lastError = undefined;
+    this.persistedUpTo = upTo;
+    this.options.onPersisted(upTo);
+  }
+
+  private scheduleRetry(err: unknown): void {
+    this.attempt += 1;
+    this.lastError = err;
+    this.options.onFailure?.(err, this.attempt);
+    const { retryInitialMs, retryMaxMs, clock } = this.options;
+    const delay = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(this.attempt - 1, 20));
+    this.writing = false;
+    this.retryTimer = clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      this.writing = true;
+      void this.writeLoop();
+    }, delay);
+  }
+
+  private releaseIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,35 @@
+import { createChatRuntime, createEchoAgent, createManualClock, createCounterIds } from '../../actors';
+import type { Agent, ConversationOutput, ChatMessage } from '../../actors';
+import type { ConfigInput } from '../../config/config-types';
+import { MemoryStore } from '../../storage-providers';
+
+/** A runtime on a manual clock with memory storage; everything a test opens is closed by close(). */
+export async function makeRuntime(options: { config?: ConfigInput; agents?: Agent[]; store?: MemoryStore } = {}) {
+  const clock = createManualClock();
+  const store = options.store ?? new MemoryStore();
+  const runtime = await createChatRuntime({
+    config: { observability: { log_level: 'silent' }, ...options.config },
+    storage: store,
+    agents: options.agents ?? [createEchoAgent()],
+    clock,
+    ids: createCounterIds('c'),
+  });
+  return { runtime, clock, store };
+}
+
+/** Collects a subscriber's outputs; `messages` are the sequenced records in delivery order. */
+export function collector() {
+  const outputs: ConversationOutput[] = [];
+  return {
+    outputs,
+    listener: (o: ConversationOutput) => void outputs.push(o),
+    get messages(): ChatMessage[] {
+      return outputs.flatMap((o) => (o.type === 'message' ? [o.message] : []));
+    },
+  };
+}
+
+/** Resolves after pending microtasks and promise chains (memory-store writes) have run. */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
