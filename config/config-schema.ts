@@ -52,7 +52,11 @@ export const CONFIG_SCHEMA: Schema = {
       storage: obj({
         backend: oneOf(['memory', 'sqlite', 'postgres'], 'memory'),
         sqlite: obj({ path: str('./data/nlweb-chat.db') }),
-        postgres: obj({ url: str('postgres://postgres@127.0.0.1:5432/test'), pool_size: int(10, 1, 1000) }),
+        postgres: obj({
+          url: str('postgres://postgres@127.0.0.1:5432/test'),
+          pool_size: int(10, 1, 1000),
+          schema: str('public', { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$' }),
+        }),
         batch_max: int(256, 1, 100_000),
         retry_initial_ms: int(50, 1, 60_000),
         retry_max_ms: int(5_000, 1, 600_000),

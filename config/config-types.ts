@@ -37,7 +37,8 @@ export interface ChatConfig {
   readonly storage: {
     readonly backend: 'memory' | 'sqlite' | 'postgres';
     readonly sqlite: { readonly path: string };
-    readonly postgres: { readonly url: string; readonly pool_size: number };
+    /** schema: tables live there (created when missing); always set after loading (default "public"). */
+    readonly postgres: { readonly url: string; readonly pool_size: number; readonly schema?: string };
     /** Largest batch one journal write carries. */
     readonly batch_max: number;
     /** Backoff for failed journal writes (retried in order, forever, until shutdown). */
@@ -121,7 +122,7 @@ export interface ObservabilityConfig {
 /** Deep-partial input accepted by createChatRuntime / loadConfig overrides. */
 export type ConfigInput = DeepPartial<NlwebChatConfig>;
 export type DeepPartial<T> = T extends readonly (infer U)[]
-  ? readonly U[]
+  ? readonly DeepPartial<U>[]
   : T extends object
     ? { [K in keyof T]?: DeepPartial<T[K]> }
     : T;

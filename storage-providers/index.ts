@@ -2,18 +2,24 @@ import { ChatError } from '../actors/errors';
 import type { NlwebChatConfig } from '../config/config-types';
 import type { ChatStore } from './chat-store';
 import { MemoryStore } from './memory-store';
+import { PostgresStore } from './postgres-store';
+import { SqliteStore } from './sqlite-store';
 
 export { ChatStore, REDACTION_MARKER } from './chat-store';
 export type { RedactionTarget, StoreCapabilities } from './chat-store';
 export { MemoryStore } from './memory-store';
+export { SqliteStore, type SqliteStoreOptions } from './sqlite-store';
+export { PostgresStore, type PostgresStoreOptions } from './postgres-store';
 
 /** Settings of `chat.storage` in config_nlweb.yaml. */
 export type StorageConfig = NlwebChatConfig['chat']['storage'];
 
 /** Overrides that do not belong in the config file. */
 export interface CreateStoreOptions {
-  /** PostgreSQL schema to use (default "public"); tests use one schema per run. */
+  /** PostgreSQL schema to use, overriding chat.storage.postgres.schema; tests use one schema per run. */
   readonly postgresSchema?: string;
+  /** PostgreSQL application_name (default "nlweb-chat"). */
+  readonly postgresApplicationName?: string;
 }
 
 /**
@@ -21,11 +27,19 @@ export interface CreateStoreOptions {
  * (which connects and runs migrations) before use, and `close()` on shutdown.
  */
 export function createStore(config: StorageConfig, options: CreateStoreOptions = {}): ChatStore {
-  void options;
   switch (config.backend) {
     case 'memory':
       return new MemoryStore();
+    case 'sqlite':
+      return new SqliteStore({ path: config.sqlite.path });
+    case 'postgres':
+      return new PostgresStore({
+        url: config.postgres.url,
+        poolSize: config.postgres.pool_size,
+        schema: options.postgresSchema ?? config.postgres.schema,
+        applicationName: options.postgresApplicationName,
+      });
     default:
-      throw new ChatError('CONFIG_ERR_INVALID', `storage backend ${String(config.backend)} is not available yet`);
+      throw new ChatError('CONFIG_ERR_INVALID', `unknown storage backend ${String((config as { backend?: unknown }).backend)}`);
   }
 }
