@@ -1,0 +1,7 @@
+/** `nlweb-chat/testing`: what tests, benchmarks and embedders share. */
+export { createNlwebStandinServer } from './nlweb-standin-server';
+export type { NlwebStandinOptions, NlwebStandinServer, StandinBehaviour, StandinRequest, StandinStyle } from './nlweb-standin-server';
+export { STANDIN_ITEMS, matchStandinItems, queryWords } from './standin-items';
+export type { StandinItem } from './standin-items';
+export { createManualClock, createSystemClock } from '../actors/clock';
+export type { Clock, ManualClock } from '../actors/clock';
