@@ -14,7 +14,7 @@ import { isSecureRequest } from './net-utils';
 import { createNoopLogger, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
-import { createOutputRoute, WsConnection, type ConnectionContext } from './ws-connection';
+import { subscribeFrom, WsConnection, type ConnectionContext, type OutputRoute } from './ws-connection';
 
 export interface ChatGatewayOptions {
   readonly runtime: ChatRuntime;
@@ -143,15 +143,14 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       return reject(socket, 'GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');
     }
     if (resume !== null) telemetry.reconnect?.();
-    const subscribeOptions = resume === null ? {} : { afterSequenceId: Number(resume) };
+    const afterSequenceId = resume === null ? undefined : Number(resume);
 
     // Subscribe before completing the handshake, so not-found / not-a-participant are plain HTTP answers
     // and no record can slip between the `connected` frame and the first live message.
-    const route = createOutputRoute();
-    let subscription: Subscription;
+    let subscribed: { subscription: Subscription; route: OutputRoute };
     try {
       try {
-        subscription = await runtime.subscribe(conversationId, user.userId, route.listener, subscribeOptions);
+        subscribed = await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId);
       } catch (err) {
         if (!isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || url.searchParams.get('join') !== 'true') throw err;
         await runtime.join(conversationId, {
@@ -159,7 +158,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
           participant_type: 'human',
           display_name: user.displayName ?? user.userId,
         });
-        subscription = await runtime.subscribe(conversationId, user.userId, route.listener, subscribeOptions);
+        subscribed = await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId);
       }
     } catch (err) {
       if (isChatError(err)) return reject(socket, err.code, err.message);
@@ -167,11 +166,12 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     }
 
     if (closing || socket.destroyed || !socket.writable) {
-      route.detach();
-      subscription.close();
+      subscribed.route.detach();
+      subscribed.subscription.close();
       if (!socket.destroyed) reject(socket, 'GATEWAY_ERR_SHUTTING_DOWN');
       return;
     }
+    const { subscription, route } = subscribed;
     let upgraded = false;
     // ws aborts invalid handshakes (bad key/version) without calling back: release the subscription then.
     socket.once('close', () => {

@@ -42,7 +42,8 @@ export interface HttpAppDeps {
  */
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const { runtime, config } = deps;
-  const ajv = new Ajv({ allErrors: false, strict: true });
+  // strictRequired off: anyOf/oneOf branches name properties declared by the parent schema.
+  const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false });
   const validateCreate = ajv.compile<CreateConversationBody>(CREATE_CONVERSATION_SCHEMA);
   const validatePost = ajv.compile<PostMessageBody>(POST_MESSAGE_SCHEMA);
   const validateRedact = ajv.compile<RedactBody>(REDACT_SCHEMA);

@@ -57,6 +57,27 @@ export function createOutputRoute(): OutputRoute {
   };
 }
 
+/**
+ * Subscribes with an optional resume point. A resume point past the conversation's end (the client
+ * remembers records the server no longer has, e.g. after an in-memory journal was lost) would make the
+ * runtime skip every record up to it, so the gateway resumes from the conversation's real end instead;
+ * the client sees that in `sync_complete` / `connected.last_sequence_id`.
+ */
+export async function subscribeFrom(
+  runtime: ChatRuntime,
+  conversationId: string,
+  userId: string,
+  afterSequenceId: number | undefined,
+): Promise<{ subscription: Subscription; route: OutputRoute }> {
+  const route = createOutputRoute();
+  const options = afterSequenceId === undefined ? {} : { afterSequenceId };
+  const subscription = await runtime.subscribe(conversationId, userId, route.listener, options);
+  if (afterSequenceId === undefined || afterSequenceId <= subscription.lastSequenceId) return { subscription, route };
+  route.detach();
+  subscription.close();
+  return subscribeFrom(runtime, conversationId, userId, subscription.lastSequenceId);
+}
+
 /** Serialises a `message` frame once per record and caches it for every other recipient. */
 export function messageFrameJson(cache: WeakMap<ChatMessage, string>, message: ChatMessage): string {
   let json = cache.get(message);
@@ -109,6 +130,8 @@ export class WsConnection {
   private mode: ConversationMode;
   private closing = false;
   private leaving = false;
+  /** Bumped by every sync frame: only the newest re-subscription takes over. */
+  private syncGeneration = 0;
   private terminateTimer: unknown;
   private readonly log: GatewayLogger;
   private readonly rateKey: string;
@@ -306,23 +329,24 @@ export class WsConnection {
    */
   private async resync(lastSequenceId: number): Promise<void> {
     this.ctx.telemetry.reconnect?.();
-    const old = this.route;
-    old.detach();
-    const route = createOutputRoute();
-    this.route = route;
+    // Outputs of the old subscription stop at once; the new one replays from the requested point.
+    this.route.detach();
+    const generation = ++this.syncGeneration;
     try {
-      const sub = await this.ctx.runtime.subscribe(this.conversationId, this.userId, route.listener, { afterSequenceId: lastSequenceId });
-      if (this.closing || this.route !== route) {
-        sub.close();
+      const { subscription, route } = await subscribeFrom(this.ctx.runtime, this.conversationId, this.userId, lastSequenceId);
+      if (this.closing || generation !== this.syncGeneration) {
+        route.detach();
+        subscription.close();
         return;
       }
       const previous = this.subscription;
-      this.subscription = sub;
+      this.subscription = subscription;
+      this.route = route;
       previous.close();
-      this.liveAfter = sub.lastSequenceId;
+      this.liveAfter = subscription.lastSequenceId;
       route.attach((output) => this.onOutput(output));
     } catch (err) {
-      if (this.route !== route || this.closing) return;
+      if (this.closing || generation !== this.syncGeneration) return;
       this.failWith(err);
     }
   }
