@@ -300,10 +300,13 @@ export class ConversationActor {
   /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */
   private admit(): void {
     const limit = this.deps.config.chat.limits.queue_size;
-    if (this.depth < limit) return;
-    const dropped = this.jobs.dropOldest(this.depth - limit + 1, 'queue_full');
+    const over = this.depth - limit + 1;
+    if (over <= 0) return;
+    const dropped = this.jobs.dropOldest(over, 'queue_full');
     for (let i = 0; i < dropped; i++) this.deps.telemetry.agentJobDropped('queue_full');
-    if (this.depth < limit) return;
+    // Each dropped job leaves one cancellation notice in the journal queue: it replaces the job
+    // one for one, so the room the drop made is real even though depth did not move.
+    if (dropped >= over) return;
     this.deps.telemetry.queueFull();
     const retryAfterMs = Math.min(30_000, Math.max(100, this.queue.depth * 2));
     throw new ChatError('CHAT_ERR_QUEUE_FULL', `conversation has ${this.depth} pending items (limit ${limit})`, { retryAfterMs });

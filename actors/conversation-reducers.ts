@@ -55,7 +55,7 @@ export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): Conver
 export function dispatchBurst(ctx: ConversationContext): ConversationContext {
   if (ctx.burst.length === 0) return { ...ctx, turns: [] };
   const trigger = ctx.burst[ctx.burst.length - 1];
-  return { ...ctx, emitted: [], turns: planTurns(ctx, trigger, ctx.burst, 0), burst: [] };
+  return { ...ctx, turns: planTurns(ctx, trigger, ctx.burst, 0), burst: [] };
 }
 
 export function acceptJoin(ctx: ConversationContext, e: EventOf<'JOIN'>): ConversationContext {

@@ -33,3 +33,40 @@ export function collector() {
 export async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/** A memory store whose journal writes wait until `release()`: storage that is slow or down. */
+export class GatedStore extends MemoryStore {
+  private gate: Promise<void> | undefined;
+  private open_: (() => void) | undefined;
+  appendCalls = 0;
+  block(): void {
+    this.gate = new Promise((resolve) => (this.open_ = resolve));
+  }
+  release(): void {
+    this.open_?.();
+    this.gate = undefined;
+  }
+  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+    this.appendCalls++;
+    if (this.gate) await this.gate;
+    return super._appendMessages(conversationId, messages);
+  }
+}
+
+/** An agent that answers only when aborted (records its signals), to keep jobs pending. */
+export function createBlockingAgent(id: string): Agent & { signals: AbortSignal[]; started: string[] } {
+  const signals: AbortSignal[] = [];
+  const started: string[] = [];
+  return {
+    id,
+    displayName: id,
+    signals,
+    started,
+    async *respond(turn, signal) {
+      signals.push(signal);
+      started.push(turn.trigger.message_id);
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      yield* [];
+    },
+  };
+}

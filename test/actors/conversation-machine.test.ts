@@ -1,0 +1,135 @@
+import { initialTransition, transition } from 'xstate';
+import { conversationMachine } from '../../actors/conversation-machine';
+import type { ConversationInput, ConversationPolicy } from '../../actors/conversation-context';
+import type { ConversationEvent } from '../../actors/conversation-events';
+
+const policy: ConversationPolicy = {
+  maxParticipants: 3,
+  humanContextSize: 2,
+  cacheSize: 4,
+  dedupWindow: 100,
+  chainLimit: 1,
+  multiModeWindowMs: 2000,
+  singleModeTypingWindowMs: 100,
+};
+const input: ConversationInput = { conversationId: 'c', settings: {}, policy, lastSequenceId: 0, participants: [], recent: [] };
+const human = (id: string) => ({ participant_id: id, participant_type: 'human' as const, display_name: id, role: 'member' as const });
+const ai = (id: string) => ({ participant_id: id, participant_type: 'ai' as const, display_name: id, role: 'member' as const, agent_id: id });
+
+/** Applies events purely, returning the last snapshot and the names of the effects of the last event. */
+function run(events: ConversationEvent[]) {
+  let [snapshot] = initialTransition(conversationMachine, input);
+  let actions: string[] = [];
+  for (const e of events) {
+    const [next, acts] = transition(conversationMachine, snapshot, e);
+    snapshot = next;
+    actions = acts.map((a) => a.type);
+  }
+  return { snapshot, context: snapshot.context, actions };
+}
+const join = (p: ReturnType<typeof human> | ReturnType<typeof ai>, requestId = 1): ConversationEvent => ({ type: 'JOIN', requestId, receivedAt: 0, participant: p });
+const post = (sender: string, id: string, content = id): ConversationEvent => ({ type: 'POST', requestId: 9, receivedAt: 1000, sender_id: sender, message_id: id, content });
+
+describe('conversation machine (pure transitions)', () => {
+  it('sequences joins and posts 1, 2, 3 with frozen records', () => {
+    const { context, actions } = run([join(human('alice')), join(ai('bot')), post('alice', 'm1', 'hi')]);
+    expect(context.lastSequenceId).toBe(3);
+    expect(context.emitted).toHaveLength(1);
+    expect(context.emitted[0]).toMatchObject({ sequence_id: 3, sender_id: 'alice', sender_type: 'human', message_type: 'text', content: 'hi' });
+    expect(Object.isFrozen(context.emitted[0])).toBe(true);
+    expect(Object.isFrozen(context.emitted[0].metadata)).toBe(true);
+    // delivery happens before persistence, and single mode dispatches at once
+    expect(actions.indexOf('deliver')).toBeLessThan(actions.indexOf('persist'));
+    expect(actions).toContain('dispatchToAgents');
+    expect(context.turns.map((t) => t.agentId)).toEqual(['bot']);
+  });
+
+  it('answers a retried (sender, message_id) with the original sequence id and emits nothing', () => {
+    const { context, actions } = run([join(human('alice')), post('alice', 'm1'), post('alice', 'm1')]);
+    expect(context.outcome).toEqual({ kind: 'duplicate', sequenceId: 2 });
+    expect(context.lastSequenceId).toBe(2);
+    expect(actions).not.toContain('deliver');
+  });
+
+  it('rejects a post from a non-member with CHAT_ERR_NOT_PARTICIPANT', () => {
+    const { context } = run([join(human('alice')), post('mallory', 'x')]);
+    expect(context.outcome).toMatchObject({ kind: 'rejected', code: 'CHAT_ERR_NOT_PARTICIPANT' });
+    expect(context.lastSequenceId).toBe(1);
+  });
+
+  it('enforces max_participants with CHAT_ERR_PARTICIPANT_LIMIT', () => {
+    const { context } = run([join(human('a')), join(human('b')), join(human('c')), join(human('d'))]);
+    expect(context.outcome).toMatchObject({ kind: 'rejected', code: 'CHAT_ERR_PARTICIPANT_LIMIT' });
+    expect(context.participants.size).toBe(3);
+  });
+
+  it('emits a sequenced mode_change when the second human joins and when they leave', () => {
+    const joined = run([join(human('alice')), join(ai('bot')), join(human('bob'))]).context;
+    expect(joined.mode).toBe('multi');
+    expect(joined.emitted.map((m) => [m.sequence_id, m.message_type])).toEqual([
+      [3, 'join'],
+      [4, 'mode_change'],
+    ]);
+    const left = run([join(human('alice')), join(ai('bot')), join(human('bob')), { type: 'LEAVE', receivedAt: 5, participantId: 'bob' }]).context;
+    expect(left.mode).toBe('single');
+    expect(left.emitted.map((m) => m.message_type)).toEqual(['leave', 'mode_change']);
+  });
+
+  it('in multi mode holds human messages for the input window and answers the whole burst', () => {
+    const events = [join(human('alice')), join(ai('bot')), join(human('bob')), post('alice', 'a1'), post('bob', 'b1')];
+    const { snapshot, actions } = run(events);
+    expect(snapshot.value).toEqual({ active: 'collecting' });
+    expect(actions).not.toContain('dispatchToAgents');
+    expect(snapshot.context.burst.map((m) => m.content)).toEqual(['a1', 'b1']);
+  });
+
+  it('in single mode waits only while the human is reported typing, and dispatches when typing stops', () => {
+    const typing: ConversationEvent = { type: 'TYPING', participantId: 'alice', isTyping: true };
+    const held = run([join(human('alice')), join(ai('bot')), typing, post('alice', 'm1')]);
+    expect(held.snapshot.value).toEqual({ active: 'collecting' });
+    const released = run([join(human('alice')), join(ai('bot')), typing, post('alice', 'm1'), { type: 'TYPING', participantId: 'alice', isTyping: false }]);
+    expect(released.snapshot.value).toEqual({ active: 'idle' });
+    expect(released.context.turns.map((t) => t.burst.map((m) => m.content))).toEqual([['m1']]);
+  });
+
+  it('streams agent output as sequenced ai records, and a final piece offers the answer to other agents within the chain limit', () => {
+    const base = [join(human('alice')), join(ai('a1')), join(ai('a2')), post('alice', 'q')];
+    const out = (participantId: string, part: number, final: boolean, chainDepth = 0): ConversationEvent => ({
+      type: 'AGENT_OUTPUT',
+      receivedAt: 2000,
+      jobId: `j-${participantId}`,
+      participantId,
+      output: { content: `${participantId}-${part}`, final },
+      part,
+      chainDepth,
+      triggerSequenceId: 4,
+      triggerMessageId: 'q',
+    });
+    const partial = run([...base, out('a1', 1, false)]).context;
+    expect(partial.emitted[0]).toMatchObject({ sender_type: 'ai', metadata: { part: 1, complete: false, chain_depth: 1, in_reply_to: 'q' } });
+    expect(partial.turns).toEqual([]);
+    const done = run([...base, out('a1', 1, false), out('a1', 2, true)]).context;
+    expect(done.lastAiAnswer.map((m) => m.content)).toEqual(['a1-1', 'a1-2']);
+    expect(done.turns.map((t) => [t.participantId, t.chainDepth])).toEqual([['a2', 1]]);
+    // a2's answer is at depth 2 > chainLimit 1: nobody is offered it, so agents cannot loop
+    const chained = run([...base, out('a1', 1, true), out('a2', 1, true, 1)]).context;
+    expect(chained.turns).toEqual([]);
+  });
+
+  it('never offers an agent its own output', () => {
+    const { context } = run([join(human('alice')), join(ai('bot')), { type: 'POST', requestId: 1, receivedAt: 1, sender_id: 'bot', message_id: 'x', content: 'hi' }]);
+    expect(context.turns).toEqual([]);
+  });
+
+  it('builds agent context from the last N human messages only', () => {
+    const { context } = run([join(human('alice')), post('alice', '1'), post('alice', '2'), post('alice', '3')]);
+    expect(context.humanWindow.map((m) => m.content)).toEqual(['2', '3']);
+    expect(context.recent.map((m) => m.sequence_id)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('redaction replaces cached content and emits a redaction record', () => {
+    const { context } = run([join(human('alice')), post('alice', 'm1', 'secret'), { type: 'REDACT', receivedAt: 3, sequenceIds: [2], requestedBy: 'alice', marker: '[redacted]' }]);
+    expect(context.recent.find((m) => m.sequence_id === 2)).toMatchObject({ content: '[redacted]', metadata: { redacted: true } });
+    expect(context.emitted[0]).toMatchObject({ message_type: 'redaction', metadata: { redacted_sequence_ids: [2] } });
+  });
+});
