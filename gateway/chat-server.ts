@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import type { Clock } from '../actors/clock';
 import { ChatError } from '../actors/errors';
 import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
@@ -21,6 +22,8 @@ export interface ChatServerOptions {
   /** Mounted before the gateway's routes (e.g. /metrics). */
   readonly extraRoutes?: (app: express.Express) => void;
   readonly trustForwardedProto?: boolean;
+  /** Time for heartbeats and rate limits (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 export interface ChatServer {
@@ -59,6 +62,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     logger,
     ...(options.authenticate ? { authenticate: options.authenticate } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.trustForwardedProto === undefined ? {} : { trustForwardedProto: options.trustForwardedProto }),
   });
   const app = express();

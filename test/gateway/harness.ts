@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { createChatRuntime } from '../../actors';
 import type { Agent } from '../../actors/agents/agent';
+import type { Clock } from '../../actors/clock';
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { loadConfig } from '../../config';
 import type { ConfigInput, NlwebChatConfig } from '../../config/config-types';
@@ -15,6 +16,8 @@ export interface HarnessOptions {
   readonly agents?: readonly Agent[];
   readonly authenticate?: Authenticator;
   readonly logger?: GatewayLogger;
+  /** Gateway clock (heartbeat, rate limits). */
+  readonly clock?: Clock;
 }
 
 export interface HttpAnswer {
@@ -81,6 +84,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: Harness
     config,
     ...(options.authenticate ? { authenticate: options.authenticate } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const { url } = await server.listen();
   const wsBase = url.replace(/^http/, 'ws');

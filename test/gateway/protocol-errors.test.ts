@@ -1,0 +1,196 @@
+import jwt from 'jsonwebtoken';
+import { createManualClock } from '../../actors/clock';
+import type { ChatMessage } from '../../actors/message-types';
+import { MemoryStore } from '../../storage-providers';
+import { closeAll, invalidFrames, JWT_SECRET, startHarness, track } from './harness';
+import { refusedStatus, TestClient } from './ws-test-client';
+
+afterEach(async () => {
+  const invalid = invalidFrames();
+  await closeAll();
+  expect(invalid).toEqual([]);
+});
+
+/** A MemoryStore whose journal writes wait while the gate is shut: unpersisted work piles up. */
+class GatedStore extends MemoryStore {
+  private gate: Promise<void> = Promise.resolve();
+  private openGate: () => void = () => undefined;
+  shut(): void {
+    this.gate = new Promise((resolve) => {
+      this.openGate = resolve;
+    });
+  }
+  release(): void {
+    this.openGate();
+  }
+  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+    await this.gate;
+    return super._appendMessages(conversationId, messages);
+  }
+}
+
+describe('gateway refusals and error frames', () => {
+  test('bad credentials are refused with 401 before the upgrade; strangers get 403, unknown conversations 404', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice');
+    const base = h.url.replace(/^http/, 'ws');
+    const path = `${base}/chat/ws/${conv}`;
+    expect(await refusedStatus(path)).toBe(401);
+    expect(await refusedStatus(`${path}?token=not-a-jwt`)).toBe(401);
+    const wrongSecret = jwt.sign({ sub: 'alice' }, 'another-secret', { algorithm: 'HS256' });
+    expect(await refusedStatus(`${path}?token=${wrongSecret}`)).toBe(401);
+    const expired = jwt.sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 60 }, JWT_SECRET, { algorithm: 'HS256' });
+    expect(await refusedStatus(`${path}?token=${expired}`)).toBe(401);
+    const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"alice"}').toString('base64url')}.`;
+    expect(await refusedStatus(`${path}?token=${unsigned}`)).toBe(401);
+    expect(await refusedStatus(h.wsUrl(conv, 'mallory'))).toBe(403);
+    expect(await refusedStatus(h.wsUrl('no-such-conversation', 'alice'))).toBe(404);
+    expect(await refusedStatus(`${base}/chat/elsewhere?token=${h.token('alice')}`)).toBe(404);
+    expect(await refusedStatus(h.wsUrl(conv, 'alice', { last_sequence_id: '-1' }))).toBe(400);
+    // The Authorization header works as well as the query parameter.
+    const viaHeader = track(new TestClient(path, { headers: { authorization: `Bearer ${h.token('alice')}` } }));
+    await viaHeader.opened;
+    await viaHeader.waitFor('connected');
+    expect(h.server.gateway.connectionCount()).toBe(1);
+  });
+
+  test('an oversized frame closes with 1009; other sockets are unaffected', async () => {
+    const h = await startHarness({ server: { websocket: { max_frame_bytes: 1024 } } });
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = await h.connect(conv, 'alice');
+    const bob = await h.connect(conv, 'bob');
+    alice.send({ type: 'message', message_id: 'big', content: 'x'.repeat(2000) });
+    expect((await alice.closed).code).toBe(1009);
+    bob.send({ type: 'message', message_id: 'small', content: 'fine' });
+    await bob.waitFor('message_ack', (a) => a.message_id === 'small');
+  });
+
+  test('malformed JSON gets an error frame, then close 1007', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = await h.connect(conv, 'alice');
+    const bob = await h.connect(conv, 'bob');
+    alice.send('{"type": "message", oops');
+    const err = await alice.waitFor('error');
+    expect(err).toMatchObject({ error: 'GATEWAY_ERR_MALFORMED_JSON', code: 400 });
+    const closed = await alice.closed;
+    expect(closed).toEqual({ code: 1007, reason: 'GATEWAY_ERR_MALFORMED_JSON' });
+    bob.send({ type: 'ping', ts: 1 });
+    expect(await bob.waitFor('pong')).toMatchObject({ ts: 1 });
+  });
+
+  test('schema-invalid frames get an error frame and the socket stays usable', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice');
+    const c = await h.connect(conv, 'alice');
+    const bad: unknown[] = [
+      { type: 'shout', content: 'x' },
+      { no_type: true },
+      [1, 2, 3],
+      'just a string',
+      { type: 'message', content: 'missing id' },
+      { type: 'message', message_id: 'm1', content: 'x', extra: 1 },
+      { type: 'message', message_id: '', content: 'x' },
+      { type: 'message', message_id: 'y'.repeat(129), content: 'x' },
+      { type: 'sync', last_sequence_id: -1 },
+      { type: 'ack', sequence_id: 'seven' },
+      { type: 'typing', is_typing: 'yes' },
+    ];
+    for (const frame of bad) c.send(JSON.stringify(frame));
+    await c.until(() => c.frames.filter((f) => f.type === 'error').length === bad.length);
+    const errors = c.frames.filter((f) => f.type === 'error');
+    for (const e of errors) expect(e).toMatchObject({ error: 'GATEWAY_ERR_INVALID_FRAME', code: 400 });
+    expect(errors[0].type === 'error' && errors[0].message).toMatch(/unknown frame type/);
+    expect(errors[5]).toMatchObject({ message_id: 'm1' });
+    expect(errors[5].type === 'error' && errors[5].message).toMatch(/unknown field "extra"/);
+    c.send({ type: 'message', message_id: 'ok', content: 'still here' });
+    await c.waitFor('message_ack', (a) => a.message_id === 'ok');
+    c.send({ type: 'ping' });
+    await c.waitFor('pong');
+  });
+
+  test('invalid content: empty, too long, control characters', async () => {
+    const h = await startHarness({ chat: { limits: { max_message_length: 20 } } });
+    const conv = await h.createConversation('alice');
+    const c = await h.connect(conv, 'alice');
+    const cases = [
+      ['empty', ''],
+      ['blank', ' \n\t '],
+      ['long', 'z'.repeat(21)],
+      ['bell', 'ding\u0007'],
+      ['nul', 'a\u0000b'],
+    ];
+    for (const [id, content] of cases) c.send({ type: 'message', message_id: id, content });
+    c.send({ type: 'message', message_id: 'fine', content: 'tab\tand\r\nnewline' });
+    await c.waitFor('message_ack', (a) => a.message_id === 'fine');
+    for (const [id] of cases) {
+      const err = await c.waitFor('error', (e) => e.message_id === id);
+      expect(err).toMatchObject({ error: 'GATEWAY_ERR_CONTENT_INVALID', code: 400 });
+    }
+    const http = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'h1', content: 'a\u0001' });
+    expect(http.status).toBe(400);
+    expect(http.body.error).toBe('GATEWAY_ERR_CONTENT_INVALID');
+  });
+
+  test('rate limit per participant (shared by WebSocket and HTTP), refilled by the clock', async () => {
+    const clock = createManualClock();
+    const h = await startHarness({ chat: { limits: { rate_limit_per_second: 2, rate_limit_burst: 3 } } }, { clock });
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = await h.connect(conv, 'alice');
+    const bob = await h.connect(conv, 'bob');
+    for (let i = 0; i < 3; i++) alice.send({ type: 'message', message_id: `a${i}`, content: `a${i}` });
+    await alice.waitFor('message_ack', (a) => a.message_id === 'a2');
+    alice.send({ type: 'message', message_id: 'a3', content: 'too fast' });
+    const limited = await alice.waitFor('error', (e) => e.message_id === 'a3');
+    expect(limited).toMatchObject({ error: 'GATEWAY_ERR_RATE_LIMITED', code: 429, retry_after_ms: 500 });
+    const http = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'h1', content: 'also too fast' });
+    expect(http.status).toBe(429);
+    expect(http.headers.get('retry-after')).toBe('1');
+    expect(http.body).toMatchObject({ error: 'GATEWAY_ERR_RATE_LIMITED', code: 429, retry_after_ms: 500 });
+    // Bob has his own bucket.
+    bob.send({ type: 'message', message_id: 'b0', content: 'bob is fine' });
+    await bob.waitFor('message_ack', (a) => a.message_id === 'b0');
+    clock.advance(500);
+    alice.send({ type: 'message', message_id: 'a3', content: 'after the refill' });
+    await alice.waitFor('message_ack', (a) => a.message_id === 'a3');
+  });
+
+  test('a full mailbox answers 429 over HTTP and as an error frame, and recovers once storage catches up', async () => {
+    const store = new GatedStore();
+    const h = await startHarness({ chat: { limits: { queue_size: 4, rate_limit_burst: 1000 } } }, { store });
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = await h.connect(conv, 'alice');
+    const bob = await h.connect(conv, 'bob');
+    // Everything so far is journaled (writes are in order), then the journal stalls.
+    await (await h.runtime.post(conv, { sender_id: 'bob', message_id: 'warm', content: 'warm' })).whenPersisted;
+    store.shut();
+    let n = 0;
+    let frameError: Awaited<ReturnType<TestClient['waitFor']>> | undefined;
+    while (!frameError) {
+      const id = `q${n++}`;
+      alice.send({ type: 'message', message_id: id, content: id });
+      const answer = await Promise.race([
+        alice.waitFor('message_ack', (a) => a.message_id === id),
+        alice.waitFor('error', (e) => e.message_id === id),
+      ]);
+      if (answer.type === 'error') frameError = answer;
+      expect(n).toBeLessThan(50);
+    }
+    expect(frameError).toMatchObject({ error: 'CHAT_ERR_QUEUE_FULL', code: 429 });
+    expect(frameError.type === 'error' && frameError.retry_after_ms).toBeGreaterThan(0);
+    const http = await h.request('POST', `/chat/conversations/${conv}/messages`, 'bob', { message_id: 'hb', content: 'via http' });
+    expect(http.status).toBe(429);
+    expect(http.body).toMatchObject({ error: 'CHAT_ERR_QUEUE_FULL', code: 429 });
+    expect(Number(http.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(http.body.retry_after_ms).toBeGreaterThan(0);
+    const health = await h.request('GET', '/health/chat');
+    expect(health.body.queue_depths[conv]).toBeGreaterThan(0);
+
+    store.release();
+    // Accepted posts become durable: each got a second ack with persisted: true.
+    await alice.waitFor('message_ack', (a) => a.message_id === 'q0' && a.persisted);
+    const retry = await h.request('POST', `/chat/conversations/${conv}/messages`, 'bob', { message_id: 'hb', content: 'via http' });
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ message_id: 'hb', duplicate: false });
+  });
+});
