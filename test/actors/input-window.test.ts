@@ -1,0 +1,97 @@
+import { makeRuntime, collector, settle } from './runtime-helpers';
+
+const echoMember = { participant_id: 'echo', participant_type: 'ai' as const };
+
+describe('input completion windows', () => {
+  it('multi mode: agents answer the burst after 2000 ms without a further human message (window restarted by each one)', async () => {
+    const { runtime, clock } = await makeRuntime();
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }] });
+    const alice = collector();
+    await runtime.subscribe('c', 'alice', alice.listener);
+    const echoes = () => alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text');
+    await runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'first line' });
+    clock.advance(1500);
+    await runtime.post('c', { sender_id: 'bob', message_id: 'b1', content: 'second line' });
+    clock.advance(1500);
+    await settle();
+    expect(echoes()).toHaveLength(0);
+    clock.advance(500);
+    await settle();
+    expect(echoes().map((m) => m.content)).toEqual(['echo: first line\nsecond line']);
+    expect(echoes()[0].metadata).toMatchObject({ in_reply_to: 'b1', complete: true });
+    await runtime.close();
+  });
+
+  it('single mode: a complete message is answered at once; while typing is reported the 100 ms window applies', async () => {
+    const { runtime, clock } = await makeRuntime();
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [echoMember] });
+    const alice = collector();
+    await runtime.subscribe('c', 'alice', alice.listener);
+    const echoes = () => alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text').map((m) => m.content);
+    await runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'now' });
+    await settle();
+    expect(echoes()).toEqual(['echo: now']);
+    runtime.setTyping('c', 'alice', true);
+    await runtime.post('c', { sender_id: 'alice', message_id: 'a2', content: 'part one' });
+    clock.advance(99);
+    await settle();
+    expect(echoes()).toHaveLength(1);
+    clock.advance(1);
+    await settle();
+    expect(echoes()).toEqual(['echo: now', 'echo: part one']);
+    await runtime.close();
+  });
+});
+
+describe('connections and resume', () => {
+  it('delivers to every connection of a participant (two tabs) and relays typing to others only', async () => {
+    const { runtime } = await makeRuntime({ agents: [] });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    const tab1 = collector();
+    const tab2 = collector();
+    const bob = collector();
+    await runtime.subscribe('c', 'alice', tab1.listener);
+    await runtime.subscribe('c', 'alice', tab2.listener);
+    await runtime.subscribe('c', 'bob', bob.listener);
+    await runtime.post('c', { sender_id: 'bob', message_id: 'x', content: 'hello' });
+    runtime.setTyping('c', 'alice', true);
+    expect(tab1.messages.map((m) => m.content)).toEqual(['hello']);
+    expect(tab2.messages.map((m) => m.content)).toEqual(['hello']);
+    expect(bob.outputs.filter((o) => o.type === 'typing')).toEqual([{ type: 'typing', participant_id: 'alice', is_typing: true }]);
+    expect(tab1.outputs.filter((o) => o.type === 'typing')).toEqual([]);
+    await runtime.close();
+  });
+
+  it('resumes after a sequence id from storage beyond the cache, then live, with no gap or duplicate at the seam', async () => {
+    const { runtime } = await makeRuntime({ agents: [], config: { chat: { cache: { recent_messages: 5 } } } });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    for (let i = 0; i < 20; i++) await runtime.post('c', { sender_id: 'bob', message_id: `b${i}`, content: `${i}` });
+    await settle();
+    const alice = collector();
+    const subscribing = runtime.subscribe('c', 'alice', alice.listener, { afterSequenceId: 3 });
+    // posts while the replay is reading storage must come after it, exactly once
+    const live = runtime.post('c', { sender_id: 'bob', message_id: 'live', content: 'live' });
+    await subscribing;
+    await live;
+    await settle();
+    const seqs = alice.messages.map((m) => m.sequence_id);
+    expect(seqs).toEqual(Array.from({ length: 21 }, (_, i) => i + 4)); // 1-3: joins + mode change
+    const sync = alice.outputs.find((o) => o.type === 'sync_complete');
+    expect(sync).toEqual({ type: 'sync_complete', from: 4, to: 23, recovered: true });
+    expect(alice.outputs.findIndex((o) => o.type === 'sync_complete')).toBeLessThan(alice.outputs.findIndex((o) => o.type === 'message' && o.message.content === 'live'));
+    await runtime.close();
+  });
+
+  it('persists acknowledgements: whenPersisted resolves and connections hear the persisted watermark', async () => {
+    const { runtime, store } = await makeRuntime({ agents: [] });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    const alice = collector();
+    await runtime.subscribe('c', 'alice', alice.listener);
+    const r = await runtime.post('c', { sender_id: 'alice', message_id: 'm', content: 'x' });
+    expect(r.persisted).toBe(false);
+    await r.whenPersisted;
+    expect(await store.lastSequenceId('c')).toBe(r.sequence_id);
+    expect(alice.outputs).toContainEqual({ type: 'persisted', up_to_sequence_id: r.sequence_id });
+    await runtime.close();
+  });
+});

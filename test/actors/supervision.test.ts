@@ -1,0 +1,95 @@
+import { isChatError, type Agent } from '../../actors';
+import { makeRuntime, collector, settle } from './runtime-helpers';
+
+/** An agent whose turn filter throws inside the actor on "boom": a crash of one conversation. */
+function createCrashingAgent(): Agent {
+  return {
+    id: 'crashy',
+    displayName: 'Crashy',
+    wantsTurn: (m) => {
+      if (m.content === 'boom') throw new Error('agent bug');
+      return false;
+    },
+    async *respond() {
+      yield* [];
+    },
+  };
+}
+const crashy = { participant_id: 'crashy', participant_type: 'ai' as const };
+
+describe('supervision', () => {
+  it('restarts a crashed conversation from its journal with sequence ids and participants intact, without touching others', async () => {
+    const { runtime } = await makeRuntime({ agents: [createCrashingAgent()], config: { chat: { supervision: { max_restarts: 3 } } } });
+    await runtime.createConversation({ conversation_id: 'bad', created_by: 'alice', participants: [crashy, { participant_id: 'bob', participant_type: 'human' }] });
+    await runtime.createConversation({ conversation_id: 'good', created_by: 'carol', participants: [crashy] });
+    const alice = collector();
+    const carol = collector();
+    await runtime.subscribe('bad', 'alice', alice.listener);
+    await runtime.subscribe('good', 'carol', carol.listener);
+    await runtime.post('bad', { sender_id: 'alice', message_id: 'm1', content: 'before' });
+    const boom = await runtime.post('bad', { sender_id: 'alice', message_id: 'm2', content: 'boom' });
+    await runtime.post('good', { sender_id: 'carol', message_id: 'g1', content: 'unaffected' });
+    await settle();
+    const after = await runtime.post('bad', { sender_id: 'bob', message_id: 'm3', content: 'after' });
+    expect(after.sequence_id).toBe(boom.sequence_id + 1);
+    expect((await runtime.getConversation('bad')).participants.map((p) => p.participant_id).sort()).toEqual(['alice', 'bob', 'crashy']);
+    // the connection survived the restart and saw one gap-free stream
+    const seqs = alice.messages.map((m) => m.sequence_id);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
+    expect(alice.messages.at(-1)?.content).toBe('after');
+    expect(carol.messages.map((m) => m.content)).toContain('unaffected');
+    expect(runtime.health().failed_conversations).toEqual([]);
+    await runtime.close();
+  });
+
+  it('marks a conversation failed after max_restarts crashes within the window and says so', async () => {
+    const { runtime } = await makeRuntime({ agents: [createCrashingAgent()], config: { chat: { supervision: { max_restarts: 2, restart_window_s: 60 } } } });
+    await runtime.createConversation({ conversation_id: 'bad', created_by: 'alice', participants: [crashy] });
+    await runtime.createConversation({ conversation_id: 'good', created_by: 'alice', participants: [crashy] });
+    const alice = collector();
+    await runtime.subscribe('bad', 'alice', alice.listener);
+    for (let i = 0; i < 3; i++) {
+      await runtime.post('bad', { sender_id: 'alice', message_id: `b${i}`, content: 'boom' });
+      await settle();
+    }
+    expect(alice.outputs.some((o) => o.type === 'failed')).toBe(true);
+    const refused = await runtime.post('bad', { sender_id: 'alice', message_id: 'x', content: 'hello' }).catch((e: unknown) => e);
+    expect(isChatError(refused, 'CHAT_ERR_CONVERSATION_FAILED')).toBe(true);
+    expect(runtime.health()).toMatchObject({ status: 'degraded', failed_conversations: ['bad'] });
+    await expect(runtime.post('good', { sender_id: 'alice', message_id: 'g', content: 'fine' })).resolves.toMatchObject({ duplicate: false });
+    await runtime.close();
+  });
+});
+
+describe('passivation', () => {
+  it('stops an idle conversation after idle_timeout_s and rebuilds it from storage on next use', async () => {
+    const { runtime, clock } = await makeRuntime({ agents: [], config: { chat: { supervision: { idle_timeout_s: 30 } } } });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    const first = await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'hi' });
+    await first.whenPersisted;
+    await settle();
+    expect(runtime.health().conversations).toBe(1);
+    clock.advance(30_000);
+    expect(runtime.health().conversations).toBe(0);
+    const retry = await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'hi' });
+    expect(retry).toMatchObject({ duplicate: true, sequence_id: first.sequence_id });
+    const next = await runtime.post('c', { sender_id: 'bob', message_id: 'm2', content: 'yo' });
+    expect(next.sequence_id).toBe(first.sequence_id + 1);
+    expect((await runtime.getConversation('c')).mode).toBe('multi');
+    await runtime.close();
+  });
+
+  it('keeps a conversation with a connection alive', async () => {
+    const { runtime, clock } = await makeRuntime({ agents: [], config: { chat: { supervision: { idle_timeout_s: 30 } } } });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    const sub = await runtime.subscribe('c', 'alice', () => undefined);
+    await settle();
+    clock.advance(60_000);
+    expect(runtime.health().conversations).toBe(1);
+    sub.close();
+    await settle();
+    clock.advance(30_000);
+    expect(runtime.health().conversations).toBe(0);
+    await runtime.close();
+  });
+});
