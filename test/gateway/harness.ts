@@ -5,7 +5,7 @@ import type { Clock } from '../../actors/clock';
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { loadConfig } from '../../config';
 import type { ConfigInput, NlwebChatConfig } from '../../config/config-types';
-import { createChatServer, type Authenticator, type ChatServer, type GatewayLogger } from '../../gateway';
+import { createChatServer, type Authenticator, type ChatServer, type ChatServerOptions, type GatewayLogger } from '../../gateway';
 import { MemoryStore, type ChatStore } from '../../storage-providers';
 import { TestClient, connectClient } from './ws-test-client';
 
@@ -18,6 +18,7 @@ export interface HarnessOptions {
   readonly logger?: GatewayLogger;
   /** Gateway clock (heartbeat, rate limits). */
   readonly clock?: Clock;
+  readonly extraRoutes?: ChatServerOptions['extraRoutes'];
 }
 
 export interface HttpAnswer {
@@ -85,6 +86,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: Harness
     ...(options.authenticate ? { authenticate: options.authenticate } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });
   const { url } = await server.listen();
   const wsBase = url.replace(/^http/, 'ws');
