@@ -22,9 +22,10 @@ const nlwebEndpoint: Schema = {
   additionalProperties: false,
   required: ['id', 'url'],
   properties: {
-    id: str('nlweb', { minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+    // No defaults for id and url: `required` must be able to catch them.
+    id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' },
     display_name: str('NLWeb'),
-    url: str('standin', { minLength: 1 }),
+    url: { type: 'string', minLength: 1 },
     site: str('all'),
     mode: oneOf(['list', 'summarize', 'generate'], 'list'),
     streaming: bool(true),
@@ -73,7 +74,6 @@ export const CONFIG_SCHEMA: Schema = {
         max_concurrent_agent_jobs: int(4, 1, 1000),
         rate_limit_per_second: num(20, 0.01, 100_000),
         rate_limit_burst: int(40, 1, 1_000_000),
-        max_conversations: int(0, 0, 1_000_000),
       }),
       input: obj({
         multi_mode_window_ms: int(2000, 0, 600_000),

@@ -60,8 +60,6 @@ export interface ChatConfig {
     readonly max_concurrent_agent_jobs: number;
     readonly rate_limit_per_second: number;
     readonly rate_limit_burst: number;
-    /** Most conversations one user may create per minute (0 = unlimited). */
-    readonly max_conversations: number;
   };
   readonly input: {
     /** Multi mode: agents answer after this long without a further human message. */

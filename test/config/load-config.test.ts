@@ -1,0 +1,85 @@
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, validateConfig, CONFIG_SCHEMA, ENV_OVERRIDES } from '../../config';
+import { isChatError } from '../../actors/errors';
+
+const repo = join(__dirname, '../..');
+
+function problemsOf(fn: () => unknown): Array<{ path: string; message: string }> {
+  try {
+    fn();
+  } catch (err) {
+    if (isChatError(err, 'CONFIG_ERR_INVALID')) return err.details!.problems as Array<{ path: string; message: string }>;
+    throw err;
+  }
+  throw new Error('expected CONFIG_ERR_INVALID');
+}
+
+/** Every leaf key path of the schema, arrays as `[]`. */
+function leafPaths(schema: Record<string, unknown>, prefix = ''): string[] {
+  if (schema.type === 'array') return leafPaths(schema.items as Record<string, unknown>, `${prefix}[]`);
+  const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
+  if (!props) return [prefix];
+  return Object.entries(props).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
+}
+
+describe('config', () => {
+  it('loads the shipped config_nlweb.yaml with the required chat keys and defaults', () => {
+    const config = loadConfig({ file: join(repo, 'config_nlweb.yaml') });
+    expect(config.chat.storage.backend).toBe('memory');
+    expect(config.chat.context).toEqual({ human_messages: 5, nlweb_timeout: 20, ws_max_retries: 10 });
+    expect(config.chat.limits.max_participants).toBe(100);
+    expect(config.chat.limits.queue_size).toBe(1000);
+    expect(config.chat.nlweb.endpoints[0]).toMatchObject({ id: 'nlweb', url: 'standin', auto_join: true });
+    expect(Object.isFrozen(config.chat.limits)).toBe(true);
+  });
+
+  it('reports every problem with its YAML path: unknown keys, wrong types, out-of-range values', () => {
+    const problems = problemsOf(() =>
+      validateConfig({
+        chat: { limits: { queue_size: 0, queue_sise: 5 }, context: { human_messages: 'five' }, storage: { backend: 'mongo' } },
+        server: { port: 70000 },
+        extra: true,
+      }),
+    );
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
+    expect(byPath['chat.limits.queue_size']).toMatch(/>= 1/);
+    expect(byPath['chat.limits.queue_sise']).toBe('unknown key');
+    expect(byPath['chat.context.human_messages']).toMatch(/integer/);
+    expect(byPath['chat.storage.backend']).toMatch(/memory/);
+    expect(byPath['server.port']).toMatch(/<= 65535/);
+    expect(byPath.extra).toBe('unknown key');
+  });
+
+  it('names array items by index', () => {
+    const problems = problemsOf(() => validateConfig({ chat: { nlweb: { endpoints: [{ id: 'ok', url: 'x' }, { id: 'bad id!' }] } } }));
+    expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(['chat.nlweb.endpoints[1].id', 'chat.nlweb.endpoints[1].url']));
+  });
+
+  it('applies environment overrides before validation (and validates them)', () => {
+    const config = loadConfig({ env: { PORT: '9123', NLWEB_CHAT_STORAGE_BACKEND: 'sqlite', NLWEB_CHAT_METRICS_ENABLED: 'false' } });
+    expect(config.server.port).toBe(9123);
+    expect(config.chat.storage.backend).toBe('sqlite');
+    expect(config.observability.metrics.enabled).toBe(false);
+    expect(problemsOf(() => loadConfig({ env: { PORT: 'eighty' } }))[0].path).toBe('server.port');
+  });
+
+  it('rejects malformed YAML and an unreadable file with coded errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    try {
+      const file = join(dir, 'bad.yaml');
+      writeFileSync(file, 'chat: [unclosed');
+      expect(() => loadConfig({ file })).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }));
+      expect(() => loadConfig({ file: join(dir, 'missing.yaml') })).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_READ' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('docs/configuration.md lists every key and every environment override', () => {
+    const doc = readFileSync(join(repo, 'docs/configuration.md'), 'utf8');
+    for (const path of leafPaths(CONFIG_SCHEMA)) expect(doc).toContain(`\`${path}\``);
+    for (const { env } of ENV_OVERRIDES) expect(doc).toContain(`\`${env}\``);
+  });
+});
