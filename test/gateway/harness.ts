@@ -19,6 +19,7 @@ export interface HarnessOptions {
   /** Gateway clock (heartbeat, rate limits). */
   readonly clock?: Clock;
   readonly extraRoutes?: ChatServerOptions['extraRoutes'];
+  readonly trustForwardedProto?: boolean;
 }
 
 export interface HttpAnswer {
@@ -87,6 +88,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: Harness
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
+    ...(options.trustForwardedProto === undefined ? {} : { trustForwardedProto: options.trustForwardedProto }),
   });
   const { url } = await server.listen();
   const wsBase = url.replace(/^http/, 'ws');
