@@ -1,5 +1,5 @@
 import type { Agent, AgentRegistry } from './agents/agent';
-import type { Clock, IdGenerator } from './clock';
+import { unrefTimer, type Clock, type IdGenerator } from './clock';
 import { ConversationActor } from './conversation-actor';
 import type { ConversationInput, ConversationPolicy } from './conversation-context';
 import { ChatError } from './errors';
@@ -264,13 +264,13 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   /** Passivation: an idle conversation's actor stops after idle_timeout_s and is rebuilt on next use. */
   private scheduleIdle(actor: ConversationActor): void {
     if (this.closing || this.idleTimers.has(actor.conversationId)) return;
-    const timer = this.deps.clock.setTimeout(() => {
+    const timer = unrefTimer(this.deps.clock.setTimeout(() => {
       this.idleTimers.delete(actor.conversationId);
       if (!actor.isIdle || this.live.get(actor.conversationId) !== actor) return;
       actor.stop('removed');
       this.live.delete(actor.conversationId);
       this.deps.telemetry.actorPassivated();
-    }, this.deps.config.chat.supervision.idle_timeout_s * 1000);
+    }, this.deps.config.chat.supervision.idle_timeout_s * 1000));
     this.idleTimers.set(actor.conversationId, timer);
   }
 
@@ -285,9 +285,11 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private scheduleSweep(): void {
     const { retention_days, sweep_interval_s } = this.deps.config.chat.security;
     if (retention_days <= 0 || this.closing) return;
-    this.sweepTimer = this.deps.clock.setTimeout(() => {
-      void this.sweepRetention().finally(() => this.scheduleSweep());
-    }, sweep_interval_s * 1000);
+    this.sweepTimer = unrefTimer(
+      this.deps.clock.setTimeout(() => {
+        void this.sweepRetention().finally(() => this.scheduleSweep());
+      }, sweep_interval_s * 1000),
+    );
   }
 
   /** Deletes every conversation created before the retention horizon; returns their ids. */

@@ -9,17 +9,22 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** The real clock. Timers are unref()-ed so an idle runtime never keeps the process alive. */
+/**
+ * The real clock. Its timers keep the process alive (an input window that is about to dispatch
+ * agents is pending work); background timers (passivation, retention) go through `unrefTimer`.
+ */
 export function createSystemClock(): Clock {
   return {
     now: () => Date.now(),
-    setTimeout: (fn, ms) => {
-      const t = setTimeout(fn, ms);
-      t.unref();
-      return t;
-    },
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
     clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
   };
+}
+
+/** Lets a background timer not keep the process alive (no-op for clocks whose handles are not Node timers). */
+export function unrefTimer(handle: unknown): unknown {
+  if (typeof handle === 'object' && handle !== null && 'unref' in handle && typeof handle.unref === 'function') handle.unref();
+  return handle;
 }
 
 /** A clock tests advance by hand; timers fire in due-time order inside advance(). */

@@ -161,6 +161,8 @@ export class ConversationActor {
 
   async join(input: ParticipantInput): Promise<Participant> {
     this.assertUsable();
+    const agentId = input.agent_id ?? input.participant_id;
+    const agentName = input.participant_type === 'ai' ? this.deps.agents.get(agentId)?.displayName : undefined;
     const outcome = this.request((requestId, receivedAt) => ({
       type: 'JOIN',
       requestId,
@@ -168,9 +170,9 @@ export class ConversationActor {
       participant: {
         participant_id: input.participant_id,
         participant_type: input.participant_type,
-        display_name: input.display_name ?? input.participant_id,
+        display_name: input.display_name ?? agentName ?? input.participant_id,
         role: input.role ?? 'member',
-        ...(input.participant_type === 'ai' ? { agent_id: input.agent_id ?? input.participant_id } : {}),
+        ...(input.participant_type === 'ai' ? { agent_id: agentId } : {}),
       },
     }));
     if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
