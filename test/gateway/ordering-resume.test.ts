@@ -75,6 +75,23 @@ describe('gateway ordering, membership and resume', () => {
     expect(summary.body.participants.map((p: { participant_id: string }) => p.participant_id).sort()).toEqual(['alice', 'dave']);
   });
 
+  test('a second human joining switches the mode: participant_update then mode_change', async () => {
+    h = await startHarness();
+    const conv = await h.createConversation('alice');
+    const alice = await h.connect(conv, 'alice');
+    expect(await alice.waitFor('connected')).toMatchObject({ mode: 'single', input_timeout: h.config.chat.input.single_mode_typing_window_ms });
+    expect((await alice.waitFor('participant_list')).participants.map((p) => p.participant_id)).toEqual(['alice']);
+    expect((await h.request('POST', `/chat/conversations/${conv}/join`, 'bob')).status).toBe(200);
+    const update = await alice.next('participant_update');
+    expect(update).toMatchObject({ action: 'join', participant: { participant_id: 'bob' }, participant_count: 2 });
+    const change = await alice.next('mode_change');
+    expect(change.mode).toBe('multi');
+    const record = await alice.waitFor('message', (f) => f.message.message_type === 'mode_change');
+    expect(change.sequence_id).toBe(record.message.sequence_id);
+    const bob = await h.connect(conv, 'bob');
+    expect(await bob.waitFor('connected')).toMatchObject({ mode: 'multi', input_timeout: h.config.chat.input.multi_mode_window_ms });
+  });
+
   test('resume with last_sequence_id gets exactly the missed messages, then live ones, while another client keeps posting', async () => {
     h = await startHarness({ chat: { limits: { rate_limit_burst: 10_000 } } });
     const conv = await h.createConversation('alice', ['bob', 'carol']);

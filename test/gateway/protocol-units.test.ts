@@ -1,0 +1,113 @@
+import { createManualClock } from '../../actors/clock';
+import { contentProblem } from '../../gateway/content-validation';
+import { isLoopbackAddress } from '../../gateway/net-utils';
+import { CLIENT_FRAME_TYPES } from '../../gateway/protocol/client-frames';
+import { createFrameValidator } from '../../gateway/protocol/frame-validator';
+import { SERVER_FRAME_TYPES, type ServerFrame } from '../../gateway/protocol/server-frames';
+import { createRateLimiter } from '../../gateway/rate-limiter';
+import { closeAll, startHarness } from './harness';
+
+afterEach(() => closeAll());
+
+const participant = { participant_id: 'alice', participant_type: 'human', display_name: 'Alice', joined_at_sequence: 1, role: 'owner' } as const;
+const message = {
+  message_id: 'm1',
+  conversation_id: 'c1',
+  sequence_id: 3,
+  sender_id: 'alice',
+  sender_type: 'human',
+  message_type: 'text',
+  content: 'hi',
+  timestamp: '2026-01-01T00:00:00.000Z',
+  metadata: {},
+} as const;
+
+describe('protocol schemas', () => {
+  const validator = createFrameValidator();
+
+  test('one sample of every server frame type validates; a stray field does not', () => {
+    const samples: ServerFrame[] = [
+      { type: 'connected', conversation_id: 'c1', participant_id: 'alice', mode: 'single', input_timeout: 100, last_sequence_id: 0, connection_id: 'k', server_time: '2026-01-01T00:00:00.000Z' },
+      { type: 'participant_list', participants: [participant], mode: 'single' },
+      { type: 'participant_update', action: 'join', participant, participant_count: 1 },
+      { type: 'message', message },
+      { type: 'message_ack', message_id: 'm1', sequence_id: 3, persisted: false, duplicate: false },
+      { type: 'persisted', up_to_sequence_id: 3 },
+      { type: 'mode_change', mode: 'multi', sequence_id: 4 },
+      { type: 'typing', participant_id: 'bob', is_typing: true },
+      { type: 'sync_complete', from: 1, to: 3, recovered: true },
+      { type: 'error', error: 'CHAT_ERR_QUEUE_FULL', code: 429, message: 'full', retry_after_ms: 100, message_id: 'm1' },
+      { type: 'pong', server_time: '2026-01-01T00:00:00.000Z', ts: 5 },
+    ];
+    expect(samples.map((s) => s.type).sort()).toEqual([...SERVER_FRAME_TYPES].sort());
+    for (const s of samples) {
+      expect(validator.server(s)).toEqual({ ok: true, frame: s });
+      expect(validator.server({ ...s, surprise: 1 }).ok).toBe(false);
+    }
+  });
+
+  test('client frames: every type has a schema, required fields are enforced', () => {
+    expect([...CLIENT_FRAME_TYPES].sort()).toEqual(['ack', 'leave', 'message', 'ping', 'sync', 'typing']);
+    expect(validator.client({ type: 'leave' }).ok).toBe(true);
+    expect(validator.client({ type: 'ping' }).ok).toBe(true);
+    expect(validator.client({ type: 'message', message_id: 'a', content: 'b', metadata: { x: 1 } }).ok).toBe(true);
+    expect(validator.client({ type: 'sync', last_sequence_id: 1.5 })).toEqual({ ok: false, message: expect.stringMatching(/integer/) });
+    expect(validator.client({ type: 'ack' })).toEqual({ ok: false, message: 'ack frame: missing field "sequence_id"' });
+    expect(validator.client(null)).toEqual({ ok: false, message: 'frame must be a JSON object' });
+  });
+});
+
+describe('gateway helpers', () => {
+  test('content validation', () => {
+    expect(contentProblem('hello\nworld\t!\r\n', 100)).toBeUndefined();
+    expect(contentProblem('', 100)).toMatch(/empty/);
+    expect(contentProblem('   ', 100)).toMatch(/empty/);
+    expect(contentProblem('abcd', 3)).toMatch(/longer/);
+    expect(contentProblem('a\u001bb', 100)).toMatch(/control/);
+    expect(contentProblem('a\u0085b', 100)).toMatch(/control/);
+    expect(contentProblem('emoji 🎉 and ünïcode', 100)).toBeUndefined();
+  });
+
+  test('token bucket: burst, refill by the clock, retry hint, sweep', () => {
+    const clock = createManualClock();
+    const limiter = createRateLimiter({ perSecond: 4, burst: 2, clock });
+    expect(limiter.take('a')).toEqual({ ok: true });
+    expect(limiter.take('a')).toEqual({ ok: true });
+    expect(limiter.take('a')).toEqual({ ok: false, retryAfterMs: 250 });
+    expect(limiter.take('b')).toEqual({ ok: true });
+    clock.advance(100);
+    expect(limiter.take('a')).toEqual({ ok: false, retryAfterMs: 150 });
+    clock.advance(150);
+    expect(limiter.take('a')).toEqual({ ok: true });
+    expect(limiter.size()).toBe(2);
+    clock.advance(500);
+    limiter.sweep();
+    expect(limiter.size()).toBe(0);
+  });
+
+  test('loopback detection', () => {
+    for (const a of ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1', 'localhost', '[::1]']) expect(isLoopbackAddress(a)).toBe(true);
+    for (const a of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.1', '128.0.0.1', undefined, '']) expect(isLoopbackAddress(a)).toBe(false);
+  });
+});
+
+describe('broadcast serialisation', () => {
+  test('a message frame is serialised once, however many connections receive it', async () => {
+    const h = await startHarness();
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5'];
+    const conv = await h.createConversation('u1', users.slice(1));
+    const clients = await Promise.all(users.map((u) => h.connect(conv, u)));
+    const stringify = jest.spyOn(JSON, 'stringify');
+    try {
+      clients[0].send({ type: 'message', message_id: 'once', content: 'fan out' });
+      await Promise.all(clients.map((c) => c.waitFor('message', (f) => f.message.message_id === 'once')));
+      const messageFrames = stringify.mock.calls.filter(([v]) => {
+        const frame = v as { type?: unknown; message?: { message_id?: unknown } } | null;
+        return frame?.type === 'message' && frame.message?.message_id === 'once';
+      });
+      expect(messageFrames).toHaveLength(1);
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+});
