@@ -35,6 +35,17 @@ export function postgresSql(s: string) {
       SELECT m.message_id, $1, m.sequence_id, m.sender_id, m.sender_type, m.message_type, m.content, m.timestamp, m.metadata::jsonb
       FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
         AS m (message_id, sequence_id, sender_id, sender_type, message_type, content, timestamp, metadata)`,
+    // Fast path, one round trip: the same insert, done only when the conversation exists (row locked)
+    // and the stored maximum is first - 1 ($10). The maximum comes from the statement's snapshot, so a
+    // concurrent writer can only make this insert nothing or hit a key: the caller then takes the
+    // locked path for the exact answer. It can never store a gap or a duplicate.
+    appendFast: `WITH conv AS (SELECT 1 FROM ${s}.conversations WHERE conversation_id = $1 FOR UPDATE),
+        prev AS (SELECT COALESCE(MAX(sequence_id), 0) AS last FROM ${s}.messages WHERE conversation_id = $1)
+      INSERT INTO ${s}.messages (${MESSAGE_COLUMNS})
+      SELECT m.message_id, $1, m.sequence_id, m.sender_id, m.sender_type, m.message_type, m.content, m.timestamp, m.metadata::jsonb
+      FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+        AS m (message_id, sequence_id, sender_id, sender_type, message_type, content, timestamp, metadata)
+      WHERE EXISTS (SELECT 1 FROM conv) AND (SELECT last FROM prev) = $10::bigint - 1`,
     readMessages: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE conversation_id = $1 AND sequence_id > $2
       ORDER BY sequence_id ASC LIMIT $3`,
     readLatest: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE conversation_id = $1 ORDER BY sequence_id DESC LIMIT $2`,

@@ -139,6 +139,14 @@ export class PostgresStore extends ChatStore {
       row.push(toJsonText(m.metadata, 'metadata'));
       for (let i = 0; i < row.length; i++) (params[i + 1] as unknown[]).push(row[i]);
     }
+    const fast = await this.run((c) =>
+      c.query({ name: `append-fast:${this.schema}`, text: this.sql.appendFast, values: [...params, messages[0].sequence_id] }),
+    ).catch((err: unknown) => {
+      if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') || isChatError(err, 'STORAGE_ERR_DUPLICATE_MESSAGE')) return undefined;
+      throw err;
+    });
+    if (fast?.rowCount === messages.length) return;
+    // Nothing inserted: find out why (or succeed after a concurrent writer) under the conversation lock.
     await this.transaction(async (c) => {
       const locked = await c.query({ name: `lock:${this.schema}`, text: this.sql.lockConversation, values: [conversationId] });
       if (locked.rowCount === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
@@ -258,12 +266,16 @@ const CONSTRAINT_CODES: Record<string, 'STORAGE_ERR_DUPLICATE_SEQUENCE' | 'STORA
   nlweb_conversations_pk: 'CHAT_ERR_ALREADY_EXISTS',
 };
 
-/** Unique violations (23505) map by constraint name; everything else is STORAGE_ERR_UNAVAILABLE with cause. */
+/** Unique violations (23505) map by constraint name, data exceptions to INVALID_ARGUMENT, the rest to UNAVAILABLE (with cause). */
 export function mapPgError(err: unknown, context: string): unknown {
   if (isChatError(err)) return err;
   const e = err as { code?: string; constraint?: string; message?: string };
   if (e?.code === '23505' && e.constraint && CONSTRAINT_CODES[e.constraint]) {
     return new ChatError(CONSTRAINT_CODES[e.constraint], e.message, { cause: err });
+  }
+  // Class 22 (data exception, e.g. a NUL character PostgreSQL text cannot hold) will never succeed on retry.
+  if (typeof e?.code === 'string' && e.code.startsWith('22')) {
+    return new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `${context}: ${e.message ?? ''}`, { cause: err });
   }
   return new ChatError('STORAGE_ERR_UNAVAILABLE', `${context}: ${e?.message ?? String(err)}`, { cause: err });
 }

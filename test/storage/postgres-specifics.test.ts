@@ -128,6 +128,16 @@ describeWithPg(reachable)('postgres specifics', () => {
     expect(await store.lastSequenceId('c1')).toBe(1);
   });
 
+  test('text PostgreSQL cannot hold (NUL) is STORAGE_ERR_INVALID_ARGUMENT, not a retryable failure', async () => {
+    const store = make();
+    await store.open();
+    await store.createConversation(meta('c1'));
+    await expectCode(store.appendMessages('c1', [msg('c1', 1, { content: 'a\u0000b' })]), 'STORAGE_ERR_INVALID_ARGUMENT');
+    await expectCode(store.appendMessages('c1', [msg('c1', 1, { metadata: { s: 'a\u0000b' } })]), 'STORAGE_ERR_INVALID_ARGUMENT');
+    await store.appendMessages('c1', [msg('c1', 1)]);
+    expect(await store.lastSequenceId('c1')).toBe(1);
+  });
+
   test('schema names are validated', () => {
     expect(() => new PostgresStore({ url: PG_URL, schema: 'x"; DROP TABLE y; --' })).toThrow(
       expect.objectContaining({ code: 'STORAGE_ERR_INVALID_ARGUMENT' }),
