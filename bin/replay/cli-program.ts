@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import { once } from 'node:events';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { isChatError } from '../../actors/errors';
+import { EXIT } from './exit-codes';
+import { openJsonlSource, openStoreSource, type JournalSource } from './journal-source';
+import { toJsonLine } from './jsonl';
+import { runExport, runReplay, type ReplayIo } from './run-replay';
+import { openStorage, parseStorageSpec, redactUrl } from './storage-spec';
+
+interface SourceOptions {
+  readonly storage?: string;
+  readonly file?: string;
+}
+
+/** Far enough ahead that "created before" lists every conversation. */
+const END_OF_TIME = '9999-12-31T23:59:59.999Z';
+
+/**
+ * The `nlweb-chat-replay` command line: `replay` (default), `export` and `list`.
+ * Returns the exit code instead of exiting, so tests can run it in-process too.
+ */
+export async function main(argv: readonly string[], io: ReplayIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('nlweb-chat-replay')
+    .description('Read a conversation journal: timeline, one participant\'s view, invariant check, machine re-run, export.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .showHelpAfterError('(add --help for usage)');
+
+  const withSource = (cmd: Command): Command =>
+    cmd
+      .option('--storage <spec>', 'memory | sqlite:<file> | postgres://user@host/db[?schema=name]')
+      .option('--file <export.jsonl>', 'a journal written by `export`');
+
+  withSource(
+    program
+      .command('replay [conversation_id]', { isDefault: true })
+      .description('print the timeline (default), or check invariants / re-run the machine')
+      .option('--json', 'JSON lines instead of text')
+      .option('--as <participant>', 'only what this participant saw (between their join and leave records)')
+      .option('--check', 'verify invariants; exit 2 on a violation')
+      .option('--rerun', 're-run the journal through the conversation machine; exit 3 on a divergence')
+      .option('--width <n>', 'content excerpt width', positiveInt, 80)
+      .option('--max-reports <n>', 'violations/divergences printed (each); the rest are counted', positiveInt, 20),
+  ).action(async (conversationId: string | undefined, opts: SourceOptions & Record<string, unknown>, cmd: Command) => {
+    if (opts.as !== undefined && (opts.check || opts.rerun)) cmd.error('error: --as applies to the timeline; it cannot be combined with --check or --rerun');
+    const source = await openSource(cmd, conversationId, opts);
+    try {
+      exitCode = await runReplay(
+        source,
+        {
+          json: opts.json === true,
+          as: opts.as as string | undefined,
+          check: opts.check === true,
+          rerun: opts.rerun === true,
+          width: opts.width as number,
+          maxReports: opts.maxReports as number,
+        },
+        io,
+      );
+    } finally {
+      await source.close();
+    }
+  });
+
+  withSource(
+    program
+      .command('export [conversation_id]')
+      .description('write the journal as JSONL: a header line, then one record per line')
+      .option('-o, --output <file>', 'write to this file instead of stdout'),
+  ).action(async (conversationId: string | undefined, opts: SourceOptions & { output?: string }, cmd: Command) => {
+    const source = await openSource(cmd, conversationId, opts);
+    try {
+      if (opts.output === undefined) {
+        await runExport(source, io.stdout, io);
+        return;
+      }
+      const file = fs.createWriteStream(opts.output);
+      await once(file, 'open');
+      try {
+        const n = await runExport(source, file, io);
+        io.stderr.write(`exported ${n} records of ${source.conversationId} to ${opts.output}\n`);
+      } finally {
+        file.end();
+        await once(file, 'close');
+      }
+    } finally {
+      await source.close();
+    }
+  });
+
+  program
+    .command('list')
+    .description('list the conversations in a store (oldest first)')
+    .requiredOption('--storage <spec>', 'memory | sqlite:<file> | postgres://...')
+    .option('--json', 'JSON lines instead of text')
+    .action(async (opts: { storage: string; json?: boolean }) => {
+      const store = await openStorage(parseStorageSpec(opts.storage));
+      try {
+        for (const id of await store.listConversationsCreatedBefore(END_OF_TIME)) {
+          const [meta, last] = await Promise.all([store.getConversation(id), store.lastSequenceId(id)]);
+          if (opts.json) io.stdout.write(`${toJsonLine({ conversation_id: id, last_sequence_id: last, ...meta })}\n`);
+          else io.stdout.write(`${id}\t${meta?.created_at ?? '-'}\t${meta?.status ?? '-'}\t${last} records\t${meta?.title ?? ''}\n`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
+  try {
+    await program.parseAsync(argv as string[], { from: 'node' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    const text = isChatError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+    io.stderr.write(`replay: ${redactUrl(text)}\n`);
+    return EXIT.usage;
+  }
+}
+
+async function openSource(cmd: Command, conversationId: string | undefined, opts: SourceOptions): Promise<JournalSource> {
+  if ((opts.storage === undefined) === (opts.file === undefined)) cmd.error('error: give exactly one of --storage <spec> or --file <export.jsonl>');
+  if (opts.file !== undefined) return openJsonlSource(opts.file, conversationId);
+  if (conversationId === undefined) cmd.error('error: a conversation id is required with --storage');
+  return openStoreSource(opts.storage!, conversationId!);
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}

@@ -1,0 +1,116 @@
+import { MESSAGE_TYPES, type ChatMessage } from '../../actors/message-types';
+
+export type ViolationKind =
+  | 'conversation_mismatch'
+  | 'sequence_gap'
+  | 'sequence_duplicate'
+  | 'sequence_out_of_order'
+  | 'duplicate_message_id'
+  | 'answer_before_trigger'
+  | 'answer_without_trigger'
+  | 'not_a_member'
+  | 'join_while_member'
+  | 'leave_while_not_member';
+
+/** One broken invariant, naming the offending record. */
+export interface Violation {
+  readonly kind: ViolationKind;
+  readonly sequence_id: number;
+  readonly message_id: string;
+  readonly sender_id: string;
+  readonly detail: string;
+}
+
+/** Streaming invariant checker: feed records in journal order, read violations as they appear. */
+export interface InvariantChecker {
+  /** Violations this record causes (usually none). */
+  accept(record: ChatMessage): Violation[];
+  /** Violations only visible at the end (none today; kept so callers need not change). */
+  finish(): Violation[];
+  readonly records: number;
+}
+
+interface Membership {
+  member: boolean;
+  leftAt?: number;
+}
+
+/**
+ * Checks the journal invariants in one pass:
+ *  - every record belongs to the conversation (the given id, else the first record's);
+ *  - sequence ids are 1, 2, 3, ... in order, each once;
+ *  - (sender_id, message_id) is unique per sender among non-system records;
+ *  - a record answering another (metadata.in_reply_to_sequence: AI output, job records) comes after
+ *    it, and the answered record exists earlier in the journal;
+ *  - human and AI records come only from members (after their join record, before their leave);
+ *    a join while a member or a leave while not one is also reported.
+ * Memory: O(participants) plus the seen sequence ids and (sender, message_id) keys, which are
+ * O(messages) (a Set/Map of short keys: about 100 bytes per record).
+ */
+export function createInvariantChecker(options: { conversationId?: string } = {}): InvariantChecker {
+  let conversationId = options.conversationId;
+  const seenSequences = new Set<number>();
+  let maxSequence = 0;
+  const messageKeys = new Map<string, number>();
+  const members = new Map<string, Membership>();
+  let count = 0;
+
+  return {
+    get records() {
+      return count;
+    },
+    accept(m) {
+      count += 1;
+      const out: Violation[] = [];
+      const flag = (kind: ViolationKind, detail: string): void => {
+        out.push({ kind, sequence_id: m.sequence_id, message_id: m.message_id, sender_id: m.sender_id, detail });
+      };
+
+      conversationId ??= m.conversation_id;
+      if (m.conversation_id !== conversationId) flag('conversation_mismatch', `belongs to conversation ${m.conversation_id}, not ${conversationId}`);
+
+      const seq = m.sequence_id;
+      if (seenSequences.has(seq)) flag('sequence_duplicate', `sequence id ${seq} appears more than once`);
+      else if (seq > maxSequence + 1) {
+        const from = maxSequence + 1;
+        flag('sequence_gap', from === seq - 1 ? `sequence id ${from} is missing` : `sequence ids ${from}..${seq - 1} are missing`);
+      } else if (seq <= maxSequence) flag('sequence_out_of_order', `sequence id ${seq} comes after ${maxSequence}`);
+      seenSequences.add(seq);
+      if (seq > maxSequence) maxSequence = seq;
+
+      if (m.sender_type !== 'system') {
+        const key = `${m.sender_id}\u0000${m.message_id}`;
+        const first = messageKeys.get(key);
+        if (first !== undefined) flag('duplicate_message_id', `message id ${m.message_id} of ${m.sender_id} was already used by #${first}`);
+        else messageKeys.set(key, seq);
+      }
+
+      const replyTo = m.metadata.in_reply_to_sequence;
+      if (typeof replyTo === 'number') {
+        if (replyTo >= seq) flag('answer_before_trigger', `answers #${replyTo}, which is not before it`);
+        else if (!seenSequences.has(replyTo)) flag('answer_without_trigger', `answers #${replyTo}, which is not in the journal before it`);
+      }
+
+      if (m.sender_type === 'system' && m.message_type === MESSAGE_TYPES.join) {
+        const state = members.get(m.sender_id);
+        if (state?.member) flag('join_while_member', `${m.sender_id} joins but is already a member`);
+        members.set(m.sender_id, { member: true });
+      } else if (m.sender_type === 'system' && m.message_type === MESSAGE_TYPES.leave) {
+        const state = members.get(m.sender_id);
+        if (!state?.member) flag('leave_while_not_member', `${m.sender_id} leaves but is not a member`);
+        members.set(m.sender_id, { member: false, leftAt: seq });
+      } else if (m.sender_type !== 'system') {
+        const state = members.get(m.sender_id);
+        if (!state) flag('not_a_member', `${m.sender_id} (${m.sender_type}) writes before any join record of theirs`);
+        else if (!state.member) flag('not_a_member', `${m.sender_id} (${m.sender_type}) writes after leaving at #${state.leftAt}`);
+      }
+      return out;
+    },
+    finish: () => [],
+  };
+}
+
+/** One line naming the offending entry. */
+export function formatViolation(v: Violation): string {
+  return `#${v.sequence_id} ${v.kind}: ${v.detail} (message ${v.message_id}, sender ${v.sender_id})`;
+}

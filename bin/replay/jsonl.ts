@@ -1,0 +1,73 @@
+import { ChatError } from '../../actors/errors';
+import { SENDER_TYPES, type ChatMessage, type ConversationMeta } from '../../actors/message-types';
+
+/** First line of an exported journal file. */
+export interface JournalHeader {
+  readonly format: 'nlweb-chat-journal';
+  readonly version: 1;
+  readonly conversation_id: string;
+  readonly exported_at: string;
+  /** The conversation's stored metadata, when the source had it (informational). */
+  readonly conversation?: ConversationMeta;
+}
+
+export const JOURNAL_FORMAT = 'nlweb-chat-journal';
+export const JOURNAL_VERSION = 1;
+
+export function makeHeader(conversationId: string, exportedAt: Date, meta?: ConversationMeta): JournalHeader {
+  return {
+    format: JOURNAL_FORMAT,
+    version: JOURNAL_VERSION,
+    conversation_id: conversationId,
+    exported_at: exportedAt.toISOString(),
+    ...(meta ? { conversation: meta } : {}),
+  };
+}
+
+/** One JSON line (no trailing newline). */
+export function toJsonLine(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** A parsed line: the header, or one journal record. */
+export type JournalLine = { readonly kind: 'header'; readonly header: JournalHeader } | { readonly kind: 'record'; readonly record: ChatMessage };
+
+/**
+ * Parses one non-empty line of a journal file. A line with a `format` field is a header (it must
+ * be ours, version 1); anything else must have every ChatMessage field with the right type.
+ * Throws CHAT_ERR_INVALID_MESSAGE naming the line number, so the CLI can point at it.
+ */
+export function parseJournalLine(text: string, lineNo: number): JournalLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${lineNo}: not valid JSON`, { cause: err });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${lineNo}: not a JSON object`);
+  }
+  const o = value as Record<string, unknown>;
+  if ('format' in o) {
+    if (o.format !== JOURNAL_FORMAT || o.version !== JOURNAL_VERSION || typeof o.conversation_id !== 'string') {
+      throw new ChatError(
+        'CHAT_ERR_INVALID_MESSAGE',
+        `line ${lineNo}: unsupported journal header (want format ${JOURNAL_FORMAT} version ${JOURNAL_VERSION} with a conversation_id)`,
+      );
+    }
+    return { kind: 'header', header: o as unknown as JournalHeader };
+  }
+  const problem = recordProblem(o);
+  if (problem) throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${lineNo}: not a journal record (${problem})`);
+  return { kind: 'record', record: o as unknown as ChatMessage };
+}
+
+function recordProblem(o: Record<string, unknown>): string | undefined {
+  for (const key of ['message_id', 'conversation_id', 'sender_id', 'message_type', 'content', 'timestamp'] as const) {
+    if (typeof o[key] !== 'string') return `${key} must be a string`;
+  }
+  if (typeof o.sequence_id !== 'number' || !Number.isSafeInteger(o.sequence_id)) return 'sequence_id must be an integer';
+  if (!(SENDER_TYPES as readonly unknown[]).includes(o.sender_type)) return `sender_type must be one of ${SENDER_TYPES.join(', ')}`;
+  if (o.metadata === null || typeof o.metadata !== 'object' || Array.isArray(o.metadata)) return 'metadata must be an object';
+  return undefined;
+}

@@ -1,0 +1,124 @@
+import type { ChatMessage } from '../../actors/message-types';
+import { EXIT, type ExitCode } from './exit-codes';
+import { createInvariantChecker, formatViolation, type Violation } from './invariant-check';
+import type { JournalSource } from './journal-source';
+import { makeHeader, toJsonLine } from './jsonl';
+import { LineWriter, type TextSink } from './line-writer';
+import { createMachineRerun, formatDivergence, type Divergence } from './machine-rerun';
+import { createParticipantView } from './participant-view';
+import { createProgress, type ProgressSink } from './progress';
+import { formatTimelineLine, timelineHeading } from './timeline-format';
+
+/** Where the CLI writes: results to stdout, notes and progress to stderr. */
+export interface ReplayIo {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink & ProgressSink;
+}
+
+export interface ReplayOptions {
+  /** JSON lines instead of text. */
+  readonly json?: boolean;
+  /** Only what this participant saw (timeline only). */
+  readonly as?: string;
+  /** Verify invariants instead of printing the timeline. */
+  readonly check?: boolean;
+  /** Re-run through the conversation machine instead of printing the timeline. */
+  readonly rerun?: boolean;
+  /** Content excerpt width of the text timeline. */
+  readonly width?: number;
+  /** How many violations / divergences to print (each); the rest are only counted. */
+  readonly maxReports?: number;
+  /** Records between progress redraws. */
+  readonly progressEvery?: number;
+}
+
+/**
+ * Reads the journal once and prints the timeline (optionally one participant's view), or checks
+ * invariants and/or re-runs the machine in that same single pass. Returns the exit code:
+ * 2 when a violation was found, else 3 when a divergence was found, else 0.
+ */
+export async function runReplay(source: JournalSource, options: ReplayOptions, io: ReplayIo): Promise<ExitCode> {
+  const out = new LineWriter(io.stdout);
+  const progress = createProgress(io.stderr, 'replay', options.progressEvery);
+  const analysing = options.check === true || options.rerun === true;
+  const maxReports = options.maxReports ?? 20;
+  const checker = options.check ? createInvariantChecker({ conversationId: source.conversationId }) : undefined;
+  const rerun = options.rerun ? createMachineRerun({ conversationId: source.conversationId, settings: source.meta?.settings }) : undefined;
+  const view = options.as !== undefined ? createParticipantView(options.as) : undefined;
+  let records = 0;
+  let violations = 0;
+  let divergences = 0;
+
+  const reportViolations = async (list: Violation[]): Promise<void> => {
+    for (const v of list) {
+      violations += 1;
+      if (violations <= maxReports) await out.line(options.json ? toJsonLine({ type: 'violation', ...v }) : `violation ${formatViolation(v)}`);
+    }
+  };
+  const reportDivergences = async (list: Divergence[]): Promise<void> => {
+    for (const d of list) {
+      divergences += 1;
+      if (divergences <= maxReports) await out.line(options.json ? toJsonLine({ type: 'divergence', ...d }) : `divergence ${formatDivergence(d)}`);
+    }
+  };
+
+  try {
+    if (!analysing && !options.json) await out.line(timelineHeading());
+    for await (const record of source.records()) {
+      records += 1;
+      progress.tick();
+      if (checker) await reportViolations(checker.accept(record));
+      if (rerun) await reportDivergences(rerun.accept(record));
+      if (analysing) continue;
+      if (view && !view.accept(record)) continue;
+      await out.line(options.json ? toJsonLine(record) : formatTimelineLine(record, { excerptWidth: options.width }));
+    }
+    if (checker) await reportViolations(checker.finish());
+    if (rerun) await reportDivergences(rerun.finish());
+  } catch (err) {
+    rerun?.finish();
+    throw err;
+  } finally {
+    progress.done();
+    await out.flush();
+  }
+
+  if (checker) await summary('check', { records, violations }, violations > maxReports ? violations - maxReports : 0);
+  if (rerun) await summary('rerun', { records, compared: rerun.compared, divergences }, divergences > maxReports ? divergences - maxReports : 0);
+  await out.flush();
+  if (view && view.periods === 0) io.stderr.write(`replay: ${options.as} never joined conversation ${source.conversationId}\n`);
+  if (!analysing && records === 0) io.stderr.write(`replay: conversation ${source.conversationId} has no records\n`);
+  if (violations > 0) return EXIT.violation;
+  if (divergences > 0) return EXIT.divergence;
+  return EXIT.ok;
+
+  async function summary(kind: 'check' | 'rerun', counts: Record<string, number>, unshown: number): Promise<void> {
+    if (options.json) {
+      await out.line(toJsonLine({ type: `${kind}_summary`, conversation_id: source.conversationId, ...counts, unshown }));
+      return;
+    }
+    const parts = Object.entries(counts).map(([k, v]) => `${v} ${k}`);
+    const more = unshown > 0 ? ` (${unshown} more not shown; raise --max-reports)` : '';
+    const ok = (kind === 'check' ? counts.violations : counts.divergences) === 0 ? 'OK' : 'FAILED';
+    await out.line(`${kind} ${ok}: conversation ${source.conversationId}: ${parts.join(', ')}${more}`);
+  }
+}
+
+/** Writes a JSONL export: the header line, then one record per line. Returns the record count. */
+export async function runExport(source: JournalSource, sink: TextSink, io: Pick<ReplayIo, 'stderr'>, now: Date = new Date()): Promise<number> {
+  const out = new LineWriter(sink);
+  const progress = createProgress(io.stderr, 'export');
+  let count = 0;
+  try {
+    await out.line(toJsonLine(makeHeader(source.conversationId, now, source.meta)));
+    for await (const record of source.records()) {
+      count += 1;
+      progress.tick();
+      await out.line(toJsonLine(record satisfies ChatMessage));
+    }
+  } finally {
+    progress.done();
+    await out.flush();
+  }
+  return count;
+}

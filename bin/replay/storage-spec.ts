@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import { ChatError } from '../../actors/errors';
+import type { ChatStore } from '../../storage-providers/chat-store';
+import { MemoryStore, PostgresStore, SqliteStore } from '../../storage-providers/index';
+
+/** Where a journal is read from, as written after `--storage`. */
+export type StorageSpec =
+  | { readonly backend: 'memory' }
+  | { readonly backend: 'sqlite'; readonly path: string }
+  | { readonly backend: 'postgres'; readonly url: string; readonly schema?: string };
+
+/**
+ * Parses `memory`, `sqlite:<path>` (also `sqlite://<path>`) or `postgres://...` / `postgresql://...`
+ * with an optional `?schema=name` (removed from the URL handed to pg). Throws CONFIG_ERR_INVALID.
+ */
+export function parseStorageSpec(spec: string): StorageSpec {
+  const s = spec.trim();
+  if (s === 'memory') return { backend: 'memory' };
+  if (s.startsWith('sqlite:')) {
+    const path = s.startsWith('sqlite://') ? s.slice('sqlite://'.length) : s.slice('sqlite:'.length);
+    if (path.length === 0) throw new ChatError('CONFIG_ERR_INVALID', 'sqlite storage needs a file: sqlite:./chat.db');
+    return { backend: 'sqlite', path };
+  }
+  if (s.startsWith('postgres://') || s.startsWith('postgresql://')) {
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch (err) {
+      throw new ChatError('CONFIG_ERR_INVALID', `not a valid PostgreSQL URL: ${redactUrl(s)}`, { cause: err });
+    }
+    const schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
+    if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+      throw new ChatError('CONFIG_ERR_INVALID', `schema must be a plain SQL identifier, got ${JSON.stringify(schema)}`);
+    }
+    return { backend: 'postgres', url: url.toString(), ...(schema !== undefined ? { schema } : {}) };
+  }
+  throw new ChatError('CONFIG_ERR_INVALID', `unknown storage ${JSON.stringify(redactUrl(s))}: use memory, sqlite:<file> or postgres://...`);
+}
+
+/**
+ * Builds and opens the provider a spec names. A sqlite file must already exist: a typo must not
+ * silently create an empty database and report "conversation not found".
+ */
+export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
+  let store: ChatStore;
+  switch (spec.backend) {
+    case 'memory':
+      store = new MemoryStore();
+      break;
+    case 'sqlite':
+      if (spec.path !== ':memory:' && !fs.existsSync(spec.path)) {
+        throw new ChatError('STORAGE_ERR_UNAVAILABLE', `sqlite database ${spec.path} does not exist`);
+      }
+      store = new SqliteStore({ path: spec.path });
+      break;
+    case 'postgres':
+      store = new PostgresStore({ url: spec.url, poolSize: 2, schema: spec.schema, applicationName: 'nlweb-chat-replay' });
+      break;
+  }
+  await store.open();
+  return store;
+}
+
+/** Hides a password in a connection URL for error messages. */
+export function redactUrl(text: string): string {
+  return text.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}

@@ -1,0 +1,66 @@
+import type { ChatMessage } from '../../actors/message-types';
+
+/** Options of the human-readable timeline. */
+export interface TimelineOptions {
+  /** Maximum characters of the content excerpt (default 80). */
+  readonly excerptWidth?: number;
+}
+
+const SEQ_WIDTH = 7;
+const SENDER_WIDTH = 22;
+const TYPE_WIDTH = 19;
+
+/** The column heading printed once before the timeline. */
+export function timelineHeading(): string {
+  return `${'SEQ'.padStart(SEQ_WIDTH)}  ${'TIME'.padEnd(12)}  ${'SENDER'.padEnd(SENDER_WIDTH)}  ${'TYPE'.padEnd(TYPE_WIDTH)}  CONTENT`;
+}
+
+/**
+ * One record as one line: sequence id, time of day (UTC, HH:MM:SS.mmm), sender id with its type,
+ * message type, and a one-line excerpt. AI answers and job records name the sequence id they
+ * answer ("re #12") so ordering questions can be read off the timeline.
+ */
+export function formatTimelineLine(m: ChatMessage, options: TimelineOptions = {}): string {
+  const width = options.excerptWidth ?? 80;
+  const sender = `${m.sender_id} (${m.sender_type})`;
+  const replyTo = m.metadata.in_reply_to_sequence;
+  const note = typeof replyTo === 'number' ? `[re #${replyTo}] ` : '';
+  const redacted = m.metadata.redacted === true && !m.content.includes('redacted') ? '[redacted] ' : '';
+  return [
+    String(m.sequence_id).padStart(SEQ_WIDTH),
+    timeOfDay(m.timestamp).padEnd(12),
+    fit(sender, SENDER_WIDTH).padEnd(SENDER_WIDTH),
+    fit(m.message_type, TYPE_WIDTH).padEnd(TYPE_WIDTH),
+    excerpt(redacted + note + m.content, width),
+  ].join('  ');
+}
+
+/** HH:MM:SS.mmm in UTC; the raw text when the timestamp does not parse. */
+export function timeOfDay(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return new Date(ms).toISOString().slice(11, 23);
+}
+
+/**
+ * Content on one line: newlines shown as ⏎, other control characters as \uXXXX (so a record
+ * cannot move the cursor or fake another line), cut to `width` with an ellipsis.
+ */
+export function excerpt(content: string, width: number): string {
+  let out = '';
+  for (const ch of content) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\n') out += '⏎';
+    else if (ch === '\r') continue;
+    else if (ch === '\t') out += ' ';
+    else if (code < 0x20 || (code >= 0x7f && code < 0xa0)) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += ch;
+    if (out.length > width) break;
+  }
+  return fit(out, width);
+}
+
+function fit(text: string, width: number): string {
+  if (width <= 0) return '';
+  return text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text;
+}
