@@ -1,8 +1,9 @@
-import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import type { QueryResultRow } from 'pg';
 import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
 import { ChatStore, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
 import { migratePostgres, quoteSchema } from './postgres-migrations';
+import { PgRunner } from './postgres-pool';
 import { postgresSql, type PostgresSql } from './postgres-sql';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 
@@ -32,8 +33,7 @@ export class PostgresStore extends ChatStore {
   readonly supports: StoreCapabilities = Object.freeze({ durable: true, sharedAcrossProcesses: true });
   private readonly schema: string;
   private readonly sql: PostgresSql;
-  private pool: Pool | undefined;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private runner: PgRunner | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {
     super();
@@ -42,40 +42,21 @@ export class PostgresStore extends ChatStore {
   }
 
   protected async _open(): Promise<void> {
-    const pool = new Pool({
-      connectionString: this.options.url,
-      max: this.options.poolSize ?? 10,
-      connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
-      idleTimeoutMillis: 30_000,
-      allowExitOnIdle: true,
-      application_name: this.options.applicationName ?? 'nlweb-chat',
-    });
-    // An idle connection dropped by the server must not crash the process; the pool replaces it.
-    pool.on('error', () => undefined);
+    const runner = new PgRunner(this.options);
     try {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await migratePostgres(client, this.schema);
-      } catch (err) {
-        broken = err instanceof Error ? err : new Error(String(err));
-        throw err;
-      } finally {
-        client.release(broken);
-      }
-      this.pool = pool;
+      await runner.run((client) => migratePostgres(client, this.schema));
     } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw mapPgError(err, `cannot open PostgreSQL store (schema ${this.schema})`);
+      await runner.end().catch(() => undefined);
+      throw err;
     }
+    this.runner = runner;
   }
 
   protected async _close(): Promise<void> {
-    // The base class already refuses new calls; let the running ones finish.
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.end();
+    // The base class already refuses new calls; end() lets the running ones finish.
+    const runner = this.runner;
+    this.runner = undefined;
+    await runner?.end();
   }
 
   protected async _ping(): Promise<void> {
@@ -84,7 +65,7 @@ export class PostgresStore extends ChatStore {
 
   protected async _createConversation(meta: ConversationMeta, participants: readonly Participant[]): Promise<void> {
     const settings = toJsonText(meta.settings, 'settings');
-    await this.transaction(async (c) => {
+    await this.db().transaction(async (c) => {
       const { conversation_id: id, title, created_at, created_by, status } = meta;
       await c.query(this.sql.insertConversation, [id, title, created_at, created_by, settings, status]);
       if (participants.length > 0) await c.query(this.sql.upsertParticipants, participantArrays(id, participants));
@@ -97,7 +78,7 @@ export class PostgresStore extends ChatStore {
   }
 
   protected async _updateConversationStatus(conversationId: string, status: ConversationMeta['status']): Promise<void> {
-    const count = await this.run((c) => c.query(this.sql.updateStatus, [conversationId, status]).then((r) => r.rowCount));
+    const count = await this.db().run((c) => c.query(this.sql.updateStatus, [conversationId, status]).then((r) => r.rowCount));
     if (count === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
   }
 
@@ -110,7 +91,7 @@ export class PostgresStore extends ChatStore {
   }
 
   protected async _deleteConversation(conversationId: string): Promise<void> {
-    await this.transaction(async (c) => {
+    await this.db().transaction(async (c) => {
       await c.query(this.sql.deleteConversation, [conversationId]);
       await c.query(this.sql.deleteMessages, [conversationId]);
       await c.query(this.sql.deleteParticipants, [conversationId]);
@@ -122,7 +103,7 @@ export class PostgresStore extends ChatStore {
   }
 
   protected async _putParticipant(conversationId: string, participant: Participant): Promise<void> {
-    const count = await this.run((c) =>
+    const count = await this.db().run((c) =>
       c.query(this.sql.upsertParticipants, participantArrays(conversationId, [participant])).then((r) => r.rowCount),
     );
     if (count === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
@@ -139,7 +120,7 @@ export class PostgresStore extends ChatStore {
       row.push(toJsonText(m.metadata, 'metadata'));
       for (let i = 0; i < row.length; i++) (params[i + 1] as unknown[]).push(row[i]);
     }
-    const fast = await this.run((c) =>
+    const fast = await this.db().run((c) =>
       c.query({ name: `append-fast:${this.schema}`, text: this.sql.appendFast, values: [...params, messages[0].sequence_id] }),
     ).catch((err: unknown) => {
       if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') || isChatError(err, 'STORAGE_ERR_DUPLICATE_MESSAGE')) return undefined;
@@ -147,7 +128,7 @@ export class PostgresStore extends ChatStore {
     });
     if (fast?.rowCount === messages.length) return;
     // Nothing inserted: find out why (or succeed after a concurrent writer) under the conversation lock.
-    await this.transaction(async (c) => {
+    await this.db().transaction(async (c) => {
       const locked = await c.query({ name: `lock:${this.schema}`, text: this.sql.lockConversation, values: [conversationId] });
       if (locked.rowCount === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
       const lastRes = await c.query({ name: `last:${this.schema}`, text: this.sql.lastSequence, values: [conversationId] });
@@ -185,50 +166,13 @@ export class PostgresStore extends ChatStore {
     return rows.map((r) => Number(r.sequence_id)).sort((a, b) => a - b);
   }
 
-  private async query(text: string, values: unknown[], name?: string): Promise<QueryResultRow[]> {
-    return this.run(async (c) => (await c.query({ text, values, name })).rows);
+  private db(): PgRunner {
+    if (!this.runner) throw new ChatError('STORAGE_ERR_NOT_OPEN', 'postgres store is not open');
+    return this.runner;
   }
 
-  /** Runs `fn` on a pooled client, tracked for close(); driver errors become coded errors. */
-  private run<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const pool = this.pool;
-    if (!pool) return Promise.reject(new ChatError('STORAGE_ERR_NOT_OPEN', 'postgres store is not open'));
-    const work = (async () => {
-      let client: PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw mapPgError(err, 'cannot reach PostgreSQL');
-      }
-      let broken: Error | undefined;
-      try {
-        return await fn(client);
-      } catch (err) {
-        // A connection-level failure poisons the client: discard it instead of returning it to the pool.
-        if (!isChatError(err) && !isServerError(err)) broken = err instanceof Error ? err : new Error(String(err));
-        throw mapPgError(err, 'PostgreSQL operation failed');
-      } finally {
-        client.release(broken);
-      }
-    })();
-    this.inFlight.add(work);
-    const forget = () => this.inFlight.delete(work);
-    work.then(forget, forget);
-    return work;
-  }
-
-  private transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.run(async (c) => {
-      await c.query('BEGIN');
-      try {
-        const result = await fn(c);
-        await c.query('COMMIT');
-        return result;
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
+  private query(text: string, values: unknown[], name?: string): Promise<QueryResultRow[]> {
+    return this.db().query(text, values, name);
   }
 }
 
@@ -252,30 +196,4 @@ function toMeta(row: QueryResultRow): ConversationMeta {
 
 function toMessage(row: QueryResultRow): ChatMessage {
   return makeMessage(row as ChatMessage, parseJsonObject(row.metadata, 'metadata'));
-}
-
-/** An error the server reported for a statement (SQLSTATE), after which the connection is still usable. */
-function isServerError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57|53)/.test(code);
-}
-
-const CONSTRAINT_CODES: Record<string, 'STORAGE_ERR_DUPLICATE_SEQUENCE' | 'STORAGE_ERR_DUPLICATE_MESSAGE' | 'CHAT_ERR_ALREADY_EXISTS'> = {
-  nlweb_messages_sequence_pk: 'STORAGE_ERR_DUPLICATE_SEQUENCE',
-  nlweb_messages_sender_message_uq: 'STORAGE_ERR_DUPLICATE_MESSAGE',
-  nlweb_conversations_pk: 'CHAT_ERR_ALREADY_EXISTS',
-};
-
-/** Unique violations (23505) map by constraint name, data exceptions to INVALID_ARGUMENT, the rest to UNAVAILABLE (with cause). */
-export function mapPgError(err: unknown, context: string): unknown {
-  if (isChatError(err)) return err;
-  const e = err as { code?: string; constraint?: string; message?: string };
-  if (e?.code === '23505' && e.constraint && CONSTRAINT_CODES[e.constraint]) {
-    return new ChatError(CONSTRAINT_CODES[e.constraint], e.message, { cause: err });
-  }
-  // Class 22 (data exception, e.g. a NUL character PostgreSQL text cannot hold) will never succeed on retry.
-  if (typeof e?.code === 'string' && e.code.startsWith('22')) {
-    return new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `${context}: ${e.message ?? ''}`, { cause: err });
-  }
-  return new ChatError('STORAGE_ERR_UNAVAILABLE', `${context}: ${e?.message ?? String(err)}`, { cause: err });
 }

@@ -1,6 +1,7 @@
 import { isChatError } from '../../actors/errors';
 import { PG_MIGRATIONS } from '../../storage-providers/postgres-migrations';
-import { mapPgError, PostgresStore } from '../../storage-providers/postgres-store';
+import { mapPgError } from '../../storage-providers/postgres-pool';
+import { PostgresStore } from '../../storage-providers/postgres-store';
 import { expectCode } from '../contract/chat-store.contract';
 import { meta, msg } from '../contract/fixtures';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema, withClient } from './pg-helpers';

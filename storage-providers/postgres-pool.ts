@@ -1,0 +1,111 @@
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { ChatError, isChatError } from '../actors/errors';
+
+/** Connection settings of the PostgreSQL provider. */
+export interface PgPoolOptions {
+  readonly url: string;
+  readonly poolSize?: number;
+  readonly connectTimeoutMs?: number;
+  readonly applicationName?: string;
+}
+
+/**
+ * A pg Pool plus the bookkeeping the store needs: every operation runs on a pooled client, is
+ * tracked so end() can wait for it, has its driver errors mapped to coded ones, and a client whose
+ * connection failed is discarded instead of being handed to the next caller.
+ */
+export class PgRunner {
+  private readonly pool: Pool;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(options: PgPoolOptions) {
+    this.pool = new Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      idleTimeoutMillis: 30_000,
+      allowExitOnIdle: true,
+      application_name: options.applicationName ?? 'nlweb-chat',
+    });
+    // An idle connection dropped by the server must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+  }
+
+  run<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const work = (async () => {
+      let client: PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw mapPgError(err, 'cannot reach PostgreSQL');
+      }
+      let broken: Error | undefined;
+      try {
+        return await fn(client);
+      } catch (err) {
+        if (!isChatError(err) && !isStatementError(err)) broken = err instanceof Error ? err : new Error(String(err));
+        throw mapPgError(err, 'PostgreSQL operation failed');
+      } finally {
+        client.release(broken);
+      }
+    })();
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  async query(text: string, values: unknown[], name?: string): Promise<QueryResultRow[]> {
+    return this.run(async (c) => (await c.query({ text, values, name })).rows);
+  }
+
+  /** Runs `fn` between BEGIN and COMMIT (ROLLBACK when it throws). */
+  transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.run(async (c) => {
+      await c.query('BEGIN');
+      try {
+        const result = await fn(c);
+        await c.query('COMMIT');
+        return result;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** Waits for running operations (callers stop starting new ones first), then closes the pool. */
+  async end(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.pool.end();
+  }
+}
+
+/** An error the server reported for one statement (SQLSTATE) that leaves the connection usable. */
+function isStatementError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57|53)/.test(code);
+}
+
+const CONSTRAINT_CODES: Record<string, 'STORAGE_ERR_DUPLICATE_SEQUENCE' | 'STORAGE_ERR_DUPLICATE_MESSAGE' | 'CHAT_ERR_ALREADY_EXISTS'> = {
+  nlweb_messages_sequence_pk: 'STORAGE_ERR_DUPLICATE_SEQUENCE',
+  nlweb_messages_sender_message_uq: 'STORAGE_ERR_DUPLICATE_MESSAGE',
+  nlweb_conversations_pk: 'CHAT_ERR_ALREADY_EXISTS',
+};
+
+/**
+ * Unique violations (23505) map by constraint name, data exceptions (class 22, e.g. a NUL
+ * character text cannot hold: retrying never helps) to INVALID_ARGUMENT, everything else
+ * (connection refused/lost, timeouts, server shutting down) to UNAVAILABLE; the driver error is the cause.
+ */
+export function mapPgError(err: unknown, context: string): unknown {
+  if (isChatError(err)) return err;
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e?.code === '23505' && e.constraint && CONSTRAINT_CODES[e.constraint]) {
+    return new ChatError(CONSTRAINT_CODES[e.constraint], e.message, { cause: err });
+  }
+  if (typeof e?.code === 'string' && e.code.startsWith('22')) {
+    return new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `${context}: ${e.message ?? ''}`, { cause: err });
+  }
+  return new ChatError('STORAGE_ERR_UNAVAILABLE', `${context}: ${e?.message ?? String(err)}`, { cause: err });
+}
