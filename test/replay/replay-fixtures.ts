@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createChatRuntime, createCounterIds, createEchoAgent, createManualClock } from '../../actors';
 import type { ChatMessage, ConversationOutput } from '../../actors';
-import { SqliteStore } from '../../storage-providers';
+import type { ChatStore } from '../../storage-providers';
 import { makeHeader, toJsonLine } from '../../bin/replay/jsonl';
 import type { TextSink } from '../../bin/replay/line-writer';
 
@@ -130,11 +130,10 @@ export async function settle(rounds = 30): Promise<void> {
  * Records a real conversation through createChatRuntime on a SQLite file with the echo agent:
  * alice creates it (echo auto-joins), posts; bob joins (multi mode) and posts; alice leaves; bob
  * posts; alice rejoins and posts; the owner redacts one of bob's messages. Returns what each human's
- * connections received, in order (the --as view must match it).
+ * connections received, in order (the --as view must match it). The caller opens and closes `store`.
  */
-export async function recordConversation(dbPath: string, conversationId = 'c-recorded') {
+export async function recordConversation(store: ChatStore, conversationId = 'c-recorded') {
   const clock = createManualClock(Date.UTC(2026, 2, 3, 10, 0, 0));
-  const store = new SqliteStore({ path: dbPath });
   const runtime = await createChatRuntime({
     config: { observability: { log_level: 'silent' }, chat: { nlweb: { endpoints: [{ id: 'echo', url: 'standin' }] } } },
     storage: store,
@@ -175,7 +174,6 @@ export async function recordConversation(dbPath: string, conversationId = 'c-rec
     await step();
   } finally {
     await runtime.close();
-    await store.close();
   }
   return { conversationId, seen };
 }
