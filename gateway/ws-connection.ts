@@ -396,9 +396,11 @@ export class WsConnection {
         if (output.reason === 'removed') {
           // Our own leave ends with 1000; being removed otherwise (left from another connection) is final.
           this.end(this.leaving ? 1000 : 'CHAT_ERR_NOT_PARTICIPANT', this.graceMs());
+        } else if (output.reason === 'deleted') {
+          this.end('CHAT_ERR_NOT_FOUND', this.graceMs());
         } else {
-          // shutdown or passivation: the client reconnects and resumes.
-          this.end(1001, this.graceMs());
+          // Shutdown: the client reconnects (with backoff) and resumes.
+          this.end('GATEWAY_ERR_SHUTTING_DOWN', this.graceMs());
         }
         return;
     }

@@ -110,7 +110,21 @@ describe('gateway connection health', () => {
     const conv = await h.createConversation('alice');
     const alice = await h.connect(conv, 'alice');
     await h.runtime.close({ deadlineMs: 1000 });
-    expect((await alice.closed).code).toBe(1001);
+    expect(await alice.closed).toEqual({ code: 1001, reason: 'GATEWAY_ERR_SHUTTING_DOWN' });
+  });
+
+  test('leaving over HTTP closes that participant\'s other sockets with 4003, not the others', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = await h.connect(conv, 'alice');
+    const bobPhone = await h.connect(conv, 'bob');
+    const bobLaptop = await h.connect(conv, 'bob');
+    expect((await h.request('POST', `/chat/conversations/${conv}/leave`, 'bob')).status).toBe(200);
+    expect(await bobPhone.closed).toEqual({ code: 4003, reason: 'CHAT_ERR_NOT_PARTICIPANT' });
+    expect((await bobLaptop.closed).code).toBe(4003);
+    await alice.waitFor('participant_update', (f) => f.action === 'leave');
+    alice.send({ type: 'ping' });
+    await alice.waitFor('pong');
   });
 
   test('typing is relayed to the others, acks are recorded, ping answers pong', async () => {

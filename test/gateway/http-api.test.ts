@@ -99,6 +99,9 @@ describe('gateway HTTP API', () => {
     const joined = await h.request('POST', `/chat/conversations/${conv}/join`, 'bob');
     expect(joined.status).toBe(200);
     expect(joined.body).toMatchObject({ conversation_id: conv, participant: { participant_id: 'bob', participant_type: 'human', role: 'member' } });
+    const twice = await h.request('POST', `/chat/conversations/${conv}/join`, 'bob');
+    expect(twice.status).toBe(200);
+    expect(twice.body.participant.joined_at_sequence).toBe(joined.body.participant.joined_at_sequence);
     expect((await h.request('POST', `/chat/${conv}/join`, 'carol')).status).toBe(200);
     expect((await h.request('POST', `/chat/${conv}/join`, 'dave')).status).toBe(200);
     let summary = await h.request('GET', `/chat/conversations/${conv}`, 'alice');
