@@ -130,6 +130,7 @@ async function pgReachable(): Promise<boolean> {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  const loadBefore = os.loadavg()[0];
   const cellMs = quick ? 250 : 900;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlweb-chat-storage-bench-'));
   const schema = `nlweb_chat_bench_${process.pid}`;
@@ -187,7 +188,8 @@ async function main(): Promise<void> {
   console.log(table);
   if (process.argv.includes('--no-write')) return;
   const body = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${describeMachine()} (nproc ${os.cpus().length}), PostgreSQL on loopback.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${describeMachine()} (nproc ${os.cpus().length}), PostgreSQL on loopback;`,
+    `1-minute load average ${loadBefore.toFixed(1)} at the start (a shared machine: expect run-to-run noise, ratios are steadier than rates).`,
     `One writer appends one conversation's journal, awaiting each batch (as the persistence queue does); median of ${ROUNDS} interleaved rounds of ${Math.round(cellMs / ROUNDS)} ms per cell.`,
     'Raw driver rows: the same table, one INSERT per message in one transaction per batch (no checks).',
     '',
