@@ -120,8 +120,9 @@ export class PostgresStore extends ChatStore {
       row.push(toJsonText(m.metadata, 'metadata'));
       for (let i = 0; i < row.length; i++) (params[i + 1] as unknown[]).push(row[i]);
     }
+    // Named statements are prepared once per pooled connection (a pool serves exactly one schema).
     const fast = await this.db().run((c) =>
-      c.query({ name: `append-fast:${this.schema}`, text: this.sql.appendFast, values: [...params, messages[0].sequence_id] }),
+      c.query({ name: 'nlweb-append-fast', text: this.sql.appendFast, values: [...params, messages[0].sequence_id] }),
     ).catch((err: unknown) => {
       if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') || isChatError(err, 'STORAGE_ERR_DUPLICATE_MESSAGE')) return undefined;
       throw err;
@@ -129,19 +130,19 @@ export class PostgresStore extends ChatStore {
     if (fast?.rowCount === messages.length) return;
     // Nothing inserted: find out why (or succeed after a concurrent writer) under the conversation lock.
     await this.db().transaction(async (c) => {
-      const locked = await c.query({ name: `lock:${this.schema}`, text: this.sql.lockConversation, values: [conversationId] });
+      const locked = await c.query({ name: 'nlweb-lock', text: this.sql.lockConversation, values: [conversationId] });
       if (locked.rowCount === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
-      const lastRes = await c.query({ name: `last:${this.schema}`, text: this.sql.lastSequence, values: [conversationId] });
+      const lastRes = await c.query({ name: 'nlweb-last', text: this.sql.lastSequence, values: [conversationId] });
       const last = Number(lastRes.rows[0].last);
       const first = messages[0].sequence_id;
       if (first <= last) throw new ChatError('STORAGE_ERR_DUPLICATE_SEQUENCE', `sequence ${first} is already stored`);
       if (first !== last + 1) throw new ChatError('STORAGE_ERR_SEQUENCE_GAP', `expected sequence ${last + 1}, got ${first}`);
-      await c.query({ name: `append:${this.schema}`, text: this.sql.insertMessages, values: params });
+      await c.query({ name: 'nlweb-append', text: this.sql.insertMessages, values: params });
     });
   }
 
   protected async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
-    const rows = await this.query(this.sql.readMessages, [conversationId, afterSequenceId, limit], `read:${this.schema}`);
+    const rows = await this.query(this.sql.readMessages, [conversationId, afterSequenceId, limit], 'nlweb-read');
     return rows.map(toMessage);
   }
 
