@@ -80,7 +80,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     telemetry,
     validator: createFrameValidator(),
     rateLimiter,
-    messageFrames: new WeakMap<ChatMessage, string>(),
+    messageFrames: new WeakMap<ChatMessage, Buffer>(),
     onClosed: (c) => {
       connections.delete(c);
     },

@@ -22,7 +22,7 @@ export interface ConnectionContext {
   readonly validator: FrameValidator;
   readonly rateLimiter: RateLimiter;
   /** Serialised `message` frames, shared by all connections: N recipients cost one JSON.stringify. */
-  readonly messageFrames: WeakMap<ChatMessage, string>;
+  readonly messageFrames: WeakMap<ChatMessage, Buffer>;
   onClosed(connection: WsConnection): void;
 }
 
@@ -78,14 +78,17 @@ export async function subscribeFrom(
   return subscribeFrom(runtime, conversationId, userId, subscription.lastSequenceId);
 }
 
-/** Serialises a `message` frame once per record and caches it for every other recipient. */
-export function messageFrameJson(cache: WeakMap<ChatMessage, string>, message: ChatMessage): string {
-  let json = cache.get(message);
-  if (json === undefined) {
-    json = JSON.stringify({ type: 'message', message });
-    cache.set(message, json);
+/**
+ * Serialises a `message` frame once per record, as UTF-8 bytes, and caches it for every other recipient:
+ * ws writes a Buffer as is, where a string would be measured and encoded again for each socket.
+ */
+export function messageFrameBytes(cache: WeakMap<ChatMessage, Buffer>, message: ChatMessage): Buffer {
+  let bytes = cache.get(message);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify({ type: 'message', message }), 'utf8');
+    cache.set(message, bytes);
   }
-  return json;
+  return bytes;
 }
 
 /** Builds an `error` frame for a code of actors/errors.ts. */
@@ -368,7 +371,7 @@ export class WsConnection {
     switch (output.type) {
       case 'message': {
         const message = output.message;
-        this.sendRaw(messageFrameJson(this.ctx.messageFrames, message));
+        this.sendRaw(messageFrameBytes(this.ctx.messageFrames, message));
         if (message.sequence_id > this.lastSentSequenceId) this.lastSentSequenceId = message.sequence_id;
         if (message.sequence_id > this.liveAfter) this.sendUpdates(message);
         return;
@@ -448,7 +451,7 @@ export class WsConnection {
   }
 
   /** Every send checks the buffered bytes first: a consumer past the high-water mark is closed, never buffered for. */
-  private sendRaw(json: string): void {
+  private sendRaw(data: string | Buffer): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > this.highWater) {
       this.log.warn(
@@ -458,13 +461,17 @@ export class WsConnection {
       this.end('GATEWAY_ERR_SLOW_CONSUMER', this.graceMs());
       return;
     }
-    this.ws.send(json);
+    // Buffers are sent as text frames too: the protocol is JSON text either way.
+    if (typeof data === 'string') this.ws.send(data);
+    else this.ws.send(data, TEXT_FRAME);
   }
 
   private graceMs(): number {
     return this.ctx.config.server.websocket.heartbeat_dead_s * 1000;
   }
 }
+
+const TEXT_FRAME = { binary: false } as const;
 
 /** Rate-limit bucket key: one bucket per participant per conversation. */
 export function rateKeyOf(conversationId: string, userId: string): string {
