@@ -56,6 +56,13 @@ export class ConversationActor {
   private persistWaiters: Array<{ seq: number; resolve: () => void }> = [];
   /** When the event being processed arrived (for the delivery latency metric). */
   private receivedAt = 0;
+  /**
+   * True when the in-memory dedup index does not reach back to sequence 1 (a conversation restored
+   * from a long journal): new message ids are then also looked up in the journal, one post at a time
+   * so the conversation's order of arrival is kept.
+   */
+  private readonly dedupIncomplete: boolean;
+  private journalLookups: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: ConversationActorDeps, meta: ConversationMeta, input: ConversationInput, persistedUpTo: number) {
     this.conversationId = meta.conversation_id;
@@ -92,6 +99,7 @@ export class ConversationActor {
       telemetry,
     });
     this.replay = new ReplayReader(deps.store, this.conversationId);
+    this.dedupIncomplete = input.lastSequenceId > 0 && (input.recent[0]?.sequence_id ?? Infinity) > 1;
     this.startMachine(input);
   }
 
@@ -133,7 +141,14 @@ export class ConversationActor {
 
   async post(input: PostInput): Promise<PostResult> {
     this.assertUsable();
-    const known = this.ctx.dedup.get(`${input.sender_id}\u0000${input.message_id}`);
+    let known = this.ctx.dedup.get(`${input.sender_id}\u0000${input.message_id}`);
+    if (known === undefined && this.dedupIncomplete) {
+      known = await this.findInJournal(input);
+      if (known !== undefined) {
+        return { message_id: input.message_id, sequence_id: known, duplicate: true, persisted: true, whenPersisted: Promise.resolve() };
+      }
+      this.assertUsable();
+    }
     // A retry is answered even when the mailbox is full: it adds no work.
     if (known === undefined) this.admit();
     this.deps.telemetry.messageIn(this.ctx.participants.get(input.sender_id)?.participant_type ?? 'other');
@@ -157,6 +172,15 @@ export class ConversationActor {
       persisted: seq <= this.queue.persistedUpTo,
       whenPersisted: this.whenPersisted(seq),
     };
+  }
+
+  /** Journal lookup for ids older than the dedup index; chained so posts keep their arrival order. */
+  private findInJournal(input: PostInput): Promise<number | undefined> {
+    const lookup = this.journalLookups.then(() =>
+      this.deps.store.findSequenceByMessageId(this.conversationId, input.sender_id, input.message_id).catch(() => undefined),
+    );
+    this.journalLookups = lookup;
+    return lookup;
   }
 
   async join(input: ParticipantInput): Promise<Participant> {

@@ -69,7 +69,7 @@ export interface ConversationContext {
    * every post O(window); it is append-only and bounded, so sharing it between snapshots is harmless
    * for lookups of ids that exist in both.
    */
-  readonly dedup: Map<string, number>;
+  readonly dedup: DedupIndex;
   /** Effects of the last event: records to deliver and persist, turns to start, the sender's outcome. */
   readonly emitted: readonly ChatMessage[];
   readonly turns: readonly TurnRequest[];
@@ -80,6 +80,30 @@ export function dedupKey(senderId: string, messageId: string): string {
   return `${senderId}\u0000${messageId}`;
 }
 
+/**
+ * Bounded (sender, message_id) → sequence id index in two generations: when the young one holds
+ * `window` ids it becomes the old one and the previous old one is dropped. O(1) per message (evicting
+ * one Map entry at a time from the front is O(tombstones) in V8), and it remembers between `window`
+ * and 2 × `window` recent ids.
+ */
+export class DedupIndex {
+  private young = new Map<string, number>();
+  private old = new Map<string, number>();
+  constructor(private readonly window: number) {}
+
+  get(key: string): number | undefined {
+    return this.young.get(key) ?? this.old.get(key);
+  }
+
+  set(key: string, sequenceId: number): void {
+    if (this.young.size >= this.window) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, sequenceId);
+  }
+}
+
 export function modeOf(participants: ReadonlyMap<string, Participant>): ConversationMode {
   let humans = 0;
   for (const p of participants.values()) if (p.participant_type === 'human') humans++;
@@ -88,11 +112,11 @@ export function modeOf(participants: ReadonlyMap<string, Participant>): Conversa
 
 export function createInitialContext(input: ConversationInput): ConversationContext {
   const participants = new Map(input.participants.map((p) => [p.participant_id, p]));
-  const dedup = new Map<string, number>();
+  const dedup = new DedupIndex(input.policy.dedupWindow);
   let humanWindow: ChatMessage[] = [];
   let lastAiAnswer: ChatMessage[] = [];
   for (const m of input.recent) {
-    remember(dedup, m, input.policy.dedupWindow);
+    remember(dedup, m);
     if (isHumanText(m)) humanWindow = pushBounded(humanWindow, m, input.policy.humanContextSize);
     if (m.sender_type === 'ai') {
       const jobId = String(m.metadata.job_id ?? '');
@@ -124,10 +148,8 @@ export function isHumanText(m: ChatMessage): boolean {
   return m.sender_type === 'human' && m.message_type === MESSAGE_TYPES.text;
 }
 
-function remember(dedup: Map<string, number>, m: ChatMessage, bound: number): void {
-  if (m.sender_type === 'system') return;
-  dedup.set(dedupKey(m.sender_id, m.message_id), m.sequence_id);
-  if (dedup.size > bound) dedup.delete(dedup.keys().next().value as string);
+function remember(dedup: DedupIndex, m: ChatMessage): void {
+  if (m.sender_type !== 'system') dedup.set(dedupKey(m.sender_id, m.message_id), m.sequence_id);
 }
 
 export function pushBounded<T>(list: readonly T[], item: T, bound: number): T[] {
@@ -170,7 +192,7 @@ export function sequence(ctx: ConversationContext, drafts: readonly Draft[], tim
       metadata: Object.freeze({ ...(d.metadata ?? {}) }),
     });
     emitted.push(record);
-    remember(ctx.dedup, record, ctx.policy.dedupWindow);
+    remember(ctx.dedup, record);
     recent = pushBounded(recent, record, ctx.policy.cacheSize);
     if (isHumanText(record)) humanWindow = pushBounded(humanWindow, record, ctx.policy.humanContextSize);
   }

@@ -92,6 +92,7 @@ export class PersistenceQueue {
         // A batch whose earlier attempt did commit (e.g. the connection dropped after COMMIT):
         // skip what the store already has instead of retrying forever.
         if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') && (await this.skipStored(batch))) continue;
+        if (isChatError(err, 'STORAGE_ERR_DUPLICATE_MESSAGE') && (await this.renameDuplicates(batch))) continue;
         this.scheduleRetry(err);
         return;
       }
@@ -112,6 +113,32 @@ export class PersistenceQueue {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Last resort for a retry older than every dedup check (it was sequenced and delivered again): the
+   * journal must stay contiguous, so the copy is stored under a derived id that points at the original.
+   */
+  private async renameDuplicates(batch: readonly ChatMessage[]): Promise<boolean> {
+    const { store, conversationId } = this.options;
+    let renamed = false;
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch[i];
+        if (m.sender_type === 'system') continue;
+        const original = await store.findSequenceByMessageId(conversationId, m.sender_id, m.message_id);
+        if (original === undefined || original === m.sequence_id) continue;
+        this.pending[this.head + i] = Object.freeze({
+          ...m,
+          message_id: `${m.message_id}#dup-${m.sequence_id}`,
+          metadata: Object.freeze({ ...m.metadata, duplicate_of_sequence: original }),
+        });
+        renamed = true;
+      }
+    } catch {
+      return false;
+    }
+    return renamed;
   }
 
   private advance(count: number, upTo: number): void {

@@ -8,6 +8,12 @@ import type { ChatStore } from '../storage-providers/chat-store';
  * latest records (cache, dedup index, agent context). Reads O(window) records, never the history.
  * `unstored` are records the previous incarnation sequenced but could not store yet.
  */
+/**
+ * Records read on restore to seed the dedup index (older retries are checked against the journal's
+ * unique (sender, message_id) index by the actor; see ConversationActor.post).
+ */
+export const RESTORE_RECORDS = 1000;
+
 export async function restoreConversation(
   store: ChatStore,
   conversationId: string,
@@ -18,7 +24,7 @@ export async function restoreConversation(
   if (!meta) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
   const [table, latest, storedLast] = await Promise.all([
     store.getParticipants(conversationId),
-    store.readLatestMessages(conversationId, Math.max(policy.cacheSize, policy.dedupWindow)),
+    store.readLatestMessages(conversationId, Math.max(policy.cacheSize, RESTORE_RECORDS)),
     store.lastSequenceId(conversationId),
   ]);
   const recent = [...latest, ...unstored.filter((m) => m.sequence_id > storedLast)];
