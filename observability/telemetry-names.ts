@@ -2,9 +2,9 @@
  * Every metric, span and attribute name nlweb-chat records, in one place.
  * docs/observability.md documents the same table; test/observability/telemetry-names.test.ts keeps them in step.
  *
- * Naming: OpenTelemetry style (dots). The Prometheus exporter turns dots into underscores, appends the unit
- * for histograms/gauges where one is set (e.g. `_milliseconds`) and `_total` to counters.
- * Labels are bounded: no message ids, no user ids; conversation ids only on the two capped `conversation.*` gauges.
+ * Naming: OpenTelemetry style (dots). The Prometheus exporter turns dots into underscores and appends
+ * `_total` to counters; the unit goes to a `# UNIT` line, not the name (nlweb_chat_delivery_latency_bucket).
+ * Labels are bounded: no message ids, no user ids; conversation ids only on the capped `conversation.*` gauges.
  */
 
 /** The instrumentation scope (meter and tracer name). */
