@@ -19,7 +19,6 @@ import { PostgresStore } from '../storage-providers/postgres-store';
 import { migrateSqlite } from '../storage-providers/sqlite-schema';
 import { SqliteStore } from '../storage-providers/sqlite-store';
 import type { ChatStore } from '../storage-providers/chat-store';
-import { describeMachine, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
 
 const BATCHES = [1, 16, 256] as const;
 const ROUNDS = 3;
@@ -178,7 +177,7 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  const rates = new Map([...samples].map(([key, list]) => [key, percentile(list, 50)]));
+  const rates = new Map([...samples].map(([key, list]) => [key, median(list)]));
   const rows = subjects.map((s) => [
     s.name,
     ...BATCHES.map((b) => fmt(rates.get(`${s.name}|${b}`)!, 0)),
@@ -197,7 +196,45 @@ async function main(): Promise<void> {
     '',
     '`node dist/perf/storage-bench.js` reproduces it (`--quick` for a shorter run).',
   ].join('\n');
-  writeDocSection(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Storage', body);
+  writeStorageSection(path.resolve(__dirname, '../../docs/benchmarks.md'), body);
+}
+
+// Small report helpers, kept here so this benchmark builds on its own.
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+function fmt(n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function describeMachine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+/** Replaces (or appends) the `## Storage` section of docs/benchmarks.md, re-read right before writing. */
+function writeStorageSection(file: string, body: string): void {
+  const heading = '## Storage';
+  const lines = (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n').trimEnd().split('\n');
+  const start = lines.findIndex((l) => l.trim() === heading);
+  const section = [heading, '', body.trim(), ''];
+  if (start < 0) {
+    lines.push('', ...section);
+  } else {
+    let end = lines.findIndex((l, i) => i > start && /^#{1,2}\s/.test(l));
+    if (end < 0) end = lines.length;
+    lines.splice(start, end - start, ...section);
+  }
+  fs.writeFileSync(file, `${lines.join('\n').trimEnd()}\n`);
 }
 
 if (require.main === module) {
