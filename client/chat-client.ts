@@ -348,6 +348,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   function httpStatusToClose(status: number): number {
     switch (status) {
+      case 400:
+        // A malformed request (e.g. a bad last_sequence_id) would be refused again.
+        return CLOSE_CODES.POLICY;
       case 401:
         return CLOSE_CODES.UNAUTHENTICATED;
       case 403:

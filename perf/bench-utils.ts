@@ -1,0 +1,64 @@
+/**
+ * Shared helpers for the benchmarks in perf/: percentiles, a plain-text table, a description of the
+ * machine, and writing one section of docs/benchmarks.md without touching the others.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** The p-th percentile (0..100) of `values` (nearest-rank on a sorted copy); NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Renders rows as a markdown table (also readable on a terminal). */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** One line describing where the numbers were measured. */
+export function describeMachine(): string {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model.trim() ?? 'unknown CPU';
+  return `${cpus.length} x ${model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+/**
+ * Replaces (or appends) the section that starts with `heading` (a full markdown heading line such
+ * as "## Gateway") in the file, keeping every other section. The file is re-read right before
+ * writing because other benchmarks write their own sections of it.
+ */
+export function writeDocSection(path: string, heading: string, body: string): void {
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const level = /^#+/.exec(heading)?.[0].length ?? 2;
+  const lines = current.split('\n');
+  const start = lines.findIndex((l) => l.trim() === heading.trim());
+  const section = `${heading}\n\n${body.trim()}\n`;
+  let next: string;
+  if (start < 0) {
+    next = `${current.trimEnd()}\n\n${section}`;
+  } else {
+    let end = lines.length;
+    for (let i = start + 1; i < lines.length; i++) {
+      const m = /^(#+)\s/.exec(lines[i]!);
+      if (m && m[1]!.length <= level) {
+        end = i;
+        break;
+      }
+    }
+    const before = lines.slice(0, start).join('\n').trimEnd();
+    const after = lines.slice(end).join('\n').trim();
+    next = `${before ? `${before}\n\n` : ''}${section}${after ? `\n${after}\n` : ''}`;
+  }
+  writeFileSync(path, next.endsWith('\n') ? next : `${next}\n`);
+}
+
+/** Formats a number with `digits` significant decimals. */
+export function fmt(n: number, digits = 2): string {
+  if (!Number.isFinite(n)) return 'n/a';
+  return n >= 100 ? n.toFixed(0) : n.toFixed(digits);
+}

@@ -1,0 +1,555 @@
+/**
+ * Gateway benchmark (issue 3): the same workload, in one run, against
+ *   (a) a raw `ws` relay written here (parse, serialise once, send to every socket of the room),
+ *   (b) Socket.IO 4 rooms (websocket transport only, no polling upgrade),
+ *   (c) our gateway (createChatServer + createChatRuntime + MemoryStore, no agents, dev auth).
+ * Each server runs in its own child process (so its RSS can be measured); the clients all run in
+ * this process, one event loop, the same for every system. Systems are interleaved round-robin.
+ *
+ * Run: npm run build && node dist/perf/gateway-bench.js [--quick]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Server as SocketIoServer } from 'socket.io';
+import { io as socketIoClient, type Socket as SocketIoClientSocket } from 'socket.io-client';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createChatRuntime } from '../actors';
+import { loadConfig } from '../config';
+import { createChatServer } from '../gateway';
+import { MemoryStore } from '../storage-providers';
+import { describeMachine, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
+
+type Kind = 'ws' | 'socketio' | 'gateway';
+const KINDS: readonly Kind[] = ['ws', 'socketio', 'gateway'];
+const LABEL: Record<Kind, string> = { ws: 'raw ws', socketio: 'Socket.IO', gateway: 'gateway' };
+
+interface Room {
+  readonly id: string;
+  readonly users: readonly string[];
+}
+
+// =============================================================================================
+// Server side (child process)
+// =============================================================================================
+
+interface BenchServer {
+  readonly port: number;
+  /** Gateway: create the conversations with their members. The others need nothing. */
+  setup(rooms: readonly Room[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startRawWs(): Promise<BenchServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const rooms = new Map<string, Set<WebSocket>>();
+  wss.on('connection', (ws, req) => {
+    const url = new URL(req.url ?? '/', 'http://relay.invalid');
+    const room = url.searchParams.get('room');
+    const user = url.searchParams.get('user');
+    // The relay's "auth": a caller must name itself, like the gateway's dev mode.
+    if (!room || !user) return ws.close(4001, 'room and user required');
+    let members = rooms.get(room);
+    if (!members) rooms.set(room, (members = new Set()));
+    members.add(ws);
+    ws.send('{"type":"joined"}');
+    ws.on('message', (data) => {
+      let frame: { content?: unknown };
+      try {
+        frame = JSON.parse(String(data)) as { content?: unknown };
+      } catch {
+        return;
+      }
+      const out = JSON.stringify({ type: 'message', sender_id: user, content: frame.content });
+      for (const peer of members!) if (peer.readyState === WebSocket.OPEN) peer.send(out);
+    });
+    ws.on('close', () => members!.delete(ws));
+  });
+  return {
+    port: (wss.address() as AddressInfo).port,
+    setup: async () => undefined,
+    close: () => new Promise<void>((resolve) => wss.close(() => resolve())),
+  };
+}
+
+async function startSocketIo(): Promise<BenchServer> {
+  const server = http.createServer();
+  const io = new SocketIoServer(server, { transports: ['websocket'], serveClient: false });
+  io.on('connection', (socket) => {
+    const { room, user } = socket.handshake.query as { room?: string; user?: string };
+    if (!room || !user) return void socket.disconnect(true);
+    void socket.join(room);
+    socket.emit('joined');
+    socket.on('message', (frame: { content?: unknown }) => {
+      io.to(room).emit('message', { sender_id: user, content: frame?.content });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    setup: async () => undefined,
+    close: () =>
+      new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+      }),
+  };
+}
+
+async function startGateway(): Promise<BenchServer> {
+  const config = loadConfig({
+    overrides: {
+      server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' } },
+      chat: {
+        // The workload posts far faster than a human: lift the per-participant rate limit.
+        limits: { max_participants: 1000, rate_limit_per_second: 100_000, rate_limit_burst: 1_000_000 },
+        nlweb: { endpoints: [], standin: { enabled: false } },
+      },
+      observability: { log_level: 'silent', metrics: { enabled: false } },
+    },
+  });
+  const store = new MemoryStore();
+  await store.open();
+  const runtime = await createChatRuntime({ config, storage: store, agents: [] });
+  const server = createChatServer({ runtime, config });
+  const { port } = await server.listen();
+  return {
+    port,
+    async setup(rooms) {
+      for (const room of rooms) {
+        await runtime.createConversation({
+          conversation_id: room.id,
+          title: room.id,
+          created_by: room.users[0]!,
+          participants: room.users.map((u, i) => ({ participant_id: u, participant_type: 'human' as const, role: i === 0 ? ('owner' as const) : ('member' as const) })),
+          autoJoinAgents: false,
+        });
+      }
+    },
+    async close() {
+      await server.close();
+      await runtime.close({ deadlineMs: 2000 });
+      await store.close();
+    },
+  };
+}
+
+async function runServerChild(kind: Kind): Promise<void> {
+  const server = kind === 'ws' ? await startRawWs() : kind === 'socketio' ? await startSocketIo() : await startGateway();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // The parent died or gave up: never linger as an orphan.
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (msg: { id: number; cmd: string; rooms?: Room[] }) => {
+    void (async () => {
+      switch (msg.cmd) {
+        case 'setup':
+          await server.setup(msg.rooms ?? []);
+          return process.send!({ id: msg.id });
+        case 'memory': {
+          // Twice: the first pass may only queue finalizers.
+          gc?.();
+          gc?.();
+          await new Promise((r) => setTimeout(r, 50));
+          gc?.();
+          const m = process.memoryUsage();
+          return process.send!({ id: msg.id, rss: m.rss, heapUsed: m.heapUsed, gc: gc !== undefined });
+        }
+        case 'stop':
+          await server.close();
+          process.send!({ id: msg.id }, () => process.exit(0));
+          return;
+      }
+    })().catch((err: unknown) => {
+      console.error(`bench server ${kind}:`, err);
+      process.exit(1);
+    });
+  });
+  process.send!({ ready: true, port: server.port });
+}
+
+// =============================================================================================
+// Client side (this process)
+// =============================================================================================
+
+interface ServerHandle {
+  readonly kind: Kind;
+  readonly port: number;
+  request(cmd: string, extra?: Record<string, unknown>): Promise<Record<string, number | boolean>>;
+  stop(): Promise<void>;
+}
+
+async function spawnServer(kind: Kind): Promise<ServerHandle> {
+  const child: ChildProcess = fork(__filename, ['--server', kind], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  type Waiter = { resolve(reply: Record<string, number | boolean>): void; reject(err: Error): void };
+  const pending = new Map<number, Waiter>();
+  let nextId = 1;
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let failStartup: (err: Error) => void = () => undefined;
+  child.once('exit', (code) => {
+    // A crashed server must fail the run, not leave a promise nobody settles.
+    const err = new Error(`bench server ${kind} exited with ${code}`);
+    failStartup(err);
+    for (const w of pending.values()) if (!stopping) w.reject(err);
+    pending.clear();
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    failStartup = reject;
+    child.on('message', (msg: { ready?: boolean; port?: number; id?: number }) => {
+      if (msg.ready) return resolve(msg.port!);
+      const w = pending.get(msg.id!);
+      pending.delete(msg.id!);
+      w?.resolve(msg as Record<string, number | boolean>);
+    });
+  });
+  const request = (cmd: string, extra: Record<string, unknown> = {}): Promise<Record<string, number | boolean>> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ id, cmd, ...extra });
+    });
+  return {
+    kind,
+    port,
+    request,
+    async stop() {
+      if (child.exitCode !== null) return;
+      stopping = true;
+      child.send({ id: 0, cmd: 'stop' });
+      await exited;
+    },
+  };
+}
+
+/** A connected participant, whatever the system: send a content string, be told of each content received. */
+interface BenchConn {
+  send(content: string): void;
+  onContent: (content: string) => void;
+  close(): Promise<void>;
+}
+
+let messageCounter = 0;
+
+function connect(handle: ServerHandle, room: string, user: string): Promise<BenchConn> {
+  const { kind, port } = handle;
+  if (kind === 'socketio') {
+    return new Promise((resolve, reject) => {
+      const socket: SocketIoClientSocket = socketIoClient(`http://127.0.0.1:${port}`, {
+        transports: ['websocket'],
+        query: { room, user },
+        forceNew: true,
+        reconnection: false,
+      });
+      const conn: BenchConn = {
+        send: (content) => void socket.emit('message', { content }),
+        onContent: () => undefined,
+        close: () =>
+          new Promise<void>((res) => {
+            if (socket.disconnected) return res();
+            socket.once('disconnect', () => res());
+            socket.disconnect();
+          }),
+      };
+      socket.on('message', (m: { content: string }) => conn.onContent(m.content));
+      socket.once('joined', () => resolve(conn));
+      socket.once('connect_error', reject);
+    });
+  }
+  const url =
+    kind === 'ws'
+      ? `ws://127.0.0.1:${port}/?room=${encodeURIComponent(room)}&user=${encodeURIComponent(user)}`
+      : `ws://127.0.0.1:${port}/chat/ws/${encodeURIComponent(room)}?user_id=${encodeURIComponent(user)}`;
+  const readyType = kind === 'ws' ? 'joined' : 'connected';
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    let ready = false;
+    const conn: BenchConn = {
+      send: (content) =>
+        ws.send(kind === 'ws' ? JSON.stringify({ content }) : JSON.stringify({ type: 'message', message_id: `m${++messageCounter}`, content })),
+      onContent: () => undefined,
+      close: () =>
+        new Promise<void>((res) => {
+          if (ws.readyState === WebSocket.CLOSED) return res();
+          ws.once('close', () => res());
+          ws.close();
+        }),
+    };
+    ws.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { type: string; content?: string; message?: { content: string } };
+      if (!ready) {
+        if (frame.type === readyType) {
+          ready = true;
+          resolve(conn);
+        }
+        return;
+      }
+      if (frame.type !== 'message') return;
+      conn.onContent(kind === 'ws' ? frame.content! : frame.message!.content);
+    });
+    ws.once('error', (err) => {
+      if (!ready) reject(err);
+    });
+  });
+}
+
+async function connectAll(handle: ServerHandle, rooms: readonly Room[], concurrency = 200, setup = true): Promise<BenchConn[][]> {
+  if (setup) await handle.request('setup', { rooms });
+  const jobs: { r: number; u: number }[] = [];
+  rooms.forEach((room, r) => room.users.forEach((_u, u) => jobs.push({ r, u })));
+  const out: BenchConn[][] = rooms.map(() => []);
+  for (let i = 0; i < jobs.length; i += concurrency) {
+    await Promise.all(
+      jobs.slice(i, i + concurrency).map(async ({ r, u }) => {
+        out[r]![u] = await connect(handle, rooms[r]!.id, rooms[r]!.users[u]!);
+      }),
+    );
+  }
+  return out;
+}
+
+async function closeAll(conns: readonly (readonly BenchConn[])[]): Promise<void> {
+  await Promise.all(conns.flat().map((c) => c.close()));
+}
+
+let roomCounter = 0;
+function makeRooms(count: number, size: number): Room[] {
+  return Array.from({ length: count }, () => {
+    const id = `r${++roomCounter}`;
+    return { id, users: Array.from({ length: size }, (_, i) => `${id}u${i}`) };
+  });
+}
+
+/** Waits until each of `conns` has received `content`; resolves with the time the last one did. */
+function allReceive(conns: readonly BenchConn[], content: string): Promise<number> {
+  return new Promise((resolve) => {
+    let left = conns.length;
+    for (const c of conns) {
+      const prev = c.onContent;
+      c.onContent = (got) => {
+        if (got !== content) return;
+        c.onContent = prev;
+        if (--left === 0) resolve(performance.now());
+      };
+    }
+  });
+}
+
+// ---- workloads ------------------------------------------------------------------------------
+
+/** One-way latency A -> B (sequential round trips of one message each). */
+async function latencyRun(handle: ServerHandle, samples: number, warmup: number): Promise<number[]> {
+  const rooms = makeRooms(1, 2);
+  const [[a, b]] = (await connectAll(handle, rooms)) as [[BenchConn, BenchConn]];
+  const out: number[] = [];
+  for (let i = 0; i < warmup + samples; i++) {
+    const content = `lat-${i}`;
+    const received = allReceive([b], content);
+    const t0 = performance.now();
+    a.send(content);
+    const t1 = await received;
+    if (i >= warmup) out.push(t1 - t0);
+  }
+  await closeAll([[a, b]]);
+  return out;
+}
+
+/** Time until the last of `size` participants (the sender included) receives one message. */
+async function fanoutRun(handle: ServerHandle, size: number, samples: number, warmup: number): Promise<number[]> {
+  const conns = (await connectAll(handle, makeRooms(1, size)))[0]!;
+  const out: number[] = [];
+  for (let i = 0; i < warmup + samples; i++) {
+    const content = `fan-${i}`;
+    const received = allReceive(conns, content);
+    const t0 = performance.now();
+    conns[0]!.send(content);
+    const t1 = await received;
+    if (i >= warmup) out.push(t1 - t0);
+  }
+  await closeAll([conns]);
+  return out;
+}
+
+/**
+ * Throughput: `rooms` conversations x 2 humans, each human posts `perSender` messages keeping at
+ * most `window` of its own in flight (until its own copy comes back). Result: posted messages/s,
+ * measured until every copy has reached both members.
+ */
+async function throughputRun(handle: ServerHandle, roomCount: number, perSender: number, window: number): Promise<number> {
+  const conns = await connectAll(handle, makeRooms(roomCount, 2));
+  const flat = conns.flat();
+  const expected = perSender * 2;
+  let doneConns = 0;
+  let finish!: () => void;
+  const allDone = new Promise<void>((resolve) => (finish = resolve));
+  const t0 = performance.now();
+  flat.forEach((c, idx) => {
+    let sent = 0;
+    let ownBack = 0;
+    let received = 0;
+    const prefix = `t${idx}-`;
+    const pump = (): void => {
+      while (sent < perSender && sent - ownBack < window) c.send(`${prefix}${sent++}`);
+    };
+    c.onContent = (content) => {
+      if (content.startsWith(prefix)) {
+        ownBack++;
+        pump();
+      }
+      if (++received === expected && ++doneConns === flat.length) finish();
+    };
+    pump();
+  });
+  await allDone;
+  const seconds = (performance.now() - t0) / 1000;
+  await closeAll(conns);
+  return (flat.length * perSender) / seconds;
+}
+
+/** Sequential connect + auth + join, each socket closed before the next. */
+async function handshakeRun(handle: ServerHandle, samples: number, warmup: number): Promise<number[]> {
+  const rooms = makeRooms(1, 2);
+  await handle.request('setup', { rooms });
+  const out: number[] = [];
+  for (let i = 0; i < warmup + samples; i++) {
+    const t0 = performance.now();
+    const c = await connect(handle, rooms[0]!.id, rooms[0]!.users[i % 2]!);
+    const t1 = performance.now();
+    if (i >= warmup) out.push(t1 - t0);
+    await c.close();
+  }
+  return out;
+}
+
+/** RSS (and heap) per idle connection in a fresh server process. */
+async function memoryRun(kind: Kind, connections: number, roomSize: number): Promise<{ rssPerConn: number; heapPerConn: number; gc: boolean }> {
+  const handle = await spawnServer(kind);
+  try {
+    const rooms = makeRooms(Math.ceil(connections / roomSize), roomSize);
+    await handle.request('setup', { rooms });
+    const before = await handle.request('memory');
+    const conns = await connectAll(handle, rooms, 250, false);
+    const after = await handle.request('memory');
+    await closeAll(conns);
+    return {
+      rssPerConn: ((after['rss'] as number) - (before['rss'] as number)) / connections,
+      heapPerConn: ((after['heapUsed'] as number) - (before['heapUsed'] as number)) / connections,
+      gc: after['gc'] === true,
+    };
+  } finally {
+    await handle.stop();
+  }
+}
+
+// ---- orchestration --------------------------------------------------------------------------
+
+interface Results {
+  latency: number[];
+  fanout: number[];
+  throughput: number[];
+  handshake: number[];
+  rssPerConn: number;
+  heapPerConn: number;
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const p = quick
+    ? { rounds: 1, lat: 100, fan: 10, fanSize: 100, tpRooms: 50, tpPer: 10, hs: 50, memConns: 500 }
+    : { rounds: 3, lat: 400, fan: 30, fanSize: 100, tpRooms: 200, tpPer: 25, hs: 150, memConns: 5000 };
+  const started = performance.now();
+  console.log(`gateway bench (${quick ? 'quick' : 'full'}) on ${describeMachine()}`);
+  const results = Object.fromEntries(
+    KINDS.map((k) => [k, { latency: [], fanout: [], throughput: [], handshake: [], rssPerConn: NaN, heapPerConn: NaN }]),
+  ) as unknown as Record<Kind, Results>;
+
+  const handles = Object.fromEntries(await Promise.all(KINDS.map(async (k) => [k, await spawnServer(k)] as const))) as Record<Kind, ServerHandle>;
+  try {
+    for (let round = 0; round < p.rounds; round++) {
+      // Rotate the order each round so no system always runs first (JIT warm-up, GC debt).
+      const order = KINDS.map((_, i) => KINDS[(i + round) % KINDS.length]!);
+      for (const kind of order) {
+        const h = handles[kind];
+        const r = results[kind];
+        r.latency.push(...(await latencyRun(h, p.lat, round === 0 ? 50 : 10)));
+        r.fanout.push(...(await fanoutRun(h, p.fanSize, p.fan, round === 0 ? 5 : 1)));
+        r.throughput.push(await throughputRun(h, p.tpRooms, p.tpPer, 5));
+        r.handshake.push(...(await handshakeRun(h, p.hs, round === 0 ? 20 : 5)));
+        process.stdout.write(`  round ${round + 1}/${p.rounds} ${LABEL[kind]} done (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+      }
+    }
+  } finally {
+    await Promise.all(KINDS.map((k) => handles[k].stop()));
+  }
+  let gcAvailable = true;
+  for (const kind of KINDS) {
+    const m = await memoryRun(kind, p.memConns, 100);
+    results[kind].rssPerConn = m.rssPerConn;
+    results[kind].heapPerConn = m.heapPerConn;
+    gcAvailable &&= m.gc;
+    process.stdout.write(`  memory ${LABEL[kind]} done (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  }
+  const totalSeconds = (performance.now() - started) / 1000;
+
+  const median = (xs: number[]): number => percentile(xs, 50);
+  type Row = { name: string; unit: string; value: (r: Results) => number; goal: string; higherIsBetter?: boolean };
+  const rows: Row[] = [
+    { name: 'latency p50 (2 humans)', unit: 'ms', value: (r) => percentile(r.latency, 50), goal: 'gateway <= 1.3x' },
+    { name: 'latency p99 (2 humans)', unit: 'ms', value: (r) => percentile(r.latency, 99), goal: 'gateway <= 1.3x' },
+    { name: `fan-out to ${p.fanSize}, last receiver p50`, unit: 'ms', value: (r) => percentile(r.fanout, 50), goal: 'gateway <= 1.3x' },
+    {
+      name: `throughput ${p.tpRooms} conv x 2 humans (median of ${p.rounds})`,
+      unit: 'msg/s',
+      value: (r) => median(r.throughput),
+      goal: 'gateway >= 0.75x and > Socket.IO',
+      higherIsBetter: true,
+    },
+    { name: 'handshake p50 (connect+auth+join)', unit: 'ms', value: (r) => percentile(r.handshake, 50), goal: 'gateway < 1 ms' },
+    { name: `server RSS per idle connection (${p.memConns})`, unit: 'KiB', value: (r) => r.rssPerConn / 1024, goal: '-' },
+    { name: `server heap per idle connection (${p.memConns})`, unit: 'KiB', value: (r) => r.heapPerConn / 1024, goal: '-' },
+  ];
+  const header = ['metric', 'unit', 'raw ws', 'Socket.IO', 'gateway', 'Socket.IO / ws', 'gateway / ws', 'goal'];
+  const tableRows = rows.map((row) => {
+    const v = KINDS.map((k) => row.value(results[k]));
+    const [ws, sio, gw] = v as [number, number, number];
+    return [row.name, row.unit, fmt(ws), fmt(sio), fmt(gw), `${fmt(sio / ws)}x`, `${fmt(gw / ws)}x`, row.goal];
+  });
+  const table = markdownTable(header, tableRows);
+  console.log(`\n${table}\n\nwhole run: ${totalSeconds.toFixed(1)} s`);
+
+  if (!quick) {
+    const samples = `latency ${p.rounds}x${p.lat} samples, fan-out ${p.rounds}x${p.fan}, throughput ${p.rounds} runs of ${p.tpRooms * 2 * p.tpPer} messages (window 5 per sender), handshake ${p.rounds}x${p.hs}`;
+    const body = [
+      `Measured ${new Date().toISOString().slice(0, 10)} by \`node dist/perf/gateway-bench.js\` (whole run ${totalSeconds.toFixed(0)} s) on ${describeMachine()}.`,
+      '',
+      'Same workload, same run, systems interleaved round-robin (order rotated each round). Each server runs in its own',
+      'child process; all clients run in the benchmark process (raw `ws` clients for the relay and the gateway,',
+      '`socket.io-client` with the websocket transport for Socket.IO). The raw relay parses each frame, serialises the',
+      'outgoing frame once and sends it to every socket of the room (sender included); Socket.IO uses `io.to(room).emit`;',
+      'the gateway is `createChatServer` + `createChatRuntime` + `MemoryStore`, no agents, dev auth, rate limit lifted.',
+      'The gateway does more per message than the others: sequencing, journal append, `message_ack` (twice: sequenced,',
+      'then persisted) and a `persisted` frame.',
+      '',
+      table,
+      '',
+      `Samples: ${samples}. Memory: a fresh server process per system, ${p.memConns} idle connections in rooms of 100,`,
+      `\`process.memoryUsage()\` delta in the server process after ${gcAvailable ? 'forced GC (--expose-gc)' : 'no forced GC'}; the gateway's conversations`,
+      'and members exist before the baseline, so the delta is the cost of the connections (socket + subscription) alone.',
+    ].join('\n');
+    writeDocSection(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Gateway', body);
+    console.log('wrote the "## Gateway" section of docs/benchmarks.md');
+  }
+}
+
+if (process.argv[2] === '--server') {
+  void runServerChild(process.argv[3] as Kind);
+} else if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
