@@ -8,6 +8,12 @@ export interface CreateLoggerOptions {
   readonly level: LogLevel;
   /** Where JSON lines go (default: stdout). Tests pass a stream they read back. */
   readonly destination?: pino.DestinationStream;
+  /**
+   * Write stdout synchronously (default false = pino's buffered async writer). The entry point uses sync
+   * writes: lines stay in order across a shutdown and none are lost at process.exit; the runtime logs
+   * nothing per message at info, so the cost is a few syscalls per event.
+   */
+  readonly sync?: boolean;
   /** Fields on every line (default: { service: 'nlweb-chat' }). */
   readonly base?: Record<string, unknown>;
 }
@@ -38,7 +44,8 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
   };
-  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  if (options.destination) return pino(pinoOptions, options.destination);
+  return options.sync ? pino(pinoOptions, pino.destination({ dest: 1, sync: true })) : pino(pinoOptions);
 }
 
 /** Security-relevant events written to the audit stream (docs/security.md, docs/observability.md). */

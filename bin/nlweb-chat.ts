@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+/**
+ * The nlweb-chat server: config → OpenTelemetry SDK → logger → storage → NLWeb stand-in (optional) →
+ * agents → runtime → gateway → listen. SIGTERM/SIGINT shut it down gracefully (docs/operations.md).
+ *
+ * Environment: NLWEB_CHAT_CONFIG (config file, default ./config_nlweb.yaml; missing file = defaults),
+ * plus every override listed in docs/configuration.md (HOST, PORT, ...) and the standard OTEL_* variables.
+ *
+ * Once listening it writes one JSON log line `{"msg":"nlweb-chat ready","port":...,"url":...}` so
+ * supervisors and tests learn the bound port (PORT=0 picks a free one).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type express from 'express';
+import type { Agent } from '../actors/agents/agent';
+import { createAgentsFromConfig } from '../actors/agents/create-agents-from-config';
+import { createChatRuntime } from '../actors/create-chat-runtime';
+import { isChatError } from '../actors/errors';
+import type { ChatRuntime } from '../actors/runtime-types';
+import type { NlwebChatConfig } from '../config/config-types';
+import { loadConfig, type ConfigProblem } from '../config/load-config';
+import { createChatServer, type ChatServer } from '../gateway/chat-server';
+import { createChatTelemetry, createNoopTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
+import { createLogger, type Logger } from '../observability/logger';
+import { setupSdk, type SdkHandle } from '../observability/setup-sdk';
+import type { ChatStore } from '../storage-providers/chat-store';
+import { createStore } from '../storage-providers/index';
+import { createNlwebStandinServer, type NlwebStandinServer } from '../testing/nlweb-standin-server';
+
+/** Exit codes: 0 clean shutdown, 1 start-up failure or unflushed records at shutdown. */
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+/** Time past the flush deadline for closing sockets, storage and exporters before exiting anyway. */
+const CLOSE_GRACE_MS = 2000;
+
+interface Running {
+  readonly config: NlwebChatConfig;
+  readonly logger: Logger;
+  readonly sdk: SdkHandle;
+  readonly store: ChatStore;
+  readonly standin?: NlwebStandinServer;
+  readonly agents: ReadonlyMap<string, Agent & { close?: () => void }>;
+  readonly runtime: ChatRuntime;
+  readonly server: ChatServer;
+}
+
+function readConfig(env: NodeJS.ProcessEnv): NlwebChatConfig | undefined {
+  const explicit = env.NLWEB_CHAT_CONFIG;
+  const file = explicit ?? 'config_nlweb.yaml';
+  // An explicitly named file must exist; the default one is optional (defaults + env overrides apply).
+  const useFile = explicit !== undefined || existsSync(file);
+  try {
+    return loadConfig({ ...(useFile ? { file } : {}), env });
+  } catch (err) {
+    if (isChatError(err, 'CONFIG_ERR_INVALID') || isChatError(err, 'CONFIG_ERR_READ')) {
+      const problems = (err.details?.problems as ConfigProblem[] | undefined) ?? [];
+      process.stderr.write(`nlweb-chat: ${useFile ? file : 'configuration'}: ${err.code}\n`);
+      if (problems.length === 0) process.stderr.write(`  ${err.message}\n`);
+      for (const p of problems) process.stderr.write(`  ${p.path || '(root)'}: ${p.message}\n`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function packageVersion(): string | undefined {
+  // dist/bin/nlweb-chat.js (built) or bin/nlweb-chat.ts (ts-node/jest): package.json is two or one level up.
+  for (const candidate of [path.join(__dirname, '..', '..', 'package.json'), path.join(__dirname, '..', 'package.json')]) {
+    try {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'nlweb-chat') return pkg.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return undefined;
+}
+
+async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv): Promise<Running> {
+  const sdk = await setupSdk({
+    observability: config.observability,
+    host: config.server.host,
+    env,
+    serviceVersion: packageVersion(),
+  });
+  const logger = createLogger({ level: config.observability.log_level, sync: true });
+  const telemetry: ChatTelemetry =
+    sdk.metricsEnabled || sdk.tracingEnabled
+      ? createChatTelemetry({
+          meterProvider: sdk.meterProvider,
+          ...(sdk.tracerProvider ? { tracerProvider: sdk.tracerProvider } : {}),
+        })
+      : createNoopTelemetry();
+
+  const store = createStore(config.chat.storage);
+  await store.open();
+  const standinConfig = config.chat.nlweb.standin;
+  let standin: NlwebStandinServer | undefined;
+  let agents: Map<string, Agent & { close?: () => void }> = new Map();
+  try {
+    if (standinConfig.enabled) {
+      standin = await createNlwebStandinServer({
+        host: '127.0.0.1',
+        port: standinConfig.port,
+        latencyMs: standinConfig.latency_ms,
+        batches: standinConfig.batches,
+        style: standinConfig.style,
+      });
+      logger.info({ url: standin.url }, 'NLWeb stand-in listening');
+    }
+    agents = createAgentsFromConfig(config, standin ? { standinUrl: standin.url } : {});
+    const runtime = await createChatRuntime({ config, storage: store, agents, telemetry, logger });
+    const metricsHandler = sdk.metricsHandler;
+    const server = createChatServer({
+      runtime,
+      config,
+      logger,
+      telemetry,
+      extraRoutes: (app: express.Express) => {
+        if (metricsHandler) app.get(config.observability.metrics.path, (req, res) => metricsHandler(req, res));
+      },
+    });
+    const bound = await server.listen();
+    const metricsUrl = sdk.metricsServer?.url ?? (metricsHandler ? `${bound.url}${config.observability.metrics.path}` : undefined);
+    logger.info(
+      {
+        port: bound.port,
+        host: bound.host,
+        url: bound.url,
+        storage: config.chat.storage.backend,
+        metrics: metricsUrl ?? null,
+        tracing: sdk.tracingEnabled,
+        standin: standin?.url ?? null,
+        agents: [...agents.keys()],
+        pid: process.pid,
+      },
+      'nlweb-chat ready',
+    );
+    if (config.server.auth.mode === 'dev') {
+      logger.info(`open ${bound.url}/?user_id=alice to chat (dev auth: callers name themselves with ?user_id=)`);
+    }
+    return { config, logger, sdk, store, standin, agents, runtime, server };
+  } catch (err) {
+    for (const agent of agents.values()) agent.close?.();
+    await standin?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    await sdk.shutdown();
+    throw err;
+  }
+}
+
+/**
+ * Stop accepting (server closed, sockets told 1001), cancel agent jobs and flush the journal within
+ * the deadline, then close the stand-in, storage and exporters. Resolves with the exit code.
+ */
+async function stop(running: Running, signal: string): Promise<number> {
+  const { logger, config } = running;
+  const deadlineMs = Math.round(config.observability.shutdown_deadline_s * 1000);
+  const startedAt = Date.now();
+  logger.info({ signal, deadline_ms: deadlineMs }, 'shutting down');
+  let code = EXIT_OK;
+  try {
+    await running.server.close();
+  } catch (err) {
+    logger.error({ err: errorText(err) }, 'closing the server failed');
+  }
+  try {
+    const result = await running.runtime.close({ deadlineMs: Math.max(1, deadlineMs - (Date.now() - startedAt)) });
+    if (!result.flushed) {
+      code = EXIT_FAILURE;
+      logger.error(
+        { unflushed: result.unflushed, deadline_ms: deadlineMs },
+        `shutdown deadline passed: ${result.unflushed} delivered message(s) were not persisted`,
+      );
+    }
+  } catch (err) {
+    code = EXIT_FAILURE;
+    logger.error({ err: errorText(err) }, 'closing the runtime failed');
+  }
+  for (const agent of running.agents.values()) agent.close?.();
+  await running.standin?.close().catch(() => undefined);
+  try {
+    await running.store.close();
+  } catch (err) {
+    code = EXIT_FAILURE;
+    logger.error({ err: errorText(err) }, 'closing the storage failed');
+  }
+  await running.sdk.shutdown();
+  logger.info({ exit_code: code, took_ms: Date.now() - startedAt }, code === EXIT_OK ? 'shutdown complete' : 'shutdown incomplete');
+  return code;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? (isChatError(err) ? `${err.code}: ${err.message}` : err.message) : String(err);
+}
+
+function exitAfterFlush(logger: Logger | undefined, code: number): void {
+  if (!logger) {
+    process.exit(code);
+  }
+  logger.flush(() => process.exit(code));
+}
+
+/** Runs the server until SIGTERM/SIGINT. */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = readConfig(env);
+  if (!config) {
+    process.exitCode = EXIT_FAILURE;
+    return;
+  }
+  let running: Running;
+  try {
+    running = await start(config, env);
+  } catch (err) {
+    process.stderr.write(`nlweb-chat: start-up failed: ${errorText(err)}\n`);
+    process.exitCode = EXIT_FAILURE;
+    return;
+  }
+  const { logger } = running;
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal during shutdown: exiting now');
+      exitAfterFlush(logger, EXIT_FAILURE);
+      return;
+    }
+    stopping = true;
+    // A hung close must not keep the process alive past the deadline (not unref'd: it is the guard).
+    const guardMs = Math.round(config.observability.shutdown_deadline_s * 1000) + CLOSE_GRACE_MS;
+    setTimeout(() => {
+      logger.error({ guard_ms: guardMs }, 'shutdown did not finish in time; exiting with unflushed state');
+      exitAfterFlush(logger, EXIT_FAILURE);
+    }, guardMs);
+    void stop(running, signal).then(
+      (code) => exitAfterFlush(logger, code),
+      (err: unknown) => {
+        logger.error({ err: errorText(err) }, 'shutdown failed');
+        exitAfterFlush(logger, EXIT_FAILURE);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: err.stack ?? err.message }, 'uncaught exception');
+    if (!stopping) onSignal('SIGTERM');
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: errorText(reason) }, 'unhandled promise rejection');
+  });
+}
+
+if (require.main === module) {
+  void main();
+}
