@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,4 +176,44 @@ export async function recordConversation(store: ChatStore, conversationId = 'c-r
     await runtime.close();
   }
   return { conversationId, seen };
+}
+
+/**
+ * Streams a large journal the machine reproduces (alice asks, echo answers: 3 records a round) to
+ * `file`, without holding it in memory. `contentRepeat` sizes each message (~44 bytes a repeat).
+ */
+export async function writeBigJournal(file: string, records: number, contentRepeat: number): Promise<void> {
+  const out = fs.createWriteStream(file);
+  const j = journalBuilder('big');
+  const text = 'the quick brown fox jumps over the lazy dog '.repeat(contentRepeat);
+  let batch: string[] = [toJsonLine(makeHeader('big', new Date(Date.UTC(2026, 0, 2)))), toJsonLine(j.join('alice')), toJsonLine(j.join('echo', 'ai'))];
+  let written = 2;
+  const flush = async () => {
+    if (!out.write(`${batch.join('\n')}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    batch = [];
+  };
+  while (written < records) {
+    const q = j.post('alice', `m${written}`, `${written} ${text}`);
+    batch.push(toJsonLine(q), toJsonLine(j.jobStarted('echo', q)), toJsonLine(j.answer('echo', q, `echo: ${q.content}`)));
+    written += 3;
+    if (batch.length >= 3000) await flush();
+  }
+  await flush();
+  out.end();
+  await new Promise<void>((resolve) => out.once('close', () => resolve()));
+}
+
+/** Runs the built CLI with extra node flags, stdout going straight to a file (never buffered here). */
+export function runCliToFile(nodeFlags: readonly string[], args: readonly string[], outFile: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const fd = fs.openSync(outFile, 'w');
+    const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], { cwd: ROOT, stdio: ['ignore', fd, 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      fs.closeSync(fd);
+      resolve({ code, stderr });
+    });
+  });
 }
