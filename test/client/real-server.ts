@@ -1,0 +1,144 @@
+/**
+ * The real stack for client tests: createChatRuntime + MemoryStore + createChatServer (dev auth,
+ * 127.0.0.1, port 0), plus a TCP proxy that can drop connections or swallow server → client bytes.
+ */
+import net from 'node:net';
+import { createChatRuntime } from '../../actors';
+import type { Agent } from '../../actors/agents/agent';
+import type { ChatRuntime } from '../../actors/runtime-types';
+import { loadConfig } from '../../config';
+import type { ConfigInput, NlwebChatConfig } from '../../config/config-types';
+import { createChatServer, type ChatServer } from '../../gateway';
+import { MemoryStore } from '../../storage-providers';
+
+export interface RealStack {
+  readonly runtime: ChatRuntime;
+  readonly store: MemoryStore;
+  readonly config: NlwebChatConfig;
+  server: ChatServer;
+  port: number;
+  /** ws://127.0.0.1:<port> */
+  readonly wsUrl: string;
+  /** Stops the current server (clients get 1001) and starts a new one on the same runtime and port. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  createConversation(id: string, humans: readonly string[], agents?: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function benchConfig(overrides: ConfigInput = {}, port = 0): NlwebChatConfig {
+  return loadConfig({
+    overrides: merge(
+      {
+        server: { host: '127.0.0.1', port, auth: { mode: 'dev' } },
+        chat: { nlweb: { endpoints: [], standin: { enabled: false } } },
+        observability: { log_level: 'silent', metrics: { enabled: false } },
+      },
+      overrides,
+    ) as ConfigInput,
+  });
+}
+
+export async function startRealStack(options: { agents?: readonly Agent[]; config?: ConfigInput } = {}): Promise<RealStack> {
+  const config = benchConfig(options.config ?? {});
+  const store = new MemoryStore();
+  await store.open();
+  const runtime = await createChatRuntime({ config, storage: store, agents: options.agents ?? [] });
+  let server = createChatServer({ runtime, config });
+  const { port } = await server.listen();
+  let running = true;
+  const stack: RealStack = {
+    runtime,
+    store,
+    config,
+    server,
+    port,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    async stopServer() {
+      running = false;
+      await stack.server.close();
+    },
+    async startServer() {
+      // Same runtime, same port: what a restarted gateway looks like to a client.
+      server = createChatServer({ runtime, config: benchConfig(options.config ?? {}, port) });
+      stack.server = server;
+      await server.listen();
+      running = true;
+    },
+    async createConversation(id, humans, agents = []) {
+      await runtime.createConversation({
+        conversation_id: id,
+        title: id,
+        created_by: humans[0]!,
+        participants: [
+          ...humans.map((h, i) => ({ participant_id: h, participant_type: 'human' as const, role: i === 0 ? ('owner' as const) : ('member' as const) })),
+          ...agents.map((a) => ({ participant_id: a, participant_type: 'ai' as const, agent_id: a })),
+        ],
+        autoJoinAgents: false,
+      });
+    },
+    async close() {
+      if (running) await stack.server.close();
+      running = false;
+      await runtime.close({ deadlineMs: 2000 });
+      await store.close();
+    },
+  };
+  return stack;
+}
+
+export interface TcpProxy {
+  readonly port: number;
+  readonly url: string;
+  /** Destroys every proxied connection (the client sees an abnormal close, 1006). */
+  cutAll(): void;
+  /** While true, bytes from the server are swallowed (acks "lost in the network"). */
+  swallowDownstream: boolean;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    const end = (): void => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => {
+      if (!proxy.swallowDownstream) client.write(d);
+    });
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  const proxy: TcpProxy = {
+    port,
+    url: `ws://127.0.0.1:${port}`,
+    swallowDownstream: false,
+    cutAll() {
+      for (const [a, b] of [...pairs]) {
+        a.destroy();
+        b.destroy();
+      }
+      pairs.clear();
+    },
+    close() {
+      proxy.cutAll();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return proxy;
+}
+
+function merge(a: unknown, b: unknown): unknown {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null || Array.isArray(b)) return b === undefined ? a : b;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
+  return out;
+}
