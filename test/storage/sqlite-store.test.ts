@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,5 +91,37 @@ describe('sqlite specifics', () => {
     const store = new SqliteStore({ path: f });
     await expectCode(store.open(), 'STORAGE_ERR_UNAVAILABLE');
     await store.close();
+  });
+});
+
+describe('sqlite across processes', () => {
+  test('a write lock held by another process is STORAGE_ERR_UNAVAILABLE after the busy timeout; nothing half-written', async () => {
+    const f = path.join(root, `shared-${++counter}.db`);
+    const store = new SqliteStore({ path: f, busyTimeoutMs: 100 });
+    await store.open();
+    await store.createConversation({ conversation_id: 'c1', title: 't', created_at: '2026-01-01T00:00:00.000Z', created_by: 'a', settings: {}, status: 'active' });
+    // Another process takes the write lock and keeps it until told to commit.
+    const script =
+      "const D=require('better-sqlite3');const db=new D(process.argv[1]);db.exec('BEGIN IMMEDIATE');" +
+      "process.stdout.write('locked\\n');process.stdin.once('data',()=>{db.exec('COMMIT');db.close();process.exit(0);});";
+    const child = spawn(process.execPath, ['-e', script, f], { cwd: path.resolve(__dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+      });
+      const message = { message_id: 'm1', conversation_id: 'c1', sequence_id: 1, sender_id: 'a', sender_type: 'human' as const, message_type: 'text', content: 'x', timestamp: '2026-01-01T00:00:00.000Z', metadata: {} };
+      await expectCode(store.appendMessages('c1', [message]), 'STORAGE_ERR_UNAVAILABLE');
+      // Readers are not blocked by the writer (WAL).
+      expect(await store.lastSequenceId('c1')).toBe(0);
+      child.stdin.write('go\n');
+      expect(await exited).toBe(0);
+      await store.appendMessages('c1', [message]);
+      expect(await store.lastSequenceId('c1')).toBe(1);
+    } finally {
+      child.kill();
+      await store.close();
+    }
   });
 });
