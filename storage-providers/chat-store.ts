@@ -27,29 +27,47 @@ export abstract class ChatStore {
   abstract readonly name: string;
   abstract readonly supports: StoreCapabilities;
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
+  /** The running open attempt: concurrent open() calls share it, close() waits for it. */
+  private opening: Promise<void> | undefined;
 
   get isOpen(): boolean {
     return this.state === 'open';
   }
 
-  async open(): Promise<void> {
-    if (this.state === 'open') return;
-    if (this.state === 'closed') throw new ChatError('STORAGE_ERR_NOT_OPEN', `${this.name} store was closed`);
+  /** Connects and migrates. Idempotent; concurrent calls share one attempt; a failed attempt may be retried. */
+  open(): Promise<void> {
+    if (this.state === 'open') return Promise.resolve();
+    if (this.state === 'closed') return Promise.reject(new ChatError('STORAGE_ERR_NOT_OPEN', `${this.name} store was closed`));
+    if (this.opening) return this.opening;
     this.state = 'opening';
-    try {
-      await this._open();
+    const attempt = (async () => {
+      try {
+        await this._open();
+      } catch (err) {
+        if (this.state === 'opening') this.state = 'new';
+        throw err;
+      } finally {
+        this.opening = undefined;
+      }
+      if (this.state === 'closed') {
+        // close() was called while opening: release what was just opened.
+        await this._close();
+        throw new ChatError('STORAGE_ERR_NOT_OPEN', `${this.name} store was closed while opening`);
+      }
       this.state = 'open';
-    } catch (err) {
-      this.state = 'new';
-      throw err;
-    }
+    })();
+    this.opening = attempt;
+    return attempt;
   }
 
+  /** Refuses new calls at once, then waits for running ones (and a running open) to finish. Idempotent. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     const wasOpen = this.state === 'open';
+    const opening = this.opening;
     this.state = 'closed';
     if (wasOpen) await this._close();
+    else if (opening) await opening.catch(() => undefined);
   }
 
   /** Reachability check for readiness probes; resolves when the backend answers. */

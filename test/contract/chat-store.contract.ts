@@ -105,6 +105,29 @@ function describeLifecycle(ctx: ContractContext, factory: ContractFactory): void
       }
     });
 
+    test('concurrent open() calls share one attempt; close() during open() wins', async () => {
+      const fresh = await factory();
+      try {
+        await Promise.all([fresh.store.open(), fresh.store.open(), fresh.store.open()]);
+        await fresh.store.createConversation(meta('c1'));
+        expect(await fresh.store.getConversation('c1')).toEqual(meta('c1'));
+      } finally {
+        await fresh.store.close();
+        await fresh.cleanup();
+      }
+      const racing = await factory();
+      try {
+        const opening = racing.store.open();
+        await racing.store.close();
+        await expectCode(opening, 'STORAGE_ERR_NOT_OPEN');
+        expect(racing.store.isOpen).toBe(false);
+        await expectCode(racing.store.ping(), 'STORAGE_ERR_NOT_OPEN');
+      } finally {
+        await racing.store.close();
+        await racing.cleanup();
+      }
+    });
+
     test('open() twice is harmless, ping() answers, close() is idempotent and final', async () => {
       const { store } = ctx;
       await store.open();
