@@ -26,7 +26,21 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
     .description('Read a conversation journal: timeline, one participant\'s view, invariant check, machine re-run, export.')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  nlweb-chat-replay c1 --storage sqlite:./chat.db',
+        '  nlweb-chat-replay c1 --storage sqlite:./chat.db --as bob',
+        '  nlweb-chat-replay export c1 --storage postgres://chat@db/chat?schema=prod -o c1.jsonl',
+        '  nlweb-chat-replay --file c1.jsonl --check --rerun',
+        '',
+        'Exit codes: 0 ok, 1 usage/IO error, 2 invariant violation (--check), 3 divergence (--rerun).',
+        'See docs/replay.md.',
+      ].join('\n'),
+    );
 
   const withSource = (cmd: Command): Command =>
     cmd
