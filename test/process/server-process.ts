@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The built entry point (`npm test` builds dist/ before jest runs). */
+export const ENTRY = path.resolve(__dirname, '../../dist/bin/nlweb-chat.js');
+
+export interface LogLine {
+  readonly msg?: string;
+  readonly level?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  readonly wsUrl: string;
+  /** Every JSON log line so far (stdout). */
+  readonly logs: LogLine[];
+  /** Everything the process wrote to stderr. */
+  stderr(): string;
+  /** Resolves when the process exits. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first log line matching (already seen or future). */
+  waitForLog(predicate: (line: LogLine) => boolean): Promise<LogLine>;
+  /** SIGKILL if still running (for afterEach). */
+  kill(): Promise<void>;
+}
+
+/**
+ * Spawns `node dist/bin/nlweb-chat.js` with PORT=0 and resolves once its `nlweb-chat ready` log line
+ * names the bound port. Rejects (with stderr) if the process exits first.
+ */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', NLWEB_CHAT_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  let stderr = '';
+  const waiters: Array<{ predicate: (l: LogLine) => boolean; resolve: (l: LogLine) => void; reject: (e: Error) => void }> = [];
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      line = { msg: text };
+    }
+    logs.push(line);
+    for (const w of [...waiters]) {
+      if (w.predicate(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) w.reject(new Error(`server exited (code ${code}, signal ${signal}) before the log line; stderr: ${stderr}`));
+      resolve({ code, signal });
+    });
+  });
+  const waitForLog = (predicate: (l: LogLine) => boolean): Promise<LogLine> => {
+    const seen = logs.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error(`server has exited; stderr: ${stderr}`));
+    return new Promise((resolve, reject) => waiters.push({ predicate, resolve, reject }));
+  };
+  const ready = await waitForLog((l) => l.msg === 'nlweb-chat ready');
+  const port = ready.port as number;
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    logs,
+    stderr: () => stderr,
+    exited,
+    waitForLog,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}

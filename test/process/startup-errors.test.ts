@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ENTRY } from './server-process';
+
+function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('server process start-up errors', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'nlweb-chat-cfg-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints every config problem with its YAML path and exits 1 without listening', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'chat:\n  limits:\n    queue_size: -5\n  unknown_key: 1\nobservability:\n  log_level: loud\n');
+    const result = await run({ NLWEB_CHAT_CONFIG: file, NLWEB_CHAT_NLWEB_TIMEOUT: 'soon' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('CONFIG_ERR_INVALID');
+    expect(result.stderr).toContain('chat.limits.queue_size');
+    expect(result.stderr).toContain('chat.unknown_key: unknown key');
+    expect(result.stderr).toContain('observability.log_level');
+    expect(result.stderr).toContain('chat.context.nlweb_timeout');
+    expect(result.stdout).not.toContain('nlweb-chat ready');
+  });
+
+  it('exits 1 naming the file when NLWEB_CHAT_CONFIG does not exist', async () => {
+    const result = await run({ NLWEB_CHAT_CONFIG: path.join(dir, 'missing.yaml') });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('CONFIG_ERR_READ');
+    expect(result.stderr).toContain('missing.yaml');
+  });
+});
