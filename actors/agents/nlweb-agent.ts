@@ -91,9 +91,9 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
     throw new ChatError('CONFIG_ERR_INVALID', `NLWeb endpoint ${options.id}: url must be http(s), got ${options.baseUrl}`);
   }
-  const askUrl = new URL(base.href);
-  askUrl.pathname = `${base.pathname.replace(/\/+$/, '')}/ask`;
-  askUrl.search = '';
+  const askPath = `${base.pathname.replace(/\/+$/, '')}/ask`;
+  const hostname = base.hostname.startsWith('[') ? base.hostname.slice(1, -1) : base.hostname;
+  const port = base.port === '' ? (base.protocol === 'https:' ? 443 : 80) : Number(base.port);
   const displayName = options.displayName ?? options.id;
   const site = options.site ?? 'all';
   const mode = options.mode ?? 'list';
@@ -121,8 +121,7 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
     const trigger = turn.trigger;
     const params = buildNlwebAskParams(turn, { site, mode, streaming, endpointId: options.id });
     const encoded = encodeNlwebAskParams(params);
-    const url = new URL(askUrl.href);
-    url.search = encoded.search;
+    const target = { protocol: base.protocol as 'http:' | 'https:', hostname, port, path: `${askPath}?${encoded.search}` };
 
     const span: Span = tracer.startSpan('nlweb.ask', {
       kind: SpanKind.CLIENT,
@@ -159,7 +158,7 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
 
     let call: NlwebAskCall | undefined;
     try {
-      call = startNlwebAskCall({ url, method: 'POST', headers, body: encoded.body, agent: pool, timeoutMs, signal });
+      call = startNlwebAskCall({ target, method: 'POST', headers, body: encoded.body, agent: pool, timeoutMs, signal });
       let head: { status: number; contentType: string };
       try {
         head = await call.response;

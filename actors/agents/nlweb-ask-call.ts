@@ -25,8 +25,18 @@ export interface NlwebAskCall {
   whenDone(): Promise<void>;
 }
 
+/** Where the request goes; precomputed per endpoint so a call parses no URL. */
+export interface NlwebAskTarget {
+  readonly protocol: 'http:' | 'https:';
+  /** Without IPv6 brackets. */
+  readonly hostname: string;
+  readonly port: number;
+  /** Path and query string, e.g. `/ask?query=...`. */
+  readonly path: string;
+}
+
 export interface NlwebAskCallOptions {
-  readonly url: URL;
+  readonly target: NlwebAskTarget;
   readonly method: 'GET' | 'POST';
   readonly headers: Record<string, string>;
   readonly body?: string;
@@ -72,13 +82,14 @@ export function startNlwebAskCall(options: NlwebAskCallOptions): NlwebAskCall {
     wake();
   };
 
-  const transport = options.url.protocol === 'https:' ? https : http;
+  const { target } = options;
+  const transport = target.protocol === 'https:' ? https : http;
   const headers: Record<string, string> = { ...options.headers };
   if (options.method === 'POST') {
     headers['content-length'] = String(options.body === undefined ? 0 : Buffer.byteLength(options.body));
     if (options.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
   }
-  const req = transport.request(options.url, { method: options.method, agent: options.agent, headers });
+  const req = transport.request({ hostname: target.hostname, port: target.port, path: target.path, method: options.method, agent: options.agent, headers });
   // Each SSE event is a small write; Nagle would hold it back behind the previous one.
   req.setNoDelay(true);
 
