@@ -19,6 +19,7 @@ import { isChatError } from '../actors/errors';
 import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import { loadConfig, type ConfigProblem } from '../config/load-config';
+import { mountWebClient } from '../client/web/mount-web-client';
 import { createChatServer, type ChatServer } from '../gateway/chat-server';
 import { createChatTelemetry, createNoopTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
 import { createLogger, type Logger } from '../observability/logger';
@@ -118,6 +119,8 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv): Promise<R
       telemetry,
       extraRoutes: (app: express.Express) => {
         if (metricsHandler) app.get(config.observability.metrics.path, (req, res) => metricsHandler(req, res));
+        // The browser chat page (GET /) and its client bundle.
+        mountWebClient(app);
       },
     });
     const bound = await server.listen();
