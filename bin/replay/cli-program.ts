@@ -23,7 +23,7 @@ const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 export async function main(argv: readonly string[], io: ReplayIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command('nlweb-chat-replay')
-    .description('Read a conversation journal: timeline, one participant\'s view, invariant check, machine re-run, export.')
+    .description("Read a conversation journal: timeline, one participant's view, invariant check, machine re-run, export.")
     .exitOverride()
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
     .showHelpAfterError('(add --help for usage)')
@@ -58,7 +58,8 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
       .option('--width <n>', 'content excerpt width', positiveInt, 80)
       .option('--max-reports <n>', 'violations/divergences printed (each); the rest are counted', positiveInt, 20),
   ).action(async (conversationId: string | undefined, opts: SourceOptions & Record<string, unknown>, cmd: Command) => {
-    if (opts.as !== undefined && (opts.check || opts.rerun)) cmd.error('error: --as applies to the timeline; it cannot be combined with --check or --rerun');
+    if (opts.as !== undefined && (opts.check || opts.rerun))
+      cmd.error('error: --as applies to the timeline; it cannot be combined with --check or --rerun');
     const source = await openSource(cmd, conversationId, opts);
     try {
       exitCode = await runReplay(
@@ -134,7 +135,8 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
 }
 
 async function openSource(cmd: Command, conversationId: string | undefined, opts: SourceOptions): Promise<JournalSource> {
-  if ((opts.storage === undefined) === (opts.file === undefined)) cmd.error('error: give exactly one of --storage <spec> or --file <export.jsonl>');
+  if ((opts.storage === undefined) === (opts.file === undefined))
+    cmd.error('error: give exactly one of --storage <spec> or --file <export.jsonl>');
   if (opts.file !== undefined) return openJsonlSource(opts.file, conversationId);
   if (conversationId === undefined) cmd.error('error: a conversation id is required with --storage');
   return openStoreSource(opts.storage!, conversationId!);

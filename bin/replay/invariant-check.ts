@@ -67,7 +67,8 @@ export function createInvariantChecker(options: { conversationId?: string } = {}
       };
 
       conversationId ??= m.conversation_id;
-      if (m.conversation_id !== conversationId) flag('conversation_mismatch', `belongs to conversation ${m.conversation_id}, not ${conversationId}`);
+      if (m.conversation_id !== conversationId)
+        flag('conversation_mismatch', `belongs to conversation ${m.conversation_id}, not ${conversationId}`);
 
       const seq = m.sequence_id;
       if (seenSequences.has(seq)) flag('sequence_duplicate', `sequence id ${seq} appears more than once`);

@@ -102,7 +102,8 @@ export async function openJsonlSource(file: string, conversationId?: string): Pr
           const line = await nextLine();
           if (!line) return;
           const parsed = parseJournalLine(line.text, line.lineNo);
-          if (parsed.kind === 'header') throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${line.lineNo}: a header may only be the first line`);
+          if (parsed.kind === 'header')
+            throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${line.lineNo}: a header may only be the first line`);
           yield parsed.record;
         }
       },

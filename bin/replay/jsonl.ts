@@ -30,7 +30,8 @@ export function toJsonLine(value: unknown): string {
 }
 
 /** A parsed line: the header, or one journal record. */
-export type JournalLine = { readonly kind: 'header'; readonly header: JournalHeader } | { readonly kind: 'record'; readonly record: ChatMessage };
+export type JournalLine =
+  { readonly kind: 'header'; readonly header: JournalHeader } | { readonly kind: 'record'; readonly record: ChatMessage };
 
 /**
  * Parses one non-empty line of a journal file. A line with a `format` field is a header (it must

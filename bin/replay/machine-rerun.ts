@@ -8,7 +8,15 @@ import { MESSAGE_TYPES, type ChatMessage, type ConversationSettings, type Partic
 import { REDACTION_MARKER } from '../../storage-providers/chat-store';
 
 /** The fields of a re-emitted record compared with the journal's record of the same position. */
-export const COMPARED_FIELDS = ['sequence_id', 'message_id', 'conversation_id', 'sender_id', 'sender_type', 'message_type', 'content'] as const;
+export const COMPARED_FIELDS = [
+  'sequence_id',
+  'message_id',
+  'conversation_id',
+  'sender_id',
+  'sender_type',
+  'message_type',
+  'content',
+] as const;
 type ComparedField = (typeof COMPARED_FIELDS)[number];
 
 export type DivergenceKind =
@@ -74,7 +82,15 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
   if (m.sender_type === 'human') {
     return {
       kind: 'event',
-      event: { type: 'POST', receivedAt, message_id: m.message_id, sender_id: m.sender_id, content: m.content, message_type: m.message_type, metadata: withoutKeys(md, ['redacted']) },
+      event: {
+        type: 'POST',
+        receivedAt,
+        message_id: m.message_id,
+        sender_id: m.sender_id,
+        content: m.content,
+        message_type: m.message_type,
+        metadata: withoutKeys(md, ['redacted']),
+      },
     };
   }
   if (m.sender_type === 'ai') {
@@ -104,7 +120,15 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
     const depth = typeof md.chain_depth === 'number' ? md.chain_depth - 1 : 0;
     return {
       kind: 'event',
-      event: { type: 'POST', receivedAt, message_id: m.message_id, sender_id: m.sender_id, content: m.content, message_type: m.message_type, metadata: { ...withoutKeys(md, ['redacted']), chain_depth: depth } },
+      event: {
+        type: 'POST',
+        receivedAt,
+        message_id: m.message_id,
+        sender_id: m.sender_id,
+        content: m.content,
+        message_type: m.message_type,
+        metadata: { ...withoutKeys(md, ['redacted']), chain_depth: depth },
+      },
     };
   }
   switch (m.message_type) {
@@ -143,11 +167,15 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
         return { kind: 'event', event: { ...base, type: 'AGENT_CANCELLED', reason: typeof md.reason === 'string' ? md.reason : '' } };
       }
       const code = (typeof md.code === 'string' ? md.code : 'AGENT_ERR_FAILED') as ErrorCode;
-      return { kind: 'event', event: { ...base, type: 'AGENT_FAILED', code, message: failureMessage(m.content, nameOf(participantId) ?? participantId) } };
+      return {
+        kind: 'event',
+        event: { ...base, type: 'AGENT_FAILED', code, message: failureMessage(m.content, nameOf(participantId) ?? participantId) },
+      };
     }
     case 'redaction': {
       const ids = md.redacted_sequence_ids;
-      if (!Array.isArray(ids) || !ids.every((n) => typeof n === 'number')) return { kind: 'none', reason: 'redaction record without metadata.redacted_sequence_ids' };
+      if (!Array.isArray(ids) || !ids.every((n) => typeof n === 'number'))
+        return { kind: 'none', reason: 'redaction record without metadata.redacted_sequence_ids' };
       const requestedBy = typeof md.requested_by === 'string' ? md.requested_by : 'runtime';
       return { kind: 'event', event: { type: 'REDACT', receivedAt, sequenceIds: ids as number[], requestedBy, marker: REDACTION_MARKER } };
     }
@@ -202,12 +230,16 @@ export function createMachineRerun(options: { conversationId: string; settings?:
       if (crash !== undefined) {
         if (crashReported) return [];
         crashReported = true;
-        return [{ kind: 'missing', sequence_id: record.sequence_id, detail: `the machine stopped with an error earlier: ${describe(crash)}` }];
+        return [
+          { kind: 'missing', sequence_id: record.sequence_id, detail: `the machine stopped with an error earlier: ${describe(crash)}` },
+        ];
       }
       if (pending.length === 0) {
         const derivation = deriveEvent(record, nameOf);
         if (derivation.kind === 'derived') {
-          return [{ kind: 'underivable', sequence_id: record.sequence_id, detail: `the machine emitted no ${record.message_type} record here` }];
+          return [
+            { kind: 'underivable', sequence_id: record.sequence_id, detail: `the machine emitted no ${record.message_type} record here` },
+          ];
         }
         if (derivation.kind === 'none') return [{ kind: 'underivable', sequence_id: record.sequence_id, detail: derivation.reason }];
         emitted.length = 0;
@@ -215,12 +247,24 @@ export function createMachineRerun(options: { conversationId: string; settings?:
         actor.send(derivation.event);
         if (crash !== undefined) {
           crashReported = true;
-          return [{ kind: 'missing', sequence_id: record.sequence_id, detail: `the machine failed on ${derivation.event.type}: ${describe(crash)}` }];
+          return [
+            {
+              kind: 'missing',
+              sequence_id: record.sequence_id,
+              detail: `the machine failed on ${derivation.event.type}: ${describe(crash)}`,
+            },
+          ];
         }
         pending.push(...emitted);
         emitted.length = 0;
         if (pending.length === 0) {
-          return [{ kind: 'missing', sequence_id: record.sequence_id, detail: `the machine emitted nothing for ${derivation.event.type} (${explain(outcome)})` }];
+          return [
+            {
+              kind: 'missing',
+              sequence_id: record.sequence_id,
+              detail: `the machine emitted nothing for ${derivation.event.type} (${explain(outcome)})`,
+            },
+          ];
         }
       }
       const rerun = pending.shift()!;

@@ -52,13 +52,15 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   const reportViolations = async (list: Violation[]): Promise<void> => {
     for (const v of list) {
       violations += 1;
-      if (violations <= maxReports) await out.line(options.json ? toJsonLine({ type: 'violation', ...v }) : `violation ${formatViolation(v)}`);
+      if (violations <= maxReports)
+        await out.line(options.json ? toJsonLine({ type: 'violation', ...v }) : `violation ${formatViolation(v)}`);
     }
   };
   const reportDivergences = async (list: Divergence[]): Promise<void> => {
     for (const d of list) {
       divergences += 1;
-      if (divergences <= maxReports) await out.line(options.json ? toJsonLine({ type: 'divergence', ...d }) : `divergence ${formatDivergence(d)}`);
+      if (divergences <= maxReports)
+        await out.line(options.json ? toJsonLine({ type: 'divergence', ...d }) : `divergence ${formatDivergence(d)}`);
     }
   };
 
@@ -84,7 +86,8 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   }
 
   if (checker) await summary('check', { records, violations }, violations > maxReports ? violations - maxReports : 0);
-  if (rerun) await summary('rerun', { records, compared: rerun.compared, divergences }, divergences > maxReports ? divergences - maxReports : 0);
+  if (rerun)
+    await summary('rerun', { records, compared: rerun.compared, divergences }, divergences > maxReports ? divergences - maxReports : 0);
   await out.flush();
   if (view && view.periods === 0) io.stderr.write(`replay: ${options.as} never joined conversation ${source.conversationId}\n`);
   if (!analysing && records === 0) io.stderr.write(`replay: conversation ${source.conversationId} has no records\n`);
@@ -105,7 +108,12 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
 }
 
 /** Writes a JSONL export: the header line, then one record per line. Returns the record count. */
-export async function runExport(source: JournalSource, sink: TextSink, io: Pick<ReplayIo, 'stderr'>, now: Date = new Date()): Promise<number> {
+export async function runExport(
+  source: JournalSource,
+  sink: TextSink,
+  io: Pick<ReplayIo, 'stderr'>,
+  now: Date = new Date(),
+): Promise<number> {
   const out = new LineWriter(sink);
   const progress = createProgress(io.stderr, 'export');
   let count = 0;

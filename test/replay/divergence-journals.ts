@@ -70,7 +70,12 @@ export function divergenceCases(): DivergenceCase[] {
   }
   {
     const j = journalBuilder();
-    cases.push({ name: 'a mode change nobody caused', records: [j.join('alice'), j.mode('multi')], first: [2, 'underivable'], detail: /no mode_change record/ });
+    cases.push({
+      name: 'a mode change nobody caused',
+      records: [j.join('alice'), j.mode('multi')],
+      first: [2, 'underivable'],
+      detail: /no mode_change record/,
+    });
   }
   {
     const j = journalBuilder();
@@ -135,7 +140,10 @@ export function divergenceCases(): DivergenceCase[] {
     const j = journalBuilder();
     cases.push({
       name: 'a system record no event produces',
-      records: [j.join('alice'), j.post('x', 'x', 'hand-written', { sender_id: 'system', sender_type: 'system', message_type: 'system', message_id: 'sys-2' })],
+      records: [
+        j.join('alice'),
+        j.post('x', 'x', 'hand-written', { sender_id: 'system', sender_type: 'system', message_type: 'system', message_id: 'sys-2' }),
+      ],
       first: [2, 'underivable'],
       detail: /no machine event produces a system 'system' record/,
     });

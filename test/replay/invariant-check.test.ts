@@ -22,7 +22,7 @@ describe('invariant checker (unit)', () => {
     }
   });
 
-  it('uses the given conversation id rather than the first record\'s', () => {
+  it("uses the given conversation id rather than the first record's", () => {
     const checker = createInvariantChecker({ conversationId: 'expected' });
     const [first] = cleanJournal();
     expect(checker.accept(first).map((v) => v.kind)).toEqual(['conversation_mismatch']);

@@ -35,7 +35,10 @@ describe('machine re-run (unit)', () => {
   });
 
   it('does not compare the content of redacted records (the journal holds the marker)', () => {
-    const join = journalBuilder().join('alice', 'human', { content: '[redacted]', metadata: { ...journalBuilder().join('alice').metadata, redacted: true } });
+    const join = journalBuilder().join('alice', 'human', {
+      content: '[redacted]',
+      metadata: { ...journalBuilder().join('alice').metadata, redacted: true },
+    });
     expect(rerunAll([join]).divergences).toEqual([]);
   });
 });
@@ -48,37 +51,80 @@ describe('deriveEvent', () => {
   it('turns a human record into a POST with its ids, content, metadata and time', () => {
     expect(deriveEvent(q, names)).toEqual({
       kind: 'event',
-      event: { type: 'POST', receivedAt: Date.parse(q.timestamp), message_id: 'a1', sender_id: 'alice', content: 'question', message_type: 'text', metadata: { client: 'web' } },
+      event: {
+        type: 'POST',
+        receivedAt: Date.parse(q.timestamp),
+        message_id: 'a1',
+        sender_id: 'alice',
+        content: 'question',
+        message_type: 'text',
+        metadata: { client: 'web' },
+      },
     });
   });
 
-  it('turns an agent record into AGENT_OUTPUT, restoring the agent\'s own metadata and chain depth', () => {
-    const answer = j.answer('echo', q, 'part', { metadata: { job_id: 'J', in_reply_to: 'a1', in_reply_to_sequence: 1, chain_depth: 2, part: 3, complete: false, source: 'nlweb' } });
+  it("turns an agent record into AGENT_OUTPUT, restoring the agent's own metadata and chain depth", () => {
+    const answer = j.answer('echo', q, 'part', {
+      metadata: { job_id: 'J', in_reply_to: 'a1', in_reply_to_sequence: 1, chain_depth: 2, part: 3, complete: false, source: 'nlweb' },
+    });
     expect(deriveEvent(answer, names)).toMatchObject({
       kind: 'event',
-      event: { type: 'AGENT_OUTPUT', jobId: 'J', participantId: 'echo', part: 3, chainDepth: 1, triggerSequenceId: 1, triggerMessageId: 'a1', output: { content: 'part', metadata: { source: 'nlweb' }, final: false } },
+      event: {
+        type: 'AGENT_OUTPUT',
+        jobId: 'J',
+        participantId: 'echo',
+        part: 3,
+        chainDepth: 1,
+        triggerSequenceId: 1,
+        triggerMessageId: 'a1',
+        output: { content: 'part', metadata: { source: 'nlweb' }, final: false },
+      },
     });
   });
 
-  it('turns an AI participant\'s own post into a POST one chain step earlier', () => {
+  it("turns an AI participant's own post into a POST one chain step earlier", () => {
     const post = { ...q, sender_id: 'bot', sender_type: 'ai' as const, metadata: { chain_depth: 3 } };
     expect(deriveEvent(post, names)).toMatchObject({ kind: 'event', event: { type: 'POST', metadata: { chain_depth: 2 } } });
   });
 
-  it('recovers an agent failure\'s message using the participant\'s display name', () => {
-    const failed = { ...q, sender_id: 'system', sender_type: 'system' as const, message_type: 'agent_job_failed', content: 'Echo Bot could not answer: x: could not answer: y', metadata: { job_id: 'J', participant_id: 'echo', code: 'AGENT_ERR_TIMEOUT' } };
-    expect(deriveEvent(failed, names)).toMatchObject({ kind: 'event', event: { type: 'AGENT_FAILED', code: 'AGENT_ERR_TIMEOUT', message: 'x: could not answer: y' } });
+  it("recovers an agent failure's message using the participant's display name", () => {
+    const failed = {
+      ...q,
+      sender_id: 'system',
+      sender_type: 'system' as const,
+      message_type: 'agent_job_failed',
+      content: 'Echo Bot could not answer: x: could not answer: y',
+      metadata: { job_id: 'J', participant_id: 'echo', code: 'AGENT_ERR_TIMEOUT' },
+    };
+    expect(deriveEvent(failed, names)).toMatchObject({
+      kind: 'event',
+      event: { type: 'AGENT_FAILED', code: 'AGENT_ERR_TIMEOUT', message: 'x: could not answer: y' },
+    });
   });
 
   it('turns a redaction record into REDACT and marks mode changes as derived', () => {
-    const red = { ...q, sender_id: 'system', sender_type: 'system' as const, message_type: 'redaction', metadata: { redacted_sequence_ids: [1, 2], requested_by: 'alice' } };
-    expect(deriveEvent(red, names)).toMatchObject({ kind: 'event', event: { type: 'REDACT', sequenceIds: [1, 2], requestedBy: 'alice', marker: '[redacted]' } });
+    const red = {
+      ...q,
+      sender_id: 'system',
+      sender_type: 'system' as const,
+      message_type: 'redaction',
+      metadata: { redacted_sequence_ids: [1, 2], requested_by: 'alice' },
+    };
+    expect(deriveEvent(red, names)).toMatchObject({
+      kind: 'event',
+      event: { type: 'REDACT', sequenceIds: [1, 2], requestedBy: 'alice', marker: '[redacted]' },
+    });
     expect(deriveEvent(j.mode('multi'), names)).toEqual({ kind: 'derived' });
   });
 
   it('refuses records it cannot derive an event from', () => {
     expect(deriveEvent({ ...q, timestamp: 'yesterday' }, names)).toEqual({ kind: 'none', reason: 'timestamp "yesterday" does not parse' });
-    expect(deriveEvent({ ...j.join('x'), metadata: {} }, names)).toMatchObject({ kind: 'none', reason: 'join record without metadata.participant' });
-    expect(deriveEvent({ ...q, sender_type: 'system', message_type: 'agent_job_started', metadata: {} }, names)).toMatchObject({ kind: 'none' });
+    expect(deriveEvent({ ...j.join('x'), metadata: {} }, names)).toMatchObject({
+      kind: 'none',
+      reason: 'join record without metadata.participant',
+    });
+    expect(deriveEvent({ ...q, sender_type: 'system', message_type: 'agent_job_started', metadata: {} }, names)).toMatchObject({
+      kind: 'none',
+    });
   });
 });

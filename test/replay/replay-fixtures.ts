@@ -35,7 +35,9 @@ export function memorySink(isTTY = false): TextSink & { isTTY: boolean; text(): 
 export function journalBuilder(conversationId = 'conv-1', start = Date.UTC(2026, 0, 1, 9, 30, 0)) {
   let seq = 0;
   const at = (n: number) => new Date(start + n * 1000).toISOString();
-  const rec = (fields: Partial<ChatMessage> & Pick<ChatMessage, 'sender_id' | 'sender_type' | 'message_type' | 'message_id'>): ChatMessage => {
+  const rec = (
+    fields: Partial<ChatMessage> & Pick<ChatMessage, 'sender_id' | 'sender_type' | 'message_type' | 'message_id'>,
+  ): ChatMessage => {
     seq = fields.sequence_id ?? seq + 1;
     return {
       conversation_id: conversationId,
@@ -54,7 +56,15 @@ export function journalBuilder(conversationId = 'conv-1', start = Date.UTC(2026,
         sender_type: 'system',
         message_type: 'join',
         content: `${id} joined`,
-        metadata: { participant: { participant_id: id, participant_type: type, display_name: id, role: 'member', ...(type === 'ai' ? { agent_id: id } : {}) } },
+        metadata: {
+          participant: {
+            participant_id: id,
+            participant_type: type,
+            display_name: id,
+            role: 'member',
+            ...(type === 'ai' ? { agent_id: id } : {}),
+          },
+        },
         ...extra,
       }),
     leave: (id: string, type: 'human' | 'ai' = 'human', extra: Partial<ChatMessage> = {}) =>
@@ -87,7 +97,14 @@ export function journalBuilder(conversationId = 'conv-1', start = Date.UTC(2026,
         sender_type: 'ai',
         message_type: 'text',
         content,
-        metadata: { job_id: jobId, in_reply_to: replyTo.message_id, in_reply_to_sequence: replyTo.sequence_id, chain_depth: 1, part: 1, complete: true },
+        metadata: {
+          job_id: jobId,
+          in_reply_to: replyTo.message_id,
+          in_reply_to_sequence: replyTo.sequence_id,
+          chain_depth: 1,
+          part: 1,
+          complete: true,
+        },
         ...extra,
       });
     },
@@ -98,7 +115,11 @@ export function journalBuilder(conversationId = 'conv-1', start = Date.UTC(2026,
         sender_type: 'system',
         message_type: 'agent_job_started',
         content: `${agent} is answering`,
-        metadata: { job_id: `${conversationId}:${replyTo.sequence_id}:${agent}`, participant_id: agent, in_reply_to_sequence: replyTo.sequence_id },
+        metadata: {
+          job_id: `${conversationId}:${replyTo.sequence_id}:${agent}`,
+          participant_id: agent,
+          in_reply_to_sequence: replyTo.sequence_id,
+        },
         ...extra,
       }),
   };
@@ -107,7 +128,7 @@ export function journalBuilder(conversationId = 'conv-1', start = Date.UTC(2026,
 /** Writes a JSONL journal (with a header unless `header` is false) and returns its path. */
 export function writeJournal(dir: string, name: string, records: readonly ChatMessage[], header: boolean | string = true): string {
   const file = path.join(dir, name);
-  const id = typeof header === 'string' ? header : records[0]?.conversation_id ?? 'conv-1';
+  const id = typeof header === 'string' ? header : (records[0]?.conversation_id ?? 'conv-1');
   const lines = records.map((r) => toJsonLine(r));
   if (header !== false) lines.unshift(toJsonLine(makeHeader(id, new Date(Date.UTC(2026, 0, 2)))));
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
@@ -186,7 +207,11 @@ export async function writeBigJournal(file: string, records: number, contentRepe
   const out = fs.createWriteStream(file);
   const j = journalBuilder('big');
   const text = 'the quick brown fox jumps over the lazy dog '.repeat(contentRepeat);
-  let batch: string[] = [toJsonLine(makeHeader('big', new Date(Date.UTC(2026, 0, 2)))), toJsonLine(j.join('alice')), toJsonLine(j.join('echo', 'ai'))];
+  let batch: string[] = [
+    toJsonLine(makeHeader('big', new Date(Date.UTC(2026, 0, 2)))),
+    toJsonLine(j.join('alice')),
+    toJsonLine(j.join('echo', 'ai')),
+  ];
   let written = 2;
   const flush = async () => {
     if (!out.write(`${batch.join('\n')}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
@@ -204,7 +229,11 @@ export async function writeBigJournal(file: string, records: number, contentRepe
 }
 
 /** Runs the built CLI with extra node flags, stdout going straight to a file (never buffered here). */
-export function runCliToFile(nodeFlags: readonly string[], args: readonly string[], outFile: string): Promise<{ code: number | null; stderr: string }> {
+export function runCliToFile(
+  nodeFlags: readonly string[],
+  args: readonly string[],
+  outFile: string,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const fd = fs.openSync(outFile, 'w');
     const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], { cwd: ROOT, stdio: ['ignore', fd, 'pipe'] });

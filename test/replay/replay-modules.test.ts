@@ -76,7 +76,7 @@ describe('JSONL source', () => {
   beforeAll(() => (dir = makeTmpDir()));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('reads the header\'s conversation id and streams the records (blank lines ignored)', async () => {
+  it("reads the header's conversation id and streams the records (blank lines ignored)", async () => {
     const file = writeJournal(dir, 'a.jsonl', cleanJournal(), 'conv-1');
     fs.appendFileSync(file, '\n\n');
     const source = await openJsonlSource(file);
@@ -114,7 +114,9 @@ describe('timeline format', () => {
 
   it('prints sequence id, HH:MM:SS.mmm, sender with type, message type and an excerpt on one line', () => {
     const m = j.post('alice', 'm1', 'hi\nthere\u0007');
-    expect(formatTimelineLine(m)).toBe(`${'3'.padStart(7)}  07:08:09.010  ${'alice (human)'.padEnd(22)}  ${'text'.padEnd(19)}  hi⏎there\\u0007`);
+    expect(formatTimelineLine(m)).toBe(
+      `${'3'.padStart(7)}  07:08:09.010  ${'alice (human)'.padEnd(22)}  ${'text'.padEnd(19)}  hi⏎there\\u0007`,
+    );
   });
 
   it('truncates long content and long names with an ellipsis, and notes what an answer replies to', () => {

@@ -42,7 +42,12 @@ describeWithPg(reachable)('replay CLI on PostgreSQL (--storage postgres://...?sc
     const out = await runCli(['export', 'conv-1', '--storage', spec]);
     expect(out.code).toBe(0);
     const [header, ...rest] = parseJsonLines(out.stdout);
-    expect(header).toMatchObject({ format: 'nlweb-chat-journal', version: 1, conversation_id: 'conv-1', conversation: { title: 'pg fixture' } });
+    expect(header).toMatchObject({
+      format: 'nlweb-chat-journal',
+      version: 1,
+      conversation_id: 'conv-1',
+      conversation: { title: 'pg fixture' },
+    });
     expect(rest).toEqual(records);
   });
 

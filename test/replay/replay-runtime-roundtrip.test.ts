@@ -7,7 +7,12 @@ import { runReplay } from '../../bin/replay/run-replay';
 import { makeTmpDir, memorySink, parseJsonLines, recordConversation, runCli } from './replay-fixtures';
 
 const ids = (ms: readonly { sequence_id: number }[]) => ms.map((m) => m.sequence_id);
-const shape = (m: Pick<ChatMessage, 'sequence_id' | 'message_type' | 'message_id' | 'sender_id'>) => [m.sequence_id, m.message_type, m.message_id, m.sender_id];
+const shape = (m: Pick<ChatMessage, 'sequence_id' | 'message_type' | 'message_id' | 'sender_id'>) => [
+  m.sequence_id,
+  m.message_type,
+  m.message_id,
+  m.sender_id,
+];
 
 /** The records a connection received, cut at the leave record (the runtime also hands a leaver the mode change of that same batch). */
 function joinToLeave(seen: readonly ChatMessage[], who: string): ChatMessage[] {
@@ -51,19 +56,30 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
     const records = lines.slice(1) as unknown as ChatMessage[];
     expect(ids(records)).toEqual(Array.from({ length: records.length }, (_, i) => i + 1));
     // The fixture covers every record kind the rerun derives events from.
-    expect(new Set(records.map((r) => r.message_type))).toEqual(new Set(['join', 'leave', 'mode_change', 'text', 'agent_job_started', 'redaction']));
+    expect(new Set(records.map((r) => r.message_type))).toEqual(
+      new Set(['join', 'leave', 'mode_change', 'text', 'agent_job_started', 'redaction']),
+    );
     expect(records.some((r) => r.sender_type === 'ai')).toBe(true);
 
     const fromFile = await runCli(['replay', '--file', file, '--check', '--rerun']);
     expect(fromFile.stderr).toBe('');
     expect(fromFile.code).toBe(0);
     expect(fromFile.stdout).toContain(`check OK: conversation ${recorded.conversationId}: ${records.length} records, 0 violations`);
-    expect(fromFile.stdout).toContain(`rerun OK: conversation ${recorded.conversationId}: ${records.length} records, ${records.length} compared, 0 divergences`);
+    expect(fromFile.stdout).toContain(
+      `rerun OK: conversation ${recorded.conversationId}: ${records.length} records, ${records.length} compared, 0 divergences`,
+    );
 
     const fromStore = await runCli([recorded.conversationId, '--storage', `sqlite:${db}`, '--rerun', '--json']);
     expect(fromStore.code).toBe(0);
     expect(parseJsonLines(fromStore.stdout)).toEqual([
-      { type: 'rerun_summary', conversation_id: recorded.conversationId, records: records.length, compared: records.length, divergences: 0, unshown: 0 },
+      {
+        type: 'rerun_summary',
+        conversation_id: recorded.conversationId,
+        records: records.length,
+        compared: records.length,
+        divergences: 0,
+        unshown: 0,
+      },
     ]);
 
     // --json prints exactly the exported records.
@@ -105,7 +121,9 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
   it('lists the stored conversations', async () => {
     const out = await runCli(['list', '--storage', `sqlite:${db}`, '--json']);
     expect(out.code).toBe(0);
-    expect(parseJsonLines(out.stdout)).toEqual([expect.objectContaining({ conversation_id: recorded.conversationId, title: 'replay fixture', last_sequence_id: 22 })]);
+    expect(parseJsonLines(out.stdout)).toEqual([
+      expect.objectContaining({ conversation_id: recorded.conversationId, title: 'replay fixture', last_sequence_id: 22 }),
+    ]);
   });
 });
 

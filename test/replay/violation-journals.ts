@@ -22,15 +22,33 @@ export function violationCases(): ViolationCase[] {
   const cases: ViolationCase[] = [];
   {
     const r = cleanJournal();
-    cases.push({ name: 'a gap in the sequence ids', records: [r[0], r[1], r[3]], expected: [[4, 'sequence_gap'], [4, 'answer_without_trigger']] });
+    cases.push({
+      name: 'a gap in the sequence ids',
+      records: [r[0], r[1], r[3]],
+      expected: [
+        [4, 'sequence_gap'],
+        [4, 'answer_without_trigger'],
+      ],
+    });
   }
   {
     const r = cleanJournal();
-    cases.push({ name: 'a sequence id used twice', records: [r[0], r[1], r[2], { ...r[2], message_id: 'a1-bis' }], expected: [[3, 'sequence_duplicate']] });
+    cases.push({
+      name: 'a sequence id used twice',
+      records: [r[0], r[1], r[2], { ...r[2], message_id: 'a1-bis' }],
+      expected: [[3, 'sequence_duplicate']],
+    });
   }
   {
     const r = cleanJournal();
-    cases.push({ name: 'sequence ids out of order', records: [r[0], r[2], r[1]], expected: [[3, 'sequence_gap'], [2, 'sequence_out_of_order']] });
+    cases.push({
+      name: 'sequence ids out of order',
+      records: [r[0], r[2], r[1]],
+      expected: [
+        [3, 'sequence_gap'],
+        [2, 'sequence_out_of_order'],
+      ],
+    });
   }
   {
     const j = journalBuilder();
@@ -53,7 +71,11 @@ export function violationCases(): ViolationCase[] {
     const a = j.join('alice');
     const e = j.join('echo', 'ai');
     const ghost = j.answer('echo', { ...a, sequence_id: 0, message_id: 'ghost' }, 'echo: nothing');
-    cases.push({ name: 'an AI answer to a message that does not exist', records: [a, e, ghost], expected: [[3, 'answer_without_trigger']] });
+    cases.push({
+      name: 'an AI answer to a message that does not exist',
+      records: [a, e, ghost],
+      expected: [[3, 'answer_without_trigger']],
+    });
   }
   {
     const j = journalBuilder();
@@ -76,7 +98,10 @@ export function violationCases(): ViolationCase[] {
     cases.push({
       name: 'a join while a member and a leave while not one',
       records: [j.join('alice'), j.join('alice'), j.leave('bob')],
-      expected: [[2, 'join_while_member'], [3, 'leave_while_not_member']],
+      expected: [
+        [2, 'join_while_member'],
+        [3, 'leave_while_not_member'],
+      ],
     });
   }
   {

@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { main } from '../../bin/replay/cli-program';
+import { makeTmpDir, memorySink, parseJsonLines, writeJournal } from './replay-fixtures';
+import { cleanJournal } from './violation-journals';
+
+async function run(...args: string[]) {
+  const io = { stdout: memorySink(), stderr: memorySink() };
+  const code = await main(['node', 'replay', ...args], io);
+  return { code, stdout: io.stdout.text(), stderr: io.stderr.text() };
+}
+
+describe('replay command line (in-process)', () => {
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    dir = makeTmpDir();
+    file = writeJournal(dir, 'clean.jsonl', cleanJournal());
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints help with the exit codes and exits 0', async () => {
+    const out = await run('--help');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('Exit codes: 0 ok, 1 usage/IO error, 2 invariant violation (--check), 3 divergence (--rerun).');
+  });
+
+  it('exits 1 on usage errors: unknown option, no source, two sources, bad numbers, bad spec', async () => {
+    expect((await run('--file', file, '--bogus')).code).toBe(1);
+    expect(await run('c1')).toMatchObject({ code: 1, stderr: expect.stringContaining('give exactly one of --storage') });
+    expect((await run('c1', '--file', file, '--storage', 'memory')).code).toBe(1);
+    expect(await run('--storage', 'memory')).toMatchObject({ code: 1, stderr: expect.stringContaining('a conversation id is required') });
+    expect((await run('--file', file, '--width', '0')).code).toBe(1);
+    expect(await run('c1', '--storage', 'redis://x')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('replay: CONFIG_ERR_INVALID'),
+    });
+    expect(await run('c1', '--storage', 'postgres://u:hunter2@[bad')).toMatchObject({
+      code: 1,
+      stderr: expect.not.stringContaining('hunter2'),
+    });
+  });
+
+  it('memory storage is valid but empty: not found, and an empty list', async () => {
+    expect(await run('c1', '--storage', 'memory')).toMatchObject({ code: 1, stderr: expect.stringContaining('CHAT_ERR_NOT_FOUND') });
+    expect(await run('list', '--storage', 'memory')).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('re-exports a JSONL file to stdout and to a file, keeping every record', async () => {
+    const out = await run('export', '--file', file);
+    expect(out.code).toBe(0);
+    const [header, ...records] = parseJsonLines(out.stdout);
+    expect(header).toMatchObject({ format: 'nlweb-chat-journal', version: 1, conversation_id: 'conv-1' });
+    expect(records).toEqual(cleanJournal());
+    const target = path.join(dir, 'copy.jsonl');
+    const toFile = await run('export', 'conv-1', '--file', file, '-o', target);
+    expect(toFile).toMatchObject({ code: 0, stdout: '', stderr: `exported 5 records of conv-1 to ${target}\n` });
+    expect(parseJsonLines(fs.readFileSync(target, 'utf8')).slice(1)).toEqual(cleanJournal());
+  });
+
+  it('notes on stderr when the --as participant never joined', async () => {
+    const out = await run('--file', file, '--as', 'carol');
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toBe('replay: carol never joined conversation conv-1\n');
+  });
+});
