@@ -6,8 +6,8 @@ import { turn } from './turn-fixtures';
 const h = createHarness();
 afterEach(() => h.closeAll());
 
-function config(endpoints: unknown[], extra: Record<string, unknown> = {}) {
-  return validateConfig({ chat: { nlweb: { endpoints }, context: { nlweb_timeout: 0.05 }, agents: { on_no_answer: 'note' }, ...extra } });
+function config(endpoints: unknown[], timeoutS = 10) {
+  return validateConfig({ chat: { nlweb: { endpoints }, context: { nlweb_timeout: timeoutS }, agents: { on_no_answer: 'note' } } });
 }
 
 describe('createAgentsFromConfig', () => {
@@ -36,15 +36,16 @@ describe('createAgentsFromConfig', () => {
 
   it('takes the timeout from chat.context.nlweb_timeout and the no-answer policy from chat.agents', async () => {
     const server = await h.standin();
-    const agents = createAgentsFromConfig(config([{ id: 'nlweb', url: server.url }]));
+    const patient = createAgentsFromConfig(config([{ id: 'nlweb', url: server.url }]));
+    const hasty = createAgentsFromConfig(config([{ id: 'nlweb', url: server.url }], 0.05));
     try {
       server.setBehaviour('no-results');
-      const noted = await collect(agents.get('nlweb')!, turn('oats'));
+      const noted = await collect(patient.get('nlweb')!, turn('oats'));
       expect(noted[0]!.metadata!.no_answer).toBe('no_results');
       server.setBehaviour('hang');
-      await expect(collect(agents.get('nlweb')!, turn('oats'))).rejects.toMatchObject({ code: 'AGENT_ERR_TIMEOUT', details: { timeout_ms: 50 } });
+      await expect(collect(hasty.get('nlweb')!, turn('oats'))).rejects.toMatchObject({ code: 'AGENT_ERR_TIMEOUT', details: { timeout_ms: 50 } });
     } finally {
-      for (const a of agents.values()) a.close();
+      for (const a of [...patient.values(), ...hasty.values()]) a.close();
     }
   });
 

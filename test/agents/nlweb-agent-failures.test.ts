@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createManualClock } from '../../actors/clock';
 import { isChatError } from '../../actors/errors';
 import type { AgentOutput } from '../../actors/agents/agent';
 import { collect, createHarness } from './standin-harness';
@@ -117,12 +118,16 @@ describe('NLWeb agent cancellation and connection reuse', () => {
   });
 
   it('stopping iteration mid-answer (consumer break) also closes the request', async () => {
-    const server = await h.standin({ latencyMs: 200, batches: 4 });
+    // The stand-in's batches wait for this clock, so the rest of the answer cannot arrive before the break.
+    const clock = createManualClock();
+    const server = await h.standin({ latencyMs: 400, batches: 4, clock });
     const agent = h.agent(server);
-    for await (const piece of agent.respond(turn('hiking camping'), new AbortController().signal)) {
-      expect(piece.final).toBe(false);
-      break;
-    }
+    const answer = agent.respond(turn('hiking camping'), new AbortController().signal)[Symbol.asyncIterator]();
+    const first = answer.next();
+    await server.waitForRequest(0);
+    clock.advance(100);
+    expect((await first).value).toMatchObject({ final: false });
+    await answer.return?.(undefined);
     await expect(server.requests[0]!.closed).resolves.toBe('aborted');
   });
 
