@@ -451,8 +451,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       case 'message_ack':
         return onAck(frame);
       case 'persisted':
-        for (const [id, e] of outbox)
-          if (e.state === 'acked' && e.sequence_id !== undefined && e.sequence_id <= frame.up_to_sequence_id) outbox.delete(id);
+        for (const [id, e] of outbox) {
+          if (e.state !== 'acked' || e.sequence_id === undefined || e.sequence_id > frame.up_to_sequence_id) continue;
+          outbox.delete(id);
+          events.emit('ack', { message_id: id, sequence_id: e.sequence_id, persisted: true, duplicate: false });
+        }
         return;
       case 'participant_list':
         participants.clear();

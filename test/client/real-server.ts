@@ -3,6 +3,7 @@
  * 127.0.0.1, port 0), plus a TCP proxy that can drop connections or swallow server → client bytes.
  */
 import net from 'node:net';
+import type express from 'express';
 import { createChatRuntime } from '../../actors';
 import type { Agent } from '../../actors/agents/agent';
 import type { ChatRuntime } from '../../actors/runtime-types';
@@ -39,12 +40,20 @@ export function benchConfig(overrides: ConfigInput = {}, port = 0): NlwebChatCon
   });
 }
 
-export async function startRealStack(options: { agents?: readonly Agent[]; config?: ConfigInput } = {}): Promise<RealStack> {
+export interface RealStackOptions {
+  readonly agents?: readonly Agent[];
+  readonly config?: ConfigInput;
+  /** Extra routes mounted on the server's express app (e.g. the web client). */
+  readonly extraRoutes?: (app: express.Express) => void;
+}
+
+export async function startRealStack(options: RealStackOptions = {}): Promise<RealStack> {
   const config = benchConfig(options.config ?? {});
   const store = new MemoryStore();
   await store.open();
   const runtime = await createChatRuntime({ config, storage: store, agents: options.agents ?? [] });
-  let server = createChatServer({ runtime, config });
+  const extra = options.extraRoutes ? { extraRoutes: options.extraRoutes } : {};
+  let server = createChatServer({ runtime, config, ...extra });
   const { port } = await server.listen();
   let running = true;
   const stack: RealStack = {
@@ -60,7 +69,7 @@ export async function startRealStack(options: { agents?: readonly Agent[]; confi
     },
     async startServer() {
       // Same runtime, same port: what a restarted gateway looks like to a client.
-      server = createChatServer({ runtime, config: benchConfig(options.config ?? {}, port) });
+      server = createChatServer({ runtime, config: benchConfig(options.config ?? {}, port), ...extra });
       stack.server = server;
       await server.listen();
       running = true;

@@ -1,0 +1,238 @@
+/**
+ * The browser chat page's logic (client/web/chat.html), on top of the reference client.
+ * Identity comes from the page URL: ?user_id=alice (development auth) or ?token=<jwt>.
+ * Only textContent is used for anything a user typed, so messages can never inject markup.
+ */
+import { createChatClient, type ChatClient } from '../chat-client';
+import type { ChatMessage, Participant } from '../protocol-frames';
+
+interface ConversationMeta {
+  readonly conversation_id: string;
+  readonly title: string;
+}
+
+function el<T extends HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`chat page: #${id} is missing`);
+  return node as T;
+}
+
+/** Joins, leaves, mode changes and agent job notices render as one grey line. */
+function isSystemLine(m: ChatMessage): boolean {
+  return m.sender_type === 'system' || ['join', 'leave', 'mode_change', 'error'].includes(m.message_type) || m.message_type.startsWith('agent_job');
+}
+
+function start(): void {
+  const params = new URLSearchParams(location.search);
+  const userId = params.get('user_id') ?? undefined;
+  const token = params.get('token') ?? undefined;
+  if (!userId && !token) {
+    const form = el<HTMLFormElement>('signin');
+    form.classList.remove('hidden');
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      params.set('user_id', el<HTMLInputElement>('signin-user').value.trim());
+      location.search = params.toString();
+    });
+    return;
+  }
+  el('sidebar').classList.remove('hidden');
+  el('main').classList.remove('hidden');
+  el('me').textContent = userId ? `signed in as ${userId} (dev)` : 'signed in with a token';
+
+  const api = (pathname: string, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(pathname, location.origin);
+    const headers = new Headers(init.headers);
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    else if (userId) url.searchParams.set('user_id', userId);
+    return fetch(url, { ...init, headers });
+  };
+
+  let client: ChatClient | undefined;
+  let current: string | undefined;
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
+  const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
+  const names = new Map<string, string>();
+
+  const showError = (text: string): void => {
+    el('errors').textContent = text;
+  };
+
+  async function refreshList(): Promise<void> {
+    const res = await api('/chat/conversations');
+    if (!res.ok) return showError(`could not list conversations (${res.status})`);
+    const { conversations } = (await res.json()) as { conversations: ConversationMeta[] };
+    const list = el<HTMLUListElement>('conversations');
+    list.replaceChildren(
+      ...conversations.map((c) => {
+        const li = document.createElement('li');
+        li.textContent = c.title || c.conversation_id;
+        li.dataset['id'] = c.conversation_id;
+        if (c.conversation_id === current) li.classList.add('active');
+        li.addEventListener('click', () => open(c.conversation_id, c.title));
+        return li;
+      }),
+    );
+  }
+
+  function renderParticipants(participants: readonly Participant[]): void {
+    for (const p of participants) names.set(p.participant_id, p.display_name || p.participant_id);
+    el('participant-list').replaceChildren(
+      ...participants.map((p) => {
+        const li = document.createElement('li');
+        li.textContent = `${p.display_name || p.participant_id}${p.participant_id === userId ? ' (you)' : ''}`;
+        if (p.participant_type === 'ai') {
+          const badge = document.createElement('span');
+          badge.className = 'badge';
+          badge.textContent = 'AI';
+          li.append(' ', badge);
+        }
+        return li;
+      }),
+    );
+  }
+
+  function renderTyping(): void {
+    const who = [...typingNow.keys()].map((id) => names.get(id) ?? id);
+    el('typing').textContent = who.length === 0 ? '' : `${who.join(', ')} ${who.length === 1 ? 'is' : 'are'} typing…`;
+  }
+
+  function renderMessage(m: ChatMessage): void {
+    const list = el<HTMLUListElement>('messages');
+    const li = document.createElement('li');
+    li.dataset['seq'] = String(m.sequence_id);
+    if (isSystemLine(m)) {
+      li.className = 'system';
+      li.textContent = m.content;
+    } else {
+      const who = document.createElement('div');
+      who.className = 'who';
+      who.textContent = names.get(m.sender_id) ?? m.sender_id;
+      const text = document.createElement('div');
+      text.className = 'text';
+      text.textContent = m.content;
+      li.append(who, text);
+      li.classList.add(m.sender_type === 'ai' ? 'ai' : m.sender_id === userId ? 'mine' : 'other');
+    }
+    const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
+    list.append(li);
+    if (atBottom) list.scrollTop = list.scrollHeight;
+    // The sender has stopped typing once its message arrives.
+    const t = typingNow.get(m.sender_id);
+    if (t !== undefined) {
+      clearTimeout(t);
+      typingNow.delete(m.sender_id);
+      renderTyping();
+    }
+  }
+
+  function setState(state: string, detail = ''): void {
+    const badge = el('state');
+    badge.dataset['state'] = state;
+    badge.textContent = detail ? `${state} ${detail}` : state;
+    const usable = state === 'open';
+    el<HTMLInputElement>('input').disabled = !usable && state !== 'reconnecting';
+    el<HTMLButtonElement>('send').disabled = !usable && state !== 'reconnecting';
+  }
+
+  function updatePending(): void {
+    const n = client?.pendingCount ?? 0;
+    el('pending').textContent = n > 0 ? `${n} unconfirmed` : '';
+  }
+
+  function open(conversationId: string, title: string): void {
+    client?.close();
+    current = conversationId;
+    el('title').textContent = title || conversationId;
+    el('messages').replaceChildren();
+    el('participant-list').replaceChildren();
+    typingNow.clear();
+    renderTyping();
+    showError('');
+    for (const li of Array.from(el('conversations').querySelectorAll('li'))) li.classList.toggle('active', li.dataset['id'] === conversationId);
+    const c = createChatClient({
+      url: location.origin,
+      conversationId,
+      ...(token ? { token } : {}),
+      ...(userId && !token ? { userId } : {}),
+    });
+    client = c;
+    setState('connecting');
+    c.on('connected', () => setState('open'));
+    c.on('message', renderMessage);
+    c.on('participants', (e) => renderParticipants(e.participants));
+    c.on('typing', (e) => {
+      const old = typingNow.get(e.participantId);
+      if (old !== undefined) clearTimeout(old);
+      if (e.isTyping) typingNow.set(e.participantId, setTimeout(() => (typingNow.delete(e.participantId), renderTyping()), 5000));
+      else typingNow.delete(e.participantId);
+      renderTyping();
+    });
+    c.on('error', (e) => showError(`${e.code}: ${e.message}`));
+    c.on('ack', updatePending);
+    c.on('reconnecting', (e) => setState('reconnecting', `(attempt ${e.attempt}, ${Math.round(e.delayMs / 100) / 10} s)`));
+    c.on('closed', (e) => {
+      if (client === c) setState('closed', e.reason);
+    });
+    c.connect().catch(() => undefined);
+    const url = new URL(location.href);
+    url.searchParams.set('conversation', conversationId);
+    history.replaceState(null, '', url);
+  }
+
+  el<HTMLFormElement>('send-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const input = el<HTMLInputElement>('input');
+    const text = input.value.trim();
+    if (!text || !client) return;
+    input.value = '';
+    client.setTyping(false);
+    client.send(text).then(updatePending, (err: Error) => showError(err.message));
+    updatePending();
+  });
+
+  el<HTMLInputElement>('input').addEventListener('input', () => {
+    if (!client) return;
+    if (typingTimer === undefined) client.setTyping(true);
+    else clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => {
+      typingTimer = undefined;
+      client?.setTyping(false);
+    }, 2000);
+  });
+
+  el<HTMLFormElement>('create-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const split = (id: string): string[] =>
+      el<HTMLInputElement>(id)
+        .value.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    const title = el<HTMLInputElement>('create-title').value.trim();
+    const body = {
+      ...(title ? { title } : {}),
+      participants: split('create-humans').map((participant_id) => ({ participant_id, participant_type: 'human' })),
+      agents: split('create-agents'),
+      auto_join_agents: el<HTMLInputElement>('create-autojoin').checked,
+    };
+    void (async () => {
+      const res = await api('/chat/conversations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const json = (await res.json()) as ConversationMeta & { message?: string };
+      if (!res.ok) return showError(json.message ?? `could not create (${res.status})`);
+      el<HTMLFormElement>('create-form').reset();
+      current = json.conversation_id;
+      await refreshList();
+      open(json.conversation_id, json.title);
+    })();
+  });
+
+  void refreshList().then(() => {
+    const wanted = params.get('conversation');
+    if (wanted) open(wanted, wanted);
+  });
+}
+
+if (typeof document !== 'undefined') {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+}
