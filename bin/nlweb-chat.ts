@@ -22,7 +22,8 @@ import { loadConfig, type ConfigProblem } from '../config/load-config';
 import { mountWebClient } from '../client/web/mount-web-client';
 import { createChatServer, type ChatServer } from '../gateway/chat-server';
 import { createChatTelemetry, createNoopTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
-import { createLogger, type Logger } from '../observability/logger';
+import { createHttpAuditMiddleware } from '../observability/http-audit';
+import { createAuditLog, createLogger, type Logger } from '../observability/logger';
 import { setupSdk, type SdkHandle } from '../observability/setup-sdk';
 import type { ChatStore } from '../storage-providers/chat-store';
 import { createStore } from '../storage-providers/index';
@@ -112,12 +113,15 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv): Promise<R
     agents = createAgentsFromConfig(config, standin ? { standinUrl: standin.url } : {});
     const runtime = await createChatRuntime({ config, storage: store, agents, telemetry, logger });
     const metricsHandler = sdk.metricsHandler;
+    const audit = createAuditLog(logger);
     const server = createChatServer({
       runtime,
       config,
       logger,
       telemetry,
       extraRoutes: (app: express.Express) => {
+        // Security events of the HTTP API (auth failures, forbidden access, limits, redactions) → audit stream.
+        app.use(createHttpAuditMiddleware(audit, { maxParticipants: config.chat.limits.max_participants }));
         if (metricsHandler) app.get(config.observability.metrics.path, (req, res) => metricsHandler(req, res));
         // The browser chat page (GET /) and its client bundle.
         mountWebClient(app);

@@ -2,3 +2,4 @@
 export * from './telemetry-names';
 export * from './chat-telemetry';
 export * from './logger';
+export * from './http-audit';
