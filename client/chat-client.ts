@@ -502,6 +502,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       // 'live' start: everything after the head at subscribe time follows on this connection.
       lastSeq = frame.last_sequence_id;
       lastAckSent = lastSeq;
+    } else if (frame.last_sequence_id < lastSeq) {
+      // We remember records the server no longer has (e.g. a journal lost in a restart): the server
+      // resumes from its real end, so our cursor must move back or every new record looks like a dup.
+      events.emit(
+        'error',
+        new ChatClientError('CLIENT_CURSOR_RESET', `server's last sequence id ${frame.last_sequence_id} is below ours (${lastSeq}); resuming from the server's`),
+      );
+      lastSeq = frame.last_sequence_id;
+      lastAckSent = lastSeq;
     }
     if (frame.mode) setMode(frame.mode);
     const info: ConnectedInfo = {

@@ -146,6 +146,8 @@ export const CLOSE_CODES = {
  * repeat the same protocol violation (1007 malformed, 1008 policy, 1009 too large).
  */
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  // The server closes with 1000 only after this participant's own `leave`.
+  CLOSE_CODES.NORMAL,
   CLOSE_CODES.MALFORMED,
   CLOSE_CODES.POLICY,
   CLOSE_CODES.TOO_LARGE,
@@ -157,7 +159,7 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CLOSE_CODES.CONVERSATION_FAILED,
 ]);
 
-/** Whether a close code should lead to a reconnect (everything not fatal and not 1000 from us). */
+/** Whether a close code should lead to a reconnect (everything not fatal). */
 export function isRetriableClose(code: number): boolean {
   return !FATAL_CLOSE_CODES.has(code);
 }

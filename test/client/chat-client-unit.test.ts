@@ -157,6 +157,23 @@ describe('ordered, deduplicated delivery', () => {
     expect(got.seqs).toEqual([42]);
   });
 
+  test("a server whose journal ends before our cursor resets the cursor (reported as CLIENT_CURSOR_RESET)", async () => {
+    const client = makeClient({ lastSequenceId: 10 });
+    const got = collectMessages(client);
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    expect(conn.url.searchParams.get('last_sequence_id')).toBe('10');
+    conn.send(connectedFrame(4));
+    await connected;
+    expect(client.lastSequenceId).toBe(4);
+    conn.send(messageFrame(5));
+    await got.waitFor(5);
+    expect(got.seqs).toEqual([5]);
+    expect(errors).toEqual(['CLIENT_CURSOR_RESET']);
+  });
+
   test('cumulative acks are throttled: one frame per interval, or at once after ackEvery records', async () => {
     const client = makeClient({ ackIntervalMs: 200, ackEvery: 5 });
     const got = collectMessages(client);
@@ -282,7 +299,7 @@ describe('outbox', () => {
 });
 
 describe('close codes', () => {
-  test.each([4001, 4003, 4004, 4009, 4503, 1009, 1007])('close %i is fatal: no reconnect, pending sends reject', async (code) => {
+  test.each([1000, 4001, 4003, 4004, 4009, 4503, 1009, 1007])('close %i is fatal: no reconnect, pending sends reject', async (code) => {
     const client = makeClient();
     const connected = client.connect();
     const conn = await server.connection(0);
