@@ -64,6 +64,8 @@ export class ConnectionSet {
         c.lastSequenceId = message.sequence_id;
         this.send(c, { type: 'message', message });
         handed++;
+        // A participant's own leave record is the last thing its connections receive.
+        if (message.message_type === 'leave' && message.sender_id === c.participantId) break;
       }
     }
     return handed;

@@ -14,7 +14,7 @@ const shape = (m: Pick<ChatMessage, 'sequence_id' | 'message_type' | 'message_id
   m.sender_id,
 ];
 
-/** The records a connection received, cut at the leave record (the runtime also hands a leaver the mode change of that same batch). */
+/** The records a connection received, from join to leave (a leaver's own leave record is the last one its connections get). */
 function joinToLeave(seen: readonly ChatMessage[], who: string): ChatMessage[] {
   let member = false;
   return seen.filter((m) => {
