@@ -5,7 +5,6 @@ import type express from 'express';
 import { WebSocketServer } from 'ws';
 import { createSystemClock, type Clock } from '../actors/clock';
 import { ChatError, isChatError, type ErrorCode } from '../actors/errors';
-import type { ChatMessage } from '../actors/message-types';
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
@@ -80,7 +79,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     telemetry,
     validator: createFrameValidator(),
     rateLimiter,
-    messageFrames: new WeakMap<ChatMessage, Buffer>(),
+    sharedFrames: new WeakMap<object, Buffer>(),
     onClosed: (c) => {
       connections.delete(c);
     },

@@ -21,8 +21,11 @@ export interface ConnectionContext {
   readonly telemetry: GatewayTelemetry;
   readonly validator: FrameValidator;
   readonly rateLimiter: RateLimiter;
-  /** Serialised `message` frames, shared by all connections: N recipients cost one JSON.stringify. */
-  readonly messageFrames: WeakMap<ChatMessage, Buffer>;
+  /**
+   * Serialised frames shared by all connections, keyed by the record (`message` frames) or by the
+   * broadcast output object (`persisted`, `typing`, `participant_list`): N recipients cost one JSON.stringify.
+   */
+  readonly sharedFrames: WeakMap<object, Buffer>;
   onClosed(connection: WsConnection): void;
 }
 
@@ -82,11 +85,16 @@ export async function subscribeFrom(
  * Serialises a `message` frame once per record, as UTF-8 bytes, and caches it for every other recipient:
  * ws writes a Buffer as is, where a string would be measured and encoded again for each socket.
  */
-export function messageFrameBytes(cache: WeakMap<ChatMessage, Buffer>, message: ChatMessage): Buffer {
-  let bytes = cache.get(message);
+export function messageFrameBytes(cache: WeakMap<object, Buffer>, message: ChatMessage): Buffer {
+  return sharedFrameBytes(cache, message, () => ({ type: 'message', message }));
+}
+
+/** The cached bytes of the frame built for `key` (built and cached on first use). */
+export function sharedFrameBytes(cache: WeakMap<object, Buffer>, key: object, build: () => ServerFrame): Buffer {
+  let bytes = cache.get(key);
   if (bytes === undefined) {
-    bytes = Buffer.from(JSON.stringify({ type: 'message', message }), 'utf8');
-    cache.set(message, bytes);
+    bytes = Buffer.from(JSON.stringify(build()), 'utf8');
+    cache.set(key, bytes);
   }
   return bytes;
 }
@@ -371,22 +379,23 @@ export class WsConnection {
     switch (output.type) {
       case 'message': {
         const message = output.message;
-        this.sendRaw(messageFrameBytes(this.ctx.messageFrames, message));
+        this.sendRaw(messageFrameBytes(this.ctx.sharedFrames, message));
         if (message.sequence_id > this.lastSentSequenceId) this.lastSentSequenceId = message.sequence_id;
         if (message.sequence_id > this.liveAfter) this.sendUpdates(message);
         return;
       }
+      // Broadcast outputs reach every connection as the same object: serialise once for all of them.
       case 'persisted':
-        this.sendFrame({ type: 'persisted', up_to_sequence_id: output.up_to_sequence_id });
+        this.sendShared(output, () => ({ type: 'persisted', up_to_sequence_id: output.up_to_sequence_id }));
         return;
       case 'typing':
         if (output.participant_id !== this.userId) {
-          this.sendFrame({ type: 'typing', participant_id: output.participant_id, is_typing: output.is_typing });
+          this.sendShared(output, () => ({ type: 'typing', participant_id: output.participant_id, is_typing: output.is_typing }));
         }
         return;
       case 'participants':
         this.mode = output.mode;
-        this.sendFrame({ type: 'participant_list', participants: output.participants, mode: output.mode });
+        this.sendShared(output, () => ({ type: 'participant_list', participants: output.participants, mode: output.mode }));
         return;
       case 'sync_complete':
         this.sendFrame({ type: 'sync_complete', from: output.from, to: output.to, recovered: output.recovered });
@@ -443,6 +452,11 @@ export class WsConnection {
   private failWith(err: unknown): void {
     this.sendError(err);
     if (!this.closing) this.end(isChatError(err) && err.spec.close !== undefined ? err.code : 1011, this.graceMs());
+  }
+
+  private sendShared(key: object, build: () => ServerFrame): void {
+    if (this.closing) return;
+    this.sendRaw(sharedFrameBytes(this.ctx.sharedFrames, key, build));
   }
 
   private sendFrame(frame: ServerFrame): void {
