@@ -1,0 +1,69 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { createChatRuntime, type ChatMessage } from '../../actors';
+import type { ConversationRegistryRuntime } from '../../actors/chat-runtime';
+import { SqliteStore } from '../../storage-providers';
+import { makeTmpDir, outputCollector, within } from './recovery-helpers';
+
+/** A SQLite store whose journal writes can be held forever: the process "dies" before they happen. */
+class HeldSqliteStore extends SqliteStore {
+  held = false;
+  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+    if (this.held) await new Promise<never>(() => undefined);
+    return super._appendMessages(conversationId, messages);
+  }
+}
+
+/**
+ * KNOWN LIMITATION (reported; see docs/security.md "Data retention" and the crash-recovery figures):
+ * records are delivered before they are stored, so ids the previous process delivered but never stored
+ * are handed out again after a crash. A client that saw them either resets its cursor (the new records
+ * arrive under ids it already had) or, when the head has moved past its cursor, never sees the new
+ * records. `it.failing` keeps this reproduction in the suite: it passes while the limitation exists
+ * and starts failing (so the marker must go) once sequence ids are no longer reused.
+ */
+describe('sequence ids delivered but not stored before a crash', () => {
+  let dir: string;
+  const runtimes: ConversationRegistryRuntime[] = [];
+  const stores: SqliteStore[] = [];
+
+  beforeEach(() => {
+    dir = makeTmpDir();
+  });
+  afterEach(async () => {
+    for (const r of runtimes.splice(0)) await r.close({ deadlineMs: 50 });
+    for (const s of stores.splice(0)) await s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.failing('are not handed out again by the next process', async () => {
+    const file = path.join(dir, 'chat.db');
+    const config = { observability: { log_level: 'silent' as const } };
+    const firstStore = new HeldSqliteStore({ path: file });
+    await firstStore.open();
+    stores.push(firstStore);
+    const first = await createChatRuntime({ config, storage: firstStore });
+    runtimes.push(first);
+    await first.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    const stored = await first.post('c', { sender_id: 'alice', message_id: 'm1', content: 'stored' });
+    await within(stored.whenPersisted, 10_000, 'm1 stored');
+    const bob = outputCollector();
+    await first.subscribe('c', 'bob', bob.listener);
+
+    // Delivered to bob, never stored: the process dies with these writes pending.
+    firstStore.held = true;
+    await first.post('c', { sender_id: 'alice', message_id: 'm2', content: 'seen by bob, lost' });
+    await first.post('c', { sender_id: 'alice', message_id: 'm3', content: 'seen by bob, lost too' });
+    const bobSaw = bob.messages[bob.messages.length - 1].sequence_id;
+    expect(bobSaw).toBe(stored.sequence_id + 2);
+
+    const secondStore = new SqliteStore({ path: file });
+    await secondStore.open();
+    stores.push(secondStore);
+    const second = await createChatRuntime({ config, storage: secondStore });
+    runtimes.push(second);
+    const next = await second.post('c', { sender_id: 'alice', message_id: 'm4', content: 'after the restart' });
+    // Today: next.sequence_id === stored.sequence_id + 1, an id bob already holds with other content.
+    expect(next.sequence_id).toBeGreaterThan(bobSaw);
+  });
+});
