@@ -78,14 +78,13 @@ function packageVersion(): string | undefined {
   return undefined;
 }
 
-async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv): Promise<Running> {
+async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<Running> {
   const sdk = await setupSdk({
     observability: config.observability,
     host: config.server.host,
     env,
     serviceVersion: packageVersion(),
   });
-  const logger = createLogger({ level: config.observability.log_level, sync: true });
   const telemetry: ChatTelemetry =
     sdk.metricsEnabled || sdk.tracingEnabled
       ? createChatTelemetry({
@@ -215,30 +214,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exitCode = EXIT_FAILURE;
     return;
   }
-  let running: Running;
-  try {
-    running = await start(config, env);
-  } catch (err) {
-    process.stderr.write(`nlweb-chat: start-up failed: ${errorText(err)}\n`);
-    process.exitCode = EXIT_FAILURE;
-    return;
-  }
-  const { logger } = running;
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal during shutdown: exiting now');
-      exitAfterFlush(logger, EXIT_FAILURE);
-      return;
-    }
-    stopping = true;
-    // A hung close must not keep the process alive past the deadline (not unref'd: it is the guard).
-    const guardMs = Math.round(config.observability.shutdown_deadline_s * 1000) + CLOSE_GRACE_MS;
-    setTimeout(() => {
-      logger.error({ guard_ms: guardMs }, 'shutdown did not finish in time; exiting with unflushed state');
-      exitAfterFlush(logger, EXIT_FAILURE);
-    }, guardMs);
-    void stop(running, signal).then(
+  const logger = createLogger({ level: config.observability.log_level, sync: true });
+  let running: Running | undefined;
+  let stopSignal: NodeJS.Signals | undefined;
+
+  const beginStop = (target: Running, signal: NodeJS.Signals): void => {
+    void stop(target, signal).then(
       (code) => exitAfterFlush(logger, code),
       (err: unknown) => {
         logger.error({ err: errorText(err) }, 'shutdown failed');
@@ -246,15 +227,43 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       },
     );
   };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopSignal !== undefined) {
+      logger.warn({ signal }, 'second signal during shutdown: exiting now');
+      exitAfterFlush(logger, EXIT_FAILURE);
+      return;
+    }
+    stopSignal = signal;
+    // A hung close (or start-up) must not keep the process alive past the deadline (not unref'd: it is the guard).
+    const guardMs = Math.round(config.observability.shutdown_deadline_s * 1000) + CLOSE_GRACE_MS;
+    setTimeout(() => {
+      logger.error({ guard_ms: guardMs }, 'shutdown did not finish in time; exiting with unflushed state');
+      exitAfterFlush(logger, EXIT_FAILURE);
+    }, guardMs);
+    // During start-up the stop runs once start() has finished (below).
+    if (running) beginStop(running, signal);
+  };
+  // Installed before anything listens: until a handler exists the OS default for SIGTERM kills the
+  // process outright, so a supervisor reacting to the "ready" line could otherwise skip the flush.
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('uncaughtException', (err) => {
     logger.fatal({ err: err.stack ?? err.message }, 'uncaught exception');
-    if (!stopping) onSignal('SIGTERM');
+    if (stopSignal === undefined) onSignal('SIGTERM');
   });
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: errorText(reason) }, 'unhandled promise rejection');
   });
+
+  try {
+    running = await start(config, env, logger);
+  } catch (err) {
+    process.stderr.write(`nlweb-chat: start-up failed: ${errorText(err)}\n`);
+    logger.fatal({ err: errorText(err) }, 'start-up failed');
+    exitAfterFlush(logger, EXIT_FAILURE);
+    return;
+  }
+  if (stopSignal !== undefined) beginStop(running, stopSignal);
 }
 
 if (require.main === module) {
