@@ -25,7 +25,7 @@ describe('docs/observability.md and telemetry-names.ts', () => {
   });
 
   it('documents no metric that does not exist', () => {
-    const known = new Set(Object.values(METRICS).map((m) => m.name));
+    const known = new Set<string>(Object.values(METRICS).map((m) => m.name));
     expect([...rows.keys()].filter((n) => !known.has(n))).toEqual([]);
   });
 
