@@ -23,7 +23,7 @@ export interface ConnectionContext {
   readonly rateLimiter: RateLimiter;
   /**
    * Serialised frames shared by all connections, keyed by the record (`message` frames) or by the
-   * broadcast output object (`persisted`, `typing`, `participant_list`): N recipients cost one JSON.stringify.
+   * broadcast output object (`typing`, `participant_list`): N recipients cost one JSON.stringify.
    */
   readonly sharedFrames: WeakMap<object, Buffer>;
   onClosed(connection: WsConnection): void;
@@ -384,10 +384,11 @@ export class WsConnection {
         if (message.sequence_id > this.liveAfter) this.sendUpdates(message);
         return;
       }
-      // Broadcast outputs reach every connection as the same object: serialise once for all of them.
       case 'persisted':
-        this.sendShared(output, () => ({ type: 'persisted', up_to_sequence_id: output.up_to_sequence_id }));
+        // Not forwarded: it would be N frames per journal batch, and the only party that needs durability
+        // news, the sender, gets a message_ack with persisted: true per post (see post()).
         return;
+      // Broadcast outputs reach every connection as the same object: serialise once for all of them.
       case 'typing':
         if (output.participant_id !== this.userId) {
           this.sendShared(output, () => ({ type: 'typing', participant_id: output.participant_id, is_typing: output.is_typing }));

@@ -41,10 +41,6 @@ export interface MessageAckFrame {
   readonly persisted: boolean;
   readonly duplicate: boolean;
 }
-export interface PersistedFrame {
-  readonly type: 'persisted';
-  readonly up_to_sequence_id: number;
-}
 export interface ModeChangeFrame {
   readonly type: 'mode_change';
   readonly mode: ConversationMode;
@@ -84,7 +80,6 @@ export type ServerFrame =
   | ParticipantUpdateFrame
   | MessageFrame
   | MessageAckFrame
-  | PersistedFrame
   | ModeChangeFrame
   | TypingFrame
   | SyncCompleteFrame
@@ -164,7 +159,6 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
     { message_id: id, sequence_id: { type: 'integer', minimum: 1 }, persisted: { type: 'boolean' }, duplicate: { type: 'boolean' } },
     ['message_id', 'sequence_id', 'persisted', 'duplicate'],
   ),
-  persisted: frame('persisted', { up_to_sequence_id: seq }, ['up_to_sequence_id']),
   mode_change: frame('mode_change', { mode, sequence_id: seq }, ['mode', 'sequence_id']),
   typing: frame('typing', { participant_id: id, is_typing: { type: 'boolean' } }, ['participant_id', 'is_typing']),
   sync_complete: frame('sync_complete', { from: seq, to: seq, recovered: { type: 'boolean' } }, ['from', 'to', 'recovered']),

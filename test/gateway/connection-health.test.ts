@@ -141,8 +141,9 @@ describe('gateway connection health', () => {
     const pong = await bob.waitFor('pong');
     expect(pong.ts).toBe(42);
     expect(Date.parse(pong.server_time)).toBeGreaterThan(0);
-    // Alice never sees her own typing indicator, and both see the persisted mark.
-    await alice.waitFor('persisted', (p) => p.up_to_sequence_id >= msg.message.sequence_id);
+    // Alice never sees her own typing indicator; her post is acknowledged again once it is durable.
+    const durable = await alice.waitFor('message_ack', (a) => a.message_id === 'm1' && a.persisted);
+    expect(durable.sequence_id).toBe(msg.message.sequence_id);
     expect(alice.frames.some((f) => f.type === 'typing')).toBe(false);
   });
 });

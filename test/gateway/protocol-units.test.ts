@@ -32,7 +32,6 @@ describe('protocol schemas', () => {
       { type: 'participant_update', action: 'join', participant, participant_count: 1 },
       { type: 'message', message },
       { type: 'message_ack', message_id: 'm1', sequence_id: 3, persisted: false, duplicate: false },
-      { type: 'persisted', up_to_sequence_id: 3 },
       { type: 'mode_change', mode: 'multi', sequence_id: 4 },
       { type: 'typing', participant_id: 'bob', is_typing: true },
       { type: 'sync_complete', from: 1, to: 3, recovered: true },
