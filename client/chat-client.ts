@@ -32,10 +32,10 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: any) => void) | null;
-  onmessage: ((event: any) => void) | null;
-  onclose: ((event: any) => void) | null;
-  onerror: ((event: any) => void) | null;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
@@ -222,7 +222,6 @@ function defaultWebSocketImpl(): WebSocketConstructor {
   if (!isNode && typeof g.WebSocket === 'function') return g.WebSocket as WebSocketConstructor;
   // Node: load `ws` only now, so a browser build never references it at load time.
   if (typeof require === 'function') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('ws') as WebSocketConstructor;
   }
   if (typeof g.WebSocket === 'function') return g.WebSocket as WebSocketConstructor;
@@ -507,7 +506,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       // resumes from its real end, so our cursor must move back or every new record looks like a dup.
       events.emit(
         'error',
-        new ChatClientError('CLIENT_CURSOR_RESET', `server's last sequence id ${frame.last_sequence_id} is below ours (${lastSeq}); resuming from the server's`),
+        new ChatClientError(
+          'CLIENT_CURSOR_RESET',
+          `server's last sequence id ${frame.last_sequence_id} is below ours (${lastSeq}); resuming from the server's`,
+        ),
       );
       lastSeq = frame.last_sequence_id;
       lastAckSent = lastSeq;
@@ -676,10 +678,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   function scheduleResume(): void {
     resumeTimer = clear(resumeTimer);
     const wait = pausedUntil - clock.now();
-    resumeTimer = clock.setTimeout(() => {
-      resumeTimer = undefined;
-      flushOutbox();
-    }, Math.max(0, wait));
+    resumeTimer = clock.setTimeout(
+      () => {
+        resumeTimer = undefined;
+        flushOutbox();
+      },
+      Math.max(0, wait),
+    );
   }
 
   function flushOutbox(): void {

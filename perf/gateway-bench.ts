@@ -123,7 +123,11 @@ async function startGateway(): Promise<BenchServer> {
           conversation_id: room.id,
           title: room.id,
           created_by: room.users[0]!,
-          participants: room.users.map((u, i) => ({ participant_id: u, participant_type: 'human' as const, role: i === 0 ? ('owner' as const) : ('member' as const) })),
+          participants: room.users.map((u, i) => ({
+            participant_id: u,
+            participant_type: 'human' as const,
+            role: i === 0 ? ('owner' as const) : ('member' as const),
+          })),
           autoJoinAgents: false,
         });
       }
@@ -181,7 +185,10 @@ interface ServerHandle {
 }
 
 async function spawnServer(kind: Kind): Promise<ServerHandle> {
-  const child: ChildProcess = fork(__filename, ['--server', kind], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(__filename, ['--server', kind], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   type Waiter = { resolve(reply: Record<string, number | boolean>): void; reject(err: Error): void };
   const pending = new Map<number, Waiter>();
   let nextId = 1;
@@ -267,7 +274,9 @@ function connect(handle: ServerHandle, room: string, user: string): Promise<Benc
     let ready = false;
     const conn: BenchConn = {
       send: (content) =>
-        ws.send(kind === 'ws' ? JSON.stringify({ content }) : JSON.stringify({ type: 'message', message_id: `m${++messageCounter}`, content })),
+        ws.send(
+          kind === 'ws' ? JSON.stringify({ content }) : JSON.stringify({ type: 'message', message_id: `m${++messageCounter}`, content }),
+        ),
       onContent: () => undefined,
       close: () =>
         new Promise<void>((res) => {
@@ -423,7 +432,11 @@ async function handshakeRun(handle: ServerHandle, samples: number, warmup: numbe
 }
 
 /** RSS (and heap) per idle connection in a fresh server process. */
-async function memoryRun(kind: Kind, connections: number, roomSize: number): Promise<{ rssPerConn: number; heapPerConn: number; gc: boolean }> {
+async function memoryRun(
+  kind: Kind,
+  connections: number,
+  roomSize: number,
+): Promise<{ rssPerConn: number; heapPerConn: number; gc: boolean }> {
   const handle = await spawnServer(kind);
   try {
     const rooms = makeRooms(Math.ceil(connections / roomSize), roomSize);
@@ -464,7 +477,10 @@ async function main(): Promise<void> {
     KINDS.map((k) => [k, { latency: [], fanout: [], throughput: [], handshake: [], rssPerConn: NaN, heapPerConn: NaN }]),
   ) as unknown as Record<Kind, Results>;
 
-  const handles = Object.fromEntries(await Promise.all(KINDS.map(async (k) => [k, await spawnServer(k)] as const))) as Record<Kind, ServerHandle>;
+  const handles = Object.fromEntries(await Promise.all(KINDS.map(async (k) => [k, await spawnServer(k)] as const))) as Record<
+    Kind,
+    ServerHandle
+  >;
   try {
     for (let round = 0; round < p.rounds; round++) {
       // Rotate the order each round so no system always runs first (JIT warm-up, GC debt).
@@ -476,7 +492,9 @@ async function main(): Promise<void> {
         r.fanout.push(...(await fanoutRun(h, p.fanSize, p.fan, round === 0 ? 5 : 1)));
         r.throughput.push(await throughputRun(h, p.tpRooms, p.tpPer, 5));
         r.handshake.push(...(await handshakeRun(h, p.hs, round === 0 ? 20 : 5)));
-        process.stdout.write(`  round ${round + 1}/${p.rounds} ${LABEL[kind]} done (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+        process.stdout.write(
+          `  round ${round + 1}/${p.rounds} ${LABEL[kind]} done (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+        );
       }
     }
   } finally {

@@ -19,7 +19,11 @@ function el<T extends HTMLElement>(id: string): T {
 
 /** Joins, leaves, mode changes and agent job notices render as one grey line. */
 function isSystemLine(m: ChatMessage): boolean {
-  return m.sender_type === 'system' || ['join', 'leave', 'mode_change', 'error'].includes(m.message_type) || m.message_type.startsWith('agent_job');
+  return (
+    m.sender_type === 'system' ||
+    ['join', 'leave', 'mode_change', 'error'].includes(m.message_type) ||
+    m.message_type.startsWith('agent_job')
+  );
 }
 
 function start(): void {
@@ -149,7 +153,8 @@ function start(): void {
     typingNow.clear();
     renderTyping();
     showError('');
-    for (const li of Array.from(el('conversations').querySelectorAll('li'))) li.classList.toggle('active', li.dataset['id'] === conversationId);
+    for (const li of Array.from(el('conversations').querySelectorAll('li')))
+      li.classList.toggle('active', li.dataset['id'] === conversationId);
     const c = createChatClient({
       url: location.origin,
       conversationId,
@@ -164,7 +169,11 @@ function start(): void {
     c.on('typing', (e) => {
       const old = typingNow.get(e.participantId);
       if (old !== undefined) clearTimeout(old);
-      if (e.isTyping) typingNow.set(e.participantId, setTimeout(() => (typingNow.delete(e.participantId), renderTyping()), 5000));
+      if (e.isTyping)
+        typingNow.set(
+          e.participantId,
+          setTimeout(() => (typingNow.delete(e.participantId), renderTyping()), 5000),
+        );
       else typingNow.delete(e.participantId);
       renderTyping();
     });
@@ -216,7 +225,11 @@ function start(): void {
       auto_join_agents: el<HTMLInputElement>('create-autojoin').checked,
     };
     void (async () => {
-      const res = await api('/chat/conversations', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await api('/chat/conversations', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const json = (await res.json()) as ConversationMeta & { message?: string };
       if (!res.ok) return showError(json.message ?? `could not create (${res.status})`);
       el<HTMLFormElement>('create-form').reset();

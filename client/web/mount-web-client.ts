@@ -86,7 +86,6 @@ ${parts.join('\n')}
 function moduleSource(clientDir: string, name: string): string {
   const ts = path.join(clientDir, `${name}.ts`);
   if (existsSync(ts)) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const typescript = require('typescript') as typeof import('typescript');
     return typescript.transpileModule(readFileSync(ts, 'utf8'), {
       compilerOptions: { module: typescript.ModuleKind.CommonJS, target: typescript.ScriptTarget.ES2022, esModuleInterop: true },

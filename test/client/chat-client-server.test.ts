@@ -198,6 +198,11 @@ describe('rate limits', () => {
     }
     expect(new Set(results.map((r) => r.sequence_id)).size).toBe(5);
     const journal = await stack.runtime.readMessages('conv', 0, 100);
-    expect(journal.filter((m) => m.sender_id === 'alice' && m.message_type === 'text').map((m) => m.content).sort()).toEqual(contents);
+    expect(
+      journal
+        .filter((m) => m.sender_id === 'alice' && m.message_type === 'text')
+        .map((m) => m.content)
+        .sort(),
+    ).toEqual(contents);
   });
 });

@@ -157,7 +157,7 @@ describe('ordered, deduplicated delivery', () => {
     expect(got.seqs).toEqual([42]);
   });
 
-  test("a server whose journal ends before our cursor resets the cursor (reported as CLIENT_CURSOR_RESET)", async () => {
+  test('a server whose journal ends before our cursor resets the cursor (reported as CLIENT_CURSOR_RESET)', async () => {
     const client = makeClient({ lastSequenceId: 10 });
     const got = collectMessages(client);
     const errors: string[] = [];
@@ -265,7 +265,14 @@ describe('outbox', () => {
     const sent = client.send('busy');
     await conn.nextFrame(isType('message'));
     const err = nextEvent(client, 'error');
-    conn.send({ type: 'error', error: 'CHAT_ERR_QUEUE_FULL', code: 429, message: 'full', retry_after_ms: 5000, message_id: 'client-msg-1' });
+    conn.send({
+      type: 'error',
+      error: 'CHAT_ERR_QUEUE_FULL',
+      code: 429,
+      message: 'full',
+      retry_after_ms: 5000,
+      message_id: 'client-msg-1',
+    });
     expect(await err).toMatchObject({ code: 'CHAT_ERR_QUEUE_FULL', status: 429, retryAfterMs: 5000, messageId: 'client-msg-1' });
     // A new message during the pause waits too (it would otherwise overtake the first one).
     const later = client.send('later');
@@ -291,7 +298,13 @@ describe('outbox', () => {
     await connected;
     const bad = client.send('\u0000');
     await conn.nextFrame(isType('message'));
-    conn.send({ type: 'error', error: 'GATEWAY_ERR_CONTENT_INVALID', code: 400, message: 'control characters', message_id: 'client-msg-1' });
+    conn.send({
+      type: 'error',
+      error: 'GATEWAY_ERR_CONTENT_INVALID',
+      code: 400,
+      message: 'control characters',
+      message_id: 'client-msg-1',
+    });
     await expect(bad).rejects.toMatchObject({ code: 'GATEWAY_ERR_CONTENT_INVALID', status: 400 });
     expect(client.state).toBe('open');
     expect(client.pendingCount).toBe(0);

@@ -29,41 +29,52 @@ afterEach(async () => {
   stack = undefined;
 });
 
-maybe('type a message in the page and see it with the echo answer', async () => {
-  stack = await startRealStack({ agents: [createEchoAgent()], extraRoutes: (app) => mountWebClient(app) });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-  const page = await browser.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(`http://127.0.0.1:${stack.port}/?user_id=alice`);
+maybe(
+  'type a message in the page and see it with the echo answer',
+  async () => {
+    stack = await startRealStack({ agents: [createEchoAgent()], extraRoutes: (app) => mountWebClient(app) });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`http://127.0.0.1:${stack.port}/?user_id=alice`);
 
-  const t0 = Date.now();
-  await page.fill('#create-title', 'Browser test');
-  await page.fill('#create-agents', 'echo');
-  await page.click('#create-button');
-  await page.waitForSelector('#state[data-state="open"]');
-  await page.waitForSelector('#participant-list li:has-text("echo")');
+    const t0 = Date.now();
+    await page.fill('#create-title', 'Browser test');
+    await page.fill('#create-agents', 'echo');
+    await page.click('#create-button');
+    await page.waitForSelector('#state[data-state="open"]');
+    await page.waitForSelector('#participant-list li:has-text("echo")');
 
-  await page.fill('#input', 'hello from chromium');
-  await page.press('#input', 'Enter');
-  await page.waitForSelector('#messages li.mine .text:text-is("hello from chromium")');
-  await page.waitForSelector('#messages li.ai .text:text-is("echo: hello from chromium")');
+    await page.fill('#input', 'hello from chromium');
+    await page.press('#input', 'Enter');
+    await page.waitForSelector('#messages li.mine .text:text-is("hello from chromium")');
+    await page.waitForSelector('#messages li.ai .text:text-is("echo: hello from chromium")');
 
-  const shot = path.join(os.tmpdir(), `nlweb-chat-page-${process.pid}.png`);
-  await page.screenshot({ path: shot });
-  expect(existsSync(shot)).toBe(true);
-  console.log(`chat page screenshot: ${shot} (page flow ${Date.now() - t0} ms)`);
+    const shot = path.join(os.tmpdir(), `nlweb-chat-page-${process.pid}.png`);
+    await page.screenshot({ path: shot });
+    expect(existsSync(shot)).toBe(true);
+    console.log(`chat page screenshot: ${shot} (page flow ${Date.now() - t0} ms)`);
 
-  // The page's conversation exists server-side with both records, in order.
-  const list = await stack.runtime.listConversations('alice');
-  expect(list.map((c) => c.title)).toEqual(['Browser test']);
-  const journal = await stack.runtime.readMessages(list[0]!.conversation_id, 0, 100);
-  const texts = journal.filter((m) => m.sender_type !== 'system' && m.message_type !== 'join').map((m) => `${m.sender_id}: ${m.content}`);
-  expect(texts).toEqual(['alice: hello from chromium', 'echo: echo: hello from chromium']);
-  // Every message confirmed as persisted: the page shows no pending count.
-  await page.waitForSelector('#pending:empty', { state: 'attached' });
-  expect(pageErrors).toEqual([]);
-}, 60_000);
+    // The page's conversation exists server-side with both records, in order.
+    const list = await stack.runtime.listConversations('alice');
+    expect(list.map((c) => c.title)).toEqual(['Browser test']);
+    const journal = await stack.runtime.readMessages(list[0]!.conversation_id, 0, 100);
+    const texts = journal.filter((m) => m.sender_type !== 'system' && m.message_type !== 'join').map((m) => `${m.sender_id}: ${m.content}`);
+    expect(texts).toEqual(['alice: hello from chromium', 'echo: echo: hello from chromium']);
+    // Every message confirmed as persisted: the page shows no pending count.
+    await page.waitForSelector('#pending:empty', { state: 'attached' });
+    expect(pageErrors).toEqual([]);
+  },
+  60_000,
+);

@@ -80,7 +80,11 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
         title: id,
         created_by: humans[0]!,
         participants: [
-          ...humans.map((h, i) => ({ participant_id: h, participant_type: 'human' as const, role: i === 0 ? ('owner' as const) : ('member' as const) })),
+          ...humans.map((h, i) => ({
+            participant_id: h,
+            participant_type: 'human' as const,
+            role: i === 0 ? ('owner' as const) : ('member' as const),
+          })),
           ...agents.map((a) => ({ participant_id: a, participant_type: 'ai' as const, agent_id: a })),
         ],
         autoJoinAgents: false,

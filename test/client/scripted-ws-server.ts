@@ -34,7 +34,8 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
 
   wss.on('connection', (ws, req) => {
     const frames: Record<string, unknown>[] = [];
-    const frameWaiters: { pred: (f: Record<string, unknown>) => boolean; resolve: (f: Record<string, unknown>) => void; from: number }[] = [];
+    const frameWaiters: { pred: (f: Record<string, unknown>) => boolean; resolve: (f: Record<string, unknown>) => void; from: number }[] =
+      [];
     ws.on('message', (data) => {
       const f = JSON.parse(String(data)) as Record<string, unknown>;
       frames.push(f);
@@ -103,7 +104,10 @@ export function connectedFrame(lastSequenceId: number, participantId = 'alice', 
 }
 
 /** A `message` frame carrying a record with sequence id `seq`. */
-export function messageFrame(seq: number, extra: { sender_id?: string; message_id?: string; content?: string } = {}): Record<string, unknown> {
+export function messageFrame(
+  seq: number,
+  extra: { sender_id?: string; message_id?: string; content?: string } = {},
+): Record<string, unknown> {
   return {
     type: 'message',
     message: {
