@@ -197,8 +197,21 @@ export class WsConnection {
       server_time: new Date(this.ctx.clock.now()).toISOString(),
     });
     this.sendFrame({ type: 'participant_list', participants: sub.participants, mode: sub.mode });
-    this.route.attach((output) => this.onOutput(output));
+    this.route.attach(this.deliver);
   }
+
+  /**
+   * The subscription listener. It must not throw (the runtime would silently drop the subscription and
+   * leave the socket open but deaf), so a failure to translate an output ends this connection instead.
+   */
+  private readonly deliver = (output: ConversationOutput): void => {
+    try {
+      this.onOutput(output);
+    } catch (err) {
+      this.log.error({ err: err instanceof Error ? err.message : String(err), output: output.type }, 'could not send an output');
+      this.end('GATEWAY_ERR_INTERNAL', this.graceMs());
+    }
+  };
 
   get connectionId(): string {
     return this.subscription.connectionId;
@@ -355,7 +368,7 @@ export class WsConnection {
       this.route = route;
       previous.close();
       this.liveAfter = subscription.lastSequenceId;
-      route.attach((output) => this.onOutput(output));
+      route.attach(this.deliver);
     } catch (err) {
       if (this.closing || generation !== this.syncGeneration) return;
       this.failWith(err);
