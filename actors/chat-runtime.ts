@@ -154,8 +154,11 @@ export class ConversationRegistryRuntime implements ChatRuntime {
         throw new ChatError('CHAT_ERR_FORBIDDEN', 'only the conversation owner may redact');
       }
     }
-    // Store first what is still queued, so the journal and the cache are redacted alike.
-    await actor.flush(this.deps.config.observability.shutdown_deadline_s * 1000);
+    // Store first what is still queued, so the journal and the cache are redacted alike. A record
+    // still queued would escape the redaction and be stored with its content later: refuse instead.
+    if (!(await actor.flush(this.deps.config.observability.shutdown_deadline_s * 1000))) {
+      throw new ChatError('STORAGE_ERR_UNAVAILABLE', 'the journal is behind (storage slow or down); retry the redaction later');
+    }
     const sequenceIds = await this.deps.store.redactMessages(conversationId, target);
     await actor.redact(sequenceIds, requesterId ?? 'runtime', REDACTION_MARKER);
     return sequenceIds;

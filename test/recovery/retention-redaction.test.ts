@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { createChatRuntime, createCounterIds, createManualClock, isChatError, type ChatMessage, type ManualClock } from '../../actors';
+import { ChatError, createChatRuntime, createCounterIds, createManualClock, isChatError, type ChatMessage, type ManualClock } from '../../actors';
 import type { ConversationRegistryRuntime } from '../../actors/chat-runtime';
 import { loadConfig } from '../../config';
 import type { ConfigInput } from '../../config/config-types';
 import { createChatServer, type ChatServer } from '../../gateway';
-import { REDACTION_MARKER, type ChatStore } from '../../storage-providers';
+import { MemoryStore, REDACTION_MARKER, type ChatStore } from '../../storage-providers';
 import { describeWithPg, pgReachableSync } from '../storage/pg-helpers';
 import {
   expectContiguous,
@@ -328,3 +328,40 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
 describe('retention and redaction: memory', () => runProviderSuite(memoryFixture, false));
 describe('retention and redaction: sqlite', () => runProviderSuite(sqliteFixture, true));
 describeWithPg(pgReachableSync())('retention and redaction: postgres', () => runProviderSuite(postgresFixture, true));
+
+/** A memory store whose journal appends fail while `down` (other operations work): storage that is behind. */
+class BehindMemoryStore extends MemoryStore {
+  down = false;
+  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+    if (this.down) throw new ChatError('STORAGE_ERR_UNAVAILABLE', 'injected: journal writes failing');
+    return super._appendMessages(conversationId, messages);
+  }
+}
+
+describe('redaction while the journal is behind', () => {
+  it('refuses (STORAGE_ERR_UNAVAILABLE, retriable) instead of reporting success and storing the text later', async () => {
+    const store = new BehindMemoryStore();
+    await store.open();
+    const runtime = await createChatRuntime({
+      config: { observability: { log_level: 'silent', shutdown_deadline_s: 0.1 }, chat: { storage: { retry_initial_ms: 5, retry_max_ms: 20 } } },
+      storage: store,
+    });
+    try {
+      await runtime.createConversation({ conversation_id: 'behind', created_by: 'alice' });
+      store.down = true;
+      const posted = await runtime.post('behind', { sender_id: 'alice', message_id: 'pii', content: 'my phone number' });
+      // The record is delivered and queued, not stored: a redaction now cannot reach it in the journal.
+      await expectChatError(runtime.redact('behind', { messageIds: ['pii'] }, 'alice'), 'STORAGE_ERR_UNAVAILABLE');
+
+      store.down = false;
+      await within(posted.whenPersisted, 10_000, 'the record to be stored');
+      expect(await runtime.redact('behind', { messageIds: ['pii'] }, 'alice')).toEqual([posted.sequence_id]);
+      const journal = await readAll(store, 'behind');
+      expect(journal.find((m) => m.message_id === 'pii')?.content).toBe(REDACTION_MARKER);
+      expect(journal.some((m) => m.content.includes('phone'))).toBe(false);
+    } finally {
+      await runtime.close({ deadlineMs: 2000 });
+      await store.close();
+    }
+  });
+});
