@@ -15,7 +15,7 @@ class HeldSqliteStore extends SqliteStore {
 }
 
 /**
- * KNOWN LIMITATION (reported; see docs/security.md "Data retention" and the crash-recovery figures):
+ * KNOWN LIMITATION (reported; crash-recovery.test.ts measures it with real processes):
  * records are delivered before they are stored, so ids the previous process delivered but never stored
  * are handed out again after a crash. A client that saw them either resets its cursor (the new records
  * arrive under ids it already had) or, when the head has moved past its cursor, never sees the new
