@@ -60,17 +60,21 @@ function createDirectClient(baseUrl: string): { ask(query: string, prev: readonl
         const start = performance.now();
         let ttfr = NaN;
         const parser = createSseParser();
-        const req = http.request(`${baseUrl}/ask?${params}`, { method: 'POST', agent, headers: { accept: 'text/event-stream', 'content-length': '0' } }, (res) => {
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            for (const event of parser.push(chunk)) {
-              const type = (JSON.parse(event.data) as { message_type?: string }).message_type;
-              if (type === 'result' && Number.isNaN(ttfr)) ttfr = performance.now() - start;
-              if (type === 'end-nlweb-response') resolve({ ttfr, ttc: performance.now() - start });
-            }
-          });
-          res.on('error', reject);
-        });
+        const req = http.request(
+          `${baseUrl}/ask?${params}`,
+          { method: 'POST', agent, headers: { accept: 'text/event-stream', 'content-length': '0' } },
+          (res) => {
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              for (const event of parser.push(chunk)) {
+                const type = (JSON.parse(event.data) as { message_type?: string }).message_type;
+                if (type === 'result' && Number.isNaN(ttfr)) ttfr = performance.now() - start;
+                if (type === 'end-nlweb-response') resolve({ ttfr, ttc: performance.now() - start });
+              }
+            });
+            res.on('error', reject);
+          },
+        );
         req.setNoDelay(true);
         req.on('error', reject);
         req.end();
@@ -90,7 +94,9 @@ interface Human {
 }
 
 async function connectHuman(wsBase: string, conversationId: string, userId: string): Promise<Human> {
-  const ws = new WebSocket(`${wsBase}/chat/ws/${encodeURIComponent(conversationId)}?user_id=${encodeURIComponent(userId)}`, { perMessageDeflate: false });
+  const ws = new WebSocket(`${wsBase}/chat/ws/${encodeURIComponent(conversationId)}?user_id=${encodeURIComponent(userId)}`, {
+    perMessageDeflate: false,
+  });
   const waiters = new Set<{ pred: (m: ChatMessage) => boolean; resolve: (t: number) => void; reject: (e: Error) => void }>();
   ws.on('message', (data) => {
     const at = performance.now();
@@ -154,7 +160,9 @@ async function runChatChild(standinUrl: string): Promise<void> {
         input: { multi_mode_window_ms: MULTI_WINDOW_MS },
         // One human sends a message every few ms here; the per-connection limiter is not what is measured.
         limits: { rate_limit_per_second: 100_000, rate_limit_burst: 100_000 },
-        nlweb: { endpoints: [{ id: 'nlweb', display_name: 'NLWeb', url: 'standin', site: 'all', mode: 'list', streaming: true, auto_join: true }] },
+        nlweb: {
+          endpoints: [{ id: 'nlweb', display_name: 'NLWeb', url: 'standin', site: 'all', mode: 'list', streaming: true, auto_join: true }],
+        },
       },
     },
   });
@@ -282,7 +290,13 @@ async function primaryPath(latencyMs: number, iterations: number, warmup: number
         chatSamples.push(b);
       }
     }
-    return { latencyMs, iterations, direct: directSamples, chat: chatSamples, askConnections: (await connectionsOf(stack.standin)) - connectionsBefore };
+    return {
+      latencyMs,
+      iterations,
+      direct: directSamples,
+      chat: chatSamples,
+      askConnections: (await connectionsOf(stack.standin)) - connectionsBefore,
+    };
   } finally {
     human.close();
     direct.close();
@@ -345,7 +359,14 @@ function contextBuilding(iterations: number): number {
   });
   const humansMsgs = Array.from({ length: CONTEXT_SIZE }, (_, i) => msg(i + 1));
   const items = Array.from({ length: 3 }, (_, k) => ({ name: `Item ${k}`, url: `https://example.org/${k}`, description: 'x'.repeat(120) }));
-  const lastAnswer = Array.from({ length: 4 }, (_, i) => msg(100 + i, { sender_type: 'ai', sender_id: 'nlweb', message_type: 'nlweb_response', metadata: { items: i < 3 ? items.map((it) => ({ ...it, url: `${it.url}/${i}` })) : [] } }));
+  const lastAnswer = Array.from({ length: 4 }, (_, i) =>
+    msg(100 + i, {
+      sender_type: 'ai',
+      sender_id: 'nlweb',
+      message_type: 'nlweb_response',
+      metadata: { items: i < 3 ? items.map((it) => ({ ...it, url: `${it.url}/${i}` })) : [] },
+    }),
+  );
   const trigger = humansMsgs[humansMsgs.length - 1]!;
   const turn: AgentTurn = {
     conversationId: 'c',
@@ -396,7 +417,11 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - began) / 1000;
 
   const rows = primary.flatMap((r) => {
-    const m = (list: Sample[], key: keyof Sample, p: number): number => percentile(list.map((s) => s[key]), p);
+    const m = (list: Sample[], key: keyof Sample, p: number): number =>
+      percentile(
+        list.map((s) => s[key]),
+        p,
+      );
     return (['ttfr', 'ttc'] as const).map((key) => {
       const a50 = m(r.direct, key, 50);
       const b50 = m(r.chat, key, 50);
@@ -415,10 +440,20 @@ async function main(): Promise<void> {
       ];
     });
   });
-  const primaryTable = markdownTable(['stand-in', 'metric', 'a p50 ms', 'b p50 ms', 'b/a p50', 'a p99 ms', 'b p99 ms', 'b/a p99', 'b-a p50 ms'], rows);
+  const primaryTable = markdownTable(
+    ['stand-in', 'metric', 'a p50 ms', 'b p50 ms', 'b/a p50', 'a p99 ms', 'b p99 ms', 'b/a p99', 'b-a p50 ms'],
+    rows,
+  );
   const multiTable = markdownTable(
     ['humans', 'iterations', 'delivery p50 ms', 'delivery p99 ms', `answer complete at all p50 ms`, 'answer complete at all p99 ms'],
-    multi.map((r) => [String(r.humans), String(r.iterations), fmt(percentile(r.delivery, 50)), fmt(percentile(r.delivery, 99)), fmt(percentile(r.answer, 50)), fmt(percentile(r.answer, 99))]),
+    multi.map((r) => [
+      String(r.humans),
+      String(r.iterations),
+      fmt(percentile(r.delivery, 50)),
+      fmt(percentile(r.delivery, 99)),
+      fmt(percentile(r.answer, 50)),
+      fmt(percentile(r.answer, 99)),
+    ]),
   );
   const connections = primary.map((r) => `${r.latencyMs} ms: ${r.askConnections}`).join(', ');
   const body = [
@@ -445,7 +480,12 @@ async function main(): Promise<void> {
 }
 
 const role = process.argv[2] === '--role' ? process.argv[3] : undefined;
-const started = role === 'standin' ? runStandinChild(Number(process.argv[4])) : role === 'chat' ? runChatChild(String(process.argv[4])) : main().then(() => process.exit(0));
+const started =
+  role === 'standin'
+    ? runStandinChild(Number(process.argv[4]))
+    : role === 'chat'
+      ? runChatChild(String(process.argv[4]))
+      : main().then(() => process.exit(0));
 started.catch((err: unknown) => {
   console.error(err);
   process.exit(1);

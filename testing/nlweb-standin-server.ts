@@ -19,15 +19,7 @@ export type StandinStyle = 'current' | 'legacy';
  * 'unknown-types' adds message types no client knows; 'nlweb-error' ends with `error: true`.
  */
 export type StandinBehaviour =
-  | 'normal'
-  | 'error500'
-  | 'malformed'
-  | 'close-mid-stream'
-  | 'hang'
-  | 'no-results'
-  | 'irrelevant'
-  | 'unknown-types'
-  | 'nlweb-error';
+  'normal' | 'error500' | 'malformed' | 'close-mid-stream' | 'hang' | 'no-results' | 'irrelevant' | 'unknown-types' | 'nlweb-error';
 
 export interface NlwebStandinOptions {
   /** Total time from request to the end of the answer, in ms. Default 10. */
@@ -83,7 +75,15 @@ interface Step {
 }
 
 function asItemEnvelope(item: StandinItem, score: number): Envelope {
-  return { '@type': 'Item', url: item.url, name: item.name, site: item.site, score, description: item.description, schema_object: item.schema_object };
+  return {
+    '@type': 'Item',
+    url: item.url,
+    name: item.name,
+    site: item.site,
+    score,
+    description: item.description,
+    schema_object: item.schema_object,
+  };
 }
 
 function asLegacyResult(item: StandinItem, score: number): Envelope {
@@ -131,28 +131,58 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
     const queryId = params.query_id ?? '';
     const stamp = (e: Envelope): Envelope => ({ ...e, conversation_id: conversationId, query_id: queryId });
     const begin: Envelope[] =
-      style === 'current' ? [stamp({ message_type: 'begin-nlweb-response', query })] : [stamp({ message_type: 'api_version', api_version: '0.1' })];
+      style === 'current'
+        ? [stamp({ message_type: 'begin-nlweb-response', query })]
+        : [stamp({ message_type: 'api_version', api_version: '0.1' })];
     const end: Envelope = style === 'current' ? stamp({ message_type: 'end-nlweb-response' }) : stamp({ message_type: 'complete' });
-    const endError: Envelope = style === 'current' ? stamp({ message_type: 'end-nlweb-response', error: true }) : stamp({ message_type: 'complete' });
+    const endError: Envelope =
+      style === 'current' ? stamp({ message_type: 'end-nlweb-response', error: true }) : stamp({ message_type: 'complete' });
 
     switch (behaviour) {
       case 'no-results':
-        return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, envelopes: [stamp({ message_type: 'no_results', message: `No results were found for "${query}".` }), end], then: 'end' }];
+        return [
+          { atMs: 0, envelopes: begin },
+          {
+            atMs: latencyMs,
+            envelopes: [stamp({ message_type: 'no_results', message: `No results were found for "${query}".` }), end],
+            then: 'end',
+          },
+        ];
       case 'irrelevant':
-        return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, envelopes: [stamp({ message_type: 'site_is_irrelevant_to_query', message: 'This site cannot answer that question.' }), end], then: 'end' }];
+        return [
+          { atMs: 0, envelopes: begin },
+          {
+            atMs: latencyMs,
+            envelopes: [stamp({ message_type: 'site_is_irrelevant_to_query', message: 'This site cannot answer that question.' }), end],
+            then: 'end',
+          },
+        ];
       case 'malformed':
-        return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, raw: 'data: {"message_type": "result", "content": [\n\n', envelopes: [end], then: 'end' }];
+        return [
+          { atMs: 0, envelopes: begin },
+          { atMs: latencyMs, raw: 'data: {"message_type": "result", "content": [\n\n', envelopes: [end], then: 'end' },
+        ];
       case 'hang':
         return [{ atMs: 0, envelopes: begin, then: 'hang' }];
       case 'nlweb-error':
-        return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, envelopes: [stamp({ message_type: 'error', message: 'ranking backend failed' }), endError], then: 'end' }];
+        return [
+          { atMs: 0, envelopes: begin },
+          { atMs: latencyMs, envelopes: [stamp({ message_type: 'error', message: 'ranking backend failed' }), endError], then: 'end' },
+        ];
       default:
         break;
     }
 
     const matches = matchStandinItems(query, items);
     if (matches.length === 0) {
-      return [{ atMs: 0, envelopes: begin }, { atMs: latencyMs, envelopes: [stamp({ message_type: 'no_results', message: `No results were found for "${query}".` }), end], then: 'end' }];
+      return [
+        { atMs: 0, envelopes: begin },
+        {
+          atMs: latencyMs,
+          envelopes: [stamp({ message_type: 'no_results', message: `No results were found for "${query}".` }), end],
+          then: 'end',
+        },
+      ];
     }
     const steps: Step[] = [];
     const first: Envelope[] = [...begin];
@@ -166,7 +196,10 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
       first.push(stamp({ message_type: 'decontextualized_query', decontextualized_query: `${prevList.join(' ')} ${query}`.trim() }));
     }
     if (behaviour === 'unknown-types') {
-      first.push(stamp({ message_type: 'future_feature_x', payload: { anything: true } }), stamp({ message_type: 'tool_selection', selected_tool: 'search' }));
+      first.push(
+        stamp({ message_type: 'future_feature_x', payload: { anything: true } }),
+        stamp({ message_type: 'tool_selection', selected_tool: 'search' }),
+      );
     }
     steps.push({ atMs: 0, envelopes: first });
 
@@ -175,8 +208,14 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
     if (mode === 'generate') {
       const top = matches[0]!;
       const answer = `For "${query}", ${top.item.name} fits best: ${top.item.description}`;
-      const nlwsItems = matches.slice(0, 3).map((m) => (style === 'current' ? asItemEnvelope(m.item, m.score) : asLegacyResult(m.item, m.score)));
-      steps.push({ atMs: latencyMs, envelopes: [stamp({ message_type: 'nlws', '@type': 'GeneratedAnswer', answer, items: nlwsItems }), end], then: 'end' });
+      const nlwsItems = matches
+        .slice(0, 3)
+        .map((m) => (style === 'current' ? asItemEnvelope(m.item, m.score) : asLegacyResult(m.item, m.score)));
+      steps.push({
+        atMs: latencyMs,
+        envelopes: [stamp({ message_type: 'nlws', '@type': 'GeneratedAnswer', answer, items: nlwsItems }), end],
+        then: 'end',
+      });
       return steps;
     }
     for (let b = 0; b < batches; b++) {
@@ -193,7 +232,11 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
       const last = b === batches - 1;
       if (last && mode === 'summarize') {
         const text = `Found ${matches.length} item${matches.length === 1 ? '' : 's'} for "${query}": ${listed}.`;
-        envelopes.push(style === 'current' ? stamp({ message_type: 'result', content: [{ '@type': 'Summary', text }] }) : stamp({ message_type: 'summary', message: text }));
+        envelopes.push(
+          style === 'current'
+            ? stamp({ message_type: 'result', content: [{ '@type': 'Summary', text }] })
+            : stamp({ message_type: 'summary', message: text }),
+        );
       }
       if (behaviour === 'unknown-types' && last) envelopes.push(stamp({ message_type: 'another_unknown_type' }));
       if (last) envelopes.push(end);
@@ -209,7 +252,9 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
   }
 
   function jsonBody(steps: Step[]): unknown {
-    const envelopes = steps.flatMap((s) => s.envelopes ?? []).filter((e) => !['begin-nlweb-response', 'end-nlweb-response', 'complete', 'api_version'].includes(String(e.message_type)));
+    const envelopes = steps
+      .flatMap((s) => s.envelopes ?? [])
+      .filter((e) => !['begin-nlweb-response', 'end-nlweb-response', 'complete', 'api_version'].includes(String(e.message_type)));
     if (style === 'current') return envelopes;
     // Older servers answer with an object keyed by message_type; batches are flattened into `results`.
     const out: Record<string, unknown> = {};
@@ -222,7 +267,12 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
     return out;
   }
 
-  function handleAsk(req: http.IncomingMessage, res: http.ServerResponse, record: StandinRequest, settle: (how: 'completed' | 'aborted') => void): void {
+  function handleAsk(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    record: StandinRequest,
+    settle: (how: 'completed' | 'aborted') => void,
+  ): void {
     const params = record.params;
     const streaming = !['false', 'False', '0'].includes(params.streaming ?? 'true');
     if (behaviour === 'error500') {

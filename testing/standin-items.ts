@@ -14,7 +14,14 @@ export interface StandinItem {
   readonly schema_object: Readonly<Record<string, unknown>>;
 }
 
-function recipe(slug: string, name: string, description: string, keywords: string[], totalTime: string, ingredients: string[]): StandinItem {
+function recipe(
+  slug: string,
+  name: string,
+  description: string,
+  keywords: string[],
+  totalTime: string,
+  ingredients: string[],
+): StandinItem {
   const url = `https://recipes.example.org/${slug}`;
   return {
     url,
@@ -47,21 +54,130 @@ function product(slug: string, name: string, description: string, keywords: stri
 
 /** The default catalogue (6 recipes, 6 products). */
 export const STANDIN_ITEMS: readonly StandinItem[] = [
-  recipe('spicy-vegetarian-chili', 'Spicy Vegetarian Chili', 'A smoky three-bean chili with chipotle, ready in under an hour.', ['vegetarian', 'vegan', 'beans', 'dinner', 'spicy'], 'PT50M', ['black beans', 'kidney beans', 'chipotle', 'tomatoes', 'onion']),
-  recipe('lemon-garlic-pasta', 'Lemon Garlic Pasta', 'Weeknight spaghetti tossed with lemon, garlic, parmesan and parsley.', ['pasta', 'quick', 'dinner', 'vegetarian', 'italian'], 'PT20M', ['spaghetti', 'lemon', 'garlic', 'parmesan']),
-  recipe('classic-chocolate-cake', 'Classic Chocolate Cake', 'A moist two-layer chocolate cake with fudge frosting for birthdays.', ['dessert', 'cake', 'chocolate', 'baking', 'birthday'], 'PT1H30M', ['flour', 'cocoa', 'sugar', 'eggs', 'butter']),
-  recipe('thai-green-curry', 'Thai Green Curry', 'Fragrant coconut green curry with chicken, basil and aubergine.', ['curry', 'thai', 'chicken', 'spicy', 'dinner', 'coconut'], 'PT40M', ['green curry paste', 'coconut milk', 'chicken', 'thai basil']),
-  recipe('overnight-oats', 'Overnight Oats', 'No-cook breakfast oats soaked with yogurt, berries and honey.', ['breakfast', 'oats', 'quick', 'healthy', 'vegetarian'], 'PT10M', ['rolled oats', 'yogurt', 'berries', 'honey']),
-  recipe('grilled-salmon-salad', 'Grilled Salmon Salad', 'Charred salmon over greens with a dill and lemon dressing.', ['salmon', 'fish', 'salad', 'healthy', 'lunch', 'grilled'], 'PT25M', ['salmon', 'mixed greens', 'dill', 'lemon']),
-  product('ultralight-backpacking-tent', 'Ultralight Backpacking Tent', 'Two-person freestanding tent, 1.1 kg, for three-season hiking.', ['tent', 'camping', 'hiking', 'backpacking', 'ultralight'], 429, 'Summit Works'),
-  product('down-sleeping-bag', 'Down Sleeping Bag -7C', 'Warm 800-fill down mummy bag rated to -7 C for winter camping.', ['sleeping', 'bag', 'camping', 'winter', 'down', 'warm'], 359, 'Northfold'),
-  product('trail-running-shoes', 'Trail Running Shoes', 'Grippy, cushioned trail shoes with a rock plate for rough terrain.', ['shoes', 'running', 'trail', 'hiking', 'footwear'], 149, 'Ridgeline'),
-  product('waterproof-rain-jacket', 'Waterproof Rain Jacket', 'Breathable three-layer shell jacket that packs into its pocket.', ['jacket', 'rain', 'waterproof', 'hiking', 'shell'], 229, 'Northfold'),
-  product('camping-stove', 'Compact Camping Stove', 'Canister stove that boils a litre of water in three minutes.', ['stove', 'camping', 'cooking', 'backpacking'], 69, 'Summit Works'),
-  product('hiking-backpack-45l', 'Hiking Backpack 45L', 'Ventilated 45 litre pack with hip belt pockets for multi-day hikes.', ['backpack', 'pack', 'hiking', 'backpacking', 'camping'], 199, 'Ridgeline'),
+  recipe(
+    'spicy-vegetarian-chili',
+    'Spicy Vegetarian Chili',
+    'A smoky three-bean chili with chipotle, ready in under an hour.',
+    ['vegetarian', 'vegan', 'beans', 'dinner', 'spicy'],
+    'PT50M',
+    ['black beans', 'kidney beans', 'chipotle', 'tomatoes', 'onion'],
+  ),
+  recipe(
+    'lemon-garlic-pasta',
+    'Lemon Garlic Pasta',
+    'Weeknight spaghetti tossed with lemon, garlic, parmesan and parsley.',
+    ['pasta', 'quick', 'dinner', 'vegetarian', 'italian'],
+    'PT20M',
+    ['spaghetti', 'lemon', 'garlic', 'parmesan'],
+  ),
+  recipe(
+    'classic-chocolate-cake',
+    'Classic Chocolate Cake',
+    'A moist two-layer chocolate cake with fudge frosting for birthdays.',
+    ['dessert', 'cake', 'chocolate', 'baking', 'birthday'],
+    'PT1H30M',
+    ['flour', 'cocoa', 'sugar', 'eggs', 'butter'],
+  ),
+  recipe(
+    'thai-green-curry',
+    'Thai Green Curry',
+    'Fragrant coconut green curry with chicken, basil and aubergine.',
+    ['curry', 'thai', 'chicken', 'spicy', 'dinner', 'coconut'],
+    'PT40M',
+    ['green curry paste', 'coconut milk', 'chicken', 'thai basil'],
+  ),
+  recipe(
+    'overnight-oats',
+    'Overnight Oats',
+    'No-cook breakfast oats soaked with yogurt, berries and honey.',
+    ['breakfast', 'oats', 'quick', 'healthy', 'vegetarian'],
+    'PT10M',
+    ['rolled oats', 'yogurt', 'berries', 'honey'],
+  ),
+  recipe(
+    'grilled-salmon-salad',
+    'Grilled Salmon Salad',
+    'Charred salmon over greens with a dill and lemon dressing.',
+    ['salmon', 'fish', 'salad', 'healthy', 'lunch', 'grilled'],
+    'PT25M',
+    ['salmon', 'mixed greens', 'dill', 'lemon'],
+  ),
+  product(
+    'ultralight-backpacking-tent',
+    'Ultralight Backpacking Tent',
+    'Two-person freestanding tent, 1.1 kg, for three-season hiking.',
+    ['tent', 'camping', 'hiking', 'backpacking', 'ultralight'],
+    429,
+    'Summit Works',
+  ),
+  product(
+    'down-sleeping-bag',
+    'Down Sleeping Bag -7C',
+    'Warm 800-fill down mummy bag rated to -7 C for winter camping.',
+    ['sleeping', 'bag', 'camping', 'winter', 'down', 'warm'],
+    359,
+    'Northfold',
+  ),
+  product(
+    'trail-running-shoes',
+    'Trail Running Shoes',
+    'Grippy, cushioned trail shoes with a rock plate for rough terrain.',
+    ['shoes', 'running', 'trail', 'hiking', 'footwear'],
+    149,
+    'Ridgeline',
+  ),
+  product(
+    'waterproof-rain-jacket',
+    'Waterproof Rain Jacket',
+    'Breathable three-layer shell jacket that packs into its pocket.',
+    ['jacket', 'rain', 'waterproof', 'hiking', 'shell'],
+    229,
+    'Northfold',
+  ),
+  product(
+    'camping-stove',
+    'Compact Camping Stove',
+    'Canister stove that boils a litre of water in three minutes.',
+    ['stove', 'camping', 'cooking', 'backpacking'],
+    69,
+    'Summit Works',
+  ),
+  product(
+    'hiking-backpack-45l',
+    'Hiking Backpack 45L',
+    'Ventilated 45 litre pack with hip belt pockets for multi-day hikes.',
+    ['backpack', 'pack', 'hiking', 'backpacking', 'camping'],
+    199,
+    'Ridgeline',
+  ),
 ];
 
-const STOP_WORDS = new Set(['the', 'and', 'for', 'with', 'what', 'which', 'are', 'any', 'some', 'good', 'best', 'you', 'can', 'how', 'find', 'show', 'want', 'need', 'recommend', 'about', 'that', 'this', 'from', 'give']);
+const STOP_WORDS = new Set([
+  'the',
+  'and',
+  'for',
+  'with',
+  'what',
+  'which',
+  'are',
+  'any',
+  'some',
+  'good',
+  'best',
+  'you',
+  'can',
+  'how',
+  'find',
+  'show',
+  'want',
+  'need',
+  'recommend',
+  'about',
+  'that',
+  'this',
+  'from',
+  'give',
+]);
 
 /** The words of a query the catalogue is matched on (lowercase, 3+ letters, no stop words). */
 export function queryWords(query: string): string[] {
@@ -70,7 +186,11 @@ export function queryWords(query: string): string[] {
 }
 
 /** Items matching any query word, best first (more matching words, then catalogue order). */
-export function matchStandinItems(query: string, items: readonly StandinItem[] = STANDIN_ITEMS, limit = 9): { item: StandinItem; score: number }[] {
+export function matchStandinItems(
+  query: string,
+  items: readonly StandinItem[] = STANDIN_ITEMS,
+  limit = 9,
+): { item: StandinItem; score: number }[] {
   const words = queryWords(query);
   if (words.length === 0) return [];
   const scored: { item: StandinItem; score: number; index: number }[] = [];

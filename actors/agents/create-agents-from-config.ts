@@ -25,7 +25,10 @@ export function createAgentsFromConfig(config: NlwebChatConfig, options: CreateA
       let baseUrl = endpoint.url;
       if (baseUrl === 'standin') {
         if (options.standinUrl === undefined) {
-          throw new ChatError('CONFIG_ERR_INVALID', `chat.nlweb.endpoints "${endpoint.id}": url "standin" needs the stand-in running (chat.nlweb.standin.enabled)`);
+          throw new ChatError(
+            'CONFIG_ERR_INVALID',
+            `chat.nlweb.endpoints "${endpoint.id}": url "standin" needs the stand-in running (chat.nlweb.standin.enabled)`,
+          );
         }
         baseUrl = options.standinUrl;
       }

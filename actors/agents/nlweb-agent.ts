@@ -48,7 +48,10 @@ export interface NlwebAgent extends Agent {
 function formatItems(items: readonly NlwebItem[]): string {
   return items
     .map((item) => {
-      const description = item.description === undefined ? '' : ` - ${item.description.length > 240 ? `${item.description.slice(0, 237)}...` : item.description}`;
+      const description =
+        item.description === undefined
+          ? ''
+          : ` - ${item.description.length > 240 ? `${item.description.slice(0, 237)}...` : item.description}`;
       const link = item.url === '' ? '' : ` <${item.url}>`;
       return `${item.name}${description}${link}`;
     })
@@ -71,7 +74,11 @@ function toAnswer(piece: NlwebPiece): AnswerPiece | undefined {
       return { content: piece.text, nlwebType: piece.messageType, items: [] };
     case 'answer': {
       const list = formatItems(piece.items);
-      return { content: piece.text === '' ? list : list === '' ? piece.text : `${piece.text}\n${list}`, nlwebType: piece.messageType, items: piece.items };
+      return {
+        content: piece.text === '' ? list : list === '' ? piece.text : `${piece.text}\n${list}`,
+        nlwebType: piece.messageType,
+        items: piece.items,
+      };
     }
     default:
       return undefined;
@@ -139,7 +146,12 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
 
     let part = 0;
     let useful = 0;
-    const metadataFor = (nlwebType: string, items: readonly NlwebItem[], complete: boolean, extra?: Record<string, unknown>): Record<string, unknown> => ({
+    const metadataFor = (
+      nlwebType: string,
+      items: readonly NlwebItem[],
+      complete: boolean,
+      extra?: Record<string, unknown>,
+    ): Record<string, unknown> => ({
       in_reply_to: trigger.message_id,
       in_reply_to_sequence: trigger.sequence_id,
       nlweb_message_type: nlwebType,
@@ -171,7 +183,9 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
         // Read the (small) error body so the socket can be reused; the timeout still bounds it.
         let body = '';
         for (let t = await call.next(); t !== null; t = await call.next()) if (body.length < 500) body += t;
-        throw new ChatError('AGENT_ERR_HTTP', `NLWeb answered HTTP ${head.status}`, { details: { status: head.status, body: body.slice(0, 500) } });
+        throw new ChatError('AGENT_ERR_HTTP', `NLWeb answered HTTP ${head.status}`, {
+          details: { status: head.status, body: body.slice(0, 500) },
+        });
       }
 
       const normalizer = createNlwebStreamNormalizer();
@@ -247,7 +261,12 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
         }
         if (useful > 0) {
           // The last useful piece went out before the end marker arrived: a completion marker ends the answer.
-          yield { content: '', message_type: MESSAGE_TYPES.nlwebResponse, metadata: metadataFor(endPiece.messageType, [], true), final: true };
+          yield {
+            content: '',
+            message_type: MESSAGE_TYPES.nlwebResponse,
+            metadata: metadataFor(endPiece.messageType, [], true),
+            final: true,
+          };
         }
       }
       span.setAttribute('nlweb.unknown_message_types', normalizer.unknownCount);
@@ -266,7 +285,9 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
       // the socket is back in the keep-alive pool before the next turn asks for one.
       await call.whenDone();
     } catch (err) {
-      const error = isChatError(err) ? err : new ChatError('AGENT_ERR_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
+      const error = isChatError(err)
+        ? err
+        : new ChatError('AGENT_ERR_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
       span.recordException(error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
       throw error;

@@ -89,12 +89,23 @@ export function startNlwebAskCall(options: NlwebAskCallOptions): NlwebAskCall {
     headers['content-length'] = String(options.body === undefined ? 0 : Buffer.byteLength(options.body));
     if (options.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
   }
-  const req = transport.request({ hostname: target.hostname, port: target.port, path: target.path, method: options.method, agent: options.agent, headers });
+  const req = transport.request({
+    hostname: target.hostname,
+    port: target.port,
+    path: target.path,
+    method: options.method,
+    agent: options.agent,
+    headers,
+  });
   // Each SSE event is a small write; Nagle would hold it back behind the previous one.
   req.setNoDelay(true);
 
   const timer = setTimeout(() => {
-    fail(new ChatError('AGENT_ERR_TIMEOUT', `NLWeb did not complete within ${options.timeoutMs} ms`, { details: { timeout_ms: options.timeoutMs } }));
+    fail(
+      new ChatError('AGENT_ERR_TIMEOUT', `NLWeb did not complete within ${options.timeoutMs} ms`, {
+        details: { timeout_ms: options.timeoutMs },
+      }),
+    );
     req.destroy();
   }, options.timeoutMs);
   timer.unref();
@@ -113,7 +124,12 @@ export function startNlwebAskCall(options: NlwebAskCallOptions): NlwebAskCall {
   });
   req.on('error', (err: NodeJS.ErrnoException) => {
     if (res === undefined) {
-      fail(new ChatError('AGENT_ERR_CONNECTION', `NLWeb endpoint unreachable: ${err.code ?? err.message}`, { cause: err, details: { code: err.code } }));
+      fail(
+        new ChatError('AGENT_ERR_CONNECTION', `NLWeb endpoint unreachable: ${err.code ?? err.message}`, {
+          cause: err,
+          details: { code: err.code },
+        }),
+      );
     } else {
       fail(new ChatError('AGENT_ERR_MALFORMED_STREAM', 'NLWeb stream closed before its end', { cause: err }));
     }

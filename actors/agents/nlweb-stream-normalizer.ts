@@ -185,7 +185,13 @@ export function createNlwebStreamNormalizer(): NlwebStreamNormalizer {
       case 'site_is_irrelevant_to_query':
         return [{ kind: 'no_answer', messageType: type, reason: type, text: firstString(envelope.message, envelope.content) }];
       case 'error':
-        return [{ kind: 'error', messageType: type, text: firstString(envelope.message, envelope.error, envelope.content, 'NLWeb reported an error') }];
+        return [
+          {
+            kind: 'error',
+            messageType: type,
+            text: firstString(envelope.message, envelope.error, envelope.content, 'NLWeb reported an error'),
+          },
+        ];
       case 'end-nlweb-response':
         return [{ kind: 'end', messageType: type, error: envelope.error === true }];
       case 'complete':

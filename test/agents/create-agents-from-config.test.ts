@@ -43,22 +43,36 @@ describe('createAgentsFromConfig', () => {
       const noted = await collect(patient.get('nlweb')!, turn('oats'));
       expect(noted[0]!.metadata!.no_answer).toBe('no_results');
       server.setBehaviour('hang');
-      await expect(collect(hasty.get('nlweb')!, turn('oats'))).rejects.toMatchObject({ code: 'AGENT_ERR_TIMEOUT', details: { timeout_ms: 50 } });
+      await expect(collect(hasty.get('nlweb')!, turn('oats'))).rejects.toMatchObject({
+        code: 'AGENT_ERR_TIMEOUT',
+        details: { timeout_ms: 50 },
+      });
     } finally {
       for (const a of [...patient.values(), ...hasty.values()]) a.close();
     }
   });
 
   it('refuses "standin" without a stand-in url', () => {
-    expect(() => createAgentsFromConfig(config([{ id: 'nlweb', url: 'standin' }]))).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }));
+    expect(() => createAgentsFromConfig(config([{ id: 'nlweb', url: 'standin' }]))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }),
+    );
   });
 
   it('refuses duplicate ids and non-http urls', () => {
-    expect(() => createAgentsFromConfig(config([{ id: 'a', url: 'http://127.0.0.1:1' }, { id: 'a', url: 'http://127.0.0.1:2' }]))).toThrow(
+    expect(() =>
+      createAgentsFromConfig(
+        config([
+          { id: 'a', url: 'http://127.0.0.1:1' },
+          { id: 'a', url: 'http://127.0.0.1:2' },
+        ]),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }));
+    expect(() => createAgentsFromConfig(config([{ id: 'a', url: 'ftp://example.org' }]))).toThrow(
       expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }),
     );
-    expect(() => createAgentsFromConfig(config([{ id: 'a', url: 'ftp://example.org' }]))).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }));
-    expect(() => createAgentsFromConfig(config([{ id: 'a', url: 'not a url' }]))).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }));
+    expect(() => createAgentsFromConfig(config([{ id: 'a', url: 'not a url' }]))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }),
+    );
   });
 
   it('no endpoints, no agents', () => {

@@ -37,7 +37,9 @@ describe('NLWeb agent failures become coded errors', () => {
   it('times out a non-streaming call that never answers', async () => {
     const server = await h.standin();
     server.setBehaviour('hang');
-    await expect(collect(h.agent(server, { timeoutMs: 60, streaming: false }), turn('oats'))).rejects.toMatchObject({ code: 'AGENT_ERR_TIMEOUT' });
+    await expect(collect(h.agent(server, { timeoutMs: 60, streaming: false }), turn('oats'))).rejects.toMatchObject({
+      code: 'AGENT_ERR_TIMEOUT',
+    });
   });
 
   it('maps HTTP 500 to AGENT_ERR_HTTP with the status', async () => {
@@ -63,7 +65,9 @@ describe('NLWeb agent failures become coded errors', () => {
   it('maps an invalid JSON body to AGENT_ERR_MALFORMED_STREAM', async () => {
     const server = await h.standin();
     server.setBehaviour('malformed');
-    await expect(collect(h.agent(server, { streaming: false }), turn('oats'))).rejects.toMatchObject({ code: 'AGENT_ERR_MALFORMED_STREAM' });
+    await expect(collect(h.agent(server, { streaming: false }), turn('oats'))).rejects.toMatchObject({
+      code: 'AGENT_ERR_MALFORMED_STREAM',
+    });
   });
 
   it('keeps the pieces already streamed when the server closes mid-stream, then fails', async () => {
@@ -84,7 +88,9 @@ describe('NLWeb agent failures become coded errors', () => {
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
     try {
       const port = (raw.address() as AddressInfo).port;
-      const { out, error } = await collectUntilError(h.agent({ url: `http://127.0.0.1:${port}` } as never).respond(turn('x'), new AbortController().signal));
+      const { out, error } = await collectUntilError(
+        h.agent({ url: `http://127.0.0.1:${port}` } as never).respond(turn('x'), new AbortController().signal),
+      );
       expect(out).toHaveLength(1);
       expect(isChatError(error, 'AGENT_ERR_MALFORMED_STREAM')).toBe(true);
     } finally {
@@ -98,7 +104,9 @@ describe('NLWeb agent failures become coded errors', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    await expect(collect(h.agent({ url: `http://127.0.0.1:${port}` } as never), turn('oats'))).rejects.toMatchObject({ code: 'AGENT_ERR_CONNECTION' });
+    await expect(collect(h.agent({ url: `http://127.0.0.1:${port}` } as never), turn('oats'))).rejects.toMatchObject({
+      code: 'AGENT_ERR_CONNECTION',
+    });
   });
 
   it('maps an NLWeb-reported error (end-nlweb-response error:true) to AGENT_ERR_FAILED', async () => {

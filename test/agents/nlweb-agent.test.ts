@@ -18,13 +18,24 @@ describe('NLWeb agent against the stand-in: stream shapes', () => {
     for (const [i, p] of pieces.entries()) {
       expect(p.final).toBe(false);
       expect(p.message_type).toBe('nlweb_response');
-      expect(p.metadata).toMatchObject({ in_reply_to: 'trigger-1', in_reply_to_sequence: 42, nlweb_message_type: 'result', part: i + 1, complete: false, endpoint: 'nlweb' });
+      expect(p.metadata).toMatchObject({
+        in_reply_to: 'trigger-1',
+        in_reply_to_sequence: 42,
+        nlweb_message_type: 'result',
+        part: i + 1,
+        complete: false,
+        endpoint: 'nlweb',
+      });
     }
     const items = pieces.flatMap((p) => p.metadata!.items as { name: string; url: string }[]);
     expect(items.map((i) => i.name)).toEqual(expect.arrayContaining(['Spicy Vegetarian Chili', 'Lemon Garlic Pasta']));
     expect(pieces[0]!.content).toContain(items[0]!.name);
     expect(pieces[0]!.content).toContain(items[0]!.url);
-    expect(marker).toMatchObject({ content: '', final: true, metadata: { complete: true, part: 4, nlweb_message_type: 'end-nlweb-response', items: [] } });
+    expect(marker).toMatchObject({
+      content: '',
+      final: true,
+      metadata: { complete: true, part: 4, nlweb_message_type: 'end-nlweb-response', items: [] },
+    });
   });
 
   it('streams an older-style answer (api_version, result_batch, complete)', async () => {
@@ -56,7 +67,10 @@ describe('NLWeb agent against the stand-in: stream shapes', () => {
 
   it('the conversation settings override the endpoint mode and site', async () => {
     const server = await h.standin();
-    await collect(h.agent(server, { mode: 'list', site: 'all' }), turn('oats', { settings: { nlweb_mode: 'generate', site: ['a.example', 'b.example'] } }));
+    await collect(
+      h.agent(server, { mode: 'list', site: 'all' }),
+      turn('oats', { settings: { nlweb_mode: 'generate', site: ['a.example', 'b.example'] } }),
+    );
     expect(server.requests[0]!.params).toMatchObject({ mode: 'generate', generate_mode: 'generate', site: 'a.example,b.example' });
   });
 
@@ -92,7 +106,11 @@ describe('NLWeb agent against the stand-in: stream shapes', () => {
     expect(await collect(h.agent(server, { onNoAnswer: 'silent' }), turn('vegetarian'))).toEqual([]);
     const noted = await collect(h.agent(server, { onNoAnswer: 'note', displayName: 'Recipes' }), turn('vegetarian'));
     expect(noted).toHaveLength(1);
-    expect(noted[0]).toMatchObject({ final: true, message_type: 'nlweb_response', metadata: { no_answer: reason, complete: true, in_reply_to: 'trigger-1' } });
+    expect(noted[0]).toMatchObject({
+      final: true,
+      message_type: 'nlweb_response',
+      metadata: { no_answer: reason, complete: true, in_reply_to: 'trigger-1' },
+    });
     expect(noted[0]!.content).toContain('Recipes');
   });
 
@@ -105,11 +123,26 @@ describe('NLWeb agent against the stand-in: stream shapes', () => {
 describe('NLWeb agent: what /ask receives', () => {
   it('sends query, prev, last_ans, user and conversation as NLWeb parameters', async () => {
     const server = await h.standin();
-    const earlier = [message({ content: 'I like spicy food', message_id: 'h1' }), message({ content: 'something for dinner', sender_id: 'bob', message_id: 'h2' })];
+    const earlier = [
+      message({ content: 'I like spicy food', message_id: 'h1' }),
+      message({ content: 'something for dinner', sender_id: 'bob', message_id: 'h2' }),
+    ];
     const trigger = message({ content: 'vegetarian please', message_id: 'trigger-9', sequence_id: 9 });
     const lastAnswer = [
-      message({ content: '...', sender_type: 'ai', sender_id: 'nlweb', message_type: 'nlweb_response', metadata: { items: [{ name: 'Thai Green Curry', url: 'https://recipes.example.org/thai-green-curry' }] } }),
-      message({ content: '...', sender_type: 'ai', sender_id: 'nlweb', message_type: 'nlweb_response', metadata: { items: [{ name: 'Lemon Garlic Pasta', url: 'https://recipes.example.org/lemon-garlic-pasta' }] } }),
+      message({
+        content: '...',
+        sender_type: 'ai',
+        sender_id: 'nlweb',
+        message_type: 'nlweb_response',
+        metadata: { items: [{ name: 'Thai Green Curry', url: 'https://recipes.example.org/thai-green-curry' }] },
+      }),
+      message({
+        content: '...',
+        sender_type: 'ai',
+        sender_id: 'nlweb',
+        message_type: 'nlweb_response',
+        metadata: { items: [{ name: 'Lemon Garlic Pasta', url: 'https://recipes.example.org/lemon-garlic-pasta' }] },
+      }),
       message({ content: '', sender_type: 'ai', sender_id: 'nlweb', message_type: 'nlweb_response', metadata: { items: [] } }),
     ];
     await collect(

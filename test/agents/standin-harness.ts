@@ -31,7 +31,11 @@ export function createHarness(): {
 }
 
 /** Runs one turn to the end and returns every output. */
-export async function collect(agent: NlwebAgent, turn: AgentTurn, signal: AbortSignal = new AbortController().signal): Promise<AgentOutput[]> {
+export async function collect(
+  agent: NlwebAgent,
+  turn: AgentTurn,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<AgentOutput[]> {
   const out: AgentOutput[] = [];
   for await (const piece of agent.respond(turn, signal)) out.push(piece);
   return out;
