@@ -1,0 +1,354 @@
+/**
+ * Observability cost (issue 7): the gateway workload with telemetry off, with metrics on (SDK +
+ * Prometheus reader, /metrics scraped every second during the run), and with metrics on plus tracing at a
+ * 1% sample (and at 100%, to show the ceiling), in one run, interleaved round-robin with the order rotated.
+ * Each variant's server runs in its own child process, set up the way bin/nlweb-chat.ts does it.
+ * Goal: under 5% throughput cost with metrics on and tracing off.
+ *
+ * Run: npm run build && node dist/perf/observability-bench.js [--quick]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { WebSocket } from 'ws';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createChatRuntime } from '../actors';
+import { loadConfig } from '../config';
+import { createChatServer } from '../gateway';
+import { createChatTelemetry, createNoopTelemetry } from '../observability/chat-telemetry';
+import { setupSdk } from '../observability/setup-sdk';
+import { MemoryStore } from '../storage-providers';
+import { describeMachine, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
+
+type Variant = 'off' | 'metrics' | 'trace1' | 'trace100';
+const VARIANTS: readonly Variant[] = ['off', 'metrics', 'trace1', 'trace100'];
+const LABEL: Record<Variant, string> = {
+  off: 'telemetry off',
+  metrics: 'metrics on',
+  trace1: 'metrics + tracing 1%',
+  trace100: 'metrics + tracing 100%',
+};
+
+interface Room {
+  readonly id: string;
+  readonly users: readonly string[];
+}
+
+/** Spans go nowhere: the cost measured is creating and ending them, not a network exporter. */
+class DiscardSpanExporter implements SpanExporter {
+  exported = 0;
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.exported += spans.length;
+    done({ code: 0 });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+// ---- server (child process) -------------------------------------------------------------------
+
+async function runServerChild(variant: Variant): Promise<void> {
+  const config = loadConfig({
+    overrides: {
+      server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' } },
+      chat: {
+        limits: { max_participants: 1000, rate_limit_per_second: 100_000, rate_limit_burst: 1_000_000 },
+        nlweb: { endpoints: [], standin: { enabled: false } },
+      },
+      observability: {
+        log_level: 'silent',
+        metrics: { enabled: variant !== 'off' },
+        tracing: { enabled: variant === 'trace1' || variant === 'trace100', sample_ratio: variant === 'trace100' ? 1 : 0.01 },
+      },
+    },
+  });
+  const exporter = new DiscardSpanExporter();
+  const tracing = config.observability.tracing.enabled;
+  const sdk = await setupSdk({ observability: config.observability, ...(tracing ? { spanExporter: exporter } : {}) });
+  const telemetry =
+    variant === 'off'
+      ? createNoopTelemetry()
+      : createChatTelemetry({ meterProvider: sdk.meterProvider, ...(sdk.tracerProvider ? { tracerProvider: sdk.tracerProvider } : {}) });
+  const store = new MemoryStore();
+  await store.open();
+  const runtime = await createChatRuntime({ config, storage: store, agents: [], telemetry });
+  const handler = sdk.metricsHandler;
+  const server = createChatServer({
+    runtime,
+    config,
+    telemetry,
+    extraRoutes: (app) => {
+      if (handler) app.get('/metrics', (req, res) => handler(req, res));
+    },
+  });
+  const { port } = await server.listen();
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (msg: { id: number; cmd: string; rooms?: Room[] }) => {
+    void (async () => {
+      if (msg.cmd === 'setup') {
+        for (const room of msg.rooms ?? []) {
+          await runtime.createConversation({
+            conversation_id: room.id,
+            created_by: room.users[0]!,
+            participants: room.users.map((u) => ({ participant_id: u, participant_type: 'human' as const })),
+            autoJoinAgents: false,
+          });
+        }
+        process.send!({ id: msg.id });
+      } else if (msg.cmd === 'stop') {
+        await server.close();
+        await runtime.close({ deadlineMs: 2000 });
+        await store.close();
+        await sdk.shutdown();
+        process.send!({ id: msg.id, spans: exporter.exported }, () => process.exit(0));
+      }
+    })().catch((err: unknown) => {
+      console.error(`bench server ${variant}:`, err);
+      process.exit(1);
+    });
+  });
+  process.send!({ ready: true, port });
+}
+
+// ---- client side ------------------------------------------------------------------------------
+
+interface ServerHandle {
+  readonly variant: Variant;
+  readonly port: number;
+  request(cmd: string, extra?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  stop(): Promise<Record<string, unknown>>;
+}
+
+async function spawnServer(variant: Variant): Promise<ServerHandle> {
+  const child: ChildProcess = fork(__filename, ['--server', variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pending = new Map<number, (reply: Record<string, unknown>) => void>();
+  let nextId = 1;
+  child.once('exit', (code) => {
+    if (pending.size > 0) {
+      console.error(`bench server ${variant} exited with ${code}`);
+      process.exit(1);
+    }
+  });
+  const port = await new Promise<number>((resolve) => {
+    child.on('message', (msg: { ready?: boolean; port?: number; id?: number }) => {
+      if (msg.ready) return resolve(msg.port!);
+      const done = pending.get(msg.id!);
+      pending.delete(msg.id!);
+      done?.(msg as Record<string, unknown>);
+    });
+  });
+  const request = (cmd: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      child.send({ id, cmd, ...extra });
+    });
+  return { variant, port, request, stop: () => request('stop') };
+}
+
+interface Conn {
+  send(content: string): void;
+  onContent: (content: string) => void;
+  close(): Promise<void>;
+}
+
+let messageCounter = 0;
+let roomCounter = 0;
+
+function connect(port: number, room: string, user: string): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/chat/ws/${room}?user_id=${user}`, { perMessageDeflate: false });
+    let ready = false;
+    const conn: Conn = {
+      send: (content) => ws.send(JSON.stringify({ type: 'message', message_id: `m${++messageCounter}`, content })),
+      onContent: () => undefined,
+      close: () =>
+        new Promise<void>((res) => {
+          if (ws.readyState === WebSocket.CLOSED) return res();
+          ws.once('close', () => res());
+          ws.close();
+        }),
+    };
+    ws.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { type: string; message?: { content: string } };
+      if (!ready) {
+        if (frame.type === 'connected') {
+          ready = true;
+          resolve(conn);
+        }
+        return;
+      }
+      if (frame.type === 'message') conn.onContent(frame.message!.content);
+    });
+    ws.once('error', (err) => {
+      if (!ready) reject(err);
+    });
+  });
+}
+
+async function openRooms(handle: ServerHandle, count: number): Promise<Conn[][]> {
+  const rooms: Room[] = Array.from({ length: count }, () => {
+    const id = `o${++roomCounter}`;
+    return { id, users: [`${id}a`, `${id}b`] };
+  });
+  await handle.request('setup', { rooms });
+  const out: Conn[][] = [];
+  for (let i = 0; i < rooms.length; i += 100) {
+    const batch = rooms.slice(i, i + 100);
+    out.push(...(await Promise.all(batch.map(async (r) => Promise.all(r.users.map((u) => connect(handle.port, r.id, u)))))));
+  }
+  return out;
+}
+
+/** While `run` is running, GET /metrics every second (as a scraper would, only more often). */
+async function withScrapes<T>(handle: ServerHandle, run: () => Promise<T>): Promise<{ result: T; scrapes: number }> {
+  if (handle.variant === 'off') return { result: await run(), scrapes: 0 };
+  let scrapes = 0;
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const text = await (await fetch(`http://127.0.0.1:${handle.port}/metrics`)).text();
+      if (!text.includes('nlweb_chat_messages_in_total')) throw new Error('metrics endpoint does not report messages');
+      scrapes++;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  const result = await run();
+  stop = true;
+  await loop;
+  return { result, scrapes };
+}
+
+/** 200 conversations x 2 humans; each posts perSender messages with at most `window` in flight. Messages/s. */
+async function throughputRun(handle: ServerHandle, rooms: number, perSender: number, window: number): Promise<number> {
+  const conns = await openRooms(handle, rooms);
+  const flat = conns.flat();
+  let doneConns = 0;
+  let finish!: () => void;
+  const allDone = new Promise<void>((resolve) => (finish = resolve));
+  const t0 = performance.now();
+  flat.forEach((c, idx) => {
+    let sent = 0;
+    let ownBack = 0;
+    let received = 0;
+    const prefix = `t${idx}-`;
+    const pump = (): void => {
+      while (sent < perSender && sent - ownBack < window) c.send(`${prefix}${sent++}`);
+    };
+    c.onContent = (content) => {
+      if (content.startsWith(prefix)) {
+        ownBack++;
+        pump();
+      }
+      if (++received === perSender * 2 && ++doneConns === flat.length) finish();
+    };
+    pump();
+  });
+  await allDone;
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all(flat.map((c) => c.close()));
+  return (flat.length * perSender) / seconds;
+}
+
+/** One-way latency between 2 humans, sequential. */
+async function latencyRun(handle: ServerHandle, samples: number, warmup: number): Promise<number[]> {
+  const [[a, b]] = (await openRooms(handle, 1)) as [[Conn, Conn]];
+  const out: number[] = [];
+  for (let i = 0; i < warmup + samples; i++) {
+    const content = `lat-${i}`;
+    const received = new Promise<number>((resolve) => {
+      b.onContent = (got) => {
+        if (got === content) resolve(performance.now());
+      };
+    });
+    const t0 = performance.now();
+    a.send(content);
+    const t1 = await received;
+    if (i >= warmup) out.push(t1 - t0);
+  }
+  await Promise.all([a.close(), b.close()]);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const rounds = quick ? 3 : 7;
+  const rooms = 200;
+  const perSender = quick ? 10 : 25;
+  const latencySamples = quick ? 100 : 400;
+  const started = performance.now();
+  const handles = new Map<Variant, ServerHandle>();
+  for (const v of VARIANTS) handles.set(v, await spawnServer(v));
+  const throughput = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
+  const latency = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
+  const scrapes = new Map<Variant, number>(VARIANTS.map((v) => [v, 0]));
+  // Warm-up round (not recorded): JIT, connection pools.
+  for (const v of VARIANTS) await throughputRun(handles.get(v)!, 50, 5, 5);
+  for (let round = 0; round < rounds; round++) {
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+    for (const v of order) {
+      const h = handles.get(v)!;
+      const { result, scrapes: n } = await withScrapes(h, () => throughputRun(h, rooms, perSender, 5));
+      throughput.get(v)!.push(result);
+      scrapes.set(v, scrapes.get(v)! + n);
+      latency.get(v)!.push(...(await latencyRun(h, latencySamples, 20)));
+      console.log(`round ${round + 1}/${rounds} ${LABEL[v]}: ${fmt(result)} msg/s`);
+    }
+  }
+  const spans = new Map<Variant, number>();
+  for (const [v, h] of handles) spans.set(v, Number((await h.stop()).spans ?? 0));
+
+  const median = (xs: readonly number[]): number => percentile(xs, 50);
+  const base = { tput: median(throughput.get('off')!), p50: percentile(latency.get('off')!, 50), p99: percentile(latency.get('off')!, 99) };
+  const rows = VARIANTS.map((v) => {
+    const tput = median(throughput.get(v)!);
+    const p50 = percentile(latency.get(v)!, 50);
+    const p99 = percentile(latency.get(v)!, 99);
+    return [
+      LABEL[v],
+      fmt(tput),
+      `${fmt(tput / base.tput)}x`,
+      `${fmt((1 - tput / base.tput) * 100, 1)}%`,
+      fmt(p50),
+      `${fmt(p50 / base.p50)}x`,
+      fmt(p99),
+      `${fmt(p99 / base.p99)}x`,
+      String(scrapes.get(v)),
+      String(spans.get(v)),
+    ];
+  });
+  const table = markdownTable(
+    ['variant', 'msg/s (median)', 'vs off', 'throughput cost', 'latency p50 ms', 'vs off', 'latency p99 ms', 'vs off', 'scrapes', 'spans exported'],
+    rows,
+  );
+  console.log(`\n${table}\n`);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  const doc = `Measured ${new Date().toISOString().slice(0, 10)} by \`node dist/perf/observability-bench.js\` (whole run ${seconds} s) on ${describeMachine()}.
+
+The gateway workload (createChatServer + createChatRuntime + MemoryStore, dev auth, no agents) with telemetry
+set up as \`bin/nlweb-chat.ts\` does it, one server process per variant, interleaved round-robin with the order
+rotated each round. Throughput: ${rooms} conversations x 2 humans, ${perSender} messages per human, window 5, median of
+${rounds} rounds; latency: one-way between 2 humans, ${rounds}x${latencySamples} samples. With metrics on, \`GET /metrics\`
+is scraped every second during the throughput runs (far more often than a Prometheus scrape interval). Tracing
+exports to a discarding exporter (span creation cost without network). Goal: throughput cost under 5% with
+metrics on and tracing off.
+
+${table}
+
+The runtime creates spans only for NLWeb calls (\`nlweb.ask\`), and this workload has no agents, so the tracing
+rows measure the SDK and context-manager set-up, not per-message spans (see docs/observability.md, Known gaps).
+The machine is shared with other jobs: differences of a few percent between rows are within run-to-run noise.`;
+  writeDocSection(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Observability cost', doc);
+}
+
+if (process.argv[2] === '--server') {
+  void runServerChild(process.argv[3] as Variant);
+} else {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
