@@ -151,6 +151,10 @@ async function runServerChild(kind: Kind): Promise<void> {
         case 'setup':
           await server.setup(msg.rooms ?? []);
           return process.send!({ id: msg.id });
+        case 'cpu': {
+          const c = process.cpuUsage();
+          return process.send!({ id: msg.id, cpuMicros: c.user + c.system });
+        }
         case 'memory': {
           // Twice: the first pass may only queue finalizers.
           gc?.();
@@ -184,9 +188,14 @@ interface ServerHandle {
   stop(): Promise<void>;
 }
 
+/** Extra node flags for the server processes, e.g. GATEWAY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function serverNodeArgs(): string[] {
+  return (process.env['GATEWAY_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+}
+
 async function spawnServer(kind: Kind): Promise<ServerHandle> {
   const child: ChildProcess = fork(__filename, ['--server', kind], {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...serverNodeArgs()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   type Waiter = { resolve(reply: Record<string, number | boolean>): void; reject(err: Error): void };
@@ -238,6 +247,8 @@ interface BenchConn {
 }
 
 let messageCounter = 0;
+/** Every `message` frame of the relay and the gateway starts with these bytes. */
+const MESSAGE_PREFIX = Buffer.from('{"type":"message"');
 
 function connect(handle: ServerHandle, room: string, user: string): Promise<BenchConn> {
   const { kind, port } = handle;
@@ -285,7 +296,10 @@ function connect(handle: ServerHandle, room: string, user: string): Promise<Benc
           ws.close();
         }),
     };
-    ws.on('message', (data) => {
+    ws.on('message', (data: Buffer) => {
+      // Acks, persisted and presence frames are skipped unparsed once connected: the shared client loop
+      // should spend its time on what is measured, not on frames the other systems do not send.
+      if (ready && !data.subarray(0, MESSAGE_PREFIX.length).equals(MESSAGE_PREFIX)) return;
       const frame = JSON.parse(String(data)) as { type: string; content?: string; message?: { content: string } };
       if (!ready) {
         if (frame.type === readyType) {
@@ -385,13 +399,19 @@ async function fanoutRun(handle: ServerHandle, size: number, samples: number, wa
  * most `window` of its own in flight (until its own copy comes back). Result: posted messages/s,
  * measured until every copy has reached both members.
  */
-async function throughputRun(handle: ServerHandle, roomCount: number, perSender: number, window: number): Promise<number> {
+async function throughputRun(
+  handle: ServerHandle,
+  roomCount: number,
+  perSender: number,
+  window: number,
+): Promise<{ rate: number; cpuPerMessageUs: number; serverBusy: number }> {
   const conns = await connectAll(handle, makeRooms(roomCount, 2));
   const flat = conns.flat();
   const expected = perSender * 2;
   let doneConns = 0;
   let finish!: () => void;
   const allDone = new Promise<void>((resolve) => (finish = resolve));
+  const cpu0 = (await handle.request('cpu'))['cpuMicros'] as number;
   const t0 = performance.now();
   flat.forEach((c, idx) => {
     let sent = 0;
@@ -412,8 +432,11 @@ async function throughputRun(handle: ServerHandle, roomCount: number, perSender:
   });
   await allDone;
   const seconds = (performance.now() - t0) / 1000;
+  // Server CPU over the run: separates "the server is slower" from "the shared client loop is the limit".
+  const cpuMicros = ((await handle.request('cpu'))['cpuMicros'] as number) - cpu0;
   await closeAll(conns);
-  return (flat.length * perSender) / seconds;
+  const messages = flat.length * perSender;
+  return { rate: messages / seconds, cpuPerMessageUs: cpuMicros / messages, serverBusy: cpuMicros / 1e6 / seconds };
 }
 
 /** Sequential connect + auth + join, each socket closed before the next. */
@@ -461,6 +484,10 @@ interface Results {
   latency: number[];
   fanout: number[];
   throughput: number[];
+  /** Server CPU (user + system) per posted message during the throughput runs, µs. */
+  cpuPerMessage: number[];
+  /** Server CPU seconds per wall second during the throughput runs (1 = one core saturated). */
+  serverBusy: number[];
   handshake: number[];
   rssPerConn: number;
   heapPerConn: number;
@@ -474,7 +501,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   console.log(`gateway bench (${quick ? 'quick' : 'full'}) on ${describeMachine()}`);
   const results = Object.fromEntries(
-    KINDS.map((k) => [k, { latency: [], fanout: [], throughput: [], handshake: [], rssPerConn: NaN, heapPerConn: NaN }]),
+    KINDS.map((k) => [
+      k,
+      { latency: [], fanout: [], throughput: [], cpuPerMessage: [], serverBusy: [], handshake: [], rssPerConn: NaN, heapPerConn: NaN },
+    ]),
   ) as unknown as Record<Kind, Results>;
 
   const handles = Object.fromEntries(await Promise.all(KINDS.map(async (k) => [k, await spawnServer(k)] as const))) as Record<
@@ -490,7 +520,10 @@ async function main(): Promise<void> {
         const r = results[kind];
         r.latency.push(...(await latencyRun(h, p.lat, round === 0 ? 50 : 10)));
         r.fanout.push(...(await fanoutRun(h, p.fanSize, p.fan, round === 0 ? 5 : 1)));
-        r.throughput.push(await throughputRun(h, p.tpRooms, p.tpPer, 5));
+        const tp = await throughputRun(h, p.tpRooms, p.tpPer, 5);
+        r.throughput.push(tp.rate);
+        r.cpuPerMessage.push(tp.cpuPerMessageUs);
+        r.serverBusy.push(tp.serverBusy);
         r.handshake.push(...(await handshakeRun(h, p.hs, round === 0 ? 20 : 5)));
         process.stdout.write(
           `  round ${round + 1}/${p.rounds} ${LABEL[kind]} done (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
@@ -523,6 +556,8 @@ async function main(): Promise<void> {
       goal: 'gateway >= 0.75x and > Socket.IO',
       higherIsBetter: true,
     },
+    { name: 'server CPU per message (throughput runs)', unit: 'µs', value: (r) => median(r.cpuPerMessage), goal: '-' },
+    { name: 'server CPU busy (throughput runs, 1 = a core)', unit: 'cores', value: (r) => median(r.serverBusy), goal: '-' },
     { name: 'handshake p50 (connect+auth+join)', unit: 'ms', value: (r) => percentile(r.handshake, 50), goal: 'gateway < 1 ms' },
     { name: `server RSS per idle connection (${p.memConns})`, unit: 'KiB', value: (r) => r.rssPerConn / 1024, goal: '-' },
     { name: `server heap per idle connection (${p.memConns})`, unit: 'KiB', value: (r) => r.heapPerConn / 1024, goal: '-' },
