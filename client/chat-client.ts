@@ -283,6 +283,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   let resumeTimer: unknown;
   let lastFrameAt = 0;
 
+  /** What the current connection's `connected` frame said (connect() on an open client returns it). */
+  let lastInfo: ConnectedInfo | undefined;
   let connectWaiters: { resolve(info: ConnectedInfo): void; reject(err: Error): void }[] = [];
 
   const clear = (h: unknown): undefined => {
@@ -525,6 +527,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       reconnect: everConnected,
     };
     everConnected = true;
+    lastInfo = info;
     schedulePing();
     events.emit('connected', info);
     const waiters = connectWaiters;
@@ -707,6 +710,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     on: (event, listener) => events.on(event, listener),
     connect() {
       if (state === 'closed') return Promise.reject(new ChatClientError('CLIENT_CLOSED', 'client is closed'));
+      if (ready && lastInfo) return Promise.resolve(lastInfo);
       const p = new Promise<ConnectedInfo>((resolve, reject) => connectWaiters.push({ resolve, reject }));
       if (state === 'idle') openSocket();
       return p;

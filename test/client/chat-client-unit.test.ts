@@ -152,6 +152,9 @@ describe('ordered, deduplicated delivery', () => {
     expect(conn.url.searchParams.has('last_sequence_id')).toBe(false);
     conn.send(connectedFrame(41));
     expect((await connected).serverLastSequenceId).toBe(41);
+    // connect() on an open client answers at once with the current connection.
+    expect((await client.connect()).serverLastSequenceId).toBe(41);
+    expect(created).toHaveLength(1);
     conn.send(messageFrame(42));
     await got.waitFor(42);
     expect(got.seqs).toEqual([42]);
