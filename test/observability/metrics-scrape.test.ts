@@ -85,8 +85,10 @@ describe('GET /metrics after real traffic', () => {
     for (let i = 0; i < N; i++) alice.send({ type: 'message', message_id: `m-${i}`, content: `hello ${i}` });
     const last = conv.last_sequence_id + N;
     await bob.waitForSequence(last);
-    await alice.waitFor('persisted', (f) => f.up_to_sequence_id >= last);
-    await bob.waitFor('persisted', (f) => f.up_to_sequence_id >= last);
+    // Every post durable: alice holds a message_ack with persisted: true for each of her N messages.
+    const persistedIds = (): Set<string> =>
+      new Set(alice.frames.filter((f) => f.type === 'message_ack' && f.persisted).map((f) => (f as { message_id: string }).message_id));
+    await alice.until(() => persistedIds().size === N);
 
     const after = await scrape(url);
     expect((sampleValue(after, 'nlweb_chat_messages_in_total', { kind: 'human' }) ?? 0) - inBefore).toBe(N);

@@ -24,7 +24,6 @@ interface Ack {
 function startLoad(client: TestClient, sender: string, window: number): { acks: Map<string, Ack>; sent: () => number } {
   const acks = new Map<string, Ack>();
   let next = 0;
-  let persistedUpTo = 0;
   const sendOne = (): void => {
     if (client.ws.readyState !== WebSocket.OPEN) return;
     const id = `${sender}-${next++}`;
@@ -36,11 +35,8 @@ function startLoad(client: TestClient, sender: string, window: number): { acks: 
       const id = frame.message_id as string;
       const prior = acks.get(id);
       const seq = frame.sequence_id as number;
-      acks.set(id, { seq, persisted: (prior?.persisted ?? false) || frame.persisted === true || seq <= persistedUpTo });
+      acks.set(id, { seq, persisted: (prior?.persisted ?? false) || frame.persisted === true });
       if (!prior) sendOne();
-    } else if (frame.type === 'persisted') {
-      persistedUpTo = Math.max(persistedUpTo, frame.up_to_sequence_id as number);
-      for (const ack of acks.values()) if (ack.seq <= persistedUpTo) ack.persisted = true;
     } else if (frame.type === 'error' && typeof frame.message_id === 'string') {
       sendOne(); // refused (queue full / shutting down): keep the pressure on
     }
