@@ -138,7 +138,6 @@ export class WsConnection {
   private route: OutputRoute;
   /** Sequence id up to which history was replayed; later join/leave/mode records also get update frames. */
   private liveAfter: number;
-  private mode: ConversationMode;
   private closing = false;
   private leaving = false;
   /** Bumped by every sync frame: only the newest re-subscription takes over. */
@@ -151,7 +150,7 @@ export class WsConnection {
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: ConnectionContext,
-    private readonly user: AuthenticatedUser,
+    user: AuthenticatedUser,
     subscription: Subscription,
     route: OutputRoute,
   ) {
@@ -160,7 +159,6 @@ export class WsConnection {
     this.subscription = subscription;
     this.route = route;
     this.liveAfter = subscription.lastSequenceId;
-    this.mode = subscription.mode;
     this.lastSeen = ctx.clock.now();
     this.rateKey = rateKeyOf(this.conversationId, this.userId);
     this.highWater = ctx.config.server.websocket.high_water_bytes;
@@ -408,7 +406,6 @@ export class WsConnection {
         }
         return;
       case 'participants':
-        this.mode = output.mode;
         this.sendShared(output, () => ({ type: 'participant_list', participants: output.participants, mode: output.mode }));
         return;
       case 'sync_complete':
@@ -443,7 +440,6 @@ export class WsConnection {
         participant_count: typeof meta.participant_count === 'number' ? meta.participant_count : 0,
       });
     } else if (message.message_type === MESSAGE_TYPES.modeChange && (meta.mode === 'single' || meta.mode === 'multi')) {
-      this.mode = meta.mode;
       this.sendFrame({ type: 'mode_change', mode: meta.mode, sequence_id: message.sequence_id });
     }
   }
