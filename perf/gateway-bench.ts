@@ -582,13 +582,18 @@ async function main(): Promise<void> {
       'outgoing frame once and sends it to every socket of the room (sender included); Socket.IO uses `io.to(room).emit`;',
       'the gateway is `createChatServer` + `createChatRuntime` + `MemoryStore`, no agents, dev auth, rate limit lifted.',
       'The gateway does more per message than the others: sequencing, journal append, `message_ack` (twice: sequenced,',
-      'then persisted) and a `persisted` frame.',
+      'then persisted) and a `persisted` frame; the benchmark clients skip those unparsed (byte-prefix check).',
       '',
       table,
       '',
       `Samples: ${samples}. Memory: a fresh server process per system, ${p.memConns} idle connections in rooms of 100,`,
       `\`process.memoryUsage()\` delta in the server process after ${gcAvailable ? 'forced GC (--expose-gc)' : 'no forced GC'}; the gateway's conversations`,
       'and members exist before the baseline, so the delta is the cost of the connections (socket + subscription) alone.',
+      '"server CPU" is `process.cpuUsage()` of the server process over the throughput runs: per posted message, and per',
+      'wall second (below 1 core means the server was not the limit there: the one client process was).',
+      '',
+      'Reproduce: `npm run build && node dist/perf/gateway-bench.js` (`--quick`: a short run that does not write this',
+      'file). `GATEWAY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` passes node flags to the server processes.',
     ].join('\n');
     writeDocSection(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Gateway', body);
     console.log('wrote the "## Gateway" section of docs/benchmarks.md');
