@@ -34,6 +34,8 @@ const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 /** Time past the flush deadline for closing sockets, storage and exporters before exiting anyway. */
 const CLOSE_GRACE_MS = 2000;
+/** Bound on each close after the flush (stand-in, storage, exporters). */
+const CLOSE_STEP_MS = 500;
 
 interface Running {
   readonly config: NlwebChatConfig;
@@ -184,16 +186,37 @@ async function stop(running: Running, signal: string): Promise<number> {
     logger.error({ err: errorText(err) }, 'closing the runtime failed');
   }
   for (const agent of running.agents.values()) agent.close?.();
-  await running.standin?.close().catch(() => undefined);
+  // Each remaining close is bounded: a journal write stuck in the database (the usual reason the flush
+  // missed its deadline) would otherwise hold the storage pool open until the hard guard fires.
+  if (running.standin && !(await settlesWithin(running.standin.close().catch(() => undefined), CLOSE_STEP_MS))) {
+    logger.warn({ within_ms: CLOSE_STEP_MS }, 'the NLWeb stand-in did not close in time');
+  }
   try {
-    await running.store.close();
+    if (!(await settlesWithin(running.store.close(), CLOSE_STEP_MS))) {
+      code = EXIT_FAILURE;
+      logger.error({ within_ms: CLOSE_STEP_MS }, 'the storage did not close in time (a write is still pending)');
+    }
   } catch (err) {
     code = EXIT_FAILURE;
     logger.error({ err: errorText(err) }, 'closing the storage failed');
   }
-  await running.sdk.shutdown();
+  await settlesWithin(running.sdk.shutdown(), CLOSE_STEP_MS);
   logger.info({ exit_code: code, took_ms: Date.now() - startedAt }, code === EXIT_OK ? 'shutdown complete' : 'shutdown incomplete');
   return code;
+}
+
+/** True when `promise` settled (resolved) within ms; rejections propagate. The timer never holds the process. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function errorText(err: unknown): string {
