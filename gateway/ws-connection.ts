@@ -145,6 +145,7 @@ export class WsConnection {
   private terminateTimer: unknown;
   private readonly log: GatewayLogger;
   private readonly rateKey: string;
+  private readonly typingKey: string;
   private readonly highWater: number;
 
   constructor(
@@ -161,6 +162,7 @@ export class WsConnection {
     this.liveAfter = subscription.lastSequenceId;
     this.lastSeen = ctx.clock.now();
     this.rateKey = rateKeyOf(this.conversationId, this.userId);
+    this.typingKey = `${this.rateKey}\u0000typing`;
     this.highWater = ctx.config.server.websocket.high_water_bytes;
     this.log = ctx.logger.child({ conversation_id: this.conversationId, participant_id: this.userId, connection_id: subscription.connectionId });
     this.closed = new Promise((resolve) => {
@@ -290,14 +292,23 @@ export class WsConnection {
       case 'message':
         void this.post(frame);
         return;
-      case 'sync':
+      case 'sync': {
+        // A replay may read storage: it costs a token of the participant's message budget.
+        const decision = this.ctx.rateLimiter.take(this.rateKey);
+        if (!decision.ok) {
+          this.ctx.telemetry.rateLimited?.();
+          this.sendFrame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { retry_after_ms: decision.retryAfterMs }));
+          return;
+        }
         void this.resync(frame.last_sequence_id);
         return;
+      }
       case 'ack':
         if (frame.sequence_id > this.lastAckedSequenceId) this.lastAckedSequenceId = frame.sequence_id;
         return;
       case 'typing':
-        this.ctx.runtime.setTyping(this.conversationId, this.userId, frame.is_typing);
+        // Typing is best effort and fans out to everybody: over its own budget it is dropped silently.
+        if (this.ctx.rateLimiter.take(this.typingKey).ok) this.ctx.runtime.setTyping(this.conversationId, this.userId, frame.is_typing);
         return;
       case 'ping':
         this.sendFrame(
