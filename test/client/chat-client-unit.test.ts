@@ -2,6 +2,7 @@
  * The reference client's own logic (backoff, outbox, dedup, ordering, 429, fatal closes) against a
  * real `ws` server on loopback that each test scripts frame by frame. Time is a manual clock.
  */
+import net from 'node:net';
 import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
 import { createChatClient, type ChatClient, type ChatClientOptions, type WebSocketConstructor } from '../../client/chat-client';
@@ -12,6 +13,7 @@ let server: ScriptedServer;
 let clock: ManualClock;
 let clients: ChatClient[];
 let created: string[];
+let closers: (() => Promise<void>)[];
 
 /** Counts constructions synchronously, so a test can assert no reconnect happened yet. */
 class CountingWebSocket extends WebSocket {
@@ -45,21 +47,29 @@ beforeEach(async () => {
   clock = createManualClock();
   clients = [];
   created = [];
+  closers = [];
 });
 
 afterEach(async () => {
   for (const c of clients) c.close();
   await server.close();
+  for (const close of closers) await close();
 });
 
 const isType = (t: string) => (f: Record<string, unknown>) => f['type'] === t;
 
 describe('backoff', () => {
   test('reconnect delays double from 1 s and are capped at 30 s; the client gives up after maxRetries', async () => {
-    // Every attempt is refused with a retriable close before `connected`.
-    const closedPort = server.port;
-    await server.close();
-    const client = makeClient({ url: `ws://127.0.0.1:${closedPort}`, random: () => 0.9999999, maxRetries: 8 });
+    // Every attempt fails before `connected`: a TCP server of ours that resets each connection
+    // (a closed port could be taken by a parallel test meanwhile).
+    const reset = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => reset.listen(0, '127.0.0.1', () => resolve()));
+    closers.push(() => new Promise<void>((resolve) => reset.close(() => resolve())));
+    const client = makeClient({
+      url: `ws://127.0.0.1:${(reset.address() as net.AddressInfo).port}`,
+      random: () => 0.9999999,
+      maxRetries: 8,
+    });
     const connectResult = client.connect().catch((err: Error) => err);
     const expected = [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000];
     for (const [i, delay] of expected.entries()) {
@@ -76,7 +86,6 @@ describe('backoff', () => {
     expect(client.state).toBe('closed');
     expect(await connectResult).toMatchObject({ code: 'CLIENT_CLOSED' });
     expect(created.length).toBe(9);
-    server = await startScriptedServer(); // afterEach closes it
   });
 
   test('full jitter draws uniformly below the cap; a successful connect resets the sequence', async () => {
