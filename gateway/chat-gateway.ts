@@ -65,7 +65,12 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
 
   const connections = new Set<WsConnection>();
   let closing = false;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: wsConfig.max_frame_bytes, clientTracking: false, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: wsConfig.max_frame_bytes,
+    clientTracking: false,
+    perMessageDeflate: false,
+  });
   const rateLimiter = createRateLimiter({
     perSecond: config.chat.limits.rate_limit_per_second,
     burst: config.chat.limits.rate_limit_burst,

@@ -1,5 +1,4 @@
 /** Control characters other than \t, \n and \r (C0, DEL and C1). */
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
 /**

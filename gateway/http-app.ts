@@ -65,7 +65,9 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.get('/readyz', (_req, res) => {
     const h = runtime.health();
     const ready = h.storage === 'connected' && !h.shutting_down && !deps.isClosing();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', storage: h.storage, shutting_down: h.shutting_down || deps.isClosing() });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not_ready', storage: h.storage, shutting_down: h.shutting_down || deps.isClosing() });
   });
 
   app.get('/health/chat', (_req, res) => {
@@ -111,7 +113,11 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       if (seen.has(id)) continue;
       seen.add(id);
       const type = p.participant_type ?? 'human';
-      const input: { -readonly [K in keyof ParticipantInput]: ParticipantInput[K] } = { participant_id: id, participant_type: type, role: 'member' };
+      const input: { -readonly [K in keyof ParticipantInput]: ParticipantInput[K] } = {
+        participant_id: id,
+        participant_type: type,
+        role: 'member',
+      };
       const name = p.display_name ?? p.name;
       if (name !== undefined) input.display_name = name;
       if (type === 'ai') input.agent_id = p.agent_id ?? id;
@@ -132,7 +138,10 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       ...(body.settings === undefined ? {} : { settings: body.settings }),
       ...(autoJoin === undefined ? {} : { autoJoinAgents: autoJoin }),
     });
-    res.status(201).location(`/chat/conversations/${encodeURIComponent(summary.conversation_id)}`).json(summary);
+    res
+      .status(201)
+      .location(`/chat/conversations/${encodeURIComponent(summary.conversation_id)}`)
+      .json(summary);
   };
 
   const list = async (_req: Request, res: Response): Promise<void> => {
@@ -173,7 +182,9 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       content: body.content,
       ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
     });
-    res.status(201).json({ message_id: result.message_id, sequence_id: result.sequence_id, persisted: result.persisted, duplicate: result.duplicate });
+    res
+      .status(201)
+      .json({ message_id: result.message_id, sequence_id: result.sequence_id, persisted: result.persisted, duplicate: result.duplicate });
   };
 
   const join = async (req: Request, res: Response): Promise<void> => {
@@ -251,7 +262,7 @@ function toChatError(err: unknown): ChatError {
   const type = (err as { type?: unknown } | null)?.type;
   if (type === 'entity.too.large') return new ChatError('GATEWAY_ERR_FRAME_TOO_LARGE', 'request body is too large');
   if (type === 'entity.parse.failed') return new ChatError('GATEWAY_ERR_MALFORMED_JSON', 'request body is not valid JSON');
-  if (typeof type === 'string' && type.startsWith('entity.') || type === 'charset.unsupported' || type === 'encoding.unsupported') {
+  if ((typeof type === 'string' && type.startsWith('entity.')) || type === 'charset.unsupported' || type === 'encoding.unsupported') {
     return new ChatError('GATEWAY_ERR_BAD_REQUEST', 'request body could not be read');
   }
   return new ChatError('GATEWAY_ERR_INTERNAL', ERROR_CODES.GATEWAY_ERR_INTERNAL.message);
@@ -283,14 +294,16 @@ function userOf(res: Response): AuthenticatedUser {
 
 function idParam(req: Request): string {
   const id = req.params.id;
-  if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
+  if (typeof id !== 'string' || id.length === 0 || id.length > 128)
+    throw new ChatError('GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
   return id;
 }
 
 function intQuery(req: Request, name: string, def: number, min: number, max: number): number {
   const raw = (req.query as Record<string, unknown>)[name];
   if (raw === undefined || raw === '') return def;
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be a non-negative integer`);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw))
+    throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be a non-negative integer`);
   const n = Number(raw);
   if (n < min || n > max) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be between ${min} and ${max}`);
   return n;

@@ -164,7 +164,11 @@ export class WsConnection {
     this.rateKey = rateKeyOf(this.conversationId, this.userId);
     this.typingKey = `${this.rateKey}\u0000typing`;
     this.highWater = ctx.config.server.websocket.high_water_bytes;
-    this.log = ctx.logger.child({ conversation_id: this.conversationId, participant_id: this.userId, connection_id: subscription.connectionId });
+    this.log = ctx.logger.child({
+      conversation_id: this.conversationId,
+      participant_id: this.userId,
+      connection_id: subscription.connectionId,
+    });
     this.closed = new Promise((resolve) => {
       ws.once('close', (code: number) => {
         if (this.terminateTimer !== undefined) ctx.clock.clearTimeout(this.terminateTimer);
@@ -280,7 +284,11 @@ export class WsConnection {
     if (!checked.ok) {
       const messageId = (value as { message_id?: unknown } | null)?.message_id;
       this.sendFrame(
-        errorFrame('GATEWAY_ERR_INVALID_FRAME', checked.message, typeof messageId === 'string' && messageId.length > 0 && messageId.length <= 128 ? { message_id: messageId } : {}),
+        errorFrame(
+          'GATEWAY_ERR_INVALID_FRAME',
+          checked.message,
+          typeof messageId === 'string' && messageId.length > 0 && messageId.length <= 128 ? { message_id: messageId } : {},
+        ),
       );
       return;
     }
@@ -458,7 +466,9 @@ export class WsConnection {
   private sendError(err: unknown, messageId?: string): void {
     const extra = messageId === undefined ? {} : { message_id: messageId };
     if (isChatError(err)) {
-      this.sendFrame(errorFrame(err.code, err.message, err.retryAfterMs === undefined ? extra : { ...extra, retry_after_ms: err.retryAfterMs }));
+      this.sendFrame(
+        errorFrame(err.code, err.message, err.retryAfterMs === undefined ? extra : { ...extra, retry_after_ms: err.retryAfterMs }),
+      );
       if (err.code === 'CHAT_ERR_NOT_PARTICIPANT' || err.code === 'CHAT_ERR_NOT_FOUND' || err.code === 'CHAT_ERR_CONVERSATION_FAILED') {
         this.end(err.code, this.graceMs());
       } else if (err.code === 'CHAT_ERR_CLOSED') {
@@ -490,7 +500,11 @@ export class WsConnection {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > this.highWater) {
       this.log.warn(
-        { buffered_bytes: this.ws.bufferedAmount, last_sent_sequence_id: this.lastSentSequenceId, last_acked_sequence_id: this.lastAckedSequenceId },
+        {
+          buffered_bytes: this.ws.bufferedAmount,
+          last_sent_sequence_id: this.lastSentSequenceId,
+          last_acked_sequence_id: this.lastAckedSequenceId,
+        },
         'slow consumer disconnected',
       );
       this.end('GATEWAY_ERR_SLOW_CONSUMER', this.graceMs());

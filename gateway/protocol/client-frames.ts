@@ -36,13 +36,7 @@ export interface ClientLeaveFrame {
   readonly type: 'leave';
 }
 
-export type ClientFrame =
-  | ClientMessageFrame
-  | ClientSyncFrame
-  | ClientAckFrame
-  | ClientTypingFrame
-  | ClientPingFrame
-  | ClientLeaveFrame;
+export type ClientFrame = ClientMessageFrame | ClientSyncFrame | ClientAckFrame | ClientTypingFrame | ClientPingFrame | ClientLeaveFrame;
 export type ClientFrameType = ClientFrame['type'];
 
 const frame = (type: string, properties: Record<string, Schema>, required: string[] = []): Schema => ({

@@ -118,7 +118,17 @@ export const PARTICIPANT_SCHEMA: Schema = {
 export const CHAT_MESSAGE_SCHEMA: Schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['message_id', 'conversation_id', 'sequence_id', 'sender_id', 'sender_type', 'message_type', 'content', 'timestamp', 'metadata'],
+  required: [
+    'message_id',
+    'conversation_id',
+    'sequence_id',
+    'sender_id',
+    'sender_type',
+    'message_type',
+    'content',
+    'timestamp',
+    'metadata',
+  ],
   properties: {
     message_id: id,
     conversation_id: id,
@@ -147,7 +157,10 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
     },
     ['conversation_id', 'participant_id', 'mode', 'input_timeout', 'last_sequence_id', 'connection_id', 'server_time'],
   ),
-  participant_list: frame('participant_list', { participants: { type: 'array', items: PARTICIPANT_SCHEMA }, mode }, ['participants', 'mode']),
+  participant_list: frame('participant_list', { participants: { type: 'array', items: PARTICIPANT_SCHEMA }, mode }, [
+    'participants',
+    'mode',
+  ]),
   participant_update: frame(
     'participant_update',
     { action: { enum: ['join', 'leave'] }, participant: PARTICIPANT_SCHEMA, participant_count: seq },

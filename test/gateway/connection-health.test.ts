@@ -113,7 +113,7 @@ describe('gateway connection health', () => {
     expect(await alice.closed).toEqual({ code: 1001, reason: 'GATEWAY_ERR_SHUTTING_DOWN' });
   });
 
-  test('leaving over HTTP closes that participant\'s other sockets with 4003, not the others', async () => {
+  test("leaving over HTTP closes that participant's other sockets with 4003, not the others", async () => {
     const h = await startHarness();
     const conv = await h.createConversation('alice', ['bob']);
     const alice = await h.connect(conv, 'alice');

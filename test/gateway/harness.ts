@@ -113,7 +113,11 @@ export async function startHarness(overrides: ConfigInput = {}, options: Harness
       const headers: Record<string, string> = {};
       if (userId !== undefined) headers.authorization = `Bearer ${token(userId)}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
       const text = await res.text();
       let parsed: unknown = text;
       try {

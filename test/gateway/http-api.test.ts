@@ -38,7 +38,13 @@ describe('gateway HTTP API', () => {
     expect(created.status).toBe(201);
     const conv = created.body.conversation_id as string;
     expect(created.headers.get('location')).toBe(`/chat/conversations/${conv}`);
-    expect(created.body).toMatchObject({ title: 'Trip planning', created_by: 'alice', status: 'active', mode: 'multi', settings: { site: 'example.com' } });
+    expect(created.body).toMatchObject({
+      title: 'Trip planning',
+      created_by: 'alice',
+      status: 'active',
+      mode: 'multi',
+      settings: { site: 'example.com' },
+    });
     expect(ids(created.body.participants)).toEqual(['alice', 'bob', 'carol', 'echo']);
     const owner = created.body.participants.find((p: { participant_id: string }) => p.participant_id === 'alice');
     expect(owner.role).toBe('owner');
@@ -69,7 +75,11 @@ describe('gateway HTTP API', () => {
   test('post over HTTP (dedup by message_id), the agent answers, history pages', async () => {
     const conv = await h.createConversation('alice', ['bob'], { agents: ['echo'] });
     const bob = await h.connect(conv, 'bob');
-    const first = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'm1', content: 'hello', metadata: { k: 1 } });
+    const first = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', {
+      message_id: 'm1',
+      content: 'hello',
+      metadata: { k: 1 },
+    });
     expect(first.status).toBe(201);
     expect(first.body).toEqual({ message_id: 'm1', sequence_id: expect.any(Number), persisted: expect.any(Boolean), duplicate: false });
     const again = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'm1', content: 'hello' });
@@ -81,7 +91,10 @@ describe('gateway HTTP API', () => {
     expect(all.status).toBe(200);
     const seqs = all.body.messages.map((m: { sequence_id: number }) => m.sequence_id);
     expect(seqs).toEqual(seqs.map((_: number, i: number) => i + 1));
-    expect(all.body.messages.find((m: { message_id: string }) => m.message_id === 'm1')).toMatchObject({ sender_id: 'alice', metadata: { k: 1 } });
+    expect(all.body.messages.find((m: { message_id: string }) => m.message_id === 'm1')).toMatchObject({
+      sender_id: 'alice',
+      metadata: { k: 1 },
+    });
     const page = await h.request('GET', `/chat/conversations/${conv}/messages?after=1&limit=2`, 'bob');
     expect(page.body.messages.map((m: { sequence_id: number }) => m.sequence_id)).toEqual([2, 3]);
     expect(page.body).toMatchObject({ next_after: 3, has_more: true });
@@ -89,16 +102,31 @@ describe('gateway HTTP API', () => {
       expectError(await h.request('GET', `/chat/conversations/${conv}/messages?${q}`, 'bob'), 400, 'GATEWAY_ERR_BAD_REQUEST');
     }
     expectError(await h.request('GET', `/chat/conversations/${conv}/messages`, 'mallory'), 403, 'CHAT_ERR_NOT_PARTICIPANT');
-    expectError(await h.request('POST', `/chat/conversations/${conv}/messages`, 'mallory', { message_id: 'x', content: 'hi' }), 403, 'CHAT_ERR_NOT_PARTICIPANT');
-    expectError(await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { content: 'no id' }), 400, 'GATEWAY_ERR_BAD_REQUEST');
-    expectError(await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'x', content: 'hi', extra: true }), 400, 'GATEWAY_ERR_BAD_REQUEST');
+    expectError(
+      await h.request('POST', `/chat/conversations/${conv}/messages`, 'mallory', { message_id: 'x', content: 'hi' }),
+      403,
+      'CHAT_ERR_NOT_PARTICIPANT',
+    );
+    expectError(
+      await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { content: 'no id' }),
+      400,
+      'GATEWAY_ERR_BAD_REQUEST',
+    );
+    expectError(
+      await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'x', content: 'hi', extra: true }),
+      400,
+      'GATEWAY_ERR_BAD_REQUEST',
+    );
   });
 
   test('join and leave, with the NLWeb aliases', async () => {
     const conv = await h.createConversation('alice');
     const joined = await h.request('POST', `/chat/conversations/${conv}/join`, 'bob');
     expect(joined.status).toBe(200);
-    expect(joined.body).toMatchObject({ conversation_id: conv, participant: { participant_id: 'bob', participant_type: 'human', role: 'member' } });
+    expect(joined.body).toMatchObject({
+      conversation_id: conv,
+      participant: { participant_id: 'bob', participant_type: 'human', role: 'member' },
+    });
     const twice = await h.request('POST', `/chat/conversations/${conv}/join`, 'bob');
     expect(twice.status).toBe(200);
     expect(twice.body.participant.joined_at_sequence).toBe(joined.body.participant.joined_at_sequence);
@@ -124,7 +152,9 @@ describe('gateway HTTP API', () => {
       enable_ai: false,
     });
     expect(res.status).toBe(201);
-    expect(res.body.participants.find((p: { participant_id: string }) => p.participant_id === 'bob')).toMatchObject({ display_name: 'Bob B' });
+    expect(res.body.participants.find((p: { participant_id: string }) => p.participant_id === 'bob')).toMatchObject({
+      display_name: 'Bob B',
+    });
   });
 
   test('redaction is for the owner only', async () => {
@@ -133,7 +163,11 @@ describe('gateway HTTP API', () => {
     await h.request('POST', `/chat/conversations/${conv}/messages`, 'bob', { message_id: 'b2', content: 'fine' });
     expectError(await h.request('POST', `/chat/conversations/${conv}/redact`, 'bob', { message_ids: ['b1'] }), 403, 'CHAT_ERR_FORBIDDEN');
     expectError(await h.request('POST', `/chat/conversations/${conv}/redact`, 'alice', {}), 400, 'GATEWAY_ERR_BAD_REQUEST');
-    expectError(await h.request('POST', `/chat/conversations/${conv}/redact`, 'alice', { message_ids: ['b1'], sender_id: 'bob' }), 400, 'GATEWAY_ERR_BAD_REQUEST');
+    expectError(
+      await h.request('POST', `/chat/conversations/${conv}/redact`, 'alice', { message_ids: ['b1'], sender_id: 'bob' }),
+      400,
+      'GATEWAY_ERR_BAD_REQUEST',
+    );
     const done = await h.request('POST', `/chat/conversations/${conv}/redact`, 'alice', { message_ids: ['b1'] });
     expect(done.status).toBe(200);
     expect(done.body.redacted_sequence_ids).toHaveLength(1);
@@ -149,7 +183,11 @@ describe('gateway HTTP API', () => {
     expect(unauth.headers.get('www-authenticate')).toBe('Bearer');
     expectError(await h.request('GET', '/chat/nothing/here/at/all', 'alice'), 404, 'GATEWAY_ERR_NOT_FOUND');
     expectError(await h.request('POST', '/chat/conversations', 'alice', '{"title": '), 400, 'GATEWAY_ERR_MALFORMED_JSON');
-    expectError(await h.request('POST', '/chat/conversations', 'alice', { title: 'x'.repeat(100_000) }), 413, 'GATEWAY_ERR_FRAME_TOO_LARGE');
+    expectError(
+      await h.request('POST', '/chat/conversations', 'alice', { title: 'x'.repeat(100_000) }),
+      413,
+      'GATEWAY_ERR_FRAME_TOO_LARGE',
+    );
     expectError(await h.request('POST', '/chat/conversations', 'alice', { participants: 'bob' }), 400, 'GATEWAY_ERR_BAD_REQUEST');
     expect((await h.request('POST', '/ask', 'alice', { query: 'x' })).status).toBe(404);
     expect((await h.request('GET', '/mcp', 'alice')).status).toBe(404);

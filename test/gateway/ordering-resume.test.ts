@@ -38,7 +38,9 @@ describe('gateway ordering, membership and resume', () => {
     // Every sender got one first ack per message, with the sequence id everybody saw.
     for (const [j, c] of clients.entries()) {
       await c.until(() => c.frames.filter((f) => f.type === 'message_ack' && !f.duplicate).length >= perUser);
-      const seen = new Map(clients[0].frames.flatMap((f) => (f.type === 'message' ? [[f.message.message_id, f.message.sequence_id] as const] : [])));
+      const seen = new Map(
+        clients[0].frames.flatMap((f) => (f.type === 'message' ? [[f.message.message_id, f.message.sequence_id] as const] : [])),
+      );
       for (let i = 0; i < perUser; i++) {
         const ack = await c.waitFor('message_ack', (a) => a.message_id === `${users[j]}-${i}`);
         expect(ack.sequence_id).toBe(seen.get(`${users[j]}-${i}`));
@@ -79,7 +81,10 @@ describe('gateway ordering, membership and resume', () => {
     h = await startHarness();
     const conv = await h.createConversation('alice');
     const alice = await h.connect(conv, 'alice');
-    expect(await alice.waitFor('connected')).toMatchObject({ mode: 'single', input_timeout: h.config.chat.input.single_mode_typing_window_ms });
+    expect(await alice.waitFor('connected')).toMatchObject({
+      mode: 'single',
+      input_timeout: h.config.chat.input.single_mode_typing_window_ms,
+    });
     expect((await alice.waitFor('participant_list')).participants.map((p) => p.participant_id)).toEqual(['alice']);
     expect((await h.request('POST', `/chat/conversations/${conv}/join`, 'bob')).status).toBe(200);
     const update = await alice.next('participant_update');
@@ -124,7 +129,9 @@ describe('gateway ordering, membership and resume', () => {
     await bob2.until(() => bob2.lastSequenceId() >= liveMark);
     stop = true;
     await posting;
-    const final = carol.frames.filter((f) => f.type === 'message_ack').reduce((m, f) => Math.max(m, f.type === 'message_ack' ? f.sequence_id : 0), 0);
+    const final = carol.frames
+      .filter((f) => f.type === 'message_ack')
+      .reduce((m, f) => Math.max(m, f.type === 'message_ack' ? f.sequence_id : 0), 0);
     await bob2.waitForSequence(final);
 
     const seqs = bob2.sequenceIds();
@@ -180,7 +187,14 @@ describe('gateway ordering, membership and resume', () => {
     // Drop everybody at once, mid-flow: frames still in flight may or may not have reached the server.
     first.forEach((c) => c.ws.terminate());
     await Promise.all(first.map((c) => c.closed));
-    const second = await Promise.all(users.map((u) => open(u, seenByUser.get(u)!.reduce((a, b) => Math.max(a, b), startSeq))));
+    const second = await Promise.all(
+      users.map((u) =>
+        open(
+          u,
+          seenByUser.get(u)!.reduce((a, b) => Math.max(a, b), startSeq),
+        ),
+      ),
+    );
     // At-least-once: re-send everything unacknowledged with the same message ids, then the rest.
     second.forEach((c, j) => {
       const u = users[j];

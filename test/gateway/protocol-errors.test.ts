@@ -166,9 +166,11 @@ describe('gateway refusals and error frames', () => {
     const h = await startHarness({ chat: { limits: { queue_size: 4, rate_limit_burst: 1000 } } }, { store });
     const conv = await h.createConversation('alice', ['bob']);
     const alice = await h.connect(conv, 'alice');
-    const bob = await h.connect(conv, 'bob');
+    await h.connect(conv, 'bob');
     // Everything so far is journaled (writes are in order), then the journal stalls.
-    await (await h.runtime.post(conv, { sender_id: 'bob', message_id: 'warm', content: 'warm' })).whenPersisted;
+    await (
+      await h.runtime.post(conv, { sender_id: 'bob', message_id: 'warm', content: 'warm' })
+    ).whenPersisted;
     store.shut();
     let n = 0;
     let frameError: Awaited<ReturnType<TestClient['waitFor']>> | undefined;

@@ -9,7 +9,13 @@ import { closeAll, startHarness } from './harness';
 
 afterEach(() => closeAll());
 
-const participant = { participant_id: 'alice', participant_type: 'human', display_name: 'Alice', joined_at_sequence: 1, role: 'owner' } as const;
+const participant = {
+  participant_id: 'alice',
+  participant_type: 'human',
+  display_name: 'Alice',
+  joined_at_sequence: 1,
+  role: 'owner',
+} as const;
 const message = {
   message_id: 'm1',
   conversation_id: 'c1',
@@ -27,7 +33,16 @@ describe('protocol schemas', () => {
 
   test('one sample of every server frame type validates; a stray field does not', () => {
     const samples: ServerFrame[] = [
-      { type: 'connected', conversation_id: 'c1', participant_id: 'alice', mode: 'single', input_timeout: 100, last_sequence_id: 0, connection_id: 'k', server_time: '2026-01-01T00:00:00.000Z' },
+      {
+        type: 'connected',
+        conversation_id: 'c1',
+        participant_id: 'alice',
+        mode: 'single',
+        input_timeout: 100,
+        last_sequence_id: 0,
+        connection_id: 'k',
+        server_time: '2026-01-01T00:00:00.000Z',
+      },
       { type: 'participant_list', participants: [participant], mode: 'single' },
       { type: 'participant_update', action: 'join', participant, participant_count: 1 },
       { type: 'message', message },

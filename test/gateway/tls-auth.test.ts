@@ -18,9 +18,11 @@ afterEach(async () => {
   expect(invalid).toEqual([]);
 });
 
-/** GET/POST over https trusting only our test CA; resolves status and parsed body. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function httpsRequest(url: string, ca: Buffer, init: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
+type HttpsAnswer = { status: number; body: any };
+
+/** GET/POST over https trusting only our test CA; resolves status and parsed body. */
+function httpsRequest(url: string, ca: Buffer, init: { method?: string; token?: string; body?: unknown } = {}): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (init.token) headers.authorization = `Bearer ${init.token}`;
@@ -52,7 +54,23 @@ describe('gateway TLS and authentication', () => {
     keyFile = join(dir, 'key.pem');
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
       { stdio: 'ignore' },
     );
     cert = readFileSync(certFile);
@@ -62,7 +80,11 @@ describe('gateway TLS and authentication', () => {
   test('with a certificate the server speaks https and wss (require_tls satisfied)', async () => {
     const h = await startHarness({ server: { tls: { cert_file: certFile, key_file: keyFile, require_tls: true } } });
     expect(h.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    const created = await httpsRequest(`${h.url}/chat/conversations`, cert, { method: 'POST', token: h.token('alice'), body: { title: 'secure' } });
+    const created = await httpsRequest(`${h.url}/chat/conversations`, cert, {
+      method: 'POST',
+      token: h.token('alice'),
+      body: { title: 'secure' },
+    });
     expect(created.status).toBe(201);
     const conv = created.body.conversation_id as string;
     const wsUrl = h.wsUrl(conv, 'alice');
@@ -89,14 +111,21 @@ describe('gateway TLS and authentication', () => {
     const headers = { 'x-forwarded-proto': 'https', authorization: `Bearer ${trusted.token('alice')}` };
     expect((await fetch(`${trusted.url}/chat/conversations`, { headers })).status).toBe(200);
     const conv = await (async () => {
-      const r = await fetch(`${trusted.url}/chat/conversations`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });
+      const r = await fetch(`${trusted.url}/chat/conversations`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: '{}',
+      });
       return ((await r.json()) as { conversation_id: string }).conversation_id;
     })();
     const c = track(new TestClient(trusted.wsUrl(conv, 'alice'), { headers: { 'x-forwarded-proto': 'https' } }));
     await c.opened;
     await c.waitFor('connected');
     const untrusted = await startHarness({ server: { tls: { require_tls: true } } });
-    expect((await fetch(`${untrusted.url}/chat/conversations`, { headers: { ...headers, authorization: `Bearer ${untrusted.token('alice')}` } })).status).toBe(426);
+    expect(
+      (await fetch(`${untrusted.url}/chat/conversations`, { headers: { ...headers, authorization: `Bearer ${untrusted.token('alice')}` } }))
+        .status,
+    ).toBe(426);
   });
 
   test('dev authentication: user_id parameter or X-User-Id on loopback, with a warning', async () => {
@@ -105,7 +134,11 @@ describe('gateway TLS and authentication', () => {
     logger.child = () => logger;
     const h = await startHarness({ server: { auth: { mode: 'dev' } } }, { logger });
     expect(warnings.some((w) => w.includes('development authentication'))).toBe(true);
-    const created = await fetch(`${h.url}/chat/conversations?user_id=alice`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const created = await fetch(`${h.url}/chat/conversations?user_id=alice`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(created.status).toBe(201);
     const conv = ((await created.json()) as { conversation_id: string }).conversation_id;
     expect((await fetch(`${h.url}/chat/conversations/${conv}`, { headers: { 'x-user-id': 'alice' } })).status).toBe(200);
@@ -153,7 +186,11 @@ describe('gateway TLS and authentication', () => {
     expect(await auth(bearer(jwt.sign({ name: 'no subject' }, JWT_SECRET, { algorithm: 'HS256', issuer: 'nlweb' })))).toBeUndefined();
 
     const h = await startHarness({}, { authenticate: async (req) => (req.headers['x-api-key'] === 'k1' ? { userId: 'svc' } : undefined) });
-    const res = await fetch(`${h.url}/chat/conversations`, { method: 'POST', headers: { 'x-api-key': 'k1', 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${h.url}/chat/conversations`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'k1', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(201);
     expect((await fetch(`${h.url}/chat/conversations`, { headers: { authorization: `Bearer ${h.token('svc')}` } })).status).toBe(401);
   });
