@@ -144,6 +144,17 @@ function start(): void {
     el('pending').textContent = n > 0 ? `${n} unconfirmed` : '';
   }
 
+  /**
+   * Browsers report a refused WebSocket upgrade only as close 1006 (retried with backoff), so a
+   * conversation from the URL is checked over HTTP first: 403/404 are shown instead of retried.
+   */
+  async function openChecked(conversationId: string): Promise<void> {
+    const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}`);
+    const body = (await res.json().catch(() => ({}))) as { title?: string; message?: string };
+    if (!res.ok) return showError(`cannot open ${conversationId}: ${body.message ?? res.status}`);
+    open(conversationId, body.title ?? conversationId);
+  }
+
   function open(conversationId: string, title: string): void {
     client?.close();
     current = conversationId;
@@ -241,7 +252,7 @@ function start(): void {
 
   void refreshList().then(() => {
     const wanted = params.get('conversation');
-    if (wanted) open(wanted, wanted);
+    if (wanted) void openChecked(wanted);
   });
 }
 

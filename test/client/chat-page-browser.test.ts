@@ -75,6 +75,12 @@ maybe(
     // Every message confirmed as persisted: the page shows no pending count.
     await page.waitForSelector('#pending:empty', { state: 'attached' });
     expect(pageErrors).toEqual([]);
+
+    // A non-member opening the conversation by URL is told so instead of retrying the socket.
+    const other = await browser.newPage();
+    await other.goto(`http://127.0.0.1:${stack.port}/?user_id=mallory&conversation=${encodeURIComponent(list[0]!.conversation_id)}`);
+    await other.waitForSelector('#errors:has-text("cannot open")');
+    expect(await other.getAttribute('#state', 'data-state')).toBe('idle');
   },
   60_000,
 );
