@@ -467,6 +467,7 @@ async function main(): Promise<void> {
     primaryTable,
     '',
     `New connections the NLWeb participant opened to the stand-in during the measured iterations: ${connections} (keep-alive).`,
+    `Where the overhead goes (agent, runtime and gateway, extra process wake-ups): docs/nlweb.md, section Cost.`,
     '',
     `2-5 humans with one NLWeb (stand-in 10 ms / 3 batches; multi mode, \`multi_mode_window_ms\` = ${MULTI_WINDOW_MS}, so the`,
     `answer column includes that window). Delivery = post until every other human has the message (design: < 200 ms).`,
