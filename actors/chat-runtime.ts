@@ -257,6 +257,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
           this.deps.logger.error({ err, conversation_id: actor.conversationId }, 'conversation failed: restart intensity exceeded');
           this.deps.store.updateConversationStatus(actor.conversationId, 'failed').catch(() => undefined);
         },
+        onDeleted: (actor) => {
+          if (this.live.get(actor.conversationId) === actor) this.live.delete(actor.conversationId);
+          this.cancelIdle(actor.conversationId);
+        },
       },
       meta,
       input,

@@ -6,7 +6,7 @@ import { ConnectionSet, type Connection, type OutputListener } from './conversat
 import type { ConversationInput, ConversationPolicy, Outcome, TurnRequest } from './conversation-context';
 import type { ConversationEvent } from './conversation-events';
 import { conversationMachine } from './conversation-machine';
-import { ChatError } from './errors';
+import { ChatError, isChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
 import { PersistenceQueue } from './persistence-queue';
 import { RestartIntensity } from './restart-intensity';
@@ -31,6 +31,8 @@ export interface ConversationActorDeps {
   readonly onIdle: (conversation: ConversationActor) => void;
   /** Called once when the restart intensity is exceeded. */
   readonly onFailed: (conversation: ConversationActor, err: unknown) => void;
+  /** Called once when the journal says the conversation no longer exists (deleted elsewhere); the actor has stopped. */
+  readonly onDeleted?: (conversation: ConversationActor) => void;
 }
 
 type MachineActor = Actor<typeof conversationMachine>;
@@ -83,8 +85,16 @@ export class ConversationActor {
         retryMaxMs: config.chat.storage.retry_max_ms,
         onPersisted: (upTo) => this.handlePersisted(upTo),
         afterWrite: (batch) => this.applyMembership(batch),
-        onFailure: (err, attempt) =>
-          deps.logger.warn({ err, conversation_id: this.conversationId, attempt }, 'journal write failed; retrying in order'),
+        onFailure: (err, attempt) => {
+          if (isChatError(err, 'CHAT_ERR_NOT_FOUND')) {
+            // Deleted by another process (e.g. its retention sweep): retrying can never succeed.
+            deps.logger.warn({ conversation_id: this.conversationId }, 'conversation deleted from the journal; closing it');
+            this.stop('deleted');
+            deps.onDeleted?.(this);
+            return;
+          }
+          deps.logger.warn({ err, conversation_id: this.conversationId, attempt }, 'journal write failed; retrying in order');
+        },
         onWrite: (ms, ok) => telemetry.storageOperation('append', ms, ok),
       },
       persistedUpTo,

@@ -158,6 +158,11 @@ export class PersistenceQueue {
     this.attempt += 1;
     this.lastError = err;
     this.options.onFailure?.(err, this.attempt);
+    // onFailure may have closed the queue (conversation deleted): no retry then.
+    if (this.closed) {
+      this.writing = false;
+      return;
+    }
     const { retryInitialMs, retryMaxMs, clock } = this.options;
     const delay = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(this.attempt - 1, 20));
     this.writing = false;

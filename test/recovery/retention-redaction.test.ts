@@ -365,3 +365,42 @@ describe('redaction while the journal is behind', () => {
     }
   });
 });
+
+describe('retention with two processes on one journal', () => {
+  it("a conversation deleted by the other process's sweep is closed here at its next write, not retried forever", async () => {
+    const fixture = sqliteFixture();
+    const storeA = await fixture.open();
+    const storeB = await fixture.open();
+    // B's clock starts at A's "now" and is moved 31 days ahead.
+    const clockB = createManualClock(Date.now());
+    const config = { observability: { log_level: 'silent' as const } };
+    const a = await createChatRuntime({ config, storage: storeA });
+    const b = await createChatRuntime({
+      config: { ...config, chat: { security: { retention_days: 30, sweep_interval_s: 604_800 } } },
+      storage: storeB,
+      clock: clockB,
+    });
+    try {
+      await a.createConversation({ conversation_id: 'shared', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+      await postStored(a, 'shared', 'alice', 'm1', 'hello');
+      const watcher = outputCollector();
+      await a.subscribe('shared', 'bob', watcher.listener);
+
+      clockB.advance(31 * DAY_MS);
+      expect(await b.sweepRetention()).toEqual(['shared']);
+
+      // Process A still has the actor; its next record cannot be stored because the conversation is gone.
+      await a.post('shared', { sender_id: 'alice', message_id: 'm2', content: 'after the sweep' });
+      expect(await within(watcher.next((o) => o.type === 'closed'), 10_000, 'closed output')).toEqual({ type: 'closed', reason: 'deleted' });
+      await expectChatError(a.getConversation('shared'), 'CHAT_ERR_NOT_FOUND');
+      expect(a.health()).toMatchObject({ status: 'healthy', storage: 'connected', persistence_lag: 0 });
+      expect(await storeA.getConversation('shared')).toBeUndefined();
+    } finally {
+      await a.close({ deadlineMs: 100 });
+      await b.close();
+      await storeA.close();
+      await storeB.close();
+      await fixture.dispose();
+    }
+  });
+});
