@@ -10,7 +10,7 @@ import type { NlwebChatConfig } from '../config/config-types';
 import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
 import { createHttpApp } from './http-app';
 import { isSecureRequest } from './net-utils';
-import { createNoopLogger, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
+import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
 import { subscribeFrom, WsConnection, type ConnectionContext, type OutputRoute } from './ws-connection';
@@ -22,6 +22,8 @@ export interface ChatGatewayOptions {
   readonly authenticate?: Authenticator;
   readonly logger?: GatewayLogger;
   readonly telemetry?: GatewayTelemetry;
+  /** Security events of the WebSocket path (observability's AuditLog fits). */
+  readonly audit?: GatewayAudit;
   /** Time for heartbeats and rate limits (default: the system clock). */
   readonly clock?: Clock;
   /** Honour `X-Forwarded-Proto: https` for require_tls (only behind a trusted TLS-terminating proxy). */
@@ -53,6 +55,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   const { runtime, config } = options;
   const logger = options.logger ?? createNoopLogger();
   const telemetry = options.telemetry ?? {};
+  const audit = options.audit ?? {};
   const clock = options.clock ?? createSystemClock();
   const authenticate = options.authenticate ?? createAuthenticatorFromConfig(config);
   const trustForwardedProto = options.trustForwardedProto ?? false;
@@ -82,6 +85,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     clock,
     logger,
     telemetry,
+    audit,
     validator: createFrameValidator(),
     rateLimiter,
     sharedFrames: new WeakMap<object, Buffer>(),
@@ -140,7 +144,10 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'authenticator failed');
     }
-    if (!user) return reject(socket, 'GATEWAY_ERR_UNAUTHENTICATED');
+    if (!user) {
+      audit.authFailure?.('anonymous', url.pathname, 'GATEWAY_ERR_UNAUTHENTICATED');
+      return reject(socket, 'GATEWAY_ERR_UNAUTHENTICATED');
+    }
 
     const resume = url.searchParams.get('last_sequence_id');
     if (resume !== null && !/^\d{1,15}$/.test(resume)) {
@@ -165,8 +172,11 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
         subscribed = await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId);
       }
     } catch (err) {
-      if (isChatError(err)) return reject(socket, err.code, err.message);
-      throw err;
+      if (!isChatError(err)) throw err;
+      if (err.code === 'CHAT_ERR_NOT_PARTICIPANT') audit.forbidden?.(user.userId, conversationId, 'ws connect');
+      if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')
+        audit.participantLimit?.(user.userId, conversationId, config.chat.limits.max_participants);
+      return reject(socket, err.code, err.message);
     }
 
     if (closing || socket.destroyed || !socket.writable) {

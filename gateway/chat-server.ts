@@ -11,7 +11,7 @@ import type { Authenticator } from './authenticators';
 import { createChatGateway, type ChatGateway } from './chat-gateway';
 import { createErrorHandler } from './http-app';
 import { isLoopbackAddress } from './net-utils';
-import { createNoopLogger, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
+import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 
 export interface ChatServerOptions {
   readonly runtime: ChatRuntime;
@@ -19,6 +19,8 @@ export interface ChatServerOptions {
   readonly authenticate?: Authenticator;
   readonly logger?: GatewayLogger;
   readonly telemetry?: GatewayTelemetry;
+  /** Security events of the WebSocket path (observability's AuditLog fits). */
+  readonly audit?: GatewayAudit;
   /** Mounted before the gateway's routes (e.g. /metrics). */
   readonly extraRoutes?: (app: express.Express) => void;
   readonly trustForwardedProto?: boolean;
@@ -62,6 +64,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     logger,
     ...(options.authenticate ? { authenticate: options.authenticate } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.trustForwardedProto === undefined ? {} : { trustForwardedProto: options.trustForwardedProto }),
   });

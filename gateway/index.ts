@@ -8,7 +8,7 @@ export {
   type AuthenticatedUser,
   type Authenticator,
 } from './authenticators';
-export { createNoopLogger, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
+export { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 export { contentProblem } from './content-validation';
 export { isLoopbackAddress } from './net-utils';
 export * from './protocol';

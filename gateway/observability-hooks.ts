@@ -21,6 +21,18 @@ export interface GatewayTelemetry {
   reconnect?(): void;
 }
 
+/**
+ * Security events of the WebSocket path (the subset of observability's AuditLog the gateway calls).
+ * HTTP requests are audited by observability's http-audit middleware, so the gateway reports only what
+ * never passes through express: upgrade refusals and rate-limit hits on sockets.
+ */
+export interface GatewayAudit {
+  authFailure?(actor: string, target: string, reason: string): void;
+  forbidden?(actor: string, conversationId: string, action: string): void;
+  participantLimit?(actor: string, conversationId: string, limit: number): void;
+  rateLimited?(actor: string, conversationId: string): void;
+}
+
 /** A logger that drops everything. */
 export function createNoopLogger(): GatewayLogger {
   const logger: GatewayLogger = {

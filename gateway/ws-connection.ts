@@ -6,7 +6,7 @@ import type { ChatRuntime, ConversationOutput, Subscription } from '../actors/ru
 import type { NlwebChatConfig } from '../config/config-types';
 import type { AuthenticatedUser } from './authenticators';
 import { contentProblem } from './content-validation';
-import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
+import type { GatewayAudit, GatewayLogger, GatewayTelemetry } from './observability-hooks';
 import type { ClientFrame, ClientMessageFrame } from './protocol/client-frames';
 import type { FrameValidator } from './protocol/frame-validator';
 import type { ErrorFrame, ServerFrame } from './protocol/server-frames';
@@ -19,6 +19,7 @@ export interface ConnectionContext {
   readonly clock: Clock;
   readonly logger: GatewayLogger;
   readonly telemetry: GatewayTelemetry;
+  readonly audit: GatewayAudit;
   readonly validator: FrameValidator;
   readonly rateLimiter: RateLimiter;
   /**
@@ -304,7 +305,7 @@ export class WsConnection {
         // A replay may read storage: it costs a token of the participant's message budget.
         const decision = this.ctx.rateLimiter.take(this.rateKey);
         if (!decision.ok) {
-          this.ctx.telemetry.rateLimited?.();
+          this.rateLimited();
           this.sendFrame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { retry_after_ms: decision.retryAfterMs }));
           return;
         }
@@ -340,7 +341,7 @@ export class WsConnection {
     }
     const decision = this.ctx.rateLimiter.take(this.rateKey);
     if (!decision.ok) {
-      this.ctx.telemetry.rateLimited?.();
+      this.rateLimited();
       this.sendFrame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { message_id: messageId, retry_after_ms: decision.retryAfterMs }));
       return;
     }
@@ -483,6 +484,11 @@ export class WsConnection {
   private failWith(err: unknown): void {
     this.sendError(err);
     if (!this.closing) this.end(isChatError(err) && err.spec.close !== undefined ? err.code : 1011, this.graceMs());
+  }
+
+  private rateLimited(): void {
+    this.ctx.telemetry.rateLimited?.();
+    this.ctx.audit.rateLimited?.(this.userId, this.conversationId);
   }
 
   private sendShared(key: object, build: () => ServerFrame): void {

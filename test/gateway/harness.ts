@@ -5,7 +5,14 @@ import type { Clock } from '../../actors/clock';
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { loadConfig } from '../../config';
 import type { ConfigInput, NlwebChatConfig } from '../../config/config-types';
-import { createChatServer, type Authenticator, type ChatServer, type ChatServerOptions, type GatewayLogger } from '../../gateway';
+import {
+  createChatServer,
+  type Authenticator,
+  type ChatServer,
+  type ChatServerOptions,
+  type GatewayAudit,
+  type GatewayLogger,
+} from '../../gateway';
 import { MemoryStore, type ChatStore } from '../../storage-providers';
 import { TestClient, connectClient } from './ws-test-client';
 
@@ -20,6 +27,7 @@ export interface HarnessOptions {
   readonly clock?: Clock;
   readonly extraRoutes?: ChatServerOptions['extraRoutes'];
   readonly trustForwardedProto?: boolean;
+  readonly audit?: GatewayAudit;
 }
 
 export interface HttpAnswer {
@@ -89,6 +97,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: Harness
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
     ...(options.trustForwardedProto === undefined ? {} : { trustForwardedProto: options.trustForwardedProto }),
+    ...(options.audit ? { audit: options.audit } : {}),
   });
   const { url } = await server.listen();
   const wsBase = url.replace(/^http/, 'ws');

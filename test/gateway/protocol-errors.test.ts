@@ -54,6 +54,34 @@ describe('gateway refusals and error frames', () => {
     expect(h.server.gateway.connectionCount()).toBe(1);
   });
 
+  test('WebSocket security events go to the audit hook: 401, 403, participant limit, rate limit', async () => {
+    const events: string[] = [];
+    const audit = {
+      authFailure: (actor: string, target: string, reason: string) => events.push(`auth ${actor} ${target} ${reason}`),
+      forbidden: (actor: string, conv: string, action: string) => events.push(`forbidden ${actor} ${conv === convId} ${action}`),
+      participantLimit: (actor: string, _conv: string, limit: number) => events.push(`limit ${actor} ${limit}`),
+      rateLimited: (actor: string, conv: string) => events.push(`rate ${actor} ${conv === convId}`),
+    };
+    const h = await startHarness(
+      { chat: { limits: { max_participants: 2, rate_limit_burst: 1, rate_limit_per_second: 0.01 } } },
+      { audit },
+    );
+    const convId = await h.createConversation('alice', ['bob']);
+    expect(await refusedStatus(`${h.url.replace(/^http/, 'ws')}/chat/ws/${convId}`)).toBe(401);
+    expect(await refusedStatus(h.wsUrl(convId, 'mallory'))).toBe(403);
+    expect(await refusedStatus(h.wsUrl(convId, 'mallory', { join: 'true' }))).toBe(409);
+    const alice = await h.connect(convId, 'alice');
+    alice.send({ type: 'message', message_id: 'm1', content: 'one' });
+    alice.send({ type: 'message', message_id: 'm2', content: 'two' });
+    await alice.waitFor('error', (e) => e.message_id === 'm2');
+    expect(events).toEqual([
+      `auth anonymous /chat/ws/${convId} GATEWAY_ERR_UNAUTHENTICATED`,
+      'forbidden mallory true ws connect',
+      'limit mallory 2',
+      'rate alice true',
+    ]);
+  });
+
   test('an oversized frame closes with 1009; other sockets are unaffected', async () => {
     const h = await startHarness({ server: { websocket: { max_frame_bytes: 1024 } } });
     const conv = await h.createConversation('alice', ['bob']);
