@@ -15,6 +15,8 @@ import { startServerProcess, writeServerConfig, type ServerProcess } from './ser
  */
 
 const HUMANS = ['alice', 'bob', 'carol'] as const;
+/** Members after the restart: the posting humans plus erin (dave joined and left before the crash). */
+const MEMBERS = ['alice', 'bob', 'carol', 'erin'];
 /** Persisted acknowledgements (all humans) to collect before the kill. */
 const KILL_AFTER_PERSISTED_ACKS = 150;
 /** Messages each human sends after the restart before the posting stops. */
@@ -177,6 +179,11 @@ function runCrashScenario(makeCase: () => BackendCase): void {
       }),
     });
     expect(created.status).toBe(201);
+    // Membership changes before the crash: dave joins and leaves, erin joins (and stays, silent).
+    for (const [user, action] of [['dave', 'join'], ['dave', 'leave'], ['erin', 'join']] as const) {
+      const res = await fetch(`${first.url}/chat/conversations/crash/${action}?user_id=${user}`, { method: 'POST' });
+      expect(res.status).toBe(200);
+    }
 
     const waiter = createFrameWaiter();
     let restarted = false;
@@ -298,7 +305,7 @@ function runCrashScenario(makeCase: () => BackendCase): void {
     await waiter.until(() => humans.every((h) => h.client.pendingCount === 0), 30_000, 'every outbox to drain (all persisted)');
 
     const summary = await (await fetch(`${second.url}/chat/conversations/crash?user_id=alice`)).json();
-    expect(summary.participants.map((p: { participant_id: string }) => p.participant_id).sort()).toEqual([...HUMANS]);
+    expect(summary.participants.map((p: { participant_id: string }) => p.participant_id).sort()).toEqual(MEMBERS);
     const head = summary.last_sequence_id as number;
     await waiter.until(() => humans.every((h) => (h.client.lastSequenceId ?? 0) >= head), 30_000, 'every client to reach the head');
 
@@ -312,7 +319,7 @@ function runCrashScenario(makeCase: () => BackendCase): void {
     expect(stopped.code).toBe(0);
     const reader = await backend.openStore();
     const journal = await readAll(reader, 'crash');
-    expect((await reader.getParticipants('crash')).map((p) => p.participant_id).sort()).toEqual([...HUMANS]);
+    expect((await reader.getParticipants('crash')).map((p) => p.participant_id).sort()).toEqual(MEMBERS);
     await reader.close();
 
     // The journal: contiguous, every stored record of the crash kept as it was, one record per message.
@@ -376,7 +383,6 @@ function runCrashScenario(makeCase: () => BackendCase): void {
     const figures = {
       backend: backend.name,
       persisted_acks_before_kill: ackedCount,
-      persisted_watermark_before_kill: watermarkBeforeKill,
       journal_head_at_crash: headAtCrash,
       unpersisted_in_outboxes_at_kill: pendingAtKill,
       stored_but_unconfirmed: storedButUnconfirmed.reduce((n, l) => n + l.length, 0),
