@@ -1,3 +1,6 @@
+import { ChatError } from '../../actors/errors';
+import type { ChatMessage } from '../../actors/message-types';
+import { MemoryStore } from '../../storage-providers';
 import { closeAll, invalidFrames, startHarness, track, type Harness } from './harness';
 import { connectClient, refusedStatus, TestClient } from './ws-test-client';
 
@@ -6,6 +9,15 @@ afterEach(async () => {
   await closeAll();
   expect(invalid).toEqual([]);
 });
+
+/** A MemoryStore whose journal reads fail on demand (writes keep working). */
+class FlakyReadStore extends MemoryStore {
+  failReads = false;
+  protected override async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
+    if (this.failReads) throw new ChatError('STORAGE_ERR_UNAVAILABLE', 'reads are failing');
+    return super._readMessages(conversationId, afterSequenceId, limit);
+  }
+}
 
 const isHuman = (m: { sender_type: string }): boolean => m.sender_type === 'human';
 
@@ -216,6 +228,32 @@ describe('gateway ordering, membership and resume', () => {
     const ids = (page.body.messages as { message_id: string; sender_type: string }[]).filter(isHuman).map((m) => m.message_id);
     expect(ids.length).toBe(users.length * perUser);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('resume beyond the cache reads the journal; when the journal cannot be read the client is told recovered: false', async () => {
+    const store = new FlakyReadStore();
+    h = await startHarness({ chat: { cache: { recent_messages: 2 }, limits: { rate_limit_burst: 1000 } } }, { store });
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = await h.connect(conv, 'alice');
+    for (let i = 0; i < 10; i++) alice.send({ type: 'message', message_id: `m${i}`, content: `m${i}` });
+    await alice.waitFor('message_ack', (a) => a.message_id === 'm9' && a.persisted);
+    const last = alice.lastSequenceId();
+
+    const fromJournal = await h.connect(conv, 'bob', { last_sequence_id: '1' });
+    expect(await fromJournal.waitFor('sync_complete')).toEqual({ type: 'sync_complete', from: 2, to: last, recovered: true });
+    expect(fromJournal.sequenceIds()).toEqual(Array.from({ length: last - 1 }, (_, i) => i + 2));
+    await fromJournal.close();
+
+    store.failReads = true;
+    const lost = await h.connect(conv, 'bob', { last_sequence_id: '1' });
+    const sync = await lost.waitFor('sync_complete');
+    expect(sync).toMatchObject({ from: 2, to: last, recovered: false });
+    // Whatever the replay could not deliver, live records continue after the range without duplicates.
+    alice.send({ type: 'message', message_id: 'after', content: 'live' });
+    const live = await lost.waitFor('message', (f) => f.message.message_id === 'after');
+    expect(live.message.sequence_id).toBe(last + 1);
+    expect(new Set(lost.sequenceIds()).size).toBe(lost.sequenceIds().length);
+    expect(lost.sequenceIds().every((s) => s > 1)).toBe(true);
   });
 
   test('a resume point ahead of the conversation (server lost its journal) resumes from the real end', async () => {
