@@ -1,5 +1,5 @@
-import type { Agent, AgentRegistry } from './agents/agent';
-import { unrefTimer, type Clock, type IdGenerator } from './clock';
+import type { Agent } from './agents/agent';
+import { unrefTimer } from './clock';
 import { ConversationActor } from './conversation-actor';
 import type { ConversationInput, ConversationPolicy } from './conversation-context';
 import { ChatError } from './errors';
@@ -18,23 +18,13 @@ import type {
   Subscription,
 } from './runtime-types';
 import { buildHealth } from './runtime-health';
-import type { NlwebChatConfig } from '../config/config-types';
-import type { ChatTelemetry } from '../observability/chat-telemetry';
-import type { Logger } from '../observability/logger';
-import { REDACTION_MARKER, type ChatStore } from '../storage-providers/chat-store';
+import type { RuntimeServices } from './runtime-services';
+import { REDACTION_MARKER } from '../storage-providers/chat-store';
 
 /** In-memory (sender, message_id) index per conversation; older retries are rare and documented. */
 export const DEDUP_WINDOW = 10_000;
 
-export interface ChatRuntimeDeps {
-  readonly config: NlwebChatConfig;
-  readonly store: ChatStore;
-  readonly agents: AgentRegistry;
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
-  readonly telemetry: ChatTelemetry;
-  readonly logger: Logger;
-  /** Close the store in close() (true when the runtime created it). */
+export interface ChatRuntimeDeps extends RuntimeServices {  /** Close the store in close() (true when the runtime created it). */
   readonly ownsStore: boolean;
 }
 

@@ -1,7 +1,6 @@
 import { createActor, type Actor } from 'xstate';
-import type { AgentRegistry, AgentTurn } from './agents/agent';
+import type { AgentTurn } from './agents/agent';
 import { AgentJobs } from './agent-jobs';
-import type { Clock, IdGenerator } from './clock';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
 import type { ConversationInput, ConversationPolicy, Outcome, TurnRequest } from './conversation-context';
 import type { ConversationEvent } from './conversation-events';
@@ -11,22 +10,12 @@ import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participan
 import { PersistenceQueue } from './persistence-queue';
 import { RestartIntensity } from './restart-intensity';
 import { restoreConversation } from './restore-conversation';
-import type { ConversationOutput, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
+import type { ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
 import { ReplayReader } from './replay-reader';
-import type { NlwebChatConfig } from '../config/config-types';
-import type { ChatTelemetry } from '../observability/chat-telemetry';
-import type { Logger } from '../observability/logger';
-import type { ChatStore } from '../storage-providers/chat-store';
+import type { RuntimeServices } from './runtime-services';
 
-export interface ConversationActorDeps {
-  readonly config: NlwebChatConfig;
+export interface ConversationActorDeps extends RuntimeServices {
   readonly policy: ConversationPolicy;
-  readonly store: ChatStore;
-  readonly agents: AgentRegistry;
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
-  readonly telemetry: ChatTelemetry;
-  readonly logger: Logger;
   /** Called when the conversation has no connections and no pending work (passivation candidate). */
   readonly onIdle: (conversation: ConversationActor) => void;
   /** Called once when the restart intensity is exceeded. */
