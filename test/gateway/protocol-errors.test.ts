@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
 import { createManualClock } from '../../actors/clock';
 import type { ChatMessage } from '../../actors/message-types';
@@ -28,6 +29,9 @@ class GatedStore extends MemoryStore {
     return super._appendMessages(conversationId, messages);
   }
 }
+
+/** `leave` would legitimately close the socket; everything else must leave it open. */
+const notLeave = (v: unknown): boolean => !(typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'leave');
 
 describe('gateway refusals and error frames', () => {
   test('bad credentials are refused with 401 before the upgrade; strangers get 403, unknown conversations 404', async () => {
@@ -135,6 +139,41 @@ describe('gateway refusals and error frames', () => {
     await c.waitFor('message_ack', (a) => a.message_id === 'ok');
     c.send({ type: 'ping' });
     await c.waitFor('pong');
+  });
+
+  test('fuzz: arbitrary JSON frames never break the socket, the conversation or the frame schemas', async () => {
+    const h = await startHarness({ chat: { limits: { rate_limit_burst: 100_000, rate_limit_per_second: 100_000 } } });
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = await h.connect(conv, 'alice');
+    const bob = await h.connect(conv, 'bob');
+    const frameTypes = fc.constantFrom('message', 'sync', 'ack', 'typing', 'ping', 'shout');
+    const framey = fc.record(
+      {
+        type: frameTypes,
+        message_id: fc.string(),
+        content: fc.string(),
+        last_sequence_id: fc.jsonValue(),
+        sequence_id: fc.jsonValue(),
+        is_typing: fc.jsonValue(),
+        ts: fc.jsonValue(),
+      },
+      { requiredKeys: ['type'] },
+    );
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.jsonValue(), framey).filter(notLeave), async (value) => {
+        // Markers no fuzzed ping carries, so each pong answers this round's ping.
+        const marker = 1e15 + round++;
+        alice.send(JSON.stringify(value));
+        alice.send({ type: 'ping', ts: marker });
+        // Frames are handled in order: the pong proves the fuzzed frame was processed and the socket lives.
+        await alice.waitFor('pong', (p) => p.ts === marker);
+      }),
+      { numRuns: 150 },
+    );
+    bob.send({ type: 'message', message_id: 'after-fuzz', content: 'still fine' });
+    await alice.waitFor('message', (f) => f.message.message_id === 'after-fuzz');
+    expect(h.server.gateway.connectionCount()).toBe(2);
   });
 
   test('invalid content: empty, too long, control characters', async () => {
