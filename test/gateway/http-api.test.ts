@@ -216,6 +216,8 @@ describe('gateway HTTP API', () => {
     expect(await h.request('GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
     await h.runtime.close({ deadlineMs: 1000 });
     expect((await h.request('GET', '/readyz')).status).toBe(503);
+    const closing = await h.request('GET', '/health/chat');
+    expect(closing).toMatchObject({ status: 503, body: { status: 'unhealthy', shutting_down: true } });
     expect((await h.request('GET', '/livez')).status).toBe(200);
   });
 });

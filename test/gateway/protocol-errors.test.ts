@@ -260,6 +260,10 @@ describe('gateway refusals and error frames', () => {
     expect(http.body.retry_after_ms).toBeGreaterThan(0);
     const health = await h.request('GET', '/health/chat');
     expect(health.body.queue_depths[conv]).toBeGreaterThan(0);
+    // A mailbox at its bound degrades the service but it still answers 200.
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe('degraded');
+    expect(health.body.reasons.length).toBeGreaterThan(0);
 
     store.release();
     // Accepted posts become durable: each got a second ack with persisted: true.
