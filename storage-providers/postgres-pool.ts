@@ -29,6 +29,9 @@ export class PgRunner {
     });
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
+    // A client released after a connection error can still emit a late 'error' (write ECONNRESET);
+    // without a listener that is an uncaught exception. The failing query already reported it.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   run<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
