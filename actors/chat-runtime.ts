@@ -24,6 +24,9 @@ import { REDACTION_MARKER } from '../storage-providers/chat-store';
 /** In-memory (sender, message_id) index per conversation; older retries are rare and documented. */
 export const DEDUP_WINDOW = 10_000;
 
+/** How often the runtime pings its store for /health/chat and /readyz. */
+export const STORAGE_PROBE_MS = 5_000;
+
 export interface ChatRuntimeDeps extends RuntimeServices {  /** Close the store in close() (true when the runtime created it). */
   readonly ownsStore: boolean;
 }
@@ -38,6 +41,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private readonly idleTimers = new Map<string, unknown>();
   private readonly policy: ConversationPolicy;
   private sweepTimer: unknown;
+  private probeTimer: unknown;
   private closing = false;
   private storageReachable = true;
 
@@ -55,6 +59,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     deps.telemetry.observeMailboxDepths(() => [...this.live.values()].map((c) => [c.conversationId, c.depth] as const));
     deps.telemetry.observePersistenceLag(() => [...this.live.values()].reduce((n, c) => n + c.unpersisted, 0));
     this.scheduleSweep();
+    this.scheduleStorageProbe();
   }
 
   async createConversation(input: CreateConversationInput): Promise<ConversationSummary> {
@@ -164,6 +169,16 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   }
 
   /** Marks storage reachability from an external probe (the gateway's readiness check). */
+  /** Pings the store every STORAGE_PROBE_MS so health/readiness notice an unreachable store without traffic. */
+  private scheduleStorageProbe(): void {
+    if (this.closing) return;
+    this.probeTimer = unrefTimer(
+      this.deps.clock.setTimeout(() => {
+        void this.checkStorage().finally(() => this.scheduleStorageProbe());
+      }, STORAGE_PROBE_MS),
+    );
+  }
+
   async checkStorage(): Promise<boolean> {
     try {
       await this.deps.store.ping();
@@ -178,6 +193,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     if (this.closing) return { flushed: true, unflushed: 0 };
     this.closing = true;
     if (this.sweepTimer !== undefined) this.deps.clock.clearTimeout(this.sweepTimer);
+    if (this.probeTimer !== undefined) this.deps.clock.clearTimeout(this.probeTimer);
     for (const t of this.idleTimers.values()) this.deps.clock.clearTimeout(t);
     this.idleTimers.clear();
     await Promise.allSettled(this.loading.values());

@@ -137,6 +137,8 @@ export interface ChatRuntime {
     requesterId?: string,
   ): Promise<number[]>;
   health(): RuntimeHealth;
+  /** Pings the storage now (the runtime also does so every few seconds); updates health().storage. */
+  checkStorage(): Promise<boolean>;
   /** Stop accepting work, cancel agent jobs, flush persistence, stop actors. */
   close(options?: { deadlineMs?: number }): Promise<{ flushed: boolean; unflushed: number }>;
 }

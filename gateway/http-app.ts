@@ -62,7 +62,9 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     res.json({ status: 'ok' });
   });
 
-  app.get('/readyz', (_req, res) => {
+  app.get('/readyz', async (_req, res) => {
+    // Readiness asks the store now rather than trusting the last periodic probe.
+    await runtime.checkStorage();
     const h = runtime.health();
     const ready = h.storage === 'connected' && !h.shutting_down && !deps.isClosing();
     res
@@ -157,12 +159,9 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     const after = intQuery(req, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intQuery(req, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
     const page = await runtime.readMessages(id, after, limit, userOf(res).userId);
-    res.json({
-      conversation_id: id,
-      messages: page,
-      next_after: page.length > 0 ? page[page.length - 1].sequence_id : after,
-      has_more: page.length === limit,
-    });
+    const last = (await runtime.getConversation(id)).last_sequence_id;
+    const nextAfter = page.length > 0 ? page[page.length - 1].sequence_id : after;
+    res.json({ conversation_id: id, messages: page, next_after: nextAfter, has_more: nextAfter < last, last_sequence_id: last });
   };
 
   const post = async (req: Request, res: Response): Promise<void> => {

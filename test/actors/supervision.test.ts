@@ -1,5 +1,7 @@
 import { isChatError, type Agent } from '../../actors';
 import { makeRuntime, collector, settle } from './runtime-helpers';
+import { MemoryStore } from '../../storage-providers';
+import { STORAGE_PROBE_MS } from '../../actors/chat-runtime';
 
 /** An agent whose turn filter throws inside the actor on "boom": a crash of one conversation. */
 function createCrashingAgent(): Agent {
@@ -90,6 +92,28 @@ describe('passivation', () => {
     await settle();
     clock.advance(30_000);
     expect(runtime.health().conversations).toBe(0);
+    await runtime.close();
+  });
+});
+
+describe('storage probe', () => {
+  it('reports storage disconnected and the runtime unhealthy when the store stops answering, and recovers', async () => {
+    class FlakyStore extends MemoryStore {
+      down = false;
+      protected override async _ping(): Promise<void> {
+        if (this.down) throw new Error('connection refused');
+      }
+    }
+    const store = new FlakyStore();
+    const { runtime, clock } = await makeRuntime({ store, agents: [] });
+    expect(runtime.health().storage).toBe('connected');
+    store.down = true;
+    clock.advance(STORAGE_PROBE_MS);
+    await settle();
+    expect(runtime.health()).toMatchObject({ status: 'unhealthy', storage: 'disconnected' });
+    store.down = false;
+    await expect(runtime.checkStorage()).resolves.toBe(true);
+    expect(runtime.health()).toMatchObject({ status: 'healthy', storage: 'connected' });
     await runtime.close();
   });
 });
