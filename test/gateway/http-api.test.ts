@@ -97,7 +97,9 @@ describe('gateway HTTP API', () => {
     });
     const page = await h.request('GET', `/chat/conversations/${conv}/messages?after=1&limit=2`, 'bob');
     expect(page.body.messages.map((m: { sequence_id: number }) => m.sequence_id)).toEqual([2, 3]);
-    expect(page.body).toMatchObject({ next_after: 3, has_more: true });
+    expect(page.body).toMatchObject({ next_after: 3, has_more: true, last_sequence_id: seqs.length });
+    const tail = await h.request('GET', `/chat/conversations/${conv}/messages?after=${seqs.length - 2}&limit=2`, 'bob');
+    expect(tail.body).toMatchObject({ next_after: seqs.length, has_more: false });
     for (const q of ['limit=501', 'limit=0', 'after=-1', 'limit=abc']) {
       expectError(await h.request('GET', `/chat/conversations/${conv}/messages?${q}`, 'bob'), 400, 'GATEWAY_ERR_BAD_REQUEST');
     }
