@@ -7,6 +7,12 @@ export interface StoreCapabilities {
   readonly durable: boolean;
   /** Several processes/instances may write the same database concurrently. */
   readonly sharedAcrossProcesses: boolean;
+  /**
+   * Stores a per-conversation sequence reservation (get/setSequenceReservation), so that after a crash
+   * the runtime knows which ids it may have handed out without storing them. Without it the runtime
+   * cannot protect those ids from reuse after a crash.
+   */
+  readonly sequenceReservation?: boolean;
 }
 
 /** Which messages a redaction applies to. */
@@ -195,6 +201,25 @@ export abstract class ChatStore {
     return this._findSequenceByMessageId(conversationId, senderId, messageId);
   }
 
+  /**
+   * The highest sequence id the conversation's actor may hand out (0 when none was set). The actor
+   * reserves ids ahead of use; after a crash, ids between the last stored record and the reservation
+   * may have been delivered without being stored, so they are never handed out again.
+   */
+  async getSequenceReservation(conversationId: string): Promise<number> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    return this._getSequenceReservation(conversationId);
+  }
+
+  /** Sets the reservation (raised ahead of use; lowered to the last stored id on a clean stop). */
+  async setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    requireCount(upTo, 'upTo', 0);
+    await this._setSequenceReservation(conversationId, upTo);
+  }
+
   /** Replaces content with REDACTION_MARKER (sequence ids intact). Returns the redacted sequence ids. */
   async redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
     this.assertOpen();
@@ -239,6 +264,11 @@ export abstract class ChatStore {
   protected abstract _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]>;
   protected abstract _lastSequenceId(conversationId: string): Promise<number>;
   protected abstract _findSequenceByMessageId(conversationId: string, senderId: string, messageId: string): Promise<number | undefined>;
+  /** Providers without `supports.sequenceReservation` keep these defaults (nothing is stored). */
+  protected async _getSequenceReservation(_conversationId: string): Promise<number> {
+    return 0;
+  }
+  protected async _setSequenceReservation(_conversationId: string, _upTo: number): Promise<void> {}
   protected abstract _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]>;
 }
 

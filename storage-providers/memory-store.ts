@@ -35,7 +35,9 @@ interface ConversationEntry {
  */
 export class MemoryStore extends ChatStore {
   readonly name = 'memory';
-  readonly supports: StoreCapabilities = Object.freeze({ durable: false, sharedAcrossProcesses: false });
+  readonly supports: StoreCapabilities = Object.freeze({ durable: false, sharedAcrossProcesses: false, sequenceReservation: true });
+  /** conversation id -> reserved sequence id (kept so a runtime restarted on the same store behaves as after a crash). */
+  private reservations = new Map<string, number>();
   private conversations = new Map<string, ConversationEntry>();
   /** participant_id -> conversation ids it was ever a member of (for listConversationsForUser). */
   private byUser = new Map<string, Set<string>>();
@@ -45,6 +47,7 @@ export class MemoryStore extends ChatStore {
   protected async _close(): Promise<void> {
     this.conversations.clear();
     this.byUser.clear();
+    this.reservations.clear();
   }
 
   protected async _ping(): Promise<void> {}
@@ -95,6 +98,15 @@ export class MemoryStore extends ChatStore {
     if (!entry) return;
     for (const userId of entry.members.keys()) this.byUser.get(userId)?.delete(conversationId);
     this.conversations.delete(conversationId);
+    this.reservations.delete(conversationId);
+  }
+
+  protected override async _getSequenceReservation(conversationId: string): Promise<number> {
+    return this.reservations.get(conversationId) ?? 0;
+  }
+
+  protected override async _setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
+    if (this.conversations.has(conversationId)) this.reservations.set(conversationId, upTo);
   }
 
   protected async _getParticipants(conversationId: string): Promise<Participant[]> {
