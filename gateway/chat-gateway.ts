@@ -28,6 +28,12 @@ export interface ChatGatewayOptions {
   readonly clock?: Clock;
   /** Honour `X-Forwarded-Proto: https` for require_tls (only behind a trusted TLS-terminating proxy). */
   readonly trustForwardedProto?: boolean;
+  /**
+   * Origins (e.g. "https://chat.example.com") browsers may open WebSockets from. Unset: any origin. Set it when
+   * the authenticator trusts cookies, so another site cannot open a socket with the user's cookies
+   * (cross-site WebSocket hijacking). Requests without an Origin header (non-browser clients) pass.
+   */
+  readonly allowedOrigins?: readonly string[];
 }
 
 export interface ChatGateway {
@@ -59,6 +65,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   const clock = options.clock ?? createSystemClock();
   const authenticate = options.authenticate ?? createAuthenticatorFromConfig(config);
   const trustForwardedProto = options.trustForwardedProto ?? false;
+  const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins.map((o) => o.toLowerCase())) : undefined;
   const wsConfig = config.server.websocket;
   const heartbeatMs = wsConfig.heartbeat_interval_s * 1000;
   const deadMs = wsConfig.heartbeat_dead_s * 1000;
@@ -137,6 +144,11 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       return reject(socket, 'GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
     }
     if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto)) return reject(socket, 'GATEWAY_ERR_TLS_REQUIRED');
+    const origin = req.headers.origin;
+    if (allowedOrigins && origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
+      audit.forbidden?.('anonymous', url.pathname, 'ws connect from a foreign origin');
+      return reject(socket, 'CHAT_ERR_FORBIDDEN', 'origin not allowed');
+    }
 
     let user: AuthenticatedUser | undefined;
     try {

@@ -24,6 +24,8 @@ export interface ChatServerOptions {
   /** Mounted before the gateway's routes (e.g. /metrics). */
   readonly extraRoutes?: (app: express.Express) => void;
   readonly trustForwardedProto?: boolean;
+  /** See ChatGatewayOptions.allowedOrigins. */
+  readonly allowedOrigins?: readonly string[];
   /** Time for heartbeats and rate limits (default: the system clock). */
   readonly clock?: Clock;
 }
@@ -67,6 +69,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     ...(options.audit ? { audit: options.audit } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.trustForwardedProto === undefined ? {} : { trustForwardedProto: options.trustForwardedProto }),
+    ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
   });
   const app = express();
   app.disable('x-powered-by');

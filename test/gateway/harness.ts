@@ -28,6 +28,7 @@ export interface HarnessOptions {
   readonly extraRoutes?: ChatServerOptions['extraRoutes'];
   readonly trustForwardedProto?: boolean;
   readonly audit?: GatewayAudit;
+  readonly allowedOrigins?: readonly string[];
 }
 
 export interface HttpAnswer {
@@ -98,6 +99,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: Harness
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
     ...(options.trustForwardedProto === undefined ? {} : { trustForwardedProto: options.trustForwardedProto }),
     ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
   });
   const { url } = await server.listen();
   const wsBase = url.replace(/^http/, 'ws');

@@ -175,6 +175,16 @@ describe('gateway TLS and authentication', () => {
     }
   });
 
+  test('allowedOrigins refuses browser sockets from other sites (403) and lets non-browser clients through', async () => {
+    const h = await startHarness({}, { allowedOrigins: ['https://chat.example.com'] });
+    const conv = await h.createConversation('alice');
+    expect(await refusedStatus(h.wsUrl(conv, 'alice'), { origin: 'https://evil.example.net' })).toBe(403);
+    const browser = track(await connectClient(h.wsUrl(conv, 'alice'), { origin: 'https://CHAT.example.com' }));
+    expect((await browser.waitFor('connected')).participant_id).toBe('alice');
+    const cli = track(await connectClient(h.wsUrl(conv, 'alice')));
+    await cli.waitFor('connected');
+  });
+
   test('JWT: claims, issuer, algorithm pinning; a custom authenticator replaces the default', async () => {
     const auth = createJwtAuthenticator({ secret: JWT_SECRET, issuer: 'nlweb' });
     const bearer = (token: string): IncomingMessage => fakeRequest('/chat/x', '127.0.0.1', { authorization: `Bearer ${token}` });
