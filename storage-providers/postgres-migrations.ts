@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { ChatError } from '../actors/errors';
 
 /**
@@ -47,6 +47,12 @@ export const PG_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     CONSTRAINT nlweb_messages_sender_message_uq UNIQUE (conversation_id, sender_id, message_id)
   );
   `,
+  // v2: the conversation actor's sequence reservation (the highest id it may have handed out). A
+  // column of the conversation row, so deleting the conversation removes it. A constant default
+  // makes ADD COLUMN a catalog-only change (PostgreSQL >= 11): no table rewrite, a brief lock.
+  (s) => `
+  ALTER TABLE ${s}.conversations ADD COLUMN sequence_reservation bigint NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Quotes a validated schema name for use in SQL text. */
@@ -57,8 +63,15 @@ export function quoteSchema(schema: string): string {
   return `"${schema}"`;
 }
 
-/** Brings `schema` to the newest version; returns the version found. Runs on one dedicated client. */
-export async function migratePostgres(client: PoolClient, schema: string): Promise<number> {
+/**
+ * Brings `schema` to the newest version; returns the version found. Runs on one dedicated client (pooled or not).
+ * `migrations` exists for tests, which build schemas at an older version with a prefix of the list.
+ */
+export async function migratePostgres(
+  client: ClientBase,
+  schema: string,
+  migrations: ReadonlyArray<(s: string) => string> = PG_MIGRATIONS,
+): Promise<number> {
   const s = quoteSchema(schema);
   const lockKey = `nlweb_chat_migrations:${schema}`;
   await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
@@ -68,16 +81,16 @@ export async function migratePostgres(client: PoolClient, schema: string): Promi
       `CREATE TABLE IF NOT EXISTS ${s}.nlweb_chat_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
     const found = Number((await client.query(`SELECT COALESCE(MAX(version), 0) AS v FROM ${s}.nlweb_chat_migrations`)).rows[0].v);
-    if (found > PG_MIGRATIONS.length) {
+    if (found > migrations.length) {
       throw new ChatError(
         'STORAGE_ERR_UNAVAILABLE',
-        `schema ${schema} is at version ${found}, newer than this build supports (${PG_MIGRATIONS.length})`,
+        `schema ${schema} is at version ${found}, newer than this build supports (${migrations.length})`,
       );
     }
-    for (let v = found; v < PG_MIGRATIONS.length; v++) {
+    for (let v = found; v < migrations.length; v++) {
       await client.query('BEGIN');
       try {
-        await client.query(PG_MIGRATIONS[v](s));
+        await client.query(migrations[v](s));
         await client.query(`INSERT INTO ${s}.nlweb_chat_migrations (version) VALUES ($1)`, [v + 1]);
         await client.query('COMMIT');
       } catch (err) {

@@ -50,6 +50,10 @@ export function postgresSql(s: string) {
       ORDER BY sequence_id ASC LIMIT $3`,
     readLatest: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE conversation_id = $1 ORDER BY sequence_id DESC LIMIT $2`,
     findSequence: `SELECT sequence_id FROM ${s}.messages WHERE conversation_id = $1 AND sender_id = $2 AND message_id = $3`,
+    // Always one row: 0 for an unknown conversation, like the memory store.
+    getReservation: `SELECT COALESCE((SELECT sequence_reservation FROM ${s}.conversations WHERE conversation_id = $1), 0) AS reserved`,
+    // Updates nothing for an unknown conversation (a no-op, like the memory store).
+    setReservation: `UPDATE ${s}.conversations SET sequence_reservation = $2 WHERE conversation_id = $1`,
     redactByIds: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb
       WHERE conversation_id = $2 AND message_id = ANY($3::text[]) RETURNING sequence_id`,
     redactBySender: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb

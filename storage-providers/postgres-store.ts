@@ -30,7 +30,11 @@ export interface PostgresStoreOptions {
  */
 export class PostgresStore extends ChatStore {
   readonly name = 'postgres';
-  readonly supports: StoreCapabilities = Object.freeze({ durable: true, sharedAcrossProcesses: true });
+  readonly supports: StoreCapabilities = Object.freeze({
+    durable: true,
+    sharedAcrossProcesses: true,
+    sequenceReservation: true,
+  });
   private readonly schema: string;
   private readonly sql: PostgresSql;
   private runner: PgRunner | undefined;
@@ -157,6 +161,16 @@ export class PostgresStore extends ChatStore {
   protected async _findSequenceByMessageId(conversationId: string, senderId: string, messageId: string): Promise<number | undefined> {
     const rows = await this.query(this.sql.findSequence, [conversationId, senderId, messageId]);
     return rows.length > 0 ? Number(rows[0].sequence_id) : undefined;
+  }
+
+  protected override async _getSequenceReservation(conversationId: string): Promise<number> {
+    return Number((await this.query(this.sql.getReservation, [conversationId]))[0].reserved);
+  }
+
+  protected override async _setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
+    // One autocommit UPDATE (durable at COMMIT). It takes the conversation row lock, so it waits for
+    // an append holding it (FOR UPDATE) and the other way round: both are short, neither deadlocks.
+    await this.query(this.sql.setReservation, [conversationId, upTo]);
   }
 
   protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {

@@ -47,22 +47,31 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     UNIQUE (conversation_id, sender_id, message_id)
   );
   `,
+  // v2: the conversation actor's sequence reservation (the highest id it may have handed out). A
+  // column of the conversation row, so deleting the conversation removes it. ADD COLUMN with a
+  // constant default changes only the schema text, not the stored rows (instant on big files).
+  `
+  ALTER TABLE conversations ADD COLUMN sequence_reservation INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
-/** Brings the database to the newest schema version; returns the version it found. */
-export function migrateSqlite(db: Database.Database): number {
+/**
+ * Brings the database to the newest schema version; returns the version it found.
+ * `migrations` exists for tests, which build databases at an older version with a prefix of the list.
+ */
+export function migrateSqlite(db: Database.Database, migrations: readonly string[] = SQLITE_MIGRATIONS): number {
   let found = 0;
   // IMMEDIATE takes the write lock first, so two processes starting together migrate one after the other.
   db.transaction(() => {
     found = db.pragma('user_version', { simple: true }) as number;
-    if (found > SQLITE_MIGRATIONS.length) {
+    if (found > migrations.length) {
       throw new ChatError(
         'STORAGE_ERR_UNAVAILABLE',
-        `database schema version ${found} is newer than this build supports (${SQLITE_MIGRATIONS.length})`,
+        `database schema version ${found} is newer than this build supports (${migrations.length})`,
       );
     }
-    for (let v = found; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]);
-    if (found !== SQLITE_MIGRATIONS.length) db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
+    for (let v = found; v < migrations.length; v++) db.exec(migrations[v]);
+    if (found !== migrations.length) db.pragma(`user_version = ${migrations.length}`);
   }).immediate();
   return found;
 }

@@ -48,6 +48,12 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
     ),
     readLatest: db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY sequence_id DESC LIMIT ?`),
     findSequence: db.prepare('SELECT sequence_id FROM messages WHERE conversation_id = ? AND sender_id = ? AND message_id = ?').pluck(),
+    // 0 for an unknown conversation (the scalar subquery is NULL), like the memory store.
+    getReservation: db.prepare(
+      'SELECT COALESCE((SELECT sequence_reservation FROM conversations WHERE conversation_id = ?), 0)',
+    ).pluck(),
+    // Updates nothing for an unknown conversation (a no-op, like the memory store).
+    setReservation: db.prepare('UPDATE conversations SET sequence_reservation = ? WHERE conversation_id = ?'),
     redactByIds: db.prepare(
       `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
        WHERE conversation_id = @conversation_id AND message_id IN (SELECT value FROM json_each(@ids)) RETURNING sequence_id`,
@@ -63,6 +69,6 @@ type StatementName =
   | 'ping' | 'conversationExists' | 'insertConversation' | 'getConversation' | 'updateStatus' | 'listForUser'
   | 'listCreatedBefore' | 'deleteMessages' | 'deleteParticipants' | 'deleteConversation' | 'getParticipants'
   | 'upsertParticipant' | 'markLeft' | 'lastSequence' | 'insertMessage' | 'readMessages' | 'readLatest'
-  | 'findSequence' | 'redactByIds' | 'redactBySender';
+  | 'findSequence' | 'getReservation' | 'setReservation' | 'redactByIds' | 'redactBySender';
 
 export type SqliteStatements = Readonly<Record<StatementName, Database.Statement>>;

@@ -3,6 +3,7 @@ import type { ChatStore } from '../../storage-providers/chat-store';
 import { describeConversations } from './contract-conversations';
 import { describeDurability } from './contract-durability';
 import { describeJournal } from './contract-journal';
+import { describeReservation } from './contract-reservation';
 import { meta, msg, msgs, person } from './fixtures';
 
 /** What a provider's test hands the contract suite. */
@@ -41,7 +42,8 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Pr
 
 /**
  * The storage contract every ChatStore provider must pass. Test groups switch on
- * `store.supports`: durable stores are also closed, reopened and checked for what survived.
+ * `store.supports`: durable stores are also closed, reopened and checked for what survived;
+ * stores with `sequenceReservation` run the reservation group.
  */
 export function runChatStoreContract(name: string, factory: ContractFactory): void {
   describe(`ChatStore contract: ${name}`, () => {
@@ -84,6 +86,7 @@ export function runChatStoreContract(name: string, factory: ContractFactory): vo
     describeJournal(ctx);
     describeConversations(ctx);
     describeDurability(ctx);
+    describeReservation(ctx);
   });
 }
 
@@ -151,6 +154,8 @@ function describeLifecycle(ctx: ContractContext, factory: ContractFactory): void
         () => store.readLatestMessages('c1', 5),
         () => store.lastSequenceId('c1'),
         () => store.findSequenceByMessageId('c1', 'alice', 'x'),
+        () => store.getSequenceReservation('c1'),
+        () => store.setSequenceReservation('c1', 100),
         () => store.redactMessages('c1', { senderId: 'alice' }),
       ];
       for (const call of calls) await expectCode(call(), 'STORAGE_ERR_NOT_OPEN');
