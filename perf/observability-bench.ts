@@ -302,7 +302,7 @@ async function recordingCostNs(iterations: number): Promise<{ sdk: number; noop:
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const rounds = quick ? 3 : 7;
+  const rounds = quick ? 3 : 9;
   const rooms = 200;
   const perSender = quick ? 10 : 25;
   const latencySamples = quick ? 100 : 400;
@@ -340,6 +340,7 @@ async function main(): Promise<void> {
       fmt(tput),
       `${fmt(tput / base.tput)}x`,
       `${fmt((1 - tput / base.tput) * 100, 1)}%`,
+      `${fmt(Math.min(...throughput.get(v)!))}–${fmt(Math.max(...throughput.get(v)!))}`,
       fmt(p50),
       `${fmt(p50 / base.p50)}x`,
       fmt(p99),
@@ -349,7 +350,7 @@ async function main(): Promise<void> {
     ];
   });
   const table = markdownTable(
-    ['variant', 'msg/s (median)', 'vs off', 'throughput cost', 'latency p50 ms', 'vs off', 'latency p99 ms', 'vs off', 'scrapes', 'spans exported'],
+    ['variant', 'msg/s (median)', 'vs off', 'throughput cost', 'msg/s range', 'latency p50 ms', 'vs off', 'latency p99 ms', 'vs off', 'scrapes', 'spans exported'],
     rows,
   );
   console.log(`\n${table}\n`);
@@ -376,7 +377,7 @@ ${microLine}
 
 The runtime creates spans only for NLWeb calls (\`nlweb.ask\`), and this workload has no agents, so the tracing
 rows measure the SDK and context-manager set-up, not per-message spans (see docs/observability.md, Known gaps).
-The machine is shared with other jobs: differences of a few percent between rows are within run-to-run noise.`;
+The machine is shared with other jobs: the msg/s range column shows the run-to-run spread of each variant.`;
   if (process.argv.includes('--no-doc')) console.log(doc);
   else writeDocSection(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Observability cost', doc);
 }
