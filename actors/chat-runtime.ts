@@ -5,6 +5,7 @@ import type { ConversationInput, ConversationPolicy } from './conversation-conte
 import { ChatError } from './errors';
 import type { ChatMessage, ConversationMeta, Participant } from './message-types';
 import { restoreConversation } from './restore-conversation';
+import { LEASE_BLOCK } from './sequence-lease';
 import type {
   ChatRuntime,
   ConversationOutput,
@@ -39,6 +40,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private readonly live = new Map<string, ConversationActor>();
   private readonly loading = new Map<string, Promise<ConversationActor>>();
   private readonly idleTimers = new Map<string, unknown>();
+  /** Reservation releases of passivated conversations; a reload waits for its own. */
+  private readonly releasing = new Map<string, Promise<void>>();
   private readonly policy: ConversationPolicy;
   private sweepTimer: unknown;
   private probeTimer: unknown;
@@ -90,7 +93,12 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       ...(m.agent_id ? { agent_id: m.agent_id } : {}),
     }));
     await this.deps.store.createConversation(meta, asParticipants);
-    const actor = this.spawn(meta, { conversationId, settings: meta.settings, policy: this.policy, lastSequenceId: 0, participants: [], recent: [] }, 0);
+    let reserved = Infinity;
+    if (this.deps.store.supports.sequenceReservation) {
+      reserved = LEASE_BLOCK;
+      await this.deps.store.setSequenceReservation(conversationId, reserved);
+    }
+    const actor = this.spawn(meta, { conversationId, settings: meta.settings, policy: this.policy, lastSequenceId: 0, participants: [], recent: [] }, 0, reserved);
     for (const m of members) await actor.join(m);
     return this.summarize(actor);
   }
@@ -201,6 +209,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     const actors = [...this.live.values()];
     const results = await Promise.all(actors.map((a) => a.flush(deadlineMs)));
     const unflushed = actors.reduce((n, a) => n + a.unpersisted, 0);
+    // Fully stored conversations give back unused reserved ids, so the next start marks none lost.
+    await Promise.all(actors.map((a) => a.releaseReservation()));
     for (const a of actors) a.stop('shutdown');
     this.live.clear();
     if (this.deps.ownsStore) await this.deps.store.close();
@@ -240,20 +250,29 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   }
 
   private async load(conversationId: string): Promise<ConversationActor> {
+    await this.releasing.get(conversationId);
     const { meta, input } = await restoreConversation(this.deps.store, conversationId, this.policy);
     if (meta.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
-    const actor = this.spawn(meta, input, input.lastSequenceId);
+    const reserved = this.deps.store.supports.sequenceReservation
+      ? await this.deps.store.getSequenceReservation(conversationId)
+      : Infinity;
+    const actor = this.spawn(meta, input, input.lastSequenceId, Math.max(reserved, input.lastSequenceId));
+    // Ids between the last stored record and the reservation may have been delivered before a crash.
+    if (reserved !== Infinity && reserved > input.lastSequenceId) {
+      this.deps.logger.warn({ conversation_id: conversationId, from: input.lastSequenceId + 1, to: reserved }, 'marking sequence ids lost in a crash');
+      actor.recoverLost(reserved);
+    }
     actor.checkIdleSoon();
     return actor;
   }
 
-  private spawn(meta: ConversationMeta, input: ConversationInput, persistedUpTo: number): ConversationActor {
-    const actor = this.makeActor(meta, input, persistedUpTo);
+  private spawn(meta: ConversationMeta, input: ConversationInput, persistedUpTo: number, reservedUpTo: number): ConversationActor {
+    const actor = this.makeActor(meta, input, persistedUpTo, reservedUpTo);
     this.live.set(meta.conversation_id, actor);
     return actor;
   }
 
-  private makeActor(meta: ConversationMeta, input: ConversationInput, persistedUpTo: number): ConversationActor {
+  private makeActor(meta: ConversationMeta, input: ConversationInput, persistedUpTo: number, reservedUpTo: number): ConversationActor {
     return new ConversationActor(
       {
         ...this.deps,
@@ -271,6 +290,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       meta,
       input,
       persistedUpTo,
+      reservedUpTo,
     );
   }
 
@@ -280,6 +300,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     const timer = unrefTimer(this.deps.clock.setTimeout(() => {
       this.idleTimers.delete(actor.conversationId);
       if (!actor.isIdle || this.live.get(actor.conversationId) !== actor) return;
+      const release = actor.releaseReservation().finally(() => this.releasing.delete(actor.conversationId));
+      this.releasing.set(actor.conversationId, release);
       actor.stop('removed');
       this.live.delete(actor.conversationId);
       this.deps.telemetry.actorPassivated();

@@ -12,6 +12,7 @@ import { RestartIntensity } from './restart-intensity';
 import { restoreConversation } from './restore-conversation';
 import type { ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
 import { ReplayReader } from './replay-reader';
+import { SequenceLease } from './sequence-lease';
 import type { RuntimeServices } from './runtime-services';
 
 export interface ConversationActorDeps extends RuntimeServices {
@@ -54,8 +55,18 @@ export class ConversationActor {
    */
   private readonly dedupIncomplete: boolean;
   private journalLookups: Promise<unknown> = Promise.resolve();
+  private readonly lease: SequenceLease;
+  /** Events waiting for the sequence reservation to grow, in arrival order. */
+  private readonly gated: Array<() => void> = [];
 
-  constructor(private readonly deps: ConversationActorDeps, meta: ConversationMeta, input: ConversationInput, persistedUpTo: number) {
+  constructor(
+    private readonly deps: ConversationActorDeps,
+    meta: ConversationMeta,
+    input: ConversationInput,
+    persistedUpTo: number,
+    /** The stored sequence reservation (Infinity when the store cannot keep one). */
+    reservedUpTo = Infinity,
+  ) {
     this.conversationId = meta.conversation_id;
     this.meta = meta;
     const { config, clock, telemetry } = deps;
@@ -98,6 +109,15 @@ export class ConversationActor {
       telemetry,
     });
     this.replay = new ReplayReader(deps.store, this.conversationId);
+    this.lease = new SequenceLease({
+      conversationId: this.conversationId,
+      store: deps.store,
+      clock,
+      initialUpTo: reservedUpTo,
+      lastSequenceId: () => this.lastSequenceId,
+      onGranted: () => this.drainGate(),
+      onFailure: (err) => deps.logger.warn({ err, conversation_id: this.conversationId }, 'sequence reservation failed; retrying'),
+    });
     this.dedupIncomplete = input.lastSequenceId > 0 && (input.recent[0]?.sequence_id ?? Infinity) > 1;
     this.startMachine(input);
   }
@@ -121,7 +141,7 @@ export class ConversationActor {
   }
   /** Pending work bounded by chat.limits.queue_size: unstored records plus agent jobs. */
   get depth(): number {
-    return this.queue.depth + this.jobs.depth;
+    return this.queue.depth + this.jobs.depth + this.gated.length;
   }
   get persistenceFailing(): boolean {
     return this.queue.failing;
@@ -151,7 +171,7 @@ export class ConversationActor {
     // A retry is answered even when the mailbox is full: it adds no work.
     if (known === undefined) this.admit();
     this.deps.telemetry.messageIn(this.ctx.participants.get(input.sender_id)?.participant_type ?? 'other');
-    const outcome = this.request((requestId, receivedAt) => ({
+    const outcome = await this.request((requestId, receivedAt) => ({
       type: 'POST',
       requestId,
       receivedAt,
@@ -186,7 +206,7 @@ export class ConversationActor {
     this.assertUsable();
     const agentId = input.agent_id ?? input.participant_id;
     const agentName = input.participant_type === 'ai' ? this.deps.agents.get(agentId)?.displayName : undefined;
-    const outcome = this.request((requestId, receivedAt) => ({
+    const outcome = await this.request((requestId, receivedAt) => ({
       type: 'JOIN',
       requestId,
       receivedAt,
@@ -204,7 +224,7 @@ export class ConversationActor {
 
   async leave(participantId: string): Promise<void> {
     this.assertUsable();
-    const outcome = this.request((requestId, receivedAt) => ({ type: 'LEAVE', requestId, receivedAt, participantId }));
+    const outcome = await this.request((requestId, receivedAt) => ({ type: 'LEAVE', requestId, receivedAt, participantId }));
     if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
   }
 
@@ -249,7 +269,22 @@ export class ConversationActor {
 
   async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void> {
     if (sequenceIds.length === 0 || this.status !== 'active') return;
-    this.actor.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
+    this.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
+  }
+
+  /** Cold start after a crash: ids up to the stored reservation become 'lost' records, never reused. */
+  recoverLost(reservedUpTo: number): void {
+    if (reservedUpTo <= this.lastSequenceId || this.status !== 'active') return;
+    // These ids are inside the reservation by definition, so this bypasses the lease gate.
+    this.receivedAt = this.deps.clock.now();
+    this.actor.send({ type: 'RECOVER_LOST', receivedAt: this.receivedAt, upTo: reservedUpTo });
+    this.lease.maybeExtend();
+  }
+
+  /** After a clean stop with everything stored, the reservation shrinks back to the last id. */
+  async releaseReservation(): Promise<void> {
+    if (this.queue.depth > 0) return;
+    await this.lease.release().catch(() => undefined);
   }
 
   /** Waits until everything sequenced so far is in the journal (or the deadline passes). */
@@ -275,6 +310,8 @@ export class ConversationActor {
     }
     this.actor.stop();
     this.queue.close();
+    this.lease.close();
+    this.drainGate();
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -305,7 +342,29 @@ export class ConversationActor {
   }
 
   /** Sends an event and returns the outcome the machine acknowledged (synchronously in practice). */
-  private request(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome {
+  private request(build: (requestId: number, receivedAt: number) => ConversationEvent): Promise<Outcome> {
+    return new Promise((resolve) => this.whenSequencable(() => resolve(this.requestNow(build))));
+  }
+
+  /**
+   * Runs `run` (which sequences records) now if the reservation has room, else after it grows,
+   * keeping arrival order: every sequencing event passes here.
+   */
+  private whenSequencable(run: () => void): void {
+    if (this.gated.length === 0 && this.lease.hasRoom()) run();
+    else this.gated.push(run);
+    this.lease.maybeExtend();
+  }
+
+  private drainGate(): void {
+    while (this.gated.length > 0 && (this.status !== 'active' || this.lease.hasRoom())) this.gated.shift()!();
+  }
+
+  private requestNow(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome {
+    if (this.status !== 'active') {
+      const code = this.status === 'failed' ? 'CHAT_ERR_CONVERSATION_FAILED' : this.status === 'restarting' ? 'CHAT_ERR_RESTARTING' : 'CHAT_ERR_CLOSED';
+      return { kind: 'rejected', code, message: `conversation is ${this.status}` };
+    }
     const requestId = ++this.nextRequestId;
     let outcome: Outcome = { kind: 'none' };
     this.requests.set(requestId, { resolve: (o) => (outcome = o) });
@@ -318,8 +377,11 @@ export class ConversationActor {
 
   private send(event: ConversationEvent): void {
     if (this.status !== 'active') return;
-    this.receivedAt = 'receivedAt' in event ? event.receivedAt : this.deps.clock.now();
-    this.actor.send(event);
+    this.whenSequencable(() => {
+      if (this.status !== 'active') return;
+      this.receivedAt = 'receivedAt' in event ? event.receivedAt : this.deps.clock.now();
+      this.actor.send(event);
+    });
   }
 
   /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */

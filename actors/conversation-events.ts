@@ -23,6 +23,8 @@ export type ConversationEvent =
   | { readonly type: 'TYPING'; readonly participantId: string; readonly isTyping: boolean }
   | AgentEvent
   | { readonly type: 'REDACT'; readonly receivedAt: number; readonly sequenceIds: readonly number[]; readonly requestedBy: string; readonly marker: string }
+  /** Cold start after a crash: ids up to `upTo` may have been delivered but were not stored. */
+  | { readonly type: 'RECOVER_LOST'; readonly receivedAt: number; readonly upTo: number }
   | { readonly type: 'CLOSE' };
 
 export interface AgentEventBase {

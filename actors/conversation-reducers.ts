@@ -203,10 +203,30 @@ export function redact(ctx: ConversationContext, e: EventOf<'REDACT'>): Conversa
     lastAiAnswer: ctx.lastAiAnswer.map(scrub),
     burst: ctx.burst.map(scrub),
   };
-  return systemRecord(scrubbed, e.receivedAt, 'redaction', `${e.sequenceIds.length} message(s) redacted`, {
+  return systemRecord(scrubbed, e.receivedAt, MESSAGE_TYPES.redaction, `${e.sequenceIds.length} message(s) redacted`, {
     redacted_sequence_ids: [...e.sequenceIds],
     requested_by: e.requestedBy,
   });
+}
+
+/**
+ * Fills the ids between the last stored record and the stored reservation with 'lost' records, so
+ * the journal stays contiguous and no id a connection may have seen before the crash is reused.
+ */
+export function recoverLost(ctx: ConversationContext, e: EventOf<'RECOVER_LOST'>): ConversationContext {
+  const drafts: Draft[] = [];
+  for (let seq = ctx.lastSequenceId + 1; seq <= e.upTo; seq++) {
+    drafts.push({
+      message_id: `lost-${seq}`,
+      sender_id: 'system',
+      sender_type: 'system',
+      message_type: MESSAGE_TYPES.lost,
+      content: `sequence id ${seq} was handed out before a crash and not stored`,
+      metadata: { reason: 'crash' },
+    });
+  }
+  if (drafts.length === 0) return { ...ctx, ...quiet };
+  return { ...sequence(ctx, drafts, iso(e.receivedAt)), turns: [], outcome: { kind: 'none' } };
 }
 
 function systemRecord(ctx: ConversationContext, at: number, type: string, content: string, metadata: Record<string, unknown>): ConversationContext {

@@ -18,6 +18,9 @@ export const MESSAGE_TYPES = {
   agentJobCancelled: 'agent_job_cancelled',
   agentJobFailed: 'agent_job_failed',
   error: 'error',
+  /** Placeholder for an id handed out before a crash but never stored (see sequence-lease.ts). */
+  lost: 'lost',
+  redaction: 'redaction',
 } as const;
 export type KnownMessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES];
 

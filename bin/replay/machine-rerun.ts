@@ -179,6 +179,9 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
       const requestedBy = typeof md.requested_by === 'string' ? md.requested_by : 'runtime';
       return { kind: 'event', event: { type: 'REDACT', receivedAt, sequenceIds: ids as number[], requestedBy, marker: REDACTION_MARKER } };
     }
+    case MESSAGE_TYPES.lost:
+      // One RECOVER_LOST per record reproduces a run of placeholders one id at a time.
+      return { kind: 'event', event: { type: 'RECOVER_LOST', receivedAt, upTo: m.sequence_id } };
     default:
       return { kind: 'none', reason: `no machine event produces a ${m.sender_type} '${m.message_type}' record` };
   }

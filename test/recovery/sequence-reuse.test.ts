@@ -15,12 +15,10 @@ class HeldSqliteStore extends SqliteStore {
 }
 
 /**
- * KNOWN LIMITATION (reported; crash-recovery.test.ts measures it with real processes):
- * records are delivered before they are stored, so ids the previous process delivered but never stored
- * are handed out again after a crash. A client that saw them either resets its cursor (the new records
- * arrive under ids it already had) or, when the head has moved past its cursor, never sees the new
- * records. `it.failing` keeps this reproduction in the suite: it passes while the limitation exists
- * and starts failing (so the marker must go) once sequence ids are no longer reused.
+ * Regression: records are delivered before they are stored, so ids the previous process delivered but
+ * never stored used to be handed out again after a crash (a client that saw them then got different
+ * records under ids it already had). The sequence reservation (actors/sequence-lease.ts) prevents it:
+ * the next process marks those ids 'lost' and continues after them.
  */
 describe('sequence ids delivered but not stored before a crash', () => {
   let dir: string;
@@ -36,7 +34,7 @@ describe('sequence ids delivered but not stored before a crash', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it.failing('are not handed out again by the next process', async () => {
+  it('are not handed out again by the next process; they are journaled as lost', async () => {
     const file = path.join(dir, 'chat.db');
     const config = { observability: { log_level: 'silent' as const } };
     const firstStore = new HeldSqliteStore({ path: file });
@@ -63,7 +61,10 @@ describe('sequence ids delivered but not stored before a crash', () => {
     const second = await createChatRuntime({ config, storage: secondStore });
     runtimes.push(second);
     const next = await second.post('c', { sender_id: 'alice', message_id: 'm4', content: 'after the restart' });
-    // Today: next.sequence_id === stored.sequence_id + 1, an id bob already holds with other content.
     expect(next.sequence_id).toBeGreaterThan(bobSaw);
+    await within(next.whenPersisted, 10_000, 'm4 stored');
+    const journal = await secondStore.readMessages('c', stored.sequence_id, 1000);
+    expect(journal.map((m) => m.sequence_id)).toEqual(journal.map((_, i) => stored.sequence_id + 1 + i));
+    expect(journal.filter((m) => m.sequence_id <= bobSaw).every((m) => m.message_type === 'lost')).toBe(true);
   });
 });

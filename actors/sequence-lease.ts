@@ -1,0 +1,84 @@
+import type { Clock } from './clock';
+import type { ChatStore } from '../storage-providers/chat-store';
+
+/** Ids reserved per storage write. Also the most 'lost' placeholders one crash can leave. */
+export const LEASE_BLOCK = 32;
+/** Room kept free for the records one event can emit (a join and its mode change) plus re-entrant agent events. */
+const HEADROOM = 8;
+
+export interface SequenceLeaseOptions {
+  readonly conversationId: string;
+  readonly store: ChatStore;
+  readonly clock: Clock;
+  /** The reservation already stored (Infinity when the store cannot keep one). */
+  readonly initialUpTo: number;
+  readonly lastSequenceId: () => number;
+  /** Called when more ids were reserved (waiting events may go on). */
+  readonly onGranted: () => void;
+  readonly onFailure?: (err: unknown) => void;
+}
+
+/**
+ * Delivery comes before persistence, so after a crash the journal may lack ids that connections
+ * already saw. The lease makes that safe: the actor only hands out ids up to a reservation stored
+ * ahead of use (in blocks of LEASE_BLOCK, renewed when half is used), and a cold start fills the ids
+ * between the last stored record and the reservation with 'lost' records instead of reusing them.
+ */
+export class SequenceLease {
+  upTo: number;
+  private extending = false;
+  private retryTimer: unknown;
+  private attempt = 0;
+  private closed = false;
+
+  constructor(private readonly options: SequenceLeaseOptions) {
+    this.upTo = options.initialUpTo;
+  }
+
+  /** True when the next event may be sequenced without passing the reservation. */
+  hasRoom(): boolean {
+    return this.options.lastSequenceId() + HEADROOM <= this.upTo;
+  }
+
+  /** Reserves the next block once half of the current one is used (one write in flight at most). */
+  maybeExtend(): void {
+    if (this.closed || this.extending || this.retryTimer !== undefined || this.upTo === Infinity) return;
+    const last = this.options.lastSequenceId();
+    if (this.upTo - last > LEASE_BLOCK / 2) return;
+    const target = last + LEASE_BLOCK;
+    this.extending = true;
+    this.options.store.setSequenceReservation(this.options.conversationId, target).then(
+      () => {
+        this.extending = false;
+        this.attempt = 0;
+        if (this.closed) return;
+        this.upTo = Math.max(this.upTo, target);
+        this.options.onGranted();
+        this.maybeExtend();
+      },
+      (err: unknown) => {
+        this.extending = false;
+        this.attempt++;
+        this.options.onFailure?.(err);
+        if (this.closed) return;
+        this.retryTimer = this.options.clock.setTimeout(() => {
+          this.retryTimer = undefined;
+          this.maybeExtend();
+        }, Math.min(5000, 50 * 2 ** Math.min(this.attempt, 10)));
+      },
+    );
+  }
+
+  /** After a clean stop (everything stored): nothing is outstanding, so the next start needs no placeholders. */
+  async release(): Promise<void> {
+    if (this.upTo === Infinity) return;
+    this.closed = true;
+    await this.options.store.setSequenceReservation(this.options.conversationId, this.options.lastSequenceId());
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer !== undefined) this.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+}

@@ -1,0 +1,103 @@
+import { createChatRuntime, type ChatMessage } from '../../actors';
+import { LEASE_BLOCK } from '../../actors/sequence-lease';
+import { MemoryStore } from '../../storage-providers';
+import { collector, settle } from './runtime-helpers';
+
+/** A store whose journal writes can be held forever: the process "dies" before they happen. */
+class HeldStore extends MemoryStore {
+  held = false;
+  reservationWrites = 0;
+  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+    if (this.held) await new Promise<never>(() => undefined);
+    return super._appendMessages(conversationId, messages);
+  }
+  protected override async _setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
+    this.reservationWrites++;
+    return super._setSequenceReservation(conversationId, upTo);
+  }
+}
+
+const config = { observability: { log_level: 'silent' as const } };
+
+describe('sequence reservation (no id reuse after a crash)', () => {
+  it('never hands out again an id that was delivered but not stored before a crash; the gap is journaled as lost', async () => {
+    const store = new HeldStore();
+    const first = await createChatRuntime({ config, storage: store, agents: [] });
+    await first.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    const stored = await first.post('c', { sender_id: 'alice', message_id: 'm1', content: 'stored' });
+    await stored.whenPersisted;
+    const bob = collector();
+    await first.subscribe('c', 'bob', bob.listener);
+    store.held = true; // the process dies with these writes pending
+    await first.post('c', { sender_id: 'alice', message_id: 'm2', content: 'seen by bob, lost' });
+    await first.post('c', { sender_id: 'alice', message_id: 'm3', content: 'seen by bob, lost too' });
+    const bobSaw = bob.messages.at(-1)!.sequence_id;
+    store.held = false;
+
+    const second = await createChatRuntime({ config, storage: store, agents: [] });
+    const next = await second.post('c', { sender_id: 'alice', message_id: 'm4', content: 'after the restart' });
+    expect(next.sequence_id).toBeGreaterThan(bobSaw);
+    await next.whenPersisted;
+    const journal = await store.readMessages('c', 0, 1000);
+    expect(journal.map((m) => m.sequence_id)).toEqual(journal.map((_, i) => i + 1));
+    const lost = journal.filter((m) => m.message_type === 'lost').map((m) => m.sequence_id);
+    expect(lost[0]).toBe(stored.sequence_id + 1);
+    expect(lost.length).toBeLessThanOrEqual(LEASE_BLOCK);
+    expect(lost).toContain(bobSaw);
+    // the unacknowledged messages can be re-sent and get fresh ids
+    const resent = await second.post('c', { sender_id: 'alice', message_id: 'm2', content: 'seen by bob, lost' });
+    expect(resent).toMatchObject({ duplicate: false });
+    expect(resent.sequence_id).toBeGreaterThan(next.sequence_id);
+    await second.close();
+    await first.close({ deadlineMs: 10 });
+  });
+
+  it('reserves ahead in blocks (one reservation write per ~half block), and a clean stop leaves nothing to mark lost', async () => {
+    const store = new HeldStore();
+    const first = await createChatRuntime({ config, storage: store, agents: [] });
+    await first.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    for (let i = 0; i < 5 * LEASE_BLOCK; i++) {
+      await first.post('c', { sender_id: 'alice', message_id: `m${i}`, content: 'x' });
+      await settle(1);
+    }
+    expect(store.reservationWrites).toBeGreaterThanOrEqual(5);
+    expect(store.reservationWrites).toBeLessThanOrEqual(12);
+    expect(await store.getSequenceReservation('c')).toBeGreaterThan(5 * LEASE_BLOCK);
+    await first.close();
+    expect(await store.getSequenceReservation('c')).toBe(5 * LEASE_BLOCK + 1);
+    const second = await createChatRuntime({ config, storage: store, agents: [] });
+    const next = await second.post('c', { sender_id: 'alice', message_id: 'after', content: 'y' });
+    expect(next.sequence_id).toBe(5 * LEASE_BLOCK + 2);
+    expect((await store.readMessages('c', 0, 1000)).some((m) => m.message_type === 'lost')).toBe(false);
+    await second.close();
+  });
+
+  it('holds sequencing (in arrival order) while the reservation cannot be extended, then carries on', async () => {
+    class SlowReservationStore extends MemoryStore {
+      gate: Promise<void> | undefined;
+      open_: (() => void) | undefined;
+      protected override async _setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
+        if (this.gate) await this.gate;
+        return super._setSequenceReservation(conversationId, upTo);
+      }
+    }
+    const store = new SlowReservationStore();
+    const runtime = await createChatRuntime({ config, storage: store, agents: [] });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    store.gate = new Promise((resolve) => (store.open_ = resolve));
+    const posts: Array<Promise<{ sequence_id: number }>> = [];
+    for (let i = 0; i < LEASE_BLOCK; i++) posts.push(runtime.post('c', { sender_id: 'alice', message_id: `m${i}`, content: 'x' }));
+    await settle();
+    const reserved = await store.getSequenceReservation('c');
+    expect(reserved).toBe(LEASE_BLOCK);
+    let settled = 0;
+    posts.forEach((p) => void p.then(() => settled++));
+    await settle();
+    expect(settled).toBeLessThan(LEASE_BLOCK); // some wait for the reservation
+    store.gate = undefined;
+    store.open_!();
+    const results = await Promise.all(posts);
+    expect(results.map((r) => r.sequence_id)).toEqual(results.map((_, i) => i + 2));
+    await runtime.close();
+  });
+});
