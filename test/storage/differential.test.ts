@@ -46,6 +46,12 @@ const ops: fc.Arbitrary<{ label: string; run: Op }> = fc.oneof(
     run: (s: ChatStore) => s.updateConversationStatus(id, status),
   })),
   conv.map((id) => ({ label: `delete ${id}`, run: (s: ChatStore) => s.deleteConversation(id) })),
+  // Raises and lowers around the journal; unknown conversations must be a no-op everywhere.
+  fc.record({ id: conv, upTo: fc.integer({ min: 0, max: 300 }) }).map(({ id, upTo }) => ({
+    label: `reserve ${id} up to ${upTo}`,
+    run: (s: ChatStore) => s.setSequenceReservation(id, upTo),
+  })),
+  conv.map((id) => ({ label: `reservation of ${id}`, run: (s: ChatStore) => s.getSequenceReservation(id) })),
 );
 
 /** Everything observable, as plain data. */
@@ -59,6 +65,7 @@ async function snapshot(s: ChatStore): Promise<unknown> {
       latest: await s.readLatestMessages(id, 2),
       members: await s.getParticipants(id),
       found: await s.findSequenceByMessageId(id, 'u1', 'm1'),
+      reserved: await s.getSequenceReservation(id),
     };
   }
   for (const u of ['u1', 'u2', 'u3']) out[u] = [await s.listConversationsForUser(u), await s.listConversationsForUser(u, { includeLeft: true })];
