@@ -10,6 +10,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -404,7 +405,7 @@ async function throughputRun(
   roomCount: number,
   perSender: number,
   window: number,
-): Promise<{ rate: number; cpuPerMessageUs: number; serverBusy: number }> {
+): Promise<{ rate: number; cpuPerMessageUs: number; serverBusy: number; clientBusy: number }> {
   const conns = await connectAll(handle, makeRooms(roomCount, 2));
   const flat = conns.flat();
   const expected = perSender * 2;
@@ -412,6 +413,7 @@ async function throughputRun(
   let finish!: () => void;
   const allDone = new Promise<void>((resolve) => (finish = resolve));
   const cpu0 = (await handle.request('cpu'))['cpuMicros'] as number;
+  const clientCpu0 = process.cpuUsage();
   const t0 = performance.now();
   flat.forEach((c, idx) => {
     let sent = 0;
@@ -433,10 +435,16 @@ async function throughputRun(
   await allDone;
   const seconds = (performance.now() - t0) / 1000;
   // Server CPU over the run: separates "the server is slower" from "the shared client loop is the limit".
+  const clientCpu = process.cpuUsage(clientCpu0);
   const cpuMicros = ((await handle.request('cpu'))['cpuMicros'] as number) - cpu0;
   await closeAll(conns);
   const messages = flat.length * perSender;
-  return { rate: messages / seconds, cpuPerMessageUs: cpuMicros / messages, serverBusy: cpuMicros / 1e6 / seconds };
+  return {
+    rate: messages / seconds,
+    cpuPerMessageUs: cpuMicros / messages,
+    serverBusy: cpuMicros / 1e6 / seconds,
+    clientBusy: (clientCpu.user + clientCpu.system) / 1e6 / seconds,
+  };
 }
 
 /** Sequential connect + auth + join, each socket closed before the next. */
@@ -488,6 +496,8 @@ interface Results {
   cpuPerMessage: number[];
   /** Server CPU seconds per wall second during the throughput runs (1 = one core saturated). */
   serverBusy: number[];
+  /** The same for the benchmark (client) process. */
+  clientBusy: number[];
   handshake: number[];
   rssPerConn: number;
   heapPerConn: number;
@@ -499,11 +509,23 @@ async function main(): Promise<void> {
     ? { rounds: 1, lat: 100, fan: 10, fanSize: 100, tpRooms: 50, tpPer: 10, hs: 50, memConns: 500 }
     : { rounds: 3, lat: 400, fan: 30, fanSize: 100, tpRooms: 200, tpPer: 25, hs: 150, memConns: 5000 };
   const started = performance.now();
+  // Other processes on the machine skew every system alike (they are interleaved) but add noise: say so.
+  const loadAtStart = os.loadavg()[0]!;
   console.log(`gateway bench (${quick ? 'quick' : 'full'}) on ${describeMachine()}`);
   const results = Object.fromEntries(
     KINDS.map((k) => [
       k,
-      { latency: [], fanout: [], throughput: [], cpuPerMessage: [], serverBusy: [], handshake: [], rssPerConn: NaN, heapPerConn: NaN },
+      {
+        latency: [],
+        fanout: [],
+        throughput: [],
+        cpuPerMessage: [],
+        serverBusy: [],
+        clientBusy: [],
+        handshake: [],
+        rssPerConn: NaN,
+        heapPerConn: NaN,
+      },
     ]),
   ) as unknown as Record<Kind, Results>;
 
@@ -524,6 +546,7 @@ async function main(): Promise<void> {
         r.throughput.push(tp.rate);
         r.cpuPerMessage.push(tp.cpuPerMessageUs);
         r.serverBusy.push(tp.serverBusy);
+        r.clientBusy.push(tp.clientBusy);
         r.handshake.push(...(await handshakeRun(h, p.hs, round === 0 ? 20 : 5)));
         process.stdout.write(
           `  round ${round + 1}/${p.rounds} ${LABEL[kind]} done (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
@@ -558,6 +581,7 @@ async function main(): Promise<void> {
     },
     { name: 'server CPU per message (throughput runs)', unit: 'µs', value: (r) => median(r.cpuPerMessage), goal: '-' },
     { name: 'server CPU busy (throughput runs, 1 = a core)', unit: 'cores', value: (r) => median(r.serverBusy), goal: '-' },
+    { name: 'client process CPU busy (throughput runs)', unit: 'cores', value: (r) => median(r.clientBusy), goal: '-' },
     { name: 'handshake p50 (connect+auth+join)', unit: 'ms', value: (r) => percentile(r.handshake, 50), goal: 'gateway < 1 ms' },
     { name: `server RSS per idle connection (${p.memConns})`, unit: 'KiB', value: (r) => r.rssPerConn / 1024, goal: '-' },
     { name: `server heap per idle connection (${p.memConns})`, unit: 'KiB', value: (r) => r.heapPerConn / 1024, goal: '-' },
@@ -574,7 +598,7 @@ async function main(): Promise<void> {
   if (!quick) {
     const samples = `latency ${p.rounds}x${p.lat} samples, fan-out ${p.rounds}x${p.fan}, throughput ${p.rounds} runs of ${p.tpRooms * 2 * p.tpPer} messages (window 5 per sender), handshake ${p.rounds}x${p.hs}`;
     const body = [
-      `Measured ${new Date().toISOString().slice(0, 10)} by \`node dist/perf/gateway-bench.js\` (whole run ${totalSeconds.toFixed(0)} s) on ${describeMachine()}.`,
+      `Measured ${new Date().toISOString().slice(0, 10)} by \`node dist/perf/gateway-bench.js\` (whole run ${totalSeconds.toFixed(0)} s) on ${describeMachine()}; 1-minute load average ${loadAtStart.toFixed(1)} at the start (${os.loadavg()[0]!.toFixed(1)} at the end).`,
       '',
       'Same workload, same run, systems interleaved round-robin (order rotated each round). Each server runs in its own',
       'child process; all clients run in the benchmark process (raw `ws` clients for the relay and the gateway,',
@@ -590,7 +614,8 @@ async function main(): Promise<void> {
       `\`process.memoryUsage()\` delta in the server process after ${gcAvailable ? 'forced GC (--expose-gc)' : 'no forced GC'}; the gateway's conversations`,
       'and members exist before the baseline, so the delta is the cost of the connections (socket + subscription) alone.',
       '"server CPU" is `process.cpuUsage()` of the server process over the throughput runs: per posted message, and per',
-      'wall second (below 1 core means the server was not the limit there: the one client process was).',
+      'wall second; "client process CPU busy" is the same for the benchmark process that runs every client (near 1 core:',
+      'the shared client loop, not the server, limited that throughput run).',
       '',
       'Reproduce: `npm run build && node dist/perf/gateway-bench.js` (`--quick`: a short run that does not write this',
       'file). `GATEWAY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` passes node flags to the server processes.',
