@@ -221,7 +221,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
 
   private initialMembers(input: CreateConversationInput): ParticipantInput[] {
     const byId = new Map<string, ParticipantInput>();
-    byId.set(input.created_by, { participant_id: input.created_by, participant_type: 'human', role: 'owner' });
+    const creator = input.participants?.find((p) => p.participant_id === input.created_by);
+    byId.set(input.created_by, { participant_id: input.created_by, participant_type: 'human', role: 'owner', display_name: creator?.display_name });
     for (const p of input.participants ?? []) if (!byId.has(p.participant_id)) byId.set(p.participant_id, p);
     if (input.autoJoinAgents !== false) {
       for (const endpoint of this.deps.config.chat.nlweb.endpoints) {

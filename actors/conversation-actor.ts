@@ -243,7 +243,7 @@ export class ConversationActor {
       participantId,
       listener,
       buffer: afterSequenceId === undefined ? undefined : [],
-      lastSequenceId: afterSequenceId ?? last,
+      lastSequenceId: Math.min(afterSequenceId ?? last, last),
       closed: false,
     };
     this.connections.add(connection);
@@ -257,7 +257,8 @@ export class ConversationActor {
       participants: this.participants,
       close: () => this.unsubscribe(connection.id),
     };
-    if (afterSequenceId !== undefined) await this.resume(connection, afterSequenceId, last);
+    // A resume point past the end (a client of an older incarnation) resumes from the real end.
+    if (afterSequenceId !== undefined) await this.resume(connection, Math.min(afterSequenceId, last), last);
     return subscription;
   }
 

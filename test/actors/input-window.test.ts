@@ -95,3 +95,22 @@ describe('connections and resume', () => {
     await runtime.close();
   });
 });
+
+describe('runtime edge cases', () => {
+  it('resumes from the real end when a client claims a sequence id past it, and sees what comes next', async () => {
+    const { runtime } = await makeRuntime({ agents: [] });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human', display_name: 'Bob' }] });
+    const alice = collector();
+    await runtime.subscribe('c', 'alice', alice.listener, { afterSequenceId: 999 });
+    const r = await runtime.post('c', { sender_id: 'bob', message_id: 'x', content: 'next' });
+    expect(alice.messages.map((m) => m.sequence_id)).toEqual([r.sequence_id]);
+    await runtime.close();
+  });
+
+  it("keeps the creator's own display name from the participant list", async () => {
+    const { runtime } = await makeRuntime({ agents: [] });
+    const conv = await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'alice', participant_type: 'human', display_name: 'Alice A.' }] });
+    expect(conv.participants[0]).toMatchObject({ participant_id: 'alice', display_name: 'Alice A.', role: 'owner' });
+    await runtime.close();
+  });
+});
