@@ -25,7 +25,17 @@ const v1Rows = {
     ['c1', 'alice', 'human', 'alice display', 1, 'member'],
     ['c1', 'bob', 'human', 'bob display', 1, 'member'],
   ],
-  messages: msgs('c1', 1, 3).map((m) => [m.conversation_id, m.sequence_id, m.message_id, m.sender_id, m.sender_type, m.message_type, m.content, m.timestamp, JSON.stringify(m.metadata)]),
+  messages: msgs('c1', 1, 3).map((m) => [
+    m.conversation_id,
+    m.sequence_id,
+    m.message_id,
+    m.sender_id,
+    m.sender_type,
+    m.message_type,
+    m.content,
+    m.timestamp,
+    JSON.stringify(m.metadata),
+  ]),
 };
 
 describe('sqlite: upgrading a version 1 file', () => {
@@ -46,16 +56,20 @@ describe('sqlite: upgrading a version 1 file', () => {
       expect(migrateSqlite(db, V1_SQLITE)).toBe(0);
       expect(db.pragma('user_version', { simple: true })).toBe(1);
       db.prepare('INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?)').run(...v1Rows.conversation);
-      const member = db.prepare('INSERT INTO participants (conversation_id, participant_id, participant_type, display_name, joined_at_sequence, role) VALUES (?, ?, ?, ?, ?, ?)');
+      const member = db.prepare(
+        'INSERT INTO participants (conversation_id, participant_id, participant_type, display_name, joined_at_sequence, role) VALUES (?, ?, ?, ?, ?, ?)',
+      );
       for (const p of v1Rows.participants) member.run(...p);
-      const record = db.prepare('INSERT INTO messages (conversation_id, sequence_id, message_id, sender_id, sender_type, message_type, content, timestamp, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      const record = db.prepare(
+        'INSERT INTO messages (conversation_id, sequence_id, message_id, sender_id, sender_type, message_type, content, timestamp, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
       for (const m of v1Rows.messages) record.run(...m);
     } finally {
       db.close();
     }
   }
 
-  const columns = (db: Database.Database) => (db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('conversations') as string[]);
+  const columns = (db: Database.Database) => db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('conversations') as string[];
 
   test('opens, keeps every record, gains the reservation; migrating again is a no-op', async () => {
     const file = path.join(dir, 'v1.db');
@@ -128,7 +142,10 @@ describeWithPg(pgReachableSync())('postgres: upgrading a version 1 schema', () =
   const hasColumn = async () =>
     (
       await withClient((c) =>
-        c.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'conversations' AND column_name = 'sequence_reservation'`, [schema]),
+        c.query(
+          `SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'conversations' AND column_name = 'sequence_reservation'`,
+          [schema],
+        ),
       )
     ).rowCount === 1;
 
@@ -139,10 +156,16 @@ describeWithPg(pgReachableSync())('postgres: upgrading a version 1 schema', () =
       const s = `"${schema}"`;
       await c.query(`INSERT INTO ${s}.conversations VALUES ($1, $2, $3, $4, $5::jsonb, $6)`, v1Rows.conversation);
       for (const p of v1Rows.participants) {
-        await c.query(`INSERT INTO ${s}.participants (conversation_id, participant_id, participant_type, display_name, joined_at_sequence, role) VALUES ($1, $2, $3, $4, $5, $6)`, p);
+        await c.query(
+          `INSERT INTO ${s}.participants (conversation_id, participant_id, participant_type, display_name, joined_at_sequence, role) VALUES ($1, $2, $3, $4, $5, $6)`,
+          p,
+        );
       }
       for (const m of v1Rows.messages) {
-        await c.query(`INSERT INTO ${s}.messages (conversation_id, sequence_id, message_id, sender_id, sender_type, message_type, content, timestamp, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)`, m);
+        await c.query(
+          `INSERT INTO ${s}.messages (conversation_id, sequence_id, message_id, sender_id, sender_type, message_type, content, timestamp, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)`,
+          m,
+        );
       }
     });
     expect(await versions()).toEqual([1]);
