@@ -1,8 +1,7 @@
 import { createActor, type Actor } from 'xstate';
-import type { AgentTurn } from './agents/agent';
 import { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
-import type { ConversationInput, ConversationPolicy, Outcome, TurnRequest } from './conversation-context';
+import { buildAgentTurn, type ConversationInput, type ConversationPolicy, type Outcome } from './conversation-context';
 import type { ConversationEvent } from './conversation-events';
 import { conversationMachine } from './conversation-machine';
 import { ChatError, isChatError } from './errors';
@@ -11,7 +10,8 @@ import { PersistenceQueue } from './persistence-queue';
 import { RestartIntensity } from './restart-intensity';
 import { restoreConversation } from './restore-conversation';
 import type { ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
-import { ReplayReader } from './replay-reader';
+import { ReplayReader, inMemoryRecords } from './replay-reader';
+import { syncMembership } from './membership-sync';
 import { SequenceLease } from './sequence-lease';
 import type { RuntimeServices } from './runtime-services';
 
@@ -45,7 +45,6 @@ export class ConversationActor {
   private readonly replay: ReplayReader;
   private readonly requests = new Map<number, Pending>();
   private nextRequestId = 0;
-  private persistWaiters: Array<{ seq: number; resolve: () => void }> = [];
   /** When the event being processed arrived (for the delivery latency metric). */
   private receivedAt = 0;
   /**
@@ -56,8 +55,7 @@ export class ConversationActor {
   private readonly dedupIncomplete: boolean;
   private journalLookups: Promise<unknown> = Promise.resolve();
   private readonly lease: SequenceLease;
-  /** Events waiting for the sequence reservation to grow, in arrival order. */
-  private readonly gated: Array<() => void> = [];
+
 
   constructor(
     private readonly deps: ConversationActorDeps,
@@ -84,7 +82,7 @@ export class ConversationActor {
         retryInitialMs: config.chat.storage.retry_initial_ms,
         retryMaxMs: config.chat.storage.retry_max_ms,
         onPersisted: (upTo) => this.handlePersisted(upTo),
-        afterWrite: (batch) => this.applyMembership(batch),
+        afterWrite: (batch) => syncMembership(deps.store, this.conversationId, batch),
         onFailure: (err, attempt) => {
           if (isChatError(err, 'CHAT_ERR_NOT_FOUND')) {
             // Deleted by another process (e.g. its retention sweep): retrying can never succeed.
@@ -105,7 +103,7 @@ export class ConversationActor {
       maxConcurrent: config.chat.limits.max_concurrent_agent_jobs,
       timeoutMs: config.chat.context.nlweb_timeout * 1000,
       send: (event) => this.send(event),
-      buildTurn: (request) => this.buildTurn(request),
+      buildTurn: (request) => buildAgentTurn(this.ctx, request),
       telemetry,
     });
     this.replay = new ReplayReader(deps.store, this.conversationId);
@@ -115,7 +113,7 @@ export class ConversationActor {
       clock,
       initialUpTo: reservedUpTo,
       lastSequenceId: () => this.lastSequenceId,
-      onGranted: () => this.drainGate(),
+      canRunWaiting: () => this.status !== 'active',
       onFailure: (err) => deps.logger.warn({ err, conversation_id: this.conversationId }, 'sequence reservation failed; retrying'),
     });
     this.dedupIncomplete = input.lastSequenceId > 0 && (input.recent[0]?.sequence_id ?? Infinity) > 1;
@@ -141,7 +139,7 @@ export class ConversationActor {
   }
   /** Pending work bounded by chat.limits.queue_size: unstored records plus agent jobs. */
   get depth(): number {
-    return this.queue.depth + this.jobs.depth + this.gated.length;
+    return this.queue.depth + this.jobs.depth + this.lease.waiting;
   }
   get persistenceFailing(): boolean {
     return this.queue.failing;
@@ -189,7 +187,7 @@ export class ConversationActor {
       sequence_id: seq,
       duplicate: outcome.kind === 'duplicate',
       persisted: seq <= this.queue.persistedUpTo,
-      whenPersisted: this.whenPersisted(seq),
+      whenPersisted: this.queue.whenStored(seq),
     };
   }
 
@@ -312,7 +310,6 @@ export class ConversationActor {
     this.actor.stop();
     this.queue.close();
     this.lease.close();
-    this.drainGate();
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -344,21 +341,7 @@ export class ConversationActor {
 
   /** Sends an event and returns the outcome the machine acknowledged (synchronously in practice). */
   private request(build: (requestId: number, receivedAt: number) => ConversationEvent): Promise<Outcome> {
-    return new Promise((resolve) => this.whenSequencable(() => resolve(this.requestNow(build))));
-  }
-
-  /**
-   * Runs `run` (which sequences records) now if the reservation has room, else after it grows,
-   * keeping arrival order: every sequencing event passes here.
-   */
-  private whenSequencable(run: () => void): void {
-    if (this.gated.length === 0 && this.lease.hasRoom()) run();
-    else this.gated.push(run);
-    this.lease.maybeExtend();
-  }
-
-  private drainGate(): void {
-    while (this.gated.length > 0 && (this.status !== 'active' || this.lease.hasRoom())) this.gated.shift()!();
+    return new Promise((resolve) => this.lease.whenRoom(() => resolve(this.requestNow(build))));
   }
 
   private requestNow(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome {
@@ -378,7 +361,7 @@ export class ConversationActor {
 
   private send(event: ConversationEvent): void {
     if (this.status !== 'active') return;
-    this.whenSequencable(() => {
+    this.lease.whenRoom(() => {
       if (this.status !== 'active') return;
       this.receivedAt = 'receivedAt' in event ? event.receivedAt : this.deps.clock.now();
       this.actor.send(event);
@@ -422,25 +405,13 @@ export class ConversationActor {
   }
 
   private async resume(connection: Connection, after: number, upTo: number): Promise<void> {
-    const { records, recovered, fromCache } = await this.replay.read(after, upTo, this.memoryRecords());
-    this.deps.telemetry.resume(recovered, fromCache);
-    for (const message of records) {
-      if (connection.closed) return;
-      if (message.sequence_id <= connection.lastSequenceId) continue;
-      connection.lastSequenceId = message.sequence_id;
-      this.connections.send(connection, { type: 'message', message });
-    }
-    if (!recovered) connection.lastSequenceId = Math.max(connection.lastSequenceId, upTo);
-    this.connections.send(connection, { type: 'sync_complete', from: after + 1, to: upTo, recovered });
-    this.connections.finishReplay(connection);
+    const result = await this.replay.read(after, upTo, this.memoryRecords());
+    this.deps.telemetry.resume(result.recovered, result.fromCache);
+    this.connections.replay(connection, result.records, after, upTo, result.recovered);
   }
 
   private memoryRecords(): readonly ChatMessage[] {
-    const unstored = this.queue.unstored();
-    const recent = this.ctx.recent;
-    if (unstored.length === 0) return recent;
-    const firstCached = recent.length > 0 ? recent[0].sequence_id : Infinity;
-    return [...unstored.filter((m) => m.sequence_id < firstCached), ...recent];
+    return inMemoryRecords(this.queue.unstored(), this.ctx.recent);
   }
 
   private unsubscribe(connectionId: string): void {
@@ -450,44 +421,9 @@ export class ConversationActor {
     }
   }
 
-  private buildTurn(request: TurnRequest): AgentTurn {
-    const ctx = this.ctx;
-    return {
-      conversationId: this.conversationId,
-      trigger: request.trigger,
-      burst: request.burst,
-      recentHumanMessages: request.recentHumanMessages,
-      lastAiAnswer: request.lastAiAnswer,
-      sender: ctx.participants.get(request.trigger.sender_id),
-      participants: [...ctx.participants.values()],
-      settings: ctx.settings,
-      chainDepth: request.chainDepth,
-    };
-  }
-
-  private whenPersisted(seq: number): Promise<void> {
-    if (seq <= this.queue.persistedUpTo) return Promise.resolve();
-    return new Promise((resolve) => this.persistWaiters.push({ seq, resolve }));
-  }
-
   private handlePersisted(upTo: number): void {
-    if (this.persistWaiters.length > 0) {
-      const ready = this.persistWaiters.filter((w) => w.seq <= upTo);
-      this.persistWaiters = this.persistWaiters.filter((w) => w.seq > upTo);
-      for (const w of ready) w.resolve();
-    }
     this.connections.broadcast({ type: 'persisted', up_to_sequence_id: upTo });
     this.checkIdle();
-  }
-
-  /** Keeps the membership table (used to list a user's conversations) in step with the journal. */
-  private async applyMembership(batch: readonly ChatMessage[]): Promise<void> {
-    for (const m of batch) {
-      const p = m.metadata.participant as Participant | undefined;
-      if (!p) continue;
-      if (m.message_type === MESSAGE_TYPES.join) await this.deps.store.putParticipant(this.conversationId, p);
-      if (m.message_type === MESSAGE_TYPES.leave) await this.deps.store.removeParticipant(this.conversationId, p.participant_id);
-    }
   }
 
   /** A freshly loaded conversation nobody has subscribed to yet is a passivation candidate too. */

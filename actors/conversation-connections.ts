@@ -80,6 +80,22 @@ export class ConnectionSet {
     }
   }
 
+  /**
+   * Hands a resumed connection the replayed range, then `sync_complete`, then the live outputs that
+   * arrived meanwhile (skipping what the replay already sent): no gap and no duplicate at the seam.
+   */
+  replay(c: Connection, records: readonly ChatMessage[], after: number, upTo: number, recovered: boolean): void {
+    for (const message of records) {
+      if (c.closed) return;
+      if (message.sequence_id <= c.lastSequenceId) continue;
+      c.lastSequenceId = message.sequence_id;
+      this.send(c, { type: 'message', message });
+    }
+    if (!recovered) c.lastSequenceId = Math.max(c.lastSequenceId, upTo);
+    this.send(c, { type: 'sync_complete', from: after + 1, to: upTo, recovered });
+    this.finishReplay(c);
+  }
+
   /** Ends a replay: hands over buffered live outputs, skipping records the replay already sent. */
   finishReplay(c: Connection): void {
     const buffered = c.buffer ?? [];

@@ -5,6 +5,7 @@
  */
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMode, type ConversationSettings, type Participant, type SenderType } from './message-types';
 import type { ErrorCode } from './errors';
+import type { AgentTurn } from './agents/agent';
 
 /** Limits and windows the machine needs, taken from config by the wiring. */
 export interface ConversationPolicy {
@@ -217,6 +218,21 @@ export function planTurns(ctx: ConversationContext, trigger: ChatMessage, burst:
     });
   }
   return turns;
+}
+
+/** The agent's view of a planned turn: the request plus who is in the conversation now. */
+export function buildAgentTurn(ctx: ConversationContext, request: TurnRequest): AgentTurn {
+  return {
+    conversationId: ctx.conversationId,
+    trigger: request.trigger,
+    burst: request.burst,
+    recentHumanMessages: request.recentHumanMessages,
+    lastAiAnswer: request.lastAiAnswer,
+    sender: ctx.participants.get(request.trigger.sender_id),
+    participants: [...ctx.participants.values()],
+    settings: ctx.settings,
+    chainDepth: request.chainDepth,
+  };
 }
 
 export function chainDepthOf(m: ChatMessage): number {

@@ -33,6 +33,8 @@ export class PersistenceQueue {
   private attempt = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
+  /** Callers waiting for one record to be stored, in sequence order. */
+  private storedWaiters: Array<{ seq: number; resolve: () => void }> = [];
   persistedUpTo: number;
   lastError: unknown;
 
@@ -62,6 +64,12 @@ export class PersistenceQueue {
   /** Unstored records, oldest first (for rebuilding after a crash of the machine). */
   unstored(): ChatMessage[] {
     return this.pending.slice(this.head);
+  }
+
+  /** Resolves when the record with this sequence id is stored; never rejects (pending forever if never stored). */
+  whenStored(seq: number): Promise<void> {
+    if (seq <= this.persistedUpTo) return Promise.resolve();
+    return new Promise((resolve) => this.storedWaiters.push({ seq, resolve }));
   }
 
   /** Resolves when everything queued so far is stored (or the queue is closed). */
@@ -151,6 +159,11 @@ export class PersistenceQueue {
     this.attempt = 0;
     this.lastError = undefined;
     this.persistedUpTo = upTo;
+    if (this.storedWaiters.length > 0) {
+      const ready = this.storedWaiters.filter((w) => w.seq <= upTo);
+      this.storedWaiters = this.storedWaiters.filter((w) => w.seq > upTo);
+      for (const w of ready) w.resolve();
+    }
     this.options.onPersisted(upTo);
   }
 

@@ -54,3 +54,10 @@ export class ReplayReader {
     return { records, recovered: cursor >= upTo, fromCache };
   }
 }
+
+/** Records only memory has: unstored ones older than the cache, then the cache (oldest first). */
+export function inMemoryRecords(unstored: readonly ChatMessage[], recent: readonly ChatMessage[]): readonly ChatMessage[] {
+  if (unstored.length === 0) return recent;
+  const firstCached = recent.length > 0 ? recent[0].sequence_id : Infinity;
+  return [...unstored.filter((m) => m.sequence_id < firstCached), ...recent];
+}

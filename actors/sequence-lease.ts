@@ -13,8 +13,8 @@ export interface SequenceLeaseOptions {
   /** The reservation already stored (Infinity when the store cannot keep one). */
   readonly initialUpTo: number;
   readonly lastSequenceId: () => number;
-  /** Called when more ids were reserved (waiting events may go on). */
-  readonly onGranted: () => void;
+  /** True when waiting events should run anyway (the conversation stopped: they reject themselves). */
+  readonly canRunWaiting: () => boolean;
   readonly onFailure?: (err: unknown) => void;
 }
 
@@ -30,9 +30,30 @@ export class SequenceLease {
   private retryTimer: unknown;
   private attempt = 0;
   private closed = false;
+  /** Sequencing work waiting for the reservation to grow, in arrival order. */
+  private readonly queue: Array<() => void> = [];
 
   constructor(private readonly options: SequenceLeaseOptions) {
     this.upTo = options.initialUpTo;
+  }
+
+  /** Work waiting for room (part of the conversation's pending work). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Runs `run` (which sequences records) now if the reservation has room, else once it has grown,
+   * keeping arrival order: every sequencing event of the conversation passes here.
+   */
+  whenRoom(run: () => void): void {
+    if (this.queue.length === 0 && this.hasRoom()) run();
+    else this.queue.push(run);
+    this.maybeExtend();
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && (this.options.canRunWaiting() || this.hasRoom())) this.queue.shift()!();
   }
 
   /** True when the next event may be sequenced without passing the reservation. */
@@ -53,7 +74,7 @@ export class SequenceLease {
         this.attempt = 0;
         if (this.closed) return;
         this.upTo = Math.max(this.upTo, target);
-        this.options.onGranted();
+        this.drain();
         this.maybeExtend();
       },
       (err: unknown) => {
@@ -76,9 +97,11 @@ export class SequenceLease {
     await this.options.store.setSequenceReservation(this.options.conversationId, this.options.lastSequenceId());
   }
 
+  /** Stops renewing; waiting work runs now (and is refused by the stopped conversation). */
   close(): void {
     this.closed = true;
     if (this.retryTimer !== undefined) this.options.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.drain();
   }
 }
