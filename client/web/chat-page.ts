@@ -96,6 +96,16 @@ function start(): void {
     );
   }
 
+  /** Replaces the text of messages the owner redacted (their sequence ids are in the record). */
+  function applyRedaction(list: HTMLUListElement, m: ChatMessage): void {
+    const ids = m.metadata['redacted_sequence_ids'];
+    if (!Array.isArray(ids)) return;
+    for (const seq of ids) {
+      const text = list.querySelector(`li[data-seq="${Number(seq)}"] .text`);
+      if (text) text.textContent = '[redacted]';
+    }
+  }
+
   function renderTyping(): void {
     const who = [...typingNow.keys()].map((id) => names.get(id) ?? id);
     el('typing').textContent = who.length === 0 ? '' : `${who.join(', ')} ${who.length === 1 ? 'is' : 'are'} typing…`;
@@ -103,7 +113,18 @@ function start(): void {
 
   function renderMessage(m: ChatMessage): void {
     const list = el<HTMLUListElement>('messages');
+    // An empty AI piece only marks its answer complete: nothing to show.
+    if (m.sender_type === 'ai' && m.content === '') return;
+    if (m.message_type === 'redaction') applyRedaction(list, m);
+    // A crash leaves a run of 'lost' ids: show one line for the run.
+    const last = list.lastElementChild as HTMLLIElement | null;
+    if (m.message_type === 'lost' && last?.dataset['lostFrom']) {
+      last.dataset['seq'] = String(m.sequence_id);
+      last.textContent = `messages ${last.dataset['lostFrom']}–${m.sequence_id} were lost in a server crash`;
+      return;
+    }
     const li = document.createElement('li');
+    if (m.message_type === 'lost') li.dataset['lostFrom'] = String(m.sequence_id);
     li.dataset['seq'] = String(m.sequence_id);
     if (isSystemLine(m)) {
       li.className = 'system';
