@@ -8,12 +8,14 @@ import { ChatError, isChatError, type ErrorCode } from '../actors/errors';
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
+import type { ConnectionContext } from './connection-context';
 import { createHttpApp } from './http-app';
 import { isSecureRequest } from './net-utils';
+import { subscribeFrom, type OutputRoute } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
-import { subscribeFrom, WsConnection, type ConnectionContext, type OutputRoute } from './ws-connection';
+import { WsConnection } from './ws-connection';
 
 export interface ChatGatewayOptions {
   readonly runtime: ChatRuntime;

@@ -15,8 +15,7 @@ import {
 } from './http-schemas';
 import { isSecureRequest } from './net-utils';
 import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
-import type { RateLimiter } from './rate-limiter';
-import { rateKeyOf } from './ws-connection';
+import { rateKeyOf, type RateLimiter } from './rate-limiter';
 
 /** Largest page of GET .../messages. */
 export const MAX_PAGE = 500;

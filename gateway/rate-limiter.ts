@@ -43,3 +43,8 @@ export function createRateLimiter(options: { perSecond: number; burst: number; c
     size: () => buckets.size,
   };
 }
+
+/** Rate-limit bucket key: one bucket per participant per conversation, shared by WebSocket and HTTP posts. */
+export function rateKeyOf(conversationId: string, userId: string): string {
+  return `${conversationId}\u0000${userId}`;
+}

@@ -1,0 +1,86 @@
+import type { RawData } from 'ws';
+import type { DeliveryProgress } from './delivery-progress';
+import { errorFrame } from './error-frames';
+import { postMessage, type PostTarget } from './message-posting';
+import type { ClientFrame } from './protocol/client-frames';
+import type { FrameValidator } from './protocol/frame-validator';
+import type { ErrorFrame } from './protocol/server-frames';
+
+/**
+ * A client frame decoded and validated, or the error frame to answer it with. Unparseable JSON is
+ * `fatal` (a protocol violation: the socket is closed); a frame failing its schema only gets the error.
+ */
+export type DecodedClientData =
+  | { readonly ok: true; readonly frame: ClientFrame }
+  | { readonly ok: false; readonly error: ErrorFrame; readonly fatal: boolean };
+
+/** Parses and validates the payload of one WebSocket message. */
+export function decodeClientData(data: RawData, isBinary: boolean, validator: FrameValidator): DecodedClientData {
+  let value: unknown;
+  try {
+    // Binary frames are decoded as UTF-8 text too: the protocol is JSON either way.
+    value = JSON.parse(rawToString(data, isBinary));
+  } catch {
+    return { ok: false, error: errorFrame('GATEWAY_ERR_MALFORMED_JSON'), fatal: true };
+  }
+  const checked = validator.client(value);
+  if (checked.ok) return { ok: true, frame: checked.frame };
+  // Echo a plausible message_id so the client can tell which pending send was refused.
+  const messageId = (value as { message_id?: unknown } | null)?.message_id;
+  const extra = typeof messageId === 'string' && messageId.length > 0 && messageId.length <= 128 ? { message_id: messageId } : {};
+  return { ok: false, error: errorFrame('GATEWAY_ERR_INVALID_FRAME', checked.message, extra), fatal: false };
+}
+
+/** What dispatching client frames needs from its connection, beyond posting. */
+export interface FrameDispatchTarget extends PostTarget {
+  /** The participant's typing budget, separate from the message budget. */
+  readonly typingKey: string;
+  readonly progress: DeliveryProgress;
+  /** Replaces the subscription with one resuming after `lastSequenceId`. */
+  resync(lastSequenceId: number): Promise<void>;
+  /** Leaves the conversation, then closes with 1000. */
+  leave(): Promise<void>;
+}
+
+/** Turns one valid client frame into its runtime call or direct answer (docs/protocol.md). */
+export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTarget): void {
+  const { ctx, sender } = target;
+  switch (frame.type) {
+    case 'message':
+      void postMessage(frame, target);
+      return;
+    case 'sync': {
+      // A replay may read storage: it costs a token of the participant's message budget.
+      const decision = ctx.rateLimiter.take(target.rateKey);
+      if (!decision.ok) {
+        target.rateLimited();
+        sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { retry_after_ms: decision.retryAfterMs }));
+        return;
+      }
+      void target.resync(frame.last_sequence_id);
+      return;
+    }
+    case 'ack':
+      target.progress.acked(frame.sequence_id);
+      return;
+    case 'typing':
+      // Typing is best effort and fans out to everybody: over its own budget it is dropped silently.
+      if (ctx.rateLimiter.take(target.typingKey).ok) ctx.runtime.setTyping(target.conversationId, target.userId, frame.is_typing);
+      return;
+    case 'ping': {
+      const serverTime = new Date(ctx.clock.now()).toISOString();
+      sender.frame(frame.ts === undefined ? { type: 'pong', server_time: serverTime } : { type: 'pong', server_time: serverTime, ts: frame.ts });
+      return;
+    }
+    case 'leave':
+      void target.leave();
+      return;
+  }
+}
+
+function rawToString(data: RawData, isBinary: boolean): string {
+  void isBinary;
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}

@@ -1,0 +1,25 @@
+import type { Clock } from '../actors/clock';
+import type { ChatRuntime } from '../actors/runtime-types';
+import type { NlwebChatConfig } from '../config/config-types';
+import type { GatewayAudit, GatewayLogger, GatewayTelemetry } from './observability-hooks';
+import type { FrameValidator } from './protocol/frame-validator';
+import type { RateLimiter } from './rate-limiter';
+import type { WsConnection } from './ws-connection';
+
+/** What every connection of one gateway shares (built once by createChatGateway). */
+export interface ConnectionContext {
+  readonly runtime: ChatRuntime;
+  readonly config: NlwebChatConfig;
+  readonly clock: Clock;
+  readonly logger: GatewayLogger;
+  readonly telemetry: GatewayTelemetry;
+  readonly audit: GatewayAudit;
+  readonly validator: FrameValidator;
+  readonly rateLimiter: RateLimiter;
+  /**
+   * Serialised frames shared by all connections, keyed by the record (`message` frames) or by the
+   * broadcast output object (`typing`, `participant_list`): N recipients cost one JSON.stringify.
+   */
+  readonly sharedFrames: WeakMap<object, Buffer>;
+  onClosed(connection: WsConnection): void;
+}

@@ -1,0 +1,51 @@
+import type { ConnectionContext } from './connection-context';
+import { contentProblem } from './content-validation';
+import { sendMessageAcks } from './delivery-progress';
+import { errorFrame } from './error-frames';
+import type { FrameSender } from './frame-sender';
+import type { ClientMessageFrame } from './protocol/client-frames';
+
+/** What posting a `message` frame needs from its connection. */
+export interface PostTarget {
+  readonly ctx: ConnectionContext;
+  readonly conversationId: string;
+  readonly userId: string;
+  /** The participant's rate-limit bucket (shared with HTTP posts). */
+  readonly rateKey: string;
+  readonly sender: FrameSender;
+  /** Records a rate-limit refusal in telemetry and the audit stream. */
+  rateLimited(): void;
+  /** Answers a failed runtime call with an error frame (and closes when the error is final). */
+  reportError(err: unknown, messageId?: string): void;
+}
+
+/**
+ * A client `message` frame: content check, then the rate limit, then runtime.post. Refusals are error
+ * frames naming the message_id, so the client can match them to its pending send; the socket stays open.
+ */
+export async function postMessage(frame: ClientMessageFrame, target: PostTarget): Promise<void> {
+  const { ctx, sender } = target;
+  const messageId = frame.message_id;
+  const problem = contentProblem(frame.content, ctx.config.chat.limits.max_message_length);
+  if (problem) {
+    sender.frame(errorFrame('GATEWAY_ERR_CONTENT_INVALID', problem, { message_id: messageId }));
+    return;
+  }
+  const decision = ctx.rateLimiter.take(target.rateKey);
+  if (!decision.ok) {
+    target.rateLimited();
+    sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { message_id: messageId, retry_after_ms: decision.retryAfterMs }));
+    return;
+  }
+  try {
+    const result = await ctx.runtime.post(target.conversationId, {
+      sender_id: target.userId,
+      message_id: messageId,
+      content: frame.content,
+      ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
+    });
+    sendMessageAcks(result, messageId, (ack) => sender.frame(ack));
+  } catch (err) {
+    target.reportError(err, messageId);
+  }
+}

@@ -1,0 +1,90 @@
+import type { ErrorCode } from '../actors/errors';
+import { MESSAGE_TYPES, type ChatMessage, type ConversationMode, type Participant } from '../actors/message-types';
+import type { ConversationOutput } from '../actors/runtime-types';
+import type { DeliveryProgress } from './delivery-progress';
+import { errorFrame } from './error-frames';
+import type { FrameSender } from './frame-sender';
+import type { ServerFrame } from './protocol/server-frames';
+import { messageFrameBytes } from './shared-frames';
+
+/** What forwarding outputs needs from the connection they are for. */
+export interface OutputTarget {
+  readonly userId: string;
+  readonly sender: FrameSender;
+  readonly progress: DeliveryProgress;
+  readonly sharedFrames: WeakMap<object, Buffer>;
+  /** Sequence id up to which history was replayed; later join/leave/mode records also get update frames. */
+  readonly liveAfter: number;
+  /** True while this connection's own `leave` frame is being processed. */
+  readonly isLeaving: boolean;
+  /** Ends the connection with the close code of `code` (or a plain close code). */
+  closeWith(code: ErrorCode | number): void;
+}
+
+/** Translates one runtime output into the frames of one connection (docs/protocol.md). */
+export function forwardOutput(output: ConversationOutput, target: OutputTarget): void {
+  switch (output.type) {
+    case 'message': {
+      const message = output.message;
+      target.sender.raw(messageFrameBytes(target.sharedFrames, message));
+      target.progress.sent(message.sequence_id);
+      if (message.sequence_id > target.liveAfter) {
+        const update = liveUpdateFrame(message);
+        if (update) target.sender.frame(update);
+      }
+      return;
+    }
+    case 'persisted':
+      // Not forwarded: it would be N frames per journal batch, and the only party that needs durability
+      // news, the sender, gets a message_ack with persisted: true per post (see delivery-progress.ts).
+      return;
+    // Broadcast outputs reach every connection as the same object: serialise once for all of them.
+    case 'typing':
+      if (output.participant_id !== target.userId) {
+        target.sender.shared(output, () => ({ type: 'typing', participant_id: output.participant_id, is_typing: output.is_typing }));
+      }
+      return;
+    case 'participants':
+      target.sender.shared(output, () => ({ type: 'participant_list', participants: output.participants, mode: output.mode }));
+      return;
+    case 'sync_complete':
+      target.sender.frame({ type: 'sync_complete', from: output.from, to: output.to, recovered: output.recovered });
+      return;
+    case 'failed':
+      target.sender.frame(errorFrame('CHAT_ERR_CONVERSATION_FAILED', output.reason.slice(0, 500)));
+      target.closeWith('CHAT_ERR_CONVERSATION_FAILED');
+      return;
+    case 'closed':
+      target.closeWith(closeCodeForClosed(output.reason, target.isLeaving));
+      return;
+  }
+}
+
+/** How a connection ends when the runtime closes its subscription. */
+function closeCodeForClosed(reason: 'shutdown' | 'removed' | 'deleted', leaving: boolean): ErrorCode | number {
+  // Our own leave ends with 1000; being removed otherwise (left from another connection) is final.
+  if (reason === 'removed') return leaving ? 1000 : 'CHAT_ERR_NOT_PARTICIPANT';
+  if (reason === 'deleted') return 'CHAT_ERR_NOT_FOUND';
+  // Shutdown: the client reconnects (with backoff) and resumes.
+  return 'GATEWAY_ERR_SHUTTING_DOWN';
+}
+
+/**
+ * The dedicated update frame of a live join/leave/mode record (`participant_update` / `mode_change`),
+ * or undefined for any other record. Replayed history gets none: the client has the participant list.
+ */
+export function liveUpdateFrame(message: ChatMessage): ServerFrame | undefined {
+  const meta = message.metadata as { participant?: Participant; participant_count?: number; mode?: ConversationMode };
+  if ((message.message_type === MESSAGE_TYPES.join || message.message_type === MESSAGE_TYPES.leave) && meta.participant) {
+    return {
+      type: 'participant_update',
+      action: message.message_type === MESSAGE_TYPES.join ? 'join' : 'leave',
+      participant: meta.participant,
+      participant_count: typeof meta.participant_count === 'number' ? meta.participant_count : 0,
+    };
+  }
+  if (message.message_type === MESSAGE_TYPES.modeChange && (meta.mode === 'single' || meta.mode === 'multi')) {
+    return { type: 'mode_change', mode: meta.mode, sequence_id: message.sequence_id };
+  }
+  return undefined;
+}

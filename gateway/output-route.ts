@@ -1,0 +1,54 @@
+import type { ChatRuntime, ConversationOutput, Subscription } from '../actors/runtime-types';
+
+/**
+ * Where a subscription's outputs go. Outputs are buffered until the connection has sent its
+ * `connected` frame, and dropped once the subscription is replaced (sync) or the connection closes.
+ */
+export interface OutputRoute {
+  readonly listener: (output: ConversationOutput) => void;
+  attach(deliver: (output: ConversationOutput) => void): void;
+  detach(): void;
+}
+
+/** A route that buffers outputs until attach() and drops everything after detach(). */
+export function createOutputRoute(): OutputRoute {
+  let buffer: ConversationOutput[] | undefined = [];
+  let deliver: ((output: ConversationOutput) => void) | undefined;
+  return {
+    listener(output) {
+      if (buffer) buffer.push(output);
+      else deliver?.(output);
+    },
+    attach(fn) {
+      const pending = buffer ?? [];
+      buffer = undefined;
+      deliver = fn;
+      for (const output of pending) fn(output);
+    },
+    detach() {
+      buffer = undefined;
+      deliver = undefined;
+    },
+  };
+}
+
+/**
+ * Subscribes with an optional resume point. A resume point past the conversation's end (the client
+ * remembers records the server no longer has, e.g. after an in-memory journal was lost) would make the
+ * runtime skip every record up to it, so the gateway resumes from the conversation's real end instead;
+ * the client sees that in `sync_complete` / `connected.last_sequence_id`.
+ */
+export async function subscribeFrom(
+  runtime: ChatRuntime,
+  conversationId: string,
+  userId: string,
+  afterSequenceId: number | undefined,
+): Promise<{ subscription: Subscription; route: OutputRoute }> {
+  const route = createOutputRoute();
+  const options = afterSequenceId === undefined ? {} : { afterSequenceId };
+  const subscription = await runtime.subscribe(conversationId, userId, route.listener, options);
+  if (afterSequenceId === undefined || afterSequenceId <= subscription.lastSequenceId) return { subscription, route };
+  route.detach();
+  subscription.close();
+  return subscribeFrom(runtime, conversationId, userId, subscription.lastSequenceId);
+}
