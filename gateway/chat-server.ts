@@ -9,7 +9,7 @@ import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import type { Authenticator } from './authenticators';
 import { createChatGateway, type ChatGateway } from './chat-gateway';
-import { createErrorHandler } from './http-app';
+import { createErrorHandler } from './http-error-handler';
 import { isLoopbackAddress } from './net-utils';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 

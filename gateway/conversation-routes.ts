@@ -1,0 +1,78 @@
+import type { Request, Response } from 'express';
+import { ChatError } from '../actors/errors';
+import type { ChatRuntime, ConversationSummary, ParticipantInput } from '../actors/runtime-types';
+import type { ChatRouteDeps, RouteHandler } from './chat-routes';
+import { idParam, userOf, validated } from './http-request-input';
+
+/** Handlers of the conversation resources: create, list the caller's, read one. */
+export interface ConversationHandlers {
+  readonly create: RouteHandler;
+  readonly list: RouteHandler;
+  readonly get: RouteHandler;
+}
+
+/** Conversation handlers (POST /chat/conversations, GET /chat/conversations[/:id] and their NLWeb aliases). */
+export function createConversationHandlers(deps: ChatRouteDeps): ConversationHandlers {
+  const { runtime, config, bodies } = deps;
+
+  const create = async (req: Request, res: Response): Promise<void> => {
+    const user = userOf(res);
+    const body = validated(bodies.create, req.body ?? {});
+    const participants: ParticipantInput[] = [
+      { participant_id: user.userId, participant_type: 'human', display_name: user.displayName ?? user.userId, role: 'owner' },
+    ];
+    const seen = new Set([user.userId]);
+    // The creator is the owner; repeated ids (also across `participants` and `agents`) count once.
+    for (const p of body.participants ?? []) {
+      const id = p.participant_id ?? p.user_id ?? '';
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const type = p.participant_type ?? 'human';
+      const input: { -readonly [K in keyof ParticipantInput]: ParticipantInput[K] } = {
+        participant_id: id,
+        participant_type: type,
+        role: 'member',
+      };
+      const name = p.display_name ?? p.name;
+      if (name !== undefined) input.display_name = name;
+      if (type === 'ai') input.agent_id = p.agent_id ?? id;
+      participants.push(input);
+    }
+    for (const agentId of body.agents ?? []) {
+      if (seen.has(agentId)) continue;
+      seen.add(agentId);
+      participants.push({ participant_id: agentId, participant_type: 'ai', agent_id: agentId, role: 'member' });
+    }
+    if (participants.length > config.chat.limits.max_participants) throw new ChatError('CHAT_ERR_PARTICIPANT_LIMIT');
+    const autoJoin = body.auto_join_agents ?? body.enable_ai;
+    const summary = await runtime.createConversation({
+      created_by: user.userId,
+      participants,
+      ...(body.conversation_id === undefined ? {} : { conversation_id: body.conversation_id }),
+      ...(body.title === undefined ? {} : { title: body.title }),
+      ...(body.settings === undefined ? {} : { settings: body.settings }),
+      ...(autoJoin === undefined ? {} : { autoJoinAgents: autoJoin }),
+    });
+    res
+      .status(201)
+      .location(`/chat/conversations/${encodeURIComponent(summary.conversation_id)}`)
+      .json(summary);
+  };
+
+  const list = async (_req: Request, res: Response): Promise<void> => {
+    res.json({ conversations: await runtime.listConversations(userOf(res).userId) });
+  };
+
+  const get = async (req: Request, res: Response): Promise<void> => {
+    res.json(await memberView(runtime, idParam(req), userOf(res).userId));
+  };
+
+  return { create, list, get };
+}
+
+/** A conversation summary, only for its current participants. */
+async function memberView(runtime: ChatRuntime, conversationId: string, userId: string): Promise<ConversationSummary> {
+  const summary = await runtime.getConversation(conversationId);
+  if (!summary.participants.some((p) => p.participant_id === userId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
+  return summary;
+}

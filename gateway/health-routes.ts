@@ -1,0 +1,52 @@
+import express from 'express';
+import type { ChatRuntime } from '../actors/runtime-types';
+
+/** What the health endpoints report on besides the runtime. */
+export interface HealthRouteDeps {
+  readonly runtime: ChatRuntime;
+  /** Open WebSocket connections of this gateway (for /health/chat). */
+  connectionCount(): number;
+  isClosing(): boolean;
+}
+
+/**
+ * /livez (the process answers), /readyz (storage connected and not shutting down: 200 or 503) and
+ * /health/chat (the runtime's health with details; 503 only when unhealthy, a full mailbox is degraded/200).
+ * Unauthenticated: load balancers and orchestrators call them.
+ */
+export function createHealthRoutes(deps: HealthRouteDeps): express.Router {
+  const { runtime } = deps;
+  const router = express.Router();
+
+  router.get('/livez', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    // Readiness asks the store now rather than trusting the last periodic probe.
+    await runtime.checkStorage();
+    const h = runtime.health();
+    const ready = h.storage === 'connected' && !h.shutting_down && !deps.isClosing();
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not_ready', storage: h.storage, shutting_down: h.shutting_down || deps.isClosing() });
+  });
+
+  router.get('/health/chat', (_req, res) => {
+    const h = runtime.health();
+    res.status(h.status === 'unhealthy' ? 503 : 200).json({
+      status: h.status,
+      reasons: h.reasons,
+      connections: deps.connectionCount(),
+      conversations: h.conversations,
+      participants_by_conversation: h.participants_by_conversation,
+      queue_depths: h.queue_depths,
+      storage: h.storage,
+      persistence_lag: h.persistence_lag,
+      failed_conversations: h.failed_conversations,
+      shutting_down: h.shutting_down,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,39 @@
+import type { NextFunction, Request, Response } from 'express';
+import { ChatError, ERROR_CODES, isChatError } from '../actors/errors';
+import type { GatewayLogger } from './observability-hooks';
+
+/**
+ * The one error mapping: ChatError → its spec's HTTP status; body-parser errors → 400/413; anything
+ * else → 500 without internals. Retry-After (whole seconds, rounded up) accompanies retry_after_ms.
+ */
+export function createErrorHandler(logger: GatewayLogger) {
+  return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const chatErr = toChatError(err);
+    if (chatErr.code === 'GATEWAY_ERR_INTERNAL') logger.error({ err: err instanceof Error ? err.stack : String(err) }, 'request failed');
+    const status = chatErr.spec.http;
+    const body: Record<string, unknown> = { error: chatErr.code, code: status, message: chatErr.message };
+    if (chatErr.retryAfterMs !== undefined) {
+      const ms = Math.max(0, Math.ceil(chatErr.retryAfterMs));
+      body.retry_after_ms = ms;
+      res.set('Retry-After', String(Math.max(1, Math.ceil(ms / 1000))));
+    }
+    if (chatErr.code === 'GATEWAY_ERR_UNAUTHENTICATED') res.set('WWW-Authenticate', 'Bearer');
+    res.status(status).json(body);
+  };
+}
+
+/** Body-parser errors carry a `type`; everything unrecognised becomes an internal error (message hidden). */
+function toChatError(err: unknown): ChatError {
+  if (isChatError(err)) return err;
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') return new ChatError('GATEWAY_ERR_FRAME_TOO_LARGE', 'request body is too large');
+  if (type === 'entity.parse.failed') return new ChatError('GATEWAY_ERR_MALFORMED_JSON', 'request body is not valid JSON');
+  if ((typeof type === 'string' && type.startsWith('entity.')) || type === 'charset.unsupported' || type === 'encoding.unsupported') {
+    return new ChatError('GATEWAY_ERR_BAD_REQUEST', 'request body could not be read');
+  }
+  return new ChatError('GATEWAY_ERR_INTERNAL', ERROR_CODES.GATEWAY_ERR_INTERNAL.message);
+}

@@ -1,0 +1,68 @@
+import type { Request, Response } from 'express';
+import Ajv, { type ValidateFunction } from 'ajv';
+import { ChatError } from '../actors/errors';
+import type { AuthenticatedUser } from './authenticators';
+import {
+  CREATE_CONVERSATION_SCHEMA,
+  POST_MESSAGE_SCHEMA,
+  REDACT_SCHEMA,
+  type CreateConversationBody,
+  type PostMessageBody,
+  type RedactBody,
+} from './http-schemas';
+
+/** The compiled validators of the JSON request bodies (http-schemas.ts). */
+export interface BodyValidators {
+  readonly create: ValidateFunction<CreateConversationBody>;
+  readonly post: ValidateFunction<PostMessageBody>;
+  readonly redact: ValidateFunction<RedactBody>;
+}
+
+/** Compiles the body schemas once per app. */
+export function createBodyValidators(): BodyValidators {
+  // strictRequired off: anyOf/oneOf branches name properties declared by the parent schema.
+  const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false });
+  return {
+    create: ajv.compile<CreateConversationBody>(CREATE_CONVERSATION_SCHEMA),
+    post: ajv.compile<PostMessageBody>(POST_MESSAGE_SCHEMA),
+    redact: ajv.compile<RedactBody>(REDACT_SCHEMA),
+  };
+}
+
+/** The body when valid; otherwise GATEWAY_ERR_BAD_REQUEST naming the first problem in field terms. */
+export function validated<T>(validate: ValidateFunction<T>, body: unknown): T {
+  if (validate(body)) return body;
+  const e = validate.errors?.[0];
+  const at = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'body';
+  const detail =
+    e?.keyword === 'additionalProperties'
+      ? `unknown field "${String((e.params as { additionalProperty: string }).additionalProperty)}"`
+      : e?.keyword === 'required'
+        ? `missing field "${String((e.params as { missingProperty: string }).missingProperty)}"`
+        : `${at} ${e?.message ?? 'is invalid'}`;
+  throw new ChatError('GATEWAY_ERR_BAD_REQUEST', detail);
+}
+
+/** The caller, set by the /chat authentication middleware before any route runs. */
+export function userOf(res: Response): AuthenticatedUser {
+  return res.locals.user as AuthenticatedUser;
+}
+
+/** The `:id` route parameter: a conversation id of 1–128 characters. */
+export function idParam(req: Request): string {
+  const id = req.params.id;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 128)
+    throw new ChatError('GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
+  return id;
+}
+
+/** An optional decimal query parameter within [min, max] (`def` when absent or empty). */
+export function intQuery(req: Request, name: string, def: number, min: number, max: number): number {
+  const raw = (req.query as Record<string, unknown>)[name];
+  if (raw === undefined || raw === '') return def;
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw))
+    throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be a non-negative integer`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be between ${min} and ${max}`);
+  return n;
+}

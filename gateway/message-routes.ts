@@ -1,0 +1,65 @@
+import type { Request, Response } from 'express';
+import { ChatError } from '../actors/errors';
+import type { ChatRouteDeps, RouteHandler } from './chat-routes';
+import { contentProblem } from './content-validation';
+import { idParam, intQuery, userOf, validated } from './http-request-input';
+import { rateKeyOf } from './rate-limiter';
+
+/** Largest page of GET .../messages. */
+export const MAX_PAGE = 500;
+const DEFAULT_PAGE = 100;
+
+/** Handlers of a conversation's messages: read history pages, post, redact. */
+export interface MessageHandlers {
+  readonly history: RouteHandler;
+  readonly post: RouteHandler;
+  readonly redact: RouteHandler;
+}
+
+/** Message handlers (GET/POST /chat/conversations/:id/messages, POST .../redact). */
+export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
+  const { runtime, config, bodies } = deps;
+
+  const history = async (req: Request, res: Response): Promise<void> => {
+    const id = idParam(req);
+    const after = intQuery(req, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intQuery(req, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+    const page = await runtime.readMessages(id, after, limit, userOf(res).userId);
+    // has_more is exact: the page's end is compared with the conversation's end, not guessed from the page size.
+    const last = (await runtime.getConversation(id)).last_sequence_id;
+    const nextAfter = page.length > 0 ? page[page.length - 1].sequence_id : after;
+    res.json({ conversation_id: id, messages: page, next_after: nextAfter, has_more: nextAfter < last, last_sequence_id: last });
+  };
+
+  const post = async (req: Request, res: Response): Promise<void> => {
+    const user = userOf(res);
+    const id = idParam(req);
+    const body = validated(bodies.post, req.body ?? {});
+    const problem = contentProblem(body.content, config.chat.limits.max_message_length);
+    if (problem) throw new ChatError('GATEWAY_ERR_CONTENT_INVALID', problem);
+    // The same bucket as the participant's WebSocket posts: switching transport does not reset the budget.
+    const decision = deps.rateLimiter.take(rateKeyOf(id, user.userId));
+    if (!decision.ok) {
+      deps.telemetry.rateLimited?.();
+      throw new ChatError('GATEWAY_ERR_RATE_LIMITED', undefined, { retryAfterMs: decision.retryAfterMs });
+    }
+    const result = await runtime.post(id, {
+      sender_id: user.userId,
+      message_id: body.message_id,
+      content: body.content,
+      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+    });
+    res
+      .status(201)
+      .json({ message_id: result.message_id, sequence_id: result.sequence_id, persisted: result.persisted, duplicate: result.duplicate });
+  };
+
+  const redact = async (req: Request, res: Response): Promise<void> => {
+    const body = validated(bodies.redact, req.body ?? {});
+    const target = body.message_ids !== undefined ? { messageIds: body.message_ids } : { senderId: body.sender_id ?? '' };
+    const redacted = await runtime.redact(idParam(req), target, userOf(res).userId);
+    res.json({ conversation_id: idParam(req), redacted_sequence_ids: redacted });
+  };
+
+  return { history, post, redact };
+}
