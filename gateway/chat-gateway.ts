@@ -9,6 +9,7 @@ import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
 import type { ConnectionContext } from './connection-context';
+import { startHeartbeat } from './heartbeat';
 import { createHttpApp } from './http-app';
 import { isSecureRequest } from './net-utils';
 import { subscribeFrom, type OutputRoute } from './output-route';
@@ -69,8 +70,6 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   const trustForwardedProto = options.trustForwardedProto ?? false;
   const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins.map((o) => o.toLowerCase())) : undefined;
   const wsConfig = config.server.websocket;
-  const heartbeatMs = wsConfig.heartbeat_interval_s * 1000;
-  const deadMs = wsConfig.heartbeat_dead_s * 1000;
   if (config.server.auth.mode === 'dev' && options.authenticate === undefined) {
     logger.warn({ mode: 'dev' }, 'development authentication is ON: callers name themselves with ?user_id= (loopback only)');
   }
@@ -103,15 +102,13 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     },
   };
 
-  // One timer for all sockets: each tick pings the live ones and closes the silent ones.
-  let heartbeatTimer: unknown = clock.setTimeout(tick, heartbeatMs);
-  function tick(): void {
-    heartbeatTimer = undefined;
-    const now = clock.now();
-    for (const c of connections) c.heartbeat(now, deadMs);
-    rateLimiter.sweep();
-    if (!closing) heartbeatTimer = clock.setTimeout(tick, heartbeatMs);
-  }
+  const heartbeat = startHeartbeat({
+    clock,
+    intervalMs: wsConfig.heartbeat_interval_s * 1000,
+    deadMs: wsConfig.heartbeat_dead_s * 1000,
+    connections,
+    afterTick: () => rateLimiter.sweep(),
+  });
 
   const app = createHttpApp({
     runtime,
@@ -230,8 +227,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     connectionCount: () => connections.size,
     async close() {
       closing = true;
-      if (heartbeatTimer !== undefined) clock.clearTimeout(heartbeatTimer);
-      heartbeatTimer = undefined;
+      heartbeat.stop();
       const all = [...connections];
       for (const c of all) c.end('GATEWAY_ERR_SHUTTING_DOWN', SHUTDOWN_GRACE_MS);
       await Promise.all(all.map((c) => c.closed));

@@ -1,10 +1,11 @@
 import type { ErrorCode } from '../actors/errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMode, type Participant } from '../actors/message-types';
-import type { ConversationOutput } from '../actors/runtime-types';
+import type { ConversationOutput, Subscription } from '../actors/runtime-types';
+import type { NlwebChatConfig } from '../config/config-types';
 import type { DeliveryProgress } from './delivery-progress';
 import { errorFrame } from './error-frames';
 import type { FrameSender } from './frame-sender';
-import type { ServerFrame } from './protocol/server-frames';
+import type { ConnectedFrame, ParticipantListFrame, ServerFrame } from './protocol/server-frames';
 import { messageFrameBytes } from './shared-frames';
 
 /** What forwarding outputs needs from the connection they are for. */
@@ -19,6 +20,29 @@ export interface OutputTarget {
   readonly isLeaving: boolean;
   /** Ends the connection with the close code of `code` (or a plain close code). */
   closeWith(code: ErrorCode | number): void;
+}
+
+/** The first two frames of every connection: `connected` (where the client stands) and `participant_list`. */
+export function welcomeFrames(
+  sub: Subscription,
+  userId: string,
+  config: NlwebChatConfig,
+  now: number,
+): [ConnectedFrame, ParticipantListFrame] {
+  const input = config.chat.input;
+  return [
+    {
+      type: 'connected',
+      conversation_id: sub.conversationId,
+      participant_id: userId,
+      mode: sub.mode,
+      input_timeout: sub.mode === 'multi' ? input.multi_mode_window_ms : input.single_mode_typing_window_ms,
+      last_sequence_id: sub.lastSequenceId,
+      connection_id: sub.connectionId,
+      server_time: new Date(now).toISOString(),
+    },
+    { type: 'participant_list', participants: sub.participants, mode: sub.mode },
+  ];
 }
 
 /** Translates one runtime output into the frames of one connection (docs/protocol.md). */

@@ -5,11 +5,13 @@ import type { AuthenticatedUser } from './authenticators';
 import { decodeClientData, dispatchClientFrame, type FrameDispatchTarget } from './client-frame-dispatch';
 import type { ConnectionContext } from './connection-context';
 import { DeliveryProgress } from './delivery-progress';
-import { closeAfterRuntimeError, closeCodeOf, errorFrame } from './error-frames';
+import { ConnectionSubscription } from './connection-subscription';
+import { closeAfterRuntimeError, errorFrame } from './error-frames';
 import { FrameSender } from './frame-sender';
+import { GracefulClose } from './graceful-close';
 import type { GatewayLogger } from './observability-hooks';
-import { forwardOutput, type OutputTarget } from './output-frames';
-import { subscribeFrom, type OutputRoute } from './output-route';
+import { forwardOutput, welcomeFrames, type OutputTarget } from './output-frames';
+import type { OutputRoute } from './output-route';
 import { rateKeyOf } from './rate-limiter';
 
 /**
@@ -30,15 +32,10 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   readonly typingKey: string;
   readonly sharedFrames: WeakMap<object, Buffer>;
 
-  private subscription: Subscription;
-  private route: OutputRoute;
-  /** Sequence id up to which history was replayed; later join/leave/mode records also get update frames. */
-  private replayedUpTo: number;
+  private readonly feed: ConnectionSubscription;
   private closing = false;
   private leaving = false;
-  /** Bumped by every sync frame: only the newest re-subscription takes over. */
-  private syncGeneration = 0;
-  private terminateTimer: unknown;
+  private readonly closer: GracefulClose;
   private readonly log: GatewayLogger;
 
   constructor(
@@ -50,9 +47,11 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   ) {
     this.conversationId = subscription.conversationId;
     this.userId = user.userId;
-    this.subscription = subscription;
-    this.route = route;
-    this.replayedUpTo = subscription.lastSequenceId;
+    this.feed = new ConnectionSubscription(
+      { runtime: ctx.runtime, conversationId: this.conversationId, userId: this.userId, isClosing: () => this.closing },
+      subscription,
+      route,
+    );
     this.lastSeen = ctx.clock.now();
     this.rateKey = rateKeyOf(this.conversationId, this.userId);
     this.typingKey = `${this.rateKey}\u0000typing`;
@@ -76,12 +75,12 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
         this.closeWith('GATEWAY_ERR_SLOW_CONSUMER');
       },
     });
+    this.closer = new GracefulClose(ws, ctx.clock);
     this.closed = new Promise((resolve) => {
       ws.once('close', (code: number) => {
-        if (this.terminateTimer !== undefined) ctx.clock.clearTimeout(this.terminateTimer);
-        this.terminateTimer = undefined;
+        this.closer.finished();
         this.closing = true;
-        this.dropSubscription();
+        this.feed.drop();
         ctx.onClosed(this);
         resolve(code);
       });
@@ -95,24 +94,12 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
 
   /** Sends `connected` and `participant_list`, then everything the subscription buffered meanwhile. */
   start(): void {
-    const sub = this.subscription;
-    const input = this.ctx.config.chat.input;
-    this.sender.frame({
-      type: 'connected',
-      conversation_id: this.conversationId,
-      participant_id: this.userId,
-      mode: sub.mode,
-      input_timeout: sub.mode === 'multi' ? input.multi_mode_window_ms : input.single_mode_typing_window_ms,
-      last_sequence_id: sub.lastSequenceId,
-      connection_id: sub.connectionId,
-      server_time: new Date(this.ctx.clock.now()).toISOString(),
-    });
-    this.sender.frame({ type: 'participant_list', participants: sub.participants, mode: sub.mode });
-    this.route.attach(this.deliver);
+    for (const frame of welcomeFrames(this.feed.current, this.userId, this.ctx.config, this.ctx.clock.now())) this.sender.frame(frame);
+    this.feed.attach(this.deliver);
   }
 
   get connectionId(): string {
-    return this.subscription.connectionId;
+    return this.feed.current.connectionId;
   }
 
   get isClosing(): boolean {
@@ -124,7 +111,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   }
 
   get liveAfter(): number {
-    return this.replayedUpTo;
+    return this.feed.liveAfter;
   }
 
   /** Heartbeat tick: terminate when silent past the dead time, otherwise ping. */
@@ -149,18 +136,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   end(code: ErrorCode | number, graceMs: number): void {
     if (this.closing) return;
     this.closing = true;
-    this.dropSubscription();
-    const closeCode = typeof code === 'number' ? code : closeCodeOf(code);
-    const reason = typeof code === 'number' ? '' : code;
-    try {
-      this.ws.close(closeCode, reason);
-    } catch {
-      this.ws.terminate();
-    }
-    this.terminateTimer = this.ctx.clock.setTimeout(() => {
-      this.terminateTimer = undefined;
-      this.ws.terminate();
-    }, graceMs);
+    this.feed.drop();
+    this.closer.start(code, graceMs);
   }
 
   /** end() with the heartbeat dead time as the close-handshake grace. */
@@ -168,29 +145,12 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     this.end(code, this.ctx.config.server.websocket.heartbeat_dead_s * 1000);
   }
 
-  /**
-   * Replaces the subscription with one resuming after `lastSequenceId`. The old route is dropped at
-   * once, so after the sync the client receives exactly the records after its resume point, in order.
-   */
+  /** A `sync` frame: re-subscribe after `lastSequenceId`; a failure is reported and ends the connection. */
   async resync(lastSequenceId: number): Promise<void> {
     this.ctx.telemetry.reconnect?.();
-    this.route.detach();
-    const generation = ++this.syncGeneration;
     try {
-      const { subscription, route } = await subscribeFrom(this.ctx.runtime, this.conversationId, this.userId, lastSequenceId);
-      if (this.closing || generation !== this.syncGeneration) {
-        route.detach();
-        subscription.close();
-        return;
-      }
-      const previous = this.subscription;
-      this.subscription = subscription;
-      this.route = route;
-      previous.close();
-      this.replayedUpTo = subscription.lastSequenceId;
-      route.attach(this.deliver);
+      await this.feed.replace(lastSequenceId, this.deliver);
     } catch (err) {
-      if (this.closing || generation !== this.syncGeneration) return;
       this.reportError(err);
       if (!this.closing) this.closeWith(isChatError(err) && err.spec.close !== undefined ? err.code : 1011);
     }
@@ -250,9 +210,4 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       this.closeWith('GATEWAY_ERR_INTERNAL');
     }
   };
-
-  private dropSubscription(): void {
-    this.route.detach();
-    this.subscription.close();
-  }
 }

@@ -1,0 +1,79 @@
+import type { ChatRuntime, ConversationOutput, Subscription } from '../actors/runtime-types';
+import { subscribeFrom, type OutputRoute } from './output-route';
+
+/** Who re-subscribes: one participant's connection to one conversation. */
+export interface SubscriptionOwner {
+  readonly runtime: ChatRuntime;
+  readonly conversationId: string;
+  readonly userId: string;
+  /** A closing connection takes no new subscription. */
+  isClosing(): boolean;
+}
+
+/**
+ * The subscription one connection currently forwards. A `sync` frame replaces it; the old route is
+ * dropped at once, so after the sync the client receives exactly the records after its resume point, in order.
+ */
+export class ConnectionSubscription {
+  /** Bumped by every replace(): only the newest re-subscription takes over. */
+  private generation = 0;
+  /** Sequence id up to which history was replayed; later join/leave/mode records also get update frames. */
+  private replayedUpTo: number;
+
+  constructor(
+    private readonly owner: SubscriptionOwner,
+    private subscription: Subscription,
+    private route: OutputRoute,
+  ) {
+    this.replayedUpTo = subscription.lastSequenceId;
+  }
+
+  get current(): Subscription {
+    return this.subscription;
+  }
+
+  get liveAfter(): number {
+    return this.replayedUpTo;
+  }
+
+  /** Starts delivering, beginning with whatever the route buffered meanwhile. */
+  attach(deliver: (output: ConversationOutput) => void): void {
+    this.route.attach(deliver);
+  }
+
+  /** Stops delivery and releases the runtime subscription (on close). */
+  drop(): void {
+    this.route.detach();
+    this.subscription.close();
+  }
+
+  /**
+   * Subscribes again after `lastSequenceId` and delivers to `deliver`. A replacement that finishes after
+   * a newer one started, or after the connection began closing, is released silently, and so is its error;
+   * only the error of the current replacement is thrown.
+   */
+  async replace(lastSequenceId: number, deliver: (output: ConversationOutput) => void): Promise<void> {
+    const { runtime, conversationId, userId, isClosing } = this.owner;
+    // Outputs of the old subscription stop at once; the new one replays from the requested point.
+    this.route.detach();
+    const generation = ++this.generation;
+    const superseded = (): boolean => isClosing() || generation !== this.generation;
+    try {
+      const { subscription, route } = await subscribeFrom(runtime, conversationId, userId, lastSequenceId);
+      if (superseded()) {
+        route.detach();
+        subscription.close();
+        return;
+      }
+      const previous = this.subscription;
+      this.subscription = subscription;
+      this.route = route;
+      previous.close();
+      this.replayedUpTo = subscription.lastSequenceId;
+      route.attach(deliver);
+    } catch (err) {
+      if (superseded()) return;
+      throw err;
+    }
+  }
+}

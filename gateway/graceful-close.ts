@@ -1,0 +1,38 @@
+import type { WebSocket } from 'ws';
+import type { Clock } from '../actors/clock';
+import type { ErrorCode } from '../actors/errors';
+import { closeCodeOf } from './error-frames';
+
+/**
+ * Closes one socket with a close frame, and terminates it if the close handshake does not finish in
+ * time: a dead or stalled peer never answers it, and its socket would stay open for the OS timeout.
+ */
+export class GracefulClose {
+  private terminateTimer: unknown;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Closes with the close code of `code` (its name as the reason), or with a plain close code and no reason. */
+  start(code: ErrorCode | number, graceMs: number): void {
+    const closeCode = typeof code === 'number' ? code : closeCodeOf(code);
+    const reason = typeof code === 'number' ? '' : code;
+    try {
+      this.ws.close(closeCode, reason);
+    } catch {
+      this.ws.terminate();
+    }
+    this.terminateTimer = this.clock.setTimeout(() => {
+      this.terminateTimer = undefined;
+      this.ws.terminate();
+    }, graceMs);
+  }
+
+  /** The socket has closed: the pending termination is no longer needed. */
+  finished(): void {
+    if (this.terminateTimer !== undefined) this.clock.clearTimeout(this.terminateTimer);
+    this.terminateTimer = undefined;
+  }
+}
