@@ -58,6 +58,28 @@ describe('createChatTelemetry', () => {
     expect(c.byName.get(METRICS.deliveryLatency.name)?.descriptor.unit).toBe('ms');
   });
 
+  it('pre-aggregated message counters stay cumulative across collections and sum over telemetries on one provider', async () => {
+    const { meterProvider, collect } = createTestMeterProvider();
+    const a = createChatTelemetry({ meterProvider });
+    const b = createChatTelemetry({ meterProvider });
+    a.messageIn('human');
+    b.messageIn('human');
+    b.messageIn('system');
+    a.messagesOut(3);
+    b.messagesOut(4);
+    let c = await collect();
+    expect(c.value(METRICS.messagesIn.name, { kind: 'human' })).toBe(2);
+    expect(c.value(METRICS.messagesIn.name, { kind: 'system' })).toBe(1);
+    expect(c.value(METRICS.messagesOut.name)).toBe(7);
+    a.messageIn('human');
+    a.messagesOut(1);
+    c = await collect();
+    expect(c.value(METRICS.messagesIn.name, { kind: 'human' })).toBe(3);
+    expect(c.value(METRICS.messagesOut.name)).toBe(8);
+    c = await collect();
+    expect(c.value(METRICS.messagesIn.name, { kind: 'human' })).toBe(3);
+  });
+
   it('records storage and agent calls with outcome labels and failure counters', async () => {
     const { meterProvider, collect } = createTestMeterProvider();
     const t = createChatTelemetry({ meterProvider });
