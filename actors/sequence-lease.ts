@@ -56,9 +56,18 @@ export class SequenceLease {
     while (this.queue.length > 0 && (this.options.canRunWaiting() || this.hasRoom())) this.queue.shift()!();
   }
 
-  /** True when the next event may be sequenced without passing the reservation. */
+  /**
+   * True when the next event may be sequenced. While renewing the reservation fails (storage down),
+   * sequencing goes on past it: delivery must continue through a storage outage (the mailbox bound
+   * limits how far), at the price that a crash *during* the outage may reuse those ids.
+   */
   hasRoom(): boolean {
-    return this.options.lastSequenceId() + HEADROOM <= this.upTo;
+    return this.attempt > 0 || this.options.lastSequenceId() + HEADROOM <= this.upTo;
+  }
+
+  /** True while the reservation cannot be renewed (reported in health). */
+  get degraded(): boolean {
+    return this.attempt > 0;
   }
 
   /** Reserves the next block once half of the current one is used (one write in flight at most). */
@@ -82,6 +91,7 @@ export class SequenceLease {
         this.attempt++;
         this.options.onFailure?.(err);
         if (this.closed) return;
+        this.drain();
         this.retryTimer = this.options.clock.setTimeout(() => {
           this.retryTimer = undefined;
           this.maybeExtend();

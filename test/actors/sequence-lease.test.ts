@@ -100,4 +100,26 @@ describe('sequence reservation (no id reuse after a crash)', () => {
     expect(results.map((r) => r.sequence_id)).toEqual(results.map((_, i) => i + 2));
     await runtime.close();
   });
+
+  it('keeps delivering when the reservation cannot be renewed (storage down): delivery never waits on a failing store', async () => {
+    class FailingReservationStore extends MemoryStore {
+      failing = false;
+      protected override async _setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
+        if (this.failing) throw new Error('connection refused');
+        return super._setSequenceReservation(conversationId, upTo);
+      }
+    }
+    const store = new FailingReservationStore();
+    const runtime = await createChatRuntime({ config, storage: store, agents: [] });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    store.failing = true;
+    const results = [];
+    for (let i = 0; i < 2 * LEASE_BLOCK; i++) {
+      results.push(await runtime.post('c', { sender_id: 'alice', message_id: `m${i}`, content: 'x' }));
+      await settle(2);
+    }
+    expect(results.at(-1)!.sequence_id).toBe(2 * LEASE_BLOCK + 1);
+    store.failing = false;
+    await runtime.close();
+  });
 });
