@@ -120,6 +120,8 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
       config,
       logger,
       telemetry,
+      // WebSocket security events (refused upgrades, forbidden, limits, rate limits) → audit stream.
+      audit,
       extraRoutes: (app: express.Express) => {
         // Security events of the HTTP API (auth failures, forbidden access, limits, redactions) → audit stream.
         app.use(createHttpAuditMiddleware(audit, { maxParticipants: config.chat.limits.max_participants }));
