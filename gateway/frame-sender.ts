@@ -1,6 +1,9 @@
 import { WebSocket } from 'ws';
+import type { ChatMessage } from '../actors/message-types';
+import type { DeliveryProgress } from './delivery-progress';
+import type { GatewayLogger } from './observability-hooks';
 import type { ServerFrame } from './protocol/server-frames';
-import { sharedFrameBytes } from './shared-frames';
+import { messageFrameBytes, sharedFrameBytes } from './shared-frames';
 
 /** What a FrameSender needs from its connection. */
 export interface FrameSenderOptions {
@@ -9,10 +12,13 @@ export interface FrameSenderOptions {
   readonly highWaterBytes: number;
   /** The gateway-wide serialise-once cache (see shared-frames.ts). */
   readonly sharedFrames: WeakMap<object, Buffer>;
+  /** The connection's logger and progress: a dropped slow consumer is logged with how far it got. */
+  readonly log: GatewayLogger;
+  readonly progress: DeliveryProgress;
   /** A closing connection sends nothing more. */
   isClosing(): boolean;
   /** Called instead of sending once the buffered bytes pass the high-water mark; it must close the connection. */
-  onSlowConsumer(bufferedBytes: number): void;
+  onSlowConsumer(): void;
 }
 
 /** Buffers are sent as text frames too: the protocol is JSON text either way. */
@@ -31,6 +37,11 @@ export class FrameSender {
     this.raw(JSON.stringify(frame));
   }
 
+  /** Sends the `message` frame of a record, serialised once for every recipient. */
+  message(message: ChatMessage): void {
+    this.raw(messageFrameBytes(this.options.sharedFrames, message));
+  }
+
   /** Sends a frame every recipient shares, serialised once for all of them (built only if not cached yet). */
   shared(key: object, build: () => ServerFrame): void {
     if (this.options.isClosing()) return;
@@ -42,7 +53,12 @@ export class FrameSender {
     const { ws } = this.options;
     if (this.options.isClosing() || ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > this.options.highWaterBytes) {
-      this.options.onSlowConsumer(ws.bufferedAmount);
+      const { lastSentSequenceId, lastAckedSequenceId } = this.options.progress;
+      this.options.log.warn(
+        { buffered_bytes: ws.bufferedAmount, last_sent_sequence_id: lastSentSequenceId, last_acked_sequence_id: lastAckedSequenceId },
+        'slow consumer disconnected',
+      );
+      this.options.onSlowConsumer();
       return;
     }
     if (typeof data === 'string') ws.send(data);

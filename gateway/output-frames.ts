@@ -6,14 +6,12 @@ import type { DeliveryProgress } from './delivery-progress';
 import { errorFrame } from './error-frames';
 import type { FrameSender } from './frame-sender';
 import type { ConnectedFrame, ParticipantListFrame, ServerFrame } from './protocol/server-frames';
-import { messageFrameBytes } from './shared-frames';
 
 /** What forwarding outputs needs from the connection they are for. */
 export interface OutputTarget {
   readonly userId: string;
   readonly sender: FrameSender;
   readonly progress: DeliveryProgress;
-  readonly sharedFrames: WeakMap<object, Buffer>;
   /** Sequence id up to which history was replayed; later join/leave/mode records also get update frames. */
   readonly liveAfter: number;
   /** True while this connection's own `leave` frame is being processed. */
@@ -50,7 +48,7 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
   switch (output.type) {
     case 'message': {
       const message = output.message;
-      target.sender.raw(messageFrameBytes(target.sharedFrames, message));
+      target.sender.message(message);
       target.progress.sent(message.sequence_id);
       if (message.sequence_id > target.liveAfter) {
         const update = liveUpdateFrame(message);

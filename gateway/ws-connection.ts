@@ -4,8 +4,8 @@ import type { ConversationOutput, Subscription } from '../actors/runtime-types';
 import type { AuthenticatedUser } from './authenticators';
 import { decodeClientData, dispatchClientFrame, type FrameDispatchTarget } from './client-frame-dispatch';
 import type { ConnectionContext } from './connection-context';
-import { DeliveryProgress } from './delivery-progress';
 import { ConnectionSubscription } from './connection-subscription';
+import { DeliveryProgress } from './delivery-progress';
 import { closeAfterRuntimeError, errorFrame } from './error-frames';
 import { FrameSender } from './frame-sender';
 import { GracefulClose } from './graceful-close';
@@ -26,11 +26,14 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   readonly closed: Promise<number>;
   /** Last time (clock ms) anything arrived from the client: a frame or a pong. */
   lastSeen: number;
+  /** Highest sequence ids sent and acknowledged (logged when a slow consumer is dropped). */
   readonly progress = new DeliveryProgress();
+  /** Every frame to this socket goes through it (backpressure guard, serialise-once cache). */
   readonly sender: FrameSender;
+  /** The participant's message budget, shared with its other connections and HTTP posts. */
   readonly rateKey: string;
+  /** The participant's typing budget: typing must not eat the message budget. */
   readonly typingKey: string;
-  readonly sharedFrames: WeakMap<object, Buffer>;
 
   private readonly feed: ConnectionSubscription;
   private closing = false;
@@ -55,7 +58,6 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     this.lastSeen = ctx.clock.now();
     this.rateKey = rateKeyOf(this.conversationId, this.userId);
     this.typingKey = `${this.rateKey}\u0000typing`;
-    this.sharedFrames = ctx.sharedFrames;
     this.log = ctx.logger.child({
       conversation_id: this.conversationId,
       participant_id: this.userId,
@@ -65,15 +67,10 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       ws,
       highWaterBytes: ctx.config.server.websocket.high_water_bytes,
       sharedFrames: ctx.sharedFrames,
+      log: this.log,
+      progress: this.progress,
       isClosing: () => this.closing,
-      onSlowConsumer: (bufferedBytes) => {
-        const { lastSentSequenceId, lastAckedSequenceId } = this.progress;
-        this.log.warn(
-          { buffered_bytes: bufferedBytes, last_sent_sequence_id: lastSentSequenceId, last_acked_sequence_id: lastAckedSequenceId },
-          'slow consumer disconnected',
-        );
-        this.closeWith('GATEWAY_ERR_SLOW_CONSUMER');
-      },
+      onSlowConsumer: () => this.closeWith('GATEWAY_ERR_SLOW_CONSUMER'),
     });
     this.closer = new GracefulClose(ws, ctx.clock);
     this.closed = new Promise((resolve) => {
@@ -98,18 +95,22 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     this.feed.attach(this.deliver);
   }
 
+  /** The runtime's id of the current subscription (changes with every sync). */
   get connectionId(): string {
     return this.feed.current.connectionId;
   }
 
+  /** True from the first close step on: nothing more is sent or dispatched. */
   get isClosing(): boolean {
     return this.closing;
   }
 
+  /** True while this connection's own `leave` frame is being processed. */
   get isLeaving(): boolean {
     return this.leaving;
   }
 
+  /** Sequence id up to which history was replayed; later join/leave/mode records also get update frames. */
   get liveAfter(): number {
     return this.feed.liveAfter;
   }
@@ -181,6 +182,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     this.sender.frame(errorFrame('GATEWAY_ERR_INTERNAL', undefined, extra));
   }
 
+  /** Records a rate-limit refusal in telemetry and the audit stream. */
   rateLimited(): void {
     this.ctx.telemetry.rateLimited?.();
     this.ctx.audit.rateLimited?.(this.userId, this.conversationId);
