@@ -1,10 +1,10 @@
-import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type express from 'express';
 import { WebSocketServer } from 'ws';
 import { createSystemClock, type Clock } from '../actors/clock';
-import { ChatError, isChatError, type ErrorCode } from '../actors/errors';
+import { isChatError } from '../actors/errors';
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
@@ -12,10 +12,11 @@ import type { ConnectionContext } from './connection-context';
 import { startHeartbeat } from './heartbeat';
 import { createHttpApp } from './http-app';
 import { isSecureRequest } from './net-utils';
-import { subscribeFrom, type OutputRoute } from './output-route';
+import { subscribeOrJoin, type OutputRoute } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
+import { rejectUpgrade } from './upgrade-rejection';
 import { WsConnection } from './ws-connection';
 
 export interface ChatGatewayOptions {
@@ -127,26 +128,26 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     socket.on('error', () => socket.destroy());
     void upgrade(req, socket, head).catch((err: unknown) => {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'websocket upgrade failed');
-      reject(socket, 'GATEWAY_ERR_INTERNAL');
+      rejectUpgrade(socket, 'GATEWAY_ERR_INTERNAL');
     });
   }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    if (closing) return reject(socket, 'GATEWAY_ERR_SHUTTING_DOWN');
+    if (closing) return rejectUpgrade(socket, 'GATEWAY_ERR_SHUTTING_DOWN');
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const match = WS_PATH.exec(url.pathname);
-    if (!match) return reject(socket, 'GATEWAY_ERR_NOT_FOUND');
+    if (!match) return rejectUpgrade(socket, 'GATEWAY_ERR_NOT_FOUND');
     let conversationId: string;
     try {
       conversationId = decodeURIComponent(match[1]);
     } catch {
-      return reject(socket, 'GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
+      return rejectUpgrade(socket, 'GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
     }
-    if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto)) return reject(socket, 'GATEWAY_ERR_TLS_REQUIRED');
+    if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto)) return rejectUpgrade(socket, 'GATEWAY_ERR_TLS_REQUIRED');
     const origin = req.headers.origin;
     if (allowedOrigins && origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
       audit.forbidden?.('anonymous', url.pathname, 'ws connect from a foreign origin');
-      return reject(socket, 'CHAT_ERR_FORBIDDEN', 'origin not allowed');
+      return rejectUpgrade(socket, 'CHAT_ERR_FORBIDDEN', 'origin not allowed');
     }
 
     let user: AuthenticatedUser | undefined;
@@ -157,12 +158,12 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     }
     if (!user) {
       audit.authFailure?.('anonymous', url.pathname, 'GATEWAY_ERR_UNAUTHENTICATED');
-      return reject(socket, 'GATEWAY_ERR_UNAUTHENTICATED');
+      return rejectUpgrade(socket, 'GATEWAY_ERR_UNAUTHENTICATED');
     }
 
     const resume = url.searchParams.get('last_sequence_id');
     if (resume !== null && !/^\d{1,15}$/.test(resume)) {
-      return reject(socket, 'GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');
+      return rejectUpgrade(socket, 'GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');
     }
     if (resume !== null) telemetry.reconnect?.();
     const afterSequenceId = resume === null ? undefined : Number(resume);
@@ -171,29 +172,20 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     // and no record can slip between the `connected` frame and the first live message.
     let subscribed: { subscription: Subscription; route: OutputRoute };
     try {
-      try {
-        subscribed = await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId);
-      } catch (err) {
-        if (!isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || url.searchParams.get('join') !== 'true') throw err;
-        await runtime.join(conversationId, {
-          participant_id: user.userId,
-          participant_type: 'human',
-          display_name: user.displayName ?? user.userId,
-        });
-        subscribed = await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId);
-      }
+      const joinIfNeeded = url.searchParams.get('join') === 'true';
+      subscribed = await subscribeOrJoin(runtime, conversationId, user, afterSequenceId, joinIfNeeded);
     } catch (err) {
       if (!isChatError(err)) throw err;
       if (err.code === 'CHAT_ERR_NOT_PARTICIPANT') audit.forbidden?.(user.userId, conversationId, 'ws connect');
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')
         audit.participantLimit?.(user.userId, conversationId, config.chat.limits.max_participants);
-      return reject(socket, err.code, err.message);
+      return rejectUpgrade(socket, err.code, err.message);
     }
 
     if (closing || socket.destroyed || !socket.writable) {
       subscribed.route.detach();
       subscribed.subscription.close();
-      if (!socket.destroyed) reject(socket, 'GATEWAY_ERR_SHUTTING_DOWN');
+      if (!socket.destroyed) rejectUpgrade(socket, 'GATEWAY_ERR_SHUTTING_DOWN');
       return;
     }
     const { subscription, route } = subscribed;
@@ -234,21 +226,4 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-}
-
-/** Refuses an upgrade with a plain HTTP answer carrying the JSON error body, then drops the socket. */
-function reject(socket: Duplex, code: ErrorCode, message?: string): void {
-  if (socket.destroyed) return;
-  const err = new ChatError(code, message);
-  const status = err.spec.http;
-  const body = JSON.stringify({ error: code, code: status, message: err.message });
-  const headers = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-    'Connection: close',
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-  ];
-  if (code === 'GATEWAY_ERR_UNAUTHENTICATED') headers.push('WWW-Authenticate: Bearer');
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }

@@ -1,4 +1,6 @@
+import { isChatError } from '../actors/errors';
 import type { ChatRuntime, ConversationOutput, Subscription } from '../actors/runtime-types';
+import type { AuthenticatedUser } from './authenticators';
 
 /**
  * Where a subscription's outputs go. Outputs are buffered until the connection has sent its
@@ -51,4 +53,28 @@ export async function subscribeFrom(
   route.detach();
   subscription.close();
   return subscribeFrom(runtime, conversationId, userId, subscription.lastSequenceId);
+}
+
+/**
+ * subscribeFrom for a connecting user; with `joinIfNeeded` (`?join=true` on the WebSocket URL) a
+ * non-participant first joins as a human and then subscribes, in one round trip for the client.
+ */
+export async function subscribeOrJoin(
+  runtime: ChatRuntime,
+  conversationId: string,
+  user: AuthenticatedUser,
+  afterSequenceId: number | undefined,
+  joinIfNeeded: boolean,
+): Promise<{ subscription: Subscription; route: OutputRoute }> {
+  try {
+    return await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId);
+  } catch (err) {
+    if (!isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || !joinIfNeeded) throw err;
+    await runtime.join(conversationId, {
+      participant_id: user.userId,
+      participant_type: 'human',
+      display_name: user.displayName ?? user.userId,
+    });
+    return subscribeFrom(runtime, conversationId, user.userId, afterSequenceId);
+  }
 }
