@@ -85,7 +85,10 @@ async function runServerChild(variant: Variant): Promise<void> {
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg: { id: number; cmd: string; rooms?: Room[] }) => {
     void (async () => {
-      if (msg.cmd === 'setup') {
+      if (msg.cmd === 'cpu') {
+        const u = process.cpuUsage();
+        process.send!({ id: msg.id, cpuUs: u.user + u.system });
+      } else if (msg.cmd === 'setup') {
         for (const room of msg.rooms ?? []) {
           await runtime.createConversation({
             conversation_id: room.id,
@@ -220,8 +223,15 @@ async function withScrapes<T>(handle: ServerHandle, run: () => Promise<T>): Prom
 }
 
 /** 200 conversations x 2 humans; each posts perSender messages with at most `window` in flight. Messages/s. */
-async function throughputRun(handle: ServerHandle, rooms: number, perSender: number, window: number): Promise<number> {
+async function throughputRun(
+  handle: ServerHandle,
+  rooms: number,
+  perSender: number,
+  window: number,
+): Promise<{ rate: number; cpuUsPerMessage: number }> {
   const conns = await openRooms(handle, rooms);
+  // Server CPU time is far less sensitive than wall-clock rate to other load on a shared machine.
+  const cpu0 = Number((await handle.request('cpu')).cpuUs);
   const flat = conns.flat();
   let doneConns = 0;
   let finish!: () => void;
@@ -246,8 +256,10 @@ async function throughputRun(handle: ServerHandle, rooms: number, perSender: num
   });
   await allDone;
   const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = Number((await handle.request('cpu')).cpuUs);
   await Promise.all(flat.map((c) => c.close()));
-  return (flat.length * perSender) / seconds;
+  const messages = flat.length * perSender;
+  return { rate: messages / seconds, cpuUsPerMessage: (cpu1 - cpu0) / messages };
 }
 
 /** One-way latency between 2 humans, sequential. */
@@ -314,15 +326,18 @@ async function main(): Promise<void> {
   const scrapes = new Map<Variant, number>(VARIANTS.map((v) => [v, 0]));
   // Warm-up round (not recorded): JIT, connection pools.
   for (const v of VARIANTS) await throughputRun(handles.get(v)!, 50, 5, 5);
+  const cpu = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
   for (let round = 0; round < rounds; round++) {
     const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
     for (const v of order) {
       const h = handles.get(v)!;
-      const { result, scrapes: n } = await withScrapes(h, () => throughputRun(h, rooms, perSender, 5));
+      const { result: run, scrapes: n } = await withScrapes(h, () => throughputRun(h, rooms, perSender, 5));
+      const result = run.rate;
       throughput.get(v)!.push(result);
+      cpu.get(v)!.push(run.cpuUsPerMessage);
       scrapes.set(v, scrapes.get(v)! + n);
       latency.get(v)!.push(...(await latencyRun(h, latencySamples, 20)));
-      console.log(`round ${round + 1}/${rounds} ${LABEL[v]}: ${fmt(result)} msg/s`);
+      console.log(`round ${round + 1}/${rounds} ${LABEL[v]}: ${fmt(result)} msg/s, ${fmt(run.cpuUsPerMessage)} µs CPU/msg`);
     }
   }
   const spans = new Map<Variant, number>();
@@ -334,14 +349,19 @@ async function main(): Promise<void> {
   // Other load on the machine drifts over seconds: compare each variant with the "off" run of the same round
   // (adjacent in time) and report the median of those per-round ratios, with their interquartile range.
   const ratios = (v: Variant): number[] => throughput.get(v)!.map((t, r) => t / throughput.get('off')![r]!);
+  const cpuRatios = (v: Variant): number[] => cpu.get(v)!.map((c, r) => c / cpu.get('off')![r]!);
   const rows = VARIANTS.map((v) => {
     const tput = median(throughput.get(v)!);
     const r = ratios(v);
     const ratio = median(r);
     const p50 = percentile(latency.get(v)!, 50);
     const p99 = percentile(latency.get(v)!, 99);
+    const cr = cpuRatios(v);
     return [
       LABEL[v],
+      fmt(median(cpu.get(v)!)),
+      `${fmt(median(cr))}x`,
+      `${fmt(percentile(cr, 25))}–${fmt(percentile(cr, 75))}`,
       fmt(tput),
       `${fmt(ratio)}x`,
       `${fmt((1 - ratio) * 100, 1)}%`,
@@ -355,7 +375,7 @@ async function main(): Promise<void> {
     ];
   });
   const table = markdownTable(
-    ['variant', 'msg/s (median)', 'vs off (median of round ratios)', 'throughput cost', 'ratio IQR', 'latency p50 ms', 'vs off', 'latency p99 ms', 'vs off', 'scrapes', 'spans exported'],
+    ['variant', 'server CPU µs/msg', 'vs off', 'IQR', 'msg/s (median)', 'msg/s vs off', 'throughput cost', 'IQR', 'latency p50 ms', 'vs off', 'latency p99 ms', 'vs off', 'scrapes', 'spans exported'],
     rows,
   );
   console.log(`\n${table}\n`);
@@ -382,8 +402,10 @@ ${microLine}
 
 The runtime creates spans only for NLWeb calls (\`nlweb.ask\`), and this workload has no agents, so the tracing
 rows measure the SDK and context-manager set-up, not per-message spans (see docs/observability.md, Known gaps).
-The machine is shared with other jobs whose load drifts: "vs off" is the median over rounds of this variant's throughput
-divided by the "off" throughput of the same round (runs adjacent in time), and "ratio IQR" its interquartile range.`;
+The machine is shared with other jobs whose load drifts, so every ratio is the median over rounds of this variant's value
+divided by the "off" value of the same round (runs adjacent in time), with the interquartile range of those ratios.
+Server CPU per message (user + system time of the server process during the message phase, divided by the messages)
+is the steadier measure; wall-clock throughput also moves with whatever else the 2 cores are doing.`;
   if (process.argv.includes('--no-doc')) console.log(doc);
   else writeDocSection(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Observability cost', doc);
 }
