@@ -143,7 +143,8 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     } catch {
       return rejectUpgrade(socket, 'GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
     }
-    if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto)) return rejectUpgrade(socket, 'GATEWAY_ERR_TLS_REQUIRED');
+    if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto))
+      return rejectUpgrade(socket, 'GATEWAY_ERR_TLS_REQUIRED');
     const origin = req.headers.origin;
     if (allowedOrigins && origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
       audit.forbidden?.('anonymous', url.pathname, 'ws connect from a foreign origin');

@@ -11,8 +11,7 @@ import type { ErrorFrame } from './protocol/server-frames';
  * `fatal` (a protocol violation: the socket is closed); a frame failing its schema only gets the error.
  */
 export type DecodedClientData =
-  | { readonly ok: true; readonly frame: ClientFrame }
-  | { readonly ok: false; readonly error: ErrorFrame; readonly fatal: boolean };
+  { readonly ok: true; readonly frame: ClientFrame } | { readonly ok: false; readonly error: ErrorFrame; readonly fatal: boolean };
 
 /** Parses and validates the payload of one WebSocket message. */
 export function decodeClientData(data: RawData, isBinary: boolean, validator: FrameValidator): DecodedClientData {
@@ -69,7 +68,9 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
       return;
     case 'ping': {
       const serverTime = new Date(ctx.clock.now()).toISOString();
-      sender.frame(frame.ts === undefined ? { type: 'pong', server_time: serverTime } : { type: 'pong', server_time: serverTime, ts: frame.ts });
+      sender.frame(
+        frame.ts === undefined ? { type: 'pong', server_time: serverTime } : { type: 'pong', server_time: serverTime, ts: frame.ts },
+      );
       return;
     }
     case 'leave':

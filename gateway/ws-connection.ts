@@ -173,7 +173,9 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   reportError(err: unknown, messageId?: string): void {
     const extra = messageId === undefined ? {} : { message_id: messageId };
     if (isChatError(err)) {
-      this.sender.frame(errorFrame(err.code, err.message, err.retryAfterMs === undefined ? extra : { ...extra, retry_after_ms: err.retryAfterMs }));
+      this.sender.frame(
+        errorFrame(err.code, err.message, err.retryAfterMs === undefined ? extra : { ...extra, retry_after_ms: err.retryAfterMs }),
+      );
       const close = closeAfterRuntimeError(err.code);
       if (close !== undefined) this.closeWith(close);
       return;
