@@ -213,7 +213,10 @@ describe('gateway ordering, membership and resume', () => {
       for (let i = 0; i < perUser / 2; i++) if (!acked.get(u)!.has(`${u}-${i}`)) send(c, u, i, i + 1);
       send(c, u, perUser / 2, perUser);
     });
-    await Promise.all(second.map((c, j) => c.until(() => acked.get(users[j])!.size === perUser)));
+    // Count this connection's own frames too: `until` runs before the listener above updates `acked`.
+    const ackedBy = (c: TestClient, u: string): number =>
+      new Set([...acked.get(u)!, ...c.frames.flatMap((f) => (f.type === 'message_ack' ? [f.message_id as string] : []))]).size;
+    await Promise.all(second.map((c, j) => c.until(() => ackedBy(c, users[j]) === perUser)));
     const lastSeq = Math.max(...second.flatMap((c) => c.frames.flatMap((f) => (f.type === 'message_ack' ? [f.sequence_id] : []))));
     await Promise.all(second.map((c) => c.waitForSequence(lastSeq)));
 
