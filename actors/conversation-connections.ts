@@ -54,15 +54,18 @@ export class ConnectionSet {
   /** Delivers sequenced records to every connection; returns the number of hand-offs. */
   deliver(records: readonly ChatMessage[]): number {
     let handed = 0;
+    // One frozen output per record, shared by every recipient: fan-out allocates nothing per connection.
+    const outputs = records.map((message) => Object.freeze({ type: 'message', message }) as ConversationOutput & { type: 'message' });
     for (const c of this.byId.values()) {
-      for (const message of records) {
+      for (const output of outputs) {
+        const message = output.message;
         if (message.sequence_id <= c.lastSequenceId) continue;
         if (c.buffer) {
-          c.buffer.push({ type: 'message', message });
+          c.buffer.push(output);
           continue;
         }
         c.lastSequenceId = message.sequence_id;
-        this.send(c, { type: 'message', message });
+        this.send(c, output);
         handed++;
         // A participant's own leave record is the last thing its connections receive.
         if (message.message_type === 'leave' && message.sender_id === c.participantId) break;
