@@ -5,7 +5,7 @@
  * Each variant's server runs in its own child process, set up the way bin/nlweb-chat.ts does it.
  * Goal: under 5% throughput cost with metrics on and tracing off.
  *
- * Run: npm run build && node dist/perf/observability-bench.js [--quick] [--no-doc]
+ * Run: npm run build && node dist/perf/observability-bench.js [--quick] [--no-doc] [--no-scrape]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -205,7 +205,7 @@ async function openRooms(handle: ServerHandle, count: number): Promise<Conn[][]>
 
 /** While `run` is running, GET /metrics every second (as a scraper would, only more often). */
 async function withScrapes<T>(handle: ServerHandle, run: () => Promise<T>): Promise<{ result: T; scrapes: number }> {
-  if (handle.variant === 'off') return { result: await run(), scrapes: 0 };
+  if (handle.variant === 'off' || process.argv.includes('--no-scrape')) return { result: await run(), scrapes: 0 };
   let scrapes = 0;
   let stop = false;
   const loop = (async () => {
