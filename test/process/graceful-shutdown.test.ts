@@ -9,6 +9,9 @@ import { connectClient, type TestClient } from '../gateway/ws-test-client';
 import { PG_URL, describeWithPg, dropSchema, pgReachableSync, uniqueSchema } from '../storage/pg-helpers';
 import { startServerProcess, type ServerProcess } from './server-process';
 
+// Real child processes start in ~1 s but much slower on a loaded CI machine.
+jest.setTimeout(90_000);
+
 /**
  * A real server process under load receives SIGTERM: it must close sockets with 1001, flush the journal,
  * exit 0, and every message it acknowledged (persisted: true, and, since it exited 0, every ack) must be

@@ -7,6 +7,9 @@ import { connectClient, type TestClient } from '../gateway/ws-test-client';
 import { PG_URL, describeWithPg, dropSchema, pgReachableSync, uniqueSchema } from '../storage/pg-helpers';
 import { startServerProcess, type ServerProcess } from './server-process';
 
+// Real child processes start in ~1 s but much slower on a loaded CI machine.
+jest.setTimeout(90_000);
+
 /**
  * When the journal cannot be flushed within observability.shutdown_deadline_s (here: the messages table is
  * locked by another session), the server exits 1 and says how many delivered messages were not persisted.

@@ -1,5 +1,8 @@
 import { startServerProcess, type ServerProcess } from './server-process';
 
+// Real child processes start in ~1 s but much slower on a loaded CI machine.
+jest.setTimeout(90_000);
+
 describe('server process signals', () => {
   const servers: ServerProcess[] = [];
   afterEach(async () => {

@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ENTRY } from './server-process';
 
+// Real child processes start in ~1 s but much slower on a loaded CI machine.
+jest.setTimeout(90_000);
+
 function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
