@@ -70,7 +70,14 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error(`server has exited; stderr: ${stderr}`));
     return new Promise((resolve, reject) => waiters.push({ predicate, resolve, reject }));
   };
-  const ready = await waitForLog((l) => l.msg === 'nlweb-chat ready');
+  // A server that never gets ready must not outlive the test as an orphan.
+  const startTimer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  let ready: LogLine;
+  try {
+    ready = await waitForLog((l) => l.msg === 'nlweb-chat ready');
+  } finally {
+    clearTimeout(startTimer);
+  }
   const port = ready.port as number;
   return {
     child,
