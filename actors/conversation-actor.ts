@@ -13,6 +13,7 @@ import type { ParticipantInput, PostInput, PostResult, Subscription } from './ru
 import { ReplayReader, inMemoryRecords } from './replay-reader';
 import { syncMembership } from './membership-sync';
 import { SequenceLease } from './sequence-lease';
+import { MessageTrace, traceDelivery } from './message-tracing';
 import type { RuntimeServices } from './runtime-services';
 
 export interface ConversationActorDeps extends RuntimeServices {
@@ -157,6 +158,19 @@ export class ConversationActor {
   // ---- commands -----------------------------------------------------------------------------
 
   async post(input: PostInput): Promise<PostResult> {
+    const senderType = this.isMember(input.sender_id) ? this.ctx.participants.get(input.sender_id)!.participant_type : 'other';
+    const traced = new MessageTrace(this.deps.telemetry.tracer, this.conversationId, senderType);
+    try {
+      const result = await traced.run(() => this.postTraced(input, senderType, traced));
+      traced.end(result.sequence_id);
+      return result;
+    } catch (err) {
+      traced.end(undefined, err);
+      throw err;
+    }
+  }
+
+  private async postTraced(input: PostInput, senderType: string, traced: MessageTrace): Promise<PostResult> {
     this.assertUsable();
     let known = this.ctx.dedup.get(`${input.sender_id}\u0000${input.message_id}`);
     if (known === undefined && this.dedupIncomplete) {
@@ -168,7 +182,8 @@ export class ConversationActor {
     }
     // A retry is answered even when the mailbox is full: it adds no work.
     if (known === undefined) this.admit();
-    this.deps.telemetry.messageIn(this.ctx.participants.get(input.sender_id)?.participant_type ?? 'other');
+    this.deps.telemetry.messageIn(senderType);
+    const sequencing = traced.startSequence();
     const outcome = await this.request((requestId, receivedAt) => ({
       type: 'POST',
       requestId,
@@ -179,15 +194,18 @@ export class ConversationActor {
       message_type: input.message_type,
       metadata: input.metadata,
     }));
+    sequencing.end();
     if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
     if (outcome.kind === 'none') throw new ChatError('CHAT_ERR_RESTARTING');
     const seq = outcome.sequenceId;
+    const whenPersisted = this.queue.whenStored(seq);
+    if (outcome.kind === 'accepted') traced.persisted(seq, whenPersisted);
     return {
       message_id: input.message_id,
       sequence_id: seq,
       duplicate: outcome.kind === 'duplicate',
       persisted: seq <= this.queue.persistedUpTo,
-      whenPersisted: this.queue.whenStored(seq),
+      whenPersisted,
     };
   }
 
@@ -385,7 +403,8 @@ export class ConversationActor {
 
   private deliver(records: readonly ChatMessage[]): void {
     if (records.length === 0) return;
-    const handed = this.connections.deliver(records);
+    let handed = 0;
+    traceDelivery(this.deps.telemetry.tracer, this.conversationId, () => (handed = this.connections.deliver(records)), () => handed);
     this.deps.telemetry.messagesOut(handed);
     this.deps.telemetry.deliveryLatency(this.deps.clock.now() - this.receivedAt);
     for (const m of records) {

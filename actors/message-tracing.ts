@@ -1,0 +1,61 @@
+import { context, trace, SpanStatusCode, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { isChatError } from './errors';
+import { SPANS, SPAN_ATTRIBUTES } from '../observability/telemetry-names';
+
+/**
+ * One trace per posted message: `chat.message.receive` (root, or a child of the caller's active span)
+ * with children `sequence` (the actor assigns the id), `deliver` (fan-out, created inside the actor step
+ * from the active context) and `persist` (ends when the journal has the record). Agent calls started by
+ * the message run in the same context, so `nlweb.ask` joins the trace. With no SDK registered every call
+ * here is a no-op span (tens of nanoseconds).
+ */
+export class MessageTrace {
+  readonly receive: Span;
+  readonly context: Context;
+
+  constructor(
+    private readonly tracer: Tracer,
+    conversationId: string,
+    senderType: string,
+  ) {
+    this.receive = tracer.startSpan(SPANS.receive, {
+      attributes: { [SPAN_ATTRIBUTES.conversationId]: conversationId, [SPAN_ATTRIBUTES.senderType]: senderType },
+    });
+    this.context = trace.setSpan(context.active(), this.receive);
+  }
+
+  /** Runs `fn` with the receive span active (so deliver spans and agent calls become its children). */
+  run<T>(fn: () => T): T {
+    return context.with(this.context, fn);
+  }
+
+  startSequence(): Span {
+    return this.tracer.startSpan(SPANS.sequence, undefined, this.context);
+  }
+
+  /** The persist span ends when the record is stored (it stays open if the runtime closes first). */
+  persisted(sequenceId: number, stored: Promise<void>): void {
+    const span = this.tracer.startSpan(SPANS.persist, { attributes: { [SPAN_ATTRIBUTES.sequenceId]: sequenceId } }, this.context);
+    void stored.then(() => span.end());
+  }
+
+  end(sequenceId?: number, err?: unknown): void {
+    if (sequenceId !== undefined) this.receive.setAttribute(SPAN_ATTRIBUTES.sequenceId, sequenceId);
+    if (err !== undefined) {
+      this.receive.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      if (isChatError(err)) this.receive.setAttribute(SPAN_ATTRIBUTES.errorCode, err.code);
+    }
+    this.receive.end();
+  }
+}
+
+/** Wraps the fan-out of one actor step in a `deliver` span under whatever span is active. */
+export function traceDelivery<T>(tracer: Tracer, conversationId: string, fn: () => T, recipients: () => number): T {
+  const span = tracer.startSpan(SPANS.deliver, { attributes: { [SPAN_ATTRIBUTES.conversationId]: conversationId } });
+  try {
+    return fn();
+  } finally {
+    span.setAttribute(SPAN_ATTRIBUTES.recipients, recipients());
+    span.end();
+  }
+}
