@@ -3,6 +3,8 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { createAgentsFromConfig } from '../../actors/agents/create-agents-from-config';
 import type { NlwebAgent } from '../../actors/agents/nlweb-agent';
 import { createChatRuntime } from '../../actors/create-chat-runtime';
+import { createChatServer, type ChatServer } from '../../gateway/chat-server';
+import { connectClient, type TestClient } from '../gateway/ws-test-client';
 import type { ChatMessage } from '../../actors/message-types';
 import type { ChatRuntime, Subscription } from '../../actors/runtime-types';
 import { loadConfig } from '../../config/load-config';
@@ -41,14 +43,18 @@ describe('tracing of agent calls', () => {
   let standin: NlwebStandinServer | undefined;
   let agents: Map<string, NlwebAgent> | undefined;
   let subscription: Subscription | undefined;
+  let server: ChatServer | undefined;
+  let client: TestClient | undefined;
 
   afterEach(async () => {
+    await client?.close();
+    await server?.close();
     subscription?.close();
     await runtime?.close({ deadlineMs: 2000 });
     for (const a of agents?.values() ?? []) a.close();
     await standin?.close();
     await sdk?.shutdown();
-    sdk = runtime = standin = agents = subscription = undefined;
+    sdk = runtime = standin = agents = subscription = server = client = undefined;
   });
 
   async function askOnce(sampleRatio: number, exporter: AwaitableSpanExporter): Promise<{ headers: Record<string, unknown>; answer: ChatMessage }> {
@@ -101,5 +107,55 @@ describe('tracing of agent calls', () => {
     expect(headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
     await sdk!.shutdown();
     expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it('a WebSocket message frame gives one trace: receive → sequence, deliver, persist, and nlweb.ask whose context reaches NLWeb', async () => {
+    const exporter = new AwaitableSpanExporter();
+    standin = await createNlwebStandinServer({ latencyMs: 0, batches: 1 });
+    const config = loadConfig({
+      overrides: {
+        server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' } },
+        chat: {
+          nlweb: { endpoints: [{ id: 'nlweb', display_name: 'NLWeb', url: 'standin', site: 'all', mode: 'list', auto_join: true }] },
+          input: { single_mode_typing_window_ms: 0 },
+        },
+        observability: { log_level: 'silent', tracing: { enabled: true, sample_ratio: 1 } },
+      },
+    });
+    sdk = await setupSdk({ observability: config.observability, spanExporter: exporter, registerGlobals: true });
+    const telemetry = createChatTelemetry({ meterProvider: sdk.meterProvider, tracerProvider: sdk.tracerProvider });
+    agents = createAgentsFromConfig(config, { standinUrl: standin.url });
+    runtime = await createChatRuntime({ config, storage: new MemoryStore(), agents, telemetry });
+    server = createChatServer({ runtime, config, telemetry });
+    const { url } = await server.listen();
+    const conv = await runtime.createConversation({ created_by: 'alice' });
+    client = await connectClient(`${url.replace(/^http/, 'ws')}/chat/ws/${conv.conversation_id}?user_id=alice`);
+    client.send({ type: 'message', message_id: 'w1', content: 'vegan restaurants' });
+    await client.waitFor('message', (f) => f.message.sender_id === 'nlweb' && f.message.metadata?.complete === true);
+    const request = await standin.waitForRequest(0);
+    const ask = await exporter.waitForSpan(SPANS.nlwebAsk);
+    const persist = await exporter.waitForSpan(SPANS.persist);
+    const receive = await exporter.waitForSpan(SPANS.receive);
+    const sequence = await exporter.waitForSpan(SPANS.sequence);
+
+    const traceId = receive.spanContext().traceId;
+    expect(receive.parentSpanContext).toBeUndefined();
+    expect(receive.attributes['chat.conversation_id']).toBe(conv.conversation_id);
+    expect(receive.attributes['chat.sender_type']).toBe('human');
+    for (const child of [sequence, persist]) {
+      expect(child.spanContext().traceId).toBe(traceId);
+      expect(child.parentSpanContext?.spanId).toBe(receive.spanContext().spanId);
+    }
+    const spans = exporter.getFinishedSpans();
+    const delivers = spans.filter((x) => x.name === SPANS.deliver && x.spanContext().traceId === traceId);
+    expect(delivers.length).toBeGreaterThanOrEqual(2); // the human message and the agent's answer
+    // nlweb.ask belongs to the same trace, and NLWeb received exactly its context.
+    expect(ask.spanContext().traceId).toBe(traceId);
+    expect(request.headers.traceparent).toBe(`00-${traceId}-${ask.spanContext().spanId}-01`);
+    // Every span of the message's trace hangs off a span of that trace (no orphans).
+    const ids = new Set(spans.filter((x) => x.spanContext().traceId === traceId).map((x) => x.spanContext().spanId));
+    for (const x of spans.filter((y) => y.spanContext().traceId === traceId && y !== receive)) {
+      expect(ids.has(x.parentSpanContext!.spanId)).toBe(true);
+    }
   });
 });
