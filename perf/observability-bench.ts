@@ -400,8 +400,9 @@ ${table}
 
 ${microLine}
 
-The runtime creates spans only for NLWeb calls (\`nlweb.ask\`), and this workload has no agents, so the tracing
-rows measure the SDK and context-manager set-up, not per-message spans (see docs/observability.md, Known gaps).
+Tracing: every post opens \`chat.message.receive\` with \`sequence\` and \`persist\` children and every delivery a
+\`deliver\` span (4 spans per message here, no agents); at 1% only sampled traces record and export, the rest
+are non-recording spans. "spans exported" counts what reached the (discarding) exporter over the whole run.
 The machine is shared with other jobs whose load drifts, so every ratio is the median over rounds of this variant's value
 divided by the "off" value of the same round (runs adjacent in time), with the interquartile range of those ratios.
 Server CPU per message (user + system time of the server process during the message phase, divided by the messages)
