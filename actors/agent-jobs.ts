@@ -141,7 +141,8 @@ export class AgentJobs {
       this.running.delete(request.jobId);
     }
     const ms = performance.now() - started;
-    if (job.abortReason === 'timeout') failure ??= { code: 'AGENT_ERR_TIMEOUT', message: `no complete answer within ${this.options.timeoutMs} ms` };
+    if (job.abortReason === 'timeout')
+      failure ??= { code: 'AGENT_ERR_TIMEOUT', message: `no complete answer within ${this.options.timeoutMs} ms` };
     if (failure) {
       this.options.telemetry.agentCall(agent.id, ms, false, failure.code);
       this.report(job, { type: 'AGENT_FAILED', ...failure });
@@ -156,7 +157,12 @@ export class AgentJobs {
   }
 
   private report(job: Job, event: DistributiveOmit<AgentEvent, 'receivedAt' | 'jobId' | 'participantId'>): void {
-    this.options.send({ ...event, receivedAt: this.now(), jobId: job.request.jobId, participantId: job.request.participantId } as AgentEvent);
+    this.options.send({
+      ...event,
+      receivedAt: this.now(),
+      jobId: job.request.jobId,
+      participantId: job.request.participantId,
+    } as AgentEvent);
   }
 }
 

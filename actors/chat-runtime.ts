@@ -28,7 +28,8 @@ export const DEDUP_WINDOW = 10_000;
 /** How often the runtime pings its store for /health/chat and /readyz. */
 export const STORAGE_PROBE_MS = 5_000;
 
-export interface ChatRuntimeDeps extends RuntimeServices {  /** Close the store in close() (true when the runtime created it). */
+export interface ChatRuntimeDeps extends RuntimeServices {
+  /** Close the store in close() (true when the runtime created it). */
   readonly ownsStore: boolean;
 }
 
@@ -73,7 +74,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     }
     const members = this.initialMembers(input);
     if (members.length > this.policy.maxParticipants) {
-      throw new ChatError('CHAT_ERR_PARTICIPANT_LIMIT', `${members.length} participants exceed the limit of ${this.policy.maxParticipants}`);
+      throw new ChatError(
+        'CHAT_ERR_PARTICIPANT_LIMIT',
+        `${members.length} participants exceed the limit of ${this.policy.maxParticipants}`,
+      );
     }
     const meta: ConversationMeta = Object.freeze({
       conversation_id: conversationId,
@@ -98,7 +102,12 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       reserved = LEASE_BLOCK;
       await this.deps.store.setSequenceReservation(conversationId, reserved);
     }
-    const actor = this.spawn(meta, { conversationId, settings: meta.settings, policy: this.policy, lastSequenceId: 0, participants: [], recent: [] }, 0, reserved);
+    const actor = this.spawn(
+      meta,
+      { conversationId, settings: meta.settings, policy: this.policy, lastSequenceId: 0, participants: [], recent: [] },
+      0,
+      reserved,
+    );
     for (const m of members) await actor.join(m);
     return this.summarize(actor);
   }
@@ -222,13 +231,23 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private initialMembers(input: CreateConversationInput): ParticipantInput[] {
     const byId = new Map<string, ParticipantInput>();
     const creator = input.participants?.find((p) => p.participant_id === input.created_by);
-    byId.set(input.created_by, { participant_id: input.created_by, participant_type: 'human', role: 'owner', display_name: creator?.display_name });
+    byId.set(input.created_by, {
+      participant_id: input.created_by,
+      participant_type: 'human',
+      role: 'owner',
+      display_name: creator?.display_name,
+    });
     for (const p of input.participants ?? []) if (!byId.has(p.participant_id)) byId.set(p.participant_id, p);
     if (input.autoJoinAgents !== false) {
       for (const endpoint of this.deps.config.chat.nlweb.endpoints) {
         const agent = this.deps.agents.get(endpoint.id);
         if (endpoint.auto_join && agent && !byId.has(endpoint.id)) {
-          byId.set(endpoint.id, { participant_id: endpoint.id, participant_type: 'ai', display_name: agent.displayName, agent_id: endpoint.id });
+          byId.set(endpoint.id, {
+            participant_id: endpoint.id,
+            participant_type: 'ai',
+            display_name: agent.displayName,
+            agent_id: endpoint.id,
+          });
         }
       }
     }
@@ -254,13 +273,14 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     await this.releasing.get(conversationId);
     const { meta, input } = await restoreConversation(this.deps.store, conversationId, this.policy);
     if (meta.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
-    const reserved = this.deps.store.supports.sequenceReservation
-      ? await this.deps.store.getSequenceReservation(conversationId)
-      : Infinity;
+    const reserved = this.deps.store.supports.sequenceReservation ? await this.deps.store.getSequenceReservation(conversationId) : Infinity;
     const actor = this.spawn(meta, input, input.lastSequenceId, Math.max(reserved, input.lastSequenceId));
     // Ids between the last stored record and the reservation may have been delivered before a crash.
     if (reserved !== Infinity && reserved > input.lastSequenceId) {
-      this.deps.logger.warn({ conversation_id: conversationId, from: input.lastSequenceId + 1, to: reserved }, 'marking sequence ids lost in a crash');
+      this.deps.logger.warn(
+        { conversation_id: conversationId, from: input.lastSequenceId + 1, to: reserved },
+        'marking sequence ids lost in a crash',
+      );
       actor.recoverLost(reserved);
     }
     actor.checkIdleSoon();
@@ -298,15 +318,17 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   /** Passivation: an idle conversation's actor stops after idle_timeout_s and is rebuilt on next use. */
   private scheduleIdle(actor: ConversationActor): void {
     if (this.closing || this.idleTimers.has(actor.conversationId)) return;
-    const timer = unrefTimer(this.deps.clock.setTimeout(() => {
-      this.idleTimers.delete(actor.conversationId);
-      if (!actor.isIdle || this.live.get(actor.conversationId) !== actor) return;
-      const release = actor.releaseReservation().finally(() => this.releasing.delete(actor.conversationId));
-      this.releasing.set(actor.conversationId, release);
-      actor.stop('removed');
-      this.live.delete(actor.conversationId);
-      this.deps.telemetry.actorPassivated();
-    }, this.deps.config.chat.supervision.idle_timeout_s * 1000));
+    const timer = unrefTimer(
+      this.deps.clock.setTimeout(() => {
+        this.idleTimers.delete(actor.conversationId);
+        if (!actor.isIdle || this.live.get(actor.conversationId) !== actor) return;
+        const release = actor.releaseReservation().finally(() => this.releasing.delete(actor.conversationId));
+        this.releasing.set(actor.conversationId, release);
+        actor.stop('removed');
+        this.live.delete(actor.conversationId);
+        this.deps.telemetry.actorPassivated();
+      }, this.deps.config.chat.supervision.idle_timeout_s * 1000),
+    );
     this.idleTimers.set(actor.conversationId, timer);
   }
 

@@ -57,7 +57,6 @@ export class ConversationActor {
   private journalLookups: Promise<unknown> = Promise.resolve();
   private readonly lease: SequenceLease;
 
-
   constructor(
     private readonly deps: ConversationActorDeps,
     meta: ConversationMeta,
@@ -364,7 +363,12 @@ export class ConversationActor {
 
   private requestNow(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome {
     if (this.status !== 'active') {
-      const code = this.status === 'failed' ? 'CHAT_ERR_CONVERSATION_FAILED' : this.status === 'restarting' ? 'CHAT_ERR_RESTARTING' : 'CHAT_ERR_CLOSED';
+      const code =
+        this.status === 'failed'
+          ? 'CHAT_ERR_CONVERSATION_FAILED'
+          : this.status === 'restarting'
+            ? 'CHAT_ERR_RESTARTING'
+            : 'CHAT_ERR_CLOSED';
       return { kind: 'rejected', code, message: `conversation is ${this.status}` };
     }
     const requestId = ++this.nextRequestId;
@@ -404,7 +408,12 @@ export class ConversationActor {
   private deliver(records: readonly ChatMessage[]): void {
     if (records.length === 0) return;
     let handed = 0;
-    traceDelivery(this.deps.telemetry.tracer, this.conversationId, () => (handed = this.connections.deliver(records)), () => handed);
+    traceDelivery(
+      this.deps.telemetry.tracer,
+      this.conversationId,
+      () => (handed = this.connections.deliver(records)),
+      () => handed,
+    );
     this.deps.telemetry.messagesOut(handed);
     this.deps.telemetry.deliveryLatency(this.deps.clock.now() - this.receivedAt);
     for (const m of records) {

@@ -3,7 +3,14 @@
  * The machine (conversation-machine.ts) calls these inside `assign`, so every decision about
  * sequencing, membership, modes and agent turns is testable with xstate's `transition()`.
  */
-import { MESSAGE_TYPES, type ChatMessage, type ConversationMode, type ConversationSettings, type Participant, type SenderType } from './message-types';
+import {
+  MESSAGE_TYPES,
+  type ChatMessage,
+  type ConversationMode,
+  type ConversationSettings,
+  type Participant,
+  type SenderType,
+} from './message-types';
 import type { ErrorCode } from './errors';
 import type { AgentTurn } from './agents/agent';
 
@@ -201,7 +208,12 @@ export function sequence(ctx: ConversationContext, drafts: readonly Draft[], tim
 }
 
 /** Builds one turn per AI participant (never the trigger's own sender) within the chain limit. */
-export function planTurns(ctx: ConversationContext, trigger: ChatMessage, burst: readonly ChatMessage[], chainDepth: number): TurnRequest[] {
+export function planTurns(
+  ctx: ConversationContext,
+  trigger: ChatMessage,
+  burst: readonly ChatMessage[],
+  chainDepth: number,
+): TurnRequest[] {
   if (chainDepth > ctx.policy.chainLimit) return [];
   const turns: TurnRequest[] = [];
   for (const p of ctx.participants.values()) {

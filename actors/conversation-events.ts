@@ -18,11 +18,22 @@ export type ConversationEvent =
       readonly message_type?: string;
       readonly metadata?: Readonly<Record<string, unknown>>;
     }
-  | { readonly type: 'JOIN'; readonly requestId?: number; readonly receivedAt: number; readonly participant: Omit<Participant, 'joined_at_sequence'> }
+  | {
+      readonly type: 'JOIN';
+      readonly requestId?: number;
+      readonly receivedAt: number;
+      readonly participant: Omit<Participant, 'joined_at_sequence'>;
+    }
   | { readonly type: 'LEAVE'; readonly requestId?: number; readonly receivedAt: number; readonly participantId: string }
   | { readonly type: 'TYPING'; readonly participantId: string; readonly isTyping: boolean }
   | AgentEvent
-  | { readonly type: 'REDACT'; readonly receivedAt: number; readonly sequenceIds: readonly number[]; readonly requestedBy: string; readonly marker: string }
+  | {
+      readonly type: 'REDACT';
+      readonly receivedAt: number;
+      readonly sequenceIds: readonly number[];
+      readonly requestedBy: string;
+      readonly marker: string;
+    }
   /** Cold start after a crash: ids up to `upTo` may have been delivered but were not stored. */
   | { readonly type: 'RECOVER_LOST'; readonly receivedAt: number; readonly upTo: number }
   | { readonly type: 'CLOSE' };

@@ -37,7 +37,11 @@ export const conversationMachine = setup({
       return { ...context, emitted: [], turns: [], outcome: { kind: 'duplicate', sequenceId: p.joined_at_sequence } as const };
     }),
     rejectFull: assign(({ context }) =>
-      r.reject(context, 'CHAT_ERR_PARTICIPANT_LIMIT', `conversation has reached its limit of ${context.policy.maxParticipants} participants`),
+      r.reject(
+        context,
+        'CHAT_ERR_PARTICIPANT_LIMIT',
+        `conversation has reached its limit of ${context.policy.maxParticipants} participants`,
+      ),
     ),
     acceptJoin: assign(({ context, event }) => r.acceptJoin(context, event as Ev<'JOIN'>)),
     acceptLeave: assign(({ context, event }) => r.acceptLeave(context, event as Ev<'LEAVE'>)),
@@ -73,8 +77,7 @@ export const conversationMachine = setup({
     singleModeTypingStopped: ({ context, event }) => context.mode === 'single' && !(event as Ev<'TYPING'>).isTyping,
   },
   delays: {
-    inputWindow: ({ context }) =>
-      context.mode === 'multi' ? context.policy.multiModeWindowMs : context.policy.singleModeTypingWindowMs,
+    inputWindow: ({ context }) => (context.mode === 'multi' ? context.policy.multiModeWindowMs : context.policy.singleModeTypingWindowMs),
   },
 }).createMachine({
   id: 'conversation',
@@ -123,12 +126,24 @@ export const conversationMachine = setup({
               { guard: 'isDuplicate', actions: ['markDuplicate', 'acknowledge'] },
               { guard: 'senderIsNotMember', actions: ['rejectNotParticipant', 'acknowledge'] },
               // Re-entering restarts the window: agents answer the burst, not each line.
-              { guard: 'waitsForInputWindow', target: 'collecting', reenter: true, actions: ['acceptPost', 'deliver', 'persist', 'acknowledge'] },
-              { target: 'idle', actions: ['acceptPost', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents', 'dispatchBurst', 'dispatchToAgents'] },
+              {
+                guard: 'waitsForInputWindow',
+                target: 'collecting',
+                reenter: true,
+                actions: ['acceptPost', 'deliver', 'persist', 'acknowledge'],
+              },
+              {
+                target: 'idle',
+                actions: ['acceptPost', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents', 'dispatchBurst', 'dispatchToAgents'],
+              },
             ],
             TYPING: [
               { guard: 'singleModeTypingStarted', target: 'collecting', reenter: true, actions: ['setTyping', 'forwardTyping'] },
-              { guard: 'singleModeTypingStopped', target: 'idle', actions: ['setTyping', 'forwardTyping', 'dispatchBurst', 'dispatchToAgents'] },
+              {
+                guard: 'singleModeTypingStopped',
+                target: 'idle',
+                actions: ['setTyping', 'forwardTyping', 'dispatchBurst', 'dispatchToAgents'],
+              },
               { actions: ['setTyping', 'forwardTyping'] },
             ],
           },

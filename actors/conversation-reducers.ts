@@ -5,15 +5,7 @@
 import { ERROR_CODES } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-types';
 import type { ConversationEvent } from './conversation-events';
-import {
-  chainDepthOf,
-  dedupKey,
-  modeOf,
-  planTurns,
-  sequence,
-  type ConversationContext,
-  type Draft,
-} from './conversation-context';
+import { chainDepthOf, dedupKey, modeOf, planTurns, sequence, type ConversationContext, type Draft } from './conversation-context';
 
 type EventOf<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
 
@@ -95,7 +87,13 @@ export function acceptLeave(ctx: ConversationContext, e: EventOf<'LEAVE'>): Conv
   return withModeChange({ ...ctx, participants, typing }, ctx, drafts, e.receivedAt, seq);
 }
 
-function withModeChange(next: ConversationContext, prev: ConversationContext, drafts: Draft[], at: number, seq: number): ConversationContext {
+function withModeChange(
+  next: ConversationContext,
+  prev: ConversationContext,
+  drafts: Draft[],
+  at: number,
+  seq: number,
+): ConversationContext {
   const mode = modeOf(next.participants);
   if (mode !== prev.mode) {
     drafts.push({
@@ -174,21 +172,33 @@ function finishAnswer(ctx: ConversationContext, answer: readonly ChatMessage[], 
 export function agentFailed(ctx: ConversationContext, e: EventOf<'AGENT_FAILED'>): ConversationContext {
   const inProgress = new Map(ctx.answersInProgress);
   inProgress.delete(e.jobId);
-  return systemRecord({ ...ctx, answersInProgress: inProgress }, e.receivedAt, MESSAGE_TYPES.agentJobFailed, `${nameOf(ctx, e.participantId)} could not answer: ${e.message}`, {
-    job_id: e.jobId,
-    participant_id: e.participantId,
-    code: e.code,
-  });
+  return systemRecord(
+    { ...ctx, answersInProgress: inProgress },
+    e.receivedAt,
+    MESSAGE_TYPES.agentJobFailed,
+    `${nameOf(ctx, e.participantId)} could not answer: ${e.message}`,
+    {
+      job_id: e.jobId,
+      participant_id: e.participantId,
+      code: e.code,
+    },
+  );
 }
 
 export function agentCancelled(ctx: ConversationContext, e: EventOf<'AGENT_CANCELLED'>): ConversationContext {
   const inProgress = new Map(ctx.answersInProgress);
   inProgress.delete(e.jobId);
-  return systemRecord({ ...ctx, answersInProgress: inProgress }, e.receivedAt, MESSAGE_TYPES.agentJobCancelled, `${nameOf(ctx, e.participantId)} stopped answering (${e.reason})`, {
-    job_id: e.jobId,
-    participant_id: e.participantId,
-    reason: e.reason,
-  });
+  return systemRecord(
+    { ...ctx, answersInProgress: inProgress },
+    e.receivedAt,
+    MESSAGE_TYPES.agentJobCancelled,
+    `${nameOf(ctx, e.participantId)} stopped answering (${e.reason})`,
+    {
+      job_id: e.jobId,
+      participant_id: e.participantId,
+      reason: e.reason,
+    },
+  );
 }
 
 /** Replaces redacted content in the cache and context, and tells everyone which records changed. */
@@ -229,9 +239,19 @@ export function recoverLost(ctx: ConversationContext, e: EventOf<'RECOVER_LOST'>
   return { ...sequence(ctx, drafts, iso(e.receivedAt)), turns: [], outcome: { kind: 'none' } };
 }
 
-function systemRecord(ctx: ConversationContext, at: number, type: string, content: string, metadata: Record<string, unknown>): ConversationContext {
+function systemRecord(
+  ctx: ConversationContext,
+  at: number,
+  type: string,
+  content: string,
+  metadata: Record<string, unknown>,
+): ConversationContext {
   const seq = ctx.lastSequenceId + 1;
-  const next = sequence(ctx, [{ message_id: `${type}-${seq}`, sender_id: 'system', sender_type: 'system', message_type: type, content, metadata }], iso(at));
+  const next = sequence(
+    ctx,
+    [{ message_id: `${type}-${seq}`, sender_id: 'system', sender_type: 'system', message_type: type, content, metadata }],
+    iso(at),
+  );
   return { ...next, turns: [], outcome: { kind: 'accepted', sequenceId: seq } };
 }
 

@@ -38,7 +38,10 @@ export class PersistenceQueue {
   persistedUpTo: number;
   lastError: unknown;
 
-  constructor(private readonly options: PersistenceQueueOptions, persistedUpTo: number) {
+  constructor(
+    private readonly options: PersistenceQueueOptions,
+    persistedUpTo: number,
+  ) {
     this.persistedUpTo = persistedUpTo;
   }
 

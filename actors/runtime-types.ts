@@ -1,11 +1,4 @@
-import type {
-  ChatMessage,
-  ConversationMeta,
-  ConversationMode,
-  ConversationSettings,
-  Participant,
-  ParticipantType,
-} from './message-types';
+import type { ChatMessage, ConversationMeta, ConversationMode, ConversationSettings, Participant, ParticipantType } from './message-types';
 
 /** A participant to add when creating or joining a conversation. */
 export interface ParticipantInput {
@@ -131,11 +124,7 @@ export interface ChatRuntime {
   /** History page from the cache or storage (members only when requesterId is given). */
   readMessages(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<ChatMessage[]>;
   /** Replace content with a marker (owner only when requesterId is given); returns redacted sequence ids. */
-  redact(
-    conversationId: string,
-    target: { messageIds: readonly string[] } | { senderId: string },
-    requesterId?: string,
-  ): Promise<number[]>;
+  redact(conversationId: string, target: { messageIds: readonly string[] } | { senderId: string }, requesterId?: string): Promise<number[]>;
   health(): RuntimeHealth;
   /** Pings the storage now (the runtime also does so every few seconds); updates health().storage. */
   checkStorage(): Promise<boolean>;

@@ -92,10 +92,13 @@ export class SequenceLease {
         this.options.onFailure?.(err);
         if (this.closed) return;
         this.drain();
-        this.retryTimer = this.options.clock.setTimeout(() => {
-          this.retryTimer = undefined;
-          this.maybeExtend();
-        }, Math.min(5000, 50 * 2 ** Math.min(this.attempt, 10)));
+        this.retryTimer = this.options.clock.setTimeout(
+          () => {
+            this.retryTimer = undefined;
+            this.maybeExtend();
+          },
+          Math.min(5000, 50 * 2 ** Math.min(this.attempt, 10)),
+        );
       },
     );
   }

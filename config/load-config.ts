@@ -56,7 +56,10 @@ export function validateConfig(input: unknown): NlwebChatConfig {
 }
 
 function toProblem(error: ErrorObject): ConfigProblem {
-  const segments = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (error.keyword === 'additionalProperties') {
     segments.push(String((error.params as { additionalProperty: string }).additionalProperty));
     return { path: toYamlPath(segments), message: 'unknown key' };

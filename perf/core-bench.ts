@@ -39,7 +39,17 @@ async function routingLatency(participants: number, rounds: number): Promise<str
     if (received !== participants) throw new Error(`delivered to ${received} of ${participants}`);
     ours.push(lastReceivedAt - t0);
     const p0 = performance.now();
-    const record = Object.freeze({ message_id: `p${i}`, conversation_id: 'x', sequence_id: i + 1, sender_id: 'h0', sender_type: 'human' as const, message_type: 'text', content: 'hello there', timestamp: new Date().toISOString(), metadata: Object.freeze({}) });
+    const record = Object.freeze({
+      message_id: `p${i}`,
+      conversation_id: 'x',
+      sequence_id: i + 1,
+      sender_id: 'h0',
+      sender_type: 'human' as const,
+      message_type: 'text',
+      content: 'hello there',
+      timestamp: new Date().toISOString(),
+      metadata: Object.freeze({}),
+    });
     for (const l of plainListeners) l(record);
     plain.push(lastPlainAt - p0);
   }
@@ -49,7 +59,15 @@ async function routingLatency(participants: number, rounds: number): Promise<str
 }
 
 function contextBuilding(window: number, history: number): string[] {
-  const policy: ConversationPolicy = { maxParticipants: 100, humanContextSize: window, cacheSize: 100, dedupWindow: 10_000, chainLimit: 2, multiModeWindowMs: 2000, singleModeTypingWindowMs: 100 };
+  const policy: ConversationPolicy = {
+    maxParticipants: 100,
+    humanContextSize: window,
+    cacheSize: 100,
+    dedupWindow: 10_000,
+    chainLimit: 2,
+    multiModeWindowMs: 2000,
+    singleModeTypingWindowMs: 100,
+  };
   let ctx = createInitialContext({
     conversationId: 'c',
     settings: {},
@@ -62,7 +80,8 @@ function contextBuilding(window: number, history: number): string[] {
     recent: [],
   });
   const ts = new Date().toISOString();
-  for (let i = 0; i < history; i++) ctx = sequence(ctx, [{ message_id: `m${i}`, sender_id: 'h', sender_type: 'human', message_type: 'text', content: `message ${i}` }], ts);
+  for (let i = 0; i < history; i++)
+    ctx = sequence(ctx, [{ message_id: `m${i}`, sender_id: 'h', sender_type: 'human', message_type: 'text', content: `message ${i}` }], ts);
   const samples: number[] = [];
   for (let i = 0; i < 2000; i++) {
     const t0 = performance.now();
@@ -76,7 +95,11 @@ function contextBuilding(window: number, history: number): string[] {
 async function throughput(conversations: number, messages: number): Promise<string[]> {
   const runtime = await createChatRuntime({ config: quietConfig, storage: new MemoryStore(), agents: [createEchoAgent()] });
   for (let c = 0; c < conversations; c++) {
-    await runtime.createConversation({ conversation_id: `c${c}`, created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    await runtime.createConversation({
+      conversation_id: `c${c}`,
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
     await runtime.subscribe(`c${c}`, 'bob', () => undefined);
   }
   const t0 = performance.now();
@@ -99,8 +122,13 @@ async function heapPerIdleConversation(count: number): Promise<string[]> {
   gc?.();
   const before = process.memoryUsage().heapUsed;
   for (let c = 0; c < count; c++) {
-    await runtime.createConversation({ conversation_id: `c${c}`, created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
-    for (let i = 0; i < 10; i++) await runtime.post(`c${c}`, { sender_id: 'alice', message_id: `m${i}`, content: 'a typical short chat line' });
+    await runtime.createConversation({
+      conversation_id: `c${c}`,
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
+    for (let i = 0; i < 10; i++)
+      await runtime.post(`c${c}`, { sender_id: 'alice', message_id: `m${i}`, content: 'a typical short chat line' });
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
   gc?.();

@@ -26,7 +26,11 @@ interface Side {
 
 async function side(name: string, store: ChatStore): Promise<Side> {
   const runtime = await createChatRuntime({ config: { observability: { log_level: 'silent' } }, storage: store, agents: [] });
-  await runtime.createConversation({ conversation_id: 'bench', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+  await runtime.createConversation({
+    conversation_id: 'bench',
+    created_by: 'alice',
+    participants: [{ participant_id: 'bob', participant_type: 'human' }],
+  });
   const s: Side = { name, store, runtime, latencies: [], persistLags: [], lastAt: 0 };
   for (const who of ['alice', 'bob']) {
     await runtime.subscribe('bench', who, (o) => {
@@ -80,7 +84,18 @@ async function main(): Promise<void> {
   const body = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${describeMachine()}; ${ROUNDS} posts per store, interleaved round by round, 2 subscribers each.`,
     pgAvailable ? '' : '\nPostgreSQL was unreachable: only memory and SQLite were measured.',
-    markdownTable(['storage', 'delivery p50 µs', 'delivery p99 µs', 'ratio p50 vs memory', 'ratio p99 vs memory', 'persist lag p50 ms', 'persist lag p99 ms'], rows),
+    markdownTable(
+      [
+        'storage',
+        'delivery p50 µs',
+        'delivery p99 µs',
+        'ratio p50 vs memory',
+        'ratio p99 vs memory',
+        'persist lag p50 ms',
+        'persist lag p99 ms',
+      ],
+      rows,
+    ),
     '',
     'Delivery latency is post → last subscriber called; persist lag is delivery → journal write acknowledged (whenPersisted).',
   ].join('\n');

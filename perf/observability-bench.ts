@@ -21,10 +21,12 @@ import { setupSdk } from '../observability/setup-sdk';
 import { MemoryStore } from '../storage-providers';
 import { describeMachine, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
 
-type Variant = 'off' | 'metrics' | 'trace1' | 'trace100';
-const VARIANTS: readonly Variant[] = ['off', 'metrics', 'trace1', 'trace100'];
+type Variant = 'off' | 'off2' | 'metrics' | 'trace1' | 'trace100';
+const VARIANTS: readonly Variant[] = ['off', 'off2', 'metrics', 'trace1', 'trace100'];
 const LABEL: Record<Variant, string> = {
   off: 'telemetry off',
+  // The same as "off" in a second process: its ratio to "off" is the noise floor of this machine and run.
+  off2: 'telemetry off (2nd process)',
   metrics: 'metrics on',
   trace1: 'metrics + tracing 1%',
   trace100: 'metrics + tracing 100%',
@@ -57,7 +59,7 @@ async function runServerChild(variant: Variant): Promise<void> {
       },
       observability: {
         log_level: 'silent',
-        metrics: { enabled: variant !== 'off' },
+        metrics: { enabled: variant !== 'off' && variant !== 'off2' },
         tracing: { enabled: variant === 'trace1' || variant === 'trace100', sample_ratio: variant === 'trace100' ? 1 : 0.01 },
       },
     },
@@ -66,7 +68,7 @@ async function runServerChild(variant: Variant): Promise<void> {
   const tracing = config.observability.tracing.enabled;
   const sdk = await setupSdk({ observability: config.observability, ...(tracing ? { spanExporter: exporter } : {}) });
   const telemetry =
-    variant === 'off'
+    variant === 'off' || variant === 'off2'
       ? createNoopTelemetry()
       : createChatTelemetry({ meterProvider: sdk.meterProvider, ...(sdk.tracerProvider ? { tracerProvider: sdk.tracerProvider } : {}) });
   const store = new MemoryStore();
@@ -205,7 +207,7 @@ async function openRooms(handle: ServerHandle, count: number): Promise<Conn[][]>
 
 /** While `run` is running, GET /metrics every second (as a scraper would, only more often). */
 async function withScrapes<T>(handle: ServerHandle, run: () => Promise<T>): Promise<{ result: T; scrapes: number }> {
-  if (handle.variant === 'off' || process.argv.includes('--no-scrape')) return { result: await run(), scrapes: 0 };
+  if (handle.variant === 'off' || handle.variant === 'off2' || process.argv.includes('--no-scrape')) return { result: await run(), scrapes: 0 };
   let scrapes = 0;
   let stop = false;
   const loop = (async () => {

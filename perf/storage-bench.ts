@@ -27,7 +27,10 @@ const PG_URL = process.env.NLWEB_CHAT_BENCH_PG_URL ?? 'postgres://postgres@127.0
 /** Appends batches until `ms` elapsed or `maxMessages` written; returns messages/s. */
 type Writer = (batch: readonly ChatMessage[]) => Promise<void>;
 
-const CONTENTS = Array.from({ length: 8 }, (_, i) => `Message ${i}: ` + 'what are good vegetarian restaurants near the river, open late? '.repeat(3));
+const CONTENTS = Array.from(
+  { length: 8 },
+  (_, i) => `Message ${i}: ` + 'what are good vegetarian restaurants near the river, open late? '.repeat(3),
+);
 const TIMESTAMPS = Array.from({ length: 1024 }, (_, i) => new Date(Date.UTC(2026, 0, 1) + i).toISOString());
 
 /** A realistic record (about 250 bytes of content, small metadata), built cheaply so the harness stays out of the numbers. */
@@ -74,7 +77,14 @@ function storeSubject(name: string, store: ChatStore, baseline?: string): Subjec
     baseline,
     async writer(id) {
       if (!store.isOpen) await store.open();
-      await store.createConversation({ conversation_id: id, title: id, created_at: new Date().toISOString(), created_by: 'bench', settings: {}, status: 'active' });
+      await store.createConversation({
+        conversation_id: id,
+        title: id,
+        created_at: new Date().toISOString(),
+        created_by: 'bench',
+        settings: {},
+        status: 'active',
+      });
       return (batch) => store.appendMessages(id, batch);
     },
     close: () => store.close(),

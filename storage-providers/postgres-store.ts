@@ -125,12 +125,12 @@ export class PostgresStore extends ChatStore {
       for (let i = 0; i < row.length; i++) (params[i + 1] as unknown[]).push(row[i]);
     }
     // Named statements are prepared once per pooled connection (a pool serves exactly one schema).
-    const fast = await this.db().run((c) =>
-      c.query({ name: 'nlweb-append-fast', text: this.sql.appendFast, values: [...params, messages[0].sequence_id] }),
-    ).catch((err: unknown) => {
-      if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') || isChatError(err, 'STORAGE_ERR_DUPLICATE_MESSAGE')) return undefined;
-      throw err;
-    });
+    const fast = await this.db()
+      .run((c) => c.query({ name: 'nlweb-append-fast', text: this.sql.appendFast, values: [...params, messages[0].sequence_id] }))
+      .catch((err: unknown) => {
+        if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') || isChatError(err, 'STORAGE_ERR_DUPLICATE_MESSAGE')) return undefined;
+        throw err;
+      });
     if (fast?.rowCount === messages.length) return;
     // Nothing inserted: find out why (or succeed after a concurrent writer) under the conversation lock.
     await this.db().transaction(async (c) => {

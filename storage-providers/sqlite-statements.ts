@@ -20,9 +20,9 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
        WHERE p.participant_id = @user AND (@include_left = 1 OR p.has_left = 0)
        ORDER BY c.created_at DESC, c.conversation_id ASC`,
     ),
-    listCreatedBefore: db.prepare(
-      'SELECT conversation_id FROM conversations WHERE created_at < ? ORDER BY created_at ASC, conversation_id ASC',
-    ).pluck(),
+    listCreatedBefore: db
+      .prepare('SELECT conversation_id FROM conversations WHERE created_at < ? ORDER BY created_at ASC, conversation_id ASC')
+      .pluck(),
     deleteMessages: db.prepare('DELETE FROM messages WHERE conversation_id = ?'),
     deleteParticipants: db.prepare('DELETE FROM participants WHERE conversation_id = ?'),
     deleteConversation: db.prepare('DELETE FROM conversations WHERE conversation_id = ?'),
@@ -49,26 +49,46 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
     readLatest: db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY sequence_id DESC LIMIT ?`),
     findSequence: db.prepare('SELECT sequence_id FROM messages WHERE conversation_id = ? AND sender_id = ? AND message_id = ?').pluck(),
     // 0 for an unknown conversation (the scalar subquery is NULL), like the memory store.
-    getReservation: db.prepare(
-      'SELECT COALESCE((SELECT sequence_reservation FROM conversations WHERE conversation_id = ?), 0)',
-    ).pluck(),
+    getReservation: db.prepare('SELECT COALESCE((SELECT sequence_reservation FROM conversations WHERE conversation_id = ?), 0)').pluck(),
     // Updates nothing for an unknown conversation (a no-op, like the memory store).
     setReservation: db.prepare('UPDATE conversations SET sequence_reservation = ? WHERE conversation_id = ?'),
-    redactByIds: db.prepare(
-      `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
+    redactByIds: db
+      .prepare(
+        `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
        WHERE conversation_id = @conversation_id AND message_id IN (SELECT value FROM json_each(@ids)) RETURNING sequence_id`,
-    ).pluck(),
-    redactBySender: db.prepare(
-      `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
+      )
+      .pluck(),
+    redactBySender: db
+      .prepare(
+        `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
        WHERE conversation_id = @conversation_id AND sender_id = @sender_id RETURNING sequence_id`,
-    ).pluck(),
+      )
+      .pluck(),
   };
 }
 
 type StatementName =
-  | 'ping' | 'conversationExists' | 'insertConversation' | 'getConversation' | 'updateStatus' | 'listForUser'
-  | 'listCreatedBefore' | 'deleteMessages' | 'deleteParticipants' | 'deleteConversation' | 'getParticipants'
-  | 'upsertParticipant' | 'markLeft' | 'lastSequence' | 'insertMessage' | 'readMessages' | 'readLatest'
-  | 'findSequence' | 'getReservation' | 'setReservation' | 'redactByIds' | 'redactBySender';
+  | 'ping'
+  | 'conversationExists'
+  | 'insertConversation'
+  | 'getConversation'
+  | 'updateStatus'
+  | 'listForUser'
+  | 'listCreatedBefore'
+  | 'deleteMessages'
+  | 'deleteParticipants'
+  | 'deleteConversation'
+  | 'getParticipants'
+  | 'upsertParticipant'
+  | 'markLeft'
+  | 'lastSequence'
+  | 'insertMessage'
+  | 'readMessages'
+  | 'readLatest'
+  | 'findSequence'
+  | 'getReservation'
+  | 'setReservation'
+  | 'redactByIds'
+  | 'redactBySender';
 
 export type SqliteStatements = Readonly<Record<StatementName, Database.Statement>>;

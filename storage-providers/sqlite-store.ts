@@ -141,7 +141,9 @@ export class SqliteStore extends ChatStore {
   }
 
   protected async _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]> {
-    return this.run((s) => s.readLatest.all(conversationId, limit) as Row[]).map(toMessage).reverse();
+    return this.run((s) => s.readLatest.all(conversationId, limit) as Row[])
+      .map(toMessage)
+      .reverse();
   }
 
   protected async _lastSequenceId(conversationId: string): Promise<number> {

@@ -14,7 +14,13 @@ const policy: ConversationPolicy = {
 };
 const input: ConversationInput = { conversationId: 'c', settings: {}, policy, lastSequenceId: 0, participants: [], recent: [] };
 const human = (id: string) => ({ participant_id: id, participant_type: 'human' as const, display_name: id, role: 'member' as const });
-const ai = (id: string) => ({ participant_id: id, participant_type: 'ai' as const, display_name: id, role: 'member' as const, agent_id: id });
+const ai = (id: string) => ({
+  participant_id: id,
+  participant_type: 'ai' as const,
+  display_name: id,
+  role: 'member' as const,
+  agent_id: id,
+});
 
 /** Applies events purely, returning the last snapshot and the names of the effects of the last event. */
 function run(events: ConversationEvent[]) {
@@ -27,15 +33,33 @@ function run(events: ConversationEvent[]) {
   }
   return { snapshot, context: snapshot.context, actions };
 }
-const join = (p: ReturnType<typeof human> | ReturnType<typeof ai>, requestId = 1): ConversationEvent => ({ type: 'JOIN', requestId, receivedAt: 0, participant: p });
-const post = (sender: string, id: string, content = id): ConversationEvent => ({ type: 'POST', requestId: 9, receivedAt: 1000, sender_id: sender, message_id: id, content });
+const join = (p: ReturnType<typeof human> | ReturnType<typeof ai>, requestId = 1): ConversationEvent => ({
+  type: 'JOIN',
+  requestId,
+  receivedAt: 0,
+  participant: p,
+});
+const post = (sender: string, id: string, content = id): ConversationEvent => ({
+  type: 'POST',
+  requestId: 9,
+  receivedAt: 1000,
+  sender_id: sender,
+  message_id: id,
+  content,
+});
 
 describe('conversation machine (pure transitions)', () => {
   it('sequences joins and posts 1, 2, 3 with frozen records', () => {
     const { context, actions } = run([join(human('alice')), join(ai('bot')), post('alice', 'm1', 'hi')]);
     expect(context.lastSequenceId).toBe(3);
     expect(context.emitted).toHaveLength(1);
-    expect(context.emitted[0]).toMatchObject({ sequence_id: 3, sender_id: 'alice', sender_type: 'human', message_type: 'text', content: 'hi' });
+    expect(context.emitted[0]).toMatchObject({
+      sequence_id: 3,
+      sender_id: 'alice',
+      sender_type: 'human',
+      message_type: 'text',
+      content: 'hi',
+    });
     expect(Object.isFrozen(context.emitted[0])).toBe(true);
     expect(Object.isFrozen(context.emitted[0].metadata)).toBe(true);
     // delivery happens before persistence, and single mode dispatches at once
@@ -70,7 +94,12 @@ describe('conversation machine (pure transitions)', () => {
       [3, 'join'],
       [4, 'mode_change'],
     ]);
-    const left = run([join(human('alice')), join(ai('bot')), join(human('bob')), { type: 'LEAVE', receivedAt: 5, participantId: 'bob' }]).context;
+    const left = run([
+      join(human('alice')),
+      join(ai('bot')),
+      join(human('bob')),
+      { type: 'LEAVE', receivedAt: 5, participantId: 'bob' },
+    ]).context;
     expect(left.mode).toBe('single');
     expect(left.emitted.map((m) => m.message_type)).toEqual(['leave', 'mode_change']);
   });
@@ -87,7 +116,13 @@ describe('conversation machine (pure transitions)', () => {
     const typing: ConversationEvent = { type: 'TYPING', participantId: 'alice', isTyping: true };
     const held = run([join(human('alice')), join(ai('bot')), typing, post('alice', 'm1')]);
     expect(held.snapshot.value).toEqual({ active: 'collecting' });
-    const released = run([join(human('alice')), join(ai('bot')), typing, post('alice', 'm1'), { type: 'TYPING', participantId: 'alice', isTyping: false }]);
+    const released = run([
+      join(human('alice')),
+      join(ai('bot')),
+      typing,
+      post('alice', 'm1'),
+      { type: 'TYPING', participantId: 'alice', isTyping: false },
+    ]);
     expect(released.snapshot.value).toEqual({ active: 'idle' });
     expect(released.context.turns.map((t) => t.burst.map((m) => m.content))).toEqual([['m1']]);
   });
@@ -106,7 +141,10 @@ describe('conversation machine (pure transitions)', () => {
       triggerMessageId: 'q',
     });
     const partial = run([...base, out('a1', 1, false)]).context;
-    expect(partial.emitted[0]).toMatchObject({ sender_type: 'ai', metadata: { part: 1, complete: false, chain_depth: 1, in_reply_to: 'q' } });
+    expect(partial.emitted[0]).toMatchObject({
+      sender_type: 'ai',
+      metadata: { part: 1, complete: false, chain_depth: 1, in_reply_to: 'q' },
+    });
     expect(partial.turns).toEqual([]);
     const done = run([...base, out('a1', 1, false), out('a1', 2, true)]).context;
     expect(done.lastAiAnswer.map((m) => m.content)).toEqual(['a1-1', 'a1-2']);
@@ -117,7 +155,11 @@ describe('conversation machine (pure transitions)', () => {
   });
 
   it('never offers an agent its own output', () => {
-    const { context } = run([join(human('alice')), join(ai('bot')), { type: 'POST', requestId: 1, receivedAt: 1, sender_id: 'bot', message_id: 'x', content: 'hi' }]);
+    const { context } = run([
+      join(human('alice')),
+      join(ai('bot')),
+      { type: 'POST', requestId: 1, receivedAt: 1, sender_id: 'bot', message_id: 'x', content: 'hi' },
+    ]);
     expect(context.turns).toEqual([]);
   });
 
@@ -128,7 +170,11 @@ describe('conversation machine (pure transitions)', () => {
   });
 
   it('redaction replaces cached content and emits a redaction record', () => {
-    const { context } = run([join(human('alice')), post('alice', 'm1', 'secret'), { type: 'REDACT', receivedAt: 3, sequenceIds: [2], requestedBy: 'alice', marker: '[redacted]' }]);
+    const { context } = run([
+      join(human('alice')),
+      post('alice', 'm1', 'secret'),
+      { type: 'REDACT', receivedAt: 3, sequenceIds: [2], requestedBy: 'alice', marker: '[redacted]' },
+    ]);
     expect(context.recent.find((m) => m.sequence_id === 2)).toMatchObject({ content: '[redacted]', metadata: { redacted: true } });
     expect(context.emitted[0]).toMatchObject({ message_type: 'redaction', metadata: { redacted_sequence_ids: [2] } });
   });

@@ -46,7 +46,10 @@ describe('dedup across restarts', () => {
     await after.whenPersisted;
     const tail = await store.readMessages('c', retry.sequence_id - 1, 10);
     expect(tail.map((m) => m.sequence_id)).toEqual([retry.sequence_id, after.sequence_id]);
-    expect(tail[0]).toMatchObject({ message_id: `old#dup-${retry.sequence_id}`, metadata: { duplicate_of_sequence: original.sequence_id } });
+    expect(tail[0]).toMatchObject({
+      message_id: `old#dup-${retry.sequence_id}`,
+      metadata: { duplicate_of_sequence: original.sequence_id },
+    });
     await second.runtime.close();
   });
 });

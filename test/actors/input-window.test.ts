@@ -5,7 +5,11 @@ const echoMember = { participant_id: 'echo', participant_type: 'ai' as const };
 describe('input completion windows', () => {
   it('multi mode: agents answer the burst after 2000 ms without a further human message (window restarted by each one)', async () => {
     const { runtime, clock } = await makeRuntime();
-    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }] });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }],
+    });
     const alice = collector();
     await runtime.subscribe('c', 'alice', alice.listener);
     const echoes = () => alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text');
@@ -46,7 +50,11 @@ describe('input completion windows', () => {
 describe('connections and resume', () => {
   it('delivers to every connection of a participant (two tabs) and relays typing to others only', async () => {
     const { runtime } = await makeRuntime({ agents: [] });
-    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
     const tab1 = collector();
     const tab2 = collector();
     const bob = collector();
@@ -64,7 +72,11 @@ describe('connections and resume', () => {
 
   it('resumes after a sequence id from storage beyond the cache, then live, with no gap or duplicate at the seam', async () => {
     const { runtime } = await makeRuntime({ agents: [], config: { chat: { cache: { recent_messages: 5 } } } });
-    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
     for (let i = 0; i < 20; i++) await runtime.post('c', { sender_id: 'bob', message_id: `b${i}`, content: `${i}` });
     await settle();
     const alice = collector();
@@ -78,7 +90,9 @@ describe('connections and resume', () => {
     expect(seqs).toEqual(Array.from({ length: 21 }, (_, i) => i + 4)); // 1-3: joins + mode change
     const sync = alice.outputs.find((o) => o.type === 'sync_complete');
     expect(sync).toEqual({ type: 'sync_complete', from: 4, to: 23, recovered: true });
-    expect(alice.outputs.findIndex((o) => o.type === 'sync_complete')).toBeLessThan(alice.outputs.findIndex((o) => o.type === 'message' && o.message.content === 'live'));
+    expect(alice.outputs.findIndex((o) => o.type === 'sync_complete')).toBeLessThan(
+      alice.outputs.findIndex((o) => o.type === 'message' && o.message.content === 'live'),
+    );
     await runtime.close();
   });
 
@@ -99,7 +113,11 @@ describe('connections and resume', () => {
 describe('runtime edge cases', () => {
   it('resumes from the real end when a client claims a sequence id past it, and sees what comes next', async () => {
     const { runtime } = await makeRuntime({ agents: [] });
-    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human', display_name: 'Bob' }] });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human', display_name: 'Bob' }],
+    });
     const alice = collector();
     await runtime.subscribe('c', 'alice', alice.listener, { afterSequenceId: 999 });
     const r = await runtime.post('c', { sender_id: 'bob', message_id: 'x', content: 'next' });
@@ -109,7 +127,11 @@ describe('runtime edge cases', () => {
 
   it("keeps the creator's own display name from the participant list", async () => {
     const { runtime } = await makeRuntime({ agents: [] });
-    const conv = await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'alice', participant_type: 'human', display_name: 'Alice A.' }] });
+    const conv = await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'alice', participant_type: 'human', display_name: 'Alice A.' }],
+    });
     expect(conv.participants[0]).toMatchObject({ participant_id: 'alice', display_name: 'Alice A.', role: 'owner' });
     await runtime.close();
   });

@@ -59,7 +59,10 @@ describe('bounded mailbox', () => {
     expect(isChatError(refused, 'CHAT_ERR_QUEUE_FULL')).toBe(true);
     expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
     // a retry of an accepted message is still answered: it adds no work
-    expect(await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'one' })).toMatchObject({ duplicate: true, sequence_id: r1.sequence_id });
+    expect(await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'one' })).toMatchObject({
+      duplicate: true,
+      sequence_id: r1.sequence_id,
+    });
     expect(runtime.health().status).toBe('degraded');
     store.release();
     await r1.whenPersisted;

@@ -25,7 +25,11 @@ describe('message tracing', () => {
       clock: createManualClock(),
       telemetry: createChatTelemetry({ tracerProvider }),
     });
-    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'echo', participant_type: 'ai' }] });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'echo', participant_type: 'ai' }],
+    });
     await runtime.subscribe('c', 'alice', () => undefined);
     const result = await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'hello' });
     await result.whenPersisted;

@@ -14,7 +14,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('join' as const), who: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ kind: fc.constant('leave' as const), who: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ kind: fc.constant('connect' as const), who: fc.integer({ min: 0, max: 3 }) }),
-  { arbitrary: fc.record({ kind: fc.constant('post' as const), who: fc.integer({ min: 0, max: 3 }), id: fc.integer({ min: 0, max: 4 }) }), weight: 4 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('post' as const), who: fc.integer({ min: 0, max: 3 }), id: fc.integer({ min: 0, max: 4 }) }),
+    weight: 4,
+  },
   fc.record({ kind: fc.constant('disconnect' as const), index: fc.nat(10) }),
   fc.record({ kind: fc.constant('advance' as const) }),
   fc.record({ kind: fc.constant('settle' as const) }),
@@ -25,7 +28,11 @@ describe('ordering invariants (property)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
         const { runtime, store, clock } = await makeRuntime();
-        await runtime.createConversation({ conversation_id: 'c', created_by: 'h0', participants: [{ participant_id: 'echo', participant_type: 'ai' }] });
+        await runtime.createConversation({
+          conversation_id: 'c',
+          created_by: 'h0',
+          participants: [{ participant_id: 'echo', participant_type: 'ai' }],
+        });
         const connections: Array<{ who: string; c: ReturnType<typeof collector>; close: () => void }> = [];
         const seqByMessage = new Map<string, number>();
         for (const op of ops) {

@@ -23,7 +23,11 @@ describe('sequence reservation (no id reuse after a crash)', () => {
   it('never hands out again an id that was delivered but not stored before a crash; the gap is journaled as lost', async () => {
     const store = new HeldStore();
     const first = await createChatRuntime({ config, storage: store, agents: [] });
-    await first.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    await first.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
     const stored = await first.post('c', { sender_id: 'alice', message_id: 'm1', content: 'stored' });
     await stored.whenPersisted;
     const bob = collector();

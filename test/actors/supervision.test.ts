@@ -22,7 +22,11 @@ const crashy = { participant_id: 'crashy', participant_type: 'ai' as const };
 describe('supervision', () => {
   it('restarts a crashed conversation from its journal with sequence ids and participants intact, without touching others', async () => {
     const { runtime } = await makeRuntime({ agents: [createCrashingAgent()], config: { chat: { supervision: { max_restarts: 3 } } } });
-    await runtime.createConversation({ conversation_id: 'bad', created_by: 'alice', participants: [crashy, { participant_id: 'bob', participant_type: 'human' }] });
+    await runtime.createConversation({
+      conversation_id: 'bad',
+      created_by: 'alice',
+      participants: [crashy, { participant_id: 'bob', participant_type: 'human' }],
+    });
     await runtime.createConversation({ conversation_id: 'good', created_by: 'carol', participants: [crashy] });
     const alice = collector();
     const carol = collector();
@@ -45,7 +49,10 @@ describe('supervision', () => {
   });
 
   it('marks a conversation failed after max_restarts crashes within the window and says so', async () => {
-    const { runtime } = await makeRuntime({ agents: [createCrashingAgent()], config: { chat: { supervision: { max_restarts: 2, restart_window_s: 60 } } } });
+    const { runtime } = await makeRuntime({
+      agents: [createCrashingAgent()],
+      config: { chat: { supervision: { max_restarts: 2, restart_window_s: 60 } } },
+    });
     await runtime.createConversation({ conversation_id: 'bad', created_by: 'alice', participants: [crashy] });
     await runtime.createConversation({ conversation_id: 'good', created_by: 'alice', participants: [crashy] });
     const alice = collector();
@@ -58,7 +65,9 @@ describe('supervision', () => {
     const refused = await runtime.post('bad', { sender_id: 'alice', message_id: 'x', content: 'hello' }).catch((e: unknown) => e);
     expect(isChatError(refused, 'CHAT_ERR_CONVERSATION_FAILED')).toBe(true);
     expect(runtime.health()).toMatchObject({ status: 'degraded', failed_conversations: ['bad'] });
-    await expect(runtime.post('good', { sender_id: 'alice', message_id: 'g', content: 'fine' })).resolves.toMatchObject({ duplicate: false });
+    await expect(runtime.post('good', { sender_id: 'alice', message_id: 'g', content: 'fine' })).resolves.toMatchObject({
+      duplicate: false,
+    });
     await runtime.close();
   });
 });
@@ -66,7 +75,11 @@ describe('supervision', () => {
 describe('passivation', () => {
   it('stops an idle conversation after idle_timeout_s and rebuilds it from storage on next use', async () => {
     const { runtime, clock } = await makeRuntime({ agents: [], config: { chat: { supervision: { idle_timeout_s: 30 } } } });
-    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
     const first = await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'hi' });
     await first.whenPersisted;
     await settle();

@@ -94,7 +94,12 @@ export function describeConversations(ctx: ContractContext): void {
       expect(redacted).toEqual([2, 5]);
       const out = await store.readMessages('c1', 0, 10);
       expect(out.map((m) => m.content)).toEqual([
-        'message 1 of c1', REDACTION_MARKER, 'message 3 of c1', 'message 4 of c1', REDACTION_MARKER, 'message 6 of c1',
+        'message 1 of c1',
+        REDACTION_MARKER,
+        'message 3 of c1',
+        'message 4 of c1',
+        REDACTION_MARKER,
+        'message 6 of c1',
       ]);
       expect(out[1]).toEqual({ ...msg('c1', 2), content: REDACTION_MARKER, metadata: { ...msg('c1', 2).metadata, redacted: true } });
       expect(out[0].metadata).toEqual(msg('c1', 1).metadata);

@@ -37,7 +37,10 @@ export function describeDurability(ctx: ContractContext): void {
       expect(await again.lastSequenceId('c1')).toBe(40);
       expect(await again.findSequenceByMessageId('c1', 'alice', 'c1-m39')).toBe(39);
       await expectCode(again.appendMessages('c1', [msg('c1', 40, { message_id: 'fresh' })]), 'STORAGE_ERR_DUPLICATE_SEQUENCE');
-      await expectCode(again.appendMessages('c1', [msg('c1', 41, { message_id: 'c1-m1', sender_id: 'alice' })]), 'STORAGE_ERR_DUPLICATE_MESSAGE');
+      await expectCode(
+        again.appendMessages('c1', [msg('c1', 41, { message_id: 'c1-m1', sender_id: 'alice' })]),
+        'STORAGE_ERR_DUPLICATE_MESSAGE',
+      );
       await again.appendMessages('c1', [msg('c1', 41)]);
       expect(await again.lastSequenceId('c1')).toBe(41);
     });

@@ -21,11 +21,25 @@ export function meta(id: string, createdOffsetMs = 0, overrides: Partial<Convers
 }
 
 export function person(id: string, joinedAt = 1, overrides: Partial<Participant> = {}): Participant {
-  return { participant_id: id, participant_type: 'human', display_name: `${id} display`, joined_at_sequence: joinedAt, role: 'member', ...overrides };
+  return {
+    participant_id: id,
+    participant_type: 'human',
+    display_name: `${id} display`,
+    joined_at_sequence: joinedAt,
+    role: 'member',
+    ...overrides,
+  };
 }
 
 export function agent(id: string, joinedAt = 1): Participant {
-  return { participant_id: id, participant_type: 'ai', display_name: `agent ${id}`, joined_at_sequence: joinedAt, role: 'member', agent_id: `${id}-cfg` };
+  return {
+    participant_id: id,
+    participant_type: 'ai',
+    display_name: `agent ${id}`,
+    joined_at_sequence: joinedAt,
+    role: 'member',
+    agent_id: `${id}-cfg`,
+  };
 }
 
 export function msg(conversationId: string, seq: number, overrides: Partial<ChatMessage> = {}): ChatMessage {

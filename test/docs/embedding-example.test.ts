@@ -16,7 +16,10 @@ describe('docs/embedding.md', () => {
     const expected = blocks.find((b) => b[1] === '' && b[2].includes('retry:'))![2].trim();
     const js = ts
       .transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } })
-      .outputText.replace(/require\("nlweb-chat\/storage-providers"\)/g, JSON.stringify(join(repo, 'dist/storage-providers/index.js')).replace(/^/, 'require(') + ')')
+      .outputText.replace(
+        /require\("nlweb-chat\/storage-providers"\)/g,
+        JSON.stringify(join(repo, 'dist/storage-providers/index.js')).replace(/^/, 'require(') + ')',
+      )
       .replace(/require\("nlweb-chat"\)/g, `require(${JSON.stringify(join(repo, 'dist/index.js'))})`);
     const dir = mkdtempSync(join(tmpdir(), 'embed-'));
     try {

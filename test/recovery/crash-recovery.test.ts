@@ -180,7 +180,11 @@ function runCrashScenario(makeCase: () => BackendCase): void {
     });
     expect(created.status).toBe(201);
     // Membership changes before the crash: dave joins and leaves, erin joins (and stays, silent).
-    for (const [user, action] of [['dave', 'join'], ['dave', 'leave'], ['erin', 'join']] as const) {
+    for (const [user, action] of [
+      ['dave', 'join'],
+      ['dave', 'leave'],
+      ['erin', 'join'],
+    ] as const) {
       const res = await fetch(`${first.url}/chat/conversations/crash/${action}?user_id=${user}`, { method: 'POST' });
       expect(res.status).toBe(200);
     }
@@ -298,7 +302,11 @@ function runCrashScenario(makeCase: () => BackendCase): void {
     restarted = true;
     const second = await startServerProcess(configFile, { port: first.port });
     servers.push(second);
-    await waiter.until(() => humans.every((h) => h.connects >= 2 && h.sentAfterRestart >= AFTER_RESTART), 60_000, 'posting after the restart');
+    await waiter.until(
+      () => humans.every((h) => h.connects >= 2 && h.sentAfterRestart >= AFTER_RESTART),
+      60_000,
+      'posting after the restart',
+    );
     stopPosting = true;
     await within(Promise.all(loops), 30_000, 'posting loops to end');
     expect(sendErrors).toEqual([]);
@@ -337,7 +345,9 @@ function runCrashScenario(makeCase: () => BackendCase): void {
       for (const m of storedButUnconfirmed[i]) {
         const again = h.duplicateAcks.get(m.message_id);
         if (again !== undefined) expect(again).toBe(m.sequence_id);
-        expect(journal.filter((j) => j.sender_id === h.user && j.message_id === m.message_id).map((j) => j.sequence_id)).toEqual([m.sequence_id]);
+        expect(journal.filter((j) => j.sender_id === h.user && j.message_id === m.message_id).map((j) => j.sequence_id)).toEqual([
+          m.sequence_id,
+        ]);
       }
     });
     // The restarted server continued after the stored head: its first record is headAtCrash + 1.
@@ -359,7 +369,11 @@ function runCrashScenario(makeCase: () => BackendCase): void {
       let previous = 0;
       for (const m of h.delivered) {
         // Only a cursor reset goes back, and only into the lost window.
-        if (m.sequence_id !== previous + 1) expect({ seq: m.sequence_id, lostWindowRedelivery: inLostWindow(m.sequence_id) }).toEqual({ seq: m.sequence_id, lostWindowRedelivery: true });
+        if (m.sequence_id !== previous + 1)
+          expect({ seq: m.sequence_id, lostWindowRedelivery: inLostWindow(m.sequence_id) }).toEqual({
+            seq: m.sequence_id,
+            lostWindowRedelivery: true,
+          });
         previous = m.sequence_id;
         latest.set(m.sequence_id, m);
         times.set(m.sequence_id, (times.get(m.sequence_id) ?? 0) + 1);
@@ -405,7 +419,8 @@ async function resendRaw(port: number, user: string, original: ChatMessage): Pro
       ws.on('error', reject);
       ws.on('message', (data) => {
         const frame = JSON.parse(String(data)) as Frame;
-        if (frame.type === 'connected') ws.send(JSON.stringify({ type: 'message', message_id: original.message_id, content: original.content }));
+        if (frame.type === 'connected')
+          ws.send(JSON.stringify({ type: 'message', message_id: original.message_id, content: original.content }));
         if ((frame.type === 'message_ack' || frame.type === 'error') && frame.message_id === original.message_id) resolve(frame);
       });
     });

@@ -1,6 +1,14 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { ChatError, createChatRuntime, createCounterIds, createManualClock, isChatError, type ChatMessage, type ManualClock } from '../../actors';
+import {
+  ChatError,
+  createChatRuntime,
+  createCounterIds,
+  createManualClock,
+  isChatError,
+  type ChatMessage,
+  type ManualClock,
+} from '../../actors';
 import type { ConversationRegistryRuntime } from '../../actors/chat-runtime';
 import { loadConfig } from '../../config';
 import type { ConfigInput } from '../../config/config-types';
@@ -24,10 +32,15 @@ const REPLAY_CLI = path.join(ROOT, 'dist/bin/replay.js');
 
 function runReplay(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [REPLAY_CLI, ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [REPLAY_CLI, ...args],
+      { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -40,17 +53,32 @@ async function expectChatError(promise: Promise<unknown>, code: string): Promise
 }
 
 /** Posts and waits until the record is in the journal. */
-async function postStored(runtime: ConversationRegistryRuntime, conversationId: string, sender: string, messageId: string, content: string) {
+async function postStored(
+  runtime: ConversationRegistryRuntime,
+  conversationId: string,
+  sender: string,
+  messageId: string,
+  content: string,
+) {
   const result = await runtime.post(conversationId, { sender_id: sender, message_id: messageId, content });
   await within(result.whenPersisted, 20_000, `${messageId} to be stored`);
   return result.sequence_id;
 }
 
 /** Everything a fresh connection replays from after `after` (cache and/or journal), up to sync_complete. */
-async function replayFrom(runtime: ConversationRegistryRuntime, conversationId: string, who: string, after: number): Promise<ChatMessage[]> {
+async function replayFrom(
+  runtime: ConversationRegistryRuntime,
+  conversationId: string,
+  who: string,
+  after: number,
+): Promise<ChatMessage[]> {
   const c = outputCollector();
   const sub = await runtime.subscribe(conversationId, who, c.listener, { afterSequenceId: after });
-  const done = await within(c.next((o) => o.type === 'sync_complete'), 20_000, 'sync_complete');
+  const done = await within(
+    c.next((o) => o.type === 'sync_complete'),
+    20_000,
+    'sync_complete',
+  );
   sub.close();
   expect(done).toMatchObject({ recovered: true });
   return c.messages;
@@ -90,7 +118,11 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
 
     it('the sweeper deletes conversations past retention_days from storage and from the live actor; younger ones stay', async () => {
       const { runtime, store } = await start(config);
-      await runtime.createConversation({ conversation_id: 'old-live', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+      await runtime.createConversation({
+        conversation_id: 'old-live',
+        created_by: 'alice',
+        participants: [{ participant_id: 'bob', participant_type: 'human' }],
+      });
       await runtime.createConversation({ conversation_id: 'old-idle', created_by: 'alice' });
       for (let i = 1; i <= 3; i++) await postStored(runtime, 'old-live', 'bob', `ol-${i}`, `old secret ${i}`);
       await postStored(runtime, 'old-idle', 'alice', 'oi-1', 'idle secret');
@@ -107,7 +139,13 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
       expect([...deleted].sort()).toEqual(['old-idle', 'old-live']);
 
       // The live actor was stopped and its connection told why.
-      expect(await within(watcher.next((o) => o.type === 'closed'), 10_000, 'closed output')).toEqual({ type: 'closed', reason: 'deleted' });
+      expect(
+        await within(
+          watcher.next((o) => o.type === 'closed'),
+          10_000,
+          'closed output',
+        ),
+      ).toEqual({ type: 'closed', reason: 'deleted' });
       for (const id of ['old-live', 'old-idle']) {
         expect(await store.getConversation(id)).toBeUndefined();
         expect(await store.readMessages(id, 0, 100)).toEqual([]);
@@ -152,7 +190,13 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
       expect(watcher.outputs.some((o) => o.type === 'closed')).toBe(false);
       clock.advance(DAY_MS);
       await within(storeDeleted, 10_000, 'the background sweep to delete');
-      expect(await within(watcher.next((o) => o.type === 'closed'), 10_000, 'closed output')).toEqual({ type: 'closed', reason: 'deleted' });
+      expect(
+        await within(
+          watcher.next((o) => o.type === 'closed'),
+          10_000,
+          'closed output',
+        ),
+      ).toEqual({ type: 'closed', reason: 'deleted' });
       expect(await store.getConversation('short-lived')).toBeUndefined();
       expect(await store.readMessages('short-lived', 0, 10)).toEqual([]);
     });
@@ -192,11 +236,18 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
       expect([...redacted].sort((x, y) => x - y)).toEqual([seq.a1, seq.a6]);
 
       // Everyone connected is told which records changed, by a sequenced record.
-      const notice = (await within(live.next((o) => o.type === 'message' && o.message.message_type === 'redaction'), 10_000, 'redaction record')) as {
+      const notice = (await within(
+        live.next((o) => o.type === 'message' && o.message.message_type === 'redaction'),
+        10_000,
+        'redaction record',
+      )) as {
         message: ChatMessage;
       };
       expect(notice.message.sequence_id).toBe(before.length + 1);
-      expect(notice.message.metadata).toMatchObject({ redacted_sequence_ids: [seq.a1, seq.a6].sort((x, y) => x - y), requested_by: 'alice' });
+      expect(notice.message.metadata).toMatchObject({
+        redacted_sequence_ids: [seq.a1, seq.a6].sort((x, y) => x - y),
+        requested_by: 'alice',
+      });
       expect(JSON.stringify(notice.message)).not.toContain('alice secret');
       expect(await runtime.redact('conv', { messageIds: [] }, 'alice')).toEqual([]);
       // Let the redaction record reach the journal before comparing.
@@ -237,7 +288,9 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
         const again = await start(config);
         const replayed = await replayFrom(again.runtime, 'conv', 'bob', 0);
         expect(replayed.map((m) => m.content)).toEqual(after.map((m) => m.content));
-        expect(replayed.filter((m) => m.content === REDACTION_MARKER).map((m) => m.sequence_id)).toEqual([seq.a1, seq.a6].sort((x, y) => x - y));
+        expect(replayed.filter((m) => m.content === REDACTION_MARKER).map((m) => m.sequence_id)).toEqual(
+          [seq.a1, seq.a6].sort((x, y) => x - y),
+        );
       }
     });
 
@@ -305,7 +358,10 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
         const json = await runReplay(['conv', '--storage', fixture.replaySpec!, '--json']);
         expect(json.stderr).toBe('');
         expect(json.code).toBe(0);
-        const records = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as ChatMessage);
+        const records = json.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as ChatMessage);
         expectContiguous(records);
         expect(records.find((m) => m.sequence_id === seq.a4)).toMatchObject({ content: REDACTION_MARKER, metadata: { redacted: true } });
         expect(records.find((m) => m.sequence_id === seq.a5)?.content).toBe('alice secret 5');
@@ -343,7 +399,10 @@ describe('redaction while the journal is behind', () => {
     const store = new BehindMemoryStore();
     await store.open();
     const runtime = await createChatRuntime({
-      config: { observability: { log_level: 'silent', shutdown_deadline_s: 0.1 }, chat: { storage: { retry_initial_ms: 5, retry_max_ms: 20 } } },
+      config: {
+        observability: { log_level: 'silent', shutdown_deadline_s: 0.1 },
+        chat: { storage: { retry_initial_ms: 5, retry_max_ms: 20 } },
+      },
       storage: store,
     });
     try {
@@ -381,7 +440,11 @@ describe('retention with two processes on one journal', () => {
       clock: clockB,
     });
     try {
-      await a.createConversation({ conversation_id: 'shared', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+      await a.createConversation({
+        conversation_id: 'shared',
+        created_by: 'alice',
+        participants: [{ participant_id: 'bob', participant_type: 'human' }],
+      });
       await postStored(a, 'shared', 'alice', 'm1', 'hello');
       const watcher = outputCollector();
       await a.subscribe('shared', 'bob', watcher.listener);
@@ -391,7 +454,13 @@ describe('retention with two processes on one journal', () => {
 
       // Process A still has the actor; its next record cannot be stored because the conversation is gone.
       await a.post('shared', { sender_id: 'alice', message_id: 'm2', content: 'after the sweep' });
-      expect(await within(watcher.next((o) => o.type === 'closed'), 10_000, 'closed output')).toEqual({ type: 'closed', reason: 'deleted' });
+      expect(
+        await within(
+          watcher.next((o) => o.type === 'closed'),
+          10_000,
+          'closed output',
+        ),
+      ).toEqual({ type: 'closed', reason: 'deleted' });
       await expectChatError(a.getConversation('shared'), 'CHAT_ERR_NOT_FOUND');
       expect(a.health()).toMatchObject({ status: 'healthy', storage: 'connected', persistence_lag: 0 });
       expect(await storeA.getConversation('shared')).toBeUndefined();

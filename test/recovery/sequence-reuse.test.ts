@@ -42,7 +42,11 @@ describe('sequence ids delivered but not stored before a crash', () => {
     stores.push(firstStore);
     const first = await createChatRuntime({ config, storage: firstStore });
     runtimes.push(first);
-    await first.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
+    await first.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
     const stored = await first.post('c', { sender_id: 'alice', message_id: 'm1', content: 'stored' });
     await within(stored.whenPersisted, 10_000, 'm1 stored');
     const bob = outputCollector();

@@ -138,9 +138,16 @@ describeWithPg(pgReachableSync())('storage outage (PostgreSQL): delivery continu
     const results: PostResult[] = [];
     for (let i = 0; i < count; i++) {
       const sender = HUMANS[i % HUMANS.length];
-      const result = await runtime.post('conv', { sender_id: sender, message_id: `${prefix}-${i}`, content: `${prefix} text ${i} from ${sender}` });
+      const result = await runtime.post('conv', {
+        sender_id: sender,
+        message_id: `${prefix}-${i}`,
+        content: `${prefix} text ${i} from ${sender}`,
+      });
       // Delivery never waits for storage.
-      expect(watcher.messages[watcher.messages.length - 1]).toMatchObject({ sequence_id: result.sequence_id, message_id: `${prefix}-${i}` });
+      expect(watcher.messages[watcher.messages.length - 1]).toMatchObject({
+        sequence_id: result.sequence_id,
+        message_id: `${prefix}-${i}`,
+      });
       results.push(result);
     }
     return results;
@@ -160,7 +167,9 @@ describeWithPg(pgReachableSync())('storage outage (PostgreSQL): delivery continu
         expect(stored.map((m) => m.sequence_id)).toEqual([r.sequence_id]);
       }
       // The subscriber saw the same records, each once, in order.
-      expect(watcher.messages.map((m) => m.sequence_id)).toEqual(journal.slice(journal.length - watcher.messages.length).map((m) => m.sequence_id));
+      expect(watcher.messages.map((m) => m.sequence_id)).toEqual(
+        journal.slice(journal.length - watcher.messages.length).map((m) => m.sequence_id),
+      );
       return journal;
     } finally {
       await reader.close();
@@ -255,7 +264,9 @@ describeWithPg(pgReachableSync())('storage outage (PostgreSQL): delivery continu
 
     // Still full: new messages are refused and nothing accumulates; a retry of an accepted one is answered.
     for (let i = 0; i < 10; i++) {
-      await expect(runtime.post('conv', { sender_id: 'bob', message_id: `extra-${i}`, content: 'x' })).rejects.toMatchObject({ code: 'CHAT_ERR_QUEUE_FULL' });
+      await expect(runtime.post('conv', { sender_id: 'bob', message_id: `extra-${i}`, content: 'x' })).rejects.toMatchObject({
+        code: 'CHAT_ERR_QUEUE_FULL',
+      });
     }
     const retry = await runtime.post('conv', { sender_id: HUMANS[0], message_id: 'm-0', content: 'queued 0' });
     expect(retry).toMatchObject({ duplicate: true, sequence_id: accepted[0].sequence_id });
@@ -278,34 +289,43 @@ describeWithPg(pgReachableSync())('storage outage (PostgreSQL): delivery continu
  * and fails (so the marker must go) once a locked file no longer blocks delivery.
  */
 describe('storage outage (SQLite): the file locked by another connection', () => {
-  it.failing('does not stall delivery while the journal cannot be written', async () => {
-    const dir = makeTmpDir();
-    const file = path.join(dir, 'chat.db');
-    const store = new SqliteStore({ path: file });
-    await store.open();
-    const runtime = await createChatRuntime({ config: { observability: { log_level: 'silent' } }, storage: store });
-    const other = new Database(file);
-    try {
-      await runtime.createConversation({ conversation_id: 'locked', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human' }] });
-      const first = await runtime.post('locked', { sender_id: 'alice', message_id: 'm0', content: 'before' });
-      await within(first.whenPersisted, 10_000, 'first record stored');
-      const watcher = outputCollector();
-      await runtime.subscribe('locked', 'bob', watcher.listener);
+  it.failing(
+    'does not stall delivery while the journal cannot be written',
+    async () => {
+      const dir = makeTmpDir();
+      const file = path.join(dir, 'chat.db');
+      const store = new SqliteStore({ path: file });
+      await store.open();
+      const runtime = await createChatRuntime({ config: { observability: { log_level: 'silent' } }, storage: store });
+      const other = new Database(file);
+      try {
+        await runtime.createConversation({
+          conversation_id: 'locked',
+          created_by: 'alice',
+          participants: [{ participant_id: 'bob', participant_type: 'human' }],
+        });
+        const first = await runtime.post('locked', { sender_id: 'alice', message_id: 'm0', content: 'before' });
+        await within(first.whenPersisted, 10_000, 'first record stored');
+        const watcher = outputCollector();
+        await runtime.subscribe('locked', 'bob', watcher.listener);
 
-      other.prepare('BEGIN IMMEDIATE').run(); // another writer holds the lock
-      const started = performance.now();
-      for (let i = 1; i <= 3; i++) await runtime.post('locked', { sender_id: 'alice', message_id: `m${i}`, content: `while locked ${i}` });
-      const elapsedMs = performance.now() - started;
-      other.prepare('ROLLBACK').run();
-      expect(watcher.messages.map((m) => m.message_id)).toEqual(['m1', 'm2', 'm3']);
-      // Three posts on an idle machine take well under a millisecond each.
-      expect(elapsedMs).toBeLessThan(1000);
-    } finally {
-      if (other.inTransaction) other.prepare('ROLLBACK').run();
-      other.close();
-      await runtime.close({ deadlineMs: 10_000 });
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }, 60_000);
+        other.prepare('BEGIN IMMEDIATE').run(); // another writer holds the lock
+        const started = performance.now();
+        for (let i = 1; i <= 3; i++)
+          await runtime.post('locked', { sender_id: 'alice', message_id: `m${i}`, content: `while locked ${i}` });
+        const elapsedMs = performance.now() - started;
+        other.prepare('ROLLBACK').run();
+        expect(watcher.messages.map((m) => m.message_id)).toEqual(['m1', 'm2', 'm3']);
+        // Three posts on an idle machine take well under a millisecond each.
+        expect(elapsedMs).toBeLessThan(1000);
+      } finally {
+        if (other.inTransaction) other.prepare('ROLLBACK').run();
+        other.close();
+        await runtime.close({ deadlineMs: 10_000 });
+        await store.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });

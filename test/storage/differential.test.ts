@@ -25,9 +25,17 @@ const ops: fc.Arbitrary<{ label: string; run: Op }> = fc.oneof(
     label: `put ${u} in ${id}`,
     run: (s: ChatStore) => s.putParticipant(id, person(u, j)),
   })),
-  fc.record({ id: conv, u: user }).map(({ id, u }) => ({ label: `remove ${u} from ${id}`, run: (s: ChatStore) => s.removeParticipant(id, u) })),
   fc
-    .record({ id: conv, offset: fc.integer({ min: -1, max: 2 }), n: fc.integer({ min: 1, max: 4 }), mid: fc.integer({ min: 0, max: 6 }), u: user })
+    .record({ id: conv, u: user })
+    .map(({ id, u }) => ({ label: `remove ${u} from ${id}`, run: (s: ChatStore) => s.removeParticipant(id, u) })),
+  fc
+    .record({
+      id: conv,
+      offset: fc.integer({ min: -1, max: 2 }),
+      n: fc.integer({ min: 1, max: 4 }),
+      mid: fc.integer({ min: 0, max: 6 }),
+      u: user,
+    })
     .map(({ id, offset, n, mid, u }) => ({
       label: `append ${id} at last${offset >= 0 ? '+' : ''}${offset} x${n} mid${mid} by ${u}`,
       run: async (s: ChatStore, last: (id: string) => Promise<number>) => {
@@ -36,15 +44,19 @@ const ops: fc.Arbitrary<{ label: string; run: Op }> = fc.oneof(
         return s.appendMessages(id, batch);
       },
     })),
-  fc.record({ id: conv, u: user }).map(({ id, u }) => ({ label: `redact ${u} in ${id}`, run: (s: ChatStore) => s.redactMessages(id, { senderId: u }) })),
+  fc
+    .record({ id: conv, u: user })
+    .map(({ id, u }) => ({ label: `redact ${u} in ${id}`, run: (s: ChatStore) => s.redactMessages(id, { senderId: u }) })),
   fc.record({ id: conv, mid: fc.integer({ min: 0, max: 6 }) }).map(({ id, mid }) => ({
     label: `redact m${mid} in ${id}`,
     run: (s: ChatStore) => s.redactMessages(id, { messageIds: [`m${mid}`, 'none'] }),
   })),
-  fc.record({ id: conv, s: fc.constantFrom('active', 'failed', 'closed') as fc.Arbitrary<'active' | 'failed' | 'closed'> }).map(({ id, s: status }) => ({
-    label: `status ${id} ${status}`,
-    run: (s: ChatStore) => s.updateConversationStatus(id, status),
-  })),
+  fc
+    .record({ id: conv, s: fc.constantFrom('active', 'failed', 'closed') as fc.Arbitrary<'active' | 'failed' | 'closed'> })
+    .map(({ id, s: status }) => ({
+      label: `status ${id} ${status}`,
+      run: (s: ChatStore) => s.updateConversationStatus(id, status),
+    })),
   conv.map((id) => ({ label: `delete ${id}`, run: (s: ChatStore) => s.deleteConversation(id) })),
   // Raises and lowers around the journal; unknown conversations must be a no-op everywhere.
   fc.record({ id: conv, upTo: fc.integer({ min: 0, max: 300 }) }).map(({ id, upTo }) => ({
@@ -68,7 +80,8 @@ async function snapshot(s: ChatStore): Promise<unknown> {
       reserved: await s.getSequenceReservation(id),
     };
   }
-  for (const u of ['u1', 'u2', 'u3']) out[u] = [await s.listConversationsForUser(u), await s.listConversationsForUser(u, { includeLeft: true })];
+  for (const u of ['u1', 'u2', 'u3'])
+    out[u] = [await s.listConversationsForUser(u), await s.listConversationsForUser(u, { includeLeft: true })];
   out.before = await s.listConversationsCreatedBefore(iso(2500));
   return out;
 }

@@ -75,7 +75,9 @@ describeWithPg(reachable)('postgres specifics', () => {
     const all = [make(), make(), make(), make()];
     await Promise.all(all.map((s) => s.open()));
     const versions = async () =>
-      (await withClient((c) => c.query(`SELECT version FROM "${schema}".nlweb_chat_migrations ORDER BY version`))).rows.map((r) => r.version);
+      (await withClient((c) => c.query(`SELECT version FROM "${schema}".nlweb_chat_migrations ORDER BY version`))).rows.map(
+        (r) => r.version,
+      );
     expect(await versions()).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
     await all[0].createConversation(meta('c1'));
     const again = make();

@@ -36,7 +36,14 @@ describe('sqlite specifics', () => {
     const f = file();
     const store = new SqliteStore({ path: f });
     await store.open();
-    await store.createConversation({ conversation_id: 'c1', title: 't', created_at: '2026-01-01T00:00:00.000Z', created_by: 'a', settings: {}, status: 'active' });
+    await store.createConversation({
+      conversation_id: 'c1',
+      title: 't',
+      created_at: '2026-01-01T00:00:00.000Z',
+      created_by: 'a',
+      settings: {},
+      status: 'active',
+    });
     await store.close();
     const db = new Database(f);
     try {
@@ -55,7 +62,14 @@ describe('sqlite specifics', () => {
     const b = new SqliteStore({ path: f });
     try {
       await Promise.all([a.open(), b.open()]);
-      await a.createConversation({ conversation_id: 'c1', title: 't', created_at: '2026-01-01T00:00:00.000Z', created_by: 'a', settings: {}, status: 'active' });
+      await a.createConversation({
+        conversation_id: 'c1',
+        title: 't',
+        created_at: '2026-01-01T00:00:00.000Z',
+        created_by: 'a',
+        settings: {},
+        status: 'active',
+      });
       expect(await b.getConversation('c1')).toBeDefined();
     } finally {
       await a.close();
@@ -99,7 +113,14 @@ describe('sqlite across processes', () => {
     const f = path.join(root, `shared-${++counter}.db`);
     const store = new SqliteStore({ path: f, busyTimeoutMs: 100 });
     await store.open();
-    await store.createConversation({ conversation_id: 'c1', title: 't', created_at: '2026-01-01T00:00:00.000Z', created_by: 'a', settings: {}, status: 'active' });
+    await store.createConversation({
+      conversation_id: 'c1',
+      title: 't',
+      created_at: '2026-01-01T00:00:00.000Z',
+      created_by: 'a',
+      settings: {},
+      status: 'active',
+    });
     // Another process takes the write lock and keeps it until told to commit.
     const script =
       "const D=require('better-sqlite3');const db=new D(process.argv[1]);db.exec('BEGIN IMMEDIATE');" +
@@ -111,7 +132,17 @@ describe('sqlite across processes', () => {
         child.stdout.once('data', () => resolve());
         child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
       });
-      const message = { message_id: 'm1', conversation_id: 'c1', sequence_id: 1, sender_id: 'a', sender_type: 'human' as const, message_type: 'text', content: 'x', timestamp: '2026-01-01T00:00:00.000Z', metadata: {} };
+      const message = {
+        message_id: 'm1',
+        conversation_id: 'c1',
+        sequence_id: 1,
+        sender_id: 'a',
+        sender_type: 'human' as const,
+        message_type: 'text',
+        content: 'x',
+        timestamp: '2026-01-01T00:00:00.000Z',
+        metadata: {},
+      };
       await expectCode(store.appendMessages('c1', [message]), 'STORAGE_ERR_UNAVAILABLE');
       // Readers are not blocked by the writer (WAL).
       expect(await store.lastSequenceId('c1')).toBe(0);
