@@ -6,3 +6,4 @@
 export * from './actors/index';
 export { loadConfig, validateConfig } from './config/index';
 export type { NlwebChatConfig, ConfigInput } from './config/index';
+export { createChatTelemetry, createNoopTelemetry, type ChatTelemetry, type ChatTelemetryOptions } from './observability/chat-telemetry';

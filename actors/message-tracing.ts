@@ -1,4 +1,7 @@
-import { context, trace, SpanStatusCode, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, trace, INVALID_SPAN_CONTEXT, SpanStatusCode, type Context, type Span, type Tracer } from '@opentelemetry/api';
+
+/** A shared span that records nothing (for the children of unsampled messages). */
+const NOT_RECORDED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 import { isChatError } from './errors';
 import { SPANS, SPAN_ATTRIBUTES } from '../observability/telemetry-names';
 
@@ -12,6 +15,8 @@ import { SPANS, SPAN_ATTRIBUTES } from '../observability/telemetry-names';
 export class MessageTrace {
   readonly receive: Span;
   readonly context: Context;
+  /** False for messages the sampler dropped: then no child spans and no context switch are paid for. */
+  private readonly recording: boolean;
 
   constructor(
     private readonly tracer: Tracer,
@@ -22,19 +27,21 @@ export class MessageTrace {
       attributes: { [SPAN_ATTRIBUTES.conversationId]: conversationId, [SPAN_ATTRIBUTES.senderType]: senderType },
     });
     this.context = trace.setSpan(context.active(), this.receive);
+    this.recording = this.receive.isRecording();
   }
 
   /** Runs `fn` with the receive span active (so deliver spans and agent calls become its children). */
   run<T>(fn: () => T): T {
-    return context.with(this.context, fn);
+    return this.recording ? context.with(this.context, fn) : fn();
   }
 
   startSequence(): Span {
-    return this.tracer.startSpan(SPANS.sequence, undefined, this.context);
+    return this.recording ? this.tracer.startSpan(SPANS.sequence, undefined, this.context) : NOT_RECORDED;
   }
 
   /** The persist span ends when the record is stored (it stays open if the runtime closes first). */
   persisted(sequenceId: number, stored: Promise<void>): void {
+    if (!this.recording) return;
     const span = this.tracer.startSpan(SPANS.persist, { attributes: { [SPAN_ATTRIBUTES.sequenceId]: sequenceId } }, this.context);
     void stored.then(() => span.end());
   }
@@ -49,8 +56,9 @@ export class MessageTrace {
   }
 }
 
-/** Wraps the fan-out of one actor step in a `deliver` span under whatever span is active. */
+/** Wraps the fan-out of one actor step in a `deliver` span under whatever span is active (if it is recorded). */
 export function traceDelivery<T>(tracer: Tracer, conversationId: string, fn: () => T, recipients: () => number): T {
+  if (!trace.getSpan(context.active())?.isRecording()) return fn();
   const span = tracer.startSpan(SPANS.deliver, { attributes: { [SPAN_ATTRIBUTES.conversationId]: conversationId } });
   try {
     return fn();
