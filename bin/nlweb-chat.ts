@@ -190,7 +190,13 @@ async function stop(running: Running, signal: string): Promise<number> {
   for (const agent of running.agents.values()) agent.close?.();
   // Each remaining close is bounded: a journal write stuck in the database (the usual reason the flush
   // missed its deadline) would otherwise hold the storage pool open until the hard guard fires.
-  if (running.standin && !(await settlesWithin(running.standin.close().catch(() => undefined), CLOSE_STEP_MS))) {
+  if (
+    running.standin &&
+    !(await settlesWithin(
+      running.standin.close().catch(() => undefined),
+      CLOSE_STEP_MS,
+    ))
+  ) {
     logger.warn({ within_ms: CLOSE_STEP_MS }, 'the NLWeb stand-in did not close in time');
   }
   try {

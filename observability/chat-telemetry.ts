@@ -127,10 +127,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
   const EMPTY: Attributes = Object.freeze({});
   const kindAttrs = cacheBy((k: string) => ({ [METRIC_LABELS.kind]: KINDS.has(k) ? k : 'other' }));
   const dropAttrs = cacheBy((r: string) => ({ [METRIC_LABELS.reason]: DROP_REASONS.has(r) ? r : 'other' }));
-  const boolAttrs = (key: string): [Attributes, Attributes] => [
-    Object.freeze({ [key]: 'false' }),
-    Object.freeze({ [key]: 'true' }),
-  ];
+  const boolAttrs = (key: string): [Attributes, Attributes] => [Object.freeze({ [key]: 'false' }), Object.freeze({ [key]: 'true' })];
   const recoveredAttrs = boolAttrs(METRIC_LABELS.recovered);
   const cacheHit: Attributes = Object.freeze({ [METRIC_LABELS.result]: 'hit' });
   const cacheMiss: Attributes = Object.freeze({ [METRIC_LABELS.result]: 'miss' });
@@ -178,9 +175,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
     result.observe(lag);
   });
   const conversationMailboxDepth =
-    topN > 0
-      ? meter.createObservableGauge(METRICS.conversationMailboxDepth.name, describe('conversationMailboxDepth'))
-      : undefined;
+    topN > 0 ? meter.createObservableGauge(METRICS.conversationMailboxDepth.name, describe('conversationMailboxDepth')) : undefined;
   // One batch callback reads every provider once per collection for all mailbox gauges.
   meter.addBatchObservableCallback(
     (result) => {
@@ -210,10 +205,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
     conversationMailboxDepth ? [mailboxDepth, mailboxDepthTotal, conversationMailboxDepth] : [mailboxDepth, mailboxDepthTotal],
   );
   if (topN > 0) {
-    const conversationConnections = meter.createObservableGauge(
-      METRICS.conversationConnections.name,
-      describe('conversationConnections'),
-    );
+    const conversationConnections = meter.createObservableGauge(METRICS.conversationConnections.name, describe('conversationConnections'));
     conversationConnections.addCallback((result) => {
       for (const [id, count] of topEntries(connectionsByConversation.entries(), topN)) {
         result.observe(count, { [METRIC_LABELS.conversationId]: id });

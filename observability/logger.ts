@@ -50,12 +50,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
 
 /** Security-relevant events written to the audit stream (docs/security.md, docs/observability.md). */
 export type AuditEvent =
-  | 'auth.failure'
-  | 'access.forbidden'
-  | 'participant_limit.refused'
-  | 'message.redact'
-  | 'rate_limit.hit'
-  | 'admin.action';
+  'auth.failure' | 'access.forbidden' | 'participant_limit.refused' | 'message.redact' | 'rate_limit.hit' | 'admin.action';
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
@@ -104,8 +99,7 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
   };
   return {
     record,
-    authFailure: (actor, target, reason) =>
-      record({ event: 'auth.failure', actor, target, outcome: 'denied', details: { reason } }),
+    authFailure: (actor, target, reason) => record({ event: 'auth.failure', actor, target, outcome: 'denied', details: { reason } }),
     forbidden: (actor, conversationId, action) =>
       record({ event: 'access.forbidden', actor, target: conversationId, outcome: 'denied', details: { action } }),
     participantLimit: (actor, conversationId, limit) =>
@@ -125,7 +119,6 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
       const suppressed = seen?.suppressed ?? 0;
       record({ event: 'rate_limit.hit', actor, target: conversationId, outcome: 'denied', details: { suppressed } });
     },
-    adminAction: (actor, target, action, outcome) =>
-      record({ event: 'admin.action', actor, target, outcome, details: { action } }),
+    adminAction: (actor, target, action, outcome) => record({ event: 'admin.action', actor, target, outcome, details: { action } }),
   };
 }

@@ -45,9 +45,7 @@ export const METRIC_LABELS = {
 } as const;
 
 /** Latency buckets in milliseconds, from sub-millisecond fan-out to slow NLWeb answers. */
-export const LATENCY_BUCKETS_MS: readonly number[] = [
-  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
-];
+export const LATENCY_BUCKETS_MS: readonly number[] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
 
 export const METRICS = {
   connectionsActive: {

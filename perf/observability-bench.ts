@@ -207,7 +207,8 @@ async function openRooms(handle: ServerHandle, count: number): Promise<Conn[][]>
 
 /** While `run` is running, GET /metrics every second (as a scraper would, only more often). */
 async function withScrapes<T>(handle: ServerHandle, run: () => Promise<T>): Promise<{ result: T; scrapes: number }> {
-  if (handle.variant === 'off' || handle.variant === 'off2' || process.argv.includes('--no-scrape')) return { result: await run(), scrapes: 0 };
+  if (handle.variant === 'off' || handle.variant === 'off2' || process.argv.includes('--no-scrape'))
+    return { result: await run(), scrapes: 0 };
   let scrapes = 0;
   let stop = false;
   const loop = (async () => {
@@ -377,7 +378,22 @@ async function main(): Promise<void> {
     ];
   });
   const table = markdownTable(
-    ['variant', 'server CPU µs/msg', 'vs off', 'IQR', 'msg/s (median)', 'msg/s vs off', 'throughput cost', 'IQR', 'latency p50 ms', 'vs off', 'latency p99 ms', 'vs off', 'scrapes', 'spans exported'],
+    [
+      'variant',
+      'server CPU µs/msg',
+      'vs off',
+      'IQR',
+      'msg/s (median)',
+      'msg/s vs off',
+      'throughput cost',
+      'IQR',
+      'latency p50 ms',
+      'vs off',
+      'latency p99 ms',
+      'vs off',
+      'scrapes',
+      'spans exported',
+    ],
     rows,
   );
   console.log(`\n${table}\n`);

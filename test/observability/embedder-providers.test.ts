@@ -27,7 +27,8 @@ describe('embedding service with its own global MeterProvider', () => {
     });
     const conv = await runtime.createConversation({ created_by: 'alice', autoJoinAgents: false });
     const posts = [];
-    for (let i = 0; i < 3; i++) posts.push(await runtime.post(conv.conversation_id, { sender_id: 'alice', message_id: `e${i}`, content: `hi ${i}` }));
+    for (let i = 0; i < 3; i++)
+      posts.push(await runtime.post(conv.conversation_id, { sender_id: 'alice', message_id: `e${i}`, content: `hi ${i}` }));
     await Promise.all(posts.map((p) => p.whenPersisted));
     const c = await collect();
     expect(c.value(METRICS.messagesIn.name, { kind: 'human' })).toBe(3);

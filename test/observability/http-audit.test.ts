@@ -23,7 +23,10 @@ describe('HTTP audit middleware on the real gateway', () => {
     const config = loadConfig({
       overrides: {
         server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' } },
-        chat: { limits: { max_participants: 2, rate_limit_per_second: 0.01, rate_limit_burst: 1 }, nlweb: { endpoints: [], standin: { enabled: false } } },
+        chat: {
+          limits: { max_participants: 2, rate_limit_per_second: 0.01, rate_limit_burst: 1 },
+          nlweb: { endpoints: [], standin: { enabled: false } },
+        },
         observability: { log_level: 'silent' },
       },
     });
@@ -55,17 +58,21 @@ describe('HTTP audit middleware on the real gateway', () => {
 
   it('records auth failures, forbidden access, participant-limit refusals, rate-limit hits and redactions', async () => {
     const url = await start();
-    const conv = (await runtime!.createConversation({
-      created_by: 'alice',
-      participants: [{ participant_id: 'bob', participant_type: 'human' }],
-      autoJoinAgents: false,
-    })).conversation_id;
+    const conv = (
+      await runtime!.createConversation({
+        created_by: 'alice',
+        participants: [{ participant_id: 'bob', participant_type: 'human' }],
+        autoJoinAgents: false,
+      })
+    ).conversation_id;
 
     expect(await call(url, 'GET', '/chat/conversations?token=secret-token')).toBe(401);
     expect(await call(url, 'GET', `/chat/conversations/${conv}?user_id=carol`)).toBe(403);
     expect(await call(url, 'POST', `/chat/conversations/${conv}/join?user_id=carol`)).toBe(409);
     expect(await call(url, 'POST', `/chat/conversations/${conv}/messages?user_id=bob`, { message_id: 'b1', content: 'hi' })).toBe(201);
-    expect(await call(url, 'POST', `/chat/conversations/${conv}/messages?user_id=bob`, { message_id: 'b2', content: 'hi again' })).toBe(429);
+    expect(await call(url, 'POST', `/chat/conversations/${conv}/messages?user_id=bob`, { message_id: 'b2', content: 'hi again' })).toBe(
+      429,
+    );
     expect(await call(url, 'POST', `/chat/conversations/${conv}/redact?user_id=bob`, { sender_id: 'bob' })).toBe(403);
     expect(await call(url, 'POST', `/chat/conversations/${conv}/redact?user_id=alice`, { message_ids: ['b1'] })).toBe(200);
     // Ordinary requests are not audit events.

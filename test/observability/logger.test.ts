@@ -54,7 +54,13 @@ describe('createAuditLog', () => {
       'admin.action',
     ]);
     for (const l of lines) expect(l.audit).toBe(true);
-    expect(lines[0]).toMatchObject({ actor: 'anonymous', target: '/chat/ws/c1', outcome: 'denied', at: '2026-01-02T03:04:05.000Z', level: 'warn' });
+    expect(lines[0]).toMatchObject({
+      actor: 'anonymous',
+      target: '/chat/ws/c1',
+      outcome: 'denied',
+      at: '2026-01-02T03:04:05.000Z',
+      level: 'warn',
+    });
     expect(lines[3]).toMatchObject({ actor: 'alice', target: 'c1', outcome: 'success', level: 'info', details: { redacted: 2 } });
   });
 

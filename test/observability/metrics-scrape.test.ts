@@ -95,7 +95,9 @@ describe('GET /metrics after real traffic', () => {
     // Every record reached both connections (alice's own posts are echoed to her too).
     expect((sampleValue(after, 'nlweb_chat_messages_out_total') ?? 0) - outBefore).toBe(2 * N);
     expect((sampleValue(after, 'nlweb_chat_delivery_latency_count') ?? 0) - latencyBefore).toBe(N);
-    expect(sampleValue(after, 'nlweb_chat_delivery_latency_bucket', { le: '+Inf' })).toBe(sampleValue(after, 'nlweb_chat_delivery_latency_count'));
+    expect(sampleValue(after, 'nlweb_chat_delivery_latency_bucket', { le: '+Inf' })).toBe(
+      sampleValue(after, 'nlweb_chat_delivery_latency_count'),
+    );
     const appends = sampleValue(after, 'nlweb_chat_storage_operation_duration_count', { operation: 'append', outcome: 'ok' }) ?? 0;
     expect(appends).toBeGreaterThanOrEqual(1);
     expect(appends).toBeLessThanOrEqual(N + conv.last_sequence_id);
@@ -122,7 +124,9 @@ describe('GET /metrics after real traffic', () => {
     const before = sampleValue(await scrape(url), 'nlweb_chat_queue_full_rejections_total') ?? 0;
     // Posted in one synchronous burst: journal writes cannot drain the mailbox in between.
     const results = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, i) => runtime!.post(conv.conversation_id, { sender_id: 'alice', message_id: `q-${i}`, content: `x ${i}` })),
+      Array.from({ length: 12 }, (_, i) =>
+        runtime!.post(conv.conversation_id, { sender_id: 'alice', message_id: `q-${i}`, content: `x ${i}` }),
+      ),
     );
     const refused = results.filter((r) => r.status === 'rejected' && isChatError(r.reason, 'CHAT_ERR_QUEUE_FULL')).length;
     expect(refused).toBeGreaterThan(0);

@@ -7,8 +7,7 @@ import { createChatTelemetry } from '../../observability/chat-telemetry';
 import { setupSdk, type SdkHandle } from '../../observability/setup-sdk';
 import { SPANS } from '../../observability/telemetry-names';
 
-const observability = (over: Record<string, unknown> = {}) =>
-  validateConfig({ observability: over }).observability;
+const observability = (over: Record<string, unknown> = {}) => validateConfig({ observability: over }).observability;
 
 describe('setupSdk', () => {
   const handles: SdkHandle[] = [];

@@ -8,7 +8,14 @@ describe('docs/observability.md and telemetry-names.ts', () => {
   const rows = new Map<string, string[]>();
   for (const line of doc.split('\n')) {
     const m = /^\| `(nlweb_chat\.[a-z_.]+)` \|/.exec(line);
-    if (m) rows.set(m[1], line.split('|').slice(1, -1).map((c) => c.trim()));
+    if (m)
+      rows.set(
+        m[1],
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      );
   }
   const kindWords = { counter: 'counter', updowncounter: 'up-down counter', histogram: 'histogram', gauge: 'gauge' } as const;
 

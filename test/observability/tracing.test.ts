@@ -57,7 +57,10 @@ describe('tracing of agent calls', () => {
     sdk = runtime = standin = agents = subscription = server = client = undefined;
   });
 
-  async function askOnce(sampleRatio: number, exporter: AwaitableSpanExporter): Promise<{ headers: Record<string, unknown>; answer: ChatMessage }> {
+  async function askOnce(
+    sampleRatio: number,
+    exporter: AwaitableSpanExporter,
+  ): Promise<{ headers: Record<string, unknown>; answer: ChatMessage }> {
     standin = await createNlwebStandinServer({ latencyMs: 0, batches: 2 });
     const config = loadConfig({
       overrides: {
@@ -78,7 +81,8 @@ describe('tracing of agent calls', () => {
     let resolveAnswer!: (m: ChatMessage) => void;
     const answered = new Promise<ChatMessage>((r) => (resolveAnswer = r));
     subscription = await runtime.subscribe(conv.conversation_id, 'alice', (out) => {
-      if (out.type === 'message' && out.message.sender_id === 'nlweb' && out.message.metadata?.complete === true) resolveAnswer(out.message);
+      if (out.type === 'message' && out.message.sender_id === 'nlweb' && out.message.metadata?.complete === true)
+        resolveAnswer(out.message);
     });
     await runtime.post(conv.conversation_id, { sender_id: 'alice', message_id: 'q1', content: 'vegan restaurants' });
     const request = await standin.waitForRequest(0);

@@ -87,7 +87,11 @@ const backends: Array<{
     describeFn: describe,
     setup: (dir) => {
       const file = path.join(dir, 'chat.db');
-      return { storage: { backend: 'sqlite', sqlite: { path: file } }, open: () => new SqliteStore({ path: file }), cleanup: async () => undefined };
+      return {
+        storage: { backend: 'sqlite', sqlite: { path: file } },
+        open: () => new SqliteStore({ path: file }),
+        cleanup: async () => undefined,
+      };
     },
   },
   {
@@ -136,7 +140,12 @@ for (const backend of backends) {
         clients.push(c);
         return c;
       };
-      const sockets = [await connect(convA, 'alice'), await connect(convA, 'bob'), await connect(convB, 'carol'), await connect(convB, 'dave')];
+      const sockets = [
+        await connect(convA, 'alice'),
+        await connect(convA, 'bob'),
+        await connect(convB, 'carol'),
+        await connect(convB, 'dave'),
+      ];
       const loads = sockets.map((c, i) => startLoad(c, ['alice', 'bob', 'carol', 'dave'][i], 8));
       const totalAcks = (): number => loads.reduce((n, l) => n + l.acks.size, 0);
       // Under load: wait until a good number of messages went through, then SIGTERM while sends continue.

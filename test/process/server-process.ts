@@ -60,7 +60,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`server exited (code ${code}, signal ${signal}) before the log line; stderr: ${stderr}`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`server exited (code ${code}, signal ${signal}) before the log line; stderr: ${stderr}`));
       resolve({ code, signal });
     });
   });

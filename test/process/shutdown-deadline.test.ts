@@ -59,7 +59,10 @@ describeWithPg(pgReachableSync())('shutdown deadline passes (postgres)', () => {
     const alice = await connectClient(`${server.wsUrl}/chat/ws/${conv}?user_id=alice`);
     clients.push(alice);
     const acks = (persisted: boolean): Array<{ message_id: string; sequence_id: number }> =>
-      alice.frames.filter((f) => f.type === 'message_ack' && f.persisted === persisted) as unknown as Array<{ message_id: string; sequence_id: number }>;
+      alice.frames.filter((f) => f.type === 'message_ack' && f.persisted === persisted) as unknown as Array<{
+        message_id: string;
+        sequence_id: number;
+      }>;
 
     for (let i = 0; i < 10; i++) alice.send({ type: 'message', message_id: `d-${i}`, content: `durable ${i}` });
     await alice.until(() => acks(true).length === 10);
