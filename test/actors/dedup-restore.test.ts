@@ -2,15 +2,21 @@ import { RESTORE_RECORDS } from '../../actors/restore-conversation';
 import { MemoryStore } from '../../storage-providers';
 import { makeRuntime, settle } from './runtime-helpers';
 
+/** A conversation whose message 'old' lies further back than what a restart reads; the runtime is closed. */
+async function recordLongHistory(store: MemoryStore): Promise<{ sequence_id: number }> {
+  const first = await makeRuntime({ store, agents: [] });
+  await first.runtime.createConversation({ conversation_id: 'c', created_by: 'alice' });
+  const original = await first.runtime.post('c', { sender_id: 'alice', message_id: 'old', content: 'first' });
+  for (let i = 0; i < RESTORE_RECORDS + 5; i++) await first.runtime.post('c', { sender_id: 'alice', message_id: `m${i}`, content: 'x' });
+  await settle();
+  await first.runtime.close();
+  return original;
+}
+
 describe('dedup across restarts', () => {
   it('finds a retry older than the records read on restore in the journal (same sequence id, not delivered again)', async () => {
     const store = new MemoryStore();
-    const first = await makeRuntime({ store, agents: [] });
-    await first.runtime.createConversation({ conversation_id: 'c', created_by: 'alice' });
-    const original = await first.runtime.post('c', { sender_id: 'alice', message_id: 'old', content: 'first' });
-    for (let i = 0; i < RESTORE_RECORDS + 5; i++) await first.runtime.post('c', { sender_id: 'alice', message_id: `m${i}`, content: 'x' });
-    await settle();
-    await first.runtime.close();
+    const original = await recordLongHistory(store);
     const second = await makeRuntime({ store, agents: [] });
     const retry = await second.runtime.post('c', { sender_id: 'alice', message_id: 'old', content: 'first' });
     expect(retry).toMatchObject({ duplicate: true, sequence_id: original.sequence_id, persisted: true });
@@ -31,12 +37,7 @@ describe('dedup across restarts', () => {
       }
     }
     const store = new BlindStore();
-    const first = await makeRuntime({ store, agents: [] });
-    await first.runtime.createConversation({ conversation_id: 'c', created_by: 'alice' });
-    const original = await first.runtime.post('c', { sender_id: 'alice', message_id: 'old', content: 'first' });
-    for (let i = 0; i < RESTORE_RECORDS + 5; i++) await first.runtime.post('c', { sender_id: 'alice', message_id: `m${i}`, content: 'x' });
-    await settle();
-    await first.runtime.close();
+    const original = await recordLongHistory(store);
     const second = await makeRuntime({ store, agents: [] });
     store.blind = true;
     const retry = await second.runtime.post('c', { sender_id: 'alice', message_id: 'old', content: 'first' });
