@@ -10,7 +10,22 @@ import path from 'node:path';
 import type express from 'express';
 
 /** The modules of client/ the page needs, by path relative to client/ without extension. */
-const MODULES = ['typed-emitter', 'backoff', 'protocol-frames', 'chat-client', 'web/chat-page'] as const;
+const MODULES = [
+  'typed-emitter',
+  'backoff',
+  'protocol-frames',
+  'client-types',
+  'client-platform',
+  'chat-socket-url',
+  'chat-socket',
+  'outbox',
+  'delivery-buffer',
+  'ack-throttle',
+  'heartbeat',
+  'roster',
+  'chat-client',
+  'web/chat-page',
+] as const;
 const ENTRY = 'web/chat-page';
 
 export interface MountWebClientOptions {

@@ -1,0 +1,162 @@
+/**
+ * The public types of the reference client (options, events, the ChatClient surface, errors).
+ * Kept apart from the implementation so the modules of the client can share them without
+ * importing chat-client.ts (which would make the module graph circular); chat-client.ts
+ * re-exports all of them, so `nlweb-chat/client` and its users see no change.
+ */
+import type { BackoffOptions } from './backoff';
+import type { ChatMessage, ConversationMode, Participant } from './protocol-frames';
+import type { TypedEmitter } from './typed-emitter';
+
+/** The subset of the WHATWG WebSocket API the client uses (browsers' WebSocket and `ws` both fit). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+}
+/** How the client opens a socket (globalThis.WebSocket, the `ws` class, or a test double). */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Time source and timers; injected in tests (same shape as the runtime's Clock). */
+export interface ClientClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Options of createChatClient; everything but url and conversationId has a default. */
+export interface ChatClientOptions {
+  /** WebSocket base URL, e.g. ws://127.0.0.1:8000 (http(s):// is turned into ws(s)://). */
+  readonly url: string;
+  readonly conversationId: string;
+  /** Bearer token, sent as the `token` query parameter (browsers cannot set headers on WebSockets). */
+  readonly token?: string;
+  /** Development auth mode only: the user to act as (`user_id` query parameter). */
+  readonly userId?: string;
+  /** Defaults to globalThis.WebSocket in browsers and the `ws` package in Node. */
+  readonly WebSocketImpl?: WebSocketConstructor;
+  /** Consecutive failed connection attempts before giving up (chat.context.ws_max_retries, default 10). */
+  readonly maxRetries?: number;
+  readonly backoff?: BackoffOptions;
+  /**
+   * Where to start: the last sequence id the application already has. 0 (default) replays the
+   * whole conversation; 'live' starts at the current head (no history).
+   */
+  readonly lastSequenceId?: number | 'live';
+  /** Cumulative `ack` frames are sent at most this often (default 200 ms)... */
+  readonly ackIntervalMs?: number;
+  /** ...or at once after this many newly delivered messages (default 50). */
+  readonly ackEvery?: number;
+  /** An attempt that has not received `connected` by then is dropped and retried (default 15000 ms). */
+  readonly connectTimeoutMs?: number;
+  /** Application ping every N ms; a connection silent for 2N ms is dropped and resumed (0 = off; default 25000). */
+  readonly pingIntervalMs?: number;
+  /** Used when a 429 error frame carries no retry_after_ms (default 1000 ms). */
+  readonly defaultRetryAfterMs?: number;
+  readonly clock?: ClientClock;
+  /** Returns [0, 1); drives the backoff jitter. */
+  readonly random?: () => number;
+  /** Generates message ids (default crypto.randomUUID). */
+  readonly generateId?: () => string;
+}
+
+/** idle before connect(); connecting/reconnecting until `connected`; closed is terminal. */
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** What the server's `connected` frame told this connection. */
+export interface ConnectedInfo {
+  readonly conversationId: string;
+  readonly participantId: string;
+  readonly mode: ConversationMode;
+  readonly inputTimeout?: number;
+  /** The server's head when the connection was made. */
+  readonly serverLastSequenceId: number;
+  /** The resume point this connection asked for (undefined = live). */
+  readonly resumedFrom?: number;
+  /** True for every connection after the first. */
+  readonly reconnect: boolean;
+}
+
+/** An error reported by the server (error frame) or by the client itself. */
+export class ChatClientError extends Error {
+  /** The server's stable code (e.g. CHAT_ERR_QUEUE_FULL) or a CLIENT_* code. */
+  readonly code: string;
+  /** Numeric code of the error frame (429, 400, ...) or the close code. */
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  readonly messageId?: string;
+  constructor(code: string, message: string, extra: { status?: number; retryAfterMs?: number; messageId?: string } = {}) {
+    super(message);
+    this.name = 'ChatClientError';
+    this.code = code;
+    if (extra.status !== undefined) this.status = extra.status;
+    if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
+    if (extra.messageId !== undefined) this.messageId = extra.messageId;
+  }
+}
+
+/** The server's acknowledgement of one sent message. */
+export interface SendResult {
+  readonly message_id: string;
+  readonly sequence_id: number;
+  readonly persisted: boolean;
+  readonly duplicate: boolean;
+}
+
+/** Event name -> payload of ChatClient.events. */
+export interface ChatClientEvents {
+  connected: ConnectedInfo;
+  /** Every record, exactly once, in sequence order. */
+  message: ChatMessage;
+  participants: {
+    readonly participants: readonly Participant[];
+    readonly change?: { readonly action: 'join' | 'leave'; readonly participant: Participant };
+  };
+  mode: { readonly mode: ConversationMode };
+  typing: { readonly participantId: string; readonly isTyping: boolean };
+  /** Server error frames (also the 429s the client handles by itself) and client-side problems. */
+  error: ChatClientError;
+  /** Replay finished (after a reconnect or a `sync`); recovered false = part of the range is gone. */
+  sync: { readonly from: number; readonly to: number; readonly recovered: boolean };
+  /** A message of ours was acknowledged. */
+  ack: SendResult;
+  disconnected: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };
+  reconnecting: { readonly attempt: number; readonly delayMs: number };
+  /** Terminal: fatal close, retries exhausted, or close() called. */
+  closed: { readonly code?: number; readonly reason: string };
+}
+
+/** The handle createChatClient returns. */
+export interface ChatClient {
+  readonly events: TypedEmitter<ChatClientEvents>;
+  /** Shorthand for events.on. */
+  on: TypedEmitter<ChatClientEvents>['on'];
+  /** Starts connecting; resolves at the first `connected` frame, rejects if the client closes first. */
+  connect(): Promise<ConnectedInfo>;
+  /**
+   * Queues a message (sent now when connected, else after the next connect) and resolves when the
+   * server acknowledges it with a sequence id. Rejects on a non-retriable error frame for it or
+   * when the client closes before an acknowledgement.
+   */
+  send(content: string, metadata?: Record<string, unknown>): Promise<SendResult>;
+  setTyping(isTyping: boolean): void;
+  /** Asks the server to replay everything after the last delivered sequence id. */
+  sync(): void;
+  /** Sends `leave` (the server removes this participant) and closes. */
+  leave(): void;
+  /** Stops everything: socket, timers, reconnects; pending sends reject with CLIENT_CLOSED. */
+  close(): void;
+  readonly state: ConnectionState;
+  /** Highest sequence id delivered to the application (undefined before any, in 'live' mode). */
+  readonly lastSequenceId: number | undefined;
+  readonly participants: readonly Participant[];
+  readonly mode: ConversationMode | undefined;
+  /** Messages sent but not yet acknowledged as persisted. */
+  readonly pendingCount: number;
+  /** Frames the client dropped as duplicates (sequence id already delivered). */
+  readonly duplicatesDropped: number;
+}

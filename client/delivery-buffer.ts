@@ -1,0 +1,125 @@
+/**
+ * Ordered, exactly-once delivery of records to the application. The server may send a record
+ * twice (replay after a reconnect overlaps live traffic) or out of order (a replay racing a live
+ * fan-out), so records are deduplicated by sequence id, early ones are held until the gap before
+ * them fills, and a gap asks the server for a `sync` replay.
+ */
+import type { ChatMessage } from './protocol-frames';
+
+/** What the buffer needs from the client around it. */
+export interface DeliveryBufferDeps {
+  /** Where to start: the last sequence id the application already has (undefined = live). */
+  readonly initialSequenceId: number | undefined;
+  /** Hands one record to the application; called exactly once per sequence id, in order. */
+  deliver(message: ChatMessage): void;
+  /** True while frames may be sent. */
+  isReady(): boolean;
+  /** Sends `sync{last_sequence_id}`; false if it could not be sent. */
+  sendSync(lastSequenceId: number): boolean;
+}
+
+/** The delivery state of one client (see the file comment). */
+export interface DeliveryBuffer {
+  /** Highest sequence id delivered (undefined before any, in 'live' mode). */
+  readonly lastSequenceId: number | undefined;
+  /** Records dropped as duplicates. */
+  readonly duplicatesDropped: number;
+  /** Moves the cursor (live start, or the server's journal is shorter than ours). */
+  setCursor(sequenceId: number): void;
+  onMessage(message: ChatMessage): void;
+  /** `sync_complete`: recovered false = part of the range is gone for good. */
+  onSyncComplete(recovered: boolean): void;
+  /** Asks for a replay after the cursor unless one is already in flight. */
+  requestSync(): void;
+  /** Forgets an in-flight sync so the next requestSync sends again (explicit client.sync()). */
+  forgetSync(): void;
+  /** The socket went away: the in-flight sync and held records die with it (the resume replays them). */
+  onSocketGone(): void;
+}
+
+/** Creates the buffer with its cursor at `initialSequenceId`. */
+export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
+  let lastSeq = deps.initialSequenceId;
+  /** Out-of-order records waiting for the gap before them to fill. */
+  const buffer = new Map<number, ChatMessage>();
+  let syncInFlight = false;
+  /** Set by sync_complete{recovered:false}: the next gap cannot be filled, so skip it. */
+  let skipNextGap = false;
+  let duplicatesDropped = 0;
+
+  function deliver(message: ChatMessage): void {
+    // The cursor moves before the application sees the record, so a listener reads it up to date.
+    lastSeq = message.sequence_id;
+    deps.deliver(message);
+  }
+
+  function drain(): void {
+    for (;;) {
+      const next = buffer.get((lastSeq ?? 0) + 1);
+      if (!next) break;
+      buffer.delete(next.sequence_id);
+      deliver(next);
+    }
+    // Anything at or below lastSeq left in the buffer is a duplicate.
+    for (const seq of [...buffer.keys()]) if (seq <= (lastSeq ?? 0)) buffer.delete(seq);
+  }
+
+  function requestSync(): void {
+    if (syncInFlight || !deps.isReady()) return;
+    syncInFlight = deps.sendSync(lastSeq ?? 0);
+  }
+
+  return {
+    get lastSequenceId() {
+      return lastSeq;
+    },
+    get duplicatesDropped() {
+      return duplicatesDropped;
+    },
+    setCursor(sequenceId) {
+      lastSeq = sequenceId;
+    },
+    onMessage(message) {
+      const seq = message.sequence_id;
+      if (typeof seq !== 'number') return;
+      if (lastSeq !== undefined && seq <= lastSeq) {
+        duplicatesDropped += 1;
+        return;
+      }
+      const expected = (lastSeq ?? 0) + 1;
+      if (seq !== expected) {
+        if (buffer.has(seq)) duplicatesDropped += 1;
+        buffer.set(seq, message);
+        if (skipNextGap) {
+          skipNextGap = false;
+          lastSeq = Math.min(...buffer.keys()) - 1;
+          drain();
+        } else requestSync();
+        return;
+      }
+      deliver(message);
+      drain();
+    },
+    onSyncComplete(recovered) {
+      syncInFlight = false;
+      if (!recovered) {
+        // Part of the range is gone for good: deliver what we have instead of waiting forever.
+        if (buffer.size > 0) {
+          lastSeq = Math.min(...buffer.keys()) - 1;
+          drain();
+        } else skipNextGap = true;
+      } else if (buffer.size > 0) {
+        // Still a hole after a complete replay: ask again (bounded by the server's answers).
+        requestSync();
+      }
+    },
+    requestSync,
+    forgetSync() {
+      syncInFlight = false;
+    },
+    onSocketGone() {
+      syncInFlight = false;
+      buffer.clear();
+    },
+  };
+}

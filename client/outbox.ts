@@ -1,0 +1,180 @@
+/**
+ * The outbox: messages sent by the application and not yet acknowledged as persisted, with the
+ * re-send policy that gives at-least-once delivery. A message keeps its message_id across every
+ * re-send, and the runtime dedups by (sender, message_id), so a re-send never creates a second record.
+ *
+ * Entry states: queued = to be (re-)sent; sent = on the wire, no ack yet; acked = has a sequence id
+ * but is not persisted yet (re-sent after a reconnect, in case the server lost it).
+ */
+import { ChatClientError, type ClientClock, type SendResult } from './client-types';
+import type { ClientFrame, ErrorFrame, MessageAckFrame } from './protocol-frames';
+
+interface OutboxEntry {
+  readonly message_id: string;
+  readonly content: string;
+  readonly metadata?: Record<string, unknown>;
+  state: 'queued' | 'sent' | 'acked';
+  sequence_id?: number;
+  /** The send() promise is settled once; the entry may live on until `persisted`. */
+  settled: boolean;
+  resolve(result: SendResult): void;
+  reject(err: Error): void;
+}
+
+/** Error codes that mean "slow down", like a 429: the message is re-sent, not rejected. */
+const RATE_LIMIT_ERRORS = new Set(['CHAT_ERR_QUEUE_FULL', 'GATEWAY_ERR_RATE_LIMITED']);
+
+/** What the outbox needs from the client around it. */
+export interface OutboxDeps {
+  readonly clock: ClientClock;
+  /** Used when a 429 error frame carries no retry_after_ms. */
+  readonly defaultRetryAfterMs: number;
+  /** True while frames may be sent (connected and not closed). */
+  canSend(): boolean;
+  /** Puts a frame on the current socket; false if there is none or it failed. */
+  sendFrame(frame: ClientFrame): boolean;
+  /** Reports an acknowledgement (message_ack or persisted) to the application. */
+  emitAck(result: SendResult): void;
+}
+
+/** The outbox of one client (see the file comment). */
+export interface Outbox {
+  /** Queues a message and tries to send it; the promise settles on its ack or rejection. */
+  add(message_id: string, content: string, metadata: Record<string, unknown> | undefined): Promise<SendResult>;
+  /** Sends every queued entry, unless sending is paused by a 429 (then a resume is scheduled). */
+  flush(): void;
+  onAck(frame: MessageAckFrame): void;
+  /** `persisted` frame: acked entries up to that sequence id are done. */
+  onPersisted(upToSequenceId: number): void;
+  /** Error frame: 429s pause and re-queue; other errors for one of our messages reject it. */
+  onErrorFrame(frame: ErrorFrame, err: ChatClientError): void;
+  /** The socket went away: whatever was on the wire without an ack goes again. */
+  requeueSent(): void;
+  /** A new connection: unpersisted messages go again (a duplicate is answered with its original sequence id). */
+  requeueAcked(): void;
+  /** Cancels a pending resume after a 429 (the socket is gone or the client closed). */
+  cancelResume(): void;
+  /** Rejects every unsettled send with `err` and empties the outbox. */
+  rejectAll(err: Error): void;
+  readonly size: number;
+}
+
+/** Creates an empty outbox. */
+export function createOutbox(deps: OutboxDeps): Outbox {
+  const { clock } = deps;
+  const entries = new Map<string, OutboxEntry>();
+  /** Sending is paused until this time after a 429. */
+  let pausedUntil = 0;
+  let resumeTimer: unknown;
+
+  function settleReject(entry: OutboxEntry, err: Error): void {
+    entry.settled = true;
+    entry.reject(err);
+  }
+
+  function cancelResume(): void {
+    if (resumeTimer !== undefined) clock.clearTimeout(resumeTimer);
+    resumeTimer = undefined;
+  }
+
+  function scheduleResume(): void {
+    cancelResume();
+    const wait = pausedUntil - clock.now();
+    resumeTimer = clock.setTimeout(
+      () => {
+        resumeTimer = undefined;
+        flush();
+      },
+      Math.max(0, wait),
+    );
+  }
+
+  function flush(): void {
+    if (!deps.canSend()) return;
+    if (clock.now() < pausedUntil) {
+      if (resumeTimer === undefined) scheduleResume();
+      return;
+    }
+    for (const e of entries.values()) {
+      if (e.state !== 'queued') continue;
+      const frame: ClientFrame = { type: 'message', message_id: e.message_id, content: e.content };
+      if (e.metadata !== undefined) frame.metadata = e.metadata;
+      // Stop at the first failure: the rest stay queued for the next connection, in order.
+      if (!deps.sendFrame(frame)) return;
+      e.state = 'sent';
+    }
+  }
+
+  return {
+    add(message_id, content, metadata) {
+      return new Promise<SendResult>((resolve, reject) => {
+        entries.set(message_id, {
+          message_id,
+          content,
+          ...(metadata !== undefined ? { metadata } : {}),
+          state: 'queued',
+          settled: false,
+          resolve,
+          reject,
+        });
+        flush();
+      });
+    },
+    flush,
+    onAck(frame) {
+      const entry = entries.get(frame.message_id);
+      if (!entry) return;
+      entry.sequence_id = frame.sequence_id;
+      const result: SendResult = {
+        message_id: frame.message_id,
+        sequence_id: frame.sequence_id,
+        persisted: frame.persisted === true,
+        duplicate: frame.duplicate === true,
+      };
+      if (!entry.settled) {
+        entry.settled = true;
+        entry.resolve(result);
+      }
+      if (result.persisted) entries.delete(frame.message_id);
+      else entry.state = 'acked';
+      deps.emitAck(result);
+    },
+    onPersisted(upTo) {
+      for (const [id, e] of entries) {
+        if (e.state !== 'acked' || e.sequence_id === undefined || e.sequence_id > upTo) continue;
+        entries.delete(id);
+        deps.emitAck({ message_id: id, sequence_id: e.sequence_id, persisted: true, duplicate: false });
+      }
+    },
+    onErrorFrame(frame, err) {
+      const entry = frame.message_id !== undefined ? entries.get(frame.message_id) : undefined;
+      const rateLimited = frame.code === 429 || RATE_LIMIT_ERRORS.has(frame.error);
+      if (rateLimited) {
+        // Back off, then re-send with the same id (a message that did get through is deduplicated).
+        const wait = typeof frame.retry_after_ms === 'number' ? frame.retry_after_ms : deps.defaultRetryAfterMs;
+        pausedUntil = Math.max(pausedUntil, clock.now() + wait);
+        if (entry) {
+          if (entry.state === 'sent') entry.state = 'queued';
+        } else for (const e of entries.values()) if (e.state === 'sent') e.state = 'queued';
+        scheduleResume();
+      } else if (entry && !entry.settled) {
+        entries.delete(entry.message_id);
+        settleReject(entry, err);
+      }
+    },
+    requeueSent() {
+      for (const e of entries.values()) if (e.state === 'sent') e.state = 'queued';
+    },
+    requeueAcked() {
+      for (const e of entries.values()) if (e.state === 'acked') e.state = 'queued';
+    },
+    cancelResume,
+    rejectAll(err) {
+      for (const e of entries.values()) if (!e.settled) settleReject(e, err);
+      entries.clear();
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
