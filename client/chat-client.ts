@@ -11,26 +11,20 @@
  *   after every reconnect until the server acknowledges it as persisted (outbox.ts);
  * - honours `retry_after_ms` of 429 error frames before re-sending.
  *
- * This file is the connection loop (connect, connect timeout, reconnect with backoff, terminal
- * close) and the frame dispatch; the state each guarantee needs lives in its own module.
+ * This file wires the modules together and dispatches server frames; the connection lifecycle is
+ * connection-loop.ts and the state each guarantee needs lives in its own module.
  */
 import { createAckThrottle } from './ack-throttle';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { DEFAULT_BACKOFF } from './backoff';
+import { createConnectionLoop } from './connection-loop';
 import { defaultClock, defaultGenerateId, defaultWebSocketImpl } from './client-platform';
-import {
-  ChatClientError,
-  type ChatClient,
-  type ChatClientEvents,
-  type ChatClientOptions,
-  type ConnectedInfo,
-  type ConnectionState,
-} from './client-types';
+import { ChatClientError, type ChatClient, type ChatClientEvents, type ChatClientOptions, type ConnectedInfo } from './client-types';
 import { createChatSocket } from './chat-socket';
 import { buildChatSocketUrl } from './chat-socket-url';
 import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
 import { createOutbox } from './outbox';
-import { CLOSE_CODES, isRetriableClose, parseServerFrame, type ConnectedFrame, type ErrorFrame, type ServerFrame } from './protocol-frames';
+import { CLOSE_CODES, parseServerFrame, type ConnectedFrame, type ErrorFrame, type ServerFrame } from './protocol-frames';
 import { createRoster } from './roster';
 import { createTypedEmitter } from './typed-emitter';
 
@@ -41,24 +35,9 @@ export { buildChatSocketUrl } from './chat-socket-url';
 /** Creates a client; nothing happens until connect(). */
 export function createChatClient(options: ChatClientOptions): ChatClient {
   const clock = options.clock ?? defaultClock();
-  const random = options.random ?? Math.random;
   const generateId = options.generateId ?? defaultGenerateId;
-  const maxRetries = options.maxRetries ?? 10;
-  const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
-  const connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
   const events = createTypedEmitter<ChatClientEvents>();
-
-  let state: ConnectionState = 'idle';
   const socket = createChatSocket();
-  /** True between the `connected` frame and the socket's end: frames may be sent. */
-  let ready = false;
-  let everConnected = false;
-  let failures = 0;
-  let reconnectTimer: unknown;
-  let connectTimer: unknown;
-  /** What the current connection's `connected` frame said (connect() on an open client returns it). */
-  let lastInfo: ConnectedInfo | undefined;
-  let connectWaiters: { resolve(info: ConnectedInfo): void; reject(err: Error): void }[] = [];
 
   const initialSeq = options.lastSequenceId === 'live' ? undefined : (options.lastSequenceId ?? 0);
   const acks = createAckThrottle({
@@ -75,116 +54,68 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       events.emit('message', message);
       acks.schedule();
     },
-    isReady: () => ready,
+    isReady: () => loop.ready,
     sendSync: (last_sequence_id) => socket.send({ type: 'sync', last_sequence_id }),
   });
   const outbox = createOutbox({
     clock,
     defaultRetryAfterMs: options.defaultRetryAfterMs ?? 1000,
-    canSend: () => ready && state !== 'closed',
+    canSend: () => loop.ready && loop.state !== 'closed',
     sendFrame: (frame) => socket.send(frame),
     emitAck: (result) => events.emit('ack', result),
   });
   const heartbeat = createHeartbeat({
     clock,
     intervalMs: options.pingIntervalMs ?? 25_000,
-    isReady: () => ready,
+    isReady: () => loop.ready,
     sendPing: () => socket.send({ type: 'ping' }),
-    onSilence: () => dropSocket(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'no frame from the server within two ping intervals'),
+    onSilence: () => loop.drop(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'no frame from the server within two ping intervals'),
   });
   const roster = createRoster({
     emitParticipants: (payload) => events.emit('participants', payload),
     emitMode: (payload) => events.emit('mode', payload),
   });
 
-  const clear = (h: unknown): undefined => {
-    if (h !== undefined) clock.clearTimeout(h);
-    return undefined;
-  };
-
-  function openSocket(): void {
-    const Impl = options.WebSocketImpl ?? defaultWebSocketImpl();
-    state = everConnected ? 'reconnecting' : 'connecting';
-    const resumedFrom = delivery.lastSequenceId;
-    const url = buildChatSocketUrl(options.url, options.conversationId, {
-      ...(options.token !== undefined ? { token: options.token } : {}),
-      ...(options.userId !== undefined ? { userId: options.userId } : {}),
-      ...(resumedFrom !== undefined ? { lastSequenceId: resumedFrom } : {}),
-    });
-    let ws: ReturnType<typeof socket.open>;
-    try {
-      ws = socket.open(Impl, url, {
-        onData(data) {
-          heartbeat.noteFrame();
-          const frame = parseServerFrame(data);
-          if (frame) handleFrame(frame, resumedFrom);
-        },
-        onClose: onSocketGone,
+  const loop = createConnectionLoop({
+    clock,
+    random: options.random ?? Math.random,
+    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+    maxRetries: options.maxRetries ?? 10,
+    connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+    events,
+    socket,
+    webSocketImpl: () => options.WebSocketImpl ?? defaultWebSocketImpl(),
+    nextAttempt() {
+      const resumedFrom = delivery.lastSequenceId;
+      const url = buildChatSocketUrl(options.url, options.conversationId, {
+        ...(options.token !== undefined ? { token: options.token } : {}),
+        ...(options.userId !== undefined ? { userId: options.userId } : {}),
+        ...(resumedFrom !== undefined ? { lastSequenceId: resumedFrom } : {}),
       });
-    } catch (err) {
-      events.emit('error', new ChatClientError('CLIENT_CONNECT_FAILED', String((err as Error)?.message ?? err)));
-      onSocketGone(CLOSE_CODES.ABNORMAL, 'constructor failed');
-      return;
-    }
-    connectTimer = clear(connectTimer);
-    connectTimer = clock.setTimeout(() => {
-      connectTimer = undefined;
-      if (socket.current === ws && !ready) dropSocket(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'connect timeout');
-    }, connectTimeoutMs);
-  }
-
-  /** Ends the current socket from our side and handles it as a close with `code`. */
-  function dropSocket(code: number, reason: string): void {
-    if (!socket.current) return;
-    // Only application codes (4xxx) may be sent by a client; others go out as a normal close.
-    socket.close(code >= 4000 && code < 5000 ? code : 1000, reason);
-    onSocketGone(code, reason);
-  }
-
-  function onSocketGone(code: number, reason: string): void {
-    socket.detach();
-    ready = false;
-    delivery.onSocketGone();
-    connectTimer = clear(connectTimer);
-    heartbeat.stop();
-    acks.stop();
-    outbox.cancelResume();
-    if (state === 'closed') return;
-    // Whatever was on the wire without an ack goes again after the reconnect (same message_id).
-    outbox.requeueSent();
-    const retriable = isRetriableClose(code);
-    const willReconnect = retriable && failures < maxRetries;
-    events.emit('disconnected', { code, reason, willReconnect });
-    if (!retriable) return finish(code, `fatal close ${code}${reason ? `: ${reason}` : ''}`);
-    if (!willReconnect) return finish(code, `gave up after ${failures} failed attempts`);
-    const delayMs = backoffDelay(failures, random, backoff);
-    failures += 1;
-    state = 'reconnecting';
-    events.emit('reconnecting', { attempt: failures, delayMs });
-    reconnectTimer = clock.setTimeout(() => {
-      reconnectTimer = undefined;
-      if (state !== 'closed') openSocket();
-    }, delayMs);
-  }
-
-  /** Terminal: stops every timer and the socket, and fails whatever still waits. */
-  function finish(code: number | undefined, reason: string): void {
-    if (state === 'closed') return;
-    state = 'closed';
-    ready = false;
-    reconnectTimer = clear(reconnectTimer);
-    connectTimer = clear(connectTimer);
-    acks.stop();
-    heartbeat.stop();
-    outbox.cancelResume();
-    socket.close(1000, 'client closed');
-    const err = new ChatClientError('CLIENT_CLOSED', `client closed: ${reason}`, code !== undefined ? { status: code } : {});
-    outbox.rejectAll(err);
-    const waiters = connectWaiters;
-    connectWaiters = [];
-    for (const w of waiters) w.reject(err);
-    events.emit('closed', code !== undefined ? { code, reason } : { reason });
-  }
+      return { url, resumedFrom };
+    },
+    onData(data, resumedFrom) {
+      // Any frame, even one we cannot parse, proves the connection alive.
+      heartbeat.noteFrame();
+      const frame = parseServerFrame(data);
+      if (frame) handleFrame(frame, resumedFrom);
+    },
+    onSocketEnded() {
+      // Held records and an in-flight sync die with the socket: the resume replays them.
+      delivery.onSocketGone();
+      heartbeat.stop();
+      acks.stop();
+      outbox.cancelResume();
+      // Whatever was on the wire without an ack goes again after the reconnect (same message_id).
+      if (loop.state !== 'closed') outbox.requeueSent();
+    },
+    onClosed(err) {
+      acks.stop();
+      heartbeat.stop();
+      outbox.cancelResume();
+      outbox.rejectAll(err);
+    },
+  });
 
   function handleFrame(frame: ServerFrame, resumedFrom: number | undefined): void {
     switch (frame.type) {
@@ -219,10 +150,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   function onConnected(frame: ConnectedFrame, resumedFrom: number | undefined): void {
-    connectTimer = clear(connectTimer);
-    ready = true;
-    state = 'open';
-    failures = 0;
+    const reconnect = loop.markOpen();
     const lastSeq = delivery.lastSequenceId;
     if (lastSeq === undefined) {
       // 'live' start: everything after the head at subscribe time follows on this connection.
@@ -249,15 +177,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ...(frame.input_timeout !== undefined ? { inputTimeout: frame.input_timeout } : {}),
       serverLastSequenceId: frame.last_sequence_id,
       ...(resumedFrom !== undefined ? { resumedFrom } : {}),
-      reconnect: everConnected,
+      reconnect,
     };
-    everConnected = true;
-    lastInfo = info;
     heartbeat.start();
-    events.emit('connected', info);
-    const waiters = connectWaiters;
-    connectWaiters = [];
-    for (const w of waiters) w.resolve(info);
+    loop.announce(info);
     // Unpersisted messages go again: the runtime answers a duplicate with its original sequence id.
     outbox.requeueAcked();
     outbox.flush();
@@ -276,33 +199,27 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   return {
     events,
     on: (event, listener) => events.on(event, listener),
-    connect() {
-      if (state === 'closed') return Promise.reject(new ChatClientError('CLIENT_CLOSED', 'client is closed'));
-      if (ready && lastInfo) return Promise.resolve(lastInfo);
-      const p = new Promise<ConnectedInfo>((resolve, reject) => connectWaiters.push({ resolve, reject }));
-      if (state === 'idle') openSocket();
-      return p;
-    },
+    connect: () => loop.connect(),
     send(content, metadata) {
-      if (state === 'closed') return Promise.reject(new ChatClientError('CLIENT_CLOSED', 'client is closed'));
+      if (loop.state === 'closed') return Promise.reject(new ChatClientError('CLIENT_CLOSED', 'client is closed'));
       return outbox.add(generateId(), content, metadata);
     },
     setTyping(isTyping) {
-      if (ready) socket.send({ type: 'typing', is_typing: isTyping });
+      if (loop.ready) socket.send({ type: 'typing', is_typing: isTyping });
     },
     sync() {
       delivery.forgetSync();
       delivery.requestSync();
     },
     leave() {
-      if (ready) socket.send({ type: 'leave' });
-      finish(undefined, 'left the conversation');
+      if (loop.ready) socket.send({ type: 'leave' });
+      loop.finish(undefined, 'left the conversation');
     },
     close() {
-      finish(undefined, 'close() called');
+      loop.finish(undefined, 'close() called');
     },
     get state() {
-      return state;
+      return loop.state;
     },
     get lastSequenceId() {
       return delivery.lastSequenceId;

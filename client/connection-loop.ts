@@ -1,0 +1,175 @@
+/**
+ * The connection loop of the client: open a socket, give up on it if `connected` does not arrive
+ * in time, and after a retriable close open the next one after an exponential backoff with jitter
+ * (so a crowd of clients dropped by one server restart does not reconnect in lockstep). Fatal
+ * closes, exhausted retries and close() end the loop for good.
+ *
+ * The loop owns only the connection's lifecycle; what a connection carries (delivery, outbox,
+ * acks, heartbeat) is reset and resumed through the callbacks in ConnectionLoopDeps.
+ */
+import { backoffDelay, type BackoffOptions } from './backoff';
+import type { ChatSocket } from './chat-socket';
+import {
+  ChatClientError,
+  type ChatClientEvents,
+  type ClientClock,
+  type ConnectedInfo,
+  type ConnectionState,
+  type WebSocketConstructor,
+} from './client-types';
+import { CLOSE_CODES, isRetriableClose } from './protocol-frames';
+import type { TypedEmitter } from './typed-emitter';
+
+/** What the loop needs from the client around it. */
+export interface ConnectionLoopDeps {
+  readonly clock: ClientClock;
+  /** Returns [0, 1); drives the backoff jitter. */
+  readonly random: () => number;
+  readonly backoff: BackoffOptions;
+  /** Consecutive failed attempts before giving up. */
+  readonly maxRetries: number;
+  readonly connectTimeoutMs: number;
+  readonly events: TypedEmitter<ChatClientEvents>;
+  readonly socket: ChatSocket;
+  /** The WebSocket class to use (may throw CLIENT_NO_WEBSOCKET). */
+  webSocketImpl(): WebSocketConstructor;
+  /** The URL of the next attempt and the resume point it asks for (read when the attempt starts). */
+  nextAttempt(): { url: string; resumedFrom: number | undefined };
+  /** A frame's raw data arrived on the current socket of the attempt that resumed from `resumedFrom`. */
+  onData(data: unknown, resumedFrom: number | undefined): void;
+  /** The current socket ended: drop connection-scoped state (runs before the reconnect decision). */
+  onSocketEnded(): void;
+  /** The loop ended for good: stop everything and fail what still waits with `err`. */
+  onClosed(err: ChatClientError): void;
+}
+
+/** The connection lifecycle of one client. */
+export interface ConnectionLoop {
+  readonly state: ConnectionState;
+  /** True between the `connected` frame and the socket's end: frames may be sent. */
+  readonly ready: boolean;
+  /** Resolves at the next `connected` (at once if open); rejects if the loop ends first. */
+  connect(): Promise<ConnectedInfo>;
+  /** The `connected` frame arrived: the connection is usable. Returns true if it is a reconnect. */
+  markOpen(): boolean;
+  /** Publishes the connection's info: the `connected` event and pending connect() calls. */
+  announce(info: ConnectedInfo): void;
+  /** Ends the current socket from our side and handles it as a close with `code`. */
+  drop(code: number, reason: string): void;
+  /** Terminal: stops every timer and the socket, and fails whatever still waits. */
+  finish(code: number | undefined, reason: string): void;
+}
+
+/** Creates an idle loop; nothing happens until connect(). */
+export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
+  const { clock, events, socket } = deps;
+  let state: ConnectionState = 'idle';
+  let ready = false;
+  let everConnected = false;
+  let failures = 0;
+  let reconnectTimer: unknown;
+  let connectTimer: unknown;
+  /** What the current connection's `connected` frame said (connect() on an open client returns it). */
+  let lastInfo: ConnectedInfo | undefined;
+  let connectWaiters: { resolve(info: ConnectedInfo): void; reject(err: Error): void }[] = [];
+
+  const clear = (h: unknown): undefined => {
+    if (h !== undefined) clock.clearTimeout(h);
+    return undefined;
+  };
+
+  function openSocket(): void {
+    const Impl = deps.webSocketImpl();
+    state = everConnected ? 'reconnecting' : 'connecting';
+    const { url, resumedFrom } = deps.nextAttempt();
+    let ws: ReturnType<typeof socket.open>;
+    try {
+      ws = socket.open(Impl, url, { onData: (data) => deps.onData(data, resumedFrom), onClose: onSocketGone });
+    } catch (err) {
+      events.emit('error', new ChatClientError('CLIENT_CONNECT_FAILED', String((err as Error)?.message ?? err)));
+      onSocketGone(CLOSE_CODES.ABNORMAL, 'constructor failed');
+      return;
+    }
+    connectTimer = clear(connectTimer);
+    connectTimer = clock.setTimeout(() => {
+      connectTimer = undefined;
+      if (socket.current === ws && !ready) drop(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'connect timeout');
+    }, deps.connectTimeoutMs);
+  }
+
+  function drop(code: number, reason: string): void {
+    if (!socket.current) return;
+    // Only application codes (4xxx) may be sent by a client; others go out as a normal close.
+    socket.close(code >= 4000 && code < 5000 ? code : 1000, reason);
+    onSocketGone(code, reason);
+  }
+
+  function onSocketGone(code: number, reason: string): void {
+    socket.detach();
+    ready = false;
+    connectTimer = clear(connectTimer);
+    deps.onSocketEnded();
+    if (state === 'closed') return;
+    const retriable = isRetriableClose(code);
+    const willReconnect = retriable && failures < deps.maxRetries;
+    events.emit('disconnected', { code, reason, willReconnect });
+    if (!retriable) return finish(code, `fatal close ${code}${reason ? `: ${reason}` : ''}`);
+    if (!willReconnect) return finish(code, `gave up after ${failures} failed attempts`);
+    const delayMs = backoffDelay(failures, deps.random, deps.backoff);
+    failures += 1;
+    state = 'reconnecting';
+    events.emit('reconnecting', { attempt: failures, delayMs });
+    reconnectTimer = clock.setTimeout(() => {
+      reconnectTimer = undefined;
+      if (state !== 'closed') openSocket();
+    }, delayMs);
+  }
+
+  function finish(code: number | undefined, reason: string): void {
+    if (state === 'closed') return;
+    state = 'closed';
+    ready = false;
+    reconnectTimer = clear(reconnectTimer);
+    connectTimer = clear(connectTimer);
+    socket.close(1000, 'client closed');
+    const err = new ChatClientError('CLIENT_CLOSED', `client closed: ${reason}`, code !== undefined ? { status: code } : {});
+    deps.onClosed(err);
+    const waiters = connectWaiters;
+    connectWaiters = [];
+    for (const w of waiters) w.reject(err);
+    events.emit('closed', code !== undefined ? { code, reason } : { reason });
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    get ready() {
+      return ready;
+    },
+    connect() {
+      if (state === 'closed') return Promise.reject(new ChatClientError('CLIENT_CLOSED', 'client is closed'));
+      if (ready && lastInfo) return Promise.resolve(lastInfo);
+      const p = new Promise<ConnectedInfo>((resolve, reject) => connectWaiters.push({ resolve, reject }));
+      if (state === 'idle') openSocket();
+      return p;
+    },
+    markOpen() {
+      connectTimer = clear(connectTimer);
+      ready = true;
+      state = 'open';
+      failures = 0;
+      return everConnected;
+    },
+    announce(info) {
+      everConnected = true;
+      lastInfo = info;
+      events.emit('connected', info);
+      const waiters = connectWaiters;
+      connectWaiters = [];
+      for (const w of waiters) w.resolve(info);
+    },
+    drop,
+    finish,
+  };
+}
