@@ -141,8 +141,9 @@ export class ConversationActor {
   get depth(): number {
     return this.queue.depth + this.jobs.depth + this.lease.waiting;
   }
+  /** Journal writes or sequence-reservation renewals are failing (health reports the storage as failing). */
   get persistenceFailing(): boolean {
-    return this.queue.failing;
+    return this.queue.failing || this.lease.degraded;
   }
   get unpersisted(): number {
     return this.queue.depth;
