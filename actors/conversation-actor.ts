@@ -13,6 +13,7 @@ import type { ParticipantInput, PostInput, PostResult, Subscription } from './ru
 import { ReplayReader, inMemoryRecords } from './replay-reader';
 import { syncMembership } from './membership-sync';
 import { SequenceLease } from './sequence-lease';
+import { offerToMailbox } from './mailbox';
 import { MessageTrace, traceDelivery } from './message-tracing';
 import type { RuntimeServices } from './runtime-services';
 
@@ -394,16 +395,18 @@ export class ConversationActor {
   /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */
   private admit(): void {
     const limit = this.deps.config.chat.limits.queue_size;
-    const over = this.depth - limit + 1;
-    if (over <= 0) return;
-    const dropped = this.jobs.dropOldest(over, 'queue_full');
-    for (let i = 0; i < dropped; i++) this.deps.telemetry.agentJobDropped('queue_full');
-    // Each dropped job leaves one cancellation notice in the journal queue: it replaces the job
-    // one for one, so the room the drop made is real even though depth did not move.
-    if (dropped >= over) return;
+    const admission = offerToMailbox({
+      limit,
+      depth: this.depth,
+      unstored: this.queue.depth,
+      dropAgentJobs: (n) => this.jobs.dropOldest(n, 'queue_full'),
+    });
+    for (let i = 0; i < admission.droppedAgentJobs; i++) this.deps.telemetry.agentJobDropped('queue_full');
+    if (admission.accepted) return;
     this.deps.telemetry.queueFull();
-    const retryAfterMs = Math.min(30_000, Math.max(100, this.queue.depth * 2));
-    throw new ChatError('CHAT_ERR_QUEUE_FULL', `conversation has ${this.depth} pending items (limit ${limit})`, { retryAfterMs });
+    throw new ChatError('CHAT_ERR_QUEUE_FULL', `conversation has ${this.depth} pending items (limit ${limit})`, {
+      retryAfterMs: admission.retryAfterMs,
+    });
   }
 
   private deliver(records: readonly ChatMessage[]): void {
