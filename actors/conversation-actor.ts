@@ -142,9 +142,9 @@ export class ConversationActor {
   get depth(): number {
     return this.queue.depth + this.jobs.depth + this.lease.waiting;
   }
-  /** Journal writes or sequence-reservation renewals are failing (health reports the storage as failing). */
+  /** Journal writes are failing (health reports the storage as failing). */
   get persistenceFailing(): boolean {
-    return this.queue.failing || this.lease.degraded;
+    return this.queue.failing;
   }
   get unpersisted(): number {
     return this.queue.depth;
