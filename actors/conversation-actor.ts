@@ -1,7 +1,7 @@
 import { createActor, type Actor } from 'xstate';
 import { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
-import { buildAgentTurn, type ConversationInput, type ConversationPolicy, type Outcome } from './conversation-context';
+import { buildAgentTurn, dedupKey, type ConversationInput, type ConversationPolicy, type Outcome } from './conversation-context';
 import type { ConversationEvent } from './conversation-events';
 import { conversationMachine } from './conversation-machine';
 import { ChatError, isChatError } from './errors';
@@ -29,6 +29,9 @@ export interface ConversationActorDeps extends RuntimeServices {
 
 type MachineActor = Actor<typeof conversationMachine>;
 type Pending = { resolve: (o: Outcome) => void };
+
+/** Records that change who is in the conversation (connections get a fresh participant list). */
+const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.join, MESSAGE_TYPES.leave, MESSAGE_TYPES.modeChange]);
 
 /**
  * The shell around one conversation machine: it owns the connections, the bounded mailbox check,
@@ -173,7 +176,7 @@ export class ConversationActor {
 
   private async postTraced(input: PostInput, senderType: string, traced: MessageTrace): Promise<PostResult> {
     this.assertUsable();
-    let known = this.ctx.dedup.get(`${input.sender_id}\u0000${input.message_id}`);
+    let known = this.ctx.dedup.get(dedupKey(input.sender_id, input.message_id));
     if (known === undefined && this.dedupIncomplete) {
       known = await this.findInJournal(input);
       if (known !== undefined) {
@@ -420,19 +423,19 @@ export class ConversationActor {
     );
     this.deps.telemetry.messagesOut(handed);
     this.deps.telemetry.deliveryLatency(this.deps.clock.now() - this.receivedAt);
+    // A join or leave and the mode change it causes come in one step: one participant list for the step.
+    if (records.some((m) => MEMBERSHIP_TYPES.has(m.message_type))) {
+      this.connections.broadcast({ type: 'participants', participants: this.participants, mode: this.mode });
+    }
     for (const m of records) {
-      if (m.message_type === MESSAGE_TYPES.join || m.message_type === MESSAGE_TYPES.leave || m.message_type === MESSAGE_TYPES.modeChange) {
-        this.connections.broadcast({ type: 'participants', participants: this.participants, mode: this.mode });
+      if (m.message_type !== MESSAGE_TYPES.leave) continue;
+      // A member who left gets the leave record, then its connections end; its agent jobs stop.
+      for (const c of [...this.connections.values()]) {
+        if (c.participantId !== m.sender_id) continue;
+        this.connections.send(c, { type: 'closed', reason: 'removed' });
+        this.unsubscribe(c.id);
       }
-      if (m.message_type === MESSAGE_TYPES.leave) {
-        // A member who left gets the leave record, then its connections end; its agent jobs stop.
-        for (const c of [...this.connections.values()]) {
-          if (c.participantId !== m.sender_id) continue;
-          this.connections.send(c, { type: 'closed', reason: 'removed' });
-          this.unsubscribe(c.id);
-        }
-        this.jobs.cancelParticipant(m.sender_id, 'participant left');
-      }
+      this.jobs.cancelParticipant(m.sender_id, 'participant left');
     }
   }
 

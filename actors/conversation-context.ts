@@ -247,7 +247,12 @@ export function buildAgentTurn(ctx: ConversationContext, request: TurnRequest): 
   };
 }
 
-export function chainDepthOf(m: ChatMessage): number {
-  const d = m.metadata.chain_depth;
+/** The agent-hop count a record's metadata carries (0 when absent: a human message). */
+export function depthIn(metadata: Readonly<Record<string, unknown>> | undefined): number {
+  const d = metadata?.chain_depth;
   return typeof d === 'number' ? d : 0;
+}
+
+export function chainDepthOf(m: ChatMessage): number {
+  return depthIn(m.metadata);
 }

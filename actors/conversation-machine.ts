@@ -70,8 +70,10 @@ export const conversationMachine = setup({
       const e = event as Ev<'POST'>;
       const sender = context.participants.get(e.sender_id);
       if (sender?.participant_type !== 'human') return false;
-      if (![...context.participants.values()].some((p) => p.participant_type === 'ai')) return false;
-      return context.mode === 'multi' || context.typing.has(e.sender_id);
+      if (context.mode === 'single' && !context.typing.has(e.sender_id)) return false;
+      // Without agents nothing waits (a plain loop: this guard runs on every human post).
+      for (const p of context.participants.values()) if (p.participant_type === 'ai') return true;
+      return false;
     },
     singleModeTypingStarted: ({ context, event }) => context.mode === 'single' && (event as Ev<'TYPING'>).isTyping,
     singleModeTypingStopped: ({ context, event }) => context.mode === 'single' && !(event as Ev<'TYPING'>).isTyping,

@@ -5,7 +5,7 @@
 import { ERROR_CODES } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-types';
 import type { ConversationEvent } from './conversation-events';
-import { chainDepthOf, dedupKey, modeOf, planTurns, sequence, type ConversationContext, type Draft } from './conversation-context';
+import { chainDepthOf, dedupKey, depthIn, modeOf, planTurns, sequence, type ConversationContext, type Draft } from './conversation-context';
 
 type EventOf<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
 
@@ -33,7 +33,7 @@ export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): Conver
     sender_type: isAi ? 'ai' : 'human',
     message_type: e.message_type ?? MESSAGE_TYPES.text,
     content: e.content,
-    metadata: isAi ? { ...e.metadata, chain_depth: chainDepthOf({ metadata: e.metadata ?? {} } as ChatMessage) + 1 } : e.metadata,
+    metadata: isAi ? { ...e.metadata, chain_depth: depthIn(e.metadata) + 1 } : e.metadata,
   };
   const next = sequence(ctx, [draft], iso(e.receivedAt));
   const record = next.emitted[0];

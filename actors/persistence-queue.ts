@@ -34,7 +34,7 @@ export class PersistenceQueue {
   private closed = false;
   private idleWaiters: Array<() => void> = [];
   /** Callers waiting for one record to be stored, in sequence order. */
-  private storedWaiters: Array<{ seq: number; resolve: () => void }> = [];
+  private readonly storedWaiters: Array<{ seq: number; resolve: () => void }> = [];
   persistedUpTo: number;
   lastError: unknown;
 
@@ -72,7 +72,14 @@ export class PersistenceQueue {
   /** Resolves when the record with this sequence id is stored; never rejects (pending forever if never stored). */
   whenStored(seq: number): Promise<void> {
     if (seq <= this.persistedUpTo) return Promise.resolve();
-    return new Promise((resolve) => this.storedWaiters.push({ seq, resolve }));
+    return new Promise((resolve) => {
+      // Kept in sequence order (posts arrive in order; only a retried duplicate can be older), so
+      // each stored batch releases its waiters from the front without scanning the rest.
+      const waiters = this.storedWaiters;
+      let i = waiters.length;
+      while (i > 0 && waiters[i - 1].seq > seq) i--;
+      waiters.splice(i, 0, { seq, resolve });
+    });
   }
 
   /** Resolves when everything queued so far is stored (or the queue is closed). */
@@ -162,11 +169,9 @@ export class PersistenceQueue {
     this.attempt = 0;
     this.lastError = undefined;
     this.persistedUpTo = upTo;
-    if (this.storedWaiters.length > 0) {
-      const ready = this.storedWaiters.filter((w) => w.seq <= upTo);
-      this.storedWaiters = this.storedWaiters.filter((w) => w.seq > upTo);
-      for (const w of ready) w.resolve();
-    }
+    let released = 0;
+    while (released < this.storedWaiters.length && this.storedWaiters[released].seq <= upTo) this.storedWaiters[released++].resolve();
+    if (released > 0) this.storedWaiters.splice(0, released);
     this.options.onPersisted(upTo);
   }
 
