@@ -62,3 +62,39 @@ export function fmt(n: number, digits = 2): string {
   if (!Number.isFinite(n)) return 'n/a';
   return n >= 100 ? n.toFixed(0) : n.toFixed(digits);
 }
+
+/** A benchmark client that sends text and hands each message it receives to `onContent`. */
+export interface ContentConnection {
+  send(content: string): void;
+  onContent: (content: string) => void;
+}
+
+/**
+ * The throughput workload shared by the gateway and observability benchmarks: every connection (in
+ * 2-person rooms) sends `perSender` messages, keeping at most `window` of its own in flight (one more
+ * goes out each time one of its own comes back), and the promise resolves once every connection has
+ * received both senders' messages.
+ */
+export function floodRooms(conns: readonly ContentConnection[], perSender: number, window: number): Promise<void> {
+  const expected = perSender * 2;
+  let doneConns = 0;
+  return new Promise<void>((finish) => {
+    conns.forEach((c, idx) => {
+      let sent = 0;
+      let ownBack = 0;
+      let received = 0;
+      const prefix = `t${idx}-`;
+      const pump = (): void => {
+        while (sent < perSender && sent - ownBack < window) c.send(`${prefix}${sent++}`);
+      };
+      c.onContent = (content) => {
+        if (content.startsWith(prefix)) {
+          ownBack++;
+          pump();
+        }
+        if (++received === expected && ++doneConns === conns.length) finish();
+      };
+      pump();
+    });
+  });
+}

@@ -21,7 +21,7 @@ import { createChatRuntime } from '../actors';
 import { loadConfig } from '../config';
 import { createChatServer } from '../gateway';
 import { MemoryStore } from '../storage-providers';
-import { describeMachine, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
+import { describeMachine, floodRooms, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
 
 type Kind = 'ws' | 'socketio' | 'gateway';
 const KINDS: readonly Kind[] = ['ws', 'socketio', 'gateway'];
@@ -408,31 +408,10 @@ async function throughputRun(
 ): Promise<{ rate: number; cpuPerMessageUs: number; serverBusy: number; clientBusy: number }> {
   const conns = await connectAll(handle, makeRooms(roomCount, 2));
   const flat = conns.flat();
-  const expected = perSender * 2;
-  let doneConns = 0;
-  let finish!: () => void;
-  const allDone = new Promise<void>((resolve) => (finish = resolve));
   const cpu0 = (await handle.request('cpu'))['cpuMicros'] as number;
   const clientCpu0 = process.cpuUsage();
   const t0 = performance.now();
-  flat.forEach((c, idx) => {
-    let sent = 0;
-    let ownBack = 0;
-    let received = 0;
-    const prefix = `t${idx}-`;
-    const pump = (): void => {
-      while (sent < perSender && sent - ownBack < window) c.send(`${prefix}${sent++}`);
-    };
-    c.onContent = (content) => {
-      if (content.startsWith(prefix)) {
-        ownBack++;
-        pump();
-      }
-      if (++received === expected && ++doneConns === flat.length) finish();
-    };
-    pump();
-  });
-  await allDone;
+  await floodRooms(flat, perSender, window);
   const seconds = (performance.now() - t0) / 1000;
   // Server CPU over the run: separates "the server is slower" from "the shared client loop is the limit".
   const clientCpu = process.cpuUsage(clientCpu0);

@@ -19,7 +19,7 @@ import { createChatServer } from '../gateway';
 import { createChatTelemetry, createNoopTelemetry } from '../observability/chat-telemetry';
 import { setupSdk } from '../observability/setup-sdk';
 import { MemoryStore } from '../storage-providers';
-import { describeMachine, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
+import { describeMachine, floodRooms, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
 
 type Variant = 'off' | 'off2' | 'metrics' | 'trace1' | 'trace100';
 const VARIANTS: readonly Variant[] = ['off', 'off2', 'metrics', 'trace1', 'trace100'];
@@ -236,28 +236,8 @@ async function throughputRun(
   // Server CPU time is far less sensitive than wall-clock rate to other load on a shared machine.
   const cpu0 = Number((await handle.request('cpu')).cpuUs);
   const flat = conns.flat();
-  let doneConns = 0;
-  let finish!: () => void;
-  const allDone = new Promise<void>((resolve) => (finish = resolve));
   const t0 = performance.now();
-  flat.forEach((c, idx) => {
-    let sent = 0;
-    let ownBack = 0;
-    let received = 0;
-    const prefix = `t${idx}-`;
-    const pump = (): void => {
-      while (sent < perSender && sent - ownBack < window) c.send(`${prefix}${sent++}`);
-    };
-    c.onContent = (content) => {
-      if (content.startsWith(prefix)) {
-        ownBack++;
-        pump();
-      }
-      if (++received === perSender * 2 && ++doneConns === flat.length) finish();
-    };
-    pump();
-  });
-  await allDone;
+  await floodRooms(flat, perSender, window);
   const seconds = (performance.now() - t0) / 1000;
   const cpu1 = Number((await handle.request('cpu')).cpuUs);
   await Promise.all(flat.map((c) => c.close()));

@@ -71,6 +71,22 @@ export type Derivation =
   | { readonly kind: 'derived' }
   | { readonly kind: 'none'; readonly reason: string };
 
+/** The POST that sequenced `m` (a human message, or an AI participant posting through the API). */
+function postOf(m: ChatMessage, receivedAt: number, metadata: Record<string, unknown>): Derivation {
+  return {
+    kind: 'event',
+    event: {
+      type: 'POST',
+      receivedAt,
+      message_id: m.message_id,
+      sender_id: m.sender_id,
+      content: m.content,
+      message_type: m.message_type,
+      metadata,
+    },
+  };
+}
+
 /**
  * The input event that made the runtime write `m`. `nameOf` gives a participant's display name
  * (to recover an agent failure's message from its text).
@@ -79,20 +95,7 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
   const receivedAt = Date.parse(m.timestamp);
   if (Number.isNaN(receivedAt)) return { kind: 'none', reason: `timestamp ${JSON.stringify(m.timestamp)} does not parse` };
   const md = m.metadata;
-  if (m.sender_type === 'human') {
-    return {
-      kind: 'event',
-      event: {
-        type: 'POST',
-        receivedAt,
-        message_id: m.message_id,
-        sender_id: m.sender_id,
-        content: m.content,
-        message_type: m.message_type,
-        metadata: withoutKeys(md, ['redacted']),
-      },
-    };
-  }
+  if (m.sender_type === 'human') return postOf(m, receivedAt, withoutKeys(md, ['redacted']));
   if (m.sender_type === 'ai') {
     if (typeof md.job_id === 'string' && typeof md.part === 'number') {
       const chainDepth = typeof md.chain_depth === 'number' ? md.chain_depth - 1 : 0;
@@ -118,18 +121,7 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
     }
     // An AI participant posting through the API: the machine adds one to its chain depth.
     const depth = typeof md.chain_depth === 'number' ? md.chain_depth - 1 : 0;
-    return {
-      kind: 'event',
-      event: {
-        type: 'POST',
-        receivedAt,
-        message_id: m.message_id,
-        sender_id: m.sender_id,
-        content: m.content,
-        message_type: m.message_type,
-        metadata: { ...withoutKeys(md, ['redacted']), chain_depth: depth },
-      },
-    };
+    return postOf(m, receivedAt, { ...withoutKeys(md, ['redacted']), chain_depth: depth });
   }
   switch (m.message_type) {
     case MESSAGE_TYPES.join: {
