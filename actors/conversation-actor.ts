@@ -13,6 +13,7 @@ import type { ParticipantInput, PostInput, PostResult, Subscription } from './ru
 import { ReplayReader, inMemoryRecords } from './replay-reader';
 import { syncMembership } from './membership-sync';
 import { SequenceLease } from './sequence-lease';
+import { PostReceipt } from './post-receipt';
 import { offerToMailbox } from './mailbox';
 import { MessageTrace, traceDelivery } from './message-tracing';
 import type { RuntimeServices } from './runtime-services';
@@ -179,9 +180,8 @@ export class ConversationActor {
     let known = this.ctx.dedup.get(dedupKey(input.sender_id, input.message_id));
     if (known === undefined && this.dedupIncomplete) {
       known = await this.findInJournal(input);
-      if (known !== undefined) {
-        return { message_id: input.message_id, sequence_id: known, duplicate: true, persisted: true, whenPersisted: Promise.resolve() };
-      }
+      // Found in the journal: stored, so the receipt reads persisted.
+      if (known !== undefined) return new PostReceipt(input.message_id, known, true, this.queue);
       this.assertUsable();
     }
     // A retry is answered even when the mailbox is full: it adds no work.
@@ -201,16 +201,9 @@ export class ConversationActor {
     sequencing.end();
     if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
     if (outcome.kind === 'none') throw new ChatError('CHAT_ERR_RESTARTING');
-    const seq = outcome.sequenceId;
-    const whenPersisted = this.queue.whenStored(seq);
-    if (outcome.kind === 'accepted') traced.persisted(seq, whenPersisted);
-    return {
-      message_id: input.message_id,
-      sequence_id: seq,
-      duplicate: outcome.kind === 'duplicate',
-      persisted: seq <= this.queue.persistedUpTo,
-      whenPersisted,
-    };
+    const receipt = new PostReceipt(input.message_id, outcome.sequenceId, outcome.kind === 'duplicate', this.queue);
+    if (outcome.kind === 'accepted') traced.persisted(receipt.sequence_id, () => receipt.whenPersisted);
+    return receipt;
   }
 
   /** Journal lookup for ids older than the dedup index; chained so posts keep their arrival order. */
@@ -361,8 +354,16 @@ export class ConversationActor {
     this.actor.start();
   }
 
-  /** Sends an event and returns the outcome the machine acknowledged (synchronously in practice). */
-  private request(build: (requestId: number, receivedAt: number) => ConversationEvent): Promise<Outcome> {
+  /**
+   * Sends an event and returns the outcome the machine acknowledged: at once when the sequence lease has
+   * room (the common case, without a promise), else once the reservation has grown.
+   */
+  private request(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome | Promise<Outcome> {
+    if (this.lease.canRunNow()) {
+      const outcome = this.requestNow(build);
+      this.lease.maybeExtend();
+      return outcome;
+    }
     return new Promise((resolve) => this.lease.whenRoom(() => resolve(this.requestNow(build))));
   }
 

@@ -182,6 +182,13 @@ export interface Draft {
  * Returns the new context with `emitted` set to the frozen records, cache and indexes updated.
  */
 export function sequence(ctx: ConversationContext, drafts: readonly Draft[], timestamp: string): ConversationContext {
+  return { ...ctx, ...sequenced(ctx, drafts, timestamp) };
+}
+
+/** The fields sequence() changes, for reducers that return a partial update (one context copy per event). */
+export type SequencedFields = Pick<ConversationContext, 'lastSequenceId' | 'emitted' | 'recent' | 'humanWindow'>;
+
+export function sequenced(ctx: ConversationContext, drafts: readonly Draft[], timestamp: string): SequencedFields {
   let seq = ctx.lastSequenceId;
   const emitted: ChatMessage[] = [];
   let recent = ctx.recent;
@@ -204,7 +211,7 @@ export function sequence(ctx: ConversationContext, drafts: readonly Draft[], tim
     recent = pushBounded(recent, record, ctx.policy.cacheSize);
     if (isHumanText(record)) humanWindow = pushBounded(humanWindow, record, ctx.policy.humanContextSize);
   }
-  return { ...ctx, lastSequenceId: seq, emitted, recent, humanWindow };
+  return { lastSequenceId: seq, emitted, recent, humanWindow };
 }
 
 /** Builds one turn per AI participant (never the trigger's own sender) within the chain limit. */

@@ -30,6 +30,7 @@ export const conversationMachine = setup({
     dispatchToAgents: effect,
     forwardTyping: effect,
     acceptPost: assign(({ context, event }) => r.acceptPost(context, event as Ev<'POST'>)),
+    acceptPostAndDispatch: assign(({ context, event }) => r.acceptPostAndDispatch(context, event as Ev<'POST'>)),
     markDuplicate: assign(({ context, event }) => r.markDuplicate(context, event as Ev<'POST'>)),
     rejectNotParticipant: assign(({ context }) => r.reject(context, 'CHAT_ERR_NOT_PARTICIPANT')),
     alreadyMember: assign(({ context, event }) => {
@@ -117,7 +118,7 @@ export const conversationMachine = setup({
               { guard: 'isDuplicate', actions: ['markDuplicate', 'acknowledge'] },
               { guard: 'senderIsNotMember', actions: ['rejectNotParticipant', 'acknowledge'] },
               { guard: 'waitsForInputWindow', target: 'collecting', actions: ['acceptPost', 'deliver', 'persist', 'acknowledge'] },
-              { actions: ['acceptPost', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents', 'dispatchBurst', 'dispatchToAgents'] },
+              { actions: ['acceptPostAndDispatch', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents'] },
             ],
           },
         },
@@ -136,7 +137,7 @@ export const conversationMachine = setup({
               },
               {
                 target: 'idle',
-                actions: ['acceptPost', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents', 'dispatchBurst', 'dispatchToAgents'],
+                actions: ['acceptPostAndDispatch', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents'],
               },
             ],
             TYPING: [

@@ -5,7 +5,18 @@
 import { ERROR_CODES } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-types';
 import type { ConversationEvent } from './conversation-events';
-import { chainDepthOf, dedupKey, depthIn, modeOf, planTurns, sequence, type ConversationContext, type Draft } from './conversation-context';
+import {
+  chainDepthOf,
+  dedupKey,
+  depthIn,
+  modeOf,
+  planTurns,
+  sequence,
+  sequenced,
+  type ConversationContext,
+  type Draft,
+  type SequencedFields,
+} from './conversation-context';
 
 type EventOf<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
 
@@ -25,6 +36,34 @@ export function reject(ctx: ConversationContext, code: keyof typeof ERROR_CODES,
 }
 
 export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): ConversationContext {
+  return { ...ctx, ...postChanges(ctx, e) };
+}
+
+/**
+ * A post that does not wait for the input window, in one step: acceptPost then dispatchBurst (turns for
+ * an AI sender's record first, then for the burst this post ends). A partial update, so the machine's
+ * `assign` copies the context once per post, the hot path of every conversation.
+ */
+export function acceptPostAndDispatch(ctx: ConversationContext, e: EventOf<'POST'>): Partial<ConversationContext> {
+  const accepted = postChanges(ctx, e);
+  const burst = accepted.burst ?? ctx.burst;
+  if (burst.length === 0) return accepted;
+  // Without agents the burst is simply cleared (no context copy to plan zero turns).
+  if (!hasAgents(ctx)) return { ...accepted, burst: [] };
+  const afterPost = { ...ctx, ...accepted };
+  const burstTurns = planTurns(afterPost, burst[burst.length - 1], burst, 0);
+  const turns = accepted.turns.length === 0 ? burstTurns : [...accepted.turns, ...burstTurns];
+  return { ...accepted, turns, burst: [] };
+}
+
+function hasAgents(ctx: ConversationContext): boolean {
+  for (const p of ctx.participants.values()) if (p.participant_type === 'ai') return true;
+  return false;
+}
+
+type PostChanges = SequencedFields & Pick<ConversationContext, 'outcome' | 'turns'> & Partial<Pick<ConversationContext, 'burst'>>;
+
+function postChanges(ctx: ConversationContext, e: EventOf<'POST'>): PostChanges {
   const sender = ctx.participants.get(e.sender_id)!;
   const isAi = sender.participant_type === 'ai';
   const draft: Draft = {
@@ -35,12 +74,12 @@ export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): Conver
     content: e.content,
     metadata: isAi ? { ...e.metadata, chain_depth: depthIn(e.metadata) + 1 } : e.metadata,
   };
-  const next = sequence(ctx, [draft], iso(e.receivedAt));
+  const next = sequenced(ctx, [draft], iso(e.receivedAt));
   const record = next.emitted[0];
-  const base = { ...next, outcome: { kind: 'accepted', sequenceId: record.sequence_id } as const };
+  const outcome = { kind: 'accepted', sequenceId: record.sequence_id } as const;
   // AI posts are offered to the other agents at once; human posts join the burst for the input window.
-  if (isAi) return { ...base, turns: planTurns(base, record, [record], chainDepthOf(record)) };
-  return { ...base, turns: [], burst: [...ctx.burst, record] };
+  if (isAi) return { ...next, outcome, turns: planTurns({ ...ctx, ...next }, record, [record], chainDepthOf(record)) };
+  return { ...next, outcome, turns: [], burst: ctx.burst.length === 0 ? [record] : [...ctx.burst, record] };
 }
 
 /** Hands the collected burst of human messages to every agent and clears it. */

@@ -14,9 +14,11 @@ import { SPANS, SPAN_ATTRIBUTES } from '../observability/telemetry-names';
  */
 export class MessageTrace {
   readonly receive: Span;
-  readonly context: Context;
-  /** False for messages the sampler dropped: then no child spans and no context switch are paid for. */
-  private readonly recording: boolean;
+  /**
+   * The receive span's context, or undefined for messages the sampler dropped: then no child spans and
+   * no context switch are paid for, nor the copy of the active context building it would cost.
+   */
+  private readonly context: Context | undefined;
 
   constructor(
     private readonly tracer: Tracer,
@@ -26,24 +28,23 @@ export class MessageTrace {
     this.receive = tracer.startSpan(SPANS.receive, {
       attributes: { [SPAN_ATTRIBUTES.conversationId]: conversationId, [SPAN_ATTRIBUTES.senderType]: senderType },
     });
-    this.context = trace.setSpan(context.active(), this.receive);
-    this.recording = this.receive.isRecording();
+    this.context = this.receive.isRecording() ? trace.setSpan(context.active(), this.receive) : undefined;
   }
 
   /** Runs `fn` with the receive span active (so deliver spans and agent calls become its children). */
   run<T>(fn: () => T): T {
-    return this.recording ? context.with(this.context, fn) : fn();
+    return this.context ? context.with(this.context, fn) : fn();
   }
 
   startSequence(): Span {
-    return this.recording ? this.tracer.startSpan(SPANS.sequence, undefined, this.context) : NOT_RECORDED;
+    return this.context ? this.tracer.startSpan(SPANS.sequence, undefined, this.context) : NOT_RECORDED;
   }
 
   /** The persist span ends when the record is stored (it stays open if the runtime closes first). */
-  persisted(sequenceId: number, stored: Promise<void>): void {
-    if (!this.recording) return;
+  persisted(sequenceId: number, stored: () => Promise<void>): void {
+    if (!this.context) return;
     const span = this.tracer.startSpan(SPANS.persist, { attributes: { [SPAN_ATTRIBUTES.sequenceId]: sequenceId } }, this.context);
-    void stored.then(() => span.end());
+    void stored().then(() => span.end());
   }
 
   end(sequenceId?: number, err?: unknown): void {

@@ -36,9 +36,12 @@ export interface PostResult {
   readonly message_id: string;
   readonly sequence_id: number;
   readonly duplicate: boolean;
-  /** True when already in the journal at the time of the answer. */
+  /** True once the record is in the journal (read when asked: it turns true after the answer too). */
   readonly persisted: boolean;
-  /** Resolves when the record is durably in the journal; never rejects (stays pending if the runtime closes first). */
+  /**
+   * Resolves when the record is durably in the journal; never rejects (stays pending if the runtime
+   * closes first). Made on first access: a caller that never asks pays nothing for it.
+   */
   readonly whenPersisted: Promise<void>;
 }
 

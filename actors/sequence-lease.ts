@@ -47,9 +47,14 @@ export class SequenceLease {
    * keeping arrival order: every sequencing event of the conversation passes here.
    */
   whenRoom(run: () => void): void {
-    if (this.queue.length === 0 && this.hasRoom()) run();
+    if (this.canRunNow()) run();
     else this.queue.push(run);
     this.maybeExtend();
+  }
+
+  /** True when an event may be sequenced at once: nothing waits before it and the reservation has room. */
+  canRunNow(): boolean {
+    return this.queue.length === 0 && this.hasRoom();
   }
 
   private drain(): void {

@@ -17,6 +17,7 @@ import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTe
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
 import { rejectUpgrade } from './upgrade-rejection';
+import type { CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
 
 export interface ChatGatewayOptions {
@@ -201,7 +202,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     const authedUser = user;
     wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;
-      const connection = new WsConnection(ws, ctx, authedUser, subscription, route);
+      const connection = new WsConnection(ws, ctx, authedUser, subscription, route, socket as Duplex & CorkableStream);
       connections.add(connection);
       if (closing) {
         connection.end('GATEWAY_ERR_SHUTTING_DOWN', SHUTDOWN_GRACE_MS);

@@ -23,11 +23,14 @@ export class DeliveryProgress {
 }
 
 /**
- * Answers a post with `message_ack`. When the journal write finishes within the current event-loop turn
- * (memory and SQLite journals almost always do), one ack with `persisted: true` is sent; otherwise an ack
- * with `persisted: false` goes out at the end of the turn and a second with `persisted: true` follows
- * when the record is stored. That halves the frames per post on the common path without delaying the
- * sender's sequence id by more than one turn (its own `message` frame carries it at once anyway).
+ * Answers a post with `message_ack`. When the journal write finishes before the current turn's microtasks
+ * run out (memory and SQLite journals do: the journal writer starts from a microtask), one ack with
+ * `persisted: true` is sent; otherwise an ack with `persisted: false` goes out then and a second with
+ * `persisted: true` follows when the record is stored. That halves the frames per post on the common path
+ * without delaying the sender's sequence id past the turn (its own `message` frame carries it at once
+ * anyway). `endOfTurn` is process.nextTick: queued from a promise callback, as it is here (after the
+ * awaited post), it runs once the microtask queue is empty, in time to share the sender's batched write
+ * (turn-write-batch.ts).
  * The sender is the only party that needs durability news, so the runtime's `persisted` outputs are not
  * forwarded to anyone (see output-frames.ts).
  */
@@ -35,26 +38,16 @@ export function sendMessageAcks(
   result: PostResult,
   messageId: string,
   send: (frame: MessageAckFrame) => void,
-  endOfTurn: (fn: () => void) => void = setImmediate,
+  endOfTurn: (fn: () => void) => void = process.nextTick,
 ): void {
-  const ack = { type: 'message_ack', message_id: messageId, sequence_id: result.sequence_id, duplicate: result.duplicate } as const;
-  if (result.persisted) {
-    send({ ...ack, persisted: true });
-    return;
-  }
-  let stored = false;
-  let provisionalSent = false;
-  // whenPersisted never rejects; it stays pending if the runtime closes first (the socket closes with 1001).
-  void result.whenPersisted.then(() => {
-    stored = true;
-    if (provisionalSent) send({ ...ack, persisted: true });
-  });
   endOfTurn(() => {
-    if (stored) {
+    const ack = { type: 'message_ack', message_id: messageId, sequence_id: result.sequence_id, duplicate: result.duplicate } as const;
+    if (result.persisted) {
       send({ ...ack, persisted: true });
-    } else {
-      provisionalSent = true;
-      send({ ...ack, persisted: false });
+      return;
     }
+    send({ ...ack, persisted: false });
+    // whenPersisted never rejects; it stays pending if the runtime closes first (the socket closes with 1001).
+    void result.whenPersisted.then(() => send({ ...ack, persisted: true }));
   });
 }

@@ -4,6 +4,7 @@ import type { DeliveryProgress } from './delivery-progress';
 import type { GatewayLogger } from './observability-hooks';
 import type { ServerFrame } from './protocol/server-frames';
 import { messageFrameBytes, sharedFrameBytes } from './shared-frames';
+import type { TurnWriteBatch } from './turn-write-batch';
 
 /** What a FrameSender needs from its connection. */
 export interface FrameSenderOptions {
@@ -19,6 +20,8 @@ export interface FrameSenderOptions {
   isClosing(): boolean;
   /** Called instead of sending once the buffered bytes pass the high-water mark; it must close the connection. */
   onSlowConsumer(): void;
+  /** Coalesces this socket's writes per event-loop turn (absent: every frame is its own write). */
+  readonly batch?: TurnWriteBatch;
 }
 
 /** Buffers are sent as text frames too: the protocol is JSON text either way. */
@@ -61,7 +64,10 @@ export class FrameSender {
       this.options.onSlowConsumer();
       return;
     }
+    const { batch } = this.options;
+    batch?.hold();
     if (typeof data === 'string') ws.send(data);
     else ws.send(data, TEXT_FRAME);
+    batch?.wrote();
   }
 }

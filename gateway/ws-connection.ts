@@ -13,6 +13,10 @@ import type { GatewayLogger } from './observability-hooks';
 import { forwardOutput, welcomeFrames, type OutputTarget } from './output-frames';
 import type { OutputRoute } from './output-route';
 import { rateKeyOf } from './rate-limiter';
+import { TurnWriteBatch, type CorkableStream } from './turn-write-batch';
+
+/** A turn's batched writes go out early past this many bytes (a resync replay can write megabytes). */
+const BATCH_FLUSH_BYTES = 64 * 1024;
 
 /**
  * One upgraded WebSocket of one participant in one conversation. It owns the connection's state and
@@ -47,6 +51,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     user: AuthenticatedUser,
     subscription: Subscription,
     route: OutputRoute,
+    /** The upgraded TCP/TLS socket under `ws`: its writes are batched per event-loop turn. */
+    transport?: CorkableStream,
   ) {
     this.conversationId = subscription.conversationId;
     this.userId = user.userId;
@@ -71,6 +77,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       progress: this.progress,
       isClosing: () => this.closing,
       onSlowConsumer: () => this.closeWith('GATEWAY_ERR_SLOW_CONSUMER'),
+      ...(transport ? { batch: new TurnWriteBatch(transport, BATCH_FLUSH_BYTES) } : {}),
     });
     this.closer = new GracefulClose(ws, ctx.clock);
     this.closed = new Promise((resolve) => {

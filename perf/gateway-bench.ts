@@ -482,7 +482,27 @@ interface Results {
   heapPerConn: number;
 }
 
+/**
+ * `--throughput-only[=kind]`: long throughput runs of one system and nothing else, for profiling the
+ * server (with GATEWAY_BENCH_NODE_ARGS="--cpu-prof ..."): a short run is dominated by start-up.
+ */
+async function throughputOnly(kind: Kind): Promise<void> {
+  const handle = await spawnServer(kind);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const tp = await throughputRun(handle, 200, 250, 5);
+      console.log(
+        `${LABEL[kind]} run ${i + 1}: ${fmt(tp.rate)} msg/s, server CPU ${fmt(tp.cpuPerMessageUs)} µs/msg, server busy ${fmt(tp.serverBusy)}, client busy ${fmt(tp.clientBusy)}`,
+      );
+    }
+  } finally {
+    await handle.stop();
+  }
+}
+
 async function main(): Promise<void> {
+  const only = process.argv.find((a) => a.startsWith('--throughput-only'));
+  if (only) return throughputOnly((only.split('=')[1] as Kind | undefined) ?? 'gateway');
   const quick = process.argv.includes('--quick');
   const p = quick
     ? { rounds: 1, lat: 100, fan: 10, fanSize: 100, tpRooms: 50, tpPer: 10, hs: 50, memConns: 500 }

@@ -102,8 +102,9 @@ describe('connections and resume', () => {
     const alice = collector();
     await runtime.subscribe('c', 'alice', alice.listener);
     const r = await runtime.post('c', { sender_id: 'alice', message_id: 'm', content: 'x' });
-    expect(r.persisted).toBe(false);
     await r.whenPersisted;
+    // `persisted` is read live: true now that the journal has the record.
+    expect(r.persisted).toBe(true);
     expect(await store.lastSequenceId('c')).toBe(r.sequence_id);
     expect(alice.outputs).toContainEqual({ type: 'persisted', up_to_sequence_id: r.sequence_id });
     await runtime.close();
