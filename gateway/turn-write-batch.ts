@@ -15,6 +15,11 @@ export interface CorkableStream {
  * while promises run waits until the microtask queue is empty: every frame the turn produces is in, and
  * nothing waits for timers or I/O. A turn that writes a lot is flushed early at `flushAtBytes`, so the
  * slow-consumer guard (ws.bufferedAmount) keeps measuring what the peer has not read, not what we held.
+ *
+ * The flush goes to the back of the tick queue once more before it writes, so whatever else the same
+ * turn queued goes out first. That is an NLWeb agent's /ask request: node's http client writes it from a
+ * tick once the keep-alive socket is assigned, and a post starts its agent turn after delivering. NLWeb
+ * then starts working while our frames go out, not after them (the primary path, docs/benchmarks.md).
  */
 export class TurnWriteBatch {
   private held = false;
@@ -29,8 +34,10 @@ export class TurnWriteBatch {
     if (this.held || this.stream.destroyed) return;
     this.held = true;
     this.stream.cork();
-    process.nextTick(this.flush);
+    process.nextTick(this.requeueFlush);
   }
+
+  private readonly requeueFlush = (): void => process.nextTick(this.flush);
 
   /** Call after each write: flushes at once when the turn has written a lot. */
   wrote(): void {

@@ -198,8 +198,14 @@ interface ChildHandle {
   request(cmd: ChildMessage['cmd'], extra?: Partial<ChildMessage>): Promise<Record<string, unknown>>;
 }
 
+/** Extra node flags for the chat server process, e.g. PRIMARY_BENCH_CHAT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function chatNodeArgs(args: readonly string[]): string[] {
+  if (args[1] !== 'chat') return [];
+  return (process.env['PRIMARY_BENCH_CHAT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+}
+
 async function spawnChild(args: string[]): Promise<ChildHandle> {
-  const child: ChildProcess = fork(__filename, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(__filename, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: chatNodeArgs(args) });
   const pending = new Map<number, (m: Record<string, unknown>) => void>();
   let nextId = 1;
   const url = await new Promise<string>((resolve, reject) => {

@@ -42,6 +42,17 @@ describe('TurnWriteBatch', () => {
     expect(calls).toEqual([['a', 'b', 'c'], ['d']]);
   });
 
+  it('lets ticks queued later in the same turn run before the flush (an HTTP request gets its socket first)', async () => {
+    const { stream, calls } = recordingStream();
+    const order: string[] = [];
+    const batch = new TurnWriteBatch(stream, 1 << 20);
+    write(batch, stream, 'frame');
+    process.nextTick(() => order.push(`tick saw ${calls.length} writes`));
+    await nextMacrotask();
+    expect(order).toEqual(['tick saw 0 writes']);
+    expect(calls).toEqual([['frame']]);
+  });
+
   it('flushes at once when a turn has held flushAtBytes', async () => {
     const { stream, calls } = recordingStream();
     const batch = new TurnWriteBatch(stream, 4);
