@@ -12,7 +12,8 @@ import { restoreConversation } from './restore-conversation';
 import type { ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
 import { syncMembership } from './membership-sync';
-import { SequenceLease } from './sequence-lease';
+import { LEASE_HEADROOM, SequenceLease } from './sequence-lease';
+import { PendingPosts, type PendingPost } from './pending-posts';
 import { PostReceipt } from './post-receipt';
 import { offerToMailbox } from './mailbox';
 import { MessageTrace, traceDelivery } from './message-tracing';
@@ -51,6 +52,8 @@ export class ConversationActor {
   private readonly replay: ReplayReader;
   private readonly requests = new Map<number, Pending>();
   private nextRequestId = 0;
+  /** Posts of the current turn, sequenced together as one POSTS step. */
+  private readonly pendingPosts = new PendingPosts((batch) => this.sequencePosts(batch));
   /** When the event being processed arrived (for the delivery latency metric). */
   private receivedAt = 0;
   /**
@@ -144,7 +147,7 @@ export class ConversationActor {
   }
   /** Pending work bounded by chat.limits.queue_size: unstored records plus agent jobs. */
   get depth(): number {
-    return this.queue.depth + this.jobs.depth + this.lease.waiting;
+    return this.queue.depth + this.jobs.depth + this.lease.waiting + this.pendingPosts.size;
   }
   /** Journal writes are failing (health reports the storage as failing). */
   get persistenceFailing(): boolean {
@@ -188,16 +191,13 @@ export class ConversationActor {
     if (known === undefined) this.admit();
     this.deps.telemetry.messageIn(senderType);
     const sequencing = traced.startSequence();
-    const outcome = await this.request((requestId, receivedAt) => ({
-      type: 'POST',
-      requestId,
-      receivedAt,
+    const outcome = await this.pendingPosts.add({
       message_id: input.message_id,
       sender_id: input.sender_id,
       content: input.content,
       message_type: input.message_type,
       metadata: input.metadata,
-    }));
+    });
     sequencing.end();
     if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
     if (outcome.kind === 'none') throw new ChatError('CHAT_ERR_RESTARTING');
@@ -243,6 +243,8 @@ export class ConversationActor {
 
   setTyping(participantId: string, isTyping: boolean): void {
     if (this.status !== 'active' || !this.isMember(participantId)) return;
+    // Typing decides whether a post waits for the input window: posts that arrived first go first.
+    this.pendingPosts.flush();
     this.actor.send({ type: 'TYPING', participantId, isTyping });
   }
 
@@ -340,6 +342,13 @@ export class ConversationActor {
           this.requests.get(id)?.resolve(context.outcome);
           this.requests.delete(id);
         },
+        acknowledgeEach: ({ context, event }) => {
+          const posts = (event as Extract<ConversationEvent, { type: 'POSTS' }>).posts;
+          for (let i = 0; i < posts.length; i++) {
+            this.requests.get(posts[i].requestId)?.resolve(context.outcomes[i]);
+            this.requests.delete(posts[i].requestId);
+          }
+        },
         dispatchToAgents: ({ context }) => {
           if (context.turns.length > 0) this.jobs.offer(context.turns);
         },
@@ -359,6 +368,7 @@ export class ConversationActor {
    * room (the common case, without a promise), else once the reservation has grown.
    */
   private request(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome | Promise<Outcome> {
+    this.pendingPosts.flush();
     if (this.lease.canRunNow()) {
       const outcome = this.requestNow(build);
       this.lease.maybeExtend();
@@ -368,15 +378,7 @@ export class ConversationActor {
   }
 
   private requestNow(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome {
-    if (this.status !== 'active') {
-      const code =
-        this.status === 'failed'
-          ? 'CHAT_ERR_CONVERSATION_FAILED'
-          : this.status === 'restarting'
-            ? 'CHAT_ERR_RESTARTING'
-            : 'CHAT_ERR_CLOSED';
-      return { kind: 'rejected', code, message: `conversation is ${this.status}` };
-    }
+    if (this.status !== 'active') return this.refusal();
     const requestId = ++this.nextRequestId;
     let outcome: Outcome = { kind: 'none' };
     this.requests.set(requestId, { resolve: (o) => (outcome = o) });
@@ -387,8 +389,49 @@ export class ConversationActor {
     return outcome;
   }
 
+  /** What a request gets while the conversation cannot take it. */
+  private refusal(): Outcome {
+    const code =
+      this.status === 'failed' ? 'CHAT_ERR_CONVERSATION_FAILED' : this.status === 'restarting' ? 'CHAT_ERR_RESTARTING' : 'CHAT_ERR_CLOSED';
+    return { kind: 'rejected', code, message: `conversation is ${this.status}` };
+  }
+
+  /**
+   * One POSTS step per chunk of the turn's posts, through the sequence lease like every sequencing
+   * event. A chunk never needs more ids than the lease keeps free (LEASE_HEADROOM).
+   */
+  private sequencePosts(batch: readonly PendingPost[]): void {
+    for (let i = 0; i < batch.length; i += LEASE_HEADROOM) {
+      const chunk = batch.length <= LEASE_HEADROOM ? batch : batch.slice(i, i + LEASE_HEADROOM);
+      this.lease.whenRoom(() => this.sequenceChunk(chunk));
+    }
+    this.lease.maybeExtend();
+  }
+
+  private sequenceChunk(chunk: readonly PendingPost[]): void {
+    if (this.status !== 'active') {
+      const refused = this.refusal();
+      for (const p of chunk) p.answer(refused);
+      return;
+    }
+    const outcomes: Outcome[] = chunk.map(() => ({ kind: 'none' }));
+    const posts = chunk.map((p, i) => {
+      const requestId = ++this.nextRequestId;
+      this.requests.set(requestId, { resolve: (o) => (outcomes[i] = o) });
+      return { ...p.fields, requestId };
+    });
+    this.receivedAt = this.deps.clock.now();
+    this.actor.send({ type: 'POSTS', receivedAt: this.receivedAt, posts });
+    // A crash leaves 'none' (the caller is told the conversation is restarting).
+    for (let i = 0; i < chunk.length; i++) {
+      this.requests.delete(posts[i].requestId);
+      chunk[i].answer(outcomes[i]);
+    }
+  }
+
   private send(event: ConversationEvent): void {
     if (this.status !== 'active') return;
+    this.pendingPosts.flush();
     this.lease.whenRoom(() => {
       if (this.status !== 'active') return;
       this.receivedAt = 'receivedAt' in event ? event.receivedAt : this.deps.clock.now();
@@ -423,7 +466,9 @@ export class ConversationActor {
       () => handed,
     );
     this.deps.telemetry.messagesOut(handed);
-    this.deps.telemetry.deliveryLatency(this.deps.clock.now() - this.receivedAt);
+    // Per message (docs/observability.md): a step may deliver several (a POSTS batch, a join and its mode change).
+    const latency = this.deps.clock.now() - this.receivedAt;
+    for (let i = 0; i < records.length; i++) this.deps.telemetry.deliveryLatency(latency);
     // A join or leave and the mode change it causes come in one step: one participant list for the step.
     if (records.some((m) => MEMBERSHIP_TYPES.has(m.message_type))) {
       this.connections.broadcast({ type: 'participants', participants: this.participants, mode: this.mode });

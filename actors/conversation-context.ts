@@ -82,6 +82,8 @@ export interface ConversationContext {
   readonly emitted: readonly ChatMessage[];
   readonly turns: readonly TurnRequest[];
   readonly outcome: Outcome;
+  /** Outcomes of the last POSTS batch, one per post, in order. */
+  readonly outcomes: readonly Outcome[];
 }
 
 export function dedupKey(senderId: string, messageId: string): string {
@@ -149,6 +151,7 @@ export function createInitialContext(input: ConversationInput): ConversationCont
     emitted: [],
     turns: [],
     outcome: { kind: 'none' },
+    outcomes: [],
   };
 }
 

@@ -8,16 +8,13 @@ import type { Participant } from './message-types';
  * becomes the record's timestamp; `requestId` lets the wiring answer the caller.
  */
 export type ConversationEvent =
-  | {
-      readonly type: 'POST';
-      readonly requestId?: number;
-      readonly receivedAt: number;
-      readonly message_id: string;
-      readonly sender_id: string;
-      readonly content: string;
-      readonly message_type?: string;
-      readonly metadata?: Readonly<Record<string, unknown>>;
-    }
+  | ({ readonly type: 'POST'; readonly requestId?: number; readonly receivedAt: number } & PostFields)
+  /**
+   * Posts that reached the actor in the same event-loop turn, in arrival order, as one machine step:
+   * each is decided exactly as a POST would be (same records, outcomes, turns and final state as the
+   * POSTs one by one; a property test holds the two equal), for the price of one step.
+   */
+  | { readonly type: 'POSTS'; readonly receivedAt: number; readonly posts: readonly PostRequest[] }
   | {
       readonly type: 'JOIN';
       readonly requestId?: number;
@@ -37,6 +34,20 @@ export type ConversationEvent =
   /** Cold start after a crash: ids up to `upTo` may have been delivered but were not stored. */
   | { readonly type: 'RECOVER_LOST'; readonly receivedAt: number; readonly upTo: number }
   | { readonly type: 'CLOSE' };
+
+/** What a human (or an AI participant over the API) posts. */
+export interface PostFields {
+  readonly message_id: string;
+  readonly sender_id: string;
+  readonly content: string;
+  readonly message_type?: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** One post of a POSTS batch; its caller is answered with the outcome at the same index. */
+export interface PostRequest extends PostFields {
+  readonly requestId: number;
+}
 
 export interface AgentEventBase {
   readonly receivedAt: number;

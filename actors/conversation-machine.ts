@@ -5,6 +5,7 @@
  *   deliver          hand `context.emitted` to every connection (before persistence)
  *   persist          queue `context.emitted` for the journal (asynchronous, after delivery)
  *   acknowledge      answer the caller of `event.requestId` with `context.outcome`
+ *   acknowledgeEach  answer the caller of each post of a POSTS batch with its entry of `context.outcomes`
  *   dispatchToAgents start `context.turns` (each agent still decides whether to answer)
  *   forwardTyping    relay a typing indicator (not sequenced)
  */
@@ -12,10 +13,13 @@ import { assign, setup } from 'xstate';
 import type { ConversationEvent } from './conversation-events';
 import { createInitialContext, type ConversationContext, type ConversationInput } from './conversation-context';
 import * as r from './conversation-reducers';
+import { acceptPosts, lastAcceptedPost, postWaitsForInputWindow } from './post-batch';
 
 type Ev<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
 
 const effect = (): void => undefined;
+/** A POSTS batch's actions in every transition (the target state is what the guards decide). */
+const BATCH_EFFECTS = ['acceptPosts', 'deliver', 'persist', 'acknowledgeEach', 'dispatchToAgents'] as const;
 
 export const conversationMachine = setup({
   types: {
@@ -27,10 +31,12 @@ export const conversationMachine = setup({
     deliver: effect,
     persist: effect,
     acknowledge: effect,
+    acknowledgeEach: effect,
     dispatchToAgents: effect,
     forwardTyping: effect,
     acceptPost: assign(({ context, event }) => r.acceptPost(context, event as Ev<'POST'>)),
     acceptPostAndDispatch: assign(({ context, event }) => r.acceptPostAndDispatch(context, event as Ev<'POST'>)),
+    acceptPosts: assign(({ context, event }) => acceptPosts(context, (event as Ev<'POSTS'>).posts, (event as Ev<'POSTS'>).receivedAt)),
     markDuplicate: assign(({ context, event }) => r.markDuplicate(context, event as Ev<'POST'>)),
     rejectNotParticipant: assign(({ context }) => r.reject(context, 'CHAT_ERR_NOT_PARTICIPANT')),
     alreadyMember: assign(({ context, event }) => {
@@ -67,15 +73,13 @@ export const conversationMachine = setup({
      * Multi mode collects a burst of human messages (window restarted by each one); single mode
      * waits only while the client says the human is still typing. Without agents nothing waits.
      */
-    waitsForInputWindow: ({ context, event }) => {
-      const e = event as Ev<'POST'>;
-      const sender = context.participants.get(e.sender_id);
-      if (sender?.participant_type !== 'human') return false;
-      if (context.mode === 'single' && !context.typing.has(e.sender_id)) return false;
-      // Without agents nothing waits (a plain loop: this guard runs on every human post).
-      for (const p of context.participants.values()) if (p.participant_type === 'ai') return true;
-      return false;
+    waitsForInputWindow: ({ context, event }) => postWaitsForInputWindow(context, (event as Ev<'POST'>).sender_id),
+    /** A batch ends as its last accepted post would: waiting (collecting) or not (idle). */
+    batchEndsWaiting: ({ context, event }) => {
+      const last = lastAcceptedPost(context, (event as Ev<'POSTS'>).posts);
+      return last !== undefined && postWaitsForInputWindow(context, last.sender_id);
     },
+    batchAcceptsAny: ({ context, event }) => lastAcceptedPost(context, (event as Ev<'POSTS'>).posts) !== undefined,
     singleModeTypingStarted: ({ context, event }) => context.mode === 'single' && (event as Ev<'TYPING'>).isTyping,
     singleModeTypingStopped: ({ context, event }) => context.mode === 'single' && !(event as Ev<'TYPING'>).isTyping,
   },
@@ -120,6 +124,7 @@ export const conversationMachine = setup({
               { guard: 'waitsForInputWindow', target: 'collecting', actions: ['acceptPost', 'deliver', 'persist', 'acknowledge'] },
               { actions: ['acceptPostAndDispatch', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents'] },
             ],
+            POSTS: [{ guard: 'batchEndsWaiting', target: 'collecting', actions: BATCH_EFFECTS }, { actions: BATCH_EFFECTS }],
           },
         },
         collecting: {
@@ -139,6 +144,12 @@ export const conversationMachine = setup({
                 target: 'idle',
                 actions: ['acceptPostAndDispatch', 'deliver', 'persist', 'acknowledge', 'dispatchToAgents'],
               },
+            ],
+            POSTS: [
+              { guard: 'batchEndsWaiting', target: 'collecting', reenter: true, actions: BATCH_EFFECTS },
+              { guard: 'batchAcceptsAny', target: 'idle', actions: BATCH_EFFECTS },
+              // Only duplicates and refusals: nothing changes, the window keeps running.
+              { actions: BATCH_EFFECTS },
             ],
             TYPING: [
               { guard: 'singleModeTypingStarted', target: 'collecting', reenter: true, actions: ['setTyping', 'forwardTyping'] },

@@ -4,7 +4,7 @@
  */
 import { ERROR_CODES } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-types';
-import type { ConversationEvent } from './conversation-events';
+import type { ConversationEvent, PostFields } from './conversation-events';
 import {
   chainDepthOf,
   dedupKey,
@@ -36,7 +36,7 @@ export function reject(ctx: ConversationContext, code: keyof typeof ERROR_CODES,
 }
 
 export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): ConversationContext {
-  return { ...ctx, ...postChanges(ctx, e) };
+  return { ...ctx, ...postChanges(ctx, e, e.receivedAt) };
 }
 
 /**
@@ -45,7 +45,7 @@ export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): Conver
  * `assign` copies the context once per post, the hot path of every conversation.
  */
 export function acceptPostAndDispatch(ctx: ConversationContext, e: EventOf<'POST'>): Partial<ConversationContext> {
-  const accepted = postChanges(ctx, e);
+  const accepted = postChanges(ctx, e, e.receivedAt);
   const burst = accepted.burst ?? ctx.burst;
   if (burst.length === 0) return accepted;
   // Without agents the burst is simply cleared (no context copy to plan zero turns).
@@ -56,14 +56,15 @@ export function acceptPostAndDispatch(ctx: ConversationContext, e: EventOf<'POST
   return { ...accepted, turns, burst: [] };
 }
 
-function hasAgents(ctx: ConversationContext): boolean {
+export function hasAgents(ctx: ConversationContext): boolean {
   for (const p of ctx.participants.values()) if (p.participant_type === 'ai') return true;
   return false;
 }
 
-type PostChanges = SequencedFields & Pick<ConversationContext, 'outcome' | 'turns'> & Partial<Pick<ConversationContext, 'burst'>>;
+export type PostChanges = SequencedFields & Pick<ConversationContext, 'outcome' | 'turns'> & Partial<Pick<ConversationContext, 'burst'>>;
 
-function postChanges(ctx: ConversationContext, e: EventOf<'POST'>): PostChanges {
+/** Sequences one post of a member (already known to be neither a duplicate nor a stranger). */
+export function postChanges(ctx: ConversationContext, e: PostFields, receivedAt: number): PostChanges {
   const sender = ctx.participants.get(e.sender_id)!;
   const isAi = sender.participant_type === 'ai';
   const draft: Draft = {
@@ -74,7 +75,7 @@ function postChanges(ctx: ConversationContext, e: EventOf<'POST'>): PostChanges 
     content: e.content,
     metadata: isAi ? { ...e.metadata, chain_depth: depthIn(e.metadata) + 1 } : e.metadata,
   };
-  const next = sequenced(ctx, [draft], iso(e.receivedAt));
+  const next = sequenced(ctx, [draft], iso(receivedAt));
   const record = next.emitted[0];
   const outcome = { kind: 'accepted', sequenceId: record.sequence_id } as const;
   // AI posts are offered to the other agents at once; human posts join the burst for the input window.

@@ -3,8 +3,12 @@ import type { ChatStore } from '../storage-providers/chat-store';
 
 /** Ids reserved per storage write. Also the most 'lost' placeholders one crash can leave. */
 export const LEASE_BLOCK = 32;
-/** Room kept free for the records one event can emit (a join and its mode change) plus re-entrant agent events. */
-const HEADROOM = 8;
+/**
+ * Room kept free for the records one event can emit (a join and its mode change, or a POSTS batch of
+ * at most this many posts) plus re-entrant agent events.
+ */
+export const LEASE_HEADROOM = 8;
+const HEADROOM = LEASE_HEADROOM;
 
 export interface SequenceLeaseOptions {
   readonly conversationId: string;

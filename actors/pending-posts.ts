@@ -1,0 +1,44 @@
+import type { Outcome } from './conversation-context';
+import type { PostFields } from './conversation-events';
+
+/** A post waiting to be sequenced, and how to answer its caller. */
+export interface PendingPost {
+  readonly fields: PostFields;
+  readonly answer: (outcome: Outcome) => void;
+}
+
+/**
+ * The posts that reached one conversation in the current event-loop turn. They are handed over together
+ * once the turn's promise callbacks have run (a post arrives in one: the runtime awaits the conversation
+ * first), so the actor sequences them in one machine step (the POSTS event, actors/post-batch.ts).
+ * Anything else the actor is asked to do first calls `flush()`, so arrival order is kept across kinds.
+ */
+export class PendingPosts {
+  private posts: PendingPost[] = [];
+  private scheduled = false;
+
+  constructor(private readonly sequence: (batch: readonly PendingPost[]) => void) {}
+
+  /** Posts waiting (part of the conversation's pending work, for the mailbox bound). */
+  get size(): number {
+    return this.posts.length;
+  }
+
+  add(fields: PostFields): Promise<Outcome> {
+    return new Promise((answer) => {
+      this.posts.push({ fields, answer });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      queueMicrotask(this.flush);
+    });
+  }
+
+  /** Sequences what is waiting now (idempotent; the scheduled callback then finds nothing). */
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.posts.length === 0) return;
+    const batch = this.posts;
+    this.posts = [];
+    this.sequence(batch);
+  };
+}

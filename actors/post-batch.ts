@@ -1,0 +1,87 @@
+/**
+ * Posts decided as a batch (the POSTS event): one machine step for every post that reached the actor
+ * in the same event-loop turn. The xstate step is most of a post's cost (docs/benchmarks.md), so a
+ * conversation under load pays it once per turn instead of once per message. Every post is decided
+ * exactly as a lone POST would be, in arrival order: the test in test/actors/post-batch.test.ts runs
+ * random batches both ways and compares records, outcomes, agent turns and the machine's state.
+ */
+import { ERROR_CODES } from './errors';
+import type { ChatMessage } from './message-types';
+import { dedupKey, planTurns, type ConversationContext, type Outcome, type TurnRequest } from './conversation-context';
+import type { PostFields, PostRequest } from './conversation-events';
+import { hasAgents, postChanges } from './conversation-reducers';
+
+/**
+ * True when a post of this sender waits for the input window instead of being offered to the agents
+ * at once: multi mode collects a burst of human messages (the window restarted by each one); single
+ * mode waits only while the client says the human is still typing; without agents nothing waits.
+ */
+export function postWaitsForInputWindow(ctx: ConversationContext, senderId: string): boolean {
+  const sender = ctx.participants.get(senderId);
+  if (sender?.participant_type !== 'human') return false;
+  if (ctx.mode === 'single' && !ctx.typing.has(senderId)) return false;
+  return hasAgents(ctx);
+}
+
+/**
+ * The last post of a batch that will be accepted (neither a duplicate, of the index or of an earlier
+ * post in the batch, nor from a non-member), or undefined. Pure: the machine's guards use it to choose
+ * the batch's target state before the reducer runs.
+ */
+export function lastAcceptedPost(ctx: ConversationContext, posts: readonly PostFields[]): PostFields | undefined {
+  let last: PostFields | undefined;
+  const seen = posts.length > 1 ? new Set<string>() : undefined;
+  for (const p of posts) {
+    const key = dedupKey(p.sender_id, p.message_id);
+    if (ctx.dedup.get(key) !== undefined || seen?.has(key) || !ctx.participants.has(p.sender_id)) continue;
+    seen?.add(key);
+    last = p;
+  }
+  return last;
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Sequences a batch: per post, the outcome a lone POST would get; accepted posts are sequenced in
+ * order, and a post that does not wait dispatches the burst it ends, as the POST transitions do.
+ * Returns a partial update (one context copy for the whole batch).
+ */
+export function acceptPosts(ctx: ConversationContext, posts: readonly PostRequest[], receivedAt: number): Partial<ConversationContext> {
+  // The working copy the posts advance one by one (lastSequenceId, recent, humanWindow, burst).
+  const work: Writable<ConversationContext> = { ...ctx };
+  const emitted: ChatMessage[] = [];
+  const turns: TurnRequest[] = [];
+  const outcomes: Outcome[] = [];
+  for (const p of posts) {
+    // The dedup index learns each record as it is sequenced, so a repeat within the batch is found too.
+    const known = ctx.dedup.get(dedupKey(p.sender_id, p.message_id));
+    if (known !== undefined) {
+      outcomes.push({ kind: 'duplicate', sequenceId: known });
+      continue;
+    }
+    if (!ctx.participants.has(p.sender_id)) {
+      outcomes.push({ kind: 'rejected', code: 'CHAT_ERR_NOT_PARTICIPANT', message: ERROR_CODES.CHAT_ERR_NOT_PARTICIPANT.message });
+      continue;
+    }
+    const changes = postChanges(work, p, receivedAt);
+    Object.assign(work, changes);
+    emitted.push(changes.emitted[0]);
+    outcomes.push(changes.outcome);
+    for (const t of changes.turns) turns.push(t);
+    if (postWaitsForInputWindow(ctx, p.sender_id) || work.burst.length === 0) continue;
+    // Not waiting: the burst this post ends goes to the agents now.
+    if (hasAgents(ctx)) for (const t of planTurns(work, work.burst[work.burst.length - 1], work.burst, 0)) turns.push(t);
+    work.burst = [];
+  }
+  return {
+    lastSequenceId: work.lastSequenceId,
+    recent: work.recent,
+    humanWindow: work.humanWindow,
+    burst: work.burst,
+    emitted,
+    turns,
+    outcomes,
+    outcome: { kind: 'none' },
+  };
+}
