@@ -13,6 +13,7 @@ import {
 } from './message-types';
 import type { ErrorCode } from './errors';
 import type { AgentTurn } from './agents/agent';
+import { RecentRecords } from './recent-records';
 
 /** Limits and windows the machine needs, taken from config by the wiring. */
 export interface ConversationPolicy {
@@ -65,7 +66,7 @@ export interface ConversationContext {
   /** Participants the client reports as typing (drives the single-mode window). */
   readonly typing: ReadonlySet<string>;
   /** Last `cacheSize` records, oldest first, for resume without a storage read. */
-  readonly recent: readonly ChatMessage[];
+  readonly recent: RecentRecords;
   readonly humanWindow: readonly ChatMessage[];
   readonly lastAiAnswer: readonly ChatMessage[];
   /** Human messages waiting for the input-completion window. */
@@ -142,7 +143,7 @@ export function createInitialContext(input: ConversationInput): ConversationCont
     participants,
     mode: modeOf(participants),
     typing: new Set(),
-    recent: input.recent.slice(-input.policy.cacheSize),
+    recent: RecentRecords.of(input.recent, input.policy.cacheSize),
     humanWindow,
     lastAiAnswer,
     burst: [],
@@ -211,7 +212,7 @@ export function sequenced(ctx: ConversationContext, drafts: readonly Draft[], ti
     });
     emitted.push(record);
     remember(ctx.dedup, record);
-    recent = pushBounded(recent, record, ctx.policy.cacheSize);
+    recent = recent.append(record);
     if (isHumanText(record)) humanWindow = pushBounded(humanWindow, record, ctx.policy.humanContextSize);
   }
   return { lastSequenceId: seq, emitted, recent, humanWindow };

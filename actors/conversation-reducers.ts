@@ -20,7 +20,7 @@ import {
 
 type EventOf<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+export const iso = (ms: number): string => new Date(ms).toISOString();
 const quiet = { emitted: [], turns: [] } as const;
 
 export function findDuplicate(ctx: ConversationContext, e: EventOf<'POST'>): number | undefined {
@@ -36,7 +36,7 @@ export function reject(ctx: ConversationContext, code: keyof typeof ERROR_CODES,
 }
 
 export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): ConversationContext {
-  return { ...ctx, ...postChanges(ctx, e, e.receivedAt) };
+  return { ...ctx, ...postChanges(ctx, e, iso(e.receivedAt)) };
 }
 
 /**
@@ -45,7 +45,7 @@ export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): Conver
  * `assign` copies the context once per post, the hot path of every conversation.
  */
 export function acceptPostAndDispatch(ctx: ConversationContext, e: EventOf<'POST'>): Partial<ConversationContext> {
-  const accepted = postChanges(ctx, e, e.receivedAt);
+  const accepted = postChanges(ctx, e, iso(e.receivedAt));
   const burst = accepted.burst ?? ctx.burst;
   if (burst.length === 0) return accepted;
   // Without agents the burst is simply cleared (no context copy to plan zero turns).
@@ -64,7 +64,7 @@ export function hasAgents(ctx: ConversationContext): boolean {
 export type PostChanges = SequencedFields & Pick<ConversationContext, 'outcome' | 'turns'> & Partial<Pick<ConversationContext, 'burst'>>;
 
 /** Sequences one post of a member (already known to be neither a duplicate nor a stranger). */
-export function postChanges(ctx: ConversationContext, e: PostFields, receivedAt: number): PostChanges {
+export function postChanges(ctx: ConversationContext, e: PostFields, timestamp: string): PostChanges {
   const sender = ctx.participants.get(e.sender_id)!;
   const isAi = sender.participant_type === 'ai';
   const draft: Draft = {
@@ -75,7 +75,7 @@ export function postChanges(ctx: ConversationContext, e: PostFields, receivedAt:
     content: e.content,
     metadata: isAi ? { ...e.metadata, chain_depth: depthIn(e.metadata) + 1 } : e.metadata,
   };
-  const next = sequenced(ctx, [draft], iso(receivedAt));
+  const next = sequenced(ctx, [draft], timestamp);
   const record = next.emitted[0];
   const outcome = { kind: 'accepted', sequenceId: record.sequence_id } as const;
   // AI posts are offered to the other agents at once; human posts join the burst for the input window.

@@ -9,7 +9,7 @@ import { ERROR_CODES } from './errors';
 import type { ChatMessage } from './message-types';
 import { dedupKey, planTurns, type ConversationContext, type Outcome, type TurnRequest } from './conversation-context';
 import type { PostFields, PostRequest } from './conversation-events';
-import { hasAgents, postChanges } from './conversation-reducers';
+import { hasAgents, iso, postChanges } from './conversation-reducers';
 
 /**
  * True when a post of this sender waits for the input window instead of being offered to the agents
@@ -53,6 +53,7 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostReques
   const emitted: ChatMessage[] = [];
   const turns: TurnRequest[] = [];
   const outcomes: Outcome[] = [];
+  const timestamp = iso(receivedAt);
   for (const p of posts) {
     // The dedup index learns each record as it is sequenced, so a repeat within the batch is found too.
     const known = ctx.dedup.get(dedupKey(p.sender_id, p.message_id));
@@ -64,7 +65,7 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostReques
       outcomes.push({ kind: 'rejected', code: 'CHAT_ERR_NOT_PARTICIPANT', message: ERROR_CODES.CHAT_ERR_NOT_PARTICIPANT.message });
       continue;
     }
-    const changes = postChanges(work, p, receivedAt);
+    const changes = postChanges(work, p, timestamp);
     Object.assign(work, changes);
     emitted.push(changes.emitted[0]);
     outcomes.push(changes.outcome);

@@ -1,3 +1,4 @@
+import type { RecentRecords } from './recent-records';
 import type { ChatMessage } from './message-types';
 import type { ChatStore } from '../storage-providers/chat-store';
 
@@ -56,8 +57,8 @@ export class ReplayReader {
 }
 
 /** Records only memory has: unstored ones older than the cache, then the cache (oldest first). */
-export function inMemoryRecords(unstored: readonly ChatMessage[], recent: readonly ChatMessage[]): readonly ChatMessage[] {
-  if (unstored.length === 0) return recent;
-  const firstCached = recent.length > 0 ? recent[0].sequence_id : Infinity;
-  return [...unstored.filter((m) => m.sequence_id < firstCached), ...recent];
+export function inMemoryRecords(unstored: readonly ChatMessage[], recent: RecentRecords): readonly ChatMessage[] {
+  if (unstored.length === 0) return recent.toArray();
+  const firstCached = recent.first?.sequence_id ?? Infinity;
+  return [...unstored.filter((m) => m.sequence_id < firstCached), ...recent.toArray()];
 }

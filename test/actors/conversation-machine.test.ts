@@ -166,7 +166,7 @@ describe('conversation machine (pure transitions)', () => {
   it('builds agent context from the last N human messages only', () => {
     const { context } = run([join(human('alice')), post('alice', '1'), post('alice', '2'), post('alice', '3')]);
     expect(context.humanWindow.map((m) => m.content)).toEqual(['2', '3']);
-    expect(context.recent.map((m) => m.sequence_id)).toEqual([1, 2, 3, 4]);
+    expect(context.recent.toArray().map((m) => m.sequence_id)).toEqual([1, 2, 3, 4]);
   });
 
   it('redaction replaces cached content and emits a redaction record', () => {
@@ -175,7 +175,10 @@ describe('conversation machine (pure transitions)', () => {
       post('alice', 'm1', 'secret'),
       { type: 'REDACT', receivedAt: 3, sequenceIds: [2], requestedBy: 'alice', marker: '[redacted]' },
     ]);
-    expect(context.recent.find((m) => m.sequence_id === 2)).toMatchObject({ content: '[redacted]', metadata: { redacted: true } });
+    expect(context.recent.toArray().find((m) => m.sequence_id === 2)).toMatchObject({
+      content: '[redacted]',
+      metadata: { redacted: true },
+    });
     expect(context.emitted[0]).toMatchObject({ message_type: 'redaction', metadata: { redacted_sequence_ids: [2] } });
   });
 });
