@@ -74,6 +74,8 @@ export const CONFIG_SCHEMA: Schema = {
         max_concurrent_agent_jobs: int(4, 1, 1000),
         rate_limit_per_second: num(20, 0.01, 100_000),
         rate_limit_burst: int(40, 1, 1_000_000),
+        conversations_per_minute: num(30, 0.01, 1_000_000),
+        conversations_burst: int(10, 1, 1_000_000),
       }),
       input: obj({
         multi_mode_window_ms: int(2000, 0, 600_000),

@@ -60,6 +60,9 @@ export interface ChatConfig {
     readonly max_concurrent_agent_jobs: number;
     readonly rate_limit_per_second: number;
     readonly rate_limit_burst: number;
+    /** Conversations one user may create over HTTP per minute (token bucket refill), and the bucket size. */
+    readonly conversations_per_minute: number;
+    readonly conversations_burst: number;
   };
   readonly input: {
     /** Multi mode: agents answer after this long without a further human message. */

@@ -89,6 +89,12 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     burst: config.chat.limits.rate_limit_burst,
     clock,
   });
+  // Creating a conversation writes storage and starts an actor: its own, much smaller budget per user.
+  const creationLimiter = createRateLimiter({
+    perSecond: config.chat.limits.conversations_per_minute / 60,
+    burst: config.chat.limits.conversations_burst,
+    clock,
+  });
   const ctx: ConnectionContext = {
     runtime,
     config,
@@ -109,7 +115,10 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     intervalMs: wsConfig.heartbeat_interval_s * 1000,
     deadMs: wsConfig.heartbeat_dead_s * 1000,
     connections,
-    afterTick: () => rateLimiter.sweep(),
+    afterTick: () => {
+      rateLimiter.sweep();
+      creationLimiter.sweep();
+    },
   });
 
   const app = createHttpApp({
@@ -117,6 +126,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     config,
     authenticate,
     rateLimiter,
+    creationLimiter,
     logger,
     telemetry,
     trustForwardedProto,

@@ -19,6 +19,7 @@ export interface ChatRouteDeps {
   readonly config: NlwebChatConfig;
   readonly authenticate: Authenticator;
   readonly rateLimiter: RateLimiter;
+  readonly creationLimiter: RateLimiter;
   readonly logger: GatewayLogger;
   readonly telemetry: GatewayTelemetry;
   readonly bodies: BodyValidators;

@@ -17,6 +17,13 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
 
   const create = async (req: Request, res: Response): Promise<void> => {
     const user = userOf(res);
+    const decision = deps.creationLimiter.take(user.userId);
+    if (!decision.ok) {
+      deps.telemetry.rateLimited?.();
+      throw new ChatError('GATEWAY_ERR_RATE_LIMITED', 'too many conversations created; retry later', {
+        retryAfterMs: decision.retryAfterMs,
+      });
+    }
     const body = validated(bodies.create, req.body ?? {});
     const participants: ParticipantInput[] = [
       { participant_id: user.userId, participant_type: 'human', display_name: user.displayName ?? user.userId, role: 'owner' },

@@ -17,6 +17,8 @@ export interface HttpAppDeps {
   readonly config: NlwebChatConfig;
   readonly authenticate: Authenticator;
   readonly rateLimiter: RateLimiter;
+  /** Per-user budget for creating conversations (chat.limits.conversations_per_minute). */
+  readonly creationLimiter: RateLimiter;
   readonly logger: GatewayLogger;
   readonly telemetry: GatewayTelemetry;
   readonly trustForwardedProto: boolean;

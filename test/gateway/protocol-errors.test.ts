@@ -199,6 +199,22 @@ describe('gateway refusals and error frames', () => {
     expect(http.body.error).toBe('GATEWAY_ERR_CONTENT_INVALID');
   });
 
+  test('conversation creation has its own per-user budget: 429 with Retry-After past it, refilled by the clock', async () => {
+    const clock = createManualClock();
+    const h = await startHarness({ chat: { limits: { conversations_per_minute: 6, conversations_burst: 2 } } }, { clock });
+    for (let i = 0; i < 2; i++) expect((await h.request('POST', '/chat/conversations', 'alice', { title: `t${i}` })).status).toBe(201);
+    const refused = await h.request('POST', '/chat/create', 'alice', { title: 'one too many' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('10');
+    expect(refused.body).toMatchObject({ error: 'GATEWAY_ERR_RATE_LIMITED', code: 429, retry_after_ms: 10_000 });
+    // Nothing was created by the refused call; another user has a budget of their own.
+    const listed = await h.request('GET', '/chat/conversations', 'alice');
+    expect(listed.body.conversations).toHaveLength(2);
+    expect((await h.request('POST', '/chat/conversations', 'bob', {})).status).toBe(201);
+    clock.advance(10_000);
+    expect((await h.request('POST', '/chat/conversations', 'alice', { title: 'later' })).status).toBe(201);
+  });
+
   test('rate limit per participant (shared by WebSocket and HTTP), refilled by the clock', async () => {
     const clock = createManualClock();
     const h = await startHarness({ chat: { limits: { rate_limit_per_second: 2, rate_limit_burst: 3 } } }, { clock });
