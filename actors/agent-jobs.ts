@@ -1,4 +1,4 @@
-import type { Agent, AgentRegistry, AgentTurn } from './agents/agent';
+import type { Agent, AgentOutput, AgentRegistry, AgentTurn } from './agents/agent';
 import type { Clock } from './clock';
 import type { AgentEvent } from './conversation-events';
 import type { TurnRequest } from './conversation-context';
@@ -116,12 +116,28 @@ export class AgentJobs {
         controller.abort(new Error('timeout'));
       }
     }, this.options.timeoutMs);
-    this.report(job, { type: 'AGENT_STARTED', triggerSequenceId: request.trigger.sequence_id });
+    // The agent starts first (an NLWeb agent's /ask request is written from the next tick); its "is answering"
+    // record is sequenced in a tick after that, so the request leaves before we sequence and deliver the
+    // record, not after (the primary path). Everything else is reported after it, so it still comes first.
+    let outputs: AsyncIterable<AgentOutput> | undefined;
+    let startError: unknown;
+    try {
+      outputs = startedNow(agent.respond(this.options.buildTurn(request), controller.signal));
+    } catch (err) {
+      startError = err ?? new Error('agent failed to start');
+    }
+    await new Promise<void>((resolve) =>
+      process.nextTick(() => {
+        this.report(job, { type: 'AGENT_STARTED', triggerSequenceId: request.trigger.sequence_id });
+        resolve();
+      }),
+    );
     let part = 0;
     let completed = false;
     let failure: { code: ErrorCode; message: string } | undefined;
     try {
-      for await (const output of agent.respond(this.options.buildTurn(request), controller.signal)) {
+      if (outputs === undefined) throw startError;
+      for await (const output of outputs) {
         if (controller.signal.aborted) break;
         part += 1;
         this.report(job, {
@@ -167,6 +183,28 @@ export class AgentJobs {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Runs `source` up to its first await now (a generator does nothing until its first next()) and hands the
+ * same outputs to a later `for await`. Closing the loop early still closes the source.
+ */
+function startedNow<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let first: Promise<IteratorResult<T>> | undefined = iterator.next();
+  // Awaited by the loop a tick later; until then a failure must not count as an unhandled rejection.
+  first.catch(() => undefined);
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        const step = first ?? iterator.next();
+        first = undefined;
+        return step;
+      },
+      return: (value?: unknown) =>
+        iterator.return ? iterator.return(value as T) : Promise.resolve({ done: true as const, value: value as T }),
+    }),
+  };
+}
 
 function describeFailure(err: unknown, abortReason: string | undefined): { code: ErrorCode; message: string } {
   if (abortReason === 'timeout') return { code: 'AGENT_ERR_TIMEOUT', message: 'the agent did not answer in time' };

@@ -1,4 +1,4 @@
-import { context, trace, INVALID_SPAN_CONTEXT, SpanStatusCode, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, trace, INVALID_SPAN_CONTEXT, SpanStatusCode, TraceFlags, type Context, type Span, type Tracer } from '@opentelemetry/api';
 
 /** A shared span that records nothing (for the children of unsampled messages). */
 const NOT_RECORDED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
@@ -57,9 +57,14 @@ export class MessageTrace {
   }
 }
 
-/** Wraps the fan-out of one actor step in a `deliver` span under whatever span is active (if it is recorded). */
+/**
+ * Wraps the fan-out of one actor step in a `deliver` span under whatever span context is active, if it
+ * is sampled. Sampled, not recording: an agent's answer is delivered after the message's receive span
+ * ended, and still belongs in its trace.
+ */
 export function traceDelivery<T>(tracer: Tracer, conversationId: string, fn: () => T, recipients: () => number): T {
-  if (!trace.getSpan(context.active())?.isRecording()) return fn();
+  const parent = trace.getSpanContext(context.active());
+  if (parent === undefined || (parent.traceFlags & TraceFlags.SAMPLED) === 0) return fn();
   const span = tracer.startSpan(SPANS.deliver, { attributes: { [SPAN_ATTRIBUTES.conversationId]: conversationId } });
   try {
     return fn();
