@@ -30,6 +30,8 @@ export class PersistenceQueue {
   private head = 0;
   private writing = false;
   private retryTimer: unknown;
+  /** A write deferred to the next turn (see enqueue). */
+  private nextTurn: ReturnType<typeof setImmediate> | undefined;
   private attempt = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
@@ -54,15 +56,29 @@ export class PersistenceQueue {
     return this.attempt > 0;
   }
 
-  enqueue(records: readonly ChatMessage[]): void {
+  /**
+   * Queues records for the journal. `soon` (the default) starts the write once the current actor step
+   * has finished (a microtask): a post's `message_ack` can then say `persisted: true` in the same turn.
+   * `soon: false` (records nobody waits on, such as an agent's answer) starts it in the next turn, after
+   * this turn's frames went out, so the copy into the journal is not paid before delivery. A `soon`
+   * record queued meanwhile starts the write at once, for everything queued.
+   */
+  enqueue(records: readonly ChatMessage[], soon = true): void {
     if (this.closed) return;
     for (const r of records) this.pending.push(r);
-    if (!this.writing && this.retryTimer === undefined) {
-      this.writing = true;
-      // Let the current actor step finish (and more records arrive) before writing a batch.
-      queueMicrotask(() => void this.writeLoop());
-    }
+    if (this.writing || this.retryTimer !== undefined) return;
+    if (soon) this.startWriting();
+    else this.nextTurn ??= setImmediate(this.startWriting);
   }
+
+  private readonly startWriting = (): void => {
+    if (this.nextTurn !== undefined) clearImmediate(this.nextTurn);
+    this.nextTurn = undefined;
+    if (this.writing || this.retryTimer !== undefined || this.closed || this.depth === 0) return;
+    this.writing = true;
+    // Let the current actor step finish (and more records arrive) before writing a batch.
+    queueMicrotask(() => void this.writeLoop());
+  };
 
   /** Unstored records, oldest first (for rebuilding after a crash of the machine). */
   unstored(): ChatMessage[] {
@@ -91,6 +107,8 @@ export class PersistenceQueue {
   /** Stops retrying; what is still queued stays unstored (reported by depth). */
   close(): void {
     this.closed = true;
+    if (this.nextTurn !== undefined) clearImmediate(this.nextTurn);
+    this.nextTurn = undefined;
     if (this.retryTimer !== undefined) this.options.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.releaseIdleWaiters();
