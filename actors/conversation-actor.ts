@@ -1,8 +1,7 @@
-import { createActor, type Actor } from 'xstate';
+import { createActor } from 'xstate';
 import { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
-import { buildAgentTurn, dedupKey, type ConversationInput, type ConversationPolicy, type Outcome } from './conversation-context';
-import type { ConversationEvent } from './conversation-events';
+import { buildAgentTurn, dedupKey, type ConversationInput, type ConversationPolicy } from './conversation-context';
 import { conversationMachine } from './conversation-machine';
 import { ChatError, isChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
@@ -12,8 +11,8 @@ import { restoreConversation } from './restore-conversation';
 import type { ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
 import { syncMembership } from './membership-sync';
-import { LEASE_HEADROOM, SequenceLease } from './sequence-lease';
-import { PendingPosts, type PendingPost } from './pending-posts';
+import { SequenceLease } from './sequence-lease';
+import { MachineRequests, type ConversationStatus, type MachineActor } from './machine-requests';
 import { PostReceipt } from './post-receipt';
 import { offerToMailbox } from './mailbox';
 import { MessageTrace, traceDelivery } from './message-tracing';
@@ -29,9 +28,6 @@ export interface ConversationActorDeps extends RuntimeServices {
   readonly onDeleted?: (conversation: ConversationActor) => void;
 }
 
-type MachineActor = Actor<typeof conversationMachine>;
-type Pending = { resolve: (o: Outcome) => void };
-
 /** Records that change who is in the conversation (connections get a fresh participant list). */
 const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.join, MESSAGE_TYPES.leave, MESSAGE_TYPES.modeChange]);
 
@@ -43,17 +39,15 @@ const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.join, MESSA
 export class ConversationActor {
   readonly conversationId: string;
   meta: ConversationMeta;
-  status: 'active' | 'restarting' | 'failed' | 'stopped' = 'active';
+  status: ConversationStatus = 'active';
   private actor!: MachineActor;
   private readonly connections: ConnectionSet;
   private readonly queue: PersistenceQueue;
   private readonly jobs: AgentJobs;
   private readonly intensity: RestartIntensity;
   private readonly replay: ReplayReader;
-  private readonly requests = new Map<number, Pending>();
-  private nextRequestId = 0;
-  /** Posts of the current turn, sequenced together as one POSTS step. */
-  private readonly pendingPosts = new PendingPosts((batch) => this.sequencePosts(batch));
+  /** Callers' requests and events on their way to the machine, in arrival order. */
+  private readonly requests: MachineRequests;
   /** When the event being processed arrived (for the delivery latency metric). */
   private receivedAt = 0;
   /**
@@ -110,7 +104,7 @@ export class ConversationActor {
       clock,
       maxConcurrent: config.chat.limits.max_concurrent_agent_jobs,
       timeoutMs: config.chat.context.nlweb_timeout * 1000,
-      send: (event) => this.send(event),
+      send: (event) => this.requests.send(event),
       buildTurn: (request) => buildAgentTurn(this.ctx, request),
       telemetry,
     });
@@ -123,6 +117,13 @@ export class ConversationActor {
       lastSequenceId: () => this.lastSequenceId,
       canRunWaiting: () => this.status !== 'active',
       onFailure: (err) => deps.logger.warn({ err, conversation_id: this.conversationId }, 'sequence reservation failed; retrying'),
+    });
+    this.requests = new MachineRequests({
+      machine: () => this.actor,
+      status: () => this.status,
+      lease: this.lease,
+      clock,
+      arrived: (receivedAt) => (this.receivedAt = receivedAt),
     });
     this.dedupIncomplete = input.lastSequenceId > 0 && (input.recent[0]?.sequence_id ?? Infinity) > 1;
     this.startMachine(input);
@@ -147,7 +148,7 @@ export class ConversationActor {
   }
   /** Pending work bounded by chat.limits.queue_size: unstored records plus agent jobs. */
   get depth(): number {
-    return this.queue.depth + this.jobs.depth + this.lease.waiting + this.pendingPosts.size;
+    return this.queue.depth + this.jobs.depth + this.lease.waiting + this.requests.waitingPosts;
   }
   /** Journal writes are failing (health reports the storage as failing). */
   get persistenceFailing(): boolean {
@@ -191,7 +192,7 @@ export class ConversationActor {
     if (known === undefined) this.admit();
     this.deps.telemetry.messageIn(senderType);
     const sequencing = traced.startSequence();
-    const outcome = await this.pendingPosts.add({
+    const outcome = await this.requests.post({
       message_id: input.message_id,
       sender_id: input.sender_id,
       content: input.content,
@@ -219,7 +220,7 @@ export class ConversationActor {
     this.assertUsable();
     const agentId = input.agent_id ?? input.participant_id;
     const agentName = input.participant_type === 'ai' ? this.deps.agents.get(agentId)?.displayName : undefined;
-    const outcome = await this.request((requestId, receivedAt) => ({
+    const outcome = await this.requests.request((requestId, receivedAt) => ({
       type: 'JOIN',
       requestId,
       receivedAt,
@@ -237,15 +238,14 @@ export class ConversationActor {
 
   async leave(participantId: string): Promise<void> {
     this.assertUsable();
-    const outcome = await this.request((requestId, receivedAt) => ({ type: 'LEAVE', requestId, receivedAt, participantId }));
+    const outcome = await this.requests.request((requestId, receivedAt) => ({ type: 'LEAVE', requestId, receivedAt, participantId }));
     if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
   }
 
   setTyping(participantId: string, isTyping: boolean): void {
     if (this.status !== 'active' || !this.isMember(participantId)) return;
     // Typing decides whether a post waits for the input window: posts that arrived first go first.
-    this.pendingPosts.flush();
-    this.actor.send({ type: 'TYPING', participantId, isTyping });
+    this.requests.sendUnsequenced({ type: 'TYPING', participantId, isTyping });
   }
 
   /** Subscribes a connection; with afterSequenceId it first replays what the connection missed. */
@@ -285,7 +285,7 @@ export class ConversationActor {
 
   async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void> {
     if (sequenceIds.length === 0 || this.status !== 'active') return;
-    this.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
+    this.requests.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
   }
 
   /** Cold start after a crash: ids up to the stored reservation become 'lost' records, never reused. */
@@ -336,19 +336,8 @@ export class ConversationActor {
       actions: {
         deliver: ({ context }) => this.deliver(context.emitted),
         persist: ({ context }) => this.queue.enqueue(context.emitted),
-        acknowledge: ({ context, event }) => {
-          const id = (event as { requestId?: number }).requestId;
-          if (id === undefined) return;
-          this.requests.get(id)?.resolve(context.outcome);
-          this.requests.delete(id);
-        },
-        acknowledgeEach: ({ context, event }) => {
-          const posts = (event as Extract<ConversationEvent, { type: 'POSTS' }>).posts;
-          for (let i = 0; i < posts.length; i++) {
-            this.requests.get(posts[i].requestId)?.resolve(context.outcomes[i]);
-            this.requests.delete(posts[i].requestId);
-          }
-        },
+        acknowledge: ({ context, event }) => this.requests.acknowledge(event, context.outcome),
+        acknowledgeEach: ({ context, event }) => this.requests.acknowledgeEach(event, context.outcomes),
         dispatchToAgents: ({ context }) => {
           if (context.turns.length > 0) this.jobs.offer(context.turns);
         },
@@ -361,82 +350,6 @@ export class ConversationActor {
     this.actor = createActor(machine, { input, clock: this.deps.clock });
     this.actor.subscribe({ error: (err) => void this.handleCrash(err) });
     this.actor.start();
-  }
-
-  /**
-   * Sends an event and returns the outcome the machine acknowledged: at once when the sequence lease has
-   * room (the common case, without a promise), else once the reservation has grown.
-   */
-  private request(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome | Promise<Outcome> {
-    this.pendingPosts.flush();
-    if (this.lease.canRunNow()) {
-      const outcome = this.requestNow(build);
-      this.lease.maybeExtend();
-      return outcome;
-    }
-    return new Promise((resolve) => this.lease.whenRoom(() => resolve(this.requestNow(build))));
-  }
-
-  private requestNow(build: (requestId: number, receivedAt: number) => ConversationEvent): Outcome {
-    if (this.status !== 'active') return this.refusal();
-    const requestId = ++this.nextRequestId;
-    let outcome: Outcome = { kind: 'none' };
-    this.requests.set(requestId, { resolve: (o) => (outcome = o) });
-    this.receivedAt = this.deps.clock.now();
-    this.actor.send(build(requestId, this.receivedAt));
-    // xstate processes a send synchronously unless it is re-entrant; a crash leaves 'none'.
-    this.requests.delete(requestId);
-    return outcome;
-  }
-
-  /** What a request gets while the conversation cannot take it. */
-  private refusal(): Outcome {
-    const code =
-      this.status === 'failed' ? 'CHAT_ERR_CONVERSATION_FAILED' : this.status === 'restarting' ? 'CHAT_ERR_RESTARTING' : 'CHAT_ERR_CLOSED';
-    return { kind: 'rejected', code, message: `conversation is ${this.status}` };
-  }
-
-  /**
-   * One POSTS step per chunk of the turn's posts, through the sequence lease like every sequencing
-   * event. A chunk never needs more ids than the lease keeps free (LEASE_HEADROOM).
-   */
-  private sequencePosts(batch: readonly PendingPost[]): void {
-    for (let i = 0; i < batch.length; i += LEASE_HEADROOM) {
-      const chunk = batch.length <= LEASE_HEADROOM ? batch : batch.slice(i, i + LEASE_HEADROOM);
-      this.lease.whenRoom(() => this.sequenceChunk(chunk));
-    }
-    this.lease.maybeExtend();
-  }
-
-  private sequenceChunk(chunk: readonly PendingPost[]): void {
-    if (this.status !== 'active') {
-      const refused = this.refusal();
-      for (const p of chunk) p.answer(refused);
-      return;
-    }
-    const outcomes: Outcome[] = chunk.map(() => ({ kind: 'none' }));
-    const posts = chunk.map((p, i) => {
-      const requestId = ++this.nextRequestId;
-      this.requests.set(requestId, { resolve: (o) => (outcomes[i] = o) });
-      return { ...p.fields, requestId };
-    });
-    this.receivedAt = this.deps.clock.now();
-    this.actor.send({ type: 'POSTS', receivedAt: this.receivedAt, posts });
-    // A crash leaves 'none' (the caller is told the conversation is restarting).
-    for (let i = 0; i < chunk.length; i++) {
-      this.requests.delete(posts[i].requestId);
-      chunk[i].answer(outcomes[i]);
-    }
-  }
-
-  private send(event: ConversationEvent): void {
-    if (this.status !== 'active') return;
-    this.pendingPosts.flush();
-    this.lease.whenRoom(() => {
-      if (this.status !== 'active') return;
-      this.receivedAt = 'receivedAt' in event ? event.receivedAt : this.deps.clock.now();
-      this.actor.send(event);
-    });
   }
 
   /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */
@@ -527,8 +440,7 @@ export class ConversationActor {
   private async handleCrash(err: unknown): Promise<void> {
     if (this.status !== 'active') return;
     this.deps.logger.error({ err, conversation_id: this.conversationId }, 'conversation machine crashed');
-    for (const pending of this.requests.values()) pending.resolve({ kind: 'none' });
-    this.requests.clear();
+    this.requests.abandonPending();
     if (!this.intensity.allowRestart()) {
       this.status = 'failed';
       this.jobs.cancelAll('conversation failed');

@@ -1,0 +1,157 @@
+import type { Actor } from 'xstate';
+import type { Clock } from './clock';
+import type { Outcome } from './conversation-context';
+import type { ConversationEvent, PostFields } from './conversation-events';
+import type { conversationMachine } from './conversation-machine';
+import { PendingPosts, type PendingPost } from './pending-posts';
+import { LEASE_HEADROOM, type SequenceLease } from './sequence-lease';
+
+export type MachineActor = Actor<typeof conversationMachine>;
+export type ConversationStatus = 'active' | 'restarting' | 'failed' | 'stopped';
+type BuildRequest = (requestId: number, receivedAt: number) => ConversationEvent;
+type Pending = { resolve: (o: Outcome) => void };
+
+export interface MachineRequestsOptions {
+  /** The running machine: a getter, because a restart after a crash replaces it. */
+  readonly machine: () => MachineActor;
+  readonly status: () => ConversationStatus;
+  readonly lease: SequenceLease;
+  readonly clock: Clock;
+  /** Told when the event about to be processed arrived (for the delivery latency metric). */
+  readonly arrived: (receivedAt: number) => void;
+}
+
+/**
+ * How a conversation's callers reach its machine and get their answers: every event goes to the
+ * machine in arrival order, each sequencing event through the sequence lease, and a caller waiting on
+ * an outcome is answered by the machine's `acknowledge` / `acknowledgeEach` effects (or with 'none'
+ * when the machine crashes first). Posts of one event-loop turn go together as one POSTS step; any
+ * other event first flushes the posts that arrived before it, so arrival order holds across kinds.
+ */
+export class MachineRequests {
+  private readonly requests = new Map<number, Pending>();
+  private nextRequestId = 0;
+  /** Posts of the current turn, sequenced together as one POSTS step. */
+  private readonly pendingPosts = new PendingPosts((batch) => this.sequencePosts(batch));
+
+  constructor(private readonly options: MachineRequestsOptions) {}
+
+  /** Posts waiting for the end of the turn (part of the conversation's pending work). */
+  get waitingPosts(): number {
+    return this.pendingPosts.size;
+  }
+
+  /** Queues a post for the turn's POSTS step; resolves with its outcome once sequenced. */
+  post(fields: PostFields): Promise<Outcome> {
+    return this.pendingPosts.add(fields);
+  }
+
+  /**
+   * Sends an event and returns the outcome the machine acknowledged: at once when the sequence lease has
+   * room (the common case, without a promise), else once the reservation has grown.
+   */
+  request(build: BuildRequest): Outcome | Promise<Outcome> {
+    this.pendingPosts.flush();
+    const { lease } = this.options;
+    if (lease.canRunNow()) {
+      const outcome = this.requestNow(build);
+      lease.maybeExtend();
+      return outcome;
+    }
+    return new Promise((resolve) => lease.whenRoom(() => resolve(this.requestNow(build))));
+  }
+
+  /** A sequencing event nobody waits on (agent events, redaction), through the lease. */
+  send(event: ConversationEvent): void {
+    if (this.options.status() !== 'active') return;
+    this.pendingPosts.flush();
+    this.options.lease.whenRoom(() => {
+      if (this.options.status() !== 'active') return;
+      this.options.arrived('receivedAt' in event ? event.receivedAt : this.options.clock.now());
+      this.options.machine().send(event);
+    });
+  }
+
+  /** An event that sequences nothing (TYPING): it skips the lease, yet goes after the posts that came first. */
+  sendUnsequenced(event: ConversationEvent): void {
+    this.pendingPosts.flush();
+    this.options.machine().send(event);
+  }
+
+  /** The machine's `acknowledge` effect: answers the caller of `event.requestId`. */
+  acknowledge(event: ConversationEvent, outcome: Outcome): void {
+    const id = (event as { requestId?: number }).requestId;
+    if (id === undefined) return;
+    this.requests.get(id)?.resolve(outcome);
+    this.requests.delete(id);
+  }
+
+  /** The machine's `acknowledgeEach` effect: answers each post of a POSTS batch with its outcome. */
+  acknowledgeEach(event: ConversationEvent, outcomes: readonly Outcome[]): void {
+    const posts = (event as Extract<ConversationEvent, { type: 'POSTS' }>).posts;
+    for (let i = 0; i < posts.length; i++) {
+      this.requests.get(posts[i].requestId)?.resolve(outcomes[i]);
+      this.requests.delete(posts[i].requestId);
+    }
+  }
+
+  /** The machine crashed: every caller it had not answered gets 'none' (told the conversation is restarting). */
+  abandonPending(): void {
+    for (const pending of this.requests.values()) pending.resolve({ kind: 'none' });
+    this.requests.clear();
+  }
+
+  private requestNow(build: BuildRequest): Outcome {
+    if (this.options.status() !== 'active') return this.refusal();
+    const requestId = ++this.nextRequestId;
+    let outcome: Outcome = { kind: 'none' };
+    this.requests.set(requestId, { resolve: (o) => (outcome = o) });
+    const receivedAt = this.options.clock.now();
+    this.options.arrived(receivedAt);
+    this.options.machine().send(build(requestId, receivedAt));
+    // xstate processes a send synchronously unless it is re-entrant; a crash leaves 'none'.
+    this.requests.delete(requestId);
+    return outcome;
+  }
+
+  /** What a request gets while the conversation cannot take it. */
+  private refusal(): Outcome {
+    const status = this.options.status();
+    const code = status === 'failed' ? 'CHAT_ERR_CONVERSATION_FAILED' : status === 'restarting' ? 'CHAT_ERR_RESTARTING' : 'CHAT_ERR_CLOSED';
+    return { kind: 'rejected', code, message: `conversation is ${status}` };
+  }
+
+  /**
+   * One POSTS step per chunk of the turn's posts, through the sequence lease like every sequencing
+   * event. A chunk never needs more ids than the lease keeps free (LEASE_HEADROOM).
+   */
+  private sequencePosts(batch: readonly PendingPost[]): void {
+    for (let i = 0; i < batch.length; i += LEASE_HEADROOM) {
+      const chunk = batch.length <= LEASE_HEADROOM ? batch : batch.slice(i, i + LEASE_HEADROOM);
+      this.options.lease.whenRoom(() => this.sequenceChunk(chunk));
+    }
+    this.options.lease.maybeExtend();
+  }
+
+  private sequenceChunk(chunk: readonly PendingPost[]): void {
+    if (this.options.status() !== 'active') {
+      const refused = this.refusal();
+      for (const p of chunk) p.answer(refused);
+      return;
+    }
+    const outcomes: Outcome[] = chunk.map(() => ({ kind: 'none' }));
+    const posts = chunk.map((p, i) => {
+      const requestId = ++this.nextRequestId;
+      this.requests.set(requestId, { resolve: (o) => (outcomes[i] = o) });
+      return { ...p.fields, requestId };
+    });
+    const receivedAt = this.options.clock.now();
+    this.options.arrived(receivedAt);
+    this.options.machine().send({ type: 'POSTS', receivedAt, posts });
+    // A crash leaves 'none' (the caller is told the conversation is restarting).
+    for (let i = 0; i < chunk.length; i++) {
+      this.requests.delete(posts[i].requestId);
+      chunk[i].answer(outcomes[i]);
+    }
+  }
+}
