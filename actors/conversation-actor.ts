@@ -335,7 +335,9 @@ export class ConversationActor {
     const machine = conversationMachine.provide({
       actions: {
         deliver: ({ context }) => this.deliver(context.emitted),
-        persist: ({ context }) => this.queue.enqueue(context.emitted),
+        // An agent's records (its answer pieces) are written next turn, after the turn's frames went out:
+        // nobody waits on their durability, and the copy into the journal stays off the answer's path.
+        persist: ({ context, event }) => this.queue.enqueue(context.emitted, !event.type.startsWith('AGENT_')),
         acknowledge: ({ context, event }) => this.requests.acknowledge(event, context.outcome),
         acknowledgeEach: ({ context, event }) => this.requests.acknowledgeEach(event, context.outcomes),
         dispatchToAgents: ({ context }) => {
