@@ -17,7 +17,7 @@ import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTe
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
 import { rejectUpgrade } from './upgrade-rejection';
-import type { CorkableStream } from './turn-write-batch';
+import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
 
 export interface ChatGatewayOptions {
@@ -105,6 +105,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     validator: createFrameValidator(),
     rateLimiter,
     sharedFrames: new WeakMap<object, Buffer>(),
+    writeFlusher: new TurnWriteFlusher(),
     onClosed: (c) => {
       connections.delete(c);
     },

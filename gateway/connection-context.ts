@@ -1,3 +1,4 @@
+import type { TurnWriteFlusher } from './turn-write-batch';
 import type { Clock } from '../actors/clock';
 import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
@@ -21,5 +22,7 @@ export interface ConnectionContext {
    * broadcast output object (`typing`, `participant_list`): N recipients cost one JSON.stringify.
    */
   readonly sharedFrames: WeakMap<object, Buffer>;
+  /** Flushes every socket's batched writes once per event-loop turn (turn-write-batch.ts). */
+  readonly writeFlusher: TurnWriteFlusher;
   onClosed(connection: WsConnection): void;
 }

@@ -11,8 +11,9 @@ export interface CorkableStream {
  * with one system call. One post makes several frames for the same socket in the same turn (the sender's
  * own `message`, its `message_ack`, often the peer's messages of the same read): on loopback each write
  * costs a system call that also runs the receiver's TCP path, the single largest cost per message
- * (docs/benchmarks.md). The flush is a `process.nextTick` queued from the first write, and a tick queued
- * while promises run waits until the microtask queue is empty: every frame the turn produces is in, and
+ * (docs/benchmarks.md). The flush is a `process.nextTick` queued from the first write (by TurnWriteFlusher,
+ * one for every socket of the turn), and a tick queued while promises run waits until the microtask
+ * queue is empty: every frame the turn produces is in, and
  * nothing waits for timers or I/O. A turn that writes a lot is flushed early at `flushAtBytes`, so the
  * slow-consumer guard (ws.bufferedAmount) keeps measuring what the peer has not read, not what we held.
  *
@@ -27,17 +28,16 @@ export class TurnWriteBatch {
   constructor(
     private readonly stream: CorkableStream,
     private readonly flushAtBytes: number,
+    /** Flushes every socket held in a turn from one tick (a fan-out to 100 sockets queues one, not 100). */
+    private readonly flusher: TurnWriteFlusher,
   ) {}
 
   /** Call before each write. */
   hold(): void {
-    if (this.held || this.stream.destroyed) return;
+    if (this.held || this.stream.destroyed || !this.flusher.admit(this)) return;
     this.held = true;
     this.stream.cork();
-    process.nextTick(this.requeueFlush);
   }
-
-  private readonly requeueFlush = (): void => process.nextTick(this.flush);
 
   /** Call after each write: flushes at once when the turn has written a lot. */
   wrote(): void {
@@ -51,4 +51,53 @@ export class TurnWriteBatch {
     // end() and destroy() release corks themselves; uncorking after them is harmless but pointless.
     if (!this.stream.destroyed) this.stream.uncork();
   };
+}
+
+/**
+ * The gateway's one flush per turn: the sockets held in the turn, flushed in the order they were first
+ * written, from a tick queued once when the first was held and sent to the back of the tick queue once
+ * more (see TurnWriteBatch for why).
+ *
+ * Holding pays off when a socket gets several frames in a turn (a sender's echo and ack, a burst between
+ * two people). A turn that writes to many sockets is a broadcast to a big room, one frame each: holding
+ * would only make the last member wait for the rest of the turn. So past `fanOutSockets` held sockets the
+ * turn flushes what it holds and writes through for the rest of the turn.
+ */
+export class TurnWriteFlusher {
+  private held: TurnWriteBatch[] = [];
+  private scheduled = false;
+  private writingThrough = false;
+
+  constructor(private readonly fanOutSockets = 8) {}
+
+  /** Whether `batch` may hold its writes this turn (false: write through). */
+  admit(batch: TurnWriteBatch): boolean {
+    if (this.writingThrough) return false;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.requeue);
+    }
+    if (this.held.length >= this.fanOutSockets) {
+      this.writingThrough = true;
+      this.flushHeld();
+      return false;
+    }
+    this.held.push(batch);
+    return true;
+  }
+
+  private readonly requeue = (): void => process.nextTick(this.endTurn);
+
+  private readonly endTurn = (): void => {
+    this.scheduled = false;
+    this.writingThrough = false;
+    this.flushHeld();
+  };
+
+  private flushHeld(): void {
+    const batches = this.held;
+    this.held = [];
+    // A batch flushed early and held again is listed twice; its second flush finds nothing to do.
+    for (const batch of batches) batch.flush();
+  }
 }

@@ -77,7 +77,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       progress: this.progress,
       isClosing: () => this.closing,
       onSlowConsumer: () => this.closeWith('GATEWAY_ERR_SLOW_CONSUMER'),
-      ...(transport ? { batch: new TurnWriteBatch(transport, BATCH_FLUSH_BYTES) } : {}),
+      ...(transport ? { batch: new TurnWriteBatch(transport, BATCH_FLUSH_BYTES, ctx.writeFlusher) } : {}),
     });
     this.closer = new GracefulClose(ws, ctx.clock);
     this.closed = new Promise((resolve) => {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { TurnWriteBatch } from '../../gateway/turn-write-batch';
+import { TurnWriteBatch, TurnWriteFlusher } from '../../gateway/turn-write-batch';
 
 /** A real Node writable that records how writes reach it: one entry per underlying write call. */
 function recordingStream(): { stream: Writable; calls: string[][] } {
@@ -28,7 +28,7 @@ const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate
 describe('TurnWriteBatch', () => {
   it('writes everything of one turn, promise callbacks included, in one call once the microtasks ran', async () => {
     const { stream, calls } = recordingStream();
-    const batch = new TurnWriteBatch(stream, 1 << 20);
+    const batch = new TurnWriteBatch(stream, 1 << 20, new TurnWriteFlusher());
     write(batch, stream, 'a');
     void Promise.resolve()
       .then(() => write(batch, stream, 'b'))
@@ -45,7 +45,7 @@ describe('TurnWriteBatch', () => {
   it('lets ticks queued later in the same turn run before the flush (an HTTP request gets its socket first)', async () => {
     const { stream, calls } = recordingStream();
     const order: string[] = [];
-    const batch = new TurnWriteBatch(stream, 1 << 20);
+    const batch = new TurnWriteBatch(stream, 1 << 20, new TurnWriteFlusher());
     write(batch, stream, 'frame');
     process.nextTick(() => order.push(`tick saw ${calls.length} writes`));
     await nextMacrotask();
@@ -55,7 +55,7 @@ describe('TurnWriteBatch', () => {
 
   it('flushes at once when a turn has held flushAtBytes', async () => {
     const { stream, calls } = recordingStream();
-    const batch = new TurnWriteBatch(stream, 4);
+    const batch = new TurnWriteBatch(stream, 4, new TurnWriteFlusher());
     write(batch, stream, 'xx');
     expect(calls).toEqual([]);
     write(batch, stream, 'yy');
@@ -65,9 +65,46 @@ describe('TurnWriteBatch', () => {
     expect(calls).toEqual([['xx', 'yy'], ['z']]);
   });
 
+  it('flushes every socket of a turn from one tick, in the order they were first written', async () => {
+    const flusher = new TurnWriteFlusher();
+    const a = recordingStream();
+    const b = recordingStream();
+    const order: string[] = [];
+    const batchA = new TurnWriteBatch(a.stream, 1 << 20, flusher);
+    const batchB = new TurnWriteBatch(b.stream, 1 << 20, flusher);
+    write(batchB, b.stream, 'b1');
+    write(batchA, a.stream, 'a1');
+    write(batchB, b.stream, 'b2');
+    process.nextTick(() => order.push(`tick saw ${a.calls.length + b.calls.length} writes`));
+    await nextMacrotask();
+    expect(order).toEqual(['tick saw 0 writes']);
+    expect(b.calls).toEqual([['b1', 'b2']]);
+    expect(a.calls).toEqual([['a1']]);
+  });
+
+  it('a turn that writes to many sockets (a big room) flushes what it holds and writes through', async () => {
+    const flusher = new TurnWriteFlusher(2);
+    const streams = [recordingStream(), recordingStream(), recordingStream()];
+    const batches = streams.map((r) => new TurnWriteBatch(r.stream, 1 << 20, flusher));
+    write(batches[0]!, streams[0]!.stream, 'x0');
+    write(batches[1]!, streams[1]!.stream, 'x1');
+    expect(streams.map((r) => r.calls.length)).toEqual([0, 0, 0]);
+    write(batches[2]!, streams[2]!.stream, 'x2');
+    // The third socket of the turn: the two held ones are flushed now, the third is not held at all.
+    expect(streams.map((r) => r.calls)).toEqual([[['x0']], [['x1']], [['x2']]]);
+    write(batches[0]!, streams[0]!.stream, 'y0');
+    expect(streams[0]!.calls).toEqual([['x0'], ['y0']]);
+    await nextMacrotask();
+    // The next turn holds again.
+    write(batches[0]!, streams[0]!.stream, 'z0');
+    expect(streams[0]!.calls).toHaveLength(2);
+    await nextMacrotask();
+    expect(streams[0]!.calls).toEqual([['x0'], ['y0'], ['z0']]);
+  });
+
   it('does nothing to a destroyed stream', async () => {
     const { stream, calls } = recordingStream();
-    const batch = new TurnWriteBatch(stream, 1 << 20);
+    const batch = new TurnWriteBatch(stream, 1 << 20, new TurnWriteFlusher());
     stream.destroy();
     batch.hold();
     expect(stream.writableCorked).toBe(0);
