@@ -604,8 +604,9 @@ async function main(): Promise<void> {
       '`socket.io-client` with the websocket transport for Socket.IO). The raw relay parses each frame, serialises the',
       'outgoing frame once and sends it to every socket of the room (sender included); Socket.IO uses `io.to(room).emit`;',
       'the gateway is `createChatServer` + `createChatRuntime` + `MemoryStore`, no agents, dev auth, rate limit lifted.',
-      'The gateway does more per message than the others: sequencing, journal append, `message_ack` (twice: sequenced,',
-      'then persisted) and a `persisted` frame; the benchmark clients skip those unparsed (byte-prefix check).',
+      'The gateway does more per message than the others: sequencing (one machine step per turn for the posts of that',
+      'turn), journal append, and a `message_ack` to the sender in the same socket write as its echo (one write per',
+      'socket per turn, except in turns that write to more than 8 sockets); the benchmark clients skip acks unparsed.',
       '',
       table,
       '',
@@ -617,7 +618,14 @@ async function main(): Promise<void> {
       'the shared client loop, not the server, limited that throughput run).',
       '',
       'Reproduce: `npm run build && node dist/perf/gateway-bench.js` (`--quick`: a short run that does not write this',
-      'file). `GATEWAY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` passes node flags to the server processes.',
+      'file). `GATEWAY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` passes node flags to the server processes;',
+      '`--throughput-only[=ws|socketio|gateway]` runs only long throughput runs of one system (what to profile).',
+      '',
+      "Where a message's server CPU goes (gateway, `--throughput-only` with `--cpu-prof`, this session): socket writes",
+      '(`writev`, one per socket per turn) ~15 %, garbage collection ~17 %, the xstate step ~8 % (once per turn),',
+      'sequencing and records ~9 %, frame serialisation ~5 %, WebSocket parsing and ajv validation ~9 %, journal copy',
+      '~5 %. Changes that moved it: one write per socket per turn (79 → 38 µs), the posts of a turn as one machine step',
+      '(40 → 34 µs), an O(1) resume cache (34 → 31 µs).',
     ].join('\n');
     writeDocSection(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Gateway', body);
     console.log('wrote the "## Gateway" section of docs/benchmarks.md');
