@@ -6,6 +6,7 @@ import {
   compareOldestFirst,
   compareParticipants,
   copyJsonObject,
+  isSealedRecord,
   makeMessage,
   makeMeta,
   makeParticipant,
@@ -141,7 +142,8 @@ export class MemoryStore extends ChatStore {
         throw new ChatError('STORAGE_ERR_DUPLICATE_MESSAGE', `message ${m.message_id} of ${m.sender_id} already stored`);
       }
       keys.add(key);
-      copies.push(makeMessage(m, copyJsonObject(m.metadata, 'metadata')));
+      // A sealed record cannot change under us: keep it (most posts) instead of copying it.
+      copies.push(isSealedRecord(m) ? m : makeMessage(m, copyJsonObject(m.metadata, 'metadata')));
     }
     for (const c of copies) {
       entry.messages.push(c);

@@ -94,6 +94,22 @@ export function parseJsonObject(value: unknown, what: string): Readonly<Record<s
 }
 
 /** A plain frozen message with exactly the ChatMessage fields. */
+/** The number of fields of a ChatMessage. */
+const MESSAGE_FIELDS = 9;
+
+/**
+ * True for a record nobody can change and that has exactly the record's fields: frozen, with frozen empty
+ * metadata (what the runtime sequences for a plain text post). A store may keep such a record as it is
+ * instead of copying it.
+ */
+export function isSealedRecord(m: ChatMessage): boolean {
+  if (!Object.isFrozen(m) || typeof m.sequence_id !== 'number' || !Object.isFrozen(m.metadata)) return false;
+  for (const _ in m.metadata) return false;
+  let fields = 0;
+  for (const _ in m) fields++;
+  return fields === MESSAGE_FIELDS;
+}
+
 export function makeMessage(m: ChatMessage, metadata: Readonly<Record<string, unknown>>): ChatMessage {
   return Object.freeze({
     message_id: m.message_id,

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
-import { copyJsonObject } from '../../storage-providers/records';
+import type { ChatMessage } from '../../actors/message-types';
+import { MemoryStore } from '../../storage-providers';
+import { copyJsonObject, isSealedRecord } from '../../storage-providers/records';
 import { isDeepFrozen } from '../contract/fixtures';
 
 describe('copyJsonObject', () => {
@@ -36,5 +38,44 @@ describe('copyJsonObject', () => {
     let cursor = deep;
     for (let i = 0; i < 100; i++) cursor = (cursor.next = {}) as Record<string, unknown>;
     expect(copyJsonObject(deep, 'metadata')).toEqual(JSON.parse(JSON.stringify(deep)));
+  });
+});
+
+describe('isSealedRecord (records a store may keep without copying)', () => {
+  const fields = {
+    message_id: 'm1',
+    conversation_id: 'c',
+    sequence_id: 1,
+    sender_id: 'alice',
+    sender_type: 'human',
+    message_type: 'text',
+    content: 'hi',
+    timestamp: new Date(0).toISOString(),
+  } as const;
+
+  test('only a frozen record with exactly the record fields and frozen empty metadata', () => {
+    expect(isSealedRecord(Object.freeze({ ...fields, metadata: Object.freeze({}) }) as ChatMessage)).toBe(true);
+    expect(isSealedRecord({ ...fields, metadata: Object.freeze({}) } as ChatMessage)).toBe(false);
+    expect(isSealedRecord(Object.freeze({ ...fields, metadata: {} }) as ChatMessage)).toBe(false);
+    expect(isSealedRecord(Object.freeze({ ...fields, metadata: Object.freeze({ a: 1 }) }) as ChatMessage)).toBe(false);
+    expect(isSealedRecord(Object.freeze({ ...fields, extra: true, metadata: Object.freeze({}) }) as unknown as ChatMessage)).toBe(false);
+  });
+
+  test('a memory store keeps a sealed record as it is and copies anything else', async () => {
+    const store = new MemoryStore();
+    await store.open();
+    await store.createConversation(
+      { conversation_id: 'c', title: 'c', created_at: fields.timestamp, created_by: 'alice', settings: {}, status: 'active' },
+      [],
+    );
+    const sealed = Object.freeze({ ...fields, metadata: Object.freeze({}) }) as ChatMessage;
+    const open = { ...fields, message_id: 'm2', sequence_id: 2, metadata: { nested: { n: 1 } } } as ChatMessage;
+    await store.appendMessages('c', [sealed, open]);
+    (open.metadata as { nested: { n: number } }).nested.n = 2;
+    const [first, second] = await store.readMessages('c', 0, 10);
+    expect(first).toBe(sealed);
+    expect(second).not.toBe(open);
+    expect(second!.metadata).toEqual({ nested: { n: 1 } });
+    await store.close();
   });
 });
