@@ -40,9 +40,12 @@ export class FrameSender {
     this.raw(JSON.stringify(frame));
   }
 
-  /** Sends the `message` frame of a record, serialised once for every recipient. */
-  message(message: ChatMessage): void {
-    this.raw(messageFrameBytes(this.options.sharedFrames, message));
+  /**
+   * Sends the `message` frame of a record, serialised once for every recipient. `soon`: someone else's
+   * record, which nothing else of this turn will join (see TurnWriteBatch.hold).
+   */
+  message(message: ChatMessage, soon = false): void {
+    this.raw(messageFrameBytes(this.options.sharedFrames, message), soon);
   }
 
   /** Sends a frame every recipient shares, serialised once for all of them (built only if not cached yet). */
@@ -52,7 +55,7 @@ export class FrameSender {
   }
 
   /** Every send checks the buffered bytes first. */
-  raw(data: string | Buffer): void {
+  raw(data: string | Buffer, soon = false): void {
     const { ws } = this.options;
     if (this.options.isClosing() || ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > this.options.highWaterBytes) {
@@ -65,7 +68,7 @@ export class FrameSender {
       return;
     }
     const { batch } = this.options;
-    batch?.hold();
+    batch?.hold(soon);
     if (typeof data === 'string') ws.send(data);
     else ws.send(data, TEXT_FRAME);
     batch?.wrote();

@@ -48,7 +48,8 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
   switch (output.type) {
     case 'message': {
       const message = output.message;
-      target.sender.message(message);
+      // Another participant's record goes out right after the actor step; our own waits for its message_ack.
+      target.sender.message(message, message.sender_id !== target.userId);
       target.progress.sent(message.sequence_id);
       if (message.sequence_id > target.liveAfter) {
         const update = liveUpdateFrame(message);

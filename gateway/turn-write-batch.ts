@@ -24,6 +24,7 @@ export interface CorkableStream {
  */
 export class TurnWriteBatch {
   private held = false;
+  private flushSoonQueued = false;
 
   constructor(
     private readonly stream: CorkableStream,
@@ -32,12 +33,29 @@ export class TurnWriteBatch {
     private readonly flusher: TurnWriteFlusher,
   ) {}
 
-  /** Call before each write. */
-  hold(): void {
-    if (this.held || this.stream.destroyed || !this.flusher.admit(this)) return;
-    this.held = true;
-    this.stream.cork();
+  /**
+   * Call before each write. `soon`: the frame is someone else's message, and nothing more comes for this
+   * socket in the turn (the actor step that made it delivered everything at once; only the sender gets a
+   * message_ack later): the socket is then flushed right after the step, in a microtask, instead of at the
+   * end of the turn after the journal write and the acks. The other humans of a conversation see a
+   * message sooner; a burst of a step still goes out in one write.
+   */
+  hold(soon = false): void {
+    if (!this.held) {
+      if (this.stream.destroyed || !this.flusher.admit(this)) return;
+      this.held = true;
+      this.stream.cork();
+    }
+    if (soon && !this.flushSoonQueued) {
+      this.flushSoonQueued = true;
+      queueMicrotask(this.flushSoon);
+    }
   }
+
+  private readonly flushSoon = (): void => {
+    this.flushSoonQueued = false;
+    this.flush();
+  };
 
   /** Call after each write: flushes at once when the turn has written a lot. */
   wrote(): void {

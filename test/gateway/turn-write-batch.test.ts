@@ -102,6 +102,25 @@ describe('TurnWriteBatch', () => {
     expect(streams[0]!.calls).toEqual([['x0'], ['y0'], ['z0']]);
   });
 
+  it("flushes someone else's message right after the current step (a microtask), before the turn's ticks", async () => {
+    const { stream, calls } = recordingStream();
+    const batch = new TurnWriteBatch(stream, 1 << 20, new TurnWriteFlusher());
+    batch.hold(true);
+    stream.write('m1');
+    batch.hold(true);
+    stream.write('m2');
+    let seenByTick = -1;
+    process.nextTick(() => (seenByTick = calls.length));
+    await Promise.resolve();
+    expect(calls).toEqual([['m1', 'm2']]);
+    // A later frame of the same turn (an ack) is held again and goes out at the end of the turn.
+    write(batch, stream, 'ack');
+    expect(calls).toHaveLength(1);
+    await nextMacrotask();
+    expect(seenByTick).toBe(1);
+    expect(calls).toEqual([['m1', 'm2'], ['ack']]);
+  });
+
   it('does nothing to a destroyed stream', async () => {
     const { stream, calls } = recordingStream();
     const batch = new TurnWriteBatch(stream, 1 << 20, new TurnWriteFlusher());
