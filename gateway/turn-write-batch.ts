@@ -34,11 +34,12 @@ export class TurnWriteBatch {
   ) {}
 
   /**
-   * Call before each write. `soon`: the frame is someone else's message, and nothing more comes for this
-   * socket in the turn (the actor step that made it delivered everything at once; only the sender gets a
-   * message_ack later): the socket is then flushed right after the step, in a microtask, instead of at the
-   * end of the turn after the journal write and the acks. The other humans of a conversation see a
-   * message sooner; a burst of a step still goes out in one write.
+   * Call before each write. `soon`: the frame is someone else's message. The actor step that made it
+   * delivered all its records at once and only the sender gets a message_ack later, so usually nothing
+   * more comes for this socket in the turn: it is flushed right after the step, in a microtask, instead
+   * of at the end of the turn after the journal write and the acks. The other humans of a conversation
+   * see a message sooner and a step's burst still goes out in one write; a frame that does come later in
+   * the turn is held again until its end.
    */
   hold(soon = false): void {
     if (!this.held) {
