@@ -20,6 +20,34 @@ class HeldStore extends MemoryStore {
 const config = { observability: { log_level: 'silent' as const } };
 
 describe('sequence reservation (no id reuse after a crash)', () => {
+  it('a turn with more posts than the lease keeps free is sequenced in arrival order, in chunks, none lost', async () => {
+    const store = new HeldStore();
+    const runtime = await createChatRuntime({ config, storage: store, agents: [] });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
+    const bob = collector();
+    await runtime.subscribe('c', 'bob', bob.listener);
+    const writesBefore = store.reservationWrites;
+    // 3 x LEASE_BLOCK posts in one turn: they need several reservation writes while the callers wait.
+    const count = LEASE_BLOCK * 3;
+    const results = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        runtime.post('c', { sender_id: i % 2 ? 'alice' : 'bob', message_id: `p${i}`, content: `${i}` }),
+      ),
+    );
+    const ids = results.map((r) => r.sequence_id);
+    expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
+    expect(store.reservationWrites - writesBefore).toBeGreaterThanOrEqual(2);
+    await Promise.all(results.map((r) => r.whenPersisted));
+    const journal = await store.readMessages('c', ids[0]! - 1, count);
+    expect(journal.map((m) => m.content)).toEqual(results.map((_, i) => `${i}`));
+    expect(bob.messages.filter((m) => m.message_id.startsWith('p')).map((m) => m.sequence_id)).toEqual(ids);
+    await runtime.close();
+  });
+
   it('never hands out again an id that was delivered but not stored before a crash; the gap is journaled as lost', async () => {
     const store = new HeldStore();
     const first = await createChatRuntime({ config, storage: store, agents: [] });
