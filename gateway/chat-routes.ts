@@ -19,6 +19,7 @@ export interface ChatRouteDeps {
   readonly config: NlwebChatConfig;
   readonly authenticate: Authenticator;
   readonly rateLimiter: RateLimiter;
+  /** Per-user budget for creating conversations (chat.limits.conversations_per_minute). */
   readonly creationLimiter: RateLimiter;
   readonly logger: GatewayLogger;
   readonly telemetry: GatewayTelemetry;

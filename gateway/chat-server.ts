@@ -3,31 +3,15 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { Clock } from '../actors/clock';
 import { ChatError } from '../actors/errors';
-import type { ChatRuntime } from '../actors/runtime-types';
-import type { NlwebChatConfig } from '../config/config-types';
-import type { Authenticator } from './authenticators';
-import { createChatGateway, type ChatGateway } from './chat-gateway';
+import { createChatGateway, type ChatGateway, type ChatGatewayOptions } from './chat-gateway';
 import { createErrorHandler } from './http-error-handler';
 import { isLoopbackAddress } from './net-utils';
-import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
+import { createNoopLogger } from './observability-hooks';
 
-export interface ChatServerOptions {
-  readonly runtime: ChatRuntime;
-  readonly config: NlwebChatConfig;
-  readonly authenticate?: Authenticator;
-  readonly logger?: GatewayLogger;
-  readonly telemetry?: GatewayTelemetry;
-  /** Security events of the WebSocket path (observability's AuditLog fits). */
-  readonly audit?: GatewayAudit;
+export interface ChatServerOptions extends ChatGatewayOptions {
   /** Mounted before the gateway's routes (e.g. /metrics). */
   readonly extraRoutes?: (app: express.Express) => void;
-  readonly trustForwardedProto?: boolean;
-  /** See ChatGatewayOptions.allowedOrigins. */
-  readonly allowedOrigins?: readonly string[];
-  /** Time for heartbeats and rate limits (default: the system clock). */
-  readonly clock?: Clock;
 }
 
 export interface ChatServer {

@@ -1,26 +1,13 @@
 import express from 'express';
 import { ChatError } from '../actors/errors';
-import type { ChatRuntime } from '../actors/runtime-types';
-import type { NlwebChatConfig } from '../config/config-types';
-import type { Authenticator } from './authenticators';
-import { createChatRoutes } from './chat-routes';
+import { createChatRoutes, type ChatRouteDeps } from './chat-routes';
 import { createHealthRoutes } from './health-routes';
 import { createErrorHandler } from './http-error-handler';
 import { createBodyValidators } from './http-request-input';
 import { isSecureRequest } from './net-utils';
-import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
-import type { RateLimiter } from './rate-limiter';
 
 /** What the HTTP API needs from its gateway. */
-export interface HttpAppDeps {
-  readonly runtime: ChatRuntime;
-  readonly config: NlwebChatConfig;
-  readonly authenticate: Authenticator;
-  readonly rateLimiter: RateLimiter;
-  /** Per-user budget for creating conversations (chat.limits.conversations_per_minute). */
-  readonly creationLimiter: RateLimiter;
-  readonly logger: GatewayLogger;
-  readonly telemetry: GatewayTelemetry;
+export interface HttpAppDeps extends Omit<ChatRouteDeps, 'bodies'> {
   readonly trustForwardedProto: boolean;
   /** Open WebSocket connections of this gateway (for /health/chat). */
   connectionCount(): number;
