@@ -76,6 +76,8 @@ export const conversationMachine = setup({
     waitsForInputWindow: ({ context, event }) => postWaitsForInputWindow(context, (event as Ev<'POST'>).sender_id),
     /** A batch ends as its last accepted post would: waiting (collecting) or not (idle). */
     batchEndsWaiting: ({ context, event }) => {
+      // Without agents no post waits: skip the scan of the batch (every post of such a conversation).
+      if (!r.hasAgents(context)) return false;
       const last = lastAcceptedPost(context, (event as Ev<'POSTS'>).posts);
       return last !== undefined && postWaitsForInputWindow(context, last.sender_id);
     },

@@ -54,6 +54,7 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostReques
   const turns: TurnRequest[] = [];
   const outcomes: Outcome[] = [];
   const timestamp = iso(receivedAt);
+  const agents = hasAgents(ctx);
   for (const p of posts) {
     // The dedup index learns each record as it is sequenced, so a repeat within the batch is found too.
     const known = ctx.dedup.get(dedupKey(p.sender_id, p.message_id));
@@ -70,9 +71,15 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostReques
     emitted.push(changes.emitted[0]);
     outcomes.push(changes.outcome);
     for (const t of changes.turns) turns.push(t);
-    if (postWaitsForInputWindow(ctx, p.sender_id) || work.burst.length === 0) continue;
+    if (work.burst.length === 0) continue;
+    if (!agents) {
+      // Nobody waits and nobody plans turns: the burst is simply cleared.
+      work.burst = [];
+      continue;
+    }
+    if (postWaitsForInputWindow(ctx, p.sender_id)) continue;
     // Not waiting: the burst this post ends goes to the agents now.
-    if (hasAgents(ctx)) for (const t of planTurns(work, work.burst[work.burst.length - 1], work.burst, 0)) turns.push(t);
+    for (const t of planTurns(work, work.burst[work.burst.length - 1], work.burst, 0)) turns.push(t);
     work.burst = [];
   }
   return {
