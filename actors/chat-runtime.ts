@@ -129,8 +129,15 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     await (await this.conversation(conversationId)).leave(participantId);
   }
 
-  async post(conversationId: string, input: PostInput): Promise<PostResult> {
-    return (await this.conversation(conversationId)).post(input);
+  post(conversationId: string, input: PostInput): Promise<PostResult> {
+    // A live conversation is posted to at once: no promise besides the post's own (the hot path).
+    let live: ConversationActor | undefined;
+    try {
+      live = this.liveConversation(conversationId);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return live ? live.post(input) : this.conversation(conversationId).then((actor) => actor.post(input));
   }
 
   async subscribe(
@@ -254,13 +261,17 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     return [...byId.values()];
   }
 
-  private async conversation(conversationId: string): Promise<ConversationActor> {
+  /** The conversation's actor if it is running (its idle timer cancelled), without waiting. */
+  private liveConversation(conversationId: string): ConversationActor | undefined {
     this.assertOpen();
     const live = this.live.get(conversationId);
-    if (live) {
-      this.cancelIdle(conversationId);
-      return live;
-    }
+    if (live) this.cancelIdle(conversationId);
+    return live;
+  }
+
+  private async conversation(conversationId: string): Promise<ConversationActor> {
+    const live = this.liveConversation(conversationId);
+    if (live) return live;
     let loading = this.loading.get(conversationId);
     if (!loading) {
       loading = this.load(conversationId).finally(() => this.loading.delete(conversationId));

@@ -166,45 +166,71 @@ export class ConversationActor {
 
   // ---- commands -----------------------------------------------------------------------------
 
-  async post(input: PostInput): Promise<PostResult> {
+  /**
+   * Sequences a post. The common post makes one promise, settled from the turn's POSTS step (no chain
+   * of async frames per message: this is the hot path of every conversation, docs/benchmarks.md);
+   * errors found before sequencing are rejections too, never synchronous throws.
+   */
+  post(input: PostInput): Promise<PostResult> {
     const senderType = this.isMember(input.sender_id) ? this.ctx.participants.get(input.sender_id)!.participant_type : 'other';
     const traced = new MessageTrace(this.deps.telemetry.tracer, this.conversationId, senderType);
     try {
-      const result = await traced.run(() => this.postTraced(input, senderType, traced));
-      traced.end(result.sequence_id);
-      return result;
+      return traced.run(() => this.postTraced(input, senderType, traced));
+    } catch (err) {
+      traced.end(undefined, err);
+      return Promise.reject(err);
+    }
+  }
+
+  private postTraced(input: PostInput, senderType: string, traced: MessageTrace): Promise<PostResult> {
+    this.assertUsable();
+    const known = this.ctx.dedup.get(dedupKey(input.sender_id, input.message_id));
+    if (known === undefined && this.dedupIncomplete) return this.postAfterJournalLookup(input, senderType, traced);
+    return this.sequencePost(input, known, senderType, traced);
+  }
+
+  /** After a restart the dedup index may miss older ids: a retry of one is answered from the journal. */
+  private async postAfterJournalLookup(input: PostInput, senderType: string, traced: MessageTrace): Promise<PostResult> {
+    try {
+      const stored = await this.findInJournal(input);
+      if (stored !== undefined) {
+        traced.end(stored);
+        // Found in the journal: stored, so the receipt reads persisted.
+        return new PostReceipt(input.message_id, stored, true, this.queue);
+      }
+      this.assertUsable();
     } catch (err) {
       traced.end(undefined, err);
       throw err;
     }
+    return this.sequencePost(input, undefined, senderType, traced);
   }
 
-  private async postTraced(input: PostInput, senderType: string, traced: MessageTrace): Promise<PostResult> {
-    this.assertUsable();
-    let known = this.ctx.dedup.get(dedupKey(input.sender_id, input.message_id));
-    if (known === undefined && this.dedupIncomplete) {
-      known = await this.findInJournal(input);
-      // Found in the journal: stored, so the receipt reads persisted.
-      if (known !== undefined) return new PostReceipt(input.message_id, known, true, this.queue);
-      this.assertUsable();
-    }
+  /** Admits (unless a known retry), hands the post to the turn's POSTS step and turns its outcome into a receipt. */
+  private sequencePost(input: PostInput, known: number | undefined, senderType: string, traced: MessageTrace): Promise<PostResult> {
     // A retry is answered even when the mailbox is full: it adds no work.
     if (known === undefined) this.admit();
     this.deps.telemetry.messageIn(senderType);
     const sequencing = traced.startSequence();
-    const outcome = await this.requests.post({
+    const fields = {
       message_id: input.message_id,
       sender_id: input.sender_id,
       content: input.content,
       message_type: input.message_type,
       metadata: input.metadata,
+    };
+    return this.requests.post(fields, (outcome) => {
+      sequencing.end();
+      if (outcome.kind === 'rejected' || outcome.kind === 'none') {
+        const err = outcome.kind === 'rejected' ? new ChatError(outcome.code, outcome.message) : new ChatError('CHAT_ERR_RESTARTING');
+        traced.end(undefined, err);
+        throw err;
+      }
+      const receipt = new PostReceipt(input.message_id, outcome.sequenceId, outcome.kind === 'duplicate', this.queue);
+      if (outcome.kind === 'accepted') traced.persisted(receipt.sequence_id, () => receipt.whenPersisted);
+      traced.end(receipt.sequence_id);
+      return receipt;
     });
-    sequencing.end();
-    if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
-    if (outcome.kind === 'none') throw new ChatError('CHAT_ERR_RESTARTING');
-    const receipt = new PostReceipt(input.message_id, outcome.sequenceId, outcome.kind === 'duplicate', this.queue);
-    if (outcome.kind === 'accepted') traced.persisted(receipt.sequence_id, () => receipt.whenPersisted);
-    return receipt;
   }
 
   /** Journal lookup for ids older than the dedup index; chained so posts keep their arrival order. */

@@ -41,9 +41,9 @@ export class MachineRequests {
     return this.pendingPosts.size;
   }
 
-  /** Queues a post for the turn's POSTS step; resolves with its outcome once sequenced. */
-  post(fields: PostFields): Promise<Outcome> {
-    return this.pendingPosts.add(fields);
+  /** Queues a post for the turn's POSTS step; resolves with `settle(outcome)` once sequenced. */
+  post<T>(fields: PostFields, settle: (outcome: Outcome) => T): Promise<T> {
+    return this.pendingPosts.add(fields, settle);
   }
 
   /**

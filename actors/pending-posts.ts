@@ -24,9 +24,22 @@ export class PendingPosts {
     return this.posts.length;
   }
 
-  add(fields: PostFields): Promise<Outcome> {
-    return new Promise((answer) => {
-      this.posts.push({ fields, answer });
+  /**
+   * Queues a post; the promise settles with `settle(outcome)` (or rejects with what it throws), so a
+   * caller turning the outcome into its answer needs no second promise.
+   */
+  add<T>(fields: PostFields, settle: (outcome: Outcome) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.posts.push({
+        fields,
+        answer: (outcome) => {
+          try {
+            resolve(settle(outcome));
+          } catch (err) {
+            reject(err);
+          }
+        },
+      });
       if (this.scheduled) return;
       this.scheduled = true;
       queueMicrotask(this.flush);

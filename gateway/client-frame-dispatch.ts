@@ -46,7 +46,7 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
   const { ctx, sender } = target;
   switch (frame.type) {
     case 'message':
-      void postMessage(frame, target);
+      postMessage(frame, target);
       return;
     case 'sync': {
       // A replay may read storage: it costs a token of the participant's message budget.

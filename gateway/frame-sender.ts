@@ -4,6 +4,7 @@ import type { DeliveryProgress } from './delivery-progress';
 import type { GatewayLogger } from './observability-hooks';
 import type { ServerFrame } from './protocol/server-frames';
 import { messageFrameBytes, sharedFrameBytes } from './shared-frames';
+import { encodeTextFrame, textFramePayload } from './text-frames';
 import type { TurnWriteBatch } from './turn-write-batch';
 
 /** What a FrameSender needs from its connection. */
@@ -22,6 +23,16 @@ export interface FrameSenderOptions {
   onSlowConsumer(): void;
   /** Coalesces this socket's writes per event-loop turn (absent: every frame is its own write). */
   readonly batch?: TurnWriteBatch;
+  /**
+   * The upgraded socket under `ws`: frames encoded by text-frames.ts are written to it directly, one
+   * chunk per frame (absent: every frame goes through ws.send).
+   */
+  readonly transport?: FrameTransport;
+}
+
+/** Where encoded frames are written directly: the TCP or TLS socket ws upgraded. */
+export interface FrameTransport {
+  write(chunk: Buffer): boolean;
 }
 
 /** Buffers are sent as text frames too: the protocol is JSON text either way. */
@@ -37,7 +48,8 @@ export class FrameSender {
   /** Serialises and sends a frame meant for this socket only. */
   frame(frame: ServerFrame): void {
     if (this.options.isClosing()) return;
-    this.raw(JSON.stringify(frame));
+    const json = JSON.stringify(frame);
+    this.raw(this.options.transport ? encodeTextFrame(json) : json);
   }
 
   /**
@@ -54,8 +66,11 @@ export class FrameSender {
     this.raw(sharedFrameBytes(this.options.sharedFrames, key, build));
   }
 
-  /** Every send checks the buffered bytes first. */
-  raw(data: string | Buffer, soon = false): void {
+  /**
+   * Every send checks the buffered bytes first. `data`: a JSON string, or a frame encoded by
+   * text-frames.ts (what frame(), message() and shared() hand over).
+   */
+  private raw(data: string | Buffer, soon = false): void {
     const { ws } = this.options;
     if (this.options.isClosing() || ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > this.options.highWaterBytes) {
@@ -70,7 +85,8 @@ export class FrameSender {
     const { batch } = this.options;
     batch?.hold(soon);
     if (typeof data === 'string') ws.send(data);
-    else ws.send(data, TEXT_FRAME);
+    else if (this.options.transport) this.options.transport.write(data);
+    else ws.send(textFramePayload(data), TEXT_FRAME);
     batch?.wrote();
   }
 }

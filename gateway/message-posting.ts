@@ -22,8 +22,9 @@ export interface PostTarget {
 /**
  * A client `message` frame: content check, then the rate limit, then runtime.post. Refusals are error
  * frames naming the message_id, so the client can match them to its pending send; the socket stays open.
+ * The outcome arrives through one `then` (not an async function): this runs for every message.
  */
-export async function postMessage(frame: ClientMessageFrame, target: PostTarget): Promise<void> {
+export function postMessage(frame: ClientMessageFrame, target: PostTarget): void {
   const { ctx, sender } = target;
   const messageId = frame.message_id;
   const problem = contentProblem(frame.content, ctx.config.chat.limits.max_message_length);
@@ -37,15 +38,9 @@ export async function postMessage(frame: ClientMessageFrame, target: PostTarget)
     sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { message_id: messageId, retry_after_ms: decision.retryAfterMs }));
     return;
   }
-  try {
-    const result = await ctx.runtime.post(target.conversationId, {
-      sender_id: target.userId,
-      message_id: messageId,
-      content: frame.content,
-      ...(frame.metadata === undefined ? {} : { metadata: frame.metadata }),
-    });
-    sendMessageAcks(result, messageId, (ack) => sender.frame(ack));
-  } catch (err) {
-    target.reportError(err, messageId);
-  }
+  const input = { sender_id: target.userId, message_id: messageId, content: frame.content, metadata: frame.metadata };
+  ctx.runtime.post(target.conversationId, input).then(
+    (result) => sendMessageAcks(result, messageId, (ack) => sender.frame(ack)),
+    (err: unknown) => target.reportError(err, messageId),
+  );
 }
