@@ -1,7 +1,7 @@
 import { createActor } from 'xstate';
 import { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
-import { buildAgentTurn, dedupKey, type ConversationInput, type ConversationPolicy } from './conversation-context';
+import { buildAgentTurn, type ConversationInput, type ConversationPolicy } from './conversation-context';
 import { conversationMachine } from './conversation-machine';
 import { ChatError, isChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
@@ -184,7 +184,7 @@ export class ConversationActor {
 
   private postTraced(input: PostInput, senderType: string, traced: MessageTrace): Promise<PostResult> {
     this.assertUsable();
-    const known = this.ctx.dedup.get(dedupKey(input.sender_id, input.message_id));
+    const known = this.ctx.dedup.get(input.sender_id, input.message_id);
     if (known === undefined && this.dedupIncomplete) return this.postAfterJournalLookup(input, senderType, traced);
     return this.sequencePost(input, known, senderType, traced);
   }

@@ -87,31 +87,36 @@ export interface ConversationContext {
   readonly outcomes: readonly Outcome[];
 }
 
-export function dedupKey(senderId: string, messageId: string): string {
-  return `${senderId}\u0000${messageId}`;
-}
-
 /**
  * Bounded (sender, message_id) → sequence id index in two generations: when the young one holds
  * `window` ids it becomes the old one and the previous old one is dropped. O(1) per message (evicting
  * one Map entry at a time from the front is O(tombstones) in V8), and it remembers between `window`
- * and 2 × `window` recent ids.
+ * and 2 × `window` recent ids. Keyed by sender, then message id: every post is looked up, and a joined
+ * string key would be built, flattened and hashed for each lookup.
  */
 export class DedupIndex {
-  private young = new Map<string, number>();
-  private old = new Map<string, number>();
+  private young = new Map<string, Map<string, number>>();
+  private old = new Map<string, Map<string, number>>();
+  private youngSize = 0;
   constructor(private readonly window: number) {}
 
-  get(key: string): number | undefined {
-    return this.young.get(key) ?? this.old.get(key);
+  get(senderId: string, messageId: string): number | undefined {
+    return this.young.get(senderId)?.get(messageId) ?? this.old.get(senderId)?.get(messageId);
   }
 
-  set(key: string, sequenceId: number): void {
-    if (this.young.size >= this.window) {
+  set(senderId: string, messageId: string, sequenceId: number): void {
+    if (this.youngSize >= this.window) {
       this.old = this.young;
       this.young = new Map();
+      this.youngSize = 0;
     }
-    this.young.set(key, sequenceId);
+    let bySender = this.young.get(senderId);
+    if (bySender === undefined) {
+      bySender = new Map();
+      this.young.set(senderId, bySender);
+    }
+    if (!bySender.has(messageId)) this.youngSize++;
+    bySender.set(messageId, sequenceId);
   }
 }
 
@@ -161,7 +166,7 @@ export function isHumanText(m: ChatMessage): boolean {
 }
 
 function remember(dedup: DedupIndex, m: ChatMessage): void {
-  if (m.sender_type !== 'system') dedup.set(dedupKey(m.sender_id, m.message_id), m.sequence_id);
+  if (m.sender_type !== 'system') dedup.set(m.sender_id, m.message_id, m.sequence_id);
 }
 
 export function pushBounded<T>(list: readonly T[], item: T, bound: number): T[] {

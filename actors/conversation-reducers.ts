@@ -7,7 +7,6 @@ import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-typ
 import type { ConversationEvent, PostFields } from './conversation-events';
 import {
   chainDepthOf,
-  dedupKey,
   depthIn,
   modeOf,
   planTurns,
@@ -24,7 +23,7 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 const quiet = { emitted: [], turns: [] } as const;
 
 export function findDuplicate(ctx: ConversationContext, e: EventOf<'POST'>): number | undefined {
-  return ctx.dedup.get(dedupKey(e.sender_id, e.message_id));
+  return ctx.dedup.get(e.sender_id, e.message_id);
 }
 
 export function markDuplicate(ctx: ConversationContext, e: EventOf<'POST'>): ConversationContext {

@@ -7,7 +7,7 @@
  */
 import { ERROR_CODES } from './errors';
 import type { ChatMessage } from './message-types';
-import { dedupKey, planTurns, type ConversationContext, type Outcome, type TurnRequest } from './conversation-context';
+import { planTurns, type ConversationContext, type Outcome, type TurnRequest } from './conversation-context';
 import type { PostFields, PostRequest } from './conversation-events';
 import { hasAgents, iso, postChanges } from './conversation-reducers';
 
@@ -29,15 +29,22 @@ export function postWaitsForInputWindow(ctx: ConversationContext, senderId: stri
  * the batch's target state before the reducer runs.
  */
 export function lastAcceptedPost(ctx: ConversationContext, posts: readonly PostFields[]): PostFields | undefined {
-  let last: PostFields | undefined;
-  const seen = posts.length > 1 ? new Set<string>() : undefined;
-  for (const p of posts) {
-    const key = dedupKey(p.sender_id, p.message_id);
-    if (ctx.dedup.get(key) !== undefined || seen?.has(key) || !ctx.participants.has(p.sender_id)) continue;
-    seen?.add(key);
-    last = p;
+  for (let i = posts.length - 1; i >= 0; i--) {
+    const p = posts[i];
+    if (ctx.dedup.get(p.sender_id, p.message_id) === undefined && ctx.participants.has(p.sender_id) && !repeatsEarlierPost(posts, i))
+      return p;
   }
-  return last;
+  return undefined;
+}
+
+/**
+ * Whether an earlier post of the batch has the same sender and message id. A linear scan: a POSTS
+ * batch holds at most LEASE_HEADROOM posts (machine-requests.ts), and this runs once per batch.
+ */
+function repeatsEarlierPost(posts: readonly PostFields[], index: number): boolean {
+  const { sender_id, message_id } = posts[index];
+  for (let j = 0; j < index; j++) if (posts[j].message_id === message_id && posts[j].sender_id === sender_id) return true;
+  return false;
 }
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -57,7 +64,7 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostReques
   const agents = hasAgents(ctx);
   for (const p of posts) {
     // The dedup index learns each record as it is sequenced, so a repeat within the batch is found too.
-    const known = ctx.dedup.get(dedupKey(p.sender_id, p.message_id));
+    const known = ctx.dedup.get(p.sender_id, p.message_id);
     if (known !== undefined) {
       outcomes.push({ kind: 'duplicate', sequenceId: known });
       continue;
