@@ -19,6 +19,7 @@ import { createRateLimiter } from './rate-limiter';
 import { rejectUpgrade } from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
+import { SharedFrames } from './shared-frames';
 
 export interface ChatGatewayOptions {
   readonly runtime: ChatRuntime;
@@ -104,7 +105,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     audit,
     validator: createFrameValidator(),
     rateLimiter,
-    sharedFrames: new WeakMap<object, Buffer>(),
+    sharedFrames: new SharedFrames(),
     writeFlusher: new TurnWriteFlusher(),
     onClosed: (c) => {
       connections.delete(c);

@@ -6,6 +6,7 @@ import type { GatewayAudit, GatewayLogger, GatewayTelemetry } from './observabil
 import type { FrameValidator } from './protocol/frame-validator';
 import type { RateLimiter } from './rate-limiter';
 import type { WsConnection } from './ws-connection';
+import type { SharedFrames } from './shared-frames';
 
 /** What every connection of one gateway shares (built once by createChatGateway). */
 export interface ConnectionContext {
@@ -18,10 +19,10 @@ export interface ConnectionContext {
   readonly validator: FrameValidator;
   readonly rateLimiter: RateLimiter;
   /**
-   * Serialised frames shared by all connections, keyed by the record (`message` frames) or by the
-   * broadcast output object (`typing`, `participant_list`): N recipients cost one JSON.stringify.
+   * Serialised frames shared by all connections within a turn, keyed by the record (`message` frames) or
+   * by the broadcast output object (`typing`, `participant_list`): N recipients cost one JSON.stringify.
    */
-  readonly sharedFrames: WeakMap<object, Buffer>;
+  readonly sharedFrames: SharedFrames;
   /** Flushes every socket's batched writes once per event-loop turn (turn-write-batch.ts). */
   readonly writeFlusher: TurnWriteFlusher;
   onClosed(connection: WsConnection): void;

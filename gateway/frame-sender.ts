@@ -3,7 +3,7 @@ import type { ChatMessage } from '../actors/message-types';
 import type { DeliveryProgress } from './delivery-progress';
 import type { GatewayLogger } from './observability-hooks';
 import type { ServerFrame } from './protocol/server-frames';
-import { messageFrameBytes, sharedFrameBytes } from './shared-frames';
+import type { SharedFrames } from './shared-frames';
 import { encodeTextFrame, textFramePayload } from './text-frames';
 import type { TurnWriteBatch } from './turn-write-batch';
 
@@ -13,7 +13,7 @@ export interface FrameSenderOptions {
   /** Bytes ws may hold unsent before the peer counts as a slow consumer (server.websocket.high_water_bytes). */
   readonly highWaterBytes: number;
   /** The gateway-wide serialise-once cache (see shared-frames.ts). */
-  readonly sharedFrames: WeakMap<object, Buffer>;
+  readonly sharedFrames: SharedFrames;
   /** The connection's logger and progress: a dropped slow consumer is logged with how far it got. */
   readonly log: GatewayLogger;
   readonly progress: DeliveryProgress;
@@ -57,13 +57,13 @@ export class FrameSender {
    * record, which nothing else of this turn will join (see TurnWriteBatch.hold).
    */
   message(message: ChatMessage, soon = false): void {
-    this.raw(messageFrameBytes(this.options.sharedFrames, message), soon);
+    this.raw(this.options.sharedFrames.message(message), soon);
   }
 
   /** Sends a frame every recipient shares, serialised once for all of them (built only if not cached yet). */
   shared(key: object, build: () => ServerFrame): void {
     if (this.options.isClosing()) return;
-    this.raw(sharedFrameBytes(this.options.sharedFrames, key, build));
+    this.raw(this.options.sharedFrames.bytes(key, build));
   }
 
   /**
