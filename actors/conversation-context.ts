@@ -197,6 +197,15 @@ export function sequence(ctx: ConversationContext, drafts: readonly Draft[], tim
 /** The fields sequence() changes, for reducers that return a partial update (one context copy per event). */
 export type SequencedFields = Pick<ConversationContext, 'lastSequenceId' | 'emitted' | 'recent' | 'humanWindow'>;
 
+/** Records without metadata share one frozen empty object (most human posts): nothing per record to allocate or keep. */
+const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function frozenMetadata(metadata: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, unknown>> {
+  if (metadata === undefined) return NO_METADATA;
+  for (const _key in metadata) return Object.freeze({ ...metadata });
+  return NO_METADATA;
+}
+
 export function sequenced(ctx: ConversationContext, drafts: readonly Draft[], timestamp: string): SequencedFields {
   let seq = ctx.lastSequenceId;
   const emitted: ChatMessage[] = [];
@@ -213,7 +222,7 @@ export function sequenced(ctx: ConversationContext, drafts: readonly Draft[], ti
       message_type: d.message_type,
       content: d.content,
       timestamp,
-      metadata: Object.freeze({ ...(d.metadata ?? {}) }),
+      metadata: frozenMetadata(d.metadata),
     });
     emitted.push(record);
     remember(ctx.dedup, record);

@@ -41,13 +41,16 @@ export function sendMessageAcks(
   endOfTurn: (fn: () => void) => void = process.nextTick,
 ): void {
   endOfTurn(() => {
-    const ack = { type: 'message_ack', message_id: messageId, sequence_id: result.sequence_id, duplicate: result.duplicate } as const;
     if (result.persisted) {
-      send({ ...ack, persisted: true });
+      send(messageAck(result, messageId, true));
       return;
     }
-    send({ ...ack, persisted: false });
+    send(messageAck(result, messageId, false));
     // whenPersisted never rejects; it stays pending if the runtime closes first (the socket closes with 1001).
-    void result.whenPersisted.then(() => send({ ...ack, persisted: true }));
+    void result.whenPersisted.then(() => send(messageAck(result, messageId, true)));
   });
+}
+
+function messageAck(result: PostResult, messageId: string, persisted: boolean): MessageAckFrame {
+  return { type: 'message_ack', message_id: messageId, sequence_id: result.sequence_id, duplicate: result.duplicate, persisted };
 }
