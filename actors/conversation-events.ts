@@ -14,7 +14,7 @@ export type ConversationEvent =
    * each is decided exactly as a POST would be (same records, outcomes, turns and final state as the
    * POSTs one by one; a property test holds the two equal), for the price of one step.
    */
-  | { readonly type: 'POSTS'; readonly receivedAt: number; readonly posts: readonly PostRequest[] }
+  | { readonly type: 'POSTS'; readonly requestId?: number; readonly receivedAt: number; readonly posts: readonly PostFields[] }
   | {
       readonly type: 'JOIN';
       readonly requestId?: number;
@@ -42,11 +42,6 @@ export interface PostFields {
   readonly content: string;
   readonly message_type?: string;
   readonly metadata?: Readonly<Record<string, unknown>>;
-}
-
-/** One post of a POSTS batch; its caller is answered with the outcome at the same index. */
-export interface PostRequest extends PostFields {
-  readonly requestId: number;
 }
 
 export interface AgentEventBase {

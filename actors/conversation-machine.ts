@@ -5,7 +5,7 @@
  *   deliver          hand `context.emitted` to every connection (before persistence)
  *   persist          queue `context.emitted` for the journal (asynchronous, after delivery)
  *   acknowledge      answer the caller of `event.requestId` with `context.outcome`
- *   acknowledgeEach  answer the caller of each post of a POSTS batch with its entry of `context.outcomes`
+ *   acknowledgeEach  answer a POSTS batch's caller (`event.requestId`) with `context.outcomes`, one per post
  *   dispatchToAgents start `context.turns` (each agent still decides whether to answer)
  *   forwardTyping    relay a typing indicator (not sequenced)
  */

@@ -78,8 +78,19 @@ export function postChanges(ctx: ConversationContext, e: PostFields, timestamp: 
   const record = next.emitted[0];
   const outcome = { kind: 'accepted', sequenceId: record.sequence_id } as const;
   // AI posts are offered to the other agents at once; human posts join the burst for the input window.
-  if (isAi) return { ...next, outcome, turns: planTurns({ ...ctx, ...next }, record, [record], chainDepthOf(record)) };
-  return { ...next, outcome, turns: [], burst: ctx.burst.length === 0 ? [record] : [...ctx.burst, record] };
+  // Literals, not spreads of `next`: this runs for every post, and the spreads were a visible part of it.
+  const { lastSequenceId, emitted, recent, humanWindow } = next;
+  if (isAi)
+    return {
+      lastSequenceId,
+      emitted,
+      recent,
+      humanWindow,
+      outcome,
+      turns: planTurns({ ...ctx, ...next }, record, [record], chainDepthOf(record)),
+    };
+  const burst = ctx.burst.length === 0 ? [record] : [...ctx.burst, record];
+  return { lastSequenceId, emitted, recent, humanWindow, outcome, turns: [], burst };
 }
 
 /** Hands the collected burst of human messages to every agent and clears it. */

@@ -8,8 +8,10 @@ import { LEASE_HEADROOM, type SequenceLease } from './sequence-lease';
 
 export type MachineActor = Actor<typeof conversationMachine>;
 export type ConversationStatus = 'active' | 'restarting' | 'failed' | 'stopped';
+const NO_OUTCOME: Outcome = Object.freeze({ kind: 'none' });
 type BuildRequest = (requestId: number, receivedAt: number) => ConversationEvent;
-type Pending = { resolve: (o: Outcome) => void };
+/** A caller waiting on the machine: one outcome, or (a POSTS chunk) one per post. */
+type Pending = { resolve: (o: Outcome) => void; resolveEach?: (outcomes: readonly Outcome[]) => void };
 
 export interface MachineRequestsOptions {
   /** The running machine: a getter, because a restart after a crash replaces it. */
@@ -86,13 +88,12 @@ export class MachineRequests {
     this.requests.delete(id);
   }
 
-  /** The machine's `acknowledgeEach` effect: answers each post of a POSTS batch with its outcome. */
+  /** The machine's `acknowledgeEach` effect: answers a POSTS chunk with one outcome per post. */
   acknowledgeEach(event: ConversationEvent, outcomes: readonly Outcome[]): void {
-    const posts = (event as Extract<ConversationEvent, { type: 'POSTS' }>).posts;
-    for (let i = 0; i < posts.length; i++) {
-      this.requests.get(posts[i].requestId)?.resolve(outcomes[i]);
-      this.requests.delete(posts[i].requestId);
-    }
+    const id = (event as { requestId?: number }).requestId;
+    if (id === undefined) return;
+    this.requests.get(id)?.resolveEach?.(outcomes);
+    this.requests.delete(id);
   }
 
   /** The machine crashed: every caller it had not answered gets 'none' (told the conversation is restarting). */
@@ -139,19 +140,16 @@ export class MachineRequests {
       for (const p of chunk) p.answer(refused);
       return;
     }
-    const outcomes: Outcome[] = chunk.map(() => ({ kind: 'none' }));
-    const posts = chunk.map((p, i) => {
-      const requestId = ++this.nextRequestId;
-      this.requests.set(requestId, { resolve: (o) => (outcomes[i] = o) });
-      return { ...p.fields, requestId };
-    });
+    // One request for the chunk: the machine answers it with the outcomes in post order.
+    const requestId = ++this.nextRequestId;
+    let outcomes: readonly Outcome[] = [];
+    this.requests.set(requestId, { resolve: () => undefined, resolveEach: (each) => (outcomes = each) });
+    const posts = chunk.map((p) => p.fields);
     const receivedAt = this.options.clock.now();
     this.options.arrived(receivedAt);
-    this.options.machine().send({ type: 'POSTS', receivedAt, posts });
-    // A crash leaves 'none' (the caller is told the conversation is restarting).
-    for (let i = 0; i < chunk.length; i++) {
-      this.requests.delete(posts[i].requestId);
-      chunk[i].answer(outcomes[i]);
-    }
+    this.options.machine().send({ type: 'POSTS', requestId, receivedAt, posts });
+    this.requests.delete(requestId);
+    // A crash leaves no outcomes: 'none' (the caller is told the conversation is restarting).
+    for (let i = 0; i < chunk.length; i++) chunk[i].answer(outcomes[i] ?? NO_OUTCOME);
   }
 }

@@ -8,7 +8,7 @@
 import { ERROR_CODES } from './errors';
 import type { ChatMessage } from './message-types';
 import { planTurns, type ConversationContext, type Outcome, type TurnRequest } from './conversation-context';
-import type { PostFields, PostRequest } from './conversation-events';
+import type { PostFields } from './conversation-events';
 import { hasAgents, iso, postChanges } from './conversation-reducers';
 
 /**
@@ -54,7 +54,7 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
  * order, and a post that does not wait dispatches the burst it ends, as the POST transitions do.
  * Returns a partial update (one context copy for the whole batch).
  */
-export function acceptPosts(ctx: ConversationContext, posts: readonly PostRequest[], receivedAt: number): Partial<ConversationContext> {
+export function acceptPosts(ctx: ConversationContext, posts: readonly PostFields[], receivedAt: number): Partial<ConversationContext> {
   // The working copy the posts advance one by one (lastSequenceId, recent, humanWindow, burst).
   const work: Writable<ConversationContext> = { ...ctx };
   const emitted: ChatMessage[] = [];
@@ -74,7 +74,10 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostReques
       continue;
     }
     const changes = postChanges(work, p, timestamp);
-    Object.assign(work, changes);
+    work.lastSequenceId = changes.lastSequenceId;
+    work.recent = changes.recent;
+    work.humanWindow = changes.humanWindow;
+    if (changes.burst !== undefined) work.burst = changes.burst;
     emitted.push(changes.emitted[0]);
     outcomes.push(changes.outcome);
     for (const t of changes.turns) turns.push(t);

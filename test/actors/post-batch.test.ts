@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { conversationMachine } from '../../actors/conversation-machine';
 import type { ConversationInput, ConversationPolicy, Outcome, TurnRequest } from '../../actors/conversation-context';
-import type { ConversationEvent, PostRequest } from '../../actors/conversation-events';
+import type { ConversationEvent, PostFields } from '../../actors/conversation-events';
 import type { ChatMessage } from '../../actors/message-types';
 
 const policy: ConversationPolicy = {
@@ -75,8 +75,7 @@ describe('POSTS batches (pure transitions)', () => {
           const a: Effects = { emitted: [], outcomes: [], turns: [] };
           const b: Effects = { emitted: [], outcomes: [], turns: [] };
           if (step.kind === 'posts') {
-            const posts: PostRequest[] = step.posts.map((p, i) => ({
-              requestId: i + 1,
+            const posts: PostFields[] = step.posts.map((p) => ({
               sender_id: PEOPLE[p.who]!,
               message_id: `m${p.id}`,
               content: `text ${p.id}`,
@@ -116,10 +115,10 @@ describe('POSTS batches (pure transitions)', () => {
       type: 'POSTS',
       receivedAt: 5,
       posts: [
-        { requestId: 1, sender_id: 'h0', message_id: 'a', content: 'x' },
-        { requestId: 2, sender_id: 'h0', message_id: 'a', content: 'x' },
-        { requestId: 3, sender_id: 'stranger', message_id: 'b', content: 'y' },
-        { requestId: 4, sender_id: 'h0', message_id: 'c', content: 'z' },
+        { sender_id: 'h0', message_id: 'a', content: 'x' },
+        { sender_id: 'h0', message_id: 'a', content: 'x' },
+        { sender_id: 'stranger', message_id: 'b', content: 'y' },
+        { sender_id: 'h0', message_id: 'c', content: 'z' },
       ],
     });
     expect(s.context.outcomes).toEqual([
