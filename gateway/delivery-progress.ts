@@ -1,5 +1,5 @@
 import type { PostResult } from '../actors/runtime-types';
-import type { MessageAckFrame } from './protocol/server-frames';
+import { messageAckJson } from './frame-json';
 
 /**
  * How far one connection has got: the highest sequence id sent to it in a `message` frame and the highest
@@ -37,20 +37,17 @@ export class DeliveryProgress {
 export function sendMessageAcks(
   result: PostResult,
   messageId: string,
-  send: (frame: MessageAckFrame) => void,
+  /** Sends one serialised `message_ack` frame (frame-json.ts). */
+  send: (json: string) => void,
   endOfTurn: (fn: () => void) => void = process.nextTick,
 ): void {
   endOfTurn(() => {
     if (result.persisted) {
-      send(messageAck(result, messageId, true));
+      send(messageAckJson(messageId, result.sequence_id, result.duplicate, true));
       return;
     }
-    send(messageAck(result, messageId, false));
+    send(messageAckJson(messageId, result.sequence_id, result.duplicate, false));
     // whenPersisted never rejects; it stays pending if the runtime closes first (the socket closes with 1001).
-    void result.whenPersisted.then(() => send(messageAck(result, messageId, true)));
+    void result.whenPersisted.then(() => send(messageAckJson(messageId, result.sequence_id, result.duplicate, true)));
   });
-}
-
-function messageAck(result: PostResult, messageId: string, persisted: boolean): MessageAckFrame {
-  return { type: 'message_ack', message_id: messageId, sequence_id: result.sequence_id, duplicate: result.duplicate, persisted };
 }

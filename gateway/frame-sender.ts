@@ -48,7 +48,12 @@ export class FrameSender {
   /** Serialises and sends a frame meant for this socket only. */
   frame(frame: ServerFrame): void {
     if (this.options.isClosing()) return;
-    const json = JSON.stringify(frame);
+    this.json(JSON.stringify(frame));
+  }
+
+  /** Sends a frame already serialised (frame-json.ts) for this socket only. */
+  json(json: string): void {
+    if (this.options.isClosing()) return;
     this.raw(this.options.transport ? encodeTextFrame(json) : json);
   }
 

@@ -40,7 +40,7 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
   }
   const input = { sender_id: target.userId, message_id: messageId, content: frame.content, metadata: frame.metadata };
   ctx.runtime.post(target.conversationId, input).then(
-    (result) => sendMessageAcks(result, messageId, (ack) => sender.frame(ack)),
+    (result) => sendMessageAcks(result, messageId, (ack) => sender.json(ack)),
     (err: unknown) => target.reportError(err, messageId),
   );
 }

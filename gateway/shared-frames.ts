@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../actors/message-types';
 import type { ServerFrame } from './protocol/server-frames';
+import { messageFrameJson } from './frame-json';
 import { encodeTextFrame } from './text-frames';
 
 /**
@@ -18,14 +19,18 @@ export class SharedFrames {
 
   /** The `message` frame of a record. */
   message(message: ChatMessage): Buffer {
-    return this.bytes(message, () => ({ type: 'message', message }));
+    return this.cached(message, () => messageFrameJson(message));
   }
 
-  /** The frame built for `key` (a record or a broadcast output), built on first use in the turn. */
+  /** The frame built for `key` (a broadcast output), built on first use in the turn. */
   bytes(key: object, build: () => ServerFrame): Buffer {
+    return this.cached(key, () => JSON.stringify(build()));
+  }
+
+  private cached(key: object, json: () => string): Buffer {
     let bytes = this.frames.get(key);
     if (bytes === undefined) {
-      bytes = encodeTextFrame(JSON.stringify(build()));
+      bytes = encodeTextFrame(json());
       this.frames.set(key, bytes);
       if (!this.clearScheduled) {
         this.clearScheduled = true;

@@ -500,13 +500,31 @@ async function throughputOnly(kind: Kind): Promise<void> {
   }
 }
 
+/**
+ * `--latency-only[=kind]`: latency runs of one system and nothing else (no throughput run's garbage or
+ * heap growth in between), to tell the system's own tail from the tail another workload leaves behind.
+ */
+async function latencyOnly(kind: Kind): Promise<void> {
+  const handle = await spawnServer(kind);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const samples = await latencyRun(handle, 400, i === 0 ? 50 : 10);
+      console.log(`${LABEL[kind]} latency run ${i + 1}: p50 ${fmt(percentile(samples, 50))} ms, p99 ${fmt(percentile(samples, 99))} ms`);
+    }
+  } finally {
+    await handle.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--throughput-only'));
   if (only) return throughputOnly((only.split('=')[1] as Kind | undefined) ?? 'gateway');
+  const latencyKind = process.argv.find((a) => a.startsWith('--latency-only'));
+  if (latencyKind) return latencyOnly((latencyKind.split('=')[1] as Kind | undefined) ?? 'gateway');
   const quick = process.argv.includes('--quick');
   const p = quick
     ? { rounds: 1, lat: 100, fan: 10, fanSize: 100, tpRooms: 50, tpPer: 10, hs: 50, memConns: 500 }
-    : { rounds: 3, lat: 400, fan: 30, fanSize: 100, tpRooms: 200, tpPer: 25, hs: 150, memConns: 5000 };
+    : { rounds: 3, lat: 400, fan: 30, fanSize: 100, tpRooms: 200, tpPer: 100, hs: 150, memConns: 5000 };
   const started = performance.now();
   // Other processes on the machine skew every system alike (they are interleaved) but add noise: say so.
   const loadAtStart = os.loadavg()[0]!;
