@@ -199,11 +199,12 @@ export class ConversationActor {
         return new PostReceipt(input.message_id, stored, true, this.queue);
       }
       this.assertUsable();
+      // Returned, not awaited: the sequencing promise ends the trace itself; this catches only what throws now.
+      return this.sequencePost(input, undefined, senderType, traced);
     } catch (err) {
       traced.end(undefined, err);
       throw err;
     }
-    return this.sequencePost(input, undefined, senderType, traced);
   }
 
   /** Admits (unless a known retry), hands the post to the turn's POSTS step and turns its outcome into a receipt. */
