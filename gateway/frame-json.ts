@@ -6,8 +6,8 @@ import type { MessageAckFrame } from './protocol/server-frames';
  * by all recipients) and the sender's `message_ack`. JSON.stringify walks an object generically; on
  * Node 20 it took ~0.75 µs for a record against ~0.4 µs for this, and the two together were ~7 % of the
  * gateway's CPU per message on the throughput benchmark. Strings still go through JSON.stringify, so
- * escaping is exactly JSON's. test/gateway/frame-json.test.ts checks the output parses back equal to
- * what JSON.stringify would have written, for arbitrary records.
+ * escaping is exactly JSON's. test/gateway/frame-json.test.ts checks the output is byte for byte what
+ * JSON.stringify writes, for arbitrary records.
  */
 
 const str = JSON.stringify;

@@ -5,13 +5,13 @@ import { encodeTextFrame } from './text-frames';
 
 /**
  * Frames shared by every recipient of a fan-out, serialised once as a complete WebSocket text frame
- * (text-frames.ts) and written as is to each socket: N recipients cost one JSON.stringify.
+ * (text-frames.ts) and written as is to each socket: N recipients cost one serialisation.
  *
  * Entries live until the end of the event-loop turn (a setImmediate clears them), not as long as their
  * key: the keys are records, and records live as long as the journal or the resume cache holds them.
- * A cache tied to them (a WeakMap) kept every message's frame alive beside its record, which doubled
- * what the garbage collector copied per message on the throughput benchmark. A fan-out, a reconnect
- * storm's replays of the same records and the broadcasts of one step all happen within a turn.
+ * A cache tied to them (a WeakMap) kept every message's frame alive beside its record: on the throughput
+ * benchmark the live heap after a full collection was 164 MB with it and 115 MB without. A fan-out, the
+ * broadcasts of one step and a reconnect storm's replays of the same records happen within a turn.
  */
 export class SharedFrames {
   private frames = new Map<object, Buffer>();
