@@ -5,6 +5,7 @@ import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
 import { ChatStore, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
+import { whenUnlocked, type LockWait } from './sqlite-lock-wait';
 import { migrateSqlite } from './sqlite-schema';
 import { createSqliteStatements, type SqliteStatements } from './sqlite-statements';
 
@@ -12,38 +13,70 @@ import { createSqliteStatements, type SqliteStatements } from './sqlite-statemen
 export interface SqliteStoreOptions {
   /** Database file; parent directories are created. ':memory:' gives a volatile database. */
   readonly path: string;
-  /** How long a write waits for another process's lock before failing (default 5000). */
+  /**
+   * How long a call waits for a lock held by another connection (a backup, VACUUM, another server)
+   * before failing with STORAGE_ERR_UNAVAILABLE (default 100). The wait is asynchronous: the event loop
+   * keeps running, and the callers retry (the journal writer and the sequence reservation with backoff),
+   * so this only needs to cover another writer's ordinary commit. 0 fails at the first busy attempt.
+   */
   readonly busyTimeoutMs?: number;
+  /**
+   * The same for open(), whose schema migration waits for another process migrating the same file
+   * at the same startup (default 5000, also asynchronous).
+   */
+  readonly openBusyTimeoutMs?: number;
 }
+
+/** Default of SqliteStoreOptions.busyTimeoutMs. */
+export const SQLITE_BUSY_TIMEOUT_MS = 100;
+/** Default of SqliteStoreOptions.openBusyTimeoutMs. */
+export const SQLITE_OPEN_BUSY_TIMEOUT_MS = 5000;
 
 type Row = Record<string, unknown>;
 
 /**
  * Single-file durable store on better-sqlite3: WAL journal, synchronous=NORMAL (a power loss may
  * drop the last commits but never corrupts), prepared statements, every write one transaction.
- * better-sqlite3 is synchronous, so each call completes before its promise is returned and close()
- * never interrupts a write. Several processes may share the file (writes serialise on its lock).
+ * better-sqlite3 is synchronous, so a call that gets its lock completes before its promise is
+ * returned. The connection's own busy timeout is 0: SQLite's busy handler sleeps inside the call, which
+ * would stall every conversation for as long as another process holds the lock; a locked call is
+ * retried on timers instead (whenUnlocked). Several processes may share the file (writes serialise
+ * on its lock).
  */
 export class SqliteStore extends ChatStore {
   readonly name = 'sqlite';
   readonly supports: StoreCapabilities;
   private db: Database.Database | undefined;
   private sql: SqliteStatements | undefined;
+  /** Aborted by close(): calls waiting for a lock stop waiting. */
+  private readonly closing = new AbortController();
+  /** Calls waiting for a lock; close() lets them settle before closing the connection. */
+  private readonly waiting = new Set<Promise<unknown>>();
+  private readonly callWait: LockWait;
 
   constructor(private readonly options: SqliteStoreOptions) {
     super();
     const durable = options.path !== ':memory:' && options.path !== '';
     this.supports = Object.freeze({ durable, sharedAcrossProcesses: durable, sequenceReservation: true });
+    this.callWait = { timeoutMs: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS, signal: this.closing.signal };
   }
 
   protected async _open(): Promise<void> {
     try {
       if (this.supports.durable) fs.mkdirSync(path.dirname(path.resolve(this.options.path)), { recursive: true });
-      const db = new Database(this.options.path, { timeout: this.options.busyTimeoutMs ?? 5000 });
+      const db = new Database(this.options.path, { timeout: 0 });
       try {
-        db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = NORMAL');
-        migrateSqlite(db);
+        // Switching to WAL and migrating take locks; a second process starting together holds them for a while.
+        await this.track(
+          whenUnlocked(
+            () => {
+              db.pragma('journal_mode = WAL');
+              db.pragma('synchronous = NORMAL');
+              migrateSqlite(db);
+            },
+            { timeoutMs: this.options.openBusyTimeoutMs ?? SQLITE_OPEN_BUSY_TIMEOUT_MS, signal: this.closing.signal },
+          ),
+        );
         this.sql = createSqliteStatements(db);
         this.db = db;
       } catch (err) {
@@ -56,6 +89,8 @@ export class SqliteStore extends ChatStore {
   }
 
   protected async _close(): Promise<void> {
+    this.closing.abort();
+    await Promise.allSettled(this.waiting);
     const db = this.db;
     this.db = undefined;
     this.sql = undefined;
@@ -63,12 +98,12 @@ export class SqliteStore extends ChatStore {
   }
 
   protected async _ping(): Promise<void> {
-    this.run((s) => s.ping.get());
+    await this.run((s) => s.ping.get());
   }
 
   protected async _createConversation(meta: ConversationMeta, participants: readonly Participant[]): Promise<void> {
     const settings = toJsonText(meta.settings, 'settings');
-    this.write((s) => {
+    return this.write((s) => {
       if (s.conversationExists.get(meta.conversation_id)) {
         throw new ChatError('CHAT_ERR_ALREADY_EXISTS', `conversation ${meta.conversation_id} already exists`);
       }
@@ -78,17 +113,17 @@ export class SqliteStore extends ChatStore {
   }
 
   protected async _getConversation(conversationId: string): Promise<ConversationMeta | undefined> {
-    const row = this.run((s) => s.getConversation.get(conversationId) as Row | undefined);
+    const row = await this.run((s) => s.getConversation.get(conversationId) as Row | undefined);
     return row ? toMeta(row) : undefined;
   }
 
   protected async _updateConversationStatus(conversationId: string, status: ConversationMeta['status']): Promise<void> {
-    const changes = this.run((s) => s.updateStatus.run(status, conversationId).changes);
+    const changes = await this.run((s) => s.updateStatus.run(status, conversationId).changes);
     if (changes === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
   }
 
   protected async _listConversationsForUser(userId: string, includeLeft: boolean): Promise<ConversationMeta[]> {
-    const rows = this.run((s) => s.listForUser.all({ user: userId, include_left: includeLeft ? 1 : 0 }) as Row[]);
+    const rows = await this.run((s) => s.listForUser.all({ user: userId, include_left: includeLeft ? 1 : 0 }) as Row[]);
     return rows.map(toMeta);
   }
 
@@ -97,7 +132,7 @@ export class SqliteStore extends ChatStore {
   }
 
   protected async _deleteConversation(conversationId: string): Promise<void> {
-    this.write((s) => {
+    return this.write((s) => {
       s.deleteMessages.run(conversationId);
       s.deleteParticipants.run(conversationId);
       s.deleteConversation.run(conversationId);
@@ -105,12 +140,12 @@ export class SqliteStore extends ChatStore {
   }
 
   protected async _getParticipants(conversationId: string): Promise<Participant[]> {
-    const rows = this.run((s) => s.getParticipants.all(conversationId) as Row[]);
+    const rows = await this.run((s) => s.getParticipants.all(conversationId) as Row[]);
     return rows.map((r) => makeParticipant(r as unknown as Participant));
   }
 
   protected async _putParticipant(conversationId: string, participant: Participant): Promise<void> {
-    this.write((s) => {
+    return this.write((s) => {
       if (!s.conversationExists.get(conversationId)) {
         throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
       }
@@ -119,12 +154,12 @@ export class SqliteStore extends ChatStore {
   }
 
   protected async _removeParticipant(conversationId: string, participantId: string): Promise<void> {
-    this.run((s) => s.markLeft.run(conversationId, participantId));
+    await this.run((s) => s.markLeft.run(conversationId, participantId));
   }
 
   protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
     const rows = messages.map((m) => ({ ...m, metadata: toJsonText(m.metadata, 'metadata') }));
-    this.write((s) => {
+    return this.write((s) => {
       if (!s.conversationExists.get(conversationId)) {
         throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
       }
@@ -137,13 +172,11 @@ export class SqliteStore extends ChatStore {
   }
 
   protected async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
-    return this.run((s) => s.readMessages.all(conversationId, afterSequenceId, limit) as Row[]).map(toMessage);
+    return (await this.run((s) => s.readMessages.all(conversationId, afterSequenceId, limit) as Row[])).map(toMessage);
   }
 
   protected async _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]> {
-    return this.run((s) => s.readLatest.all(conversationId, limit) as Row[])
-      .map(toMessage)
-      .reverse();
+    return (await this.run((s) => s.readLatest.all(conversationId, limit) as Row[])).map(toMessage).reverse();
   }
 
   protected async _lastSequenceId(conversationId: string): Promise<number> {
@@ -162,7 +195,7 @@ export class SqliteStore extends ChatStore {
     // synchronous=NORMAL may lose the last commits on a power loss; a lost raise would let ids
     // that were already delivered be handed out again, so this one write syncs the WAL (FULL).
     // That also makes every earlier commit durable; it costs one fsync per reserved block.
-    this.run((s) => {
+    return this.run((s) => {
       this.db!.pragma('synchronous = FULL');
       try {
         s.setReservation.run(upTo, conversationId);
@@ -174,7 +207,7 @@ export class SqliteStore extends ChatStore {
 
   protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
     const params = { marker: REDACTION_MARKER, conversation_id: conversationId };
-    const ids = this.write((s) =>
+    const ids = await this.write((s) =>
       'messageIds' in target
         ? (s.redactByIds.all({ ...params, ids: JSON.stringify(target.messageIds) }) as number[])
         : (s.redactBySender.all({ ...params, sender_id: target.senderId }) as number[]),
@@ -182,19 +215,42 @@ export class SqliteStore extends ChatStore {
     return ids.sort((a, b) => a - b);
   }
 
-  /** Runs one statement; maps driver errors to coded ones. */
-  private run<T>(fn: (s: SqliteStatements) => T): T {
-    if (!this.db || !this.sql) throw new ChatError('STORAGE_ERR_NOT_OPEN', 'sqlite store is not open');
+  /**
+   * Runs one statement (or transaction); maps driver errors to coded ones. Returns the value itself when
+   * the call got its lock at once, a promise when it had to wait for another connection's lock.
+   */
+  private run<T>(fn: (s: SqliteStatements) => T): T | Promise<T> {
+    let result: T | Promise<T>;
     try {
-      return fn(this.sql);
+      result = whenUnlocked(() => fn(this.statements()), this.callWait);
     } catch (err) {
       throw mapError(err, 'sqlite operation failed');
     }
+    if (!(result instanceof Promise)) return result;
+    return this.track(
+      result.catch((err: unknown) => {
+        throw mapError(err, 'sqlite operation failed');
+      }),
+    );
   }
 
   /** Runs `fn` in one IMMEDIATE transaction (the write lock is taken before the first read). */
-  private write<T>(fn: (s: SqliteStatements) => T): T {
+  private write<T>(fn: (s: SqliteStatements) => T): T | Promise<T> {
     return this.run((s) => this.db!.transaction(() => fn(s)).immediate());
+  }
+
+  private statements(): SqliteStatements {
+    if (!this.db || !this.sql) throw new ChatError('STORAGE_ERR_NOT_OPEN', 'sqlite store is not open');
+    return this.sql;
+  }
+
+  /** Keeps a waiting call in `waiting` until it settles. */
+  private track<T>(result: T | Promise<T>): T | Promise<T> {
+    if (!(result instanceof Promise)) return result;
+    this.waiting.add(result);
+    const forget = () => this.waiting.delete(result);
+    result.then(forget, forget);
+    return result;
   }
 }
 

@@ -108,19 +108,116 @@ describe('sqlite specifics', () => {
   });
 });
 
+/** Conversation c1 and its first message, for the tests of a file locked by another connection. */
+const meta = {
+  conversation_id: 'c1',
+  title: 't',
+  created_at: '2026-01-01T00:00:00.000Z',
+  created_by: 'a',
+  settings: {},
+  status: 'active' as const,
+};
+const message = {
+  message_id: 'm1',
+  conversation_id: 'c1',
+  sequence_id: 1,
+  sender_id: 'a',
+  sender_type: 'human' as const,
+  message_type: 'text',
+  content: 'x',
+  timestamp: '2026-01-01T00:00:00.000Z',
+  metadata: {},
+};
+
+describe('sqlite with the file locked by another connection', () => {
+  const opened: Array<{ close(): unknown }> = [];
+  afterEach(async () => {
+    for (const o of opened.splice(0).reverse()) await o.close();
+  });
+
+  /** A second connection on the file that takes the write lock (BEGIN IMMEDIATE) until released. */
+  function locker(f: string) {
+    const db = new Database(f);
+    db.pragma('journal_mode = WAL');
+    opened.push({ close: () => (db.inTransaction && db.exec('ROLLBACK'), db.close()) });
+    return {
+      lock: () => db.exec('BEGIN IMMEDIATE'),
+      release: () => db.exec('ROLLBACK'),
+    };
+  }
+
+  /** Tracks whether a promise has settled, without awaiting it. */
+  function settledFlag(p: Promise<unknown>) {
+    const flag = { settled: false };
+    p.then(
+      () => (flag.settled = true),
+      () => (flag.settled = true),
+    );
+    return flag;
+  }
+
+  test('a call waits for the lock without blocking the event loop (reads go on) and completes once it is released', async () => {
+    const f = path.join(root, `locked-${++counter}.db`);
+    // A long busy timeout: the old driver-level wait would have blocked this test for a minute.
+    const store = new SqliteStore({ path: f, busyTimeoutMs: 60_000 });
+    await store.open();
+    opened.push(store);
+    await store.createConversation(meta);
+    const other = locker(f);
+    other.lock();
+    const append = store.appendMessages('c1', [message]);
+    const state = settledFlag(append);
+    // The loop keeps turning while the append waits: timers fire, reads answer from the last commit.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await store.lastSequenceId('c1')).toBe(0);
+    expect(await store.readMessages('c1', 0, 10)).toEqual([]);
+    expect(state.settled).toBe(false);
+    other.release();
+    await append;
+    expect(await store.lastSequenceId('c1')).toBe(1);
+    expect(await store.readMessages('c1', 0, 10)).toEqual([message]);
+  });
+
+  test('close() while a call waits for the lock: the call rejects with STORAGE_ERR_NOT_OPEN and close resolves', async () => {
+    const f = path.join(root, `locked-${++counter}.db`);
+    const store = new SqliteStore({ path: f, busyTimeoutMs: 60_000 });
+    await store.open();
+    opened.push(store);
+    await store.createConversation(meta);
+    locker(f).lock();
+    const append = store.appendMessages('c1', [message]);
+    const status = store.updateConversationStatus('c1', 'closed');
+    await store.close();
+    await expectCode(append, 'STORAGE_ERR_NOT_OPEN');
+    await expectCode(status, 'STORAGE_ERR_NOT_OPEN');
+  });
+
+  test('open() waits (asynchronously, openBusyTimeoutMs) for another connection migrating or writing the file', async () => {
+    const f = path.join(root, `locked-${++counter}.db`);
+    const other = locker(f);
+    other.lock();
+    const refused = new SqliteStore({ path: f, openBusyTimeoutMs: 0 });
+    await expectCode(refused.open(), 'STORAGE_ERR_UNAVAILABLE');
+    const store = new SqliteStore({ path: f });
+    opened.push(store);
+    const open = store.open();
+    const state = settledFlag(open);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(state.settled).toBe(false);
+    other.release();
+    await open;
+    expect(await store.lastSequenceId('c1')).toBe(0);
+    await refused.open();
+    await refused.close();
+  });
+});
+
 describe('sqlite across processes', () => {
   test('a write lock held by another process is STORAGE_ERR_UNAVAILABLE after the busy timeout; nothing half-written', async () => {
     const f = path.join(root, `shared-${++counter}.db`);
     const store = new SqliteStore({ path: f, busyTimeoutMs: 100 });
     await store.open();
-    await store.createConversation({
-      conversation_id: 'c1',
-      title: 't',
-      created_at: '2026-01-01T00:00:00.000Z',
-      created_by: 'a',
-      settings: {},
-      status: 'active',
-    });
+    await store.createConversation(meta);
     // Another process takes the write lock and keeps it until told to commit.
     const script =
       "const D=require('better-sqlite3');const db=new D(process.argv[1]);db.exec('BEGIN IMMEDIATE');" +
@@ -132,17 +229,6 @@ describe('sqlite across processes', () => {
         child.stdout.once('data', () => resolve());
         child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
       });
-      const message = {
-        message_id: 'm1',
-        conversation_id: 'c1',
-        sequence_id: 1,
-        sender_id: 'a',
-        sender_type: 'human' as const,
-        message_type: 'text',
-        content: 'x',
-        timestamp: '2026-01-01T00:00:00.000Z',
-        metadata: {},
-      };
       await expectCode(store.appendMessages('c1', [message]), 'STORAGE_ERR_UNAVAILABLE');
       // Readers are not blocked by the writer (WAL).
       expect(await store.lastSequenceId('c1')).toBe(0);
