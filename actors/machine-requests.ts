@@ -140,16 +140,25 @@ export class MachineRequests {
       for (const p of chunk) p.answer(refused);
       return;
     }
-    // One request for the chunk: the machine answers it with the outcomes in post order.
+    // One request for the chunk: the machine answers it with the outcomes in post order; a crash
+    // (abandonPending) with none, so each caller is told the conversation is restarting.
     const requestId = ++this.nextRequestId;
-    let outcomes: readonly Outcome[] = [];
-    this.requests.set(requestId, { resolve: () => undefined, resolveEach: (each) => (outcomes = each) });
+    let answered = false;
+    const answer = (outcomes: readonly Outcome[]): void => {
+      if (answered) return;
+      answered = true;
+      for (let i = 0; i < chunk.length; i++) chunk[i].answer(outcomes[i] ?? NO_OUTCOME);
+    };
+    this.requests.set(requestId, { resolve: () => answer([]), resolveEach: answer });
     const posts = chunk.map((p) => p.fields);
     const receivedAt = this.options.clock.now();
     this.options.arrived(receivedAt);
     this.options.machine().send({ type: 'POSTS', requestId, receivedAt, posts });
+    // Unanswered while the conversation is still active: sent from inside a machine step (a listener that
+    // posted and then made another call during delivery), so xstate runs it right after that step and its
+    // acknowledgeEach answers then. Answering 'none' now would refuse posts that are then sequenced.
+    if (answered || this.options.status() === 'active') return;
     this.requests.delete(requestId);
-    // A crash leaves no outcomes: 'none' (the caller is told the conversation is restarting).
-    for (let i = 0; i < chunk.length; i++) chunk[i].answer(outcomes[i] ?? NO_OUTCOME);
+    answer([]);
   }
 }
