@@ -51,7 +51,9 @@ export class SequenceLease {
    * keeping arrival order: every sequencing event of the conversation passes here.
    */
   whenRoom(run: () => void): void {
-    if (this.canRunNow()) run();
+    // A closed lease never grows again: work that arrives after close (a post handed over in the turn the
+    // conversation stopped) would wait forever, so it runs now and the stopped conversation refuses it.
+    if (this.canRunNow() || (this.closed && this.options.canRunWaiting())) run();
     else this.queue.push(run);
     this.maybeExtend();
   }

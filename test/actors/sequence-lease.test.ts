@@ -1,5 +1,6 @@
 import { createChatRuntime, type ChatMessage } from '../../actors';
-import { LEASE_BLOCK } from '../../actors/sequence-lease';
+import { createManualClock } from '../../actors';
+import { LEASE_BLOCK, SequenceLease } from '../../actors/sequence-lease';
 import { MemoryStore } from '../../storage-providers';
 import { collector, settle } from './runtime-helpers';
 
@@ -153,5 +154,28 @@ describe('sequence reservation (no id reuse after a crash)', () => {
     expect(results.at(-1)!.sequence_id).toBe(2 * LEASE_BLOCK + 1);
     store.failing = false;
     await runtime.close();
+  });
+});
+
+describe('sequence lease after close', () => {
+  it('work that arrives after close with no room left runs at once (the stopped conversation refuses it) instead of waiting forever', () => {
+    const store = new HeldStore();
+    let stopped = false;
+    const lease = new SequenceLease({
+      conversationId: 'c',
+      store,
+      clock: createManualClock(),
+      initialUpTo: 10,
+      lastSequenceId: () => 10, // no room: every id of the reservation is used
+      canRunWaiting: () => stopped,
+    });
+    const ran: string[] = [];
+    lease.whenRoom(() => ran.push('before close'));
+    expect(ran).toEqual([]); // waits for the reservation to grow
+    stopped = true;
+    lease.close();
+    expect(ran).toEqual(['before close']); // close drains what waited
+    lease.whenRoom(() => ran.push('after close'));
+    expect(ran).toEqual(['before close', 'after close']);
   });
 });
