@@ -4,7 +4,7 @@ import type { DeliveryProgress } from './delivery-progress';
 import type { GatewayLogger } from './observability-hooks';
 import type { ServerFrame } from './protocol/server-frames';
 import type { SharedFrames } from './shared-frames';
-import { encodeTextFrame, textFramePayload } from './text-frames';
+import { encodeTextFrame } from './text-frames';
 import type { TurnWriteBatch } from './turn-write-batch';
 
 /** What a FrameSender needs from its connection. */
@@ -21,22 +21,19 @@ export interface FrameSenderOptions {
   isClosing(): boolean;
   /** Called instead of sending once the buffered bytes pass the high-water mark; it must close the connection. */
   onSlowConsumer(): void;
-  /** Coalesces this socket's writes per event-loop turn (absent: every frame is its own write). */
-  readonly batch?: TurnWriteBatch;
+  /** Coalesces this socket's writes per event-loop turn. */
+  readonly batch: TurnWriteBatch;
   /**
    * The upgraded socket under `ws`: frames encoded by text-frames.ts are written to it directly, one
-   * chunk per frame (absent: every frame goes through ws.send).
+   * chunk per frame (ws itself still writes pings and the close handshake to it).
    */
-  readonly transport?: FrameTransport;
+  readonly transport: FrameTransport;
 }
 
 /** Where encoded frames are written directly: the TCP or TLS socket ws upgraded. */
 export interface FrameTransport {
   write(chunk: Buffer): boolean;
 }
-
-/** Buffers are sent as text frames too: the protocol is JSON text either way. */
-const TEXT_FRAME = { binary: false } as const;
 
 /**
  * Writes server frames to one socket behind the backpressure guard: a consumer past the high-water mark
@@ -54,7 +51,7 @@ export class FrameSender {
   /** Sends a frame already serialised (frame-json.ts) for this socket only. */
   json(json: string): void {
     if (this.options.isClosing()) return;
-    this.raw(this.options.transport ? encodeTextFrame(json) : json);
+    this.raw(encodeTextFrame(json));
   }
 
   /**
@@ -71,11 +68,8 @@ export class FrameSender {
     this.raw(this.options.sharedFrames.bytes(key, build));
   }
 
-  /**
-   * Every send checks the buffered bytes first. `data`: a JSON string, or a frame encoded by
-   * text-frames.ts (what frame(), message() and shared() hand over).
-   */
-  private raw(data: string | Buffer, soon = false): void {
+  /** Every send checks the buffered bytes first. `frame`: encoded by text-frames.ts. */
+  private raw(frame: Buffer, soon = false): void {
     const { ws } = this.options;
     if (this.options.isClosing() || ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > this.options.highWaterBytes) {
@@ -88,10 +82,8 @@ export class FrameSender {
       return;
     }
     const { batch } = this.options;
-    batch?.hold(soon);
-    if (typeof data === 'string') ws.send(data);
-    else if (this.options.transport) this.options.transport.write(data);
-    else ws.send(textFramePayload(data), TEXT_FRAME);
-    batch?.wrote();
+    batch.hold(soon);
+    this.options.transport.write(frame);
+    batch.wrote();
   }
 }

@@ -39,9 +39,3 @@ export function encodeTextFrame(payload: string): Buffer {
   frame.write(payload, offset, 'utf8');
   return frame;
 }
-
-/** The payload of a frame made by encodeTextFrame (a view, no copy), for senders that frame it themselves. */
-export function textFramePayload(frame: Buffer): Buffer {
-  const length7 = frame[1] & 0x7f;
-  return frame.subarray(length7 < 126 ? 2 : length7 === 126 ? 4 : 10);
-}

@@ -52,7 +52,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     subscription: Subscription,
     route: OutputRoute,
     /** The upgraded TCP/TLS socket under `ws`: frames are written to it, batched per event-loop turn. */
-    transport?: CorkableStream & FrameTransport,
+    transport: CorkableStream & FrameTransport,
   ) {
     this.conversationId = subscription.conversationId;
     this.userId = user.userId;
@@ -77,7 +77,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       progress: this.progress,
       isClosing: () => this.closing,
       onSlowConsumer: () => this.closeWith('GATEWAY_ERR_SLOW_CONSUMER'),
-      ...(transport ? { transport, batch: new TurnWriteBatch(transport, BATCH_FLUSH_BYTES, ctx.writeFlusher) } : {}),
+      transport,
+      batch: new TurnWriteBatch(transport, BATCH_FLUSH_BYTES, ctx.writeFlusher),
     });
     this.closer = new GracefulClose(ws, ctx.clock);
     this.closed = new Promise((resolve) => {
