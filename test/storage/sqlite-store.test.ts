@@ -146,6 +146,19 @@ describe('sqlite with the file locked by another connection', () => {
     };
   }
 
+  /**
+   * An open store on a new file with conversation c1. A long busy timeout: the old driver-level wait
+   * would have blocked the test for a minute.
+   */
+  async function lockableStore() {
+    const f = path.join(root, `locked-${++counter}.db`);
+    const store = new SqliteStore({ path: f, busyTimeoutMs: 60_000 });
+    await store.open();
+    opened.push(store);
+    await store.createConversation(meta);
+    return { f, store };
+  }
+
   /** Tracks whether a promise has settled, without awaiting it. */
   function settledFlag(p: Promise<unknown>) {
     const flag = { settled: false };
@@ -157,12 +170,7 @@ describe('sqlite with the file locked by another connection', () => {
   }
 
   test('a call waits for the lock without blocking the event loop (reads go on) and completes once it is released', async () => {
-    const f = path.join(root, `locked-${++counter}.db`);
-    // A long busy timeout: the old driver-level wait would have blocked this test for a minute.
-    const store = new SqliteStore({ path: f, busyTimeoutMs: 60_000 });
-    await store.open();
-    opened.push(store);
-    await store.createConversation(meta);
+    const { f, store } = await lockableStore();
     const other = locker(f);
     other.lock();
     const append = store.appendMessages('c1', [message]);
@@ -179,11 +187,7 @@ describe('sqlite with the file locked by another connection', () => {
   });
 
   test('close() while a call waits for the lock: the call rejects with STORAGE_ERR_NOT_OPEN and close resolves', async () => {
-    const f = path.join(root, `locked-${++counter}.db`);
-    const store = new SqliteStore({ path: f, busyTimeoutMs: 60_000 });
-    await store.open();
-    opened.push(store);
-    await store.createConversation(meta);
+    const { f, store } = await lockableStore();
     locker(f).lock();
     const append = store.appendMessages('c1', [message]);
     const status = store.updateConversationStatus('c1', 'closed');
