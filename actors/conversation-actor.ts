@@ -1,8 +1,9 @@
 import { createActor } from 'xstate';
 import { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
-import { buildAgentTurn, type ConversationInput, type ConversationPolicy } from './conversation-context';
+import { buildAgentTurn, type ConversationInput, type ConversationPolicy, type Outcome } from './conversation-context';
 import { conversationMachine } from './conversation-machine';
+import { DeliveryNote } from './delivery-note';
 import { ChatError, isChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
 import { PersistenceQueue } from './persistence-queue';
@@ -28,6 +29,7 @@ export interface ConversationActorDeps extends RuntimeServices {
   readonly onDeleted?: (conversation: ConversationActor) => void;
 }
 
+const NO_RECORDS: readonly ChatMessage[] = Object.freeze([]);
 /** Records that change who is in the conversation (connections get a fresh participant list). */
 const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.join, MESSAGE_TYPES.leave, MESSAGE_TYPES.modeChange]);
 
@@ -58,6 +60,8 @@ export class ConversationActor {
   private readonly dedupIncomplete: boolean;
   private journalLookups: Promise<unknown> = Promise.resolve();
   private readonly lease: SequenceLease;
+  /** The step being delivered: what a crash inside its effects must not lose (see keepCrashedStep). */
+  private readonly delivering = new DeliveryNote();
 
   constructor(
     private readonly deps: ConversationActorDeps,
@@ -247,26 +251,23 @@ export class ConversationActor {
     this.assertUsable();
     const agentId = input.agent_id ?? input.participant_id;
     const agentName = input.participant_type === 'ai' ? this.deps.agents.get(agentId)?.displayName : undefined;
-    const outcome = await this.requests.request((requestId, receivedAt) => ({
-      type: 'JOIN',
-      requestId,
-      receivedAt,
-      participant: {
-        participant_id: input.participant_id,
-        participant_type: input.participant_type,
-        display_name: input.display_name ?? agentName ?? input.participant_id,
-        role: input.role ?? 'member',
-        ...(input.participant_type === 'ai' ? { agent_id: agentId } : {}),
-      },
-    }));
-    if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
-    return this.ctx.participants.get(input.participant_id)!;
+    const participant = {
+      participant_id: input.participant_id,
+      participant_type: input.participant_type,
+      display_name: input.display_name ?? agentName ?? input.participant_id,
+      role: input.role ?? 'member',
+      ...(input.participant_type === 'ai' ? { agent_id: agentId } : {}),
+    };
+    const outcome = await this.requests.request((requestId, receivedAt) => ({ type: 'JOIN', requestId, receivedAt, participant }));
+    throwIfRefused(outcome);
+    // After a crash inside the join's own step the machine being rebuilt does not have the member yet:
+    // the join record is kept (keepCrashedStep), so the member is the one that step made.
+    return this.ctx.participants.get(input.participant_id) ?? Object.freeze({ ...participant, joined_at_sequence: outcome.sequenceId });
   }
 
   async leave(participantId: string): Promise<void> {
     this.assertUsable();
-    const outcome = await this.requests.request((requestId, receivedAt) => ({ type: 'LEAVE', requestId, receivedAt, participantId }));
-    if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
+    throwIfRefused(await this.requests.request((requestId, receivedAt) => ({ type: 'LEAVE', requestId, receivedAt, participantId })));
   }
 
   setTyping(participantId: string, isTyping: boolean): void {
@@ -361,7 +362,10 @@ export class ConversationActor {
   private startMachine(input: ConversationInput): void {
     const machine = conversationMachine.provide({
       actions: {
-        deliver: ({ context }) => this.deliver(context.emitted),
+        deliver: ({ context, event }) => {
+          this.delivering.note(context, event);
+          this.deliver(context.emitted);
+        },
         // An agent's records (its answer pieces) are written next turn, after the turn's frames went out:
         // nobody waits on their durability, and the copy into the journal stays off the answer's path.
         persist: ({ context, event }) => this.queue.enqueue(context.emitted, !event.type.startsWith('AGENT_')),
@@ -377,7 +381,7 @@ export class ConversationActor {
       },
     });
     this.actor = createActor(machine, { input, clock: this.deps.clock });
-    this.actor.subscribe({ error: (err) => void this.handleCrash(err) });
+    this.actor.subscribe({ error: (err) => this.onMachineCrash(err) });
     this.actor.start();
   }
 
@@ -465,8 +469,47 @@ export class ConversationActor {
     throw new ChatError('CHAT_ERR_CLOSED');
   }
 
-  /** Supervision: rebuild the machine from the journal (plus unstored records), within the restart intensity. */
-  private async handleCrash(err: unknown): Promise<void> {
+  /** Runs inside the failed step (xstate reports the error synchronously), before anything else can happen. */
+  private onMachineCrash(err: unknown): void {
+    if (this.status !== 'active') return;
+    void this.handleCrash(err, this.keepCrashedStep());
+  }
+
+  /**
+   * A crash inside a step's effects after the step sequenced records: connections served before the
+   * failure may have them, so they are kept as if the step had completed. They are queued for the journal
+   * (unless `persist` ran already) and the step's callers get its outcomes, so the restarted machine
+   * continues after them, and nobody is told to retry a record that exists. What the step did not get to
+   * do stays undone: its agent turns are not started (agents do not answer those records). Returns the
+   * records, for the connections that had not got them yet (redeliver).
+   */
+  private keepCrashedStep(): readonly ChatMessage[] {
+    const step = this.delivering.takeUncommitted(this.lastSequenceId);
+    if (step === undefined) return NO_RECORDS;
+    const { context, event } = step;
+    const records = context.emitted;
+    if (records[records.length - 1].sequence_id > this.queue.queuedUpTo) this.queue.enqueue(records);
+    if (event.type === 'POSTS') this.requests.acknowledgeEach(event, context.outcomes);
+    else this.requests.acknowledge(event, context.outcome);
+    return records;
+  }
+
+  /** After a restart: a crashed step's records to every connection that had not got them (each skips what it has). */
+  private redeliver(records: readonly ChatMessage[]): void {
+    if (records.length === 0) return;
+    try {
+      this.deliver(records);
+    } catch (err) {
+      // Outside the machine now, so not a crash of it: those connections can still resume from the journal.
+      this.deps.logger.error({ err, conversation_id: this.conversationId }, 'handing over the records of a crashed step failed');
+    }
+  }
+
+  /**
+   * Supervision: rebuild the machine from the journal (plus unstored records, which include the crashed
+   * step's), within the restart intensity; `kept` are the crashed step's records, delivered once it runs.
+   */
+  private async handleCrash(err: unknown, kept: readonly ChatMessage[]): Promise<void> {
     if (this.status !== 'active') return;
     this.deps.logger.error({ err, conversation_id: this.conversationId }, 'conversation machine crashed');
     this.requests.abandonPending();
@@ -486,7 +529,15 @@ export class ConversationActor {
       this.status = 'active';
     } catch (restoreErr) {
       this.status = 'active';
-      await this.handleCrash(restoreErr);
+      await this.handleCrash(restoreErr, kept);
+      return;
     }
+    this.redeliver(kept);
   }
+}
+
+/** A caller's refusal: its code, or (the machine crashed before taking the request) CHAT_ERR_RESTARTING. */
+function throwIfRefused(outcome: Outcome): asserts outcome is Extract<Outcome, { sequenceId: number }> {
+  if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
+  if (outcome.kind === 'none') throw new ChatError('CHAT_ERR_RESTARTING', undefined, { retryAfterMs: 100 });
 }

@@ -52,6 +52,11 @@ export class PersistenceQueue {
     return this.pending.length - this.head;
   }
 
+  /** The highest sequence id queued so far, stored or not (what a crashed machine step already handed over). */
+  get queuedUpTo(): number {
+    return this.depth > 0 ? this.pending[this.pending.length - 1].sequence_id : this.persistedUpTo;
+  }
+
   get failing(): boolean {
     return this.attempt > 0;
   }

@@ -36,33 +36,39 @@ describe('posts sent while the conversation is in the middle of a step', () => {
     await runtime.close();
   });
 
-  it('a machine that crashes before answering a POSTS step still refuses every post of it with CHAT_ERR_RESTARTING', async () => {
+  it('a machine that crashes before answering a POSTS step answers its posts with the ids they got, and refuses only those it never took', async () => {
     const telemetry = createNoopTelemetry();
     let crashNextDelivery = false;
     const messagesOut = telemetry.messagesOut.bind(telemetry);
-    // An effect of the step throws after the records were sequenced and before the posts were answered.
+    // An effect of the step throws after the records were sequenced and handed over, before the posts were answered.
     telemetry.messagesOut = (n: number) => {
       if (!crashNextDelivery) return messagesOut(n);
       crashNextDelivery = false;
       throw new Error('effect failed');
     };
+    const store = new MemoryStore();
     const runtime: ChatRuntime = await createChatRuntime({
       config: { observability: { log_level: 'silent' }, chat: { supervision: { max_restarts: 3 } } },
-      storage: new MemoryStore(),
+      storage: store,
       agents: [],
       clock: createManualClock(),
       telemetry,
     });
     await runtime.createConversation({ conversation_id: 'c', created_by: 'alice' });
-    await runtime.subscribe('c', 'alice', () => undefined);
+    const seen: number[] = [];
+    await runtime.subscribe('c', 'alice', (o: ConversationOutput) => void (o.type === 'message' && seen.push(o.message.sequence_id)));
     crashNextDelivery = true;
     // More posts than one POSTS chunk (LEASE_HEADROOM): the first chunk crashes, the rest meet a restarting conversation.
     const outcomes = await Promise.all(
       Array.from({ length: 12 }, (_, i) => outcomeOf(runtime.post('c', { sender_id: 'alice', message_id: `m${i}`, content: 'x' }))),
     );
-    expect(outcomes).toEqual(Array.from({ length: 12 }, () => 'CHAT_ERR_RESTARTING'));
+    // The crashed chunk's records reached the connection, so they are kept and their callers told their ids.
+    expect(outcomes).toEqual([...[2, 3, 4, 5, 6, 7, 8, 9].map((id) => `ok:${id}`), ...Array.from({ length: 4 }, () => 'CHAT_ERR_RESTARTING')]);
+    expect(seen).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
     await settle();
-    expect(await outcomeOf(runtime.post('c', { sender_id: 'alice', message_id: 'after', content: 'x' }))).toMatch(/^ok:/);
+    expect(await outcomeOf(runtime.post('c', { sender_id: 'alice', message_id: 'after', content: 'x' }))).toBe('ok:10');
+    await settle();
+    expect((await store.readMessages('c', 1, 100)).map((m) => m.message_id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'after']);
     await runtime.close();
   });
 });
