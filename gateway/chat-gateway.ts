@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type express from 'express';
 import { WebSocketServer } from 'ws';
 import { createSystemClock, type Clock } from '../actors/clock';
-import { isChatError } from '../actors/errors';
+import { isChatError, type ErrorCode } from '../actors/errors';
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
@@ -16,7 +16,7 @@ import { subscribeOrJoin, type OutputRoute } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
-import { rejectUpgrade } from './upgrade-rejection';
+import { createUpgradeRefuser, selectSubprotocol } from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
 import { SharedFrames } from './shared-frames';
@@ -45,7 +45,10 @@ export interface ChatGatewayOptions {
 export interface ChatGateway {
   /** The HTTP API (mount it or use it as the request handler). */
   readonly app: express.Express;
-  /** Handles an HTTP upgrade: authenticates, subscribes, then completes the WebSocket handshake. */
+  /**
+   * Handles an HTTP upgrade: authenticates, subscribes, then completes the WebSocket handshake. A refusal
+   * is a plain HTTP answer, or a close code for clients offering REFUSAL_SUBPROTOCOL (upgrade-rejection.ts).
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Routes the server's 'upgrade' events to handleUpgrade. */
   attach(server: HttpServer | HttpsServer): void;
@@ -58,6 +61,8 @@ export interface ChatGateway {
 const WS_PATH = /^\/chat\/ws\/([^/?#]+)\/?$/;
 /** How long a shutdown close handshake may take before the socket is terminated. */
 const SHUTDOWN_GRACE_MS = 1000;
+/** How long a peer refused on the subprotocol path may take to answer the close frame. */
+const REFUSAL_GRACE_MS = 1000;
 
 /**
  * The gateway: translates WebSocket frames and HTTP requests into ChatRuntime calls and runtime
@@ -84,7 +89,9 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     maxPayload: wsConfig.max_frame_bytes,
     clientTracking: false,
     perMessageDeflate: false,
+    handleProtocols: selectSubprotocol,
   });
+  const refuser = createUpgradeRefuser({ clock, graceMs: REFUSAL_GRACE_MS, logger });
   const rateLimiter = createRateLimiter({
     perSecond: config.chat.limits.rate_limit_per_second,
     burst: config.chat.limits.rate_limit_burst,
@@ -141,27 +148,29 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     socket.on('error', () => socket.destroy());
     void upgrade(req, socket, head).catch((err: unknown) => {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'websocket upgrade failed');
-      rejectUpgrade(socket, 'GATEWAY_ERR_INTERNAL');
+      refuser.refuse(req, socket, head, 'GATEWAY_ERR_INTERNAL');
     });
   }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    if (closing) return rejectUpgrade(socket, 'GATEWAY_ERR_SHUTTING_DOWN');
+    // Every refusal is decided here, before anything is completed; only its form depends on the client.
+    const refuse = (code: ErrorCode, message?: string): void => refuser.refuse(req, socket, head, code, message);
+    if (closing) return refuse('GATEWAY_ERR_SHUTTING_DOWN');
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const match = WS_PATH.exec(url.pathname);
-    if (!match) return rejectUpgrade(socket, 'GATEWAY_ERR_NOT_FOUND');
+    if (!match) return refuse('GATEWAY_ERR_NOT_FOUND');
     let conversationId: string;
     try {
       conversationId = decodeURIComponent(match[1]);
     } catch {
-      return rejectUpgrade(socket, 'GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
+      return refuse('GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
     }
     if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto))
-      return rejectUpgrade(socket, 'GATEWAY_ERR_TLS_REQUIRED');
+      return refuse('GATEWAY_ERR_TLS_REQUIRED');
     const origin = req.headers.origin;
     if (allowedOrigins && origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
       audit.forbidden?.('anonymous', url.pathname, 'ws connect from a foreign origin');
-      return rejectUpgrade(socket, 'CHAT_ERR_FORBIDDEN', 'origin not allowed');
+      return refuse('CHAT_ERR_FORBIDDEN', 'origin not allowed');
     }
 
     let user: AuthenticatedUser | undefined;
@@ -172,18 +181,18 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     }
     if (!user) {
       audit.authFailure?.('anonymous', url.pathname, 'GATEWAY_ERR_UNAUTHENTICATED');
-      return rejectUpgrade(socket, 'GATEWAY_ERR_UNAUTHENTICATED');
+      return refuse('GATEWAY_ERR_UNAUTHENTICATED');
     }
 
     const resume = url.searchParams.get('last_sequence_id');
     if (resume !== null && !/^\d{1,15}$/.test(resume)) {
-      return rejectUpgrade(socket, 'GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');
+      return refuse('GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');
     }
     if (resume !== null) telemetry.reconnect?.();
     const afterSequenceId = resume === null ? undefined : Number(resume);
 
-    // Subscribe before completing the handshake, so not-found / not-a-participant are plain HTTP answers
-    // and no record can slip between the `connected` frame and the first live message.
+    // Subscribe before completing the handshake, so not-found / not-a-participant are refused before
+    // anything is completed and no record can slip between the `connected` frame and the first live message.
     let subscribed: { subscription: Subscription; route: OutputRoute };
     try {
       const joinIfNeeded = url.searchParams.get('join') === 'true';
@@ -193,13 +202,13 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       if (err.code === 'CHAT_ERR_NOT_PARTICIPANT') audit.forbidden?.(user.userId, conversationId, 'ws connect');
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')
         audit.participantLimit?.(user.userId, conversationId, config.chat.limits.max_participants);
-      return rejectUpgrade(socket, err.code, err.message);
+      return refuse(err.code, err.message);
     }
 
     if (closing || socket.destroyed || !socket.writable) {
       subscribed.route.detach();
       subscribed.subscription.close();
-      if (!socket.destroyed) rejectUpgrade(socket, 'GATEWAY_ERR_SHUTTING_DOWN');
+      if (!socket.destroyed) refuse('GATEWAY_ERR_SHUTTING_DOWN');
       return;
     }
     const { subscription, route } = subscribed;
@@ -234,6 +243,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     async close() {
       closing = true;
       heartbeat.stop();
+      refuser.terminateAll();
       const all = [...connections];
       for (const c of all) c.end('GATEWAY_ERR_SHUTTING_DOWN', SHUTDOWN_GRACE_MS);
       await Promise.all(all.map((c) => c.closed));

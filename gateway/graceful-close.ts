@@ -17,8 +17,12 @@ export class GracefulClose {
 
   /** Closes with the close code of `code` (its name as the reason), or with a plain close code and no reason. */
   start(code: ErrorCode | number, graceMs: number): void {
-    const closeCode = typeof code === 'number' ? code : closeCodeOf(code);
-    const reason = typeof code === 'number' ? '' : code;
+    if (typeof code === 'number') this.closeWith(code, '', graceMs);
+    else this.closeWith(closeCodeOf(code), code, graceMs);
+  }
+
+  /** Closes with this close code and reason (a refused upgrade's code is not the error's own close code). */
+  closeWith(closeCode: number, reason: string, graceMs: number): void {
     try {
       this.ws.close(closeCode, reason);
     } catch {

@@ -11,4 +11,5 @@ export {
 export { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 export { contentProblem } from './content-validation';
 export { isLoopbackAddress } from './net-utils';
+export { REFUSAL_SUBPROTOCOL } from './upgrade-rejection';
 export * from './protocol';

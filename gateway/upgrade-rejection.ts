@@ -1,6 +1,17 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ChatError, type ErrorCode } from '../actors/errors';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Clock } from '../actors/clock';
+import { ChatError, ERROR_CODES, type ErrorCode } from '../actors/errors';
+import { GracefulClose } from './graceful-close';
+import type { GatewayLogger } from './observability-hooks';
+
+/**
+ * The WebSocket subprotocol a client offers to learn why an upgrade was refused. Browsers report a
+ * refused upgrade only as close 1006 (they hide the HTTP status), so a browser client could not tell a
+ * wrong token from a network drop; offering this subprotocol asks for the refusal as a close code.
+ */
+export const REFUSAL_SUBPROTOCOL = 'nlweb-chat.refusals';
 
 /** Refuses an upgrade with a plain HTTP answer carrying the JSON error body, then drops the socket. */
 export function rejectUpgrade(socket: Duplex, code: ErrorCode, message?: string): void {
@@ -17,4 +28,101 @@ export function rejectUpgrade(socket: Duplex, code: ErrorCode, message?: string)
   if (code === 'GATEWAY_ERR_UNAUTHENTICATED') headers.push('WWW-Authenticate: Bearer');
   socket.once('finish', () => socket.destroy());
   socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/** Whether the upgrade request offers REFUSAL_SUBPROTOCOL (Sec-WebSocket-Protocol is a comma-separated list). */
+export function offersRefusalSubprotocol(req: IncomingMessage): boolean {
+  const header = req.headers['sec-websocket-protocol'];
+  return header !== undefined && header.split(',').some((p) => p.trim() === REFUSAL_SUBPROTOCOL);
+}
+
+/**
+ * `ws` handleProtocols of accepted connections. A `ws` client that offered subprotocols fails the
+ * handshake unless the server selects one, so a client offering REFUSAL_SUBPROTOCOL gets it selected
+ * on success too; any other offer gets what `ws` selects without the hook (the first one), as before.
+ */
+export function selectSubprotocol(protocols: ReadonlySet<string>): string | false {
+  if (protocols.has(REFUSAL_SUBPROTOCOL)) return REFUSAL_SUBPROTOCOL;
+  const first = protocols.values().next();
+  return first.done === true ? false : first.value;
+}
+
+/** Close codes of refusals whose error code names none: the ones the reference client maps HTTP statuses to. */
+const CLOSE_BY_STATUS: Readonly<Record<number, number>> = { 400: 1008, 401: 4001, 403: 4003, 404: 4004, 409: 4009, 426: 4026 };
+/** Anything else (429, 5xx without a close code of its own) may pass later: "try again later". */
+const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/** The close code a refusal is sent as on the subprotocol path (docs/protocol.md, "Connecting"). */
+export function refusalCloseCode(code: ErrorCode): number {
+  const spec: { http: number; close?: number } = ERROR_CODES[code];
+  return spec.close ?? CLOSE_BY_STATUS[spec.http] ?? CLOSE_TRY_AGAIN_LATER;
+}
+
+/** Refuses upgrades the way the client asked for: plain HTTP, or a coded close on REFUSAL_SUBPROTOCOL. */
+export interface UpgradeRefuser {
+  /**
+   * Without the subprotocol: rejectUpgrade. With it: completes the handshake selecting the subprotocol
+   * only to send one close frame (close code of `code`, `code` as the reason), and terminates the socket
+   * if the peer does not answer the close within the grace time.
+   */
+  refuse(req: IncomingMessage, socket: Duplex, head: Buffer, code: ErrorCode, message?: string): void;
+  /** Terminates every refused socket still waiting for its close handshake (gateway shutdown). */
+  terminateAll(): void;
+}
+
+export interface UpgradeRefuserOptions {
+  /** The gateway's clock: the termination timer runs on it. */
+  readonly clock: Clock;
+  /** How long a refused peer may take to answer the close frame. */
+  readonly graceMs: number;
+  readonly logger: GatewayLogger;
+}
+
+/** The largest frame a refused socket may receive: a close frame's payload (2-byte code + 123-byte reason). */
+const REFUSED_MAX_PAYLOAD = 125;
+
+export function createUpgradeRefuser(options: UpgradeRefuserOptions): UpgradeRefuser {
+  const { clock, graceMs, logger } = options;
+  // A `ws` server of its own rather than the gateway's: it only ever selects the refusal subprotocol,
+  // and its tiny maxPayload cuts off a refused peer that sends anything bigger than a close frame
+  // (nothing it sends is dispatched; ws parses its bytes only to see the close answer). It tracks no
+  // clients and listens on nothing, so there is nothing to close with the gateway.
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: REFUSED_MAX_PAYLOAD,
+    handleProtocols: () => REFUSAL_SUBPROTOCOL,
+  });
+  const pending = new Set<WebSocket>();
+
+  function closeRefused(ws: WebSocket, code: ErrorCode): void {
+    pending.add(ws);
+    const closer = new GracefulClose(ws, clock);
+    // An error event without a listener would throw; the close that follows cleans up.
+    ws.on('error', (err) => logger.debug({ err: err.message, error: code }, 'refused websocket error'));
+    ws.once('close', () => {
+      closer.finished();
+      pending.delete(ws);
+    });
+    closer.closeWith(refusalCloseCode(code), code, graceMs);
+  }
+
+  return {
+    refuse(req, socket, head, code, message) {
+      if (!offersRefusalSubprotocol(req)) return rejectUpgrade(socket, code, message);
+      if (socket.destroyed) return;
+      try {
+        // ws answers an invalid handshake (bad key or version) itself with HTTP 400 and no callback.
+        wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, code));
+      } catch (err) {
+        // ws throws only for a socket it has already upgraded (a failure after the handshake): drop it.
+        logger.debug({ err: err instanceof Error ? err.message : String(err), error: code }, 'could not refuse an upgraded socket');
+        socket.destroy();
+      }
+    },
+    terminateAll() {
+      for (const ws of pending) ws.terminate();
+    },
+  };
 }

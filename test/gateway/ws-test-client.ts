@@ -26,8 +26,9 @@ export class TestClient {
   private readonly waiters = new Set<Waiter>();
   private cursor = 0;
 
-  constructor(url: string, options: ClientOptions = {}) {
-    this.ws = new WebSocket(url, options);
+  /** `protocols`: the subprotocols offered in Sec-WebSocket-Protocol (none by default). */
+  constructor(url: string, options: ClientOptions = {}, protocols: readonly string[] = []) {
+    this.ws = new WebSocket(url, [...protocols], options);
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('unexpected-response', (_req, res) => {
@@ -146,4 +147,27 @@ export async function refusedStatus(url: string, options: ClientOptions = {}): P
   }
   await client.close();
   return 101;
+}
+
+/** How an upgrade offering subprotocols ended: refused over HTTP (status), or upgraded then closed. */
+export interface UpgradeOutcome {
+  /** The HTTP status: 101 when the handshake completed. */
+  readonly status: number;
+  /** The subprotocol the server selected ('' for none or an HTTP refusal). */
+  readonly protocol: string;
+  /** Every frame received before the close. */
+  readonly frames: readonly ServerFrame[];
+  /** The close frame's code and reason (1006 and '' after an HTTP refusal). */
+  readonly close: { code: number; reason: string };
+}
+
+/** Opens a socket offering `protocols` and waits for it to end by itself (a refusal), closing nothing. */
+export async function upgradeOutcome(url: string, protocols: readonly string[], options: ClientOptions = {}): Promise<UpgradeOutcome> {
+  const client = new TestClient(url, options, protocols);
+  const status = await client.opened.then(
+    () => 101,
+    (err: { statusCode?: number }) => err.statusCode ?? -1,
+  );
+  const close = await client.closed;
+  return { status, protocol: client.ws.protocol, frames: client.frames, close };
 }

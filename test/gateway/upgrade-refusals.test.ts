@@ -1,0 +1,204 @@
+/**
+ * Refused upgrades in both forms, with real `ws` clients against the real server on port 0: a plain
+ * HTTP answer for clients that do not offer the refusal subprotocol (as before), and, for clients that
+ * offer it, a completed handshake carrying nothing but one close frame with the documented close code.
+ */
+import net from 'node:net';
+import { createManualClock } from '../../actors/clock';
+import { REFUSAL_SUBPROTOCOL } from '../../gateway';
+import { closeAll, invalidFrames, startHarness, track, type Harness } from './harness';
+import { refusedStatus, TestClient, upgradeOutcome, type UpgradeOutcome } from './ws-test-client';
+
+afterEach(async () => {
+  const invalid = invalidFrames();
+  await closeAll();
+  expect(invalid).toEqual([]);
+});
+
+/** What a client offering the refusal subprotocol sees for a refusal: 101, the subprotocol, no frame, one close. */
+function coded(code: number, reason: string): UpgradeOutcome {
+  return { status: 101, protocol: REFUSAL_SUBPROTOCOL, frames: [], close: { code, reason } };
+}
+
+interface Refusal {
+  readonly name: string;
+  readonly url: string;
+  readonly origin?: string;
+  readonly status: number;
+  readonly close: number;
+  readonly reason: string;
+}
+
+/** Every refusal a conversation's socket can meet (require_tls and shutdown have their own tests). */
+function refusals(h: Harness, conv: string): Refusal[] {
+  const base = h.url.replace(/^http/, 'ws');
+  return [
+    { name: 'no token', url: `${base}/chat/ws/${conv}`, status: 401, close: 4001, reason: 'GATEWAY_ERR_UNAUTHENTICATED' },
+    { name: 'wrong token', url: `${base}/chat/ws/${conv}?token=not-a-jwt`, status: 401, close: 4001, reason: 'GATEWAY_ERR_UNAUTHENTICATED' },
+    { name: 'non-member', url: h.wsUrl(conv, 'mallory'), status: 403, close: 4003, reason: 'CHAT_ERR_NOT_PARTICIPANT' },
+    {
+      name: 'foreign origin',
+      url: h.wsUrl(conv, 'alice'),
+      origin: 'https://evil.example.net',
+      status: 403,
+      close: 4003,
+      reason: 'CHAT_ERR_FORBIDDEN',
+    },
+    { name: 'unknown conversation', url: h.wsUrl('no-such-conversation', 'alice'), status: 404, close: 4004, reason: 'CHAT_ERR_NOT_FOUND' },
+    { name: 'wrong path', url: `${base}/chat/elsewhere?token=${h.token('alice')}`, status: 404, close: 4004, reason: 'GATEWAY_ERR_NOT_FOUND' },
+    {
+      name: 'bad last_sequence_id',
+      url: h.wsUrl(conv, 'alice', { last_sequence_id: '-1' }),
+      status: 400,
+      close: 1008,
+      reason: 'GATEWAY_ERR_BAD_REQUEST',
+    },
+    {
+      name: 'undecodable conversation id',
+      url: `${base}/chat/ws/%E0%A4%A?token=${h.token('alice')}`,
+      status: 400,
+      close: 1008,
+      reason: 'GATEWAY_ERR_BAD_REQUEST',
+    },
+    {
+      name: 'join on a full conversation',
+      url: h.wsUrl(conv, 'mallory', { join: 'true' }),
+      status: 409,
+      close: 4009,
+      reason: 'CHAT_ERR_PARTICIPANT_LIMIT',
+    },
+  ];
+}
+
+describe('upgrade refusals', () => {
+  test('each refusal: plain HTTP without the subprotocol, a coded close with it; the same audit events; nothing created', async () => {
+    const audited: string[] = [];
+    const audit = {
+      authFailure: (actor: string, _target: string, reason: string) => audited.push(`auth ${actor} ${reason}`),
+      forbidden: (actor: string, _conv: string, action: string) => audited.push(`forbidden ${actor} ${action}`),
+      participantLimit: (actor: string, _conv: string, limit: number) => audited.push(`limit ${actor} ${limit}`),
+    };
+    const h = await startHarness(
+      { chat: { limits: { max_participants: 2 } } },
+      { audit, allowedOrigins: ['https://chat.example.com'] },
+    );
+    const conv = await h.createConversation('alice', ['bob']);
+    const cases = refusals(h, conv);
+    const withOrigin = (r: Refusal) => (r.origin === undefined ? {} : { origin: r.origin });
+
+    // The refusals are decided alike in both forms, so they are audited alike.
+    const expectedAudit = [
+      'auth anonymous GATEWAY_ERR_UNAUTHENTICATED',
+      'auth anonymous GATEWAY_ERR_UNAUTHENTICATED',
+      'forbidden mallory ws connect',
+      'forbidden anonymous ws connect from a foreign origin',
+      'limit mallory 2',
+    ];
+
+    const plain = [];
+    for (const r of cases) plain.push([r.name, await refusedStatus(r.url, withOrigin(r))]);
+    expect(plain).toEqual(cases.map((r) => [r.name, r.status]));
+    expect(audited.splice(0)).toEqual(expectedAudit);
+
+    const offered = [];
+    for (const r of cases) offered.push([r.name, await upgradeOutcome(r.url, [REFUSAL_SUBPROTOCOL], withOrigin(r))]);
+    expect(offered).toEqual(cases.map((r) => [r.name, coded(r.close, r.reason)]));
+    expect(audited.splice(0)).toEqual(expectedAudit);
+
+    // Offered among others, it is still the one selected.
+    expect(await upgradeOutcome(h.wsUrl(conv, 'mallory'), ['chat.v2', REFUSAL_SUBPROTOCOL])).toEqual(
+      coded(4003, 'CHAT_ERR_NOT_PARTICIPANT'),
+    );
+    // Other subprotocols alone do not ask for it: plain HTTP as before.
+    expect(await upgradeOutcome(h.wsUrl(conv, 'mallory'), ['chat.v2'])).toEqual({
+      status: 403,
+      protocol: '',
+      frames: [],
+      close: { code: 1006, reason: '' },
+    });
+
+    // No subscription or participant was created by any of them.
+    expect(h.runtime.health().connections).toBe(0);
+    expect(h.server.gateway.connectionCount()).toBe(0);
+    const participants = (await h.runtime.getConversation(conv)).participants.map((p) => p.participant_id);
+    expect(participants.sort()).toEqual(['alice', 'bob']);
+  });
+
+  test('require_tls: 426 over HTTP, close 4026 on the subprotocol path', async () => {
+    const h = await startHarness({ server: { tls: { require_tls: true } } });
+    expect(await refusedStatus(h.wsUrl('any', 'alice'))).toBe(426);
+    expect(await upgradeOutcome(h.wsUrl('any', 'alice'), [REFUSAL_SUBPROTOCOL])).toEqual(coded(4026, 'GATEWAY_ERR_TLS_REQUIRED'));
+  });
+
+  test('a closed gateway: 503 over HTTP, close 1001 (retriable) on the subprotocol path', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice');
+    await h.server.gateway.close();
+    expect(await refusedStatus(h.wsUrl(conv, 'alice'))).toBe(503);
+    expect(await upgradeOutcome(h.wsUrl(conv, 'alice'), [REFUSAL_SUBPROTOCOL])).toEqual(coded(1001, 'GATEWAY_ERR_SHUTTING_DOWN'));
+  });
+
+  test('an accepted connection offering the subprotocol gets it selected and works normally', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = track(new TestClient(h.wsUrl(conv, 'alice'), {}, ['chat.v2', REFUSAL_SUBPROTOCOL]));
+    await alice.opened;
+    expect(alice.ws.protocol).toBe(REFUSAL_SUBPROTOCOL);
+    await alice.waitFor('connected');
+    // Another subprotocol alone is selected as before (ws's default: the first offered).
+    const bob = track(new TestClient(h.wsUrl(conv, 'bob'), {}, ['chat.v2', 'chat.v1']));
+    await bob.opened;
+    expect(bob.ws.protocol).toBe('chat.v2');
+    await bob.waitFor('connected');
+    alice.send({ type: 'message', message_id: 'm1', content: 'hello' });
+    const ack = await alice.waitFor('message_ack');
+    expect(ack).toMatchObject({ message_id: 'm1', persisted: true });
+    expect((await bob.waitForSequence(ack.sequence_id)).message.content).toBe('hello');
+  });
+
+  test('a refused peer that never answers the close frame is terminated after the grace time on the gateway clock', async () => {
+    const clock = createManualClock();
+    const h = await startHarness({}, { clock });
+    const port = Number(new URL(h.url).port);
+    const raw = net.connect(port, '127.0.0.1');
+    const ended = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    let received = Buffer.alloc(0);
+    const closeFrame = new Promise<Buffer>((resolve) => {
+      raw.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        const end = received.indexOf('\r\n\r\n');
+        // The close frame: FIN+opcode 0x88, payload length, then the code and reason (unmasked from a server).
+        if (end >= 0 && received.length >= end + 4 + 2 && received.length >= end + 4 + 2 + received[end + 5]!) resolve(received.subarray(end + 4));
+      });
+    });
+    raw.write(
+      [
+        'GET /chat/ws/anything HTTP/1.1',
+        `Host: 127.0.0.1:${port}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version: 13',
+        `Sec-WebSocket-Protocol: ${REFUSAL_SUBPROTOCOL}`,
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const frame = await closeFrame;
+    expect(received.toString('latin1')).toMatch(/^HTTP\/1\.1 101 .*\r\nSec-WebSocket-Protocol: nlweb-chat\.refusals\r\n/s);
+    expect(frame[0]).toBe(0x88);
+    expect(frame.readUInt16BE(2)).toBe(4001);
+    expect(frame.subarray(4, 2 + frame[1]!).toString()).toBe('GATEWAY_ERR_UNAUTHENTICATED');
+    expect(frame.length).toBe(2 + frame[1]!); // nothing after the close frame
+
+    let closedEarly = false;
+    void ended.then(() => (closedEarly = true));
+    clock.advance(999);
+    // A round trip through the server: had it dropped the socket, the close would have had time to arrive.
+    expect((await fetch(`${h.url}/livez`)).status).toBe(200);
+    expect(closedEarly).toBe(false);
+    clock.advance(1);
+    await ended;
+    raw.destroy();
+  });
+});
