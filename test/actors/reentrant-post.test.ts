@@ -63,12 +63,25 @@ describe('posts sent while the conversation is in the middle of a step', () => {
       Array.from({ length: 12 }, (_, i) => outcomeOf(runtime.post('c', { sender_id: 'alice', message_id: `m${i}`, content: 'x' }))),
     );
     // The crashed chunk's records reached the connection, so they are kept and their callers told their ids.
-    expect(outcomes).toEqual([...[2, 3, 4, 5, 6, 7, 8, 9].map((id) => `ok:${id}`), ...Array.from({ length: 4 }, () => 'CHAT_ERR_RESTARTING')]);
+    expect(outcomes).toEqual([
+      ...[2, 3, 4, 5, 6, 7, 8, 9].map((id) => `ok:${id}`),
+      ...Array.from({ length: 4 }, () => 'CHAT_ERR_RESTARTING'),
+    ]);
     expect(seen).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
     await settle();
     expect(await outcomeOf(runtime.post('c', { sender_id: 'alice', message_id: 'after', content: 'x' }))).toBe('ok:10');
     await settle();
-    expect((await store.readMessages('c', 1, 100)).map((m) => m.message_id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'after']);
+    expect((await store.readMessages('c', 1, 100)).map((m) => m.message_id)).toEqual([
+      'm0',
+      'm1',
+      'm2',
+      'm3',
+      'm4',
+      'm5',
+      'm6',
+      'm7',
+      'after',
+    ]);
     await runtime.close();
   });
 });
