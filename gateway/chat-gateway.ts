@@ -165,8 +165,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     } catch {
       return refuse('GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
     }
-    if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto))
-      return refuse('GATEWAY_ERR_TLS_REQUIRED');
+    if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto)) return refuse('GATEWAY_ERR_TLS_REQUIRED');
     const origin = req.headers.origin;
     if (allowedOrigins && origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
       audit.forbidden?.('anonymous', url.pathname, 'ws connect from a foreign origin');

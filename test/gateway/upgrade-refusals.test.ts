@@ -34,7 +34,13 @@ function refusals(h: Harness, conv: string): Refusal[] {
   const base = h.url.replace(/^http/, 'ws');
   return [
     { name: 'no token', url: `${base}/chat/ws/${conv}`, status: 401, close: 4001, reason: 'GATEWAY_ERR_UNAUTHENTICATED' },
-    { name: 'wrong token', url: `${base}/chat/ws/${conv}?token=not-a-jwt`, status: 401, close: 4001, reason: 'GATEWAY_ERR_UNAUTHENTICATED' },
+    {
+      name: 'wrong token',
+      url: `${base}/chat/ws/${conv}?token=not-a-jwt`,
+      status: 401,
+      close: 4001,
+      reason: 'GATEWAY_ERR_UNAUTHENTICATED',
+    },
     { name: 'non-member', url: h.wsUrl(conv, 'mallory'), status: 403, close: 4003, reason: 'CHAT_ERR_NOT_PARTICIPANT' },
     {
       name: 'foreign origin',
@@ -45,7 +51,13 @@ function refusals(h: Harness, conv: string): Refusal[] {
       reason: 'CHAT_ERR_FORBIDDEN',
     },
     { name: 'unknown conversation', url: h.wsUrl('no-such-conversation', 'alice'), status: 404, close: 4004, reason: 'CHAT_ERR_NOT_FOUND' },
-    { name: 'wrong path', url: `${base}/chat/elsewhere?token=${h.token('alice')}`, status: 404, close: 4004, reason: 'GATEWAY_ERR_NOT_FOUND' },
+    {
+      name: 'wrong path',
+      url: `${base}/chat/elsewhere?token=${h.token('alice')}`,
+      status: 404,
+      close: 4004,
+      reason: 'GATEWAY_ERR_NOT_FOUND',
+    },
     {
       name: 'bad last_sequence_id',
       url: h.wsUrl(conv, 'alice', { last_sequence_id: '-1' }),
@@ -78,10 +90,7 @@ describe('upgrade refusals', () => {
       forbidden: (actor: string, _conv: string, action: string) => audited.push(`forbidden ${actor} ${action}`),
       participantLimit: (actor: string, _conv: string, limit: number) => audited.push(`limit ${actor} ${limit}`),
     };
-    const h = await startHarness(
-      { chat: { limits: { max_participants: 2 } } },
-      { audit, allowedOrigins: ['https://chat.example.com'] },
-    );
+    const h = await startHarness({ chat: { limits: { max_participants: 2 } } }, { audit, allowedOrigins: ['https://chat.example.com'] });
     const conv = await h.createConversation('alice', ['bob']);
     const cases = refusals(h, conv);
     const withOrigin = (r: Refusal) => (r.origin === undefined ? {} : { origin: r.origin });
@@ -168,7 +177,8 @@ describe('upgrade refusals', () => {
         received = Buffer.concat([received, chunk]);
         const end = received.indexOf('\r\n\r\n');
         // The close frame: FIN+opcode 0x88, payload length, then the code and reason (unmasked from a server).
-        if (end >= 0 && received.length >= end + 4 + 2 && received.length >= end + 4 + 2 + received[end + 5]!) resolve(received.subarray(end + 4));
+        if (end >= 0 && received.length >= end + 4 + 2 && received.length >= end + 4 + 2 + received[end + 5]!)
+          resolve(received.subarray(end + 4));
       });
     });
     raw.write(
