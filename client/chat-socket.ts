@@ -5,7 +5,7 @@
  */
 import type { WebSocketConstructor, WebSocketLike } from './client-types';
 import { httpStatusToClose } from './chat-socket-url';
-import { CLOSE_CODES, type ClientFrame } from './protocol-frames';
+import { CLOSE_CODES, REFUSAL_SUBPROTOCOL, type ClientFrame } from './protocol-frames';
 
 const OPEN = 1;
 
@@ -13,7 +13,10 @@ const OPEN = 1;
 export interface ChatSocketHandlers {
   /** Raw frame data (parsing is the caller's: an unparseable frame still proves liveness). */
   onData(data: unknown): void;
-  /** The socket closed by itself; HTTP refusals of the upgrade arrive as their close codes. */
+  /**
+   * The socket closed by itself. A refused upgrade arrives as its close code: sent by the server on the
+   * refusal subprotocol, or mapped from the HTTP status `ws` reports (a server that ignores the subprotocol).
+   */
   onClose(code: number, reason: string): void;
 }
 
@@ -47,7 +50,8 @@ export function createChatSocket(): ChatSocket {
       return socket;
     },
     open(Impl, url, handlers) {
-      const ws = new Impl(url);
+      // Offering the subprotocol makes refusals close codes a browser can see (protocol.md, "Connecting").
+      const ws = new Impl(url, REFUSAL_SUBPROTOCOL);
       socket = ws;
       let errorText = '';
       ws.onopen = () => undefined;

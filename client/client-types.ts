@@ -18,8 +18,12 @@ export interface WebSocketLike {
   onclose: ((event: never) => void) | null;
   onerror: ((event: never) => void) | null;
 }
-/** How the client opens a socket (globalThis.WebSocket, the `ws` class, or a test double). */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/**
+ * How the client opens a socket (globalThis.WebSocket, the `ws` class, or a test double). The client
+ * passes REFUSAL_SUBPROTOCOL as `protocols`; an implementation that drops it still works, but then sees
+ * refused upgrades only as the HTTP status `ws` reports, or (browsers) as close 1006.
+ */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 /** Time source and timers; injected in tests (same shape as the runtime's Clock). */
 export interface ClientClock {

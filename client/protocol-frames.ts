@@ -142,6 +142,13 @@ export const CLOSE_CODES = {
 } as const;
 
 /**
+ * The subprotocol the client offers on every connect: the server then refuses an upgrade with a close
+ * frame carrying the close code (4001, 4003 ...) instead of an HTTP status, which browsers hide (they
+ * report 1006 for any refused upgrade). The server selects it on accepted connections too.
+ */
+export const REFUSAL_SUBPROTOCOL = 'nlweb-chat.refusals';
+
+/**
  * Fatal: reconnecting cannot help (auth, membership, missing conversation, limits) or would
  * repeat the same protocol violation (1007 malformed, 1008 policy, 1009 too large).
  */

@@ -166,8 +166,8 @@ function start(): void {
   }
 
   /**
-   * Browsers report a refused WebSocket upgrade only as close 1006 (retried with backoff), so a
-   * conversation from the URL is checked over HTTP first: 403/404 are shown instead of retried.
+   * A conversation from the URL is looked up over HTTP first, for its title; a 403/404 is shown from
+   * there. (The socket would end with 4003/4004 as well: the client offers the refusal subprotocol.)
    */
   async function openChecked(conversationId: string): Promise<void> {
     const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}`);

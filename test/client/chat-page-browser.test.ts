@@ -1,14 +1,17 @@
 /**
  * The browser chat page in a real Chromium (playwright-core) against the real server with the echo
- * agent: create a conversation in the UI, type a message, see it and the agent's answer.
+ * agent: create a conversation in the UI, type a message, see it and the agent's answer. And a refused
+ * upgrade as a browser sees it: close 1006 over plain HTTP, the coded close on the refusal subprotocol.
  * Chromium must be at /usr/bin/chromium: in CI (process.env.CI) its absence fails the test,
  * elsewhere the test is skipped with a message.
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import jwt from 'jsonwebtoken';
 import { chromium, type Browser } from 'playwright-core';
 import { createEchoAgent } from '../../actors';
+import type { ChatClient, ChatClientOptions } from '../../client';
 import { mountWebClient } from '../../client/web/mount-web-client';
 import { startRealStack, type RealStack } from './real-server';
 
@@ -29,21 +32,25 @@ afterEach(async () => {
   stack = undefined;
 });
 
+function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+}
+
 maybe(
   'type a message in the page and see it with the echo answer',
   async () => {
     stack = await startRealStack({ agents: [createEchoAgent()], extraRoutes: (app) => mountWebClient(app) });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launch();
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -81,6 +88,89 @@ maybe(
     await other.goto(`http://127.0.0.1:${stack.port}/?user_id=mallory&conversation=${encodeURIComponent(list[0]!.conversation_id)}`);
     await other.waitForSelector('#errors:has-text("cannot open")');
     expect(await other.getAttribute('#state', 'data-state')).toBe('idle');
+  },
+  60_000,
+);
+
+/** What a socket opened in the page saw: its selected subprotocol and its close. */
+interface BrowserClose {
+  readonly protocol: string;
+  readonly code: number;
+  readonly reason: string;
+}
+
+/** What the reference client in the page did: its events in order, ending with `closed`. */
+type ClientRun = readonly (readonly [string, unknown])[];
+
+declare const window: { nlwebChat: { createChatClient(options: ChatClientOptions): ChatClient } };
+
+maybe(
+  'a wrong token or a non-member: the page gets the coded close and does not retry',
+  async () => {
+    const secret = 'browser-refusal-secret';
+    stack = await startRealStack({
+      config: { server: { auth: { mode: 'jwt', jwt_secret: secret } } },
+      extraRoutes: (app) => mountWebClient(app),
+    });
+    await stack.createConversation('conv', ['alice']);
+    browser = await launch();
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${stack.port}/`);
+    const socketUrl = (token: string): string => `ws://127.0.0.1:${stack!.port}/chat/ws/conv?token=${encodeURIComponent(token)}`;
+
+    // The browser itself: a plain refusal (HTTP 401) is only close 1006; with the subprotocol it is 4001.
+    const rawClose = (url: string, protocols: string[]): Promise<BrowserClose> =>
+      page.evaluate(
+        ([u, p]) =>
+          new Promise<BrowserClose>((resolve) => {
+            const ws = new WebSocket(u, p);
+            ws.onclose = (e) => resolve({ protocol: ws.protocol, code: e.code, reason: e.reason });
+          }),
+        [url, protocols] as const,
+      );
+    expect(await rawClose(socketUrl('not-a-jwt'), [])).toEqual({ protocol: '', code: 1006, reason: '' });
+    expect(await rawClose(socketUrl('not-a-jwt'), ['nlweb-chat.refusals'])).toEqual({
+      protocol: 'nlweb-chat.refusals',
+      code: 4001,
+      reason: 'GATEWAY_ERR_UNAUTHENTICATED',
+    });
+
+    // The reference client of the page's bundle. Short backoff and few retries: a client that did
+    // retry would end with "gave up" quickly, and the events would show its reconnecting attempts.
+    const clientRun = (token: string): Promise<ClientRun> =>
+      page.evaluate(
+        ([origin, t]) =>
+          new Promise<ClientRun>((resolve) => {
+            const events: [string, unknown][] = [];
+            const c = window.nlwebChat.createChatClient({
+              url: origin,
+              conversationId: 'conv',
+              token: t,
+              maxRetries: 2,
+              backoff: { initialMs: 10, maxMs: 10 },
+            });
+            c.on('disconnected', (e) => events.push(['disconnected', e]));
+            c.on('reconnecting', (e) => events.push(['reconnecting', e.attempt]));
+            c.on('closed', (e) => {
+              events.push(['closed', e]);
+              resolve(events);
+            });
+            c.connect().catch(() => undefined);
+          }),
+        [`http://127.0.0.1:${stack!.port}`, token] as const,
+      );
+    expect(await clientRun('not-a-jwt')).toEqual([
+      ['disconnected', { code: 4001, reason: 'GATEWAY_ERR_UNAUTHENTICATED', willReconnect: false }],
+      ['closed', { code: 4001, reason: 'fatal close 4001: GATEWAY_ERR_UNAUTHENTICATED' }],
+    ]);
+    const mallory = jwt.sign({ sub: 'mallory' }, secret, { algorithm: 'HS256' });
+    expect(await clientRun(mallory)).toEqual([
+      ['disconnected', { code: 4003, reason: 'CHAT_ERR_NOT_PARTICIPANT', willReconnect: false }],
+      ['closed', { code: 4003, reason: 'fatal close 4003: CHAT_ERR_NOT_PARTICIPANT' }],
+    ]);
+    // Nothing was created for either of them.
+    expect(stack.runtime.health().connections).toBe(0);
+    expect((await stack.runtime.getConversation('conv')).participants.map((p) => p.participant_id)).toEqual(['alice']);
   },
   60_000,
 );
