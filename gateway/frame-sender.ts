@@ -21,18 +21,11 @@ export interface FrameSenderOptions {
   isClosing(): boolean;
   /** Called instead of sending once the buffered bytes pass the high-water mark; it must close the connection. */
   onSlowConsumer(): void;
-  /** Coalesces this socket's writes per event-loop turn. */
-  readonly batch: TurnWriteBatch;
   /**
-   * The upgraded socket under `ws`: frames encoded by text-frames.ts are written to it directly, one
-   * chunk per frame (ws itself still writes pings and the close handshake to it).
+   * Writes this socket's frames, coalesced per event-loop turn, straight to the socket ws upgraded
+   * (frames encoded by text-frames.ts; ws itself still writes pings and the close handshake to it).
    */
-  readonly transport: FrameTransport;
-}
-
-/** Where encoded frames are written directly: the TCP or TLS socket ws upgraded. */
-export interface FrameTransport {
-  write(chunk: Buffer): boolean;
+  readonly batch: TurnWriteBatch;
 }
 
 /**
@@ -56,7 +49,7 @@ export class FrameSender {
 
   /**
    * Sends the `message` frame of a record, serialised once for every recipient. `soon`: someone else's
-   * record, which nothing else of this turn will join (see TurnWriteBatch.hold).
+   * record, which nothing else of this turn will join (see TurnWriteBatch.write).
    */
   message(message: ChatMessage, soon = false): void {
     this.raw(this.options.sharedFrames.message(message), soon);
@@ -81,9 +74,11 @@ export class FrameSender {
       this.options.onSlowConsumer();
       return;
     }
-    const { batch } = this.options;
-    batch.hold(soon);
-    this.options.transport.write(frame);
-    batch.wrote();
+    this.options.batch.write(frame, soon);
+  }
+
+  /** Writes what this turn holds now: whoever writes to the socket behind ws's back (a close) goes after it. */
+  flush(): void {
+    this.options.batch.flush();
   }
 }

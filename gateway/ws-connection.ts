@@ -7,7 +7,7 @@ import type { ConnectionContext } from './connection-context';
 import { ConnectionSubscription } from './connection-subscription';
 import { DeliveryProgress } from './delivery-progress';
 import { closeAfterRuntimeError, errorFrame } from './error-frames';
-import { FrameSender, type FrameTransport } from './frame-sender';
+import { FrameSender } from './frame-sender';
 import { GracefulClose } from './graceful-close';
 import type { GatewayLogger } from './observability-hooks';
 import { forwardOutput, welcomeFrames, type OutputTarget } from './output-frames';
@@ -52,7 +52,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     subscription: Subscription,
     route: OutputRoute,
     /** The upgraded TCP/TLS socket under `ws`: frames are written to it, batched per event-loop turn. */
-    transport: CorkableStream & FrameTransport,
+    transport: CorkableStream,
   ) {
     this.conversationId = subscription.conversationId;
     this.userId = user.userId;
@@ -77,7 +77,6 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       progress: this.progress,
       isClosing: () => this.closing,
       onSlowConsumer: () => this.closeWith('GATEWAY_ERR_SLOW_CONSUMER'),
-      transport,
       batch: new TurnWriteBatch(transport, BATCH_FLUSH_BYTES, ctx.writeFlusher),
     });
     this.closer = new GracefulClose(ws, ctx.clock);
@@ -146,6 +145,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     if (this.closing) return;
     this.closing = true;
     this.feed.drop();
+    // ws writes the close frame to the socket itself: this turn's held frames (an error frame) go first.
+    this.sender.flush();
     this.closer.start(code, graceMs);
   }
 
