@@ -3,9 +3,13 @@
  * HTTP answer for clients that do not offer the refusal subprotocol (as before), and, for clients that
  * offer it, a completed handshake carrying nothing but one close frame with the documented close code.
  */
+import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { createManualClock } from '../../actors/clock';
+import { ERROR_CODES, type ErrorCode, type ErrorSpec } from '../../actors/errors';
+import { httpStatusToClose } from '../../client/chat-socket-url';
 import { REFUSAL_SUBPROTOCOL } from '../../gateway';
+import { offersRefusalSubprotocol, refusalCloseCode, selectSubprotocol } from '../../gateway/upgrade-rejection';
 import { closeAll, invalidFrames, startHarness, track, type Harness } from './harness';
 import { refusedStatus, TestClient, upgradeOutcome, type UpgradeOutcome } from './ws-test-client';
 
@@ -80,6 +84,37 @@ function refusals(h: Harness, conv: string): Refusal[] {
       reason: 'CHAT_ERR_PARTICIPANT_LIMIT',
     },
   ];
+}
+
+/** A peer on a raw TCP socket that offers the refusal subprotocol without credentials and never answers the close. */
+function silentRefusedPeer(serverUrl: string): { received(): string; closeFrame: Promise<Buffer>; ended: Promise<void> } {
+  const port = Number(new URL(serverUrl).port);
+  const raw = net.connect(port, '127.0.0.1');
+  const ended = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+  let received = Buffer.alloc(0);
+  const closeFrame = new Promise<Buffer>((resolve) => {
+    raw.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      // After the 101 head: FIN+opcode 0x88, the payload length, then the code and reason (a server does not mask).
+      const start = received.indexOf('\r\n\r\n') + 4;
+      if (start >= 4 && received.length >= start + 2 && received.length >= start + 2 + received[start + 1]!)
+        resolve(received.subarray(start));
+    });
+  });
+  raw.write(
+    [
+      'GET /chat/ws/anything HTTP/1.1',
+      `Host: 127.0.0.1:${port}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version: 13',
+      `Sec-WebSocket-Protocol: ${REFUSAL_SUBPROTOCOL}`,
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  return { received: () => received.toString('latin1'), closeFrame, ended };
 }
 
 describe('upgrade refusals', () => {
@@ -168,47 +203,55 @@ describe('upgrade refusals', () => {
   test('a refused peer that never answers the close frame is terminated after the grace time on the gateway clock', async () => {
     const clock = createManualClock();
     const h = await startHarness({}, { clock });
-    const port = Number(new URL(h.url).port);
-    const raw = net.connect(port, '127.0.0.1');
-    const ended = new Promise<void>((resolve) => raw.once('close', () => resolve()));
-    let received = Buffer.alloc(0);
-    const closeFrame = new Promise<Buffer>((resolve) => {
-      raw.on('data', (chunk: Buffer) => {
-        received = Buffer.concat([received, chunk]);
-        const end = received.indexOf('\r\n\r\n');
-        // The close frame: FIN+opcode 0x88, payload length, then the code and reason (unmasked from a server).
-        if (end >= 0 && received.length >= end + 4 + 2 && received.length >= end + 4 + 2 + received[end + 5]!)
-          resolve(received.subarray(end + 4));
-      });
-    });
-    raw.write(
-      [
-        'GET /chat/ws/anything HTTP/1.1',
-        `Host: 127.0.0.1:${port}`,
-        'Upgrade: websocket',
-        'Connection: Upgrade',
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Version: 13',
-        `Sec-WebSocket-Protocol: ${REFUSAL_SUBPROTOCOL}`,
-        '',
-        '',
-      ].join('\r\n'),
-    );
-    const frame = await closeFrame;
-    expect(received.toString('latin1')).toMatch(/^HTTP\/1\.1 101 .*\r\nSec-WebSocket-Protocol: nlweb-chat\.refusals\r\n/s);
+    const peer = silentRefusedPeer(h.url);
+    const frame = await peer.closeFrame;
+    expect(peer.received()).toMatch(/^HTTP\/1\.1 101 .*\r\nSec-WebSocket-Protocol: nlweb-chat\.refusals\r\n/s);
     expect(frame[0]).toBe(0x88);
     expect(frame.readUInt16BE(2)).toBe(4001);
-    expect(frame.subarray(4, 2 + frame[1]!).toString()).toBe('GATEWAY_ERR_UNAUTHENTICATED');
-    expect(frame.length).toBe(2 + frame[1]!); // nothing after the close frame
+    expect(frame.subarray(4).toString()).toBe('GATEWAY_ERR_UNAUTHENTICATED');
 
     let closedEarly = false;
-    void ended.then(() => (closedEarly = true));
+    void peer.ended.then(() => (closedEarly = true));
     clock.advance(999);
     // A round trip through the server: had it dropped the socket, the close would have had time to arrive.
     expect((await fetch(`${h.url}/livez`)).status).toBe(200);
     expect(closedEarly).toBe(false);
     clock.advance(1);
-    await ended;
-    raw.destroy();
+    await peer.ended;
+  });
+
+  test('gateway.close() terminates refused sockets still waiting for the close answer', async () => {
+    const h = await startHarness({}, { clock: createManualClock() });
+    const peer = silentRefusedPeer(h.url);
+    await peer.closeFrame;
+    await h.server.gateway.close();
+    await peer.ended;
+  });
+});
+
+describe('refusal subprotocol helpers', () => {
+  test('a code keeps its own close code; any other gets what the reference client maps its HTTP status to', () => {
+    // So a refusal means the same to the reference client in both forms, unless the code has a close code of its own.
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      const spec: ErrorSpec = ERROR_CODES[code];
+      expect([code, refusalCloseCode(code)]).toEqual([code, spec.close ?? httpStatusToClose(spec.http)]);
+    }
+  });
+
+  test('the offer is found in the comma-separated header, by the exact name only', () => {
+    const offers = (header?: string): boolean =>
+      offersRefusalSubprotocol({ headers: header === undefined ? {} : { 'sec-websocket-protocol': header } } as IncomingMessage);
+    expect([
+      offers(),
+      offers('nlweb-chat.refusals'),
+      offers('chat.v2, nlweb-chat.refusals'),
+      offers('chat.v2,nlweb-chat.refusals'),
+    ]).toEqual([false, true, true, true]);
+    expect([offers('nlweb-chat.refusals2'), offers('chat.v2'), offers('')]).toEqual([false, false, false]);
+    expect([
+      selectSubprotocol(new Set(['a', REFUSAL_SUBPROTOCOL])),
+      selectSubprotocol(new Set(['a', 'b'])),
+      selectSubprotocol(new Set()),
+    ]).toEqual([REFUSAL_SUBPROTOCOL, 'a', false]);
   });
 });
