@@ -305,10 +305,13 @@ export class ConversationActor {
     return subscription;
   }
 
-  /** A page of history for HTTP readers: cache first, then the journal, then unstored records. */
+  /**
+   * A page of history for HTTP readers: cache first, then the journal, then unstored records. Bounded
+   * by count, not by after + limit: over ids a bounded journal dropped, the page starts at the oldest
+   * record held and still has up to `limit` records, so a reader paging on `next_after` moves on.
+   */
   async readMessages(afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
-    const upTo = Math.min(this.lastSequenceId, afterSequenceId + limit);
-    return (await this.replay.read(afterSequenceId, upTo, this.memoryRecords())).records;
+    return (await this.replay.read(afterSequenceId, this.lastSequenceId, this.memoryRecords(), limit)).records;
   }
 
   async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void> {
@@ -433,8 +436,8 @@ export class ConversationActor {
 
   private async resume(connection: Connection, after: number, upTo: number): Promise<void> {
     const result = await this.replay.read(after, upTo, this.memoryRecords());
-    this.deps.telemetry.resume(result.recovered, result.fromCache);
-    this.connections.replay(connection, result.records, after, upTo, result.recovered);
+    this.deps.telemetry.resume(result.recovered && result.droppedUpTo === after, result.fromCache);
+    this.connections.replay(connection, result, after, upTo);
   }
 
   private memoryRecords(): readonly ChatMessage[] {

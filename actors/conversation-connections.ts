@@ -1,4 +1,5 @@
 import type { ChatMessage } from './message-types';
+import type { ReplayResult } from './replay-reader';
 import type { ConversationOutput } from './runtime-types';
 
 export type OutputListener = (output: ConversationOutput) => void;
@@ -86,8 +87,16 @@ export class ConnectionSet {
   /**
    * Hands a resumed connection the replayed range, then `sync_complete`, then the live outputs that
    * arrived meanwhile (skipping what the replay already sent): no gap and no duplicate at the seam.
+   * When the journal dropped the start of the range, a `sync_complete` with `recovered: false` for the
+   * dropped ids comes first: a client then skips that gap instead of asking for it again, and takes the
+   * held records that follow as the rest of the replay.
    */
-  replay(c: Connection, records: readonly ChatMessage[], after: number, upTo: number, recovered: boolean): void {
+  replay(c: Connection, replayed: ReplayResult, after: number, upTo: number): void {
+    const { records, droppedUpTo, recovered } = replayed;
+    if (droppedUpTo > after) {
+      c.lastSequenceId = Math.max(c.lastSequenceId, droppedUpTo);
+      this.send(c, { type: 'sync_complete', from: after + 1, to: droppedUpTo, recovered: false });
+    }
     for (const message of records) {
       if (c.closed) return;
       if (message.sequence_id <= c.lastSequenceId) continue;
@@ -95,7 +104,7 @@ export class ConnectionSet {
       this.send(c, { type: 'message', message });
     }
     if (!recovered) c.lastSequenceId = Math.max(c.lastSequenceId, upTo);
-    this.send(c, { type: 'sync_complete', from: after + 1, to: upTo, recovered });
+    this.send(c, { type: 'sync_complete', from: droppedUpTo + 1, to: upTo, recovered });
     this.finishReplay(c);
   }
 

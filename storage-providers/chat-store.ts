@@ -13,6 +13,12 @@ export interface StoreCapabilities {
    * cannot protect those ids from reuse after a crash.
    */
   readonly sequenceReservation?: boolean;
+  /**
+   * Holds at most this many records per conversation: past it the oldest are dropped, and a read of
+   * the dropped range starts at the oldest record held (first sequence id above after + 1). Absent
+   * or 0: every record is kept while the conversation exists.
+   */
+  readonly maxRecordsPerConversation?: number;
 }
 
 /** Which messages a redaction applies to. */
@@ -170,7 +176,10 @@ export abstract class ChatStore {
     await this._appendMessages(conversationId, messages);
   }
 
-  /** Up to `limit` records with sequence_id > afterSequenceId, in order. */
+  /**
+   * Up to `limit` records with sequence_id > afterSequenceId, in order. Contiguous, except that a store
+   * with `supports.maxRecordsPerConversation` starts at its oldest record held when older ones were dropped.
+   */
   async readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
     this.assertOpen();
     requireId(conversationId, 'conversationId');

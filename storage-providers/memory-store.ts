@@ -13,6 +13,7 @@ import {
   redactedMetadata,
   senderMessageKey,
 } from './records';
+import { MemoryJournal } from './memory-journal';
 
 interface MemberEntry {
   participant: Participant;
@@ -22,10 +23,17 @@ interface MemberEntry {
 interface ConversationEntry {
   meta: ConversationMeta;
   members: Map<string, MemberEntry>;
-  /** messages[i].sequence_id === i + 1: sequence ids are contiguous from 1. */
-  messages: ChatMessage[];
-  /** (sender_id, message_id) -> sequence_id */
-  bySenderMessage: Map<string, number>;
+  journal: MemoryJournal;
+}
+
+/** Settings of the memory provider (config: chat.storage.memory.*). */
+export interface MemoryStoreOptions {
+  /**
+   * Records held per conversation; past it the oldest are dropped in bulk, down to 90 % of the bound
+   * (default 0 = keep everything, what tests and benchmarks constructing the store directly get;
+   * `createStore` passes chat.storage.memory.max_records_per_conversation, default 10,000).
+   */
+  readonly maxRecordsPerConversation?: number;
 }
 
 /**
@@ -33,15 +41,39 @@ interface ConversationEntry {
  * Every record is copied and frozen on the way in, so callers can neither mutate stored state
  * nor observe later changes; reads hand out the frozen records themselves (no copy needed).
  * Appends are O(batch), reads by sequence are direct array indexing.
+ *
+ * With a bound (MemoryStoreOptions), a conversation past it loses its oldest records in one move, so a
+ * long-running process holds at most that many per conversation; a read of the dropped range starts at
+ * the oldest record held (a sequence id above after + 1), which the runtime reports as
+ * `recovered: false` (actors/replay-reader.ts).
  */
 export class MemoryStore extends ChatStore {
   readonly name = 'memory';
-  readonly supports: StoreCapabilities = Object.freeze({ durable: false, sharedAcrossProcesses: false, sequenceReservation: true });
+  readonly supports: StoreCapabilities;
   /** conversation id -> reserved sequence id (kept so a runtime restarted on the same store behaves as after a crash). */
   private reservations = new Map<string, number>();
   private conversations = new Map<string, ConversationEntry>();
   /** participant_id -> conversation ids it was ever a member of (for listConversationsForUser). */
   private byUser = new Map<string, Set<string>>();
+  readonly #maxPerConversation: number;
+  /** Records held across all conversations. */
+  #held = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    super();
+    this.#maxPerConversation = boundOption(options.maxRecordsPerConversation, 'maxRecordsPerConversation');
+    this.supports = Object.freeze({
+      durable: false,
+      sharedAcrossProcesses: false,
+      sequenceReservation: true,
+      maxRecordsPerConversation: this.#maxPerConversation,
+    });
+  }
+
+  /** Records held now across all conversations (what the bound limits; tests and operators read it). */
+  get recordCount(): number {
+    return this.#held;
+  }
 
   protected async _open(): Promise<void> {}
 
@@ -49,6 +81,7 @@ export class MemoryStore extends ChatStore {
     this.conversations.clear();
     this.byUser.clear();
     this.reservations.clear();
+    this.#held = 0;
   }
 
   protected async _ping(): Promise<void> {}
@@ -60,8 +93,7 @@ export class MemoryStore extends ChatStore {
     const entry: ConversationEntry = {
       meta: makeMeta(meta, copyJsonObject(meta.settings, 'settings')),
       members: new Map(),
-      messages: [],
-      bySenderMessage: new Map(),
+      journal: new MemoryJournal(),
     };
     const copies = participants.map(makeParticipant);
     this.conversations.set(meta.conversation_id, entry);
@@ -97,7 +129,13 @@ export class MemoryStore extends ChatStore {
   protected async _deleteConversation(conversationId: string): Promise<void> {
     const entry = this.conversations.get(conversationId);
     if (!entry) return;
-    for (const userId of entry.members.keys()) this.byUser.get(userId)?.delete(conversationId);
+    for (const userId of entry.members.keys()) {
+      const ids = this.byUser.get(userId);
+      // An emptied set goes too: with retention on, users come and go and nothing else removes it.
+      if (ids?.delete(conversationId) && ids.size === 0) this.byUser.delete(userId);
+    }
+    // The entry holds the only references to its records: deleting it frees them.
+    this.#held -= entry.journal.size;
     this.conversations.delete(conversationId);
     this.reservations.delete(conversationId);
   }
@@ -128,47 +166,46 @@ export class MemoryStore extends ChatStore {
   }
 
   protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
-    const entry = this.require(conversationId);
-    const last = entry.messages.length;
+    const journal = this.require(conversationId).journal;
+    const last = journal.lastSequenceId;
     const first = messages[0].sequence_id;
     if (first <= last) throw new ChatError('STORAGE_ERR_DUPLICATE_SEQUENCE', `sequence ${first} is already stored`);
     if (first !== last + 1) throw new ChatError('STORAGE_ERR_SEQUENCE_GAP', `expected sequence ${last + 1}, got ${first}`);
     // Validate and copy the whole batch before touching state: a failing batch stores nothing.
-    const keys = new Set<string>();
+    const keys = messages.length > 1 ? new Set<string>() : undefined;
     const copies: ChatMessage[] = [];
     for (const m of messages) {
-      const key = senderMessageKey(m.sender_id, m.message_id);
-      if (entry.bySenderMessage.has(key) || keys.has(key)) {
-        throw new ChatError('STORAGE_ERR_DUPLICATE_MESSAGE', `message ${m.message_id} of ${m.sender_id} already stored`);
+      let repeated = journal.find(m.sender_id, m.message_id) !== undefined;
+      if (keys && !repeated) {
+        const key = senderMessageKey(m.sender_id, m.message_id);
+        repeated = keys.has(key);
+        keys.add(key);
       }
-      keys.add(key);
+      if (repeated) throw new ChatError('STORAGE_ERR_DUPLICATE_MESSAGE', `message ${m.message_id} of ${m.sender_id} already stored`);
       // A sealed record cannot change under us: keep it (most posts) instead of copying it.
       copies.push(isSealedRecord(m) ? m : makeMessage(m, copyJsonObject(m.metadata, 'metadata')));
     }
-    for (const c of copies) {
-      entry.messages.push(c);
-      entry.bySenderMessage.set(senderMessageKey(c.sender_id, c.message_id), c.sequence_id);
-    }
+    journal.append(copies);
+    this.#held += copies.length;
+    const max = this.#maxPerConversation;
+    // Trimmed in bulk to 90 % of the bound: one O(held) move per max/10 appends, O(1) amortised.
+    if (max > 0 && journal.size > max) this.#held -= journal.dropOldest(journal.size - (max - Math.floor(max / 10)));
   }
 
   protected async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
-    const messages = this.conversations.get(conversationId)?.messages;
-    if (!messages) return [];
-    return messages.slice(afterSequenceId, afterSequenceId + limit);
+    return this.conversations.get(conversationId)?.journal.read(afterSequenceId, limit) ?? [];
   }
 
   protected async _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]> {
-    const messages = this.conversations.get(conversationId)?.messages;
-    if (!messages) return [];
-    return messages.slice(Math.max(0, messages.length - limit));
+    return this.conversations.get(conversationId)?.journal.latest(limit) ?? [];
   }
 
   protected async _lastSequenceId(conversationId: string): Promise<number> {
-    return this.conversations.get(conversationId)?.messages.length ?? 0;
+    return this.conversations.get(conversationId)?.journal.lastSequenceId ?? 0;
   }
 
   protected async _findSequenceByMessageId(conversationId: string, senderId: string, messageId: string): Promise<number | undefined> {
-    return this.conversations.get(conversationId)?.bySenderMessage.get(senderMessageKey(senderId, messageId));
+    return this.conversations.get(conversationId)?.journal.find(senderId, messageId);
   }
 
   protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
@@ -176,15 +213,11 @@ export class MemoryStore extends ChatStore {
     if (!entry) return [];
     const ids = 'messageIds' in target ? new Set(target.messageIds) : undefined;
     const sender = 'senderId' in target ? target.senderId : undefined;
-    const redacted: number[] = [];
-    const messages = entry.messages;
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i];
-      if (ids ? !ids.has(m.message_id) : m.sender_id !== sender) continue;
-      messages[i] = Object.freeze({ ...m, content: REDACTION_MARKER, metadata: redactedMetadata(m.metadata) });
-      redacted.push(m.sequence_id);
-    }
-    return redacted;
+    return entry.journal.replaceWhere((m) =>
+      (ids ? ids.has(m.message_id) : m.sender_id === sender)
+        ? Object.freeze({ ...m, content: REDACTION_MARKER, metadata: redactedMetadata(m.metadata) })
+        : undefined,
+    );
   }
 
   private require(conversationId: string): ConversationEntry {
@@ -199,4 +232,13 @@ export class MemoryStore extends ChatStore {
     if (!set) this.byUser.set(participant.participant_id, (set = new Set()));
     set.add(conversationId);
   }
+}
+
+/** A record bound: a safe integer >= 0 (0 = unbounded). */
+function boundOption(value: number | undefined, name: string): number {
+  if (value === undefined) return 0;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `${name} must be an integer >= 0 (0 = unbounded), got ${String(value)}`);
+  }
+  return value;
 }

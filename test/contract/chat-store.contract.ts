@@ -3,6 +3,7 @@ import type { ChatStore } from '../../storage-providers/chat-store';
 import { describeConversations } from './contract-conversations';
 import { describeDurability } from './contract-durability';
 import { describeJournal } from './contract-journal';
+import { describeRecordBound } from './contract-record-bound';
 import { describeReservation } from './contract-reservation';
 import { meta, msg, msgs, person } from './fixtures';
 
@@ -43,7 +44,8 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Pr
 /**
  * The storage contract every ChatStore provider must pass. Test groups switch on
  * `store.supports`: durable stores are also closed, reopened and checked for what survived;
- * stores with `sequenceReservation` run the reservation group.
+ * stores with `sequenceReservation` run the reservation group, stores with a
+ * `maxRecordsPerConversation` the trimming tests of the record-bound group.
  */
 export function runChatStoreContract(name: string, factory: ContractFactory): void {
   describe(`ChatStore contract: ${name}`, () => {
@@ -87,6 +89,7 @@ export function runChatStoreContract(name: string, factory: ContractFactory): vo
     describeConversations(ctx);
     describeDurability(ctx);
     describeReservation(ctx);
+    describeRecordBound(ctx);
   });
 }
 

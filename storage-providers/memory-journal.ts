@@ -1,0 +1,92 @@
+import type { ChatMessage } from '../actors/message-types';
+
+/**
+ * One conversation's records in the memory store, optionally bounded. Sequence ids are contiguous;
+ * `dropped` counts the oldest ones no longer held, so record `s` sits at `records[s - 1 - dropped]`
+ * and reads, the last id and appends stay index arithmetic after a trim.
+ *
+ * The (sender, message_id) index is keyed by sender and then message id: the message id string is the
+ * record's own (no joined key string per record), and a trimmed record's entry is deleted without
+ * building a string.
+ */
+export class MemoryJournal {
+  private records: ChatMessage[] = [];
+  /** How many of the oldest records were dropped: the sequence id of the last one dropped. */
+  private dropped = 0;
+  private readonly bySender = new Map<string, Map<string, number>>();
+
+  /** Records held now. */
+  get size(): number {
+    return this.records.length;
+  }
+
+  /** Sequence id of the last record appended (0 when none). Unchanged by trimming. */
+  get lastSequenceId(): number {
+    return this.dropped + this.records.length;
+  }
+
+  find(senderId: string, messageId: string): number | undefined {
+    return this.bySender.get(senderId)?.get(messageId);
+  }
+
+  /** Appends records already validated (contiguous after lastSequenceId, keys unused). */
+  append(records: readonly ChatMessage[]): void {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      this.records.push(r);
+      let ids = this.bySender.get(r.sender_id);
+      if (!ids) this.bySender.set(r.sender_id, (ids = new Map()));
+      ids.set(r.message_id, r.sequence_id);
+    }
+  }
+
+  /**
+   * Records with sequence_id > after, at most `limit`. When the oldest of them were dropped the result
+   * starts at the oldest record held: its first sequence id is then above after + 1, which is how a
+   * reader learns that range is gone.
+   */
+  read(after: number, limit: number): ChatMessage[] {
+    const start = Math.max(0, after - this.dropped);
+    return this.records.slice(start, start + limit);
+  }
+
+  latest(limit: number): ChatMessage[] {
+    return this.records.slice(Math.max(0, this.records.length - limit));
+  }
+
+  /** Replaces every held record for which `replace` returns a new one; returns their sequence ids. */
+  replaceWhere(replace: (m: ChatMessage) => ChatMessage | undefined): number[] {
+    const changed: number[] = [];
+    const records = this.records;
+    for (let i = 0; i < records.length; i++) {
+      const next = replace(records[i]);
+      if (next === undefined) continue;
+      records[i] = next;
+      changed.push(next.sequence_id);
+    }
+    return changed;
+  }
+
+  /**
+   * Drops the `count` oldest records and their index entries in one move (copyWithin and a length
+   * change, no array allocated), so a caller that trims in bulk pays O(held) once per many appends.
+   */
+  dropOldest(count: number): number {
+    const n = Math.min(count, this.records.length);
+    if (n <= 0) return 0;
+    const records = this.records;
+    for (let i = 0; i < n; i++) {
+      const r = records[i];
+      const ids = this.bySender.get(r.sender_id);
+      // Only if it still names this record: a key is unique within the conversation, so it does.
+      if (ids?.get(r.message_id) === r.sequence_id) {
+        ids.delete(r.message_id);
+        if (ids.size === 0) this.bySender.delete(r.sender_id);
+      }
+    }
+    records.copyWithin(0, n);
+    records.length -= n;
+    this.dropped += n;
+    return n;
+  }
+}

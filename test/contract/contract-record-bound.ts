@@ -1,0 +1,79 @@
+import type { ChatMessage } from '../../actors/message-types';
+import { REDACTION_MARKER } from '../../storage-providers/chat-store';
+import type { ContractContext } from './chat-store.contract';
+import { meta, msg, msgs } from './fixtures';
+
+const seqs = (list: readonly ChatMessage[]) => list.map((m) => m.sequence_id);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * Stores with `supports.maxRecordsPerConversation` drop a conversation's oldest records past the bound.
+ * What readers rely on: the last sequence id and the numbering are unaffected, a read of the dropped
+ * range starts at the oldest record held (the gap tells the reader that range is gone), and from there
+ * every held record comes once, in order. Stores without the capability keep everything.
+ */
+export function describeRecordBound(ctx: ContractContext): void {
+  describe('record bound', () => {
+    const bound = () => ctx.store.supports.maxRecordsPerConversation ?? 0;
+
+    test('the capability is absent or a whole number (0 = unbounded)', () => {
+      expect(Number.isSafeInteger(bound()) && bound() >= 0).toBe(true);
+    });
+
+    test('an unbounded store keeps every record', async () => {
+      const { store } = ctx;
+      if (bound() > 0) return;
+      await store.createConversation(meta('c1'));
+      for (let from = 1; from <= 1200; from += 400) await store.appendMessages('c1', msgs('c1', from, 400));
+      expect(seqs(await store.readMessages('c1', 0, 2000))).toEqual(range(1, 1200));
+    });
+
+    test('past the bound the oldest records go; numbering, last id and later appends are unaffected', async () => {
+      const { store } = ctx;
+      const max = bound();
+      if (max === 0) return;
+      await store.createConversation(meta('c1'));
+      await store.createConversation(meta('c2'));
+      await store.appendMessages('c2', msgs('c2', 1, 3));
+      const total = 2 * max + 7;
+      for (let from = 1; from <= total; from += 97) await store.appendMessages('c1', msgs('c1', from, Math.min(97, total - from + 1)));
+      expect(await store.lastSequenceId('c1')).toBe(total);
+
+      const held = await store.readMessages('c1', 0, total);
+      const first = held[0].sequence_id;
+      expect(first).toBeGreaterThan(1);
+      expect(held.length).toBeLessThanOrEqual(max);
+      expect(seqs(held)).toEqual(range(first, total)); // contiguous from the oldest held, nothing repeated
+      expect(held).toEqual(msgs('c1', first, total - first + 1));
+      // A read that starts inside the dropped range gets the same: the held records, from the oldest.
+      expect(seqs(await store.readMessages('c1', first - 2, 3))).toEqual([first, first + 1, first + 2]);
+      expect(seqs(await store.readMessages('c1', first, 2))).toEqual([first + 1, first + 2]);
+      expect(seqs(await store.readLatestMessages('c1', 3))).toEqual([total - 2, total - 1, total]);
+      const streamed: number[] = [];
+      for await (const m of store.streamMessages('c1', 50)) streamed.push(m.sequence_id);
+      expect(streamed).toEqual(range(first, total));
+
+      // The dropped records' ids are forgotten with them; held ones are still found and redactable.
+      expect(await store.findSequenceByMessageId('c1', 'alice', 'c1-m1')).toBeUndefined();
+      expect(await store.findSequenceByMessageId('c1', msg('c1', total).sender_id, `c1-m${total}`)).toBe(total);
+      expect(await store.redactMessages('c1', { messageIds: ['c1-m1', `c1-m${total}`] })).toEqual([total]);
+      expect((await store.readLatestMessages('c1', 1))[0].content).toBe(REDACTION_MARKER);
+
+      await store.appendMessages('c1', [msg('c1', total + 1)]);
+      expect(await store.lastSequenceId('c1')).toBe(total + 1);
+      // The bound is per conversation.
+      expect(seqs(await store.readMessages('c2', 0, 10))).toEqual([1, 2, 3]);
+    });
+
+    test('a batch larger than the bound keeps its newest records', async () => {
+      const { store } = ctx;
+      const max = bound();
+      if (max === 0) return;
+      await store.createConversation(meta('c1'));
+      await store.appendMessages('c1', msgs('c1', 1, max + 5));
+      const held = await store.readMessages('c1', 0, max + 5);
+      expect(held.length).toBeLessThanOrEqual(max);
+      expect(seqs(held)).toEqual(range(held[0].sequence_id, max + 5));
+    });
+  });
+}

@@ -1,0 +1,88 @@
+import type { ChatMessage } from '../../actors';
+import { MemoryStore } from '../../storage-providers';
+import { collector, makeRuntime, settle } from '../actors/runtime-helpers';
+
+/**
+ * A bounded memory journal seen through the runtime: readers of the dropped range learn it is gone
+ * (`sync_complete.recovered: false`) and still get every record held after it, once, in order.
+ */
+describe('resume and history across records the memory bound dropped', () => {
+  const closers: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+
+  /** 50 stored records in c1 (alice's posts after the create), a 20-record bound and a 5-record cache. */
+  async function trimmedConversation(options: { cache?: number } = {}) {
+    const store = new MemoryStore({ maxRecordsPerConversation: 20 });
+    const { runtime } = await makeRuntime({ store, agents: [], config: { chat: { cache: { recent_messages: options.cache ?? 5 } } } });
+    closers.push(() => runtime.close());
+    await runtime.createConversation({ conversation_id: 'c1', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human', display_name: 'bob' }] });
+    let last = (await runtime.getConversation('c1')).last_sequence_id;
+    while (last < 50) last = (await runtime.post('c1', { sender_id: 'alice', message_id: `m${last}`, content: `m${last}` })).sequence_id;
+    await settle();
+    expect(await store.lastSequenceId('c1')).toBe(50);
+    const oldest = (await store.readMessages('c1', 0, 1))[0].sequence_id;
+    expect(oldest).toBeGreaterThan(30); // the store holds at most 20 of the 50
+    return { runtime, store, oldest };
+  }
+
+  const seqs = (list: readonly ChatMessage[]) => list.map((m) => m.sequence_id);
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  test('a subscriber resuming from before the dropped range: sync_complete recovered: false for it, every held record once, then live ones', async () => {
+    const { runtime, oldest } = await trimmedConversation();
+    const bob = collector();
+    await runtime.subscribe('c1', 'bob', bob.listener, { afterSequenceId: 3 });
+    await settle();
+    const syncs = bob.outputs.filter((o) => o.type === 'sync_complete');
+    // First the range that is gone, then the held records (journal, then cache), then the rest's sync_complete.
+    expect(syncs).toEqual([
+      { type: 'sync_complete', from: 4, to: oldest - 1, recovered: false },
+      { type: 'sync_complete', from: oldest, to: 50, recovered: true },
+    ]);
+    expect(bob.outputs[0]).toBe(syncs[0]);
+    expect(bob.outputs.indexOf(syncs[1])).toBe(50 - oldest + 2);
+    expect(seqs(bob.messages)).toEqual(range(oldest, 50));
+
+    await runtime.post('c1', { sender_id: 'alice', message_id: 'live', content: 'live' });
+    await settle();
+    expect(seqs(bob.messages)).toEqual(range(oldest, 51));
+  });
+
+  test('a cache reaching further back than the bound: what the cache holds is replayed, only the rest is reported gone', async () => {
+    const { runtime, oldest } = await trimmedConversation({ cache: 40 });
+    expect(oldest).toBeGreaterThan(11);
+    const bob = collector();
+    await runtime.subscribe('c1', 'bob', bob.listener, { afterSequenceId: 3 });
+    await settle();
+    expect(bob.outputs.filter((o) => o.type === 'sync_complete')).toEqual([
+      { type: 'sync_complete', from: 4, to: 10, recovered: false },
+      { type: 'sync_complete', from: 11, to: 50, recovered: true },
+    ]);
+    expect(seqs(bob.messages)).toEqual(range(11, 50));
+  });
+
+  test('a subscriber resuming inside the held range is recovered as before', async () => {
+    const { runtime, oldest } = await trimmedConversation();
+    const bob = collector();
+    await runtime.subscribe('c1', 'bob', bob.listener, { afterSequenceId: oldest + 1 });
+    await settle();
+    expect(bob.outputs.find((o) => o.type === 'sync_complete')).toEqual({ type: 'sync_complete', from: oldest + 2, to: 50, recovered: true });
+    expect(seqs(bob.messages)).toEqual(range(oldest + 2, 50));
+  });
+
+  test('history pages over the dropped range start at the oldest held record and page on to the end', async () => {
+    const { runtime, oldest } = await trimmedConversation();
+    const pages: number[][] = [];
+    let after = 0;
+    for (let i = 0; i < 20; i++) {
+      const page = await runtime.readMessages('c1', after, 8, 'bob');
+      if (page.length === 0) break;
+      pages.push(seqs(page));
+      after = page[page.length - 1].sequence_id;
+    }
+    expect(pages[0]).toEqual(range(oldest, oldest + 7));
+    expect(pages.flat()).toEqual(range(oldest, 50));
+  });
+});
