@@ -52,7 +52,14 @@ export const CONFIG_SCHEMA: Schema = {
     chat: obj({
       storage: obj({
         backend: oneOf(['memory', 'sqlite', 'postgres'], 'memory'),
-        sqlite: obj({ path: str('./data/nlweb-chat.db') }),
+        // 0 = unbounded; see docs/storage.md (≈ 450 bytes a record, so 10,000 ≈ 4.5 MB per conversation).
+        memory: obj({ max_records_per_conversation: int(10_000, 0, 1_000_000_000) }),
+        sqlite: obj({
+          path: str('./data/nlweb-chat.db'),
+          // The defaults of SqliteStore (SQLITE_BUSY_TIMEOUT_MS, SQLITE_OPEN_BUSY_TIMEOUT_MS; a test keeps them equal).
+          busy_timeout_ms: int(100, 0, 600_000),
+          open_busy_timeout_ms: int(5000, 0, 600_000),
+        }),
         postgres: obj({
           url: str('postgres://postgres@127.0.0.1:5432/test'),
           pool_size: int(10, 1, 1000),

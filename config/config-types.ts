@@ -36,7 +36,17 @@ export interface ServerConfig {
 export interface ChatConfig {
   readonly storage: {
     readonly backend: 'memory' | 'sqlite' | 'postgres';
-    readonly sqlite: { readonly path: string };
+    readonly memory: {
+      /** Records the memory store holds per conversation; past it the oldest are dropped (0 = keep all). */
+      readonly max_records_per_conversation: number;
+    };
+    readonly sqlite: {
+      readonly path: string;
+      /** How long a call waits (asynchronously) for a lock another connection holds before STORAGE_ERR_UNAVAILABLE. */
+      readonly busy_timeout_ms: number;
+      /** The same for open() (WAL switch and migrations while another process starts). */
+      readonly open_busy_timeout_ms: number;
+    };
     /** schema: tables live there (created when missing); always set after loading (default "public"). */
     readonly postgres: { readonly url: string; readonly pool_size: number; readonly schema?: string };
     /** Largest batch one journal write carries. */

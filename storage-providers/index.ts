@@ -7,7 +7,7 @@ import { SqliteStore } from './sqlite-store';
 
 export { ChatStore, REDACTION_MARKER } from './chat-store';
 export type { RedactionTarget, StoreCapabilities } from './chat-store';
-export { MemoryStore } from './memory-store';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store';
 
@@ -29,9 +29,13 @@ export interface CreateStoreOptions {
 export function createStore(config: StorageConfig, options: CreateStoreOptions = {}): ChatStore {
   switch (config.backend) {
     case 'memory':
-      return new MemoryStore();
+      return new MemoryStore({ maxRecordsPerConversation: config.memory.max_records_per_conversation });
     case 'sqlite':
-      return new SqliteStore({ path: config.sqlite.path });
+      return new SqliteStore({
+        path: config.sqlite.path,
+        busyTimeoutMs: config.sqlite.busy_timeout_ms,
+        openBusyTimeoutMs: config.sqlite.open_busy_timeout_ms,
+      });
     case 'postgres':
       return new PostgresStore({
         url: config.postgres.url,
