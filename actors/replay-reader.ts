@@ -45,10 +45,12 @@ export class ReplayReader {
       fromCache = false;
       try {
         let more = true;
+        let journalEnded = false;
         while (more && cursor < upTo && cursor + 1 < firstInMemory && records.length < limit) {
           const want = Math.min(PAGE, upTo - cursor, limit - records.length);
           const page = await this.store.readMessages(this.conversationId, cursor, want);
           more = page.length === want;
+          journalEnded = !more;
           for (const m of page) {
             // Past the range, or not after the cursor (a misbehaving store): stop instead of asking again.
             if (m.sequence_id > upTo || m.sequence_id <= cursor) {
@@ -73,6 +75,9 @@ export class ReplayReader {
             cursor = m.sequence_id;
           }
         }
+        // The journal holds nothing of the range but memory holds its end (a total bound emptied the
+        // journal of this conversation): the ids before memory are the dropped ones.
+        if (journalEnded && records.length === 0 && firstInMemory <= upTo) cursor = droppedUpTo = firstInMemory - 1;
       } catch {
         // Storage unavailable: fall through to memory and report the range as not recovered.
       }

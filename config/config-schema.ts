@@ -52,8 +52,11 @@ export const CONFIG_SCHEMA: Schema = {
     chat: obj({
       storage: obj({
         backend: oneOf(['memory', 'sqlite', 'postgres'], 'memory'),
-        // 0 = unbounded; see docs/storage.md (≈ 450 bytes a record, so 10,000 ≈ 4.5 MB per conversation).
-        memory: obj({ max_records_per_conversation: int(10_000, 0, 1_000_000_000) }),
+        // 0 = unbounded; see docs/storage.md (≈ 450 bytes a record: 10,000 ≈ 4.5 MB, 1,000,000 ≈ 450 MB).
+        memory: obj({
+          max_records_per_conversation: int(10_000, 0, 1_000_000_000),
+          max_records_total: int(1_000_000, 0, 1_000_000_000),
+        }),
         sqlite: obj({
           path: str('./data/nlweb-chat.db'),
           // The defaults of SqliteStore (SQLITE_BUSY_TIMEOUT_MS, SQLITE_OPEN_BUSY_TIMEOUT_MS; a test keeps them equal).

@@ -39,6 +39,8 @@ export interface ChatConfig {
     readonly memory: {
       /** Records the memory store holds per conversation; past it the oldest are dropped (0 = keep all). */
       readonly max_records_per_conversation: number;
+      /** Records it holds across all conversations; past it the quietest conversations lose their oldest (0 = no total bound). */
+      readonly max_records_total: number;
     };
     readonly sqlite: {
       readonly path: string;

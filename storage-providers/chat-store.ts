@@ -19,6 +19,11 @@ export interface StoreCapabilities {
    * or 0: every record is kept while the conversation exists.
    */
   readonly maxRecordsPerConversation?: number;
+  /**
+   * Holds at most this many records across all conversations: past it the oldest records of the
+   * conversations appended to least recently are dropped, read as above. Absent or 0: no total bound.
+   */
+  readonly maxRecordsTotal?: number;
 }
 
 /** Which messages a redaction applies to. */

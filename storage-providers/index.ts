@@ -29,7 +29,10 @@ export interface CreateStoreOptions {
 export function createStore(config: StorageConfig, options: CreateStoreOptions = {}): ChatStore {
   switch (config.backend) {
     case 'memory':
-      return new MemoryStore({ maxRecordsPerConversation: config.memory.max_records_per_conversation });
+      return new MemoryStore({
+        maxRecordsPerConversation: config.memory.max_records_per_conversation,
+        maxRecordsTotal: config.memory.max_records_total,
+      });
     case 'sqlite':
       return new SqliteStore({
         path: config.sqlite.path,

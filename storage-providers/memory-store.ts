@@ -34,6 +34,12 @@ export interface MemoryStoreOptions {
    * `createStore` passes chat.storage.memory.max_records_per_conversation, default 10,000).
    */
   readonly maxRecordsPerConversation?: number;
+  /**
+   * Records held across all conversations; past it the oldest records of the conversations appended to
+   * least recently are dropped, down to 90 % of the bound (default 0 = no total bound; `createStore`
+   * passes chat.storage.memory.max_records_total, default 1,000,000).
+   */
+  readonly maxRecordsTotal?: number;
 }
 
 /**
@@ -42,10 +48,10 @@ export interface MemoryStoreOptions {
  * nor observe later changes; reads hand out the frozen records themselves (no copy needed).
  * Appends are O(batch), reads by sequence are direct array indexing.
  *
- * With a bound (MemoryStoreOptions), a conversation past it loses its oldest records in one move, so a
- * long-running process holds at most that many per conversation; a read of the dropped range starts at
- * the oldest record held (a sequence id above after + 1), which the runtime reports as
- * `recovered: false` (actors/replay-reader.ts).
+ * With bounds (MemoryStoreOptions), a conversation past its bound loses its oldest records in one move,
+ * and past the total bound the conversations quiet longest lose theirs, so a long-running process
+ * holds a bounded journal; a read of a dropped range starts at the oldest record held (a sequence id
+ * above after + 1), which the runtime reports as `recovered: false` (actors/replay-reader.ts).
  */
 export class MemoryStore extends ChatStore {
   readonly name = 'memory';
@@ -56,17 +62,25 @@ export class MemoryStore extends ChatStore {
   /** participant_id -> conversation ids it was ever a member of (for listConversationsForUser). */
   private byUser = new Map<string, Set<string>>();
   readonly #maxPerConversation: number;
+  readonly #maxTotal: number;
   /** Records held across all conversations. */
   #held = 0;
+  /**
+   * With a total bound: conversations holding records, least recently appended to first (an append
+   * moves its conversation to the end), so the total trim takes the records of the quietest ones.
+   */
+  readonly #byLastAppend = new Map<string, MemoryJournal>();
 
   constructor(options: MemoryStoreOptions = {}) {
     super();
     this.#maxPerConversation = boundOption(options.maxRecordsPerConversation, 'maxRecordsPerConversation');
+    this.#maxTotal = boundOption(options.maxRecordsTotal, 'maxRecordsTotal');
     this.supports = Object.freeze({
       durable: false,
       sharedAcrossProcesses: false,
       sequenceReservation: true,
       maxRecordsPerConversation: this.#maxPerConversation,
+      maxRecordsTotal: this.#maxTotal,
     });
   }
 
@@ -81,6 +95,7 @@ export class MemoryStore extends ChatStore {
     this.conversations.clear();
     this.byUser.clear();
     this.reservations.clear();
+    this.#byLastAppend.clear();
     this.#held = 0;
   }
 
@@ -136,6 +151,7 @@ export class MemoryStore extends ChatStore {
     }
     // The entry holds the only references to its records: deleting it frees them.
     this.#held -= entry.journal.size;
+    this.#byLastAppend.delete(conversationId);
     this.conversations.delete(conversationId);
     this.reservations.delete(conversationId);
   }
@@ -189,7 +205,26 @@ export class MemoryStore extends ChatStore {
     this.#held += copies.length;
     const max = this.#maxPerConversation;
     // Trimmed in bulk to 90 % of the bound: one O(held) move per max/10 appends, O(1) amortised.
-    if (max > 0 && journal.size > max) this.#held -= journal.dropOldest(journal.size - (max - Math.floor(max / 10)));
+    if (max > 0 && journal.size > max) this.#held -= journal.dropOldest(journal.size - ninetyPercent(max));
+    if (this.#maxTotal > 0) {
+      this.#byLastAppend.delete(conversationId);
+      this.#byLastAppend.set(conversationId, journal);
+      if (this.#held > this.#maxTotal) this.trimTotal();
+    }
+  }
+
+  /**
+   * Drops records down to 90 % of the total bound, oldest first within each conversation, taking the
+   * conversations appended to least recently first: those emptied leave the order, so each trim moves
+   * at most one conversation's remaining records (O(1) amortised per append, like the per-conversation trim).
+   */
+  private trimTotal(): void {
+    const target = ninetyPercent(this.#maxTotal);
+    for (const [id, journal] of this.#byLastAppend) {
+      if (this.#held <= target) return;
+      this.#held -= journal.dropOldest(this.#held - target);
+      if (journal.size === 0) this.#byLastAppend.delete(id);
+    }
   }
 
   protected async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
@@ -232,6 +267,11 @@ export class MemoryStore extends ChatStore {
     if (!set) this.byUser.set(participant.participant_id, (set = new Set()));
     set.add(conversationId);
   }
+}
+
+/** What a bound is trimmed down to: 90 % of it (at least 1), so trims come once per bound/10 appends. */
+function ninetyPercent(bound: number): number {
+  return bound - Math.floor(bound / 10);
 }
 
 /** A record bound: a safe integer >= 0 (0 = unbounded). */

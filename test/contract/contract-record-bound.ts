@@ -15,14 +15,15 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 export function describeRecordBound(ctx: ContractContext): void {
   describe('record bound', () => {
     const bound = () => ctx.store.supports.maxRecordsPerConversation ?? 0;
+    const totalBound = () => ctx.store.supports.maxRecordsTotal ?? 0;
 
-    test('the capability is absent or a whole number (0 = unbounded)', () => {
-      expect(Number.isSafeInteger(bound()) && bound() >= 0).toBe(true);
+    test('the capabilities are absent or whole numbers (0 = unbounded)', () => {
+      for (const b of [bound(), totalBound()]) expect(Number.isSafeInteger(b) && b >= 0).toBe(true);
     });
 
     test('an unbounded store keeps every record', async () => {
       const { store } = ctx;
-      if (bound() > 0) return;
+      if (bound() > 0 || totalBound() > 0) return;
       await store.createConversation(meta('c1'));
       for (let from = 1; from <= 1200; from += 400) await store.appendMessages('c1', msgs('c1', from, 400));
       expect(seqs(await store.readMessages('c1', 0, 2000))).toEqual(range(1, 1200));
@@ -63,6 +64,36 @@ export function describeRecordBound(ctx: ContractContext): void {
       expect(await store.lastSequenceId('c1')).toBe(total + 1);
       // The bound is per conversation.
       expect(seqs(await store.readMessages('c2', 0, 10))).toEqual([1, 2, 3]);
+    });
+
+    test('past the total bound the conversations appended to least recently lose their oldest records first', async () => {
+      const { store } = ctx;
+      const total = totalBound();
+      if (total === 0) return;
+      // Three conversations of 40 % of the total each, a, b, c in that order (kept under 90 % of any
+      // per-conversation bound, so that bound drops nothing here).
+      const each = Math.min(Math.floor(total * 0.4), bound() > 0 ? Math.floor(bound() * 0.9) : total);
+      const appendTo = async (id: string, from: number, count: number) => {
+        for (let at = from; at < from + count; at += 97) await store.appendMessages(id, msgs(id, at, Math.min(97, from + count - at)));
+      };
+      for (const id of ['a', 'b', 'c']) await store.createConversation(meta(id));
+      await appendTo('a', 1, each);
+      await appendTo('b', 1, each);
+      await appendTo('a', each + 1, 1); // a is now more recent than b
+      await appendTo('c', 1, each);
+      const held = async (id: string) => store.readMessages(id, 0, 3 * total);
+      const [a, b, c] = [await held('a'), await held('b'), await held('c')];
+      expect(a.length + b.length + c.length).toBeLessThanOrEqual(total);
+      // b, the quietest, lost records before a did; c, appended last, kept everything.
+      expect(b.length).toBeLessThan(each);
+      expect(seqs(c)).toEqual(range(1, each));
+      if (a.length < each + 1) expect(b.length).toBe(0);
+      for (const [id, list, last] of [['a', a, each + 1], ['b', b, each]] as const) {
+        expect(await store.lastSequenceId(id)).toBe(last);
+        if (list.length > 0) expect(seqs(list)).toEqual(range(list[0].sequence_id, last));
+      }
+      await store.appendMessages('b', [msg('b', each + 1)]);
+      expect(await store.lastSequenceId('b')).toBe(each + 1);
     });
 
     test('a batch larger than the bound keeps its newest records', async () => {

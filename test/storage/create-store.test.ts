@@ -35,8 +35,9 @@ describe('createStore', () => {
     }
   });
 
-  test('the memory store gets chat.storage.memory.max_records_per_conversation (default 10,000; 0 = unbounded)', async () => {
-    expect(createStore(storageConfig({})).supports.maxRecordsPerConversation).toBe(10_000);
+  test('the memory store gets chat.storage.memory.max_records_per_conversation and max_records_total (defaults 10,000 and 1,000,000; 0 = unbounded)', async () => {
+    expect(createStore(storageConfig({})).supports).toMatchObject({ maxRecordsPerConversation: 10_000, maxRecordsTotal: 1_000_000 });
+    expect(createStore(storageConfig({ memory: { max_records_total: 5 } })).supports.maxRecordsTotal).toBe(5);
     expect(createStore(storageConfig({ memory: { max_records_per_conversation: 0 } })).supports.maxRecordsPerConversation).toBe(0);
     const store = createStore(storageConfig({ memory: { max_records_per_conversation: 30 } }));
     await store.open();

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../actors';
+import type { ChatMessage, ChatRuntime } from '../../actors';
 import { MemoryStore } from '../../storage-providers';
 import { collector, makeRuntime, settle } from '../actors/runtime-helpers';
 
@@ -12,19 +12,33 @@ describe('resume and history across records the memory bound dropped', () => {
     for (const close of closers.splice(0).reverse()) await close();
   });
 
-  /** 50 stored records in c1 (alice's posts after the create), a 20-record bound and a 5-record cache. */
-  async function trimmedConversation(options: { cache?: number } = {}) {
-    const store = new MemoryStore({ maxRecordsPerConversation: 20 });
-    const { runtime } = await makeRuntime({ store, agents: [], config: { chat: { cache: { recent_messages: options.cache ?? 5 } } } });
+  /** A runtime on `store` with conversation c1 (alice, bob) holding `upTo` records, all stored. */
+  async function conversationOn(store: MemoryStore, upTo: number, cache = 5) {
+    const { runtime } = await makeRuntime({ store, agents: [], config: { chat: { cache: { recent_messages: cache } } } });
     closers.push(() => runtime.close());
     await runtime.createConversation({ conversation_id: 'c1', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human', display_name: 'bob' }] });
     let last = (await runtime.getConversation('c1')).last_sequence_id;
-    while (last < 50) last = (await runtime.post('c1', { sender_id: 'alice', message_id: `m${last}`, content: `m${last}` })).sequence_id;
+    while (last < upTo) last = (await runtime.post('c1', { sender_id: 'alice', message_id: `m${last}`, content: `m${last}` })).sequence_id;
     await settle();
+    return runtime;
+  }
+
+  /** 50 stored records in c1 (alice's posts after the create), a 20-record bound and a 5-record cache. */
+  async function trimmedConversation(options: { cache?: number } = {}) {
+    const store = new MemoryStore({ maxRecordsPerConversation: 20 });
+    const runtime = await conversationOn(store, 50, options.cache);
     expect(await store.lastSequenceId('c1')).toBe(50);
     const oldest = (await store.readMessages('c1', 0, 1))[0].sequence_id;
     expect(oldest).toBeGreaterThan(30); // the store holds at most 20 of the 50
     return { runtime, store, oldest };
+  }
+
+  /** What bob's new subscription resuming after `after` receives: its sync_complete outputs and records. */
+  async function resume(runtime: ChatRuntime, after: number) {
+    const bob = collector();
+    await runtime.subscribe('c1', 'bob', bob.listener, { afterSequenceId: after });
+    await settle();
+    return { bob, syncs: bob.outputs.filter((o) => o.type === 'sync_complete'), seqs: () => seqs(bob.messages) };
   }
 
   const seqs = (list: readonly ChatMessage[]) => list.map((m) => m.sequence_id);
@@ -32,10 +46,7 @@ describe('resume and history across records the memory bound dropped', () => {
 
   test('a subscriber resuming from before the dropped range: sync_complete recovered: false for it, every held record once, then live ones', async () => {
     const { runtime, oldest } = await trimmedConversation();
-    const bob = collector();
-    await runtime.subscribe('c1', 'bob', bob.listener, { afterSequenceId: 3 });
-    await settle();
-    const syncs = bob.outputs.filter((o) => o.type === 'sync_complete');
+    const { bob, syncs } = await resume(runtime, 3);
     // First the range that is gone, then the held records (journal, then cache), then the rest's sync_complete.
     expect(syncs).toEqual([
       { type: 'sync_complete', from: 4, to: oldest - 1, recovered: false },
@@ -53,23 +64,36 @@ describe('resume and history across records the memory bound dropped', () => {
   test('a cache reaching further back than the bound: what the cache holds is replayed, only the rest is reported gone', async () => {
     const { runtime, oldest } = await trimmedConversation({ cache: 40 });
     expect(oldest).toBeGreaterThan(11);
-    const bob = collector();
-    await runtime.subscribe('c1', 'bob', bob.listener, { afterSequenceId: 3 });
-    await settle();
-    expect(bob.outputs.filter((o) => o.type === 'sync_complete')).toEqual([
+    const got = await resume(runtime, 3);
+    expect(got.syncs).toEqual([
       { type: 'sync_complete', from: 4, to: 10, recovered: false },
       { type: 'sync_complete', from: 11, to: 50, recovered: true },
     ]);
-    expect(seqs(bob.messages)).toEqual(range(11, 50));
+    expect(got.seqs()).toEqual(range(11, 50));
   });
 
   test('a subscriber resuming inside the held range is recovered as before', async () => {
     const { runtime, oldest } = await trimmedConversation();
-    const bob = collector();
-    await runtime.subscribe('c1', 'bob', bob.listener, { afterSequenceId: oldest + 1 });
+    const got = await resume(runtime, oldest + 1);
+    expect(got.syncs).toEqual([{ type: 'sync_complete', from: oldest + 2, to: 50, recovered: true }]);
+    expect(got.seqs()).toEqual(range(oldest + 2, 50));
+  });
+
+  test('a conversation whose journal the total bound emptied: the records the cache holds are replayed, the rest reported gone', async () => {
+    const store = new MemoryStore({ maxRecordsTotal: 20 });
+    const runtime = await conversationOn(store, 10);
+    await runtime.createConversation({ conversation_id: 'c2', created_by: 'alice' });
+    for (let i = 0; i < 25; i++) await runtime.post('c2', { sender_id: 'alice', message_id: `n${i}`, content: `n${i}` });
     await settle();
-    expect(bob.outputs.find((o) => o.type === 'sync_complete')).toEqual({ type: 'sync_complete', from: oldest + 2, to: 50, recovered: true });
-    expect(seqs(bob.messages)).toEqual(range(oldest + 2, 50));
+    expect(await store.readMessages('c1', 0, 100)).toEqual([]); // c1 was appended to least recently
+    expect(await store.lastSequenceId('c1')).toBe(10);
+
+    const got = await resume(runtime, 3);
+    expect(got.syncs).toEqual([
+      { type: 'sync_complete', from: 4, to: 5, recovered: false },
+      { type: 'sync_complete', from: 6, to: 10, recovered: true },
+    ]);
+    expect(got.seqs()).toEqual(range(6, 10));
   });
 
   test('history pages over the dropped range start at the oldest held record and page on to the end', async () => {

@@ -3,4 +3,7 @@ import { runChatStoreContract } from '../contract/chat-store.contract';
 
 runChatStoreContract('memory', async () => ({ store: new MemoryStore(), cleanup: async () => {} }));
 // The whole contract again with a bound: nothing else may change, and the record-bound group trims.
-runChatStoreContract('memory (bounded)', async () => ({ store: new MemoryStore({ maxRecordsPerConversation: 1000 }), cleanup: async () => {} }));
+runChatStoreContract('memory (bounded)', async () => ({
+  store: new MemoryStore({ maxRecordsPerConversation: 1000, maxRecordsTotal: 2500 }),
+  cleanup: async () => {},
+}));
