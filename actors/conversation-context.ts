@@ -13,6 +13,7 @@ import {
 } from './message-types';
 import type { ErrorCode } from './errors';
 import type { AgentTurn } from './agents/agent';
+import { IsoTimestamps } from './iso-timestamps';
 import { RecentRecords } from './recent-records';
 
 /** Limits and windows the machine needs, taken from config by the wiring. */
@@ -79,6 +80,8 @@ export interface ConversationContext {
    * for lookups of ids that exist in both.
    */
   readonly dedup: DedupIndex;
+  /** Formats the records' timestamps (a per-conversation cache of the current second's text). */
+  readonly timestamps: IsoTimestamps;
   /** Effects of the last event: records to deliver and persist, turns to start, the sender's outcome. */
   readonly emitted: readonly ChatMessage[];
   readonly turns: readonly TurnRequest[];
@@ -154,6 +157,7 @@ export function createInitialContext(input: ConversationInput): ConversationCont
     burst: [],
     answersInProgress: new Map(),
     dedup,
+    timestamps: new IsoTimestamps(),
     emitted: [],
     turns: [],
     outcome: { kind: 'none' },

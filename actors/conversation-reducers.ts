@@ -19,7 +19,6 @@ import {
 
 type EventOf<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
 
-export const iso = (ms: number): string => new Date(ms).toISOString();
 const quiet = { emitted: [], turns: [] } as const;
 
 export function findDuplicate(ctx: ConversationContext, e: EventOf<'POST'>): number | undefined {
@@ -35,7 +34,7 @@ export function reject(ctx: ConversationContext, code: keyof typeof ERROR_CODES,
 }
 
 export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): ConversationContext {
-  return { ...ctx, ...postChanges(ctx, e, iso(e.receivedAt)) };
+  return { ...ctx, ...postChanges(ctx, e, ctx.timestamps.format(e.receivedAt)) };
 }
 
 /**
@@ -44,7 +43,7 @@ export function acceptPost(ctx: ConversationContext, e: EventOf<'POST'>): Conver
  * `assign` copies the context once per post, the hot path of every conversation.
  */
 export function acceptPostAndDispatch(ctx: ConversationContext, e: EventOf<'POST'>): Partial<ConversationContext> {
-  const accepted = postChanges(ctx, e, iso(e.receivedAt));
+  const accepted = postChanges(ctx, e, ctx.timestamps.format(e.receivedAt));
   const burst = accepted.burst ?? ctx.burst;
   if (burst.length === 0) return accepted;
   // Without agents the burst is simply cleared (no context copy to plan zero turns).
@@ -155,7 +154,7 @@ function withModeChange(
       metadata: { mode, previous_mode: prev.mode },
     });
   }
-  const sequenced = sequence({ ...next, mode }, drafts, iso(at));
+  const sequenced = sequence({ ...next, mode }, drafts, next.timestamps.format(at));
   return { ...sequenced, turns: [], outcome: { kind: 'accepted', sequenceId: sequenced.emitted[0].sequence_id } };
 }
 
@@ -193,7 +192,7 @@ export function agentOutput(ctx: ConversationContext, e: EventOf<'AGENT_OUTPUT'>
       complete: final,
     },
   };
-  const next = sequence(ctx, [draft], iso(e.receivedAt));
+  const next = sequence(ctx, [draft], ctx.timestamps.format(e.receivedAt));
   const answer = [...(ctx.answersInProgress.get(e.jobId) ?? []), next.emitted[0]];
   const inProgress = new Map(ctx.answersInProgress);
   if (!final) {
@@ -286,7 +285,7 @@ export function recoverLost(ctx: ConversationContext, e: EventOf<'RECOVER_LOST'>
     });
   }
   if (drafts.length === 0) return { ...ctx, ...quiet };
-  return { ...sequence(ctx, drafts, iso(e.receivedAt)), turns: [], outcome: { kind: 'none' } };
+  return { ...sequence(ctx, drafts, ctx.timestamps.format(e.receivedAt)), turns: [], outcome: { kind: 'none' } };
 }
 
 function systemRecord(
@@ -300,7 +299,7 @@ function systemRecord(
   const next = sequence(
     ctx,
     [{ message_id: `${type}-${seq}`, sender_id: 'system', sender_type: 'system', message_type: type, content, metadata }],
-    iso(at),
+    ctx.timestamps.format(at),
   );
   return { ...next, turns: [], outcome: { kind: 'accepted', sequenceId: seq } };
 }

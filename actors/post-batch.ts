@@ -9,7 +9,7 @@ import { ERROR_CODES } from './errors';
 import type { ChatMessage } from './message-types';
 import { planTurns, type ConversationContext, type Outcome, type TurnRequest } from './conversation-context';
 import type { PostFields } from './conversation-events';
-import { hasAgents, iso, postChanges } from './conversation-reducers';
+import { hasAgents, postChanges } from './conversation-reducers';
 
 /**
  * True when a post of this sender waits for the input window instead of being offered to the agents
@@ -60,7 +60,7 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostFields
   const emitted: ChatMessage[] = [];
   const turns: TurnRequest[] = [];
   const outcomes: Outcome[] = [];
-  const timestamp = iso(receivedAt);
+  const timestamp = ctx.timestamps.format(receivedAt);
   const agents = hasAgents(ctx);
   for (const p of posts) {
     // The dedup index learns each record as it is sequenced, so a repeat within the batch is found too.
