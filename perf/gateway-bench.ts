@@ -657,6 +657,16 @@ async function main(): Promise<void> {
       'one promise per post instead of a chain of async functions, shared frames cached for the turn instead of for the',
       "record's lifetime (28 → 27 µs together), and one request per POSTS chunk with no object spread or Object.assign",
       'per post (27 → 19 µs; the profile had shown those two spread lines alone at ~4.5 % of the CPU).',
+      '',
+      'The same profile on the slower VM of 2026-11-27 (kernel fc-v657: raw `ws` costs 31-36 µs per message there against',
+      '13-15 µs on the earlier one, and the gateway 42-52 µs): socket writes ~15 % (`writeBuffer`; the raw relay spends',
+      '~63 % of its CPU in `writev`, two per message), xstate ~12 %, garbage collection ~7.5 %, frame decoding (UTF-8,',
+      'JSON.parse, ajv) ~6 %, frame serialisation ~5 %, the rest spread thin over the actor, dedup and journal. Changes',
+      "that day: a turn's frames held by TurnWriteBatch and written as one Buffer instead of corking the socket (670",
+      'bytes less allocated per message), record timestamps formatted from a per-conversation cache of the current',
+      'second (toISOString costs ~1.1 µs there), and the upgrade request no longer kept alive by every open connection',
+      '(heap per idle connection 7.64 → 6.26 KiB). Same-run A/B of the code before and after that day, throughput-only:',
+      '15.6k-19.4k vs 17.2k-20.7k msg/s, within the run-to-run noise of that VM.',
     ].join('\n');
     writeDocSection(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Gateway', body);
     console.log('wrote the "## Gateway" section of docs/benchmarks.md');
