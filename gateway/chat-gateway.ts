@@ -9,6 +9,7 @@ import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
 import type { ConnectionContext } from './connection-context';
+import { FlushingWebSocket } from './flushing-web-socket';
 import { startHeartbeat } from './heartbeat';
 import { createHttpApp } from './http-app';
 import { isSecureRequest } from './net-utils';
@@ -90,6 +91,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     clientTracking: false,
     perMessageDeflate: false,
     handleProtocols: selectSubprotocol,
+    WebSocket: FlushingWebSocket,
   });
   const refuser = createUpgradeRefuser({ clock, graceMs: REFUSAL_GRACE_MS, logger });
   const rateLimiter = createRateLimiter({

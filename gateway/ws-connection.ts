@@ -7,6 +7,7 @@ import type { ConnectionContext } from './connection-context';
 import { ConnectionSubscription } from './connection-subscription';
 import { DeliveryProgress } from './delivery-progress';
 import { closeAfterRuntimeError, errorFrame } from './error-frames';
+import { FlushingWebSocket } from './flushing-web-socket';
 import { FrameSender } from './frame-sender';
 import { GracefulClose } from './graceful-close';
 import type { GatewayLogger } from './observability-hooks';
@@ -69,6 +70,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       participant_id: this.userId,
       connection_id: subscription.connectionId,
     });
+    const batch = new TurnWriteBatch(transport, BATCH_FLUSH_BYTES, ctx.writeFlusher);
     this.sender = new FrameSender({
       ws,
       highWaterBytes: ctx.config.server.websocket.high_water_bytes,
@@ -77,8 +79,10 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       progress: this.progress,
       isClosing: () => this.closing,
       onSlowConsumer: () => this.closeWith('GATEWAY_ERR_SLOW_CONSUMER'),
-      batch: new TurnWriteBatch(transport, BATCH_FLUSH_BYTES, ctx.writeFlusher),
+      batch,
     });
+    // ws's own close frames (answering a client's close, a protocol error) go after this turn's held frames.
+    if (ws instanceof FlushingWebSocket) ws.beforeClose = batch.flush;
     this.closer = new GracefulClose(ws, ctx.clock);
     this.closed = new Promise((resolve) => {
       ws.once('close', (code: number) => {
