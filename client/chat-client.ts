@@ -137,7 +137,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         events.emit('typing', { participantId: frame.participant_id, isTyping: frame.is_typing });
         return;
       case 'sync_complete':
-        delivery.onSyncComplete(frame.recovered);
+        delivery.onSyncComplete(frame.recovered, frame.to);
         events.emit('sync', { from: frame.from, to: frame.to, recovered: frame.recovered });
         return;
       case 'error':

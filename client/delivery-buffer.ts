@@ -27,8 +27,11 @@ export interface DeliveryBuffer {
   /** Moves the cursor (live start, or the server's journal is shorter than ours). */
   setCursor(sequenceId: number): void;
   onMessage(message: ChatMessage): void;
-  /** `sync_complete`: recovered false = part of the range is gone for good. */
-  onSyncComplete(recovered: boolean): void;
+  /**
+   * `sync_complete`: recovered false = part of the range is gone for good, up to `to` (the server never
+   * sends this connection those ids; a range the journal dropped is reported before the records after it).
+   */
+  onSyncComplete(recovered: boolean, to?: number): void;
   /** Asks for a replay after the cursor unless one is already in flight. */
   requestSync(): void;
   /** Forgets an in-flight sync so the next requestSync sends again (explicit client.sync()). */
@@ -100,11 +103,15 @@ export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
       deliver(message);
       drain();
     },
-    onSyncComplete(recovered) {
+    onSyncComplete(recovered, to) {
       syncInFlight = false;
       if (!recovered) {
         // Part of the range is gone for good: deliver what we have instead of waiting forever.
-        if (buffer.size > 0) {
+        if (typeof to === 'number') {
+          // Exactly the ids the server says are gone: records after them (held or still to come) are kept.
+          if (to > (lastSeq ?? 0)) lastSeq = to;
+          drain();
+        } else if (buffer.size > 0) {
           lastSeq = Math.min(...buffer.keys()) - 1;
           drain();
         } else skipNextGap = true;

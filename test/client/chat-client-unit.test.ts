@@ -153,6 +153,26 @@ describe('ordered, deduplicated delivery', () => {
     expect(got.seqs).toEqual([1, 5, 6]);
   });
 
+  test('a dropped range reported before its replay skips exactly that range, even with records already held', async () => {
+    const client = makeClient();
+    const got = collectMessages(client);
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    conn.send(connectedFrame(0));
+    await connected;
+    conn.send(messageFrame(1));
+    // 9 arrives ahead of a gap and is held; the client asks for the rest.
+    conn.send(messageFrame(9));
+    await conn.nextFrame(isType('sync'));
+    // The journal dropped 2..4: reported first, then the held records 5..8 are replayed, then the end of the replay.
+    conn.send({ type: 'sync_complete', from: 2, to: 4, recovered: false });
+    for (const seq of [5, 6, 7, 8]) conn.send(messageFrame(seq));
+    conn.send({ type: 'sync_complete', from: 5, to: 9, recovered: true });
+    conn.send(messageFrame(10));
+    await got.waitFor(10);
+    expect(got.seqs).toEqual([1, 5, 6, 7, 8, 9, 10]);
+  });
+
   test("'live' start asks for no history and continues from the server's head", async () => {
     const client = makeClient({ lastSequenceId: 'live' });
     const got = collectMessages(client);
