@@ -135,7 +135,8 @@ describe('ordered, deduplicated delivery', () => {
     expect(conn.frames.filter(isType('sync'))).toHaveLength(1);
   });
 
-  test('an unrecoverable gap is skipped instead of stalling delivery', async () => {
+  /** A connected client that got record 1, then `ahead` (held behind a gap), and has asked for a sync. */
+  async function afterFirstRecordThen(ahead: number) {
     const client = makeClient();
     const got = collectMessages(client);
     const connected = client.connect();
@@ -143,8 +144,13 @@ describe('ordered, deduplicated delivery', () => {
     conn.send(connectedFrame(0));
     await connected;
     conn.send(messageFrame(1));
-    conn.send(messageFrame(5));
+    conn.send(messageFrame(ahead));
     await conn.nextFrame(isType('sync'));
+    return { client, got, conn };
+  }
+
+  test('an unrecoverable gap is skipped instead of stalling delivery', async () => {
+    const { client, got, conn } = await afterFirstRecordThen(5);
     const syncEvent = nextEvent(client, 'sync');
     conn.send({ type: 'sync_complete', from: 2, to: 4, recovered: false });
     expect((await syncEvent).recovered).toBe(false);
@@ -154,16 +160,8 @@ describe('ordered, deduplicated delivery', () => {
   });
 
   test('a dropped range reported before its replay skips exactly that range, even with records already held', async () => {
-    const client = makeClient();
-    const got = collectMessages(client);
-    const connected = client.connect();
-    const conn = await server.connection(0);
-    conn.send(connectedFrame(0));
-    await connected;
-    conn.send(messageFrame(1));
     // 9 arrives ahead of a gap and is held; the client asks for the rest.
-    conn.send(messageFrame(9));
-    await conn.nextFrame(isType('sync'));
+    const { got, conn } = await afterFirstRecordThen(9);
     // The journal dropped 2..4: reported first, then the held records 5..8 are replayed, then the end of the replay.
     conn.send({ type: 'sync_complete', from: 2, to: 4, recovered: false });
     for (const seq of [5, 6, 7, 8]) conn.send(messageFrame(seq));
