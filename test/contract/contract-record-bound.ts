@@ -88,7 +88,10 @@ export function describeRecordBound(ctx: ContractContext): void {
       expect(b.length).toBeLessThan(each);
       expect(seqs(c)).toEqual(range(1, each));
       if (a.length < each + 1) expect(b.length).toBe(0);
-      for (const [id, list, last] of [['a', a, each + 1], ['b', b, each]] as const) {
+      for (const [id, list, last] of [
+        ['a', a, each + 1],
+        ['b', b, each],
+      ] as const) {
         expect(await store.lastSequenceId(id)).toBe(last);
         if (list.length > 0) expect(seqs(list)).toEqual(range(list[0].sequence_id, last));
       }

@@ -68,7 +68,9 @@ describe('createStore', () => {
       'chat.storage.sqlite.busy_timeout_ms',
       'chat.storage.sqlite.open_busy_timeout_ms',
     ]);
-    expect(() => new MemoryStore({ maxRecordsPerConversation: -1 })).toThrow(expect.objectContaining({ code: 'STORAGE_ERR_INVALID_ARGUMENT' }));
+    expect(() => new MemoryStore({ maxRecordsPerConversation: -1 })).toThrow(
+      expect.objectContaining({ code: 'STORAGE_ERR_INVALID_ARGUMENT' }),
+    );
   });
 
   test("the schema's SQLite defaults are the store's own", () => {

@@ -16,7 +16,11 @@ describe('resume and history across records the memory bound dropped', () => {
   async function conversationOn(store: MemoryStore, upTo: number, cache = 5) {
     const { runtime } = await makeRuntime({ store, agents: [], config: { chat: { cache: { recent_messages: cache } } } });
     closers.push(() => runtime.close());
-    await runtime.createConversation({ conversation_id: 'c1', created_by: 'alice', participants: [{ participant_id: 'bob', participant_type: 'human', display_name: 'bob' }] });
+    await runtime.createConversation({
+      conversation_id: 'c1',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human', display_name: 'bob' }],
+    });
     let last = (await runtime.getConversation('c1')).last_sequence_id;
     while (last < upTo) last = (await runtime.post('c1', { sender_id: 'alice', message_id: `m${last}`, content: `m${last}` })).sequence_id;
     await settle();
