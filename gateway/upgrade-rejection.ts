@@ -95,12 +95,23 @@ export function createUpgradeRefuser(options: UpgradeRefuserOptions): UpgradeRef
     handleProtocols: () => REFUSAL_SUBPROTOCOL,
   });
   const pending = new Set<WebSocket>();
+  /** Set by terminateAll: refusals decided later (their upgrade was still authenticating) do not wait for an answer. */
+  let stopped = false;
 
-  function closeRefused(ws: WebSocket, code: ErrorCode): void {
-    pending.add(ws);
-    const closer = new GracefulClose(ws, clock);
+  function closeRefused(ws: WebSocket, socket: Duplex, code: ErrorCode): void {
     // An error event without a listener would throw; the close that follows cleans up.
     ws.on('error', (err) => logger.debug({ err: err.message, error: code }, 'refused websocket error'));
+    if (stopped) {
+      // The gateway has shut down and nobody would terminate this socket later: the close frame goes out,
+      // then the socket ends and is destroyed once that is written, answered or not.
+      ws.close(refusalCloseCode(code), code);
+      const tcp = socket as Duplex & { destroySoon?: () => void };
+      if (typeof tcp.destroySoon === 'function') tcp.destroySoon();
+      else socket.end();
+      return;
+    }
+    pending.add(ws);
+    const closer = new GracefulClose(ws, clock);
     ws.once('close', () => {
       closer.finished();
       pending.delete(ws);
@@ -114,7 +125,7 @@ export function createUpgradeRefuser(options: UpgradeRefuserOptions): UpgradeRef
       if (socket.destroyed) return;
       try {
         // ws answers an invalid handshake (bad key or version) itself with HTTP 400 and no callback.
-        wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, code));
+        wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, socket, code));
       } catch (err) {
         // ws throws only for a socket it has already upgraded (a failure after the handshake): drop it.
         logger.debug({ err: err instanceof Error ? err.message : String(err), error: code }, 'could not refuse an upgraded socket');
@@ -122,6 +133,7 @@ export function createUpgradeRefuser(options: UpgradeRefuserOptions): UpgradeRef
       }
     },
     terminateAll() {
+      stopped = true;
       for (const ws of pending) ws.terminate();
     },
   };

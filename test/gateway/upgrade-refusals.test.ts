@@ -220,6 +220,27 @@ describe('upgrade refusals', () => {
     await peer.ended;
   });
 
+  test('a refusal decided after gateway.close() (its upgrade was still authenticating) sends its close and ends the socket', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let authenticating!: () => void;
+    const started = new Promise<void>((resolve) => (authenticating = resolve));
+    const authenticate = async (): Promise<undefined> => {
+      authenticating();
+      await gate;
+      return undefined;
+    };
+    // The manual clock never fires the grace timer: only ending the socket at once lets the silent peer see it close.
+    const h = await startHarness({}, { clock: createManualClock(), authenticate });
+    const peer = silentRefusedPeer(h.url);
+    await started;
+    await h.server.gateway.close();
+    release();
+    const frame = await peer.closeFrame;
+    expect(frame.readUInt16BE(2)).toBe(4001);
+    await peer.ended;
+  });
+
   test('gateway.close() terminates refused sockets still waiting for the close answer', async () => {
     const h = await startHarness({}, { clock: createManualClock() });
     const peer = silentRefusedPeer(h.url);
