@@ -186,7 +186,7 @@ export class ConversationActor {
    * errors found before sequencing are rejections too, never synchronous throws.
    */
   post(input: PostInput): Promise<PostResult> {
-    const senderType = this.isMember(input.sender_id) ? this.ctx.participants.get(input.sender_id)!.participant_type : 'other';
+    const senderType = this.ctx.participants.get(input.sender_id)?.participant_type ?? 'other';
     const traced = new MessageTrace(this.deps.telemetry.tracer, this.conversationId, senderType);
     try {
       return traced.run(() => this.postTraced(input, senderType, traced));
