@@ -76,9 +76,4 @@ export class FrameSender {
     }
     this.options.batch.write(frame, soon);
   }
-
-  /** Writes what this turn holds now: whoever writes to the socket behind ws's back (a close) goes after it. */
-  flush(): void {
-    this.options.batch.flush();
-  }
 }

@@ -24,8 +24,8 @@ const CONCAT_MAX_BYTES = 16 * 1024;
  * object and the uncork a writev with its own arrays, while most flushes carry one frame (a message to a
  * peer) or two small ones (an echo and its ack), which go out as one plain write (two are copied into one
  * Buffer, cheaper than writev for a few hundred bytes). Whoever else writes to the socket (ws's pings and
- * close frames) must call flush() first to keep the order: ws-connection.ts does before closing, and
- * flushing-web-socket.ts before the close frames ws writes by itself (answering a client's close).
+ * close frames) must call flush() first to keep the order: flushing-web-socket.ts does before every close
+ * frame, ours (ws-connection.ts end()) and those ws writes by itself (answering a client's close).
  *
  * The flush goes to the back of the tick queue once more before it writes, so whatever else the same
  * turn queued goes out first. That is an NLWeb agent's /ask request: node's http client writes it from a

@@ -149,8 +149,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     if (this.closing) return;
     this.closing = true;
     this.feed.drop();
-    // ws writes the close frame to the socket itself: this turn's held frames (an error frame) go first.
-    this.sender.flush();
+    // The close frame goes out after this turn's held frames (an error frame): FlushingWebSocket.close flushes.
     this.closer.start(code, graceMs);
   }
 
