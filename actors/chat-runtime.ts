@@ -11,6 +11,7 @@ import type {
   ConversationOutput,
   ConversationSummary,
   CreateConversationInput,
+  HistoryPage,
   ParticipantInput,
   PostInput,
   PostResult,
@@ -156,9 +157,13 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   }
 
   async readMessages(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<ChatMessage[]> {
+    return (await this.readHistoryPage(conversationId, afterSequenceId, limit, requesterId)).messages;
+  }
+
+  async readHistoryPage(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<HistoryPage> {
     const actor = await this.conversation(conversationId);
     if (requesterId !== undefined && !actor.isMember(requesterId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
-    return actor.readMessages(afterSequenceId, Math.max(1, Math.min(limit, 1000)));
+    return actor.readHistoryPage(afterSequenceId, Math.max(1, Math.min(limit, 1000)));
   }
 
   async redact(

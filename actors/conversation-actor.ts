@@ -9,7 +9,7 @@ import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participan
 import { PersistenceQueue } from './persistence-queue';
 import { RestartIntensity } from './restart-intensity';
 import { restoreConversation } from './restore-conversation';
-import type { ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
+import type { HistoryPage, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
 import { syncMembership } from './membership-sync';
 import { SequenceLease } from './sequence-lease';
@@ -318,10 +318,12 @@ export class ConversationActor {
   /**
    * A page of history for HTTP readers: cache first, then the journal, then unstored records. Bounded
    * by count, not by after + limit: over ids a bounded journal dropped, the page starts at the oldest
-   * record held and still has up to `limit` records, so a reader paging on `next_after` moves on.
+   * record held and still has up to `limit` records, so a reader paging on `next_after` moves on; the
+   * page names the dropped ids so the reader can tell a trimmed history from a hole.
    */
-  async readMessages(afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
-    return (await this.replay.read(afterSequenceId, this.lastSequenceId, this.memoryRecords(), limit)).records;
+  async readHistoryPage(afterSequenceId: number, limit: number): Promise<HistoryPage> {
+    const read = await this.replay.read(afterSequenceId, this.lastSequenceId, this.memoryRecords(), limit);
+    return { messages: read.records, droppedUpTo: read.droppedUpTo };
   }
 
   async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void> {

@@ -104,6 +104,17 @@ export interface RuntimeHealth {
   readonly shutting_down: boolean;
 }
 
+/** A page of history (readHistoryPage). */
+export interface HistoryPage {
+  /** Records after the page's start, in order, without holes. */
+  readonly messages: ChatMessage[];
+  /**
+   * Ids from the page's start + 1 up to this one are no longer held (a bounded memory store dropped
+   * them; the page begins after them). Equal to the page's start when nothing was dropped.
+   */
+  readonly droppedUpTo: number;
+}
+
 /**
  * The embedding API: everything a Node service (or our gateway) needs, without any transport.
  * Every method rejects with a ChatError whose `code` says what went wrong.
@@ -126,6 +137,8 @@ export interface ChatRuntime {
   setTyping(conversationId: string, participantId: string, isTyping: boolean): void;
   /** History page from the cache or storage (members only when requesterId is given). */
   readMessages(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<ChatMessage[]>;
+  /** The same page, also naming the ids before it that a bounded journal no longer holds. */
+  readHistoryPage(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<HistoryPage>;
   /** Replace content with a marker (owner only when requesterId is given); returns redacted sequence ids. */
   redact(conversationId: string, target: { messageIds: readonly string[] } | { senderId: string }, requesterId?: string): Promise<number[]>;
   health(): RuntimeHealth;

@@ -24,11 +24,13 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
     const id = idParam(req);
     const after = intQuery(req, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intQuery(req, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
-    const page = await runtime.readMessages(id, after, limit, userOf(res).userId);
+    const { messages, droppedUpTo } = await runtime.readHistoryPage(id, after, limit, userOf(res).userId);
     // has_more is exact: the page's end is compared with the conversation's end, not guessed from the page size.
     const last = (await runtime.getConversation(id)).last_sequence_id;
-    const nextAfter = page.length > 0 ? page[page.length - 1].sequence_id : after;
-    res.json({ conversation_id: id, messages: page, next_after: nextAfter, has_more: nextAfter < last, last_sequence_id: last });
+    const nextAfter = messages.length > 0 ? messages[messages.length - 1].sequence_id : after;
+    // Only when ids were dropped, so readers can tell a trimmed history (or a hole) from a page that simply starts later.
+    const dropped = droppedUpTo > after ? { dropped: { from: after + 1, to: droppedUpTo } } : {};
+    res.json({ conversation_id: id, messages, next_after: nextAfter, has_more: nextAfter < last, last_sequence_id: last, ...dropped });
   };
 
   const post = async (req: Request, res: Response): Promise<void> => {

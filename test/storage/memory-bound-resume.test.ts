@@ -113,4 +113,18 @@ describe('resume and history across records the memory bound dropped', () => {
     expect(pages[0]).toEqual(range(oldest, oldest + 7));
     expect(pages.flat()).toEqual(range(oldest, 50));
   });
+
+  test('a history page over the dropped range names it (droppedUpTo); pages inside the held range drop nothing', async () => {
+    const { runtime, oldest } = await trimmedConversation();
+    const first = await runtime.readHistoryPage('c1', 0, 8, 'bob');
+    expect({ seqs: seqs(first.messages), droppedUpTo: first.droppedUpTo }).toEqual({
+      seqs: range(oldest, oldest + 7),
+      droppedUpTo: oldest - 1,
+    });
+    const next = await runtime.readHistoryPage('c1', oldest + 7, 8, 'bob');
+    expect({ seqs: seqs(next.messages), droppedUpTo: next.droppedUpTo }).toEqual({
+      seqs: range(oldest + 8, oldest + 15),
+      droppedUpTo: oldest + 7,
+    });
+  });
 });

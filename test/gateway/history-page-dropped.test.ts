@@ -1,0 +1,36 @@
+import { MemoryStore } from '../../storage-providers';
+import { settle } from '../actors/runtime-helpers';
+import { closeAll, startHarness } from './harness';
+
+afterEach(closeAll);
+
+/**
+ * GET .../messages over ids a bounded memory journal dropped says so: `dropped: {from, to}` names the
+ * ids after `after` the server no longer holds, so a reader can tell a trimmed history from a hole.
+ */
+describe('history page over a bounded memory journal', () => {
+  test('the first page names the dropped ids; a page inside the held range has no `dropped`', async () => {
+    const store = new MemoryStore({ maxRecordsPerConversation: 10 });
+    // A small cache, so the oldest records are read from the (trimmed) journal, not from memory.
+    const h = await startHarness({ chat: { cache: { recent_messages: 2 } } }, { store });
+    const conv = await h.createConversation('alice');
+    let last = 0;
+    for (let i = 0; i < 25; i++) {
+      const res = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: `m${i}`, content: `m${i}` });
+      expect(res.status).toBe(201);
+      last = res.body.sequence_id as number;
+    }
+    while ((await store.lastSequenceId(conv)) < last) await settle(); // every record stored (and the journal trimmed)
+    const oldest = (await store.readMessages(conv, 0, 1))[0].sequence_id;
+    expect(oldest).toBeGreaterThan(1);
+
+    const first = await h.request('GET', `/chat/conversations/${conv}/messages?after=0&limit=3`, 'alice');
+    expect(first.status).toBe(200);
+    expect(first.body.messages.map((m: { sequence_id: number }) => m.sequence_id)).toEqual([oldest, oldest + 1, oldest + 2]);
+    expect(first.body).toMatchObject({ dropped: { from: 1, to: oldest - 1 }, next_after: oldest + 2, has_more: true });
+
+    const inside = await h.request('GET', `/chat/conversations/${conv}/messages?after=${oldest + 2}&limit=3`, 'alice');
+    expect(inside.body.messages[0].sequence_id).toBe(oldest + 3);
+    expect(inside.body).not.toHaveProperty('dropped');
+  });
+});
