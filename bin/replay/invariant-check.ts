@@ -38,22 +38,36 @@ interface Membership {
 /**
  * Checks the journal invariants in one pass:
  *  - every record belongs to the conversation (the given id, else the first record's);
- *  - sequence ids are 1, 2, 3, ... in order, each once;
+ *  - sequence ids are 1, 2, 3, ... (or N, N+1, ... below) in order, each once;
  *  - (sender_id, message_id) is unique per sender among non-system records;
  *  - a record answering another (metadata.in_reply_to_sequence: AI output, job records) comes after
  *    it, and the answered record exists earlier in the journal;
  *  - human and AI records come only from members (after their join record, before their leave);
  *    a join while a member or a leave while not one is also reported.
+ * A journal whose source no longer holds its oldest records (`historyStartsAt` N > 1) is checked from
+ * N: ids 1..N-1 are not a gap, and what happened in them is unknown, so a participant first seen
+ * without a join record of theirs counts as a member who joined before N, and an answer to a record
+ * before N is taken as answering a record that was there. Holes from N on are still gaps.
  * Memory: O(participants) plus the seen sequence ids and (sender, message_id) keys, which are
  * O(messages) (a Set/Map of short keys: about 100 bytes per record).
  */
-export function createInvariantChecker(options: { conversationId?: string } = {}): InvariantChecker {
+export function createInvariantChecker(options: { conversationId?: string; historyStartsAt?: number } = {}): InvariantChecker {
   let conversationId = options.conversationId;
+  const historyStartsAt = Math.max(1, options.historyStartsAt ?? 1);
+  const trimmed = historyStartsAt > 1;
   const seenSequences = new Set<number>();
-  let maxSequence = 0;
+  let maxSequence = historyStartsAt - 1;
   const messageKeys = new Map<string, number>();
   const members = new Map<string, Membership>();
   let count = 0;
+
+  /** In a trimmed journal, someone first seen without a join record joined in the dropped part. */
+  const joinedBeforeHistory = (participantId: string): Membership | undefined => {
+    if (!trimmed) return undefined;
+    const state = { member: true };
+    members.set(participantId, state);
+    return state;
+  };
 
   return {
     get records() {
@@ -89,7 +103,8 @@ export function createInvariantChecker(options: { conversationId?: string } = {}
       const replyTo = m.metadata.in_reply_to_sequence;
       if (typeof replyTo === 'number') {
         if (replyTo >= seq) flag('answer_before_trigger', `answers #${replyTo}, which is not before it`);
-        else if (!seenSequences.has(replyTo)) flag('answer_without_trigger', `answers #${replyTo}, which is not in the journal before it`);
+        else if (!seenSequences.has(replyTo) && !(replyTo >= 1 && replyTo < historyStartsAt))
+          flag('answer_without_trigger', `answers #${replyTo}, which is not in the journal before it`);
       }
 
       if (m.sender_type === 'system' && m.message_type === MESSAGE_TYPES.join) {
@@ -97,11 +112,11 @@ export function createInvariantChecker(options: { conversationId?: string } = {}
         if (state?.member) flag('join_while_member', `${m.sender_id} joins but is already a member`);
         members.set(m.sender_id, { member: true });
       } else if (m.sender_type === 'system' && m.message_type === MESSAGE_TYPES.leave) {
-        const state = members.get(m.sender_id);
+        const state = members.get(m.sender_id) ?? joinedBeforeHistory(m.sender_id);
         if (!state?.member) flag('leave_while_not_member', `${m.sender_id} leaves but is not a member`);
         members.set(m.sender_id, { member: false, leftAt: seq });
       } else if (m.sender_type !== 'system') {
-        const state = members.get(m.sender_id);
+        const state = members.get(m.sender_id) ?? joinedBeforeHistory(m.sender_id);
         if (!state) flag('not_a_member', `${m.sender_id} (${m.sender_type}) writes before any join record of theirs`);
         else if (!state.member) flag('not_a_member', `${m.sender_id} (${m.sender_type}) writes after leaving at #${state.leftAt}`);
       }

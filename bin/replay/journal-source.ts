@@ -14,6 +14,11 @@ export interface JournalSource {
   readonly conversationId: string;
   /** Stored metadata when the source has it (store, or an export header that carried it). */
   readonly meta?: ConversationMeta;
+  /**
+   * The first sequence id the source holds when older ones were dropped (a bounded memory store);
+   * absent when it holds the journal from 1. Ids before it are trimmed history, not a gap.
+   */
+  readonly historyStartsAt?: number;
   /** Iterates the records once. */
   records(): AsyncIterable<ChatMessage>;
   close(): Promise<void>;
@@ -94,6 +99,7 @@ export async function openJsonlSource(file: string, conversationId?: string): Pr
     return {
       conversationId: id,
       meta: header?.conversation,
+      ...(header?.history_starts_at !== undefined ? { historyStartsAt: header.history_starts_at } : {}),
       async *records() {
         if (consumed) throw new ChatError('CHAT_ERR_INVALID_MESSAGE', 'a JSONL source can be read once');
         consumed = true;

@@ -9,18 +9,24 @@ export interface JournalHeader {
   readonly exported_at: string;
   /** The conversation's stored metadata, when the source had it (informational). */
   readonly conversation?: ConversationMeta;
+  /**
+   * The first sequence id the source still held when ids before it had been dropped (a bounded memory
+   * store); absent when the journal is whole from 1. `--check` starts there instead of reporting a gap.
+   */
+  readonly history_starts_at?: number;
 }
 
 export const JOURNAL_FORMAT = 'nlweb-chat-journal';
 export const JOURNAL_VERSION = 1;
 
-export function makeHeader(conversationId: string, exportedAt: Date, meta?: ConversationMeta): JournalHeader {
+export function makeHeader(conversationId: string, exportedAt: Date, meta?: ConversationMeta, historyStartsAt = 1): JournalHeader {
   return {
     format: JOURNAL_FORMAT,
     version: JOURNAL_VERSION,
     conversation_id: conversationId,
     exported_at: exportedAt.toISOString(),
     ...(meta ? { conversation: meta } : {}),
+    ...(historyStartsAt > 1 ? { history_starts_at: historyStartsAt } : {}),
   };
 }
 
@@ -55,6 +61,10 @@ export function parseJournalLine(text: string, lineNo: number): JournalLine {
         'CHAT_ERR_INVALID_MESSAGE',
         `line ${lineNo}: unsupported journal header (want format ${JOURNAL_FORMAT} version ${JOURNAL_VERSION} with a conversation_id)`,
       );
+    }
+    const start = o.history_starts_at;
+    if (start !== undefined && (typeof start !== 'number' || !Number.isSafeInteger(start) || start < 1)) {
+      throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${lineNo}: history_starts_at must be a positive integer`);
     }
     return { kind: 'header', header: o as unknown as JournalHeader };
   }

@@ -8,6 +8,7 @@ import { createMachineRerun, formatDivergence, type Divergence } from './machine
 import { createParticipantView } from './participant-view';
 import { createProgress, type ProgressSink } from './progress';
 import { formatTimelineLine, timelineHeading } from './timeline-format';
+import { heldFromNote, historyTrimmedNote, rerunRefusal } from './trimmed-history';
 
 /** Where the CLI writes: results to stdout, notes and progress to stderr. */
 export interface ReplayIo {
@@ -35,14 +36,20 @@ export interface ReplayOptions {
 /**
  * Reads the journal once and prints the timeline (optionally one participant's view), or checks
  * invariants and/or re-runs the machine in that same single pass. Returns the exit code:
- * 2 when a violation was found, else 3 when a divergence was found, else 0.
+ * 2 when a violation was found, else 3 when a divergence was found, else 0; 1 (before reading) when
+ * --rerun is asked of a journal whose source no longer holds its start.
  */
 export async function runReplay(source: JournalSource, options: ReplayOptions, io: ReplayIo): Promise<ExitCode> {
+  const startsAt = source.historyStartsAt ?? 1;
+  if (options.rerun && startsAt > 1) {
+    io.stderr.write(`replay: ${rerunRefusal(source.conversationId, startsAt)}\n`);
+    return EXIT.usage;
+  }
   const out = new LineWriter(io.stdout);
   const progress = createProgress(io.stderr, 'replay', options.progressEvery);
   const analysing = options.check === true || options.rerun === true;
   const maxReports = options.maxReports ?? 20;
-  const checker = options.check ? createInvariantChecker({ conversationId: source.conversationId }) : undefined;
+  const checker = options.check ? createInvariantChecker({ conversationId: source.conversationId, historyStartsAt: startsAt }) : undefined;
   const rerun = options.rerun ? createMachineRerun({ conversationId: source.conversationId, settings: source.meta?.settings }) : undefined;
   const view = options.as !== undefined ? createParticipantView(options.as) : undefined;
   let records = 0;
@@ -66,6 +73,7 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
 
   try {
     if (!analysing && !options.json) await out.line(timelineHeading());
+    if (checker && startsAt > 1) await out.line(historyTrimmedNote(source.conversationId, startsAt, options.json === true));
     for await (const record of source.records()) {
       records += 1;
       progress.tick();
@@ -91,19 +99,22 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   await out.flush();
   if (view && view.periods === 0) io.stderr.write(`replay: ${options.as} never joined conversation ${source.conversationId}\n`);
   if (!analysing && records === 0) io.stderr.write(`replay: conversation ${source.conversationId} has no records\n`);
+  if (!analysing && startsAt > 1) io.stderr.write(`replay: ${heldFromNote(source.conversationId, startsAt)}\n`);
   if (violations > 0) return EXIT.violation;
   if (divergences > 0) return EXIT.divergence;
   return EXIT.ok;
 
   async function summary(kind: 'check' | 'rerun', counts: Record<string, number>, unshown: number): Promise<void> {
+    const start = startsAt > 1 ? { history_starts_at: startsAt } : {};
     if (options.json) {
-      await out.line(toJsonLine({ type: `${kind}_summary`, conversation_id: source.conversationId, ...counts, unshown }));
+      await out.line(toJsonLine({ type: `${kind}_summary`, conversation_id: source.conversationId, ...counts, unshown, ...start }));
       return;
     }
     const parts = Object.entries(counts).map(([k, v]) => `${v} ${k}`);
     const more = unshown > 0 ? ` (${unshown} more not shown; raise --max-reports)` : '';
+    const from = startsAt > 1 ? ` (history from #${startsAt})` : '';
     const ok = (kind === 'check' ? counts.violations : counts.divergences) === 0 ? 'OK' : 'FAILED';
-    await out.line(`${kind} ${ok}: conversation ${source.conversationId}: ${parts.join(', ')}${more}`);
+    await out.line(`${kind} ${ok}: conversation ${source.conversationId}: ${parts.join(', ')}${more}${from}`);
   }
 }
 
@@ -118,7 +129,7 @@ export async function runExport(
   const progress = createProgress(io.stderr, 'export');
   let count = 0;
   try {
-    await out.line(toJsonLine(makeHeader(source.conversationId, now, source.meta)));
+    await out.line(toJsonLine(makeHeader(source.conversationId, now, source.meta, source.historyStartsAt)));
     for await (const record of source.records()) {
       count += 1;
       progress.tick();

@@ -1,14 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { main } from '../../bin/replay/cli-program';
-import { makeTmpDir, memorySink, parseJsonLines, writeJournal } from './replay-fixtures';
+import { makeTmpDir, parseJsonLines, runMain, writeJournal } from './replay-fixtures';
 import { cleanJournal } from './violation-journals';
 
-async function run(...args: string[]) {
-  const io = { stdout: memorySink(), stderr: memorySink() };
-  const code = await main(['node', 'replay', ...args], io);
-  return { code, stdout: io.stdout.text(), stderr: io.stderr.text() };
-}
+const run = runMain;
 
 describe('replay command line (in-process)', () => {
   let dir: string;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createChatRuntime, createCounterIds, createEchoAgent, createManualClock } from '../../actors';
 import type { ChatMessage, ConversationOutput } from '../../actors';
 import type { ChatStore } from '../../storage-providers';
+import { main } from '../../bin/replay/cli-program';
 import { makeHeader, toJsonLine } from '../../bin/replay/jsonl';
 import type { TextSink } from '../../bin/replay/line-writer';
 
@@ -23,6 +24,13 @@ export function runCli(args: readonly string[], options: { cwd?: string } = {}):
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs the CLI in-process (main), collecting what it writes. */
+export async function runMain(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = { stdout: memorySink(), stderr: memorySink() };
+  const code = await main(['node', 'replay', ...args], io);
+  return { code, stdout: io.stdout.text(), stderr: io.stderr.text() };
 }
 
 /** Collects what a test writes to a sink. */
