@@ -21,6 +21,7 @@ import { createChatRuntime } from '../actors';
 import { loadConfig } from '../config';
 import { createChatServer } from '../gateway';
 import { MemoryStore } from '../storage-providers';
+import { MeasuredPartProfiler } from './measured-part-profiler';
 import { describeMachine, floodRooms, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
 
 type Kind = 'ws' | 'socketio' | 'gateway';
@@ -144,6 +145,7 @@ async function startGateway(): Promise<BenchServer> {
 async function runServerChild(kind: Kind): Promise<void> {
   const server = kind === 'ws' ? await startRawWs() : kind === 'socketio' ? await startSocketIo() : await startGateway();
   const gc = (globalThis as { gc?: () => void }).gc;
+  const profiler = new MeasuredPartProfiler(process.env.GATEWAY_BENCH_PROFILE_DIR);
   // The parent died or gave up: never linger as an orphan.
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg: { id: number; cmd: string; rooms?: Room[] }) => {
@@ -165,6 +167,12 @@ async function runServerChild(kind: Kind): Promise<void> {
           const m = process.memoryUsage();
           return process.send!({ id: msg.id, rss: m.rss, heapUsed: m.heapUsed, gc: gc !== undefined });
         }
+        case 'profile-start':
+          await profiler.start();
+          return process.send!({ id: msg.id });
+        case 'profile-stop':
+          await profiler.stop(`${kind}-${process.pid}`);
+          return process.send!({ id: msg.id });
         case 'stop':
           await server.close();
           process.send!({ id: msg.id }, () => process.exit(0));
@@ -503,13 +511,24 @@ async function throughputOnly(kind: Kind): Promise<void> {
 /**
  * `--latency-only[=kind]`: latency runs of one system and nothing else (no throughput run's garbage or
  * heap growth in between), to tell the system's own tail from the tail another workload leaves behind.
+ * After the full run's warm-up, so its figures compare with the table's; also prints the server's CPU
+ * per round trip. GATEWAY_BENCH_PROFILE_DIR=<dir> writes a CPU profile of the measured runs only.
  */
 async function latencyOnly(kind: Kind): Promise<void> {
   const handle = await spawnServer(kind);
   try {
+    // The same unmeasured warm-up as the full run, so these figures compare with its table.
+    await throughputRun(handle, 50, 40, 5);
+    await latencyRun(handle, 2000, 0);
+    await handle.request('profile-start');
     for (let i = 0; i < 3; i++) {
-      const samples = await latencyRun(handle, 400, i === 0 ? 50 : 10);
-      console.log(`${LABEL[kind]} latency run ${i + 1}: p50 ${fmt(percentile(samples, 50))} ms, p99 ${fmt(percentile(samples, 99))} ms`);
+      const cpuBefore = (await handle.request('cpu')).cpuMicros as number;
+      const samples = await latencyRun(handle, 400, 10);
+      const cpuMicros = ((await handle.request('cpu')).cpuMicros as number) - cpuBefore;
+      if (i === 2) await handle.request('profile-stop');
+      console.log(
+        `${LABEL[kind]} latency run ${i + 1}: p50 ${fmt(percentile(samples, 50))} ms, p99 ${fmt(percentile(samples, 99))} ms, server CPU ${fmt(cpuMicros / 410)} µs/msg (connect and close included)`,
+      );
     }
   } finally {
     await handle.stop();
@@ -646,7 +665,8 @@ async function main(): Promise<void> {
       'Reproduce: `npm run build && node dist/perf/gateway-bench.js` (`--quick`: a short run that does not write this',
       'file). `GATEWAY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` passes node flags to the server processes;',
       '`--throughput-only[=ws|socketio|gateway]` runs only long throughput runs of one system (what to profile);',
-      '`--latency-only[=ws|socketio|gateway]` only latency runs, with no other workload in between.',
+      '`--latency-only[=ws|socketio|gateway]` only latency runs (after the same warm-up), with no other workload in between,',
+      'and the server CPU per round trip; `GATEWAY_BENCH_PROFILE_DIR=/tmp/prof` with it profiles only the measured runs.',
       '',
       "Where a message's server CPU goes (gateway, `--throughput-only` with `--cpu-prof`, 2026-11-27, ~19 µs per message):",
       'socket writes (`writev`, one per socket per turn) ~20 %, garbage collection ~13 %, WebSocket parsing, JSON.parse',
