@@ -145,7 +145,10 @@ async function startGateway(): Promise<BenchServer> {
 async function runServerChild(kind: Kind): Promise<void> {
   const server = kind === 'ws' ? await startRawWs() : kind === 'socketio' ? await startSocketIo() : await startGateway();
   const gc = (globalThis as { gc?: () => void }).gc;
-  const profiler = new MeasuredPartProfiler(process.env.GATEWAY_BENCH_PROFILE_DIR);
+  const profiler = new MeasuredPartProfiler(
+    process.env.GATEWAY_BENCH_PROFILE_DIR,
+    process.env.GATEWAY_BENCH_PROFILE_KIND === 'heap' ? 'heap' : 'cpu',
+  );
   // The parent died or gave up: never linger as an orphan.
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg: { id: number; cmd: string; rooms?: Room[] }) => {
@@ -492,13 +495,15 @@ interface Results {
 
 /**
  * `--throughput-only[=kind]`: long throughput runs of one system and nothing else, for profiling the
- * server (with GATEWAY_BENCH_NODE_ARGS="--cpu-prof ..."): a short run is dominated by start-up.
+ * server (GATEWAY_BENCH_PROFILE_DIR=<dir> profiles runs 2 and 3; a short run is dominated by start-up).
  */
 async function throughputOnly(kind: Kind): Promise<void> {
   const handle = await spawnServer(kind);
   try {
     for (let i = 0; i < 3; i++) {
+      if (i === 1) await handle.request('profile-start');
       const tp = await throughputRun(handle, 200, 250, 5);
+      if (i === 2) await handle.request('profile-stop');
       console.log(
         `${LABEL[kind]} run ${i + 1}: ${fmt(tp.rate)} msg/s, server CPU ${fmt(tp.cpuPerMessageUs)} µs/msg, server busy ${fmt(tp.serverBusy)}, client busy ${fmt(tp.clientBusy)}`,
       );
@@ -666,7 +671,8 @@ async function main(): Promise<void> {
       'file). `GATEWAY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` passes node flags to the server processes;',
       '`--throughput-only[=ws|socketio|gateway]` runs only long throughput runs of one system (what to profile);',
       '`--latency-only[=ws|socketio|gateway]` only latency runs (after the same warm-up), with no other workload in between,',
-      'and the server CPU per round trip; `GATEWAY_BENCH_PROFILE_DIR=/tmp/prof` with it profiles only the measured runs.',
+      'and the server CPU per round trip. `GATEWAY_BENCH_PROFILE_DIR=/tmp/prof` with either profiles only the measured runs',
+      "(`GATEWAY_BENCH_PROFILE_KIND=heap`: every allocation's site, garbage included, instead of CPU).",
       '',
       "Where a message's server CPU goes (gateway, `--throughput-only` with `--cpu-prof`, 2026-11-27, ~19 µs per message):",
       'socket writes (`writev`, one per socket per turn) ~20 %, garbage collection ~13 %, WebSocket parsing, JSON.parse',

@@ -2,36 +2,50 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 
+/** `cpu`: where the time goes; `heap`: where every allocation comes from, the short-lived included. */
+export type ProfileKind = 'cpu' | 'heap';
+
 /**
- * A CPU profile of only the measured part of a benchmark (`--cpu-prof` also records start-up and
- * warm-up, which drown a short measured run). Active only when given a directory
- * (GATEWAY_BENCH_PROFILE_DIR); otherwise start and stop do nothing, so a normal run pays nothing.
+ * A profile of only the measured part of a benchmark (`--cpu-prof` also records start-up and warm-up,
+ * which drown a short measured run). Active only when given a directory (GATEWAY_BENCH_PROFILE_DIR);
+ * otherwise start and stop do nothing, so a normal run pays nothing.
  */
 export class MeasuredPartProfiler {
   private session: Session | undefined;
 
   constructor(
     private readonly dir: string | undefined,
-    private readonly intervalMicros = 100,
+    private readonly kind: ProfileKind = 'cpu',
+    private readonly intervalMicros = 1000,
   ) {}
 
   async start(): Promise<void> {
     if (this.dir === undefined || this.session) return;
     const session = new Session();
     session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: this.intervalMicros });
-    await session.post('Profiler.start');
+    if (this.kind === 'cpu') {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: this.intervalMicros });
+      await session.post('Profiler.start');
+    } else {
+      // Garbage is what makes collections frequent: keep the samples of objects collected since.
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      } as never);
+    }
     this.session = session;
   }
 
-  /** Writes `<dir>/<name>.cpuprofile` (readable by Chrome DevTools) and ends the session. */
+  /** Writes `<dir>/<name>.cpuprofile` or `.heapprofile` (both open in Chrome DevTools) and ends the session. */
   async stop(name: string): Promise<void> {
     const session = this.session;
     if (session === undefined || this.dir === undefined) return;
     this.session = undefined;
-    const { profile } = await session.post('Profiler.stop');
+    const profile =
+      this.kind === 'cpu' ? (await session.post('Profiler.stop')).profile : (await session.post('HeapProfiler.stopSampling')).profile;
     session.disconnect();
-    await writeFile(path.join(this.dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    await writeFile(path.join(this.dir, `${name}.${this.kind}profile`), JSON.stringify(profile));
   }
 }
