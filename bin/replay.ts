@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * nlweb-chat-replay: reads a conversation journal from a store or a JSONL export and prints its
+ * nlweb-chat-replay: reads a conversation journal from a store, a JSONL export or a running server's
+ * HTTP API (--server) and prints its
  * timeline, one participant's view, invariant violations (--check) or machine divergences (--rerun).
  * Exit codes: 0 ok, 1 usage/IO error, 2 invariant violation, 3 divergence (docs/replay.md).
  */

@@ -1,14 +1,23 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isChatError } from '../../actors/errors';
+import type { ConversationMeta } from '../../actors/message-types';
 import { EXIT } from './exit-codes';
+import { listServerConversations, openServerSource } from './http-source';
 import { openJsonlSource, openStoreSource, type JournalSource } from './journal-source';
 import { toJsonLine } from './jsonl';
 import { runExport, runReplay, type ReplayIo } from './run-replay';
+import { ServerRequestError, type ServerTarget } from './server-client';
 import { openStorage, parseStorageSpec, redactUrl } from './storage-spec';
 
-interface SourceOptions {
+interface ServerOptions {
+  readonly server?: string;
+  readonly token?: string;
+  readonly user?: string;
+}
+
+interface SourceOptions extends ServerOptions {
   readonly storage?: string;
   readonly file?: string;
 }
@@ -36,16 +45,25 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
         '  nlweb-chat-replay c1 --storage sqlite:./chat.db --as bob',
         '  nlweb-chat-replay export c1 --storage postgres://chat@db/chat?schema=prod -o c1.jsonl',
         '  nlweb-chat-replay --file c1.jsonl --check --rerun',
+        '  NLWEB_CHAT_TOKEN=... nlweb-chat-replay c1 --server http://127.0.0.1:8000 --check',
+        '  nlweb-chat-replay c1 --server http://127.0.0.1:8000 --user alice     (dev mode)',
         '',
         'Exit codes: 0 ok, 1 usage/IO error, 2 invariant violation (--check), 3 divergence (--rerun).',
         'See docs/replay.md.',
       ].join('\n'),
     );
 
-  const withSource = (cmd: Command): Command =>
+  const withServer = (cmd: Command): Command =>
     cmd
-      .option('--storage <spec>', 'memory | sqlite:<file> | postgres://user@host/db[?schema=name]')
-      .option('--file <export.jsonl>', 'a journal written by `export`');
+      .option('--server <url>', 'a running nlweb-chat server: http(s)://host:port (reads GET /chat/conversations/...)')
+      .addOption(new Option('--token <bearer>', 'bearer token for --server').env('NLWEB_CHAT_TOKEN'))
+      .option('--user <user_id>', 'for --server in dev mode (loopback): the caller, sent as user_id');
+  const withSource = (cmd: Command): Command =>
+    withServer(
+      cmd
+        .option('--storage <spec>', 'memory | sqlite:<file> | postgres://user@host/db[?schema=name]')
+        .option('--file <export.jsonl>', 'a journal written by `export`'),
+    );
 
   withSource(
     program
@@ -105,41 +123,71 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
     }
   });
 
-  program
-    .command('list')
-    .description('list the conversations in a store (oldest first)')
-    .requiredOption('--storage <spec>', 'memory | sqlite:<file> | postgres://...')
-    .option('--json', 'JSON lines instead of text')
-    .action(async (opts: { storage: string; json?: boolean }) => {
-      const store = await openStorage(parseStorageSpec(opts.storage));
-      try {
-        for (const id of await store.listConversationsCreatedBefore(END_OF_TIME)) {
-          const [meta, last] = await Promise.all([store.getConversation(id), store.lastSequenceId(id)]);
-          if (opts.json) io.stdout.write(`${toJsonLine({ conversation_id: id, last_sequence_id: last, ...meta })}\n`);
-          else io.stdout.write(`${id}\t${meta?.created_at ?? '-'}\t${meta?.status ?? '-'}\t${last} records\t${meta?.title ?? ''}\n`);
-        }
-      } finally {
-        await store.close();
+  withServer(
+    program
+      .command('list')
+      .description("list the conversations in a store, or the caller's on a server (oldest first)")
+      .option('--storage <spec>', 'memory | sqlite:<file> | postgres://...')
+      .option('--json', 'JSON lines instead of text'),
+  ).action(async (opts: ServerOptions & { storage?: string; json?: boolean }, cmd: Command) => {
+    if ((opts.storage === undefined) === (opts.server === undefined))
+      cmd.error('error: give exactly one of --storage <spec> or --server <url>');
+    const print = (id: string, meta: ConversationMeta | undefined, last: number): void => {
+      if (opts.json) io.stdout.write(`${toJsonLine({ conversation_id: id, last_sequence_id: last, ...meta })}\n`);
+      else io.stdout.write(`${id}\t${meta?.created_at ?? '-'}\t${meta?.status ?? '-'}\t${last} records\t${meta?.title ?? ''}\n`);
+    };
+    if (opts.server !== undefined) {
+      for (const { meta, lastSequenceId } of await listServerConversations(serverTarget(opts)))
+        print(meta.conversation_id, meta, lastSequenceId);
+      return;
+    }
+    checkServerOnly(cmd, opts);
+    const store = await openStorage(parseStorageSpec(opts.storage!));
+    try {
+      for (const id of await store.listConversationsCreatedBefore(END_OF_TIME)) {
+        const [meta, last] = await Promise.all([store.getConversation(id), store.lastSequenceId(id)]);
+        print(id, meta, last);
       }
-    });
+    } finally {
+      await store.close();
+    }
+  });
 
   try {
     await program.parseAsync(argv as string[], { from: 'node' });
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    const text = isChatError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+    const coded = isChatError(err) || err instanceof ServerRequestError;
+    const text = coded ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
     io.stderr.write(`replay: ${redactUrl(text)}\n`);
     return EXIT.usage;
   }
 }
 
 async function openSource(cmd: Command, conversationId: string | undefined, opts: SourceOptions): Promise<JournalSource> {
-  if ((opts.storage === undefined) === (opts.file === undefined))
-    cmd.error('error: give exactly one of --storage <spec> or --file <export.jsonl>');
+  const given = [opts.storage, opts.file, opts.server].filter((s) => s !== undefined).length;
+  if (given !== 1) cmd.error('error: give exactly one of --storage <spec>, --file <export.jsonl> or --server <url>');
+  if (opts.server === undefined) checkServerOnly(cmd, opts);
   if (opts.file !== undefined) return openJsonlSource(opts.file, conversationId);
-  if (conversationId === undefined) cmd.error('error: a conversation id is required with --storage');
+  if (conversationId === undefined)
+    cmd.error(`error: a conversation id is required with ${opts.server !== undefined ? '--server' : '--storage'}`);
+  if (opts.server !== undefined) return openServerSource(serverTarget(opts), conversationId!);
   return openStoreSource(opts.storage!, conversationId!);
+}
+
+function serverTarget(opts: ServerOptions): ServerTarget {
+  return {
+    url: opts.server!,
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
+  };
+}
+
+/** --user and --token mean nothing to a store or a file: saying so beats ignoring them (a token from the environment is fine). */
+function checkServerOnly(cmd: Command, opts: ServerOptions): void {
+  if (opts.user !== undefined || (opts.token !== undefined && cmd.getOptionValueSource('token') !== 'env'))
+    cmd.error('error: --user and --token apply to --server only');
 }
 
 function positiveInt(value: string): number {

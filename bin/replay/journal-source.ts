@@ -8,7 +8,8 @@ import { openStorage, parseStorageSpec } from './storage-spec';
 
 /**
  * One conversation's journal, read once, in order, without holding it in memory:
- * a store's pages (streamMessages) or a JSONL export read line by line.
+ * a store's pages (streamMessages), a JSONL export read line by line, or a server's history pages
+ * (http-source.ts).
  */
 export interface JournalSource {
   readonly conversationId: string;

@@ -73,7 +73,8 @@ export function parseJournalLine(text: string, lineNo: number): JournalLine {
   return { kind: 'record', record: o as unknown as ChatMessage };
 }
 
-function recordProblem(o: Record<string, unknown>): string | undefined {
+/** Why `o` is not a complete ChatMessage (a field missing or of the wrong type), or undefined. */
+export function recordProblem(o: Record<string, unknown>): string | undefined {
   for (const key of ['message_id', 'conversation_id', 'sender_id', 'message_type', 'content', 'timestamp'] as const) {
     if (typeof o[key] !== 'string') return `${key} must be a string`;
   }
