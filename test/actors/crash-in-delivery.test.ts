@@ -1,76 +1,9 @@
-import pino from 'pino';
-import {
-  createChatRuntime,
-  createEchoAgent,
-  createManualClock,
-  type Agent,
-  type ChatMessage,
-  type ChatRuntime,
-  type ConversationOutput,
-} from '../../actors';
+import { createEchoAgent, type ChatMessage } from '../../actors';
 import type { AnyStateNode } from 'xstate';
 import { conversationMachine } from '../../actors/conversation-machine';
-import { createNoopTelemetry } from '../../observability/chat-telemetry';
 import { MemoryStore } from '../../storage-providers';
+import { makeCrashingRuntime } from './crash-helpers';
 import { collector, settle } from './runtime-helpers';
-
-/**
- * A machine crash in the middle of delivery: a subscriber's listener throws (it is disconnected, in
- * isolation) and the log sink that reports it throws too, so the error escapes the isolation and the
- * machine step fails after the record went to the connections before the faulty one and before the
- * record was queued for the journal. The sink fails once, like a transport that recovers.
- */
-async function makeCrashingRuntime(options: { agents?: Agent[]; store?: MemoryStore } = {}) {
-  let sinkFails = false;
-  const sink = {
-    write(_line: string): void {
-      if (!sinkFails) return;
-      sinkFails = false;
-      throw new Error('log sink failed');
-    },
-  };
-  // The same kind of fault where no connection is involved: the delivery metric throws once.
-  const telemetry = createNoopTelemetry();
-  let metricFails = false;
-  telemetry.messagesOut = () => {
-    if (!metricFails) return;
-    metricFails = false;
-    throw new Error('metric exporter failed');
-  };
-  const store = options.store ?? new MemoryStore();
-  const runtime: ChatRuntime = await createChatRuntime({
-    config: { chat: { supervision: { max_restarts: 3 } } },
-    storage: store,
-    agents: options.agents ?? [],
-    clock: createManualClock(),
-    logger: pino({ level: 'warn' }, sink),
-    telemetry,
-  });
-  /** A listener that throws on the first record `matches` accepts, arming the sink first. */
-  const faultyOn = (matches: (m: ChatMessage) => boolean) => {
-    let failed = false;
-    return (o: ConversationOutput) => {
-      if (failed || o.type !== 'message' || !matches(o.message)) return;
-      failed = true;
-      sinkFails = true;
-      throw new Error('listener bug');
-    };
-  };
-  const failNextDelivery = () => (metricFails = true);
-  /**
-   * Three connections to conversation 'c' in this order: a collector, the faulty listener (failing on the
-   * first record `matches` accepts), another collector: one served before the fault, one after it.
-   */
-  const subscribeAroundFault = async (participants: [string, string, string], matches: (m: ChatMessage) => boolean) => {
-    const before = collector();
-    const after = collector();
-    await runtime.subscribe('c', participants[0], before.listener);
-    await runtime.subscribe('c', participants[1], faultyOn(matches));
-    await runtime.subscribe('c', participants[2], after.listener);
-    return { before, after };
-  };
-  return { runtime, store, failNextDelivery, subscribeAroundFault };
-}
 
 const human = (id: string) => ({ participant_id: id, participant_type: 'human' as const });
 const ids = (records: readonly ChatMessage[]) => records.map((m) => m.sequence_id);
