@@ -35,6 +35,13 @@ export class AgentJobs {
   private readonly queued: Job[] = [];
   private readonly running = new Map<string, Job>();
   private readonly now: () => number;
+  /**
+   * Which turns have been taken, for a restart after a crash (notReached): the job id of the latest turn an
+   * offer reached, and the turns of an offer an agent's filter interrupted by throwing. Job ids are unique
+   * (trigger sequence id and participant), so a turn after the latest one reached was never offered.
+   */
+  private lastReached: string | undefined;
+  private interrupted: readonly TurnRequest[] | undefined;
 
   constructor(private readonly options: AgentJobsOptions) {
     this.now = () => options.clock.now();
@@ -50,13 +57,35 @@ export class AgentJobs {
 
   /** Starts the turns whose agent wants them; an AI participant without a registered agent is skipped. */
   offer(turns: readonly TurnRequest[]): void {
-    for (const request of turns) {
-      const agent = this.options.agents.get(request.agentId);
-      if (!agent) continue;
-      if (agent.wantsTurn && !agent.wantsTurn(request.trigger, request.chainDepth)) continue;
-      this.queued.push({ request, agent, controller: new AbortController(), started: false });
+    try {
+      for (const request of turns) {
+        // Reached before the filter runs: a turn whose filter throws is never offered again (it would throw again).
+        this.lastReached = request.jobId;
+        const agent = this.options.agents.get(request.agentId);
+        if (!agent) continue;
+        if (agent.wantsTurn && !agent.wantsTurn(request.trigger, request.chainDepth)) continue;
+        this.queued.push({ request, agent, controller: new AbortController(), started: false });
+      }
+    } catch (err) {
+      // A machine crash (the offer runs inside a step): the turns queued so far start with the next offer,
+      // which the restarted machine's supervisor makes (ConversationActor.startLeftoverTurns).
+      this.interrupted = turns;
+      throw err;
     }
     this.pump();
+  }
+
+  /** After a crash: the turns of the offer a throwing filter interrupted, if that is what crashed (once). */
+  takeInterruptedOffer(): readonly TurnRequest[] | undefined {
+    const turns = this.interrupted;
+    this.interrupted = undefined;
+    return turns;
+  }
+
+  /** After a crash: the turns of `planned` (in order) that no offer reached, so none is offered twice. */
+  notReached(planned: readonly TurnRequest[]): readonly TurnRequest[] {
+    const reached = planned.findIndex((t) => t.jobId === this.lastReached);
+    return reached < 0 ? planned : planned.slice(reached + 1);
   }
 
   /**

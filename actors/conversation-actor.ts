@@ -1,9 +1,10 @@
 import { createActor } from 'xstate';
 import { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
-import { buildAgentTurn, type ConversationInput, type ConversationPolicy, type Outcome } from './conversation-context';
+import { buildAgentTurn, type ConversationInput, type ConversationPolicy, type Outcome, type TurnRequest } from './conversation-context';
 import { conversationMachine } from './conversation-machine';
-import { DeliveryNote } from './delivery-note';
+import { waitingBurst, type CrashLeftovers } from './crash-leftovers';
+import { DeliveryNote, type UncommittedStep } from './delivery-note';
 import { ChatError, isChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
 import { PersistenceQueue } from './persistence-queue';
@@ -30,6 +31,7 @@ export interface ConversationActorDeps extends RuntimeServices {
 }
 
 const NO_RECORDS: readonly ChatMessage[] = Object.freeze([]);
+const NO_TURNS: readonly TurnRequest[] = Object.freeze([]);
 /** Records that change who is in the conversation (connections get a fresh participant list). */
 const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.join, MESSAGE_TYPES.leave, MESSAGE_TYPES.modeChange]);
 
@@ -487,21 +489,34 @@ export class ConversationActor {
   /** Runs inside the failed step (xstate reports the error synchronously), before anything else can happen. */
   private onMachineCrash(err: unknown): void {
     if (this.status !== 'active') return;
-    void this.handleCrash(err, this.keepCrashedStep());
+    void this.handleCrash(err, this.leftoversOfCrash());
+  }
+
+  /**
+   * What the crashed step left undone (see CrashLeftovers): its records if it sequenced any (keepCrashedStep),
+   * the agent turns it planned that no offer reached, and the human messages waiting for the input window.
+   */
+  private leftoversOfCrash(): CrashLeftovers {
+    const step = this.delivering.takeUncommitted(this.lastSequenceId);
+    // dispatchToAgents is every step's last effect: an offer a throwing filter interrupted was the crashed step's.
+    const interrupted = this.jobs.takeInterruptedOffer();
+    const planned = step?.context.turns ?? interrupted ?? NO_TURNS;
+    return {
+      records: step === undefined ? NO_RECORDS : this.keepCrashedStep(step),
+      turns: this.jobs.notReached(planned),
+      burst: waitingBurst(step?.context ?? this.ctx, planned),
+    };
   }
 
   /**
    * A crash inside a step's effects after the step sequenced records: connections served before the
    * failure may have them, so they are kept as if the step had completed. They are queued for the journal
    * (unless `persist` ran already) and the step's callers get its outcomes, so the restarted machine
-   * continues after them, and nobody is told to retry a record that exists. What the step did not get to
-   * do stays undone: its agent turns are not started (agents do not answer those records). Returns the
-   * records, for the connections that had not got them yet (redeliver).
+   * continues after them, and nobody is told to retry a record that exists. What else the step had to do
+   * (start its agent turns) is done once the restarted machine runs (handleCrash). Returns the records, for
+   * the connections that had not got them yet (redeliver).
    */
-  private keepCrashedStep(): readonly ChatMessage[] {
-    const step = this.delivering.takeUncommitted(this.lastSequenceId);
-    if (step === undefined) return NO_RECORDS;
-    const { context, event } = step;
+  private keepCrashedStep({ context, event }: UncommittedStep): readonly ChatMessage[] {
     const records = context.emitted;
     if (records[records.length - 1].sequence_id > this.queue.queuedUpTo) this.queue.enqueue(records);
     if (event.type === 'POSTS') this.requests.acknowledgeEach(event, context.outcomes);
@@ -521,10 +536,28 @@ export class ConversationActor {
   }
 
   /**
-   * Supervision: rebuild the machine from the journal (plus unstored records, which include the crashed
-   * step's), within the restart intensity; `kept` are the crashed step's records, delivered once it runs.
+   * After a restart: offers the turns the crashed step planned and no offer reached. One at a time: outside
+   * the machine a filter that throws is not a crash, so only that turn is skipped (logged), not the rest.
    */
-  private async handleCrash(err: unknown, kept: readonly ChatMessage[]): Promise<void> {
+  private startLeftoverTurns(turns: readonly TurnRequest[]): void {
+    for (const turn of turns) {
+      try {
+        this.jobs.offer([turn]);
+      } catch (err) {
+        this.jobs.takeInterruptedOffer();
+        this.deps.logger.error({ err, conversation_id: this.conversationId }, 'an agent turn left by a crashed step could not be offered');
+      }
+    }
+    // Also starts the jobs an interrupted offer had queued: nothing else does until the next offer.
+    this.jobs.offer(NO_TURNS);
+  }
+
+  /**
+   * Supervision: rebuild the machine from the journal (plus unstored records, which include the crashed
+   * step's), within the restart intensity; once it runs, the crash's leftovers are done: the kept records
+   * delivered, the turns started, the waiting burst collected again by the new machine.
+   */
+  private async handleCrash(err: unknown, leftovers: CrashLeftovers): Promise<void> {
     if (this.status !== 'active') return;
     this.deps.logger.error({ err, conversation_id: this.conversationId }, 'conversation machine crashed');
     this.requests.abandonPending();
@@ -540,14 +573,15 @@ export class ConversationActor {
     try {
       const { input } = await restoreConversation(this.deps.store, this.conversationId, this.deps.policy, this.queue.unstored());
       if (this.status !== 'restarting') return;
-      this.startMachine(input);
+      this.startMachine({ ...input, burst: leftovers.burst });
       this.status = 'active';
     } catch (restoreErr) {
       this.status = 'active';
-      await this.handleCrash(restoreErr, kept);
+      await this.handleCrash(restoreErr, leftovers);
       return;
     }
-    this.redeliver(kept);
+    this.redeliver(leftovers.records);
+    this.startLeftoverTurns(leftovers.turns);
   }
 }
 

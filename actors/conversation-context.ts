@@ -37,6 +37,11 @@ export interface ConversationInput {
   readonly participants: readonly Participant[];
   /** The latest records (oldest first) to seed the cache, dedup index and agent context. */
   readonly recent: readonly ChatMessage[];
+  /**
+   * Human messages that were waiting for the input window when the previous machine crashed (a restart):
+   * the machine starts collecting them again. Never stored, so absent after a cold start.
+   */
+  readonly burst?: readonly ChatMessage[];
 }
 
 /** An agent turn the wiring should start (after the agent's own wantsTurn filter). */
@@ -154,7 +159,7 @@ export function createInitialContext(input: ConversationInput): ConversationCont
     recent: RecentRecords.of(input.recent, input.policy.cacheSize),
     humanWindow,
     lastAiAnswer,
-    burst: [],
+    burst: input.burst ?? [],
     answersInProgress: new Map(),
     dedup,
     timestamps: new IsoTimestamps(),

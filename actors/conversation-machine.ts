@@ -81,6 +81,7 @@ export const conversationMachine = setup({
       const last = lastAcceptedPost(context, (event as Ev<'POSTS'>).posts);
       return last !== undefined && postWaitsForInputWindow(context, last.sender_id);
     },
+    hasBurst: ({ context }) => context.burst.length > 0,
     batchAcceptsAny: ({ context, event }) => lastAcceptedPost(context, (event as Ev<'POSTS'>).posts) !== undefined,
     singleModeTypingStarted: ({ context, event }) => context.mode === 'single' && (event as Ev<'TYPING'>).isTyping,
     singleModeTypingStopped: ({ context, event }) => context.mode === 'single' && !(event as Ev<'TYPING'>).isTyping,
@@ -94,7 +95,7 @@ export const conversationMachine = setup({
   initial: 'active',
   states: {
     active: {
-      initial: 'idle',
+      initial: 'starting',
       on: {
         // POST is handled by the child states (idle / collecting), which decide about the input window.
         JOIN: [
@@ -117,6 +118,9 @@ export const conversationMachine = setup({
         CLOSE: { target: 'closed' },
       },
       states: {
+        // Passed through once, when the machine starts: a machine restarted with a burst still waiting (the
+        // previous one crashed while collecting it) collects it again, with a fresh window.
+        starting: { always: [{ guard: 'hasBurst', target: 'collecting' }, { target: 'idle' }] },
         idle: {
           // A human message that does not wait is answered at once (with any burst collected so far).
           on: {

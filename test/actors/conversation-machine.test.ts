@@ -1,4 +1,5 @@
-import { initialTransition, transition } from 'xstate';
+import { createActor, initialTransition, transition } from 'xstate';
+import { createManualClock } from '../../actors/clock';
 import { conversationMachine } from '../../actors/conversation-machine';
 import type { ConversationInput, ConversationPolicy } from '../../actors/conversation-context';
 import type { ConversationEvent } from '../../actors/conversation-events';
@@ -110,6 +111,28 @@ describe('conversation machine (pure transitions)', () => {
     expect(snapshot.value).toEqual({ active: 'collecting' });
     expect(actions).not.toContain('dispatchToAgents');
     expect(snapshot.context.burst.map((m) => m.content)).toEqual(['a1', 'b1']);
+  });
+
+  it('a machine started with a burst still waiting (restarted after a crash) collects it again and answers it after a fresh window', () => {
+    const before = run([join(human('alice')), join(ai('bot')), join(human('bob')), post('alice', 'a1'), post('bob', 'b1')]).context;
+    const restarted: ConversationInput = {
+      ...input,
+      lastSequenceId: before.lastSequenceId,
+      participants: [...before.participants.values()],
+      recent: before.recent.toArray(),
+      burst: before.burst,
+    };
+    const clock = createManualClock();
+    const actor = createActor(conversationMachine, { input: restarted, clock }).start();
+    expect(actor.getSnapshot().value).toEqual({ active: 'collecting' });
+    clock.advance(policy.multiModeWindowMs);
+    expect(actor.getSnapshot().value).toEqual({ active: 'idle' });
+    expect(actor.getSnapshot().context.turns.map((t) => [t.participantId, t.burst.map((m) => m.message_id)])).toEqual([
+      ['bot', ['a1', 'b1']],
+    ]);
+    actor.stop();
+    // Without a burst (a fresh or cold-started conversation) it starts idle.
+    expect(initialTransition(conversationMachine, { ...restarted, burst: [] })[0].value).toEqual({ active: 'idle' });
   });
 
   it('in single mode waits only while the human is reported typing, and dispatches when typing stops', () => {

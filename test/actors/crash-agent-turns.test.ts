@@ -1,0 +1,196 @@
+import { createEchoAgent, type Agent, type AgentOutput, type ChatMessage, type ConversationOutput, type ManualClock } from '../../actors';
+import { makeCrashingRuntime } from './crash-helpers';
+import { collector, settle } from './runtime-helpers';
+
+/**
+ * What a machine crash leaves undone is done after the restart, once: the agent turns the crashed step had
+ * planned but not started, and the human messages that were waiting for the input window.
+ */
+
+const WINDOW_MS = 2000; // chat.limits.multi_mode_window_ms (default)
+const human = (id: string) => ({ participant_id: id, participant_type: 'human' as const });
+const ai = (id: string) => ({ participant_id: id, participant_type: 'ai' as const });
+
+/** An agent whose turn filter throws (a bug of the agent) when the trigger says 'boom'; counts its calls. */
+function createPoisonAgent(id: string): Agent & { filtered: string[] } {
+  const filtered: string[] = [];
+  return {
+    id,
+    displayName: id,
+    filtered,
+    wantsTurn: (m) => {
+      filtered.push(m.content);
+      if (m.content === 'boom') throw new Error('agent bug');
+      return false;
+    },
+    async *respond() {
+      yield* [];
+    },
+  };
+}
+
+/** Answers the messages of one sender (an AI participant posting over the API) with "<id>: <content>". */
+function createReplyAgent(id: string, to: string): Agent {
+  return {
+    id,
+    displayName: id,
+    wantsTurn: (m) => m.sender_id === to,
+    async *respond(turn): AsyncIterable<AgentOutput> {
+      yield { content: `${id}: ${turn.trigger.content}`, final: true };
+    },
+  };
+}
+
+/** The text answers `agentId` gave to the message `messageId` (each answer is one record here). */
+const answersOf = (seen: readonly ChatMessage[], agentId: string, messageId: string) =>
+  seen.filter((m) => m.sender_id === agentId && m.message_type === 'text' && m.metadata.in_reply_to === messageId).map((m) => m.content);
+const startsOf = (seen: readonly ChatMessage[], agentId: string) =>
+  seen.filter((m) => m.message_type === 'agent_job_started' && m.metadata.participant_id === agentId);
+const ids = (records: readonly ChatMessage[]) => records.map((m) => m.sequence_id);
+
+describe('agent turns a machine crash left undone', () => {
+  it('a human post whose delivery crashed is answered by the agent after the restart, once', async () => {
+    const { runtime, store, restarts, subscribeAroundFault } = await makeCrashingRuntime({ agents: [createEchoAgent()] });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [ai('echo')] });
+    const { before: first, after: third } = await subscribeAroundFault(['alice', 'alice', 'alice'], (m) => m.content === 'hello?');
+
+    const question = await runtime.post('c', { sender_id: 'alice', message_id: 'q1', content: 'hello?' });
+    await settle();
+    expect(restarts.count).toBe(1);
+    expect(answersOf(first.messages, 'echo', 'q1')).toEqual(['echo: hello?']);
+    expect(startsOf(first.messages, 'echo')).toHaveLength(1);
+    // The answer comes after the question, in the one stream both connections see.
+    expect(ids(third.messages)).toEqual(ids(first.messages.filter((m) => m.sequence_id >= third.messages[0].sequence_id)));
+    const next = await runtime.post('c', { sender_id: 'alice', message_id: 'q2', content: 'thanks' });
+    await next.whenPersisted;
+    await settle();
+    const journal = await store.readMessages('c', 0, 100);
+    expect(answersOf(journal, 'echo', 'q1')).toEqual(['echo: hello?']);
+    expect(journal.find((m) => m.metadata.in_reply_to === 'q1')!.sequence_id).toBeGreaterThan(question.sequence_id);
+    expect(restarts.count).toBe(1);
+    await runtime.close();
+  });
+
+  it("after a crash in the middle of starting a burst's turns: a turn already taken runs once, the one that threw is not retried, the rest start after the restart", async () => {
+    const poison = createPoisonAgent('crashy');
+    const { runtime, clock, restarts } = await makeCrashingRuntime({
+      agents: [createEchoAgent(), poison, createEchoAgent({ id: 'echo2' })],
+    });
+    // Four members: multi mode, the post waits for the input window; turns are planned in member order.
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [ai('echo'), ai('crashy'), ai('echo2')] });
+    const alice = collector();
+    await runtime.subscribe('c', 'alice', alice.listener);
+    await runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'boom' });
+
+    clock.advance(WINDOW_MS);
+    await settle();
+    expect(restarts.count).toBe(1);
+    expect(answersOf(alice.messages, 'echo', 'a1')).toEqual(['echo: boom']);
+    expect(answersOf(alice.messages, 'echo2', 'a1')).toEqual(['echo: boom']); // createEchoAgent's text whatever its id
+    // Offering the turn whose filter threw again would crash again: its agent was asked once.
+    expect(poison.filtered.filter((c) => c === 'boom')).toHaveLength(1);
+    // The burst went to the agents before the crash: the restarted machine does not collect it again.
+    clock.advance(3 * WINDOW_MS);
+    await settle();
+    expect(answersOf(alice.messages, 'echo', 'a1')).toHaveLength(1);
+    expect(answersOf(alice.messages, 'echo2', 'a1')).toHaveLength(1);
+    expect(restarts.count).toBe(1);
+    expect(runtime.health().failed_conversations).toEqual([]);
+    await runtime.close();
+  });
+
+  it('a kept step whose last turn threw while being offered: the post is accepted, the turns taken before it run once', async () => {
+    const poison = createPoisonAgent('crashy');
+    const { runtime, restarts } = await makeCrashingRuntime({
+      agents: [createReplyAgent('r1', 'bot'), createReplyAgent('r2', 'bot'), poison],
+    });
+    // 'bot' is an AI participant posting over the API (no agent of its own): its posts are offered to the agents at
+    // once. No turn comes after the one that throws: the taken ones start with the restart, not with a later offer.
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [ai('r1'), ai('r2'), ai('crashy'), ai('bot')],
+    });
+    const alice = collector();
+    await runtime.subscribe('c', 'alice', alice.listener);
+
+    const posted = await runtime.post('c', { sender_id: 'bot', message_id: 'b1', content: 'boom' });
+    expect(posted.duplicate).toBe(false);
+    await settle();
+    expect(restarts.count).toBe(1);
+    expect(alice.messages.filter((m) => m.message_id === 'b1').map((m) => m.sequence_id)).toEqual([posted.sequence_id]);
+    expect(answersOf(alice.messages, 'r1', 'b1')).toEqual(['r1: boom']);
+    expect(answersOf(alice.messages, 'r2', 'b1')).toEqual(['r2: boom']);
+    expect(poison.filtered.filter((c) => c === 'boom')).toHaveLength(1);
+    expect(runtime.health().failed_conversations).toEqual([]);
+    await runtime.close();
+  });
+});
+
+describe('human messages waiting for the input window when the machine crashed', () => {
+  const echoes = (seen: readonly ChatMessage[]) =>
+    seen.filter((m) => m.sender_id === 'echo' && m.message_type === 'text').map((m) => m.content);
+
+  /** `inMs` later the burst has the answer `expected`, and no other answer however long one waits. */
+  async function expectAnsweredOnce(clock: ManualClock, seen: { messages: ChatMessage[] }, expected: string, inMs = WINDOW_MS) {
+    clock.advance(inMs);
+    await settle();
+    expect(echoes(seen.messages)).toEqual([expected]);
+    clock.advance(3 * WINDOW_MS);
+    await settle();
+    expect(echoes(seen.messages)).toEqual([expected]);
+  }
+
+  it('a waiting post whose own delivery crashed: the burst is answered one window after the restart, once', async () => {
+    const { runtime, clock, restarts, subscribeAroundFault } = await makeCrashingRuntime({ agents: [createEchoAgent()] });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [ai('echo'), human('bob')] });
+    const { before: alice } = await subscribeAroundFault(['alice', 'bob', 'alice'], (m) => m.content === 'two');
+    await runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'one' });
+    clock.advance(WINDOW_MS / 2);
+    await expect(runtime.post('c', { sender_id: 'bob', message_id: 'b1', content: 'two' })).resolves.toMatchObject({ duplicate: false });
+    await settle();
+    expect(restarts.count).toBe(1);
+
+    // The restarted machine collects the burst again, with a fresh window.
+    clock.advance(WINDOW_MS - 1);
+    await settle();
+    expect(echoes(alice.messages)).toEqual([]);
+    await expectAnsweredOnce(clock, alice, 'echo: one\ntwo', 1);
+    await runtime.close();
+  });
+
+  it('a burst waiting while another kind of step crashed (a join): still answered after the restart, once', async () => {
+    const { runtime, clock, restarts, subscribeAroundFault } = await makeCrashingRuntime({ agents: [createEchoAgent()] });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [ai('echo'), human('bob')] });
+    const { before: alice } = await subscribeAroundFault(['alice', 'bob', 'alice'], (m) => m.message_type === 'join');
+    await runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'one' });
+    await runtime.join('c', human('carol'));
+    await settle();
+    expect(restarts.count).toBe(1);
+    // A message after the restart joins the same burst.
+    await runtime.post('c', { sender_id: 'carol', message_id: 'c1', content: 'three' });
+
+    await expectAnsweredOnce(clock, alice, 'echo: one\nthree');
+    await runtime.close();
+  });
+
+  it('a burst waiting while a step that sequences nothing crashed (a typing indicator): answered after the restart, once', async () => {
+    const { runtime, clock, restarts, faultyOnOutput } = await makeCrashingRuntime({ agents: [createEchoAgent()] });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [ai('echo'), human('bob')] });
+    const alice = collector();
+    await runtime.subscribe('c', 'alice', alice.listener);
+    // alice's second connection fails on bob's typing indicator, which nothing sequences: the step is not kept.
+    await runtime.subscribe(
+      'c',
+      'alice',
+      faultyOnOutput((o: ConversationOutput) => o.type === 'typing'),
+    );
+    await runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'one' });
+    runtime.setTyping('c', 'bob', true);
+    await settle();
+    expect(restarts.count).toBe(1);
+
+    await expectAnsweredOnce(clock, alice, 'echo: one');
+    await runtime.close();
+  });
+});
