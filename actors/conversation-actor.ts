@@ -555,7 +555,8 @@ export class ConversationActor {
   /**
    * Supervision: rebuild the machine from the journal (plus unstored records, which include the crashed
    * step's), within the restart intensity; once it runs, the crash's leftovers are done: the kept records
-   * delivered, the turns started, the waiting burst collected again by the new machine.
+   * delivered, the running agents' progress held during the rebuild sequenced, the turns started, the waiting
+   * burst collected again by the new machine.
    */
   private async handleCrash(err: unknown, leftovers: CrashLeftovers): Promise<void> {
     if (this.status !== 'active') return;
@@ -563,6 +564,7 @@ export class ConversationActor {
     this.requests.abandonPending();
     if (!this.intensity.allowRestart()) {
       this.status = 'failed';
+      this.requests.dropHeld();
       this.jobs.cancelAll('conversation failed');
       this.connections.broadcast({ type: 'failed', reason: 'restart intensity exceeded' });
       this.deps.onFailed(this, err);
@@ -581,6 +583,7 @@ export class ConversationActor {
       return;
     }
     this.redeliver(leftovers.records);
+    this.requests.sendHeld();
     this.startLeftoverTurns(leftovers.turns);
   }
 }

@@ -33,6 +33,8 @@ export interface MachineRequestsOptions {
 export class MachineRequests {
   private readonly requests = new Map<number, Pending>();
   private nextRequestId = 0;
+  /** Events sent while the machine was being rebuilt after a crash (see send). */
+  private held: ConversationEvent[] = [];
   /** Posts of the current turn, sequenced together as one POSTS step. */
   private readonly pendingPosts = new PendingPosts((batch) => this.sequencePosts(batch));
 
@@ -63,15 +65,35 @@ export class MachineRequests {
     return new Promise((resolve) => lease.whenRoom(() => resolve(this.requestNow(build))));
   }
 
-  /** A sequencing event nobody waits on (agent events, redaction), through the lease. */
+  /**
+   * A sequencing event nobody waits on (agent events, redaction), through the lease. While the machine is
+   * rebuilt after a crash it is held, not dropped: agent jobs keep running across a restart, and a piece of
+   * an answer lost here would never be sequenced (sendHeld hands them over, in arrival order).
+   */
   send(event: ConversationEvent): void {
-    if (this.options.status() !== 'active') return;
+    const status = this.options.status();
+    if (status !== 'active' && status !== 'restarting') return;
     this.pendingPosts.flush();
+    // Through the lease even while restarting: its queue keeps the order of events that arrived before the crash.
     this.options.lease.whenRoom(() => {
-      if (this.options.status() !== 'active') return;
+      const now = this.options.status();
+      if (now === 'restarting') this.held.push(event);
+      if (now !== 'active') return;
       this.options.arrived('receivedAt' in event ? event.receivedAt : this.options.clock.now());
       this.options.machine().send(event);
     });
+  }
+
+  /** The restarted machine runs: the events held during the rebuild go to it, in the order they arrived. */
+  sendHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const event of held) this.send(event);
+  }
+
+  /** The conversation will not run again (failed): what was held is never sent. */
+  dropHeld(): void {
+    this.held = [];
   }
 
   /** An event that sequences nothing (TYPING): it skips the lease, yet goes after the posts that came first. */

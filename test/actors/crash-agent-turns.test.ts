@@ -1,4 +1,5 @@
 import { createEchoAgent, type Agent, type AgentOutput, type ChatMessage, type ConversationOutput, type ManualClock } from '../../actors';
+import { MemoryStore } from '../../storage-providers';
 import { makeCrashingRuntime } from './crash-helpers';
 import { collector, settle } from './runtime-helpers';
 
@@ -47,6 +48,37 @@ const answersOf = (seen: readonly ChatMessage[], agentId: string, messageId: str
 const startsOf = (seen: readonly ChatMessage[], agentId: string) =>
   seen.filter((m) => m.message_type === 'agent_job_started' && m.metadata.participant_id === agentId);
 const ids = (records: readonly ChatMessage[]) => records.map((m) => m.sequence_id);
+
+/** Resolves the returned promise's gate when `open` is called. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** A memory store whose conversation lookups (a restart's first read) wait while `held` is set. */
+class SlowRestoreStore extends MemoryStore {
+  held: Promise<void> | undefined;
+  protected override async _getConversation(conversationId: string) {
+    if (this.held) await this.held;
+    return super._getConversation(conversationId);
+  }
+}
+
+/** Answers in two pieces; the second only once `release` is called (an answer streaming over time). */
+function createTwoPieceAgent(id: string) {
+  const second = gate();
+  const agent: Agent = {
+    id,
+    displayName: id,
+    async *respond(turn): AsyncIterable<AgentOutput> {
+      yield { content: `${turn.trigger.content} (1)`, final: false };
+      await second.opened;
+      yield { content: `${turn.trigger.content} (2)`, final: true };
+    },
+  };
+  return { agent, release: second.open };
+}
 
 describe('agent turns a machine crash left undone', () => {
   it('a human post whose delivery crashed is answered by the agent after the restart, once', async () => {
@@ -123,6 +155,34 @@ describe('agent turns a machine crash left undone', () => {
     expect(answersOf(alice.messages, 'r2', 'b1')).toEqual(['r2: boom']);
     expect(poison.filtered.filter((c) => c === 'boom')).toHaveLength(1);
     expect(runtime.health().failed_conversations).toEqual([]);
+    await runtime.close();
+  });
+
+  it('an answer streaming when the machine crashed: its pieces sent during the rebuild are sequenced after it, none lost', async () => {
+    const store = new SlowRestoreStore();
+    const slow = createTwoPieceAgent('slow');
+    const { runtime, restarts, subscribeAroundFault } = await makeCrashingRuntime({ agents: [slow.agent], store });
+    await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [ai('slow')] });
+    const { before: alice } = await subscribeAroundFault(['alice', 'alice', 'alice'], (m) => m.content === 'crash here');
+    await runtime.post('c', { sender_id: 'alice', message_id: 'q1', content: 'question' });
+    await settle();
+    expect(answersOf(alice.messages, 'slow', 'q1')).toEqual(['question (1)']);
+
+    // The crash, then the answer's last piece while the machine is being rebuilt.
+    const restore = gate();
+    store.held = restore.opened;
+    await runtime.post('c', { sender_id: 'alice', message_id: 'q2', content: 'crash here' });
+    expect(restarts.count).toBe(1);
+    slow.release();
+    await settle();
+    store.held = undefined;
+    restore.open();
+    await settle();
+    const answer = alice.messages.filter((m) => m.metadata.in_reply_to === 'q1');
+    expect(answer.map((m) => [m.content, m.metadata.complete])).toEqual([
+      ['question (1)', false],
+      ['question (2)', true],
+    ]);
     await runtime.close();
   });
 });
