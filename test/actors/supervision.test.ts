@@ -3,14 +3,16 @@ import { makeRuntime, collector, settle } from './runtime-helpers';
 import { MemoryStore } from '../../storage-providers';
 import { STORAGE_PROBE_MS } from '../../actors/chat-runtime';
 
-/** An agent whose turn filter throws inside the actor on "boom": a crash of one conversation. */
-function createCrashingAgent(): Agent {
+/** An agent whose turn filter throws inside the actor on "boom": a crash of one conversation (counted). */
+function createCrashingAgent(): Agent & { crashes: number } {
   return {
     id: 'crashy',
     displayName: 'Crashy',
-    wantsTurn: (m) => {
-      if (m.content === 'boom') throw new Error('agent bug');
-      return false;
+    crashes: 0,
+    wantsTurn(m) {
+      if (m.content !== 'boom') return false;
+      this.crashes++;
+      throw new Error('agent bug');
     },
     async *respond() {
       yield* [];
@@ -21,7 +23,8 @@ const crashy = { participant_id: 'crashy', participant_type: 'ai' as const };
 
 describe('supervision', () => {
   it('restarts a crashed conversation from its journal with sequence ids and participants intact, without touching others', async () => {
-    const { runtime } = await makeRuntime({ agents: [createCrashingAgent()], config: { chat: { supervision: { max_restarts: 3 } } } });
+    const crashing = createCrashingAgent();
+    const { runtime, clock } = await makeRuntime({ agents: [crashing], config: { chat: { supervision: { max_restarts: 3 } } } });
     await runtime.createConversation({
       conversation_id: 'bad',
       created_by: 'alice',
@@ -35,7 +38,10 @@ describe('supervision', () => {
     await runtime.post('bad', { sender_id: 'alice', message_id: 'm1', content: 'before' });
     const boom = await runtime.post('bad', { sender_id: 'alice', message_id: 'm2', content: 'boom' });
     await runtime.post('good', { sender_id: 'carol', message_id: 'g1', content: 'unaffected' });
+    // Three members: multi mode, so the burst goes to the agents (and crashes the machine) when the window ends.
+    clock.advance(2000);
     await settle();
+    expect(crashing.crashes).toBe(1);
     const after = await runtime.post('bad', { sender_id: 'bob', message_id: 'm3', content: 'after' });
     expect(after.sequence_id).toBe(boom.sequence_id + 1);
     expect((await runtime.getConversation('bad')).participants.map((p) => p.participant_id).sort()).toEqual(['alice', 'bob', 'crashy']);
