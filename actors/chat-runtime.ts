@@ -21,6 +21,7 @@ import type {
 } from './runtime-types';
 import { buildHealth } from './runtime-health';
 import type { RuntimeServices } from './runtime-services';
+import { SharedConversationMachine } from './shared-conversation-machine';
 import { REDACTION_MARKER } from '../storage-providers/chat-store';
 
 /** In-memory (sender, message_id) index per conversation; older retries are rare and documented. */
@@ -45,6 +46,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   /** Reservation releases of passivated conversations; a reload waits for its own. */
   private readonly releasing = new Map<string, Promise<void>>();
   private readonly policy: ConversationPolicy;
+  /** One conversation machine definition for all of this runtime's conversations (not one per conversation). */
+  private readonly machines = new SharedConversationMachine();
   private sweepTimer: unknown;
   private probeTimer: unknown;
   private closing = false;
@@ -314,6 +317,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       {
         ...this.deps,
         policy: this.policy,
+        machines: this.machines,
         onIdle: (actor) => this.scheduleIdle(actor),
         onFailed: (actor, err) => {
           this.deps.logger.error({ err, conversation_id: actor.conversationId }, 'conversation failed: restart intensity exceeded');

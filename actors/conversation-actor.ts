@@ -1,8 +1,6 @@
-import { createActor } from 'xstate';
 import { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
 import { buildAgentTurn, type ConversationInput, type ConversationPolicy, type Outcome, type TurnRequest } from './conversation-context';
-import { conversationMachine } from './conversation-machine';
 import { waitingBurst, type CrashLeftovers } from './crash-leftovers';
 import { DeliveryNote, type UncommittedStep } from './delivery-note';
 import { ChatError, isChatError } from './errors';
@@ -19,9 +17,12 @@ import { PostReceipt } from './post-receipt';
 import { offerToMailbox } from './mailbox';
 import { MessageTrace, traceDelivery } from './message-tracing';
 import type { RuntimeServices } from './runtime-services';
+import type { ConversationEffects, SharedConversationMachine } from './shared-conversation-machine';
 
 export interface ConversationActorDeps extends RuntimeServices {
   readonly policy: ConversationPolicy;
+  /** The runtime's one machine definition, which every conversation runs (shared-conversation-machine.ts). */
+  readonly machines: SharedConversationMachine;
   /** Called when the conversation has no connections and no pending work (passivation candidate). */
   readonly onIdle: (conversation: ConversationActor) => void;
   /** Called once when the restart intensity is exceeded. */
@@ -321,11 +322,11 @@ export class ConversationActor {
    * A page of history for HTTP readers: cache first, then the journal, then unstored records. Bounded
    * by count, not by after + limit: over ids a bounded journal dropped, the page starts at the oldest
    * record held and still has up to `limit` records, so a reader paging on `next_after` moves on; the
-   * page names the dropped ids so the reader can tell a trimmed history from a hole.
+   * page names the ids the store says it dropped, and passes over a hole without naming it, so the
+   * reader can tell a trimmed history from a hole.
    */
   async readHistoryPage(afterSequenceId: number, limit: number): Promise<HistoryPage> {
-    const read = await this.replay.read(afterSequenceId, this.lastSequenceId, this.memoryRecords(), limit);
-    return { messages: read.records, droppedUpTo: read.droppedUpTo };
+    return this.replay.readPage(afterSequenceId, this.lastSequenceId, this.memoryRecords(), limit);
   }
 
   async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void> {
@@ -376,30 +377,28 @@ export class ConversationActor {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** What this conversation does for its machine's named effects (conversation-machine.ts). */
+  private readonly effects: ConversationEffects = {
+    deliver: (context, event) => {
+      this.delivering.note(context, event);
+      this.deliver(context.emitted);
+    },
+    // An agent's records (its answer pieces) are written next turn, after the turn's frames went out:
+    // nobody waits on their durability, and the copy into the journal stays off the answer's path.
+    persist: (context, event) => this.queue.enqueue(context.emitted, !event.type.startsWith('AGENT_')),
+    acknowledge: (context, event) => this.requests.acknowledge(event, context.outcome),
+    acknowledgeEach: (context, event) => this.requests.acknowledgeEach(event, context.outcomes),
+    dispatchToAgents: (context) => {
+      if (context.turns.length > 0) this.jobs.offer(context.turns);
+    },
+    forwardTyping: (event) => {
+      const e = event as { participantId: string; isTyping: boolean };
+      this.connections.broadcast({ type: 'typing', participant_id: e.participantId, is_typing: e.isTyping }, e.participantId);
+    },
+  };
+
   private startMachine(input: ConversationInput): void {
-    const machine = conversationMachine.provide({
-      actions: {
-        deliver: ({ context, event }) => {
-          this.delivering.note(context, event);
-          this.deliver(context.emitted);
-        },
-        // An agent's records (its answer pieces) are written next turn, after the turn's frames went out:
-        // nobody waits on their durability, and the copy into the journal stays off the answer's path.
-        persist: ({ context, event }) => this.queue.enqueue(context.emitted, !event.type.startsWith('AGENT_')),
-        acknowledge: ({ context, event }) => this.requests.acknowledge(event, context.outcome),
-        acknowledgeEach: ({ context, event }) => this.requests.acknowledgeEach(event, context.outcomes),
-        dispatchToAgents: ({ context }) => {
-          if (context.turns.length > 0) this.jobs.offer(context.turns);
-        },
-        forwardTyping: ({ event }) => {
-          const e = event as { participantId: string; isTyping: boolean };
-          this.connections.broadcast({ type: 'typing', participant_id: e.participantId, is_typing: e.isTyping }, e.participantId);
-        },
-      },
-    });
-    this.actor = createActor(machine, { input, clock: this.deps.clock });
-    this.actor.subscribe({ error: (err) => this.onMachineCrash(err) });
-    this.actor.start();
+    this.actor = this.deps.machines.start(input, this.deps.clock, this.effects, (err) => this.onMachineCrash(err));
   }
 
   /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */

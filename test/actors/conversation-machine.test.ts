@@ -1,18 +1,10 @@
 import { createActor, initialTransition, transition } from 'xstate';
 import { createManualClock } from '../../actors/clock';
 import { conversationMachine } from '../../actors/conversation-machine';
-import type { ConversationInput, ConversationPolicy } from '../../actors/conversation-context';
+import type { ConversationInput } from '../../actors/conversation-context';
 import type { ConversationEvent } from '../../actors/conversation-events';
+import { policy } from './machine-fixtures';
 
-const policy: ConversationPolicy = {
-  maxParticipants: 3,
-  humanContextSize: 2,
-  cacheSize: 4,
-  dedupWindow: 100,
-  chainLimit: 1,
-  multiModeWindowMs: 2000,
-  singleModeTypingWindowMs: 100,
-};
 const input: ConversationInput = { conversationId: 'c', settings: {}, policy, lastSequenceId: 0, participants: [], recent: [] };
 const human = (id: string) => ({ participant_id: id, participant_type: 'human' as const, display_name: id, role: 'member' as const });
 const ai = (id: string) => ({
