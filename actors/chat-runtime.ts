@@ -341,7 +341,13 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     const timer = unrefTimer(
       this.deps.clock.setTimeout(() => {
         this.idleTimers.delete(actor.conversationId);
-        if (!actor.isIdle || this.live.get(actor.conversationId) !== actor) return;
+        if (this.live.get(actor.conversationId) !== actor) return;
+        if (!actor.isIdle) {
+          // Busy only with its input window: nothing may call back once the window's turn has run (an agent
+          // that declines writes nothing), so look again later instead of staying live for good.
+          if (actor.waitingForInputWindow && actor.connectionCount === 0) this.scheduleIdle(actor);
+          return;
+        }
         const release = actor.releaseReservation().finally(() => this.releasing.delete(actor.conversationId));
         this.releasing.set(actor.conversationId, release);
         actor.stop('removed');

@@ -177,8 +177,13 @@ export class ConversationActor {
   isMember(participantId: string): boolean {
     return this.ctx.participants.has(participantId);
   }
+  /** Nothing to do and nobody connected. Messages waiting for the input window still have an agent turn to come. */
   get isIdle(): boolean {
-    return this.connections.size === 0 && this.depth === 0;
+    return this.connections.size === 0 && this.depth === 0 && !this.waitingForInputWindow;
+  }
+  /** Human messages are collected for the input window (multi mode): their agent turn has not started yet. */
+  get waitingForInputWindow(): boolean {
+    return this.status === 'active' && this.ctx.burst.length > 0;
   }
 
   // ---- commands -----------------------------------------------------------------------------
@@ -474,8 +479,12 @@ export class ConversationActor {
     this.checkIdle();
   }
 
+  /**
+   * Arms passivation when nothing is left to do or deliver. Messages waiting for the input window arm it
+   * too: the runtime's timer looks again while they wait (their turn may write nothing to call back).
+   */
   private checkIdle(): void {
-    if (this.status === 'active' && this.isIdle) this.deps.onIdle(this);
+    if (this.status === 'active' && this.connections.size === 0 && this.depth === 0) this.deps.onIdle(this);
   }
 
   private assertUsable(): void {

@@ -1,4 +1,4 @@
-import { isChatError, type Agent } from '../../actors';
+import { createEchoAgent, isChatError, type Agent } from '../../actors';
 import { makeRuntime, collector, settle } from './runtime-helpers';
 import { MemoryStore } from '../../storage-providers';
 import { STORAGE_PROBE_MS } from '../../actors/chat-runtime';
@@ -97,6 +97,71 @@ describe('passivation', () => {
     const next = await runtime.post('c', { sender_id: 'bob', message_id: 'm2', content: 'yo' });
     expect(next.sequence_id).toBe(first.sequence_id + 1);
     expect((await runtime.getConversation('c')).mode).toBe('multi');
+    await runtime.close();
+  });
+
+  it('keeps a conversation whose messages wait for the input window alive until their agent turn has run', async () => {
+    // An idle timeout shorter than the input window: passivating then would drop the waiting messages' turn.
+    const { runtime, clock, store } = await makeRuntime({
+      agents: [createEchoAgent()],
+      config: { chat: { supervision: { idle_timeout_s: 1 }, input: { multi_mode_window_ms: 5000 } } },
+    });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [
+        { participant_id: 'bob', participant_type: 'human' },
+        { participant_id: 'echo', participant_type: 'ai' },
+      ],
+    });
+    const posted = await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'anyone there?' });
+    await posted.whenPersisted;
+    await settle();
+    clock.advance(1000);
+    await settle();
+    expect(runtime.health().conversations).toBe(1);
+    clock.advance(4000);
+    await settle();
+    const answers = (await store.readMessages('c', 0, 100)).filter((m) => m.sender_id === 'echo' && m.message_type !== 'join');
+    expect(answers.map((m) => m.content)).toEqual(['echo: anyone there?']);
+    // Its work done, it passivates as any idle conversation does.
+    clock.advance(1000);
+    await settle();
+    expect(runtime.health().conversations).toBe(0);
+    await runtime.close();
+  });
+
+  it('passivates after the input window even when no agent takes the turn (nothing is written to call it back)', async () => {
+    const declining: Agent = {
+      id: 'shy',
+      displayName: 'Shy',
+      wantsTurn: () => false,
+      async *respond() {
+        yield* [];
+      },
+    };
+    const { runtime, clock } = await makeRuntime({
+      agents: [declining],
+      config: { chat: { supervision: { idle_timeout_s: 1 }, input: { multi_mode_window_ms: 5000 } } },
+    });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [
+        { participant_id: 'bob', participant_type: 'human' },
+        { participant_id: 'shy', participant_type: 'ai' },
+      ],
+    });
+    await (
+      await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'hello?' })
+    ).whenPersisted;
+    await settle();
+    clock.advance(4999);
+    await settle();
+    expect(runtime.health().conversations).toBe(1);
+    clock.advance(1001);
+    await settle();
+    expect(runtime.health().conversations).toBe(0);
     await runtime.close();
   });
 
