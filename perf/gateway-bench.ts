@@ -532,7 +532,7 @@ async function latencyOnly(kind: Kind): Promise<void> {
       const cpuMicros = ((await handle.request('cpu')).cpuMicros as number) - cpuBefore;
       if (i === 2) await handle.request('profile-stop');
       console.log(
-        `${LABEL[kind]} latency run ${i + 1}: p50 ${fmt(percentile(samples, 50))} ms, p99 ${fmt(percentile(samples, 99))} ms, server CPU ${fmt(cpuMicros / 410)} µs/msg (connect and close included)`,
+        `${LABEL[kind]} latency run ${i + 1}: p50 ${fmt(percentile(samples, 50))} ms, p99 ${fmt(percentile(samples, 99))} ms, max ${fmt(Math.max(...samples))} ms, ${samples.filter((x) => x > 0.5).length} over 0.5 ms, server CPU ${fmt(cpuMicros / 410)} µs/msg (connect and close included)`,
       );
     }
   } finally {
