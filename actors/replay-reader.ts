@@ -1,13 +1,17 @@
 import type { RecentRecords } from './recent-records';
 import type { ChatMessage } from './message-types';
+import type { HistoryPage } from './runtime-types';
 import type { ChatStore } from '../storage-providers/chat-store';
 
 export interface ReplayResult {
-  /** Contiguous records from droppedUpTo+1, in order (shorter than asked when not recovered). */
+  /**
+   * Records from droppedUpTo+1, in order, without holes (shorter than asked when not recovered). Only a
+   * history page (readPage) may start further on, past a hole in the journal.
+   */
   readonly records: ChatMessage[];
   /**
-   * The start of the range the journal no longer holds (a bounded memory store dropped its oldest
-   * records): ids after+1..droppedUpTo are gone for good. Equal to `after` when nothing was dropped.
+   * Ids after+1..droppedUpTo are gone for good because the store dropped them on purpose (a bounded
+   * memory store, ChatStore.droppedUpTo). Equal to `after` when nothing was dropped.
    */
   readonly droppedUpTo: number;
   /** True when every record after droppedUpTo, up to the end of the range, was found. */
@@ -17,6 +21,12 @@ export interface ReplayResult {
 }
 
 const PAGE = 500;
+
+/**
+ * What a read does with a hole at its start (ids neither held nor dropped by the store: damage):
+ * a resume stops there (not recovered), a history page passes over it to the next held record.
+ */
+type AtAHole = 'stop' | 'pass';
 
 /**
  * Reads a range of a conversation for resume and history: from memory (the actor's cache plus
@@ -29,18 +39,47 @@ export class ReplayReader {
   ) {}
 
   /**
-   * Records after `after` up to `upTo` (at most `limit` of them). A journal that no longer holds the
-   * start of the range (a bounded memory store dropped its oldest records) answers with its oldest
-   * record held: the ids before it are reported in `droppedUpTo`, and everything held after them
-   * still comes, once, in order. Any other gap ends the range as not recovered.
+   * Records after `after` up to `upTo` (at most `limit` of them), for a resume. When the journal no
+   * longer holds the start of the range and the store says it dropped those ids (a bounded memory
+   * store), they are reported in `droppedUpTo` and everything held after them still comes, once, in
+   * order. Any other gap (a hole: the store does not say it dropped those ids) ends the range as not
+   * recovered.
    */
-  async read(after: number, upTo: number, memory: readonly ChatMessage[], limit = Infinity): Promise<ReplayResult> {
+  read(after: number, upTo: number, memory: readonly ChatMessage[], limit = Infinity): Promise<ReplayResult> {
+    return this.collect(after, upTo, memory, limit, 'stop');
+  }
+
+  /**
+   * A history page: the same, except that a hole at the page's start is passed over: the page starts
+   * at the next held record without counting the hole as dropped, so the reader sees the gap in the ids
+   * (and the replay CLI reports it as sequence_gap) instead of taking it for a trimmed history.
+   */
+  async readPage(after: number, upTo: number, memory: readonly ChatMessage[], limit: number): Promise<HistoryPage> {
+    const read = await this.collect(after, upTo, memory, limit, 'pass');
+    return { messages: read.records, droppedUpTo: read.droppedUpTo };
+  }
+
+  private async collect(
+    after: number,
+    upTo: number,
+    memory: readonly ChatMessage[],
+    limit: number,
+    atAHole: AtAHole,
+  ): Promise<ReplayResult> {
     if (upTo <= after) return { records: [], droppedUpTo: after, recovered: true, fromCache: true };
     const firstInMemory = memory.length > 0 ? memory[0].sequence_id : upTo + 1;
     const records: ChatMessage[] = [];
     let cursor = after;
     let fromCache = true;
     let droppedUpTo = after;
+    let startChecked = false;
+    /** Ids after the cursor before `firstHeld` are missing: as far as the store dropped them, a trim; past that, a hole. */
+    const startAt = async (firstHeld: number): Promise<void> => {
+      startChecked = true;
+      const dropped = await this.store.droppedUpTo(this.conversationId);
+      droppedUpTo = cursor = Math.max(cursor, Math.min(dropped, firstHeld - 1));
+      if (atAHole === 'pass') cursor = firstHeld - 1;
+    };
     if (cursor + 1 < firstInMemory) {
       fromCache = false;
       try {
@@ -64,9 +103,9 @@ export class ReplayReader {
                 break;
               }
               // The cache may reach further back than a small journal bound: what it holds is not lost.
-              droppedUpTo = Math.min(m.sequence_id, firstInMemory) - 1;
-              cursor = droppedUpTo;
-              if (firstInMemory < m.sequence_id) {
+              await startAt(Math.min(m.sequence_id, firstInMemory));
+              // A hole this read stops at, or the rest comes from memory.
+              if (m.sequence_id !== cursor + 1) {
                 more = false;
                 break;
               }
@@ -76,8 +115,8 @@ export class ReplayReader {
           }
         }
         // The journal holds nothing of the range but memory holds its end (a total bound emptied the
-        // journal of this conversation): the ids before memory are the dropped ones.
-        if (journalEnded && records.length === 0 && firstInMemory <= upTo) cursor = droppedUpTo = firstInMemory - 1;
+        // journal of this conversation): the ids before memory are missing.
+        if (journalEnded && !startChecked && records.length === 0 && firstInMemory <= upTo) await startAt(firstInMemory);
       } catch {
         // Storage unavailable: fall through to memory and report the range as not recovered.
       }

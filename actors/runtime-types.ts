@@ -106,11 +106,15 @@ export interface RuntimeHealth {
 
 /** A page of history (readHistoryPage). */
 export interface HistoryPage {
-  /** Records after the page's start, in order, without holes. */
+  /**
+   * Records after the page's start, in order, without holes between them. The first is above
+   * droppedUpTo + 1 only over a hole in the journal (ids the store neither holds nor says it dropped:
+   * damage), which the reader sees as a gap in the ids.
+   */
   readonly messages: ChatMessage[];
   /**
-   * Ids from the page's start + 1 up to this one are no longer held (a bounded memory store dropped
-   * them; the page begins after them). Equal to the page's start when nothing was dropped.
+   * Ids from the page's start + 1 up to this one are no longer held because the store dropped them on
+   * purpose (a bounded memory store, ChatStore.droppedUpTo). Equal to the page's start when nothing was dropped.
    */
   readonly droppedUpTo: number;
 }
@@ -137,7 +141,7 @@ export interface ChatRuntime {
   setTyping(conversationId: string, participantId: string, isTyping: boolean): void;
   /** History page from the cache or storage (members only when requesterId is given). */
   readMessages(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<ChatMessage[]>;
-  /** The same page, also naming the ids before it that a bounded journal no longer holds. */
+  /** The same page, also naming the ids before it that a bounded journal dropped (a hole is not named). */
   readHistoryPage(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<HistoryPage>;
   /** Replace content with a marker (owner only when requesterId is given); returns redacted sequence ids. */
   redact(conversationId: string, target: { messageIds: readonly string[] } | { senderId: string }, requesterId?: string): Promise<number[]>;

@@ -15,8 +15,8 @@ export interface StoreCapabilities {
   readonly sequenceReservation?: boolean;
   /**
    * Holds at most this many records per conversation: past it the oldest are dropped, and a read of
-   * the dropped range starts at the oldest record held (first sequence id above after + 1). Absent
-   * or 0: every record is kept while the conversation exists.
+   * the dropped range starts at the oldest record held (first sequence id above after + 1);
+   * droppedUpTo() says how far. Absent or 0: every record is kept while the conversation exists.
    */
   readonly maxRecordsPerConversation?: number;
   /**
@@ -183,7 +183,8 @@ export abstract class ChatStore {
 
   /**
    * Up to `limit` records with sequence_id > afterSequenceId, in order. Contiguous, except that a store
-   * with `supports.maxRecordsPerConversation` starts at its oldest record held when older ones were dropped.
+   * with `supports.maxRecordsPerConversation` starts at its oldest record held when older ones were dropped
+   * (`droppedUpTo` says how far).
    */
   async readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
     this.assertOpen();
@@ -199,6 +200,17 @@ export abstract class ChatStore {
     requireId(conversationId, 'conversationId');
     requireCount(limit, 'limit', 1);
     return this._readLatestMessages(conversationId, limit);
+  }
+
+  /**
+   * The last sequence id of the conversation this store dropped on purpose (its record bounds): ids up
+   * to it are gone by design. 0 when it dropped none, or keeps every record. Readers compare it with a
+   * gap at the start of a read: a gap it does not cover is a hole in the journal (damage), not a trim.
+   */
+  async droppedUpTo(conversationId: string): Promise<number> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    return this._droppedUpTo(conversationId);
   }
 
   /** 0 when the conversation has no records. */
@@ -278,6 +290,10 @@ export abstract class ChatStore {
   protected abstract _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]>;
   protected abstract _lastSequenceId(conversationId: string): Promise<number>;
   protected abstract _findSequenceByMessageId(conversationId: string, senderId: string, messageId: string): Promise<number | undefined>;
+  /** Providers that keep every record (no `maxRecordsPerConversation` / `maxRecordsTotal`) drop nothing. */
+  protected async _droppedUpTo(_conversationId: string): Promise<number> {
+    return 0;
+  }
   /** Providers without `supports.sequenceReservation` keep these defaults (nothing is stored). */
   protected async _getSequenceReservation(_conversationId: string): Promise<number> {
     return 0;

@@ -20,6 +20,11 @@ export class MemoryJournal {
     return this.records.length;
   }
 
+  /** Sequence id of the last record dropped (0 when none): ids up to it are gone on purpose. */
+  get droppedUpTo(): number {
+    return this.dropped;
+  }
+
   /** Sequence id of the last record appended (0 when none). Unchanged by trimming. */
   get lastSequenceId(): number {
     return this.dropped + this.records.length;

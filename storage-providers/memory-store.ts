@@ -51,7 +51,8 @@ export interface MemoryStoreOptions {
  * With bounds (MemoryStoreOptions), a conversation past its bound loses its oldest records in one move,
  * and past the total bound the conversations quiet longest lose theirs, so a long-running process
  * holds a bounded journal; a read of a dropped range starts at the oldest record held (a sequence id
- * above after + 1), which the runtime reports as `recovered: false` (actors/replay-reader.ts).
+ * above after + 1) and droppedUpTo() names the last id dropped, which the runtime reports as
+ * `recovered: false` (actors/replay-reader.ts).
  */
 export class MemoryStore extends ChatStore {
   readonly name = 'memory';
@@ -233,6 +234,10 @@ export class MemoryStore extends ChatStore {
 
   protected async _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]> {
     return this.conversations.get(conversationId)?.journal.latest(limit) ?? [];
+  }
+
+  protected override async _droppedUpTo(conversationId: string): Promise<number> {
+    return this.conversations.get(conversationId)?.journal.droppedUpTo ?? 0;
   }
 
   protected async _lastSequenceId(conversationId: string): Promise<number> {

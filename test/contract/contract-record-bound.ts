@@ -10,7 +10,8 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
  * Stores with `supports.maxRecordsPerConversation` drop a conversation's oldest records past the bound.
  * What readers rely on: the last sequence id and the numbering are unaffected, a read of the dropped
  * range starts at the oldest record held (the gap tells the reader that range is gone), and from there
- * every held record comes once, in order. Stores without the capability keep everything.
+ * every held record comes once, in order, and `droppedUpTo` says how far the store dropped, so a
+ * reader can tell those ids from a hole. Stores without the capability keep everything and drop nothing.
  */
 export function describeRecordBound(ctx: ContractContext): void {
   describe('record bound', () => {
@@ -27,6 +28,8 @@ export function describeRecordBound(ctx: ContractContext): void {
       await store.createConversation(meta('c1'));
       for (let from = 1; from <= 1200; from += 400) await store.appendMessages('c1', msgs('c1', from, 400));
       expect(seqs(await store.readMessages('c1', 0, 2000))).toEqual(range(1, 1200));
+      expect(await store.droppedUpTo('c1')).toBe(0);
+      expect(await store.droppedUpTo('unknown')).toBe(0);
     });
 
     test('past the bound the oldest records go; numbering, last id and later appends are unaffected', async () => {
@@ -46,6 +49,9 @@ export function describeRecordBound(ctx: ContractContext): void {
       expect(held.length).toBeLessThanOrEqual(max);
       expect(seqs(held)).toEqual(range(first, total)); // contiguous from the oldest held, nothing repeated
       expect(held).toEqual(msgs('c1', first, total - first + 1));
+      expect(await store.droppedUpTo('c1')).toBe(first - 1);
+      expect(await store.droppedUpTo('c2')).toBe(0);
+      expect(await store.droppedUpTo('unknown')).toBe(0);
       // A read that starts inside the dropped range gets the same: the held records, from the oldest.
       expect(seqs(await store.readMessages('c1', first - 2, 3))).toEqual([first, first + 1, first + 2]);
       expect(seqs(await store.readMessages('c1', first, 2))).toEqual([first + 1, first + 2]);
@@ -87,6 +93,7 @@ export function describeRecordBound(ctx: ContractContext): void {
       // b, the quietest, lost records before a did; c, appended last, kept everything.
       expect(b.length).toBeLessThan(each);
       expect(seqs(c)).toEqual(range(1, each));
+      expect(await store.droppedUpTo('c')).toBe(0);
       if (a.length < each + 1) expect(b.length).toBe(0);
       for (const [id, list, last] of [
         ['a', a, each + 1],
@@ -94,6 +101,8 @@ export function describeRecordBound(ctx: ContractContext): void {
       ] as const) {
         expect(await store.lastSequenceId(id)).toBe(last);
         if (list.length > 0) expect(seqs(list)).toEqual(range(list[0].sequence_id, last));
+        // An emptied conversation dropped everything up to its last id.
+        expect(await store.droppedUpTo(id)).toBe(list.length > 0 ? list[0].sequence_id - 1 : last);
       }
       await store.appendMessages('b', [msg('b', each + 1)]);
       expect(await store.lastSequenceId('b')).toBe(each + 1);

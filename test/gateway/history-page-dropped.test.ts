@@ -1,5 +1,9 @@
-import { MemoryStore } from '../../storage-providers';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MemoryStore, SqliteStore } from '../../storage-providers';
 import { settle } from '../actors/runtime-helpers';
+import { deleteSqliteRecords } from '../storage/journal-damage';
 import { closeAll, startHarness } from './harness';
 
 afterEach(closeAll);
@@ -32,5 +36,33 @@ describe('history page over a bounded memory journal', () => {
     const inside = await h.request('GET', `/chat/conversations/${conv}/messages?after=${oldest + 2}&limit=3`, 'alice');
     expect(inside.body.messages[0].sequence_id).toBe(oldest + 3);
     expect(inside.body).not.toHaveProperty('dropped');
+  });
+});
+
+/**
+ * Only a store that drops records on purpose makes a page carry `dropped`: ids missing from a SQLite
+ * file (rows deleted behind its back) are a hole, which the page passes over without naming it.
+ */
+describe('history page over a hole in a durable journal', () => {
+  let dir: string;
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlweb-chat-history-hole-'))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('the page starts at the next held record and has no `dropped`', async () => {
+    const file = path.join(dir, 'chat.db');
+    const store = new SqliteStore({ path: file });
+    const h = await startHarness({ chat: { cache: { recent_messages: 2 } } }, { store });
+    const conv = await h.createConversation('alice');
+    let last = 0;
+    for (let i = 0; i < 10; i++)
+      last = (await h.runtime.post(conv, { sender_id: 'alice', message_id: `m${i}`, content: `m${i}` })).sequence_id;
+    while ((await store.lastSequenceId(conv)) < last) await settle();
+    deleteSqliteRecords(file, conv, 4);
+
+    const page = await h.request('GET', `/chat/conversations/${conv}/messages?after=0&limit=3`, 'alice');
+    expect(page.status).toBe(200);
+    expect(page.body.messages.map((m: { sequence_id: number }) => m.sequence_id)).toEqual([5, 6, 7]);
+    expect(page.body).toMatchObject({ next_after: 7, has_more: true, last_sequence_id: last });
+    expect(page.body).not.toHaveProperty('dropped');
   });
 });

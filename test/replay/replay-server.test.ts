@@ -6,6 +6,7 @@ import type { ChatMessage } from '../../actors';
 import { MemoryStore, SqliteStore } from '../../storage-providers';
 import { settle } from '../actors/runtime-helpers';
 import { closeAll, startHarness, type Harness } from '../gateway/harness';
+import { HoledStore, deleteSqliteRecords } from '../storage/journal-damage';
 import { makeTmpDir, parseJsonLines, runMain as run } from './replay-fixtures';
 
 /**
@@ -239,13 +240,6 @@ describe('replay --server over a bounded memory store (npm start)', () => {
   });
 
   test('a hole inside the held range is still a sequence_gap (exit 2)', async () => {
-    /** Loses one held record on reads: a hole in the journal, not trimming. */
-    class HoledStore extends MemoryStore {
-      hole = -1;
-      protected override async _readMessages(id: string, after: number, limit: number): Promise<ChatMessage[]> {
-        return (await super._readMessages(id, after, limit)).filter((m) => m.sequence_id !== this.hole);
-      }
-    }
     const store = new HoledStore({ maxRecordsPerConversation: 10 });
     const { conv, oldest, server } = await boundedServer(store);
     store.hole = oldest + 3;
@@ -255,5 +249,21 @@ describe('replay --server over a bounded memory store (npm start)', () => {
       `note history_trimmed: sequence ids 1..${oldest - 1} are not in this journal (the source no longer holds them); checked from #${oldest}`,
       expect.stringMatching(new RegExp(`^violation #${oldest + 4} sequence_gap: sequence id ${oldest + 3} is missing`)),
     ]);
+  });
+});
+
+describe('replay --server over a damaged SQLite journal', () => {
+  test('ids missing at the start are a sequence_gap (exit 2), not history_trimmed: the server does not call them dropped', async () => {
+    const dbFile = path.join(dir, `damaged-${Date.now()}.db`);
+    const h = await startHarness({ chat: { cache: { recent_messages: 2 } } }, { store: new SqliteStore({ path: dbFile }) });
+    const conv = await h.createConversation('alice');
+    await postMany(h, conv, 9);
+    deleteSqliteRecords(dbFile, conv, 4);
+    const check = await run(conv, '--server', h.url, '--token', h.token('alice'), '--check');
+    expect(check.code).toBe(2);
+    expect(check.stdout).not.toContain('history_trimmed');
+    expect(check.stdout.split('\n')[0]).toMatch(/^violation #5 sequence_gap: sequence ids 1\.\.4 are missing /);
+    const rerun = await run(conv, '--server', h.url, '--token', h.token('alice'), '--rerun');
+    expect(rerun.stderr).not.toContain('is held from');
   });
 });

@@ -1,6 +1,7 @@
 import type { ChatMessage, ChatRuntime } from '../../actors';
 import { MemoryStore } from '../../storage-providers';
-import { collector, makeRuntime, settle } from '../actors/runtime-helpers';
+import { collector, settle } from '../actors/runtime-helpers';
+import { runtimeWithConversation } from './journal-damage';
 
 /**
  * A bounded memory journal seen through the runtime: readers of the dropped range learn it is gone
@@ -14,16 +15,8 @@ describe('resume and history across records the memory bound dropped', () => {
 
   /** A runtime on `store` with conversation c1 (alice, bob) holding `upTo` records, all stored. */
   async function conversationOn(store: MemoryStore, upTo: number, cache = 5) {
-    const { runtime } = await makeRuntime({ store, agents: [], config: { chat: { cache: { recent_messages: cache } } } });
+    const runtime = await runtimeWithConversation(store, upTo, cache);
     closers.push(() => runtime.close());
-    await runtime.createConversation({
-      conversation_id: 'c1',
-      created_by: 'alice',
-      participants: [{ participant_id: 'bob', participant_type: 'human', display_name: 'bob' }],
-    });
-    let last = (await runtime.getConversation('c1')).last_sequence_id;
-    while (last < upTo) last = (await runtime.post('c1', { sender_id: 'alice', message_id: `m${last}`, content: `m${last}` })).sequence_id;
-    await settle();
     return runtime;
   }
 

@@ -1,0 +1,53 @@
+import Database from 'better-sqlite3';
+import { createChatRuntime, createCounterIds, createManualClock, type ChatMessage, type ChatRuntime } from '../../actors';
+import { MemoryStore, type ChatStore } from '../../storage-providers';
+import { settle } from '../actors/runtime-helpers';
+
+/**
+ * Journals with records missing for other reasons than a store's bound: what readers must report as
+ * holes, not as trimmed history (test/storage/journal-hole.test.ts, the HTTP history and replay CLI tests).
+ */
+
+/** Deletes records 1..upTo of a conversation from a SQLite file behind its store's back (damage). */
+export function deleteSqliteRecords(file: string, conversationId: string, upTo: number): void {
+  const db = new Database(file);
+  try {
+    db.prepare('DELETE FROM messages WHERE conversation_id = ? AND sequence_id <= ?').run(conversationId, upTo);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A memory store that loses one held record on reads (still answering up to `limit` records): a hole
+ * in the journal, not a drop of the bound, so `droppedUpTo` does not cover it.
+ */
+export class HoledStore extends MemoryStore {
+  hole = -1;
+  protected override async _readMessages(id: string, after: number, limit: number): Promise<ChatMessage[]> {
+    return (await super._readMessages(id, after, limit + 1)).filter((m) => m.sequence_id !== this.hole).slice(0, limit);
+  }
+}
+
+/**
+ * A runtime on `store` (no agents, a `cache`-record cache) with conversation c1 (alice, bob) holding
+ * records 1..upTo, all stored. The caller closes the runtime.
+ */
+export async function runtimeWithConversation(store: ChatStore, upTo: number, cache = 5): Promise<ChatRuntime> {
+  const runtime = await createChatRuntime({
+    config: { observability: { log_level: 'silent' }, chat: { cache: { recent_messages: cache } } },
+    storage: store,
+    agents: [],
+    clock: createManualClock(),
+    ids: createCounterIds('c'),
+  });
+  await runtime.createConversation({
+    conversation_id: 'c1',
+    created_by: 'alice',
+    participants: [{ participant_id: 'bob', participant_type: 'human', display_name: 'bob' }],
+  });
+  let last = (await runtime.getConversation('c1')).last_sequence_id;
+  while (last < upTo) last = (await runtime.post('c1', { sender_id: 'alice', message_id: `m${last}`, content: `m${last}` })).sequence_id;
+  while ((await store.lastSequenceId('c1')) < upTo) await settle();
+  return runtime;
+}
