@@ -26,6 +26,7 @@ import type { ChatMessage } from '../actors/message-types';
 import { loadConfig } from '../config/load-config';
 import { createChatServer } from '../gateway/chat-server';
 import { createNlwebStandinServer } from '../testing/nlweb-standin-server';
+import { MeasuredPartProfiler } from './measured-part-profiler';
 import { describeMachine, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
 
 const QUERIES = ['hiking camping', 'vegetarian dinner', 'camping backpacking gear', 'quick healthy dinner', 'spicy curry dinner'];
@@ -136,7 +137,9 @@ const hasItems = (m: ChatMessage): boolean => Array.isArray(m.metadata.items) &&
 
 interface ChildMessage {
   readonly id: number;
-  readonly cmd: 'create' | 'stats' | 'stop';
+  readonly cmd: 'create' | 'stats' | 'latency' | 'cpu' | 'profile-start' | 'profile-stop' | 'stop';
+  readonly name?: string;
+  readonly latencyMs?: number;
   readonly humans?: readonly string[];
 }
 
@@ -144,6 +147,10 @@ async function runStandinChild(latencyMs: number): Promise<void> {
   const standin = await createNlwebStandinServer({ latencyMs, batches: 3, style: 'current' });
   process.on('message', (msg: ChildMessage) => {
     if (msg.cmd === 'stats') process.send!({ id: msg.id, connections: standin.connectionCount });
+    if (msg.cmd === 'latency') {
+      standin.setLatency(msg.latencyMs ?? latencyMs);
+      process.send!({ id: msg.id });
+    }
     if (msg.cmd === 'stop') void standin.close().then(() => process.send!({ id: msg.id }, () => process.exit(0)));
   });
   process.send!({ ready: true, url: standin.url });
@@ -170,6 +177,7 @@ async function runChatChild(standinUrl: string): Promise<void> {
   const runtime = await createChatRuntime({ config, agents });
   const server = createChatServer({ runtime, config });
   const { url } = await server.listen();
+  const profiler = new MeasuredPartProfiler(process.env['PRIMARY_BENCH_PROFILE_DIR']);
   process.on('message', (msg: ChildMessage) => {
     if (msg.cmd === 'create') {
       const humans = msg.humans ?? ['alice'];
@@ -180,6 +188,12 @@ async function runChatChild(standinUrl: string): Promise<void> {
           participants: humans.slice(1).map((id) => ({ participant_id: id, participant_type: 'human' as const })),
         })
         .then((c) => process.send!({ id: msg.id, conversation_id: c.conversation_id }));
+    }
+    if (msg.cmd === 'profile-start') void profiler.start().then(() => process.send!({ id: msg.id }));
+    if (msg.cmd === 'profile-stop') void profiler.stop(msg.name ?? 'chat').then(() => process.send!({ id: msg.id }));
+    if (msg.cmd === 'cpu') {
+      const used = process.cpuUsage();
+      process.send!({ id: msg.id, cpuMicros: used.user + used.system, systemMicros: used.system });
     }
     if (msg.cmd === 'stop') {
       void (async () => {
@@ -198,7 +212,10 @@ interface ChildHandle {
   request(cmd: ChildMessage['cmd'], extra?: Partial<ChildMessage>): Promise<Record<string, unknown>>;
 }
 
-/** Extra node flags for the chat server process, e.g. PRIMARY_BENCH_CHAT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+/**
+ * Extra node flags for the chat server process, e.g. PRIMARY_BENCH_CHAT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+ * PRIMARY_BENCH_PROFILE_DIR=<dir> instead profiles only the measured turns (chat-<latency>ms.cpuprofile).
+ */
 function chatNodeArgs(args: readonly string[]): string[] {
   if (args[1] !== 'chat') return [];
   return (process.env['PRIMARY_BENCH_CHAT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
@@ -246,6 +263,10 @@ async function startStack(latencyMs: number): Promise<{ standin: ChildHandle; ch
 }
 
 const connectionsOf = async (standin: ChildHandle): Promise<number> => Number((await standin.request('stats')).connections);
+const cpuOf = async (chat: ChildHandle): Promise<{ total: number; system: number }> => {
+  const reply = await chat.request('cpu');
+  return { total: Number(reply.cpuMicros), system: Number(reply.systemMicros) };
+};
 const createConversation = async (chat: ChildHandle, humans: readonly string[]): Promise<string> =>
   String((await chat.request('create', { humans })).conversation_id);
 
@@ -255,9 +276,21 @@ interface PrimaryResult {
   readonly direct: Sample[];
   readonly chat: Sample[];
   readonly askConnections: number;
+  /** CPU time of the chat server process per measured turn (it is idle while the direct call runs), ms. */
+  readonly chatCpuPerTurnMs: number;
+  /** The part of it spent in the kernel (socket writes on loopback run the receiver's side too), ms. */
+  readonly chatSystemCpuPerTurnMs: number;
 }
 
-async function primaryPath(latencyMs: number, iterations: number, warmup: number): Promise<PrimaryResult> {
+/** Stand-in latency of the JIT warm-up turns: short, so hundreds of them take seconds, not minutes. */
+const JIT_WARMUP_LATENCY_MS = 5;
+
+/**
+ * (a) against (b), interleaved. First `jitWarmup` unmeasured turns at JIT_WARMUP_LATENCY_MS, so both paths are
+ * measured in steady state, as a server that has been running a while (V8 needs a few hundred turns to compile
+ * the chat path; measured after 5, the 100 ms run was mostly the cold path), then `warmup` at the target latency.
+ */
+async function primaryPath(latencyMs: number, iterations: number, warmup: number, jitWarmup: number): Promise<PrimaryResult> {
   const stack = await startStack(latencyMs);
   const direct = createDirectClient(stack.standin.url);
   const conversationId = await createConversation(stack.chat, ['alice']);
@@ -266,9 +299,17 @@ async function primaryPath(latencyMs: number, iterations: number, warmup: number
   const chatSamples: Sample[] = [];
   const prev: string[] = [];
   let connectionsBefore = 0;
+  let cpuBefore = { total: 0, system: 0 };
   try {
-    for (let i = 0; i < warmup + iterations; i++) {
-      if (i === warmup) connectionsBefore = await connectionsOf(stack.standin);
+    const measuredFrom = jitWarmup + warmup;
+    if (jitWarmup > 0) await stack.standin.request('latency', { latencyMs: JIT_WARMUP_LATENCY_MS });
+    for (let i = 0; i < measuredFrom + iterations; i++) {
+      if (i === jitWarmup && jitWarmup > 0) await stack.standin.request('latency', { latencyMs });
+      if (i === measuredFrom) {
+        connectionsBefore = await connectionsOf(stack.standin);
+        cpuBefore = await cpuOf(stack.chat);
+        await stack.chat.request('profile-start');
+      }
       const query = QUERIES[i % QUERIES.length]!;
       const runDirect = async (): Promise<Sample> => direct.ask(query, prev.slice(-(CONTEXT_SIZE - 1)));
       const runChat = async (): Promise<Sample> => {
@@ -291,17 +332,23 @@ async function primaryPath(latencyMs: number, iterations: number, warmup: number
         a = await runDirect();
       }
       prev.push(query);
-      if (i >= warmup) {
+      if (i >= measuredFrom) {
         directSamples.push(a);
         chatSamples.push(b);
       }
     }
+    const cpuAfter = await cpuOf(stack.chat);
+    await stack.chat.request('profile-stop', { name: `chat-${latencyMs}ms` });
+    const chatCpuPerTurnMs = (cpuAfter.total - cpuBefore.total) / 1000 / iterations;
+    const chatSystemCpuPerTurnMs = (cpuAfter.system - cpuBefore.system) / 1000 / iterations;
     return {
       latencyMs,
       iterations,
       direct: directSamples,
       chat: chatSamples,
       askConnections: (await connectionsOf(stack.standin)) - connectionsBefore,
+      chatCpuPerTurnMs,
+      chatSystemCpuPerTurnMs,
     };
   } finally {
     human.close();
@@ -405,16 +452,16 @@ async function main(): Promise<void> {
   const began = performance.now();
   const plans = quick
     ? [
-        { latency: 10, iterations: 40, warmup: 10 },
-        { latency: 100, iterations: 10, warmup: 2 },
+        { latency: 10, iterations: 40, warmup: 10, jitWarmup: 100 },
+        { latency: 100, iterations: 10, warmup: 2, jitWarmup: 100 },
       ]
     : [
-        { latency: 10, iterations: 300, warmup: 30 },
-        { latency: 100, iterations: 80, warmup: 5 },
+        { latency: 10, iterations: 300, warmup: 30, jitWarmup: 400 },
+        { latency: 100, iterations: 80, warmup: 5, jitWarmup: 400 },
       ];
   const primary: PrimaryResult[] = [];
   for (const p of plans) {
-    primary.push(await primaryPath(p.latency, p.iterations, p.warmup));
+    primary.push(await primaryPath(p.latency, p.iterations, p.warmup, p.jitWarmup));
     console.error(`primary path at ${p.latency} ms done (${((performance.now() - began) / 1000).toFixed(1)} s)`);
   }
   const multi: MultiResult[] = [];
@@ -467,12 +514,17 @@ async function main(): Promise<void> {
     `(a) a client POSTing /ask on a keep-alive socket, reading SSE to \`end-nlweb-response\`; (b) a human on a WebSocket posting the same`,
     `query into a 1 human + 1 NLWeb conversation (memory journal, dev auth, real gateway) until the answer's first items / its`,
     `completion marker arrive. Stand-in and chat server each in their own process, both clients in the benchmark process.`,
-    `Interleaved, alternating order; ${primary.map((r) => `${r.iterations} iterations at ${r.latencyMs} ms`).join(', ')} after warm-up.`,
+    `Interleaved, alternating order; ${primary.map((r) => `${r.iterations} iterations at ${r.latencyMs} ms`).join(', ')}, each stack first`,
+    `warmed up unmeasured with ${plans[0]!.jitWarmup} turns at ${JIT_WARMUP_LATENCY_MS} ms stand-in latency (steady state: V8 compiles the chat path in the`,
+    `first few hundred turns; before 2026-12-05 the 100 ms run had 5 warm-up turns and measured mostly the cold path), then a few at the target latency.`,
     `Goal: b/a ≤ 1.02 at p50 and ≤ 1.05 at p99.`,
     '',
     primaryTable,
     '',
     `New connections the NLWeb participant opened to the stand-in during the measured iterations: ${connections} (keep-alive).`,
+    `CPU time of the chat server process per turn (post, /ask call, stream, every piece sequenced, delivered and stored): ${primary
+      .map((r) => `${fmt(r.chatCpuPerTurnMs)} ms (${fmt(r.chatSystemCpuPerTurnMs)} of it in the kernel) at ${r.latencyMs} ms`)
+      .join(', ')}.`,
     `Where the overhead goes (agent, runtime and gateway, extra process wake-ups): docs/nlweb.md, section Cost.`,
     '',
     `2-5 humans with one NLWeb (stand-in 10 ms / 3 batches; multi mode, \`multi_mode_window_ms\` = ${MULTI_WINDOW_MS}, so the`,

@@ -58,6 +58,8 @@ export interface NlwebStandinServer {
   /** TCP connections accepted so far. */
   readonly connectionCount: number;
   setBehaviour(behaviour: StandinBehaviour): void;
+  /** Changes the latency of answers to requests that arrive from now on (a benchmark warms up fast, then measures). */
+  setLatency(latencyMs: number): void;
   /** Resolves with the request at `index` (0-based) once it has arrived. */
   waitForRequest(index: number): Promise<StandinRequest>;
   close(): Promise<void>;
@@ -110,7 +112,7 @@ function parseForm(body: string, contentType: string): Record<string, string> {
 
 /** Starts the stand-in and resolves once it listens. */
 export async function createNlwebStandinServer(options: NlwebStandinOptions = {}): Promise<NlwebStandinServer> {
-  const latencyMs = Math.max(0, options.latencyMs ?? 10);
+  let latencyMs = Math.max(0, options.latencyMs ?? 10);
   const batches = Math.max(1, Math.floor(options.batches ?? 3));
   const style: StandinStyle = options.style ?? 'current';
   const items = options.items ?? STANDIN_ITEMS;
@@ -407,6 +409,9 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
     },
     setBehaviour(next: StandinBehaviour): void {
       behaviour = next;
+    },
+    setLatency(next: number): void {
+      latencyMs = Math.max(0, next);
     },
     waitForRequest(index: number): Promise<StandinRequest> {
       const existing = requests[index];

@@ -54,6 +54,19 @@ describe('NLWeb stand-in server', () => {
     await expect(server.requests[0]!.closed).resolves.toBe('completed');
   });
 
+  it('setLatency changes the latency of the requests that arrive after it', async () => {
+    const clock = createManualClock();
+    const server = await h.standin({ clock, latencyMs: 300, batches: 3 });
+    server.setLatency(30);
+    const get = rawGet(`${server.url}/ask?query=hiking`);
+    await get.until((t) => t.includes('begin-nlweb-response'));
+    clock.advance(29);
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(1);
+    const text = await get.until((t) => t.includes('end-nlweb-response'));
+    expect(text.match(/"message_type":"result"/g)).toHaveLength(3);
+  });
+
   it('records prev from a JSON POST body too', async () => {
     const server = await h.standin();
     const body = JSON.stringify({ query: 'oats', prev: ['a', 'b'], streaming: false });
