@@ -17,25 +17,22 @@ export class SharedFrames {
   private frames = new Map<object, Buffer>();
   private clearScheduled = false;
 
-  /** The `message` frame of a record. */
+  /** The `message` frame of a record (looked up first: no builder closure per recipient, as this runs per delivery). */
   message(message: ChatMessage): Buffer {
-    return this.cached(message, () => messageFrameJson(message));
+    return this.frames.get(message) ?? this.keep(message, messageFrameJson(message));
   }
 
   /** The frame built for `key` (a broadcast output), built on first use in the turn. */
   bytes(key: object, build: () => ServerFrame): Buffer {
-    return this.cached(key, () => JSON.stringify(build()));
+    return this.frames.get(key) ?? this.keep(key, JSON.stringify(build()));
   }
 
-  private cached(key: object, json: () => string): Buffer {
-    let bytes = this.frames.get(key);
-    if (bytes === undefined) {
-      bytes = encodeTextFrame(json());
-      this.frames.set(key, bytes);
-      if (!this.clearScheduled) {
-        this.clearScheduled = true;
-        setImmediate(this.clear);
-      }
+  private keep(key: object, json: string): Buffer {
+    const bytes = encodeTextFrame(json);
+    this.frames.set(key, bytes);
+    if (!this.clearScheduled) {
+      this.clearScheduled = true;
+      setImmediate(this.clear);
     }
     return bytes;
   }
