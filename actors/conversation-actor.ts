@@ -1,6 +1,13 @@
 import { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
-import { buildAgentTurn, type ConversationInput, type ConversationPolicy, type Outcome, type TurnRequest } from './conversation-context';
+import {
+  buildAgentTurn,
+  type ConversationContext,
+  type ConversationInput,
+  type ConversationPolicy,
+  type Outcome,
+  type TurnRequest,
+} from './conversation-context';
 import { waitingBurst, type CrashLeftovers } from './crash-leftovers';
 import { DeliveryNote, type UncommittedStep } from './delivery-note';
 import { ChatError, isChatError } from './errors';
@@ -153,7 +160,9 @@ export class ConversationActor {
    * bytes per connection, 0.8 KB each in a room of 100.
    */
   get participants(): readonly Participant[] {
-    const members = this.ctx.participants;
+    return this.membersListOf(this.ctx.participants);
+  }
+  private membersListOf(members: ReadonlyMap<string, Participant>): readonly Participant[] {
     if (this.membersList?.of !== members) this.membersList = { of: members, list: Object.freeze([...members.values()]) };
     return this.membersList.list;
   }
@@ -386,7 +395,7 @@ export class ConversationActor {
   private readonly effects: ConversationEffects = {
     deliver: (context, event) => {
       this.delivering.note(context, event);
-      this.deliver(context.emitted);
+      this.deliver(context.emitted, context);
     },
     // An agent's records (its answer pieces) are written next turn, after the turn's frames went out:
     // nobody waits on their durability, and the copy into the journal stays off the answer's path.
@@ -423,7 +432,12 @@ export class ConversationActor {
     });
   }
 
-  private deliver(records: readonly ChatMessage[]): void {
+  /**
+   * Hands a step's records to the connections. `state`: the membership after the records. Effects run
+   * inside the machine's transition, before the actor's snapshot moves on, so during a step `this.ctx` is
+   * still the state before it: a participant list taken from it named the members before a join or leave.
+   */
+  private deliver(records: readonly ChatMessage[], state: Pick<ConversationContext, 'participants' | 'mode'> = this.ctx): void {
     if (records.length === 0) return;
     let handed = 0;
     traceDelivery(
@@ -438,7 +452,7 @@ export class ConversationActor {
     for (let i = 0; i < records.length; i++) this.deps.telemetry.deliveryLatency(latency);
     // A join or leave and the mode change it causes come in one step: one participant list for the step.
     if (records.some((m) => MEMBERSHIP_TYPES.has(m.message_type))) {
-      this.connections.broadcast({ type: 'participants', participants: this.participants, mode: this.mode });
+      this.connections.broadcast({ type: 'participants', participants: this.membersListOf(state.participants), mode: state.mode });
     }
     for (const m of records) {
       if (m.message_type !== MESSAGE_TYPES.leave) continue;
