@@ -1,0 +1,77 @@
+import type { JournalView } from './session-journal';
+
+/** Everything the session learnt about one (conversation, sender, message_id). */
+interface PostEntry {
+  readonly conversationId: string;
+  readonly userId: string;
+  readonly messageId: string;
+  readonly content: string;
+  /** The sequence id every acceptance named (acks, persisted or not, and HTTP 201s). */
+  sequenceId: number | undefined;
+  /** Final acceptances that said duplicate: false: at most one per message id, ever. */
+  firstAcceptances: number;
+}
+
+/**
+ * The posts of a session and their acceptances, over every channel (WebSocket acks, HTTP answers).
+ * A message_id must keep one sequence id however often and wherever it is re-sent, be accepted as new
+ * at most once, and end up as exactly one journal record with the content sent.
+ */
+export class PostLedger {
+  private readonly entries = new Map<string, PostEntry>();
+
+  constructor(private readonly problem: (why: string) => void) {}
+
+  /** The entry of a post about to be sent (created on first use). */
+  post(conversationId: string, userId: string, messageId: string, content: string): void {
+    const key = keyOf(conversationId, userId, messageId);
+    if (!this.entries.has(key))
+      this.entries.set(key, { conversationId, userId, messageId, content, sequenceId: undefined, firstAcceptances: 0 });
+  }
+
+  /** An acceptance of a post: `final` for the persisted ack or the HTTP answer (one per send). */
+  accepted(conversationId: string, userId: string, messageId: string, sequenceId: number, duplicate: boolean, final: boolean): void {
+    const entry = this.entries.get(keyOf(conversationId, userId, messageId));
+    if (!entry) {
+      this.problem(`acceptance of ${userId}/${messageId}, which was never posted`);
+      return;
+    }
+    if (entry.sequenceId !== undefined && entry.sequenceId !== sequenceId)
+      this.problem(`${userId}/${messageId} accepted as ${sequenceId}, earlier as ${entry.sequenceId}`);
+    entry.sequenceId ??= sequenceId;
+    if (final && !duplicate && ++entry.firstAcceptances > 1) this.problem(`${userId}/${messageId} accepted as new twice`);
+  }
+
+  /** Every post of a conversation (for the final retries). */
+  postsOf(conversationId: string): Array<{ userId: string; messageId: string; content: string }> {
+    return [...this.entries.values()].filter((e) => e.conversationId === conversationId);
+  }
+
+  /**
+   * After every post was retried until accepted: each is exactly one human text record with its content,
+   * at the sequence id its acks named, and the journal holds no human record nobody posted.
+   */
+  checkJournal(conversationId: string, journal: JournalView): string[] {
+    const problems: string[] = [];
+    for (const e of this.postsOf(conversationId) as PostEntry[]) {
+      if (e.sequenceId === undefined) {
+        problems.push(`${e.userId}/${e.messageId} was never accepted`);
+        continue;
+      }
+      const r = journal.record(e.sequenceId);
+      if (!r || r.sender_id !== e.userId || r.message_id !== e.messageId || r.content !== e.content || r.sender_type !== 'human')
+        problems.push(`${e.userId}/${e.messageId} acked as ${e.sequenceId}, but the journal has ${JSON.stringify(r)}`);
+    }
+    for (const r of journal.records) {
+      if (r.sender_type !== 'human') continue;
+      const e = this.entries.get(keyOf(conversationId, r.sender_id, r.message_id));
+      if (e?.sequenceId !== r.sequence_id)
+        problems.push(`journal record ${r.sequence_id} (${r.sender_id}/${r.message_id}) was not acked as that id`);
+    }
+    return problems;
+  }
+}
+
+function keyOf(conversationId: string, userId: string, messageId: string): string {
+  return `${conversationId}\u0000${userId}\u0000${messageId}`;
+}
