@@ -39,16 +39,29 @@ export function loadConfig(options: LoadConfigOptions = {}): NlwebChatConfig {
       });
     }
   }
-  return validateConfig(mergeAll(raw, envOverrides(options.env ?? {}), options.overrides ?? {}));
+  const env = options.env ?? {};
+  const overrides = options.overrides ?? {};
+  return checkConfig(mergeAll(raw, envOverrides(env), overrides), envSources(env, overrides));
 }
 
 /** Validates a plain object (applying defaults) and returns the frozen config, or throws CONFIG_ERR_INVALID. */
 export function validateConfig(input: unknown): NlwebChatConfig {
+  return checkConfig(input, new Map());
+}
+
+/**
+ * validateConfig, naming the environment variable behind a problem at a key one set (`envByPath`: YAML path →
+ * variable): the value is not in the file, which is where the reader would otherwise look for it.
+ */
+function checkConfig(input: unknown, envByPath: ReadonlyMap<string, string>): NlwebChatConfig {
   const candidate = structuredClone(input ?? {});
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
   const validate = ajv.compile(CONFIG_SCHEMA);
   if (!validate(candidate)) {
-    const problems = (validate.errors ?? []).map(toProblem);
+    const problems = (validate.errors ?? []).map(toProblem).map((p) => {
+      const env = envByPath.get(p.path);
+      return env === undefined ? p : { ...p, message: `${p.message} (set by env ${env})` };
+    });
     const summary = problems.map((p) => `  ${p.path || '(root)'}: ${p.message}`).join('\n');
     throw new ChatError('CONFIG_ERR_INVALID', `configuration is invalid:\n${summary}`, { details: { problems } });
   }
@@ -93,6 +106,26 @@ function envOverrides(env: Readonly<Record<string, string | undefined>>): Record
     node[path[path.length - 1]] = parsed;
   }
   return out;
+}
+
+/** YAML path → name of each variable that set a key (unless a programmatic override set it again). */
+function envSources(env: Readonly<Record<string, string | undefined>>, overrides: unknown): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const { env: name, path } of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value === undefined || value === '' || setsPath(overrides, path)) continue;
+    sources.set(path.join('.'), name);
+  }
+  return sources;
+}
+
+function setsPath(layer: unknown, path: readonly string[]): boolean {
+  let node = layer;
+  for (const key of path) {
+    if (!isPlainObject(node) || node[key] === undefined) return false;
+    node = node[key];
+  }
+  return true;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

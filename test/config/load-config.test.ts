@@ -65,6 +65,23 @@ describe('config', () => {
     expect(problemsOf(() => loadConfig({ env: { PORT: 'eighty' } }))[0].path).toBe('server.port');
   });
 
+  it('names the environment variable behind a problem, so it is not looked for in the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    try {
+      const file = join(dir, 'config.yaml');
+      writeFileSync(file, 'chat:\n  limits:\n    queue_size: 0\n');
+      const problems = problemsOf(() => loadConfig({ file, env: { PORT: 'eighty', NLWEB_CHAT_LOG_LEVEL: 'info' } }));
+      const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
+      expect(byPath['server.port']).toBe('must be integer (set by env PORT)');
+      expect(byPath['chat.limits.queue_size']).toBe('must be >= 1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // A programmatic override of the same key wins over the variable: the problem is not the variable's.
+    const overridden = problemsOf(() => loadConfig({ env: { PORT: '8080' }, overrides: { server: { port: -1 } } }));
+    expect(overridden).toEqual([{ path: 'server.port', message: 'must be >= 0' }]);
+  });
+
   it('rejects malformed YAML and an unreadable file with coded errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     try {

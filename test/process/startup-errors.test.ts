@@ -36,7 +36,8 @@ describe('server process start-up errors', () => {
     expect(result.stderr).toContain('chat.limits.queue_size');
     expect(result.stderr).toContain('chat.unknown_key: unknown key');
     expect(result.stderr).toContain('observability.log_level');
-    expect(result.stderr).toContain('chat.context.nlweb_timeout');
+    // Set by the environment, not the file: the line says so.
+    expect(result.stderr).toContain('chat.context.nlweb_timeout: must be number (set by env NLWEB_CHAT_NLWEB_TIMEOUT)');
     expect(result.stdout).not.toContain('nlweb-chat ready');
   });
 
