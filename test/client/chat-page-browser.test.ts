@@ -54,6 +54,11 @@ maybe(
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    // Failed loads (e.g. a 404 for /favicon.ico, which Chromium asks for on its own) show up as console errors.
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     await page.goto(`http://127.0.0.1:${stack.port}/?user_id=alice`);
 
     const t0 = Date.now();
@@ -82,6 +87,7 @@ maybe(
     // Every message confirmed as persisted: the page shows no pending count.
     await page.waitForSelector('#pending:empty', { state: 'attached' });
     expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
 
     // A non-member opening the conversation by URL is told so instead of retrying the socket.
     const other = await browser.newPage();
