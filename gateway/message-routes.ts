@@ -16,6 +16,11 @@ export interface MessageHandlers {
   readonly redact: RouteHandler;
 }
 
+/** Resolves once the microtasks queued so far have run (process.nextTick queued from a promise callback). */
+function endOfTurn(): Promise<void> {
+  return new Promise((resolve) => process.nextTick(resolve));
+}
+
 /** Message handlers (GET/POST /chat/conversations/:id/messages, POST .../redact). */
 export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
   const { runtime, config, bodies } = deps;
@@ -51,6 +56,9 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
       content: body.content,
       ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
     });
+    // Answer at the end of the turn, as the WebSocket ack does (delivery-progress.ts): a journal that keeps up
+    // (memory, SQLite) has the record by then, and HTTP has no second answer to say so later.
+    await endOfTurn();
     res
       .status(201)
       .json({ message_id: result.message_id, sequence_id: result.sequence_id, persisted: result.persisted, duplicate: result.duplicate });

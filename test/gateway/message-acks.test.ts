@@ -19,9 +19,15 @@ class SlowJournal extends MemoryStore {
     this.gate = undefined;
     this.release();
   }
+  private writeWaiters: Array<() => void> = [];
+  /** Resolves once the next write has reached the journal. */
+  nextWrite(): Promise<void> {
+    return new Promise((resolve) => this.writeWaiters.push(resolve));
+  }
   protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
     if (this.gate) await this.gate;
-    return super._appendMessages(conversationId, messages);
+    await super._appendMessages(conversationId, messages);
+    for (const resolve of this.writeWaiters.splice(0)) resolve();
   }
 }
 
@@ -57,5 +63,22 @@ describe('message_ack', () => {
     const second = await alice.waitFor('message_ack', (a) => a.message_id === 'slow' && a.persisted);
     expect(second.sequence_id).toBe(first.sequence_id);
     expect(alice.frames.filter((f) => f.type === 'message_ack')).toHaveLength(2);
+  });
+
+  test('over HTTP the answer says persisted the same way: true when the journal keeps up, else false until stored', async () => {
+    const store = new SlowJournal();
+    const h = await startHarness({}, { store });
+    const conv = await h.createConversation('alice', ['bob']);
+    const post = (message_id: string) =>
+      h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id, content: 'over http' });
+    expect((await post('fast')).body).toEqual({ message_id: 'fast', sequence_id: expect.any(Number), persisted: true, duplicate: false });
+    store.hold();
+    const slow = await post('slow');
+    expect(slow.body).toMatchObject({ persisted: false, duplicate: false });
+    const written = store.nextWrite();
+    store.releaseWrites();
+    await written;
+    // No second answer over HTTP: a re-send of the id is how an HTTP client learns it is stored.
+    expect((await post('slow')).body).toEqual({ message_id: 'slow', sequence_id: slow.body.sequence_id, persisted: true, duplicate: true });
   });
 });
