@@ -24,8 +24,16 @@ import { buildChatSocketUrl } from './chat-socket-url';
 import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
 import { createOutbox } from './outbox';
-import { CLOSE_CODES, parseServerFrame, type ConnectedFrame, type ErrorFrame, type ServerFrame } from './protocol-frames';
+import {
+  CLOSE_CODES,
+  parseServerFrame,
+  REFUSAL_SUBPROTOCOL,
+  type ConnectedFrame,
+  type ErrorFrame,
+  type ServerFrame,
+} from './protocol-frames';
 import { createRoster } from './roster';
+import { createSubprotocolOffer } from './subprotocol-offer';
 import { createTypedEmitter } from './typed-emitter';
 
 // The public types and buildChatSocketUrl used to be declared here; importers of this file keep them.
@@ -84,6 +92,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
     events,
     socket,
+    subprotocols: createSubprotocolOffer(REFUSAL_SUBPROTOCOL),
     webSocketImpl: () => options.WebSocketImpl ?? defaultWebSocketImpl(),
     nextAttempt() {
       const resumedFrom = delivery.lastSequenceId;

@@ -5,12 +5,14 @@
  */
 import type { WebSocketConstructor, WebSocketLike } from './client-types';
 import { httpStatusToClose } from './chat-socket-url';
-import { CLOSE_CODES, REFUSAL_SUBPROTOCOL, type ClientFrame } from './protocol-frames';
+import { CLOSE_CODES, type ClientFrame } from './protocol-frames';
 
 const OPEN = 1;
 
 /** Callbacks for the events of the current socket. */
 export interface ChatSocketHandlers {
+  /** The handshake completed (a socket that fails its handshake closes without this). */
+  onOpen(): void;
   /** Raw frame data (parsing is the caller's: an unparseable frame still proves liveness). */
   onData(data: unknown): void;
   /**
@@ -23,8 +25,11 @@ export interface ChatSocketHandlers {
 /** The current-socket holder of one client. */
 export interface ChatSocket {
   readonly current: WebSocketLike | undefined;
-  /** Opens a socket to `url` and makes it current; throws what the constructor throws. */
-  open(Impl: WebSocketConstructor, url: string, handlers: ChatSocketHandlers): WebSocketLike;
+  /**
+   * Opens a socket to `url`, offering `protocols` (undefined: none), and makes it current; throws what the
+   * constructor throws.
+   */
+  open(Impl: WebSocketConstructor, url: string, protocols: string | undefined, handlers: ChatSocketHandlers): WebSocketLike;
   /** Sends on the current socket; false if there is none, it is not open, or send threw. */
   send(frame: ClientFrame): boolean;
   /** Forgets the current socket without closing it (it is already gone). */
@@ -49,12 +54,15 @@ export function createChatSocket(): ChatSocket {
     get current() {
       return socket;
     },
-    open(Impl, url, handlers) {
-      // Offering the subprotocol makes refusals close codes a browser can see (protocol.md, "Connecting").
-      const ws = new Impl(url, REFUSAL_SUBPROTOCOL);
+    open(Impl, url, protocols, handlers) {
+      // Offering the refusal subprotocol makes refusals close codes a browser can see (protocol.md,
+      // "Connecting"); subprotocol-offer.ts decides when not to.
+      const ws = protocols === undefined ? new Impl(url) : new Impl(url, protocols);
       socket = ws;
       let errorText = '';
-      ws.onopen = () => undefined;
+      ws.onopen = () => {
+        if (socket === ws) handlers.onOpen();
+      };
       ws.onerror = (ev: { message?: string; error?: { message?: string } }) => {
         // `ws` reports a refused upgrade ("Unexpected server response: 401") only here.
         errorText = ev?.message ?? ev?.error?.message ?? '';

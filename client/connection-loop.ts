@@ -9,6 +9,7 @@
  */
 import { backoffDelay, type BackoffOptions } from './backoff';
 import type { ChatSocket } from './chat-socket';
+import type { SubprotocolOffer } from './subprotocol-offer';
 import {
   ChatClientError,
   type ChatClientEvents,
@@ -31,6 +32,8 @@ export interface ConnectionLoopDeps {
   readonly connectTimeoutMs: number;
   readonly events: TypedEmitter<ChatClientEvents>;
   readonly socket: ChatSocket;
+  /** Picks each attempt's subprotocol and learns from its handshake's outcome. */
+  readonly subprotocols: SubprotocolOffer;
   /** The WebSocket class to use (may throw CLIENT_NO_WEBSOCKET). */
   webSocketImpl(): WebSocketConstructor;
   /** The URL of the next attempt and the resume point it asks for (read when the attempt starts). */
@@ -82,9 +85,22 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     const Impl = deps.webSocketImpl();
     state = everConnected ? 'reconnecting' : 'connecting';
     const { url, resumedFrom } = deps.nextAttempt();
+    const protocols = deps.subprotocols.next();
+    let opened = false;
     let ws: ReturnType<typeof socket.open>;
     try {
-      ws = socket.open(Impl, url, { onData: (data) => deps.onData(data, resumedFrom), onClose: onSocketGone });
+      ws = socket.open(Impl, url, protocols, {
+        onOpen() {
+          opened = true;
+          deps.subprotocols.completed(protocols);
+        },
+        onData: (data) => deps.onData(data, resumedFrom),
+        onClose(code, reason) {
+          // Only a close of the socket itself says the handshake failed; our own drops (connect timeout) do not.
+          if (!opened) deps.subprotocols.failed(protocols);
+          onSocketGone(code, reason);
+        },
+      });
     } catch (err) {
       events.emit('error', new ChatClientError('CLIENT_CONNECT_FAILED', String((err as Error)?.message ?? err)));
       onSocketGone(CLOSE_CODES.ABNORMAL, 'constructor failed');

@@ -23,6 +23,7 @@ const MODULES = [
   'ack-throttle',
   'heartbeat',
   'roster',
+  'subprotocol-offer',
   'connection-loop',
   'chat-client',
   'web/chat-page',

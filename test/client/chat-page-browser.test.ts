@@ -2,6 +2,7 @@
  * The browser chat page in a real Chromium (playwright-core) against the real server with the echo
  * agent: create a conversation in the UI, type a message, see it and the agent's answer. And a refused
  * upgrade as a browser sees it: close 1006 over plain HTTP, the coded close on the refusal subprotocol.
+ * And the page's client behind a proxy that strips the subprotocol: it falls back to offering none.
  * Chromium must be at /usr/bin/chromium: in CI (process.env.CI) its absence fails the test,
  * elsewhere the test is skipped with a message.
  */
@@ -13,7 +14,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { createEchoAgent } from '../../actors';
 import type { ChatClient, ChatClientOptions } from '../../client';
 import { mountWebClient } from '../../client/web/mount-web-client';
-import { startRealStack, type RealStack } from './real-server';
+import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -24,11 +25,14 @@ const maybe = available || process.env['CI'] ? test : test.skip;
 
 let stack: RealStack | undefined;
 let browser: Browser | undefined;
+let proxy: TcpProxy | undefined;
 
 afterEach(async () => {
   await browser?.close();
+  await proxy?.close();
   await stack?.close();
   browser = undefined;
+  proxy = undefined;
   stack = undefined;
 });
 
@@ -177,6 +181,84 @@ maybe(
     // Nothing was created for either of them.
     expect(stack.runtime.health().connections).toBe(0);
     expect((await stack.runtime.getConversation('conv')).participants.map((p) => p.participant_id)).toEqual(['alice']);
+  },
+  60_000,
+);
+
+declare const globalThis: { proxiedClient?: ChatClient; proxiedEvents: [string, unknown][] };
+
+maybe(
+  "behind a proxy that strips the subprotocol, the page's client connects on its second attempt and reconnects without a failed one",
+  async () => {
+    stack = await startRealStack({ extraRoutes: (app) => mountWebClient(app) });
+    await stack.createConversation('conv', ['alice']);
+    proxy = await startTcpProxy(stack.port, { stripSubprotocol: true });
+    browser = await launch();
+    const page = await browser.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    await page.goto(`http://127.0.0.1:${stack.port}/`);
+
+    // Connect through the proxy and send one message; the client stays in the page.
+    const firstRun = await page.evaluate(
+      (origin) =>
+        new Promise<[string, unknown][]>((resolve) => {
+          const events: [string, unknown][] = [];
+          globalThis.proxiedEvents = events;
+          const c = window.nlwebChat.createChatClient({
+            url: origin,
+            conversationId: 'conv',
+            userId: 'alice',
+            maxRetries: 2,
+            backoff: { initialMs: 10, maxMs: 10 },
+            pingIntervalMs: 0,
+          });
+          globalThis.proxiedClient = c;
+          c.on('disconnected', (e) => events.push(['disconnected', e]));
+          c.on('reconnecting', (e) => events.push(['reconnecting', e.attempt]));
+          c.on('connected', (e) => events.push(['connected', e.reconnect]));
+          c.on('closed', (e) => resolve([...events, ['closed', e]]));
+          c.connect()
+            .then(() => c.send('through the proxy'))
+            .then((ack) => resolve([...events, ['ack', ack.persisted]]))
+            .catch(() => undefined);
+        }),
+      proxy.url.replace(/^ws/, 'http'),
+    );
+    expect(firstRun).toEqual([
+      ['disconnected', { code: 1006, reason: '', willReconnect: true }],
+      ['reconnecting', 1],
+      ['connected', false],
+      ['ack', true],
+    ]);
+    // The browser failed that first handshake for the missing subprotocol, not for anything else.
+    expect(consoleErrors).toHaveLength(1);
+    expect(consoleErrors[0]).toContain('Sec-WebSocket-Protocol');
+
+    // The connection is cut: the reconnect offers no subprotocol, so it connects at once.
+    const reconnected = page.evaluate(
+      () =>
+        new Promise<[string, unknown][]>((resolve) => {
+          const events = globalThis.proxiedEvents;
+          const from = events.length;
+          const c = globalThis.proxiedClient!;
+          c.on('connected', () => resolve(events.slice(from)));
+          c.on('closed', () => resolve(events.slice(from)));
+        }),
+    );
+    await page.evaluate(() => undefined); // the listeners above are in place
+    proxy.cutAll();
+    expect(await reconnected).toEqual([
+      ['disconnected', { code: 1006, reason: '', willReconnect: true }],
+      ['reconnecting', 1],
+      ['connected', true],
+    ]);
+    expect(consoleErrors).toHaveLength(1);
+    await page.evaluate(() => globalThis.proxiedClient!.close());
+    const journal = await stack.runtime.readMessages('conv', 0, 100);
+    expect(journal.filter((m) => m.content === 'through the proxy')).toHaveLength(1);
   },
   60_000,
 );

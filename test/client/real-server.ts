@@ -1,6 +1,7 @@
 /**
  * The real stack for client tests: createChatRuntime + MemoryStore + createChatServer (dev auth,
- * 127.0.0.1, port 0), plus a TCP proxy that can drop connections or swallow server → client bytes.
+ * 127.0.0.1, port 0), plus a TCP proxy that can drop connections, swallow server → client bytes or strip
+ * the subprotocol from upgrade answers.
  */
 import net from 'node:net';
 import type express from 'express';
@@ -11,6 +12,7 @@ import { loadConfig } from '../../config';
 import type { ConfigInput, NlwebChatConfig } from '../../config/config-types';
 import { createChatServer, type ChatServer } from '../../gateway';
 import { MemoryStore } from '../../storage-providers';
+import { createSubprotocolStripper } from './strip-subprotocol';
 
 export interface RealStack {
   readonly runtime: ChatRuntime;
@@ -110,10 +112,16 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /** Drop `Sec-WebSocket-Protocol` from the server's 101 answers, as a proxy that does not know it. */
+  readonly stripSubprotocol?: boolean;
+}
+
+export async function startTcpProxy(targetPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
+    const downstream = options.stripSubprotocol ? createSubprotocolStripper() : (d: Buffer): Buffer => d;
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
     const end = (): void => {
@@ -122,8 +130,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       upstream.destroy();
     };
     client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => {
-      if (!proxy.swallowDownstream) client.write(d);
+    upstream.on('data', (d: Buffer) => {
+      if (!proxy.swallowDownstream) client.write(downstream(d));
     });
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);

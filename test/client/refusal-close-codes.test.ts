@@ -4,51 +4,14 @@
  * must stop at once on the close code the server sends on the refusal subprotocol.
  */
 import jwt from 'jsonwebtoken';
-import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, REFUSAL_SUBPROTOCOL, type ChatClient, type WebSocketConstructor, type WebSocketLike } from '../../client';
+import { createChatClient, REFUSAL_SUBPROTOCOL, type ChatClient, type WebSocketConstructor } from '../../client';
 import { REFUSAL_SUBPROTOCOL as GATEWAY_REFUSAL_SUBPROTOCOL } from '../../gateway';
+import { browserLikeWebSocket, openedSockets } from './browser-like-websocket';
 import { nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
 
 const SECRET = 'refusal-test-secret';
-
-type Handler = ((event: never) => void) | null;
-
-/**
- * `ws` wrapped to behave like a browser's WebSocket: `onerror` gets a bare event (a browser never tells
- * the page the HTTP status of a refused upgrade, where `ws` says "Unexpected server response: 401"), and
- * `onclose` a code and a reason. `offer: false` drops the subprotocols, as a client that does not offer
- * the refusal subprotocol.
- */
-function browserLikeWebSocket(offer: boolean, opened: string[]): WebSocketConstructor {
-  return class BrowserLikeWebSocket implements WebSocketLike {
-    onopen: Handler = null;
-    onmessage: Handler = null;
-    onclose: Handler = null;
-    onerror: Handler = null;
-    private readonly ws: WebSocket;
-
-    constructor(url: string, protocols?: string | string[]) {
-      opened.push(url);
-      this.ws = offer && protocols !== undefined ? new WebSocket(url, protocols) : new WebSocket(url);
-      const call = (handler: Handler, event: object): void => (handler as ((e: object) => void) | null)?.(event);
-      this.ws.on('open', () => call(this.onopen, { type: 'open' }));
-      this.ws.on('message', (data) => call(this.onmessage, { type: 'message', data: String(data) }));
-      this.ws.on('error', () => call(this.onerror, { type: 'error' }));
-      this.ws.on('close', (code, reason) => call(this.onclose, { type: 'close', code, reason: String(reason) }));
-    }
-    get readyState(): number {
-      return this.ws.readyState;
-    }
-    send(data: string): void {
-      this.ws.send(data);
-    }
-    close(code?: number, reason?: string): void {
-      this.ws.close(code, reason);
-    }
-  };
-}
 
 let stack: RealStack;
 let clock: ManualClock;
@@ -73,7 +36,7 @@ function client(token: string, WebSocketImpl: WebSocketConstructor): ChatClient 
 }
 
 test('offering the subprotocol, a browser-like client stops at once on 4001 (wrong token) and 4003 (non-member)', async () => {
-  const opened: string[] = [];
+  const opened = openedSockets();
   const Impl = browserLikeWebSocket(true, opened);
   const reconnects: number[] = [];
 
@@ -90,24 +53,24 @@ test('offering the subprotocol, a browser-like client stops at once on 4001 (wro
   expect(await closedStranger).toEqual({ code: 4003, reason: 'fatal close 4003: CHAT_ERR_NOT_PARTICIPANT' });
 
   // One attempt each, nothing scheduled: no retry will ever come.
-  expect(opened).toHaveLength(2);
+  expect(opened.urls).toHaveLength(2);
   expect(reconnects).toEqual([]);
   expect(clock.pendingTimers()).toBe(0);
 });
 
 test('the same client not offering it sees the refusal as a browser did before: 1006, and schedules a retry', async () => {
-  const opened: string[] = [];
+  const opened = openedSockets();
   const wrong = client('not-a-jwt', browserLikeWebSocket(false, opened));
   const disconnected = nextEvent(wrong, 'disconnected');
   const reconnecting = nextEvent(wrong, 'reconnecting');
   void wrong.connect().catch(() => undefined);
   expect(await disconnected).toEqual({ code: 1006, reason: '', willReconnect: true });
   expect((await reconnecting).attempt).toBe(1);
-  expect(opened).toHaveLength(1);
+  expect(opened.urls).toHaveLength(1);
 });
 
 test('an accepted connection through the subprotocol is an ordinary one', async () => {
-  const opened: string[] = [];
+  const opened = openedSockets();
   const alice = client(jwt.sign({ sub: 'alice' }, SECRET, { algorithm: 'HS256' }), browserLikeWebSocket(true, opened));
   await alice.connect();
   const sent = await alice.send('hello');
