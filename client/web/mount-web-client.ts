@@ -9,26 +9,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type express from 'express';
 
-/** The modules of client/ the page needs, by path relative to client/ without extension. */
-const MODULES = [
-  'typed-emitter',
-  'backoff',
-  'protocol-frames',
-  'client-types',
-  'client-platform',
-  'chat-socket-url',
-  'chat-socket',
-  'outbox',
-  'delivery-buffer',
-  'ack-throttle',
-  'heartbeat',
-  'roster',
-  'subprotocol-offer',
-  'connection-loop',
-  'chat-client',
-  'web/chat-page',
-] as const;
+/**
+ * Where the bundle starts: the page, and the client it exposes as `window.nlwebChat`. Every client module
+ * they require is found by following their relative requires (collectModules): a hand-kept list broke the
+ * page whenever a new client module was not added to it.
+ */
 const ENTRY = 'web/chat-page';
+const ENTRIES = ['chat-client', ENTRY] as const;
 
 export interface MountWebClientOptions {
   /** Where the page is served (default '/'). */
@@ -63,11 +50,8 @@ function findHtml(): string {
  * transpiled on the fly with the `typescript` dev dependency.
  */
 export function buildBrowserBundle(): string {
-  const clientDir = path.resolve(__dirname, '..');
-  const parts = MODULES.map((name) => {
-    const code = moduleSource(clientDir, name).replace(/^\/\/# sourceMappingURL=.*$/m, '');
-    return `defs[${JSON.stringify(name)}] = function (exports, require, module) {\n${code}\n};`;
-  });
+  const modules = collectModules(path.resolve(__dirname, '..'));
+  const parts = [...modules].map(([name, code]) => `defs[${JSON.stringify(name)}] = function (exports, require, module) {\n${code}\n};`);
   return `/* nlweb-chat reference client for browsers (generated) */
 (function () {
   'use strict';
@@ -98,6 +82,32 @@ ${parts.join('\n')}
   load(${JSON.stringify(ENTRY)});
 })();
 `;
+}
+
+/** A relative require from module `from` as a module name (client/-relative, no extension), as the shim resolves it. */
+function resolveModule(from: string, request: string): string {
+  const out: string[] = [];
+  for (const part of [...from.split('/').slice(0, -1), ...request.split('/')]) {
+    if (part === '..') {
+      if (out.length === 0) throw new Error(`client module ${from} requires ${request}, outside client/: a browser cannot load it`);
+      out.pop();
+    } else if (part !== '.' && part !== '') out.push(part);
+  }
+  return out.join('/').replace(/\.js$/, '');
+}
+
+/** The entries and every module they require, transitively, by name (sorted: the bundle is stable). */
+export function collectModules(clientDir: string, entries: readonly string[] = ENTRIES): Map<string, string> {
+  const found = new Map<string, string>();
+  const pending: string[] = [...entries];
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (found.has(name)) continue;
+    const code = moduleSource(clientDir, name).replace(/^\/\/# sourceMappingURL=.*$/m, '');
+    found.set(name, code);
+    for (const [, request] of code.matchAll(/\brequire\("(\.{1,2}\/[^"]+)"\)/g)) pending.push(resolveModule(name, request!));
+  }
+  return new Map([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function moduleSource(clientDir: string, name: string): string {
