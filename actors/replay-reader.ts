@@ -114,9 +114,9 @@ export class ReplayReader {
             cursor = m.sequence_id;
           }
         }
-        // The journal holds nothing of the range but memory holds its end (a total bound emptied the
-        // journal of this conversation): the ids before memory are missing.
-        if (journalEnded && !startChecked && records.length === 0 && firstInMemory <= upTo) await startAt(firstInMemory);
+        // The journal holds nothing of the range (a total bound emptied the journal of this conversation):
+        // the ids before memory, or all of them when memory holds none (a conversation loaded after the trim), are missing.
+        if (journalEnded && !startChecked && records.length === 0) await startAt(Math.min(firstInMemory, upTo + 1));
       } catch {
         // Storage unavailable: fall through to memory and report the range as not recovered.
       }

@@ -32,7 +32,8 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
     const { messages, droppedUpTo } = await runtime.readHistoryPage(id, after, limit, userOf(res).userId);
     // has_more is exact: the page's end is compared with the conversation's end, not guessed from the page size.
     const last = (await runtime.getConversation(id)).last_sequence_id;
-    const nextAfter = messages.length > 0 ? messages[messages.length - 1].sequence_id : after;
+    // An empty page over dropped ids moves on past them: a reader paging on next_after would ask for them again.
+    const nextAfter = messages.length > 0 ? messages[messages.length - 1].sequence_id : Math.max(after, droppedUpTo);
     // Only when ids were dropped, so readers can tell a trimmed history (or a hole) from a page that simply starts later.
     const dropped = droppedUpTo > after ? { dropped: { from: after + 1, to: droppedUpTo } } : {};
     res.json({ conversation_id: id, messages, next_after: nextAfter, has_more: nextAfter < last, last_sequence_id: last, ...dropped });

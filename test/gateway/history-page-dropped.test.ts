@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MemoryStore, SqliteStore } from '../../storage-providers';
 import { settle } from '../actors/runtime-helpers';
-import { deleteSqliteRecords } from '../storage/journal-damage';
+import { deleteSqliteRecords, storeWithEmptiedC1 } from '../storage/journal-damage';
 import { closeAll, startHarness } from './harness';
 
 afterEach(closeAll);
@@ -36,6 +36,17 @@ describe('history page over a bounded memory journal', () => {
     const inside = await h.request('GET', `/chat/conversations/${conv}/messages?after=${oldest + 2}&limit=3`, 'alice');
     expect(inside.body.messages[0].sequence_id).toBe(oldest + 3);
     expect(inside.body).not.toHaveProperty('dropped');
+  });
+
+  test('a conversation whose every record was dropped: one page naming them all, paging ends', async () => {
+    const store = await storeWithEmptiedC1();
+    expect(await store.readMessages('c1', 0, 100)).toEqual([]);
+    // The server loads c1 cold: its cache is empty, like a conversation passivated while it was trimmed.
+    const h = await startHarness({}, { store });
+
+    const page = await h.request('GET', '/chat/conversations/c1/messages?after=0', 'alice');
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ messages: [], dropped: { from: 1, to: 10 }, next_after: 10, has_more: false, last_sequence_id: 10 });
   });
 });
 

@@ -34,13 +34,7 @@ export class HoledStore extends MemoryStore {
  * records 1..upTo, all stored. The caller closes the runtime.
  */
 export async function runtimeWithConversation(store: ChatStore, upTo: number, cache = 5): Promise<ChatRuntime> {
-  const runtime = await createChatRuntime({
-    config: { observability: { log_level: 'silent' }, chat: { cache: { recent_messages: cache } } },
-    storage: store,
-    agents: [],
-    clock: createManualClock(),
-    ids: createCounterIds('c'),
-  });
+  const runtime = await runtimeOn(store, cache);
   await runtime.createConversation({
     conversation_id: 'c1',
     created_by: 'alice',
@@ -50,4 +44,34 @@ export async function runtimeWithConversation(store: ChatStore, upTo: number, ca
   while (last < upTo) last = (await runtime.post('c1', { sender_id: 'alice', message_id: `m${last}`, content: `m${last}` })).sequence_id;
   while ((await store.lastSequenceId('c1')) < upTo) await settle();
   return runtime;
+}
+
+/** A runtime on `store` (no agents, a `cache`-record cache, a manual clock). The caller closes it. */
+export async function runtimeOn(store: ChatStore, cache = 5): Promise<ChatRuntime> {
+  return createChatRuntime({
+    config: { observability: { log_level: 'silent' }, chat: { cache: { recent_messages: cache } } },
+    storage: store,
+    agents: [],
+    clock: createManualClock(),
+    ids: createCounterIds('c'),
+  });
+}
+
+/**
+ * Posts 25 records to a new conversation c2, so that a store with `maxRecordsTotal: 20` empties the
+ * journal of c1 (appended to least recently); c1's last sequence id stays what it was.
+ */
+export async function emptyC1ByTotalBound(runtime: ChatRuntime): Promise<void> {
+  await runtime.createConversation({ conversation_id: 'c2', created_by: 'alice' });
+  for (let i = 0; i < 25; i++) await runtime.post('c2', { sender_id: 'alice', message_id: `n${i}`, content: `n${i}` });
+  await settle();
+}
+
+/** A `maxRecordsTotal: 20` memory store whose c1 (alice, bob; 10 records) holds no record any more, no runtime on it. */
+export async function storeWithEmptiedC1(): Promise<MemoryStore> {
+  const store = new MemoryStore({ maxRecordsTotal: 20 });
+  const runtime = await runtimeWithConversation(store, 10);
+  await emptyC1ByTotalBound(runtime);
+  await runtime.close();
+  return store;
 }

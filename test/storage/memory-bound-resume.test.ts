@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatRuntime } from '../../actors';
 import { MemoryStore } from '../../storage-providers';
 import { collector, settle } from '../actors/runtime-helpers';
-import { runtimeWithConversation } from './journal-damage';
+import { emptyC1ByTotalBound, runtimeOn, runtimeWithConversation, storeWithEmptiedC1 } from './journal-damage';
 
 /**
  * A bounded memory journal seen through the runtime: readers of the dropped range learn it is gone
@@ -79,9 +79,7 @@ describe('resume and history across records the memory bound dropped', () => {
   test('a conversation whose journal the total bound emptied: the records the cache holds are replayed, the rest reported gone', async () => {
     const store = new MemoryStore({ maxRecordsTotal: 20 });
     const runtime = await conversationOn(store, 10);
-    await runtime.createConversation({ conversation_id: 'c2', created_by: 'alice' });
-    for (let i = 0; i < 25; i++) await runtime.post('c2', { sender_id: 'alice', message_id: `n${i}`, content: `n${i}` });
-    await settle();
+    await emptyC1ByTotalBound(runtime);
     expect(await store.readMessages('c1', 0, 100)).toEqual([]); // c1 was appended to least recently
     expect(await store.lastSequenceId('c1')).toBe(10);
 
@@ -91,6 +89,23 @@ describe('resume and history across records the memory bound dropped', () => {
       { type: 'sync_complete', from: 6, to: 10, recovered: true },
     ]);
     expect(got.seqs()).toEqual(range(6, 10));
+  });
+
+  test('a conversation loaded after the total bound emptied its journal: history and resume name every id as dropped', async () => {
+    const store = await storeWithEmptiedC1();
+    expect(await store.readMessages('c1', 0, 100)).toEqual([]);
+    // A new runtime on the same store loads c1 cold: nothing in its cache, nothing in the journal.
+    const runtime = await runtimeOn(store);
+    closers.push(() => runtime.close());
+
+    const page = await runtime.readHistoryPage('c1', 0, 8, 'bob');
+    expect({ seqs: seqs(page.messages), droppedUpTo: page.droppedUpTo }).toEqual({ seqs: [], droppedUpTo: 10 });
+    const got = await resume(runtime, 3);
+    expect(got.syncs).toEqual([
+      { type: 'sync_complete', from: 4, to: 10, recovered: false },
+      { type: 'sync_complete', from: 11, to: 10, recovered: true },
+    ]);
+    expect(got.seqs()).toEqual([]);
   });
 
   test('history pages over the dropped range start at the oldest held record and page on to the end', async () => {
