@@ -17,7 +17,6 @@ export interface CrashLeftovers {
 }
 
 const NONE: readonly never[] = Object.freeze([]);
-export const NO_LEFTOVERS: CrashLeftovers = Object.freeze({ records: NONE, turns: NONE, burst: NONE });
 
 /**
  * The human messages still waiting for the input window after the crashed step: the burst of `after` (the
