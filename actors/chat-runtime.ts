@@ -343,9 +343,9 @@ export class ConversationRegistryRuntime implements ChatRuntime {
         this.idleTimers.delete(actor.conversationId);
         if (this.live.get(actor.conversationId) !== actor) return;
         if (!actor.isIdle) {
-          // Busy only with its input window: nothing may call back once the window's turn has run (an agent
+          // Busy only with its input window or a restart: nothing may call back once that work is done (an agent
           // that declines writes nothing), so look again later instead of staying live for good.
-          if (actor.waitingForInputWindow && actor.connectionCount === 0) this.scheduleIdle(actor);
+          if (actor.waitingWithoutWork && actor.connectionCount === 0) this.scheduleIdle(actor);
           return;
         }
         const release = actor.releaseReservation().finally(() => this.releasing.delete(actor.conversationId));

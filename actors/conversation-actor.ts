@@ -188,11 +188,14 @@ export class ConversationActor {
   }
   /** Nothing to do and nobody connected. Messages waiting for the input window still have an agent turn to come. */
   get isIdle(): boolean {
-    return this.connections.size === 0 && this.depth === 0 && !this.waitingForInputWindow;
+    return this.connections.size === 0 && this.depth === 0 && !this.waitingWithoutWork;
   }
-  /** Human messages are collected for the input window (multi mode): their agent turn has not started yet. */
-  get waitingForInputWindow(): boolean {
-    return this.status === 'active' && this.ctx.burst.length > 0;
+  /**
+   * Work to come that nothing queued yet counts: human messages collected for the input window (their agent
+   * turn has not started), or a restart after a crash (what the crash left is done once the machine runs).
+   */
+  get waitingWithoutWork(): boolean {
+    return this.status === 'restarting' || (this.status === 'active' && this.ctx.burst.length > 0);
   }
 
   // ---- commands -----------------------------------------------------------------------------

@@ -253,4 +253,58 @@ describe('human messages waiting for the input window when the machine crashed',
     await expectAnsweredOnce(clock, alice, 'echo: one');
     await runtime.close();
   });
+
+  it('a conversation restarting after a crash is not passivated meanwhile: the turns its crashed step left still run', async () => {
+    /** A store whose conversation lookup (the first read of a restart) can be held. */
+    class SlowRestoreStore extends MemoryStore {
+      private gate: Promise<void> | undefined;
+      private open_: (() => void) | undefined;
+      hold(): void {
+        this.gate = new Promise((resolve) => (this.open_ = resolve));
+      }
+      release(): void {
+        this.open_?.();
+        this.gate = undefined;
+      }
+      protected override async _getConversation(id: string) {
+        if (this.gate) await this.gate;
+        return super._getConversation(id);
+      }
+    }
+    const poison: Agent = {
+      id: 'poison',
+      displayName: 'Poison',
+      wantsTurn: () => {
+        throw new Error('agent filter bug');
+      },
+      async *respond() {
+        yield* [];
+      },
+    };
+    const store = new SlowRestoreStore();
+    const { runtime, clock, restarts } = await makeCrashingRuntime({ agents: [poison, createEchoAgent()], store, idleTimeoutS: 1 });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [ai('poison'), ai('echo'), human('bob')],
+    });
+    // Nobody is connected: only the idle timer decides whether the conversation stays live. The burst's hand-over
+    // at the end of the window crashes (poison's filter throws) while the restart's first read is held.
+    await (
+      await runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'one' })
+    ).whenPersisted;
+    store.hold();
+    clock.advance(WINDOW_MS);
+    await settle();
+    expect(restarts.count).toBe(1);
+    clock.advance(1000);
+    await settle();
+    expect(runtime.health().conversations).toBe(1);
+
+    store.release();
+    await settle();
+    const answers = (await store.readMessages('c', 0, 100)).filter((m) => m.sender_id === 'echo' && m.message_type !== 'join');
+    expect(answers.map((m) => m.content)).toEqual(['echo: one']);
+    await runtime.close();
+  });
 });

@@ -19,7 +19,7 @@ import { collector } from './runtime-helpers';
  * before the faulty one. The sink fails once, like a transport that recovers. `failNextDelivery` is the same
  * kind of fault where no connection is involved: the delivery metric throws once.
  */
-export async function makeCrashingRuntime(options: { agents?: Agent[]; store?: MemoryStore } = {}) {
+export async function makeCrashingRuntime(options: { agents?: Agent[]; store?: MemoryStore; idleTimeoutS?: number } = {}) {
   let sinkFails = false;
   const sink = {
     write(_line: string): void {
@@ -40,7 +40,9 @@ export async function makeCrashingRuntime(options: { agents?: Agent[]; store?: M
   const store = options.store ?? new MemoryStore();
   const clock = createManualClock();
   const runtime: ChatRuntime = await createChatRuntime({
-    config: { chat: { supervision: { max_restarts: 3 } } },
+    config: {
+      chat: { supervision: { max_restarts: 3, ...(options.idleTimeoutS === undefined ? {} : { idle_timeout_s: options.idleTimeoutS }) } },
+    },
     storage: store,
     agents: options.agents ?? [],
     clock,
