@@ -78,6 +78,26 @@ describe('supervision', () => {
   });
 });
 
+/**
+ * Conversation 'c' (alice, bob and the AI `agentId`, so multi mode) in a runtime whose input window (5 s) outlasts
+ * its idle timeout (1 s): passivating while messages wait would drop their agent turn.
+ */
+async function windowOutlastingIdleTimeout(agent: Agent, agentId: string) {
+  const made = await makeRuntime({
+    agents: [agent],
+    config: { chat: { supervision: { idle_timeout_s: 1 }, input: { multi_mode_window_ms: 5000 } } },
+  });
+  await made.runtime.createConversation({
+    conversation_id: 'c',
+    created_by: 'alice',
+    participants: [
+      { participant_id: 'bob', participant_type: 'human' },
+      { participant_id: agentId, participant_type: 'ai' },
+    ],
+  });
+  return made;
+}
+
 describe('passivation', () => {
   it('stops an idle conversation after idle_timeout_s and rebuilds it from storage on next use', async () => {
     const { runtime, clock } = await makeRuntime({ agents: [], config: { chat: { supervision: { idle_timeout_s: 30 } } } });
@@ -102,18 +122,7 @@ describe('passivation', () => {
 
   it('keeps a conversation whose messages wait for the input window alive until their agent turn has run', async () => {
     // An idle timeout shorter than the input window: passivating then would drop the waiting messages' turn.
-    const { runtime, clock, store } = await makeRuntime({
-      agents: [createEchoAgent()],
-      config: { chat: { supervision: { idle_timeout_s: 1 }, input: { multi_mode_window_ms: 5000 } } },
-    });
-    await runtime.createConversation({
-      conversation_id: 'c',
-      created_by: 'alice',
-      participants: [
-        { participant_id: 'bob', participant_type: 'human' },
-        { participant_id: 'echo', participant_type: 'ai' },
-      ],
-    });
+    const { runtime, clock, store } = await windowOutlastingIdleTimeout(createEchoAgent(), 'echo');
     const posted = await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'anyone there?' });
     await posted.whenPersisted;
     await settle();
@@ -140,18 +149,7 @@ describe('passivation', () => {
         yield* [];
       },
     };
-    const { runtime, clock } = await makeRuntime({
-      agents: [declining],
-      config: { chat: { supervision: { idle_timeout_s: 1 }, input: { multi_mode_window_ms: 5000 } } },
-    });
-    await runtime.createConversation({
-      conversation_id: 'c',
-      created_by: 'alice',
-      participants: [
-        { participant_id: 'bob', participant_type: 'human' },
-        { participant_id: 'shy', participant_type: 'ai' },
-      ],
-    });
+    const { runtime, clock } = await windowOutlastingIdleTimeout(declining, 'shy');
     await (
       await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'hello?' })
     ).whenPersisted;
