@@ -1,4 +1,4 @@
-import type { Agent, AgentOutput, AgentRegistry, AgentTurn } from './agents/agent';
+import { noAnswerReason, type Agent, type AgentOutput, type AgentRegistry, type AgentTurn } from './agents/agent';
 import type { Clock } from './clock';
 import type { AgentEvent } from './conversation-events';
 import type { TurnRequest } from './conversation-context';
@@ -148,7 +148,7 @@ export class AgentJobs {
     // The agent starts first (an NLWeb agent's /ask request is written from the next tick); its "is answering"
     // record is sequenced in a tick after that, so the request leaves before we sequence and deliver the
     // record, not after (the primary path). Everything else is reported after it, so it still comes first.
-    let outputs: AsyncIterable<AgentOutput> | undefined;
+    let outputs: StartedOutputs<AgentOutput> | undefined;
     let startError: unknown;
     try {
       outputs = startedNow(agent.respond(this.options.buildTurn(request), controller.signal));
@@ -196,7 +196,14 @@ export class AgentJobs {
       this.report(job, { type: 'AGENT_CANCELLED', reason: job.abortReason });
     } else {
       this.options.telemetry.agentCall(agent.id, ms, true);
-      if (!completed) this.report(job, { type: 'AGENT_DONE', chainDepth: request.chainDepth });
+      // No piece marked final (none at all, when the agent decided not to answer): the job still ends visibly.
+      if (!completed)
+        this.report(job, {
+          type: 'AGENT_DONE',
+          chainDepth: request.chainDepth,
+          triggerSequenceId: request.trigger.sequence_id,
+          ...(part === 0 ? withReason(noAnswerReason(outputs?.returned)) : {}),
+        });
     }
     this.pump();
   }
@@ -213,26 +220,44 @@ export class AgentJobs {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** An agent's outputs, and (once the loop over them ended) what the agent returned: `for await` drops it. */
+interface StartedOutputs<T> extends AsyncIterable<T> {
+  readonly returned: unknown;
+}
+
 /**
  * Runs `source` up to its first await now (a generator does nothing until its first next()) and hands the
  * same outputs to a later `for await`. Closing the loop early still closes the source.
  */
-function startedNow<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+function startedNow<T>(source: AsyncIterable<T>): StartedOutputs<T> {
   const iterator = source[Symbol.asyncIterator]();
   let first: Promise<IteratorResult<T>> | undefined = iterator.next();
   // Awaited by the loop a tick later; until then a failure must not count as an unhandled rejection.
   first.catch(() => undefined);
+  let returned: unknown;
+  // One more promise per piece, the price of reading the return value through a for await.
+  const noteReturn = (step: IteratorResult<T>): IteratorResult<T> => {
+    if (step.done === true) returned = step.value;
+    return step;
+  };
   return {
+    get returned() {
+      return returned;
+    },
     [Symbol.asyncIterator]: () => ({
       next: () => {
         const step = first ?? iterator.next();
         first = undefined;
-        return step;
+        return step.then(noteReturn);
       },
       return: (value?: unknown) =>
         iterator.return ? iterator.return(value as T) : Promise.resolve({ done: true as const, value: value as T }),
     }),
   };
+}
+
+function withReason(reason: string | undefined): { reason?: string } {
+  return reason === undefined ? {} : { reason };
 }
 
 function describeFailure(err: unknown, abortReason: string | undefined): { code: ErrorCode; message: string } {

@@ -60,6 +60,15 @@ export type AgentEvent =
       readonly triggerSequenceId: number;
       readonly triggerMessageId: string;
     })
-  | (AgentEventBase & { readonly type: 'AGENT_DONE'; readonly chainDepth: number })
+  /**
+   * The agent's answer ended without a piece marked final (or without any piece). `reason`: why it had no
+   * answer, when it said so (AgentNoAnswer); `triggerSequenceId` names the message the job answered.
+   */
+  | (AgentEventBase & {
+      readonly type: 'AGENT_DONE';
+      readonly chainDepth: number;
+      readonly triggerSequenceId: number;
+      readonly reason?: string;
+    })
   | (AgentEventBase & { readonly type: 'AGENT_FAILED'; readonly code: ErrorCode; readonly message: string })
   | (AgentEventBase & { readonly type: 'AGENT_CANCELLED'; readonly reason: string });

@@ -110,7 +110,7 @@ export const conversationMachine = setup({
         TYPING: { actions: ['setTyping', 'forwardTyping'] },
         AGENT_STARTED: { guard: 'agentIsMember', actions: ['agentStarted', 'deliver', 'persist'] },
         AGENT_OUTPUT: { guard: 'agentIsMember', actions: ['agentOutput', 'deliver', 'persist', 'dispatchToAgents'] },
-        AGENT_DONE: { actions: ['agentDone', 'dispatchToAgents'] },
+        AGENT_DONE: { actions: ['agentDone', 'deliver', 'persist', 'dispatchToAgents'] },
         AGENT_FAILED: { actions: ['agentFailed', 'deliver', 'persist'] },
         AGENT_CANCELLED: { actions: ['agentCancelled', 'deliver', 'persist'] },
         REDACT: { actions: ['redact', 'deliver', 'persist'] },

@@ -203,12 +203,32 @@ export function agentOutput(ctx: ConversationContext, e: EventOf<'AGENT_OUTPUT'>
   return finishAnswer({ ...next, answersInProgress: inProgress }, answer, e.chainDepth + 1);
 }
 
+/**
+ * A job that ended without a piece marked final. Its "is answering" record needs an end that clients can
+ * see, as a failure or cancellation has: an `agent_job_finished` record, reason `answered` (pieces came,
+ * none marked final; the answer is complete now) or why the agent had no answer (`no_answer` when it did
+ * not say).
+ */
 export function agentDone(ctx: ConversationContext, e: EventOf<'AGENT_DONE'>): ConversationContext {
   const answer = ctx.answersInProgress.get(e.jobId);
-  if (!answer) return { ...ctx, ...quiet };
-  const inProgress = new Map(ctx.answersInProgress);
-  inProgress.delete(e.jobId);
-  return finishAnswer({ ...ctx, emitted: [], answersInProgress: inProgress }, answer, e.chainDepth + 1);
+  const name = nameOf(ctx, e.participantId);
+  const reason = answer ? 'answered' : (e.reason ?? 'no_answer');
+  const content = answer
+    ? `${name} finished answering`
+    : `${name} has no answer${reason === 'no_answer' ? '' : ` (${reason.replace(/_/g, ' ')})`}`;
+  let next = ctx;
+  if (answer) {
+    const inProgress = new Map(ctx.answersInProgress);
+    inProgress.delete(e.jobId);
+    next = { ...ctx, answersInProgress: inProgress };
+  }
+  const finished = systemRecord(next, e.receivedAt, MESSAGE_TYPES.agentJobFinished, content, {
+    job_id: e.jobId,
+    participant_id: e.participantId,
+    in_reply_to_sequence: e.triggerSequenceId,
+    reason,
+  });
+  return answer ? finishAnswer(finished, answer, e.chainDepth + 1) : finished;
 }
 
 /** A complete answer becomes the agents' "last AI answer" and is offered to the other agents. */

@@ -5,7 +5,7 @@ export { createInitialContext, type ConversationInput, type ConversationPolicy }
 export type { ConversationEvent } from './conversation-events';
 export { ChatError, ERROR_CODES, isChatError, type ErrorCode, type ErrorSpec } from './errors';
 export { createSystemClock, createManualClock, createCounterIds, type Clock, type ManualClock, type IdGenerator } from './clock';
-export type { Agent, AgentOutput, AgentTurn, AgentRegistry } from './agents/agent';
+export type { Agent, AgentNoAnswer, AgentOutput, AgentTurn, AgentRegistry } from './agents/agent';
 export { createEchoAgent } from './agents/echo-agent';
 export * from './message-types';
 export type * from './runtime-types';

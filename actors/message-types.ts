@@ -17,6 +17,8 @@ export const MESSAGE_TYPES = {
   agentJobStarted: 'agent_job_started',
   agentJobCancelled: 'agent_job_cancelled',
   agentJobFailed: 'agent_job_failed',
+  /** A job that ended without an answer marked complete (no answer at all, or pieces with none marked final). */
+  agentJobFinished: 'agent_job_finished',
   error: 'error',
   /** Placeholder for an id handed out before a crash but never stored (see sequence-lease.ts). */
   lost: 'lost',

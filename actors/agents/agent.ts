@@ -33,8 +33,25 @@ export interface AgentOutput {
 }
 
 /**
+ * What `respond` may return (an async generator's `return` value) when it yields nothing, to say why it
+ * has no answer: the `agent_job_finished` record that ends the job carries it as `metadata.reason`
+ * (e.g. NLWeb's `no_results`). Anything else returned is ignored; the reason is then `no_answer`.
+ */
+export interface AgentNoAnswer {
+  readonly noAnswer: string;
+}
+
+/** The reason an agent's `respond` returned (AgentNoAnswer), if it returned one. */
+export function noAnswerReason(returned: unknown): string | undefined {
+  if (typeof returned !== 'object' || returned === null) return undefined;
+  const reason = (returned as Partial<AgentNoAnswer>).noAnswer;
+  return typeof reason === 'string' && reason !== '' ? reason : undefined;
+}
+
+/**
  * A pluggable AI participant. `respond` is called for every message the conversation offers it
- * (never its own output) and decides for itself whether to answer: yielding nothing means "no answer".
+ * (never its own output) and decides for itself whether to answer: yielding nothing means "no answer"
+ * (an `agent_job_finished` record ends the job; return an AgentNoAnswer to say why).
  * It must stop promptly when `signal` aborts (mailbox overflow, conversation closed, timeout).
  * Errors it throws become a visible, coded error message in the conversation; they never crash it.
  */

@@ -1,5 +1,5 @@
 /** Agents: the Agent contract, the echo agent and the NLWeb participant. */
-export type { Agent, AgentOutput, AgentTurn, AgentRegistry } from './agent';
+export type { Agent, AgentNoAnswer, AgentOutput, AgentTurn, AgentRegistry } from './agent';
 export { createEchoAgent } from './echo-agent';
 export { createNlwebAgent } from './nlweb-agent';
 export type { NlwebAgent, NlwebAgentOptions } from './nlweb-agent';

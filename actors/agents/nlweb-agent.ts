@@ -5,7 +5,7 @@ import type { Span } from '@opentelemetry/api';
 import { ChatError, isChatError } from '../errors';
 import { MESSAGE_TYPES } from '../message-types';
 import type { ChatMessage } from '../message-types';
-import type { Agent, AgentOutput, AgentTurn } from './agent';
+import type { Agent, AgentNoAnswer, AgentOutput, AgentTurn } from './agent';
 import { buildNlwebAskParams, encodeNlwebAskParams } from './nlweb-ask-request';
 import type { NlwebMode } from './nlweb-ask-request';
 import { startNlwebAskCall } from './nlweb-ask-call';
@@ -123,7 +123,7 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
     return answerAi && message.sender_type === 'ai';
   }
 
-  async function* respond(turn: AgentTurn, signal: AbortSignal): AsyncIterable<AgentOutput> {
+  async function* respond(turn: AgentTurn, signal: AbortSignal): AsyncGenerator<AgentOutput, AgentNoAnswer | undefined> {
     if (signal.aborted) return;
     const trigger = turn.trigger;
     const params = buildNlwebAskParams(turn, { site, mode, streaming, endpointId: options.id });
@@ -271,8 +271,8 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
       }
       span.setAttribute('nlweb.unknown_message_types', normalizer.unknownCount);
       span.setAttribute('nlweb.pieces', useful);
+      const reason = noAnswer ?? 'empty';
       if (useful === 0 && onNoAnswer === 'note') {
-        const reason = noAnswer ?? 'empty';
         yield {
           content: `${displayName} has no answer to this (${reason.replace(/_/g, ' ')}).`,
           message_type: MESSAGE_TYPES.nlwebResponse,
@@ -284,6 +284,9 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
       // Only reached when the consumer pulls past the final piece: wait for the body's last bytes so
       // the socket is back in the keep-alive pool before the next turn asks for one.
       await call.whenDone();
+      // Silent: no message, but the runtime's record that ends the job says why (agent_job_finished).
+      if (useful === 0 && onNoAnswer === 'silent') return { noAnswer: reason };
+      return undefined;
     } catch (err) {
       const error = isChatError(err)
         ? err

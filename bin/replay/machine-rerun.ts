@@ -143,6 +143,7 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
     case MESSAGE_TYPES.modeChange:
       return { kind: 'derived' };
     case MESSAGE_TYPES.agentJobStarted:
+    case MESSAGE_TYPES.agentJobFinished:
     case MESSAGE_TYPES.agentJobFailed:
     case MESSAGE_TYPES.agentJobCancelled: {
       const jobId = md.job_id;
@@ -151,9 +152,14 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
         return { kind: 'none', reason: `${m.message_type} record without metadata.job_id / participant_id` };
       }
       const base = { receivedAt, jobId, participantId };
+      const trigger = typeof md.in_reply_to_sequence === 'number' ? md.in_reply_to_sequence : 0;
       if (m.message_type === MESSAGE_TYPES.agentJobStarted) {
-        const trigger = typeof md.in_reply_to_sequence === 'number' ? md.in_reply_to_sequence : 0;
         return { kind: 'event', event: { ...base, type: 'AGENT_STARTED', triggerSequenceId: trigger } };
+      }
+      if (m.message_type === MESSAGE_TYPES.agentJobFinished) {
+        // The chain depth only shapes the turns a finished answer offers, never a record.
+        const reason = typeof md.reason === 'string' ? { reason: md.reason } : {};
+        return { kind: 'event', event: { ...base, type: 'AGENT_DONE', chainDepth: 0, triggerSequenceId: trigger, ...reason } };
       }
       if (m.message_type === MESSAGE_TYPES.agentJobCancelled) {
         return { kind: 'event', event: { ...base, type: 'AGENT_CANCELLED', reason: typeof md.reason === 'string' ? md.reason : '' } };

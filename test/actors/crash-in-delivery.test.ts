@@ -194,7 +194,6 @@ describe("the order of a step's effects", () => {
     expect([...quiet].sort()).toEqual(
       [
         'acknowledge',
-        'agentDone',
         'alreadyMember',
         'dispatchBurst',
         'dispatchToAgents',
