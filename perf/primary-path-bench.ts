@@ -3,7 +3,10 @@
  * /ask directly? Measured in one run, interleaved, against the bundled stand-in:
  *   (a) a client POSTing /ask over a keep-alive socket and reading the SSE stream to its end;
  *   (b) a human on a WebSocket posting the same query into a 1 human + 1 NLWeb conversation
- *       (real runtime, memory journal, real gateway) and receiving the answer through it.
+ *       (real runtime, memory journal, real gateway) and receiving the answer through it;
+ *   (c) the floor: the same human through a minimal relay (perf/minimal-ask-relay.ts) that only turns the
+ *       frame into the same /ask call and forwards the stream, so b/a splits into c/a (the extra hop any
+ *       chat server in between pays) and b/c (what this runtime adds).
  * Reports p50/p99 of time-to-first-result and time-to-complete and the ratios b/a, then 2-5 humans
  * with one NLWeb, and the cost of building the /ask context. Writes its section of docs/benchmarks.md.
  *
@@ -20,13 +23,14 @@ import WebSocket from 'ws';
 import { createChatRuntime } from '../actors/create-chat-runtime';
 import { createAgentsFromConfig } from '../actors/agents/create-agents-from-config';
 import { buildNlwebAskParams, encodeNlwebAskParams } from '../actors/agents/nlweb-ask-request';
-import { createSseParser } from '../actors/agents/nlweb-sse-parser';
 import type { AgentTurn } from '../actors/agents/agent';
 import type { ChatMessage } from '../actors/message-types';
 import { loadConfig } from '../config/load-config';
 import { createChatServer } from '../gateway/chat-server';
 import { createNlwebStandinServer } from '../testing/nlweb-standin-server';
 import { MeasuredPartProfiler } from './measured-part-profiler';
+import { startMinimalAskRelay } from './minimal-ask-relay';
+import { postPlainAsk } from './plain-ask-call';
 import { describeMachine, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
 
 const QUERIES = ['hiking camping', 'vegetarian dinner', 'camping backpacking gear', 'quick healthy dinner', 'spicy curry dinner'];
@@ -44,41 +48,20 @@ function createDirectClient(baseUrl: string): { ask(query: string, prev: readonl
   let n = 0;
   return {
     ask(query, prev) {
-      const params = new URLSearchParams({
-        query,
-        site: 'all',
-        prev: JSON.stringify(prev),
-        last_ans: '[]',
-        mode: 'list',
-        generate_mode: 'none',
-        streaming: 'true',
-        conversation_id: 'direct',
-        query_id: `direct-${++n}`,
-        user_id: 'alice',
-        user_name: 'alice',
-      });
       return new Promise<Sample>((resolve, reject) => {
         const start = performance.now();
         let ttfr = NaN;
-        const parser = createSseParser();
-        const req = http.request(
-          `${baseUrl}/ask?${params}`,
-          { method: 'POST', agent, headers: { accept: 'text/event-stream', 'content-length': '0' } },
-          (res) => {
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => {
-              for (const event of parser.push(chunk)) {
-                const type = (JSON.parse(event.data) as { message_type?: string }).message_type;
-                if (type === 'result' && Number.isNaN(ttfr)) ttfr = performance.now() - start;
-                if (type === 'end-nlweb-response') resolve({ ttfr, ttc: performance.now() - start });
-              }
-            });
-            res.on('error', reject);
+        const ask = { query, prev, conversationId: 'direct', queryId: `direct-${++n}`, userId: 'alice' };
+        postPlainAsk(
+          agent,
+          baseUrl,
+          ask,
+          ({ message_type: type }) => {
+            if (type === 'result' && Number.isNaN(ttfr)) ttfr = performance.now() - start;
+            if (type === 'end-nlweb-response') resolve({ ttfr, ttc: performance.now() - start });
           },
+          reject,
         );
-        req.setNoDelay(true);
-        req.on('error', reject);
-        req.end();
       });
     },
     close: () => agent.destroy(),
@@ -156,6 +139,15 @@ async function runStandinChild(latencyMs: number): Promise<void> {
   process.send!({ ready: true, url: standin.url });
 }
 
+/** (c) The minimal relay (perf/minimal-ask-relay.ts): the floor any chat server in between pays. */
+async function runRelayChild(standinUrl: string): Promise<void> {
+  const relay = await startMinimalAskRelay(standinUrl);
+  process.on('message', (msg: ChildMessage) => {
+    if (msg.cmd === 'stop') void relay.close().then(() => process.send!({ id: msg.id }, () => process.exit(0)));
+  });
+  process.send!({ ready: true, url: relay.url });
+}
+
 async function runChatChild(standinUrl: string): Promise<void> {
   const config = loadConfig({
     overrides: {
@@ -213,11 +205,11 @@ interface ChildHandle {
 }
 
 /**
- * Extra node flags for the chat server process, e.g. PRIMARY_BENCH_CHAT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+ * Extra node flags for the chat server and minimal relay processes, e.g. PRIMARY_BENCH_CHAT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
  * PRIMARY_BENCH_PROFILE_DIR=<dir> instead profiles only the measured turns (chat-<latency>ms.cpuprofile).
  */
 function chatNodeArgs(args: readonly string[]): string[] {
-  if (args[1] !== 'chat') return [];
+  if (args[1] !== 'chat' && args[1] !== 'relay') return [];
   return (process.env['PRIMARY_BENCH_CHAT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 }
 
@@ -248,14 +240,26 @@ async function spawnChild(args: string[]): Promise<ChildHandle> {
   };
 }
 
-async function startStack(latencyMs: number): Promise<{ standin: ChildHandle; chat: ChildHandle; wsBase: string; close(): Promise<void> }> {
+interface Stack {
+  readonly standin: ChildHandle;
+  readonly chat: ChildHandle;
+  readonly wsBase: string;
+  /** The minimal relay's WebSocket base, when the stack has one. */
+  readonly relayWsBase?: string;
+  close(): Promise<void>;
+}
+
+async function startStack(latencyMs: number, withRelay = false): Promise<Stack> {
   const standin = await spawnChild(['--role', 'standin', String(latencyMs)]);
   const chat = await spawnChild(['--role', 'chat', standin.url]);
+  const relay = withRelay ? await spawnChild(['--role', 'relay', standin.url]) : undefined;
   return {
     standin,
     chat,
     wsBase: chat.url.replace(/^http/, 'ws'),
+    ...(relay ? { relayWsBase: relay.url.replace(/^http/, 'ws') } : {}),
     async close() {
+      if (relay) await relay.request('stop');
       await chat.request('stop');
       await standin.request('stop');
     },
@@ -275,12 +279,23 @@ interface PrimaryResult {
   readonly iterations: number;
   readonly direct: Sample[];
   readonly chat: Sample[];
+  /** (c) the same turn through the minimal relay. */
+  readonly relay: Sample[];
   readonly askConnections: number;
   /** CPU time of the chat server process per measured turn (it is idle while the direct call runs), ms. */
   readonly chatCpuPerTurnMs: number;
   /** The part of it spent in the kernel (socket writes on loopback run the receiver's side too), ms. */
   readonly chatSystemCpuPerTurnMs: number;
 }
+
+const ORDERS = [
+  ['a', 'b', 'c'],
+  ['b', 'c', 'a'],
+  ['c', 'a', 'b'],
+  ['a', 'c', 'b'],
+  ['c', 'b', 'a'],
+  ['b', 'a', 'c'],
+] as const;
 
 /** Stand-in latency of the JIT warm-up turns: short, so hundreds of them take seconds, not minutes. */
 const JIT_WARMUP_LATENCY_MS = 5;
@@ -291,12 +306,14 @@ const JIT_WARMUP_LATENCY_MS = 5;
  * the chat path; measured after 5, the 100 ms run was mostly the cold path), then `warmup` at the target latency.
  */
 async function primaryPath(latencyMs: number, iterations: number, warmup: number, jitWarmup: number): Promise<PrimaryResult> {
-  const stack = await startStack(latencyMs);
+  const stack = await startStack(latencyMs, true);
   const direct = createDirectClient(stack.standin.url);
   const conversationId = await createConversation(stack.chat, ['alice']);
   const human = await connectHuman(stack.wsBase, conversationId, 'alice');
+  const relayHuman = await connectHuman(stack.relayWsBase!, 'relay', 'alice');
   const directSamples: Sample[] = [];
   const chatSamples: Sample[] = [];
+  const relaySamples: Sample[] = [];
   const prev: string[] = [];
   let connectionsBefore = 0;
   let cpuBefore = { total: 0, system: 0 };
@@ -312,29 +329,28 @@ async function primaryPath(latencyMs: number, iterations: number, warmup: number
       }
       const query = QUERIES[i % QUERIES.length]!;
       const runDirect = async (): Promise<Sample> => direct.ask(query, prev.slice(-(CONTEXT_SIZE - 1)));
-      const runChat = async (): Promise<Sample> => {
+      const throughSocket = async (socket: Human): Promise<Sample> => {
         const id = `m-${i}`;
-        const first = human.waitFor((m) => isAi(m, id) && hasItems(m));
-        const done = human.waitFor((m) => isAi(m, id) && m.metadata.complete === true);
+        const first = socket.waitFor((m) => isAi(m, id) && hasItems(m));
+        const done = socket.waitFor((m) => isAi(m, id) && m.metadata.complete === true);
         const start = performance.now();
-        human.send(id, query);
+        socket.send(id, query);
         const [f, d] = await Promise.all([first, done]);
         return { ttfr: f - start, ttc: d - start };
       };
-      // Alternate the order so neither path always runs on a warmer process.
-      let a: Sample;
-      let b: Sample;
-      if (i % 2 === 0) {
-        a = await runDirect();
-        b = await runChat();
-      } else {
-        b = await runChat();
-        a = await runDirect();
-      }
+      const runs: Record<'a' | 'b' | 'c', () => Promise<Sample>> = {
+        a: runDirect,
+        b: () => throughSocket(human),
+        c: () => throughSocket(relayHuman),
+      };
+      // Rotate through every order so no path always runs on a warmer (or colder) machine.
+      const got: Partial<Record<'a' | 'b' | 'c', Sample>> = {};
+      for (const which of ORDERS[i % ORDERS.length]!) got[which] = await runs[which]();
       prev.push(query);
       if (i >= measuredFrom) {
-        directSamples.push(a);
-        chatSamples.push(b);
+        directSamples.push(got.a!);
+        chatSamples.push(got.b!);
+        relaySamples.push(got.c!);
       }
     }
     const cpuAfter = await cpuOf(stack.chat);
@@ -346,12 +362,14 @@ async function primaryPath(latencyMs: number, iterations: number, warmup: number
       iterations,
       direct: directSamples,
       chat: chatSamples,
+      relay: relaySamples,
       askConnections: (await connectionsOf(stack.standin)) - connectionsBefore,
       chatCpuPerTurnMs,
       chatSystemCpuPerTurnMs,
     };
   } finally {
     human.close();
+    relayHuman.close();
     direct.close();
     await stack.close();
   }
@@ -497,6 +515,30 @@ async function main(): Promise<void> {
     ['stand-in', 'metric', 'a p50 ms', 'b p50 ms', 'b/a p50', 'a p99 ms', 'b p99 ms', 'b/a p99', 'b-a p50 ms'],
     rows,
   );
+  const floorRows = primary.flatMap((r) =>
+    (['ttfr', 'ttc'] as const).map((key) => {
+      const at = (list: Sample[], p: number): number =>
+        percentile(
+          list.map((s) => s[key]),
+          p,
+        );
+      return [
+        `${r.latencyMs} ms / 3 batches`,
+        key === 'ttfr' ? 'time to first result' : 'time to complete',
+        fmt(at(r.relay, 50)),
+        ratio(at(r.relay, 50), at(r.direct, 50)),
+        ratio(at(r.chat, 50), at(r.relay, 50)),
+        `+${fmt(at(r.chat, 50) - at(r.relay, 50))}`,
+        fmt(at(r.relay, 99)),
+        ratio(at(r.relay, 99), at(r.direct, 99)),
+        ratio(at(r.chat, 99), at(r.relay, 99)),
+      ];
+    }),
+  );
+  const floorTable = markdownTable(
+    ['stand-in', 'metric', 'c p50 ms', 'c/a p50', 'b/c p50', 'b-c p50 ms', 'c p99 ms', 'c/a p99', 'b/c p99'],
+    floorRows,
+  );
   const multiTable = markdownTable(
     ['humans', 'iterations', 'delivery p50 ms', 'delivery p99 ms', `answer complete at all p50 ms`, 'answer complete at all p99 ms'],
     multi.map((r) => [
@@ -527,6 +569,13 @@ async function main(): Promise<void> {
       .join(', ')}.`,
     `Where the overhead goes (agent, runtime and gateway, extra process wake-ups): docs/nlweb.md, section Cost.`,
     '',
+    `The floor, measured in the same run and interleaved with (a) and (b) (every order in turn): (c) a minimal relay`,
+    `(perf/minimal-ask-relay.ts, its own process): a WebSocket server that turns each frame into the same POST /ask on a`,
+    `keep-alive socket and forwards each result and the end as one frame; no sequencing, journal, acks or echo. c/a is what`,
+    `the design's two extra process hops cost before any chat code runs; b/c is what the runtime adds over that floor.`,
+    '',
+    floorTable,
+    '',
     `2-5 humans with one NLWeb (stand-in 10 ms / 3 batches; multi mode, \`multi_mode_window_ms\` = ${MULTI_WINDOW_MS}, so the`,
     `answer column includes that window). Delivery = post until every other human has the message (design: < 200 ms).`,
     '',
@@ -544,7 +593,9 @@ const started =
     ? runStandinChild(Number(process.argv[4]))
     : role === 'chat'
       ? runChatChild(String(process.argv[4]))
-      : main().then(() => process.exit(0));
+      : role === 'relay'
+        ? runRelayChild(String(process.argv[4]))
+        : main().then(() => process.exit(0));
 started.catch((err: unknown) => {
   console.error(err);
   process.exit(1);
