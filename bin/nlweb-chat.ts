@@ -7,7 +7,8 @@
  * plus every override listed in docs/configuration.md (HOST, PORT, ...) and the standard OTEL_* variables.
  *
  * Once listening it writes one JSON log line `{"msg":"nlweb-chat ready","port":...,"url":...}` so
- * supervisors and tests learn the bound port (PORT=0 picks a free one).
+ * supervisors and tests learn the bound port (PORT=0 picks a free one), and in dev auth the page's address;
+ * both at every log level.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -132,7 +133,10 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
     });
     const bound = await server.listen();
     const metricsUrl = sdk.metricsServer?.url ?? (metricsHandler ? `${bound.url}${config.observability.metrics.path}` : undefined);
-    logger.info(
+    // Where the server is gets written whatever log_level says (an info child of its own, same stream): a
+    // person who set warn still needs the address, and a supervisor the port PORT=0 picked.
+    const announce = logger.child({}, { level: 'info' });
+    announce.info(
       {
         port: bound.port,
         host: bound.host,
@@ -147,7 +151,7 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
       'nlweb-chat ready',
     );
     if (config.server.auth.mode === 'dev') {
-      logger.info(`open ${bound.url}/?user_id=alice to chat (dev auth: callers name themselves with ?user_id=)`);
+      announce.info(`open ${bound.url}/?user_id=alice to chat (dev auth: callers name themselves with ?user_id=)`);
     }
     return { config, logger, sdk, store, standin, agents, runtime, server };
   } catch (err) {
