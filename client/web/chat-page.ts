@@ -5,6 +5,7 @@
  */
 import { createChatClient, type ChatClient } from '../chat-client';
 import type { ChatMessage, Participant } from '../protocol-frames';
+import { createListRefresh } from './list-refresh';
 
 interface ConversationMeta {
   readonly conversation_id: string;
@@ -24,6 +25,23 @@ function isSystemLine(m: ChatMessage): boolean {
     ['join', 'leave', 'mode_change', 'error'].includes(m.message_type) ||
     m.message_type.startsWith('agent_job')
   );
+}
+
+/**
+ * The link to send someone for a conversation: this page with `?conversation=` and nothing else. Never the
+ * sender's identity (`user_id`, or a `token` that would let the recipient act as the sender): whoever opens
+ * it signs in as themselves.
+ */
+function shareableLink(conversationId: string): string {
+  const link = new URL(location.pathname, location.origin);
+  link.searchParams.set('conversation', conversationId);
+  return link.href;
+}
+
+/** The error body of the HTTP API (docs/http-api.md): `error` is the code. */
+interface ApiErrorBody {
+  readonly error?: string;
+  readonly message?: string;
 }
 
 function start(): void {
@@ -54,6 +72,9 @@ function start(): void {
 
   let client: ChatClient | undefined;
   let current: string | undefined;
+  /** The conversation the join offer is for (a link opened by a non-member). */
+  let offered: string | undefined;
+  let listShown = '';
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
   const names = new Map<string, string>();
@@ -66,6 +87,10 @@ function start(): void {
     const res = await api('/chat/conversations');
     if (!res.ok) return showError(`could not list conversations (${res.status})`);
     const { conversations } = (await res.json()) as { conversations: ConversationMeta[] };
+    // Asked again every interval: an unchanged list leaves the DOM (hover, scroll) alone.
+    const shown = JSON.stringify(conversations.map((c) => [c.conversation_id, c.title]));
+    if (shown === listShown) return;
+    listShown = shown;
     const list = el<HTMLUListElement>('conversations');
     list.replaceChildren(
       ...conversations.map((c) => {
@@ -165,21 +190,62 @@ function start(): void {
     el('pending').textContent = n > 0 ? `${n} unconfirmed` : '';
   }
 
+  /** Nothing open: no socket, no link to share, no join offer. */
+  function closeCurrent(): void {
+    client?.close();
+    client = undefined;
+    current = undefined;
+    setState('idle');
+    el('share').classList.add('hidden');
+    el('join-offer').classList.add('hidden');
+    offered = undefined;
+  }
+
   /**
-   * A conversation from the URL is looked up over HTTP first, for its title; a 403/404 is shown from
-   * there. (The socket would end with 4003/4004 as well: the client offers the refusal subprotocol.)
+   * A conversation from the URL is looked up over HTTP first, for its title; a 404 is shown from there,
+   * and a 403 (not a member) offers to join: a link is how people are invited, and the API lets any
+   * signed-in user join (POST .../join). The page asks first rather than joining on open, because joining
+   * is seen by everyone in the conversation. (Without the check the socket would end with 4003/4004: the
+   * client offers the refusal subprotocol.)
    */
   async function openChecked(conversationId: string): Promise<void> {
     const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}`);
-    const body = (await res.json().catch(() => ({}))) as { title?: string; message?: string };
+    const body = (await res.json().catch(() => ({}))) as ApiErrorBody & { title?: string };
+    if (res.status === 403 && body.error === 'CHAT_ERR_NOT_PARTICIPANT') return offerToJoin(conversationId);
     if (!res.ok) return showError(`cannot open ${conversationId}: ${body.message ?? res.status}`);
     open(conversationId, body.title ?? conversationId);
   }
 
+  function offerToJoin(conversationId: string): void {
+    closeCurrent();
+    offered = conversationId;
+    el('title').textContent = conversationId;
+    el('messages').replaceChildren();
+    el('participant-list').replaceChildren();
+    el('join-text').textContent =
+      `You are not in the conversation ${conversationId}. Join it to read and write here; everyone in it will see that you joined.`;
+    el('join-offer').classList.remove('hidden');
+  }
+
+  async function joinOffered(): Promise<void> {
+    const conversationId = offered;
+    if (conversationId === undefined) return;
+    const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}/join`, { method: 'POST' });
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as ApiErrorBody;
+      return showError(`cannot join ${conversationId}: ${body.message ?? res.status}`);
+    }
+    await listRefresh.now();
+    await openChecked(conversationId);
+  }
+
   function open(conversationId: string, title: string): void {
-    client?.close();
+    closeCurrent();
     current = conversationId;
     el('title').textContent = title || conversationId;
+    el<HTMLInputElement>('share-link').value = shareableLink(conversationId);
+    el('share-copy').textContent = 'Copy link';
+    el('share').classList.remove('hidden');
     el('messages').replaceChildren();
     el('participant-list').replaceChildren();
     typingNow.clear();
@@ -220,6 +286,18 @@ function start(): void {
     url.searchParams.set('conversation', conversationId);
     history.replaceState(null, '', url);
   }
+
+  el('join-button').addEventListener('click', () => void joinOffered());
+
+  el('share-copy').addEventListener('click', () => {
+    const input = el<HTMLInputElement>('share-link');
+    input.select();
+    // The clipboard needs a secure context (https or loopback); elsewhere the selected link is copied by hand.
+    navigator.clipboard?.writeText(input.value).then(
+      () => (el('share-copy').textContent = 'Copied'),
+      () => undefined,
+    );
+  });
 
   el<HTMLFormElement>('send-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -266,12 +344,22 @@ function start(): void {
       if (!res.ok) return showError(json.message ?? `could not create (${res.status})`);
       el<HTMLFormElement>('create-form').reset();
       current = json.conversation_id;
-      await refreshList();
+      await listRefresh.now();
       open(json.conversation_id, json.title);
     })();
   });
 
-  void refreshList().then(() => {
+  const listRefresh = createListRefresh({
+    fetchList: refreshList,
+    isVisible: () => document.visibilityState === 'visible',
+    now: () => Date.now(),
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+  });
+  window.addEventListener('focus', () => listRefresh.whenStale());
+  document.addEventListener('visibilitychange', () => listRefresh.whenStale());
+
+  void listRefresh.now().then(() => {
     const wanted = params.get('conversation');
     if (wanted) void openChecked(wanted);
   });

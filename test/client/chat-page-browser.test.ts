@@ -3,25 +3,20 @@
  * agent: create a conversation in the UI, type a message, see it and the agent's answer. And a refused
  * upgrade as a browser sees it: close 1006 over plain HTTP, the coded close on the refusal subprotocol.
  * And the page's client behind a proxy that strips the subprotocol: it falls back to offering none.
- * Chromium must be at /usr/bin/chromium: in CI (process.env.CI) its absence fails the test,
- * elsewhere the test is skipped with a message.
+ * Chromium: ./chromium.ts.
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createEchoAgent } from '../../actors';
 import type { ChatClient, ChatClientOptions } from '../../client';
 import { mountWebClient } from '../../client/web/mount-web-client';
+import { browserTest, launchChromium } from './chromium';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && !process.env['CI']) {
-  console.warn(`chat-page-browser.test: ${CHROMIUM} not found, skipping (install it: apt-get install -y chromium)`);
-}
-const maybe = available || process.env['CI'] ? test : test.skip;
+const maybe = browserTest('chat-page-browser.test');
 
 let stack: RealStack | undefined;
 let browser: Browser | undefined;
@@ -36,25 +31,11 @@ afterEach(async () => {
   stack = undefined;
 });
 
-function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
-}
-
 maybe(
   'type a message in the page and see it with the echo answer',
   async () => {
     stack = await startRealStack({ agents: [createEchoAgent()], extraRoutes: (app) => mountWebClient(app) });
-    browser = await launch();
+    browser = await launchChromium();
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -93,10 +74,11 @@ maybe(
     expect(pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
 
-    // A non-member opening the conversation by URL is told so instead of retrying the socket.
+    // A non-member opening the conversation by URL is offered to join instead of retrying the socket
+    // (joining from a link: chat-page-links-browser.test.ts).
     const other = await browser.newPage();
     await other.goto(`http://127.0.0.1:${stack.port}/?user_id=mallory&conversation=${encodeURIComponent(list[0]!.conversation_id)}`);
-    await other.waitForSelector('#errors:has-text("cannot open")');
+    await other.waitForSelector('#join-offer:not(.hidden)');
     expect(await other.getAttribute('#state', 'data-state')).toBe('idle');
   },
   60_000,
@@ -123,7 +105,7 @@ maybe(
       extraRoutes: (app) => mountWebClient(app),
     });
     await stack.createConversation('conv', ['alice']);
-    browser = await launch();
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${stack.port}/`);
     const socketUrl = (token: string): string => `ws://127.0.0.1:${stack!.port}/chat/ws/conv?token=${encodeURIComponent(token)}`;
@@ -193,7 +175,7 @@ maybe(
     stack = await startRealStack({ extraRoutes: (app) => mountWebClient(app) });
     await stack.createConversation('conv', ['alice']);
     proxy = await startTcpProxy(stack.port, { stripSubprotocol: true });
-    browser = await launch();
+    browser = await launchChromium();
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
     page.on('console', (m) => {
