@@ -18,6 +18,11 @@ export interface ReplayResult {
   readonly recovered: boolean;
   /** True when the range came from memory without a storage read. */
   readonly fromCache: boolean;
+  /**
+   * Every id up to this one is accounted for: returned, dropped, or (a history page only) passed over as a
+   * hole. The last record's id, or past it when the range ends in a hole (see readPage).
+   */
+  readonly coveredUpTo: number;
 }
 
 const PAGE = 500;
@@ -52,11 +57,13 @@ export class ReplayReader {
   /**
    * A history page: the same, except that a hole at the page's start is passed over: the page starts
    * at the next held record without counting the hole as dropped, so the reader sees the gap in the ids
-   * (and the replay CLI reports it as sequence_gap) instead of taking it for a trimmed history.
+   * (and the replay CLI reports it as sequence_gap) instead of taking it for a trimmed history. A hole at
+   * the end of the range (the journal read to its end, memory holds nothing after it) is passed over too:
+   * nextAfter is `upTo`, so a reader paging on it stops instead of asking for those ids for ever.
    */
   async readPage(after: number, upTo: number, memory: readonly ChatMessage[], limit: number): Promise<HistoryPage> {
     const read = await this.collect(after, upTo, memory, limit, 'pass');
-    return { messages: read.records, droppedUpTo: read.droppedUpTo };
+    return { messages: read.records, droppedUpTo: read.droppedUpTo, nextAfter: read.coveredUpTo };
   }
 
   private async collect(
@@ -66,13 +73,18 @@ export class ReplayReader {
     limit: number,
     atAHole: AtAHole,
   ): Promise<ReplayResult> {
-    if (upTo <= after) return { records: [], droppedUpTo: after, recovered: true, fromCache: true };
-    const firstInMemory = memory.length > 0 ? memory[0].sequence_id : upTo + 1;
+    if (upTo <= after) return { records: [], droppedUpTo: after, recovered: true, fromCache: true, coveredUpTo: after };
+    // Memory normally runs to upTo; when it ends before (a conversation restored from a journal that lost its
+    // end), the ids after it come from the journal like those before it.
+    const firstInMemory = firstAfter(memory, after) ?? upTo + 1;
     const records: ChatMessage[] = [];
     let cursor = after;
     let fromCache = true;
     let droppedUpTo = after;
     let startChecked = false;
+    /** The cursor at which a read found the journal's end (it returned fewer than asked, all of them taken). */
+    let journalEndsAt: number | undefined;
+    let readFailed = false;
     /** Ids after the cursor before `firstHeld` are missing: as far as the store dropped them, a trim; past that, a hole. */
     const startAt = async (firstHeld: number): Promise<void> => {
       startChecked = true;
@@ -90,6 +102,7 @@ export class ReplayReader {
           const page = await this.store.readMessages(this.conversationId, cursor, want);
           more = page.length === want;
           journalEnded = !more;
+          let taken = 0;
           for (const m of page) {
             // Past the range, or not after the cursor (a misbehaving store): stop instead of asking again.
             if (m.sequence_id > upTo || m.sequence_id <= cursor) {
@@ -112,13 +125,16 @@ export class ReplayReader {
             }
             records.push(m);
             cursor = m.sequence_id;
+            taken++;
           }
+          if (journalEnded && taken === page.length) journalEndsAt = cursor;
         }
         // The journal holds nothing of the range (a total bound emptied the journal of this conversation):
         // the ids before memory, or all of them when memory holds none (a conversation loaded after the trim), are missing.
         if (journalEnded && !startChecked && records.length === 0) await startAt(Math.min(firstInMemory, upTo + 1));
       } catch {
         // Storage unavailable: fall through to memory and report the range as not recovered.
+        readFailed = true;
       }
     }
     for (const m of memory) {
@@ -128,8 +144,25 @@ export class ReplayReader {
       records.push(m);
       cursor = m.sequence_id;
     }
-    return { records, droppedUpTo, recovered: cursor >= upTo, fromCache };
+    const recovered = cursor >= upTo;
+    // A hole at the end: the journal was read to its end, memory holds nothing after the cursor, yet ids up to
+    // upTo were sequenced. No store will hand them out, so a page passes over them (a reader sees them missing);
+    // a resume does not. A failed read proves nothing: the page then stays where it got to.
+    const holeAtEnd =
+      atAHole === 'pass' &&
+      !recovered &&
+      !readFailed &&
+      journalEndsAt !== undefined &&
+      records.length < limit &&
+      firstAfter(memory, cursor) === undefined;
+    return { records, droppedUpTo, recovered, fromCache, coveredUpTo: holeAtEnd ? upTo : cursor };
   }
+}
+
+/** The id of the first record of `memory` (oldest first) after `after`, if any. */
+function firstAfter(memory: readonly ChatMessage[], after: number): number | undefined {
+  for (const m of memory) if (m.sequence_id > after) return m.sequence_id;
+  return undefined;
 }
 
 /** Records only memory has: unstored ones older than the cache, then the cache (oldest first). */

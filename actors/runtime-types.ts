@@ -117,6 +117,14 @@ export interface HistoryPage {
    * purpose (a bounded memory store, ChatStore.droppedUpTo). Equal to the page's start when nothing was dropped.
    */
   readonly droppedUpTo: number;
+  /**
+   * Where the next page starts (`after` of the next read): every id up to it is accounted for, as a record,
+   * dropped, or a hole the page passed over. The last record's id; past it, to the conversation's last id,
+   * when the page ends in a hole at the end of the journal (ids sequenced, none held after them: paging must
+   * stop there, and the reader sees those ids missing). Equal to the page's start when nothing could be read
+   * (storage unavailable): ask again later.
+   */
+  readonly nextAfter: number;
 }
 
 /**

@@ -29,11 +29,10 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
     const id = idParam(req);
     const after = intQuery(req, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intQuery(req, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
-    const { messages, droppedUpTo } = await runtime.readHistoryPage(id, after, limit, userOf(res).userId);
+    const { messages, droppedUpTo, nextAfter } = await runtime.readHistoryPage(id, after, limit, userOf(res).userId);
     // has_more is exact: the page's end is compared with the conversation's end, not guessed from the page size.
+    // nextAfter moves past dropped ids and a hole at the journal's end: a reader paging on it would ask for them again.
     const last = (await runtime.getConversation(id)).last_sequence_id;
-    // An empty page over dropped ids moves on past them: a reader paging on next_after would ask for them again.
-    const nextAfter = messages.length > 0 ? messages[messages.length - 1].sequence_id : Math.max(after, droppedUpTo);
     // Only when ids were dropped, so readers can tell a trimmed history (or a hole) from a page that simply starts later.
     const dropped = droppedUpTo > after ? { dropped: { from: after + 1, to: droppedUpTo } } : {};
     res.json({ conversation_id: id, messages, next_after: nextAfter, has_more: nextAfter < last, last_sequence_id: last, ...dropped });

@@ -33,17 +33,23 @@ export async function openServerSource(target: ServerTarget, conversationId: str
   // From after=0, dropped ids are the oldest ones: trimmed history. A later page's are a hole, left to --check.
   const historyStartsAt = first.droppedUpTo > 0 ? first.droppedUpTo + 1 : undefined;
   let consumed = false;
+  /** next_after of the last page: past the last record when that page passed over a hole at the journal's end. */
+  let coveredUpTo: number | undefined;
   return {
     conversationId,
     meta,
     ...(historyStartsAt !== undefined ? { historyStartsAt } : {}),
+    endsAt: () => coveredUpTo,
     async *records() {
       if (consumed) throw new ChatError('CHAT_ERR_INVALID_MESSAGE', 'a server source can be read once');
       consumed = true;
       let page = first;
       for (;;) {
         yield* page.messages;
-        if (!page.hasMore) return;
+        if (!page.hasMore) {
+          coveredUpTo = page.nextAfter;
+          return;
+        }
         if (page.nextAfter <= page.after) {
           // The runtime answers an empty page when it cannot read the journal: asking again would loop.
           throw new ChatError(

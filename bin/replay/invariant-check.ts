@@ -25,8 +25,12 @@ export interface Violation {
 export interface InvariantChecker {
   /** Violations this record causes (usually none). */
   accept(record: ChatMessage): Violation[];
-  /** Violations only visible at the end (none today; kept so callers need not change). */
-  finish(): Violation[];
+  /**
+   * Violations only visible at the end: `endsAt`, the last id the source says the journal went to (a server's
+   * last page passed over a hole at the end), makes the ids after the last record a sequence_gap. Such a
+   * violation names no record (message_id and sender_id are empty).
+   */
+  finish(endsAt?: number): Violation[];
   readonly records: number;
 }
 
@@ -122,11 +126,19 @@ export function createInvariantChecker(options: { conversationId?: string; histo
       }
       return out;
     },
-    finish: () => [],
+    finish(endsAt) {
+      if (endsAt === undefined || endsAt <= maxSequence) return [];
+      const from = maxSequence + 1;
+      const ids = from === endsAt ? `sequence id ${from} is` : `sequence ids ${from}..${endsAt} are`;
+      const detail = `${ids} missing at the end of the journal (the source goes to #${endsAt})`;
+      return [{ kind: 'sequence_gap', sequence_id: endsAt, message_id: '', sender_id: '', detail }];
+    },
   };
 }
 
 /** One line naming the offending entry. */
 export function formatViolation(v: Violation): string {
+  // A gap at the end of the journal has no record to name.
+  if (v.message_id === '' && v.sender_id === '') return `#${v.sequence_id} ${v.kind}: ${v.detail}`;
   return `#${v.sequence_id} ${v.kind}: ${v.detail} (message ${v.message_id}, sender ${v.sender_id})`;
 }

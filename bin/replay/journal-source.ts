@@ -22,6 +22,12 @@ export interface JournalSource {
   readonly historyStartsAt?: number;
   /** Iterates the records once. */
   records(): AsyncIterable<ChatMessage>;
+  /**
+   * Once records() has ended: the last id the source says the journal went to, when it knows one past its
+   * last record (a server whose last history page passed over a hole at the journal's end). Ids after the
+   * last record up to it are missing. Absent or undefined: the journal ends with its last record.
+   */
+  endsAt?(): number | undefined;
   close(): Promise<void>;
 }
 

@@ -83,7 +83,7 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
       if (view && !view.accept(record)) continue;
       await out.line(options.json ? toJsonLine(record) : formatTimelineLine(record, { excerptWidth: options.width }));
     }
-    if (checker) await reportViolations(checker.finish());
+    if (checker) await reportViolations(checker.finish(source.endsAt?.()));
     if (rerun) await reportDivergences(rerun.finish());
   } catch (err) {
     rerun?.finish();

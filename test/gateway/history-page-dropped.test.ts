@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MemoryStore, SqliteStore } from '../../storage-providers';
 import { settle } from '../actors/runtime-helpers';
-import { deleteSqliteRecords, storeWithEmptiedC1 } from '../storage/journal-damage';
+import { deleteSqliteRecords, storeWithEmptiedC1, storeWithLostTail } from '../storage/journal-damage';
 import { closeAll, startHarness } from './harness';
 
 afterEach(closeAll);
@@ -75,5 +75,38 @@ describe('history page over a hole in a durable journal', () => {
     expect(page.body.messages.map((m: { sequence_id: number }) => m.sequence_id)).toEqual([5, 6, 7]);
     expect(page.body).toMatchObject({ next_after: 7, has_more: true, last_sequence_id: last });
     expect(page.body).not.toHaveProperty('dropped');
+  });
+});
+
+/**
+ * A hole at the end of the journal (ids sequenced, none held after them: here a store that lost 18..20 of
+ * c1, loaded cold) used to answer an empty page with next_after = after and has_more: true for ever, so a
+ * reader paging on next_after asked again and again. The page that reaches the hole covers it: next_after is
+ * its end (the conversation's last id), has_more false. The ids are not `dropped`: the reader sees them
+ * missing (next_after past its last record), as the replay CLI's --check does.
+ */
+describe('history page over a hole at the end of the journal', () => {
+  test('paging on next_after ends at last_sequence_id; the hole is not named dropped', async () => {
+    const store = await storeWithLostTail(20, 17);
+    const h = await startHarness({ chat: { cache: { recent_messages: 5 } } }, { store });
+    const pages: { seqs: number[]; next_after: number; has_more: boolean }[] = [];
+    let after = 10;
+    while (pages.length < 5) {
+      const page = await h.request('GET', `/chat/conversations/c1/messages?after=${after}&limit=5`, 'alice');
+      expect(page.status).toBe(200);
+      expect(page.body).not.toHaveProperty('dropped');
+      expect(page.body.last_sequence_id).toBe(20);
+      const { next_after, has_more } = page.body as { next_after: number; has_more: boolean };
+      pages.push({ seqs: page.body.messages.map((m: { sequence_id: number }) => m.sequence_id), next_after, has_more });
+      if (!has_more) break;
+      after = next_after;
+    }
+    expect(pages).toEqual([
+      { seqs: [11, 12, 13, 14, 15], next_after: 15, has_more: true },
+      { seqs: [16, 17], next_after: 17, has_more: true },
+      { seqs: [], next_after: 20, has_more: false },
+    ]);
+    const atTheHole = await h.request('GET', '/chat/conversations/c1/messages?after=17', 'alice');
+    expect(atTheHole.body).toMatchObject({ messages: [], next_after: 20, has_more: false, last_sequence_id: 20 });
   });
 });

@@ -6,7 +6,7 @@ import type { ChatMessage } from '../../actors';
 import { MemoryStore, SqliteStore } from '../../storage-providers';
 import { settle } from '../actors/runtime-helpers';
 import { closeAll, startHarness, type Harness } from '../gateway/harness';
-import { HoledStore, deleteSqliteRecords } from '../storage/journal-damage';
+import { HoledStore, deleteSqliteRecords, storeWithLostTail } from '../storage/journal-damage';
 import { makeTmpDir, parseJsonLines, runMain as run } from './replay-fixtures';
 
 /**
@@ -265,5 +265,30 @@ describe('replay --server over a damaged SQLite journal', () => {
     expect(check.stdout.split('\n')[0]).toMatch(/^violation #5 sequence_gap: sequence ids 1\.\.4 are missing /);
     const rerun = await run(conv, '--server', h.url, '--token', h.token('alice'), '--rerun');
     expect(rerun.stderr).not.toContain('is held from');
+  });
+});
+
+describe('replay --server over a journal that lost its end', () => {
+  test('--check reads to the end and reports the missing ids as a sequence_gap at the end (exit 2), not an unreadable server', async () => {
+    // c1 went to #20; the store holds 1..17: the server's last page covers 18..20 (next_after 20, has_more false).
+    const h = await startHarness({}, { store: await storeWithLostTail(20, 17) });
+    const check = await run('c1', '--server', h.url, '--token', h.token('alice'), '--check');
+    expect(check.stderr).toBe('');
+    expect(check.stdout).toBe(
+      'violation #20 sequence_gap: sequence ids 18..20 are missing at the end of the journal (the source goes to #20)\n' +
+        'check FAILED: conversation c1: 17 records, 1 violations\n',
+    );
+    expect(check.code).toBe(2);
+    const json = await run('c1', '--server', h.url, '--token', h.token('alice'), '--check', '--json');
+    expect(parseJsonLines(json.stdout)[0]).toEqual({
+      type: 'violation',
+      kind: 'sequence_gap',
+      sequence_id: 20,
+      message_id: '',
+      sender_id: '',
+      detail: 'sequence ids 18..20 are missing at the end of the journal (the source goes to #20)',
+    });
+    // The timeline shows what is held and ends.
+    expect((await run('c1', '--server', h.url, '--token', h.token('alice'))).code).toBe(0);
   });
 });

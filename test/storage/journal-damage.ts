@@ -30,6 +30,33 @@ export class HoledStore extends MemoryStore {
 }
 
 /**
+ * A memory store that lost the end of a conversation's journal: records above `keepUpTo` are never read back,
+ * yet `lastSequenceId` still says how far the journal went. Ids sequenced but not held, with nothing held after
+ * them: a hole at the end of the journal (what a reader must not page over for ever, nor take for the end).
+ */
+export class TailLostStore extends MemoryStore {
+  keepUpTo = Infinity;
+  protected override async _readMessages(id: string, after: number, limit: number): Promise<ChatMessage[]> {
+    return (await super._readMessages(id, after, limit)).filter((m) => m.sequence_id <= this.keepUpTo);
+  }
+  protected override async _readLatestMessages(id: string, limit: number): Promise<ChatMessage[]> {
+    return (await super._readLatestMessages(id, limit)).filter((m) => m.sequence_id <= this.keepUpTo);
+  }
+}
+
+/**
+ * A TailLostStore whose c1 (alice, bob) went to #`upTo` but holds only up to #`keepUpTo`, no runtime on it:
+ * a server loads c1 cold, so nothing in its memory covers the lost end either.
+ */
+export async function storeWithLostTail(upTo: number, keepUpTo: number): Promise<TailLostStore> {
+  const store = new TailLostStore();
+  const runtime = await runtimeWithConversation(store, upTo);
+  await runtime.close();
+  store.keepUpTo = keepUpTo;
+  return store;
+}
+
+/**
  * A runtime on `store` (no agents, a `cache`-record cache) with conversation c1 (alice, bob) holding
  * records 1..upTo, all stored. The caller closes the runtime.
  */
