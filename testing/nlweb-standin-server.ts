@@ -35,6 +35,12 @@ export interface NlwebStandinOptions {
   readonly clock?: Clock;
   /** Interval of `: keepalive` comments on open streams (NLWeb: 30 s). One is always sent first. */
   readonly keepaliveMs?: number;
+  /**
+   * Streaming answers: ms between the last batch and the end message. 0 (default) sends both in one write,
+   * so a client reads them together; more sends the end in a write of its own that much later, as a
+   * server does that still has work after its last result (a client then reads the end on its own).
+   */
+  readonly endDelayMs?: number;
 }
 
 /** One /ask request as the stand-in saw it. */
@@ -118,6 +124,7 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
   const items = options.items ?? STANDIN_ITEMS;
   const clock = options.clock ?? createSystemClock();
   const keepaliveMs = options.keepaliveMs ?? 30_000;
+  const endDelayMs = Math.max(0, options.endDelayMs ?? 0);
   let behaviour: StandinBehaviour = 'normal';
   const requests: StandinRequest[] = [];
   const waiters = new Map<number, ((r: StandinRequest) => void)[]>();
@@ -241,14 +248,16 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
         );
       }
       if (behaviour === 'unknown-types' && last) envelopes.push(stamp({ message_type: 'another_unknown_type' }));
-      if (last) envelopes.push(end);
+      const endApart = last && endDelayMs > 0;
+      if (last && !endApart) envelopes.push(end);
       const atMs = (latencyMs * (b + 1)) / batches;
       if (behaviour === 'close-mid-stream' && last) {
         // The connection dies where the last batch and the end marker should have been.
         steps.push({ atMs, then: 'destroy' });
         return steps;
       }
-      steps.push({ atMs, envelopes, then: last ? 'end' : undefined });
+      steps.push({ atMs, envelopes, then: last && !endApart ? 'end' : undefined });
+      if (endApart) steps.push({ atMs: atMs + endDelayMs, envelopes: [end], then: 'end' });
     }
     return steps;
   }

@@ -10,6 +10,8 @@ import { buildNlwebAskParams, encodeNlwebAskParams } from './nlweb-ask-request';
 import type { NlwebMode } from './nlweb-ask-request';
 import { startNlwebAskCall } from './nlweb-ask-call';
 import type { NlwebAskCall } from './nlweb-ask-call';
+import { readSseEvents, toAnswer } from './nlweb-answer-pieces';
+import type { AnswerPiece } from './nlweb-answer-pieces';
 import { createSseParser } from './nlweb-sse-parser';
 import { createNlwebStreamNormalizer, normalizeNlwebJson } from './nlweb-stream-normalizer';
 import type { NlwebItem, NlwebPiece } from './nlweb-stream-normalizer';
@@ -42,47 +44,6 @@ export interface NlwebAgentOptions {
 export interface NlwebAgent extends Agent {
   readonly baseUrl: string;
   close(): void;
-}
-
-/** What a content line says about an item: name, a short description and the link. */
-function formatItems(items: readonly NlwebItem[]): string {
-  return items
-    .map((item) => {
-      const description =
-        item.description === undefined
-          ? ''
-          : ` - ${item.description.length > 240 ? `${item.description.slice(0, 237)}...` : item.description}`;
-      const link = item.url === '' ? '' : ` <${item.url}>`;
-      return `${item.name}${description}${link}`;
-    })
-    .join('\n');
-}
-
-/** A piece that becomes a visible chat message, before numbering. */
-interface AnswerPiece {
-  readonly content: string;
-  readonly nlwebType: string;
-  readonly items: readonly NlwebItem[];
-}
-
-function toAnswer(piece: NlwebPiece): AnswerPiece | undefined {
-  switch (piece.kind) {
-    case 'items':
-      return { content: formatItems(piece.items), nlwebType: piece.messageType, items: piece.items };
-    case 'summary':
-    case 'ask_user':
-      return { content: piece.text, nlwebType: piece.messageType, items: [] };
-    case 'answer': {
-      const list = formatItems(piece.items);
-      return {
-        content: piece.text === '' ? list : list === '' ? piece.text : `${piece.text}\n${list}`,
-        nlwebType: piece.messageType,
-        items: piece.items,
-      };
-    }
-    default:
-      return undefined;
-  }
 }
 
 const ANSWERABLE_TYPES = new Set<string>([MESSAGE_TYPES.text, MESSAGE_TYPES.nlwebResponse]);
@@ -222,35 +183,25 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
         }
       } else {
         const parser = createSseParser();
+        let endedWithPiece = false;
         while (endPiece === undefined) {
           const text = await call.next();
           if (call.cancelled) return;
-          const events = text === null ? parser.end() : parser.push(text);
-          for (const event of events) {
-            let envelope: unknown;
-            try {
-              envelope = JSON.parse(event.data);
-            } catch (err) {
-              throw new ChatError('AGENT_ERR_MALFORMED_STREAM', 'NLWeb sent an event whose data is not JSON', {
-                cause: err,
-                details: { data: event.data.slice(0, 200) },
-              });
-            }
-            for (const piece of normalizer.accept(envelope)) {
-              const answer = toAnswer(piece);
-              if (answer !== undefined) {
-                useful++;
-                yield output(answer, false);
-                if (signal.aborted) return;
-              } else if (piece.kind === 'no_answer') noAnswer ??= piece.messageType;
-              else if (piece.kind === 'error') errorText ??= piece.text;
-              else if (piece.kind === 'end') {
-                endPiece = piece;
-                break;
-              }
-            }
-            if (endPiece !== undefined) break;
+          const read = readSseEvents(text === null ? parser.end() : parser.push(text), normalizer);
+          noAnswer ??= read.noAnswer;
+          errorText ??= read.errorText;
+          endPiece = read.end;
+          // NLWeb's end message came in the same read as the last piece: that piece is the answer's last, so it
+          // says so itself (one record, one frame and one machine step fewer than a separate completion marker).
+          const endsHere = endPiece !== undefined && !endPiece.error && read.malformed === undefined;
+          for (let i = 0; i < read.answers.length; i++) {
+            const final = endsHere && i === read.answers.length - 1;
+            useful++;
+            endedWithPiece = final;
+            yield output(read.answers[i]!, final);
+            if (signal.aborted) return;
           }
+          if (read.malformed !== undefined) throw read.malformed;
           if (text === null && endPiece === undefined) {
             throw new ChatError('AGENT_ERR_MALFORMED_STREAM', 'NLWeb stream closed before end-nlweb-response');
           }
@@ -259,7 +210,7 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
         if (endPiece.error || (errorText !== undefined && useful === 0)) {
           throw new ChatError('AGENT_ERR_FAILED', `NLWeb reported an error: ${errorText ?? 'end-nlweb-response error'}`);
         }
-        if (useful > 0) {
+        if (useful > 0 && !endedWithPiece) {
           // The last useful piece went out before the end marker arrived: a completion marker ends the answer.
           yield {
             content: '',

@@ -99,6 +99,31 @@ describe('NLWeb agent failures become coded errors', () => {
     }
   });
 
+  it('does not mark a piece complete when the end message in the same read reports an error', async () => {
+    // One write: a result, then end-nlweb-response with error: true. The piece went out; the answer failed.
+    const raw = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(
+        'data: {"message_type":"result","content":[{"@type":"Item","url":"u","name":"n"}]}\n\n' +
+          'data: {"message_type":"end-nlweb-response","error":true}\n\n',
+      );
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (raw.address() as AddressInfo).port;
+      const { out, error } = await collectUntilError(
+        h.agent({ url: `http://127.0.0.1:${port}` } as never).respond(turn('x'), new AbortController().signal),
+      );
+      expect(out).toHaveLength(1);
+      expect(out[0]!.final).toBe(false);
+      expect(out[0]!.metadata!.complete).toBe(false);
+      expect(isChatError(error, 'AGENT_ERR_FAILED')).toBe(true);
+    } finally {
+      raw.closeAllConnections();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
+  });
+
   it('maps a refused connection to AGENT_ERR_CONNECTION', async () => {
     const probe = http.createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));

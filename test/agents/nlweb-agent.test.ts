@@ -2,16 +2,48 @@ import { propagation, trace, context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createManualClock } from '../../actors/clock';
+import type { ManualClock } from '../../actors/clock';
+import type { AgentOutput, AgentTurn } from '../../actors/agents/agent';
+import type { NlwebStandinServer } from '../../testing/nlweb-standin-server';
 import { collect, createHarness } from './standin-harness';
 import { message, turn } from './turn-fixtures';
 
 const h = createHarness();
 afterEach(() => h.closeAll());
 
+/**
+ * Runs an answer whose end message the stand-in (on `clock`, batches every 100 ms) sends 50 ms after its last
+ * batch, advancing the clock only once the agent has yielded every one of the `batches` pieces: the end then
+ * always arrives in a read of its own, however slow the machine.
+ */
+async function endApartFromLastPiece(
+  server: NlwebStandinServer,
+  clock: ManualClock,
+  t: AgentTurn,
+  batches: number,
+): Promise<AgentOutput[]> {
+  const answer = h.agent(server).respond(t, new AbortController().signal)[Symbol.asyncIterator]();
+  const out: AgentOutput[] = [];
+  for (let i = 0; i < batches; i++) {
+    const next = answer.next(); // the first one also sends the request
+    if (i === 0) await server.waitForRequest(0);
+    clock.advance(100);
+    out.push((await next).value as AgentOutput);
+  }
+  for (let next = answer.next(); ; next = answer.next()) {
+    clock.advance(50);
+    const r = await next;
+    if (r.done === true) return out;
+    out.push(r.value);
+  }
+}
+
 describe('NLWeb agent against the stand-in: stream shapes', () => {
-  it('streams a current-style list answer in several batches, then a completion marker', async () => {
-    const server = await h.standin({ style: 'current', batches: 3 });
-    const out = await collect(h.agent(server), turn('vegetarian dinner ideas'));
+  it('streams a current-style list answer in several batches, then a completion marker when the end comes on its own', async () => {
+    const clock = createManualClock();
+    const server = await h.standin({ style: 'current', batches: 3, latencyMs: 300, endDelayMs: 50, clock });
+    const out = await endApartFromLastPiece(server, clock, turn('vegetarian dinner ideas'), 3);
     const pieces = out.slice(0, -1);
     const marker = out[out.length - 1]!;
     expect(pieces.length).toBe(3);
@@ -38,12 +70,34 @@ describe('NLWeb agent against the stand-in: stream shapes', () => {
     });
   });
 
+  it('marks the last piece complete itself when the end message arrives in the same read (no separate marker)', async () => {
+    // The stand-in writes its last batch and end-nlweb-response together, as one packet.
+    const server = await h.standin({ style: 'current', batches: 3 });
+    const out = await collect(h.agent(server), turn('vegetarian dinner ideas'));
+    expect(out.length).toBe(3);
+    expect(out.map((o) => o.final)).toEqual([false, false, true]);
+    expect(out.map((o) => o.metadata!.complete)).toEqual([false, false, true]);
+    expect(out.map((o) => o.metadata!.part)).toEqual([1, 2, 3]);
+    const last = out[2]!;
+    expect(last.metadata).toMatchObject({ nlweb_message_type: 'result', in_reply_to: 'trigger-1' });
+    expect((last.metadata!.items as unknown[]).length).toBeGreaterThan(0);
+    expect(last.content).not.toBe('');
+  });
+
   it('streams an older-style answer (api_version, result_batch, complete)', async () => {
-    const server = await h.standin({ style: 'legacy', batches: 2 });
-    const out = await collect(h.agent(server), turn('camping stove'));
+    const clock = createManualClock();
+    const server = await h.standin({ style: 'legacy', batches: 2, latencyMs: 200, endDelayMs: 50, clock });
+    const out = await endApartFromLastPiece(server, clock, turn('camping stove'), 2);
     expect(out.map((o) => o.metadata!.nlweb_message_type)).toEqual(['result_batch', 'result_batch', 'complete']);
     expect(out[0]!.content).toContain('Compact Camping Stove');
     expect(out[2]!.final).toBe(true);
+  });
+
+  it("an older-style server's complete message in the same read as the last batch marks that batch final", async () => {
+    const server = await h.standin({ style: 'legacy', batches: 2 });
+    const out = await collect(h.agent(server), turn('camping stove'));
+    expect(out.map((o) => o.metadata!.nlweb_message_type)).toEqual(['result_batch', 'result_batch']);
+    expect(out.map((o) => o.final)).toEqual([false, true]);
   });
 
   it.each(['current', 'legacy'] as const)('includes the summary in summarize mode (%s)', async (style) => {
@@ -58,11 +112,12 @@ describe('NLWeb agent against the stand-in: stream shapes', () => {
   it.each(['current', 'legacy'] as const)('maps a generate-mode nlws answer (%s)', async (style) => {
     const server = await h.standin({ style });
     const out = await collect(h.agent(server, { mode: 'generate' }), turn('thai curry'));
-    expect(out).toHaveLength(2);
+    // The answer and the end message come in one write: the answer is final itself.
+    expect(out).toHaveLength(1);
     expect(out[0]!.metadata!.nlweb_message_type).toBe('nlws');
     expect(out[0]!.content).toMatch(/^For "thai curry", Thai Green Curry fits best/);
     expect((out[0]!.metadata!.items as unknown[]).length).toBeGreaterThan(0);
-    expect(out[1]!.final).toBe(true);
+    expect(out[0]!.final).toBe(true);
   });
 
   it('the conversation settings override the endpoint mode and site', async () => {
