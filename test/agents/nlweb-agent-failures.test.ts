@@ -20,6 +20,22 @@ async function collectUntilError(iterable: AsyncIterable<AgentOutput>): Promise<
   return { out, error: undefined };
 }
 
+/** One answer from a raw server that sends `body` as its whole SSE stream, in one write. */
+async function answerFromRawSse(body: string): Promise<{ out: AgentOutput[]; error: unknown }> {
+  const raw = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (raw.address() as AddressInfo).port;
+    return await collectUntilError(h.agent({ url: `http://127.0.0.1:${port}` } as never).respond(turn('x'), new AbortController().signal));
+  } finally {
+    raw.closeAllConnections();
+    await new Promise<void>((resolve) => raw.close(() => resolve()));
+  }
+}
+
 describe('NLWeb agent failures become coded errors', () => {
   it('times out a hanging server with AGENT_ERR_TIMEOUT and drops the request', async () => {
     const server = await h.standin();
@@ -81,47 +97,21 @@ describe('NLWeb agent failures become coded errors', () => {
 
   it('fails a stream that ends cleanly without its end message', async () => {
     // A raw server: headers, one result, then the body ends with no end-nlweb-response.
-    const raw = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end('data: {"message_type":"result","content":[{"@type":"Item","url":"u","name":"n"}]}\n\n');
-    });
-    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (raw.address() as AddressInfo).port;
-      const { out, error } = await collectUntilError(
-        h.agent({ url: `http://127.0.0.1:${port}` } as never).respond(turn('x'), new AbortController().signal),
-      );
-      expect(out).toHaveLength(1);
-      expect(isChatError(error, 'AGENT_ERR_MALFORMED_STREAM')).toBe(true);
-    } finally {
-      raw.closeAllConnections();
-      await new Promise<void>((resolve) => raw.close(() => resolve()));
-    }
+    const { out, error } = await answerFromRawSse('data: {"message_type":"result","content":[{"@type":"Item","url":"u","name":"n"}]}\n\n');
+    expect(out).toHaveLength(1);
+    expect(isChatError(error, 'AGENT_ERR_MALFORMED_STREAM')).toBe(true);
   });
 
   it('does not mark a piece complete when the end message in the same read reports an error', async () => {
     // One write: a result, then end-nlweb-response with error: true. The piece went out; the answer failed.
-    const raw = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(
-        'data: {"message_type":"result","content":[{"@type":"Item","url":"u","name":"n"}]}\n\n' +
-          'data: {"message_type":"end-nlweb-response","error":true}\n\n',
-      );
-    });
-    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (raw.address() as AddressInfo).port;
-      const { out, error } = await collectUntilError(
-        h.agent({ url: `http://127.0.0.1:${port}` } as never).respond(turn('x'), new AbortController().signal),
-      );
-      expect(out).toHaveLength(1);
-      expect(out[0]!.final).toBe(false);
-      expect(out[0]!.metadata!.complete).toBe(false);
-      expect(isChatError(error, 'AGENT_ERR_FAILED')).toBe(true);
-    } finally {
-      raw.closeAllConnections();
-      await new Promise<void>((resolve) => raw.close(() => resolve()));
-    }
+    const { out, error } = await answerFromRawSse(
+      'data: {"message_type":"result","content":[{"@type":"Item","url":"u","name":"n"}]}\n\n' +
+        'data: {"message_type":"end-nlweb-response","error":true}\n\n',
+    );
+    expect(out).toHaveLength(1);
+    expect(out[0]!.final).toBe(false);
+    expect(out[0]!.metadata!.complete).toBe(false);
+    expect(isChatError(error, 'AGENT_ERR_FAILED')).toBe(true);
   });
 
   it('maps a refused connection to AGENT_ERR_CONNECTION', async () => {
