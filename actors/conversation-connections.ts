@@ -56,7 +56,16 @@ export class ConnectionSet {
   deliver(records: readonly ChatMessage[]): number {
     let handed = 0;
     // One frozen output per record, shared by every recipient: fan-out allocates nothing per connection.
-    const outputs = records.map((message) => Object.freeze({ type: 'message', message }) as ConversationOutput & { type: 'message' });
+    // The last says so (endsDelivery): a recipient's gateway socket can write at once instead of after the step.
+    const last = records.length - 1;
+    const outputs = records.map(
+      (message, i) =>
+        (i === last
+          ? Object.freeze({ type: 'message', message, endsDelivery: true })
+          : Object.freeze({ type: 'message', message })) as ConversationOutput & {
+          type: 'message';
+        },
+    );
     for (const c of this.byId.values()) {
       for (const output of outputs) {
         const message = output.message;

@@ -47,7 +47,15 @@ export interface PostResult {
 
 /** Everything a connection (subscription) of one participant receives, in order. */
 export type ConversationOutput =
-  | { readonly type: 'message'; readonly message: ChatMessage }
+  | {
+      readonly type: 'message';
+      readonly message: ChatMessage;
+      /**
+       * Set on the last record one actor step hands over (live delivery): nothing more comes from that step,
+       * so a listener that holds writes for a turn may write now (the gateway does, for others' records).
+       */
+      readonly endsDelivery?: true;
+    }
   | { readonly type: 'persisted'; readonly up_to_sequence_id: number }
   | { readonly type: 'typing'; readonly participant_id: string; readonly is_typing: boolean }
   | { readonly type: 'participants'; readonly participants: readonly Participant[]; readonly mode: ConversationMode }

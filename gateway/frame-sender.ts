@@ -61,6 +61,11 @@ export class FrameSender {
     this.raw(this.options.sharedFrames.bytes(key, build));
   }
 
+  /** Writes what this socket holds for the turn now (TurnWriteBatch.flush; nothing held: nothing written). */
+  flushHeld(): void {
+    this.options.batch.flush();
+  }
+
   /** Every send checks the buffered bytes first. `frame`: encoded by text-frames.ts. */
   private raw(frame: Buffer, soon = false): void {
     const { ws } = this.options;

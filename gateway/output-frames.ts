@@ -49,12 +49,16 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
     case 'message': {
       const message = output.message;
       // Another participant's record goes out right after the actor step; our own waits for its message_ack.
-      target.sender.message(message, message.sender_id !== target.userId);
+      const someoneElses = message.sender_id !== target.userId;
+      target.sender.message(message, someoneElses);
       target.progress.sent(message.sequence_id);
       if (message.sequence_id > target.liveAfter) {
         const update = liveUpdateFrame(message);
         if (update) target.sender.frame(update);
       }
+      // The step's last record for this socket: write what it holds now, while the step still runs its other
+      // effects (journal, acks, agent turns), not a microtask after them. The peer's latency, docs/benchmarks.md.
+      if (someoneElses && output.endsDelivery === true) target.sender.flushHeld();
       return;
     }
     case 'persisted':

@@ -52,6 +52,8 @@ export class TurnWriteBatch {
    * the turn: it is flushed right after the step, in a microtask, instead of at the end of the turn after
    * the journal write and the acks. The other humans of a conversation see a message sooner and a step's
    * burst still goes out in one write; a frame that does come later in the turn is held again until its end.
+   * Sooner still: the step's last record says so (`endsDelivery`) and output-frames.ts flushes right then,
+   * inside the step; the microtask then finds nothing left (it stays for listeners that do not say so).
    */
   write(frame: Buffer, soon = false): void {
     if (this.stream.destroyed) return;
