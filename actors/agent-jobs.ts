@@ -15,6 +15,11 @@ export interface AgentJobsOptions {
   readonly send: (event: AgentEvent) => void;
   readonly buildTurn: (request: TurnRequest) => AgentTurn;
   readonly telemetry: ChatTelemetry;
+  /**
+   * An agent failed after the piece it marked final: the conversation gets no record of it (its answer is
+   * complete), so this is where operators hear of it. `thrown` is what the agent threw (none on a timeout).
+   */
+  readonly onFailureAfterAnswer: (failure: { agentId: string; jobId: string; code: ErrorCode; thrown?: unknown }) => void;
 }
 
 interface Job {
@@ -164,6 +169,7 @@ export class AgentJobs {
     let part = 0;
     let completed = false;
     let failure: { code: ErrorCode; message: string } | undefined;
+    let thrown: unknown;
     try {
       if (outputs === undefined) throw startError;
       for await (const output of outputs) {
@@ -180,6 +186,7 @@ export class AgentJobs {
         if (output.final) completed = true;
       }
     } catch (err) {
+      thrown = err;
       if (job.abortReason === undefined || job.abortReason === 'timeout') failure = describeFailure(err, job.abortReason);
     } finally {
       this.options.clock.clearTimeout(timer);
@@ -188,22 +195,31 @@ export class AgentJobs {
     const ms = performance.now() - started;
     if (job.abortReason === 'timeout')
       failure ??= { code: 'AGENT_ERR_TIMEOUT', message: `no complete answer within ${this.options.timeoutMs} ms` };
-    if (failure) {
-      this.options.telemetry.agentCall(agent.id, ms, false, failure.code);
+    const code = failure?.code ?? (job.abortReason === undefined ? undefined : 'AGENT_ERR_CANCELLED');
+    this.options.telemetry.agentCall(agent.id, ms, code === undefined, code);
+    if (completed) {
+      // The piece marked final ended the job for every client (metadata.complete: true). What the agent did
+      // after it (threw in its clean-up, hung until the timeout, was cancelled) must not follow a complete
+      // answer with "failed": a failure goes to the operators instead; a cancellation is nobody's error.
+      if (failure)
+        this.options.onFailureAfterAnswer({
+          agentId: agent.id,
+          jobId: request.jobId,
+          code: failure.code,
+          ...(thrown === undefined ? {} : { thrown }),
+        });
+    } else if (failure) {
       this.report(job, { type: 'AGENT_FAILED', ...failure });
     } else if (job.abortReason !== undefined) {
-      this.options.telemetry.agentCall(agent.id, ms, false, 'AGENT_ERR_CANCELLED');
       this.report(job, { type: 'AGENT_CANCELLED', reason: job.abortReason });
     } else {
-      this.options.telemetry.agentCall(agent.id, ms, true);
       // No piece marked final (none at all, when the agent decided not to answer): the job still ends visibly.
-      if (!completed)
-        this.report(job, {
-          type: 'AGENT_DONE',
-          chainDepth: request.chainDepth,
-          triggerSequenceId: request.trigger.sequence_id,
-          ...(part === 0 ? withReason(noAnswerReason(outputs?.returned)) : {}),
-        });
+      this.report(job, {
+        type: 'AGENT_DONE',
+        chainDepth: request.chainDepth,
+        triggerSequenceId: request.trigger.sequence_id,
+        ...(part === 0 ? withReason(noAnswerReason(outputs?.returned)) : {}),
+      });
     }
     this.pump();
   }

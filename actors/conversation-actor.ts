@@ -123,6 +123,11 @@ export class ConversationActor {
       send: (event) => this.requests.send(event),
       buildTurn: (request) => buildAgentTurn(this.ctx, request),
       telemetry,
+      onFailureAfterAnswer: ({ agentId, jobId, code, thrown }) =>
+        deps.logger.warn(
+          { err: thrown, conversation_id: this.conversationId, agent_id: agentId, job_id: jobId, code },
+          'agent failed after its answer was complete',
+        ),
     });
     this.replay = new ReplayReader(deps.store, this.conversationId);
     this.lease = new SequenceLease({

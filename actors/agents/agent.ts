@@ -28,7 +28,10 @@ export interface AgentOutput {
   /** Defaults to 'text'; NLWeb agents use 'nlweb_response'. */
   readonly message_type?: string;
   readonly metadata?: Record<string, unknown>;
-  /** True on the last piece of the answer. The actor marks the answer complete then. */
+  /**
+   * True on the last piece of the answer. The actor marks the answer complete then, and that ends the job for
+   * the conversation: a failure after it is only logged, a cancellation after it not posted (docs/protocol.md).
+   */
   readonly final?: boolean;
 }
 
@@ -53,7 +56,8 @@ export function noAnswerReason(returned: unknown): string | undefined {
  * (never its own output) and decides for itself whether to answer: yielding nothing means "no answer"
  * (an `agent_job_finished` record ends the job; return an AgentNoAnswer to say why).
  * It must stop promptly when `signal` aborts (mailbox overflow, conversation closed, timeout).
- * Errors it throws become a visible, coded error message in the conversation; they never crash it.
+ * Errors it throws become a visible, coded error message in the conversation (only logged once it yielded
+ * its piece marked final); they never crash it.
  */
 export interface Agent {
   /** Stable id; the AI participant's participant_id defaults to it. */

@@ -1,6 +1,11 @@
-import type { Agent, AgentNoAnswer, AgentOutput, ChatMessage } from '../../actors';
+import { Writable } from 'node:stream';
+import type { Agent, AgentNoAnswer, AgentOutput, AgentTurn, ChatMessage } from '../../actors';
 import { createInvariantChecker } from '../../bin/replay/invariant-check';
 import { createMachineRerun } from '../../bin/replay/machine-rerun';
+import { createChatTelemetry } from '../../observability/chat-telemetry';
+import { createLogger } from '../../observability/logger';
+import { METRICS } from '../../observability/telemetry-names';
+import { createTestMeterProvider } from '../observability/metric-collector';
 import { collector, makeRuntime, settle } from './runtime-helpers';
 
 /**
@@ -9,8 +14,13 @@ import { collector, makeRuntime, settle } from './runtime-helpers';
  * being cancelled ends with `agent_job_finished`: reason `no_answer` (the agent yielded nothing), the agent's
  * own reason (it returned an AgentNoAnswer), or `answered` (pieces, none marked final). The journal's
  * `agent_job_finished` records re-run through the machine as AGENT_DONE and pass the invariant check.
+ * Nothing ends a job twice: after the piece marked final, a throw, a timeout or a cancellation posts no
+ * `agent_job_failed` / `agent_job_cancelled` (operators see it in the log and the agent error metric).
  */
-function agent(id: string, respond: () => AsyncGenerator<AgentOutput, AgentNoAnswer | undefined>): Agent {
+function agent(
+  id: string,
+  respond: (turn: AgentTurn, signal: AbortSignal) => AsyncGenerator<AgentOutput, AgentNoAnswer | undefined>,
+): Agent {
   return { id, displayName: id.toUpperCase(), wantsTurn: (m) => m.sender_type === 'human', respond };
 }
 
@@ -26,9 +36,25 @@ const unfinished = agent('unfinished', async function* () {
   return undefined;
 });
 
-/** Alice with `agents`; `ask` posts and lets the input window pass (more than two participants: multi mode). */
+/**
+ * Alice with `agents`; `ask` posts and lets the input window pass (more than two participants: multi mode).
+ * The runtime logs at warn into `logLines` and records metrics `collect()` reads; agent jobs time out after 1 s.
+ */
 async function conversationWith(agents: Agent[]) {
-  const { runtime, clock } = await makeRuntime({ agents, config: { chat: { input: { multi_mode_window_ms: 50 } } } });
+  const logged: string[] = [];
+  const destination = new Writable({
+    write: (chunk, _encoding, done) => {
+      logged.push(String(chunk));
+      done();
+    },
+  });
+  const { meterProvider, collect } = createTestMeterProvider();
+  const { runtime, clock } = await makeRuntime({
+    agents,
+    config: { chat: { input: { multi_mode_window_ms: 50 }, context: { nlweb_timeout: 1 } } },
+    logger: createLogger({ level: 'warn', destination }),
+    telemetry: createChatTelemetry({ meterProvider }),
+  });
   await runtime.createConversation({
     conversation_id: 'c1',
     created_by: 'alice',
@@ -42,7 +68,8 @@ async function conversationWith(agents: Agent[]) {
     await settle();
     return question;
   };
-  return { runtime, alice, ask };
+  const logLines = () => logged.map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { runtime, clock, alice, ask, logLines, collect };
 }
 
 /** An agent's job records and answer pieces (not its join). */
@@ -99,6 +126,75 @@ describe('agent_job_finished ends a job that has no answer marked complete', () 
     expect([...divergences, ...rerun.finish()]).toEqual([]);
     expect([...violations, ...checker.finish()]).toEqual([]);
     expect(rerun.compared).toBe(journal.length);
+    await runtime.close();
+  });
+});
+
+describe('after the piece marked final, the job has ended for clients', () => {
+  /** Answers in one piece marked final, then does `after` (the agent's clean-up: it may throw or hang). */
+  function answersThen(id: string, after: (signal: AbortSignal) => Promise<void>): Agent {
+    return agent(id, async function* (_turn, signal) {
+      yield { content: 'all of it', final: true };
+      await after(signal);
+      return undefined;
+    });
+  }
+  const untilAborted = (signal: AbortSignal) =>
+    new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  const JOB_ENDS = ['agent_job_finished', 'agent_job_failed', 'agent_job_cancelled'];
+  const endsOf = (seen: readonly ChatMessage[]) => seen.filter((m) => JOB_ENDS.includes(m.message_type));
+
+  test('a throw after it: no agent_job_failed; the error is logged and counted; the conversation goes on', async () => {
+    const late = answersThen('late', async () => {
+      throw new Error('connection reset after the answer');
+    });
+    const { runtime, alice, ask, logLines, collect } = await conversationWith([late]);
+    await ask('first?');
+    await ask('second?');
+
+    expect(jobRecords(alice.messages, 'late').map((m) => [m.message_type, m.metadata.complete])).toEqual([
+      ['agent_job_started', undefined],
+      ['text', true],
+      ['agent_job_started', undefined],
+      ['text', true],
+    ]);
+    expect(endsOf(alice.messages)).toEqual([]);
+    const jobIds = jobRecords(alice.messages, 'late')
+      .filter((m) => m.message_type === 'agent_job_started')
+      .map((m) => m.metadata.job_id);
+    const failures = logLines().filter((l) => l.msg === 'agent failed after its answer was complete');
+    expect(failures.map((l) => [l.level, l.conversation_id, l.agent_id, l.job_id, l.code])).toEqual(
+      jobIds.map((jobId) => ['warn', 'c1', 'late', jobId, 'AGENT_ERR_FAILED']),
+    );
+    expect((failures[0].err as { message: string }).message).toBe('connection reset after the answer');
+    expect((await collect()).value(METRICS.agentCallErrors.name, { endpoint: 'late', code: 'AGENT_ERR_FAILED' })).toBe(2);
+    await runtime.close();
+  });
+
+  test('a timeout after it (the agent hangs in its clean-up): no agent_job_failed, logged as AGENT_ERR_TIMEOUT', async () => {
+    const { runtime, clock, alice, ask, logLines } = await conversationWith([answersThen('hangs', untilAborted)]);
+    await ask('anyone?');
+    clock.advance(1000);
+    await settle();
+    expect(jobRecords(alice.messages, 'hangs').map((m) => m.message_type)).toEqual(['agent_job_started', 'text']);
+    expect(endsOf(alice.messages)).toEqual([]);
+    expect(
+      logLines()
+        .filter((l) => l.msg === 'agent failed after its answer was complete')
+        .map((l) => l.code),
+    ).toEqual(['AGENT_ERR_TIMEOUT']);
+    await runtime.close();
+  });
+
+  test('a cancellation after it (the agent left while still running): no agent_job_cancelled', async () => {
+    const { runtime, alice, ask, logLines } = await conversationWith([answersThen('lingers', untilAborted)]);
+    await ask('anyone?');
+    await runtime.leave('c1', 'lingers');
+    await settle();
+    expect(alice.messages.filter((m) => m.sender_id === 'lingers').map((m) => m.message_type)).toEqual(['join', 'text', 'leave']);
+    expect(endsOf(alice.messages)).toEqual([]);
+    // A cancellation is not the agent's error: nothing to log.
+    expect(logLines()).toEqual([]);
     await runtime.close();
   });
 });

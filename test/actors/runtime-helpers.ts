@@ -1,10 +1,14 @@
 import { createChatRuntime, createEchoAgent, createManualClock, createCounterIds } from '../../actors';
 import type { Agent, ConversationOutput, ChatMessage } from '../../actors';
 import type { ConfigInput } from '../../config/config-types';
+import type { ChatTelemetry } from '../../observability/chat-telemetry';
+import type { Logger } from '../../observability/logger';
 import { MemoryStore } from '../../storage-providers';
 
 /** A runtime on a manual clock with memory storage; everything a test opens is closed by close(). */
-export async function makeRuntime(options: { config?: ConfigInput; agents?: Agent[]; store?: MemoryStore } = {}) {
+export async function makeRuntime(
+  options: { config?: ConfigInput; agents?: Agent[]; store?: MemoryStore; logger?: Logger; telemetry?: ChatTelemetry } = {},
+) {
   const clock = createManualClock();
   const store = options.store ?? new MemoryStore();
   const runtime = await createChatRuntime({
@@ -13,6 +17,8 @@ export async function makeRuntime(options: { config?: ConfigInput; agents?: Agen
     agents: options.agents ?? [createEchoAgent()],
     clock,
     ids: createCounterIds('c'),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   return { runtime, clock, store };
 }
