@@ -2,6 +2,7 @@
  * Context reducers for each event, used by the machine's `assign` actions. Pure functions of
  * (context, event) → context; each sets `emitted`, `turns` and `outcome` for the named effects.
  */
+import { noAnswerText } from './agents/agent';
 import { ERROR_CODES } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-types';
 import type { ConversationEvent, PostFields } from './conversation-events';
@@ -213,9 +214,7 @@ export function agentDone(ctx: ConversationContext, e: EventOf<'AGENT_DONE'>): C
   const answer = ctx.answersInProgress.get(e.jobId);
   const name = nameOf(ctx, e.participantId);
   const reason = answer ? 'answered' : (e.reason ?? 'no_answer');
-  const content = answer
-    ? `${name} finished answering`
-    : `${name} has no answer${reason === 'no_answer' ? '' : ` (${reason.replace(/_/g, ' ')})`}`;
+  const content = answer ? `${name} finished answering` : noAnswerText(name, reason);
   let next = ctx;
   if (answer) {
     const inProgress = new Map(ctx.answersInProgress);

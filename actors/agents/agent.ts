@@ -52,6 +52,16 @@ export function noAnswerReason(returned: unknown): string | undefined {
 }
 
 /**
+ * What the conversation says of an agent with no answer, in the `agent_job_finished` record and in an NLWeb
+ * agent's note (`on_no_answer: note`) alike: "NLWeb has no answer (no results)"; the bare "NLWeb has no
+ * answer" when no reason was given (`no_answer`).
+ */
+export function noAnswerText(displayName: string, reason: string | undefined): string {
+  if (reason === undefined || reason === 'no_answer') return `${displayName} has no answer`;
+  return `${displayName} has no answer (${reason.replace(/_/g, ' ')})`;
+}
+
+/**
  * A pluggable AI participant. `respond` is called for every message the conversation offers it
  * (never its own output) and decides for itself whether to answer: yielding nothing means "no answer"
  * (an `agent_job_finished` record ends the job; return an AgentNoAnswer to say why).

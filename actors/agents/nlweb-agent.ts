@@ -5,7 +5,7 @@ import type { Span } from '@opentelemetry/api';
 import { ChatError, isChatError } from '../errors';
 import { MESSAGE_TYPES } from '../message-types';
 import type { ChatMessage } from '../message-types';
-import type { Agent, AgentNoAnswer, AgentOutput, AgentTurn } from './agent';
+import { noAnswerText, type Agent, type AgentNoAnswer, type AgentOutput, type AgentTurn } from './agent';
 import { buildNlwebAskParams, encodeNlwebAskParams } from './nlweb-ask-request';
 import type { NlwebMode } from './nlweb-ask-request';
 import { startNlwebAskCall } from './nlweb-ask-call';
@@ -225,7 +225,7 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
       const reason = noAnswer ?? 'empty';
       if (useful === 0 && onNoAnswer === 'note') {
         yield {
-          content: `${displayName} has no answer to this (${reason.replace(/_/g, ' ')}).`,
+          content: noAnswerText(displayName, reason),
           message_type: MESSAGE_TYPES.nlwebResponse,
           metadata: metadataFor(reason, [], true, { no_answer: reason }),
           final: true,

@@ -153,9 +153,9 @@ describe('NLWeb agent against the stand-in: stream shapes', () => {
   });
 
   it.each([
-    ['no-results', 'no_results'],
-    ['irrelevant', 'site_is_irrelevant_to_query'],
-  ] as const)('posts nothing on %s when silent, one note when configured', async (behaviour, reason) => {
+    ['no-results', 'no_results', 'Recipes has no answer (no results)'],
+    ['irrelevant', 'site_is_irrelevant_to_query', 'Recipes has no answer (site is irrelevant to query)'],
+  ] as const)('posts nothing on %s when silent, one note when configured', async (behaviour, reason, note) => {
     const server = await h.standin();
     server.setBehaviour(behaviour);
     expect(await collect(h.agent(server, { onNoAnswer: 'silent' }), turn('vegetarian'))).toEqual([]);
@@ -166,7 +166,7 @@ describe('NLWeb agent against the stand-in: stream shapes', () => {
       message_type: 'nlweb_response',
       metadata: { no_answer: reason, complete: true, in_reply_to: 'trigger-1' },
     });
-    expect(noted[0]!.content).toContain('Recipes');
+    expect(noted[0]!.content).toBe(note);
   });
 
   it('treats a query that matches nothing as no answer', async () => {

@@ -104,11 +104,15 @@ describe('an NLWeb agent with no answer ends its job', () => {
     });
   });
 
-  test('note: the note ends the job (an answer marked complete), no agent_job_finished', async () => {
+  test('note: the note ends the job (an answer marked complete), no agent_job_finished; same words as that record', async () => {
     const alice = await aliceWithNlweb('note');
     standin!.setBehaviour('no-results');
     const { ended } = await ask(alice, 'q1', 'vegetarian');
-    expect(ended).toMatchObject({ sender_id: 'nlweb', metadata: { complete: true, no_answer: 'no_results' } });
+    expect(ended).toMatchObject({
+      sender_id: 'nlweb',
+      content: 'NLWeb has no answer (no results)',
+      metadata: { complete: true, no_answer: 'no_results' },
+    });
     expect(alice.sequenceIds((m) => m.message_type === 'agent_job_finished')).toEqual([]);
   });
 });
