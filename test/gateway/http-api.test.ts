@@ -147,6 +147,27 @@ describe('gateway HTTP API', () => {
     expectError(await h.request('POST', '/chat/conversations/nope/join', 'bob'), 404, 'CHAT_ERR_NOT_FOUND');
   });
 
+  test('whoever knows a conversation id may join and read it all: the ids the server picks are random v4 UUIDs', async () => {
+    const conv = await h.createConversation('alice');
+    const other = await h.createConversation('alice');
+    const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect([conv, other]).toEqual([expect.stringMatching(UUID_V4), expect.stringMatching(UUID_V4)]);
+    expect(other).not.toBe(conv);
+    const before = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', {
+      message_id: 'm1',
+      content: 'before mallory',
+    });
+    expect(before.status).toBe(201);
+
+    // 403 for a conversation that exists, 404 for one that does not: the answer tells which ids exist.
+    expectError(await h.request('GET', `/chat/conversations/${conv}`, 'mallory'), 403, 'CHAT_ERR_NOT_PARTICIPANT');
+    expectError(await h.request('GET', `/chat/conversations/${conv}x`, 'mallory'), 404, 'CHAT_ERR_NOT_FOUND');
+    // No invitation is asked for: any authenticated user with the id joins, and reads what came before the join.
+    expect((await h.request('POST', `/chat/conversations/${conv}/join`, 'mallory')).status).toBe(200);
+    const history = await h.request('GET', `/chat/conversations/${conv}/messages`, 'mallory');
+    expect(history.body.messages.map((m: { content: string }) => m.content)).toContain('before mallory');
+  });
+
   test('NLWeb create alias accepts NLWeb participant fields', async () => {
     const res = await h.request('POST', '/chat/create', 'alice', {
       title: 'from NLWeb',
