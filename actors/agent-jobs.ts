@@ -168,12 +168,19 @@ export class AgentJobs {
     );
     let part = 0;
     let completed = false;
+    /** Pieces the agent yielded after its final one: dropped (the answer already ended for every client). */
+    let afterFinal = 0;
     let failure: { code: ErrorCode; message: string } | undefined;
     let thrown: unknown;
     try {
       if (outputs === undefined) throw startError;
       for await (const output of outputs) {
         if (controller.signal.aborted) break;
+        if (completed) {
+          // Posting them would reopen an answer nothing ends again; the loop goes on so the agent finishes normally.
+          afterFinal += 1;
+          continue;
+        }
         part += 1;
         this.report(job, {
           type: 'AGENT_OUTPUT',
@@ -184,6 +191,12 @@ export class AgentJobs {
           triggerMessageId: request.trigger.message_id,
         });
         if (output.final) completed = true;
+      }
+      if (afterFinal > 0 && job.abortReason === undefined) {
+        thrown = new Error(
+          `${afterFinal} ${afterFinal === 1 ? 'piece after the final one was' : 'pieces after the final one were'} dropped`,
+        );
+        failure = { code: 'AGENT_ERR_FAILED', message: String((thrown as Error).message) };
       }
     } catch (err) {
       thrown = err;

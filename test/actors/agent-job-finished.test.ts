@@ -171,6 +171,27 @@ describe('after the piece marked final, the job has ended for clients', () => {
     await runtime.close();
   });
 
+  test('pieces after it are dropped, not posted: the answer stays complete; the agent is logged as misbehaving', async () => {
+    const chatty = agent('chatty', async function* () {
+      yield { content: 'all of it', final: true };
+      yield { content: 'one more thing' };
+      yield { content: 'and another' };
+      return undefined;
+    });
+    const { runtime, alice, ask, logLines } = await conversationWith([chatty]);
+    await ask('anyone?');
+    expect(jobRecords(alice.messages, 'chatty').map((m) => [m.message_type, m.content])).toEqual([
+      ['agent_job_started', 'CHATTY is answering'],
+      ['text', 'all of it'],
+    ]);
+    expect(endsOf(alice.messages)).toEqual([]);
+    const lines = logLines().filter((l) => l.msg === 'agent failed after its answer was complete');
+    expect(lines.map((l) => [l.agent_id, l.code, (l.err as { message: string }).message])).toEqual([
+      ['chatty', 'AGENT_ERR_FAILED', '2 pieces after the final one were dropped'],
+    ]);
+    await runtime.close();
+  });
+
   test('a timeout after it (the agent hangs in its clean-up): no agent_job_failed, logged as AGENT_ERR_TIMEOUT', async () => {
     const { runtime, clock, alice, ask, logLines } = await conversationWith([answersThen('hangs', untilAborted)]);
     await ask('anyone?');
