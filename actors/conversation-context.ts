@@ -180,7 +180,12 @@ function remember(dedup: DedupIndex, m: ChatMessage): void {
 
 export function pushBounded<T>(list: readonly T[], item: T, bound: number): T[] {
   if (bound <= 0) return [];
-  const next = list.length >= bound ? list.slice(list.length - bound + 1) : list.slice();
+  // Built from a literal, not slice(): a slice of the empty list a new conversation starts with is an array of
+  // small-integer kind, and pushing a record into it made V8 throw away the optimised code of this function (and
+  // of sequence(), which inlines it) once per new conversation ("not a Smi" in --trace-deopt). A literal's
+  // allocation site learns after the first push that it holds objects.
+  const next: T[] = [];
+  for (let i = list.length >= bound ? list.length - bound + 1 : 0; i < list.length; i++) next.push(list[i]!);
   next.push(item);
   return next;
 }
