@@ -57,14 +57,10 @@ export class ConnectionSet {
     let handed = 0;
     // One frozen output per record, shared by every recipient: fan-out allocates nothing per connection.
     // The last says so (endsDelivery): a recipient's gateway socket can write at once instead of after the step.
+    // Every output of a step has the field, so the listeners see one object shape.
     const last = records.length - 1;
     const outputs = records.map(
-      (message, i) =>
-        (i === last
-          ? Object.freeze({ type: 'message', message, endsDelivery: true })
-          : Object.freeze({ type: 'message', message })) as ConversationOutput & {
-          type: 'message';
-        },
+      (message, i) => Object.freeze({ type: 'message', message, endsDelivery: i === last }) as ConversationOutput & { type: 'message' },
     );
     for (const c of this.byId.values()) {
       for (const output of outputs) {

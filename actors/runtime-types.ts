@@ -51,10 +51,11 @@ export type ConversationOutput =
       readonly type: 'message';
       readonly message: ChatMessage;
       /**
-       * Set on the last record one actor step hands over (live delivery): nothing more comes from that step,
+       * True on the last record one actor step hands over (live delivery): nothing more comes from that step,
        * so a listener that holds writes for a turn may write now (the gateway does, for others' records).
+       * Absent on replayed records.
        */
-      readonly endsDelivery?: true;
+      readonly endsDelivery?: boolean;
     }
   | { readonly type: 'persisted'; readonly up_to_sequence_id: number }
   | { readonly type: 'typing'; readonly participant_id: string; readonly is_typing: boolean }

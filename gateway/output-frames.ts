@@ -50,7 +50,9 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       const message = output.message;
       // Another participant's record goes out right after the actor step; our own waits for its message_ack.
       const someoneElses = message.sender_id !== target.userId;
-      target.sender.message(message, someoneElses);
+      const endsStep = someoneElses && output.endsDelivery === true;
+      // Held, not `soon`, when the step's end flushes it below anyway: no microtask queued to find nothing.
+      target.sender.message(message, someoneElses && !endsStep);
       target.progress.sent(message.sequence_id);
       if (message.sequence_id > target.liveAfter) {
         const update = liveUpdateFrame(message);
@@ -58,7 +60,7 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       }
       // The step's last record for this socket: write what it holds now, while the step still runs its other
       // effects (journal, acks, agent turns), not a microtask after them. The peer's latency, docs/benchmarks.md.
-      if (someoneElses && output.endsDelivery === true) target.sender.flushHeld();
+      if (endsStep) target.sender.flushHeld();
       return;
     }
     case 'persisted':

@@ -53,7 +53,7 @@ export class TurnWriteBatch {
    * the journal write and the acks. The other humans of a conversation see a message sooner and a step's
    * burst still goes out in one write; a frame that does come later in the turn is held again until its end.
    * Sooner still: the step's last record says so (`endsDelivery`) and output-frames.ts flushes right then,
-   * inside the step; the microtask then finds nothing left (it stays for listeners that do not say so).
+   * inside the step, without `soon` (the microtask stays for outputs that do not say so, e.g. a replay).
    */
   write(frame: Buffer, soon = false): void {
     if (this.stream.destroyed) return;
