@@ -3,8 +3,8 @@ import { ChatError, ERROR_CODES, isChatError } from '../actors/errors';
 import type { GatewayLogger } from './observability-hooks';
 
 /**
- * The one error mapping: ChatError → its spec's HTTP status; body-parser errors → 400/413; anything
- * else → 500 without internals. Retry-After (whole seconds, rounded up) accompanies retry_after_ms.
+ * The one error mapping: ChatError → its spec's HTTP status; body-parser errors → 400/413; a path
+ * parameter that is not valid percent-encoding → 400; anything else → 500 without internals. Retry-After (whole seconds, rounded up) accompanies retry_after_ms.
  */
 export function createErrorHandler(logger: GatewayLogger) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
@@ -26,9 +26,17 @@ export function createErrorHandler(logger: GatewayLogger) {
   };
 }
 
-/** Body-parser errors carry a `type`; everything unrecognised becomes an internal error (message hidden). */
+/**
+ * Body-parser errors carry a `type`; the router's path-parameter decode failure is a URIError with status 400;
+ * everything unrecognised becomes an internal error (message hidden).
+ */
 function toChatError(err: unknown): ChatError {
   if (isChatError(err)) return err;
+  // express decodes every `:param` before the route runs, so a bad %-escape never reaches idParam(); it is the
+  // client's mistake, not ours (no 500, no error log). The router's message quotes the raw value: not echoed.
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+    return new ChatError('GATEWAY_ERR_BAD_REQUEST', 'invalid path parameter: not valid percent-encoding');
+  }
   const type = (err as { type?: unknown } | null)?.type;
   if (type === 'entity.too.large') return new ChatError('GATEWAY_ERR_FRAME_TOO_LARGE', 'request body is too large');
   if (type === 'entity.parse.failed') return new ChatError('GATEWAY_ERR_MALFORMED_JSON', 'request body is not valid JSON');
