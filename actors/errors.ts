@@ -26,6 +26,12 @@ export const ERROR_CODES = {
   CHAT_ERR_CLOSED: { http: 503, frame: 503, close: 1001, message: 'runtime is shutting down' },
   CHAT_ERR_INVALID_MESSAGE: { http: 400, frame: 400, message: 'message is invalid' },
   CHAT_ERR_FORBIDDEN: { http: 403, frame: 403, message: 'not allowed for this participant' },
+  CHAT_ERR_OWNED_ELSEWHERE: {
+    http: 421,
+    frame: 421,
+    close: 4421,
+    message: 'conversation is live on another server; connect to that server or retry later',
+  },
   // Agents
   AGENT_ERR_TIMEOUT: { http: 504, frame: 504, message: 'agent did not answer in time' },
   AGENT_ERR_HTTP: { http: 502, frame: 502, message: 'agent endpoint answered with an HTTP error' },
@@ -40,6 +46,7 @@ export const ERROR_CODES = {
   STORAGE_ERR_DUPLICATE_MESSAGE: { http: 500, frame: 500, message: 'message id already stored for this sender' },
   STORAGE_ERR_UNAVAILABLE: { http: 503, frame: 503, message: 'storage is unavailable' },
   STORAGE_ERR_INVALID_ARGUMENT: { http: 400, frame: 400, message: 'invalid storage argument' },
+  STORAGE_ERR_FENCED: { http: 503, frame: 503, message: 'write refused: another runtime claimed the conversation since' },
   // Config
   CONFIG_ERR_INVALID: { http: 500, frame: 500, message: 'configuration is invalid' },
   CONFIG_ERR_READ: { http: 500, frame: 500, message: 'configuration file could not be read' },

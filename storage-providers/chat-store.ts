@@ -1,5 +1,6 @@
 import { ChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
+import type { ClaimRequest, ClaimResult, ConversationClaim } from './conversation-claims';
 
 /** What a backend can do; the contract suite switches test groups on it. */
 export interface StoreCapabilities {
@@ -13,6 +14,12 @@ export interface StoreCapabilities {
    * cannot protect those ids from reuse after a crash.
    */
   readonly sequenceReservation?: boolean;
+  /**
+   * Keeps conversation claims (claimConversation, renewClaims, releaseClaim) and fences journal writes
+   * with them (storage-providers/conversation-claims.ts): two runtimes on one store never both sequence a
+   * conversation. Without it every claim succeeds with epoch 0 and nothing is fenced.
+   */
+  readonly claims?: boolean;
   /**
    * Holds at most this many records per conversation: past it the oldest are dropped, and a read of
    * the dropped range starts at the oldest record held (first sequence id above after + 1);
@@ -156,8 +163,10 @@ export abstract class ChatStore {
   /**
    * Appends a batch of consecutive records of one conversation, atomically.
    * messages[0].sequence_id must be lastSequenceId + 1 and the batch contiguous.
+   * `fence`: the claim the writer sequenced under; a store with `supports.claims` refuses the batch
+   * (STORAGE_ERR_FENCED, nothing stored) when the conversation was claimed again since (epoch 0: no check).
    */
-  async appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+  async appendMessages(conversationId: string, messages: readonly ChatMessage[], fence?: ConversationClaim): Promise<void> {
     this.assertOpen();
     requireId(conversationId, 'conversationId');
     if (messages.length === 0) return;
@@ -178,7 +187,7 @@ export abstract class ChatStore {
         throw new ChatError('STORAGE_ERR_SEQUENCE_GAP', `batch is not contiguous at ${m.sequence_id}`);
       }
     }
-    await this._appendMessages(conversationId, messages);
+    await this._appendMessages(conversationId, messages, fenceEpoch(fence));
   }
 
   /**
@@ -238,12 +247,52 @@ export abstract class ChatStore {
     return this._getSequenceReservation(conversationId);
   }
 
-  /** Sets the reservation (raised ahead of use; lowered to the last stored id on a clean stop). */
-  async setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
+  /** Sets the reservation (raised ahead of use; lowered to the last stored id on a clean stop). Fenced as appendMessages. */
+  async setSequenceReservation(conversationId: string, upTo: number, fence?: ConversationClaim): Promise<void> {
     this.assertOpen();
     requireId(conversationId, 'conversationId');
     requireCount(upTo, 'upTo', 0);
-    await this._setSequenceReservation(conversationId, upTo);
+    await this._setSequenceReservation(conversationId, upTo, fenceEpoch(fence));
+  }
+
+  /**
+   * Claims the conversation for `request.ownerId` unless another runtime holds an unexpired claim
+   * (then says who). Every successful claim raises the epoch, fencing off writes made under older claims.
+   * An unknown conversation, or a store without `supports.claims`, is claimed with epoch 0 (nothing fenced).
+   */
+  async claimConversation(conversationId: string, request: ClaimRequest): Promise<ClaimResult> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    requireId(request?.ownerId, 'ownerId');
+    requireCount(request.ttlMs, 'ttlMs', 0);
+    if (request.address !== undefined && (typeof request.address !== 'string' || request.address.length > 1024)) {
+      throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'address must be a string of at most 1024 characters');
+    }
+    if (!this.supports.claims) return { claimed: true, claim: { ownerId: request.ownerId, epoch: 0 } };
+    return this._claimConversation(conversationId, request);
+  }
+
+  /**
+   * Extends every claim `ownerId` holds by `ttlMs` from now, expired ones included as long as nobody
+   * took them over. Returns conversation id -> epoch of each claim still held: a claim the caller thinks
+   * it holds and that is missing (or has another epoch) was taken over.
+   */
+  async renewClaims(ownerId: string, ttlMs: number): Promise<Map<string, number>> {
+    this.assertOpen();
+    requireId(ownerId, 'ownerId');
+    requireCount(ttlMs, 'ttlMs', 0);
+    if (!this.supports.claims) return new Map();
+    return this._renewClaims(ownerId, ttlMs);
+  }
+
+  /** Gives the claim up (a clean stop) so another runtime may claim at once; a no-op when it was taken over. */
+  async releaseClaim(conversationId: string, claim: ConversationClaim): Promise<void> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    requireId(claim?.ownerId, 'ownerId');
+    requireCount(claim.epoch, 'epoch', 0);
+    if (!this.supports.claims || claim.epoch === 0) return;
+    await this._releaseClaim(conversationId, claim);
   }
 
   /** Replaces content with REDACTION_MARKER (sequence ids intact). Returns the redacted sequence ids. */
@@ -285,7 +334,8 @@ export abstract class ChatStore {
   protected abstract _getParticipants(conversationId: string): Promise<Participant[]>;
   protected abstract _putParticipant(conversationId: string, participant: Participant): Promise<void>;
   protected abstract _removeParticipant(conversationId: string, participantId: string): Promise<void>;
-  protected abstract _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void>;
+  /** `fenceEpoch`: refuse with STORAGE_ERR_FENCED unless the stored epoch equals it (undefined: no check). */
+  protected abstract _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void>;
   protected abstract _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]>;
   protected abstract _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]>;
   protected abstract _lastSequenceId(conversationId: string): Promise<number>;
@@ -298,8 +348,31 @@ export abstract class ChatStore {
   protected async _getSequenceReservation(_conversationId: string): Promise<number> {
     return 0;
   }
-  protected async _setSequenceReservation(_conversationId: string, _upTo: number): Promise<void> {}
+  protected async _setSequenceReservation(_conversationId: string, _upTo: number, _fenceEpoch?: number): Promise<void> {}
+  /** Providers with `supports.claims` implement these three (decideClaim is the rule). */
+  protected _claimConversation(_conversationId: string, _request: ClaimRequest): Promise<ClaimResult> {
+    return Promise.reject(new ChatError('STORAGE_ERR_UNAVAILABLE', `${this.name} store keeps no claims`));
+  }
+  protected async _renewClaims(_ownerId: string, _ttlMs: number): Promise<Map<string, number>> {
+    return new Map();
+  }
+  protected async _releaseClaim(_conversationId: string, _claim: ConversationClaim): Promise<void> {}
   protected abstract _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]>;
+}
+
+/** The epoch a write is fenced with: none for epoch-0 claims (stores without claims, unknown conversations). */
+function fenceEpoch(fence: ConversationClaim | undefined): number | undefined {
+  if (fence === undefined || fence.epoch === 0) return undefined;
+  requireCount(fence.epoch, 'fence epoch', 1);
+  return fence.epoch;
+}
+
+/** A fenced write's refusal (providers throw it). */
+export function fencedError(conversationId: string, fenceEpoch: number, storedEpoch: number): ChatError {
+  return new ChatError(
+    'STORAGE_ERR_FENCED',
+    `conversation ${conversationId} was claimed by another runtime (epoch ${storedEpoch}, this writer's ${fenceEpoch})`,
+  );
 }
 
 function requireId(value: unknown, name: string): void {

@@ -7,6 +7,8 @@ import { SqliteStore } from './sqlite-store';
 
 export { ChatStore, REDACTION_MARKER } from './chat-store';
 export type { RedactionTarget, StoreCapabilities } from './chat-store';
+export { decideClaim } from './conversation-claims';
+export type { ClaimHolder, ClaimRequest, ClaimResult, ConversationClaim, StoredClaim } from './conversation-claims';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store';

@@ -1,6 +1,7 @@
 import { ChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { ChatStore, fencedError, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim, type StoredClaim } from './conversation-claims';
 import {
   compareNewestFirst,
   compareOldestFirst,
@@ -24,6 +25,8 @@ interface ConversationEntry {
   meta: ConversationMeta;
   members: Map<string, MemberEntry>;
   journal: MemoryJournal;
+  /** Who may sequence it (two runtimes can share one MemoryStore object in one process). */
+  claim: StoredClaim;
 }
 
 /** Settings of the memory provider (config: chat.storage.memory.*). */
@@ -40,6 +43,8 @@ export interface MemoryStoreOptions {
    * passes chat.storage.memory.max_records_total, default 1,000,000).
    */
   readonly maxRecordsTotal?: number;
+  /** The clock claims expire on (epoch ms; default Date.now). */
+  readonly now?: () => number;
 }
 
 /**
@@ -64,6 +69,7 @@ export class MemoryStore extends ChatStore {
   private byUser = new Map<string, Set<string>>();
   readonly #maxPerConversation: number;
   readonly #maxTotal: number;
+  readonly #now: () => number;
   /** Records held across all conversations. */
   #held = 0;
   /**
@@ -76,10 +82,12 @@ export class MemoryStore extends ChatStore {
     super();
     this.#maxPerConversation = boundOption(options.maxRecordsPerConversation, 'maxRecordsPerConversation');
     this.#maxTotal = boundOption(options.maxRecordsTotal, 'maxRecordsTotal');
+    this.#now = options.now ?? Date.now;
     this.supports = Object.freeze({
       durable: false,
       sharedAcrossProcesses: false,
       sequenceReservation: true,
+      claims: true,
       maxRecordsPerConversation: this.#maxPerConversation,
       maxRecordsTotal: this.#maxTotal,
     });
@@ -110,6 +118,7 @@ export class MemoryStore extends ChatStore {
       meta: makeMeta(meta, copyJsonObject(meta.settings, 'settings')),
       members: new Map(),
       journal: new MemoryJournal(),
+      claim: { ownerId: undefined, epoch: 0, expiresAt: 0, address: undefined },
     };
     const copies = participants.map(makeParticipant);
     this.conversations.set(meta.conversation_id, entry);
@@ -161,8 +170,40 @@ export class MemoryStore extends ChatStore {
     return this.reservations.get(conversationId) ?? 0;
   }
 
-  protected override async _setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
-    if (this.conversations.has(conversationId)) this.reservations.set(conversationId, upTo);
+  protected override async _setSequenceReservation(conversationId: string, upTo: number, fenceEpoch?: number): Promise<void> {
+    const entry = this.conversations.get(conversationId);
+    if (!entry) return;
+    this.checkFence(conversationId, entry, fenceEpoch);
+    this.reservations.set(conversationId, upTo);
+  }
+
+  protected override async _claimConversation(conversationId: string, request: ClaimRequest): Promise<ClaimResult> {
+    const entry = this.conversations.get(conversationId);
+    if (!entry) return { claimed: true, claim: { ownerId: request.ownerId, epoch: 0 } };
+    const { next, ...result } = decideClaim(entry.claim, request, this.#now());
+    if (next) entry.claim = next;
+    return result;
+  }
+
+  protected override async _renewClaims(ownerId: string, ttlMs: number): Promise<Map<string, number>> {
+    const held = new Map<string, number>();
+    const expiresAt = this.#now() + ttlMs;
+    for (const [id, entry] of this.conversations) {
+      if (entry.claim.ownerId !== ownerId) continue;
+      entry.claim.expiresAt = expiresAt;
+      held.set(id, entry.claim.epoch);
+    }
+    return held;
+  }
+
+  protected override async _releaseClaim(conversationId: string, claim: ConversationClaim): Promise<void> {
+    const entry = this.conversations.get(conversationId);
+    if (!entry || entry.claim.ownerId !== claim.ownerId || entry.claim.epoch !== claim.epoch) return;
+    entry.claim = { ownerId: undefined, epoch: claim.epoch, expiresAt: 0, address: undefined };
+  }
+
+  private checkFence(conversationId: string, entry: ConversationEntry, fenceEpoch: number | undefined): void {
+    if (fenceEpoch !== undefined && entry.claim.epoch !== fenceEpoch) throw fencedError(conversationId, fenceEpoch, entry.claim.epoch);
   }
 
   protected async _getParticipants(conversationId: string): Promise<Participant[]> {
@@ -182,8 +223,10 @@ export class MemoryStore extends ChatStore {
     if (member) member.left = true;
   }
 
-  protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
-    const journal = this.require(conversationId).journal;
+  protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
+    const entry = this.require(conversationId);
+    this.checkFence(conversationId, entry, fenceEpoch);
+    const journal = entry.journal;
     const last = journal.lastSequenceId;
     const first = messages[0].sequence_id;
     if (first <= last) throw new ChatError('STORAGE_ERR_DUPLICATE_SEQUENCE', `sequence ${first} is already stored`);

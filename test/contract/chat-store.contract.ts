@@ -1,5 +1,6 @@
 import { isChatError, type ErrorCode } from '../../actors/errors';
 import type { ChatStore } from '../../storage-providers/chat-store';
+import { describeClaims } from './contract-claims';
 import { describeConversations } from './contract-conversations';
 import { describeDurability } from './contract-durability';
 import { describeJournal } from './contract-journal';
@@ -90,6 +91,7 @@ export function runChatStoreContract(name: string, factory: ContractFactory): vo
     describeDurability(ctx);
     describeReservation(ctx);
     describeRecordBound(ctx);
+    describeClaims(ctx);
   });
 }
 
