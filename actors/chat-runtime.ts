@@ -1,3 +1,4 @@
+import { assertKnownAgents } from './agent-membership';
 import type { Agent } from './agents/agent';
 import { unrefTimer } from './clock';
 import { ConversationActor } from './conversation-actor';
@@ -77,6 +78,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       throw new ChatError('CHAT_ERR_ALREADY_EXISTS', `conversation ${conversationId} already exists`);
     }
     const members = this.initialMembers(input);
+    assertKnownAgents(members, this.deps.agents);
     if (members.length > this.policy.maxParticipants) {
       throw new ChatError(
         'CHAT_ERR_PARTICIPANT_LIMIT',
@@ -126,6 +128,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   }
 
   async join(conversationId: string, participant: ParticipantInput): Promise<Participant> {
+    assertKnownAgents([participant], this.deps.agents);
     return (await this.conversation(conversationId)).join(participant);
   }
 

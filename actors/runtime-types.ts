@@ -6,8 +6,13 @@ export interface ParticipantInput {
   readonly participant_type: ParticipantType;
   readonly display_name?: string;
   readonly role?: 'owner' | 'member';
-  /** AI participants: which registered agent answers (defaults to participant_id). */
+  /** AI participants: which registered agent answers (defaults to participant_id); it must be registered. */
   readonly agent_id?: string;
+  /**
+   * AI participants only: true when no registered agent answers for it and the embedder posts as it itself
+   * (runtime.post with its participant_id); then no agent is required. Not stored: only checked on create/join.
+   */
+  readonly external?: boolean;
 }
 
 export interface CreateConversationInput {

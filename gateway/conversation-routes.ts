@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { ChatError } from '../actors/errors';
+import { ChatError, isChatError } from '../actors/errors';
 import type { ChatRuntime, ConversationSummary, ParticipantInput } from '../actors/runtime-types';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { idParam, userOf, validated } from './http-request-input';
@@ -52,14 +52,16 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
     }
     if (participants.length > config.chat.limits.max_participants) throw new ChatError('CHAT_ERR_PARTICIPANT_LIMIT');
     const autoJoin = body.auto_join_agents ?? body.enable_ai;
-    const summary = await runtime.createConversation({
-      created_by: user.userId,
-      participants,
-      ...(body.conversation_id === undefined ? {} : { conversation_id: body.conversation_id }),
-      ...(body.title === undefined ? {} : { title: body.title }),
-      ...(body.settings === undefined ? {} : { settings: body.settings }),
-      ...(autoJoin === undefined ? {} : { autoJoinAgents: autoJoin }),
-    });
+    const summary = await runtime
+      .createConversation({
+        created_by: user.userId,
+        participants,
+        ...(body.conversation_id === undefined ? {} : { conversation_id: body.conversation_id }),
+        ...(body.title === undefined ? {} : { title: body.title }),
+        ...(body.settings === undefined ? {} : { settings: body.settings }),
+        ...(autoJoin === undefined ? {} : { autoJoinAgents: autoJoin }),
+      })
+      .catch(asBadRequest);
     res
       .status(201)
       .location(`/chat/conversations/${encodeURIComponent(summary.conversation_id)}`)
@@ -75,6 +77,16 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
   };
 
   return { create, list, get };
+}
+
+/**
+ * The runtime's CHAT_ERR_UNKNOWN_AGENT as the HTTP API's 400 GATEWAY_ERR_BAD_REQUEST (same message, naming the
+ * agents): over HTTP an unknown agent is a bad request body like any other. HTTP has no external AI participants
+ * (nobody could post as one), so every AI participant must name a configured agent.
+ */
+function asBadRequest(err: unknown): never {
+  if (isChatError(err, 'CHAT_ERR_UNKNOWN_AGENT')) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', err.message, { cause: err });
+  throw err;
 }
 
 /** A conversation summary, only for its current participants. */

@@ -141,7 +141,7 @@ describe('agent turns a machine crash left undone', () => {
     await runtime.createConversation({
       conversation_id: 'c',
       created_by: 'alice',
-      participants: [ai('r1'), ai('r2'), ai('crashy'), ai('bot')],
+      participants: [ai('r1'), ai('r2'), ai('crashy'), { ...ai('bot'), external: true }],
     });
     const alice = collector();
     await runtime.subscribe('c', 'alice', alice.listener);
