@@ -1,11 +1,13 @@
 import { assertKnownAgents } from './agent-membership';
 import type { Agent } from './agents/agent';
+import { ClaimKeeper } from './claim-keeper';
 import { unrefTimer } from './clock';
 import { ConversationActor } from './conversation-actor';
 import type { ConversationInput, ConversationPolicy } from './conversation-context';
 import { ChatError } from './errors';
 import type { ChatMessage, ConversationMeta, Participant } from './message-types';
 import { restoreConversation } from './restore-conversation';
+import { postUnlessReserved } from './reserved-metadata';
 import { LEASE_BLOCK } from './sequence-lease';
 import type {
   ChatRuntime,
@@ -24,6 +26,7 @@ import { buildHealth } from './runtime-health';
 import type { RuntimeServices } from './runtime-services';
 import { SharedConversationMachine } from './shared-conversation-machine';
 import { REDACTION_MARKER } from '../storage-providers/chat-store';
+import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
 /** In-memory (sender, message_id) index per conversation; older retries are rare and documented. */
 export const DEDUP_WINDOW = 10_000;
@@ -49,6 +52,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private readonly policy: ConversationPolicy;
   /** One conversation machine definition for all of this runtime's conversations (not one per conversation). */
   private readonly machines = new SharedConversationMachine();
+  /** Which conversations this runtime may sequence when other runtimes share the store. */
+  private readonly claims: ClaimKeeper;
   private sweepTimer: unknown;
   private probeTimer: unknown;
   private closing = false;
@@ -69,6 +74,14 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     deps.telemetry.observePersistenceLag(() => [...this.live.values()].reduce((n, c) => n + c.unpersisted, 0));
     this.scheduleSweep();
     this.scheduleStorageProbe();
+    const ownership = chat.ownership;
+    this.claims = new ClaimKeeper({
+      services: deps,
+      ownerId: ownership.instance_id || `runtime-${deps.ids()}`,
+      ttlMs: Math.round(ownership.claim_ttl_s * 1000),
+      address: ownership.address || undefined,
+      live: () => this.live.values(),
+    });
   }
 
   async createConversation(input: CreateConversationInput): Promise<ConversationSummary> {
@@ -103,16 +116,18 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       ...(m.agent_id ? { agent_id: m.agent_id } : {}),
     }));
     await this.deps.store.createConversation(meta, asParticipants);
+    const claim = await this.claims.claim(conversationId);
     let reserved = Infinity;
     if (this.deps.store.supports.sequenceReservation) {
       reserved = LEASE_BLOCK;
-      await this.deps.store.setSequenceReservation(conversationId, reserved);
+      await this.deps.store.setSequenceReservation(conversationId, reserved, claim);
     }
     const actor = this.spawn(
       meta,
       { conversationId, settings: meta.settings, policy: this.policy, lastSequenceId: 0, participants: [], recent: [] },
       0,
       reserved,
+      claim,
     );
     for (const m of members) await actor.join(m);
     return this.summarize(actor);
@@ -144,7 +159,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     } catch (err) {
       return Promise.reject(err);
     }
-    return live ? live.post(input) : this.conversation(conversationId).then((actor) => actor.post(input));
+    // Human posts may not carry the keys the runtime writes on agent answers (reserved-metadata.ts).
+    return live ? postUnlessReserved(live, input) : this.conversation(conversationId).then((actor) => postUnlessReserved(actor, input));
   }
 
   async subscribe(
@@ -236,8 +252,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     const actors = [...this.live.values()];
     const results = await Promise.all(actors.map((a) => a.flush(deadlineMs)));
     const unflushed = actors.reduce((n, a) => n + a.unpersisted, 0);
-    // Fully stored conversations give back unused reserved ids, so the next start marks none lost.
-    await Promise.all(actors.map((a) => a.releaseReservation()));
+    // Fully stored conversations give back unused reserved ids, so the next start marks none lost,
+    // then their claims, so another server (the next process of a rolling deploy) takes them over at once.
+    this.claims.close();
+    await Promise.all(actors.map((a) => a.releaseReservation().then(() => this.claims.release(a.conversationId, a.claim))));
     for (const a of actors) a.stop('shutdown');
     this.live.clear();
     if (this.deps.ownsStore) await this.deps.store.close();
@@ -293,10 +311,15 @@ export class ConversationRegistryRuntime implements ChatRuntime {
 
   private async load(conversationId: string): Promise<ConversationActor> {
     await this.releasing.get(conversationId);
-    const { meta, input } = await restoreConversation(this.deps.store, conversationId, this.policy);
+    // Claimed before reading: from here on the previous holder's writes are refused, so what is read is final.
+    const claim = await this.claims.claim(conversationId);
+    const { meta, input } = await restoreConversation(this.deps.store, conversationId, this.policy).catch(async (err: unknown) => {
+      await this.claims.release(conversationId, claim);
+      throw err;
+    });
     if (meta.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
     const reserved = this.deps.store.supports.sequenceReservation ? await this.deps.store.getSequenceReservation(conversationId) : Infinity;
-    const actor = this.spawn(meta, input, input.lastSequenceId, Math.max(reserved, input.lastSequenceId));
+    const actor = this.spawn(meta, input, input.lastSequenceId, Math.max(reserved, input.lastSequenceId), claim);
     // Ids between the last stored record and the reservation may have been delivered before a crash.
     if (reserved !== Infinity && reserved > input.lastSequenceId) {
       this.deps.logger.warn(
@@ -309,13 +332,25 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     return actor;
   }
 
-  private spawn(meta: ConversationMeta, input: ConversationInput, persistedUpTo: number, reservedUpTo: number): ConversationActor {
-    const actor = this.makeActor(meta, input, persistedUpTo, reservedUpTo);
+  private spawn(
+    meta: ConversationMeta,
+    input: ConversationInput,
+    persistedUpTo: number,
+    reservedUpTo: number,
+    claim: ConversationClaim,
+  ): ConversationActor {
+    const actor = this.makeActor(meta, input, persistedUpTo, reservedUpTo, claim);
     this.live.set(meta.conversation_id, actor);
     return actor;
   }
 
-  private makeActor(meta: ConversationMeta, input: ConversationInput, persistedUpTo: number, reservedUpTo: number): ConversationActor {
+  private makeActor(
+    meta: ConversationMeta,
+    input: ConversationInput,
+    persistedUpTo: number,
+    reservedUpTo: number,
+    claim: ConversationClaim,
+  ): ConversationActor {
     return new ConversationActor(
       {
         ...this.deps,
@@ -330,11 +365,17 @@ export class ConversationRegistryRuntime implements ChatRuntime {
           if (this.live.get(actor.conversationId) === actor) this.live.delete(actor.conversationId);
           this.cancelIdle(actor.conversationId);
         },
+        onMoved: (actor) => {
+          if (this.live.get(actor.conversationId) === actor) this.live.delete(actor.conversationId);
+          this.cancelIdle(actor.conversationId);
+          this.deps.telemetry.actorPassivated();
+        },
       },
       meta,
       input,
       persistedUpTo,
       reservedUpTo,
+      claim,
     );
   }
 
@@ -351,7 +392,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
           if (actor.waitingWithoutWork && actor.connectionCount === 0) this.scheduleIdle(actor);
           return;
         }
-        const release = actor.releaseReservation().finally(() => this.releasing.delete(actor.conversationId));
+        const release = actor
+          .releaseReservation()
+          .then(() => this.claims.release(actor.conversationId, actor.claim))
+          .finally(() => this.releasing.delete(actor.conversationId));
         this.releasing.set(actor.conversationId, release);
         actor.stop('removed');
         this.live.delete(actor.conversationId);

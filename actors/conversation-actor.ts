@@ -15,7 +15,8 @@ import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participan
 import { PersistenceQueue } from './persistence-queue';
 import { RestartIntensity } from './restart-intensity';
 import { restoreConversation } from './restore-conversation';
-import type { HistoryPage, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
+import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
+import type { ConversationClaim } from '../storage-providers/conversation-claims';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
 import { syncMembership } from './membership-sync';
 import { SequenceLease } from './sequence-lease';
@@ -36,7 +37,12 @@ export interface ConversationActorDeps extends RuntimeServices {
   readonly onFailed: (conversation: ConversationActor, err: unknown) => void;
   /** Called once when the journal says the conversation no longer exists (deleted elsewhere); the actor has stopped. */
   readonly onDeleted?: (conversation: ConversationActor) => void;
+  /** Called once when another runtime claimed the conversation (a fenced write); the actor has stopped. */
+  readonly onMoved?: (conversation: ConversationActor) => void;
 }
+
+/** The claim of a store that keeps none: nothing is fenced. */
+const NO_CLAIM: ConversationClaim = Object.freeze({ ownerId: '', epoch: 0 });
 
 const NO_RECORDS: readonly ChatMessage[] = Object.freeze([]);
 const NO_TURNS: readonly TurnRequest[] = Object.freeze([]);
@@ -82,6 +88,8 @@ export class ConversationActor {
     persistedUpTo: number,
     /** The stored sequence reservation (Infinity when the store cannot keep one). */
     reservedUpTo = Infinity,
+    /** The runtime's claim on the conversation; every journal and reservation write is fenced with it. */
+    readonly claim: ConversationClaim = NO_CLAIM,
   ) {
     this.conversationId = meta.conversation_id;
     this.meta = meta;
@@ -99,6 +107,7 @@ export class ConversationActor {
         batchMax: config.chat.storage.batch_max,
         retryInitialMs: config.chat.storage.retry_initial_ms,
         retryMaxMs: config.chat.storage.retry_max_ms,
+        fence: claim,
         onPersisted: (upTo) => this.handlePersisted(upTo),
         afterWrite: (batch) => syncMembership(deps.store, this.conversationId, batch),
         onFailure: (err, attempt) => {
@@ -107,6 +116,10 @@ export class ConversationActor {
             deps.logger.warn({ conversation_id: this.conversationId }, 'conversation deleted from the journal; closing it');
             this.stop('deleted');
             deps.onDeleted?.(this);
+            return;
+          }
+          if (isChatError(err, 'STORAGE_ERR_FENCED')) {
+            this.moveAway(err);
             return;
           }
           deps.logger.warn({ err, conversation_id: this.conversationId, attempt }, 'journal write failed; retrying in order');
@@ -137,7 +150,11 @@ export class ConversationActor {
       initialUpTo: reservedUpTo,
       lastSequenceId: () => this.lastSequenceId,
       canRunWaiting: () => this.status !== 'active',
-      onFailure: (err) => deps.logger.warn({ err, conversation_id: this.conversationId }, 'sequence reservation failed; retrying'),
+      fence: claim,
+      onFailure: (err) => {
+        if (isChatError(err, 'STORAGE_ERR_FENCED')) this.moveAway(err);
+        else deps.logger.warn({ err, conversation_id: this.conversationId }, 'sequence reservation failed; retrying');
+      },
     });
     this.requests = new MachineRequests({
       machine: () => this.actor,
@@ -383,8 +400,23 @@ export class ConversationActor {
     return flushed;
   }
 
+  /**
+   * Another runtime claimed the conversation (a fenced write, or a renewal that no longer finds the claim):
+   * this one must not sequence it any more. What it has not stored is lost to the journal; the new holder
+   * marks those ids lost (the reservation) and clients re-send what was not acknowledged as persisted.
+   */
+  moveAway(reason?: unknown): void {
+    if (this.status === 'stopped') return;
+    this.deps.logger.warn(
+      { err: reason, conversation_id: this.conversationId, epoch: this.claim.epoch, unstored: this.queue.depth },
+      'another runtime claimed this conversation; stopping it here',
+    );
+    this.stop('moved');
+    this.deps.onMoved?.(this);
+  }
+
   /** Stops the conversation: agent jobs cancelled, connections told why, the machine stopped. */
-  stop(reason: 'shutdown' | 'removed' | 'deleted'): void {
+  stop(reason: ClosedReason): void {
     if (this.status === 'stopped') return;
     this.status = 'stopped';
     this.jobs.cancelAll(reason === 'shutdown' ? 'server shutting down' : 'conversation closed');

@@ -2,6 +2,7 @@ import type { Clock } from './clock';
 import { isChatError } from './errors';
 import type { ChatMessage } from './message-types';
 import type { ChatStore } from '../storage-providers/chat-store';
+import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
 export interface PersistenceQueueOptions {
   readonly conversationId: string;
@@ -10,6 +11,8 @@ export interface PersistenceQueueOptions {
   readonly batchMax: number;
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
+  /** The claim the conversation is sequenced under: the store refuses writes once another runtime claimed it. */
+  readonly fence?: ConversationClaim;
   /** Called after each stored batch with the highest stored sequence id. */
   readonly onPersisted: (upToSequenceId: number) => void;
   /** Runs after a batch is stored and before it counts as persisted (e.g. membership table updates). */
@@ -125,7 +128,7 @@ export class PersistenceQueue {
       const batch = this.pending.slice(this.head, this.head + batchMax);
       const started = performance.now();
       try {
-        await store.appendMessages(conversationId, batch);
+        await store.appendMessages(conversationId, batch, this.options.fence);
         this.options.onWrite?.(performance.now() - started, true, batch.length);
         await this.options.afterWrite?.(batch);
       } catch (err) {

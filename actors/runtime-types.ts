@@ -51,6 +51,13 @@ export interface PostResult {
 }
 
 /** Everything a connection (subscription) of one participant receives, in order. */
+/**
+ * Why the runtime ended a subscription: the server is shutting down, the participant was removed (left, or
+ * the conversation passivated), the conversation was deleted, or another runtime sharing the store claimed it
+ * (`moved`: reconnect, possibly to that server).
+ */
+export type ClosedReason = 'shutdown' | 'removed' | 'deleted' | 'moved';
+
 export type ConversationOutput =
   | {
       readonly type: 'message';
@@ -67,7 +74,7 @@ export type ConversationOutput =
   | { readonly type: 'participants'; readonly participants: readonly Participant[]; readonly mode: ConversationMode }
   | { readonly type: 'sync_complete'; readonly from: number; readonly to: number; readonly recovered: boolean }
   | { readonly type: 'failed'; readonly reason: string }
-  | { readonly type: 'closed'; readonly reason: 'shutdown' | 'removed' | 'deleted' };
+  | { readonly type: 'closed'; readonly reason: ClosedReason };
 
 export interface SubscribeOptions {
   /**

@@ -1,5 +1,6 @@
 import type { Clock } from './clock';
 import type { ChatStore } from '../storage-providers/chat-store';
+import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
 /** Ids reserved per storage write. Also the most 'lost' placeholders one crash can leave. */
 export const LEASE_BLOCK = 32;
@@ -20,6 +21,8 @@ export interface SequenceLeaseOptions {
   /** True when waiting events should run anyway (the conversation stopped: they reject themselves). */
   readonly canRunWaiting: () => boolean;
   readonly onFailure?: (err: unknown) => void;
+  /** The claim the conversation is sequenced under (reservation writes are fenced like journal writes). */
+  readonly fence?: ConversationClaim;
 }
 
 /**
@@ -88,7 +91,7 @@ export class SequenceLease {
     if (this.upTo - last > LEASE_BLOCK / 2) return;
     const target = last + LEASE_BLOCK;
     this.extending = true;
-    this.options.store.setSequenceReservation(this.options.conversationId, target).then(
+    this.options.store.setSequenceReservation(this.options.conversationId, target, this.options.fence).then(
       () => {
         this.extending = false;
         this.attempt = 0;
@@ -118,7 +121,7 @@ export class SequenceLease {
   async release(): Promise<void> {
     if (this.upTo === Infinity) return;
     this.closed = true;
-    await this.options.store.setSequenceReservation(this.options.conversationId, this.options.lastSequenceId());
+    await this.options.store.setSequenceReservation(this.options.conversationId, this.options.lastSequenceId(), this.options.fence);
   }
 
   /** Stops renewing; waiting work runs now (and is refused by the stopped conversation). */

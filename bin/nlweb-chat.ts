@@ -10,6 +10,7 @@
  * supervisors and tests learn the bound port (PORT=0 picks a free one), and in dev auth the page's address;
  * both at every log level.
  */
+import { hostname } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type express from 'express';
@@ -68,6 +69,16 @@ function readConfig(env: NodeJS.ProcessEnv): NlwebChatConfig | undefined {
   }
 }
 
+/**
+ * The server's claim owner id, when config names none: host and port, so a server restarted after a crash
+ * takes its conversations back at once instead of waiting for its old claims to expire (docs/conversations.md).
+ */
+function withInstanceId(config: NlwebChatConfig): NlwebChatConfig {
+  if (config.chat.ownership.instance_id) return config;
+  const instance_id = `${hostname()}:${config.server.port}`;
+  return { ...config, chat: { ...config.chat, ownership: { ...config.chat.ownership, instance_id } } };
+}
+
 function packageVersion(): string | undefined {
   // dist/bin/nlweb-chat.js (built) or bin/nlweb-chat.ts (ts-node/jest): package.json is two or one level up.
   for (const candidate of [path.join(__dirname, '..', '..', 'package.json'), path.join(__dirname, '..', 'package.json')]) {
@@ -113,7 +124,7 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
       logger.info({ url: standin.url }, 'NLWeb stand-in listening');
     }
     agents = createAgentsFromConfig(config, standin ? { standinUrl: standin.url } : {});
-    const runtime = await createChatRuntime({ config, storage: store, agents, telemetry, logger });
+    const runtime = await createChatRuntime({ config: withInstanceId(config), storage: store, agents, telemetry, logger });
     const metricsHandler = sdk.metricsHandler;
     const audit = createAuditLog(logger);
     const server = createChatServer({

@@ -139,6 +139,8 @@ export const CLOSE_CODES = {
   PARTICIPANT_LIMIT: 4009,
   TLS_REQUIRED: 4026,
   CONVERSATION_FAILED: 4503,
+  /** Live on another server sharing the store (retried: the next attempt may be routed there, or the claim expire). */
+  OWNED_ELSEWHERE: 4421,
 } as const;
 
 /**

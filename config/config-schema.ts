@@ -98,6 +98,11 @@ export const CONFIG_SCHEMA: Schema = {
         restart_window_s: num(60, 0.001, 86_400),
         idle_timeout_s: num(300, 0.001, 604_800),
       }),
+      ownership: obj({
+        instance_id: str('', { maxLength: 256 }),
+        address: str('', { maxLength: 1024 }),
+        claim_ttl_s: num(15, 0.01, 3600),
+      }),
       security: obj({ retention_days: num(0, 0, 36_500), sweep_interval_s: num(3600, 1, 604_800) }),
       nlweb: obj({
         endpoints: { type: 'array', items: nlwebEndpoint, default: [], maxItems: 100 },
@@ -126,6 +131,8 @@ export const CONFIG_SCHEMA: Schema = {
 export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[]; type: 'string' | 'number' | 'boolean' }> = [
   { env: 'HOST', path: ['server', 'host'], type: 'string' },
   { env: 'PORT', path: ['server', 'port'], type: 'number' },
+  { env: 'NLWEB_CHAT_INSTANCE_ID', path: ['chat', 'ownership', 'instance_id'], type: 'string' },
+  { env: 'NLWEB_CHAT_ADDRESS', path: ['chat', 'ownership', 'address'], type: 'string' },
   { env: 'NLWEB_CHAT_AUTH_MODE', path: ['server', 'auth', 'mode'], type: 'string' },
   { env: 'NLWEB_CHAT_JWT_SECRET', path: ['server', 'auth', 'jwt_secret'], type: 'string' },
   { env: 'NLWEB_CHAT_TLS_CERT', path: ['server', 'tls', 'cert_file'], type: 'string' },

@@ -95,6 +95,15 @@ export interface ChatConfig {
     /** A conversation with no connections and no pending work stops after this long. */
     readonly idle_timeout_s: number;
   };
+  /** Which runtime sequences a conversation when several share one store (docs/conversations.md). */
+  readonly ownership: {
+    /** This runtime's claim owner id ('' = a random id per runtime; the server binary uses host:port). */
+    readonly instance_id: string;
+    /** Where clients reach this server, told to callers another server refuses ('' = not told). */
+    readonly address: string;
+    /** A claim lasts this long without renewal (renewed every third of it); a crashed holder's expire after it. */
+    readonly claim_ttl_s: number;
+  };
   readonly security: {
     /** Conversations older than this are deleted by the sweeper; 0 keeps them forever. */
     readonly retention_days: number;

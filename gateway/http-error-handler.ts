@@ -21,6 +21,9 @@ export function createErrorHandler(logger: GatewayLogger) {
       body.retry_after_ms = ms;
       res.set('Retry-After', String(Math.max(1, Math.ceil(ms / 1000))));
     }
+    // 421: where the conversation lives, when that server published its address (chat.ownership.address).
+    const ownerAddress = chatErr.code === 'CHAT_ERR_OWNED_ELSEWHERE' ? chatErr.details?.owner_address : undefined;
+    if (typeof ownerAddress === 'string') body.owner_address = ownerAddress;
     if (chatErr.code === 'GATEWAY_ERR_UNAUTHENTICATED') res.set('WWW-Authenticate', 'Bearer');
     res.status(status).json(body);
   };

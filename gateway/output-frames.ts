@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../actors/errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMode, type Participant } from '../actors/message-types';
-import type { ConversationOutput, Subscription } from '../actors/runtime-types';
+import type { ClosedReason, ConversationOutput, Subscription } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import type { DeliveryProgress } from './delivery-progress';
 import { errorFrame } from './error-frames';
@@ -90,10 +90,12 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
 }
 
 /** How a connection ends when the runtime closes its subscription. */
-function closeCodeForClosed(reason: 'shutdown' | 'removed' | 'deleted', leaving: boolean): ErrorCode | number {
+function closeCodeForClosed(reason: ClosedReason, leaving: boolean): ErrorCode | number {
   // Our own leave ends with 1000; being removed otherwise (left from another connection) is final.
   if (reason === 'removed') return leaving ? 1000 : 'CHAT_ERR_NOT_PARTICIPANT';
   if (reason === 'deleted') return 'CHAT_ERR_NOT_FOUND';
+  // Another server claimed the conversation: the client reconnects (the load balancer may send it there).
+  if (reason === 'moved') return 'CHAT_ERR_OWNED_ELSEWHERE';
   // Shutdown: the client reconnects (with backoff) and resumes.
   return 'GATEWAY_ERR_SHUTTING_DOWN';
 }

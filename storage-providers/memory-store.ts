@@ -43,6 +43,12 @@ export interface MemoryStoreOptions {
    * passes chat.storage.memory.max_records_total, default 1,000,000).
    */
   readonly maxRecordsTotal?: number;
+  /**
+   * Keep conversation claims (default false). Runtimes share a memory store only inside one process (tests
+   * of several servers, or of a restart after a crash, where the crashed runtime's claims would otherwise
+   * hold the conversations for the claim TTL).
+   */
+  readonly claims?: boolean;
   /** The clock claims expire on (epoch ms; default Date.now). */
   readonly now?: () => number;
 }
@@ -87,7 +93,7 @@ export class MemoryStore extends ChatStore {
       durable: false,
       sharedAcrossProcesses: false,
       sequenceReservation: true,
-      claims: true,
+      claims: options.claims === true,
       maxRecordsPerConversation: this.#maxPerConversation,
       maxRecordsTotal: this.#maxTotal,
     });

@@ -52,10 +52,10 @@ export class GatedStore extends MemoryStore {
     this.open_?.();
     this.gate = undefined;
   }
-  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
     this.appendCalls++;
     if (this.gate) await this.gate;
-    return super._appendMessages(conversationId, messages);
+    return super._appendMessages(conversationId, messages, fenceEpoch);
   }
 }
 

@@ -1,0 +1,122 @@
+import { unrefTimer } from './clock';
+import { ChatError } from './errors';
+import type { RuntimeServices } from './runtime-services';
+import type { ConversationClaim } from '../storage-providers/conversation-claims';
+
+/** What the keeper needs to know of a live conversation. */
+export interface ClaimedConversation {
+  readonly conversationId: string;
+  readonly claim: ConversationClaim;
+  /** Stops the conversation here: another runtime holds it now. */
+  moveAway(reason?: unknown): void;
+}
+
+export interface ClaimKeeperOptions {
+  readonly services: Pick<RuntimeServices, 'store' | 'clock' | 'logger'>;
+  /** This runtime's owner id (chat.ownership.instance_id, or a random one). */
+  readonly ownerId: string;
+  readonly ttlMs: number;
+  /** Told to callers another runtime refuses (chat.ownership.address). */
+  readonly address?: string;
+  /** The conversations live in this runtime right now. */
+  readonly live: () => Iterable<ClaimedConversation>;
+}
+
+/**
+ * This runtime's claims on its live conversations (storage-providers/conversation-claims.ts explains
+ * why they exist). It claims a conversation before its actor starts, renews every claim it holds in one
+ * store call every third of the TTL, stops a conversation whose claim another runtime took over, and
+ * releases claims on a clean stop so another server can take over at once instead of after the TTL.
+ */
+export class ClaimKeeper {
+  private timer: unknown;
+  private closed = false;
+  /** Conversations claimed while a renewal was in flight: its answer predates them, so it cannot judge them. */
+  private readonly claimedDuringRenewal = new Set<string>();
+  private renewing = false;
+
+  constructor(private readonly options: ClaimKeeperOptions) {
+    this.schedule();
+  }
+
+  get ownerId(): string {
+    return this.options.ownerId;
+  }
+
+  /** Claims `conversationId` or throws CHAT_ERR_OWNED_ELSEWHERE naming the holder (and where it is, if known). */
+  async claim(conversationId: string): Promise<ConversationClaim> {
+    const { store } = this.options.services;
+    const result = await store.claimConversation(conversationId, {
+      ownerId: this.options.ownerId,
+      ttlMs: this.options.ttlMs,
+      ...(this.options.address ? { address: this.options.address } : {}),
+    });
+    if (!result.claimed) {
+      const { holder } = result;
+      throw new ChatError(
+        'CHAT_ERR_OWNED_ELSEWHERE',
+        `conversation ${conversationId} is live on another server${holder.address ? ` (${holder.address})` : ''}`,
+        {
+          // The claim can only become free when its holder stops renewing it: not sooner than this.
+          retryAfterMs: Math.max(1000, holder.expiresInMs),
+          details: { owner_id: holder.ownerId, ...(holder.address ? { owner_address: holder.address } : {}) },
+        },
+      );
+    }
+    if (this.renewing) this.claimedDuringRenewal.add(conversationId);
+    return result.claim;
+  }
+
+  /** Gives a stopped conversation's claim back (best effort: an unreleased claim just expires). */
+  async release(conversationId: string, claim: ConversationClaim): Promise<void> {
+    try {
+      await this.options.services.store.releaseClaim(conversationId, claim);
+    } catch (err) {
+      this.options.services.logger.warn(
+        { err, conversation_id: conversationId },
+        'releasing the conversation claim failed; it expires instead',
+      );
+    }
+  }
+
+  /** Renews now (the timer calls it; tests may too). Conversations whose claim was taken over are stopped. */
+  async renew(): Promise<void> {
+    const { store, logger } = this.options.services;
+    if (this.closed || this.renewing || !store.supports.claims) return;
+    this.renewing = true;
+    let held: Map<string, number>;
+    try {
+      held = await store.renewClaims(this.options.ownerId, this.options.ttlMs);
+    } catch (err) {
+      // Storage down: nobody else can claim through it either; keep the conversations and try again.
+      logger.warn({ err }, 'renewing conversation claims failed; retrying');
+      return;
+    } finally {
+      this.renewing = false;
+    }
+    const fresh = new Set(this.claimedDuringRenewal);
+    this.claimedDuringRenewal.clear();
+    for (const conversation of [...this.options.live()]) {
+      const { conversationId, claim } = conversation;
+      if (claim.epoch === 0 || fresh.has(conversationId)) continue;
+      if (held.get(conversationId) !== claim.epoch) conversation.moveAway('claim taken over by another runtime');
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== undefined) this.options.services.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    const { clock, store } = this.options.services;
+    if (this.closed || !store.supports.claims) return;
+    this.timer = unrefTimer(
+      clock.setTimeout(() => {
+        this.timer = undefined;
+        void this.renew().finally(() => this.schedule());
+      }, this.options.ttlMs / 3),
+    );
+  }
+}

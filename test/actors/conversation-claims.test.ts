@@ -1,0 +1,163 @@
+import { createChatRuntime, createCounterIds, createManualClock, type ManualClock } from '../../actors';
+import { isChatError, type ChatError } from '../../actors/errors';
+import type { ChatRuntime } from '../../actors/runtime-types';
+import { MemoryStore } from '../../storage-providers';
+import { collector, settle } from './runtime-helpers';
+
+/**
+ * Two runtimes on one store (two servers on one database, or the old and new process of a rolling deploy):
+ * only the one holding a conversation's claim sequences it (actors/claim-keeper.ts).
+ */
+const TTL_S = 15;
+
+async function server(name: string, store: MemoryStore, clock: ManualClock): Promise<ChatRuntime> {
+  return createChatRuntime({
+    config: {
+      observability: { log_level: 'silent' },
+      chat: { ownership: { instance_id: name, address: `ws://${name}.example:8000`, claim_ttl_s: TTL_S } },
+    },
+    storage: store,
+    clock,
+    ids: createCounterIds(name),
+  });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<ChatError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isChatError(err)) throw new Error(`expected a ChatError, got ${String(err)}`);
+  return err;
+}
+
+describe('conversation claims: several runtimes on one store', () => {
+  const opened: ChatRuntime[] = [];
+  afterEach(async () => {
+    for (const r of opened.splice(0)) await r.close();
+  });
+
+  test('a conversation live in one runtime is refused by the other, which says where it lives', async () => {
+    const clock = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clock.now() });
+    const a = await server('a', store, clock);
+    const b = await server('b', store, clock);
+    opened.push(a, b);
+    await a.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
+
+    const refused = await refusal(b.post('c', { sender_id: 'bob', message_id: 'b1', content: 'from b' }));
+    expect(refused.code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
+    expect(refused.spec).toMatchObject({ http: 421, close: 4421 });
+    expect(refused.details).toEqual({ owner_id: 'a', owner_address: 'ws://a.example:8000' });
+    expect(refused.retryAfterMs).toBeGreaterThanOrEqual(1000);
+    expect((await refusal(b.subscribe('c', 'bob', () => undefined))).code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
+
+    // Through the owner, both humans share one order, as before.
+    const bob = collector();
+    await a.subscribe('c', 'bob', bob.listener);
+    const posted = await a.post('c', { sender_id: 'alice', message_id: 'a1', content: 'from a' });
+    await posted.whenPersisted;
+    expect(bob.messages.map((m) => m.content)).toContain('from a');
+    expect((await store.readMessages('c', 0, 100)).filter((m) => m.message_type === 'lost')).toEqual([]);
+  });
+
+  test('after a clean stop the other runtime takes over at once and numbering goes on without lost ids', async () => {
+    const clock = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clock.now() });
+    const a = await server('a', store, clock);
+    const b = await server('b', store, clock);
+    opened.push(b);
+    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    const first = await a.post('c', { sender_id: 'alice', message_id: 'a1', content: 'one' });
+    await first.whenPersisted;
+    await a.close();
+
+    const next = await b.post('c', { sender_id: 'alice', message_id: 'a2', content: 'two' });
+    await next.whenPersisted;
+    expect(next.sequence_id).toBe(first.sequence_id + 1);
+    const journal = await store.readMessages('c', 0, 100);
+    expect(journal.map((m) => m.sequence_id)).toEqual(journal.map((_, i) => i + 1));
+    expect(journal.filter((m) => m.message_type === 'lost')).toEqual([]);
+  });
+
+  test('a holder that stopped renewing loses the conversation after the TTL; its late writes never reach the journal', async () => {
+    // a runs on a clock nobody advances: it is paused (a long GC, a frozen VM) while time goes on for b and the store.
+    const clockA = createManualClock();
+    const clockB = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clockB.now() });
+    const a = await server('a', store, clockA);
+    const b = await server('b', store, clockB);
+    opened.push(a, b);
+    await a.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
+    const before = await a.post('c', { sender_id: 'alice', message_id: 'a1', content: 'stored by a' });
+    await before.whenPersisted;
+    const aliceOnA = collector();
+    await a.subscribe('c', 'alice', aliceOnA.listener);
+
+    expect((await refusal(b.post('c', { sender_id: 'bob', message_id: 'b0', content: 'too early' }))).code).toBe(
+      'CHAT_ERR_OWNED_ELSEWHERE',
+    );
+    clockB.advance(TTL_S * 1000);
+    const taken = await b.post('c', { sender_id: 'bob', message_id: 'b1', content: 'from b' });
+    await taken.whenPersisted;
+
+    // a wakes up and accepts a post: its journal write is refused, so it stops the conversation here.
+    await a.post('c', { sender_id: 'alice', message_id: 'a2', content: 'late write of a' });
+    await settle();
+    expect(aliceOnA.outputs).toContainEqual({ type: 'closed', reason: 'moved' });
+    const journal = await store.readMessages('c', 0, 100);
+    expect(journal.map((m) => m.content)).not.toContain('late write of a');
+    expect(journal.map((m) => m.content)).toContain('stored by a');
+    expect(journal.map((m) => m.content)).toContain('from b');
+    expect(journal.map((m) => m.sequence_id)).toEqual(journal.map((_, i) => i + 1));
+    // b marked the ids a had reserved as lost, so the one a handed out for its late post was never reused.
+    const late = journal.find((m) => m.sequence_id > before.sequence_id && m.message_type !== 'lost');
+    expect(late?.content).toBe('from b');
+    expect(taken.sequence_id).toBeGreaterThan(before.sequence_id + 1);
+  });
+
+  test('a renewal that finds its claim taken over stops the conversation here even without a write', async () => {
+    const clockA = createManualClock();
+    const clockB = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clockB.now() });
+    const a = await server('a', store, clockA);
+    const b = await server('b', store, clockB);
+    opened.push(a, b);
+    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    const aliceOnA = collector();
+    await a.subscribe('c', 'alice', aliceOnA.listener);
+    clockB.advance(TTL_S * 1000);
+    await b.post('c', { sender_id: 'alice', message_id: 'b1', content: 'from b' });
+    expect(aliceOnA.outputs).not.toContainEqual({ type: 'closed', reason: 'moved' });
+
+    clockA.advance((TTL_S * 1000) / 3);
+    await settle();
+    expect(aliceOnA.outputs).toContainEqual({ type: 'closed', reason: 'moved' });
+    // The conversation is b's: a now refuses it like any other runtime would.
+    expect((await refusal(a.post('c', { sender_id: 'alice', message_id: 'a9', content: 'x' }))).code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
+  });
+
+  test('a renewal keeps a live conversation: the other runtime is still refused long after the TTL', async () => {
+    const clock = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clock.now() });
+    const a = await server('a', store, clock);
+    const b = await server('b', store, clock);
+    opened.push(a, b);
+    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    for (let i = 0; i < 6; i++) {
+      clock.advance((TTL_S * 1000) / 3);
+      await settle();
+    }
+    expect((await refusal(b.post('c', { sender_id: 'alice', message_id: 'b1', content: 'x' }))).code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
+    const ok = await a.post('c', { sender_id: 'alice', message_id: 'a1', content: 'still here' });
+    expect(ok.sequence_id).toBeGreaterThan(0);
+  });
+});
