@@ -4,6 +4,7 @@ export { conversationMachine } from './conversation-machine';
 export { createInitialContext, type ConversationInput, type ConversationPolicy } from './conversation-context';
 export type { ConversationEvent } from './conversation-events';
 export { ChatError, ERROR_CODES, isChatError, type ErrorCode, type ErrorSpec } from './errors';
+export { RESERVED_METADATA_KEYS } from './reserved-metadata';
 export { createSystemClock, createManualClock, createCounterIds, type Clock, type ManualClock, type IdGenerator } from './clock';
 export type { Agent, AgentNoAnswer, AgentOutput, AgentTurn, AgentRegistry } from './agents/agent';
 export { createEchoAgent } from './agents/echo-agent';

@@ -1,3 +1,4 @@
+import { reservedMetadataProblem } from '../actors/reserved-metadata';
 import type { ConnectionContext } from './connection-context';
 import { contentProblem } from './content-validation';
 import { sendMessageAcks } from './delivery-progress';
@@ -20,7 +21,7 @@ export interface PostTarget {
 }
 
 /**
- * A client `message` frame: content check, then the rate limit, then runtime.post. Refusals are error
+ * A client `message` frame: content and metadata checks, then the rate limit, then runtime.post. Refusals are error
  * frames naming the message_id, so the client can match them to its pending send; the socket stays open.
  * The outcome arrives through one `then` (not an async function): this runs for every message.
  */
@@ -30,6 +31,12 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
   const problem = contentProblem(frame.content, ctx.config.chat.limits.max_message_length);
   if (problem) {
     sender.frame(errorFrame('GATEWAY_ERR_CONTENT_INVALID', problem, { message_id: messageId }));
+    return;
+  }
+  // A frame the schema lets through but the protocol does not: metadata keys reserved for agent answers.
+  const reserved = reservedMetadataProblem(frame.metadata);
+  if (reserved) {
+    sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', reserved, { message_id: messageId }));
     return;
   }
   const decision = ctx.rateLimiter.take(target.rateKey);

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { ChatError } from '../actors/errors';
+import { reservedMetadataProblem } from '../actors/reserved-metadata';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { contentProblem } from './content-validation';
 import { idParam, intQuery, userOf, validated } from './http-request-input';
@@ -44,6 +45,9 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
     const body = validated(bodies.post, req.body ?? {});
     const problem = contentProblem(body.content, config.chat.limits.max_message_length);
     if (problem) throw new ChatError('GATEWAY_ERR_CONTENT_INVALID', problem);
+    // Refused before the rate limit, like content: metadata keys reserved for agent answers (reserved-metadata.ts).
+    const reserved = reservedMetadataProblem(body.metadata);
+    if (reserved) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', reserved);
     // The same bucket as the participant's WebSocket posts: switching transport does not reset the budget.
     const decision = deps.rateLimiter.take(rateKeyOf(id, user.userId));
     if (!decision.ok) {
