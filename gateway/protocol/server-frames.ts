@@ -65,7 +65,7 @@ export interface ErrorFrame {
   readonly code: number;
   readonly message: string;
   readonly retry_after_ms?: number;
-  /** The client message this error answers, when it answers one. */
+  /** The client message this error answers, when it answers one (an invalid one's id as sent, cut to 256 characters). */
   readonly message_id?: string;
 }
 export interface PongFrame {
@@ -95,6 +95,9 @@ const frame = (type: string, properties: Record<string, Schema>, required: strin
 });
 const seq: Schema = { type: 'integer', minimum: 0 };
 const str: Schema = { type: 'string' };
+/** Longest message_id an error frame echoes: twice the valid length, so an id a little too long comes back whole. */
+export const MAX_ECHOED_MESSAGE_ID_LENGTH = 256;
+
 const id: Schema = { type: 'string', minLength: 1 };
 const mode: Schema = { enum: ['single', 'multi'] };
 const time: Schema = { type: 'string', minLength: 20 };
@@ -182,7 +185,8 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
       code: { type: 'integer', minimum: 100, maximum: 999 },
       message: str,
       retry_after_ms: { type: 'integer', minimum: 0 },
-      message_id: id,
+      // Any string: an invalid frame's message_id is echoed as sent (even empty), cut to its first characters.
+      message_id: { type: 'string', maxLength: MAX_ECHOED_MESSAGE_ID_LENGTH },
     },
     ['error', 'code', 'message'],
   ),

@@ -141,6 +141,27 @@ describe('gateway refusals and error frames', () => {
     await c.waitFor('pong');
   });
 
+  // Regression: an out-of-range message_id (empty, 129 chars) got its error frame without the message_id, so the
+  // client could not tell which pending send was refused.
+  test('an invalid message frame echoes its message_id whenever it is a string, a huge one cut to its first 256 characters', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice');
+    const c = await h.connect(conv, 'alice');
+    const ids = ['', 'y'.repeat(129), 'z'.repeat(256), 'w'.repeat(10_000)];
+    for (const message_id of ids) c.send({ type: 'message', message_id, content: 'x' });
+    c.send({ type: 'message', message_id: 42, content: 'x' });
+    await c.until(() => c.frames.filter((f) => f.type === 'error').length === ids.length + 1);
+    const errors = c.frames.filter((f) => f.type === 'error');
+    for (const e of errors) expect(e).toMatchObject({ error: 'GATEWAY_ERR_INVALID_FRAME', code: 400 });
+    expect(errors.map((e) => (e.type === 'error' ? e.message_id : undefined))).toEqual([
+      '',
+      'y'.repeat(129),
+      'z'.repeat(256),
+      'w'.repeat(256),
+      undefined,
+    ]);
+  });
+
   test('fuzz: arbitrary JSON frames never break the socket, the conversation or the frame schemas', async () => {
     const h = await startHarness({ chat: { limits: { rate_limit_burst: 100_000, rate_limit_per_second: 100_000 } } });
     const conv = await h.createConversation('alice', ['bob']);
