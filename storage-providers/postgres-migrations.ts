@@ -53,6 +53,21 @@ export const PG_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   (s) => `
   ALTER TABLE ${s}.conversations ADD COLUMN sequence_reservation bigint NOT NULL DEFAULT 0;
   `,
+  // v3: conversation claims (storage-providers/conversation-claims.ts). Columns of the conversation row,
+  // not a table of their own: appends already lock that row (FOR UPDATE) for the contiguity check, so
+  // the fence is checked under the lock a claim's UPDATE also needs (claims and appends serialise on one
+  // row, no second lock, no deadlock order to keep), and deleting the conversation removes its claim.
+  // Constant defaults keep ADD COLUMN catalog-only. owner_expires_at is epoch ms on the database clock.
+  // The partial index serves renewClaims (owner_id = $1) without indexing unclaimed conversations;
+  // a renewal changes only owner_expires_at, which no index covers (HOT updates stay possible).
+  (s) => `
+  ALTER TABLE ${s}.conversations
+    ADD COLUMN owner_id text COLLATE "C",
+    ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0,
+    ADD COLUMN owner_expires_at bigint NOT NULL DEFAULT 0,
+    ADD COLUMN owner_address text;
+  CREATE INDEX nlweb_conversations_owner ON ${s}.conversations (owner_id) WHERE owner_id IS NOT NULL;
+  `,
 ];
 
 /** Quotes a validated schema name for use in SQL text. */

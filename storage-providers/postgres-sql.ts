@@ -4,6 +4,13 @@ const MESSAGE_COLUMNS = 'message_id, conversation_id, sequence_id, sender_id, se
 const META_COLUMNS = 'c.conversation_id, c.title, c.created_at, c.created_by, c.settings, c.status';
 const PARTICIPANT_COLUMNS = 'participant_id, participant_type, display_name, joined_at_sequence, role, agent_id';
 
+/**
+ * Now in epoch ms on the database clock: every server on one database agrees on it, whatever their
+ * own clocks say. clock_timestamp(), not now(): the time of the statement, not of its transaction.
+ */
+const DB_NOW_MS = 'floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+const CLAIM_COLUMNS = 'owner_id, owner_epoch, owner_expires_at, owner_address';
+
 export function postgresSql(s: string) {
   return {
     insertConversation: `INSERT INTO ${s}.conversations (conversation_id, title, created_at, created_by, settings, status)
@@ -27,8 +34,9 @@ export function postgresSql(s: string) {
         display_name = EXCLUDED.display_name, joined_at_sequence = EXCLUDED.joined_at_sequence, role = EXCLUDED.role,
         agent_id = EXCLUDED.agent_id, has_left = false`,
     markLeft: `UPDATE ${s}.participants SET has_left = true WHERE conversation_id = $1 AND participant_id = $2`,
-    // Serialises appends per conversation for the contiguity check (row lock until COMMIT).
-    lockConversation: `SELECT 1 FROM ${s}.conversations WHERE conversation_id = $1 FOR UPDATE`,
+    // Serialises appends per conversation for the contiguity check (row lock until COMMIT); the epoch is
+    // read under the same lock, so a claim (which needs that row lock) cannot commit between check and insert.
+    lockConversation: `SELECT owner_epoch FROM ${s}.conversations WHERE conversation_id = $1 FOR UPDATE`,
     lastSequence: `SELECT COALESCE(MAX(sequence_id), 0) AS last FROM ${s}.messages WHERE conversation_id = $1`,
     // One statement per batch whatever its size; metadata travels as text and is cast per row.
     insertMessages: `INSERT INTO ${s}.messages (${MESSAGE_COLUMNS})
@@ -39,21 +47,48 @@ export function postgresSql(s: string) {
     // and the stored maximum is first - 1 ($10). The maximum comes from the statement's snapshot, so a
     // concurrent writer can only make this insert nothing or hit a key: the caller then takes the
     // locked path for the exact answer. It can never store a gap or a duplicate.
-    appendFast: `WITH conv AS (SELECT 1 FROM ${s}.conversations WHERE conversation_id = $1 FOR UPDATE),
+    // The fence ($11, NULL = none) is checked on the locked row: FOR UPDATE waits for a claim holding
+    // the row and then re-reads the committed version, so the epoch compared is the current one, and
+    // no claim commits before this insert does. A fenced batch inserts nothing (the locked path says why).
+    appendFast: `WITH conv AS (SELECT owner_epoch FROM ${s}.conversations WHERE conversation_id = $1 FOR UPDATE),
         prev AS (SELECT COALESCE(MAX(sequence_id), 0) AS last FROM ${s}.messages WHERE conversation_id = $1)
       INSERT INTO ${s}.messages (${MESSAGE_COLUMNS})
       SELECT m.message_id, $1, m.sequence_id, m.sender_id, m.sender_type, m.message_type, m.content, m.timestamp, m.metadata::jsonb
       FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
         AS m (message_id, sequence_id, sender_id, sender_type, message_type, content, timestamp, metadata)
-      WHERE EXISTS (SELECT 1 FROM conv) AND (SELECT last FROM prev) = $10::bigint - 1`,
+      WHERE EXISTS (SELECT 1 FROM conv WHERE $11::bigint IS NULL OR owner_epoch = $11::bigint)
+        AND (SELECT last FROM prev) = $10::bigint - 1`,
     readMessages: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE conversation_id = $1 AND sequence_id > $2
       ORDER BY sequence_id ASC LIMIT $3`,
     readLatest: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE conversation_id = $1 ORDER BY sequence_id DESC LIMIT $2`,
     findSequence: `SELECT sequence_id FROM ${s}.messages WHERE conversation_id = $1 AND sender_id = $2 AND message_id = $3`,
     // Always one row: 0 for an unknown conversation, like the memory store.
     getReservation: `SELECT COALESCE((SELECT sequence_reservation FROM ${s}.conversations WHERE conversation_id = $1), 0) AS reserved`,
-    // Updates nothing for an unknown conversation (a no-op, like the memory store).
-    setReservation: `UPDATE ${s}.conversations SET sequence_reservation = $2 WHERE conversation_id = $1`,
+    // Updates nothing for an unknown conversation (a no-op, like the memory store) or under a stale
+    // fence ($3, NULL = none): the UPDATE re-checks the epoch on the row version it locks.
+    setReservation: `UPDATE ${s}.conversations SET sequence_reservation = $2
+      WHERE conversation_id = $1 AND ($3::bigint IS NULL OR owner_epoch = $3::bigint)`,
+    // decideClaim (conversation-claims.ts) as one statement, so racing claims serialise on the row lock
+    // and exactly one wins: free when nobody holds it, the claimant holds it, or the claim expired at
+    // the database's now; then owner = claimant, epoch + 1, expiry = now + ttl ($3), address ($4).
+    // The clock CTE is volatile, so it is evaluated once (one now for the test and the new expiry).
+    // A claim that waits for a concurrent one re-checks this condition on the row it committed.
+    // No row back: refused or unknown conversation; the caller reads claimState to tell which.
+    claim: `WITH clock AS (SELECT ${DB_NOW_MS} AS now_ms)
+      UPDATE ${s}.conversations c SET owner_id = $2, owner_epoch = c.owner_epoch + 1,
+        owner_expires_at = clock.now_ms + $3::bigint, owner_address = $4
+      FROM clock
+      WHERE c.conversation_id = $1 AND (c.owner_id IS NULL OR c.owner_id = $2 OR c.owner_expires_at <= clock.now_ms)
+      RETURNING c.owner_epoch`,
+    claimState: `SELECT ${CLAIM_COLUMNS}, ${DB_NOW_MS} AS now_ms FROM ${s}.conversations WHERE conversation_id = $1`,
+    // One statement however many conversations the owner holds (the partial index on owner_id).
+    renewClaims: `WITH clock AS (SELECT ${DB_NOW_MS} AS now_ms)
+      UPDATE ${s}.conversations c SET owner_expires_at = clock.now_ms + $2::bigint FROM clock
+      WHERE c.owner_id = $1 RETURNING c.conversation_id, c.owner_epoch`,
+    // Keeps the epoch (the next claim raises it past every write made under this one).
+    releaseClaim: `UPDATE ${s}.conversations SET owner_id = NULL, owner_expires_at = 0, owner_address = NULL
+      WHERE conversation_id = $1 AND owner_id = $2 AND owner_epoch = $3`,
+    ownerEpoch: `SELECT owner_epoch FROM ${s}.conversations WHERE conversation_id = $1`,
     redactByIds: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb
       WHERE conversation_id = $2 AND message_id = ANY($3::text[]) RETURNING sequence_id`,
     redactBySender: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb

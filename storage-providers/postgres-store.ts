@@ -1,7 +1,8 @@
 import type { QueryResultRow } from 'pg';
 import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { ChatStore, fencedError, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import { migratePostgres, quoteSchema } from './postgres-migrations';
 import { PgRunner } from './postgres-pool';
 import { postgresSql, type PostgresSql } from './postgres-sql';
@@ -34,6 +35,7 @@ export class PostgresStore extends ChatStore {
     durable: true,
     sharedAcrossProcesses: true,
     sequenceReservation: true,
+    claims: true,
   });
   private readonly schema: string;
   private readonly sql: PostgresSql;
@@ -117,7 +119,7 @@ export class PostgresStore extends ChatStore {
     await this.query(this.sql.markLeft, [conversationId, participantId]);
   }
 
-  protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+  protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
     const params: unknown[] = [conversationId, [], [], [], [], [], [], [], []];
     for (const m of messages) {
       const row = [m.message_id, m.sequence_id, m.sender_id, m.sender_type, m.message_type, m.content, m.timestamp];
@@ -126,7 +128,9 @@ export class PostgresStore extends ChatStore {
     }
     // Named statements are prepared once per pooled connection (a pool serves exactly one schema).
     const fast = await this.db()
-      .run((c) => c.query({ name: 'nlweb-append-fast', text: this.sql.appendFast, values: [...params, messages[0].sequence_id] }))
+      .run((c) =>
+        c.query({ name: 'nlweb-append-fast', text: this.sql.appendFast, values: [...params, messages[0].sequence_id, fenceEpoch ?? null] }),
+      )
       .catch((err: unknown) => {
         if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') || isChatError(err, 'STORAGE_ERR_DUPLICATE_MESSAGE')) return undefined;
         throw err;
@@ -136,6 +140,8 @@ export class PostgresStore extends ChatStore {
     await this.db().transaction(async (c) => {
       const locked = await c.query({ name: 'nlweb-lock', text: this.sql.lockConversation, values: [conversationId] });
       if (locked.rowCount === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
+      const epoch = Number(locked.rows[0].owner_epoch);
+      if (fenceEpoch !== undefined && epoch !== fenceEpoch) throw fencedError(conversationId, fenceEpoch, epoch);
       const lastRes = await c.query({ name: 'nlweb-last', text: this.sql.lastSequence, values: [conversationId] });
       const last = Number(lastRes.rows[0].last);
       const first = messages[0].sequence_id;
@@ -167,10 +173,48 @@ export class PostgresStore extends ChatStore {
     return Number((await this.query(this.sql.getReservation, [conversationId]))[0].reserved);
   }
 
-  protected override async _setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
+  protected override async _setSequenceReservation(conversationId: string, upTo: number, fenceEpoch?: number): Promise<void> {
     // One autocommit UPDATE (durable at COMMIT). It takes the conversation row lock, so it waits for
     // an append holding it (FOR UPDATE) and the other way round: both are short, neither deadlocks.
-    await this.query(this.sql.setReservation, [conversationId, upTo]);
+    const count = await this.db().run((c) =>
+      c.query(this.sql.setReservation, [conversationId, upTo, fenceEpoch ?? null]).then((r) => r.rowCount),
+    );
+    if (count !== 0 || fenceEpoch === undefined) return;
+    // Nothing updated under a fence: an unknown conversation stays a no-op, an existing one was claimed again.
+    const rows = await this.query(this.sql.ownerEpoch, [conversationId]);
+    if (rows.length > 0) throw fencedError(conversationId, fenceEpoch, Number(rows[0].owner_epoch));
+  }
+
+  protected override async _claimConversation(conversationId: string, request: ClaimRequest): Promise<ClaimResult> {
+    const { ownerId, ttlMs } = request;
+    // The claim statement decides atomically; when it refuses, the holder is read in a second statement,
+    // which may find the claim released or expired in between: then claim again (rare, so bounded).
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const won = await this.query(this.sql.claim, [conversationId, ownerId, ttlMs, request.address ?? null], 'nlweb-claim');
+      if (won.length > 0) return { claimed: true, claim: { ownerId, epoch: Number(won[0].owner_epoch) } };
+      const rows = await this.query(this.sql.claimState, [conversationId]);
+      if (rows.length === 0) return { claimed: true, claim: { ownerId, epoch: 0 } };
+      const r = rows[0];
+      const stored = {
+        ownerId: r.owner_id ?? undefined,
+        epoch: Number(r.owner_epoch),
+        expiresAt: Number(r.owner_expires_at),
+        address: r.owner_address ?? undefined,
+      };
+      // The same rule the statement applied, so the holder reported is what the statement saw refuse it.
+      const decision = decideClaim(stored, request, Number(r.now_ms));
+      if (!decision.claimed) return { claimed: false, holder: decision.holder };
+    }
+    throw new ChatError('STORAGE_ERR_UNAVAILABLE', `conversation ${conversationId}: its claim kept changing, try again`);
+  }
+
+  protected override async _renewClaims(ownerId: string, ttlMs: number): Promise<Map<string, number>> {
+    const rows = await this.query(this.sql.renewClaims, [ownerId, ttlMs], 'nlweb-renew');
+    return new Map(rows.map((r) => [String(r.conversation_id), Number(r.owner_epoch)]));
+  }
+
+  protected override async _releaseClaim(conversationId: string, claim: ConversationClaim): Promise<void> {
+    await this.query(this.sql.releaseClaim, [conversationId, claim.ownerId, claim.epoch]);
   }
 
   protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
@@ -190,6 +234,9 @@ export class PostgresStore extends ChatStore {
     return this.db().query(text, values, name);
   }
 }
+
+/** Claim attempts when the holder vanishes between the refused claim and the read of who holds it. */
+const CLAIM_ATTEMPTS = 3;
 
 function participantArrays(conversationId: string, participants: readonly Participant[]): unknown[] {
   // Last one wins for repeated ids (ON CONFLICT cannot touch a row twice in one statement).

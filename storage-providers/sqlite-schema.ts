@@ -53,6 +53,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE conversations ADD COLUMN sequence_reservation INTEGER NOT NULL DEFAULT 0;
   `,
+  // v3: conversation claims (storage-providers/conversation-claims.ts). Columns of the conversation row,
+  // as in PostgreSQL: appends read the epoch from the row they already check for existence, inside the
+  // same IMMEDIATE transaction, and deleting the conversation removes its claim. owner_expires_at is
+  // epoch ms (the store's clock). The partial index serves renewClaims without indexing unclaimed rows.
+  `
+  ALTER TABLE conversations ADD COLUMN owner_id TEXT;
+  ALTER TABLE conversations ADD COLUMN owner_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE conversations ADD COLUMN owner_expires_at INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE conversations ADD COLUMN owner_address TEXT;
+  CREATE INDEX conversations_owner ON conversations (owner_id) WHERE owner_id IS NOT NULL;
+  `,
 ];
 
 /**

@@ -50,8 +50,26 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
     findSequence: db.prepare('SELECT sequence_id FROM messages WHERE conversation_id = ? AND sender_id = ? AND message_id = ?').pluck(),
     // 0 for an unknown conversation (the scalar subquery is NULL), like the memory store.
     getReservation: db.prepare('SELECT COALESCE((SELECT sequence_reservation FROM conversations WHERE conversation_id = ?), 0)').pluck(),
-    // Updates nothing for an unknown conversation (a no-op, like the memory store).
-    setReservation: db.prepare('UPDATE conversations SET sequence_reservation = ? WHERE conversation_id = ?'),
+    // Updates nothing for an unknown conversation (a no-op, like the memory store) or under a stale fence
+    // (@fence, NULL = none): the check and the write are one statement.
+    setReservation: db.prepare(
+      `UPDATE conversations SET sequence_reservation = @up_to
+       WHERE conversation_id = @conversation_id AND (@fence IS NULL OR owner_epoch = @fence)`,
+    ),
+    // The epoch, or undefined for an unknown conversation.
+    ownerEpoch: db.prepare('SELECT owner_epoch FROM conversations WHERE conversation_id = ?').pluck(),
+    getClaim: db.prepare('SELECT owner_id, owner_epoch, owner_expires_at, owner_address FROM conversations WHERE conversation_id = ?'),
+    setClaim: db.prepare(
+      `UPDATE conversations SET owner_id = @ownerId, owner_epoch = @epoch, owner_expires_at = @expiresAt, owner_address = @address
+       WHERE conversation_id = @conversation_id`,
+    ),
+    // One statement however many conversations the owner holds (the partial index on owner_id).
+    renewClaims: db.prepare('UPDATE conversations SET owner_expires_at = ? WHERE owner_id = ? RETURNING conversation_id, owner_epoch'),
+    // Keeps the epoch (the next claim raises it past every write made under this one).
+    releaseClaim: db.prepare(
+      `UPDATE conversations SET owner_id = NULL, owner_expires_at = 0, owner_address = NULL
+       WHERE conversation_id = ? AND owner_id = ? AND owner_epoch = ?`,
+    ),
     redactByIds: db
       .prepare(
         `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
@@ -88,6 +106,11 @@ type StatementName =
   | 'findSequence'
   | 'getReservation'
   | 'setReservation'
+  | 'ownerEpoch'
+  | 'getClaim'
+  | 'setClaim'
+  | 'renewClaims'
+  | 'releaseClaim'
   | 'redactByIds'
   | 'redactBySender';
 

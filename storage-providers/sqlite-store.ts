@@ -3,7 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { ChatStore, fencedError, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 import { whenUnlocked, type LockWait } from './sqlite-lock-wait';
 import { migrateSqlite } from './sqlite-schema';
@@ -25,6 +26,11 @@ export interface SqliteStoreOptions {
    * at the same startup (default 5000, also asynchronous).
    */
   readonly openBusyTimeoutMs?: number;
+  /**
+   * The clock claims expire on (epoch ms; default Date.now). Processes sharing a file run on one host
+   * (SQLite over a network file system is unsafe anyway), so they share this clock.
+   */
+  readonly now?: () => number;
 }
 
 /** Default of SqliteStoreOptions.busyTimeoutMs. */
@@ -53,11 +59,13 @@ export class SqliteStore extends ChatStore {
   /** Calls waiting for a lock; close() lets them settle before closing the connection. */
   private readonly waiting = new Set<Promise<unknown>>();
   private readonly callWait: LockWait;
+  private readonly now: () => number;
 
   constructor(private readonly options: SqliteStoreOptions) {
     super();
     const durable = options.path !== ':memory:' && options.path !== '';
-    this.supports = Object.freeze({ durable, sharedAcrossProcesses: durable, sequenceReservation: true });
+    this.supports = Object.freeze({ durable, sharedAcrossProcesses: durable, sequenceReservation: true, claims: true });
+    this.now = options.now ?? Date.now;
     this.callWait = { timeoutMs: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS, signal: this.closing.signal };
   }
 
@@ -157,12 +165,13 @@ export class SqliteStore extends ChatStore {
     await this.run((s) => s.markLeft.run(conversationId, participantId));
   }
 
-  protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+  protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
     const rows = messages.map((m) => ({ ...m, metadata: toJsonText(m.metadata, 'metadata') }));
     return this.write((s) => {
-      if (!s.conversationExists.get(conversationId)) {
-        throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
-      }
+      // The epoch is read inside the IMMEDIATE transaction that inserts: no claim commits in between.
+      const epoch = s.ownerEpoch.get(conversationId) as number | undefined;
+      if (epoch === undefined) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
+      if (fenceEpoch !== undefined && epoch !== fenceEpoch) throw fencedError(conversationId, fenceEpoch, epoch);
       const last = s.lastSequence.get(conversationId) as number;
       const first = rows[0].sequence_id;
       if (first <= last) throw new ChatError('STORAGE_ERR_DUPLICATE_SEQUENCE', `sequence ${first} is already stored`);
@@ -191,18 +200,50 @@ export class SqliteStore extends ChatStore {
     return this.run((s) => s.getReservation.get(conversationId) as number);
   }
 
-  protected override async _setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
+  protected override async _setSequenceReservation(conversationId: string, upTo: number, fenceEpoch?: number): Promise<void> {
     // synchronous=NORMAL may lose the last commits on a power loss; a lost raise would let ids
     // that were already delivered be handed out again, so this one write syncs the WAL (FULL).
     // That also makes every earlier commit durable; it costs one fsync per reserved block.
     return this.run((s) => {
       this.db!.pragma('synchronous = FULL');
+      let changes: number;
       try {
-        s.setReservation.run(upTo, conversationId);
+        changes = s.setReservation.run({ up_to: upTo, conversation_id: conversationId, fence: fenceEpoch ?? null }).changes;
       } finally {
         this.db!.pragma('synchronous = NORMAL');
       }
+      if (changes !== 0 || fenceEpoch === undefined) return;
+      // Nothing updated under a fence: an unknown conversation stays a no-op, an existing one was claimed again.
+      const epoch = s.ownerEpoch.get(conversationId) as number | undefined;
+      if (epoch !== undefined) throw fencedError(conversationId, fenceEpoch, epoch);
     });
+  }
+
+  protected override async _claimConversation(conversationId: string, request: ClaimRequest): Promise<ClaimResult> {
+    // decideClaim itself, on the row read inside one IMMEDIATE transaction: the write lock is taken before
+    // the read, so another connection (or process) claiming at once decides after this one committed.
+    return this.write((s) => {
+      const row = s.getClaim.get(conversationId) as Row | undefined;
+      if (!row) return { claimed: true, claim: { ownerId: request.ownerId, epoch: 0 } } as const;
+      const stored = {
+        ownerId: (row.owner_id as string | null) ?? undefined,
+        epoch: row.owner_epoch as number,
+        expiresAt: row.owner_expires_at as number,
+        address: (row.owner_address as string | null) ?? undefined,
+      };
+      const { next, ...result } = decideClaim(stored, request, this.now());
+      if (next) s.setClaim.run({ ...next, ownerId: next.ownerId ?? null, address: next.address ?? null, conversation_id: conversationId });
+      return result;
+    });
+  }
+
+  protected override async _renewClaims(ownerId: string, ttlMs: number): Promise<Map<string, number>> {
+    const rows = await this.run((s) => s.renewClaims.all(this.now() + ttlMs, ownerId) as Row[]);
+    return new Map(rows.map((r) => [r.conversation_id as string, r.owner_epoch as number]));
+  }
+
+  protected override async _releaseClaim(conversationId: string, claim: ConversationClaim): Promise<void> {
+    await this.run((s) => s.releaseClaim.run(conversationId, claim.ownerId, claim.epoch));
   }
 
   protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {

@@ -81,6 +81,11 @@ describe('sqlite: upgrading a version 1 file', () => {
     expect(await store.getParticipants('c1')).toEqual([person('alice'), person('bob')]);
     expect(await store.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
     expect(await store.getSequenceReservation('c1')).toBe(0);
+    // v3: an upgraded conversation is unclaimed at epoch 0.
+    expect(await store.claimConversation('c1', { ownerId: 'A', ttlMs: 1000 })).toEqual({
+      claimed: true,
+      claim: { ownerId: 'A', epoch: 1 },
+    });
     await store.setSequenceReservation('c1', 103);
     await store.appendMessages('c1', [msg('c1', 4)]);
     await store.close();
@@ -184,6 +189,11 @@ describeWithPg(pgReachableSync())('postgres: upgrading a version 1 schema', () =
     expect(await store.getParticipants('c1')).toEqual([person('alice'), person('bob')]);
     expect(await store.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
     expect(await store.getSequenceReservation('c1')).toBe(0);
+    // v3: an upgraded conversation is unclaimed at epoch 0.
+    expect(await store.claimConversation('c1', { ownerId: 'A', ttlMs: 1000 })).toEqual({
+      claimed: true,
+      claim: { ownerId: 'A', epoch: 1 },
+    });
     await store.setSequenceReservation('c1', 103);
     expect(await other.getSequenceReservation('c1')).toBe(103);
     await other.appendMessages('c1', [msg('c1', 4)]);
