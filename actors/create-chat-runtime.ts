@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { Agent, AgentRegistry } from './agents/agent';
 import { ConversationRegistryRuntime } from './chat-runtime';
 import { createSystemClock, type Clock, type IdGenerator } from './clock';
-import { validateConfig } from '../config/load-config';
+import { resolveConfig } from '../config/load-config';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { createChatTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
 import type { Logger } from '../observability/logger';
@@ -30,7 +30,7 @@ export interface CreateChatRuntimeOptions {
  * (and closes the storage when the runtime created it).
  */
 export async function createChatRuntime(options: CreateChatRuntimeOptions = {}): Promise<ConversationRegistryRuntime> {
-  const config = isValidated(options.config) ? options.config : validateConfig(options.config ?? {});
+  const config = resolveConfig(options.config);
   const store = options.storage ?? createStore(config.chat.storage);
   if (!store.isOpen) await store.open();
   return new ConversationRegistryRuntime({
@@ -43,11 +43,6 @@ export async function createChatRuntime(options: CreateChatRuntimeOptions = {}):
     logger: options.logger ?? pino({ level: config.observability.log_level }),
     ownsStore: options.storage === undefined,
   });
-}
-
-function isValidated(config: unknown): config is NlwebChatConfig {
-  // loadConfig/validateConfig deep-freeze their result; anything else is validated here.
-  return typeof config === 'object' && config !== null && Object.isFrozen(config) && 'chat' in config && 'server' in config;
 }
 
 function toRegistry(agents: CreateChatRuntimeOptions['agents']): AgentRegistry {

@@ -1,3 +1,3 @@
-export { loadConfig, validateConfig, type ConfigProblem, type LoadConfigOptions } from './load-config';
+export { loadConfig, resolveConfig, validateConfig, type ConfigProblem, type LoadConfigOptions } from './load-config';
 export { CONFIG_SCHEMA, ENV_OVERRIDES } from './config-schema';
 export type * from './config-types';

@@ -50,6 +50,20 @@ export function validateConfig(input: unknown): NlwebChatConfig {
 }
 
 /**
+ * The config an entry point (runtime, gateway, server) works with: a loadConfig/validateConfig result as it is,
+ * anything else (a partial object, or none) validated here with every default applied. Every entry point takes
+ * the same input, so one object can be handed to all of them.
+ */
+export function resolveConfig(input: NlwebChatConfig | ConfigInput | undefined): NlwebChatConfig {
+  return isValidated(input) ? input : validateConfig(input ?? {});
+}
+
+function isValidated(config: unknown): config is NlwebChatConfig {
+  // loadConfig/validateConfig deep-freeze their result; anything else is validated.
+  return typeof config === 'object' && config !== null && Object.isFrozen(config) && 'chat' in config && 'server' in config;
+}
+
+/**
  * validateConfig, naming the environment variable behind a problem at a key one set (`envByPath`: YAML path →
  * variable): the value is not in the file, which is where the reader would otherwise look for it.
  */

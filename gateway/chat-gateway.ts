@@ -6,7 +6,8 @@ import { WebSocketServer } from 'ws';
 import { createSystemClock, type Clock } from '../actors/clock';
 import { isChatError, type ErrorCode } from '../actors/errors';
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
-import type { NlwebChatConfig } from '../config/config-types';
+import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
+import { resolveConfig } from '../config/load-config';
 import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
 import type { ConnectionContext } from './connection-context';
 import { FlushingWebSocket } from './flushing-web-socket';
@@ -24,7 +25,8 @@ import { SharedFrames } from './shared-frames';
 
 export interface ChatGatewayOptions {
   readonly runtime: ChatRuntime;
-  readonly config: NlwebChatConfig;
+  /** A validated config (loadConfig) or a partial object validated here with every default applied, as the runtime takes. */
+  readonly config: NlwebChatConfig | ConfigInput;
   /** Defaults to the mode of config.server.auth (JWT HS256 or dev). */
   readonly authenticate?: Authenticator;
   readonly logger?: GatewayLogger;
@@ -70,7 +72,8 @@ const REFUSAL_GRACE_MS = 1000;
  * outputs into frames. It never touches storage. See docs/protocol.md and docs/http-api.md.
  */
 export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
-  const { runtime, config } = options;
+  const { runtime } = options;
+  const config = resolveConfig(options.config);
   const logger = options.logger ?? createNoopLogger();
   const telemetry = options.telemetry ?? {};
   const audit = options.audit ?? {};

@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ChatError } from '../actors/errors';
+import { resolveConfig } from '../config/load-config';
 import { createChatGateway, type ChatGateway, type ChatGatewayOptions } from './chat-gateway';
 import { createErrorHandler } from './http-error-handler';
 import { isLoopbackAddress } from './net-utils';
@@ -29,7 +30,8 @@ export interface ChatServer {
  * API and the WebSocket upgrades. Refuses dev authentication on a non-loopback host.
  */
 export function createChatServer(options: ChatServerOptions): ChatServer {
-  const { config } = options;
+  // Resolved once here, so the gateway gets the validated object and does not validate it again.
+  const config = resolveConfig(options.config);
   const logger = options.logger ?? createNoopLogger();
   const { host, port } = config.server;
   if (config.server.auth.mode === 'dev' && options.authenticate === undefined && !isLoopbackAddress(host)) {
