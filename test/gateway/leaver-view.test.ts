@@ -1,0 +1,58 @@
+import type { ConversationOutput } from '../../actors';
+import { closeAll, invalidFrames, startHarness } from './harness';
+
+afterEach(async () => {
+  const invalid = invalidFrames();
+  await closeAll();
+  expect(invalid).toEqual([]);
+});
+
+// docs/replay.md (--as) and docs/protocol.md: a leaver's own leave record is the last record it gets, even when
+// the leave switches the mode in the same step; the others get the mode_change record after it.
+describe('what a participant whose leave changes the mode receives', () => {
+  it('runtime.subscribe: its leave record, the participant list (with the new mode), closed', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const bobSaw: ConversationOutput[] = [];
+    const aliceSaw: ConversationOutput[] = [];
+    await h.runtime.subscribe(conv, 'bob', (o) => bobSaw.push(o));
+    await h.runtime.subscribe(conv, 'alice', (o) => aliceSaw.push(o));
+    await h.runtime.leave(conv, 'bob');
+
+    const shape = (o: ConversationOutput) =>
+      o.type === 'message'
+        ? `${o.message.message_type}:${o.message.sender_id}`
+        : o.type === 'participants'
+          ? `participants:${o.participants.map((p) => p.participant_id).join(',')}:${o.mode}`
+          : o.type === 'closed'
+            ? `closed:${o.reason}`
+            : o.type;
+    expect(bobSaw.filter((o) => o.type !== 'persisted').map(shape)).toEqual(['leave:bob', 'participants:alice:single', 'closed:removed']);
+    expect(aliceSaw.filter((o) => o.type !== 'persisted').map(shape)).toEqual([
+      'leave:bob',
+      'mode_change:system',
+      'participants:alice:single',
+    ]);
+  });
+
+  it('WebSocket: message (its leave), participant_update, participant_list, close 1000; never the mode change', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = await h.connect(conv, 'alice');
+    const bob = await h.connect(conv, 'bob');
+    await bob.waitFor('participant_list');
+    const before = bob.frames.length;
+    bob.send({ type: 'leave' });
+    expect((await bob.closed).code).toBe(1000);
+    const after = bob.frames.slice(before);
+    expect(after.map((f) => (f.type === 'message' ? `message:${f.message.message_type}` : f.type))).toEqual([
+      'message:leave',
+      'participant_update',
+      'participant_list',
+    ]);
+    expect(after[2]).toMatchObject({ type: 'participant_list', mode: 'single' });
+    // The one who stays gets the mode change: the record and its mode_change frame.
+    const record = await alice.waitFor('message', (f) => f.message.message_type === 'mode_change');
+    expect(await alice.waitFor('mode_change')).toMatchObject({ mode: 'single', sequence_id: record.message.sequence_id });
+  });
+});
