@@ -22,6 +22,9 @@ interface SourceOptions extends ServerOptions {
   readonly file?: string;
 }
 
+/** The code of a usage error (bad or missing options), as of a bad --storage spec or --server URL. */
+const USAGE_ERROR = 'CONFIG_ERR_INVALID';
+
 /** Far enough ahead that "created before" lists every conversation. */
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 
@@ -34,7 +37,13 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
   const program = new Command('nlweb-chat-replay')
     .description("Read a conversation journal: timeline, one participant's view, invariant check, machine re-run, export.")
     .exitOverride()
-    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      // Usage errors (commander's and ours) read like every other error of the CLI: `replay: <CODE>: <message>`.
+      // Subcommands inherit this; the "(add --help for usage)" hint is written separately, after it.
+      outputError: (s, write) => write(`replay: ${USAGE_ERROR}: ${s.replace(/^error: /, '')}`),
+    })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
@@ -77,7 +86,7 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
       .option('--max-reports <n>', 'violations/divergences printed (each); the rest are counted', positiveInt, 20),
   ).action(async (conversationId: string | undefined, opts: SourceOptions & Record<string, unknown>, cmd: Command) => {
     if (opts.as !== undefined && (opts.check || opts.rerun))
-      cmd.error('error: --as applies to the timeline; it cannot be combined with --check or --rerun');
+      cmd.error('--as applies to the timeline; it cannot be combined with --check or --rerun');
     const source = await openSource(cmd, conversationId, opts);
     try {
       exitCode = await runReplay(
@@ -130,8 +139,7 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
       .option('--storage <spec>', 'memory | sqlite:<file> | postgres://...')
       .option('--json', 'JSON lines instead of text'),
   ).action(async (opts: ServerOptions & { storage?: string; json?: boolean }, cmd: Command) => {
-    if ((opts.storage === undefined) === (opts.server === undefined))
-      cmd.error('error: give exactly one of --storage <spec> or --server <url>');
+    if ((opts.storage === undefined) === (opts.server === undefined)) cmd.error('give exactly one of --storage <spec> or --server <url>');
     const print = (id: string, meta: ConversationMeta | undefined, last: number): void => {
       if (opts.json) io.stdout.write(`${toJsonLine({ conversation_id: id, last_sequence_id: last, ...meta })}\n`);
       else io.stdout.write(`${id}\t${meta?.created_at ?? '-'}\t${meta?.status ?? '-'}\t${last} records\t${meta?.title ?? ''}\n`);
@@ -167,11 +175,10 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
 
 async function openSource(cmd: Command, conversationId: string | undefined, opts: SourceOptions): Promise<JournalSource> {
   const given = [opts.storage, opts.file, opts.server].filter((s) => s !== undefined).length;
-  if (given !== 1) cmd.error('error: give exactly one of --storage <spec>, --file <export.jsonl> or --server <url>');
+  if (given !== 1) cmd.error('give exactly one of --storage <spec>, --file <export.jsonl> or --server <url>');
   if (opts.server === undefined) checkServerOnly(cmd, opts);
   if (opts.file !== undefined) return openJsonlSource(opts.file, conversationId);
-  if (conversationId === undefined)
-    cmd.error(`error: a conversation id is required with ${opts.server !== undefined ? '--server' : '--storage'}`);
+  if (conversationId === undefined) cmd.error(`a conversation id is required with ${opts.server !== undefined ? '--server' : '--storage'}`);
   if (opts.server !== undefined) return openServerSource(serverTarget(opts), conversationId!);
   return openStoreSource(opts.storage!, conversationId!);
 }
@@ -187,7 +194,7 @@ function serverTarget(opts: ServerOptions): ServerTarget {
 /** --user and --token mean nothing to a store or a file: saying so beats ignoring them (a token from the environment is fine). */
 function checkServerOnly(cmd: Command, opts: ServerOptions): void {
   if (opts.user !== undefined || (opts.token !== undefined && cmd.getOptionValueSource('token') !== 'env'))
-    cmd.error('error: --user and --token apply to --server only');
+    cmd.error('--user and --token apply to --server only');
 }
 
 function positiveInt(value: string): number {

@@ -36,6 +36,33 @@ describe('replay command line (in-process)', () => {
     });
   });
 
+  it('prints every usage error coded, as docs/replay.md says: replay: CONFIG_ERR_INVALID: <message>', async () => {
+    const usage = [
+      ['c1', '--width', '0'], // commander's own argument check
+      ['--file', file, '--bogus'], // unknown option
+      ['--file', file, '--as', 'bob', '--check'],
+      ['c1'], // no source
+      ['c1', '--file', file, '--storage', 'memory'], // two sources
+      ['--storage', 'memory'], // no conversation id
+      ['c1', '--file', file, '--user', 'bob'], // --user without --server
+      ['list'], // no source for list
+      ['--file', file, '--max-reports'], // option without its value
+      ['export', 'c1', 'c2', '--storage', 'memory'], // excess argument
+    ];
+    for (const args of usage) {
+      const out = await run(...args);
+      expect({ args, code: out.code }).toEqual({ args, code: 1 });
+      // One coded error line first (commander's "error: " prefix gone), then the pointer to --help.
+      const [first, ...rest] = out.stderr.trimEnd().split('\n');
+      expect({ args, first }).toEqual({ args, first: expect.stringMatching(/^replay: CONFIG_ERR_INVALID: (?!error:)\S/) });
+      expect(rest).toEqual(['(add --help for usage)']);
+      expect(out.stdout).toBe('');
+    }
+    expect((await run('c1', '--width', '0')).stderr).toContain(
+      "replay: CONFIG_ERR_INVALID: option '--width <n>' argument '0' is invalid. must be a positive integer",
+    );
+  });
+
   it('memory storage is valid but empty: not found, and an empty list', async () => {
     expect(await run('c1', '--storage', 'memory')).toMatchObject({ code: 1, stderr: expect.stringContaining('CHAT_ERR_NOT_FOUND') });
     expect(await run('list', '--storage', 'memory')).toEqual({ code: 0, stdout: '', stderr: '' });
