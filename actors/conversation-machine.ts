@@ -14,6 +14,7 @@ import type { ConversationEvent } from './conversation-events';
 import { createInitialContext, type ConversationContext, type ConversationInput } from './conversation-context';
 import * as r from './conversation-reducers';
 import { acceptPosts, lastAcceptedPost, postWaitsForInputWindow } from './post-batch';
+import { otherTypeProblem } from './participant-identity';
 
 type Ev<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
 
@@ -39,6 +40,10 @@ export const conversationMachine = setup({
     acceptPosts: assign(({ context, event }) => acceptPosts(context, (event as Ev<'POSTS'>).posts, (event as Ev<'POSTS'>).receivedAt)),
     markDuplicate: assign(({ context, event }) => r.markDuplicate(context, event as Ev<'POST'>)),
     rejectNotParticipant: assign(({ context }) => r.reject(context, 'CHAT_ERR_NOT_PARTICIPANT')),
+    rejectOtherType: assign(({ context, event }) => {
+      const joining = (event as Ev<'JOIN'>).participant;
+      return r.reject(context, 'CHAT_ERR_FORBIDDEN', otherTypeProblem(context.participants.get(joining.participant_id)!));
+    }),
     alreadyMember: assign(({ context, event }) => {
       const p = context.participants.get((event as Ev<'JOIN'>).participant.participant_id)!;
       return { ...context, emitted: [], turns: [], outcome: { kind: 'duplicate', sequenceId: p.joined_at_sequence } as const };
@@ -66,6 +71,12 @@ export const conversationMachine = setup({
     isDuplicate: ({ context, event }) => r.findDuplicate(context, event as Ev<'POST'>) !== undefined,
     senderIsNotMember: ({ context, event }) => !context.participants.has((event as Ev<'POST'>).sender_id),
     isMember: ({ context, event }) => context.participants.has((event as Ev<'JOIN'>).participant.participant_id),
+    /** A member's id joined again as the other type: a human would otherwise be handed the AI's membership. */
+    joinsAsOtherType: ({ context, event }) => {
+      const joining = (event as Ev<'JOIN'>).participant;
+      const member = context.participants.get(joining.participant_id);
+      return member !== undefined && member.participant_type !== joining.participant_type;
+    },
     isFull: ({ context }) => context.participants.size >= context.policy.maxParticipants,
     leaverIsMember: ({ context, event }) => context.participants.has((event as Ev<'LEAVE'>).participantId),
     agentIsMember: ({ context, event }) => context.participants.has((event as Ev<'AGENT_OUTPUT'>).participantId),
@@ -99,6 +110,7 @@ export const conversationMachine = setup({
       on: {
         // POST is handled by the child states (idle / collecting), which decide about the input window.
         JOIN: [
+          { guard: 'joinsAsOtherType', actions: ['rejectOtherType', 'acknowledge'] },
           { guard: 'isMember', actions: ['alreadyMember', 'acknowledge'] },
           { guard: 'isFull', actions: ['rejectFull', 'acknowledge'] },
           { actions: ['acceptJoin', 'deliver', 'persist', 'acknowledge'] },

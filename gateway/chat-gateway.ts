@@ -14,7 +14,7 @@ import { FlushingWebSocket } from './flushing-web-socket';
 import { startHeartbeat } from './heartbeat';
 import { createHttpApp } from './http-app';
 import { isSecureRequest } from './net-utils';
-import { subscribeOrJoin, type OutputRoute } from './output-route';
+import { subscribeAsHuman, type OutputRoute } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
@@ -200,10 +200,12 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     let subscribed: { subscription: Subscription; route: OutputRoute };
     try {
       const joinIfNeeded = url.searchParams.get('join') === 'true';
-      subscribed = await subscribeOrJoin(runtime, conversationId, user, afterSequenceId, joinIfNeeded);
+      subscribed = await subscribeAsHuman(runtime, conversationId, user, afterSequenceId, joinIfNeeded);
     } catch (err) {
       if (!isChatError(err)) throw err;
       if (err.code === 'CHAT_ERR_NOT_PARTICIPANT') audit.forbidden?.(user.userId, conversationId, 'ws connect');
+      // The caller's id is an AI participant's (output-route.ts): refused as 403 / close 4003, like a non-member.
+      if (err.code === 'CHAT_ERR_FORBIDDEN') audit.forbidden?.(user.userId, conversationId, 'ws connect as an AI participant');
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')
         audit.participantLimit?.(user.userId, conversationId, config.chat.limits.max_participants);
       return refuse(err.code, err.message);

@@ -4,7 +4,9 @@ import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import type { AuthenticatedUser, Authenticator } from './authenticators';
 import { createConversationHandlers } from './conversation-routes';
+import { refuseAiCallers } from './human-caller';
 import type { BodyValidators } from './http-request-input';
+import { refuseNonJsonBodies } from './json-body-guard';
 import { createMembershipHandlers } from './membership-routes';
 import { createMessageHandlers } from './message-routes';
 import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
@@ -46,10 +48,13 @@ export function createChatRoutes(deps: ChatRouteDeps): express.Router {
     next();
   });
   chat.use(express.json({ limit: bodyLimit }));
+  chat.use(refuseNonJsonBodies);
 
   const conversations = createConversationHandlers(deps);
   const messages = createMessageHandlers(deps);
   const membership = createMembershipHandlers(deps);
+  // Before every route naming a conversation: the caller may not act as one of its AI participants.
+  chat.param('id', refuseAiCallers(deps.runtime));
 
   chat.post('/conversations', conversations.create);
   chat.get('/conversations', conversations.list);

@@ -1,6 +1,7 @@
 import { isChatError } from '../actors/errors';
 import type { ChatRuntime, ConversationOutput, Subscription } from '../actors/runtime-types';
 import type { AuthenticatedUser } from './authenticators';
+import { assertHumanCaller } from './human-caller';
 
 /**
  * Where a subscription's outputs go. Outputs are buffered until the connection has sent its
@@ -56,10 +57,27 @@ export async function subscribeFrom(
 }
 
 /**
+ * Refuses (CHAT_ERR_FORBIDDEN) and releases a subscription whose user id is an AI participant of the conversation.
+ * Checked on the subscription's own participant list, taken with the subscription: no join can slip between the
+ * two. A connection opened this way stays human: the id cannot become an AI member while it is one (runtime join).
+ */
+function keepIfHuman(subscribed: { subscription: Subscription; route: OutputRoute }, userId: string): typeof subscribed {
+  try {
+    assertHumanCaller(subscribed.subscription.participants, userId);
+  } catch (err) {
+    subscribed.route.detach();
+    subscribed.subscription.close();
+    throw err;
+  }
+  return subscribed;
+}
+
+/**
  * subscribeFrom for a connecting user; with `joinIfNeeded` (`?join=true` on the WebSocket URL) a
  * non-participant first joins as a human and then subscribes, in one round trip for the client.
+ * A user whose id is an AI participant's is refused either way (keepIfHuman).
  */
-export async function subscribeOrJoin(
+export async function subscribeAsHuman(
   runtime: ChatRuntime,
   conversationId: string,
   user: AuthenticatedUser,
@@ -67,7 +85,7 @@ export async function subscribeOrJoin(
   joinIfNeeded: boolean,
 ): Promise<{ subscription: Subscription; route: OutputRoute }> {
   try {
-    return await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId);
+    return keepIfHuman(await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId), user.userId);
   } catch (err) {
     if (!isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || !joinIfNeeded) throw err;
     await runtime.join(conversationId, {
@@ -75,6 +93,6 @@ export async function subscribeOrJoin(
       participant_type: 'human',
       display_name: user.displayName ?? user.userId,
     });
-    return subscribeFrom(runtime, conversationId, user.userId, afterSequenceId);
+    return keepIfHuman(await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId), user.userId);
   }
 }

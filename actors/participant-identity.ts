@@ -1,0 +1,25 @@
+import type { Participant } from './message-types';
+
+/**
+ * One id, one participant type per conversation. The runtime takes a sender's type from its membership, so a
+ * human under an AI member's id would be sequenced as that AI (its posts read as agent answers, offered to the
+ * other agents at once, with a chain depth), and an AI under a human's id would speak for that human.
+ */
+
+/** Why a human caller may not act under the id of an AI member (the gateway's refusal, CHAT_ERR_FORBIDDEN). */
+export function actsAsAiProblem(participantId: string): string {
+  return `${participantId} is an AI participant of this conversation; humans cannot act as it`;
+}
+
+/** Why a join under a member's id as the other participant type is refused (CHAT_ERR_FORBIDDEN). */
+export function otherTypeProblem(member: Participant): string {
+  return member.participant_type === 'ai'
+    ? actsAsAiProblem(member.participant_id)
+    : `${member.participant_id} is a human participant of this conversation; an AI participant cannot take its id`;
+}
+
+/** The member under `participantId` when it is an AI participant (a human caller must not act as it), else undefined. */
+export function aiMember(participants: readonly Participant[], participantId: string): Participant | undefined {
+  for (const p of participants) if (p.participant_id === participantId) return p.participant_type === 'ai' ? p : undefined;
+  return undefined;
+}
