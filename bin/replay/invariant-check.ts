@@ -104,7 +104,9 @@ export function createInvariantChecker(options: { conversationId?: string; histo
         else messageKeys.set(key, seq);
       }
 
-      const replyTo = m.metadata.in_reply_to_sequence;
+      // Only the runtime's own records answer something (AI answers, agent job records). A human record may carry
+      // the key too: journals written before human posts were refused it (reserved-metadata.ts) have such posts.
+      const replyTo = m.sender_type === 'human' ? undefined : m.metadata.in_reply_to_sequence;
       if (typeof replyTo === 'number') {
         if (replyTo >= seq) flag('answer_before_trigger', `answers #${replyTo}, which is not before it`);
         else if (!seenSequences.has(replyTo) && !(replyTo >= 1 && replyTo < historyStartsAt))

@@ -39,4 +39,24 @@ describe('invariant checker (unit)', () => {
     const post = { ...fake, sequence_id: 4, message_id: 'm4', message_type: 'text' };
     expect(checker.accept(post)).toEqual([]);
   });
+
+  it('ignores in_reply_to_sequence on human records (journals written before human posts were refused the key)', () => {
+    const checker = createInvariantChecker();
+    const [join] = cleanJournal();
+    checker.accept(join);
+    const human = { ...join, sequence_id: 2, message_id: 'm2', sender_id: 'alice', sender_type: 'human' as const, message_type: 'text' };
+    // Pointing at itself, ahead, and at an id the journal never had: none of it is an answer the runtime wrote.
+    for (const [seq, replyTo] of [
+      [2, 2],
+      [3, 9],
+      [4, 0],
+    ]) {
+      const record = { ...human, sequence_id: seq, message_id: `m${seq}`, metadata: { in_reply_to_sequence: replyTo } };
+      expect(checker.accept(record)).toEqual([]);
+    }
+    // The same key on an AI record is still checked.
+    checker.accept({ ...join, sequence_id: 5, message_id: 'join-5', sender_id: 'echo' });
+    const answer = { ...human, sequence_id: 6, message_id: 'a6', sender_id: 'echo', sender_type: 'ai' as const };
+    expect(checker.accept({ ...answer, metadata: { in_reply_to_sequence: 6 } }).map((v) => v.kind)).toEqual(['answer_before_trigger']);
+  });
 });
