@@ -6,6 +6,7 @@ import type { AuthenticatedUser, Authenticator } from './authenticators';
 import { createConversationHandlers } from './conversation-routes';
 import { refuseAiCallers } from './human-caller';
 import type { BodyValidators } from './http-request-input';
+import { refuseNonJsonBodies } from './json-body-guard';
 import { createMembershipHandlers } from './membership-routes';
 import { createMessageHandlers } from './message-routes';
 import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
@@ -47,6 +48,7 @@ export function createChatRoutes(deps: ChatRouteDeps): express.Router {
     next();
   });
   chat.use(express.json({ limit: bodyLimit }));
+  chat.use(refuseNonJsonBodies);
 
   const conversations = createConversationHandlers(deps);
   const messages = createMessageHandlers(deps);
