@@ -201,6 +201,7 @@ describe("the order of a step's effects", () => {
         'markDuplicate',
         'rejectFull',
         'rejectNotParticipant',
+        'rejectOtherType',
         'setTyping',
       ].sort(),
     );

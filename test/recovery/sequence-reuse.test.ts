@@ -8,9 +8,9 @@ import { makeTmpDir, outputCollector, within } from './recovery-helpers';
 /** A SQLite store whose journal writes can be held forever: the process "dies" before they happen. */
 class HeldSqliteStore extends SqliteStore {
   held = false;
-  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
+  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
     if (this.held) await new Promise<never>(() => undefined);
-    return super._appendMessages(conversationId, messages);
+    return super._appendMessages(conversationId, messages, fenceEpoch);
   }
 }
 
@@ -36,7 +36,9 @@ describe('sequence ids delivered but not stored before a crash', () => {
 
   it('are not handed out again by the next process; they are journaled as lost', async () => {
     const file = path.join(dir, 'chat.db');
-    const config = { observability: { log_level: 'silent' as const } };
+    // The restarted process is the same server (same instance id, as the server binary's host:port default gives):
+    // it takes the conversation back at once instead of waiting for the dead process's claim to expire.
+    const config = { observability: { log_level: 'silent' as const }, chat: { ownership: { instance_id: 'server-1' } } };
     const firstStore = new HeldSqliteStore({ path: file });
     await firstStore.open();
     stores.push(firstStore);
