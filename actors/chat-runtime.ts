@@ -332,6 +332,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     return actor;
   }
 
+  /** Starts a conversation's actor and registers it as live. */
   private spawn(
     meta: ConversationMeta,
     input: ConversationInput,
@@ -339,19 +340,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     reservedUpTo: number,
     claim: ConversationClaim,
   ): ConversationActor {
-    const actor = this.makeActor(meta, input, persistedUpTo, reservedUpTo, claim);
-    this.live.set(meta.conversation_id, actor);
-    return actor;
-  }
-
-  private makeActor(
-    meta: ConversationMeta,
-    input: ConversationInput,
-    persistedUpTo: number,
-    reservedUpTo: number,
-    claim: ConversationClaim,
-  ): ConversationActor {
-    return new ConversationActor(
+    const actor = new ConversationActor(
       {
         ...this.deps,
         policy: this.policy,
@@ -361,13 +350,9 @@ export class ConversationRegistryRuntime implements ChatRuntime {
           this.deps.logger.error({ err, conversation_id: actor.conversationId }, 'conversation failed: restart intensity exceeded');
           this.deps.store.updateConversationStatus(actor.conversationId, 'failed').catch(() => undefined);
         },
-        onDeleted: (actor) => {
-          if (this.live.get(actor.conversationId) === actor) this.live.delete(actor.conversationId);
-          this.cancelIdle(actor.conversationId);
-        },
+        onDeleted: (actor) => this.forget(actor),
         onMoved: (actor) => {
-          if (this.live.get(actor.conversationId) === actor) this.live.delete(actor.conversationId);
-          this.cancelIdle(actor.conversationId);
+          this.forget(actor);
           this.deps.telemetry.actorPassivated();
         },
       },
@@ -377,6 +362,14 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       reservedUpTo,
       claim,
     );
+    this.live.set(meta.conversation_id, actor);
+    return actor;
+  }
+
+  /** Drops an actor that stopped on its own (deleted elsewhere, or moved to another runtime). */
+  private forget(actor: ConversationActor): void {
+    if (this.live.get(actor.conversationId) === actor) this.live.delete(actor.conversationId);
+    this.cancelIdle(actor.conversationId);
   }
 
   /** Passivation: an idle conversation's actor stops after idle_timeout_s and is rebuilt on next use. */
