@@ -5,7 +5,7 @@ import { unrefTimer } from './clock';
 import { ConversationActor } from './conversation-actor';
 import type { ConversationInput, ConversationPolicy } from './conversation-context';
 import { ChatError } from './errors';
-import type { ChatMessage, ConversationMeta, Participant } from './message-types';
+import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from './message-types';
 import { restoreConversation } from './restore-conversation';
 import { postUnlessReserved } from './reserved-metadata';
 import { LEASE_BLOCK } from './sequence-lease';
@@ -137,9 +137,9 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     return this.summarize(await this.conversation(conversationId));
   }
 
-  async listConversations(userId: string): Promise<ConversationMeta[]> {
+  async listConversations(userId: string, options: { readonly participantType?: ParticipantType } = {}): Promise<ConversationMeta[]> {
     this.assertOpen();
-    return this.deps.store.listConversationsForUser(userId);
+    return this.deps.store.listConversationsForUser(userId, options);
   }
 
   async join(conversationId: string, participant: ParticipantInput): Promise<Participant> {

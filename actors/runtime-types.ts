@@ -155,7 +155,11 @@ export interface HistoryPage {
 export interface ChatRuntime {
   createConversation(input: CreateConversationInput): Promise<ConversationSummary>;
   getConversation(conversationId: string): Promise<ConversationSummary>;
-  listConversations(userId: string): Promise<ConversationMeta[]>;
+  /**
+   * The user's current conversations, newest first; with `participantType`, only those where the id is a participant
+   * of that type (the gateway asks for 'human': a user named like an agent must not list the agent's conversations).
+   */
+  listConversations(userId: string, options?: { readonly participantType?: ParticipantType }): Promise<ConversationMeta[]>;
   join(conversationId: string, participant: ParticipantInput): Promise<Participant>;
   leave(conversationId: string, participantId: string): Promise<void>;
   /** Sequences and delivers a message; CHAT_ERR_QUEUE_FULL (with retryAfterMs) when the mailbox is full. */

@@ -68,8 +68,10 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
       .json(summary);
   };
 
+  // Callers are humans (human-caller.ts): a caller whose id is also an agent's sees only the conversations it is a
+  // human member of, as every route on one of the agent's conversations refuses it.
   const list = async (_req: Request, res: Response): Promise<void> => {
-    res.json({ conversations: await runtime.listConversations(userOf(res).userId) });
+    res.json({ conversations: await runtime.listConversations(userOf(res).userId, { participantType: 'human' }) });
   };
 
   const get = async (req: Request, res: Response): Promise<void> => {

@@ -1,6 +1,20 @@
 import { ChatError } from '../actors/errors';
-import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
+import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from '../actors/message-types';
 import type { ClaimRequest, ClaimResult, ConversationClaim } from './conversation-claims';
+
+/** Options of listConversationsForUser. */
+export interface ListForUserOptions {
+  /** Also conversations the user has left. */
+  readonly includeLeft?: boolean;
+  /** Only conversations where the id is a participant of this type. */
+  readonly participantType?: ParticipantType;
+}
+
+/** listConversationsForUser's options as the providers get them: validated, defaults applied. */
+export interface MemberFilter {
+  readonly includeLeft: boolean;
+  readonly participantType: ParticipantType | undefined;
+}
 
 /** What a backend can do; the contract suite switches test groups on it. */
 export interface StoreCapabilities {
@@ -118,11 +132,19 @@ export abstract class ChatStore {
     await this._updateConversationStatus(conversationId, status);
   }
 
-  /** Conversations in which the user is (or was, when includeLeft) a participant, newest first. */
-  async listConversationsForUser(userId: string, options: { includeLeft?: boolean } = {}): Promise<ConversationMeta[]> {
+  /**
+   * Conversations in which the user is (or was, when includeLeft) a participant, newest first; with
+   * participantType, only those where that id is a participant of that type (the gateway lists a caller's
+   * conversations as a human: an id that is also an agent's must not list the agent's conversations).
+   */
+  async listConversationsForUser(userId: string, options: ListForUserOptions = {}): Promise<ConversationMeta[]> {
     this.assertOpen();
     requireId(userId, 'userId');
-    return this._listConversationsForUser(userId, options.includeLeft ?? false);
+    const type = options.participantType;
+    if (type !== undefined && type !== 'human' && type !== 'ai') {
+      throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'participantType must be "human" or "ai"');
+    }
+    return this._listConversationsForUser(userId, { includeLeft: options.includeLeft ?? false, participantType: type });
   }
 
   /** Conversations created before `isoTime` (for the retention sweeper). */
@@ -328,7 +350,7 @@ export abstract class ChatStore {
   protected abstract _createConversation(meta: ConversationMeta, participants: readonly Participant[]): Promise<void>;
   protected abstract _getConversation(conversationId: string): Promise<ConversationMeta | undefined>;
   protected abstract _updateConversationStatus(conversationId: string, status: ConversationMeta['status']): Promise<void>;
-  protected abstract _listConversationsForUser(userId: string, includeLeft: boolean): Promise<ConversationMeta[]>;
+  protected abstract _listConversationsForUser(userId: string, filter: MemberFilter): Promise<ConversationMeta[]>;
   protected abstract _listConversationsCreatedBefore(isoTime: string): Promise<string[]>;
   protected abstract _deleteConversation(conversationId: string): Promise<void>;
   protected abstract _getParticipants(conversationId: string): Promise<Participant[]>;

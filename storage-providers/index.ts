@@ -6,7 +6,7 @@ import { PostgresStore } from './postgres-store';
 import { SqliteStore } from './sqlite-store';
 
 export { ChatStore, REDACTION_MARKER } from './chat-store';
-export type { RedactionTarget, StoreCapabilities } from './chat-store';
+export type { ListForUserOptions, MemberFilter, RedactionTarget, StoreCapabilities } from './chat-store';
 export { decideClaim } from './conversation-claims';
 export type { ClaimHolder, ClaimRequest, ClaimResult, ConversationClaim, StoredClaim } from './conversation-claims';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';

@@ -1,6 +1,6 @@
 import { ChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, fencedError, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim, type StoredClaim } from './conversation-claims';
 import {
   compareNewestFirst,
@@ -140,12 +140,13 @@ export class MemoryStore extends ChatStore {
     entry.meta = Object.freeze({ ...entry.meta, status });
   }
 
-  protected async _listConversationsForUser(userId: string, includeLeft: boolean): Promise<ConversationMeta[]> {
+  protected async _listConversationsForUser(userId: string, filter: MemberFilter): Promise<ConversationMeta[]> {
     const out: ConversationMeta[] = [];
     for (const id of this.byUser.get(userId) ?? []) {
       const entry = this.conversations.get(id);
       const member = entry?.members.get(userId);
-      if (entry && member && (includeLeft || !member.left)) out.push(entry.meta);
+      if (!entry || !member || (member.left && !filter.includeLeft)) continue;
+      if (filter.participantType === undefined || member.participant.participant_type === filter.participantType) out.push(entry.meta);
     }
     return out.sort(compareNewestFirst);
   }

@@ -18,7 +18,8 @@ export function postgresSql(s: string) {
     getConversation: `SELECT ${META_COLUMNS} FROM ${s}.conversations c WHERE c.conversation_id = $1`,
     updateStatus: `UPDATE ${s}.conversations SET status = $2 WHERE conversation_id = $1`,
     listForUser: `SELECT ${META_COLUMNS} FROM ${s}.participants p JOIN ${s}.conversations c ON c.conversation_id = p.conversation_id
-      WHERE p.participant_id = $1 AND ($2 OR NOT p.has_left) ORDER BY c.created_at DESC, c.conversation_id ASC`,
+      WHERE p.participant_id = $1 AND ($2 OR NOT p.has_left) AND ($3::text IS NULL OR p.participant_type = $3)
+      ORDER BY c.created_at DESC, c.conversation_id ASC`,
     listCreatedBefore: `SELECT conversation_id FROM ${s}.conversations WHERE created_at < $1 ORDER BY created_at ASC, conversation_id ASC`,
     // The conversation row is deleted (and so locked) first: the same lock order as appends.
     deleteConversation: `DELETE FROM ${s}.conversations WHERE conversation_id = $1`,

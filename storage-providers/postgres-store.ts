@@ -1,7 +1,7 @@
 import type { QueryResultRow } from 'pg';
 import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, fencedError, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import { migratePostgres, quoteSchema } from './postgres-migrations';
 import { PgRunner } from './postgres-pool';
@@ -88,8 +88,8 @@ export class PostgresStore extends ChatStore {
     if (count === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
   }
 
-  protected async _listConversationsForUser(userId: string, includeLeft: boolean): Promise<ConversationMeta[]> {
-    return (await this.query(this.sql.listForUser, [userId, includeLeft])).map(toMeta);
+  protected async _listConversationsForUser(userId: string, filter: MemberFilter): Promise<ConversationMeta[]> {
+    return (await this.query(this.sql.listForUser, [userId, filter.includeLeft, filter.participantType ?? null])).map(toMeta);
   }
 
   protected async _listConversationsCreatedBefore(isoTime: string): Promise<string[]> {

@@ -14,10 +14,11 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
     ),
     getConversation: db.prepare(`SELECT ${META_COLUMNS} FROM conversations c WHERE c.conversation_id = ?`),
     updateStatus: db.prepare('UPDATE conversations SET status = ? WHERE conversation_id = ?'),
-    // @include_left = 1 includes conversations the user has left.
+    // @include_left = 1 includes conversations the user has left; @type NULL: any participant type.
     listForUser: db.prepare(
       `SELECT ${META_COLUMNS} FROM participants p JOIN conversations c ON c.conversation_id = p.conversation_id
        WHERE p.participant_id = @user AND (@include_left = 1 OR p.has_left = 0)
+         AND (@type IS NULL OR p.participant_type = @type)
        ORDER BY c.created_at DESC, c.conversation_id ASC`,
     ),
     listCreatedBefore: db

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, fencedError, REDACTION_MARKER, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 import { whenUnlocked, type LockWait } from './sqlite-lock-wait';
@@ -130,8 +130,9 @@ export class SqliteStore extends ChatStore {
     if (changes === 0) throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
   }
 
-  protected async _listConversationsForUser(userId: string, includeLeft: boolean): Promise<ConversationMeta[]> {
-    const rows = await this.run((s) => s.listForUser.all({ user: userId, include_left: includeLeft ? 1 : 0 }) as Row[]);
+  protected async _listConversationsForUser(userId: string, filter: MemberFilter): Promise<ConversationMeta[]> {
+    const params = { user: userId, include_left: filter.includeLeft ? 1 : 0, type: filter.participantType ?? null };
+    const rows = await this.run((s) => s.listForUser.all(params) as Row[]);
     return rows.map(toMeta);
   }
 

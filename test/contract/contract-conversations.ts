@@ -59,6 +59,21 @@ export function describeConversations(ctx: ContractContext): void {
       expect(await ids('alice')).toEqual(['new', 'tie-a', 'tie-b', 'old']);
     });
 
+    test('listConversationsForUser: participantType keeps the conversations where the id is a member of that type', async () => {
+      const { store } = ctx;
+      await store.createConversation(meta('agent-answers', 2000), [person('alice'), agent('echo')]);
+      await store.createConversation(meta('echo-is-human', 1000), [person('echo')]);
+      const ids = async (participantType?: 'human' | 'ai', includeLeft?: boolean) =>
+        (await store.listConversationsForUser('echo', { participantType, includeLeft })).map((c) => c.conversation_id);
+      expect(await ids()).toEqual(['agent-answers', 'echo-is-human']);
+      expect(await ids('human')).toEqual(['echo-is-human']);
+      expect(await ids('ai')).toEqual(['agent-answers']);
+      await store.removeParticipant('echo-is-human', 'echo');
+      expect(await ids('human')).toEqual([]);
+      expect(await ids('human', true)).toEqual(['echo-is-human']);
+      await expectCode(store.listConversationsForUser('echo', { participantType: 'robot' as 'ai' }), 'STORAGE_ERR_INVALID_ARGUMENT');
+    });
+
     test('retention: listConversationsCreatedBefore + deleteConversation remove everything', async () => {
       const { store } = ctx;
       await store.createConversation(meta('a', 1000), [person('alice')]);
