@@ -94,6 +94,9 @@ export const conversationMachine = setup({
     },
     hasBurst: ({ context }) => context.burst.length > 0,
     batchAcceptsAny: ({ context, event }) => lastAcceptedPost(context, (event as Ev<'POSTS'>).posts) !== undefined,
+    /** The leave brings the conversation down to single mode and nobody remaining is typing. */
+    leaveEndsWait: ({ context, event }) => r.waitAfterLeave(context, (event as Ev<'LEAVE'>).participantId) === 'dispatch',
+    leaveStartsTypingWindow: ({ context, event }) => r.waitAfterLeave(context, (event as Ev<'LEAVE'>).participantId) === 'typing',
     singleModeTypingStarted: ({ context, event }) => context.mode === 'single' && (event as Ev<'TYPING'>).isTyping,
     singleModeTypingStopped: ({ context, event }) => context.mode === 'single' && !(event as Ev<'TYPING'>).isTyping,
   },
@@ -168,6 +171,22 @@ export const conversationMachine = setup({
               { guard: 'batchAcceptsAny', target: 'idle', actions: BATCH_EFFECTS },
               // Only duplicates and refusals: nothing changes, the window keeps running.
               { actions: BATCH_EFFECTS },
+            ],
+            // A leave down to single mode re-decides the wait by single-mode rules (waitAfterLeave); any
+            // other leave falls through to the active state's LEAVE and the window keeps running.
+            LEAVE: [
+              {
+                guard: 'leaveEndsWait',
+                target: 'idle',
+                actions: ['acceptLeave', 'deliver', 'persist', 'acknowledge', 'dispatchBurst', 'dispatchToAgents'],
+              },
+              // Re-entering restarts the window, now the single-mode typing window (the mode is single on entry).
+              {
+                guard: 'leaveStartsTypingWindow',
+                target: 'collecting',
+                reenter: true,
+                actions: ['acceptLeave', 'deliver', 'persist', 'acknowledge'],
+              },
             ],
             TYPING: [
               { guard: 'singleModeTypingStarted', target: 'collecting', reenter: true, actions: ['setTyping', 'forwardTyping'] },

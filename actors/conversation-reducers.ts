@@ -137,6 +137,23 @@ export function acceptLeave(ctx: ConversationContext, e: EventOf<'LEAVE'>): Conv
   return withModeChange({ ...ctx, participants, typing }, ctx, drafts, e.receivedAt, seq);
 }
 
+/**
+ * What a leave does to a burst waiting for the input window. The multi-mode window exists so several
+ * humans can speak before the agents answer; a leave that brings the conversation down to single mode
+ * leaves nobody to wait for, so the waiting burst follows single-mode rules from that step on:
+ *   'keep'     the mode stays what it was: the running window is left alone
+ *   'dispatch' answer the burst with the leave
+ *   'typing'   the remaining human is reported typing: wait the single-mode typing window from the leave
+ */
+export function waitAfterLeave(ctx: ConversationContext, leaverId: string): 'keep' | 'dispatch' | 'typing' {
+  if (ctx.mode !== 'multi' || !ctx.participants.has(leaverId)) return 'keep';
+  const remaining = new Map(ctx.participants);
+  remaining.delete(leaverId);
+  if (modeOf(remaining) !== 'single') return 'keep';
+  for (const id of ctx.typing) if (remaining.get(id)?.participant_type === 'human') return 'typing';
+  return 'dispatch';
+}
+
 function withModeChange(
   next: ConversationContext,
   prev: ConversationContext,

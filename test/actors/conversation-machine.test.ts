@@ -105,6 +105,24 @@ describe('conversation machine (pure transitions)', () => {
     expect(snapshot.context.burst.map((m) => m.content)).toEqual(['a1', 'b1']);
   });
 
+  it('a leave down to single mode ends a multi-mode wait in its own step: the burst goes to the agents after the leave is delivered', () => {
+    const leave: ConversationEvent = { type: 'LEAVE', receivedAt: 5, participantId: 'bob' };
+    const { snapshot, context, actions } = run([
+      join(human('alice')),
+      join(ai('bot')),
+      join(human('bob')),
+      post('alice', 'a1'),
+      post('bob', 'b1'),
+      leave,
+    ]);
+    expect(snapshot.value).toEqual({ active: 'idle' });
+    expect(context.mode).toBe('single');
+    expect(context.emitted.map((m) => m.message_type)).toEqual(['leave', 'mode_change']);
+    expect(actions.indexOf('persist')).toBeLessThan(actions.indexOf('dispatchToAgents'));
+    expect(context.turns.map((t) => [t.participantId, t.burst.map((m) => m.message_id)])).toEqual([['bot', ['a1', 'b1']]]);
+    expect(context.burst).toEqual([]);
+  });
+
   it('a machine started with a burst still waiting (restarted after a crash) collects it again and answers it after a fresh window', () => {
     const before = run([join(human('alice')), join(ai('bot')), join(human('bob')), post('alice', 'a1'), post('bob', 'b1')]).context;
     const restarted: ConversationInput = {
