@@ -6,6 +6,7 @@ import { ConversationActor } from './conversation-actor';
 import type { ConversationInput, ConversationPolicy } from './conversation-context';
 import { ChatError } from './errors';
 import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from './message-types';
+import { assertOneTypePerId } from './participant-identity';
 import { restoreConversation } from './restore-conversation';
 import { postUnlessReserved } from './reserved-metadata';
 import { LEASE_BLOCK } from './sequence-lease';
@@ -267,12 +268,15 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private initialMembers(input: CreateConversationInput): ParticipantInput[] {
     const byId = new Map<string, ParticipantInput>();
     const creator = input.participants?.find((p) => p.participant_id === input.created_by);
-    byId.set(input.created_by, {
+    const owner: ParticipantInput = {
       participant_id: input.created_by,
       participant_type: 'human',
       role: 'owner',
       display_name: creator?.display_name,
-    });
+    };
+    // Repeated ids count once; an id named as both types is refused (an auto_join agent under a member's id is not added).
+    assertOneTypePerId([owner, ...(input.participants ?? [])]);
+    byId.set(input.created_by, owner);
     for (const p of input.participants ?? []) if (!byId.has(p.participant_id)) byId.set(p.participant_id, p);
     if (input.autoJoinAgents !== false) {
       for (const endpoint of this.deps.config.chat.nlweb.endpoints) {

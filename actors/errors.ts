@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   // Conversation / actor
   CHAT_ERR_QUEUE_FULL: { http: 429, frame: 429, message: 'conversation mailbox is full; retry later' },
   CHAT_ERR_PARTICIPANT_LIMIT: { http: 409, frame: 409, close: 4009, message: 'conversation has reached its participant limit' },
+  CHAT_ERR_PARTICIPANT_ID_CONFLICT: { http: 400, frame: 400, message: 'one id is named as a human and as an AI participant' },
   CHAT_ERR_NOT_FOUND: { http: 404, frame: 404, close: 4004, message: 'conversation not found' },
   CHAT_ERR_NOT_PARTICIPANT: { http: 403, frame: 403, close: 4003, message: 'not a participant of this conversation' },
   CHAT_ERR_ALREADY_EXISTS: { http: 409, frame: 409, message: 'conversation already exists' },

@@ -1,4 +1,5 @@
-import type { Participant } from './message-types';
+import { ChatError } from './errors';
+import type { Participant, ParticipantType } from './message-types';
 
 /**
  * One id, one participant type per conversation. The runtime takes a sender's type from its membership, so a
@@ -22,4 +23,24 @@ export function otherTypeProblem(member: Participant): string {
 export function aiMember(participants: readonly Participant[], participantId: string): Participant | undefined {
   for (const p of participants) if (p.participant_id === participantId) return p.participant_type === 'ai' ? p : undefined;
   return undefined;
+}
+
+/**
+ * A creation's member list names each id as one participant type: the creator (a human) or a human participant
+ * also named as an AI participant (or the reverse) is refused with CHAT_ERR_PARTICIPANT_ID_CONFLICT naming the id.
+ * Keeping the first and dropping the other, as repeated ids are, would silently lose the agent the caller asked for.
+ */
+export function assertOneTypePerId(members: readonly { participant_id: string; participant_type: ParticipantType }[]): void {
+  const typeOf = new Map<string, ParticipantType>();
+  for (const { participant_id: id, participant_type: type } of members) {
+    const earlier = typeOf.get(id);
+    if (earlier === undefined) typeOf.set(id, type);
+    else if (earlier !== type) {
+      throw new ChatError(
+        'CHAT_ERR_PARTICIPANT_ID_CONFLICT',
+        `participant id ${JSON.stringify(id)} is named both as a human and as an AI participant; one id is one participant of one type`,
+        { details: { participant_id: id } },
+      );
+    }
+  }
 }

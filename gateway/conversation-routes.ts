@@ -1,8 +1,10 @@
 import type { Request, Response } from 'express';
 import { ChatError, isChatError } from '../actors/errors';
+import { assertOneTypePerId } from '../actors/participant-identity';
 import type { ChatRuntime, ConversationSummary, ParticipantInput } from '../actors/runtime-types';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { idParam, userOf, validated } from './http-request-input';
+import type { CreateConversationBody } from './http-schemas';
 
 /** Handlers of the conversation resources: create, list the caller's, read one. */
 export interface ConversationHandlers {
@@ -25,31 +27,16 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
       });
     }
     const body = validated(bodies.create, req.body ?? {});
-    const participants: ParticipantInput[] = [
+    // The creator is the owner; an id named as a human and as an AI participant (the creator or a human in
+    // `participants` also in `agents`, ...) is refused; repeated ids of one type (also across `participants` and
+    // `agents`) count once.
+    const named: ParticipantInput[] = [
       { participant_id: user.userId, participant_type: 'human', display_name: user.displayName ?? user.userId, role: 'owner' },
+      ...(body.participants ?? []).map(toParticipantInput),
+      ...(body.agents ?? []).map((id): ParticipantInput => ({ participant_id: id, participant_type: 'ai', agent_id: id, role: 'member' })),
     ];
-    const seen = new Set([user.userId]);
-    // The creator is the owner; repeated ids (also across `participants` and `agents`) count once.
-    for (const p of body.participants ?? []) {
-      const id = p.participant_id ?? p.user_id ?? '';
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const type = p.participant_type ?? 'human';
-      const input: { -readonly [K in keyof ParticipantInput]: ParticipantInput[K] } = {
-        participant_id: id,
-        participant_type: type,
-        role: 'member',
-      };
-      const name = p.display_name ?? p.name;
-      if (name !== undefined) input.display_name = name;
-      if (type === 'ai') input.agent_id = p.agent_id ?? id;
-      participants.push(input);
-    }
-    for (const agentId of body.agents ?? []) {
-      if (seen.has(agentId)) continue;
-      seen.add(agentId);
-      participants.push({ participant_id: agentId, participant_type: 'ai', agent_id: agentId, role: 'member' });
-    }
+    assertOneTypePerId(named);
+    const participants = firstOfEachId(named);
     if (participants.length > config.chat.limits.max_participants) throw new ChatError('CHAT_ERR_PARTICIPANT_LIMIT');
     const autoJoin = body.auto_join_agents ?? body.enable_ai;
     const summary = await runtime
@@ -79,6 +66,29 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
   };
 
   return { create, list, get };
+}
+
+type BodyParticipant = NonNullable<CreateConversationBody['participants']>[number];
+
+/** A `participants` entry of the create body (ours or NLWeb's `{user_id, name}`) as a member; an AI one names its agent. */
+function toParticipantInput(p: BodyParticipant): ParticipantInput {
+  const id = p.participant_id ?? p.user_id ?? '';
+  const type = p.participant_type ?? 'human';
+  const name = p.display_name ?? p.name;
+  return {
+    participant_id: id,
+    participant_type: type,
+    role: 'member',
+    ...(name === undefined ? {} : { display_name: name }),
+    ...(type === 'ai' ? { agent_id: p.agent_id ?? id } : {}),
+  };
+}
+
+/** The first entry of each participant id, in order. */
+function firstOfEachId(list: readonly ParticipantInput[]): ParticipantInput[] {
+  const byId = new Map<string, ParticipantInput>();
+  for (const p of list) if (!byId.has(p.participant_id)) byId.set(p.participant_id, p);
+  return [...byId.values()];
 }
 
 /**
