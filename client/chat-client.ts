@@ -24,6 +24,7 @@ import { buildChatSocketUrl } from './chat-socket-url';
 import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
 import { createOutbox } from './outbox';
+import { createOwnerRedirect } from './owner-redirect';
 import {
   CLOSE_CODES,
   parseServerFrame,
@@ -39,6 +40,7 @@ import { createTypedEmitter } from './typed-emitter';
 // The public types and buildChatSocketUrl used to be declared here; importers of this file keep them.
 export * from './client-types';
 export { buildChatSocketUrl } from './chat-socket-url';
+export type { FollowOwnerOption } from './owner-redirect';
 
 /** Creates a client; nothing happens until connect(). */
 export function createChatClient(options: ChatClientOptions): ChatClient {
@@ -84,6 +86,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     emitMode: (payload) => events.emit('mode', payload),
   });
 
+  const redirect = createOwnerRedirect(options.url, options.followOwner);
   const loop = createConnectionLoop({
     clock,
     random: options.random ?? Math.random,
@@ -93,10 +96,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     events,
     socket,
     subprotocols: createSubprotocolOffer(REFUSAL_SUBPROTOCOL),
+    redirect,
     webSocketImpl: () => options.WebSocketImpl ?? defaultWebSocketImpl(),
     nextAttempt() {
       const resumedFrom = delivery.lastSequenceId;
-      const url = buildChatSocketUrl(options.url, options.conversationId, {
+      const url = buildChatSocketUrl(redirect.base, options.conversationId, {
         ...(options.token !== undefined ? { token: options.token } : {}),
         ...(options.userId !== undefined ? { userId: options.userId } : {}),
         ...(resumedFrom !== undefined ? { lastSequenceId: resumedFrom } : {}),

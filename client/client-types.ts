@@ -5,6 +5,7 @@
  * re-exports all of them, so `nlweb-chat/client` and its users see no change.
  */
 import type { BackoffOptions } from './backoff';
+import type { FollowOwnerOption } from './owner-redirect';
 import type { ChatMessage, ConversationMode, Participant } from './protocol-frames';
 import type { TypedEmitter } from './typed-emitter';
 
@@ -62,6 +63,12 @@ export interface ChatClientOptions {
   readonly pingIntervalMs?: number;
   /** Used when a 429 error frame carries no retry_after_ms (default 1000 ms). */
   readonly defaultRetryAfterMs?: number;
+  /**
+   * When a server refuses the conversation as live on another server (close 4421) and names that server's
+   * address, reconnect there at once (default true; never from wss/https to ws/http). false: retry `url` with
+   * backoff; a function: follow the addresses it returns true for (e.g. only your own domain).
+   */
+  readonly followOwner?: FollowOwnerOption;
   readonly clock?: ClientClock;
   /** Returns [0, 1); drives the backoff jitter. */
   readonly random?: () => number;
@@ -131,6 +138,8 @@ export interface ChatClientEvents {
   ack: SendResult;
   disconnected: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };
   reconnecting: { readonly attempt: number; readonly delayMs: number };
+  /** The next attempt goes to the server a 4421 refusal named (followOwner); later closes return to `url`. */
+  redirected: { readonly ownerAddress: string };
   /** Terminal: fatal close, retries exhausted, or close() called. */
   closed: { readonly code?: number; readonly reason: string };
 }

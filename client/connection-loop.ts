@@ -9,6 +9,7 @@
  */
 import { backoffDelay, type BackoffOptions } from './backoff';
 import type { ChatSocket } from './chat-socket';
+import type { OwnerRedirect } from './owner-redirect';
 import type { SubprotocolOffer } from './subprotocol-offer';
 import {
   ChatClientError,
@@ -34,6 +35,8 @@ export interface ConnectionLoopDeps {
   readonly socket: ChatSocket;
   /** Picks each attempt's subprotocol and learns from its handshake's outcome. */
   readonly subprotocols: SubprotocolOffer;
+  /** Where the next attempt goes: a refusal naming the conversation's server sends it there (owner-redirect.ts). */
+  readonly redirect: OwnerRedirect;
   /** The WebSocket class to use (may throw CLIENT_NO_WEBSOCKET). */
   webSocketImpl(): WebSocketConstructor;
   /** The URL of the next attempt and the resume point it asks for (read when the attempt starts). */
@@ -131,7 +134,11 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     events.emit('disconnected', { code, reason, willReconnect });
     if (!retriable) return finish(code, `fatal close ${code}${reason ? `: ${reason}` : ''}`);
     if (!willReconnect) return finish(code, `gave up after ${failures} failed attempts`);
-    const delayMs = backoffDelay(failures, deps.random, deps.backoff);
+    // A refusal that names the conversation's server is followed at once: waiting would not change the answer
+    // of this server, and the named one is expected to accept. It still counts as an attempt (maxRetries).
+    const ownerAddress = deps.redirect.onClose(code, reason);
+    if (ownerAddress !== undefined) events.emit('redirected', { ownerAddress });
+    const delayMs = ownerAddress !== undefined ? 0 : backoffDelay(failures, deps.random, deps.backoff);
     failures += 1;
     state = 'reconnecting';
     events.emit('reconnecting', { attempt: failures, delayMs });
@@ -175,6 +182,7 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
       ready = true;
       state = 'open';
       failures = 0;
+      deps.redirect.onConnected();
       return everConnected;
     },
     announce(info) {

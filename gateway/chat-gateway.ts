@@ -18,7 +18,7 @@ import { subscribeAsHuman, type OutputRoute } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
-import { createUpgradeRefuser, selectSubprotocol, type UpgradeRefuser } from './upgrade-rejection';
+import { createUpgradeRefuser, refusalDetailsOf, selectSubprotocol, type RefusalDetails, type UpgradeRefuser } from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
 import { SharedFrames } from './shared-frames';
@@ -208,7 +208,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       if (err.code === 'CHAT_ERR_FORBIDDEN') audit.forbidden?.(user.userId, conversationId, 'ws connect as an AI participant');
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')
         audit.participantLimit?.(user.userId, conversationId, config.chat.limits.max_participants);
-      return refuse(err.code, err.message);
+      return refuse(err.code, err.message, refusalDetailsOf(err));
     }
 
     if (closing || socket.destroyed || !socket.writable) {
@@ -264,7 +264,7 @@ function destroySocket(this: Duplex): void {
 }
 
 /** Refuses one upgrade with an error code (and optional message). */
-type Refusal = (code: ErrorCode, message?: string) => void;
+type Refusal = (code: ErrorCode, message?: string, details?: RefusalDetails) => void;
 
 /**
  * One upgrade's refusal, built out here rather than as a closure in handleUpgrade or upgrade: closures
@@ -273,5 +273,5 @@ type Refusal = (code: ErrorCode, message?: string) => void;
  * (+1.25 KiB heap per idle connection in perf/gateway-bench.ts). Only short-lived closures hold it.
  */
 function refusalFor(refuser: UpgradeRefuser, req: IncomingMessage, socket: Duplex, head: Buffer): Refusal {
-  return (code, message) => refuser.refuse(req, socket, head, code, message);
+  return (code, message, details) => refuser.refuse(req, socket, head, code, message, details);
 }

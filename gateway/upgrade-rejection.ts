@@ -13,12 +13,34 @@ import type { GatewayLogger } from './observability-hooks';
  */
 export const REFUSAL_SUBPROTOCOL = 'nlweb-chat.refusals';
 
+/**
+ * What a refusal may tell besides its code, as the HTTP answers of the same error do (http-error-handler.ts):
+ * when to try again, and for CHAT_ERR_OWNED_ELSEWHERE where the conversation is live.
+ */
+export interface RefusalDetails {
+  readonly retryAfterMs?: number;
+  /** The holder's `chat.ownership.address`: the reference client reconnects there. */
+  readonly ownerAddress?: string;
+}
+
+/** The details of a ChatError that a refused upgrade passes on. */
+export function refusalDetailsOf(err: ChatError): RefusalDetails {
+  const owner = err.code === 'CHAT_ERR_OWNED_ELSEWHERE' ? err.details?.owner_address : undefined;
+  return {
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: Math.max(0, Math.ceil(err.retryAfterMs)) } : {}),
+    ...(typeof owner === 'string' && owner !== '' ? { ownerAddress: owner } : {}),
+  };
+}
+
 /** Refuses an upgrade with a plain HTTP answer carrying the JSON error body, then drops the socket. */
-export function rejectUpgrade(socket: Duplex, code: ErrorCode, message?: string): void {
+export function rejectUpgrade(socket: Duplex, code: ErrorCode, message?: string, details: RefusalDetails = {}): void {
   if (socket.destroyed) return;
   const err = new ChatError(code, message);
   const status = err.spec.http;
-  const body = JSON.stringify({ error: code, code: status, message: err.message });
+  const fields: Record<string, unknown> = { error: code, code: status, message: err.message };
+  if (details.retryAfterMs !== undefined) fields.retry_after_ms = details.retryAfterMs;
+  if (details.ownerAddress !== undefined) fields.owner_address = details.ownerAddress;
+  const body = JSON.stringify(fields);
   const headers = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
     'Connection: close',
@@ -26,6 +48,7 @@ export function rejectUpgrade(socket: Duplex, code: ErrorCode, message?: string)
     `Content-Length: ${Buffer.byteLength(body)}`,
   ];
   if (code === 'GATEWAY_ERR_UNAUTHENTICATED') headers.push('WWW-Authenticate: Bearer');
+  if (details.retryAfterMs !== undefined) headers.push(`Retry-After: ${Math.max(1, Math.ceil(details.retryAfterMs / 1000))}`);
   socket.once('finish', () => socket.destroy());
   socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }
@@ -47,6 +70,19 @@ export function selectSubprotocol(protocols: ReadonlySet<string>): string | fals
   return first.done === true ? false : first.value;
 }
 
+/** A close frame's reason holds at most 123 bytes (RFC 6455 5.5: control frame payload ≤ 125, 2 for the code). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * The close reason of a refusal on the subprotocol path: the error code, then for CHAT_ERR_OWNED_ELSEWHERE a
+ * space and the owner's address when it fits (a longer address is left out: the code alone still says retry).
+ */
+export function refusalCloseReason(code: ErrorCode, details: RefusalDetails = {}): string {
+  if (details.ownerAddress === undefined) return code;
+  const reason = `${code} ${details.ownerAddress}`;
+  return Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES ? reason : code;
+}
+
 /** Close codes of refusals whose error code names none: the ones the reference client maps HTTP statuses to. */
 const CLOSE_BY_STATUS: Readonly<Record<number, number>> = { 400: 1008, 401: 4001, 403: 4003, 404: 4004, 409: 4009, 426: 4026 };
 /** Anything else (429, 5xx without a close code of its own) may pass later: "try again later". */
@@ -62,10 +98,10 @@ export function refusalCloseCode(code: ErrorCode): number {
 export interface UpgradeRefuser {
   /**
    * Without the subprotocol: rejectUpgrade. With it: completes the handshake selecting the subprotocol
-   * only to send one close frame (close code of `code`, `code` as the reason), and terminates the socket
-   * if the peer does not answer the close within the grace time.
+   * only to send one close frame (close code of `code`, refusalCloseReason as the reason), and terminates
+   * the socket if the peer does not answer the close within the grace time.
    */
-  refuse(req: IncomingMessage, socket: Duplex, head: Buffer, code: ErrorCode, message?: string): void;
+  refuse(req: IncomingMessage, socket: Duplex, head: Buffer, code: ErrorCode, message?: string, details?: RefusalDetails): void;
   /** Terminates every refused socket still waiting for its close handshake (gateway shutdown). */
   terminateAll(): void;
 }
@@ -98,13 +134,14 @@ export function createUpgradeRefuser(options: UpgradeRefuserOptions): UpgradeRef
   /** Set by terminateAll: refusals decided later (their upgrade was still authenticating) do not wait for an answer. */
   let stopped = false;
 
-  function closeRefused(ws: WebSocket, socket: Duplex, code: ErrorCode): void {
+  function closeRefused(ws: WebSocket, socket: Duplex, code: ErrorCode, details: RefusalDetails | undefined): void {
+    const reason = refusalCloseReason(code, details);
     // An error event without a listener would throw; the close that follows cleans up.
     ws.on('error', (err) => logger.debug({ err: err.message, error: code }, 'refused websocket error'));
     if (stopped) {
       // The gateway has shut down and nobody would terminate this socket later: the close frame goes out,
       // then the socket ends and is destroyed once that is written, answered or not.
-      ws.close(refusalCloseCode(code), code);
+      ws.close(refusalCloseCode(code), reason);
       const tcp = socket as Duplex & { destroySoon?: () => void };
       if (typeof tcp.destroySoon === 'function') tcp.destroySoon();
       else socket.end();
@@ -116,16 +153,16 @@ export function createUpgradeRefuser(options: UpgradeRefuserOptions): UpgradeRef
       closer.finished();
       pending.delete(ws);
     });
-    closer.closeWith(refusalCloseCode(code), code, graceMs);
+    closer.closeWith(refusalCloseCode(code), reason, graceMs);
   }
 
   return {
-    refuse(req, socket, head, code, message) {
-      if (!offersRefusalSubprotocol(req)) return rejectUpgrade(socket, code, message);
+    refuse(req, socket, head, code, message, details) {
+      if (!offersRefusalSubprotocol(req)) return rejectUpgrade(socket, code, message, details);
       if (socket.destroyed) return;
       try {
         // ws answers an invalid handshake (bad key or version) itself with HTTP 400 and no callback.
-        wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, socket, code));
+        wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, socket, code, details));
       } catch (err) {
         // ws throws only for a socket it has already upgraded (a failure after the handshake): drop it.
         logger.debug({ err: err instanceof Error ? err.message : String(err), error: code }, 'could not refuse an upgraded socket');

@@ -47,12 +47,15 @@ export interface RealStackOptions {
   readonly config?: ConfigInput;
   /** Extra routes mounted on the server's express app (e.g. the web client). */
   readonly extraRoutes?: (app: express.Express) => void;
+  /** A store shared with another stack (two servers on one store); opened and closed by its owner, not here. */
+  readonly store?: MemoryStore;
 }
 
 export async function startRealStack(options: RealStackOptions = {}): Promise<RealStack> {
   const config = benchConfig(options.config ?? {});
-  const store = new MemoryStore();
-  await store.open();
+  const ownsStore = options.store === undefined;
+  const store = options.store ?? new MemoryStore();
+  if (ownsStore) await store.open();
   const runtime = await createChatRuntime({ config, storage: store, agents: options.agents ?? [] });
   const extra = options.extraRoutes ? { extraRoutes: options.extraRoutes } : {};
   let server = createChatServer({ runtime, config, ...extra });
@@ -96,7 +99,7 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
       if (running) await stack.server.close();
       running = false;
       await runtime.close({ deadlineMs: 2000 });
-      await store.close();
+      if (ownsStore) await store.close();
     },
   };
   return stack;
@@ -117,10 +120,11 @@ export interface TcpProxyOptions {
   readonly stripSubprotocol?: boolean;
 }
 
-export async function startTcpProxy(targetPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
+/** `targetPort` may be a function: read at each connection, for a proxy whose address must exist before its target. */
+export async function startTcpProxy(targetPort: number | (() => number), options: TcpProxyOptions = {}): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
+    const upstream = net.connect(typeof targetPort === 'function' ? targetPort() : targetPort, '127.0.0.1');
     const downstream = options.stripSubprotocol ? createSubprotocolStripper() : (d: Buffer): Buffer => d;
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);

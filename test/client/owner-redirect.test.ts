@@ -1,0 +1,162 @@
+/**
+ * The reference client follows a conversation to the server that holds it: two real servers on one store,
+ * the client pointed at the one that does not hold the conversation. The owner's address is a TCP proxy in
+ * front of it, made before the owner so the address can go into its config (the owner listens on port 0).
+ */
+import { WebSocket } from 'ws';
+import { createManualClock, type ManualClock } from '../../actors/clock';
+import { createChatClient, type ChatClient, type ChatClientOptions, type WebSocketConstructor } from '../../client/chat-client';
+import { createOwnerRedirect } from '../../client/owner-redirect';
+import { CLOSE_CODES } from '../../client/protocol-frames';
+import { MemoryStore } from '../../storage-providers';
+import { nextEvent } from './client-events';
+import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+
+describe('createOwnerRedirect', () => {
+  const refusal = (address: string) => `CHAT_ERR_OWNED_ELSEWHERE ${address}`;
+
+  test('a 4421 naming an address sends the next attempt there; any other close sends it back to the entry point', () => {
+    const r = createOwnerRedirect('ws://entry.example');
+    expect(r.onClose(CLOSE_CODES.OWNED_ELSEWHERE, refusal('ws://owner.example:8000'))).toBe('ws://owner.example:8000');
+    expect(r.base).toBe('ws://owner.example:8000');
+    expect(r.onClose(1001, 'server shutting down')).toBeUndefined();
+    expect(r.base).toBe('ws://entry.example');
+    // 4421 without an address (a socket whose server lost the conversation): back to the entry point too.
+    r.onClose(CLOSE_CODES.OWNED_ELSEWHERE, refusal('ws://owner.example'));
+    expect(r.onClose(CLOSE_CODES.OWNED_ELSEWHERE, 'CHAT_ERR_OWNED_ELSEWHERE')).toBeUndefined();
+    expect(r.base).toBe('ws://entry.example');
+    // The same text under another close code is not a refusal.
+    expect(r.onClose(4003, refusal('ws://owner.example'))).toBeUndefined();
+  });
+
+  test('never from TLS to plain text, never to another scheme or a non-URL, and only what the predicate accepts', () => {
+    const secure = createOwnerRedirect('wss://entry.example');
+    expect(secure.onClose(4421, refusal('ws://owner.example'))).toBeUndefined();
+    expect(secure.onClose(4421, refusal('http://owner.example'))).toBeUndefined();
+    expect(secure.onClose(4421, refusal('https://owner.example'))).toBe('https://owner.example');
+
+    const plain = createOwnerRedirect('ws://entry.example');
+    expect(plain.onClose(4421, refusal('javascript:alert(1)'))).toBeUndefined();
+    expect(plain.onClose(4421, refusal('not a url'))).toBeUndefined();
+    expect(plain.onClose(4421, refusal('wss://owner.example'))).toBe('wss://owner.example');
+
+    const own = createOwnerRedirect('ws://entry.example', (address) => new URL(address).hostname.endsWith('.chat.example'));
+    expect(own.onClose(4421, refusal('ws://evil.example'))).toBeUndefined();
+    expect(own.onClose(4421, refusal('ws://b.chat.example'))).toBe('ws://b.chat.example');
+    expect(createOwnerRedirect('ws://entry.example', false).onClose(4421, refusal('ws://b.example'))).toBeUndefined();
+  });
+
+  test('two servers naming each other (a conversation moving) stop being followed after 3 hops until a connection is made', () => {
+    const r = createOwnerRedirect('ws://a.example');
+    expect(r.onClose(4421, refusal('ws://b.example'))).toBe('ws://b.example');
+    expect(r.onClose(4421, refusal('ws://a.example'))).toBe('ws://a.example');
+    expect(r.onClose(4421, refusal('ws://b.example'))).toBe('ws://b.example');
+    expect(r.onClose(4421, refusal('ws://a.example'))).toBeUndefined();
+    expect(r.base).toBe('ws://a.example');
+    r.onConnected();
+    expect(r.onClose(4421, refusal('ws://b.example'))).toBe('ws://b.example');
+  });
+});
+
+describe('two real servers on one store', () => {
+  let store: MemoryStore;
+  let owner: RealStack;
+  let other: RealStack;
+  let ownerAddress: TcpProxy;
+  let clock: ManualClock;
+  const clients: ChatClient[] = [];
+
+  beforeEach(async () => {
+    clock = createManualClock();
+    store = new MemoryStore({ claims: true });
+    await store.open();
+    let ownerPort = 0;
+    ownerAddress = await startTcpProxy(() => ownerPort);
+    const ownership = (id: string, address: string) => ({ chat: { ownership: { instance_id: id, address } } });
+    owner = await startRealStack({ store, config: ownership('owner', ownerAddress.url) });
+    ownerPort = owner.port;
+    other = await startRealStack({ store, config: ownership('other', 'ws://other.invalid') });
+    // Created on the owner: its runtime claims the conversation, with its address.
+    await owner.createConversation('conv', ['alice', 'bob']);
+  });
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await ownerAddress.close();
+    await owner.close();
+    await other.close();
+    await store.close();
+  });
+
+  function client(extra: Partial<ChatClientOptions> = {}): ChatClient {
+    const c = createChatClient({
+      url: other.wsUrl,
+      conversationId: 'conv',
+      userId: 'alice',
+      WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
+      clock,
+      random: () => 0.5,
+      pingIntervalMs: 0,
+      ...extra,
+    });
+    clients.push(c);
+    return c;
+  }
+
+  test('a client pointed at the other server is sent to the owner at once and chats there', async () => {
+    const c = client();
+    const redirected = nextEvent(c, 'redirected');
+    const reconnecting = nextEvent(c, 'reconnecting');
+    const connected = c.connect();
+    expect(await redirected).toEqual({ ownerAddress: ownerAddress.url });
+    expect((await reconnecting).delayMs).toBe(0);
+    clock.advance(0);
+    const info = await connected;
+    expect(info.participantId).toBe('alice');
+
+    const ack = await c.send('hello owner');
+    const history = await owner.runtime.readMessages('conv', 0, 50, 'alice');
+    expect(history.find((m) => m.sequence_id === ack.sequence_id)?.content).toBe('hello owner');
+    // The other server never took the conversation: it still refuses it.
+    await expect(other.runtime.post('conv', { sender_id: 'bob', message_id: 'b1', content: 'x' })).rejects.toMatchObject({
+      code: 'CHAT_ERR_OWNED_ELSEWHERE',
+    });
+  });
+
+  test('followOwner: false keeps retrying the entry point with backoff', async () => {
+    const c = client({ followOwner: false });
+    let redirects = 0;
+    c.on('redirected', () => (redirects += 1));
+    const disconnected = nextEvent(c, 'disconnected');
+    const reconnecting = nextEvent(c, 'reconnecting');
+    void c.connect().catch(() => undefined);
+    expect(await disconnected).toMatchObject({ code: CLOSE_CODES.OWNED_ELSEWHERE, willReconnect: true });
+    expect((await reconnecting).delayMs).toBe(500);
+    expect(redirects).toBe(0);
+  });
+
+  test('when the owner stops, the client goes back to its entry point, which now takes the conversation', async () => {
+    const c = client({ backoff: { initialMs: 10 } });
+    const first = c.connect();
+    await nextEvent(c, 'redirected');
+    clock.advance(0);
+    await first;
+    await c.send('before the move');
+
+    const back = nextEvent(c, 'connected', (info) => info.reconnect);
+    const disconnected = nextEvent(c, 'disconnected');
+    const retry = nextEvent(c, 'reconnecting');
+    await owner.stopServer();
+    await owner.runtime.close({ deadlineMs: 2000 });
+    expect((await disconnected).code).toBe(1001);
+    // The client's clock stands still until the owner has released its claim: the retry goes to the entry point.
+    clock.advance((await retry).delayMs);
+    await back;
+    const ack = await c.send('after the move');
+    // Sequenced by the entry point's server now, after what the owner stored.
+    const history = await other.runtime.readMessages('conv', 0, 50, 'alice');
+    const contents = history.filter((m) => m.sender_id === 'alice' && m.message_type === 'text').map((m) => m.content);
+    expect(contents).toEqual(['before the move', 'after the move']);
+    expect(history.at(-1)?.sequence_id).toBe(ack.sequence_id);
+  });
+});
