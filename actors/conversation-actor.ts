@@ -22,6 +22,7 @@ import { syncMembership } from './membership-sync';
 import { SequenceLease } from './sequence-lease';
 import { MachineRequests, type ConversationStatus, type MachineActor } from './machine-requests';
 import { PostReceipt } from './post-receipt';
+import { checkRetry, type OriginalRecords } from './message-id-reuse';
 import { offerToMailbox } from './mailbox';
 import { MessageTrace, traceDelivery } from './message-tracing';
 import type { RuntimeServices } from './runtime-services';
@@ -249,11 +250,8 @@ export class ConversationActor {
   private async postAfterJournalLookup(input: PostInput, senderType: string, traced: MessageTrace): Promise<PostResult> {
     try {
       const stored = await this.findInJournal(input);
-      if (stored !== undefined) {
-        traced.end(stored);
-        // Found in the journal: stored, so the receipt reads persisted.
-        return new PostReceipt(input.message_id, stored, true, this.queue);
-      }
+      // Found in the journal: stored, so the receipt reads persisted. Returned, not awaited: answerRetry ends the trace.
+      if (stored !== undefined) return this.answerRetry(input, stored, traced);
       this.assertUsable();
       // Returned, not awaited: the sequencing promise ends the trace itself; this catches only what throws now.
       return this.sequencePost(input, undefined, senderType, traced);
@@ -283,12 +281,41 @@ export class ConversationActor {
         traced.end(undefined, err);
         throw err;
       }
-      const receipt = new PostReceipt(input.message_id, outcome.sequenceId, outcome.kind === 'duplicate', this.queue);
-      if (outcome.kind === 'accepted') traced.persisted(receipt.sequence_id, () => receipt.whenPersisted);
+      if (outcome.kind === 'duplicate') return this.answerRetry(input, outcome.sequenceId, traced);
+      const receipt = new PostReceipt(input.message_id, outcome.sequenceId, false, this.queue);
+      traced.persisted(receipt.sequence_id, () => receipt.whenPersisted);
       traced.end(receipt.sequence_id);
       return receipt;
     });
   }
+
+  /**
+   * A retry of the accepted record `sequenceId`: its duplicate receipt, or CHAT_ERR_MESSAGE_ID_REUSED when the
+   * post differs from the original (message-id-reuse.ts). A refusal is a rejected promise, never a throw, so a
+   * caller's catch cannot end the trace a second time.
+   */
+  private answerRetry(input: PostInput, sequenceId: number, traced: MessageTrace): PostResult | Promise<PostResult> {
+    return checkRetry<PostResult>(input, sequenceId, this.originals, (reused) => {
+      traced.end(sequenceId, reused);
+      return reused ? Promise.reject(reused) : new PostReceipt(input.message_id, sequenceId, true, this.queue);
+    });
+  }
+
+  /**
+   * Where answerRetry finds an original: the cache, else memory and the journal through the replay reader.
+   * The read starts after the current machine step: a retry arriving in the same batch as its original is
+   * answered inside the step that sequenced it, before the snapshot (and the journal queue) holds the record.
+   */
+  private readonly originals: OriginalRecords = {
+    cached: (sequenceId) => this.ctx.recent.bySequence(sequenceId),
+    read: (sequenceId) =>
+      Promise.resolve()
+        .then(() => this.replay.read(sequenceId - 1, sequenceId, this.memoryRecords(), 1))
+        .then(
+          (r) => r.records.find((m) => m.sequence_id === sequenceId),
+          () => undefined,
+        ),
+  };
 
   /** Journal lookup for ids older than the dedup index; chained so posts keep their arrival order. */
   private findInJournal(input: PostInput): Promise<number | undefined> {

@@ -292,6 +292,17 @@ export function depthIn(metadata: Readonly<Record<string, unknown>> | undefined)
   return typeof d === 'number' ? d : 0;
 }
 
+/**
+ * The metadata a post's record is made with: an AI sender's post counts one more agent hop. A retry's
+ * metadata is compared with its original record through this too (message-id-reuse.ts).
+ */
+export function postedMetadata(
+  isAi: boolean,
+  metadata: Readonly<Record<string, unknown>> | undefined,
+): Readonly<Record<string, unknown>> | undefined {
+  return isAi ? { ...metadata, chain_depth: depthIn(metadata) + 1 } : metadata;
+}
+
 export function chainDepthOf(m: ChatMessage): number {
   return depthIn(m.metadata);
 }

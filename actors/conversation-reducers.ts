@@ -8,9 +8,9 @@ import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-typ
 import type { ConversationEvent, PostFields } from './conversation-events';
 import {
   chainDepthOf,
-  depthIn,
   modeOf,
   planTurns,
+  postedMetadata,
   sequence,
   sequenced,
   type ConversationContext,
@@ -72,7 +72,7 @@ export function postChanges(ctx: ConversationContext, e: PostFields, timestamp: 
     sender_type: isAi ? 'ai' : 'human',
     message_type: e.message_type ?? MESSAGE_TYPES.text,
     content: e.content,
-    metadata: isAi ? { ...e.metadata, chain_depth: depthIn(e.metadata) + 1 } : e.metadata,
+    metadata: postedMetadata(isAi, e.metadata),
   };
   const next = sequenced(ctx, [draft], timestamp);
   const record = next.emitted[0];

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   CHAT_ERR_INVALID_MESSAGE: { http: 400, frame: 400, message: 'message is invalid' },
   CHAT_ERR_FORBIDDEN: { http: 403, frame: 403, message: 'not allowed for this participant' },
   CHAT_ERR_UNKNOWN_AGENT: { http: 400, frame: 400, message: 'an AI participant names no registered agent' },
+  CHAT_ERR_MESSAGE_ID_REUSED: { http: 409, frame: 409, message: 'message_id was already accepted with other content' },
   CHAT_ERR_OWNED_ELSEWHERE: {
     http: 421,
     frame: 421,

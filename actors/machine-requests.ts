@@ -46,7 +46,7 @@ export class MachineRequests {
   }
 
   /** Queues a post for the turn's POSTS step; resolves with `settle(outcome)` once sequenced. */
-  post<T>(fields: PostFields, settle: (outcome: Outcome) => T): Promise<T> {
+  post<T>(fields: PostFields, settle: (outcome: Outcome) => T | PromiseLike<T>): Promise<T> {
     return this.pendingPosts.add(fields, settle);
   }
 

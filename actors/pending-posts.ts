@@ -26,9 +26,10 @@ export class PendingPosts {
 
   /**
    * Queues a post; the promise settles with `settle(outcome)` (or rejects with what it throws), so a
-   * caller turning the outcome into its answer needs no second promise.
+   * caller turning the outcome into its answer needs no second promise. `settle` may return a promise
+   * (a retry whose original must be read first): the post's promise then follows it.
    */
-  add<T>(fields: PostFields, settle: (outcome: Outcome) => T): Promise<T> {
+  add<T>(fields: PostFields, settle: (outcome: Outcome) => T | PromiseLike<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.posts.push({
         fields,

@@ -31,6 +31,19 @@ export class RecentRecords {
     return this.length > 0 ? this.backing[this.start] : undefined;
   }
 
+  /**
+   * The record with this sequence id, if held. O(1): the cache is normally gap-free, so the id gives the
+   * position; a cache restored from a journal with holes is not, and a miss there is only a miss.
+   */
+  bySequence(sequenceId: number): ChatMessage | undefined {
+    const first = this.first;
+    if (first === undefined) return undefined;
+    const index = sequenceId - first.sequence_id;
+    if (index < 0 || index >= this.length) return undefined;
+    const record = this.backing[this.start + index];
+    return record.sequence_id === sequenceId ? record : undefined;
+  }
+
   append(record: ChatMessage): RecentRecords {
     if (this.bound === 0) return this;
     let backing = this.backing;

@@ -204,6 +204,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ...(typeof frame.code === 'number' ? { status: frame.code } : {}),
       ...(typeof frame.retry_after_ms === 'number' ? { retryAfterMs: frame.retry_after_ms } : {}),
       ...(typeof frame.message_id === 'string' ? { messageId: frame.message_id } : {}),
+      ...(typeof frame.sequence_id === 'number' ? { sequenceId: frame.sequence_id } : {}),
     });
     outbox.onErrorFrame(frame, err);
     events.emit('error', err);

@@ -101,13 +101,20 @@ export class ChatClientError extends Error {
   readonly status?: number;
   readonly retryAfterMs?: number;
   readonly messageId?: string;
-  constructor(code: string, message: string, extra: { status?: number; retryAfterMs?: number; messageId?: string } = {}) {
+  /** CHAT_ERR_MESSAGE_ID_REUSED: the sequence id of the record the server first accepted under messageId. */
+  readonly sequenceId?: number;
+  constructor(
+    code: string,
+    message: string,
+    extra: { status?: number; retryAfterMs?: number; messageId?: string; sequenceId?: number } = {},
+  ) {
     super(message);
     this.name = 'ChatClientError';
     this.code = code;
     if (extra.status !== undefined) this.status = extra.status;
     if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
     if (extra.messageId !== undefined) this.messageId = extra.messageId;
+    if (extra.sequenceId !== undefined) this.sequenceId = extra.sequenceId;
   }
 }
 

@@ -23,6 +23,8 @@ interface OutboxEntry {
 
 /** Error codes that mean "slow down", like a 429: the message is re-sent, not rejected. */
 const RATE_LIMIT_ERRORS = new Set(['CHAT_ERR_QUEUE_FULL', 'GATEWAY_ERR_RATE_LIMITED']);
+/** The server accepted other content under this message_id: no re-send of it can ever succeed. */
+const ID_REUSED = 'CHAT_ERR_MESSAGE_ID_REUSED';
 
 /** What the outbox needs from the client around it. */
 export interface OutboxDeps {
@@ -108,10 +110,14 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   return {
     add(message_id, content, metadata) {
       return new Promise<SendResult>((resolve, reject) => {
+        // A copy as it goes on the wire (a throw here rejects the send): the server refuses a re-send whose
+        // metadata differs from what it accepted (CHAT_ERR_MESSAGE_ID_REUSED), and the application may change
+        // its object after send() returned.
+        const sent = metadata === undefined ? undefined : (JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>);
         entries.set(message_id, {
           message_id,
           content,
-          ...(metadata !== undefined ? { metadata } : {}),
+          ...(sent !== undefined ? { metadata: sent } : {}),
           state: 'queued',
           settled: false,
           resolve,
@@ -160,6 +166,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       } else if (entry && !entry.settled) {
         entries.delete(entry.message_id);
         settleReject(entry, err);
+      } else if (entry && frame.error === ID_REUSED) {
+        // An acknowledged message's re-send, refused: kept, it would go again (and be refused) after every reconnect.
+        entries.delete(entry.message_id);
       }
     },
     requeueSent() {

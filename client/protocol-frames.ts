@@ -93,6 +93,8 @@ export interface ErrorFrame {
   retry_after_ms?: number;
   /** The client message this error is about, when it is about one. */
   message_id?: string;
+  /** CHAT_ERR_MESSAGE_ID_REUSED: the sequence id of the record first accepted under message_id. */
+  sequence_id?: number;
 }
 export interface PongFrame {
   type: 'pong';

@@ -1,8 +1,15 @@
-import { ERROR_CODES, type ErrorCode, type ErrorSpec } from '../actors/errors';
+import { ERROR_CODES, type ChatError, type ErrorCode, type ErrorSpec } from '../actors/errors';
 import type { ErrorFrame } from './protocol/server-frames';
 
+/** Optional fields of an `error` frame: when to retry, the client message it answers, a reused id's original. */
+export interface ErrorFrameExtra {
+  readonly retry_after_ms?: number;
+  readonly message_id?: string;
+  readonly sequence_id?: number;
+}
+
 /** Builds an `error` frame for a code of actors/errors.ts. */
-export function errorFrame(code: ErrorCode, message?: string, extra: { retry_after_ms?: number; message_id?: string } = {}): ErrorFrame {
+export function errorFrame(code: ErrorCode, message?: string, extra: ErrorFrameExtra = {}): ErrorFrame {
   const frame: { -readonly [K in keyof ErrorFrame]: ErrorFrame[K] } = {
     type: 'error',
     error: code,
@@ -11,7 +18,17 @@ export function errorFrame(code: ErrorCode, message?: string, extra: { retry_aft
   };
   if (extra.retry_after_ms !== undefined) frame.retry_after_ms = Math.max(0, Math.ceil(extra.retry_after_ms));
   if (extra.message_id !== undefined) frame.message_id = extra.message_id;
+  if (extra.sequence_id !== undefined) frame.sequence_id = extra.sequence_id;
   return frame;
+}
+
+/**
+ * The sequence id of the accepted original a CHAT_ERR_MESSAGE_ID_REUSED names (actors/message-id-reuse.ts), for
+ * the `error` frame and the HTTP body; undefined for every other error.
+ */
+export function reusedOriginalOf(err: ChatError): number | undefined {
+  const original = err.code === 'CHAT_ERR_MESSAGE_ID_REUSED' ? err.details?.sequence_id : undefined;
+  return typeof original === 'number' ? original : undefined;
 }
 
 /** Close code for a code of actors/errors.ts that ends a connection (1011 when it names none). */

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ChatError, ERROR_CODES, isChatError } from '../actors/errors';
+import { reusedOriginalOf } from './error-frames';
 import type { GatewayLogger } from './observability-hooks';
 
 /**
@@ -24,6 +25,12 @@ export function createErrorHandler(logger: GatewayLogger) {
     // 421: where the conversation lives, when that server published its address (chat.ownership.address).
     const ownerAddress = chatErr.code === 'CHAT_ERR_OWNED_ELSEWHERE' ? chatErr.details?.owner_address : undefined;
     if (typeof ownerAddress === 'string') body.owner_address = ownerAddress;
+    // 409 for a message_id reused with other content: which id, and the record first accepted under it.
+    const original = reusedOriginalOf(chatErr);
+    if (original !== undefined) {
+      body.message_id = chatErr.details?.message_id;
+      body.sequence_id = original;
+    }
     if (chatErr.code === 'GATEWAY_ERR_UNAUTHENTICATED') res.set('WWW-Authenticate', 'Bearer');
     res.status(status).json(body);
   };

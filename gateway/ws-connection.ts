@@ -6,7 +6,7 @@ import { decodeClientData, dispatchClientFrame, type FrameDispatchTarget } from 
 import type { ConnectionContext } from './connection-context';
 import { ConnectionSubscription } from './connection-subscription';
 import { DeliveryProgress } from './delivery-progress';
-import { closeAfterRuntimeError, errorFrame } from './error-frames';
+import { closeAfterRuntimeError, errorFrame, reusedOriginalOf } from './error-frames';
 import { FlushingWebSocket } from './flushing-web-socket';
 import { FrameSender } from './frame-sender';
 import { GracefulClose } from './graceful-close';
@@ -185,8 +185,13 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   reportError(err: unknown, messageId?: string): void {
     const extra = messageId === undefined ? {} : { message_id: messageId };
     if (isChatError(err)) {
+      const original = reusedOriginalOf(err);
       this.sender.frame(
-        errorFrame(err.code, err.message, err.retryAfterMs === undefined ? extra : { ...extra, retry_after_ms: err.retryAfterMs }),
+        errorFrame(err.code, err.message, {
+          ...extra,
+          ...(err.retryAfterMs === undefined ? {} : { retry_after_ms: err.retryAfterMs }),
+          ...(original === undefined ? {} : { sequence_id: original }),
+        }),
       );
       const close = closeAfterRuntimeError(err.code);
       if (close !== undefined) this.closeWith(close);

@@ -67,6 +67,8 @@ export interface ErrorFrame {
   readonly retry_after_ms?: number;
   /** The client message this error answers, when it answers one (an invalid one's id as sent, cut to 256 characters). */
   readonly message_id?: string;
+  /** CHAT_ERR_MESSAGE_ID_REUSED: the sequence id of the record first accepted under that message_id. */
+  readonly sequence_id?: number;
 }
 export interface PongFrame {
   readonly type: 'pong';
@@ -187,6 +189,7 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
       retry_after_ms: { type: 'integer', minimum: 0 },
       // Any string: an invalid frame's message_id is echoed as sent (even empty), cut to its first characters.
       message_id: { type: 'string', maxLength: MAX_ECHOED_MESSAGE_ID_LENGTH },
+      sequence_id: { type: 'integer', minimum: 1 },
     },
     ['error', 'code', 'message'],
   ),

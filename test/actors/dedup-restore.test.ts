@@ -25,6 +25,19 @@ describe('dedup across restarts', () => {
     await second.runtime.close();
   });
 
+  it('refuses a reuse of such an id with other content (CHAT_ERR_MESSAGE_ID_REUSED, the original read from the journal)', async () => {
+    const store = new MemoryStore();
+    const original = await recordLongHistory(store);
+    const second = await makeRuntime({ store, agents: [] });
+    const reused = await second.runtime
+      .post('c', { sender_id: 'alice', message_id: 'old', content: 'not the first' })
+      .catch((e: unknown) => e);
+    expect(reused).toMatchObject({ code: 'CHAT_ERR_MESSAGE_ID_REUSED', details: { message_id: 'old', sequence_id: original.sequence_id } });
+    const fresh = await second.runtime.post('c', { sender_id: 'alice', message_id: 'new', content: 'y' });
+    expect(fresh.sequence_id).toBe(original.sequence_id + RESTORE_RECORDS + 6);
+    await second.runtime.close();
+  });
+
   it('keeps the journal contiguous when a duplicate slips past every check (stored under a derived id)', async () => {
     class BlindStore extends MemoryStore {
       blind = false;

@@ -96,7 +96,10 @@ describe('against the real server', () => {
     await Promise.all([alice.connect(), bob.connect()]);
 
     proxy.swallowDownstream = true; // the server gets the message, alice never hears back
-    const sent = alice.send('exactly once', { n: 1 });
+    const metadata = { n: 1 };
+    const sent = alice.send('exactly once', metadata);
+    // The application reuses its object: the re-send still carries what was sent (else CHAT_ERR_MESSAGE_ID_REUSED).
+    metadata.n = 2;
     const seqSeenByBob = await bobGot.waitForContent('exactly once');
     expect(alice.pendingCount).toBe(1);
 

@@ -58,6 +58,29 @@ afterEach(async () => {
 
 const isType = (t: string) => (f: Record<string, unknown>) => f['type'] === t;
 
+type ScriptedConnection = Awaited<ReturnType<ScriptedServer['connection']>>;
+
+/** A new client, connected on the server's first connection. */
+async function connectedClient(): Promise<{ client: ChatClient; conn: ScriptedConnection }> {
+  const client = makeClient();
+  const connected = client.connect();
+  const conn = await server.connection(0);
+  conn.send(connectedFrame(0));
+  await connected;
+  return { client, conn };
+}
+
+/** Closes `conn` (1001: the client reconnects) and answers the client's next attempt with `connected`. */
+async function reconnect(client: ChatClient, conn: ScriptedConnection, index: number, lastSequenceId: number): Promise<ScriptedConnection> {
+  const reconnecting = nextEvent(client, 'reconnecting');
+  await conn.close(1001, 'shutdown');
+  await reconnecting;
+  clock.advance(0);
+  const next = await server.connection(index);
+  next.send(connectedFrame(lastSequenceId));
+  return next;
+}
+
 describe('backoff', () => {
   test('reconnect delays double from 1 s and are capped at 30 s; the client gives up after maxRetries', async () => {
     // Every attempt fails before `connected`: a TCP server of ours that resets each connection
@@ -337,6 +360,64 @@ describe('outbox', () => {
     });
     await expect(bad).rejects.toMatchObject({ code: 'GATEWAY_ERR_CONTENT_INVALID', status: 400 });
     expect(client.state).toBe('open');
+    expect(client.pendingCount).toBe(0);
+  });
+
+  test('a re-send after a reconnect carries the metadata as first sent, even when the application changed its object since', async () => {
+    const { client, conn: first } = await connectedClient();
+    const metadata: Record<string, unknown> = { draft: 1, tags: ['a'] };
+    const sent = client.send('hello', metadata);
+    const original = await first.nextFrame(isType('message'));
+    metadata.draft = 2;
+    (metadata.tags as string[]).push('b');
+
+    const second = await reconnect(client, first, 1, 0);
+    // Anything else would be refused as CHAT_ERR_MESSAGE_ID_REUSED by the server: same id, other metadata.
+    expect(await second.nextFrame(isType('message'))).toEqual(original);
+    expect(original['metadata']).toEqual({ draft: 1, tags: ['a'] });
+    second.send({ type: 'message_ack', message_id: 'client-msg-1', sequence_id: 1, persisted: true, duplicate: true });
+    expect((await sent).duplicate).toBe(true);
+  });
+
+  test('CHAT_ERR_MESSAGE_ID_REUSED rejects the send and is emitted, with the message_id and the original sequence id', async () => {
+    const { client, conn } = await connectedClient();
+    const sent = client.send('edited');
+    await conn.nextFrame(isType('message'));
+    const emitted = nextEvent(client, 'error');
+    conn.send({
+      type: 'error',
+      error: 'CHAT_ERR_MESSAGE_ID_REUSED',
+      code: 409,
+      message: 'message_id client-msg-1 was accepted with other content (sequence 7)',
+      message_id: 'client-msg-1',
+      sequence_id: 7,
+    });
+    const expected = { code: 'CHAT_ERR_MESSAGE_ID_REUSED', status: 409, messageId: 'client-msg-1', sequenceId: 7 };
+    await expect(sent).rejects.toMatchObject(expected);
+    expect(await emitted).toMatchObject(expected);
+    expect(client.pendingCount).toBe(0);
+  });
+
+  test('CHAT_ERR_MESSAGE_ID_REUSED for an acknowledged, unpersisted re-send drops it: it would be refused after every reconnect', async () => {
+    const { client, conn: first } = await connectedClient();
+    const sent = client.send('hello');
+    await first.nextFrame(isType('message'));
+    first.send({ type: 'message_ack', message_id: 'client-msg-1', sequence_id: 1, persisted: false, duplicate: false });
+    await sent;
+    expect(client.pendingCount).toBe(1);
+
+    const second = await reconnect(client, first, 1, 1);
+    await second.nextFrame(isType('message'));
+    const emitted = nextEvent(client, 'error');
+    second.send({
+      type: 'error',
+      error: 'CHAT_ERR_MESSAGE_ID_REUSED',
+      code: 409,
+      message: 'reused',
+      message_id: 'client-msg-1',
+      sequence_id: 1,
+    });
+    expect(await emitted).toMatchObject({ code: 'CHAT_ERR_MESSAGE_ID_REUSED', messageId: 'client-msg-1', sequenceId: 1 });
     expect(client.pendingCount).toBe(0);
   });
 });

@@ -82,7 +82,11 @@ describe('gateway HTTP API', () => {
     });
     expect(first.status).toBe(201);
     expect(first.body).toEqual({ message_id: 'm1', sequence_id: expect.any(Number), persisted: expect.any(Boolean), duplicate: false });
-    const again = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'm1', content: 'hello' });
+    const again = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', {
+      message_id: 'm1',
+      content: 'hello',
+      metadata: { k: 1 },
+    });
     expect(again.body).toMatchObject({ sequence_id: first.body.sequence_id, duplicate: true });
     const echo = await bob.waitFor('message', (f) => f.message.sender_id === 'echo');
     expect(echo.message.content).toBe('echo: hello');
