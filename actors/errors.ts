@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   GATEWAY_ERR_HEARTBEAT_TIMEOUT: { http: 408, frame: 408, close: 4000, message: 'no pong within the heartbeat dead time' },
   GATEWAY_ERR_TLS_REQUIRED: { http: 426, frame: 426, close: 4026, message: 'TLS is required' },
   GATEWAY_ERR_NOT_FOUND: { http: 404, frame: 404, message: 'no such route' },
+  GATEWAY_ERR_METHOD_NOT_ALLOWED: { http: 405, frame: 405, message: 'the path does not take this method' },
   GATEWAY_ERR_BAD_REQUEST: { http: 400, frame: 400, message: 'request is invalid' },
   GATEWAY_ERR_UNSUPPORTED_MEDIA_TYPE: { http: 415, frame: 415, message: 'request body is not application/json' },
   GATEWAY_ERR_SHUTTING_DOWN: { http: 503, frame: 503, close: 1001, message: 'server is shutting down' },

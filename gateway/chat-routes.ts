@@ -9,6 +9,7 @@ import type { BodyValidators } from './http-request-input';
 import { refuseNonJsonBodies } from './json-body-guard';
 import { createMembershipHandlers } from './membership-routes';
 import { createMessageHandlers } from './message-routes';
+import { createMethodGuard, type RouteMethod, type RouteShape } from './method-guard';
 import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
 import type { RateLimiter } from './rate-limiter';
 
@@ -47,28 +48,43 @@ export function createChatRoutes(deps: ChatRouteDeps): express.Router {
     res.locals.user = user;
     next();
   });
+  const routes = routeTable(deps);
+  // A known path with a wrong method: 405 with Allow, before its body is read.
+  chat.use(createMethodGuard(routes));
   chat.use(express.json({ limit: bodyLimit }));
   chat.use(refuseNonJsonBodies);
 
+  // Before every route naming a conversation: the caller may not act as one of its AI participants.
+  chat.param('id', refuseAiCallers(deps.runtime));
+  for (const { method, path, handler } of routes) chat[method](path, handler);
+  return chat;
+}
+
+/** One route of the /chat table. */
+interface ChatRoute extends RouteShape {
+  readonly handler: RouteHandler;
+}
+
+/** The /chat route table (docs/http-api.md), in matching order: the routes and the method guard both read it. */
+function routeTable(deps: ChatRouteDeps): ChatRoute[] {
   const conversations = createConversationHandlers(deps);
   const messages = createMessageHandlers(deps);
   const membership = createMembershipHandlers(deps);
-  // Before every route naming a conversation: the caller may not act as one of its AI participants.
-  chat.param('id', refuseAiCallers(deps.runtime));
-
-  chat.post('/conversations', conversations.create);
-  chat.get('/conversations', conversations.list);
-  chat.get('/conversations/:id', conversations.get);
-  chat.get('/conversations/:id/messages', messages.history);
-  chat.post('/conversations/:id/messages', messages.post);
-  chat.post('/conversations/:id/join', membership.join);
-  chat.post('/conversations/:id/leave', membership.leave);
-  chat.delete('/conversations/:id/participants/me', membership.leave);
-  chat.post('/conversations/:id/redact', messages.redact);
-  // NLWeb's own paths, same handlers.
-  chat.post('/create', conversations.create);
-  chat.get('/my-conversations', conversations.list);
-  chat.post('/:id/join', membership.join);
-  chat.delete('/:id/leave', membership.leave);
-  return chat;
+  const route = (method: RouteMethod, path: string, handler: RouteHandler): ChatRoute => ({ method, path, handler });
+  return [
+    route('post', '/conversations', conversations.create),
+    route('get', '/conversations', conversations.list),
+    route('get', '/conversations/:id', conversations.get),
+    route('get', '/conversations/:id/messages', messages.history),
+    route('post', '/conversations/:id/messages', messages.post),
+    route('post', '/conversations/:id/join', membership.join),
+    route('post', '/conversations/:id/leave', membership.leave),
+    route('delete', '/conversations/:id/participants/me', membership.leave),
+    route('post', '/conversations/:id/redact', messages.redact),
+    // NLWeb's own paths, same handlers.
+    route('post', '/create', conversations.create),
+    route('get', '/my-conversations', conversations.list),
+    route('post', '/:id/join', membership.join),
+    route('delete', '/:id/leave', membership.leave),
+  ];
 }

@@ -17,8 +17,9 @@ export interface HttpAppDeps extends Omit<ChatRouteDeps, 'bodies'> {
 /**
  * The HTTP API (docs/http-api.md): /chat/* (authenticated, chat-routes.ts), the NLWeb aliases,
  * /health/chat, /livez, /readyz (health-routes.ts). Every error is `{error, code, message}` with the
- * status of its code in actors/errors.ts (http-error-handler.ts). Unknown routes under /chat get a
- * JSON 404; other paths fall through to the embedding app.
+ * status of its code in actors/errors.ts (http-error-handler.ts). A known /chat path with a method it does not
+ * take gets a JSON 405 with Allow (method-guard.ts), unknown routes under /chat a JSON 404; other paths fall
+ * through to the embedding app.
  */
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();

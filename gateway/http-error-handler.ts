@@ -5,7 +5,8 @@ import type { GatewayLogger } from './observability-hooks';
 
 /**
  * The one error mapping: ChatError → its spec's HTTP status; body-parser errors → 400/413; a path
- * parameter that is not valid percent-encoding → 400; anything else → 500 without internals. Retry-After (whole seconds, rounded up) accompanies retry_after_ms.
+ * parameter that is not valid percent-encoding → 400; anything else → 500 without internals. Retry-After (whole seconds, rounded up) accompanies retry_after_ms;
+ * Allow accompanies a 405.
  */
 export function createErrorHandler(logger: GatewayLogger) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
@@ -25,6 +26,9 @@ export function createErrorHandler(logger: GatewayLogger) {
     // 421: where the conversation lives, when that server published its address (chat.ownership.address).
     const ownerAddress = chatErr.code === 'CHAT_ERR_OWNED_ELSEWHERE' ? chatErr.details?.owner_address : undefined;
     if (typeof ownerAddress === 'string') body.owner_address = ownerAddress;
+    // 405: the methods the path takes (method-guard.ts), as RFC 9110 asks of every 405.
+    const allow = chatErr.code === 'GATEWAY_ERR_METHOD_NOT_ALLOWED' ? chatErr.details?.allow : undefined;
+    if (typeof allow === 'string') res.set('Allow', allow);
     // 409 for a message_id reused with other content: which id, and the record first accepted under it.
     const original = reusedOriginalOf(chatErr);
     if (original !== undefined) {
