@@ -102,6 +102,7 @@ export const CONFIG_SCHEMA: Schema = {
         instance_id: str('', { maxLength: 256 }),
         address: str('', { maxLength: 1024 }),
         claim_ttl_s: num(15, 0.01, 3600),
+        forward: bool(false),
       }),
       security: obj({ retention_days: num(0, 0, 36_500), sweep_interval_s: num(3600, 1, 604_800) }),
       nlweb: obj({

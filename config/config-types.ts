@@ -103,6 +103,11 @@ export interface ChatConfig {
     readonly address: string;
     /** A claim lasts this long without renewal (renewed every third of it); a crashed holder's expire after it. */
     readonly claim_ttl_s: number;
+    /**
+     * A WebSocket for a conversation another server holds is piped to that server's `address` instead of
+     * refused with 4421 (for clients that do not follow `owner_address`; one hop at most).
+     */
+    readonly forward: boolean;
   };
   readonly security: {
     /** Conversations older than this are deleted by the sweeper; 0 keeps them forever. */

@@ -18,6 +18,7 @@ import { subscribeAsHuman, type OutputRoute } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
+import { createOwnerForwarder } from './owner-forwarding';
 import { createUpgradeRefuser, refusalDetailsOf, selectSubprotocol, type RefusalDetails, type UpgradeRefuser } from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
@@ -66,6 +67,8 @@ const WS_PATH = /^\/chat\/ws\/([^/?#]+)\/?$/;
 const SHUTDOWN_GRACE_MS = 1000;
 /** How long a peer refused on the subprotocol path may take to answer the close frame. */
 const REFUSAL_GRACE_MS = 1000;
+/** How long connecting to a conversation's server may take before a forwarded upgrade is refused after all. */
+const FORWARD_CONNECT_TIMEOUT_MS = 3000;
 
 /**
  * The gateway: translates WebSocket frames and HTTP requests into ChatRuntime calls and runtime
@@ -97,6 +100,10 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     WebSocket: FlushingWebSocket,
   });
   const refuser = createUpgradeRefuser({ clock, graceMs: REFUSAL_GRACE_MS, logger });
+  const ownership = config.chat.ownership;
+  const forwarder = ownership.forward
+    ? createOwnerForwarder({ selfName: ownership.address || 'unnamed', connectTimeoutMs: FORWARD_CONNECT_TIMEOUT_MS, logger })
+    : undefined;
   const rateLimiter = createRateLimiter({
     perSecond: config.chat.limits.rate_limit_per_second,
     burst: config.chat.limits.rate_limit_burst,
@@ -208,7 +215,12 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       if (err.code === 'CHAT_ERR_FORBIDDEN') audit.forbidden?.(user.userId, conversationId, 'ws connect as an AI participant');
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')
         audit.participantLimit?.(user.userId, conversationId, config.chat.limits.max_participants);
-      return refuse(err.code, err.message, refusalDetailsOf(err));
+      const details = refusalDetailsOf(err);
+      // Held by another server: pipe the upgrade there when configured to (owner-forwarding.ts), else refuse.
+      if (details.ownerAddress !== undefined && forwarder?.mayForward(req) && !closing) {
+        return forwarder.forward(req, socket, head, details.ownerAddress, () => refuse(err.code, err.message, details));
+      }
+      return refuse(err.code, err.message, details);
     }
 
     if (closing || socket.destroyed || !socket.writable) {
@@ -250,6 +262,8 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       closing = true;
       heartbeat.stop();
       refuser.terminateAll();
+      // Their clients see the TCP connection end and reconnect, as their holder's own clients do after the 1001.
+      forwarder?.closeAll();
       const all = [...connections];
       for (const c of all) c.end('GATEWAY_ERR_SHUTTING_DOWN', SHUTDOWN_GRACE_MS);
       await Promise.all(all.map((c) => c.closed));

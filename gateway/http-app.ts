@@ -5,6 +5,10 @@ import { createHealthRoutes } from './health-routes';
 import { createErrorHandler } from './http-error-handler';
 import { createBodyValidators } from './http-request-input';
 import { isSecureRequest } from './net-utils';
+import { createOwnerHttpForwarding } from './owner-http-forwarding';
+
+/** How long a conversation's server may take to answer a forwarded request (`chat.ownership.forward`). */
+const FORWARD_TIMEOUT_MS = 30_000;
 
 /** What the HTTP API needs from its gateway. */
 export interface HttpAppDeps extends Omit<ChatRouteDeps, 'bodies'> {
@@ -34,6 +38,11 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.use(createHealthRoutes(deps));
   app.use('/chat', createChatRoutes({ ...deps, bodies: createBodyValidators() }));
   app.use('/chat', (_req, _res, next) => next(new ChatError('GATEWAY_ERR_NOT_FOUND')));
+  const ownership = deps.config.chat.ownership;
+  if (ownership.forward) {
+    // A conversation held by another server: its answer instead of our 421 (owner-http-forwarding.ts).
+    app.use(createOwnerHttpForwarding({ selfName: ownership.address || 'unnamed', timeoutMs: FORWARD_TIMEOUT_MS, logger: deps.logger }));
+  }
   app.use(createErrorHandler(deps.logger));
   return app;
 }

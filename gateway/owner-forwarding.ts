@@ -1,0 +1,134 @@
+/**
+ * Forwarding a WebSocket to the server that holds its conversation. With several servers on one store only
+ * the holder sequences a conversation; the others refuse it (421 / close 4421, naming the holder's address),
+ * which the reference client follows but a client of its own (NLWeb's, a script) may not. With
+ * `chat.ownership.forward` on, a server that is asked for a conversation it does not hold pipes the upgrade to
+ * the holder's published address instead: byte for byte, so the holder authenticates the caller itself and the
+ * WebSocket runs end to end (heartbeats, close codes, backpressure) through one extra TCP hop.
+ *
+ * One hop at most: a forwarded request carries FORWARDED_BY_HEADER, and a server never forwards such a request
+ * again (two servers naming each other while a conversation moves would otherwise bounce it between them); it
+ * refuses it instead, and the refusal travels back through the first server's pipe.
+ */
+import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import type { GatewayLogger } from './observability-hooks';
+
+/** Marks a forwarded upgrade; its value names the forwarding server (its address, or "unnamed"). */
+export const FORWARDED_BY_HEADER = 'x-nlweb-chat-forwarded-by';
+
+export interface OwnerForwarderOptions {
+  /** What FORWARDED_BY_HEADER says: this server's published address. */
+  readonly selfName: string;
+  /** How long connecting to the holder may take before the upgrade is refused after all. */
+  readonly connectTimeoutMs: number;
+  readonly logger: GatewayLogger;
+}
+
+export interface OwnerForwarder {
+  /** Whether `req` may be forwarded: it was not forwarded already. */
+  mayForward(req: IncomingMessage): boolean;
+  /**
+   * Pipes the upgrade (`req`, then `head`) to `ownerAddress`. Calls `unreachable` instead, with nothing written
+   * to `socket`, when the address is not a ws/wss/http/https URL or the holder cannot be reached in time.
+   */
+  forward(req: IncomingMessage, socket: Duplex, head: Buffer, ownerAddress: string, unreachable: () => void): void;
+  /** Forwarded connections now open. */
+  readonly active: number;
+  /** Cuts every forwarded connection (gateway shutdown: their clients reconnect, as after a 1001). */
+  closeAll(): void;
+}
+
+/** Hop-by-hop or rewritten here: everything else of the client's request goes to the holder unchanged. */
+const REWRITTEN_HEADERS = new Set(['host', FORWARDED_BY_HEADER, 'x-forwarded-for']);
+
+export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwarder {
+  const pipes = new Set<{ client: Duplex; upstream: net.Socket }>();
+
+  function connectTo(target: URL): net.Socket {
+    const secure = target.protocol === 'wss:' || target.protocol === 'https:';
+    const port = Number(target.port || (secure ? 443 : 80));
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    return secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+  }
+
+  return {
+    mayForward(req) {
+      return req.headers[FORWARDED_BY_HEADER] === undefined;
+    },
+    forward(req, socket, head, ownerAddress, unreachable) {
+      let target: URL;
+      try {
+        target = new URL(ownerAddress);
+      } catch {
+        unreachable();
+        return;
+      }
+      if (!['ws:', 'wss:', 'http:', 'https:'].includes(target.protocol)) {
+        unreachable();
+        return;
+      }
+      const upstream = connectTo(target);
+      let connected = false;
+      const fail = (err?: Error): void => {
+        if (connected) return;
+        connected = true; // once: a timeout and the error that follows the destroy are one failure
+        upstream.destroy();
+        options.logger.warn({ owner_address: ownerAddress, err: err?.message }, 'could not forward a websocket to its conversation server');
+        unreachable();
+      };
+      upstream.setTimeout(options.connectTimeoutMs, () => fail(new Error('connect timeout')));
+      upstream.once('error', fail);
+      upstream.once(target.protocol === 'wss:' || target.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+        if (connected) return;
+        connected = true;
+        upstream.setTimeout(0);
+        upstream.removeListener('error', fail);
+        if (socket.destroyed) {
+          upstream.destroy();
+          return;
+        }
+        upstream.write(requestHead(req, target, options.selfName));
+        if (head.length > 0) upstream.write(head);
+        const pipe = { client: socket, upstream };
+        pipes.add(pipe);
+        const end = (): void => {
+          pipes.delete(pipe);
+          socket.destroy();
+          upstream.destroy();
+        };
+        socket.on('close', end).on('error', end);
+        upstream.on('close', end).on('error', end);
+        socket.pipe(upstream);
+        upstream.pipe(socket);
+      });
+    },
+    get active() {
+      return pipes.size;
+    },
+    closeAll() {
+      for (const { client, upstream } of [...pipes]) {
+        client.destroy();
+        upstream.destroy();
+      }
+      pipes.clear();
+    },
+  };
+}
+
+/** The client's request line and headers, addressed to the holder and marked as forwarded. */
+function requestHead(req: IncomingMessage, target: URL, selfName: string): string {
+  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`, `Host: ${target.host}`];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (!REWRITTEN_HEADERS.has(raw[i]!.toLowerCase())) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  }
+  lines.push(`${FORWARDED_BY_HEADER}: ${selfName}`);
+  const from = req.socket.remoteAddress;
+  const earlier = req.headers['x-forwarded-for'];
+  const chain = [...(earlier === undefined ? [] : [String(earlier)]), ...(from === undefined ? [] : [from])];
+  if (chain.length > 0) lines.push(`X-Forwarded-For: ${chain.join(', ')}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}

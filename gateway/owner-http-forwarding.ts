@@ -1,0 +1,85 @@
+/**
+ * The HTTP half of `chat.ownership.forward` (owner-forwarding.ts is the WebSocket half): a request that failed
+ * with CHAT_ERR_OWNED_ELSEWHERE naming the holder's address is sent again to the holder, and its answer is
+ * returned as this server's. The holder authenticates the caller itself (the Authorization header and query go
+ * along unchanged); a request already forwarded is never forwarded again (FORWARDED_BY_HEADER).
+ *
+ * The body was already parsed (express.json) before the conversation turned out to be held elsewhere, and every
+ * body of this API is JSON, so it is sent re-serialised: the same value, perhaps not the same bytes.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { isChatError } from '../actors/errors';
+import type { GatewayLogger } from './observability-hooks';
+import { FORWARDED_BY_HEADER } from './owner-forwarding';
+
+/** Request headers the holder needs to answer as it would have answered the caller. */
+const PASSED_REQUEST_HEADERS = ['authorization', 'accept', 'accept-language', 'user-agent', 'cookie', 'origin'];
+/** Answer headers worth returning: what the API sets (Retry-After, Allow, WWW-Authenticate ...). */
+const PASSED_ANSWER_HEADERS = ['content-type', 'retry-after', 'allow', 'www-authenticate', 'location'];
+
+export interface OwnerHttpForwardingOptions {
+  /** What FORWARDED_BY_HEADER says: this server's published address. */
+  readonly selfName: string;
+  /** How long the holder may take to answer before the caller gets the 421 it would have had. */
+  readonly timeoutMs: number;
+  readonly logger: GatewayLogger;
+}
+
+/** An express error handler: forwards what it can, passes everything else on to the next one. */
+export function createOwnerHttpForwarding(options: OwnerHttpForwardingOptions) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const owner = isChatError(err) && err.code === 'CHAT_ERR_OWNED_ELSEWHERE' ? err.details?.owner_address : undefined;
+    const target = typeof owner === 'string' ? holderUrl(owner, req.originalUrl) : undefined;
+    if (target === undefined || res.headersSent || req.headers[FORWARDED_BY_HEADER] !== undefined) {
+      next(err);
+      return;
+    }
+    forward(req, res, target, options).catch((failure: unknown) => {
+      options.logger.warn(
+        { owner_address: owner, err: failure instanceof Error ? failure.message : String(failure) },
+        'could not forward a request to its conversation server',
+      );
+      if (res.headersSent) res.destroy();
+      else next(err);
+    });
+  };
+}
+
+async function forward(req: Request, res: Response, target: URL, options: OwnerHttpForwardingOptions): Promise<void> {
+  const headers: Record<string, string> = { [FORWARDED_BY_HEADER]: options.selfName };
+  for (const name of PASSED_REQUEST_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter((v) => typeof v === 'string').join(', ');
+  if (forwardedFor !== '') headers['x-forwarded-for'] = forwardedFor;
+  const hasBody = req.body !== undefined && req.method !== 'GET' && req.method !== 'HEAD' && Object.keys(req.body ?? {}).length > 0;
+  if (hasBody) headers['content-type'] = 'application/json';
+  const answer = await fetch(target, {
+    method: req.method,
+    headers,
+    ...(hasBody ? { body: JSON.stringify(req.body) } : {}),
+    redirect: 'manual',
+    signal: AbortSignal.timeout(options.timeoutMs),
+  });
+  const body = Buffer.from(await answer.arrayBuffer());
+  res.status(answer.status);
+  for (const name of PASSED_ANSWER_HEADERS) {
+    const value = answer.headers.get(name);
+    if (value !== null) res.set(name, value);
+  }
+  res.end(body);
+}
+
+/** The holder's http(s) URL for the same path and query, or undefined for an address that is not a URL we can call. */
+function holderUrl(ownerAddress: string, originalUrl: string): URL | undefined {
+  let base: URL;
+  try {
+    base = new URL(ownerAddress);
+  } catch {
+    return undefined;
+  }
+  const scheme = { 'ws:': 'http:', 'http:': 'http:', 'wss:': 'https:', 'https:': 'https:' }[base.protocol];
+  if (scheme === undefined) return undefined;
+  return new URL(originalUrl, `${scheme}//${base.host}`);
+}
