@@ -151,7 +151,11 @@ function mergeAll(...layers: unknown[]): unknown {
 }
 
 function merge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  if (!isPlainObject(over)) return over === undefined ? base : over;
+  // A section set to something else (`server: 5`, a file that is a list) stays as it is, so validation names
+  // it: replacing it with the object an env variable or override builds would hide the mistake.
+  if (base === undefined) return over;
+  if (!isPlainObject(base)) return base;
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
   return out;

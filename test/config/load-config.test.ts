@@ -82,6 +82,31 @@ describe('config', () => {
     expect(overridden).toEqual([{ path: 'server.port', message: 'must be >= 0' }]);
   });
 
+  it('refuses a file that is not a mapping, and a section that is not one, even where an env variable sets a key below it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    try {
+      const write = (name: string, text: string): string => {
+        const file = join(dir, name);
+        writeFileSync(file, text);
+        return file;
+      };
+      // A list or a bare word was merged away (the first layer after it is an object), so the server ran on defaults.
+      const list = write('list.yaml', '- server\n- chat\n');
+      expect(problemsOf(() => loadConfig({ file: list }))).toEqual([{ path: '', message: 'must be object' }]);
+      expect(problemsOf(() => loadConfig({ file: write('word.yaml', 'server\n') }))).toEqual([{ path: '', message: 'must be object' }]);
+      // `server: 5` was refused without PORT, and silently replaced by { port } with it.
+      const scalar = write('scalar.yaml', 'server: 5\n');
+      expect(problemsOf(() => loadConfig({ file: scalar, env: { PORT: '0' } }))).toEqual([{ path: 'server', message: 'must be object' }]);
+      expect(problemsOf(() => loadConfig({ file: scalar, overrides: { server: { port: 0 } } }))).toEqual([
+        { path: 'server', message: 'must be object' },
+      ]);
+      // An empty file (and an empty section without overrides below it) is still "nothing set".
+      expect(loadConfig({ file: write('empty.yaml', '') }).server.port).toBe(8000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects malformed YAML and an unreadable file with coded errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     try {

@@ -15,7 +15,11 @@ function run(env: Record<string, string>): Promise<{ code: number | null; stdout
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      // A server that starts when it should not is stopped at once: the test fails on its exit code, not a timeout.
+      if (stdout.includes('nlweb-chat ready')) child.kill('SIGKILL');
+    });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
@@ -39,6 +43,26 @@ describe('server process start-up errors', () => {
     // Set by the environment, not the file: the line says so.
     expect(result.stderr).toContain('chat.context.nlweb_timeout: must be number (set by env NLWEB_CHAT_NLWEB_TIMEOUT)');
     expect(result.stdout).not.toContain('nlweb-chat ready');
+    // The problems and nothing else: no stack trace, no JSON log lines.
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses a file that is not a mapping (it used to start on defaults) and a misspelt key, naming each path', async () => {
+    const list = path.join(dir, 'list.yaml');
+    writeFileSync(list, '- server:\n    port: 0\n');
+    const listed = await run({ NLWEB_CHAT_CONFIG: list });
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toBe(`nlweb-chat: ${list}: CONFIG_ERR_INVALID\n  (root): must be object\n`);
+    expect(listed.stdout).toBe('');
+
+    const misspelt = path.join(dir, 'misspelt.yaml');
+    writeFileSync(misspelt, 'server:\n  websocket:\n    heartbeat_intervall_s: 30\n  port: "8000"\n');
+    const result = await run({ NLWEB_CHAT_CONFIG: misspelt, PORT: '' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `nlweb-chat: ${misspelt}: CONFIG_ERR_INVALID\n  server.port: must be integer\n  server.websocket.heartbeat_intervall_s: unknown key\n`,
+    );
   });
 
   it('exits 1 naming the file when NLWEB_CHAT_CONFIG does not exist', async () => {
