@@ -6,6 +6,7 @@
 import { createChatClient, type ChatClient } from '../chat-client';
 import type { ChatMessage, Participant } from '../protocol-frames';
 import { createListRefresh } from './list-refresh';
+import { readMaxRetries } from './page-settings';
 
 interface ConversationMeta {
   readonly conversation_id: string;
@@ -253,9 +254,11 @@ function start(): void {
     showError('');
     for (const li of Array.from(el('conversations').querySelectorAll('li')))
       li.classList.toggle('active', li.dataset['id'] === conversationId);
+    const maxRetries = readMaxRetries(document);
     const c = createChatClient({
       url: location.origin,
       conversationId,
+      ...(maxRetries !== undefined ? { maxRetries } : {}),
       ...(token ? { token } : {}),
       ...(userId && !token ? { userId } : {}),
     });

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type express from 'express';
+import { maxRetriesMetaTag } from './page-settings';
 
 /**
  * Where the bundle starts: the page, and the client it exposes as `window.nlwebChat`. Every client module
@@ -20,6 +21,8 @@ const ENTRIES = ['chat-client', ENTRY] as const;
 export interface MountWebClientOptions {
   /** Where the page is served (default '/'). */
   readonly path?: string;
+  /** Consecutive failed attempts before the page's client gives up (chat.context.ws_max_retries; default: the client's). */
+  readonly maxRetries?: number;
 }
 
 /** Adds GET / (the chat page) and GET /client/chat-bundle.js to `app`. */
@@ -27,13 +30,19 @@ export function mountWebClient(app: express.Application, options: MountWebClient
   let html: string | undefined;
   let bundle: string | undefined;
   app.get(options.path ?? '/', (_req, res) => {
-    html ??= readFileSync(findHtml(), 'utf8');
+    html ??= withSettings(readFileSync(findHtml(), 'utf8'), options);
     res.type('html').set('Cache-Control', 'no-cache').send(html);
   });
   app.get('/client/chat-bundle.js', (_req, res) => {
     bundle ??= buildBrowserBundle();
     res.type('application/javascript').set('Cache-Control', 'no-cache').send(bundle);
   });
+}
+
+/** The page with the server's settings for it (page-settings.ts) at the top of its head. */
+function withSettings(html: string, options: MountWebClientOptions): string {
+  if (options.maxRetries === undefined) return html;
+  return html.replace('<head>', `<head>\n    ${maxRetriesMetaTag(options.maxRetries)}`);
 }
 
 /** chat.html lives in the source tree (client/web); from dist/client/web it is three levels up. */

@@ -167,6 +167,25 @@ maybe(
   60_000,
 );
 
+maybe(
+  'the page gives up after chat.context.ws_max_retries failed attempts (0: at the first drop) instead of its client default of 10',
+  async () => {
+    stack = await startRealStack({ extraRoutes: (app) => mountWebClient(app, { maxRetries: 0 }) });
+    await stack.createConversation('conv', ['alice']);
+    proxy = await startTcpProxy(stack.port);
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${proxy.port}/?user_id=alice&conversation=conv`);
+    await page.waitForSelector('#state[data-state="open"]');
+    proxy.cutAll();
+    // Either end state, so a page that retries fails here at once rather than on a timeout.
+    const state = await page.waitForSelector('#state[data-state="closed"], #state[data-state="reconnecting"]');
+    expect(await state.getAttribute('data-state')).toBe('closed');
+    expect(await state.textContent()).toBe('closed gave up after 0 failed attempts');
+  },
+  60_000,
+);
+
 declare const globalThis: { proxiedClient?: ChatClient; proxiedEvents: [string, unknown][] };
 
 maybe(

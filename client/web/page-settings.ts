@@ -1,0 +1,20 @@
+/**
+ * Settings the server hands the browser page it serves, as meta tags in the page (the page has no config
+ * of its own, and a meta tag needs no extra request before the client starts).
+ */
+
+/** chat.context.ws_max_retries: the page's client gives up after this many consecutive failed attempts. */
+export const MAX_RETRIES_META = 'nlweb-chat-max-retries';
+
+/** The tag mountWebClient writes into the page's head. */
+export function maxRetriesMetaTag(maxRetries: number): string {
+  return `<meta name="${MAX_RETRIES_META}" content="${String(Math.trunc(maxRetries))}" />`;
+}
+
+/** The retries the server configured, or undefined (no tag, or not a count: the client's default applies). */
+export function readMaxRetries(doc: {
+  querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+}): number | undefined {
+  const content = doc.querySelector(`meta[name="${MAX_RETRIES_META}"]`)?.getAttribute('content') ?? '';
+  return /^\d+$/.test(content) ? Number(content) : undefined;
+}

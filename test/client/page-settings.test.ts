@@ -1,0 +1,46 @@
+/**
+ * chat.context.ws_max_retries reaches the browser page the server serves: mountWebClient writes it into the
+ * page as a meta tag, and the page hands it to its client as maxRetries (in a real browser:
+ * chat-page-browser.test.ts; from the server binary's config: test/process/config-effects.test.ts).
+ */
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { mountWebClient } from '../../client/web/mount-web-client';
+import { readMaxRetries } from '../../client/web/page-settings';
+
+async function servedPage(options: Parameters<typeof mountWebClient>[1]): Promise<string> {
+  const app = express();
+  mountWebClient(app, options);
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    return await res.text();
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** The part of a document readMaxRetries uses, over a page's HTML. */
+function docOf(html: string): { querySelector(selector: string): { getAttribute(name: string): string | null } | null } {
+  return {
+    querySelector(selector) {
+      const name = /^meta\[name="([^"]+)"\]$/.exec(selector)?.[1];
+      const tag = name === undefined ? undefined : new RegExp(`<meta name="${name}" content="([^"]*)"`).exec(html);
+      return tag ? { getAttribute: (attr) => (attr === 'content' ? tag[1]! : null) } : null;
+    },
+  };
+}
+
+describe('page settings: chat.context.ws_max_retries in the served page', () => {
+  it('the page the server serves tells its client the configured retries, and nothing when none is configured', async () => {
+    expect(readMaxRetries(docOf(await servedPage({ maxRetries: 3 })))).toBe(3);
+    expect(readMaxRetries(docOf(await servedPage({ maxRetries: 0 })))).toBe(0);
+    expect(readMaxRetries(docOf(await servedPage({})))).toBeUndefined();
+  });
+
+  it('ignores a tag whose value is not a count (the client default applies)', () => {
+    for (const content of ['', 'ten', '-1', '2.5'])
+      expect(readMaxRetries(docOf(`<meta name="nlweb-chat-max-retries" content="${content}">`))).toBeUndefined();
+  });
+});
