@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type express from 'express';
 import { WebSocketServer } from 'ws';
 import { createSystemClock, type Clock } from '../actors/clock';
-import { isChatError, type ErrorCode } from '../actors/errors';
+import { isChatError, type ChatError, type ErrorCode } from '../actors/errors';
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { resolveConfig } from '../config/load-config';
@@ -18,7 +18,7 @@ import { subscribeAsHuman, type OutputRoute } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
-import { createOwnerForwarder } from './owner-forwarding';
+import { createOwnerForwarder, type OwnerForwarder } from './owner-forwarding';
 import { createUpgradeRefuser, refusalDetailsOf, selectSubprotocol, type RefusalDetails, type UpgradeRefuser } from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
@@ -215,12 +215,9 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       if (err.code === 'CHAT_ERR_FORBIDDEN') audit.forbidden?.(user.userId, conversationId, 'ws connect as an AI participant');
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')
         audit.participantLimit?.(user.userId, conversationId, config.chat.limits.max_participants);
-      const details = refusalDetailsOf(err);
-      // Held by another server: pipe the upgrade there when configured to (owner-forwarding.ts), else refuse.
-      if (details.ownerAddress !== undefined && forwarder?.mayForward(req) && !closing) {
-        return forwarder.forward(req, socket, head, details.ownerAddress, () => refuse(err.code, err.message, details));
-      }
-      return refuse(err.code, err.message, details);
+      // Held by another server: piped there when configured to (owner-forwarding.ts), else refused.
+      if (forwarder !== undefined && !closing) return forwardOrRefuse(forwarder, req, socket, head, err, refuse);
+      return refuse(err.code, err.message, refusalDetailsOf(err));
     }
 
     if (closing || socket.destroyed || !socket.writable) {
@@ -275,6 +272,24 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
 /** A socket's error listener for its whole life: a plain function, so it keeps nothing else alive. */
 function destroySocket(this: Duplex): void {
   this.destroy();
+}
+
+/**
+ * Forwards an upgrade refused as held by another server to that server, or refuses it as before. Out here for
+ * the reason refusalFor is: a closure made inside upgrade() would put `refuse`, and with it the request, into
+ * the context every accepted connection's listeners keep alive.
+ */
+function forwardOrRefuse(
+  forwarder: OwnerForwarder,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  err: ChatError,
+  refuse: Refusal,
+): void {
+  const details = refusalDetailsOf(err);
+  if (details.ownerAddress === undefined || !forwarder.mayForward(req)) return refuse(err.code, err.message, details);
+  forwarder.forward(req, socket, head, details.ownerAddress, () => refuse(err.code, err.message, details));
 }
 
 /** Refuses one upgrade with an error code (and optional message). */
