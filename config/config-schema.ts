@@ -24,7 +24,8 @@ const nlwebEndpoint: Schema = {
   properties: {
     // No defaults for id and url: `required` must be able to catch them.
     id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' },
-    display_name: str('NLWeb'),
+    // No default: createAgentsFromConfig shows an endpoint without one by its id, as createNlwebAgent does.
+    display_name: { type: 'string' },
     url: { type: 'string', minLength: 1 },
     site: str('all'),
     mode: oneOf(['list', 'summarize', 'generate'], 'list'),

@@ -129,7 +129,8 @@ export interface ChatConfig {
 
 export interface NlwebEndpointConfig {
   readonly id: string;
-  readonly display_name: string;
+  /** Name shown to humans; absent = the id. */
+  readonly display_name?: string;
   /** Base URL of an NLWeb server, or "standin" for the bundled stand-in. */
   readonly url: string;
   readonly site: string;

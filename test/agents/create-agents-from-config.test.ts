@@ -17,18 +17,23 @@ describe('createAgentsFromConfig', () => {
     const agents = createAgentsFromConfig(
       config([
         { id: 'recipes', display_name: 'Recipes', url: 'standin', site: 'recipes.example.org', mode: 'summarize' },
-        { id: 'gear', url: other.url },
+        { id: 'gear', url: other.url, streaming: false },
       ]),
       { standinUrl: server.url },
     );
     try {
       expect([...agents.keys()]).toEqual(['recipes', 'gear']);
       expect(agents.get('recipes')!.displayName).toBe('Recipes');
+      // Without display_name an endpoint is shown by its id, as createNlwebAgent does (was "NLWeb" for every one).
+      expect(agents.get('gear')!.displayName).toBe('gear');
       const out = await collect(agents.get('recipes')!, turn('oats'));
       expect(out[0]!.metadata!.endpoint).toBe('recipes');
       expect(server.requests[0]!.params).toMatchObject({ site: 'recipes.example.org', mode: 'summarize' });
       await collect(agents.get('gear')!, turn('tent'));
       expect(other.requests).toHaveLength(1);
+      // streaming: false asks for one JSON answer instead of an event stream.
+      expect(other.requests[0]!.headers.accept).toBe('application/json');
+      expect(server.requests[0]!.headers.accept).toBe('text/event-stream');
     } finally {
       for (const a of agents.values()) a.close();
     }
