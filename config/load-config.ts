@@ -3,6 +3,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import yaml from 'js-yaml';
 import { ChatError } from '../actors/errors';
 import { CONFIG_SCHEMA, ENV_OVERRIDES } from './config-schema';
+import { crossKeyProblems } from './cross-key-checks';
 import type { ConfigInput, NlwebChatConfig } from './config-types';
 
 /** One problem found in a config, with the YAML path it sits at (e.g. `chat.limits.queue_size`). */
@@ -71,11 +72,13 @@ function checkConfig(input: unknown, envByPath: ReadonlyMap<string, string>): Nl
   const candidate = structuredClone(input ?? {});
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
   const validate = ajv.compile(CONFIG_SCHEMA);
-  if (!validate(candidate)) {
-    const problems = (validate.errors ?? []).map(toProblem).map((p) => {
-      const env = envByPath.get(p.path);
-      return env === undefined ? p : { ...p, message: `${p.message} (set by env ${env})` };
-    });
+  const schemaProblems = validate(candidate) ? [] : (validate.errors ?? []).map(toProblem);
+  const crossKey = crossKeyProblems(candidate, new Set(schemaProblems.map((p) => p.path)));
+  const problems = [...schemaProblems, ...crossKey].map((p) => {
+    const env = envByPath.get(p.path);
+    return env === undefined ? p : { ...p, message: `${p.message} (set by env ${env})` };
+  });
+  if (problems.length > 0) {
     const summary = problems.map((p) => `  ${p.path || '(root)'}: ${p.message}`).join('\n');
     throw new ChatError('CONFIG_ERR_INVALID', `configuration is invalid:\n${summary}`, { details: { problems } });
   }

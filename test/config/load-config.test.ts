@@ -107,6 +107,31 @@ describe('config', () => {
     }
   });
 
+  it('refuses a heartbeat dead time not longer than the interval, naming both keys (it could never take effect)', () => {
+    const ws = (interval: number, dead: number) => ({ server: { websocket: { heartbeat_interval_s: interval, heartbeat_dead_s: dead } } });
+    expect(problemsOf(() => validateConfig(ws(30, 2)))).toEqual([
+      {
+        path: 'server.websocket.heartbeat_dead_s',
+        message:
+          'must be greater than server.websocket.heartbeat_interval_s (2 is not > 30): the server looks for silent sockets once per interval, and a peer that only answers pings is silent for a whole interval',
+      },
+    ]);
+    // Equal is refused too: a tick that fires late would terminate healthy peers.
+    expect(problemsOf(() => validateConfig(ws(30, 30)))[0].path).toBe('server.websocket.heartbeat_dead_s');
+    // Set alone, each is checked against the other's default (30 / 75).
+    expect(problemsOf(() => validateConfig({ server: { websocket: { heartbeat_interval_s: 80 } } }))[0].path).toBe(
+      'server.websocket.heartbeat_dead_s',
+    );
+    expect(validateConfig(ws(30, 31)).server.websocket.heartbeat_dead_s).toBe(31);
+    // A value the schema already refuses is not reported twice.
+    expect(problemsOf(() => validateConfig(ws(30, 0.001)))).toEqual([
+      { path: 'server.websocket.heartbeat_dead_s', message: 'must be >= 0.02' },
+    ]);
+    // Reported with the schema's problems, not instead of them.
+    const both = problemsOf(() => validateConfig({ ...ws(30, 2), chat: { limits: { queue_size: 0 } } }));
+    expect(both.map((p) => p.path).sort()).toEqual(['chat.limits.queue_size', 'server.websocket.heartbeat_dead_s']);
+  });
+
   it('rejects malformed YAML and an unreadable file with coded errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     try {

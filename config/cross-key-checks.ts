@@ -1,0 +1,38 @@
+import type { ConfigProblem } from './load-config';
+
+/**
+ * Rules the JSON Schema cannot state because they relate two keys. Each reads the candidate as ajv left it
+ * (defaults applied) and says nothing when a value it needs is itself invalid (in `invalidPaths`): that key's own problem is
+ * already reported, and a second one about it would only confuse.
+ */
+export function crossKeyProblems(candidate: unknown, invalidPaths: ReadonlySet<string>): ConfigProblem[] {
+  return [...heartbeatProblems(candidate, invalidPaths)];
+}
+
+function heartbeatProblems(candidate: unknown, invalidPaths: ReadonlySet<string>): ConfigProblem[] {
+  const ws = at(candidate, ['server', 'websocket']);
+  const interval = ws?.heartbeat_interval_s;
+  const dead = ws?.heartbeat_dead_s;
+  if (typeof interval !== 'number' || typeof dead !== 'number' || dead > interval) return [];
+  if (invalidPaths.has('server.websocket.heartbeat_interval_s') || invalidPaths.has('server.websocket.heartbeat_dead_s')) return [];
+  // The server checks for silence only at its ping ticks, and a peer that only answers pings is silent for
+  // up to a whole interval: a shorter dead time would have no effect (checking more often would terminate
+  // every such peer instead), and an equal one terminates it whenever a tick fires late.
+  return [
+    {
+      path: 'server.websocket.heartbeat_dead_s',
+      message:
+        `must be greater than server.websocket.heartbeat_interval_s (${dead} is not > ${interval}): the server looks for ` +
+        'silent sockets once per interval, and a peer that only answers pings is silent for a whole interval',
+    },
+  ];
+}
+
+function at(value: unknown, path: readonly string[]): Record<string, unknown> | undefined {
+  let node = value;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Record<string, unknown>) : undefined;
+}
