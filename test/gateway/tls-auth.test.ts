@@ -204,4 +204,15 @@ describe('gateway TLS and authentication', () => {
     expect(res.status).toBe(201);
     expect((await fetch(`${h.url}/chat/conversations`, { headers: { authorization: `Bearer ${h.token('svc')}` } })).status).toBe(401);
   });
+
+  test('server.auth.jwt_issuer from config: set, only tokens of that issuer get in; unset, any issuer does', async () => {
+    const list = (url: string, token: string): Promise<number> =>
+      fetch(`${url}/chat/conversations`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    const strict = await startHarness({ server: { auth: { jwt_issuer: 'nlweb' } } });
+    expect(await list(strict.url, strict.token('alice', { iss: 'nlweb' }))).toBe(200);
+    expect(await list(strict.url, strict.token('alice', { iss: 'other' }))).toBe(401);
+    expect(await list(strict.url, strict.token('alice'))).toBe(401);
+    const open = await startHarness();
+    expect(await list(open.url, open.token('alice', { iss: 'other' }))).toBe(200);
+  });
 });

@@ -3,8 +3,14 @@
  * Keys the runtime, gateway and stores read are shown where those are tested (docs/configuration.md's table).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { WebSocket } from 'ws';
+import type { ChatMessage } from '../../actors';
+import { createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
+import { nextEvent } from '../client/client-events';
 import { startServerProcess, type ServerProcess } from './server-process';
 
 // Real child processes start in ~1 s but much slower on a loaded CI machine.
@@ -13,9 +19,13 @@ jest.setTimeout(90_000);
 describe('config keys the server binary reads', () => {
   let dir: string;
   const servers: ServerProcess[] = [];
+  const clients: ChatClient[] = [];
+  const collectors: Server[] = [];
   beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'nlweb-chat-effects-'))));
   afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
     await Promise.all(servers.splice(0).map((s) => s.kill()));
+    for (const c of collectors.splice(0)) await new Promise((resolve) => c.close(resolve));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -31,5 +41,63 @@ describe('config keys the server binary reads', () => {
     const server = await serverWith('chat:\n  context:\n    ws_max_retries: 3\n');
     const page = await (await fetch(`${server.url}/`)).text();
     expect(page).toContain('<meta name="nlweb-chat-max-retries" content="3" />');
+  });
+
+  it('chat.nlweb.standin.* start the stand-in as configured; tracing.otlp_endpoint receives the spans', async () => {
+    // The OTLP collector: resolves on the first export (the SDK flushes at shutdown).
+    let exported!: (path: string) => void;
+    const export_ = new Promise<string>((resolve) => (exported = resolve));
+    const collector = createServer((req, res) => req.resume().on('end', () => (res.end(), exported(`${req.method} ${req.url}`))));
+    collectors.push(collector);
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const server = await serverWith(
+      [
+        'chat:',
+        '  nlweb:',
+        '    endpoints: [{ id: nlweb, url: standin }]',
+        '    standin: { enabled: true, batches: 2, latency_ms: 0, style: legacy }',
+        'observability:',
+        `  tracing: { enabled: true, otlp_endpoint: 'http://127.0.0.1:${(collector.address() as AddressInfo).port}' }`,
+        '',
+      ].join('\n'),
+    );
+    const ready = server.logs.find((l) => l.msg === 'nlweb-chat ready')!;
+    expect(ready).toMatchObject({ agents: ['nlweb'], tracing: true });
+    expect(ready.standin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const created = await fetch(`${server.url}/chat/conversations?user_id=alice`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const conversation = (await created.json()) as {
+      conversation_id: string;
+      participants: Array<{ participant_id: string; display_name: string }>;
+    };
+    // auto_join (default true) adds the endpoint, shown by its id (no display_name in the file).
+    expect(conversation.participants).toContainEqual(expect.objectContaining({ participant_id: 'nlweb', display_name: 'nlweb' }));
+    const alice = createChatClient({
+      url: server.url,
+      conversationId: conversation.conversation_id,
+      userId: 'alice',
+      WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
+      pingIntervalMs: 0,
+    });
+    clients.push(alice);
+    const answer: ChatMessage[] = [];
+    alice.on('message', (m) => {
+      if (m.sender_id === 'nlweb' && m.message_type === 'nlweb_response') answer.push(m);
+    });
+    await alice.connect();
+    const complete = nextEvent(alice, 'message', (m) => m.sender_id === 'nlweb' && m.metadata.complete === true);
+    await alice.send('vegetarian dinner');
+    await complete;
+    // batches: 2 (default 3): the answer comes in two pieces, the second complete.
+    expect(answer.map((m) => m.metadata.complete)).toEqual([false, true]);
+
+    alice.close();
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+    expect(await export_).toBe('POST /v1/traces');
   });
 });
