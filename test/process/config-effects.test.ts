@@ -37,6 +37,18 @@ describe('config keys the server binary reads', () => {
     return server;
   }
 
+  it('HOST and PORT (env) over the file: the server listens where they say', async () => {
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, "server:\n  host: '127.0.0.1'\n  port: 8000\n");
+    // 127.0.0.2 is loopback on Linux too, so dev auth still allows it; PORT=0 picks a free port, not 8000.
+    const server = await startServerProcess({ NLWEB_CHAT_CONFIG: file, HOST: '127.0.0.2', PORT: '0' });
+    servers.push(server);
+    const ready = server.logs.find((l) => l.msg === 'nlweb-chat ready')!;
+    expect(ready).toMatchObject({ host: '127.0.0.2', url: `http://127.0.0.2:${server.port}` });
+    expect(server.port).not.toBe(8000);
+    expect((await fetch(`http://127.0.0.2:${server.port}/health/chat`)).status).toBe(200);
+  });
+
   it('chat.context.ws_max_retries: the page the server serves gives up after that many attempts (it was read nowhere)', async () => {
     const server = await serverWith('chat:\n  context:\n    ws_max_retries: 3\n');
     const page = await (await fetch(`${server.url}/`)).text();
