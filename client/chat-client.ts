@@ -232,6 +232,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     close() {
       loop.finish(undefined, 'close() called');
     },
+    reconnectNow: () => loop.reconnectNow(),
     get state() {
       return loop.state;
     },

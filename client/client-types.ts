@@ -45,7 +45,7 @@ export interface ChatClientOptions {
   readonly userId?: string;
   /** Defaults to globalThis.WebSocket in browsers and the `ws` package in Node. */
   readonly WebSocketImpl?: WebSocketConstructor;
-  /** Consecutive failed connection attempts before giving up (chat.context.ws_max_retries, default 10). */
+  /** Consecutive failed connection attempts before giving up (default 10; Infinity: never give up). */
   readonly maxRetries?: number;
   readonly backoff?: BackoffOptions;
   /**
@@ -171,6 +171,11 @@ export interface ChatClient {
   leave(): void;
   /** Stops everything: socket, timers, reconnects; pending sends reject with CLIENT_CLOSED. */
   close(): void;
+  /**
+   * While waiting out a reconnect backoff (state 'reconnecting', no attempt in flight): makes that attempt now and
+   * returns true, e.g. for a "retry now" button or the browser's `online` event. Otherwise does nothing, false.
+   */
+  reconnectNow(): boolean;
   readonly state: ConnectionState;
   /** Highest sequence id delivered to the application (undefined before any, in 'live' mode). */
   readonly lastSequenceId: number | undefined;

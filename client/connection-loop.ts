@@ -64,6 +64,8 @@ export interface ConnectionLoop {
   drop(code: number, reason: string): void;
   /** Terminal: stops every timer and the socket, and fails whatever still waits. */
   finish(code: number | undefined, reason: string): void;
+  /** Waiting out a backoff: makes the scheduled attempt now (true); otherwise nothing happens (false). */
+  reconnectNow(): boolean;
 }
 
 /** Creates an idle loop; nothing happens until connect(). */
@@ -195,5 +197,13 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     },
     drop,
     finish,
+    reconnectNow() {
+      // Only the wait is cut short: the attempt was already counted when it was scheduled, and one in flight
+      // (no timer) is left alone so a user's repeated clicks never open two sockets.
+      if (state !== 'reconnecting' || reconnectTimer === undefined) return false;
+      reconnectTimer = clear(reconnectTimer);
+      openSocket();
+      return true;
+    },
   };
 }

@@ -45,6 +45,36 @@ describe('input completion windows', () => {
     expect(echoes()).toEqual(['echo: now', 'echo: part one']);
     await runtime.close();
   });
+
+  it('both windows come from chat.input (the tests above run on the defaults)', async () => {
+    const { runtime, clock } = await makeRuntime({
+      config: { chat: { input: { multi_mode_window_ms: 300, single_mode_typing_window_ms: 40 } } },
+    });
+    await runtime.createConversation({ conversation_id: 's', created_by: 'alice', participants: [echoMember] });
+    await runtime.createConversation({
+      conversation_id: 'm',
+      created_by: 'alice',
+      participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }],
+    });
+    const single = collector();
+    const multi = collector();
+    await runtime.subscribe('s', 'alice', single.listener);
+    await runtime.subscribe('m', 'alice', multi.listener);
+    const answered = (c: ReturnType<typeof collector>) => c.messages.some((m) => m.sender_id === 'echo' && m.message_type === 'text');
+    runtime.setTyping('s', 'alice', true);
+    await runtime.post('s', { sender_id: 'alice', message_id: 's1', content: 'typing on' });
+    await runtime.post('m', { sender_id: 'alice', message_id: 'm1', content: 'to both' });
+    clock.advance(39);
+    await settle();
+    expect([answered(single), answered(multi)]).toEqual([false, false]);
+    clock.advance(1);
+    await settle();
+    expect([answered(single), answered(multi)]).toEqual([true, false]);
+    clock.advance(260);
+    await settle();
+    expect(answered(multi)).toBe(true);
+    await runtime.close();
+  });
 });
 
 describe('connections and resume', () => {

@@ -81,15 +81,21 @@ async function reconnect(client: ChatClient, conn: ScriptedConnection, index: nu
   return next;
 }
 
+/**
+ * Where every attempt fails before `connected`: a TCP server of ours that resets each connection
+ * (a closed port could be taken by a parallel test meanwhile).
+ */
+async function resettingServerUrl(): Promise<string> {
+  const reset = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => reset.listen(0, '127.0.0.1', () => resolve()));
+  closers.push(() => new Promise<void>((resolve) => reset.close(() => resolve())));
+  return `ws://127.0.0.1:${(reset.address() as net.AddressInfo).port}`;
+}
+
 describe('backoff', () => {
   test('reconnect delays double from 1 s and are capped at 30 s; the client gives up after maxRetries', async () => {
-    // Every attempt fails before `connected`: a TCP server of ours that resets each connection
-    // (a closed port could be taken by a parallel test meanwhile).
-    const reset = net.createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => reset.listen(0, '127.0.0.1', () => resolve()));
-    closers.push(() => new Promise<void>((resolve) => reset.close(() => resolve())));
     const client = makeClient({
-      url: `ws://127.0.0.1:${(reset.address() as net.AddressInfo).port}`,
+      url: await resettingServerUrl(),
       random: () => 0.9999999,
       maxRetries: 8,
     });
@@ -109,6 +115,52 @@ describe('backoff', () => {
     expect(client.state).toBe('closed');
     expect(await connectResult).toMatchObject({ code: 'CLIENT_CLOSED' });
     expect(created.length).toBe(9);
+  });
+
+  test('maxRetries Infinity keeps trying at the 30 s cap; reconnectNow() cuts the wait short and cancels the old timer', async () => {
+    const client = makeClient({
+      url: await resettingServerUrl(),
+      random: () => 0.9999999,
+      maxRetries: Infinity,
+    });
+    expect(client.reconnectNow()).toBe(false); // idle: nothing to cut short
+    client.connect().catch(() => undefined);
+    let last = await nextEvent(client, 'reconnecting');
+    for (let attempt = 2; attempt <= 14; attempt++) {
+      const next = nextEvent(client, 'reconnecting');
+      clock.advance(last.delayMs);
+      last = await next;
+    }
+    expect(last).toEqual({ attempt: 14, delayMs: 30_000 });
+    expect(client.state).toBe('reconnecting');
+
+    // A third of the wait passed; "retry now" opens a socket at once, without the clock moving.
+    clock.advance(10_000);
+    const before = created.length;
+    const after = nextEvent(client, 'reconnecting');
+    expect(client.reconnectNow()).toBe(true);
+    expect(created.length).toBe(before + 1);
+    // That attempt failed too and waits its own backoff: the old timer (due 20 s from now) no longer fires.
+    expect(await after).toEqual({ attempt: 15, delayMs: 30_000 });
+    expect(client.reconnectNow()).toBe(true);
+    expect(created.length).toBe(before + 2);
+    await nextEvent(client, 'reconnecting');
+    clock.advance(29_999);
+    expect(created.length).toBe(before + 2);
+    clock.advance(1);
+    expect(created.length).toBe(before + 3);
+    // An attempt in flight is not doubled.
+    expect(client.reconnectNow()).toBe(false);
+    expect(created.length).toBe(before + 3);
+    client.close();
+    expect(client.reconnectNow()).toBe(false);
+  });
+
+  test('reconnectNow() on an open client does nothing', async () => {
+    const { client } = await connectedClient();
+    expect(client.reconnectNow()).toBe(false);
+    expect(created).toHaveLength(1);
+    expect(client.state).toBe('open');
   });
 
   test('full jitter draws uniformly below the cap; a successful connect resets the sequence', async () => {
