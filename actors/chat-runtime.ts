@@ -436,7 +436,13 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   }
 
   private summarize(actor: ConversationActor): ConversationSummary {
-    return { ...actor.meta, participants: actor.participants, mode: actor.mode, last_sequence_id: actor.lastSequenceId };
+    return {
+      ...actor.meta,
+      participants: actor.participants,
+      mode: actor.mode,
+      last_sequence_id: actor.lastSequenceId,
+      online: actor.online,
+    };
   }
 
   private assertOpen(): void {

@@ -13,6 +13,7 @@ import { DeliveryNote, type UncommittedStep } from './delivery-note';
 import { ChatError, isChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
 import { PersistenceQueue } from './persistence-queue';
+import { Presence } from './presence';
 import { RestartIntensity } from './restart-intensity';
 import { restoreConversation } from './restore-conversation';
 import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
@@ -20,6 +21,7 @@ import type { ConversationClaim } from '../storage-providers/conversation-claims
 import { ReplayReader, inMemoryRecords } from './replay-reader';
 import { syncMembership } from './membership-sync';
 import { SequenceLease } from './sequence-lease';
+import { LiveSubscription } from './live-subscription';
 import { MachineRequests, type ConversationStatus, type MachineActor } from './machine-requests';
 import { PostReceipt } from './post-receipt';
 import { checkRetry, type OriginalRecords } from './message-id-reuse';
@@ -61,6 +63,8 @@ export class ConversationActor {
   status: ConversationStatus = 'active';
   private actor!: MachineActor;
   private readonly connections: ConnectionSet;
+  /** Who of the human members is connected (ephemeral: kept here with the connections, never journaled). */
+  private readonly presence: Presence;
   private readonly queue: PersistenceQueue;
   private readonly jobs: AgentJobs;
   private readonly intensity: RestartIntensity;
@@ -99,6 +103,13 @@ export class ConversationActor {
     this.connections = new ConnectionSet((c, err) => {
       deps.logger.warn({ err, conversation_id: this.conversationId, connection_id: c.id }, 'connection listener threw; disconnecting it');
       this.unsubscribe(c.id);
+    });
+    this.presence = new Presence({
+      clock,
+      graceMs: config.chat.presence.offline_grace_s * 1000,
+      // Not to the member itself: its new subscription already reads itself online.
+      announce: (participantId, online) =>
+        this.connections.broadcast({ type: 'presence', participant_id: participantId, online }, participantId),
     });
     this.queue = new PersistenceQueue(
       {
@@ -191,6 +202,10 @@ export class ConversationActor {
   }
   get mode() {
     return this.ctx.mode;
+  }
+  /** The human members online now (presence.ts). */
+  get online(): readonly string[] {
+    return this.presence.online;
   }
   get connectionCount(): number {
     return this.connections.size;
@@ -370,15 +385,18 @@ export class ConversationActor {
     };
     this.connections.add(connection);
     this.deps.telemetry.connectionOpened(this.conversationId);
-    const subscription: Subscription = {
-      connectionId: connection.id,
-      conversationId: this.conversationId,
+    if (this.ctx.participants.get(participantId)?.participant_type === 'human') this.presence.subscribed(participantId);
+    // `online` is read when asked, not copied: a copy per subscription would keep an array of the room per connection.
+    const subscription = new LiveSubscription(
+      connection.id,
+      this.conversationId,
       participantId,
-      mode: this.mode,
-      lastSequenceId: last,
-      participants: this.participants,
-      close: () => this.unsubscribe(connection.id),
-    };
+      this.mode,
+      last,
+      this.participants,
+      this.presence,
+      () => this.unsubscribe(connection.id),
+    );
     // A resume point past the end (a client of an older incarnation) resumes from the real end.
     if (afterSequenceId !== undefined) await this.resume(connection, Math.min(afterSequenceId, last), last);
     return subscription;
@@ -446,6 +464,7 @@ export class ConversationActor {
   stop(reason: ClosedReason): void {
     if (this.status === 'stopped') return;
     this.status = 'stopped';
+    this.presence.close();
     this.jobs.cancelAll(reason === 'shutdown' ? 'server shutting down' : 'conversation closed');
     for (const c of [...this.connections.values()]) {
       this.connections.send(c, { type: 'closed', reason });
@@ -519,7 +538,10 @@ export class ConversationActor {
     for (let i = 0; i < records.length; i++) this.deps.telemetry.deliveryLatency(latency);
     // A join or leave and the mode change it causes come in one step: one participant list for the step.
     if (records.some((m) => MEMBERSHIP_TYPES.has(m.message_type))) {
-      this.connections.broadcast({ type: 'participants', participants: this.membersListOf(state.participants), mode: state.mode });
+      // A leaver is gone from presence before the list, with no offline announcement: its leave says it.
+      for (const m of records) if (m.message_type === MESSAGE_TYPES.leave) this.presence.forget(m.sender_id);
+      const participants = this.membersListOf(state.participants);
+      this.connections.broadcast({ type: 'participants', participants, mode: state.mode, online: this.presence.online });
     }
     for (const m of records) {
       if (m.message_type !== MESSAGE_TYPES.leave) continue;
@@ -544,7 +566,9 @@ export class ConversationActor {
   }
 
   private unsubscribe(connectionId: string): void {
-    if (this.connections.remove(connectionId)) {
+    const removed = this.connections.remove(connectionId);
+    if (removed) {
+      this.presence.unsubscribed(removed.participantId);
       this.deps.telemetry.connectionClosed(this.conversationId);
       this.checkIdle();
     }

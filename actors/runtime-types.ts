@@ -71,7 +71,15 @@ export type ConversationOutput =
     }
   | { readonly type: 'persisted'; readonly up_to_sequence_id: number }
   | { readonly type: 'typing'; readonly participant_id: string; readonly is_typing: boolean }
-  | { readonly type: 'participants'; readonly participants: readonly Participant[]; readonly mode: ConversationMode }
+  /** A human member came online (first subscription) or went offline (chat.presence.offline_grace_s after its last closed). */
+  | { readonly type: 'presence'; readonly participant_id: string; readonly online: boolean }
+  | {
+      readonly type: 'participants';
+      readonly participants: readonly Participant[];
+      readonly mode: ConversationMode;
+      /** The human members online as of this list (presence outputs follow each later change). */
+      readonly online: readonly string[];
+    }
   | { readonly type: 'sync_complete'; readonly from: number; readonly to: number; readonly recovered: boolean }
   | { readonly type: 'failed'; readonly reason: string }
   | { readonly type: 'closed'; readonly reason: ClosedReason };
@@ -93,6 +101,11 @@ export interface Subscription {
   readonly mode: ConversationMode;
   readonly lastSequenceId: number;
   readonly participants: readonly Participant[];
+  /**
+   * The human members online now (this one included), read when asked rather than a snapshot: every later change
+   * also arrives as a `presence` output, and those applied in order over any earlier read end at the same state.
+   */
+  readonly online: readonly string[];
   close(): void;
 }
 
@@ -100,6 +113,8 @@ export interface ConversationSummary extends ConversationMeta {
   readonly participants: readonly Participant[];
   readonly mode: ConversationMode;
   readonly last_sequence_id: number;
+  /** The human members online: a subscription open, or the last one closed less than chat.presence.offline_grace_s ago. */
+  readonly online: readonly string[];
 }
 
 export interface ConversationHealth {

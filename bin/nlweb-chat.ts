@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The nlweb-chat server: config → OpenTelemetry SDK → logger → storage → NLWeb stand-in (optional) →
- * agents → runtime → gateway → listen. SIGTERM/SIGINT shut it down gracefully (docs/operations.md).
+ * The nlweb-chat server: config (with everything a later step would refuse, bin/startup-checks.ts) →
+ * OpenTelemetry SDK → logger → storage → NLWeb stand-in (when an endpoint uses it) → agents → runtime →
+ * gateway → listen. SIGTERM/SIGINT shut it down gracefully (docs/operations.md).
  *
  * Environment: NLWEB_CHAT_CONFIG (config file, default ./config_nlweb.yaml; missing file = defaults),
  * plus every override listed in docs/configuration.md (HOST, PORT, ...) and the standard OTEL_* variables.
@@ -14,8 +15,8 @@ import { hostname } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type express from 'express';
-import type { Agent } from '../actors/agents/agent';
 import { createAgentsFromConfig } from '../actors/agents/create-agents-from-config';
+import type { NlwebAgent } from '../actors/agents/nlweb-agent';
 import { createChatRuntime } from '../actors/create-chat-runtime';
 import { isChatError } from '../actors/errors';
 import type { ChatRuntime } from '../actors/runtime-types';
@@ -30,6 +31,7 @@ import { setupSdk, type SdkHandle } from '../observability/setup-sdk';
 import type { ChatStore } from '../storage-providers/chat-store';
 import { createStore } from '../storage-providers/index';
 import { createNlwebStandinServer, type NlwebStandinServer } from '../testing/nlweb-standin-server';
+import { standinWanted, startupProblems } from './startup-checks';
 
 /** Exit codes: 0 clean shutdown, 1 start-up failure or unflushed records at shutdown. */
 const EXIT_OK = 0;
@@ -45,7 +47,7 @@ interface Running {
   readonly sdk: SdkHandle;
   readonly store: ChatStore;
   readonly standin?: NlwebStandinServer;
-  readonly agents: ReadonlyMap<string, Agent & { close?: () => void }>;
+  readonly agents: ReadonlyMap<string, NlwebAgent>;
   readonly runtime: ChatRuntime;
   readonly server: ChatServer;
 }
@@ -56,7 +58,8 @@ function readConfig(env: NodeJS.ProcessEnv): NlwebChatConfig | undefined {
   // An explicitly named file must exist; the default one is optional (defaults + env overrides apply).
   const useFile = explicit !== undefined || existsSync(file);
   try {
-    return loadConfig({ ...(useFile ? { file } : {}), env });
+    // startupProblems: what would otherwise be refused only after the storage or the stand-in had started.
+    return loadConfig({ ...(useFile ? { file } : {}), env, checks: startupProblems });
   } catch (err) {
     if (isChatError(err, 'CONFIG_ERR_INVALID') || isChatError(err, 'CONFIG_ERR_READ')) {
       const problems = (err.details?.problems as ConfigProblem[] | undefined) ?? [];
@@ -111,9 +114,9 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
   await store.open();
   const standinConfig = config.chat.nlweb.standin;
   let standin: NlwebStandinServer | undefined;
-  let agents: Map<string, Agent & { close?: () => void }> = new Map();
+  let agents: Map<string, NlwebAgent> = new Map();
   try {
-    if (standinConfig.enabled) {
+    if (standinWanted(config)) {
       standin = await createNlwebStandinServer({
         host: '127.0.0.1',
         port: standinConfig.port,
@@ -122,6 +125,8 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
         style: standinConfig.style,
       });
       logger.info({ url: standin.url }, 'NLWeb stand-in listening');
+    } else if (standinConfig.enabled) {
+      logger.info('NLWeb stand-in not started: no chat.nlweb.endpoints entry has url "standin"');
     }
     agents = createAgentsFromConfig(config, standin ? { standinUrl: standin.url } : {});
     const runtime = await createChatRuntime({ config: withInstanceId(config), storage: store, agents, telemetry, logger });
@@ -156,7 +161,8 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
         metrics: metricsUrl ?? null,
         tracing: sdk.tracingEnabled,
         standin: standin?.url ?? null,
-        agents: [...agents.keys()],
+        // Where each agent's calls go: a stand-in endpoint shows the stand-in's address.
+        agents: [...agents.values()].map((agent) => ({ id: agent.id, url: agent.baseUrl })),
         pid: process.pid,
       },
       'nlweb-chat ready',

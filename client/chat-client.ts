@@ -84,6 +84,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const roster = createRoster({
     emitParticipants: (payload) => events.emit('participants', payload),
     emitMode: (payload) => events.emit('mode', payload),
+    emitPresence: (payload) => events.emit('presence', payload),
   });
 
   const redirect = createOwnerRedirect(options.url, options.followOwner);
@@ -149,6 +150,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       case 'typing':
         events.emit('typing', { participantId: frame.participant_id, isTyping: frame.is_typing });
         return;
+      case 'presence':
+        return roster.onPresence(frame);
       case 'sync_complete':
         delivery.onSyncComplete(frame.recovered, frame.to);
         events.emit('sync', { from: frame.from, to: frame.to, recovered: frame.recovered });
@@ -241,6 +244,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     get participants() {
       return roster.participants;
+    },
+    get online() {
+      return roster.online;
     },
     get mode() {
       return roster.mode;

@@ -137,6 +137,8 @@ export interface ChatClientEvents {
   };
   mode: { readonly mode: ConversationMode };
   typing: { readonly participantId: string; readonly isTyping: boolean };
+  /** A human member came online or went offline (also for each difference a connect's participant list brings). */
+  presence: { readonly participantId: string; readonly online: boolean };
   /** Server error frames (also the 429s the client handles by itself) and client-side problems. */
   error: ChatClientError;
   /** Replay finished (after a reconnect or a `sync`); recovered false = part of the range is gone. */
@@ -180,6 +182,11 @@ export interface ChatClient {
   /** Highest sequence id delivered to the application (undefined before any, in 'live' mode). */
   readonly lastSequenceId: number | undefined;
   readonly participants: readonly Participant[];
+  /**
+   * Ids of the human members online (this user included once connected), as of the last frame: while the client
+   * is disconnected it is what was known then, brought up to date by the next connect's participant list.
+   */
+  readonly online: readonly string[];
   readonly mode: ConversationMode | undefined;
   /** Messages sent but not yet acknowledged as persisted. */
   readonly pendingCount: number;

@@ -50,6 +50,8 @@ export interface ParticipantListFrame {
   type: 'participant_list';
   participants: Participant[];
   mode?: ConversationMode;
+  /** Human members online (servers without presence send none). */
+  online?: string[];
 }
 export interface ParticipantUpdateFrame {
   type: 'participant_update';
@@ -76,6 +78,12 @@ export interface TypingFrame {
   type: 'typing';
   participant_id: string;
   is_typing: boolean;
+}
+/** A human member came online or went offline (never about this participant itself). */
+export interface PresenceFrame {
+  type: 'presence';
+  participant_id: string;
+  online: boolean;
 }
 export interface SyncCompleteFrame {
   type: 'sync_complete';
@@ -113,6 +121,7 @@ export type ServerFrame =
   | MessageAckFrame
   | ModeChangeFrame
   | TypingFrame
+  | PresenceFrame
   | SyncCompleteFrame
   | ErrorFrame
   | PongFrame

@@ -1,24 +1,30 @@
 /**
- * The client's copy of who is in the conversation and its mode, kept from `participant_list`,
- * `participant_update`, `mode_change` and `connected` frames, so a UI can read the current state
- * at any time instead of replaying events.
+ * The client's copy of who is in the conversation, who of them is online, and its mode, kept from
+ * `participant_list`, `participant_update`, `presence`, `mode_change` and `connected` frames, so a UI
+ * can read the current state at any time instead of replaying events.
  */
 import type { ChatClientEvents } from './client-types';
-import type { ConversationMode, Participant, ParticipantListFrame, ParticipantUpdateFrame } from './protocol-frames';
+import type { ConversationMode, Participant, ParticipantListFrame, ParticipantUpdateFrame, PresenceFrame } from './protocol-frames';
 
 /** Where the roster reports changes (the client's event emitter). */
 export interface RosterDeps {
   emitParticipants(payload: ChatClientEvents['participants']): void;
   emitMode(payload: ChatClientEvents['mode']): void;
+  emitPresence(payload: ChatClientEvents['presence']): void;
 }
 
 /** Participants and mode of one client's conversation. */
 export interface Roster {
   readonly participants: readonly Participant[];
   readonly mode: ConversationMode | undefined;
-  /** Full list (sent on connect): replaces what we had. */
+  /** Ids of the human members online. */
+  readonly online: readonly string[];
+  /** Full list (sent on connect): replaces what we had; `presence` is emitted for each id whose state it changes. */
   onList(frame: ParticipantListFrame): void;
+  /** A leave also takes the leaver out of `online`, without a `presence` event (the leave says it). */
   onUpdate(frame: ParticipantUpdateFrame): void;
+  /** Emits `presence` only on an actual change. */
+  onPresence(frame: PresenceFrame): void;
   /** Emits `mode` only on an actual change, so repeated frames do not re-render a UI. */
   setMode(next: ConversationMode): void;
 }
@@ -26,12 +32,20 @@ export interface Roster {
 /** Creates an empty roster. */
 export function createRoster(deps: RosterDeps): Roster {
   const participants = new Map<string, Participant>();
+  const online = new Set<string>();
   let mode: ConversationMode | undefined;
 
   function setMode(next: ConversationMode): void {
     if (next === mode) return;
     mode = next;
     deps.emitMode({ mode: next });
+  }
+
+  function setOnline(participantId: string, isOnline: boolean): void {
+    if (online.has(participantId) === isOnline) return;
+    if (isOnline) online.add(participantId);
+    else online.delete(participantId);
+    deps.emitPresence({ participantId, online: isOnline });
   }
 
   return {
@@ -41,19 +55,34 @@ export function createRoster(deps: RosterDeps): Roster {
     get mode() {
       return mode;
     },
+    get online() {
+      return [...online];
+    },
     onList(frame) {
       participants.clear();
       for (const p of frame.participants ?? []) participants.set(p.participant_id, p);
       if (frame.mode) setMode(frame.mode);
+      // After a reconnect the list is the truth: whoever changed while we were away gets an event. The set is
+      // updated before `participants` is emitted, so a UI rendering on it sees both lists as of this frame.
+      const now = new Set(Array.isArray(frame.online) ? frame.online : []);
+      const changed = [...[...online].filter((id) => !now.has(id)), ...[...now].filter((id) => !online.has(id))];
+      online.clear();
+      for (const id of now) online.add(id);
       deps.emitParticipants({ participants: [...participants.values()] });
+      for (const id of changed) deps.emitPresence({ participantId: id, online: now.has(id) });
     },
     onUpdate(frame) {
-      if (frame.action === 'leave') participants.delete(frame.participant.participant_id);
-      else participants.set(frame.participant.participant_id, frame.participant);
+      if (frame.action === 'leave') {
+        participants.delete(frame.participant.participant_id);
+        online.delete(frame.participant.participant_id);
+      } else participants.set(frame.participant.participant_id, frame.participant);
       deps.emitParticipants({
         participants: [...participants.values()],
         change: { action: frame.action, participant: frame.participant },
       });
+    },
+    onPresence(frame) {
+      setOnline(frame.participant_id, frame.online);
     },
     setMode,
   };

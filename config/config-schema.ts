@@ -92,6 +92,7 @@ export const CONFIG_SCHEMA: Schema = {
         multi_mode_window_ms: int(2000, 0, 600_000),
         single_mode_typing_window_ms: int(100, 0, 600_000),
       }),
+      presence: obj({ offline_grace_s: num(5, 0, 3600) }),
       agents: obj({ chain_limit: int(2, 0, 100), on_no_answer: oneOf(['silent', 'note'], 'silent') }),
       cache: obj({ recent_messages: int(100, 1, 1_000_000) }),
       supervision: obj({

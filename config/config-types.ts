@@ -82,6 +82,11 @@ export interface ChatConfig {
     /** Single mode: wait this long only while the client reports the human is typing. */
     readonly single_mode_typing_window_ms: number;
   };
+  /** Who of the human members has a subscription open (docs/conversations.md, Presence). */
+  readonly presence: {
+    /** After a member's last subscription closes, wait this long before announcing it offline (a reload is no flap). */
+    readonly offline_grace_s: number;
+  };
   readonly agents: {
     /** Agent-to-agent hops allowed after a human message. */
     readonly chain_limit: number;

@@ -19,6 +19,12 @@ export interface LoadConfigOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Programmatic overrides, applied after the file and the environment. */
   readonly overrides?: ConfigInput;
+  /**
+   * The caller's own rules, run on a config the schema accepted; their problems are reported like the schema's
+   * (with the environment variable behind a key). The server binary passes what its gateway and agents would
+   * refuse later, so a config error stops it before anything starts.
+   */
+  readonly checks?: (config: NlwebChatConfig) => readonly ConfigProblem[];
 }
 
 /** load → override → validate (all errors, with YAML paths) → deep-freeze. */
@@ -42,7 +48,7 @@ export function loadConfig(options: LoadConfigOptions = {}): NlwebChatConfig {
   }
   const env = options.env ?? {};
   const overrides = options.overrides ?? {};
-  return checkConfig(mergeAll(raw, envOverrides(env), overrides), envSources(env, overrides));
+  return checkConfig(mergeAll(raw, envOverrides(env), overrides), envSources(env, overrides), options.checks);
 }
 
 /** Validates a plain object (applying defaults) and returns the frozen config, or throws CONFIG_ERR_INVALID. */
@@ -68,13 +74,19 @@ function isValidated(config: unknown): config is NlwebChatConfig {
  * validateConfig, naming the environment variable behind a problem at a key one set (`envByPath`: YAML path →
  * variable): the value is not in the file, which is where the reader would otherwise look for it.
  */
-function checkConfig(input: unknown, envByPath: ReadonlyMap<string, string>): NlwebChatConfig {
+function checkConfig(
+  input: unknown,
+  envByPath: ReadonlyMap<string, string>,
+  checks?: (config: NlwebChatConfig) => readonly ConfigProblem[],
+): NlwebChatConfig {
   const candidate = structuredClone(input ?? {});
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
   const validate = ajv.compile(CONFIG_SCHEMA);
   const schemaProblems = validate(candidate) ? [] : (validate.errors ?? []).map(toProblem);
   const crossKey = crossKeyProblems(candidate, new Set(schemaProblems.map((p) => p.path)));
-  const problems = [...schemaProblems, ...crossKey].map((p) => {
+  // The caller's rules read a typed config, which only a candidate without problems is.
+  const callers = schemaProblems.length === 0 && crossKey.length === 0 && checks ? checks(candidate as NlwebChatConfig) : [];
+  const problems = [...schemaProblems, ...crossKey, ...callers].map((p) => {
     const env = envByPath.get(p.path);
     return env === undefined ? p : { ...p, message: `${p.message} (set by env ${env})` };
   });

@@ -7,8 +7,8 @@ import { ChatError } from '../actors/errors';
 import { resolveConfig } from '../config/load-config';
 import { createChatGateway, type ChatGateway, type ChatGatewayOptions } from './chat-gateway';
 import { createErrorHandler } from './http-error-handler';
-import { isLoopbackAddress } from './net-utils';
 import { createNoopLogger } from './observability-hooks';
+import { serverConfigProblems } from './server-config-checks';
 
 export interface ChatServerOptions extends ChatGatewayOptions {
   /** Mounted before the gateway's routes (e.g. /metrics). */
@@ -34,16 +34,11 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const config = resolveConfig(options.config);
   const logger = options.logger ?? createNoopLogger();
   const { host, port } = config.server;
-  if (config.server.auth.mode === 'dev' && options.authenticate === undefined && !isLoopbackAddress(host)) {
-    throw new ChatError(
-      'CONFIG_ERR_INVALID',
-      `server.auth.mode "dev" trusts a user_id parameter and is only allowed on a loopback host, not "${host}"; use mode "jwt"`,
-    );
+  const problems = serverConfigProblems(config, { customAuthenticator: options.authenticate !== undefined });
+  if (problems.length > 0) {
+    throw new ChatError('CONFIG_ERR_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('\n'), { details: { problems } });
   }
   const { cert_file: certFile, key_file: keyFile } = config.server.tls;
-  if ((certFile === '') !== (keyFile === '')) {
-    throw new ChatError('CONFIG_ERR_INVALID', 'server.tls.cert_file and server.tls.key_file must be set together');
-  }
   const tls = certFile !== '';
 
   const gateway = createChatGateway({

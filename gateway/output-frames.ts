@@ -39,7 +39,10 @@ export function welcomeFrames(
       connection_id: sub.connectionId,
       server_time: new Date(now).toISOString(),
     },
-    { type: 'participant_list', participants: sub.participants, mode: sub.mode },
+    // Presence as of now (the subscription reads it live). Presence frames buffered since subscribing follow: they
+    // may repeat what the list says (or, after two changes in that window, undo it briefly); the last one per member
+    // is its current state, as each frame carries the whole state of one member.
+    { type: 'participant_list', participants: sub.participants, mode: sub.mode, online: sub.online },
   ];
 }
 
@@ -73,8 +76,16 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
         target.sender.shared(output, () => ({ type: 'typing', participant_id: output.participant_id, is_typing: output.is_typing }));
       }
       return;
+    case 'presence':
+      target.sender.shared(output, () => ({ type: 'presence', participant_id: output.participant_id, online: output.online }));
+      return;
     case 'participants':
-      target.sender.shared(output, () => ({ type: 'participant_list', participants: output.participants, mode: output.mode }));
+      target.sender.shared(output, () => ({
+        type: 'participant_list',
+        participants: output.participants,
+        mode: output.mode,
+        online: output.online,
+      }));
       return;
     case 'sync_complete':
       target.sender.frame({ type: 'sync_complete', from: output.from, to: output.to, recovered: output.recovered });

@@ -105,18 +105,20 @@ function start(): void {
     );
   }
 
-  function renderParticipants(participants: readonly Participant[]): void {
+  /** Humans get "online" / "offline" in text (the dot before it is only decoration); agents their AI badge. */
+  function renderParticipants(participants: readonly Participant[], online: readonly string[]): void {
     for (const p of participants) names.set(p.participant_id, p.display_name || p.participant_id);
+    const isOnline = new Set(online);
     el('participant-list').replaceChildren(
       ...participants.map((p) => {
         const li = document.createElement('li');
+        li.dataset['id'] = p.participant_id;
         li.textContent = `${p.display_name || p.participant_id}${p.participant_id === userId ? ' (you)' : ''}`;
-        if (p.participant_type === 'ai') {
-          const badge = document.createElement('span');
-          badge.className = 'badge';
-          badge.textContent = 'AI';
-          li.append(' ', badge);
-        }
+        const tag = document.createElement('span');
+        tag.className = p.participant_type === 'ai' ? 'badge' : 'presence';
+        tag.textContent = p.participant_type === 'ai' ? 'AI' : isOnline.has(p.participant_id) ? 'online' : 'offline';
+        if (p.participant_type === 'human') tag.dataset['online'] = String(isOnline.has(p.participant_id));
+        li.append(' ', tag);
         return li;
       }),
     );
@@ -266,7 +268,8 @@ function start(): void {
     setState('connecting');
     c.on('connected', () => setState('open'));
     c.on('message', renderMessage);
-    c.on('participants', (e) => renderParticipants(e.participants));
+    c.on('participants', (e) => renderParticipants(e.participants, c.online));
+    c.on('presence', () => renderParticipants(c.participants, c.online));
     c.on('typing', (e) => {
       const old = typingNow.get(e.participantId);
       if (old !== undefined) clearTimeout(old);

@@ -23,6 +23,8 @@ export interface ParticipantListFrame {
   readonly type: 'participant_list';
   readonly participants: readonly Participant[];
   readonly mode: ConversationMode;
+  /** Ids of the human members online (presence); `presence` frames follow each later change. */
+  readonly online: readonly string[];
 }
 export interface ParticipantUpdateFrame {
   readonly type: 'participant_update';
@@ -50,6 +52,12 @@ export interface TypingFrame {
   readonly type: 'typing';
   readonly participant_id: string;
   readonly is_typing: boolean;
+}
+/** A human member came online or went offline (never about the receiving participant itself). */
+export interface PresenceFrame {
+  readonly type: 'presence';
+  readonly participant_id: string;
+  readonly online: boolean;
 }
 export interface SyncCompleteFrame {
   readonly type: 'sync_complete';
@@ -84,6 +92,7 @@ export type ServerFrame =
   | MessageAckFrame
   | ModeChangeFrame
   | TypingFrame
+  | PresenceFrame
   | SyncCompleteFrame
   | ErrorFrame
   | PongFrame;
@@ -162,10 +171,11 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
     },
     ['conversation_id', 'participant_id', 'mode', 'input_timeout', 'last_sequence_id', 'connection_id', 'server_time'],
   ),
-  participant_list: frame('participant_list', { participants: { type: 'array', items: PARTICIPANT_SCHEMA }, mode }, [
-    'participants',
-    'mode',
-  ]),
+  participant_list: frame(
+    'participant_list',
+    { participants: { type: 'array', items: PARTICIPANT_SCHEMA }, mode, online: { type: 'array', items: id, uniqueItems: true } },
+    ['participants', 'mode', 'online'],
+  ),
   participant_update: frame(
     'participant_update',
     { action: { enum: ['join', 'leave'] }, participant: PARTICIPANT_SCHEMA, participant_count: seq },
@@ -179,6 +189,7 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
   ),
   mode_change: frame('mode_change', { mode, sequence_id: seq }, ['mode', 'sequence_id']),
   typing: frame('typing', { participant_id: id, is_typing: { type: 'boolean' } }, ['participant_id', 'is_typing']),
+  presence: frame('presence', { participant_id: id, online: { type: 'boolean' } }, ['participant_id', 'online']),
   sync_complete: frame('sync_complete', { from: seq, to: seq, recovered: { type: 'boolean' } }, ['from', 'to', 'recovered']),
   error: frame(
     'error',

@@ -3,6 +3,7 @@
  * agent: create a conversation in the UI, type a message, see it and the agent's answer. And a refused
  * upgrade as a browser sees it: close 1006 over plain HTTP, the coded close on the refusal subprotocol.
  * And the page's client behind a proxy that strips the subprotocol: it falls back to offering none.
+ * And who is online, in the participant list.
  * Chromium: ./chromium.ts.
  */
 import { existsSync } from 'node:fs';
@@ -163,6 +164,29 @@ maybe(
     // Nothing was created for either of them.
     expect(stack.runtime.health().connections).toBe(0);
     expect((await stack.runtime.getConversation('conv')).participants.map((p) => p.participant_id)).toEqual(['alice']);
+  },
+  60_000,
+);
+
+// Bob is an embedder's subscription (runtime.subscribe): it counts like a socket. No offline grace, so his going
+// offline is one frame away. The status is a word next to the name, not only the colour of the dot.
+maybe(
+  'the participant list says who is online and follows bob coming and going',
+  async () => {
+    stack = await startRealStack({ config: { chat: { presence: { offline_grace_s: 0 } } }, extraRoutes: (app) => mountWebClient(app) });
+    await stack.createConversation('conv', ['alice', 'bob']);
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${stack.port}/?user_id=alice&conversation=conv`);
+    const status = (id: string): string => `#participant-list li[data-id="${id}"] .presence`;
+    await page.waitForSelector(`${status('alice')}:text-is("online")`);
+    await page.waitForSelector(`${status('bob')}:text-is("offline")`);
+
+    const bob = await stack.runtime.subscribe('conv', 'bob', () => undefined);
+    await page.waitForSelector(`${status('bob')}:text-is("online")`);
+    bob.close();
+    await page.waitForSelector(`${status('bob')}:text-is("offline")`);
+    expect(await page.textContent('#participant-list li[data-id="alice"]')).toBe('alice (you) online');
   },
   60_000,
 );

@@ -26,8 +26,16 @@ describe('what a participant whose leave changes the mode receives', () => {
           ? `participants:${o.participants.map((p) => p.participant_id).join(',')}:${o.mode}`
           : o.type === 'closed'
             ? `closed:${o.reason}`
-            : o.type;
-    expect(bobSaw.filter((o) => o.type !== 'persisted').map(shape)).toEqual(['leave:bob', 'participants:alice:single', 'closed:removed']);
+            : o.type === 'presence'
+              ? `presence:${o.participant_id}:${o.online}`
+              : o.type;
+    // Alice subscribed after bob: bob was told she came online (presence is not about the leave).
+    expect(bobSaw.filter((o) => o.type !== 'persisted').map(shape)).toEqual([
+      'presence:alice:true',
+      'leave:bob',
+      'participants:alice:single',
+      'closed:removed',
+    ]);
     expect(aliceSaw.filter((o) => o.type !== 'persisted').map(shape)).toEqual([
       'leave:bob',
       'mode_change:system',

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { WebSocket } from 'ws';
 import type { ChatMessage } from '../../actors';
 import { createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
+import { createNlwebStandinServer, type NlwebStandinServer } from '../../testing/nlweb-standin-server';
 import { nextEvent } from '../client/client-events';
 import { startServerProcess, type ServerProcess } from './server-process';
 
@@ -21,11 +22,13 @@ describe('config keys the server binary reads', () => {
   const servers: ServerProcess[] = [];
   const clients: ChatClient[] = [];
   const collectors: Server[] = [];
+  const standins: NlwebStandinServer[] = [];
   beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'nlweb-chat-effects-'))));
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await Promise.all(servers.splice(0).map((s) => s.kill()));
     for (const c of collectors.splice(0)) await new Promise((resolve) => c.close(resolve));
+    for (const s of standins.splice(0)) await s.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -74,8 +77,8 @@ describe('config keys the server binary reads', () => {
       ].join('\n'),
     );
     const ready = server.logs.find((l) => l.msg === 'nlweb-chat ready')!;
-    expect(ready).toMatchObject({ agents: ['nlweb'], tracing: true });
     expect(ready.standin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ready).toMatchObject({ agents: [{ id: 'nlweb', url: `${ready.standin as string}/` }], tracing: true });
 
     const created = await fetch(`${server.url}/chat/conversations?user_id=alice`, {
       method: 'POST',
@@ -111,5 +114,31 @@ describe('config keys the server binary reads', () => {
     server.child.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);
     expect(await export_).toBe('POST /v1/traces');
+  });
+
+  it('chat.nlweb.standin.enabled starts the stand-in only for an endpoint that uses it; the ready line names every endpoint', async () => {
+    // "A real NLWeb server": another process's endpoint as far as the server can tell.
+    const nlweb = await createNlwebStandinServer({ latencyMs: 0 });
+    standins.push(nlweb);
+    const server = await serverWith(
+      [
+        'chat:',
+        '  nlweb:',
+        `    endpoints: [{ id: recipes, url: '${nlweb.url}' }, { id: gear, url: '${nlweb.url}/gear' }]`,
+        '    standin: { enabled: true }',
+      ].join('\n'),
+    );
+    expect(server.logs.find((l) => l.msg === 'nlweb-chat ready')).toMatchObject({
+      standin: null,
+      agents: [
+        { id: 'recipes', url: `${nlweb.url}/` },
+        { id: 'gear', url: `${nlweb.url}/gear` },
+      ],
+    });
+    expect(server.logs.map((l) => l.msg)).not.toContain('NLWeb stand-in listening');
+    // Said once at start-up, so whoever enabled it knows why it is not there.
+    expect(server.logs.find((l) => l.msg === 'NLWeb stand-in not started: no chat.nlweb.endpoints entry has url "standin"')).toMatchObject({
+      level: 'info',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ENTRY } from './server-process';
@@ -63,6 +63,59 @@ describe('server process start-up errors', () => {
     expect(result.stderr).toBe(
       `nlweb-chat: ${misspelt}: CONFIG_ERR_INVALID\n  server.port: must be integer\n  server.websocket.heartbeat_intervall_s: unknown key\n`,
     );
+  });
+
+  it('refuses dev auth on HOST=0.0.0.0 before anything starts: no stand-in, no storage file, no log line', async () => {
+    const file = path.join(dir, 'dev.yaml');
+    const db = path.join(dir, 'chat.db');
+    writeFileSync(
+      file,
+      [
+        'chat:',
+        `  storage: { backend: sqlite, sqlite: { path: '${db}' } }`,
+        '  nlweb:',
+        '    endpoints: [{ id: nlweb, url: standin }]',
+        '    standin: { enabled: true }',
+        'observability: { log_level: info }',
+      ].join('\n'),
+    );
+    const result = await run({ NLWEB_CHAT_CONFIG: file, HOST: '0.0.0.0' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `nlweb-chat: ${file}: CONFIG_ERR_INVALID\n` +
+        '  server.host: server.auth.mode "dev" trusts a user_id parameter and is only allowed on a loopback host, not "0.0.0.0"; use mode "jwt" (set by env HOST)\n',
+    );
+    // The stand-in logs when it listens and the storage opens the file: neither happened.
+    expect(result.stdout).toBe('');
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('refuses what only the server binary can check, every problem at once: endpoints, the stand-in, jwt, TLS', async () => {
+    const file = path.join(dir, 'endpoints.yaml');
+    writeFileSync(
+      file,
+      [
+        'server:',
+        '  auth: { mode: jwt }',
+        `  tls: { cert_file: '${path.join(dir, 'missing-cert.pem')}' }`,
+        'chat:',
+        '  nlweb:',
+        "    endpoints: [{ id: a, url: standin }, { id: a, url: 'http://127.0.0.1:1' }, { id: b, url: 'ftp://example.org' }]",
+        '    standin: { enabled: false }',
+      ].join('\n'),
+    );
+    const result = await run({ NLWEB_CHAT_CONFIG: file });
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n')).toEqual([
+      `nlweb-chat: ${file}: CONFIG_ERR_INVALID`,
+      '  server.auth.jwt_secret: is required when server.auth.mode is "jwt"',
+      '  server.tls.key_file: must be set together with server.tls.cert_file',
+      '  chat.nlweb.endpoints[0].url: "standin" needs the stand-in running (chat.nlweb.standin.enabled)',
+      '  chat.nlweb.endpoints[1].id: duplicate id "a"',
+      '  chat.nlweb.endpoints[2].url: must be an http(s) URL or "standin", got "ftp://example.org"',
+      '',
+    ]);
+    expect(result.stdout).toBe('');
   });
 
   it('exits 1 naming the file when NLWEB_CHAT_CONFIG does not exist', async () => {

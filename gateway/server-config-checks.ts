@@ -1,0 +1,29 @@
+import type { NlwebChatConfig } from '../config/config-types';
+import type { ConfigProblem } from '../config/load-config';
+import { isLoopbackAddress } from './net-utils';
+
+/**
+ * What createChatServer refuses in a config the schema accepts, as problems with their YAML paths. Kept apart
+ * so the server binary can ask before it starts anything (docs/operations.md: nothing listens on a config error),
+ * and createChatServer still refuses the same when embedded.
+ */
+export function serverConfigProblems(config: NlwebChatConfig, options: { readonly customAuthenticator: boolean }): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { host, auth, tls } = config.server;
+  // A custom authenticator replaces server.auth entirely, so neither auth rule applies to it.
+  if (!options.customAuthenticator && auth.mode === 'dev' && !isLoopbackAddress(host)) {
+    problems.push({
+      path: 'server.host',
+      message: `server.auth.mode "dev" trusts a user_id parameter and is only allowed on a loopback host, not "${host}"; use mode "jwt"`,
+    });
+  }
+  if (!options.customAuthenticator && auth.mode === 'jwt' && !auth.jwt_secret) {
+    problems.push({ path: 'server.auth.jwt_secret', message: 'is required when server.auth.mode is "jwt"' });
+  }
+  if ((tls.cert_file === '') !== (tls.key_file === '')) {
+    const missing = tls.cert_file === '' ? 'cert_file' : 'key_file';
+    const set = missing === 'cert_file' ? 'key_file' : 'cert_file';
+    problems.push({ path: `server.tls.${missing}`, message: `must be set together with server.tls.${set}` });
+  }
+  return problems;
+}
