@@ -20,6 +20,8 @@ export interface AgentJobsOptions {
    * complete), so this is where operators hear of it. `thrown` is what the agent threw (none on a timeout).
    */
   readonly onFailureAfterAnswer: (failure: { agentId: string; jobId: string; code: ErrorCode; thrown?: unknown }) => void;
+  /** An agent call failed before its answer was complete (the conversation gets `agent_job_failed`): for the log. */
+  readonly onFailure?: (failure: { agentId: string; url?: string; jobId: string; code: ErrorCode; message: string }) => void;
 }
 
 interface Job {
@@ -223,6 +225,12 @@ export class AgentJobs {
         });
     } else if (failure) {
       this.report(job, { type: 'AGENT_FAILED', ...failure });
+      this.options.onFailure?.({
+        agentId: agent.id,
+        ...(agent.baseUrl === undefined ? {} : { url: agent.baseUrl }),
+        jobId: request.jobId,
+        ...failure,
+      });
     } else if (job.abortReason !== undefined) {
       this.report(job, { type: 'AGENT_CANCELLED', reason: job.abortReason });
     } else {

@@ -1,3 +1,4 @@
+import { AgentFailureLog } from './agent-failure-log';
 import { assertKnownAgents } from './agent-membership';
 import type { Agent } from './agents/agent';
 import { ClaimKeeper } from './claim-keeper';
@@ -55,6 +56,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private readonly machines = new SharedConversationMachine();
   /** Which conversations this runtime may sequence when other runtimes share the store. */
   private readonly claims: ClaimKeeper;
+  /** Agent call failures for the log, limited per agent across all of this runtime's conversations. */
+  private readonly agentFailures: AgentFailureLog;
   private sweepTimer: unknown;
   private probeTimer: unknown;
   private closing = false;
@@ -73,6 +76,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     });
     deps.telemetry.observeMailboxDepths(() => [...this.live.values()].map((c) => [c.conversationId, c.depth] as const));
     deps.telemetry.observePersistenceLag(() => [...this.live.values()].reduce((n, c) => n + c.unpersisted, 0));
+    this.agentFailures = new AgentFailureLog({ logger: deps.logger, clock: deps.clock });
     this.scheduleSweep();
     this.scheduleStorageProbe();
     const ownership = chat.ownership;
@@ -259,6 +263,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     await Promise.all(actors.map((a) => a.releaseReservation().then(() => this.claims.release(a.conversationId, a.claim))));
     for (const a of actors) a.stop('shutdown');
     this.live.clear();
+    // After the actors stopped, so no job reports into a closed log; what is still counted is written now.
+    this.agentFailures.close();
     if (this.deps.ownsStore) await this.deps.store.close();
     return { flushed: results.every(Boolean) && unflushed === 0, unflushed };
   }
@@ -349,6 +355,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
         ...this.deps,
         policy: this.policy,
         machines: this.machines,
+        agentFailures: this.agentFailures,
         onIdle: (actor) => this.scheduleIdle(actor),
         onFailed: (actor, err) => {
           this.deps.logger.error({ err, conversation_id: actor.conversationId }, 'conversation failed: restart intensity exceeded');

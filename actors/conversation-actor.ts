@@ -1,3 +1,4 @@
+import type { AgentFailureLog } from './agent-failure-log';
 import { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
 import {
@@ -42,6 +43,8 @@ export interface ConversationActorDeps extends RuntimeServices {
   readonly onDeleted?: (conversation: ConversationActor) => void;
   /** Called once when another runtime claimed the conversation (a fenced write); the actor has stopped. */
   readonly onMoved?: (conversation: ConversationActor) => void;
+  /** The runtime's rate-limited log of agent call failures (one for all conversations: the limit is per agent). */
+  readonly agentFailures?: AgentFailureLog;
 }
 
 /** The claim of a store that keeps none: nothing is fenced. */
@@ -153,6 +156,8 @@ export class ConversationActor {
           { err: thrown, conversation_id: this.conversationId, agent_id: agentId, job_id: jobId, code },
           'agent failed after its answer was complete',
         ),
+      onFailure: ({ agentId, url, code, message }) =>
+        deps.agentFailures?.report({ conversationId: this.conversationId, agentId, url, code, reason: message }),
     });
     this.replay = new ReplayReader(deps.store, this.conversationId);
     this.lease = new SequenceLease({

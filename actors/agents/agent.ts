@@ -73,6 +73,8 @@ export interface Agent {
   /** Stable id; the AI participant's participant_id defaults to it. */
   readonly id: string;
   readonly displayName: string;
+  /** Where the agent's calls go (an NLWeb endpoint's base URL), named in the operators' log; absent for in-process agents. */
+  readonly baseUrl?: string;
   /** Cheap pre-filter run inside the actor; false means the turn is never scheduled. Defaults to true. */
   wantsTurn?(message: ChatMessage, chainDepth: number): boolean;
   respond(turn: AgentTurn, signal: AbortSignal): AsyncIterable<AgentOutput>;
