@@ -60,6 +60,11 @@ export const ERROR_CODES = {
   GATEWAY_ERR_FRAME_TOO_LARGE: { http: 413, frame: 413, close: 1009, message: 'frame exceeds the size limit' },
   GATEWAY_ERR_CONTENT_INVALID: { http: 400, frame: 400, message: 'content is empty, too long or has control characters' },
   GATEWAY_ERR_RATE_LIMITED: { http: 429, frame: 429, message: 'too many messages; slow down' },
+  GATEWAY_ERR_HELD_FOR_ORDER: {
+    http: 429,
+    frame: 429,
+    message: 'an earlier message of this connection was refused with a 429: re-send it first',
+  },
   GATEWAY_ERR_SLOW_CONSUMER: { http: 503, frame: 503, close: 4008, message: 'connection could not keep up; resume from last sequence id' },
   GATEWAY_ERR_HEARTBEAT_TIMEOUT: { http: 408, frame: 408, close: 4000, message: 'no pong within the heartbeat dead time' },
   GATEWAY_ERR_TLS_REQUIRED: { http: 426, frame: 426, close: 4026, message: 'TLS is required' },

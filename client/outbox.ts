@@ -22,7 +22,13 @@ interface OutboxEntry {
 }
 
 /** Error codes that mean "slow down", like a 429: the message is re-sent, not rejected. */
-const RATE_LIMIT_ERRORS = new Set(['CHAT_ERR_QUEUE_FULL', 'GATEWAY_ERR_RATE_LIMITED']);
+const RATE_LIMIT_ERRORS = new Set(['CHAT_ERR_QUEUE_FULL', 'GATEWAY_ERR_RATE_LIMITED', 'GATEWAY_ERR_HELD_FOR_ORDER']);
+/**
+ * Messages on the wire without a message_ack, at most. A 429 shrinks the window to one and every ack doubles it
+ * again (up to this): after a pause the refused message goes alone, and a queue of hundreds is not re-sent
+ * whole into a bucket that has room for one (300 queued sends drew 33,930 refusals that way).
+ */
+const MAX_IN_FLIGHT = 32;
 /** The server accepted other content under this message_id: no re-send of it can ever succeed. */
 const ID_REUSED = 'CHAT_ERR_MESSAGE_ID_REUSED';
 
@@ -67,6 +73,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   const entries = new Map<string, OutboxEntry>();
   /** Sending is paused until this time after a 429. */
   let pausedUntil = 0;
+  /** How many entries may be 'sent' at once (see MAX_IN_FLIGHT). */
+  let window = MAX_IN_FLIGHT;
   let resumeTimer: unknown;
 
   function settleReject(entry: OutboxEntry, err: Error): void {
@@ -97,13 +105,17 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       if (resumeTimer === undefined) scheduleResume();
       return;
     }
+    let inFlight = 0;
+    for (const e of entries.values()) if (e.state === 'sent') inFlight++;
     for (const e of entries.values()) {
+      if (inFlight >= window) return;
       if (e.state !== 'queued') continue;
       const frame: ClientFrame = { type: 'message', message_id: e.message_id, content: e.content };
       if (e.metadata !== undefined) frame.metadata = e.metadata;
       // Stop at the first failure: the rest stay queued for the next connection, in order.
       if (!deps.sendFrame(frame)) return;
       e.state = 'sent';
+      inFlight++;
     }
   }
 
@@ -141,9 +153,14 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         entry.settled = true;
         entry.resolve(result);
       }
+      const wasInFlight = entry.state === 'sent';
       if (result.persisted) entries.delete(frame.message_id);
       else entry.state = 'acked';
       deps.emitAck(result);
+      if (wasInFlight) {
+        window = Math.min(MAX_IN_FLIGHT, window * 2);
+        flush();
+      }
     },
     onPersisted(upTo) {
       for (const [id, e] of entries) {
@@ -159,6 +176,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         // Back off, then re-send with the same id (a message that did get through is deduplicated).
         const wait = typeof frame.retry_after_ms === 'number' ? frame.retry_after_ms : deps.defaultRetryAfterMs;
         pausedUntil = Math.max(pausedUntil, clock.now() + wait);
+        window = 1;
         if (entry) {
           if (entry.state === 'sent') entry.state = 'queued';
         } else for (const e of entries.values()) if (e.state === 'sent') e.state = 'queued';

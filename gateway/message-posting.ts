@@ -1,9 +1,11 @@
+import { isChatError } from '../actors/errors';
 import { reservedMetadataProblem } from '../actors/reserved-metadata';
 import type { ConnectionContext } from './connection-context';
 import { contentProblem } from './content-validation';
 import { sendMessageAcks } from './delivery-progress';
 import { errorFrame } from './error-frames';
 import type { FrameSender } from './frame-sender';
+import type { OrderHold } from './order-hold';
 import type { ClientMessageFrame } from './protocol/client-frames';
 
 /** What posting a `message` frame needs from its connection. */
@@ -13,6 +15,8 @@ export interface PostTarget {
   readonly userId: string;
   /** The participant's rate-limit bucket (shared with HTTP posts). */
   readonly rateKey: string;
+  /** Keeps the connection's messages in order behind one refused with a 429 (order-hold.ts). */
+  readonly orderHold: OrderHold;
   readonly sender: FrameSender;
   /** Records a rate-limit refusal in telemetry and the audit stream. */
   rateLimited(): void;
@@ -26,28 +30,50 @@ export interface PostTarget {
  * The outcome arrives through one `then` (not an async function): this runs for every message.
  */
 export function postMessage(frame: ClientMessageFrame, target: PostTarget): void {
-  const { ctx, sender } = target;
+  const { ctx, sender, orderHold } = target;
   const messageId = frame.message_id;
+  // Only after a 429 is there anything to check (and a clock to read).
+  if (orderHold.active) {
+    const now = ctx.clock.now();
+    const blocker = orderHold.blocker(messageId, now);
+    if (blocker !== undefined) {
+      const message = `message "${blocker}" was refused first on this connection: re-send it before later messages`;
+      sender.frame(
+        errorFrame('GATEWAY_ERR_HELD_FOR_ORDER', message, { message_id: messageId, retry_after_ms: orderHold.remainingMs(now) }),
+      );
+      return;
+    }
+  }
   const problem = contentProblem(frame.content, ctx.config.chat.limits.max_message_length);
   if (problem) {
+    // Refused for good: the client drops it, so it no longer holds anything up.
+    orderHold.release(messageId);
     sender.frame(errorFrame('GATEWAY_ERR_CONTENT_INVALID', problem, { message_id: messageId }));
     return;
   }
   // A frame the schema lets through but the protocol does not: metadata keys reserved for agent answers.
   const reserved = reservedMetadataProblem(frame.metadata);
   if (reserved) {
+    orderHold.release(messageId);
     sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', reserved, { message_id: messageId }));
     return;
   }
   const decision = ctx.rateLimiter.take(target.rateKey);
   if (!decision.ok) {
     target.rateLimited();
+    orderHold.refused(messageId, decision.retryAfterMs, ctx.clock.now());
     sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { message_id: messageId, retry_after_ms: decision.retryAfterMs }));
     return;
   }
+  if (orderHold.active) orderHold.release(messageId);
   const input = { sender_id: target.userId, message_id: messageId, content: frame.content, metadata: frame.metadata };
   ctx.runtime.post(target.conversationId, input).then(
     (result) => sendMessageAcks(result, messageId, (ack) => sender.json(ack)),
-    (err: unknown) => target.reportError(err, messageId),
+    (err: unknown) => {
+      // A full mailbox is a 429 too. Its answer comes a microtask later, but the frames read in the meantime
+      // were posted after this one, to the same full mailbox: nothing could overtake it there.
+      if (isChatError(err) && err.code === 'CHAT_ERR_QUEUE_FULL') orderHold.refused(messageId, err.retryAfterMs ?? 0, ctx.clock.now());
+      target.reportError(err, messageId);
+    },
   );
 }

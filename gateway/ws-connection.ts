@@ -13,6 +13,7 @@ import { GracefulClose } from './graceful-close';
 import type { GatewayLogger } from './observability-hooks';
 import { forwardOutput, welcomeFrames, type OutputTarget } from './output-frames';
 import type { OutputRoute } from './output-route';
+import { OrderHold } from './order-hold';
 import { rateKeyOf } from './rate-limiter';
 import { TurnWriteBatch, type CorkableStream } from './turn-write-batch';
 
@@ -37,6 +38,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   readonly sender: FrameSender;
   /** The participant's message budget, shared with its other connections and HTTP posts. */
   readonly rateKey: string;
+  readonly orderHold = new OrderHold();
   /** The participant's typing budget: typing must not eat the message budget. */
   readonly typingKey: string;
 

@@ -387,9 +387,14 @@ describe('outbox', () => {
     await conn.nextFrame(isType('sync'));
     expect(conn.frames.filter(isType('message'))).toHaveLength(1);
     clock.advance(1);
+    // After a 429 the refused message goes alone; the next waits for its ack (the window grows again with acks).
+    await conn.nextFrame((f) => f['message_id'] === 'client-msg-1' && conn.frames.filter(isType('message')).length === 2);
+    client.sync();
+    await conn.nextFrame(isType('sync'));
+    expect(conn.frames.filter(isType('message')).map((f) => f['message_id'])).toEqual(['client-msg-1', 'client-msg-1']);
+    conn.send({ type: 'message_ack', message_id: 'client-msg-1', sequence_id: 1, persisted: true, duplicate: false });
     await conn.nextFrame((f) => f['message_id'] === 'client-msg-2');
     expect(conn.frames.filter(isType('message')).map((f) => f['message_id'])).toEqual(['client-msg-1', 'client-msg-1', 'client-msg-2']);
-    conn.send({ type: 'message_ack', message_id: 'client-msg-1', sequence_id: 1, persisted: true, duplicate: false });
     conn.send({ type: 'message_ack', message_id: 'client-msg-2', sequence_id: 2, persisted: true, duplicate: false });
     expect((await sent).sequence_id).toBe(1);
     expect((await later).sequence_id).toBe(2);
