@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createSystemClock } from '../actors/clock';
 import type { Clock } from '../actors/clock';
-import { STANDIN_ITEMS, matchStandinItems } from './standin-items';
+import { STANDIN_ITEMS, matchStandinItems, noResultsMessage } from './standin-items';
 import type { StandinItem } from './standin-items';
 
 /**
@@ -184,11 +184,12 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
 
     const matches = matchStandinItems(query, items);
     if (matches.length === 0) {
+      // Same shape as NLWeb's no_results (the agent reads only its type); the message says what the stand-in knows.
       return [
         { atMs: 0, envelopes: begin },
         {
           atMs: latencyMs,
-          envelopes: [stamp({ message_type: 'no_results', message: `No results were found for "${query}".` }), end],
+          envelopes: [stamp({ message_type: 'no_results', message: noResultsMessage(query, items) }), end],
           then: 'end',
         },
       ];

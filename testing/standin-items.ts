@@ -204,3 +204,17 @@ export function matchStandinItems(
   scored.sort((a, b) => b.score - a.score || a.index - b.index);
   return scored.slice(0, limit).map(({ item, score }) => ({ item, score }));
 }
+
+/**
+ * The `message` of the stand-in's no_results for a query its catalogue does not match: what it knows and a word per
+ * site that does match, so whoever asked the stand-in (through a chat, which says "no answer") learns why.
+ */
+export function noResultsMessage(query: string, items: readonly StandinItem[] = STANDIN_ITEMS): string {
+  const none = `No results were found for "${query}".`;
+  if (items.length === 0) return `${none} This NLWeb stand-in has no items.`;
+  const sites = [...new Set(items.map((item) => item.site))];
+  // The first keyword of each site's first item: a one-word query that matches at least that item.
+  const tries = sites.flatMap((site) => items.find((item) => item.site === site)?.keywords.slice(0, 1) ?? []).map((w) => `"${w}"`);
+  const suggestion = tries.length > 0 ? `: try ${tries.join(' or ')}` : '';
+  return `${none} This NLWeb stand-in knows only its ${items.length} bundled items (${sites.join(', ')})${suggestion}.`;
+}

@@ -76,6 +76,23 @@ describe('NLWeb stand-in server', () => {
     expect(JSON.parse(server.requests[0]!.params.prev!)).toEqual(['a', 'b']);
   });
 
+  it('a query its catalogue does not match: no_results whose message says what the stand-in knows and what to try', async () => {
+    const server = await h.standin();
+    const ask = async (query: string) =>
+      (await (await fetch(`${server.url}/ask?query=${encodeURIComponent(query)}&streaming=false`)).json()) as {
+        message_type: string;
+        message?: string;
+      }[];
+    const [none] = await ask('any good restaurants near me?');
+    expect(none).toMatchObject({ message_type: 'no_results' });
+    expect(none!.message).toBe(
+      'No results were found for "any good restaurants near me?". This NLWeb stand-in knows only its 12 bundled items ' +
+        '(recipes.example.org, gear.example.org): try "vegetarian" or "tent".',
+    );
+    // What it suggests does answer.
+    for (const query of ['vegetarian', 'tent']) expect((await ask(query)).map((e) => e.message_type)).toContain('result');
+  });
+
   it('answers 404 outside /ask and 200 on /health', async () => {
     const server = await h.standin();
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
