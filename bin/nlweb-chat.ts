@@ -143,8 +143,9 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
         // Security events of the HTTP API (auth failures, forbidden access, limits, redactions) → audit stream.
         app.use(createHttpAuditMiddleware(audit, { maxParticipants: config.chat.limits.max_participants }));
         if (metricsHandler) app.get(config.observability.metrics.path, (req, res) => metricsHandler(req, res));
-        // The browser chat page (GET /) and its client bundle; its client gives up after ws_max_retries failures.
-        mountWebClient(app, { maxRetries: config.chat.context.ws_max_retries });
+        // The browser chat page (GET /) and its client bundle; its client gives up after ws_max_retries failures (0: never).
+        const maxRetries = config.chat.context.ws_max_retries;
+        mountWebClient(app, maxRetries > 0 ? { maxRetries } : {});
       },
     });
     const bound = await server.listen();

@@ -76,7 +76,8 @@ export const CONFIG_SCHEMA: Schema = {
       context: obj({
         human_messages: int(5, 0, 1000),
         nlweb_timeout: num(20, 0.001, 3600),
-        ws_max_retries: int(10, 0, 1000),
+        // 0 = the chat page never gives up reconnecting (a person would lose what they typed).
+        ws_max_retries: int(0, 0, 1000),
       }),
       limits: obj({
         max_participants: int(100, 2, 100_000),

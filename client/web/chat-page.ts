@@ -179,10 +179,17 @@ function start(): void {
     }
   }
 
-  function setState(state: string, detail = ''): void {
+  /**
+   * The badge says the state in words (details in its tooltip). While reconnecting it offers "retry now": a wait
+   * grows to 30 s, and the user often knows better (the wifi is back) than the backoff does.
+   */
+  function setState(state: string, detail = '', tooltip = ''): void {
     const badge = el('state');
     badge.dataset['state'] = state;
-    badge.textContent = detail ? `${state} ${detail}` : state;
+    badge.textContent = state === 'reconnecting' ? 'reconnecting…' : detail ? `${state} ${detail}` : state;
+    badge.title = tooltip;
+    if (state !== 'reconnecting') delete badge.dataset['attempt'];
+    el('retry').classList.toggle('hidden', state !== 'reconnecting');
     const usable = state === 'open';
     el<HTMLInputElement>('input').disabled = !usable && state !== 'reconnecting';
     el<HTMLButtonElement>('send').disabled = !usable && state !== 'reconnecting';
@@ -256,11 +263,11 @@ function start(): void {
     showError('');
     for (const li of Array.from(el('conversations').querySelectorAll('li')))
       li.classList.toggle('active', li.dataset['id'] === conversationId);
-    const maxRetries = readMaxRetries(document);
     const c = createChatClient({
       url: location.origin,
       conversationId,
-      ...(maxRetries !== undefined ? { maxRetries } : {}),
+      // A chat page keeps trying (at most every 30 s) unless the server set a limit: giving up lost what was typed.
+      maxRetries: readMaxRetries(document) ?? Infinity,
       ...(token ? { token } : {}),
       ...(userId && !token ? { userId } : {}),
     });
@@ -283,7 +290,10 @@ function start(): void {
     });
     c.on('error', (e) => showError(`${e.code}: ${e.message}`));
     c.on('ack', updatePending);
-    c.on('reconnecting', (e) => setState('reconnecting', `(attempt ${e.attempt}, ${Math.round(e.delayMs / 100) / 10} s)`));
+    c.on('reconnecting', (e) => {
+      setState('reconnecting', '', `attempt ${e.attempt}, next in ${Math.round(e.delayMs / 100) / 10} s`);
+      el('state').dataset['attempt'] = String(e.attempt);
+    });
     c.on('closed', (e) => {
       if (client === c) setState('closed', e.reason);
     });
@@ -294,6 +304,9 @@ function start(): void {
   }
 
   el('join-button').addEventListener('click', () => void joinOffered());
+  el('retry').addEventListener('click', () => client?.reconnectNow());
+  // The network is back: no reason to sit out the rest of a backoff.
+  window.addEventListener('online', () => client?.reconnectNow());
 
   el('share-copy').addEventListener('click', () => {
     const input = el<HTMLInputElement>('share-link');

@@ -21,7 +21,7 @@ const ENTRIES = ['chat-client', ENTRY] as const;
 export interface MountWebClientOptions {
   /** Where the page is served (default '/'). */
   readonly path?: string;
-  /** Consecutive failed attempts before the page's client gives up (chat.context.ws_max_retries; default: the client's). */
+  /** Consecutive failed attempts before the page's client gives up (default: it never does). */
   readonly maxRetries?: number;
 }
 

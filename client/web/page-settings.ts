@@ -11,7 +11,7 @@ export function maxRetriesMetaTag(maxRetries: number): string {
   return `<meta name="${MAX_RETRIES_META}" content="${String(Math.trunc(maxRetries))}" />`;
 }
 
-/** The retries the server configured, or undefined (no tag, or not a count: the client's default applies). */
+/** The retries the server configured, or undefined (no tag, or not a count: the page never gives up). */
 export function readMaxRetries(doc: {
   querySelector(selector: string): { getAttribute(name: string): string | null } | null;
 }): number | undefined {

@@ -192,7 +192,7 @@ maybe(
 );
 
 maybe(
-  'the page gives up after chat.context.ws_max_retries failed attempts (0: at the first drop) instead of its client default of 10',
+  "the page gives up after mountWebClient's maxRetries failed attempts (0: at the first drop) when the server sets one",
   async () => {
     stack = await startRealStack({ extraRoutes: (app) => mountWebClient(app, { maxRetries: 0 }) });
     await stack.createConversation('conv', ['alice']);

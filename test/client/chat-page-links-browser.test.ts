@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { LIST_REFRESH_INTERVAL_MS } from '../../client/web/list-refresh';
 import { mountWebClient } from '../../client/web/mount-web-client';
 import { browserTest, launchChromium } from './chromium';
+import { collectErrors } from './page-session';
 import { startRealStack, type RealStack } from './real-server';
 
 const maybe = browserTest('chat-page-links-browser.test');
@@ -22,16 +23,6 @@ afterEach(async () => {
   browser = undefined;
   stack = undefined;
 });
-
-/** Page errors and console errors (a failed request shows as one), which a test expects to stay empty. */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  return errors;
-}
 
 async function memberIds(conversationId: string): Promise<string[]> {
   return (await stack!.runtime.getConversation(conversationId)).participants.map((p) => p.participant_id);

@@ -28,7 +28,7 @@ describe('config', () => {
   it('loads the shipped config_nlweb.yaml with the required chat keys and defaults', () => {
     const config = loadConfig({ file: join(repo, 'config_nlweb.yaml') });
     expect(config.chat.storage.backend).toBe('memory');
-    expect(config.chat.context).toEqual({ human_messages: 5, nlweb_timeout: 20, ws_max_retries: 10 });
+    expect(config.chat.context).toEqual({ human_messages: 5, nlweb_timeout: 20, ws_max_retries: 0 });
     expect(config.chat.limits.max_participants).toBe(100);
     expect(config.chat.limits.queue_size).toBe(1000);
     expect(config.chat.nlweb.endpoints[0]).toMatchObject({ id: 'nlweb', url: 'standin', auto_join: true });

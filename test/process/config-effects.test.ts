@@ -52,10 +52,12 @@ describe('config keys the server binary reads', () => {
     expect((await fetch(`http://127.0.0.2:${server.port}/health/chat`)).status).toBe(200);
   });
 
-  it('chat.context.ws_max_retries: the page the server serves gives up after that many attempts (it was read nowhere)', async () => {
+  it('chat.context.ws_max_retries: the page the server serves gives up after that many attempts (it was read nowhere); 0, the default, sets no limit', async () => {
     const server = await serverWith('chat:\n  context:\n    ws_max_retries: 3\n');
     const page = await (await fetch(`${server.url}/`)).text();
     expect(page).toContain('<meta name="nlweb-chat-max-retries" content="3" />');
+    const byDefault = await serverWith('server:\n  port: 0\n');
+    expect(await (await fetch(`${byDefault.url}/`)).text()).not.toContain('nlweb-chat-max-retries');
   });
 
   it('chat.nlweb.standin.* start the stand-in as configured; tracing.otlp_endpoint receives the spans', async () => {
