@@ -100,13 +100,28 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     redirect,
     webSocketImpl: () => options.WebSocketImpl ?? defaultWebSocketImpl(),
     nextAttempt() {
-      const resumedFrom = delivery.lastSequenceId;
-      const url = buildChatSocketUrl(redirect.base, options.conversationId, {
-        ...(options.token !== undefined ? { token: options.token } : {}),
-        ...(options.userId !== undefined ? { userId: options.userId } : {}),
-        ...(resumedFrom !== undefined ? { lastSequenceId: resumedFrom } : {}),
-      });
-      return { url, resumedFrom };
+      const attempt = (token: string | undefined) => {
+        const resumedFrom = delivery.lastSequenceId;
+        const url = buildChatSocketUrl(redirect.base, options.conversationId, {
+          ...(token !== undefined ? { token } : {}),
+          ...(options.userId !== undefined ? { userId: options.userId } : {}),
+          ...(resumedFrom !== undefined ? { lastSequenceId: resumedFrom } : {}),
+        });
+        return { url, resumedFrom };
+      };
+      const { token } = options;
+      if (typeof token !== 'function') return attempt(token);
+      // A fresh token for every attempt (docs/client.md): a string at once, a promise when the app must fetch one.
+      const failed = (err: unknown): never => {
+        throw new ChatClientError('CLIENT_CONNECT_FAILED', `token() failed: ${err instanceof Error ? err.message : String(err)}`);
+      };
+      let fresh: string | Promise<string>;
+      try {
+        fresh = token();
+      } catch (err) {
+        return failed(err);
+      }
+      return typeof fresh === 'string' ? attempt(fresh) : Promise.resolve(fresh).then(attempt, failed);
     },
     onData(data, resumedFrom) {
       // Any frame, even one we cannot parse, proves the connection alive.

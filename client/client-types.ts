@@ -39,8 +39,13 @@ export interface ChatClientOptions {
   /** WebSocket base URL, e.g. ws://127.0.0.1:8000 (http(s):// is turned into ws(s)://). */
   readonly url: string;
   readonly conversationId: string;
-  /** Bearer token, sent as the `token` query parameter (browsers cannot set headers on WebSockets). */
-  readonly token?: string;
+  /**
+   * Bearer token, sent as the `token` query parameter (browsers cannot set headers on WebSockets). A function is
+   * called before every connection attempt, reconnects included, so a short-lived token can be replaced by a fresh
+   * one; while its promise is pending the attempt waits (within connectTimeoutMs), and a throw or rejection fails
+   * that attempt (`error` CLIENT_CONNECT_FAILED, then the usual backoff).
+   */
+  readonly token?: string | (() => string | Promise<string>);
   /** Development auth mode only: the user to act as (`user_id` query parameter). */
   readonly userId?: string;
   /** Defaults to globalThis.WebSocket in browsers and the `ws` package in Node. */
@@ -95,9 +100,18 @@ export interface ConnectedInfo {
 
 /** An error reported by the server (error frame) or by the client itself. */
 export class ChatClientError extends Error {
-  /** The server's stable code (e.g. CHAT_ERR_QUEUE_FULL) or a CLIENT_* code. */
+  /**
+   * The server's stable code (e.g. CHAT_ERR_QUEUE_FULL) or a CLIENT_* code. When the client ends on a close the
+   * server refused for good (4001, 4003, 4004, ...), the error code the close reason carries (e.g.
+   * CHAT_ERR_NOT_PARTICIPANT); CLIENT_CLOSED when it ended otherwise (close(), leave(), gave up after maxRetries).
+   */
   readonly code: string;
-  /** Numeric code of the error frame (429, 400, ...) or the close code. */
+  /** The WebSocket close code the client ended on (CLIENT_CLOSED and refusal errors; absent after close()). */
+  readonly closeCode?: number;
+  /**
+   * Numeric code of the error frame (429, 400, ...); on the error the client ends with, the close code again
+   * (kept for compatibility: read closeCode).
+   */
   readonly status?: number;
   readonly retryAfterMs?: number;
   readonly messageId?: string;
@@ -106,12 +120,13 @@ export class ChatClientError extends Error {
   constructor(
     code: string,
     message: string,
-    extra: { status?: number; retryAfterMs?: number; messageId?: string; sequenceId?: number } = {},
+    extra: { status?: number; closeCode?: number; retryAfterMs?: number; messageId?: string; sequenceId?: number } = {},
   ) {
     super(message);
     this.name = 'ChatClientError';
     this.code = code;
     if (extra.status !== undefined) this.status = extra.status;
+    if (extra.closeCode !== undefined) this.closeCode = extra.closeCode;
     if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
     if (extra.messageId !== undefined) this.messageId = extra.messageId;
     if (extra.sequenceId !== undefined) this.sequenceId = extra.sequenceId;

@@ -39,14 +39,24 @@ export interface ConnectionLoopDeps {
   readonly redirect: OwnerRedirect;
   /** The WebSocket class to use (may throw CLIENT_NO_WEBSOCKET). */
   webSocketImpl(): WebSocketConstructor;
-  /** The URL of the next attempt and the resume point it asks for (read when the attempt starts). */
-  nextAttempt(): { url: string; resumedFrom: number | undefined };
+  /**
+   * The URL of the next attempt and the resume point it asks for (read when the attempt starts). A promise when
+   * the URL waits for something (a fresh token): the connect timeout covers the wait, and a rejection fails the
+   * attempt like a refused connection (CLIENT_CONNECT_FAILED, then the usual backoff).
+   */
+  nextAttempt(): Attempt | PromiseLike<Attempt>;
   /** A frame's raw data arrived on the current socket of the attempt that resumed from `resumedFrom`. */
   onData(data: unknown, resumedFrom: number | undefined): void;
   /** The current socket ended: drop connection-scoped state (runs before the reconnect decision). */
   onSocketEnded(): void;
   /** The loop ended for good: stop everything and fail what still waits with `err`. */
   onClosed(err: ChatClientError): void;
+}
+
+/** Where one connection attempt goes. */
+export interface Attempt {
+  readonly url: string;
+  readonly resumedFrom: number | undefined;
 }
 
 /** The connection lifecycle of one client. */
@@ -62,8 +72,11 @@ export interface ConnectionLoop {
   announce(info: ConnectedInfo): void;
   /** Ends the current socket from our side and handles it as a close with `code`. */
   drop(code: number, reason: string): void;
-  /** Terminal: stops every timer and the socket, and fails whatever still waits. */
-  finish(code: number | undefined, reason: string): void;
+  /**
+   * Terminal: stops every timer and the socket, and fails whatever still waits with `errorCode` (default
+   * CLIENT_CLOSED), the close `code` as its closeCode.
+   */
+  finish(code: number | undefined, reason: string, errorCode?: string): void;
   /** Waiting out a backoff: makes the scheduled attempt now (true); otherwise nothing happens (false). */
   reconnectNow(): boolean;
 }
@@ -80,6 +93,8 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
   /** What the current connection's `connected` frame said (connect() on an open client returns it). */
   let lastInfo: ConnectedInfo | undefined;
   let connectWaiters: { resolve(info: ConnectedInfo): void; reject(err: Error): void }[] = [];
+  /** Numbers the attempts, so the late URL of one given up on (connect timeout, close()) opens nothing. */
+  let attemptSeq = 0;
 
   const clear = (h: unknown): undefined => {
     if (h !== undefined) clock.clearTimeout(h);
@@ -89,7 +104,45 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
   function openSocket(): void {
     const Impl = deps.webSocketImpl();
     state = everConnected ? 'reconnecting' : 'connecting';
-    const { url, resumedFrom } = deps.nextAttempt();
+    const attempt = ++attemptSeq;
+    let next: Attempt | PromiseLike<Attempt>;
+    try {
+      next = deps.nextAttempt();
+    } catch (err) {
+      attemptFailed(err);
+      return;
+    }
+    if (!isPromiseLike(next)) {
+      openAttempt(Impl, next);
+      return;
+    }
+    const current = (): boolean => attempt === attemptSeq && state !== 'closed';
+    connectTimer = clear(connectTimer);
+    connectTimer = clock.setTimeout(() => {
+      connectTimer = undefined;
+      if (!current()) return;
+      attemptSeq += 1;
+      onSocketGone(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'connect timeout');
+    }, deps.connectTimeoutMs);
+    next.then(
+      (ready) => {
+        if (current()) openAttempt(Impl, ready);
+      },
+      (err: unknown) => {
+        if (current()) attemptFailed(err);
+      },
+    );
+  }
+
+  /** The attempt failed before it had a socket: reported, then handled like a refused connection. */
+  function attemptFailed(err: unknown): void {
+    const error =
+      err instanceof ChatClientError ? err : new ChatClientError('CLIENT_CONNECT_FAILED', String((err as Error)?.message ?? err));
+    events.emit('error', error);
+    onSocketGone(CLOSE_CODES.ABNORMAL, error.message);
+  }
+
+  function openAttempt(Impl: WebSocketConstructor, { url, resumedFrom }: Attempt): void {
     const protocols = deps.subprotocols.next();
     let opened = false;
     let ws: ReturnType<typeof socket.open>;
@@ -134,7 +187,8 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     const retriable = isRetriableClose(code);
     const willReconnect = retriable && failures < deps.maxRetries;
     events.emit('disconnected', { code, reason, willReconnect });
-    if (!retriable) return finish(code, `fatal close ${code}${reason ? `: ${reason}` : ''}`);
+    // Refused for good: the application gets the server's reason (its error code) rather than only CLIENT_CLOSED.
+    if (!retriable) return finish(code, `fatal close ${code}${reason ? `: ${reason}` : ''}`, reasonErrorCode(reason));
     if (!willReconnect) return finish(code, `gave up after ${failures} failed attempts`);
     // A refusal that names the conversation's server is followed at once: waiting would not change the answer
     // of this server, and the named one is expected to accept. It still counts as an attempt (maxRetries).
@@ -150,14 +204,14 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     }, delayMs);
   }
 
-  function finish(code: number | undefined, reason: string): void {
+  function finish(code: number | undefined, reason: string, errorCode = 'CLIENT_CLOSED'): void {
     if (state === 'closed') return;
     state = 'closed';
     ready = false;
     reconnectTimer = clear(reconnectTimer);
     connectTimer = clear(connectTimer);
     socket.close(1000, 'client closed');
-    const err = new ChatClientError('CLIENT_CLOSED', `client closed: ${reason}`, code !== undefined ? { status: code } : {});
+    const err = new ChatClientError(errorCode, `client closed: ${reason}`, code !== undefined ? { closeCode: code, status: code } : {});
     deps.onClosed(err);
     const waiters = connectWaiters;
     connectWaiters = [];
@@ -206,4 +260,13 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
       return true;
     },
   };
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** The error code a close reason starts with: the server's closes carry one (docs/protocol.md, Close codes). */
+function reasonErrorCode(reason: string): string | undefined {
+  return /^([A-Z]+_ERR_[A-Z_]+)(?:\s|$)/.exec(reason)?.[1];
 }

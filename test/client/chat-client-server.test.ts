@@ -154,12 +154,12 @@ describe('against the real server', () => {
   test('fatal refusals stop reconnecting: not a participant (4003) and unknown conversation (4004)', async () => {
     const mallory = client('mallory');
     const closedM = nextEvent(mallory, 'closed');
-    await expect(mallory.connect()).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+    await expect(mallory.connect()).rejects.toMatchObject({ code: 'CHAT_ERR_NOT_PARTICIPANT', closeCode: 4003 });
     expect((await closedM).code).toBe(4003);
 
     const lost = client('alice', { conversationId: 'no-such-conversation' });
     const closedL = nextEvent(lost, 'closed');
-    await expect(lost.connect()).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+    await expect(lost.connect()).rejects.toMatchObject({ code: 'CHAT_ERR_NOT_FOUND', closeCode: 4004 });
     expect((await closedL).code).toBe(4004);
     expect(clock.pendingTimers()).toBe(0);
   });

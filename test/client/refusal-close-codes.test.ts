@@ -43,13 +43,13 @@ test('offering the subprotocol, a browser-like client stops at once on 4001 (wro
   const wrong = client('not-a-jwt', Impl);
   wrong.on('reconnecting', (e) => reconnects.push(e.attempt));
   const closedWrong = nextEvent(wrong, 'closed');
-  await expect(wrong.connect()).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+  await expect(wrong.connect()).rejects.toMatchObject({ code: 'GATEWAY_ERR_UNAUTHENTICATED', closeCode: 4001 });
   expect(await closedWrong).toEqual({ code: 4001, reason: 'fatal close 4001: GATEWAY_ERR_UNAUTHENTICATED' });
 
   const stranger = client(jwt.sign({ sub: 'mallory' }, SECRET, { algorithm: 'HS256' }), Impl);
   stranger.on('reconnecting', (e) => reconnects.push(e.attempt));
   const closedStranger = nextEvent(stranger, 'closed');
-  await expect(stranger.connect()).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+  await expect(stranger.connect()).rejects.toMatchObject({ code: 'CHAT_ERR_NOT_PARTICIPANT', closeCode: 4003 });
   expect(await closedStranger).toEqual({ code: 4003, reason: 'fatal close 4003: CHAT_ERR_NOT_PARTICIPANT' });
 
   // One attempt each, nothing scheduled: no retry will ever come.
