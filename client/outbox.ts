@@ -24,9 +24,11 @@ interface OutboxEntry {
 /** Error codes that mean "slow down", like a 429: the message is re-sent, not rejected. */
 const RATE_LIMIT_ERRORS = new Set(['CHAT_ERR_QUEUE_FULL', 'GATEWAY_ERR_RATE_LIMITED', 'GATEWAY_ERR_HELD_FOR_ORDER']);
 /**
- * Messages on the wire without a message_ack, at most. A 429 shrinks the window to one and every ack doubles it
- * again (up to this): after a pause the refused message goes alone, and a queue of hundreds is not re-sent
- * whole into a bucket that has room for one (300 queued sends drew 33,930 refusals that way).
+ * Messages on the wire without a message_ack, at most. A 429 shrinks the window to one and every ack widens it by
+ * one again (up to this): after a pause the refused message goes alone, and a queue of hundreds is not re-sent
+ * whole into a bucket that has room for one (300 queued sends drew 33,930 refusals that way). One per ack, not
+ * twice per ack: a window that doubled back to 32 between pauses had ~30 messages on the wire at each 429, all
+ * refused behind it (930 refusals for 300 sends on a loaded machine).
  */
 const MAX_IN_FLIGHT = 32;
 /** The server accepted other content under this message_id: no re-send of it can ever succeed. */
@@ -158,7 +160,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       else entry.state = 'acked';
       deps.emitAck(result);
       if (wasInFlight) {
-        window = Math.min(MAX_IN_FLIGHT, window * 2);
+        window = Math.min(MAX_IN_FLIGHT, window + 1);
         flush();
       }
     },

@@ -46,7 +46,9 @@ describe('sending far over the rate limit', () => {
     expect(acks.map((a) => a.sequence_id)).toEqual(stored.map((m) => m.sequence_id));
     // Each pause costs the refused message plus what was already on the wire behind it (the window): not the
     // whole queue again. At 400/s with a burst of 10, ~290 of the 300 wait for a token.
-    expect(refusals).toBeLessThan(SENDS * 3);
+    // Timing decides the exact count (452-539 on a quiet machine, more under load); the whole queue re-sent at
+    // every pause made it 9,223-11,172.
+    expect(refusals).toBeLessThan(SENDS * 5);
     console.log(`${SENDS} sends over a ${RATE.rate_limit_per_second}/s limit (burst ${RATE.rate_limit_burst}): ${refusals} refusals`);
   });
 });
