@@ -3,8 +3,9 @@
  * Identity comes from the page URL: ?user_id=alice (development auth) or ?token=<jwt>.
  * Only textContent is used for anything a user typed, so messages can never inject markup.
  */
-import { createChatClient, type ChatClient } from '../chat-client';
+import { createChatClient, type ChatClient, type ChatClientError } from '../chat-client';
 import type { ChatMessage, Participant } from '../protocol-frames';
+import { closedSentence, humanSentence } from './human-errors';
 import { createListRefresh } from './list-refresh';
 import { readMaxRetries } from './page-settings';
 
@@ -80,13 +81,19 @@ function start(): void {
   const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
   const names = new Map<string, string>();
 
-  const showError = (text: string): void => {
+  /** A sentence for people; `detail` (codes, the server's words) goes to the tooltip. */
+  const showError = (text: string, detail = ''): void => {
     el('errors').textContent = text;
+    el('errors').title = detail;
   };
+  /** An HTTP API refusal: what failed, then the sentence for its code. */
+  const showApiError = (what: string, status: number, body: ApiErrorBody): void =>
+    showError(`${what} ${humanSentence(body.error)}`, `${body.error ?? status}: ${body.message ?? ''}`);
 
   async function refreshList(): Promise<void> {
     const res = await api('/chat/conversations');
-    if (!res.ok) return showError(`could not list conversations (${res.status})`);
+    if (!res.ok)
+      return showApiError('Could not list your conversations.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
     const { conversations } = (await res.json()) as { conversations: ConversationMeta[] };
     // Asked again every interval: an unchanged list leaves the DOM (hover, scroll) alone.
     const shown = JSON.stringify(conversations.map((c) => [c.conversation_id, c.title]));
@@ -157,6 +164,13 @@ function start(): void {
     if (isSystemLine(m)) {
       li.className = 'system';
       li.textContent = m.content;
+      const code = m.metadata['code'];
+      // An agent's failure in words; what it said (e.g. "ECONNREFUSED") is for whoever debugs.
+      if (m.message_type === 'agent_job_failed' && typeof code === 'string') {
+        const agent = String(m.metadata['participant_id'] ?? m.sender_id);
+        li.textContent = `${names.get(agent) ?? agent} could not answer. ${humanSentence(code)}`;
+        li.title = `${code}: ${m.content}`;
+      }
     } else {
       const who = document.createElement('div');
       who.className = 'who';
@@ -222,7 +236,7 @@ function start(): void {
     const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}`);
     const body = (await res.json().catch(() => ({}))) as ApiErrorBody & { title?: string };
     if (res.status === 403 && body.error === 'CHAT_ERR_NOT_PARTICIPANT') return offerToJoin(conversationId);
-    if (!res.ok) return showError(`cannot open ${conversationId}: ${body.message ?? res.status}`);
+    if (!res.ok) return showApiError(`Could not open ${conversationId}.`, res.status, body);
     open(conversationId, body.title ?? conversationId);
   }
 
@@ -243,7 +257,7 @@ function start(): void {
     const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}/join`, { method: 'POST' });
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as ApiErrorBody;
-      return showError(`cannot join ${conversationId}: ${body.message ?? res.status}`);
+      return showApiError(`Could not join ${conversationId}.`, res.status, body);
     }
     await listRefresh.now();
     await openChecked(conversationId);
@@ -288,14 +302,19 @@ function start(): void {
       else typingNow.delete(e.participantId);
       renderTyping();
     });
-    c.on('error', (e) => showError(`${e.code}: ${e.message}`));
+    c.on('error', (e) => {
+      // 429s (rate limit, full mailbox) are the client's to handle: it waits and sends again.
+      if (e.status !== 429) showError(humanSentence(e.code), `${e.code}: ${e.message}`);
+    });
     c.on('ack', updatePending);
     c.on('reconnecting', (e) => {
       setState('reconnecting', '', `attempt ${e.attempt}, next in ${Math.round(e.delayMs / 100) / 10} s`);
       el('state').dataset['attempt'] = String(e.attempt);
     });
     c.on('closed', (e) => {
-      if (client === c) setState('closed', e.reason);
+      if (client !== c) return;
+      setState('closed', '', e.reason);
+      showError(closedSentence(e), e.reason);
     });
     c.connect().catch(() => undefined);
     const url = new URL(location.href);
@@ -325,7 +344,7 @@ function start(): void {
     if (!text || !client) return;
     input.value = '';
     client.setTyping(false);
-    client.send(text).then(updatePending, (err: Error) => showError(err.message));
+    client.send(text).then(updatePending, (err: ChatClientError) => showError(humanSentence(err.code), `${err.code}: ${err.message}`));
     updatePending();
   });
 
@@ -360,7 +379,7 @@ function start(): void {
         body: JSON.stringify(body),
       });
       const json = (await res.json()) as ConversationMeta & { message?: string };
-      if (!res.ok) return showError(json.message ?? `could not create (${res.status})`);
+      if (!res.ok) return showApiError('Could not create the conversation.', res.status, json as ApiErrorBody);
       el<HTMLFormElement>('create-form').reset();
       current = json.conversation_id;
       await listRefresh.now();

@@ -205,7 +205,9 @@ maybe(
     // Either end state, so a page that retries fails here at once rather than on a timeout.
     const state = await page.waitForSelector('#state[data-state="closed"], #state[data-state="reconnecting"]');
     expect(await state.getAttribute('data-state')).toBe('closed');
-    expect(await state.textContent()).toBe('closed gave up after 0 failed attempts');
+    expect(await state.textContent()).toBe('closed');
+    expect(await state.getAttribute('title')).toBe('gave up after 0 failed attempts');
+    expect(await page.textContent('#errors')).toBe('Could not reach the server. Reload the page to try again.');
   },
   60_000,
 );

@@ -70,7 +70,7 @@ maybe(
     // A link to a conversation that does not exist: said so, nothing to join.
     const carol = await browser.newPage();
     await carol.goto(`${origin}/?user_id=carol&conversation=nowhere`);
-    await carol.waitForSelector('#errors:has-text("cannot open nowhere")');
+    await carol.waitForSelector('#errors:text-is("Could not open nowhere. This conversation does not exist (any more).")');
     expect(await carol.isHidden('#join-offer')).toBe(true);
 
     expect(aliceErrors).toEqual([]);

@@ -1,0 +1,93 @@
+/**
+ * What the chat page tells a person instead of an error code: one short sentence per code, in this one table,
+ * for every code the server documents (docs/errors.md; test/client/human-errors.test.ts keeps them in step) and
+ * the client's own. The page keeps the code and the server's message in a tooltip, for whoever debugs.
+ */
+
+const STORAGE_DOWN = 'The server cannot save or read messages right now. Try again later.';
+const SERVER_BUG = 'The server ran into an internal error.';
+const PAGE_BUG = 'The page sent something the server did not understand. Reload the page.';
+
+export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
+  CHAT_ERR_QUEUE_FULL: 'The conversation is busy; your message will go out in a moment.',
+  CHAT_ERR_PARTICIPANT_LIMIT: 'This conversation is full.',
+  CHAT_ERR_PARTICIPANT_ID_CONFLICT: 'The same name was given to a person and to an assistant.',
+  CHAT_ERR_NOT_FOUND: 'This conversation does not exist (any more).',
+  CHAT_ERR_NOT_PARTICIPANT: 'You are not a member of this conversation.',
+  CHAT_ERR_ALREADY_EXISTS: 'A conversation with this id already exists.',
+  CHAT_ERR_CONVERSATION_FAILED: 'This conversation stopped working after repeated failures. Try again later.',
+  CHAT_ERR_RESTARTING: 'The conversation is restarting. Try again in a moment.',
+  CHAT_ERR_CLOSED: 'The server is shutting down.',
+  CHAT_ERR_INVALID_MESSAGE: 'The message could not be accepted.',
+  CHAT_ERR_FORBIDDEN: 'You are not allowed to do that here.',
+  CHAT_ERR_UNKNOWN_AGENT: 'One of the assistants named does not exist on this server.',
+  CHAT_ERR_MESSAGE_ID_REUSED: 'This message clashed with one sent before.',
+  CHAT_ERR_OWNED_ELSEWHERE: 'This conversation is on another server right now.',
+  AGENT_ERR_TIMEOUT: 'The assistant took too long.',
+  AGENT_ERR_HTTP: "The assistant's service answered with an error.",
+  AGENT_ERR_CONNECTION: "The assistant's service cannot be reached right now.",
+  AGENT_ERR_MALFORMED_STREAM: "The assistant's service sent an answer that could not be read.",
+  AGENT_ERR_FAILED: 'Something went wrong while the assistant was answering.',
+  AGENT_ERR_CANCELLED: 'The assistant stopped answering.',
+  STORAGE_ERR_NOT_OPEN: STORAGE_DOWN,
+  STORAGE_ERR_UNAVAILABLE: STORAGE_DOWN,
+  STORAGE_ERR_FENCED: STORAGE_DOWN,
+  STORAGE_ERR_DUPLICATE_SEQUENCE: SERVER_BUG,
+  STORAGE_ERR_SEQUENCE_GAP: SERVER_BUG,
+  STORAGE_ERR_DUPLICATE_MESSAGE: SERVER_BUG,
+  STORAGE_ERR_INVALID_ARGUMENT: SERVER_BUG,
+  CONFIG_ERR_INVALID: 'The server is misconfigured.',
+  CONFIG_ERR_READ: 'The server is misconfigured.',
+  GATEWAY_ERR_UNAUTHENTICATED: 'You are not signed in, or your sign-in has expired.',
+  GATEWAY_ERR_INVALID_FRAME: PAGE_BUG,
+  GATEWAY_ERR_MALFORMED_JSON: PAGE_BUG,
+  GATEWAY_ERR_FRAME_TOO_LARGE: 'The message is too large to send.',
+  GATEWAY_ERR_CONTENT_INVALID: 'The message is empty, too long, or contains characters that are not allowed.',
+  GATEWAY_ERR_RATE_LIMITED: 'You are sending too fast; wait a moment.',
+  GATEWAY_ERR_HELD_FOR_ORDER: 'An earlier message is still on its way; this one follows it.',
+  GATEWAY_ERR_SLOW_CONSUMER: 'The connection could not keep up; catching up.',
+  GATEWAY_ERR_HEARTBEAT_TIMEOUT: 'The connection went quiet; reconnecting.',
+  GATEWAY_ERR_TLS_REQUIRED: 'This server only accepts secure (https) connections.',
+  GATEWAY_ERR_NOT_FOUND: 'The server does not know this address.',
+  GATEWAY_ERR_METHOD_NOT_ALLOWED: PAGE_BUG,
+  GATEWAY_ERR_BAD_REQUEST: 'The request was not valid.',
+  GATEWAY_ERR_UNSUPPORTED_MEDIA_TYPE: PAGE_BUG,
+  GATEWAY_ERR_SHUTTING_DOWN: 'The server is shutting down.',
+  GATEWAY_ERR_INTERNAL: SERVER_BUG,
+  CLIENT_CLOSED: 'The connection was closed.',
+  CLIENT_CONNECT_FAILED: 'Could not open a connection to the server.',
+  CLIENT_CURSOR_RESET: 'The server lost some recent messages; showing what it still has.',
+  CLIENT_NO_WEBSOCKET: 'This browser cannot open a live connection.',
+};
+
+/** Said for a code the table does not know (a newer server). */
+export const UNKNOWN_ERROR = 'Something went wrong.';
+
+/** The sentence for a code. */
+export function humanSentence(code: string | undefined): string {
+  return (code !== undefined && HUMAN_SENTENCES[code]) || UNKNOWN_ERROR;
+}
+
+/** The error code a fatal close stands for (protocol.md, close codes), when its reason names none. */
+const CLOSE_CODE_ERRORS: Readonly<Record<number, string>> = {
+  1001: 'GATEWAY_ERR_SHUTTING_DOWN',
+  1007: 'GATEWAY_ERR_MALFORMED_JSON',
+  1008: 'GATEWAY_ERR_BAD_REQUEST',
+  1009: 'GATEWAY_ERR_FRAME_TOO_LARGE',
+  4001: 'GATEWAY_ERR_UNAUTHENTICATED',
+  4003: 'CHAT_ERR_NOT_PARTICIPANT',
+  4004: 'CHAT_ERR_NOT_FOUND',
+  4009: 'CHAT_ERR_PARTICIPANT_LIMIT',
+  4026: 'GATEWAY_ERR_TLS_REQUIRED',
+  4421: 'CHAT_ERR_OWNED_ELSEWHERE',
+  4503: 'CHAT_ERR_CONVERSATION_FAILED',
+};
+
+/** The client's `closed` event as a sentence: by the code its reason names, else by the close code. */
+export function closedSentence(closed: { readonly code?: number; readonly reason: string }): string {
+  const named = /\b[A-Z]+_ERR_[A-Z_]+\b/.exec(closed.reason)?.[0];
+  if (named !== undefined && HUMAN_SENTENCES[named]) return HUMAN_SENTENCES[named];
+  if (closed.code !== undefined && CLOSE_CODE_ERRORS[closed.code]) return humanSentence(CLOSE_CODE_ERRORS[closed.code]);
+  if (closed.reason.startsWith('gave up')) return 'Could not reach the server. Reload the page to try again.';
+  return 'The connection was closed. Reload the page to reconnect.';
+}
