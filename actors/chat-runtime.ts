@@ -17,6 +17,7 @@ import type {
   ConversationSummary,
   CreateConversationInput,
   HistoryPage,
+  HistoryPageBefore,
   ParticipantInput,
   PostInput,
   PostResult,
@@ -191,6 +192,34 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     const actor = await this.conversation(conversationId);
     if (requesterId !== undefined && !actor.isMember(requesterId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
     return actor.readHistoryPage(afterSequenceId, Math.max(1, Math.min(limit, 1000)));
+  }
+
+  async readHistoryPageBefore(
+    conversationId: string,
+    beforeSequenceId: number,
+    limit: number,
+    requesterId?: string,
+  ): Promise<HistoryPageBefore> {
+    const actor = await this.conversation(conversationId);
+    if (requesterId !== undefined && !actor.isMember(requesterId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
+    const last = actor.lastSequenceId;
+    const before = Math.max(1, Math.min(beforeSequenceId, last + 1));
+    const size = Math.max(1, Math.min(limit, 1000));
+    // Ids are contiguous (a hole is a `lost` record, a dropped range is told), so the page is the forward page that
+    // starts `size` ids earlier, cut at `before`: the same reads, holes and dropped ranges as paging forwards.
+    const after = Math.max(0, before - 1 - size);
+    const page = before > 1 ? await actor.readHistoryPage(after, before - 1 - after) : { messages: [], droppedUpTo: after };
+    const messages = page.messages.filter((m) => m.sequence_id < before);
+    const dropped = page.droppedUpTo > after ? { dropped: { from: after + 1, to: page.droppedUpTo } } : {};
+    return {
+      messages,
+      nextBefore: messages[0]?.sequence_id ?? before,
+      // Older ids exist when the page starts after id 1, unless the store dropped the ids just before it. Ids dropped
+      // exactly up to `after` look like none dropped: the next, empty page says so.
+      hasMore: page.droppedUpTo > after ? false : after > 0,
+      lastSequenceId: last,
+      ...dropped,
+    };
   }
 
   async redact(

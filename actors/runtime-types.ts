@@ -163,6 +163,19 @@ export interface HistoryPage {
   readonly nextAfter: number;
 }
 
+/** A page of history read backwards (readHistoryPageBefore). */
+export interface HistoryPageBefore {
+  /** Records with ids below the page's `before`, oldest first (at most `limit`). */
+  readonly messages: ChatMessage[];
+  /** The page's first id (`before` when the page is empty): `before` of the next, older page. */
+  readonly nextBefore: number;
+  /** Older ids exist (and are not known to be dropped): page on with nextBefore. */
+  readonly hasMore: boolean;
+  /** Ids of the page's range the store no longer holds (a bounded journal dropped them); then nothing older is held. */
+  readonly dropped?: { readonly from: number; readonly to: number };
+  readonly lastSequenceId: number;
+}
+
 /**
  * The embedding API: everything a Node service (or our gateway) needs, without any transport.
  * Every method rejects with a ChatError whose `code` says what went wrong.
@@ -191,6 +204,11 @@ export interface ChatRuntime {
   readMessages(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<ChatMessage[]>;
   /** The same page, also naming the ids before it that a bounded journal dropped (a hole is not named). */
   readHistoryPage(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<HistoryPage>;
+  /**
+   * The `limit` records just before `beforeSequenceId`, oldest first (a value past the end: the latest page), for a
+   * view that opens at the latest messages and scrolls back. Members only when requesterId is given.
+   */
+  readHistoryPageBefore(conversationId: string, beforeSequenceId: number, limit: number, requesterId?: string): Promise<HistoryPageBefore>;
   /** Replace content with a marker (owner only when requesterId is given); returns redacted sequence ids. */
   redact(conversationId: string, target: { messageIds: readonly string[] } | { senderId: string }, requesterId?: string): Promise<number[]>;
   health(): RuntimeHealth;

@@ -40,37 +40,22 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
     res.json({ conversation_id: id, messages, next_after: nextAfter, has_more: nextAfter < last, last_sequence_id: last, ...dropped });
   };
 
-  /**
-   * `?before=<seq>`: the `limit` records just before `seq`, oldest first, for a view that opens at the latest
-   * messages and scrolls back. Sequence ids are contiguous (a hole is a `lost` record, a dropped range is told), so
-   * the page is the forward page that starts `limit` ids earlier, cut at `before`: the same reads, holes and
-   * `dropped` as paging forwards.
-   */
+  /** `?before=<seq>`: the page just before an id, oldest first (runtime.readHistoryPageBefore). */
   const historyBefore = async (req: Request, res: Response): Promise<void> => {
     const id = idParam(req);
     if (req.query['after'] !== undefined)
       throw new ChatError('GATEWAY_ERR_BAD_REQUEST', 'before and after exclude each other: page one way');
-    const requested = intQuery(req, 'before', 1, 1, Number.MAX_SAFE_INTEGER);
+    const before = intQuery(req, 'before', 1, 1, Number.MAX_SAFE_INTEGER);
     const limit = intQuery(req, 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
-    const userId = userOf(res).userId;
-    const last = (await runtime.getConversation(id)).last_sequence_id;
-    const before = Math.min(requested, last + 1);
-    const after = Math.max(0, before - 1 - limit);
-    const { messages, droppedUpTo } =
-      before > 1 ? await runtime.readHistoryPage(id, after, before - 1 - after, userId) : await emptyPageFor(id, userId);
-    const kept = messages.filter((m) => m.sequence_id < before);
-    const first = kept[0]?.sequence_id ?? before;
-    const dropped = droppedUpTo > after ? { dropped: { from: after + 1, to: droppedUpTo } } : {};
-    // Older ids exist when the page starts after id 1, unless the store dropped the ids just before it (then it
-    // held nothing older). Ids dropped exactly up to `after` look like none dropped: one more, empty page says so.
-    const hasMore = droppedUpTo > after ? false : after > 0;
-    res.json({ conversation_id: id, messages: kept, next_before: first, has_more: hasMore, last_sequence_id: last, ...dropped });
-  };
-
-  /** `before=1` reads nothing, but the caller must still be a member to be told so. */
-  const emptyPageFor = async (id: string, userId: string) => {
-    await runtime.readHistoryPage(id, 0, 1, userId);
-    return { messages: [], droppedUpTo: 0 };
+    const page = await runtime.readHistoryPageBefore(id, before, limit, userOf(res).userId);
+    res.json({
+      conversation_id: id,
+      messages: page.messages,
+      next_before: page.nextBefore,
+      has_more: page.hasMore,
+      last_sequence_id: page.lastSequenceId,
+      ...(page.dropped ? { dropped: page.dropped } : {}),
+    });
   };
 
   const post = async (req: Request, res: Response): Promise<void> => {
