@@ -1,8 +1,8 @@
 import { isChatError } from '../../actors/errors';
 import type { ChatStore } from '../../storage-providers/chat-store';
 import type { ClaimResult } from '../../storage-providers/conversation-claims';
-import { expectCode } from '../contract/chat-store.contract';
-import { meta, msg, msgs } from '../contract/fixtures';
+import { expectCode } from '../../testing';
+import { meta, msg, msgs } from '../../testing/store-contract/fixtures';
 
 /**
  * Checks of conversation claims across two store instances on one database (two servers), shared by

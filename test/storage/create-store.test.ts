@@ -6,7 +6,7 @@ import { isChatError } from '../../actors/errors';
 import { validateConfig } from '../../config';
 import { createStore, MemoryStore, PostgresStore, SqliteStore } from '../../storage-providers';
 import { SQLITE_BUSY_TIMEOUT_MS, SQLITE_OPEN_BUSY_TIMEOUT_MS } from '../../storage-providers/sqlite-store';
-import { meta, msgs } from '../contract/fixtures';
+import { meta, msgs } from '../../testing/store-contract/fixtures';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema, withClient } from './pg-helpers';
 
 const storageConfig = (storage: Record<string, unknown>) => validateConfig({ chat: { storage } }).chat.storage;

@@ -3,7 +3,7 @@ import type { ChatStore } from '../../storage-providers/chat-store';
 import { MemoryStore } from '../../storage-providers/memory-store';
 import { PostgresStore } from '../../storage-providers/postgres-store';
 import { SqliteStore } from '../../storage-providers/sqlite-store';
-import { iso, meta, msg, person } from '../contract/fixtures';
+import { iso, meta, msg, person } from '../../testing/store-contract/fixtures';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema } from './pg-helpers';
 
 /**

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MemoryStore } from '../../storage-providers';
 import { MemoryJournal } from '../../storage-providers/memory-journal';
-import { meta, msg, msgs } from '../contract/fixtures';
+import { meta, msg, msgs } from '../../testing/store-contract/fixtures';
 import { makeRuntime, settle } from '../actors/runtime-helpers';
 
 /** The memory store's bounds beyond the contract: trimming in bulk, the record count, and deletion freeing records. */

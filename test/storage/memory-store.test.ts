@@ -1,11 +1,14 @@
-import { MemoryStore } from '../../storage-providers';
-import { runChatStoreContract } from '../contract/chat-store.contract';
+import { MemoryStore, type MemoryStoreOptions } from '../../storage-providers';
+import { runChatStoreContract } from '../../testing';
 
-runChatStoreContract('memory', async () => ({ store: new MemoryStore(), cleanup: async () => {} }));
+/** The contract on memory stores made with `options`; the groups it runs follow their `supports`. */
+function runOnMemory(name: string, options: MemoryStoreOptions = {}): void {
+  const supports = new MemoryStore(options).supports;
+  runChatStoreContract(name, async () => ({ store: new MemoryStore(options), cleanup: async () => {} }), { supports });
+}
+
+runOnMemory('memory');
 // Claims are opt-in for the memory store (two runtimes share one only in tests): the claims group runs here.
-runChatStoreContract('memory (claims)', async () => ({ store: new MemoryStore({ claims: true }), cleanup: async () => {} }));
-// The whole contract again with a bound: nothing else may change, and the record-bound group trims.
-runChatStoreContract('memory (bounded)', async () => ({
-  store: new MemoryStore({ maxRecordsPerConversation: 1000, maxRecordsTotal: 2500 }),
-  cleanup: async () => {},
-}));
+runOnMemory('memory (claims)', { claims: true });
+// The whole contract again with a bound: nothing else may change, and the record-bound groups trim.
+runOnMemory('memory (bounded)', { maxRecordsPerConversation: 1000, maxRecordsTotal: 2500 });

@@ -6,7 +6,7 @@ import { migratePostgres, PG_MIGRATIONS } from '../../storage-providers/postgres
 import { PostgresStore } from '../../storage-providers/postgres-store';
 import { migrateSqlite, SQLITE_MIGRATIONS } from '../../storage-providers/sqlite-schema';
 import { SqliteStore } from '../../storage-providers/sqlite-store';
-import { meta, msg, msgs, person } from '../contract/fixtures';
+import { meta, msg, msgs, person } from '../../testing/store-contract/fixtures';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema, withClient } from './pg-helpers';
 
 /**

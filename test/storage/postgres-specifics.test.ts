@@ -2,8 +2,8 @@ import { isChatError } from '../../actors/errors';
 import { PG_MIGRATIONS } from '../../storage-providers/postgres-migrations';
 import { mapPgError } from '../../storage-providers/postgres-pool';
 import { PostgresStore } from '../../storage-providers/postgres-store';
-import { expectCode } from '../contract/chat-store.contract';
-import { meta, msg } from '../contract/fixtures';
+import { expectCode } from '../../testing';
+import { meta, msg } from '../../testing/store-contract/fixtures';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema, withClient } from './pg-helpers';
 
 const reachable = pgReachableSync();

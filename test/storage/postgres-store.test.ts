@@ -1,5 +1,5 @@
 import { PostgresStore } from '../../storage-providers/postgres-store';
-import { runChatStoreContract } from '../contract/chat-store.contract';
+import { runChatStoreContract } from '../../testing';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema } from './pg-helpers';
 
 const reachable = pgReachableSync();
@@ -9,9 +9,13 @@ describeWithPg(reachable)('postgres', () => {
     expect(reachable).toBe(true);
   });
 
-  runChatStoreContract('postgres', async () => {
-    const schema = uniqueSchema();
-    const make = () => new PostgresStore({ url: PG_URL, poolSize: 4, schema });
-    return { store: make(), reopen: async () => make(), cleanup: () => dropSchema(schema) };
-  });
+  runChatStoreContract(
+    'postgres',
+    async () => {
+      const schema = uniqueSchema();
+      const make = () => new PostgresStore({ url: PG_URL, poolSize: 4, schema });
+      return { store: make(), reopen: async () => make(), cleanup: () => dropSchema(schema) };
+    },
+    { supports: new PostgresStore({ url: PG_URL }).supports },
+  );
 });

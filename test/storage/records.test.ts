@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { ChatMessage } from '../../actors/message-types';
 import { MemoryStore } from '../../storage-providers';
 import { copyJsonObject, isSealedRecord } from '../../storage-providers/records';
-import { isDeepFrozen } from '../contract/fixtures';
+import { isDeepFrozen } from '../../testing/store-contract/fixtures';
 
 describe('copyJsonObject', () => {
   test('has exactly JSON round-trip semantics and returns a deeply frozen plain copy', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrateSqlite, SQLITE_MIGRATIONS } from '../../storage-providers/sqlite-schema';
 import { SqliteStore } from '../../storage-providers/sqlite-store';
-import { expectCode, runChatStoreContract } from '../contract/chat-store.contract';
+import { expectCode, runChatStoreContract } from '../../testing';
 
 let root: string;
 beforeAll(() => {
@@ -16,18 +16,25 @@ afterAll(() => {
 });
 
 let counter = 0;
-runChatStoreContract('sqlite', async () => {
-  // A nested directory checks that missing parent directories are created.
-  const dir = path.join(root, `run-${++counter}`, 'nested');
-  const file = path.join(dir, 'chat.db');
-  return {
-    store: new SqliteStore({ path: file }),
-    reopen: async () => new SqliteStore({ path: file }),
-    cleanup: async () => fs.rmSync(path.dirname(dir), { recursive: true, force: true }),
-  };
-});
+runChatStoreContract(
+  'sqlite',
+  async () => {
+    // A nested directory checks that missing parent directories are created.
+    const dir = path.join(root, `run-${++counter}`, 'nested');
+    const file = path.join(dir, 'chat.db');
+    return {
+      store: new SqliteStore({ path: file }),
+      reopen: async () => new SqliteStore({ path: file }),
+      cleanup: async () => fs.rmSync(path.dirname(dir), { recursive: true, force: true }),
+    };
+  },
+  // Any file path declares what a file store supports (durable, shared); the constructor opens nothing.
+  { supports: new SqliteStore({ path: 'any-file.db' }).supports },
+);
 
-runChatStoreContract('sqlite :memory:', async () => ({ store: new SqliteStore({ path: ':memory:' }), cleanup: async () => {} }));
+runChatStoreContract('sqlite :memory:', async () => ({ store: new SqliteStore({ path: ':memory:' }), cleanup: async () => {} }), {
+  supports: new SqliteStore({ path: ':memory:' }).supports,
+});
 
 describe('sqlite specifics', () => {
   const file = () => path.join(root, `specific-${++counter}.db`);

@@ -1,11 +1,21 @@
 import { isChatError, type ErrorCode } from '../../actors/errors';
-import type { ChatStore } from '../../storage-providers/chat-store';
+import type { ChatStore, StoreCapabilities } from '../../storage-providers/chat-store';
+import { describeCapabilities } from './contract-capabilities';
 import { describeClaims } from './contract-claims';
 import { describeConversations } from './contract-conversations';
 import { describeDurability } from './contract-durability';
 import { describeJournal } from './contract-journal';
+import {
+  declares,
+  MINIMAL_CAPABILITIES,
+  OPTIONAL_GROUPS,
+  skipReason,
+  type ContractCapability,
+  type OptionalGroupTitle,
+} from './contract-plan';
 import { describeRecordBound } from './contract-record-bound';
 import { describeReservation } from './contract-reservation';
+import { resolveRunner, type ContractRunner, type TestFn } from './contract-runner';
 import { meta, msg, msgs, person } from './fixtures';
 
 /** What a provider's test hands the contract suite. */
@@ -20,6 +30,18 @@ export interface ContractSubject {
 
 export type ContractFactory = () => Promise<ContractSubject>;
 
+export interface ContractOptions {
+  /**
+   * The `supports` of the stores the factory makes. The optional groups are chosen from it while the
+   * runner collects the tests, before any store exists; a mandatory test then checks that every store
+   * declares exactly this. Default: no optional capability (not durable, not shared, no reservation, no
+   * claims, unbounded).
+   */
+  readonly supports?: StoreCapabilities;
+  /** describe / test / beforeEach / afterEach / expect of your runner. Default: the runner's globals (jest). */
+  readonly runner?: ContractRunner;
+}
+
 /** Shared state of one contract test. */
 export interface ContractContext {
   /** The open store of the current test. */
@@ -27,6 +49,13 @@ export interface ContractContext {
   readonly subject: ContractSubject;
   /** Opens another instance on the same location (closed after the test). */
   reopen(): Promise<ChatStore>;
+  readonly runner: ContractRunner;
+  /** What the caller declared (the stores' `supports`, checked by the capabilities group). */
+  readonly supports: StoreCapabilities;
+  /** Registers an optional group: run when the store declares what it needs, else skipped with the reason in its title. */
+  group(title: OptionalGroupTitle, body: () => void): void;
+  /** `test`, or (when the store does not declare `capability`) `test.skip` with the reason in the test's name. */
+  testIf(capability: ContractCapability): TestFn;
 }
 
 /** Asserts that `promise` rejects with a ChatError of `code`. */
@@ -43,12 +72,15 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Pr
 }
 
 /**
- * The storage contract every ChatStore provider must pass. Test groups switch on
- * `store.supports`: durable stores are also closed, reopened and checked for what survived;
- * stores with `sequenceReservation` run the reservation group, stores with a
- * `maxRecordsPerConversation` the trimming tests of the record-bound group.
+ * The storage contract every ChatStore provider must pass, registered as one describe block of the
+ * calling test file. Mandatory groups run for every store; the optional ones (durability with reopen,
+ * sequence reservation, record bounds, claims) run when `options.supports` declares what they need and
+ * are otherwise registered as skipped, the reason in their title (planChatStoreContract lists them).
  */
-export function runChatStoreContract(name: string, factory: ContractFactory): void {
+export function runChatStoreContract(name: string, factory: ContractFactory, options: ContractOptions = {}): void {
+  const runner = resolveRunner(options.runner);
+  const supports = options.supports ?? MINIMAL_CAPABILITIES;
+  const { describe, test, beforeEach, afterEach } = runner;
   describe(`ChatStore contract: ${name}`, () => {
     let subject: ContractSubject | undefined;
     const opened: ChatStore[] = [];
@@ -68,6 +100,17 @@ export function runChatStoreContract(name: string, factory: ContractFactory): vo
         await other.open();
         return other;
       },
+      runner,
+      supports,
+      group(title, body) {
+        const needs = OPTIONAL_GROUPS.find((g) => g.title === title)!.needs;
+        if (declares(supports, needs)) describe(title, body);
+        else describe.skip(`${title} (skipped: ${skipReason(needs)})`, body);
+      },
+      testIf(capability) {
+        if (declares(supports, capability)) return test;
+        return (testName, body) => test.skip(`${testName} (skipped: ${skipReason(capability)})`, body);
+      },
     };
 
     beforeEach(async () => {
@@ -86,6 +129,7 @@ export function runChatStoreContract(name: string, factory: ContractFactory): vo
 
     describeLifecycle(ctx, factory);
     describeValidation(ctx);
+    describeCapabilities(ctx);
     describeJournal(ctx);
     describeConversations(ctx);
     describeDurability(ctx);
@@ -96,6 +140,7 @@ export function runChatStoreContract(name: string, factory: ContractFactory): vo
 }
 
 function describeLifecycle(ctx: ContractContext, factory: ContractFactory): void {
+  const { describe, test, expect } = ctx.runner;
   describe('lifecycle', () => {
     test('every method rejects with STORAGE_ERR_NOT_OPEN before open()', async () => {
       const fresh = await factory();
@@ -139,7 +184,7 @@ function describeLifecycle(ctx: ContractContext, factory: ContractFactory): void
     test('open() twice is harmless, ping() answers, close() is idempotent and final', async () => {
       const { store } = ctx;
       await store.open();
-      await expect(store.ping()).resolves.toBeUndefined();
+      expect(await store.ping()).toBeUndefined();
       await store.createConversation(meta('c1'));
       await store.close();
       await store.close();
@@ -169,6 +214,7 @@ function describeLifecycle(ctx: ContractContext, factory: ContractFactory): void
 }
 
 function describeValidation(ctx: ContractContext): void {
+  const { describe, test, expect } = ctx.runner;
   describe('argument validation', () => {
     test('ids must be non-empty strings of at most 256 characters', async () => {
       const { store } = ctx;

@@ -8,24 +8,43 @@ const HOUR = 3_600_000;
  * journal writes carry the epoch of the claim they were made under (storage-providers/conversation-claims.ts).
  */
 export function describeClaims(ctx: ContractContext): void {
-  describe('conversation claims', () => {
-    const supported = () => ctx.store.supports.claims === true;
+  const { describe, test, expect } = ctx.runner;
+  describe('conversation claims, every store', () => {
+    // The other side of the optional group below: what the base class gives a store that keeps no claims.
+    if (ctx.supports.claims !== true) {
+      test('without the capability every claim succeeds with epoch 0 and nothing is fenced', async () => {
+        const { store } = ctx;
+        await store.createConversation(meta('c1'));
+        const a = await store.claimConversation('c1', { ownerId: 'A', ttlMs: HOUR });
+        const b = await store.claimConversation('c1', { ownerId: 'B', ttlMs: HOUR });
+        expect(a).toEqual({ claimed: true, claim: { ownerId: 'A', epoch: 0 } });
+        expect(b).toEqual({ claimed: true, claim: { ownerId: 'B', epoch: 0 } });
+        await store.appendMessages('c1', msgs('c1', 1, 2), { ownerId: 'A', epoch: 0 });
+        expect(await store.lastSequenceId('c1')).toBe(2);
+      });
+    }
 
-    test('without the capability every claim succeeds with epoch 0 and nothing is fenced', async () => {
+    test('claim arguments are validated', async () => {
       const { store } = ctx;
-      if (supported()) return;
       await store.createConversation(meta('c1'));
-      const a = await store.claimConversation('c1', { ownerId: 'A', ttlMs: HOUR });
-      const b = await store.claimConversation('c1', { ownerId: 'B', ttlMs: HOUR });
-      expect(a).toEqual({ claimed: true, claim: { ownerId: 'A', epoch: 0 } });
-      expect(b).toEqual({ claimed: true, claim: { ownerId: 'B', epoch: 0 } });
-      await store.appendMessages('c1', msgs('c1', 1, 2), { ownerId: 'A', epoch: 0 });
-      expect(await store.lastSequenceId('c1')).toBe(2);
+      await expectCode(store.claimConversation('c1', { ownerId: '', ttlMs: 1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.claimConversation('c1', { ownerId: 'A', ttlMs: -1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.claimConversation('c1', { ownerId: 'A', ttlMs: 1.5 }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.claimConversation('', { ownerId: 'A', ttlMs: 1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(
+        store.claimConversation('c1', { ownerId: 'A', ttlMs: 1, address: 'x'.repeat(1025) }),
+        'STORAGE_ERR_INVALID_ARGUMENT',
+      );
+      await expectCode(store.renewClaims('', 1), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.releaseClaim('c1', { ownerId: 'A', epoch: -1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.appendMessages('c1', msgs('c1', 1, 1), { ownerId: 'A', epoch: 1.5 }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      expect(await store.lastSequenceId('c1')).toBe(0);
     });
+  });
 
+  ctx.group('conversation claims', () => {
     test('a held claim refuses other runtimes and says who holds it, where, and for how long', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       const first = await store.claimConversation('c1', { ownerId: 'A', ttlMs: HOUR, address: 'ws://a.example:8000' });
       expect(first).toEqual({ claimed: true, claim: { ownerId: 'A', epoch: 1 } });
@@ -46,7 +65,6 @@ export function describeClaims(ctx: ContractContext): void {
 
     test('an expired claim is taken over with a higher epoch; the old holder is fenced off', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       const a = await store.claimConversation('c1', { ownerId: 'A', ttlMs: 0 });
       if (!a.claimed) throw new Error('A should hold c1');
@@ -68,7 +86,6 @@ export function describeClaims(ctx: ContractContext): void {
 
     test('the same runtime claiming again (a restart with the same instance id) raises the epoch', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       const before = await store.claimConversation('c1', { ownerId: 'A', ttlMs: HOUR });
       const after = await store.claimConversation('c1', { ownerId: 'A', ttlMs: HOUR });
@@ -80,7 +97,6 @@ export function describeClaims(ctx: ContractContext): void {
 
     test('renewClaims extends what the runtime still holds and leaves out what was taken over', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       for (const id of ['c1', 'c2', 'c3']) await store.createConversation(meta(id));
       await store.claimConversation('c1', { ownerId: 'A', ttlMs: 0 });
       await store.claimConversation('c2', { ownerId: 'A', ttlMs: 0 });
@@ -100,7 +116,6 @@ export function describeClaims(ctx: ContractContext): void {
 
     test('a released claim can be taken at once; releasing a claim taken over since changes nothing', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       const a = await store.claimConversation('c1', { ownerId: 'A', ttlMs: HOUR });
       if (!a.claimed) throw new Error('A should hold c1');
@@ -114,7 +129,6 @@ export function describeClaims(ctx: ContractContext): void {
 
     test('an unknown conversation is claimed with epoch 0 and nothing is stored for it', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       expect(await store.claimConversation('ghost', { ownerId: 'A', ttlMs: HOUR })).toEqual({
         claimed: true,
         claim: { ownerId: 'A', epoch: 0 },
@@ -130,7 +144,6 @@ export function describeClaims(ctx: ContractContext): void {
 
     test('writes without a fence (tools, stores of older runtimes) are not checked', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       await store.claimConversation('c1', { ownerId: 'A', ttlMs: HOUR });
       await store.appendMessages('c1', msgs('c1', 1, 1));
@@ -139,26 +152,8 @@ export function describeClaims(ctx: ContractContext): void {
       expect(await store.lastSequenceId('c1')).toBe(2);
     });
 
-    test('arguments are validated', async () => {
+    ctx.testIf('durable')('durable stores keep claims and epochs across a reopen', async () => {
       const { store } = ctx;
-      await store.createConversation(meta('c1'));
-      await expectCode(store.claimConversation('c1', { ownerId: '', ttlMs: 1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
-      await expectCode(store.claimConversation('c1', { ownerId: 'A', ttlMs: -1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
-      await expectCode(store.claimConversation('c1', { ownerId: 'A', ttlMs: 1.5 }), 'STORAGE_ERR_INVALID_ARGUMENT');
-      await expectCode(store.claimConversation('', { ownerId: 'A', ttlMs: 1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
-      await expectCode(
-        store.claimConversation('c1', { ownerId: 'A', ttlMs: 1, address: 'x'.repeat(1025) }),
-        'STORAGE_ERR_INVALID_ARGUMENT',
-      );
-      await expectCode(store.renewClaims('', 1), 'STORAGE_ERR_INVALID_ARGUMENT');
-      await expectCode(store.releaseClaim('c1', { ownerId: 'A', epoch: -1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
-      await expectCode(store.appendMessages('c1', msgs('c1', 1, 1), { ownerId: 'A', epoch: 1.5 }), 'STORAGE_ERR_INVALID_ARGUMENT');
-      expect(await store.lastSequenceId('c1')).toBe(0);
-    });
-
-    test('durable stores keep claims and epochs across a reopen', async () => {
-      const { store, subject } = ctx;
-      if (!supported() || !store.supports.durable || !subject.reopen) return;
       await store.createConversation(meta('c1'));
       await store.claimConversation('c1', { ownerId: 'A', ttlMs: HOUR });
       const other = await ctx.reopen();

@@ -4,6 +4,7 @@ import { agent, isDeepFrozen, iso, meta, msg, msgs, person } from './fixtures';
 
 /** Conversation metadata, membership, listing, retention and redaction. */
 export function describeConversations(ctx: ContractContext): void {
+  const { describe, test, expect } = ctx.runner;
   describe('conversations', () => {
     test('create, get (frozen copy), duplicate create, status update', async () => {
       const { store } = ctx;

@@ -7,13 +7,11 @@ import { meta, msgs } from './fixtures';
  * an id that may have been delivered without being stored. Plain set/get, no max semantics.
  */
 export function describeReservation(ctx: ContractContext): void {
-  describe('sequence reservation', () => {
-    /** Tests return early on stores without the capability (their base-class defaults store nothing). */
-    const supported = () => ctx.store.supports.sequenceReservation === true;
-
+  const { test, expect } = ctx.runner;
+  // Skipped on stores without the capability (their base-class defaults store nothing).
+  ctx.group('sequence reservation', () => {
     test('defaults to 0, round-trips, and can be raised and lowered (a plain set)', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       expect(await store.getSequenceReservation('c1')).toBe(0);
       await store.setSequenceReservation('c1', 100);
@@ -31,7 +29,6 @@ export function describeReservation(ctx: ContractContext): void {
 
     test('is per conversation and independent of the journal', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       await store.createConversation(meta('c2'));
       await store.setSequenceReservation('c1', 300);
@@ -47,7 +44,6 @@ export function describeReservation(ctx: ContractContext): void {
 
     test('an unknown conversation reads 0 and setting it is a no-op that leaves nothing behind', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       expect(await store.getSequenceReservation('ghost')).toBe(0);
       await store.setSequenceReservation('ghost', 500);
       expect(await store.getSequenceReservation('ghost')).toBe(0);
@@ -58,7 +54,6 @@ export function describeReservation(ctx: ContractContext): void {
 
     test('arguments are validated; nothing changes on a rejected call', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       await store.setSequenceReservation('c1', 100);
       const bad: unknown[] = [-1, 1.5, NaN, Infinity, Number.MAX_SAFE_INTEGER + 1, '200', null, undefined];
@@ -73,7 +68,6 @@ export function describeReservation(ctx: ContractContext): void {
 
     test('a closed store rejects both calls with STORAGE_ERR_NOT_OPEN', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       await store.close();
       await expectCode(store.getSequenceReservation('c1'), 'STORAGE_ERR_NOT_OPEN');
@@ -82,7 +76,6 @@ export function describeReservation(ctx: ContractContext): void {
 
     test('deleteConversation removes it; a re-created id starts at 0', async () => {
       const { store } = ctx;
-      if (!supported()) return;
       await store.createConversation(meta('c1'));
       await store.createConversation(meta('c2'));
       await store.setSequenceReservation('c1', 100);
@@ -94,9 +87,8 @@ export function describeReservation(ctx: ContractContext): void {
       expect(await store.getSequenceReservation('c1')).toBe(0);
     });
 
-    test('a durable store keeps it across close + reopen; instances sharing a location see each other', async () => {
+    ctx.testIf('durable')('a durable store keeps it across close + reopen; instances sharing a location see each other', async () => {
       const { store } = ctx;
-      if (!supported() || !store.supports.durable) return;
       await store.createConversation(meta('c1'));
       await store.createConversation(meta('c2'));
       await store.appendMessages('c1', msgs('c1', 1, 5));

@@ -4,18 +4,10 @@ import { agent, meta, msg, msgs, person } from './fixtures';
 
 /** Durable providers: everything survives close + reopen; shared ones see each other's writes. */
 export function describeDurability(ctx: ContractContext): void {
-  describe('durability', () => {
-    test('capabilities are consistent with the test subject', () => {
-      const { store, subject } = ctx;
-      expect(typeof store.name).toBe('string');
-      // A durable store must be reopenable; a volatile one has nothing to reopen.
-      expect(subject.reopen !== undefined).toBe(store.supports.durable);
-      if (store.supports.sharedAcrossProcesses) expect(store.supports.durable).toBe(true);
-    });
-
+  const { test, expect } = ctx.runner;
+  ctx.group('durability', () => {
     test('a reopened durable store keeps conversations, members, journal and redactions', async () => {
       const { store } = ctx;
-      if (!store.supports.durable) return;
       await store.createConversation(meta('c1', 1000), [person('alice', 0, { role: 'owner' }), agent('nlweb', 0)]);
       await store.createConversation(meta('c2', 2000), [person('alice')]);
       await store.putParticipant('c1', person('bob', 3));
@@ -47,7 +39,6 @@ export function describeDurability(ctx: ContractContext): void {
 
     test('close() lets in-flight writes finish', async () => {
       const { store } = ctx;
-      if (!store.supports.durable) return;
       await store.createConversation(meta('c1'));
       const writes = [store.appendMessages('c1', msgs('c1', 1, 50)), store.putParticipant('c1', person('bob'))];
       await store.close();
@@ -57,9 +48,8 @@ export function describeDurability(ctx: ContractContext): void {
       expect(await again.getParticipants('c1')).toEqual([person('bob')]);
     });
 
-    test('instances sharing a location see each other and cannot duplicate sequence ids', async () => {
+    ctx.testIf('sharedAcrossProcesses')('instances sharing a location see each other and cannot duplicate sequence ids', async () => {
       const { store } = ctx;
-      if (!store.supports.sharedAcrossProcesses) return;
       const other = await ctx.reopen();
       await store.createConversation(meta('c1'));
       await store.appendMessages('c1', msgs('c1', 1, 3));
