@@ -4,9 +4,11 @@
  * Only textContent is used for anything a user typed, so messages can never inject markup.
  */
 import { createChatClient, type ChatClient, type ChatClientError } from '../chat-client';
+import { defaultGenerateId } from '../client-platform';
 import type { ChatMessage, Participant } from '../protocol-frames';
 import { closedSentence, humanSentence } from './human-errors';
 import { createListRefresh } from './list-refresh';
+import { createMessageView } from './message-view';
 import { readMaxRetries } from './page-settings';
 
 interface ConversationMeta {
@@ -18,15 +20,6 @@ function el<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
   if (!node) throw new Error(`chat page: #${id} is missing`);
   return node as T;
-}
-
-/** Joins, leaves, mode changes and agent job notices render as one grey line. */
-function isSystemLine(m: ChatMessage): boolean {
-  return (
-    m.sender_type === 'system' ||
-    ['join', 'leave', 'mode_change', 'error'].includes(m.message_type) ||
-    m.message_type.startsWith('agent_job')
-  );
 }
 
 /**
@@ -80,6 +73,20 @@ function start(): void {
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
   const names = new Map<string, string>();
+  /** Who this page acts as: the dev user id, or (with a token) the participant id the server named. */
+  let me = userId;
+  /** The id the client gives the message being sent now (generateId), so its pending line can be matched. */
+  let sendingId: string | undefined;
+  const view = createMessageView({
+    list: el<HTMLUListElement>('messages'),
+    nameOf: (id) => names.get(id) ?? id,
+    me: () => me,
+    restore(text) {
+      const input = el<HTMLInputElement>('input');
+      input.value = text;
+      input.focus();
+    },
+  });
 
   /** A sentence for people; `detail` (codes, the server's words) goes to the tooltip. */
   const showError = (text: string, detail = ''): void => {
@@ -131,59 +138,13 @@ function start(): void {
     );
   }
 
-  /** Replaces the text of messages the owner redacted (their sequence ids are in the record). */
-  function applyRedaction(list: HTMLUListElement, m: ChatMessage): void {
-    const ids = m.metadata['redacted_sequence_ids'];
-    if (!Array.isArray(ids)) return;
-    for (const seq of ids) {
-      const text = list.querySelector(`li[data-seq="${Number(seq)}"] .text`);
-      if (text) text.textContent = '[redacted]';
-    }
-  }
-
   function renderTyping(): void {
     const who = [...typingNow.keys()].map((id) => names.get(id) ?? id);
     el('typing').textContent = who.length === 0 ? '' : `${who.join(', ')} ${who.length === 1 ? 'is' : 'are'} typing…`;
   }
 
   function renderMessage(m: ChatMessage): void {
-    const list = el<HTMLUListElement>('messages');
-    // An empty AI piece only marks its answer complete: nothing to show.
-    if (m.sender_type === 'ai' && m.content === '') return;
-    if (m.message_type === 'redaction') applyRedaction(list, m);
-    // A crash leaves a run of 'lost' ids: show one line for the run.
-    const last = list.lastElementChild as HTMLLIElement | null;
-    if (m.message_type === 'lost' && last?.dataset['lostFrom']) {
-      last.dataset['seq'] = String(m.sequence_id);
-      last.textContent = `messages ${last.dataset['lostFrom']}–${m.sequence_id} were lost in a server crash`;
-      return;
-    }
-    const li = document.createElement('li');
-    if (m.message_type === 'lost') li.dataset['lostFrom'] = String(m.sequence_id);
-    li.dataset['seq'] = String(m.sequence_id);
-    if (isSystemLine(m)) {
-      li.className = 'system';
-      li.textContent = m.content;
-      const code = m.metadata['code'];
-      // An agent's failure in words; what it said (e.g. "ECONNREFUSED") is for whoever debugs.
-      if (m.message_type === 'agent_job_failed' && typeof code === 'string') {
-        const agent = String(m.metadata['participant_id'] ?? m.sender_id);
-        li.textContent = `${names.get(agent) ?? agent} could not answer. ${humanSentence(code)}`;
-        li.title = `${code}: ${m.content}`;
-      }
-    } else {
-      const who = document.createElement('div');
-      who.className = 'who';
-      who.textContent = names.get(m.sender_id) ?? m.sender_id;
-      const text = document.createElement('div');
-      text.className = 'text';
-      text.textContent = m.content;
-      li.append(who, text);
-      li.classList.add(m.sender_type === 'ai' ? 'ai' : m.sender_id === userId ? 'mine' : 'other');
-    }
-    const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
-    list.append(li);
-    if (atBottom) list.scrollTop = list.scrollHeight;
+    view.add(m);
     // The sender has stopped typing once its message arrives.
     const t = typingNow.get(m.sender_id);
     if (t !== undefined) {
@@ -244,7 +205,7 @@ function start(): void {
     closeCurrent();
     offered = conversationId;
     el('title').textContent = conversationId;
-    el('messages').replaceChildren();
+    view.clear();
     el('participant-list').replaceChildren();
     el('join-text').textContent =
       `You are not in the conversation ${conversationId}. Join it to read and write here; everyone in it will see that you joined.`;
@@ -270,7 +231,7 @@ function start(): void {
     el<HTMLInputElement>('share-link').value = shareableLink(conversationId);
     el('share-copy').textContent = 'Copy link';
     el('share').classList.remove('hidden');
-    el('messages').replaceChildren();
+    view.clear();
     el('participant-list').replaceChildren();
     typingNow.clear();
     renderTyping();
@@ -284,10 +245,14 @@ function start(): void {
       maxRetries: readMaxRetries(document) ?? Infinity,
       ...(token ? { token } : {}),
       ...(userId && !token ? { userId } : {}),
+      generateId: () => sendingId ?? defaultGenerateId(),
     });
     client = c;
     setState('connecting');
-    c.on('connected', () => setState('open'));
+    c.on('connected', (info) => {
+      me = info.participantId;
+      setState('open');
+    });
     c.on('message', renderMessage);
     c.on('participants', (e) => renderParticipants(e.participants, c.online));
     c.on('presence', () => renderParticipants(c.participants, c.online));
@@ -304,7 +269,8 @@ function start(): void {
     });
     c.on('error', (e) => {
       // 429s (rate limit, full mailbox) are the client's to handle: it waits and sends again.
-      if (e.status !== 429) showError(humanSentence(e.code), `${e.code}: ${e.message}`);
+      // A refusal of one of our messages is said on that message (send() rejects with it).
+      if (e.status !== 429 && e.messageId === undefined) showError(humanSentence(e.code), `${e.code}: ${e.message}`);
     });
     c.on('ack', updatePending);
     c.on('reconnecting', (e) => {
@@ -326,6 +292,12 @@ function start(): void {
   el('retry').addEventListener('click', () => client?.reconnectNow());
   // The network is back: no reason to sit out the rest of a backoff.
   window.addEventListener('online', () => client?.reconnectNow());
+  // Unsent messages (waiting for the server, or refused) live only in this page: closing it loses them.
+  window.addEventListener('beforeunload', (ev) => {
+    if ((client?.pendingCount ?? 0) + view.refusedCount === 0) return;
+    ev.preventDefault();
+    ev.returnValue = '';
+  });
 
   el('share-copy').addEventListener('click', () => {
     const input = el<HTMLInputElement>('share-link');
@@ -344,7 +316,17 @@ function start(): void {
     if (!text || !client) return;
     input.value = '';
     client.setTyping(false);
-    client.send(text).then(updatePending, (err: ChatClientError) => showError(humanSentence(err.code), `${err.code}: ${err.message}`));
+    // Shown at once, before the server has it: the input is cleared, so the text must be visible somewhere.
+    const c = client;
+    const id = defaultGenerateId();
+    view.addPending(id, text);
+    sendingId = id;
+    const sent = c.send(text);
+    sendingId = undefined;
+    sent.then(updatePending, (err: ChatClientError) => {
+      if (client === c) view.markRefused(id, humanSentence(err.code), `${err.code}: ${err.message}`);
+      updatePending();
+    });
     updatePending();
   });
 

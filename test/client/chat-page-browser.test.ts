@@ -57,7 +57,7 @@ maybe(
     await page.fill('#input', 'hello from chromium');
     await page.press('#input', 'Enter');
     await page.waitForSelector('#messages li.mine .text:text-is("hello from chromium")');
-    await page.waitForSelector('#messages li.ai .text:text-is("echo: hello from chromium")');
+    await page.waitForSelector('#messages li.ai .piece:text-is("echo: hello from chromium")');
 
     const shot = path.join(os.tmpdir(), `nlweb-chat-page-${process.pid}.png`);
     await page.screenshot({ path: shot });

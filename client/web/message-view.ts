@@ -1,0 +1,208 @@
+/**
+ * The chat page's list of messages: sequenced records in order, the pieces of one AI answer in one bubble that
+ * grows as they arrive, and this user's own messages from the moment they are sent ("sending…" until their
+ * record arrives; "not sent: <why>" if refused, with the text to take back). Text only ever goes in as text
+ * nodes and links as elements with a checked href (message-links.ts), so no message can put markup in the page.
+ */
+import type { ChatMessage } from '../protocol-frames';
+import { humanSentence } from './human-errors';
+import { splitLinks } from './message-links';
+
+export interface MessageViewDeps {
+  readonly list: HTMLUListElement;
+  /** Display name of a participant. */
+  nameOf(participantId: string): string;
+  /** This page's user, once known. */
+  me(): string | undefined;
+  /** A refused message's text, back in the send box. */
+  restore(text: string): void;
+}
+
+export interface MessageView {
+  /** A sequenced record (in sequence order). */
+  add(m: ChatMessage): void;
+  /** An own message on its way: shown at once, below every record, until its record arrives. */
+  addPending(messageId: string, text: string): void;
+  /** The server (or the client, closed) refused it: it stays, marked, its text restorable. */
+  markRefused(messageId: string, sentence: string, detail: string): void;
+  /** Refused messages still shown (their text is only here). */
+  readonly refusedCount: number;
+  clear(): void;
+}
+
+/** Joins, leaves, mode changes and agent job notices render as one grey line. */
+function isSystemLine(m: ChatMessage): boolean {
+  return (
+    m.sender_type === 'system' ||
+    ['join', 'leave', 'mode_change', 'error'].includes(m.message_type) ||
+    m.message_type.startsWith('agent_job')
+  );
+}
+
+/** The pieces of one answer share this key: the job that made them (or, from other AIs, the message answered). */
+function answerKey(m: ChatMessage): string | undefined {
+  if (m.sender_type !== 'ai') return undefined;
+  const job = m.metadata['job_id'] ?? m.metadata['in_reply_to'];
+  return typeof job === 'string' && job !== '' ? `${m.sender_id}\u0000${job}` : undefined;
+}
+
+export function createMessageView(deps: MessageViewDeps): MessageView {
+  const { list } = deps;
+  const doc = list.ownerDocument;
+  /** Bubbles of answers, by answerKey, so later pieces join them. */
+  const answers = new Map<string, HTMLElement>();
+  /** The last record's line (pending lines come after it). */
+  let lastRecord: HTMLLIElement | undefined;
+
+  const div = (className: string, text?: string): HTMLDivElement => {
+    const node = doc.createElement('div');
+    node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+
+  /** One record's text; an AI's `<https://...>` links as links. */
+  function piece(m: ChatMessage): HTMLDivElement {
+    const node = div('piece');
+    node.dataset['seq'] = String(m.sequence_id);
+    if (m.sender_type !== 'ai') node.textContent = m.content;
+    else
+      for (const run of splitLinks(m.content)) {
+        if (!('href' in run)) {
+          node.append(run.text);
+          continue;
+        }
+        const a = doc.createElement('a');
+        a.href = run.href;
+        a.textContent = run.text;
+        a.rel = 'noopener noreferrer';
+        a.target = '_blank';
+        node.append(a);
+      }
+    return node;
+  }
+
+  /**
+   * A message line: the sender, then its text. An answer's text holds its pieces; anyone else's message is one
+   * piece, which is the text itself.
+   */
+  function bubble(className: string, who: string, first: HTMLElement, grows: boolean): HTMLLIElement {
+    const li = doc.createElement('li');
+    li.className = className;
+    let body = first;
+    if (grows) {
+      body = div('text');
+      body.append(first);
+    } else first.classList.add('text');
+    li.append(div('who', who), body);
+    return li;
+  }
+
+  /** Keeps the view at the bottom if it was there. */
+  function place(li: HTMLLIElement, before: Node | null): void {
+    const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
+    list.insertBefore(li, before);
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function applyRedaction(m: ChatMessage): void {
+    const ids = m.metadata['redacted_sequence_ids'];
+    if (!Array.isArray(ids)) return;
+    for (const seq of ids) {
+      const node = list.querySelector(`.piece[data-seq="${Number(seq)}"]`);
+      if (node) node.textContent = '[redacted]';
+    }
+  }
+
+  function systemLine(m: ChatMessage): HTMLLIElement {
+    const li = doc.createElement('li');
+    li.className = 'system';
+    li.textContent = m.content;
+    const code = m.metadata['code'];
+    // An agent's failure in words; what it said (e.g. "ECONNREFUSED") is for whoever debugs.
+    if (m.message_type === 'agent_job_failed' && typeof code === 'string') {
+      const agent = String(m.metadata['participant_id'] ?? m.sender_id);
+      li.textContent = `${deps.nameOf(agent)} could not answer. ${humanSentence(code)}`;
+      li.title = `${code}: ${m.content}`;
+    }
+    return li;
+  }
+
+  const pendingLine = (messageId: string): HTMLLIElement | null =>
+    list.querySelector<HTMLLIElement>(`li[data-message-id="${CSS.escape(messageId)}"]`);
+
+  return {
+    add(m) {
+      // An empty AI piece only marks its answer complete: nothing to show.
+      if (m.sender_type === 'ai' && m.content === '') return;
+      if (m.message_type === 'redaction') applyRedaction(m);
+      // A crash leaves a run of 'lost' ids: show one line for the run.
+      if (m.message_type === 'lost' && lastRecord?.dataset['lostFrom']) {
+        lastRecord.dataset['seq'] = String(m.sequence_id);
+        lastRecord.textContent = `messages ${lastRecord.dataset['lostFrom']}–${m.sequence_id} were lost in a server crash`;
+        return;
+      }
+      const key = answerKey(m);
+      const growing = key === undefined ? undefined : answers.get(key);
+      if (growing) {
+        const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
+        growing.append(piece(m));
+        if (atBottom) list.scrollTop = list.scrollHeight;
+        return;
+      }
+      const own = m.sender_id === deps.me() ? pendingLine(m.message_id) : null;
+      let li: HTMLLIElement;
+      if (isSystemLine(m)) li = systemLine(m);
+      else {
+        const mine = m.sender_type !== 'ai' && m.sender_id === deps.me();
+        li = bubble(m.sender_type === 'ai' ? 'ai' : mine ? 'mine' : 'other', deps.nameOf(m.sender_id), piece(m), key !== undefined);
+        if (key !== undefined) answers.set(key, li.querySelector<HTMLElement>('.text')!);
+      }
+      if (m.message_type === 'lost') li.dataset['lostFrom'] = String(m.sequence_id);
+      li.dataset['seq'] = String(m.sequence_id);
+      // Records go above the pending lines; a pending line gives way to its own record.
+      own?.remove();
+      place(li, lastRecord ? lastRecord.nextSibling : list.firstChild);
+      lastRecord = li;
+    },
+    addPending(messageId, text) {
+      const li = bubble('mine pending', deps.nameOf(deps.me() ?? ''), div('piece', text), false);
+      li.dataset['messageId'] = messageId;
+      li.append(div('status', 'sending…'));
+      place(li, null);
+    },
+    markRefused(messageId, sentence, detail) {
+      const li = pendingLine(messageId);
+      if (!li) return;
+      li.classList.replace('pending', 'refused');
+      const status = li.querySelector<HTMLElement>('.status')!;
+      const reason = doc.createElement('span');
+      reason.className = 'reason';
+      reason.textContent = `not sent: ${sentence}`;
+      reason.title = detail;
+      const text = li.querySelector('.piece')?.textContent ?? '';
+      const edit = doc.createElement('button');
+      edit.type = 'button';
+      edit.className = 'edit';
+      edit.textContent = 'edit';
+      edit.addEventListener('click', () => {
+        li.remove();
+        deps.restore(text);
+      });
+      const discard = doc.createElement('button');
+      discard.type = 'button';
+      discard.className = 'discard';
+      discard.textContent = 'discard';
+      discard.addEventListener('click', () => li.remove());
+      status.replaceChildren(reason, ' ', edit, ' ', discard);
+    },
+    get refusedCount() {
+      return list.querySelectorAll('li.refused').length;
+    },
+    clear() {
+      answers.clear();
+      lastRecord = undefined;
+      list.replaceChildren();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * What the chat page shows of the user's own messages before the server has them: at once, greyed "sending…",
+ * replaced by the sequenced record when it arrives; a refused one stays, marked "not sent: <why>", its text
+ * restorable; the unconfirmed count is always right, and leaving the page with unsent messages asks first.
+ * Chromium against the real server (dev auth). Chromium: ./chromium.ts.
+ */
+import type { Page } from 'playwright-core';
+import { HUMAN_SENTENCES } from '../../client/web/human-errors';
+import { browserTest } from './chromium';
+import { collectErrors, pageSessions, type PageSession } from './page-session';
+
+const maybe = browserTest('chat-page-sending-browser.test');
+const session = pageSessions();
+
+async function openAsAlice(s: PageSession): Promise<Page> {
+  await s.stack.createConversation('conv', ['alice']);
+  const page = await s.browser.newPage();
+  await page.goto(`${s.origin}/?user_id=alice&conversation=conv`);
+  await page.waitForSelector('#state[data-state="open"]');
+  return page;
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.fill('#input', text);
+  await page.press('#input', 'Enter');
+}
+
+maybe(
+  'a message sent while disconnected shows at once as "sending…", then as its record; the count follows',
+  async () => {
+    const s = await session();
+    const page = await openAsAlice(s);
+    const errors = collectErrors(page);
+    await s.stack.stopServer();
+    await page.waitForSelector('#state[data-state="reconnecting"]');
+    await send(page, 'written while away');
+
+    const pending = page.locator('#messages li.mine.pending');
+    await pending.waitFor();
+    expect(await pending.locator('.text').textContent()).toBe('written while away');
+    expect(await pending.locator('.status').textContent()).toBe('sending…');
+    expect(await page.textContent('#pending')).toBe('1 unconfirmed');
+    expect(await page.inputValue('#input')).toBe('');
+
+    await s.stack.startServer();
+    await page.click('#retry');
+    const record = page.locator('#messages li.mine[data-seq]:not(.pending)');
+    await record.waitFor();
+    expect(await record.locator('.text').textContent()).toBe('written while away');
+    expect(await page.locator('#messages li.pending').count()).toBe(0);
+    await page.waitForSelector('#pending:empty', { state: 'attached' });
+    // Shown once: the pending line became the record, it was not added next to it.
+    expect(await page.locator('#messages li.mine').count()).toBe(1);
+    expect(errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED'))).toEqual([]);
+  },
+  60_000,
+);
+
+maybe(
+  'a refused message stays, marked "not sent" with the reason, and its text can be taken back to the input',
+  async () => {
+    const s = await session();
+    const page = await openAsAlice(s);
+    const tooLong = 'x'.repeat(10_001);
+    await send(page, tooLong);
+
+    const refused = page.locator('#messages li.mine.refused');
+    await refused.waitFor();
+    expect(await refused.locator('.reason').textContent()).toBe(`not sent: ${HUMAN_SENTENCES['GATEWAY_ERR_CONTENT_INVALID']}`);
+    expect(await refused.locator('.reason').getAttribute('title')).toBe(
+      'GATEWAY_ERR_CONTENT_INVALID: content is longer than 10000 characters',
+    );
+    await page.waitForSelector('#pending:empty', { state: 'attached' });
+    // The bubble says it: the error line does not repeat it.
+    expect(await page.textContent('#errors')).toBe('');
+
+    await refused.locator('button.edit').click();
+    expect(await page.inputValue('#input')).toBe(tooLong);
+    expect(await refused.count()).toBe(0);
+    expect(await page.locator('#messages li.mine').count()).toBe(0);
+  },
+  60_000,
+);
+
+maybe(
+  'leaving the page with an unsent message asks first; with everything sent it does not',
+  async () => {
+    const s = await session();
+    const page = await openAsAlice(s);
+    await s.stack.stopServer();
+    await page.waitForSelector('#state[data-state="reconnecting"]');
+    await send(page, 'not yet sent');
+    await page.waitForSelector('#messages li.pending');
+
+    // Leaving by navigation (Chromium asks on that; a page closed by the harness is closed without asking).
+    const asked = new Promise<string>((resolve) =>
+      page.once('dialog', (d) => {
+        resolve(d.type());
+        void d.dismiss();
+      }),
+    );
+    const stayed = await page.goto('about:blank').then(
+      () => false,
+      () => true,
+    );
+    expect(await asked).toBe('beforeunload');
+    expect(stayed).toBe(true);
+    expect(page.url()).toContain('conversation=conv');
+
+    await s.stack.startServer();
+    await page.click('#retry');
+    await page.waitForSelector('#pending:empty', { state: 'attached' });
+    // A second question would be accepted (so the test ends), but noted.
+    const askedAgain: string[] = [];
+    page.on('dialog', (d) => {
+      askedAgain.push(d.type());
+      void d.accept();
+    });
+    await page.goto('about:blank');
+    expect(askedAgain).toEqual([]);
+  },
+  60_000,
+);
