@@ -58,14 +58,19 @@ export function typeErrors(source: string): string {
   });
 }
 
-/** Transpiles an example to CommonJS with the package's entry points pointing at dist/, runs it, returns stdout. */
-export function runExample(source: string): string {
-  const js = ts
+/** An example transpiled to CommonJS, the package's entry points pointing at dist/. */
+export function transpileExample(source: string): string {
+  return ts
     .transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } })
     .outputText.replace(
       /require\("nlweb-chat(\/[a-z-]+)?"\)/g,
       (_m, entry: string | undefined) => `require(${JSON.stringify(join(repo, 'dist', entry ?? '', 'index.js'))})`,
     );
+}
+
+/** Transpiles an example (transpileExample), runs it, returns stdout. */
+export function runExample(source: string): string {
+  const js = transpileExample(source);
   const dir = mkdtempSync(join(tmpdir(), 'doc-example-'));
   try {
     writeFileSync(join(dir, 'example.js'), js);
