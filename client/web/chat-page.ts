@@ -70,6 +70,8 @@ function start(): void {
   /** The conversation the join offer is for (a link opened by a non-member). */
   let offered: string | undefined;
   let listShown = '';
+  /** Conversations this page left (see refreshList). */
+  const left = new Set<string>();
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
   const names = new Map<string, string>();
@@ -101,7 +103,10 @@ function start(): void {
     const res = await api('/chat/conversations');
     if (!res.ok)
       return showApiError('Could not list your conversations.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
-    const { conversations } = (await res.json()) as { conversations: ConversationMeta[] };
+    const all = (await res.json()) as { conversations: ConversationMeta[] };
+    // A conversation just left may still be listed by a request that crossed the leave: hide it until it is not.
+    for (const id of left) if (!all.conversations.some((c) => c.conversation_id === id)) left.delete(id);
+    const conversations = all.conversations.filter((c) => !left.has(c.conversation_id));
     // Asked again every interval: an unchanged list leaves the DOM (hover, scroll) alone.
     const shown = JSON.stringify(conversations.map((c) => [c.conversation_id, c.title]));
     if (shown === listShown) return;
@@ -182,8 +187,38 @@ function start(): void {
     current = undefined;
     setState('idle');
     el('share').classList.add('hidden');
+    el('leave').classList.add('hidden');
     el('join-offer').classList.add('hidden');
     offered = undefined;
+  }
+
+  /**
+   * Leave, after asking: everyone in the conversation sees it, and its messages are gone from this user's view.
+   * Over the open socket (client.leave()); without one, over HTTP, which also closes any other socket of this user.
+   */
+  async function leaveCurrent(): Promise<void> {
+    const c = client;
+    const conversationId = current;
+    if (!c || conversationId === undefined) return;
+    const question = `Leave “${el('title').textContent ?? conversationId}”? You will no longer see its messages, and everyone in it will see that you left.`;
+    if (!window.confirm(question)) return;
+    client = undefined; // its `closed` event is expected now, not an error to show
+    if (c.state === 'open') c.leave();
+    else {
+      c.close();
+      const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}/leave`, { method: 'POST' });
+      if (!res.ok)
+        return showApiError('Could not leave the conversation.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
+    }
+    left.add(conversationId);
+    closeCurrent();
+    el('title').textContent = 'Pick or create a conversation';
+    view.clear();
+    el('participant-list').replaceChildren();
+    const url = new URL(location.href);
+    url.searchParams.delete('conversation');
+    history.replaceState(null, '', url);
+    await listRefresh.now();
   }
 
   /**
@@ -231,6 +266,7 @@ function start(): void {
     el<HTMLInputElement>('share-link').value = shareableLink(conversationId);
     el('share-copy').textContent = 'Copy link';
     el('share').classList.remove('hidden');
+    el('leave').classList.remove('hidden');
     view.clear();
     el('participant-list').replaceChildren();
     typingNow.clear();
@@ -289,6 +325,7 @@ function start(): void {
   }
 
   el('join-button').addEventListener('click', () => void joinOffered());
+  el('leave').addEventListener('click', () => void leaveCurrent());
   el('retry').addEventListener('click', () => client?.reconnectNow());
   // The network is back: no reason to sit out the rest of a backoff.
   window.addEventListener('online', () => client?.reconnectNow());
