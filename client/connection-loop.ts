@@ -155,7 +155,10 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
         onData: (data) => deps.onData(data, resumedFrom),
         onClose(code, reason) {
           // Only a close of the socket itself says the handshake failed; our own drops (connect timeout) do not.
-          if (!opened) deps.subprotocols.failed(protocols);
+          // At a followed owner it more likely means that server is gone (killed, unreachable from here) than a proxy
+          // stripping the subprotocol: the owner is not followed again, and the offer stays as it was.
+          if (!opened && deps.redirect.following) deps.redirect.handshakeFailed();
+          else if (!opened) deps.subprotocols.failed(protocols);
           onSocketGone(code, reason);
         },
       });

@@ -26,6 +26,14 @@ const MAX_FOLLOWS_WITHOUT_CONNECTING = 3;
 export interface OwnerRedirect {
   /** The base URL of the next attempt: the entry point, or the owner a refusal named. */
   readonly base: string;
+  /** True while `base` is an owner a refusal named (not the entry point). */
+  readonly following: boolean;
+  /**
+   * The attempt to `base` ended before its handshake completed. When `base` is a followed owner, it is taken as
+   * unreachable (killed, its address wrong from here): refusals naming it are not followed again until a
+   * connection succeeds, so a client is not sent back and forth to a dead server until its claims expire.
+   */
+  handshakeFailed(): void;
   /** A socket closed: returns the address the next attempt goes to if this close redirects it. */
   onClose(code: number, reason: string): string | undefined;
   /** A connection was made: the redirects it took no longer count against the bounce limit. */
@@ -35,6 +43,8 @@ export interface OwnerRedirect {
 export function createOwnerRedirect(entryPoint: string, follow: FollowOwnerOption = true): OwnerRedirect {
   let base = entryPoint;
   let followsWithoutConnecting = 0;
+  /** Followed owners whose handshake failed since the last connection. */
+  const unreachable = new Set<string>();
 
   function acceptable(address: string): boolean {
     let target: URL;
@@ -46,12 +56,19 @@ export function createOwnerRedirect(entryPoint: string, follow: FollowOwnerOptio
     if (!['ws:', 'wss:', 'http:', 'https:'].includes(target.protocol)) return false;
     // Never from TLS to plain text: the token would travel in the clear.
     if (isSecure(entryPoint) && !isSecure(address)) return false;
+    if (unreachable.has(address)) return false;
     return typeof follow === 'function' ? follow(address) : follow;
   }
 
   return {
     get base() {
       return base;
+    },
+    get following() {
+      return base !== entryPoint;
+    },
+    handshakeFailed() {
+      if (base !== entryPoint) unreachable.add(base);
     },
     onClose(code, reason) {
       const address =
@@ -68,6 +85,7 @@ export function createOwnerRedirect(entryPoint: string, follow: FollowOwnerOptio
     },
     onConnected() {
       followsWithoutConnecting = 0;
+      unreachable.clear();
     },
   };
 }

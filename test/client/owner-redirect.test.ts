@@ -46,6 +46,20 @@ describe('createOwnerRedirect', () => {
     expect(createOwnerRedirect('ws://entry.example', false).onClose(4421, refusal('ws://b.example'))).toBeUndefined();
   });
 
+  test('an owner whose handshake failed is not followed again until a connection is made', () => {
+    const r = createOwnerRedirect('ws://entry.example');
+    expect(r.following).toBe(false);
+    r.handshakeFailed(); // at the entry point: nothing to forget
+    expect(r.onClose(4421, refusal('ws://dead.example'))).toBe('ws://dead.example');
+    expect(r.following).toBe(true);
+    r.handshakeFailed();
+    expect(r.onClose(1006, '')).toBeUndefined();
+    expect(r.onClose(4421, refusal('ws://dead.example'))).toBeUndefined();
+    expect(r.onClose(4421, refusal('ws://other.example'))).toBe('ws://other.example');
+    r.onConnected();
+    expect(r.onClose(4421, refusal('ws://dead.example'))).toBe('ws://dead.example');
+  });
+
   test('two servers naming each other (a conversation moving) stop being followed after 3 hops until a connection is made', () => {
     const r = createOwnerRedirect('ws://a.example');
     expect(r.onClose(4421, refusal('ws://b.example'))).toBe('ws://b.example');
@@ -133,6 +147,31 @@ describe('two real servers on one store', () => {
     expect(await disconnected).toMatchObject({ code: CLOSE_CODES.OWNED_ELSEWHERE, willReconnect: true });
     expect((await reconnecting).delayMs).toBe(500);
     expect(redirects).toBe(0);
+  });
+
+  test('an owner that cannot be reached is tried once: then the entry point again, with backoff and the subprotocol still offered', async () => {
+    // The owner's server is gone but its runtime still holds the claim (a server killed before its claims expire).
+    await owner.stopServer();
+    const c = client();
+    let redirects = 0;
+    c.on('redirected', () => (redirects += 1));
+    const closes: number[] = [];
+    c.on('disconnected', (d) => closes.push(d.code));
+    const delays: number[] = [];
+    c.on('reconnecting', (r) => delays.push(r.delayMs));
+    void c.connect().catch(() => undefined);
+
+    await nextEvent(c, 'redirected');
+    clock.advance(0); // the followed owner: the TCP connection is refused behind its address
+    const backToEntry = await nextEvent(c, 'reconnecting', (r) => r.delayMs > 0);
+    clock.advance(backToEntry.delayMs);
+    // The entry point refuses again naming the dead owner: on the subprotocol (4421, not the 1013 a plain 421 maps
+    // to), and not followed this time.
+    await nextEvent(c, 'reconnecting', () => closes.length >= 3);
+    expect(closes.slice(0, 3)).toEqual([4421, 1006, 4421]);
+    expect(redirects).toBe(1);
+    expect(delays[0]).toBe(0);
+    expect(delays.slice(1).every((d) => d > 0)).toBe(true);
   });
 
   test('when the owner stops, the client goes back to its entry point, which now takes the conversation', async () => {
