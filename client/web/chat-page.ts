@@ -7,6 +7,7 @@ import { createChatClient, type ChatClient, type ChatClientError } from '../chat
 import { defaultGenerateId } from '../client-platform';
 import type { ChatMessage, Participant } from '../protocol-frames';
 import { closedSentence, humanSentence } from './human-errors';
+import { isUntitled, untitledLabel } from './conversation-names';
 import { createListRefresh } from './list-refresh';
 import { createMessageView } from './message-view';
 import { readMaxRetries } from './page-settings';
@@ -70,6 +71,12 @@ function start(): void {
   /** The conversation the join offer is for (a link opened by a non-member). */
   let offered: string | undefined;
   let listShown = '';
+  /** The list as last fetched, and the members of untitled conversations, for their names (labelOf). */
+  let listed: readonly ConversationMeta[] = [];
+  const members = new Map<string, readonly Participant[]>();
+  const asking = new Set<string>();
+  /** The open conversation's title as the server has it ('Conversation' when untitled). */
+  let currentTitle: string | undefined;
   /** Conversations this page left (see refreshList). */
   const left = new Set<string>();
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -107,21 +114,47 @@ function start(): void {
     // A conversation just left may still be listed by a request that crossed the leave: hide it until it is not.
     for (const id of left) if (!all.conversations.some((c) => c.conversation_id === id)) left.delete(id);
     const conversations = all.conversations.filter((c) => !left.has(c.conversation_id));
+    listed = conversations;
+    renderList();
+    for (const c of conversations) if (isUntitled(c.title)) void askMembers(c.conversation_id);
+  }
+
+  /** A conversation's name: its title, or for an untitled one its other members (conversation-names.ts). */
+  function labelOf(conversationId: string, title: string | undefined): string {
+    return isUntitled(title) ? untitledLabel(conversationId, members.get(conversationId), me) : title!;
+  }
+
+  function renderList(): void {
+    const labelled = listed.map((c) => [c.conversation_id, labelOf(c.conversation_id, c.title)] as const);
+    if (current !== undefined) el('title').textContent = labelOf(current, currentTitle);
     // Asked again every interval: an unchanged list leaves the DOM (hover, scroll) alone.
-    const shown = JSON.stringify(conversations.map((c) => [c.conversation_id, c.title]));
+    const shown = JSON.stringify(labelled);
     if (shown === listShown) return;
     listShown = shown;
-    const list = el<HTMLUListElement>('conversations');
-    list.replaceChildren(
-      ...conversations.map((c) => {
+    el<HTMLUListElement>('conversations').replaceChildren(
+      ...listed.map((c, i) => {
         const li = document.createElement('li');
-        li.textContent = c.title || c.conversation_id;
+        li.textContent = labelled[i]![1];
         li.dataset['id'] = c.conversation_id;
         if (c.conversation_id === current) li.classList.add('active');
         li.addEventListener('click', () => open(c.conversation_id, c.title));
         return li;
       }),
     );
+  }
+
+  /** The members of an untitled conversation, asked once (the open one's come from its socket). */
+  async function askMembers(conversationId: string): Promise<void> {
+    if (members.has(conversationId) || asking.has(conversationId)) return;
+    asking.add(conversationId);
+    const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}`).catch(() => undefined);
+    if (res?.ok) noteMembers(conversationId, ((await res.json()) as { participants: Participant[] }).participants);
+    asking.delete(conversationId);
+  }
+
+  function noteMembers(conversationId: string, participants: readonly Participant[]): void {
+    members.set(conversationId, participants);
+    renderList();
   }
 
   /** Humans get "online" / "offline" in text (the dot before it is only decoration); agents their AI badge. */
@@ -262,7 +295,8 @@ function start(): void {
   function open(conversationId: string, title: string): void {
     closeCurrent();
     current = conversationId;
-    el('title').textContent = title || conversationId;
+    currentTitle = title;
+    el('title').textContent = labelOf(conversationId, title);
     el<HTMLInputElement>('share-link').value = shareableLink(conversationId);
     el('share-copy').textContent = 'Copy link';
     el('share').classList.remove('hidden');
@@ -291,6 +325,7 @@ function start(): void {
     });
     c.on('message', renderMessage);
     c.on('participants', (e) => renderParticipants(e.participants, c.online));
+    c.on('participants', (e) => noteMembers(conversationId, e.participants));
     c.on('presence', () => renderParticipants(c.participants, c.online));
     c.on('typing', (e) => {
       const old = typingNow.get(e.participantId);

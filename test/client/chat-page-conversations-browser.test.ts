@@ -1,6 +1,7 @@
 /**
- * The chat page's conversations: leaving one from the page (with a confirmation). Chromium against the real
- * server (dev auth). Chromium: ./chromium.ts.
+ * The chat page's conversations: leaving one from the page (with a confirmation); untitled ones named by their
+ * other members; the title field as long as the server allows. Chromium against the real server (dev auth).
+ * Chromium: ./chromium.ts.
  */
 import type { ConversationOutput } from '../../actors';
 import { browserTest } from './chromium';
@@ -50,6 +51,46 @@ maybe(
     expect(await page.textContent('#errors')).toBe('');
     expect(errors).toEqual([]);
     bob.close();
+  },
+  60_000,
+);
+
+maybe(
+  "untitled conversations show the other members' names (or the id's first 8 characters); the title field stops at 200",
+  async () => {
+    const { stack, browser, origin } = await session();
+    const human = (participant_id: string, display_name?: string) => ({
+      participant_id,
+      participant_type: 'human' as const,
+      ...(display_name !== undefined ? { display_name } : {}),
+    });
+    // No title: the runtime's default, 'Conversation', for each.
+    await stack.runtime.createConversation({
+      conversation_id: 'with-friends',
+      created_by: 'alice',
+      participants: [human('alice'), human('bob', 'Bob B.'), human('carol')],
+      autoJoinAgents: false,
+    });
+    await stack.runtime.createConversation({
+      conversation_id: 'abcdefgh-1234',
+      created_by: 'alice',
+      participants: [human('alice')],
+      autoJoinAgents: false,
+    });
+    await stack.createConversation('Trip', ['alice', 'bob']);
+    const page = await browser.newPage();
+    await page.goto(`${origin}/?user_id=alice`);
+
+    const label = (id: string): Promise<string | null> => page.textContent(`#conversations li[data-id="${id}"]`);
+    await page.waitForSelector('#conversations li[data-id="with-friends"]:text-is("Bob B., carol")');
+    expect(await label('abcdefgh-1234')).toBe('abcdefgh');
+    expect(await label('Trip')).toBe('Trip');
+
+    await page.click('#conversations li[data-id="with-friends"]');
+    await page.waitForSelector('#state[data-state="open"]');
+    expect(await page.textContent('#title')).toBe('Bob B., carol');
+
+    expect(await page.getAttribute('#create-title', 'maxlength')).toBe('200');
   },
   60_000,
 );
