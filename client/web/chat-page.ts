@@ -361,6 +361,22 @@ function start(): void {
 
   el('join-button').addEventListener('click', () => void joinOffered());
   el('leave').addEventListener('click', () => void leaveCurrent());
+  // Narrow screens (chat.html, under 700 px): the side columns open over the messages, one at a time.
+  const panels = { list: el('toggle-list'), people: el('toggle-people') };
+  const showPanel = (which: keyof typeof panels | undefined): void => {
+    for (const [name, button] of Object.entries(panels)) {
+      const open = name === which && !document.body.classList.contains(`${name}-open`);
+      document.body.classList.toggle(`${name}-open`, open);
+      button.setAttribute('aria-expanded', String(open));
+    }
+  };
+  panels.list.addEventListener('click', () => showPanel('list'));
+  panels.people.addEventListener('click', () => showPanel('people'));
+  el('conversations').addEventListener('click', () => showPanel(undefined));
+  el('backdrop').addEventListener('click', () => showPanel(undefined));
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') showPanel(undefined);
+  });
   el('retry').addEventListener('click', () => client?.reconnectNow());
   // The network is back: no reason to sit out the rest of a backoff.
   window.addEventListener('online', () => client?.reconnectNow());
