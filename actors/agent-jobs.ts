@@ -1,4 +1,5 @@
 import { noAnswerReason, type Agent, type AgentOutput, type AgentRegistry, type AgentTurn } from './agents/agent';
+import { AgentOutputs, STOPPED } from './agent-outputs';
 import type { Clock } from './clock';
 import type { AgentEvent } from './conversation-events';
 import type { TurnRequest } from './conversation-context';
@@ -155,10 +156,10 @@ export class AgentJobs {
     // The agent starts first (an NLWeb agent's /ask request is written from the next tick); its "is answering"
     // record is sequenced in a tick after that, so the request leaves before we sequence and deliver the
     // record, not after (the primary path). Everything else is reported after it, so it still comes first.
-    let outputs: StartedOutputs<AgentOutput> | undefined;
+    let outputs: AgentOutputs<AgentOutput> | undefined;
     let startError: unknown;
     try {
-      outputs = startedNow(agent.respond(this.options.buildTurn(request), controller.signal));
+      outputs = new AgentOutputs(agent.respond(this.options.buildTurn(request), controller.signal), controller.signal);
     } catch (err) {
       startError = err ?? new Error('agent failed to start');
     }
@@ -176,8 +177,10 @@ export class AgentJobs {
     let thrown: unknown;
     try {
       if (outputs === undefined) throw startError;
-      for await (const output of outputs) {
-        if (controller.signal.aborted) break;
+      for (;;) {
+        // Settles at the deadline (or a cancellation) even when the agent never does: the job ends then regardless.
+        const step = await outputs.next();
+        if (step === STOPPED || step.done === true || controller.signal.aborted) break;
         if (completed) {
           // Posting them would reopen an answer nothing ends again; the loop goes on so the agent finishes normally.
           afterFinal += 1;
@@ -186,13 +189,13 @@ export class AgentJobs {
         part += 1;
         this.report(job, {
           type: 'AGENT_OUTPUT',
-          output,
+          output: step.value,
           part,
           chainDepth: request.chainDepth,
           triggerSequenceId: request.trigger.sequence_id,
           triggerMessageId: request.trigger.message_id,
         });
-        if (output.final) completed = true;
+        if (step.value.final) completed = true;
       }
       if (afterFinal > 0 && job.abortReason === undefined) {
         thrown = new Error(
@@ -206,6 +209,8 @@ export class AgentJobs {
     } finally {
       this.options.clock.clearTimeout(timer);
       this.running.delete(request.jobId);
+      // Left early (aborted, or reporting threw): the agent is asked to stop, not waited for.
+      outputs?.close();
     }
     const ms = performance.now() - started;
     if (job.abortReason === 'timeout')
@@ -256,42 +261,6 @@ export class AgentJobs {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/** An agent's outputs, and (once the loop over them ended) what the agent returned: `for await` drops it. */
-interface StartedOutputs<T> extends AsyncIterable<T> {
-  readonly returned: unknown;
-}
-
-/**
- * Runs `source` up to its first await now (a generator does nothing until its first next()) and hands the
- * same outputs to a later `for await`. Closing the loop early still closes the source.
- */
-function startedNow<T>(source: AsyncIterable<T>): StartedOutputs<T> {
-  const iterator = source[Symbol.asyncIterator]();
-  let first: Promise<IteratorResult<T>> | undefined = iterator.next();
-  // Awaited by the loop a tick later; until then a failure must not count as an unhandled rejection.
-  first.catch(() => undefined);
-  let returned: unknown;
-  // One more promise per piece, the price of reading the return value through a for await.
-  const noteReturn = (step: IteratorResult<T>): IteratorResult<T> => {
-    if (step.done === true) returned = step.value;
-    return step;
-  };
-  return {
-    get returned() {
-      return returned;
-    },
-    [Symbol.asyncIterator]: () => ({
-      next: () => {
-        const step = first ?? iterator.next();
-        first = undefined;
-        return step.then(noteReturn);
-      },
-      return: (value?: unknown) =>
-        iterator.return ? iterator.return(value as T) : Promise.resolve({ done: true as const, value: value as T }),
-    }),
-  };
-}
 
 function withReason(reason: string | undefined): { reason?: string } {
   return reason === undefined ? {} : { reason };

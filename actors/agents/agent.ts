@@ -65,7 +65,8 @@ export function noAnswerText(displayName: string, reason: string | undefined): s
  * A pluggable AI participant. `respond` is called for every message the conversation offers it
  * (never its own output) and decides for itself whether to answer: yielding nothing means "no answer"
  * (an `agent_job_finished` record ends the job; return an AgentNoAnswer to say why).
- * It must stop promptly when `signal` aborts (mailbox overflow, conversation closed, timeout).
+ * It must stop promptly when `signal` aborts (mailbox overflow, conversation closed, timeout); the job does not
+ * wait for it: it ends then, and the iterator's return() is called without being awaited (AgentOutputs).
  * Errors it throws become a visible, coded error message in the conversation (only logged once it yielded
  * its piece marked final); they never crash it.
  */
