@@ -1,6 +1,8 @@
 /**
  * The browser chat page's logic (client/web/chat.html), on top of the reference client.
- * Identity comes from the page URL: ?user_id=alice (development auth) or ?token=<jwt>.
+ * Identity: the server says its auth mode in the page (page-settings.ts). In jwt mode the page asks for a token
+ * and keeps it in sessionStorage (page-auth.ts; a `?token=` in the URL is moved there); in dev mode it asks for a
+ * user id, kept in the URL (?user_id=alice).
  * Only textContent is used for anything a user typed, so messages can never inject markup.
  */
 import { createChatClient, type ChatClient, type ChatClientError } from '../chat-client';
@@ -10,7 +12,8 @@ import { closedSentence, humanSentence } from './human-errors';
 import { isUntitled, untitledLabel } from './conversation-names';
 import { createListRefresh } from './list-refresh';
 import { createMessageView } from './message-view';
-import { readMaxRetries } from './page-settings';
+import { takeToken, TOKEN_KEY, tokenSubject } from './page-auth';
+import { readAuthMode, readMaxRetries } from './page-settings';
 
 interface ConversationMeta {
   readonly conversation_id: string;
@@ -40,30 +43,72 @@ interface ApiErrorBody {
   readonly message?: string;
 }
 
+/** Asks for a token (jwt mode), saying why when one was just refused; the page starts again with it. */
+function askForToken(problem = '', detail = ''): void {
+  el('sidebar').classList.add('hidden');
+  el('main').classList.add('hidden');
+  el('signin-token-problem').textContent = problem;
+  el('signin-token-problem').title = detail;
+  const form = el<HTMLFormElement>('signin-token');
+  form.classList.remove('hidden');
+  form.onsubmit = (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, el<HTMLInputElement>('signin-token-value').value.trim());
+    location.reload();
+  };
+}
+
+/** Asks for a user id (dev mode); it goes into the URL, next to the conversation wanted. */
+function askForUserId(params: URLSearchParams): void {
+  const form = el<HTMLFormElement>('signin');
+  form.classList.remove('hidden');
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    params.set('user_id', el<HTMLInputElement>('signin-user').value.trim());
+    location.search = params.toString();
+  });
+}
+
 function start(): void {
+  const address = new URL(location.href);
+  const token = takeToken(address, sessionStorage);
+  if (address.href !== location.href) history.replaceState(null, '', address);
   const params = new URLSearchParams(location.search);
-  const userId = params.get('user_id') ?? undefined;
-  const token = params.get('token') ?? undefined;
-  if (!userId && !token) {
-    const form = el<HTMLFormElement>('signin');
-    form.classList.remove('hidden');
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      params.set('user_id', el<HTMLInputElement>('signin-user').value.trim());
-      location.search = params.toString();
-    });
-    return;
-  }
+  const jwtMode = readAuthMode(document) === 'jwt';
+  // A jwt server does not know ?user_id=: only a token signs in there.
+  const userId = token || jwtMode ? undefined : (params.get('user_id') ?? undefined);
+  if (!token && !userId) return jwtMode ? askForToken() : askForUserId(params);
   el('sidebar').classList.remove('hidden');
   el('main').classList.remove('hidden');
-  el('me').textContent = userId ? `signed in as ${userId} (dev)` : 'signed in with a token';
+  const signedInAs = (id: string | undefined): string =>
+    userId ? `signed in as ${userId} (dev)` : id ? `signed in as ${id}` : 'signed in with a token';
+  el('me').textContent = signedInAs(token ? tokenSubject(token) : undefined);
+  el('signout').addEventListener('click', () => {
+    if (!token) return void (location.search = '');
+    sessionStorage.removeItem(TOKEN_KEY);
+    location.reload();
+  });
+
+  /** Set once the server refused the token: nothing more is asked with it. */
+  let refused = false;
+  /** The server refused the token (expired, wrong): forget it and ask for another. */
+  const tokenRefused = (detail: string): void => {
+    if (refused) return;
+    refused = true;
+    closeCurrent();
+    sessionStorage.removeItem(TOKEN_KEY);
+    askForToken('Your token was not accepted (it may have expired). Paste a new one.', detail);
+  };
 
   const api = (pathname: string, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(pathname, location.origin);
     const headers = new Headers(init.headers);
     if (token) headers.set('Authorization', `Bearer ${token}`);
     else if (userId) url.searchParams.set('user_id', userId);
-    return fetch(url, { ...init, headers });
+    return fetch(url, { ...init, headers }).then((res) => {
+      if (res.status === 401 && token) tokenRefused(`GATEWAY_ERR_UNAUTHENTICATED: ${pathname} answered 401`);
+      return res;
+    });
   };
 
   let client: ChatClient | undefined;
@@ -83,7 +128,7 @@ function start(): void {
   const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
   const names = new Map<string, string>();
   /** Who this page acts as: the dev user id, or (with a token) the participant id the server named. */
-  let me = userId;
+  let me = userId ?? (token ? tokenSubject(token) : undefined);
   /** The id the client gives the message being sent now (generateId), so its pending line can be matched. */
   let sendingId: string | undefined;
   const view = createMessageView({
@@ -165,7 +210,7 @@ function start(): void {
       ...participants.map((p) => {
         const li = document.createElement('li');
         li.dataset['id'] = p.participant_id;
-        li.textContent = `${p.display_name || p.participant_id}${p.participant_id === userId ? ' (you)' : ''}`;
+        li.textContent = `${p.display_name || p.participant_id}${p.participant_id === me ? ' (you)' : ''}`;
         const tag = document.createElement('span');
         tag.className = p.participant_type === 'ai' ? 'badge' : 'presence';
         tag.textContent = p.participant_type === 'ai' ? 'AI' : isOnline.has(p.participant_id) ? 'online' : 'offline';
@@ -321,6 +366,7 @@ function start(): void {
     setState('connecting');
     c.on('connected', (info) => {
       me = info.participantId;
+      el('me').textContent = signedInAs(me);
       setState('open');
     });
     c.on('message', renderMessage);
@@ -350,6 +396,7 @@ function start(): void {
     });
     c.on('closed', (e) => {
       if (client !== c) return;
+      if (e.code === 4001 && token) return tokenRefused(e.reason);
       setState('closed', '', e.reason);
       showError(closedSentence(e), e.reason);
     });
@@ -459,7 +506,7 @@ function start(): void {
 
   const listRefresh = createListRefresh({
     fetchList: refreshList,
-    isVisible: () => document.visibilityState === 'visible',
+    isVisible: () => !refused && document.visibilityState === 'visible',
     now: () => Date.now(),
     setTimer: (fn, ms) => setTimeout(fn, ms),
     clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type express from 'express';
-import { maxRetriesMetaTag } from './page-settings';
+import { authModeMetaTag, maxRetriesMetaTag, type PageAuthMode } from './page-settings';
 
 /**
  * Where the bundle starts: the page, and the client it exposes as `window.nlwebChat`. Every client module
@@ -23,6 +23,8 @@ export interface MountWebClientOptions {
   readonly path?: string;
   /** Consecutive failed attempts before the page's client gives up (default: it never does). */
   readonly maxRetries?: number;
+  /** The server's server.auth.mode: in 'jwt' the page asks for a token; without it, or 'dev', for a user id. */
+  readonly authMode?: PageAuthMode;
 }
 
 /** Adds GET / (the chat page) and GET /client/chat-bundle.js to `app`. */
@@ -41,8 +43,11 @@ export function mountWebClient(app: express.Application, options: MountWebClient
 
 /** The page with the server's settings for it (page-settings.ts) at the top of its head. */
 function withSettings(html: string, options: MountWebClientOptions): string {
-  if (options.maxRetries === undefined) return html;
-  return html.replace('<head>', `<head>\n    ${maxRetriesMetaTag(options.maxRetries)}`);
+  const tags = [
+    ...(options.maxRetries !== undefined ? [maxRetriesMetaTag(options.maxRetries)] : []),
+    ...(options.authMode !== undefined ? [authModeMetaTag(options.authMode)] : []),
+  ];
+  return tags.length === 0 ? html : html.replace('<head>', `<head>\n    ${tags.join('\n    ')}`);
 }
 
 /** chat.html lives in the source tree (client/web); from dist/client/web it is three levels up. */

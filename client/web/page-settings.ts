@@ -1,6 +1,6 @@
 /**
  * Settings the server hands the browser page it serves, as meta tags in the page (the page has no config
- * of its own, and a meta tag needs no extra request before the client starts).
+ * of its own, and a meta tag needs no extra request before the client starts or the page signs in).
  */
 
 /** chat.context.ws_max_retries: the page's client gives up after this many consecutive failed attempts. */
@@ -17,4 +17,18 @@ export function readMaxRetries(doc: {
 }): number | undefined {
   const content = doc.querySelector(`meta[name="${MAX_RETRIES_META}"]`)?.getAttribute('content') ?? '';
   return /^\d+$/.test(content) ? Number(content) : undefined;
+}
+
+/** server.auth.mode: how the page signs people in (a token in jwt mode, a user id in dev mode). */
+export const AUTH_MODE_META = 'nlweb-chat-auth-mode';
+export type PageAuthMode = 'dev' | 'jwt';
+
+export function authModeMetaTag(mode: PageAuthMode): string {
+  return `<meta name="${AUTH_MODE_META}" content="${mode}" />`;
+}
+
+/** The server's auth mode, or undefined (no tag, or an unknown mode: the page signs in as in dev mode). */
+export function readAuthMode(doc: Parameters<typeof readMaxRetries>[0]): PageAuthMode | undefined {
+  const content = doc.querySelector(`meta[name="${AUTH_MODE_META}"]`)?.getAttribute('content');
+  return content === 'jwt' || content === 'dev' ? content : undefined;
 }

@@ -1,12 +1,13 @@
 /**
- * chat.context.ws_max_retries reaches the browser page the server serves: mountWebClient writes it into the
- * page as a meta tag, and the page hands it to its client as maxRetries (in a real browser:
- * chat-page-browser.test.ts; from the server binary's config: test/process/config-effects.test.ts).
+ * chat.context.ws_max_retries and server.auth.mode reach the browser page the server serves: mountWebClient
+ * writes them into the page as meta tags; the page hands the first to its client as maxRetries and signs in by
+ * the second (in a real browser: chat-page-browser.test.ts, chat-page-jwt-browser.test.ts; from the server
+ * binary's config: test/process/config-effects.test.ts).
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { mountWebClient } from '../../client/web/mount-web-client';
-import { readMaxRetries } from '../../client/web/page-settings';
+import { readAuthMode, readMaxRetries } from '../../client/web/page-settings';
 
 async function servedPage(options: Parameters<typeof mountWebClient>[1]): Promise<string> {
   const app = express();
@@ -42,5 +43,14 @@ describe('page settings: chat.context.ws_max_retries in the served page', () => 
   it('ignores a tag whose value is not a count (the client default applies)', () => {
     for (const content of ['', 'ten', '-1', '2.5'])
       expect(readMaxRetries(docOf(`<meta name="nlweb-chat-max-retries" content="${content}">`))).toBeUndefined();
+  });
+});
+
+describe('page settings: server.auth.mode in the served page', () => {
+  it('tells the page how to sign in: jwt or dev; without the option, nothing (the page signs in as in dev mode)', async () => {
+    expect(readAuthMode(docOf(await servedPage({ authMode: 'jwt' })))).toBe('jwt');
+    expect(readAuthMode(docOf(await servedPage({ authMode: 'dev', maxRetries: 3 })))).toBe('dev');
+    expect(readAuthMode(docOf(await servedPage({})))).toBeUndefined();
+    expect(readAuthMode(docOf('<meta name="nlweb-chat-auth-mode" content="oauth">'))).toBeUndefined();
   });
 });

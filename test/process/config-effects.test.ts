@@ -60,6 +60,13 @@ describe('config keys the server binary reads', () => {
     expect(await (await fetch(`${byDefault.url}/`)).text()).not.toContain('nlweb-chat-max-retries');
   });
 
+  it('server.auth.mode: the page the server serves is told it, and asks for a token in jwt mode (a user id in dev)', async () => {
+    const jwtServer = await serverWith('server:\n  auth:\n    mode: jwt\n    jwt_secret: config-effects-secret\n');
+    expect(await (await fetch(`${jwtServer.url}/`)).text()).toContain('<meta name="nlweb-chat-auth-mode" content="jwt" />');
+    const devServer = await serverWith('server:\n  port: 0\n');
+    expect(await (await fetch(`${devServer.url}/`)).text()).toContain('<meta name="nlweb-chat-auth-mode" content="dev" />');
+  });
+
   it('chat.nlweb.standin.* start the stand-in as configured; tracing.otlp_endpoint receives the spans', async () => {
     // The OTLP collector: resolves on the first export (the SDK flushes at shutdown).
     let exported!: (path: string) => void;
