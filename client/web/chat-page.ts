@@ -9,16 +9,11 @@ import { createChatClient, type ChatClient, type ChatClientError } from '../chat
 import { defaultGenerateId } from '../client-platform';
 import type { ChatMessage, Participant } from '../protocol-frames';
 import { closedSentence, humanSentence } from './human-errors';
-import { isUntitled, untitledLabel } from './conversation-names';
+import { createConversationList, type ConversationMeta } from './conversation-list';
 import { createListRefresh } from './list-refresh';
 import { createMessageView } from './message-view';
 import { takeToken, TOKEN_KEY, tokenSubject } from './page-auth';
 import { readAuthMode, readMaxRetries } from './page-settings';
-
-interface ConversationMeta {
-  readonly conversation_id: string;
-  readonly title: string;
-}
 
 function el<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
@@ -115,15 +110,6 @@ function start(): void {
   let current: string | undefined;
   /** The conversation the join offer is for (a link opened by a non-member). */
   let offered: string | undefined;
-  let listShown = '';
-  /** The list as last fetched, and the members of untitled conversations, for their names (labelOf). */
-  let listed: readonly ConversationMeta[] = [];
-  const members = new Map<string, readonly Participant[]>();
-  const asking = new Set<string>();
-  /** The open conversation's title as the server has it ('Conversation' when untitled). */
-  let currentTitle: string | undefined;
-  /** Conversations this page left (see refreshList). */
-  const left = new Set<string>();
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
   const names = new Map<string, string>();
@@ -151,55 +137,22 @@ function start(): void {
   const showApiError = (what: string, status: number, body: ApiErrorBody): void =>
     showError(`${what} ${humanSentence(body.error)}`, `${body.error ?? status}: ${body.message ?? ''}`);
 
+  const conversations = createConversationList({
+    list: el<HTMLUListElement>('conversations'),
+    async fetchMembers(conversationId) {
+      const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}`);
+      return res.ok ? ((await res.json()) as { participants: Participant[] }).participants : undefined;
+    },
+    me: () => me,
+    pick: (conversationId, title) => open(conversationId, title),
+    renamed: (label) => (el('title').textContent = label),
+  });
+
   async function refreshList(): Promise<void> {
     const res = await api('/chat/conversations');
     if (!res.ok)
       return showApiError('Could not list your conversations.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
-    const all = (await res.json()) as { conversations: ConversationMeta[] };
-    // A conversation just left may still be listed by a request that crossed the leave: hide it until it is not.
-    for (const id of left) if (!all.conversations.some((c) => c.conversation_id === id)) left.delete(id);
-    const conversations = all.conversations.filter((c) => !left.has(c.conversation_id));
-    listed = conversations;
-    renderList();
-    for (const c of conversations) if (isUntitled(c.title)) void askMembers(c.conversation_id);
-  }
-
-  /** A conversation's name: its title, or for an untitled one its other members (conversation-names.ts). */
-  function labelOf(conversationId: string, title: string | undefined): string {
-    return isUntitled(title) ? untitledLabel(conversationId, members.get(conversationId), me) : title!;
-  }
-
-  function renderList(): void {
-    const labelled = listed.map((c) => [c.conversation_id, labelOf(c.conversation_id, c.title)] as const);
-    if (current !== undefined) el('title').textContent = labelOf(current, currentTitle);
-    // Asked again every interval: an unchanged list leaves the DOM (hover, scroll) alone.
-    const shown = JSON.stringify(labelled);
-    if (shown === listShown) return;
-    listShown = shown;
-    el<HTMLUListElement>('conversations').replaceChildren(
-      ...listed.map((c, i) => {
-        const li = document.createElement('li');
-        li.textContent = labelled[i]![1];
-        li.dataset['id'] = c.conversation_id;
-        if (c.conversation_id === current) li.classList.add('active');
-        li.addEventListener('click', () => open(c.conversation_id, c.title));
-        return li;
-      }),
-    );
-  }
-
-  /** The members of an untitled conversation, asked once (the open one's come from its socket). */
-  async function askMembers(conversationId: string): Promise<void> {
-    if (members.has(conversationId) || asking.has(conversationId)) return;
-    asking.add(conversationId);
-    const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}`).catch(() => undefined);
-    if (res?.ok) noteMembers(conversationId, ((await res.json()) as { participants: Participant[] }).participants);
-    asking.delete(conversationId);
-  }
-
-  function noteMembers(conversationId: string, participants: readonly Participant[]): void {
-    members.set(conversationId, participants);
-    renderList();
+    conversations.show(((await res.json()) as { conversations: ConversationMeta[] }).conversations);
   }
 
   /** Humans get "online" / "offline" in text (the dot before it is only decoration); agents their AI badge. */
@@ -263,6 +216,7 @@ function start(): void {
     client?.close();
     client = undefined;
     current = undefined;
+    conversations.setOpen(undefined);
     setState('idle');
     el('share').classList.add('hidden');
     el('leave').classList.add('hidden');
@@ -288,7 +242,7 @@ function start(): void {
       if (!res.ok)
         return showApiError('Could not leave the conversation.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
     }
-    left.add(conversationId);
+    conversations.markLeft(conversationId);
     closeCurrent();
     el('title').textContent = 'Pick or create a conversation';
     view.clear();
@@ -340,8 +294,8 @@ function start(): void {
   function open(conversationId: string, title: string): void {
     closeCurrent();
     current = conversationId;
-    currentTitle = title;
-    el('title').textContent = labelOf(conversationId, title);
+    conversations.setOpen(conversationId, title);
+    el('title').textContent = conversations.labelOf(conversationId, title);
     el<HTMLInputElement>('share-link').value = shareableLink(conversationId);
     el('share-copy').textContent = 'Copy link';
     el('share').classList.remove('hidden');
@@ -351,8 +305,6 @@ function start(): void {
     typingNow.clear();
     renderTyping();
     showError('');
-    for (const li of Array.from(el('conversations').querySelectorAll('li')))
-      li.classList.toggle('active', li.dataset['id'] === conversationId);
     const c = createChatClient({
       url: location.origin,
       conversationId,
@@ -371,7 +323,7 @@ function start(): void {
     });
     c.on('message', renderMessage);
     c.on('participants', (e) => renderParticipants(e.participants, c.online));
-    c.on('participants', (e) => noteMembers(conversationId, e.participants));
+    c.on('participants', (e) => conversations.noteMembers(conversationId, e.participants));
     c.on('presence', () => renderParticipants(c.participants, c.online));
     c.on('typing', (e) => {
       const old = typingNow.get(e.participantId);
@@ -498,7 +450,7 @@ function start(): void {
       const json = (await res.json()) as ConversationMeta & { message?: string };
       if (!res.ok) return showApiError('Could not create the conversation.', res.status, json as ApiErrorBody);
       el<HTMLFormElement>('create-form').reset();
-      current = json.conversation_id;
+      conversations.setOpen(json.conversation_id, json.title);
       await listRefresh.now();
       open(json.conversation_id, json.title);
     })();
