@@ -10,10 +10,14 @@ import { defaultGenerateId } from '../client-platform';
 import type { ChatMessage, Participant } from '../protocol-frames';
 import { closedSentence, humanSentence } from './human-errors';
 import { createConversationList, type ConversationMeta } from './conversation-list';
+import { createHistoryPager, HISTORY_PAGE_SIZE, type HistoryPage, type HistoryPager, type PageResult } from './history-pager';
 import { createListRefresh } from './list-refresh';
 import { createMessageView } from './message-view';
 import { takeToken, TOKEN_KEY, tokenSubject } from './page-auth';
 import { readAuthMode, readMaxRetries } from './page-settings';
+
+/** A scroll this close to the top of the messages loads the earlier page. */
+const NEAR_TOP_PX = 40;
 
 function el<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
@@ -117,8 +121,11 @@ function start(): void {
   let me = userId ?? (token ? tokenSubject(token) : undefined);
   /** The id the client gives the message being sent now (generateId), so its pending line can be matched. */
   let sendingId: string | undefined;
+  /** The open conversation's history (history-pager.ts); its identity also tells an open still in progress. */
+  let pager: HistoryPager | undefined;
   const view = createMessageView({
     list: el<HTMLUListElement>('messages'),
+    scroller: el('scroller'),
     nameOf: (id) => names.get(id) ?? id,
     me: () => me,
     restore(text) {
@@ -213,6 +220,8 @@ function start(): void {
 
   /** Nothing open: no socket, no link to share, no join offer. */
   function closeCurrent(): void {
+    pager?.close();
+    pager = undefined;
     client?.close();
     client = undefined;
     current = undefined;
@@ -305,6 +314,39 @@ function start(): void {
     typingNow.clear();
     renderTyping();
     showError('');
+    const p = createHistoryPager({
+      fetchPage: (before) => fetchHistory(conversationId, before),
+      view,
+      controls: { scroller: el('scroller'), box: el('history'), button: el<HTMLButtonElement>('load-earlier'), note: el('history-note') },
+      failed: (refusal) => showApiError('Could not load earlier messages.', refusal.status, refusal.body),
+    });
+    pager = p;
+    setState('connecting');
+    const url = new URL(location.href);
+    url.searchParams.set('conversation', conversationId);
+    history.replaceState(null, '', url);
+    // The socket starts once the latest page is shown, resuming after its last id: what was posted since the
+    // page was read comes over the socket, once, and nothing the page shows is sent again.
+    void p.openLatest().then((resumeAfter) => {
+      if (pager === p) connect(conversationId, resumeAfter ?? 0);
+    });
+  }
+
+  /** The page of records before `before` (history-pager.ts); a failure is an answer too, never a rejection. */
+  async function fetchHistory(conversationId: string, before: number): Promise<PageResult> {
+    try {
+      const res = await api(
+        `/chat/conversations/${encodeURIComponent(conversationId)}/messages?before=${before}&limit=${HISTORY_PAGE_SIZE}`,
+      );
+      const body = (await res.json().catch(() => ({}))) as HistoryPage & ApiErrorBody;
+      return res.ok ? { page: body } : { status: res.status, body };
+    } catch (err) {
+      return { status: 0, body: { error: 'CLIENT_CONNECT_FAILED', message: String(err) } };
+    }
+  }
+
+  /** The conversation's socket, resuming after `lastSequenceId` (0: from the start). */
+  function connect(conversationId: string, lastSequenceId: number): void {
     const c = createChatClient({
       url: location.origin,
       conversationId,
@@ -313,9 +355,9 @@ function start(): void {
       ...(token ? { token } : {}),
       ...(userId && !token ? { userId } : {}),
       generateId: () => sendingId ?? defaultGenerateId(),
+      lastSequenceId,
     });
     client = c;
-    setState('connecting');
     c.on('connected', (info) => {
       me = info.participantId;
       el('me').textContent = signedInAs(me);
@@ -353,9 +395,6 @@ function start(): void {
       showError(closedSentence(e), e.reason);
     });
     c.connect().catch(() => undefined);
-    const url = new URL(location.href);
-    url.searchParams.set('conversation', conversationId);
-    history.replaceState(null, '', url);
   }
 
   el('join-button').addEventListener('click', () => void joinOffered());
@@ -377,6 +416,11 @@ function start(): void {
     if (ev.key === 'Escape') showPanel(undefined);
   });
   el('retry').addEventListener('click', () => client?.reconnectNow());
+  el('load-earlier').addEventListener('click', () => void pager?.loadEarlier());
+  // Scrolled to the top: the earlier page comes without a click, as in other chat apps.
+  el('scroller').addEventListener('scroll', () => {
+    if (el('scroller').scrollTop < NEAR_TOP_PX) void pager?.loadEarlier();
+  });
   // The network is back: no reason to sit out the rest of a backoff.
   window.addEventListener('online', () => client?.reconnectNow());
   // Unsent messages (waiting for the server, or refused) live only in this page: closing it loses them.

@@ -10,6 +10,8 @@ import { splitLinks } from './message-links';
 
 export interface MessageViewDeps {
   readonly list: HTMLUListElement;
+  /** The element that scrolls the list (the list and what is above it). */
+  readonly scroller: HTMLElement;
   /** Display name of a participant. */
   nameOf(participantId: string): string;
   /** This page's user, once known. */
@@ -21,6 +23,11 @@ export interface MessageViewDeps {
 export interface MessageView {
   /** A sequenced record (in sequence order). */
   add(m: ChatMessage): void;
+  /**
+   * Older records (oldest first, all older than any shown), above the rest, as if they had been added first.
+   * The scroll position is the caller's to keep (history-pager.ts, which also changes what is above the list).
+   */
+  prepend(messages: readonly ChatMessage[]): void;
   /** An own message on its way: shown at once, below every record, until its record arrives. */
   addPending(messageId: string, text: string): void;
   /** The server (or the client, closed) refused it: it stays, marked, its text restorable. */
@@ -46,8 +53,17 @@ function answerKey(m: ChatMessage): string | undefined {
   return typeof job === 'string' && job !== '' ? `${m.sender_id}\u0000${job}` : undefined;
 }
 
+/** An empty AI piece only marks its answer complete: nothing to show. */
+const invisible = (m: ChatMessage): boolean => m.sender_type === 'ai' && m.content === '';
+
+/** A crash leaves a run of 'lost' ids, shown as one line: `line` (a lost line) now runs up to `to`. */
+function extendLost(line: HTMLLIElement, to: number): void {
+  line.dataset['seq'] = String(to);
+  line.textContent = `messages ${line.dataset['lostFrom']}–${to} were lost in a server crash`;
+}
+
 export function createMessageView(deps: MessageViewDeps): MessageView {
-  const { list } = deps;
+  const { list, scroller } = deps;
   const doc = list.ownerDocument;
   /** Bubbles of answers, by answerKey, so later pieces join them. */
   const answers = new Map<string, HTMLElement>();
@@ -98,11 +114,13 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     return li;
   }
 
+  const atBottom = (): boolean => scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 20;
+
   /** Keeps the view at the bottom if it was there. */
   function place(li: HTMLLIElement, before: Node | null): void {
-    const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
+    const stick = atBottom();
     list.insertBefore(li, before);
-    if (atBottom) list.scrollTop = list.scrollHeight;
+    if (stick) scroller.scrollTop = scroller.scrollHeight;
   }
 
   function applyRedaction(m: ChatMessage): void {
@@ -128,42 +146,81 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     return li;
   }
 
+  /** The line a record starts (a system line or a bubble); an answer's bubble goes into `answersByKey`. */
+  function line(m: ChatMessage, key: string | undefined, answersByKey: Map<string, HTMLElement>): HTMLLIElement {
+    let li: HTMLLIElement;
+    if (isSystemLine(m)) li = systemLine(m);
+    else {
+      const mine = m.sender_type !== 'ai' && m.sender_id === deps.me();
+      li = bubble(m.sender_type === 'ai' ? 'ai' : mine ? 'mine' : 'other', deps.nameOf(m.sender_id), piece(m), key !== undefined);
+      if (key !== undefined) answersByKey.set(key, li.querySelector<HTMLElement>('.text')!);
+    }
+    if (m.message_type === 'lost') li.dataset['lostFrom'] = String(m.sequence_id);
+    li.dataset['seq'] = String(m.sequence_id);
+    return li;
+  }
+
   const pendingLine = (messageId: string): HTMLLIElement | null =>
     list.querySelector<HTMLLIElement>(`li[data-message-id="${CSS.escape(messageId)}"]`);
 
   return {
     add(m) {
-      // An empty AI piece only marks its answer complete: nothing to show.
-      if (m.sender_type === 'ai' && m.content === '') return;
+      if (invisible(m)) return;
       if (m.message_type === 'redaction') applyRedaction(m);
-      // A crash leaves a run of 'lost' ids: show one line for the run.
-      if (m.message_type === 'lost' && lastRecord?.dataset['lostFrom']) {
-        lastRecord.dataset['seq'] = String(m.sequence_id);
-        lastRecord.textContent = `messages ${lastRecord.dataset['lostFrom']}–${m.sequence_id} were lost in a server crash`;
-        return;
-      }
+      if (m.message_type === 'lost' && lastRecord?.dataset['lostFrom']) return extendLost(lastRecord, m.sequence_id);
       const key = answerKey(m);
       const growing = key === undefined ? undefined : answers.get(key);
       if (growing) {
-        const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
+        const stick = atBottom();
         growing.append(piece(m));
-        if (atBottom) list.scrollTop = list.scrollHeight;
+        if (stick) scroller.scrollTop = scroller.scrollHeight;
         return;
       }
       const own = m.sender_id === deps.me() ? pendingLine(m.message_id) : null;
-      let li: HTMLLIElement;
-      if (isSystemLine(m)) li = systemLine(m);
-      else {
-        const mine = m.sender_type !== 'ai' && m.sender_id === deps.me();
-        li = bubble(m.sender_type === 'ai' ? 'ai' : mine ? 'mine' : 'other', deps.nameOf(m.sender_id), piece(m), key !== undefined);
-        if (key !== undefined) answers.set(key, li.querySelector<HTMLElement>('.text')!);
-      }
-      if (m.message_type === 'lost') li.dataset['lostFrom'] = String(m.sequence_id);
-      li.dataset['seq'] = String(m.sequence_id);
+      const li = line(m, key, answers);
       // Records go above the pending lines; a pending line gives way to its own record.
       own?.remove();
       place(li, lastRecord ? lastRecord.nextSibling : list.firstChild);
       lastRecord = li;
+    },
+    prepend(messages) {
+      // The older records are laid out as add() would, with their own answers; they go above everything shown.
+      const older = new Map<string, HTMLElement>();
+      const lines = doc.createDocumentFragment();
+      let last: HTMLLIElement | undefined;
+      // No redaction is applied here: the records a redaction names are older than it, and stored redacted already.
+      for (const m of messages) {
+        if (invisible(m)) continue;
+        if (m.message_type === 'lost' && last?.dataset['lostFrom']) {
+          extendLost(last, m.sequence_id);
+          continue;
+        }
+        const key = answerKey(m);
+        const growing = key === undefined ? undefined : older.get(key);
+        if (growing) growing.append(piece(m));
+        else lines.append((last = line(m, key, older)));
+      }
+      // An answer begun above and continued below is one bubble, where its first piece is (as add() would have it).
+      for (const [key, text] of older) {
+        const below = answers.get(key);
+        if (below) {
+          text.append(...Array.from(below.childNodes));
+          below.closest('li')?.remove();
+        }
+        answers.set(key, text);
+      }
+      // So is a run of lost ids across the page boundary.
+      const first = list.querySelector<HTMLLIElement>(':scope > li[data-seq]');
+      if (
+        last?.dataset['lostFrom'] &&
+        first?.dataset['lostFrom'] &&
+        Number(first.dataset['lostFrom']) === Number(last.dataset['seq']) + 1
+      ) {
+        extendLost(last, Number(first.dataset['seq']));
+        first.remove();
+      }
+      list.insertBefore(lines, list.firstChild);
+      if (!lastRecord?.isConnected) lastRecord = Array.from(list.querySelectorAll<HTMLLIElement>(':scope > li[data-seq]')).at(-1);
     },
     addPending(messageId, text) {
       const li = bubble('mine pending', deps.nameOf(deps.me() ?? ''), div('piece', text), false);

@@ -5,37 +5,12 @@
  * whose pieces the test releases one by one. Chromium: ./chromium.ts.
  */
 import type { Page } from 'playwright-core';
-import type { Agent, AgentOutput } from '../../actors/agents/agent';
 import { browserTest } from './chromium';
 import { collectErrors, pageSessions } from './page-session';
+import { steppedAgent } from './stepped-agent';
 
 const maybe = browserTest('chat-page-answers-browser.test');
 const session = pageSessions();
-
-/** An agent answering each human message with `pieces`, each after the test calls release(). */
-function steppedAgent(pieces: readonly string[]): Agent & { release(): void } {
-  let gate: (() => void) | undefined;
-  let opened = 0;
-  const waitForRelease = (): Promise<void> => new Promise((resolve) => (opened > 0 ? (opened--, resolve()) : (gate = resolve)));
-  return {
-    id: 'nlweb',
-    displayName: 'NLWeb',
-    wantsTurn: (m) => m.sender_type === 'human',
-    async *respond(): AsyncIterable<AgentOutput> {
-      for (const [i, content] of pieces.entries()) {
-        await waitForRelease();
-        yield { content, message_type: 'nlweb_response', metadata: { part: i + 1 }, final: i === pieces.length - 1 };
-      }
-    },
-    release() {
-      if (gate) {
-        const g = gate;
-        gate = undefined;
-        g();
-      } else opened++;
-    },
-  };
-}
 
 const hostile = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>';
 const PIECES = [
@@ -71,16 +46,14 @@ maybe(
     }
     expect(await bubbles.locator('.who').count()).toBe(1);
 
-    const links = await bubbles
-      .locator('a')
-      .evaluateAll((as) =>
-        as.map((a) => ({
-          href: a.getAttribute('href'),
-          text: a.textContent,
-          rel: a.getAttribute('rel'),
-          target: a.getAttribute('target'),
-        })),
-      );
+    const links = await bubbles.locator('a').evaluateAll((as) =>
+      as.map((a) => ({
+        href: a.getAttribute('href'),
+        text: a.textContent,
+        rel: a.getAttribute('rel'),
+        target: a.getAttribute('target'),
+      })),
+    );
     const attrs = { rel: 'noopener noreferrer', target: '_blank' };
     expect(links).toEqual([
       { href: 'https://example.com/verde?a=1&b=2', text: 'https://example.com/verde?a=1&b=2', ...attrs },
