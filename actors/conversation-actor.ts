@@ -17,6 +17,7 @@ import { PersistenceQueue } from './persistence-queue';
 import { Presence } from './presence';
 import { RestartIntensity } from './restart-intensity';
 import { restoreConversation } from './restore-conversation';
+import { findInterruptedJobs, INTERRUPTED_REASON } from './interrupted-jobs';
 import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
@@ -182,6 +183,8 @@ export class ConversationActor {
     });
     this.dedupIncomplete = input.lastSequenceId > 0 && (input.recent[0]?.sequence_id ?? Infinity) > 1;
     this.startMachine(input);
+    // Only a cold start passes here with a journal (a crashed machine is rebuilt by handleCrash, its jobs still running).
+    if (input.recent.length > 0) void this.endInterruptedJobs(input.recent);
   }
 
   // ---- state the runtime and gateway read -------------------------------------------------
@@ -430,6 +433,35 @@ export class ConversationActor {
     this.receivedAt = this.deps.clock.now();
     this.actor.send({ type: 'RECOVER_LOST', receivedAt: this.receivedAt, upTo: reservedUpTo });
     this.lease.maybeExtend();
+  }
+
+  /**
+   * Cold start: the agent jobs the journal shows answering and not ended were cut off when the runtime running
+   * them stopped (none runs here yet). Each gets its one end, `agent_job_cancelled` with reason `interrupted`;
+   * the agent is not asked again (docs/protocol.md, Agent jobs). Sent from a later microtask at the earliest:
+   * the runtime marks the ids reserved before a crash `lost` right after building the actor (ChatRuntime.load),
+   * and those ids belong to the placeholders; the ends take new ones, through the lease like any agent event.
+   */
+  private async endInterruptedJobs(window: readonly ChatMessage[]): Promise<void> {
+    const lookBackMs = 2 * this.deps.config.chat.context.nlweb_timeout * 1000;
+    const { jobs, complete } = await findInterruptedJobs(this.deps.store, this.conversationId, window, lookBackMs);
+    if (!complete)
+      this.deps.logger.warn({ conversation_id: this.conversationId }, 'reading past the restored window for cut-off agent jobs failed');
+    if (jobs.length === 0 || this.status === 'stopped' || this.status === 'failed') return;
+    this.deps.logger.warn(
+      { conversation_id: this.conversationId, job_ids: jobs.map((j) => j.jobId) },
+      'ending agent jobs cut off before this start',
+    );
+    for (const job of jobs) {
+      const receivedAt = this.deps.clock.now();
+      this.requests.send({
+        type: 'AGENT_CANCELLED',
+        receivedAt,
+        jobId: job.jobId,
+        participantId: job.participantId,
+        reason: INTERRUPTED_REASON,
+      });
+    }
   }
 
   /** After a clean stop with everything stored, the reservation shrinks back to the last id. */

@@ -17,6 +17,9 @@ const str = (def: string, extra: Schema = {}): Schema => ({ type: 'string', defa
 const bool = (def: boolean): Schema => ({ type: 'boolean', default: def });
 const oneOf = (values: readonly string[], def: string): Schema => ({ type: 'string', enum: values, default: def });
 
+/** The longest chat.context.nlweb_timeout (s): no agent job runs longer (the replay check relies on it). */
+export const NLWEB_TIMEOUT_MAX_S = 3600;
+
 const nlwebEndpoint: Schema = {
   type: 'object',
   additionalProperties: false,
@@ -75,7 +78,7 @@ export const CONFIG_SCHEMA: Schema = {
       }),
       context: obj({
         human_messages: int(5, 0, 1000),
-        nlweb_timeout: num(20, 0.001, 3600),
+        nlweb_timeout: num(20, 0.001, NLWEB_TIMEOUT_MAX_S),
         // 0 = the chat page never gives up reconnecting (a person would lose what they typed).
         ws_max_retries: int(0, 0, 1000),
       }),

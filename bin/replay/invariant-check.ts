@@ -1,4 +1,5 @@
 import { MESSAGE_TYPES, type ChatMessage } from '../../actors/message-types';
+import { createOpenAnswers, type OpenAnswerFinding } from './open-answers';
 
 export type ViolationKind =
   | 'conversation_mismatch'
@@ -10,7 +11,8 @@ export type ViolationKind =
   | 'answer_without_trigger'
   | 'not_a_member'
   | 'join_while_member'
-  | 'leave_while_not_member';
+  | 'leave_while_not_member'
+  | 'answer_cut_off';
 
 /** One broken invariant, naming the offending record. */
 export interface Violation {
@@ -19,7 +21,14 @@ export interface Violation {
   readonly message_id: string;
   readonly sender_id: string;
   readonly detail: string;
+  /** answer_cut_off: the job, its agent and the record it answers. */
+  readonly job_id?: string;
+  readonly participant_id?: string;
+  readonly in_reply_to_sequence?: number;
 }
+
+/** A finding that does not fail the check: `answer_open`, a job that may still be running. */
+export type CheckNote = OpenAnswerFinding & { readonly kind: 'answer_open' };
 
 /** Streaming invariant checker: feed records in journal order, read violations as they appear. */
 export interface InvariantChecker {
@@ -31,6 +40,8 @@ export interface InvariantChecker {
    * violation names no record (message_id and sender_id are empty).
    */
   finish(endsAt?: number): Violation[];
+  /** After finish: the findings that do not fail the check. */
+  notes(): CheckNote[];
   readonly records: number;
 }
 
@@ -47,7 +58,9 @@ interface Membership {
  *  - a record answering another (metadata.in_reply_to_sequence: AI output, job records) comes after
  *    it, and the answered record exists earlier in the journal;
  *  - human and AI records come only from members (after their join record, before their leave);
- *    a join while a member or a leave while not one is also reported.
+ *    a join while a member or a leave while not one is also reported;
+ *  - every agent job that started ends (open-answers.ts: `answer_cut_off` when the journal shows it never
+ *    can, else the note `answer_open`).
  * A journal whose source no longer holds its oldest records (`historyStartsAt` N > 1) is checked from
  * N: ids 1..N-1 are not a gap, and what happened in them is unknown, so a participant first seen
  * without a join record of theirs counts as a member who joined before N, and an answer to a record
@@ -63,6 +76,8 @@ export function createInvariantChecker(options: { conversationId?: string; histo
   let maxSequence = historyStartsAt - 1;
   const messageKeys = new Map<string, number>();
   const members = new Map<string, Membership>();
+  const answers = createOpenAnswers();
+  let notes: CheckNote[] = [];
   let count = 0;
 
   /** In a trimmed journal, someone first seen without a join record joined in the dropped part. */
@@ -79,6 +94,7 @@ export function createInvariantChecker(options: { conversationId?: string; histo
     },
     accept(m) {
       count += 1;
+      answers.accept(m);
       const out: Violation[] = [];
       const flag = (kind: ViolationKind, detail: string): void => {
         out.push({ kind, sequence_id: m.sequence_id, message_id: m.message_id, sender_id: m.sender_id, detail });
@@ -92,7 +108,9 @@ export function createInvariantChecker(options: { conversationId?: string; histo
       if (seenSequences.has(seq)) flag('sequence_duplicate', `sequence id ${seq} appears more than once`);
       else if (seq > maxSequence + 1) {
         const from = maxSequence + 1;
-        flag('sequence_gap', from === seq - 1 ? `sequence id ${from} is missing` : `sequence ids ${from}..${seq - 1} are missing`);
+        // The record named is the one after the gap, not a missing one: say so, or it reads as the lost record.
+        const ids = from === seq - 1 ? `sequence id ${from} is missing` : `sequence ids ${from}..${seq - 1} are missing`;
+        flag('sequence_gap', `${ids}; #${seq} is the record after the gap`);
       } else if (seq <= maxSequence) flag('sequence_out_of_order', `sequence id ${seq} comes after ${maxSequence}`);
       seenSequences.add(seq);
       if (seq > maxSequence) maxSequence = seq;
@@ -129,17 +147,23 @@ export function createInvariantChecker(options: { conversationId?: string; histo
       return out;
     },
     finish(endsAt) {
-      if (endsAt === undefined || endsAt <= maxSequence) return [];
+      const open = answers.finish();
+      notes = open.filter((f): f is CheckNote => f.kind === 'answer_open');
+      const out: Violation[] = open.filter((f) => f.kind === 'answer_cut_off').map((f) => ({ ...f, kind: 'answer_cut_off' as const }));
+      if (endsAt === undefined || endsAt <= maxSequence) return out;
       const from = maxSequence + 1;
       const ids = from === endsAt ? `sequence id ${from} is` : `sequence ids ${from}..${endsAt} are`;
       const detail = `${ids} missing at the end of the journal (the source goes to #${endsAt})`;
-      return [{ kind: 'sequence_gap', sequence_id: endsAt, message_id: '', sender_id: '', detail }];
+      return [...out, { kind: 'sequence_gap', sequence_id: endsAt, message_id: '', sender_id: '', detail }];
     },
+    notes: () => notes,
   };
 }
 
 /** One line naming the offending entry. */
-export function formatViolation(v: Violation): string {
+export function formatViolation(
+  v: Pick<Violation, 'sequence_id' | 'message_id' | 'sender_id' | 'detail'> & { readonly kind: string },
+): string {
   // A gap at the end of the journal has no record to name.
   if (v.message_id === '' && v.sender_id === '') return `#${v.sequence_id} ${v.kind}: ${v.detail}`;
   return `#${v.sequence_id} ${v.kind}: ${v.detail} (message ${v.message_id}, sender ${v.sender_id})`;

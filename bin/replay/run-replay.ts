@@ -5,9 +5,10 @@ import type { JournalSource } from './journal-source';
 import { makeHeader, toJsonLine } from './jsonl';
 import { LineWriter, type TextSink } from './line-writer';
 import { createMachineRerun, formatDivergence, type Divergence } from './machine-rerun';
+import { createLostRuns, type LostRun } from './lost-runs';
 import { createParticipantView } from './participant-view';
 import { createProgress, type ProgressSink } from './progress';
-import { formatTimelineLine, timelineHeading } from './timeline-format';
+import { formatLostRunLine, formatTimelineLine, timelineHeading } from './timeline-format';
 import { heldFromNote, historyTrimmedNote, rerunRefusal } from './trimmed-history';
 
 /** Where the CLI writes: results to stdout, notes and progress to stderr. */
@@ -52,6 +53,7 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   const checker = options.check ? createInvariantChecker({ conversationId: source.conversationId, historyStartsAt: startsAt }) : undefined;
   const rerun = options.rerun ? createMachineRerun({ conversationId: source.conversationId, settings: source.meta?.settings }) : undefined;
   const view = options.as !== undefined ? createParticipantView(options.as) : undefined;
+  const lostRuns = createLostRuns();
   let records = 0;
   let violations = 0;
   let divergences = 0;
@@ -61,6 +63,12 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
       violations += 1;
       if (violations <= maxReports)
         await out.line(options.json ? toJsonLine({ type: 'violation', ...v }) : `violation ${formatViolation(v)}`);
+    }
+  };
+  const showTimeline = async (items: ReadonlyArray<ChatMessage | LostRun>): Promise<void> => {
+    for (const item of items) {
+      if (isLostRun(item)) await out.line(options.json ? toJsonLine(item) : formatLostRunLine(item));
+      else await out.line(options.json ? toJsonLine(item) : formatTimelineLine(item, { excerptWidth: options.width }));
     }
   };
   const reportDivergences = async (list: Divergence[]): Promise<void> => {
@@ -81,9 +89,17 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
       if (rerun) await reportDivergences(rerun.accept(record));
       if (analysing) continue;
       if (view && !view.accept(record)) continue;
-      await out.line(options.json ? toJsonLine(record) : formatTimelineLine(record, { excerptWidth: options.width }));
+      await showTimeline(lostRuns.accept(record));
     }
-    if (checker) await reportViolations(checker.finish(source.endsAt?.()));
+    if (!analysing) await showTimeline(lostRuns.finish());
+    if (checker) {
+      await reportViolations(checker.finish(source.endsAt?.()));
+      // Findings that do not fail the check (a job that may still be running): all of them, they are few.
+      for (const n of checker.notes())
+        await out.line(
+          options.json ? toJsonLine({ type: 'note', conversation_id: source.conversationId, ...n }) : `note ${formatViolation(n)}`,
+        );
+    }
     if (rerun) await reportDivergences(rerun.finish());
   } catch (err) {
     rerun?.finish();
@@ -140,4 +156,9 @@ export async function runExport(
     await out.flush();
   }
   return count;
+}
+
+/** A run, not a record: records always have a sequence id (a record's own stray `type` key must not matter). */
+function isLostRun(item: ChatMessage | LostRun): item is LostRun {
+  return !('sequence_id' in item);
 }

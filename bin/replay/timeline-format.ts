@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../../actors/message-types';
+import type { LostRun } from './lost-runs';
 
 /** Options of the human-readable timeline. */
 export interface TimelineOptions {
@@ -32,6 +33,21 @@ export function formatTimelineLine(m: ChatMessage, options: TimelineOptions = {}
     fit(sender, SENDER_WIDTH).padEnd(SENDER_WIDTH),
     fit(m.message_type, TYPE_WIDTH).padEnd(TYPE_WIDTH),
     excerpt(redacted + note + m.content, width),
+  ].join('  ');
+}
+
+/**
+ * A run of lost ids (lost-runs.ts) as one timeline line: the id range, when the restart marked them, and what
+ * is known of them. Not cut to the excerpt width: the text is the CLI's own, and cutting it would cut the facts.
+ */
+export function formatLostRunLine(run: LostRun): string {
+  const ids = run.from === run.to ? String(run.from) : `${run.from}..${run.to}`;
+  return [
+    ids.padStart(SEQ_WIDTH),
+    timeOfDay(run.marked_at).padEnd(12),
+    'system (system)'.padEnd(SENDER_WIDTH),
+    'lost'.padEnd(TYPE_WIDTH),
+    run.detail,
   ].join('  ');
 }
 

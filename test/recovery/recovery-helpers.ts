@@ -127,3 +127,12 @@ export async function readAll(store: ChatStore, conversationId: string): Promise
   for await (const m of store.streamMessages(conversationId)) out.push(m);
   return out;
 }
+
+/** A SQLite store whose journal writes can be held forever: the process "dies" before they happen. */
+export class HeldSqliteStore extends SqliteStore {
+  held = false;
+  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
+    if (this.held) await new Promise<never>(() => undefined);
+    return super._appendMessages(conversationId, messages, fenceEpoch);
+  }
+}

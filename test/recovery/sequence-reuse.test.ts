@@ -1,18 +1,9 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import { createChatRuntime, type ChatMessage } from '../../actors';
+import { createChatRuntime } from '../../actors';
 import type { ConversationRegistryRuntime } from '../../actors/chat-runtime';
 import { SqliteStore } from '../../storage-providers';
-import { makeTmpDir, outputCollector, within } from './recovery-helpers';
-
-/** A SQLite store whose journal writes can be held forever: the process "dies" before they happen. */
-class HeldSqliteStore extends SqliteStore {
-  held = false;
-  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
-    if (this.held) await new Promise<never>(() => undefined);
-    return super._appendMessages(conversationId, messages, fenceEpoch);
-  }
-}
+import { HeldSqliteStore, makeTmpDir, outputCollector, within } from './recovery-helpers';
 
 /**
  * Regression: records are delivered before they are stored, so ids the previous process delivered but

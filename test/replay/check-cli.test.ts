@@ -27,6 +27,26 @@ describe('replay --check as a child process', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'check_summary', violations: c.expected.length });
   });
 
+  it('notes a job open at the end (it may still be running) without failing: exit 0', async () => {
+    const file = writeJournal(dir, 'open-job.jsonl', cleanJournal().slice(0, 4));
+    const out = await runCli(['--file', file, '--check']);
+    expect(out).toEqual({
+      code: 0,
+      stdout:
+        'note #4 answer_open: job conv-1:3:echo of echo (answering #3) has no record ending it yet: it may still be running ' +
+        '(message agent_job_started-4, sender system)\ncheck OK: conversation conv-1: 4 records, 0 violations\n',
+      stderr: '',
+    });
+    const json = parseJsonLines((await runCli(['--file', file, '--check', '--json'])).stdout);
+    expect(json[0]).toMatchObject({
+      type: 'note',
+      kind: 'answer_open',
+      conversation_id: 'conv-1',
+      sequence_id: 4,
+      job_id: 'conv-1:3:echo',
+    });
+  });
+
   it('prints at most --max-reports violations but counts them all', async () => {
     const records = cleanJournal();
     const broken = records.map((r, i) => (i === 0 ? r : { ...r, sequence_id: r.sequence_id + 10 * i }));

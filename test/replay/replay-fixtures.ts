@@ -116,6 +116,17 @@ export function journalBuilder(conversationId = 'conv-1', start = Date.UTC(2026,
         ...extra,
       });
     },
+    /** A placeholder a cold start wrote for an id reserved before a crash (conversation-reducers.ts, recoverLost). */
+    lost: (extra: Partial<ChatMessage> = {}) =>
+      rec({
+        message_id: `lost-${seq + 1}`,
+        sender_id: 'system',
+        sender_type: 'system',
+        message_type: 'lost',
+        content: `sequence id ${seq + 1} was handed out before a crash and not stored`,
+        metadata: { reason: 'crash' },
+        ...extra,
+      }),
     jobStarted: (agent: string, replyTo: ChatMessage, extra: Partial<ChatMessage> = {}) =>
       rec({
         message_id: `agent_job_started-${seq + 1}`,

@@ -262,7 +262,9 @@ describe('replay --server over a damaged SQLite journal', () => {
     const check = await run(conv, '--server', h.url, '--token', h.token('alice'), '--check');
     expect(check.code).toBe(2);
     expect(check.stdout).not.toContain('history_trimmed');
-    expect(check.stdout.split('\n')[0]).toMatch(/^violation #5 sequence_gap: sequence ids 1\.\.4 are missing /);
+    expect(check.stdout.split('\n')[0]).toMatch(
+      /^violation #5 sequence_gap: sequence ids 1\.\.4 are missing; #5 is the record after the gap /,
+    );
     const rerun = await run(conv, '--server', h.url, '--token', h.token('alice'), '--rerun');
     expect(rerun.stderr).not.toContain('is held from');
   });

@@ -62,7 +62,9 @@ describe('invariant checker over a trimmed history', () => {
   it('a journal starting later than declared has a sequence_gap from the declared start', () => {
     const checker = createInvariantChecker({ historyStartsAt: 14 });
     const found = trimmedJournal().flatMap((r) => checker.accept(r));
-    expect(found.map((v) => [v.sequence_id, v.kind, v.detail])).toEqual([[16, 'sequence_gap', 'sequence ids 14..15 are missing']]);
+    expect(found.map((v) => [v.sequence_id, v.kind, v.detail])).toEqual([
+      [16, 'sequence_gap', 'sequence ids 14..15 are missing; #16 is the record after the gap'],
+    ]);
   });
 });
 

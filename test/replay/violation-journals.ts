@@ -112,5 +112,33 @@ export function violationCases(): ViolationCase[] {
       expected: [[2, 'conversation_mismatch']],
     });
   }
+  {
+    // The reviewer's journal: the answer was streaming when the server was killed; the restart (a version that did
+    // not end such jobs) marked the reserved ids lost and nothing ended the job.
+    const j = journalBuilder();
+    const [a, e] = [j.join('alice'), j.join('nlweb', 'ai')];
+    const q = j.post('alice', 'a1', 'vegan places?');
+    const started = j.jobStarted('nlweb', q);
+    const piece = j.answer('nlweb', q, 'first part');
+    cases.push({
+      name: 'an answer cut off by a crash (lost ids after it, no end)',
+      records: [a, e, q, started, { ...piece, metadata: { ...piece.metadata, complete: false } }, j.lost(), j.lost()],
+      expected: [[4, 'answer_cut_off']],
+    });
+  }
+  {
+    const j = journalBuilder();
+    const [a, e] = [j.join('alice'), j.join('nlweb', 'ai')];
+    const q = j.post('alice', 'a1', 'vegan places?');
+    const started = j.jobStarted('nlweb', q);
+    const later = j.post('alice', 'a2', 'hello? (two hours later)', {
+      timestamp: new Date(Date.parse(started.timestamp) + 2 * 3600_000).toISOString(),
+    });
+    cases.push({
+      name: 'an answer that never ended in the longest time a job can run',
+      records: [a, e, q, started, later],
+      expected: [[4, 'answer_cut_off']],
+    });
+  }
   return cases;
 }
