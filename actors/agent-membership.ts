@@ -1,5 +1,5 @@
 import type { AgentRegistry } from './agents/agent';
-import { ChatError } from './errors';
+import { ChatError, type ChatErrorDetails } from './errors';
 import type { ParticipantInput } from './runtime-types';
 
 /**
@@ -26,6 +26,6 @@ export function assertKnownAgents(participants: readonly ParticipantInput[], age
   const unknown = unknownAgentIds(participants, agents);
   if (unknown.length === 0) return;
   throw new ChatError('CHAT_ERR_UNKNOWN_AGENT', `unknown agent ${unknown.map((id) => JSON.stringify(id)).join(', ')}`, {
-    details: { agent_ids: unknown },
+    details: { agent_ids: unknown } satisfies ChatErrorDetails['CHAT_ERR_UNKNOWN_AGENT'],
   });
 }

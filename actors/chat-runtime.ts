@@ -40,6 +40,8 @@ export const STORAGE_PROBE_MS = 5_000;
 export interface ChatRuntimeDeps extends RuntimeServices {
   /** Close the store in close() (true when the runtime created it). */
   readonly ownsStore: boolean;
+  /** Agents the runtime built (createChatRuntime, from chat.nlweb.endpoints): closed in close(), after the actors. */
+  readonly ownedAgents?: readonly { close(): void }[];
 }
 
 /**
@@ -294,6 +296,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     this.live.clear();
     // After the actors stopped, so no job reports into a closed log; what is still counted is written now.
     this.agentFailures.close();
+    for (const agent of this.deps.ownedAgents ?? []) agent.close();
     if (this.deps.ownsStore) await this.deps.store.close();
     return { flushed: results.every(Boolean) && unflushed === 0, unflushed };
   }

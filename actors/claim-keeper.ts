@@ -1,5 +1,5 @@
 import { unrefTimer } from './clock';
-import { ChatError } from './errors';
+import { ChatError, type ChatErrorDetails } from './errors';
 import type { RuntimeServices } from './runtime-services';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
@@ -59,7 +59,10 @@ export class ClaimKeeper {
         {
           // The claim can only become free when its holder stops renewing it: not sooner than this.
           retryAfterMs: Math.max(1000, holder.expiresInMs),
-          details: { owner_id: holder.ownerId, ...(holder.address ? { owner_address: holder.address } : {}) },
+          details: {
+            owner_id: holder.ownerId,
+            ...(holder.address ? { owner_address: holder.address } : {}),
+          } satisfies ChatErrorDetails['CHAT_ERR_OWNED_ELSEWHERE'],
         },
       );
     }

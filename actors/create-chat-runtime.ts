@@ -3,6 +3,7 @@ import pino from 'pino';
 import type { Agent, AgentRegistry } from './agents/agent';
 import { ConversationRegistryRuntime } from './chat-runtime';
 import { createSystemClock, type Clock, type IdGenerator } from './clock';
+import { runtimeAgents } from './runtime-agents';
 import { resolveConfig } from '../config/load-config';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { createChatTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
@@ -15,8 +16,16 @@ export interface CreateChatRuntimeOptions {
   readonly config?: NlwebChatConfig | ConfigInput;
   /** The journal; defaults to the backend chat.storage.backend names (memory by default). */
   readonly storage?: ChatStore;
-  /** Agents by id (an AI participant's agent_id names one). */
+  /**
+   * Agents by id (an AI participant's agent_id names one). Every `chat.nlweb.endpoints` entry whose id none of
+   * these has gets an NLWeb agent built from the config, which the runtime closes in `close()`.
+   */
   readonly agents?: Iterable<Agent> | AgentRegistry;
+  /**
+   * Where the NLWeb stand-in runs (`createNlwebStandinServer` from nlweb-chat/testing), for endpoints whose url is
+   * "standin". The runtime never starts one: without this such an endpoint is refused (CONFIG_ERR_INVALID).
+   */
+  readonly nlwebStandinUrl?: string;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
   /** Defaults to the global OpenTelemetry providers (no-op unless the host registered an SDK). */
@@ -31,22 +40,25 @@ export interface CreateChatRuntimeOptions {
  */
 export async function createChatRuntime(options: CreateChatRuntimeOptions = {}): Promise<ConversationRegistryRuntime> {
   const config = resolveConfig(options.config);
-  const store = options.storage ?? createStore(config.chat.storage);
-  if (!store.isOpen) await store.open();
+  // Before anything opens: a config whose endpoints cannot be served is refused with nothing to clean up.
+  const agents = runtimeAgents(config, options.agents, options.nlwebStandinUrl);
+  let store: ChatStore;
+  try {
+    store = options.storage ?? createStore(config.chat.storage);
+    if (!store.isOpen) await store.open();
+  } catch (err) {
+    for (const agent of agents.built) agent.close();
+    throw err;
+  }
   return new ConversationRegistryRuntime({
     config,
     store,
-    agents: toRegistry(options.agents),
+    agents: agents.registry,
+    ownedAgents: agents.built,
     clock: options.clock ?? createSystemClock(),
     ids: options.ids ?? (() => randomUUID()),
     telemetry: options.telemetry ?? createChatTelemetry(),
     logger: options.logger ?? pino({ level: config.observability.log_level }),
     ownsStore: options.storage === undefined,
   });
-}
-
-function toRegistry(agents: CreateChatRuntimeOptions['agents']): AgentRegistry {
-  if (agents === undefined) return new Map();
-  if (agents instanceof Map) return agents as AgentRegistry;
-  return new Map([...(agents as Iterable<Agent>)].map((a) => [a.id, a]));
 }

@@ -78,6 +78,26 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * The `details` of the codes callers branch on, by code: `isChatError(err, code)` narrows `err.details` to them,
+ * so `err.details.owner_address` needs no cast. Each is thrown in one place, which `satisfies` its entry here.
+ */
+export interface ChatErrorDetails {
+  /** Who holds the conversation, and where it is served when that runtime published an address. */
+  readonly CHAT_ERR_OWNED_ELSEWHERE: { readonly owner_id: string; readonly owner_address?: string };
+  /** Every agent id named by an AI participant that no registered agent has. */
+  readonly CHAT_ERR_UNKNOWN_AGENT: { readonly agent_ids: readonly string[] };
+  /** The reused message_id and the sequence id of the record first accepted under it. */
+  readonly CHAT_ERR_MESSAGE_ID_REUSED: { readonly message_id: string; readonly sequence_id: number };
+  /** The id named both as a human and as an AI participant. */
+  readonly CHAT_ERR_PARTICIPANT_ID_CONFLICT: { readonly participant_id: string };
+}
+
+/** A ChatError with code `C`; for a code of ChatErrorDetails, with those details (always present). */
+export type ChatErrorOf<C extends ErrorCode> = ChatError & { readonly code: C } & ([C] extends [keyof ChatErrorDetails]
+    ? { readonly details: ChatErrorDetails[C] }
+    : unknown);
+
 /** The base error of the runtime: a stable code, an optional cause and optional details. */
 export class ChatError extends Error {
   readonly code: ErrorCode;
@@ -102,6 +122,9 @@ export class ChatError extends Error {
   }
 }
 
+/** A ChatError (of `code`, when given; its details then typed as ChatErrorDetails says). */
+export function isChatError(err: unknown): err is ChatError;
+export function isChatError<C extends ErrorCode>(err: unknown, code: C): err is ChatErrorOf<C>;
 export function isChatError(err: unknown, code?: ErrorCode): err is ChatError {
   return err instanceof ChatError && (code === undefined || err.code === code);
 }

@@ -5,7 +5,7 @@
  * dedup index (conversation-context.ts) finds them, and only then is the original looked up.
  */
 import { postedMetadata } from './conversation-context';
-import { ChatError } from './errors';
+import { ChatError, type ChatErrorDetails } from './errors';
 import { MESSAGE_TYPES, type ChatMessage } from './message-types';
 import type { PostFields } from './conversation-events';
 
@@ -54,7 +54,7 @@ export function messageIdReused(messageId: string, sequenceId: number): ChatErro
     'CHAT_ERR_MESSAGE_ID_REUSED',
     `message_id ${JSON.stringify(messageId)} was already accepted (sequence ${sequenceId}) with other content or metadata; ` +
       'a re-send must repeat it exactly, a new message needs a new message_id',
-    { details: { message_id: messageId, sequence_id: sequenceId } },
+    { details: { message_id: messageId, sequence_id: sequenceId } satisfies ChatErrorDetails['CHAT_ERR_MESSAGE_ID_REUSED'] },
   );
 }
 

@@ -1,4 +1,4 @@
-import { ChatError } from './errors';
+import { ChatError, type ChatErrorDetails } from './errors';
 import type { Participant, ParticipantType } from './message-types';
 
 /**
@@ -39,7 +39,7 @@ export function assertOneTypePerId(members: readonly { participant_id: string; p
       throw new ChatError(
         'CHAT_ERR_PARTICIPANT_ID_CONFLICT',
         `participant id ${JSON.stringify(id)} is named both as a human and as an AI participant; one id is one participant of one type`,
-        { details: { participant_id: id } },
+        { details: { participant_id: id } satisfies ChatErrorDetails['CHAT_ERR_PARTICIPANT_ID_CONFLICT'] },
       );
     }
   }

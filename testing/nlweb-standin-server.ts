@@ -63,6 +63,10 @@ export interface NlwebStandinServer {
   readonly requests: readonly StandinRequest[];
   /** TCP connections accepted so far. */
   readonly connectionCount: number;
+  /** TCP connections open now (a client's idle keep-alive sockets count). */
+  readonly openConnectionCount: number;
+  /** Resolves once no TCP connection is open: a client closed (or never kept) its keep-alive sockets. */
+  whenNoConnectionOpen(): Promise<void>;
   setBehaviour(behaviour: StandinBehaviour): void;
   /** Changes the latency of answers to requests that arrive from now on (a benchmark warms up fast, then measures). */
   setLatency(latencyMs: number): void;
@@ -395,9 +399,19 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
       handleAsk(req, res, record, settle);
     });
   });
+  const open = new Set<Socket>();
+  let noneOpen: Array<() => void> = [];
   server.on('connection', (socket: Socket) => {
     connections++;
     connectionIds.set(socket, connections);
+    open.add(socket);
+    socket.once('close', () => {
+      open.delete(socket);
+      if (open.size > 0) return;
+      const waiting = noneOpen;
+      noneOpen = [];
+      for (const resolve of waiting) resolve();
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -416,6 +430,13 @@ export async function createNlwebStandinServer(options: NlwebStandinOptions = {}
     requests,
     get connectionCount() {
       return connections;
+    },
+    get openConnectionCount() {
+      return open.size;
+    },
+    whenNoConnectionOpen(): Promise<void> {
+      if (open.size === 0) return Promise.resolve();
+      return new Promise((resolve) => noneOpen.push(resolve));
     },
     setBehaviour(next: StandinBehaviour): void {
       behaviour = next;

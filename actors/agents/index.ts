@@ -1,13 +1,12 @@
-/** Agents: the Agent contract, the echo agent and the NLWeb participant. */
+/**
+ * Agents as embedders use them (re-exported from the package root): the Agent contract, the echo agent, the NLWeb
+ * participant and the config helper the server binary uses. The wire-level pieces (SSE parser, stream normaliser,
+ * /ask parameters) stay internal: their shapes follow NLWeb's protocol and may change with it.
+ */
 export type { Agent, AgentNoAnswer, AgentOutput, AgentTurn, AgentRegistry } from './agent';
 export { createEchoAgent } from './echo-agent';
 export { createNlwebAgent } from './nlweb-agent';
 export type { NlwebAgent, NlwebAgentOptions } from './nlweb-agent';
+export type { NlwebMode } from './nlweb-ask-request';
 export { createAgentsFromConfig } from './create-agents-from-config';
 export type { CreateAgentsOptions } from './create-agents-from-config';
-export { buildNlwebAskParams, encodeNlwebAskParams, lastAnswersFromTurn } from './nlweb-ask-request';
-export type { NlwebAskParams, NlwebMode, NlwebLastAnswer } from './nlweb-ask-request';
-export { createSseParser } from './nlweb-sse-parser';
-export type { SseEvent, SseParser } from './nlweb-sse-parser';
-export { createNlwebStreamNormalizer, normalizeNlwebJson, normalizeNlwebItem } from './nlweb-stream-normalizer';
-export type { NlwebItem, NlwebPiece, NlwebStreamNormalizer } from './nlweb-stream-normalizer';

@@ -57,9 +57,12 @@ describe('createAgentsFromConfig', () => {
     }
   });
 
-  it('refuses "standin" without a stand-in url', () => {
+  it('refuses "standin" without a stand-in url, naming the endpoint and the option', () => {
     expect(() => createAgentsFromConfig(config([{ id: 'nlweb', url: 'standin' }]))).toThrow(
-      expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }),
+      expect.objectContaining({
+        code: 'CONFIG_ERR_INVALID',
+        details: { problems: [{ path: 'chat.nlweb.endpoints[0].url', message: expect.stringMatching(/endpoint "nlweb".*standinUrl/) }] },
+      }),
     );
   });
 
