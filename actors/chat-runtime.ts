@@ -6,6 +6,7 @@ import { unrefTimer } from './clock';
 import { ConversationActor } from './conversation-actor';
 import type { ConversationInput, ConversationPolicy } from './conversation-context';
 import { ChatError } from './errors';
+import { assertValidCreation, assertValidParticipant, postProblem } from './input-rules';
 import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from './message-types';
 import { assertOneTypePerId } from './participant-identity';
 import { restoreConversation } from './restore-conversation';
@@ -94,6 +95,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
 
   async createConversation(input: CreateConversationInput): Promise<ConversationSummary> {
     this.assertOpen();
+    // Before anything is stored: members become join records, which the journal must be able to hold.
+    assertValidCreation(input);
     const conversationId = input.conversation_id ?? this.deps.ids();
     if (this.live.has(conversationId) || (await this.deps.store.getConversation(conversationId))) {
       throw new ChatError('CHAT_ERR_ALREADY_EXISTS', `conversation ${conversationId} already exists`);
@@ -151,6 +154,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   }
 
   async join(conversationId: string, participant: ParticipantInput): Promise<Participant> {
+    assertValidParticipant(participant);
     assertKnownAgents([participant], this.deps.agents);
     return (await this.conversation(conversationId)).join(participant);
   }
@@ -160,6 +164,9 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   }
 
   post(conversationId: string, input: PostInput): Promise<PostResult> {
+    // Refused before it is sequenced: a record delivered and then refused by the store would block the journal.
+    const problem = postProblem(input, this.deps.config.chat.limits.max_message_length);
+    if (problem !== undefined) return Promise.reject(new ChatError('CHAT_ERR_INVALID_MESSAGE', problem));
     // A live conversation is posted to at once: no promise besides the post's own (the hot path).
     let live: ConversationActor | undefined;
     try {

@@ -140,6 +140,11 @@ export class ConversationActor {
           }
           deps.logger.warn({ err, conversation_id: this.conversationId, attempt }, 'journal write failed; retrying in order');
         },
+        onRefused: (record, problem) =>
+          deps.logger.error(
+            { conversation_id: this.conversationId, sequence_id: record.sequence_id, sender_id: record.sender_id, problem },
+            'journal refused a record as invalid; stored a lost record in its place',
+          ),
         onWrite: (ms, ok) => telemetry.storageOperation('append', ms, ok),
       },
       persistedUpTo,

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   CHAT_ERR_RESTARTING: { http: 503, frame: 503, message: 'conversation is restarting after a failure; retry shortly' },
   CHAT_ERR_CLOSED: { http: 503, frame: 503, close: 1001, message: 'runtime is shutting down' },
   CHAT_ERR_INVALID_MESSAGE: { http: 400, frame: 400, message: 'message is invalid' },
+  CHAT_ERR_INVALID_ARGUMENT: { http: 400, frame: 400, message: 'an id, member, title or settings the journal cannot hold' },
   CHAT_ERR_FORBIDDEN: { http: 403, frame: 403, message: 'not allowed for this participant' },
   CHAT_ERR_UNKNOWN_AGENT: { http: 400, frame: 400, message: 'an AI participant names no registered agent' },
   CHAT_ERR_MESSAGE_ID_REUSED: { http: 409, frame: 409, message: 'message_id was already accepted with other content' },

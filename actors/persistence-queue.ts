@@ -1,7 +1,8 @@
 import type { Clock } from './clock';
 import { isChatError } from './errors';
-import type { ChatMessage } from './message-types';
+import { MESSAGE_TYPES, type ChatMessage } from './message-types';
 import type { ChatStore } from '../storage-providers/chat-store';
+import { jsonObjectProblem, recordFieldsProblem } from '../storage-providers/record-rules';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
 export interface PersistenceQueueOptions {
@@ -19,6 +20,8 @@ export interface PersistenceQueueOptions {
   readonly afterWrite?: (batch: readonly ChatMessage[]) => Promise<void>;
   /** Called on each failed write (the batch is retried, in order, with backoff). */
   readonly onFailure?: (err: unknown, attempt: number) => void;
+  /** Called for each record the store refused as invalid: a `lost` record was stored in its place (replaceRefused). */
+  readonly onRefused?: (record: ChatMessage, problem: string) => void;
   readonly onWrite?: (ms: number, ok: boolean, records: number) => void;
 }
 
@@ -137,6 +140,7 @@ export class PersistenceQueue {
         // skip what the store already has instead of retrying forever.
         if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') && (await this.skipStored(batch))) continue;
         if (isChatError(err, 'STORAGE_ERR_DUPLICATE_MESSAGE') && (await this.renameDuplicates(batch))) continue;
+        if (isChatError(err, 'STORAGE_ERR_INVALID_ARGUMENT') && this.replaceRefused(batch)) continue;
         this.scheduleRetry(err);
         return;
       }
@@ -185,6 +189,31 @@ export class PersistenceQueue {
     return renamed;
   }
 
+  /**
+   * A record the store refuses as invalid (not unavailable) is refused on every retry, and nothing behind it could
+   * ever be written. The runtime refuses such input from its callers, but an in-process agent's pieces are not
+   * checked on their way (that would cost every piece a copy): each record of the batch the store's own rule finds
+   * invalid is replaced by a `lost` record under its sequence id, so the journal stays contiguous and goes on, and
+   * reported (logged at error). The connections got the original; the journal says it could not be stored.
+   * False when the rule finds nothing to blame: the batch is retried as any failed write.
+   */
+  private replaceRefused(batch: readonly ChatMessage[]): boolean {
+    const { conversationId } = this.options;
+    let replaced = false;
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i];
+      // The actor's own sequence ids are always valid; a placeholder could not fix a bad one.
+      if (!Number.isSafeInteger(m.sequence_id) || m.sequence_id < 1) continue;
+      const problem = recordFieldsProblem(m, conversationId) ?? jsonObjectProblem(m.metadata, 'metadata');
+      if (problem === undefined) continue;
+      const at = typeof m.timestamp === 'string' ? m.timestamp : new Date(this.options.clock.now()).toISOString();
+      this.pending[this.head + i] = refusedPlaceholder(m, conversationId, problem, at);
+      this.options.onRefused?.(m, problem);
+      replaced = true;
+    }
+    return replaced;
+  }
+
   private advance(count: number, upTo: number): void {
     this.head += count;
     // Compact occasionally so the array does not grow with the conversation's lifetime.
@@ -226,4 +255,19 @@ export class PersistenceQueue {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** The `lost` record stored in place of one the store refused (as the crash placeholders, with reason `refused`). */
+function refusedPlaceholder(m: ChatMessage, conversationId: string, problem: string, timestamp: string): ChatMessage {
+  return Object.freeze({
+    message_id: `lost-${m.sequence_id}`,
+    conversation_id: conversationId,
+    sequence_id: m.sequence_id,
+    sender_id: 'system',
+    sender_type: 'system',
+    message_type: MESSAGE_TYPES.lost,
+    content: `sequence id ${m.sequence_id} could not be stored: ${problem}`,
+    timestamp,
+    metadata: Object.freeze({ reason: 'refused' }),
+  });
 }

@@ -1,6 +1,7 @@
 import { ChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from '../actors/message-types';
 import type { ClaimRequest, ClaimResult, ConversationClaim } from './conversation-claims';
+import { idProblem, recordFieldsProblem } from './record-rules';
 
 /** Options of listConversationsForUser. */
 export interface ListForUserOptions {
@@ -194,17 +195,8 @@ export abstract class ChatStore {
     if (messages.length === 0) return;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
-      if (m.conversation_id !== conversationId) {
-        throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `message ${m.message_id} belongs to ${m.conversation_id}`);
-      }
-      requireId(m.message_id, 'message_id');
-      requireId(m.sender_id, 'sender_id');
-      if (typeof m.content !== 'string' || typeof m.message_type !== 'string' || typeof m.timestamp !== 'string') {
-        throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `message ${m.message_id} has a non-string field`);
-      }
-      if (!Number.isSafeInteger(m.sequence_id) || m.sequence_id < 1) {
-        throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `invalid sequence_id ${String(m.sequence_id)}`);
-      }
+      const problem = recordFieldsProblem(m, conversationId);
+      if (problem !== undefined) throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', problem);
       if (i > 0 && m.sequence_id !== messages[i - 1].sequence_id + 1) {
         throw new ChatError('STORAGE_ERR_SEQUENCE_GAP', `batch is not contiguous at ${m.sequence_id}`);
       }
@@ -398,9 +390,8 @@ export function fencedError(conversationId: string, fenceEpoch: number, storedEp
 }
 
 function requireId(value: unknown, name: string): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
-    throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `${name} must be a non-empty string of at most 256 characters`);
-  }
+  const problem = idProblem(value, name);
+  if (problem !== undefined) throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', problem);
 }
 
 function requireCount(value: unknown, name: string, min: number): void {

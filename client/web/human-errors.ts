@@ -19,6 +19,7 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   CHAT_ERR_RESTARTING: 'The conversation is restarting. Try again in a moment.',
   CHAT_ERR_CLOSED: 'The server is shutting down.',
   CHAT_ERR_INVALID_MESSAGE: 'The message could not be accepted.',
+  CHAT_ERR_INVALID_ARGUMENT: 'That name or setting could not be accepted.',
   CHAT_ERR_FORBIDDEN: 'You are not allowed to do that here.',
   CHAT_ERR_UNKNOWN_AGENT: 'One of the assistants named does not exist on this server.',
   CHAT_ERR_MESSAGE_ID_REUSED: 'This message clashed with one sent before.',

@@ -1,6 +1,7 @@
 import { createManualClock } from '../../actors/clock';
+import { ChatError } from '../../actors/errors';
 import type { ChatMessage } from '../../actors/message-types';
-import { PersistenceQueue } from '../../actors/persistence-queue';
+import { PersistenceQueue, type PersistenceQueueOptions } from '../../actors/persistence-queue';
 import { MemoryStore } from '../../storage-providers';
 
 const record = (seq: number): ChatMessage =>
@@ -20,7 +21,7 @@ const record = (seq: number): ChatMessage =>
 const afterMicrotasks = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function makeQueue(): Promise<{ queue: PersistenceQueue; store: MemoryStore }> {
+async function makeQueue(options: Partial<PersistenceQueueOptions> = {}): Promise<{ queue: PersistenceQueue; store: MemoryStore }> {
   const store = new MemoryStore();
   await store.open();
   await store.createConversation(
@@ -36,6 +37,7 @@ async function makeQueue(): Promise<{ queue: PersistenceQueue; store: MemoryStor
       retryInitialMs: 10,
       retryMaxMs: 100,
       onPersisted: () => undefined,
+      ...options,
     },
     0,
   );
@@ -76,5 +78,39 @@ describe('PersistenceQueue write timing', () => {
     await nextTurn();
     expect(queue.persistedUpTo).toBe(1);
     expect(queue.depth).toBe(1);
+  });
+});
+
+describe('PersistenceQueue and records the store refuses as invalid', () => {
+  it('stores a lost record in place of each invalid one, reports it, and writes on: the journal is not blocked', async () => {
+    const refused: Array<[number, string]> = [];
+    const { queue, store } = await makeQueue({ onRefused: (m, problem) => void refused.push([m.sequence_id, problem]) });
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    queue.enqueue([record(1), { ...record(2), content: 42 as unknown as string }, { ...record(3), metadata: cycle }, record(4)]);
+    await nextTurn();
+    expect(queue.persistedUpTo).toBe(4);
+    expect(queue.failing).toBe(false);
+    const stored = await store.readMessages('c', 0, 10);
+    expect(stored.map((m) => [m.sequence_id, m.message_type, m.sender_type])).toEqual([
+      [1, 'text', 'human'],
+      [2, 'lost', 'system'],
+      [3, 'lost', 'system'],
+      [4, 'text', 'human'],
+    ]);
+    expect(stored[1]).toMatchObject({ message_id: 'lost-2', sender_id: 'system', metadata: { reason: 'refused' } });
+    expect(refused).toEqual([
+      [2, 'message m2 has a non-string field'],
+      [3, 'metadata is not JSON-serialisable'],
+    ]);
+  });
+
+  it('keeps retrying a batch refused for a reason no record shows (nothing to replace)', async () => {
+    const { queue, store } = await makeQueue();
+    jest.spyOn(store, 'appendMessages').mockRejectedValueOnce(new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'odd'));
+    queue.enqueue([record(1)]);
+    await nextTurn();
+    expect(queue.failing).toBe(true);
+    expect(await store.lastSequenceId('c')).toBe(0);
   });
 });
