@@ -76,10 +76,19 @@ async function openLong(
   return { stack, page, errors, sockets, last };
 }
 
-/** Clicks "Load earlier messages" and waits until an older record shows first. */
+/**
+ * Presses "Load earlier messages" as a DOM click. page.click would first scroll the button into view, which
+ * scrolls the list to its top, which loads the earlier page by itself (the page's scroll trigger): two loads
+ * racing, and a button hidden while page.click waits for it (seen on a loaded CI machine).
+ */
+async function pressLoadEarlier(page: Page): Promise<void> {
+  await page.$eval('#load-earlier', (b) => (b as HTMLButtonElement).click());
+}
+
+/** Presses "Load earlier messages" and waits until an older record shows first. */
 async function loadEarlier(page: Page): Promise<void> {
   const first = (await shownSeqs(page))[0]!;
-  await page.click('#load-earlier');
+  await pressLoadEarlier(page);
   await page.waitForFunction((f) => {
     const li = document.querySelector<HTMLElement>('#messages > li[data-seq]');
     return li !== null && Number(li.dataset['seq']) < f;
@@ -237,7 +246,7 @@ maybe(
     const { page, errors, last } = await openLong(200, { store, config: { chat: { cache: { recent_messages: 2 } } } });
     expect(await page.textContent('#history-note')).toBe('');
     while (await page.isVisible('#load-earlier'))
-      await page.click('#load-earlier').then(() =>
+      await pressLoadEarlier(page).then(() =>
         page.waitForFunction(() => {
           const b = document.getElementById('load-earlier') as HTMLButtonElement;
           return !b.disabled;
