@@ -1,3 +1,4 @@
+import net from 'node:net';
 import jwt from 'jsonwebtoken';
 import { createChatRuntime } from '../../actors';
 import type { Agent } from '../../actors/agents/agent';
@@ -166,4 +167,13 @@ function merge(a: unknown, b: unknown): unknown {
   const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
   for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
   return out;
+}
+
+/** The port of a server that just closed: connecting to it is refused. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

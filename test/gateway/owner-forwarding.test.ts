@@ -1,8 +1,7 @@
-import net from 'node:net';
 import { REFUSAL_SUBPROTOCOL } from '../../client/protocol-frames';
 import { MemoryStore } from '../../storage-providers';
 import { startTcpProxy, type TcpProxy } from '../client/real-server';
-import { closeAll, startHarness, track, type Harness } from './harness';
+import { closeAll, closedPort, startHarness, track, type Harness } from './harness';
 import { connectClient, refusedStatus, upgradeOutcome } from './ws-test-client';
 
 /**
@@ -99,7 +98,7 @@ describe('forwarding a websocket to the server that holds its conversation', () 
   });
 
   test('a holder that cannot be reached: the refusal the client would have had without forwarding', async () => {
-    const unreachable = `ws://127.0.0.1:${await freePort()}`;
+    const unreachable = `ws://127.0.0.1:${await closedPort()}`;
     const { b, conv } = await pair(unreachable);
     expect(await refusedStatus(b.wsUrl(conv, 'alice'))).toBe(421);
     expect(await upgradeOutcome(b.wsUrl(conv, 'alice'), [REFUSAL_SUBPROTOCOL])).toMatchObject({
@@ -119,12 +118,3 @@ describe('forwarding a websocket to the server that holds its conversation', () 
     expect((await alice.closed).code).toBe(1006);
   });
 });
-
-/** A port nothing listens on: bound, read, released. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

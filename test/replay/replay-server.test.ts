@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import type { ChatMessage } from '../../actors';
 import { MemoryStore, SqliteStore } from '../../storage-providers';
 import { settle } from '../actors/runtime-helpers';
-import { closeAll, startHarness, type Harness } from '../gateway/harness';
+import { closeAll, closedPort, startHarness, type Harness } from '../gateway/harness';
 import { HoledStore, deleteSqliteRecords, storeWithLostTail } from '../storage/journal-damage';
 import { makeTmpDir, parseJsonLines, runMain as run } from './replay-fixtures';
 
@@ -25,15 +24,6 @@ async function postMany(h: Harness, conv: string, count: number, from = 'alice')
   }
   while ((await h.store.lastSequenceId(conv)) < last) await settle();
   return last;
-}
-
-/** The port of a server that just closed: connecting to it is refused. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 let dir: string;
