@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type express from 'express';
 import { WebSocketServer } from 'ws';
 import { createSystemClock, type Clock } from '../actors/clock';
-import { isChatError, type ChatError, type ErrorCode } from '../actors/errors';
+import { ChatError, isChatError, type ErrorCode } from '../actors/errors';
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { resolveConfig } from '../config/load-config';
@@ -19,7 +19,8 @@ import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTe
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
 import { createOwnerForwarder, type OwnerForwarder } from './owner-forwarding';
-import { createUpgradeRefuser, refusalDetailsOf, selectSubprotocol, type RefusalDetails, type UpgradeRefuser } from './upgrade-rejection';
+import { ownerAddressOf } from './http-error-answer';
+import { createUpgradeRefuser, selectSubprotocol, type UpgradeRefuser } from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
 import { SharedFrames } from './shared-frames';
@@ -217,7 +218,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
         audit.participantLimit?.(user.userId, conversationId, config.chat.limits.max_participants);
       // Held by another server: piped there when configured to (owner-forwarding.ts), else refused.
       if (forwarder !== undefined && !closing) return forwardOrRefuse(forwarder, req, socket, head, err, refuse);
-      return refuse(err.code, err.message, refusalDetailsOf(err));
+      return refuse(err);
     }
 
     if (closing || socket.destroyed || !socket.writable) {
@@ -287,13 +288,13 @@ function forwardOrRefuse(
   err: ChatError,
   refuse: Refusal,
 ): void {
-  const details = refusalDetailsOf(err);
-  if (details.ownerAddress === undefined || !forwarder.mayForward(req)) return refuse(err.code, err.message, details);
-  forwarder.forward(req, socket, head, details.ownerAddress, () => refuse(err.code, err.message, details));
+  const owner = ownerAddressOf(err);
+  if (owner === undefined || !forwarder.mayForward(req)) return refuse(err);
+  forwarder.forward(req, socket, head, owner, () => refuse(err));
 }
 
-/** Refuses one upgrade with an error code (and optional message). */
-type Refusal = (code: ErrorCode, message?: string, details?: RefusalDetails) => void;
+/** Refuses one upgrade with an error code (and optional message), or with the runtime's error as it is. */
+type Refusal = (code: ErrorCode | ChatError, message?: string) => void;
 
 /**
  * One upgrade's refusal, built out here rather than as a closure in handleUpgrade or upgrade: closures
@@ -302,5 +303,5 @@ type Refusal = (code: ErrorCode, message?: string, details?: RefusalDetails) => 
  * (+1.25 KiB heap per idle connection in perf/gateway-bench.ts). Only short-lived closures hold it.
  */
 function refusalFor(refuser: UpgradeRefuser, req: IncomingMessage, socket: Duplex, head: Buffer): Refusal {
-  return (code, message, details) => refuser.refuse(req, socket, head, code, message, details);
+  return (code, message) => refuser.refuse(req, socket, head, typeof code === 'string' ? new ChatError(code, message) : code);
 }

@@ -1,12 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ChatError, ERROR_CODES, isChatError } from '../actors/errors';
-import { reusedOriginalOf } from './error-frames';
+import { httpErrorAnswer } from './http-error-answer';
 import type { GatewayLogger } from './observability-hooks';
 
 /**
  * The one error mapping: ChatError → its spec's HTTP status; body-parser errors → 400/413; a path
- * parameter that is not valid percent-encoding → 400; anything else → 500 without internals. Retry-After (whole seconds, rounded up) accompanies retry_after_ms;
- * Allow accompanies a 405.
+ * parameter that is not valid percent-encoding → 400; anything else → 500 without internals. The answer's body and
+ * headers are http-error-answer.ts's.
  */
 export function createErrorHandler(logger: GatewayLogger) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
@@ -16,27 +16,8 @@ export function createErrorHandler(logger: GatewayLogger) {
     }
     const chatErr = toChatError(err);
     if (chatErr.code === 'GATEWAY_ERR_INTERNAL') logger.error({ err: err instanceof Error ? err.stack : String(err) }, 'request failed');
-    const status = chatErr.spec.http;
-    const body: Record<string, unknown> = { error: chatErr.code, code: status, message: chatErr.message };
-    if (chatErr.retryAfterMs !== undefined) {
-      const ms = Math.max(0, Math.ceil(chatErr.retryAfterMs));
-      body.retry_after_ms = ms;
-      res.set('Retry-After', String(Math.max(1, Math.ceil(ms / 1000))));
-    }
-    // 421: where the conversation lives, when that server published its address (chat.ownership.address).
-    const ownerAddress = chatErr.code === 'CHAT_ERR_OWNED_ELSEWHERE' ? chatErr.details?.owner_address : undefined;
-    if (typeof ownerAddress === 'string') body.owner_address = ownerAddress;
-    // 405: the methods the path takes (method-guard.ts), as RFC 9110 asks of every 405.
-    const allow = chatErr.code === 'GATEWAY_ERR_METHOD_NOT_ALLOWED' ? chatErr.details?.allow : undefined;
-    if (typeof allow === 'string') res.set('Allow', allow);
-    // 409 for a message_id reused with other content: which id, and the record first accepted under it.
-    const original = reusedOriginalOf(chatErr);
-    if (original !== undefined) {
-      body.message_id = chatErr.details?.message_id;
-      body.sequence_id = original;
-    }
-    if (chatErr.code === 'GATEWAY_ERR_UNAUTHENTICATED') res.set('WWW-Authenticate', 'Bearer');
-    res.status(status).json(body);
+    const { status, body, headers } = httpErrorAnswer(chatErr);
+    res.set(headers).status(status).json(body);
   };
 }
 

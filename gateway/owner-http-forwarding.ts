@@ -10,6 +10,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isChatError } from '../actors/errors';
 import type { GatewayLogger } from './observability-hooks';
+import { ownerAddressOf } from './http-error-answer';
 import { FORWARDED_BY_HEADER } from './owner-forwarding';
 
 /** Request headers the holder needs to answer as it would have answered the caller. */
@@ -28,8 +29,8 @@ export interface OwnerHttpForwardingOptions {
 /** An express error handler: forwards what it can, passes everything else on to the next one. */
 export function createOwnerHttpForwarding(options: OwnerHttpForwardingOptions) {
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-    const owner = isChatError(err) && err.code === 'CHAT_ERR_OWNED_ELSEWHERE' ? err.details?.owner_address : undefined;
-    const target = typeof owner === 'string' ? holderUrl(owner, req.originalUrl) : undefined;
+    const owner = isChatError(err) ? ownerAddressOf(err) : undefined;
+    const target = owner === undefined ? undefined : holderUrl(owner, req.originalUrl);
     if (target === undefined || res.headersSent || req.headers[FORWARDED_BY_HEADER] !== undefined) {
       next(err);
       return;

@@ -2,8 +2,9 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Clock } from '../actors/clock';
-import { ChatError, ERROR_CODES, type ErrorCode } from '../actors/errors';
+import { ERROR_CODES, type ChatError, type ErrorCode } from '../actors/errors';
 import { GracefulClose } from './graceful-close';
+import { httpErrorAnswer, ownerAddressOf } from './http-error-answer';
 import type { GatewayLogger } from './observability-hooks';
 
 /**
@@ -14,43 +15,22 @@ import type { GatewayLogger } from './observability-hooks';
 export const REFUSAL_SUBPROTOCOL = 'nlweb-chat.refusals';
 
 /**
- * What a refusal may tell besides its code, as the HTTP answers of the same error do (http-error-handler.ts):
- * when to try again, and for CHAT_ERR_OWNED_ELSEWHERE where the conversation is live.
+ * Refuses an upgrade with a plain HTTP answer, the one the HTTP API gives the same error (http-error-answer.ts:
+ * status, JSON body, Retry-After, owner_address ...), then drops the socket.
  */
-export interface RefusalDetails {
-  readonly retryAfterMs?: number;
-  /** The holder's `chat.ownership.address`: the reference client reconnects there. */
-  readonly ownerAddress?: string;
-}
-
-/** The details of a ChatError that a refused upgrade passes on. */
-export function refusalDetailsOf(err: ChatError): RefusalDetails {
-  const owner = err.code === 'CHAT_ERR_OWNED_ELSEWHERE' ? err.details?.owner_address : undefined;
-  return {
-    ...(err.retryAfterMs !== undefined ? { retryAfterMs: Math.max(0, Math.ceil(err.retryAfterMs)) } : {}),
-    ...(typeof owner === 'string' && owner !== '' ? { ownerAddress: owner } : {}),
-  };
-}
-
-/** Refuses an upgrade with a plain HTTP answer carrying the JSON error body, then drops the socket. */
-export function rejectUpgrade(socket: Duplex, code: ErrorCode, message?: string, details: RefusalDetails = {}): void {
+export function rejectUpgrade(socket: Duplex, err: ChatError): void {
   if (socket.destroyed) return;
-  const err = new ChatError(code, message);
-  const status = err.spec.http;
-  const fields: Record<string, unknown> = { error: code, code: status, message: err.message };
-  if (details.retryAfterMs !== undefined) fields.retry_after_ms = details.retryAfterMs;
-  if (details.ownerAddress !== undefined) fields.owner_address = details.ownerAddress;
-  const body = JSON.stringify(fields);
-  const headers = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+  const answer = httpErrorAnswer(err);
+  const body = JSON.stringify(answer.body);
+  const lines = [
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}`,
     'Connection: close',
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
   ];
-  if (code === 'GATEWAY_ERR_UNAUTHENTICATED') headers.push('WWW-Authenticate: Bearer');
-  if (details.retryAfterMs !== undefined) headers.push(`Retry-After: ${Math.max(1, Math.ceil(details.retryAfterMs / 1000))}`);
+  for (const [name, value] of Object.entries(answer.headers)) lines.push(`${name}: ${value}`);
   socket.once('finish', () => socket.destroy());
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
 /** Whether the upgrade request offers REFUSAL_SUBPROTOCOL (Sec-WebSocket-Protocol is a comma-separated list). */
@@ -77,10 +57,11 @@ const MAX_CLOSE_REASON_BYTES = 123;
  * The close reason of a refusal on the subprotocol path: the error code, then for CHAT_ERR_OWNED_ELSEWHERE a
  * space and the owner's address when it fits (a longer address is left out: the code alone still says retry).
  */
-export function refusalCloseReason(code: ErrorCode, details: RefusalDetails = {}): string {
-  if (details.ownerAddress === undefined) return code;
-  const reason = `${code} ${details.ownerAddress}`;
-  return Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES ? reason : code;
+export function refusalCloseReason(err: ChatError): string {
+  const owner = ownerAddressOf(err);
+  if (owner === undefined) return err.code;
+  const reason = `${err.code} ${owner}`;
+  return Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES ? reason : err.code;
 }
 
 /** Close codes of refusals whose error code names none: the ones the reference client maps HTTP statuses to. */
@@ -98,10 +79,10 @@ export function refusalCloseCode(code: ErrorCode): number {
 export interface UpgradeRefuser {
   /**
    * Without the subprotocol: rejectUpgrade. With it: completes the handshake selecting the subprotocol
-   * only to send one close frame (close code of `code`, refusalCloseReason as the reason), and terminates
+   * only to send one close frame (close code of `err`'s code, refusalCloseReason as the reason), and terminates
    * the socket if the peer does not answer the close within the grace time.
    */
-  refuse(req: IncomingMessage, socket: Duplex, head: Buffer, code: ErrorCode, message?: string, details?: RefusalDetails): void;
+  refuse(req: IncomingMessage, socket: Duplex, head: Buffer, err: ChatError): void;
   /** Terminates every refused socket still waiting for its close handshake (gateway shutdown). */
   terminateAll(): void;
 }
@@ -134,8 +115,9 @@ export function createUpgradeRefuser(options: UpgradeRefuserOptions): UpgradeRef
   /** Set by terminateAll: refusals decided later (their upgrade was still authenticating) do not wait for an answer. */
   let stopped = false;
 
-  function closeRefused(ws: WebSocket, socket: Duplex, code: ErrorCode, details: RefusalDetails | undefined): void {
-    const reason = refusalCloseReason(code, details);
+  function closeRefused(ws: WebSocket, socket: Duplex, err: ChatError): void {
+    const { code } = err;
+    const reason = refusalCloseReason(err);
     // An error event without a listener would throw; the close that follows cleans up.
     ws.on('error', (err) => logger.debug({ err: err.message, error: code }, 'refused websocket error'));
     if (stopped) {
@@ -157,12 +139,13 @@ export function createUpgradeRefuser(options: UpgradeRefuserOptions): UpgradeRef
   }
 
   return {
-    refuse(req, socket, head, code, message, details) {
-      if (!offersRefusalSubprotocol(req)) return rejectUpgrade(socket, code, message, details);
+    refuse(req, socket, head, refusal) {
+      const { code } = refusal;
+      if (!offersRefusalSubprotocol(req)) return rejectUpgrade(socket, refusal);
       if (socket.destroyed) return;
       try {
         // ws answers an invalid handshake (bad key or version) itself with HTTP 400 and no callback.
-        wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, socket, code, details));
+        wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, socket, refusal));
       } catch (err) {
         // ws throws only for a socket it has already upgraded (a failure after the handshake): drop it.
         logger.debug({ err: err instanceof Error ? err.message : String(err), error: code }, 'could not refuse an upgraded socket');
