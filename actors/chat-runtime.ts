@@ -377,6 +377,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       );
       actor.recoverLost(reserved);
     }
+    void actor.endInterruptedJobs(input.recent);
     actor.checkIdleSoon();
     return actor;
   }

@@ -188,8 +188,6 @@ export class ConversationActor {
     });
     this.dedupIncomplete = input.lastSequenceId > 0 && (input.recent[0]?.sequence_id ?? Infinity) > 1;
     this.startMachine(input);
-    // Only a cold start passes here with a journal (a crashed machine is rebuilt by handleCrash, its jobs still running).
-    if (input.recent.length > 0) void this.endInterruptedJobs(input.recent);
   }
 
   // ---- state the runtime and gateway read -------------------------------------------------
@@ -441,13 +439,15 @@ export class ConversationActor {
   }
 
   /**
-   * Cold start: the agent jobs the journal shows answering and not ended were cut off when the runtime running
-   * them stopped (none runs here yet). Each gets its one end, `agent_job_cancelled` with reason `interrupted`;
-   * the agent is not asked again (docs/protocol.md, Agent jobs). Sent from a later microtask at the earliest:
-   * the runtime marks the ids reserved before a crash `lost` right after building the actor (ChatRuntime.load),
-   * and those ids belong to the placeholders; the ends take new ones, through the lease like any agent event.
+   * Cold start (ChatRuntime.load, after recoverLost: the ids reserved before a crash belong to the `lost`
+   * placeholders, the ends take new ones through the lease like any agent event): the agent jobs the restored
+   * journal shows answering and not ended were cut off when the runtime running them stopped (none runs here
+   * yet). Each gets its one end, `agent_job_cancelled` with reason `interrupted`; the agent is not asked again
+   * (docs/protocol.md, Agent jobs). A machine rebuilt after a crash (handleCrash) does not pass here: its jobs
+   * still run.
    */
-  private async endInterruptedJobs(window: readonly ChatMessage[]): Promise<void> {
+  async endInterruptedJobs(window: readonly ChatMessage[]): Promise<void> {
+    if (window.length === 0) return;
     const lookBackMs = 2 * this.deps.config.chat.context.nlweb_timeout * 1000;
     const { jobs, complete } = await findInterruptedJobs(this.deps.store, this.conversationId, window, lookBackMs);
     if (!complete)
