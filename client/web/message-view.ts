@@ -6,7 +6,7 @@
  */
 import type { ChatMessage } from '../protocol-frames';
 import { humanSentence } from './human-errors';
-import { splitLinks } from './message-links';
+import { itemNames, splitLinks } from './message-links';
 
 export interface MessageViewDeps {
   readonly list: HTMLUListElement;
@@ -77,13 +77,13 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     return node;
   };
 
-  /** One record's text; an AI's `<https://...>` links as links. */
+  /** One record's text; an AI's `<https://...>` links as links, named by the items its metadata lists. */
   function piece(m: ChatMessage): HTMLDivElement {
     const node = div('piece');
     node.dataset['seq'] = String(m.sequence_id);
     if (m.sender_type !== 'ai') node.textContent = m.content;
     else
-      for (const run of splitLinks(m.content)) {
+      for (const run of splitLinks(m.content, itemNames(m.metadata))) {
         if (!('href' in run)) {
           node.append(run.text);
           continue;
@@ -91,6 +91,7 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
         const a = doc.createElement('a');
         a.href = run.href;
         a.textContent = run.text;
+        if (run.title !== undefined) a.title = run.title;
         a.rel = 'noopener noreferrer';
         a.target = '_blank';
         node.append(a);
