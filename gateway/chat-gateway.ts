@@ -202,13 +202,18 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     }
     if (resume !== null) telemetry.reconnect?.();
     const afterSequenceId = resume === null ? undefined : Number(resume);
+    // Any other value (join=1, join=yes) used to be taken as false, refused later as "not a participant":
+    // the client could not tell its typo from a missing membership.
+    const join = url.searchParams.get('join');
+    if (join !== null && join !== 'true' && join !== 'false') {
+      return refuse('GATEWAY_ERR_BAD_REQUEST', 'join must be true or false');
+    }
 
     // Subscribe before completing the handshake, so not-found / not-a-participant are refused before
     // anything is completed and no record can slip between the `connected` frame and the first live message.
     let subscribed: { subscription: Subscription; route: OutputRoute };
     try {
-      const joinIfNeeded = url.searchParams.get('join') === 'true';
-      subscribed = await subscribeAsHuman(runtime, conversationId, user, afterSequenceId, joinIfNeeded);
+      subscribed = await subscribeAsHuman(runtime, conversationId, user, afterSequenceId, join === 'true');
     } catch (err) {
       if (!isChatError(err)) throw err;
       if (err.code === 'CHAT_ERR_NOT_PARTICIPANT') audit.forbidden?.(user.userId, conversationId, 'ws connect');

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import WebSocket, { type ClientOptions } from 'ws';
 import { createFrameValidator } from '../../gateway/protocol/frame-validator';
 import type { ServerFrame } from '../../gateway/protocol/server-frames';
@@ -170,4 +171,29 @@ export async function upgradeOutcome(url: string, protocols: readonly string[], 
   );
   const close = await client.closed;
   return { status, protocol: client.ws.protocol, frames: client.frames, close };
+}
+
+/** The plain HTTP refusal of an upgrade: its status and JSON body. */
+export function refusedAnswer(url: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url.replace(/^ws/, 'http'), {
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version': '13',
+      },
+    });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      reject(new Error('the upgrade was accepted'));
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? -1, body: JSON.parse(text) as unknown }));
+    });
+    req.on('error', reject);
+  });
 }
