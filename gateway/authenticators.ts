@@ -1,9 +1,10 @@
 import { createSecretKey } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
-import { ChatError } from '../actors/errors';
+import { ChatError, isChatError } from '../actors/errors';
 import type { NlwebChatConfig } from '../config/config-types';
 import { isLoopbackAddress } from './net-utils';
+import type { GatewayLogger } from './observability-hooks';
 
 /** Who is calling. `userId` becomes the participant id. */
 export interface AuthenticatedUser {
@@ -14,17 +15,56 @@ export interface AuthenticatedUser {
 
 /**
  * Pluggable authentication: an embedding service passes its own (e.g. wrapping its session middleware).
- * Resolve undefined (or reject) to refuse: HTTP 401 / WebSocket upgrade refused with 401.
+ * Resolve undefined (or reject) to refuse: HTTP 401 / WebSocket upgrade refused with 401. Reject with a
+ * GATEWAY_ERR_UNAUTHENTICATED ChatError to tell the caller why (its message becomes the answer's); any
+ * other rejection is logged as the authenticator's failure and answered "authentication required".
  */
 export type Authenticator = (req: IncomingMessage) => Promise<AuthenticatedUser | undefined>;
 
 /** User ids accepted from tokens and dev mode: printable, no whitespace, bounded. */
 const USER_ID = /^[A-Za-z0-9_.@:+-]{1,128}$/;
+const USER_ID_RULE = '1 to 128 characters of [A-Za-z0-9_.@:+-]';
+
+/** A refusal that says why: a client cannot tell an expired token (refresh it) from a malformed one (its bug) otherwise. */
+function unauthenticated(why: string): ChatError {
+  return new ChatError('GATEWAY_ERR_UNAUTHENTICATED', why);
+}
+
+/**
+ * Runs the authenticator for one of the gateway's entry points (the upgrade, the /chat routes): the user, or the
+ * GATEWAY_ERR_UNAUTHENTICATED to answer, the authenticator's own when it rejected with one. Any other rejection is
+ * the authenticator's bug, not the caller's: logged, and answered with the code's plain message.
+ */
+export async function authenticateCaller(
+  authenticate: Authenticator,
+  req: IncomingMessage,
+  logger: GatewayLogger,
+): Promise<AuthenticatedUser | ChatError> {
+  try {
+    return (await authenticate(req)) ?? new ChatError('GATEWAY_ERR_UNAUTHENTICATED');
+  } catch (err) {
+    if (isChatError(err, 'GATEWAY_ERR_UNAUTHENTICATED')) return err;
+    logger.warn({ err: (err as Error).message }, 'authenticator failed');
+    return new ChatError('GATEWAY_ERR_UNAUTHENTICATED');
+  }
+}
+
+/** Why jsonwebtoken refused a token, in the caller's terms (its own messages name expected values). */
+function tokenRefusal(err: unknown): ChatError {
+  const { name, message } = err as { name?: string; message?: string };
+  if (name === 'TokenExpiredError') return unauthenticated('token expired');
+  if (name === 'NotBeforeError') return unauthenticated('token not valid yet (nbf)');
+  if (message === 'invalid signature') return unauthenticated('token signature does not verify');
+  if (message === 'invalid algorithm') return unauthenticated('token algorithm must be HS256');
+  if (message?.startsWith('jwt issuer invalid') === true) return unauthenticated('token issuer is not the one this server expects');
+  return unauthenticated('token is not a valid JWT');
+}
 
 /**
  * Verifies HS256 JWTs from `Authorization: Bearer <token>` or the `token` query parameter (browsers
  * cannot set headers on WebSocket connects). The algorithm is pinned so "none"/RS-confusion tokens fail.
- * The user id is the `sub` claim (or `user_id`); `name` and `roles` are optional claims.
+ * The user id is the `sub` claim (or `user_id`); `name` and `roles` are optional claims. A refused request is
+ * rejected with a GATEWAY_ERR_UNAUTHENTICATED saying why (no token, expired, bad signature, no user id ...).
  */
 export function createJwtAuthenticator(options: { secret: string; issuer?: string }): Authenticator {
   if (!options.secret) throw new ChatError('CONFIG_ERR_INVALID', 'server.auth.jwt_secret is required when server.auth.mode is "jwt"');
@@ -35,16 +75,17 @@ export function createJwtAuthenticator(options: { secret: string; issuer?: strin
   const key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   return async (req) => {
     const token = bearerToken(req) ?? queryParam(req, 'token');
-    if (!token) return undefined;
+    if (!token) throw unauthenticated('no token: send Authorization: Bearer <JWT> or ?token=<JWT>');
     let claims: jwt.JwtPayload | string;
     try {
       claims = jwt.verify(token, key, verifyOptions);
-    } catch {
-      return undefined;
+    } catch (err) {
+      throw tokenRefusal(err);
     }
-    if (typeof claims !== 'object') return undefined;
+    if (typeof claims !== 'object') throw unauthenticated('token payload is not a JSON object');
     const userId = typeof claims.sub === 'string' ? claims.sub : typeof claims.user_id === 'string' ? claims.user_id : undefined;
-    if (userId === undefined || !USER_ID.test(userId)) return undefined;
+    if (userId === undefined) throw unauthenticated('token has no sub (or user_id) claim');
+    if (!USER_ID.test(userId)) throw unauthenticated(`token user id must be ${USER_ID_RULE}`);
     const user: { userId: string; displayName?: string; roles?: string[] } = { userId };
     if (typeof claims.name === 'string') user.displayName = claims.name.slice(0, 200);
     if (Array.isArray(claims.roles)) user.roles = claims.roles.filter((r): r is string => typeof r === 'string');
@@ -55,14 +96,16 @@ export function createJwtAuthenticator(options: { secret: string; issuer?: strin
 /**
  * Development mode: the caller names itself with `user_id` (query parameter, or X-User-Id header) and
  * optionally `display_name`. Requests that did not arrive on a loopback address are refused, whatever
- * the server was told; createChatServer also refuses to start on a non-loopback host in this mode.
+ * the server was told; createChatServer also refuses to start on a non-loopback host in this mode. A refused
+ * request is rejected with a GATEWAY_ERR_UNAUTHENTICATED saying why.
  */
 export function createDevAuthenticator(): Authenticator {
   return async (req) => {
-    if (!isLoopbackAddress(req.socket.localAddress)) return undefined;
+    if (!isLoopbackAddress(req.socket.localAddress)) throw unauthenticated('development authentication serves loopback requests only');
     const header = req.headers['x-user-id'];
     const userId = queryParam(req, 'user_id') ?? (typeof header === 'string' ? header : undefined);
-    if (userId === undefined || !USER_ID.test(userId)) return undefined;
+    if (userId === undefined) throw unauthenticated('no user_id: name yourself with ?user_id=<id> (development authentication)');
+    if (!USER_ID.test(userId)) throw unauthenticated(`user_id must be ${USER_ID_RULE}`);
     const displayName = queryParam(req, 'display_name');
     return displayName ? { userId, displayName: displayName.slice(0, 200) } : { userId };
   };

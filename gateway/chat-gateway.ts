@@ -8,7 +8,7 @@ import { ChatError, isChatError, type ErrorCode } from '../actors/errors';
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { resolveConfig } from '../config/load-config';
-import { createAuthenticatorFromConfig, type AuthenticatedUser, type Authenticator } from './authenticators';
+import { authenticateCaller, createAuthenticatorFromConfig, type Authenticator } from './authenticators';
 import type { ConnectionContext } from './connection-context';
 import { FlushingWebSocket } from './flushing-web-socket';
 import { startHeartbeat } from './heartbeat';
@@ -185,15 +185,10 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       return refuse('CHAT_ERR_FORBIDDEN', 'origin not allowed');
     }
 
-    let user: AuthenticatedUser | undefined;
-    try {
-      user = await authenticate(req);
-    } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'authenticator failed');
-    }
-    if (!user) {
+    const user = await authenticateCaller(authenticate, req, logger);
+    if (user instanceof ChatError) {
       audit.authFailure?.('anonymous', url.pathname, 'GATEWAY_ERR_UNAUTHENTICATED');
-      return refuse('GATEWAY_ERR_UNAUTHENTICATED');
+      return refuse(user);
     }
 
     const resume = url.searchParams.get('last_sequence_id');

@@ -2,7 +2,7 @@ import express, { type Request, type Response } from 'express';
 import { ChatError } from '../actors/errors';
 import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
-import type { AuthenticatedUser, Authenticator } from './authenticators';
+import { authenticateCaller, type Authenticator } from './authenticators';
 import { createConversationHandlers } from './conversation-routes';
 import { refuseAiCallers } from './human-caller';
 import type { BodyValidators } from './http-request-input';
@@ -38,13 +38,8 @@ export function createChatRoutes(deps: ChatRouteDeps): express.Router {
   const chat = express.Router();
   // Authenticate before reading any body: unauthenticated callers never cost a JSON parse.
   chat.use(async (req, res, next) => {
-    let user: AuthenticatedUser | undefined;
-    try {
-      user = await deps.authenticate(req);
-    } catch (err) {
-      deps.logger.warn({ err: (err as Error).message }, 'authenticator failed');
-    }
-    if (!user) throw new ChatError('GATEWAY_ERR_UNAUTHENTICATED');
+    const user = await authenticateCaller(deps.authenticate, req, deps.logger);
+    if (user instanceof ChatError) throw user;
     res.locals.user = user;
     next();
   });

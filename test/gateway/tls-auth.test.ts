@@ -152,8 +152,10 @@ describe('gateway TLS and authentication', () => {
     const dev = createDevAuthenticator();
     expect(await dev(fakeRequest('/x?user_id=alice', '127.0.0.1'))).toEqual({ userId: 'alice' });
     expect(await dev(fakeRequest('/x?user_id=alice', '::ffff:127.0.0.1'))).toEqual({ userId: 'alice' });
-    expect(await dev(fakeRequest('/x?user_id=alice', '10.1.2.3'))).toBeUndefined();
-    expect(await dev(fakeRequest('/x', '192.168.0.9', { 'x-user-id': 'alice' }))).toBeUndefined();
+    await expect(dev(fakeRequest('/x?user_id=alice', '10.1.2.3'))).rejects.toThrow(
+      'development authentication serves loopback requests only',
+    );
+    await expect(dev(fakeRequest('/x', '192.168.0.9', { 'x-user-id': 'alice' }))).rejects.toThrow(/loopback/);
   });
 
   test('dev authentication refuses to start on a non-loopback host; jwt mode needs a secret', async () => {
@@ -191,9 +193,12 @@ describe('gateway TLS and authentication', () => {
     const good = jwt.sign({ sub: 'alice', name: 'Alice', roles: ['admin', 3] }, JWT_SECRET, { algorithm: 'HS256', issuer: 'nlweb' });
     expect(await auth(bearer(good))).toEqual({ userId: 'alice', displayName: 'Alice', roles: ['admin'] });
     expect(await auth(fakeRequest(`/chat/x?token=${good}`, '127.0.0.1'))).toMatchObject({ userId: 'alice' });
-    expect(await auth(bearer(jwt.sign({ sub: 'alice' }, JWT_SECRET, { algorithm: 'HS256', issuer: 'other' })))).toBeUndefined();
-    expect(await auth(bearer(jwt.sign({ sub: 'alice' }, JWT_SECRET, { algorithm: 'HS512', issuer: 'nlweb' })))).toBeUndefined();
-    expect(await auth(bearer(jwt.sign({ name: 'no subject' }, JWT_SECRET, { algorithm: 'HS256', issuer: 'nlweb' })))).toBeUndefined();
+    const otherIssuer = jwt.sign({ sub: 'alice' }, JWT_SECRET, { algorithm: 'HS256', issuer: 'other' });
+    await expect(auth(bearer(otherIssuer))).rejects.toThrow('token issuer is not the one this server expects');
+    const hs512 = jwt.sign({ sub: 'alice' }, JWT_SECRET, { algorithm: 'HS512', issuer: 'nlweb' });
+    await expect(auth(bearer(hs512))).rejects.toThrow('token algorithm must be HS256');
+    const noSubject = jwt.sign({ name: 'no subject' }, JWT_SECRET, { algorithm: 'HS256', issuer: 'nlweb' });
+    await expect(auth(bearer(noSubject))).rejects.toThrow('token has no sub (or user_id) claim');
 
     const h = await startHarness({}, { authenticate: async (req) => (req.headers['x-api-key'] === 'k1' ? { userId: 'svc' } : undefined) });
     const res = await fetch(`${h.url}/chat/conversations`, {
