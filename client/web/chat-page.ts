@@ -4,6 +4,8 @@
  * and keeps it in sessionStorage (page-auth.ts; a `?token=` in the URL is moved there); in dev mode it asks for a
  * user id, kept in the URL (?user_id=alice).
  * Only textContent is used for anything a user typed, so messages can never inject markup.
+ * Own messages not yet acknowledged are kept in localStorage (unsent-store.ts) until their message_ack: a reload or
+ * a switch to another conversation shows them again and sends them again, with the same message_id.
  */
 import { createChatClient, type ChatClient, type ChatClientError } from '../chat-client';
 import { defaultGenerateId } from '../client-platform';
@@ -15,6 +17,8 @@ import { createListRefresh } from './list-refresh';
 import { createMessageView } from './message-view';
 import { takeToken, TOKEN_KEY, tokenSubject } from './page-auth';
 import { readAuthMode, readMaxRetries } from './page-settings';
+import { canSendAgain } from './send-again';
+import { createUnsentStore, keepNothing, unsentKey, type UnsentMessage, type UnsentStore } from './unsent-store';
 
 /** A scroll this close to the top of the messages loads the earlier page. */
 const NEAR_TOP_PX = 40;
@@ -119,6 +123,18 @@ function start(): void {
   const names = new Map<string, string>();
   /** Who this page acts as: the dev user id, or (with a token) the participant id the server named. */
   let me = userId ?? (token ? tokenSubject(token) : undefined);
+  /** Whose unsent messages this page keeps: known before any socket, so a reload finds them (none: nothing kept). */
+  const keptFor = me;
+  const unsentFor = (conversationId: string): UnsentStore => {
+    if (keptFor === undefined) return keepNothing();
+    try {
+      return createUnsentStore(localStorage, unsentKey(location.origin, keptFor, conversationId));
+    } catch {
+      return keepNothing(); // storage disabled: reading localStorage itself throws
+    }
+  };
+  /** The open conversation's unsent messages. */
+  let unsent = keepNothing();
   /** The id the client gives the message being sent now (generateId), so its pending line can be matched. */
   let sendingId: string | undefined;
   /** The open conversation's history (history-pager.ts); its identity also tells an open still in progress. */
@@ -133,6 +149,7 @@ function start(): void {
       input.value = text;
       input.focus();
     },
+    forget: (messageId) => unsent.remove(messageId),
   });
 
   /** A sentence for people; `detail` (codes, the server's words) goes to the tooltip. */
@@ -225,6 +242,8 @@ function start(): void {
     client?.close();
     client = undefined;
     current = undefined;
+    // Its unsent messages stay kept: opening it again shows and sends them.
+    unsent = keepNothing();
     conversations.setOpen(undefined);
     setState('idle');
     el('share').classList.add('hidden');
@@ -252,6 +271,8 @@ function start(): void {
         return showApiError('Could not leave the conversation.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
     }
     conversations.markLeft(conversationId);
+    // Nothing more can be sent there: what was waiting goes with the membership.
+    unsentFor(conversationId).clear();
     closeCurrent();
     el('title').textContent = 'Pick or create a conversation';
     view.clear();
@@ -310,6 +331,12 @@ function start(): void {
     el('share').classList.remove('hidden');
     el('leave').classList.remove('hidden');
     view.clear();
+    unsent = unsentFor(conversationId);
+    // What this user wrote here and the server has not acknowledged: shown at once, sent once connected.
+    for (const m of unsent.list()) {
+      view.addPending(m.message_id, m.content);
+      if (m.refused) showRefused(m, m.refused.code, m.refused.message);
+    }
     el('participant-list').replaceChildren();
     typingNow.clear();
     renderTyping();
@@ -394,7 +421,58 @@ function start(): void {
       setState('closed', '', e.reason);
       showError(closedSentence(e), e.reason);
     });
+    // Kept messages go first, in the order written; the client sends them once connected.
+    const kept = unsent;
+    for (const m of kept.list()) if (!m.refused) dispatch(c, kept, m);
+    updatePending();
     c.connect().catch(() => undefined);
+  }
+
+  /**
+   * Sends `m` with its own message_id (kept in `store` until acknowledged). A refusal of the message itself is kept
+   * with it; the client ending (closed, switched away) leaves it kept as unsent, to go with the next connection.
+   */
+  function dispatch(c: ChatClient, store: UnsentStore, m: UnsentMessage): void {
+    sendingId = m.message_id;
+    const sent = c.send(m.content, m.metadata);
+    sendingId = undefined;
+    sent.then(
+      (ack) => {
+        store.remove(m.message_id);
+        // Answered as a duplicate: it landed before (a re-send after a reload) and its record is shown or older.
+        if (ack.duplicate && client === c) view.dropPending(m.message_id);
+        updatePending();
+      },
+      (err: ChatClientError) => {
+        if (err.messageId !== undefined) store.put({ ...m, refused: { code: err.code, message: err.message } });
+        if (client === c) showRefused(m, err.code, err.message);
+        updatePending();
+      },
+    );
+  }
+
+  /** Marks `m` refused, with "send again" where a retry may succeed (send-again.ts). */
+  function showRefused(m: UnsentMessage, code: string, message: string): void {
+    view.markRefused(m.message_id, {
+      sentence: humanSentence(code),
+      detail: `${code}: ${message}`,
+      ...(canSendAgain(code) ? { sendAgain: () => sendAgain(m) } : {}),
+    });
+  }
+
+  /** The same message again, same message_id: on the open socket, or by opening the conversation again. */
+  function sendAgain(m: UnsentMessage): void {
+    const fresh: UnsentMessage = {
+      message_id: m.message_id,
+      content: m.content,
+      ...(m.metadata !== undefined ? { metadata: m.metadata } : {}),
+    };
+    unsent.put(fresh);
+    view.markSending(m.message_id);
+    if (client && client.state !== 'closed') dispatch(client, unsent, fresh);
+    // The client has ended (it gave up, or the server closed for good): opening again sends what is kept.
+    else if (current !== undefined) void openChecked(current);
+    updatePending();
   }
 
   el('join-button').addEventListener('click', () => void joinOffered());
@@ -423,7 +501,8 @@ function start(): void {
   });
   // The network is back: no reason to sit out the rest of a backoff.
   window.addEventListener('online', () => client?.reconnectNow());
-  // Unsent messages (waiting for the server, or refused) live only in this page: closing it loses them.
+  // Unsent messages (waiting for the server, or refused) are kept in this browser, but go out only when this
+  // conversation is open here again, maybe much later: leaving asks first.
   window.addEventListener('beforeunload', (ev) => {
     if ((client?.pendingCount ?? 0) + view.refusedCount === 0) return;
     ev.preventDefault();
@@ -448,16 +527,10 @@ function start(): void {
     input.value = '';
     client.setTyping(false);
     // Shown at once, before the server has it: the input is cleared, so the text must be visible somewhere.
-    const c = client;
-    const id = defaultGenerateId();
-    view.addPending(id, text);
-    sendingId = id;
-    const sent = c.send(text);
-    sendingId = undefined;
-    sent.then(updatePending, (err: ChatClientError) => {
-      if (client === c) view.markRefused(id, humanSentence(err.code), `${err.code}: ${err.message}`);
-      updatePending();
-    });
+    const m: UnsentMessage = { message_id: defaultGenerateId(), content: text };
+    view.addPending(m.message_id, text);
+    unsent.put(m);
+    dispatch(client, unsent, m);
     updatePending();
   });
 

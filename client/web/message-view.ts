@@ -1,7 +1,7 @@
 /**
  * The chat page's list of messages: sequenced records in order, the pieces of one AI answer in one bubble that
  * grows as they arrive, and this user's own messages from the moment they are sent ("sending…" until their
- * record arrives; "not sent: <why>" if refused, with the text to take back). Text only ever goes in as text
+ * record arrives; "not sent: <why>" if refused, with the text to take back, and "send again" where that may work). Text only ever goes in as text
  * nodes and links as elements with a checked href (message-links.ts), so no message can put markup in the page.
  */
 import type { ChatMessage } from '../protocol-frames';
@@ -18,6 +18,18 @@ export interface MessageViewDeps {
   me(): string | undefined;
   /** A refused message's text, back in the send box. */
   restore(text: string): void;
+  /** The user discarded a refused message or took its text back: it is no longer this page's to send. */
+  forget(messageId: string): void;
+}
+
+/** How a refusal reads on its message, and what the user may do about it. */
+export interface Refusal {
+  /** For people ("not sent: <sentence>"). */
+  readonly sentence: string;
+  /** Codes and the server's words, for the tooltip. */
+  readonly detail: string;
+  /** Offered as "send again" when a retry may succeed; absent, only "edit" and "discard" are. */
+  readonly sendAgain?: () => void;
 }
 
 export interface MessageView {
@@ -31,7 +43,11 @@ export interface MessageView {
   /** An own message on its way: shown at once, below every record, until its record arrives. */
   addPending(messageId: string, text: string): void;
   /** The server (or the client, closed) refused it: it stays, marked, its text restorable. */
-  markRefused(messageId: string, sentence: string, detail: string): void;
+  markRefused(messageId: string, refusal: Refusal): void;
+  /** A refused message goes again: "sending…" once more. */
+  markSending(messageId: string): void;
+  /** An own message on its way that is shown already (its record was read earlier): the pending line goes. */
+  dropPending(messageId: string): void;
   /** Refused messages still shown (their text is only here). */
   readonly refusedCount: number;
   clear(): void;
@@ -115,6 +131,15 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     return li;
   }
 
+  const button = (className: string, text: string, onClick: () => void): HTMLButtonElement => {
+    const node = doc.createElement('button');
+    node.type = 'button';
+    node.className = className;
+    node.textContent = text;
+    node.addEventListener('click', onClick);
+    return node;
+  };
+
   const atBottom = (): boolean => scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 20;
 
   /** Keeps the view at the bottom if it was there. */
@@ -164,6 +189,12 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
   const pendingLine = (messageId: string): HTMLLIElement | null =>
     list.querySelector<HTMLLIElement>(`li[data-message-id="${CSS.escape(messageId)}"]`);
 
+  /** Own messages whose record is in `messages`: their pending lines give way (a re-send after a reload). */
+  function dropPendingOf(messages: readonly ChatMessage[]): void {
+    const me = deps.me();
+    for (const m of messages) if (m.sender_id === me) pendingLine(m.message_id)?.remove();
+  }
+
   return {
     add(m) {
       if (invisible(m)) return;
@@ -186,6 +217,7 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     },
     prepend(messages) {
       // The older records are laid out as add() would, with their own answers; they go above everything shown.
+      dropPendingOf(messages);
       const older = new Map<string, HTMLElement>();
       const lines = doc.createDocumentFragment();
       let last: HTMLLIElement | undefined;
@@ -229,30 +261,38 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
       li.append(div('status', 'sending…'));
       place(li, null);
     },
-    markRefused(messageId, sentence, detail) {
+    markRefused(messageId, refusal) {
       const li = pendingLine(messageId);
       if (!li) return;
-      li.classList.replace('pending', 'refused');
+      li.classList.remove('pending');
+      li.classList.add('refused');
       const status = li.querySelector<HTMLElement>('.status')!;
       const reason = doc.createElement('span');
       reason.className = 'reason';
-      reason.textContent = `not sent: ${sentence}`;
-      reason.title = detail;
+      reason.textContent = `not sent: ${refusal.sentence}`;
+      reason.title = refusal.detail;
       const text = li.querySelector('.piece')?.textContent ?? '';
-      const edit = doc.createElement('button');
-      edit.type = 'button';
-      edit.className = 'edit';
-      edit.textContent = 'edit';
-      edit.addEventListener('click', () => {
+      const gone = (): void => {
         li.remove();
+        deps.forget(messageId);
+      };
+      const edit = button('edit', 'edit', () => {
+        gone();
         deps.restore(text);
       });
-      const discard = doc.createElement('button');
-      discard.type = 'button';
-      discard.className = 'discard';
-      discard.textContent = 'discard';
-      discard.addEventListener('click', () => li.remove());
-      status.replaceChildren(reason, ' ', edit, ' ', discard);
+      const discard = button('discard', 'discard', gone);
+      const again = refusal.sendAgain;
+      status.replaceChildren(reason, ' ', ...(again ? [button('again', 'send again', again), ' '] : []), edit, ' ', discard);
+    },
+    markSending(messageId) {
+      const li = pendingLine(messageId);
+      if (!li) return;
+      li.classList.remove('refused');
+      li.classList.add('pending');
+      li.querySelector<HTMLElement>('.status')!.replaceChildren('sending…');
+    },
+    dropPending(messageId) {
+      pendingLine(messageId)?.remove();
     },
     get refusedCount() {
       return list.querySelectorAll('li.refused').length;
