@@ -3,7 +3,8 @@
  * reload, or a switch to another conversation and back, they show again as "sending…" and go again with the same
  * message_id, so one that did land before shows once, to everyone. Chromium against the real server (dev auth);
  * the page's sockets pass through Playwright's WebSocket routing (./socket-tap.ts), which holds the page's
- * messages, loses what the server answers, or refuses one as the server would. Chromium: ./chromium.ts.
+ * messages, loses what the server answers, or refuses one as the server would; and, without it, through a stopped
+ * server the page's client gives up on. Chromium: ./chromium.ts.
  */
 import type { Page } from 'playwright-core';
 import { browserTest } from './chromium';
@@ -202,6 +203,48 @@ maybe(
     await refused.locator('button.edit').click();
     expect(await alice.inputValue('#input')).toBe('x'.repeat(10_001));
     expect(await kept(alice)).toEqual([]);
+  },
+  60_000,
+);
+
+maybe(
+  'a message the page could not send before its client gave up (server stopped) is sent by "send again" once the server is back',
+  async () => {
+    // The server lets the page's client try twice, then give up (mountWebClient's maxRetries).
+    const s = await session({ page: { maxRetries: 2 } });
+    await s.stack.createConversation('conv', ['alice', 'bob']);
+    const page = await (await s.browser.newContext()).newPage();
+    await page.clock.install({ time: 0 });
+    await page.goto(`${s.origin}/?user_id=alice&conversation=conv`);
+    await page.waitForSelector('#state[data-state="open"]');
+    // From here on no timer of the page fires unless the test moves the clock.
+    await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1000);
+
+    await s.stack.stopServer();
+    await page.waitForSelector('#state[data-state="reconnecting"]');
+    await send(page, 'written in the outage');
+    await page.waitForSelector('#messages li.pending');
+    // The next attempt fails too: the client ends, and the message says so, with "send again".
+    await page.clock.runFor(30_000);
+    await page.waitForSelector('#state[data-state="closed"]');
+    const refused = page.locator('#messages li.refused');
+    await refused.waitFor();
+    expect(await refused.locator('.reason').textContent()).toBe('not sent: The connection was closed.');
+    expect(await refused.locator('button').allTextContents()).toEqual(['send again', 'edit', 'discard']);
+    // Still kept as unsent (not refused by the server): a reload would send it too.
+    expect((await kept(page)).flatMap(([, ms]) => ms.map((m) => [m.content, m.refused]))).toEqual([['written in the outage', undefined]]);
+
+    await s.stack.startServer();
+    const bob = (await openAs(s, 'bob', 'conv')).page;
+    await refused.locator('button.again').click();
+    await page.waitForSelector('#state[data-state="open"]');
+    await page.waitForSelector('#messages li.mine[data-seq] .text:text-is("written in the outage")');
+    await bob.waitForSelector('#messages li.other .text:text-is("written in the outage")');
+    await page.waitForSelector('#pending:empty', { state: 'attached' });
+    expect(await linesWith(page, 'written in the outage')).toBe(1);
+    expect(await linesWith(bob, 'written in the outage')).toBe(1);
+    expect(await stored(s, 'conv', 'written in the outage')).toBe(1);
+    expect(await kept(page)).toEqual([]);
   },
   60_000,
 );
