@@ -97,6 +97,10 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     maxPayload: wsConfig.max_frame_bytes,
     clientTracking: false,
     perMessageDeflate: false,
+    // ws would close a text frame that is not UTF-8 with 1007 and no reason, before the gateway sees it; the
+    // gateway checks text and binary frames alike (client-frame-dispatch.ts), answering with the documented
+    // error frame and close reason.
+    skipUTF8Validation: true,
     handleProtocols: selectSubprotocol,
     WebSocket: FlushingWebSocket,
   });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { RawData } from 'ws';
 import type { DeliveryProgress } from './delivery-progress';
 import { errorFrame } from './error-frames';
@@ -15,10 +16,13 @@ export type DecodedClientData =
 
 /** Parses and validates the payload of one WebSocket message. */
 export function decodeClientData(data: RawData, isBinary: boolean, validator: FrameValidator): DecodedClientData {
+  // Binary frames are decoded as UTF-8 text too: the protocol is JSON either way. Bytes that are not UTF-8 are
+  // refused rather than decoded to U+FFFD, which would post content the client never wrote.
+  const bytes = rawBytes(data, isBinary);
+  if (!isUtf8(bytes)) return { ok: false, error: errorFrame('GATEWAY_ERR_MALFORMED_JSON', 'frame is not valid UTF-8'), fatal: true };
   let value: unknown;
   try {
-    // Binary frames are decoded as UTF-8 text too: the protocol is JSON either way.
-    value = JSON.parse(rawToString(data, isBinary));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     return { ok: false, error: errorFrame('GATEWAY_ERR_MALFORMED_JSON'), fatal: true };
   }
@@ -88,9 +92,9 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
   }
 }
 
-function rawToString(data: RawData, isBinary: boolean): string {
+function rawBytes(data: RawData, isBinary: boolean): Buffer {
   void isBinary;
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  return data;
 }
