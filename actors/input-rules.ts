@@ -15,6 +15,13 @@ import { idProblem, jsonObjectProblem } from '../storage-providers/record-rules'
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
 /**
+ * A UTF-16 surrogate without its pair (JSON's \ud800 escapes can carry one). With the u flag a pair is one code
+ * point outside this range, so only a lone one matches. Refused because no store keeps it as sent: SQLite writes
+ * U+FFFD, PostgreSQL refuses the row, and a re-send would then no longer match its own original.
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
  * The content rule of every post (WebSocket frames, HTTP posts, runtime.post). Returns a reason, or undefined
  * when the content is acceptable.
  */
@@ -22,6 +29,7 @@ export function contentProblem(content: unknown, maxLength: number): string | un
   if (typeof content !== 'string') return 'content must be a string';
   if (content.trim().length === 0) return 'content is empty';
   if (content.length > maxLength) return `content is longer than ${maxLength} characters`;
+  if (LONE_SURROGATE.test(content)) return 'content is not well-formed Unicode (a lone surrogate)';
   if (FORBIDDEN_CONTROL.test(content)) return 'content contains control characters (only \\n, \\r and \\t are allowed)';
   return undefined;
 }
