@@ -16,8 +16,8 @@ const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]
 
 /**
  * A UTF-16 surrogate without its pair (JSON's \ud800 escapes can carry one). With the u flag a pair is one code
- * point outside this range, so only a lone one matches. Refused because no store keeps it as sent: SQLite writes
- * U+FFFD, PostgreSQL refuses the row, and a re-send would then no longer match its own original.
+ * point outside this range, so only a lone one matches. Refused because no store keeps it as sent: SQLite and
+ * PostgreSQL write U+FFFD, so a replay differs from what was delivered and a re-send no longer matches its original.
  */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 

@@ -5,6 +5,7 @@ import { contentProblem } from './content-validation';
 import { sendMessageAcks } from './delivery-progress';
 import { errorFrame } from './error-frames';
 import type { FrameSender } from './frame-sender';
+import { loneSurrogateProblem } from './lone-surrogates';
 import type { OrderHold } from './order-hold';
 import type { ClientMessageFrame } from './protocol/client-frames';
 
@@ -51,8 +52,12 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
     sender.frame(errorFrame('GATEWAY_ERR_CONTENT_INVALID', problem, { message_id: messageId }));
     return;
   }
-  // A frame the schema lets through but the protocol does not: metadata keys reserved for agent answers.
-  const reserved = reservedMetadataProblem(frame.metadata);
+  // A frame the schema lets through but the protocol does not: metadata keys reserved for agent answers, or text
+  // no store keeps as sent (lone-surrogates.ts).
+  const reserved =
+    reservedMetadataProblem(frame.metadata) ??
+    loneSurrogateProblem(messageId, 'message_id') ??
+    loneSurrogateProblem(frame.metadata, 'metadata');
   if (reserved) {
     orderHold.release(messageId);
     sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', reserved, { message_id: messageId }));

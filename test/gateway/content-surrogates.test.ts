@@ -51,4 +51,48 @@ describe('lone surrogates in content', () => {
     const ids = (history.body as { messages: Array<{ message_id: string }> }).messages.map((m) => m.message_id);
     expect(ids.filter((id) => ['lone', 'low', 'h-lone', 'r-lone'].includes(id))).toEqual([]);
   });
+
+  test('a message_id or metadata with one: GATEWAY_ERR_INVALID_FRAME on the socket, 400 GATEWAY_ERR_BAD_REQUEST over HTTP, nothing posted', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice');
+    const alice = await h.connect(conv, 'alice');
+    const metadataProblem = 'metadata contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)';
+    alice.send('{"type":"message","message_id":"m\\ud800","content":"id"}');
+    expect(await alice.next('error')).toEqual({
+      type: 'error',
+      error: 'GATEWAY_ERR_INVALID_FRAME',
+      code: 400,
+      message: 'message_id contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)',
+      message_id: 'm\ud800',
+    });
+    alice.send('{"type":"message","message_id":"meta-value","content":"v","metadata":{"tags":["ok","\\udfff"]}}');
+    expect(await alice.next('error')).toMatchObject({
+      error: 'GATEWAY_ERR_INVALID_FRAME',
+      message: metadataProblem,
+      message_id: 'meta-value',
+    });
+    alice.send('{"type":"message","message_id":"meta-key","content":"k","metadata":{"\\ud800":1}}');
+    expect(await alice.next('error')).toMatchObject({
+      error: 'GATEWAY_ERR_INVALID_FRAME',
+      message: metadataProblem,
+      message_id: 'meta-key',
+    });
+
+    const http = await h.request(
+      'POST',
+      `/chat/conversations/${conv}/messages`,
+      'alice',
+      '{"message_id":"h-meta","content":"x","metadata":{"note":{"deep":"\\ud800"}}}',
+    );
+    expect([http.status, http.body]).toEqual([400, { error: 'GATEWAY_ERR_BAD_REQUEST', code: 400, message: metadataProblem }]);
+
+    // Pairs pass: an emoji in the id, a key and a value.
+    alice.send('{"type":"message","message_id":"\\ud83d\\ude00","content":"pairs","metadata":{"\\ud83d\\ude00":"\\ud83d\\ude00"}}');
+    const ack = await alice.next('message_ack');
+    expect((await alice.waitForSequence(ack.sequence_id)).message).toMatchObject({ message_id: '😀', metadata: { '😀': '😀' } });
+
+    const history = await h.request('GET', `/chat/conversations/${conv}/messages`, 'alice');
+    const ids = (history.body as { messages: Array<{ message_id: string }> }).messages.map((m) => m.message_id);
+    expect(ids.filter((id) => id !== '😀' && !id.startsWith('join-'))).toEqual([]);
+  });
 });
