@@ -95,4 +95,26 @@ describe('lone surrogates in content', () => {
     const ids = (history.body as { messages: Array<{ message_id: string }> }).messages.map((m) => m.message_id);
     expect(ids.filter((id) => id !== '😀' && !id.startsWith('join-'))).toEqual([]);
   });
+
+  test('a conversation created with one in its title, a display name or its settings: 400 GATEWAY_ERR_BAD_REQUEST, nothing created', async () => {
+    const h = await startHarness();
+    const problem = 'request body contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)';
+    const bodies = [
+      '{"title":"trip \\ud800","auto_join_agents":false}',
+      '{"participants":[{"participant_id":"bob","display_name":"B\\udc00"}],"auto_join_agents":false}',
+      '{"settings":{"site":["\\ud800"]},"auto_join_agents":false}',
+    ];
+    for (const body of bodies) {
+      for (const path of ['/chat/conversations', '/chat/create']) {
+        const answer = await h.request('POST', path, 'alice', body);
+        expect([path, body, answer.status, answer.body]).toEqual([
+          path,
+          body,
+          400,
+          { error: 'GATEWAY_ERR_BAD_REQUEST', code: 400, message: problem },
+        ]);
+      }
+    }
+    expect((await h.request('GET', '/chat/conversations', 'alice')).body).toEqual({ conversations: [] });
+  });
 });
