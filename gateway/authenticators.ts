@@ -25,6 +25,21 @@ export type Authenticator = (req: IncomingMessage) => Promise<AuthenticatedUser 
 const USER_ID = /^[A-Za-z0-9_.@:+-]{1,128}$/;
 const USER_ID_RULE = '1 to 128 characters of [A-Za-z0-9_.@:+-]';
 
+/** The longest display name kept, as the HTTP API's participants[].display_name allows. */
+const MAX_DISPLAY_NAME = 200;
+
+/**
+ * A display name from a token's `name` claim or dev mode's `display_name`: at most MAX_DISPLAY_NAME UTF-16 units,
+ * never cut through a surrogate pair (a high surrogate left at the end is dropped), and any other lone surrogate (a
+ * JSON escape in a token can carry one) written as U+FFFD. Half a pair in a join record is text no store keeps as
+ * sent: PostgreSQL's jsonb refuses the record.
+ */
+function displayNameFrom(raw: string): string {
+  let name = raw.slice(0, MAX_DISPLAY_NAME);
+  if (/[\uD800-\uDBFF]$/.test(name)) name = name.slice(0, -1);
+  return name.replace(/[\uD800-\uDFFF]/gu, '\uFFFD');
+}
+
 /** A refusal that says why: a client cannot tell an expired token (refresh it) from a malformed one (its bug) otherwise. */
 function unauthenticated(why: string): ChatError {
   return new ChatError('GATEWAY_ERR_UNAUTHENTICATED', why);
@@ -87,7 +102,7 @@ export function createJwtAuthenticator(options: { secret: string; issuer?: strin
     if (userId === undefined) throw unauthenticated('token has no sub (or user_id) claim');
     if (!USER_ID.test(userId)) throw unauthenticated(`token user id must be ${USER_ID_RULE}`);
     const user: { userId: string; displayName?: string; roles?: string[] } = { userId };
-    if (typeof claims.name === 'string') user.displayName = claims.name.slice(0, 200);
+    if (typeof claims.name === 'string') user.displayName = displayNameFrom(claims.name);
     if (Array.isArray(claims.roles)) user.roles = claims.roles.filter((r): r is string => typeof r === 'string');
     return user;
   };
@@ -107,7 +122,7 @@ export function createDevAuthenticator(): Authenticator {
     if (userId === undefined) throw unauthenticated('no user_id: name yourself with ?user_id=<id> (development authentication)');
     if (!USER_ID.test(userId)) throw unauthenticated(`user_id must be ${USER_ID_RULE}`);
     const displayName = queryParam(req, 'display_name');
-    return displayName ? { userId, displayName: displayName.slice(0, 200) } : { userId };
+    return displayName ? { userId, displayName: displayNameFrom(displayName) } : { userId };
   };
 }
 
