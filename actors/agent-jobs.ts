@@ -3,7 +3,8 @@ import { AgentOutputs, STOPPED } from './agent-outputs';
 import type { Clock } from './clock';
 import type { AgentEvent } from './conversation-events';
 import type { TurnRequest } from './conversation-context';
-import { isChatError, type ErrorCode } from './errors';
+import { agentOutputProblem } from './agent-output-rules';
+import { ChatError, isChatError, type ErrorCode } from './errors';
 import type { ChatTelemetry } from '../observability/chat-telemetry';
 
 export interface AgentJobsOptions {
@@ -12,6 +13,8 @@ export interface AgentJobsOptions {
   readonly maxConcurrent: number;
   /** Hard bound on one job (chat.context.nlweb_timeout), whatever the agent does. */
   readonly timeoutMs: number;
+  /** Longest content of one piece (chat.limits.max_agent_output_length; agent-output-rules.ts). */
+  readonly maxOutputLength: number;
   /** Sends the job's progress back to the conversation actor, which sequences it. */
   readonly send: (event: AgentEvent) => void;
   readonly buildTurn: (request: TurnRequest) => AgentTurn;
@@ -186,6 +189,9 @@ export class AgentJobs {
           afterFinal += 1;
           continue;
         }
+        const problem = agentOutputProblem(step.value, this.options.maxOutputLength);
+        // Thrown like the agent's own failure: the job ends visibly, the agent is asked to stop, the pieces already out stay.
+        if (problem !== undefined) throw new ChatError('AGENT_ERR_INVALID_OUTPUT', `piece ${part + 1} refused: ${problem}`);
         part += 1;
         this.report(job, {
           type: 'AGENT_OUTPUT',

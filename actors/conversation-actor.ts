@@ -154,6 +154,7 @@ export class ConversationActor {
       clock,
       maxConcurrent: config.chat.limits.max_concurrent_agent_jobs,
       timeoutMs: config.chat.context.nlweb_timeout * 1000,
+      maxOutputLength: config.chat.limits.max_agent_output_length,
       send: (event) => this.requests.send(event),
       buildTurn: (request) => buildAgentTurn(this.ctx, request),
       telemetry,

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   AGENT_ERR_CONNECTION: { http: 502, frame: 502, message: 'agent endpoint could not be reached' },
   AGENT_ERR_MALFORMED_STREAM: { http: 502, frame: 502, message: 'agent endpoint sent a malformed stream' },
   AGENT_ERR_FAILED: { http: 500, frame: 500, message: 'agent failed' },
+  AGENT_ERR_INVALID_OUTPUT: { http: 502, frame: 502, message: 'agent yielded a piece the runtime refuses' },
   AGENT_ERR_CANCELLED: { http: 499, frame: 499, message: 'agent job was cancelled' },
   // Storage
   STORAGE_ERR_NOT_OPEN: { http: 503, frame: 503, message: 'storage is not open' },

@@ -1,6 +1,7 @@
 import { ChatError } from './errors';
 import type { CreateConversationInput, ParticipantInput, PostInput } from './runtime-types';
 import { idProblem, jsonObjectProblem } from '../storage-providers/record-rules';
+import { RUNTIME_ONLY_MESSAGE_TYPES } from './message-types';
 
 /**
  * What the runtime's public entry points accept. A post, a join or a new conversation becomes journal records
@@ -21,6 +22,16 @@ const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]
  */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
+/** Whether `text` has a control character the content rule refuses (anything but \t, \n and \r). */
+export function hasForbiddenControl(text: string): boolean {
+  return FORBIDDEN_CONTROL.test(text);
+}
+
+/** `text` with every control character the content rule refuses taken out (a copy only when there is one). */
+export function withoutForbiddenControl(text: string): string {
+  return FORBIDDEN_CONTROL.test(text) ? text.replace(new RegExp(FORBIDDEN_CONTROL.source, 'g'), '') : text;
+}
+
 /**
  * The content rule of every post (WebSocket frames, HTTP posts, runtime.post). Returns a reason, or undefined
  * when the content is acceptable.
@@ -30,7 +41,7 @@ export function contentProblem(content: unknown, maxLength: number): string | un
   if (content.trim().length === 0) return 'content is empty';
   if (content.length > maxLength) return `content is longer than ${maxLength} characters`;
   if (LONE_SURROGATE.test(content)) return 'content is not well-formed Unicode (a lone surrogate)';
-  if (FORBIDDEN_CONTROL.test(content)) return 'content contains control characters (only \\n, \\r and \\t are allowed)';
+  if (hasForbiddenControl(content)) return 'content contains control characters (only \\n, \\r and \\t are allowed)';
   return undefined;
 }
 
@@ -41,7 +52,7 @@ export function postProblem(input: PostInput, maxContentLength: number): string 
     idProblem(input.sender_id, 'sender_id') ??
     idProblem(input.message_id, 'message_id') ??
     contentProblem(input.content, maxContentLength) ??
-    (input.message_type === undefined ? undefined : idProblem(input.message_type, 'message_type')) ??
+    (input.message_type === undefined ? undefined : messageTypeProblem(input.message_type)) ??
     (input.metadata === undefined ? undefined : objectProblem(input.metadata, 'metadata'))
   );
 }
@@ -86,8 +97,15 @@ function participantProblem(p: ParticipantInput, name: string): string | undefin
   );
 }
 
+/** A message type a post or an agent's piece may carry: an id, and none of the types only the runtime writes. */
+export function messageTypeProblem(type: unknown): string | undefined {
+  const problem = idProblem(type, 'message_type');
+  if (problem !== undefined) return problem;
+  return RUNTIME_ONLY_MESSAGE_TYPES.has(type as string) ? `message_type "${type as string}" is written by the runtime only` : undefined;
+}
+
 /** An object JSON can carry (metadata, settings); the store's copy is only paid for one with keys. */
-function objectProblem(value: unknown, what: string): string | undefined {
+export function objectProblem(value: unknown, what: string): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${what} must be an object`;
   for (const _key in value) return jsonObjectProblem(value, what);
   return undefined;

@@ -26,6 +26,15 @@ export const MESSAGE_TYPES = {
 } as const;
 export type KnownMessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES];
 
+/**
+ * The types only the runtime writes: clients and `replay --check` take a `join` for a membership change and a
+ * `lost` for a crash's gap, so neither a post nor an agent's piece may carry one (input-rules.ts,
+ * agent-output-rules.ts). Posts and agents keep `text`, `nlweb_response` and types of their own.
+ */
+export const RUNTIME_ONLY_MESSAGE_TYPES: ReadonlySet<string> = new Set<string>(
+  Object.values(MESSAGE_TYPES).filter((type) => type !== MESSAGE_TYPES.text && type !== MESSAGE_TYPES.nlwebResponse),
+);
+
 export type ConversationMode = 'single' | 'multi';
 
 /** One sequenced, immutable entry of a conversation's journal. */

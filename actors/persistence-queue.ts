@@ -39,6 +39,11 @@ export class PersistenceQueue {
   /** A write deferred to the next turn (see enqueue). */
   private nextTurn: ReturnType<typeof setImmediate> | undefined;
   private attempt = 0;
+  /**
+   * Records up to this sequence id are written one at a time: a batch the store refused as invalid, with no
+   * record the shared rule blames, is split so the store's own verdict falls on one record (replaceRefused).
+   */
+  private oneByOneUpTo = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
   /** Callers waiting for one record to be stored, in sequence order. */
@@ -128,7 +133,8 @@ export class PersistenceQueue {
   private async writeLoop(): Promise<void> {
     const { store, conversationId, batchMax } = this.options;
     while (!this.closed && this.depth > 0) {
-      const batch = this.pending.slice(this.head, this.head + batchMax);
+      const size = this.pending[this.head].sequence_id <= this.oneByOneUpTo ? 1 : batchMax;
+      const batch = this.pending.slice(this.head, this.head + size);
       const started = performance.now();
       try {
         await store.appendMessages(conversationId, batch, this.options.fence);
@@ -140,7 +146,7 @@ export class PersistenceQueue {
         // skip what the store already has instead of retrying forever.
         if (isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE') && (await this.skipStored(batch))) continue;
         if (isChatError(err, 'STORAGE_ERR_DUPLICATE_MESSAGE') && (await this.renameDuplicates(batch))) continue;
-        if (isChatError(err, 'STORAGE_ERR_INVALID_ARGUMENT') && this.replaceRefused(batch)) continue;
+        if (isChatError(err, 'STORAGE_ERR_INVALID_ARGUMENT') && this.replaceRefused(batch, err.message)) continue;
         this.scheduleRetry(err);
         return;
       }
@@ -191,27 +197,39 @@ export class PersistenceQueue {
 
   /**
    * A record the store refuses as invalid (not unavailable) is refused on every retry, and nothing behind it could
-   * ever be written. The runtime refuses such input from its callers, but an in-process agent's pieces are not
-   * checked on their way (that would cost every piece a copy): each record of the batch the store's own rule finds
-   * invalid is replaced by a `lost` record under its sequence id, so the journal stays contiguous and goes on, and
-   * reported (logged at error). The connections got the original; the journal says it could not be stored.
-   * False when the rule finds nothing to blame: the batch is retried as any failed write.
+   * ever be written. The runtime checks its callers' input and agents' pieces against the shared rule before
+   * sequencing (input-rules.ts, agent-output-rules.ts), so this is for what that rule does not foresee: a
+   * provider of the embedder's with a stricter rule of its own (a shorter column, a content policy). Each record
+   * of the batch the shared rule finds invalid is replaced by a `lost` record under its sequence id, so the
+   * journal stays contiguous and goes on, and reported (logged at error). When the rule blames none, a batch of
+   * several is written again one record at a time, and a lone record the store refuses is the one to replace,
+   * with the store's own reason. The connections got the original; the journal says it could not be stored.
    */
-  private replaceRefused(batch: readonly ChatMessage[]): boolean {
+  private replaceRefused(batch: readonly ChatMessage[], storeReason: string): boolean {
     const { conversationId } = this.options;
     let replaced = false;
     for (let i = 0; i < batch.length; i++) {
       const m = batch[i];
       // The actor's own sequence ids are always valid; a placeholder could not fix a bad one.
       if (!Number.isSafeInteger(m.sequence_id) || m.sequence_id < 1) continue;
-      const problem = recordFieldsProblem(m, conversationId) ?? jsonObjectProblem(m.metadata, 'metadata');
+      const problem =
+        recordFieldsProblem(m, conversationId) ??
+        jsonObjectProblem(m.metadata, 'metadata') ??
+        // A placeholder refused in turn is not replaced again (that would loop): the batch is retried with backoff.
+        (batch.length === 1 && !isRefusedPlaceholder(m) ? `the store refused it: ${storeReason}` : undefined);
       if (problem === undefined) continue;
-      const at = typeof m.timestamp === 'string' ? m.timestamp : new Date(this.options.clock.now()).toISOString();
-      this.pending[this.head + i] = refusedPlaceholder(m, conversationId, problem, at);
-      this.options.onRefused?.(m, problem);
+      this.replace(i, m, problem);
       replaced = true;
     }
-    return replaced;
+    if (replaced || batch.length === 1) return replaced;
+    this.oneByOneUpTo = batch[batch.length - 1].sequence_id;
+    return true;
+  }
+
+  private replace(index: number, m: ChatMessage, problem: string): void {
+    const at = typeof m.timestamp === 'string' ? m.timestamp : new Date(this.options.clock.now()).toISOString();
+    this.pending[this.head + index] = refusedPlaceholder(m, this.options.conversationId, problem, at);
+    this.options.onRefused?.(m, problem);
   }
 
   private advance(count: number, upTo: number): void {
@@ -255,6 +273,10 @@ export class PersistenceQueue {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+function isRefusedPlaceholder(m: ChatMessage): boolean {
+  return m.message_type === MESSAGE_TYPES.lost && m.sender_type === 'system' && m.metadata.reason === 'refused';
 }
 
 /** The `lost` record stored in place of one the store refused (as the crash placeholders, with reason `refused`). */

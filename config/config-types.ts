@@ -69,6 +69,8 @@ export interface ChatConfig {
     /** Bound on pending work per conversation (unpersisted records + agent jobs). */
     readonly queue_size: number;
     readonly max_message_length: number;
+    /** Longest content of one piece of an agent's answer (longer: the job fails with AGENT_ERR_INVALID_OUTPUT). */
+    readonly max_agent_output_length: number;
     readonly max_concurrent_agent_jobs: number;
     readonly rate_limit_per_second: number;
     readonly rate_limit_burst: number;

@@ -1,5 +1,4 @@
 import type { ChatMessage } from '../actors/message-types';
-import { copyJsonObject } from './records';
 
 /**
  * What a store can hold, as one rule: ChatStore checks it on every write, and the runtime checks its callers'
@@ -18,16 +17,51 @@ export function idProblem(value: unknown, name: string): string | undefined {
 
 /**
  * Why `value` cannot be stored as a JSON object (a record's metadata, a conversation's settings), or undefined:
- * what every provider refuses (not an object, an array, or what JSON cannot carry: cycles, BigInt). undefined and
- * null store as {}. Costs a copy, so callers check only objects that have keys.
+ * what every provider refuses (not an object, an array, what JSON cannot carry: cycles, BigInt; a NUL character in a
+ * string or key, which PostgreSQL's jsonb cannot hold). undefined and
+ * null store as {}. The decisions of the copy a provider makes (records.ts copyJsonObject), plus NUL, without the copy:
+ * it runs for every agent piece and post with metadata before it is sequenced, and the store copies later anyway.
  */
 export function jsonObjectProblem(value: unknown, what: string): string | undefined {
-  try {
-    copyJsonObject(value, what);
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) return `${what} must be an object`;
+  return carryProblem(value, 0, what);
+}
+
+/** PostgreSQL's jsonb cannot hold U+0000 ("unsupported Unicode escape sequence"): no store may take what one cannot. */
+function nulProblem(what: string): string {
+  return `${what} contains a NUL character (U+0000), which PostgreSQL cannot store`;
+}
+
+/** The walk of jsonObjectProblem: plain objects and arrays are looked into, anything unusual is serialised. */
+function carryProblem(value: unknown, depth: number, what: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? nulProblem(what) : undefined;
+  if (typeof value === 'bigint') return `${what} is not JSON-serialisable`;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const proto: unknown = Object.getPrototypeOf(value);
+  const plain = Array.isArray(value) || proto === Object.prototype || proto === null;
+  // Deep values (a cycle is one) and class instances or toJSON take JSON's own verdict, as the copy does.
+  if (depth > 32 || !plain || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    try {
+      JSON.stringify(value);
+      return undefined;
+    } catch {
+      return `${what} is not JSON-serialisable`;
+    }
   }
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const problem = carryProblem(item, depth + 1, what);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    if (key.includes('\u0000')) return nulProblem(what);
+    const problem = carryProblem((value as Record<string, unknown>)[key], depth + 1, what);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 /**

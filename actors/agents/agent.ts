@@ -22,7 +22,11 @@ export interface AgentTurn {
   readonly chainDepth: number;
 }
 
-/** One piece of an agent's answer; each piece becomes one sequenced message visible to all. */
+/**
+ * One piece of an agent's answer; each piece becomes one sequenced message visible to all. A piece breaking the
+ * rule of agent-output-rules.ts (content a string within chat.limits.max_agent_output_length, no type only the
+ * runtime writes, metadata JSON can carry) is not sequenced: the job fails with AGENT_ERR_INVALID_OUTPUT.
+ */
 export interface AgentOutput {
   readonly content: string;
   /** Defaults to 'text'; NLWeb agents use 'nlweb_response'. */

@@ -10,7 +10,7 @@ import { buildNlwebAskParams, encodeNlwebAskParams } from './nlweb-ask-request';
 import type { NlwebMode } from './nlweb-ask-request';
 import { startNlwebAskCall } from './nlweb-ask-call';
 import type { NlwebAskCall } from './nlweb-ask-call';
-import { readSseEvents, toAnswer } from './nlweb-answer-pieces';
+import { parseNlwebJson, readSseEvents, toAnswer } from './nlweb-answer-pieces';
 import type { AnswerPiece } from './nlweb-answer-pieces';
 import { createSseParser } from './nlweb-sse-parser';
 import { createNlwebStreamNormalizer, normalizeNlwebJson } from './nlweb-stream-normalizer';
@@ -161,7 +161,7 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
         if (call.cancelled) return;
         let body: unknown;
         try {
-          body = JSON.parse(text);
+          body = parseNlwebJson(text);
         } catch (err) {
           throw new ChatError('AGENT_ERR_MALFORMED_STREAM', 'NLWeb sent a body that is not JSON', { cause: err });
         }

@@ -1,4 +1,5 @@
 import { ChatError } from '../errors';
+import { withoutForbiddenControl } from '../input-rules';
 import type { SseEvent } from './nlweb-sse-parser';
 import type { NlwebItem, NlwebPiece, NlwebStreamNormalizer } from './nlweb-stream-normalizer';
 
@@ -23,8 +24,27 @@ function formatItems(items: readonly NlwebItem[]): string {
     .join('\n');
 }
 
-/** The visible part of a normalised piece, or undefined for pieces nobody sees (no answer, errors, the end). */
+/**
+ * JSON.parse of what NLWeb sent, with NUL characters (`\u0000`) taken out of its strings: the items go into
+ * the answer's metadata, which PostgreSQL's jsonb cannot store with one (the job would refuse the piece,
+ * agent-output-rules.ts). The reviver is paid only by a text that has one.
+ */
+export function parseNlwebJson(text: string): unknown {
+  if (!text.includes('\\u0000')) return JSON.parse(text);
+  return JSON.parse(text, (_key, value: unknown) => (typeof value === 'string' ? value.replace(/\u0000/g, '') : value));
+}
+
+/**
+ * The visible part of a normalised piece, or undefined for pieces nobody sees (no answer, errors, the end).
+ * Control characters the content rule refuses (scraped descriptions carry the odd vertical tab or NUL) are
+ * taken out: the job refuses a piece with them (agent-output-rules.ts), and one stray byte must not cost the answer.
+ */
 export function toAnswer(piece: NlwebPiece): AnswerPiece | undefined {
+  const answer = visiblePart(piece);
+  return answer === undefined ? undefined : { ...answer, content: withoutForbiddenControl(answer.content) };
+}
+
+function visiblePart(piece: NlwebPiece): AnswerPiece | undefined {
   switch (piece.kind) {
     case 'items':
       return { content: formatItems(piece.items), nlwebType: piece.messageType, items: piece.items };
@@ -67,7 +87,7 @@ export function readSseEvents(events: readonly SseEvent[], normalizer: NlwebStre
   for (const event of events) {
     let envelope: unknown;
     try {
-      envelope = JSON.parse(event.data);
+      envelope = parseNlwebJson(event.data);
     } catch (err) {
       const malformed = new ChatError('AGENT_ERR_MALFORMED_STREAM', 'NLWeb sent an event whose data is not JSON', {
         cause: err,

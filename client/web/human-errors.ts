@@ -29,6 +29,7 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   AGENT_ERR_CONNECTION: "The assistant's service cannot be reached right now.",
   AGENT_ERR_MALFORMED_STREAM: "The assistant's service sent an answer that could not be read.",
   AGENT_ERR_FAILED: 'Something went wrong while the assistant was answering.',
+  AGENT_ERR_INVALID_OUTPUT: 'The assistant produced an answer that could not be shown.',
   AGENT_ERR_CANCELLED: 'The assistant stopped answering.',
   STORAGE_ERR_NOT_OPEN: STORAGE_DOWN,
   STORAGE_ERR_UNAVAILABLE: STORAGE_DOWN,

@@ -105,12 +105,38 @@ describe('PersistenceQueue and records the store refuses as invalid', () => {
     ]);
   });
 
-  it('keeps retrying a batch refused for a reason no record shows (nothing to replace)', async () => {
-    const { queue, store } = await makeQueue();
-    jest.spyOn(store, 'appendMessages').mockRejectedValueOnce(new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'odd'));
+  it('a batch refused for a reason no record shows is written one by one; the record the store refuses alone is replaced', async () => {
+    const refused: Array<[number, string]> = [];
+    const { queue, store } = await makeQueue({ onRefused: (m, problem) => void refused.push([m.sequence_id, problem]) });
+    const append = store.appendMessages.bind(store);
+    // The provider's own rule: no record 2 (all or nothing, per batch).
+    jest
+      .spyOn(store, 'appendMessages')
+      .mockImplementation((id, batch, fence) =>
+        batch.some((m) => m.message_id === 'm2')
+          ? Promise.reject(new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'odd'))
+          : append(id, batch, fence),
+      );
+    queue.enqueue([record(1), record(2), record(3)]);
+    await nextTurn();
+    expect(queue.failing).toBe(false);
+    const stored = await store.readMessages('c', 0, 10);
+    expect(stored.map((m) => [m.sequence_id, m.message_type])).toEqual([
+      [1, 'text'],
+      [2, 'lost'],
+      [3, 'text'],
+    ]);
+    expect(refused).toEqual([[2, 'the store refused it: odd']]);
+  });
+
+  it('keeps retrying, with backoff, a placeholder the store refuses in turn (nothing replaced again)', async () => {
+    const refused: Array<[number, string]> = [];
+    const { queue, store } = await makeQueue({ onRefused: (m, problem) => void refused.push([m.sequence_id, problem]) });
+    jest.spyOn(store, 'appendMessages').mockRejectedValue(new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'refuses everything'));
     queue.enqueue([record(1)]);
     await nextTurn();
     expect(queue.failing).toBe(true);
+    expect(refused).toEqual([[1, 'the store refused it: refuses everything']]);
     expect(await store.lastSequenceId('c')).toBe(0);
   });
 });
