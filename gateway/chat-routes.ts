@@ -81,5 +81,15 @@ function routeTable(deps: ChatRouteDeps): ChatRoute[] {
     route('get', '/my-conversations', conversations.list),
     route('post', '/:id/join', membership.join),
     route('delete', '/:id/leave', membership.leave),
+    // The WebSocket endpoint asked without an upgrade (a fetch, a browser tab): say what it takes, not "no such route".
+    route('get', '/ws/:id', websocketOnly),
   ];
+}
+
+/** GET /chat/ws/{id} as a plain request: the path exists, for WebSocket upgrades only (docs/protocol.md). */
+async function websocketOnly(): Promise<void> {
+  throw new ChatError(
+    'GATEWAY_ERR_BAD_REQUEST',
+    'this path takes WebSocket connections only: GET with Connection: Upgrade and Upgrade: websocket (docs/protocol.md)',
+  );
 }

@@ -44,3 +44,24 @@ describe('WebSocket URL query parameters', () => {
     expect(mallory.frames[0]).toMatchObject({ type: 'connected', participant_id: 'mallory' });
   });
 });
+
+describe('the WebSocket path asked without an upgrade', () => {
+  test('GET: 400 saying it takes WebSocket connections (was 404 "no such route"); other methods: 405 with Allow', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice');
+    const plain = await h.request('GET', `/chat/ws/${conv}`, 'alice');
+    expect([plain.status, plain.body]).toEqual([
+      400,
+      {
+        error: 'GATEWAY_ERR_BAD_REQUEST',
+        code: 400,
+        message: 'this path takes WebSocket connections only: GET with Connection: Upgrade and Upgrade: websocket (docs/protocol.md)',
+      },
+    ]);
+    const posted = await h.request('POST', `/chat/ws/${conv}`, 'alice', {});
+    expect([posted.status, posted.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    // The same URL upgraded is the conversation's socket.
+    const alice = await h.connect(conv, 'alice');
+    expect(alice.frames[0]).toMatchObject({ type: 'connected', conversation_id: conv });
+  });
+});
