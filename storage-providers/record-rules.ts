@@ -17,9 +17,9 @@ export function idProblem(value: unknown, name: string): string | undefined {
 
 /**
  * Why `value` cannot be stored as a JSON object (a record's metadata, a conversation's settings), or undefined:
- * what every provider refuses (not an object, an array, what JSON cannot carry: cycles, BigInt; a NUL character in a
- * string or key, which PostgreSQL's jsonb cannot hold). undefined and
- * null store as {}. The decisions of the copy a provider makes (records.ts copyJsonObject), plus NUL, without the copy:
+ * what every provider refuses (not an object, an array, what JSON cannot carry: cycles, BigInt; a NUL character or a
+ * lone surrogate in a string or key: stringProblem). undefined and
+ * null store as {}. The decisions of the copy a provider makes (records.ts copyJsonObject), plus those, without the copy:
  * it runs for every agent piece and post with metadata before it is sequenced, and the store copies later anyway.
  */
 export function jsonObjectProblem(value: unknown, what: string): string | undefined {
@@ -28,14 +28,23 @@ export function jsonObjectProblem(value: unknown, what: string): string | undefi
   return carryProblem(value, 0, what);
 }
 
-/** PostgreSQL's jsonb cannot hold U+0000 ("unsupported Unicode escape sequence"): no store may take what one cannot. */
-function nulProblem(what: string): string {
-  return `${what} contains a NUL character (U+0000), which PostgreSQL cannot store`;
+/** With the u flag a surrogate pair is one code point outside this range, so only a lone surrogate matches. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * A string (or key) no store keeps as it is: PostgreSQL's jsonb refuses U+0000 ("unsupported Unicode escape
+ * sequence") and a lone UTF-16 surrogate, which SQLite and PostgreSQL text turn into U+FFFD. No store may take
+ * what one cannot, and a journal that differs from what was delivered is no journal.
+ */
+function stringProblem(value: string, what: string): string | undefined {
+  if (value.includes('\u0000')) return `${what} contains a NUL character (U+0000), which PostgreSQL cannot store`;
+  if (LONE_SURROGATE.test(value)) return `${what} contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)`;
+  return undefined;
 }
 
 /** The walk of jsonObjectProblem: plain objects and arrays are looked into, anything unusual is serialised. */
 function carryProblem(value: unknown, depth: number, what: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? nulProblem(what) : undefined;
+  if (typeof value === 'string') return stringProblem(value, what);
   if (typeof value === 'bigint') return `${what} is not JSON-serialisable`;
   if (typeof value !== 'object' || value === null) return undefined;
   const proto: unknown = Object.getPrototypeOf(value);
@@ -57,7 +66,8 @@ function carryProblem(value: unknown, depth: number, what: string): string | und
     return undefined;
   }
   for (const key in value) {
-    if (key.includes('\u0000')) return nulProblem(what);
+    const keyProblem = stringProblem(key, what);
+    if (keyProblem !== undefined) return keyProblem;
     const problem = carryProblem((value as Record<string, unknown>)[key], depth + 1, what);
     if (problem !== undefined) return problem;
   }

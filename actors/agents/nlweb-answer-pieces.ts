@@ -25,13 +25,18 @@ function formatItems(items: readonly NlwebItem[]): string {
 }
 
 /**
- * JSON.parse of what NLWeb sent, with NUL characters (`\u0000`) taken out of its strings: the items go into
- * the answer's metadata, which PostgreSQL's jsonb cannot store with one (the job would refuse the piece,
- * agent-output-rules.ts). The reviver is paid only by a text that has one.
+ * JSON.parse of what NLWeb sent, with its strings made storable: NUL characters (`\u0000`) taken out and lone
+ * surrogates (a `\ud800` escape without its pair) made U+FFFD. The items go into the answer's metadata, which
+ * PostgreSQL's jsonb cannot store with either, and the job refuses such a piece (agent-output-rules.ts): one stray
+ * escape in a scraped description must not cost the answer. The reviver is paid only by a text with a `\u` escape
+ * of either kind (JSON text cannot carry them raw).
  */
 export function parseNlwebJson(text: string): unknown {
-  if (!text.includes('\\u0000')) return JSON.parse(text);
-  return JSON.parse(text, (_key, value: unknown) => (typeof value === 'string' ? value.replace(/\u0000/g, '') : value));
+  if (!text.includes('\\u0000') && !/\\u[dD][89a-fA-F]/.test(text)) return JSON.parse(text);
+  return JSON.parse(text, (_key, value: unknown) =>
+    // With the u flag a pair is one code point outside the range: only lone surrogates are replaced.
+    typeof value === 'string' ? value.replace(/\u0000/g, '').replace(/[\uD800-\uDFFF]/gu, '\uFFFD') : value,
+  );
 }
 
 /**

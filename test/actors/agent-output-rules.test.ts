@@ -15,6 +15,12 @@ const BAD_PIECES: Record<string, { piece: unknown; problem: string }> = {
   'content a number': { piece: { content: 5, final: true }, problem: 'content must be a string' },
   'content too long': { piece: { content: 'x'.repeat(MAX + 1), final: true }, problem: `content is longer than ${MAX} characters` },
   'control characters': { piece: { content: 'a\u0000b', final: true }, problem: 'content contains control characters' },
+  'a lone surrogate': { piece: { content: 'a\ud800b', final: true }, problem: 'content is not well-formed Unicode (a lone surrogate)' },
+  'metadata with a NUL': { piece: { content: 'x', metadata: { note: 'a\u0000b' } }, problem: 'metadata contains a NUL character' },
+  'metadata with a lone surrogate': {
+    piece: { content: 'x', metadata: { ['k\udc00']: 1 } },
+    problem: 'metadata contains a lone UTF-16 surrogate',
+  },
   'final not a boolean': { piece: { content: 'x', final: 'yes' }, problem: 'final must be a boolean' },
   'a join record': {
     piece: { content: 'bob joined', message_type: 'join' },
@@ -127,12 +133,21 @@ describe('a piece an agent yields is checked before it is sequenced', () => {
   });
 });
 
-test('runtime.post refuses a message_type only the runtime writes', async () => {
+test('runtime.post refuses a message_type only the runtime writes, and metadata no store keeps as sent', async () => {
   const { runtime } = await conversationWith([echo]);
   for (const type of ['join', 'leave', 'lost', 'system', 'agent_job_failed', 'mode_change']) {
     const err = await runtime.post('c1', { sender_id: 'alice', message_id: `t-${type}`, content: 'x', message_type: type }).catch((e) => e);
     expect(isChatError(err, 'CHAT_ERR_INVALID_MESSAGE')).toBe(true);
     expect((err as Error).message).toContain(`message_type "${type}" is written by the runtime only`);
+  }
+  // Metadata no store keeps as sent (PostgreSQL's jsonb refuses both; SQLite text writes U+FFFD for the surrogate).
+  for (const [metadata, problem] of [
+    [{ note: 'a\u0000b' }, 'metadata contains a NUL character (U+0000), which PostgreSQL cannot store'],
+    [{ list: ['\ud800'] }, 'metadata contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)'],
+  ] as const) {
+    const err = await runtime.post('c1', { sender_id: 'alice', message_id: 'meta', content: 'x', metadata }).catch((e) => e);
+    expect(isChatError(err, 'CHAT_ERR_INVALID_MESSAGE')).toBe(true);
+    expect((err as Error).message).toBe(problem);
   }
   const ok = await runtime.post('c1', { sender_id: 'alice', message_id: 'custom', content: 'x', message_type: 'poll_vote' });
   expect(ok.sequence_id).toBeGreaterThan(0);
@@ -148,9 +163,8 @@ test("an NLWeb answer's control characters are taken out, not the answer refused
   expect(answer?.content).toBe('Oat bread - with a verticaltab <https://x.test/oats>');
 });
 
-test("NUL characters in what NLWeb sent are taken out of its strings, which PostgreSQL's jsonb could not store", () => {
-  const text = JSON.stringify({ message_type: 'result', content: [{ name: 'Oat\u0000s', description: 'a\u0000b' }] });
-  expect(text).toContain('\\u0000');
-  expect(parseNlwebJson(text)).toEqual({ message_type: 'result', content: [{ name: 'Oats', description: 'ab' }] });
+test("NUL characters and lone surrogates in what NLWeb sent are made storable (PostgreSQL's jsonb refuses both)", () => {
+  const text = '{"message_type":"result","content":[{"name":"Oat\\u0000s","description":"a\\ud800b \\ud83d\\ude00"}]}';
+  expect(parseNlwebJson(text)).toEqual({ message_type: 'result', content: [{ name: 'Oats', description: 'a\uFFFDb \u{1F600}' }] });
   expect(parseNlwebJson('{"a":"plain"}')).toEqual({ a: 'plain' });
 });
