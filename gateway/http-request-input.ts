@@ -32,6 +32,12 @@ export function createBodyValidators(): BodyValidators {
 /** The body when valid; otherwise GATEWAY_ERR_BAD_REQUEST naming the first problem in field terms. */
 export function validated<T>(validate: ValidateFunction<T>, body: unknown): T {
   if (validate(body)) return body;
+  // A body that must name exactly one of some fields (redact: message_ids or sender_id) and names none or both: ajv's
+  // first error would be "missing field" for one of them, or "must match exactly one schema in oneOf".
+  const choice = oneOfFields(validate);
+  if (choice && validate.errors?.some((x) => x.keyword === 'oneOf' && x.instancePath === '')) {
+    throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `body needs exactly one of ${choice.map((f) => `"${f}"`).join(', ')}`);
+  }
   const e = validate.errors?.[0];
   const at = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'body';
   const detail =
@@ -41,6 +47,13 @@ export function validated<T>(validate: ValidateFunction<T>, body: unknown): T {
         ? `missing field "${String((e.params as { missingProperty: string }).missingProperty)}"`
         : `${at} ${e?.message ?? 'is invalid'}`;
   throw new ChatError('GATEWAY_ERR_BAD_REQUEST', detail);
+}
+
+/** The fields of a schema's top-level oneOf whose branches each require one field, or undefined. */
+function oneOfFields(validate: ValidateFunction): string[] | undefined {
+  const branches = (validate.schema as { oneOf?: Array<{ required?: string[] }> }).oneOf;
+  if (!branches?.every((b) => b.required?.length === 1)) return undefined;
+  return branches.map((b) => b.required![0]);
 }
 
 /** The caller, set by the /chat authentication middleware before any route runs. */
