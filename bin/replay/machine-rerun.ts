@@ -293,6 +293,9 @@ function compare(journal: ChatMessage, rerun: ChatMessage): NonNullable<Divergen
   for (const field of COMPARED_FIELDS) {
     // A redacted record's content is the marker in the journal only; the event it came from had the text.
     if (field === 'content' && journal.metadata.redacted === true) continue;
+    // A lost record in place of one the store refused says why in its text; the machine only knows the id was
+    // taken (RECOVER_LOST writes the crash text). Its id, sender and type are still compared.
+    if (field === 'content' && journal.message_type === MESSAGE_TYPES.lost && journal.metadata.reason === 'refused') continue;
     if (journal[field] !== rerun[field]) out.push({ field, journal: journal[field], rerun: rerun[field] });
   }
   return out;

@@ -74,6 +74,19 @@ describe('replay timeline: a run of lost ids is one line', () => {
     expect(lines[3]).toMatch(/^ {6}3 .* id 3 was reserved before a crash after 10:00:02.000 and not stored/);
   });
 
+  it('--rerun takes a lost record the store refused (reason refused) as the id it stands for, not as a divergence', async () => {
+    const j = journalBuilder('c1', Date.UTC(2026, 0, 1, 10, 0, 0));
+    const records = [
+      j.join('alice'),
+      j.lost({ content: 'sequence id 2 could not be stored: the store refused it: content policy', metadata: { reason: 'refused' } }),
+      j.post('alice', 'a1', 'after it'),
+    ];
+    const file = writeJournal(dir, 'refused-rerun.jsonl', records);
+    const out = await runMain('--file', file, '--rerun');
+    expect(out.stdout).toBe('rerun OK: conversation c1: 3 records, 3 compared, 0 divergences\n');
+    expect(out.code).toBe(0);
+  });
+
   it('--check still reads each lost record (no violation: they keep the ids contiguous)', async () => {
     const file = writeJournal(dir, 'crashed-check.jsonl', crashedJournal());
     const out = await runMain('--file', file, '--check');
