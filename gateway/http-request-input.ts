@@ -73,6 +73,8 @@ export function idParam(req: Request): string {
 export function intQuery(req: Request, name: string, def: number, min: number, max: number): number {
   const raw = (req.query as Record<string, unknown>)[name];
   if (raw === undefined || raw === '') return def;
+  // ?after=1&after=2 arrives as an array: say so rather than that it is not an integer.
+  if (Array.isArray(raw)) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} is given more than once`);
   if (typeof raw !== 'string' || !/^\d+$/.test(raw))
     throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be a non-negative integer`);
   const n = Number(raw);
