@@ -1,8 +1,6 @@
 import type { AgentOutput } from './agents/agent';
+import { hasLoneSurrogate } from '../storage-providers/record-rules';
 import { hasForbiddenControl, messageTypeProblem, objectProblem } from './input-rules';
-
-/** As in the content rule of posts (input-rules.ts): only a surrogate without its pair matches. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
  * What a piece an agent yields must be before it is sequenced. An agent is the embedder's code (or an NLWeb
@@ -19,7 +17,7 @@ export function agentOutputProblem(output: unknown, maxLength: number): string |
   const { content, message_type, metadata, final } = output as Partial<Record<keyof AgentOutput, unknown>>;
   if (typeof content !== 'string') return 'content must be a string';
   if (content.length > maxLength) return `content is longer than ${maxLength} characters`;
-  if (LONE_SURROGATE.test(content)) return 'content is not well-formed Unicode (a lone surrogate)';
+  if (hasLoneSurrogate(content)) return 'content is not well-formed Unicode (a lone surrogate)';
   if (hasForbiddenControl(content)) return 'content contains control characters (only \\n, \\r and \\t are allowed)';
   if (final !== undefined && typeof final !== 'boolean') return 'final must be a boolean';
   if (message_type !== undefined) {

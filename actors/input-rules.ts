@@ -1,6 +1,6 @@
 import { ChatError } from './errors';
 import type { CreateConversationInput, ParticipantInput, PostInput } from './runtime-types';
-import { idProblem, jsonObjectProblem } from '../storage-providers/record-rules';
+import { hasLoneSurrogate, idProblem, jsonObjectProblem } from '../storage-providers/record-rules';
 import { RUNTIME_ONLY_MESSAGE_TYPES } from './message-types';
 
 /**
@@ -14,13 +14,6 @@ import { RUNTIME_ONLY_MESSAGE_TYPES } from './message-types';
 
 /** Control characters other than \t, \n and \r (C0, DEL and C1). */
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
-
-/**
- * A UTF-16 surrogate without its pair (JSON's \ud800 escapes can carry one). With the u flag a pair is one code
- * point outside this range, so only a lone one matches. Refused because no store keeps it as sent: SQLite and
- * PostgreSQL write U+FFFD, so a replay differs from what was delivered and a re-send no longer matches its original.
- */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** Whether `text` has a control character the content rule refuses (anything but \t, \n and \r). */
 export function hasForbiddenControl(text: string): boolean {
@@ -40,7 +33,8 @@ export function contentProblem(content: unknown, maxLength: number): string | un
   if (typeof content !== 'string') return 'content must be a string';
   if (content.trim().length === 0) return 'content is empty';
   if (content.length > maxLength) return `content is longer than ${maxLength} characters`;
-  if (LONE_SURROGATE.test(content)) return 'content is not well-formed Unicode (a lone surrogate)';
+  // No store keeps one as sent: SQLite and PostgreSQL text write U+FFFD, so a replay would differ from what was delivered.
+  if (hasLoneSurrogate(content)) return 'content is not well-formed Unicode (a lone surrogate)';
   if (hasForbiddenControl(content)) return 'content contains control characters (only \\n, \\r and \\t are allowed)';
   return undefined;
 }

@@ -5,7 +5,7 @@ import type { ChatRuntime, ConversationSummary, ParticipantInput } from '../acto
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { idParam, userOf, validated } from './http-request-input';
 import type { CreateConversationBody } from './http-schemas';
-import { loneSurrogateProblem } from './lone-surrogates';
+import { storableValueProblem } from '../storage-providers/record-rules';
 
 /** Handlers of the conversation resources: create, list the caller's, read one. */
 export interface ConversationHandlers {
@@ -28,9 +28,9 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
       });
     }
     const body = validated(bodies.create, req.body ?? {});
-    // A title, display name or setting no store keeps as sent (lone-surrogates.ts): refused here, as a bad request,
+    // A title, display name or setting no store keeps as sent (record-rules.ts storableValueProblem): refused here, as a bad request,
     // rather than by PostgreSQL as a storage error (and kept as sent by the memory store).
-    const unstorable = loneSurrogateProblem(body, 'request body');
+    const unstorable = storableValueProblem(body, 'request body');
     if (unstorable) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', unstorable);
     // The creator is the owner; an id named as a human and as an AI participant (the creator or a human in
     // `participants` also in `agents`, ...) is refused; repeated ids of one type (also across `participants` and

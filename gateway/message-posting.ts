@@ -5,7 +5,7 @@ import { contentProblem } from './content-validation';
 import { sendMessageAcks } from './delivery-progress';
 import { errorFrame } from './error-frames';
 import type { FrameSender } from './frame-sender';
-import { loneSurrogateProblem } from './lone-surrogates';
+import { storableValueProblem } from '../storage-providers/record-rules';
 import type { OrderHold } from './order-hold';
 import type { ClientMessageFrame } from './protocol/client-frames';
 
@@ -53,11 +53,11 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
     return;
   }
   // A frame the schema lets through but the protocol does not: metadata keys reserved for agent answers, or text
-  // no store keeps as sent (lone-surrogates.ts).
+  // no store keeps as sent (record-rules.ts storableValueProblem).
   const reserved =
     reservedMetadataProblem(frame.metadata) ??
-    loneSurrogateProblem(messageId, 'message_id') ??
-    loneSurrogateProblem(frame.metadata, 'metadata');
+    storableValueProblem(messageId, 'message_id') ??
+    storableValueProblem(frame.metadata, 'metadata');
   if (reserved) {
     orderHold.release(messageId);
     sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', reserved, { message_id: messageId }));

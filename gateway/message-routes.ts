@@ -5,7 +5,7 @@ import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { contentProblem } from './content-validation';
 import { idParam, intQuery, userOf, validated } from './http-request-input';
 import { rateKeyOf } from './rate-limiter';
-import { loneSurrogateProblem } from './lone-surrogates';
+import { storableValueProblem } from '../storage-providers/record-rules';
 
 /** Largest page of GET .../messages. */
 export const MAX_PAGE = 500;
@@ -68,8 +68,8 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
     // Refused before the rate limit, like content: metadata keys reserved for agent answers (reserved-metadata.ts).
     const reserved =
       reservedMetadataProblem(body.metadata) ??
-      loneSurrogateProblem(body.message_id, 'message_id') ??
-      loneSurrogateProblem(body.metadata, 'metadata');
+      storableValueProblem(body.message_id, 'message_id') ??
+      storableValueProblem(body.metadata, 'metadata');
     if (reserved) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', reserved);
     // The same bucket as the participant's WebSocket posts: switching transport does not reset the budget.
     const decision = deps.rateLimiter.take(rateKeyOf(id, user.userId));

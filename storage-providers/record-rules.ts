@@ -11,8 +11,10 @@ export const MAX_ID_LENGTH = 256;
 
 /** Why `value` cannot be an id (`name` says which one), or undefined when it can. */
 export function idProblem(value: unknown, name: string): string | undefined {
-  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH) return undefined;
-  return `${name} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    return `${name} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`;
+  }
+  return stringProblem(value, name);
 }
 
 /**
@@ -31,6 +33,20 @@ export function jsonObjectProblem(value: unknown, what: string): string | undefi
 /** With the u flag a surrogate pair is one code point outside this range, so only a lone surrogate matches. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
+/** Whether `text` has a UTF-16 surrogate without its pair (a JSON `\ud800` escape can carry one). */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/**
+ * Why a JSON value (a parsed request body, an id, metadata) has something no store keeps as sent, or undefined:
+ * stringProblem in any string or key, or what JSON cannot carry. For callers that refuse it with their own code
+ * before the runtime would (the gateway: GATEWAY_ERR_BAD_REQUEST / GATEWAY_ERR_INVALID_FRAME).
+ */
+export function storableValueProblem(value: unknown, what: string): string | undefined {
+  return carryProblem(value, 0, what);
+}
+
 /**
  * A string (or key) no store keeps as it is: PostgreSQL's jsonb refuses U+0000 ("unsupported Unicode escape
  * sequence") and a lone UTF-16 surrogate, which SQLite and PostgreSQL text turn into U+FFFD. No store may take
@@ -38,7 +54,7 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  */
 function stringProblem(value: string, what: string): string | undefined {
   if (value.includes('\u0000')) return `${what} contains a NUL character (U+0000), which PostgreSQL cannot store`;
-  if (LONE_SURROGATE.test(value)) return `${what} contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)`;
+  if (hasLoneSurrogate(value)) return `${what} contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)`;
   return undefined;
 }
 

@@ -117,4 +117,34 @@ describe('lone surrogates in content', () => {
     }
     expect((await h.request('GET', '/chat/conversations', 'alice')).body).toEqual({ conversations: [] });
   });
+
+  test('a NUL character (U+0000) in a message_id, metadata or a new conversation: refused the same way (PostgreSQL cannot store it)', async () => {
+    // Before: accepted and delivered, then PostgreSQL refused the record on every retry (text and jsonb cannot
+    // hold U+0000), and nothing of the conversation was stored after it; a title with one was a 400 storage error.
+    const h = await startHarness();
+    const conv = await h.createConversation('alice');
+    const alice = await h.connect(conv, 'alice');
+    alice.send('{"type":"message","message_id":"m\\u0000","content":"id"}');
+    expect(await alice.next('error')).toMatchObject({
+      error: 'GATEWAY_ERR_INVALID_FRAME',
+      message: 'message_id contains a NUL character (U+0000), which PostgreSQL cannot store',
+    });
+    alice.send('{"type":"message","message_id":"nul-meta","content":"v","metadata":{"note":"a\\u0000b"}}');
+    expect(await alice.next('error')).toMatchObject({
+      error: 'GATEWAY_ERR_INVALID_FRAME',
+      message: 'metadata contains a NUL character (U+0000), which PostgreSQL cannot store',
+      message_id: 'nul-meta',
+    });
+    const created = await h.request('POST', '/chat/conversations', 'alice', '{"title":"a\\u0000b","auto_join_agents":false}');
+    expect([created.status, created.body]).toEqual([
+      400,
+      {
+        error: 'GATEWAY_ERR_BAD_REQUEST',
+        code: 400,
+        message: 'request body contains a NUL character (U+0000), which PostgreSQL cannot store',
+      },
+    ]);
+    const refused = await h.runtime.post(conv, { sender_id: 'alice', message_id: 'r\u0000', content: 'y' }).catch((err: unknown) => err);
+    expect(isChatError(refused, 'CHAT_ERR_INVALID_MESSAGE')).toBe(true);
+  });
 });
