@@ -69,6 +69,12 @@ export const ERROR_CODES = {
   },
   GATEWAY_ERR_SLOW_CONSUMER: { http: 503, frame: 503, close: 4008, message: 'connection could not keep up; resume from last sequence id' },
   GATEWAY_ERR_HEARTBEAT_TIMEOUT: { http: 408, frame: 408, close: 4000, message: 'no pong within the heartbeat dead time' },
+  GATEWAY_ERR_ORIGIN_NOT_ALLOWED: {
+    http: 403,
+    frame: 403,
+    close: 4003,
+    message: "the page's origin may not call this server (server.allowed_origins)",
+  },
   GATEWAY_ERR_TLS_REQUIRED: { http: 426, frame: 426, close: 4026, message: 'TLS is required' },
   GATEWAY_ERR_NOT_FOUND: { http: 404, frame: 404, message: 'no such route' },
   GATEWAY_ERR_METHOD_NOT_ALLOWED: { http: 405, frame: 405, message: 'the path does not take this method' },

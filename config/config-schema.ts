@@ -45,6 +45,13 @@ export const CONFIG_SCHEMA: Schema = {
       host: str('127.0.0.1'),
       port: int(8000, 0, 65535),
       tls: obj({ cert_file: str(''), key_file: str(''), require_tls: bool(false) }),
+      // Browser pages of other origins that may call the API and open sockets (gateway/origin-policy.ts).
+      allowed_origins: {
+        type: 'array',
+        items: { type: 'string', pattern: '^(\\*|null|https?://[^/\\s]+)$' },
+        default: [],
+        maxItems: 1000,
+      },
       auth: obj({ mode: oneOf(['jwt', 'dev'], 'dev'), jwt_secret: str(''), jwt_issuer: str('') }),
       websocket: obj({
         heartbeat_interval_s: num(30, 0.01, 3600),

@@ -16,6 +16,11 @@ export interface ServerConfig {
     /** Refuse plain http/ws connections (426 / close 4026). */
     readonly require_tls: boolean;
   };
+  /**
+   * Origins of other sites' pages that may call the HTTP API (with CORS) and open WebSockets: "https://app.example.com",
+   * "*" for any, "null" for sandboxed pages. The server's own pages and non-browser clients need no entry.
+   */
+  readonly allowed_origins: readonly string[];
   readonly auth: {
     /** 'jwt' verifies HS256 bearer tokens; 'dev' trusts a user_id query parameter, loopback only. */
     readonly mode: 'jwt' | 'dev';

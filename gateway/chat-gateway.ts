@@ -24,6 +24,7 @@ import { createUpgradeRefuser, selectSubprotocol, type UpgradeRefuser } from './
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
 import { SharedFrames } from './shared-frames';
+import { createOriginPolicy } from './origin-policy';
 
 export interface ChatGatewayOptions {
   readonly runtime: ChatRuntime;
@@ -40,9 +41,9 @@ export interface ChatGatewayOptions {
   /** Honour `X-Forwarded-Proto: https` for require_tls (only behind a trusted TLS-terminating proxy). */
   readonly trustForwardedProto?: boolean;
   /**
-   * Origins (e.g. "https://chat.example.com") browsers may open WebSockets from. Unset: any origin. Set it when
-   * the authenticator trusts cookies, so another site cannot open a socket with the user's cookies
-   * (cross-site WebSocket hijacking). Requests without an Origin header (non-browser clients) pass.
+   * Origins of other sites' pages (e.g. "https://app.example.com", "*" for any) that may open WebSockets and call
+   * the HTTP API, with CORS (origin-policy.ts). Default: `server.allowed_origins` (empty: only the server's own
+   * pages). Requests without an Origin header (non-browser clients) always pass.
    */
   readonly allowedOrigins?: readonly string[];
 }
@@ -84,7 +85,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   const clock = options.clock ?? createSystemClock();
   const authenticate = options.authenticate ?? createAuthenticatorFromConfig(config);
   const trustForwardedProto = options.trustForwardedProto ?? false;
-  const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins.map((o) => o.toLowerCase())) : undefined;
+  const originPolicy = createOriginPolicy(options.allowedOrigins ?? config.server.allowed_origins);
   const wsConfig = config.server.websocket;
   if (config.server.auth.mode === 'dev' && options.authenticate === undefined) {
     logger.warn({ mode: 'dev' }, 'development authentication is ON: callers name themselves with ?user_id= (loopback only)');
@@ -156,6 +157,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     logger,
     telemetry,
     trustForwardedProto,
+    originPolicy,
     connectionCount: () => connections.size,
     isClosing: () => closing,
   });
@@ -183,10 +185,9 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       return refuse('GATEWAY_ERR_BAD_REQUEST', 'invalid conversation id');
     }
     if (config.server.tls.require_tls && !isSecureRequest(req, trustForwardedProto)) return refuse('GATEWAY_ERR_TLS_REQUIRED');
-    const origin = req.headers.origin;
-    if (allowedOrigins && origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
+    if (originPolicy.judge(req) === 'refused') {
       audit.forbidden?.('anonymous', url.pathname, 'ws connect from a foreign origin');
-      return refuse('CHAT_ERR_FORBIDDEN', 'origin not allowed');
+      return refuse('GATEWAY_ERR_ORIGIN_NOT_ALLOWED', `origin ${req.headers.origin} is not in server.allowed_origins`);
     }
 
     const user = await authenticateCaller(authenticate, req, logger);

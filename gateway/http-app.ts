@@ -6,6 +6,8 @@ import { createErrorHandler } from './http-error-handler';
 import { createBodyValidators } from './http-request-input';
 import { isSecureRequest } from './net-utils';
 import { createOwnerHttpForwarding } from './owner-http-forwarding';
+import { createCrossOriginGuard } from './cross-origin';
+import type { OriginPolicy } from './origin-policy';
 
 /** How long a conversation's server may take to answer a forwarded request (`chat.ownership.forward`). */
 const FORWARD_TIMEOUT_MS = 30_000;
@@ -13,6 +15,8 @@ const FORWARD_TIMEOUT_MS = 30_000;
 /** What the HTTP API needs from its gateway. */
 export interface HttpAppDeps extends Omit<ChatRouteDeps, 'bodies'> {
   readonly trustForwardedProto: boolean;
+  /** Which browser pages may call /chat (server.allowed_origins; cross-origin.ts). */
+  readonly originPolicy: OriginPolicy;
   /** Open WebSocket connections of this gateway (for /health/chat). */
   connectionCount(): number;
   isClosing(): boolean;
@@ -20,7 +24,8 @@ export interface HttpAppDeps extends Omit<ChatRouteDeps, 'bodies'> {
 
 /**
  * The HTTP API (docs/http-api.md): /chat/* (authenticated, chat-routes.ts), the NLWeb aliases,
- * /health/chat, /livez, /readyz (health-routes.ts). Every error is `{error, code, message}` with the
+ * /health/chat, /livez, /readyz (health-routes.ts). Pages of other sites reach /chat only from an allowed origin,
+ * with CORS (cross-origin.ts). Every error is `{error, code, message}` with the
  * status of its code in actors/errors.ts (http-error-handler.ts). A known /chat path with a method it does not
  * take gets a JSON 405 with Allow (method-guard.ts), unknown routes under /chat a JSON 404; other paths fall
  * through to the embedding app.
@@ -36,6 +41,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   }
 
   app.use(createHealthRoutes(deps));
+  app.use('/chat', createCrossOriginGuard(deps.originPolicy));
   app.use('/chat', createChatRoutes({ ...deps, bodies: createBodyValidators() }));
   app.use('/chat', (_req, _res, next) => next(new ChatError('GATEWAY_ERR_NOT_FOUND')));
   const ownership = deps.config.chat.ownership;

@@ -49,6 +49,7 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   GATEWAY_ERR_HELD_FOR_ORDER: 'An earlier message is still on its way; this one follows it.',
   GATEWAY_ERR_SLOW_CONSUMER: 'The connection could not keep up; catching up.',
   GATEWAY_ERR_HEARTBEAT_TIMEOUT: 'The connection went quiet; reconnecting.',
+  GATEWAY_ERR_ORIGIN_NOT_ALLOWED: 'This page may not connect to the chat server (its site is not allowed there).',
   GATEWAY_ERR_TLS_REQUIRED: 'This server only accepts secure (https) connections.',
   GATEWAY_ERR_NOT_FOUND: 'The server does not know this address.',
   GATEWAY_ERR_METHOD_NOT_ALLOWED: PAGE_BUG,

@@ -217,7 +217,9 @@ declare const globalThis: { proxiedClient?: ChatClient; proxiedEvents: [string, 
 maybe(
   "behind a proxy that strips the subprotocol, the page's client connects on its second attempt and reconnects without a failed one",
   async () => {
-    stack = await startRealStack({ extraRoutes: (app) => mountWebClient(app) });
+    // The page comes from the server, its socket goes through the proxy's port: another origin to the browser,
+    // so the server must allow it (server.allowed_origins; the proxy's port is not known before it starts).
+    stack = await startRealStack({ extraRoutes: (app) => mountWebClient(app), config: { server: { allowed_origins: ['*'] } } });
     await stack.createConversation('conv', ['alice']);
     proxy = await startTcpProxy(stack.port, { stripSubprotocol: true });
     browser = await launchChromium();

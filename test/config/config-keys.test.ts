@@ -14,7 +14,11 @@ const repo = join(__dirname, '../..');
 
 /** Every leaf of the schema with its node, arrays as `[]` (the array itself is a row too: it has a default). */
 function leaves(node: SchemaNode, prefix = ''): Array<[string, SchemaNode]> {
-  if (node.type === 'array') return [[`${prefix}[]`, node], ...leaves(node.items as SchemaNode, `${prefix}[]`)];
+  if (node.type === 'array') {
+    // An array of scalars (server.allowed_origins) is one row: its items have no keys of their own.
+    const items = node.items as SchemaNode;
+    return [[`${prefix}[]`, node], ...(items.properties ? leaves(items, `${prefix}[]`) : [])];
+  }
   const props = node.properties as Record<string, SchemaNode> | undefined;
   if (!props) return [[prefix, node]];
   return Object.entries(props).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));

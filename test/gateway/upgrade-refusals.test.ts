@@ -52,7 +52,7 @@ function refusals(h: Harness, conv: string): Refusal[] {
       origin: 'https://evil.example.net',
       status: 403,
       close: 4003,
-      reason: 'CHAT_ERR_FORBIDDEN',
+      reason: 'GATEWAY_ERR_ORIGIN_NOT_ALLOWED',
     },
     { name: 'unknown conversation', url: h.wsUrl('no-such-conversation', 'alice'), status: 404, close: 4004, reason: 'CHAT_ERR_NOT_FOUND' },
     {
