@@ -1,44 +1,12 @@
-import { request } from 'node:http';
 import { REFUSAL_SUBPROTOCOL } from '../../client/protocol-frames';
 import { MemoryStore } from '../../storage-providers';
 import { closeAll, startHarness, type Harness } from './harness';
-import { refusedStatus, upgradeOutcome } from './ws-test-client';
+import { refusedStatus, upgradeOutcome, upgradeRefusal } from './ws-test-client';
 
 /**
  * Two servers on one store, real sockets: a conversation live on one is refused by the other with 421 /
  * close 4421 and the owner's address, and a client of the owner is closed with 4421 when the other takes it over.
  */
-/** A WebSocket upgrade request without subprotocols, read as the plain HTTP answer that refuses it. */
-async function plainUpgradeRefusal(
-  wsUrl: string,
-): Promise<{ status: number; retryAfter: string | undefined; body: Record<string, unknown> }> {
-  const url = new URL(wsUrl.replace(/^ws/, 'http'));
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Version': '13',
-      },
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      reject(new Error('the upgrade was accepted'));
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        const retry = res.headers['retry-after'];
-        resolve({ status: res.statusCode ?? -1, retryAfter: Array.isArray(retry) ? retry[0] : retry, body: JSON.parse(text) });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('two servers on one store', () => {
   afterEach(closeAll);
@@ -64,11 +32,11 @@ describe('two servers on one store', () => {
 
     expect(await refusedStatus(b.wsUrl(conv, 'bob'))).toBe(421);
     // A plain upgrade refusal says what the HTTP answer says: where, and when to retry.
-    const plain = await plainUpgradeRefusal(b.wsUrl(conv, 'bob'));
+    const plain = await upgradeRefusal(b.wsUrl(conv, 'bob'));
     expect(plain.status).toBe(421);
     expect(plain.body).toMatchObject({ error: 'CHAT_ERR_OWNED_ELSEWHERE', owner_address: 'ws://a.example:8000' });
-    expect(plain.body.retry_after_ms).toBeGreaterThanOrEqual(1000);
-    expect(Number(plain.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect((plain.body as { retry_after_ms: number }).retry_after_ms).toBeGreaterThanOrEqual(1000);
+    expect(Number(plain.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // On the refusal subprotocol the address follows the code in the close reason (the reference client goes there).
     expect(await upgradeOutcome(b.wsUrl(conv, 'bob'), [REFUSAL_SUBPROTOCOL])).toEqual({
       status: 101,

@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import { closeAll, startHarness, track, type Harness } from './harness';
-import { connectClient, upgradeOutcome } from './ws-test-client';
+import { connectClient, refusedAnswer, upgradeOutcome } from './ws-test-client';
 
 afterEach(closeAll);
 
@@ -35,30 +35,7 @@ function browserRequest(h: Harness, method: string, path: string, headers: Recor
 }
 
 /** The plain HTTP answer to an upgrade sent with `origin`. */
-function refusedUpgrade(url: string, origin: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url.replace(/^ws/, 'http'), {
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Version': '13',
-        Origin: origin,
-      },
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      reject(new Error('the upgrade was accepted'));
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? -1, body: JSON.parse(text) as unknown }));
-    });
-    req.on('error', reject);
-  });
-}
+const refusedUpgrade = (url: string, origin: string) => refusedAnswer(url, { Origin: origin });
 
 const REFUSAL = (origin: string) => ({
   error: 'GATEWAY_ERR_ORIGIN_NOT_ALLOWED',

@@ -173,8 +173,14 @@ export async function upgradeOutcome(url: string, protocols: readonly string[], 
   return { status, protocol: client.ws.protocol, frames: client.frames, close };
 }
 
-/** The plain HTTP refusal of an upgrade: its status and JSON body. */
-export function refusedAnswer(url: string): Promise<{ status: number; body: unknown }> {
+/**
+ * An upgrade request without subprotocols (plus `headers`, e.g. a browser's Origin), read as the plain HTTP answer
+ * that refuses it: status, headers and JSON body. Rejects if the upgrade is accepted.
+ */
+export function upgradeRefusal(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: unknown }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url.replace(/^ws/, 'http'), {
       headers: {
@@ -182,6 +188,7 @@ export function refusedAnswer(url: string): Promise<{ status: number; body: unkn
         Upgrade: 'websocket',
         'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
         'Sec-WebSocket-Version': '13',
+        ...headers,
       },
     });
     req.on('upgrade', (_res, socket) => {
@@ -192,8 +199,14 @@ export function refusedAnswer(url: string): Promise<{ status: number; body: unkn
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? -1, body: JSON.parse(text) as unknown }));
+      res.on('end', () => resolve({ status: res.statusCode ?? -1, headers: res.headers, body: JSON.parse(text) as unknown }));
     });
     req.on('error', reject);
   });
+}
+
+/** The plain HTTP refusal of an upgrade: its status and JSON body. */
+export async function refusedAnswer(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const { status, body } = await upgradeRefusal(url, headers);
+  return { status, body };
 }
