@@ -259,6 +259,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       queueSize: this.deps.config.chat.limits.queue_size,
       storageReachable: this.storageReachable && this.deps.store.isOpen,
       shuttingDown: this.closing,
+      // Shown for three claim TTLs after the last sighting: long enough for a health check to see it.
+      ...(this.claims.sharesIdWithAnother(3 * this.deps.config.chat.ownership.claim_ttl_s * 1000)
+        ? { sharedInstanceId: this.claims.ownerId }
+        : {}),
     });
   }
 

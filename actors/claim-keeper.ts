@@ -34,6 +34,12 @@ export class ClaimKeeper {
   /** Conversations claimed while a renewal was in flight: its answer predates them, so it cannot judge them. */
   private readonly claimedDuringRenewal = new Set<string>();
   private renewing = false;
+  /**
+   * When a renewal last found one of our claims raised by someone using our own owner id (clock ms), or undefined.
+   * Only a second live runtime configured with this runtime's chat.ownership.instance_id does that (a restart of
+   * this one cannot while it runs): the two take each conversation from each other, fenced, for good.
+   */
+  private sharedIdSeenAt: number | undefined;
 
   constructor(private readonly options: ClaimKeeperOptions) {
     this.schedule();
@@ -102,8 +108,29 @@ export class ClaimKeeper {
     for (const conversation of [...this.options.live()]) {
       const { conversationId, claim } = conversation;
       if (claim.epoch === 0 || fresh.has(conversationId)) continue;
-      if (held.get(conversationId) !== claim.epoch) conversation.moveAway('claim taken over by another runtime');
+      const epoch = held.get(conversationId);
+      if (epoch === claim.epoch) continue;
+      if (epoch !== undefined) this.reportSharedId(conversationId, claim.epoch, epoch);
+      conversation.moveAway(
+        epoch === undefined ? 'claim taken over by another runtime' : 'claim taken over by another runtime with the same instance_id',
+      );
     }
+  }
+
+  /**
+   * Whether another live runtime used this runtime's owner id within `withinMs` (the health report's window):
+   * a misconfiguration (e.g. one NLWEB_CHAT_INSTANCE_ID for every replica of a deployment) to be shown, not guessed.
+   */
+  sharesIdWithAnother(withinMs: number): boolean {
+    return this.sharedIdSeenAt !== undefined && this.options.services.clock.now() - this.sharedIdSeenAt <= withinMs;
+  }
+
+  private reportSharedId(conversationId: string, ours: number, theirs: number): void {
+    this.sharedIdSeenAt = this.options.services.clock.now();
+    this.options.services.logger.error(
+      { conversation_id: conversationId, instance_id: this.options.ownerId, epoch: ours, their_epoch: theirs },
+      'another live runtime uses this chat.ownership.instance_id: give every server its own (the two take conversations from each other)',
+    );
   }
 
   close(): void {

@@ -10,6 +10,8 @@ export function buildHealth(input: {
   queueSize: number;
   storageReachable: boolean;
   shuttingDown: boolean;
+  /** Set when another live runtime uses this one's chat.ownership.instance_id (claim-keeper.ts). */
+  sharedInstanceId?: string;
 }): RuntimeHealth {
   const reasons: string[] = [];
   const participants: Record<string, { humans: number; ai_agents: number }> = {};
@@ -36,6 +38,9 @@ export function buildHealth(input: {
   if (failingWrites > 0) reasons.push(`journal writes failing in ${failingWrites} conversation(s)`);
   if (failed.length > 0) reasons.push(`${failed.length} conversation(s) failed`);
   if (nearFull > 0) reasons.push(`${nearFull} mailbox(es) above ${MAILBOX_WARNING_RATIO * 100}% of queue_size`);
+  if (input.sharedInstanceId !== undefined) {
+    reasons.push(`another live runtime uses chat.ownership.instance_id "${input.sharedInstanceId}"`);
+  }
   if (input.shuttingDown) reasons.push('shutting down');
   const unhealthy = !input.storageReachable || input.shuttingDown;
   return {

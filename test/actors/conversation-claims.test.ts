@@ -1,7 +1,9 @@
+import { Writable } from 'node:stream';
 import { createChatRuntime, createCounterIds, createManualClock, type ManualClock } from '../../actors';
 import { isChatError, type ChatError } from '../../actors/errors';
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { MemoryStore } from '../../storage-providers';
+import { createLogger, type Logger } from '../../observability/logger';
 import { collector, settle } from './runtime-helpers';
 
 /**
@@ -10,8 +12,9 @@ import { collector, settle } from './runtime-helpers';
  */
 const TTL_S = 15;
 
-async function server(name: string, store: MemoryStore, clock: ManualClock): Promise<ChatRuntime> {
+async function server(name: string, store: MemoryStore, clock: ManualClock, logger?: Logger): Promise<ChatRuntime> {
   return createChatRuntime({
+    ...(logger ? { logger } : {}),
     config: {
       observability: { log_level: 'silent' },
       chat: { ownership: { instance_id: name, address: `ws://${name}.example:8000`, claim_ttl_s: TTL_S } },
@@ -159,5 +162,61 @@ describe('conversation claims: several runtimes on one store', () => {
     expect((await refusal(b.post('c', { sender_id: 'alice', message_id: 'b1', content: 'x' }))).code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
     const ok = await a.post('c', { sender_id: 'alice', message_id: 'a1', content: 'still here' });
     expect(ok.sequence_id).toBeGreaterThan(0);
+  });
+
+  test('two live runtimes with one instance_id: the one whose claim is raised under its own id says so (log, health)', async () => {
+    // Before: both claimed each conversation from the other (a claim by the same id always succeeds), and the one
+    // that lost it only saw "claim taken over by another runtime", the same as a normal takeover.
+    const logged: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write: (chunk, _encoding, done) => {
+        logged.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    });
+    const clock = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clock.now() });
+    const a = await server('replica', store, clock, createLogger({ level: 'error', destination }));
+    const twin = await server('replica', store, clock);
+    opened.push(a, twin);
+    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    const aliceOnA = collector();
+    await a.subscribe('c', 'alice', aliceOnA.listener);
+    // The twin is not refused: the claim names its own id.
+    await twin.post('c', { sender_id: 'alice', message_id: 't1', content: 'from the twin' });
+    expect(a.health().status).toBe('healthy');
+
+    clock.advance((TTL_S * 1000) / 3);
+    await settle();
+    expect(aliceOnA.outputs).toContainEqual({ type: 'closed', reason: 'moved' });
+    expect(a.health()).toMatchObject({ status: 'degraded', reasons: ['another live runtime uses chat.ownership.instance_id "replica"'] });
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        conversation_id: 'c',
+        instance_id: 'replica',
+        msg: 'another live runtime uses this chat.ownership.instance_id: give every server its own (the two take conversations from each other)',
+      }),
+    ]);
+    // It stays visible for three claim TTLs after the last sighting, then clears.
+    clock.advance(3 * TTL_S * 1000 + 1);
+    await settle();
+    expect(a.health().status).toBe('healthy');
+  });
+
+  test('a normal takeover (another id) is not reported as a shared instance_id', async () => {
+    const clockA = createManualClock();
+    const clockB = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clockB.now() });
+    const a = await server('a', store, clockA);
+    const b = await server('b', store, clockB);
+    opened.push(a, b);
+    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    await a.subscribe('c', 'alice', () => undefined);
+    clockB.advance(TTL_S * 1000);
+    await b.post('c', { sender_id: 'alice', message_id: 'b1', content: 'from b' });
+    clockA.advance((TTL_S * 1000) / 3);
+    await settle();
+    expect(a.health().reasons).toEqual([]);
   });
 });
