@@ -1,6 +1,15 @@
 import { ChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from '../actors/message-types';
 import type { ClaimRequest, ClaimResult, ConversationClaim } from './conversation-claims';
+import {
+  MAX_ACTIVITY_PAGE,
+  PREVIEW_SCAN,
+  activityKeyOf,
+  activityOf,
+  compareActivity,
+  type ActivityKey,
+  type ConversationActivity,
+} from './conversation-activity';
 import { idProblem, recordFieldsProblem } from './record-rules';
 
 /** Options of listConversationsForUser. */
@@ -9,6 +18,14 @@ export interface ListForUserOptions {
   readonly includeLeft?: boolean;
   /** Only conversations where the id is a participant of this type. */
   readonly participantType?: ParticipantType;
+}
+
+/** Options of listConversationActivity: the member filter of listConversationsForUser, and a page. */
+export interface ActivityPageOptions extends ListForUserOptions {
+  /** Only conversations ranking after this one (compareActivity), for the next page. */
+  readonly after?: ActivityKey;
+  /** At most this many (1..MAX_ACTIVITY_PAGE). */
+  readonly limit: number;
 }
 
 /** listConversationsForUser's options as the providers get them: validated, defaults applied. */
@@ -146,6 +163,33 @@ export abstract class ChatStore {
       throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'participantType must be "human" or "ai"');
     }
     return this._listConversationsForUser(userId, { includeLeft: options.includeLeft ?? false, participantType: type });
+  }
+
+  /**
+   * The user's conversations by last activity (compareActivity: latest record's timestamp, else created_at,
+   * most recent first), after `options.after`, at most `options.limit`, each with its last sequence id and
+   * preview record (conversation-activity.ts). Same member filter as listConversationsForUser.
+   */
+  async listConversationActivity(userId: string, options: ActivityPageOptions): Promise<ConversationActivity[]> {
+    this.assertOpen();
+    requireId(userId, 'userId');
+    const type = options?.participantType;
+    if (type !== undefined && type !== 'human' && type !== 'ai') {
+      throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'participantType must be "human" or "ai"');
+    }
+    requireCount(options.limit, 'limit', 1);
+    if (options.limit > MAX_ACTIVITY_PAGE) {
+      throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `limit must be at most ${MAX_ACTIVITY_PAGE}`);
+    }
+    const after = options.after;
+    if (after !== undefined) {
+      if (typeof after?.activityAt !== 'string' || after.activityAt.length > 64) {
+        throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'after.activityAt must be a string of at most 64 characters');
+      }
+      requireId(after.conversationId, 'after.conversationId');
+    }
+    const filter = { includeLeft: options.includeLeft ?? false, participantType: type };
+    return this._listConversationActivity(userId, filter, after, options.limit);
   }
 
   /** Conversations created before `isoTime` (for the retention sweeper). */
@@ -344,6 +388,23 @@ export abstract class ChatStore {
   protected abstract _updateConversationStatus(conversationId: string, status: ConversationMeta['status']): Promise<void>;
   protected abstract _listConversationsForUser(userId: string, filter: MemberFilter): Promise<ConversationMeta[]>;
   protected abstract _listConversationsCreatedBefore(isoTime: string): Promise<string[]>;
+  /**
+   * Works for any provider from _listConversationsForUser and one _readLatestMessages per conversation (in turn,
+   * to spare a connection pool): O(conversations) reads per page. SQL providers override it with one query.
+   */
+  protected async _listConversationActivity(
+    userId: string,
+    filter: MemberFilter,
+    after: ActivityKey | undefined,
+    limit: number,
+  ): Promise<ConversationActivity[]> {
+    const entries: ConversationActivity[] = [];
+    for (const meta of await this._listConversationsForUser(userId, filter)) {
+      const entry = activityOf(meta, await this._readLatestMessages(meta.conversation_id, PREVIEW_SCAN));
+      if (after === undefined || compareActivity(activityKeyOf(entry), after) > 0) entries.push(entry);
+    }
+    return entries.sort((a, b) => compareActivity(activityKeyOf(a), activityKeyOf(b))).slice(0, limit);
+  }
   protected abstract _deleteConversation(conversationId: string): Promise<void>;
   protected abstract _getParticipants(conversationId: string): Promise<Participant[]>;
   protected abstract _putParticipant(conversationId: string, participant: Participant): Promise<void>;

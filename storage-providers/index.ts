@@ -6,7 +6,9 @@ import { PostgresStore } from './postgres-store';
 import { SqliteStore } from './sqlite-store';
 
 export { ChatStore, REDACTION_MARKER } from './chat-store';
-export type { ListForUserOptions, MemberFilter, RedactionTarget, StoreCapabilities } from './chat-store';
+export type { ActivityPageOptions, ListForUserOptions, MemberFilter, RedactionTarget, StoreCapabilities } from './chat-store';
+export { compareActivity, PREVIEW_SCAN, PREVIEW_TYPES } from './conversation-activity';
+export type { ActivityKey, ConversationActivity } from './conversation-activity';
 export { decideClaim } from './conversation-claims';
 export type { ClaimHolder, ClaimRequest, ClaimResult, ConversationClaim, StoredClaim } from './conversation-claims';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';

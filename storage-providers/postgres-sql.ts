@@ -1,7 +1,14 @@
 /** SQL text of the PostgreSQL provider for one (quoted) schema. */
+import { PREVIEW_SCAN, PREVIEW_TYPES } from './conversation-activity';
 
 const MESSAGE_COLUMNS = 'message_id, conversation_id, sequence_id, sender_id, sender_type, message_type, content, timestamp, metadata';
 const META_COLUMNS = 'c.conversation_id, c.title, c.created_at, c.created_by, c.settings, c.status';
+/** The preview record's columns, prefixed pv_ (previewFromRow in conversation-activity-rows.ts reads them). */
+const PREVIEW_COLUMNS = MESSAGE_COLUMNS.split(', ')
+  .map((column) => `pv.${column} AS pv_${column}`)
+  .join(', ');
+/** PREVIEW_TYPES as SQL literals (constants of ours, no quotes inside). */
+const PREVIEW_TYPES_SQL = PREVIEW_TYPES.map((type) => `'${type}'`).join(', ');
 const PARTICIPANT_COLUMNS = 'participant_id, participant_type, display_name, joined_at_sequence, role, agent_id';
 
 /**
@@ -20,6 +27,26 @@ export function postgresSql(s: string) {
     listForUser: `SELECT ${META_COLUMNS} FROM ${s}.participants p JOIN ${s}.conversations c ON c.conversation_id = p.conversation_id
       WHERE p.participant_id = $1 AND ($2 OR NOT p.has_left) AND ($3::text IS NULL OR p.participant_type = $3)
       ORDER BY c.created_at DESC, c.conversation_id ASC`,
+    // The listForUser filter ($1..$3), each conversation's last record (one PK probe each), ranked as compareActivity
+    // (byte-wise, COLLATE "C") after the cursor ($4 activity, $5 id; NULL: from the top), $6 rows; then the preview
+    // (the latest previewable id among the last PREVIEW_SCAN, a PK range) only for the rows of the page.
+    listActivity: `WITH mine AS (
+        SELECT ${META_COLUMNS}, COALESCE(l.sequence_id, 0) AS last_sequence_id,
+          COALESCE(l.timestamp COLLATE "C", c.created_at) AS activity_at
+        FROM ${s}.participants p JOIN ${s}.conversations c ON c.conversation_id = p.conversation_id
+        LEFT JOIN LATERAL (SELECT m.sequence_id, m.timestamp FROM ${s}.messages m WHERE m.conversation_id = c.conversation_id
+          ORDER BY m.sequence_id DESC LIMIT 1) l ON true
+        WHERE p.participant_id = $1 AND ($2 OR NOT p.has_left) AND ($3::text IS NULL OR p.participant_type = $3)
+      ), page AS (
+        SELECT * FROM mine
+        WHERE $4::text IS NULL OR activity_at < $4::text COLLATE "C" OR (activity_at = $4::text COLLATE "C" AND conversation_id > $5::text)
+        ORDER BY activity_at DESC, conversation_id ASC LIMIT $6
+      )
+      SELECT page.*, ${PREVIEW_COLUMNS}
+      FROM page LEFT JOIN ${s}.messages pv ON pv.conversation_id = page.conversation_id AND pv.sequence_id = (
+        SELECT MAX(r.sequence_id) FROM ${s}.messages r WHERE r.conversation_id = page.conversation_id
+          AND r.sequence_id > page.last_sequence_id - ${PREVIEW_SCAN} AND r.message_type IN (${PREVIEW_TYPES_SQL}))
+      ORDER BY page.activity_at DESC, page.conversation_id ASC`,
     listCreatedBefore: `SELECT conversation_id FROM ${s}.conversations WHERE created_at < $1 ORDER BY created_at ASC, conversation_id ASC`,
     // The conversation row is deleted (and so locked) first: the same lock order as appends.
     deleteConversation: `DELETE FROM ${s}.conversations WHERE conversation_id = $1`,

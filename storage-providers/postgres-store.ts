@@ -6,6 +6,8 @@ import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClai
 import { migratePostgres, quoteSchema } from './postgres-migrations';
 import { PgRunner } from './postgres-pool';
 import { postgresSql, type PostgresSql } from './postgres-sql';
+import { activityFromRow } from './conversation-activity-rows';
+import type { ActivityKey, ConversationActivity } from './conversation-activity';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 
 /** Settings of the PostgreSQL provider (config: chat.storage.postgres.*). */
@@ -90,6 +92,23 @@ export class PostgresStore extends ChatStore {
 
   protected async _listConversationsForUser(userId: string, filter: MemberFilter): Promise<ConversationMeta[]> {
     return (await this.query(this.sql.listForUser, [userId, filter.includeLeft, filter.participantType ?? null])).map(toMeta);
+  }
+
+  protected override async _listConversationActivity(
+    userId: string,
+    filter: MemberFilter,
+    after: ActivityKey | undefined,
+    limit: number,
+  ): Promise<ConversationActivity[]> {
+    const params = [
+      userId,
+      filter.includeLeft,
+      filter.participantType ?? null,
+      after?.activityAt ?? null,
+      after?.conversationId ?? null,
+      limit,
+    ];
+    return (await this.query(this.sql.listActivity, params)).map(activityFromRow);
   }
 
   protected async _listConversationsCreatedBefore(isoTime: string): Promise<string[]> {

@@ -1,7 +1,14 @@
 import type Database from 'better-sqlite3';
+import { PREVIEW_SCAN, PREVIEW_TYPES } from './conversation-activity';
 
 const MESSAGE_COLUMNS = 'message_id, conversation_id, sequence_id, sender_id, sender_type, message_type, content, timestamp, metadata';
 const META_COLUMNS = 'c.conversation_id, c.title, c.created_at, c.created_by, c.settings, c.status';
+/** The preview record's columns, prefixed pv_ (previewFromRow in conversation-activity-rows.ts reads them). */
+const PREVIEW_COLUMNS = MESSAGE_COLUMNS.split(', ')
+  .map((column) => `pv.${column} AS pv_${column}`)
+  .join(', ');
+/** PREVIEW_TYPES as SQL literals (constants of ours, no quotes inside). */
+const PREVIEW_TYPES_SQL = PREVIEW_TYPES.map((type) => `'${type}'`).join(', ');
 
 /** Every statement the SQLite provider runs, prepared once per connection. */
 export function createSqliteStatements(db: Database.Database): SqliteStatements {
@@ -20,6 +27,27 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
        WHERE p.participant_id = @user AND (@include_left = 1 OR p.has_left = 0)
          AND (@type IS NULL OR p.participant_type = @type)
        ORDER BY c.created_at DESC, c.conversation_id ASC`,
+    ),
+    // The listForUser filter, each conversation's last record (PK lookups), ranked as compareActivity (BINARY
+    // collation: byte order) after the cursor (@after_at, @after_id; NULL: from the top), @limit rows; then the
+    // preview (the latest previewable id among the last PREVIEW_SCAN, a PK range) only for the rows of the page.
+    listActivity: db.prepare(
+      `WITH mine AS (
+         SELECT ${META_COLUMNS}, COALESCE(l.sequence_id, 0) AS last_sequence_id, COALESCE(l.timestamp, c.created_at) AS activity_at
+         FROM participants p JOIN conversations c ON c.conversation_id = p.conversation_id
+         LEFT JOIN messages l ON l.conversation_id = c.conversation_id
+           AND l.sequence_id = (SELECT MAX(sequence_id) FROM messages WHERE conversation_id = c.conversation_id)
+         WHERE p.participant_id = @user AND (@include_left = 1 OR p.has_left = 0) AND (@type IS NULL OR p.participant_type = @type)
+       ), page AS (
+         SELECT * FROM mine
+         WHERE @after_at IS NULL OR activity_at < @after_at OR (activity_at = @after_at AND conversation_id > @after_id)
+         ORDER BY activity_at DESC, conversation_id ASC LIMIT @limit
+       )
+       SELECT page.*, ${PREVIEW_COLUMNS}
+       FROM page LEFT JOIN messages pv ON pv.conversation_id = page.conversation_id AND pv.sequence_id = (
+         SELECT MAX(r.sequence_id) FROM messages r WHERE r.conversation_id = page.conversation_id
+           AND r.sequence_id > page.last_sequence_id - ${PREVIEW_SCAN} AND r.message_type IN (${PREVIEW_TYPES_SQL}))
+       ORDER BY page.activity_at DESC, page.conversation_id ASC`,
     ),
     listCreatedBefore: db
       .prepare('SELECT conversation_id FROM conversations WHERE created_at < ? ORDER BY created_at ASC, conversation_id ASC')
@@ -93,6 +121,7 @@ type StatementName =
   | 'getConversation'
   | 'updateStatus'
   | 'listForUser'
+  | 'listActivity'
   | 'listCreatedBefore'
   | 'deleteMessages'
   | 'deleteParticipants'

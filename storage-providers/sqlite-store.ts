@@ -5,6 +5,8 @@ import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
 import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
+import { activityFromRow } from './conversation-activity-rows';
+import type { ActivityKey, ConversationActivity } from './conversation-activity';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 import { whenUnlocked, type LockWait } from './sqlite-lock-wait';
 import { migrateSqlite } from './sqlite-schema';
@@ -134,6 +136,24 @@ export class SqliteStore extends ChatStore {
     const params = { user: userId, include_left: filter.includeLeft ? 1 : 0, type: filter.participantType ?? null };
     const rows = await this.run((s) => s.listForUser.all(params) as Row[]);
     return rows.map(toMeta);
+  }
+
+  protected override async _listConversationActivity(
+    userId: string,
+    filter: MemberFilter,
+    after: ActivityKey | undefined,
+    limit: number,
+  ): Promise<ConversationActivity[]> {
+    const params = {
+      user: userId,
+      include_left: filter.includeLeft ? 1 : 0,
+      type: filter.participantType ?? null,
+      after_at: after?.activityAt ?? null,
+      after_id: after?.conversationId ?? null,
+      limit,
+    };
+    const rows = await this.run((s) => s.listActivity.all(params) as Row[]);
+    return rows.map((row) => activityFromRow(row as Record<string, unknown>));
   }
 
   protected async _listConversationsCreatedBefore(isoTime: string): Promise<string[]> {

@@ -79,6 +79,7 @@ describe('runChatStoreContract', () => {
       'capabilities',
       'journal',
       'conversations',
+      'conversation activity',
       'durability (skipped: supports.durable is not true)',
       'sequence reservation',
       'record keeping',

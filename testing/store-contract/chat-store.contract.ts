@@ -2,6 +2,7 @@ import { isChatError, type ErrorCode } from '../../actors/errors';
 import type { ChatStore, StoreCapabilities } from '../../storage-providers/chat-store';
 import { describeCapabilities } from './contract-capabilities';
 import { describeClaims } from './contract-claims';
+import { describeConversationActivity } from './contract-activity';
 import { describeConversations } from './contract-conversations';
 import { describeDurability } from './contract-durability';
 import { describeJournal } from './contract-journal';
@@ -140,6 +141,7 @@ export function runChatStoreContract(name: string, factory: ContractFactory, opt
     describeCapabilities(ctx);
     describeJournal(ctx);
     describeConversations(ctx);
+    describeConversationActivity(ctx);
     describeDurability(ctx);
     describeReservation(ctx);
     describeRecordBound(ctx);
