@@ -75,9 +75,14 @@ export function intQuery(req: Request, name: string, def: number, min: number, m
   if (raw === undefined || raw === '') return def;
   // ?after=1&after=2 arrives as an array: say so rather than that it is not an integer.
   if (Array.isArray(raw)) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} is given more than once`);
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw))
-    throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be a non-negative integer`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be between ${min} and ${max}`);
+  // One message for every way to miss the range (limit=abc, limit=0, limit=-1, limit=501): what would be accepted.
+  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be ${integerRange(min, max)}`);
   return n;
+}
+
+/** How a range reads in a refusal: "an integer from 1 to 500", "a non-negative integer", "an integer of at least 1". */
+function integerRange(min: number, max: number): string {
+  if (max < Number.MAX_SAFE_INTEGER) return `an integer from ${min} to ${max}`;
+  return min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`;
 }

@@ -19,3 +19,20 @@ test('a repeated after, before or limit: 400 naming the repeat', async () => {
   }
   expect((await h.request('GET', `/chat/conversations/${conv}/messages?after=0&limit=2`, 'alice')).status).toBe(200);
 });
+
+test('a value out of range says what would be accepted, whatever way it misses (limit=abc said "non-negative integer")', async () => {
+  const h = await startHarness();
+  const conv = await h.createConversation('alice');
+  const cases: Array<[string, string]> = [
+    ['limit=abc', 'limit must be an integer from 1 to 500'],
+    ['limit=0', 'limit must be an integer from 1 to 500'],
+    ['limit=501', 'limit must be an integer from 1 to 500'],
+    ['limit=-1', 'limit must be an integer from 1 to 500'],
+    ['after=x', 'after must be a non-negative integer'],
+    ['before=0', 'before must be an integer of at least 1'],
+  ];
+  for (const [query, message] of cases) {
+    const answer = await h.request('GET', `/chat/conversations/${conv}/messages?${query}`, 'alice');
+    expect([query, answer.status, answer.body]).toEqual([query, 400, { error: 'GATEWAY_ERR_BAD_REQUEST', code: 400, message }]);
+  }
+});
