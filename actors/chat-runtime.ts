@@ -76,6 +76,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       dedupWindow: DEDUP_WINDOW,
       chainLimit: chat.agents.chain_limit,
       multiModeWindowMs: chat.input.multi_mode_window_ms,
+      multiModeMaxWaitMs: chat.input.multi_mode_max_wait_ms,
       singleModeTypingWindowMs: chat.input.single_mode_typing_window_ms,
     });
     deps.telemetry.observeMailboxDepths(() => [...this.live.values()].map((c) => [c.conversationId, c.depth] as const));

@@ -25,6 +25,8 @@ export interface ConversationPolicy {
   readonly dedupWindow: number;
   readonly chainLimit: number;
   readonly multiModeWindowMs: number;
+  /** Multi mode: the longest a burst waits from its first message, however often the window restarts (0 = no cap). */
+  readonly multiModeMaxWaitMs: number;
   readonly singleModeTypingWindowMs: number;
 }
 

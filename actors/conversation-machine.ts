@@ -18,6 +18,21 @@ import { otherTypeProblem } from './participant-identity';
 
 type Ev<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
 
+/**
+ * The multi-mode window from now: each human message restarts it, so in a busy room (a message every second or
+ * so) the agents would never answer. `multiModeMaxWaitMs` caps the wait at that long after the burst's first
+ * message (its timestamp, from the same clock as `receivedAt`). Without a time for now (a machine restarted with a
+ * burst waiting) the whole window runs.
+ */
+function multiModeWait(context: ConversationContext, now: number | undefined): number {
+  const { multiModeWindowMs: windowMs, multiModeMaxWaitMs: maxWaitMs } = context.policy;
+  const first = context.burst[0];
+  if (maxWaitMs === 0 || first === undefined || now === undefined) return windowMs;
+  const startedAt = Date.parse(first.timestamp);
+  if (Number.isNaN(startedAt)) return windowMs;
+  return Math.max(0, Math.min(windowMs, startedAt + maxWaitMs - now));
+}
+
 const effect = (): void => undefined;
 /** A POSTS batch's actions in every transition (the target state is what the guards decide). */
 const BATCH_EFFECTS = ['acceptPosts', 'deliver', 'persist', 'acknowledgeEach', 'dispatchToAgents'] as const;
@@ -101,7 +116,10 @@ export const conversationMachine = setup({
     singleModeTypingStopped: ({ context, event }) => context.mode === 'single' && !(event as Ev<'TYPING'>).isTyping,
   },
   delays: {
-    inputWindow: ({ context }) => (context.mode === 'multi' ? context.policy.multiModeWindowMs : context.policy.singleModeTypingWindowMs),
+    inputWindow: ({ context, event }) =>
+      context.mode === 'multi'
+        ? multiModeWait(context, (event as { receivedAt?: number }).receivedAt)
+        : context.policy.singleModeTypingWindowMs,
   },
 }).createMachine({
   id: 'conversation',

@@ -102,6 +102,7 @@ export const CONFIG_SCHEMA: Schema = {
       }),
       input: obj({
         multi_mode_window_ms: int(2000, 0, 600_000),
+        multi_mode_max_wait_ms: int(10_000, 0, 3_600_000),
         single_mode_typing_window_ms: int(100, 0, 600_000),
       }),
       presence: obj({ offline_grace_s: num(5, 0, 3600) }),

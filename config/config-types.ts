@@ -86,6 +86,8 @@ export interface ChatConfig {
   readonly input: {
     /** Multi mode: agents answer after this long without a further human message. */
     readonly multi_mode_window_ms: number;
+    /** Multi mode: agents answer at most this long after a burst's first message, even while humans keep posting (0 = no cap). */
+    readonly multi_mode_max_wait_ms: number;
     /** Single mode: wait this long only while the client reports the human is typing. */
     readonly single_mode_typing_window_ms: number;
   };

@@ -66,6 +66,7 @@ function contextBuilding(window: number, history: number): string[] {
     dedupWindow: 10_000,
     chainLimit: 2,
     multiModeWindowMs: 2000,
+    multiModeMaxWaitMs: 10_000,
     singleModeTypingWindowMs: 100,
   };
   let ctx = createInitialContext({

@@ -57,6 +57,7 @@ export function rerunPolicy(): ConversationPolicy {
     dedupWindow: DEDUP_WINDOW,
     chainLimit: Number.MAX_SAFE_INTEGER,
     multiModeWindowMs: 2 ** 31 - 1,
+    multiModeMaxWaitMs: 0,
     singleModeTypingWindowMs: 2 ** 31 - 1,
   });
 }

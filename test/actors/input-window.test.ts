@@ -26,6 +26,73 @@ describe('input completion windows', () => {
     await runtime.close();
   });
 
+  it('multi mode in a busy room: the burst is answered multi_mode_max_wait_ms after its first message, however often the window restarts', async () => {
+    // Before: every human message restarted the 2000 ms window, so with a message every 1500 ms the agents never answered.
+    const { runtime, clock } = await makeRuntime({ config: { chat: { input: { multi_mode_max_wait_ms: 10_000 } } } });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }],
+    });
+    const alice = collector();
+    await runtime.subscribe('c', 'alice', alice.listener);
+    const echoes = () => alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text');
+    let n = 0;
+    const say = async (who: string) => {
+      await runtime.post('c', { sender_id: who, message_id: `m${++n}`, content: `line ${n}` });
+      await settle();
+    };
+    // Lines at 0, 1500, ..., 9000 ms: never 2000 ms of quiet.
+    await say('alice');
+    for (let i = 0; i < 6; i++) {
+      clock.advance(1500);
+      await settle();
+      await say(i % 2 === 0 ? 'bob' : 'alice');
+    }
+    expect(echoes()).toHaveLength(0);
+    clock.advance(999); // 9999 ms after the first line
+    await settle();
+    expect(echoes()).toHaveLength(0);
+    clock.advance(1); // 10,000 ms: the cap, although the last line came 1000 ms ago
+    await settle();
+    expect(echoes().map((m) => m.content)).toEqual([`echo: ${Array.from({ length: 7 }, (_v, i) => `line ${i + 1}`).join('\n')}`]);
+
+    // The next burst starts its own clock: a lone line waits the plain window again.
+    await say('bob');
+    clock.advance(1999);
+    await settle();
+    expect(echoes()).toHaveLength(1);
+    clock.advance(1);
+    await settle();
+    expect(
+      echoes()
+        .map((m) => m.content)
+        .at(-1),
+    ).toBe('echo: line 8');
+    await runtime.close();
+  });
+
+  it('multi mode with multi_mode_max_wait_ms 0: no cap (each message restarts the window, as before)', async () => {
+    const { runtime, clock } = await makeRuntime({ config: { chat: { input: { multi_mode_max_wait_ms: 0 } } } });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }],
+    });
+    const alice = collector();
+    await runtime.subscribe('c', 'alice', alice.listener);
+    for (let i = 0; i < 10; i++) {
+      await runtime.post('c', { sender_id: 'alice', message_id: `a${i}`, content: `line ${i}` });
+      clock.advance(1500);
+      await settle();
+    }
+    expect(alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text')).toHaveLength(0);
+    clock.advance(500);
+    await settle();
+    expect(alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text')).toHaveLength(1);
+    await runtime.close();
+  });
+
   it('single mode: a complete message is answered at once; while typing is reported the 100 ms window applies', async () => {
     const { runtime, clock } = await makeRuntime();
     await runtime.createConversation({ conversation_id: 'c', created_by: 'alice', participants: [echoMember] });

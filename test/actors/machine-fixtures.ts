@@ -8,5 +8,6 @@ export const policy: ConversationPolicy = {
   dedupWindow: 100,
   chainLimit: 1,
   multiModeWindowMs: 2000,
+  multiModeMaxWaitMs: 10_000,
   singleModeTypingWindowMs: 100,
 };

@@ -12,6 +12,7 @@ const policy: ConversationPolicy = {
   dedupWindow: 1000,
   chainLimit: 2,
   multiModeWindowMs: 2000,
+  multiModeMaxWaitMs: 10_000,
   singleModeTypingWindowMs: 100,
 };
 const input: ConversationInput = { conversationId: 'c', settings: {}, policy, lastSequenceId: 0, participants: [], recent: [] };
