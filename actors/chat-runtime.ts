@@ -29,6 +29,7 @@ import type {
 import { buildHealth } from './runtime-health';
 import type { RuntimeServices } from './runtime-services';
 import { SharedConversationMachine } from './shared-conversation-machine';
+import { StorageProbe } from './storage-probe';
 import { REDACTION_MARKER } from '../storage-providers/chat-store';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
@@ -66,8 +67,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private probeTimer: unknown;
   private closing = false;
   private storageReachable = true;
+  private readonly storageProbe: StorageProbe;
 
   constructor(private readonly deps: ChatRuntimeDeps) {
+    this.storageProbe = new StorageProbe(deps.store, deps.clock);
     const chat = deps.config.chat;
     this.policy = Object.freeze({
       maxParticipants: chat.limits.max_participants,
@@ -279,12 +282,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   }
 
   async checkStorage(): Promise<boolean> {
-    try {
-      await this.deps.store.ping();
-      this.storageReachable = true;
-    } catch {
-      this.storageReachable = false;
-    }
+    this.storageReachable = await this.storageProbe.check();
     return this.storageReachable;
   }
 

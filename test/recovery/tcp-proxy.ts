@@ -4,7 +4,9 @@ import net from 'node:net';
  * A loopback TCP proxy in front of PostgreSQL, so a test can take the database "away" for a while
  * without touching the shared server: refuse() makes new connections fail at once (as if the server
  * were down; existing ones are left to the caller to cut, e.g. with pg_terminate_backend), cut()
- * also resets every open connection, accept() lets connections through again.
+ * also resets every open connection, accept() lets connections through again. stall() makes the database
+ * accept connections but never answer (a partition or a frozen host: nothing is reset, bytes just stop),
+ * resume() lets the held bytes through.
  */
 export interface TcpProxy {
   readonly port: number;
@@ -15,6 +17,8 @@ export interface TcpProxy {
   refuse(): void;
   cut(): void;
   accept(): void;
+  stall(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -22,6 +26,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let refusing = false;
   let refused = 0;
+  let stalled = false;
   const server = net.createServer((client) => {
     if (refusing) {
       refused++;
@@ -40,6 +45,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('error', end).on('close', end);
     client.pipe(upstream);
     upstream.pipe(client);
+    if (stalled) {
+      client.pause();
+      upstream.pause();
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -67,6 +76,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     accept() {
       refusing = false;
+    },
+    stall() {
+      stalled = true;
+      for (const { client, upstream } of pairs) {
+        client.pause();
+        upstream.pause();
+      }
+    },
+    resume() {
+      stalled = false;
+      for (const { client, upstream } of pairs) {
+        client.resume();
+        upstream.resume();
+      }
     },
     async close() {
       for (const { client, upstream } of [...pairs]) {

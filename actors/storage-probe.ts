@@ -1,0 +1,46 @@
+import { unrefTimer, type Clock } from './clock';
+import type { ChatStore } from '../storage-providers/chat-store';
+
+/** How long a storage ping may take before the store counts as unreachable (/readyz answers within it). */
+export const STORAGE_PING_TIMEOUT_MS = 2_000;
+
+/**
+ * Pings the store with a bound. A database that accepts connections but never answers (a network
+ * partition, a frozen host or proxy) leaves a ping waiting forever: without the bound /readyz never
+ * answered and the periodic probe stopped, so health kept its last verdict. At most one ping is
+ * outstanding; checks while it runs wait for the same one, so a stalled store does not tie up one pooled
+ * connection per readiness probe.
+ */
+export class StorageProbe {
+  private inFlight: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly store: Pick<ChatStore, 'ping'>,
+    private readonly clock: Clock,
+    private readonly timeoutMs = STORAGE_PING_TIMEOUT_MS,
+  ) {}
+
+  /** True when the store answered a ping within the bound. */
+  check(): Promise<boolean> {
+    const ping = this.inFlight ?? this.startPing();
+    return new Promise((resolve) => {
+      const timer = unrefTimer(this.clock.setTimeout(() => resolve(false), this.timeoutMs));
+      void ping.then((ok) => {
+        this.clock.clearTimeout(timer);
+        resolve(ok);
+      });
+    });
+  }
+
+  private startPing(): Promise<boolean> {
+    const ping = this.store.ping().then(
+      () => true,
+      () => false,
+    );
+    this.inFlight = ping;
+    void ping.then(() => {
+      if (this.inFlight === ping) this.inFlight = undefined;
+    });
+    return ping;
+  }
+}
