@@ -4,6 +4,7 @@ import type { Agent } from './agents/agent';
 import { ClaimKeeper } from './claim-keeper';
 import { unrefTimer } from './clock';
 import { ConversationActor } from './conversation-actor';
+import { conversationPage, type ConversationPage, type ConversationPageRequest } from './conversation-list';
 import type { ConversationInput, ConversationPolicy } from './conversation-context';
 import { ChatError } from './errors';
 import { assertValidCreation, assertValidParticipant, postProblem } from './input-rules';
@@ -155,6 +156,11 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   async listConversations(userId: string, options: { readonly participantType?: ParticipantType } = {}): Promise<ConversationMeta[]> {
     this.assertOpen();
     return this.deps.store.listConversationsForUser(userId, options);
+  }
+
+  async listConversationPage(userId: string, request: ConversationPageRequest): Promise<ConversationPage> {
+    this.assertOpen();
+    return conversationPage(this.deps.store, this.live.values(), userId, request);
   }
 
   async join(conversationId: string, participant: ParticipantInput): Promise<Participant> {

@@ -12,7 +12,7 @@ import {
 import { waitingBurst, type CrashLeftovers } from './crash-leftovers';
 import { DeliveryNote, type UncommittedStep } from './delivery-note';
 import { ChatError, isChatError } from './errors';
-import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
+import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant, type ParticipantType } from './message-types';
 import { PersistenceQueue } from './persistence-queue';
 import { Presence } from './presence';
 import { RestartIntensity } from './restart-intensity';
@@ -235,6 +235,14 @@ export class ConversationActor {
   }
   isMember(participantId: string): boolean {
     return this.ctx.participants.has(participantId);
+  }
+  /** The member's type, or undefined when it is not a current member (the conversation list's filter). */
+  participantTypeOf(participantId: string): ParticipantType | undefined {
+    return this.ctx.participants.get(participantId)?.participant_type;
+  }
+  /** A delivered record still in the recent-records cache (the conversation list reads the latest ones). */
+  recordInMemory(sequenceId: number): ChatMessage | undefined {
+    return this.ctx.recent.bySequence(sequenceId);
   }
   /** Nothing to do and nobody connected. Messages waiting for the input window still have an agent turn to come. */
   get isIdle(): boolean {

@@ -1,4 +1,5 @@
 import type { ChatMessage, ConversationMeta, ConversationMode, ConversationSettings, Participant, ParticipantType } from './message-types';
+import type { ConversationPage, ConversationPageRequest } from './conversation-list';
 
 /** A participant to add when creating or joining a conversation. */
 export interface ParticipantInput {
@@ -188,6 +189,11 @@ export interface ChatRuntime {
    * of that type (the gateway asks for 'human': a user named like an agent must not list the agent's conversations).
    */
   listConversations(userId: string, options?: { readonly participantType?: ParticipantType }): Promise<ConversationMeta[]>;
+  /**
+   * One page of the user's current conversations by last activity, most recent first (actors/conversation-list.ts):
+   * live conversations rank by their latest delivered record, others by the journal's; `next` continues after it.
+   */
+  listConversationPage(userId: string, request: ConversationPageRequest): Promise<ConversationPage>;
   join(conversationId: string, participant: ParticipantInput): Promise<Participant>;
   leave(conversationId: string, participantId: string): Promise<void>;
   /** Sequences and delivers a message; CHAT_ERR_QUEUE_FULL (with retryAfterMs) when the mailbox is full. */

@@ -3,7 +3,8 @@ import { ChatError, isChatError } from '../actors/errors';
 import { assertOneTypePerId } from '../actors/participant-identity';
 import type { ChatRuntime, ConversationSummary, ParticipantInput } from '../actors/runtime-types';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
-import { idParam, userOf, validated } from './http-request-input';
+import { DEFAULT_CONVERSATION_PAGE, MAX_CONVERSATION_PAGE, cursorQuery, encodeCursor, listEntry } from './conversation-list-view';
+import { idParam, intQuery, userOf, validated } from './http-request-input';
 import type { CreateConversationBody } from './http-schemas';
 import { storableValueProblem } from '../storage-providers/record-rules';
 
@@ -62,8 +63,12 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
 
   // Callers are humans (human-caller.ts): a caller whose id is also an agent's sees only the conversations it is a
   // human member of, as every route on one of the agent's conversations refuses it.
-  const list = async (_req: Request, res: Response): Promise<void> => {
-    res.json({ conversations: await runtime.listConversations(userOf(res).userId, { participantType: 'human' }) });
+  // Pages by last activity (docs/http-api.md); the entries keep the meta fields the unpaged list had.
+  const list = async (req: Request, res: Response): Promise<void> => {
+    const limit = intQuery(req, 'limit', DEFAULT_CONVERSATION_PAGE, 1, MAX_CONVERSATION_PAGE);
+    const after = cursorQuery(req);
+    const page = await runtime.listConversationPage(userOf(res).userId, { participantType: 'human', limit, after });
+    res.json({ conversations: page.entries.map(listEntry), next_cursor: page.next === undefined ? null : encodeCursor(page.next) });
   };
 
   const get = async (req: Request, res: Response): Promise<void> => {

@@ -26,6 +26,8 @@ export interface HarnessOptions {
   readonly logger?: GatewayLogger;
   /** Gateway clock (heartbeat, rate limits). */
   readonly clock?: Clock;
+  /** Runtime clock (record timestamps, created_at); the system clock when absent. */
+  readonly runtimeClock?: Clock;
   readonly extraRoutes?: ChatServerOptions['extraRoutes'];
   readonly trustForwardedProto?: boolean;
   readonly audit?: GatewayAudit;
@@ -90,6 +92,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: Harness
     config,
     storage: store,
     ...(options.agents ? { agents: options.agents } : {}),
+    ...(options.runtimeClock ? { clock: options.runtimeClock } : {}),
   });
   const server = createChatServer({
     runtime,

@@ -1,0 +1,92 @@
+import type { Request } from 'express';
+import { ChatError } from '../actors/errors';
+import type { ConversationMeta, SenderType } from '../actors/message-types';
+import type { ActivityKey, ConversationActivity } from '../storage-providers/conversation-activity';
+import { idProblem } from '../storage-providers/record-rules';
+
+/** GET /chat/conversations: its query (limit, cursor) and the shape of its entries (docs/http-api.md). */
+
+export const DEFAULT_CONVERSATION_PAGE = 50;
+export const MAX_CONVERSATION_PAGE = 200;
+/** A preview's content is cut to this many UTF-16 code units (one fewer rather than half a surrogate pair). */
+export const PREVIEW_CONTENT_LENGTH = 200;
+
+/** The latest record a person reads as a message, as the list shows it. */
+export interface LastMessagePreview {
+  readonly sequence_id: number;
+  readonly sender_id: string;
+  readonly sender_type: SenderType;
+  readonly message_type: string;
+  readonly content: string;
+  /** The content was longer than what `content` holds. */
+  readonly content_truncated: boolean;
+  readonly timestamp: string;
+}
+
+/** One conversation of the list: the stored meta fields (as before paging), and its activity. */
+export interface ConversationListEntry extends ConversationMeta {
+  readonly last_sequence_id: number;
+  readonly last_activity_at: string;
+  readonly last_message: LastMessagePreview | null;
+}
+
+export function listEntry(entry: ConversationActivity): ConversationListEntry {
+  const p = entry.preview;
+  const content = p === undefined ? '' : cutContent(p.content, PREVIEW_CONTENT_LENGTH);
+  return {
+    ...entry.meta,
+    last_sequence_id: entry.lastSequenceId,
+    last_activity_at: entry.activityAt,
+    last_message:
+      p === undefined
+        ? null
+        : {
+            sequence_id: p.sequence_id,
+            sender_id: p.sender_id,
+            sender_type: p.sender_type,
+            message_type: p.message_type,
+            content,
+            content_truncated: content.length < p.content.length,
+            timestamp: p.timestamp,
+          },
+  };
+}
+
+/** At most `max` UTF-16 code units of `text`, never ending on the first half of a surrogate pair. */
+export function cutContent(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+/** The opaque cursor: the last entry's rank (activity time, conversation id), base64url JSON with a version. */
+export function encodeCursor(key: ActivityKey): string {
+  return Buffer.from(JSON.stringify({ v: 1, a: key.activityAt, c: key.conversationId })).toString('base64url');
+}
+
+const BAD_CURSOR = 'cursor is not a next_cursor this server gave out: pass next_cursor unchanged, or leave cursor out to start at the top';
+
+/** `?cursor=`: undefined when absent or empty; a cursor not made by encodeCursor is a bad request. */
+export function cursorQuery(req: Request): ActivityKey | undefined {
+  const raw = (req.query as Record<string, unknown>).cursor;
+  if (raw === undefined || raw === '') return undefined;
+  if (Array.isArray(raw)) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', 'cursor is given more than once');
+  if (typeof raw !== 'string' || raw.length > 512 || !/^[A-Za-z0-9_-]+$/.test(raw))
+    throw new ChatError('GATEWAY_ERR_BAD_REQUEST', BAD_CURSOR);
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw new ChatError('GATEWAY_ERR_BAD_REQUEST', BAD_CURSOR);
+  }
+  const fields = decoded as { v?: unknown; a?: unknown; c?: unknown } | null;
+  const valid =
+    fields !== null &&
+    typeof fields === 'object' &&
+    fields.v === 1 &&
+    typeof fields.a === 'string' &&
+    fields.a.length <= 64 &&
+    idProblem(fields.c, 'c') === undefined;
+  if (!valid) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', BAD_CURSOR);
+  return { activityAt: fields.a as string, conversationId: fields.c as string };
+}
