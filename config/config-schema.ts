@@ -77,6 +77,8 @@ export const CONFIG_SCHEMA: Schema = {
         postgres: obj({
           url: str('postgres://postgres@127.0.0.1:5432/test'),
           pool_size: int(10, 1, 1000),
+          // PG_OPERATION_TIMEOUT_MS; 0 = wait as long as the connection lives.
+          operation_timeout_ms: int(15_000, 0, 3_600_000),
           schema: str('public', { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$' }),
         }),
         batch_max: int(256, 1, 100_000),

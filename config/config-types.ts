@@ -55,7 +55,12 @@ export interface ChatConfig {
       readonly open_busy_timeout_ms: number;
     };
     /** schema: tables live there (created when missing); always set after loading (default "public"). */
-    readonly postgres: { readonly url: string; readonly pool_size: number; readonly schema?: string };
+    readonly postgres: {
+      readonly url: string;
+      readonly pool_size: number;
+      readonly operation_timeout_ms: number;
+      readonly schema?: string;
+    };
     /** Largest batch one journal write carries. */
     readonly batch_max: number;
     /** Backoff for failed journal writes (retried in order, forever, until shutdown). */

@@ -47,6 +47,7 @@ export function createStore(config: StorageConfig, options: CreateStoreOptions =
       return new PostgresStore({
         url: config.postgres.url,
         poolSize: config.postgres.pool_size,
+        operationTimeoutMs: config.postgres.operation_timeout_ms,
         schema: options.postgresSchema ?? config.postgres.schema,
         applicationName: options.postgresApplicationName,
       });

@@ -6,8 +6,18 @@ export interface PgPoolOptions {
   readonly url: string;
   readonly poolSize?: number;
   readonly connectTimeoutMs?: number;
+  /** See PG_OPERATION_TIMEOUT_MS; 0 = unbounded. */
+  readonly operationTimeoutMs?: number;
   readonly applicationName?: string;
 }
+
+/**
+ * How long one operation (a statement, or a transaction's statements) may wait for PostgreSQL. A database
+ * that stops answering without closing the connection (a partition, a frozen host) would otherwise hold the
+ * operation, and the journal writes queued behind it, until TCP gives up (about 15 minutes on Linux). After it
+ * the connection is discarded and the caller gets STORAGE_ERR_UNAVAILABLE, which journal writes retry.
+ */
+export const PG_OPERATION_TIMEOUT_MS = 15_000;
 
 /**
  * A pg Pool plus the bookkeeping the store needs: every operation runs on a pooled client, is
@@ -17,8 +27,10 @@ export interface PgPoolOptions {
 export class PgRunner {
   private readonly pool: Pool;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly operationTimeoutMs: number;
 
   constructor(options: PgPoolOptions) {
+    this.operationTimeoutMs = options.operationTimeoutMs ?? PG_OPERATION_TIMEOUT_MS;
     this.pool = new Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -35,6 +47,15 @@ export class PgRunner {
   }
 
   run<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.track(fn, this.operationTimeoutMs);
+  }
+
+  /** run() without the operation bound (migrations at open). */
+  runUnbounded<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.track(fn, 0);
+  }
+
+  private track<T>(fn: (client: PoolClient) => Promise<T>, timeoutMs: number): Promise<T> {
     const work = (async () => {
       let client: PoolClient;
       try {
@@ -44,7 +65,7 @@ export class PgRunner {
       }
       let broken: Error | undefined;
       try {
-        return await fn(client);
+        return await withinBound(fn(client), timeoutMs);
       } catch (err) {
         if (!isChatError(err) && !isStatementError(err)) broken = err instanceof Error ? err : new Error(String(err));
         throw mapPgError(err, 'PostgreSQL operation failed');
@@ -82,6 +103,19 @@ export class PgRunner {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.pool.end();
   }
+}
+
+/**
+ * `work`, or a rejection once `ms` pass without its answer. The rejection is not a statement error, so
+ * run() discards the connection (the late answer, if any, goes nowhere) and maps it to UNAVAILABLE.
+ */
+function withinBound<T>(work: Promise<T>, ms: number): Promise<T> {
+  if (ms <= 0) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from PostgreSQL within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** An error the server reported for one statement (SQLSTATE) that leaves the connection usable. */

@@ -20,6 +20,8 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** How long acquiring a connection may take before STORAGE_ERR_UNAVAILABLE (default 5000). */
   readonly connectTimeoutMs?: number;
+  /** How long one operation may wait for PostgreSQL's answer before STORAGE_ERR_UNAVAILABLE (default 15000, 0 = unbounded). */
+  readonly operationTimeoutMs?: number;
   /** application_name of the connections, visible in pg_stat_activity (default "nlweb-chat"). */
   readonly applicationName?: string;
 }
@@ -52,7 +54,8 @@ export class PostgresStore extends ChatStore {
   protected async _open(): Promise<void> {
     const runner = new PgRunner(this.options);
     try {
-      await runner.run((client) => migratePostgres(client, this.schema));
+      // Unbounded: a migration may build an index on a large table, or wait for another server's migration.
+      await runner.runUnbounded((client) => migratePostgres(client, this.schema));
     } catch (err) {
       await runner.end().catch(() => undefined);
       throw err;
