@@ -104,16 +104,28 @@ export interface NlwebAskEncoding {
 }
 
 /**
+ * Parameters that move into the form body, in this order, while the query string is too long: the context
+ * first (it is only context), then the query itself. A busy room's burst (10 s of a hundred people) or one long
+ * non-ASCII message is tens of KB URL-encoded: left in the URL it was refused (Node 431, aiohttp 400) and the
+ * agent failed every such turn.
+ */
+const BODY_FIRST: readonly (keyof NlwebAskParams)[] = ['prev', 'last_ans', 'query', 'user_name'];
+
+/**
  * Encodes the parameters the way NLWeb's own clients do: in the query string (every NLWeb version
- * reads it, for GET and POST). Only an oversized context goes into a form body.
+ * reads it, for GET and POST). Only what does not fit goes into a form body.
  */
 export function encodeNlwebAskParams(params: NlwebAskParams, maxQueryChars = MAX_QUERY_STRING_CHARS): NlwebAskEncoding {
   const all = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined) all.set(key, value);
+  const body = new URLSearchParams();
+  for (const key of BODY_FIRST) {
+    if (all.toString().length <= maxQueryChars) break;
+    const value = params[key];
+    if (value === undefined) continue;
+    body.set(key, value);
+    all.delete(key);
+  }
   const search = all.toString();
-  if (search.length <= maxQueryChars) return { search };
-  const body = new URLSearchParams({ prev: params.prev, last_ans: params.last_ans });
-  all.delete('prev');
-  all.delete('last_ans');
-  return { search: all.toString(), body: body.toString() };
+  return body.size === 0 ? { search } : { search, body: body.toString() };
 }

@@ -6,6 +6,7 @@ import { createManualClock } from '../../actors/clock';
 import type { ManualClock } from '../../actors/clock';
 import type { AgentOutput, AgentTurn } from '../../actors/agents/agent';
 import type { NlwebStandinServer } from '../../testing/nlweb-standin-server';
+import { MAX_QUERY_STRING_CHARS, buildNlwebAskParams, encodeNlwebAskParams } from '../../actors/agents/nlweb-ask-request';
 import { collect, createHarness } from './standin-harness';
 import { message, turn } from './turn-fixtures';
 
@@ -245,6 +246,36 @@ describe('NLWeb agent: what /ask receives', () => {
     expect(prev).toHaveLength(5);
     expect(prev[4]).toMatch(/ 4$/);
     expect(String(server.requests[0]!.headers['content-type'])).toContain('application/x-www-form-urlencoded');
+  });
+
+  // Found with 100 people in one room: a 10 s burst (about a thousand lines) stayed in the URL, the stand-in (like
+  // any Node or aiohttp server) answered 431, and every turn of a busy room ended in agent_job_failed.
+  it('moves a burst too long for a URL into the form body, so a busy room is still answered', async () => {
+    const server = await h.standin();
+    const burst = Array.from({ length: 1000 }, (_, i) =>
+      message({ content: `vegetarian dinner ideas? ça dépend ${i}`, message_id: `burst-${i}`, sender_id: `u${i}` }),
+    );
+    const trigger = burst[burst.length - 1]!;
+    const out = await collect(h.agent(server), turn(trigger.content, { trigger, burst, recentHumanMessages: burst.slice(-5) }));
+    expect(out.some((o) => o.message_type === 'nlweb_response')).toBe(true);
+    const request = server.requests[0]!;
+    expect(request.params.query).toBe(burst.map((m) => m.content).join('\n'));
+    expect(request.params.conversation_id).toBeDefined();
+    expect(String(request.headers['content-type'])).toContain('application/x-www-form-urlencoded');
+  });
+
+  it("keeps the URL under aiohttp's request-line limit for one long message too", () => {
+    const long = message({ content: 'это очень длинное сообщение '.repeat(300), message_id: 'long-1' });
+    const encoded = encodeNlwebAskParams(
+      buildNlwebAskParams(turn(long.content, { trigger: long, burst: [long] }), {
+        site: 'all',
+        mode: 'list',
+        streaming: true,
+        endpointId: 'nlweb',
+      }),
+    );
+    expect(encoded.search.length).toBeLessThanOrEqual(MAX_QUERY_STRING_CHARS);
+    expect(new URLSearchParams(encoded.body).get('query')).toBe(long.content);
   });
 
   it('answers human text messages only, unless AI messages are allowed', () => {
