@@ -173,7 +173,8 @@ function start(): void {
   });
 
   async function refreshList(): Promise<void> {
-    const res = await api('/chat/conversations');
+    // The 200 most recently active (the server's largest page), most recent first: a list, not an archive.
+    const res = await api('/chat/conversations?limit=200');
     if (!res.ok)
       return showApiError('Could not list your conversations.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
     conversations.show(((await res.json()) as { conversations: ConversationMeta[] }).conversations);

@@ -6,9 +6,18 @@
 import type { Participant } from '../protocol-frames';
 import { isUntitled, untitledLabel } from './conversation-names';
 
+/** The latest message of a conversation as the server's list previews it (docs/http-api.md, The conversation list). */
+export interface LastMessagePreview {
+  readonly sender_id: string;
+  readonly content: string;
+  readonly content_truncated?: boolean;
+}
+
 export interface ConversationMeta {
   readonly conversation_id: string;
   readonly title: string;
+  /** Absent from servers before the list had previews; null when the conversation has no message to preview. */
+  readonly last_message?: LastMessagePreview | null;
 }
 
 export interface ConversationListDeps {
@@ -48,8 +57,20 @@ export function createConversationList(deps: ConversationListDeps): Conversation
     return isUntitled(title) ? untitledLabel(conversationId, members.get(conversationId), deps.me()) : title!;
   }
 
+  /** "You: …" or "<sender's name>: …" (a member's display name when this page knows it), or '' for none. */
+  function previewOf(c: ConversationMeta): string {
+    const m = c.last_message;
+    if (!m) return '';
+    const sender =
+      m.sender_id === deps.me()
+        ? 'You'
+        : (members.get(c.conversation_id)?.find((p) => p.participant_id === m.sender_id)?.display_name ?? m.sender_id);
+    return `${sender}: ${m.content}${m.content_truncated ? '…' : ''}`;
+  }
+
   function render(): void {
-    const labelled = listed.map((c) => [c.conversation_id, labelOf(c.conversation_id, c.title)] as const);
+    // The server's order (most recent activity first) is kept as it comes.
+    const labelled = listed.map((c) => [c.conversation_id, labelOf(c.conversation_id, c.title), previewOf(c)] as const);
     if (open) deps.renamed(labelOf(open.id, open.title));
     const next = JSON.stringify(labelled);
     if (next === shown) return;
@@ -58,7 +79,15 @@ export function createConversationList(deps: ConversationListDeps): Conversation
     deps.list.replaceChildren(
       ...listed.map((c, i) => {
         const li = doc.createElement('li');
-        li.textContent = labelled[i]![1];
+        const [, label, preview] = labelled[i]!;
+        // The name stays the item's own text (its accessible name starts with it); the preview is a line below it.
+        li.textContent = label;
+        if (preview) {
+          const line = doc.createElement('span');
+          line.className = 'preview';
+          line.textContent = preview;
+          li.append(line);
+        }
         li.dataset['id'] = c.conversation_id;
         if (c.conversation_id === open?.id) li.classList.add('active');
         li.addEventListener('click', () => deps.pick(c.conversation_id, c.title));
