@@ -40,7 +40,10 @@ const ops: fc.Arbitrary<{ label: string; run: Op }> = fc.oneof(
       label: `append ${id} at last${offset >= 0 ? '+' : ''}${offset} x${n} mid${mid} by ${u}`,
       run: async (s: ChatStore, last: (id: string) => Promise<number>) => {
         const first = Math.max(1, (await last(id)) + offset);
-        const batch = Array.from({ length: n }, (_, i) => msg(id, first + i, { message_id: `m${mid + i}`, sender_id: u }));
+        // Some bookkeeping records, so the activity preview has records to skip.
+        const batch = Array.from({ length: n }, (_, i) =>
+          msg(id, first + i, { message_id: `m${mid + i}`, sender_id: u, message_type: (mid + i) % 3 === 0 ? 'agent_job_started' : 'text' }),
+        );
         return s.appendMessages(id, batch);
       },
     })),
@@ -82,8 +85,22 @@ async function snapshot(s: ChatStore): Promise<unknown> {
   }
   for (const u of ['u1', 'u2', 'u3'])
     out[u] = [await s.listConversationsForUser(u), await s.listConversationsForUser(u, { includeLeft: true })];
+  for (const u of ['u1', 'u2', 'u3']) out[`${u} activity`] = await activityWalk(s, u);
   out.before = await s.listConversationsCreatedBefore(iso(2500));
   return out;
+}
+
+/** The user's activity list in pages of 2 (each page's last entry the next one's `after`), and all at once with left ones. */
+async function activityWalk(s: ChatStore, user: string): Promise<unknown> {
+  const pages: unknown[] = [];
+  let after: { activityAt: string; conversationId: string } | undefined;
+  for (;;) {
+    const page = await s.listConversationActivity(user, { limit: 2, after });
+    pages.push(page);
+    if (page.length < 2) break;
+    after = { activityAt: page[1].activityAt, conversationId: page[1].meta.conversation_id };
+  }
+  return { pages, withLeft: await s.listConversationActivity(user, { limit: 100, includeLeft: true }) };
 }
 
 const outcome = (p: Promise<unknown>) =>
