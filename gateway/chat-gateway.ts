@@ -71,6 +71,13 @@ const SHUTDOWN_GRACE_MS = 1000;
 const REFUSAL_GRACE_MS = 1000;
 /** How long connecting to a conversation's server may take before a forwarded upgrade is refused after all. */
 const FORWARD_CONNECT_TIMEOUT_MS = 3000;
+/**
+ * A participant's `typing` budget (capped by the message budget when that is smaller): a client sends one when
+ * typing starts and one when it stops or sends, so 2 per second with a burst of 4 is
+ * more than a person typing needs; anything past it is dropped (docs/protocol.md, Flow control).
+ */
+export const TYPING_PER_SECOND = 2;
+export const TYPING_BURST = 4;
 
 /**
  * The gateway: translates WebSocket frames and HTTP requests into ChatRuntime calls and runtime
@@ -115,6 +122,14 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     burst: config.chat.limits.rate_limit_burst,
     clock,
   });
+  // Typing fans out to every socket of the conversation and says only "typing or not", a state that changes
+  // a few times per message: its own small budget, not the message budget. With the message budget (20/s, burst
+  // 40) 97 people of a full room could make the server send each socket ~4,000 typing frames in a second.
+  const typingLimiter = createRateLimiter({
+    perSecond: Math.min(TYPING_PER_SECOND, config.chat.limits.rate_limit_per_second),
+    burst: Math.min(TYPING_BURST, config.chat.limits.rate_limit_burst),
+    clock,
+  });
   // Creating a conversation writes storage and starts an actor: its own, much smaller budget per user.
   const creationLimiter = createRateLimiter({
     perSecond: config.chat.limits.conversations_per_minute / 60,
@@ -130,6 +145,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     audit,
     validator: createFrameValidator(),
     rateLimiter,
+    typingLimiter,
     sharedFrames: new SharedFrames(),
     writeFlusher: new TurnWriteFlusher(),
     onClosed: (c) => {
@@ -144,6 +160,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     connections,
     afterTick: () => {
       rateLimiter.sweep();
+      typingLimiter.sweep();
       creationLimiter.sweep();
     },
   });

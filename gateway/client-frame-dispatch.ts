@@ -77,7 +77,7 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
       return;
     case 'typing':
       // Typing is best effort and fans out to everybody: over its own budget it is dropped silently.
-      if (ctx.rateLimiter.take(target.typingKey).ok) ctx.runtime.setTyping(target.conversationId, target.userId, frame.is_typing);
+      if (ctx.typingLimiter.take(target.typingKey).ok) ctx.runtime.setTyping(target.conversationId, target.userId, frame.is_typing);
       return;
     case 'ping': {
       const serverTime = new Date(ctx.clock.now()).toISOString();

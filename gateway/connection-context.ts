@@ -18,6 +18,8 @@ export interface ConnectionContext {
   readonly audit: GatewayAudit;
   readonly validator: FrameValidator;
   readonly rateLimiter: RateLimiter;
+  /** `typing` frames' own budget per participant (TYPING_PER_SECOND, TYPING_BURST in chat-gateway.ts). */
+  readonly typingLimiter: RateLimiter;
   /**
    * Serialised frames shared by all connections within a turn, keyed by the record (`message` frames) or
    * by the broadcast output object (`typing`, `participant_list`): N recipients cost one JSON.stringify.
