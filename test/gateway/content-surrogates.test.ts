@@ -115,7 +115,7 @@ describe('lone surrogates in content', () => {
         ]);
       }
     }
-    expect((await h.request('GET', '/chat/conversations', 'alice')).body).toEqual({ conversations: [] });
+    expect((await h.request('GET', '/chat/conversations', 'alice')).body).toEqual({ conversations: [], next_cursor: null });
   });
 
   test('a NUL character (U+0000) in a message_id, metadata or a new conversation: refused the same way (PostgreSQL cannot store it)', async () => {

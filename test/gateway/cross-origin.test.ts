@@ -94,7 +94,7 @@ describe('default (no allowed_origins): only the server’s own pages and non-br
       'Access-Control-Request-Method': 'POST',
     });
     expect(preflight.status).toBe(403);
-    expect((await h.request('GET', '/chat/conversations', 'alice')).body).toEqual({ conversations: [] });
+    expect((await h.request('GET', '/chat/conversations', 'alice')).body).toEqual({ conversations: [], next_cursor: null });
 
     const own = await browserRequest(h, 'POST', '/chat/conversations', { ...auth, Origin: h.url }, '{"title":"mine"}');
     expect(own.status).toBe(201);
