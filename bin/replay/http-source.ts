@@ -69,9 +69,7 @@ export async function listServerConversations(
   target: ServerTarget,
 ): Promise<{ readonly meta: ConversationMeta; readonly lastSequenceId: number }[]> {
   const client = createServerClient(target);
-  const body = await client.getJson('/chat/conversations');
-  if (!Array.isArray(body.conversations)) throw invalid('/chat/conversations', 'conversations must be an array');
-  const metas = body.conversations.map((c: unknown) => metaOf(c, '/chat/conversations'));
+  const metas = await allServerConversations(client);
   metas.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
   const out: { meta: ConversationMeta; lastSequenceId: number }[] = [];
   for (const meta of metas) {
@@ -80,6 +78,51 @@ export async function listServerConversations(
     out.push({ meta, lastSequenceId: intField(summary, 'last_sequence_id', path) });
   }
   return out;
+}
+
+/** The most the server lists per page (docs/http-api.md, The conversation list). */
+const LIST_PAGE_SIZE = 200;
+/** Walks from the top after the first: each catches conversations that moved above the cursor meanwhile. */
+const MAX_LIST_WALKS = 5;
+
+/**
+ * Every conversation the list holds, each once. The list pages by last activity, and a conversation that gets a
+ * record while we page moves above the cursor and is skipped by the rest of that walk; such a conversation (and
+ * one created meanwhile) ranks above every conversation that did not change, so a walk from the top that reaches
+ * an entry unchanged since it was seen (same last_sequence_id) has caught up. A server without paging (no
+ * next_cursor) lists everything in one answer.
+ */
+async function allServerConversations(client: ServerClient): Promise<ConversationMeta[]> {
+  const seen = new Map<string, { meta: ConversationMeta; last: unknown }>();
+  let walk = await walkList(client, seen, false);
+  // A walk of one page skipped nothing; a later walk that found nothing new leaves nothing to catch.
+  for (let n = 1; n < MAX_LIST_WALKS && walk.pages > 1 && (n === 1 || walk.changed); n++) walk = await walkList(client, seen, true);
+  return [...seen.values()].map((e) => e.meta);
+}
+
+/** One walk from the top: to the end, or (catchingUp) to the first entry unchanged since it was seen. */
+async function walkList(
+  client: ServerClient,
+  seen: Map<string, { meta: ConversationMeta; last: unknown }>,
+  catchingUp: boolean,
+): Promise<{ pages: number; changed: boolean }> {
+  let cursor: string | undefined;
+  let changed = false;
+  for (let pages = 1; ; pages++) {
+    const body = await client.getJson('/chat/conversations', { limit: LIST_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) });
+    if (!Array.isArray(body.conversations)) throw invalid('/chat/conversations', 'conversations must be an array');
+    let caughtUp = false;
+    for (const entry of body.conversations as unknown[]) {
+      const meta = metaOf(entry, '/chat/conversations');
+      const last = (entry as Record<string, unknown>).last_sequence_id;
+      const before = seen.get(meta.conversation_id);
+      if (before !== undefined && before.last === last) caughtUp = true;
+      else changed = true;
+      seen.set(meta.conversation_id, { meta, last });
+    }
+    if ((catchingUp && caughtUp) || typeof body.next_cursor !== 'string') return { pages, changed };
+    cursor = body.next_cursor;
+  }
 }
 
 async function readPage(client: ServerClient, path: string, after: number): Promise<MessagePage> {
