@@ -19,7 +19,7 @@ maybe('every input and button has an accessible name; messages are a polite live
 
   // Controls without a name: no <label>, no aria-label / aria-labelledby, no text (buttons).
   const unnamed = await page.evaluate(() =>
-    [...document.querySelectorAll('input, textarea, select, button')]
+    Array.from(document.querySelectorAll('input, textarea, select, button'))
       .filter((el) => {
         const labelled = (el as HTMLInputElement).labels?.length ?? 0;
         const aria = el.getAttribute('aria-label') ?? el.getAttribute('aria-labelledby') ?? '';
