@@ -29,6 +29,7 @@ import type {
 } from './runtime-types';
 import { buildHealth } from './runtime-health';
 import type { RuntimeServices } from './runtime-services';
+import { settlesWithin } from './settles-within';
 import { SharedConversationMachine } from './shared-conversation-machine';
 import { StorageProbe } from './storage-probe';
 import { REDACTION_MARKER } from '../storage-providers/chat-store';
@@ -71,7 +72,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private readonly storageProbe: StorageProbe;
 
   constructor(private readonly deps: ChatRuntimeDeps) {
-    this.storageProbe = new StorageProbe(deps.store, deps.clock);
+    this.storageProbe = new StorageProbe(deps.store);
     const chat = deps.config.chat;
     this.policy = Object.freeze({
       maxParticipants: chat.limits.max_participants,
@@ -301,13 +302,21 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     this.idleTimers.clear();
     await Promise.allSettled(this.loading.values());
     const deadlineMs = options.deadlineMs ?? this.deps.config.observability.shutdown_deadline_s * 1000;
+    const flushBy = this.deps.clock.now() + deadlineMs;
     const actors = [...this.live.values()];
     const results = await Promise.all(actors.map((a) => a.flush(deadlineMs)));
     const unflushed = actors.reduce((n, a) => n + a.unpersisted, 0);
     // Fully stored conversations give back unused reserved ids, so the next start marks none lost,
     // then their claims, so another server (the next process of a rolling deploy) takes them over at once.
     this.claims.close();
-    await Promise.all(actors.map((a) => a.releaseReservation().then(() => this.claims.release(a.conversationId, a.claim))));
+    // Within what is left of the deadline: with the database stalled these would wait for it and the caller
+    // (the server's shutdown) would never learn what was unflushed. Skipping them is safe: a claim not given
+    // back expires (claim_ttl_s), a reservation not lowered only marks its unused ids lost at the next start.
+    await settlesWithin(
+      Promise.all(actors.map((a) => a.releaseReservation().then(() => this.claims.release(a.conversationId, a.claim)))),
+      flushBy - this.deps.clock.now(),
+      this.deps.clock,
+    );
     for (const a of actors) a.stop('shutdown');
     this.live.clear();
     // After the actors stopped, so no job reports into a closed log; what is still counted is written now.

@@ -1,4 +1,4 @@
-import { unrefTimer, type Clock } from './clock';
+import { createSystemClock, unrefTimer, type Clock } from './clock';
 import type { ChatStore } from '../storage-providers/chat-store';
 
 /** How long a storage ping may take before the store counts as unreachable (/readyz answers within it). */
@@ -9,14 +9,16 @@ export const STORAGE_PING_TIMEOUT_MS = 2_000;
  * partition, a frozen host or proxy) leaves a ping waiting forever: without the bound /readyz never
  * answered and the periodic probe stopped, so health kept its last verdict. At most one ping is
  * outstanding; checks while it runs wait for the same one, so a stalled store does not tie up one pooled
- * connection per readiness probe.
+ * connection per readiness probe. The bound runs on its own clock (the system's unless given), not the
+ * runtime's: it measures how long the database takes, and a test clock advanced in one jump would fire it
+ * before a ping that answers at once could settle.
  */
 export class StorageProbe {
   private inFlight: Promise<boolean> | undefined;
 
   constructor(
     private readonly store: Pick<ChatStore, 'ping'>,
-    private readonly clock: Clock,
+    private readonly wallClock: Clock = createSystemClock(),
     private readonly timeoutMs = STORAGE_PING_TIMEOUT_MS,
   ) {}
 
@@ -24,9 +26,9 @@ export class StorageProbe {
   check(): Promise<boolean> {
     const ping = this.inFlight ?? this.startPing();
     return new Promise((resolve) => {
-      const timer = unrefTimer(this.clock.setTimeout(() => resolve(false), this.timeoutMs));
+      const timer = unrefTimer(this.wallClock.setTimeout(() => resolve(false), this.timeoutMs));
       void ping.then((ok) => {
-        this.clock.clearTimeout(timer);
+        this.wallClock.clearTimeout(timer);
         resolve(ok);
       });
     });

@@ -36,9 +36,25 @@ describeWithPg(reachable)('PostgreSQL stalls under a running server', () => {
         '',
       ].join('\n'),
     );
+    writeFileSync(
+      path.join(dir, 'short-deadline.yaml'),
+      [
+        'server: { auth: { mode: dev } }',
+        'chat:',
+        '  storage:',
+        '    backend: postgres',
+        `    postgres: { url: '${url.toString()}', schema: ${schema}, pool_size: 4 }`,
+        '  nlweb: { endpoints: [], standin: { enabled: false } }',
+        'observability: { log_level: info, metrics: { enabled: false }, shutdown_deadline_s: 1 }',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterEach(async () => {
+    proxy.resume();
+    await server?.kill();
   });
   afterAll(async () => {
-    await server?.kill();
     await proxy.close();
     rmSync(dir, { recursive: true, force: true });
     if (reachable) await dropSchema(schema);
@@ -72,5 +88,40 @@ describeWithPg(reachable)('PostgreSQL stalls under a running server', () => {
     const back = await readyz();
     expect(back.status).toBe(200);
     expect(back.body).toEqual({ status: 'ready', storage: 'connected', shutting_down: false });
+  }, 40_000);
+
+  it('SIGTERM while PostgreSQL stalls: the flush deadline is reported with the unflushed count and the process exits 1, not by the hard guard', async () => {
+    server = await startServerProcess({ NLWEB_CHAT_CONFIG: path.join(dir, 'short-deadline.yaml') });
+    const created = await fetch(`${server.url}/chat/conversations?user_id=alice`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auto_join_agents: false }),
+    });
+    const conv = ((await created.json()) as { conversation_id: string }).conversation_id;
+    const post = (id: string) =>
+      fetch(`${server!.url}/chat/conversations/${conv}/messages?user_id=alice`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message_id: id, content: id }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { persisted?: boolean } }));
+    expect((await post('m1')).status).toBe(201);
+    // A re-send answers whether it is stored yet (docs/http-api.md): wait until m1 is, so only m2 is left.
+    let stored = false;
+    for (let i = 0; i < 100 && !stored; i++) stored = (await post('m1')).body.persisted === true;
+    expect(stored).toBe(true);
+
+    proxy.stall();
+    // Delivered and acknowledged (the reservation has room), but the journal cannot take it.
+    expect(await post('m2')).toMatchObject({ status: 201, body: { persisted: false } });
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+
+    expect(exit.code).toBe(1);
+    const messages = server.logs.map((l) => l.msg);
+    expect(messages).toContain('shutdown deadline passed: 1 delivered message(s) were not persisted');
+    expect(messages).toContain('shutdown incomplete');
+    // Before, releasing claims and reservations waited for the stalled database until the guard
+    // (deadline + 2 s) killed the process, and the unflushed count was never written.
+    expect(messages).not.toContain('shutdown did not finish in time; exiting with unflushed state');
   }, 40_000);
 });
