@@ -121,6 +121,13 @@ function toYamlPath(segments: string[]): string {
   return segments.reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
 }
 
+/**
+ * A number as an environment variable may give it: decimal, optionally with a fraction and an exponent,
+ * surrounding blanks allowed. Number() also reads 0x…, 0b…, 0o… and Infinity, which would turn a typo into
+ * another value without a word; those stay strings and are reported at the key.
+ */
+const DECIMAL = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
 function envOverrides(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const { env: name, path, type } of ENV_OVERRIDES) {
@@ -128,7 +135,7 @@ function envOverrides(env: Readonly<Record<string, string | undefined>>): Record
     if (value === undefined || value === '') continue;
     // Wrong types stay strings so validation reports them at the key's path.
     let parsed: unknown = value;
-    if (type === 'number' && value.trim() !== '' && !Number.isNaN(Number(value))) parsed = Number(value);
+    if (type === 'number' && DECIMAL.test(value)) parsed = Number(value);
     if (type === 'boolean' && (value === 'true' || value === 'false')) parsed = value === 'true';
     let node = out;
     for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;

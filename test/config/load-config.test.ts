@@ -65,6 +65,23 @@ describe('config', () => {
     expect(problemsOf(() => loadConfig({ env: { PORT: 'eighty' } }))[0].path).toBe('server.port');
   });
 
+  it('takes numbers from the environment in decimal only: hex, binary and octal notations are refused, not converted', () => {
+    // Number('0x1F90') is 8080: an operator's typo or a shell's leftover would have become another value silently.
+    for (const value of ['0x1F90', '0b1', '0o17']) {
+      expect(problemsOf(() => loadConfig({ env: { PORT: value } }))).toEqual([
+        { path: 'server.port', message: 'must be integer (set by env PORT)' },
+      ]);
+    }
+    expect(problemsOf(() => loadConfig({ env: { NLWEB_CHAT_NLWEB_TIMEOUT: '0x10' } }))[0]).toEqual({
+      path: 'chat.context.nlweb_timeout',
+      message: 'must be number (set by env NLWEB_CHAT_NLWEB_TIMEOUT)',
+    });
+    expect(loadConfig({ env: { PORT: ' 8080 ', NLWEB_CHAT_QUEUE_SIZE: '1e3', NLWEB_CHAT_NLWEB_TIMEOUT: '.5' } })).toMatchObject({
+      server: { port: 8080 },
+      chat: { limits: { queue_size: 1000 }, context: { nlweb_timeout: 0.5 } },
+    });
+  });
+
   it('names the environment variable behind a problem, so it is not looked for in the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     try {
