@@ -584,6 +584,9 @@ export class ConversationActor {
       () => handed,
     );
     this.deps.telemetry.messagesOut(handed);
+    // Agents' answers are sequenced by the machine, not through post(), so they are counted here, when their
+    // step hands them out (a step that crashed while handing out is handed out again after the restart).
+    for (const m of records) if (m.sender_type === 'ai') this.deps.telemetry.messageIn('ai');
     // Per message (docs/observability.md): a step may deliver several (a POSTS batch, a join and its mode change).
     const latency = this.deps.clock.now() - this.receivedAt;
     for (let i = 0; i < records.length; i++) this.deps.telemetry.deliveryLatency(latency);

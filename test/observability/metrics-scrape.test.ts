@@ -1,3 +1,4 @@
+import { createEchoAgent } from '../../actors/agents/echo-agent';
 import { createChatRuntime } from '../../actors/create-chat-runtime';
 import { isChatError } from '../../actors/errors';
 import type { ChatRuntime } from '../../actors/runtime-types';
@@ -30,7 +31,7 @@ describe('GET /metrics after real traffic', () => {
     server = runtime = store = sdk = undefined;
   });
 
-  async function start(overrides: ConfigInput = {}): Promise<string> {
+  async function start(overrides: ConfigInput = {}, agents: ReturnType<typeof createEchoAgent>[] = []): Promise<string> {
     const config = loadConfig({
       overrides: {
         ...overrides,
@@ -43,7 +44,7 @@ describe('GET /metrics after real traffic', () => {
     const telemetry = createChatTelemetry({ meterProvider: sdk.meterProvider });
     store = new MemoryStore();
     await store.open();
-    runtime = await createChatRuntime({ config, storage: store, telemetry });
+    runtime = await createChatRuntime({ config, storage: store, telemetry, agents });
     const handler = sdk.metricsHandler!;
     server = createChatServer({
       runtime,
@@ -60,6 +61,32 @@ describe('GET /metrics after real traffic', () => {
     expect(res.status).toBe(200);
     return parsePrometheusText(await res.text());
   }
+
+  it('counts agents\' answers in messages_in_total{kind="ai"} (sequenced records by sender type, not only posts)', async () => {
+    const url = await start({}, [createEchoAgent({ id: 'echo', pieces: 2 })]);
+    const conv = await runtime!.createConversation({
+      created_by: 'alice',
+      participants: [{ participant_id: 'echo', participant_type: 'ai' }],
+      autoJoinAgents: false,
+    });
+    const alice = await connectClient(`${url.replace(/^http/, 'ws')}/chat/ws/${conv.conversation_id}?user_id=alice`);
+    clients.push(alice);
+    alice.send({ type: 'message', message_id: 'q-1', content: 'hello' });
+    await alice.until(() =>
+      alice.frames.some(
+        (f) => f.type === 'message' && (f as { message: { metadata: { complete?: boolean } } }).message.metadata.complete === true,
+      ),
+    );
+    const aiRecords = alice.frames.filter(
+      (f) => f.type === 'message' && (f as { message: { sender_type: string } }).message.sender_type === 'ai',
+    );
+
+    const after = await scrape(url);
+    expect(sampleValue(after, 'nlweb_chat_messages_in_total', { kind: 'human' })).toBe(1);
+    // Before, only post() counted: the echo agent's two answer pieces were sequenced but never counted.
+    expect(aiRecords.length).toBe(2);
+    expect(sampleValue(after, 'nlweb_chat_messages_in_total', { kind: 'ai' })).toBe(2);
+  });
 
   it('counts N posted messages in, 2N deliveries out, connections, latency and journal writes', async () => {
     const url = await start();
