@@ -2,6 +2,9 @@ import type { NlwebChatConfig } from '../config/config-types';
 import type { ConfigProblem } from '../config/load-config';
 import { isLoopbackAddress } from './net-utils';
 
+/** HS256 wants a key at least as long as its hash: 256 bits (RFC 7518, 3.2). */
+const MIN_JWT_SECRET_BYTES = 32;
+
 /**
  * What createChatServer refuses in a config the schema accepts, as problems with their YAML paths. Kept apart
  * so the server binary can ask before it starts anything (docs/operations.md: nothing listens on a config error),
@@ -19,6 +22,17 @@ export function serverConfigProblems(config: NlwebChatConfig, options: { readonl
   }
   if (!options.customAuthenticator && auth.mode === 'jwt' && !auth.jwt_secret) {
     problems.push({ path: 'server.auth.jwt_secret', message: 'is required when server.auth.mode is "jwt"' });
+  } else if (
+    !options.customAuthenticator &&
+    auth.mode === 'jwt' &&
+    !isLoopbackAddress(host) &&
+    Buffer.byteLength(auth.jwt_secret) < MIN_JWT_SECRET_BYTES
+  ) {
+    // A short HS256 secret falls to an offline guess from any one token; on loopback (tests, a laptop) it is allowed.
+    problems.push({
+      path: 'server.auth.jwt_secret',
+      message: `must be at least ${MIN_JWT_SECRET_BYTES} bytes (256 bits, RFC 7518 3.2) when the server listens beyond loopback ("${host}")`,
+    });
   }
   if ((tls.cert_file === '') !== (tls.key_file === '')) {
     const missing = tls.cert_file === '' ? 'cert_file' : 'key_file';

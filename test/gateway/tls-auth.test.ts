@@ -11,6 +11,7 @@ import { loadConfig } from '../../config';
 import { createChatServer, createDevAuthenticator, createJwtAuthenticator, type GatewayLogger, createNoopLogger } from '../../gateway';
 import { closeAll, invalidFrames, JWT_SECRET, startHarness, track } from './harness';
 import { connectClient, refusedStatus, TestClient } from './ws-test-client';
+import { serverConfigProblems } from '../../gateway/server-config-checks';
 
 afterEach(async () => {
   const invalid = invalidFrames();
@@ -170,6 +171,17 @@ describe('gateway TLS and authentication', () => {
       }
       const jwtNoSecret = loadConfig({ overrides: { server: { port: 0, auth: { mode: 'jwt', jwt_secret: '' } } } });
       expect(() => createChatServer({ runtime, config: jwtNoSecret })).toThrow(/jwt_secret/);
+      // A guessable secret is refused beyond loopback (it was accepted: one token sufficed to brute-force it offline).
+      const shortOnAll = loadConfig({
+        overrides: { server: { host: '0.0.0.0', port: 0, auth: { mode: 'jwt', jwt_secret: 'x'.repeat(31) } } },
+      });
+      expect(() => createChatServer({ runtime, config: shortOnAll })).toThrow(
+        'server.auth.jwt_secret: must be at least 32 bytes (256 bits, RFC 7518 3.2) when the server listens beyond loopback ("0.0.0.0")',
+      );
+      const longOnAll = loadConfig({
+        overrides: { server: { host: '0.0.0.0', port: 0, auth: { mode: 'jwt', jwt_secret: 'x'.repeat(32) } } },
+      });
+      expect(serverConfigProblems(longOnAll, { customAuthenticator: false })).toEqual([]);
       const halfTls = loadConfig({ overrides: { server: { port: 0, tls: { cert_file: certFile } } } });
       expect(() => createChatServer({ runtime, config: halfTls })).toThrow(/together/);
     } finally {
