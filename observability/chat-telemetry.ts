@@ -141,6 +141,15 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
     return { [METRIC_LABELS.endpoint]: key.slice(0, at), [METRIC_LABELS.code]: key.slice(at + 1) };
   });
 
+  // Counters with a fixed label set start at 0, so a scrape shows them (and rate() works) before their first event:
+  // an absent series reads as "not instrumented", and an alert on increase() misses the first one.
+  for (const counter of [queueFullRejections, rateLimited, reconnects, actorRestarts, actorPassivations, messagesOut])
+    counter.add(0, EMPTY);
+  for (const kind of KINDS) messagesIn.add(0, kindAttrs(kind));
+  for (const attrs of recoveredAttrs) resumes.add(0, attrs);
+  resumeCache.add(0, cacheHit);
+  resumeCache.add(0, cacheMiss);
+
   // Per-conversation connection counts, kept only when the capped gauge is on.
   const connectionsByConversation = new Map<string, number>();
   const mailboxProviders = new Set<() => Iterable<readonly [string, number]>>();

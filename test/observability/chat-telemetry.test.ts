@@ -37,7 +37,9 @@ describe('createChatTelemetry', () => {
     expect(c.value(METRICS.messagesIn.name, { kind: 'human' })).toBe(2);
     expect(c.value(METRICS.messagesIn.name, { kind: 'ai' })).toBe(1);
     expect(c.value(METRICS.messagesIn.name, { kind: 'other' })).toBe(1);
-    expect(c.points(METRICS.messagesIn.name)).toHaveLength(3);
+    // Every kind is a series from the start (system at 0 here): chat-telemetry.ts starts fixed label sets at 0.
+    expect(c.value(METRICS.messagesIn.name, { kind: 'system' })).toBe(0);
+    expect(c.points(METRICS.messagesIn.name)).toHaveLength(4);
     expect(c.value(METRICS.messagesOut.name)).toBe(5);
     expect(c.histogram(METRICS.deliveryLatency.name)).toEqual({ count: 2, sum: 6 });
     expect(c.value(METRICS.connectionsActive.name)).toBe(2);

@@ -88,6 +88,35 @@ describe('GET /metrics after real traffic', () => {
     expect(sampleValue(after, 'nlweb_chat_messages_in_total', { kind: 'ai' })).toBe(2);
   });
 
+  it('counters with a fixed label set are scraped as 0 before their first event (an absent series reads as not instrumented)', async () => {
+    const url = await start();
+    const fresh = await scrape(url);
+    const zero = (name: string, labels: Record<string, string> = {}) => [name, labels, sampleValue(fresh, name, labels)];
+    expect([
+      zero('nlweb_chat_queue_full_rejections_total'),
+      zero('nlweb_chat_rate_limit_hits_total'),
+      zero('nlweb_chat_reconnects_total'),
+      zero('nlweb_chat_actor_restarts_total'),
+      zero('nlweb_chat_actor_passivations_total'),
+      zero('nlweb_chat_messages_out_total'),
+      zero('nlweb_chat_messages_in_total', { kind: 'human' }),
+      zero('nlweb_chat_messages_in_total', { kind: 'ai' }),
+      zero('nlweb_chat_resumes_total', { recovered: 'true' }),
+      zero('nlweb_chat_resume_cache_total', { result: 'miss' }),
+    ]).toEqual([
+      ['nlweb_chat_queue_full_rejections_total', {}, 0],
+      ['nlweb_chat_rate_limit_hits_total', {}, 0],
+      ['nlweb_chat_reconnects_total', {}, 0],
+      ['nlweb_chat_actor_restarts_total', {}, 0],
+      ['nlweb_chat_actor_passivations_total', {}, 0],
+      ['nlweb_chat_messages_out_total', {}, 0],
+      ['nlweb_chat_messages_in_total', { kind: 'human' }, 0],
+      ['nlweb_chat_messages_in_total', { kind: 'ai' }, 0],
+      ['nlweb_chat_resumes_total', { recovered: 'true' }, 0],
+      ['nlweb_chat_resume_cache_total', { result: 'miss' }, 0],
+    ]);
+  });
+
   it('counts N posted messages in, 2N deliveries out, connections, latency and journal writes', async () => {
     const url = await start();
     const conv = await runtime!.createConversation({
