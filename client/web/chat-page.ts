@@ -22,6 +22,10 @@ import { createUnsentStore, keepNothing, unsentKey, type UnsentMessage, type Uns
 
 /** A scroll this close to the top of the messages loads the earlier page. */
 const NEAR_TOP_PX = 40;
+/** How long another member's typing indicator shows after their last `typing: true` (their page may have closed). */
+const TYPING_SHOWN_MS = 5000;
+/** How often a page that keeps typing says so again: well inside TYPING_SHOWN_MS, within the typing budget (2/s). */
+const TYPING_REFRESH_MS = 3000;
 
 function el<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
@@ -119,6 +123,8 @@ function start(): void {
   /** The conversation the join offer is for (a link opened by a non-member). */
   let offered: string | undefined;
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When this page last said `typing: true` (Date.now()), to say it again before the others' indicator expires. */
+  let typingSaidAt = 0;
   const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
   const names = new Map<string, string>();
   /** Who this page acts as: the dev user id, or (with a token) the participant id the server named. */
@@ -401,7 +407,7 @@ function start(): void {
       if (e.isTyping)
         typingNow.set(
           e.participantId,
-          setTimeout(() => (typingNow.delete(e.participantId), renderTyping()), 5000),
+          setTimeout(() => (typingNow.delete(e.participantId), renderTyping()), TYPING_SHOWN_MS),
         );
       else typingNow.delete(e.participantId);
       renderTyping();
@@ -537,8 +543,12 @@ function start(): void {
 
   el<HTMLInputElement>('input').addEventListener('input', () => {
     if (!client) return;
-    if (typingTimer === undefined) client.setTyping(true);
-    else clearTimeout(typingTimer);
+    // Said again while the typing goes on: the other pages drop an indicator TYPING_SHOWN_MS after the last `true`.
+    if (typingTimer === undefined || Date.now() - typingSaidAt >= TYPING_REFRESH_MS) {
+      client.setTyping(true);
+      typingSaidAt = Date.now();
+    }
+    if (typingTimer !== undefined) clearTimeout(typingTimer);
     typingTimer = setTimeout(() => {
       typingTimer = undefined;
       client?.setTyping(false);
