@@ -118,14 +118,16 @@ const BODY_FIRST: readonly (keyof NlwebAskParams)[] = ['prev', 'last_ans', 'quer
 export function encodeNlwebAskParams(params: NlwebAskParams, maxQueryChars = MAX_QUERY_STRING_CHARS): NlwebAskEncoding {
   const all = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined) all.set(key, value);
+  // Serialised once on the common path (everything fits); again only after a parameter moved out.
+  let search = all.toString();
   const body = new URLSearchParams();
   for (const key of BODY_FIRST) {
-    if (all.toString().length <= maxQueryChars) break;
+    if (search.length <= maxQueryChars) break;
     const value = params[key];
     if (value === undefined) continue;
     body.set(key, value);
     all.delete(key);
+    search = all.toString();
   }
-  const search = all.toString();
   return body.size === 0 ? { search } : { search, body: body.toString() };
 }
