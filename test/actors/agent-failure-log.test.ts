@@ -1,10 +1,8 @@
-import { Writable } from 'node:stream';
 import type { Agent, AgentTurn } from '../../actors';
 import { AgentFailureLog, type AgentFailureLogger } from '../../actors/agent-failure-log';
 import { createManualClock } from '../../actors/clock';
 import { ChatError } from '../../actors/errors';
-import { createLogger } from '../../observability/logger';
-import { collector, makeRuntime, settle } from './runtime-helpers';
+import { capturedLogger, collector, makeRuntime, settle } from './runtime-helpers';
 
 /**
  * Agent call failures reach the operators' log at warn, rate-limited per agent: a dead endpoint with many busy
@@ -113,13 +111,7 @@ describe('AgentFailureLog', () => {
 
 describe('the runtime logs its agents’ failures', () => {
   test('at warn, with conversation, agent, endpoint URL and code; many conversations give one line and a summary', async () => {
-    const logged: Record<string, unknown>[] = [];
-    const destination = new Writable({
-      write: (chunk, _encoding, done) => {
-        logged.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { logger, logged } = capturedLogger('warn');
     const dead: Agent & { baseUrl: string } = {
       id: 'nlweb',
       displayName: 'NLWeb',
@@ -132,7 +124,7 @@ describe('the runtime logs its agents’ failures', () => {
     const { runtime, clock } = await makeRuntime({
       agents: [dead],
       config: { chat: { input: { multi_mode_window_ms: 50 } } },
-      logger: createLogger({ level: 'warn', destination }),
+      logger: logger,
     });
     for (const id of ['c1', 'c2', 'c3']) {
       await runtime.createConversation({

@@ -1,10 +1,9 @@
-import { Writable } from 'node:stream';
 import { createChatRuntime, createCounterIds, createManualClock, type ManualClock } from '../../actors';
 import { isChatError, type ChatError } from '../../actors/errors';
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { MemoryStore } from '../../storage-providers';
-import { createLogger, type Logger } from '../../observability/logger';
-import { collector, settle } from './runtime-helpers';
+import type { Logger } from '../../observability/logger';
+import { capturedLogger, collector, settle } from './runtime-helpers';
 
 /**
  * Two runtimes on one store (two servers on one database, or the old and new process of a rolling deploy):
@@ -167,16 +166,10 @@ describe('conversation claims: several runtimes on one store', () => {
   test('two live runtimes with one instance_id: the one whose claim is raised under its own id says so (log, health)', async () => {
     // Before: both claimed each conversation from the other (a claim by the same id always succeeds), and the one
     // that lost it only saw "claim taken over by another runtime", the same as a normal takeover.
-    const logged: Array<Record<string, unknown>> = [];
-    const destination = new Writable({
-      write: (chunk, _encoding, done) => {
-        logged.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { logger, logged } = capturedLogger('error');
     const clock = createManualClock();
     const store = new MemoryStore({ claims: true, now: () => clock.now() });
-    const a = await server('replica', store, clock, createLogger({ level: 'error', destination }));
+    const a = await server('replica', store, clock, logger);
     const twin = await server('replica', store, clock);
     opened.push(a, twin);
     await a.createConversation({ conversation_id: 'c', created_by: 'alice' });

@@ -1,8 +1,6 @@
-import { Writable } from 'node:stream';
 import { ChatError, createChatRuntime, createCounterIds, createManualClock, type Agent } from '../../actors';
-import { createLogger } from '../../observability/logger';
 import { MemoryStore, SqliteStore, type ChatStore } from '../../storage-providers';
-import { settle } from './runtime-helpers';
+import { capturedLogger, settle } from './runtime-helpers';
 
 /**
  * A record the store refuses as invalid never blocks a conversation's journal for good. The runtime refuses what
@@ -43,13 +41,7 @@ const careless: Agent = {
 
 describe.each(STORES)('a record the store refuses as invalid (%s)', (_name, makeStore) => {
   test('a piece the provider refuses: a lost record in its place, logged at error; the journal goes on', async () => {
-    const logged: Array<Record<string, unknown>> = [];
-    const destination = new Writable({
-      write: (chunk, _encoding, done) => {
-        logged.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { logger, logged } = capturedLogger('warn');
     const store = makeStore();
     const runtime = await createChatRuntime({
       config: { observability: { log_level: 'silent' } },
@@ -57,7 +49,7 @@ describe.each(STORES)('a record the store refuses as invalid (%s)', (_name, make
       agents: [careless],
       clock: createManualClock(),
       ids: createCounterIds('c'),
-      logger: createLogger({ level: 'warn', destination }),
+      logger: logger,
     });
     await runtime.createConversation({
       conversation_id: 'c1',

@@ -2,7 +2,8 @@ import { createChatRuntime, createEchoAgent, createManualClock, createCounterIds
 import type { Agent, ConversationOutput, ChatMessage } from '../../actors';
 import type { ConfigInput } from '../../config/config-types';
 import type { ChatTelemetry } from '../../observability/chat-telemetry';
-import type { Logger } from '../../observability/logger';
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../observability/logger';
 import { MemoryStore } from '../../storage-providers';
 
 /** A runtime on a manual clock with memory storage; everything a test opens is closed by close(). */
@@ -75,4 +76,16 @@ export function createBlockingAgent(id: string): Agent & { signals: AbortSignal[
       yield* [];
     },
   };
+}
+
+/** A real logger at `level` whose JSON lines are collected, parsed, in `logged` (what an operator would read). */
+export function capturedLogger(level: 'error' | 'warn' | 'info' | 'debug'): { logger: Logger; logged: Array<Record<string, unknown>> } {
+  const logged: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write: (chunk, _encoding, done) => {
+      logged.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger({ level, destination }), logged };
 }
