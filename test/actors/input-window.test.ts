@@ -1,18 +1,25 @@
+import type { ConfigInput } from '../../config/config-types';
 import { makeRuntime, collector, settle } from './runtime-helpers';
 
 const echoMember = { participant_id: 'echo', participant_type: 'ai' as const };
 
+/** Alice, bob and the echo agent in conversation `c` (multi mode), alice subscribed; `echoes` are the agent's answers. */
+async function groupRoom(config?: ConfigInput) {
+  const { runtime, clock } = await makeRuntime(config ? { config } : {});
+  await runtime.createConversation({
+    conversation_id: 'c',
+    created_by: 'alice',
+    participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }],
+  });
+  const alice = collector();
+  await runtime.subscribe('c', 'alice', alice.listener);
+  const echoes = () => alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text');
+  return { runtime, clock, alice, echoes };
+}
+
 describe('input completion windows', () => {
   it('multi mode: agents answer the burst after 2000 ms without a further human message (window restarted by each one)', async () => {
-    const { runtime, clock } = await makeRuntime();
-    await runtime.createConversation({
-      conversation_id: 'c',
-      created_by: 'alice',
-      participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }],
-    });
-    const alice = collector();
-    await runtime.subscribe('c', 'alice', alice.listener);
-    const echoes = () => alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text');
+    const { runtime, clock, echoes } = await groupRoom();
     await runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'first line' });
     clock.advance(1500);
     await runtime.post('c', { sender_id: 'bob', message_id: 'b1', content: 'second line' });
@@ -28,15 +35,7 @@ describe('input completion windows', () => {
 
   it('multi mode in a busy room: the burst is answered multi_mode_max_wait_ms after its first message, however often the window restarts', async () => {
     // Before: every human message restarted the 2000 ms window, so with a message every 1500 ms the agents never answered.
-    const { runtime, clock } = await makeRuntime({ config: { chat: { input: { multi_mode_max_wait_ms: 10_000 } } } });
-    await runtime.createConversation({
-      conversation_id: 'c',
-      created_by: 'alice',
-      participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }],
-    });
-    const alice = collector();
-    await runtime.subscribe('c', 'alice', alice.listener);
-    const echoes = () => alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text');
+    const { runtime, clock, echoes } = await groupRoom({ chat: { input: { multi_mode_max_wait_ms: 10_000 } } });
     let n = 0;
     const say = async (who: string) => {
       await runtime.post('c', { sender_id: who, message_id: `m${++n}`, content: `line ${n}` });
@@ -73,23 +72,16 @@ describe('input completion windows', () => {
   });
 
   it('multi mode with multi_mode_max_wait_ms 0: no cap (each message restarts the window, as before)', async () => {
-    const { runtime, clock } = await makeRuntime({ config: { chat: { input: { multi_mode_max_wait_ms: 0 } } } });
-    await runtime.createConversation({
-      conversation_id: 'c',
-      created_by: 'alice',
-      participants: [echoMember, { participant_id: 'bob', participant_type: 'human' }],
-    });
-    const alice = collector();
-    await runtime.subscribe('c', 'alice', alice.listener);
+    const { runtime, clock, echoes } = await groupRoom({ chat: { input: { multi_mode_max_wait_ms: 0 } } });
     for (let i = 0; i < 10; i++) {
       await runtime.post('c', { sender_id: 'alice', message_id: `a${i}`, content: `line ${i}` });
       clock.advance(1500);
       await settle();
     }
-    expect(alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text')).toHaveLength(0);
+    expect(echoes()).toHaveLength(0);
     clock.advance(500);
     await settle();
-    expect(alice.messages.filter((m) => m.sender_id === 'echo' && m.message_type === 'text')).toHaveLength(1);
+    expect(echoes()).toHaveLength(1);
     await runtime.close();
   });
 
