@@ -143,6 +143,8 @@ describe('conversation claims: several runtimes on one store', () => {
     clockA.advance((TTL_S * 1000) / 3);
     await settle();
     expect(aliceOnA.outputs).toContainEqual({ type: 'closed', reason: 'moved' });
+    // A takeover by another id is normal: not reported as a shared instance_id.
+    expect(a.health().reasons).toEqual([]);
     // The conversation is b's: a now refuses it like any other runtime would.
     expect((await refusal(a.post('c', { sender_id: 'alice', message_id: 'a9', content: 'x' }))).code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
   });
@@ -195,21 +197,5 @@ describe('conversation claims: several runtimes on one store', () => {
     clock.advance(3 * TTL_S * 1000 + 1);
     await settle();
     expect(a.health().status).toBe('healthy');
-  });
-
-  test('a normal takeover (another id) is not reported as a shared instance_id', async () => {
-    const clockA = createManualClock();
-    const clockB = createManualClock();
-    const store = new MemoryStore({ claims: true, now: () => clockB.now() });
-    const a = await server('a', store, clockA);
-    const b = await server('b', store, clockB);
-    opened.push(a, b);
-    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
-    await a.subscribe('c', 'alice', () => undefined);
-    clockB.advance(TTL_S * 1000);
-    await b.post('c', { sender_id: 'alice', message_id: 'b1', content: 'from b' });
-    clockA.advance((TTL_S * 1000) / 3);
-    await settle();
-    expect(a.health().reasons).toEqual([]);
   });
 });
