@@ -23,8 +23,8 @@ describeWithPg(reachable)('PostgreSQL stalls under a running server', () => {
     proxy = await startTcpProxy({ host: '127.0.0.1', port: PG_PORT });
     const url = new URL(PG_URL);
     url.port = String(proxy.port);
-    writeFileSync(
-      path.join(dir, 'config.yaml'),
+    // The same server both times; the second gives shutdown a 1 s deadline and logs at info.
+    const config = (observability: string): string =>
       [
         'server: { auth: { mode: dev } }',
         'chat:',
@@ -32,22 +32,13 @@ describeWithPg(reachable)('PostgreSQL stalls under a running server', () => {
         '    backend: postgres',
         `    postgres: { url: '${url.toString()}', schema: ${schema}, pool_size: 4 }`,
         '  nlweb: { endpoints: [], standin: { enabled: false } }',
-        'observability: { log_level: warn, metrics: { enabled: false } }',
+        `observability: ${observability}`,
         '',
-      ].join('\n'),
-    );
+      ].join('\n');
+    writeFileSync(path.join(dir, 'config.yaml'), config('{ log_level: warn, metrics: { enabled: false } }'));
     writeFileSync(
       path.join(dir, 'short-deadline.yaml'),
-      [
-        'server: { auth: { mode: dev } }',
-        'chat:',
-        '  storage:',
-        '    backend: postgres',
-        `    postgres: { url: '${url.toString()}', schema: ${schema}, pool_size: 4 }`,
-        '  nlweb: { endpoints: [], standin: { enabled: false } }',
-        'observability: { log_level: info, metrics: { enabled: false }, shutdown_deadline_s: 1 }',
-        '',
-      ].join('\n'),
+      config('{ log_level: info, metrics: { enabled: false }, shutdown_deadline_s: 1 }'),
     );
   });
   afterEach(async () => {
