@@ -30,6 +30,7 @@ import { checkRetry, type OriginalRecords } from './message-id-reuse';
 import { offerToMailbox } from './mailbox';
 import { MessageTrace, traceDelivery } from './message-tracing';
 import type { RuntimeServices } from './runtime-services';
+import { settlesWithin } from './settles-within';
 import type { ConversationEffects, SharedConversationMachine } from './shared-conversation-machine';
 
 export interface ConversationActorDeps extends RuntimeServices {
@@ -486,14 +487,8 @@ export class ConversationActor {
 
   /** Waits until everything sequenced so far is in the journal (or the deadline passes). */
   async flush(deadlineMs: number): Promise<boolean> {
-    let timer: unknown;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = this.deps.clock.setTimeout(() => resolve(false), deadlineMs);
-    });
-    const done = this.queue.whenIdle().then(() => this.queue.depth === 0);
-    const flushed = await Promise.race([done, timedOut]);
-    this.deps.clock.clearTimeout(timer);
-    return flushed;
+    // whenIdle also resolves when the queue closes with records left: depth says which.
+    return (await settlesWithin(this.queue.whenIdle(), deadlineMs, this.deps.clock)) && this.queue.depth === 0;
   }
 
   /**

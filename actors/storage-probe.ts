@@ -1,4 +1,5 @@
-import { createSystemClock, unrefTimer, type Clock } from './clock';
+import { createSystemClock, type Clock } from './clock';
+import { settlesWithin } from './settles-within';
 import type { ChatStore } from '../storage-providers/chat-store';
 
 /** How long a storage ping may take before the store counts as unreachable (/readyz answers within it). */
@@ -23,15 +24,9 @@ export class StorageProbe {
   ) {}
 
   /** True when the store answered a ping within the bound. */
-  check(): Promise<boolean> {
+  async check(): Promise<boolean> {
     const ping = this.inFlight ?? this.startPing();
-    return new Promise((resolve) => {
-      const timer = unrefTimer(this.wallClock.setTimeout(() => resolve(false), this.timeoutMs));
-      void ping.then((ok) => {
-        this.wallClock.clearTimeout(timer);
-        resolve(ok);
-      });
-    });
+    return (await settlesWithin(ping, this.timeoutMs, this.wallClock)) && ping;
   }
 
   private startPing(): Promise<boolean> {

@@ -17,7 +17,9 @@ import path from 'node:path';
 import type express from 'express';
 import { createAgentsFromConfig } from '../actors/agents/create-agents-from-config';
 import type { NlwebAgent } from '../actors/agents/nlweb-agent';
+import { createSystemClock } from '../actors/clock';
 import { createChatRuntime } from '../actors/create-chat-runtime';
+import { settlesWithin } from '../actors/settles-within';
 import { isChatError } from '../actors/errors';
 import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
@@ -187,6 +189,8 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
  */
 async function stop(running: Running, signal: string): Promise<number> {
   const { logger, config } = running;
+  // The bounded close steps run on real time: the process is about to exit.
+  const wallClock = createSystemClock();
   const deadlineMs = Math.round(config.observability.shutdown_deadline_s * 1000);
   const startedAt = Date.now();
   logger.info({ signal, deadline_ms: deadlineMs }, 'shutting down');
@@ -217,12 +221,13 @@ async function stop(running: Running, signal: string): Promise<number> {
     !(await settlesWithin(
       running.standin.close().catch(() => undefined),
       CLOSE_STEP_MS,
+      wallClock,
     ))
   ) {
     logger.warn({ within_ms: CLOSE_STEP_MS }, 'the NLWeb stand-in did not close in time');
   }
   try {
-    if (!(await settlesWithin(running.store.close(), CLOSE_STEP_MS))) {
+    if (!(await settlesWithin(running.store.close(), CLOSE_STEP_MS, wallClock))) {
       code = EXIT_FAILURE;
       logger.error({ within_ms: CLOSE_STEP_MS }, 'the storage did not close in time (a write is still pending)');
     }
@@ -230,23 +235,9 @@ async function stop(running: Running, signal: string): Promise<number> {
     code = EXIT_FAILURE;
     logger.error({ err: errorText(err) }, 'closing the storage failed');
   }
-  await settlesWithin(running.sdk.shutdown(), CLOSE_STEP_MS);
+  await settlesWithin(running.sdk.shutdown(), CLOSE_STEP_MS, wallClock);
   logger.info({ exit_code: code, took_ms: Date.now() - startedAt }, code === EXIT_OK ? 'shutdown complete' : 'shutdown incomplete');
   return code;
-}
-
-/** True when `promise` settled (resolved) within ms; rejections propagate. The timer never holds the process. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function errorText(err: unknown): string {
