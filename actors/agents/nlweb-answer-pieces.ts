@@ -46,7 +46,10 @@ export function parseNlwebJson(text: string): unknown {
  */
 export function toAnswer(piece: NlwebPiece): AnswerPiece | undefined {
   const answer = visiblePart(piece);
-  return answer === undefined ? undefined : { ...answer, content: withoutForbiddenControl(answer.content) };
+  if (answer === undefined) return undefined;
+  const content = withoutForbiddenControl(answer.content);
+  // A copy only for the rare piece that had one: this runs for every piece of every answer.
+  return content === answer.content ? answer : { ...answer, content };
 }
 
 function visiblePart(piece: NlwebPiece): AnswerPiece | undefined {
