@@ -579,12 +579,14 @@ export class ConversationActor {
       () => handed,
     );
     this.deps.telemetry.messagesOut(handed);
-    // Agents' answers are sequenced by the machine, not through post(), so they are counted here, when their
-    // step hands them out (a step that crashed while handing out is handed out again after the restart).
-    for (const m of records) if (m.sender_type === 'ai') this.deps.telemetry.messageIn('ai');
     // Per message (docs/observability.md): a step may deliver several (a POSTS batch, a join and its mode change).
+    // Agents' answers are sequenced by the machine, not through post(), so they are counted in here, when their
+    // step hands them out (a step that crashed while handing out is handed out again after the restart).
     const latency = this.deps.clock.now() - this.receivedAt;
-    for (let i = 0; i < records.length; i++) this.deps.telemetry.deliveryLatency(latency);
+    for (let i = 0; i < records.length; i++) {
+      this.deps.telemetry.deliveryLatency(latency);
+      if (records[i].sender_type === 'ai') this.deps.telemetry.messageIn('ai');
+    }
     // A join or leave and the mode change it causes come in one step: one participant list for the step.
     if (records.some((m) => MEMBERSHIP_TYPES.has(m.message_type))) {
       // A leaver is gone from presence before the list, with no offline announcement: its leave says it.
