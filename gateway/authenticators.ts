@@ -5,6 +5,7 @@ import { ChatError, isChatError } from '../actors/errors';
 import type { NlwebChatConfig } from '../config/config-types';
 import { isLoopbackAddress } from './net-utils';
 import type { GatewayLogger } from './observability-hooks';
+import { toWellFormed } from '../storage-providers/record-rules';
 
 /** Who is calling. `userId` becomes the participant id. */
 export interface AuthenticatedUser {
@@ -37,7 +38,7 @@ const MAX_DISPLAY_NAME = 200;
 function displayNameFrom(raw: string): string {
   let name = raw.slice(0, MAX_DISPLAY_NAME);
   if (/[\uD800-\uDBFF]$/.test(name)) name = name.slice(0, -1);
-  return name.replace(/[\uD800-\uDFFF]/gu, '\uFFFD');
+  return toWellFormed(name);
 }
 
 /** A refusal that says why: a client cannot tell an expired token (refresh it) from a malformed one (its bug) otherwise. */

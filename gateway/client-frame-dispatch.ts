@@ -3,6 +3,7 @@ import type { RawData } from 'ws';
 import type { DeliveryProgress } from './delivery-progress';
 import { errorFrame } from './error-frames';
 import { postMessage, type PostTarget } from './message-posting';
+import { cutText } from './text-cut';
 import type { ClientFrame } from './protocol/client-frames';
 import type { FrameValidator } from './protocol/frame-validator';
 import { MAX_ECHOED_MESSAGE_ID_LENGTH, type ErrorFrame } from './protocol/server-frames';
@@ -31,16 +32,8 @@ export function decodeClientData(data: RawData, isBinary: boolean, validator: Fr
   // Echo the message_id whenever it is a string, also an invalid one (empty, too long): that is what the client
   // matches its pending send by. Cut to MAX_ECHOED_MESSAGE_ID_LENGTH so a huge id is not reflected back in full.
   const messageId = (value as { message_id?: unknown } | null)?.message_id;
-  const extra = typeof messageId === 'string' ? { message_id: echoedId(messageId) } : {};
+  const extra = typeof messageId === 'string' ? { message_id: cutText(messageId, MAX_ECHOED_MESSAGE_ID_LENGTH) } : {};
   return { ok: false, error: errorFrame('GATEWAY_ERR_INVALID_FRAME', checked.message, extra), fatal: false };
-}
-
-/** The first MAX_ECHOED_MESSAGE_ID_LENGTH characters, without a surrogate pair cut in half (that would not be valid UTF-16). */
-function echoedId(id: string): string {
-  if (id.length <= MAX_ECHOED_MESSAGE_ID_LENGTH) return id;
-  const cut = id.slice(0, MAX_ECHOED_MESSAGE_ID_LENGTH);
-  const last = cut.charCodeAt(cut.length - 1);
-  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }
 
 /** What dispatching client frames needs from its connection, beyond posting. */

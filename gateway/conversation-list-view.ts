@@ -3,6 +3,7 @@ import { ChatError } from '../actors/errors';
 import type { ConversationMeta, SenderType } from '../actors/message-types';
 import type { ActivityKey, ConversationActivity } from '../storage-providers/conversation-activity';
 import { idProblem } from '../storage-providers/record-rules';
+import { cutText } from './text-cut';
 
 /** GET /chat/conversations: its query (limit, cursor) and the shape of its entries (docs/http-api.md). */
 
@@ -32,7 +33,7 @@ export interface ConversationListEntry extends ConversationMeta {
 
 export function listEntry(entry: ConversationActivity): ConversationListEntry {
   const p = entry.preview;
-  const content = p === undefined ? '' : cutContent(p.content, PREVIEW_CONTENT_LENGTH);
+  const content = p === undefined ? '' : cutText(p.content, PREVIEW_CONTENT_LENGTH);
   return {
     ...entry.meta,
     last_sequence_id: entry.lastSequenceId,
@@ -50,13 +51,6 @@ export function listEntry(entry: ConversationActivity): ConversationListEntry {
             timestamp: p.timestamp,
           },
   };
-}
-
-/** At most `max` UTF-16 code units of `text`, never ending on the first half of a surrogate pair. */
-export function cutContent(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const last = text.charCodeAt(max - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 /** The opaque cursor: the last entry's rank (activity time, conversation id), base64url JSON with a version. */

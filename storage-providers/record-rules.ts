@@ -38,6 +38,11 @@ export function hasLoneSurrogate(text: string): boolean {
   return LONE_SURROGATE.test(text);
 }
 
+/** `text` with every lone surrogate written as U+FFFD (what a store would make of it, said up front). */
+export function toWellFormed(text: string): string {
+  return LONE_SURROGATE.test(text) ? text.replace(new RegExp(LONE_SURROGATE.source, 'gu'), '\uFFFD') : text;
+}
+
 /**
  * Why a JSON value (a parsed request body, an id, metadata) has something no store keeps as sent, or undefined:
  * stringProblem in any string or key, or what JSON cannot carry. For callers that refuse it with their own code

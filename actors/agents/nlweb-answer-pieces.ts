@@ -1,5 +1,6 @@
 import { ChatError } from '../errors';
 import { withoutForbiddenControl } from '../input-rules';
+import { toWellFormed } from '../../storage-providers/record-rules';
 import type { SseEvent } from './nlweb-sse-parser';
 import type { NlwebItem, NlwebPiece, NlwebStreamNormalizer } from './nlweb-stream-normalizer';
 
@@ -35,7 +36,7 @@ export function parseNlwebJson(text: string): unknown {
   if (!text.includes('\\u0000') && !/\\u[dD][89a-fA-F]/.test(text)) return JSON.parse(text);
   return JSON.parse(text, (_key, value: unknown) =>
     // With the u flag a pair is one code point outside the range: only lone surrogates are replaced.
-    typeof value === 'string' ? value.replace(/\u0000/g, '').replace(/[\uD800-\uDFFF]/gu, '\uFFFD') : value,
+    typeof value === 'string' ? toWellFormed(value.replace(/\u0000/g, '')) : value,
   );
 }
 
