@@ -52,7 +52,13 @@ export const CONFIG_SCHEMA: Schema = {
         default: [],
         maxItems: 1000,
       },
-      auth: obj({ mode: oneOf(['jwt', 'dev'], 'dev'), jwt_secret: str(''), jwt_issuer: str('') }),
+      auth: obj({
+        mode: oneOf(['jwt', 'dev'], 'dev'),
+        jwt_secret: str(''),
+        jwt_issuer: str(''),
+        // Query parameters an embedder's own authenticate function reads: the gateway refuses unknown ones.
+        query_parameters: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' }, default: [], maxItems: 50 },
+      }),
       websocket: obj({
         heartbeat_interval_s: num(30, 0.01, 3600),
         heartbeat_dead_s: num(75, 0.02, 7200),

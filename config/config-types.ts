@@ -27,6 +27,8 @@ export interface ServerConfig {
     /** HS256 secret (env NLWEB_CHAT_JWT_SECRET). */
     readonly jwt_secret: string;
     readonly jwt_issuer: string;
+    /** Query parameter names an embedder's authenticate function reads; other unknown names are refused (400). */
+    readonly query_parameters: readonly string[];
   };
   readonly websocket: {
     readonly heartbeat_interval_s: number;

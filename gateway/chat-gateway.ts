@@ -25,6 +25,7 @@ import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
 import { SharedFrames } from './shared-frames';
 import { createOriginPolicy } from './origin-policy';
+import { QueryNames } from './query-names';
 
 export interface ChatGatewayOptions {
   readonly runtime: ChatRuntime;
@@ -65,6 +66,8 @@ export interface ChatGateway {
 }
 
 const WS_PATH = /^\/chat\/ws\/([^/?#]+)\/?$/;
+/** What the socket URL's query may name besides authentication's (docs/protocol.md, Connecting). */
+const WS_QUERY_NAMES = ['last_sequence_id', 'join'];
 /** How long a shutdown close handshake may take before the socket is terminated. */
 const SHUTDOWN_GRACE_MS = 1000;
 /** How long a peer refused on the subprotocol path may take to answer the close frame. */
@@ -92,6 +95,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   const clock = options.clock ?? createSystemClock();
   const authenticate = options.authenticate ?? createAuthenticatorFromConfig(config);
   const trustForwardedProto = options.trustForwardedProto ?? false;
+  const queryNames = new QueryNames(config.server.auth.query_parameters);
   const originPolicy = createOriginPolicy(options.allowedOrigins ?? config.server.allowed_origins);
   const wsConfig = config.server.websocket;
   if (config.server.auth.mode === 'dev' && options.authenticate === undefined) {
@@ -213,6 +217,8 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       return refuse(user);
     }
 
+    const unknownName = queryNames.problem(req.url ?? '', WS_QUERY_NAMES);
+    if (unknownName !== undefined) return refuse('GATEWAY_ERR_BAD_REQUEST', unknownName);
     const resume = url.searchParams.get('last_sequence_id');
     if (resume !== null && !/^\d{1,15}$/.test(resume)) {
       return refuse('GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');

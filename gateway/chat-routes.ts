@@ -11,6 +11,7 @@ import { createMembershipHandlers } from './membership-routes';
 import { createMessageHandlers } from './message-routes';
 import { createMethodGuard, type RouteMethod, type RouteShape } from './method-guard';
 import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
+import { QueryNames } from './query-names';
 import type { RateLimiter } from './rate-limiter';
 
 /** An async express handler; express 5 forwards its rejections to the error handler. */
@@ -51,13 +52,22 @@ export function createChatRoutes(deps: ChatRouteDeps): express.Router {
 
   // Before every route naming a conversation: the caller may not act as one of its AI participants.
   chat.param('id', refuseAiCallers(deps.runtime));
-  for (const { method, path, handler } of routes) chat[method](path, handler);
+  const queryNames = new QueryNames(deps.config.server.auth.query_parameters);
+  for (const { method, path, handler, query } of routes) {
+    if (query === undefined) chat[method](path, handler);
+    else chat[method](path, queryNames.guard(query), handler);
+  }
   return chat;
 }
 
 /** One route of the /chat table. */
 interface ChatRoute extends RouteShape {
   readonly handler: RouteHandler;
+  /**
+   * The query parameters the route reads; any other (besides authentication's) is refused (query-names.ts).
+   * Undefined for NLWeb's own paths: NLWeb's clients may send parameters of their own, and its server ignores them.
+   */
+  readonly query?: readonly string[];
 }
 
 /** The /chat route table (docs/http-api.md), in matching order: the routes and the method guard both read it. */
@@ -65,24 +75,30 @@ function routeTable(deps: ChatRouteDeps): ChatRoute[] {
   const conversations = createConversationHandlers(deps);
   const messages = createMessageHandlers(deps);
   const membership = createMembershipHandlers(deps);
-  const route = (method: RouteMethod, path: string, handler: RouteHandler): ChatRoute => ({ method, path, handler });
+  const route = (method: RouteMethod, path: string, handler: RouteHandler, query: readonly string[] = []): ChatRoute => ({
+    method,
+    path,
+    handler,
+    query,
+  });
+  const alias = (method: RouteMethod, path: string, handler: RouteHandler): ChatRoute => ({ method, path, handler });
   return [
     route('post', '/conversations', conversations.create),
-    route('get', '/conversations', conversations.list),
+    route('get', '/conversations', conversations.list, ['limit', 'cursor']),
     route('get', '/conversations/:id', conversations.get),
-    route('get', '/conversations/:id/messages', messages.history),
+    route('get', '/conversations/:id/messages', messages.history, ['after', 'before', 'limit']),
     route('post', '/conversations/:id/messages', messages.post),
     route('post', '/conversations/:id/join', membership.join),
     route('post', '/conversations/:id/leave', membership.leave),
     route('delete', '/conversations/:id/participants/me', membership.leave),
     route('post', '/conversations/:id/redact', messages.redact),
     // NLWeb's own paths, same handlers.
-    route('post', '/create', conversations.create),
-    route('get', '/my-conversations', conversations.list),
-    route('post', '/:id/join', membership.join),
-    route('delete', '/:id/leave', membership.leave),
+    alias('post', '/create', conversations.create),
+    alias('get', '/my-conversations', conversations.list),
+    alias('post', '/:id/join', membership.join),
+    alias('delete', '/:id/leave', membership.leave),
     // The WebSocket endpoint asked without an upgrade (a fetch, a browser tab): say what it takes, not "no such route".
-    route('get', '/ws/:id', websocketOnly),
+    alias('get', '/ws/:id', websocketOnly),
   ];
 }
 
