@@ -143,6 +143,8 @@ export const CONFIG_SCHEMA: Schema = {
       log_level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
       metrics: obj({ enabled: bool(true), path: str('/metrics', { pattern: '^/' }), port: int(0, 0, 65535) }),
       tracing: obj({ enabled: bool(false), sample_ratio: num(1, 0, 1), otlp_endpoint: str('') }),
+      // /health/chat is unauthenticated and a conversation id is an invitation: digests unless the operator says so.
+      health: obj({ conversation_ids: oneOf(['digest', 'plain'], 'digest') }),
       shutdown_deadline_s: num(10, 0.1, 3600),
     }),
   },

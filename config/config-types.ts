@@ -165,6 +165,11 @@ export interface ObservabilityConfig {
   readonly log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly metrics: { readonly enabled: boolean; readonly path: string; readonly port: number };
   readonly tracing: { readonly enabled: boolean; readonly sample_ratio: number; readonly otlp_endpoint: string };
+  /**
+   * How the unauthenticated /health/chat names conversations: 'digest' (the first 16 hex digits of the id's SHA-256)
+   * or 'plain' (the ids, which let anyone who reads them join: docs/security.md).
+   */
+  readonly health: { readonly conversation_ids: 'digest' | 'plain' };
   readonly shutdown_deadline_s: number;
 }
 

@@ -1,9 +1,12 @@
 import express from 'express';
 import type { ChatRuntime } from '../actors/runtime-types';
+import type { NlwebChatConfig } from '../config/config-types';
+import { healthConversationKey, rekeyed } from './health-conversation-keys';
 
 /** What the health endpoints report on besides the runtime. */
 export interface HealthRouteDeps {
   readonly runtime: ChatRuntime;
+  readonly config: NlwebChatConfig;
   /** Open WebSocket connections of this gateway (for /health/chat). */
   connectionCount(): number;
   isClosing(): boolean;
@@ -12,11 +15,13 @@ export interface HealthRouteDeps {
 /**
  * /livez (the process answers), /readyz (storage connected and not shutting down: 200 or 503) and
  * /health/chat (the runtime's health with details; 503 only when unhealthy, a full mailbox is degraded/200).
- * Unauthenticated: load balancers and orchestrators call them.
+ * Unauthenticated: load balancers and orchestrators call them. So /health/chat names conversations by a digest of
+ * their ids unless `observability.health.conversation_ids` is 'plain' (health-conversation-keys.ts).
  */
 export function createHealthRoutes(deps: HealthRouteDeps): express.Router {
   const { runtime } = deps;
   const router = express.Router();
+  const keyOf = healthConversationKey(deps.config.observability.health.conversation_ids);
 
   router.get('/livez', (_req, res) => {
     res.json({ status: 'ok' });
@@ -39,11 +44,11 @@ export function createHealthRoutes(deps: HealthRouteDeps): express.Router {
       reasons: h.reasons,
       connections: deps.connectionCount(),
       conversations: h.conversations,
-      participants_by_conversation: h.participants_by_conversation,
-      queue_depths: h.queue_depths,
+      participants_by_conversation: rekeyed(h.participants_by_conversation, keyOf),
+      queue_depths: rekeyed(h.queue_depths, keyOf),
       storage: h.storage,
       persistence_lag: h.persistence_lag,
-      failed_conversations: h.failed_conversations,
+      failed_conversations: h.failed_conversations.map(keyOf),
       shutting_down: h.shutting_down,
     });
   });

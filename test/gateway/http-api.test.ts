@@ -1,4 +1,5 @@
 import { createEchoAgent } from '../../actors/agents/echo-agent';
+import { healthConversationKey } from '../../gateway/health-conversation-keys';
 import { closeAll, invalidFrames, startHarness, type Harness } from './harness';
 
 afterEach(async () => {
@@ -234,8 +235,9 @@ describe('gateway HTTP API', () => {
       reasons: [],
       connections: 2,
       conversations: 1,
-      participants_by_conversation: { [conv]: { humans: 2, ai_agents: 1 } },
-      queue_depths: { [conv]: expect.any(Number) },
+      // Named by digest: /health/chat answers anyone, and an id lets its reader join (health-conversation-ids.test.ts).
+      participants_by_conversation: { [healthConversationKey('digest')(conv)]: { humans: 2, ai_agents: 1 } },
+      queue_depths: { [healthConversationKey('digest')(conv)]: expect.any(Number) },
       storage: 'connected',
       persistence_lag: expect.any(Number),
     });

@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import { createManualClock } from '../../actors/clock';
 import type { ChatMessage } from '../../actors/message-types';
 import { MemoryStore } from '../../storage-providers';
+import { healthConversationKey } from '../../gateway/health-conversation-keys';
 import { closeAll, invalidFrames, JWT_SECRET, startHarness, track } from './harness';
 import { refusedStatus, TestClient } from './ws-test-client';
 
@@ -296,7 +297,7 @@ describe('gateway refusals and error frames', () => {
     expect(Number(http.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(http.body.retry_after_ms).toBeGreaterThan(0);
     const health = await h.request('GET', '/health/chat');
-    expect(health.body.queue_depths[conv]).toBeGreaterThan(0);
+    expect(health.body.queue_depths[healthConversationKey('digest')(conv)]).toBeGreaterThan(0);
     // A mailbox at its bound degrades the service but it still answers 200.
     expect(health.status).toBe(200);
     expect(health.body.status).toBe('degraded');
