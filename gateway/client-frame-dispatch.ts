@@ -65,9 +65,12 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
       void target.resync(frame.last_sequence_id);
       return;
     }
-    case 'ack':
-      target.progress.acked(frame.sequence_id);
+    case 'ack': {
+      // Not fatal: acks only feed the slow-consumer log, but the client should learn its counter is wrong.
+      const problem = target.progress.acked(frame.sequence_id);
+      if (problem !== undefined) sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', problem));
       return;
+    }
     case 'typing':
       // Typing is best effort and fans out to everybody: over its own budget it is dropped silently.
       if (ctx.typingLimiter.take(target.typingKey).ok) ctx.runtime.setTyping(target.conversationId, target.userId, frame.is_typing);

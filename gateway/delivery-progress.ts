@@ -11,14 +11,26 @@ export class DeliveryProgress {
   /** Highest sequence id the client acknowledged with an `ack` frame (cumulative). */
   lastAckedSequenceId = 0;
 
+  constructor(
+    /** The conversation's last sequence id when the connection opened: the client may hold records up to it. */
+    private readonly lastAtConnect = 0,
+  ) {}
+
   /** Records a `message` frame written to the socket. */
   sent(sequenceId: number): void {
     if (sequenceId > this.lastSentSequenceId) this.lastSentSequenceId = sequenceId;
   }
 
-  /** Records a client `ack`; an older ack than one already seen changes nothing. */
-  acked(sequenceId: number): void {
+  /**
+   * Records a client `ack`; an older ack than one already seen changes nothing. An ack past every record the
+   * client can hold (the conversation's last id at connect, or a later one sent here) is not recorded: the
+   * returned problem says so (a client acking from another conversation's numbering, or a counter gone wrong).
+   */
+  acked(sequenceId: number): string | undefined {
+    const heldUpTo = Math.max(this.lastAtConnect, this.lastSentSequenceId);
+    if (sequenceId > heldUpTo) return `ack ${sequenceId} is past the last record this connection has seen (${heldUpTo})`;
     if (sequenceId > this.lastAckedSequenceId) this.lastAckedSequenceId = sequenceId;
+    return undefined;
   }
 }
 

@@ -33,7 +33,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   /** Last time (clock ms) anything arrived from the client: a frame or a pong. */
   lastSeen: number;
   /** Highest sequence ids sent and acknowledged (logged when a slow consumer is dropped). */
-  readonly progress = new DeliveryProgress();
+  readonly progress: DeliveryProgress;
   /** Every frame to this socket goes through it (backpressure guard, serialise-once cache). */
   readonly sender: FrameSender;
   /** The participant's message budget, shared with its other connections and HTTP posts. */
@@ -58,6 +58,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     transport: CorkableStream,
   ) {
     this.conversationId = subscription.conversationId;
+    this.progress = new DeliveryProgress(subscription.lastSequenceId);
     this.userId = user.userId;
     this.feed = new ConnectionSubscription(
       { runtime: ctx.runtime, conversationId: this.conversationId, userId: this.userId, isClosing: () => this.closing },

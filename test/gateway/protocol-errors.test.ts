@@ -144,6 +144,31 @@ describe('gateway refusals and error frames', () => {
 
   // Regression: an out-of-range message_id (empty, 129 chars) got its error frame without the message_id, so the
   // client could not tell which pending send was refused.
+  test('an ack past every record the connection has seen gets an error frame and is not recorded; the socket stays', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice');
+    const alice = await h.connect(conv, 'alice');
+    alice.send({ type: 'message', message_id: 'm1', content: 'hello' });
+    const seq = (await alice.waitFor('message_ack', (a) => a.message_id === 'm1')).sequence_id;
+    alice.send({ type: 'ack', sequence_id: seq });
+    alice.send({ type: 'ack', sequence_id: seq + 1000 });
+    const refused = await alice.waitFor('error');
+    expect(refused).toEqual({
+      type: 'error',
+      error: 'GATEWAY_ERR_INVALID_FRAME',
+      code: 400,
+      message: `ack ${seq + 1000} is past the last record this connection has seen (${seq})`,
+    });
+    // A fresh connection may ack what it held before it connected (up to the conversation's last id then).
+    const again = await h.connect(conv, 'alice', { last_sequence_id: String(seq) });
+    again.send({ type: 'ack', sequence_id: seq });
+    again.send({ type: 'ping' });
+    await again.waitFor('pong');
+    expect(again.frames.filter((f) => f.type === 'error')).toEqual([]);
+    alice.send({ type: 'ping' });
+    await alice.waitFor('pong');
+  });
+
   test('an invalid message frame echoes its message_id whenever it is a string, a huge one cut to its first 256 characters', async () => {
     const h = await startHarness();
     const conv = await h.createConversation('alice');

@@ -1,6 +1,7 @@
 import { createManualClock } from '../../actors/clock';
 import { contentProblem } from '../../gateway/content-validation';
 import { isLoopbackAddress } from '../../gateway/net-utils';
+import { DeliveryProgress } from '../../gateway/delivery-progress';
 import { CLIENT_FRAME_TYPES } from '../../gateway/protocol/client-frames';
 import { createFrameValidator } from '../../gateway/protocol/frame-validator';
 import { SERVER_FRAME_TYPES, type ServerFrame } from '../../gateway/protocol/server-frames';
@@ -122,5 +123,18 @@ describe('broadcast serialisation', () => {
     } finally {
       serialise.mockRestore();
     }
+  });
+});
+
+describe('DeliveryProgress', () => {
+  test('records acks up to what the client can hold: the last id at connect, or a later one sent', () => {
+    const progress = new DeliveryProgress(5);
+    expect(progress.acked(3)).toBeUndefined();
+    expect(progress.acked(9)).toBe('ack 9 is past the last record this connection has seen (5)');
+    expect(progress.lastAckedSequenceId).toBe(3);
+    progress.sent(9);
+    expect(progress.acked(9)).toBeUndefined();
+    expect(progress.acked(4)).toBeUndefined();
+    expect([progress.lastSentSequenceId, progress.lastAckedSequenceId]).toEqual([9, 9]);
   });
 });
