@@ -1,80 +1,43 @@
 /**
- * The browser chat page's logic (client/web/chat.html), on top of the reference client.
+ * The browser chat page's logic (client/web/chat.html), on top of the reference client: which conversation is
+ * open, its socket, and the client's events wired to the parts of the page that show them.
  * Identity: the server says its auth mode in the page (page-settings.ts). In jwt mode the page asks for a token
  * and keeps it in sessionStorage (page-auth.ts; a `?token=` in the URL is moved there); in dev mode it asks for a
- * user id, kept in the URL (?user_id=alice).
+ * user id, kept in the URL (?user_id=alice) (sign-in.ts).
  * Only textContent is used for anything a user typed, so messages can never inject markup.
- * Own messages not yet acknowledged are kept in localStorage (unsent-store.ts) until their message_ack: a reload or
- * a switch to another conversation shows them again and sends them again, with the same message_id.
+ * Own messages not yet acknowledged are kept in localStorage (message-sender.ts, unsent-store.ts) until their
+ * message_ack: a reload or a switch to another conversation shows them again and sends them again, with the same
+ * message_id.
+ * The parts, each in its own module: sign-in.ts, page-api.ts (signed HTTP requests), conversation-list.ts,
+ * history-pager.ts, message-view.ts, message-sender.ts, people-panel.ts, typing-indicator.ts and
+ * typing-announcer.ts, connection-status.ts, error-line.ts, share-link.ts, create-form.ts, narrow-panels.ts.
  */
-import { createChatClient, type ChatClient, type ChatClientError } from '../chat-client';
+import { createChatClient, type ChatClient } from '../chat-client';
 import { defaultGenerateId } from '../client-platform';
 import type { ChatMessage, Participant } from '../protocol-frames';
 import { closedSentence, humanSentence } from './human-errors';
+import { setConnectionState, showPendingCount, showReconnecting } from './connection-status';
 import { createConversationList, type ConversationMeta } from './conversation-list';
-import { createHistoryPager, HISTORY_PAGE_SIZE, type HistoryPage, type HistoryPager, type PageResult } from './history-pager';
+import { wireCreateForm } from './create-form';
+import { showApiError, showError } from './error-line';
+import { createHistoryPager, type HistoryPager } from './history-pager';
 import { createListRefresh } from './list-refresh';
+import { createMessageSender, openUnsentStore } from './message-sender';
 import { createMessageView } from './message-view';
+import { wireNarrowPanels } from './narrow-panels';
+import { createPageApi, fetchHistoryPage, type ApiErrorBody } from './page-api';
 import { takeToken, TOKEN_KEY, tokenSubject } from './page-auth';
+import { el } from './page-elements';
 import { readAuthMode, readMaxRetries } from './page-settings';
-import { canSendAgain } from './send-again';
-import { createUnsentStore, keepNothing, unsentKey, type UnsentMessage, type UnsentStore } from './unsent-store';
+import { createPeoplePanel } from './people-panel';
+import { hideShareLink, showShareLink, wireShareCopy } from './share-link';
+import { askForToken, askForUserId, signedInLabel } from './sign-in';
+import { createTypingAnnouncer } from './typing-announcer';
+import { createTypingIndicator } from './typing-indicator';
+import { keepNothing } from './unsent-store';
 
 /** A scroll this close to the top of the messages loads the earlier page. */
 const NEAR_TOP_PX = 40;
-/** How long another member's typing indicator shows after their last `typing: true` (their page may have closed). */
-const TYPING_SHOWN_MS = 5000;
-/** How often a page that keeps typing says so again: well inside TYPING_SHOWN_MS, within the typing budget (2/s). */
-const TYPING_REFRESH_MS = 3000;
-
-function el<T extends HTMLElement>(id: string): T {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`chat page: #${id} is missing`);
-  return node as T;
-}
-
-/**
- * The link to send someone for a conversation: this page with `?conversation=` and nothing else. Never the
- * sender's identity (`user_id`, or a `token` that would let the recipient act as the sender): whoever opens
- * it signs in as themselves.
- */
-function shareableLink(conversationId: string): string {
-  const link = new URL(location.pathname, location.origin);
-  link.searchParams.set('conversation', conversationId);
-  return link.href;
-}
-
-/** The error body of the HTTP API (docs/http-api.md): `error` is the code. */
-interface ApiErrorBody {
-  readonly error?: string;
-  readonly message?: string;
-}
-
-/** Asks for a token (jwt mode), saying why when one was just refused; the page starts again with it. */
-function askForToken(problem = '', detail = ''): void {
-  el('sidebar').classList.add('hidden');
-  el('main').classList.add('hidden');
-  el('signin-token-problem').textContent = problem;
-  el('signin-token-problem').title = detail;
-  const form = el<HTMLFormElement>('signin-token');
-  form.classList.remove('hidden');
-  form.onsubmit = (ev) => {
-    ev.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, el<HTMLInputElement>('signin-token-value').value.trim());
-    location.reload();
-  };
-}
-
-/** Asks for a user id (dev mode); it goes into the URL, next to the conversation wanted. */
-function askForUserId(params: URLSearchParams): void {
-  const form = el<HTMLFormElement>('signin');
-  form.classList.remove('hidden');
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    params.set('user_id', el<HTMLInputElement>('signin-user').value.trim());
-    location.search = params.toString();
-  });
-}
 
 function start(): void {
   const address = new URL(location.href);
@@ -87,9 +50,7 @@ function start(): void {
   if (!token && !userId) return jwtMode ? askForToken() : askForUserId(params);
   el('sidebar').classList.remove('hidden');
   el('main').classList.remove('hidden');
-  const signedInAs = (id: string | undefined): string =>
-    userId ? `signed in as ${userId} (dev)` : id ? `signed in as ${id}` : 'signed in with a token';
-  el('me').textContent = signedInAs(token ? tokenSubject(token) : undefined);
+  el('me').textContent = signedInLabel(userId, token ? tokenSubject(token) : undefined);
   el('signout').addEventListener('click', () => {
     if (!token) return void (location.search = '');
     sessionStorage.removeItem(TOKEN_KEY);
@@ -106,66 +67,42 @@ function start(): void {
     sessionStorage.removeItem(TOKEN_KEY);
     askForToken('Your token was not accepted (it may have expired). Paste a new one.', detail);
   };
-
-  const api = (pathname: string, init: RequestInit = {}): Promise<Response> => {
-    const url = new URL(pathname, location.origin);
-    const headers = new Headers(init.headers);
-    if (token) headers.set('Authorization', `Bearer ${token}`);
-    else if (userId) url.searchParams.set('user_id', userId);
-    return fetch(url, { ...init, headers }).then((res) => {
-      if (res.status === 401 && token) tokenRefused(`GATEWAY_ERR_UNAUTHENTICATED: ${pathname} answered 401`);
-      return res;
-    });
-  };
+  const api = createPageApi({ token, userId, tokenRefused });
 
   let client: ChatClient | undefined;
   let current: string | undefined;
   /** The conversation the join offer is for (a link opened by a non-member). */
   let offered: string | undefined;
-  let typingTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When this page last said `typing: true` (Date.now()), to say it again before the others' indicator expires. */
-  let typingSaidAt = 0;
-  const typingNow = new Map<string, ReturnType<typeof setTimeout>>();
-  const names = new Map<string, string>();
   /** Who this page acts as: the dev user id, or (with a token) the participant id the server named. */
   let me = userId ?? (token ? tokenSubject(token) : undefined);
   /** Whose unsent messages this page keeps: known before any socket, so a reload finds them (none: nothing kept). */
   const keptFor = me;
-  const unsentFor = (conversationId: string): UnsentStore => {
-    if (keptFor === undefined) return keepNothing();
-    try {
-      return createUnsentStore(localStorage, unsentKey(location.origin, keptFor, conversationId));
-    } catch {
-      return keepNothing(); // storage disabled: reading localStorage itself throws
-    }
-  };
-  /** The open conversation's unsent messages. */
-  let unsent = keepNothing();
-  /** The id the client gives the message being sent now (generateId), so its pending line can be matched. */
-  let sendingId: string | undefined;
   /** The open conversation's history (history-pager.ts); its identity also tells an open still in progress. */
   let pager: HistoryPager | undefined;
+  const people = createPeoplePanel({ list: el('participant-list'), me: () => me });
+  const typing = createTypingIndicator({ line: el('typing'), nameOf: (id) => people.nameOf(id) });
+  const typingAnnouncer = createTypingAnnouncer(() => client);
   const view = createMessageView({
     list: el<HTMLUListElement>('messages'),
     scroller: el('scroller'),
-    nameOf: (id) => names.get(id) ?? id,
+    nameOf: (id) => people.nameOf(id),
     me: () => me,
     restore(text) {
       const input = el<HTMLInputElement>('input');
       input.value = text;
       input.focus();
     },
-    forget: (messageId) => unsent.remove(messageId),
+    forget: (messageId) => sender.unsent.remove(messageId),
   });
-
-  /** A sentence for people; `detail` (codes, the server's words) goes to the tooltip. */
-  const showError = (text: string, detail = ''): void => {
-    el('errors').textContent = text;
-    el('errors').title = detail;
-  };
-  /** An HTTP API refusal: what failed, then the sentence for its code. */
-  const showApiError = (what: string, status: number, body: ApiErrorBody): void =>
-    showError(`${what} ${humanSentence(body.error)}`, `${body.error ?? status}: ${body.message ?? ''}`);
+  const updatePending = (): void => showPendingCount(client?.pendingCount ?? 0);
+  const sender = createMessageSender({
+    view,
+    client: () => client,
+    reopen: () => {
+      if (current !== undefined) void openChecked(current);
+    },
+    pendingChanged: updatePending,
+  });
 
   const conversations = createConversationList({
     list: el<HTMLUListElement>('conversations'),
@@ -186,60 +123,10 @@ function start(): void {
     conversations.show(((await res.json()) as { conversations: ConversationMeta[] }).conversations);
   }
 
-  /** Humans get "online" / "offline" in text (the dot before it is only decoration); agents their AI badge. */
-  function renderParticipants(participants: readonly Participant[], online: readonly string[]): void {
-    for (const p of participants) names.set(p.participant_id, p.display_name || p.participant_id);
-    const isOnline = new Set(online);
-    el('participant-list').replaceChildren(
-      ...participants.map((p) => {
-        const li = document.createElement('li');
-        li.dataset['id'] = p.participant_id;
-        li.textContent = `${p.display_name || p.participant_id}${p.participant_id === me ? ' (you)' : ''}`;
-        const tag = document.createElement('span');
-        tag.className = p.participant_type === 'ai' ? 'badge' : 'presence';
-        tag.textContent = p.participant_type === 'ai' ? 'AI' : isOnline.has(p.participant_id) ? 'online' : 'offline';
-        if (p.participant_type === 'human') tag.dataset['online'] = String(isOnline.has(p.participant_id));
-        li.append(' ', tag);
-        return li;
-      }),
-    );
-  }
-
-  function renderTyping(): void {
-    const who = [...typingNow.keys()].map((id) => names.get(id) ?? id);
-    el('typing').textContent = who.length === 0 ? '' : `${who.join(', ')} ${who.length === 1 ? 'is' : 'are'} typing…`;
-  }
-
   function renderMessage(m: ChatMessage): void {
     view.add(m);
     // The sender has stopped typing once its message arrives.
-    const t = typingNow.get(m.sender_id);
-    if (t !== undefined) {
-      clearTimeout(t);
-      typingNow.delete(m.sender_id);
-      renderTyping();
-    }
-  }
-
-  /**
-   * The badge says the state in words (details in its tooltip). While reconnecting it offers "retry now": a wait
-   * grows to 30 s, and the user often knows better (the wifi is back) than the backoff does.
-   */
-  function setState(state: string, detail = '', tooltip = ''): void {
-    const badge = el('state');
-    badge.dataset['state'] = state;
-    badge.textContent = state === 'reconnecting' ? 'reconnecting…' : detail ? `${state} ${detail}` : state;
-    badge.title = tooltip;
-    if (state !== 'reconnecting') delete badge.dataset['attempt'];
-    el('retry').classList.toggle('hidden', state !== 'reconnecting');
-    const usable = state === 'open';
-    el<HTMLInputElement>('input').disabled = !usable && state !== 'reconnecting';
-    el<HTMLButtonElement>('send').disabled = !usable && state !== 'reconnecting';
-  }
-
-  function updatePending(): void {
-    const n = client?.pendingCount ?? 0;
-    el('pending').textContent = n > 0 ? `${n} unconfirmed` : '';
+    typing.messageFrom(m.sender_id);
   }
 
   /** Nothing open: no socket, no link to share, no join offer. */
@@ -250,10 +137,10 @@ function start(): void {
     client = undefined;
     current = undefined;
     // Its unsent messages stay kept: opening it again shows and sends them.
-    unsent = keepNothing();
+    sender.use(keepNothing());
     conversations.setOpen(undefined);
-    setState('idle');
-    el('share').classList.add('hidden');
+    setConnectionState('idle');
+    hideShareLink();
     el('leave').classList.add('hidden');
     el('join-offer').classList.add('hidden');
     offered = undefined;
@@ -279,11 +166,11 @@ function start(): void {
     }
     conversations.markLeft(conversationId);
     // Nothing more can be sent there: what was waiting goes with the membership.
-    unsentFor(conversationId).clear();
+    openUnsentStore(keptFor, conversationId).clear();
     closeCurrent();
     el('title').textContent = 'Pick or create a conversation';
     view.clear();
-    el('participant-list').replaceChildren();
+    people.clear();
     const url = new URL(location.href);
     url.searchParams.delete('conversation');
     history.replaceState(null, '', url);
@@ -310,7 +197,7 @@ function start(): void {
     offered = conversationId;
     el('title').textContent = conversationId;
     view.clear();
-    el('participant-list').replaceChildren();
+    people.clear();
     el('join-text').textContent =
       `You are not in the conversation ${conversationId}. Join it to read and write here; everyone in it will see that you joined.`;
     el('join-offer').classList.remove('hidden');
@@ -333,29 +220,23 @@ function start(): void {
     current = conversationId;
     conversations.setOpen(conversationId, title);
     el('title').textContent = conversations.labelOf(conversationId, title);
-    el<HTMLInputElement>('share-link').value = shareableLink(conversationId);
-    el('share-copy').textContent = 'Copy link';
-    el('share').classList.remove('hidden');
+    showShareLink(conversationId);
     el('leave').classList.remove('hidden');
     view.clear();
-    unsent = unsentFor(conversationId);
+    sender.use(openUnsentStore(keptFor, conversationId));
     // What this user wrote here and the server has not acknowledged: shown at once, sent once connected.
-    for (const m of unsent.list()) {
-      view.addPending(m.message_id, m.content);
-      if (m.refused) showRefused(m, m.refused.code, m.refused.message);
-    }
-    el('participant-list').replaceChildren();
-    typingNow.clear();
-    renderTyping();
+    sender.showKept();
+    people.clear();
+    typing.clear();
     showError('');
     const p = createHistoryPager({
-      fetchPage: (before) => fetchHistory(conversationId, before),
+      fetchPage: (before) => fetchHistoryPage(api, conversationId, before),
       view,
       controls: { scroller: el('scroller'), box: el('history'), button: el<HTMLButtonElement>('load-earlier'), note: el('history-note') },
       failed: (refusal) => showApiError('Could not load earlier messages.', refusal.status, refusal.body),
     });
     pager = p;
-    setState('connecting');
+    setConnectionState('connecting');
     const url = new URL(location.href);
     url.searchParams.set('conversation', conversationId);
     history.replaceState(null, '', url);
@@ -364,19 +245,6 @@ function start(): void {
     void p.openLatest().then((resumeAfter) => {
       if (pager === p) connect(conversationId, resumeAfter ?? 0);
     });
-  }
-
-  /** The page of records before `before` (history-pager.ts); a failure is an answer too, never a rejection. */
-  async function fetchHistory(conversationId: string, before: number): Promise<PageResult> {
-    try {
-      const res = await api(
-        `/chat/conversations/${encodeURIComponent(conversationId)}/messages?before=${before}&limit=${HISTORY_PAGE_SIZE}`,
-      );
-      const body = (await res.json().catch(() => ({}))) as HistoryPage & ApiErrorBody;
-      return res.ok ? { page: body } : { status: res.status, body };
-    } catch (err) {
-      return { status: 0, body: { error: 'CLIENT_CONNECT_FAILED', message: String(err) } };
-    }
   }
 
   /** The conversation's socket, resuming after `lastSequenceId` (0: from the start). */
@@ -388,118 +256,41 @@ function start(): void {
       maxRetries: readMaxRetries(document) ?? Infinity,
       ...(token ? { token } : {}),
       ...(userId && !token ? { userId } : {}),
-      generateId: () => sendingId ?? defaultGenerateId(),
+      generateId: () => sender.sendingId ?? defaultGenerateId(),
       lastSequenceId,
     });
     client = c;
     c.on('connected', (info) => {
       me = info.participantId;
-      el('me').textContent = signedInAs(me);
-      setState('open');
+      el('me').textContent = signedInLabel(userId, me);
+      setConnectionState('open');
     });
     c.on('message', renderMessage);
-    c.on('participants', (e) => renderParticipants(e.participants, c.online));
+    c.on('participants', (e) => people.show(e.participants, c.online));
     c.on('participants', (e) => conversations.noteMembers(conversationId, e.participants));
-    c.on('presence', () => renderParticipants(c.participants, c.online));
-    c.on('typing', (e) => {
-      const old = typingNow.get(e.participantId);
-      if (old !== undefined) clearTimeout(old);
-      if (e.isTyping)
-        typingNow.set(
-          e.participantId,
-          setTimeout(() => (typingNow.delete(e.participantId), renderTyping()), TYPING_SHOWN_MS),
-        );
-      else typingNow.delete(e.participantId);
-      renderTyping();
-    });
+    c.on('presence', () => people.show(c.participants, c.online));
+    c.on('typing', (e) => typing.noted(e.participantId, e.isTyping));
     c.on('error', (e) => {
       // 429s (rate limit, full mailbox) are the client's to handle: it waits and sends again.
       // A refusal of one of our messages is said on that message (send() rejects with it).
       if (e.status !== 429 && e.messageId === undefined) showError(humanSentence(e.code), `${e.code}: ${e.message}`);
     });
     c.on('ack', updatePending);
-    c.on('reconnecting', (e) => {
-      setState('reconnecting', '', `attempt ${e.attempt}, next in ${Math.round(e.delayMs / 100) / 10} s`);
-      el('state').dataset['attempt'] = String(e.attempt);
-    });
+    c.on('reconnecting', (e) => showReconnecting(e.attempt, e.delayMs));
     c.on('closed', (e) => {
       if (client !== c) return;
       if (e.code === 4001 && token) return tokenRefused(e.reason);
-      setState('closed', '', e.reason);
+      setConnectionState('closed', '', e.reason);
       showError(closedSentence(e), e.reason);
     });
-    // Kept messages go first, in the order written; the client sends them once connected.
-    const kept = unsent;
-    for (const m of kept.list()) if (!m.refused) dispatch(c, kept, m);
+    sender.sendKept(c);
     updatePending();
     c.connect().catch(() => undefined);
   }
 
-  /**
-   * Sends `m` with its own message_id (kept in `store` until acknowledged). A refusal of the message itself is kept
-   * with it; the client ending (closed, switched away) leaves it kept as unsent, to go with the next connection.
-   */
-  function dispatch(c: ChatClient, store: UnsentStore, m: UnsentMessage): void {
-    sendingId = m.message_id;
-    const sent = c.send(m.content, m.metadata);
-    sendingId = undefined;
-    sent.then(
-      (ack) => {
-        store.remove(m.message_id);
-        // Answered as a duplicate: it landed before (a re-send after a reload) and its record is shown or older.
-        if (ack.duplicate && client === c) view.dropPending(m.message_id);
-        updatePending();
-      },
-      (err: ChatClientError) => {
-        if (err.messageId !== undefined) store.put({ ...m, refused: { code: err.code, message: err.message } });
-        if (client === c) showRefused(m, err.code, err.message);
-        updatePending();
-      },
-    );
-  }
-
-  /** Marks `m` refused, with "send again" where a retry may succeed (send-again.ts). */
-  function showRefused(m: UnsentMessage, code: string, message: string): void {
-    view.markRefused(m.message_id, {
-      sentence: humanSentence(code),
-      detail: `${code}: ${message}`,
-      ...(canSendAgain(code) ? { sendAgain: () => sendAgain(m) } : {}),
-    });
-  }
-
-  /** The same message again, same message_id: on the open socket, or by opening the conversation again. */
-  function sendAgain(m: UnsentMessage): void {
-    const fresh: UnsentMessage = {
-      message_id: m.message_id,
-      content: m.content,
-      ...(m.metadata !== undefined ? { metadata: m.metadata } : {}),
-    };
-    unsent.put(fresh);
-    view.markSending(m.message_id);
-    if (client && client.state !== 'closed') dispatch(client, unsent, fresh);
-    // The client has ended (it gave up, or the server closed for good): opening again sends what is kept.
-    else if (current !== undefined) void openChecked(current);
-    updatePending();
-  }
-
   el('join-button').addEventListener('click', () => void joinOffered());
   el('leave').addEventListener('click', () => void leaveCurrent());
-  // Narrow screens (chat.html, under 700 px): the side columns open over the messages, one at a time.
-  const panels = { list: el('toggle-list'), people: el('toggle-people') };
-  const showPanel = (which: keyof typeof panels | undefined): void => {
-    for (const [name, button] of Object.entries(panels)) {
-      const open = name === which && !document.body.classList.contains(`${name}-open`);
-      document.body.classList.toggle(`${name}-open`, open);
-      button.setAttribute('aria-expanded', String(open));
-    }
-  };
-  panels.list.addEventListener('click', () => showPanel('list'));
-  panels.people.addEventListener('click', () => showPanel('people'));
-  el('conversations').addEventListener('click', () => showPanel(undefined));
-  el('backdrop').addEventListener('click', () => showPanel(undefined));
-  document.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape') showPanel(undefined);
-  });
+  wireNarrowPanels();
   el('retry').addEventListener('click', () => client?.reconnectNow());
   el('load-earlier').addEventListener('click', () => void pager?.loadEarlier());
   // Scrolled to the top: the earlier page comes without a click, as in other chat apps.
@@ -515,16 +306,7 @@ function start(): void {
     ev.preventDefault();
     ev.returnValue = '';
   });
-
-  el('share-copy').addEventListener('click', () => {
-    const input = el<HTMLInputElement>('share-link');
-    input.select();
-    // The clipboard needs a secure context (https or loopback); elsewhere the selected link is copied by hand.
-    navigator.clipboard?.writeText(input.value).then(
-      () => (el('share-copy').textContent = 'Copied'),
-      () => undefined,
-    );
-  });
+  wireShareCopy();
 
   el<HTMLFormElement>('send-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -534,54 +316,14 @@ function start(): void {
     input.value = '';
     client.setTyping(false);
     // Shown at once, before the server has it: the input is cleared, so the text must be visible somewhere.
-    const m: UnsentMessage = { message_id: defaultGenerateId(), content: text };
-    view.addPending(m.message_id, text);
-    unsent.put(m);
-    dispatch(client, unsent, m);
-    updatePending();
+    sender.send(client, text);
   });
+  el<HTMLInputElement>('input').addEventListener('input', () => typingAnnouncer.typed());
 
-  el<HTMLInputElement>('input').addEventListener('input', () => {
-    if (!client) return;
-    // Said again while the typing goes on: the other pages drop an indicator TYPING_SHOWN_MS after the last `true`.
-    if (typingTimer === undefined || Date.now() - typingSaidAt >= TYPING_REFRESH_MS) {
-      client.setTyping(true);
-      typingSaidAt = Date.now();
-    }
-    if (typingTimer !== undefined) clearTimeout(typingTimer);
-    typingTimer = setTimeout(() => {
-      typingTimer = undefined;
-      client?.setTyping(false);
-    }, 2000);
-  });
-
-  el<HTMLFormElement>('create-form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const split = (id: string): string[] =>
-      el<HTMLInputElement>(id)
-        .value.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    const title = el<HTMLInputElement>('create-title').value.trim();
-    const body = {
-      ...(title ? { title } : {}),
-      participants: split('create-humans').map((participant_id) => ({ participant_id, participant_type: 'human' })),
-      agents: split('create-agents'),
-      auto_join_agents: el<HTMLInputElement>('create-autojoin').checked,
-    };
-    void (async () => {
-      const res = await api('/chat/conversations', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const json = (await res.json()) as ConversationMeta & { message?: string };
-      if (!res.ok) return showApiError('Could not create the conversation.', res.status, json as ApiErrorBody);
-      el<HTMLFormElement>('create-form').reset();
-      conversations.setOpen(json.conversation_id, json.title);
-      await listRefresh.now();
-      open(json.conversation_id, json.title);
-    })();
+  wireCreateForm(api, async (created) => {
+    conversations.setOpen(created.conversation_id, created.title);
+    await listRefresh.now();
+    open(created.conversation_id, created.title);
   });
 
   const listRefresh = createListRefresh({
