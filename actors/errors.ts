@@ -67,6 +67,11 @@ export const ERROR_CODES = {
     frame: 429,
     message: 'an earlier message of this connection was refused with a 429: re-send it first',
   },
+  GATEWAY_ERR_TOO_MANY_CONNECTIONS: {
+    http: 429,
+    frame: 429,
+    message: 'this user has as many WebSockets open as one user may (server.websocket.max_connections_per_user)',
+  },
   GATEWAY_ERR_SLOW_CONSUMER: { http: 503, frame: 503, close: 4008, message: 'connection could not keep up; resume from last sequence id' },
   GATEWAY_ERR_HEARTBEAT_TIMEOUT: { http: 408, frame: 408, close: 4000, message: 'no pong within the heartbeat dead time' },
   GATEWAY_ERR_ORIGIN_NOT_ALLOWED: {

@@ -37,6 +37,8 @@ export interface ServerConfig {
     /** Buffered bytes past which a slow consumer is closed with 4008. */
     readonly high_water_bytes: number;
     readonly max_frame_bytes: number;
+    /** WebSockets one user id may have open (and upgrading) at once on this gateway; 0 = no bound. */
+    readonly max_connections_per_user: number;
   };
 }
 

@@ -25,6 +25,7 @@ import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { WsConnection } from './ws-connection';
 import { SharedFrames } from './shared-frames';
 import { createOriginPolicy } from './origin-policy';
+import { ConnectionQuota } from './connection-quota';
 import { QueryNames } from './query-names';
 
 export interface ChatGatewayOptions {
@@ -103,6 +104,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   }
 
   const connections = new Set<WsConnection>();
+  const quota = new ConnectionQuota(wsConfig.max_connections_per_user);
   let closing = false;
   const wss = new WebSocketServer({
     noServer: true,
@@ -154,6 +156,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     writeFlusher: new TurnWriteFlusher(),
     onClosed: (c) => {
       connections.delete(c);
+      quota.give(c.userId);
     },
   };
 
@@ -232,12 +235,22 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       return refuse('GATEWAY_ERR_BAD_REQUEST', 'join must be true or false');
     }
 
+    // The slot is given back on every path below that does not end in an accepted connection, and by onClosed.
+    if (!quota.take(user.userId)) {
+      audit.rateLimited?.(user.userId, conversationId);
+      return refuse(
+        'GATEWAY_ERR_TOO_MANY_CONNECTIONS',
+        `${user.userId} has ${quota.perUser} WebSockets open, the most one user may (server.websocket.max_connections_per_user)`,
+      );
+    }
+
     // Subscribe before completing the handshake, so not-found / not-a-participant are refused before
     // anything is completed and no record can slip between the `connected` frame and the first live message.
     let subscribed: { subscription: Subscription; route: OutputRoute };
     try {
       subscribed = await subscribeAsHuman(runtime, conversationId, user, afterSequenceId, join === 'true');
     } catch (err) {
+      quota.give(user.userId);
       if (!isChatError(err)) throw err;
       if (err.code === 'CHAT_ERR_NOT_PARTICIPANT') audit.forbidden?.(user.userId, conversationId, 'ws connect');
       // The caller's id is an AI participant's (output-route.ts): refused as 403 / close 4003, like a non-member.
@@ -250,6 +263,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     }
 
     if (closing || socket.destroyed || !socket.writable) {
+      quota.give(user.userId);
       subscribed.route.detach();
       subscribed.subscription.close();
       if (!socket.destroyed) refuse('GATEWAY_ERR_SHUTTING_DOWN');
@@ -258,8 +272,10 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     const { subscription, route } = subscribed;
     let upgraded = false;
     // ws aborts invalid handshakes (bad key/version) without calling back: release the subscription then.
+    const userId = user.userId;
     socket.once('close', () => {
       if (!upgraded) {
+        quota.give(userId);
         route.detach();
         subscription.close();
       }

@@ -46,6 +46,7 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   GATEWAY_ERR_FRAME_TOO_LARGE: 'The message is too large to send.',
   GATEWAY_ERR_CONTENT_INVALID: 'The message is empty, too long, or contains characters that are not allowed.',
   GATEWAY_ERR_RATE_LIMITED: 'You are sending too fast; wait a moment.',
+  GATEWAY_ERR_TOO_MANY_CONNECTIONS: 'You have too many chat windows open. Close some of them.',
   GATEWAY_ERR_HELD_FOR_ORDER: 'An earlier message is still on its way; this one follows it.',
   GATEWAY_ERR_SLOW_CONSUMER: 'The connection could not keep up; catching up.',
   GATEWAY_ERR_HEARTBEAT_TIMEOUT: 'The connection went quiet; reconnecting.',
