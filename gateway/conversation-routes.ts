@@ -57,7 +57,8 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
       .catch(asBadRequest);
     res
       .status(201)
-      .location(`/chat/conversations/${encodeURIComponent(summary.conversation_id)}`)
+      // baseUrl is where the /chat router is mounted: '/chat', or under the embedder's prefix ('/support/chat').
+      .location(`${req.baseUrl}/conversations/${encodeURIComponent(summary.conversation_id)}`)
       .json(summary);
   };
 
