@@ -1,3 +1,5 @@
+import { ChatError } from './errors';
+
 /** What AgentOutputs.next() gives when the job's signal aborted before the agent's next piece came. */
 export const STOPPED: unique symbol = Symbol('stopped');
 
@@ -25,6 +27,11 @@ export class AgentOutputs<T> {
     source: AsyncIterable<T>,
     private readonly signal: AbortSignal,
   ) {
+    if (typeof (source as Partial<AsyncIterable<T>> | null | undefined)?.[Symbol.asyncIterator] !== 'function')
+      throw new ChatError(
+        'AGENT_ERR_FAILED',
+        `respond() returned ${describeValue(source)}, not an async iterable (write it as an async generator, async *respond)`,
+      );
     this.iterator = source[Symbol.asyncIterator]();
     this.first = Promise.resolve(this.iterator.next());
     // Read a tick later; until then a failure must not count as an unhandled rejection.
@@ -79,4 +86,12 @@ export class AgentOutputs<T> {
   };
 
   private readonly onAbort = (): void => this.resolveStep?.(STOPPED);
+}
+
+/** What a value is, for a message to the agent's author: "a Promise", "an array", "undefined". */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Promise) return 'a Promise';
+  return `a ${typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value}`;
 }

@@ -1,6 +1,7 @@
 import type { Agent, AgentRegistry } from './agents/agent';
 import { buildEndpointAgents } from './agents/create-agents-from-config';
 import type { NlwebAgent } from './agents/nlweb-agent';
+import { passedAgents } from './passed-agents';
 import type { NlwebChatConfig } from '../config/config-types';
 
 /** The agents a runtime answers with, and those of them it built itself (it closes them in close()). */
@@ -20,9 +21,7 @@ export function runtimeAgents(
   given: Iterable<Agent> | AgentRegistry | undefined,
   standinUrl: string | undefined,
 ): RuntimeAgents {
-  const registry = new Map<string, Agent>(
-    given instanceof Map ? (given as AgentRegistry) : [...((given ?? []) as Iterable<Agent>)].map((a) => [a.id, a] as const),
-  );
+  const registry = passedAgents(given);
   const built = buildEndpointAgents(config, {
     skip: new Set(registry.keys()),
     ...(standinUrl === undefined ? {} : { standinUrl }),
