@@ -22,7 +22,7 @@ export interface ConnectionContext {
   readonly typingLimiter: RateLimiter;
   /**
    * Serialised frames shared by all connections within a turn, keyed by the record (`message` frames) or
-   * by the broadcast output object (`typing`, `participant_list`): N recipients cost one JSON.stringify.
+   * by the broadcast output object (`typing`, `presence`): N recipients cost one JSON.stringify.
    */
   readonly sharedFrames: SharedFrames;
   /** Flushes every socket's batched writes once per event-loop turn (turn-write-batch.ts). */

@@ -48,11 +48,17 @@ export class ConnectionSubscription {
   }
 
   /**
-   * Subscribes again after `lastSequenceId` and delivers to `deliver`. A replacement that finishes after
+   * Subscribes again after `lastSequenceId` and delivers to `deliver`, after handing the new subscription to
+   * `greet` (which sends its participant list: the replay carries no update frames, and membership changes made
+   * while no subscription was routed reached this socket in no other way). A replacement that finishes after
    * a newer one started, or after the connection began closing, is released silently, and so is its error;
    * only the error of the current replacement is thrown.
    */
-  async replace(lastSequenceId: number, deliver: (output: ConversationOutput) => void): Promise<void> {
+  async replace(
+    lastSequenceId: number,
+    deliver: (output: ConversationOutput) => void,
+    greet: (subscription: Subscription) => void,
+  ): Promise<void> {
     const { runtime, conversationId, userId, isClosing } = this.owner;
     // Outputs of the old subscription stop at once; the new one replays from the requested point.
     this.route.detach();
@@ -70,6 +76,7 @@ export class ConnectionSubscription {
       this.route = route;
       previous.close();
       this.replayedUpTo = subscription.lastSequenceId;
+      greet(subscription);
       route.attach(deliver);
     } catch (err) {
       if (superseded()) return;

@@ -39,11 +39,21 @@ export function welcomeFrames(
       connection_id: sub.connectionId,
       server_time: new Date(now).toISOString(),
     },
-    // Presence as of now (the subscription reads it live). Presence frames buffered since subscribing follow: they
-    // may repeat what the list says (or, after two changes in that window, undo it briefly); the last one per member
-    // is its current state, as each frame carries the whole state of one member.
-    { type: 'participant_list', participants: sub.participants, mode: sub.mode, online: sub.online },
+    participantListFrame(sub),
   ];
+}
+
+/**
+ * The full roster, sent once per subscription: on connect (welcome) and at the start of a `sync`'s answer. Members
+ * and mode as of the subscription's start (the end of the replay that follows); later changes come as
+ * `participant_update`, `mode_change` and `presence` frames, never as another list: re-sending it to every socket
+ * on every join made a mass join cost O(members) bytes per socket per join (docs/protocol.md, Measured).
+ */
+export function participantListFrame(sub: Subscription): ParticipantListFrame {
+  // Presence as of now (the subscription reads it live). Presence frames buffered since subscribing follow: they
+  // may repeat what the list says (or, after two changes in that window, undo it briefly); the last one per member
+  // is its current state, as each frame carries the whole state of one member.
+  return { type: 'participant_list', participants: sub.participants, mode: sub.mode, online: sub.online };
 }
 
 /** Translates one runtime output into the frames of one connection (docs/protocol.md). */
@@ -80,12 +90,8 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       target.sender.shared(output, () => ({ type: 'presence', participant_id: output.participant_id, online: output.online }));
       return;
     case 'participants':
-      target.sender.shared(output, () => ({
-        type: 'participant_list',
-        participants: output.participants,
-        mode: output.mode,
-        online: output.online,
-      }));
+      // Not forwarded: a connected socket already has the list from its welcome, and this step's join/leave and
+      // mode change reached it as participant_update / mode_change frames (liveUpdateFrame), which say the same.
       return;
     case 'sync_complete':
       target.sender.frame({ type: 'sync_complete', from: output.from, to: output.to, recovered: output.recovered });

@@ -11,7 +11,7 @@ import { FlushingWebSocket } from './flushing-web-socket';
 import { FrameSender } from './frame-sender';
 import { GracefulClose } from './graceful-close';
 import type { GatewayLogger } from './observability-hooks';
-import { forwardOutput, welcomeFrames, type OutputTarget } from './output-frames';
+import { forwardOutput, participantListFrame, welcomeFrames, type OutputTarget } from './output-frames';
 import type { OutputRoute } from './output-route';
 import { OrderHold } from './order-hold';
 import { rateKeyOf } from './rate-limiter';
@@ -161,11 +161,14 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     this.end(code, this.ctx.config.server.websocket.heartbeat_dead_s * 1000);
   }
 
-  /** A `sync` frame: re-subscribe after `lastSequenceId`; a failure is reported and ends the connection. */
+  /**
+   * A `sync` frame: re-subscribe after `lastSequenceId`, answered by the participant list, the replay and
+   * `sync_complete`; a failure is reported and ends the connection.
+   */
   async resync(lastSequenceId: number): Promise<void> {
     this.ctx.telemetry.reconnect?.();
     try {
-      await this.feed.replace(lastSequenceId, this.deliver);
+      await this.feed.replace(lastSequenceId, this.deliver, (sub) => this.sender.frame(participantListFrame(sub)));
     } catch (err) {
       this.reportError(err);
       if (!this.closing) this.closeWith(isChatError(err) && err.spec.close !== undefined ? err.code : 1011);

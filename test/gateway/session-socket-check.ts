@@ -27,8 +27,11 @@ const isMembershipRecord = (m: ChatMessage): boolean => m.message_type === 'join
  *   sent back to back, the first one's replay and sync_complete may be skipped (superseded) or come first.
  * - Every record equals the journal's record with that sequence id.
  * - A live join/leave (mode change) record is followed at once by its `participant_update`
- *   (`mode_change`); replayed ones are not. `participant_list` names the members (and mode) as of the
- *   last record before it.
+ *   (`mode_change`); replayed ones are not.
+ * - `participant_list` comes once per subscription, never re-sent after a join or leave: right after
+ *   `connected`, naming the members (and mode) as of `connected.last_sequence_id`, and at most once per
+ *   `sync` frame, naming them as of its `sync_complete.to`. The roster a client keeps from that list and
+ *   the update frames names the journal's members and mode after every live record, whenever no resume is pending.
  * - Nothing after the user's own leave record; never the user's own typing.
  */
 export function checkSocketStream(trace: SocketTrace, journal: JournalView): string[] {
@@ -39,8 +42,16 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
   let started = false;
   let next = 0;
   let liveAfter = 0;
-  /** The position the next participant_list is checked against: the last record received. */
+  /** The last record received (a welcome participant_list names the members as of it). */
   let position = 0;
+  /** The previous frame, to find the welcome list right after `connected`. */
+  let previous: ServerFrame['type'] | undefined;
+  /** `sync` frames sent whose participant_list has not come yet (a superseded sync never gets one). */
+  let listsOwed = 0;
+  /** A sync's list, checked when its `sync_complete` says which record it stands after. */
+  let syncList: { ids: string[]; mode: string } | undefined;
+  /** The client's roster: the last list with the update frames since applied to it. */
+  const roster = { members: new Set<string>(), mode: '' };
   /** Resumes not completed yet, oldest first: the URL's, then `sync` frames (a later one may supersede an earlier one). */
   let pending: Array<{ after: number; restarted: boolean }> = [];
   let expectUpdate: ChatMessage | undefined;
@@ -50,16 +61,31 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
   for (const event of trace.events) {
     if (event.kind === 'sync') {
       pending.push({ after: event.after, restarted: false });
+      listsOwed++;
       continue;
     }
     const frame = event.frame;
+    const before = previous;
+    previous = frame.type;
     if (expectUpdate) {
       const record = expectUpdate;
       expectUpdate = undefined;
       if (!matchesUpdate(record, frame, journal)) {
         if (!updateOptional)
           fail(`live ${record.message_type} record ${record.sequence_id} not followed by its update frame (got ${frame.type})`);
-      } else continue;
+      } else {
+        applyUpdate(roster, frame);
+        // While a resume is pending an earlier update may have been skipped: the sync's list sets the roster right.
+        if (pending.length === 0 && !ownLeave) {
+          const members = [...roster.members].sort().join(',');
+          const expected = [...journal.membersAt(record.sequence_id)].sort().join(',');
+          if (members !== expected)
+            fail(`roster from the updates ${members} after record ${record.sequence_id}; the journal has ${expected}`);
+          if (roster.mode !== journal.modeAt(record.sequence_id))
+            fail(`roster mode ${roster.mode} after record ${record.sequence_id}; the journal has ${journal.modeAt(record.sequence_id)}`);
+        }
+        continue;
+      }
     } else if (frame.type === 'participant_update' || frame.type === 'mode_change') {
       fail(`${frame.type} without a live record before it (${JSON.stringify(frame)})`);
     }
@@ -121,17 +147,33 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
           next = frame.to + 1;
         }
         liveAfter = frame.to;
+        if (syncList) {
+          const expected = [...journal.membersAt(frame.to)].sort();
+          if (JSON.stringify(syncList.ids) !== JSON.stringify(expected))
+            fail(
+              `participant_list ${syncList.ids.join(',')} answering a sync that ended at ${frame.to}; the journal has ${expected.join(',')}`,
+            );
+          if (syncList.mode !== journal.modeAt(frame.to))
+            fail(`participant_list mode ${syncList.mode} answering a sync that ended at ${frame.to}`);
+          syncList = undefined;
+        }
         // Earlier resumes are done too: completed before, or superseded by this one (no replay of theirs follows).
         pending = pending.slice(index + 1);
         break;
       }
       case 'participant_list': {
         const ids = frame.participants.map((p: Participant) => p.participant_id).sort();
-        const expected = [...journal.membersAt(position)].sort();
-        if (JSON.stringify(ids) !== JSON.stringify(expected))
-          fail(`participant_list ${ids.join(',')} after record ${position}; the journal has ${expected.join(',')}`);
-        // The leaver's connections miss the mode change that follows its leave record in the same step.
-        if (!ownLeave && frame.mode !== journal.modeAt(position)) fail(`participant_list mode ${frame.mode} after record ${position}`);
+        roster.members = new Set(ids);
+        roster.mode = frame.mode;
+        if (before === 'connected') {
+          const expected = [...journal.membersAt(position)].sort();
+          if (JSON.stringify(ids) !== JSON.stringify(expected))
+            fail(`participant_list ${ids.join(',')} after record ${position}; the journal has ${expected.join(',')}`);
+          if (frame.mode !== journal.modeAt(position)) fail(`participant_list mode ${frame.mode} after record ${position}`);
+        } else if (listsOwed > 0) {
+          listsOwed--;
+          syncList = { ids, mode: frame.mode };
+        } else fail(`participant_list re-sent (after a ${before} frame), neither the welcome nor the answer to a sync`);
         break;
       }
       case 'typing':
@@ -156,4 +198,13 @@ function matchesUpdate(record: ChatMessage, frame: ServerFrame, journal: Journal
     frame.participant.participant_id === participant.participant_id &&
     frame.participant_count === journal.membersAt(record.sequence_id).size
   );
+}
+
+/** What a client does with a `participant_update` / `mode_change` frame: its roster follows. */
+function applyUpdate(roster: { members: Set<string>; mode: string }, frame: ServerFrame): void {
+  if (frame.type === 'mode_change') roster.mode = frame.mode;
+  else if (frame.type === 'participant_update') {
+    if (frame.action === 'join') roster.members.add(frame.participant.participant_id);
+    else roster.members.delete(frame.participant.participant_id);
+  }
 }
