@@ -60,12 +60,17 @@ export function typeErrors(source: string): string {
 
 /** An example transpiled to CommonJS, the package's entry points pointing at dist/. */
 export function transpileExample(source: string): string {
-  return ts
-    .transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } })
-    .outputText.replace(
-      /require\("nlweb-chat(\/[a-z-]+)?"\)/g,
-      (_m, entry: string | undefined) => `require(${JSON.stringify(join(repo, 'dist', entry ?? '', 'index.js'))})`,
-    );
+  return (
+    ts
+      // esModuleInterop as typeErrors checks it (and as consumers compile): `import express from 'express'` works.
+      .transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      })
+      .outputText.replace(
+        /require\("nlweb-chat(\/[a-z-]+)?"\)/g,
+        (_m, entry: string | undefined) => `require(${JSON.stringify(join(repo, 'dist', entry ?? '', 'index.js'))})`,
+      )
+  );
 }
 
 /** Transpiles an example (transpileExample), runs it, returns stdout. */
