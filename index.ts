@@ -6,4 +6,5 @@
 export * from './actors/index';
 export { loadConfig, validateConfig } from './config/index';
 export type { NlwebChatConfig, ConfigInput } from './config/index';
+export type { RuntimeLogger } from './observability/logger';
 export { createChatTelemetry, createNoopTelemetry, type ChatTelemetry, type ChatTelemetryOptions } from './observability/chat-telemetry';

@@ -7,7 +7,7 @@ import { runtimeAgents } from './runtime-agents';
 import { resolveConfig } from '../config/load-config';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { createChatTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
-import type { Logger } from '../observability/logger';
+import type { RuntimeLogger } from '../observability/logger';
 import type { ChatStore } from '../storage-providers/chat-store';
 import { createStore } from '../storage-providers/index';
 
@@ -30,7 +30,8 @@ export interface CreateChatRuntimeOptions {
   readonly ids?: IdGenerator;
   /** Defaults to the global OpenTelemetry providers (no-op unless the host registered an SDK). */
   readonly telemetry?: ChatTelemetry;
-  readonly logger?: Logger;
+  /** Pino at observability.log_level by default; any logger with info/warn/error(fields, message) fits. */
+  readonly logger?: RuntimeLogger;
 }
 
 /**

@@ -2,6 +2,16 @@ import pino from 'pino';
 
 /** The structured JSON logger every layer receives (pino). */
 export type Logger = pino.Logger;
+
+/**
+ * What the runtime writes its log through: a line of fields and a message at info, warn or error. A pino logger
+ * fits, and so does an embedder's own (winston, bunyan, an adapter): nothing else of pino is used.
+ */
+export interface RuntimeLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface CreateLoggerOptions {
