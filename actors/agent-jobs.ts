@@ -79,7 +79,7 @@ export class AgentJobs {
       }
     } catch (err) {
       // A machine crash (the offer runs inside a step): the turns queued so far start with the next offer,
-      // which the restarted machine's supervisor makes (ConversationActor.startLeftoverTurns).
+      // which the restarted machine's supervisor makes (MachineSupervisor.startLeftoverTurns).
       this.interrupted = turns;
       throw err;
     }

@@ -1,5 +1,5 @@
 import type { AgentFailureLog } from './agent-failure-log';
-import { AgentJobs } from './agent-jobs';
+import type { AgentJobs } from './agent-jobs';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
 import {
   buildAgentTurn,
@@ -7,26 +7,23 @@ import {
   type ConversationInput,
   type ConversationPolicy,
   type Outcome,
-  type TurnRequest,
 } from './conversation-context';
-import { waitingBurst, type CrashLeftovers } from './crash-leftovers';
-import { DeliveryNote, type UncommittedStep } from './delivery-note';
-import { ChatError, isChatError } from './errors';
+import { createAgentJobs, createJournalWriter, createSequenceLease } from './conversation-parts';
+import { DeliveryNote } from './delivery-note';
+import { ChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant, type ParticipantType } from './message-types';
-import { PersistenceQueue } from './persistence-queue';
+import type { PersistenceQueue } from './persistence-queue';
 import { Presence } from './presence';
-import { RestartIntensity } from './restart-intensity';
-import { restoreConversation } from './restore-conversation';
 import { findInterruptedJobs, INTERRUPTED_REASON } from './interrupted-jobs';
 import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
-import { syncMembership } from './membership-sync';
-import { SequenceLease } from './sequence-lease';
+import type { SequenceLease } from './sequence-lease';
 import { LiveSubscription } from './live-subscription';
 import { MachineRequests, type ConversationStatus, type MachineActor } from './machine-requests';
 import { PostReceipt } from './post-receipt';
-import { checkRetry, type OriginalRecords } from './message-id-reuse';
+import { MachineSupervisor } from './machine-supervisor';
+import { PostRetries } from './post-retries';
 import { offerToMailbox } from './mailbox';
 import { MessageTrace, traceDelivery } from './message-tracing';
 import type { RuntimeServices } from './runtime-services';
@@ -52,8 +49,6 @@ export interface ConversationActorDeps extends RuntimeServices {
 /** The claim of a store that keeps none: nothing is fenced. */
 const NO_CLAIM: ConversationClaim = Object.freeze({ ownerId: '', epoch: 0 });
 
-const NO_RECORDS: readonly ChatMessage[] = Object.freeze([]);
-const NO_TURNS: readonly TurnRequest[] = Object.freeze([]);
 /** Records that change who is in the conversation (connections get a fresh participant list). */
 const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.join, MESSAGE_TYPES.leave, MESSAGE_TYPES.modeChange]);
 
@@ -72,7 +67,6 @@ export class ConversationActor {
   private readonly presence: Presence;
   private readonly queue: PersistenceQueue;
   private readonly jobs: AgentJobs;
-  private readonly intensity: RestartIntensity;
   private readonly replay: ReplayReader;
   /** Callers' requests and events on their way to the machine, in arrival order. */
   private readonly requests: MachineRequests;
@@ -84,12 +78,15 @@ export class ConversationActor {
    * so the conversation's order of arrival is kept.
    */
   private readonly dedupIncomplete: boolean;
-  private journalLookups: Promise<unknown> = Promise.resolve();
+  /** Answers to retried message ids (post-retries.ts): the common post never goes there. */
+  private readonly retries: PostRetries;
   private readonly lease: SequenceLease;
   /** The members list of the current membership state (see `participants`). */
   private membersList: { readonly of: ReadonlyMap<string, Participant>; readonly list: readonly Participant[] } | undefined;
-  /** The step being delivered: what a crash inside its effects must not lose (see keepCrashedStep). */
+  /** The step being delivered: what a crash inside its effects must not lose (MachineSupervisor.keepCrashedStep). */
   private readonly delivering = new DeliveryNote();
+  /** Restarts the machine after a crash (machine-supervisor.ts). */
+  private readonly supervisor: MachineSupervisor;
 
   constructor(
     private readonly deps: ConversationActorDeps,
@@ -103,8 +100,7 @@ export class ConversationActor {
   ) {
     this.conversationId = meta.conversation_id;
     this.meta = meta;
-    const { config, clock, telemetry } = deps;
-    this.intensity = new RestartIntensity(clock, config.chat.supervision.max_restarts, config.chat.supervision.restart_window_s * 1000);
+    const { config, clock } = deps;
     this.connections = new ConnectionSet((c, err) => {
       deps.logger.warn({ err, conversation_id: this.conversationId, connection_id: c.id }, 'connection listener threw; disconnecting it');
       this.unsubscribe(c.id);
@@ -116,70 +112,23 @@ export class ConversationActor {
       announce: (participantId, online) =>
         this.connections.broadcast({ type: 'presence', participant_id: participantId, online }, participantId),
     });
-    this.queue = new PersistenceQueue(
-      {
-        conversationId: this.conversationId,
-        store: deps.store,
-        clock,
-        batchMax: config.chat.storage.batch_max,
-        retryInitialMs: config.chat.storage.retry_initial_ms,
-        retryMaxMs: config.chat.storage.retry_max_ms,
-        fence: claim,
-        onPersisted: (upTo) => this.handlePersisted(upTo),
-        afterWrite: (batch) => syncMembership(deps.store, this.conversationId, batch),
-        onFailure: (err, attempt) => {
-          if (isChatError(err, 'CHAT_ERR_NOT_FOUND')) {
-            // Deleted by another process (e.g. its retention sweep): retrying can never succeed.
-            deps.logger.warn({ conversation_id: this.conversationId }, 'conversation deleted from the journal; closing it');
-            this.stop('deleted');
-            deps.onDeleted?.(this);
-            return;
-          }
-          if (isChatError(err, 'STORAGE_ERR_FENCED')) {
-            this.moveAway(err);
-            return;
-          }
-          deps.logger.warn({ err, conversation_id: this.conversationId, attempt }, 'journal write failed; retrying in order');
-        },
-        onRefused: (record, problem) =>
-          deps.logger.error(
-            { conversation_id: this.conversationId, sequence_id: record.sequence_id, sender_id: record.sender_id, problem },
-            'journal refused a record as invalid; stored a lost record in its place',
-          ),
-        onWrite: (ms, ok) => telemetry.storageOperation('append', ms, ok),
+    this.queue = createJournalWriter(deps, this.conversationId, claim, persistedUpTo, {
+      persisted: (upTo) => this.handlePersisted(upTo),
+      deleted: () => {
+        this.stop('deleted');
+        deps.onDeleted?.(this);
       },
-      persistedUpTo,
-    );
-    this.jobs = new AgentJobs({
-      agents: deps.agents,
-      clock,
-      maxConcurrent: config.chat.limits.max_concurrent_agent_jobs,
-      timeoutMs: config.chat.context.nlweb_timeout * 1000,
-      maxOutputLength: config.chat.limits.max_agent_output_length,
+      fenced: (err) => this.moveAway(err),
+    });
+    this.jobs = createAgentJobs(deps, this.conversationId, {
       send: (event) => this.requests.send(event),
       buildTurn: (request) => buildAgentTurn(this.ctx, request),
-      telemetry,
-      onFailureAfterAnswer: ({ agentId, jobId, code, thrown }) =>
-        deps.logger.warn(
-          { err: thrown, conversation_id: this.conversationId, agent_id: agentId, job_id: jobId, code },
-          'agent failed after its answer was complete',
-        ),
-      onFailure: ({ agentId, url, code, message }) =>
-        deps.agentFailures?.report({ conversationId: this.conversationId, agentId, url, code, reason: message }),
     });
     this.replay = new ReplayReader(deps.store, this.conversationId);
-    this.lease = new SequenceLease({
-      conversationId: this.conversationId,
-      store: deps.store,
-      clock,
-      initialUpTo: reservedUpTo,
+    this.lease = createSequenceLease(deps, this.conversationId, claim, reservedUpTo, {
       lastSequenceId: () => this.lastSequenceId,
       canRunWaiting: () => this.status !== 'active',
-      fence: claim,
-      onFailure: (err) => {
-        if (isChatError(err, 'STORAGE_ERR_FENCED')) this.moveAway(err);
-        else deps.logger.warn({ err, conversation_id: this.conversationId }, 'sequence reservation failed; retrying');
-      },
+      fenced: (err) => this.moveAway(err),
     });
     this.requests = new MachineRequests({
       machine: () => this.actor,
@@ -187,6 +136,26 @@ export class ConversationActor {
       lease: this.lease,
       clock,
       arrived: (receivedAt) => (this.receivedAt = receivedAt),
+    });
+    this.retries = new PostRetries({
+      conversationId: this.conversationId,
+      store: deps.store,
+      queue: this.queue,
+      replay: this.replay,
+      context: () => this.ctx,
+      memoryRecords: () => this.memoryRecords(),
+    });
+    this.supervisor = new MachineSupervisor({
+      conversation: this,
+      deps,
+      queue: this.queue,
+      jobs: this.jobs,
+      requests: this.requests,
+      connections: this.connections,
+      delivering: this.delivering,
+      context: () => this.ctx,
+      startMachine: (restored) => this.startMachine(restored),
+      deliver: (records) => this.deliver(records),
     });
     this.dedupIncomplete = input.lastSequenceId > 0 && (input.recent[0]?.sequence_id ?? Infinity) > 1;
     this.startMachine(input);
@@ -285,9 +254,9 @@ export class ConversationActor {
   /** After a restart the dedup index may miss older ids: a retry of one is answered from the journal. */
   private async postAfterJournalLookup(input: PostInput, senderType: string, traced: MessageTrace): Promise<PostResult> {
     try {
-      const stored = await this.findInJournal(input);
+      const stored = await this.retries.findInJournal(input);
       // Found in the journal: stored, so the receipt reads persisted. Returned, not awaited: answerRetry ends the trace.
-      if (stored !== undefined) return this.answerRetry(input, stored, traced);
+      if (stored !== undefined) return this.retries.answerRetry(input, stored, traced);
       this.assertUsable();
       // Returned, not awaited: the sequencing promise ends the trace itself; this catches only what throws now.
       return this.sequencePost(input, undefined, senderType, traced);
@@ -317,49 +286,12 @@ export class ConversationActor {
         traced.end(undefined, err);
         throw err;
       }
-      if (outcome.kind === 'duplicate') return this.answerRetry(input, outcome.sequenceId, traced);
+      if (outcome.kind === 'duplicate') return this.retries.answerRetry(input, outcome.sequenceId, traced);
       const receipt = new PostReceipt(input.message_id, outcome.sequenceId, false, this.queue);
       traced.persisted(receipt.sequence_id, () => receipt.whenPersisted);
       traced.end(receipt.sequence_id);
       return receipt;
     });
-  }
-
-  /**
-   * A retry of the accepted record `sequenceId`: its duplicate receipt, or CHAT_ERR_MESSAGE_ID_REUSED when the
-   * post differs from the original (message-id-reuse.ts). A refusal is a rejected promise, never a throw, so a
-   * caller's catch cannot end the trace a second time.
-   */
-  private answerRetry(input: PostInput, sequenceId: number, traced: MessageTrace): PostResult | Promise<PostResult> {
-    return checkRetry<PostResult>(input, sequenceId, this.originals, (reused) => {
-      traced.end(sequenceId, reused);
-      return reused ? Promise.reject(reused) : new PostReceipt(input.message_id, sequenceId, true, this.queue);
-    });
-  }
-
-  /**
-   * Where answerRetry finds an original: the cache, else memory and the journal through the replay reader.
-   * The read starts after the current machine step: a retry arriving in the same batch as its original is
-   * answered inside the step that sequenced it, before the snapshot (and the journal queue) holds the record.
-   */
-  private readonly originals: OriginalRecords = {
-    cached: (sequenceId) => this.ctx.recent.bySequence(sequenceId),
-    read: (sequenceId) =>
-      Promise.resolve()
-        .then(() => this.replay.read(sequenceId - 1, sequenceId, this.memoryRecords(), 1))
-        .then(
-          (r) => r.records.find((m) => m.sequence_id === sequenceId),
-          () => undefined,
-        ),
-  };
-
-  /** Journal lookup for ids older than the dedup index; chained so posts keep their arrival order. */
-  private findInJournal(input: PostInput): Promise<number | undefined> {
-    const lookup = this.journalLookups.then(() =>
-      this.deps.store.findSequenceByMessageId(this.conversationId, input.sender_id, input.message_id).catch(() => undefined),
-    );
-    this.journalLookups = lookup;
-    return lookup;
   }
 
   async join(input: ParticipantInput): Promise<Participant> {
@@ -544,7 +476,7 @@ export class ConversationActor {
   };
 
   private startMachine(input: ConversationInput): void {
-    this.actor = this.deps.machines.start(input, this.deps.clock, this.effects, (err) => this.onMachineCrash(err));
+    this.actor = this.deps.machines.start(input, this.deps.clock, this.effects, (err) => this.supervisor.onMachineCrash(err));
   }
 
   /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */
@@ -648,107 +580,6 @@ export class ConversationActor {
     if (this.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
     if (this.status === 'restarting') throw new ChatError('CHAT_ERR_RESTARTING', undefined, { retryAfterMs: 100 });
     throw new ChatError('CHAT_ERR_CLOSED');
-  }
-
-  /** Runs inside the failed step (xstate reports the error synchronously), before anything else can happen. */
-  private onMachineCrash(err: unknown): void {
-    if (this.status !== 'active') return;
-    void this.handleCrash(err, this.leftoversOfCrash());
-  }
-
-  /**
-   * What the crashed step left undone (see CrashLeftovers): its records if it sequenced any (keepCrashedStep),
-   * the agent turns it planned that no offer reached, and the human messages waiting for the input window.
-   */
-  private leftoversOfCrash(): CrashLeftovers {
-    const step = this.delivering.takeUncommitted(this.lastSequenceId);
-    // dispatchToAgents is every step's last effect: an offer a throwing filter interrupted was the crashed step's.
-    const interrupted = this.jobs.takeInterruptedOffer();
-    const planned = step?.context.turns ?? interrupted ?? NO_TURNS;
-    return {
-      records: step === undefined ? NO_RECORDS : this.keepCrashedStep(step),
-      turns: this.jobs.notReached(planned),
-      burst: waitingBurst(step?.context ?? this.ctx, planned),
-    };
-  }
-
-  /**
-   * A crash inside a step's effects after the step sequenced records: connections served before the
-   * failure may have them, so they are kept as if the step had completed. They are queued for the journal
-   * (unless `persist` ran already) and the step's callers get its outcomes, so the restarted machine
-   * continues after them, and nobody is told to retry a record that exists. What else the step had to do
-   * (start its agent turns) is done once the restarted machine runs (handleCrash). Returns the records, for
-   * the connections that had not got them yet (redeliver).
-   */
-  private keepCrashedStep({ context, event }: UncommittedStep): readonly ChatMessage[] {
-    const records = context.emitted;
-    if (records[records.length - 1].sequence_id > this.queue.queuedUpTo) this.queue.enqueue(records);
-    if (event.type === 'POSTS') this.requests.acknowledgeEach(event, context.outcomes);
-    else this.requests.acknowledge(event, context.outcome);
-    return records;
-  }
-
-  /** After a restart: a crashed step's records to every connection that had not got them (each skips what it has). */
-  private redeliver(records: readonly ChatMessage[]): void {
-    if (records.length === 0) return;
-    try {
-      this.deliver(records);
-    } catch (err) {
-      // Outside the machine now, so not a crash of it: those connections can still resume from the journal.
-      this.deps.logger.error({ err, conversation_id: this.conversationId }, 'handing over the records of a crashed step failed');
-    }
-  }
-
-  /**
-   * After a restart: offers the turns the crashed step planned and no offer reached. One at a time: outside
-   * the machine a filter that throws is not a crash, so only that turn is skipped (logged), not the rest.
-   */
-  private startLeftoverTurns(turns: readonly TurnRequest[]): void {
-    for (const turn of turns) {
-      try {
-        this.jobs.offer([turn]);
-      } catch (err) {
-        this.jobs.takeInterruptedOffer();
-        this.deps.logger.error({ err, conversation_id: this.conversationId }, 'an agent turn left by a crashed step could not be offered');
-      }
-    }
-    // Also starts the jobs an interrupted offer had queued: nothing else does until the next offer.
-    this.jobs.offer(NO_TURNS);
-  }
-
-  /**
-   * Supervision: rebuild the machine from the journal (plus unstored records, which include the crashed
-   * step's), within the restart intensity; once it runs, the crash's leftovers are done: the kept records
-   * delivered, the running agents' progress held during the rebuild sequenced, the turns started, the waiting
-   * burst collected again by the new machine.
-   */
-  private async handleCrash(err: unknown, leftovers: CrashLeftovers): Promise<void> {
-    if (this.status !== 'active') return;
-    this.deps.logger.error({ err, conversation_id: this.conversationId }, 'conversation machine crashed');
-    this.requests.abandonPending();
-    if (!this.intensity.allowRestart()) {
-      this.status = 'failed';
-      this.requests.dropHeld();
-      this.jobs.cancelAll('conversation failed');
-      this.connections.broadcast({ type: 'failed', reason: 'restart intensity exceeded' });
-      this.deps.onFailed(this, err);
-      return;
-    }
-    this.status = 'restarting';
-    this.deps.telemetry.actorRestart();
-    try {
-      const { input } = await restoreConversation(this.deps.store, this.conversationId, this.deps.policy, this.queue.unstored());
-      if (this.status !== 'restarting') return;
-      this.startMachine({ ...input, burst: leftovers.burst });
-      this.status = 'active';
-    } catch (restoreErr) {
-      this.status = 'active';
-      await this.handleCrash(restoreErr, leftovers);
-      return;
-    }
-    this.redeliver(leftovers.records);
-    this.requests.sendHeld();
-    this.startLeftoverTurns(leftovers.turns);
   }
 }
 

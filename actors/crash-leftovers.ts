@@ -3,7 +3,7 @@ import type { ChatMessage } from './message-types';
 
 /**
  * What a machine crash left undone, carried by the supervisor to the machine it rebuilds
- * (ConversationActor.handleCrash). The shell survives a crash of its machine, and so does the machine's
+ * (MachineSupervisor.handleCrash, machine-supervisor.ts). The shell survives a crash of its machine, and so does the machine's
  * last snapshot: nothing here needs the journal. A crash of the whole process loses the burst (it is never
  * stored), as it loses everything not stored.
  */

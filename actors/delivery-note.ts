@@ -13,7 +13,7 @@ export interface UncommittedStep {
  * A step's effects run in order: `deliver`, then `persist` (so the journal write starts after the
  * frames went out), then the answers and agent turns. When one of them throws, xstate ends the step and
  * falls back to the snapshot from before it: the records the step sequenced exist only here. Connections
- * served before the failure may have them, so the supervisor keeps them (ConversationActor.keepCrashedStep)
+ * served before the failure may have them, so the supervisor keeps them (MachineSupervisor.keepCrashedStep)
  * instead of letting the restarted machine hand their ids out again. Noting a step costs two field writes,
  * nothing allocated: `deliver` runs in every step on the hot path.
  */
