@@ -6,5 +6,6 @@
 export * from './actors/index';
 export { loadConfig, validateConfig } from './config/index';
 export type { NlwebChatConfig, ConfigInput } from './config/index';
-export type { RuntimeLogger } from './observability/logger';
+export { createAuditLog, createLogger } from './observability/logger';
+export type { AuditLog, AuditRecord, CreateLoggerOptions, Logger, LogLevel, RuntimeLogger } from './observability/logger';
 export { createChatTelemetry, createNoopTelemetry, type ChatTelemetry, type ChatTelemetryOptions } from './observability/chat-telemetry';

@@ -8,6 +8,8 @@ export {
   type AuthenticatedUser,
   type Authenticator,
 } from './authenticators';
+// The HTTP half of the audit trail (the WebSocket half is the gateway's `audit` option): mount it before gateway.app.
+export { createHttpAuditMiddleware, type HttpAuditOptions } from '../observability/http-audit';
 export { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 export { contentProblem } from './content-validation';
 export { isLoopbackAddress } from './net-utils';
