@@ -3,9 +3,10 @@ import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { ChatError, isChatError } from '../actors/errors';
 import type { NlwebChatConfig } from '../config/config-types';
-import { isLoopbackAddress } from './net-utils';
+import { hostHeaderName, isLoopbackAddress } from './net-utils';
 import type { GatewayLogger } from './observability-hooks';
 import { toWellFormed } from '../storage-providers/record-rules';
+import { cutText } from './text-cut';
 
 /** Who is calling. `userId` becomes the participant id. */
 export interface AuthenticatedUser {
@@ -112,12 +113,22 @@ export function createJwtAuthenticator(options: { secret: string; issuer?: strin
 /**
  * Development mode: the caller names itself with `user_id` (query parameter, or X-User-Id header) and
  * optionally `display_name`. Requests that did not arrive on a loopback address are refused, whatever
- * the server was told; createChatServer also refuses to start on a non-loopback host in this mode. A refused
- * request is rejected with a GATEWAY_ERR_UNAUTHENTICATED saying why.
+ * the server was told; createChatServer also refuses to start on a non-loopback host in this mode. So are two kinds
+ * that arrive on loopback from elsewhere: one whose Host is not a loopback name (a page of another site whose name
+ * it rebound to 127.0.0.1: its Origin matches its Host, so the origin check takes it for the server's own page),
+ * and one a proxy forwarded (X-Forwarded-For / Forwarded: a proxy on this machine would open dev mode to the
+ * network). A refused request is rejected with a GATEWAY_ERR_UNAUTHENTICATED saying why.
  */
 export function createDevAuthenticator(): Authenticator {
   return async (req) => {
-    if (!isLoopbackAddress(req.socket.localAddress)) throw unauthenticated('development authentication serves loopback requests only');
+    if (!isLoopbackAddress(req.socket.localAddress)) throw unauthenticated(DEV_LOOPBACK_ONLY);
+    // No Host at all (HTTP/1.0) is no browser's request: nothing was rebound.
+    const host = hostHeaderName(req.headers.host);
+    if (req.headers.host !== undefined && !host.loopback)
+      throw unauthenticated(`${DEV_LOOPBACK_ONLY}: Host "${cutText(host.name, 64)}" is not a loopback name`);
+    const proxied = PROXY_HEADERS.find((name) => req.headers[name] !== undefined);
+    if (proxied !== undefined)
+      throw unauthenticated(`${DEV_LOOPBACK_ONLY}: this one came through a proxy (${PROXY_HEADER_NAMES[proxied]})`);
     const header = req.headers['x-user-id'];
     const userId = queryParam(req, 'user_id') ?? (typeof header === 'string' ? header : undefined);
     if (userId === undefined) throw unauthenticated('no user_id: name yourself with ?user_id=<id> (development authentication)');
@@ -126,6 +137,11 @@ export function createDevAuthenticator(): Authenticator {
     return displayName ? { userId, displayName: displayNameFrom(displayName) } : { userId };
   };
 }
+
+const DEV_LOOPBACK_ONLY = 'development authentication serves loopback requests only';
+/** Headers a reverse proxy adds, lower-case as node gives them, with the spelling the refusal names. */
+const PROXY_HEADER_NAMES: Readonly<Record<string, string>> = { 'x-forwarded-for': 'X-Forwarded-For', forwarded: 'Forwarded' };
+const PROXY_HEADERS = Object.keys(PROXY_HEADER_NAMES);
 
 /** The authenticator config.server.auth asks for. */
 export function createAuthenticatorFromConfig(config: NlwebChatConfig): Authenticator {

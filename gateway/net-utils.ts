@@ -11,6 +11,20 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 }
 
 /**
+ * The host name of a Host header when it names this machine's loopback ("localhost", a name under ".localhost",
+ * which browsers resolve to loopback themselves, 127.0.0.0/8, [::1]); otherwise the name, for saying which it was.
+ */
+export function hostHeaderName(host: string | undefined): { readonly name: string; readonly loopback: boolean } {
+  let name: string;
+  try {
+    name = new URL(`http://${host ?? ''}`).hostname.toLowerCase();
+  } catch {
+    return { name: host ?? '', loopback: false };
+  }
+  return { name, loopback: isLoopbackAddress(name) || name.endsWith('.localhost') };
+}
+
+/**
  * Whether the request came over TLS: the socket itself, or (only when the operator says a trusted
  * TLS-terminating proxy sits in front) `X-Forwarded-Proto: https`.
  */
