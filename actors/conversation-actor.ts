@@ -385,7 +385,7 @@ export class ConversationActor {
    * placeholders, the ends take new ones through the lease like any agent event): the agent jobs the restored
    * journal shows answering and not ended were cut off when the runtime running them stopped (none runs here
    * yet). Each gets its one end, `agent_job_cancelled` with reason `interrupted`; the agent is not asked again
-   * (docs/protocol.md, Agent jobs). A machine rebuilt after a crash (handleCrash) does not pass here: its jobs
+   * (docs/protocol.md, Agent jobs). A machine rebuilt after a crash (machine-supervisor.ts) does not pass here: its jobs
    * still run.
    */
   async endInterruptedJobs(window: readonly ChatMessage[]): Promise<void> {
