@@ -20,6 +20,9 @@ const NOT_IDS: ReadonlySet<string> = new Set(['conversations', 'create', 'my-con
  */
 export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOptions): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
+    // The path relative to where this is mounted, read now: the /chat router rewrites req.url before the answer,
+    // and originalUrl keeps an embedder's prefix (/support/chat/...) where the gateway's routes start at /chat/.
+    const path = req.url.split('?')[0];
     let errorCode: string | undefined;
     let redactedCount: number | undefined;
     const json = res.json.bind(res);
@@ -32,7 +35,6 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
       return json(body);
     };
     res.once('finish', () => {
-      const path = (req.originalUrl ?? req.url).split('?')[0];
       if (!path.startsWith('/chat/')) return;
       const user = (res.locals as { user?: { userId?: unknown } }).user;
       const actor = typeof user?.userId === 'string' ? user.userId : 'anonymous';
