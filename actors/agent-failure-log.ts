@@ -10,6 +10,8 @@ export interface AgentFailure {
   readonly code: ErrorCode;
   /** The failure's message: the conversation shows the same text, so no message content is in it. */
   readonly reason: string;
+  /** What an in-process agent threw (not a ChatError), logged with the first line so its author sees the stack. */
+  readonly err?: unknown;
 }
 
 /** The part of the logger this needs (pino's `warn(fields, msg)`), so tests can pass a recording double. */
@@ -70,6 +72,7 @@ export class AgentFailureLog {
         url: failure.url ?? null,
         code: failure.code,
         reason: failure.reason,
+        ...(failure.err === undefined ? {} : { err: failure.err }),
       },
       'agent call failed',
     );

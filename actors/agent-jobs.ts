@@ -25,7 +25,15 @@ export interface AgentJobsOptions {
    */
   readonly onFailureAfterAnswer: (failure: { agentId: string; jobId: string; code: ErrorCode; thrown?: unknown }) => void;
   /** An agent call failed before its answer was complete (the conversation gets `agent_job_failed`): for the log. */
-  readonly onFailure?: (failure: { agentId: string; url?: string; jobId: string; code: ErrorCode; message: string }) => void;
+  readonly onFailure?: (failure: {
+    agentId: string;
+    url?: string;
+    jobId: string;
+    code: ErrorCode;
+    message: string;
+    /** What the agent threw when it is not a ChatError: an in-process agent's own bug, whose stack its author needs. */
+    thrown?: unknown;
+  }) => void;
 }
 
 interface Job {
@@ -241,6 +249,7 @@ export class AgentJobs {
         ...(agent.baseUrl === undefined ? {} : { url: agent.baseUrl }),
         jobId: request.jobId,
         ...failure,
+        ...(thrown === undefined || isChatError(thrown) ? {} : { thrown }),
       });
     } else if (job.abortReason !== undefined) {
       this.report(job, { type: 'AGENT_CANCELLED', reason: job.abortReason });

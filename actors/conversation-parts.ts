@@ -88,7 +88,8 @@ export function createAgentJobs(
         { err: thrown, conversation_id: conversationId, agent_id: agentId, job_id: jobId, code },
         'agent failed after its answer was complete',
       ),
-    onFailure: ({ agentId, url, code, message }) => deps.agentFailures?.report({ conversationId, agentId, url, code, reason: message }),
+    onFailure: ({ agentId, url, code, message, thrown }) =>
+      deps.agentFailures?.report({ conversationId, agentId, url, code, reason: message, ...(thrown === undefined ? {} : { err: thrown }) }),
   });
 }
 

@@ -104,6 +104,8 @@ export const CONFIG_SCHEMA: Schema = {
         queue_size: int(1000, 1, 10_000_000),
         max_message_length: int(10_000, 1, 1_000_000),
         max_agent_output_length: int(100_000, 1, 10_000_000),
+        // A human post's metadata, as JSON bytes (0 = only the frame / body size bounds it).
+        max_metadata_bytes: int(8192, 0, 16_777_216),
         max_concurrent_agent_jobs: int(4, 1, 1000),
         rate_limit_per_second: num(20, 0.01, 100_000),
         rate_limit_burst: int(40, 1, 1_000_000),

@@ -85,6 +85,8 @@ export interface ChatConfig {
     readonly max_message_length: number;
     /** Longest content of one piece of an agent's answer (longer: the job fails with AGENT_ERR_INVALID_OUTPUT). */
     readonly max_agent_output_length: number;
+    /** Longest metadata of a human post, in bytes of JSON (0 = no bound but the frame's); the gateway refuses more. */
+    readonly max_metadata_bytes: number;
     readonly max_concurrent_agent_jobs: number;
     readonly rate_limit_per_second: number;
     readonly rate_limit_burst: number;

@@ -1,5 +1,6 @@
 import { isChatError } from '../actors/errors';
 import { reservedMetadataProblem } from '../actors/reserved-metadata';
+import { metadataSizeProblem } from './metadata-size';
 import type { ConnectionContext } from './connection-context';
 import { contentProblem } from './content-validation';
 import { sendMessageAcks } from './delivery-progress';
@@ -57,7 +58,8 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
   const reserved =
     reservedMetadataProblem(frame.metadata) ??
     storableValueProblem(messageId, 'message_id') ??
-    storableValueProblem(frame.metadata, 'metadata');
+    storableValueProblem(frame.metadata, 'metadata') ??
+    metadataSizeProblem(frame.metadata, ctx.config.chat.limits.max_metadata_bytes);
   if (reserved) {
     orderHold.release(messageId);
     sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', reserved, { message_id: messageId }));

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { ChatError } from '../actors/errors';
 import { reservedMetadataProblem } from '../actors/reserved-metadata';
+import { metadataSizeProblem } from './metadata-size';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { contentProblem } from './content-validation';
 import { idParam, intQuery, userOf, validated } from './http-request-input';
@@ -69,7 +70,8 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
     const reserved =
       reservedMetadataProblem(body.metadata) ??
       storableValueProblem(body.message_id, 'message_id') ??
-      storableValueProblem(body.metadata, 'metadata');
+      storableValueProblem(body.metadata, 'metadata') ??
+      metadataSizeProblem(body.metadata, config.chat.limits.max_metadata_bytes);
     if (reserved) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', reserved);
     // The same bucket as the participant's WebSocket posts: switching transport does not reset the budget.
     const decision = deps.rateLimiter.take(rateKeyOf(id, user.userId));

@@ -8,7 +8,7 @@ import { MemoryStore } from '../../storage-providers/memory-store';
  * any logger with those three takes its lines, not only a pino instance (winston, bunyan, a console adapter).
  */
 describe('createChatRuntime with a logger that is not pino', () => {
-  test('the runtime’s warn lines reach it, fields and message as written', async () => {
+  test('the runtime’s warn lines reach it, fields and message as written; an agent’s own error with its stack', async () => {
     const lines: Array<{ level: string; fields: unknown; message: string | undefined }> = [];
     const record =
       (level: string) =>
@@ -46,6 +46,12 @@ describe('createChatRuntime with a logger that is not pino', () => {
         fields: expect.objectContaining({ agent_id: 'failing', code: 'AGENT_ERR_FAILED', reason: 'backend unreachable' }),
         message: 'agent call failed',
       });
+      // An in-process agent's own error comes with the line, so its author finds where it threw (its stack);
+      // an NLWeb agent's coded failures (ChatError: connection, HTTP status ...) say it all in code and reason.
+      const line = lines.find((l) => l.message === 'agent call failed')!.fields as { err?: Error };
+      expect(line.err).toBeInstanceOf(Error);
+      expect(line.err!.stack).toContain('backend unreachable');
+      expect(line.err!.stack).toMatch(/embedder-logger\.test\.ts/);
     } finally {
       await runtime.close();
     }
