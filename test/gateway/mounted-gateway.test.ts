@@ -53,3 +53,59 @@ describe('the gateway app mounted at a path prefix of the embedder’s express a
     }
   });
 });
+
+describe('an authenticate that reuses the embedder’s express middleware', () => {
+  test('HTTP: authenticate sees what a middleware in front of gateway.app put on the request; an upgrade went through none of it', async () => {
+    const config: ConfigInput = { observability: { log_level: 'silent' } };
+    const seen: string[] = [];
+    const authenticate: Authenticator = async (req) => {
+      const user = (req as { sessionUser?: string }).sessionUser;
+      seen.push(`${req.headers.upgrade === undefined ? 'http' : 'upgrade'}:${user ?? 'none'}`);
+      return user === undefined ? undefined : { userId: user };
+    };
+    const runtime = await createChatRuntime({ config });
+    const gateway = createChatGateway({ runtime, config, authenticate });
+    const app = express();
+    // The service's session middleware (here: a header names the user).
+    app.use((req, _res, next) => {
+      (req as { sessionUser?: string }).sessionUser = req.get('x-session-user');
+      next();
+    });
+    app.use(gateway.app);
+    const server = http.createServer(app);
+    gateway.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const created = await fetch(`${base}/chat/conversations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-session-user': 'alice' },
+        body: '{}',
+      });
+      expect(created.status).toBe(201);
+      const { conversation_id: id } = (await created.json()) as { conversation_id: string };
+      // The upgrade never passes through express: the same header, no sessionUser.
+      const upgrade = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${base}/chat/ws/${id}`, {
+          headers: {
+            connection: 'Upgrade',
+            upgrade: 'websocket',
+            'sec-websocket-version': '13',
+            'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+            'x-session-user': 'alice',
+          },
+        });
+        req.on('response', (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+        req.on('upgrade', (_res, socket) => (socket.destroy(), resolve(101)));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(upgrade).toBe(401);
+      expect(seen).toEqual(['http:alice', 'upgrade:none']);
+    } finally {
+      await gateway.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.close();
+    }
+  });
+});
