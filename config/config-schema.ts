@@ -56,6 +56,8 @@ export const CONFIG_SCHEMA: Schema = {
         mode: oneOf(['jwt', 'dev'], 'dev'),
         jwt_secret: str(''),
         jwt_issuer: str(''),
+        // A stolen token without exp works for ever: an operator can require one and bound how far ahead it is.
+        jwt_max_age_s: int(0, 0, 31_536_000),
         // Query parameters an embedder's own authenticate function reads: the gateway refuses unknown ones.
         query_parameters: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' }, default: [], maxItems: 50 },
       }),

@@ -27,6 +27,8 @@ export interface ServerConfig {
     /** HS256 secret (env NLWEB_CHAT_JWT_SECRET). */
     readonly jwt_secret: string;
     readonly jwt_issuer: string;
+    /** When > 0, a token must carry `exp`, at most this many seconds from now (0 = any token, exp or not). */
+    readonly jwt_max_age_s: number;
     /** Query parameter names an embedder's authenticate function reads; other unknown names are refused (400). */
     readonly query_parameters: readonly string[];
   };

@@ -83,7 +83,7 @@ function tokenRefusal(err: unknown): ChatError {
  * The user id is the `sub` claim (or `user_id`); `name` and `roles` are optional claims. A refused request is
  * rejected with a GATEWAY_ERR_UNAUTHENTICATED saying why (no token, expired, bad signature, no user id ...).
  */
-export function createJwtAuthenticator(options: { secret: string; issuer?: string }): Authenticator {
+export function createJwtAuthenticator(options: { secret: string; issuer?: string; maxAgeS?: number }): Authenticator {
   if (!options.secret) throw new ChatError('CONFIG_ERR_INVALID', 'server.auth.jwt_secret is required when server.auth.mode is "jwt"');
   const verifyOptions: jwt.VerifyOptions = { algorithms: ['HS256'] };
   if (options.issuer) verifyOptions.issuer = options.issuer;
@@ -100,6 +100,8 @@ export function createJwtAuthenticator(options: { secret: string; issuer?: strin
       throw tokenRefusal(err);
     }
     if (typeof claims !== 'object') throw unauthenticated('token payload is not a JSON object');
+    const lifetimeProblem = tokenLifetimeProblem(claims, options.maxAgeS ?? 0);
+    if (lifetimeProblem !== undefined) throw unauthenticated(lifetimeProblem);
     const userId = typeof claims.sub === 'string' ? claims.sub : typeof claims.user_id === 'string' ? claims.user_id : undefined;
     if (userId === undefined) throw unauthenticated('token has no sub (or user_id) claim');
     if (!USER_ID.test(userId)) throw unauthenticated(`token user id must be ${USER_ID_RULE}`);
@@ -143,11 +145,23 @@ const DEV_LOOPBACK_ONLY = 'development authentication serves loopback requests o
 const PROXY_HEADER_NAMES: Readonly<Record<string, string>> = { 'x-forwarded-for': 'X-Forwarded-For', forwarded: 'Forwarded' };
 const PROXY_HEADERS = Object.keys(PROXY_HEADER_NAMES);
 
+/**
+ * With `server.auth.jwt_max_age_s` set, why a verified token may not be used: it has no `exp` (it would work for
+ * ever once stolen) or its `exp` is further ahead than the bound. jsonwebtoken has already refused an expired one.
+ */
+function tokenLifetimeProblem(claims: jwt.JwtPayload, maxAgeS: number): string | undefined {
+  if (maxAgeS === 0) return undefined;
+  if (typeof claims.exp !== 'number') return 'token has no exp claim (server.auth.jwt_max_age_s requires one)';
+  if (claims.exp - Date.now() / 1000 > maxAgeS)
+    return `token lives too long: exp is more than ${maxAgeS} s from now (server.auth.jwt_max_age_s)`;
+  return undefined;
+}
+
 /** The authenticator config.server.auth asks for. */
 export function createAuthenticatorFromConfig(config: NlwebChatConfig): Authenticator {
   const auth = config.server.auth;
   if (auth.mode === 'dev') return createDevAuthenticator();
-  return createJwtAuthenticator({ secret: auth.jwt_secret, issuer: auth.jwt_issuer || undefined });
+  return createJwtAuthenticator({ secret: auth.jwt_secret, issuer: auth.jwt_issuer || undefined, maxAgeS: auth.jwt_max_age_s });
 }
 
 function bearerToken(req: IncomingMessage): string | undefined {
