@@ -14,7 +14,7 @@ import { ChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant, type ParticipantType } from './message-types';
 import type { PersistenceQueue } from './persistence-queue';
 import { Presence } from './presence';
-import { findInterruptedJobs, INTERRUPTED_REASON } from './interrupted-jobs';
+import { endInterruptedJobs } from './interrupted-job-ends';
 import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
@@ -381,34 +381,20 @@ export class ConversationActor {
   }
 
   /**
-   * Cold start (ChatRuntime.load, after recoverLost: the ids reserved before a crash belong to the `lost`
-   * placeholders, the ends take new ones through the lease like any agent event): the agent jobs the restored
-   * journal shows answering and not ended were cut off when the runtime running them stopped (none runs here
-   * yet). Each gets its one end, `agent_job_cancelled` with reason `interrupted`; the agent is not asked again
-   * (docs/protocol.md, Agent jobs). A machine rebuilt after a crash (machine-supervisor.ts) does not pass here: its jobs
-   * still run.
+   * Cold start (ChatRuntime.load, after recoverLost): ends the agent jobs the restored journal shows cut off
+   * (interrupted-job-ends.ts). A machine rebuilt after a crash (machine-supervisor.ts) does not pass here: its
+   * jobs still run.
    */
-  async endInterruptedJobs(window: readonly ChatMessage[]): Promise<void> {
-    if (window.length === 0) return;
-    const lookBackMs = 2 * this.deps.config.chat.context.nlweb_timeout * 1000;
-    const { jobs, complete } = await findInterruptedJobs(this.deps.store, this.conversationId, window, lookBackMs);
-    if (!complete)
-      this.deps.logger.warn({ conversation_id: this.conversationId }, 'reading past the restored window for cut-off agent jobs failed');
-    if (jobs.length === 0 || this.status === 'stopped' || this.status === 'failed') return;
-    this.deps.logger.warn(
-      { conversation_id: this.conversationId, job_ids: jobs.map((j) => j.jobId) },
-      'ending agent jobs cut off before this start',
+  endInterruptedJobs(window: readonly ChatMessage[]): Promise<void> {
+    return endInterruptedJobs(
+      {
+        deps: this.deps,
+        conversationId: this.conversationId,
+        isRunning: () => this.status !== 'stopped' && this.status !== 'failed',
+        send: (event) => this.requests.send(event),
+      },
+      window,
     );
-    for (const job of jobs) {
-      const receivedAt = this.deps.clock.now();
-      this.requests.send({
-        type: 'AGENT_CANCELLED',
-        receivedAt,
-        jobId: job.jobId,
-        participantId: job.participantId,
-        reason: INTERRUPTED_REASON,
-      });
-    }
   }
 
   /** After a clean stop with everything stored, the reservation shrinks back to the last id. */
