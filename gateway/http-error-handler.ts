@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ChatError, ERROR_CODES, isChatError } from '../actors/errors';
 import { httpErrorAnswer } from './http-error-answer';
+import { cutText } from './text-cut';
 import type { GatewayLogger } from './observability-hooks';
 
 /**
@@ -9,24 +10,38 @@ import type { GatewayLogger } from './observability-hooks';
  * headers are http-error-answer.ts's.
  */
 export function createErrorHandler(logger: GatewayLogger) {
-  return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) {
       next(err);
       return;
     }
-    const chatErr = toChatError(err);
+    const chatErr = toChatError(err, req.headers['content-encoding']);
     if (chatErr.code === 'GATEWAY_ERR_INTERNAL') logger.error({ err: err instanceof Error ? err.stack : String(err) }, 'request failed');
     const { status, body, headers } = httpErrorAnswer(chatErr);
     res.set(headers).status(status).json(body);
   };
 }
 
+/** zlib's errors: `Z_DATA_ERROR`, `Z_BUF_ERROR` (gzip, deflate), `ERR__ERROR_FORMAT_...`, `ERR_BROTLI_...` (br). */
+function isDecompressionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__ERROR_') || code.startsWith('ERR_BROTLI'));
+}
+
 /**
  * Body-parser errors carry a `type`; the router's path-parameter decode failure is a URIError with status 400;
  * everything unrecognised becomes an internal error (message hidden).
  */
-function toChatError(err: unknown): ChatError {
+function toChatError(err: unknown, contentEncoding: string | undefined): ChatError {
   if (isChatError(err)) return err;
+  // body-parser hands on zlib's own error for a body that does not decompress as its Content-Encoding says: the
+  // client's mistake, which was a 500 with an error log line (and its stack) per request anyone could send.
+  if (isDecompressionError(err)) {
+    return new ChatError(
+      'GATEWAY_ERR_BAD_REQUEST',
+      `request body is not valid ${cutText(contentEncoding ?? '', 32)} data (Content-Encoding)`,
+    );
+  }
   // express decodes every `:param` before the route runs, so a bad %-escape never reaches idParam(); it is the
   // client's mistake, not ours (no 500, no error log). The router's message quotes the raw value: not echoed.
   if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
