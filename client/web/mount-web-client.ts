@@ -27,17 +27,28 @@ export interface MountWebClientOptions {
   readonly authMode?: PageAuthMode;
 }
 
+/**
+ * Only the server's own pages may frame the chat page: a page of another site laid over it (clickjacking) would turn
+ * a visitor's clicks into joins and sends as them. X-Frame-Options for browsers without CSP frame-ancestors; nosniff
+ * so neither answer is read as another type.
+ */
+const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': "frame-ancestors 'self'",
+  'X-Frame-Options': 'SAMEORIGIN',
+  'X-Content-Type-Options': 'nosniff',
+};
+
 /** Adds GET / (the chat page) and GET /client/chat-bundle.js to `app`. */
 export function mountWebClient(app: express.Application, options: MountWebClientOptions = {}): void {
   let html: string | undefined;
   let bundle: string | undefined;
   app.get(options.path ?? '/', (_req, res) => {
     html ??= withSettings(readFileSync(findHtml(), 'utf8'), options);
-    res.type('html').set('Cache-Control', 'no-cache').send(html);
+    res.type('html').set('Cache-Control', 'no-cache').set(PAGE_SECURITY_HEADERS).send(html);
   });
   app.get('/client/chat-bundle.js', (_req, res) => {
     bundle ??= buildBrowserBundle();
-    res.type('application/javascript').set('Cache-Control', 'no-cache').send(bundle);
+    res.type('application/javascript').set('Cache-Control', 'no-cache').set(PAGE_SECURITY_HEADERS).send(bundle);
   });
 }
 
