@@ -95,6 +95,22 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
   // A flooding client hits the rate limit on every frame: log the first hit per (actor, target) per
   // interval and count the rest into the next line, so the audit stream cannot be flooded itself.
   const rateLimitSeen = new Map<string, { until: number; suppressed: number }>();
+  // The same for authentication failures, per (actor, reason): anyone who reaches the port can cause one per
+  // request (1,550 a second from one client wrote 450 KB/s of audit lines), and varying the path or conversation
+  // id would defeat a key naming the target. The line kept names the first target of its interval.
+  const authFailureSeen = new Map<string, { until: number; suppressed: number }>();
+  /** The suppressed count to report when an event of `key` is logged now, or undefined to suppress it. */
+  const throttle = (seenMap: Map<string, { until: number; suppressed: number }>, key: string): number | undefined => {
+    const t = now();
+    const seen = seenMap.get(key);
+    if (seen && t < seen.until) {
+      seen.suppressed += 1;
+      return undefined;
+    }
+    if (seenMap.size >= 10_000) seenMap.clear();
+    seenMap.set(key, { until: t + rateLimitIntervalMs, suppressed: 0 });
+    return seen?.suppressed ?? 0;
+  };
   const record = (entry: AuditRecord): void => {
     const line = {
       event: entry.event,
@@ -109,7 +125,11 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
   };
   return {
     record,
-    authFailure: (actor, target, reason) => record({ event: 'auth.failure', actor, target, outcome: 'denied', details: { reason } }),
+    authFailure: (actor, target, reason) => {
+      const suppressed = throttle(authFailureSeen, `${actor}\u0000${reason}`);
+      if (suppressed === undefined) return;
+      record({ event: 'auth.failure', actor, target, outcome: 'denied', details: { reason, suppressed } });
+    },
     forbidden: (actor, conversationId, action) =>
       record({ event: 'access.forbidden', actor, target: conversationId, outcome: 'denied', details: { action } }),
     participantLimit: (actor, conversationId, limit) =>
@@ -117,16 +137,8 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
     redaction: (actor, conversationId, outcome, redacted) =>
       record({ event: 'message.redact', actor, target: conversationId, outcome, details: { redacted } }),
     rateLimited: (actor, conversationId) => {
-      const key = `${actor}\u0000${conversationId}`;
-      const t = now();
-      const seen = rateLimitSeen.get(key);
-      if (seen && t < seen.until) {
-        seen.suppressed += 1;
-        return;
-      }
-      if (rateLimitSeen.size >= 10_000) rateLimitSeen.clear();
-      rateLimitSeen.set(key, { until: t + rateLimitIntervalMs, suppressed: 0 });
-      const suppressed = seen?.suppressed ?? 0;
+      const suppressed = throttle(rateLimitSeen, `${actor}\u0000${conversationId}`);
+      if (suppressed === undefined) return;
       record({ event: 'rate_limit.hit', actor, target: conversationId, outcome: 'denied', details: { suppressed } });
     },
     adminAction: (actor, target, action, outcome) => record({ event: 'admin.action', actor, target, outcome, details: { action } }),

@@ -79,4 +79,21 @@ describe('createAuditLog', () => {
       ['mallory', 49],
     ]);
   });
+
+  it('throttles auth failures per actor and reason, whatever the target, counting the suppressed ones', () => {
+    const dest = memoryDestination();
+    let now = 0;
+    const audit = createAuditLog(createLogger({ level: 'info', destination: dest.stream }), () => now, 1000);
+    // A flood of unauthenticated requests, each to another path: one line per interval, not one per request.
+    for (let i = 0; i < 500; i++) audit.authFailure('anonymous', `/chat/ws/guess-${i}`, 'GATEWAY_ERR_UNAUTHENTICATED');
+    audit.authFailure('anonymous', '/chat/conversations', 'GATEWAY_ERR_ORIGIN_NOT_ALLOWED');
+    now = 1500;
+    audit.authFailure('anonymous', '/chat/conversations', 'GATEWAY_ERR_UNAUTHENTICATED');
+    const lines = dest.lines();
+    expect(lines.map((l) => [l.target, l.details])).toEqual([
+      ['/chat/ws/guess-0', { reason: 'GATEWAY_ERR_UNAUTHENTICATED', suppressed: 0 }],
+      ['/chat/conversations', { reason: 'GATEWAY_ERR_ORIGIN_NOT_ALLOWED', suppressed: 0 }],
+      ['/chat/conversations', { reason: 'GATEWAY_ERR_UNAUTHENTICATED', suppressed: 499 }],
+    ]);
+  });
 });
