@@ -44,6 +44,8 @@ export const CONFIG_SCHEMA: Schema = {
     server: obj({
       host: str('127.0.0.1'),
       port: int(8000, 0, 65535),
+      // A connection that sends nothing was kept for ever (node bounds only a request once it began); 0 = no bound.
+      idle_timeout_s: num(60, 0, 86_400),
       tls: obj({ cert_file: str(''), key_file: str(''), require_tls: bool(false) }),
       // Browser pages of other origins that may call the API and open sockets (gateway/origin-policy.ts).
       allowed_origins: {

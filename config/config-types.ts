@@ -10,6 +10,8 @@ export interface ServerConfig {
   readonly host: string;
   /** Listening port, 0 = any free port (env PORT). */
   readonly port: number;
+  /** An HTTP connection silent this long is closed, also one that never sent a request (0 = never); not WebSockets. */
+  readonly idle_timeout_s: number;
   readonly tls: {
     readonly cert_file: string;
     readonly key_file: string;

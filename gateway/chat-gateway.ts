@@ -334,6 +334,8 @@ function forwardOrRefuse(
 ): void {
   const owner = ownerAddressOf(err);
   if (owner === undefined || !forwarder.mayForward(req)) return refuse(err);
+  // The pipe lives as long as the WebSocket it carries: the holder's heartbeat, not server.idle_timeout_s, decides.
+  (socket as Duplex & { setTimeout?(ms: number): void }).setTimeout?.(0);
   forwarder.forward(req, socket, head, owner, () => refuse(err));
 }
 

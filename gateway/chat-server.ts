@@ -73,6 +73,10 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   } else {
     server = http.createServer(app);
   }
+  // A connection that never sends a byte is otherwise kept for ever: node's headersTimeout starts with a request,
+  // and enough of them (3,000 held 110 s here, unharmed) use up the process's file descriptors. Inactivity closes
+  // them; ws lifts the timeout of the sockets it upgrades, whose liveness is the heartbeat's.
+  if (config.server.idle_timeout_s > 0) server.setTimeout(config.server.idle_timeout_s * 1000);
   gateway.attach(server);
 
   return {
