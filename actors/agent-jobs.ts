@@ -34,6 +34,11 @@ export interface AgentJobsOptions {
     /** What the agent threw when it is not a ChatError: an in-process agent's own bug, whose stack its author needs. */
     thrown?: unknown;
   }) => void;
+  /**
+   * An agent's `wantsTurn` threw: the agent does not take that turn (the others do). For the log, with what it
+   * threw: an in-process agent's bug, whose stack its author needs.
+   */
+  readonly onTurnFilterFailure?: (failure: { agentId: string; url?: string; jobId: string; thrown: unknown }) => void;
 }
 
 interface Job {
@@ -56,11 +61,10 @@ export class AgentJobs {
   private readonly now: () => number;
   /**
    * Which turns have been taken, for a restart after a crash (notReached): the job id of the latest turn an
-   * offer reached, and the turns of an offer an agent's filter interrupted by throwing. Job ids are unique
-   * (trigger sequence id and participant), so a turn after the latest one reached was never offered.
+   * offer reached. Job ids are unique (trigger sequence id and participant), so a turn after the latest one
+   * reached was never offered.
    */
   private lastReached: string | undefined;
-  private interrupted: readonly TurnRequest[] | undefined;
 
   constructor(private readonly options: AgentJobsOptions) {
     this.now = () => options.clock.now();
@@ -76,29 +80,37 @@ export class AgentJobs {
 
   /** Starts the turns whose agent wants them; an AI participant without a registered agent is skipped. */
   offer(turns: readonly TurnRequest[]): void {
-    try {
-      for (const request of turns) {
-        // Reached before the filter runs: a turn whose filter throws is never offered again (it would throw again).
-        this.lastReached = request.jobId;
-        const agent = this.options.agents.get(request.agentId);
-        if (!agent) continue;
-        if (agent.wantsTurn && !agent.wantsTurn(request.trigger, request.chainDepth)) continue;
-        this.queued.push({ request, agent, controller: new AbortController(), started: false });
-      }
-    } catch (err) {
-      // A machine crash (the offer runs inside a step): the turns queued so far start with the next offer,
-      // which the restarted machine's supervisor makes (MachineSupervisor.startLeftoverTurns).
-      this.interrupted = turns;
-      throw err;
+    for (const request of turns) {
+      this.lastReached = request.jobId;
+      const agent = this.options.agents.get(request.agentId);
+      if (!agent || !this.wants(agent, request)) continue;
+      this.queued.push({ request, agent, controller: new AbortController(), started: false });
     }
     this.pump();
   }
 
-  /** After a crash: the turns of the offer a throwing filter interrupted, if that is what crashed (once). */
-  takeInterruptedOffer(): readonly TurnRequest[] | undefined {
-    const turns = this.interrupted;
-    this.interrupted = undefined;
-    return turns;
+  /**
+   * The agent's own filter. A throw is that agent's bug, and it declines the turn rather than crash the
+   * conversation's machine: the offer runs inside the machine's step, and a crash there restarted the
+   * conversation, and an always-throwing filter failed it for good, taking the humans and every other agent
+   * down with one bad agent. Declining, not taking the turn: an agent that answers only some messages would
+   * otherwise answer all of them. No record either, unlike a failing respond (whose job the room saw start):
+   * the filter runs on every message, most of which it would have declined anyway, so a record per message
+   * would fill the room with failures of turns nobody expected answered, and what a filter throws is a
+   * programming error, not a text written for the participants. It goes to the log instead, with its stack.
+   */
+  private wants(agent: Agent, request: TurnRequest): boolean {
+    try {
+      return agent.wantsTurn === undefined || agent.wantsTurn(request.trigger, request.chainDepth);
+    } catch (err) {
+      this.options.onTurnFilterFailure?.({
+        agentId: agent.id,
+        ...(agent.baseUrl === undefined ? {} : { url: agent.baseUrl }),
+        jobId: request.jobId,
+        thrown: err,
+      });
+      return false;
+    }
   }
 
   /** After a crash: the turns of `planned` (in order) that no offer reached, so none is offered twice. */

@@ -90,6 +90,17 @@ export function createAgentJobs(
       ),
     onFailure: ({ agentId, url, code, message, thrown }) =>
       deps.agentFailures?.report({ conversationId, agentId, url, code, reason: message, ...(thrown === undefined ? {} : { err: thrown }) }),
+    // Logged as a failed call is (rate-limited per agent, with the stack): a filter that throws on every message
+    // would otherwise write a line per message of every conversation the agent is in.
+    onTurnFilterFailure: ({ agentId, url, thrown }) =>
+      deps.agentFailures?.report({
+        conversationId,
+        agentId,
+        url,
+        code: 'AGENT_ERR_FAILED',
+        reason: `wantsTurn threw, so the agent did not take the turn: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+        err: thrown,
+      }),
   });
 }
 

@@ -18,7 +18,7 @@ import { RestartIntensity } from './restart-intensity';
 import { restoreConversation } from './restore-conversation';
 
 const NO_RECORDS: readonly ChatMessage[] = Object.freeze([]);
-/** No turns to offer: an offer of none still starts the jobs an interrupted offer had queued. */
+/** A crash no kept step records (none sequenced, or outside a delivery): no planned turns are left to offer. */
 const NO_TURNS: readonly TurnRequest[] = Object.freeze([]);
 
 /** The parts of a conversation that a restart reads or sets (the actor's own, shared, never copied). */
@@ -61,9 +61,7 @@ export class MachineSupervisor {
   private leftoversOfCrash(): CrashLeftovers {
     const { jobs } = this.parts;
     const step = this.parts.delivering.takeUncommitted(this.parts.conversation.lastSequenceId);
-    // dispatchToAgents is every step's last effect: an offer a throwing filter interrupted was the crashed step's.
-    const interrupted = jobs.takeInterruptedOffer();
-    const planned = step?.context.turns ?? interrupted ?? NO_TURNS;
+    const planned = step?.context.turns ?? NO_TURNS;
     return {
       records: step === undefined ? NO_RECORDS : this.keepCrashedStep(step),
       turns: jobs.notReached(planned),
@@ -103,24 +101,11 @@ export class MachineSupervisor {
   }
 
   /**
-   * After a restart: offers the turns the crashed step planned and no offer reached. One at a time: outside
-   * the machine a filter that throws is not a crash, so only that turn is skipped (logged), not the rest.
+   * After a restart: offers the turns the crashed step planned and no offer reached, all at once: an agent whose
+   * filter throws declines its own turn (AgentJobs.offer) and the others are still offered theirs.
    */
   private startLeftoverTurns(turns: readonly TurnRequest[]): void {
-    const { jobs } = this.parts;
-    for (const turn of turns) {
-      try {
-        jobs.offer([turn]);
-      } catch (err) {
-        jobs.takeInterruptedOffer();
-        this.parts.deps.logger.error(
-          { err, conversation_id: this.parts.conversation.conversationId },
-          'an agent turn left by a crashed step could not be offered',
-        );
-      }
-    }
-    // Also starts the jobs an interrupted offer had queued: nothing else does until the next offer.
-    jobs.offer(NO_TURNS);
+    this.parts.jobs.offer(turns);
   }
 
   /**

@@ -94,6 +94,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     maxRetries: options.maxRetries ?? 10,
     connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+    renewsToken: typeof options.token === 'function',
     events,
     socket,
     subprotocols: createSubprotocolOffer(REFUSAL_SUBPROTOCOL),

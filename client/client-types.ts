@@ -43,7 +43,9 @@ export interface ChatClientOptions {
    * Bearer token, sent as the `token` query parameter (browsers cannot set headers on WebSockets). A function is
    * called before every connection attempt, reconnects included, so a short-lived token can be replaced by a fresh
    * one; while its promise is pending the attempt waits (within connectTimeoutMs), and a throw or rejection fails
-   * that attempt (`error` CLIENT_CONNECT_FAILED, then the usual backoff).
+   * that attempt (`error` CLIENT_CONNECT_FAILED, then the usual backoff). With a function, a close saying the token
+   * expired (4001 "GATEWAY_ERR_UNAUTHENTICATED token expired": the server ends a socket at its token's exp) is
+   * retried with the next token and resumes from the last sequence id; with a string it ends the client, as any 4001.
    */
   readonly token?: string | (() => string | Promise<string>);
   /** Development auth mode only: the user to act as (`user_id` query parameter). */

@@ -19,7 +19,7 @@ import {
   type ConnectionState,
   type WebSocketConstructor,
 } from './client-types';
-import { CLOSE_CODES, isRetriableClose } from './protocol-frames';
+import { CLOSE_CODES, isRetriableClose, isTokenExpiredClose } from './protocol-frames';
 import type { TypedEmitter } from './typed-emitter';
 
 /** What the loop needs from the client around it. */
@@ -31,6 +31,11 @@ export interface ConnectionLoopDeps {
   /** Consecutive failed attempts before giving up. */
   readonly maxRetries: number;
   readonly connectTimeoutMs: number;
+  /**
+   * Whether every attempt gets a fresh token (the `token` option is a function): then a close saying the token
+   * expired is retried, with the next attempt's new token, instead of ending the client like any other 4001.
+   */
+  readonly renewsToken: boolean;
   readonly events: TypedEmitter<ChatClientEvents>;
   readonly socket: ChatSocket;
   /** Picks each attempt's subprotocol and learns from its handshake's outcome. */
@@ -187,7 +192,7 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     connectTimer = clear(connectTimer);
     deps.onSocketEnded();
     if (state === 'closed') return;
-    const retriable = isRetriableClose(code);
+    const retriable = isRetriableClose(code) || (deps.renewsToken && isTokenExpiredClose(code, reason));
     const willReconnect = retriable && failures < deps.maxRetries;
     events.emit('disconnected', { code, reason, willReconnect });
     // Refused for good: the application gets the server's reason (its error code) rather than only CLIENT_CLOSED.

@@ -179,6 +179,17 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CLOSE_CODES.CONVERSATION_FAILED,
 ]);
 
+/**
+ * The reason of close 4001 when the socket's token expired (closed by the server at the token's `exp`, or refused at
+ * the upgrade as expired): docs/protocol.md, Close codes. Another token may pass where this one no longer does.
+ */
+export const TOKEN_EXPIRED_CLOSE_REASON = 'GATEWAY_ERR_UNAUTHENTICATED token expired';
+
+/** Whether a close says the token expired (4001 with TOKEN_EXPIRED_CLOSE_REASON), rather than that it is wrong. */
+export function isTokenExpiredClose(code: number, reason: string): boolean {
+  return code === CLOSE_CODES.UNAUTHENTICATED && reason === TOKEN_EXPIRED_CLOSE_REASON;
+}
+
 /** Whether a close code should lead to a reconnect (everything not fatal). */
 export function isRetriableClose(code: number): boolean {
   return !FATAL_CLOSE_CODES.has(code);

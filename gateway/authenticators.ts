@@ -13,7 +13,16 @@ export interface AuthenticatedUser {
   readonly userId: string;
   readonly displayName?: string;
   readonly roles?: string[];
+  /**
+   * When the credential stops being valid (ms since the epoch, on the gateway's clock): a WebSocket accepted with it
+   * is closed then (4001, reason TOKEN_EXPIRED_CLOSE_REASON), so a socket's authority ends with its token. The JWT
+   * authenticator sets it from `exp`; undefined (no `exp`, dev mode) keeps the socket open as long as it lives.
+   */
+  readonly expiresAt?: number;
 }
+
+/** The message of a refusal for an expired credential (also what an embedder's authenticator may reject with). */
+export const TOKEN_EXPIRED = 'token expired';
 
 /**
  * Pluggable authentication: an embedding service passes its own (e.g. wrapping its session middleware).
@@ -69,7 +78,7 @@ export async function authenticateCaller(
 /** Why jsonwebtoken refused a token, in the caller's terms (its own messages name expected values). */
 function tokenRefusal(err: unknown): ChatError {
   const { name, message } = err as { name?: string; message?: string };
-  if (name === 'TokenExpiredError') return unauthenticated('token expired');
+  if (name === 'TokenExpiredError') return unauthenticated(TOKEN_EXPIRED);
   if (name === 'NotBeforeError') return unauthenticated('token not valid yet (nbf)');
   if (message === 'invalid signature') return unauthenticated('token signature does not verify');
   if (message === 'invalid algorithm') return unauthenticated('token algorithm must be HS256');
@@ -105,9 +114,11 @@ export function createJwtAuthenticator(options: { secret: string; issuer?: strin
     const userId = typeof claims.sub === 'string' ? claims.sub : typeof claims.user_id === 'string' ? claims.user_id : undefined;
     if (userId === undefined) throw unauthenticated('token has no sub (or user_id) claim');
     if (!USER_ID.test(userId)) throw unauthenticated(`token user id must be ${USER_ID_RULE}`);
-    const user: { userId: string; displayName?: string; roles?: string[] } = { userId };
+    const user: { userId: string; displayName?: string; roles?: string[]; expiresAt?: number } = { userId };
     if (typeof claims.name === 'string') user.displayName = displayNameFrom(claims.name);
     if (Array.isArray(claims.roles)) user.roles = claims.roles.filter((r): r is string => typeof r === 'string');
+    // jsonwebtoken has refused a non-numeric exp, so a number here is the token's end, in seconds.
+    if (typeof claims.exp === 'number') user.expiresAt = claims.exp * 1000;
     return user;
   };
 }

@@ -15,10 +15,13 @@ export class GracefulClose {
     private readonly clock: Clock,
   ) {}
 
-  /** Closes with the close code of `code` (its name as the reason), or with a plain close code and no reason. */
-  start(code: ErrorCode | number, graceMs: number): void {
-    if (typeof code === 'number') this.closeWith(code, '', graceMs);
-    else this.closeWith(closeCodeOf(code), code, graceMs);
+  /**
+   * Closes with the close code of `code` (its name as the reason, unless `reason` is given), or with a plain close
+   * code and no reason.
+   */
+  start(code: ErrorCode | number, graceMs: number, reason?: string): void {
+    if (typeof code === 'number') this.closeWith(code, reason ?? '', graceMs);
+    else this.closeWith(closeCodeOf(code), reason ?? code, graceMs);
   }
 
   /** Closes with this close code and reason (a refused upgrade's code is not the error's own close code). */

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Clock } from '../actors/clock';
 import { ERROR_CODES, type ChatError, type ErrorCode } from '../actors/errors';
+import { TOKEN_EXPIRED } from './authenticators';
 import { GracefulClose } from './graceful-close';
 import { httpErrorAnswer, ownerAddressOf } from './http-error-answer';
 import type { GatewayLogger } from './observability-hooks';
@@ -54,10 +55,18 @@ export function selectSubprotocol(protocols: ReadonlySet<string>): string | fals
 const MAX_CLOSE_REASON_BYTES = 123;
 
 /**
+ * The close reason of a socket closed, or an upgrade refused on the subprotocol path, because its token expired
+ * (close 4001): a client that can fetch a fresh token reconnects on it, where a bare 4001 (a wrong token) is final.
+ */
+export const TOKEN_EXPIRED_CLOSE_REASON = `GATEWAY_ERR_UNAUTHENTICATED ${TOKEN_EXPIRED}`;
+
+/**
  * The close reason of a refusal on the subprotocol path: the error code, then for CHAT_ERR_OWNED_ELSEWHERE a
- * space and the owner's address when it fits (a longer address is left out: the code alone still says retry).
+ * space and the owner's address when it fits (a longer address is left out: the code alone still says retry),
+ * and TOKEN_EXPIRED_CLOSE_REASON for an expired token.
  */
 export function refusalCloseReason(err: ChatError): string {
+  if (err.code === 'GATEWAY_ERR_UNAUTHENTICATED' && err.message === TOKEN_EXPIRED) return TOKEN_EXPIRED_CLOSE_REASON;
   const owner = ownerAddressOf(err);
   if (owner === undefined) return err.code;
   const reason = `${err.code} ${owner}`;

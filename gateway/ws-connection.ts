@@ -1,10 +1,11 @@
 import type { WebSocket, RawData } from 'ws';
 import { isChatError, type ErrorCode } from '../actors/errors';
 import type { ConversationOutput, Subscription } from '../actors/runtime-types';
-import type { AuthenticatedUser } from './authenticators';
+import { TOKEN_EXPIRED, type AuthenticatedUser } from './authenticators';
 import { decodeClientData, dispatchClientFrame, type FrameDispatchTarget } from './client-frame-dispatch';
 import type { ConnectionContext } from './connection-context';
 import { ConnectionSubscription } from './connection-subscription';
+import { watchCredentialExpiry, type CredentialExpiry } from './credential-expiry';
 import { DeliveryProgress } from './delivery-progress';
 import { closeAfterRuntimeError, errorFrame, reusedOriginalOf } from './error-frames';
 import { FlushingWebSocket } from './flushing-web-socket';
@@ -16,6 +17,7 @@ import type { OutputRoute } from './output-route';
 import { OrderHold } from './order-hold';
 import { rateKeyOf } from './rate-limiter';
 import { TurnWriteBatch, type CorkableStream } from './turn-write-batch';
+import { TOKEN_EXPIRED_CLOSE_REASON } from './upgrade-rejection';
 
 /** A turn's batched writes go out early past this many bytes (a resync replay can write megabytes). */
 const BATCH_FLUSH_BYTES = 64 * 1024;
@@ -47,6 +49,9 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   private leaving = false;
   private readonly closer: GracefulClose;
   private readonly log: GatewayLogger;
+  /** When the credential the socket was accepted with ends (AuthenticatedUser.expiresAt), if it does. */
+  private readonly expiresAt: number | undefined;
+  private expiry: CredentialExpiry | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -60,6 +65,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     this.conversationId = subscription.conversationId;
     this.progress = new DeliveryProgress(subscription.lastSequenceId);
     this.userId = user.userId;
+    this.expiresAt = user.expiresAt;
     this.feed = new ConnectionSubscription(
       { runtime: ctx.runtime, conversationId: this.conversationId, userId: this.userId, isClosing: () => this.closing },
       subscription,
@@ -90,6 +96,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     this.closed = new Promise((resolve) => {
       ws.once('close', (code: number) => {
         this.closer.finished();
+        this.expiry?.stop();
         this.closing = true;
         this.feed.drop();
         ctx.onClosed(this);
@@ -107,6 +114,9 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   start(): void {
     for (const frame of welcomeFrames(this.feed.current, this.userId, this.ctx.config, this.ctx.clock.now())) this.sender.frame(frame);
     this.feed.attach(this.deliver);
+    // Armed once the welcome is out: a token that ran out meanwhile still gets its error frame and close.
+    if (this.expiresAt !== undefined && !this.closing)
+      this.expiry = watchCredentialExpiry(this.ctx.clock, this.expiresAt, () => this.credentialExpired());
   }
 
   /** The runtime's id of the current subscription (changes with every sync). */
@@ -148,17 +158,18 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
    * Closes with the close code of `code` (or a plain close code) and terminates the socket if the
    * close handshake does not finish within graceMs (a dead or stalled peer never answers it).
    */
-  end(code: ErrorCode | number, graceMs: number): void {
+  end(code: ErrorCode | number, graceMs: number, reason?: string): void {
     if (this.closing) return;
     this.closing = true;
+    this.expiry?.stop();
     this.feed.drop();
     // The close frame goes out after this turn's held frames (an error frame): FlushingWebSocket.close flushes.
-    this.closer.start(code, graceMs);
+    this.closer.start(code, graceMs, reason);
   }
 
   /** end() with the heartbeat dead time as the close-handshake grace. */
-  closeWith(code: ErrorCode | number): void {
-    this.end(code, this.ctx.config.server.websocket.heartbeat_dead_s * 1000);
+  closeWith(code: ErrorCode | number, reason?: string): void {
+    this.end(code, this.ctx.config.server.websocket.heartbeat_dead_s * 1000, reason);
   }
 
   /**
@@ -211,6 +222,22 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   rateLimited(): void {
     this.ctx.telemetry.rateLimited?.();
     this.ctx.audit.rateLimited?.(this.userId, this.conversationId);
+  }
+
+  /**
+   * The token the socket was accepted with has expired: its authority ends with it (a stolen or revoked token must
+   * not keep a socket reading for ever). An `error` frame says why, then close 4001 with TOKEN_EXPIRED_CLOSE_REASON,
+   * which a client holding a way to get a fresh token takes as "reconnect", not "refused" (docs/protocol.md).
+   * Nothing accepted is lost: frames already sent stay sent, and a post whose ack the close cut off is re-sent
+   * after the resume and answered as a duplicate.
+   */
+  private credentialExpired(): void {
+    if (this.closing) return;
+    this.log.info({ expired_at: new Date(this.expiresAt ?? 0).toISOString() }, 'token expired: closing the websocket');
+    this.sender.frame(
+      errorFrame('GATEWAY_ERR_UNAUTHENTICATED', `${TOKEN_EXPIRED}: reconnect with a fresh token, resuming from your last sequence id`),
+    );
+    this.closeWith('GATEWAY_ERR_UNAUTHENTICATED', TOKEN_EXPIRED_CLOSE_REASON);
   }
 
   private onData(data: RawData, isBinary: boolean): void {

@@ -80,7 +80,10 @@ export interface Agent {
   readonly displayName: string;
   /** Where the agent's calls go (an NLWeb endpoint's base URL), named in the operators' log; absent for in-process agents. */
   readonly baseUrl?: string;
-  /** Cheap pre-filter run inside the actor; false means the turn is never scheduled. Defaults to true. */
+  /**
+   * Cheap pre-filter run inside the actor; false means the turn is never scheduled. Defaults to true. A throw
+   * declines the turn too (logged with its stack; AgentJobs.offer), never a crash of the conversation.
+   */
   wantsTurn?(message: ChatMessage, chainDepth: number): boolean;
   respond(turn: AgentTurn, signal: AbortSignal): AsyncIterable<AgentOutput>;
 }

@@ -2,71 +2,69 @@ import { createEchoAgent, isChatError, type Agent } from '../../actors';
 import { makeRuntime, collector, settle } from './runtime-helpers';
 import { MemoryStore } from '../../storage-providers';
 import { STORAGE_PROBE_MS } from '../../actors/chat-runtime';
+import { createNoopTelemetry } from '../../observability/chat-telemetry';
 
-/** An agent whose turn filter throws inside the actor on "boom": a crash of one conversation (counted). */
-function createCrashingAgent(): Agent & { crashes: number } {
-  return {
-    id: 'crashy',
-    displayName: 'Crashy',
-    crashes: 0,
-    wantsTurn(m) {
-      if (m.content !== 'boom') return false;
-      this.crashes++;
-      throw new Error('agent bug');
-    },
-    async *respond() {
-      yield* [];
-    },
+/**
+ * Telemetry whose delivery metric throws for the next `crashNext(n)` deliveries: each crashes the machine of the
+ * conversation whose step was handing records out (a fault outside the runtime's isolation). Restarts are counted.
+ */
+function crashingTelemetry() {
+  const telemetry = createNoopTelemetry();
+  let armed = 0;
+  const restarts = { count: 0 };
+  telemetry.messagesOut = () => {
+    if (armed === 0) return;
+    armed--;
+    throw new Error('metric exporter failed');
   };
+  telemetry.actorRestart = () => void restarts.count++;
+  return { telemetry, restarts, crashNext: (n = 1) => (armed = n) };
 }
-const crashy = { participant_id: 'crashy', participant_type: 'ai' as const };
 
 describe('supervision', () => {
   it('restarts a crashed conversation from its journal with sequence ids and participants intact, without touching others', async () => {
-    const crashing = createCrashingAgent();
-    const { runtime, clock } = await makeRuntime({ agents: [crashing], config: { chat: { supervision: { max_restarts: 3 } } } });
-    await runtime.createConversation({
-      conversation_id: 'bad',
-      created_by: 'alice',
-      participants: [crashy, { participant_id: 'bob', participant_type: 'human' }],
-    });
-    await runtime.createConversation({ conversation_id: 'good', created_by: 'carol', participants: [crashy] });
+    const { telemetry, restarts, crashNext } = crashingTelemetry();
+    const { runtime } = await makeRuntime({ telemetry, config: { chat: { supervision: { max_restarts: 3 } } } });
+    const bob = { participant_id: 'bob', participant_type: 'human' as const };
+    await runtime.createConversation({ conversation_id: 'bad', created_by: 'alice', participants: [bob] });
+    await runtime.createConversation({ conversation_id: 'good', created_by: 'carol' });
     const alice = collector();
     const carol = collector();
     await runtime.subscribe('bad', 'alice', alice.listener);
     await runtime.subscribe('good', 'carol', carol.listener);
     await runtime.post('bad', { sender_id: 'alice', message_id: 'm1', content: 'before' });
+    // The step handing out 'boom' crashes after sequencing it: the post is kept (keepCrashedStep).
+    crashNext();
     const boom = await runtime.post('bad', { sender_id: 'alice', message_id: 'm2', content: 'boom' });
-    await runtime.post('good', { sender_id: 'carol', message_id: 'g1', content: 'unaffected' });
-    // Three members: multi mode, so the burst goes to the agents (and crashes the machine) when the window ends.
-    clock.advance(2000);
     await settle();
-    expect(crashing.crashes).toBe(1);
+    expect(restarts.count).toBe(1);
+    await runtime.post('good', { sender_id: 'carol', message_id: 'g1', content: 'unaffected' });
     const after = await runtime.post('bad', { sender_id: 'bob', message_id: 'm3', content: 'after' });
     expect(after.sequence_id).toBe(boom.sequence_id + 1);
-    expect((await runtime.getConversation('bad')).participants.map((p) => p.participant_id).sort()).toEqual(['alice', 'bob', 'crashy']);
+    expect((await runtime.getConversation('bad')).participants.map((p) => p.participant_id).sort()).toEqual(['alice', 'bob']);
     // the connection survived the restart and saw one gap-free stream
     const seqs = alice.messages.map((m) => m.sequence_id);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
-    expect(alice.messages.at(-1)?.content).toBe('after');
+    expect(alice.messages.map((m) => m.content).slice(-3)).toEqual(['before', 'boom', 'after']);
     expect(carol.messages.map((m) => m.content)).toContain('unaffected');
+    expect(restarts.count).toBe(1);
     expect(runtime.health().failed_conversations).toEqual([]);
     await runtime.close();
   });
 
   it('marks a conversation failed after max_restarts crashes within the window and says so', async () => {
-    const { runtime } = await makeRuntime({
-      agents: [createCrashingAgent()],
-      config: { chat: { supervision: { max_restarts: 2, restart_window_s: 60 } } },
-    });
-    await runtime.createConversation({ conversation_id: 'bad', created_by: 'alice', participants: [crashy] });
-    await runtime.createConversation({ conversation_id: 'good', created_by: 'alice', participants: [crashy] });
+    const { telemetry, restarts, crashNext } = crashingTelemetry();
+    const { runtime } = await makeRuntime({ telemetry, config: { chat: { supervision: { max_restarts: 2, restart_window_s: 60 } } } });
+    await runtime.createConversation({ conversation_id: 'bad', created_by: 'alice' });
+    await runtime.createConversation({ conversation_id: 'good', created_by: 'alice' });
     const alice = collector();
     await runtime.subscribe('bad', 'alice', alice.listener);
     for (let i = 0; i < 3; i++) {
+      crashNext();
       await runtime.post('bad', { sender_id: 'alice', message_id: `b${i}`, content: 'boom' });
       await settle();
     }
+    expect(restarts.count).toBe(2);
     expect(alice.outputs.some((o) => o.type === 'failed')).toBe(true);
     const refused = await runtime.post('bad', { sender_id: 'alice', message_id: 'x', content: 'hello' }).catch((e: unknown) => e);
     expect(isChatError(refused, 'CHAT_ERR_CONVERSATION_FAILED')).toBe(true);

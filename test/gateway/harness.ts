@@ -4,6 +4,7 @@ import { createChatRuntime } from '../../actors';
 import type { Agent } from '../../actors/agents/agent';
 import type { Clock } from '../../actors/clock';
 import type { ChatRuntime } from '../../actors/runtime-types';
+import type { ChatTelemetry } from '../../observability/chat-telemetry';
 import { loadConfig } from '../../config';
 import type { ConfigInput, NlwebChatConfig } from '../../config/config-types';
 import {
@@ -28,6 +29,8 @@ export interface HarnessOptions {
   readonly clock?: Clock;
   /** Runtime clock (record timestamps, created_at); the system clock when absent. */
   readonly runtimeClock?: Clock;
+  /** Runtime telemetry (a double whose delivery metric throws crashes a conversation's machine); the global providers when absent. */
+  readonly runtimeTelemetry?: ChatTelemetry;
   readonly extraRoutes?: ChatServerOptions['extraRoutes'];
   readonly trustForwardedProto?: boolean;
   readonly audit?: GatewayAudit;
@@ -93,6 +96,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: Harness
     storage: store,
     ...(options.agents ? { agents: options.agents } : {}),
     ...(options.runtimeClock ? { clock: options.runtimeClock } : {}),
+    ...(options.runtimeTelemetry ? { telemetry: options.runtimeTelemetry } : {}),
   });
   const server = createChatServer({
     runtime,

@@ -1,22 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { Agent } from '../../actors';
+import { createNoopTelemetry } from '../../observability/chat-telemetry';
 import { closeAll, startHarness } from './harness';
 
 afterEach(closeAll);
 
-/** An AI participant whose turn filter throws on "boom": the conversation's machine crashes. */
-function createCrashingAgent(): Agent {
-  return {
-    id: 'crashy',
-    displayName: 'Crashy',
-    wantsTurn(m) {
-      if (m.content === 'boom') throw new Error('agent bug');
-      return false;
-    },
-    async *respond() {
-      yield* [];
-    },
+/** Runtime telemetry whose delivery metric throws once `crashNext()` is called: that step's machine crashes. */
+function crashingTelemetry() {
+  const telemetry = createNoopTelemetry();
+  let armed = false;
+  telemetry.messagesOut = () => {
+    if (!armed) return;
+    armed = false;
+    throw new Error('metric exporter failed');
   };
+  return { telemetry, crashNext: () => (armed = true) };
 }
 
 /** The key /health/chat shows for a conversation by default: what an operator computes from an id in the logs. */
@@ -45,11 +42,10 @@ describe('/health/chat and conversation ids', () => {
   });
 
   test('failed conversations are listed by digest too', async () => {
-    const h = await startHarness(
-      { chat: { supervision: { max_restarts: 0 }, input: { single_mode_typing_window_ms: 0 } } },
-      { agents: [createCrashingAgent()] },
-    );
-    const conv = await h.createConversation('alice', [], { agents: ['crashy'] });
+    const { telemetry, crashNext } = crashingTelemetry();
+    const h = await startHarness({ chat: { supervision: { max_restarts: 0 } } }, { runtimeTelemetry: telemetry });
+    const conv = await h.createConversation('alice');
+    crashNext();
     await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'm1', content: 'boom' });
     const failed = await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'm2', content: 'again' });
     expect(failed.body.error).toBe('CHAT_ERR_CONVERSATION_FAILED');
