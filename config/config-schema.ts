@@ -60,6 +60,8 @@ export const CONFIG_SCHEMA: Schema = {
         jwt_issuer: str(''),
         // A stolen token without exp works for ever: an operator can require one and bound how far ahead it is.
         jwt_max_age_s: int(0, 0, 31_536_000),
+        // How far an issuer's clock may run ahead: a token whose iat or nbf is further in the future is refused.
+        jwt_clock_skew_s: int(60, 0, 3600),
         // Query parameters an embedder's own authenticate function reads: the gateway refuses unknown ones.
         query_parameters: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' }, default: [], maxItems: 50 },
       }),

@@ -31,6 +31,8 @@ export interface ServerConfig {
     readonly jwt_issuer: string;
     /** When > 0, a token must carry `exp`, at most this many seconds from now (0 = any token, exp or not). */
     readonly jwt_max_age_s: number;
+    /** How many seconds ahead of this server's clock a token's `iat` or `nbf` may be (default 60); further is 401. */
+    readonly jwt_clock_skew_s: number;
     /** Query parameter names an embedder's authenticate function reads; other unknown names are refused (400). */
     readonly query_parameters: readonly string[];
   };

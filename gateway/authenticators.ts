@@ -79,7 +79,6 @@ export async function authenticateCaller(
 function tokenRefusal(err: unknown): ChatError {
   const { name, message } = err as { name?: string; message?: string };
   if (name === 'TokenExpiredError') return unauthenticated(TOKEN_EXPIRED);
-  if (name === 'NotBeforeError') return unauthenticated('token not valid yet (nbf)');
   if (message === 'invalid signature') return unauthenticated('token signature does not verify');
   if (message === 'invalid algorithm') return unauthenticated('token algorithm must be HS256');
   if (message?.startsWith('jwt issuer invalid') === true) return unauthenticated('token issuer is not the one this server expects');
@@ -92,9 +91,18 @@ function tokenRefusal(err: unknown): ChatError {
  * The user id is the `sub` claim (or `user_id`); `name` and `roles` are optional claims. A refused request is
  * rejected with a GATEWAY_ERR_UNAUTHENTICATED saying why (no token, expired, bad signature, no user id ...).
  */
-export function createJwtAuthenticator(options: { secret: string; issuer?: string; maxAgeS?: number }): Authenticator {
+export function createJwtAuthenticator(options: {
+  secret: string;
+  issuer?: string;
+  maxAgeS?: number;
+  /** How far ahead of this server's clock a token's iat or nbf may be (issuers' clocks drift); default 60 s. */
+  clockSkewS?: number;
+}): Authenticator {
   if (!options.secret) throw new ChatError('CONFIG_ERR_INVALID', 'server.auth.jwt_secret is required when server.auth.mode is "jwt"');
-  const verifyOptions: jwt.VerifyOptions = { algorithms: ['HS256'] };
+  const clockSkewS = options.clockSkewS ?? DEFAULT_CLOCK_SKEW_S;
+  // nbf is checked below, with the skew allowance and a message saying how far ahead it is; exp keeps no allowance:
+  // a socket is closed at exp (ws-connection.ts), so a token accepted past it would open a socket closed at once.
+  const verifyOptions: jwt.VerifyOptions = { algorithms: ['HS256'], ignoreNotBefore: true };
   if (options.issuer) verifyOptions.issuer = options.issuer;
   // A KeyObject made once: given a string, jsonwebtoken first tries (and fails) to parse it as a public
   // key on every call, which costs about a millisecond per handshake; with the KeyObject it is ~20 µs.
@@ -109,6 +117,8 @@ export function createJwtAuthenticator(options: { secret: string; issuer?: strin
       throw tokenRefusal(err);
     }
     if (typeof claims !== 'object') throw unauthenticated('token payload is not a JSON object');
+    const timeProblem = claimFromTheFutureProblem(claims, clockSkewS);
+    if (timeProblem !== undefined) throw unauthenticated(timeProblem);
     const lifetimeProblem = tokenLifetimeProblem(claims, options.maxAgeS ?? 0);
     if (lifetimeProblem !== undefined) throw unauthenticated(lifetimeProblem);
     const userId = typeof claims.sub === 'string' ? claims.sub : typeof claims.user_id === 'string' ? claims.user_id : undefined;
@@ -168,11 +178,41 @@ function tokenLifetimeProblem(claims: jwt.JwtPayload, maxAgeS: number): string |
   return undefined;
 }
 
+/** The default of server.auth.jwt_clock_skew_s. */
+const DEFAULT_CLOCK_SKEW_S = 60;
+
+/**
+ * Why a token's time claims say it cannot be used yet: `iat` (issued at) or `nbf` (not before) more than `skewS`
+ * ahead of this server's clock, or one that is not a number. A token "issued" in the future was minted by a clock
+ * that is wrong or by someone choosing its times (a token minted ahead to outlive a revocation or key rotation).
+ * jsonwebtoken checks iat only with its own maxAge option, and nbf without any allowance for drift.
+ */
+function claimFromTheFutureProblem(claims: jwt.JwtPayload, skewS: number): string | undefined {
+  const nowS = Date.now() / 1000;
+  for (const [claim, what] of [
+    ['iat', 'token issued in the future'],
+    ['nbf', 'token not valid yet'],
+  ] as const) {
+    const value: unknown = claims[claim];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return `token ${claim} claim is not a number (seconds since the epoch)`;
+    const aheadS = value - nowS;
+    if (aheadS > skewS)
+      return `${what}: ${claim} is ${Math.ceil(aheadS)} s ahead of this server's clock, more than the ${skewS} s allowed (server.auth.jwt_clock_skew_s)`;
+  }
+  return undefined;
+}
+
 /** The authenticator config.server.auth asks for. */
 export function createAuthenticatorFromConfig(config: NlwebChatConfig): Authenticator {
   const auth = config.server.auth;
   if (auth.mode === 'dev') return createDevAuthenticator();
-  return createJwtAuthenticator({ secret: auth.jwt_secret, issuer: auth.jwt_issuer || undefined, maxAgeS: auth.jwt_max_age_s });
+  return createJwtAuthenticator({
+    secret: auth.jwt_secret,
+    issuer: auth.jwt_issuer || undefined,
+    maxAgeS: auth.jwt_max_age_s,
+    clockSkewS: auth.jwt_clock_skew_s,
+  });
 }
 
 function bearerToken(req: IncomingMessage): string | undefined {
