@@ -99,7 +99,12 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   const queryNames = new QueryNames(config.server.auth.query_parameters);
   const originPolicy = createOriginPolicy(options.allowedOrigins ?? config.server.allowed_origins);
   const wsConfig = config.server.websocket;
-  if (config.server.auth.mode === 'dev' && options.authenticate === undefined) {
+  const devAuthentication = config.server.auth.mode === 'dev' && options.authenticate === undefined;
+  // Forwarding to a conversation's holder (chat.ownership.forward) does not add X-Forwarded-For under dev
+  // authentication: the holder's dev mode refuses proxied requests, and this server's dev mode has already checked
+  // the caller by the same rules before it learns the conversation is held elsewhere.
+  const forwardClientAddress = !devAuthentication;
+  if (devAuthentication) {
     logger.warn({ mode: 'dev' }, 'development authentication is ON: callers name themselves with ?user_id= (loopback only)');
   }
 
@@ -121,7 +126,12 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   const refuser = createUpgradeRefuser({ clock, graceMs: REFUSAL_GRACE_MS, logger });
   const ownership = config.chat.ownership;
   const forwarder = ownership.forward
-    ? createOwnerForwarder({ selfName: ownership.address || 'unnamed', connectTimeoutMs: FORWARD_CONNECT_TIMEOUT_MS, logger })
+    ? createOwnerForwarder({
+        selfName: ownership.address || 'unnamed',
+        connectTimeoutMs: FORWARD_CONNECT_TIMEOUT_MS,
+        forwardClientAddress,
+        logger,
+      })
     : undefined;
   const rateLimiter = createRateLimiter({
     perSecond: config.chat.limits.rate_limit_per_second,
@@ -182,6 +192,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     telemetry,
     trustForwardedProto,
     originPolicy,
+    forwardClientAddress,
     connectionCount: () => connections.size,
     isClosing: () => closing,
   });

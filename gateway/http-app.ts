@@ -17,6 +17,8 @@ export interface HttpAppDeps extends Omit<ChatRouteDeps, 'bodies'> {
   readonly trustForwardedProto: boolean;
   /** Which browser pages may call /chat (server.allowed_origins; cross-origin.ts). */
   readonly originPolicy: OriginPolicy;
+  /** Whether forwarded requests tell the holder the client's address (owner-http-forwarding.ts; not in dev mode). */
+  readonly forwardClientAddress: boolean;
   /** Open WebSocket connections of this gateway (for /health/chat). */
   connectionCount(): number;
   isClosing(): boolean;
@@ -47,7 +49,14 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   const ownership = deps.config.chat.ownership;
   if (ownership.forward) {
     // A conversation held by another server: its answer instead of our 421 (owner-http-forwarding.ts).
-    app.use(createOwnerHttpForwarding({ selfName: ownership.address || 'unnamed', timeoutMs: FORWARD_TIMEOUT_MS, logger: deps.logger }));
+    app.use(
+      createOwnerHttpForwarding({
+        selfName: ownership.address || 'unnamed',
+        timeoutMs: FORWARD_TIMEOUT_MS,
+        forwardClientAddress: deps.forwardClientAddress,
+        logger: deps.logger,
+      }),
+    );
   }
   app.use(createErrorHandler(deps.logger));
   return app;

@@ -24,6 +24,12 @@ export interface OwnerForwarderOptions {
   readonly selfName: string;
   /** How long connecting to the holder may take before the upgrade is refused after all. */
   readonly connectTimeoutMs: number;
+  /**
+   * Whether to tell the holder the client's address (X-Forwarded-For). False under development authentication: the
+   * holder's dev mode refuses proxied requests (authenticators.ts), and this server's own dev checks already passed
+   * the request (a loopback caller, so the header would only ever say 127.0.0.1).
+   */
+  readonly forwardClientAddress: boolean;
   readonly logger: GatewayLogger;
 }
 
@@ -90,7 +96,7 @@ export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwa
           upstream.destroy();
           return;
         }
-        upstream.write(requestHead(req, target, options.selfName));
+        upstream.write(requestHead(req, target, options.selfName, options.forwardClientAddress));
         if (head.length > 0) upstream.write(head);
         const pipe = { client: socket, upstream };
         pipes.add(pipe);
@@ -118,14 +124,18 @@ export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwa
   };
 }
 
-/** The client's request line and headers, addressed to the holder and marked as forwarded. */
-function requestHead(req: IncomingMessage, target: URL, selfName: string): string {
+/**
+ * The client's request line and headers, addressed to the holder and marked as forwarded; with `forwardClientAddress`,
+ * the client's address appended to X-Forwarded-For.
+ */
+function requestHead(req: IncomingMessage, target: URL, selfName: string, forwardClientAddress: boolean): string {
   const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`, `Host: ${target.host}`];
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (!REWRITTEN_HEADERS.has(raw[i]!.toLowerCase())) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   }
   lines.push(`${FORWARDED_BY_HEADER}: ${selfName}`);
+  if (!forwardClientAddress) return `${lines.join('\r\n')}\r\n\r\n`;
   const from = req.socket.remoteAddress;
   const earlier = req.headers['x-forwarded-for'];
   const chain = [...(earlier === undefined ? [] : [String(earlier)]), ...(from === undefined ? [] : [from])];

@@ -23,6 +23,12 @@ export interface OwnerHttpForwardingOptions {
   readonly selfName: string;
   /** How long the holder may take to answer before the caller gets the 421 it would have had. */
   readonly timeoutMs: number;
+  /**
+   * Whether to tell the holder the client's address (X-Forwarded-For). False under development authentication: the
+   * holder's dev mode refuses proxied requests (authenticators.ts), and this server's own dev checks already passed
+   * the request (a loopback caller, so the header would only ever say 127.0.0.1).
+   */
+  readonly forwardClientAddress: boolean;
   readonly logger: GatewayLogger;
 }
 
@@ -53,7 +59,7 @@ async function forward(req: Request, res: Response, target: URL, options: OwnerH
     if (typeof value === 'string') headers[name] = value;
   }
   const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter((v) => typeof v === 'string').join(', ');
-  if (forwardedFor !== '') headers['x-forwarded-for'] = forwardedFor;
+  if (options.forwardClientAddress && forwardedFor !== '') headers['x-forwarded-for'] = forwardedFor;
   const hasBody = req.body !== undefined && req.method !== 'GET' && req.method !== 'HEAD' && Object.keys(req.body ?? {}).length > 0;
   if (hasBody) headers['content-type'] = 'application/json';
   const answer = await fetch(target, {
