@@ -4,12 +4,19 @@
  * satisfy them, and the defaults below record nothing.
  */
 
-/** A pino-like logger: (object, message) or (message). */
+/**
+ * A pino-like logger: (object, message) or (message). More than the runtime's RuntimeLogger (info, warn, error):
+ * the gateway also calls `debug` (socket-level errors, routine for clients that vanish) and `child` (docs/http-api.md).
+ */
 export interface GatewayLogger {
   info(obj: unknown, msg?: string): void;
   warn(obj: unknown, msg?: string): void;
   error(obj: unknown, msg?: string): void;
   debug(obj: unknown, msg?: string): void;
+  /**
+   * Called once per WebSocket connection with `{conversation_id, participant_id, connection_id}`: the connection's
+   * lines carry them without every call site repeating them. The result must log with those fields.
+   */
   child(bindings: Record<string, unknown>): GatewayLogger;
 }
 
