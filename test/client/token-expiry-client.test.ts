@@ -73,6 +73,9 @@ test('token() given: the expired socket is closed 4001, the client fetches a fre
 
   const disconnected = nextEvent(alice, 'disconnected');
   const reconnecting = nextEvent(alice, 'reconnecting');
+  // On the wire as the token expires: the server closes before it reads the frame (same process, same turn), so
+  // nothing acknowledges it on this socket; the client must send it again after the resume, and it lands once.
+  const inFlight = alice.send('in flight at expiry');
   gatewayClock.advance(30_000);
   expect(await disconnected).toEqual({ code: 4001, reason: 'GATEWAY_ERR_UNAUTHENTICATED token expired', willReconnect: true });
   const { delayMs } = await reconnecting;
@@ -89,11 +92,13 @@ test('token() given: the expired socket is closed 4001, the client fetches a fre
   expect(info).toMatchObject({ reconnect: true, resumedFrom: a1.sequence_id + 1 });
   expect(issued).toHaveLength(2);
   const a2 = await queued;
-  await delivered.waitFor(a2.sequence_id);
+  const a3 = await inFlight;
+  await delivered.waitFor(Math.max(a2.sequence_id, a3.sequence_id));
 
   // Every record of the conversation, once each, in order: the replay filled exactly what the closed socket missed.
   expect(delivered.seqs).toEqual(await historyIds());
   expect(delivered.contents.filter((c) => c === 'after expiry')).toHaveLength(1);
+  expect(delivered.contents.filter((c) => c === 'in flight at expiry')).toHaveLength(1);
   expect(delivered.contents).toContain('bob while alice was away');
   expect(alice.duplicatesDropped).toBe(0);
   expect(alice.state).toBe('open');
