@@ -117,6 +117,9 @@ export const CONFIG_SCHEMA: Schema = {
         rate_limit_burst: int(40, 1, 1_000_000),
         conversations_per_minute: num(30, 0.01, 1_000_000),
         conversations_burst: int(10, 1, 1_000_000),
+        // Per-user budget of the HTTP GET routes (history pages read storage); generous: a page load sends several.
+        reads_per_second: num(50, 0.01, 1_000_000),
+        reads_burst: int(200, 1, 1_000_000),
       }),
       input: obj({
         multi_mode_window_ms: int(2000, 0, 600_000),

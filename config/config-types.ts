@@ -99,6 +99,9 @@ export interface ChatConfig {
     /** Conversations one user may create over HTTP per minute (token bucket refill), and the bucket size. */
     readonly conversations_per_minute: number;
     readonly conversations_burst: number;
+    /** HTTP GET requests one user may make per second (token bucket refill, over all routes), and the bucket size. */
+    readonly reads_per_second: number;
+    readonly reads_burst: number;
   };
   readonly input: {
     /** Multi mode: agents answer after this long without a further human message. */

@@ -152,6 +152,14 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     burst: config.chat.limits.conversations_burst,
     clock,
   });
+  // Reads get a budget of their own, per user over every conversation, more generous than posts': a post writes
+  // storage and fans out to every socket of its room, a read costs one store query at most; and a page load or a
+  // reader paging back through a long history sends several at once, which the message budget would cut short.
+  const readLimiter = createRateLimiter({
+    perSecond: config.chat.limits.reads_per_second,
+    burst: config.chat.limits.reads_burst,
+    clock,
+  });
   const ctx: ConnectionContext = {
     runtime,
     config,
@@ -179,6 +187,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       rateLimiter.sweep();
       typingLimiter.sweep();
       creationLimiter.sweep();
+      readLimiter.sweep();
     },
   });
 
@@ -188,6 +197,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     authenticate,
     rateLimiter,
     creationLimiter,
+    readLimiter,
     logger,
     telemetry,
     trustForwardedProto,

@@ -12,6 +12,7 @@ import { createMessageHandlers } from './message-routes';
 import { createMethodGuard, type RouteMethod, type RouteShape } from './method-guard';
 import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
 import { QueryNames } from './query-names';
+import { createReadBudget } from './read-budget';
 import type { RateLimiter } from './rate-limiter';
 
 /** An async express handler; express 5 forwards its rejections to the error handler. */
@@ -25,6 +26,8 @@ export interface ChatRouteDeps {
   readonly rateLimiter: RateLimiter;
   /** Per-user budget for creating conversations (chat.limits.conversations_per_minute). */
   readonly creationLimiter: RateLimiter;
+  /** Per-user budget for the GET routes (chat.limits.reads_per_second; read-budget.ts). */
+  readonly readLimiter: RateLimiter;
   readonly logger: GatewayLogger;
   readonly telemetry: GatewayTelemetry;
   readonly bodies: BodyValidators;
@@ -44,6 +47,7 @@ export function createChatRoutes(deps: ChatRouteDeps): express.Router {
     res.locals.user = user;
     next();
   });
+  chat.use(createReadBudget(deps.readLimiter, deps.telemetry));
   const routes = routeTable(deps);
   // A known path with a wrong method: 405 with Allow, before its body is read.
   chat.use(createMethodGuard(routes));

@@ -1,0 +1,26 @@
+import type { RequestHandler } from 'express';
+import { ChatError } from '../actors/errors';
+import type { GatewayTelemetry } from './observability-hooks';
+import type { RateLimiter } from './rate-limiter';
+import { userOf } from './http-request-input';
+
+/**
+ * The per-user budget of the /chat read routes (GET, and HEAD which express answers with them):
+ * `chat.limits.reads_per_second` / `reads_burst`. A history page may read storage and a conversation
+ * summary may start its actor, so without a budget one user could keep the store busy for everybody
+ * while posts and WebSocket syncs were limited. Mounted after authentication: the bucket is the
+ * caller's, over every conversation (the list routes name none).
+ */
+export function createReadBudget(limiter: RateLimiter, telemetry: GatewayTelemetry): RequestHandler {
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const decision = limiter.take(userOf(res).userId);
+    if (decision.ok) return next();
+    telemetry.rateLimited?.();
+    next(
+      new ChatError('GATEWAY_ERR_RATE_LIMITED', 'too many reads; retry later (chat.limits.reads_per_second)', {
+        retryAfterMs: decision.retryAfterMs,
+      }),
+    );
+  };
+}
