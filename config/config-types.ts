@@ -45,6 +45,8 @@ export interface ServerConfig {
     readonly max_frame_bytes: number;
     /** WebSockets one user id may have open (and upgrading) at once on this gateway; 0 = no bound. */
     readonly max_connections_per_user: number;
+    /** WebSockets one client address may have open or upgrading (authenticated or not) at once on this gateway; 0 = no bound. */
+    readonly max_connections_per_address: number;
   };
 }
 

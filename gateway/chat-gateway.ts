@@ -110,6 +110,9 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
 
   const connections = new Set<WsConnection>();
   const quota = new ConnectionQuota(wsConfig.max_connections_per_user);
+  // Keyed by the TCP peer's address and taken when the upgrade arrives, before authentication: the per-user quota
+  // cannot bound upgrades that never authenticate, nor sockets of one client holding many tokens.
+  const addressQuota = new ConnectionQuota(wsConfig.max_connections_per_address);
   let closing = false;
   const wss = new WebSocketServer({
     noServer: true,
@@ -211,6 +214,16 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     // Errors on a socket we have not upgraded yet must not crash the process.
     socket.on('error', destroySocket);
     const refuse = refusalFor(refuser, req, socket, head);
+    if (socket.destroyed) return;
+    const address = remoteAddressOf(socket);
+    if (!addressQuota.take(address)) {
+      audit.rateLimited?.('anonymous', address);
+      return refuse(
+        'GATEWAY_ERR_TOO_MANY_CONNECTIONS',
+        `${address} has ${wsConfig.max_connections_per_address} WebSockets open or connecting, the most one address may (server.websocket.max_connections_per_address)`,
+      );
+    }
+    giveBackOnClose(addressQuota, socket, address);
     void upgrade(req, socket, head, refuse).catch((err: unknown) => {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'websocket upgrade failed');
       refuse('GATEWAY_ERR_INTERNAL');
@@ -333,6 +346,20 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** The TCP peer's address of an upgrade ('unknown' when the socket has none, e.g. a test's stream). */
+function remoteAddressOf(socket: Duplex): string {
+  return (socket as Duplex & { remoteAddress?: string }).remoteAddress ?? 'unknown';
+}
+
+/**
+ * Gives the address slot back when the TCP connection ends, however it ends: refused, aborted by ws, accepted and
+ * later closed, or piped to another server. Out here for the reason refusalFor is: a listener made in handleUpgrade
+ * would share its context, and with it the request, for as long as the connection lives.
+ */
+function giveBackOnClose(quota: ConnectionQuota, socket: Duplex, address: string): void {
+  socket.once('close', () => quota.give(address));
 }
 
 /** A socket's error listener for its whole life: a plain function, so it keeps nothing else alive. */
