@@ -99,6 +99,10 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
   // request (1,550 a second from one client wrote 450 KB/s of audit lines), and varying the path or conversation
   // id would defeat a key naming the target. The line kept names the first target of its interval.
   const authFailureSeen = new Map<string, { until: number; suppressed: number }>();
+  // And for forbidden access, per (actor, action): a member probing ids causes one per request (a 403 says the
+  // conversation exists), and the action names the route with `{id}` for the id, so varying the conversation does
+  // not defeat it. The line kept names the first conversation of its interval.
+  const forbiddenSeen = new Map<string, { until: number; suppressed: number }>();
   /** The suppressed count to report when an event of `key` is logged now, or undefined to suppress it. */
   const throttle = (seenMap: Map<string, { until: number; suppressed: number }>, key: string): number | undefined => {
     const t = now();
@@ -130,8 +134,11 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
       if (suppressed === undefined) return;
       record({ event: 'auth.failure', actor, target, outcome: 'denied', details: { reason, suppressed } });
     },
-    forbidden: (actor, conversationId, action) =>
-      record({ event: 'access.forbidden', actor, target: conversationId, outcome: 'denied', details: { action } }),
+    forbidden: (actor, conversationId, action) => {
+      const suppressed = throttle(forbiddenSeen, `${actor}\u0000${action}`);
+      if (suppressed === undefined) return;
+      record({ event: 'access.forbidden', actor, target: conversationId, outcome: 'denied', details: { action, suppressed } });
+    },
     participantLimit: (actor, conversationId, limit) =>
       record({ event: 'participant_limit.refused', actor, target: conversationId, outcome: 'denied', details: { limit } }),
     redaction: (actor, conversationId, outcome, redacted) =>

@@ -96,4 +96,25 @@ describe('createAuditLog', () => {
       ['/chat/conversations', { reason: 'GATEWAY_ERR_UNAUTHENTICATED', suppressed: 499 }],
     ]);
   });
+
+  it('throttles forbidden access per actor and action, whatever the conversation, counting the suppressed ones', () => {
+    const dest = memoryDestination();
+    let now = 0;
+    const audit = createAuditLog(createLogger({ level: 'info', destination: dest.stream }), () => now, 1000);
+    // A member probing ids: each a 403 on another conversation, one line per interval.
+    for (let i = 0; i < 300; i++) audit.forbidden('mallory', `guess-${i}`, 'GET /chat/conversations/{id}');
+    audit.forbidden('mallory', 'c1', 'ws connect');
+    audit.forbidden('eve', 'c1', 'GET /chat/conversations/{id}');
+    now = 999;
+    audit.forbidden('mallory', 'c2', 'GET /chat/conversations/{id}');
+    now = 1000;
+    audit.forbidden('mallory', 'c3', 'GET /chat/conversations/{id}');
+    const lines = dest.lines();
+    expect(lines.map((l) => [l.event, l.actor, l.target, l.details])).toEqual([
+      ['access.forbidden', 'mallory', 'guess-0', { action: 'GET /chat/conversations/{id}', suppressed: 0 }],
+      ['access.forbidden', 'mallory', 'c1', { action: 'ws connect', suppressed: 0 }],
+      ['access.forbidden', 'eve', 'c1', { action: 'GET /chat/conversations/{id}', suppressed: 0 }],
+      ['access.forbidden', 'mallory', 'c3', { action: 'GET /chat/conversations/{id}', suppressed: 300 }],
+    ]);
+  });
 });
