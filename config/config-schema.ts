@@ -83,6 +83,9 @@ export const CONFIG_SCHEMA: Schema = {
         memory: obj({
           max_records_per_conversation: int(10_000, 0, 1_000_000_000),
           max_records_total: int(1_000_000, 0, 1_000_000_000),
+          // Estimated heap bytes of the records held (storage-providers/record-heap-size.ts): 128 MiB keeps a
+          // laptop's `npm start` to a few hundred MB of RSS even when every post is maximum-size. 0 = no byte bound.
+          max_bytes_total: int(134_217_728, 0, 1_099_511_627_776),
         }),
         sqlite: obj({
           path: str('./data/nlweb-chat.db'),

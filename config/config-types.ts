@@ -58,6 +58,8 @@ export interface ChatConfig {
       readonly max_records_per_conversation: number;
       /** Records it holds across all conversations; past it the quietest conversations lose their oldest (0 = no total bound). */
       readonly max_records_total: number;
+      /** Estimated heap bytes of the records it holds across all conversations; past it, trimmed like max_records_total (0 = no byte bound). */
+      readonly max_bytes_total: number;
     };
     readonly sqlite: {
       readonly path: string;

@@ -36,6 +36,7 @@ export function createStore(config: StorageConfig, options: CreateStoreOptions =
       return new MemoryStore({
         maxRecordsPerConversation: config.memory.max_records_per_conversation,
         maxRecordsTotal: config.memory.max_records_total,
+        maxBytesTotal: config.memory.max_bytes_total,
       });
     case 'sqlite':
       return new SqliteStore({

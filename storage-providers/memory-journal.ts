@@ -8,16 +8,29 @@ import type { ChatMessage } from '../actors/message-types';
  * The (sender, message_id) index is keyed by sender and then message id: the message id string is the
  * record's own (no joined key string per record), and a trimmed record's entry is deleted without
  * building a string.
+ *
+ * With a `measure` function (the store's byte bound) it keeps each record's estimated heap bytes in a
+ * parallel array and their sum, so trimming by bytes needs no second walk over the records.
  */
 export class MemoryJournal {
   private records: ChatMessage[] = [];
+  /** records[i]'s estimated bytes (empty without `measure`). */
+  private sizes: number[] = [];
+  private bytesHeld = 0;
   /** How many of the oldest records were dropped: the sequence id of the last one dropped. */
   private dropped = 0;
   private readonly bySender = new Map<string, Map<string, number>>();
 
+  constructor(private readonly measure?: (m: ChatMessage) => number) {}
+
   /** Records held now. */
   get size(): number {
     return this.records.length;
+  }
+
+  /** Estimated heap bytes of the records held (0 without `measure`). */
+  get bytes(): number {
+    return this.bytesHeld;
   }
 
   /** Sequence id of the last record dropped (0 when none): ids up to it are gone on purpose. */
@@ -43,6 +56,14 @@ export class MemoryJournal {
       if (!ids) this.bySender.set(r.sender_id, (ids = new Map()));
       ids.set(r.message_id, r.sequence_id);
     }
+    const measure = this.measure;
+    if (measure) {
+      for (let i = 0; i < records.length; i++) {
+        const size = measure(records[i]);
+        this.sizes.push(size);
+        this.bytesHeld += size;
+      }
+    }
   }
 
   /**
@@ -67,6 +88,11 @@ export class MemoryJournal {
       const next = replace(records[i]);
       if (next === undefined) continue;
       records[i] = next;
+      if (this.measure) {
+        const size = this.measure(next);
+        this.bytesHeld += size - this.sizes[i];
+        this.sizes[i] = size;
+      }
       changed.push(next.sequence_id);
     }
     return changed;
@@ -91,7 +117,21 @@ export class MemoryJournal {
     }
     records.copyWithin(0, n);
     records.length -= n;
+    if (this.measure) {
+      const sizes = this.sizes;
+      for (let i = 0; i < n; i++) this.bytesHeld -= sizes[i];
+      sizes.copyWithin(0, n);
+      sizes.length -= n;
+    }
     this.dropped += n;
+    return n;
+  }
+
+  /** How many of the oldest records hold at least `bytes` (all held records when they hold less). */
+  oldestHolding(bytes: number): number {
+    let sum = 0;
+    let n = 0;
+    while (n < this.sizes.length && sum < bytes) sum += this.sizes[n++];
     return n;
   }
 }

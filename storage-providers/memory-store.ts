@@ -15,6 +15,7 @@ import {
   senderMessageKey,
 } from './records';
 import { MemoryJournal } from './memory-journal';
+import { recordHeapBytes } from './record-heap-size';
 
 interface MemberEntry {
   participant: Participant;
@@ -43,6 +44,14 @@ export interface MemoryStoreOptions {
    * passes chat.storage.memory.max_records_total, default 1,000,000).
    */
   readonly maxRecordsTotal?: number;
+  /**
+   * Estimated heap bytes of the records held across all conversations (record-heap-size.ts); past it
+   * records are dropped exactly as past maxRecordsTotal (the conversations appended to least recently
+   * lose their oldest first, down to 90 % of the bound), so a few users posting maximum-size messages
+   * cannot grow the process past what the record bound suggests (default 0 = no byte bound; `createStore`
+   * passes chat.storage.memory.max_bytes_total, default 256 MiB).
+   */
+  readonly maxBytesTotal?: number;
   /**
    * Keep conversation claims (default false). Runtimes share a memory store only inside one process (tests
    * of several servers, or of a restart after a crash, where the crashed runtime's claims would otherwise
@@ -75,11 +84,14 @@ export class MemoryStore extends ChatStore {
   private byUser = new Map<string, Set<string>>();
   readonly #maxPerConversation: number;
   readonly #maxTotal: number;
+  readonly #maxBytes: number;
   readonly #now: () => number;
   /** Records held across all conversations. */
   #held = 0;
+  /** Their estimated heap bytes (kept only with a byte bound). */
+  #heldBytes = 0;
   /**
-   * With a total bound: conversations holding records, least recently appended to first (an append
+   * With a total bound (records or bytes): conversations holding records, least recently appended to first (an append
    * moves its conversation to the end), so the total trim takes the records of the quietest ones.
    */
   readonly #byLastAppend = new Map<string, MemoryJournal>();
@@ -88,6 +100,7 @@ export class MemoryStore extends ChatStore {
     super();
     this.#maxPerConversation = boundOption(options.maxRecordsPerConversation, 'maxRecordsPerConversation');
     this.#maxTotal = boundOption(options.maxRecordsTotal, 'maxRecordsTotal');
+    this.#maxBytes = boundOption(options.maxBytesTotal, 'maxBytesTotal');
     this.#now = options.now ?? Date.now;
     this.supports = Object.freeze({
       durable: false,
@@ -104,6 +117,16 @@ export class MemoryStore extends ChatStore {
     return this.#held;
   }
 
+  /** Estimated heap bytes of the records held now (0 without a byte bound, which alone measures them). */
+  get byteCount(): number {
+    return this.#heldBytes;
+  }
+
+  /** The byte bound (0 = none). */
+  get maxBytesTotal(): number {
+    return this.#maxBytes;
+  }
+
   protected async _open(): Promise<void> {}
 
   protected async _close(): Promise<void> {
@@ -112,6 +135,7 @@ export class MemoryStore extends ChatStore {
     this.reservations.clear();
     this.#byLastAppend.clear();
     this.#held = 0;
+    this.#heldBytes = 0;
   }
 
   protected async _ping(): Promise<void> {}
@@ -123,7 +147,7 @@ export class MemoryStore extends ChatStore {
     const entry: ConversationEntry = {
       meta: makeMeta(meta, copyJsonObject(meta.settings, 'settings')),
       members: new Map(),
-      journal: new MemoryJournal(),
+      journal: new MemoryJournal(this.#maxBytes > 0 ? recordHeapBytes : undefined),
       claim: { ownerId: undefined, epoch: 0, expiresAt: 0, address: undefined },
     };
     const copies = participants.map(makeParticipant);
@@ -168,6 +192,7 @@ export class MemoryStore extends ChatStore {
     }
     // The entry holds the only references to its records: deleting it frees them.
     this.#held -= entry.journal.size;
+    this.#heldBytes -= entry.journal.bytes;
     this.#byLastAppend.delete(conversationId);
     this.conversations.delete(conversationId);
     this.reservations.delete(conversationId);
@@ -252,28 +277,41 @@ export class MemoryStore extends ChatStore {
       // A sealed record cannot change under us: keep it (most posts) instead of copying it.
       copies.push(isSealedRecord(m) ? m : makeMessage(m, copyJsonObject(m.metadata, 'metadata')));
     }
+    const bytesBefore = journal.bytes;
     journal.append(copies);
     this.#held += copies.length;
     const max = this.#maxPerConversation;
     // Trimmed in bulk to 90 % of the bound: one O(held) move per max/10 appends, O(1) amortised.
     if (max > 0 && journal.size > max) this.#held -= journal.dropOldest(journal.size - ninetyPercent(max));
-    if (this.#maxTotal > 0) {
+    this.#heldBytes += journal.bytes - bytesBefore;
+    if (this.#maxTotal > 0 || this.#maxBytes > 0) {
       this.#byLastAppend.delete(conversationId);
       this.#byLastAppend.set(conversationId, journal);
-      if (this.#held > this.#maxTotal) this.trimTotal();
+      if (this.#overTotal()) this.trimTotal();
     }
   }
 
+  #overTotal(): boolean {
+    return (this.#maxTotal > 0 && this.#held > this.#maxTotal) || (this.#maxBytes > 0 && this.#heldBytes > this.#maxBytes);
+  }
+
   /**
-   * Drops records down to 90 % of the total bound, oldest first within each conversation, taking the
-   * conversations appended to least recently first: those emptied leave the order, so each trim moves
-   * at most one conversation's remaining records (O(1) amortised per append, like the per-conversation trim).
+   * Drops records down to 90 % of the total bound that was passed (records, bytes, or both), oldest first
+   * within each conversation, taking the conversations appended to least recently first: those emptied
+   * leave the order, so each trim moves at most one conversation's remaining records (O(1) amortised per
+   * append, like the per-conversation trim).
    */
   private trimTotal(): void {
-    const target = ninetyPercent(this.#maxTotal);
+    // Trimming to 90 % of a bound that was not passed would drop records nobody asked to drop.
+    const recordTarget = this.#maxTotal > 0 && this.#held > this.#maxTotal ? ninetyPercent(this.#maxTotal) : Infinity;
+    const byteTarget = this.#maxBytes > 0 && this.#heldBytes > this.#maxBytes ? ninetyPercent(this.#maxBytes) : Infinity;
     for (const [id, journal] of this.#byLastAppend) {
-      if (this.#held <= target) return;
-      this.#held -= journal.dropOldest(this.#held - target);
+      if (this.#held <= recordTarget && this.#heldBytes <= byteTarget) return;
+      const byRecords = Math.max(0, this.#held - recordTarget);
+      const byBytes = this.#heldBytes > byteTarget ? journal.oldestHolding(this.#heldBytes - byteTarget) : 0;
+      const bytesBefore = journal.bytes;
+      this.#held -= journal.dropOldest(Math.max(byRecords, byBytes));
+      this.#heldBytes -= bytesBefore - journal.bytes;
       if (journal.size === 0) this.#byLastAppend.delete(id);
     }
   }
@@ -303,11 +341,15 @@ export class MemoryStore extends ChatStore {
     if (!entry) return [];
     const ids = 'messageIds' in target ? new Set(target.messageIds) : undefined;
     const sender = 'senderId' in target ? target.senderId : undefined;
-    return entry.journal.replaceWhere((m) =>
+    const bytesBefore = entry.journal.bytes;
+    // The redacted records' sizes change (content replaced, metadata marked); the next append trims if that passed the bound.
+    const changed = entry.journal.replaceWhere((m) =>
       (ids ? ids.has(m.message_id) : m.sender_id === sender)
         ? Object.freeze({ ...m, content: REDACTION_MARKER, metadata: redactedMetadata(m.metadata) })
         : undefined,
     );
+    this.#heldBytes += entry.journal.bytes - bytesBefore;
+    return changed;
   }
 
   private require(conversationId: string): ConversationEntry {
@@ -329,7 +371,7 @@ function ninetyPercent(bound: number): number {
   return bound - Math.floor(bound / 10);
 }
 
-/** A record bound: a safe integer >= 0 (0 = unbounded). */
+/** A record or byte bound: a safe integer >= 0 (0 = unbounded). */
 function boundOption(value: number | undefined, name: string): number {
   if (value === undefined) return 0;
   if (!Number.isSafeInteger(value) || value < 0) {
