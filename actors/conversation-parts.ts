@@ -92,7 +92,9 @@ export function createAgentJobs(
       deps.agentFailures?.report({ conversationId, agentId, url, code, reason: message, ...(thrown === undefined ? {} : { err: thrown }) }),
     // Logged as a failed call is (rate-limited per agent, with the stack): a filter that throws on every message
     // would otherwise write a line per message of every conversation the agent is in.
-    onTurnFilterFailure: ({ agentId, url, thrown }) =>
+    onTurnFilterFailure: ({ agentId, url, thrown }) => {
+      // Counted apart from nlweb_chat.agent.call.errors: no call was made, and the filter runs on every message.
+      telemetry.agentWantsTurnError(agentId);
       deps.agentFailures?.report({
         conversationId,
         agentId,
@@ -100,7 +102,8 @@ export function createAgentJobs(
         code: 'AGENT_ERR_FAILED',
         reason: `wantsTurn threw, so the agent did not take the turn: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
         err: thrown,
-      }),
+      });
+    },
   });
 }
 

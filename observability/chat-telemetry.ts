@@ -58,6 +58,8 @@ export interface ChatTelemetry {
   resume(recovered: boolean, fromCache: boolean): void;
   /** An agent call finished (endpoint = configured endpoint id; code = ChatError code on failure). */
   agentCall(endpoint: string, ms: number, ok: boolean, code?: string): void;
+  /** An agent's wantsTurn threw, so it declined the turn (endpoint = the agent's id, as for agentCall). */
+  agentWantsTurnError(endpoint: string): void;
   actorRestart(): void;
   actorPassivated(): void;
   /** Writes the W3C trace context of ctx (default: the active context) into outgoing HTTP headers. */
@@ -120,6 +122,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
     ...histogramAdvice,
   });
   const agentCallErrors = meter.createCounter(METRICS.agentCallErrors.name, describe('agentCallErrors'));
+  const agentWantsTurnErrors = meter.createCounter(METRICS.agentWantsTurnErrors.name, describe('agentWantsTurnErrors'));
   const actorRestarts = meter.createCounter(METRICS.actorRestarts.name, describe('actorRestarts'));
   const actorPassivations = meter.createCounter(METRICS.actorPassivations.name, describe('actorPassivations'));
 
@@ -136,6 +139,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
   const storageFailAttrs = bounded((op) => ({ [METRIC_LABELS.operation]: op }));
   const agentOk = bounded((ep) => ({ [METRIC_LABELS.endpoint]: ep, [METRIC_LABELS.outcome]: 'ok' }));
   const agentErr = bounded((ep) => ({ [METRIC_LABELS.endpoint]: ep, [METRIC_LABELS.outcome]: 'error' }));
+  const agentEndpoint = bounded((ep) => ({ [METRIC_LABELS.endpoint]: ep }));
   const agentErrCode = bounded((key) => {
     const at = key.indexOf('\u0000');
     return { [METRIC_LABELS.endpoint]: key.slice(0, at), [METRIC_LABELS.code]: key.slice(at + 1) };
@@ -271,6 +275,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
       agentCallDuration.record(ms, ok ? agentOk(endpoint) : agentErr(endpoint));
       if (!ok) agentCallErrors.add(1, agentErrCode(`${endpoint}\u0000${code ?? 'unknown'}`));
     },
+    agentWantsTurnError: (endpoint) => agentWantsTurnErrors.add(1, agentEndpoint(endpoint)),
     actorRestart: () => actorRestarts.add(1, EMPTY),
     actorPassivated: () => actorPassivations.add(1, EMPTY),
     injectTraceHeaders: (headers, ctx) => {
@@ -319,6 +324,7 @@ export function createNoopTelemetry(): ChatTelemetry {
     reconnect: noop,
     resume: noop,
     agentCall: noop,
+    agentWantsTurnError: noop,
     actorRestart: noop,
     actorPassivated: noop,
     injectTraceHeaders: (headers) => headers,

@@ -174,6 +174,13 @@ export const METRICS = {
     description: 'Failed agent calls, by endpoint and error code.',
     labels: [METRIC_LABELS.endpoint, METRIC_LABELS.code],
   },
+  agentWantsTurnErrors: {
+    name: 'nlweb_chat.agent.wants_turn.errors',
+    kind: 'counter',
+    unit: '{error}',
+    description: "Agents' wantsTurn filters that threw (the agent declined that turn; no call was made), by endpoint.",
+    labels: [METRIC_LABELS.endpoint],
+  },
   actorRestarts: {
     name: 'nlweb_chat.actor.restarts',
     kind: 'counter',
