@@ -73,7 +73,7 @@ export const CONFIG_SCHEMA: Schema = {
         // Each socket costs memory and a copy of every record; one user could otherwise open thousands. 0 = no bound.
         max_connections_per_user: int(50, 0, 1_000_000),
         // Open and in-handshake sockets per client address, counted before authentication. 0 = no bound.
-        max_connections_per_address: int(200, 0, 1_000_000),
+        max_authenticating_per_address: int(200, 0, 1_000_000),
       }),
     }),
     chat: obj({

@@ -46,7 +46,7 @@ export interface ServerConfig {
     /** WebSockets one user id may have open (and upgrading) at once on this gateway; 0 = no bound. */
     readonly max_connections_per_user: number;
     /** WebSockets one client address may have open or upgrading (authenticated or not) at once on this gateway; 0 = no bound. */
-    readonly max_connections_per_address: number;
+    readonly max_authenticating_per_address: number;
   };
 }
 

@@ -110,9 +110,11 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
 
   const connections = new Set<WsConnection>();
   const quota = new ConnectionQuota(wsConfig.max_connections_per_user);
-  // Keyed by the TCP peer's address and taken when the upgrade arrives, before authentication: the per-user quota
-  // cannot bound upgrades that never authenticate, nor sockets of one client holding many tokens.
-  const addressQuota = new ConnectionQuota(wsConfig.max_connections_per_address);
+  // Upgrades still authenticating, keyed by the TCP peer's address: the per-user quota cannot bound upgrades that
+  // never authenticate. Only until authentication ends: an authenticated socket counts for its user, and counting
+  // open sockets by address would cap a whole server behind a reverse proxy, a NAT'd office, or the sockets another
+  // node forwards (owner-forwarding.ts), which all share one address.
+  const authenticating = new ConnectionQuota(wsConfig.max_authenticating_per_address);
   let closing = false;
   const wss = new WebSocketServer({
     noServer: true,
@@ -216,22 +218,22 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     const refuse = refusalFor(refuser, req, socket, head);
     if (socket.destroyed) return;
     const address = remoteAddressOf(socket);
-    if (!addressQuota.take(address)) {
+    if (!authenticating.take(address)) {
       audit.rateLimited?.('anonymous', address);
       return refuse(
         'GATEWAY_ERR_TOO_MANY_CONNECTIONS',
-        `${address} has ${wsConfig.max_connections_per_address} WebSockets open or connecting, the most one address may (server.websocket.max_connections_per_address)`,
+        `${address} has ${wsConfig.max_authenticating_per_address} WebSocket upgrades waiting for authentication, the most one address may (server.websocket.max_authenticating_per_address)`,
       );
     }
-    giveBackOnClose(addressQuota, socket, address);
-    void upgrade(req, socket, head, refuse).catch((err: unknown) => {
+    const authenticated = slotUntilAuthenticated(authenticating, socket, address);
+    void upgrade(req, socket, head, refuse, authenticated).catch((err: unknown) => {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'websocket upgrade failed');
       refuse('GATEWAY_ERR_INTERNAL');
     });
   }
 
   /** Every refusal is decided here, before anything is completed; only its form depends on the client (`refuse`). */
-  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, refuse: Refusal): Promise<void> {
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, refuse: Refusal, authenticated: () => void): Promise<void> {
     if (closing) return refuse('GATEWAY_ERR_SHUTTING_DOWN');
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const match = WS_PATH.exec(url.pathname);
@@ -249,6 +251,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     }
 
     const user = await authenticateCaller(authenticate, req, logger);
+    authenticated();
     if (user instanceof ChatError) {
       audit.authFailure?.('anonymous', url.pathname, 'GATEWAY_ERR_UNAUTHENTICATED');
       return refuse(user);
@@ -354,12 +357,21 @@ function remoteAddressOf(socket: Duplex): string {
 }
 
 /**
- * Gives the address slot back when the TCP connection ends, however it ends: refused, aborted by ws, accepted and
- * later closed, or piped to another server. Out here for the reason refusalFor is: a listener made in handleUpgrade
- * would share its context, and with it the request, for as long as the connection lives.
+ * Holds the address slot of an upgrade until authentication has answered (the returned function) or the TCP
+ * connection ended before that (a refusal before authentication, a client giving up), whichever comes first, once.
+ * Out here for the reason refusalFor is: a listener made in handleUpgrade would share its context, and with it the
+ * request, for as long as the connection lives.
  */
-function giveBackOnClose(quota: ConnectionQuota, socket: Duplex, address: string): void {
-  socket.once('close', () => quota.give(address));
+function slotUntilAuthenticated(quota: ConnectionQuota, socket: Duplex, address: string): () => void {
+  let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    quota.give(address);
+    socket.off('close', release);
+  };
+  socket.once('close', release);
+  return release;
 }
 
 /** A socket's error listener for its whole life: a plain function, so it keeps nothing else alive. */

@@ -3,7 +3,8 @@
  * Every socket costs memory and a copy of each record of its conversation, so without a bound one user (one token,
  * or anyone in dev mode) could open thousands and make the server deliver every message thousands of times. A
  * slot is taken before the upgrade is decided, so upgrades racing each other cannot pass the bound together.
- * The gateway keeps a second one keyed by the peer's address (`server.websocket.max_connections_per_address`).
+ * The gateway keeps a second one keyed by the peer's address for upgrades still authenticating
+ * (`server.websocket.max_authenticating_per_address`).
  */
 export class ConnectionQuota {
   private readonly held = new Map<string, number>();

@@ -104,7 +104,7 @@ async function startGateway(): Promise<BenchServer> {
   const config = loadConfig({
     overrides: {
       // Every bench client connects from 127.0.0.1 (thousands of idle sockets): lift the per-address bound.
-      server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' }, websocket: { max_connections_per_address: 0 } },
+      server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' }, websocket: { max_authenticating_per_address: 0 } },
       chat: {
         // The workload posts far faster than a human: lift the per-participant rate limit.
         limits: { max_participants: 1000, rate_limit_per_second: 100_000, rate_limit_burst: 1_000_000 },

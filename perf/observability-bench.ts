@@ -53,7 +53,7 @@ async function runServerChild(variant: Variant): Promise<void> {
   const config = loadConfig({
     overrides: {
       // 400 bench sockets connect from 127.0.0.1: lift the per-address bound.
-      server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' }, websocket: { max_connections_per_address: 0 } },
+      server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' }, websocket: { max_authenticating_per_address: 0 } },
       chat: {
         limits: { max_participants: 1000, rate_limit_per_second: 100_000, rate_limit_burst: 1_000_000 },
         nlweb: { endpoints: [], standin: { enabled: false } },
