@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { ChatError } from '../../actors/errors';
 import type { ChatStore } from '../../storage-providers/chat-store';
 import { MemoryStore, PostgresStore, SqliteStore } from '../../storage-providers/index';
+import { assertPostgresJournalExists } from './postgres-journal-presence';
 
 /** Where a journal is read from, as written after `--storage`. */
 export type StorageSpec =
@@ -39,8 +40,8 @@ export function parseStorageSpec(spec: string): StorageSpec {
 }
 
 /**
- * Builds and opens the provider a spec names. A sqlite file must already exist: a typo must not
- * silently create an empty database and report "conversation not found".
+ * Builds and opens the provider a spec names. A sqlite file must already exist, and a PostgreSQL schema must already
+ * hold nlweb-chat's tables: a typo must not silently create an empty database and report "conversation not found".
  */
 export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
   let store: ChatStore;
@@ -55,6 +56,7 @@ export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
       store = new SqliteStore({ path: spec.path });
       break;
     case 'postgres':
+      await assertPostgresJournalExists(spec.url, spec.schema ?? 'public');
       store = new PostgresStore({ url: spec.url, poolSize: 2, schema: spec.schema, applicationName: 'nlweb-chat-replay' });
       break;
   }

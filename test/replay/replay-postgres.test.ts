@@ -1,5 +1,7 @@
+import net from 'node:net';
+import { once } from 'node:events';
 import { PostgresStore } from '../../storage-providers';
-import { PG_URL, describeWithPg, dropSchema, pgReachableSync, uniqueSchema } from '../storage/pg-helpers';
+import { PG_URL, describeWithPg, dropSchema, pgReachableSync, uniqueSchema, withClient } from '../storage/pg-helpers';
 import { parseJsonLines, runCli } from './replay-fixtures';
 import { faithfulJournal } from './divergence-journals';
 
@@ -58,5 +60,48 @@ describeWithPg(reachable)('replay CLI on PostgreSQL (--storage postgres://...?sc
     const unknown = await runCli(['nope', '--storage', spec]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('CHAT_ERR_NOT_FOUND: conversation nope not found in postgres storage');
+  });
+});
+
+describeWithPg(reachable)('replay CLI on a PostgreSQL schema without nlweb-chat tables', () => {
+  // A mistyped ?schema= used to run the provider's migrations: it created the schema and empty tables in the
+  // database under investigation, then answered "conversation not found".
+  const schema = uniqueSchema();
+  const spec = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+  afterAll(async () => {
+    if (reachable) await dropSchema(schema);
+  });
+  const schemaExists = () =>
+    withClient(async (c) => (await c.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).rowCount === 1);
+
+  it('refuses it with STORAGE_ERR_UNAVAILABLE naming the schema, and creates nothing (replay, export, list)', async () => {
+    for (const args of [
+      ['conv-1', '--storage', spec, '--check'],
+      ['export', 'conv-1', '--storage', spec],
+      ['list', '--storage', spec],
+    ]) {
+      const out = await runCli(args);
+      expect(out).toMatchObject({ code: 1, stdout: '' });
+      expect(out.stderr).toMatch(
+        new RegExp(
+          `^replay: STORAGE_ERR_UNAVAILABLE: PostgreSQL schema ${schema} in database \\S+ holds no nlweb-chat journal .*check \\?schema=`,
+        ),
+      );
+    }
+    expect(await schemaExists()).toBe(false);
+  });
+});
+
+describe('replay CLI when PostgreSQL is unreachable', () => {
+  it('exits 1 with STORAGE_ERR_UNAVAILABLE and the connection error, the password masked', async () => {
+    // A port that was just free: nothing listens there, so the connection is refused.
+    const probe = net.createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as net.AddressInfo).port;
+    probe.close();
+    await once(probe, 'close');
+    const out = await runCli(['conv-1', '--storage', `postgres://chat:hunter2@127.0.0.1:${port}/chat?schema=prod`]);
+    expect(out).toMatchObject({ code: 1, stdout: '' });
+    expect(out.stderr).toBe(`replay: STORAGE_ERR_UNAVAILABLE: cannot reach PostgreSQL: connect ECONNREFUSED 127.0.0.1:${port}\n`);
   });
 });
