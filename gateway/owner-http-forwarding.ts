@@ -13,8 +13,11 @@ import type { GatewayLogger } from './observability-hooks';
 import { ownerAddressOf } from './http-error-answer';
 import { FORWARDED_BY_HEADER } from './owner-forwarding';
 
-/** Request headers the holder needs to answer as it would have answered the caller. */
-const PASSED_REQUEST_HEADERS = ['authorization', 'accept', 'accept-language', 'user-agent', 'cookie', 'origin'];
+/**
+ * Request headers the holder needs to answer as it would have answered the caller. X-User-Id is how a development
+ * mode caller may name itself instead of `?user_id=` (authenticators.ts): without it the holder answered 401.
+ */
+const PASSED_REQUEST_HEADERS = ['authorization', 'accept', 'accept-language', 'user-agent', 'cookie', 'origin', 'x-user-id'];
 /** Answer headers worth returning: what the API sets (Retry-After, Allow, WWW-Authenticate ...). */
 const PASSED_ANSWER_HEADERS = ['content-type', 'retry-after', 'allow', 'www-authenticate', 'location'];
 
