@@ -5,6 +5,7 @@ import type { JournalSource } from './journal-source';
 import { makeHeader, toJsonLine } from './jsonl';
 import { LineWriter, type TextSink } from './line-writer';
 import { createMachineRerun, formatDivergence, type Divergence } from './machine-rerun';
+import { createJobTriggers } from './job-triggers';
 import { createLostRuns, type LostRun } from './lost-runs';
 import { createParticipantView } from './participant-view';
 import { createProgress, type ProgressSink } from './progress';
@@ -54,6 +55,9 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   const rerun = options.rerun ? createMachineRerun({ conversationId: source.conversationId, settings: source.meta?.settings }) : undefined;
   const view = options.as !== undefined ? createParticipantView(options.as) : undefined;
   const lostRuns = createLostRuns();
+  const jobTriggers = createJobTriggers();
+  // What each shown record answers, by sequence id, until its line is written (lost runs may hold records back).
+  const answers = new Map<number, number>();
   let records = 0;
   let violations = 0;
   let divergences = 0;
@@ -68,7 +72,15 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   const showTimeline = async (items: ReadonlyArray<ChatMessage | LostRun>): Promise<void> => {
     for (const item of items) {
       if (isLostRun(item)) await out.line(options.json ? toJsonLine(item) : formatLostRunLine(item));
-      else await out.line(options.json ? toJsonLine(item) : formatTimelineLine(item, { excerptWidth: options.width }));
+      else {
+        const answered = answers.get(item.sequence_id);
+        answers.delete(item.sequence_id);
+        await out.line(
+          options.json
+            ? toJsonLine(item)
+            : formatTimelineLine(item, { excerptWidth: options.width, ...(answered !== undefined ? { answers: answered } : {}) }),
+        );
+      }
     }
   };
   const reportDivergences = async (list: Divergence[]): Promise<void> => {
@@ -88,7 +100,9 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
       if (checker) await reportViolations(checker.accept(record));
       if (rerun) await reportDivergences(rerun.accept(record));
       if (analysing) continue;
+      const answered = jobTriggers.accept(record);
       if (view && !view.accept(record)) continue;
+      if (answered !== undefined && record.metadata.in_reply_to_sequence === undefined) answers.set(record.sequence_id, answered);
       await showTimeline(lostRuns.accept(record));
     }
     if (!analysing) await showTimeline(lostRuns.finish());

@@ -5,6 +5,8 @@ import type { LostRun } from './lost-runs';
 export interface TimelineOptions {
   /** Maximum characters of the content excerpt (default 80). */
   readonly excerptWidth?: number;
+  /** The sequence id the record answers when the record itself does not say (job-triggers.ts). */
+  readonly answers?: number;
 }
 
 const SEQ_WIDTH = 7;
@@ -24,7 +26,8 @@ export function timelineHeading(): string {
 export function formatTimelineLine(m: ChatMessage, options: TimelineOptions = {}): string {
   const width = options.excerptWidth ?? 80;
   const sender = `${m.sender_id} (${m.sender_type})`;
-  const replyTo = m.metadata.in_reply_to_sequence;
+  const own = m.metadata.in_reply_to_sequence;
+  const replyTo = typeof own === 'number' ? own : options.answers;
   const note = typeof replyTo === 'number' ? `[re #${replyTo}] ` : '';
   const redacted = m.metadata.redacted === true && !m.content.includes('redacted') ? '[redacted] ' : '';
   return [
