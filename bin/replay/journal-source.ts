@@ -98,7 +98,11 @@ export async function openJsonlSource(file: string, conversationId?: string): Pr
       else firstRecord = parsed.record;
     }
     if (conversationId !== undefined && header && header.conversation_id !== conversationId) {
-      throw new ChatError('CHAT_ERR_NOT_FOUND', `${file} holds conversation ${header.conversation_id}, not ${conversationId}`);
+      // A usage error (docs/replay.md): the file is fine, the arguments contradict each other.
+      throw new ChatError(
+        'CONFIG_ERR_INVALID',
+        `${file} holds conversation ${header.conversation_id}, not ${conversationId} (leave the id out to read the file's)`,
+      );
     }
     const id = conversationId ?? header?.conversation_id ?? firstRecord?.conversation_id;
     if (id === undefined) throw new ChatError('CHAT_ERR_NOT_FOUND', `${file} is empty: no header and no records`);

@@ -106,6 +106,19 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
     expect(out.stdout).toMatch(/echo \(ai\)\s+text\s+\[re #3\] echo: hello from alice/);
   });
 
+  it('an id that contradicts the export header is a usage error (CONFIG_ERR_INVALID, exit 1), nothing on stdout', async () => {
+    const file = path.join(dir, 'mismatch.jsonl');
+    expect(await runCli(['export', recorded.conversationId, '--storage', `sqlite:${db}`, '-o', file])).toMatchObject({ code: 0 });
+    const out = await runCli(['c-other', '--file', file]);
+    expect(out).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `replay: CONFIG_ERR_INVALID: ${file} holds conversation ${recorded.conversationId}, not c-other (leave the id out to read the file's)\n`,
+    });
+    // The id the header names, or none, reads it.
+    expect((await runCli([recorded.conversationId, '--file', file, '--check'])).code).toBe(0);
+  });
+
   it('lists the stored conversations', async () => {
     const out = await runCli(['list', '--storage', `sqlite:${db}`, '--json']);
     expect(out.code).toBe(0);
