@@ -266,7 +266,10 @@ function start(): void {
       setConnectionState('open');
     });
     c.on('message', renderMessage);
-    c.on('participants', (e) => people.show(e.participants, c.online));
+    c.on('participants', (e) => {
+      people.show(e.participants, c.online);
+      view.renameSenders();
+    });
     c.on('participants', (e) => conversations.noteMembers(conversationId, e.participants));
     c.on('presence', () => people.show(c.participants, c.online));
     c.on('typing', (e) => typing.noted(e.participantId, e.isTyping));

@@ -48,6 +48,11 @@ export interface MessageView {
   markSending(messageId: string): void;
   /** An own message on its way that is shown already (its record was read earlier): the pending line goes. */
   dropPending(messageId: string): void;
+  /**
+   * Names learnt (a member list arrived): every line shown says its sender's display name. The latest history page
+   * is shown before the socket brings the member list, so those lines were named by id until now.
+   */
+  renameSenders(): void;
   /** Refused messages still shown (their text is only here). */
   readonly refusedCount: number;
   clear(): void;
@@ -119,7 +124,7 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
    * A message line: the sender, then its text. An answer's text holds its pieces; anyone else's message is one
    * piece, which is the text itself.
    */
-  function bubble(className: string, who: string, first: HTMLElement, grows: boolean): HTMLLIElement {
+  function bubble(className: string, senderId: string, first: HTMLElement, grows: boolean): HTMLLIElement {
     const li = doc.createElement('li');
     li.className = className;
     let body = first;
@@ -127,7 +132,9 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
       body = div('text');
       body.append(first);
     } else first.classList.add('text');
-    li.append(div('who', who), body);
+    const who = div('who', deps.nameOf(senderId));
+    who.dataset['sender'] = senderId;
+    li.append(who, body);
     return li;
   }
 
@@ -178,7 +185,7 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     if (isSystemLine(m)) li = systemLine(m);
     else {
       const mine = m.sender_type !== 'ai' && m.sender_id === deps.me();
-      li = bubble(m.sender_type === 'ai' ? 'ai' : mine ? 'mine' : 'other', deps.nameOf(m.sender_id), piece(m), key !== undefined);
+      li = bubble(m.sender_type === 'ai' ? 'ai' : mine ? 'mine' : 'other', m.sender_id, piece(m), key !== undefined);
       if (key !== undefined) answersByKey.set(key, li.querySelector<HTMLElement>('.text')!);
     }
     if (m.message_type === 'lost') li.dataset['lostFrom'] = String(m.sequence_id);
@@ -256,7 +263,7 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
       if (!lastRecord?.isConnected) lastRecord = Array.from(list.querySelectorAll<HTMLLIElement>(':scope > li[data-seq]')).at(-1);
     },
     addPending(messageId, text) {
-      const li = bubble('mine pending', deps.nameOf(deps.me() ?? ''), div('piece', text), false);
+      const li = bubble('mine pending', deps.me() ?? '', div('piece', text), false);
       li.dataset['messageId'] = messageId;
       li.append(div('status', 'sending…'));
       place(li, null);
@@ -293,6 +300,10 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     },
     dropPending(messageId) {
       pendingLine(messageId)?.remove();
+    },
+    renameSenders() {
+      for (const who of Array.from(list.querySelectorAll<HTMLElement>('.who[data-sender]')))
+        who.textContent = deps.nameOf(who.dataset['sender']!);
     },
     get refusedCount() {
       return list.querySelectorAll('li.refused').length;

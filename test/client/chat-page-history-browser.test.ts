@@ -277,3 +277,35 @@ maybe(
   },
   60_000,
 );
+
+// The latest page is shown before the socket brings the member list: its lines were named by id ("bob") for good,
+// while live ones and the member list said "Bob". Found reloading the page on the stand-in's answers ("nlweb", not "NLWeb").
+maybe(
+  'messages read from history name their senders by display name once the member list arrives',
+  async () => {
+    const { stack, browser, origin } = await session();
+    await stack.runtime.createConversation({
+      conversation_id: 'named',
+      title: 'named',
+      created_by: 'alice',
+      participants: [
+        { participant_id: 'alice', participant_type: 'human', role: 'owner', display_name: 'Alice A.' },
+        { participant_id: 'bob', participant_type: 'human', role: 'member', display_name: 'Bob B.' },
+      ],
+      autoJoinAgents: false,
+    });
+    await stack.runtime.post('named', { sender_id: 'bob', message_id: 'b1', content: 'from history' });
+    const page = await browser.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${origin}/?user_id=alice&conversation=named`);
+    await page.waitForSelector('#participant-list li[data-id="bob"]');
+    expect(await page.textContent('#messages li.other .who')).toBe('Bob B.');
+
+    await page.fill('#input', 'live one');
+    await page.press('#input', 'Enter');
+    await page.waitForSelector('#messages li.mine:not(.pending) .who');
+    expect(await page.textContent('#messages li.mine:not(.pending) .who')).toBe('Alice A.');
+    expect(errors).toEqual([]);
+  },
+  60_000,
+);
