@@ -72,7 +72,7 @@ export const CONFIG_SCHEMA: Schema = {
         max_frame_bytes: int(65_536, 256, 16_777_216),
         // Each socket costs memory and a copy of every record; one user could otherwise open thousands. 0 = no bound.
         max_connections_per_user: int(50, 0, 1_000_000),
-        // Open and in-handshake sockets per client address, counted before authentication. 0 = no bound.
+        // Upgrades per client address still waiting for authentication (open sockets count per user). 0 = no bound.
         max_authenticating_per_address: int(200, 0, 1_000_000),
       }),
     }),

@@ -45,7 +45,7 @@ export interface ServerConfig {
     readonly max_frame_bytes: number;
     /** WebSockets one user id may have open (and upgrading) at once on this gateway; 0 = no bound. */
     readonly max_connections_per_user: number;
-    /** WebSockets one client address may have open or upgrading (authenticated or not) at once on this gateway; 0 = no bound. */
+    /** WebSocket upgrades one client address may have waiting for authentication at once on this gateway; 0 = no bound. */
     readonly max_authenticating_per_address: number;
   };
 }

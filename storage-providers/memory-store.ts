@@ -49,7 +49,7 @@ export interface MemoryStoreOptions {
    * records are dropped exactly as past maxRecordsTotal (the conversations appended to least recently
    * lose their oldest first, down to 90 % of the bound), so a few users posting maximum-size messages
    * cannot grow the process past what the record bound suggests (default 0 = no byte bound; `createStore`
-   * passes chat.storage.memory.max_bytes_total, default 256 MiB).
+   * passes chat.storage.memory.max_bytes_total, default 128 MiB).
    */
   readonly maxBytesTotal?: number;
   /**
