@@ -52,6 +52,7 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
         'Examples:',
         '  nlweb-chat-replay c1 --storage sqlite:./chat.db',
         '  nlweb-chat-replay c1 --storage sqlite:./chat.db --as bob',
+        '  nlweb-chat-replay c1 --storage sqlite:./chat.db --from 12 --to 12     (what was #12?)',
         '  nlweb-chat-replay export c1 --storage postgres://chat@db/chat?schema=prod -o c1.jsonl',
         '  nlweb-chat-replay --file c1.jsonl --check --rerun',
         '  NLWEB_CHAT_TOKEN=... nlweb-chat-replay c1 --server http://127.0.0.1:8000 --check',
@@ -82,11 +83,18 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
       .option('--as <participant>', 'only what this participant saw (between their join and leave records)')
       .option('--check', 'verify invariants; exit 2 on a violation')
       .option('--rerun', 're-run the journal through the conversation machine; exit 3 on a divergence')
+      .option('--from <seq>', 'timeline: only records from this sequence id on', positiveInt)
+      .option('--to <seq>', 'timeline: only records up to this sequence id (--from N --to N: one record)', positiveInt)
       .option('--width <n>', 'content excerpt width', positiveInt, 80)
       .option('--max-reports <n>', 'violations/divergences printed (each); the rest are counted', positiveInt, 20),
   ).action(async (conversationId: string | undefined, opts: SourceOptions & Record<string, unknown>, cmd: Command) => {
     if (opts.as !== undefined && (opts.check || opts.rerun))
       cmd.error('--as applies to the timeline; it cannot be combined with --check or --rerun');
+    const from = opts.from as number | undefined;
+    const to = opts.to as number | undefined;
+    if ((from !== undefined || to !== undefined) && (opts.check || opts.rerun))
+      cmd.error('--from and --to apply to the timeline; --check and --rerun read the whole journal');
+    if (from !== undefined && to !== undefined && from > to) cmd.error(`--from ${from} is after --to ${to}`);
     const source = await openSource(cmd, conversationId, opts);
     try {
       exitCode = await runReplay(
@@ -94,6 +102,8 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
         {
           json: opts.json === true,
           as: opts.as as string | undefined,
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
           check: opts.check === true,
           rerun: opts.rerun === true,
           width: opts.width as number,

@@ -27,6 +27,10 @@ export interface ReplayOptions {
   readonly check?: boolean;
   /** Re-run through the conversation machine instead of printing the timeline. */
   readonly rerun?: boolean;
+  /** Only records from this sequence id on (timeline only; --as and job triggers still read from #1). */
+  readonly from?: number;
+  /** Only records up to this sequence id (timeline only); reading stops at the first record past it. */
+  readonly to?: number;
   /** Content excerpt width of the text timeline. */
   readonly width?: number;
   /** How many violations / divergences to print (each); the rest are only counted. */
@@ -59,6 +63,8 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   // What each shown record answers, by sequence id, until its line is written (lost runs may hold records back).
   const answers = new Map<number, number>();
   let records = 0;
+  let shown = 0;
+  let cutAtTo = false;
   let violations = 0;
   let divergences = 0;
 
@@ -100,8 +106,17 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
       if (checker) await reportViolations(checker.accept(record));
       if (rerun) await reportDivergences(rerun.accept(record));
       if (analysing) continue;
+      // The journal is in sequence order: nothing after this record is in range, so stop reading (a --to
+      // on a large journal answers at once). --check reports a journal that is not in order.
+      if (options.to !== undefined && record.sequence_id > options.to) {
+        cutAtTo = true;
+        break;
+      }
       const answered = jobTriggers.accept(record);
       if (view && !view.accept(record)) continue;
+      // Before --from: read (membership, job triggers), not shown.
+      if (options.from !== undefined && record.sequence_id < options.from) continue;
+      shown += 1;
       if (answered !== undefined && record.metadata.in_reply_to_sequence === undefined) answers.set(record.sequence_id, answered);
       await showTimeline(lostRuns.accept(record));
     }
@@ -127,7 +142,14 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   if (rerun)
     await summary('rerun', { records, compared: rerun.compared, divergences }, divergences > maxReports ? divergences - maxReports : 0);
   await out.flush();
-  if (view && view.periods === 0) io.stderr.write(`replay: ${options.as} never joined conversation ${source.conversationId}\n`);
+  const ranged = options.from !== undefined || options.to !== undefined;
+  if (view && view.periods === 0 && !cutAtTo) io.stderr.write(`replay: ${options.as} never joined conversation ${source.conversationId}\n`);
+  else if (!analysing && ranged && shown === 0 && records > 0)
+    io.stderr.write(
+      `replay: no record of conversation ${source.conversationId} in #${options.from ?? 1}..#${options.to ?? 'end'}${
+        view ? ` that ${options.as} saw` : ''
+      }\n`,
+    );
   if (!analysing && records === 0) io.stderr.write(`replay: conversation ${source.conversationId} has no records\n`);
   if (!analysing && startsAt > 1) io.stderr.write(`replay: ${heldFromNote(source.conversationId, startsAt)}\n`);
   if (violations > 0) return EXIT.violation;
