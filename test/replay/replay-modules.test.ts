@@ -95,7 +95,7 @@ describe('JSONL source', () => {
 
   it('rejects a conversation id that contradicts the header, an empty file, and a second header', async () => {
     const file = writeJournal(dir, 'c.jsonl', cleanJournal(), 'conv-1');
-    await expect(openJsonlSource(file, 'conv-9')).rejects.toMatchObject({ code: 'CHAT_ERR_NOT_FOUND' });
+    await expect(openJsonlSource(file, 'conv-9')).rejects.toMatchObject({ code: 'CONFIG_ERR_INVALID' });
     const empty = path.join(dir, 'empty.jsonl');
     fs.writeFileSync(empty, '\n');
     await expect(openJsonlSource(empty)).rejects.toMatchObject({ code: 'CHAT_ERR_NOT_FOUND' });
