@@ -9,7 +9,8 @@ import { createJobTriggers } from './job-triggers';
 import { createLostRuns, type LostRun } from './lost-runs';
 import { createParticipantView } from './participant-view';
 import { createProgress, type ProgressSink } from './progress';
-import { formatLostRunLine, formatTimelineLine, timelineHeading } from './timeline-format';
+import { createSequenceHoles, type SequenceHole } from './sequence-holes';
+import { formatHoleLine, formatLostRunLine, formatTimelineLine, timelineHeading } from './timeline-format';
 import { heldFromNote, historyTrimmedNote, rerunRefusal } from './trimmed-history';
 
 /** Where the CLI writes: results to stdout, notes and progress to stderr. */
@@ -62,6 +63,9 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   const jobTriggers = createJobTriggers();
   // What each shown record answers, by sequence id, until its line is written (lost runs may hold records back).
   const answers = new Map<number, number>();
+  const holes = createSequenceHoles(source.conversationId, startsAt);
+  // The hole shown just before a record, by that record's sequence id, until its line is written.
+  const holesBefore = new Map<number, SequenceHole>();
   let records = 0;
   let shown = 0;
   let cutAtTo = false;
@@ -79,6 +83,11 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
     for (const item of items) {
       if (isLostRun(item)) await out.line(options.json ? toJsonLine(item) : formatLostRunLine(item));
       else {
+        const hole = holesBefore.get(item.sequence_id);
+        if (hole) {
+          holesBefore.delete(item.sequence_id);
+          await out.line(options.json ? toJsonLine(hole) : formatHoleLine(hole));
+        }
         const answered = answers.get(item.sequence_id);
         answers.delete(item.sequence_id);
         await out.line(
@@ -113,10 +122,13 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
         break;
       }
       const answered = jobTriggers.accept(record);
+      const hole = holes.accept(record);
       if (view && !view.accept(record)) continue;
       // Before --from: read (membership, job triggers), not shown.
       if (options.from !== undefined && record.sequence_id < options.from) continue;
       shown += 1;
+      const shownHole = hole && holes.describe(hole, options.from);
+      if (shownHole) holesBefore.set(record.sequence_id, shownHole);
       if (answered !== undefined && record.metadata.in_reply_to_sequence === undefined) answers.set(record.sequence_id, answered);
       await showTimeline(lostRuns.accept(record));
     }

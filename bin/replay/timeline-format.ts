@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../../actors/message-types';
 import type { LostRun } from './lost-runs';
+import type { SequenceHole } from './sequence-holes';
 
 /** Options of the human-readable timeline. */
 export interface TimelineOptions {
@@ -52,6 +53,12 @@ export function formatLostRunLine(run: LostRun): string {
     'lost'.padEnd(TYPE_WIDTH),
     run.detail,
   ].join('  ');
+}
+
+/** Ids the journal skips, as one timeline line where they would be (no time, no sender: nothing is known of them). */
+export function formatHoleLine(hole: SequenceHole): string {
+  const ids = hole.from === hole.to ? String(hole.from) : `${hole.from}..${hole.to}`;
+  return [ids.padStart(SEQ_WIDTH), '-'.padEnd(12), '-'.padEnd(SENDER_WIDTH), 'missing'.padEnd(TYPE_WIDTH), hole.detail].join('  ');
 }
 
 /** HH:MM:SS.mmm in UTC; the raw text when the timestamp does not parse. */
