@@ -28,7 +28,7 @@ import { wireNarrowPanels } from './narrow-panels';
 import { createPageApi, fetchHistoryPage, type ApiErrorBody } from './page-api';
 import { takeToken, TOKEN_KEY, tokenSubject } from './page-auth';
 import { el } from './page-elements';
-import { readAuthMode, readMaxRetries } from './page-settings';
+import { readAuthMode, readMaxMessageLength, readMaxRetries } from './page-settings';
 import { createPeoplePanel } from './people-panel';
 import { hideShareLink, showShareLink, wireShareCopy } from './share-link';
 import { askForToken, askForUserId, signedInLabel } from './sign-in';
@@ -311,11 +311,25 @@ function start(): void {
   });
   wireShareCopy();
 
+  /** The error line says the last message was too long (and goes once one is sent). */
+  let lengthRefused = false;
   el<HTMLFormElement>('send-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const input = el<HTMLInputElement>('input');
     const text = input.value.trim();
     if (!text || !client) return;
+    // Refused here, the text still in the input to shorten: sent, it would be refused, and past the frame limit the
+    // server closes the socket (1009), which ends this page's connection.
+    const maxLength = readMaxMessageLength(document);
+    if (maxLength !== undefined && text.length > maxLength) {
+      const count = (n: number): string => n.toLocaleString('en-US');
+      lengthRefused = true;
+      return showError(
+        `This message is ${count(text.length)} characters long; at most ${count(maxLength)} fit in one message. Shorten or split it.`,
+      );
+    }
+    if (lengthRefused) showError('');
+    lengthRefused = false;
     input.value = '';
     client.setTyping(false);
     // Shown at once, before the server has it: the input is cleared, so the text must be visible somewhere.

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type express from 'express';
-import { authModeMetaTag, maxRetriesMetaTag, type PageAuthMode } from './page-settings';
+import { authModeMetaTag, maxMessageLengthMetaTag, maxRetriesMetaTag, type PageAuthMode } from './page-settings';
 
 /**
  * Where the bundle starts: the page, and the client it exposes as `window.nlwebChat`. Every client module
@@ -25,6 +25,8 @@ export interface MountWebClientOptions {
   readonly maxRetries?: number;
   /** The server's server.auth.mode: in 'jwt' the page asks for a token; without it, or 'dev', for a user id. */
   readonly authMode?: PageAuthMode;
+  /** The server's chat.limits.max_message_length: the page refuses longer messages before sending (default: no check). */
+  readonly maxMessageLength?: number;
 }
 
 /**
@@ -57,6 +59,7 @@ function withSettings(html: string, options: MountWebClientOptions): string {
   const tags = [
     ...(options.maxRetries !== undefined ? [maxRetriesMetaTag(options.maxRetries)] : []),
     ...(options.authMode !== undefined ? [authModeMetaTag(options.authMode)] : []),
+    ...(options.maxMessageLength !== undefined ? [maxMessageLengthMetaTag(options.maxMessageLength)] : []),
   ];
   return tags.length === 0 ? html : html.replace('<head>', `<head>\n    ${tags.join('\n    ')}`);
 }

@@ -32,3 +32,20 @@ export function readAuthMode(doc: Parameters<typeof readMaxRetries>[0]): PageAut
   const content = doc.querySelector(`meta[name="${AUTH_MODE_META}"]`)?.getAttribute('content');
   return content === 'jwt' || content === 'dev' ? content : undefined;
 }
+
+/**
+ * chat.limits.max_message_length: the page refuses a longer message itself, saying how long it is, and keeps the text
+ * in the input. Sent, the server would refuse it; past server.websocket.max_frame_bytes (64 KiB) it closes the socket
+ * (1009), which ends the page's connection for good.
+ */
+export const MAX_MESSAGE_LENGTH_META = 'nlweb-chat-max-message-length';
+
+export function maxMessageLengthMetaTag(maxLength: number): string {
+  return `<meta name="${MAX_MESSAGE_LENGTH_META}" content="${String(Math.trunc(maxLength))}" />`;
+}
+
+/** The longest message content (UTF-16 code units, as the server counts), or undefined (no tag: the page checks nothing). */
+export function readMaxMessageLength(doc: Parameters<typeof readMaxRetries>[0]): number | undefined {
+  const content = doc.querySelector(`meta[name="${MAX_MESSAGE_LENGTH_META}"]`)?.getAttribute('content') ?? '';
+  return /^[1-9]\d*$/.test(content) ? Number(content) : undefined;
+}

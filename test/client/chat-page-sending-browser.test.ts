@@ -126,3 +126,31 @@ maybe(
   },
   60_000,
 );
+
+// Found pasting 200,000 characters into the page: the 64 KiB frame limit closed the socket (1009, fatal), so the page
+// ended "closed" with the message marked "The connection was closed" and "send again" offered. The server's
+// chat.limits.max_message_length (mountWebClient's maxMessageLength) is now checked before anything is sent.
+maybe(
+  'a message longer than the server allows is refused in the page, its text kept in the input; the connection stays open',
+  async () => {
+    const s = await session({ page: { maxMessageLength: 100 } });
+    const page = await openAsAlice(s);
+    const errors = collectErrors(page);
+    const tooLong = 'x'.repeat(1_101);
+    await send(page, tooLong);
+    expect(await page.textContent('#errors')).toBe(
+      'This message is 1,101 characters long; at most 100 fit in one message. Shorten or split it.',
+    );
+    expect(await page.inputValue('#input')).toBe(tooLong);
+    expect(await page.locator('#messages li.mine').count()).toBe(0);
+    expect(await page.getAttribute('#state', 'data-state')).toBe('open');
+
+    await send(page, 'y'.repeat(100));
+    await page.locator('#messages li.mine[data-seq]:not(.pending)').waitFor();
+    expect(await page.textContent('#errors')).toBe('');
+    const texts = (await s.stack.runtime.readMessages('conv', 0, 100)).filter((m) => m.message_type === 'text').map((m) => m.content);
+    expect(texts).toEqual(['y'.repeat(100)]);
+    expect(errors).toEqual([]);
+  },
+  60_000,
+);

@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { mountWebClient } from '../../client/web/mount-web-client';
-import { readAuthMode, readMaxRetries } from '../../client/web/page-settings';
+import { readAuthMode, readMaxMessageLength, readMaxRetries } from '../../client/web/page-settings';
 
 async function servedPage(options: Parameters<typeof mountWebClient>[1]): Promise<string> {
   const app = express();
@@ -52,5 +52,14 @@ describe('page settings: server.auth.mode in the served page', () => {
     expect(readAuthMode(docOf(await servedPage({ authMode: 'dev', maxRetries: 3 })))).toBe('dev');
     expect(readAuthMode(docOf(await servedPage({})))).toBeUndefined();
     expect(readAuthMode(docOf('<meta name="nlweb-chat-auth-mode" content="oauth">'))).toBeUndefined();
+  });
+});
+
+describe('page settings: chat.limits.max_message_length in the served page', () => {
+  it('tells the page the longest message it may send; without the option, nothing (the page checks nothing)', async () => {
+    expect(readMaxMessageLength(docOf(await servedPage({ maxMessageLength: 10_000 })))).toBe(10_000);
+    expect(readMaxMessageLength(docOf(await servedPage({ maxRetries: 3 })))).toBeUndefined();
+    for (const content of ['', '0', '-5', '1e4', 'many'])
+      expect(readMaxMessageLength(docOf(`<meta name="nlweb-chat-max-message-length" content="${content}">`))).toBeUndefined();
   });
 });
