@@ -69,15 +69,14 @@ export async function listServerConversations(
   target: ServerTarget,
 ): Promise<{ readonly meta: ConversationMeta; readonly lastSequenceId: number }[]> {
   const client = createServerClient(target);
-  const metas = await allServerConversations(client);
-  metas.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
-  const out: { meta: ConversationMeta; lastSequenceId: number }[] = [];
-  for (const meta of metas) {
-    const path = conversationPath(meta.conversation_id);
-    const summary = await client.getJson(path);
-    out.push({ meta, lastSequenceId: intField(summary, 'last_sequence_id', path) });
-  }
-  return out;
+  // The list entries carry last_sequence_id (docs/http-api.md): no request per conversation, which cost one read
+  // each and, past the server's read budget (chat.limits.reads_burst), ended the list with HTTP 429.
+  const entries = await allServerConversations(client);
+  entries.sort((a, b) => (a.meta.created_at < b.meta.created_at ? -1 : a.meta.created_at > b.meta.created_at ? 1 : 0));
+  return entries.map(({ meta, last }) => ({
+    meta,
+    lastSequenceId: intField({ last_sequence_id: last }, 'last_sequence_id', '/chat/conversations'),
+  }));
 }
 
 /** The most the server lists per page (docs/http-api.md, The conversation list). */
@@ -92,12 +91,12 @@ const MAX_LIST_WALKS = 5;
  * an entry unchanged since it was seen (same last_sequence_id) has caught up. A server without paging (no
  * next_cursor) lists everything in one answer.
  */
-async function allServerConversations(client: ServerClient): Promise<ConversationMeta[]> {
+async function allServerConversations(client: ServerClient): Promise<{ meta: ConversationMeta; last: unknown }[]> {
   const seen = new Map<string, { meta: ConversationMeta; last: unknown }>();
   let walk = await walkList(client, seen, false);
   // A walk of one page skipped nothing; a later walk that found nothing new leaves nothing to catch.
   for (let n = 1; n < MAX_LIST_WALKS && walk.pages > 1 && (n === 1 || walk.changed); n++) walk = await walkList(client, seen, true);
-  return [...seen.values()].map((e) => e.meta);
+  return [...seen.values()];
 }
 
 /** One walk from the top: to the end, or (catchingUp) to the first entry unchanged since it was seen. */
