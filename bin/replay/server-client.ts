@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ChatError } from '../../actors/errors';
 
 /** Where, and as whom, `--server` reads. */
@@ -13,6 +14,14 @@ export interface ServerTarget {
 }
 
 export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * HTTP 429 (the server's per-user read budget, chat.limits.reads_per_second / reads_burst: a long journal is more
+ * pages than the burst) is waited out as the answer says (retry_after_ms, else Retry-After), up to this many times
+ * in a row for one request and at most RATE_LIMIT_MAX_WAIT_MS each; past either, the 429 is the error.
+ */
+export const RATE_LIMIT_MAX_RETRIES = 20;
+export const RATE_LIMIT_MAX_WAIT_MS = 30_000;
 
 /**
  * A failed request to `--server`. `code` is the server's error code (`HTTP_<status>` when the answer
@@ -66,21 +75,38 @@ export function createServerClient(target: ServerTarget): ServerClient {
       for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
       if (target.user !== undefined) url.searchParams.set('user_id', target.user);
       const request = `GET ${url.href}`;
-      let status: number;
-      let text: string;
-      try {
-        const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-        status = res.status;
-        text = await res.text();
-      } catch (err) {
-        throw networkError(err, base.origin, timeoutMs);
+      for (let retries = 0; ; retries++) {
+        let status: number;
+        let text: string;
+        let retryAfterHeader: string | null;
+        try {
+          const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+          status = res.status;
+          retryAfterHeader = res.headers.get('retry-after');
+          text = await res.text();
+        } catch (err) {
+          throw networkError(err, base.origin, timeoutMs);
+        }
+        const body = parseObject(text);
+        const waitMs = status === 429 ? retryAfterMs(body, retryAfterHeader) : undefined;
+        if (waitMs !== undefined && waitMs <= RATE_LIMIT_MAX_WAIT_MS && retries < RATE_LIMIT_MAX_RETRIES) {
+          await delay(waitMs);
+          continue;
+        }
+        if (status < 200 || status > 299) throw httpError(request, status, body);
+        if (!body) throw new ServerRequestError('HTTP_INVALID_BODY', `${request} answered HTTP ${status} without a JSON object`, status);
+        return body;
       }
-      const body = parseObject(text);
-      if (status < 200 || status > 299) throw httpError(request, status, body);
-      if (!body) throw new ServerRequestError('HTTP_INVALID_BODY', `${request} answered HTTP ${status} without a JSON object`, status);
-      return body;
     },
   };
+}
+
+/** How long a 429 asks to wait: the gateway's exact retry_after_ms, else Retry-After in seconds; undefined when neither says. */
+function retryAfterMs(body: Record<string, unknown> | undefined, header: string | null): number | undefined {
+  const exact = body?.retry_after_ms;
+  if (typeof exact === 'number' && Number.isFinite(exact) && exact >= 0) return exact;
+  const seconds = header === null ? NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {
