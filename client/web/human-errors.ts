@@ -72,6 +72,23 @@ export function humanSentence(code: string | undefined): string {
   return (code !== undefined && HUMAN_SENTENCES[code]) || UNKNOWN_ERROR;
 }
 
+/**
+ * What was wrong with a refused message, when the server's reason says (GATEWAY_ERR_CONTENT_INVALID: its message is
+ * contentProblem's, docs/protocol.md, Content rules): "empty, too long, or characters not allowed" left a person who
+ * pasted a terminal's colour codes guessing which. Any other refusal reads as its code's sentence.
+ */
+export function refusalSentence(code: string, message: string): string {
+  if (code === 'GATEWAY_ERR_CONTENT_INVALID') {
+    if (message.includes('control characters'))
+      return "The message contains control characters (such as a terminal's colour codes); only line breaks and tabs can be sent.";
+    const longer = /longer than (\d+) characters/.exec(message);
+    if (longer) return `The message is too long: at most ${Number(longer[1]).toLocaleString('en-US')} characters fit in one message.`;
+    if (message.includes('lone surrogate')) return 'The message contains a broken character (half of an emoji or symbol).';
+    if (message.includes('content is empty')) return 'The message is empty.';
+  }
+  return humanSentence(code);
+}
+
 /** The error code a fatal close stands for (protocol.md, close codes), when its reason names none. */
 const CLOSE_CODE_ERRORS: Readonly<Record<number, string>> = {
   1001: 'GATEWAY_ERR_SHUTTING_DOWN',

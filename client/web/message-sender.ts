@@ -7,7 +7,7 @@
  */
 import type { ChatClient, ChatClientError } from '../chat-client';
 import { defaultGenerateId } from '../client-platform';
-import { humanSentence } from './human-errors';
+import { refusalSentence } from './human-errors';
 import type { MessageView } from './message-view';
 import { canSendAgain } from './send-again';
 import { createUnsentStore, keepNothing, unsentKey, type UnsentMessage, type UnsentStore } from './unsent-store';
@@ -82,7 +82,7 @@ export function createMessageSender(deps: MessageSenderDeps): MessageSender {
 
   function showRefused(m: UnsentMessage, code: string, message: string): void {
     view.markRefused(m.message_id, {
-      sentence: humanSentence(code),
+      sentence: refusalSentence(code, message),
       detail: `${code}: ${message}`,
       ...(canSendAgain(code) ? { sendAgain: () => sendAgain(m) } : {}),
     });

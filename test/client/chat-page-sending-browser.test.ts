@@ -5,7 +5,6 @@
  * Chromium against the real server (dev auth). Chromium: ./chromium.ts.
  */
 import type { Page } from 'playwright-core';
-import { HUMAN_SENTENCES } from '../../client/web/human-errors';
 import { browserTest } from './chromium';
 import { collectErrors, pageSessions, type PageSession } from './page-session';
 
@@ -69,7 +68,10 @@ maybe(
 
     const refused = page.locator('#messages li.mine.refused');
     await refused.waitFor();
-    expect(await refused.locator('.reason').textContent()).toBe(`not sent: ${HUMAN_SENTENCES['GATEWAY_ERR_CONTENT_INVALID']}`);
+    // The reason the server gave, in words (refusalSentence), not only that the content was refused.
+    expect(await refused.locator('.reason').textContent()).toBe(
+      'not sent: The message is too long: at most 10,000 characters fit in one message.',
+    );
     expect(await refused.locator('.reason').getAttribute('title')).toBe(
       'GATEWAY_ERR_CONTENT_INVALID: content is longer than 10000 characters',
     );

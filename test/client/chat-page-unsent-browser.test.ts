@@ -174,7 +174,7 @@ maybe(
     expect(await refused.locator('.reason').allTextContents()).toEqual([
       'not sent: The conversation is restarting. Try again in a moment.',
       'not sent: The conversation is restarting. Try again in a moment.',
-      'not sent: The message is empty, too long, or contains characters that are not allowed.',
+      'not sent: The message is too long: at most 10,000 characters fit in one message.',
     ]);
     const buttons = (n: number): Promise<string[]> => refused.nth(n).locator('button').allTextContents();
     expect(await buttons(0)).toEqual(['send again', 'edit', 'discard']);

@@ -3,7 +3,8 @@
  * documents and names no other, and closes are told by the code their reason names, else by the close code.
  */
 import { ERROR_CODES } from '../../actors/errors';
-import { closedSentence, HUMAN_SENTENCES, humanSentence, UNKNOWN_ERROR } from '../../client/web/human-errors';
+import { contentProblem } from '../../actors/input-rules';
+import { closedSentence, HUMAN_SENTENCES, humanSentence, refusalSentence, UNKNOWN_ERROR } from '../../client/web/human-errors';
 
 describe("the chat page's sentences for error codes", () => {
   it('has one for every server code, and no key that is neither a server code nor a client one', () => {
@@ -28,5 +29,25 @@ describe("the chat page's sentences for error codes", () => {
     expect(closedSentence({ code: 4003, reason: 'fatal close 4003: CHAT_ERR_FORBIDDEN' })).toBe(HUMAN_SENTENCES['CHAT_ERR_FORBIDDEN']);
     expect(closedSentence({ code: 1006, reason: 'gave up after 3 failed attempts' })).toMatch(/^Could not reach the server/);
     expect(closedSentence({ code: 1000, reason: 'fatal close 1000' })).toMatch(/^The connection was closed/);
+  });
+});
+
+// The reasons are the server's own (contentProblem is what the gateway sends with GATEWAY_ERR_CONTENT_INVALID), so a
+// change of its wording fails here instead of sending the page back to the vague sentence.
+describe('a refused message says what was wrong with it', () => {
+  const refused = (content: string): string => refusalSentence('GATEWAY_ERR_CONTENT_INVALID', contentProblem(content, 10_000)!);
+
+  it('control characters, too long, a lone surrogate, empty: each its own sentence', () => {
+    expect(refused('ctl:\u0007\u001b[31mred')).toBe(
+      "The message contains control characters (such as a terminal's colour codes); only line breaks and tabs can be sent.",
+    );
+    expect(refused('x'.repeat(10_001))).toBe('The message is too long: at most 10,000 characters fit in one message.');
+    expect(refused('half \ud83d emoji')).toBe('The message contains a broken character (half of an emoji or symbol).');
+    expect(refused('  ')).toBe('The message is empty.');
+  });
+
+  it("any other reason or code reads as the code's sentence", () => {
+    expect(refusalSentence('GATEWAY_ERR_CONTENT_INVALID', 'something new')).toBe(HUMAN_SENTENCES['GATEWAY_ERR_CONTENT_INVALID']);
+    expect(refusalSentence('CHAT_ERR_QUEUE_FULL', 'content is empty')).toBe(HUMAN_SENTENCES['CHAT_ERR_QUEUE_FULL']);
   });
 });
