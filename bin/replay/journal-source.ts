@@ -4,7 +4,7 @@ import { ChatError } from '../../actors/errors';
 import type { ChatMessage, ConversationMeta } from '../../actors/message-types';
 import type { ChatStore } from '../../storage-providers/chat-store';
 import { parseJournalLine, type JournalHeader } from './jsonl';
-import { openStorage, parseStorageSpec } from './storage-spec';
+import { openStorage, parseStorageSpec, resolvedFrom } from './storage-spec';
 
 /**
  * One conversation's journal, read once, in order, without holding it in memory:
@@ -71,7 +71,9 @@ export async function openJsonlSource(file: string, conversationId?: string): Pr
   // Surface ENOENT/EACCES before reading lines (readline would otherwise swallow them into 'close').
   await new Promise<void>((resolve, reject) => {
     stream.once('ready', () => resolve());
-    stream.once('error', (err) => reject(new ChatError('CONFIG_ERR_READ', `cannot read ${file}: ${err.message}`, { cause: err })));
+    stream.once('error', (err) =>
+      reject(new ChatError('CONFIG_ERR_READ', `cannot read ${file}${resolvedFrom(file)}: ${err.message}`, { cause: err })),
+    );
   });
   const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });
   const lines = rl[Symbol.asyncIterator]();

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import { ChatError } from '../../actors/errors';
 import type { ChatStore } from '../../storage-providers/chat-store';
 import { MemoryStore, PostgresStore, SqliteStore } from '../../storage-providers/index';
@@ -51,7 +52,7 @@ export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
       break;
     case 'sqlite':
       if (spec.path !== ':memory:' && !fs.existsSync(spec.path)) {
-        throw new ChatError('STORAGE_ERR_UNAVAILABLE', `sqlite database ${spec.path} does not exist`);
+        throw new ChatError('STORAGE_ERR_UNAVAILABLE', `sqlite database ${spec.path} does not exist${resolvedFrom(spec.path)}`);
       }
       store = new SqliteStore({ path: spec.path });
       break;
@@ -67,4 +68,12 @@ export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
 /** Hides a password in a connection URL for error messages. */
 export function redactUrl(text: string): string {
   return text.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}
+
+/**
+ * For a relative path: where it was looked for. `npm run replay` runs in the package's root, not where the command
+ * was typed, so `sqlite:./chat.db` there is another file than the reader thinks.
+ */
+export function resolvedFrom(path: string): string {
+  return nodePath.isAbsolute(path) ? '' : ` (looked for ${nodePath.resolve(path)}: relative to ${process.cwd()})`;
 }
