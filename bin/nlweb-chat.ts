@@ -101,6 +101,7 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
   const sdk = await setupSdk({
     observability: config.observability,
     host: config.server.host,
+    idleTimeoutMs: config.server.idle_timeout_s * 1000,
     env,
     serviceVersion: packageVersion(),
   });

@@ -34,6 +34,12 @@ export interface SetupSdkOptions {
   readonly observability: ObservabilityConfig;
   /** Host the separate metrics server binds to when metrics.port > 0. */
   readonly host?: string;
+  /**
+   * The separate metrics server closes a connection silent this long (ms; the binary passes server.idle_timeout_s),
+   * as the API server does: it is a listener of the same process, whose file descriptors silent connections to it
+   * would use up just the same. 0 or absent: never.
+   */
+  readonly idleTimeoutMs?: number;
   /** Read for OTEL_* variables (default: none; the entry point passes process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Register providers, W3C propagator and AsyncLocalStorage context manager globally (default true). */
@@ -90,7 +96,13 @@ export async function setupSdk(options: SetupSdkOptions): Promise<SdkHandle> {
     cleanups.push(() => sdkMeterProvider.shutdown());
     const handler: MetricsHandler = (req, res) => exporter.getMetricsRequestHandler(req, res);
     if (obs.metrics.port > 0) {
-      const server = await listenMetricsServer(handler, obs.metrics.path, obs.metrics.port, options.host ?? '127.0.0.1');
+      const server = await listenMetricsServer(
+        handler,
+        obs.metrics.path,
+        obs.metrics.port,
+        options.host ?? '127.0.0.1',
+        options.idleTimeoutMs ?? 0,
+      );
       const port = (server.address() as AddressInfo).port;
       metricsServer = { url: `http://${options.host ?? '127.0.0.1'}:${port}${obs.metrics.path}`, port };
       cleanups.push(() => closeServer(server));
@@ -188,13 +200,14 @@ function sampleRatio(configured: number, env: Readonly<Record<string, string | u
   return configured;
 }
 
-function listenMetricsServer(handler: MetricsHandler, path: string, port: number, host: string): Promise<Server> {
+function listenMetricsServer(handler: MetricsHandler, path: string, port: number, host: string, idleTimeoutMs: number): Promise<Server> {
   const server = createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && pathname === path) return handler(req, res);
     res.statusCode = 404;
     res.end('not found');
   });
+  if (idleTimeoutMs > 0) server.setTimeout(idleTimeoutMs);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
