@@ -148,7 +148,11 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
         if (metricsHandler) app.get(config.observability.metrics.path, (req, res) => metricsHandler(req, res));
         // The browser chat page (GET /) and its client bundle; its client gives up after ws_max_retries failures (0: never).
         const maxRetries = config.chat.context.ws_max_retries;
-        mountWebClient(app, { ...(maxRetries > 0 ? { maxRetries } : {}), authMode: config.server.auth.mode });
+        mountWebClient(app, {
+          ...(maxRetries > 0 ? { maxRetries } : {}),
+          authMode: config.server.auth.mode,
+          maxMessageLength: config.chat.limits.max_message_length,
+        });
       },
     });
     const bound = await server.listen();

@@ -67,6 +67,11 @@ describe('config keys the server binary reads', () => {
     expect(await (await fetch(`${devServer.url}/`)).text()).toContain('<meta name="nlweb-chat-auth-mode" content="dev" />');
   });
 
+  it('chat.limits.max_message_length: the page the server serves is told it, and refuses longer messages before sending', async () => {
+    const server = await serverWith('chat:\n  limits:\n    max_message_length: 500\n');
+    expect(await (await fetch(`${server.url}/`)).text()).toContain('<meta name="nlweb-chat-max-message-length" content="500" />');
+  });
+
   it('chat.nlweb.standin.* start the stand-in as configured; tracing.otlp_endpoint receives the spans', async () => {
     // The OTLP collector: resolves on the first export (the SDK flushes at shutdown).
     let exported!: (path: string) => void;
