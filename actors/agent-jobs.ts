@@ -101,7 +101,14 @@ export class AgentJobs {
    */
   private wants(agent: Agent, request: TurnRequest): boolean {
     try {
-      return agent.wantsTurn === undefined || agent.wantsTurn(request.trigger, request.chainDepth);
+      if (agent.wantsTurn === undefined) return true;
+      const wanted: unknown = agent.wantsTurn(request.trigger, request.chainDepth);
+      if (!isThenable(wanted)) return Boolean(wanted);
+      // An async filter: a Promise read as truthy took every turn, and its rejection went unhandled (which ends an
+      // embedder's process that has no handler of its own). The filter runs inside the machine's step and must
+      // answer there: declined, logged as the filter's failure, and its rejection caught.
+      wanted.then(undefined, () => undefined);
+      throw new TypeError(`${agent.id}'s wantsTurn returned a Promise: it must return a boolean synchronously`);
     } catch (err) {
       this.options.onTurnFilterFailure?.({
         agentId: agent.id,
@@ -297,4 +304,8 @@ function describeFailure(err: unknown, abortReason: string | undefined): { code:
   if (abortReason === 'timeout') return { code: 'AGENT_ERR_TIMEOUT', message: 'the agent did not answer in time' };
   if (isChatError(err)) return { code: err.code, message: err.message };
   return { code: 'AGENT_ERR_FAILED', message: err instanceof Error ? err.message : String(err) };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

@@ -82,7 +82,8 @@ export interface Agent {
   readonly baseUrl?: string;
   /**
    * Cheap pre-filter run inside the actor; false means the turn is never scheduled. Defaults to true. A throw
-   * declines the turn too (logged with its stack; AgentJobs.offer), never a crash of the conversation.
+   * declines the turn too (logged with its stack; AgentJobs.offer), never a crash of the conversation. It must
+   * answer synchronously: a returned Promise is treated as a throw (and its rejection caught).
    */
   wantsTurn?(message: ChatMessage, chainDepth: number): boolean;
   respond(turn: AgentTurn, signal: AbortSignal): AsyncIterable<AgentOutput>;

@@ -201,3 +201,59 @@ describe('an agent whose wantsTurn throws', () => {
     await runtime.close();
   });
 });
+
+describe('an agent whose wantsTurn returns a Promise', () => {
+  it('declines the turn and is logged (a Promise is not a yes), and its rejection is not left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { logger, logged } = capturedLogger('warn');
+      const asyncFilter: Agent = {
+        id: 'async',
+        displayName: 'Async',
+        // As an embedder might write it, checking something over the network first; the check fails.
+        wantsTurn: (async () => {
+          throw new Error('lookup failed');
+        }) as unknown as Agent['wantsTurn'],
+        async *respond(turn): AsyncIterable<AgentOutput> {
+          yield { content: `async: ${turn.trigger.content}`, final: true };
+        },
+      };
+      const made = await makeRuntime({
+        agents: [asyncFilter, createEchoAgent()],
+        config: { chat: { input: { multi_mode_window_ms: WINDOW_MS } } },
+        logger,
+      });
+      const { runtime, clock } = made;
+      await runtime.createConversation({
+        conversation_id: 'room',
+        created_by: 'alice',
+        participants: [
+          { participant_id: 'async', participant_type: 'ai' },
+          { participant_id: 'echo', participant_type: 'ai' },
+        ],
+      });
+      const alice = collector();
+      await runtime.subscribe('room', 'alice', alice.listener);
+      await runtime.post('room', { sender_id: 'alice', message_id: 'a1', content: 'hello' });
+      clock.advance(WINDOW_MS);
+      await settle();
+      // A macrotask turn: Node reports unhandled rejections after the microtasks of the turn that made them.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(textsOf(alice.messages, 'echo')).toEqual(['echo: hello']);
+      expect(textsOf(alice.messages, 'async')).toEqual([]);
+      expect(logged.filter((l) => l.msg === 'agent call failed')).toEqual([
+        expect.objectContaining({
+          agent_id: 'async',
+          reason:
+            "wantsTurn threw, so the agent did not take the turn: async's wantsTurn returned a Promise: it must return a boolean synchronously",
+        }),
+      ]);
+      expect(unhandled).toEqual([]);
+      await runtime.close();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
