@@ -67,7 +67,16 @@ export async function authenticateCaller(
   logger: GatewayLogger,
 ): Promise<AuthenticatedUser | ChatError> {
   try {
-    return (await authenticate(req)) ?? new ChatError('GATEWAY_ERR_UNAUTHENTICATED');
+    const user = await authenticate(req);
+    if (user === undefined) return new ChatError('GATEWAY_ERR_UNAUTHENTICATED');
+    // An embedder's authenticate may set expiresAt (ms since the epoch). NaN or a string would arm the socket's expiry
+    // timer with a delay that is never reached and fire it every millisecond: its bug, refused here like a throw.
+    const { expiresAt } = user;
+    if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))) {
+      logger.warn({ expires_at: String(expiresAt) }, 'authenticator failed: expiresAt must be a finite number (ms since the epoch)');
+      return new ChatError('GATEWAY_ERR_UNAUTHENTICATED');
+    }
+    return user;
   } catch (err) {
     if (isChatError(err, 'GATEWAY_ERR_UNAUTHENTICATED')) return err;
     logger.warn({ err: (err as Error).message }, 'authenticator failed');

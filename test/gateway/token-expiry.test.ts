@@ -1,9 +1,9 @@
 import jwt from 'jsonwebtoken';
 import { createManualClock, type Clock, type ManualClock } from '../../actors/clock';
-import { REFUSAL_SUBPROTOCOL } from '../../gateway';
+import { createNoopLogger, REFUSAL_SUBPROTOCOL, type Authenticator, type GatewayLogger } from '../../gateway';
 import { MAX_TIMER_MS, watchCredentialExpiry } from '../../gateway/credential-expiry';
 import { closeAll, JWT_SECRET, startHarness, track, type Harness } from './harness';
-import { connectClient, upgradeOutcome } from './ws-test-client';
+import { connectClient, upgradeOutcome, upgradeRefusal } from './ws-test-client';
 
 /**
  * A WebSocket's authority ends with its token: at the token's `exp` (on the gateway's clock, a manual one here, so
@@ -67,6 +67,25 @@ describe('a socket whose token expires', () => {
       close: { code: 4001, reason: 'GATEWAY_ERR_UNAUTHENTICATED' },
     });
     expect(await upgradeOutcome(ws(expired), [])).toMatchObject({ status: 401 });
+  });
+
+  test("an embedder's authenticate returning an expiresAt that is not a finite number is refused 401 and logged, as a throwing one is", async () => {
+    const warnings: string[] = [];
+    const logger: GatewayLogger = { ...createNoopLogger(), warn: (_o, msg) => void warnings.push(msg ?? '') };
+    logger.child = () => logger;
+    let expiresAt: unknown;
+    const authenticate: Authenticator = async () => ({ userId: 'alice', expiresAt: expiresAt as number });
+    const h = await startHarness({}, { authenticate, logger });
+    const conv = await h.createConversation('alice');
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, '1700000000000']) {
+      expiresAt = bad;
+      expect((await upgradeRefusal(h.wsUrl(conv, 'alice'))).status).toBe(401);
+    }
+    expect(warnings).toEqual(Array(3).fill('authenticator failed: expiresAt must be a finite number (ms since the epoch)'));
+    // A finite one in the future is accepted.
+    expiresAt = Date.now() + 3_600_000;
+    const accepted = track(await connectClient(h.wsUrl(conv, 'alice')));
+    expect(accepted.ws.readyState).toBe(accepted.ws.OPEN);
   });
 });
 
