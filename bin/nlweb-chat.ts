@@ -25,6 +25,7 @@ import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import { loadConfig, type ConfigProblem } from '../config/load-config';
 import { mountWebClient } from '../client/web/mount-web-client';
+import { storageLocation } from './storage-location';
 import { createChatServer, type ChatServer } from '../gateway/chat-server';
 import { createChatTelemetry, createNoopTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
 import { createHttpAuditMiddleware } from '../observability/http-audit';
@@ -166,6 +167,8 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
         host: bound.host,
         url: bound.url,
         storage: config.chat.storage.backend,
+        // "memory" alone did not say that a restart empties it, nor "sqlite" which file.
+        storage_location: storageLocation(config.chat.storage, process.cwd()),
         metrics: metricsUrl ?? null,
         tracing: sdk.tracingEnabled,
         standin: standin?.url ?? null,

@@ -18,6 +18,8 @@ describe('the ready line at a quiet log level', () => {
     servers.push(server);
     const ready = server.logs.find((l) => l.msg === 'nlweb-chat ready')!;
     expect(ready).toMatchObject({ level: 'info', port: server.port, url: server.url });
+    // The default storage, said so that a restart emptying it is no surprise (bin/storage-location.ts).
+    expect(ready).toMatchObject({ storage: 'memory', storage_location: 'this process only: every conversation is lost when it stops' });
     expect(server.port).toBeGreaterThan(0);
     const open = await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('open '));
     expect(open.msg).toBe(`open ${server.url}/?user_id=alice to chat (dev auth: callers name themselves with ?user_id=)`);

@@ -1,0 +1,33 @@
+/**
+ * Where the server keeps its conversations, as the ready line says it: an operator reading `"storage":"memory"`
+ * could not tell that a restart empties it, nor which file `sqlite` writes (a relative path resolves against the
+ * directory the server was started in). A PostgreSQL URL is shown without its password
+ * (in the user part or a `password` parameter).
+ */
+import path from 'node:path';
+import type { ChatConfig } from '../config/config-types';
+
+export const MEMORY_LOCATION = 'this process only: every conversation is lost when it stops';
+
+export function storageLocation(storage: ChatConfig['storage'], cwd: string): string {
+  switch (storage.backend) {
+    case 'memory':
+      return MEMORY_LOCATION;
+    case 'sqlite':
+      return path.resolve(cwd, storage.sqlite.path);
+    case 'postgres':
+      return withoutPassword(storage.postgres.url);
+  }
+}
+
+/** The URL with any password replaced by "***" (an unparsable one is not shown at all: it might hold one). */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+    return parsed.toString();
+  } catch {
+    return '(postgres URL not shown: it does not parse)';
+  }
+}

@@ -1,0 +1,22 @@
+/** What the ready line says about where conversations are kept (bin/storage-location.ts; the line itself: test/process/ready-line.test.ts). */
+import { storageLocation, MEMORY_LOCATION } from '../../bin/storage-location';
+import { loadConfig } from '../../config';
+
+const storageOf = (storage: object) => loadConfig({ overrides: { chat: { storage } } }).chat.storage;
+
+describe('storageLocation', () => {
+  it('memory: says a restart loses everything; sqlite: the file, resolved against the working directory', () => {
+    expect(storageLocation(storageOf({}), '/srv/chat')).toBe(MEMORY_LOCATION);
+    expect(storageLocation(storageOf({ backend: 'sqlite' }), '/srv/chat')).toBe('/srv/chat/data/nlweb-chat.db');
+    expect(storageLocation(storageOf({ backend: 'sqlite', sqlite: { path: '/var/lib/chat.db' } }), '/srv/chat')).toBe('/var/lib/chat.db');
+  });
+
+  it('postgres: the URL without its password, in the user part or as a parameter', () => {
+    const pg = (url: string): string => storageLocation(storageOf({ backend: 'postgres', postgres: { url } }), '/');
+    expect(pg('postgres://chat:s3cret@db.internal:5432/chat')).toBe('postgres://chat:***@db.internal:5432/chat');
+    expect(pg('postgres://chat@db.internal/chat?password=s3cret&sslmode=require')).toBe(
+      'postgres://chat@db.internal/chat?password=***&sslmode=require',
+    );
+    expect(pg('postgres://127.0.0.1:5432/test')).toBe('postgres://127.0.0.1:5432/test');
+  });
+});
