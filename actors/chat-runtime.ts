@@ -9,6 +9,7 @@ import type { ConversationInput, ConversationPolicy } from './conversation-conte
 import { ChatError } from './errors';
 import { assertValidCreation, assertValidParticipant, postProblem } from './input-rules';
 import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from './message-types';
+import { withMembers } from './page-members';
 import { assertOneTypePerId } from './participant-identity';
 import { restoreConversation } from './restore-conversation';
 import { postUnlessReserved } from './reserved-metadata';
@@ -161,7 +162,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
 
   async listConversationPage(userId: string, request: ConversationPageRequest): Promise<ConversationPage> {
     this.assertOpen();
-    return conversationPage(this.deps.store, this.live.values(), userId, request);
+    return withMembers(this.deps.store, this.live, await conversationPage(this.deps.store, this.live.values(), userId, request));
   }
 
   async join(conversationId: string, participant: ParticipantInput): Promise<Participant> {

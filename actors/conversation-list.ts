@@ -8,7 +8,7 @@ import {
   type ActivityKey,
   type ConversationActivity,
 } from '../storage-providers/conversation-activity';
-import type { ChatMessage, ConversationMeta, ParticipantType } from './message-types';
+import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from './message-types';
 
 /**
  * One page of a user's conversation list by last activity: the store's page (the journal) with the newer
@@ -31,8 +31,13 @@ export interface ConversationPageRequest {
   readonly after?: ActivityKey;
 }
 
+/** One conversation of a page; the runtime adds its current members (withMembers), conversationPage does not. */
+export interface ConversationPageEntry extends ConversationActivity {
+  readonly participants?: readonly Participant[];
+}
+
 export interface ConversationPage {
-  readonly entries: readonly ConversationActivity[];
+  readonly entries: readonly ConversationPageEntry[];
   /** Where the next page starts; undefined when this one is the last. */
   readonly next: ActivityKey | undefined;
 }

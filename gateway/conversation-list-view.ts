@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import { ChatError } from '../actors/errors';
-import type { ConversationMeta, SenderType } from '../actors/message-types';
-import type { ActivityKey, ConversationActivity } from '../storage-providers/conversation-activity';
+import type { ConversationPageEntry } from '../actors/conversation-list';
+import type { ConversationMeta, Participant, SenderType } from '../actors/message-types';
+import type { ActivityKey } from '../storage-providers/conversation-activity';
 import { idProblem } from '../storage-providers/record-rules';
 import { cutText } from './text-cut';
 
@@ -29,9 +30,11 @@ export interface ConversationListEntry extends ConversationMeta {
   readonly last_sequence_id: number;
   readonly last_activity_at: string;
   readonly last_message: LastMessagePreview | null;
+  /** Its current members, as its summary has them: a page names an untitled conversation without a read per entry. */
+  readonly participants?: readonly Participant[];
 }
 
-export function listEntry(entry: ConversationActivity): ConversationListEntry {
+export function listEntry(entry: ConversationPageEntry): ConversationListEntry {
   const p = entry.preview;
   const content = p === undefined ? '' : cutText(p.content, PREVIEW_CONTENT_LENGTH);
   return {
@@ -50,6 +53,7 @@ export function listEntry(entry: ConversationActivity): ConversationListEntry {
             content_truncated: content.length < p.content.length,
             timestamp: p.timestamp,
           },
+    ...(entry.participants === undefined ? {} : { participants: entry.participants }),
   };
 }
 

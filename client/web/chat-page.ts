@@ -19,13 +19,13 @@ import { closedSentence, humanSentence } from './human-errors';
 import { setConnectionState, showPendingCount, showReconnecting } from './connection-status';
 import { createConversationList, type ConversationMeta } from './conversation-list';
 import { wireCreateForm } from './create-form';
-import { showApiError, showError } from './error-line';
+import { showApiError, showError, showReadLimited } from './error-line';
 import { createHistoryPager, type HistoryPager } from './history-pager';
 import { createListRefresh } from './list-refresh';
 import { createMessageSender, openUnsentStore } from './message-sender';
 import { createMessageView } from './message-view';
 import { wireNarrowPanels } from './narrow-panels';
-import { createPageApi, fetchHistoryPage, type ApiErrorBody } from './page-api';
+import { createPageApi, fetchHistoryPage, retryAfterMs, type ApiErrorBody } from './page-api';
 import { takeToken, TOKEN_KEY, tokenSubject } from './page-auth';
 import { el } from './page-elements';
 import { readAuthMode, readMaxMessageLength, readMaxRetries } from './page-settings';
@@ -115,12 +115,25 @@ function start(): void {
     renamed: (label) => (el('title').textContent = label),
   });
 
+  /** The error line says the list was refused over the read budget (cleared once a list comes). */
+  let listLimited = false;
   async function refreshList(): Promise<void> {
     // The 200 most recently active (the server's largest page), most recent first: a list, not an archive.
     const res = await api('/chat/conversations?limit=200');
+    if (res.status === 429) {
+      // Over the read budget: said, and asked again once the server said it may be.
+      const waitMs = retryAfterMs(res);
+      showReadLimited('Could not list your conversations.', waitMs, (await res.json().catch(() => ({}))) as ApiErrorBody);
+      listLimited = true;
+      setTimeout(() => void listRefresh.now(), waitMs);
+      return;
+    }
     if (!res.ok)
       return showApiError('Could not list your conversations.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
     conversations.show(((await res.json()) as { conversations: ConversationMeta[] }).conversations);
+    // The list came after a 429: its message is no longer true.
+    if (listLimited) showError('');
+    listLimited = false;
   }
 
   function renderMessage(m: ChatMessage): void {
@@ -188,6 +201,16 @@ function start(): void {
     const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}`);
     const body = (await res.json().catch(() => ({}))) as ApiErrorBody & { title?: string };
     if (res.status === 403 && body.error === 'CHAT_ERR_NOT_PARTICIPANT') return offerToJoin(conversationId);
+    if (res.status === 429) {
+      const waitMs = retryAfterMs(res);
+      showReadLimited(`Could not open ${conversationId} yet.`, waitMs, body);
+      // Not if the user opened another conversation meanwhile: the retry would take them back.
+      const openWhenRefused = current;
+      setTimeout(() => {
+        if (current === openWhenRefused) void openChecked(conversationId);
+      }, waitMs);
+      return;
+    }
     if (!res.ok) return showApiError(`Could not open ${conversationId}.`, res.status, body);
     open(conversationId, body.title ?? conversationId);
   }
@@ -229,11 +252,27 @@ function start(): void {
     people.clear();
     typing.clear();
     showError('');
+    /** Earlier pages the read budget refused, to tell whether the retry was read. */
+    let historyRefusals = 0;
     const p = createHistoryPager({
       fetchPage: (before) => fetchHistoryPage(api, conversationId, before),
       view,
       controls: { scroller: el('scroller'), box: el('history'), button: el<HTMLButtonElement>('load-earlier'), note: el('history-note') },
-      failed: (refusal) => showApiError('Could not load earlier messages.', refusal.status, refusal.body),
+      failed: (refusal) => {
+        if (refusal.status !== 429) return showApiError('Could not load earlier messages.', refusal.status, refusal.body);
+        // Over the read budget: the same page is asked again once the server said it may be.
+        const waitMs = Math.max(1000, Number((refusal.body as { retry_after_ms?: unknown }).retry_after_ms) || 1000);
+        showReadLimited('Could not load earlier messages yet.', waitMs, refusal.body);
+        const refusals = ++historyRefusals;
+        setTimeout(() => {
+          if (pager !== p) return;
+          // Read this time (no new refusal meanwhile): the line's message, if it is still the one shown, is no longer true.
+          void p.loadEarlier().then(() => {
+            const stillSaid = el('errors').textContent?.startsWith('Could not load earlier messages yet.') ?? false;
+            if (historyRefusals === refusals && pager === p && stillSaid) showError('');
+          });
+        }, waitMs);
+      },
     });
     pager = p;
     setConnectionState('connecting');

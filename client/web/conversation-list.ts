@@ -1,6 +1,7 @@
 /**
  * The chat page's list of the user's conversations: each under its name (its title, or for an untitled one its
- * other members, conversation-names.ts, whose members are asked once), the open one marked, conversations this
+ * other members, conversation-names.ts, as the list names them; an older server's list does not, and then they are
+ * asked once per conversation), the open one marked, conversations this
  * page just left kept out. When and how often the list is asked for is list-refresh.ts.
  */
 import type { Participant } from '../protocol-frames';
@@ -18,11 +19,13 @@ export interface ConversationMeta {
   readonly title: string;
   /** Absent from servers before the list had previews; null when the conversation has no message to preview. */
   readonly last_message?: LastMessagePreview | null;
+  /** Its current members; absent from servers before the list carried them (then they are asked one by one). */
+  readonly participants?: readonly Participant[];
 }
 
 export interface ConversationListDeps {
   readonly list: HTMLUListElement;
-  /** The members of one conversation (GET /chat/conversations/{id}), or undefined if that failed. */
+  /** The members of one conversation (GET /chat/conversations/{id}), or undefined if that failed; only for a list without them. */
   fetchMembers(conversationId: string): Promise<readonly Participant[] | undefined>;
   me(): string | undefined;
   /** The user picked a conversation in the list. */
@@ -113,8 +116,10 @@ export function createConversationList(deps: ConversationListDeps): Conversation
     show(conversations) {
       for (const id of left) if (!conversations.some((c) => c.conversation_id === id)) left.delete(id);
       listed = conversations.filter((c) => !left.has(c.conversation_id));
+      // The list names the members: no request per conversation (the page's reads are budgeted, docs/http-api.md).
+      for (const c of listed) if (c.participants) members.set(c.conversation_id, c.participants);
       render();
-      for (const c of listed) if (isUntitled(c.title)) void askMembers(c.conversation_id);
+      for (const c of listed) if (!c.participants && isUntitled(c.title)) void askMembers(c.conversation_id);
     },
     labelOf,
     setOpen(conversationId, title) {

@@ -17,3 +17,15 @@ export function showError(text: string, detail = ''): void {
 export function showApiError(what: string, status: number, body: ApiErrorBody): void {
   showError(`${what} ${humanSentence(body.error)}`, `${body.error ?? status}: ${body.message ?? ''}`);
 }
+
+/**
+ * A read refused by the server's per-user read budget (429 GATEWAY_ERR_RATE_LIMITED on a GET): said as such, not as
+ * "sending too fast", with when the page asks again.
+ */
+export function showReadLimited(what: string, retryInMs: number, body: ApiErrorBody): void {
+  const seconds = Math.ceil(retryInMs / 1000);
+  showError(
+    `${what} The server is limiting how often this page may read; trying again in ${seconds} s.`,
+    `${body.error ?? 429}: ${body.message ?? ''}`,
+  );
+}

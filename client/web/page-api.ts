@@ -36,6 +36,12 @@ export function createPageApi(options: PageApiOptions): PageApi {
   };
 }
 
+/** A 429's Retry-After in milliseconds (at least 1 s when absent or unreadable: a refusal is never retried at once). */
+export function retryAfterMs(res: Pick<Response, 'headers'>): number {
+  const seconds = Number(res.headers.get('Retry-After'));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) * 1000 : 1000;
+}
+
 /** The page of records before `before` (history-pager.ts); a failure is an answer too, never a rejection. */
 export async function fetchHistoryPage(api: PageApi, conversationId: string, before: number): Promise<PageResult> {
   try {

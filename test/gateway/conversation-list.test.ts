@@ -136,6 +136,45 @@ describe('GET /chat/conversations by last activity', () => {
     held.release();
   });
 
+  test("each entry names the conversation's current members: a live one's from memory, a stored one's from the store", async () => {
+    const clock = settableClock();
+    const h = await startHarness({}, { runtimeClock: clock });
+    clock.set(at(1));
+    await h.createConversation('alice', ['bob', 'carol'], { conversation_id: 'live' });
+    await h.runtime.leave('live', 'carol');
+    // Written to the store only: the runtime has never loaded it, so its members are the store's.
+    const member = (id: string, role: 'owner' | 'member', seq: number) => ({
+      participant_id: id,
+      participant_type: 'human' as const,
+      display_name: id.toUpperCase(),
+      role,
+      joined_at_sequence: seq,
+    });
+    await h.store.createConversation(
+      {
+        conversation_id: 'stored',
+        title: 'Conversation',
+        created_at: new Date(at(0)).toISOString(),
+        created_by: 'alice',
+        settings: {},
+        status: 'active',
+      },
+      [member('alice', 'owner', 1), member('dave', 'member', 2)],
+    );
+    expect(await h.runtime.listConversations('alice')).toHaveLength(2);
+    const body = await list(h, 'alice');
+    const membersOf = (id: string): unknown =>
+      (
+        body.conversations.find((c) => c.conversation_id === id)?.participants as Array<{ participant_id: string; display_name: string }>
+      ).map((p) => `${p.participant_id}/${p.display_name}`);
+    expect(ids(body)).toEqual(['live', 'stored']);
+    expect(membersOf('live')).toEqual(['alice/alice', 'bob/bob']);
+    expect(membersOf('stored')).toEqual(['alice/ALICE', 'dave/DAVE']);
+    // The same records as the conversation's summary.
+    const summary = await h.request('GET', '/chat/conversations/live', 'alice');
+    expect(body.conversations[0]!.participants).toEqual((summary.body as { participants: unknown }).participants);
+  });
+
   test('bad limit or cursor: 400 GATEWAY_ERR_BAD_REQUEST saying what is accepted', async () => {
     const h = await startHarness();
     await h.createConversation('alice');
