@@ -23,6 +23,7 @@ import { createChatSocket } from './chat-socket';
 import { buildChatSocketUrl } from './chat-socket-url';
 import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
+import { limitsOfConnected, messageSizeProblem, type ServerLimits } from './message-limits';
 import { createOutbox } from './outbox';
 import { createOwnerRedirect } from './owner-redirect';
 import {
@@ -67,12 +68,20 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     isReady: () => loop.ready,
     sendSync: (last_sequence_id) => socket.send({ type: 'sync', last_sequence_id }),
   });
+  /**
+   * The limits of the server last connected to; undefined before the first `connected` frame. Sends made before it
+   * are queued and checked when they are flushed, right after that frame, rather than against assumed defaults:
+   * nothing can be sent earlier anyway, and a server configured above or below the defaults is then neither
+   * refused messages it would take nor sent ones that would end the client.
+   */
+  let serverLimits: ServerLimits | undefined;
   const outbox = createOutbox({
     clock,
     defaultRetryAfterMs: options.defaultRetryAfterMs ?? 1000,
     canSend: () => loop.ready && loop.state !== 'closed',
     sendFrame: (frame) => socket.send(frame),
     emitAck: (result) => events.emit('ack', result),
+    sizeProblem: (frame) => (serverLimits === undefined ? undefined : messageSizeProblem(frame, serverLimits)),
   });
   const heartbeat = createHeartbeat({
     clock,
@@ -182,6 +191,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   function onConnected(frame: ConnectedFrame, resumedFrom: number | undefined): void {
+    // Before markOpen and the `connected` event: a send() from its listener is checked against this server's limits.
+    serverLimits = limitsOfConnected(frame);
     const reconnect = loop.markOpen();
     const lastSeq = delivery.lastSequenceId;
     if (lastSeq === undefined) {

@@ -2,4 +2,5 @@
 export * from './chat-client';
 export * from './backoff';
 export * from './protocol-frames';
+export * from './message-limits';
 export * from './typed-emitter';

@@ -7,6 +7,7 @@
  * but is not persisted yet (re-sent after a reconnect, in case the server lost it).
  */
 import { ChatClientError, type ClientClock, type SendResult } from './client-types';
+import type { OutgoingMessage } from './message-limits';
 import type { ClientFrame, ErrorFrame, MessageAckFrame } from './protocol-frames';
 
 interface OutboxEntry {
@@ -45,6 +46,11 @@ export interface OutboxDeps {
   sendFrame(frame: ClientFrame): boolean;
   /** Reports an acknowledgement (message_ack or persisted) to the application. */
   emitAck(result: SendResult): void;
+  /**
+   * Why the server would refuse this message for its size (client/message-limits.ts), or undefined: also while the
+   * server's limits are not known yet (before the first `connected` frame), as flush() checks again before sending.
+   */
+  sizeProblem(frame: OutgoingMessage): string | undefined;
 }
 
 /** The outbox of one client (see the file comment). */
@@ -84,6 +90,14 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     entry.reject(err);
   }
 
+  function messageFrame(e: Pick<OutboxEntry, 'message_id' | 'content' | 'metadata'>): OutgoingMessage {
+    return { type: 'message', message_id: e.message_id, content: e.content, ...(e.metadata !== undefined ? { metadata: e.metadata } : {}) };
+  }
+
+  function tooLargeError(messageId: string, problem: string): ChatClientError {
+    return new ChatClientError('CLIENT_MESSAGE_TOO_LARGE', `not sent: ${problem}`, { messageId });
+  }
+
   function cancelResume(): void {
     if (resumeTimer !== undefined) clock.clearTimeout(resumeTimer);
     resumeTimer = undefined;
@@ -112,8 +126,17 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     for (const e of entries.values()) {
       if (inFlight >= window) return;
       if (e.state !== 'queued') continue;
-      const frame: ClientFrame = { type: 'message', message_id: e.message_id, content: e.content };
-      if (e.metadata !== undefined) frame.metadata = e.metadata;
+      const frame = messageFrame(e);
+      // Checked on every send, not only in add(): a message queued before the first `connected` frame meets the
+      // limits here, and a reconnect may reach a server with smaller ones. Sent, it would close this socket (1009)
+      // and end the client; refused, only this message fails. An acknowledged one (a re-send for durability) has
+      // no promise left to reject: it is dropped, having been sequenced by a server that took it.
+      const problem = deps.sizeProblem(frame);
+      if (problem !== undefined) {
+        entries.delete(e.message_id);
+        if (!e.settled) settleReject(e, tooLargeError(e.message_id, problem));
+        continue;
+      }
       // Stop at the first failure: the rest stay queued for the next connection, in order.
       if (!deps.sendFrame(frame)) return;
       e.state = 'sent';
@@ -128,6 +151,12 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         // metadata differs from what it accepted (CHAT_ERR_MESSAGE_ID_REUSED), and the application may change
         // its object after send() returned.
         const sent = metadata === undefined ? undefined : (JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>);
+        // Refused at once when the server's limits are known: nothing is queued, the connection is untouched.
+        const problem = deps.sizeProblem(messageFrame({ message_id, content, ...(sent !== undefined ? { metadata: sent } : {}) }));
+        if (problem !== undefined) {
+          reject(tooLargeError(message_id, problem));
+          return;
+        }
         entries.set(message_id, {
           message_id,
           content,

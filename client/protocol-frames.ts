@@ -45,6 +45,8 @@ export interface ConnectedFrame {
   mode: ConversationMode;
   input_timeout?: number;
   last_sequence_id: number;
+  /** What the server accepts (absent from servers older than the field): client/message-limits.ts. */
+  limits?: { max_frame_bytes?: number; max_message_length?: number; max_metadata_bytes?: number };
 }
 export interface ParticipantListFrame {
   type: 'participant_list';

@@ -38,6 +38,11 @@ export function welcomeFrames(
       last_sequence_id: sub.lastSequenceId,
       connection_id: sub.connectionId,
       server_time: new Date(now).toISOString(),
+      limits: {
+        max_frame_bytes: config.server.websocket.max_frame_bytes,
+        max_message_length: config.chat.limits.max_message_length,
+        max_metadata_bytes: config.chat.limits.max_metadata_bytes,
+      },
     },
     participantListFrame(sub),
   ];

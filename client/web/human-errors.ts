@@ -62,6 +62,7 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   CLIENT_CONNECT_FAILED: 'Could not open a connection to the server.',
   CLIENT_CURSOR_RESET: 'The server lost some recent messages; showing what it still has.',
   CLIENT_NO_WEBSOCKET: 'This browser cannot open a live connection.',
+  CLIENT_MESSAGE_TOO_LARGE: 'This message is too large for the server; shorten or split it.',
 };
 
 /** Said for a code the table does not know (a newer server). */
@@ -82,11 +83,18 @@ export function refusalSentence(code: string, message: string): string {
     if (message.includes('control characters'))
       return "The message contains control characters (such as a terminal's colour codes); only line breaks and tabs can be sent.";
     const longer = /longer than (\d+) characters/.exec(message);
-    if (longer) return `The message is too long: at most ${Number(longer[1]).toLocaleString('en-US')} characters fit in one message.`;
+    if (longer) return tooLongSentence(longer[1]);
     if (message.includes('lone surrogate')) return 'The message contains a broken character (half of an emoji or symbol).';
     if (message.includes('content is empty')) return 'The message is empty.';
   }
+  // The client's own refusal before sending (client/message-limits.ts): too long reads as the server's would.
+  const overLength = code === 'CLIENT_MESSAGE_TOO_LARGE' ? /max_message_length \((\d+)\)/.exec(message) : null;
+  if (overLength) return tooLongSentence(overLength[1]);
   return humanSentence(code);
+}
+
+function tooLongSentence(limit: string): string {
+  return `The message is too long: at most ${Number(limit).toLocaleString('en-US')} characters fit in one message.`;
 }
 
 /** The error code a fatal close stands for (protocol.md, close codes), when its reason names none. */

@@ -18,6 +18,20 @@ export interface ConnectedFrame {
   readonly connection_id: string;
   /** Server time, ISO-8601. */
   readonly server_time: string;
+  /** What this server accepts from a client (optional: servers before it sent none). */
+  readonly limits?: ConnectionLimits;
+}
+/**
+ * The sizes past which this server refuses a client's input, so a client can refuse an oversize message itself:
+ * a frame over max_frame_bytes closes the socket with 1009, which ends a client, with its other unsent messages.
+ */
+export interface ConnectionLimits {
+  /** server.websocket.max_frame_bytes: longest frame, in bytes of UTF-8 (longer: close 1009). */
+  readonly max_frame_bytes: number;
+  /** chat.limits.max_message_length: longest `content`, in UTF-16 code units (longer: GATEWAY_ERR_CONTENT_INVALID). */
+  readonly max_message_length: number;
+  /** chat.limits.max_metadata_bytes: longest `metadata` as JSON, in UTF-8 bytes; 0 = bounded by the frame only. */
+  readonly max_metadata_bytes: number;
 }
 export interface ParticipantListFrame {
   readonly type: 'participant_list';
@@ -168,6 +182,16 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
       last_sequence_id: seq,
       connection_id: id,
       server_time: time,
+      limits: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['max_frame_bytes', 'max_message_length', 'max_metadata_bytes'],
+        properties: {
+          max_frame_bytes: { type: 'integer', minimum: 1 },
+          max_message_length: { type: 'integer', minimum: 1 },
+          max_metadata_bytes: { type: 'integer', minimum: 0 },
+        },
+      },
     },
     ['conversation_id', 'participant_id', 'mode', 'input_timeout', 'last_sequence_id', 'connection_id', 'server_time'],
   ),

@@ -68,12 +68,13 @@ maybe(
 
     const refused = page.locator('#messages li.mine.refused');
     await refused.waitFor();
-    // The reason the server gave, in words (refusalSentence), not only that the content was refused.
+    // The reason, in words (refusalSentence), not only that the content was refused. The client refuses it itself,
+    // against the limits the server's connected frame announced, before sending (docs/client.md, Message size).
     expect(await refused.locator('.reason').textContent()).toBe(
       'not sent: The message is too long: at most 10,000 characters fit in one message.',
     );
     expect(await refused.locator('.reason').getAttribute('title')).toBe(
-      'GATEWAY_ERR_CONTENT_INVALID: content is longer than 10000 characters',
+      "CLIENT_MESSAGE_TOO_LARGE: not sent: content is 10001 characters, over the server's max_message_length (10000)",
     );
     await page.waitForSelector('#pending:empty', { state: 'attached' });
     // The bubble says it: the error line does not repeat it.

@@ -4,6 +4,7 @@
  */
 import { ERROR_CODES } from '../../actors/errors';
 import { contentProblem } from '../../actors/input-rules';
+import { messageSizeProblem } from '../../client/message-limits';
 import { closedSentence, HUMAN_SENTENCES, humanSentence, refusalSentence, UNKNOWN_ERROR } from '../../client/web/human-errors';
 
 describe("the chat page's sentences for error codes", () => {
@@ -44,6 +45,16 @@ describe('a refused message says what was wrong with it', () => {
     expect(refused('x'.repeat(10_001))).toBe('The message is too long: at most 10,000 characters fit in one message.');
     expect(refused('half \ud83d emoji')).toBe('The message contains a broken character (half of an emoji or symbol).');
     expect(refused('  ')).toBe('The message is empty.');
+  });
+
+  it("the client's own refusal (CLIENT_MESSAGE_TOO_LARGE) says too long as the server's would, any other size generally", () => {
+    const limits = { maxFrameBytes: 65_536, maxMessageLength: 10_000, maxMetadataBytes: 8192 };
+    const problem = (content: string, metadata?: Record<string, unknown>): string =>
+      `not sent: ${messageSizeProblem({ type: 'message', message_id: 'm', content, ...(metadata ? { metadata } : {}) }, limits)!}`;
+    expect(refusalSentence('CLIENT_MESSAGE_TOO_LARGE', problem('x'.repeat(10_001)))).toBe(refused('x'.repeat(10_001)));
+    expect(refusalSentence('CLIENT_MESSAGE_TOO_LARGE', problem('x', { k: 'v'.repeat(9000) }))).toBe(
+      HUMAN_SENTENCES['CLIENT_MESSAGE_TOO_LARGE'],
+    );
   });
 
   it("any other reason or code reads as the code's sentence", () => {

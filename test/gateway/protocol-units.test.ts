@@ -4,7 +4,7 @@ import { isLoopbackAddress } from '../../gateway/net-utils';
 import { DeliveryProgress } from '../../gateway/delivery-progress';
 import { CLIENT_FRAME_TYPES } from '../../gateway/protocol/client-frames';
 import { createFrameValidator } from '../../gateway/protocol/frame-validator';
-import { SERVER_FRAME_TYPES, type ServerFrame } from '../../gateway/protocol/server-frames';
+import { SERVER_FRAME_TYPES, type ConnectedFrame, type ServerFrame } from '../../gateway/protocol/server-frames';
 import { createRateLimiter } from '../../gateway/rate-limiter';
 import { closeAll, startHarness } from './harness';
 import * as frameJson from '../../gateway/frame-json';
@@ -57,10 +57,41 @@ describe('protocol schemas', () => {
       { type: 'pong', server_time: '2026-01-01T00:00:00.000Z', ts: 5 },
     ];
     expect(samples.map((s) => s.type).sort()).toEqual([...SERVER_FRAME_TYPES].sort());
+    // `connected` with the server's limits (sent since they were added) and without (older servers): both valid.
+    samples.push({
+      ...(samples[0] as ConnectedFrame),
+      limits: { max_frame_bytes: 65_536, max_message_length: 10_000, max_metadata_bytes: 0 },
+    });
     for (const s of samples) {
       expect(validator.server(s)).toEqual({ ok: true, frame: s });
       expect(validator.server({ ...s, surprise: 1 }).ok).toBe(false);
     }
+  });
+
+  test('connected.limits: all three whole numbers, no other field', () => {
+    const connected: ConnectedFrame = {
+      type: 'connected',
+      conversation_id: 'c1',
+      participant_id: 'alice',
+      mode: 'multi',
+      input_timeout: 0,
+      last_sequence_id: 0,
+      connection_id: 'k',
+      server_time: '2026-01-01T00:00:00.000Z',
+    };
+    const limits = { max_frame_bytes: 2048, max_message_length: 500, max_metadata_bytes: 8192 };
+    expect(validator.server(connected).ok).toBe(true);
+    expect(validator.server({ ...connected, limits }).ok).toBe(true);
+    expect(validator.server({ ...connected, limits: { ...limits, max_frame_bytes: undefined } })).toEqual({
+      ok: false,
+      message: 'connected frame: missing field "max_frame_bytes"',
+    });
+    expect(validator.server({ ...connected, limits: { ...limits, max_message_length: 1.5 } }).ok).toBe(false);
+    expect(validator.server({ ...connected, limits: { ...limits, max_frame_bytes: 0 } }).ok).toBe(false);
+    expect(validator.server({ ...connected, limits: { ...limits, extra: 1 } })).toEqual({
+      ok: false,
+      message: 'connected frame: unknown field "extra"',
+    });
   });
 
   test('client frames: every type has a schema, required fields are enforced', () => {

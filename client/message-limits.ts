@@ -1,0 +1,81 @@
+/**
+ * The sizes past which the server refuses a client's message, and the check the outbox makes before a message goes
+ * on the wire. One frame over the server's server.websocket.max_frame_bytes makes it close the socket with 1009,
+ * which ends the client (a frame that large would only be refused again), with every other unacknowledged send:
+ * the client refuses that one message itself instead, CLIENT_MESSAGE_TOO_LARGE, and keeps the connection.
+ */
+import type { ConnectedFrame } from './protocol-frames';
+
+/** The server's limits, as its `connected` frame announces them (docs/protocol.md). */
+export interface ServerLimits {
+  /** Longest frame the server reads, in UTF-8 bytes (server.websocket.max_frame_bytes). */
+  readonly maxFrameBytes: number;
+  /** Longest `content`, in UTF-16 code units as String.length counts (chat.limits.max_message_length). */
+  readonly maxMessageLength: number;
+  /** Longest `metadata` as JSON, in UTF-8 bytes; 0: bounded only by the frame (chat.limits.max_metadata_bytes). */
+  readonly maxMetadataBytes: number;
+}
+
+/**
+ * The server's own defaults (config/config-schema.ts), assumed for a server whose `connected` frame has no `limits`
+ * (one older than the field): most run with these, and a guess too high would let one message end the client.
+ */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = { maxFrameBytes: 65_536, maxMessageLength: 10_000, maxMetadataBytes: 8192 };
+
+/** The limits a `connected` frame announces; the defaults for any it does not (or announces as no number). */
+export function limitsOfConnected(frame: ConnectedFrame): ServerLimits {
+  const announced = frame.limits;
+  const pick = (value: unknown, fallback: number): number => (typeof value === 'number' && value >= 0 ? value : fallback);
+  return {
+    maxFrameBytes: pick(announced?.max_frame_bytes, DEFAULT_SERVER_LIMITS.maxFrameBytes),
+    maxMessageLength: pick(announced?.max_message_length, DEFAULT_SERVER_LIMITS.maxMessageLength),
+    maxMetadataBytes: pick(announced?.max_metadata_bytes, DEFAULT_SERVER_LIMITS.maxMetadataBytes),
+  };
+}
+
+/** What a `message` frame carries that the limits bound. */
+export interface OutgoingMessage {
+  readonly type: 'message';
+  readonly message_id: string;
+  readonly content: string;
+  readonly metadata?: Record<string, unknown>;
+}
+
+/** Why the server would refuse this message for its size (or close the socket over it), or undefined if it fits. */
+export function messageSizeProblem(frame: OutgoingMessage, limits: ServerLimits): string | undefined {
+  if (frame.content.length > limits.maxMessageLength) {
+    return `content is ${frame.content.length} characters, over the server's max_message_length (${limits.maxMessageLength})`;
+  }
+  if (frame.metadata !== undefined && limits.maxMetadataBytes > 0) {
+    const metadataBytes = utf8Length(JSON.stringify(frame.metadata));
+    if (metadataBytes > limits.maxMetadataBytes) {
+      return `metadata is ${metadataBytes} bytes as JSON, over the server's max_metadata_bytes (${limits.maxMetadataBytes})`;
+    }
+  }
+  // Measured as the socket sends it (chat-socket.ts: JSON text, UTF-8 on the wire); the server's WebSocket refuses
+  // a payload longer than max_frame_bytes, one exactly that long it reads.
+  const frameBytes = utf8Length(JSON.stringify(frame));
+  if (frameBytes > limits.maxFrameBytes) {
+    return `the message frame is ${frameBytes} bytes, over the server's max_frame_bytes (${limits.maxFrameBytes})`;
+  }
+  return undefined;
+}
+
+/** UTF-8 length of a string, counted rather than encoded (no copy of a large message per check). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes += 4; // a surrogate pair: one code point of four bytes
+      i++;
+    } else bytes += 3; // the rest of the BMP; a lone surrogate is sent as U+FFFD, three bytes too
+  }
+  return bytes;
+}
+
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
+}
