@@ -214,6 +214,24 @@ export abstract class ChatStore {
     return this._getParticipants(conversationId);
   }
 
+  /**
+   * Current members of each conversation named, in one call (a list page's, actors/page-members.ts); a conversation
+   * without members, or unknown, maps to []. PostgreSQL answers in one round trip; the local stores read each.
+   */
+  async getParticipantsOf(conversationIds: readonly string[]): Promise<Map<string, Participant[]>> {
+    this.assertOpen();
+    for (const id of conversationIds) requireId(id, 'conversationId');
+    const found = await this._getParticipantsOf([...new Set(conversationIds)]);
+    return new Map(conversationIds.map((id) => [id, found.get(id) ?? []]));
+  }
+
+  /** One read per conversation, unless a provider has a batched query. */
+  protected async _getParticipantsOf(conversationIds: readonly string[]): Promise<Map<string, Participant[]>> {
+    const found = new Map<string, Participant[]>();
+    for (const id of conversationIds) found.set(id, await this._getParticipants(id));
+    return found;
+  }
+
   async putParticipant(conversationId: string, participant: Participant): Promise<void> {
     this.assertOpen();
     requireId(conversationId, 'conversationId');

@@ -54,6 +54,9 @@ export function postgresSql(s: string) {
     deleteParticipants: `DELETE FROM ${s}.participants WHERE conversation_id = $1`,
     getParticipants: `SELECT ${PARTICIPANT_COLUMNS} FROM ${s}.participants WHERE conversation_id = $1 AND NOT has_left
       ORDER BY joined_at_sequence ASC, participant_id ASC`,
+    getParticipantsOf: `SELECT conversation_id, ${PARTICIPANT_COLUMNS} FROM ${s}.participants
+      WHERE conversation_id = ANY($1::text[]) AND NOT has_left
+      ORDER BY conversation_id ASC, joined_at_sequence ASC, participant_id ASC`,
     // Parallel arrays ($2..$7), so one statement inserts any number of members; nothing if the conversation is missing.
     upsertParticipants: `INSERT INTO ${s}.participants (conversation_id, ${PARTICIPANT_COLUMNS}, has_left)
       SELECT $1, p.*, false FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) AS p

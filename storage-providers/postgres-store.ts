@@ -130,6 +130,19 @@ export class PostgresStore extends ChatStore {
     return (await this.query(this.sql.getParticipants, [conversationId])).map((r) => makeParticipant(r as Participant));
   }
 
+  /** One query for every conversation of a list page (not one round trip each). */
+  protected override async _getParticipantsOf(conversationIds: readonly string[]): Promise<Map<string, Participant[]>> {
+    const found = new Map<string, Participant[]>();
+    if (conversationIds.length === 0) return found;
+    for (const row of await this.query(this.sql.getParticipantsOf, [conversationIds])) {
+      const id = row.conversation_id as string;
+      const list = found.get(id) ?? [];
+      list.push(makeParticipant(row as Participant));
+      found.set(id, list);
+    }
+    return found;
+  }
+
   protected async _putParticipant(conversationId: string, participant: Participant): Promise<void> {
     const count = await this.db().run((c) =>
       c.query(this.sql.upsertParticipants, participantArrays(conversationId, [participant])).then((r) => r.rowCount),

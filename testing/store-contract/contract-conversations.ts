@@ -40,6 +40,23 @@ export function describeConversations(ctx: ContractContext): void {
       await expectCode(store.putParticipant('nope', person('bob')), 'CHAT_ERR_NOT_FOUND');
     });
 
+    test('getParticipantsOf: each conversation named as getParticipants answers it, unknown ones empty, in one call', async () => {
+      const { store } = ctx;
+      await store.createConversation(meta('c1'), [person('alice', 0, { role: 'owner' }), agent('nlweb', 0)]);
+      await store.createConversation(meta('c2'), [person('bob', 0, { role: 'owner' }), person('carol', 1)]);
+      await store.createConversation(meta('c3'), [person('dave', 0, { role: 'owner' })]);
+      await store.putParticipant('c2', person('alice', 4));
+      await store.removeParticipant('c2', 'carol');
+      const found = await store.getParticipantsOf(['c2', 'nope', 'c1', 'c2']);
+      expect([...found.keys()]).toEqual(['c2', 'nope', 'c1']);
+      expect(found.get('c1')).toEqual(await store.getParticipants('c1'));
+      expect(found.get('c2')).toEqual([person('bob', 0, { role: 'owner' }), person('alice', 4)]);
+      expect(found.get('nope')).toEqual([]);
+      expect(isDeepFrozen(found.get('c1')![1])).toBe(true);
+      expect((await store.getParticipantsOf([])).size).toBe(0);
+      await expectCode(store.getParticipantsOf(['c1', '']), 'STORAGE_ERR_INVALID_ARGUMENT');
+    });
+
     test('listConversationsForUser: member conversations only, newest first, includeLeft', async () => {
       const { store } = ctx;
       await store.createConversation(meta('old', 1000), [person('alice')]);
