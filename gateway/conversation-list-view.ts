@@ -30,8 +30,27 @@ export interface ConversationListEntry extends ConversationMeta {
   readonly last_sequence_id: number;
   readonly last_activity_at: string;
   readonly last_message: LastMessagePreview | null;
-  /** Its current members, as its summary has them: a page names an untitled conversation without a read per entry. */
+  /**
+   * Some of its current members (LISTED_MEMBERS at most: people first, the last message's sender always), as its
+   * summary has them: a page names an untitled conversation and a preview's sender without a read per entry.
+   */
   readonly participants?: readonly Participant[];
+  /** How many members it has in all (`participants` may list fewer). */
+  readonly participant_count?: number;
+}
+
+/**
+ * Members listed per entry. A page of 200 conversations of 100 members each would otherwise be ~20,000 member
+ * records (~2.5 MB), fetched again on every refresh of every open page, to show three names and a "+N".
+ */
+export const LISTED_MEMBERS = 8;
+
+/** The members an entry lists: the preview's sender, then people, then agents, in membership order, LISTED_MEMBERS at most. */
+export function listedMembers(participants: readonly Participant[], previewSenderId: string | undefined): readonly Participant[] {
+  if (participants.length <= LISTED_MEMBERS) return participants;
+  const rank = (p: Participant): number => (p.participant_id === previewSenderId ? 0 : p.participant_type === 'ai' ? 2 : 1);
+  // Array.prototype.sort is stable: membership order is kept within a rank.
+  return [...participants].sort((a, b) => rank(a) - rank(b)).slice(0, LISTED_MEMBERS);
 }
 
 export function listEntry(entry: ConversationPageEntry): ConversationListEntry {
@@ -53,7 +72,9 @@ export function listEntry(entry: ConversationPageEntry): ConversationListEntry {
             content_truncated: content.length < p.content.length,
             timestamp: p.timestamp,
           },
-    ...(entry.participants === undefined ? {} : { participants: entry.participants }),
+    ...(entry.participants === undefined
+      ? {}
+      : { participants: listedMembers(entry.participants, p?.sender_id), participant_count: entry.participants.length }),
   };
 }
 

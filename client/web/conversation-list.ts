@@ -21,6 +21,8 @@ export interface ConversationMeta {
   readonly last_message?: LastMessagePreview | null;
   /** Its current members; absent from servers before the list carried them (then they are asked one by one). */
   readonly participants?: readonly Participant[];
+  /** How many members in all: the list names only some of a big conversation's (docs/http-api.md). */
+  readonly participant_count?: number;
 }
 
 export interface ConversationListDeps {
@@ -52,12 +54,16 @@ export function createConversationList(deps: ConversationListDeps): Conversation
   /** The rendered list, to leave an unchanged one (hover, scroll) alone. */
   let shown = '';
   const members = new Map<string, readonly Participant[]>();
+  /** Member counts of conversations whose `members` entry is the list's partial one. */
+  const memberCounts = new Map<string, number>();
   const asking = new Set<string>();
   const left = new Set<string>();
   let open: { id: string; title: string | undefined } | undefined;
 
   function labelOf(conversationId: string, title: string | undefined): string {
-    return isUntitled(title) ? untitledLabel(conversationId, members.get(conversationId), deps.me()) : title!;
+    return isUntitled(title)
+      ? untitledLabel(conversationId, members.get(conversationId), deps.me(), memberCounts.get(conversationId))
+      : title!;
   }
 
   /** "You: …" or "<sender's name>: …" (a member's display name when this page knows it), or '' for none. */
@@ -101,6 +107,7 @@ export function createConversationList(deps: ConversationListDeps): Conversation
 
   function noteMembers(conversationId: string, participants: readonly Participant[]): void {
     members.set(conversationId, participants);
+    memberCounts.delete(conversationId); // a whole list (a socket's, a summary's)
     render();
   }
 
@@ -117,7 +124,12 @@ export function createConversationList(deps: ConversationListDeps): Conversation
       for (const id of left) if (!conversations.some((c) => c.conversation_id === id)) left.delete(id);
       listed = conversations.filter((c) => !left.has(c.conversation_id));
       // The list names the members: no request per conversation (the page's reads are budgeted, docs/http-api.md).
-      for (const c of listed) if (c.participants) members.set(c.conversation_id, c.participants);
+      for (const c of listed) {
+        if (!c.participants) continue;
+        members.set(c.conversation_id, c.participants);
+        if (c.participant_count === undefined) memberCounts.delete(c.conversation_id);
+        else memberCounts.set(c.conversation_id, c.participant_count);
+      }
       render();
       for (const c of listed) if (!c.participants && isUntitled(c.title)) void askMembers(c.conversation_id);
     },

@@ -20,6 +20,14 @@ describe('names of untitled conversations', () => {
     expect(untitledLabel('c-123456789', [...members, member('dan')], 'alice')).toBe('Bob B., carol, dan +1');
   });
 
+  it('count the members the conversation list did not name (participant_count) in the "+N"', () => {
+    const listed = [member('alice'), member('bob'), member('carol'), member('dan'), member('erin')];
+    // 13 members in all, 5 listed: 12 others, 3 named.
+    expect(untitledLabel('c-1', listed, 'alice', 13)).toBe('bob, carol, dan +9');
+    // Without a count, the listed ones are all there are.
+    expect(untitledLabel('c-1', listed, 'alice')).toBe('bob, carol, dan +1');
+  });
+
   it("are the id's first 8 characters with nobody else in it, or before the members are known", () => {
     expect(untitledLabel('0123456789abcdef', [member('alice')], 'alice')).toBe('01234567');
     expect(untitledLabel('0123456789abcdef', undefined, 'alice')).toBe('01234567');

@@ -136,6 +136,27 @@ describe('GET /chat/conversations by last activity', () => {
     held.release();
   });
 
+  test('a big conversation lists 8 of its members (the preview sender first, then people, then agents) and participant_count', async () => {
+    const h = await startHarness();
+    const humans = Array.from({ length: 10 }, (_, i) => `h${i + 1}`);
+    await h.createConversation('alice', humans, {
+      conversation_id: 'big',
+      participants: humans.map((id) => ({ participant_id: id, participant_type: 'human' })),
+    });
+    // Two agents join before the last human speaks: membership order is alice, h1..h10, then the agents.
+    // AI participants posting over the API (no agent of their own in this harness).
+    await h.runtime.join('big', { participant_id: 'bot1', participant_type: 'ai', external: true });
+    await h.runtime.join('big', { participant_id: 'bot2', participant_type: 'ai', external: true });
+    await post(h, 'big', 'h10', 'the last word', 'm1');
+    const entry = (await list(h, 'alice')).conversations.find((c) => c.conversation_id === 'big')!;
+    const listed = (entry.participants as Array<{ participant_id: string }>).map((p) => p.participant_id);
+    expect(listed).toEqual(['h10', 'alice', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+    expect(entry.participant_count).toBe(13);
+    // The summary still has every member.
+    const summary = await h.request('GET', '/chat/conversations/big', 'alice');
+    expect((summary.body.participants as unknown[]).length).toBe(13);
+  });
+
   test("each entry names the conversation's current members: a live one's from memory, a stored one's from the store", async () => {
     const clock = settableClock();
     const h = await startHarness({}, { runtimeClock: clock });
