@@ -27,6 +27,7 @@ import { SharedFrames } from './shared-frames';
 import { createOriginPolicy } from './origin-policy';
 import { ConnectionQuota } from './connection-quota';
 import { QueryNames } from './query-names';
+import { passedLogger } from './passed-logger';
 
 export interface ChatGatewayOptions {
   readonly runtime: ChatRuntime;
@@ -90,7 +91,7 @@ export const TYPING_BURST = 4;
 export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   const { runtime } = options;
   const config = resolveConfig(options.config);
-  const logger = options.logger ?? createNoopLogger();
+  const logger = passedLogger(options.logger) ?? createNoopLogger();
   const telemetry = options.telemetry ?? {};
   const audit = options.audit ?? {};
   const clock = options.clock ?? createSystemClock();

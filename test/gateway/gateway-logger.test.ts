@@ -1,5 +1,9 @@
 import { Writable } from 'node:stream';
+import { createChatRuntime } from '../../actors';
+import { ChatError } from '../../actors/errors';
+import { createChatGateway, createChatServer, type GatewayLogger } from '../../gateway';
 import { createLogger } from '../../observability/logger';
+import { MemoryStore } from '../../storage-providers/memory-store';
 import { closeAll, startHarness, track } from './harness';
 import { TestClient } from './ws-test-client';
 
@@ -37,5 +41,35 @@ describe("the gateway's logger (GatewayLogger)", () => {
       expect(typeof line.silent_ms).toBe('number');
     }
     expect(new Set(timeouts.map((l) => l.connection_id)).size).toBe(2);
+  });
+});
+
+describe('a logger the gateway cannot use', () => {
+  test('is refused when the gateway is made (CONFIG_ERR_INVALID naming each missing method), not per connection', async () => {
+    const runtime = await createChatRuntime({ config: { observability: { log_level: 'silent' } }, storage: new MemoryStore() });
+    try {
+      // Shaped like a console wrapper: lines, but no debug and no child.
+      const partial = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as GatewayLogger;
+      let refused: unknown;
+      try {
+        createChatGateway({ runtime, config: {}, logger: partial });
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).toBeInstanceOf(ChatError);
+      expect((refused as ChatError).code).toBe('CONFIG_ERR_INVALID');
+      expect((refused as ChatError).details).toEqual({
+        problems: [
+          { path: 'logger.debug', message: 'must be a function (GatewayLogger: info, warn, error, debug, child)' },
+          { path: 'logger.child', message: 'must be a function (GatewayLogger: info, warn, error, debug, child)' },
+        ],
+      });
+      expect(() => createChatServer({ runtime, config: {}, logger: partial })).toThrow(/logger\.child: must be a function/);
+      // pino (the binary's logger) has every method.
+      const gateway = createChatGateway({ runtime, config: {}, logger: capturedPino().logger });
+      await gateway.close();
+    } finally {
+      await runtime.close();
+    }
   });
 });
