@@ -1,13 +1,8 @@
 import type { Agent, AgentRegistry } from './agents/agent';
-import { ChatError } from './errors';
+import { configProblemsError, type ConfigProblem } from '../config/load-config';
 
 /** The longest agent id: AI participants name agents by id, and a participant id is at most 256 characters. */
 const MAX_AGENT_ID_LENGTH = 256;
-
-interface Problem {
-  readonly path: string;
-  readonly message: string;
-}
 
 /**
  * The agents an embedder passed to createChatRuntime, by id. Refused with CONFIG_ERR_INVALID (`details.problems`,
@@ -16,7 +11,7 @@ interface Problem {
  * function (every turn would otherwise fail later with a TypeError). Checked before anything opens.
  */
 export function passedAgents(given: Iterable<Agent> | AgentRegistry | undefined): Map<string, Agent> {
-  const problems: Problem[] = [];
+  const problems: ConfigProblem[] = [];
   const registry = new Map<string, Agent>();
   const firstIndex = new Map<string, number>();
   const byKey = given instanceof Map;
@@ -37,14 +32,13 @@ export function passedAgents(given: Iterable<Agent> | AgentRegistry | undefined)
     }
     index += 1;
   }
-  if (problems.length > 0)
-    throw new ChatError('CONFIG_ERR_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('\n'), { details: { problems } });
+  if (problems.length > 0) throw configProblemsError(problems);
   return registry;
 }
 
-function shapeProblems(agent: Agent | undefined, path: string): Problem[] {
+function shapeProblems(agent: Agent | undefined, path: string): ConfigProblem[] {
   if (agent === null || typeof agent !== 'object') return [{ path, message: 'must be an Agent object' }];
-  const problems: Problem[] = [];
+  const problems: ConfigProblem[] = [];
   const { id, displayName, respond, wantsTurn } = agent as Partial<Record<keyof Agent, unknown>>;
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_AGENT_ID_LENGTH)
     problems.push({ path: `${path}.id`, message: `must be a string of 1 to ${MAX_AGENT_ID_LENGTH} characters` });

@@ -12,6 +12,11 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
+/** CONFIG_ERR_INVALID for options an embedder passed: one "path: message" line per problem, and them in `details.problems`. */
+export function configProblemsError(problems: readonly ConfigProblem[]): ChatError {
+  return new ChatError('CONFIG_ERR_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('\n'), { details: { problems } });
+}
+
 export interface LoadConfigOptions {
   /** Path of config_nlweb.yaml; omit to use only defaults + overrides. */
   readonly file?: string;

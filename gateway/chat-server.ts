@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ChatError } from '../actors/errors';
-import { resolveConfig } from '../config/load-config';
+import { configProblemsError, resolveConfig } from '../config/load-config';
 import { createChatGateway, type ChatGateway, type ChatGatewayOptions } from './chat-gateway';
 import { createErrorHandler } from './http-error-handler';
 import { createNoopLogger } from './observability-hooks';
@@ -37,7 +37,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const { host, port } = config.server;
   const problems = serverConfigProblems(config, { customAuthenticator: options.authenticate !== undefined });
   if (problems.length > 0) {
-    throw new ChatError('CONFIG_ERR_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('\n'), { details: { problems } });
+    throw configProblemsError(problems);
   }
   const { cert_file: certFile, key_file: keyFile } = config.server.tls;
   const tls = certFile !== '';

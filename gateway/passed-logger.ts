@@ -1,4 +1,4 @@
-import { ChatError } from '../actors/errors';
+import { configProblemsError } from '../config/load-config';
 import type { GatewayLogger } from './observability-hooks';
 
 /** What the gateway calls on its logger (GatewayLogger): `child` once per WebSocket connection, the rest per line. */
@@ -20,5 +20,5 @@ export function passedLogger(logger: GatewayLogger | undefined): GatewayLogger |
     path: `logger.${m}`,
     message: 'must be a function (GatewayLogger: info, warn, error, debug, child)',
   }));
-  throw new ChatError('CONFIG_ERR_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('\n'), { details: { problems } });
+  throw configProblemsError(problems);
 }

@@ -1,6 +1,6 @@
 import { ChatError } from '../errors';
 import type { NlwebChatConfig } from '../../config/config-types';
-import type { ConfigProblem } from '../../config/load-config';
+import { configProblemsError, type ConfigProblem } from '../../config/load-config';
 import { createNlwebAgent } from './nlweb-agent';
 import type { NlwebAgent } from './nlweb-agent';
 
@@ -73,7 +73,7 @@ export function buildEndpointAgents(
 ): Map<string, NlwebAgent> {
   const problems = endpointProblems(config, options.standinUrl !== undefined, options);
   if (problems.length > 0) {
-    throw new ChatError('CONFIG_ERR_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('\n'), { details: { problems } });
+    throw configProblemsError(problems);
   }
   const agents = new Map<string, NlwebAgent>();
   try {
