@@ -108,4 +108,23 @@ describe('owner forwarding between two dev-mode servers', () => {
     const http = await fetch(`${b.url}/chat/conversations/${conv}?user_id=alice`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
     expect(http.status).toBe(401);
   });
+
+  // Dev mode also takes the caller's name from the X-User-Id header instead of ?user_id= (docs/http-api.md): a request
+  // forwarded to the holder must carry that header along, or the holder answered 401 "no user_id".
+  test('a request naming its user by X-User-Id, sent to the other server, is answered by the holder as that user', async () => {
+    const { b, conv } = await devPair();
+    const posted = await fetch(`${b.url}/chat/conversations/${conv}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': 'alice' },
+      body: JSON.stringify({ message_id: 'h1', content: 'via b, named by header' }),
+    });
+    expect({ status: posted.status, body: await posted.json() }).toMatchObject({
+      status: 201,
+      body: { message_id: 'h1', duplicate: false },
+    });
+    const read = await fetch(`${b.url}/chat/conversations/${conv}/messages?after=0`, { headers: { 'x-user-id': 'alice' } });
+    expect(read.status).toBe(200);
+    const page = (await read.json()) as { messages: { message_id: string; sender_id: string }[] };
+    expect(page.messages.find((m) => m.message_id === 'h1')?.sender_id).toBe('alice');
+  });
 });
