@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createChatRuntime, createCounterIds, createManualClock, type Agent } from '../../actors';
 import { SqliteStore } from '../../storage-providers';
 import { faithfulJournal } from './divergence-journals';
-import { makeTmpDir, runCli, settle } from './replay-fixtures';
+import { fillSqliteFile, makeTmpDir, runCli, settle } from './replay-fixtures';
 
 /**
  * agent_job_failed / agent_job_cancelled records carry job_id but no in_reply_to_sequence; the timeline names the
@@ -16,9 +16,7 @@ describe('replay timeline: job end records name the record their job answered', 
   beforeAll(async () => {
     dir = makeTmpDir();
     db = path.join(dir, 'chat.db');
-    const store = new SqliteStore({ path: db });
-    await store.open();
-    try {
+    await fillSqliteFile(db, async (store) => {
       await recordFailingAgent(store);
       await store.createConversation({
         conversation_id: 'conv-1',
@@ -29,9 +27,7 @@ describe('replay timeline: job end records name the record their job answered', 
         status: 'active',
       });
       await store.appendMessages('conv-1', faithfulJournal());
-    } finally {
-      await store.close();
-    }
+    });
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SqliteStore } from '../../storage-providers';
-import { makeTmpDir, parseJsonLines, recordConversation, runCli } from './replay-fixtures';
+import { fillSqliteFile, makeTmpDir, parseJsonLines, recordConversation, runCli } from './replay-fixtures';
 
 /** --from / --to: "what was #N?" and a window of the timeline, on a conversation recorded by the runtime (SQLite). */
 describe('replay timeline --from / --to (CLI process, SQLite store)', () => {
@@ -13,13 +12,7 @@ describe('replay timeline --from / --to (CLI process, SQLite store)', () => {
     dir = makeTmpDir();
     const db = path.join(dir, 'chat.db');
     spec = `sqlite:${db}`;
-    const store = new SqliteStore({ path: db });
-    await store.open();
-    try {
-      id = (await recordConversation(store)).conversationId;
-    } finally {
-      await store.close();
-    }
+    id = (await fillSqliteFile(db, (store) => recordConversation(store))).conversationId;
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

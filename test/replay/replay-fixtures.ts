@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createChatRuntime, createCounterIds, createEchoAgent, createManualClock } from '../../actors';
 import type { ChatMessage, ConversationOutput } from '../../actors';
-import type { ChatStore } from '../../storage-providers';
+import { SqliteStore, type ChatStore } from '../../storage-providers';
 import { main } from '../../bin/replay/cli-program';
 import { makeHeader, toJsonLine } from '../../bin/replay/jsonl';
 import type { TextSink } from '../../bin/replay/line-writer';
@@ -164,6 +164,17 @@ export function parseJsonLines(text: string): Record<string, unknown>[] {
 /** Resolves after pending promise chains (agent jobs, journal writes) have run. */
 export async function settle(rounds = 30): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Opens the SQLite file `db` (made if missing), runs `fill` on it and closes it: a journal the CLI reads as `sqlite:<db>`. */
+export async function fillSqliteFile<T>(db: string, fill: (store: SqliteStore) => Promise<T>): Promise<T> {
+  const store = new SqliteStore({ path: db });
+  await store.open();
+  try {
+    return await fill(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /**

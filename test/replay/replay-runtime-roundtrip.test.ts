@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChatMessage } from '../../actors';
-import { MemoryStore, SqliteStore } from '../../storage-providers';
+import { MemoryStore } from '../../storage-providers';
 import { storeSource } from '../../bin/replay/journal-source';
 import { runReplay } from '../../bin/replay/run-replay';
-import { makeTmpDir, memorySink, parseJsonLines, recordConversation, runCli } from './replay-fixtures';
+import { fillSqliteFile, makeTmpDir, memorySink, parseJsonLines, recordConversation, runCli } from './replay-fixtures';
 
 const ids = (ms: readonly { sequence_id: number }[]) => ms.map((m) => m.sequence_id);
 const shape = (m: Pick<ChatMessage, 'sequence_id' | 'message_type' | 'message_id' | 'sender_id'>) => [
@@ -22,13 +22,7 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
   beforeAll(async () => {
     dir = makeTmpDir();
     db = path.join(dir, 'chat.db');
-    const store = new SqliteStore({ path: db });
-    await store.open();
-    try {
-      recorded = await recordConversation(store);
-    } finally {
-      await store.close();
-    }
+    recorded = await fillSqliteFile(db, (store) => recordConversation(store));
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../../storage-providers';
-import { makeTmpDir, parseJsonLines, recordConversation, runCli } from './replay-fixtures';
+import { fillSqliteFile, makeTmpDir, parseJsonLines, recordConversation, runCli } from './replay-fixtures';
 
 /**
  * Ids missing from a stored journal show in the timeline where they would be: a SQLite journal recorded by the
@@ -17,13 +16,7 @@ describe('replay timeline: ids missing from the journal (CLI process, SQLite sto
     dir = makeTmpDir();
     const db = path.join(dir, 'chat.db');
     spec = `sqlite:${db}`;
-    const store = new SqliteStore({ path: db });
-    await store.open();
-    try {
-      id = (await recordConversation(store)).conversationId;
-    } finally {
-      await store.close();
-    }
+    id = (await fillSqliteFile(db, (store) => recordConversation(store))).conversationId;
     const raw = new Database(db);
     try {
       raw.prepare('DELETE FROM messages WHERE conversation_id = ? AND sequence_id IN (1, 9, 10, 11)').run(id);
