@@ -6,31 +6,14 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { idleLifetime } from '../gateway/idle-socket';
 import { startServerProcess, type ServerProcess } from './server-process';
 
 // Real child processes start in ~1 s but much slower on a loaded CI machine.
 jest.setTimeout(90_000);
-
-/** Resolves with how long a TCP connection that sends nothing stays open (rejects after `guardMs`: never closed). */
-function idleLifetime(url: string, guardMs: number): Promise<number> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const socket = net.connect(Number(port), hostname);
-    const guard = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`an idle connection was still open after ${guardMs} ms`));
-    }, guardMs);
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearTimeout(guard);
-      resolve(Date.now() - started);
-    });
-  });
-}
 
 /** A port free a moment ago (metrics.port 0 means "on the main server", so the test must name one). */
 async function freePort(): Promise<number> {
