@@ -9,7 +9,6 @@ import { createChatGateway, type ChatGateway, type ChatGatewayOptions } from './
 import { createErrorHandler } from './http-error-handler';
 import { createNoopLogger } from './observability-hooks';
 import { serverConfigProblems } from './server-config-checks';
-import { passedLogger } from './passed-logger';
 
 export interface ChatServerOptions extends ChatGatewayOptions {
   /** Mounted before the gateway's routes (e.g. /metrics). */
@@ -33,7 +32,8 @@ export interface ChatServer {
 export function createChatServer(options: ChatServerOptions): ChatServer {
   // Resolved once here, so the gateway gets the validated object and does not validate it again.
   const config = resolveConfig(options.config);
-  const logger = passedLogger(options.logger) ?? createNoopLogger();
+  // Checked by createChatGateway below, before anything here uses it.
+  const logger = options.logger ?? createNoopLogger();
   const { host, port } = config.server;
   const problems = serverConfigProblems(config, { customAuthenticator: options.authenticate !== undefined });
   if (problems.length > 0) {
