@@ -221,6 +221,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       serverLastSequenceId: frame.last_sequence_id,
       ...(resumedFrom !== undefined ? { resumedFrom } : {}),
       reconnect,
+      // A copy: an application changing what it was given must not change what the outbox checks.
+      limits: { ...serverLimits },
     };
     heartbeat.start();
     loop.announce(info);

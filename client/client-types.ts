@@ -5,6 +5,7 @@
  * re-exports all of them, so `nlweb-chat/client` and its users see no change.
  */
 import type { BackoffOptions } from './backoff';
+import type { ServerLimits } from './message-limits';
 import type { FollowOwnerOption } from './owner-redirect';
 import type { ChatMessage, ConversationMode, Participant } from './protocol-frames';
 import type { TypedEmitter } from './typed-emitter';
@@ -98,6 +99,13 @@ export interface ConnectedInfo {
   readonly resumedFrom?: number;
   /** True for every connection after the first. */
   readonly reconnect: boolean;
+  /**
+   * The sizes past which this server refuses a message: what send() checks before sending (CLIENT_MESSAGE_TOO_LARGE),
+   * given to the application so it can say "at most N characters" or cut a paste before it is sent. As this
+   * connection's `connected` frame announced them; DEFAULT_SERVER_LIMITS for a server older than the field. A
+   * reconnect may reach a server with other limits: each `connected` event carries that connection's.
+   */
+  readonly limits: ServerLimits;
 }
 
 /** An error reported by the server (error frame) or by the client itself. */

@@ -5,7 +5,14 @@
 import net from 'node:net';
 import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, type ChatClient, type ChatClientOptions, type WebSocketConstructor } from '../../client/chat-client';
+import {
+  createChatClient,
+  type ChatClient,
+  type ChatClientOptions,
+  type ConnectedInfo,
+  type WebSocketConstructor,
+} from '../../client/chat-client';
+import { DEFAULT_SERVER_LIMITS } from '../../client/message-limits';
 import { collectMessages, nextEvent } from './client-events';
 import { connectedFrame, messageFrame, startScriptedServer, type ScriptedServer } from './scripted-ws-server';
 
@@ -294,6 +301,25 @@ describe('ordered, deduplicated delivery', () => {
     for (const seq of [4, 5, 6, 7, 8]) conn.send(messageFrame(seq));
     // 5 new records reach ackEvery: acked without waiting for the timer.
     expect(await conn.nextFrame((f) => f['type'] === 'ack' && f['sequence_id'] === 8)).toEqual({ type: 'ack', sequence_id: 8 });
+  });
+});
+
+describe('connected info', () => {
+  test("limits: each connection's as announced, the server defaults when its connected frame has none", async () => {
+    const client = makeClient();
+    const infos: ConnectedInfo[] = [];
+    client.on('connected', (info) => infos.push(info));
+    const connected = client.connect();
+    const first = await server.connection(0);
+    first.send({ ...connectedFrame(0), limits: { max_frame_bytes: 3000, max_message_length: 700, max_metadata_bytes: 0 } });
+    expect((await connected).limits).toEqual({ maxFrameBytes: 3000, maxMessageLength: 700, maxMetadataBytes: 0 });
+    // The next server is older than the field: the client assumes, and says, the server defaults.
+    await reconnect(client, first, 1, 0);
+    await nextEvent(client, 'connected');
+    expect(infos.map((i) => [i.reconnect, i.limits])).toEqual([
+      [false, { maxFrameBytes: 3000, maxMessageLength: 700, maxMetadataBytes: 0 }],
+      [true, DEFAULT_SERVER_LIMITS],
+    ]);
   });
 });
 

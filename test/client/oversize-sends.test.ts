@@ -157,6 +157,29 @@ describe('a message too large for the server', () => {
   });
 });
 
+describe('the limits given to the application', () => {
+  test('connect() and the connected event carry the configured limits, which are what send() enforces', async () => {
+    const server = await startServer({
+      server: { websocket: { max_frame_bytes: 4096 } },
+      chat: { limits: { max_message_length: 500, max_metadata_bytes: 256 } },
+    });
+    const alice = aliceOn(server);
+    const event = nextEvent(alice, 'connected');
+    const info = await alice.connect();
+    const expected = { maxFrameBytes: 4096, maxMessageLength: 500, maxMetadataBytes: 256 };
+    expect(info.limits).toEqual(expected);
+    expect((await event).limits).toEqual(expected);
+
+    // A paste cut to the announced length goes; one character more is refused. Changing the object the application
+    // was given (past its readonly type) does not change what the client checks.
+    const pasted = 'p'.repeat(2000);
+    (info.limits as { maxMessageLength: number }).maxMessageLength = 5000;
+    expect((await alice.send(pasted.slice(0, expected.maxMessageLength))).message_id).toBe('m1');
+    const over = await rejection(alice.send(pasted.slice(0, expected.maxMessageLength + 1)));
+    expect(over.message).toBe("not sent: content is 501 characters, over the server's max_message_length (500)");
+  });
+});
+
 describe('messageSizeProblem', () => {
   test('counts UTF-8 bytes: a surrogate pair as four, an escaped lone surrogate as its six characters', () => {
     const limits = { ...DEFAULT_SERVER_LIMITS, maxFrameBytes: 80 };
