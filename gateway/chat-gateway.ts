@@ -166,6 +166,12 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     burst: config.chat.limits.reads_burst,
     clock,
   });
+  // Joins and leaves: each writes a record and tells every socket of the room; per user over every conversation.
+  const membershipLimiter = createRateLimiter({
+    perSecond: config.chat.limits.membership_changes_per_second,
+    burst: config.chat.limits.membership_changes_burst,
+    clock,
+  });
   const ctx: ConnectionContext = {
     runtime,
     config,
@@ -194,6 +200,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       typingLimiter.sweep();
       creationLimiter.sweep();
       readLimiter.sweep();
+      membershipLimiter.sweep();
     },
   });
 
@@ -204,6 +211,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     rateLimiter,
     creationLimiter,
     readLimiter,
+    membershipLimiter,
     logger,
     telemetry,
     trustForwardedProto,

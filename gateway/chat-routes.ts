@@ -28,6 +28,8 @@ export interface ChatRouteDeps {
   readonly creationLimiter: RateLimiter;
   /** Per-user budget for the GET routes (chat.limits.reads_per_second; read-budget.ts). */
   readonly readLimiter: RateLimiter;
+  /** Per-user budget for joining and leaving (chat.limits.membership_changes_per_second; membership-routes.ts). */
+  readonly membershipLimiter: RateLimiter;
   readonly logger: GatewayLogger;
   readonly telemetry: GatewayTelemetry;
   readonly bodies: BodyValidators;

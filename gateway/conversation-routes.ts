@@ -5,6 +5,7 @@ import type { ChatRuntime, ConversationSummary, ParticipantInput } from '../acto
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { DEFAULT_CONVERSATION_PAGE, MAX_CONVERSATION_PAGE, cursorQuery, encodeCursor, listEntry } from './conversation-list-view';
 import { idParam, intQuery, userOf, validated } from './http-request-input';
+import { spendOrRefuse } from './rate-limiter';
 import type { CreateConversationBody } from './http-schemas';
 import { storableValueProblem } from '../storage-providers/record-rules';
 
@@ -21,13 +22,7 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
 
   const create = async (req: Request, res: Response): Promise<void> => {
     const user = userOf(res);
-    const decision = deps.creationLimiter.take(user.userId);
-    if (!decision.ok) {
-      deps.telemetry.rateLimited?.();
-      throw new ChatError('GATEWAY_ERR_RATE_LIMITED', 'too many conversations created; retry later', {
-        retryAfterMs: decision.retryAfterMs,
-      });
-    }
+    spendOrRefuse(deps.creationLimiter, user.userId, deps.telemetry, 'too many conversations created; retry later');
     const body = validated(bodies.create, req.body ?? {});
     // A title, display name or setting no store keeps as sent (record-rules.ts storableValueProblem): refused here, as a bad request,
     // rather than by PostgreSQL as a storage error (and kept as sent by the memory store).

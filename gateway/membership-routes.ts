@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { idParam, userOf } from './http-request-input';
+import { spendOrRefuse } from './rate-limiter';
 
 /** Handlers of the caller's own membership: join and leave. */
 export interface MembershipHandlers {
@@ -8,16 +9,25 @@ export interface MembershipHandlers {
   readonly leave: RouteHandler;
 }
 
+/** The refusal past `chat.limits.membership_changes_per_second`: names the key an operator would raise. */
+const TOO_MANY_CHANGES = 'too many joins and leaves; retry later (chat.limits.membership_changes_per_second)';
+
 /**
  * Membership handlers. The caller only ever joins or leaves as itself (a human participant named by
- * the authenticator); adding others happens at creation.
+ * the authenticator); adding others happens at creation. Each join or leave, whether it changes anything or not,
+ * spends a token of the caller's membership budget first (one bucket per user over every conversation): a change
+ * writes a record and sends a participant_update to every socket of a room of up to max_participants, so an
+ * unbounded join/leave loop made every member's page redraw its roster as fast as the loop ran. A conversation that
+ * does not exist costs a token as well: the routes are no unbounded way to probe ids either.
  */
-export function createMembershipHandlers(deps: Pick<ChatRouteDeps, 'runtime'>): MembershipHandlers {
+export function createMembershipHandlers(deps: Pick<ChatRouteDeps, 'runtime' | 'membershipLimiter' | 'telemetry'>): MembershipHandlers {
   const { runtime } = deps;
+  const spend = (res: Response): void => spendOrRefuse(deps.membershipLimiter, userOf(res).userId, deps.telemetry, TOO_MANY_CHANGES);
 
   const join = async (req: Request, res: Response): Promise<void> => {
     const user = userOf(res);
     const id = idParam(req);
+    spend(res);
     const participant = await runtime.join(id, {
       participant_id: user.userId,
       participant_type: 'human',
@@ -29,6 +39,7 @@ export function createMembershipHandlers(deps: Pick<ChatRouteDeps, 'runtime'>): 
   const leave = async (req: Request, res: Response): Promise<void> => {
     const user = userOf(res);
     const id = idParam(req);
+    spend(res);
     await runtime.leave(id, user.userId);
     res.json({ conversation_id: id, participant_id: user.userId, left: true });
   };

@@ -5,7 +5,7 @@ import { metadataSizeProblem } from './metadata-size';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { contentProblem } from './content-validation';
 import { idParam, intQuery, userOf, validated } from './http-request-input';
-import { rateKeyOf } from './rate-limiter';
+import { rateKeyOf, spendOrRefuse } from './rate-limiter';
 import { storableValueProblem } from '../storage-providers/record-rules';
 
 /** Largest page of GET .../messages. */
@@ -74,11 +74,7 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
       metadataSizeProblem(body.metadata, config.chat.limits.max_metadata_bytes);
     if (reserved) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', reserved);
     // The same bucket as the participant's WebSocket posts: switching transport does not reset the budget.
-    const decision = deps.rateLimiter.take(rateKeyOf(id, user.userId));
-    if (!decision.ok) {
-      deps.telemetry.rateLimited?.();
-      throw new ChatError('GATEWAY_ERR_RATE_LIMITED', undefined, { retryAfterMs: decision.retryAfterMs });
-    }
+    spendOrRefuse(deps.rateLimiter, rateKeyOf(id, user.userId), deps.telemetry);
     const result = await runtime.post(id, {
       sender_id: user.userId,
       message_id: body.message_id,

@@ -1,4 +1,6 @@
 import type { Clock } from '../actors/clock';
+import { ChatError } from '../actors/errors';
+import type { GatewayTelemetry } from './observability-hooks';
 
 /** Outcome of taking one token: allowed, or how long until one is available. */
 export type RateDecision = { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
@@ -47,4 +49,17 @@ export function createRateLimiter(options: { perSecond: number; burst: number; c
 /** Rate-limit bucket key: one bucket per participant per conversation, shared by WebSocket and HTTP posts. */
 export function rateKeyOf(conversationId: string, userId: string): string {
   return `${conversationId}\u0000${userId}`;
+}
+
+/**
+ * Spends one token of `key`'s bucket for an HTTP request, or throws 429 GATEWAY_ERR_RATE_LIMITED with the wait
+ * (`retry_after_ms` and Retry-After, http-error-answer.ts), counted as a rate-limit hit. Every HTTP budget (reads,
+ * posts, creations, membership changes) refuses through here, so they answer alike; the audit line comes from the
+ * error code (observability/http-audit.ts). `message` names the budget; without it the code's own message.
+ */
+export function spendOrRefuse(limiter: RateLimiter, key: string, telemetry: GatewayTelemetry, message?: string): void {
+  const decision = limiter.take(key);
+  if (decision.ok) return;
+  telemetry.rateLimited?.();
+  throw new ChatError('GATEWAY_ERR_RATE_LIMITED', message, { retryAfterMs: decision.retryAfterMs });
 }

@@ -1,7 +1,6 @@
 import type { RequestHandler } from 'express';
-import { ChatError } from '../actors/errors';
 import type { GatewayTelemetry } from './observability-hooks';
-import type { RateLimiter } from './rate-limiter';
+import { spendOrRefuse, type RateLimiter } from './rate-limiter';
 import { userOf } from './http-request-input';
 
 /**
@@ -14,13 +13,7 @@ import { userOf } from './http-request-input';
 export function createReadBudget(limiter: RateLimiter, telemetry: GatewayTelemetry): RequestHandler {
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    const decision = limiter.take(userOf(res).userId);
-    if (decision.ok) return next();
-    telemetry.rateLimited?.();
-    next(
-      new ChatError('GATEWAY_ERR_RATE_LIMITED', 'too many reads; retry later (chat.limits.reads_per_second)', {
-        retryAfterMs: decision.retryAfterMs,
-      }),
-    );
+    spendOrRefuse(limiter, userOf(res).userId, telemetry, 'too many reads; retry later (chat.limits.reads_per_second)');
+    next();
   };
 }
