@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   STORAGE_ERR_UNAVAILABLE: { http: 503, frame: 503, message: 'storage is unavailable' },
   STORAGE_ERR_INVALID_ARGUMENT: { http: 400, frame: 400, message: 'invalid storage argument' },
   STORAGE_ERR_FENCED: { http: 503, frame: 503, message: 'write refused: another runtime claimed the conversation since' },
+  STORAGE_ERR_SCHEMA_VERSION: { http: 503, frame: 503, message: "the database's schema is at another version than this build's" },
   // Config
   CONFIG_ERR_INVALID: { http: 500, frame: 500, message: 'configuration is invalid' },
   CONFIG_ERR_READ: { http: 500, frame: 500, message: 'configuration file could not be read' },
@@ -104,6 +105,8 @@ export interface ChatErrorDetails {
   readonly CHAT_ERR_MESSAGE_ID_REUSED: { readonly message_id: string; readonly sequence_id: number };
   /** The id named both as a human and as an AI participant. */
   readonly CHAT_ERR_PARTICIPANT_ID_CONFLICT: { readonly participant_id: string };
+  /** The schema version the database holds (0: no nlweb-chat tables) and the one this build reads and writes. */
+  readonly STORAGE_ERR_SCHEMA_VERSION: { readonly found_version: number; readonly expected_version: number };
 }
 
 /** A ChatError with code `C`; for a code of ChatErrorDetails, with those details (always present). */

@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
 import { ChatError } from '../actors/errors';
+import { schemaVersionError } from './schema-version';
 
 /**
  * PostgreSQL schema migrations. PG_MIGRATIONS[i] upgrades version i to i + 1 inside one
@@ -95,12 +96,12 @@ export async function migratePostgres(
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${s}.nlweb_chat_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const found = Number((await client.query(`SELECT COALESCE(MAX(version), 0) AS v FROM ${s}.nlweb_chat_migrations`)).rows[0].v);
+    const { rows } = await client.query<{ v: number; database: string }>(
+      `SELECT COALESCE(MAX(version), 0) AS v, current_database() AS database FROM ${s}.nlweb_chat_migrations`,
+    );
+    const found = Number(rows[0].v);
     if (found > migrations.length) {
-      throw new ChatError(
-        'STORAGE_ERR_UNAVAILABLE',
-        `schema ${schema} is at version ${found}, newer than this build supports (${migrations.length})`,
-      );
+      throw schemaVersionError(postgresDatabaseName(schema, rows[0].database), found, migrations.length, false);
     }
     for (let v = found; v < migrations.length; v++) {
       await client.query('BEGIN');
@@ -117,4 +118,29 @@ export async function migratePostgres(
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
   }
+}
+
+/**
+ * For a store opened read-only: refuses `schema` unless it is at this build's version. Only reads (no lock, no
+ * CREATE): a schema without nlweb_chat_migrations, or one that does not exist, is version 0. A migration running
+ * meanwhile commits its tables together with its version row, so the version read matches the tables seen.
+ */
+export async function assertPostgresSchemaCurrent(
+  client: ClientBase,
+  schema: string,
+  expected: number = PG_MIGRATIONS.length,
+): Promise<void> {
+  const s = quoteSchema(schema);
+  const { rows } = await client.query<{ journal: string | null; database: string }>(
+    'SELECT to_regclass($1)::text AS journal, current_database() AS database',
+    [`${s}.nlweb_chat_migrations`],
+  );
+  const { journal, database } = rows[0];
+  const found =
+    journal === null ? 0 : Number((await client.query(`SELECT COALESCE(MAX(version), 0) AS v FROM ${s}.nlweb_chat_migrations`)).rows[0].v);
+  if (found !== expected) throw schemaVersionError(postgresDatabaseName(schema, database), found, expected, true);
+}
+
+function postgresDatabaseName(schema: string, database: string): string {
+  return `PostgreSQL schema ${schema} in database ${database}`;
 }

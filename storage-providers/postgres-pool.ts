@@ -9,6 +9,8 @@ export interface PgPoolOptions {
   /** See PG_OPERATION_TIMEOUT_MS; 0 = unbounded. */
   readonly operationTimeoutMs?: number;
   readonly applicationName?: string;
+  /** Every connection's transactions are READ ONLY (PostgresStoreOptions.readOnly): PostgreSQL refuses any write. */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -38,6 +40,8 @@ export class PgRunner {
       idleTimeoutMillis: 30_000,
       allowExitOnIdle: true,
       application_name: options.applicationName ?? 'nlweb-chat',
+      // Set before the pool hands a new connection to anyone; a failure fails that acquisition.
+      ...(options.readOnly ? { verify: makeSessionReadOnly } : {}),
     });
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
@@ -103,6 +107,14 @@ export class PgRunner {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.pool.end();
   }
+}
+
+/** Pool `verify` hook: the session's transactions, implicit ones included, default to READ ONLY. */
+function makeSessionReadOnly(client: PoolClient, done: (err?: Error) => void): void {
+  client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY').then(
+    () => done(),
+    (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+  );
 }
 
 /**

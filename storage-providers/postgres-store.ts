@@ -3,7 +3,7 @@ import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
 import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
-import { migratePostgres, quoteSchema } from './postgres-migrations';
+import { assertPostgresSchemaCurrent, migratePostgres, quoteSchema } from './postgres-migrations';
 import { PgRunner } from './postgres-pool';
 import { postgresSql, type PostgresSql } from './postgres-sql';
 import { activityFromRow } from './conversation-activity-rows';
@@ -16,7 +16,7 @@ export interface PostgresStoreOptions {
   readonly url: string;
   /** Most connections this instance holds (default 10). */
   readonly poolSize?: number;
-  /** Schema holding the tables (default "public"); created when missing. */
+  /** Schema holding the tables (default "public"); created when missing (unless readOnly). */
   readonly schema?: string;
   /** How long acquiring a connection may take before STORAGE_ERR_UNAVAILABLE (default 5000). */
   readonly connectTimeoutMs?: number;
@@ -24,6 +24,13 @@ export interface PostgresStoreOptions {
   readonly operationTimeoutMs?: number;
   /** application_name of the connections, visible in pg_stat_activity (default "nlweb-chat"). */
   readonly applicationName?: string;
+  /**
+   * Opens the schema for reading only (default false), for readers of a database a server owns (the replay CLI):
+   * open() creates and migrates nothing, and refuses a schema at another version than this build's (older, newer,
+   * or without nlweb-chat tables) with STORAGE_ERR_SCHEMA_VERSION; every connection's transactions are READ ONLY,
+   * so a write fails (STORAGE_ERR_UNAVAILABLE: cannot execute ... in a read-only transaction).
+   */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -54,8 +61,9 @@ export class PostgresStore extends ChatStore {
   protected async _open(): Promise<void> {
     const runner = new PgRunner(this.options);
     try {
+      if (this.options.readOnly) await runner.run((client) => assertPostgresSchemaCurrent(client, this.schema));
       // Unbounded: a migration may build an index on a large table, or wait for another server's migration.
-      await runner.runUnbounded((client) => migratePostgres(client, this.schema));
+      else await runner.runUnbounded((client) => migratePostgres(client, this.schema));
     } catch (err) {
       await runner.end().catch(() => undefined);
       throw err;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { ChatError } from '../actors/errors';
+import { schemaVersionError } from './schema-version';
 
 /**
  * SQLite schema migrations. migrations[i] upgrades the schema from version i to i + 1; the current
@@ -75,14 +75,22 @@ export function migrateSqlite(db: Database.Database, migrations: readonly string
   // IMMEDIATE takes the write lock first, so two processes starting together migrate one after the other.
   db.transaction(() => {
     found = db.pragma('user_version', { simple: true }) as number;
-    if (found > migrations.length) {
-      throw new ChatError(
-        'STORAGE_ERR_UNAVAILABLE',
-        `database schema version ${found} is newer than this build supports (${migrations.length})`,
-      );
-    }
+    if (found > migrations.length) throw schemaVersionError(sqliteDatabaseName(db), found, migrations.length, false);
     for (let v = found; v < migrations.length; v++) db.exec(migrations[v]);
     if (found !== migrations.length) db.pragma(`user_version = ${migrations.length}`);
   }).immediate();
   return found;
+}
+
+/**
+ * For a connection opened read-only: refuses a database at any other schema version than this build's (an older one
+ * is not migrated, a file without nlweb-chat tables is version 0). Reads PRAGMA user_version and nothing else.
+ */
+export function assertSqliteSchemaCurrent(db: Database.Database, expected: number = SQLITE_MIGRATIONS.length): void {
+  const found = db.pragma('user_version', { simple: true }) as number;
+  if (found !== expected) throw schemaVersionError(sqliteDatabaseName(db), found, expected, true);
+}
+
+function sqliteDatabaseName(db: Database.Database): string {
+  return `sqlite database ${db.name}`;
 }

@@ -9,7 +9,7 @@ import { activityFromRow } from './conversation-activity-rows';
 import type { ActivityKey, ConversationActivity } from './conversation-activity';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 import { whenUnlocked, type LockWait } from './sqlite-lock-wait';
-import { migrateSqlite } from './sqlite-schema';
+import { assertSqliteSchemaCurrent, migrateSqlite } from './sqlite-schema';
 import { createSqliteStatements, type SqliteStatements } from './sqlite-statements';
 
 /** Settings of the SQLite provider (config: chat.storage.sqlite.*). */
@@ -33,6 +33,15 @@ export interface SqliteStoreOptions {
    * (SQLite over a network file system is unsafe anyway), so they share this clock.
    */
   readonly now?: () => number;
+  /**
+   * Opens the file for reading only (default false), for readers of a database a server owns (the replay CLI): the
+   * file must exist, and nothing in it changes, not even at close (a read-write connection that closes last
+   * checkpoints the WAL into the file). open() does not migrate: a schema at another version than this build's
+   * (older, newer, or none) is refused with STORAGE_ERR_SCHEMA_VERSION. Every write then fails
+   * (STORAGE_ERR_UNAVAILABLE: attempt to write a readonly database). Reads see what a server writing the same file
+   * meanwhile commits.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Default of SqliteStoreOptions.busyTimeoutMs. */
@@ -72,14 +81,17 @@ export class SqliteStore extends ChatStore {
   }
 
   protected async _open(): Promise<void> {
+    const readOnly = this.options.readOnly === true;
     try {
-      if (this.supports.durable) fs.mkdirSync(path.dirname(path.resolve(this.options.path)), { recursive: true });
-      const db = new Database(this.options.path, { timeout: 0 });
+      if (this.supports.durable && !readOnly) fs.mkdirSync(path.dirname(path.resolve(this.options.path)), { recursive: true });
+      const db = new Database(this.options.path, { timeout: 0, readonly: readOnly, fileMustExist: readOnly });
       try {
         // Switching to WAL and migrating take locks; a second process starting together holds them for a while.
+        // Read-only: the journal mode is the file's own (a server set WAL), and the version is only checked.
         await this.track(
           whenUnlocked(
             () => {
+              if (readOnly) return assertSqliteSchemaCurrent(db);
               db.pragma('journal_mode = WAL');
               db.pragma('synchronous = NORMAL');
               migrateSqlite(db);

@@ -90,7 +90,7 @@ describeWithPg(reachable)('postgres specifics', () => {
     await make().open();
     await withClient((c) => c.query(`INSERT INTO "${schema}".nlweb_chat_migrations (version) VALUES (${PG_MIGRATIONS.length + 1})`));
     const store = make();
-    await expectCode(store.open(), 'STORAGE_ERR_UNAVAILABLE');
+    await expectCode(store.open(), 'STORAGE_ERR_SCHEMA_VERSION');
     expect(store.isOpen).toBe(false);
   });
 

@@ -91,7 +91,7 @@ describe('sqlite specifics', () => {
     db.pragma(`user_version = ${SQLITE_MIGRATIONS.length + 1}`);
     db.close();
     const store = new SqliteStore({ path: f });
-    await expectCode(store.open(), 'STORAGE_ERR_UNAVAILABLE');
+    await expectCode(store.open(), 'STORAGE_ERR_SCHEMA_VERSION');
     expect(store.isOpen).toBe(false);
     await store.close();
   });

@@ -1,0 +1,207 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isChatError, type ChatError } from '../../actors/errors';
+import { PG_MIGRATIONS } from '../../storage-providers/postgres-migrations';
+import { PostgresStore } from '../../storage-providers/postgres-store';
+import { SQLITE_MIGRATIONS } from '../../storage-providers/sqlite-schema';
+import { SqliteStore } from '../../storage-providers/sqlite-store';
+import { expectCode } from '../../testing';
+import { meta, msg, msgs } from '../../testing/store-contract/fixtures';
+import {
+  addPostgresVersion,
+  createPostgresAtVersion,
+  createSqliteAtVersion,
+  postgresSnapshot,
+  setSqliteVersion,
+  sqliteSnapshot,
+} from './old-schemas';
+import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema } from './pg-helpers';
+
+/**
+ * `readOnly: true` (the replay CLI's open): a database at another schema version than this build's is refused with
+ * STORAGE_ERR_SCHEMA_VERSION and left exactly as it was (not migrated, not created); a current one is read, while a
+ * server writes to it, and cannot be written through the reader.
+ */
+
+const CURRENT_SQLITE = SQLITE_MIGRATIONS.length;
+const CURRENT_PG = PG_MIGRATIONS.length;
+
+async function openError(store: { open(): Promise<void> }): Promise<ChatError> {
+  let error: unknown;
+  await store.open().catch((err: unknown) => (error = err));
+  if (!isChatError(error)) throw new Error(`expected a ChatError, got ${error === undefined ? 'success' : String(error)}`);
+  return error;
+}
+
+describe('sqlite opened readOnly', () => {
+  let dir: string;
+  let file: string;
+  const stores: SqliteStore[] = [];
+  const make = (readOnly: boolean) => {
+    const store = new SqliteStore({ path: file, readOnly });
+    stores.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlweb-chat-read-only-'));
+    file = path.join(dir, 'chat.db');
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a version 1 file is refused with both versions and left exactly as it was', async () => {
+    createSqliteAtVersion(file, 1);
+    const before = sqliteSnapshot(file);
+    expect(before).toMatchObject({ userVersion: 1, messages: 3 });
+    const store = make(true);
+    const error = await openError(store);
+    expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
+    expect(error.details).toEqual({ found_version: 1, expected_version: CURRENT_SQLITE });
+    expect(error.message).toBe(
+      `sqlite database ${file} is at schema version 1, older than this build's ${CURRENT_SQLITE} (opened read-only, nothing was changed): ` +
+        'read it with the build that wrote it, or migrate it first by opening it once read-write with this build (its server does at start)',
+    );
+    expect(store.isOpen).toBe(false);
+    expect(sqliteSnapshot(file)).toEqual(before);
+    // What the message advises: a read-write open migrates it, and the reader then opens.
+    const server = make(false);
+    await server.open();
+    await server.close();
+    expect(sqliteSnapshot(file).userVersion).toBe(CURRENT_SQLITE);
+    const reader = make(true);
+    await reader.open();
+    expect(await reader.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
+  });
+
+  test('a file of a newer build is refused, read-only or not, and left as it was', async () => {
+    createSqliteAtVersion(file, CURRENT_SQLITE);
+    setSqliteVersion(file, CURRENT_SQLITE + 1);
+    const before = sqliteSnapshot(file);
+    for (const readOnly of [true, false]) {
+      const error = await openError(make(readOnly));
+      expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
+      expect(error.details).toEqual({ found_version: CURRENT_SQLITE + 1, expected_version: CURRENT_SQLITE });
+      expect(error.message).toContain(`is at schema version ${CURRENT_SQLITE + 1}, newer than this build's ${CURRENT_SQLITE}`);
+    }
+    expect(sqliteSnapshot(file)).toEqual(before);
+  });
+
+  test('a SQLite file without nlweb-chat tables is version 0: refused, nothing created in it; a missing file is not created', async () => {
+    createSqliteAtVersion(file, 0);
+    const before = sqliteSnapshot(file);
+    const error = await openError(make(true));
+    expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
+    expect(error.details).toEqual({ found_version: 0, expected_version: CURRENT_SQLITE });
+    expect(error.message).toContain('holds no nlweb-chat tables (schema version 0');
+    expect(sqliteSnapshot(file)).toEqual(before);
+
+    const missing = path.join(dir, 'sub', 'missing.db');
+    await expectCode(new SqliteStore({ path: missing, readOnly: true }).open(), 'STORAGE_ERR_UNAVAILABLE');
+    expect(fs.existsSync(path.dirname(missing))).toBe(false);
+  });
+
+  test('a current file is read while a server writes to it; writes through the reader fail', async () => {
+    const server = make(false);
+    await server.open();
+    await server.createConversation(meta('c1'));
+    await server.appendMessages('c1', msgs('c1', 1, 3));
+    const reader = make(true);
+    await reader.open();
+    expect(await reader.getConversation('c1')).toEqual(meta('c1'));
+    expect(await reader.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
+    // The reader holds no lock the server waits for, and sees what it commits next.
+    await server.appendMessages('c1', [msg('c1', 4)]);
+    expect(await reader.lastSequenceId('c1')).toBe(4);
+    let refused: unknown;
+    await reader.appendMessages('c1', [msg('c1', 5)]).catch((err: unknown) => (refused = err));
+    expect(isChatError(refused, 'STORAGE_ERR_UNAVAILABLE') && /readonly/.test(refused.message)).toBe(true);
+    expect(await server.lastSequenceId('c1')).toBe(4);
+  });
+});
+
+const reachable = pgReachableSync();
+
+describeWithPg(reachable)('postgres opened readOnly', () => {
+  let schema: string;
+  const stores: PostgresStore[] = [];
+  const make = (readOnly: boolean) => {
+    const store = new PostgresStore({ url: PG_URL, poolSize: 2, schema, readOnly });
+    stores.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    schema = uniqueSchema();
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    await dropSchema(schema);
+  });
+
+  test('a version 1 schema is refused with both versions and left exactly as it was', async () => {
+    await createPostgresAtVersion(schema, 1);
+    const before = await postgresSnapshot(schema);
+    expect(before).toMatchObject({ schemaExists: true, versions: [1], messages: 3 });
+    const store = make(true);
+    const error = await openError(store);
+    expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
+    expect(error.details).toEqual({ found_version: 1, expected_version: CURRENT_PG });
+    expect(error.message).toMatch(
+      new RegExp(
+        `^PostgreSQL schema ${schema} in database \\w+ is at schema version 1, older than this build's ${CURRENT_PG} ` +
+          '\\(opened read-only, nothing was changed\\): read it with the build that wrote it, or migrate it first',
+      ),
+    );
+    expect(store.isOpen).toBe(false);
+    expect(await postgresSnapshot(schema)).toEqual(before);
+    const server = make(false);
+    await server.open();
+    expect((await postgresSnapshot(schema)).versions).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
+    const reader = make(true);
+    await reader.open();
+    expect(await reader.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
+  });
+
+  test('a schema of a newer build is refused, read-only or not, and left as it was', async () => {
+    await createPostgresAtVersion(schema, CURRENT_PG);
+    await addPostgresVersion(schema, CURRENT_PG + 1);
+    const before = await postgresSnapshot(schema);
+    for (const readOnly of [true, false]) {
+      const error = await openError(make(readOnly));
+      expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
+      expect(error.details).toEqual({ found_version: CURRENT_PG + 1, expected_version: CURRENT_PG });
+      expect(error.message).toContain(`is at schema version ${CURRENT_PG + 1}, newer than this build's ${CURRENT_PG}`);
+    }
+    expect(await postgresSnapshot(schema)).toEqual(before);
+  });
+
+  test('a schema that does not exist is version 0: refused and not created', async () => {
+    const error = await openError(make(true));
+    expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
+    expect(error.details).toEqual({ found_version: 0, expected_version: CURRENT_PG });
+    expect(error.message).toContain(`PostgreSQL schema ${schema} in database`);
+    expect(error.message).toContain('holds no nlweb-chat tables (schema version 0');
+    expect((await postgresSnapshot(schema)).schemaExists).toBe(false);
+  });
+
+  test('a current schema is read while a server writes to it; writes through the reader fail', async () => {
+    const server = make(false);
+    await server.open();
+    await server.createConversation(meta('c1'));
+    await server.appendMessages('c1', msgs('c1', 1, 3));
+    const reader = make(true);
+    await reader.open();
+    expect(await reader.getConversation('c1')).toEqual(meta('c1'));
+    expect(await reader.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
+    await server.appendMessages('c1', [msg('c1', 4)]);
+    expect(await reader.lastSequenceId('c1')).toBe(4);
+    let refused: unknown;
+    await reader.appendMessages('c1', [msg('c1', 5)]).catch((err: unknown) => (refused = err));
+    expect(isChatError(refused, 'STORAGE_ERR_UNAVAILABLE') && /read-only transaction/.test(refused.message)).toBe(true);
+    await expectCode(reader.setSequenceReservation('c1', 50), 'STORAGE_ERR_UNAVAILABLE');
+    expect(await server.lastSequenceId('c1')).toBe(4);
+    expect(await server.getSequenceReservation('c1')).toBe(0);
+  });
+});
