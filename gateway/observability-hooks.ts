@@ -36,6 +36,8 @@ export interface GatewayTelemetry {
 export interface GatewayAudit {
   authFailure?(actor: string, target: string, reason: string): void;
   forbidden?(actor: string, conversationId: string, action: string): void;
+  /** An upgrade for a conversation that does not exist (access.not_found). */
+  notFound?(actor: string, conversationId: string, action: string): void;
   participantLimit?(actor: string, conversationId: string, limit: number): void;
   rateLimited?(actor: string, conversationId: string): void;
 }

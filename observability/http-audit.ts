@@ -13,6 +13,7 @@ const NOT_IDS: ReadonlySet<string> = new Set(['conversations', 'create', 'my-con
 /**
  * Express middleware (mount before the gateway) that turns the outcome of every HTTP API request into
  * audit events: 401 → auth.failure, CHAT_ERR_NOT_PARTICIPANT/CHAT_ERR_FORBIDDEN → access.forbidden,
+ * CHAT_ERR_NOT_FOUND (no such conversation) / GATEWAY_ERR_NOT_FOUND (no such route under /chat) → access.not_found,
  * CHAT_ERR_PARTICIPANT_LIMIT → participant_limit.refused, GATEWAY_ERR_RATE_LIMITED → rate_limit.hit,
  * POST .../redact → message.redact (success or denied). It reads the gateway's JSON error body
  * (`{error: CODE}`) and the authenticated user (`res.locals.user.userId`), so the gateway needs no change.
@@ -46,6 +47,11 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
         audit.authFailure(actor, path, errorCode ?? 'unauthenticated');
       } else if (errorCode === 'CHAT_ERR_NOT_PARTICIPANT' || errorCode === 'CHAT_ERR_FORBIDDEN') {
         audit.forbidden(actor, target, action);
+      } else if (errorCode === 'CHAT_ERR_NOT_FOUND') {
+        audit.notFound(actor, target, action);
+      } else if (errorCode === 'GATEWAY_ERR_NOT_FOUND') {
+        // The action may not name the path: a tail varied per request would make every line a new key.
+        audit.notFound(actor, path, `${req.method} unknown route`);
       } else if (errorCode === 'CHAT_ERR_PARTICIPANT_LIMIT') {
         audit.participantLimit(actor, target, options.maxParticipants);
       } else if (errorCode === 'GATEWAY_ERR_RATE_LIMITED') {

@@ -60,7 +60,13 @@ export function createLogger(options: CreateLoggerOptions): Logger {
 
 /** Security-relevant events written to the audit stream (docs/security.md, docs/observability.md). */
 export type AuditEvent =
-  'auth.failure' | 'access.forbidden' | 'participant_limit.refused' | 'message.redact' | 'rate_limit.hit' | 'admin.action';
+  | 'auth.failure'
+  | 'access.forbidden'
+  | 'access.not_found'
+  | 'participant_limit.refused'
+  | 'message.redact'
+  | 'rate_limit.hit'
+  | 'admin.action';
 
 export type AuditOutcome = 'success' | 'denied' | 'failure';
 
@@ -79,6 +85,8 @@ export interface AuditLog {
   record(entry: AuditRecord): void;
   authFailure(actor: string, target: string, reason: string): void;
   forbidden(actor: string, conversationId: string, action: string): void;
+  /** A conversation that does not exist, or a path under /chat that names no route: what probing ids looks like. */
+  notFound(actor: string, target: string, action: string): void;
   participantLimit(actor: string, conversationId: string, limit: number): void;
   redaction(actor: string, conversationId: string, outcome: AuditOutcome, redacted: number): void;
   rateLimited(actor: string, conversationId: string): void;
@@ -103,6 +111,9 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
   // conversation exists), and the action names the route with `{id}` for the id, so varying the conversation does
   // not defeat it. The line kept names the first conversation of its interval.
   const forbiddenSeen = new Map<string, { until: number; suppressed: number }>();
+  // And for not-found, per (actor, action) too: someone guessing conversation ids gets a 404 for each wrong guess, a
+  // 403 only for a right one, so the 404s are the trace of the guessing, and as many as the guesses.
+  const notFoundSeen = new Map<string, { until: number; suppressed: number }>();
   /** The suppressed count to report when an event of `key` is logged now, or undefined to suppress it. */
   const throttle = (seenMap: Map<string, { until: number; suppressed: number }>, key: string): number | undefined => {
     const t = now();
@@ -138,6 +149,11 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
       const suppressed = throttle(forbiddenSeen, `${actor}\u0000${action}`);
       if (suppressed === undefined) return;
       record({ event: 'access.forbidden', actor, target: conversationId, outcome: 'denied', details: { action, suppressed } });
+    },
+    notFound: (actor, target, action) => {
+      const suppressed = throttle(notFoundSeen, `${actor}\u0000${action}`);
+      if (suppressed === undefined) return;
+      record({ event: 'access.not_found', actor, target, outcome: 'denied', details: { action, suppressed } });
     },
     participantLimit: (actor, conversationId, limit) =>
       record({ event: 'participant_limit.refused', actor, target: conversationId, outcome: 'denied', details: { limit } }),
