@@ -9,7 +9,7 @@
  * message_ack: a reload or a switch to another conversation shows them again and sends them again, with the same
  * message_id.
  * The parts, each in its own module: sign-in.ts, page-api.ts (signed HTTP requests), conversation-list.ts,
- * history-pager.ts, message-view.ts, message-sender.ts, people-panel.ts, typing-indicator.ts and
+ * conversation-reads.ts, history-pager.ts, message-view.ts, message-sender.ts, people-panel.ts, typing-indicator.ts and
  * typing-announcer.ts, connection-status.ts, error-line.ts, share-link.ts, create-form.ts, narrow-panels.ts.
  */
 import { createChatClient, type ChatClient } from '../chat-client';
@@ -17,7 +17,8 @@ import { defaultGenerateId } from '../client-platform';
 import type { ChatMessage, Participant } from '../protocol-frames';
 import { closedSentence, humanSentence } from './human-errors';
 import { setConnectionState, showPendingCount, showReconnecting } from './connection-status';
-import { createConversationList, type ConversationMeta } from './conversation-list';
+import { createConversationList } from './conversation-list';
+import { createConversationReads } from './conversation-reads';
 import { wireCreateForm } from './create-form';
 import { showApiError, showError, showReadLimited } from './error-line';
 import { createHistoryPager, type HistoryPager } from './history-pager';
@@ -115,26 +116,13 @@ function start(): void {
     renamed: (label) => (el('title').textContent = label),
   });
 
-  /** The error line says the list was refused over the read budget (cleared once a list comes). */
-  let listLimited = false;
-  async function refreshList(): Promise<void> {
-    // The 200 most recently active (the server's largest page), most recent first: a list, not an archive.
-    const res = await api('/chat/conversations?limit=200');
-    if (res.status === 429) {
-      // Over the read budget: said, and asked again once the server said it may be.
-      const waitMs = retryAfterMs(res);
-      showReadLimited('Could not list your conversations.', waitMs, (await res.json().catch(() => ({}))) as ApiErrorBody);
-      listLimited = true;
-      setTimeout(() => void listRefresh.now(), waitMs);
-      return;
-    }
-    if (!res.ok)
-      return showApiError('Could not list your conversations.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
-    conversations.show(((await res.json()) as { conversations: ConversationMeta[] }).conversations);
-    // The list came after a 429: its message is no longer true.
-    if (listLimited) showError('');
-    listLimited = false;
-  }
+  const conversationReads = createConversationReads({
+    api,
+    list: conversations,
+    olderButton: el<HTMLButtonElement>('older-conversations'),
+    refreshSoon: () => void listRefresh.now(),
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+  });
 
   function renderMessage(m: ChatMessage): void {
     view.add(m);
@@ -335,6 +323,7 @@ function start(): void {
   wireNarrowPanels();
   el('retry').addEventListener('click', () => client?.reconnectNow());
   el('load-earlier').addEventListener('click', () => void pager?.loadEarlier());
+  el('older-conversations').addEventListener('click', () => void conversationReads.showOlder());
   // Scrolled to the top: the earlier page comes without a click, as in other chat apps.
   el('scroller').addEventListener('scroll', () => {
     if (el('scroller').scrollTop < NEAR_TOP_PX) void pager?.loadEarlier();
@@ -383,7 +372,7 @@ function start(): void {
   });
 
   const listRefresh = createListRefresh({
-    fetchList: refreshList,
+    fetchList: () => conversationReads.refresh(),
     isVisible: () => !refused && document.visibilityState === 'visible',
     now: () => Date.now(),
     setTimer: (fn, ms) => setTimeout(fn, ms),

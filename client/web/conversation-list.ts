@@ -17,6 +17,8 @@ export interface LastMessagePreview {
 export interface ConversationMeta {
   readonly conversation_id: string;
   readonly title: string;
+  /** Where it ranks (with its id): the list's pages continue by it (conversation-pages.ts). Absent from servers before paging. */
+  readonly last_activity_at?: string;
   /** Absent from servers before the list had previews; null when the conversation has no message to preview. */
   readonly last_message?: LastMessagePreview | null;
   /** Its current members; absent from servers before the list carried them (then they are asked one by one). */
