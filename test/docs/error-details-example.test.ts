@@ -23,5 +23,7 @@ describe('docs/errors.md, Details by code', () => {
     expect(explain(reused)).toBe('m1 was accepted as #7 with other content');
     const conflict = new ChatError('CHAT_ERR_PARTICIPANT_ID_CONFLICT', 'x', { details: { participant_id: 'bob' } });
     expect(explain(conflict)).toBe('bob is named as both types');
+    const schema = new ChatError('STORAGE_ERR_SCHEMA_VERSION', 'x', { details: { found_version: 1, expected_version: 3 } });
+    expect(explain(schema)).toBe('schema version 1, this build needs 3');
   });
 });
