@@ -5,11 +5,11 @@ import { ChatError } from '../../actors/errors';
 const CONNECT_TIMEOUT_MS = 5000;
 
 /**
- * Refuses a PostgreSQL schema that holds no nlweb-chat tables, before the provider is opened. Opening runs the
- * provider's migrations, which create a missing schema and its tables: a mistyped `?schema=` (or a database the
- * server never used) would otherwise create an empty journal in the database being investigated, often a
- * production one, and then report every conversation "not found". The SQLite spec refuses a missing file for
- * the same reason. Throws STORAGE_ERR_UNAVAILABLE, naming the schema and database.
+ * Refuses a PostgreSQL schema that holds no nlweb-chat tables, before the provider is opened, naming the schema and
+ * database and pointing at `?schema=`: a mistyped one (or a database the server never used) is the usual cause. The
+ * provider, opened read-only, would refuse it too (STORAGE_ERR_SCHEMA_VERSION, version 0) and creates nothing; before
+ * it opened read-only, its migrations created the schema and empty tables in the database being investigated. The
+ * SQLite spec refuses a missing file the same way. Throws STORAGE_ERR_UNAVAILABLE.
  */
 export async function assertPostgresJournalExists(url: string, schema: string): Promise<void> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'nlweb-chat-replay' });

@@ -41,8 +41,11 @@ export function parseStorageSpec(spec: string): StorageSpec {
 }
 
 /**
- * Builds and opens the provider a spec names. A sqlite file must already exist, and a PostgreSQL schema must already
- * hold nlweb-chat's tables: a typo must not silently create an empty database and report "conversation not found".
+ * Builds and opens the provider a spec names, read-only: the CLI reads a database a server owns (often a production
+ * one under investigation), which it must leave as it found it. A schema at another version than this build's is
+ * refused (STORAGE_ERR_SCHEMA_VERSION) instead of migrated. A sqlite file must already exist, and a PostgreSQL schema
+ * must already hold nlweb-chat's tables: a typo must not report "conversation not found" (the checks here name the
+ * path looked for and the ?schema= to check; the read-only provider would refuse both too, less helpfully).
  */
 export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
   let store: ChatStore;
@@ -54,11 +57,12 @@ export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
       if (spec.path !== ':memory:' && !fs.existsSync(spec.path)) {
         throw new ChatError('STORAGE_ERR_UNAVAILABLE', `sqlite database ${spec.path} does not exist${resolvedFrom(spec.path)}`);
       }
-      store = new SqliteStore({ path: spec.path });
+      // sqlite::memory: is the CLI's own empty database (SQLite cannot open one read-only): nothing to protect.
+      store = new SqliteStore({ path: spec.path, readOnly: spec.path !== ':memory:' });
       break;
     case 'postgres':
       await assertPostgresJournalExists(spec.url, spec.schema ?? 'public');
-      store = new PostgresStore({ url: spec.url, poolSize: 2, schema: spec.schema, applicationName: 'nlweb-chat-replay' });
+      store = new PostgresStore({ url: spec.url, poolSize: 2, schema: spec.schema, applicationName: 'nlweb-chat-replay', readOnly: true });
       break;
   }
   await store.open();
