@@ -125,7 +125,7 @@ export const CONFIG_SCHEMA: Schema = {
         // Per-user budget of the HTTP GET routes (history pages read storage); generous: a page load sends several.
         reads_per_second: num(50, 0.01, 1_000_000),
         reads_burst: int(200, 1, 1_000_000),
-        // Per-user budget of HTTP joins and leaves (each tells every socket of the room). A person joins by opening a
+        // Per-user budget of joins and leaves, HTTP and WebSocket (each tells every socket of the room). A person joins by opening a
         // link and leaves with a click: a few a minute. 1 a second after a burst of 20 is more than anyone clicking
         // or a bot joining its conversations at start-up needs, and caps one user's roster churn in a room of 100.
         membership_changes_per_second: num(1, 0.01, 1_000_000),

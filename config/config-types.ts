@@ -106,7 +106,7 @@ export interface ChatConfig {
     /** HTTP GET requests one user may make per second (token bucket refill, over all routes), and the bucket size. */
     readonly reads_per_second: number;
     readonly reads_burst: number;
-    /** Joins and leaves over HTTP one user may make per second (token bucket refill, over all conversations), and the bucket size. */
+    /** Joins and leaves (HTTP routes, WebSocket join=true and leave) one user may make per second (token bucket refill, over all conversations), and the bucket size. */
     readonly membership_changes_per_second: number;
     readonly membership_changes_burst: number;
   };

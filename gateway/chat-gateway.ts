@@ -18,6 +18,7 @@ import { subscribeAsHuman, type OutputRoute } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
 import { createRateLimiter } from './rate-limiter';
+import { spendMembershipChange } from './membership-routes';
 import { createOwnerForwarder, type OwnerForwarder } from './owner-forwarding';
 import { ownerAddressOf } from './http-error-answer';
 import { createUpgradeRefuser, selectSubprotocol, type UpgradeRefuser } from './upgrade-rejection';
@@ -182,6 +183,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     validator: createFrameValidator(),
     rateLimiter,
     typingLimiter,
+    membershipLimiter,
     sharedFrames: new SharedFrames(),
     writeFlusher: new TurnWriteFlusher(),
     onClosed: (c) => {
@@ -294,12 +296,15 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     // anything is completed and no record can slip between the `connected` frame and the first live message.
     let subscribed: { subscription: Subscription; route: OutputRoute };
     try {
-      subscribed = await subscribeAsHuman(runtime, conversationId, user, afterSequenceId, join === 'true');
+      // A join here spends the user's membership budget, as the HTTP join does (membership-routes.ts).
+      const beforeJoin = (): void => spendMembershipChange(membershipLimiter, user.userId, telemetry);
+      subscribed = await subscribeAsHuman(runtime, conversationId, user, afterSequenceId, join === 'true' && { beforeJoin });
     } catch (err) {
       quota.give(user.userId);
       if (!isChatError(err)) throw err;
       if (err.code === 'CHAT_ERR_NOT_PARTICIPANT') audit.forbidden?.(user.userId, conversationId, 'ws connect');
       if (err.code === 'CHAT_ERR_NOT_FOUND') audit.notFound?.(user.userId, conversationId, 'ws connect');
+      if (err.code === 'GATEWAY_ERR_RATE_LIMITED') audit.rateLimited?.(user.userId, conversationId);
       // The caller's id is an AI participant's (output-route.ts): refused as 403 / close 4003, like a non-member.
       if (err.code === 'CHAT_ERR_FORBIDDEN') audit.forbidden?.(user.userId, conversationId, 'ws connect as an AI participant');
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')

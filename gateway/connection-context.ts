@@ -20,6 +20,8 @@ export interface ConnectionContext {
   readonly rateLimiter: RateLimiter;
   /** `typing` frames' own budget per participant (TYPING_PER_SECOND, TYPING_BURST in chat-gateway.ts). */
   readonly typingLimiter: RateLimiter;
+  /** Joins and leaves per user, shared with the HTTP routes (chat.limits.membership_changes_per_second). */
+  readonly membershipLimiter: RateLimiter;
   /**
    * Serialised frames shared by all connections within a turn, keyed by the record (`message` frames) or
    * by the broadcast output object (`typing`, `presence`): N recipients cost one JSON.stringify.

@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { idParam, userOf } from './http-request-input';
-import { spendOrRefuse } from './rate-limiter';
+import type { GatewayTelemetry } from './observability-hooks';
+import { spendOrRefuse, type RateLimiter } from './rate-limiter';
 
 /** Handlers of the caller's own membership: join and leave. */
 export interface MembershipHandlers {
@@ -10,7 +11,16 @@ export interface MembershipHandlers {
 }
 
 /** The refusal past `chat.limits.membership_changes_per_second`: names the key an operator would raise. */
-const TOO_MANY_CHANGES = 'too many joins and leaves; retry later (chat.limits.membership_changes_per_second)';
+export const TOO_MANY_CHANGES = 'too many joins and leaves; retry later (chat.limits.membership_changes_per_second)';
+
+/**
+ * Spends one of the user's membership changes, or throws 429 GATEWAY_ERR_RATE_LIMITED (counted in telemetry). One
+ * bucket per user for every way to join or leave: the HTTP routes, and a WebSocket's `?join=true` and `leave` frame,
+ * so switching transport does not reset it.
+ */
+export function spendMembershipChange(limiter: RateLimiter, userId: string, telemetry: GatewayTelemetry): void {
+  spendOrRefuse(limiter, userId, telemetry, TOO_MANY_CHANGES);
+}
 
 /**
  * Membership handlers. The caller only ever joins or leaves as itself (a human participant named by
@@ -22,7 +32,7 @@ const TOO_MANY_CHANGES = 'too many joins and leaves; retry later (chat.limits.me
  */
 export function createMembershipHandlers(deps: Pick<ChatRouteDeps, 'runtime' | 'membershipLimiter' | 'telemetry'>): MembershipHandlers {
   const { runtime } = deps;
-  const spend = (res: Response): void => spendOrRefuse(deps.membershipLimiter, userOf(res).userId, deps.telemetry, TOO_MANY_CHANGES);
+  const spend = (res: Response): void => spendMembershipChange(deps.membershipLimiter, userOf(res).userId, deps.telemetry);
 
   const join = async (req: Request, res: Response): Promise<void> => {
     const user = userOf(res);

@@ -74,7 +74,8 @@ function keepIfHuman(subscribed: { subscription: Subscription; route: OutputRout
 
 /**
  * subscribeFrom for a connecting user; with `joinIfNeeded` (`?join=true` on the WebSocket URL) a
- * non-participant first joins as a human and then subscribes, in one round trip for the client.
+ * non-participant first joins as a human and then subscribes, in one round trip for the client; `beforeJoin` runs
+ * just before that join only (a member asking join=true changes nothing) and refuses it by throwing.
  * A user whose id is an AI participant's is refused either way (keepIfHuman).
  */
 export async function subscribeAsHuman(
@@ -82,12 +83,13 @@ export async function subscribeAsHuman(
   conversationId: string,
   user: AuthenticatedUser,
   afterSequenceId: number | undefined,
-  joinIfNeeded: boolean,
+  joinIfNeeded: false | { readonly beforeJoin: () => void },
 ): Promise<{ subscription: Subscription; route: OutputRoute }> {
   try {
     return keepIfHuman(await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId), user.userId);
   } catch (err) {
     if (!isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || !joinIfNeeded) throw err;
+    joinIfNeeded.beforeJoin();
     await runtime.join(conversationId, {
       participant_id: user.userId,
       participant_type: 'human',

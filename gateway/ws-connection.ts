@@ -11,6 +11,7 @@ import { closeAfterRuntimeError, errorFrame, reusedOriginalOf } from './error-fr
 import { FlushingWebSocket } from './flushing-web-socket';
 import { FrameSender } from './frame-sender';
 import { GracefulClose } from './graceful-close';
+import { TOO_MANY_CHANGES } from './membership-routes';
 import type { GatewayLogger } from './observability-hooks';
 import { forwardOutput, participantListFrame, welcomeFrames, type OutputTarget } from './output-frames';
 import type { OutputRoute } from './output-route';
@@ -188,6 +189,13 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
 
   /** Leaves the conversation; the `closed: removed` output that follows must then close with 1000. */
   async leave(): Promise<void> {
+    // The user's membership budget, shared with the HTTP leave routes: refused, the socket stays a member's.
+    const decision = this.ctx.membershipLimiter.take(this.userId);
+    if (!decision.ok) {
+      this.rateLimited();
+      this.sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', TOO_MANY_CHANGES, { retry_after_ms: decision.retryAfterMs }));
+      return;
+    }
     this.leaving = true;
     try {
       await this.ctx.runtime.leave(this.conversationId, this.userId);

@@ -1,6 +1,7 @@
 import { createManualClock } from '../../actors/clock';
 import { captureAudit } from '../observability/audit-lines';
 import { closeAll, invalidFrames, startHarness } from './harness';
+import { upgradeRefusal } from './ws-test-client';
 
 afterEach(async () => {
   const invalid = invalidFrames();
@@ -14,14 +15,20 @@ const REFUSAL = {
   message: 'too many joins and leaves; retry later (chat.limits.membership_changes_per_second)',
 };
 
-describe('chat.limits.membership_changes_per_second: a per-user budget for HTTP joins and leaves', () => {
+/** A server whose users may make 3 membership changes at once, then 1 a second, on a manual clock; its audit lines kept. */
+async function startWithBudgetOf3() {
+  const clock = createManualClock();
+  const captured = captureAudit(() => clock.now());
+  const h = await startHarness(
+    { chat: { limits: { membership_changes_per_second: 1, membership_changes_burst: 3 } } },
+    { clock, ...captured.harnessOptions },
+  );
+  return { clock, captured, h };
+}
+
+describe('chat.limits.membership_changes_per_second: a per-user budget for joins and leaves', () => {
   test('every join and leave route spends one bucket per user; past it 429 with Retry-After and a rate_limit.hit line, nothing changes, the room hears nothing', async () => {
-    const clock = createManualClock();
-    const captured = captureAudit(() => clock.now());
-    const h = await startHarness(
-      { chat: { limits: { membership_changes_per_second: 1, membership_changes_burst: 3 } } },
-      { clock, ...captured.harnessOptions },
-    );
+    const { clock, captured, h } = await startWithBudgetOf3();
     const conv = await h.createConversation('alice');
     const other = await h.createConversation('dave');
     const alice = await h.connect(conv, 'alice');
@@ -82,6 +89,41 @@ describe('chat.limits.membership_changes_per_second: a per-user budget for HTTP 
     expect((await h.request('POST', '/chat/conversations/no-such-conversation/join', 'bob')).status).toBe(404);
     expect((await h.request('POST', `/chat/conversations/${conv}/join`, 'bob')).status).toBe(200);
     expect((await h.request('POST', '/chat/conversations/another-guess/join', 'bob')).status).toBe(429);
+  });
+
+  test('a WebSocket join (?join=true) and leave frame spend the same bucket: a join past it is refused 429 before the upgrade, a leave answered by an error frame on a socket that stays', async () => {
+    const { clock, captured, h } = await startWithBudgetOf3();
+    const conv = await h.createConversation('alice');
+    // An HTTP join and leave, a WebSocket join, and a second socket of the member asking join=true (no change, free).
+    expect((await h.request('POST', `/chat/conversations/${conv}/join`, 'bob')).status).toBe(200);
+    expect((await h.request('POST', `/chat/conversations/${conv}/leave`, 'bob')).status).toBe(200);
+    const bob = await h.connect(conv, 'bob', { join: 'true' });
+    await bob.waitFor('connected');
+    const bobAgain = await h.connect(conv, 'bob', { join: 'true' });
+    await bobAgain.waitFor('connected');
+
+    // The bucket is empty: bob's leave frame is refused and he stays, his socket open.
+    bob.send({ type: 'leave' });
+    const refused = await bob.waitFor('error');
+    expect(refused).toMatchObject({ error: 'GATEWAY_ERR_RATE_LIMITED', code: 429, message: REFUSAL.message, retry_after_ms: 1000 });
+    bob.send({ type: 'message', message_id: 'b1', content: 'still in' });
+    await bob.waitFor('message_ack', (f) => f.message_id === 'b1');
+    // carol spends her bucket over HTTP (a 404 join included) and is no member: her WebSocket join is refused as HTTP's is.
+    expect((await h.request('POST', `/chat/conversations/${conv}/join`, 'carol')).status).toBe(200);
+    expect((await h.request('DELETE', `/chat/${conv}/leave`, 'carol')).status).toBe(200);
+    expect((await h.request('POST', '/chat/no-such-conversation/join', 'carol')).status).toBe(404);
+    const refusedJoin = await upgradeRefusal(h.wsUrl(conv, 'carol', { join: 'true' }));
+    expect(refusedJoin.status).toBe(429);
+    expect(refusedJoin.headers['retry-after']).toBe('1');
+    expect(refusedJoin.body).toEqual({ ...REFUSAL, retry_after_ms: 1000 });
+    clock.advance(1000);
+    bob.send({ type: 'leave' });
+    expect((await bob.closed).code).toBe(1000);
+    expect((await h.runtime.getConversation(conv)).participants.map((p) => p.participant_id)).toEqual(['alice']);
+    expect(captured.events('rate_limit.hit')).toEqual([
+      ['bob', conv, { suppressed: 0 }],
+      ['carol', conv, { suppressed: 0 }],
+    ]);
   });
 
   test('the defaults (1 per second, burst 20): twenty changes at once, the 21st waits a second', async () => {
