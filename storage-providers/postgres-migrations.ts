@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import { ChatError } from '../actors/errors';
-import { schemaVersionError } from './schema-version';
+import { schemaVersionError, type SchemaOpenMode } from './schema-version';
 
 /**
  * PostgreSQL schema migrations. PG_MIGRATIONS[i] upgrades version i to i + 1 inside one
@@ -101,7 +101,7 @@ export async function migratePostgres(
     );
     const found = Number(rows[0].v);
     if (found > migrations.length) {
-      throw schemaVersionError(postgresDatabaseName(schema, rows[0].database), found, migrations.length, false);
+      throw schemaVersionError(postgresDatabaseName(schema, rows[0].database), found, migrations.length, 'migrating');
     }
     for (let v = found; v < migrations.length; v++) {
       await client.query('BEGIN');
@@ -121,15 +121,17 @@ export async function migratePostgres(
 }
 
 /**
- * For a store opened read-only: refuses `schema` unless it is at this build's version. Only reads (no lock, no
- * CREATE): a schema without nlweb_chat_migrations, or one that does not exist, is version 0. A migration running
- * meanwhile commits its tables together with its version row, so the version read matches the tables seen.
+ * For a store that does not migrate (opened read-only, or read-write with migrations: require_current): refuses
+ * `schema` unless it is at this build's version; returns the version. Only reads (no lock, no CREATE): a schema
+ * without nlweb_chat_migrations, or one that does not exist, is version 0. A migration running meanwhile commits its
+ * tables together with its version row, so the version read matches the tables seen.
  */
 export async function assertPostgresSchemaCurrent(
   client: ClientBase,
   schema: string,
+  mode: Exclude<SchemaOpenMode, 'migrating'>,
   expected: number = PG_MIGRATIONS.length,
-): Promise<void> {
+): Promise<number> {
   const s = quoteSchema(schema);
   const { rows } = await client.query<{ journal: string | null; database: string }>(
     'SELECT to_regclass($1)::text AS journal, current_database() AS database',
@@ -138,7 +140,8 @@ export async function assertPostgresSchemaCurrent(
   const { journal, database } = rows[0];
   const found =
     journal === null ? 0 : Number((await client.query(`SELECT COALESCE(MAX(version), 0) AS v FROM ${s}.nlweb_chat_migrations`)).rows[0].v);
-  if (found !== expected) throw schemaVersionError(postgresDatabaseName(schema, database), found, expected, true);
+  if (found !== expected) throw schemaVersionError(postgresDatabaseName(schema, database), found, expected, mode);
+  return found;
 }
 
 function postgresDatabaseName(schema: string, database: string): string {

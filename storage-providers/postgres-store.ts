@@ -5,6 +5,7 @@ import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type Redac
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import { assertPostgresSchemaCurrent, migratePostgres, quoteSchema } from './postgres-migrations';
 import { PgRunner } from './postgres-pool';
+import type { SchemaMigrations } from './schema-version';
 import { postgresSql, type PostgresSql } from './postgres-sql';
 import { activityFromRow } from './conversation-activity-rows';
 import type { ActivityKey, ConversationActivity } from './conversation-activity';
@@ -31,6 +32,14 @@ export interface PostgresStoreOptions {
    * so a write fails (STORAGE_ERR_UNAVAILABLE: cannot execute ... in a read-only transaction).
    */
   readonly readOnly?: boolean;
+  /**
+   * What a read-write open() does with a schema at an older version (config: chat.storage.migrations; default
+   * 'apply': migrates it, creating the schema when missing). 'require_current' creates and migrates nothing, takes no
+   * migration lock: a schema at another version than this build's (or without nlweb-chat tables, or missing) is
+   * refused with STORAGE_ERR_SCHEMA_VERSION and left as it was; a current one is opened for reading and writing.
+   * readOnly never migrates, whatever this says.
+   */
+  readonly migrations?: SchemaMigrations;
 }
 
 /**
@@ -51,6 +60,7 @@ export class PostgresStore extends ChatStore {
   private readonly schema: string;
   private readonly sql: PostgresSql;
   private runner: PgRunner | undefined;
+  private versionFound: number | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {
     super();
@@ -58,17 +68,29 @@ export class PostgresStore extends ChatStore {
     this.sql = postgresSql(quoteSchema(this.schema));
   }
 
+  /**
+   * The schema version the last successful open() found, before it migrated anything (undefined before then): what
+   * `nlweb-chat migrate` reports as the version before.
+   */
+  get schemaVersionFound(): number | undefined {
+    return this.versionFound;
+  }
+
   protected async _open(): Promise<void> {
     const runner = new PgRunner(this.options);
+    let found: number;
     try {
-      if (this.options.readOnly) await runner.run((client) => assertPostgresSchemaCurrent(client, this.schema));
+      if (this.options.readOnly) found = await runner.run((client) => assertPostgresSchemaCurrent(client, this.schema, 'read-only'));
+      else if (this.options.migrations === 'require_current')
+        found = await runner.run((client) => assertPostgresSchemaCurrent(client, this.schema, 'require-current'));
       // Unbounded: a migration may build an index on a large table, or wait for another server's migration.
-      else await runner.runUnbounded((client) => migratePostgres(client, this.schema));
+      else found = await runner.runUnbounded((client) => migratePostgres(client, this.schema));
     } catch (err) {
       await runner.end().catch(() => undefined);
       throw err;
     }
     this.runner = runner;
+    this.versionFound = found;
   }
 
   protected async _close(): Promise<void> {

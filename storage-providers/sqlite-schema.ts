@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { schemaVersionError } from './schema-version';
+import { schemaVersionError, type SchemaOpenMode } from './schema-version';
 
 /**
  * SQLite schema migrations. migrations[i] upgrades the schema from version i to i + 1; the current
@@ -75,7 +75,7 @@ export function migrateSqlite(db: Database.Database, migrations: readonly string
   // IMMEDIATE takes the write lock first, so two processes starting together migrate one after the other.
   db.transaction(() => {
     found = db.pragma('user_version', { simple: true }) as number;
-    if (found > migrations.length) throw schemaVersionError(sqliteDatabaseName(db), found, migrations.length, false);
+    if (found > migrations.length) throw schemaVersionError(sqliteDatabaseName(db.name), found, migrations.length, 'migrating');
     for (let v = found; v < migrations.length; v++) db.exec(migrations[v]);
     if (found !== migrations.length) db.pragma(`user_version = ${migrations.length}`);
   }).immediate();
@@ -83,14 +83,21 @@ export function migrateSqlite(db: Database.Database, migrations: readonly string
 }
 
 /**
- * For a connection opened read-only: refuses a database at any other schema version than this build's (an older one
- * is not migrated, a file without nlweb-chat tables is version 0). Reads PRAGMA user_version and nothing else.
+ * For a store that does not migrate (opened read-only, or read-write with migrations: require_current): refuses a
+ * database at any other schema version than this build's (an older one is not migrated, a file without nlweb-chat
+ * tables is version 0); returns the version. Reads PRAGMA user_version and nothing else.
  */
-export function assertSqliteSchemaCurrent(db: Database.Database, expected: number = SQLITE_MIGRATIONS.length): void {
+export function assertSqliteSchemaCurrent(
+  db: Database.Database,
+  mode: Exclude<SchemaOpenMode, 'migrating'>,
+  expected: number = SQLITE_MIGRATIONS.length,
+): number {
   const found = db.pragma('user_version', { simple: true }) as number;
-  if (found !== expected) throw schemaVersionError(sqliteDatabaseName(db), found, expected, true);
+  if (found !== expected) throw schemaVersionError(sqliteDatabaseName(db.name), found, expected, mode);
+  return found;
 }
 
-function sqliteDatabaseName(db: Database.Database): string {
-  return `sqlite database ${db.name}`;
+/** How refusals name a SQLite file: the path as configured. */
+export function sqliteDatabaseName(file: string): string {
+  return `sqlite database ${file}`;
 }

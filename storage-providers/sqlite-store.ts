@@ -9,7 +9,8 @@ import { activityFromRow } from './conversation-activity-rows';
 import type { ActivityKey, ConversationActivity } from './conversation-activity';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 import { whenUnlocked, type LockWait } from './sqlite-lock-wait';
-import { assertSqliteSchemaCurrent, migrateSqlite } from './sqlite-schema';
+import { schemaVersionError, type SchemaMigrations } from './schema-version';
+import { assertSqliteSchemaCurrent, migrateSqlite, sqliteDatabaseName, SQLITE_MIGRATIONS } from './sqlite-schema';
 import { createSqliteStatements, type SqliteStatements } from './sqlite-statements';
 
 /** Settings of the SQLite provider (config: chat.storage.sqlite.*). */
@@ -42,6 +43,14 @@ export interface SqliteStoreOptions {
    * meanwhile commits.
    */
   readonly readOnly?: boolean;
+  /**
+   * What a read-write open() does with a file at an older schema version (config: chat.storage.migrations; default
+   * 'apply': migrates it). 'require_current' migrates nothing: a file at another version than this build's, or one
+   * that does not exist (not created), is refused with STORAGE_ERR_SCHEMA_VERSION and left as it was; a current one is
+   * opened for reading and writing. readOnly never migrates, whatever this says; a volatile database (':memory:')
+   * is always migrated (it is this process's own, created empty).
+   */
+  readonly migrations?: SchemaMigrations;
 }
 
 /** Default of SqliteStoreOptions.busyTimeoutMs. */
@@ -71,6 +80,7 @@ export class SqliteStore extends ChatStore {
   private readonly waiting = new Set<Promise<unknown>>();
   private readonly callWait: LockWait;
   private readonly now: () => number;
+  private versionFound: number | undefined;
 
   constructor(private readonly options: SqliteStoreOptions) {
     super();
@@ -80,33 +90,52 @@ export class SqliteStore extends ChatStore {
     this.callWait = { timeoutMs: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS, signal: this.closing.signal };
   }
 
+  /**
+   * The schema version the last successful open() found in the file, before it migrated anything (undefined before
+   * then): what `nlweb-chat migrate` reports as the version before.
+   */
+  get schemaVersionFound(): number | undefined {
+    return this.versionFound;
+  }
+
   protected async _open(): Promise<void> {
     const readOnly = this.options.readOnly === true;
+    // A volatile database is this process's own, created empty: nobody else's schema to keep, nothing to require.
+    const requireCurrent = !readOnly && this.options.migrations === 'require_current' && this.supports.durable;
+    const file = this.options.path;
     try {
-      if (this.supports.durable && !readOnly) fs.mkdirSync(path.dirname(path.resolve(this.options.path)), { recursive: true });
-      const db = new Database(this.options.path, { timeout: 0, readonly: readOnly, fileMustExist: readOnly });
+      // Not created (nor its directory): a server that may not migrate must not leave an empty database behind.
+      if (requireCurrent && !fs.existsSync(file)) {
+        throw schemaVersionError(sqliteDatabaseName(file), 0, SQLITE_MIGRATIONS.length, 'require-current');
+      }
+      const mustExist = readOnly || requireCurrent;
+      if (this.supports.durable && !mustExist) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      const db = new Database(file, { timeout: 0, readonly: readOnly, fileMustExist: mustExist });
       try {
         // Switching to WAL and migrating take locks; a second process starting together holds them for a while.
         // Read-only: the journal mode is the file's own (a server set WAL), and the version is only checked.
-        await this.track(
+        const found = await this.track(
           whenUnlocked(
             () => {
-              if (readOnly) return assertSqliteSchemaCurrent(db);
+              if (readOnly) return assertSqliteSchemaCurrent(db, 'read-only');
+              // Checked before the pragmas: a refused file keeps its journal mode too.
+              const current = requireCurrent ? assertSqliteSchemaCurrent(db, 'require-current') : undefined;
               db.pragma('journal_mode = WAL');
               db.pragma('synchronous = NORMAL');
-              migrateSqlite(db);
+              return current ?? migrateSqlite(db);
             },
             { timeoutMs: this.options.openBusyTimeoutMs ?? SQLITE_OPEN_BUSY_TIMEOUT_MS, signal: this.closing.signal },
           ),
         );
         this.sql = createSqliteStatements(db);
         this.db = db;
+        this.versionFound = found;
       } catch (err) {
         db.close();
         throw err;
       }
     } catch (err) {
-      throw mapError(err, `cannot open sqlite database ${this.options.path}`);
+      throw mapError(err, `cannot open sqlite database ${file}`);
     }
   }
 
