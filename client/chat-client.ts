@@ -9,7 +9,8 @@
  *   sequence id, out-of-order frames buffered, a `sync` asked for on a gap: delivery-buffer.ts);
  * - at-least-once sending: a message stays in the outbox and is re-sent with the SAME message_id
  *   after every reconnect until the server acknowledges it as persisted (outbox.ts);
- * - honours `retry_after_ms` of 429 error frames before re-sending.
+ * - honours `retry_after_ms` of 429 error frames before re-sending;
+ * - leave() settles on the server's answer: its close after removing the member, or its refusal (leave-request.ts).
  *
  * This file wires the modules together and dispatches server frames; the connection lifecycle is
  * connection-loop.ts and the state each guarantee needs lives in its own module.
@@ -23,6 +24,7 @@ import { createChatSocket } from './chat-socket';
 import { buildChatSocketUrl } from './chat-socket-url';
 import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
+import { createLeaveRequest, notConnectedError } from './leave-request';
 import { limitsOfConnected, messageSizeProblem, type ServerLimits } from './message-limits';
 import { createOutbox } from './outbox';
 import { createOwnerRedirect } from './owner-redirect';
@@ -57,7 +59,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     every: Math.max(1, options.ackEvery ?? 50),
     initialAcked: initialSeq ?? 0,
     lastSequenceId: () => delivery.lastSequenceId,
-    sendAck: (sequence_id) => socket.send({ type: 'ack', sequence_id }),
+    // Not while a leave is in flight: a refused ack's error frame would read as the leave's answer (leave-request.ts).
+    sendAck: (sequence_id) => !leave.inFlight && socket.send({ type: 'ack', sequence_id }),
   });
   const delivery = createDeliveryBuffer({
     initialSequenceId: initialSeq,
@@ -65,7 +68,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       events.emit('message', message);
       acks.schedule();
     },
-    isReady: () => loop.ready,
+    // No sync while a leave is in flight: its refusal has the code of the leave's (leave-request.ts).
+    isReady: () => loop.ready && !leave.inFlight,
     sendSync: (last_sequence_id) => socket.send({ type: 'sync', last_sequence_id }),
   });
   /**
@@ -78,7 +82,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const outbox = createOutbox({
     clock,
     defaultRetryAfterMs: options.defaultRetryAfterMs ?? 1000,
-    canSend: () => loop.ready && loop.state !== 'closed',
+    // Messages sent after leave() wait for its answer: refused, they go; accepted, they reject with the client's end.
+    canSend: () => loop.ready && loop.state !== 'closed' && !leave.inFlight,
     sendFrame: (frame) => socket.send(frame),
     emitAck: (result) => events.emit('ack', result),
     sizeProblem: (frame) => (serverLimits === undefined ? undefined : messageSizeProblem(frame, serverLimits)),
@@ -89,6 +94,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     isReady: () => loop.ready,
     sendPing: () => socket.send({ type: 'ping' }),
     onSilence: () => loop.drop(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'no frame from the server within two ping intervals'),
+  });
+  const leave = createLeaveRequest({
+    sendPing: (ts) => socket.send({ type: 'ping', ts }),
+    sendLeave: () => socket.send({ type: 'leave' }),
+    resumeSending() {
+      outbox.flush();
+      acks.flush();
+      delivery.requestSyncIfHeld();
+    },
   });
   const roster = createRoster({
     emitParticipants: (payload) => events.emit('participants', payload),
@@ -142,6 +156,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     onSocketEnded() {
       // Held records and an in-flight sync die with the socket: the resume replays them.
       delivery.onSocketGone();
+      leave.onSocketEnded();
       heartbeat.stop();
       acks.stop();
       outbox.cancelResume();
@@ -149,6 +164,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       if (loop.state !== 'closed') outbox.requeueSent();
     },
     onClosed(err) {
+      leave.onClientEnded(err);
       acks.stop();
       heartbeat.stop();
       outbox.cancelResume();
@@ -184,7 +200,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       case 'error':
         return onErrorFrame(frame);
       case 'pong':
-        return;
+        return leave.onPong(frame.ts);
       default:
         return;
     }
@@ -229,6 +245,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     // Unpersisted messages go again: the runtime answers a duplicate with its original sequence id.
     outbox.requeueAcked();
     outbox.flush();
+    // After the flush: messages sent before leave() go before it.
+    leave.onReady();
   }
 
   function onErrorFrame(frame: ErrorFrame): void {
@@ -238,7 +256,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ...(typeof frame.message_id === 'string' ? { messageId: frame.message_id } : {}),
       ...(typeof frame.sequence_id === 'number' ? { sequenceId: frame.sequence_id } : {}),
     });
-    outbox.onErrorFrame(frame, err);
+    // The leave's answer is about membership, not the message budget: the outbox must not pause or re-send for it.
+    if (!leave.onErrorFrame(frame, err)) outbox.onErrorFrame(frame, err);
     events.emit('error', err);
   }
 
@@ -258,8 +277,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       delivery.requestSync();
     },
     leave() {
-      if (loop.ready) socket.send({ type: 'leave' });
-      loop.finish(undefined, 'left the conversation');
+      if (loop.state === 'closed') return Promise.reject(new ChatClientError('CLIENT_CLOSED', 'client is closed'));
+      if (loop.state === 'idle') return Promise.reject(notConnectedError());
+      // While (re)connecting it waits for the next connection; the server's 1000 close then ends the client.
+      return leave.start(loop.ready);
     },
     close() {
       loop.finish(undefined, 'close() called');

@@ -113,7 +113,8 @@ export class ChatClientError extends Error {
   /**
    * The server's stable code (e.g. CHAT_ERR_QUEUE_FULL) or a CLIENT_* code. When the client ends on a close the
    * server refused for good (4001, 4003, 4004, ...), the error code the close reason carries (e.g.
-   * CHAT_ERR_NOT_PARTICIPANT); CLIENT_CLOSED when it ended otherwise (close(), leave(), gave up after maxRetries).
+   * CHAT_ERR_NOT_PARTICIPANT); CLIENT_CLOSED when it ended otherwise (close(), a confirmed leave(), gave up after
+   * maxRetries). CLIENT_NOT_CONNECTED: leave() before connect().
    */
   readonly code: string;
   /** The WebSocket close code the client ended on (CLIENT_CLOSED and refusal errors; absent after close()). */
@@ -194,8 +195,16 @@ export interface ChatClient {
   setTyping(isTyping: boolean): void;
   /** Asks the server to replay everything after the last delivered sequence id. */
   sync(): void;
-  /** Sends `leave` (the server removes this participant) and closes. */
-  leave(): void;
+  /**
+   * Asks the server to remove this participant (docs/client.md, Leaving). Resolves once the server confirmed it (its
+   * close 1000 after removing the member, or a 4003 CHAT_ERR_NOT_PARTICIPANT: no member any more); the client is then
+   * closed and never reconnects. Rejects with the server's refusal (GATEWAY_ERR_RATE_LIMITED with retryAfterMs past
+   * the membership budget, or another error frame answering the leave): the client stays connected, a member's.
+   * While (re)connecting the leave waits for the next connection; a socket lost before the answer is reconnected to
+   * find out (a refused reconnect, 4003, resolves; an accepted one sends the leave again). Rejects CLIENT_NOT_CONNECTED
+   * before connect(), and with the error the client ended with if it ends otherwise first (CLIENT_CLOSED after close()).
+   */
+  leave(): Promise<void>;
   /** Stops everything: socket, timers, reconnects; pending sends reject with CLIENT_CLOSED. */
   close(): void;
   /**

@@ -36,6 +36,8 @@ export interface DeliveryBuffer {
   requestSync(): void;
   /** Forgets an in-flight sync so the next requestSync sends again (explicit client.sync()). */
   forgetSync(): void;
+  /** Asks for the replay a gap needs if one is held (a sync that could not be sent while the client held its frames). */
+  requestSyncIfHeld(): void;
   /** The socket went away: the in-flight sync and held records die with it (the resume replays them). */
   onSocketGone(): void;
 }
@@ -123,6 +125,9 @@ export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
     requestSync,
     forgetSync() {
       syncInFlight = false;
+    },
+    requestSyncIfHeld() {
+      if (buffer.size > 0) requestSync();
     },
     onSocketGone() {
       syncInFlight = false;

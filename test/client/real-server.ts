@@ -7,6 +7,7 @@ import net from 'node:net';
 import type express from 'express';
 import { createChatRuntime } from '../../actors';
 import type { Agent } from '../../actors/agents/agent';
+import type { Clock } from '../../actors/clock';
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { loadConfig } from '../../config';
 import type { ConfigInput, NlwebChatConfig } from '../../config/config-types';
@@ -49,6 +50,8 @@ export interface RealStackOptions {
   readonly extraRoutes?: (app: express.Express) => void;
   /** A store shared with another stack (two servers on one store); opened and closed by its owner, not here. */
   readonly store?: MemoryStore;
+  /** The gateway's clock (rate limits, the membership budget, heartbeats); the system clock when absent. */
+  readonly clock?: Clock;
 }
 
 export async function startRealStack(options: RealStackOptions = {}): Promise<RealStack> {
@@ -57,7 +60,10 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
   const store = options.store ?? new MemoryStore();
   if (ownsStore) await store.open();
   const runtime = await createChatRuntime({ config, storage: store, agents: options.agents ?? [] });
-  const extra = options.extraRoutes ? { extraRoutes: options.extraRoutes } : {};
+  const extra = {
+    ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  };
   let server = createChatServer({ runtime, config, ...extra });
   const { port } = await server.listen();
   let running = true;

@@ -1,0 +1,144 @@
+/**
+ * The client's `leave()` (docs/client.md, Leaving): a promise settled by the server's answer, not by the client
+ * closing its socket. The server answers a `leave` frame in one of these ways (docs/protocol.md):
+ * - it removes the member, then closes with 1000: resolved;
+ * - past the user's membership budget it sends a non-fatal `error` frame (GATEWAY_ERR_RATE_LIMITED, retry_after_ms)
+ *   and keeps the socket, a member's; a runtime failure (e.g. CHAT_ERR_QUEUE_FULL) is an `error` frame too: rejected
+ *   with that error, the client stays connected;
+ * - the member was removed otherwise meanwhile (4003 CHAT_ERR_NOT_PARTICIPANT, also as the refusal of a reconnect):
+ *   resolved, the user is no member.
+ * Neither error frame names the frame it answers, and a refused `sync` sent earlier gets the same code, so the leave
+ * goes right after a `ping` carrying a number of its own: the server answers frames in the order they arrive, so an
+ * error frame without message_id that comes after that ping's `pong` answers the leave. Until the leave is settled
+ * the client sends nothing else whose answer could be such an error (messages wait, no `sync`, no `ack`).
+ * A socket that ends before the answer leaves the outcome unknown: the leave is kept, and the next connection finds
+ * out (refused 4003 when the member is gone; otherwise the leave is sent again on it). The client never connects
+ * with join=true, so such a reconnect cannot make the user a member again.
+ */
+import { ChatClientError } from './client-types';
+import type { ErrorFrame } from './protocol-frames';
+
+/** What the leave needs from the client around it. */
+export interface LeaveRequestDeps {
+  /** Sends `ping{ts}`; false if it could not be sent. */
+  sendPing(ts: number): boolean;
+  /** Sends `leave`; false if it could not be sent. */
+  sendLeave(): boolean;
+  /** The leave was settled without ending the client: what it held back (messages, acks, a sync) may go now. */
+  resumeSending(): void;
+}
+
+/** The one leave of a client (leave() while one is pending returns the same promise). */
+export interface LeaveRequest {
+  /** True from the frames going out until the answer: the socket carries nothing else whose answer could be mistaken for it. */
+  readonly inFlight: boolean;
+  /** Starts a leave, sent now if `ready` (else at the next connection), or joins the pending one. */
+  start(ready: boolean): Promise<void>;
+  /** A connection is ready (after its `connected` frame and the outbox's flush): sends a pending leave. */
+  onReady(): void;
+  /** A `pong`: the one answering the leave's ping opens the window in which an error frame is the leave's answer. */
+  onPong(ts: number | undefined): void;
+  /** An `error` frame (err built from it): true if it answered the leave, which it rejected. */
+  onErrorFrame(frame: ErrorFrame, err: ChatClientError): boolean;
+  /** The socket ended: the answer, if any, is lost; a pending leave goes again on the next connection. */
+  onSocketEnded(): void;
+  /** The client ended with `err`: resolves when the server confirmed (1000 after the leave, or no member), else rejects. */
+  onClientEnded(err: ChatClientError): void;
+}
+
+/** Where a pending leave is. */
+type Phase =
+  | 'none'
+  /** Waiting for a connection. */
+  | 'queued'
+  /** `ping{ts}` and `leave` sent; error frames until the pong answer earlier frames. */
+  | 'sent'
+  /** The pong came: an error frame without message_id now is the leave's answer, close 1000 its confirmation. */
+  | 'answering';
+
+/** Creates a client's leave state, with nothing pending. */
+export function createLeaveRequest(deps: LeaveRequestDeps): LeaveRequest {
+  let phase: Phase = 'none';
+  /** Numbers the leave's pings; the heartbeat's carry no `ts`, so they never match. */
+  let pingSeq = 0;
+  let pingTs = 0;
+  /** A `leave` went out on some socket: a close 1000 confirms it. */
+  let everSent = false;
+  let pending: { promise: Promise<void>; resolve(): void; reject(err: Error): void } | undefined;
+
+  function send(): void {
+    pingTs = ++pingSeq;
+    // Both or neither: a leave without its ping could not be told apart from an earlier sync's refusal.
+    if (!deps.sendPing(pingTs) || !deps.sendLeave()) {
+      phase = 'queued';
+      return;
+    }
+    phase = 'sent';
+    everSent = true;
+  }
+
+  function settle(err?: Error): void {
+    const p = pending;
+    pending = undefined;
+    phase = 'none';
+    everSent = false;
+    if (!p) return;
+    if (err) p.reject(err);
+    else p.resolve();
+  }
+
+  return {
+    get inFlight() {
+      return phase === 'sent' || phase === 'answering';
+    },
+    start(ready) {
+      if (pending) return pending.promise;
+      let resolve!: () => void;
+      let reject!: (err: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // A caller that does not wait for the answer (fire and forget, as leave() was) gets no unhandled rejection:
+      // a refusal is also an `error` event. One that awaits or catches still gets it.
+      promise.catch(() => undefined);
+      pending = { promise, resolve, reject };
+      phase = 'queued';
+      if (ready) send();
+      return promise;
+    },
+    onReady() {
+      if (phase === 'queued') send();
+    },
+    onPong(ts) {
+      if (phase === 'sent' && ts === pingTs) phase = 'answering';
+    },
+    onErrorFrame(frame, err) {
+      if (phase !== 'answering' || frame.message_id !== undefined) return false;
+      // Removed otherwise just before (the close 4003 follows): what leave() asked for is true.
+      if (frame.error === 'CHAT_ERR_NOT_PARTICIPANT') {
+        settle();
+        return true;
+      }
+      settle(err);
+      deps.resumeSending();
+      return true;
+    },
+    onSocketEnded() {
+      if (phase !== 'none') phase = 'queued';
+    },
+    onClientEnded(err) {
+      if (!pending) return;
+      const confirmed = (everSent && err.closeCode === 1000) || err.code === 'CHAT_ERR_NOT_PARTICIPANT';
+      settle(confirmed ? undefined : err);
+    },
+  };
+}
+
+/** leave() on a client that was never connected: it has no socket, and does not open one just to leave. */
+export function notConnectedError(): ChatClientError {
+  return new ChatClientError(
+    'CLIENT_NOT_CONNECTED',
+    'leave() needs a connected client: call connect() first, or leave over HTTP (POST /chat/conversations/{id}/leave)',
+  );
+}
