@@ -285,7 +285,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
 
     // The slot is given back on every path below that does not end in an accepted connection, and by onClosed.
     if (!quota.take(user.userId)) {
-      audit.rateLimited?.(user.userId, conversationId);
+      audit.rateLimited?.(user.userId, conversationId, 'ws connect');
       return refuse(
         'GATEWAY_ERR_TOO_MANY_CONNECTIONS',
         `${user.userId} has ${quota.perUser} WebSockets open, the most one user may (server.websocket.max_connections_per_user)`,
@@ -304,7 +304,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       if (!isChatError(err)) throw err;
       if (err.code === 'CHAT_ERR_NOT_PARTICIPANT') audit.forbidden?.(user.userId, conversationId, 'ws connect');
       if (err.code === 'CHAT_ERR_NOT_FOUND') audit.notFound?.(user.userId, conversationId, 'ws connect');
-      if (err.code === 'GATEWAY_ERR_RATE_LIMITED') audit.rateLimited?.(user.userId, conversationId);
+      if (err.code === 'GATEWAY_ERR_RATE_LIMITED') audit.rateLimited?.(user.userId, conversationId, 'ws connect join=true');
       // The caller's id is an AI participant's (output-route.ts): refused as 403 / close 4003, like a non-member.
       if (err.code === 'CHAT_ERR_FORBIDDEN') audit.forbidden?.(user.userId, conversationId, 'ws connect as an AI participant');
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')

@@ -39,7 +39,8 @@ export interface GatewayAudit {
   /** An upgrade for a conversation that does not exist (access.not_found). */
   notFound?(actor: string, conversationId: string, action: string): void;
   participantLimit?(actor: string, conversationId: string, limit: number): void;
-  rateLimited?(actor: string, conversationId: string): void;
+  /** With `action` (an upgrade's refusal, `ws connect`), throttled per (actor, action) rather than per conversation. */
+  rateLimited?(actor: string, conversationId: string, action?: string): void;
 }
 
 /** A logger that drops everything. */

@@ -6,8 +6,11 @@ export interface HttpAuditOptions {
   readonly maxParticipants: number;
 }
 
-/** Conversation id from /chat/conversations/{id}/... or NLWeb's /chat/{id}/join|leave aliases. */
-const CONVERSATION_PATH = /^\/chat\/(?:conversations\/)?([^/]+)(?:\/|$)/;
+/**
+ * Conversation id from /chat/conversations/{id}/... or NLWeb's /chat/{id}/join|leave aliases: the part before it, the
+ * id, the rest. Case-insensitive, as Express matches routes: /chat/Conversations/{id} reaches the same handler.
+ */
+const CONVERSATION_PATH = /^(\/chat\/(?:conversations\/)?)([^/]+)(\/.*)?$/i;
 const NOT_IDS: ReadonlySet<string> = new Set(['conversations', 'create', 'my-conversations', 'ws']);
 
 /**
@@ -40,9 +43,14 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
       const user = (res.locals as { user?: { userId?: unknown } }).user;
       const actor = typeof user?.userId === 'string' ? user.userId : 'anonymous';
       const match = CONVERSATION_PATH.exec(path);
-      const conversationId = match && !NOT_IDS.has(match[1]) ? decodeSafe(match[1]) : undefined;
+      const idAt = match && !NOT_IDS.has(match[2].toLowerCase()) ? match : undefined;
+      const conversationId = idAt ? decodeSafe(idAt[2]) : undefined;
       const target = conversationId ?? path;
-      const action = `${req.method} ${path.replace(conversationId ? match![1] : '\u0000', '{id}')}`;
+      // The route as Express matched it: `{id}` for the id, in lower case and without a trailing slash (Express
+      // matches /Redact and /redact/ too). It is the throttle key of the denials below (logger.ts), so neither a
+      // guessed id nor the spelling of the path makes each request a key of its own.
+      const route = (idAt ? `${idAt[1]}{id}${idAt[3] ?? ''}` : path).toLowerCase().replace(/(.)\/$/, '$1');
+      const action = `${req.method} ${route}`;
       if (res.statusCode === 401) {
         audit.authFailure(actor, path, errorCode ?? 'unauthenticated');
       } else if (errorCode === 'CHAT_ERR_NOT_PARTICIPANT' || errorCode === 'CHAT_ERR_FORBIDDEN') {
@@ -55,9 +63,9 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
       } else if (errorCode === 'CHAT_ERR_PARTICIPANT_LIMIT') {
         audit.participantLimit(actor, target, options.maxParticipants);
       } else if (errorCode === 'GATEWAY_ERR_RATE_LIMITED') {
-        audit.rateLimited(actor, target);
+        audit.rateLimited(actor, target, action);
       }
-      if (req.method === 'POST' && path.endsWith('/redact')) {
+      if (req.method === 'POST' && route.endsWith('/redact')) {
         const ok = res.statusCode >= 200 && res.statusCode < 300;
         audit.redaction(actor, target, ok ? 'success' : res.statusCode < 500 ? 'denied' : 'failure', redactedCount ?? 0);
       }

@@ -89,7 +89,12 @@ export interface AuditLog {
   notFound(actor: string, target: string, action: string): void;
   participantLimit(actor: string, conversationId: string, limit: number): void;
   redaction(actor: string, conversationId: string, outcome: AuditOutcome, redacted: number): void;
-  rateLimited(actor: string, conversationId: string): void;
+  /**
+   * A refusal over a budget. With `action` (the route, `ws connect`) the line is throttled per (actor, action), as
+   * access.forbidden is, and names it: what a caller refused by a per-user budget may send with any conversation id.
+   * Without, per (actor, conversation): an open socket's frames.
+   */
+  rateLimited(actor: string, conversationId: string, action?: string): void;
   adminAction(actor: string, target: string, action: string, outcome: AuditOutcome): void;
 }
 
@@ -101,7 +106,9 @@ export interface AuditLog {
 export function createAuditLog(logger: Logger, now: () => number = Date.now, rateLimitIntervalMs = 10_000): AuditLog {
   const audit = logger.child({ audit: true });
   // A flooding client hits the rate limit on every frame: log the first hit per (actor, target) per
-  // interval and count the rest into the next line, so the audit stream cannot be flooded itself.
+  // interval and count the rest into the next line, so the audit stream cannot be flooded itself. Refusals of a
+  // request or an upgrade, which may name any conversation id (per-user budgets refuse before looking it up), are
+  // keyed by their action instead: a key per guessed id would log every refusal.
   const rateLimitSeen = new Map<string, { until: number; suppressed: number }>();
   // The same for authentication failures, per (actor, reason): anyone who reaches the port can cause one per
   // request (1,550 a second from one client wrote 450 KB/s of audit lines), and varying the path or conversation
@@ -159,10 +166,11 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
       record({ event: 'participant_limit.refused', actor, target: conversationId, outcome: 'denied', details: { limit } }),
     redaction: (actor, conversationId, outcome, redacted) =>
       record({ event: 'message.redact', actor, target: conversationId, outcome, details: { redacted } }),
-    rateLimited: (actor, conversationId) => {
-      const suppressed = throttle(rateLimitSeen, `${actor}\u0000${conversationId}`);
+    rateLimited: (actor, conversationId, action) => {
+      const suppressed = throttle(rateLimitSeen, `${actor}\u0000${action === undefined ? `c\u0000${conversationId}` : `a\u0000${action}`}`);
       if (suppressed === undefined) return;
-      record({ event: 'rate_limit.hit', actor, target: conversationId, outcome: 'denied', details: { suppressed } });
+      const details: Record<string, string | number> = action === undefined ? { suppressed } : { action, suppressed };
+      record({ event: 'rate_limit.hit', actor, target: conversationId, outcome: 'denied', details });
     },
     adminAction: (actor, target, action, outcome) => record({ event: 'admin.action', actor, target, outcome, details: { action } }),
   };

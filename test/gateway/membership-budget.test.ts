@@ -66,10 +66,12 @@ describe('chat.limits.membership_changes_per_second: a per-user budget for joins
     const updates = alice.frames.flatMap((f) => (f.type === 'participant_update' ? [`${f.action} ${f.participant.participant_id}`] : []));
     expect(updates).toEqual(['join bob', 'leave bob', 'join bob', 'join carol']);
 
-    // One audit line for bob's four refusals in this conversation's window (throttled per actor and target).
+    // One audit line per route refused in the 10 s window (throttled per actor and route, whatever the conversation).
     expect(captured.events('rate_limit.hit')).toEqual([
-      ['bob', conv, { suppressed: 0 }],
-      ['bob', other, { suppressed: 0 }],
+      ['bob', conv, { action: 'DELETE /chat/{id}/leave', suppressed: 0 }],
+      ['bob', conv, { action: 'DELETE /chat/conversations/{id}/participants/me', suppressed: 0 }],
+      ['bob', conv, { action: 'POST /chat/conversations/{id}/leave', suppressed: 0 }],
+      ['bob', other, { action: 'POST /chat/conversations/{id}/join', suppressed: 0 }],
     ]);
 
     // The injected clock refills one token a second.
@@ -122,7 +124,7 @@ describe('chat.limits.membership_changes_per_second: a per-user budget for joins
     expect((await h.runtime.getConversation(conv)).participants.map((p) => p.participant_id)).toEqual(['alice']);
     expect(captured.events('rate_limit.hit')).toEqual([
       ['bob', conv, { suppressed: 0 }],
-      ['carol', conv, { suppressed: 0 }],
+      ['carol', conv, { action: 'ws connect join=true', suppressed: 0 }],
     ]);
   });
 
