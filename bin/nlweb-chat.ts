@@ -4,6 +4,9 @@
  * OpenTelemetry SDK → logger → storage → NLWeb stand-in (when an endpoint uses it) → agents → runtime →
  * gateway → listen. SIGTERM/SIGINT shut it down gracefully (docs/operations.md).
  *
+ * `nlweb-chat migrate [--check]` applies (or lists) the store's pending schema migrations and exits instead
+ * (bin/migrate-command.ts); the command line is parsed in bin/server-cli.ts.
+ *
  * Environment: NLWEB_CHAT_CONFIG (config file, default ./config_nlweb.yaml; missing file = defaults),
  * plus every override listed in docs/configuration.md (HOST, PORT, ...) and the standard OTEL_* variables.
  *
@@ -12,7 +15,7 @@
  * both at every log level.
  */
 import { hostname } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type express from 'express';
 import { createAgentsFromConfig } from '../actors/agents/create-agents-from-config';
@@ -23,8 +26,10 @@ import { settlesWithin } from '../actors/settles-within';
 import { isChatError } from '../actors/errors';
 import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
-import { loadConfig, type ConfigProblem } from '../config/load-config';
 import { mountWebClient } from '../client/web/mount-web-client';
+import { MIGRATE_EXIT, runMigrate, type MigrateOptions } from './migrate-command';
+import { readConfig } from './read-config';
+import { runServerCli } from './server-cli';
 import { storageLocation } from './storage-location';
 import { createChatServer, type ChatServer } from '../gateway/chat-server';
 import { createChatTelemetry, createNoopTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
@@ -53,26 +58,6 @@ interface Running {
   readonly agents: ReadonlyMap<string, NlwebAgent>;
   readonly runtime: ChatRuntime;
   readonly server: ChatServer;
-}
-
-function readConfig(env: NodeJS.ProcessEnv): NlwebChatConfig | undefined {
-  const explicit = env.NLWEB_CHAT_CONFIG;
-  const file = explicit ?? 'config_nlweb.yaml';
-  // An explicitly named file must exist; the default one is optional (defaults + env overrides apply).
-  const useFile = explicit !== undefined || existsSync(file);
-  try {
-    // startupProblems: what would otherwise be refused only after the storage or the stand-in had started.
-    return loadConfig({ ...(useFile ? { file } : {}), env, checks: startupProblems });
-  } catch (err) {
-    if (isChatError(err, 'CONFIG_ERR_INVALID') || isChatError(err, 'CONFIG_ERR_READ')) {
-      const problems = (err.details?.problems as ConfigProblem[] | undefined) ?? [];
-      process.stderr.write(`nlweb-chat: ${useFile ? file : 'configuration'}: ${err.code}\n`);
-      if (problems.length === 0) process.stderr.write(`  ${err.message}\n`);
-      for (const p of problems) process.stderr.write(`  ${p.path || '(root)'}: ${p.message}\n`);
-      return undefined;
-    }
-    throw err;
-  }
 }
 
 /**
@@ -261,7 +246,8 @@ function exitAfterFlush(logger: Logger | undefined, code: number): void {
 
 /** Runs the server until SIGTERM/SIGINT. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = readConfig(env);
+  // startupProblems: what would otherwise be refused only after the storage or the stand-in had started.
+  const config = readConfig(env, startupProblems);
   if (!config) {
     process.exitCode = EXIT_FAILURE;
     return;
@@ -318,6 +304,21 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (stopSignal !== undefined) beginStop(running, stopSignal);
 }
 
+/** `nlweb-chat migrate [--check]`: the config without the server's start-up checks (no TLS files or agents needed). */
+async function migrate(options: MigrateOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const config = readConfig(env);
+  if (!config) return MIGRATE_EXIT.failure;
+  return runMigrate(config.chat.storage, options, { stdout: process.stdout, stderr: process.stderr });
+}
+
 if (require.main === module) {
-  void main();
+  runServerCli(process.argv, { serve: () => main(), migrate: (options) => migrate(options) }, process).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`nlweb-chat: ${errorText(err)}\n`);
+      process.exitCode = EXIT_FAILURE;
+    },
+  );
 }

@@ -79,6 +79,9 @@ export const CONFIG_SCHEMA: Schema = {
     chat: obj({
       storage: obj({
         backend: oneOf(['memory', 'sqlite', 'postgres'], 'memory'),
+        // apply: open() migrates (a lone server on a fresh machine just starts). require_current: replicas sharing one
+        // database, or deployments migrating in a step of their own (`nlweb-chat migrate`), must not migrate at start.
+        migrations: oneOf(['apply', 'require_current'], 'apply'),
         // 0 = unbounded; see docs/storage.md (≈ 450 bytes a record: 10,000 ≈ 4.5 MB, 1,000,000 ≈ 450 MB).
         memory: obj({
           max_records_per_conversation: int(10_000, 0, 1_000_000_000),
@@ -188,6 +191,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[]
   { env: 'NLWEB_CHAT_TLS_KEY', path: ['server', 'tls', 'key_file'], type: 'string' },
   { env: 'NLWEB_CHAT_REQUIRE_TLS', path: ['server', 'tls', 'require_tls'], type: 'boolean' },
   { env: 'NLWEB_CHAT_STORAGE_BACKEND', path: ['chat', 'storage', 'backend'], type: 'string' },
+  { env: 'NLWEB_CHAT_STORAGE_MIGRATIONS', path: ['chat', 'storage', 'migrations'], type: 'string' },
   { env: 'NLWEB_CHAT_SQLITE_PATH', path: ['chat', 'storage', 'sqlite', 'path'], type: 'string' },
   { env: 'NLWEB_CHAT_POSTGRES_URL', path: ['chat', 'storage', 'postgres', 'url'], type: 'string' },
   { env: 'NLWEB_CHAT_QUEUE_SIZE', path: ['chat', 'limits', 'queue_size'], type: 'number' },

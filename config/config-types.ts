@@ -53,6 +53,11 @@ export interface ServerConfig {
 export interface ChatConfig {
   readonly storage: {
     readonly backend: 'memory' | 'sqlite' | 'postgres';
+    /**
+     * What the SQL stores' open() does with an older schema: 'apply' migrates it; 'require_current' refuses any
+     * schema but this build's (STORAGE_ERR_SCHEMA_VERSION) and leaves it to `nlweb-chat migrate`. memory: no effect.
+     */
+    readonly migrations: 'apply' | 'require_current';
     readonly memory: {
       /** Records the memory store holds per conversation; past it the oldest are dropped (0 = keep all). */
       readonly max_records_per_conversation: number;

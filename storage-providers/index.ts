@@ -3,6 +3,7 @@ import type { NlwebChatConfig } from '../config/config-types';
 import type { ChatStore } from './chat-store';
 import { MemoryStore } from './memory-store';
 import { PostgresStore } from './postgres-store';
+import type { SchemaMigrations } from './schema-version';
 import { SqliteStore } from './sqlite-store';
 
 export { ChatStore, REDACTION_MARKER } from './chat-store';
@@ -14,6 +15,7 @@ export type { ClaimHolder, ClaimRequest, ClaimResult, ConversationClaim, StoredC
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store';
+export type { SchemaMigrations } from './schema-version';
 
 /** Settings of `chat.storage` in config_nlweb.yaml. */
 export type StorageConfig = NlwebChatConfig['chat']['storage'];
@@ -24,11 +26,16 @@ export interface CreateStoreOptions {
   readonly postgresSchema?: string;
   /** PostgreSQL application_name (default "nlweb-chat"). */
   readonly postgresApplicationName?: string;
+  /** Overrides chat.storage.migrations: `nlweb-chat migrate` applies them whatever the server is told. */
+  readonly migrations?: SchemaMigrations;
+  /** Opens the SQL stores for reading only (their readOnly option): `nlweb-chat migrate --check` changes nothing. */
+  readonly readOnly?: boolean;
 }
 
 /**
  * Builds the configured provider. The store is returned unopened: call `await store.open()`
- * (which connects and runs migrations) before use, and `close()` on shutdown.
+ * (which connects and runs migrations, or with chat.storage.migrations: require_current refuses a schema that needs
+ * them) before use, and `close()` on shutdown.
  */
 export function createStore(config: StorageConfig, options: CreateStoreOptions = {}): ChatStore {
   switch (config.backend) {
@@ -43,6 +50,8 @@ export function createStore(config: StorageConfig, options: CreateStoreOptions =
         path: config.sqlite.path,
         busyTimeoutMs: config.sqlite.busy_timeout_ms,
         openBusyTimeoutMs: config.sqlite.open_busy_timeout_ms,
+        migrations: options.migrations ?? config.migrations,
+        readOnly: options.readOnly,
       });
     case 'postgres':
       return new PostgresStore({
@@ -51,6 +60,8 @@ export function createStore(config: StorageConfig, options: CreateStoreOptions =
         operationTimeoutMs: config.postgres.operation_timeout_ms,
         schema: options.postgresSchema ?? config.postgres.schema,
         applicationName: options.postgresApplicationName,
+        migrations: options.migrations ?? config.migrations,
+        readOnly: options.readOnly,
       });
     default:
       throw new ChatError('CONFIG_ERR_INVALID', `unknown storage backend ${String((config as { backend?: unknown }).backend)}`);
