@@ -12,7 +12,7 @@
  * conversation-reads.ts, history-pager.ts, message-view.ts, message-sender.ts, people-panel.ts, typing-indicator.ts and
  * typing-announcer.ts, connection-status.ts, error-line.ts, share-link.ts, create-form.ts, narrow-panels.ts.
  */
-import { createChatClient, type ChatClient } from '../chat-client';
+import { createChatClient, type ChatClient, type ChatClientError } from '../chat-client';
 import { defaultGenerateId } from '../client-platform';
 import type { ChatMessage, Participant } from '../protocol-frames';
 import { closedSentence, humanSentence } from './human-errors';
@@ -20,7 +20,7 @@ import { setConnectionState, showPendingCount, showReconnecting } from './connec
 import { createConversationList } from './conversation-list';
 import { createConversationReads } from './conversation-reads';
 import { wireCreateForm } from './create-form';
-import { showApiError, showError, showReadLimited } from './error-line';
+import { showApiError, showError, showLeaveRefused, showReadLimited } from './error-line';
 import { createHistoryPager, type HistoryPager } from './history-pager';
 import { createListRefresh } from './list-refresh';
 import { createMessageSender, openUnsentStore } from './message-sender';
@@ -71,6 +71,8 @@ function start(): void {
   const api = createPageApi({ token, userId, tokenRefused });
 
   let client: ChatClient | undefined;
+  /** The client whose leave() waits for the server's answer: its `closed` event is that answer, not an error to show. */
+  let leaving: ChatClient | undefined;
   let current: string | undefined;
   /** The conversation the join offer is for (a link opened by a non-member). */
   let offered: string | undefined;
@@ -149,7 +151,9 @@ function start(): void {
 
   /**
    * Leave, after asking: everyone in the conversation sees it, and its messages are gone from this user's view.
-   * Over the open socket (client.leave()); without one, over HTTP, which also closes any other socket of this user.
+   * Over the open socket (client.leave(), settled by the server's answer); without one, over HTTP, which also closes
+   * any other socket of this user. Only a leave the server confirmed drops the conversation from the page: a refused
+   * one (the membership budget, chat.limits.membership_changes_per_second) is said, and the conversation stays open.
    */
   async function leaveCurrent(): Promise<void> {
     const c = client;
@@ -157,24 +161,45 @@ function start(): void {
     if (!c || conversationId === undefined) return;
     const question = `Leave “${el('title').textContent ?? conversationId}”? You will no longer see its messages, and everyone in it will see that you left.`;
     if (!window.confirm(question)) return;
-    client = undefined; // its `closed` event is expected now, not an error to show
-    if (c.state === 'open') c.leave();
-    else {
+    if (c.state === 'open') {
+      leaving = c;
+      const refusal = await c.leave().then(
+        () => undefined,
+        (err: unknown) => err as ChatClientError,
+      );
+      leaving = undefined;
+      if (refusal) {
+        // Another conversation opened meanwhile (closing this client): nothing to say about this one there.
+        if (client !== c) return;
+        showLeaveRefused(refusal.code, refusal.message, refusal.retryAfterMs);
+        // Ended before an answer (its `closed` event was held back for it): said as the client's end.
+        if (refusal.closeCode !== undefined) setConnectionState('closed', '', refusal.message);
+        return;
+      }
+    } else {
+      client = undefined; // its `closed` event is expected now, not an error to show
       c.close();
       const res = await api(`/chat/conversations/${encodeURIComponent(conversationId)}/leave`, { method: 'POST' });
-      if (!res.ok)
-        return showApiError('Could not leave the conversation.', res.status, (await res.json().catch(() => ({}))) as ApiErrorBody);
+      if (!res.ok) {
+        const body = (await res.json().catch(() => ({}))) as ApiErrorBody;
+        return showLeaveRefused(body.error ?? String(res.status), body.message ?? '', res.status === 429 ? retryAfterMs(res) : undefined);
+      }
     }
     conversations.markLeft(conversationId);
     // Nothing more can be sent there: what was waiting goes with the membership.
     openUnsentStore(keptFor, conversationId).clear();
-    closeCurrent();
-    el('title').textContent = 'Pick or create a conversation';
-    view.clear();
-    people.clear();
-    const url = new URL(location.href);
-    url.searchParams.delete('conversation');
-    history.replaceState(null, '', url);
+    // Unless another conversation was opened while the answer was awaited.
+    if (current === conversationId) {
+      closeCurrent();
+      // A refusal of an earlier try said on the line is no longer true.
+      showError('');
+      el('title').textContent = 'Pick or create a conversation';
+      view.clear();
+      people.clear();
+      const url = new URL(location.href);
+      url.searchParams.delete('conversation');
+      history.replaceState(null, '', url);
+    }
     await listRefresh.now();
   }
 
@@ -308,7 +333,7 @@ function start(): void {
     c.on('ack', updatePending);
     c.on('reconnecting', (e) => showReconnecting(e.attempt, e.delayMs));
     c.on('closed', (e) => {
-      if (client !== c) return;
+      if (client !== c || leaving === c) return;
       if (e.code === 4001 && token) return tokenRefused(e.reason);
       setConnectionState('closed', '', e.reason);
       showError(closedSentence(e), e.reason);

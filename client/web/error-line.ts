@@ -29,3 +29,17 @@ export function showReadLimited(what: string, retryInMs: number, body: ApiErrorB
     `${body.error ?? 429}: ${body.message ?? ''}`,
   );
 }
+
+/**
+ * A leave the server refused, over the socket or HTTP. Past the membership budget (GATEWAY_ERR_RATE_LIMITED with a
+ * wait) it says so and when to try again, rather than the code's general "sending too fast"; any other refusal
+ * reads as its code's sentence.
+ */
+export function showLeaveRefused(code: string | undefined, message: string, retryInMs?: number): void {
+  const detail = `${code ?? 'error'}: ${message}`;
+  if (code === 'GATEWAY_ERR_RATE_LIMITED' && retryInMs !== undefined) {
+    const seconds = Math.max(1, Math.ceil(retryInMs / 1000));
+    return showError(`Could not leave the conversation yet: too many joins and leaves in a short time. Try again in ${seconds} s.`, detail);
+  }
+  showError(`Could not leave the conversation. ${humanSentence(code)}`, detail);
+}

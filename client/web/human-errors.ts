@@ -64,6 +64,7 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   CLIENT_CURSOR_RESET: 'The server lost some recent messages; showing what it still has.',
   CLIENT_NO_WEBSOCKET: 'This browser cannot open a live connection.',
   CLIENT_MESSAGE_TOO_LARGE: 'This message is too large for the server; shorten or split it.',
+  CLIENT_NOT_CONNECTED: 'There is no connection to the server yet.',
 };
 
 /** Said for a code the table does not know (a newer server). */
