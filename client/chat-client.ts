@@ -24,7 +24,7 @@ import { createChatSocket } from './chat-socket';
 import { buildChatSocketUrl } from './chat-socket-url';
 import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
-import { createLeaveRequest, notConnectedError } from './leave-request';
+import { createLeaveRequest, refusedLeave } from './leave-request';
 import { limitsOfConnected, messageSizeProblem, type ServerLimits } from './message-limits';
 import { createOutbox } from './outbox';
 import { createOwnerRedirect } from './owner-redirect';
@@ -277,8 +277,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       delivery.requestSync();
     },
     leave() {
-      if (loop.state === 'closed') return Promise.reject(new ChatClientError('CLIENT_CLOSED', 'client is closed'));
-      if (loop.state === 'idle') return Promise.reject(notConnectedError());
+      if (loop.state === 'closed' || loop.state === 'idle') return refusedLeave(loop.state);
       // While (re)connecting it waits for the next connection; the server's 1000 close then ends the client.
       return leave.start(loop.ready);
     },

@@ -135,10 +135,20 @@ export function createLeaveRequest(deps: LeaveRequestDeps): LeaveRequest {
   };
 }
 
-/** leave() on a client that was never connected: it has no socket, and does not open one just to leave. */
-export function notConnectedError(): ChatClientError {
-  return new ChatClientError(
-    'CLIENT_NOT_CONNECTED',
-    'leave() needs a connected client: call connect() first, or leave over HTTP (POST /chat/conversations/{id}/leave)',
-  );
+/**
+ * leave() refused by the client itself: `CLIENT_NOT_CONNECTED` before connect() (it has no socket, and does not open
+ * one just to leave), `CLIENT_CLOSED` once closed. Handled as the pending leave's promise is, so a caller that does
+ * not wait gets no unhandled rejection.
+ */
+export function refusedLeave(state: 'idle' | 'closed'): Promise<void> {
+  const err =
+    state === 'idle'
+      ? new ChatClientError(
+          'CLIENT_NOT_CONNECTED',
+          'leave() needs a connected client: call connect() first, or leave over HTTP (POST /chat/conversations/{id}/leave)',
+        )
+      : new ChatClientError('CLIENT_CLOSED', 'client is closed');
+  const promise = Promise.reject(err);
+  promise.catch(() => undefined);
+  return promise;
 }
