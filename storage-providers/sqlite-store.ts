@@ -12,6 +12,7 @@ import { whenUnlocked, type LockWait } from './sqlite-lock-wait';
 import { schemaVersionError, type SchemaMigrations } from './schema-version';
 import { assertSqliteSchemaCurrent, migrateSqlite, sqliteDatabaseName, SQLITE_MIGRATIONS } from './sqlite-schema';
 import { createSqliteStatements, type SqliteStatements } from './sqlite-statements';
+import { assertReadOnlyOpenLeavesSqliteUsable } from './sqlite-read-only-owner';
 
 /** Settings of the SQLite provider (config: chat.storage.sqlite.*). */
 export interface SqliteStoreOptions {
@@ -110,6 +111,7 @@ export class SqliteStore extends ChatStore {
       }
       const mustExist = readOnly || requireCurrent;
       if (this.supports.durable && !mustExist) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      if (readOnly && this.supports.durable && fs.existsSync(file)) assertReadOnlyOpenLeavesSqliteUsable(file);
       const db = new Database(file, { timeout: 0, readonly: readOnly, fileMustExist: mustExist });
       try {
         // Switching to WAL and migrating take locks; a second process starting together holds them for a while.
