@@ -51,8 +51,9 @@ function refusalText(database: string, found: number, expected: number, mode: Sc
   }
   return (
     `${database} is at schema version ${found}, older than this build's ${expected} (${unchanged}): ` +
-    `read it with the build that wrote it, or migrate it first by opening it once read-write with this build ` +
-    `(its server does at start)`
+    // Read-only: the reader (the replay CLI) is not the server; the message names both ways a build migrates.
+    `read it with the build that wrote it, or migrate it first with this build: \`nlweb-chat migrate\` with the ` +
+    `server's storage settings (its server also does at start, unless chat.storage.migrations is require_current)`
   );
 }
 

@@ -41,7 +41,8 @@ describe('replay CLI on SQLite files of another schema version (CLI process)', (
         stderr:
           `replay: STORAGE_ERR_SCHEMA_VERSION: sqlite database ${file} is at schema version 1, older than this build's ` +
           `${SQLITE_MIGRATIONS.length} (opened read-only, nothing was changed): read it with the build that wrote it, or migrate it ` +
-          'first by opening it once read-write with this build (its server does at start)\n',
+          "first with this build: `nlweb-chat migrate` with the server's storage settings (its server also does at start, unless " +
+          'chat.storage.migrations is require_current)\n',
       });
     }
     expect(sqliteSnapshot(file)).toEqual(before);
@@ -90,7 +91,8 @@ describeWithPg(reachable)('replay CLI on a PostgreSQL schema of an older version
         new RegExp(
           `^replay: STORAGE_ERR_SCHEMA_VERSION: PostgreSQL schema ${schema} in database \\w+ is at schema version 1, older than ` +
             `this build's ${PG_MIGRATIONS.length} \\(opened read-only, nothing was changed\\): read it with the build that wrote it, ` +
-            'or migrate it first by opening it once read-write with this build \\(its server does at start\\)\\n$',
+            "or migrate it first with this build: `nlweb-chat migrate` with the server's storage settings \\(its server also " +
+            'does at start, unless chat\\.storage\\.migrations is require_current\\)\\n$',
         ),
       );
     }

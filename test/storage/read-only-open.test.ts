@@ -62,7 +62,8 @@ describe('sqlite opened readOnly', () => {
     expect(error.details).toEqual({ found_version: 1, expected_version: CURRENT_SQLITE });
     expect(error.message).toBe(
       `sqlite database ${file} is at schema version 1, older than this build's ${CURRENT_SQLITE} (opened read-only, nothing was changed): ` +
-        'read it with the build that wrote it, or migrate it first by opening it once read-write with this build (its server does at start)',
+        'read it with the build that wrote it, or migrate it first with this build: `nlweb-chat migrate` with the ' +
+        "server's storage settings (its server also does at start, unless chat.storage.migrations is require_current)",
     );
     expect(store.isOpen).toBe(false);
     expect(sqliteSnapshot(file)).toEqual(before);
