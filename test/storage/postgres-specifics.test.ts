@@ -4,26 +4,14 @@ import { mapPgError } from '../../storage-providers/postgres-pool';
 import { PostgresStore } from '../../storage-providers/postgres-store';
 import { expectCode } from '../../testing';
 import { meta, msg } from '../../testing/store-contract/fixtures';
-import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema, withClient } from './pg-helpers';
+import { describeWithPg, PG_URL, pgReachableSync, withClient } from './pg-helpers';
+import { pgStoresPerTest } from './store-open-fixtures';
 
 const reachable = pgReachableSync();
 
 describeWithPg(reachable)('postgres specifics', () => {
-  let schema: string;
-  const stores: PostgresStore[] = [];
-  const make = (extra: Partial<ConstructorParameters<typeof PostgresStore>[0]> = {}) => {
-    const store = new PostgresStore({ url: PG_URL, poolSize: 3, schema, ...extra });
-    stores.push(store);
-    return store;
-  };
-
-  beforeEach(() => {
-    schema = uniqueSchema();
-  });
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-    await dropSchema(schema);
-  });
+  const pg = pgStoresPerTest({ poolSize: 3 });
+  const make = pg.make;
 
   test('two concurrent writers of the same sequence id: exactly one row and one DUPLICATE_SEQUENCE', async () => {
     const a = make();
@@ -40,7 +28,7 @@ describeWithPg(reachable)('postgres specifics', () => {
       expect(rejected).toHaveLength(1);
       expect(isChatError(rejected[0].reason, 'STORAGE_ERR_DUPLICATE_SEQUENCE')).toBe(true);
     }
-    const rows = await withClient((c) => c.query(`SELECT sequence_id FROM "${schema}".messages ORDER BY sequence_id`));
+    const rows = await withClient((c) => c.query(`SELECT sequence_id FROM "${pg.schema}".messages ORDER BY sequence_id`));
     expect(rows.rows.map((r) => Number(r.sequence_id))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
@@ -52,7 +40,7 @@ describeWithPg(reachable)('postgres specifics', () => {
     const insert = (seq: number, sender: string, id: string) =>
       withClient((c) =>
         c.query(
-          `INSERT INTO "${schema}".messages (conversation_id, sequence_id, message_id, sender_id, sender_type, message_type, content, timestamp, metadata)
+          `INSERT INTO "${pg.schema}".messages (conversation_id, sequence_id, message_id, sender_id, sender_type, message_type, content, timestamp, metadata)
            VALUES ('c1', $1, $2, $3, 'human', 'text', 'x', 'now', '{}')`,
           [seq, id, sender],
         ),
@@ -63,7 +51,7 @@ describeWithPg(reachable)('postgres specifics', () => {
     expect(await insert(1, 'zed', 'fresh')).toMatchObject({ code: 'STORAGE_ERR_DUPLICATE_SEQUENCE' });
     expect(await insert(2, msg('c1', 1).sender_id, msg('c1', 1).message_id)).toMatchObject({ code: 'STORAGE_ERR_DUPLICATE_MESSAGE' });
     const dupConversation = await withClient((c) =>
-      c.query(`INSERT INTO "${schema}".conversations VALUES ('c1', 't', 'x', 'y', '{}', 'active')`),
+      c.query(`INSERT INTO "${pg.schema}".conversations VALUES ('c1', 't', 'x', 'y', '{}', 'active')`),
     ).then(
       () => undefined,
       (err: unknown) => mapPgError(err, 'test'),
@@ -75,7 +63,7 @@ describeWithPg(reachable)('postgres specifics', () => {
     const all = [make(), make(), make(), make()];
     await Promise.all(all.map((s) => s.open()));
     const versions = async () =>
-      (await withClient((c) => c.query(`SELECT version FROM "${schema}".nlweb_chat_migrations ORDER BY version`))).rows.map(
+      (await withClient((c) => c.query(`SELECT version FROM "${pg.schema}".nlweb_chat_migrations ORDER BY version`))).rows.map(
         (r) => r.version,
       );
     expect(await versions()).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
@@ -88,7 +76,7 @@ describeWithPg(reachable)('postgres specifics', () => {
 
   test('a schema newer than this build refuses to open', async () => {
     await make().open();
-    await withClient((c) => c.query(`INSERT INTO "${schema}".nlweb_chat_migrations (version) VALUES (${PG_MIGRATIONS.length + 1})`));
+    await withClient((c) => c.query(`INSERT INTO "${pg.schema}".nlweb_chat_migrations (version) VALUES (${PG_MIGRATIONS.length + 1})`));
     const store = make();
     await expectCode(store.open(), 'STORAGE_ERR_SCHEMA_VERSION');
     expect(store.isOpen).toBe(false);

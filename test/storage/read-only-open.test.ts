@@ -1,9 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { isChatError, type ChatError } from '../../actors/errors';
+import { isChatError } from '../../actors/errors';
 import { PG_MIGRATIONS } from '../../storage-providers/postgres-migrations';
-import { PostgresStore } from '../../storage-providers/postgres-store';
 import { SQLITE_MIGRATIONS } from '../../storage-providers/sqlite-schema';
 import { SqliteStore } from '../../storage-providers/sqlite-store';
 import { expectCode } from '../../testing';
@@ -16,7 +14,8 @@ import {
   setSqliteVersion,
   sqliteSnapshot,
 } from './old-schemas';
-import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema } from './pg-helpers';
+import { describeWithPg, pgReachableSync } from './pg-helpers';
+import { openError, pgStoresPerTest, sqliteStoresPerTest } from './store-open-fixtures';
 
 /**
  * `readOnly: true` (the replay CLI's open): a database at another schema version than this build's is refused with
@@ -27,79 +26,58 @@ import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema } fro
 const CURRENT_SQLITE = SQLITE_MIGRATIONS.length;
 const CURRENT_PG = PG_MIGRATIONS.length;
 
-async function openError(store: { open(): Promise<void> }): Promise<ChatError> {
-  let error: unknown;
-  await store.open().catch((err: unknown) => (error = err));
-  if (!isChatError(error)) throw new Error(`expected a ChatError, got ${error === undefined ? 'success' : String(error)}`);
-  return error;
-}
-
 describe('sqlite opened readOnly', () => {
-  let dir: string;
-  let file: string;
-  const stores: SqliteStore[] = [];
-  const make = (readOnly: boolean) => {
-    const store = new SqliteStore({ path: file, readOnly });
-    stores.push(store);
-    return store;
-  };
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlweb-chat-read-only-'));
-    file = path.join(dir, 'chat.db');
-  });
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const sqlite = sqliteStoresPerTest('nlweb-chat-read-only-');
+  const make = (readOnly: boolean) => sqlite.make({ readOnly });
 
   test('a version 1 file is refused with both versions and left exactly as it was', async () => {
-    createSqliteAtVersion(file, 1);
-    const before = sqliteSnapshot(file);
+    createSqliteAtVersion(sqlite.file, 1);
+    const before = sqliteSnapshot(sqlite.file);
     expect(before).toMatchObject({ userVersion: 1, messages: 3 });
     const store = make(true);
     const error = await openError(store);
     expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
     expect(error.details).toEqual({ found_version: 1, expected_version: CURRENT_SQLITE });
     expect(error.message).toBe(
-      `sqlite database ${file} is at schema version 1, older than this build's ${CURRENT_SQLITE} (opened read-only, nothing was changed): ` +
+      `sqlite database ${sqlite.file} is at schema version 1, older than this build's ${CURRENT_SQLITE} (opened read-only, nothing was changed): ` +
         'read it with the build that wrote it, or migrate it first with this build: `nlweb-chat migrate` with the ' +
         "server's storage settings (its server also does at start, unless chat.storage.migrations is require_current)",
     );
     expect(store.isOpen).toBe(false);
-    expect(sqliteSnapshot(file)).toEqual(before);
+    expect(sqliteSnapshot(sqlite.file)).toEqual(before);
     // What the message advises: a read-write open migrates it, and the reader then opens.
     const server = make(false);
     await server.open();
     await server.close();
-    expect(sqliteSnapshot(file).userVersion).toBe(CURRENT_SQLITE);
+    expect(sqliteSnapshot(sqlite.file).userVersion).toBe(CURRENT_SQLITE);
     const reader = make(true);
     await reader.open();
     expect(await reader.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
   });
 
   test('a file of a newer build is refused, read-only or not, and left as it was', async () => {
-    createSqliteAtVersion(file, CURRENT_SQLITE);
-    setSqliteVersion(file, CURRENT_SQLITE + 1);
-    const before = sqliteSnapshot(file);
+    createSqliteAtVersion(sqlite.file, CURRENT_SQLITE);
+    setSqliteVersion(sqlite.file, CURRENT_SQLITE + 1);
+    const before = sqliteSnapshot(sqlite.file);
     for (const readOnly of [true, false]) {
       const error = await openError(make(readOnly));
       expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
       expect(error.details).toEqual({ found_version: CURRENT_SQLITE + 1, expected_version: CURRENT_SQLITE });
       expect(error.message).toContain(`is at schema version ${CURRENT_SQLITE + 1}, newer than this build's ${CURRENT_SQLITE}`);
     }
-    expect(sqliteSnapshot(file)).toEqual(before);
+    expect(sqliteSnapshot(sqlite.file)).toEqual(before);
   });
 
   test('a SQLite file without nlweb-chat tables is version 0: refused, nothing created in it; a missing file is not created', async () => {
-    createSqliteAtVersion(file, 0);
-    const before = sqliteSnapshot(file);
+    createSqliteAtVersion(sqlite.file, 0);
+    const before = sqliteSnapshot(sqlite.file);
     const error = await openError(make(true));
     expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
     expect(error.details).toEqual({ found_version: 0, expected_version: CURRENT_SQLITE });
     expect(error.message).toContain('holds no nlweb-chat tables (schema version 0');
-    expect(sqliteSnapshot(file)).toEqual(before);
+    expect(sqliteSnapshot(sqlite.file)).toEqual(before);
 
-    const missing = path.join(dir, 'sub', 'missing.db');
+    const missing = path.join(sqlite.dir, 'sub', 'missing.db');
     await expectCode(new SqliteStore({ path: missing, readOnly: true }).open(), 'STORAGE_ERR_UNAVAILABLE');
     expect(fs.existsSync(path.dirname(missing))).toBe(false);
   });
@@ -126,24 +104,12 @@ describe('sqlite opened readOnly', () => {
 const reachable = pgReachableSync();
 
 describeWithPg(reachable)('postgres opened readOnly', () => {
-  let schema: string;
-  const stores: PostgresStore[] = [];
-  const make = (readOnly: boolean) => {
-    const store = new PostgresStore({ url: PG_URL, poolSize: 2, schema, readOnly });
-    stores.push(store);
-    return store;
-  };
-  beforeEach(() => {
-    schema = uniqueSchema();
-  });
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-    await dropSchema(schema);
-  });
+  const pg = pgStoresPerTest();
+  const make = (readOnly: boolean) => pg.make({ readOnly });
 
   test('a version 1 schema is refused with both versions and left exactly as it was', async () => {
-    await createPostgresAtVersion(schema, 1);
-    const before = await postgresSnapshot(schema);
+    await createPostgresAtVersion(pg.schema, 1);
+    const before = await postgresSnapshot(pg.schema);
     expect(before).toMatchObject({ schemaExists: true, versions: [1], messages: 3 });
     const store = make(true);
     const error = await openError(store);
@@ -151,40 +117,40 @@ describeWithPg(reachable)('postgres opened readOnly', () => {
     expect(error.details).toEqual({ found_version: 1, expected_version: CURRENT_PG });
     expect(error.message).toMatch(
       new RegExp(
-        `^PostgreSQL schema ${schema} in database \\w+ is at schema version 1, older than this build's ${CURRENT_PG} ` +
+        `^PostgreSQL schema ${pg.schema} in database \\w+ is at schema version 1, older than this build's ${CURRENT_PG} ` +
           '\\(opened read-only, nothing was changed\\): read it with the build that wrote it, or migrate it first',
       ),
     );
     expect(store.isOpen).toBe(false);
-    expect(await postgresSnapshot(schema)).toEqual(before);
+    expect(await postgresSnapshot(pg.schema)).toEqual(before);
     const server = make(false);
     await server.open();
-    expect((await postgresSnapshot(schema)).versions).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
+    expect((await postgresSnapshot(pg.schema)).versions).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
     const reader = make(true);
     await reader.open();
     expect(await reader.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
   });
 
   test('a schema of a newer build is refused, read-only or not, and left as it was', async () => {
-    await createPostgresAtVersion(schema, CURRENT_PG);
-    await addPostgresVersion(schema, CURRENT_PG + 1);
-    const before = await postgresSnapshot(schema);
+    await createPostgresAtVersion(pg.schema, CURRENT_PG);
+    await addPostgresVersion(pg.schema, CURRENT_PG + 1);
+    const before = await postgresSnapshot(pg.schema);
     for (const readOnly of [true, false]) {
       const error = await openError(make(readOnly));
       expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
       expect(error.details).toEqual({ found_version: CURRENT_PG + 1, expected_version: CURRENT_PG });
       expect(error.message).toContain(`is at schema version ${CURRENT_PG + 1}, newer than this build's ${CURRENT_PG}`);
     }
-    expect(await postgresSnapshot(schema)).toEqual(before);
+    expect(await postgresSnapshot(pg.schema)).toEqual(before);
   });
 
   test('a schema that does not exist is version 0: refused and not created', async () => {
     const error = await openError(make(true));
     expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
     expect(error.details).toEqual({ found_version: 0, expected_version: CURRENT_PG });
-    expect(error.message).toContain(`PostgreSQL schema ${schema} in database`);
+    expect(error.message).toContain(`PostgreSQL schema ${pg.schema} in database`);
     expect(error.message).toContain('holds no nlweb-chat tables (schema version 0');
-    expect((await postgresSnapshot(schema)).schemaExists).toBe(false);
+    expect((await postgresSnapshot(pg.schema)).schemaExists).toBe(false);
   });
 
   test('a current schema is read while a server writes to it; writes through the reader fail', async () => {

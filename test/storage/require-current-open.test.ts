@@ -1,11 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { isChatError, type ChatError } from '../../actors/errors';
 import { PG_MIGRATIONS } from '../../storage-providers/postgres-migrations';
-import { PostgresStore } from '../../storage-providers/postgres-store';
 import { SQLITE_MIGRATIONS } from '../../storage-providers/sqlite-schema';
-import { SqliteStore } from '../../storage-providers/sqlite-store';
 import { meta, msg, msgs } from '../../testing/store-contract/fixtures';
 import {
   addPostgresVersion,
@@ -15,7 +11,8 @@ import {
   setSqliteVersion,
   sqliteSnapshot,
 } from './old-schemas';
-import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema } from './pg-helpers';
+import { describeWithPg, pgReachableSync } from './pg-helpers';
+import { openError, pgStoresPerTest, sqliteStoresPerTest } from './store-open-fixtures';
 
 /**
  * `migrations: 'require_current'` (config chat.storage.migrations, for replicas sharing one database or deployments
@@ -27,45 +24,24 @@ import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema } fro
 const CURRENT_SQLITE = SQLITE_MIGRATIONS.length;
 const CURRENT_PG = PG_MIGRATIONS.length;
 
-async function openError(store: { open(): Promise<void> }): Promise<ChatError> {
-  let error: unknown;
-  await store.open().catch((err: unknown) => (error = err));
-  if (!isChatError(error)) throw new Error(`expected a ChatError, got ${error === undefined ? 'success' : String(error)}`);
-  return error;
-}
-
 describe('sqlite with migrations: require_current', () => {
-  let dir: string;
-  let file: string;
-  const stores: SqliteStore[] = [];
-  const make = (migrations: 'apply' | 'require_current', at = file) => {
-    const store = new SqliteStore({ path: at, migrations });
-    stores.push(store);
-    return store;
-  };
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlweb-chat-require-current-'));
-    file = path.join(dir, 'chat.db');
-  });
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const sqlite = sqliteStoresPerTest('nlweb-chat-require-current-');
+  const make = (migrations: 'apply' | 'require_current', at = sqlite.file) => sqlite.make({ path: at, migrations });
 
   test('a version 1 file is refused with both versions and the migrate command, left as it was; once migrated it opens read-write', async () => {
-    createSqliteAtVersion(file, 1);
-    const before = sqliteSnapshot(file);
+    createSqliteAtVersion(sqlite.file, 1);
+    const before = sqliteSnapshot(sqlite.file);
     const store = make('require_current');
     const error = await openError(store);
     expect(error.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
     expect(error.details).toEqual({ found_version: 1, expected_version: CURRENT_SQLITE });
     expect(error.message).toBe(
-      `sqlite database ${file} is at schema version 1, older than this build's ${CURRENT_SQLITE} ` +
+      `sqlite database ${sqlite.file} is at schema version 1, older than this build's ${CURRENT_SQLITE} ` +
         `(migrations: require_current, nothing was changed): apply versions 2 to ${CURRENT_SQLITE} with this build's \`nlweb-chat migrate\` ` +
         '(same storage settings), then open it again',
     );
     expect(store.isOpen).toBe(false);
-    expect(sqliteSnapshot(file)).toEqual(before);
+    expect(sqliteSnapshot(sqlite.file)).toEqual(before);
 
     const migrator = make('apply');
     await migrator.open();
@@ -81,7 +57,7 @@ describe('sqlite with migrations: require_current', () => {
   });
 
   test('a missing file is version 0: refused, neither it nor its directory created', async () => {
-    const missing = path.join(dir, 'sub', 'chat.db');
+    const missing = path.join(sqlite.dir, 'sub', 'chat.db');
     const error = await openError(make('require_current', missing));
     expect(error.details).toEqual({ found_version: 0, expected_version: CURRENT_SQLITE });
     expect(error.message).toBe(
@@ -93,13 +69,13 @@ describe('sqlite with migrations: require_current', () => {
   });
 
   test("a newer file is refused and left as it was; a volatile database is this process's own and opens", async () => {
-    createSqliteAtVersion(file, CURRENT_SQLITE);
-    setSqliteVersion(file, CURRENT_SQLITE + 1);
-    const before = sqliteSnapshot(file);
+    createSqliteAtVersion(sqlite.file, CURRENT_SQLITE);
+    setSqliteVersion(sqlite.file, CURRENT_SQLITE + 1);
+    const before = sqliteSnapshot(sqlite.file);
     const error = await openError(make('require_current'));
     expect(error.details).toEqual({ found_version: CURRENT_SQLITE + 1, expected_version: CURRENT_SQLITE });
     expect(error.message).toContain(`newer than this build's ${CURRENT_SQLITE} (migrations: require_current, nothing was changed)`);
-    expect(sqliteSnapshot(file)).toEqual(before);
+    expect(sqliteSnapshot(sqlite.file)).toEqual(before);
 
     const volatile = make('require_current', ':memory:');
     await volatile.open();
@@ -111,24 +87,12 @@ describe('sqlite with migrations: require_current', () => {
 const reachable = pgReachableSync();
 
 describeWithPg(reachable)('postgres with migrations: require_current', () => {
-  let schema: string;
-  const stores: PostgresStore[] = [];
-  const make = (migrations: 'apply' | 'require_current') => {
-    const store = new PostgresStore({ url: PG_URL, poolSize: 2, schema, migrations });
-    stores.push(store);
-    return store;
-  };
-  beforeEach(() => {
-    schema = uniqueSchema();
-  });
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-    await dropSchema(schema);
-  });
+  const pg = pgStoresPerTest();
+  const make = (migrations: 'apply' | 'require_current') => pg.make({ migrations });
 
   test('a version 1 schema is refused with both versions and the migrate command, left as it was; once migrated it opens read-write', async () => {
-    await createPostgresAtVersion(schema, 1);
-    const before = await postgresSnapshot(schema);
+    await createPostgresAtVersion(pg.schema, 1);
+    const before = await postgresSnapshot(pg.schema);
     expect(before).toMatchObject({ versions: [1], messages: 3 });
     const store = make('require_current');
     const error = await openError(store);
@@ -136,11 +100,11 @@ describeWithPg(reachable)('postgres with migrations: require_current', () => {
     expect(error.details).toEqual({ found_version: 1, expected_version: CURRENT_PG });
     expect(error.message).toMatch(
       new RegExp(
-        `^PostgreSQL schema ${schema} in database \\w+ is at schema version 1, older than this build's ${CURRENT_PG} ` +
+        `^PostgreSQL schema ${pg.schema} in database \\w+ is at schema version 1, older than this build's ${CURRENT_PG} ` +
           `\\(migrations: require_current, nothing was changed\\): apply versions 2 to ${CURRENT_PG} with this build's \`nlweb-chat migrate\``,
       ),
     );
-    expect(await postgresSnapshot(schema)).toEqual(before);
+    expect(await postgresSnapshot(pg.schema)).toEqual(before);
 
     const migrator = make('apply');
     await migrator.open();
@@ -160,13 +124,13 @@ describeWithPg(reachable)('postgres with migrations: require_current', () => {
     expect(error.message).toContain(
       `holds no nlweb-chat tables (schema version 0, this build's is ${CURRENT_PG}; migrations: require_current`,
     );
-    expect((await postgresSnapshot(schema)).schemaExists).toBe(false);
+    expect((await postgresSnapshot(pg.schema)).schemaExists).toBe(false);
 
-    await createPostgresAtVersion(schema, CURRENT_PG);
-    await addPostgresVersion(schema, CURRENT_PG + 1);
-    const before = await postgresSnapshot(schema);
+    await createPostgresAtVersion(pg.schema, CURRENT_PG);
+    await addPostgresVersion(pg.schema, CURRENT_PG + 1);
+    const before = await postgresSnapshot(pg.schema);
     const newer = await openError(make('require_current'));
     expect(newer.details).toEqual({ found_version: CURRENT_PG + 1, expected_version: CURRENT_PG });
-    expect(await postgresSnapshot(schema)).toEqual(before);
+    expect(await postgresSnapshot(pg.schema)).toEqual(before);
   });
 });
