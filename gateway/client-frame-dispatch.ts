@@ -4,7 +4,7 @@ import type { DeliveryProgress } from './delivery-progress';
 import { errorFrame } from './error-frames';
 import { postMessage, type PostTarget } from './message-posting';
 import { cutText } from './text-cut';
-import type { ClientFrame } from './protocol/client-frames';
+import { CLIENT_FRAME_TYPES, type ClientFrame, type ClientFrameType } from './protocol/client-frames';
 import type { FrameValidator } from './protocol/frame-validator';
 import { MAX_ECHOED_MESSAGE_ID_LENGTH, type ErrorFrame } from './protocol/server-frames';
 
@@ -32,8 +32,18 @@ export function decodeClientData(data: RawData, isBinary: boolean, validator: Fr
   // Echo the message_id whenever it is a string, also an invalid one (empty, too long): that is what the client
   // matches its pending send by. Cut to MAX_ECHOED_MESSAGE_ID_LENGTH so a huge id is not reflected back in full.
   const messageId = (value as { message_id?: unknown } | null)?.message_id;
-  const extra = typeof messageId === 'string' ? { message_id: cutText(messageId, MAX_ECHOED_MESSAGE_ID_LENGTH) } : {};
+  const replyTo = knownTypeOf(value);
+  const extra = {
+    ...(replyTo === undefined ? {} : { reply_to: replyTo }),
+    ...(typeof messageId === 'string' ? { message_id: cutText(messageId, MAX_ECHOED_MESSAGE_ID_LENGTH) } : {}),
+  };
   return { ok: false, error: errorFrame('GATEWAY_ERR_INVALID_FRAME', checked.message, extra), fatal: false };
+}
+
+/** The `type` of a frame the schema refused, when it is one of the protocol's (an unknown one is not echoed). */
+function knownTypeOf(value: unknown): ClientFrameType | undefined {
+  const type = (value as { type?: unknown } | null)?.type;
+  return CLIENT_FRAME_TYPES.find((known) => known === type);
 }
 
 /** What dispatching client frames needs from its connection, beyond posting. */
@@ -59,7 +69,7 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
       const decision = ctx.rateLimiter.take(target.rateKey);
       if (!decision.ok) {
         target.rateLimited();
-        sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { retry_after_ms: decision.retryAfterMs }));
+        sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { reply_to: 'sync', retry_after_ms: decision.retryAfterMs }));
         return;
       }
       void target.resync(frame.last_sequence_id);
@@ -68,7 +78,7 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
     case 'ack': {
       // Not fatal: acks only feed the slow-consumer log, but the client should learn its counter is wrong.
       const problem = target.progress.acked(frame.sequence_id);
-      if (problem !== undefined) sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', problem));
+      if (problem !== undefined) sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', problem, { reply_to: 'ack' }));
       return;
     }
     case 'typing':

@@ -1,11 +1,23 @@
 import { ERROR_CODES, type ChatError, type ErrorCode, type ErrorSpec } from '../actors/errors';
+import type { ClientFrameType } from './protocol/client-frames';
 import type { ErrorFrame } from './protocol/server-frames';
 
-/** Optional fields of an `error` frame: when to retry, the client message it answers, a reused id's original. */
+/**
+ * Optional fields of an `error` frame: the type of the client frame it answers, when to retry, the client message it
+ * answers, a reused id's original.
+ */
 export interface ErrorFrameExtra {
+  /** Set on every error answering a client frame whose type the server could read (docs/protocol.md, `reply_to`). */
+  readonly reply_to?: ClientFrameType;
   readonly retry_after_ms?: number;
   readonly message_id?: string;
   readonly sequence_id?: number;
+}
+
+/** Which client frame an error answers: its type, and for a `message` its id. */
+export interface AnsweredFrame {
+  readonly reply_to: ClientFrameType;
+  readonly message_id?: string;
 }
 
 /** Builds an `error` frame for a code of actors/errors.ts. */
@@ -16,6 +28,7 @@ export function errorFrame(code: ErrorCode, message?: string, extra: ErrorFrameE
     code: ERROR_CODES[code].frame,
     message: message ?? ERROR_CODES[code].message,
   };
+  if (extra.reply_to !== undefined) frame.reply_to = extra.reply_to;
   if (extra.retry_after_ms !== undefined) frame.retry_after_ms = Math.max(0, Math.ceil(extra.retry_after_ms));
   if (extra.message_id !== undefined) frame.message_id = extra.message_id;
   if (extra.sequence_id !== undefined) frame.sequence_id = extra.sequence_id;

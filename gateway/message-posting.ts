@@ -4,7 +4,7 @@ import { metadataSizeProblem } from './metadata-size';
 import type { ConnectionContext } from './connection-context';
 import { contentProblem } from './content-validation';
 import { sendMessageAcks } from './delivery-progress';
-import { errorFrame } from './error-frames';
+import { errorFrame, type AnsweredFrame } from './error-frames';
 import type { FrameSender } from './frame-sender';
 import { storableValueProblem } from '../storage-providers/record-rules';
 import type { OrderHold } from './order-hold';
@@ -22,8 +22,8 @@ export interface PostTarget {
   readonly sender: FrameSender;
   /** Records a rate-limit refusal in telemetry and the audit stream. */
   rateLimited(): void;
-  /** Answers a failed runtime call with an error frame (and closes when the error is final). */
-  reportError(err: unknown, messageId?: string): void;
+  /** Answers a failed runtime call with an error frame naming the frame it answers (and closes when the error is final). */
+  reportError(err: unknown, answered: AnsweredFrame): void;
 }
 
 /**
@@ -41,7 +41,7 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
     if (blocker !== undefined) {
       const message = `message "${blocker}" was refused first on this connection: re-send it before later messages`;
       sender.frame(
-        errorFrame('GATEWAY_ERR_HELD_FOR_ORDER', message, { message_id: messageId, retry_after_ms: orderHold.remainingMs(now) }),
+        errorFrame('GATEWAY_ERR_HELD_FOR_ORDER', message, { ...answeringMessage(messageId), retry_after_ms: orderHold.remainingMs(now) }),
       );
       return;
     }
@@ -50,7 +50,7 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
   if (problem) {
     // Refused for good: the client drops it, so it no longer holds anything up.
     orderHold.release(messageId);
-    sender.frame(errorFrame('GATEWAY_ERR_CONTENT_INVALID', problem, { message_id: messageId }));
+    sender.frame(errorFrame('GATEWAY_ERR_CONTENT_INVALID', problem, answeringMessage(messageId)));
     return;
   }
   // A frame the schema lets through but the protocol does not: metadata keys reserved for agent answers, or text
@@ -62,14 +62,16 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
     metadataSizeProblem(frame.metadata, ctx.config.chat.limits.max_metadata_bytes);
   if (reserved) {
     orderHold.release(messageId);
-    sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', reserved, { message_id: messageId }));
+    sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', reserved, answeringMessage(messageId)));
     return;
   }
   const decision = ctx.rateLimiter.take(target.rateKey);
   if (!decision.ok) {
     target.rateLimited();
     orderHold.refused(messageId, decision.retryAfterMs, ctx.clock.now());
-    sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { message_id: messageId, retry_after_ms: decision.retryAfterMs }));
+    sender.frame(
+      errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { ...answeringMessage(messageId), retry_after_ms: decision.retryAfterMs }),
+    );
     return;
   }
   if (orderHold.active) orderHold.release(messageId);
@@ -80,7 +82,12 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
       // A full mailbox is a 429 too. Its answer comes a microtask later, but the frames read in the meantime
       // were posted after this one, to the same full mailbox: nothing could overtake it there.
       if (isChatError(err) && err.code === 'CHAT_ERR_QUEUE_FULL') orderHold.refused(messageId, err.retryAfterMs ?? 0, ctx.clock.now());
-      target.reportError(err, messageId);
+      target.reportError(err, answeringMessage(messageId));
     },
   );
+}
+
+/** What every error answering a `message` frame carries: its type and its id (built only when there is an error). */
+function answeringMessage(messageId: string): AnsweredFrame {
+  return { reply_to: 'message', message_id: messageId };
 }

@@ -7,7 +7,7 @@ import type { ConnectionContext } from './connection-context';
 import { ConnectionSubscription } from './connection-subscription';
 import { watchCredentialExpiry, type CredentialExpiry } from './credential-expiry';
 import { DeliveryProgress } from './delivery-progress';
-import { closeAfterRuntimeError, errorFrame, reusedOriginalOf } from './error-frames';
+import { closeAfterRuntimeError, errorFrame, reusedOriginalOf, type AnsweredFrame } from './error-frames';
 import { FlushingWebSocket } from './flushing-web-socket';
 import { FrameSender } from './frame-sender';
 import { GracefulClose } from './graceful-close';
@@ -182,18 +182,24 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     try {
       await this.feed.replace(lastSequenceId, this.deliver, (sub) => this.sender.frame(participantListFrame(sub)));
     } catch (err) {
-      this.reportError(err);
+      this.reportError(err, { reply_to: 'sync' });
       if (!this.closing) this.closeWith(isChatError(err) && err.spec.close !== undefined ? err.code : 1011);
     }
   }
 
-  /** Leaves the conversation; the `closed: removed` output that follows must then close with 1000. */
+  /**
+   * Leaves the conversation; the `closed: removed` output that follows must then close with 1000. A `leave` while
+   * this one is under way is answered by the same close: it changes nothing, so it spends no membership change.
+   */
   async leave(): Promise<void> {
+    if (this.leaving) return;
     // The user's membership budget, shared with the HTTP leave routes: refused, the socket stays a member's.
     const decision = this.ctx.membershipLimiter.take(this.userId);
     if (!decision.ok) {
       this.rateLimited();
-      this.sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', TOO_MANY_CHANGES, { retry_after_ms: decision.retryAfterMs }));
+      this.sender.frame(
+        errorFrame('GATEWAY_ERR_RATE_LIMITED', TOO_MANY_CHANGES, { reply_to: 'leave', retry_after_ms: decision.retryAfterMs }),
+      );
       return;
     }
     this.leaving = true;
@@ -202,18 +208,17 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       this.closeWith(1000);
     } catch (err) {
       this.leaving = false;
-      this.reportError(err);
+      this.reportError(err, { reply_to: 'leave' });
     }
   }
 
-  /** Answers a failed runtime call with an error frame; final errors also close the connection. */
-  reportError(err: unknown, messageId?: string): void {
-    const extra = messageId === undefined ? {} : { message_id: messageId };
+  /** Answers a failed runtime call with an error frame naming the frame it answers; final errors also close the connection. */
+  reportError(err: unknown, answered: AnsweredFrame): void {
     if (isChatError(err)) {
       const original = reusedOriginalOf(err);
       this.sender.frame(
         errorFrame(err.code, err.message, {
-          ...extra,
+          ...answered,
           ...(err.retryAfterMs === undefined ? {} : { retry_after_ms: err.retryAfterMs }),
           ...(original === undefined ? {} : { sequence_id: original }),
         }),
@@ -223,7 +228,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       return;
     }
     this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected error handling a frame');
-    this.sender.frame(errorFrame('GATEWAY_ERR_INTERNAL', undefined, extra));
+    this.sender.frame(errorFrame('GATEWAY_ERR_INTERNAL', undefined, answered));
   }
 
   /** Records a rate-limit refusal in telemetry and the audit stream. */

@@ -3,6 +3,7 @@
  * of these shapes; test/gateway checks every frame it receives against these schemas.
  */
 import type { ChatMessage, ConversationMode, Participant } from '../../actors/message-types';
+import { CLIENT_FRAME_TYPES, type ClientFrameType } from './client-frames';
 
 type Schema = Record<string, unknown>;
 
@@ -86,6 +87,11 @@ export interface ErrorFrame {
   /** Numeric code (mirrors HTTP where one fits). */
   readonly code: number;
   readonly message: string;
+  /**
+   * The `type` of the client frame this error answers (a refused `sync` and a refused `leave` share a code and carry
+   * no message_id). Absent when it answers no frame, or one whose type could not be read (not JSON, unknown type).
+   */
+  readonly reply_to?: ClientFrameType;
   readonly retry_after_ms?: number;
   /** The client message this error answers, when it answers one (an invalid one's id as sent, cut to 256 characters). */
   readonly message_id?: string;
@@ -221,6 +227,7 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
       error: { type: 'string', pattern: '^[A-Z]+_ERR_[A-Z_]+$' },
       code: { type: 'integer', minimum: 100, maximum: 999 },
       message: str,
+      reply_to: { enum: CLIENT_FRAME_TYPES },
       retry_after_ms: { type: 'integer', minimum: 0 },
       // Any string: an invalid frame's message_id is echoed as sent (even empty), cut to its first characters.
       message_id: { type: 'string', maxLength: MAX_ECHOED_MESSAGE_ID_LENGTH },

@@ -28,6 +28,7 @@ describe('lone surrogates in content', () => {
       error: 'GATEWAY_ERR_CONTENT_INVALID',
       code: 400,
       message: REASON,
+      reply_to: 'message',
       message_id: 'lone',
     });
     alice.send('{"type":"message","message_id":"low","content":"\\udc00 trailing"}');
@@ -63,6 +64,7 @@ describe('lone surrogates in content', () => {
       error: 'GATEWAY_ERR_INVALID_FRAME',
       code: 400,
       message: 'message_id contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)',
+      reply_to: 'message',
       message_id: 'm\ud800',
     });
     alice.send('{"type":"message","message_id":"meta-value","content":"v","metadata":{"tags":["ok","\\udfff"]}}');

@@ -28,6 +28,7 @@ describe('a message_id reused with different content', () => {
       error: 'CHAT_ERR_MESSAGE_ID_REUSED',
       code: 409,
       message: expect.stringContaining(`sequence ${ack.sequence_id}`),
+      reply_to: 'message',
       message_id: 'm1',
       sequence_id: ack.sequence_id,
     });

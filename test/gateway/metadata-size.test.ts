@@ -16,6 +16,7 @@ describe('chat.limits.max_metadata_bytes', () => {
       error: 'GATEWAY_ERR_INVALID_FRAME',
       code: 400,
       message: 'metadata is 8193 bytes as JSON, over chat.limits.max_metadata_bytes (8192)',
+      reply_to: 'message',
       message_id: 'big',
     });
     alice.send({ type: 'message', message_id: 'fits', content: 'hi', metadata: metadataOf(8192) });

@@ -158,6 +158,7 @@ describe('gateway refusals and error frames', () => {
       error: 'GATEWAY_ERR_INVALID_FRAME',
       code: 400,
       message: `ack ${seq + 1000} is past the last record this connection has seen (${seq})`,
+      reply_to: 'ack',
     });
     // A fresh connection may ack what it held before it connected (up to the conversation's last id then).
     const again = await h.connect(conv, 'alice', { last_sequence_id: String(seq) });
