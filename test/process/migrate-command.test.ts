@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import {
   type SqliteSnapshot,
 } from '../storage/old-schemas';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema } from '../storage/pg-helpers';
-import { ENTRY, startServerProcess } from './server-process';
+import { runToExit, startServerProcess } from './server-process';
 
 /**
  * chat.storage.migrations: require_current and `nlweb-chat migrate`, on the built binary (run `npm run build` first):
@@ -28,31 +27,6 @@ const CURRENT_SQLITE = SQLITE_MIGRATIONS.length;
 const CURRENT_PG = PG_MIGRATIONS.length;
 /** `2, 3`: the versions after `from` up to `to`, as the command lists them. */
 const versionsAfter = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + 1 + i).join(', ');
-
-interface Exit {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the binary with `args` to its end; a server that gets ready (it should not have) is killed at once. */
-function runEntry(args: readonly string[], env: Record<string, string>): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ENTRY, ...args], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      if (stdout.includes('nlweb-chat ready')) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Starts a server that must get ready, then stops it with SIGTERM: a clean shutdown (exit 0). */
 async function serverStartsAndStops(env: Record<string, string>): Promise<void> {
@@ -88,7 +62,7 @@ describe('nlweb-chat migrate and chat.storage.migrations: require_current, SQLit
     const before = sqliteSnapshot(file);
     const env = { NLWEB_CHAT_CONFIG: config };
 
-    const refused = await runEntry([], env);
+    const refused = await runToExit([], env);
     expect(refused.code).toBe(1);
     expect(refused.stdout).not.toContain('nlweb-chat ready');
     expect(refused.stderr).toBe(
@@ -98,7 +72,7 @@ describe('nlweb-chat migrate and chat.storage.migrations: require_current, SQLit
     );
     expect(sqliteSnapshot(file)).toEqual(before);
 
-    expect(await runEntry(['migrate', '--check'], env)).toEqual({
+    expect(await runToExit(['migrate', '--check'], env)).toEqual({
       code: 2,
       stdout:
         `sqlite database ${file}: schema version 1, this build's ${CURRENT_SQLITE}: pending ${versionsAfter(1, CURRENT_SQLITE)} ` +
@@ -107,7 +81,7 @@ describe('nlweb-chat migrate and chat.storage.migrations: require_current, SQLit
     });
     expect(sqliteSchemaOf(sqliteSnapshot(file))).toEqual(sqliteSchemaOf(before));
 
-    expect(await runEntry(['migrate'], env)).toEqual({
+    expect(await runToExit(['migrate'], env)).toEqual({
       code: 0,
       stdout: `sqlite database ${file}: schema version before 1, after ${CURRENT_SQLITE} (applied ${versionsAfter(1, CURRENT_SQLITE)})\n`,
       stderr: '',
@@ -119,13 +93,13 @@ describe('nlweb-chat migrate and chat.storage.migrations: require_current, SQLit
 
     // On a current file: nothing applied, nothing changed.
     const current = sqliteSnapshot(file);
-    expect(await runEntry(['migrate'], env)).toEqual({
+    expect(await runToExit(['migrate'], env)).toEqual({
       code: 0,
       stdout: `sqlite database ${file}: schema version before ${CURRENT_SQLITE}, after ${CURRENT_SQLITE} (already this build's: nothing applied)\n`,
       stderr: '',
     });
     expect(sqliteSchemaOf(sqliteSnapshot(file))).toEqual(sqliteSchemaOf(current));
-    expect(await runEntry(['migrate', '--check'], env)).toMatchObject({
+    expect(await runToExit(['migrate', '--check'], env)).toMatchObject({
       code: 0,
       stdout: `sqlite database ${file}: schema version ${CURRENT_SQLITE}, this build's ${CURRENT_SQLITE}: nothing pending\n`,
     });
@@ -133,15 +107,15 @@ describe('nlweb-chat migrate and chat.storage.migrations: require_current, SQLit
 
   it('a missing file: the server refuses and creates nothing, --check neither; migrate creates it; the default (apply) migrates at start', async () => {
     const env = { NLWEB_CHAT_CONFIG: config };
-    const refused = await runEntry([], env);
+    const refused = await runToExit([], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`sqlite database ${file} holds no nlweb-chat tables (schema version 0`);
-    expect(await runEntry(['migrate', '--check'], env)).toMatchObject({
+    expect(await runToExit(['migrate', '--check'], env)).toMatchObject({
       code: 2,
       stdout: expect.stringContaining(`: pending ${versionsAfter(0, CURRENT_SQLITE)} (`),
     });
     expect(existsSync(file)).toBe(false);
-    expect(await runEntry(['migrate'], env)).toMatchObject({
+    expect(await runToExit(['migrate'], env)).toMatchObject({
       code: 0,
       stdout: `sqlite database ${file}: schema version before 0, after ${CURRENT_SQLITE} (applied ${versionsAfter(0, CURRENT_SQLITE)})\n`,
     });
@@ -157,14 +131,14 @@ describe('nlweb-chat migrate and chat.storage.migrations: require_current, SQLit
   it('memory storage has nothing to migrate; a misspelt command is a usage error', async () => {
     const memory = { NLWEB_CHAT_STORAGE_BACKEND: 'memory' };
     for (const args of [['migrate'], ['migrate', '--check']]) {
-      expect(await runEntry(args, memory)).toEqual({
+      expect(await runToExit(args, memory)).toEqual({
         code: 0,
         stdout:
           "memory storage: nothing to migrate (it lives in the server's process and is created at this build's schema at each start)\n",
         stderr: '',
       });
     }
-    expect(await runEntry(['migrat'], memory)).toEqual({
+    expect(await runToExit(['migrat'], memory)).toEqual({
       code: 1,
       stdout: '',
       stderr: "nlweb-chat: CONFIG_ERR_INVALID: unknown command 'migrat' (the commands: serve, migrate)\n(add --help for usage)\n",
@@ -195,7 +169,7 @@ describeWithPg(reachable)('nlweb-chat migrate and NLWEB_CHAT_STORAGE_MIGRATIONS=
     expect(before).toMatchObject({ versions: [1], messages: 3 });
     const where = `PostgreSQL schema ${schema} at ${PG_URL}`;
 
-    const refused = await runEntry([], env);
+    const refused = await runToExit([], env);
     expect(refused.code).toBe(1);
     expect(refused.stdout).not.toContain('nlweb-chat ready');
     expect(refused.stderr).toMatch(
@@ -207,14 +181,14 @@ describeWithPg(reachable)('nlweb-chat migrate and NLWEB_CHAT_STORAGE_MIGRATIONS=
     );
     expect(await postgresSnapshot(schema)).toEqual(before);
 
-    expect(await runEntry(['migrate', '--check'], env)).toEqual({
+    expect(await runToExit(['migrate', '--check'], env)).toEqual({
       code: 2,
       stdout: `${where}: schema version 1, this build's ${CURRENT_PG}: pending ${versionsAfter(1, CURRENT_PG)} (nothing was changed; \`nlweb-chat migrate\` applies them)\n`,
       stderr: '',
     });
     expect(await postgresSnapshot(schema)).toEqual(before);
 
-    expect(await runEntry(['migrate'], env)).toEqual({
+    expect(await runToExit(['migrate'], env)).toEqual({
       code: 0,
       stdout: `${where}: schema version before 1, after ${CURRENT_PG} (applied ${versionsAfter(1, CURRENT_PG)})\n`,
       stderr: '',
@@ -224,7 +198,7 @@ describeWithPg(reachable)('nlweb-chat migrate and NLWEB_CHAT_STORAGE_MIGRATIONS=
 
     await serverStartsAndStops(env);
 
-    expect(await runEntry(['migrate'], env)).toEqual({
+    expect(await runToExit(['migrate'], env)).toEqual({
       code: 0,
       stdout: `${where}: schema version before ${CURRENT_PG}, after ${CURRENT_PG} (already this build's: nothing applied)\n`,
       stderr: '',

@@ -97,3 +97,32 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     },
   };
 }
+
+/** How a binary run to its end finished. */
+export interface ProcessExit {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the binary with `args` to its end (port 0 on loopback unless `env` says otherwise). A server that gets ready
+ * when it should not have is killed at once: the test then fails on its exit code, not on a timeout.
+ */
+export function runToExit(args: readonly string[], env: Record<string, string>): Promise<ProcessExit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [ENTRY, ...args], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (stdout.includes('nlweb-chat ready')) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

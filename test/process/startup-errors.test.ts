@@ -1,30 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ENTRY } from './server-process';
+import { runToExit } from './server-process';
+
+const run = (env: Record<string, string>) => runToExit([], env);
 
 // Real child processes start in ~1 s but much slower on a loaded CI machine.
 jest.setTimeout(90_000);
-
-function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ENTRY], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      // A server that starts when it should not is stopped at once: the test fails on its exit code, not a timeout.
-      if (stdout.includes('nlweb-chat ready')) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('server process start-up errors', () => {
   let dir: string;
