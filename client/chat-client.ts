@@ -29,6 +29,7 @@ import { limitsOfConnected, messageSizeProblem, type ServerLimits } from './mess
 import { createOutbox } from './outbox';
 import { createOwnerRedirect } from './owner-redirect';
 import {
+  answeredFrameType,
   CLOSE_CODES,
   parseServerFrame,
   REFUSAL_SUBPROTOCOL,
@@ -59,17 +60,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     every: Math.max(1, options.ackEvery ?? 50),
     initialAcked: initialSeq ?? 0,
     lastSequenceId: () => delivery.lastSequenceId,
-    // Not while a leave is in flight: a refused ack's error frame would read as the leave's answer (leave-request.ts).
-    sendAck: (sequence_id) => !leave.inFlight && socket.send({ type: 'ack', sequence_id }),
+    sendAck: (sequence_id) => socket.send({ type: 'ack', sequence_id }),
   });
+  const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
   const delivery = createDeliveryBuffer({
+    clock,
+    defaultRetryAfterMs,
     initialSequenceId: initialSeq,
     deliver(message) {
       events.emit('message', message);
       acks.schedule();
     },
-    // No sync while a leave is in flight: its refusal has the code of the leave's (leave-request.ts).
-    isReady: () => loop.ready && !leave.inFlight,
+    isReady: () => loop.ready,
     sendSync: (last_sequence_id) => socket.send({ type: 'sync', last_sequence_id }),
   });
   /**
@@ -81,7 +83,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   let serverLimits: ServerLimits | undefined;
   const outbox = createOutbox({
     clock,
-    defaultRetryAfterMs: options.defaultRetryAfterMs ?? 1000,
+    defaultRetryAfterMs,
     // Messages sent after leave() wait for its answer: refused, they go; accepted, they reject with the client's end.
     canSend: () => loop.ready && loop.state !== 'closed' && !leave.inFlight,
     sendFrame: (frame) => socket.send(frame),
@@ -96,13 +98,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     onSilence: () => loop.drop(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'no frame from the server within two ping intervals'),
   });
   const leave = createLeaveRequest({
-    sendPing: (ts) => socket.send({ type: 'ping', ts }),
     sendLeave: () => socket.send({ type: 'leave' }),
-    resumeSending() {
-      outbox.flush();
-      acks.flush();
-      delivery.requestSyncIfHeld();
-    },
+    resumeSending: () => outbox.flush(),
   });
   const roster = createRoster({
     emitParticipants: (payload) => events.emit('participants', payload),
@@ -165,6 +162,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     onClosed(err) {
       leave.onClientEnded(err);
+      // A sync's retry timer goes too (close() does not end the socket through onSocketEnded).
+      delivery.onSocketGone();
       acks.stop();
       heartbeat.stop();
       outbox.cancelResume();
@@ -199,8 +198,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         return;
       case 'error':
         return onErrorFrame(frame);
-      case 'pong':
-        return leave.onPong(frame.ts);
       default:
         return;
     }
@@ -256,8 +253,20 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ...(typeof frame.message_id === 'string' ? { messageId: frame.message_id } : {}),
       ...(typeof frame.sequence_id === 'number' ? { sequenceId: frame.sequence_id } : {}),
     });
-    // The leave's answer is about membership, not the message budget: the outbox must not pause or re-send for it.
-    if (!leave.onErrorFrame(frame, err)) outbox.onErrorFrame(frame, err);
+    // Each refusal goes to what sent the frame it answers: a refused sync or leave (429s too) pauses no send.
+    switch (answeredFrameType(frame)) {
+      case 'message':
+        outbox.onErrorFrame(frame, err);
+        break;
+      case 'sync':
+        delivery.onSyncRefused(err.retryAfterMs);
+        break;
+      case 'leave':
+        leave.onErrorFrame(frame, err);
+        break;
+      default:
+        break;
+    }
     events.emit('error', err);
   }
 

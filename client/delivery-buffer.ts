@@ -2,12 +2,18 @@
  * Ordered, exactly-once delivery of records to the application. The server may send a record
  * twice (replay after a reconnect overlaps live traffic) or out of order (a replay racing a live
  * fan-out), so records are deduplicated by sequence id, early ones are held until the gap before
- * them fills, and a gap asks the server for a `sync` replay.
+ * them fills, and a gap asks the server for a `sync` replay. A `sync` the server refuses (its message budget: an
+ * `error` with reply_to "sync") is asked again after the wait it names, by one timer; gaps meanwhile send nothing.
  */
+import { unrefTimer } from './client-platform';
+import type { ClientClock } from './client-types';
 import type { ChatMessage } from './protocol-frames';
 
 /** What the buffer needs from the client around it. */
 export interface DeliveryBufferDeps {
+  readonly clock: ClientClock;
+  /** The wait before asking again when a refused `sync` names none (retry_after_ms). */
+  readonly defaultRetryAfterMs: number;
   /** Where to start: the last sequence id the application already has (undefined = live). */
   readonly initialSequenceId: number | undefined;
   /** Hands one record to the application; called exactly once per sequence id, in order. */
@@ -32,13 +38,16 @@ export interface DeliveryBuffer {
    * sends this connection those ids; a range the journal dropped is reported before the records after it).
    */
   onSyncComplete(recovered: boolean, to?: number): void;
-  /** Asks for a replay after the cursor unless one is already in flight. */
+  /** Asks for a replay after the cursor unless one is already in flight or a refused one waits to be asked again. */
   requestSync(): void;
   /** Forgets an in-flight sync so the next requestSync sends again (explicit client.sync()). */
   forgetSync(): void;
-  /** Asks for the replay a gap needs if one is held (a sync that could not be sent while the client held its frames). */
-  requestSyncIfHeld(): void;
-  /** The socket went away: the in-flight sync and held records die with it (the resume replays them). */
+  /**
+   * An `error` frame answering our `sync` (a 429 with `retryAfterMs`, or a failed replay, which a close follows):
+   * nothing is replayed, so no sync is in flight any more; it is asked again after the wait, by one timer.
+   */
+  onSyncRefused(retryAfterMs: number | undefined): void;
+  /** The socket went away, or the client closed: the in-flight sync, its retry and held records go (a resume replays them). */
   onSocketGone(): void;
 }
 
@@ -48,6 +57,8 @@ export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
   /** Out-of-order records waiting for the gap before them to fill. */
   const buffer = new Map<number, ChatMessage>();
   let syncInFlight = false;
+  /** The one timer that asks again for a refused sync, while it waits out retry_after_ms. */
+  let syncRetry: unknown;
   /** Set by sync_complete{recovered:false}: the next gap cannot be filled, so skip it. */
   let skipNextGap = false;
   let duplicatesDropped = 0;
@@ -70,8 +81,14 @@ export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
   }
 
   function requestSync(): void {
-    if (syncInFlight || !deps.isReady()) return;
+    // During a refused sync's wait the server would refuse another: the retry asks for everything at once.
+    if (syncInFlight || syncRetry !== undefined || !deps.isReady()) return;
     syncInFlight = deps.sendSync(lastSeq ?? 0);
+  }
+
+  function cancelRetry(): void {
+    if (syncRetry !== undefined) deps.clock.clearTimeout(syncRetry);
+    syncRetry = undefined;
   }
 
   return {
@@ -107,6 +124,9 @@ export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
     },
     onSyncComplete(recovered, to) {
       syncInFlight = false;
+      // A replay completing after a refusal (one asked before it) brought what the retry would have: a hole still
+      // open is asked for below, as after any replay.
+      cancelRetry();
       if (!recovered) {
         // Part of the range is gone for good: deliver what we have instead of waiting forever.
         if (typeof to === 'number') {
@@ -126,11 +146,19 @@ export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
     forgetSync() {
       syncInFlight = false;
     },
-    requestSyncIfHeld() {
-      if (buffer.size > 0) requestSync();
+    onSyncRefused(retryAfterMs) {
+      syncInFlight = false;
+      if (syncRetry !== undefined) return;
+      syncRetry = unrefTimer(
+        deps.clock.setTimeout(() => {
+          syncRetry = undefined;
+          requestSync();
+        }, retryAfterMs ?? deps.defaultRetryAfterMs),
+      );
     },
     onSocketGone() {
       syncInFlight = false;
+      cancelRetry();
       buffer.clear();
     },
   };

@@ -7,10 +7,8 @@
  *   with that error, the client stays connected;
  * - the member was removed otherwise meanwhile (4003 CHAT_ERR_NOT_PARTICIPANT, also as the refusal of a reconnect):
  *   resolved, the user is no member.
- * Neither error frame names the frame it answers, and a refused `sync` sent earlier gets the same code, so the leave
- * goes right after a `ping` carrying a number of its own: the server answers frames in the order they arrive, so an
- * error frame without message_id that comes after that ping's `pong` answers the leave. Until the leave is settled
- * the client sends nothing else whose answer could be such an error (messages wait, no `sync`, no `ack`).
+ * The leave's error frames say `reply_to: "leave"`, so a refused `sync` (same code, no message_id) is not taken for
+ * one. Messages sent after leave() wait for its answer (canSend), so none is posted after an accepted leave.
  * A socket that ends before the answer leaves the outcome unknown: the leave is kept, and the next connection finds
  * out (refused 4003 when the member is gone; otherwise the leave is sent again on it). The client never connects
  * with join=true, so such a reconnect cannot make the user a member again.
@@ -20,26 +18,22 @@ import type { ErrorFrame } from './protocol-frames';
 
 /** What the leave needs from the client around it. */
 export interface LeaveRequestDeps {
-  /** Sends `ping{ts}`; false if it could not be sent. */
-  sendPing(ts: number): boolean;
   /** Sends `leave`; false if it could not be sent. */
   sendLeave(): boolean;
-  /** The leave was settled without ending the client: what it held back (messages, acks, a sync) may go now. */
+  /** The leave was refused without ending the client: the messages it held back may go now. */
   resumeSending(): void;
 }
 
 /** The one leave of a client (leave() while one is pending returns the same promise). */
 export interface LeaveRequest {
-  /** True from the frames going out until the answer: the socket carries nothing else whose answer could be mistaken for it. */
+  /** True from the frame going out until the answer: messages wait meanwhile. */
   readonly inFlight: boolean;
   /** Starts a leave, sent now if `ready` (else at the next connection), or joins the pending one. */
   start(ready: boolean): Promise<void>;
   /** A connection is ready (after its `connected` frame and the outbox's flush): sends a pending leave. */
   onReady(): void;
-  /** A `pong`: the one answering the leave's ping opens the window in which an error frame is the leave's answer. */
-  onPong(ts: number | undefined): void;
-  /** An `error` frame (err built from it): true if it answered the leave, which it rejected. */
-  onErrorFrame(frame: ErrorFrame, err: ChatClientError): boolean;
+  /** An `error` frame answering our `leave` (reply_to "leave"; err built from it): settles the leave. */
+  onErrorFrame(frame: ErrorFrame, err: ChatClientError): void;
   /** The socket ended: the answer, if any, is lost; a pending leave goes again on the next connection. */
   onSocketEnded(): void;
   /** The client ended with `err`: resolves when the server confirmed (1000 after the leave, or no member), else rejects. */
@@ -51,25 +45,18 @@ type Phase =
   | 'none'
   /** Waiting for a connection. */
   | 'queued'
-  /** `ping{ts}` and `leave` sent; error frames until the pong answer earlier frames. */
-  | 'sent'
-  /** The pong came: an error frame without message_id now is the leave's answer, close 1000 its confirmation. */
-  | 'answering';
+  /** `leave` sent on the current socket: its error frame or close answers it. */
+  | 'sent';
 
 /** Creates a client's leave state, with nothing pending. */
 export function createLeaveRequest(deps: LeaveRequestDeps): LeaveRequest {
   let phase: Phase = 'none';
-  /** Numbers the leave's pings; the heartbeat's carry no `ts`, so they never match. */
-  let pingSeq = 0;
-  let pingTs = 0;
   /** A `leave` went out on some socket: a close 1000 confirms it. */
   let everSent = false;
   let pending: { promise: Promise<void>; resolve(): void; reject(err: Error): void } | undefined;
 
   function send(): void {
-    pingTs = ++pingSeq;
-    // Both or neither: a leave without its ping could not be told apart from an earlier sync's refusal.
-    if (!deps.sendPing(pingTs) || !deps.sendLeave()) {
+    if (!deps.sendLeave()) {
       phase = 'queued';
       return;
     }
@@ -89,7 +76,7 @@ export function createLeaveRequest(deps: LeaveRequestDeps): LeaveRequest {
 
   return {
     get inFlight() {
-      return phase === 'sent' || phase === 'answering';
+      return phase === 'sent';
     },
     start(ready) {
       if (pending) return pending.promise;
@@ -110,19 +97,16 @@ export function createLeaveRequest(deps: LeaveRequestDeps): LeaveRequest {
     onReady() {
       if (phase === 'queued') send();
     },
-    onPong(ts) {
-      if (phase === 'sent' && ts === pingTs) phase = 'answering';
-    },
     onErrorFrame(frame, err) {
-      if (phase !== 'answering' || frame.message_id !== undefined) return false;
+      // Only the socket the leave went on can answer it (after a reconnect it is sent again).
+      if (phase !== 'sent') return;
       // Removed otherwise just before (the close 4003 follows): what leave() asked for is true.
       if (frame.error === 'CHAT_ERR_NOT_PARTICIPANT') {
         settle();
-        return true;
+        return;
       }
       settle(err);
       deps.resumeSending();
-      return true;
     },
     onSocketEnded() {
       if (phase !== 'none') phase = 'queued';

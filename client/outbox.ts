@@ -62,7 +62,10 @@ export interface Outbox {
   onAck(frame: MessageAckFrame): void;
   /** `persisted` frame: acked entries up to that sequence id are done. */
   onPersisted(upToSequenceId: number): void;
-  /** Error frame: 429s pause and re-queue; other errors for one of our messages reject it. */
+  /**
+   * An `error` frame answering one of our `message` frames (answeredFrameType 'message'; the refusal of a sync or a
+   * leave is no reason to stop sending): a 429 pauses sending and re-queues it; another error rejects it.
+   */
   onErrorFrame(frame: ErrorFrame, err: ChatClientError): void;
   /** The socket went away: whatever was on the wire without an ack goes again. */
   requeueSent(): void;
@@ -208,9 +211,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         const wait = typeof frame.retry_after_ms === 'number' ? frame.retry_after_ms : deps.defaultRetryAfterMs;
         pausedUntil = Math.max(pausedUntil, clock.now() + wait);
         window = 1;
-        if (entry) {
-          if (entry.state === 'sent') entry.state = 'queued';
-        } else for (const e of entries.values()) if (e.state === 'sent') e.state = 'queued';
+        // Only the refused message goes back: the server refuses each later one of this socket by its own id
+        // (GATEWAY_ERR_HELD_FOR_ORDER) until it is back, and answers every other one.
+        if (entry?.state === 'sent') entry.state = 'queued';
         scheduleResume();
       } else if (entry && !entry.settled) {
         entries.delete(entry.message_id);

@@ -100,6 +100,11 @@ export interface ErrorFrame {
   /** Numeric code (mirrors HTTP where one fits: 429, 400, ...). */
   code: number;
   message: string;
+  /**
+   * The `type` of the client frame this error answers (a refused `sync` and a refused `leave` share a code and carry
+   * no message_id); absent when it answers none, and from servers older than the field: answeredFrameType().
+   */
+  reply_to?: ClientFrame['type'];
   retry_after_ms?: number;
   /** The client message this error is about, when it is about one. */
   message_id?: string;
@@ -108,7 +113,7 @@ export interface ErrorFrame {
 }
 export interface PongFrame {
   type: 'pong';
-  /** The `ts` of the ping it answers, when that ping had one (the leave's do: leave-request.ts). */
+  /** The `ts` of the ping it answers, when that ping had one. */
   ts?: number;
 }
 /** Sent by servers that report durability separately from message_ack. */
@@ -197,6 +202,15 @@ export function isTokenExpiredClose(code: number, reason: string): boolean {
 /** Whether a close code should lead to a reconnect (everything not fatal). */
 export function isRetriableClose(code: number): boolean {
   return !FATAL_CLOSE_CODES.has(code);
+}
+
+/**
+ * Which of our frames an `error` frame answers: its `reply_to`, or, from a server older than that field, `message` when
+ * it names a message_id (such servers named only messages); undefined when it answers none we can tell.
+ */
+export function answeredFrameType(frame: ErrorFrame): ClientFrame['type'] | undefined {
+  if (typeof frame.reply_to === 'string') return frame.reply_to;
+  return typeof frame.message_id === 'string' ? 'message' : undefined;
 }
 
 /** Parses a text frame; returns undefined for anything that is not an object with a string `type`. */

@@ -7,6 +7,7 @@
  */
 import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
+import { ChatError } from '../../actors/errors';
 import { createChatClient, type ChatClient, type ChatClientError, type WebSocketConstructor } from '../../client/chat-client';
 import { collectMessages, nextEvent } from './client-events';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
@@ -127,6 +128,59 @@ test('an earlier refused sync (same code, no message_id) is not taken for the le
   expect(errors).toEqual(['GATEWAY_ERR_RATE_LIMITED']);
   expect(await members()).toEqual(['alice']);
   expect(bob.state).toBe('closed');
+});
+
+/**
+ * Holds the runtime's next call of `method` until `release()`; then it runs (or fails with `failWith`), and `done`
+ * settles once it has. Later calls go straight to the runtime.
+ */
+function holdNext(method: 'leave' | 'subscribe', failWith?: Error): { release(): void; done: Promise<void> } {
+  const runtime = stack.runtime as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const original = runtime[method];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  runtime[method] = async (...args: unknown[]) => {
+    runtime[method] = original;
+    await gate;
+    try {
+      if (failWith) throw failWith;
+      return await original.apply(stack.runtime, args);
+    } finally {
+      finished();
+    }
+  };
+  return { release, done };
+}
+
+test('a sync whose replay fails after the leave went is not taken for the leave: its error names the sync, and the reconnect, refused 4003, resolves the leave', async () => {
+  const bob = client('bob');
+  await bob.connect();
+  const errors: string[] = [];
+  bob.on('error', (e) => errors.push(e.code));
+  // The replay the sync asks for fails, and the runtime takes the leave only after that failure is sent.
+  const replay = holdNext('subscribe', new ChatError('STORAGE_ERR_UNAVAILABLE'));
+  const removal = holdNext('leave');
+  bob.sync();
+  let settled = false;
+  const leaving = bob.leave().finally(() => (settled = true));
+  const dropped = nextEvent(bob, 'disconnected');
+  replay.release();
+  // The replay's error (503, no message_id) comes before the leave's answer, then the server closes (1011).
+  expect(await dropped).toMatchObject({ code: 1011, willReconnect: true });
+  expect(errors).toEqual(['STORAGE_ERR_UNAVAILABLE']);
+  expect(settled).toBe(false);
+  // The runtime removes the member; the reconnect is refused 4003, which says the leave was done.
+  removal.release();
+  await removal.done;
+  expect(await members()).toEqual(['alice']);
+  const closed = nextEvent(bob, 'closed');
+  clientClock.advance(1000);
+  await leaving;
+  expect(await closed).toMatchObject({ code: 4003 });
+  expect(await members()).toEqual(['alice']);
+  expect(clientClock.pendingTimers()).toBe(0);
 });
 
 test('leave() while reconnecting waits for the next connection, then resolves once the member is gone', async () => {

@@ -1,0 +1,117 @@
+/**
+ * The reference client when the real server (port 0) refuses its `sync` for the message budget
+ * (chat.limits.rate_limit_per_second 1, burst 1, on a manual gateway clock): the refusal names the frame it answers
+ * (`reply_to: "sync"`), so the gap it was asked for is asked again after retry_after_ms, by one timer, on the same
+ * socket; and sending is not paused, since no message was refused. A network between them loses one record, which
+ * opens the gap. The client's timers run on a manual clock of their own.
+ */
+import { createManualClock, type ManualClock } from '../../actors/clock';
+import { createChatClient, type ChatClient, type ChatClientError } from '../../client/chat-client';
+import { collectMessages, nextEvent } from './client-events';
+import { lossyNetwork, type LossyNetwork, type WireFrame } from './lossy-websocket';
+import { startRealStack, type RealStack } from './real-server';
+
+let stack: RealStack;
+let gatewayClock: ManualClock;
+let clientClock: ManualClock;
+let clients: ChatClient[];
+
+const isSync = (f: WireFrame): boolean => f.type === 'sync';
+const isMessage = (f: WireFrame): boolean => f.type === 'message';
+const hasContent =
+  (content: string) =>
+  (f: WireFrame): boolean =>
+    f.type === 'message' && f.message?.content === content;
+
+/** bob's client through `network`, connected, with the conversation's history delivered. */
+async function connectedBob(network: LossyNetwork): Promise<ChatClient> {
+  const bob = createChatClient({
+    url: stack.wsUrl,
+    conversationId: 'trip',
+    userId: 'bob',
+    WebSocketImpl: network.WebSocketImpl,
+    clock: clientClock,
+    random: () => 0,
+    pingIntervalMs: 0,
+    backoff: { initialMs: 1000, maxMs: 1000, jitter: 'none' },
+  });
+  clients.push(bob);
+  const replayed = nextEvent(bob, 'sync');
+  await bob.connect();
+  await replayed;
+  return bob;
+}
+
+/** A record of alice's, posted past the gateway (it spends none of bob's budget). */
+const post = (content: string) => stack.runtime.post('trip', { sender_id: 'alice', message_id: content, content });
+
+beforeEach(async () => {
+  clients = [];
+  gatewayClock = createManualClock();
+  clientClock = createManualClock();
+  stack = await startRealStack({
+    clock: gatewayClock,
+    config: { chat: { limits: { rate_limit_per_second: 1, rate_limit_burst: 1 } } },
+  });
+  await stack.createConversation('trip', ['alice', 'bob']);
+});
+
+afterEach(async () => {
+  for (const c of clients) c.close();
+  await stack.close();
+});
+
+test('a gap whose sync is refused is recovered after retry_after_ms on the same socket, by one retry: later gaps meanwhile send no sync', async () => {
+  const network = lossyNetwork();
+  const bob = await connectedBob(network);
+  const seen = collectMessages(bob);
+  const errors: ChatClientError[] = [];
+  bob.on('error', (e) => errors.push(e));
+  let disconnects = 0;
+  bob.on('disconnected', () => disconnects++);
+  // bob's one token of the message budget goes to a post: the sync the gap asks for is refused.
+  await bob.send('spends the token');
+
+  network.loseNext(hasContent('lost'));
+  const refused = nextEvent(bob, 'error');
+  await post('lost');
+  await post('held');
+  expect(await refused).toMatchObject({ code: 'GATEWAY_ERR_RATE_LIMITED', status: 429, retryAfterMs: 1000 });
+  expect(network.sent.filter(isSync)).toHaveLength(1);
+  // Another record behind the same gap while the refusal's wait runs: held, and no second sync (it would be refused too).
+  await post('also held');
+  await network.handled(hasContent('also held'));
+  expect(network.sent.filter(isSync)).toHaveLength(1);
+  expect(seen.contents).not.toContain('held');
+
+  gatewayClock.advance(1000);
+  clientClock.advance(999);
+  expect(network.sent.filter(isSync)).toHaveLength(1);
+  clientClock.advance(1);
+  expect(network.sent.filter(isSync)).toHaveLength(2);
+  await seen.waitForContent('also held');
+  expect(seen.contents.slice(-4)).toEqual(['spends the token', 'lost', 'held', 'also held']);
+  expect(new Set(seen.seqs).size).toBe(seen.seqs.length);
+  // On the socket it had: no reconnect, one refusal.
+  expect(disconnects).toBe(0);
+  expect(bob.state).toBe('open');
+  expect(errors.map((e) => e.code)).toEqual(['GATEWAY_ERR_RATE_LIMITED']);
+});
+
+test('a refused sync pauses no send: a message goes at once when the server has a token again, once; close() cancels the pending retry', async () => {
+  const network = lossyNetwork();
+  const bob = await connectedBob(network);
+  await bob.send('spends the token');
+  const refused = nextEvent(bob, 'error');
+  bob.sync();
+  expect(await refused).toMatchObject({ code: 'GATEWAY_ERR_RATE_LIMITED', status: 429, retryAfterMs: 1000 });
+
+  // The server's bucket has a token again; the client's clock has not moved, so a send paused by the refusal would wait.
+  gatewayClock.advance(1000);
+  await expect(bob.send('not held back')).resolves.toMatchObject({ duplicate: false });
+  expect(network.sent.filter(isMessage).map((f) => f.content)).toEqual(['spends the token', 'not held back']);
+  expect(bob.pendingCount).toBe(0);
+
+  bob.close();
+  expect(clientClock.pendingTimers()).toBe(0);
+});
