@@ -6,7 +6,7 @@ import { unrefTimer } from './clock';
 import { ConversationActor } from './conversation-actor';
 import { conversationPage, type ConversationPage, type ConversationPageRequest } from './conversation-list';
 import type { ConversationInput, ConversationPolicy } from './conversation-context';
-import { ChatError } from './errors';
+import { ChatError, isChatError } from './errors';
 import { assertValidCreation, assertValidParticipant, postProblem } from './input-rules';
 import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from './message-types';
 import { withMembers } from './page-members';
@@ -421,9 +421,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
           this.deps.store.updateConversationStatus(actor.conversationId, 'failed').catch(() => undefined);
         },
         onDeleted: (actor) => this.forget(actor),
-        onMoved: (actor) => {
+        onMoved: (actor, reason) => {
           this.forget(actor);
           this.deps.telemetry.actorPassivated();
+          if (isChatError(reason, 'STORAGE_ERR_FENCED')) this.claims.noteFenced(actor.conversationId, actor.claim);
         },
       },
       meta,

@@ -40,6 +40,12 @@ export class ClaimKeeper {
    * this one cannot while it runs): the two take each conversation from each other, fenced, for good.
    */
   private sharedIdSeenAt: number | undefined;
+  /**
+   * Conversations stopped here since the last renewal because a journal or reservation write was fenced, with the
+   * epoch they were written under. A busy conversation's next write meets the fence before a renewal could look at
+   * it, so the renewal's own check (a live conversation's claim raised under our id) would never see a twin's claim.
+   */
+  private readonly fencedSinceRenewal = new Map<string, number>();
 
   constructor(private readonly options: ClaimKeeperOptions) {
     this.schedule();
@@ -88,6 +94,14 @@ export class ClaimKeeper {
     }
   }
 
+  /**
+   * A write of `conversationId` under `claim` was fenced: someone claimed it since. The next renewal tells whether that
+   * someone used this runtime's own id.
+   */
+  noteFenced(conversationId: string, claim: ConversationClaim): void {
+    if (claim.epoch > 0) this.fencedSinceRenewal.set(conversationId, claim.epoch);
+  }
+
   /** Renews now (the timer calls it; tests may too). Conversations whose claim was taken over are stopped. */
   async renew(): Promise<void> {
     const { store, logger } = this.options.services;
@@ -105,6 +119,7 @@ export class ClaimKeeper {
     }
     const fresh = new Set(this.claimedDuringRenewal);
     this.claimedDuringRenewal.clear();
+    this.reportFencedBySharedId(held, fresh);
     for (const conversation of [...this.options.live()]) {
       const { conversationId, claim } = conversation;
       if (claim.epoch === 0 || fresh.has(conversationId)) continue;
@@ -123,6 +138,21 @@ export class ClaimKeeper {
    */
   sharesIdWithAnother(withinMs: number): boolean {
     return this.sharedIdSeenAt !== undefined && this.options.services.clock.now() - this.sharedIdSeenAt <= withinMs;
+  }
+
+  /**
+   * A conversation fenced here whose claim is now held under our own id, at another epoch than any claim of ours on it,
+   * was claimed by a second live runtime configured with this id.
+   */
+  private reportFencedBySharedId(held: ReadonlyMap<string, number>, fresh: ReadonlySet<string>): void {
+    const ownEpochs = new Map([...this.options.live()].map((c) => [c.conversationId, c.claim.epoch] as const));
+    for (const [conversationId, fencedEpoch] of this.fencedSinceRenewal) {
+      const epoch = held.get(conversationId);
+      // Claimed here again since (live with the held epoch, or claimed while the renewal ran): that claim is ours.
+      if (epoch === undefined || epoch === fencedEpoch || epoch === ownEpochs.get(conversationId) || fresh.has(conversationId)) continue;
+      this.reportSharedId(conversationId, fencedEpoch, epoch);
+    }
+    this.fencedSinceRenewal.clear();
   }
 
   private reportSharedId(conversationId: string, ours: number, theirs: number): void {

@@ -40,8 +40,11 @@ export interface ConversationActorDeps extends RuntimeServices {
   readonly onFailed: (conversation: ConversationActor, err: unknown) => void;
   /** Called once when the journal says the conversation no longer exists (deleted elsewhere); the actor has stopped. */
   readonly onDeleted?: (conversation: ConversationActor) => void;
-  /** Called once when another runtime claimed the conversation (a fenced write); the actor has stopped. */
-  readonly onMoved?: (conversation: ConversationActor) => void;
+  /**
+   * Called once when another runtime claimed the conversation (a fenced write: `reason` is the STORAGE_ERR_FENCED
+   * error; or a renewal that no longer found the claim); the actor has stopped.
+   */
+  readonly onMoved?: (conversation: ConversationActor, reason: unknown) => void;
   /** The runtime's rate-limited log of agent call failures (one for all conversations: the limit is per agent). */
   readonly agentFailures?: AgentFailureLog;
 }
@@ -421,7 +424,7 @@ export class ConversationActor {
       'another runtime claimed this conversation; stopping it here',
     );
     this.stop('moved');
-    this.deps.onMoved?.(this);
+    this.deps.onMoved?.(this, reason);
   }
 
   /** Stops the conversation: agent jobs cancelled, connections told why, the machine stopped. */

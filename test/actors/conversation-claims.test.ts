@@ -198,4 +198,55 @@ describe('conversation claims: several runtimes on one store', () => {
     await settle();
     expect(a.health().status).toBe('healthy');
   });
+
+  test('two live runtimes with one instance_id: a busy conversation, whose next write is fenced before any renewal, is reported too', async () => {
+    // Reproduced with two server processes given one NLWEB_CHAT_INSTANCE_ID and posts alternating between them: each
+    // post's journal write was fenced before the next renewal, so the conversation moved away quietly (a warn line)
+    // and both servers stayed 'healthy' while they took the conversation from each other at every post.
+    const { logger, logged } = capturedLogger('error');
+    const clock = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clock.now() });
+    const a = await server('replica', store, clock, logger);
+    const twin = await server('replica', store, clock);
+    opened.push(a, twin);
+    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    const aliceOnA = collector();
+    await a.subscribe('c', 'alice', aliceOnA.listener);
+    await twin.post('c', { sender_id: 'alice', message_id: 't1', content: 'from the twin' });
+    // a still thinks it holds the conversation: its next post's write is refused (fenced) and it moves away.
+    await a.post('c', { sender_id: 'alice', message_id: 'a1', content: 'from a' });
+    await settle();
+    expect(aliceOnA.outputs).toContainEqual({ type: 'closed', reason: 'moved' });
+
+    clock.advance((TTL_S * 1000) / 3);
+    await settle();
+    expect(a.health()).toMatchObject({ status: 'degraded', reasons: ['another live runtime uses chat.ownership.instance_id "replica"'] });
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        conversation_id: 'c',
+        instance_id: 'replica',
+        msg: 'another live runtime uses this chat.ownership.instance_id: give every server its own (the two take conversations from each other)',
+      }),
+    ]);
+  });
+
+  test('a fenced write after a takeover by another instance_id is an ordinary move, not a shared instance_id', async () => {
+    const clockA = createManualClock();
+    const clockB = createManualClock();
+    const { logger, logged } = capturedLogger('error');
+    const store = new MemoryStore({ claims: true, now: () => clockB.now() });
+    const a = await server('a', store, clockA, logger);
+    const b = await server('b', store, clockB);
+    opened.push(a, b);
+    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    clockB.advance(TTL_S * 1000);
+    await b.post('c', { sender_id: 'alice', message_id: 'b1', content: 'from b' });
+    await a.post('c', { sender_id: 'alice', message_id: 'a1', content: 'late write of a' });
+    await settle();
+    clockA.advance((TTL_S * 1000) / 3);
+    await settle();
+    expect(a.health()).toMatchObject({ status: 'healthy', reasons: [] });
+    expect(logged).toEqual([]);
+  });
 });
