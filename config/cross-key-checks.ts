@@ -6,7 +6,34 @@ import type { ConfigProblem } from './load-config';
  * already reported, and a second one about it would only confuse.
  */
 export function crossKeyProblems(candidate: unknown, invalidPaths: ReadonlySet<string>): ConfigProblem[] {
-  return [...heartbeatProblems(candidate, invalidPaths)];
+  return [...heartbeatProblems(candidate, invalidPaths), ...postgresUrlSchemaProblems(candidate, invalidPaths)];
+}
+
+/**
+ * `?schema=` in the PostgreSQL URL: the replay CLI's `--storage` takes it, but pg passes unknown parameters by, so the
+ * server and `nlweb-chat migrate` would quietly use chat.storage.postgres.schema (default public) instead: migrating,
+ * and writing conversations, into a schema the operator did not name.
+ */
+function postgresUrlSchemaProblems(candidate: unknown, invalidPaths: ReadonlySet<string>): ConfigProblem[] {
+  const storage = at(candidate, ['chat', 'storage']);
+  const postgres = at(candidate, ['chat', 'storage', 'postgres']);
+  if (storage?.backend !== 'postgres' || typeof postgres?.url !== 'string' || invalidPaths.has('chat.storage.postgres.url')) return [];
+  let named: string | null;
+  try {
+    named = new URL(postgres.url).searchParams.get('schema');
+  } catch {
+    return []; // pg reports a URL it cannot parse when it connects, with the URL's own words
+  }
+  if (named === null) return [];
+  const used = typeof postgres.schema === 'string' ? postgres.schema : 'public';
+  return [
+    {
+      path: 'chat.storage.postgres.url',
+      message:
+        `has a "schema" parameter, which the connection ignores: the tables would be in schema "${used}" (chat.storage.postgres.schema). ` +
+        `Set chat.storage.postgres.schema: ${named} and leave the parameter out`,
+    },
+  ];
 }
 
 function heartbeatProblems(candidate: unknown, invalidPaths: ReadonlySet<string>): ConfigProblem[] {

@@ -149,6 +149,26 @@ describe('config', () => {
     expect(both.map((p) => p.path).sort()).toEqual(['chat.limits.queue_size', 'server.websocket.heartbeat_dead_s']);
   });
 
+  it('refuses a PostgreSQL URL with ?schema= (the connection ignores it: the tables would go to chat.storage.postgres.schema), naming the variable', () => {
+    // Reproduced with the binary: NLWEB_CHAT_POSTGRES_URL=postgres://.../test?schema=opcheck_a made `nlweb-chat migrate
+    // --check` report "PostgreSQL schema public ...: pending 1, 2, 3", and `migrate` would have created the tables there.
+    const url = 'postgres://postgres@127.0.0.1:5432/test?schema=tenant_a';
+    expect(problemsOf(() => loadConfig({ env: { NLWEB_CHAT_STORAGE_BACKEND: 'postgres', NLWEB_CHAT_POSTGRES_URL: url } }))).toEqual([
+      {
+        path: 'chat.storage.postgres.url',
+        message:
+          'has a "schema" parameter, which the connection ignores: the tables would be in schema "public" (chat.storage.postgres.schema). ' +
+          'Set chat.storage.postgres.schema: tenant_a and leave the parameter out (set by env NLWEB_CHAT_POSTGRES_URL)',
+      },
+    ]);
+    const inFile = { chat: { storage: { backend: 'postgres', postgres: { url: `${url}&sslmode=disable`, schema: 'tenant_a' } } } };
+    expect(problemsOf(() => validateConfig(inFile))[0].message).toContain('the tables would be in schema "tenant_a"');
+    // Only where the URL is used, and other parameters pass.
+    expect(validateConfig({ chat: { storage: { backend: 'sqlite', postgres: { url } } } }).chat.storage.backend).toBe('sqlite');
+    const other = 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable&application_name=x';
+    expect(validateConfig({ chat: { storage: { backend: 'postgres', postgres: { url: other } } } }).chat.storage.postgres.url).toBe(other);
+  });
+
   it('rejects malformed YAML and an unreadable file with coded errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     try {
