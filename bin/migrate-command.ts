@@ -110,9 +110,7 @@ function sqlStore(storage: StorageConfig, options: { migrations?: 'apply'; readO
 
 function storageName(storage: StorageConfig, cwd: string): string {
   const location = storageLocation(storage, cwd);
-  return storage.backend === 'postgres'
-    ? `PostgreSQL schema ${storage.postgres.schema ?? 'public'} at ${location}`
-    : `sqlite database ${location}`;
+  return storage.backend === 'postgres' ? `PostgreSQL ${location}` : `sqlite database ${location}`;
 }
 
 /** `2, 3`: the versions after `from` up to `to`. */

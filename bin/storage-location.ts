@@ -1,8 +1,9 @@
 /**
  * Where the server keeps its conversations, as the ready line says it: an operator reading `"storage":"memory"`
  * could not tell that a restart empties it, nor which file `sqlite` writes (a relative path resolves against the
- * directory the server was started in). A PostgreSQL URL is shown without its password
- * (in the user part or a `password` parameter).
+ * directory the server was started in). PostgreSQL: the schema and the URL, the URL without its password (in the
+ * user part or a `password` parameter); the schema is a setting of its own (chat.storage.postgres.schema), so the URL
+ * alone did not tell two deployments sharing one database apart.
  */
 import path from 'node:path';
 import type { ChatConfig } from '../config/config-types';
@@ -16,7 +17,7 @@ export function storageLocation(storage: ChatConfig['storage'], cwd: string): st
     case 'sqlite':
       return path.resolve(cwd, storage.sqlite.path);
     case 'postgres':
-      return withoutPassword(storage.postgres.url);
+      return `schema ${storage.postgres.schema ?? 'public'} at ${withoutPassword(storage.postgres.url)}`;
   }
 }
 

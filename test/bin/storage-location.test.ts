@@ -11,12 +11,17 @@ describe('storageLocation', () => {
     expect(storageLocation(storageOf({ backend: 'sqlite', sqlite: { path: '/var/lib/chat.db' } }), '/srv/chat')).toBe('/var/lib/chat.db');
   });
 
-  it('postgres: the URL without its password, in the user part or as a parameter', () => {
+  it('postgres: the schema and the URL without its password, in the user part or as a parameter', () => {
     const pg = (url: string): string => storageLocation(storageOf({ backend: 'postgres', postgres: { url } }), '/');
-    expect(pg('postgres://chat:s3cret@db.internal:5432/chat')).toBe('postgres://chat:***@db.internal:5432/chat');
+    expect(pg('postgres://chat:s3cret@db.internal:5432/chat')).toBe('schema public at postgres://chat:***@db.internal:5432/chat');
     expect(pg('postgres://chat@db.internal/chat?password=s3cret&sslmode=require')).toBe(
-      'postgres://chat@db.internal/chat?password=***&sslmode=require',
+      'schema public at postgres://chat@db.internal/chat?password=***&sslmode=require',
     );
-    expect(pg('postgres://127.0.0.1:5432/test')).toBe('postgres://127.0.0.1:5432/test');
+    expect(pg('postgres://127.0.0.1:5432/test')).toBe('schema public at postgres://127.0.0.1:5432/test');
+  });
+
+  it('postgres: names the configured schema, which the URL does not show (two deployments on one database differ only there)', () => {
+    const storage = storageOf({ backend: 'postgres', postgres: { url: 'postgres://chat@db/chat', schema: 'tenant_b' } });
+    expect(storageLocation(storage, '/')).toBe('schema tenant_b at postgres://chat@db/chat');
   });
 });
