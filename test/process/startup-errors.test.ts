@@ -100,6 +100,21 @@ describe('server process start-up errors', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('refuses chat.ownership.forward without an address: the other servers could never forward to this one', async () => {
+    // Before, two replicas with forward: true and no NLWEB_CHAT_ADDRESS started, and every request for a conversation the
+    // other held was 421 (Retry-After 15, no owner_address) with nothing logged: the clients forwarding is for do not follow it.
+    const file = path.join(dir, 'forward.yaml');
+    writeFileSync(file, 'chat:\n  ownership: { forward: true }\n  nlweb: { endpoints: [], standin: { enabled: false } }\n');
+    const result = await run({ NLWEB_CHAT_CONFIG: file });
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n')).toEqual([
+      `nlweb-chat: ${file}: CONFIG_ERR_INVALID`,
+      '  chat.ownership.address: is required when chat.ownership.forward is true: the other servers forward requests for the conversations this one holds to the address it publishes (env NLWEB_CHAT_ADDRESS)',
+      '',
+    ]);
+    expect(result.stdout).toBe('');
+  });
+
   it('exits 1 naming the file when NLWEB_CHAT_CONFIG does not exist', async () => {
     const result = await run({ NLWEB_CHAT_CONFIG: path.join(dir, 'missing.yaml') });
     expect(result.code).toBe(1);
