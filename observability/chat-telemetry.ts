@@ -149,6 +149,8 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
   // an absent series reads as "not instrumented", and an alert on increase() misses the first one.
   for (const counter of [queueFullRejections, rateLimited, reconnects, actorRestarts, actorPassivations, messagesOut])
     counter.add(0, EMPTY);
+  // The same for the open connections: a replica without any (new, or only forwarding to holders) reads 0, not nothing.
+  connectionsActive.add(0, EMPTY);
   for (const kind of KINDS) messagesIn.add(0, kindAttrs(kind));
   for (const attrs of recoveredAttrs) resumes.add(0, attrs);
   resumeCache.add(0, cacheHit);

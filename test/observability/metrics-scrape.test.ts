@@ -103,6 +103,9 @@ describe('GET /metrics after real traffic', () => {
       zero('nlweb_chat_messages_in_total', { kind: 'ai' }),
       zero('nlweb_chat_resumes_total', { recovered: 'true' }),
       zero('nlweb_chat_resume_cache_total', { result: 'miss' }),
+      // An up-down counter: a replica nobody connected to (a new one, or one that only forwards to the holders) had no
+      // series at all, so a sum over replicas, or an alert on it, lost that replica instead of counting 0.
+      zero('nlweb_chat_connections_active'),
     ]).toEqual([
       ['nlweb_chat_queue_full_rejections_total', {}, 0],
       ['nlweb_chat_rate_limit_hits_total', {}, 0],
@@ -114,6 +117,7 @@ describe('GET /metrics after real traffic', () => {
       ['nlweb_chat_messages_in_total', { kind: 'ai' }, 0],
       ['nlweb_chat_resumes_total', { recovered: 'true' }, 0],
       ['nlweb_chat_resume_cache_total', { result: 'miss' }, 0],
+      ['nlweb_chat_connections_active', {}, 0],
     ]);
   });
 
