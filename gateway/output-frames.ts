@@ -42,6 +42,8 @@ export function welcomeFrames(
         max_frame_bytes: config.server.websocket.max_frame_bytes,
         max_message_length: config.chat.limits.max_message_length,
         max_metadata_bytes: config.chat.limits.max_metadata_bytes,
+        rate_limit_per_second: config.chat.limits.rate_limit_per_second,
+        rate_limit_burst: config.chat.limits.rate_limit_burst,
       },
     },
     participantListFrame(sub),

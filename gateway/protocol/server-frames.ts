@@ -33,6 +33,13 @@ export interface ConnectionLimits {
   readonly max_message_length: number;
   /** chat.limits.max_metadata_bytes: longest `metadata` as JSON, in UTF-8 bytes; 0 = bounded by the frame only. */
   readonly max_metadata_bytes: number;
+  /**
+   * chat.limits.rate_limit_per_second and rate_limit_burst: the participant's message budget, a token bucket shared by
+   * all its sockets and HTTP posts (a `sync` costs a token too), so a client can pace its sends instead of meeting
+   * GATEWAY_ERR_RATE_LIMITED. Optional, as a pair: servers before them sent `limits` without.
+   */
+  readonly rate_limit_per_second?: number;
+  readonly rate_limit_burst?: number;
 }
 export interface ParticipantListFrame {
   readonly type: 'participant_list';
@@ -196,7 +203,10 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
           max_frame_bytes: { type: 'integer', minimum: 1 },
           max_message_length: { type: 'integer', minimum: 1 },
           max_metadata_bytes: { type: 'integer', minimum: 0 },
+          rate_limit_per_second: { type: 'number', exclusiveMinimum: 0 },
+          rate_limit_burst: { type: 'integer', minimum: 1 },
         },
+        dependencies: { rate_limit_per_second: ['rate_limit_burst'], rate_limit_burst: ['rate_limit_per_second'] },
       },
     },
     ['conversation_id', 'participant_id', 'mode', 'input_timeout', 'last_sequence_id', 'connection_id', 'server_time'],

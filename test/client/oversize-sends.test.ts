@@ -96,7 +96,11 @@ describe('a message too large for the server', () => {
   });
 
   test('the connected frame announces the configured limits, and the same 2049-byte frame sent raw gets 1009', async () => {
-    const server = await startServer({ server: { websocket: { max_frame_bytes: 2048 } } });
+    // The message budget too (chat.limits.rate_limit_per_second / rate_limit_burst), so a client can pace its sends.
+    const server = await startServer({
+      server: { websocket: { max_frame_bytes: 2048 } },
+      chat: { limits: { rate_limit_per_second: 2.5, rate_limit_burst: 7 } },
+    });
     const raw = new WebSocket(`${server.wsUrl}/chat/ws/conv?user_id=alice`);
     const closed = new Promise<number>((resolve) => raw.on('close', (code) => resolve(code)));
     const connected = await new Promise<{ limits?: unknown }>((resolve, reject) => {
@@ -106,7 +110,13 @@ describe('a message too large for the server', () => {
       });
       raw.on('error', reject);
     });
-    expect(connected.limits).toEqual({ max_frame_bytes: 2048, max_message_length: 10_000, max_metadata_bytes: 8192 });
+    expect(connected.limits).toEqual({
+      max_frame_bytes: 2048,
+      max_message_length: 10_000,
+      max_metadata_bytes: 8192,
+      rate_limit_per_second: 2.5,
+      rate_limit_burst: 7,
+    });
     raw.send(JSON.stringify({ type: 'message', message_id: 'm1', content: contentForFrameBytes('m1', 2049) }));
     expect(await closed).toBe(1009);
   });

@@ -68,7 +68,7 @@ describe('protocol schemas', () => {
     }
   });
 
-  test('connected.limits: all three whole numbers, no other field', () => {
+  test('connected.limits: three whole numbers and the message budget as a pair (optional: older servers), no other field', () => {
     const connected: ConnectedFrame = {
       type: 'connected',
       conversation_id: 'c1',
@@ -92,6 +92,13 @@ describe('protocol schemas', () => {
       ok: false,
       message: 'connected frame: unknown field "extra"',
     });
+    const budget = { rate_limit_per_second: 0.5, rate_limit_burst: 3 };
+    expect(validator.server({ ...connected, limits: { ...limits, ...budget } }).ok).toBe(true);
+    expect(validator.server({ ...connected, limits: { ...limits, ...budget, rate_limit_per_second: 0 } }).ok).toBe(false);
+    expect(validator.server({ ...connected, limits: { ...limits, ...budget, rate_limit_burst: 1.5 } }).ok).toBe(false);
+    expect(validator.server({ ...connected, limits: { ...limits, ...budget, rate_limit_burst: 0 } }).ok).toBe(false);
+    expect(validator.server({ ...connected, limits: { ...limits, rate_limit_per_second: 2 } }).ok).toBe(false);
+    expect(validator.server({ ...connected, limits: { ...limits, rate_limit_burst: 2 } }).ok).toBe(false);
   });
 
   test('client frames: every type has a schema, required fields are enforced', () => {
