@@ -72,6 +72,7 @@ export class ClaimKeeper {
           // The claim can only become free when its holder stops renewing it: not sooner than this.
           retryAfterMs: Math.max(1000, holder.expiresInMs),
           details: {
+            conversation_id: conversationId,
             owner_id: holder.ownerId,
             ...(holder.address ? { owner_address: holder.address } : {}),
           } satisfies ChatErrorDetails['CHAT_ERR_OWNED_ELSEWHERE'],

@@ -97,8 +97,8 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  * so `err.details.owner_address` needs no cast. Each is thrown in one place, which `satisfies` its entry here.
  */
 export interface ChatErrorDetails {
-  /** Who holds the conversation, and where it is served when that runtime published an address. */
-  readonly CHAT_ERR_OWNED_ELSEWHERE: { readonly owner_id: string; readonly owner_address?: string };
+  /** Which conversation, who holds it, and where it is served when that runtime published an address. */
+  readonly CHAT_ERR_OWNED_ELSEWHERE: { readonly conversation_id: string; readonly owner_id: string; readonly owner_address?: string };
   /** Every agent id named by an AI participant that no registered agent has. */
   readonly CHAT_ERR_UNKNOWN_AGENT: { readonly agent_ids: readonly string[] };
   /** The reused message_id and the sequence id of the record first accepted under it. */

@@ -138,6 +138,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
         connectTimeoutMs: FORWARD_CONNECT_TIMEOUT_MS,
         forwardClientAddress,
         logger,
+        now: () => clock.now(),
       })
     : undefined;
   const rateLimiter = createRateLimiter({
@@ -221,6 +222,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     forwardClientAddress,
     connectionCount: () => connections.size,
     isClosing: () => closing,
+    now: () => clock.now(),
   });
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -310,7 +312,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')
         audit.participantLimit?.(user.userId, conversationId, config.chat.limits.max_participants);
       // Held by another server: piped there when configured to (owner-forwarding.ts), else refused.
-      if (forwarder !== undefined && !closing) return forwardOrRefuse(forwarder, req, socket, head, err, refuse);
+      if (forwarder !== undefined && !closing) return forwardOrRefuse(forwarder, req, socket, head, conversationId, err, refuse);
       return refuse(err);
     }
 
@@ -404,6 +406,7 @@ function forwardOrRefuse(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
+  conversationId: string,
   err: ChatError,
   refuse: Refusal,
 ): void {
@@ -411,7 +414,7 @@ function forwardOrRefuse(
   if (owner === undefined || !forwarder.mayForward(req)) return refuse(err);
   // The pipe lives as long as the WebSocket it carries: the holder's heartbeat, not server.idle_timeout_s, decides.
   (socket as Duplex & { setTimeout?(ms: number): void }).setTimeout?.(0);
-  forwarder.forward(req, socket, head, owner, () => refuse(err));
+  forwarder.forward(req, socket, head, { conversationId, ownerAddress: owner }, () => refuse(err));
 }
 
 /** Refuses one upgrade with an error code (and optional message), or with the runtime's error as it is. */

@@ -22,6 +22,8 @@ export interface HttpAppDeps extends Omit<ChatRouteDeps, 'bodies'> {
   /** Open WebSocket connections of this gateway (for /health/chat). */
   connectionCount(): number;
   isClosing(): boolean;
+  /** The gateway's clock (ms). */
+  now(): number;
 }
 
 /**
@@ -55,6 +57,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
         timeoutMs: FORWARD_TIMEOUT_MS,
         forwardClientAddress: deps.forwardClientAddress,
         logger: deps.logger,
+        now: deps.now,
       }),
     );
   }

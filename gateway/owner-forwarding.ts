@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { createLogThrottle } from '../observability/log-throttle';
 import type { GatewayLogger } from './observability-hooks';
 
 /** Marks a forwarded upgrade; its value names the forwarding server (its address, or "unnamed"). */
@@ -31,16 +32,31 @@ export interface OwnerForwarderOptions {
    */
   readonly forwardClientAddress: boolean;
   readonly logger: GatewayLogger;
+  /** The gateway's clock (ms): paces the log line of a holder that cannot be reached. */
+  readonly now: () => number;
 }
+
+/**
+ * A holder that cannot be reached is logged once per address per this long, the line counting the attempts left out
+ * (`suppressed`): every client of every conversation it held fails the same way, each retrying (46 lines in 12 s
+ * from two clients).
+ */
+export const UNREACHABLE_LOG_INTERVAL_MS = 10_000;
 
 export interface OwnerForwarder {
   /** Whether `req` may be forwarded: it was not forwarded already. */
   mayForward(req: IncomingMessage): boolean;
   /**
-   * Pipes the upgrade (`req`, then `head`) to `ownerAddress`. Calls `unreachable` instead, with nothing written
-   * to `socket`, when the address is not a ws/wss/http/https URL or the holder cannot be reached in time.
+   * Pipes the upgrade (`req`, then `head`) for `conversationId` to `ownerAddress`. Calls `unreachable` instead, with
+   * nothing written to `socket`, when the address is not a ws/wss/http/https URL or the holder cannot be reached in time.
    */
-  forward(req: IncomingMessage, socket: Duplex, head: Buffer, ownerAddress: string, unreachable: () => void): void;
+  forward(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    target: { readonly conversationId: string; readonly ownerAddress: string },
+    unreachable: () => void,
+  ): void;
   /** Forwarded connections now open. */
   readonly active: number;
   /** Cuts every forwarded connection (gateway shutdown: their clients reconnect, as after a 1001). */
@@ -52,6 +68,9 @@ const REWRITTEN_HEADERS = new Set(['host', FORWARDED_BY_HEADER, 'x-forwarded-for
 
 export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwarder {
   const pipes = new Set<{ client: Duplex; upstream: net.Socket }>();
+  // Keyed by the holder's address, a value the replicas publish (bounded by their number), not by conversation: a
+  // dead holder's thousands of conversations would otherwise make a line each. The line names the first of them.
+  const unreachableLines = createLogThrottle({ now: options.now, intervalMs: UNREACHABLE_LOG_INTERVAL_MS });
 
   function connectTo(target: URL): net.Socket {
     const secure = target.protocol === 'wss:' || target.protocol === 'https:';
@@ -64,7 +83,7 @@ export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwa
     mayForward(req) {
       return req.headers[FORWARDED_BY_HEADER] === undefined;
     },
-    forward(req, socket, head, ownerAddress, unreachable) {
+    forward(req, socket, head, { conversationId, ownerAddress }, unreachable) {
       let target: URL;
       try {
         target = new URL(ownerAddress);
@@ -82,7 +101,13 @@ export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwa
         if (connected) return;
         connected = true; // once: a timeout and the error that follows the destroy are one failure
         upstream.destroy();
-        options.logger.warn({ owner_address: ownerAddress, err: err?.message }, 'could not forward a websocket to its conversation server');
+        const suppressed = unreachableLines.admit(ownerAddress);
+        if (suppressed !== undefined) {
+          options.logger.warn(
+            { conversation_id: conversationId, owner_address: ownerAddress, err: err?.message, suppressed },
+            'could not forward a websocket to its conversation server',
+          );
+        }
         unreachable();
       };
       upstream.setTimeout(options.connectTimeoutMs, () => fail(new Error('connect timeout')));

@@ -9,9 +9,10 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { isChatError } from '../actors/errors';
+import { createLogThrottle } from '../observability/log-throttle';
 import type { GatewayLogger } from './observability-hooks';
 import { ownerAddressOf } from './http-error-answer';
-import { FORWARDED_BY_HEADER } from './owner-forwarding';
+import { FORWARDED_BY_HEADER, UNREACHABLE_LOG_INTERVAL_MS } from './owner-forwarding';
 
 /**
  * Request headers the holder needs to answer as it would have answered the caller. X-User-Id is how a development
@@ -33,22 +34,34 @@ export interface OwnerHttpForwardingOptions {
    */
   readonly forwardClientAddress: boolean;
   readonly logger: GatewayLogger;
+  /** The gateway's clock (ms): paces the log line of a holder that cannot be reached, as owner-forwarding.ts does. */
+  readonly now: () => number;
 }
 
 /** An express error handler: forwards what it can, passes everything else on to the next one. */
 export function createOwnerHttpForwarding(options: OwnerHttpForwardingOptions) {
+  // Per holder address, not per conversation or request: see UNREACHABLE_LOG_INTERVAL_MS.
+  const failureLines = createLogThrottle({ now: options.now, intervalMs: UNREACHABLE_LOG_INTERVAL_MS });
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     const owner = isChatError(err) ? ownerAddressOf(err) : undefined;
     const target = owner === undefined ? undefined : holderUrl(owner, req.originalUrl);
-    if (target === undefined || res.headersSent || req.headers[FORWARDED_BY_HEADER] !== undefined) {
+    if (owner === undefined || target === undefined || res.headersSent || req.headers[FORWARDED_BY_HEADER] !== undefined) {
       next(err);
       return;
     }
     forward(req, res, target, options).catch((failure: unknown) => {
-      options.logger.warn(
-        { owner_address: owner, err: failure instanceof Error ? failure.message : String(failure) },
-        'could not forward a request to its conversation server',
-      );
+      const suppressed = failureLines.admit(owner);
+      if (suppressed !== undefined) {
+        options.logger.warn(
+          {
+            conversation_id: isChatError(err, 'CHAT_ERR_OWNED_ELSEWHERE') ? err.details.conversation_id : undefined,
+            owner_address: owner,
+            err: failure instanceof Error ? failure.message : String(failure),
+            suppressed,
+          },
+          'could not forward a request to its conversation server',
+        );
+      }
       if (res.headersSent) res.destroy();
       else next(err);
     });

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { createLogThrottle, type LogThrottle } from './log-throttle';
 
 /** The structured JSON logger every layer receives (pino). */
 export type Logger = pino.Logger;
@@ -109,30 +110,19 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
   // interval and count the rest into the next line, so the audit stream cannot be flooded itself. Refusals of a
   // request or an upgrade, which may name any conversation id (per-user budgets refuse before looking it up), are
   // keyed by their action instead: a key per guessed id would log every refusal.
-  const rateLimitSeen = new Map<string, { until: number; suppressed: number }>();
+  const throttled = (): LogThrottle => createLogThrottle({ now, intervalMs: rateLimitIntervalMs });
+  const rateLimitSeen = throttled();
   // The same for authentication failures, per (actor, reason): anyone who reaches the port can cause one per
   // request (1,550 a second from one client wrote 450 KB/s of audit lines), and varying the path or conversation
   // id would defeat a key naming the target. The line kept names the first target of its interval.
-  const authFailureSeen = new Map<string, { until: number; suppressed: number }>();
+  const authFailureSeen = throttled();
   // And for forbidden access, per (actor, action): a member probing ids causes one per request (a 403 says the
   // conversation exists), and the action names the route with `{id}` for the id, so varying the conversation does
   // not defeat it. The line kept names the first conversation of its interval.
-  const forbiddenSeen = new Map<string, { until: number; suppressed: number }>();
+  const forbiddenSeen = throttled();
   // And for not-found, per (actor, action) too: someone guessing conversation ids gets a 404 for each wrong guess, a
   // 403 only for a right one, so the 404s are the trace of the guessing, and as many as the guesses.
-  const notFoundSeen = new Map<string, { until: number; suppressed: number }>();
-  /** The suppressed count to report when an event of `key` is logged now, or undefined to suppress it. */
-  const throttle = (seenMap: Map<string, { until: number; suppressed: number }>, key: string): number | undefined => {
-    const t = now();
-    const seen = seenMap.get(key);
-    if (seen && t < seen.until) {
-      seen.suppressed += 1;
-      return undefined;
-    }
-    if (seenMap.size >= 10_000) seenMap.clear();
-    seenMap.set(key, { until: t + rateLimitIntervalMs, suppressed: 0 });
-    return seen?.suppressed ?? 0;
-  };
+  const notFoundSeen = throttled();
   const record = (entry: AuditRecord): void => {
     const line = {
       event: entry.event,
@@ -148,17 +138,17 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
   return {
     record,
     authFailure: (actor, target, reason) => {
-      const suppressed = throttle(authFailureSeen, `${actor}\u0000${reason}`);
+      const suppressed = authFailureSeen.admit(`${actor}\u0000${reason}`);
       if (suppressed === undefined) return;
       record({ event: 'auth.failure', actor, target, outcome: 'denied', details: { reason, suppressed } });
     },
     forbidden: (actor, conversationId, action) => {
-      const suppressed = throttle(forbiddenSeen, `${actor}\u0000${action}`);
+      const suppressed = forbiddenSeen.admit(`${actor}\u0000${action}`);
       if (suppressed === undefined) return;
       record({ event: 'access.forbidden', actor, target: conversationId, outcome: 'denied', details: { action, suppressed } });
     },
     notFound: (actor, target, action) => {
-      const suppressed = throttle(notFoundSeen, `${actor}\u0000${action}`);
+      const suppressed = notFoundSeen.admit(`${actor}\u0000${action}`);
       if (suppressed === undefined) return;
       record({ event: 'access.not_found', actor, target, outcome: 'denied', details: { action, suppressed } });
     },
@@ -167,7 +157,7 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
     redaction: (actor, conversationId, outcome, redacted) =>
       record({ event: 'message.redact', actor, target: conversationId, outcome, details: { redacted } }),
     rateLimited: (actor, conversationId, action) => {
-      const suppressed = throttle(rateLimitSeen, `${actor}\u0000${action === undefined ? `c\u0000${conversationId}` : `a\u0000${action}`}`);
+      const suppressed = rateLimitSeen.admit(`${actor}\u0000${action === undefined ? `c\u0000${conversationId}` : `a\u0000${action}`}`);
       if (suppressed === undefined) return;
       const details: Record<string, string | number> = action === undefined ? { suppressed } : { action, suppressed };
       record({ event: 'rate_limit.hit', actor, target: conversationId, outcome: 'denied', details });

@@ -54,7 +54,7 @@ describe('conversation claims: several runtimes on one store', () => {
     const refused = await refusal(b.post('c', { sender_id: 'bob', message_id: 'b1', content: 'from b' }));
     expect(refused.code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
     expect(refused.spec).toMatchObject({ http: 421, close: 4421 });
-    expect(refused.details).toEqual({ owner_id: 'a', owner_address: 'ws://a.example:8000' });
+    expect(refused.details).toEqual({ conversation_id: 'c', owner_id: 'a', owner_address: 'ws://a.example:8000' });
     expect(refused.retryAfterMs).toBeGreaterThanOrEqual(1000);
     expect((await refusal(b.subscribe('c', 'bob', () => undefined))).code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
 
