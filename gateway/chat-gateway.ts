@@ -64,7 +64,9 @@ export interface ChatGateway {
   attach(server: HttpServer | HttpsServer): void;
   /** Open WebSocket connections. */
   connectionCount(): number;
-  /** Closes every socket with 1001, stops the heartbeat; resolves when every socket has closed. */
+  /** WebSocket connections piped to the servers holding their conversations (`chat.ownership.forward`). */
+  forwardedConnectionCount(): number;
+  /** Closes every socket with 1001, forwarded ones too, stops the heartbeat; resolves when every socket has closed. */
   close(): Promise<void>;
 }
 
@@ -138,7 +140,9 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
         connectTimeoutMs: FORWARD_CONNECT_TIMEOUT_MS,
         forwardClientAddress,
         logger,
-        now: () => clock.now(),
+        telemetry,
+        clock,
+        closeGraceMs: SHUTDOWN_GRACE_MS,
       })
     : undefined;
   const rateLimiter = createRateLimiter({
@@ -221,6 +225,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     originPolicy,
     forwardClientAddress,
     connectionCount: () => connections.size,
+    forwardedConnectionCount: () => forwarder?.active ?? 0,
     isClosing: () => closing,
     now: () => clock.now(),
   });
@@ -354,15 +359,16 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       server.on('upgrade', handleUpgrade);
     },
     connectionCount: () => connections.size,
+    forwardedConnectionCount: () => forwarder?.active ?? 0,
     async close() {
       closing = true;
       heartbeat.stop();
       refuser.terminateAll();
-      // Their clients see the TCP connection end and reconnect, as their holder's own clients do after the 1001.
-      forwarder?.closeAll();
+      // Closed 1001 like the sockets below, through their holders; they were cut (1006 to their clients) before.
+      const forwardedClosed = forwarder?.closeAll();
       const all = [...connections];
       for (const c of all) c.end('GATEWAY_ERR_SHUTTING_DOWN', SHUTDOWN_GRACE_MS);
-      await Promise.all(all.map((c) => c.closed));
+      await Promise.all([...all.map((c) => c.closed), forwardedClosed]);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

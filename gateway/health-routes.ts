@@ -9,6 +9,8 @@ export interface HealthRouteDeps {
   readonly config: NlwebChatConfig;
   /** Open WebSocket connections of this gateway (for /health/chat). */
   connectionCount(): number;
+  /** WebSocket connections this gateway pipes to their conversations' holders (for /health/chat). */
+  forwardedConnectionCount(): number;
   isClosing(): boolean;
 }
 
@@ -43,6 +45,7 @@ export function createHealthRoutes(deps: HealthRouteDeps): express.Router {
       status: h.status,
       reasons: h.reasons,
       connections: deps.connectionCount(),
+      forwarded_connections: deps.forwardedConnectionCount(),
       conversations: h.conversations,
       participants_by_conversation: rekeyed(h.participants_by_conversation, keyOf),
       queue_depths: rekeyed(h.queue_depths, keyOf),

@@ -21,6 +21,8 @@ export interface HttpAppDeps extends Omit<ChatRouteDeps, 'bodies'> {
   readonly forwardClientAddress: boolean;
   /** Open WebSocket connections of this gateway (for /health/chat). */
   connectionCount(): number;
+  /** WebSocket connections this gateway pipes to their conversations' holders (for /health/chat). */
+  forwardedConnectionCount(): number;
   isClosing(): boolean;
   /** The gateway's clock (ms). */
   now(): number;

@@ -26,6 +26,10 @@ export interface GatewayTelemetry {
   rateLimited?(): void;
   /** A connection arrived with a resume point (last_sequence_id or a sync frame). */
   reconnect?(): void;
+  /** A WebSocket is now piped to its conversation's holder (owner-forwarding.ts). */
+  forwardedConnectionOpened?(): void;
+  /** Pair of forwardedConnectionOpened. */
+  forwardedConnectionClosed?(): void;
 }
 
 /**

@@ -4,7 +4,8 @@
  * which the reference client follows but a client of its own (NLWeb's, a script) may not. With
  * `chat.ownership.forward` on, a server that is asked for a conversation it does not hold pipes the upgrade to
  * the holder's published address instead: byte for byte, so the holder authenticates the caller itself and the
- * WebSocket runs end to end (heartbeats, close codes, backpressure) through one extra TCP hop.
+ * WebSocket runs end to end (heartbeats, close codes, backpressure) through one extra TCP hop. Only its own
+ * shutdown makes it speak: a close frame to the holder on the client's behalf (forwarded-pipe.ts).
  *
  * One hop at most: a forwarded request carries FORWARDED_BY_HEADER, and a server never forwards such a request
  * again (two servers naming each other while a conversation moves would otherwise bounce it between them); it
@@ -14,8 +15,10 @@ import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import type { Clock } from '../actors/clock';
 import { createLogThrottle } from '../observability/log-throttle';
-import type { GatewayLogger } from './observability-hooks';
+import { ForwardedPipe } from './forwarded-pipe';
+import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
 
 /** Marks a forwarded upgrade; its value names the forwarding server (its address, or "unnamed"). */
 export const FORWARDED_BY_HEADER = 'x-nlweb-chat-forwarded-by';
@@ -32,8 +35,12 @@ export interface OwnerForwarderOptions {
    */
   readonly forwardClientAddress: boolean;
   readonly logger: GatewayLogger;
-  /** The gateway's clock (ms): paces the log line of a holder that cannot be reached. */
-  readonly now: () => number;
+  /** Counts the forwarded connections (nlweb_chat.connections.forwarded). */
+  readonly telemetry: GatewayTelemetry;
+  /** The gateway's clock: paces the log line of a holder that cannot be reached, and times closes. */
+  readonly clock: Clock;
+  /** How long a forwarded connection's close may take before its sockets are cut (the gateway's shutdown grace). */
+  readonly closeGraceMs: number;
 }
 
 /**
@@ -59,18 +66,23 @@ export interface OwnerForwarder {
   ): void;
   /** Forwarded connections now open. */
   readonly active: number;
-  /** Cuts every forwarded connection (gateway shutdown: their clients reconnect, as after a 1001). */
-  closeAll(): void;
+  /**
+   * Gateway shutdown: closes every forwarded connection as the server's own are closed, 1001 GATEWAY_ERR_SHUTTING_DOWN
+   * (ForwardedPipe.shutDown: through the holder, whose connection ends with the close handshake), and forwards nothing
+   * more. Resolves when all have closed, at most `closeGraceMs` later.
+   */
+  closeAll(): Promise<void>;
 }
 
 /** Hop-by-hop or rewritten here: everything else of the client's request goes to the holder unchanged. */
 const REWRITTEN_HEADERS = new Set(['host', FORWARDED_BY_HEADER, 'x-forwarded-for']);
 
 export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwarder {
-  const pipes = new Set<{ client: Duplex; upstream: net.Socket }>();
+  const pipes = new Set<ForwardedPipe>();
+  let closing = false;
   // Keyed by the holder's address, a value the replicas publish (bounded by their number), not by conversation: a
   // dead holder's thousands of conversations would otherwise make a line each. The line names the first of them.
-  const unreachableLines = createLogThrottle({ now: options.now, intervalMs: UNREACHABLE_LOG_INTERVAL_MS });
+  const unreachableLines = createLogThrottle({ now: () => options.clock.now(), intervalMs: UNREACHABLE_LOG_INTERVAL_MS });
 
   function connectTo(target: URL): net.Socket {
     const secure = target.protocol === 'wss:' || target.protocol === 'https:';
@@ -117,34 +129,29 @@ export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwa
         connected = true;
         upstream.setTimeout(0);
         upstream.removeListener('error', fail);
-        if (socket.destroyed) {
+        // Connected after the shutdown began: the upgrade was never answered, and a pipe opened now would outlive the
+        // server that should close it.
+        if (socket.destroyed || closing) {
           upstream.destroy();
+          socket.destroy();
           return;
         }
         upstream.write(requestHead(req, target, options.selfName, options.forwardClientAddress));
-        if (head.length > 0) upstream.write(head);
-        const pipe = { client: socket, upstream };
+        const pipe = new ForwardedPipe(socket, upstream, head, options.clock, options.closeGraceMs);
         pipes.add(pipe);
-        const end = (): void => {
+        options.telemetry.forwardedConnectionOpened?.();
+        void pipe.closed.then(() => {
           pipes.delete(pipe);
-          socket.destroy();
-          upstream.destroy();
-        };
-        socket.on('close', end).on('error', end);
-        upstream.on('close', end).on('error', end);
-        socket.pipe(upstream);
-        upstream.pipe(socket);
+          options.telemetry.forwardedConnectionClosed?.();
+        });
       });
     },
     get active() {
       return pipes.size;
     },
-    closeAll() {
-      for (const { client, upstream } of [...pipes]) {
-        client.destroy();
-        upstream.destroy();
-      }
-      pipes.clear();
+    async closeAll() {
+      closing = true;
+      await Promise.all([...pipes].map((pipe) => pipe.shutDown()));
     },
   };
 }

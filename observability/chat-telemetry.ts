@@ -38,6 +38,10 @@ export interface ChatTelemetry {
   connectionOpened(conversationId?: string): void;
   /** Pair of connectionOpened (pass the same conversation id). */
   connectionClosed(conversationId?: string): void;
+  /** A WebSocket is now piped to the server holding its conversation (the gateway's owner forwarding). */
+  forwardedConnectionOpened(): void;
+  /** Pair of forwardedConnectionOpened. */
+  forwardedConnectionClosed(): void;
   /**
    * Registers a provider of [conversationId, mailboxDepth] pairs read at each metric collection.
    * Returns a function that unregisters it.
@@ -97,6 +101,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
   const histogramAdvice = { advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_MS] } };
 
   const connectionsActive = meter.createUpDownCounter(METRICS.connectionsActive.name, describe('connectionsActive'));
+  const connectionsForwarded = meter.createUpDownCounter(METRICS.connectionsForwarded.name, describe('connectionsForwarded'));
   const messagesIn = meter.createCounter(METRICS.messagesIn.name, describe('messagesIn'));
   const messagesOut = meter.createCounter(METRICS.messagesOut.name, describe('messagesOut'));
   const deliveryLatency = meter.createHistogram(METRICS.deliveryLatency.name, {
@@ -151,6 +156,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
     counter.add(0, EMPTY);
   // The same for the open connections: a replica without any (new, or only forwarding to holders) reads 0, not nothing.
   connectionsActive.add(0, EMPTY);
+  connectionsForwarded.add(0, EMPTY);
   for (const kind of KINDS) messagesIn.add(0, kindAttrs(kind));
   for (const attrs of recoveredAttrs) resumes.add(0, attrs);
   resumeCache.add(0, cacheHit);
@@ -253,6 +259,8 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
         else connectionsByConversation.delete(conversationId);
       }
     },
+    forwardedConnectionOpened: () => connectionsForwarded.add(1, EMPTY),
+    forwardedConnectionClosed: () => connectionsForwarded.add(-1, EMPTY),
     observeMailboxDepths: (fn) => {
       mailboxProviders.add(fn);
       return () => void mailboxProviders.delete(fn);
@@ -317,6 +325,8 @@ export function createNoopTelemetry(): ChatTelemetry {
     deliveryLatency: noop,
     connectionOpened: noop,
     connectionClosed: noop,
+    forwardedConnectionOpened: noop,
+    forwardedConnectionClosed: noop,
     observeMailboxDepths: unregister,
     observePersistenceLag: unregister,
     agentJobDropped: noop,

@@ -55,6 +55,14 @@ export const METRICS = {
     description: 'Open WebSocket subscriptions (all conversations).',
     labels: [],
   },
+  connectionsForwarded: {
+    name: 'nlweb_chat.connections.forwarded',
+    kind: 'updowncounter',
+    unit: '{connection}',
+    description:
+      'WebSocket connections piped to the server holding their conversation (chat.ownership.forward); not in connections.active.',
+    labels: [],
+  },
   conversationConnections: {
     name: 'nlweb_chat.conversation.connections',
     kind: 'gauge',

@@ -14,6 +14,7 @@ import {
   type ChatServerOptions,
   type GatewayAudit,
   type GatewayLogger,
+  type GatewayTelemetry,
 } from '../../gateway';
 import { MemoryStore, type ChatStore } from '../../storage-providers';
 import { TestClient, connectClient } from './ws-test-client';
@@ -31,6 +32,8 @@ export interface HarnessOptions {
   readonly runtimeClock?: Clock;
   /** Runtime telemetry (a double whose delivery metric throws crashes a conversation's machine); the global providers when absent. */
   readonly runtimeTelemetry?: ChatTelemetry;
+  /** Gateway telemetry (a ChatTelemetry fits); none when absent. */
+  readonly telemetry?: GatewayTelemetry;
   readonly extraRoutes?: ChatServerOptions['extraRoutes'];
   readonly trustForwardedProto?: boolean;
   readonly audit?: GatewayAudit;
@@ -103,6 +106,7 @@ export async function startHarness(overrides: ConfigInput = {}, options: Harness
     config,
     ...(options.authenticate ? { authenticate: options.authenticate } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
     ...(options.trustForwardedProto === undefined ? {} : { trustForwardedProto: options.trustForwardedProto }),

@@ -110,11 +110,11 @@ describe('forwarding a websocket to the server that holds its conversation', () 
     expect(await refusedStatus(b2.wsUrl(conv2, 'alice'))).toBe(421);
   });
 
-  test('closing the forwarding server cuts its forwarded connections (their clients reconnect)', async () => {
+  test('closing the forwarding server closes its forwarded connections 1001, as its own (their clients reconnect)', async () => {
     const { b, conv } = await pair();
     const alice = track(await connectClient(b.wsUrl(conv, 'alice')));
     await alice.waitFor('connected');
     await b.server.close();
-    expect((await alice.closed).code).toBe(1006);
+    expect(await alice.closed).toEqual({ code: 1001, reason: 'GATEWAY_ERR_SHUTTING_DOWN' });
   });
 });
