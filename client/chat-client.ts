@@ -9,7 +9,8 @@
  *   sequence id, out-of-order frames buffered, a `sync` asked for on a gap: delivery-buffer.ts);
  * - at-least-once sending: a message stays in the outbox and is re-sent with the SAME message_id
  *   after every reconnect until the server acknowledges it as persisted (outbox.ts);
- * - honours `retry_after_ms` of 429 error frames before re-sending;
+ * - paces its messages to the message budget the server announces, and honours `retry_after_ms` of 429 error frames
+ *   before re-sending (those refusals are `throttled` events, not `error`s: send-pacer.ts, outbox.ts);
  * - leave() settles on the server's answer: its close after removing the member, or its refusal (leave-request.ts).
  *
  * This file wires the modules together and dispatches server frames; the connection lifecycle is
@@ -25,12 +26,14 @@ import { buildChatSocketUrl } from './chat-socket-url';
 import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
 import { createLeaveRequest, refusedLeave } from './leave-request';
-import { limitsOfConnected, messageSizeProblem, type ServerLimits } from './message-limits';
+import { limitsOfConnected, messageBudgetOf, messageSizeProblem, type ServerLimits } from './message-limits';
 import { createOutbox } from './outbox';
+import { createSendPacer } from './send-pacer';
 import { createOwnerRedirect } from './owner-redirect';
 import {
   answeredFrameType,
   CLOSE_CODES,
+  isSlowDown,
   parseServerFrame,
   REFUSAL_SUBPROTOCOL,
   type ConnectedFrame,
@@ -81,9 +84,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
    * refused messages it would take nor sent ones that would end the client.
    */
   let serverLimits: ServerLimits | undefined;
+  /** Sends at the message budget the server announced, so it does not refuse them (one per client, across sockets). */
+  const pacer = createSendPacer(clock);
   const outbox = createOutbox({
     clock,
     defaultRetryAfterMs,
+    pacer,
     // Messages sent after leave() wait for its answer: refused, they go; accepted, they reject with the client's end.
     canSend: () => loop.ready && loop.state !== 'closed' && !leave.inFlight,
     sendFrame: (frame) => socket.send(frame),
@@ -206,6 +212,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   function onConnected(frame: ConnectedFrame, resumedFrom: number | undefined): void {
     // Before markOpen and the `connected` event: a send() from its listener is checked against this server's limits.
     serverLimits = limitsOfConnected(frame);
+    pacer.setBudget(messageBudgetOf(serverLimits));
     const reconnect = loop.markOpen();
     const lastSeq = delivery.lastSequenceId;
     if (lastSeq === undefined) {
@@ -254,7 +261,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ...(typeof frame.sequence_id === 'number' ? { sequenceId: frame.sequence_id } : {}),
     });
     // Each refusal goes to what sent the frame it answers: a refused sync or leave (429s too) pauses no send.
-    switch (answeredFrameType(frame)) {
+    const answered = answeredFrameType(frame);
+    switch (answered) {
       case 'message':
         outbox.onErrorFrame(frame, err);
         break;
@@ -267,7 +275,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       default:
         break;
     }
-    events.emit('error', err);
+    // A "slow down" for a message or a sync is the client's own business: it asks again after the wait, by itself.
+    // The application is told, but not as an `error` it would have to handle. A refused leave is the application's.
+    const retried = isSlowDown(frame) && (answered === 'message' || answered === 'sync');
+    events.emit(retried ? 'throttled' : 'error', err);
   }
 
   return {

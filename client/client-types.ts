@@ -103,7 +103,8 @@ export interface ConnectedInfo {
    * The sizes past which this server refuses a message: what send() checks before sending (CLIENT_MESSAGE_TOO_LARGE),
    * given to the application so it can say "at most N characters" or cut a paste before it is sent. As this
    * connection's `connected` frame announced them; DEFAULT_SERVER_LIMITS for a server older than the field. A
-   * reconnect may reach a server with other limits: each `connected` event carries that connection's.
+   * reconnect may reach a server with other limits: each `connected` event carries that connection's. With them, the
+   * message budget the client paces its sends by (rateLimitPerSecond, rateLimitBurst), absent from older servers.
    */
   readonly limits: ServerLimits;
 }
@@ -165,8 +166,17 @@ export interface ChatClientEvents {
   typing: { readonly participantId: string; readonly isTyping: boolean };
   /** A human member came online or went offline (also for each difference a connect's participant list brings). */
   presence: { readonly participantId: string; readonly online: boolean };
-  /** Server error frames (also the 429s the client handles by itself) and client-side problems. */
+  /**
+   * Server error frames and client-side problems: what the application may have to act on. Not the 429s the client
+   * retries by itself (`throttled`).
+   */
   error: ChatClientError;
+  /**
+   * A 429 `error` frame (GATEWAY_ERR_RATE_LIMITED, GATEWAY_ERR_HELD_FOR_ORDER, CHAT_ERR_QUEUE_FULL) answering one of
+   * our messages (messageId) or syncs: the client waits retryAfterMs and sends it again by itself; nothing to do.
+   * Where the client gives up instead (a refused leave()), the refusal is an `error`.
+   */
+  throttled: ChatClientError;
   /** Replay finished (after a reconnect or a `sync`); recovered false = part of the range is gone. */
   sync: { readonly from: number; readonly to: number; readonly recovered: boolean };
   /** A message of ours was acknowledged. */

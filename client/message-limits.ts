@@ -5,6 +5,7 @@
  * the client refuses that one message itself instead, CLIENT_MESSAGE_TOO_LARGE, and keeps the connection.
  */
 import type { ConnectedFrame } from './protocol-frames';
+import type { MessageBudget } from './send-pacer';
 
 /** The server's limits, as its `connected` frame announces them (docs/protocol.md). */
 export interface ServerLimits {
@@ -14,6 +15,13 @@ export interface ServerLimits {
   readonly maxMessageLength: number;
   /** Longest `metadata` as JSON, in UTF-8 bytes; 0: bounded only by the frame (chat.limits.max_metadata_bytes). */
   readonly maxMetadataBytes: number;
+  /**
+   * The participant's message budget (chat.limits.rate_limit_per_second / rate_limit_burst): messages a second, and at
+   * once, before the server refuses with GATEWAY_ERR_RATE_LIMITED; the client paces its sends by it (send-pacer.ts).
+   * Both absent when the server announced none (older than the fields): nothing is paced.
+   */
+  readonly rateLimitPerSecond?: number;
+  readonly rateLimitBurst?: number;
 }
 
 /**
@@ -30,7 +38,20 @@ export function limitsOfConnected(frame: ConnectedFrame): ServerLimits {
     maxFrameBytes: pick(announced?.max_frame_bytes, DEFAULT_SERVER_LIMITS.maxFrameBytes),
     maxMessageLength: pick(announced?.max_message_length, DEFAULT_SERVER_LIMITS.maxMessageLength),
     maxMetadataBytes: pick(announced?.max_metadata_bytes, DEFAULT_SERVER_LIMITS.maxMetadataBytes),
+    ...budgetOf(announced?.rate_limit_per_second, announced?.rate_limit_burst),
   };
+}
+
+/** The announced message budget, as a pair or not at all: a guess would pace a client below what its server allows. */
+function budgetOf(perSecond: unknown, burst: unknown): Pick<ServerLimits, 'rateLimitPerSecond' | 'rateLimitBurst'> {
+  if (typeof perSecond !== 'number' || !(perSecond > 0) || typeof burst !== 'number' || !(burst >= 1)) return {};
+  return { rateLimitPerSecond: perSecond, rateLimitBurst: burst };
+}
+
+/** The message budget the pacer keeps to, or undefined when the server announced none. */
+export function messageBudgetOf(limits: ServerLimits): MessageBudget | undefined {
+  const { rateLimitPerSecond: perSecond, rateLimitBurst: burst } = limits;
+  return perSecond !== undefined && burst !== undefined ? { perSecond, burst } : undefined;
 }
 
 /** What a `message` frame carries that the limits bound. */

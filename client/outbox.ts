@@ -8,7 +8,8 @@
  */
 import { ChatClientError, type ClientClock, type SendResult } from './client-types';
 import type { OutgoingMessage } from './message-limits';
-import type { ClientFrame, ErrorFrame, MessageAckFrame } from './protocol-frames';
+import { isSlowDown, type ClientFrame, type ErrorFrame, type MessageAckFrame } from './protocol-frames';
+import type { SendPacer } from './send-pacer';
 
 interface OutboxEntry {
   readonly message_id: string;
@@ -22,8 +23,6 @@ interface OutboxEntry {
   reject(err: Error): void;
 }
 
-/** Error codes that mean "slow down", like a 429: the message is re-sent, not rejected. */
-const RATE_LIMIT_ERRORS = new Set(['CHAT_ERR_QUEUE_FULL', 'GATEWAY_ERR_RATE_LIMITED', 'GATEWAY_ERR_HELD_FOR_ORDER']);
 /**
  * Messages on the wire without a message_ack, at most. A 429 shrinks the window to one and every ack widens it by
  * one again (up to this): after a pause the refused message goes alone, and a queue of hundreds is not re-sent
@@ -40,6 +39,8 @@ export interface OutboxDeps {
   readonly clock: ClientClock;
   /** Used when a 429 error frame carries no retry_after_ms. */
   readonly defaultRetryAfterMs: number;
+  /** Holds each message until the server's message budget has room for it (send-pacer.ts). */
+  readonly pacer: Pick<SendPacer, 'waitMs' | 'spend' | 'serverRefused'>;
   /** True while frames may be sent (connected and not closed). */
   canSend(): boolean;
   /** Puts a frame on the current socket; false if there is none or it failed. */
@@ -57,7 +58,10 @@ export interface OutboxDeps {
 export interface Outbox {
   /** Queues a message and tries to send it; the promise settles on its ack or rejection. */
   add(message_id: string, content: string, metadata: Record<string, unknown> | undefined): Promise<SendResult>;
-  /** Sends every queued entry, unless sending is paused by a 429 (then a resume is scheduled). */
+  /**
+   * Sends the queued entries in order, each when the pacer has a token for it, unless sending is paused by a 429
+   * (either way a resume is scheduled).
+   */
   flush(): void;
   onAck(frame: MessageAckFrame): void;
   /** `persisted` frame: acked entries up to that sequence id are done. */
@@ -106,16 +110,19 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     resumeTimer = undefined;
   }
 
-  function scheduleResume(): void {
+  function resumeIn(ms: number): void {
     cancelResume();
-    const wait = pausedUntil - clock.now();
     resumeTimer = clock.setTimeout(
       () => {
         resumeTimer = undefined;
         flush();
       },
-      Math.max(0, wait),
+      Math.max(0, ms),
     );
+  }
+
+  function scheduleResume(): void {
+    resumeIn(pausedUntil - clock.now());
   }
 
   function flush(): void {
@@ -140,8 +147,15 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         if (!e.settled) settleReject(e, tooLargeError(e.message_id, problem));
         continue;
       }
+      // The rest wait in order for the next token; a resume already pending (an earlier wait) keeps its time.
+      const wait = deps.pacer.waitMs();
+      if (wait > 0) {
+        if (resumeTimer === undefined) resumeIn(wait);
+        return;
+      }
       // Stop at the first failure: the rest stay queued for the next connection, in order.
       if (!deps.sendFrame(frame)) return;
+      deps.pacer.spend();
       e.state = 'sent';
       inFlight++;
     }
@@ -205,10 +219,12 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     },
     onErrorFrame(frame, err) {
       const entry = frame.message_id !== undefined ? entries.get(frame.message_id) : undefined;
-      const rateLimited = frame.code === 429 || RATE_LIMIT_ERRORS.has(frame.error);
-      if (rateLimited) {
+      if (isSlowDown(frame)) {
         // Back off, then re-send with the same id (a message that did get through is deduplicated).
         const wait = typeof frame.retry_after_ms === 'number' ? frame.retry_after_ms : deps.defaultRetryAfterMs;
+        // The server's bucket is emptier than ours (another socket or an HTTP post of the user spent it): follow it.
+        // A held message's wait is the hold's, a full mailbox's the actor's: neither says anything of the bucket.
+        if (frame.error === 'GATEWAY_ERR_RATE_LIMITED' && typeof frame.retry_after_ms === 'number') deps.pacer.serverRefused(wait);
         pausedUntil = Math.max(pausedUntil, clock.now() + wait);
         window = 1;
         // Only the refused message goes back: the server refuses each later one of this socket by its own id

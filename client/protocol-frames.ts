@@ -46,7 +46,14 @@ export interface ConnectedFrame {
   input_timeout?: number;
   last_sequence_id: number;
   /** What the server accepts (absent from servers older than the field): client/message-limits.ts. */
-  limits?: { max_frame_bytes?: number; max_message_length?: number; max_metadata_bytes?: number };
+  limits?: {
+    max_frame_bytes?: number;
+    max_message_length?: number;
+    max_metadata_bytes?: number;
+    /** The participant's message budget (servers before it send none). */
+    rate_limit_per_second?: number;
+    rate_limit_burst?: number;
+  };
 }
 export interface ParticipantListFrame {
   type: 'participant_list';
@@ -211,6 +218,14 @@ export function isRetriableClose(code: number): boolean {
 export function answeredFrameType(frame: ErrorFrame): ClientFrame['type'] | undefined {
   if (typeof frame.reply_to === 'string') return frame.reply_to;
   return typeof frame.message_id === 'string' ? 'message' : undefined;
+}
+
+/** Error codes that mean "slow down", like a 429: what they answer is asked again after retry_after_ms. */
+const SLOW_DOWN_ERRORS = new Set(['CHAT_ERR_QUEUE_FULL', 'GATEWAY_ERR_RATE_LIMITED', 'GATEWAY_ERR_HELD_FOR_ORDER']);
+
+/** Whether an `error` frame says "slow down" (code 429, or one of its codes): nothing wrong with what it answers. */
+export function isSlowDown(frame: ErrorFrame): boolean {
+  return frame.code === 429 || SLOW_DOWN_ERRORS.has(frame.error);
 }
 
 /** Parses a text frame; returns undefined for anything that is not an object with a string `type`. */

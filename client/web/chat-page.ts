@@ -326,7 +326,8 @@ function start(): void {
     c.on('presence', () => people.show(c.participants, c.online));
     c.on('typing', (e) => typing.noted(e.participantId, e.isTyping));
     c.on('error', (e) => {
-      // 429s (rate limit, full mailbox) are the client's to handle: it waits and sends again.
+      // 429s the client retries (rate limit, full mailbox) come as `throttled`, not here; a 429 here is a refused
+      // leave, which leaveCurrent says from its promise.
       // A refusal of one of our messages is said on that message (send() rejects with it).
       if (e.status !== 429 && e.messageId === undefined) showError(humanSentence(e.code), `${e.code}: ${e.message}`);
     });

@@ -171,7 +171,7 @@ describe('rate limits', () => {
     await stack.createConversation('conv', ['alice', 'bob']);
   });
 
-  test('429 error frames are honoured: sending pauses for retry_after_ms, then every message lands exactly once', async () => {
+  test('429 error frames (her HTTP posts spent the budget) are honoured: sending pauses for retry_after_ms, every message lands exactly once, no `error`', async () => {
     // Real time here: the server's token bucket refills on the system clock.
     const alice = createChatClient({
       url: stack.wsUrl,
@@ -184,9 +184,22 @@ describe('rate limits', () => {
     await alice.connect();
     const errors: { at: number; retryAfterMs: number; messageId: string }[] = [];
     const resentAt = new Map<string, number>();
-    alice.on('error', (e) => {
+    // Refusals the client retries by itself are `throttled`, not `error`s.
+    const appErrors: string[] = [];
+    alice.on('error', (e) => appErrors.push(e.code));
+    alice.on('throttled', (e) => {
       if (e.code === 'GATEWAY_ERR_RATE_LIMITED') errors.push({ at: Date.now(), retryAfterMs: e.retryAfterMs!, messageId: e.messageId! });
     });
+    // The client paces its sends to the announced budget: the server refuses them only when something it cannot see
+    // spent alice's bucket, as her posts over HTTP (or another tab) do.
+    for (const id of ['http-1', 'http-2']) {
+      const res = await fetch(`http://127.0.0.1:${stack.port}/chat/conversations/conv/messages`, {
+        method: 'POST',
+        headers: { 'X-User-Id': 'alice', 'content-type': 'application/json' },
+        body: JSON.stringify({ message_id: id, content: id }),
+      });
+      expect(res.status).toBe(201);
+    }
     alice.on('ack', (a) => {
       if (!resentAt.has(a.message_id)) resentAt.set(a.message_id, Date.now());
     });
@@ -199,11 +212,12 @@ describe('rate limits', () => {
       const ackedAt = resentAt.get(e.messageId);
       if (ackedAt !== undefined) expect(ackedAt - e.at).toBeGreaterThanOrEqual(e.retryAfterMs - 5);
     }
+    expect(appErrors).toEqual([]);
     expect(new Set(results.map((r) => r.sequence_id)).size).toBe(5);
     const journal = await stack.runtime.readMessages('conv', 0, 100);
     expect(
       journal
-        .filter((m) => m.sender_id === 'alice' && m.message_type === 'text')
+        .filter((m) => m.sender_id === 'alice' && m.message_type === 'text' && !m.content.startsWith('http-'))
         .map((m) => m.content)
         .sort(),
     ).toEqual(contents);

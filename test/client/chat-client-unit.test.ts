@@ -395,7 +395,10 @@ describe('outbox', () => {
     await connected;
     const sent = client.send('busy');
     await conn.nextFrame(isType('message'));
-    const err = nextEvent(client, 'error');
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    // The client re-sends by itself: the application is told by a `throttled` event, not an `error`.
+    const err = nextEvent(client, 'throttled');
     conn.send({
       type: 'error',
       error: 'CHAT_ERR_QUEUE_FULL',
@@ -424,6 +427,80 @@ describe('outbox', () => {
     conn.send({ type: 'message_ack', message_id: 'client-msg-2', sequence_id: 2, persisted: true, duplicate: false });
     expect((await sent).sequence_id).toBe(1);
     expect((await later).sequence_id).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
+  test('sends are paced to the budget `connected` announced: the burst at once, then one per token; GATEWAY_ERR_RATE_LIMITED empties the bucket', async () => {
+    const client = makeClient();
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    const limits = { max_frame_bytes: 65_536, max_message_length: 10_000, max_metadata_bytes: 8192 };
+    conn.send({ ...connectedFrame(0), limits: { ...limits, rate_limit_per_second: 4, rate_limit_burst: 2 } });
+    expect((await connected).limits).toMatchObject({ rateLimitPerSecond: 4, rateLimitBurst: 2 });
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    const contents = () => conn.frames.filter(isType('message')).map((f) => f['content']);
+    /** Frames arrive in order: once this sync is in, everything the client sent before it is too. */
+    const fence = async (): Promise<void> => {
+      const syncs = conn.frames.filter(isType('sync')).length;
+      client.sync();
+      await conn.nextFrame(() => conn.frames.filter(isType('sync')).length > syncs);
+    };
+    const ack = (messageId: unknown, sequenceId: number): void =>
+      conn.send({ type: 'message_ack', message_id: messageId, sequence_id: sequenceId, persisted: true, duplicate: false });
+
+    const sends = ['a', 'b', 'c', 'd'].map((c) => client.send(c));
+    await fence();
+    expect(contents()).toEqual(['a', 'b']);
+    ack('client-msg-1', 1);
+    ack('client-msg-2', 2);
+    await Promise.all(sends.slice(0, 2));
+    // A token every 250 ms, not one millisecond early.
+    clock.advance(249);
+    await fence();
+    expect(contents()).toEqual(['a', 'b']);
+    clock.advance(1);
+    await fence();
+    expect(contents()).toEqual(['a', 'b', 'c']);
+
+    // Something the client cannot see spent the server's bucket: the refusal's wait empties ours as far.
+    const throttled = nextEvent(client, 'throttled');
+    conn.send({
+      type: 'error',
+      error: 'GATEWAY_ERR_RATE_LIMITED',
+      code: 429,
+      message: 'slow down',
+      retry_after_ms: 1000,
+      reply_to: 'message',
+      message_id: 'client-msg-3',
+    });
+    expect(await throttled).toMatchObject({ code: 'GATEWAY_ERR_RATE_LIMITED', retryAfterMs: 1000, messageId: 'client-msg-3' });
+    clock.advance(999);
+    await fence();
+    expect(contents()).toEqual(['a', 'b', 'c']);
+    clock.advance(1);
+    await fence();
+    expect(contents()).toEqual(['a', 'b', 'c', 'c']);
+    // The bucket it followed had one token at that moment, which c took: d waits for the next.
+    ack('client-msg-3', 3);
+    await sends[2];
+    clock.advance(249);
+    await fence();
+    expect(contents()).toEqual(['a', 'b', 'c', 'c']);
+    clock.advance(1);
+    await fence();
+    expect(contents()).toEqual(['a', 'b', 'c', 'c', 'd']);
+    ack('client-msg-4', 4);
+    expect((await sends[3]!).sequence_id).toBe(4);
+    expect(errors).toEqual([]);
+  });
+
+  test('a server that announces no budget (older than it): nothing is paced', async () => {
+    const { client, conn } = await connectedClient();
+    expect((await client.connect()).limits.rateLimitPerSecond).toBeUndefined();
+    // Never acknowledged: they reject when the test closes the client.
+    for (const c of ['a', 'b', 'c', 'd', 'e']) client.send(c).catch(() => undefined);
+    await conn.nextFrame(() => conn.frames.filter(isType('message')).length === 5);
   });
 
   test('a non-retriable error frame for a message rejects its send() only', async () => {

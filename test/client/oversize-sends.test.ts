@@ -171,12 +171,13 @@ describe('the limits given to the application', () => {
   test('connect() and the connected event carry the configured limits, which are what send() enforces', async () => {
     const server = await startServer({
       server: { websocket: { max_frame_bytes: 4096 } },
-      chat: { limits: { max_message_length: 500, max_metadata_bytes: 256 } },
+      chat: { limits: { max_message_length: 500, max_metadata_bytes: 256, rate_limit_per_second: 2.5, rate_limit_burst: 7 } },
     });
     const alice = aliceOn(server);
     const event = nextEvent(alice, 'connected');
     const info = await alice.connect();
-    const expected = { maxFrameBytes: 4096, maxMessageLength: 500, maxMetadataBytes: 256 };
+    // With the message budget the client paces its sends by (paced-sends.test.ts).
+    const expected = { maxFrameBytes: 4096, maxMessageLength: 500, maxMetadataBytes: 256, rateLimitPerSecond: 2.5, rateLimitBurst: 7 };
     expect(info.limits).toEqual(expected);
     expect((await event).limits).toEqual(expected);
 
