@@ -87,6 +87,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     });
     deps.telemetry.observeMailboxDepths(() => [...this.live.values()].map((c) => [c.conversationId, c.depth] as const));
     deps.telemetry.observePersistenceLag(() => [...this.live.values()].reduce((n, c) => n + c.unpersisted, 0));
+    // Epoch 0: a store without claims, where nothing is held.
+    deps.telemetry.observeClaimsHeld(() => [...this.live.values()].filter((c) => c.claim.epoch > 0).length);
     this.agentFailures = new AgentFailureLog({ logger: deps.logger, clock: deps.clock });
     this.scheduleSweep();
     this.scheduleStorageProbe();
@@ -423,8 +425,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
         onDeleted: (actor) => this.forget(actor),
         onMoved: (actor, reason) => {
           this.forget(actor);
-          this.deps.telemetry.actorPassivated();
-          if (isChatError(reason, 'STORAGE_ERR_FENCED')) this.claims.noteFenced(actor.conversationId, actor.claim);
+          // A move, not a passivation: the conversation goes on, on another runtime (it was counted as one before).
+          const fenced = isChatError(reason, 'STORAGE_ERR_FENCED');
+          this.deps.telemetry.conversationMoved(fenced ? 'fenced' : 'renewal');
+          if (fenced) this.claims.noteFenced(actor.conversationId, actor.claim);
         },
       },
       meta,

@@ -233,7 +233,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Errors on a socket we have not upgraded yet must not crash the process.
     socket.on('error', destroySocket);
-    const refuse = refusalFor(refuser, req, socket, head);
+    const refuse = refusalFor(refuser, req, socket, head, telemetry);
     if (socket.destroyed) return;
     const address = remoteAddressOf(socket);
     if (!authenticating.take(address)) {
@@ -432,6 +432,11 @@ type Refusal = (code: ErrorCode | ChatError, message?: string) => void;
  * so a closure capturing the request kept every connection's IncomingMessage and head buffer alive
  * (+1.25 KiB heap per idle connection in perf/gateway-bench.ts). Only short-lived closures hold it.
  */
-function refusalFor(refuser: UpgradeRefuser, req: IncomingMessage, socket: Duplex, head: Buffer): Refusal {
-  return (code, message) => refuser.refuse(req, socket, head, typeof code === 'string' ? new ChatError(code, message) : code);
+function refusalFor(refuser: UpgradeRefuser, req: IncomingMessage, socket: Duplex, head: Buffer, telemetry: GatewayTelemetry): Refusal {
+  return (code, message) => {
+    const err = typeof code === 'string' ? new ChatError(code, message) : code;
+    // Held by another server, and not forwarded there (forwarding off, already forwarded once, or the holder unreachable).
+    if (err.code === 'CHAT_ERR_OWNED_ELSEWHERE') telemetry.ownershipRefused?.('websocket');
+    refuser.refuse(req, socket, head, err);
+  };
 }

@@ -5,7 +5,7 @@ import { createHealthRoutes } from './health-routes';
 import { createErrorHandler } from './http-error-handler';
 import { createBodyValidators } from './http-request-input';
 import { isSecureRequest } from './net-utils';
-import { createOwnerHttpForwarding } from './owner-http-forwarding';
+import { countOwnershipRefusals, createOwnerHttpForwarding } from './owner-http-forwarding';
 import { createCrossOriginGuard } from './cross-origin';
 import type { OriginPolicy } from './origin-policy';
 
@@ -59,10 +59,12 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
         timeoutMs: FORWARD_TIMEOUT_MS,
         forwardClientAddress: deps.forwardClientAddress,
         logger: deps.logger,
+        telemetry: deps.telemetry,
         now: deps.now,
       }),
     );
   }
+  app.use(countOwnershipRefusals(deps.telemetry));
   app.use(createErrorHandler(deps.logger));
   return app;
 }

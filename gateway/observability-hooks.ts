@@ -30,6 +30,10 @@ export interface GatewayTelemetry {
   forwardedConnectionOpened?(): void;
   /** Pair of forwardedConnectionOpened. */
   forwardedConnectionClosed?(): void;
+  /** A request or upgrade for a conversation another server holds was forwarded there (ok) or could not be. */
+  ownershipForward?(transport: 'http' | 'websocket', ok: boolean): void;
+  /** A request or upgrade was answered 421 / refused CHAT_ERR_OWNED_ELSEWHERE. */
+  ownershipRefused?(transport: 'http' | 'websocket'): void;
 }
 
 /**

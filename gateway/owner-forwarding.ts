@@ -35,7 +35,7 @@ export interface OwnerForwarderOptions {
    */
   readonly forwardClientAddress: boolean;
   readonly logger: GatewayLogger;
-  /** Counts the forwarded connections (nlweb_chat.connections.forwarded). */
+  /** Counts the forwarded connections (nlweb_chat.connections.forwarded) and forwards (nlweb_chat.ownership.forwards). */
   readonly telemetry: GatewayTelemetry;
   /** The gateway's clock: paces the log line of a holder that cannot be reached, and times closes. */
   readonly clock: Clock;
@@ -100,10 +100,12 @@ export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwa
       try {
         target = new URL(ownerAddress);
       } catch {
+        options.telemetry.ownershipForward?.('websocket', false);
         unreachable();
         return;
       }
       if (!['ws:', 'wss:', 'http:', 'https:'].includes(target.protocol)) {
+        options.telemetry.ownershipForward?.('websocket', false);
         unreachable();
         return;
       }
@@ -113,6 +115,7 @@ export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwa
         if (connected) return;
         connected = true; // once: a timeout and the error that follows the destroy are one failure
         upstream.destroy();
+        options.telemetry.ownershipForward?.('websocket', false);
         const suppressed = unreachableLines.admit(ownerAddress);
         if (suppressed !== undefined) {
           options.logger.warn(
@@ -139,6 +142,7 @@ export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwa
         upstream.write(requestHead(req, target, options.selfName, options.forwardClientAddress));
         const pipe = new ForwardedPipe(socket, upstream, head, options.clock, options.closeGraceMs);
         pipes.add(pipe);
+        options.telemetry.ownershipForward?.('websocket', true);
         options.telemetry.forwardedConnectionOpened?.();
         void pipe.closed.then(() => {
           pipes.delete(pipe);

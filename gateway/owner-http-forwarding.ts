@@ -10,7 +10,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isChatError } from '../actors/errors';
 import { createLogThrottle } from '../observability/log-throttle';
-import type { GatewayLogger } from './observability-hooks';
+import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
 import { ownerAddressOf } from './http-error-answer';
 import { FORWARDED_BY_HEADER, UNREACHABLE_LOG_INTERVAL_MS } from './owner-forwarding';
 
@@ -34,6 +34,8 @@ export interface OwnerHttpForwardingOptions {
    */
   readonly forwardClientAddress: boolean;
   readonly logger: GatewayLogger;
+  /** Counts forwards (nlweb_chat.ownership.forwards). */
+  readonly telemetry: GatewayTelemetry;
   /** The gateway's clock (ms): paces the log line of a holder that cannot be reached, as owner-forwarding.ts does. */
   readonly now: () => number;
 }
@@ -44,27 +46,48 @@ export function createOwnerHttpForwarding(options: OwnerHttpForwardingOptions) {
   const failureLines = createLogThrottle({ now: options.now, intervalMs: UNREACHABLE_LOG_INTERVAL_MS });
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     const owner = isChatError(err) ? ownerAddressOf(err) : undefined;
-    const target = owner === undefined ? undefined : holderUrl(owner, req.originalUrl);
-    if (owner === undefined || target === undefined || res.headersSent || req.headers[FORWARDED_BY_HEADER] !== undefined) {
+    if (owner === undefined || res.headersSent || req.headers[FORWARDED_BY_HEADER] !== undefined) {
       next(err);
       return;
     }
-    forward(req, res, target, options).catch((failure: unknown) => {
-      const suppressed = failureLines.admit(owner);
-      if (suppressed !== undefined) {
-        options.logger.warn(
-          {
-            conversation_id: isChatError(err, 'CHAT_ERR_OWNED_ELSEWHERE') ? err.details.conversation_id : undefined,
-            owner_address: owner,
-            err: failure instanceof Error ? failure.message : String(failure),
-            suppressed,
-          },
-          'could not forward a request to its conversation server',
-        );
-      }
-      if (res.headersSent) res.destroy();
-      else next(err);
-    });
+    const target = holderUrl(owner, req.originalUrl);
+    if (target === undefined) {
+      // An address that is no URL to call: a forward that failed, as the WebSocket half counts it.
+      options.telemetry.ownershipForward?.('http', false);
+      next(err);
+      return;
+    }
+    forward(req, res, target, options).then(
+      () => options.telemetry.ownershipForward?.('http', true),
+      (failure: unknown) => {
+        options.telemetry.ownershipForward?.('http', false);
+        const suppressed = failureLines.admit(owner);
+        if (suppressed !== undefined) {
+          options.logger.warn(
+            {
+              conversation_id: isChatError(err, 'CHAT_ERR_OWNED_ELSEWHERE') ? err.details.conversation_id : undefined,
+              owner_address: owner,
+              err: failure instanceof Error ? failure.message : String(failure),
+              suppressed,
+            },
+            'could not forward a request to its conversation server',
+          );
+        }
+        if (res.headersSent) res.destroy();
+        else next(err);
+      },
+    );
+  };
+}
+
+/**
+ * An express error handler counting the 421s (CHAT_ERR_OWNED_ELSEWHERE) about to be answered, forwarding on or off;
+ * mounted just before the error handler that answers them.
+ */
+export function countOwnershipRefusals(telemetry: GatewayTelemetry) {
+  return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
+    if (isChatError(err, 'CHAT_ERR_OWNED_ELSEWHERE') && !res.headersSent) telemetry.ownershipRefused?.('http');
+    next(err);
   };
 }
 

@@ -18,6 +18,13 @@ import { INSTRUMENTATION_SCOPE, LATENCY_BUCKETS_MS, METRIC_LABELS, METRICS } fro
 export type MessageKind = 'human' | 'ai' | 'system' | 'other';
 /** Why an agent job was dropped (nlweb_chat.agent.jobs.dropped{reason}). */
 export type AgentDropReason = 'queue_full' | 'closed' | 'chain_limit' | 'other';
+/** How a caller reached the server (nlweb_chat.ownership.*{transport}). */
+export type CallerTransport = 'http' | 'websocket';
+/**
+ * How a runtime found out another one claimed a conversation (nlweb_chat.ownership.moves{reason}): a journal or
+ * reservation write refused by the store's fence, or a claim renewal that no longer found the claim its own.
+ */
+export type MoveReason = 'fenced' | 'renewal';
 
 /**
  * The recording surface the runtime and gateway call. Every method is cheap (no allocation on the hot
@@ -65,7 +72,16 @@ export interface ChatTelemetry {
   /** An agent's wantsTurn threw, so it declined the turn (endpoint = the agent's id, as for agentCall). */
   agentWantsTurnError(endpoint: string): void;
   actorRestart(): void;
+  /** An idle conversation's actor stopped (passivation); not a conversation moved away (conversationMoved). */
   actorPassivated(): void;
+  /** A conversation stopped here because another runtime claimed it. */
+  conversationMoved(reason: MoveReason): void;
+  /** Registers a provider of the number of conversation claims this runtime holds. Returns a function that unregisters it. */
+  observeClaimsHeld(fn: () => number): () => void;
+  /** A request or upgrade for a conversation another server holds was forwarded there (ok) or could not be. */
+  ownershipForward(transport: CallerTransport, ok: boolean): void;
+  /** A request or upgrade was answered 421 / refused CHAT_ERR_OWNED_ELSEWHERE. */
+  ownershipRefused(transport: CallerTransport): void;
   /** Writes the W3C trace context of ctx (default: the active context) into outgoing HTTP headers. */
   injectTraceHeaders(headers: Record<string, string>, ctx?: Context): Record<string, string>;
 }
@@ -130,6 +146,9 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
   const agentWantsTurnErrors = meter.createCounter(METRICS.agentWantsTurnErrors.name, describe('agentWantsTurnErrors'));
   const actorRestarts = meter.createCounter(METRICS.actorRestarts.name, describe('actorRestarts'));
   const actorPassivations = meter.createCounter(METRICS.actorPassivations.name, describe('actorPassivations'));
+  const ownershipMoves = meter.createCounter(METRICS.ownershipMoves.name, describe('ownershipMoves'));
+  const ownershipRefusals = meter.createCounter(METRICS.ownershipRefusals.name, describe('ownershipRefusals'));
+  const ownershipForwards = meter.createCounter(METRICS.ownershipForwards.name, describe('ownershipForwards'));
 
   // Pre-built attribute sets: the hot path passes a cached frozen object instead of allocating one.
   const EMPTY: Attributes = Object.freeze({});
@@ -137,6 +156,14 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
   const dropAttrs = cacheBy((r: string) => ({ [METRIC_LABELS.reason]: DROP_REASONS.has(r) ? r : 'other' }));
   const boolAttrs = (key: string): [Attributes, Attributes] => [Object.freeze({ [key]: 'false' }), Object.freeze({ [key]: 'true' })];
   const recoveredAttrs = boolAttrs(METRIC_LABELS.recovered);
+  const MOVE_REASONS: readonly MoveReason[] = ['fenced', 'renewal'];
+  const TRANSPORTS: readonly CallerTransport[] = ['http', 'websocket'];
+  const moveAttrs = cacheBy((r: string) => ({ [METRIC_LABELS.reason]: r }));
+  const transportAttrs = cacheBy((t: string) => ({ [METRIC_LABELS.transport]: t }));
+  const forwardAttrs = cacheBy((key: string) => {
+    const [transport, outcome] = key.split(' ');
+    return { [METRIC_LABELS.transport]: transport, [METRIC_LABELS.outcome]: outcome };
+  });
   const cacheHit: Attributes = Object.freeze({ [METRIC_LABELS.result]: 'hit' });
   const cacheMiss: Attributes = Object.freeze({ [METRIC_LABELS.result]: 'miss' });
   const storageOk = bounded((op) => ({ [METRIC_LABELS.operation]: op, [METRIC_LABELS.outcome]: 'ok' }));
@@ -159,6 +186,11 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
   connectionsForwarded.add(0, EMPTY);
   for (const kind of KINDS) messagesIn.add(0, kindAttrs(kind));
   for (const attrs of recoveredAttrs) resumes.add(0, attrs);
+  for (const reason of MOVE_REASONS) ownershipMoves.add(0, moveAttrs(reason));
+  for (const transport of TRANSPORTS) {
+    ownershipRefusals.add(0, transportAttrs(transport));
+    for (const outcome of ['ok', 'error']) ownershipForwards.add(0, forwardAttrs(`${transport} ${outcome}`));
+  }
   resumeCache.add(0, cacheHit);
   resumeCache.add(0, cacheMiss);
 
@@ -166,6 +198,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
   const connectionsByConversation = new Map<string, number>();
   const mailboxProviders = new Set<() => Iterable<readonly [string, number]>>();
   const lagProviders = new Set<() => number>();
+  const claimsProviders = new Set<() => number>();
 
   const mailboxDepth = meter.createObservableGauge(METRICS.mailboxDepth.name, describe('mailboxDepth'));
   const mailboxDepthTotal = meter.createObservableGauge(METRICS.mailboxDepthTotal.name, describe('mailboxDepthTotal'));
@@ -194,6 +227,12 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
     let lag = 0;
     for (const fn of lagProviders) lag += safeNumber(fn);
     result.observe(lag);
+  });
+  const ownershipClaims = meter.createObservableGauge(METRICS.ownershipClaims.name, describe('ownershipClaims'));
+  ownershipClaims.addCallback((result: ObservableResult) => {
+    let held = 0;
+    for (const fn of claimsProviders) held += safeNumber(fn);
+    result.observe(held);
   });
   const conversationMailboxDepth =
     topN > 0 ? meter.createObservableGauge(METRICS.conversationMailboxDepth.name, describe('conversationMailboxDepth')) : undefined;
@@ -288,6 +327,13 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
     agentWantsTurnError: (endpoint) => agentWantsTurnErrors.add(1, agentEndpoint(endpoint)),
     actorRestart: () => actorRestarts.add(1, EMPTY),
     actorPassivated: () => actorPassivations.add(1, EMPTY),
+    conversationMoved: (reason) => ownershipMoves.add(1, moveAttrs(reason)),
+    observeClaimsHeld: (fn) => {
+      claimsProviders.add(fn);
+      return () => void claimsProviders.delete(fn);
+    },
+    ownershipForward: (transport, ok) => ownershipForwards.add(1, forwardAttrs(`${transport} ${ok ? 'ok' : 'error'}`)),
+    ownershipRefused: (transport) => ownershipRefusals.add(1, transportAttrs(transport)),
     injectTraceHeaders: (headers, ctx) => {
       propagation.inject(ctx ?? context.active(), headers);
       return headers;
@@ -339,6 +385,10 @@ export function createNoopTelemetry(): ChatTelemetry {
     agentWantsTurnError: noop,
     actorRestart: noop,
     actorPassivated: noop,
+    conversationMoved: noop,
+    observeClaimsHeld: unregister,
+    ownershipForward: noop,
+    ownershipRefused: noop,
     injectTraceHeaders: (headers) => headers,
   };
 }

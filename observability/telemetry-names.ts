@@ -38,8 +38,13 @@ export const METRIC_LABELS = {
   recovered: 'recovered',
   /** hit | miss. */
   result: 'result',
-  /** Why an agent job was dropped: queue_full | closed | chain_limit | other. */
+  /**
+   * Why an agent job was dropped: queue_full | closed | chain_limit | other. Why a conversation moved to another
+   * runtime: fenced | renewal.
+   */
   reason: 'reason',
+  /** How a caller reached the server: http | websocket. */
+  transport: 'transport',
   /** Only on the capped per-conversation gauges. */
   conversationId: 'conversation_id',
 } as const;
@@ -200,8 +205,36 @@ export const METRICS = {
     name: 'nlweb_chat.actor.passivations',
     kind: 'counter',
     unit: '{passivation}',
-    description: 'Idle conversation actors stopped (state stays in storage).',
+    description: 'Idle conversation actors stopped (state stays in storage); not conversations moved to another runtime.',
     labels: [],
+  },
+  ownershipClaims: {
+    name: 'nlweb_chat.ownership.claims',
+    kind: 'gauge',
+    unit: '{conversation}',
+    description: 'Conversations this runtime holds the claim of (live here; several servers on one store).',
+    labels: [],
+  },
+  ownershipMoves: {
+    name: 'nlweb_chat.ownership.moves',
+    kind: 'counter',
+    unit: '{conversation}',
+    description: 'Conversations stopped here because another runtime claimed them, by how this one found out.',
+    labels: [METRIC_LABELS.reason],
+  },
+  ownershipRefusals: {
+    name: 'nlweb_chat.ownership.refusals',
+    kind: 'counter',
+    unit: '{refusal}',
+    description: 'Requests and upgrades answered 421 CHAT_ERR_OWNED_ELSEWHERE (held by another server), by transport.',
+    labels: [METRIC_LABELS.transport],
+  },
+  ownershipForwards: {
+    name: 'nlweb_chat.ownership.forwards',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Requests and upgrades forwarded to the server holding their conversation, by transport and outcome.',
+    labels: [METRIC_LABELS.transport, METRIC_LABELS.outcome],
   },
   rateLimited: {
     name: 'nlweb_chat.rate_limit.hits',

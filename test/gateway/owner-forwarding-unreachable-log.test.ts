@@ -1,9 +1,8 @@
-import http from 'node:http';
 import { createManualClock } from '../../actors/clock';
 import type { GatewayLogger } from '../../gateway';
 import { createNoopLogger } from '../../gateway/observability-hooks';
-import { MemoryStore } from '../../storage-providers';
-import { closeAll, closedPort, startHarness, type Harness } from './harness';
+import { closeAll, closedPort } from './harness';
+import { getOnce, startPairPublishing } from './owner-pair';
 import { refusedStatus } from './ws-test-client';
 
 /**
@@ -30,13 +29,10 @@ describe('log lines of a holder that cannot be reached', () => {
 
   /** A holder publishing a closed port (it cannot be reached there), and a forwarding server on a manual clock. */
   async function deadHolderPair() {
-    const store = new MemoryStore({ claims: true });
     const deadAddress = `ws://127.0.0.1:${await closedPort()}`;
-    const ownership = (id: string, address: string) => ({ chat: { ownership: { instance_id: id, address, forward: true } } });
-    const holder = await startHarness(ownership('holder', deadAddress), { store });
     const clock = createManualClock();
     const lines: Line[] = [];
-    const other = await startHarness(ownership('other', 'ws://other.invalid'), { store, clock, logger: recordingLogger(lines) });
+    const { holder, other } = await startPairPublishing(deadAddress, {}, { other: { clock, logger: recordingLogger(lines) } });
     const first = await holder.createConversation('alice', ['bob']);
     const second = await holder.createConversation('carol', ['dave']);
     const warned = (msg: string): Line[] => lines.filter((l) => l.msg === msg);
@@ -68,24 +64,6 @@ describe('log lines of a holder that cannot be reached', () => {
       expect.objectContaining({ conversation_id: second, owner_address: deadAddress, suppressed: 4 }),
     ]);
   });
-
-  /**
-   * One GET, sent once: fetch (undici) repeats a request answered 421 on a new connection, as the Fetch standard says,
-   * so each of its requests would reach the server twice.
-   */
-  function getOnce(server: Harness, path: string, userId: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = http.get(
-        `${server.url}${path}`,
-        { headers: { authorization: `Bearer ${server.token(userId)}` }, agent: false },
-        (res) => {
-          res.resume();
-          res.once('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.once('error', reject);
-    });
-  }
 
   test('HTTP requests: the same, with the conversation of the request', async () => {
     const { other, clock, deadAddress, first, second, warned } = await deadHolderPair();
