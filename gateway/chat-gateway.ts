@@ -23,6 +23,7 @@ import { createOwnerForwarder, type OwnerForwarder } from './owner-forwarding';
 import { ownerAddressOf } from './http-error-answer';
 import { createUpgradeRefuser, selectSubprotocol, type UpgradeRefuser } from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
+import { TypingRelay } from './typing-relay';
 import { WsConnection } from './ws-connection';
 import { SharedFrames } from './shared-frames';
 import { createOriginPolicy } from './origin-policy';
@@ -80,12 +81,16 @@ const REFUSAL_GRACE_MS = 1000;
 /** How long connecting to a conversation's server may take before a forwarded upgrade is refused after all. */
 const FORWARD_CONNECT_TIMEOUT_MS = 3000;
 /**
- * A participant's `typing` budget (capped by the message budget when that is smaller): a client sends one when
- * typing starts and one when it stops or sends, so 2 per second with a burst of 4 is
- * more than a person typing needs; anything past it is dropped (docs/protocol.md, Flow control).
+ * A participant's `typing` budget, for starts (`true`; capped by the message budget when that is smaller): a client
+ * says it when typing starts and again every few seconds while it goes on, so 1 per second with a burst of 3 is
+ * more than a person typing needs; starts past it are dropped. The stop of a relayed start is free (typing-relay.ts),
+ * so what reaches the others is at most TYPING_PER_SECOND frames a second, TYPING_BURST at once
+ * (docs/protocol.md, Flow control).
  */
-export const TYPING_PER_SECOND = 2;
-export const TYPING_BURST = 4;
+export const TYPING_STARTS_PER_SECOND = 1;
+export const TYPING_STARTS_BURST = 3;
+export const TYPING_PER_SECOND = 2 * TYPING_STARTS_PER_SECOND;
+export const TYPING_BURST = 2 * TYPING_STARTS_BURST;
 
 /**
  * The gateway: translates WebSocket frames and HTTP requests into ChatRuntime calls and runtime
@@ -153,11 +158,14 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   // Typing fans out to every socket of the conversation and says only "typing or not", a state that changes
   // a few times per message: its own small budget, not the message budget. With the message budget (20/s, burst
   // 40) 97 people of a full room could make the server send each socket ~4,000 typing frames in a second.
-  const typingLimiter = createRateLimiter({
-    perSecond: Math.min(TYPING_PER_SECOND, config.chat.limits.rate_limit_per_second),
-    burst: Math.min(TYPING_BURST, config.chat.limits.rate_limit_burst),
+  const typingRelay = new TypingRelay(
+    createRateLimiter({
+      perSecond: Math.min(TYPING_STARTS_PER_SECOND, config.chat.limits.rate_limit_per_second),
+      burst: Math.min(TYPING_STARTS_BURST, config.chat.limits.rate_limit_burst),
+      clock,
+    }),
     clock,
-  });
+  );
   // Creating a conversation writes storage and starts an actor: its own, much smaller budget per user.
   const creationLimiter = createRateLimiter({
     perSecond: config.chat.limits.conversations_per_minute / 60,
@@ -187,7 +195,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     audit,
     validator: createFrameValidator(),
     rateLimiter,
-    typingLimiter,
+    typingRelay,
     membershipLimiter,
     sharedFrames: new SharedFrames(),
     writeFlusher: new TurnWriteFlusher(),
@@ -204,7 +212,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     connections,
     afterTick: () => {
       rateLimiter.sweep();
-      typingLimiter.sweep();
+      typingRelay.sweep();
       creationLimiter.sweep();
       readLimiter.sweep();
       membershipLimiter.sweep();

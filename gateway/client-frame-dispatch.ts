@@ -82,8 +82,9 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
       return;
     }
     case 'typing':
-      // Typing is best effort and fans out to everybody: over its own budget it is dropped silently.
-      if (ctx.typingLimiter.take(target.typingKey).ok) ctx.runtime.setTyping(target.conversationId, target.userId, frame.is_typing);
+      // Typing is best effort and fans out to everybody: a start over its own budget is dropped silently.
+      if (ctx.typingRelay.admit(target.typingKey, frame.is_typing))
+        ctx.runtime.setTyping(target.conversationId, target.userId, frame.is_typing);
       return;
     case 'ping': {
       const serverTime = new Date(ctx.clock.now()).toISOString();

@@ -5,6 +5,7 @@ import type { NlwebChatConfig } from '../config/config-types';
 import type { GatewayAudit, GatewayLogger, GatewayTelemetry } from './observability-hooks';
 import type { FrameValidator } from './protocol/frame-validator';
 import type { RateLimiter } from './rate-limiter';
+import type { TypingRelay } from './typing-relay';
 import type { WsConnection } from './ws-connection';
 import type { SharedFrames } from './shared-frames';
 
@@ -18,8 +19,8 @@ export interface ConnectionContext {
   readonly audit: GatewayAudit;
   readonly validator: FrameValidator;
   readonly rateLimiter: RateLimiter;
-  /** `typing` frames' own budget per participant (TYPING_PER_SECOND, TYPING_BURST in chat-gateway.ts). */
-  readonly typingLimiter: RateLimiter;
+  /** Which `typing` frames reach the others: their own budget per participant (typing-relay.ts, chat-gateway.ts). */
+  readonly typingRelay: TypingRelay;
   /** Joins and leaves per user, shared with the HTTP routes (chat.limits.membership_changes_per_second). */
   readonly membershipLimiter: RateLimiter;
   /**
