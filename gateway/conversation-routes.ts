@@ -38,7 +38,14 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
     ];
     assertOneTypePerId(named);
     const participants = firstOfEachId(named);
-    if (participants.length > config.chat.limits.max_participants) throw new ChatError('CHAT_ERR_PARTICIPANT_LIMIT');
+    const limit = config.chat.limits.max_participants;
+    if (participants.length > limit) {
+      // Not the code's "has reached" (a join's): this conversation does not exist yet, it asked for too many.
+      throw new ChatError(
+        'CHAT_ERR_PARTICIPANT_LIMIT',
+        `${participants.length} participants (the creator included) exceed the limit of ${limit} (chat.limits.max_participants)`,
+      );
+    }
     const autoJoin = body.auto_join_agents ?? body.enable_ai;
     const summary = await runtime
       .createConversation({

@@ -71,6 +71,8 @@ describe('gateway HTTP API', () => {
       participants: ['p1', 'p2', 'p3', 'p4', 'p5'].map((participant_id) => ({ participant_id })),
     });
     expectError(tooMany, 409, 'CHAT_ERR_PARTICIPANT_LIMIT');
+    // A new conversation has reached nothing yet: the answer says how many were asked for and the limit.
+    expect(tooMany.body.message).toBe('6 participants (the creator included) exceed the limit of 5 (chat.limits.max_participants)');
   });
 
   test('post over HTTP (dedup by message_id), the agent answers, history pages', async () => {
