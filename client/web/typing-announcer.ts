@@ -5,7 +5,7 @@
  */
 import type { ChatClient } from '../chat-client';
 
-/** How often a page that keeps typing says so again: well inside TYPING_SHOWN_MS (typing-indicator.ts), within the typing budget (2/s). */
+/** How often a page that keeps typing says so again: well inside TYPING_SHOWN_MS (typing-indicator.ts), within the typing budget (a start every 1 s, burst 3: gateway/typing-relay.ts). */
 export const TYPING_REFRESH_MS = 3000;
 /** Typing has stopped when no key came for this long. */
 const TYPING_PAUSE_MS = 2000;
