@@ -125,12 +125,17 @@ export function createOwnerForwarder(options: OwnerForwarderOptions): OwnerForwa
         }
         unreachable();
       };
-      upstream.setTimeout(options.connectTimeoutMs, () => fail(new Error('connect timeout')));
+      // Listeners removed once connected: left on the socket they would keep `fail` (and with it the request) alive
+      // for as long as the forwarded connection lasts.
+      const onConnectTimeout = (): void => fail(new Error('connect timeout'));
+      upstream.setTimeout(options.connectTimeoutMs);
+      upstream.once('timeout', onConnectTimeout);
       upstream.once('error', fail);
       upstream.once(target.protocol === 'wss:' || target.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
         if (connected) return;
         connected = true;
         upstream.setTimeout(0);
+        upstream.removeListener('timeout', onConnectTimeout);
         upstream.removeListener('error', fail);
         // Connected after the shutdown began: the upgrade was never answered, and a pipe opened now would outlive the
         // server that should close it.
