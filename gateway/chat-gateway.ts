@@ -26,6 +26,7 @@ import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { TypingRelay } from './typing-relay';
 import { WsConnection } from './ws-connection';
 import { SharedFrames } from './shared-frames';
+import { ReplayTurns } from './replay-turns';
 import { createOriginPolicy } from './origin-policy';
 import { ConnectionQuota } from './connection-quota';
 import { QueryNames } from './query-names';
@@ -199,6 +200,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     membershipLimiter,
     sharedFrames: new SharedFrames(),
     writeFlusher: new TurnWriteFlusher(),
+    replayTurns: new ReplayTurns(),
     onClosed: (c) => {
       connections.delete(c);
       quota.give(c.userId);

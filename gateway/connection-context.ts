@@ -8,6 +8,7 @@ import type { RateLimiter } from './rate-limiter';
 import type { TypingRelay } from './typing-relay';
 import type { WsConnection } from './ws-connection';
 import type { SharedFrames } from './shared-frames';
+import type { ReplayTurns } from './replay-turns';
 
 /** What every connection of one gateway shares (built once by createChatGateway). */
 export interface ConnectionContext {
@@ -30,5 +31,7 @@ export interface ConnectionContext {
   readonly sharedFrames: SharedFrames;
   /** Flushes every socket's batched writes once per event-loop turn (turn-write-batch.ts). */
   readonly writeFlusher: TurnWriteFlusher;
+  /** Shares the event loop between the sockets' paced deliveries (resume replays), a bounded amount per turn. */
+  readonly replayTurns: ReplayTurns;
   onClosed(connection: WsConnection): void;
 }

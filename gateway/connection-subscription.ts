@@ -1,5 +1,5 @@
-import type { ChatRuntime, ConversationOutput, Subscription } from '../actors/runtime-types';
-import { subscribeFrom, type OutputRoute } from './output-route';
+import type { ChatRuntime, Subscription } from '../actors/runtime-types';
+import { subscribeFrom, type OutputRoute, type OutputSink } from './output-route';
 
 /** Who re-subscribes: one participant's connection to one conversation. */
 export interface SubscriptionOwner {
@@ -37,8 +37,8 @@ export class ConnectionSubscription {
   }
 
   /** Starts delivering, beginning with whatever the route buffered meanwhile. */
-  attach(deliver: (output: ConversationOutput) => void): void {
-    this.route.attach(deliver);
+  attach(sink: OutputSink): void {
+    this.route.attach(sink);
   }
 
   /** Stops delivery and releases the runtime subscription (on close). */
@@ -48,17 +48,13 @@ export class ConnectionSubscription {
   }
 
   /**
-   * Subscribes again after `lastSequenceId` and delivers to `deliver`, after handing the new subscription to
+   * Subscribes again after `lastSequenceId` and delivers to `sink`, after handing the new subscription to
    * `greet` (which sends its participant list: the replay carries no update frames, and membership changes made
    * while no subscription was routed reached this socket in no other way). A replacement that finishes after
    * a newer one started, or after the connection began closing, is released silently, and so is its error;
    * only the error of the current replacement is thrown.
    */
-  async replace(
-    lastSequenceId: number,
-    deliver: (output: ConversationOutput) => void,
-    greet: (subscription: Subscription) => void,
-  ): Promise<void> {
+  async replace(lastSequenceId: number, sink: OutputSink, greet: (subscription: Subscription) => void): Promise<void> {
     const { runtime, conversationId, userId, isClosing } = this.owner;
     // Outputs of the old subscription stop at once; the new one replays from the requested point.
     this.route.detach();
@@ -77,7 +73,7 @@ export class ConnectionSubscription {
       previous.close();
       this.replayedUpTo = subscription.lastSequenceId;
       greet(subscription);
-      route.attach(deliver);
+      route.attach(sink);
     } catch (err) {
       if (superseded()) return;
       throw err;

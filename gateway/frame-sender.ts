@@ -33,6 +33,14 @@ export interface FrameSenderOptions {
  * is closed, never buffered for without bound (docs/protocol.md, GATEWAY_ERR_SLOW_CONSUMER).
  */
 export class FrameSender {
+  /** Bytes of frames handed to the socket's batch so far (a paced delivery measures its steps by it). */
+  bytesWritten = 0;
+  /**
+   * Buffered bytes the guard does not count: what a paced delivery (paced-outputs.ts) may have in the socket. The
+   * server paces those itself, waiting for the socket to take each step; they say nothing about the reader. 0 else.
+   */
+  pacedBytes = 0;
+
   constructor(private readonly options: FrameSenderOptions) {}
 
   /** Serialises and sends a frame meant for this socket only. */
@@ -66,19 +74,25 @@ export class FrameSender {
     this.options.batch.flush();
   }
 
+  /** Logs how far a reader got, then has its connection closed as a slow consumer (4008). */
+  slowConsumer(details: Record<string, unknown>): void {
+    const { lastSentSequenceId, lastAckedSequenceId } = this.options.progress;
+    this.options.log.warn(
+      { ...details, last_sent_sequence_id: lastSentSequenceId, last_acked_sequence_id: lastAckedSequenceId },
+      'slow consumer disconnected',
+    );
+    this.options.onSlowConsumer();
+  }
+
   /** Every send checks the buffered bytes first. `frame`: encoded by text-frames.ts. */
   private raw(frame: Buffer, soon = false): void {
     const { ws } = this.options;
     if (this.options.isClosing() || ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > this.options.highWaterBytes) {
-      const { lastSentSequenceId, lastAckedSequenceId } = this.options.progress;
-      this.options.log.warn(
-        { buffered_bytes: ws.bufferedAmount, last_sent_sequence_id: lastSentSequenceId, last_acked_sequence_id: lastAckedSequenceId },
-        'slow consumer disconnected',
-      );
-      this.options.onSlowConsumer();
+    if (ws.bufferedAmount > this.options.highWaterBytes + this.pacedBytes) {
+      this.slowConsumer({ buffered_bytes: ws.bufferedAmount });
       return;
     }
+    this.bytesWritten += frame.length;
     this.options.batch.write(frame, soon);
   }
 }

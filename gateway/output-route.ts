@@ -3,13 +3,24 @@ import type { ChatRuntime, ConversationOutput, Subscription } from '../actors/ru
 import type { AuthenticatedUser } from './authenticators';
 import { assertHumanCaller } from './human-caller';
 
+/** Where a route hands its outputs once attached (a connection's PacedOutputs). */
+export interface OutputSink {
+  /**
+   * Everything the route kept before attach, in order: a resume's replay, its `sync_complete`, what came meanwhile.
+   * The list is the sink's from then on.
+   */
+  held(outputs: ConversationOutput[]): void;
+  /** Each output after attach, as it comes. */
+  live(output: ConversationOutput): void;
+}
+
 /**
  * Where a subscription's outputs go. Outputs are buffered until the connection has sent its
  * `connected` frame, and dropped once the subscription is replaced (sync) or the connection closes.
  */
 export interface OutputRoute {
   readonly listener: (output: ConversationOutput) => void;
-  attach(deliver: (output: ConversationOutput) => void): void;
+  attach(sink: OutputSink): void;
   detach(): void;
 }
 
@@ -22,11 +33,12 @@ export function createOutputRoute(): OutputRoute {
       if (buffer) buffer.push(output);
       else deliver?.(output);
     },
-    attach(fn) {
+    attach(sink) {
       const pending = buffer ?? [];
       buffer = undefined;
-      deliver = fn;
-      for (const output of pending) fn(output);
+      // Set first: an output the held ones cause meanwhile goes to the sink, which keeps it behind them.
+      deliver = sink.live;
+      sink.held(pending);
     },
     detach() {
       buffer = undefined;

@@ -16,6 +16,7 @@ import type { GatewayLogger } from './observability-hooks';
 import { forwardOutput, participantListFrame, welcomeFrames, type OutputTarget } from './output-frames';
 import type { OutputRoute } from './output-route';
 import { OrderHold } from './order-hold';
+import { PacedOutputs, type DrainingStream } from './paced-outputs';
 import { rateKeyOf } from './rate-limiter';
 import { TurnWriteBatch, type CorkableStream } from './turn-write-batch';
 import { TOKEN_EXPIRED_CLOSE_REASON } from './upgrade-rejection';
@@ -46,6 +47,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   readonly typingKey: string;
 
   private readonly feed: ConnectionSubscription;
+  /** The subscription's outputs, written in bounded steps when many come at once (a resume's replay). */
+  private readonly paced: PacedOutputs;
   private closing = false;
   private leaving = false;
   private readonly closer: GracefulClose;
@@ -61,7 +64,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     subscription: Subscription,
     route: OutputRoute,
     /** The upgraded TCP/TLS socket under `ws`: frames are written to it, batched per event-loop turn. */
-    transport: CorkableStream,
+    transport: CorkableStream & DrainingStream,
   ) {
     this.conversationId = subscription.conversationId;
     this.progress = new DeliveryProgress(subscription.lastSequenceId);
@@ -91,6 +94,18 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       onSlowConsumer: () => this.closeWith('GATEWAY_ERR_SLOW_CONSUMER'),
       batch,
     });
+    this.paced = new PacedOutputs({
+      sender: this.sender,
+      transport,
+      turns: ctx.replayTurns,
+      clock: ctx.clock,
+      maxHeldLiveBytes: ctx.config.server.websocket.high_water_bytes,
+      stallMs: ctx.config.server.websocket.replay_stall_ms,
+      messageBytes: (output) => ctx.sharedFrames.message(output.message).length,
+      deliver: this.deliver,
+      isClosing: () => this.closing,
+      onSlowConsumer: (details) => this.sender.slowConsumer(details),
+    });
     // ws's own close frames (answering a client's close, a protocol error) go after this turn's held frames.
     if (ws instanceof FlushingWebSocket) ws.beforeClose = batch.flush;
     this.closer = new GracefulClose(ws, ctx.clock);
@@ -99,6 +114,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
         this.closer.finished();
         this.expiry?.stop();
         this.closing = true;
+        this.paced.stop();
         this.feed.drop();
         ctx.onClosed(this);
         resolve(code);
@@ -111,10 +127,10 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     ws.on('message', (data, isBinary) => this.onData(data, isBinary));
   }
 
-  /** Sends `connected` and `participant_list`, then everything the subscription buffered meanwhile. */
+  /** Sends `connected` and `participant_list`, then everything the subscription buffered meanwhile (paced-outputs.ts). */
   start(): void {
     for (const frame of welcomeFrames(this.feed.current, this.userId, this.ctx.config, this.ctx.clock.now())) this.sender.frame(frame);
-    this.feed.attach(this.deliver);
+    this.feed.attach(this.paced);
     // Armed once the welcome is out: a token that ran out meanwhile still gets its error frame and close.
     if (this.expiresAt !== undefined && !this.closing)
       this.expiry = watchCredentialExpiry(this.ctx.clock, this.expiresAt, () => this.credentialExpired());
@@ -163,6 +179,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     if (this.closing) return;
     this.closing = true;
     this.expiry?.stop();
+    this.paced.stop();
     this.feed.drop();
     // The close frame goes out after this turn's held frames (an error frame): FlushingWebSocket.close flushes.
     this.closer.start(code, graceMs, reason);
@@ -180,7 +197,9 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   async resync(lastSequenceId: number): Promise<void> {
     this.ctx.telemetry.reconnect?.();
     try {
-      await this.feed.replace(lastSequenceId, this.deliver, (sub) => this.sender.frame(participantListFrame(sub)));
+      // What the old subscription's outputs left waiting stops with its route (replace detaches it now, in this turn).
+      this.paced.forget();
+      await this.feed.replace(lastSequenceId, this.paced, (sub) => this.sender.frame(participantListFrame(sub)));
     } catch (err) {
       this.reportError(err, { reply_to: 'sync' });
       if (!this.closing) this.closeWith(isChatError(err) && err.spec.close !== undefined ? err.code : 1011);
