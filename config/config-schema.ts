@@ -71,6 +71,8 @@ export const CONFIG_SCHEMA: Schema = {
         high_water_bytes: int(1_048_576, 1024, 1_073_741_824),
         // A resume's replay goes at its reader's pace (gateway/paced-outputs.ts): one that takes nothing for this long is closed 4008.
         replay_stall_ms: int(30_000, 100, 3_600_000),
+        // A slow consumer's close frame waits behind what it did not read: its socket is reset this long after.
+        slow_consumer_close_grace_ms: int(2000, 0, 60_000),
         max_frame_bytes: int(65_536, 256, 16_777_216),
         // Each socket costs memory and a copy of every record; one user could otherwise open thousands. 0 = no bound.
         max_connections_per_user: int(50, 0, 1_000_000),

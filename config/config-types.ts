@@ -44,6 +44,8 @@ export interface ServerConfig {
     readonly high_water_bytes: number;
     /** A paced replay whose socket takes none of a step for this long is closed with 4008 (gateway/paced-outputs.ts). */
     readonly replay_stall_ms: number;
+    /** A socket closed 4008 is reset (RST) this long after its close frame if the close handshake has not ended. */
+    readonly slow_consumer_close_grace_ms: number;
     readonly max_frame_bytes: number;
     /** WebSockets one user id may have open (and upgrading) at once on this gateway; 0 = no bound. */
     readonly max_connections_per_user: number;

@@ -10,7 +10,7 @@ import { DeliveryProgress } from './delivery-progress';
 import { closeAfterRuntimeError, errorFrame, reusedOriginalOf, type AnsweredFrame } from './error-frames';
 import { FlushingWebSocket } from './flushing-web-socket';
 import { FrameSender } from './frame-sender';
-import { GracefulClose } from './graceful-close';
+import { GracefulClose, type CloseCut, type ResettableStream } from './graceful-close';
 import { TOO_MANY_CHANGES } from './membership-routes';
 import type { GatewayLogger } from './observability-hooks';
 import { forwardOutput, participantListFrame, welcomeFrames, type OutputTarget } from './output-frames';
@@ -64,7 +64,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     subscription: Subscription,
     route: OutputRoute,
     /** The upgraded TCP/TLS socket under `ws`: frames are written to it, batched per event-loop turn. */
-    transport: CorkableStream & DrainingStream,
+    transport: CorkableStream & DrainingStream & ResettableStream,
   ) {
     this.conversationId = subscription.conversationId;
     this.progress = new DeliveryProgress(subscription.lastSequenceId);
@@ -91,7 +91,10 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       log: this.log,
       progress: this.progress,
       isClosing: () => this.closing,
-      onSlowConsumer: () => this.closeWith('GATEWAY_ERR_SLOW_CONSUMER'),
+      // The close frame waits behind what the reader has not read (megabytes, ws's and the kernel's): a short grace
+      // for a reader that still reads to get it, then a reset, which drops those buffers at once.
+      onSlowConsumer: () =>
+        this.end('GATEWAY_ERR_SLOW_CONSUMER', ctx.config.server.websocket.slow_consumer_close_grace_ms, undefined, 'reset'),
       batch,
     });
     this.paced = new PacedOutputs({
@@ -108,7 +111,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     });
     // ws's own close frames (answering a client's close, a protocol error) go after this turn's held frames.
     if (ws instanceof FlushingWebSocket) ws.beforeClose = batch.flush;
-    this.closer = new GracefulClose(ws, ctx.clock);
+    this.closer = new GracefulClose(ws, ctx.clock, transport);
     this.closed = new Promise((resolve) => {
       ws.once('close', (code: number) => {
         this.closer.finished();
@@ -172,17 +175,17 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   }
 
   /**
-   * Closes with the close code of `code` (or a plain close code) and terminates the socket if the
-   * close handshake does not finish within graceMs (a dead or stalled peer never answers it).
+   * Closes with the close code of `code` (or a plain close code) and terminates the socket (`cut`: or resets it) if
+   * the close handshake does not finish within graceMs (a dead or stalled peer never answers it).
    */
-  end(code: ErrorCode | number, graceMs: number, reason?: string): void {
+  end(code: ErrorCode | number, graceMs: number, reason?: string, cut: CloseCut = 'terminate'): void {
     if (this.closing) return;
     this.closing = true;
     this.expiry?.stop();
     this.paced.stop();
     this.feed.drop();
     // The close frame goes out after this turn's held frames (an error frame): FlushingWebSocket.close flushes.
-    this.closer.start(code, graceMs, reason);
+    this.closer.start(code, graceMs, reason, cut);
   }
 
   /** end() with the heartbeat dead time as the close-handshake grace. */

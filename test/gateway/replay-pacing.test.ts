@@ -1,9 +1,8 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { createManualClock, type ManualClock } from '../../actors/clock';
 import type { ConfigInput } from '../../config/config-types';
-import { createNoopLogger, type GatewayLogger } from '../../gateway';
 import { closeAll, invalidFrames, startHarness, track, type Harness } from './harness';
+import { fillHistory, nextServerSocket, rawSocket, RECORD_CONTENT, replayWaiting, stallWatch, warnings } from './slow-readers';
 import { TestClient } from './ws-test-client';
 
 /**
@@ -18,8 +17,7 @@ afterEach(async () => {
   expect(invalid).toEqual([]);
 });
 
-/** 1 KB a record: RECORDS of them are several times what the loopback socket buffers hold for a reader that waits. */
-const CONTENT = 'x'.repeat(1000);
+/** Several times what the loopback socket buffers hold for a reader that waits (1 KB each). */
 const RECORDS = 8000;
 const STALL_MS = 5000;
 
@@ -29,91 +27,6 @@ const LIMITS: ConfigInput = {
     limits: { queue_size: 100_000, rate_limit_burst: 100_000, rate_limit_per_second: 100_000 },
   },
 };
-
-function rawSocket(ws: WebSocket): Socket {
-  return (ws as unknown as { _socket: Socket })._socket;
-}
-
-/** The gateway's warnings, each with its fields, and a way to wait for one. */
-function warnings(): {
-  logger: GatewayLogger;
-  lines: Array<{ obj: Record<string, unknown>; msg: string }>;
-  next: Promise<Record<string, unknown>>;
-} {
-  const lines: Array<{ obj: Record<string, unknown>; msg: string }> = [];
-  let first!: (obj: Record<string, unknown>) => void;
-  const next = new Promise<Record<string, unknown>>((resolve) => {
-    first = resolve;
-  });
-  const noop = createNoopLogger();
-  const logger: GatewayLogger = {
-    ...noop,
-    warn: (obj, msg) => {
-      lines.push({ obj: obj as Record<string, unknown>, msg: msg ?? '' });
-      first(obj as Record<string, unknown>);
-    },
-    child: () => logger,
-  };
-  return { logger, lines, next };
-}
-
-/**
- * A manual clock that tells about its timers of `ms` (the replay's stall timer): `armed` resolves at the next one
- * set, `pending()` says whether one is set and neither fired nor cleared.
- */
-function stallWatch(ms: number): { clock: ManualClock; armed: () => Promise<void>; pending: () => boolean } {
-  const clock = createManualClock(Date.now());
-  const live = new Set<unknown>();
-  let onArm: (() => void) | undefined;
-  const setTimer = clock.setTimeout.bind(clock);
-  const clearTimer = clock.clearTimeout.bind(clock);
-  clock.setTimeout = (fn, delay) => {
-    if (delay !== ms) return setTimer(fn, delay);
-    const handle = setTimer(() => {
-      live.delete(handle);
-      fn();
-    }, delay);
-    live.add(handle);
-    onArm?.();
-    return handle;
-  };
-  clock.clearTimeout = (handle) => {
-    live.delete(handle);
-    clearTimer(handle);
-  };
-  const armed = (): Promise<void> =>
-    new Promise((resolve) => {
-      onArm = resolve;
-    });
-  return { clock, armed, pending: () => live.size > 0 };
-}
-
-/**
- * Waits until the replay waits for its reader: a stall timer set and still pending once the turn's ticks ran (a
- * socket that took the step drains in a tick). Fails at once if the gateway warned first (it cut the replay).
- */
-async function replayWaiting(watch: ReturnType<typeof stallWatch>, warned: ReturnType<typeof warnings>): Promise<void> {
-  for (;;) {
-    const first = await Promise.race([watch.armed().then(() => 'armed'), warned.next.then((w) => `warned ${JSON.stringify(w)}`)]);
-    expect(first).toBe('armed');
-    if (watch.pending()) return;
-  }
-}
-
-/** Posts `count` records of CONTENT through the runtime (fast: no sockets). */
-async function fill(h: Harness, conv: string, count: number): Promise<void> {
-  for (let i = 0; i < count; i += 500) {
-    const batch = Array.from({ length: Math.min(500, count - i) }, (_, j) =>
-      h.runtime.post(conv, { sender_id: 'alice', message_id: `h${i + j}`, content: CONTENT }),
-    );
-    await Promise.all(batch);
-  }
-}
-
-/** The server's side of the next upgrade (registered before the client connects). */
-function nextServerSocket(h: Harness): Promise<Socket> {
-  return new Promise((resolve) => h.server.server.once('upgrade', (_req, socket: Socket) => resolve(socket)));
-}
 
 /** Watches the server's writes to `socket`: seen() says whether one contained `text` yet. */
 function written(socket: Socket, text: string): { seen: () => boolean } {
@@ -147,7 +60,7 @@ describe('a resume replay paced to its reader', () => {
     const warned = warnings();
     const h = await startHarness({ ...LIMITS, server: { websocket: { high_water_bytes: 256 * 1024 } } }, { logger: warned.logger });
     const conv = await h.createConversation('alice', ['bob']);
-    await fill(h, conv, RECORDS);
+    await fillHistory(h, conv, RECORDS);
     // Connected after the fill: a live socket reading 8 MB from a busy loop would be a slow consumer itself.
     const alice = await h.connect(conv, 'alice');
 
@@ -186,7 +99,7 @@ describe('a resume replay paced to its reader', () => {
     const { clock } = stallWatch(STALL_MS);
     const h = await startHarness({ ...LIMITS, server: { websocket: { replay_stall_ms: STALL_MS } } }, { clock });
     const conv = await h.createConversation('alice', ['bob', 'carol']);
-    await fill(h, conv, RECORDS);
+    await fillHistory(h, conv, RECORDS);
     const alice = await h.connect(conv, 'alice');
     const carol = await h.connect(conv, 'carol');
 
@@ -219,7 +132,7 @@ describe('a resume replay paced to its reader', () => {
     const { clock } = watch;
     const h = await startHarness({ ...LIMITS, server: { websocket: { replay_stall_ms: STALL_MS } } }, { clock, logger: warned.logger });
     const conv = await h.createConversation('alice', ['bob']);
-    await fill(h, conv, RECORDS);
+    await fillHistory(h, conv, RECORDS);
     const bob = resumeFromStart(h, conv, (ws) => rawSocket(ws).pause());
     await bob.opened;
 
@@ -254,7 +167,7 @@ describe('a resume replay paced to its reader', () => {
       { clock: watch.clock, logger: warned.logger },
     );
     const conv = await h.createConversation('alice', ['bob']);
-    await fill(h, conv, RECORDS);
+    await fillHistory(h, conv, RECORDS);
     const bob = resumeFromStart(h, conv, (ws) => rawSocket(ws).pause());
     await bob.opened;
     await replayWaiting(watch, warned);
@@ -283,7 +196,7 @@ describe('a resume replay paced to its reader', () => {
       { clock, logger: warned.logger },
     );
     const conv = await h.createConversation('alice', ['bob']);
-    await fill(h, conv, RECORDS);
+    await fillHistory(h, conv, RECORDS);
     // Connected after the fill: a live socket reading 8 MB from a busy loop would be a slow consumer itself.
     const alice = await h.connect(conv, 'alice');
     const bob = resumeFromStart(h, conv, (ws) => rawSocket(ws).pause());
@@ -293,7 +206,7 @@ describe('a resume replay paced to its reader', () => {
     // Live posts of ~1.3 KB frames: about the 50th passes 64 KiB held, with no time passing.
     let n = 0;
     while (warned.lines.length === 0) {
-      alice.send({ type: 'message', message_id: `live-${n}`, content: CONTENT });
+      alice.send({ type: 'message', message_id: `live-${n}`, content: RECORD_CONTENT });
       await alice.waitFor('message_ack', (a) => a.message_id === `live-${n}`);
       n++;
       expect(n).toBeLessThan(200);
