@@ -41,7 +41,9 @@ export function createSendPacer(clock: Pick<ClientClock, 'now'>): SendPacer {
 
   function refill(b: MessageBudget): void {
     const now = clock.now();
-    tokens = Math.min(b.burst, tokens + ((now - at) * b.perSecond) / 1000);
+    // The default clock is Date.now, which NTP or a user can set back: a negative interval would take tokens away
+    // (an hour back held every send for an hour), so time that ran backwards adds nothing and takes nothing.
+    tokens = Math.min(b.burst, tokens + (Math.max(0, now - at) * b.perSecond) / 1000);
     at = now;
   }
 

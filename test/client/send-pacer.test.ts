@@ -90,3 +90,21 @@ test("a refusal's retry_after_ms brings the bucket down to the server's; a later
   spend(1);
   expect(pacer.waitMs()).toBe(500);
 });
+
+test('a wall clock set back (NTP, by hand) spends no tokens: the bucket waits for time to pass again', () => {
+  // The client's default clock is Date.now, which can go backwards; the elapsed time is never negative.
+  let now = Date.UTC(2026, 0, 1);
+  const wallPacer = createSendPacer({ now: () => now });
+  wallPacer.setBudget({ perSecond: 2, burst: 4 });
+  expect(wallPacer.waitMs()).toBe(0);
+  wallPacer.spend();
+  now -= 3_600_000;
+  // Three tokens left: a negative hour at 2/s would have taken 7,200 and held every send for an hour.
+  for (let i = 0; i < 3; i++) {
+    expect(wallPacer.waitMs()).toBe(0);
+    wallPacer.spend();
+  }
+  expect(wallPacer.waitMs()).toBe(500);
+  now += 500;
+  expect(wallPacer.waitMs()).toBe(0);
+});
