@@ -27,7 +27,8 @@ export function createLogThrottle(options: LogThrottleOptions): LogThrottle {
     admit(key) {
       const t = now();
       const seen = seenByKey.get(key);
-      if (seen && t < seen.until) {
+      // A clock set back (Date.now, the audit log's default) leaves `until` far ahead: only an interval's worth counts.
+      if (seen && t < seen.until && t >= seen.until - intervalMs) {
         seen.suppressed += 1;
         return undefined;
       }
