@@ -112,8 +112,12 @@ export class ConversationActor {
       clock,
       graceMs: config.chat.presence.offline_grace_s * 1000,
       // Not to the member itself: its new subscription already reads itself online.
-      announce: (participantId, online) =>
-        this.connections.broadcast({ type: 'presence', participant_id: participantId, online }, participantId),
+      announce: (participantId, online) => {
+        // A member gone offline while typing (its tab closed, its stop dropped) would stay typing for good: others
+        // would show it, and in single mode each of its later posts would wait the typing window. Its stop goes first.
+        if (!online && this.status === 'active' && this.ctx.typing.has(participantId)) this.setTyping(participantId, false);
+        this.connections.broadcast({ type: 'presence', participant_id: participantId, online }, participantId);
+      },
     });
     this.queue = createJournalWriter(deps, this.conversationId, claim, persistedUpTo, {
       persisted: (upTo) => this.handlePersisted(upTo),

@@ -124,3 +124,48 @@ describe('presence (runtime)', () => {
     expect(presence(alice.outputs)).toEqual([['bob', true]]);
   });
 });
+
+/** Typing outputs only, as [participant_id, is_typing]. */
+function typing(outputs: readonly ConversationOutput[]): Array<[string, boolean]> {
+  return outputs.flatMap((o) => (o.type === 'typing' ? [[o.participant_id, o.is_typing] as [string, boolean]] : []));
+}
+
+describe('presence and typing', () => {
+  it('a member going offline while typing stops typing first: the others are told, and the conversation forgets it', async () => {
+    const { runtime, clock, alice } = await room({ config: { chat: { presence: { offline_grace_s: 5 } } } });
+    const bob = await runtime.subscribe('c1', 'bob', () => undefined);
+    runtime.setTyping('c1', 'bob', true);
+    expect(typing(alice.outputs)).toEqual([['bob', true]]);
+    bob.close();
+    clock.advance(4_999);
+    expect(typing(alice.outputs)).toEqual([['bob', true]]);
+    clock.advance(1);
+    expect(typing(alice.outputs)).toEqual([
+      ['bob', true],
+      ['bob', false],
+    ]);
+    // The stop comes before the offline announcement.
+    const last = alice.outputs.slice(-2).map((o) => o.type);
+    expect(last).toEqual(['typing', 'presence']);
+    // A new typing start is news again (the conversation no longer holds bob as typing).
+    await runtime.subscribe('c1', 'bob', () => undefined);
+    runtime.setTyping('c1', 'bob', true);
+    expect(typing(alice.outputs)).toEqual([
+      ['bob', true],
+      ['bob', false],
+      ['bob', true],
+    ]);
+    await runtime.close();
+  });
+
+  it('a member going offline who was not typing sends no typing frame', async () => {
+    const { runtime, alice } = await room({ config: { chat: { presence: { offline_grace_s: 0 } } } });
+    (await runtime.subscribe('c1', 'bob', () => undefined)).close();
+    expect(presence(alice.outputs)).toEqual([
+      ['bob', true],
+      ['bob', false],
+    ]);
+    expect(typing(alice.outputs)).toEqual([]);
+    await runtime.close();
+  });
+});
