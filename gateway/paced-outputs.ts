@@ -59,7 +59,8 @@ export interface PacedOutputsOptions {
  * connection at once instead of waiting behind a long replay (the client resumes from what it got). Frames that
  * are no outputs (acks, errors, pongs) are written directly meanwhile; a `message_ack` may then come before its record,
  * which the protocol allows. The slow-consumer guard does not count what the steps wrote (FrameSender.pacedBytes):
- * the server itself paces them. A reader that does not take a whole step (the socket's 'drain': everything written, handed to the kernel) within stallMs is closed with 4008: stopped, or slower than a step per stallMs.
+ * the server itself paces them. A reader that does not take a whole step (the socket's 'drain': everything written,
+ * handed to the kernel) within stallMs is closed with 4008: stopped, or slower than a step per stallMs.
  */
 export class PacedOutputs implements OutputSink {
   /** Outputs waiting, from `head` on: what the route held, then from `liveFrom` on live ones held behind it. */
