@@ -88,6 +88,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   const entries = new Map<string, OutboxEntry>();
   /** Sending is paused until this time after a 429. */
   let pausedUntil = 0;
+  /** The longest wait a 429 asked for: a pause that seems longer than that means the clock was set back. */
+  let longestPauseMs = 0;
   /** How many entries may be 'sent' at once (see MAX_IN_FLIGHT). */
   let window = MAX_IN_FLIGHT;
   let resumeTimer: unknown;
@@ -127,7 +129,12 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 
   function flush(): void {
     if (!deps.canSend()) return;
-    if (clock.now() < pausedUntil) {
+    const now = clock.now();
+    // The default clock is Date.now: set back by an hour during a pause, the pause would last an hour more. A
+    // remaining pause longer than any the server asked for can only be that: it is over (a re-send that is still too
+    // early is simply refused again, with a new wait).
+    if (pausedUntil - now > longestPauseMs) pausedUntil = now;
+    if (now < pausedUntil) {
       if (resumeTimer === undefined) scheduleResume();
       return;
     }
@@ -226,6 +233,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         // A held message's wait is the hold's, a full mailbox's the actor's: neither says anything of the bucket.
         if (frame.error === 'GATEWAY_ERR_RATE_LIMITED' && typeof frame.retry_after_ms === 'number') deps.pacer.serverRefused(wait);
         pausedUntil = Math.max(pausedUntil, clock.now() + wait);
+        longestPauseMs = Math.max(longestPauseMs, wait);
         window = 1;
         // Only the refused message goes back: the server refuses each later one of this socket by its own id
         // (GATEWAY_ERR_HELD_FOR_ORDER) until it is back, and answers every other one.

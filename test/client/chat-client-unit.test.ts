@@ -387,6 +387,39 @@ describe('outbox', () => {
     expect(client.pendingCount).toBe(0);
   });
 
+  test('a wall clock set back during a 429 pause does not stretch the pause: the message goes again after retry_after_ms', async () => {
+    // Timers run on the manual clock (monotonic, like setTimeout); now() is the wall clock, set back by an hour.
+    let offset = 0;
+    const wall = { now: () => clock.now() + offset, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout };
+    const client = makeClient({ clock: wall });
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    conn.send(connectedFrame(0));
+    await connected;
+    const sent = client.send('busy');
+    await conn.nextFrame(isType('message'));
+    const throttled = nextEvent(client, 'throttled');
+    conn.send({
+      type: 'error',
+      error: 'GATEWAY_ERR_RATE_LIMITED',
+      code: 429,
+      message: 'slow down',
+      retry_after_ms: 1000,
+      message_id: 'client-msg-1',
+    });
+    await throttled;
+    // Should it never be re-sent, the test fails on the count below, not on a rejection when the client is closed.
+    sent.catch(() => undefined);
+    offset = -3_600_000;
+    clock.advance(1000);
+    // Frames arrive in order: once this sync is in, the re-send (if any) is too.
+    client.sync();
+    await conn.nextFrame(isType('sync'));
+    expect(conn.frames.filter(isType('message')).map((f) => f['message_id'])).toEqual(['client-msg-1', 'client-msg-1']);
+    conn.send({ type: 'message_ack', message_id: 'client-msg-1', sequence_id: 1, persisted: true, duplicate: false });
+    expect((await sent).sequence_id).toBe(1);
+  });
+
   test('a 429 error frame pauses sending for retry_after_ms, then the same message_id goes again', async () => {
     const client = makeClient();
     const connected = client.connect();
