@@ -146,6 +146,8 @@ export class ClaimKeeper {
    * was claimed by a second live runtime configured with this id.
    */
   private reportFencedBySharedId(held: ReadonlyMap<string, number>, fresh: ReadonlySet<string>): void {
+    // Nearly every renewal finds nothing fenced: then the map of every live conversation's epoch is not built.
+    if (this.fencedSinceRenewal.size === 0) return;
     const ownEpochs = new Map([...this.options.live()].map((c) => [c.conversationId, c.claim.epoch] as const));
     for (const [conversationId, fencedEpoch] of this.fencedSinceRenewal) {
       const epoch = held.get(conversationId);
