@@ -178,6 +178,47 @@ export async function fillSqliteFile<T>(db: string, fill: (store: SqliteStore) =
 }
 
 /**
+ * A conversation recorded by the runtime (recordConversation) in a SQLite file of a fresh directory, for one describe's
+ * tests: recorded in beforeAll (`damage`, if given, then alters the file, as a damaged production database would be),
+ * the directory removed in afterAll.
+ */
+export function recordedSqliteJournal(damage?: (db: string, conversationId: string) => void): {
+  readonly dir: string;
+  readonly db: string;
+  /** `sqlite:<db>`, for --storage. */
+  readonly spec: string;
+  readonly id: string;
+  readonly recorded: Awaited<ReturnType<typeof recordConversation>>;
+} {
+  let dir = '';
+  let recorded: Awaited<ReturnType<typeof recordConversation>> | undefined;
+  beforeAll(async () => {
+    dir = makeTmpDir();
+    const db = path.join(dir, 'chat.db');
+    recorded = await fillSqliteFile(db, (store) => recordConversation(store));
+    damage?.(db, recorded.conversationId);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return {
+    get dir() {
+      return dir;
+    },
+    get db() {
+      return path.join(dir, 'chat.db');
+    },
+    get spec() {
+      return `sqlite:${path.join(dir, 'chat.db')}`;
+    },
+    get id() {
+      return recorded!.conversationId;
+    },
+    get recorded() {
+      return recorded!;
+    },
+  };
+}
+
+/**
  * Records a real conversation through createChatRuntime on a SQLite file with the echo agent:
  * alice creates it (echo auto-joins), posts; bob joins (multi mode) and posts; alice leaves; bob
  * posts; alice rejoins and posts; the owner redacts one of bob's messages. Returns what each human's

@@ -4,7 +4,7 @@ import type { ChatMessage } from '../../actors';
 import { MemoryStore } from '../../storage-providers';
 import { storeSource } from '../../bin/replay/journal-source';
 import { runReplay } from '../../bin/replay/run-replay';
-import { fillSqliteFile, makeTmpDir, memorySink, parseJsonLines, recordConversation, runCli } from './replay-fixtures';
+import { memorySink, parseJsonLines, recordConversation, recordedSqliteJournal, runCli } from './replay-fixtures';
 
 const ids = (ms: readonly { sequence_id: number }[]) => ms.map((m) => m.sequence_id);
 const shape = (m: Pick<ChatMessage, 'sequence_id' | 'message_type' | 'message_id' | 'sender_id'>) => [
@@ -15,23 +15,14 @@ const shape = (m: Pick<ChatMessage, 'sequence_id' | 'message_type' | 'message_id
 ];
 
 describe('replay CLI on a conversation recorded by the runtime (sqlite, echo agent)', () => {
-  let dir: string;
-  let db: string;
-  let recorded: Awaited<ReturnType<typeof recordConversation>>;
-
-  beforeAll(async () => {
-    dir = makeTmpDir();
-    db = path.join(dir, 'chat.db');
-    recorded = await fillSqliteFile(db, (store) => recordConversation(store));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const journal = recordedSqliteJournal();
 
   it('exports JSONL, which then passes --check and --rerun, as does the store itself', async () => {
-    const file = path.join(dir, 'export.jsonl');
-    const exported = await runCli(['export', recorded.conversationId, '--storage', `sqlite:${db}`, '-o', file]);
+    const file = path.join(journal.dir, 'export.jsonl');
+    const exported = await runCli(['export', journal.recorded.conversationId, '--storage', `sqlite:${journal.db}`, '-o', file]);
     expect(exported).toMatchObject({ code: 0 });
     const lines = parseJsonLines(fs.readFileSync(file, 'utf8'));
-    expect(lines[0]).toMatchObject({ format: 'nlweb-chat-journal', version: 1, conversation_id: recorded.conversationId });
+    expect(lines[0]).toMatchObject({ format: 'nlweb-chat-journal', version: 1, conversation_id: journal.recorded.conversationId });
     expect(typeof lines[0].exported_at).toBe('string');
     const records = lines.slice(1) as unknown as ChatMessage[];
     expect(ids(records)).toEqual(Array.from({ length: records.length }, (_, i) => i + 1));
@@ -44,17 +35,17 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
     const fromFile = await runCli(['replay', '--file', file, '--check', '--rerun']);
     expect(fromFile.stderr).toBe('');
     expect(fromFile.code).toBe(0);
-    expect(fromFile.stdout).toContain(`check OK: conversation ${recorded.conversationId}: ${records.length} records, 0 violations`);
+    expect(fromFile.stdout).toContain(`check OK: conversation ${journal.recorded.conversationId}: ${records.length} records, 0 violations`);
     expect(fromFile.stdout).toContain(
-      `rerun OK: conversation ${recorded.conversationId}: ${records.length} records, ${records.length} compared, 0 divergences`,
+      `rerun OK: conversation ${journal.recorded.conversationId}: ${records.length} records, ${records.length} compared, 0 divergences`,
     );
 
-    const fromStore = await runCli([recorded.conversationId, '--storage', `sqlite:${db}`, '--rerun', '--json']);
+    const fromStore = await runCli([journal.recorded.conversationId, '--storage', `sqlite:${journal.db}`, '--rerun', '--json']);
     expect(fromStore.code).toBe(0);
     expect(parseJsonLines(fromStore.stdout)).toEqual([
       {
         type: 'rerun_summary',
-        conversation_id: recorded.conversationId,
+        conversation_id: journal.recorded.conversationId,
         records: records.length,
         compared: records.length,
         divergences: 0,
@@ -63,7 +54,7 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
     ]);
 
     // --json prints exactly the exported records.
-    const json = await runCli([recorded.conversationId, '--storage', `sqlite:${db}`, '--json']);
+    const json = await runCli([journal.recorded.conversationId, '--storage', `sqlite:${journal.db}`, '--json']);
     expect(parseJsonLines(json.stdout)).toEqual(records);
   });
 
@@ -71,23 +62,27 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
     // Compared unfiltered: each subscription starts at the participant's join record, and the runtime hands a
     // leaver nothing after its own leave record (not even the mode change of the same step), as --as stops there.
     for (const who of ['alice', 'bob'] as const) {
-      const out = await runCli([recorded.conversationId, '--storage', `sqlite:${db}`, '--as', who, '--json']);
+      const out = await runCli([journal.recorded.conversationId, '--storage', `sqlite:${journal.db}`, '--as', who, '--json']);
       expect(out.code).toBe(0);
       const view = parseJsonLines(out.stdout) as unknown as ChatMessage[];
-      expect(view.map(shape)).toEqual(recorded.seen[who].map(shape));
+      expect(view.map(shape)).toEqual(journal.recorded.seen[who].map(shape));
     }
     // alice left and came back: her view skips what happened meanwhile (bob's second message and its answer).
-    const alice = parseJsonLines((await runCli([recorded.conversationId, '--storage', `sqlite:${db}`, '--as', 'alice', '--json'])).stdout);
+    const alice = parseJsonLines(
+      (await runCli([journal.recorded.conversationId, '--storage', `sqlite:${journal.db}`, '--as', 'alice', '--json'])).stdout,
+    );
     expect(alice.map((m) => m.message_id)).not.toContain('b2');
     expect(alice.filter((m) => m.message_type === 'join' && m.sender_id === 'alice')).toHaveLength(2);
     // bob joined later: his view starts at his join record.
-    const bob = parseJsonLines((await runCli([recorded.conversationId, '--storage', `sqlite:${db}`, '--as', 'bob', '--json'])).stdout);
+    const bob = parseJsonLines(
+      (await runCli([journal.recorded.conversationId, '--storage', `sqlite:${journal.db}`, '--as', 'bob', '--json'])).stdout,
+    );
     expect(bob[0]).toMatchObject({ message_type: 'join', sender_id: 'bob' });
     expect(bob.map((m) => m.message_id)).not.toContain('a1');
   });
 
   it('prints a readable timeline that shows the redaction marker', async () => {
-    const out = await runCli([recorded.conversationId, '--storage', `sqlite:${db}`]);
+    const out = await runCli([journal.recorded.conversationId, '--storage', `sqlite:${journal.db}`]);
     expect(out.code).toBe(0);
     const lines = out.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\s+SEQ\s+TIME\s+SENDER\s+TYPE\s+CONTENT$/);
@@ -101,23 +96,25 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
   });
 
   it('an id that contradicts the export header is a usage error (CONFIG_ERR_INVALID, exit 1), nothing on stdout', async () => {
-    const file = path.join(dir, 'mismatch.jsonl');
-    expect(await runCli(['export', recorded.conversationId, '--storage', `sqlite:${db}`, '-o', file])).toMatchObject({ code: 0 });
+    const file = path.join(journal.dir, 'mismatch.jsonl');
+    expect(await runCli(['export', journal.recorded.conversationId, '--storage', `sqlite:${journal.db}`, '-o', file])).toMatchObject({
+      code: 0,
+    });
     const out = await runCli(['c-other', '--file', file]);
     expect(out).toEqual({
       code: 1,
       stdout: '',
-      stderr: `replay: CONFIG_ERR_INVALID: ${file} holds conversation ${recorded.conversationId}, not c-other (leave the id out to read the file's)\n`,
+      stderr: `replay: CONFIG_ERR_INVALID: ${file} holds conversation ${journal.recorded.conversationId}, not c-other (leave the id out to read the file's)\n`,
     });
     // The id the header names, or none, reads it.
-    expect((await runCli([recorded.conversationId, '--file', file, '--check'])).code).toBe(0);
+    expect((await runCli([journal.recorded.conversationId, '--file', file, '--check'])).code).toBe(0);
   });
 
   it('lists the stored conversations', async () => {
-    const out = await runCli(['list', '--storage', `sqlite:${db}`, '--json']);
+    const out = await runCli(['list', '--storage', `sqlite:${journal.db}`, '--json']);
     expect(out.code).toBe(0);
     expect(parseJsonLines(out.stdout)).toEqual([
-      expect.objectContaining({ conversation_id: recorded.conversationId, title: 'replay fixture', last_sequence_id: 22 }),
+      expect.objectContaining({ conversation_id: journal.recorded.conversationId, title: 'replay fixture', last_sequence_id: 22 }),
     ]);
   });
 });

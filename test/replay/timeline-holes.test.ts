@@ -1,22 +1,12 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
-import { fillSqliteFile, makeTmpDir, parseJsonLines, recordConversation, runCli } from './replay-fixtures';
+import { parseJsonLines, recordedSqliteJournal, runCli } from './replay-fixtures';
 
 /**
  * Ids missing from a stored journal show in the timeline where they would be: a SQLite journal recorded by the
  * runtime, with rows deleted from the file as a damaged production database would lose them.
  */
 describe('replay timeline: ids missing from the journal (CLI process, SQLite store)', () => {
-  let dir: string;
-  let spec: string;
-  let id: string;
-
-  beforeAll(async () => {
-    dir = makeTmpDir();
-    const db = path.join(dir, 'chat.db');
-    spec = `sqlite:${db}`;
-    id = (await fillSqliteFile(db, (store) => recordConversation(store))).conversationId;
+  const journal = recordedSqliteJournal((db, id) => {
     const raw = new Database(db);
     try {
       raw.prepare('DELETE FROM messages WHERE conversation_id = ? AND sequence_id IN (1, 9, 10, 11)').run(id);
@@ -24,10 +14,9 @@ describe('replay timeline: ids missing from the journal (CLI process, SQLite sto
       raw.close();
     }
   });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('shows one "missing" line per run of absent ids, before the record after them', async () => {
-    const out = await runCli([id, '--storage', spec]);
+    const out = await runCli([journal.id, '--storage', journal.spec]);
     expect(out).toMatchObject({ code: 0, stderr: '' });
     const lines = out.stdout.trimEnd().split('\n');
     expect(lines[1]).toBe(
@@ -42,24 +31,24 @@ describe('replay timeline: ids missing from the journal (CLI process, SQLite sto
   });
 
   it('--json gives {"type":"missing",...} lines; --from cuts the hole to the range; --check names the same ids', async () => {
-    const json = parseJsonLines((await runCli([id, '--storage', spec, '--json', '--from', '10', '--to', '12'])).stdout);
+    const json = parseJsonLines((await runCli([journal.id, '--storage', journal.spec, '--json', '--from', '10', '--to', '12'])).stdout);
     expect(json[0]).toEqual({
       type: 'missing',
-      conversation_id: id,
+      conversation_id: journal.id,
       from: 10,
       to: 11,
       count: 2,
       detail: 'sequence ids 10..11 are not in the journal (never stored, or deleted); --check reports them',
     });
     expect(json.slice(1).map((r) => r.sequence_id)).toEqual([12]);
-    const check = await runCli([id, '--storage', spec, '--check']);
+    const check = await runCli([journal.id, '--storage', journal.spec, '--check']);
     expect(check.code).toBe(2);
     expect(check.stdout).toContain('violation #12 sequence_gap: sequence ids 9..11 are missing');
   });
 
   it('--as shows a hole only inside what the participant saw', async () => {
     // alice left at #12 (leave) and rejoined later; bob joined at #6: both were members at #9..11.
-    const bob = await runCli([id, '--storage', spec, '--as', 'bob']);
+    const bob = await runCli([journal.id, '--storage', journal.spec, '--as', 'bob']);
     expect(bob.stdout).toMatch(/^ {2}9\.\.11 {2}.*missing/m);
     // Nobody saw #1 but alice, whose join record it was: it is not shown to bob, whose view starts at his join.
     expect(bob.stdout).not.toMatch(/^ {6}1 {2}/m);
