@@ -26,7 +26,7 @@ import { buildChatSocketUrl } from './chat-socket-url';
 import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
 import { createLeaveRequest, refusedLeave } from './leave-request';
-import { limitsOfConnected, messageBudgetOf, messageSizeProblem, type ServerLimits } from './message-limits';
+import { limitsOfConnected, messageBudgetOf, sizesProblem, type ServerLimits } from './message-limits';
 import { createOutbox } from './outbox';
 import { createSendPacer } from './send-pacer';
 import { createOwnerRedirect } from './owner-redirect';
@@ -94,7 +94,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     canSend: () => loop.ready && loop.state !== 'closed' && !leave.inFlight,
     sendFrame: (frame) => socket.send(frame),
     emitAck: (result) => events.emit('ack', result),
-    sizeProblem: (frame) => (serverLimits === undefined ? undefined : messageSizeProblem(frame, serverLimits)),
+    sizeProblem: (sizes) => (serverLimits === undefined ? undefined : sizesProblem(sizes, serverLimits)),
   });
   const heartbeat = createHeartbeat({
     clock,

@@ -62,24 +62,48 @@ export interface OutgoingMessage {
   readonly metadata?: Record<string, unknown>;
 }
 
-/** Why the server would refuse this message for its size (or close the socket over it), or undefined if it fits. */
-export function messageSizeProblem(frame: OutgoingMessage, limits: ServerLimits): string | undefined {
-  if (frame.content.length > limits.maxMessageLength) {
-    return `content is ${frame.content.length} characters, over the server's max_message_length (${limits.maxMessageLength})`;
+/**
+ * A message's sizes as the limits bound them. They depend on the message alone, so the outbox measures each message
+ * once, when it is queued, and compares the numbers with each server's limits (sizesProblem) on every send.
+ */
+export interface MessageSizes {
+  /** `content` in UTF-16 code units, as String.length counts. */
+  readonly contentLength: number;
+  /** `metadata` as JSON, in UTF-8 bytes; undefined without metadata. */
+  readonly metadataBytes?: number;
+  /**
+   * The whole frame as the socket sends it (chat-socket.ts: JSON text, UTF-8 on the wire); the server's WebSocket
+   * refuses a payload longer than max_frame_bytes, one exactly that long it reads.
+   */
+  readonly frameBytes: number;
+}
+
+/** Measures a message frame (see MessageSizes). */
+export function measureMessage(frame: OutgoingMessage): MessageSizes {
+  return {
+    contentLength: frame.content.length,
+    ...(frame.metadata !== undefined ? { metadataBytes: utf8Length(JSON.stringify(frame.metadata)) } : {}),
+    frameBytes: utf8Length(JSON.stringify(frame)),
+  };
+}
+
+/** Why the server would refuse a message of these sizes (or close the socket over it), or undefined if it fits. */
+export function sizesProblem(sizes: MessageSizes, limits: ServerLimits): string | undefined {
+  if (sizes.contentLength > limits.maxMessageLength) {
+    return `content is ${sizes.contentLength} characters, over the server's max_message_length (${limits.maxMessageLength})`;
   }
-  if (frame.metadata !== undefined && limits.maxMetadataBytes > 0) {
-    const metadataBytes = utf8Length(JSON.stringify(frame.metadata));
-    if (metadataBytes > limits.maxMetadataBytes) {
-      return `metadata is ${metadataBytes} bytes as JSON, over the server's max_metadata_bytes (${limits.maxMetadataBytes})`;
-    }
+  if (sizes.metadataBytes !== undefined && limits.maxMetadataBytes > 0 && sizes.metadataBytes > limits.maxMetadataBytes) {
+    return `metadata is ${sizes.metadataBytes} bytes as JSON, over the server's max_metadata_bytes (${limits.maxMetadataBytes})`;
   }
-  // Measured as the socket sends it (chat-socket.ts: JSON text, UTF-8 on the wire); the server's WebSocket refuses
-  // a payload longer than max_frame_bytes, one exactly that long it reads.
-  const frameBytes = utf8Length(JSON.stringify(frame));
-  if (frameBytes > limits.maxFrameBytes) {
-    return `the message frame is ${frameBytes} bytes, over the server's max_frame_bytes (${limits.maxFrameBytes})`;
+  if (sizes.frameBytes > limits.maxFrameBytes) {
+    return `the message frame is ${sizes.frameBytes} bytes, over the server's max_frame_bytes (${limits.maxFrameBytes})`;
   }
   return undefined;
+}
+
+/** Why the server would refuse this message for its size (or close the socket over it), or undefined if it fits. */
+export function messageSizeProblem(frame: OutgoingMessage, limits: ServerLimits): string | undefined {
+  return sizesProblem(measureMessage(frame), limits);
 }
 
 /** UTF-8 length of a string, counted rather than encoded (no copy of a large message per check). */

@@ -7,7 +7,7 @@
  * but is not persisted yet (re-sent after a reconnect, in case the server lost it).
  */
 import { ChatClientError, type ClientClock, type SendResult } from './client-types';
-import type { OutgoingMessage } from './message-limits';
+import { measureMessage, type MessageSizes, type OutgoingMessage } from './message-limits';
 import { isSlowDown, type ClientFrame, type ErrorFrame, type MessageAckFrame } from './protocol-frames';
 import type { SendPacer } from './send-pacer';
 
@@ -15,6 +15,8 @@ interface OutboxEntry {
   readonly message_id: string;
   readonly content: string;
   readonly metadata?: Record<string, unknown>;
+  /** Measured once in add(): every send compares them with the limits of the server it goes to. */
+  readonly sizes: MessageSizes;
   state: 'queued' | 'sent' | 'acked';
   sequence_id?: number;
   /** The send() promise is settled once; the entry may live on until `persisted`. */
@@ -48,10 +50,10 @@ export interface OutboxDeps {
   /** Reports an acknowledgement (message_ack or persisted) to the application. */
   emitAck(result: SendResult): void;
   /**
-   * Why the server would refuse this message for its size (client/message-limits.ts), or undefined: also while the
+   * Why the server would refuse a message of these sizes (client/message-limits.ts), or undefined: also while the
    * server's limits are not known yet (before the first `connected` frame), as flush() checks again before sending.
    */
-  sizeProblem(frame: OutgoingMessage): string | undefined;
+  sizeProblem(sizes: MessageSizes): string | undefined;
 }
 
 /** The outbox of one client (see the file comment). */
@@ -143,12 +145,12 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     for (const e of entries.values()) {
       if (inFlight >= window) return;
       if (e.state !== 'queued') continue;
-      const frame = messageFrame(e);
-      // Checked on every send, not only in add(): a message queued before the first `connected` frame meets the
-      // limits here, and a reconnect may reach a server with smaller ones. Sent, it would close this socket (1009)
-      // and end the client; refused, only this message fails. An acknowledged one (a re-send for durability) has
-      // no promise left to reject: it is dropped, having been sequenced by a server that took it.
-      const problem = deps.sizeProblem(frame);
+      // Checked on every send (the sizes add() measured, against this server's limits), not only in add(): a message
+      // queued before the first `connected` frame meets the limits here, and a reconnect may reach a server with
+      // smaller ones. Sent, it would close this socket (1009) and end the client; refused, only this message fails.
+      // An acknowledged one (a re-send for durability) has no promise left to reject: it is dropped, having been
+      // sequenced by a server that took it.
+      const problem = deps.sizeProblem(e.sizes);
       if (problem !== undefined) {
         entries.delete(e.message_id);
         if (!e.settled) settleReject(e, tooLargeError(e.message_id, problem));
@@ -161,7 +163,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         return;
       }
       // Stop at the first failure: the rest stay queued for the next connection, in order.
-      if (!deps.sendFrame(frame)) return;
+      if (!deps.sendFrame(messageFrame(e))) return;
       deps.pacer.spend();
       e.state = 'sent';
       inFlight++;
@@ -176,7 +178,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         // its object after send() returned.
         const sent = metadata === undefined ? undefined : (JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>);
         // Refused at once when the server's limits are known: nothing is queued, the connection is untouched.
-        const problem = deps.sizeProblem(messageFrame({ message_id, content, ...(sent !== undefined ? { metadata: sent } : {}) }));
+        const sizes = measureMessage(messageFrame({ message_id, content, ...(sent !== undefined ? { metadata: sent } : {}) }));
+        const problem = deps.sizeProblem(sizes);
         if (problem !== undefined) {
           reject(tooLargeError(message_id, problem));
           return;
@@ -185,6 +188,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           message_id,
           content,
           ...(sent !== undefined ? { metadata: sent } : {}),
+          sizes,
           state: 'queued',
           settled: false,
           resolve,
