@@ -35,6 +35,28 @@ async function refusal(promise: Promise<unknown>): Promise<ChatError> {
 
 describe('conversation claims: several runtimes on one store', () => {
   const opened: ChatRuntime[] = [];
+
+  /** What the runtime logs once it finds a twin on its instance id. */
+  const SHARED_ID_REPORT = expect.objectContaining({
+    level: 'error',
+    conversation_id: 'c',
+    instance_id: 'replica',
+    msg: 'another live runtime uses this chat.ownership.instance_id: give every server its own (the two take conversations from each other)',
+  });
+
+  /** Two live runtimes configured with one instance id on one claims store; `a` holds conversation c, alice subscribed. */
+  async function twinsOnOneInstanceId() {
+    const { logger, logged } = capturedLogger('error');
+    const clock = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clock.now() });
+    const a = await server('replica', store, clock, logger);
+    const twin = await server('replica', store, clock);
+    opened.push(a, twin);
+    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    const aliceOnA = collector();
+    await a.subscribe('c', 'alice', aliceOnA.listener);
+    return { clock, logged, a, twin, aliceOnA };
+  }
   afterEach(async () => {
     for (const r of opened.splice(0)) await r.close();
   });
@@ -168,15 +190,7 @@ describe('conversation claims: several runtimes on one store', () => {
   test('two live runtimes with one instance_id: the one whose claim is raised under its own id says so (log, health)', async () => {
     // Before: both claimed each conversation from the other (a claim by the same id always succeeds), and the one
     // that lost it only saw "claim taken over by another runtime", the same as a normal takeover.
-    const { logger, logged } = capturedLogger('error');
-    const clock = createManualClock();
-    const store = new MemoryStore({ claims: true, now: () => clock.now() });
-    const a = await server('replica', store, clock, logger);
-    const twin = await server('replica', store, clock);
-    opened.push(a, twin);
-    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
-    const aliceOnA = collector();
-    await a.subscribe('c', 'alice', aliceOnA.listener);
+    const { clock, logged, a, twin, aliceOnA } = await twinsOnOneInstanceId();
     // The twin is not refused: the claim names its own id.
     await twin.post('c', { sender_id: 'alice', message_id: 't1', content: 'from the twin' });
     expect(a.health().status).toBe('healthy');
@@ -185,14 +199,7 @@ describe('conversation claims: several runtimes on one store', () => {
     await settle();
     expect(aliceOnA.outputs).toContainEqual({ type: 'closed', reason: 'moved' });
     expect(a.health()).toMatchObject({ status: 'degraded', reasons: ['another live runtime uses chat.ownership.instance_id "replica"'] });
-    expect(logged).toEqual([
-      expect.objectContaining({
-        level: 'error',
-        conversation_id: 'c',
-        instance_id: 'replica',
-        msg: 'another live runtime uses this chat.ownership.instance_id: give every server its own (the two take conversations from each other)',
-      }),
-    ]);
+    expect(logged).toEqual([SHARED_ID_REPORT]);
     // It stays visible for three claim TTLs after the last sighting, then clears.
     clock.advance(3 * TTL_S * 1000 + 1);
     await settle();
@@ -203,15 +210,7 @@ describe('conversation claims: several runtimes on one store', () => {
     // Reproduced with two server processes given one NLWEB_CHAT_INSTANCE_ID and posts alternating between them: each
     // post's journal write was fenced before the next renewal, so the conversation moved away quietly (a warn line)
     // and both servers stayed 'healthy' while they took the conversation from each other at every post.
-    const { logger, logged } = capturedLogger('error');
-    const clock = createManualClock();
-    const store = new MemoryStore({ claims: true, now: () => clock.now() });
-    const a = await server('replica', store, clock, logger);
-    const twin = await server('replica', store, clock);
-    opened.push(a, twin);
-    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
-    const aliceOnA = collector();
-    await a.subscribe('c', 'alice', aliceOnA.listener);
+    const { clock, logged, a, twin, aliceOnA } = await twinsOnOneInstanceId();
     await twin.post('c', { sender_id: 'alice', message_id: 't1', content: 'from the twin' });
     // a still thinks it holds the conversation: its next post's write is refused (fenced) and it moves away.
     await a.post('c', { sender_id: 'alice', message_id: 'a1', content: 'from a' });
@@ -221,14 +220,7 @@ describe('conversation claims: several runtimes on one store', () => {
     clock.advance((TTL_S * 1000) / 3);
     await settle();
     expect(a.health()).toMatchObject({ status: 'degraded', reasons: ['another live runtime uses chat.ownership.instance_id "replica"'] });
-    expect(logged).toEqual([
-      expect.objectContaining({
-        level: 'error',
-        conversation_id: 'c',
-        instance_id: 'replica',
-        msg: 'another live runtime uses this chat.ownership.instance_id: give every server its own (the two take conversations from each other)',
-      }),
-    ]);
+    expect(logged).toEqual([SHARED_ID_REPORT]);
   });
 
   test('a fenced write after a takeover by another instance_id is an ordinary move, not a shared instance_id', async () => {
