@@ -10,8 +10,12 @@ import { Transform, type TransformCallback } from 'node:stream';
  * Once the frame is in, nothing more of the client's goes through: after a close frame the peer reads nothing else.
  */
 export class ClientFrameGate extends Transform {
-  /** Header bytes of the frame now arriving, until the whole header is in. */
-  private header: Buffer = Buffer.alloc(0);
+  /**
+   * Header bytes of the frame now arriving (`headerBytes` of them), until the whole header is in. One buffer of the
+   * longest header (2 + 8 + 4), reused: nothing is allocated per frame.
+   */
+  private readonly header = Buffer.alloc(MAX_HEADER_BYTES);
+  private headerBytes = 0;
   /** Payload bytes of the current frame still to pass. */
   private payloadLeft = 0;
   private insert: Buffer | undefined;
@@ -42,19 +46,19 @@ export class ClientFrameGate extends Transform {
         this.payloadLeft -= n;
         continue;
       }
-      if (this.insert !== undefined && this.header.length === 0) {
+      if (this.insert !== undefined && this.headerBytes === 0) {
         if (offset > 0) this.push(chunk.subarray(0, offset));
         this.pushInsert();
         return callback();
       }
-      const want = headerLength(this.header);
-      const n = Math.min(want - this.header.length, chunk.length - offset);
-      this.header = Buffer.concat([this.header, chunk.subarray(offset, offset + n)]);
+      const n = Math.min(headerLength(this.header, this.headerBytes) - this.headerBytes, chunk.length - offset);
+      chunk.copy(this.header, this.headerBytes, offset, offset + n);
+      this.headerBytes += n;
       offset += n;
       // Two bytes tell how long the header is: read it again until it has all it says.
-      if (this.header.length === headerLength(this.header)) {
+      if (this.headerBytes === headerLength(this.header, this.headerBytes)) {
         this.payloadLeft = payloadLength(this.header);
-        this.header = Buffer.alloc(0);
+        this.headerBytes = 0;
       }
     }
     this.push(chunk);
@@ -63,7 +67,7 @@ export class ClientFrameGate extends Transform {
   }
 
   private atBoundary(): boolean {
-    return this.header.length === 0 && this.payloadLeft === 0;
+    return this.headerBytes === 0 && this.payloadLeft === 0;
   }
 
   private pushInsert(): void {
@@ -73,9 +77,12 @@ export class ClientFrameGate extends Transform {
   }
 }
 
-/** The header's length, as far as its first two bytes tell (2 until they are in). */
-function headerLength(header: Buffer): number {
-  if (header.length < 2) return 2;
+/** The longest frame header: two bytes, an extended length of 8, a masking key of 4. */
+const MAX_HEADER_BYTES = 14;
+
+/** The header's length, as far as its first two bytes tell (2 until they are in: `bytes` of it so far). */
+function headerLength(header: Buffer, bytes: number): number {
+  if (bytes < 2) return 2;
   const length7 = header[1]! & 0x7f;
   const extended = length7 === 126 ? 2 : length7 === 127 ? 8 : 0;
   const mask = (header[1]! & 0x80) !== 0 ? 4 : 0;
