@@ -5,6 +5,7 @@ import { PG_MIGRATIONS } from '../../storage-providers/postgres-migrations';
 import { SQLITE_MIGRATIONS } from '../../storage-providers/sqlite-schema';
 import { SqliteStore } from '../../storage-providers/sqlite-store';
 import { expectCode } from '../../testing';
+import type { ChatStore } from '../../storage-providers/chat-store';
 import { meta, msg, msgs } from '../../testing/store-contract/fixtures';
 import {
   addPostgresVersion,
@@ -25,6 +26,31 @@ import { openError, pgStoresPerTest, sqliteStoresPerTest } from './store-open-fi
 
 const CURRENT_SQLITE = SQLITE_MIGRATIONS.length;
 const CURRENT_PG = PG_MIGRATIONS.length;
+
+/**
+ * A server (read-write) writes c1 while a reader (read-only) of the same database reads it: the reader sees each
+ * commit and holds no lock the server waits for; its own write fails with the database's reason (`refusal`).
+ */
+async function readWhileServerWrites<S extends ChatStore>(
+  make: (readOnly: boolean) => S,
+  refusal: RegExp,
+): Promise<{ server: S; reader: S }> {
+  const server = make(false);
+  await server.open();
+  await server.createConversation(meta('c1'));
+  await server.appendMessages('c1', msgs('c1', 1, 3));
+  const reader = make(true);
+  await reader.open();
+  expect(await reader.getConversation('c1')).toEqual(meta('c1'));
+  expect(await reader.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
+  await server.appendMessages('c1', [msg('c1', 4)]);
+  expect(await reader.lastSequenceId('c1')).toBe(4);
+  let refused: unknown;
+  await reader.appendMessages('c1', [msg('c1', 5)]).catch((err: unknown) => (refused = err));
+  expect(isChatError(refused, 'STORAGE_ERR_UNAVAILABLE') && refusal.test(refused.message)).toBe(true);
+  expect(await server.lastSequenceId('c1')).toBe(4);
+  return { server, reader };
+}
 
 describe('sqlite opened readOnly', () => {
   const sqlite = sqliteStoresPerTest('nlweb-chat-read-only-');
@@ -83,21 +109,7 @@ describe('sqlite opened readOnly', () => {
   });
 
   test('a current file is read while a server writes to it; writes through the reader fail', async () => {
-    const server = make(false);
-    await server.open();
-    await server.createConversation(meta('c1'));
-    await server.appendMessages('c1', msgs('c1', 1, 3));
-    const reader = make(true);
-    await reader.open();
-    expect(await reader.getConversation('c1')).toEqual(meta('c1'));
-    expect(await reader.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
-    // The reader holds no lock the server waits for, and sees what it commits next.
-    await server.appendMessages('c1', [msg('c1', 4)]);
-    expect(await reader.lastSequenceId('c1')).toBe(4);
-    let refused: unknown;
-    await reader.appendMessages('c1', [msg('c1', 5)]).catch((err: unknown) => (refused = err));
-    expect(isChatError(refused, 'STORAGE_ERR_UNAVAILABLE') && /readonly/.test(refused.message)).toBe(true);
-    expect(await server.lastSequenceId('c1')).toBe(4);
+    await readWhileServerWrites(make, /readonly/);
   });
 });
 
@@ -154,19 +166,7 @@ describeWithPg(reachable)('postgres opened readOnly', () => {
   });
 
   test('a current schema is read while a server writes to it; writes through the reader fail', async () => {
-    const server = make(false);
-    await server.open();
-    await server.createConversation(meta('c1'));
-    await server.appendMessages('c1', msgs('c1', 1, 3));
-    const reader = make(true);
-    await reader.open();
-    expect(await reader.getConversation('c1')).toEqual(meta('c1'));
-    expect(await reader.readMessages('c1', 0, 10)).toEqual(msgs('c1', 1, 3));
-    await server.appendMessages('c1', [msg('c1', 4)]);
-    expect(await reader.lastSequenceId('c1')).toBe(4);
-    let refused: unknown;
-    await reader.appendMessages('c1', [msg('c1', 5)]).catch((err: unknown) => (refused = err));
-    expect(isChatError(refused, 'STORAGE_ERR_UNAVAILABLE') && /read-only transaction/.test(refused.message)).toBe(true);
+    const { server, reader } = await readWhileServerWrites(make, /read-only transaction/);
     await expectCode(reader.setSequenceReservation('c1', 50), 'STORAGE_ERR_UNAVAILABLE');
     expect(await server.lastSequenceId('c1')).toBe(4);
     expect(await server.getSequenceReservation('c1')).toBe(0);
