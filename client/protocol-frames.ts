@@ -34,7 +34,7 @@ export type ClientFrame =
   | { type: 'sync'; last_sequence_id: number }
   | { type: 'ack'; sequence_id: number }
   | { type: 'typing'; is_typing: boolean }
-  | { type: 'ping'; ts?: number }
+  | { type: 'ping' }
   | { type: 'leave' };
 
 // ---- server -> client -------------------------------------------------------------------------
@@ -120,8 +120,6 @@ export interface ErrorFrame {
 }
 export interface PongFrame {
   type: 'pong';
-  /** The `ts` of the ping it answers, when that ping had one. */
-  ts?: number;
 }
 /** Sent by servers that report durability separately from message_ack. */
 export interface PersistedFrame {
