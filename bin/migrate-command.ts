@@ -6,7 +6,7 @@ import { PG_MIGRATIONS } from '../storage-providers/postgres-migrations';
 import { PostgresStore } from '../storage-providers/postgres-store';
 import { SQLITE_MIGRATIONS } from '../storage-providers/sqlite-schema';
 import { SqliteStore } from '../storage-providers/sqlite-store';
-import { storageLocation } from './storage-location';
+import { storageLocation, withoutUrlPasswords } from './storage-location';
 
 /** Exit codes of `nlweb-chat migrate` (docs/storage.md, Migrating in a step of its own). */
 export const MIGRATE_EXIT = {
@@ -68,7 +68,7 @@ export async function runMigrate(storage: StorageConfig, options: MigrateOptions
     return MIGRATE_EXIT.pending;
   } catch (err) {
     const text = isChatError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
-    io.stderr.write(`nlweb-chat migrate: ${where}: ${withoutUrlPassword(text)}\n`);
+    io.stderr.write(`nlweb-chat migrate: ${where}: ${withoutUrlPasswords(text)}\n`);
     return MIGRATE_EXIT.failure;
   }
 }
@@ -120,9 +120,4 @@ function versionList(from: number, to: number): string {
 
 function isVolatile(file: string): boolean {
   return file === ':memory:' || file === '';
-}
-
-/** A driver error may quote the connection URL: its password is not printed. */
-function withoutUrlPassword(text: string): string {
-  return text.replace(/(\/\/[^:/@\s]+:)[^@\s]*@/g, '$1***@');
 }

@@ -21,6 +21,15 @@ export function storageLocation(storage: ChatConfig['storage'], cwd: string): st
   }
 }
 
+/**
+ * A text that may quote connection URLs (a driver's error, a mistyped `--storage`), with each URL's password replaced
+ * by "***": what the binary's commands and the replay CLI print. The password runs to the next "@" even across
+ * spaces (a mistyped URL may hold one): hiding a few words too many beats printing part of a password.
+ */
+export function withoutUrlPasswords(text: string): string {
+  return text.replace(/(\/\/[^:/@]+:)[^@]*@/g, '$1***@');
+}
+
 /** The URL with any password replaced by "***" (an unparsable one is not shown at all: it might hold one). */
 function withoutPassword(url: string): string {
   try {

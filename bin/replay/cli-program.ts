@@ -3,13 +3,14 @@ import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isChatError } from '../../actors/errors';
 import type { ConversationMeta } from '../../actors/message-types';
+import { withoutUrlPasswords } from '../storage-location';
 import { EXIT } from './exit-codes';
 import { listServerConversations, openServerSource } from './http-source';
 import { openJsonlSource, openStoreSource, type JournalSource } from './journal-source';
 import { toJsonLine } from './jsonl';
 import { runExport, runReplay, type ReplayIo } from './run-replay';
 import { ServerRequestError, type ServerTarget } from './server-client';
-import { openStorage, parseStorageSpec, redactUrl } from './storage-spec';
+import { openStorage, parseStorageSpec } from './storage-spec';
 
 interface ServerOptions {
   readonly server?: string;
@@ -178,7 +179,7 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     const coded = isChatError(err) || err instanceof ServerRequestError;
     const text = coded ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
-    io.stderr.write(`replay: ${redactUrl(text)}\n`);
+    io.stderr.write(`replay: ${withoutUrlPasswords(text)}\n`);
     return EXIT.usage;
   }
 }

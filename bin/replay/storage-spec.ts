@@ -3,6 +3,7 @@ import nodePath from 'node:path';
 import { ChatError } from '../../actors/errors';
 import type { ChatStore } from '../../storage-providers/chat-store';
 import { MemoryStore, PostgresStore, SqliteStore } from '../../storage-providers/index';
+import { withoutUrlPasswords } from '../storage-location';
 import { assertPostgresJournalExists } from './postgres-journal-presence';
 
 /** Where a journal is read from, as written after `--storage`. */
@@ -28,7 +29,7 @@ export function parseStorageSpec(spec: string): StorageSpec {
     try {
       url = new URL(s);
     } catch (err) {
-      throw new ChatError('CONFIG_ERR_INVALID', `not a valid PostgreSQL URL: ${redactUrl(s)}`, { cause: err });
+      throw new ChatError('CONFIG_ERR_INVALID', `not a valid PostgreSQL URL: ${withoutUrlPasswords(s)}`, { cause: err });
     }
     const schema = url.searchParams.get('schema') ?? undefined;
     url.searchParams.delete('schema');
@@ -37,7 +38,10 @@ export function parseStorageSpec(spec: string): StorageSpec {
     }
     return { backend: 'postgres', url: url.toString(), ...(schema !== undefined ? { schema } : {}) };
   }
-  throw new ChatError('CONFIG_ERR_INVALID', `unknown storage ${JSON.stringify(redactUrl(s))}: use memory, sqlite:<file> or postgres://...`);
+  throw new ChatError(
+    'CONFIG_ERR_INVALID',
+    `unknown storage ${JSON.stringify(withoutUrlPasswords(s))}: use memory, sqlite:<file> or postgres://...`,
+  );
 }
 
 /**
@@ -67,11 +71,6 @@ export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
   }
   await store.open();
   return store;
-}
-
-/** Hides a password in a connection URL for error messages. */
-export function redactUrl(text: string): string {
-  return text.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }
 
 /**

@@ -1,5 +1,5 @@
 /** What the ready line says about where conversations are kept (bin/storage-location.ts; the line itself: test/process/ready-line.test.ts). */
-import { storageLocation, MEMORY_LOCATION } from '../../bin/storage-location';
+import { storageLocation, MEMORY_LOCATION, withoutUrlPasswords } from '../../bin/storage-location';
 import { loadConfig } from '../../config';
 
 const storageOf = (storage: object) => loadConfig({ overrides: { chat: { storage } } }).chat.storage;
@@ -23,5 +23,19 @@ describe('storageLocation', () => {
   it('postgres: names the configured schema, which the URL does not show (two deployments on one database differ only there)', () => {
     const storage = storageOf({ backend: 'postgres', postgres: { url: 'postgres://chat@db/chat', schema: 'tenant_b' } });
     expect(storageLocation(storage, '/')).toBe('schema tenant_b at postgres://chat@db/chat');
+  });
+});
+
+describe('withoutUrlPasswords (what the migrate command and the replay CLI print of an error)', () => {
+  it('hides the password of every URL the text quotes, one with a space in it too, and leaves URLs without one', () => {
+    expect(withoutUrlPasswords('from postgres://a:s3cret@h1/db to postgresql://b:other@h2/db')).toBe(
+      'from postgres://a:***@h1/db to postgresql://b:***@h2/db',
+    );
+    expect(withoutUrlPasswords('not a valid PostgreSQL URL: postgres://chat:two words@db:x/chat')).toBe(
+      'not a valid PostgreSQL URL: postgres://chat:***@db:x/chat',
+    );
+    expect(withoutUrlPasswords('connect ECONNREFUSED 127.0.0.1:5432 (postgres://db.internal:5432/chat)')).toBe(
+      'connect ECONNREFUSED 127.0.0.1:5432 (postgres://db.internal:5432/chat)',
+    );
   });
 });

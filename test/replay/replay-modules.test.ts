@@ -7,7 +7,8 @@ import { makeHeader, parseJournalLine } from '../../bin/replay/jsonl';
 import { LineWriter } from '../../bin/replay/line-writer';
 import { createParticipantView } from '../../bin/replay/participant-view';
 import { createProgress } from '../../bin/replay/progress';
-import { parseStorageSpec, redactUrl } from '../../bin/replay/storage-spec';
+import { parseStorageSpec } from '../../bin/replay/storage-spec';
+import { withoutUrlPasswords } from '../../bin/storage-location';
 import { excerpt, formatTimelineLine, timeOfDay } from '../../bin/replay/timeline-format';
 import { journalBuilder, makeTmpDir, memorySink, writeJournal } from './replay-fixtures';
 import { cleanJournal } from './violation-journals';
@@ -44,7 +45,7 @@ describe('storage spec', () => {
     expect(codeOf(() => parseStorageSpec('redis://x'))).toBe('CONFIG_ERR_INVALID');
     expect(codeOf(() => parseStorageSpec('sqlite:'))).toBe('CONFIG_ERR_INVALID');
     expect(codeOf(() => parseStorageSpec('postgres://db/chat?schema=a;drop'))).toBe('CONFIG_ERR_INVALID');
-    expect(redactUrl('cannot reach postgres://user:secret@host/db')).toBe('cannot reach postgres://user:***@host/db');
+    expect(withoutUrlPasswords('cannot reach postgres://user:secret@host/db')).toBe('cannot reach postgres://user:***@host/db');
   });
 });
 
