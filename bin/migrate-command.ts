@@ -4,8 +4,8 @@ import type { ChatConfig } from '../config/config-types';
 import { createStore } from '../storage-providers/index';
 import { PG_MIGRATIONS } from '../storage-providers/postgres-migrations';
 import { PostgresStore } from '../storage-providers/postgres-store';
-import { SQLITE_MIGRATIONS } from '../storage-providers/sqlite-schema';
-import { SqliteStore } from '../storage-providers/sqlite-store';
+import { SQLITE_MIGRATIONS, sqliteDatabaseName } from '../storage-providers/sqlite-schema';
+import { isVolatileSqlitePath, SqliteStore } from '../storage-providers/sqlite-store';
 import { storageLocation, withoutUrlPasswords } from './storage-location';
 
 /** Exit codes of `nlweb-chat migrate` (docs/storage.md, Migrating in a step of its own). */
@@ -40,8 +40,8 @@ const APPLICATION_NAME = 'nlweb-chat-migrate';
  * (SQLite: all in one), under the lock that makes concurrent migrators take turns. `--check` opens read-only.
  */
 export async function runMigrate(storage: StorageConfig, options: MigrateOptions, io: MigrateIo, cwd = process.cwd()): Promise<number> {
-  if (storage.backend === 'memory' || (storage.backend === 'sqlite' && isVolatile(storage.sqlite.path))) {
-    const what = storage.backend === 'memory' ? 'memory storage' : `sqlite database ${storage.sqlite.path}`;
+  if (storage.backend === 'memory' || (storage.backend === 'sqlite' && isVolatileSqlitePath(storage.sqlite.path))) {
+    const what = storage.backend === 'memory' ? 'memory storage' : sqliteDatabaseName(storage.sqlite.path);
     io.stdout.write(`${what}: nothing to migrate (it lives in the server's process and is created at this build's schema at each start)\n`);
     return MIGRATE_EXIT.ok;
   }
@@ -110,14 +110,10 @@ function sqlStore(storage: StorageConfig, options: { migrations?: 'apply'; readO
 
 function storageName(storage: StorageConfig, cwd: string): string {
   const location = storageLocation(storage, cwd);
-  return storage.backend === 'postgres' ? `PostgreSQL ${location}` : `sqlite database ${location}`;
+  return storage.backend === 'postgres' ? `PostgreSQL ${location}` : sqliteDatabaseName(location);
 }
 
 /** `2, 3`: the versions after `from` up to `to`. */
 function versionList(from: number, to: number): string {
   return Array.from({ length: to - from }, (_, i) => from + 1 + i).join(', ');
-}
-
-function isVolatile(file: string): boolean {
-  return file === ':memory:' || file === '';
 }

@@ -54,6 +54,11 @@ export interface SqliteStoreOptions {
   readonly migrations?: SchemaMigrations;
 }
 
+/** ':memory:' and '' name a database SQLite creates empty for this connection alone and drops at close. */
+export function isVolatileSqlitePath(file: string): boolean {
+  return file === ':memory:' || file === '';
+}
+
 /** Default of SqliteStoreOptions.busyTimeoutMs. */
 export const SQLITE_BUSY_TIMEOUT_MS = 100;
 /** Default of SqliteStoreOptions.openBusyTimeoutMs. */
@@ -85,7 +90,7 @@ export class SqliteStore extends ChatStore {
 
   constructor(private readonly options: SqliteStoreOptions) {
     super();
-    const durable = options.path !== ':memory:' && options.path !== '';
+    const durable = !isVolatileSqlitePath(options.path);
     this.supports = Object.freeze({ durable, sharedAcrossProcesses: durable, sequenceReservation: true, claims: true });
     this.now = options.now ?? Date.now;
     this.callWait = { timeoutMs: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS, signal: this.closing.signal };
