@@ -3,7 +3,8 @@
  * first page over what older pages brought. The page in Chromium: chat-page-older-conversations-browser.test.ts.
  */
 import type { ConversationMeta } from '../../client/web/conversation-list';
-import { compareRank, createConversationPages } from '../../client/web/conversation-pages';
+import { compareRank, CONVERSATION_PAGE_SIZE, createConversationPages } from '../../client/web/conversation-pages';
+import { MAX_CONVERSATION_PAGE } from '../../gateway/conversation-list-view';
 import { compareActivity } from '../../storage-providers/conversation-activity';
 
 /** A conversation last active at second `at` of the day (larger: more recent). */
@@ -61,6 +62,10 @@ describe('conversation pages', () => {
     pages.refreshed({ conversations: [conv('b', 3)], next_cursor: 'after-b' });
     expect(pages.appendOlder('after-a', { conversations: [conv('b', 3)], next_cursor: 'after-b' })).toBe(false);
     expect(ids(pages.listed)).toEqual(['b']);
+  });
+
+  test("CONVERSATION_PAGE_SIZE is the server's largest page (a larger limit is refused with 400)", () => {
+    expect(CONVERSATION_PAGE_SIZE).toBe(MAX_CONVERSATION_PAGE);
   });
 
   test("compareRank orders as the server's compareActivity", () => {

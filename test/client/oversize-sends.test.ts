@@ -9,6 +9,7 @@ import { WebSocket } from 'ws';
 import { createManualClock } from '../../actors/clock';
 import { ChatClientError, createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
 import { DEFAULT_SERVER_LIMITS, messageSizeProblem } from '../../client/message-limits';
+import { loadConfig } from '../../config';
 import type { ConfigInput } from '../../config/config-types';
 import { nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
@@ -205,6 +206,15 @@ describe('messageSizeProblem', () => {
     const lone = { ...base, content: '\ud800'.repeat(3) }; // 48 + 18 bytes
     expect(messageSizeProblem(lone, { ...limits, maxFrameBytes: 66 })).toBeUndefined();
     expect(messageSizeProblem(lone, { ...limits, maxFrameBytes: 65 })).toMatch(/frame is 66 bytes/);
+  });
+
+  test("DEFAULT_SERVER_LIMITS are the server's own defaults (the browser bundle cannot load config/, so they are copied)", () => {
+    const defaults = loadConfig({ overrides: { server: { auth: { mode: 'dev' } } } });
+    expect(DEFAULT_SERVER_LIMITS).toEqual({
+      maxFrameBytes: defaults.server.websocket.max_frame_bytes,
+      maxMessageLength: defaults.chat.limits.max_message_length,
+      maxMetadataBytes: defaults.chat.limits.max_metadata_bytes,
+    });
   });
 
   test('metadata 0 means bounded by the frame only', () => {
