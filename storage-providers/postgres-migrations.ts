@@ -144,6 +144,7 @@ export async function assertPostgresSchemaCurrent(
   return found;
 }
 
-function postgresDatabaseName(schema: string, database: string): string {
+/** How refusals name a PostgreSQL schema: with its database, which the URL alone may not make plain. */
+export function postgresDatabaseName(schema: string, database: string): string {
   return `PostgreSQL schema ${schema} in database ${database}`;
 }

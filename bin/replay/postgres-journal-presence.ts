@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { ChatError } from '../../actors/errors';
+import { postgresDatabaseName, quoteSchema } from '../../storage-providers/postgres-migrations';
 
 /** As long as the provider waits for a connection by default (PostgresStoreOptions.connectTimeoutMs). */
 const CONNECT_TIMEOUT_MS = 5000;
@@ -25,12 +26,12 @@ export async function assertPostgresJournalExists(url: string, schema: string): 
     // The provider writes nlweb_chat_migrations first and in the same transaction as the tables (postgres-migrations.ts).
     const { rows } = await client.query<{ journal_table: string | null; database: string }>(
       'SELECT to_regclass($1)::text AS journal_table, current_database() AS database',
-      [`"${schema}".nlweb_chat_migrations`],
+      [`${quoteSchema(schema)}.nlweb_chat_migrations`],
     );
     if (rows[0]?.journal_table == null) {
       throw new ChatError(
         'STORAGE_ERR_UNAVAILABLE',
-        `PostgreSQL schema ${schema} in database ${rows[0]?.database ?? '?'} holds no nlweb-chat journal (no table ${schema}.nlweb_chat_migrations): ` +
+        `${postgresDatabaseName(schema, rows[0]?.database ?? '?')} holds no nlweb-chat journal (no table ${schema}.nlweb_chat_migrations): ` +
           'check ?schema= (default public); the replay CLI creates nothing',
       );
     }
