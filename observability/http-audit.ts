@@ -22,6 +22,8 @@ const NOT_IDS: ReadonlySet<string> = new Set(['conversations', 'create', 'my-con
  * (`{error: CODE}`) and the authenticated user (`res.locals.user.userId`), so the gateway needs no change.
  * The target is the path only (query strings can carry tokens).
  */
+const CHAT_PREFIX = /^\/chat\//i;
+
 export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOptions): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     // The path relative to where this is mounted, read now: the /chat router rewrites req.url before the answer,
@@ -39,7 +41,8 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
       return json(body);
     };
     res.once('finish', () => {
-      if (!path.startsWith('/chat/')) return;
+      // Case-insensitive like the routes: /CHAT/conversations/{id} reaches the same handlers.
+      if (!CHAT_PREFIX.test(path)) return;
       const user = (res.locals as { user?: { userId?: unknown } }).user;
       const actor = typeof user?.userId === 'string' ? user.userId : 'anonymous';
       const match = CONVERSATION_PATH.exec(path);

@@ -42,6 +42,24 @@ describe('audit throttle keys a caller cannot vary', () => {
     ]);
   });
 
+  test('the /chat prefix in another letter case is audited too: 404, 403 and redact lines, one route key', async () => {
+    const now = Date.UTC(2026, 0, 1);
+    const captured = captureAudit(() => now);
+    const h = await startHarness({}, captured.harnessOptions);
+    const conv = await h.createConversation('alice');
+    expect((await h.request('GET', '/CHAT/conversations/guess-0/messages', 'mallory')).status).toBe(404);
+    expect((await h.request('GET', '/Chat/conversations/guess-1/messages', 'mallory')).status).toBe(404);
+    expect((await h.request('GET', `/CHAT/conversations/${conv}/messages`, 'mallory')).status).toBe(403);
+    expect((await h.request('POST', `/Chat/conversations/${conv}/redact`, 'alice', { sender_id: 'bob' })).status).toBe(200);
+    expect(captured.events('access.not_found')).toEqual([
+      ['mallory', 'guess-0', { action: 'GET /chat/conversations/{id}/messages', suppressed: 0 }],
+    ]);
+    expect(captured.events('access.forbidden')).toEqual([
+      ['mallory', conv, { action: 'GET /chat/conversations/{id}/messages', suppressed: 0 }],
+    ]);
+    expect(captured.events('message.redact')).toEqual([['alice', conv, { redacted: 0 }]]);
+  });
+
   test('past a per-user budget, refusals of varied conversation ids are one rate_limit.hit line per (actor, route)', async () => {
     const now = Date.UTC(2026, 0, 1);
     const captured = captureAudit(() => now);
