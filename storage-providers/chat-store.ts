@@ -220,6 +220,8 @@ export abstract class ChatStore {
    */
   async getParticipantsOf(conversationIds: readonly string[]): Promise<Map<string, Participant[]>> {
     this.assertOpen();
+    // A list page whose conversations are all live needs no read (PostgreSQL would still run the query).
+    if (conversationIds.length === 0) return new Map();
     for (const id of conversationIds) requireId(id, 'conversationId');
     const found = await this._getParticipantsOf([...new Set(conversationIds)]);
     return new Map(conversationIds.map((id) => [id, found.get(id) ?? []]));
