@@ -27,6 +27,11 @@ const JOB_END_TYPES: ReadonlySet<string> = new Set([
   MESSAGE_TYPES.agentJobCancelled,
 ]);
 
+/** Whether `m` ends its agent job: a finished, failed or cancelled record, or an answer's last piece. */
+export function endsAgentJob(m: ChatMessage): boolean {
+  return JOB_END_TYPES.has(m.message_type) || (m.sender_type === 'ai' && m.metadata.complete === true);
+}
+
 /** Follows jobs through records in journal order: which are open after the last record fed. O(open jobs + ended ids). */
 export class OpenJobs {
   private readonly open = new Map<string, OpenJob>();
@@ -38,7 +43,7 @@ export class OpenJobs {
     if (typeof jobId !== 'string') return;
     const runtimeRecord = m.sender_type === 'system' || (m.sender_type === 'ai' && typeof m.metadata.part === 'number');
     if (!runtimeRecord) return;
-    if (JOB_END_TYPES.has(m.message_type) || (m.sender_type === 'ai' && m.metadata.complete === true)) {
+    if (endsAgentJob(m)) {
       this.open.delete(jobId);
       this.ended.add(jobId);
       return;

@@ -1,4 +1,5 @@
-import { MESSAGE_TYPES, type ChatMessage } from '../../actors/message-types';
+import { endsAgentJob } from '../../actors/interrupted-jobs';
+import type { ChatMessage } from '../../actors/message-types';
 
 /**
  * `agent_job_failed` and `agent_job_cancelled` records carry `job_id` but not `in_reply_to_sequence`
@@ -16,18 +17,9 @@ export function createJobTriggers() {
       if (typeof jobId !== 'string' || (m.sender_type !== 'system' && m.sender_type !== 'ai'))
         return typeof own === 'number' ? own : undefined;
       const trigger = typeof own === 'number' ? own : open.get(jobId);
-      if (isJobEnd(m)) open.delete(jobId);
+      if (endsAgentJob(m)) open.delete(jobId);
       else if (typeof own === 'number') open.set(jobId, own);
       return trigger;
     },
   };
-}
-
-function isJobEnd(m: ChatMessage): boolean {
-  return (
-    m.message_type === MESSAGE_TYPES.agentJobFailed ||
-    m.message_type === MESSAGE_TYPES.agentJobCancelled ||
-    m.message_type === MESSAGE_TYPES.agentJobFinished ||
-    (m.sender_type === 'ai' && m.metadata.complete === true)
-  );
 }
