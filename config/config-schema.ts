@@ -198,6 +198,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[]
   { env: 'NLWEB_CHAT_STORAGE_MIGRATIONS', path: ['chat', 'storage', 'migrations'], type: 'string' },
   { env: 'NLWEB_CHAT_SQLITE_PATH', path: ['chat', 'storage', 'sqlite', 'path'], type: 'string' },
   { env: 'NLWEB_CHAT_POSTGRES_URL', path: ['chat', 'storage', 'postgres', 'url'], type: 'string' },
+  { env: 'NLWEB_CHAT_POSTGRES_SCHEMA', path: ['chat', 'storage', 'postgres', 'schema'], type: 'string' },
   { env: 'NLWEB_CHAT_QUEUE_SIZE', path: ['chat', 'limits', 'queue_size'], type: 'number' },
   { env: 'NLWEB_CHAT_MAX_PARTICIPANTS', path: ['chat', 'limits', 'max_participants'], type: 'number' },
   { env: 'NLWEB_CHAT_NLWEB_TIMEOUT', path: ['chat', 'context', 'nlweb_timeout'], type: 'number' },
