@@ -186,15 +186,30 @@ async function stop(running: Running, signal: string): Promise<number> {
   const wallClock = createSystemClock();
   const deadlineMs = Math.round(config.observability.shutdown_deadline_s * 1000);
   const startedAt = Date.now();
-  logger.info({ signal, deadline_ms: deadlineMs }, 'shutting down');
+  // What the shutdown has to deal with, counted before it starts: a rolling restart's log then says what each
+  // replica handed over (sockets told to reconnect elsewhere, conversations and unwritten records flushed).
+  const gateway = running.server.gateway;
+  const atStart = running.runtime.health();
+  const counts = {
+    websockets: gateway.connectionCount(),
+    forwarded_websockets: gateway.forwardedConnectionCount(),
+    conversations: atStart.conversations,
+    unpersisted: atStart.persistence_lag,
+  };
+  logger.info({ signal, deadline_ms: deadlineMs, ...counts }, 'shutting down');
   let code = EXIT_OK;
   try {
     await running.server.close();
   } catch (err) {
     logger.error({ err: errorText(err) }, 'closing the server failed');
   }
+  const socketsClosedMs = Date.now() - startedAt;
+  // Posts accepted until the sockets closed are part of what the runtime must flush.
+  const toFlush = running.runtime.health().persistence_lag;
+  let unflushed = 0;
   try {
     const result = await running.runtime.close({ deadlineMs: Math.max(1, deadlineMs - (Date.now() - startedAt)) });
+    unflushed = result.unflushed;
     if (!result.flushed) {
       code = EXIT_FAILURE;
       logger.error(
@@ -204,6 +219,8 @@ async function stop(running: Running, signal: string): Promise<number> {
     }
   } catch (err) {
     code = EXIT_FAILURE;
+    // Nothing says what was written: count none as flushed.
+    unflushed = toFlush;
     logger.error({ err: errorText(err) }, 'closing the runtime failed');
   }
   for (const agent of running.agents.values()) agent.close?.();
@@ -229,7 +246,17 @@ async function stop(running: Running, signal: string): Promise<number> {
     logger.error({ err: errorText(err) }, 'closing the storage failed');
   }
   await settlesWithin(running.sdk.shutdown(), CLOSE_STEP_MS, wallClock);
-  logger.info({ exit_code: code, took_ms: Date.now() - startedAt }, code === EXIT_OK ? 'shutdown complete' : 'shutdown incomplete');
+  logger.info(
+    {
+      exit_code: code,
+      took_ms: Date.now() - startedAt,
+      sockets_closed_ms: socketsClosedMs,
+      ...counts,
+      flushed: Math.max(0, toFlush - unflushed),
+      unflushed,
+    },
+    code === EXIT_OK ? 'shutdown complete' : 'shutdown incomplete',
+  );
   return code;
 }
 
