@@ -265,7 +265,11 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     if (closing) return refuse('GATEWAY_ERR_SHUTTING_DOWN');
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     const match = WS_PATH.exec(url.pathname);
-    if (!match) return refuse('GATEWAY_ERR_NOT_FOUND');
+    if (!match) {
+      // Before authentication, so anonymous: one throttled line per 10 s however many paths a scanner tries.
+      audit.notFound?.('anonymous', url.pathname, 'ws upgrade to an unknown path');
+      return refuse('GATEWAY_ERR_NOT_FOUND');
+    }
     let conversationId: string;
     try {
       conversationId = decodeURIComponent(match[1]);

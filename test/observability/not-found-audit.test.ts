@@ -46,4 +46,20 @@ describe('access.not_found audit lines on the real gateway', () => {
       ['mallory', '/chat/elsewhere', { action: 'GET unknown route', suppressed: 2 }],
     ]);
   });
+
+  test('WebSocket upgrades to paths that are no socket URL leave one anonymous line per 10 s (refused before authentication)', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const captured = captureAudit(() => now);
+    const h = await startHarness({}, captured.harnessOptions);
+    const base = h.wsUrl('x', 'mallory').replace(/\/chat\/ws\/.*$/, '');
+    for (const path of ['/chat/wss/abc', '/socket.io/?EIO=4&transport=websocket', '/chat/ws/a/b']) {
+      expect((await upgradeRefusal(`${base}${path}`)).status).toBe(404);
+    }
+    now += 10_000;
+    expect((await upgradeRefusal(`${base}/ws`)).status).toBe(404);
+    expect(captured.events('access.not_found')).toEqual([
+      ['anonymous', '/chat/wss/abc', { action: 'ws upgrade to an unknown path', suppressed: 0 }],
+      ['anonymous', '/ws', { action: 'ws upgrade to an unknown path', suppressed: 2 }],
+    ]);
+  });
 });
