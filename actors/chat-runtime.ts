@@ -198,9 +198,12 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     listener: (output: ConversationOutput) => void,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
+    const { history } = options;
+    if (history !== undefined && !(Number.isSafeInteger(history) && history >= 1))
+      throw new ChatError('CHAT_ERR_INVALID_ARGUMENT', `history must be a positive integer (got ${String(history)})`);
     const actor = await this.conversation(conversationId);
     this.cancelIdle(conversationId);
-    return actor.subscribe(participantId, listener, options.afterSequenceId);
+    return actor.subscribe(participantId, listener, options);
   }
 
   setTyping(conversationId: string, participantId: string, isTyping: boolean): void {

@@ -15,9 +15,10 @@ import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participan
 import type { PersistenceQueue } from './persistence-queue';
 import { Presence } from './presence';
 import { endInterruptedJobs } from './interrupted-job-ends';
-import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, Subscription } from './runtime-types';
+import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, SubscribeOptions, Subscription } from './runtime-types';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
+import { hasEarlier, replayStart, type ReplayStart } from './replay-start';
 import type { SequenceLease } from './sequence-lease';
 import { LiveSubscription } from './live-subscription';
 import { MachineRequests, type ConversationStatus, type MachineActor } from './machine-requests';
@@ -330,17 +331,21 @@ export class ConversationActor {
     this.requests.sendUnsequenced({ type: 'TYPING', participantId, isTyping });
   }
 
-  /** Subscribes a connection; with afterSequenceId it first replays what the connection missed. */
-  async subscribe(participantId: string, listener: OutputListener, afterSequenceId?: number): Promise<Subscription> {
+  /**
+   * Subscribes a connection; with afterSequenceId (or history) it first replays what the connection missed, from
+   * the start replayStart names.
+   */
+  async subscribe(participantId: string, listener: OutputListener, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertUsable();
     if (!this.isMember(participantId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
     const last = this.lastSequenceId;
+    const start = replayStart(options, last);
     const connection: Connection = {
       id: this.deps.ids(),
       participantId,
       listener,
-      buffer: afterSequenceId === undefined ? undefined : [],
-      lastSequenceId: Math.min(afterSequenceId ?? last, last),
+      buffer: start === undefined ? undefined : [],
+      lastSequenceId: start?.after ?? last,
       closed: false,
     };
     this.connections.add(connection);
@@ -357,8 +362,7 @@ export class ConversationActor {
       this.presence,
       () => this.unsubscribe(connection.id),
     );
-    // A resume point past the end (a client of an older incarnation) resumes from the real end.
-    if (afterSequenceId !== undefined) await this.resume(connection, Math.min(afterSequenceId, last), last);
+    if (start !== undefined) await this.resume(connection, start, last);
     return subscription;
   }
 
@@ -531,10 +535,11 @@ export class ConversationActor {
     }
   }
 
-  private async resume(connection: Connection, after: number, upTo: number): Promise<void> {
+  private async resume(connection: Connection, start: ReplayStart, upTo: number): Promise<void> {
+    const { after } = start;
     const result = await this.replay.read(after, upTo, this.memoryRecords());
     this.deps.telemetry.resume(result.recovered && result.droppedUpTo === after, result.fromCache);
-    this.connections.replay(connection, result, after, upTo);
+    this.connections.replay(connection, result, after, upTo, hasEarlier(start, result.droppedUpTo));
   }
 
   private memoryRecords(): readonly ChatMessage[] {

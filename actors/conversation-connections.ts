@@ -94,9 +94,10 @@ export class ConnectionSet {
    * arrived meanwhile (skipping what the replay already sent): no gap and no duplicate at the seam.
    * When the journal dropped the start of the range, a `sync_complete` with `recovered: false` for the
    * dropped ids comes first: a client then skips that gap instead of asking for it again, and takes the
-   * held records that follow as the rest of the replay.
+   * held records that follow as the rest of the replay. `hasEarlier` (a replay bounded by `history`) goes on the
+   * last sync_complete only.
    */
-  replay(c: Connection, replayed: ReplayResult, after: number, upTo: number): void {
+  replay(c: Connection, replayed: ReplayResult, after: number, upTo: number, hasEarlier?: boolean): void {
     const { records, droppedUpTo, recovered } = replayed;
     if (droppedUpTo > after) {
       c.lastSequenceId = Math.max(c.lastSequenceId, droppedUpTo);
@@ -109,7 +110,8 @@ export class ConnectionSet {
       this.send(c, { type: 'message', message });
     }
     if (!recovered) c.lastSequenceId = Math.max(c.lastSequenceId, upTo);
-    this.send(c, { type: 'sync_complete', from: droppedUpTo + 1, to: upTo, recovered });
+    const earlier = hasEarlier === undefined ? {} : { has_earlier: hasEarlier };
+    this.send(c, { type: 'sync_complete', from: droppedUpTo + 1, to: upTo, recovered, ...earlier });
     this.finishReplay(c);
   }
 

@@ -81,7 +81,18 @@ export type ConversationOutput =
       /** The human members online as of this list (presence outputs follow each later change). */
       readonly online: readonly string[];
     }
-  | { readonly type: 'sync_complete'; readonly from: number; readonly to: number; readonly recovered: boolean }
+  | {
+      readonly type: 'sync_complete';
+      readonly from: number;
+      readonly to: number;
+      readonly recovered: boolean;
+      /**
+       * Only when the subscription asked for `history`: true when that bound left out ids after the resume point
+       * (they were not replayed; read them backwards from `from`, readHistoryPageBefore), false when it left out none.
+       * On the replay's last sync_complete only.
+       */
+      readonly has_earlier?: boolean;
+    }
   | { readonly type: 'failed'; readonly reason: string }
   | { readonly type: 'closed'; readonly reason: ClosedReason };
 
@@ -91,6 +102,13 @@ export interface SubscribeOptions {
    * storage), then live ones follow, with no gap and no duplicate at the seam. Omit for live only.
    */
   readonly afterSequenceId?: number;
+  /**
+   * Replay at most the last `history` records (a positive integer): the replay starts after
+   * max(afterSequenceId ?? 0, last - history), where `last` is the conversation's last id at subscribe
+   * (Subscription.lastSequenceId), and its last sync_complete says in `has_earlier` whether ids after the resume
+   * point were left out. Without afterSequenceId, "the last `history` records, then live".
+   */
+  readonly history?: number;
 }
 
 /** One connection's view of a conversation. close() is idempotent. */
