@@ -6,7 +6,29 @@ import type { ConfigProblem } from './load-config';
  * already reported, and a second one about it would only confuse.
  */
 export function crossKeyProblems(candidate: unknown, invalidPaths: ReadonlySet<string>): ConfigProblem[] {
-  return [...heartbeatProblems(candidate, invalidPaths), ...postgresUrlSchemaProblems(candidate, invalidPaths)];
+  return [
+    ...heartbeatProblems(candidate, invalidPaths),
+    ...postgresUrlSchemaProblems(candidate, invalidPaths),
+    ...forwardingAddressProblems(candidate, invalidPaths),
+  ];
+}
+
+/**
+ * `chat.ownership.forward` without `chat.ownership.address`: a holder without an address stores none with its claims, so
+ * the others have nowhere to forward to and answer 421 without owner_address, exactly what forwarding is for clients that
+ * cannot act on. Checked with the config, not by createChatServer: a gateway on an embedder's own http server forwards too.
+ */
+function forwardingAddressProblems(candidate: unknown, invalidPaths: ReadonlySet<string>): ConfigProblem[] {
+  const ownership = at(candidate, ['chat', 'ownership']);
+  if (ownership?.forward !== true || ownership.address !== '' || invalidPaths.has('chat.ownership.address')) return [];
+  return [
+    {
+      path: 'chat.ownership.address',
+      message:
+        'is required when chat.ownership.forward is true: the other servers forward requests for the conversations this one holds ' +
+        'to the address it publishes (env NLWEB_CHAT_ADDRESS)',
+    },
+  ];
 }
 
 /**

@@ -39,16 +39,5 @@ export function serverConfigProblems(config: NlwebChatConfig, options: { readonl
     const set = missing === 'cert_file' ? 'key_file' : 'cert_file';
     problems.push({ path: `server.tls.${missing}`, message: `must be set together with server.tls.${set}` });
   }
-  const { ownership } = config.chat;
-  // A holder without an address stores none with its claims, so the others have nowhere to forward to and answer 421
-  // without owner_address: exactly what forwarding is for clients that cannot act on.
-  if (ownership.forward && ownership.address === '') {
-    problems.push({
-      path: 'chat.ownership.address',
-      message:
-        'is required when chat.ownership.forward is true: the other servers forward requests for the conversations this one holds ' +
-        'to the address it publishes (env NLWEB_CHAT_ADDRESS)',
-    });
-  }
   return problems;
 }

@@ -169,6 +169,23 @@ describe('config', () => {
     expect(validateConfig({ chat: { storage: { backend: 'postgres', postgres: { url: other } } } }).chat.storage.postgres.url).toBe(other);
   });
 
+  it('refuses chat.ownership.forward without chat.ownership.address with the config, so an embedded gateway refuses it too', () => {
+    // Checked by createChatServer only before: a gateway on an embedder's own http server (createChatGateway) started,
+    // and every request forwarded to a conversation it held was answered 421 with no owner_address.
+    const message =
+      'is required when chat.ownership.forward is true: the other servers forward requests for the conversations this one holds ' +
+      'to the address it publishes (env NLWEB_CHAT_ADDRESS)';
+    expect(problemsOf(() => validateConfig({ chat: { ownership: { forward: true } } }))).toEqual([
+      { path: 'chat.ownership.address', message },
+    ]);
+    expect(
+      problemsOf(() => loadConfig({ env: { NLWEB_CHAT_INSTANCE_ID: 'a' }, overrides: { chat: { ownership: { forward: true } } } })),
+    ).toEqual([{ path: 'chat.ownership.address', message }]);
+    const published = validateConfig({ chat: { ownership: { forward: true, address: 'ws://10.0.0.5:8000' } } });
+    expect(published.chat.ownership.forward).toBe(true);
+    expect(validateConfig({ chat: { ownership: { forward: false } } }).chat.ownership.address).toBe('');
+  });
+
   it('rejects malformed YAML and an unreadable file with coded errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     try {
