@@ -19,6 +19,8 @@ const oneOf = (values: readonly string[], def: string): Schema => ({ type: 'stri
 
 /** The longest chat.context.nlweb_timeout (s): no agent job runs longer (the replay check relies on it). */
 export const NLWEB_TIMEOUT_MAX_S = 3600;
+/** server.auth.jwt_clock_skew_s's default, also what createJwtAuthenticator assumes when an embedder gives none. */
+export const DEFAULT_JWT_CLOCK_SKEW_S = 60;
 
 const nlwebEndpoint: Schema = {
   type: 'object',
@@ -61,7 +63,7 @@ export const CONFIG_SCHEMA: Schema = {
         // A stolen token without exp works for ever: an operator can require one and bound how far ahead it is.
         jwt_max_age_s: int(0, 0, 31_536_000),
         // How far an issuer's clock may run ahead: a token whose iat or nbf is further in the future is refused.
-        jwt_clock_skew_s: int(60, 0, 3600),
+        jwt_clock_skew_s: int(DEFAULT_JWT_CLOCK_SKEW_S, 0, 3600),
         // Query parameters an embedder's own authenticate function reads: the gateway refuses unknown ones.
         query_parameters: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' }, default: [], maxItems: 50 },
       }),

@@ -2,6 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { ChatError, isChatError } from '../actors/errors';
+import { DEFAULT_JWT_CLOCK_SKEW_S } from '../config/config-schema';
 import type { NlwebChatConfig } from '../config/config-types';
 import { hostHeaderName, isLoopbackAddress } from './net-utils';
 import type { GatewayLogger } from './observability-hooks';
@@ -108,7 +109,7 @@ export function createJwtAuthenticator(options: {
   clockSkewS?: number;
 }): Authenticator {
   if (!options.secret) throw new ChatError('CONFIG_ERR_INVALID', 'server.auth.jwt_secret is required when server.auth.mode is "jwt"');
-  const clockSkewS = options.clockSkewS ?? DEFAULT_CLOCK_SKEW_S;
+  const clockSkewS = options.clockSkewS ?? DEFAULT_JWT_CLOCK_SKEW_S;
   // nbf is checked below, with the skew allowance and a message saying how far ahead it is; exp keeps no allowance:
   // a socket is closed at exp (ws-connection.ts), so a token accepted past it would open a socket closed at once.
   const verifyOptions: jwt.VerifyOptions = { algorithms: ['HS256'], ignoreNotBefore: true };
@@ -186,9 +187,6 @@ function tokenLifetimeProblem(claims: jwt.JwtPayload, maxAgeS: number): string |
     return `token lives too long: exp is more than ${maxAgeS} s from now (server.auth.jwt_max_age_s)`;
   return undefined;
 }
-
-/** The default of server.auth.jwt_clock_skew_s. */
-const DEFAULT_CLOCK_SKEW_S = 60;
 
 /**
  * Why a token's time claims say it cannot be used yet: `iat` (issued at) or `nbf` (not before) more than `skewS`
