@@ -164,7 +164,9 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     if (this.closing) return;
     if (now - this.lastSeen > deadMs) {
       this.log.info({ silent_ms: now - this.lastSeen }, 'heartbeat timeout');
-      this.end('GATEWAY_ERR_HEARTBEAT_TIMEOUT', deadMs);
+      // Reset, not terminate, if the close handshake does not finish: a peer that answers no ping reads nothing
+      // either, and a FIN would leave what is queued for it in the kernel (FIN-WAIT-1), as for a slow consumer.
+      this.end('GATEWAY_ERR_HEARTBEAT_TIMEOUT', deadMs, undefined, 'reset');
       return;
     }
     try {

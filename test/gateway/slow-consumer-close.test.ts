@@ -31,7 +31,7 @@ const LIMITS: ConfigInput = {
  * Advances the clock to just before the grace ends and then to it: the socket goes at the end, not before, and by a
  * reset (an RST makes the kernel drop the megabytes queued for the reader; with a FIN it keeps them in FIN-WAIT-1).
  */
-function expectResetAfterGrace(clock: ManualClock, serverSide: Socket): void {
+function expectResetAfterGrace(clock: ManualClock, serverSide: Socket, graceMs = GRACE_MS): void {
   let resets = 0;
   const reset = serverSide.resetAndDestroy.bind(serverSide);
   serverSide.resetAndDestroy = () => {
@@ -39,7 +39,7 @@ function expectResetAfterGrace(clock: ManualClock, serverSide: Socket): void {
     return reset();
   };
   expect(serverSide.destroyed).toBe(false);
-  clock.advance(GRACE_MS - 1);
+  clock.advance(graceMs - 1);
   expect(serverSide.destroyed).toBe(false);
   clock.advance(1);
   expect(serverSide.destroyed).toBe(true);
@@ -112,5 +112,29 @@ describe('a slow consumer', () => {
     rawSocket(bob.ws).resume();
     expect((await bob.closed).code).toBe(1006);
     expectContiguous(bob.sequenceIds());
+  });
+});
+
+describe('a silent peer', () => {
+  test('that answers no ping is closed with 4000 and its socket reset heartbeat_dead_s later, not terminated', async () => {
+    // A peer that does not answer pings reads nothing either: terminating left what the kernel held for it queued
+    // behind a FIN, as for a slow consumer. Heartbeat every 1 s, dead after 3 s, on the gateway's manual clock.
+    const clock = createManualClock(Date.now());
+    const h = await startHarness({ server: { websocket: { heartbeat_interval_s: 1, heartbeat_dead_s: 3 } } }, { clock });
+    const conv = await h.createConversation('alice', ['bob']);
+    const serverSide = nextServerSocket(h);
+    const bob = await h.connect(conv, 'bob');
+    const bobOnServer = await serverSide;
+    rawSocket(bob.ws).pause();
+    const closedOnServer = new Promise((resolve) => bobOnServer.once('close', resolve));
+    // The ticks at 1, 2 and 3 s ping him; the one at 4 s finds more than 3 s of silence and sends the close frame.
+    for (let i = 0; i < 4; i++) clock.advance(1000);
+    expect(bobOnServer.destroyed).toBe(false);
+    expectResetAfterGrace(clock, bobOnServer, 3000);
+    await closedOnServer;
+    expect(h.server.gateway.connectionCount()).toBe(0);
+    rawSocket(bob.ws).resume();
+    // The close frame may have reached his kernel before the reset: 4000 or, without it, 1006.
+    expect([4000, 1006]).toContain((await bob.closed).code);
   });
 });
