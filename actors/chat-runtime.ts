@@ -10,6 +10,7 @@ import { ChatError, isChatError } from './errors';
 import { assertValidCreation, assertValidParticipant, postProblem } from './input-rules';
 import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from './message-types';
 import { withMembers } from './page-members';
+import { readStateOf, withReadStates } from './read-states';
 import { assertOneTypePerId } from './participant-identity';
 import { restoreConversation } from './restore-conversation';
 import { postUnlessReserved } from './reserved-metadata';
@@ -24,6 +25,7 @@ import type {
   ParticipantInput,
   PostInput,
   PostResult,
+  ReadState,
   RuntimeHealth,
   SubscribeOptions,
   Subscription,
@@ -164,7 +166,12 @@ export class ConversationRegistryRuntime implements ChatRuntime {
 
   async listConversationPage(userId: string, request: ConversationPageRequest): Promise<ConversationPage> {
     this.assertOpen();
-    return withMembers(this.deps.store, this.live, await conversationPage(this.deps.store, this.live.values(), userId, request));
+    const page = await withMembers(
+      this.deps.store,
+      this.live,
+      await conversationPage(this.deps.store, this.live.values(), userId, request),
+    );
+    return withReadStates(this.deps.store, this.live, userId, page);
   }
 
   async join(conversationId: string, participant: ParticipantInput): Promise<Participant> {
@@ -208,6 +215,19 @@ export class ConversationRegistryRuntime implements ChatRuntime {
 
   setTyping(conversationId: string, participantId: string, isTyping: boolean): void {
     this.live.get(conversationId)?.setTyping(participantId, isTyping);
+  }
+
+  async markRead(conversationId: string, participantId: string, sequenceId: number): Promise<number> {
+    if (!Number.isSafeInteger(sequenceId) || sequenceId < 0) {
+      throw new ChatError('CHAT_ERR_INVALID_ARGUMENT', 'sequence_id must be an integer >= 0');
+    }
+    // A live conversation is marked at once (a socket's `read` frames: the actor is live while it is subscribed).
+    const live = this.liveConversation(conversationId);
+    return (live ?? (await this.conversation(conversationId))).markRead(participantId, sequenceId);
+  }
+
+  async readState(conversationId: string, participantId: string): Promise<ReadState> {
+    return readStateOf(this.deps.store, await this.conversation(conversationId), participantId);
   }
 
   async readMessages(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<ChatMessage[]> {
@@ -319,7 +339,11 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     // (the server's shutdown) would never learn what was unflushed. Skipping them is safe: a claim not given
     // back expires (claim_ttl_s), a reservation not lowered only marks its unused ids lost at the next start.
     await settlesWithin(
-      Promise.all(actors.map((a) => a.releaseReservation().then(() => this.claims.release(a.conversationId, a.claim)))),
+      Promise.all(
+        actors.map((a) =>
+          Promise.all([a.saveReadPositions(), a.releaseReservation()]).then(() => this.claims.release(a.conversationId, a.claim)),
+        ),
+      ),
       flushBy - this.deps.clock.now(),
       this.deps.clock,
     );
@@ -392,7 +416,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     });
     if (meta.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
     const reserved = this.deps.store.supports.sequenceReservation ? await this.deps.store.getSequenceReservation(conversationId) : Infinity;
-    const actor = this.spawn(meta, input, input.lastSequenceId, Math.max(reserved, input.lastSequenceId), claim);
+    const readPositions = await this.deps.store.getReadPositions(conversationId);
+    const actor = this.spawn(meta, input, input.lastSequenceId, Math.max(reserved, input.lastSequenceId), claim, readPositions);
     // Ids between the last stored record and the reservation may have been delivered before a crash.
     if (reserved !== Infinity && reserved > input.lastSequenceId) {
       this.deps.logger.warn(
@@ -413,6 +438,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     persistedUpTo: number,
     reservedUpTo: number,
     claim: ConversationClaim,
+    readPositions?: ReadonlyMap<string, number>,
   ): ConversationActor {
     const actor = new ConversationActor(
       {
@@ -439,6 +465,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       persistedUpTo,
       reservedUpTo,
       claim,
+      readPositions,
     );
     this.live.set(meta.conversation_id, actor);
     return actor;
@@ -463,8 +490,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
           if (actor.waitingWithoutWork && actor.connectionCount === 0) this.scheduleIdle(actor);
           return;
         }
-        const release = actor
-          .releaseReservation()
+        // The read positions are saved before the claim goes: a reload (here or on another server) reads them.
+        const release = Promise.all([actor.saveReadPositions(), actor.releaseReservation()])
           .then(() => this.claims.release(actor.conversationId, actor.claim))
           .finally(() => this.releasing.delete(actor.conversationId));
         this.releasing.set(actor.conversationId, release);

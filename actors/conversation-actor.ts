@@ -14,9 +14,11 @@ import { ChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant, type ParticipantType } from './message-types';
 import type { PersistenceQueue } from './persistence-queue';
 import { Presence } from './presence';
+import { ReadPositions } from './read-positions';
 import { endInterruptedJobs } from './interrupted-job-ends';
 import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, SubscribeOptions, Subscription } from './runtime-types';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
+import { isUnreadFor, type UnreadRange } from '../storage-providers/read-positions';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
 import { hasEarlier, replayStart, type ReplayStart } from './replay-start';
 import type { SequenceLease } from './sequence-lease';
@@ -69,6 +71,8 @@ export class ConversationActor {
   private readonly connections: ConnectionSet;
   /** Who of the human members is connected (ephemeral: kept here with the connections, never journaled). */
   private readonly presence: Presence;
+  /** How far each member has read (kept here like presence, never journaled; stored apart, read-positions.ts). */
+  private readonly reads: ReadPositions;
   private readonly queue: PersistenceQueue;
   private readonly jobs: AgentJobs;
   private readonly replay: ReplayReader;
@@ -101,6 +105,8 @@ export class ConversationActor {
     reservedUpTo = Infinity,
     /** The runtime's claim on the conversation; every journal and reservation write is fenced with it. */
     readonly claim: ConversationClaim = NO_CLAIM,
+    /** The members' stored read positions (ChatStore.getReadPositions). */
+    storedReadPositions?: ReadonlyMap<string, number>,
   ) {
     this.conversationId = meta.conversation_id;
     this.meta = meta;
@@ -120,6 +126,20 @@ export class ConversationActor {
         this.connections.broadcast({ type: 'presence', participant_id: participantId, online }, participantId);
       },
     });
+    const reading = config.chat.read_positions;
+    this.reads = new ReadPositions(
+      {
+        clock,
+        announceIntervalMs: reading.announce_interval_ms,
+        saveIntervalMs: reading.save_interval_ms,
+        // To every connection, the reader's own included: its other tabs clear their unread marks too.
+        announce: (participantId, sequenceId) =>
+          this.connections.broadcast({ type: 'read', participant_id: participantId, sequence_id: sequenceId }),
+        save: (positions) => deps.store.saveReadPositions(this.conversationId, positions),
+        saveFailed: (err) => deps.logger.warn({ err, conversation_id: this.conversationId }, 'saving read positions failed; retrying'),
+      },
+      storedReadPositions,
+    );
     this.queue = createJournalWriter(deps, this.conversationId, claim, persistedUpTo, {
       persisted: (upTo) => this.handlePersisted(upTo),
       deleted: () => {
@@ -196,6 +216,15 @@ export class ConversationActor {
   /** The human members online now (presence.ts). */
   get online(): readonly string[] {
     return this.presence.online;
+  }
+  /** Every member's read position (participant id -> sequence id), read-positions.ts. */
+  get readPositions(): Record<string, number> {
+    return this.reads.of(this.participants);
+  }
+  /** A member's read position, or undefined when it is not a current member. */
+  readPositionOf(participantId: string): number | undefined {
+    const member = this.ctx.participants.get(participantId);
+    return member === undefined ? undefined : this.reads.positionOf(member);
   }
   get connectionCount(): number {
     return this.connections.size;
@@ -325,6 +354,41 @@ export class ConversationActor {
     throwIfRefused(await this.requests.request((requestId, receivedAt) => ({ type: 'LEAVE', requestId, receivedAt, participantId })));
   }
 
+  /**
+   * The member has read everything up to `sequenceId`: its position is raised to it (a value past the conversation's
+   * last record is taken as that record: a client may hold an id of an older incarnation, docs/protocol.md), never
+   * lowered. Returns the position after. Not sequenced and not journaled (read-positions.ts).
+   */
+  markRead(participantId: string, sequenceId: number): number {
+    this.assertUsable();
+    const member = this.ctx.participants.get(participantId);
+    if (member === undefined) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
+    return this.reads.mark(member, Math.min(sequenceId, this.lastSequenceId));
+  }
+
+  /**
+   * The reader's unread records after `after` (isUnreadFor), split where memory ends: those still in memory (every
+   * unstored record, and the recent-records cache) counted here, up to `limit`; the older ones as the range the store
+   * counts (undefined when memory covers everything after `after`). Records below memory are all stored.
+   */
+  unreadSplit(readerId: string, after: number, limit: number): { readonly inMemory: number; readonly stored: UnreadRange | undefined } {
+    const memory = this.memoryRecords();
+    let inMemory = 0;
+    for (let i = memory.length - 1; i >= 0 && inMemory < limit; i--) {
+      const m = memory[i];
+      if (m.sequence_id <= after) break;
+      if (isUnreadFor(readerId, m)) inMemory++;
+    }
+    const memoryFrom = memory[0]?.sequence_id ?? this.lastSequenceId + 1;
+    const storedUpTo = Math.min(memoryFrom - 1, this.lastSequenceId);
+    return { inMemory, stored: storedUpTo > after ? { conversationId: this.conversationId, after, upTo: storedUpTo } : undefined };
+  }
+
+  /** Writes the read positions changed since the last save (a clean stop: passivation, shutdown). */
+  saveReadPositions(): Promise<void> {
+    return this.reads.flush();
+  }
+
   setTyping(participantId: string, isTyping: boolean): void {
     if (this.status !== 'active' || !this.isMember(participantId)) return;
     // Typing decides whether a post waits for the input window: posts that arrived first go first.
@@ -360,6 +424,7 @@ export class ConversationActor {
       last,
       this.participants,
       this.presence,
+      this,
       () => this.unsubscribe(connection.id),
     );
     if (start !== undefined) await this.resume(connection, start, last);
@@ -440,6 +505,7 @@ export class ConversationActor {
     if (this.status === 'stopped') return;
     this.status = 'stopped';
     this.presence.close();
+    this.reads.close();
     this.jobs.cancelAll(reason === 'shutdown' ? 'server shutting down' : 'conversation closed');
     for (const c of [...this.connections.values()]) {
       this.connections.send(c, { type: 'closed', reason });

@@ -31,9 +31,14 @@ export interface ConversationPageRequest {
   readonly after?: ActivityKey;
 }
 
-/** One conversation of a page; the runtime adds its current members (withMembers), conversationPage does not. */
+/**
+ * One conversation of a page; the runtime adds its current members (withMembers) and the reader's read position and
+ * unread count (withReadStates, read-states.ts), conversationPage does not.
+ */
 export interface ConversationPageEntry extends ConversationActivity {
   readonly participants?: readonly Participant[];
+  readonly readUpTo?: number;
+  readonly unreadCount?: number;
 }
 
 export interface ConversationPage {

@@ -15,10 +15,15 @@ export class LiveSubscription implements Subscription {
     readonly lastSequenceId: number,
     readonly participants: readonly Participant[],
     private readonly presence: { readonly online: readonly string[] },
+    private readonly reads: { readonly readPositions: Readonly<Record<string, number>> },
     readonly close: () => void,
   ) {}
 
   get online(): readonly string[] {
     return this.presence.online;
+  }
+
+  get readPositions(): Readonly<Record<string, number>> {
+    return this.reads.readPositions;
   }
 }

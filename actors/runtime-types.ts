@@ -74,6 +74,8 @@ export type ConversationOutput =
   | { readonly type: 'typing'; readonly participant_id: string; readonly is_typing: boolean }
   /** A human member came online (first subscription) or went offline (chat.presence.offline_grace_s after its last closed). */
   | { readonly type: 'presence'; readonly participant_id: string; readonly online: boolean }
+  /** A member's read position rose (at most once per member per chat.read_positions.announce_interval_ms; actors/read-positions.ts). */
+  | { readonly type: 'read'; readonly participant_id: string; readonly sequence_id: number }
   | {
       readonly type: 'participants';
       readonly participants: readonly Participant[];
@@ -125,6 +127,11 @@ export interface Subscription {
    * also arrives as a `presence` output, and those applied in order over any earlier read end at the same state.
    */
   readonly online: readonly string[];
+  /**
+   * Every member's read position (participant id -> the sequence id it has read up to), read when asked like
+   * `online`; every later raise arrives as a `read` output.
+   */
+  readonly readPositions: Readonly<Record<string, number>>;
   close(): void;
 }
 
@@ -134,6 +141,17 @@ export interface ConversationSummary extends ConversationMeta {
   readonly last_sequence_id: number;
   /** The human members online: a subscription open, or the last one closed less than chat.presence.offline_grace_s ago. */
   readonly online: readonly string[];
+}
+
+/** One member's reading of a conversation (ChatRuntime.readState). */
+export interface ReadState {
+  /** The sequence id it has read up to (at least its join record's). */
+  readonly readUpTo: number;
+  /**
+   * Records after it that someone else sent and a person reads as a message (`text`, `nlweb_response`;
+   * storage-providers/read-positions.ts), counted up to MAX_UNREAD_COUNT (1000: at least that many).
+   */
+  readonly unreadCount: number;
 }
 
 export interface ConversationHealth {
@@ -224,6 +242,14 @@ export interface ChatRuntime {
     options?: SubscribeOptions,
   ): Promise<Subscription>;
   setTyping(conversationId: string, participantId: string, isTyping: boolean): void;
+  /**
+   * The member has read everything up to `sequenceId` (one position per member, whatever its connections): raised,
+   * never lowered; a value past the last record is taken as the last record. Resolves to the position after.
+   * CHAT_ERR_NOT_PARTICIPANT for a non-member. Not a record: takes no sequence id (docs/protocol.md, Read positions).
+   */
+  markRead(conversationId: string, participantId: string, sequenceId: number): Promise<number>;
+  /** The member's read position and unread count (CHAT_ERR_NOT_PARTICIPANT for a non-member). */
+  readState(conversationId: string, participantId: string): Promise<ReadState>;
   /** History page from the cache or storage (members only when requesterId is given). */
   readMessages(conversationId: string, afterSequenceId: number, limit: number, requesterId?: string): Promise<ChatMessage[]>;
   /** The same page, also naming the ids before it that a bounded journal dropped (a hole is not named). */

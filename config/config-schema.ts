@@ -146,6 +146,9 @@ export const CONFIG_SCHEMA: Schema = {
         single_mode_typing_window_ms: int(100, 0, 600_000),
       }),
       presence: obj({ offline_grace_s: num(5, 0, 3600) }),
+      // How far each member has read (actors/read-positions.ts): told to the room at most once per member per
+      // announce interval, written to the store at most once per save interval.
+      read_positions: obj({ announce_interval_ms: int(1000, 0, 60_000), save_interval_ms: int(2000, 1, 600_000) }),
       agents: obj({ chain_limit: int(2, 0, 100), on_no_answer: oneOf(['silent', 'note'], 'silent') }),
       cache: obj({ recent_messages: int(100, 1, 1_000_000) }),
       supervision: obj({

@@ -132,6 +132,13 @@ export interface ChatConfig {
     /** After a member's last subscription closes, wait this long before announcing it offline (a reload is no flap). */
     readonly offline_grace_s: number;
   };
+  /** How far each member has read (docs/protocol.md, Read positions). */
+  readonly read_positions: {
+    /** A member's new read position reaches the connections at most once per this many ms (the latest one; 0 = every change). */
+    readonly announce_interval_ms: number;
+    /** Changed read positions are written to the store at most once per this many ms (a crash loses at most this long's). */
+    readonly save_interval_ms: number;
+  };
   readonly agents: {
     /** Agent-to-agent hops allowed after a human message. */
     readonly chain_limit: number;

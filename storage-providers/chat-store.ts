@@ -10,6 +10,7 @@ import {
   type ActivityKey,
   type ConversationActivity,
 } from './conversation-activity';
+import { isUnreadFor, MAX_UNREAD_COUNT, type UnreadRange } from './read-positions';
 import { idProblem, recordFieldsProblem } from './record-rules';
 
 /** Options of listConversationsForUser. */
@@ -63,6 +64,12 @@ export interface StoreCapabilities {
    * conversations appended to least recently are dropped, read as above. Absent or 0: no total bound.
    */
   readonly maxRecordsTotal?: number;
+  /**
+   * Keeps each member's read position (get/saveReadPositions, getReadPositionsOf): how far it has read survives a
+   * restart. Without it the base class keeps nothing (reads answer none, saves are dropped) and the runtime keeps
+   * positions only while the conversation is live (docs/storage.md, Read positions).
+   */
+  readonly readPositions?: boolean;
 }
 
 /** Which messages a redaction applies to. */
@@ -373,6 +380,69 @@ export abstract class ChatStore {
     await this._releaseClaim(conversationId, claim);
   }
 
+  /**
+   * The stored read positions of the conversation's members (participant id -> the highest sequence id it has read),
+   * former members included; an unknown conversation, or a store without `supports.readPositions`, answers none.
+   */
+  async getReadPositions(conversationId: string): Promise<Map<string, number>> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    return this._getReadPositions(conversationId);
+  }
+
+  /** One participant's stored read position in each conversation named (a list page's); none stored: left out. */
+  async getReadPositionsOf(participantId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    this.assertOpen();
+    requireId(participantId, 'participantId');
+    if (conversationIds.length === 0) return new Map();
+    for (const id of conversationIds) requireId(id, 'conversationId');
+    return this._getReadPositionsOf(participantId, [...new Set(conversationIds)]);
+  }
+
+  /**
+   * Raises the stored read positions (participant id -> sequence id): a position is never lowered (a lower or equal
+   * value changes nothing), so writes from two runtimes, or arriving out of order, keep the highest. Positions of ids
+   * that are not (and never were) participants of the conversation, and of unknown conversations, are not kept.
+   * Not fenced: a raise is true whoever writes it. No-op without `supports.readPositions`.
+   */
+  async saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    for (const [participantId, sequenceId] of positions) {
+      requireId(participantId, 'participantId');
+      requireCount(sequenceId, 'read position', 0);
+    }
+    if (positions.size === 0) return;
+    await this._saveReadPositions(conversationId, positions);
+  }
+
+  /**
+   * How many records of each range are unread to `readerId` (read-positions.ts, isUnreadFor: `text` and
+   * `nlweb_response` records someone else sent), counting at most `limit` per conversation (a count at `limit`
+   * means at least that many). Conversation id -> count, every range's conversation present (0 when unknown).
+   */
+  async countUnread(readerId: string, ranges: readonly UnreadRange[], limit: number = MAX_UNREAD_COUNT): Promise<Map<string, number>> {
+    this.assertOpen();
+    requireId(readerId, 'readerId');
+    requireCount(limit, 'limit', 1);
+    if (limit > MAX_UNREAD_COUNT) throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `limit must be at most ${MAX_UNREAD_COUNT}`);
+    const counted = new Map<string, number>();
+    const asked: UnreadRange[] = [];
+    for (const range of ranges) {
+      requireId(range?.conversationId, 'conversationId');
+      requireCount(range.after, 'after', 0);
+      requireCount(range.upTo, 'upTo', 0);
+      if (counted.has(range.conversationId)) {
+        throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `conversation ${range.conversationId} is named twice`);
+      }
+      counted.set(range.conversationId, 0);
+      if (range.upTo > range.after) asked.push(range);
+    }
+    if (asked.length === 0) return counted;
+    for (const [id, n] of await this._countUnreadOf(readerId, asked, limit)) counted.set(id, Math.min(n, limit));
+    return counted;
+  }
+
   /** Replaces content with REDACTION_MARKER (sequence ids intact). Returns the redacted sequence ids. */
   async redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
     this.assertOpen();
@@ -452,8 +522,46 @@ export abstract class ChatStore {
     return new Map();
   }
   protected async _releaseClaim(_conversationId: string, _claim: ConversationClaim): Promise<void> {}
+  /** Providers without `supports.readPositions` keep these defaults (nothing is stored). */
+  protected async _getReadPositions(_conversationId: string): Promise<Map<string, number>> {
+    return new Map();
+  }
+  /** One read per conversation, unless a provider has a batched query. */
+  protected async _getReadPositionsOf(participantId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (const id of conversationIds) {
+      const position = (await this._getReadPositions(id)).get(participantId);
+      if (position !== undefined) found.set(id, position);
+    }
+    return found;
+  }
+  protected async _saveReadPositions(_conversationId: string, _positions: ReadonlyMap<string, number>): Promise<void> {}
+  /** One count per range, unless a provider has a batched query. Ranges are non-empty and of distinct conversations. */
+  protected async _countUnreadOf(readerId: string, ranges: readonly UnreadRange[], limit: number): Promise<Map<string, number>> {
+    const counted = new Map<string, number>();
+    for (const range of ranges) counted.set(range.conversationId, await this._countUnread(readerId, range, limit));
+    return counted;
+  }
+  /**
+   * Works for any provider (a custom one written before read positions too) from _readMessages, page by page, until
+   * `limit` are counted or the range ends: O(records read). SQL providers count in the database.
+   */
+  protected async _countUnread(readerId: string, range: UnreadRange, limit: number): Promise<number> {
+    let count = 0;
+    let after = range.after;
+    while (after < range.upTo && count < limit) {
+      const page = await this._readMessages(range.conversationId, after, Math.min(UNREAD_SCAN_PAGE, range.upTo - after));
+      for (const m of page) if (m.sequence_id <= range.upTo && isUnreadFor(readerId, m)) count++;
+      if (page.length === 0) break;
+      after = page[page.length - 1].sequence_id;
+    }
+    return count;
+  }
   protected abstract _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]>;
 }
+
+/** Records read per page by the base class's unread count. */
+const UNREAD_SCAN_PAGE = 500;
 
 /** The epoch a write is fenced with: none for epoch-0 claims (stores without claims, unknown conversations). */
 function fenceEpoch(fence: ConversationClaim | undefined): number | undefined {

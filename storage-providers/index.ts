@@ -11,6 +11,7 @@ export type { ActivityPageOptions, ListForUserOptions, MemberFilter, RedactionTa
 export { compareActivity, PREVIEW_SCAN, PREVIEW_TYPES } from './conversation-activity';
 export type { ActivityKey, ConversationActivity } from './conversation-activity';
 export { decideClaim } from './conversation-claims';
+export { isUnreadFor, MAX_UNREAD_COUNT, type UnreadRange } from './read-positions';
 export type { ClaimHolder, ClaimRequest, ClaimResult, ConversationClaim, StoredClaim } from './conversation-claims';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store';

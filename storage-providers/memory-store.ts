@@ -20,6 +20,8 @@ import { recordHeapBytes } from './record-heap-size';
 interface MemberEntry {
   participant: Participant;
   left: boolean;
+  /** The highest sequence id it has read (saveReadPositions; 0 until one is saved). Kept across a leave and a re-join. */
+  readUpTo: number;
 }
 
 interface ConversationEntry {
@@ -107,6 +109,7 @@ export class MemoryStore extends ChatStore {
       sharedAcrossProcesses: false,
       sequenceReservation: true,
       claims: options.claims === true,
+      readPositions: true,
       maxRecordsPerConversation: this.#maxPerConversation,
       maxRecordsTotal: this.#maxTotal,
     });
@@ -255,6 +258,21 @@ export class MemoryStore extends ChatStore {
     if (member) member.left = true;
   }
 
+  protected override async _getReadPositions(conversationId: string): Promise<Map<string, number>> {
+    const positions = new Map<string, number>();
+    for (const [id, m] of this.conversations.get(conversationId)?.members ?? []) if (m.readUpTo > 0) positions.set(id, m.readUpTo);
+    return positions;
+  }
+
+  protected override async _saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
+    const members = this.conversations.get(conversationId)?.members;
+    if (!members) return;
+    for (const [id, upTo] of positions) {
+      const member = members.get(id);
+      if (member && upTo > member.readUpTo) member.readUpTo = upTo;
+    }
+  }
+
   protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
     const entry = this.require(conversationId);
     this.checkFence(conversationId, entry, fenceEpoch);
@@ -359,7 +377,9 @@ export class MemoryStore extends ChatStore {
   }
 
   private addMember(conversationId: string, entry: ConversationEntry, participant: Participant): void {
-    entry.members.set(participant.participant_id, { participant, left: false });
+    // A re-join keeps the read position, as the SQL stores' upsert keeps the column.
+    const readUpTo = entry.members.get(participant.participant_id)?.readUpTo ?? 0;
+    entry.members.set(participant.participant_id, { participant, left: false, readUpTo });
     let set = this.byUser.get(participant.participant_id);
     if (!set) this.byUser.set(participant.participant_id, (set = new Set()));
     set.add(conversationId);

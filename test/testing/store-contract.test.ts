@@ -87,9 +87,12 @@ describe('runChatStoreContract', () => {
       'total record bound (skipped: supports.maxRecordsTotal is 0 or absent)',
       'conversation claims, every store',
       'conversation claims (skipped: supports.claims is not true)',
+      'unread counts',
+      'read positions',
     ]);
     const skippedGroups = groupsOf(recorded.tests.filter((t) => t.skipped));
-    expect(skippedGroups.filter((g) => !g.includes('(skipped: '))).toEqual(['sequence reservation']); // only its durable test
+    // Only their durable tests.
+    expect(skippedGroups.filter((g) => !g.includes('(skipped: '))).toEqual(['sequence reservation', 'read positions']);
     expect(await recorded.run()).toEqual([]);
   });
 
@@ -103,8 +106,10 @@ describe('runChatStoreContract', () => {
       'capabilities › the store declares the capabilities the suite was told',
       // The base-class claims it wrongly expected: a consequence of the wrong declaration.
       'conversation claims, every store › without the capability every claim succeeds with epoch 0 and nothing is fenced',
+      // The same for read positions: the memory store keeps them.
+      'unread counts › without the capability, saved read positions are dropped and none are read',
     ]);
-    expect(failures[0].message).toContain('(differing: sequenceReservation, claims): pass { supports } equal to the store');
+    expect(failures[0].message).toContain('(differing: sequenceReservation, claims, readPositions): pass { supports } equal to the store');
   });
 
   it('a runner that lacks a function is STORAGE_ERR_INVALID_ARGUMENT naming it', () => {
@@ -157,6 +162,7 @@ describe('planChatStoreContract', () => {
       ['record bound', 'supports.maxRecordsPerConversation is 0 or absent'],
       ['total record bound', 'supports.maxRecordsTotal is 0 or absent'],
       ['conversation claims', 'supports.claims is not true'],
+      ['read positions', 'supports.readPositions is not true'],
     ]);
   });
 
@@ -168,6 +174,7 @@ describe('planChatStoreContract', () => {
       ['record bound', 'supports.maxRecordsPerConversation is 0 or absent'],
       ['total record bound', 'runs'],
       ['conversation claims', 'runs'],
+      ['read positions', 'supports.readPositions is not true'],
     ]);
   });
 });

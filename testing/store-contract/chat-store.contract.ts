@@ -14,6 +14,7 @@ import {
   type ContractCapability,
   type OptionalGroupTitle,
 } from './contract-plan';
+import { describeReadPositions, describeUnreadCounts } from './contract-read-positions';
 import { describeRecordBound } from './contract-record-bound';
 import { describeReservation } from './contract-reservation';
 import { resolveRunner, type ContractRunner, type TestFn } from './contract-runner';
@@ -146,6 +147,8 @@ export function runChatStoreContract(name: string, factory: ContractFactory, opt
     describeReservation(ctx);
     describeRecordBound(ctx);
     describeClaims(ctx);
+    describeUnreadCounts(ctx);
+    describeReadPositions(ctx);
   });
 }
 
@@ -217,6 +220,10 @@ function describeLifecycle(ctx: ContractContext, factory: ContractFactory): void
         () => store.getSequenceReservation('c1'),
         () => store.setSequenceReservation('c1', 100),
         () => store.redactMessages('c1', { senderId: 'alice' }),
+        () => store.getReadPositions('c1'),
+        () => store.getReadPositionsOf('alice', ['c1']),
+        () => store.saveReadPositions('c1', new Map([['alice', 1]])),
+        () => store.countUnread('alice', [{ conversationId: 'c1', after: 0, upTo: 1 }]),
       ];
       for (const call of calls) await expectCode(call(), 'STORAGE_ERR_NOT_OPEN');
     });

@@ -2,7 +2,13 @@ import type { StoreCapabilities } from '../../storage-providers/chat-store';
 
 /** A capability some parts of the contract need (`supports.<flag>`). */
 export type ContractCapability =
-  'durable' | 'sharedAcrossProcesses' | 'sequenceReservation' | 'claims' | 'maxRecordsPerConversation' | 'maxRecordsTotal';
+  | 'durable'
+  | 'sharedAcrossProcesses'
+  | 'sequenceReservation'
+  | 'claims'
+  | 'maxRecordsPerConversation'
+  | 'maxRecordsTotal'
+  | 'readPositions';
 
 /** The optional groups, in the order the suite registers them, and what each needs. */
 export const OPTIONAL_GROUPS = [
@@ -11,6 +17,7 @@ export const OPTIONAL_GROUPS = [
   { title: 'record bound', needs: 'maxRecordsPerConversation' },
   { title: 'total record bound', needs: 'maxRecordsTotal' },
   { title: 'conversation claims', needs: 'claims' },
+  { title: 'read positions', needs: 'readPositions' },
 ] as const satisfies ReadonlyArray<{ title: string; needs: ContractCapability }>;
 
 export type OptionalGroupTitle = (typeof OPTIONAL_GROUPS)[number]['title'];
@@ -55,6 +62,7 @@ export function normaliseCapabilities(supports: StoreCapabilities): Required<Sto
     claims: supports.claims === true,
     maxRecordsPerConversation: supports.maxRecordsPerConversation ?? 0,
     maxRecordsTotal: supports.maxRecordsTotal ?? 0,
+    readPositions: supports.readPositions === true,
   };
 }
 

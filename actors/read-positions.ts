@@ -1,0 +1,169 @@
+import { unrefTimer, type Clock } from './clock';
+import type { Participant } from './message-types';
+
+export interface ReadPositionsDeps {
+  readonly clock: Clock;
+  /**
+   * One member's position is told to the connections at most once per this many ms (chat.read_positions
+   * .announce_interval_ms): the first change at once, later ones within the interval as one, with the latest value.
+   */
+  readonly announceIntervalMs: number;
+  /** Changed positions are written to the store at most once per this many ms (chat.read_positions.save_interval_ms). */
+  readonly saveIntervalMs: number;
+  readonly announce: (participantId: string, sequenceId: number) => void;
+  /** Writes the positions (the store raises, never lowers); a rejection keeps them to write at the next save. */
+  readonly save: (positions: ReadonlyMap<string, number>) => Promise<void>;
+  readonly saveFailed: (err: unknown) => void;
+}
+
+/**
+ * How far each member of one conversation has read: "everything up to this sequence id". Per member, not per
+ * connection (two tabs share one position), raised only. Kept in the conversation's shell next to presence, never
+ * sequenced or journaled: a read is not a message and takes no sequence id. Two costs are bounded here, so that a
+ * client marking every record it shows, in a room of 100, costs neither 100 frames per mark nor a write per mark:
+ *  - announcements: a member's change reaches the connections at once, then at most once per announce interval
+ *    (trailing, with the latest position), so each socket gets at most one `read` frame per member per interval;
+ *  - saves: changed positions are written together, at most once per save interval (ChatStore.saveReadPositions),
+ *    and at the conversation's clean stop (flush). A crash loses at most the last interval's raises.
+ * A member without a position has read up to its own join record (`joined_at_sequence`): a joiner is not shown the
+ * history before it as unread, and a re-join starts from the new join however far the old membership had read.
+ */
+export class ReadPositions {
+  /** Positions marked or restored (made on the first: most conversations in memory never see a read). */
+  private positions: Map<string, number> | undefined;
+  /**
+   * When each member's position was last announced, and the members with a newer one waiting for their turn. Made
+   * on first use, like `positions` (an idle conversation in memory keeps no empty collections: presence.ts).
+   */
+  private announcedAt: Map<string, number> | undefined;
+  private waiting: Set<string> | undefined;
+  private announceTimer: unknown;
+  /** Members whose position changed since the last save. */
+  private unsaved: Set<string> | undefined;
+  private saveTimer: unknown;
+  private saving: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly deps: ReadPositionsDeps,
+    restored: ReadonlyMap<string, number> = new Map(),
+  ) {
+    if (restored.size > 0) this.positions = new Map(restored);
+  }
+
+  /** The member's position: the highest it marked, and at least its join record. */
+  positionOf(member: Participant): number {
+    return Math.max(this.positions?.get(member.participant_id) ?? 0, member.joined_at_sequence);
+  }
+
+  /** Every member's position (participant id -> sequence id), for a new connection's roster. */
+  of(members: readonly Participant[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const m of members) out[m.participant_id] = this.positionOf(m);
+    return out;
+  }
+
+  /**
+   * Raises the member's position to `sequenceId` (already no higher than the conversation's last record); a value
+   * at or below it changes nothing. Returns the position after.
+   */
+  mark(member: Participant, sequenceId: number): number {
+    const before = this.positionOf(member);
+    if (sequenceId <= before || this.closed) return before;
+    const id = member.participant_id;
+    (this.positions ??= new Map()).set(id, sequenceId);
+    (this.unsaved ??= new Set()).add(id);
+    this.scheduleSave();
+    this.announceSoon(id);
+    return sequenceId;
+  }
+
+  /** Writes what changed since the last save now (a clean stop); resolves when written or failed. */
+  async flush(): Promise<void> {
+    if (this.saveTimer !== undefined) {
+      this.deps.clock.clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+    }
+    await this.saving;
+    await this.save();
+  }
+
+  /** The conversation stops: nothing more is announced or scheduled (flush() may still write what is left). */
+  close(): void {
+    this.closed = true;
+    for (const timer of [this.announceTimer, this.saveTimer]) if (timer !== undefined) this.deps.clock.clearTimeout(timer);
+    this.announceTimer = undefined;
+    this.saveTimer = undefined;
+    this.waiting?.clear();
+  }
+
+  private announceSoon(id: string): void {
+    const now = this.deps.clock.now();
+    const last = (this.announcedAt ??= new Map()).get(id);
+    if (last === undefined || now - last >= this.deps.announceIntervalMs) {
+      this.announce(id, now);
+      return;
+    }
+    (this.waiting ??= new Set()).add(id);
+    this.armAnnounceTimer(last + this.deps.announceIntervalMs - now);
+  }
+
+  private announce(id: string, now: number): void {
+    this.waiting?.delete(id);
+    this.announcedAt!.set(id, now);
+    this.deps.announce(id, this.positions!.get(id)!);
+  }
+
+  private armAnnounceTimer(inMs: number): void {
+    if (this.announceTimer !== undefined) return;
+    this.announceTimer = unrefTimer(
+      this.deps.clock.setTimeout(() => {
+        this.announceTimer = undefined;
+        this.announceDue();
+      }, inMs),
+    );
+  }
+
+  /** Announces every waiting member whose interval has passed; waits again for the earliest of the rest. */
+  private announceDue(): void {
+    if (this.closed) return;
+    const now = this.deps.clock.now();
+    let next = Infinity;
+    for (const id of [...(this.waiting ?? [])]) {
+      const dueAt = this.announcedAt!.get(id)! + this.deps.announceIntervalMs;
+      if (dueAt <= now) this.announce(id, now);
+      else next = Math.min(next, dueAt - now);
+    }
+    if (next !== Infinity) this.armAnnounceTimer(next);
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer !== undefined || this.saving !== undefined) return;
+    this.saveTimer = unrefTimer(
+      this.deps.clock.setTimeout(() => {
+        this.saveTimer = undefined;
+        void this.save();
+      }, this.deps.saveIntervalMs),
+    );
+  }
+
+  private save(): Promise<void> {
+    const unsaved = this.unsaved;
+    if (unsaved === undefined || unsaved.size === 0 || this.saving !== undefined) return this.saving ?? Promise.resolve();
+    const batch = new Map<string, number>();
+    for (const id of unsaved) batch.set(id, this.positions!.get(id)!);
+    unsaved.clear();
+    this.saving = this.deps
+      .save(batch)
+      .catch((err: unknown) => {
+        // Kept for the next save (a raise marked meanwhile is already in unsaved with its newer value).
+        for (const id of batch.keys()) unsaved.add(id);
+        this.deps.saveFailed(err);
+      })
+      .finally(() => {
+        this.saving = undefined;
+        if (unsaved.size > 0 && !this.closed) this.scheduleSave();
+      });
+    return this.saving;
+  }
+}

@@ -1,0 +1,160 @@
+import type { ConversationOutput } from '../../actors';
+import { MemoryStore } from '../../storage-providers';
+import { collector, makeRuntime, settle } from './runtime-helpers';
+
+/** `read` outputs only, as [participant_id, sequence_id]. */
+function reads(outputs: readonly ConversationOutput[]): Array<[string, number]> {
+  return outputs.flatMap((o) => (o.type === 'read' ? [[o.participant_id, o.sequence_id] as [string, number]] : []));
+}
+
+/** A memory store that counts its read-position saves. */
+class CountingStore extends MemoryStore {
+  saves: Array<Map<string, number>> = [];
+  protected override async _saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
+    this.saves.push(new Map(positions));
+    return super._saveReadPositions(conversationId, positions);
+  }
+}
+
+/** A provider written before read positions: the base class's defaults (nothing kept). */
+class OldContractStore extends MemoryStore {
+  override readonly supports = Object.freeze({ ...new MemoryStore().supports, readPositions: false });
+  protected override async _getReadPositions(): Promise<Map<string, number>> {
+    return new Map();
+  }
+  protected override async _saveReadPositions(): Promise<void> {}
+}
+
+/** alice (owner, join record 1), bob (2), the mode change to multi (3), carol (4); bob posts 5..9. */
+async function room(options: Parameters<typeof makeRuntime>[0] = {}) {
+  const made = await makeRuntime(options);
+  await made.runtime.createConversation({
+    conversation_id: 'c1',
+    created_by: 'alice',
+    participants: [
+      { participant_id: 'bob', participant_type: 'human' },
+      { participant_id: 'carol', participant_type: 'human' },
+    ],
+  });
+  for (let i = 1; i <= 5; i++) await made.runtime.post('c1', { sender_id: 'bob', message_id: `b${i}`, content: `line ${i}` });
+  return made;
+}
+
+describe('read positions (runtime)', () => {
+  it('a member starts at its join record; marks raise it, never lower it; past the head is taken as the head', async () => {
+    const { runtime } = await room();
+    const sub = await runtime.subscribe('c1', 'alice', () => undefined);
+    expect(sub.readPositions).toEqual({ alice: 1, bob: 2, carol: 4 });
+    expect(await runtime.markRead('c1', 'alice', 5)).toBe(5);
+    expect(await runtime.markRead('c1', 'alice', 4)).toBe(5);
+    expect(await runtime.markRead('c1', 'carol', 2)).toBe(4);
+    expect(await runtime.markRead('c1', 'alice', 1_000)).toBe(9);
+    expect(sub.readPositions).toEqual({ alice: 9, bob: 2, carol: 4 });
+    await expect(runtime.markRead('c1', 'mallory', 3)).rejects.toMatchObject({ code: 'CHAT_ERR_NOT_PARTICIPANT' });
+    await expect(runtime.markRead('c1', 'alice', -1)).rejects.toMatchObject({ code: 'CHAT_ERR_INVALID_ARGUMENT' });
+    // Not records: no sequence id was taken.
+    expect((await runtime.getConversation('c1')).last_sequence_id).toBe(9);
+    await runtime.close();
+  });
+
+  it("one member's rapid marks reach every connection at once, then at most once per interval with the latest", async () => {
+    const { runtime, clock } = await room({ config: { chat: { read_positions: { announce_interval_ms: 1000 } } } });
+    const alice = collector();
+    const aliceTab2 = collector();
+    const bob = collector();
+    await runtime.subscribe('c1', 'alice', alice.listener);
+    await runtime.subscribe('c1', 'alice', aliceTab2.listener);
+    await runtime.subscribe('c1', 'bob', bob.listener);
+    await runtime.markRead('c1', 'alice', 4);
+    expect(reads(bob.outputs)).toEqual([['alice', 4]]);
+    // Ten more within the interval: nothing until it ends, then one frame with the last.
+    for (let id = 5; id <= 8; id++) {
+      clock.advance(100);
+      await runtime.markRead('c1', 'alice', id);
+    }
+    expect(reads(bob.outputs)).toEqual([['alice', 4]]);
+    clock.advance(599);
+    expect(reads(bob.outputs)).toEqual([['alice', 4]]);
+    clock.advance(1);
+    expect(reads(bob.outputs)).toEqual([
+      ['alice', 4],
+      ['alice', 8],
+    ]);
+    // The reader's own tabs hear it too (another tab clears its unread mark); another member has its own interval.
+    expect(reads(alice.outputs)).toEqual(reads(bob.outputs));
+    expect(reads(aliceTab2.outputs)).toEqual(reads(bob.outputs));
+    await runtime.markRead('c1', 'carol', 6);
+    expect(reads(bob.outputs).at(-1)).toEqual(['carol', 6]);
+    // Nothing waiting: no more frames however long.
+    clock.advance(10_000);
+    expect(reads(bob.outputs)).toHaveLength(3);
+    await runtime.close();
+  });
+
+  it('saves are coalesced on the save interval and survive a restart; they are not journal records', async () => {
+    const store = new CountingStore();
+    const first = await room({ store, config: { chat: { read_positions: { save_interval_ms: 2000 } } } });
+    for (let id = 4; id <= 8; id++) await first.runtime.markRead('c1', 'alice', id);
+    await first.runtime.markRead('c1', 'bob', 6);
+    expect(store.saves).toEqual([]);
+    first.clock.advance(2000);
+    await settle();
+    expect(store.saves).toEqual([
+      new Map([
+        ['alice', 8],
+        ['bob', 6],
+      ]),
+    ]);
+    await first.runtime.markRead('c1', 'carol', 7);
+    // A clean stop writes what the interval had not.
+    await first.runtime.close();
+    expect(store.saves).toHaveLength(2);
+    expect(await store.lastSequenceId('c1')).toBe(9);
+    const second = await makeRuntime({ store });
+    expect((await second.runtime.subscribe('c1', 'bob', () => undefined)).readPositions).toEqual({ alice: 8, bob: 6, carol: 7 });
+    expect(await second.runtime.readState('c1', 'carol')).toEqual({ readUpTo: 7, unreadCount: 2 });
+    await second.runtime.close();
+  });
+
+  it("readState counts others' messages after the position, from memory and from the store", async () => {
+    // A cache of one record: most of the range is counted by the store.
+    const { runtime } = await room({ config: { chat: { cache: { recent_messages: 1 } } } });
+    await settle();
+    expect(await runtime.readState('c1', 'alice')).toEqual({ readUpTo: 1, unreadCount: 5 });
+    // Bob's own posts are never unread to him; the joins are not messages.
+    expect(await runtime.readState('c1', 'bob')).toEqual({ readUpTo: 2, unreadCount: 0 });
+    await runtime.post('c1', { sender_id: 'alice', message_id: 'a1', content: 'hi' });
+    expect(await runtime.readState('c1', 'bob')).toEqual({ readUpTo: 2, unreadCount: 1 });
+    await runtime.markRead('c1', 'alice', 6);
+    expect(await runtime.readState('c1', 'alice')).toEqual({ readUpTo: 6, unreadCount: 3 });
+    await expect(runtime.readState('c1', 'mallory')).rejects.toMatchObject({ code: 'CHAT_ERR_NOT_PARTICIPANT' });
+    await runtime.close();
+  });
+
+  it('a conversation list page carries the reader position and unread count, live or not', async () => {
+    const store = new MemoryStore();
+    const { runtime } = await room({ store });
+    await runtime.markRead('c1', 'carol', 5);
+    const live = await runtime.listConversationPage('carol', { limit: 10 });
+    expect(live.entries.map((e) => [e.meta.conversation_id, e.readUpTo, e.unreadCount])).toEqual([['c1', 5, 4]]);
+    await runtime.close();
+    // Another runtime on the store, the conversation not loaded: the stored position and the journal's records.
+    const other = await makeRuntime({ store });
+    const stored = await other.runtime.listConversationPage('carol', { limit: 10 });
+    expect(stored.entries.map((e) => [e.meta.conversation_id, e.readUpTo, e.unreadCount])).toEqual([['c1', 5, 4]]);
+    const aliceView = await other.runtime.listConversationPage('alice', { limit: 10 });
+    expect(aliceView.entries.map((e) => [e.readUpTo, e.unreadCount])).toEqual([[1, 5]]);
+    await other.runtime.close();
+  });
+
+  it('a store written before read positions: they work while the conversation is live, and restart from the joins', async () => {
+    const store = new OldContractStore();
+    const first = await room({ store });
+    expect(await first.runtime.markRead('c1', 'alice', 7)).toBe(7);
+    expect(await first.runtime.readState('c1', 'alice')).toEqual({ readUpTo: 7, unreadCount: 2 });
+    await first.runtime.close();
+    const second = await makeRuntime({ store });
+    expect(await second.runtime.readState('c1', 'alice')).toEqual({ readUpTo: 1, unreadCount: 5 });
+    await second.runtime.close();
+  });
+});
