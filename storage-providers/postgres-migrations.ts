@@ -69,6 +69,12 @@ export const PG_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     ADD COLUMN owner_address text;
   CREATE INDEX nlweb_conversations_owner ON ${s}.conversations (owner_id) WHERE owner_id IS NOT NULL;
   `,
+  // v4: members' read positions (storage-providers/read-positions.ts): a column of the participant row, so a member
+  // has one, deleting the conversation removes them and a re-join (an upsert that sets other columns) keeps it. A
+  // constant default keeps ADD COLUMN catalog-only. Not a table of messages: a read position is no record.
+  (s) => `
+  ALTER TABLE ${s}.participants ADD COLUMN read_up_to bigint NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Quotes a validated schema name for use in SQL text. */

@@ -120,6 +120,21 @@ export function postgresSql(s: string) {
     releaseClaim: `UPDATE ${s}.conversations SET owner_id = NULL, owner_expires_at = 0, owner_address = NULL
       WHERE conversation_id = $1 AND owner_id = $2 AND owner_epoch = $3`,
     ownerEpoch: `SELECT owner_epoch FROM ${s}.conversations WHERE conversation_id = $1`,
+    // Members' read positions (schema v4), 0 = none saved.
+    getReadPositions: `SELECT participant_id, read_up_to FROM ${s}.participants WHERE conversation_id = $1 AND read_up_to > 0`,
+    getReadPositionsOf: `SELECT conversation_id, read_up_to FROM ${s}.participants
+      WHERE participant_id = $1 AND conversation_id = ANY($2::text[]) AND read_up_to > 0`,
+    // Parallel arrays ($2 ids, $3 positions): one statement for the batch. Raises only (GREATEST would also write an
+    // unchanged row: the WHERE skips it); an id that is no participant row updates nothing.
+    raiseReadPositions: `UPDATE ${s}.participants p SET read_up_to = r.up_to
+      FROM unnest($2::text[], $3::bigint[]) AS r (participant_id, up_to)
+      WHERE p.conversation_id = $1 AND p.participant_id = r.participant_id AND p.read_up_to < r.up_to`,
+    // Unread to $1 (storage-providers/read-positions.ts, isUnreadFor) per range ($2 ids, $3 after, $4 up to), at most
+    // $5 each: one round trip for a whole list page, each count a PK range of its conversation.
+    countUnread: `SELECT r.conversation_id, (SELECT count(*) FROM (SELECT 1 FROM ${s}.messages m
+        WHERE m.conversation_id = r.conversation_id AND m.sequence_id > r.after AND m.sequence_id <= r.up_to
+          AND m.sender_id <> $1 AND m.message_type IN (${PREVIEW_TYPES_SQL}) LIMIT $5) x) AS unread
+      FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS r (conversation_id, after, up_to)`,
     redactByIds: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb
       WHERE conversation_id = $2 AND message_id = ANY($3::text[]) RETURNING sequence_id`,
     redactBySender: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb

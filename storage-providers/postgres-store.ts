@@ -9,6 +9,7 @@ import type { SchemaMigrations } from './schema-version';
 import { postgresSql, type PostgresSql } from './postgres-sql';
 import { activityFromRow } from './conversation-activity-rows';
 import type { ActivityKey, ConversationActivity } from './conversation-activity';
+import type { UnreadRange } from './read-positions';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 
 /** Settings of the PostgreSQL provider (config: chat.storage.postgres.*). */
@@ -56,6 +57,7 @@ export class PostgresStore extends ChatStore {
     sharedAcrossProcesses: true,
     sequenceReservation: true,
     claims: true,
+    readPositions: true,
   });
   private readonly schema: string;
   private readonly sql: PostgresSql;
@@ -248,6 +250,28 @@ export class PostgresStore extends ChatStore {
     // Nothing updated under a fence: an unknown conversation stays a no-op, an existing one was claimed again.
     const rows = await this.query(this.sql.ownerEpoch, [conversationId]);
     if (rows.length > 0) throw fencedError(conversationId, fenceEpoch, Number(rows[0].owner_epoch));
+  }
+
+  protected override async _getReadPositions(conversationId: string): Promise<Map<string, number>> {
+    const rows = await this.query(this.sql.getReadPositions, [conversationId]);
+    return new Map(rows.map((r) => [r.participant_id as string, Number(r.read_up_to)]));
+  }
+
+  /** One query for every conversation of a list page. */
+  protected override async _getReadPositionsOf(participantId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.query(this.sql.getReadPositionsOf, [participantId, conversationIds]);
+    return new Map(rows.map((r) => [r.conversation_id as string, Number(r.read_up_to)]));
+  }
+
+  protected override async _saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
+    await this.query(this.sql.raiseReadPositions, [conversationId, [...positions.keys()], [...positions.values()]]);
+  }
+
+  /** One query for every range (a list page's). */
+  protected override async _countUnreadOf(readerId: string, ranges: readonly UnreadRange[], limit: number): Promise<Map<string, number>> {
+    const params = [readerId, ranges.map((r) => r.conversationId), ranges.map((r) => r.after), ranges.map((r) => r.upTo), limit];
+    const rows = await this.query(this.sql.countUnread, params);
+    return new Map(rows.map((r) => [r.conversation_id as string, Number(r.unread)]));
   }
 
   protected override async _claimConversation(conversationId: string, request: ClaimRequest): Promise<ClaimResult> {

@@ -64,6 +64,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE conversations ADD COLUMN owner_address TEXT;
   CREATE INDEX conversations_owner ON conversations (owner_id) WHERE owner_id IS NOT NULL;
   `,
+  // v4: members' read positions (storage-providers/read-positions.ts): a column of the participant row, so a member
+  // has one, deleting the conversation removes them and a re-join (an upsert that sets other columns) keeps it. A
+  // constant default: only the schema text changes. Not a table of messages: a read position is no record.
+  `
+  ALTER TABLE participants ADD COLUMN read_up_to INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**

@@ -99,6 +99,25 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
       `UPDATE conversations SET owner_id = NULL, owner_expires_at = 0, owner_address = NULL
        WHERE conversation_id = ? AND owner_id = ? AND owner_epoch = ?`,
     ),
+    // Members' read positions (schema v4), 0 = none saved.
+    getReadPositions: db.prepare('SELECT participant_id, read_up_to FROM participants WHERE conversation_id = ? AND read_up_to > 0'),
+    getReadPositionsOf: db.prepare(
+      `SELECT conversation_id, read_up_to FROM participants
+       WHERE participant_id = @participant_id AND conversation_id IN (SELECT value FROM json_each(@ids)) AND read_up_to > 0`,
+    ),
+    // Raises only: a lower or equal position updates nothing; an id that is no participant row updates nothing.
+    raiseReadPosition: db.prepare(
+      `UPDATE participants SET read_up_to = @up_to
+       WHERE conversation_id = @conversation_id AND participant_id = @participant_id AND read_up_to < @up_to`,
+    ),
+    // Unread to @reader (storage-providers/read-positions.ts, isUnreadFor) in (@after, @up_to], at most @limit: a PK range.
+    countUnread: db
+      .prepare(
+        `SELECT count(*) FROM (SELECT 1 FROM messages
+         WHERE conversation_id = @conversation_id AND sequence_id > @after AND sequence_id <= @up_to
+           AND sender_id <> @reader AND message_type IN (${PREVIEW_TYPES_SQL}) LIMIT @limit)`,
+      )
+      .pluck(),
     redactByIds: db
       .prepare(
         `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
@@ -141,6 +160,10 @@ type StatementName =
   | 'setClaim'
   | 'renewClaims'
   | 'releaseClaim'
+  | 'getReadPositions'
+  | 'getReadPositionsOf'
+  | 'raiseReadPosition'
+  | 'countUnread'
   | 'redactByIds'
   | 'redactBySender';
 

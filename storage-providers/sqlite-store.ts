@@ -7,6 +7,7 @@ import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type Redac
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import { activityFromRow } from './conversation-activity-rows';
 import type { ActivityKey, ConversationActivity } from './conversation-activity';
+import type { UnreadRange } from './read-positions';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 import { whenUnlocked, type LockWait } from './sqlite-lock-wait';
 import { schemaVersionError, type SchemaMigrations } from './schema-version';
@@ -91,7 +92,13 @@ export class SqliteStore extends ChatStore {
   constructor(private readonly options: SqliteStoreOptions) {
     super();
     const durable = !isVolatileSqlitePath(options.path);
-    this.supports = Object.freeze({ durable, sharedAcrossProcesses: durable, sequenceReservation: true, claims: true });
+    this.supports = Object.freeze({
+      durable,
+      sharedAcrossProcesses: durable,
+      sequenceReservation: true,
+      claims: true,
+      readPositions: true,
+    });
     this.now = options.now ?? Date.now;
     this.callWait = { timeoutMs: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS, signal: this.closing.signal };
   }
@@ -286,6 +293,31 @@ export class SqliteStore extends ChatStore {
       const epoch = s.ownerEpoch.get(conversationId) as number | undefined;
       if (epoch !== undefined) throw fencedError(conversationId, fenceEpoch, epoch);
     });
+  }
+
+  protected override async _getReadPositions(conversationId: string): Promise<Map<string, number>> {
+    const rows = await this.run((s) => s.getReadPositions.all(conversationId) as Row[]);
+    return new Map(rows.map((r) => [r.participant_id as string, r.read_up_to as number]));
+  }
+
+  protected override async _getReadPositionsOf(participantId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    const params = { participant_id: participantId, ids: JSON.stringify(conversationIds) };
+    const rows = await this.run((s) => s.getReadPositionsOf.all(params) as Row[]);
+    return new Map(rows.map((r) => [r.conversation_id as string, r.read_up_to as number]));
+  }
+
+  protected override async _saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
+    // One transaction for the batch (one commit, one WAL sync point), whatever its size.
+    await this.write((s) => {
+      for (const [participantId, upTo] of positions) {
+        s.raiseReadPosition.run({ conversation_id: conversationId, participant_id: participantId, up_to: upTo });
+      }
+    });
+  }
+
+  protected override async _countUnread(readerId: string, range: UnreadRange, limit: number): Promise<number> {
+    const params = { conversation_id: range.conversationId, after: range.after, up_to: range.upTo, reader: readerId, limit };
+    return this.run((s) => s.countUnread.get(params) as number);
   }
 
   protected override async _claimConversation(conversationId: string, request: ClaimRequest): Promise<ClaimResult> {

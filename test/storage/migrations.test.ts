@@ -88,6 +88,9 @@ describe('sqlite: upgrading a version 1 file', () => {
     });
     await store.setSequenceReservation('c1', 103);
     await store.appendMessages('c1', [msg('c1', 4)]);
+    // v4: upgraded members have no read position yet; one saved now is kept.
+    expect(await store.getReadPositions('c1')).toEqual(new Map());
+    await store.saveReadPositions('c1', new Map([['bob', 4]]));
     await store.close();
 
     const db = new Database(file);
@@ -104,6 +107,7 @@ describe('sqlite: upgrading a version 1 file', () => {
     await again.open();
     expect(await again.getSequenceReservation('c1')).toBe(103);
     expect(await again.lastSequenceId('c1')).toBe(4);
+    expect(await again.getReadPositions('c1')).toEqual(new Map([['bob', 4]]));
   });
 
   test('two instances upgrading the same file together both succeed', async () => {
@@ -197,6 +201,9 @@ describeWithPg(pgReachableSync())('postgres: upgrading a version 1 schema', () =
     await store.setSequenceReservation('c1', 103);
     expect(await other.getSequenceReservation('c1')).toBe(103);
     await other.appendMessages('c1', [msg('c1', 4)]);
+    // v4: upgraded members have no read position yet; one saved now is kept.
+    expect(await store.getReadPositions('c1')).toEqual(new Map());
+    await store.saveReadPositions('c1', new Map([['bob', 4]]));
     for (const s of instances) await s.close();
 
     const again = make();
@@ -204,6 +211,7 @@ describeWithPg(pgReachableSync())('postgres: upgrading a version 1 schema', () =
     expect(await versions()).toEqual(all);
     expect(await again.getSequenceReservation('c1')).toBe(103);
     expect(await again.lastSequenceId('c1')).toBe(4);
+    expect(await again.getReadPositions('c1')).toEqual(new Map([['bob', 4]]));
   });
 
   test('a failing migration rolls back with its version row: the schema stays at version 1', async () => {
