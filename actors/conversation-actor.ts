@@ -20,7 +20,8 @@ import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 import { isUnreadFor, type UnreadRange } from '../storage-providers/read-positions';
 import { ReplayReader, inMemoryRecords } from './replay-reader';
-import { hasEarlier, replayStart, type ReplayStart } from './replay-start';
+import { ReplayPages, type ReplaySource } from './replay-pages';
+import { replayStart, type ReplayStart } from './replay-start';
 import type { SequenceLease } from './sequence-lease';
 import { LiveSubscription } from './live-subscription';
 import { MachineRequests, type ConversationStatus, type MachineActor } from './machine-requests';
@@ -397,24 +398,29 @@ export class ConversationActor {
 
   /**
    * Subscribes a connection; with afterSequenceId (or history) it first replays what the connection missed, from
-   * the start replayStart names.
+   * the start replayStart names, up to the last id now: to the listener, page after page, before it resolves, or
+   * with replayInPages as Subscription.replay, read when its subscriber asks, the listener getting what comes
+   * after it meanwhile.
    */
   async subscribe(participantId: string, listener: OutputListener, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertUsable();
     if (!this.isMember(participantId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
     const last = this.lastSequenceId;
     const start = replayStart(options, last);
+    const pushed = start !== undefined && options.replayInPages !== true;
     const connection: Connection = {
       id: this.deps.ids(),
       participantId,
       listener,
-      buffer: start === undefined ? undefined : [],
-      lastSequenceId: start?.after ?? last,
+      // Live outputs wait for a replay pushed to the listener; a paged one is the subscriber's to put first.
+      buffer: pushed ? [] : undefined,
+      lastSequenceId: pushed ? start.after : last,
       closed: false,
     };
     this.connections.add(connection);
     this.deps.telemetry.connectionOpened(this.conversationId);
     if (this.ctx.participants.get(participantId)?.participant_type === 'human') this.presence.subscribed(participantId);
+    const pages = start === undefined ? undefined : this.replayPages(connection, start, last);
     // `online` is read when asked, not copied: a copy per subscription would keep an array of the room per connection.
     const subscription = new LiveSubscription(
       connection.id,
@@ -426,8 +432,9 @@ export class ConversationActor {
       this.presence,
       this,
       () => this.unsubscribe(connection.id),
+      pages !== undefined && !pushed ? pages : undefined,
     );
-    if (start !== undefined) await this.resume(connection, start, last);
+    if (pages !== undefined && pushed) await this.pushReplay(connection, pages);
     return subscription;
   }
 
@@ -601,11 +608,21 @@ export class ConversationActor {
     }
   }
 
-  private async resume(connection: Connection, start: ReplayStart, upTo: number): Promise<void> {
-    const { after } = start;
-    const result = await this.replay.read(after, upTo, this.memoryRecords());
-    this.deps.telemetry.resume(result.recovered && result.droppedUpTo === after, result.fromCache);
-    this.connections.replay(connection, result, after, upTo, hasEarlier(start, result.droppedUpTo));
+  /** The connection's replay of (start.after, upTo], read a page at a time (replay-pages.ts). */
+  private replayPages(connection: Connection, start: ReplayStart, upTo: number): ReplayPages {
+    const source: ReplaySource = {
+      reader: this.replay,
+      memory: () => this.memoryRecords(),
+      isClosed: () => connection.closed,
+      ended: (recovered, fromCache) => this.deps.telemetry.resume(recovered, fromCache),
+    };
+    return new ReplayPages(source, start, upTo);
+  }
+
+  /** Hands the replay to the connection's listener, page after page, then the live outputs that waited for it. */
+  private async pushReplay(connection: Connection, pages: ReplayPages): Promise<void> {
+    while (!pages.done) this.connections.replayed(connection, await pages.next());
+    this.connections.finishReplay(connection);
   }
 
   private memoryRecords(): readonly ChatMessage[] {

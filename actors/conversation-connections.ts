@@ -1,5 +1,4 @@
 import type { ChatMessage } from './message-types';
-import type { ReplayResult } from './replay-reader';
 import type { ConversationOutput } from './runtime-types';
 
 export type OutputListener = (output: ConversationOutput) => void;
@@ -90,29 +89,22 @@ export class ConnectionSet {
   }
 
   /**
-   * Hands a resumed connection the replayed range, then `sync_complete`, then the live outputs that
-   * arrived meanwhile (skipping what the replay already sent): no gap and no duplicate at the seam.
-   * When the journal dropped the start of the range, a `sync_complete` with `recovered: false` for the
-   * dropped ids comes first: a client then skips that gap instead of asking for it again, and takes the
-   * held records that follow as the rest of the replay. `hasEarlier` (a replay bounded by `history`) goes on the
-   * last sync_complete only.
+   * Hands a resumed connection one page of its replay (replay-pages.ts: records, and `sync_complete` frames for a
+   * dropped range and at the end), skipping records it already has; the live outputs that arrive meanwhile wait
+   * in its buffer for finishReplay: no gap and no duplicate at the seam.
    */
-  replay(c: Connection, replayed: ReplayResult, after: number, upTo: number, hasEarlier?: boolean): void {
-    const { records, droppedUpTo, recovered } = replayed;
-    if (droppedUpTo > after) {
-      c.lastSequenceId = Math.max(c.lastSequenceId, droppedUpTo);
-      this.send(c, { type: 'sync_complete', from: after + 1, to: droppedUpTo, recovered: false });
-    }
-    for (const message of records) {
+  replayed(c: Connection, outputs: readonly ConversationOutput[]): void {
+    for (const output of outputs) {
       if (c.closed) return;
-      if (message.sequence_id <= c.lastSequenceId) continue;
-      c.lastSequenceId = message.sequence_id;
-      this.send(c, { type: 'message', message });
+      if (output.type === 'message') {
+        if (output.message.sequence_id <= c.lastSequenceId) continue;
+        c.lastSequenceId = output.message.sequence_id;
+      } else if (output.type === 'sync_complete') {
+        // Ids named gone (or not recovered) are never sent on this connection, live either.
+        c.lastSequenceId = Math.max(c.lastSequenceId, output.to);
+      }
+      this.send(c, output);
     }
-    if (!recovered) c.lastSequenceId = Math.max(c.lastSequenceId, upTo);
-    const earlier = hasEarlier === undefined ? {} : { has_earlier: hasEarlier };
-    this.send(c, { type: 'sync_complete', from: droppedUpTo + 1, to: upTo, recovered, ...earlier });
-    this.finishReplay(c);
   }
 
   /** Ends a replay: hands over buffered live outputs, skipping records the replay already sent. */

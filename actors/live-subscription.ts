@@ -1,5 +1,5 @@
 import type { ConversationMode, Participant } from './message-types';
-import type { Subscription } from './runtime-types';
+import type { ReplayFeed, Subscription } from './runtime-types';
 
 /**
  * The Subscription handed to a subscriber. A class rather than an object literal so that `online`, read live,
@@ -17,6 +17,7 @@ export class LiveSubscription implements Subscription {
     private readonly presence: { readonly online: readonly string[] },
     private readonly reads: { readonly readPositions: Readonly<Record<string, number>> },
     readonly close: () => void,
+    readonly replay?: ReplayFeed,
   ) {}
 
   get online(): readonly string[] {

@@ -111,6 +111,25 @@ export interface SubscribeOptions {
    * point were left out. Without afterSequenceId, "the last `history` records, then live".
    */
   readonly history?: number;
+  /**
+   * Hand the replay out a page at a time instead of to the listener (Subscription.replay): nothing of the range is
+   * read at subscribe, each page is read when asked for, and the listener gets only what comes after the range
+   * (live records, after the conversation's last id at subscribe, and unsequenced outputs). For a subscriber that
+   * writes the replay at its reader's pace (the gateway): it holds about a page, not the whole range.
+   */
+  readonly replayInPages?: boolean;
+}
+
+/** A resume's replay handed out a page at a time, at the pace of whoever asks (SubscribeOptions.replayInPages). */
+export interface ReplayFeed {
+  /**
+   * The next page's outputs, in order: records, a dropped range's `sync_complete { recovered: false }` before the
+   * records after it, and on the last page the replay's final `sync_complete`. Empty once done (or the
+   * subscription closed). One call at a time; never rejects (a failed read ends the replay as not recovered).
+   */
+  next(): Promise<ConversationOutput[]>;
+  /** True once the final `sync_complete` was handed out (or the subscription closed): next() answers empty. */
+  readonly done: boolean;
 }
 
 /** One connection's view of a conversation. close() is idempotent. */
@@ -132,6 +151,8 @@ export interface Subscription {
    * `online`; every later raise arrives as a `read` output.
    */
   readonly readPositions: Readonly<Record<string, number>>;
+  /** The replay, with replayInPages and a resume point or history (the listener gets none of it); else undefined. */
+  readonly replay?: ReplayFeed;
   close(): void;
 }
 

@@ -1,0 +1,112 @@
+import type { ChatMessage } from './message-types';
+import type { ReplayReader, ReplayResult } from './replay-reader';
+import { hasEarlier, type ReplayStart } from './replay-start';
+import type { ConversationOutput, ReplayFeed } from './runtime-types';
+
+/**
+ * Records one page of a replay reads (one storage read of that many ids, or a slice of memory). About 64 KiB of
+ * frames for records of ~250 bytes, a few hundred KB for long ones: what a resuming socket has in hand at a time,
+ * whatever the history's length.
+ */
+export const REPLAY_PAGE_RECORDS = 256;
+
+/** What a replay reads from, owned by its conversation. */
+export interface ReplaySource {
+  readonly reader: ReplayReader;
+  /** The records only memory has (unstored ones and the resume cache), oldest first, as of now. */
+  memory(): readonly ChatMessage[];
+  /** The subscription was closed: stop reading. */
+  isClosed(): boolean;
+  /** The replay ended (telemetry): every id came or was dropped on purpose (`recovered`), none read from storage (`fromCache`). */
+  ended(recovered: boolean, fromCache: boolean): void;
+}
+
+/**
+ * Reads a resume's range (start.after, upTo] a page at a time, each page when asked for: the range is not read up
+ * front (a 25,000-record resume held 25,000 records per socket, read in the upgrade's turn). Every page reads from
+ * where the previous one ended, with a fresh look at memory taken before its storage read: a record is always in
+ * the journal, in the persistence queue or in the cache, and leaves memory only once stored, so a record stored
+ * between two pages is found in the journal and one not yet stored in memory, never neither and never twice (the
+ * cursor skips anything at or before it). The range ends at the conversation's last id at subscribe; later records
+ * reach the subscription live, so the seam stays exact however long the replay takes.
+ *
+ * The answers are those of a range read at once (docs/protocol.md, Resume): ids the store dropped on purpose get a
+ * `sync_complete { recovered: false }` naming them before the records after them (a bounded memory journal may drop
+ * more while a slow reader replays: each such range is named where it is found), and a hole in the journal or a
+ * failed read ends the replay there with the final `sync_complete { recovered: false }`.
+ */
+export class ReplayPages implements ReplayFeed {
+  /** Every id up to this one was handed out or named as dropped. */
+  private cursor: number;
+  /** The final frame's `from`: the first id replayed after the last dropped range named, if any. */
+  private from: number;
+  private first = true;
+  private finished = false;
+  private reading = false;
+  private fromCache = true;
+  private dropped = false;
+  /** The first page's droppedUpTo (has_earlier is about the start of the range). */
+  private droppedAtStart: number;
+
+  constructor(
+    private readonly source: ReplaySource,
+    private readonly start: ReplayStart,
+    private readonly upTo: number,
+    private readonly pageRecords = REPLAY_PAGE_RECORDS,
+  ) {
+    this.cursor = start.after;
+    this.from = start.after + 1;
+    this.droppedAtStart = start.after;
+  }
+
+  get done(): boolean {
+    return this.finished || this.source.isClosed();
+  }
+
+  async next(): Promise<ConversationOutput[]> {
+    if (this.done || this.reading) return [];
+    this.reading = true;
+    try {
+      // Memory first, then the journal: see the class comment.
+      const memory = this.source.memory();
+      const page = await this.source.reader.read(this.cursor, this.upTo, memory, this.pageRecords);
+      if (this.source.isClosed()) return [];
+      return this.outputsOf(page);
+    } catch {
+      // Not expected (the reader answers a failed storage read as not recovered); the replay ends the same way.
+      return this.end(false);
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private outputsOf(page: ReplayResult): ConversationOutput[] {
+    const outputs: ConversationOutput[] = [];
+    if (!page.fromCache) this.fromCache = false;
+    if (page.droppedUpTo > this.cursor) {
+      outputs.push({ type: 'sync_complete', from: this.cursor + 1, to: page.droppedUpTo, recovered: false });
+      this.from = page.droppedUpTo + 1;
+      if (this.first) this.droppedAtStart = page.droppedUpTo;
+      this.dropped = true;
+      this.cursor = page.droppedUpTo;
+    }
+    this.first = false;
+    for (const message of page.records) {
+      if (message.sequence_id <= this.cursor) continue;
+      outputs.push({ type: 'message', message });
+      this.cursor = message.sequence_id;
+    }
+    if (this.cursor >= this.upTo) outputs.push(...this.end(true));
+    // A short page that did not reach the end: a hole, or the journal could not be read.
+    else if (page.records.length < this.pageRecords) outputs.push(...this.end(false));
+    return outputs;
+  }
+
+  private end(recovered: boolean): ConversationOutput[] {
+    this.finished = true;
+    this.source.ended(recovered && !this.dropped, this.fromCache);
+    const earlier = hasEarlier(this.start, this.droppedAtStart);
+    const hasEarlierField = earlier === undefined ? {} : { has_earlier: earlier };
+    return [{ type: 'sync_complete', from: this.from, to: this.upTo, recovered, ...hasEarlierField }];
+  }
+}

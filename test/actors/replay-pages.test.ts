@@ -1,0 +1,167 @@
+import type { ChatRuntime, ConversationOutput, ReplayFeed } from '../../actors';
+import { REPLAY_PAGE_RECORDS } from '../../actors/replay-pages';
+import type { MemoryStore } from '../../storage-providers';
+import { runtimeWithConversation } from '../storage/journal-damage';
+import { collector, settle } from './runtime-helpers';
+import { WatchedJournal } from './watched-journal';
+
+/**
+ * A resume's replay read a page at a time (actors/replay-pages.ts): with `replayInPages` (the gateway) nothing is
+ * read at subscribe and each next() reads one bounded page; without it (embedders) the listener gets the same
+ * replay as before, read in the same bounded pages. The seam with live records stays exact while others post and
+ * while the journal is being written between pages.
+ */
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const idsOf = (outputs: readonly ConversationOutput[]): number[] =>
+  outputs.flatMap((o) => (o.type === 'message' ? [o.message.sequence_id] : []));
+const syncsOf = (outputs: readonly ConversationOutput[]) => outputs.filter((o) => o.type === 'sync_complete');
+
+/** Bob's paged subscription to c1 resuming after `after`; its listener gets the live outputs only. */
+async function pagedResume(runtime: ChatRuntime, after: number) {
+  const live = collector();
+  const subscription = await runtime.subscribe('c1', 'bob', live.listener, { afterSequenceId: after, replayInPages: true });
+  return { live, subscription, feed: subscription.replay! };
+}
+
+/** Reads every remaining page of `feed`; returns them. */
+async function restOf(feed: ReplayFeed): Promise<ConversationOutput[][]> {
+  const pages: ConversationOutput[][] = [];
+  while (!feed.done) pages.push(await feed.next());
+  return pages;
+}
+
+describe('a replay read in pages', () => {
+  const runtimes: ChatRuntime[] = [];
+  afterEach(async () => {
+    for (const runtime of runtimes.splice(0)) await runtime.close();
+  });
+
+  async function conversation(store: MemoryStore, records: number): Promise<ChatRuntime> {
+    const runtime = await runtimeWithConversation(store, records);
+    runtimes.push(runtime);
+    return runtime;
+  }
+
+  test('nothing is read at subscribe; each page is one bounded read, asked for by next()', async () => {
+    const store = new WatchedJournal();
+    const runtime = await conversation(store, 1500);
+    store.reads.length = 0;
+
+    const { live, subscription, feed } = await pagedResume(runtime, 0);
+    expect(subscription.lastSequenceId).toBe(1500);
+    expect(store.reads).toEqual([]);
+    expect(live.outputs).toEqual([]);
+
+    const pages: ConversationOutput[][] = [];
+    while (!feed.done) {
+      const before = store.recordsRead;
+      pages.push(await feed.next());
+      expect(store.recordsRead - before).toBeLessThanOrEqual(REPLAY_PAGE_RECORDS);
+      // Nothing is read until the next page is asked for.
+      await settle();
+      expect(store.reads).toHaveLength(pages.length);
+    }
+    expect(pages).toHaveLength(Math.ceil(1500 / REPLAY_PAGE_RECORDS));
+    for (const page of pages) expect(idsOf(page).length).toBeLessThanOrEqual(REPLAY_PAGE_RECORDS);
+    const all = pages.flat();
+    expect(idsOf(all)).toEqual(range(1, 1500));
+    expect(syncsOf(all)).toEqual([{ type: 'sync_complete', from: 1, to: 1500, recovered: true }]);
+    expect(all.at(-1)?.type).toBe('sync_complete');
+    expect(await feed.next()).toEqual([]);
+    expect(live.outputs).toEqual([]);
+  });
+
+  test('posts between pages reach the listener live, after the range; records stored between pages come once', async () => {
+    const store = new WatchedJournal();
+    const runtime = await conversation(store, 400);
+    // 401..700 delivered but not yet in the journal: only memory (the persistence queue) has them for now.
+    store.block();
+    let last: { whenPersisted: Promise<unknown> } | undefined;
+    for (let i = 0; i < 300; i++) last = await runtime.post('c1', { sender_id: 'alice', message_id: `u${i}`, content: `u${i}` });
+    const { live, subscription, feed } = await pagedResume(runtime, 0);
+    expect(subscription.lastSequenceId).toBe(700);
+
+    const pages = [await feed.next()];
+    await runtime.post('c1', { sender_id: 'alice', message_id: 'live-1', content: 'live-1' });
+    const readBefore = store.recordsRead;
+    pages.push(await feed.next());
+    // The second page crossed from the journal (257..400) into the unstored records (401..512).
+    expect(store.recordsRead - readBefore).toBe(400 - 256);
+    expect(idsOf(pages[1])).toEqual(range(257, 512));
+    await runtime.post('c1', { sender_id: 'alice', message_id: 'live-2', content: 'live-2' });
+    // Now the journal catches up: what the next page needs left memory meanwhile, and is read from the journal.
+    store.release();
+    await last!.whenPersisted;
+    await settle();
+    pages.push(...(await restOf(feed)));
+
+    const replay = pages.flat();
+    expect(idsOf(replay)).toEqual(range(1, 700));
+    expect(syncsOf(replay)).toEqual([{ type: 'sync_complete', from: 1, to: 700, recovered: true }]);
+    expect(idsOf(live.outputs)).toEqual([701, 702]);
+    expect(live.messages.map((m) => m.message_id)).toEqual(['live-1', 'live-2']);
+  });
+
+  test('an embedder without replayInPages gets the replay, sync_complete, then live, as before, read in the same pages', async () => {
+    const store = new WatchedJournal();
+    const runtime = await conversation(store, 1000);
+    store.reads.length = 0;
+    const bob = collector();
+    const subscription = await runtime.subscribe('c1', 'bob', bob.listener, { afterSequenceId: 10 });
+    expect(subscription.replay).toBeUndefined();
+    expect(idsOf(bob.outputs)).toEqual(range(11, 1000));
+    expect(bob.outputs.at(-1)).toEqual({ type: 'sync_complete', from: 11, to: 1000, recovered: true });
+    expect(store.reads.length).toBeGreaterThan(1);
+    for (const read of store.reads) expect(read.limit).toBeLessThanOrEqual(REPLAY_PAGE_RECORDS);
+    await runtime.post('c1', { sender_id: 'alice', message_id: 'after', content: 'after' });
+    expect(idsOf(bob.outputs).at(-1)).toBe(1001);
+  });
+
+  test('a journal read that fails mid-replay ends it there as not recovered; live records follow after the range', async () => {
+    const store = new WatchedJournal();
+    const runtime = await conversation(store, 800);
+    const { live, feed } = await pagedResume(runtime, 0);
+    const first = await feed.next();
+    expect(idsOf(first)).toEqual(range(1, REPLAY_PAGE_RECORDS));
+    store.failReads = true;
+    const second = await feed.next();
+    expect(second).toEqual([{ type: 'sync_complete', from: 1, to: 800, recovered: false }]);
+    expect(feed.done).toBe(true);
+    await runtime.post('c1', { sender_id: 'alice', message_id: 'after', content: 'after' });
+    expect(idsOf(live.outputs)).toEqual([801]);
+  });
+
+  test('ids a bounded journal drops while the replay is under way are named where found; the rest comes once', async () => {
+    const store = new WatchedJournal({ maxRecordsPerConversation: 500 });
+    const runtime = await conversation(store, 500);
+    const { live, feed } = await pagedResume(runtime, 0);
+    const first = await feed.next();
+    expect(idsOf(first)).toEqual(range(1, REPLAY_PAGE_RECORDS));
+    // 300 more: the journal keeps at most 500 of 800, so 257..300 at least, not yet replayed, are gone.
+    let last: { whenPersisted: Promise<unknown> } | undefined;
+    for (let i = 0; i < 300; i++) last = await runtime.post('c1', { sender_id: 'alice', message_id: `n${i}`, content: `n${i}` });
+    await last!.whenPersisted;
+    // The bound drops in one move (memory-store.ts): at least the 44 ids after the first page.
+    const gone = await store.droppedUpTo('c1');
+    expect(gone).toBeGreaterThanOrEqual(300);
+    expect(gone).toBeLessThan(500);
+    const rest = (await restOf(feed)).flat();
+    expect(rest[0]).toEqual({ type: 'sync_complete', from: REPLAY_PAGE_RECORDS + 1, to: gone, recovered: false });
+    expect(idsOf(rest)).toEqual(range(gone + 1, 500));
+    expect(rest.at(-1)).toEqual({ type: 'sync_complete', from: gone + 1, to: 500, recovered: true });
+    expect(idsOf(live.outputs)).toEqual(range(501, 800));
+  });
+
+  test('closing the subscription mid-replay ends it: next() reads nothing more', async () => {
+    const store = new WatchedJournal();
+    const runtime = await conversation(store, 800);
+    const { subscription, feed } = await pagedResume(runtime, 0);
+    await feed.next();
+    const reads = store.reads.length;
+    subscription.close();
+    expect(feed.done).toBe(true);
+    expect(await feed.next()).toEqual([]);
+    expect(store.reads).toHaveLength(reads);
+  });
+});
