@@ -36,9 +36,9 @@ export class ConnectionSubscription {
     return this.replayedUpTo;
   }
 
-  /** Starts delivering, beginning with whatever the route buffered meanwhile. */
+  /** Starts delivering: the subscription's replay, page by page, then whatever the route buffered meanwhile. */
   attach(sink: OutputSink): void {
-    this.route.attach(sink);
+    this.route.attach(sink, this.subscription.replay);
   }
 
   /** Stops delivery and releases the runtime subscription (on close). */
@@ -73,7 +73,7 @@ export class ConnectionSubscription {
       previous.close();
       this.replayedUpTo = subscription.lastSequenceId;
       greet(subscription);
-      route.attach(sink);
+      route.attach(sink, subscription.replay);
     } catch (err) {
       if (superseded()) return;
       throw err;

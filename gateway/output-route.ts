@@ -1,15 +1,16 @@
 import { isChatError } from '../actors/errors';
-import type { ChatRuntime, ConversationOutput, Subscription } from '../actors/runtime-types';
+import type { ChatRuntime, ConversationOutput, ReplayFeed, Subscription } from '../actors/runtime-types';
 import type { AuthenticatedUser } from './authenticators';
 import { assertHumanCaller } from './human-caller';
 
 /** Where a route hands its outputs once attached (a connection's PacedOutputs). */
 export interface OutputSink {
   /**
-   * Everything the route kept before attach, in order: a resume's replay, its `sync_complete`, what came meanwhile.
-   * The list is the sink's from then on.
+   * Everything the route kept before attach, in order (the live outputs that came meanwhile), and the resume's
+   * replay that goes before them, read a page at a time (Subscription.replay), if any. The list is the sink's from
+   * then on.
    */
-  held(outputs: ConversationOutput[]): void;
+  held(outputs: ConversationOutput[], replay?: ReplayFeed): void;
   /** Each output after attach, as it comes. */
   live(output: ConversationOutput): void;
 }
@@ -20,7 +21,8 @@ export interface OutputSink {
  */
 export interface OutputRoute {
   readonly listener: (output: ConversationOutput) => void;
-  attach(sink: OutputSink): void;
+  /** Hands the sink what was kept, behind `replay` (the subscription's), then each output as it comes. */
+  attach(sink: OutputSink, replay?: ReplayFeed): void;
   detach(): void;
 }
 
@@ -33,12 +35,12 @@ export function createOutputRoute(): OutputRoute {
       if (buffer) buffer.push(output);
       else deliver?.(output);
     },
-    attach(sink) {
+    attach(sink, replay) {
       const pending = buffer ?? [];
       buffer = undefined;
       // Set first: an output the held ones cause meanwhile goes to the sink, which keeps it behind them.
       deliver = sink.live;
-      sink.held(pending);
+      sink.held(pending, replay);
     },
     detach() {
       buffer = undefined;
@@ -60,7 +62,8 @@ export async function subscribeFrom(
   afterSequenceId: number | undefined,
 ): Promise<{ subscription: Subscription; route: OutputRoute }> {
   const route = createOutputRoute();
-  const options = afterSequenceId === undefined ? {} : { afterSequenceId };
+  // The replay is read a page at a time as the socket takes it (paced-outputs.ts), not all before the upgrade ends.
+  const options = afterSequenceId === undefined ? { replayInPages: true } : { afterSequenceId, replayInPages: true };
   const subscription = await runtime.subscribe(conversationId, userId, route.listener, options);
   if (afterSequenceId === undefined || afterSequenceId <= subscription.lastSequenceId) return { subscription, route };
   route.detach();

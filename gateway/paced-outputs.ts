@@ -1,5 +1,5 @@
 import type { Clock } from '../actors/clock';
-import type { ConversationOutput } from '../actors/runtime-types';
+import type { ConversationOutput, ReplayFeed } from '../actors/runtime-types';
 import type { FrameSender } from './frame-sender';
 import type { OutputSink } from './output-route';
 import type { ReplayTurns } from './replay-turns';
@@ -45,25 +45,33 @@ export interface PacedOutputsOptions {
 /**
  * One socket's outputs, written in bounded steps when there are many (docs/protocol.md, Backpressure).
  *
- * What the route held before the connection was ready (a resume's replay, its sync_complete, live outputs of the
- * meantime) used to be written in one go: a 10,000-record resume held the event loop ~100 ms, and a replay larger
- * than the socket buffers plus high_water_bytes closed its own reader with 4008 part way. Now the first
- * REPLAY_CHUNK_BYTES go out at once (a short replay, the usual reconnect, exactly as before) and the rest in steps
- * of that size: each step waits for the socket to have handed the previous one to the kernel ('drain': nothing
- * held by node, the stream's own backpressure signal) and for its turn in the gateway's ReplayTurns, so other work
- * runs in between and a replay goes at the pace its reader takes it, on one connection.
+ * A resume's replay comes from a ReplayFeed, a page at a time: the next page is asked for only when the steps
+ * have written the previous one and the socket took it, so a resuming socket holds about one page, not its whole
+ * range (a 25,000-record resume used to be read up front and held until written). The first step goes at once (a
+ * short replay, the usual reconnect, is written as soon as its one page is read), the rest in steps of
+ * REPLAY_CHUNK_BYTES: each step waits for the socket to have handed the previous one to the kernel ('drain':
+ * nothing held by node, the stream's own backpressure signal), for the page it needs, and for its turn in the
+ * gateway's ReplayTurns, so other work runs in between and a replay goes at the pace its reader takes it, on one
+ * connection. Outputs the route held before the connection was ready go the same way, behind the replay.
  *
- * While a delivery is paced, live outputs wait behind it, in order: the stream stays the route's (replay,
- * sync_complete, live), with no gap and nothing twice. They are bounded by bytes, like what the slow-consumer guard
- * lets ws hold: past maxHeldLiveBytes the reader is closed as a slow consumer. `closed` and `failed` end the
- * connection at once instead of waiting behind a long replay (the client resumes from what it got). Frames that
- * are no outputs (acks, errors, pongs) are written directly meanwhile; a `message_ack` may then come before its record,
- * which the protocol allows. The slow-consumer guard does not count what the steps wrote (FrameSender.pacedBytes):
- * the server itself paces them. A reader that does not take a whole step (the socket's 'drain': everything written,
- * handed to the kernel) within stallMs is closed with 4008: stopped, or slower than a step per stallMs.
+ * While a delivery is paced, live outputs wait behind it, in order: the stream stays replay, sync_complete, live
+ * (the feed ends at the conversation's last id at subscribe, the live outputs start after it), with no gap and
+ * nothing twice. They are bounded by bytes, like what the slow-consumer guard lets ws hold: past maxHeldLiveBytes
+ * the reader is closed as a slow consumer. `closed` and `failed` end the connection at once instead of waiting
+ * behind a long replay (the client resumes from what it got). Frames that are no outputs (acks, errors, pongs)
+ * are written directly meanwhile; a `message_ack` may then come before its record, which the protocol allows. The
+ * slow-consumer guard does not count what the steps wrote (FrameSender.pacedBytes): the server itself paces them.
+ * A reader that does not take a whole step (the socket's 'drain': everything written, handed to the kernel)
+ * within stallMs is closed with 4008: stopped, or slower than a step per stallMs. Reading a page is the server's
+ * time: no stall timer runs meanwhile.
  */
 export class PacedOutputs implements OutputSink {
-  /** Outputs waiting, from `head` on: what the route held, then from `liveFrom` on live ones held behind it. */
+  /** The replay still to come, until its last page is written; undefined when none. */
+  private replay: ReplayFeed | undefined;
+  /** The replay's page being written, from `pageHead` on. */
+  private page: ConversationOutput[] = [];
+  private pageHead = 0;
+  /** Outputs waiting behind the replay, from `head` on: what the route held, then live ones; from `liveFrom` on counted. */
   private queue: ConversationOutput[] = [];
   private head = 0;
   private liveFrom = 0;
@@ -76,24 +84,27 @@ export class PacedOutputs implements OutputSink {
   constructor(private readonly options: PacedOutputsOptions) {}
 
   /**
-   * What the route kept until the connection was ready, in order; the route hands its list over (a 25,000-record
-   * replay is not copied). The queue is empty here: unpaced it always is, and a `sync` forgot it before subscribing
-   * again. The first step goes now, in the caller's turn; while paced, a step already waits and finds these.
+   * What the route kept until the connection was ready, in order, and the replay that goes before it (the
+   * subscription's ReplayFeed), if any; the route hands its list over. The queue is empty here: unpaced it always
+   * is, and a `sync` forgot it before subscribing again. The first step goes now, in the caller's turn; while
+   * paced, a step already waits (for the socket or a page) and finds these.
    */
-  readonly held = (outputs: ConversationOutput[]): void => {
-    if (this.stopped || outputs.length === 0) return;
-    if (this.head < this.queue.length) {
-      // Not expected (see above); then they go behind what waits, in order, counted as held live outputs.
-      for (const output of outputs) {
-        this.heldLiveBytes += this.sizeOf(output);
-        this.queue.push(output);
+  readonly held = (outputs: ConversationOutput[], replay?: ReplayFeed): void => {
+    if (this.stopped) return;
+    if (replay !== undefined && !replay.done) this.replay = replay;
+    if (outputs.length > 0) {
+      if (this.head < this.queue.length) {
+        // Not expected (see above); then they go behind what waits, in order, counted as held live outputs.
+        for (const output of outputs) this.hold(output);
+      } else {
+        this.queue = outputs;
+        this.head = 0;
+        // Behind a replay they may wait as long as it takes: counted like live outputs. Without one they go now.
+        this.liveFrom = this.replay === undefined ? outputs.length : 0;
+        if (this.replay !== undefined) for (const output of outputs) this.heldLiveBytes += this.sizeOf(output);
       }
-      return;
     }
-    this.queue = outputs;
-    this.head = 0;
-    this.liveFrom = outputs.length;
-    if (!this.paced) this.step();
+    if (!this.paced && (this.replay !== undefined || this.head < this.queue.length)) this.step();
   };
 
   /** A live output: written at once, unless a paced delivery is under way. */
@@ -110,15 +121,20 @@ export class PacedOutputs implements OutputSink {
     }
     const size = this.sizeOf(output);
     if (this.heldLiveBytes + size > this.options.maxHeldLiveBytes) {
-      this.options.onSlowConsumer({ held_live_bytes: this.heldLiveBytes + size, held_outputs: this.queue.length - this.head });
+      this.options.onSlowConsumer({ held_live_bytes: this.heldLiveBytes + size, held_outputs: this.waiting() });
       return;
     }
-    this.heldLiveBytes += size;
-    this.queue.push(output);
+    this.hold(output);
   };
 
-  /** Drops what waits (a `sync` replaces the subscription): a step under way carries on with what comes next. */
+  /**
+   * Drops what waits, the rest of the replay included (a `sync` replaces the subscription): a step under way, or
+   * a page being read, carries on with what comes next.
+   */
   forget(): void {
+    this.replay = undefined;
+    this.page = [];
+    this.pageHead = 0;
     this.queue = [];
     this.head = 0;
     this.liveFrom = 0;
@@ -133,7 +149,10 @@ export class PacedOutputs implements OutputSink {
     this.clearStallTimer();
   }
 
-  /** Writes one chunk, then waits for the socket and the next turn, or ends pacing. Returns the bytes written. */
+  /**
+   * Writes one chunk, then waits for the socket, or for the replay's next page, and the next turn; or ends pacing.
+   * Returns the bytes written.
+   */
   private readonly step = (): number => {
     const { sender, transport } = this.options;
     if (this.stopped || this.options.isClosing()) return 0;
@@ -142,21 +161,20 @@ export class PacedOutputs implements OutputSink {
     // this step's frames are the server's pace, not the reader's.
     sender.pacedBytes = transport.writableHighWaterMark + REPLAY_CHUNK_BYTES;
     this.paced = true;
-    while (this.head < this.queue.length) {
-      const output = this.queue[this.head]!;
-      // Counted again as it leaves: the same bytes it was counted with (a record's frame is the turn's shared one).
-      if (this.head >= this.liveFrom) this.heldLiveBytes -= this.sizeOf(output);
-      this.head++;
+    for (let output = this.next(); output !== undefined; output = this.next()) {
       this.options.deliver(output);
       if (this.stopped || this.options.isClosing()) return sender.bytesWritten - before;
       if (sender.bytesWritten - before >= REPLAY_CHUNK_BYTES) break;
     }
-    if (this.head === this.queue.length) this.forget();
-    else if (this.head > 1024 && this.head * 2 > this.queue.length) this.compact();
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+      this.liveFrom = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) this.compact();
     const written = sender.bytesWritten - before;
     // Into the socket now: whether it needs draining is known only once it has them.
     sender.flushHeld();
-    if (this.queue.length === 0 && !transport.writableNeedDrain) {
+    if (this.waiting() === 0 && !transport.writableNeedDrain) {
       this.paced = false;
       sender.pacedBytes = 0;
       return written;
@@ -165,11 +183,44 @@ export class PacedOutputs implements OutputSink {
     if (transport.writableNeedDrain) {
       transport.once('drain', this.drained);
       this.stallTimer = this.options.clock.setTimeout(this.stalled, this.options.stallMs);
+    } else if (this.replay !== undefined && this.pageHead === this.page.length) {
+      // The page is written and the socket took it: only now is the next one read.
+      this.readPage(this.replay);
     } else {
       this.options.turns.schedule(this.step);
     }
     return written;
   };
+
+  /** The next output to write: the replay's, then (the replay done) what waits behind it; undefined for none now. */
+  private next(): ConversationOutput | undefined {
+    if (this.replay !== undefined) {
+      if (this.pageHead < this.page.length) return this.page[this.pageHead++];
+      if (!this.replay.done) return undefined;
+      this.replay = undefined;
+      this.page = [];
+      this.pageHead = 0;
+    }
+    if (this.head === this.queue.length) return undefined;
+    const output = this.queue[this.head]!;
+    // Counted again as it leaves: the same bytes it was counted with (a record's frame is the turn's shared one).
+    if (this.head >= this.liveFrom) this.heldLiveBytes -= this.sizeOf(output);
+    this.head++;
+    return output;
+  }
+
+  /** Reads the replay's next page, then steps on. The one wait of the moment: no drain or step is pending. */
+  private readPage(replay: ReplayFeed): void {
+    void replay.next().then((outputs) => {
+      if (this.stopped) return;
+      // A sync replaced the replay meanwhile: its page goes, the step writes what replaced it.
+      if (this.replay === replay) {
+        this.page = outputs;
+        this.pageHead = 0;
+      }
+      this.options.turns.schedule(this.step);
+    });
+  }
 
   private readonly drained = (): void => {
     this.clearStallTimer();
@@ -180,12 +231,24 @@ export class PacedOutputs implements OutputSink {
     this.stallTimer = undefined;
     this.options.transport.removeListener('drain', this.drained);
     if (this.stopped) return;
-    this.options.onSlowConsumer({ replay_stalled_ms: this.options.stallMs, held_outputs: this.queue.length - this.head });
+    this.options.onSlowConsumer({ replay_stalled_ms: this.options.stallMs, held_outputs: this.waiting() });
   };
 
   private clearStallTimer(): void {
     if (this.stallTimer !== undefined) this.options.clock.clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
+  }
+
+  /** Holds a live output behind what waits, counted against maxHeldLiveBytes. */
+  private hold(output: ConversationOutput): void {
+    this.heldLiveBytes += this.sizeOf(output);
+    this.queue.push(output);
+  }
+
+  /** Outputs waiting to be written, the replay's page in hand included (a replay still to come counts one). */
+  private waiting(): number {
+    const replayLeft = this.replay === undefined ? 0 : Math.max(1, this.page.length - this.pageHead);
+    return replayLeft + this.queue.length - this.head;
   }
 
   /** What a held live output counts against maxHeldLiveBytes. */

@@ -1,0 +1,137 @@
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+import { REPLAY_PAGE_RECORDS } from '../../actors/replay-pages';
+import type { ConfigInput } from '../../config/config-types';
+import { WatchedJournal } from '../actors/watched-journal';
+import { closeAll, invalidFrames, startHarness, track, type Harness } from './harness';
+import { fillHistory, nextServerSocket, rawSocket, RECORD_CONTENT, replayWaiting, stallWatch, warnings } from './slow-readers';
+import { TestClient } from './ws-test-client';
+
+/**
+ * A resume's replay is read from the journal a page at a time, as its socket takes it (actors/replay-pages.ts,
+ * gateway/paced-outputs.ts): real server on port 0, real ws clients, a memory journal that counts its reads and
+ * can hold its writes back. On the gateway that read the whole range before the upgrade ended, a reader that takes
+ * nothing had all 8,000 records read for it.
+ */
+afterEach(async () => {
+  const invalid = invalidFrames();
+  await closeAll();
+  expect(invalid).toEqual([]);
+});
+
+const RECORDS = 8000;
+const STALL_MS = 5000;
+
+const LIMITS: ConfigInput = {
+  chat: {
+    storage: { memory: { max_records_per_conversation: 0 } },
+    limits: { queue_size: 100_000, rate_limit_burst: 100_000, rate_limit_per_second: 100_000 },
+  },
+  server: { websocket: { replay_stall_ms: STALL_MS } },
+};
+
+/** Counts the record frames the server writes to `socket`. */
+function recordsWritten(socket: Socket): () => number {
+  let count = 0;
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  (socket as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
+    if (Buffer.isBuffer(chunk))
+      for (let at = chunk.indexOf('"type":"message"'); at >= 0; at = chunk.indexOf('"type":"message"', at + 1)) count++;
+    return write(chunk, ...rest);
+  };
+  return () => count;
+}
+
+/** Opens bob's socket resuming from 0; `onOpen` runs as soon as the handshake is read (before any frame is). */
+function resumeFromStart(h: Harness, conv: string, onOpen: (ws: WebSocket) => void): TestClient {
+  const client = track(new TestClient(h.wsUrl(conv, 'bob', { last_sequence_id: '0' })));
+  client.ws.once('open', () => onOpen(client.ws));
+  return client;
+}
+
+async function storedUpTo(h: Harness, conv: string, last: number): Promise<void> {
+  while ((await h.store.lastSequenceId(conv)) < last) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function range(first: number, last: number): number[] {
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+describe('a resume replay read in pages', () => {
+  test('a reader that takes nothing has about one page read for it beyond what its socket took; reading on, it gets the whole range once', async () => {
+    const store = new WatchedJournal();
+    const warned = warnings();
+    const watch = stallWatch(STALL_MS);
+    const h = await startHarness(LIMITS, { store, clock: watch.clock, logger: warned.logger });
+    const conv = await h.createConversation('alice', ['bob']);
+    await fillHistory(h, conv, RECORDS);
+    const last = (await h.runtime.getConversation(conv)).last_sequence_id;
+    await storedUpTo(h, conv, last);
+    const readBefore = store.recordsRead;
+
+    const serverSide = nextServerSocket(h);
+    const bob = resumeFromStart(h, conv, (ws) => rawSocket(ws).pause());
+    const written = recordsWritten(await serverSide);
+    await bob.opened;
+    // The socket buffers are full and the replay waits for them to drain.
+    await replayWaiting(watch, warned);
+    expect(written()).toBeGreaterThan(0);
+    expect(written()).toBeLessThan(last);
+    expect(store.recordsRead - readBefore).toBeLessThanOrEqual(written() + REPLAY_PAGE_RECORDS);
+    expect(store.largestRead).toBeLessThanOrEqual(REPLAY_PAGE_RECORDS);
+
+    rawSocket(bob.ws).resume();
+    const sync = await bob.waitFor('sync_complete');
+    expect(sync).toEqual({ type: 'sync_complete', from: 1, to: last, recovered: true });
+    expect(bob.sequenceIds()).toEqual(range(1, last));
+    expect(store.largestRead).toBeLessThanOrEqual(REPLAY_PAGE_RECORDS);
+    expect(warned.lines).toEqual([]);
+  });
+
+  test('posts between pages and a journal that catches up mid-replay: the replay, sync_complete, then the posts, each id once', async () => {
+    const store = new WatchedJournal();
+    const warned = warnings();
+    const h = await startHarness(
+      { ...LIMITS, chat: { ...LIMITS.chat, cache: { recent_messages: 20 } }, server: { websocket: { high_water_bytes: 256 * 1024 } } },
+      { store, logger: warned.logger },
+    );
+    const conv = await h.createConversation('alice', ['bob']);
+    await fillHistory(h, conv, 6000);
+    await storedUpTo(h, conv, (await h.runtime.getConversation(conv)).last_sequence_id);
+    // The last 500 of the range are delivered but not written when bob resumes: only memory has them at first.
+    store.block();
+    await Promise.all(range(1, 500).map((i) => h.runtime.post(conv, { sender_id: 'alice', message_id: `u${i}`, content: RECORD_CONTENT })));
+    const upTo = (await h.runtime.getConversation(conv)).last_sequence_id;
+    expect(await h.store.lastSequenceId(conv)).toBeLessThan(upTo - 400);
+    const alice = await h.connect(conv, 'alice');
+
+    // A link slower than the server: one read of the socket, then 10 ms before the next.
+    const bob = resumeFromStart(h, conv, (ws) => {
+      const socket = rawSocket(ws);
+      socket.on('data', () => {
+        socket.pause();
+        setTimeout(() => socket.resume(), 10);
+      });
+    });
+    await bob.waitFor('message');
+    const posts = range(0, 9).map((i) => `during-${i}`);
+    for (const [i, id] of posts.entries()) {
+      alice.send({ type: 'message', message_id: id, content: id });
+      // The journal catches up half way through the posts, while the replay is still going.
+      if (i === 4) store.release();
+      await alice.waitFor('message_ack', (a) => a.message_id === id);
+    }
+    expect(bob.frames.some((f) => f.type === 'sync_complete')).toBe(false);
+
+    await bob.waitFor('message', (f) => f.message.message_id === posts[posts.length - 1]);
+    const syncAt = bob.frames.findIndex((f) => f.type === 'sync_complete');
+    expect(bob.frames[syncAt]).toEqual({ type: 'sync_complete', from: 1, to: upTo, recovered: true });
+    const ids = bob.sequenceIds();
+    expect(ids).toEqual(range(1, upTo + posts.length));
+    const live = bob.frames.slice(syncAt + 1).flatMap((f) => (f.type === 'message' ? [f.message.message_id] : []));
+    expect(live).toEqual(posts);
+    expect(store.largestRead).toBeLessThanOrEqual(REPLAY_PAGE_RECORDS);
+    expect(bob.ws.readyState).toBe(WebSocket.OPEN);
+    expect(warned.lines).toEqual([]);
+  });
+});
