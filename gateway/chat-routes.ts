@@ -13,6 +13,7 @@ import { createMethodGuard, type RouteMethod, type RouteShape } from './method-g
 import type { GatewayLogger, GatewayTelemetry } from './observability-hooks';
 import { QueryNames } from './query-names';
 import { createReadBudget } from './read-budget';
+import { createReadHandler } from './read-routes';
 import type { RateLimiter } from './rate-limiter';
 
 /** An async express handler; express 5 forwards its rejections to the error handler. */
@@ -98,6 +99,7 @@ function routeTable(deps: ChatRouteDeps): ChatRoute[] {
     route('post', '/conversations/:id/leave', membership.leave),
     route('delete', '/conversations/:id/participants/me', membership.leave),
     route('post', '/conversations/:id/redact', messages.redact),
+    route('post', '/conversations/:id/read', createReadHandler(deps)),
     // NLWeb's own paths, same handlers.
     alias('post', '/create', conversations.create),
     alias('get', '/my-conversations', conversations.list),

@@ -37,6 +37,10 @@ export interface ConversationListEntry extends ConversationMeta {
   readonly participants?: readonly Participant[];
   /** How many members it has in all (`participants` may list fewer). */
   readonly participant_count?: number;
+  /** The caller's read position: the sequence id it has read up to (at least its join record's). */
+  readonly read_up_to?: number;
+  /** Records after it that others sent and a person reads (`text`, `nlweb_response`), at most 1000 counted. */
+  readonly unread_count?: number;
 }
 
 /**
@@ -75,6 +79,8 @@ export function listEntry(entry: ConversationPageEntry): ConversationListEntry {
     ...(entry.participants === undefined
       ? {}
       : { participants: listedMembers(entry.participants, p?.sender_id), participant_count: entry.participants.length }),
+    ...(entry.readUpTo === undefined ? {} : { read_up_to: entry.readUpTo }),
+    ...(entry.unreadCount === undefined ? {} : { unread_count: entry.unreadCount }),
   };
 }
 

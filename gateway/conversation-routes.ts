@@ -114,9 +114,14 @@ function asBadRequest(err: unknown): never {
   throw err;
 }
 
-/** A conversation summary, only for its current participants. */
-async function memberView(runtime: ChatRuntime, conversationId: string, userId: string): Promise<ConversationSummary> {
+/** A conversation summary, only for its current participants, with the caller's read position and unread count. */
+async function memberView(
+  runtime: ChatRuntime,
+  conversationId: string,
+  userId: string,
+): Promise<ConversationSummary & { readonly read_up_to: number; readonly unread_count: number }> {
   const summary = await runtime.getConversation(conversationId);
   if (!summary.participants.some((p) => p.participant_id === userId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
-  return summary;
+  const state = await runtime.readState(conversationId, userId);
+  return { ...summary, read_up_to: state.readUpTo, unread_count: state.unreadCount };
 }

@@ -6,6 +6,8 @@ import {
   CREATE_CONVERSATION_SCHEMA,
   POST_MESSAGE_SCHEMA,
   REDACT_SCHEMA,
+  MARK_READ_SCHEMA,
+  type MarkReadBody,
   type CreateConversationBody,
   type PostMessageBody,
   type RedactBody,
@@ -16,6 +18,7 @@ export interface BodyValidators {
   readonly create: ValidateFunction<CreateConversationBody>;
   readonly post: ValidateFunction<PostMessageBody>;
   readonly redact: ValidateFunction<RedactBody>;
+  readonly markRead: ValidateFunction<MarkReadBody>;
 }
 
 /** Compiles the body schemas once per app. */
@@ -26,6 +29,7 @@ export function createBodyValidators(): BodyValidators {
     create: ajv.compile<CreateConversationBody>(CREATE_CONVERSATION_SCHEMA),
     post: ajv.compile<PostMessageBody>(POST_MESSAGE_SCHEMA),
     redact: ajv.compile<RedactBody>(REDACT_SCHEMA),
+    markRead: ajv.compile<MarkReadBody>(MARK_READ_SCHEMA),
   };
 }
 

@@ -89,3 +89,15 @@ export const REDACT_SCHEMA: Schema = {
     sender_id: id,
   },
 };
+
+/** POST /chat/conversations/{id}/read: the caller has read everything up to `sequence_id`. */
+export interface MarkReadBody {
+  sequence_id: number;
+}
+
+export const MARK_READ_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sequence_id'],
+  properties: { sequence_id: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+};
