@@ -14,9 +14,10 @@ import { FlushingWebSocket } from './flushing-web-socket';
 import { startHeartbeat } from './heartbeat';
 import { createHttpApp } from './http-app';
 import { isSecureRequest } from './net-utils';
-import { subscribeAsHuman, type OutputRoute } from './output-route';
+import { subscribeAsHuman, type OutputRoute, type ReplayRequest } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
+import { MAX_REPLAY_HISTORY } from './protocol/client-frames';
 import { createRateLimiter } from './rate-limiter';
 import { spendMembershipChange } from './membership-routes';
 import { createOwnerForwarder, type OwnerForwarder } from './owner-forwarding';
@@ -74,7 +75,7 @@ export interface ChatGateway {
 
 const WS_PATH = /^\/chat\/ws\/([^/?#]+)\/?$/;
 /** What the socket URL's query may name besides authentication's (docs/protocol.md, Connecting). */
-const WS_QUERY_NAMES = ['last_sequence_id', 'join'];
+const WS_QUERY_NAMES = ['last_sequence_id', 'history', 'join'];
 /** How long a shutdown close handshake may take before the socket is terminated. */
 const SHUTDOWN_GRACE_MS = 1000;
 /** How long a peer refused on the subprotocol path may take to answer the close frame. */
@@ -296,7 +297,16 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       return refuse('GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');
     }
     if (resume !== null) telemetry.reconnect?.();
-    const afterSequenceId = resume === null ? undefined : Number(resume);
+    // The last N records, then live (docs/protocol.md, Connecting): the runtime starts the replay after
+    // max(last_sequence_id, head - N). Further back is for HTTP pages (GET .../messages?before=).
+    const history = url.searchParams.get('history');
+    if (history !== null && !(/^[1-9]\d{0,15}$/.test(history) && Number(history) <= MAX_REPLAY_HISTORY)) {
+      return refuse('GATEWAY_ERR_BAD_REQUEST', `history must be an integer from 1 to ${MAX_REPLAY_HISTORY}`);
+    }
+    const start: ReplayRequest = {
+      ...(resume === null ? {} : { afterSequenceId: Number(resume) }),
+      ...(history === null ? {} : { history: Number(history) }),
+    };
     // Any other value (join=1, join=yes) used to be taken as false, refused later as "not a participant":
     // the client could not tell its typo from a missing membership.
     const join = url.searchParams.get('join');
@@ -319,7 +329,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     try {
       // A join here spends the user's membership budget, as the HTTP join does (membership-routes.ts).
       const beforeJoin = (): void => spendMembershipChange(membershipLimiter, user.userId, telemetry);
-      subscribed = await subscribeAsHuman(runtime, conversationId, user, afterSequenceId, join === 'true' && { beforeJoin });
+      subscribed = await subscribeAsHuman(runtime, conversationId, user, start, join === 'true' && { beforeJoin });
     } catch (err) {
       quota.give(user.userId);
       if (!isChatError(err)) throw err;

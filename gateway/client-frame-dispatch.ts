@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { RawData } from 'ws';
 import type { DeliveryProgress } from './delivery-progress';
+import type { ReplayRequest } from './output-route';
 import { errorFrame } from './error-frames';
 import { postMessage, type PostTarget } from './message-posting';
 import { cutText } from './text-cut';
@@ -51,8 +52,8 @@ export interface FrameDispatchTarget extends PostTarget {
   /** The participant's typing budget, separate from the message budget. */
   readonly typingKey: string;
   readonly progress: DeliveryProgress;
-  /** Replaces the subscription with one resuming after `lastSequenceId`. */
-  resync(lastSequenceId: number): Promise<void>;
+  /** Replaces the subscription with one resuming from `start` (a `sync` frame's last_sequence_id and history). */
+  resync(start: ReplayRequest): Promise<void>;
   /** Leaves the conversation, then closes with 1000. */
   leave(): Promise<void>;
 }
@@ -72,7 +73,8 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
         sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { reply_to: 'sync', retry_after_ms: decision.retryAfterMs }));
         return;
       }
-      void target.resync(frame.last_sequence_id);
+      const { last_sequence_id: afterSequenceId, history } = frame;
+      void target.resync(history === undefined ? { afterSequenceId } : { afterSequenceId, history });
       return;
     }
     case 'ack': {

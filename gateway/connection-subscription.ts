@@ -1,5 +1,5 @@
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
-import { subscribeFrom, type OutputRoute, type OutputSink } from './output-route';
+import { subscribeFrom, type OutputRoute, type OutputSink, type ReplayRequest } from './output-route';
 
 /** Who re-subscribes: one participant's connection to one conversation. */
 export interface SubscriptionOwner {
@@ -48,20 +48,20 @@ export class ConnectionSubscription {
   }
 
   /**
-   * Subscribes again after `lastSequenceId` and delivers to `sink`, after handing the new subscription to
+   * Subscribes again from `start` (a `sync` frame's) and delivers to `sink`, after handing the new subscription to
    * `greet` (which sends its participant list: the replay carries no update frames, and membership changes made
    * while no subscription was routed reached this socket in no other way). A replacement that finishes after
    * a newer one started, or after the connection began closing, is released silently, and so is its error;
    * only the error of the current replacement is thrown.
    */
-  async replace(lastSequenceId: number, sink: OutputSink, greet: (subscription: Subscription) => void): Promise<void> {
+  async replace(start: ReplayRequest, sink: OutputSink, greet: (subscription: Subscription) => void): Promise<void> {
     const { runtime, conversationId, userId, isClosing } = this.owner;
     // Outputs of the old subscription stop at once; the new one replays from the requested point.
     this.route.detach();
     const generation = ++this.generation;
     const superseded = (): boolean => isClosing() || generation !== this.generation;
     try {
-      const { subscription, route } = await subscribeFrom(runtime, conversationId, userId, lastSequenceId);
+      const { subscription, route } = await subscribeFrom(runtime, conversationId, userId, start);
       if (superseded()) {
         route.detach();
         subscription.close();

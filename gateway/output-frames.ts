@@ -101,7 +101,13 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       // mode change reached it as participant_update / mode_change frames (liveUpdateFrame), which say the same.
       return;
     case 'sync_complete':
-      target.sender.frame({ type: 'sync_complete', from: output.from, to: output.to, recovered: output.recovered });
+      target.sender.frame({
+        type: 'sync_complete',
+        from: output.from,
+        to: output.to,
+        recovered: output.recovered,
+        ...(output.has_earlier === undefined ? {} : { has_earlier: output.has_earlier }),
+      });
       return;
     case 'failed':
       target.sender.frame(errorFrame('CHAT_ERR_CONVERSATION_FAILED', output.reason.slice(0, 500)));

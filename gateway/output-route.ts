@@ -1,5 +1,5 @@
 import { isChatError } from '../actors/errors';
-import type { ChatRuntime, ConversationOutput, ReplayFeed, Subscription } from '../actors/runtime-types';
+import type { ChatRuntime, ConversationOutput, ReplayFeed, SubscribeOptions, Subscription } from '../actors/runtime-types';
 import type { AuthenticatedUser } from './authenticators';
 import { assertHumanCaller } from './human-caller';
 
@@ -49,26 +49,29 @@ export function createOutputRoute(): OutputRoute {
   };
 }
 
+/** Where a socket's replay starts: a resume point (last_sequence_id) and a `history` bound, either optional. */
+export type ReplayRequest = Pick<SubscribeOptions, 'afterSequenceId' | 'history'>;
+
 /**
- * Subscribes with an optional resume point. A resume point past the conversation's end (the client
- * remembers records the server no longer has, e.g. after an in-memory journal was lost) would make the
- * runtime skip every record up to it, so the gateway resumes from the conversation's real end instead;
- * the client sees that in `sync_complete` / `connected.last_sequence_id`.
+ * Subscribes from an optional resume point and `history` bound (`start`, as runtime.subscribe takes them). A
+ * resume point past the conversation's end (the client remembers records the server no longer has, e.g. after an
+ * in-memory journal was lost) would make the runtime skip every record up to it, so the gateway resumes from the
+ * conversation's real end instead; the client sees that in `sync_complete` / `connected.last_sequence_id`.
  */
 export async function subscribeFrom(
   runtime: ChatRuntime,
   conversationId: string,
   userId: string,
-  afterSequenceId: number | undefined,
+  start: ReplayRequest,
 ): Promise<{ subscription: Subscription; route: OutputRoute }> {
   const route = createOutputRoute();
   // The replay is read a page at a time as the socket takes it (paced-outputs.ts), not all before the upgrade ends.
-  const options = afterSequenceId === undefined ? { replayInPages: true } : { afterSequenceId, replayInPages: true };
-  const subscription = await runtime.subscribe(conversationId, userId, route.listener, options);
+  const subscription = await runtime.subscribe(conversationId, userId, route.listener, { ...start, replayInPages: true });
+  const { afterSequenceId } = start;
   if (afterSequenceId === undefined || afterSequenceId <= subscription.lastSequenceId) return { subscription, route };
   route.detach();
   subscription.close();
-  return subscribeFrom(runtime, conversationId, userId, subscription.lastSequenceId);
+  return subscribeFrom(runtime, conversationId, userId, { ...start, afterSequenceId: subscription.lastSequenceId });
 }
 
 /**
@@ -97,11 +100,11 @@ export async function subscribeAsHuman(
   runtime: ChatRuntime,
   conversationId: string,
   user: AuthenticatedUser,
-  afterSequenceId: number | undefined,
+  start: ReplayRequest,
   joinIfNeeded: false | { readonly beforeJoin: () => void },
 ): Promise<{ subscription: Subscription; route: OutputRoute }> {
   try {
-    return keepIfHuman(await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId), user.userId);
+    return keepIfHuman(await subscribeFrom(runtime, conversationId, user.userId, start), user.userId);
   } catch (err) {
     if (!isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || !joinIfNeeded) throw err;
     joinIfNeeded.beforeJoin();
@@ -110,6 +113,6 @@ export async function subscribeAsHuman(
       participant_type: 'human',
       display_name: user.displayName ?? user.userId,
     });
-    return keepIfHuman(await subscribeFrom(runtime, conversationId, user.userId, afterSequenceId), user.userId);
+    return keepIfHuman(await subscribeFrom(runtime, conversationId, user.userId, start), user.userId);
   }
 }

@@ -14,7 +14,7 @@ import { GracefulClose, type CloseCut, type ResettableStream } from './graceful-
 import { TOO_MANY_CHANGES } from './membership-routes';
 import type { GatewayLogger } from './observability-hooks';
 import { forwardOutput, participantListFrame, welcomeFrames, type OutputTarget } from './output-frames';
-import type { OutputRoute } from './output-route';
+import type { OutputRoute, ReplayRequest } from './output-route';
 import { OrderHold } from './order-hold';
 import { PacedOutputs, type DrainingStream } from './paced-outputs';
 import { rateKeyOf } from './rate-limiter';
@@ -196,15 +196,15 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   }
 
   /**
-   * A `sync` frame: re-subscribe after `lastSequenceId`, answered by the participant list, the replay and
-   * `sync_complete`; a failure is reported and ends the connection.
+   * A `sync` frame: re-subscribe from `start` (its last_sequence_id and history), answered by the participant list,
+   * the replay and `sync_complete`; a failure is reported and ends the connection.
    */
-  async resync(lastSequenceId: number): Promise<void> {
+  async resync(start: ReplayRequest): Promise<void> {
     this.ctx.telemetry.reconnect?.();
     try {
       // What the old subscription's outputs left waiting stops with its route (replace detaches it now, in this turn).
       this.paced.forget();
-      await this.feed.replace(lastSequenceId, this.paced, (sub) => this.sender.frame(participantListFrame(sub)));
+      await this.feed.replace(start, this.paced, (sub) => this.sender.frame(participantListFrame(sub)));
     } catch (err) {
       this.reportError(err, { reply_to: 'sync' });
       if (!this.closing) this.closeWith(isChatError(err) && err.spec.close !== undefined ? err.code : 1011);

@@ -7,6 +7,11 @@ type Schema = Record<string, unknown>;
 
 /** Longest client-chosen message id. */
 export const MAX_MESSAGE_ID_LENGTH = 128;
+/**
+ * Most records a `history` bound (the socket URL's `history=`, a `sync` frame's `history`) may ask to replay: twice
+ * the largest HTTP history page, a screenful many times over. Further back is for HTTP pages (`before=`).
+ */
+export const MAX_REPLAY_HISTORY = 1000;
 
 export interface ClientMessageFrame {
   readonly type: 'message';
@@ -18,6 +23,8 @@ export interface ClientMessageFrame {
 export interface ClientSyncFrame {
   readonly type: 'sync';
   readonly last_sequence_id: number;
+  /** Replay at most the last `history` records after last_sequence_id (docs/protocol.md, Connecting). */
+  readonly history?: number;
 }
 export interface ClientAckFrame {
   readonly type: 'ack';
@@ -58,7 +65,9 @@ export const CLIENT_FRAME_SCHEMAS: Readonly<Record<ClientFrameType, Schema>> = {
     },
     ['message_id', 'content'],
   ),
-  sync: frame('sync', { last_sequence_id: seq }, ['last_sequence_id']),
+  sync: frame('sync', { last_sequence_id: seq, history: { type: 'integer', minimum: 1, maximum: MAX_REPLAY_HISTORY } }, [
+    'last_sequence_id',
+  ]),
   ack: frame('ack', { sequence_id: seq }, ['sequence_id']),
   typing: frame('typing', { is_typing: { type: 'boolean' } }, ['is_typing']),
   ping: frame('ping', { ts: { type: 'number' } }),

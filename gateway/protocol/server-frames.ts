@@ -86,6 +86,8 @@ export interface SyncCompleteFrame {
   readonly from: number;
   readonly to: number;
   readonly recovered: boolean;
+  /** Only answering a `history` bound: ids after the resume point, before `from`, were left out (page them over HTTP). */
+  readonly has_earlier?: boolean;
 }
 export interface ErrorFrame {
   readonly type: 'error';
@@ -230,7 +232,11 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
   mode_change: frame('mode_change', { mode, sequence_id: seq }, ['mode', 'sequence_id']),
   typing: frame('typing', { participant_id: id, is_typing: { type: 'boolean' } }, ['participant_id', 'is_typing']),
   presence: frame('presence', { participant_id: id, online: { type: 'boolean' } }, ['participant_id', 'online']),
-  sync_complete: frame('sync_complete', { from: seq, to: seq, recovered: { type: 'boolean' } }, ['from', 'to', 'recovered']),
+  sync_complete: frame('sync_complete', { from: seq, to: seq, recovered: { type: 'boolean' }, has_earlier: { type: 'boolean' } }, [
+    'from',
+    'to',
+    'recovered',
+  ]),
   error: frame(
     'error',
     {
