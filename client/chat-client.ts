@@ -57,6 +57,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const socket = createChatSocket();
 
   const initialSeq = options.lastSequenceId === 'live' ? undefined : (options.lastSequenceId ?? 0);
+  /** The `history` bound, asked for until a connection is made (then every reconnect resumes from the cursor). */
+  let historyPending = initialSeq === undefined ? undefined : options.history;
   const acks = createAckThrottle({
     clock,
     intervalMs: options.ackIntervalMs ?? 200,
@@ -133,6 +135,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           ...(token !== undefined ? { token } : {}),
           ...(options.userId !== undefined ? { userId: options.userId } : {}),
           ...(resumedFrom !== undefined ? { lastSequenceId: resumedFrom } : {}),
+          ...(historyPending !== undefined ? { history: historyPending } : {}),
         });
         return { url, resumedFrom };
       };
@@ -200,7 +203,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         return roster.onPresence(frame);
       case 'sync_complete':
         delivery.onSyncComplete(frame.recovered, frame.to);
-        events.emit('sync', { from: frame.from, to: frame.to, recovered: frame.recovered });
+        events.emit('sync', {
+          from: frame.from,
+          to: frame.to,
+          recovered: frame.recovered,
+          ...(typeof frame.has_earlier === 'boolean' ? { hasEarlier: frame.has_earlier } : {}),
+        });
         return;
       case 'error':
         return onErrorFrame(frame);
@@ -231,6 +239,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       );
       delivery.setCursor(frame.last_sequence_id);
       acks.reset(frame.last_sequence_id);
+    }
+    if (historyPending !== undefined) {
+      // The server replays after max(our resume point, its head - history) (docs/protocol.md): the records before
+      // that are not coming, so the cursor moves there, or the first replayed record would look like a gap.
+      const cut = frame.last_sequence_id - historyPending;
+      historyPending = undefined;
+      if (cut > (delivery.lastSequenceId ?? 0)) {
+        delivery.setCursor(cut);
+        acks.reset(cut);
+      }
     }
     if (frame.mode) roster.setMode(frame.mode);
     const info: ConnectedInfo = {

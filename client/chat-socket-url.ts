@@ -5,17 +5,18 @@
  */
 import { CLOSE_CODES } from './protocol-frames';
 
-/** Builds `<base>/chat/ws/<id>?...` from the options and the resume point. */
+/** Builds `<base>/chat/ws/<id>?...` from the options, the resume point and a `history` bound (first connection only). */
 export function buildChatSocketUrl(
   base: string,
   conversationId: string,
-  params: { token?: string; userId?: string; lastSequenceId?: number },
+  params: { token?: string; userId?: string; lastSequenceId?: number; history?: number },
 ): string {
   const root = base.replace(/^http/, 'ws').replace(/\/+$/, '');
   const q: string[] = [];
   if (params.token !== undefined) q.push(`token=${encodeURIComponent(params.token)}`);
   if (params.userId !== undefined) q.push(`user_id=${encodeURIComponent(params.userId)}`);
   if (params.lastSequenceId !== undefined) q.push(`last_sequence_id=${params.lastSequenceId}`);
+  if (params.history !== undefined) q.push(`history=${params.history}`);
   return `${root}/chat/ws/${encodeURIComponent(conversationId)}${q.length ? `?${q.join('&')}` : ''}`;
 }
 

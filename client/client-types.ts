@@ -61,6 +61,14 @@ export interface ChatClientOptions {
    * whole conversation; 'live' starts at the current head (no history).
    */
   readonly lastSequenceId?: number | 'live';
+  /**
+   * The first connection replays at most the last `history` records (an integer from 1 to 1000, the server's
+   * bound): with no lastSequenceId, "the last N messages, then live"; with one, at most the last N after it. The
+   * `sync` event that ends that replay says in `hasEarlier` whether older records were left out; read them over
+   * HTTP (GET /chat/conversations/{id}/messages?before=<its from>, docs/client.md). Reconnects resume from the last
+   * delivered id as always, whatever their number. Ignored with lastSequenceId 'live' (no history at all).
+   */
+  readonly history?: number;
   /** Cumulative `ack` frames are sent at most this often (default 200 ms)... */
   readonly ackIntervalMs?: number;
   /** ...or at once after this many newly delivered messages (default 50). */
@@ -177,8 +185,12 @@ export interface ChatClientEvents {
    * Where the client gives up instead (a refused leave()), the refusal is an `error`.
    */
   throttled: ChatClientError;
-  /** Replay finished (after a reconnect or a `sync`); recovered false = part of the range is gone. */
-  sync: { readonly from: number; readonly to: number; readonly recovered: boolean };
+  /**
+   * Replay finished (after a reconnect or a `sync`); recovered false = part of the range is gone. `hasEarlier` only
+   * ends a replay bounded by the `history` option: true when records before `from` (after the resume point) were left
+   * out, to be read over HTTP with `before=<from>` if the application wants them.
+   */
+  sync: { readonly from: number; readonly to: number; readonly recovered: boolean; readonly hasEarlier?: boolean };
   /** A message of ours was acknowledged. */
   ack: SendResult;
   disconnected: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };

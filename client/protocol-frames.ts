@@ -99,6 +99,8 @@ export interface SyncCompleteFrame {
   from: number;
   to: number;
   recovered: boolean;
+  /** Only answering a `history` bound: ids after the resume point, before `from`, were not sent (docs/protocol.md). */
+  has_earlier?: boolean;
 }
 export interface ErrorFrame {
   type: 'error';

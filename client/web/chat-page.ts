@@ -21,7 +21,7 @@ import { createConversationList } from './conversation-list';
 import { createConversationReads } from './conversation-reads';
 import { wireCreateForm } from './create-form';
 import { showApiError, showError, showLeaveRefused, showReadLimited } from './error-line';
-import { createHistoryPager, type HistoryPager } from './history-pager';
+import { createHistoryPager, HISTORY_PAGE_SIZE, type HistoryPager } from './history-pager';
 import { createListRefresh } from './list-refresh';
 import { createMessageSender, openUnsentStore } from './message-sender';
 import { createMessageView } from './message-view';
@@ -293,14 +293,16 @@ function start(): void {
     url.searchParams.set('conversation', conversationId);
     history.replaceState(null, '', url);
     // The socket starts once the latest page is shown, resuming after its last id: what was posted since the
-    // page was read comes over the socket, once, and nothing the page shows is sent again.
+    // page was read comes over the socket, once, and nothing the page shows is sent again. Without that page (its
+    // read refused), the socket brings the latest page's worth itself instead of the whole conversation.
     void p.openLatest().then((resumeAfter) => {
-      if (pager === p) connect(conversationId, resumeAfter ?? 0);
+      if (pager === p)
+        connect(conversationId, resumeAfter === undefined ? { history: HISTORY_PAGE_SIZE } : { lastSequenceId: resumeAfter });
     });
   }
 
-  /** The conversation's socket, resuming after `lastSequenceId` (0: from the start). */
-  function connect(conversationId: string, lastSequenceId: number): void {
+  /** The conversation's socket, resuming after the latest page, or (`history`) bringing the latest records itself. */
+  function connect(conversationId: string, start: { readonly lastSequenceId: number } | { readonly history: number }): void {
     const c = createChatClient({
       url: location.origin,
       conversationId,
@@ -309,9 +311,13 @@ function start(): void {
       ...(token ? { token } : {}),
       ...(userId && !token ? { userId } : {}),
       generateId: () => sender.sendingId ?? defaultGenerateId(),
-      lastSequenceId,
+      ...start,
     });
     client = c;
+    // Only the replay bounded by `history` says so: older records are read over HTTP from where it started.
+    c.on('sync', (e) => {
+      if (client === c && e.hasEarlier === true) pager?.earlierBefore(e.from);
+    });
     c.on('connected', (info) => {
       me = info.participantId;
       el('me').textContent = signedInLabel(userId, me);

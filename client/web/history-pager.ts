@@ -46,9 +46,15 @@ export interface HistoryPagerDeps {
 export interface HistoryPager {
   /**
    * Shows the latest page. Resolves with the id the socket resumes after, or undefined when the page could not be
-   * read or the pager was closed meanwhile: then the socket replays the conversation from its start, as before.
+   * read or the pager was closed meanwhile: then the socket brings the latest records itself (history=, at most a
+   * page of them) and says where they start (earlierBefore).
    */
   openLatest(): Promise<number | undefined>;
+  /**
+   * The socket showed the latest records itself, from `before` on, and older ones exist (sync_complete.has_earlier):
+   * "Load earlier" reads them over HTTP, as after a latest page.
+   */
+  earlierBefore(before: number): void;
   /** Shows the page before the oldest one shown; does nothing while one is loading or when none is older. */
   loadEarlier(): Promise<void>;
   close(): void;
@@ -98,6 +104,12 @@ export function createHistoryPager(deps: HistoryPagerDeps): HistoryPager {
       const result = await read(LATEST_PAGE);
       if (result === undefined || !('page' in result)) return undefined;
       return result.page.messages.at(-1)?.sequence_id ?? 0;
+    },
+    earlierBefore(before) {
+      if (closed) return;
+      nextBefore = before;
+      hasMore = true;
+      render();
     },
     async loadEarlier() {
       if (loading || !hasMore || closed) return;

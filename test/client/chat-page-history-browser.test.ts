@@ -262,18 +262,27 @@ maybe(
 );
 
 maybe(
-  'when the latest page cannot be read the page falls back to the whole replay over the socket',
+  'when the latest page cannot be read the socket brings the latest 50 (history=50), not the whole conversation; earlier pages come over HTTP',
   async () => {
-    const { page, sockets, last } = await openLong(60, {}, (page) =>
+    let refusing = true;
+    const { page, sockets, last } = await openLong(130, {}, (page) =>
       page.route(
         (url) => url.pathname === '/chat/conversations/long/messages',
-        (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"STORAGE_ERR_UNAVAILABLE"}' }),
+        (route) =>
+          refusing
+            ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"STORAGE_ERR_UNAVAILABLE"}' })
+            : route.continue(),
       ),
     );
     await page.waitForSelector(`#messages li[data-seq="${last}"]`);
+    expect(await shownSeqs(page)).toEqual(range(last - 49, last));
+    expect(sockets.urls.map((u) => [u.searchParams.get('last_sequence_id'), u.searchParams.get('history')])).toEqual([['0', '50']]);
+    expect(sockets.delivered).toEqual(range(last - 49, last));
+    // The socket's sync_complete said older records exist: they are read over HTTP, before the first one shown.
+    await page.waitForSelector('#load-earlier', { state: 'visible' });
+    refusing = false;
+    while (await page.isVisible('#load-earlier')) await loadEarlier(page);
     expect(await shownSeqs(page)).toEqual(range(1, last));
-    expect(sockets.urls.map((u) => u.searchParams.get('last_sequence_id'))).toEqual(['0']);
-    expect(await page.isVisible('#load-earlier')).toBe(false);
   },
   60_000,
 );
