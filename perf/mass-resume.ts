@@ -17,9 +17,10 @@ import { createChatServer } from '../gateway';
 import { MemoryStore } from '../storage-providers';
 import { fmt, percentile } from './bench-utils';
 
-const RECORDS = 25_000;
+/** Smaller runs to try the script: MASS_RESUME_RECORDS, MASS_RESUME_RESUMERS. */
+const RECORDS = Number(process.env['MASS_RESUME_RECORDS'] ?? 25_000);
 const CONTENT = 'x'.repeat(1000);
-const RESUMERS = 98;
+const RESUMERS = Number(process.env['MASS_RESUME_RESUMERS'] ?? 98);
 const POST_EVERY_MS = 10;
 const CONVERSATION = 'mass-resume';
 const POSTER = 'poster';
@@ -176,19 +177,24 @@ function opened(ws: WebSocket): Promise<void> {
 async function main(): Promise<void> {
   const server = await spawnServer();
   const { last } = await server.request('fill');
+  console.error(`filled: ${last} records`);
   const poster = new WebSocket(socketUrl(server.port, POSTER));
   const watcher = new WebSocket(socketUrl(server.port, WATCHER));
   await Promise.all([opened(poster), opened(watcher)]);
   const lateness: number[] = [];
+  let posts = 0;
   let measuring = true;
+  let watched = 0;
+  let watchedAll: (() => void) | undefined;
   watcher.on('message', (data: Buffer) => {
-    const text = data.toString();
-    const sent = /"content":"t:([0-9.]+)"/.exec(text);
-    if (sent && measuring) lateness.push(performance.now() - Number(sent[1]));
+    const sent = /"content":"t:([0-9.]+)"/.exec(data.toString());
+    if (!sent) return;
+    watched++;
+    if (measuring) lateness.push(performance.now() - Number(sent[1]));
+    if (!measuring && watched === posts) watchedAll?.();
   });
   const before = await server.request('reset');
 
-  let posts = 0;
   const posting = setInterval(() => {
     poster.send(JSON.stringify({ type: 'message', message_id: `p${posts++}`, content: `t:${performance.now()}` }));
   }, POST_EVERY_MS);
@@ -199,15 +205,13 @@ async function main(): Promise<void> {
   const resumers = resumerIds.map((u) => resume(server.port, u, () => --left === 0 && allDone()));
   await finished;
   const took = performance.now() - started;
+  console.error(`resumed: ${fmt(took / 1000)} s`);
   measuring = false;
   clearInterval(posting);
   const stats = await server.request('stats');
 
-  // The posts made during the resumes follow each replay, contiguous with it.
-  const lastPost = `p${posts - 1}`;
-  await new Promise<void>((resolve) => {
-    watcher.on('message', (data: Buffer) => data.includes(`"message_id":"${lastPost}"`) && resolve());
-  });
+  // The posts made during the resumes follow each replay, contiguous with it: wait for the last of them.
+  if (watched < posts) await new Promise<void>((resolve) => (watchedAll = resolve));
   await new Promise((resolve) => setTimeout(resolve, 500));
   const states = resumers.map((r) => r.state);
   const faults = states.flatMap((s, i) => s.faults.map((f) => `${resumerIds[i]}: ${f}`));
