@@ -40,6 +40,7 @@ import {
   type ErrorFrame,
   type ServerFrame,
 } from './protocol-frames';
+import { createReadMarks } from './read-marks';
 import { createRoster } from './roster';
 import { createSubprotocolOffer } from './subprotocol-offer';
 import { createTypedEmitter } from './typed-emitter';
@@ -113,6 +114,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     emitParticipants: (payload) => events.emit('participants', payload),
     emitMode: (payload) => events.emit('mode', payload),
     emitPresence: (payload) => events.emit('presence', payload),
+    emitRead: (payload) => events.emit('read', payload),
+  });
+  /** Who this client is in the conversation (the `connected` frame's participant_id), for its own read position. */
+  let ownId: string | undefined;
+  const reads = createReadMarks({
+    isReady: () => loop.ready,
+    sendRead: (sequenceId) => socket.send({ type: 'read', sequence_id: sequenceId }),
   });
 
   const redirect = createOwnerRedirect(options.url, options.followOwner);
@@ -191,7 +199,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       case 'persisted':
         return outbox.onPersisted(frame.up_to_sequence_id);
       case 'participant_list':
-        return roster.onList(frame);
+        roster.onList(frame);
+        // A mark the last connection did not deliver (or made while disconnected) is said again.
+        reads.onWelcome(ownId === undefined ? undefined : frame.read_positions?.[ownId]);
+        return;
+      case 'read':
+        return roster.onRead(frame);
       case 'participant_update':
         return roster.onUpdate(frame);
       case 'mode_change':
@@ -220,6 +233,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   function onConnected(frame: ConnectedFrame, resumedFrom: number | undefined): void {
     // Before markOpen and the `connected` event: a send() from its listener is checked against this server's limits.
     serverLimits = limitsOfConnected(frame);
+    ownId = frame.participant_id;
     pacer.setBudget(messageBudgetOf(serverLimits));
     const reconnect = loop.markOpen();
     const lastSeq = delivery.lastSequenceId;
@@ -310,6 +324,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     setTyping(isTyping) {
       if (loop.ready) socket.send({ type: 'typing', is_typing: isTyping });
     },
+    markRead(sequenceId) {
+      reads.mark(sequenceId);
+    },
     sync() {
       delivery.forgetSync();
       delivery.requestSync();
@@ -334,6 +351,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     get online() {
       return roster.online;
+    },
+    get readPositions() {
+      return roster.readPositions;
     },
     get mode() {
       return roster.mode;

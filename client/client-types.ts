@@ -175,6 +175,11 @@ export interface ChatClientEvents {
   /** A human member came online or went offline (also for each difference a connect's participant list brings). */
   presence: { readonly participantId: string; readonly online: boolean };
   /**
+   * A member's read position rose: it has read everything up to `sequenceId` (this user's own included, from its other
+   * tabs). Also for each position a connect's participant list raises. Positions never go down. docs/client.md.
+   */
+  read: { readonly participantId: string; readonly sequenceId: number };
+  /**
    * Server error frames and client-side problems: what the application may have to act on. Not the 429s the client
    * retries by itself (`throttled`).
    */
@@ -215,6 +220,13 @@ export interface ChatClient {
    */
   send(content: string, metadata?: Record<string, unknown>): Promise<SendResult>;
   setTyping(isTyping: boolean): void;
+  /**
+   * This user has read everything up to `sequenceId` (e.g. the last record the page shows): a `read` frame when it is
+   * above what was marked before (one position per user, shared by its tabs; the server never lowers it). Call it for
+   * every record shown if that is simplest: the server tells the others at most once a second per member. A mark made
+   * while disconnected is sent once connected. RangeError for a value that is not an integer >= 0.
+   */
+  markRead(sequenceId: number): void;
   /** Asks the server to replay everything after the last delivered sequence id. */
   sync(): void;
   /**
@@ -243,6 +255,11 @@ export interface ChatClient {
    * is disconnected it is what was known then, brought up to date by the next connect's participant list.
    */
   readonly online: readonly string[];
+  /**
+   * Participant id -> the sequence id each member has read up to ("seen by"), as of the last frame (empty before the
+   * first connect, and from servers without read positions). Kept up to date by `read` events.
+   */
+  readonly readPositions: ReadonlyMap<string, number>;
   readonly mode: ConversationMode | undefined;
   /** Messages sent but not yet acknowledged as persisted. */
   readonly pendingCount: number;

@@ -35,7 +35,8 @@ export type ClientFrame =
   | { type: 'ack'; sequence_id: number }
   | { type: 'typing'; is_typing: boolean }
   | { type: 'ping' }
-  | { type: 'leave' };
+  | { type: 'leave' }
+  | { type: 'read'; sequence_id: number };
 
 // ---- server -> client -------------------------------------------------------------------------
 export interface ConnectedFrame {
@@ -61,6 +62,8 @@ export interface ParticipantListFrame {
   mode?: ConversationMode;
   /** Human members online (servers without presence send none). */
   online?: string[];
+  /** Participant id -> the sequence id it has read up to (servers without read positions send none). */
+  read_positions?: Record<string, number>;
 }
 export interface ParticipantUpdateFrame {
   type: 'participant_update';
@@ -93,6 +96,12 @@ export interface PresenceFrame {
   type: 'presence';
   participant_id: string;
   online: boolean;
+}
+/** A member's read position rose (docs/protocol.md, Read positions). */
+export interface ReadFrame {
+  type: 'read';
+  participant_id: string;
+  sequence_id: number;
 }
 export interface SyncCompleteFrame {
   type: 'sync_complete';
@@ -138,6 +147,7 @@ export type ServerFrame =
   | ModeChangeFrame
   | TypingFrame
   | PresenceFrame
+  | ReadFrame
   | SyncCompleteFrame
   | ErrorFrame
   | PongFrame

@@ -4,13 +4,21 @@
  * can read the current state at any time instead of replaying events.
  */
 import type { ChatClientEvents } from './client-types';
-import type { ConversationMode, Participant, ParticipantListFrame, ParticipantUpdateFrame, PresenceFrame } from './protocol-frames';
+import type {
+  ConversationMode,
+  Participant,
+  ParticipantListFrame,
+  ParticipantUpdateFrame,
+  PresenceFrame,
+  ReadFrame,
+} from './protocol-frames';
 
 /** Where the roster reports changes (the client's event emitter). */
 export interface RosterDeps {
   emitParticipants(payload: ChatClientEvents['participants']): void;
   emitMode(payload: ChatClientEvents['mode']): void;
   emitPresence(payload: ChatClientEvents['presence']): void;
+  emitRead(payload: ChatClientEvents['read']): void;
 }
 
 /** Participants and mode of one client's conversation. */
@@ -19,12 +27,16 @@ export interface Roster {
   readonly mode: ConversationMode | undefined;
   /** Ids of the human members online. */
   readonly online: readonly string[];
+  /** Participant id -> the sequence id it has read up to, as the server last said (read positions). */
+  readonly readPositions: ReadonlyMap<string, number>;
   /** Full list (sent on connect): replaces what we had; `presence` is emitted for each id whose state it changes. */
   onList(frame: ParticipantListFrame): void;
   /** A leave also takes the leaver out of `online`, without a `presence` event (the leave says it). */
   onUpdate(frame: ParticipantUpdateFrame): void;
   /** Emits `presence` only on an actual change. */
   onPresence(frame: PresenceFrame): void;
+  /** Emits `read` only when the position rises (a frame never lowers it). */
+  onRead(frame: ReadFrame): void;
   /** Emits `mode` only on an actual change, so repeated frames do not re-render a UI. */
   setMode(next: ConversationMode): void;
 }
@@ -33,7 +45,14 @@ export interface Roster {
 export function createRoster(deps: RosterDeps): Roster {
   const participants = new Map<string, Participant>();
   const online = new Set<string>();
+  const readPositions = new Map<string, number>();
   let mode: ConversationMode | undefined;
+
+  function raiseRead(participantId: string, sequenceId: number): void {
+    if (sequenceId <= (readPositions.get(participantId) ?? -1)) return;
+    readPositions.set(participantId, sequenceId);
+    deps.emitRead({ participantId, sequenceId });
+  }
 
   function setMode(next: ConversationMode): void {
     if (next === mode) return;
@@ -58,6 +77,9 @@ export function createRoster(deps: RosterDeps): Roster {
     get online() {
       return [...online];
     },
+    get readPositions() {
+      return new Map(readPositions);
+    },
     onList(frame) {
       participants.clear();
       for (const p of frame.participants ?? []) participants.set(p.participant_id, p);
@@ -70,6 +92,9 @@ export function createRoster(deps: RosterDeps): Roster {
       for (const id of now) online.add(id);
       deps.emitParticipants({ participants: [...participants.values()] });
       for (const id of changed) deps.emitPresence({ participantId: id, online: now.has(id) });
+      // Positions only rise (a position is kept across a leave and a re-join on the server, and never lowered):
+      // a member's `read` event comes for each one the list raises, as for the frames while we were away.
+      for (const [id, sequenceId] of Object.entries(frame.read_positions ?? {})) raiseRead(id, sequenceId);
     },
     onUpdate(frame) {
       if (frame.action === 'leave') {
@@ -83,6 +108,9 @@ export function createRoster(deps: RosterDeps): Roster {
     },
     onPresence(frame) {
       setOnline(frame.participant_id, frame.online);
+    },
+    onRead(frame) {
+      raiseRead(frame.participant_id, frame.sequence_id);
     },
     setMode,
   };

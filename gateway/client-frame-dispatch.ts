@@ -98,6 +98,11 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
     case 'leave':
       void target.leave();
       return;
+    case 'read':
+      // No answer: the position rises (a value past the last record is taken as the last), others hear of it at
+      // most once per interval (actors/read-positions.ts). A non-member's socket is closed by its leave anyway.
+      ctx.runtime.markRead(target.conversationId, target.userId, frame.sequence_id).catch(() => undefined);
+      return;
   }
 }
 

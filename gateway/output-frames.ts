@@ -60,7 +60,14 @@ export function participantListFrame(sub: Subscription): ParticipantListFrame {
   // Presence as of now (the subscription reads it live). Presence frames buffered since subscribing follow: they
   // may repeat what the list says (or, after two changes in that window, undo it briefly); the last one per member
   // is its current state, as each frame carries the whole state of one member.
-  return { type: 'participant_list', participants: sub.participants, mode: sub.mode, online: sub.online };
+  // Read positions as of now too (read live, like presence): `read` frames follow each later raise.
+  return {
+    type: 'participant_list',
+    participants: sub.participants,
+    mode: sub.mode,
+    online: sub.online,
+    read_positions: sub.readPositions,
+  };
 }
 
 /** Translates one runtime output into the frames of one connection (docs/protocol.md). */
@@ -95,6 +102,10 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       return;
     case 'presence':
       target.sender.shared(output, () => ({ type: 'presence', participant_id: output.participant_id, online: output.online }));
+      return;
+    case 'read':
+      // The reader's own sockets too: another tab clears its unread mark. At most one per member per interval.
+      target.sender.shared(output, () => ({ type: 'read', participant_id: output.participant_id, sequence_id: output.sequence_id }));
       return;
     case 'participants':
       // Not forwarded: a connected socket already has the list from its welcome, and this step's join/leave and

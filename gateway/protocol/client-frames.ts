@@ -42,8 +42,14 @@ export interface ClientPingFrame {
 export interface ClientLeaveFrame {
   readonly type: 'leave';
 }
+/** This participant has read everything up to `sequence_id` (one position per participant, docs/protocol.md, Read positions). */
+export interface ClientReadFrame {
+  readonly type: 'read';
+  readonly sequence_id: number;
+}
 
-export type ClientFrame = ClientMessageFrame | ClientSyncFrame | ClientAckFrame | ClientTypingFrame | ClientPingFrame | ClientLeaveFrame;
+export type ClientFrame =
+  ClientMessageFrame | ClientSyncFrame | ClientAckFrame | ClientTypingFrame | ClientPingFrame | ClientLeaveFrame | ClientReadFrame;
 export type ClientFrameType = ClientFrame['type'];
 
 const frame = (type: string, properties: Record<string, Schema>, required: string[] = []): Schema => ({
@@ -72,6 +78,7 @@ export const CLIENT_FRAME_SCHEMAS: Readonly<Record<ClientFrameType, Schema>> = {
   typing: frame('typing', { is_typing: { type: 'boolean' } }, ['is_typing']),
   ping: frame('ping', { ts: { type: 'number' } }),
   leave: frame('leave', {}),
+  read: frame('read', { sequence_id: seq }, ['sequence_id']),
 };
 
 export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_FRAME_SCHEMAS) as ClientFrameType[];

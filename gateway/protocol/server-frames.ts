@@ -47,6 +47,8 @@ export interface ParticipantListFrame {
   readonly mode: ConversationMode;
   /** Ids of the human members online (presence); `presence` frames follow each later change. */
   readonly online: readonly string[];
+  /** Every member's read position (participant id -> sequence id read up to); `read` frames follow each later raise. */
+  readonly read_positions: Readonly<Record<string, number>>;
 }
 export interface ParticipantUpdateFrame {
   readonly type: 'participant_update';
@@ -80,6 +82,12 @@ export interface PresenceFrame {
   readonly type: 'presence';
   readonly participant_id: string;
   readonly online: boolean;
+}
+/** A member's read position rose (at most once per member per chat.read_positions.announce_interval_ms). */
+export interface ReadFrame {
+  readonly type: 'read';
+  readonly participant_id: string;
+  readonly sequence_id: number;
 }
 export interface SyncCompleteFrame {
   readonly type: 'sync_complete';
@@ -122,6 +130,7 @@ export type ServerFrame =
   | ModeChangeFrame
   | TypingFrame
   | PresenceFrame
+  | ReadFrame
   | SyncCompleteFrame
   | ErrorFrame
   | PongFrame;
@@ -215,8 +224,13 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
   ),
   participant_list: frame(
     'participant_list',
-    { participants: { type: 'array', items: PARTICIPANT_SCHEMA }, mode, online: { type: 'array', items: id, uniqueItems: true } },
-    ['participants', 'mode', 'online'],
+    {
+      participants: { type: 'array', items: PARTICIPANT_SCHEMA },
+      mode,
+      online: { type: 'array', items: id, uniqueItems: true },
+      read_positions: { type: 'object', additionalProperties: seq },
+    },
+    ['participants', 'mode', 'online', 'read_positions'],
   ),
   participant_update: frame(
     'participant_update',
@@ -232,6 +246,7 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
   mode_change: frame('mode_change', { mode, sequence_id: seq }, ['mode', 'sequence_id']),
   typing: frame('typing', { participant_id: id, is_typing: { type: 'boolean' } }, ['participant_id', 'is_typing']),
   presence: frame('presence', { participant_id: id, online: { type: 'boolean' } }, ['participant_id', 'online']),
+  read: frame('read', { participant_id: id, sequence_id: seq }, ['participant_id', 'sequence_id']),
   sync_complete: frame('sync_complete', { from: seq, to: seq, recovered: { type: 'boolean' }, has_earlier: { type: 'boolean' } }, [
     'from',
     'to',

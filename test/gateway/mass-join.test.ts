@@ -24,7 +24,12 @@ interface MemberSocket {
 /** Opens a socket and feeds every frame to a reference-client roster from the first byte on. */
 function openMember(h: Harness, conversationId: string, userId: string, params: Record<string, string> = {}): MemberSocket {
   const client = track(new TestClient(h.wsUrl(conversationId, userId, params)));
-  const roster = createRoster({ emitParticipants: () => undefined, emitMode: () => undefined, emitPresence: () => undefined });
+  const roster = createRoster({
+    emitParticipants: () => undefined,
+    emitMode: () => undefined,
+    emitPresence: () => undefined,
+    emitRead: () => undefined,
+  });
   let full: { total: number; humans: number; resolve: () => void } | undefined;
   const checkFull = (): void => {
     if (full && roster.participants.length === full.total && roster.online.length === full.humans) full.resolve();

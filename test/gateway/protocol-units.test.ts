@@ -45,13 +45,14 @@ describe('protocol schemas', () => {
         connection_id: 'k',
         server_time: '2026-01-01T00:00:00.000Z',
       },
-      { type: 'participant_list', participants: [participant], mode: 'single', online: ['alice'] },
+      { type: 'participant_list', participants: [participant], mode: 'single', online: ['alice'], read_positions: { alice: 1 } },
       { type: 'participant_update', action: 'join', participant, participant_count: 1 },
       { type: 'message', message },
       { type: 'message_ack', message_id: 'm1', sequence_id: 3, persisted: false, duplicate: false },
       { type: 'mode_change', mode: 'multi', sequence_id: 4 },
       { type: 'typing', participant_id: 'bob', is_typing: true },
       { type: 'presence', participant_id: 'bob', online: false },
+      { type: 'read', participant_id: 'bob', sequence_id: 3 },
       { type: 'sync_complete', from: 1, to: 3, recovered: true },
       { type: 'error', error: 'CHAT_ERR_QUEUE_FULL', code: 429, message: 'full', retry_after_ms: 100, message_id: 'm1' },
       { type: 'pong', server_time: '2026-01-01T00:00:00.000Z', ts: 5 },
@@ -102,7 +103,10 @@ describe('protocol schemas', () => {
   });
 
   test('client frames: every type has a schema, required fields are enforced', () => {
-    expect([...CLIENT_FRAME_TYPES].sort()).toEqual(['ack', 'leave', 'message', 'ping', 'sync', 'typing']);
+    expect([...CLIENT_FRAME_TYPES].sort()).toEqual(['ack', 'leave', 'message', 'ping', 'read', 'sync', 'typing']);
+    expect(validator.client({ type: 'read', sequence_id: 4 }).ok).toBe(true);
+    expect(validator.client({ type: 'read', sequence_id: -1 }).ok).toBe(false);
+    expect(validator.client({ type: 'read' })).toEqual({ ok: false, message: 'read frame: missing field "sequence_id"' });
     expect(validator.client({ type: 'leave' }).ok).toBe(true);
     expect(validator.client({ type: 'ping' }).ok).toBe(true);
     expect(validator.client({ type: 'message', message_id: 'a', content: 'b', metadata: { x: 1 } }).ok).toBe(true);

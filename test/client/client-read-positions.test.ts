@@ -1,0 +1,83 @@
+/**
+ * The reference client's read positions against the real server: markRead, the `read` event and readPositions
+ * from the welcome, and a mark made while disconnected said once connected.
+ */
+import { WebSocket } from 'ws';
+import { createManualClock, type ManualClock } from '../../actors/clock';
+import { createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
+import { nextEvent } from './client-events';
+import { startRealStack, type RealStack } from './real-server';
+
+let stack: RealStack;
+let clock: ManualClock;
+let clients: ChatClient[];
+
+function client(userId: string): ChatClient {
+  const c = createChatClient({
+    url: stack.wsUrl,
+    conversationId: 'conv',
+    userId,
+    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
+    clock,
+    random: () => 0,
+    pingIntervalMs: 0,
+  });
+  clients.push(c);
+  return c;
+}
+
+beforeEach(async () => {
+  clock = createManualClock();
+  clients = [];
+  stack = await startRealStack();
+  await stack.createConversation('conv', ['alice', 'bob']);
+  for (let i = 1; i <= 3; i++) await stack.runtime.post('conv', { sender_id: 'alice', message_id: `a${i}`, content: `line ${i}` });
+});
+
+afterEach(async () => {
+  for (const c of clients) c.close();
+  await stack.close();
+});
+
+describe('reference client read positions', () => {
+  it("reads everyone's position from the welcome, marks its own, and hears the others'", async () => {
+    const last = (await stack.runtime.getConversation('conv')).last_sequence_id;
+    const alice = client('alice');
+    const aliceReads: Array<[string, number]> = [];
+    alice.on('read', (r) => aliceReads.push([r.participantId, r.sequenceId]));
+    const aliceWelcome = nextEvent(alice, 'participants');
+    alice.connect();
+    await aliceWelcome;
+    const bobJoinedAt = alice.participants.find((p) => p.participant_id === 'bob')!.joined_at_sequence;
+    expect(Object.fromEntries(alice.readPositions)).toEqual({ alice: 1, bob: bobJoinedAt });
+
+    const bob = client('bob');
+    const bobWelcome = nextEvent(bob, 'participants');
+    bob.connect();
+    await bobWelcome;
+    const heard = nextEvent(alice, 'read', (r) => r.participantId === 'bob');
+    bob.markRead(last - 1);
+    expect(await heard).toEqual({ participantId: 'bob', sequenceId: last - 1 });
+    expect(alice.readPositions.get('bob')).toBe(last - 1);
+    // A lower mark sends nothing; the server keeps the higher one.
+    bob.markRead(2);
+    expect((await stack.runtime.readState('conv', 'bob')).readUpTo).toBe(last - 1);
+    expect(() => bob.markRead(-1)).toThrow(RangeError);
+    expect(aliceReads).toEqual([
+      ['alice', 1],
+      ['bob', bobJoinedAt],
+      ['bob', last - 1],
+    ]);
+  });
+
+  it('a mark made before connecting is sent once the welcome shows the server has less', async () => {
+    const last = (await stack.runtime.getConversation('conv')).last_sequence_id;
+    const bob = client('bob');
+    bob.markRead(last);
+    const raised = nextEvent(bob, 'read', (r) => r.participantId === 'bob' && r.sequenceId === last);
+    bob.connect();
+    // Bob's own socket hears the raise it caused (its other tabs would too).
+    await raised;
+    expect(await stack.runtime.readState('conv', 'bob')).toEqual({ readUpTo: last, unreadCount: 0 });
+  });
+});
