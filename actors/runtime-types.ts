@@ -101,7 +101,8 @@ export type ConversationOutput =
 export interface SubscribeOptions {
   /**
    * Resume point: messages with sequence_id > this are replayed first (from the actor's cache or
-   * storage), then live ones follow, with no gap and no duplicate at the seam. Omit for live only.
+   * storage), then live ones follow, with no gap and no duplicate at the seam. Omit for live only. A point
+   * past the conversation's end resumes from the end (Subscription.lastSequenceId, below the point).
    */
   readonly afterSequenceId?: number;
   /**

@@ -53,10 +53,12 @@ export function createOutputRoute(): OutputRoute {
 export type ReplayRequest = Pick<SubscribeOptions, 'afterSequenceId' | 'history'>;
 
 /**
- * Subscribes from an optional resume point and `history` bound (`start`, as runtime.subscribe takes them). A
- * resume point past the conversation's end (the client remembers records the server no longer has, e.g. after an
- * in-memory journal was lost) would make the runtime skip every record up to it, so the gateway resumes from the
- * conversation's real end instead; the client sees that in `sync_complete` / `connected.last_sequence_id`.
+ * Subscribes from an optional resume point and `history` bound (`start`, as runtime.subscribe takes them). A resume
+ * point past the conversation's end (the client remembers records the server no longer has, e.g. after an in-memory
+ * journal was lost) is resumed from the real end by the runtime itself, in this one subscription; the client sees
+ * that in `connected.last_sequence_id`. Subscribing a second time from that end, as the gateway once did, let a
+ * record posted between the two come as a replayed one after a `connected` that already counted it: the client,
+ * moving its cursor back to that id, dropped it as a duplicate (test/client/resume-past-end.test.ts).
  */
 export async function subscribeFrom(
   runtime: ChatRuntime,
@@ -67,11 +69,7 @@ export async function subscribeFrom(
   const route = createOutputRoute();
   // The replay is read a page at a time as the socket takes it (paced-outputs.ts), not all before the upgrade ends.
   const subscription = await runtime.subscribe(conversationId, userId, route.listener, { ...start, replayInPages: true });
-  const { afterSequenceId } = start;
-  if (afterSequenceId === undefined || afterSequenceId <= subscription.lastSequenceId) return { subscription, route };
-  route.detach();
-  subscription.close();
-  return subscribeFrom(runtime, conversationId, userId, { ...start, afterSequenceId: subscription.lastSequenceId });
+  return { subscription, route };
 }
 
 /**
