@@ -8,7 +8,7 @@
  */
 import { WebSocket } from 'ws';
 import { createManualClock } from '../../actors/clock';
-import type { OutputListener, Subscription, SubscribeOptions } from '../../actors/runtime-types';
+import type { ConversationOutput, Subscription, SubscribeOptions } from '../../actors/runtime-types';
 import { createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
 import { collectMessages, nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
@@ -34,7 +34,12 @@ test('a resume point past the end: a record posted while the server subscribes t
   const runtime = stack.runtime;
   const subscribe = runtime.subscribe.bind(runtime);
   let posted: Promise<unknown> | undefined;
-  runtime.subscribe = async (conversationId: string, participantId: string, listener: OutputListener, options?: SubscribeOptions) => {
+  runtime.subscribe = async (
+    conversationId: string,
+    participantId: string,
+    listener: (output: ConversationOutput) => void,
+    options?: SubscribeOptions,
+  ) => {
     const subscription: Subscription = await subscribe(conversationId, participantId, listener, options);
     if (participantId === 'alice' && posted === undefined) {
       posted = runtime.post('conv', { sender_id: 'bob', message_id: 'in-between', content: 'in-between' });
