@@ -99,9 +99,13 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
       void target.leave();
       return;
     case 'read':
-      // No answer: the position rises (a value past the last record is taken as the last), others hear of it at
-      // most once per interval (actors/read-positions.ts). A non-member's socket is closed by its leave anyway.
-      ctx.runtime.markRead(target.conversationId, target.userId, frame.sequence_id).catch(() => undefined);
+      // No answer when it is taken: the position rises (a value past the last record is taken as the last), others
+      // hear of it at most once per interval (actors/read-positions.ts). A refusal (the conversation restarting after
+      // a crash, shutting down, the reader no member) is an error frame naming the frame, as for any other: dropped
+      // silently, the client would believe the mark taken and never send it again (its unread count stays wrong).
+      ctx.runtime.markRead(target.conversationId, target.userId, frame.sequence_id).catch((err: unknown) => {
+        target.reportError(err, { reply_to: 'read' });
+      });
       return;
   }
 }
