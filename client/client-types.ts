@@ -257,7 +257,8 @@ export interface ChatClient {
   readonly online: readonly string[];
   /**
    * Participant id -> the sequence id each member has read up to ("seen by"), as of the last frame (empty before the
-   * first connect, and from servers without read positions). Kept up to date by `read` events.
+   * first connect, and from servers without read positions). Kept up to date by `read` events; current members only
+   * (a leaver drops out, as from `online`).
    */
   readonly readPositions: ReadonlyMap<string, number>;
   readonly mode: ConversationMode | undefined;

@@ -27,11 +27,11 @@ export interface Roster {
   readonly mode: ConversationMode | undefined;
   /** Ids of the human members online. */
   readonly online: readonly string[];
-  /** Participant id -> the sequence id it has read up to, as the server last said (read positions). */
+  /** Current member id -> the sequence id it has read up to, as the server last said (read positions); a leaver drops out. */
   readonly readPositions: ReadonlyMap<string, number>;
   /** Full list (sent on connect): replaces what we had; `presence` is emitted for each id whose state it changes. */
   onList(frame: ParticipantListFrame): void;
-  /** A leave also takes the leaver out of `online`, without a `presence` event (the leave says it). */
+  /** A leave also takes the leaver out of `online` and `readPositions`, without a `presence` or `read` event (the leave says it). */
   onUpdate(frame: ParticipantUpdateFrame): void;
   /** Emits `presence` only on an actual change. */
   onPresence(frame: PresenceFrame): void;
@@ -92,6 +92,8 @@ export function createRoster(deps: RosterDeps): Roster {
       for (const id of now) online.add(id);
       deps.emitParticipants({ participants: [...participants.values()] });
       for (const id of changed) deps.emitPresence({ participantId: id, online: now.has(id) });
+      // Members only, as `online`: whoever left while we were away drops out ("seen by" names no former member).
+      for (const id of [...readPositions.keys()]) if (!participants.has(id)) readPositions.delete(id);
       // Positions only rise (a position is kept across a leave and a re-join on the server, and never lowered):
       // a member's `read` event comes for each one the list raises, as for the frames while we were away.
       for (const [id, sequenceId] of Object.entries(frame.read_positions ?? {})) raiseRead(id, sequenceId);
@@ -100,6 +102,7 @@ export function createRoster(deps: RosterDeps): Roster {
       if (frame.action === 'leave') {
         participants.delete(frame.participant.participant_id);
         online.delete(frame.participant.participant_id);
+        readPositions.delete(frame.participant.participant_id);
       } else participants.set(frame.participant.participant_id, frame.participant);
       deps.emitParticipants({
         participants: [...participants.values()],

@@ -12,10 +12,10 @@ let stack: RealStack;
 let clock: ManualClock;
 let clients: ChatClient[];
 
-function client(userId: string): ChatClient {
+function client(userId: string, conversationId = 'conv'): ChatClient {
   const c = createChatClient({
     url: stack.wsUrl,
-    conversationId: 'conv',
+    conversationId,
     userId,
     WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
     clock,
@@ -68,6 +68,32 @@ describe('reference client read positions', () => {
       ['bob', bobJoinedAt],
       ['bob', last - 1],
     ]);
+  });
+
+  it('a member who leaves drops out of readPositions, live or while the client was away', async () => {
+    await stack.createConversation('room', ['alice', 'bob', 'carol']);
+    const alice = client('alice', 'room');
+    const welcomed = nextEvent(alice, 'read', (r) => r.participantId === 'carol');
+    await alice.connect();
+    await welcomed;
+    expect([...alice.readPositions.keys()].sort()).toEqual(['alice', 'bob', 'carol']);
+
+    // Live: the leave's participant_update takes bob out, as it takes him out of `online`.
+    const left = nextEvent(alice, 'participants', (p) => p.change?.action === 'leave');
+    await stack.runtime.leave('room', 'bob');
+    await left;
+    expect([...alice.readPositions.keys()].sort()).toEqual(['alice', 'carol']);
+
+    // Away: the next connection's participant_list no longer names carol, so neither does readPositions.
+    const reconnecting = nextEvent(alice, 'reconnecting');
+    await stack.stopServer();
+    await reconnecting;
+    await stack.runtime.leave('room', 'carol');
+    await stack.startServer();
+    const welcome = nextEvent(alice, 'participants');
+    clock.advance(1000);
+    await welcome;
+    expect([...alice.readPositions.keys()]).toEqual(['alice']);
   });
 
   it('a mark made before connecting is sent once the welcome shows the server has less', async () => {
