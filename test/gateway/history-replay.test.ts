@@ -4,7 +4,7 @@
  */
 import { REFUSAL_SUBPROTOCOL } from '../../gateway';
 import { closeAll, invalidFrames, startHarness, type Harness } from './harness';
-import { refusedAnswer, upgradeOutcome, type TestClient } from './ws-test-client';
+import { postContinuously, refusedAnswer, upgradeOutcome, type TestClient } from './ws-test-client';
 
 afterEach(async () => {
   const invalid = invalidFrames();
@@ -64,24 +64,14 @@ describe('history=N on the WebSocket URL', () => {
     const h = await startHarness({ chat: { limits: { rate_limit_burst: 10_000 } } });
     const { conv } = await conversationWith(h, 200);
     const alice = await h.connect(conv, 'alice');
-    let stop = false;
-    let n = 0;
-    const posting = (async () => {
-      while (!stop) {
-        const id = `live-${n++}`;
-        alice.send({ type: 'message', message_id: id, content: id });
-        await alice.waitFor('message_ack', (a) => a.message_id === id);
-      }
-    })();
-    await alice.until(() => alice.frames.filter((f) => f.type === 'message_ack').length >= 5);
+    const posting = postContinuously(alice);
+    await alice.until(() => posting.acked() >= 5);
     const bob = await h.connect(conv, 'bob', { history: '50' });
     const head = (bob.frames[0] as { last_sequence_id: number }).last_sequence_id;
     const sync = await bob.waitFor('sync_complete');
     expect(sync).toEqual({ type: 'sync_complete', from: head - 49, to: head, recovered: true, has_earlier: true });
     await bob.until(() => bob.lastSequenceId() >= head + 10);
-    stop = true;
-    await posting;
-    const final = Math.max(...alice.frames.flatMap((f) => (f.type === 'message_ack' ? [f.sequence_id] : [])));
+    const final = await posting.stop();
     await bob.waitForSequence(final);
     const ids = bob.sequenceIds();
     expect(ids).toEqual(Array.from({ length: final - head + 50 }, (_, i) => head - 49 + i));

@@ -2,7 +2,7 @@ import { ChatError } from '../../actors/errors';
 import type { ChatMessage } from '../../actors/message-types';
 import { MemoryStore } from '../../storage-providers';
 import { closeAll, invalidFrames, startHarness, track, type Harness } from './harness';
-import { connectClient, refusedStatus, TestClient } from './ws-test-client';
+import { connectClient, postContinuously, refusedStatus, TestClient } from './ws-test-client';
 
 afterEach(async () => {
   const invalid = invalidFrames();
@@ -121,16 +121,8 @@ describe('gateway ordering, membership and resume', () => {
     const resumeFrom = bob.lastSequenceId();
 
     // Carol posts continuously, each post after the previous ack, until the resumed bob has seen live traffic.
-    let stop = false;
-    let n = 0;
-    const posting = (async () => {
-      while (!stop) {
-        const id = `live-${n++}`;
-        carol.send({ type: 'message', message_id: id, content: id });
-        await carol.waitFor('message_ack', (a) => a.message_id === id);
-      }
-    })();
-    await carol.until(() => carol.frames.filter((f) => f.type === 'message_ack').length >= 10);
+    const posting = postContinuously(carol);
+    await carol.until(() => posting.acked() >= 10);
 
     const bob2 = track(new TestClient(h.wsUrl(conv, 'bob', { last_sequence_id: String(resumeFrom) })));
     await bob2.opened;
@@ -139,11 +131,7 @@ describe('gateway ordering, membership and resume', () => {
     expect(sync.from).toBe(resumeFrom + 1);
     const liveMark = alice.lastSequenceId() + 5;
     await bob2.until(() => bob2.lastSequenceId() >= liveMark);
-    stop = true;
-    await posting;
-    const final = carol.frames
-      .filter((f) => f.type === 'message_ack')
-      .reduce((m, f) => Math.max(m, f.type === 'message_ack' ? f.sequence_id : 0), 0);
+    const final = await posting.stop();
     await bob2.waitForSequence(final);
 
     const seqs = bob2.sequenceIds();

@@ -129,6 +129,32 @@ export class TestClient {
   }
 }
 
+/**
+ * `client` posts `live-0`, `live-1`, ... without pause, each after the previous one's ack, until stop(), which
+ * resolves with the sequence id of the last one acked: live traffic for a seam test (a resume, a history replay).
+ */
+export function postContinuously(client: TestClient): { readonly acked: () => number; stop(): Promise<number> } {
+  let stopped = false;
+  let acked = 0;
+  let last = 0;
+  const posting = (async () => {
+    for (let n = 0; !stopped; n++) {
+      const id = `live-${n}`;
+      client.send({ type: 'message', message_id: id, content: id });
+      last = (await client.waitFor('message_ack', (a) => a.message_id === id)).sequence_id;
+      acked++;
+    }
+  })();
+  return {
+    acked: () => acked,
+    async stop() {
+      stopped = true;
+      await posting;
+      return last;
+    },
+  };
+}
+
 /** Opens a client and waits until the server says `connected` (throws with statusCode on HTTP refusal). */
 export async function connectClient(url: string, options: ClientOptions = {}): Promise<TestClient> {
   const client = new TestClient(url, options);
