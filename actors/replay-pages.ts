@@ -1,14 +1,30 @@
+import { recordHeapBytes } from '../storage-providers/record-heap-size';
 import type { ChatMessage } from './message-types';
 import type { ReplayReader, ReplayResult } from './replay-reader';
 import { hasEarlier, type ReplayStart } from './replay-start';
 import type { ConversationOutput, ReplayFeed } from './runtime-types';
 
 /**
- * Records one page of a replay reads (one storage read of that many ids, or a slice of memory). About 64 KiB of
- * frames for records of ~250 bytes, a few hundred KB for long ones: what a resuming socket has in hand at a time,
- * whatever the history's length.
+ * Records one page of a replay reads at most (one storage read of that many ids, or a slice of memory). About 64 KiB
+ * of frames for records of ~250 bytes: what a resuming socket has in hand at a time, whatever the history's length.
  */
 export const REPLAY_PAGE_RECORDS = 256;
+
+/**
+ * A page also ends once its records reach this many bytes (recordHeapBytes, the memory store's estimate), with at
+ * least one record. Records near the limits are large: 10,000 characters and 8 KiB of metadata is ≈ 19 KB, an agent's
+ * piece may carry 100,000 characters (chat.limits.max_agent_output_length) and metadata without a bound, so 256 of
+ * them were 5 to 25 MB held per resuming socket until it took them.
+ */
+export const REPLAY_PAGE_BYTES = 256 * 1024;
+
+/** How large a page may be: records and bytes. */
+export interface ReplayPageBounds {
+  readonly records: number;
+  readonly bytes: number;
+}
+
+const DEFAULT_BOUNDS: ReplayPageBounds = { records: REPLAY_PAGE_RECORDS, bytes: REPLAY_PAGE_BYTES };
 
 /** What a replay reads from, owned by its conversation. */
 export interface ReplaySource {
@@ -47,16 +63,24 @@ export class ReplayPages implements ReplayFeed {
   private dropped = false;
   /** The first page's droppedUpTo (has_earlier is about the start of the range). */
   private droppedAtStart: number;
+  /**
+   * Records the next read asks for: as many as the bytes bound holds at the last page's average record size (at most
+   * bounds.records, at least one). A page cut by bytes leaves the rest of its read unused (the next page reads it
+   * again), so large records are not read 256 at a time only to be dropped; small ones are still read 256 at a time.
+   * The first read asks for bounds.records: its records' sizes are not known yet.
+   */
+  private readLimit: number;
 
   constructor(
     private readonly source: ReplaySource,
     private readonly start: ReplayStart,
     private readonly upTo: number,
-    private readonly pageRecords = REPLAY_PAGE_RECORDS,
+    private readonly bounds: ReplayPageBounds = DEFAULT_BOUNDS,
   ) {
     this.cursor = start.after;
     this.from = start.after + 1;
     this.droppedAtStart = start.after;
+    this.readLimit = bounds.records;
   }
 
   get done(): boolean {
@@ -69,9 +93,10 @@ export class ReplayPages implements ReplayFeed {
     try {
       // Memory first, then the journal: see the class comment.
       const memory = this.source.memory();
-      const page = await this.source.reader.read(this.cursor, this.upTo, memory, this.pageRecords);
+      const asked = this.readLimit;
+      const page = await this.source.reader.read(this.cursor, this.upTo, memory, asked);
       if (this.source.isClosed()) return [];
-      return this.outputsOf(page);
+      return this.outputsOf(page, asked);
     } catch {
       // Not expected (the reader answers a failed storage read as not recovered); the replay ends the same way.
       return this.end(false);
@@ -80,7 +105,7 @@ export class ReplayPages implements ReplayFeed {
     }
   }
 
-  private outputsOf(page: ReplayResult): ConversationOutput[] {
+  private outputsOf(page: ReplayResult, asked: number): ConversationOutput[] {
     const outputs: ConversationOutput[] = [];
     if (!page.fromCache) this.fromCache = false;
     if (page.droppedUpTo > this.cursor) {
@@ -91,14 +116,26 @@ export class ReplayPages implements ReplayFeed {
       this.cursor = page.droppedUpTo;
     }
     this.first = false;
+    let bytes = 0;
+    let taken = 0;
+    let cut = false;
     for (const message of page.records) {
       if (message.sequence_id <= this.cursor) continue;
+      const size = recordHeapBytes(message);
+      // Past the byte bound: the page ends before this record (at least one record, however large: no replay stalls).
+      if (taken > 0 && bytes + size > this.bounds.bytes) {
+        cut = true;
+        break;
+      }
+      bytes += size;
       outputs.push({ type: 'message', message });
       this.cursor = message.sequence_id;
+      taken++;
     }
+    if (taken > 0) this.readLimit = Math.max(1, Math.min(this.bounds.records, Math.floor((taken * this.bounds.bytes) / bytes)));
     if (this.cursor >= this.upTo) outputs.push(...this.end(true));
-    // A short page that did not reach the end: a hole, or the journal could not be read.
-    else if (page.records.length < this.pageRecords) outputs.push(...this.end(false));
+    // A short read that did not reach the end: a hole, or the journal could not be read.
+    else if (!cut && page.records.length < asked) outputs.push(...this.end(false));
     return outputs;
   }
 
