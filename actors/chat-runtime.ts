@@ -387,11 +387,19 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     return [...byId.values()];
   }
 
-  /** The conversation's actor if it is running (its idle timer cancelled), without waiting. */
+  /**
+   * The conversation's actor if it is running, without waiting. A use restarts its idle clock: the timer is
+   * cancelled and armed again if the actor is idle (no connection, nothing queued). Only cancelling it left a
+   * conversation used by reads alone (HTTP history, metadata, POST /read: nothing stored, no subscription closed
+   * to arm it again) live for good. A post arms it again anyway once stored; a subscription cancels it.
+   */
   private liveConversation(conversationId: string): ConversationActor | undefined {
     this.assertOpen();
     const live = this.live.get(conversationId);
-    if (live) this.cancelIdle(conversationId);
+    if (live) {
+      this.cancelIdle(conversationId);
+      live.checkIdleSoon();
+    }
     return live;
   }
 

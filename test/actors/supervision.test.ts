@@ -1,3 +1,4 @@
+import type { ChatRuntime } from '../../actors/runtime-types';
 import { createEchoAgent, isChatError, type Agent } from '../../actors';
 import { makeRuntime, collector, settle } from './runtime-helpers';
 import { MemoryStore } from '../../storage-providers';
@@ -156,6 +157,35 @@ describe('passivation', () => {
     await settle();
     expect(runtime.health().conversations).toBe(1);
     clock.advance(1001);
+    await settle();
+    expect(runtime.health().conversations).toBe(0);
+    await runtime.close();
+  });
+
+  it.each([
+    ['a read of its metadata', (runtime: ChatRuntime) => runtime.getConversation('c')],
+    ['a history page', (runtime: ChatRuntime) => runtime.readHistoryPage('c', 0, 10)],
+    ['a read position', (runtime: ChatRuntime) => runtime.markRead('c', 'bob', 1)],
+  ])('passivates idle_timeout_s after %s, which only restarts the idle clock', async (_what, use) => {
+    // Every use cancelled the idle timer and only a stored record or a closed subscription armed it again: a client
+    // without a socket (HTTP reads, POST /read) kept the conversation in memory for good (still live 60 s on).
+    const { runtime, clock } = await makeRuntime({ agents: [], config: { chat: { supervision: { idle_timeout_s: 30 } } } });
+    await runtime.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
+    await (
+      await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'hi' })
+    ).whenPersisted;
+    await settle();
+    clock.advance(20_000);
+    await use(runtime);
+    await settle();
+    clock.advance(29_999);
+    await settle();
+    expect(runtime.health().conversations).toBe(1);
+    clock.advance(1);
     await settle();
     expect(runtime.health().conversations).toBe(0);
     await runtime.close();
