@@ -414,17 +414,26 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     return loading;
   }
 
+  /** What load() reads from the store to build a conversation's actor. */
+  private async readForLoad(conversationId: string) {
+    const { meta, input } = await restoreConversation(this.deps.store, conversationId, this.policy);
+    if (meta.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
+    const store = this.deps.store;
+    const reserved = store.supports.sequenceReservation ? await store.getSequenceReservation(conversationId) : Infinity;
+    const readPositions = await store.getReadPositions(conversationId);
+    return { meta, input, reserved, readPositions };
+  }
+
   private async load(conversationId: string): Promise<ConversationActor> {
     await this.releasing.get(conversationId);
     // Claimed before reading: from here on the previous holder's writes are refused, so what is read is final.
     const claim = await this.claims.claim(conversationId);
-    const { meta, input } = await restoreConversation(this.deps.store, conversationId, this.policy).catch(async (err: unknown) => {
+    // Every read before the actor exists gives the claim back if it fails (or finds the conversation failed): held,
+    // it would keep the conversation from every other server until it expired.
+    const { meta, input, reserved, readPositions } = await this.readForLoad(conversationId).catch(async (err: unknown) => {
       await this.claims.release(conversationId, claim);
       throw err;
     });
-    if (meta.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
-    const reserved = this.deps.store.supports.sequenceReservation ? await this.deps.store.getSequenceReservation(conversationId) : Infinity;
-    const readPositions = await this.deps.store.getReadPositions(conversationId);
     const actor = this.spawn(meta, input, input.lastSequenceId, Math.max(reserved, input.lastSequenceId), claim, readPositions);
     // Ids between the last stored record and the reservation may have been delivered before a crash.
     if (reserved !== Infinity && reserved > input.lastSequenceId) {

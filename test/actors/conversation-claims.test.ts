@@ -108,6 +108,33 @@ describe('conversation claims: several runtimes on one store', () => {
     expect(journal.filter((m) => m.message_type === 'lost')).toEqual([]);
   });
 
+  test('a load that fails after claiming (a store read failing) gives the claim back: the other runtime takes over at once', async () => {
+    // The claim was released only when restoring the journal failed: a failing sequence reservation or read-position
+    // read, or a failed conversation, kept it until the TTL, refusing the conversation on every other server meanwhile.
+    const clock = createManualClock();
+    const store = new MemoryStore({ claims: true, now: () => clock.now() });
+    const a = await server('a', store, clock);
+    await a.createConversation({ conversation_id: 'c', created_by: 'alice' });
+    await (
+      await a.post('c', { sender_id: 'alice', message_id: 'a1', content: 'one' })
+    ).whenPersisted;
+    await a.close();
+
+    const b = await server('b', store, clock);
+    const c = await server('c', store, clock);
+    opened.push(b, c);
+    const read = store.getReadPositions.bind(store);
+    let failNext = true;
+    store.getReadPositions = (conversationId: string) => {
+      if (!failNext) return read(conversationId);
+      failNext = false;
+      return Promise.reject(new Error('read positions unavailable'));
+    };
+    await expect(b.post('c', { sender_id: 'alice', message_id: 'b1', content: 'from b' })).rejects.toThrow('read positions unavailable');
+    const fromC = await c.post('c', { sender_id: 'alice', message_id: 'c1', content: 'from c' });
+    expect(fromC.sequence_id).toBeGreaterThan(1);
+  });
+
   test('a holder that stopped renewing loses the conversation after the TTL; its late writes never reach the journal', async () => {
     // a runs on a clock nobody advances: it is paused (a long GC, a frozen VM) while time goes on for b and the store.
     const clockA = createManualClock();
