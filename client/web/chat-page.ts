@@ -10,7 +10,8 @@
  * message_id.
  * The parts, each in its own module: sign-in.ts, page-api.ts (signed HTTP requests), conversation-list.ts,
  * conversation-reads.ts, history-pager.ts, message-view.ts, message-sender.ts, people-panel.ts, typing-indicator.ts and
- * typing-announcer.ts, connection-status.ts, error-line.ts, share-link.ts, create-form.ts, narrow-panels.ts.
+ * typing-announcer.ts, connection-status.ts, error-line.ts, share-link.ts, create-form.ts, narrow-panels.ts,
+ * read-state.ts (marking read, "seen by"; the list's unread badges are unread-badge.ts).
  */
 import { createChatClient, type ChatClient, type ChatClientError } from '../chat-client';
 import { defaultGenerateId } from '../client-platform';
@@ -31,6 +32,8 @@ import { takeToken, TOKEN_KEY, tokenSubject } from './page-auth';
 import { el } from './page-elements';
 import { readAuthMode, readMaxMessageLength, readMaxRetries } from './page-settings';
 import { createPeoplePanel } from './people-panel';
+import { wireReadState, type ReadState } from './read-state';
+import { createSeenBy } from './seen-by';
 import { hideShareLink, showShareLink, wireShareCopy } from './share-link';
 import { askForToken, askForUserId, signedInLabel } from './sign-in';
 import { createTypingAnnouncer } from './typing-announcer';
@@ -97,6 +100,9 @@ function start(): void {
     },
     forget: (messageId) => sender.unsent.remove(messageId),
   });
+  const seenBy = createSeenBy({ list: el<HTMLUListElement>('messages'), me: () => me, nameOf: (id) => people.nameOf(id) });
+  /** The open conversation's read marks and "seen by", with its client. */
+  let readState: ReadState | undefined;
   const updatePending = (): void => showPendingCount(client?.pendingCount ?? 0);
   const sender = createMessageSender({
     view,
@@ -136,6 +142,8 @@ function start(): void {
   function closeCurrent(): void {
     pager?.close();
     pager = undefined;
+    readState?.stop();
+    readState = undefined;
     client?.close();
     client = undefined;
     current = undefined;
@@ -269,7 +277,12 @@ function start(): void {
     let historyRefusals = 0;
     const p = createHistoryPager({
       fetchPage: (before) => fetchHistoryPage(api, conversationId, before),
-      view,
+      view: {
+        prepend(messages) {
+          view.prepend(messages);
+          readState?.recordsAdded();
+        },
+      },
       controls: { scroller: el('scroller'), box: el('history'), button: el<HTMLButtonElement>('load-earlier'), note: el('history-note') },
       failed: (refusal) => {
         if (refusal.status !== 429) return showApiError('Could not load earlier messages.', refusal.status, refusal.body);
@@ -344,6 +357,13 @@ function start(): void {
       if (e.code === 4001 && token) return tokenRefused(e.reason);
       setConnectionState('closed', '', e.reason);
       showError(closedSentence(e), e.reason);
+    });
+    // After the listeners above: records are drawn and names known before it looks at them.
+    readState = wireReadState({
+      client: c,
+      scroller: el('scroller'),
+      seenBy,
+      markedRead: (sequenceId) => conversations.markedRead(conversationId, sequenceId),
     });
     sender.sendKept(c);
     updatePending();

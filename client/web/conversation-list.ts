@@ -1,11 +1,12 @@
 /**
  * The chat page's list of the user's conversations: each under its name (its title, or for an untitled one its
  * other members, conversation-names.ts, as the list names them; an older server's list does not, and then they are
- * asked once per conversation), the open one marked, conversations this
+ * asked once per conversation), the open one marked, its unread count as a badge (unread-badge.ts), conversations this
  * page just left kept out. When and how often the list is asked for is list-refresh.ts.
  */
 import type { Participant } from '../protocol-frames';
 import { isUntitled, untitledLabel } from './conversation-names';
+import { unreadBadge, unreadShown } from './unread-badge';
 
 /** The latest message of a conversation as the server's list previews it (docs/http-api.md, The conversation list). */
 export interface LastMessagePreview {
@@ -25,6 +26,10 @@ export interface ConversationMeta {
   readonly participants?: readonly Participant[];
   /** How many members in all: the list names only some of a big conversation's (docs/http-api.md). */
   readonly participant_count?: number;
+  /** Its last record's id. */
+  readonly last_sequence_id?: number;
+  /** The user's unread messages there (at most 1000 counted); absent from servers before read positions. */
+  readonly unread_count?: number;
 }
 
 export interface ConversationListDeps {
@@ -49,6 +54,8 @@ export interface ConversationList {
   noteMembers(conversationId: string, participants: readonly Participant[]): void;
   /** This page left it: kept out of the list, also of an answer to a request that crossed the leave. */
   markLeft(conversationId: string): void;
+  /** This page marked it read up to `sequenceId` (read-marker.ts): no badge while that is its last record. */
+  markedRead(conversationId: string, sequenceId: number): void;
 }
 
 export function createConversationList(deps: ConversationListDeps): ConversationList {
@@ -60,6 +67,7 @@ export function createConversationList(deps: ConversationListDeps): Conversation
   const memberCounts = new Map<string, number>();
   const asking = new Set<string>();
   const left = new Set<string>();
+  const markedByPage = new Map<string, number>();
   let open: { id: string; title: string | undefined } | undefined;
 
   function labelOf(conversationId: string, title: string | undefined): string {
@@ -81,7 +89,9 @@ export function createConversationList(deps: ConversationListDeps): Conversation
 
   function render(): void {
     // The server's order (most recent activity first) is kept as it comes.
-    const labelled = listed.map((c) => [c.conversation_id, labelOf(c.conversation_id, c.title), previewOf(c)] as const);
+    const labelled = listed.map(
+      (c) => [c.conversation_id, labelOf(c.conversation_id, c.title), previewOf(c), unreadShown(c, open?.id, markedByPage)] as const,
+    );
     if (open) deps.renamed(labelOf(open.id, open.title));
     const next = JSON.stringify(labelled);
     if (next === shown) return;
@@ -90,9 +100,11 @@ export function createConversationList(deps: ConversationListDeps): Conversation
     deps.list.replaceChildren(
       ...listed.map((c, i) => {
         const li = doc.createElement('li');
-        const [, label, preview] = labelled[i]!;
+        const [, label, preview, unread] = labelled[i]!;
         // The name stays the item's own text (its accessible name starts with it); the preview is a line below it.
         li.textContent = label;
+        const badge = unreadBadge(doc, unread);
+        if (badge) li.append(' ', badge);
         if (preview) {
           const line = doc.createElement('span');
           line.className = 'preview';
@@ -138,12 +150,19 @@ export function createConversationList(deps: ConversationListDeps): Conversation
     labelOf,
     setOpen(conversationId, title) {
       open = conversationId === undefined ? undefined : { id: conversationId, title };
+      // Its badge goes while it is open (and the one it left comes back as the list counts it).
+      render();
       for (const li of Array.from(deps.list.querySelectorAll('li'))) li.classList.toggle('active', li.dataset['id'] === conversationId);
     },
     noteMembers,
     markLeft(conversationId) {
       left.add(conversationId);
       listed = listed.filter((c) => c.conversation_id !== conversationId);
+      render();
+    },
+    markedRead(conversationId, sequenceId) {
+      if (sequenceId <= (markedByPage.get(conversationId) ?? 0)) return;
+      markedByPage.set(conversationId, sequenceId);
       render();
     },
   };

@@ -58,6 +58,14 @@ export interface MessageView {
   clear(): void;
 }
 
+/**
+ * The messages are scrolled to their end (within 20 px): a new record keeps the view there, and the user has seen
+ * everything shown (read-marker.ts). Also true when the messages do not fill the scroller.
+ */
+export function isScrolledToBottom(scroller: HTMLElement): boolean {
+  return scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 20;
+}
+
 /** Joins, leaves, mode changes and agent job notices render as one grey line. */
 function isSystemLine(m: ChatMessage): boolean {
   return (
@@ -147,7 +155,7 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     return node;
   };
 
-  const atBottom = (): boolean => scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 20;
+  const atBottom = (): boolean => isScrolledToBottom(scroller);
 
   /** Keeps the view at the bottom if it was there. */
   function place(li: HTMLLIElement, before: Node | null): void {

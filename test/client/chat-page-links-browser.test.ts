@@ -5,11 +5,11 @@
  * with this user in it and one this user joined in another tab, without asking the server more than
  * once an interval (and not at all while the page is hidden). Chromium: ./chromium.ts.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { LIST_REFRESH_INTERVAL_MS } from '../../client/web/list-refresh';
 import { mountWebClient } from '../../client/web/mount-web-client';
 import { browserTest, launchChromium } from './chromium';
-import { collectErrors } from './page-session';
+import { collectErrors, switchTab } from './page-session';
 import { startRealStack, type RealStack } from './real-server';
 
 const maybe = browserTest('chat-page-links-browser.test');
@@ -152,17 +152,3 @@ maybe(
   },
   60_000,
 );
-
-/**
- * What a browser does to a tab when the user switches away from it (visibility hidden, then blur) or back
- * (visible, then focus). Playwright's headless Chromium keeps every tab visible and focused (bringToFront
- * fires neither event), so the test sets the document's visibility and fires the events itself.
- */
-async function switchTab(page: Page, direction: 'away' | 'back'): Promise<void> {
-  await page.evaluate((hidden) => {
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
-    document.dispatchEvent(new Event('visibilitychange'));
-    window.dispatchEvent(new Event(hidden ? 'blur' : 'focus'));
-  }, direction === 'away');
-}

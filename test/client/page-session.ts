@@ -50,3 +50,17 @@ export function collectErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/**
+ * What a browser does to a tab when the user switches away from it (visibility hidden, then blur) or back
+ * (visible, then focus). Playwright's headless Chromium keeps every tab visible and focused (bringToFront
+ * fires neither event), so the test sets the document's visibility and fires the events itself.
+ */
+export async function switchTab(page: Page, direction: 'away' | 'back'): Promise<void> {
+  await page.evaluate((hidden) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+    document.dispatchEvent(new Event('visibilitychange'));
+    window.dispatchEvent(new Event(hidden ? 'blur' : 'focus'));
+  }, direction === 'away');
+}
