@@ -380,6 +380,8 @@ export class ConversationActor {
       if (m.sequence_id <= after) break;
       if (isUnreadFor(readerId, m)) inMemory++;
     }
+    // At the cap already: the count is "at least limit", and the store need not count the older range.
+    if (inMemory >= limit) return { inMemory, stored: undefined };
     const memoryFrom = memory[0]?.sequence_id ?? this.lastSequenceId + 1;
     const storedUpTo = Math.min(memoryFrom - 1, this.lastSequenceId);
     return { inMemory, stored: storedUpTo > after ? { conversationId: this.conversationId, after, upTo: storedUpTo } : undefined };

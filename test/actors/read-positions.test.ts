@@ -131,6 +131,29 @@ describe('read positions (runtime)', () => {
     await runtime.close();
   });
 
+  it('an unread count that memory alone takes to the cap (1000) asks the store nothing', async () => {
+    class CountCounting extends MemoryStore {
+      counts = 0;
+      override async countUnread(...args: Parameters<MemoryStore['countUnread']>): ReturnType<MemoryStore['countUnread']> {
+        this.counts++;
+        return super.countUnread(...args);
+      }
+    }
+    const store = new CountCounting();
+    // A cache of 1005 records of 1104: the ids before it are the store's.
+    const { runtime } = await room({ store, config: { chat: { cache: { recent_messages: 1005 } } } });
+    for (let i = 6; i <= 1100; i++) await runtime.post('c1', { sender_id: 'bob', message_id: `b${i}`, content: `line ${i}` });
+    await settle();
+    expect(await runtime.readState('c1', 'alice')).toEqual({ readUpTo: 1, unreadCount: 1000 });
+    expect(store.counts).toBe(0);
+    // Below the cap, a range reaching before the cache is still the store's to count.
+    await runtime.markRead('c1', 'alice', 50);
+    expect((await runtime.readState('c1', 'alice')).unreadCount).toBe(1000);
+    await runtime.markRead('c1', 'alice', 900);
+    expect((await runtime.readState('c1', 'alice')).unreadCount).toBe(1104 - 900);
+    await runtime.close();
+  });
+
   it('a conversation list page carries the reader position and unread count, live or not', async () => {
     const store = new MemoryStore();
     const { runtime } = await room({ store });
