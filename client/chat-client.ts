@@ -201,7 +201,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       case 'participant_list':
         roster.onList(frame);
         // A mark the last connection did not deliver (or made while disconnected) is said again.
-        reads.onWelcome(ownId === undefined ? undefined : frame.read_positions?.[ownId]);
+        reads.onWelcome(frame.read_positions, ownId);
         return;
       case 'read':
         return roster.onRead(frame);

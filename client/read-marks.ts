@@ -13,12 +13,17 @@ export interface ReadMarks {
   /** The highest id marked so far (undefined before any). */
   readonly markedUpTo: number | undefined;
   mark(sequenceId: number): void;
-  /** A connection's participant list came: `serverPosition` is ours as the server has it (undefined: not told). */
-  onWelcome(serverPosition: number | undefined): void;
+  /**
+   * A connection's participant list came: `readPositions` is the list's `read_positions` (undefined: a server from
+   * before read positions, which would refuse a `read` frame as an unknown type: nothing is sent to it).
+   */
+  onWelcome(readPositions: Readonly<Record<string, number>> | undefined, ownId: string | undefined): void;
 }
 
 export function createReadMarks(deps: ReadMarksDeps): ReadMarks {
   let marked: number | undefined;
+  // Until a welcome says otherwise: a server that knows read positions lists them in every participant list.
+  let serverKeepsReads = true;
   return {
     get markedUpTo() {
       return marked;
@@ -27,10 +32,12 @@ export function createReadMarks(deps: ReadMarksDeps): ReadMarks {
       if (!Number.isSafeInteger(sequenceId) || sequenceId < 0) throw new RangeError(`markRead: ${sequenceId} is not an integer >= 0`);
       if (marked !== undefined && sequenceId <= marked) return;
       marked = sequenceId;
-      if (deps.isReady()) deps.sendRead(sequenceId);
+      if (deps.isReady() && serverKeepsReads) deps.sendRead(sequenceId);
     },
-    onWelcome(serverPosition) {
-      if (marked !== undefined && marked > (serverPosition ?? 0)) deps.sendRead(marked);
+    onWelcome(readPositions, ownId) {
+      serverKeepsReads = readPositions !== undefined;
+      const serverPosition = readPositions === undefined || ownId === undefined ? undefined : readPositions[ownId];
+      if (serverKeepsReads && marked !== undefined && marked > (serverPosition ?? 0)) deps.sendRead(marked);
     },
   };
 }

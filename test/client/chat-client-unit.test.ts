@@ -668,3 +668,25 @@ describe('close codes', () => {
     expect(second.url.searchParams.get('last_sequence_id')).toBe('0');
   });
 });
+
+describe('read marks and the server version', () => {
+  test('a server whose participant list has no read_positions (before read positions) is sent no read frame; one that has them is', async () => {
+    // Such a server refuses `read` as an unknown frame type: every mark, and its repeat at each connect, was an error.
+    const { client, conn } = await connectedClient();
+    let listed = nextEvent(client, 'participants');
+    conn.send({ type: 'participant_list', participants: [], mode: 'multi', online: ['alice'] });
+    await listed;
+    client.markRead(5);
+    client.setTyping(true);
+    await conn.nextFrame(isType('typing'));
+    expect(conn.frames.filter(isType('read'))).toEqual([]);
+
+    listed = nextEvent(client, 'participants');
+    conn.send({ type: 'participant_list', participants: [], mode: 'multi', online: ['alice'], read_positions: { alice: 1 } });
+    await listed;
+    // The mark the old server was not told is said at this welcome; the next one goes at once.
+    expect(await conn.nextFrame(isType('read'))).toEqual({ type: 'read', sequence_id: 5 });
+    client.markRead(6);
+    await conn.nextFrame((f) => f['type'] === 'read' && f['sequence_id'] === 6);
+  });
+});
