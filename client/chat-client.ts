@@ -234,6 +234,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     // Before markOpen and the `connected` event: a send() from its listener is checked against this server's limits.
     serverLimits = limitsOfConnected(frame);
     ownId = frame.participant_id;
+    reads.onConnected();
     pacer.setBudget(messageBudgetOf(serverLimits));
     const reconnect = loop.markOpen();
     const lastSeq = delivery.lastSequenceId;

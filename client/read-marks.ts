@@ -13,6 +13,8 @@ export interface ReadMarks {
   /** The highest id marked so far (undefined before any). */
   readonly markedUpTo: number | undefined;
   mark(sequenceId: number): void;
+  /** A new connection's `connected` came: nothing has been said on it yet. */
+  onConnected(): void;
   /**
    * A connection's participant list came: `readPositions` is the list's `read_positions` (undefined: a server from
    * before read positions, which would refuse a `read` frame as an unknown type: nothing is sent to it).
@@ -24,6 +26,16 @@ export function createReadMarks(deps: ReadMarksDeps): ReadMarks {
   let marked: number | undefined;
   // Until a welcome says otherwise: a server that knows read positions lists them in every participant list.
   let serverKeepsReads = true;
+  /**
+   * The highest mark sent on this connection. A mark made after `connected` and before that connection's
+   * participant list goes at once; the list, a snapshot taken before it arrived, still shows less, and saying it
+   * again made two identical frames.
+   */
+  let sentOnConnection: number | undefined;
+  const send = (sequenceId: number): void => {
+    sentOnConnection = sequenceId;
+    deps.sendRead(sequenceId);
+  };
   return {
     get markedUpTo() {
       return marked;
@@ -32,12 +44,16 @@ export function createReadMarks(deps: ReadMarksDeps): ReadMarks {
       if (!Number.isSafeInteger(sequenceId) || sequenceId < 0) throw new RangeError(`markRead: ${sequenceId} is not an integer >= 0`);
       if (marked !== undefined && sequenceId <= marked) return;
       marked = sequenceId;
-      if (deps.isReady() && serverKeepsReads) deps.sendRead(sequenceId);
+      if (deps.isReady() && serverKeepsReads) send(sequenceId);
+    },
+    onConnected() {
+      sentOnConnection = undefined;
     },
     onWelcome(readPositions, ownId) {
       serverKeepsReads = readPositions !== undefined;
       const serverPosition = readPositions === undefined || ownId === undefined ? undefined : readPositions[ownId];
-      if (serverKeepsReads && marked !== undefined && marked > (serverPosition ?? 0)) deps.sendRead(marked);
+      const told = Math.max(serverPosition ?? 0, sentOnConnection ?? 0);
+      if (serverKeepsReads && marked !== undefined && marked > told) send(marked);
     },
   };
 }

@@ -690,3 +690,16 @@ describe('read marks and the server version', () => {
     await conn.nextFrame((f) => f['type'] === 'read' && f['sequence_id'] === 6);
   });
 });
+
+test('a mark made between connected and the participant list is sent once, not again at the list', async () => {
+  // The list is a snapshot from before the mark arrived: it shows the server's older position.
+  const { client, conn } = await connectedClient();
+  client.markRead(7);
+  await conn.nextFrame(isType('read'));
+  const listed = nextEvent(client, 'participants');
+  conn.send({ type: 'participant_list', participants: [], mode: 'multi', online: ['alice'], read_positions: { alice: 1 } });
+  await listed;
+  client.setTyping(true);
+  await conn.nextFrame(isType('typing'));
+  expect(conn.frames.filter(isType('read'))).toEqual([{ type: 'read', sequence_id: 7 }]);
+});
