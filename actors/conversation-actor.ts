@@ -364,6 +364,7 @@ export class ConversationActor {
     this.assertUsable();
     const member = this.ctx.participants.get(participantId);
     if (member === undefined) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
+    if (member.participant_type !== 'human') throw new ChatError('CHAT_ERR_FORBIDDEN', 'an AI participant has no read position');
     return this.reads.mark(member, Math.min(sequenceId, this.lastSequenceId));
   }
 

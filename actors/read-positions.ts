@@ -56,10 +56,13 @@ export class ReadPositions {
     return Math.max(this.positions?.get(member.participant_id) ?? 0, member.joined_at_sequence);
   }
 
-  /** Every member's position (participant id -> sequence id), for a new connection's roster. */
+  /**
+   * Every human member's position (participant id -> sequence id), for a new connection's roster. AI members read
+   * nothing (markRead refuses them): listed at their join record, they were named by every "seen by".
+   */
   of(members: readonly Participant[]): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const m of members) out[m.participant_id] = this.positionOf(m);
+    for (const m of members) if (m.participant_type === 'human') out[m.participant_id] = this.positionOf(m);
     return out;
   }
 

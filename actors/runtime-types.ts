@@ -148,7 +148,7 @@ export interface Subscription {
    */
   readonly online: readonly string[];
   /**
-   * Every member's read position (participant id -> the sequence id it has read up to), read when asked like
+   * Every human member's read position (participant id -> the sequence id it has read up to), read when asked like
    * `online`; every later raise arrives as a `read` output.
    */
   readonly readPositions: Readonly<Record<string, number>>;

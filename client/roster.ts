@@ -103,7 +103,12 @@ export function createRoster(deps: RosterDeps): Roster {
         participants.delete(frame.participant.participant_id);
         online.delete(frame.participant.participant_id);
         readPositions.delete(frame.participant.participant_id);
-      } else participants.set(frame.participant.participant_id, frame.participant);
+      } else {
+        participants.set(frame.participant.participant_id, frame.participant);
+        // A human joiner has read up to its join record (the server's rule): no `read` frame says so.
+        if (frame.participant.participant_type === 'human')
+          raiseRead(frame.participant.participant_id, frame.participant.joined_at_sequence);
+      }
       deps.emitParticipants({
         participants: [...participants.values()],
         change: { action: frame.action, participant: frame.participant },

@@ -107,3 +107,34 @@ describe('reference client read positions', () => {
     expect(await stack.runtime.readState('conv', 'bob')).toEqual({ readUpTo: last, unreadCount: 0 });
   });
 });
+
+describe('whose positions the roster holds', () => {
+  it('a human joining while connected is at its join record; an AI member has no position, and marking one is refused', async () => {
+    // A server with an agent that declines every turn (it only needs to be a member).
+    await stack.close();
+    stack = await startRealStack({
+      agents: [{ id: 'helper-bot', displayName: 'Helper', wantsTurn: () => false, respond: async function* () {} }],
+    });
+    await stack.createConversation('conv', ['alice', 'bob']);
+    const alice = client('alice');
+    const welcome = nextEvent(alice, 'participants');
+    alice.connect();
+    await welcome;
+    const carolRead = nextEvent(alice, 'read', (r) => r.participantId === 'carol');
+    const joined = nextEvent(alice, 'participants', (p) => p.change?.participant.participant_id === 'carol');
+    await stack.runtime.join('conv', { participant_id: 'carol', participant_type: 'human' });
+    const carolAt = (await joined).change!.participant.joined_at_sequence;
+    expect(await carolRead).toEqual({ participantId: 'carol', sequenceId: carolAt });
+    expect(alice.readPositions.get('carol')).toBe(carolAt);
+
+    // An AI member reads nothing: absent from every welcome, and the runtime refuses to mark for it.
+    await stack.runtime.join('conv', { participant_id: 'helper-bot', participant_type: 'ai', agent_id: 'helper-bot' });
+    await expect(stack.runtime.markRead('conv', 'helper-bot', 1)).rejects.toMatchObject({ code: 'CHAT_ERR_FORBIDDEN' });
+    const bob = client('bob');
+    const bobWelcome = nextEvent(bob, 'participants');
+    bob.connect();
+    await bobWelcome;
+    expect(bob.participants.map((p) => p.participant_id)).toContain('helper-bot');
+    expect([...bob.readPositions.keys()].sort()).toEqual(['alice', 'bob', 'carol']);
+  });
+});
