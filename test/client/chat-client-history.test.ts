@@ -3,31 +3,19 @@
  * and the `sync` event says older ones exist; a reconnect resumes from the last delivered id, not from `history`.
  * The clients' timers run on a manual clock (reconnect backoff), so nothing waits on a sleep.
  */
-import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, type ChatClient, type ChatClientOptions, type WebSocketConstructor } from '../../client/chat-client';
+import type { ChatClient, ChatClientOptions } from '../../client/chat-client';
 import { collectMessages, nextEvent } from './client-events';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import { testClients } from './test-clients';
 
 let stack: RealStack;
 let proxy: TcpProxy | undefined;
 let clock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 
 function client(extra: Partial<ChatClientOptions>): ChatClient {
-  const c = createChatClient({
-    url: stack.wsUrl,
-    conversationId: 'conv',
-    userId: 'alice',
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-    clock,
-    random: () => 0,
-    pingIntervalMs: 0,
-    ackIntervalMs: 10,
-    ...extra,
-  });
-  clients.push(c);
-  return c;
+  return clients.open(stack.wsUrl, { conversationId: 'conv', userId: 'alice', clock, ackIntervalMs: 10, ...extra });
 }
 
 /** Posts `count` records of bob; returns the last id. */
@@ -42,14 +30,13 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 
 beforeEach(async () => {
   clock = createManualClock();
-  clients = [];
   proxy = undefined;
   stack = await startRealStack();
   await stack.createConversation('conv', ['alice', 'bob']);
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await proxy?.close();
   await stack.close();
 });

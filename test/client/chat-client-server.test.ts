@@ -4,31 +4,19 @@
  * restart on the same port, 429s honoured, fatal refusals. The clients' timers run on a manual
  * clock, so "while the client is away" is a deterministic window, not a sleep.
  */
-import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, type ChatClient, type ChatClientOptions, type WebSocketConstructor } from '../../client/chat-client';
+import type { ChatClient, ChatClientOptions } from '../../client/chat-client';
 import { collectMessages, nextEvent } from './client-events';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import { testClients } from './test-clients';
 
 let stack: RealStack;
 let proxy: TcpProxy | undefined;
 let clock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 
 function client(userId: string, extra: Partial<ChatClientOptions> = {}): ChatClient {
-  const c = createChatClient({
-    url: stack.wsUrl,
-    conversationId: 'conv',
-    userId,
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-    clock,
-    random: () => 0,
-    pingIntervalMs: 0,
-    ackIntervalMs: 10,
-    ...extra,
-  });
-  clients.push(c);
-  return c;
+  return clients.open(stack.wsUrl, { conversationId: 'conv', userId, clock, ackIntervalMs: 10, ...extra });
 }
 
 async function post(sender: string, content: string): Promise<number> {
@@ -42,12 +30,11 @@ function expectContiguous(seqs: readonly number[], from: number, to: number): vo
 
 beforeEach(async () => {
   clock = createManualClock();
-  clients = [];
   proxy = undefined;
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await proxy?.close();
   await stack.close();
 });
@@ -173,14 +160,7 @@ describe('rate limits', () => {
 
   test('429 error frames (her HTTP posts spent the budget) are honoured: sending pauses for retry_after_ms, every message lands exactly once, no `error`', async () => {
     // Real time here: the server's token bucket refills on the system clock.
-    const alice = createChatClient({
-      url: stack.wsUrl,
-      conversationId: 'conv',
-      userId: 'alice',
-      WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-      pingIntervalMs: 0,
-    });
-    clients.push(alice);
+    const alice = clients.open(stack.wsUrl, { conversationId: 'conv', userId: 'alice', random: Math.random });
     await alice.connect();
     const errors: { at: number; retryAfterMs: number; messageId: string }[] = [];
     const resentAt = new Map<string, number>();
