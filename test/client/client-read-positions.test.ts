@@ -2,40 +2,29 @@
  * The reference client's read positions against the real server: markRead, the `read` event and readPositions
  * from the welcome, and a mark made while disconnected said once connected.
  */
-import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
+import type { ChatClient } from '../../client/chat-client';
 import { nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
+import { testClients } from './test-clients';
 
 let stack: RealStack;
 let clock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 
 function client(userId: string, conversationId = 'conv'): ChatClient {
-  const c = createChatClient({
-    url: stack.wsUrl,
-    conversationId,
-    userId,
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-    clock,
-    random: () => 0,
-    pingIntervalMs: 0,
-  });
-  clients.push(c);
-  return c;
+  return clients.open(stack.wsUrl, { conversationId, userId, clock });
 }
 
 beforeEach(async () => {
   clock = createManualClock();
-  clients = [];
   stack = await startRealStack();
   await stack.createConversation('conv', ['alice', 'bob']);
   for (let i = 1; i <= 3; i++) await stack.runtime.post('conv', { sender_id: 'alice', message_id: `a${i}`, content: `line ${i}` });
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await stack.close();
 });
 

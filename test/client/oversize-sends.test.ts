@@ -7,19 +7,19 @@
  */
 import { WebSocket } from 'ws';
 import { createManualClock } from '../../actors/clock';
-import { ChatClientError, createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
+import { ChatClientError, type ChatClient } from '../../client/chat-client';
 import { DEFAULT_SERVER_LIMITS, messageSizeProblem } from '../../client/message-limits';
 import { loadConfig } from '../../config';
 import type { ConfigInput } from '../../config/config-types';
 import { nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
+import { testClients } from './test-clients';
 
 let stack: RealStack | undefined;
-let clients: ChatClient[] = [];
+const clients = testClients();
 
 afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
+  clients.closeAll();
   await stack?.close();
   stack = undefined;
 });
@@ -33,18 +33,7 @@ async function startServer(config: ConfigInput = {}): Promise<RealStack> {
 /** A client whose message ids are m1, m2 ...: frame sizes in the tests are exact. */
 function aliceOn(server: RealStack): ChatClient {
   let n = 0;
-  const c = createChatClient({
-    url: server.wsUrl,
-    conversationId: 'conv',
-    userId: 'alice',
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-    clock: createManualClock(),
-    random: () => 0,
-    pingIntervalMs: 0,
-    generateId: () => `m${++n}`,
-  });
-  clients.push(c);
-  return c;
+  return clients.open(server.wsUrl, { conversationId: 'conv', userId: 'alice', clock: createManualClock(), generateId: () => `m${++n}` });
 }
 
 /** Every `disconnected` event of the client, to show none happened. */

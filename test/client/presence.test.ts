@@ -2,37 +2,26 @@
  * The reference client's presence (client.online, the `presence` event) against the real server, with no
  * offline grace so going offline is one event away. The clients' timers run on a manual clock.
  */
-import { WebSocket } from 'ws';
 import { createManualClock } from '../../actors/clock';
-import { createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
+import type { ChatClient } from '../../client/chat-client';
 import { nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
+import { testClients } from './test-clients';
 
 let stack: RealStack;
-let clients: ChatClient[];
+const clients = testClients();
 
 function client(userId: string): ChatClient {
-  const c = createChatClient({
-    url: stack.wsUrl,
-    conversationId: 'conv',
-    userId,
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-    clock: createManualClock(),
-    random: () => 0,
-    pingIntervalMs: 0,
-  });
-  clients.push(c);
-  return c;
+  return clients.open(stack.wsUrl, { conversationId: 'conv', userId, clock: createManualClock() });
 }
 
 beforeEach(async () => {
-  clients = [];
   stack = await startRealStack({ config: { chat: { presence: { offline_grace_s: 0 } } } });
   await stack.createConversation('conv', ['alice', 'bob', 'carol']);
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await stack.close();
 });
 

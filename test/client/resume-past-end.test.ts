@@ -6,15 +6,14 @@
  * `connected` naming it as already there, and the client, moving its cursor to that id, dropped it as a duplicate.
  * Real server on port 0, the reference client over real ws.
  */
-import { WebSocket } from 'ws';
 import { createManualClock } from '../../actors/clock';
 import type { ConversationOutput, Subscription, SubscribeOptions } from '../../actors/runtime-types';
-import { createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
 import { collectMessages, nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
+import { testClients } from './test-clients';
 
 let stack: RealStack;
-let alice: ChatClient | undefined;
+const clients = testClients();
 
 beforeEach(async () => {
   stack = await startRealStack();
@@ -22,7 +21,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  alice?.close();
+  clients.closeAll();
   await stack.close();
 });
 
@@ -48,14 +47,10 @@ test('a resume point past the end: a record posted while the server subscribes t
     return subscription;
   };
 
-  alice = createChatClient({
-    url: stack.wsUrl,
+  const alice = clients.open(stack.wsUrl, {
     conversationId: 'conv',
     userId: 'alice',
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
     clock: createManualClock(),
-    random: () => 0,
-    pingIntervalMs: 0,
     // She remembers 100 records; the server has `head`.
     lastSequenceId: 100,
   });
