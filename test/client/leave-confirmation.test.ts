@@ -5,32 +5,26 @@
  * once the runtime no longer lists the member, and the client is closed for good (no reconnect timer left). The
  * clients' timers run on a manual clock of their own.
  */
-import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
 import { ChatError } from '../../actors/errors';
-import { createChatClient, type ChatClient, type ChatClientError, type WebSocketConstructor } from '../../client/chat-client';
+import type { ChatClient, ChatClientError } from '../../client/chat-client';
 import { collectMessages, nextEvent } from './client-events';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import { testClients } from './test-clients';
 
 let stack: RealStack;
 let gatewayClock: ManualClock;
 let clientClock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 let proxy: TcpProxy | undefined;
 
 function client(userId: string, url = stack.wsUrl): ChatClient {
-  const c = createChatClient({
-    url,
+  return clients.open(url, {
     conversationId: 'trip',
     userId,
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
     clock: clientClock,
-    random: () => 0,
-    pingIntervalMs: 0,
     backoff: { initialMs: 1000, maxMs: 1000, jitter: 'none' },
   });
-  clients.push(c);
-  return c;
 }
 
 const members = async (): Promise<string[]> =>
@@ -46,7 +40,6 @@ async function spendMembershipBudget(userId: string): Promise<void> {
 }
 
 beforeEach(async () => {
-  clients = [];
   proxy = undefined;
   gatewayClock = createManualClock();
   clientClock = createManualClock();
@@ -59,7 +52,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await proxy?.close();
   await stack.close();
 });

@@ -3,14 +3,14 @@
  * the client pointed at the one that does not hold the conversation. The owner's address is a TCP proxy in
  * front of it, made before the owner so the address can go into its config (the owner listens on port 0).
  */
-import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, type ChatClient, type ChatClientOptions, type WebSocketConstructor } from '../../client/chat-client';
+import type { ChatClient, ChatClientOptions } from '../../client/chat-client';
 import { createOwnerRedirect } from '../../client/owner-redirect';
 import { CLOSE_CODES } from '../../client/protocol-frames';
 import { MemoryStore } from '../../storage-providers';
 import { nextEvent } from './client-events';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import { testClients } from './test-clients';
 
 describe('createOwnerRedirect', () => {
   const refusal = (address: string) => `CHAT_ERR_OWNED_ELSEWHERE ${address}`;
@@ -78,7 +78,7 @@ describe('two real servers on one store', () => {
   let other: RealStack;
   let ownerAddress: TcpProxy;
   let clock: ManualClock;
-  const clients: ChatClient[] = [];
+  const clients = testClients();
 
   beforeEach(async () => {
     clock = createManualClock();
@@ -95,7 +95,7 @@ describe('two real servers on one store', () => {
   });
 
   afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
+    clients.closeAll();
     await ownerAddress.close();
     await owner.close();
     await other.close();
@@ -103,18 +103,7 @@ describe('two real servers on one store', () => {
   });
 
   function client(extra: Partial<ChatClientOptions> = {}): ChatClient {
-    const c = createChatClient({
-      url: other.wsUrl,
-      conversationId: 'conv',
-      userId: 'alice',
-      WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-      clock,
-      random: () => 0.5,
-      pingIntervalMs: 0,
-      ...extra,
-    });
-    clients.push(c);
-    return c;
+    return clients.open(other.wsUrl, { conversationId: 'conv', userId: 'alice', clock, random: () => 0.5, ...extra });
   }
 
   test('a client pointed at the other server is sent to the owner at once and chats there', async () => {

@@ -8,10 +8,11 @@
  * with the gateway's; every wait is for the server's answers to what the clients sent.
  */
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, type ChatClient, type ChatClientError, type SendResult } from '../../client/chat-client';
+import type { ChatClient, ChatClientError, SendResult } from '../../client/chat-client';
 import { nextEvent } from './client-events';
 import { lossyNetwork, type LossyNetwork, type WireFrame } from './lossy-websocket';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import { testClients } from './test-clients';
 
 /** Two messages a second, four at once: a token is back every STEP_MS. */
 const BUDGET = { rate_limit_per_second: 2, rate_limit_burst: 4 };
@@ -20,22 +21,18 @@ const STEP_MS = 500;
 let stack: RealStack;
 let gatewayClock: ManualClock;
 let clientClock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 let proxy: TcpProxy | undefined;
 
 /** alice's client (a tab) through `network`, recording what its application sees. */
 function tab(network: LossyNetwork, url = stack.wsUrl): { client: ChatClient; errors: ChatClientError[]; throttled: ChatClientError[] } {
-  const client = createChatClient({
-    url,
+  const client = clients.open(url, {
     conversationId: 'room',
     userId: 'alice',
     WebSocketImpl: network.WebSocketImpl,
     clock: clientClock,
-    random: () => 0,
-    pingIntervalMs: 0,
     backoff: { initialMs: 1000, maxMs: 1000, jitter: 'none' },
   });
-  clients.push(client);
   const errors: ChatClientError[] = [];
   const throttled: ChatClientError[] = [];
   client.on('error', (e) => errors.push(e));
@@ -82,7 +79,6 @@ function countById(frames: readonly WireFrame[]): Map<string, number> {
 }
 
 beforeEach(async () => {
-  clients = [];
   proxy = undefined;
   gatewayClock = createManualClock();
   clientClock = createManualClock();
@@ -91,7 +87,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await proxy?.close();
   await stack.close();
 });

@@ -7,34 +7,28 @@
  * by itself, as `throttled` events, never as `error`s. Its timers run on the real clock (a token every 2.5 ms here);
  * the test waits only for the client's own acknowledgements.
  */
-import { WebSocket } from 'ws';
-import { createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
 import { startRealStack, type RealStack } from './real-server';
+import { testClients } from './test-clients';
 
 const RATE = { rate_limit_per_second: 400, rate_limit_burst: 10 };
 const SENDS = 300;
 
 describe('sending far over the rate limit', () => {
   let stack: RealStack;
-  let client: ChatClient;
+  const clients = testClients();
 
   beforeEach(async () => {
     stack = await startRealStack({ config: { chat: { limits: RATE } } });
     await stack.createConversation('conv', ['alice', 'bob']);
   });
   afterEach(async () => {
-    client.close();
+    clients.closeAll();
     await stack.close();
   });
 
   test(`${SENDS} sends without waiting are stored in send order, paced: next to no refusal, and no \`error\` event`, async () => {
-    client = createChatClient({
-      url: stack.wsUrl,
-      conversationId: 'conv',
-      userId: 'alice',
-      WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-      pingIntervalMs: 0,
-    });
+    // The system clock and the client's own jitter (Math.random, its default): real time throughout.
+    const client = clients.open(stack.wsUrl, { conversationId: 'conv', userId: 'alice', random: Math.random });
     let refusals = 0;
     const errors: string[] = [];
     client.on('throttled', () => refusals++);

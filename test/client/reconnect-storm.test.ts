@@ -4,10 +4,10 @@
  * Every client must end with the whole journal, contiguous, nothing twice, and every sent message
  * must be in the journal exactly once.
  */
-import { WebSocket } from 'ws';
-import { createChatClient, type ChatClient, type WebSocketConstructor } from '../../client/chat-client';
+import { createChatClient, type ChatClient } from '../../client/chat-client';
 import { collectMessages, nextEvent } from './client-events';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import { testClientOptions } from './test-clients';
 
 let stack: RealStack;
 let proxy: TcpProxy;
@@ -26,14 +26,10 @@ test('all clients drop and reconnect at once, twice, while messages flow: no los
   proxy = await startTcpProxy(stack.port);
   const reconnects = new Map<string, number>();
   const logs = humans.map((h) => {
-    const c = createChatClient({
-      url: proxy.url,
-      conversationId: 'conv',
-      userId: h,
-      WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-      backoff: { initialMs: 5, maxMs: 50 },
-      pingIntervalMs: 0,
-    });
+    // The client's own jitter (Math.random, its default) and the system clock: real time throughout.
+    const c = createChatClient(
+      testClientOptions(proxy.url, { conversationId: 'conv', userId: h, backoff: { initialMs: 5, maxMs: 50 }, random: Math.random }),
+    );
     clients.push(c);
     c.on('connected', (info) => {
       if (info.reconnect) reconnects.set(h, (reconnects.get(h) ?? 0) + 1);

@@ -6,15 +6,16 @@
  * opens the gap. The client's timers run on a manual clock of their own.
  */
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, type ChatClient, type ChatClientError } from '../../client/chat-client';
+import type { ChatClient, ChatClientError } from '../../client/chat-client';
 import { collectMessages, nextEvent } from './client-events';
 import { lossyNetwork, type LossyNetwork, type WireFrame } from './lossy-websocket';
 import { startRealStack, type RealStack } from './real-server';
+import { testClients } from './test-clients';
 
 let stack: RealStack;
 let gatewayClock: ManualClock;
 let clientClock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 
 const isSync = (f: WireFrame): boolean => f.type === 'sync';
 const isMessage = (f: WireFrame): boolean => f.type === 'message';
@@ -25,17 +26,13 @@ const hasContent =
 
 /** bob's client through `network`, connected, with the conversation's history delivered. */
 async function connectedBob(network: LossyNetwork): Promise<ChatClient> {
-  const bob = createChatClient({
-    url: stack.wsUrl,
+  const bob = clients.open(stack.wsUrl, {
     conversationId: 'trip',
     userId: 'bob',
     WebSocketImpl: network.WebSocketImpl,
     clock: clientClock,
-    random: () => 0,
-    pingIntervalMs: 0,
     backoff: { initialMs: 1000, maxMs: 1000, jitter: 'none' },
   });
-  clients.push(bob);
   const replayed = nextEvent(bob, 'sync');
   await bob.connect();
   await replayed;
@@ -46,7 +43,6 @@ async function connectedBob(network: LossyNetwork): Promise<ChatClient> {
 const post = (content: string) => stack.runtime.post('trip', { sender_id: 'alice', message_id: content, content });
 
 beforeEach(async () => {
-  clients = [];
   gatewayClock = createManualClock();
   clientClock = createManualClock();
   stack = await startRealStack({
@@ -57,7 +53,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await stack.close();
 });
 
