@@ -306,6 +306,7 @@ function describeFailure(err: unknown, abortReason: string | undefined): { code:
   return { code: 'AGENT_ERR_FAILED', message: err instanceof Error ? err.message : String(err) };
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** A promise or anything awaiting would treat as one (what embedder code hands back where a plain value was due). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

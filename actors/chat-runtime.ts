@@ -11,6 +11,7 @@ import { assertValidCreation, assertValidParticipant, postProblem } from './inpu
 import type { ChatMessage, ConversationMeta, Participant, ParticipantType } from './message-types';
 import { withMembers } from './page-members';
 import { readStateOf, withReadStates } from './read-states';
+import { RecordNotifier } from './record-notifier';
 import { assertOneTypePerId } from './participant-identity';
 import { restoreConversation } from './restore-conversation';
 import { postUnlessReserved } from './reserved-metadata';
@@ -26,6 +27,7 @@ import type {
   PostInput,
   PostResult,
   ReadState,
+  RecordListener,
   RuntimeHealth,
   SubscribeOptions,
   Subscription,
@@ -49,6 +51,8 @@ export interface ChatRuntimeDeps extends RuntimeServices {
   readonly ownsStore: boolean;
   /** Agents the runtime built (createChatRuntime, from chat.nlweb.endpoints): closed in close(), after the actors. */
   readonly ownedAgents?: readonly { close(): void }[];
+  /** Told of every stored record of every live conversation (CreateChatRuntimeOptions.onRecord). */
+  readonly onRecord?: RecordListener;
 }
 
 /**
@@ -68,6 +72,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private readonly claims: ClaimKeeper;
   /** Agent call failures for the log, limited per agent across all of this runtime's conversations. */
   private readonly agentFailures: AgentFailureLog;
+  /** Only with an onRecord listener: without, the journal writers do nothing per record for it. */
+  private readonly recordNotifier: RecordNotifier | undefined;
   private sweepTimer: unknown;
   private probeTimer: unknown;
   private closing = false;
@@ -92,6 +98,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     // Epoch 0: a store without claims, where nothing is held.
     deps.telemetry.observeClaimsHeld(() => [...this.live.values()].filter((c) => c.claim.epoch > 0).length);
     this.agentFailures = new AgentFailureLog({ logger: deps.logger, clock: deps.clock });
+    this.recordNotifier =
+      deps.onRecord === undefined ? undefined : new RecordNotifier({ listener: deps.onRecord, logger: deps.logger, clock: deps.clock });
     this.scheduleSweep();
     this.scheduleStorageProbe();
     const ownership = chat.ownership;
@@ -463,6 +471,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
         policy: this.policy,
         machines: this.machines,
         agentFailures: this.agentFailures,
+        recordNotifier: this.recordNotifier,
         onIdle: (actor) => this.scheduleIdle(actor),
         onFailed: (actor, err) => {
           this.deps.logger.error({ err, conversation_id: actor.conversationId }, 'conversation failed: restart intensity exceeded');

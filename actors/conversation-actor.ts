@@ -15,6 +15,7 @@ import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participan
 import type { PersistenceQueue } from './persistence-queue';
 import { Presence } from './presence';
 import { ReadPositions } from './read-positions';
+import type { RecordNotifier } from './record-notifier';
 import { endInterruptedJobs } from './interrupted-job-ends';
 import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, SubscribeOptions, Subscription } from './runtime-types';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
@@ -51,6 +52,8 @@ export interface ConversationActorDeps extends RuntimeServices {
   readonly onMoved?: (conversation: ConversationActor, reason: unknown) => void;
   /** The runtime's rate-limited log of agent call failures (one for all conversations: the limit is per agent). */
   readonly agentFailures?: AgentFailureLog;
+  /** Tells the embedder's onRecord listener of each stored record; absent without one (record-notifier.ts). */
+  readonly recordNotifier?: RecordNotifier;
 }
 
 /** The claim of a store that keeps none: nothing is fenced. */
@@ -141,8 +144,12 @@ export class ConversationActor {
       },
       storedReadPositions,
     );
+    const notifier = deps.recordNotifier;
     this.queue = createJournalWriter(deps, this.conversationId, claim, persistedUpTo, {
       persisted: (upTo) => this.handlePersisted(upTo),
+      // Members and presence as they are when the journal has the records, not when they were delivered: whom to
+      // tell is decided once the record is sure to be there to read.
+      stored: notifier && ((records) => notifier.stored(this.conversationId, records, this.ctx.participants, this.presence)),
       deleted: () => {
         this.stop('deleted');
         deps.onDeleted?.(this);

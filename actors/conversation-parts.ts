@@ -8,6 +8,7 @@
 import { AgentJobs, type AgentJobsOptions } from './agent-jobs';
 import type { ConversationActorDeps } from './conversation-actor';
 import { isChatError } from './errors';
+import type { ChatMessage } from './message-types';
 import { syncMembership } from './membership-sync';
 import { PersistenceQueue } from './persistence-queue';
 import { SequenceLease, type SequenceLeaseOptions } from './sequence-lease';
@@ -17,6 +18,8 @@ import type { ConversationClaim } from '../storage-providers/conversation-claims
 export interface JournalWriterHooks {
   /** Everything up to `upTo` is stored. */
   readonly persisted: (upTo: number) => void;
+  /** These records were just stored (only when the runtime has an onRecord listener: record-notifier.ts). */
+  readonly stored?: (records: readonly ChatMessage[]) => void;
   /** The journal no longer has the conversation (e.g. another process's retention sweep deleted it). */
   readonly deleted: () => void;
   /** Another runtime claimed the conversation: a write was fenced. */
@@ -42,6 +45,7 @@ export function createJournalWriter(
       retryMaxMs: config.chat.storage.retry_max_ms,
       fence: claim,
       onPersisted: hooks.persisted,
+      onStored: hooks.stored,
       afterWrite: (batch) => syncMembership(deps.store, conversationId, batch),
       onFailure: (err, attempt) => {
         if (isChatError(err, 'CHAT_ERR_NOT_FOUND')) {

@@ -4,6 +4,7 @@ import type { Agent, AgentRegistry } from './agents/agent';
 import { ConversationRegistryRuntime } from './chat-runtime';
 import { createSystemClock, type Clock, type IdGenerator } from './clock';
 import { runtimeAgents } from './runtime-agents';
+import type { RecordListener } from './runtime-types';
 import { resolveConfig } from '../config/load-config';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { createChatTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
@@ -32,6 +33,19 @@ export interface CreateChatRuntimeOptions {
   readonly telemetry?: ChatTelemetry;
   /** Pino at observability.log_level by default; any logger with info/warn/error(fields, message) fits. */
   readonly logger?: RuntimeLogger;
+  /**
+   * Told of every record of every live conversation once the journal stored it, in sequence order per conversation,
+   * with the human members nothing reaches live (`offline`): for notifying them by push, e-mail or a badge elsewhere
+   * (docs/embedding.md, Notifying offline members). Not awaited; a throw or a rejection is logged, never felt by the
+   * conversation. At most once: a crash between the write and the call loses the call.
+   *
+   * An option rather than a `runtime.onRecord(listener)` method because, like the logger and telemetry here, it is a
+   * service the runtime is built with, not a per-conversation or per-connection thing: given at creation it sees
+   * every record from the first one (a method called after `createChatRuntime` resolves could miss the records of
+   * anything started in between), and it leaves the ChatRuntime interface, which the gateway and test doubles
+   * implement, as it is. One listener: a service that wants several fans out itself.
+   */
+  readonly onRecord?: RecordListener;
 }
 
 /**
@@ -61,5 +75,6 @@ export async function createChatRuntime(options: CreateChatRuntimeOptions = {}):
     telemetry: options.telemetry ?? createChatTelemetry(),
     logger: options.logger ?? pino({ level: config.observability.log_level }),
     ownsStore: options.storage === undefined,
+    onRecord: options.onRecord,
   });
 }

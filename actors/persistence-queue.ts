@@ -16,6 +16,12 @@ export interface PersistenceQueueOptions {
   readonly fence?: ConversationClaim;
   /** Called after each stored batch with the highest stored sequence id. */
   readonly onPersisted: (upToSequenceId: number) => void;
+  /**
+   * Called after each stored batch, before onPersisted, with its records as the journal holds them (a refused
+   * record's `lost` placeholder), in order, each once. Optional so that a runtime without an onRecord listener
+   * pays one check per batch for it (record-notifier.ts). Must not throw: the writer's loop does not expect it.
+   */
+  readonly onStored?: (records: readonly ChatMessage[]) => void;
   /** Runs after a batch is stored and before it counts as persisted (e.g. membership table updates). */
   readonly afterWrite?: (batch: readonly ChatMessage[]) => Promise<void>;
   /** Called on each failed write (the batch is retried, in order, with backoff). */
@@ -150,7 +156,7 @@ export class PersistenceQueue {
         this.scheduleRetry(err);
         return;
       }
-      this.advance(batch.length, batch[batch.length - 1].sequence_id);
+      this.advance(batch);
     }
     this.writing = false;
     if (this.depth === 0) this.releaseIdleWaiters();
@@ -161,8 +167,9 @@ export class PersistenceQueue {
       const stored = await this.options.store.lastSequenceId(this.options.conversationId);
       const already = batch.filter((m) => m.sequence_id <= stored).length;
       if (already === 0) return false;
-      await this.options.afterWrite?.(batch.slice(0, already));
-      this.advance(already, batch[already - 1].sequence_id);
+      const skipped = batch.slice(0, already);
+      await this.options.afterWrite?.(skipped);
+      this.advance(skipped);
       return true;
     } catch {
       return false;
@@ -232,8 +239,10 @@ export class PersistenceQueue {
     this.options.onRefused?.(m, problem);
   }
 
-  private advance(count: number, upTo: number): void {
-    this.head += count;
+  /** `stored`: the records at the head of the queue the journal now holds. */
+  private advance(stored: readonly ChatMessage[]): void {
+    const upTo = stored[stored.length - 1].sequence_id;
+    this.head += stored.length;
     // Compact occasionally so the array does not grow with the conversation's lifetime.
     if (this.head > 1024 && this.head * 2 > this.pending.length) {
       this.pending.splice(0, this.head);
@@ -245,6 +254,8 @@ export class PersistenceQueue {
     let released = 0;
     while (released < this.storedWaiters.length && this.storedWaiters[released].seq <= upTo) this.storedWaiters[released++].resolve();
     if (released > 0) this.storedWaiters.splice(0, released);
+    // After the queue's own state moved on: a listener that posts again re-enters a consistent queue.
+    if (this.options.onStored !== undefined) this.options.onStored(stored);
     this.options.onPersisted(upTo);
   }
 

@@ -39,6 +39,14 @@ export class Presence {
     return this.list;
   }
 
+  /**
+   * Whether the member has a subscription open now. Unlike `online`, false within the grace after its last one
+   * closed: nothing reaches it live then (who may need telling of a record, record-notifier.ts).
+   */
+  hasOpenSubscription(participantId: string): boolean {
+    return (this.members?.get(participantId)?.open ?? 0) > 0;
+  }
+
   subscribed(participantId: string): void {
     if (this.closed) return;
     const member = this.members?.get(participantId);

@@ -157,6 +157,35 @@ export interface Subscription {
   close(): void;
 }
 
+/**
+ * One record of a live conversation, handed to CreateChatRuntimeOptions.onRecord once the journal has stored it
+ * (frozen, like the record). Small on purpose: the listener decides whom to tell; everything else it may want
+ * (titles, display names) it reads through the runtime.
+ */
+export interface StoredRecordEvent {
+  readonly conversationId: string;
+  /**
+   * The record as the journal holds it: every message_type the conversation writes (`text`, `nlweb_response`, `join`,
+   * `leave`, `mode_change`, `agent_job_*`, `lost`, `redaction`, an agent's or your own types; docs/embedding.md).
+   * A record the store refused as invalid arrives as the `lost` record stored in its place.
+   */
+  readonly record: ChatMessage;
+  /**
+   * The human members, as of the call, with no subscription open then (the sender never; a member that joined after
+   * the record neither). Not `online` turned round: a member within chat.presence.offline_grace_s of closing its last
+   * subscription still shows online to the others, but is offline here, since nothing reaches it live. Empty when
+   * nobody is offline.
+   */
+  readonly offline: readonly string[];
+}
+
+/**
+ * Told of every stored record of every live conversation (CreateChatRuntimeOptions.onRecord). Called synchronously
+ * from the journal writer and not awaited: return at once, and start any I/O without waiting for it (a returned
+ * promise's rejection is caught and logged, as a throw is).
+ */
+export type RecordListener = (event: StoredRecordEvent) => void | PromiseLike<unknown>;
+
 export interface ConversationSummary extends ConversationMeta {
   readonly participants: readonly Participant[];
   readonly mode: ConversationMode;

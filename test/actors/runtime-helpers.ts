@@ -1,5 +1,5 @@
 import { createChatRuntime, createEchoAgent, createManualClock, createCounterIds } from '../../actors';
-import type { Agent, ConversationOutput, ChatMessage } from '../../actors';
+import type { Agent, ConversationOutput, ChatMessage, RecordListener } from '../../actors';
 import type { ConfigInput } from '../../config/config-types';
 import type { ChatTelemetry } from '../../observability/chat-telemetry';
 import { Writable } from 'node:stream';
@@ -8,7 +8,14 @@ import { MemoryStore } from '../../storage-providers';
 
 /** A runtime on a manual clock with memory storage; everything a test opens is closed by close(). */
 export async function makeRuntime(
-  options: { config?: ConfigInput; agents?: Agent[]; store?: MemoryStore; logger?: Logger; telemetry?: ChatTelemetry } = {},
+  options: {
+    config?: ConfigInput;
+    agents?: Agent[];
+    store?: MemoryStore;
+    logger?: Logger;
+    telemetry?: ChatTelemetry;
+    onRecord?: RecordListener;
+  } = {},
 ) {
   const clock = createManualClock();
   const store = options.store ?? new MemoryStore();
@@ -20,6 +27,7 @@ export async function makeRuntime(
     ids: createCounterIds('c'),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.onRecord ? { onRecord: options.onRecord } : {}),
   });
   return { runtime, clock, store };
 }
