@@ -5,20 +5,15 @@
 import net from 'node:net';
 import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import {
-  createChatClient,
-  type ChatClient,
-  type ChatClientOptions,
-  type ConnectedInfo,
-  type WebSocketConstructor,
-} from '../../client/chat-client';
+import type { ChatClient, ChatClientOptions, ConnectedInfo, WebSocketConstructor } from '../../client/chat-client';
 import { DEFAULT_SERVER_LIMITS } from '../../client/message-limits';
 import { collectMessages, nextEvent } from './client-events';
 import { connectedFrame, messageFrame, startScriptedServer, type ScriptedServer } from './scripted-ws-server';
+import { testClients } from './test-clients';
 
 let server: ScriptedServer;
 let clock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 let created: string[];
 let closers: (() => Promise<void>)[];
 
@@ -31,34 +26,28 @@ class CountingWebSocket extends WebSocket {
 }
 
 function makeClient(extra: Partial<ChatClientOptions> = {}): ChatClient {
-  const client = createChatClient({
-    url: server.url,
+  return clients.open(server.url, {
     conversationId: 'c1',
     userId: 'alice',
     WebSocketImpl: CountingWebSocket as unknown as WebSocketConstructor,
     clock,
-    random: () => 0,
-    pingIntervalMs: 0,
     generateId: (() => {
       let n = 0;
       return () => `client-msg-${++n}`;
     })(),
     ...extra,
   });
-  clients.push(client);
-  return client;
 }
 
 beforeEach(async () => {
   server = await startScriptedServer();
   clock = createManualClock();
-  clients = [];
   created = [];
   closers = [];
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await server.close();
   for (const close of closers) await close();
 });

@@ -3,46 +3,28 @@
  * only CLIENT_CLOSED), a fresh token for every connection attempt, and the `sync` event of a resume that missed
  * nothing. A real `ws` server on loopback scripted by each test; time is a manual clock.
  */
-import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import {
-  ChatClientError,
-  createChatClient,
-  type ChatClient,
-  type ChatClientOptions,
-  type WebSocketConstructor,
-} from '../../client/chat-client';
+import { ChatClientError, type ChatClient, type ChatClientOptions } from '../../client/chat-client';
 import { nextEvent } from './client-events';
 import { connectedFrame, messageFrame, startScriptedServer, type ScriptedServer } from './scripted-ws-server';
+import { testClients } from './test-clients';
 
 let server: ScriptedServer;
 let clock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 
 beforeEach(async () => {
   server = await startScriptedServer();
   clock = createManualClock();
-  clients = [];
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await server.close();
 });
 
 function makeClient(extra: Partial<ChatClientOptions> = {}): ChatClient {
-  const client = createChatClient({
-    url: server.url,
-    conversationId: 'c1',
-    userId: 'alice',
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-    clock,
-    random: () => 0,
-    pingIntervalMs: 0,
-    ...extra,
-  });
-  clients.push(client);
-  return client;
+  return clients.open(server.url, { conversationId: 'c1', userId: 'alice', clock, ...extra });
 }
 
 describe('the error a client ends with', () => {

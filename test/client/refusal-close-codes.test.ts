@@ -5,34 +5,32 @@
  */
 import jwt from 'jsonwebtoken';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, REFUSAL_SUBPROTOCOL, type ChatClient, type WebSocketConstructor } from '../../client';
+import { REFUSAL_SUBPROTOCOL, type ChatClient, type WebSocketConstructor } from '../../client';
 import { REFUSAL_SUBPROTOCOL as GATEWAY_REFUSAL_SUBPROTOCOL } from '../../gateway';
 import { browserLikeWebSocket, openedSockets } from './browser-like-websocket';
 import { nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
+import { testClients } from './test-clients';
 
 const SECRET = 'refusal-test-secret';
 
 let stack: RealStack;
 let clock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 
 beforeEach(async () => {
   clock = createManualClock();
-  clients = [];
   stack = await startRealStack({ config: { server: { auth: { mode: 'jwt', jwt_secret: SECRET } } } });
   await stack.createConversation('conv', ['alice']);
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await stack.close();
 });
 
 function client(token: string, WebSocketImpl: WebSocketConstructor): ChatClient {
-  const c = createChatClient({ url: stack.wsUrl, conversationId: 'conv', token, WebSocketImpl, clock, random: () => 0, pingIntervalMs: 0 });
-  clients.push(c);
-  return c;
+  return clients.open(stack.wsUrl, { conversationId: 'conv', token, WebSocketImpl, clock });
 }
 
 test('offering the subprotocol, a browser-like client stops at once on 4001 (wrong token) and 4003 (non-member)', async () => {

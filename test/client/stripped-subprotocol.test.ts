@@ -6,35 +6,33 @@
  * The real server (MemoryStore, dev auth) throughout; the clients' timers run on a manual clock.
  */
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, REFUSAL_SUBPROTOCOL, type ChatClient, type ChatClientEvents, type WebSocketConstructor } from '../../client';
+import { REFUSAL_SUBPROTOCOL, type ChatClient, type ChatClientEvents, type WebSocketConstructor } from '../../client';
 import { startTcpProxy as startOutageProxy, type TcpProxy as OutageProxy } from '../recovery/tcp-proxy';
 import { browserLikeWebSocket, openedSockets, recordingNodeWebSocket, type OpenedSockets } from './browser-like-websocket';
 import { collectMessages, nextEvent } from './client-events';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import { testClients } from './test-clients';
 
 let stack: RealStack;
 let clock: ManualClock;
-let clients: ChatClient[];
+const clients = testClients();
 let proxies: (TcpProxy | OutageProxy)[];
 
 beforeEach(async () => {
   clock = createManualClock();
-  clients = [];
   proxies = [];
   stack = await startRealStack();
   await stack.createConversation('conv', ['alice', 'bob']);
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   for (const p of proxies) await p.close();
   await stack.close();
 });
 
 function client(userId: string, url: string, WebSocketImpl: WebSocketConstructor): ChatClient {
-  const c = createChatClient({ url, conversationId: 'conv', userId, WebSocketImpl, clock, random: () => 0, pingIntervalMs: 0 });
-  clients.push(c);
-  return c;
+  return clients.open(url, { conversationId: 'conv', userId, WebSocketImpl, clock });
 }
 
 async function strippingProxy(): Promise<TcpProxy> {

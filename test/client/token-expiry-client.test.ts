@@ -5,28 +5,27 @@
  * string token ends as on any 4001. The gateway's clock and the client's are manual: nothing sleeps.
  */
 import jwt from 'jsonwebtoken';
-import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { createChatClient, type ChatClient, type ChatClientOptions, type WebSocketConstructor } from '../../client/chat-client';
+import type { ChatClient, ChatClientOptions } from '../../client/chat-client';
 import { closeAll, JWT_SECRET, startHarness, type Harness } from '../gateway/harness';
 import { collectMessages, nextEvent } from './client-events';
+import { testClients } from './test-clients';
 
 let gatewayClock: ManualClock;
 let clientClock: ManualClock;
 let h: Harness;
 let conv: string;
-let clients: ChatClient[];
+const clients = testClients();
 
 beforeEach(async () => {
   gatewayClock = createManualClock(Date.now());
   clientClock = createManualClock(Date.now());
   h = await startHarness({}, { clock: gatewayClock });
   conv = await h.createConversation('alice', ['bob']);
-  clients = [];
 });
 
 afterEach(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await closeAll();
 });
 
@@ -35,17 +34,7 @@ const tokenExpiringIn = (userId: string, inS: number): string =>
   jwt.sign({ sub: userId, exp: Math.floor(gatewayClock.now() / 1000) + inS }, JWT_SECRET, { algorithm: 'HS256' });
 
 function makeClient(token: ChatClientOptions['token']): ChatClient {
-  const client = createChatClient({
-    url: h.url,
-    conversationId: conv,
-    token,
-    WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
-    clock: clientClock,
-    random: () => 0.5,
-    pingIntervalMs: 0,
-  });
-  clients.push(client);
-  return client;
+  return clients.open(h.url, { conversationId: conv, token, clock: clientClock, random: () => 0.5 });
 }
 
 async function historyIds(): Promise<number[]> {
