@@ -2,6 +2,7 @@ import type { ChatRuntime, ConversationOutput, ReplayFeed } from '../../actors';
 import { REPLAY_PAGE_BYTES, REPLAY_PAGE_RECORDS } from '../../actors/replay-pages';
 import type { MemoryStore } from '../../storage-providers';
 import { recordHeapBytes } from '../../storage-providers/record-heap-size';
+import { range } from '../sequence-ids';
 import { runtimeWithConversation } from '../storage/journal-damage';
 import { collector, settle } from './runtime-helpers';
 import { WatchedJournal } from './watched-journal';
@@ -13,7 +14,6 @@ import { WatchedJournal } from './watched-journal';
  * while the journal is being written between pages.
  */
 
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const idsOf = (outputs: readonly ConversationOutput[]): number[] =>
   outputs.flatMap((o) => (o.type === 'message' ? [o.message.sequence_id] : []));
 const syncsOf = (outputs: readonly ConversationOutput[]) => outputs.filter((o) => o.type === 'sync_complete');

@@ -1,9 +1,19 @@
-import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import type { ConfigInput } from '../../config/config-types';
-import { closeAll, invalidFrames, startHarness, track, type Harness } from './harness';
-import { fillHistory, nextServerSocket, rawSocket, RECORD_CONTENT, replayWaiting, stallWatch, warnings } from './slow-readers';
-import { TestClient } from './ws-test-client';
+import { range } from '../sequence-ids';
+import { closeAll, invalidFrames, startHarness } from './harness';
+import {
+  BULK_HISTORY_LIMITS as LIMITS,
+  fillHistory,
+  nextServerSocket,
+  rawSocket,
+  RECORD_CONTENT,
+  replayWaiting,
+  resumeFromStart,
+  stallWatch,
+  warnings,
+  writtenCount,
+} from './slow-readers';
+import type { TestClient } from './ws-test-client';
 
 /**
  * A resume's replay goes out in bounded steps at its reader's pace (gateway/paced-outputs.ts, docs/protocol.md
@@ -21,38 +31,9 @@ afterEach(async () => {
 const RECORDS = 8000;
 const STALL_MS = 5000;
 
-const LIMITS: ConfigInput = {
-  chat: {
-    storage: { memory: { max_records_per_conversation: 0 } },
-    limits: { queue_size: 100_000, rate_limit_burst: 100_000, rate_limit_per_second: 100_000 },
-  },
-};
-
-/** Watches the server's writes to `socket`: seen() says whether one contained `text` yet. */
-function written(socket: Socket, text: string): { seen: () => boolean } {
-  let seen = false;
-  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-  (socket as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
-    if (Buffer.isBuffer(chunk) && chunk.includes(text)) seen = true;
-    return write(chunk, ...rest);
-  };
-  return { seen: () => seen };
-}
-
-/** Opens bob's socket resuming from 0; `onOpen` runs as soon as the handshake is read (before any frame is). */
-function resumeFromStart(h: Harness, conv: string, onOpen: (ws: WebSocket) => void): TestClient {
-  const client = track(new TestClient(h.wsUrl(conv, 'bob', { last_sequence_id: '0' })));
-  client.ws.once('open', () => onOpen(client.ws));
-  return client;
-}
-
 /** The ids of the `message` frames between two indexes of `client.frames`. */
 function idsBetween(client: TestClient, from: number, to: number): number[] {
   return client.frames.slice(from, to).flatMap((f) => (f.type === 'message' ? [f.message.sequence_id] : []));
-}
-
-function range(first: number, last: number): number[] {
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
 
 describe('a resume replay paced to its reader', () => {
@@ -109,12 +90,12 @@ describe('a resume replay paced to its reader', () => {
       rawSocket(ws).pause();
       ws.send(JSON.stringify({ type: 'ping', ts: 7 }));
     });
-    const bobEnd = written(await serverSide, '"type":"sync_complete"');
+    const bobEnds = writtenCount(await serverSide, '"type":"sync_complete"');
     await bob.opened;
 
     alice.send({ type: 'message', message_id: 'during', content: 'said while bob replays' });
     await carol.waitFor('message', (f) => f.message.message_id === 'during');
-    expect(bobEnd.seen()).toBe(false);
+    expect(bobEnds()).toBe(0);
 
     rawSocket(bob.ws).resume();
     await bob.waitFor('message', (f) => f.message.message_id === 'during');

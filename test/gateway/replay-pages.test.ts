@@ -1,11 +1,21 @@
-import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { REPLAY_PAGE_RECORDS } from '../../actors/replay-pages';
 import type { ConfigInput } from '../../config/config-types';
+import { range } from '../sequence-ids';
 import { WatchedJournal } from '../actors/watched-journal';
-import { closeAll, invalidFrames, startHarness, track, type Harness } from './harness';
-import { fillHistory, nextServerSocket, rawSocket, RECORD_CONTENT, replayWaiting, stallWatch, warnings } from './slow-readers';
-import { TestClient } from './ws-test-client';
+import { closeAll, invalidFrames, startHarness, type Harness } from './harness';
+import {
+  BULK_HISTORY_LIMITS,
+  fillHistory,
+  nextServerSocket,
+  rawSocket,
+  RECORD_CONTENT,
+  replayWaiting,
+  resumeFromStart,
+  stallWatch,
+  warnings,
+  writtenCount,
+} from './slow-readers';
 
 /**
  * A resume's replay is read from the journal a page at a time, as its socket takes it (actors/replay-pages.ts,
@@ -22,39 +32,10 @@ afterEach(async () => {
 const RECORDS = 8000;
 const STALL_MS = 5000;
 
-const LIMITS: ConfigInput = {
-  chat: {
-    storage: { memory: { max_records_per_conversation: 0 } },
-    limits: { queue_size: 100_000, rate_limit_burst: 100_000, rate_limit_per_second: 100_000 },
-  },
-  server: { websocket: { replay_stall_ms: STALL_MS } },
-};
-
-/** Counts the record frames the server writes to `socket`. */
-function recordsWritten(socket: Socket): () => number {
-  let count = 0;
-  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-  (socket as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
-    if (Buffer.isBuffer(chunk))
-      for (let at = chunk.indexOf('"type":"message"'); at >= 0; at = chunk.indexOf('"type":"message"', at + 1)) count++;
-    return write(chunk, ...rest);
-  };
-  return () => count;
-}
-
-/** Opens bob's socket resuming from 0; `onOpen` runs as soon as the handshake is read (before any frame is). */
-function resumeFromStart(h: Harness, conv: string, onOpen: (ws: WebSocket) => void): TestClient {
-  const client = track(new TestClient(h.wsUrl(conv, 'bob', { last_sequence_id: '0' })));
-  client.ws.once('open', () => onOpen(client.ws));
-  return client;
-}
+const LIMITS: ConfigInput = { ...BULK_HISTORY_LIMITS, server: { websocket: { replay_stall_ms: STALL_MS } } };
 
 async function storedUpTo(h: Harness, conv: string, last: number): Promise<void> {
   while ((await h.store.lastSequenceId(conv)) < last) await new Promise((resolve) => setImmediate(resolve));
-}
-
-function range(first: number, last: number): number[] {
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
 
 describe('a resume replay read in pages', () => {
@@ -71,7 +52,8 @@ describe('a resume replay read in pages', () => {
 
     const serverSide = nextServerSocket(h);
     const bob = resumeFromStart(h, conv, (ws) => rawSocket(ws).pause());
-    const written = recordsWritten(await serverSide);
+    // The record frames the server writes to bob.
+    const written = writtenCount(await serverSide, '"type":"message"');
     await bob.opened;
     // The socket buffers are full and the replay waits for them to drain.
     await replayWaiting(watch, warned);

@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
+import type { ConfigInput } from '../../config/config-types';
 import { createNoopLogger, type GatewayLogger } from '../../gateway';
-import type { Harness } from './harness';
+import { track, type Harness } from './harness';
+import { TestClient } from './ws-test-client';
 
 /**
  * Readers that stop or slow down, for the slow-consumer and replay-pacing tests: the client's socket paused (a slow
@@ -11,6 +13,14 @@ import type { Harness } from './harness';
 
 /** 1 KB a record: 8,000 of them are several times what the loopback socket buffers hold for a reader that waits. */
 export const RECORD_CONTENT = 'x'.repeat(1000);
+
+/** For histories of thousands of records posted at once: the memory journal keeps them all, no queue or budget refuses one. */
+export const BULK_HISTORY_LIMITS: ConfigInput = {
+  chat: {
+    storage: { memory: { max_records_per_conversation: 0 } },
+    limits: { queue_size: 100_000, rate_limit_burst: 100_000, rate_limit_per_second: 100_000 },
+  },
+};
 
 /** The TCP socket under a ws client: pause() it and the client reads nothing more. */
 export function rawSocket(ws: WebSocket): Socket {
@@ -98,6 +108,24 @@ export async function fillHistory(h: Harness, conv: string, count: number): Prom
     );
     await Promise.all(batch);
   }
+}
+
+/** Opens bob's socket resuming from 0; `onOpen` runs as soon as the handshake is read (before any frame is). */
+export function resumeFromStart(h: Harness, conv: string, onOpen: (ws: WebSocket) => void): TestClient {
+  const client = track(new TestClient(h.wsUrl(conv, 'bob', { last_sequence_id: '0' })));
+  client.ws.once('open', () => onOpen(client.ws));
+  return client;
+}
+
+/** Counts the times `text` occurs in what the server writes to `socket` from now on (socket.write wrapped). */
+export function writtenCount(socket: Socket, text: string): () => number {
+  let count = 0;
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  (socket as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
+    if (Buffer.isBuffer(chunk)) for (let at = chunk.indexOf(text); at >= 0; at = chunk.indexOf(text, at + 1)) count++;
+    return write(chunk, ...rest);
+  };
+  return () => count;
 }
 
 /** The server's side of the next upgrade (call before the client connects). */
