@@ -1,20 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createNoopTelemetry } from '../../observability/chat-telemetry';
+import { crashingTelemetry } from './crashing-telemetry';
 import { closeAll, startHarness } from './harness';
 
 afterEach(closeAll);
-
-/** Runtime telemetry whose delivery metric throws once `crashNext()` is called: that step's machine crashes. */
-function crashingTelemetry() {
-  const telemetry = createNoopTelemetry();
-  let armed = false;
-  telemetry.messagesOut = () => {
-    if (!armed) return;
-    armed = false;
-    throw new Error('metric exporter failed');
-  };
-  return { telemetry, crashNext: () => (armed = true) };
-}
 
 /** The key /health/chat shows for a conversation by default: what an operator computes from an id in the logs. */
 const digestOf = (id: string): string => createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 16);

@@ -4,7 +4,7 @@
  * taken. Real server on port 0; the conversation's machine is crashed through its delivery metric (the runtime's
  * telemetry), and the restart's journal read is held so the conversation stays restarting while the frame arrives.
  */
-import { createNoopTelemetry } from '../../observability/chat-telemetry';
+import { crashingTelemetry } from './crashing-telemetry';
 import { closeAll, invalidFrames, startHarness } from './harness';
 
 afterEach(async () => {
@@ -12,18 +12,6 @@ afterEach(async () => {
   await closeAll();
   expect(invalid).toEqual([]);
 });
-
-/** Runtime telemetry whose delivery metric throws once `crashNext()` is called: that step's machine crashes. */
-function crashingTelemetry() {
-  const telemetry = createNoopTelemetry();
-  let armed = false;
-  telemetry.messagesOut = () => {
-    if (!armed) return;
-    armed = false;
-    throw new Error('metric exporter failed');
-  };
-  return { telemetry, crashNext: () => (armed = true) };
-}
 
 test('a read frame while the conversation restarts after a crash gets CHAT_ERR_RESTARTING with reply_to read; the socket stays and a re-send is taken', async () => {
   const { telemetry, crashNext } = crashingTelemetry();
