@@ -218,7 +218,13 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       throw new ChatError('CHAT_ERR_INVALID_ARGUMENT', `history must be a positive integer (got ${String(history)})`);
     const actor = await this.conversation(conversationId);
     this.cancelIdle(conversationId);
-    return actor.subscribe(participantId, listener, options);
+    try {
+      return await actor.subscribe(participantId, listener, options);
+    } catch (err) {
+      // Refused (not a member, closed): no subscription will close to arm the idle clock again.
+      actor.checkIdleSoon();
+      throw err;
+    }
   }
 
   setTyping(conversationId: string, participantId: string, isTyping: boolean): void {

@@ -653,7 +653,10 @@ export class ConversationActor {
     this.checkIdle();
   }
 
-  /** A freshly loaded conversation nobody has subscribed to yet is a passivation candidate too. */
+  /**
+   * Arms passivation if the conversation is idle now: for the runtime after a load, a use without a subscription, or a
+   * refused subscribe, after none of which a stored record or a closed subscription would arm it.
+   */
   checkIdleSoon(): void {
     this.checkIdle();
   }

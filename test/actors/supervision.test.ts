@@ -166,6 +166,8 @@ describe('passivation', () => {
     ['a read of its metadata', (runtime: ChatRuntime) => runtime.getConversation('c')],
     ['a history page', (runtime: ChatRuntime) => runtime.readHistoryPage('c', 0, 10)],
     ['a read position', (runtime: ChatRuntime) => runtime.markRead('c', 'bob', 1)],
+    // subscribe stops the idle clock itself (a subscription keeps the conversation): one refused opens none to close.
+    ['a refused subscription', (runtime: ChatRuntime) => runtime.subscribe('c', 'mallory', () => undefined).catch(() => undefined)],
   ])('passivates idle_timeout_s after %s, which only restarts the idle clock', async (_what, use) => {
     // Every use cancelled the idle timer and only a stored record or a closed subscription armed it again: a client
     // without a socket (HTTP reads, POST /read) kept the conversation in memory for good (still live 60 s on).
