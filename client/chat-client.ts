@@ -234,7 +234,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     // Before markOpen and the `connected` event: a send() from its listener is checked against this server's limits.
     serverLimits = limitsOfConnected(frame);
     ownId = frame.participant_id;
-    reads.onConnected();
+    reads.onConnected(frame.last_sequence_id);
     pacer.setBudget(messageBudgetOf(serverLimits));
     const reconnect = loop.markOpen();
     const lastSeq = delivery.lastSequenceId;

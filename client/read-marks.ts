@@ -13,8 +13,12 @@ export interface ReadMarks {
   /** The highest id marked so far (undefined before any). */
   readonly markedUpTo: number | undefined;
   mark(sequenceId: number): void;
-  /** A new connection's `connected` came: nothing has been said on it yet. */
-  onConnected(): void;
+  /**
+   * A new connection's `connected` came, naming the conversation's last id: nothing has been said on it yet. A mark
+   * above that id (records of an older incarnation the server no longer has, e.g. a memory journal lost in a
+   * restart) is taken as that id, as the server takes it: kept, it would swallow every later mark up to it.
+   */
+  onConnected(lastSequenceId: number): void;
   /**
    * A connection's participant list came: `readPositions` is the list's `read_positions` (undefined: a server from
    * before read positions, which would refuse a `read` frame as an unknown type: nothing is sent to it).
@@ -46,8 +50,9 @@ export function createReadMarks(deps: ReadMarksDeps): ReadMarks {
       marked = sequenceId;
       if (deps.isReady() && serverKeepsReads) send(sequenceId);
     },
-    onConnected() {
+    onConnected(lastSequenceId) {
       sentOnConnection = undefined;
+      if (marked !== undefined && marked > lastSequenceId) marked = lastSequenceId;
     },
     onWelcome(readPositions, ownId) {
       serverKeepsReads = readPositions !== undefined;

@@ -2,8 +2,9 @@
  * The reference client's read positions against the real server: markRead, the `read` event and readPositions
  * from the welcome, and a mark made while disconnected said once connected.
  */
+import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import type { ChatClient } from '../../client/chat-client';
+import type { ChatClient, WebSocketConstructor } from '../../client/chat-client';
 import { nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
 import { testClients } from './test-clients';
@@ -94,6 +95,35 @@ describe('reference client read positions', () => {
     // Bob's own socket hears the raise it caused (its other tabs would too).
     await raised;
     expect(await stack.runtime.readState('conv', 'bob')).toEqual({ readUpTo: last, unreadCount: 0 });
+  });
+  it('a mark past the end (records the server no longer has) is taken as the end: later marks are still sent', async () => {
+    const head = (await stack.runtime.getConversation('conv')).last_sequence_id;
+    // The `read` frames the client sends, as the server gets them.
+    const sentReads: number[] = [];
+    class ReadRecordingWebSocket extends WebSocket {
+      override send(data: string): void {
+        const frame = JSON.parse(data) as { type: string; sequence_id?: number };
+        if (frame.type === 'read') sentReads.push(frame.sequence_id!);
+        super.send(data);
+      }
+    }
+    // Bob remembers 100 records and read them all; the server (its memory journal lost in a restart) has `head`.
+    const bob = clients.open(stack.wsUrl, {
+      conversationId: 'conv',
+      userId: 'bob',
+      clock,
+      lastSequenceId: 100,
+      WebSocketImpl: ReadRecordingWebSocket as unknown as WebSocketConstructor,
+    });
+    bob.markRead(100);
+    const welcomed = nextEvent(bob, 'participants');
+    bob.connect();
+    await welcomed;
+    expect(sentReads).toEqual([head]);
+    const record = await stack.runtime.post('conv', { sender_id: 'alice', message_id: 'after-restart', content: 'new' });
+    // Shown and read: it must reach the server, though its id is below the mark of the lost incarnation.
+    bob.markRead(record.sequence_id);
+    expect(sentReads).toEqual([head, record.sequence_id]);
   });
 });
 
