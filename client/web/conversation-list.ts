@@ -161,7 +161,8 @@ export function createConversationList(deps: ConversationListDeps): Conversation
       render();
     },
     markedRead(conversationId, sequenceId) {
-      if (sequenceId <= (markedByPage.get(conversationId) ?? 0)) return;
+      // The latest mark, also a lower one: the page marks lower only after the server lost records (read-marker.ts).
+      if (sequenceId === markedByPage.get(conversationId)) return;
       markedByPage.set(conversationId, sequenceId);
       render();
     },

@@ -13,7 +13,7 @@
  * The page calls check() on everything that can change the answer (a record, the connection, a scroll, visibility,
  * focus). A check runs at once and then at most once per MARK_READ_INTERVAL_MS (the checks in between become one, at
  * the interval's end): a burst of records or the scroll events of one swipe make at most two markRead calls, each
- * with the latest id, and a call is made only for an id above the last one marked.
+ * with the latest id, and a call is made only when that id changed since the last one marked.
  */
 
 /** The server tells the others at most once a second per member (chat.read_positions.announce_interval_ms): no faster. */
@@ -53,7 +53,9 @@ export function createReadMarker(deps: ReadMarkerDeps): ReadMarker {
     lastRunAt = deps.now();
     if (!deps.isVisible() || !deps.atBottom()) return;
     const shown = deps.lastShown() ?? 0;
-    if (shown <= marked) return;
+    // Unchanged, not "not above": the client's cursor moves back when a server lost records (a memory journal
+    // restarted), and the records shown after that must be marked though their ids are below the old mark.
+    if (shown === 0 || shown === marked) return;
     marked = shown;
     deps.markRead(shown);
   }

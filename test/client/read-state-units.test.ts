@@ -91,6 +91,17 @@ describe('read marker', () => {
     expect(marks).toEqual([4]);
   });
 
+  test('after the client moved its cursor back (a server that lost records), the records shown since are marked', () => {
+    const { state, marks, marker, advance } = setup();
+    state.last = 100;
+    marker.check();
+    // Reconnected to a server whose journal ends at 5 (a memory store restarted): the client's lastSequenceId is 5 now.
+    state.last = 6;
+    advance(MARK_READ_INTERVAL_MS);
+    marker.check();
+    expect(marks).toEqual([100, 6]);
+  });
+
   test('stop() leaves no timer and later checks do nothing', () => {
     const { state, marks, marker, advance, timers } = setup();
     state.last = 1;
