@@ -35,6 +35,25 @@ describe('chat.limits.reads_per_second: a per-user budget for the HTTP read rout
     expect((await h.request('GET', `/chat/conversations/${conv}/messages`, 'alice')).status).toBe(429);
   });
 
+  test('POST .../read spends the same budget (it counts unread records): past the burst it is 429 and the position is not raised', async () => {
+    const clock = createManualClock();
+    const h = await startHarness({ chat: { limits: { reads_per_second: 1, reads_burst: 2 } } }, { clock });
+    const conv = await h.createConversation('alice', ['bob']);
+    await h.request('POST', `/chat/conversations/${conv}/messages`, 'bob', { message_id: 'b1', content: 'hi' });
+    const marked = await h.request('POST', `/chat/conversations/${conv}/read`, 'alice', { sequence_id: 1 });
+    expect(marked.status).toBe(200);
+    expect((await h.request('GET', `/chat/conversations/${conv}`, 'alice')).status).toBe(200);
+    const refused = await h.request('POST', `/chat/conversations/${conv}/read`, 'alice', { sequence_id: 100 });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({
+      error: 'GATEWAY_ERR_RATE_LIMITED',
+      message: 'too many reads; retry later (chat.limits.reads_per_second)',
+    });
+    clock.advance(1000);
+    const summary = await h.request('GET', `/chat/conversations/${conv}`, 'alice');
+    expect(summary.body).toMatchObject({ read_up_to: marked.body.read_up_to, unread_count: 1 });
+  });
+
   test('an unauthenticated read is refused 401 without spending anybody’s budget', async () => {
     const clock = createManualClock();
     const h = await startHarness({ chat: { limits: { reads_per_second: 1, reads_burst: 1 } } }, { clock });
