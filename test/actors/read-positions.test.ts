@@ -116,6 +116,33 @@ describe('read positions (runtime)', () => {
     await second.runtime.close();
   });
 
+  it('close() waits for the save of a conversation passivated just before (a store closed after it would lose it)', async () => {
+    class GatedSaves extends MemoryStore {
+      private opened: (() => void) | undefined;
+      readonly gate = new Promise<void>((resolve) => (this.opened = resolve));
+      letSavesThrough(): void {
+        this.opened?.();
+      }
+      protected override async _saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
+        await this.gate;
+        return super._saveReadPositions(conversationId, positions);
+      }
+    }
+    const store = new GatedSaves();
+    const { runtime, clock } = await room({ store, config: { chat: { supervision: { idle_timeout_s: 30 } } } });
+    await runtime.markRead('c1', 'alice', 7);
+    await settle();
+    clock.advance(30_000);
+    expect(runtime.health().conversations).toBe(0);
+    let closed = false;
+    const closing = runtime.close().then(() => (closed = true));
+    await settle();
+    expect(closed).toBe(false);
+    store.letSavesThrough();
+    await closing;
+    expect(await store.getReadPositions('c1')).toEqual(new Map([['alice', 7]]));
+  });
+
   it("readState counts others' messages after the position, from memory and from the store", async () => {
     // A cache of one record: most of the range is counted by the store.
     const { runtime } = await room({ config: { chat: { cache: { recent_messages: 1 } } } });
