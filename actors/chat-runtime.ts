@@ -352,7 +352,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     // Within what is left of the deadline: with the database stalled these would wait for it and the caller
     // (the server's shutdown) would never learn what was unflushed. Skipping them is safe: a claim not given
     // back expires (claim_ttl_s), a reservation not lowered only marks its unused ids lost at the next start, read
-    // positions not saved lose the raises since the last save (chat.read_positions.save_interval_ms). Passivations still releasing are waited for too: an owned store closed under them would lose their writes.
+    // positions not saved lose the raises since the last save (chat.read_positions.save_interval_ms). Passivations
+    // still releasing are waited for too: an owned store closed under them would lose their writes.
     await settlesWithin(
       Promise.all([
         ...actors.map((a) =>
