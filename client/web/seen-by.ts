@@ -33,8 +33,10 @@ export function createSeenBy(deps: SeenByDeps): SeenBy {
   const doc = deps.list.ownerDocument;
   return {
     show(participants, readPositions) {
-      // Own records only (a message still on its way has no sequence id yet, and nobody can have read it).
-      const latest = Array.from(deps.list.querySelectorAll<HTMLLIElement>(':scope > li.mine[data-seq]')).at(-1);
+      // Own records only (a message still on its way has no sequence id yet, and nobody can have read it). Walked
+      // back from the end: show() runs for every incoming record, and collecting every own message each time made a
+      // long replay quadratic in the list's length.
+      const latest = latestOwnRecord(deps.list);
       const seq = Number(latest?.dataset['seq']);
       const me = deps.me();
       const readers = latest
@@ -54,4 +56,13 @@ export function createSeenBy(deps: SeenByDeps): SeenBy {
       latest.append(next);
     },
   };
+}
+
+/** The newest item of the list that is the user's own sequenced message, or undefined. */
+function latestOwnRecord(list: HTMLUListElement): HTMLLIElement | undefined {
+  for (let item = list.lastElementChild; item !== null; item = item.previousElementSibling) {
+    const li = item as HTMLLIElement;
+    if (li.tagName === 'LI' && li.classList.contains('mine') && li.dataset['seq'] !== undefined) return li;
+  }
+  return undefined;
 }

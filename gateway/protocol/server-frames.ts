@@ -47,7 +47,7 @@ export interface ParticipantListFrame {
   readonly mode: ConversationMode;
   /** Ids of the human members online (presence); `presence` frames follow each later change. */
   readonly online: readonly string[];
-  /** Every member's read position (participant id -> sequence id read up to); `read` frames follow each later raise. */
+  /** Every human member's read position (participant id -> sequence id read up to); `read` frames follow each later raise. */
   readonly read_positions: Readonly<Record<string, number>>;
 }
 export interface ParticipantUpdateFrame {
