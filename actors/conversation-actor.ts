@@ -140,7 +140,13 @@ export class ConversationActor {
         announce: (participantId, sequenceId) =>
           this.connections.broadcast({ type: 'read', participant_id: participantId, sequence_id: sequenceId }),
         save: (positions) => deps.store.saveReadPositions(this.conversationId, positions),
-        saveFailed: (err) => deps.logger.warn({ err, conversation_id: this.conversationId }, 'saving read positions failed; retrying'),
+        saveFailed: (err, retrying) =>
+          deps.logger.warn(
+            { err, conversation_id: this.conversationId },
+            retrying
+              ? 'saving read positions failed; retrying'
+              : 'saving read positions failed as the conversation stopped: the raises since the last save are lost (shown unread again)',
+          ),
       },
       storedReadPositions,
     );

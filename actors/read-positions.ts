@@ -13,7 +13,8 @@ export interface ReadPositionsDeps {
   readonly announce: (participantId: string, sequenceId: number) => void;
   /** Writes the positions (the store raises, never lowers); a rejection keeps them to write at the next save. */
   readonly save: (positions: ReadonlyMap<string, number>) => Promise<void>;
-  readonly saveFailed: (err: unknown) => void;
+  /** A save failed; `retrying`: false once the conversation stopped (its last save), when the raises are lost. */
+  readonly saveFailed: (err: unknown, retrying: boolean) => void;
 }
 
 /**
@@ -43,6 +44,8 @@ export class ReadPositions {
   private saveTimer: unknown;
   private saving: Promise<void> | undefined;
   private closed = false;
+  /** flush() was called: the conversation is stopping, and no save after this one is scheduled. */
+  private stopping = false;
 
   constructor(
     private readonly deps: ReadPositionsDeps,
@@ -83,6 +86,8 @@ export class ReadPositions {
 
   /** Writes what changed since the last save now (a clean stop); resolves when written or failed. */
   async flush(): Promise<void> {
+    // The last save (a clean stop): what fails now is not tried again.
+    this.stopping = true;
     if (this.saveTimer !== undefined) {
       this.deps.clock.clearTimeout(this.saveTimer);
       this.saveTimer = undefined;
@@ -161,11 +166,11 @@ export class ReadPositions {
       .catch((err: unknown) => {
         // Kept for the next save (a raise marked meanwhile is already in unsaved with its newer value).
         for (const id of batch.keys()) unsaved.add(id);
-        this.deps.saveFailed(err);
+        this.deps.saveFailed(err, !this.closed && !this.stopping);
       })
       .finally(() => {
         this.saving = undefined;
-        if (unsaved.size > 0 && !this.closed) this.scheduleSave();
+        if (unsaved.size > 0 && !this.closed && !this.stopping) this.scheduleSave();
       });
     return this.saving;
   }

@@ -1,6 +1,6 @@
 import type { ConversationOutput } from '../../actors';
 import { MemoryStore } from '../../storage-providers';
-import { collector, makeRuntime, settle } from './runtime-helpers';
+import { capturedLogger, collector, makeRuntime, settle } from './runtime-helpers';
 
 /** `read` outputs only, as [participant_id, sequence_id]. */
 function reads(outputs: readonly ConversationOutput[]): Array<[string, number]> {
@@ -179,6 +179,25 @@ describe('read positions (runtime)', () => {
     await runtime.markRead('c1', 'alice', 900);
     expect((await runtime.readState('c1', 'alice')).unreadCount).toBe(1104 - 900);
     await runtime.close();
+  });
+
+  it('a save that fails while the conversation lives says it retries; one that fails as it stops says the raises are lost', async () => {
+    class FailingSaves extends MemoryStore {
+      protected override async _saveReadPositions(): Promise<void> {
+        throw new Error('disk full');
+      }
+    }
+    const { logger, logged } = capturedLogger('warn');
+    const { runtime, clock } = await room({ store: new FailingSaves(), logger });
+    await runtime.markRead('c1', 'alice', 6);
+    clock.advance(2000);
+    await settle();
+    await runtime.markRead('c1', 'alice', 7);
+    await runtime.close();
+    expect(logged.filter((l) => String(l.msg).startsWith('saving read positions failed')).map((l) => l.msg)).toEqual([
+      'saving read positions failed; retrying',
+      'saving read positions failed as the conversation stopped: the raises since the last save are lost (shown unread again)',
+    ]);
   });
 
   it('a conversation list page carries the reader position and unread count, live or not', async () => {
