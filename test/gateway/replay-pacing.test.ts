@@ -6,6 +6,7 @@ import {
   fillHistory,
   nextServerSocket,
   rawSocket,
+  readSlowly,
   RECORD_CONTENT,
   replayWaiting,
   resumeFromStart,
@@ -45,14 +46,7 @@ describe('a resume replay paced to its reader', () => {
     // Connected after the fill: a live socket reading 8 MB from a busy loop would be a slow consumer itself.
     const alice = await h.connect(conv, 'alice');
 
-    // A link slower than the server: one read of the socket, then 10 ms before the next.
-    const bob = resumeFromStart(h, conv, (ws) => {
-      const socket = rawSocket(ws);
-      socket.on('data', () => {
-        socket.pause();
-        setTimeout(() => socket.resume(), 10);
-      });
-    });
+    const bob = resumeFromStart(h, conv, readSlowly);
     await bob.waitFor('message');
     const posts = range(0, 19).map((i) => `during-${i}`);
     for (const id of posts) alice.send({ type: 'message', message_id: id, content: id });

@@ -9,6 +9,7 @@ import {
   fillHistory,
   nextServerSocket,
   rawSocket,
+  readSlowly,
   RECORD_CONTENT,
   replayWaiting,
   resumeFromStart,
@@ -87,14 +88,7 @@ describe('a resume replay read in pages', () => {
     expect(await h.store.lastSequenceId(conv)).toBeLessThan(upTo - 400);
     const alice = await h.connect(conv, 'alice');
 
-    // A link slower than the server: one read of the socket, then 10 ms before the next.
-    const bob = resumeFromStart(h, conv, (ws) => {
-      const socket = rawSocket(ws);
-      socket.on('data', () => {
-        socket.pause();
-        setTimeout(() => socket.resume(), 10);
-      });
-    });
+    const bob = resumeFromStart(h, conv, readSlowly);
     await bob.waitFor('message');
     const posts = range(0, 9).map((i) => `during-${i}`);
     for (const [i, id] of posts.entries()) {

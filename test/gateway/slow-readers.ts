@@ -27,6 +27,15 @@ export function rawSocket(ws: WebSocket): Socket {
   return (ws as unknown as { _socket: Socket })._socket;
 }
 
+/** A link slower than the server: one read of the socket, then 10 ms before the next (the link's pace, not a wait). */
+export function readSlowly(ws: WebSocket): void {
+  const socket = rawSocket(ws);
+  socket.on('data', () => {
+    socket.pause();
+    setTimeout(() => socket.resume(), 10);
+  });
+}
+
 /** The gateway's warnings, each with its fields, and the first one as a promise. */
 export function warnings(): {
   logger: GatewayLogger;
