@@ -1,9 +1,14 @@
 /**
  * Shared helpers for the benchmarks in perf/: percentiles, a plain-text table, a description of the
- * machine, and writing one section of docs/benchmarks.md without touching the others.
+ * machine, writing one section of docs/benchmarks.md without touching the others, and the chat server the
+ * WebSocket benchmarks measure.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { createChatRuntime, type ChatRuntime } from '../actors';
+import { loadConfig, type ConfigInput } from '../config';
+import { createChatServer } from '../gateway';
+import { MemoryStore } from '../storage-providers';
 
 /** The p-th percentile (0..100) of `values` (nearest-rank on a sorted copy); NaN when empty. */
 export function percentile(values: readonly number[], p: number): number {
@@ -97,4 +102,42 @@ export function floodRooms(conns: readonly ContentConnection[], perSender: numbe
       pump();
     });
   });
+}
+
+/** A chat server started by startBenchChatServer. */
+export interface BenchChatServer {
+  readonly runtime: ChatRuntime;
+  readonly port: number;
+  /** Closes the server, then the runtime, then the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * The chat server as the WebSocket benchmarks measure it: createChatServer + createChatRuntime on 127.0.0.1, port 0,
+ * an unbounded MemoryStore, dev auth, no agents, no logs, no metrics. Every bench client connects from 127.0.0.1, so
+ * the per-address bound on authenticating sockets is lifted; `limits` lifts what the workload needs (it posts far
+ * faster than a human, so the message budget at least).
+ */
+export async function startBenchChatServer(limits: NonNullable<NonNullable<ConfigInput['chat']>['limits']>): Promise<BenchChatServer> {
+  const config = loadConfig({
+    overrides: {
+      server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' }, websocket: { max_authenticating_per_address: 0 } },
+      chat: { limits, nlweb: { endpoints: [], standin: { enabled: false } } },
+      observability: { log_level: 'silent', metrics: { enabled: false } },
+    },
+  });
+  const store = new MemoryStore();
+  await store.open();
+  const runtime = await createChatRuntime({ config, storage: store, agents: [] });
+  const server = createChatServer({ runtime, config });
+  const { port } = await server.listen();
+  return {
+    runtime,
+    port,
+    async close() {
+      await server.close();
+      await runtime.close({ deadlineMs: 2000 });
+      await store.close();
+    },
+  };
 }

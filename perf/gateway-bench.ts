@@ -17,12 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { Server as SocketIoServer } from 'socket.io';
 import { io as socketIoClient, type Socket as SocketIoClientSocket } from 'socket.io-client';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createChatRuntime } from '../actors';
-import { loadConfig } from '../config';
-import { createChatServer } from '../gateway';
-import { MemoryStore } from '../storage-providers';
 import { MeasuredPartProfiler } from './measured-part-profiler';
-import { describeMachine, floodRooms, fmt, markdownTable, percentile, writeDocSection } from './bench-utils';
+import { describeMachine, floodRooms, fmt, markdownTable, percentile, startBenchChatServer, writeDocSection } from './bench-utils';
 
 type Kind = 'ws' | 'socketio' | 'gateway';
 const KINDS: readonly Kind[] = ['ws', 'socketio', 'gateway'];
@@ -101,23 +97,12 @@ async function startSocketIo(): Promise<BenchServer> {
 }
 
 async function startGateway(): Promise<BenchServer> {
-  const config = loadConfig({
-    overrides: {
-      // Every bench client connects from 127.0.0.1 (thousands of idle sockets): lift the per-address bound.
-      server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' }, websocket: { max_authenticating_per_address: 0 } },
-      chat: {
-        // The workload posts far faster than a human: lift the per-participant rate limit.
-        limits: { max_participants: 1000, rate_limit_per_second: 100_000, rate_limit_burst: 1_000_000 },
-        nlweb: { endpoints: [], standin: { enabled: false } },
-      },
-      observability: { log_level: 'silent', metrics: { enabled: false } },
-    },
+  // The workload posts far faster than a human: lift the per-participant rate limit.
+  const { runtime, port, close } = await startBenchChatServer({
+    max_participants: 1000,
+    rate_limit_per_second: 100_000,
+    rate_limit_burst: 1_000_000,
   });
-  const store = new MemoryStore();
-  await store.open();
-  const runtime = await createChatRuntime({ config, storage: store, agents: [] });
-  const server = createChatServer({ runtime, config });
-  const { port } = await server.listen();
   return {
     port,
     async setup(rooms) {
@@ -135,11 +120,7 @@ async function startGateway(): Promise<BenchServer> {
         });
       }
     },
-    async close() {
-      await server.close();
-      await runtime.close({ deadlineMs: 2000 });
-      await store.close();
-    },
+    close,
   };
 }
 

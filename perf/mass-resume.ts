@@ -11,11 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { createChatRuntime } from '../actors';
-import { loadConfig } from '../config';
-import { createChatServer } from '../gateway';
-import { MemoryStore } from '../storage-providers';
-import { fmt, percentile } from './bench-utils';
+import { fmt, percentile, startBenchChatServer } from './bench-utils';
 
 /** Smaller runs to try the script: MASS_RESUME_RECORDS, MASS_RESUME_RESUMERS. */
 const RECORDS = Number(process.env['MASS_RESUME_RECORDS'] ?? 25_000);
@@ -32,21 +28,12 @@ const resumerIds = Array.from({ length: RESUMERS }, (_, i) => `r${i}`);
 // =============================================================================================
 
 async function serve(): Promise<void> {
-  const config = loadConfig({
-    overrides: {
-      server: { host: '127.0.0.1', port: 0, auth: { mode: 'dev' }, websocket: { max_authenticating_per_address: 0 } },
-      chat: {
-        limits: { queue_size: 100_000, rate_limit_per_second: 100_000, rate_limit_burst: 1_000_000 },
-        nlweb: { endpoints: [], standin: { enabled: false } },
-      },
-      observability: { log_level: 'silent', metrics: { enabled: false } },
-    },
+  // The message budget and the mailbox raised to fill the history fast.
+  const { runtime, port, close } = await startBenchChatServer({
+    queue_size: 100_000,
+    rate_limit_per_second: 100_000,
+    rate_limit_burst: 1_000_000,
   });
-  const store = new MemoryStore();
-  await store.open();
-  const runtime = await createChatRuntime({ config, storage: store, agents: [] });
-  const server = createChatServer({ runtime, config });
-  const { port } = await server.listen();
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   let rssPeak = process.memoryUsage.rss();
@@ -84,8 +71,7 @@ async function serve(): Promise<void> {
           return process.send!({ id: msg.id, loopMaxMs: loop.max / 1e6, rssPeak, cpuMs: (cpu.user + cpu.system) / 1000 });
         }
         case 'stop':
-          await server.close();
-          await runtime.close({ deadlineMs: 2000 });
+          await close();
           process.send!({ id: msg.id }, () => process.exit(0));
           return;
       }
