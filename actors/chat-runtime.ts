@@ -355,12 +355,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     // positions not saved lose the raises since the last save (chat.read_positions.save_interval_ms). Passivations
     // still releasing are waited for too: an owned store closed under them would lose their writes.
     await settlesWithin(
-      Promise.all([
-        ...actors.map((a) =>
-          Promise.all([a.saveReadPositions(), a.releaseReservation()]).then(() => this.claims.release(a.conversationId, a.claim)),
-        ),
-        ...this.releasing.values(),
-      ]),
+      Promise.all([...actors.map((a) => this.handBack(a)), ...this.releasing.values()]),
       flushBy - this.deps.clock.now(),
       this.deps.clock,
     );
@@ -525,10 +520,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
           if (actor.waitingWithoutWork && actor.connectionCount === 0) this.scheduleIdle(actor);
           return;
         }
-        // The read positions are saved before the claim goes: a reload (here or on another server) reads them.
-        const release = Promise.all([actor.saveReadPositions(), actor.releaseReservation()])
-          .then(() => this.claims.release(actor.conversationId, actor.claim))
-          .finally(() => this.releasing.delete(actor.conversationId));
+        const release = this.handBack(actor).finally(() => this.releasing.delete(actor.conversationId));
         this.releasing.set(actor.conversationId, release);
         actor.stop('removed');
         this.live.delete(actor.conversationId);
@@ -536,6 +528,16 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       }, this.deps.config.chat.supervision.idle_timeout_s * 1000),
     );
     this.idleTimers.set(actor.conversationId, timer);
+  }
+
+  /**
+   * What a clean stop (passivation, shutdown) writes before the claim goes, then the claim: the read positions, so a
+   * reload (here or on another server) reads them, and the unused reserved ids, so the next load marks none lost.
+   */
+  private handBack(actor: ConversationActor): Promise<void> {
+    return Promise.all([actor.saveReadPositions(), actor.releaseReservation()]).then(() =>
+      this.claims.release(actor.conversationId, actor.claim),
+    );
   }
 
   private cancelIdle(conversationId: string): void {
