@@ -18,6 +18,14 @@ export interface ReadPositionsDeps {
 }
 
 /**
+ * A member's read position from the one it marked (or the store kept; undefined: none) and its join record's id: at
+ * least the join record (see ReadPositions). One rule for a live conversation's actor and for the store's answer.
+ */
+export function readPositionFrom(marked: number | undefined, joinedAtSequence: number): number {
+  return Math.max(marked ?? 0, joinedAtSequence);
+}
+
+/**
  * How far each member of one conversation has read: "everything up to this sequence id". Per member, not per
  * connection (two tabs share one position), raised only. Kept in the conversation's shell next to presence, never
  * sequenced or journaled: a read is not a message and takes no sequence id. Two costs are bounded here, so that a
@@ -56,7 +64,7 @@ export class ReadPositions {
 
   /** The member's position: the highest it marked, and at least its join record. */
   positionOf(member: Participant): number {
-    return Math.max(this.positions?.get(member.participant_id) ?? 0, member.joined_at_sequence);
+    return readPositionFrom(this.positions?.get(member.participant_id), member.joined_at_sequence);
   }
 
   /**

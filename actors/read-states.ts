@@ -1,6 +1,7 @@
 import type { ChatStore } from '../storage-providers/chat-store';
 import { MAX_UNREAD_COUNT, type UnreadRange } from '../storage-providers/read-positions';
 import { ChatError } from './errors';
+import { readPositionFrom } from './read-positions';
 import type { ConversationPage, ConversationPageEntry } from './conversation-list';
 import type { ReadState } from './runtime-types';
 
@@ -47,7 +48,7 @@ export async function withReadStates(
     }
     // As the actor reads it: the stored position, and at least the member's own join record.
     const joinedAt = entry.participants?.find((p) => p.participant_id === readerId)?.joined_at_sequence ?? 0;
-    const readUpTo = Math.max(storedPositions.get(id) ?? 0, joinedAt);
+    const readUpTo = readPositionFrom(storedPositions.get(id), joinedAt);
     if (entry.lastSequenceId > readUpTo) ranges.push({ conversationId: id, after: readUpTo, upTo: entry.lastSequenceId });
     return { entry, readUpTo, inMemory: 0 };
   });
