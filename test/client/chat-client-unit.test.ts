@@ -57,8 +57,8 @@ const isType = (t: string) => (f: Record<string, unknown>) => f['type'] === t;
 type ScriptedConnection = Awaited<ReturnType<ScriptedServer['connection']>>;
 
 /** A new client, connected on the server's first connection. */
-async function connectedClient(): Promise<{ client: ChatClient; conn: ScriptedConnection }> {
-  const client = makeClient();
+async function connectedClient(extra: Partial<ChatClientOptions> = {}): Promise<{ client: ChatClient; conn: ScriptedConnection }> {
+  const client = makeClient(extra);
   const connected = client.connect();
   const conn = await server.connection(0);
   conn.send(connectedFrame(0));
@@ -380,11 +380,7 @@ describe('outbox', () => {
     // Timers run on the manual clock (monotonic, like setTimeout); now() is the wall clock, set back by an hour.
     let offset = 0;
     const wall = { now: () => clock.now() + offset, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout };
-    const client = makeClient({ clock: wall });
-    const connected = client.connect();
-    const conn = await server.connection(0);
-    conn.send(connectedFrame(0));
-    await connected;
+    const { client, conn } = await connectedClient({ clock: wall });
     const sent = client.send('busy');
     await conn.nextFrame(isType('message'));
     const throttled = nextEvent(client, 'throttled');
