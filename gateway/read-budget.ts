@@ -13,7 +13,15 @@ import { userOf } from './http-request-input';
 export function createReadBudget(limiter: RateLimiter, telemetry: GatewayTelemetry): RequestHandler {
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    spendOrRefuse(limiter, userOf(res).userId, telemetry, 'too many reads; retry later (chat.limits.reads_per_second)');
+    spendRead(limiter, userOf(res).userId, telemetry);
     next();
   };
+}
+
+/**
+ * Spends one of the user's reads, or throws 429 GATEWAY_ERR_RATE_LIMITED (counted in telemetry): the GET routes, and
+ * a POST that reads as much (read-routes.ts), refuse alike.
+ */
+export function spendRead(limiter: RateLimiter, userId: string, telemetry: GatewayTelemetry): void {
+  spendOrRefuse(limiter, userId, telemetry, 'too many reads; retry later (chat.limits.reads_per_second)');
 }

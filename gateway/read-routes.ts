@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { idParam, userOf, validated } from './http-request-input';
-import { spendOrRefuse } from './rate-limiter';
+import { spendRead } from './read-budget';
 
 /**
  * POST /chat/conversations/{id}/read {sequence_id}: the caller has read everything up to `sequence_id`, for clients
@@ -13,7 +13,7 @@ import { spendOrRefuse } from './rate-limiter';
 export function createReadHandler(deps: Pick<ChatRouteDeps, 'runtime' | 'readLimiter' | 'telemetry' | 'bodies'>): RouteHandler {
   return async (req: Request, res: Response): Promise<void> => {
     const user = userOf(res);
-    spendOrRefuse(deps.readLimiter, user.userId, deps.telemetry, 'too many reads; retry later (chat.limits.reads_per_second)');
+    spendRead(deps.readLimiter, user.userId, deps.telemetry);
     const id = idParam(req);
     const body = validated(deps.bodies.markRead, req.body ?? {});
     await deps.runtime.markRead(id, user.userId, body.sequence_id);
