@@ -7,6 +7,7 @@ import { PostgresStore } from '../../storage-providers/postgres-store';
 import { migrateSqlite, SQLITE_MIGRATIONS } from '../../storage-providers/sqlite-schema';
 import { SqliteStore } from '../../storage-providers/sqlite-store';
 import { meta, msg, msgs, person } from '../../testing/store-contract/fixtures';
+import { v1MessageRows } from './old-schemas';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema, withClient } from './pg-helpers';
 
 /**
@@ -25,17 +26,7 @@ const v1Rows = {
     ['c1', 'alice', 'human', 'alice display', 1, 'member'],
     ['c1', 'bob', 'human', 'bob display', 1, 'member'],
   ],
-  messages: msgs('c1', 1, 3).map((m) => [
-    m.conversation_id,
-    m.sequence_id,
-    m.message_id,
-    m.sender_id,
-    m.sender_type,
-    m.message_type,
-    m.content,
-    m.timestamp,
-    JSON.stringify(m.metadata),
-  ]),
+  messages: v1MessageRows(),
 };
 
 describe('sqlite: upgrading a version 1 file', () => {

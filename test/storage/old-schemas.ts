@@ -16,7 +16,8 @@ const conversationRow = () => {
   const c = meta('c1');
   return [c.conversation_id, c.title, c.created_at, c.created_by, JSON.stringify(c.settings), c.status];
 };
-const messageRows = () =>
+/** c1's three records as rows of version 1's messages table, in its column order. */
+export const v1MessageRows = () =>
   msgs('c1', 1, 3).map((m) => [
     m.conversation_id,
     m.sequence_id,
@@ -42,7 +43,7 @@ export function createSqliteAtVersion(file: string, version: number): void {
       const insert = db.prepare(
         'INSERT INTO messages (conversation_id, sequence_id, message_id, sender_id, sender_type, message_type, content, timestamp, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
-      for (const row of messageRows()) insert.run(...row);
+      for (const row of v1MessageRows()) insert.run(...row);
     }
   } finally {
     db.close();
@@ -93,7 +94,7 @@ export async function createPostgresAtVersion(schema: string, version: number): 
       `INSERT INTO ${s}.conversations (conversation_id, title, created_at, created_by, settings, status) VALUES ($1, $2, $3, $4, $5::jsonb, $6)`,
       conversationRow(),
     );
-    for (const row of messageRows()) {
+    for (const row of v1MessageRows()) {
       await c.query(
         `INSERT INTO ${s}.messages (conversation_id, sequence_id, message_id, sender_id, sender_type, message_type, content, timestamp, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)`,
         row,
