@@ -7,8 +7,8 @@ import {
   type ChatRuntime,
   type ConversationOutput,
 } from '../../actors';
-import { createNoopTelemetry } from '../../observability/chat-telemetry';
 import { MemoryStore } from '../../storage-providers';
+import { crashingTelemetry } from '../gateway/crashing-telemetry';
 import { collector } from './runtime-helpers';
 
 /**
@@ -28,13 +28,7 @@ export async function makeCrashingRuntime(options: { agents?: Agent[]; store?: M
       throw new Error('log sink failed');
     },
   };
-  const telemetry = createNoopTelemetry();
-  let metricFails = false;
-  telemetry.messagesOut = () => {
-    if (!metricFails) return;
-    metricFails = false;
-    throw new Error('metric exporter failed');
-  };
+  const { telemetry, crashNext: failNextDelivery } = crashingTelemetry();
   const restarts = { count: 0 };
   telemetry.actorRestart = () => void restarts.count++;
   const store = options.store ?? new MemoryStore();
@@ -61,7 +55,6 @@ export async function makeCrashingRuntime(options: { agents?: Agent[]; store?: M
   };
   /** A listener that throws on the first record `matches` accepts. */
   const faultyOn = (matches: (m: ChatMessage) => boolean) => faultyOnOutput((o) => o.type === 'message' && matches(o.message));
-  const failNextDelivery = () => (metricFails = true);
   /**
    * Three connections to conversation 'c' in this order: a collector, the faulty listener (failing on the
    * first record `matches` accepts), another collector: one served before the fault, one after it.

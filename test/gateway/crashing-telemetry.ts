@@ -2,7 +2,8 @@ import { createNoopTelemetry } from '../../observability/chat-telemetry';
 
 /**
  * Runtime telemetry whose delivery metric throws once `crashNext()` is called: that step's machine crashes, a fault
- * with no connection involved, for gateway tests of what a crashed or restarting conversation looks like.
+ * with no connection involved, for tests of what a crashed or restarting conversation looks like (gateway tests,
+ * and the actors' crash-helpers.ts).
  */
 export function crashingTelemetry() {
   const telemetry = createNoopTelemetry();
