@@ -18,12 +18,22 @@ export class QueryNames {
     this.authNames = new Set([...BUILT_IN_AUTH_NAMES, ...embedderAuthNames]);
   }
 
-  /** The refusal for the first unknown name in `url`'s query, or undefined when every name is known. */
+  /**
+   * The refusal for the first unknown name in `url`'s query, or for one of the path's own names given twice
+   * (`history=5&history=9999` took the first silently: which one the caller meant is unknowable); undefined
+   * when every name is known and the path's own appear once.
+   */
   problem(url: string, own: readonly string[]): string | undefined {
     const q = url.indexOf('?');
     if (q < 0) return undefined;
+    const seen = new Set<string>();
     for (const name of new URLSearchParams(url.slice(q + 1)).keys()) {
-      if (own.includes(name) || this.authNames.has(name)) continue;
+      if (own.includes(name)) {
+        if (seen.has(name)) return `${name} is given more than once`;
+        seen.add(name);
+        continue;
+      }
+      if (this.authNames.has(name)) continue;
       const takes = own.length > 0 ? `this path takes ${own.join(', ')}` : 'this path takes none';
       // Cut: a huge name is not reflected back in full.
       return `unknown query parameter "${cutText(name, 64)}" (${takes})`;

@@ -75,3 +75,18 @@ test("names an embedder's authenticate function reads are declared in server.aut
   const declared = await startHarness({ server: { auth: { query_parameters: ['api_key'] } } }, { authenticate: byApiKey });
   expect((await declared.request('GET', '/chat/conversations?api_key=k-alice', undefined)).status).toBe(200);
 });
+
+test('a parameter of the path given twice is refused, on the socket URL as on HTTP (400 / close 1008)', async () => {
+  const h = await startHarness();
+  const conv = await h.createConversation('alice');
+  // `history=5&history=9999` used to take the first value silently: which one the caller meant is unknowable.
+  for (const name of ['history', 'last_sequence_id', 'join']) {
+    const value = name === 'join' ? 'false' : '5';
+    const url = `${h.wsUrl(conv, 'alice', { [name]: value })}&${name}=${value}`;
+    expect(await refusedAnswer(url)).toEqual({ status: 400, body: badRequest(`${name} is given more than once`) });
+  }
+  const page = await h.request('GET', `/chat/conversations/${conv}/messages?after=0&after=1`, 'alice');
+  expect([page.status, page.body]).toEqual([400, badRequest('after is given more than once')]);
+  const alice = await h.connect(conv, 'alice', { history: '5' });
+  expect(alice.frames[0]).toMatchObject({ type: 'connected', participant_id: 'alice' });
+});
