@@ -1,0 +1,120 @@
+import Redis from 'ioredis';
+import { ChatError, isChatError } from '../actors/errors';
+import type { LuaScript } from './redis-scripts';
+
+/** Connection settings of the Redis provider. */
+export interface RedisConnectionOptions {
+  readonly url: string;
+  /** How long connecting may take before STORAGE_ERR_UNAVAILABLE (default 5000). */
+  readonly connectTimeoutMs?: number;
+  /** See REDIS_OPERATION_TIMEOUT_MS; 0 = unbounded. */
+  readonly operationTimeoutMs?: number;
+  /** CLIENT SETNAME of the connection, visible in CLIENT LIST (default "nlweb-chat"). */
+  readonly connectionName?: string;
+}
+
+/**
+ * How long one command waits for Redis's answer. A Redis that stops answering without closing the connection (a
+ * partition, a frozen host) would otherwise hold the journal writes queued behind it until TCP gives up; after it the
+ * caller gets STORAGE_ERR_UNAVAILABLE, which journal writes retry. The command may still have run.
+ */
+export const REDIS_OPERATION_TIMEOUT_MS = 15_000;
+
+/** Longest pause between reconnection attempts after Redis went away. */
+const MAX_RECONNECT_DELAY_MS = 2000;
+
+/** Results of a pipeline, each command's reply in order. */
+export type PipelineReplies = unknown[];
+
+/**
+ * One ioredis connection plus the bookkeeping the store needs: every operation is tracked so end() can wait for it,
+ * its driver errors become coded ones, and scripts run by their SHA (sent in full only when Redis lacks them).
+ *
+ * While Redis is away, calls fail at once with STORAGE_ERR_UNAVAILABLE instead of queueing (no offline queue, no
+ * retry of a command whose connection dropped: its fate is unknown, and the journal writer's retry finds a record
+ * already stored as a duplicate); the client reconnects in the background, and calls work again once it has.
+ */
+export class RedisConnection {
+  private readonly client: Redis;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(options: RedisConnectionOptions) {
+    const timeout = options.operationTimeoutMs ?? REDIS_OPERATION_TIMEOUT_MS;
+    this.client = new Redis(options.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      connectTimeout: options.connectTimeoutMs ?? 5000,
+      ...(timeout > 0 ? { commandTimeout: timeout } : {}),
+      connectionName: options.connectionName ?? 'nlweb-chat',
+      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+    });
+    // Connection errors reach the calls that meet them; without a listener ioredis would print each one.
+    this.client.on('error', () => undefined);
+  }
+
+  /** Connects; a failure is STORAGE_ERR_UNAVAILABLE and leaves nothing running (no background reconnects). */
+  async connect(): Promise<void> {
+    try {
+      await this.client.connect();
+    } catch (err) {
+      this.client.disconnect();
+      throw mapRedisError(err, 'cannot reach Redis');
+    }
+  }
+
+  /** Runs `fn` on the client, tracked, with its errors mapped. */
+  run<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
+    const work = (async () => {
+      try {
+        return await fn(this.client);
+      } catch (err) {
+        throw mapRedisError(err, 'Redis operation failed');
+      }
+    })();
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** Runs a script by its SHA; when Redis does not have it (restarted, SCRIPT FLUSH) sends it whole (EVAL caches it). */
+  script(lua: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    return this.run(async (client) => {
+      try {
+        return await client.evalsha(lua.sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
+        return client.eval(lua.lua, keys.length, ...keys, ...args);
+      }
+    });
+  }
+
+  /** Sends the commands `build` queues in one round trip; the first failed command's error is thrown. */
+  pipeline(build: (pipeline: ReturnType<Redis['pipeline']>) => void): Promise<PipelineReplies> {
+    return this.run(async (client) => {
+      const pipeline = client.pipeline();
+      build(pipeline);
+      const results = (await pipeline.exec()) ?? [];
+      return results.map(([err, reply]) => {
+        if (err) throw err;
+        return reply;
+      });
+    });
+  }
+
+  /** Waits for running operations (callers stop starting new ones first), then closes the connection. */
+  async end(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.client.status === 'ready') await this.client.quit().catch(() => undefined);
+    this.client.disconnect();
+  }
+}
+
+/** Anything but a coded error is STORAGE_ERR_UNAVAILABLE (refused or lost connection, timeout, OOM, READONLY replica). */
+export function mapRedisError(err: unknown, context: string): unknown {
+  if (isChatError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ChatError('STORAGE_ERR_UNAVAILABLE', `${context}: ${message}`, { cause: err });
+}

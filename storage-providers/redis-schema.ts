@@ -1,0 +1,37 @@
+import { ChatError } from '../actors/errors';
+import type { RedisConnection } from './redis-connection';
+import type { RedisKeys } from './redis-keys';
+import { schemaVersionError, type SchemaOpenMode } from './schema-version';
+
+/**
+ * The version of the Redis key layout (redis-keys.ts) this build reads and writes, kept in `<prefix>schema_version`.
+ * A layout change raises it; there is nothing to migrate yet (version 1 is the first).
+ */
+export const REDIS_SCHEMA_VERSION = 1;
+
+/** How the provider names a prefix in messages: `Redis key prefix "nlweb-chat:" at redis://host:6379`. */
+export function redisDatabaseName(prefix: string, url: string): string {
+  return `Redis key prefix ${JSON.stringify(prefix)} at ${url}`;
+}
+
+/**
+ * Reads the prefix's layout version and returns it (0: none). `migrating` (a read-write open with migrations: apply)
+ * marks a prefix without one as this build's (SET NX: concurrent openers agree) and refuses only a newer one; the
+ * other modes refuse anything but this build's and write nothing. Refusals are STORAGE_ERR_SCHEMA_VERSION.
+ */
+export async function checkRedisSchema(conn: RedisConnection, keys: RedisKeys, database: string, mode: SchemaOpenMode): Promise<number> {
+  const stored = await conn.run((c) => c.get(keys.version));
+  const found = stored === null ? 0 : Number(stored);
+  if (!Number.isSafeInteger(found) || found < 0) {
+    // No build writes that: something else uses the prefix. Nothing is written under it.
+    const details = { found_version: -1, expected_version: REDIS_SCHEMA_VERSION };
+    const text = `${database}: ${keys.version} holds ${JSON.stringify(stored)}, not a schema version (nothing was changed): check the key prefix`;
+    throw new ChatError('STORAGE_ERR_SCHEMA_VERSION', text, { details });
+  }
+  if (found === REDIS_SCHEMA_VERSION) return found;
+  if (mode === 'migrating' && found === 0) {
+    await conn.run((c) => c.set(keys.version, String(REDIS_SCHEMA_VERSION), 'NX'));
+    return checkRedisSchema(conn, keys, database, mode).then(() => found);
+  }
+  throw schemaVersionError(database, found, REDIS_SCHEMA_VERSION, mode);
+}

@@ -1,0 +1,464 @@
+import { ChatError } from '../actors/errors';
+import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
+import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import { activityOf, compareActivity, PREVIEW_SCAN, type ActivityKey, type ConversationActivity } from './conversation-activity';
+import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
+import {
+  compareNewestFirst,
+  compareParticipants,
+  makeMessage,
+  makeMeta,
+  makeParticipant,
+  parseJsonObject,
+  senderMessageKey,
+  toJsonText,
+} from './records';
+import { RedisConnection, type PipelineReplies } from './redis-connection';
+import { createdEntry, idOfCreatedEntry, redisKeys, type RedisKeys } from './redis-keys';
+import { checkRedisSchema, redisDatabaseName } from './redis-schema';
+import * as lua from './redis-scripts';
+import type { SchemaMigrations, SchemaOpenMode } from './schema-version';
+
+/** Settings of the Redis provider (config: chat.storage.redis.*). */
+export interface RedisStoreOptions {
+  /** Connection URL, e.g. redis://user:password@host:6379/0 (rediss:// for TLS). */
+  readonly url: string;
+  /** Prefix of every key the store writes (default "nlweb-chat:"); deployments sharing one Redis each need their own. */
+  readonly keyPrefix?: string;
+  /** How long connecting may take before STORAGE_ERR_UNAVAILABLE (default 5000). */
+  readonly connectTimeoutMs?: number;
+  /** How long one operation may wait for Redis's answer before STORAGE_ERR_UNAVAILABLE (default 15000, 0 = unbounded). */
+  readonly operationTimeoutMs?: number;
+  /** CLIENT SETNAME of the connection (default "nlweb-chat"). */
+  readonly connectionName?: string;
+  /**
+   * Read only (default false), for readers of a prefix a server owns (the replay CLI): open() writes nothing and
+   * refuses a prefix at another layout version than this build's (or without one) with STORAGE_ERR_SCHEMA_VERSION;
+   * every write is refused with STORAGE_ERR_UNAVAILABLE before it is sent.
+   */
+  readonly readOnly?: boolean;
+  /**
+   * 'apply' (default): a prefix without a layout version is marked as this build's at open. 'require_current': it
+   * is refused (STORAGE_ERR_SCHEMA_VERSION), as is any other version; `nlweb-chat migrate` marks it.
+   */
+  readonly migrations?: SchemaMigrations;
+}
+
+export const DEFAULT_REDIS_KEY_PREFIX = 'nlweb-chat:';
+
+const META_FIELDS = ['title', 'created_at', 'created_by', 'settings', 'status'] as const;
+/** META_FIELDS and what a conversation list ranks by. */
+const LISTED_FIELDS = [...META_FIELDS, 'last', 'last_at'] as const;
+
+/**
+ * Durable (as the Redis server is: docs/storage.md), shareable store on one Redis server, through ioredis. Every
+ * write that checks before it writes is one Lua script (redis-scripts.ts), which Redis runs with nothing in between:
+ * an append checks existence, the fence epoch, contiguity and uniqueness and stores the batch atomically, and a claim
+ * applies decideClaim on Redis's clock. Several servers may share one prefix. close() waits for in-flight operations.
+ */
+export class RedisStore extends ChatStore {
+  readonly name = 'redis';
+  readonly supports: StoreCapabilities = Object.freeze({
+    durable: true,
+    sharedAcrossProcesses: true,
+    sequenceReservation: true,
+    claims: true,
+    readPositions: true,
+  });
+  private readonly keys: RedisKeys;
+  private conn: RedisConnection | undefined;
+  private versionFound: number | undefined;
+
+  constructor(private readonly options: RedisStoreOptions) {
+    super();
+    const prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+    if (typeof prefix !== 'string' || prefix.length === 0) {
+      throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'keyPrefix must be a non-empty string');
+    }
+    this.keys = redisKeys(prefix);
+  }
+
+  /** The layout version the last successful open() found before it marked a fresh prefix (0: none). */
+  get schemaVersionFound(): number | undefined {
+    return this.versionFound;
+  }
+
+  protected async _open(): Promise<void> {
+    const conn = new RedisConnection(this.options);
+    const mode: SchemaOpenMode = this.options.readOnly
+      ? 'read-only'
+      : this.options.migrations === 'require_current'
+        ? 'require-current'
+        : 'migrating';
+    try {
+      await conn.connect();
+      this.versionFound = await checkRedisSchema(conn, this.keys, redisDatabaseName(this.keys.prefix, shownUrl(this.options.url)), mode);
+    } catch (err) {
+      await conn.end().catch(() => undefined);
+      throw err;
+    }
+    this.conn = conn;
+  }
+
+  protected async _close(): Promise<void> {
+    const conn = this.conn;
+    this.conn = undefined;
+    await conn?.end();
+  }
+
+  protected async _ping(): Promise<void> {
+    await this.db().run((c) => c.ping());
+  }
+
+  protected async _createConversation(meta: ConversationMeta, participants: readonly Participant[]): Promise<void> {
+    const id = meta.conversation_id;
+    const k = this.keys;
+    const settings = toJsonText(meta.settings, 'settings');
+    const byId = new Map(participants.map((p) => [p.participant_id, p]));
+    const keys = [k.conversation(id), k.members(id), k.created, k.left(id), k.records(id), k.messageIds(id), k.readPositions(id)];
+    const args: string[] = [id, createdEntry(meta.created_at, id), meta.title, meta.created_at, meta.created_by, settings, meta.status];
+    for (const p of byId.values()) {
+      keys.push(k.memberOf(p.participant_id));
+      args.push(p.participant_id, participantJson(p));
+    }
+    if ((await this.write(lua.CREATE, keys, args)) === 'exists') {
+      throw new ChatError('CHAT_ERR_ALREADY_EXISTS', `conversation ${id} already exists`);
+    }
+  }
+
+  protected async _getConversation(conversationId: string): Promise<ConversationMeta | undefined> {
+    const values = await this.db().run((c) => c.hmget(this.keys.conversation(conversationId), ...META_FIELDS));
+    return toMeta(conversationId, values);
+  }
+
+  protected async _updateConversationStatus(conversationId: string, status: ConversationMeta['status']): Promise<void> {
+    if ((await this.write(lua.UPDATE_STATUS, [this.keys.conversation(conversationId)], [status])) === 'not_found') {
+      throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
+    }
+  }
+
+  protected async _listConversationsForUser(userId: string, filter: MemberFilter): Promise<ConversationMeta[]> {
+    return (await this.memberConversations(userId, filter)).map((c) => c.meta).sort(compareNewestFirst);
+  }
+
+  /**
+   * Two round trips for the ranking (the user's conversation ids, then each one's membership, metadata and last
+   * record's id and time, which appends keep in the conversation's hash), and one for the previews of the page.
+   */
+  protected override async _listConversationActivity(
+    userId: string,
+    filter: MemberFilter,
+    after: ActivityKey | undefined,
+    limit: number,
+  ): Promise<ConversationActivity[]> {
+    const ranked = (await this.memberConversations(userId, filter))
+      .map((c) => ({ ...c, activityAt: c.last > 0 ? c.lastAt : c.meta.created_at }))
+      .filter(
+        (c) => after === undefined || compareActivity({ activityAt: c.activityAt, conversationId: c.meta.conversation_id }, after) > 0,
+      )
+      .sort((a, b) =>
+        compareActivity(
+          { activityAt: a.activityAt, conversationId: a.meta.conversation_id },
+          { activityAt: b.activityAt, conversationId: b.meta.conversation_id },
+        ),
+      )
+      .slice(0, limit);
+    const withRecords = ranked.filter((c) => c.last > 0);
+    const latest =
+      withRecords.length === 0
+        ? []
+        : await this.db().pipeline((p) => {
+            for (const c of withRecords)
+              p.hmget(this.keys.records(c.meta.conversation_id), ...sequenceRange(Math.max(1, c.last - PREVIEW_SCAN + 1), c.last));
+          });
+    const previews = new Map(withRecords.map((c, i) => [c, activityOf(c.meta, parseRecords(latest[i] as Array<string | null>)).preview]));
+    return ranked.map((c) => ({ meta: c.meta, lastSequenceId: c.last, activityAt: c.activityAt, preview: previews.get(c) }));
+  }
+
+  protected async _listConversationsCreatedBefore(isoTime: string): Promise<string[]> {
+    // Entries sort as created_at, NUL, id: those below isoTime are exactly the ones created before it.
+    const entries = await this.db().run((c) => c.zrangebylex(this.keys.created, '-', `(${isoTime}`));
+    return entries.map(idOfCreatedEntry);
+  }
+
+  protected async _deleteConversation(conversationId: string): Promise<void> {
+    const k = this.keys;
+    const id = conversationId;
+    const keys = [k.conversation(id), k.records(id), k.messageIds(id), k.members(id), k.left(id), k.readPositions(id), k.created];
+    await this.write(lua.DELETE, keys, [k.prefix, id]);
+  }
+
+  protected async _getParticipants(conversationId: string): Promise<Participant[]> {
+    return (await this._getParticipantsOf([conversationId])).get(conversationId) ?? [];
+  }
+
+  /** One round trip for every conversation of a list page. */
+  protected override async _getParticipantsOf(conversationIds: readonly string[]): Promise<Map<string, Participant[]>> {
+    const replies = await this.db().pipeline((p) => {
+      for (const id of conversationIds) p.hgetall(this.keys.members(id)).smembers(this.keys.left(id));
+    });
+    const found = new Map<string, Participant[]>();
+    conversationIds.forEach((id, i) => {
+      const left = new Set(replies[2 * i + 1] as string[]);
+      const members = Object.entries(replies[2 * i] as Record<string, string>)
+        .filter(([pid]) => !left.has(pid))
+        .map(([, json]) => makeParticipant(JSON.parse(json) as Participant));
+      found.set(id, members.sort(compareParticipants));
+    });
+    return found;
+  }
+
+  protected async _putParticipant(conversationId: string, participant: Participant): Promise<void> {
+    const k = this.keys;
+    const pid = participant.participant_id;
+    const keys = [k.conversation(conversationId), k.members(conversationId), k.left(conversationId), k.memberOf(pid)];
+    if ((await this.write(lua.PUT_PARTICIPANT, keys, [conversationId, pid, participantJson(participant)])) === 'not_found') {
+      throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
+    }
+  }
+
+  protected async _removeParticipant(conversationId: string, participantId: string): Promise<void> {
+    await this.write(lua.REMOVE_PARTICIPANT, [this.keys.members(conversationId), this.keys.left(conversationId)], [participantId]);
+  }
+
+  protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
+    const args: string[] = [
+      fenceEpoch === undefined ? '' : String(fenceEpoch),
+      String(messages[0].sequence_id),
+      messages[messages.length - 1].timestamp,
+    ];
+    for (const m of messages) args.push(senderMessageKey(m.sender_id, m.message_id), recordJson(m));
+    const k = this.keys;
+    const keys = [k.conversation(conversationId), k.records(conversationId), k.messageIds(conversationId)];
+    const [status, detail] = (await this.write(lua.APPEND, keys, args)) as [string, string | undefined];
+    const first = messages[0].sequence_id;
+    switch (status) {
+      case 'ok':
+        return;
+      case 'not_found':
+        throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
+      case 'fenced':
+        throw fencedError(conversationId, fenceEpoch!, Number(detail));
+      case 'duplicate_sequence':
+        throw new ChatError('STORAGE_ERR_DUPLICATE_SEQUENCE', `sequence ${first} is already stored`);
+      case 'sequence_gap':
+        throw new ChatError('STORAGE_ERR_SEQUENCE_GAP', `expected sequence ${Number(detail) + 1}, got ${first}`);
+      case 'duplicate_message': {
+        const [sender, messageId] = String(detail).split('\u0000');
+        throw new ChatError('STORAGE_ERR_DUPLICATE_MESSAGE', `message ${messageId} of ${sender} already stored`);
+      }
+      default:
+        throw new ChatError('STORAGE_ERR_UNAVAILABLE', `unexpected answer of the append script: ${String(status)}`);
+    }
+  }
+
+  protected async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
+    return this.readRange(conversationId, afterSequenceId, limit, 'after');
+  }
+
+  protected async _readLatestMessages(conversationId: string, limit: number): Promise<ChatMessage[]> {
+    return this.readRange(conversationId, 0, limit, 'latest');
+  }
+
+  protected async _lastSequenceId(conversationId: string): Promise<number> {
+    return Number((await this.db().run((c) => c.hget(this.keys.conversation(conversationId), 'last'))) ?? 0);
+  }
+
+  protected async _findSequenceByMessageId(conversationId: string, senderId: string, messageId: string): Promise<number | undefined> {
+    const seq = await this.db().run((c) => c.hget(this.keys.messageIds(conversationId), senderMessageKey(senderId, messageId)));
+    return seq === null ? undefined : Number(seq);
+  }
+
+  protected override async _getSequenceReservation(conversationId: string): Promise<number> {
+    return Number((await this.db().run((c) => c.hget(this.keys.conversation(conversationId), 'reservation'))) ?? 0);
+  }
+
+  protected override async _setSequenceReservation(conversationId: string, upTo: number, fenceEpoch?: number): Promise<void> {
+    const args = [String(upTo), fenceEpoch === undefined ? '' : String(fenceEpoch)];
+    const [status, epoch] = (await this.write(lua.SET_RESERVATION, [this.keys.conversation(conversationId)], args)) as [string, string?];
+    if (status === 'fenced') throw fencedError(conversationId, fenceEpoch!, Number(epoch));
+  }
+
+  protected override async _claimConversation(conversationId: string, request: ClaimRequest): Promise<ClaimResult> {
+    const { ownerId, ttlMs, address } = request;
+    const args = [this.keys.prefix, conversationId, ownerId, String(ttlMs), address === undefined ? '0' : '1', address ?? ''];
+    const answer = (await this.write(lua.CLAIM, [this.keys.conversation(conversationId)], args)) as string[];
+    if (answer[0] === 'unknown') return { claimed: true, claim: { ownerId, epoch: 0 } };
+    if (answer[0] === 'claimed') return { claimed: true, claim: { ownerId, epoch: Number(answer[1]) } };
+    const [, holder, epoch, expiresAt, now, hasAddress, storedAddress] = answer;
+    // The rule the script applied, on the state and clock it saw, so the holder reported is what refused the claim.
+    const stored = {
+      ownerId: holder,
+      epoch: Number(epoch),
+      expiresAt: Number(expiresAt),
+      address: hasAddress === '1' ? storedAddress : undefined,
+    };
+    const decision = decideClaim(stored, request, Number(now));
+    if (decision.claimed)
+      throw new ChatError('STORAGE_ERR_UNAVAILABLE', `conversation ${conversationId}: the claim script and decideClaim disagree`);
+    return { claimed: false, holder: decision.holder };
+  }
+
+  protected override async _renewClaims(ownerId: string, ttlMs: number): Promise<Map<string, number>> {
+    const flat = (await this.write(lua.RENEW, [], [this.keys.prefix, ownerId, String(ttlMs)])) as string[];
+    const held = new Map<string, number>();
+    for (let i = 0; i < flat.length; i += 2) held.set(flat[i], Number(flat[i + 1]));
+    return held;
+  }
+
+  protected override async _releaseClaim(conversationId: string, claim: ConversationClaim): Promise<void> {
+    const keys = [this.keys.conversation(conversationId), this.keys.claimedBy(claim.ownerId)];
+    await this.write(lua.RELEASE, keys, [conversationId, claim.ownerId, String(claim.epoch)]);
+  }
+
+  protected override async _getReadPositions(conversationId: string): Promise<Map<string, number>> {
+    const stored = await this.db().run((c) => c.hgetall(this.keys.readPositions(conversationId)));
+    return new Map(Object.entries(stored).map(([pid, seq]) => [pid, Number(seq)]));
+  }
+
+  /** One round trip for every conversation of a list page. */
+  protected override async _getReadPositionsOf(participantId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    const replies = await this.db().pipeline((p) => {
+      for (const id of conversationIds) p.hget(this.keys.readPositions(id), participantId);
+    });
+    const found = new Map<string, number>();
+    conversationIds.forEach((id, i) => {
+      if (replies[i] !== null) found.set(id, Number(replies[i]));
+    });
+    return found;
+  }
+
+  protected override async _saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
+    const args = [...positions].flatMap(([pid, seq]) => [pid, String(seq)]);
+    await this.write(lua.SAVE_READ_POSITIONS, [this.keys.members(conversationId), this.keys.readPositions(conversationId)], args);
+  }
+
+  /**
+   * Reads the journal (HSCAN, in pages) and rewrites each matching record unless it changed since it was read: like
+   * the SQL stores' UPDATE, it looks at every record of the conversation. Concurrent redactions agree on the result.
+   */
+  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
+    const key = this.keys.records(conversationId);
+    const ids = 'messageIds' in target ? new Set(target.messageIds) : undefined;
+    const sender = 'senderId' in target ? target.senderId : undefined;
+    const redacted: number[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.db().run((c) => c.hscan(key, cursor, 'COUNT', REDACTION_SCAN));
+      cursor = next;
+      const writes: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const record = JSON.parse(flat[i + 1]) as ChatMessage;
+        if (ids ? !ids.has(record.message_id) : record.sender_id !== sender) continue;
+        redacted.push(record.sequence_id);
+        const changed = recordJson({ ...record, content: REDACTION_MARKER, metadata: { ...record.metadata, redacted: true } });
+        if (changed !== flat[i + 1]) writes.push(flat[i], flat[i + 1], changed);
+      }
+      if (writes.length > 0) await this.write(lua.REPLACE_RECORDS, [key], writes);
+    } while (cursor !== '0');
+    // HSCAN may return a field twice (a hash resized meanwhile).
+    return [...new Set(redacted)].sort((a, b) => a - b);
+  }
+
+  /** The user's conversations (ids from its memberOf set) that pass the filter, with what a list ranks them by. */
+  private async memberConversations(
+    userId: string,
+    filter: MemberFilter,
+  ): Promise<Array<{ meta: ConversationMeta; last: number; lastAt: string }>> {
+    const ids = await this.db().run((c) => c.smembers(this.keys.memberOf(userId)));
+    if (ids.length === 0) return [];
+    const replies: PipelineReplies = await this.db().pipeline((p) => {
+      for (const id of ids)
+        p.hget(this.keys.members(id), userId)
+          .sismember(this.keys.left(id), userId)
+          .hmget(this.keys.conversation(id), ...LISTED_FIELDS);
+    });
+    const out: Array<{ meta: ConversationMeta; last: number; lastAt: string }> = [];
+    ids.forEach((id, i) => {
+      const [member, left, fields] = replies.slice(3 * i, 3 * i + 3) as [string | null, number, Array<string | null>];
+      const meta = toMeta(id, fields);
+      // A conversation deleted meanwhile, or a member entry gone with it.
+      if (member === null || meta === undefined || (left === 1 && !filter.includeLeft)) return;
+      if (filter.participantType !== undefined && (JSON.parse(member) as Participant).participant_type !== filter.participantType) return;
+      out.push({ meta, last: Number(fields[5] ?? 0), lastAt: fields[6] ?? meta.created_at });
+    });
+    return out;
+  }
+
+  private async readRange(conversationId: string, after: number, limit: number, mode: 'after' | 'latest'): Promise<ChatMessage[]> {
+    const keys = [this.keys.conversation(conversationId), this.keys.records(conversationId)];
+    return parseRecords((await this.db().script(lua.READ_RANGE, keys, [String(after), String(limit), mode])) as string[]);
+  }
+
+  /** Runs a writing script, unless the store was opened read-only. */
+  private write(script: lua.LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    if (this.options.readOnly) {
+      return Promise.reject(
+        new ChatError('STORAGE_ERR_UNAVAILABLE', `${redisDatabaseName(this.keys.prefix, shownUrl(this.options.url))} was opened read-only`),
+      );
+    }
+    return this.db().script(script, keys, args);
+  }
+
+  private db(): RedisConnection {
+    if (!this.conn) throw new ChatError('STORAGE_ERR_NOT_OPEN', 'redis store is not open');
+    return this.conn;
+  }
+}
+
+/** Records per HSCAN page of a redaction. */
+const REDACTION_SCAN = 500;
+
+/** The record as stored: exactly its fields, metadata with JSON semantics ({} for none). */
+function recordJson(m: ChatMessage): string {
+  const { message_id, conversation_id, sequence_id, sender_id, sender_type, message_type, content, timestamp } = m;
+  const record = {
+    message_id,
+    conversation_id,
+    sequence_id,
+    sender_id,
+    sender_type,
+    message_type,
+    content,
+    timestamp,
+    metadata: m.metadata ?? {},
+  };
+  return toJsonText(record, 'metadata');
+}
+
+function participantJson(p: Participant): string {
+  return JSON.stringify(makeParticipant(p));
+}
+
+function parseRecords(stored: ReadonlyArray<string | null>): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  for (const json of stored) {
+    if (json === null) continue;
+    const record = JSON.parse(json) as ChatMessage;
+    out.push(makeMessage(record, parseJsonObject(record.metadata, 'metadata')));
+  }
+  return out;
+}
+
+function toMeta(conversationId: string, fields: ReadonlyArray<string | null>): ConversationMeta | undefined {
+  const [title, created_at, created_by, settings, status] = fields;
+  if (created_at === null) return undefined;
+  const meta = { conversation_id: conversationId, title, created_at, created_by, status } as unknown as ConversationMeta;
+  return makeMeta(meta, parseJsonObject(settings ?? '{}', 'settings'));
+}
+
+/** The hash fields of sequence ids from..to (none when to < from). */
+function sequenceRange(from: number, to: number): string[] {
+  return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
+}
+
+/** The URL without its password, for messages. */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(Redis URL not shown: it does not parse)';
+  }
+}
