@@ -9,7 +9,10 @@ export interface PgPoolOptions {
   /** See PG_OPERATION_TIMEOUT_MS; 0 = unbounded. */
   readonly operationTimeoutMs?: number;
   readonly applicationName?: string;
-  /** Every connection's transactions are READ ONLY (PostgresStoreOptions.readOnly): PostgreSQL refuses any write. */
+  /**
+   * Every operation runs in its own `BEGIN READ ONLY` transaction with unnamed statements (PostgresStoreOptions.readOnly):
+   * PostgreSQL refuses any write, and nothing outlives the transaction on the server connection (readOnlyOperation).
+   */
   readonly readOnly?: boolean;
 }
 
@@ -30,9 +33,11 @@ export class PgRunner {
   private readonly pool: Pool;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly operationTimeoutMs: number;
+  private readonly readOnly: boolean;
 
   constructor(options: PgPoolOptions) {
     this.operationTimeoutMs = options.operationTimeoutMs ?? PG_OPERATION_TIMEOUT_MS;
+    this.readOnly = options.readOnly ?? false;
     this.pool = new Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -40,8 +45,6 @@ export class PgRunner {
       idleTimeoutMillis: 30_000,
       allowExitOnIdle: true,
       application_name: options.applicationName ?? 'nlweb-chat',
-      // Set before the pool hands a new connection to anyone; a failure fails that acquisition.
-      ...(options.readOnly ? { verify: makeSessionReadOnly } : {}),
     });
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
@@ -51,12 +54,12 @@ export class PgRunner {
   }
 
   run<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.track(fn, this.operationTimeoutMs);
+    return this.track(this.readOnly ? readOnlyOperation(fn) : fn, this.operationTimeoutMs);
   }
 
   /** run() without the operation bound (migrations at open). */
   runUnbounded<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.track(fn, 0);
+    return this.track(this.readOnly ? readOnlyOperation(fn) : fn, 0);
   }
 
   private track<T>(fn: (client: PoolClient) => Promise<T>, timeoutMs: number): Promise<T> {
@@ -87,19 +90,9 @@ export class PgRunner {
     return this.run(async (c) => (await c.query({ text, values, name })).rows);
   }
 
-  /** Runs `fn` between BEGIN and COMMIT (ROLLBACK when it throws). */
+  /** Runs `fn` between BEGIN and COMMIT (ROLLBACK when it throws); read-only, run() already does. */
   transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.run(async (c) => {
-      await c.query('BEGIN');
-      try {
-        const result = await fn(c);
-        await c.query('COMMIT');
-        return result;
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
+    return this.readOnly ? this.run(fn) : this.run((c) => inTransaction(c, 'BEGIN', fn));
   }
 
   /** Waits for running operations (callers stop starting new ones first), then closes the pool. */
@@ -109,12 +102,37 @@ export class PgRunner {
   }
 }
 
-/** Pool `verify` hook: the session's transactions, implicit ones included, default to READ ONLY. */
-function makeSessionReadOnly(client: PoolClient, done: (err?: Error) => void): void {
-  client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY').then(
-    () => done(),
-    (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
-  );
+async function inTransaction<T>(client: PoolClient, begin: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  await client.query(begin);
+  try {
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * A read-only store's operation: `fn` in a transaction of its own that is READ ONLY from its BEGIN, with every
+ * statement unnamed. Nothing is set for the session: behind a pooler in transaction mode (PgBouncer) each transaction
+ * may run on another server connection, which the next transaction of any client then gets, so a session setting
+ * (`SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY`, what this store did before) neither stays with the
+ * reader's statements nor stays away from other clients'. A named statement is session state too: prepared on the
+ * server connection, it stays there (another client preparing the same name gets 42P05) while the driver, which
+ * prepares a name once per connection it knows, may send the next use to one without it (26000).
+ */
+function readOnlyOperation<T>(fn: (client: PoolClient) => Promise<T>): (client: PoolClient) => Promise<T> {
+  return (client) => inTransaction(client, 'BEGIN READ ONLY', () => fn(withUnnamedStatements(client)));
+}
+
+/** `client` whose query() drops a statement name: the statement is parsed with the query, and kept by no one. */
+function withUnnamedStatements(client: PoolClient): PoolClient {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const unnamed = (config: unknown, ...rest: unknown[]) =>
+    query(typeof config === 'object' && config !== null && 'name' in config ? { ...config, name: undefined } : config, ...rest);
+  return Object.assign(Object.create(client) as PoolClient, { query: unnamed });
 }
 
 /**

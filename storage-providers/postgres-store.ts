@@ -29,8 +29,10 @@ export interface PostgresStoreOptions {
   /**
    * Opens the schema for reading only (default false), for readers of a database a server owns (the replay CLI):
    * open() creates and migrates nothing, and refuses a schema at another version than this build's (older, newer,
-   * or without nlweb-chat tables) with STORAGE_ERR_SCHEMA_VERSION; every connection's transactions are READ ONLY,
-   * so a write fails (STORAGE_ERR_UNAVAILABLE: cannot execute ... in a read-only transaction).
+   * or without nlweb-chat tables) with STORAGE_ERR_SCHEMA_VERSION; every operation is a `BEGIN READ ONLY` transaction
+   * of its own with unnamed statements, so a write fails (STORAGE_ERR_UNAVAILABLE: cannot execute ... in a read-only
+   * transaction) also behind a pooler in transaction mode (PgBouncer), and no setting or prepared statement is left
+   * on a server connection that the pooler hands to another client.
    */
   readonly readOnly?: boolean;
   /**
