@@ -119,6 +119,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   /** Who this client is in the conversation (the `connected` frame's participant_id), for its own read position. */
   let ownId: string | undefined;
   const reads = createReadMarks({
+    clock,
     isReady: () => loop.ready,
     sendRead: (sequenceId) => socket.send({ type: 'read', sequence_id: sequenceId }),
   });
@@ -174,6 +175,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       heartbeat.stop();
       acks.stop();
       outbox.cancelResume();
+      reads.onSocketGone();
       // Whatever was on the wire without an ack goes again after the reconnect (same message_id).
       if (loop.state !== 'closed') outbox.requeueSent();
     },
@@ -184,6 +186,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       acks.stop();
       heartbeat.stop();
       outbox.cancelResume();
+      reads.onSocketGone();
       outbox.rejectAll(err);
     },
   });
@@ -305,12 +308,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       case 'leave':
         leave.onErrorFrame(frame, err);
         break;
+      case 'read':
+        // A mark refused with a wait (the conversation restarting) is said again after it; one without is final.
+        if (err.retryAfterMs !== undefined) reads.onRefused(err.retryAfterMs);
+        break;
       default:
         break;
     }
     // A "slow down" for a message or a sync is the client's own business: it asks again after the wait, by itself.
     // The application is told, but not as an `error` it would have to handle. A refused leave is the application's.
-    const retried = isSlowDown(frame) && (answered === 'message' || answered === 'sync');
+    // So is a read refused with a wait: the client sends the mark again by itself.
+    const retried =
+      (isSlowDown(frame) && (answered === 'message' || answered === 'sync')) || (answered === 'read' && err.retryAfterMs !== undefined);
     events.emit(retried ? 'throttled' : 'error', err);
   }
 

@@ -180,13 +180,14 @@ export interface ChatClientEvents {
    */
   read: { readonly participantId: string; readonly sequenceId: number };
   /**
-   * Server error frames and client-side problems: what the application may have to act on. Not the 429s the client
-   * retries by itself (`throttled`).
+   * Server error frames and client-side problems: what the application may have to act on. Not the refusals the
+   * client retries by itself (`throttled`).
    */
   error: ChatClientError;
   /**
    * A 429 `error` frame (GATEWAY_ERR_RATE_LIMITED, GATEWAY_ERR_HELD_FOR_ORDER, CHAT_ERR_QUEUE_FULL) answering one of
    * our messages (messageId) or syncs: the client waits retryAfterMs and sends it again by itself; nothing to do.
+   * Also a `read` refused with retryAfterMs (CHAT_ERR_RESTARTING): the latest mark goes again after the wait.
    * Where the client gives up instead (a refused leave()), the refusal is an `error`.
    */
   throttled: ChatClientError;
@@ -224,7 +225,8 @@ export interface ChatClient {
    * This user has read everything up to `sequenceId` (e.g. the last record the page shows): a `read` frame when it is
    * above what was marked before (one position per user, shared by its tabs; the server never lowers it). Call it for
    * every record shown if that is simplest: the server tells the others at most once a second per member. A mark made
-   * while disconnected is sent once connected. RangeError for a value that is not an integer >= 0.
+   * while disconnected is sent once connected; one the server refuses with retry_after_ms, after that wait. RangeError
+   * for a value that is not an integer >= 0.
    */
   markRead(sequenceId: number): void;
   /** Asks the server to replay everything after the last delivered sequence id. */

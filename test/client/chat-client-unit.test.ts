@@ -688,3 +688,37 @@ test('a mark made between connected and the participant list is sent once, not a
   await conn.nextFrame(isType('typing'));
   expect(conn.frames.filter(isType('read'))).toEqual([{ type: 'read', sequence_id: 7 }]);
 });
+
+test('a read refused with retry_after_ms is re-sent after the wait; a disconnect cancels that re-send (the welcome says it)', async () => {
+  const { client, conn } = await connectedClient();
+  let listed = nextEvent(client, 'participants');
+  conn.send({ type: 'participant_list', participants: [], mode: 'multi', online: ['alice'], read_positions: { alice: 1 } });
+  await listed;
+  const refusal = { type: 'error', error: 'CHAT_ERR_RESTARTING', code: 503, reply_to: 'read', retry_after_ms: 500 };
+
+  client.markRead(5);
+  await conn.nextFrame(isType('read'));
+  let throttled = nextEvent(client, 'throttled');
+  conn.send(refusal);
+  expect(await throttled).toMatchObject({ code: 'CHAT_ERR_RESTARTING', retryAfterMs: 500 });
+  clock.advance(500);
+  expect(await conn.nextFrame((f) => f['type'] === 'read' && conn.frames.filter(isType('read')).length === 2)).toEqual({
+    type: 'read',
+    sequence_id: 5,
+  });
+
+  // Refused again, then the socket goes before the wait is over: the new connection's welcome says the mark once.
+  throttled = nextEvent(client, 'throttled');
+  conn.send(refusal);
+  await throttled;
+  const next = await reconnect(client, conn, 1, 10);
+  listed = nextEvent(client, 'participants');
+  next.send({ type: 'participant_list', participants: [], mode: 'multi', online: ['alice'], read_positions: { alice: 1 } });
+  await listed;
+  await next.nextFrame(isType('read'));
+  clock.advance(500);
+  client.setTyping(true);
+  await next.nextFrame(isType('typing'));
+  expect(next.frames.filter(isType('read'))).toEqual([{ type: 'read', sequence_id: 5 }]);
+  expect(conn.frames.filter(isType('read'))).toHaveLength(2);
+});

@@ -5,6 +5,7 @@
 import { WebSocket } from 'ws';
 import { createManualClock, type ManualClock } from '../../actors/clock';
 import type { ChatClient, WebSocketConstructor } from '../../client/chat-client';
+import { crashingTelemetry } from '../gateway/crashing-telemetry';
 import { nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
 import { testClients } from './test-clients';
@@ -155,5 +156,82 @@ describe('whose positions the roster holds', () => {
     await bobWelcome;
     expect(bob.participants.map((p) => p.participant_id)).toContain('helper-bot');
     expect([...bob.readPositions.keys()].sort()).toEqual(['alice', 'bob', 'carol']);
+  });
+});
+
+describe('a read the server refuses with a wait', () => {
+  it('is sent again by itself after retry_after_ms, once, with the latest mark made meanwhile', async () => {
+    // A server whose conversation machine can be crashed; its restart's journal read is held, so the conversation
+    // stays restarting (every `read` refused with CHAT_ERR_RESTARTING, retry_after_ms 100) until the test lets it go.
+    await stack.close();
+    const { telemetry, crashNext } = crashingTelemetry();
+    stack = await startRealStack({ runtimeTelemetry: telemetry, config: { chat: { supervision: { max_restarts: 3 } } } });
+    await stack.createConversation('conv', ['alice', 'bob']);
+    const sentReads: number[] = [];
+    class ReadRecordingWebSocket extends WebSocket {
+      override send(data: string): void {
+        const frame = JSON.parse(data) as { type: string; sequence_id?: number };
+        if (frame.type === 'read') sentReads.push(frame.sequence_id!);
+        super.send(data);
+      }
+    }
+    const alice = client('alice');
+    const bob = clients.open(stack.wsUrl, {
+      conversationId: 'conv',
+      userId: 'bob',
+      clock,
+      WebSocketImpl: ReadRecordingWebSocket as unknown as WebSocketConstructor,
+    });
+    for (const c of [alice, bob]) {
+      const welcomed = nextEvent(c, 'participants');
+      c.connect();
+      await welcomed;
+    }
+    const first = (await stack.runtime.post('conv', { sender_id: 'alice', message_id: 'a1', content: 'one' })).sequence_id;
+
+    const getConversation = stack.store.getConversation.bind(stack.store);
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const restarting = new Promise<void>((resolve) => {
+      const spy = jest.spyOn(stack.store, 'getConversation').mockImplementationOnce(async (id) => {
+        spy.mockRestore();
+        resolve();
+        await held;
+        return getConversation(id);
+      });
+    });
+    crashNext();
+    const crashed = nextEvent(bob, 'message', (m) => m.message_id === 'a2');
+    void stack.runtime.post('conv', { sender_id: 'alice', message_id: 'a2', content: 'two' }).catch(() => undefined);
+    const second = (await crashed).sequence_id;
+    await restarting;
+
+    // The refusal is the client's own business (it retries), so a `throttled` event, not an `error`.
+    const errors: string[] = [];
+    bob.on('error', (err) => errors.push(err.code));
+    const refused = nextEvent(bob, 'throttled');
+    bob.markRead(first);
+    expect(await refused).toMatchObject({ code: 'CHAT_ERR_RESTARTING', retryAfterMs: 100 });
+    // Marked during the wait: not sent now (it would be refused too), but carried by the one re-send.
+    bob.markRead(second);
+    expect(sentReads).toEqual([first]);
+    const refusedAgain = nextEvent(bob, 'throttled');
+    clock.advance(99);
+    expect(sentReads).toEqual([first]);
+    clock.advance(1);
+    expect(sentReads).toEqual([first, second]);
+    // Still restarting: refused again, and again sent after the wait, until the conversation runs.
+    expect(await refusedAgain).toMatchObject({ code: 'CHAT_ERR_RESTARTING', retryAfterMs: 100 });
+
+    letGo();
+    const heard = nextEvent(alice, 'read', (r) => r.participantId === 'bob' && r.sequenceId === second);
+    for (let taken = false; !taken;) {
+      const refusedOnce = nextEvent(bob, 'throttled').then(() => false);
+      clock.advance(100);
+      taken = await Promise.race([heard.then(() => true), refusedOnce]);
+    }
+    expect(new Set(sentReads.slice(1))).toEqual(new Set([second]));
+    expect(errors).toEqual([]);
+    expect(await stack.runtime.readState('conv', 'bob')).toEqual({ readUpTo: second, unreadCount: 0 });
   });
 });

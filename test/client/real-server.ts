@@ -12,6 +12,7 @@ import type { ChatRuntime } from '../../actors/runtime-types';
 import { loadConfig } from '../../config';
 import type { ConfigInput, NlwebChatConfig } from '../../config/config-types';
 import { createChatServer, type ChatServer } from '../../gateway';
+import type { ChatTelemetry } from '../../observability/chat-telemetry';
 import { MemoryStore } from '../../storage-providers';
 import { createSubprotocolStripper } from './strip-subprotocol';
 
@@ -52,6 +53,8 @@ export interface RealStackOptions {
   readonly store?: MemoryStore;
   /** The gateway's clock (rate limits, the membership budget, heartbeats); the system clock when absent. */
   readonly clock?: Clock;
+  /** The runtime's telemetry (crashingTelemetry crashes a conversation's machine); the global providers when absent. */
+  readonly runtimeTelemetry?: ChatTelemetry;
 }
 
 export async function startRealStack(options: RealStackOptions = {}): Promise<RealStack> {
@@ -59,7 +62,12 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
   const ownsStore = options.store === undefined;
   const store = options.store ?? new MemoryStore();
   if (ownsStore) await store.open();
-  const runtime = await createChatRuntime({ config, storage: store, agents: options.agents ?? [] });
+  const runtime = await createChatRuntime({
+    config,
+    storage: store,
+    agents: options.agents ?? [],
+    ...(options.runtimeTelemetry ? { telemetry: options.runtimeTelemetry } : {}),
+  });
   const extra = {
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
