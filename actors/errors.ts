@@ -53,6 +53,11 @@ export const ERROR_CODES = {
   STORAGE_ERR_INVALID_ARGUMENT: { http: 400, frame: 400, message: 'invalid storage argument' },
   STORAGE_ERR_FENCED: { http: 503, frame: 503, message: 'write refused: another runtime claimed the conversation since' },
   STORAGE_ERR_SCHEMA_VERSION: { http: 503, frame: 503, message: "the database's schema is at another version than this build's" },
+  STORAGE_ERR_UNSUPPORTED: {
+    http: 501,
+    frame: 501,
+    message: 'the store cannot change a stored record (edits and deletes of own messages)',
+  },
   // Config
   CONFIG_ERR_INVALID: { http: 500, frame: 500, message: 'configuration is invalid' },
   CONFIG_ERR_READ: { http: 500, frame: 500, message: 'configuration file could not be read' },

@@ -11,7 +11,7 @@ import {
   type ConversationActivity,
 } from './conversation-activity';
 import { isUnreadFor, MAX_UNREAD_COUNT, type UnreadRange } from './read-positions';
-import { idProblem, recordFieldsProblem } from './record-rules';
+import { idProblem, recordFieldsProblem, storableValueProblem } from './record-rules';
 
 /** Options of listConversationsForUser. */
 export interface ListForUserOptions {
@@ -70,12 +70,27 @@ export interface StoreCapabilities {
    * positions only while the conversation is live (docs/storage.md, Read positions).
    */
   readonly readPositions?: boolean;
+  /**
+   * Replaces one stored record's content in place (replaceMessageContent): what members' edits and deletes of their
+   * own messages need. Without it replaceMessageContent refuses with STORAGE_ERR_UNSUPPORTED, and so do those edits
+   * and deletes (the owner's redaction, redactMessages, needs nothing more).
+   */
+  readonly replaceContent?: boolean;
 }
 
 /** Which messages a redaction applies to. */
 export type RedactionTarget = { readonly messageIds: readonly string[] } | { readonly senderId: string };
 
 export const REDACTION_MARKER = '[redacted]';
+
+/** What replaceMessageContent writes: whose record it must be, its new content, the metadata keys to set. */
+export interface ContentReplacement {
+  /** The record's sender: a record of anyone else is left alone. */
+  readonly senderId: string;
+  readonly content: string;
+  /** Keys set on the record's metadata (the others are kept): e.g. `edited`, or `redacted` for a delete. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
 
 /**
  * The journal store every provider implements. Public methods validate arguments and the
@@ -455,6 +470,33 @@ export abstract class ChatStore {
     return this._redactMessages(conversationId, target);
   }
 
+  /**
+   * Replaces the content of record `sequenceId` and sets the keys of `replacement.metadata` on its metadata, when that
+   * record is held, was sent by `replacement.senderId` and is not redacted (`metadata.redacted`: a redaction is final).
+   * Returns the record as stored now, or undefined when no record matched (nothing changed). Sequence id, message id,
+   * sender, type and timestamp never change. Needs `supports.replaceContent` (else STORAGE_ERR_UNSUPPORTED).
+   */
+  async replaceMessageContent(
+    conversationId: string,
+    sequenceId: number,
+    replacement: ContentReplacement,
+  ): Promise<ChatMessage | undefined> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    requireCount(sequenceId, 'sequenceId', 1);
+    requireId(replacement?.senderId, 'senderId');
+    if (typeof replacement.content !== 'string') throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'content must be a string');
+    const problem = storableValueProblem(replacement.content, 'content') ?? storableValueProblem(replacement.metadata, 'metadata');
+    if (problem !== undefined) throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', problem);
+    if (replacement.metadata === null || typeof replacement.metadata !== 'object' || Array.isArray(replacement.metadata)) {
+      throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'metadata must be an object');
+    }
+    if (!this.supports.replaceContent) {
+      throw new ChatError('STORAGE_ERR_UNSUPPORTED', `the ${this.name} store cannot change a stored record (supports.replaceContent)`);
+    }
+    return this._replaceMessageContent(conversationId, sequenceId, replacement);
+  }
+
   /** Streams the whole journal in order, in pages, in constant memory (replay CLI, export). */
   async *streamMessages(conversationId: string, pageSize = 500): AsyncIterable<ChatMessage> {
     let after = 0;
@@ -558,6 +600,14 @@ export abstract class ChatStore {
     return count;
   }
   protected abstract _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]>;
+  /** Providers with `supports.replaceContent` implement it; the public method refuses before reaching this default. */
+  protected _replaceMessageContent(
+    _conversationId: string,
+    _sequenceId: number,
+    _replacement: ContentReplacement,
+  ): Promise<ChatMessage | undefined> {
+    return Promise.reject(new ChatError('STORAGE_ERR_UNSUPPORTED', `the ${this.name} store cannot change a stored record`));
+  }
 }
 
 /** Records read per page by the base class's unread count. */

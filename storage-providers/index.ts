@@ -7,7 +7,14 @@ import type { SchemaMigrations } from './schema-version';
 import { SqliteStore } from './sqlite-store';
 
 export { ChatStore, REDACTION_MARKER } from './chat-store';
-export type { ActivityPageOptions, ListForUserOptions, MemberFilter, RedactionTarget, StoreCapabilities } from './chat-store';
+export type {
+  ActivityPageOptions,
+  ContentReplacement,
+  ListForUserOptions,
+  MemberFilter,
+  RedactionTarget,
+  StoreCapabilities,
+} from './chat-store';
 export { compareActivity, PREVIEW_SCAN, PREVIEW_TYPES } from './conversation-activity';
 export type { ActivityKey, ConversationActivity } from './conversation-activity';
 export { decideClaim } from './conversation-claims';

@@ -99,6 +99,24 @@ export class MemoryJournal {
   }
 
   /**
+   * Replaces record `sequenceId` with what `replace` returns for it (undefined: left as it is); returns the new
+   * record, or undefined when it is not held (never appended, or dropped) or was left alone.
+   */
+  replaceOne(sequenceId: number, replace: (m: ChatMessage) => ChatMessage | undefined): ChatMessage | undefined {
+    const i = sequenceId - 1 - this.dropped;
+    if (i < 0 || i >= this.records.length) return undefined;
+    const next = replace(this.records[i]);
+    if (next === undefined) return undefined;
+    this.records[i] = next;
+    if (this.measure) {
+      const size = this.measure(next);
+      this.bytesHeld += size - this.sizes[i];
+      this.sizes[i] = size;
+    }
+    return next;
+  }
+
+  /**
    * Drops the `count` oldest records and their index entries in one move (copyWithin and a length
    * change, no array allocated), so a caller that trims in bulk pays O(held) once per many appends.
    */

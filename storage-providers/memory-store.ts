@@ -1,6 +1,14 @@
 import { ChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import {
+  ChatStore,
+  fencedError,
+  REDACTION_MARKER,
+  type ContentReplacement,
+  type MemberFilter,
+  type RedactionTarget,
+  type StoreCapabilities,
+} from './chat-store';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim, type StoredClaim } from './conversation-claims';
 import {
   compareNewestFirst,
@@ -110,6 +118,7 @@ export class MemoryStore extends ChatStore {
       sequenceReservation: true,
       claims: options.claims === true,
       readPositions: true,
+      replaceContent: true,
       maxRecordsPerConversation: this.#maxPerConversation,
       maxRecordsTotal: this.#maxTotal,
     });
@@ -364,6 +373,25 @@ export class MemoryStore extends ChatStore {
     const changed = entry.journal.replaceWhere((m) =>
       (ids ? ids.has(m.message_id) : m.sender_id === sender)
         ? Object.freeze({ ...m, content: REDACTION_MARKER, metadata: redactedMetadata(m.metadata) })
+        : undefined,
+    );
+    this.#heldBytes += entry.journal.bytes - bytesBefore;
+    return changed;
+  }
+
+  protected override async _replaceMessageContent(
+    conversationId: string,
+    sequenceId: number,
+    replacement: ContentReplacement,
+  ): Promise<ChatMessage | undefined> {
+    const entry = this.conversations.get(conversationId);
+    if (!entry) return undefined;
+    const patch = copyJsonObject(replacement.metadata, 'metadata');
+    const bytesBefore = entry.journal.bytes;
+    // As for a redaction: the record's size changes, and the next append trims if that passed the bound.
+    const changed = entry.journal.replaceOne(sequenceId, (m) =>
+      m.sender_id === replacement.senderId && m.metadata.redacted !== true
+        ? makeMessage({ ...m, content: replacement.content }, Object.freeze({ ...m.metadata, ...patch }))
         : undefined,
     );
     this.#heldBytes += entry.journal.bytes - bytesBefore;

@@ -137,6 +137,11 @@ export function postgresSql(s: string) {
       FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS r (conversation_id, after, up_to)`,
     redactByIds: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb
       WHERE conversation_id = $2 AND message_id = ANY($3::text[]) RETURNING sequence_id`,
+    // A member's edit or delete of its own message (replaceMessageContent): one statement checks the sender and that
+    // the record is not redacted, and sets the keys of $5 (top-level, as the other stores do).
+    replaceContent: `UPDATE ${s}.messages SET content = $4, metadata = metadata || $5::jsonb
+      WHERE conversation_id = $1 AND sequence_id = $2 AND sender_id = $3 AND (metadata -> 'redacted') IS DISTINCT FROM 'true'::jsonb
+      RETURNING ${MESSAGE_COLUMNS}`,
     redactBySender: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb
       WHERE conversation_id = $2 AND sender_id = $3 RETURNING sequence_id`,
   } as const;

@@ -1,7 +1,15 @@
 import type { QueryResultRow } from 'pg';
 import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import {
+  ChatStore,
+  fencedError,
+  REDACTION_MARKER,
+  type ContentReplacement,
+  type MemberFilter,
+  type RedactionTarget,
+  type StoreCapabilities,
+} from './chat-store';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import { assertPostgresSchemaCurrent, migratePostgres, quoteSchema } from './postgres-migrations';
 import { PgRunner } from './postgres-pool';
@@ -60,6 +68,7 @@ export class PostgresStore extends ChatStore {
     sequenceReservation: true,
     claims: true,
     readPositions: true,
+    replaceContent: true,
   });
   private readonly schema: string;
   private readonly sql: PostgresSql;
@@ -314,6 +323,16 @@ export class PostgresStore extends ChatStore {
         ? await this.query(this.sql.redactByIds, [REDACTION_MARKER, conversationId, target.messageIds])
         : await this.query(this.sql.redactBySender, [REDACTION_MARKER, conversationId, target.senderId]);
     return rows.map((r) => Number(r.sequence_id)).sort((a, b) => a - b);
+  }
+
+  protected override async _replaceMessageContent(
+    conversationId: string,
+    sequenceId: number,
+    replacement: ContentReplacement,
+  ): Promise<ChatMessage | undefined> {
+    const values = [conversationId, sequenceId, replacement.senderId, replacement.content, toJsonText(replacement.metadata, 'metadata')];
+    const row = (await this.query(this.sql.replaceContent, values))[0];
+    return row === undefined ? undefined : toMessage(row);
   }
 
   private db(): PgRunner {

@@ -124,6 +124,11 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
        WHERE conversation_id = @conversation_id AND message_id IN (SELECT value FROM json_each(@ids)) RETURNING sequence_id`,
       )
       .pluck(),
+    // A member's edit or delete of its own message (replaceMessageContent): the store checks the record first, in the
+    // same IMMEDIATE transaction, and writes the metadata it merged.
+    replaceContent: db.prepare(
+      `UPDATE messages SET content = @content, metadata = @metadata WHERE conversation_id = @conversation_id AND sequence_id = @sequence_id`,
+    ),
     redactBySender: db
       .prepare(
         `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
@@ -165,6 +170,7 @@ type StatementName =
   | 'raiseReadPosition'
   | 'countUnread'
   | 'redactByIds'
+  | 'replaceContent'
   | 'redactBySender';
 
 export type SqliteStatements = Readonly<Record<StatementName, Database.Statement>>;

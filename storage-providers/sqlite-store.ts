@@ -3,7 +3,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ChatError, isChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import {
+  ChatStore,
+  fencedError,
+  REDACTION_MARKER,
+  type ContentReplacement,
+  type MemberFilter,
+  type RedactionTarget,
+  type StoreCapabilities,
+} from './chat-store';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import { activityFromRow } from './conversation-activity-rows';
 import type { ActivityKey, ConversationActivity } from './conversation-activity';
@@ -98,6 +106,7 @@ export class SqliteStore extends ChatStore {
       sequenceReservation: true,
       claims: true,
       readPositions: true,
+      replaceContent: true,
     });
     this.now = options.now ?? Date.now;
     this.callWait = { timeoutMs: options.busyTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS, signal: this.closing.signal };
@@ -355,6 +364,22 @@ export class SqliteStore extends ChatStore {
         : (s.redactBySender.all({ ...params, sender_id: target.senderId }) as number[]),
     );
     return ids.sort((a, b) => a - b);
+  }
+
+  protected override async _replaceMessageContent(
+    conversationId: string,
+    sequenceId: number,
+    replacement: ContentReplacement,
+  ): Promise<ChatMessage | undefined> {
+    return this.write((s) => {
+      const row = (s.readMessages.all(conversationId, sequenceId - 1, 1) as Row[])[0];
+      if (row === undefined || Number(row.sequence_id) !== sequenceId) return undefined;
+      const current = toMessage(row);
+      if (current.sender_id !== replacement.senderId || current.metadata.redacted === true) return undefined;
+      const metadata = toJsonText({ ...current.metadata, ...replacement.metadata }, 'metadata');
+      s.replaceContent.run({ conversation_id: conversationId, sequence_id: sequenceId, content: replacement.content, metadata });
+      return makeMessage({ ...current, content: replacement.content }, parseJsonObject(metadata, 'metadata'));
+    });
   }
 
   /**

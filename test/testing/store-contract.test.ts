@@ -89,10 +89,16 @@ describe('runChatStoreContract', () => {
       'conversation claims (skipped: supports.claims is not true)',
       'unread counts',
       'read positions',
+      'content replacement, every store',
+      'content replacement',
     ]);
     const skippedGroups = groupsOf(recorded.tests.filter((t) => t.skipped));
     // Only their durable tests.
-    expect(skippedGroups.filter((g) => !g.includes('(skipped: '))).toEqual(['sequence reservation', 'read positions']);
+    expect(skippedGroups.filter((g) => !g.includes('(skipped: '))).toEqual([
+      'sequence reservation',
+      'read positions',
+      'content replacement',
+    ]);
     expect(await recorded.run()).toEqual([]);
   });
 
@@ -108,8 +114,12 @@ describe('runChatStoreContract', () => {
       'conversation claims, every store › without the capability every claim succeeds with epoch 0 and nothing is fenced',
       // The same for read positions: the memory store keeps them.
       'unread counts › without the capability, saved read positions are dropped and none are read',
+      // And for content replacement: the memory store replaces.
+      'content replacement, every store › without the capability replaceMessageContent is STORAGE_ERR_UNSUPPORTED and changes nothing',
     ]);
-    expect(failures[0].message).toContain('(differing: sequenceReservation, claims, readPositions): pass { supports } equal to the store');
+    expect(failures[0].message).toContain(
+      '(differing: sequenceReservation, claims, readPositions, replaceContent): pass { supports } equal to the store',
+    );
   });
 
   it('a runner that lacks a function is STORAGE_ERR_INVALID_ARGUMENT naming it', () => {
@@ -163,6 +173,7 @@ describe('planChatStoreContract', () => {
       ['total record bound', 'supports.maxRecordsTotal is 0 or absent'],
       ['conversation claims', 'supports.claims is not true'],
       ['read positions', 'supports.readPositions is not true'],
+      ['content replacement', 'supports.replaceContent is not true'],
     ]);
   });
 
@@ -175,6 +186,7 @@ describe('planChatStoreContract', () => {
       ['total record bound', 'runs'],
       ['conversation claims', 'runs'],
       ['read positions', 'supports.readPositions is not true'],
+      ['content replacement', 'supports.replaceContent is not true'],
     ]);
   });
 });

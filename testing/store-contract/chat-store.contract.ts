@@ -3,6 +3,7 @@ import type { ChatStore, StoreCapabilities } from '../../storage-providers/chat-
 import { describeCapabilities } from './contract-capabilities';
 import { describeClaims } from './contract-claims';
 import { describeConversationActivity } from './contract-activity';
+import { describeContentReplacement } from './contract-content-replacement';
 import { describeConversations } from './contract-conversations';
 import { describeDurability } from './contract-durability';
 import { describeJournal } from './contract-journal';
@@ -149,6 +150,7 @@ export function runChatStoreContract(name: string, factory: ContractFactory, opt
     describeClaims(ctx);
     describeUnreadCounts(ctx);
     describeReadPositions(ctx);
+    describeContentReplacement(ctx);
   });
 }
 
@@ -220,6 +222,7 @@ function describeLifecycle(ctx: ContractContext, factory: ContractFactory): void
         () => store.getSequenceReservation('c1'),
         () => store.setSequenceReservation('c1', 100),
         () => store.redactMessages('c1', { senderId: 'alice' }),
+        () => store.replaceMessageContent('c1', 1, { senderId: 'alice', content: 'x', metadata: {} }),
         () => store.getReadPositions('c1'),
         () => store.getReadPositionsOf('alice', ['c1']),
         () => store.saveReadPositions('c1', new Map([['alice', 1]])),

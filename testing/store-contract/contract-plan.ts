@@ -8,7 +8,8 @@ export type ContractCapability =
   | 'claims'
   | 'maxRecordsPerConversation'
   | 'maxRecordsTotal'
-  | 'readPositions';
+  | 'readPositions'
+  | 'replaceContent';
 
 /** The optional groups, in the order the suite registers them, and what each needs. */
 export const OPTIONAL_GROUPS = [
@@ -18,6 +19,7 @@ export const OPTIONAL_GROUPS = [
   { title: 'total record bound', needs: 'maxRecordsTotal' },
   { title: 'conversation claims', needs: 'claims' },
   { title: 'read positions', needs: 'readPositions' },
+  { title: 'content replacement', needs: 'replaceContent' },
 ] as const satisfies ReadonlyArray<{ title: string; needs: ContractCapability }>;
 
 export type OptionalGroupTitle = (typeof OPTIONAL_GROUPS)[number]['title'];
@@ -63,6 +65,7 @@ export function normaliseCapabilities(supports: StoreCapabilities): Required<Sto
     maxRecordsPerConversation: supports.maxRecordsPerConversation ?? 0,
     maxRecordsTotal: supports.maxRecordsTotal ?? 0,
     readPositions: supports.readPositions === true,
+    replaceContent: supports.replaceContent === true,
   };
 }
 
