@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import Redis from 'ioredis';
+import { RedisStore, type RedisStoreOptions } from '../../storage-providers/redis-store';
 
 /** The Redis the tests use (shared with other test files and other users: never FLUSHDB, only our own prefix's keys). */
 export const REDIS_URL = process.env.NLWEB_CHAT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -63,4 +64,33 @@ export function keysUnder(prefix: string): Promise<string[]> {
 export async function deletePrefix(prefix: string): Promise<void> {
   const keys = await keysUnder(prefix);
   if (keys.length > 0) await withRedis((client) => client.unlink(...keys));
+}
+
+/**
+ * Stores on a key prefix of their own per test: a fresh prefix before each test; after it, every store made is closed
+ * and the prefix's keys deleted. Call inside a describe.
+ */
+export function redisStoresPerTest(defaults: Partial<RedisStoreOptions> = {}): {
+  readonly prefix: string;
+  make(extra?: Partial<RedisStoreOptions>): RedisStore;
+} {
+  let prefix = '';
+  const stores: RedisStore[] = [];
+  beforeEach(() => {
+    prefix = uniquePrefix();
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    await deletePrefix(prefix);
+  });
+  return {
+    get prefix() {
+      return prefix;
+    },
+    make(extra = {}) {
+      const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix, ...defaults, ...extra });
+      stores.push(store);
+      return store;
+    },
+  };
 }

@@ -1,0 +1,120 @@
+import { isChatError } from '../../actors/errors';
+import type { RedisStore } from '../../storage-providers/redis-store';
+import { expectCode } from '../../testing';
+import { meta, msg } from '../../testing/store-contract/fixtures';
+import { startTcpProxy, type TcpProxy } from '../recovery/tcp-proxy';
+import { openError } from './store-open-fixtures';
+import { describeWithRedis, REDIS_URL, redisReachableSync, redisStoresPerTest, withRedis } from './redis-helpers';
+
+/**
+ * Redis going away, in front of a real RedisStore: refused at open, a connection the server kills, a Redis that stops
+ * answering without closing the connection. Every failure is STORAGE_ERR_UNAVAILABLE (what journal writes retry and API
+ * calls answer 503), at once rather than queued, and the store works again once Redis does.
+ */
+const reachable = redisReachableSync();
+const REDIS_PORT = Number(new URL(REDIS_URL).port || 6379);
+
+function viaProxy(proxy: TcpProxy): string {
+  const url = new URL(REDIS_URL);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return url.toString();
+}
+
+/** Calls `fn` until it resolves (the client reconnects on its own timer, at most 2 s apart), failing after `ms`. */
+async function untilResolves<T>(fn: () => Promise<T>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isChatError(err, 'STORAGE_ERR_UNAVAILABLE') || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+describeWithRedis(reachable)('RedisStore when Redis goes away', () => {
+  const redis = redisStoresPerTest();
+  let proxy: TcpProxy;
+
+  beforeEach(async () => {
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: REDIS_PORT });
+  });
+  afterEach(async () => {
+    proxy.resume();
+    proxy.accept();
+    await proxy.close();
+  });
+
+  test('an unreachable Redis at open() is STORAGE_ERR_UNAVAILABLE with the driver error as cause; open() may be retried', async () => {
+    proxy.refuse();
+    const store = redis.make({ url: viaProxy(proxy), connectTimeoutMs: 500 });
+    const error = await openError(store);
+    expect(error.code).toBe('STORAGE_ERR_UNAVAILABLE');
+    expect(error.message).toContain('cannot reach Redis');
+    expect(error.cause).toBeInstanceOf(Error);
+    expect(store.isOpen).toBe(false);
+    proxy.accept();
+    await store.open();
+    await store.createConversation(meta('c1'));
+    expect(await store.getConversation('c1')).toEqual(meta('c1'));
+  });
+
+  test('a connection cut under the store: calls fail STORAGE_ERR_UNAVAILABLE at once, then work after the reconnect', async () => {
+    const store: RedisStore = redis.make({ url: viaProxy(proxy) });
+    await store.open();
+    await store.createConversation(meta('c1'));
+    await store.appendMessages('c1', [msg('c1', 1)]);
+    proxy.cut();
+    // Refused while Redis is away: not queued until it is back.
+    await expectCode(store.appendMessages('c1', [msg('c1', 2)]), 'STORAGE_ERR_UNAVAILABLE');
+    await expectCode(store.readMessages('c1', 0, 10), 'STORAGE_ERR_UNAVAILABLE');
+    proxy.accept();
+    await untilResolves(() => store.ping(), 10_000);
+    await store.appendMessages('c1', [msg('c1', 2)]);
+    expect((await store.readMessages('c1', 0, 10)).map((m) => m.sequence_id)).toEqual([1, 2]);
+  }, 20_000);
+
+  test('a connection the server kills (CLIENT KILL) is replaced; the call on it fails STORAGE_ERR_UNAVAILABLE', async () => {
+    const name = `nlweb-chat-kill-${process.pid}`;
+    const store = redis.make({ connectionName: name });
+    await store.open();
+    await store.createConversation(meta('c1'));
+    // Only this store's connection, found by its name: the Redis is shared.
+    await withRedis(async (c) => {
+      const line = String(await c.client('LIST'))
+        .split('\n')
+        .find((l) => l.includes(` name=${name} `));
+      const id = /^id=(\d+) /.exec(line ?? '')?.[1];
+      if (id === undefined) throw new Error(`no connection named ${name}`);
+      expect(await c.client('KILL', 'ID', id)).toBe(1);
+    });
+    const first = await store.ping().then(
+      () => 'answered',
+      (err: unknown) => (isChatError(err, 'STORAGE_ERR_UNAVAILABLE') ? 'unavailable' : String(err)),
+    );
+    // The kill may reach the client before or after that call is sent: either way no other outcome.
+    expect(['answered', 'unavailable']).toContain(first);
+    await untilResolves(() => store.appendMessages('c1', [msg('c1', 1)]), 10_000);
+    expect(await store.lastSequenceId('c1')).toBe(1);
+  }, 20_000);
+
+  test('a Redis that stops answering fails STORAGE_ERR_UNAVAILABLE after operation_timeout_ms; the store works once it answers', async () => {
+    const store = redis.make({ url: viaProxy(proxy), operationTimeoutMs: 300 });
+    await store.open();
+    await store.createConversation(meta('c1'));
+    await store.appendMessages('c1', [msg('c1', 1)]);
+    proxy.stall();
+    const started = Date.now();
+    await expectCode(store.appendMessages('c1', [msg('c1', 2)]), 'STORAGE_ERR_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    proxy.resume();
+    // The stalled append reaches Redis once the bytes flow: stored then, or by the retry, never twice.
+    await store.appendMessages('c1', [msg('c1', 2)]).catch((err: unknown) => {
+      if (!isChatError(err, 'STORAGE_ERR_DUPLICATE_SEQUENCE')) throw err;
+    });
+    await store.appendMessages('c1', [msg('c1', 3)]);
+    expect((await store.readMessages('c1', 0, 10)).map((m) => m.sequence_id)).toEqual([1, 2, 3]);
+  }, 20_000);
+});
