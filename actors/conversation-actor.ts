@@ -15,6 +15,7 @@ import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participan
 import type { PersistenceQueue } from './persistence-queue';
 import { Presence } from './presence';
 import { ReadPositions } from './read-positions';
+import { ReadPositionSaveLog } from './read-position-save-log';
 import type { RecordNotifier } from './record-notifier';
 import { endInterruptedJobs } from './interrupted-job-ends';
 import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, SubscribeOptions, Subscription } from './runtime-types';
@@ -131,6 +132,7 @@ export class ConversationActor {
       },
     });
     const reading = config.chat.read_positions;
+    const saveLog = new ReadPositionSaveLog({ logger: deps.logger, clock, conversationId: this.conversationId });
     this.reads = new ReadPositions(
       {
         clock,
@@ -139,14 +141,8 @@ export class ConversationActor {
         // To every connection, the reader's own included: its other tabs clear their unread marks too.
         announce: (participantId, sequenceId) =>
           this.connections.broadcast({ type: 'read', participant_id: participantId, sequence_id: sequenceId }),
-        save: (positions) => deps.store.saveReadPositions(this.conversationId, positions),
-        saveFailed: (err, retrying) =>
-          deps.logger.warn(
-            { err, conversation_id: this.conversationId },
-            retrying
-              ? 'saving read positions failed; retrying'
-              : 'saving read positions failed as the conversation stopped: the raises since the last save are lost (shown unread again)',
-          ),
+        save: (positions) => deps.store.saveReadPositions(this.conversationId, positions).then(() => saveLog.saved()),
+        saveFailed: (err, retrying) => saveLog.failed(err, retrying),
       },
       storedReadPositions,
     );

@@ -200,6 +200,54 @@ describe('read positions (runtime)', () => {
     ]);
   });
 
+  it('a save that keeps failing is logged at once, then once a minute with the failures left out, and once when it works again', async () => {
+    class FlakySaves extends MemoryStore {
+      failing = true;
+      protected override async _saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
+        if (this.failing) throw new Error('disk full');
+        return super._saveReadPositions(conversationId, positions);
+      }
+    }
+    const store = new FlakySaves();
+    const { logger, logged } = capturedLogger('warn');
+    const { runtime, clock } = await room({ store, logger });
+    // A connection keeps the conversation live (no passivation) through the minute.
+    await runtime.subscribe('c1', 'alice', () => undefined);
+    const lines = () =>
+      logged
+        .filter((l) => String(l.msg).startsWith('saving read positions'))
+        .map((l) => [l.msg, l.conversation_id, l.suppressed, ...(l.failures === undefined ? [] : [l.failures])]);
+    await runtime.markRead('c1', 'alice', 6);
+    // Tried every save interval (2 s): at 2 s (written), 4 s ... 60 s (29 left out), 62 s (written, counting them).
+    for (let t = 2000; t <= 62_000; t += 2000) {
+      clock.advance(2000);
+      await settle();
+    }
+    expect(lines()).toEqual([
+      ['saving read positions failed; retrying', 'c1', 0],
+      ['saving read positions failed; retrying', 'c1', 29],
+    ]);
+    store.failing = false;
+    clock.advance(2000);
+    await settle();
+    expect((await store.getReadPositions('c1')).get('alice')).toBe(6);
+    // Saves that work say nothing more; a new failure is written at once again.
+    await runtime.markRead('c1', 'alice', 7);
+    clock.advance(2000);
+    await settle();
+    store.failing = true;
+    await runtime.markRead('c1', 'alice', 8);
+    clock.advance(2000);
+    await settle();
+    expect(lines()).toEqual([
+      ['saving read positions failed; retrying', 'c1', 0],
+      ['saving read positions failed; retrying', 'c1', 29],
+      ['saving read positions works again', 'c1', 0, 31],
+      ['saving read positions failed; retrying', 'c1', 0],
+    ]);
+    await runtime.close();
+  });
+
   it('a conversation list page carries the reader position and unread count, live or not', async () => {
     const store = new MemoryStore();
     const { runtime } = await room({ store });
