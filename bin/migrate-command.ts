@@ -4,6 +4,8 @@ import type { ChatConfig } from '../config/config-types';
 import { createStore } from '../storage-providers/index';
 import { PG_MIGRATIONS } from '../storage-providers/postgres-migrations';
 import { PostgresStore } from '../storage-providers/postgres-store';
+import { REDIS_SCHEMA_VERSION } from '../storage-providers/redis-schema';
+import { RedisStore } from '../storage-providers/redis-store';
 import { SQLITE_MIGRATIONS, sqliteDatabaseName } from '../storage-providers/sqlite-schema';
 import { isVolatileSqlitePath, SqliteStore } from '../storage-providers/sqlite-store';
 import { storageLocation, withoutUrlPasswords } from './storage-location';
@@ -46,7 +48,7 @@ export async function runMigrate(storage: StorageConfig, options: MigrateOptions
     return MIGRATE_EXIT.ok;
   }
   const where = storageName(storage, cwd);
-  const expected = storage.backend === 'sqlite' ? SQLITE_MIGRATIONS.length : PG_MIGRATIONS.length;
+  const expected = expectedVersion(storage.backend);
   try {
     if (!options.check) {
       const before = await applyMigrations(storage);
@@ -75,7 +77,7 @@ export async function runMigrate(storage: StorageConfig, options: MigrateOptions
 
 /** Opens the store with migrations applied; returns the version it found before. */
 async function applyMigrations(storage: StorageConfig): Promise<number> {
-  const store = sqlStore(storage, { migrations: 'apply' });
+  const store = versionedStore(storage, { migrations: 'apply' });
   await store.open();
   const before = store.schemaVersionFound!;
   await store.close();
@@ -88,7 +90,7 @@ async function applyMigrations(storage: StorageConfig): Promise<number> {
  */
 async function versionWithoutChanging(storage: StorageConfig): Promise<number> {
   if (storage.backend === 'sqlite' && !existsSync(storage.sqlite.path)) return 0;
-  const store = sqlStore(storage, { readOnly: true });
+  const store = versionedStore(storage, { readOnly: true });
   try {
     await store.open();
   } catch (err) {
@@ -102,15 +104,25 @@ async function versionWithoutChanging(storage: StorageConfig): Promise<number> {
   return found;
 }
 
-function sqlStore(storage: StorageConfig, options: { migrations?: 'apply'; readOnly?: boolean }): SqliteStore | PostgresStore {
-  const store = createStore(storage, { ...options, postgresApplicationName: APPLICATION_NAME });
-  if (store instanceof SqliteStore || store instanceof PostgresStore) return store;
+function versionedStore(
+  storage: StorageConfig,
+  options: { migrations?: 'apply'; readOnly?: boolean },
+): SqliteStore | PostgresStore | RedisStore {
+  const store = createStore(storage, { ...options, postgresApplicationName: APPLICATION_NAME, redisConnectionName: APPLICATION_NAME });
+  if (store instanceof SqliteStore || store instanceof PostgresStore || store instanceof RedisStore) return store;
   throw new Error(`storage backend ${storage.backend} has no schema`);
 }
 
 function storageName(storage: StorageConfig, cwd: string): string {
   const location = storageLocation(storage, cwd);
-  return storage.backend === 'postgres' ? `PostgreSQL ${location}` : sqliteDatabaseName(location);
+  if (storage.backend === 'postgres') return `PostgreSQL ${location}`;
+  return storage.backend === 'redis' ? `Redis ${location}` : sqliteDatabaseName(location);
+}
+
+/** This build's schema version of the backend (Redis: its key layout's). */
+function expectedVersion(backend: StorageConfig['backend']): number {
+  if (backend === 'sqlite') return SQLITE_MIGRATIONS.length;
+  return backend === 'redis' ? REDIS_SCHEMA_VERSION : PG_MIGRATIONS.length;
 }
 
 /** `2, 3`: the versions after `from` up to `to`. */

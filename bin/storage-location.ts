@@ -3,7 +3,7 @@
  * could not tell that a restart empties it, nor which file `sqlite` writes (a relative path resolves against the
  * directory the server was started in). PostgreSQL: the schema and the URL, the URL without its password (in the
  * user part or a `password` parameter); the schema is a setting of its own (chat.storage.postgres.schema), so the URL
- * alone did not tell two deployments sharing one database apart.
+ * alone did not tell two deployments sharing one database apart. Redis: the key prefix and the URL, likewise.
  */
 import path from 'node:path';
 import type { ChatConfig } from '../config/config-types';
@@ -17,7 +17,9 @@ export function storageLocation(storage: ChatConfig['storage'], cwd: string): st
     case 'sqlite':
       return path.resolve(cwd, storage.sqlite.path);
     case 'postgres':
-      return `schema ${storage.postgres.schema ?? 'public'} at ${withoutPassword(storage.postgres.url)}`;
+      return `schema ${storage.postgres.schema ?? 'public'} at ${withoutPassword(storage.postgres.url, 'postgres')}`;
+    case 'redis':
+      return `key prefix ${storage.redis.key_prefix} at ${withoutPassword(storage.redis.url, 'Redis')}`;
   }
 }
 
@@ -27,17 +29,17 @@ export function storageLocation(storage: ChatConfig['storage'], cwd: string): st
  * spaces (a mistyped URL may hold one): hiding a few words too many beats printing part of a password.
  */
 export function withoutUrlPasswords(text: string): string {
-  return text.replace(/(\/\/[^:/@]+:)[^@]*@/g, '$1***@');
+  return text.replace(/(\/\/[^:/@]*:)[^@]*@/g, '$1***@');
 }
 
 /** The URL with any password replaced by "***" (an unparsable one is not shown at all: it might hold one). */
-function withoutPassword(url: string): string {
+function withoutPassword(url: string, kind: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
     if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
     return parsed.toString();
   } catch {
-    return '(postgres URL not shown: it does not parse)';
+    return `(${kind} URL not shown: it does not parse)`;
   }
 }

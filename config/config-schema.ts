@@ -84,7 +84,7 @@ export const CONFIG_SCHEMA: Schema = {
     }),
     chat: obj({
       storage: obj({
-        backend: oneOf(['memory', 'sqlite', 'postgres'], 'memory'),
+        backend: oneOf(['memory', 'sqlite', 'postgres', 'redis'], 'memory'),
         // apply: open() migrates (a lone server on a fresh machine just starts). require_current: replicas sharing one
         // database, or deployments migrating in a step of their own (`nlweb-chat migrate`), must not migrate at start.
         migrations: oneOf(['apply', 'require_current'], 'apply'),
@@ -108,6 +108,13 @@ export const CONFIG_SCHEMA: Schema = {
           // PG_OPERATION_TIMEOUT_MS; 0 = wait as long as the connection lives.
           operation_timeout_ms: int(15_000, 0, 3_600_000),
           schema: str('public', { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$' }),
+        }),
+        redis: obj({
+          url: str('redis://127.0.0.1:6379'),
+          // Letters, digits and ._:-{} only: the prefix shows in the ready line and in every key an operator inspects.
+          key_prefix: str('nlweb-chat:', { pattern: '^[A-Za-z0-9_.:{}-]{1,128}$' }),
+          // REDIS_OPERATION_TIMEOUT_MS; 0 = wait as long as the connection lives.
+          operation_timeout_ms: int(15_000, 0, 3_600_000),
         }),
         batch_max: int(256, 1, 100_000),
         retry_initial_ms: int(50, 1, 60_000),
@@ -204,6 +211,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[]
   { env: 'NLWEB_CHAT_SQLITE_PATH', path: ['chat', 'storage', 'sqlite', 'path'], type: 'string' },
   { env: 'NLWEB_CHAT_POSTGRES_URL', path: ['chat', 'storage', 'postgres', 'url'], type: 'string' },
   { env: 'NLWEB_CHAT_POSTGRES_SCHEMA', path: ['chat', 'storage', 'postgres', 'schema'], type: 'string' },
+  { env: 'NLWEB_CHAT_REDIS_URL', path: ['chat', 'storage', 'redis', 'url'], type: 'string' },
+  { env: 'NLWEB_CHAT_REDIS_KEY_PREFIX', path: ['chat', 'storage', 'redis', 'key_prefix'], type: 'string' },
   { env: 'NLWEB_CHAT_QUEUE_SIZE', path: ['chat', 'limits', 'queue_size'], type: 'number' },
   { env: 'NLWEB_CHAT_MAX_PARTICIPANTS', path: ['chat', 'limits', 'max_participants'], type: 'number' },
   { env: 'NLWEB_CHAT_NLWEB_TIMEOUT', path: ['chat', 'context', 'nlweb_timeout'], type: 'number' },

@@ -56,7 +56,7 @@ export interface ServerConfig {
 
 export interface ChatConfig {
   readonly storage: {
-    readonly backend: 'memory' | 'sqlite' | 'postgres';
+    readonly backend: 'memory' | 'sqlite' | 'postgres' | 'redis';
     /**
      * What the SQL stores' open() does with an older schema: 'apply' migrates it; 'require_current' refuses any
      * schema but this build's (STORAGE_ERR_SCHEMA_VERSION) and leaves it to `nlweb-chat migrate`. memory: no effect.
@@ -83,6 +83,12 @@ export interface ChatConfig {
       readonly pool_size: number;
       readonly operation_timeout_ms: number;
       readonly schema?: string;
+    };
+    /** key_prefix: every key the store writes starts with it (deployments sharing one Redis each need their own). */
+    readonly redis: {
+      readonly url: string;
+      readonly key_prefix: string;
+      readonly operation_timeout_ms: number;
     };
     /** Largest batch one journal write carries. */
     readonly batch_max: number;

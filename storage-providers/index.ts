@@ -3,6 +3,7 @@ import type { NlwebChatConfig } from '../config/config-types';
 import type { ChatStore } from './chat-store';
 import { MemoryStore } from './memory-store';
 import { PostgresStore } from './postgres-store';
+import { RedisStore } from './redis-store';
 import type { SchemaMigrations } from './schema-version';
 import { SqliteStore } from './sqlite-store';
 
@@ -23,6 +24,7 @@ export type { ClaimHolder, ClaimRequest, ClaimResult, ConversationClaim, StoredC
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store';
+export { RedisStore, type RedisStoreOptions } from './redis-store';
 export type { SchemaMigrations } from './schema-version';
 
 /** Settings of `chat.storage` in config_nlweb.yaml. */
@@ -34,9 +36,13 @@ export interface CreateStoreOptions {
   readonly postgresSchema?: string;
   /** PostgreSQL application_name (default "nlweb-chat"). */
   readonly postgresApplicationName?: string;
+  /** Redis key prefix, overriding chat.storage.redis.key_prefix; tests use one prefix per run. */
+  readonly redisKeyPrefix?: string;
+  /** Redis CLIENT SETNAME (default "nlweb-chat"). */
+  readonly redisConnectionName?: string;
   /** Overrides chat.storage.migrations: `nlweb-chat migrate` applies them whatever the server is told. */
   readonly migrations?: SchemaMigrations;
-  /** Opens the SQL stores for reading only (their readOnly option): `nlweb-chat migrate --check` changes nothing. */
+  /** Opens the SQL and Redis stores for reading only (their readOnly option): `nlweb-chat migrate --check` changes nothing. */
   readonly readOnly?: boolean;
 }
 
@@ -68,6 +74,15 @@ export function createStore(config: StorageConfig, options: CreateStoreOptions =
         operationTimeoutMs: config.postgres.operation_timeout_ms,
         schema: options.postgresSchema ?? config.postgres.schema,
         applicationName: options.postgresApplicationName,
+        migrations: options.migrations ?? config.migrations,
+        readOnly: options.readOnly,
+      });
+    case 'redis':
+      return new RedisStore({
+        url: config.redis.url,
+        keyPrefix: options.redisKeyPrefix ?? config.redis.key_prefix,
+        operationTimeoutMs: config.redis.operation_timeout_ms,
+        connectionName: options.redisConnectionName,
         migrations: options.migrations ?? config.migrations,
         readOnly: options.readOnly,
       });

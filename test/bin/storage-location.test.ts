@@ -34,6 +34,8 @@ describe('withoutUrlPasswords (what the migrate command and the replay CLI print
     expect(withoutUrlPasswords('not a valid PostgreSQL URL: postgres://chat:two words@db:x/chat')).toBe(
       'not a valid PostgreSQL URL: postgres://chat:***@db:x/chat',
     );
+    // Redis URLs usually carry a password without a user name.
+    expect(withoutUrlPasswords('cannot reach redis://:s3cret@cache:6379/0')).toBe('cannot reach redis://:***@cache:6379/0');
     expect(withoutUrlPasswords('connect ECONNREFUSED 127.0.0.1:5432 (postgres://db.internal:5432/chat)')).toBe(
       'connect ECONNREFUSED 127.0.0.1:5432 (postgres://db.internal:5432/chat)',
     );
