@@ -238,6 +238,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     // A live conversation is marked at once (a socket's `read` frames: the actor is live while it is subscribed).
     const live = this.liveConversation(conversationId);
     return (live ?? (await this.conversation(conversationId))).markRead(participantId, sequenceId);
+  isTyping(conversationId: string, participantId: string): boolean {
+    return this.live.get(conversationId)?.isTyping(participantId) ?? false;
+  }
+
   }
 
   async readState(conversationId: string, participantId: string): Promise<ReadState> {

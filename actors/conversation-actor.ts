@@ -36,6 +36,7 @@ import type { RuntimeServices } from './runtime-services';
 import { settlesWithin } from './settles-within';
 import type { ConversationEffects, SharedConversationMachine } from './shared-conversation-machine';
 
+import { TypingDisplay } from './typing-display';
 export interface ConversationActorDeps extends RuntimeServices {
   readonly policy: ConversationPolicy;
   /** The runtime's one machine definition, which every conversation runs (shared-conversation-machine.ts). */
@@ -77,6 +78,8 @@ export class ConversationActor {
   /** Who of the human members is connected (ephemeral: kept here with the connections, never journaled). */
   private readonly presence: Presence;
   /** How far each member has read (kept here like presence, never journaled; stored apart, read-positions.ts). */
+  /** What the others are shown of each member's typing, coalesced (typing-display.ts; ephemeral like presence). */
+  private readonly typingShown: TypingDisplay;
   private readonly reads: ReadPositions;
   private readonly queue: PersistenceQueue;
   private readonly jobs: AgentJobs;
@@ -126,12 +129,21 @@ export class ConversationActor {
       // Not to the member itself: its new subscription already reads itself online.
       announce: (participantId, online) => {
         // A member gone offline while typing (its tab closed, its stop dropped) would stay typing for good: others
-        // would show it, and in single mode each of its later posts would wait the typing window. Its stop goes first.
-        if (!online && this.status === 'active' && this.ctx.typing.has(participantId)) this.setTyping(participantId, false);
+        // would show it, and in single mode each of its later posts would wait the typing window. Its stop goes
+        // first, not held: the others are told before the offline announcement.
+        if (!online && this.status === 'active') {
+          this.typingShown.endNow(participantId);
+          if (this.ctx.typing.has(participantId)) this.setTyping(participantId, false);
+        }
         this.connections.broadcast({ type: 'presence', participant_id: participantId, online }, participantId);
       },
     });
     const reading = config.chat.read_positions;
+    this.typingShown = new TypingDisplay({
+      clock,
+      announce: (participantId, isTyping) =>
+        this.connections.broadcast({ type: 'typing', participant_id: participantId, is_typing: isTyping }, participantId),
+    });
     const saveLog = new ReadPositionSaveLog({ logger: deps.logger, clock, conversationId: this.conversationId });
     this.reads = new ReadPositions(
       {
@@ -412,6 +424,15 @@ export class ConversationActor {
    * Subscribes a connection; with afterSequenceId (or history) it first replays what the connection missed, from
    * the start replayStart names, up to the last id now: to the listener, page after page, before it resolves, or
    * with replayInPages as Subscription.replay, read when its subscriber asks, the listener getting what comes
+  /**
+   * Whether the conversation holds the member as typing: its machine does (the single-mode window) or the others
+   * were last told so (a stop of it may be held). The gateway keeps such a member's start, however old, so that its
+   * stop still reaches the others (gateway/typing-relay.ts).
+   */
+  isTyping(participantId: string): boolean {
+    return this.status === 'active' && (this.typingShown.isShown(participantId) || this.ctx.typing.has(participantId));
+  }
+
    * after it meanwhile.
    */
   async subscribe(participantId: string, listener: OutputListener, options: SubscribeOptions = {}): Promise<Subscription> {
@@ -534,6 +555,7 @@ export class ConversationActor {
     this.queue.close();
     this.lease.close();
   }
+    this.typingShown.close();
 
   // ---- internals ----------------------------------------------------------------------------
 
@@ -553,7 +575,8 @@ export class ConversationActor {
     },
     forwardTyping: (event) => {
       const e = event as { participantId: string; isTyping: boolean };
-      this.connections.broadcast({ type: 'typing', participant_id: e.participantId, is_typing: e.isTyping }, e.participantId);
+      if (e.isTyping) this.typingShown.started(e.participantId);
+      else this.typingShown.stopped(e.participantId);
     },
   };
 
@@ -561,6 +584,7 @@ export class ConversationActor {
     this.actor = this.deps.machines.start(input, this.deps.clock, this.effects, (err) => this.supervisor.onMachineCrash(err));
   }
 
+    // The machine took the event already (a stop ends a single-mode wait at once); what the others see is coalesced.
   /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */
   private admit(): void {
     const limit = this.deps.config.chat.limits.queue_size;
@@ -595,6 +619,10 @@ export class ConversationActor {
     this.deps.telemetry.messagesOut(handed);
     // Per message (docs/observability.md): a step may deliver several (a POSTS batch, a join and its mode change).
     // Agents' answers are sequenced by the machine, not through post(), so they are counted in here, when their
+    // A member's line (or leave) ends its typing first, a held stop included: nobody sees it typing after its line.
+    if (this.typingShown.anyShown)
+      for (const m of records)
+        if (m.sender_type !== 'system' || m.message_type === MESSAGE_TYPES.leave) this.typingShown.endNow(m.sender_id);
     // step hands them out (a step that crashed while handing out is handed out again after the restart).
     const latency = this.deps.clock.now() - this.receivedAt;
     for (let i = 0; i < records.length; i++) {

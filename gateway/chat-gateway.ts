@@ -86,13 +86,11 @@ const FORWARD_CONNECT_TIMEOUT_MS = 3000;
  * A participant's `typing` budget, for starts (`true`; capped by the message budget when that is smaller): a client
  * says it when typing starts and again every few seconds while it goes on, so 1 per second with a burst of 3 is
  * more than a person typing needs; starts past it are dropped. The stop of a relayed start is free (typing-relay.ts),
- * so what reaches the others is at most TYPING_PER_SECOND frames a second, TYPING_BURST at once
- * (docs/protocol.md, Flow control).
+ * so what reaches the conversation is at most 2 frames a second, 6 at once; what it shows the others is coalesced
+ * (actors/typing-display.ts; docs/protocol.md, Typing).
  */
 export const TYPING_STARTS_PER_SECOND = 1;
 export const TYPING_STARTS_BURST = 3;
-export const TYPING_PER_SECOND = 2 * TYPING_STARTS_PER_SECOND;
-export const TYPING_BURST = 2 * TYPING_STARTS_BURST;
 
 /**
  * The gateway: translates WebSocket frames and HTTP requests into ChatRuntime calls and runtime
@@ -167,6 +165,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       clock,
     }),
     clock,
+    (conversationId, participantId) => runtime.isTyping(conversationId, participantId),
   );
   // Creating a conversation writes storage and starts an actor: its own, much smaller budget per user.
   const creationLimiter = createRateLimiter({

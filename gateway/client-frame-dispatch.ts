@@ -85,8 +85,7 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
     }
     case 'typing':
       // Typing is best effort and fans out to everybody: a start over its own budget is dropped silently.
-      if (ctx.typingRelay.admit(target.typingKey, frame.is_typing))
-        ctx.runtime.setTyping(target.conversationId, target.userId, frame.is_typing);
+      if (ctx.typingRelay.admit(target, frame.is_typing)) ctx.runtime.setTyping(target.conversationId, target.userId, frame.is_typing);
       return;
     case 'ping': {
       const serverTime = new Date(ctx.clock.now()).toISOString();

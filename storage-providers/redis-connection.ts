@@ -40,7 +40,7 @@ export class RedisConnection {
 
   constructor(options: RedisConnectionOptions) {
     const timeout = options.operationTimeoutMs ?? REDIS_OPERATION_TIMEOUT_MS;
-    this.client = new Redis(options.url, {
+    this.client = new Redis(urlWithoutOverrides(options.url), {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -111,6 +111,39 @@ export class RedisConnection {
     this.client.disconnect();
   }
 }
+
+/**
+ * ioredis reads its options from the URL's query too, and they win over the ones given in code: a `keyPrefix` there
+ * would prefix the keys a script gets but not those it builds (redis-scripts.ts), so it is refused (the store's key
+ * prefix is its own option); the settings this class depends on are dropped from the URL. Others (`family`, `db`,
+ * TLS ones) pass.
+ */
+function urlWithoutOverrides(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (parsed.searchParams.has('keyPrefix')) {
+    throw new ChatError(
+      'STORAGE_ERR_INVALID_ARGUMENT',
+      "the Redis URL names a keyPrefix: set the store's key prefix (chat.storage.redis.key_prefix) instead",
+    );
+  }
+  for (const name of FIXED_OPTIONS) parsed.searchParams.delete(name);
+  return parsed.toString();
+}
+
+const FIXED_OPTIONS = [
+  'lazyConnect',
+  'enableOfflineQueue',
+  'maxRetriesPerRequest',
+  'autoResendUnfulfilledCommands',
+  'commandTimeout',
+  'connectTimeout',
+  'connectionName',
+];
 
 /** Anything but a coded error is STORAGE_ERR_UNAVAILABLE (refused or lost connection, timeout, OOM, READONLY replica). */
 export function mapRedisError(err: unknown, context: string): unknown {

@@ -72,7 +72,7 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
   const withSource = (cmd: Command): Command =>
     withServer(
       cmd
-        .option('--storage <spec>', 'memory | sqlite:<file> | postgres://user@host/db[?schema=name]')
+        .option('--storage <spec>', 'memory | sqlite:<file> | postgres://user@host/db[?schema=name] | redis://host:6379[/db][?prefix=p]')
         .option('--file <export.jsonl>', 'a journal written by `export`'),
     );
 
@@ -147,7 +147,7 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
     program
       .command('list')
       .description("list the conversations in a store, or the caller's on a server (oldest first)")
-      .option('--storage <spec>', 'memory | sqlite:<file> | postgres://...')
+      .option('--storage <spec>', 'memory | sqlite:<file> | postgres://... | redis://...')
       .option('--json', 'JSON lines instead of text'),
   ).action(async (opts: ServerOptions & { storage?: string; json?: boolean }, cmd: Command) => {
     if ((opts.storage === undefined) === (opts.server === undefined)) cmd.error('give exactly one of --storage <spec> or --server <url>');

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { ChatError } from '../../actors/errors';
 import type { ChatStore } from '../../storage-providers/chat-store';
-import { MemoryStore, PostgresStore, SqliteStore } from '../../storage-providers/index';
+import { MemoryStore, PostgresStore, RedisStore, SqliteStore } from '../../storage-providers/index';
+import { DEFAULT_REDIS_KEY_PREFIX } from '../../storage-providers/redis-store';
 import { withoutUrlPasswords } from '../storage-location';
 import { assertPostgresJournalExists } from './postgres-journal-presence';
 
@@ -10,11 +11,13 @@ import { assertPostgresJournalExists } from './postgres-journal-presence';
 export type StorageSpec =
   | { readonly backend: 'memory' }
   | { readonly backend: 'sqlite'; readonly path: string }
-  | { readonly backend: 'postgres'; readonly url: string; readonly schema?: string };
+  | { readonly backend: 'postgres'; readonly url: string; readonly schema?: string }
+  | { readonly backend: 'redis'; readonly url: string; readonly keyPrefix: string };
 
 /**
  * Parses `memory`, `sqlite:<path>` (also `sqlite://<path>`) or `postgres://...` / `postgresql://...`
- * with an optional `?schema=name` (removed from the URL handed to pg). Throws CONFIG_ERR_INVALID.
+ * with an optional `?schema=name` (removed from the URL handed to pg), or `redis://...` / `rediss://...` with an optional
+ * `?prefix=` (the key prefix, default nlweb-chat:, removed from the URL). Throws CONFIG_ERR_INVALID.
  */
 export function parseStorageSpec(spec: string): StorageSpec {
   const s = spec.trim();
@@ -38,10 +41,29 @@ export function parseStorageSpec(spec: string): StorageSpec {
     }
     return { backend: 'postgres', url: url.toString(), ...(schema !== undefined ? { schema } : {}) };
   }
+  if (s.startsWith('redis://') || s.startsWith('rediss://')) return parseRedisSpec(s);
   throw new ChatError(
     'CONFIG_ERR_INVALID',
-    `unknown storage ${JSON.stringify(withoutUrlPasswords(s))}: use memory, sqlite:<file> or postgres://...`,
+    `unknown storage ${JSON.stringify(withoutUrlPasswords(s))}: use memory, sqlite:<file>, postgres://... or redis://...`,
   );
+}
+
+/** The key prefix rule of chat.storage.redis.key_prefix (config-schema.ts). */
+const REDIS_KEY_PREFIX = /^[A-Za-z0-9_.:{}-]{1,128}$/;
+
+function parseRedisSpec(s: string): StorageSpec {
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch (err) {
+    throw new ChatError('CONFIG_ERR_INVALID', `not a valid Redis URL: ${withoutUrlPasswords(s)}`, { cause: err });
+  }
+  const keyPrefix = url.searchParams.get('prefix') ?? DEFAULT_REDIS_KEY_PREFIX;
+  url.searchParams.delete('prefix');
+  if (!REDIS_KEY_PREFIX.test(keyPrefix)) {
+    throw new ChatError('CONFIG_ERR_INVALID', `prefix must be 1 to 128 of A-Za-z0-9_.:{}-, got ${JSON.stringify(keyPrefix)}`);
+  }
+  return { backend: 'redis', url: url.toString(), keyPrefix };
 }
 
 /**
@@ -67,6 +89,10 @@ export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
     case 'postgres':
       await assertPostgresJournalExists(spec.url, spec.schema ?? 'public');
       store = new PostgresStore({ url: spec.url, poolSize: 2, schema: spec.schema, applicationName: 'nlweb-chat-replay', readOnly: true });
+      break;
+    case 'redis':
+      // A prefix without nlweb-chat's layout version (a mistyped ?prefix=) is refused by the read-only open, writing nothing.
+      store = new RedisStore({ url: spec.url, keyPrefix: spec.keyPrefix, connectionName: 'nlweb-chat-replay', readOnly: true });
       break;
   }
   await store.open();

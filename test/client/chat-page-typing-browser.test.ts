@@ -6,6 +6,7 @@
  * Chromium against the real server (dev auth). Chromium: ./chromium.ts.
  */
 import type { Page } from 'playwright-core';
+import { createSystemClock, type Clock } from '../../actors/clock';
 import { browserTest } from './chromium';
 import { collectErrors, pageSessions } from './page-session';
 
@@ -35,8 +36,26 @@ function typingFrames(page: Page, direction: 'framesent' | 'framereceived') {
   };
 }
 
+/**
+ * The server's conversation clock when the pages' clocks jump: real time (its timers too), plus the time the test
+ * moved the pages on. The server relays a repeated `typing: true` only 2 s after the last one it relayed
+ * (actors/typing-display.ts), by its clock: on real time alone, the page's repeats 3 s apart by the page's clock
+ * would reach it milliseconds apart.
+ */
+function clockMovedWithPages(): Clock & { moveOn(ms: number): void } {
+  const real = createSystemClock();
+  let movedMs = 0;
+  return {
+    now: () => real.now() + movedMs,
+    setTimeout: (fn, ms) => real.setTimeout(fn, ms),
+    clearTimeout: (handle) => real.clearTimeout(handle),
+    moveOn: (ms) => void (movedMs += ms),
+  };
+}
+
 maybe('someone typing for 7 s stays shown as typing on the other page the whole time, and goes 5 s after they stop', async () => {
-  const { stack, browser, origin } = await session();
+  const serverClock = clockMovedWithPages();
+  const { stack, browser, origin } = await session({ runtimeClock: serverClock });
   await stack.createConversation('trip', ['alice', 'bob']);
   const alicePage = await browser.newPage();
   const bobPage = await browser.newPage();
@@ -63,11 +82,13 @@ maybe('someone typing for 7 s stays shown as typing on the other page the whole 
     expect([second, await bobSees()]).toEqual([second, 'alice is typing…']);
     await alicePage.clock.runFor(1000);
     await bobPage.clock.runFor(1000);
+    serverClock.moveOn(1000);
   }
   // Said at 0, 3 and 6 s (every 3 s while typing goes on), not once.
   expect(sent.count).toBe(3);
 
-  // She stops: her page says false after 2 s; had it not (a closed tab), bob's indicator would still go after 5 s.
+  // She stops: her page says false after 2 s, which the server shows the others after its 1 s hold (real time here);
+  // had she not said it (a closed tab), bob's indicator would still go after 5 s.
   await alicePage.clock.runFor(2000);
   await bobPage.waitForFunction(() => document.getElementById('typing')?.textContent === '');
   expect(errors).toEqual([]);

@@ -55,6 +55,8 @@ export interface RealStackOptions {
   readonly clock?: Clock;
   /** The runtime's telemetry (crashingTelemetry crashes a conversation's machine); the global providers when absent. */
   readonly runtimeTelemetry?: ChatTelemetry;
+  /** The runtime's clock (typing holds and repeats, presence grace, windows); the system clock when absent. */
+  readonly runtimeClock?: Clock;
 }
 
 export async function startRealStack(options: RealStackOptions = {}): Promise<RealStack> {
@@ -67,6 +69,7 @@ export async function startRealStack(options: RealStackOptions = {}): Promise<Re
     storage: store,
     agents: options.agents ?? [],
     ...(options.runtimeTelemetry ? { telemetry: options.runtimeTelemetry } : {}),
+    ...(options.runtimeClock ? { clock: options.runtimeClock } : {}),
   });
   const extra = {
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),

@@ -41,8 +41,18 @@ describe('storage spec', () => {
     expect(parseStorageSpec('postgresql://db/chat')).toEqual({ backend: 'postgres', url: 'postgresql://db/chat' });
   });
 
+  it('parses redis URLs with an optional key prefix (default nlweb-chat:), taken out of the URL', () => {
+    expect(parseStorageSpec('redis://:pw@cache:6380/2?prefix=tenant-b:&family=6')).toEqual({
+      backend: 'redis',
+      url: 'redis://:pw@cache:6380/2?family=6',
+      keyPrefix: 'tenant-b:',
+    });
+    expect(parseStorageSpec('rediss://cache')).toEqual({ backend: 'redis', url: 'rediss://cache', keyPrefix: 'nlweb-chat:' });
+    expect(codeOf(() => parseStorageSpec('redis://cache?prefix=a b'))).toBe('CONFIG_ERR_INVALID');
+  });
+
   it('rejects anything else with CONFIG_ERR_INVALID, without echoing a password', () => {
-    expect(codeOf(() => parseStorageSpec('redis://x'))).toBe('CONFIG_ERR_INVALID');
+    expect(codeOf(() => parseStorageSpec('mongodb://x'))).toBe('CONFIG_ERR_INVALID');
     expect(codeOf(() => parseStorageSpec('sqlite:'))).toBe('CONFIG_ERR_INVALID');
     expect(codeOf(() => parseStorageSpec('postgres://db/chat?schema=a;drop'))).toBe('CONFIG_ERR_INVALID');
     expect(withoutUrlPasswords('cannot reach postgres://user:secret@host/db')).toBe('cannot reach postgres://user:***@host/db');

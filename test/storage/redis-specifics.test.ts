@@ -3,7 +3,7 @@ import { REDIS_SCHEMA_VERSION } from '../../storage-providers/redis-schema';
 import { expectCode } from '../../testing';
 import { meta, msg, msgs, person } from '../../testing/store-contract/fixtures';
 import { openError } from './store-open-fixtures';
-import { describeWithRedis, keysUnder, redisReachableSync, redisStoresPerTest, withRedis } from './redis-helpers';
+import { describeWithRedis, keysUnder, REDIS_URL, redisReachableSync, redisStoresPerTest, withRedis } from './redis-helpers';
 
 const reachable = redisReachableSync();
 const HOUR = 3_600_000;
@@ -89,6 +89,14 @@ describeWithRedis(reachable)('redis specifics', () => {
     expect(foreign.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
     expect(foreign.message).toContain('not a schema version');
     expect(await withRedis((c) => c.get(`${redis.prefix}schema_version`))).toBe('banana');
+  });
+
+  test('a keyPrefix in the URL (ioredis would apply it to some keys only) is refused at open, writing nothing', async () => {
+    const store = redis.make({ url: `${REDIS_URL}?keyPrefix=${encodeURIComponent(redis.prefix)}x:` });
+    const refused = await openError(store);
+    expect(refused.code).toBe('STORAGE_ERR_INVALID_ARGUMENT');
+    expect(refused.message).toContain('chat.storage.redis.key_prefix');
+    expect(await keysUnder(redis.prefix)).toEqual([]);
   });
 
   test('require_current and read-only opens refuse a prefix without a version and write nothing', async () => {
