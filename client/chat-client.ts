@@ -9,7 +9,7 @@
  *   sequence id, out-of-order frames buffered, a `sync` asked for on a gap: delivery-buffer.ts);
  * - at-least-once sending: a message stays in the outbox and is re-sent with the SAME message_id
  *   after every reconnect until the server acknowledges it as persisted (outbox.ts);
- * - paces its messages to the message budget the server announces, and honours `retry_after_ms` of 429 error frames
+ * - paces its messages and syncs to the message budget the server announces, and honours `retry_after_ms` of 429 error frames
  *   before re-sending (those refusals are `throttled` events, not `error`s: send-pacer.ts, outbox.ts);
  * - leave() settles on the server's answer: its close after removing the member, or its refusal (leave-request.ts).
  *
@@ -69,6 +69,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     sendAck: (sequence_id) => socket.send({ type: 'ack', sequence_id }),
   });
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
+  /**
+   * Sends at the message budget the server announced, so it does not refuse them (one per client, across sockets):
+   * messages and syncs, the frames the server spends that budget on.
+   */
+  const pacer = createSendPacer(clock);
   const delivery = createDeliveryBuffer({
     clock,
     defaultRetryAfterMs,
@@ -79,6 +84,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     isReady: () => loop.ready,
     sendSync: (last_sequence_id) => socket.send({ type: 'sync', last_sequence_id }),
+    pacer,
   });
   /**
    * The limits of the server last connected to; undefined before the first `connected` frame. Sends made before it
@@ -87,8 +93,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
    * refused messages it would take nor sent ones that would end the client.
    */
   let serverLimits: ServerLimits | undefined;
-  /** Sends at the message budget the server announced, so it does not refuse them (one per client, across sockets). */
-  const pacer = createSendPacer(clock);
   const outbox = createOutbox({
     clock,
     defaultRetryAfterMs,
@@ -241,6 +245,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     pacer.setBudget(messageBudgetOf(serverLimits));
     const reconnect = loop.markOpen();
     const lastSeq = delivery.lastSequenceId;
+    // Before this connection's participant list: after a journal loss its read positions may be lower than ours.
+    roster.onConnected(frame.last_sequence_id, lastSeq !== undefined && frame.last_sequence_id < lastSeq);
     if (lastSeq === undefined) {
       // 'live' start: everything after the head at subscribe time follows on this connection.
       delivery.setCursor(frame.last_sequence_id);
@@ -303,6 +309,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         outbox.onErrorFrame(frame, err);
         break;
       case 'sync':
+        // The server's bucket is emptier than ours (another socket or an HTTP post of the user spent it): follow it.
+        if (frame.error === 'GATEWAY_ERR_RATE_LIMITED' && err.retryAfterMs !== undefined) pacer.serverRefused(err.retryAfterMs);
         delivery.onSyncRefused(err.retryAfterMs);
         break;
       case 'leave':

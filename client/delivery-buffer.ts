@@ -2,12 +2,15 @@
  * Ordered, exactly-once delivery of records to the application. The server may send a record
  * twice (replay after a reconnect overlaps live traffic) or out of order (a replay racing a live
  * fan-out), so records are deduplicated by sequence id, early ones are held until the gap before
- * them fills, and a gap asks the server for a `sync` replay. A `sync` the server refuses (its message budget: an
- * `error` with reply_to "sync") is asked again after the wait it names, by one timer; gaps meanwhile send nothing.
+ * them fills, and a gap asks the server for a `sync` replay. A `sync` spends a token of the message budget, as on the
+ * server: with none left it waits for one instead of being refused. One the server refuses anyway (a token spent by
+ * another socket or an HTTP post of the user: an `error` with reply_to "sync") is asked again after the wait it names.
+ * Either wait is the one timer; gaps meanwhile send nothing.
  */
 import { unrefTimer } from './client-platform';
 import type { ClientClock } from './client-types';
 import type { ChatMessage } from './protocol-frames';
+import type { SendPacer } from './send-pacer';
 
 /** What the buffer needs from the client around it. */
 export interface DeliveryBufferDeps {
@@ -22,6 +25,8 @@ export interface DeliveryBufferDeps {
   isReady(): boolean;
   /** Sends `sync{last_sequence_id}`; false if it could not be sent. */
   sendSync(lastSequenceId: number): boolean;
+  /** The message budget, which the server also spends a token of for each sync (send-pacer.ts). */
+  readonly pacer: Pick<SendPacer, 'waitMs' | 'spend'>;
 }
 
 /** The delivery state of one client (see the file comment). */
@@ -38,7 +43,10 @@ export interface DeliveryBuffer {
    * sends this connection those ids; a range the journal dropped is reported before the records after it).
    */
   onSyncComplete(recovered: boolean, to?: number): void;
-  /** Asks for a replay after the cursor unless one is already in flight or a refused one waits to be asked again. */
+  /**
+   * Asks for a replay after the cursor unless one is already in flight or one waits to be asked (for a token of the
+   * message budget, or after a refusal).
+   */
   requestSync(): void;
   /** Forgets an in-flight sync so the next requestSync sends again (explicit client.sync()). */
   forgetSync(): void;
@@ -57,7 +65,7 @@ export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
   /** Out-of-order records waiting for the gap before them to fill. */
   const buffer = new Map<number, ChatMessage>();
   let syncInFlight = false;
-  /** The one timer that asks again for a refused sync, while it waits out retry_after_ms. */
+  /** The one timer that asks for a sync later: after a refusal's retry_after_ms, or when the budget has a token. */
   let syncRetry: unknown;
   /** Set by sync_complete{recovered:false}: the next gap cannot be filled, so skip it. */
   let skipNextGap = false;
@@ -81,9 +89,24 @@ export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
   }
 
   function requestSync(): void {
-    // During a refused sync's wait the server would refuse another: the retry asks for everything at once.
+    // During a wait the server would refuse another: the timer asks for everything at once.
     if (syncInFlight || syncRetry !== undefined || !deps.isReady()) return;
+    const wait = deps.pacer.waitMs();
+    if (wait > 0) {
+      retryIn(wait);
+      return;
+    }
     syncInFlight = deps.sendSync(lastSeq ?? 0);
+    if (syncInFlight) deps.pacer.spend();
+  }
+
+  function retryIn(ms: number): void {
+    syncRetry = unrefTimer(
+      deps.clock.setTimeout(() => {
+        syncRetry = undefined;
+        requestSync();
+      }, ms),
+    );
   }
 
   function cancelRetry(): void {
@@ -149,12 +172,7 @@ export function createDeliveryBuffer(deps: DeliveryBufferDeps): DeliveryBuffer {
     onSyncRefused(retryAfterMs) {
       syncInFlight = false;
       if (syncRetry !== undefined) return;
-      syncRetry = unrefTimer(
-        deps.clock.setTimeout(() => {
-          syncRetry = undefined;
-          requestSync();
-        }, retryAfterMs ?? deps.defaultRetryAfterMs),
-      );
+      retryIn(retryAfterMs ?? deps.defaultRetryAfterMs);
     },
     onSocketGone() {
       syncInFlight = false;

@@ -35,6 +35,11 @@ interface OutboxEntry {
 const MAX_IN_FLIGHT = 32;
 /** The server accepted other content under this message_id: no re-send of it can ever succeed. */
 const ID_REUSED = 'CHAT_ERR_MESSAGE_ID_REUSED';
+/**
+ * Refusals the server makes before it takes a token of the message budget (gateway/message-posting.ts, and the frame
+ * schema before it): the token the pacer spent on the message was not spent there.
+ */
+const REFUSED_BEFORE_BUDGET = new Set(['GATEWAY_ERR_HELD_FOR_ORDER', 'GATEWAY_ERR_CONTENT_INVALID', 'GATEWAY_ERR_INVALID_FRAME']);
 
 /** What the outbox needs from the client around it. */
 export interface OutboxDeps {
@@ -42,7 +47,7 @@ export interface OutboxDeps {
   /** Used when a 429 error frame carries no retry_after_ms. */
   readonly defaultRetryAfterMs: number;
   /** Holds each message until the server's message budget has room for it (send-pacer.ts). */
-  readonly pacer: Pick<SendPacer, 'waitMs' | 'spend' | 'serverRefused'>;
+  readonly pacer: Pick<SendPacer, 'waitMs' | 'spend' | 'refund' | 'serverRefused'>;
   /** True while frames may be sent (connected and not closed). */
   canSend(): boolean;
   /** Puts a frame on the current socket; false if there is none or it failed. */
@@ -230,6 +235,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     },
     onErrorFrame(frame, err) {
       const entry = frame.message_id !== undefined ? entries.get(frame.message_id) : undefined;
+      // Sent on this socket, so a token was spent on it here; the server's bucket still has it.
+      const refunded = entry?.state === 'sent' && REFUSED_BEFORE_BUDGET.has(frame.error);
+      if (refunded) deps.pacer.refund();
       if (isSlowDown(frame)) {
         // Back off, then re-send with the same id (a message that did get through is deduplicated).
         const wait = typeof frame.retry_after_ms === 'number' ? frame.retry_after_ms : deps.defaultRetryAfterMs;
@@ -250,6 +258,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         // An acknowledged message's re-send, refused: kept, it would go again (and be refused) after every reconnect.
         entries.delete(entry.message_id);
       }
+      // What waited for that token goes now (a held message's refusal pauses instead, above).
+      if (refunded && !isSlowDown(frame)) flush();
     },
     requeueSent() {
       for (const e of entries.values()) if (e.state === 'sent') e.state = 'queued';

@@ -1,14 +1,19 @@
 /**
- * Paces the client's `message` frames to the participant's message budget, which the server's `connected` frame
- * announces (limits.rate_limit_per_second / rate_limit_burst): a token bucket of the client's own, filled and spent
- * like the server's (gateway/rate-limiter.ts), so a backlog after a reconnect, or a burst of send() calls, goes out
- * at the rate the server takes instead of being refused. One refusal costs more than its own re-send: the server
+ * Paces the client's `message` and `sync` frames to the participant's message budget, which the server's `connected`
+ * frame announces (limits.rate_limit_per_second / rate_limit_burst): a token bucket of the client's own, filled and
+ * spent like the server's (gateway/rate-limiter.ts), so a backlog after a reconnect, or a burst of send() calls, goes
+ * out at the rate the server takes instead of being refused. One refusal costs more than its own re-send: the server
  * then refuses every later message on the wire behind it (GATEWAY_ERR_HELD_FOR_ORDER).
  *
+ * The server's rules, mirrored (gateway/client-frame-dispatch.ts, message-posting.ts): a `message` frame that reaches
+ * the budget check takes a token, and so does every `sync` (a replay may read storage); a message refused before that
+ * check (held for order, invalid content or frame) takes none, so its token comes back here (refund). No other frame
+ * of the socket spends this budget (typing and leave have budgets of their own).
+ *
  * The server's bucket is also spent by the user's other sockets and HTTP posts, which this client cannot see: their
- * refusals still come and are retried (outbox.ts). Each GATEWAY_ERR_RATE_LIMITED says how long until the server's
- * bucket has a token again, and the local bucket is brought down to that, so the client does not keep sending into a
- * bucket it believes full. Syncs spend the server's bucket too; they are rare (a gap), and not counted here.
+ * refusals still come and are retried (outbox.ts, delivery-buffer.ts). Each GATEWAY_ERR_RATE_LIMITED says how long
+ * until the server's bucket has a token again, and the local bucket is brought down to that, so the client does not
+ * keep sending into a bucket it believes full.
  */
 import type { ClientClock } from './client-types';
 
@@ -27,8 +32,10 @@ export interface SendPacer {
   setBudget(budget: MessageBudget | undefined): void;
   /** Milliseconds until a message may go: 0 now. */
   waitMs(): number;
-  /** A message went on the wire: one token spent. */
+  /** A message or a sync went on the wire: one token spent. */
   spend(): void;
+  /** The server refused a message before its budget check (it spent nothing on it): the token spent comes back. */
+  refund(): void;
   /** The server refused a message for the budget, its next token `retryAfterMs` away: the local bucket follows it. */
   serverRefused(retryAfterMs: number): void;
 }
@@ -70,6 +77,12 @@ export function createSendPacer(clock: Pick<ClientClock, 'now'>): SendPacer {
       if (budget === undefined) return;
       refill(budget);
       tokens -= 1;
+    },
+    refund() {
+      if (budget === undefined) return;
+      refill(budget);
+      // Capped as a refill is: the server's bucket, which never lost this token, holds no more than the burst either.
+      tokens = Math.min(budget.burst, tokens + 1);
     },
     serverRefused(retryAfterMs) {
       if (budget === undefined) return;

@@ -458,11 +458,14 @@ describe('outbox', () => {
     const errors: string[] = [];
     client.on('error', (e) => errors.push(e.code));
     const contents = () => conn.frames.filter(isType('message')).map((f) => f['content']);
-    /** Frames arrive in order: once this sync is in, everything the client sent before it is too. */
+    /**
+     * Frames arrive in order: once this typing frame is in, everything the client sent before it is too. (Not a sync:
+     * it spends a token of the budget, as on the server.)
+     */
     const fence = async (): Promise<void> => {
-      const syncs = conn.frames.filter(isType('sync')).length;
-      client.sync();
-      await conn.nextFrame(() => conn.frames.filter(isType('sync')).length > syncs);
+      const typing = conn.frames.filter(isType('typing')).length;
+      client.setTyping(true);
+      await conn.nextFrame(() => conn.frames.filter(isType('typing')).length > typing);
     };
     const ack = (messageId: unknown, sequenceId: number): void =>
       conn.send({ type: 'message_ack', message_id: messageId, sequence_id: sequenceId, persisted: true, duplicate: false });
@@ -511,6 +514,57 @@ describe('outbox', () => {
     ack('client-msg-4', 4);
     expect((await sends[3]!).sequence_id).toBe(4);
     expect(errors).toEqual([]);
+  });
+
+  test('a sync spends a token as a message does and waits for one; a message refused before the budget check gives its token back', async () => {
+    const client = makeClient();
+    const connected = client.connect();
+    const conn = await server.connection(0);
+    const limits = { max_frame_bytes: 65_536, max_message_length: 10_000, max_metadata_bytes: 8192 };
+    conn.send({ ...connectedFrame(0), limits: { ...limits, rate_limit_per_second: 4, rate_limit_burst: 2 } });
+    await connected;
+    const sent = (type: string) => conn.frames.filter(isType(type)).length;
+    const fence = async (): Promise<void> => {
+      const typing = sent('typing');
+      client.setTyping(true);
+      await conn.nextFrame(() => sent('typing') > typing);
+    };
+    const contents = () => conn.frames.filter(isType('message')).map((f) => f['content']);
+
+    // The burst of 2: the sync takes one, so one message goes and the next waits.
+    client.sync();
+    const bad = client.send('a');
+    const good = client.send('b');
+    // Settled below; a failing step must not leave them rejected unhandled when the client closes.
+    for (const p of [bad, good]) p.catch(() => undefined);
+    await fence();
+    expect(sent('sync')).toBe(1);
+    expect(contents()).toEqual(['a']);
+    // Refused before the server's budget check: its token was never spent there, and b goes without waiting for one.
+    conn.send({
+      type: 'error',
+      error: 'GATEWAY_ERR_CONTENT_INVALID',
+      code: 400,
+      message: 'no',
+      reply_to: 'message',
+      message_id: 'client-msg-1',
+    });
+    await expect(bad).rejects.toMatchObject({ code: 'GATEWAY_ERR_CONTENT_INVALID' });
+    await fence();
+    expect(contents()).toEqual(['a', 'b']);
+    conn.send({ type: 'message_ack', message_id: 'client-msg-2', sequence_id: 1, persisted: true, duplicate: false });
+    await good;
+
+    // The bucket is empty: a sync waits for the next token (250 ms), not one millisecond less, instead of being refused.
+    const replayed = nextEvent(client, 'sync');
+    conn.send({ type: 'sync_complete', from: 1, to: 0, recovered: true });
+    await replayed;
+    client.sync();
+    clock.advance(249);
+    await fence();
+    expect(sent('sync')).toBe(1);
+    clock.advance(1);
+    await conn.nextFrame(() => sent('sync') === 2);
   });
 
   test('a server that announces no budget (older than it): nothing is paced', async () => {

@@ -116,8 +116,14 @@ test('an earlier refused sync (same code, no message_id) is not taken for the le
   const throttled: string[] = [];
   bob.on('error', (e) => errors.push(e.code));
   bob.on('throttled', (e) => throttled.push(e.code));
-  // rate_limit_burst 1 and a clock that never refills: the first sync takes the message budget, the second is refused.
-  bob.sync();
+  // rate_limit_burst 1 and a clock that never refills: a post over HTTP takes the message budget where bob's client
+  // cannot see it (a second sync of its own would wait for a token rather than be sent), and the sync is refused.
+  const res = await fetch(`http://127.0.0.1:${stack.port}/chat/conversations/trip/messages`, {
+    method: 'POST',
+    headers: { 'X-User-Id': 'bob', 'content-type': 'application/json' },
+    body: JSON.stringify({ message_id: 'over-http', content: 'spends the token' }),
+  });
+  expect(res.status).toBe(201);
   bob.sync();
   await bob.leave();
   // The refused sync is the client's to ask again (a `throttled` event), not the application's.

@@ -168,3 +168,29 @@ test('two tabs of one user share the budget: refusals are retried as `throttled`
     expect(t.client.pendingCount).toBe(0);
   }
 });
+
+test('a sync spends a token of the budget, as on the server: the burst after it waits for the next token instead of being refused', async () => {
+  const network = lossyNetwork();
+  const alice = tab(network);
+  const replayed = nextEvent(alice.client, 'sync');
+  await alice.client.connect();
+  await replayed;
+  // An explicit sync (a gap asks for one the same way): the server takes one of the 4 tokens for it.
+  const synced = nextEvent(alice.client, 'sync');
+  alice.client.sync();
+  await synced;
+  const contents = ['s0', 's1', 's2', 's3'];
+  const sends = contents.map((c) => alice.client.send(c));
+  await answered(network);
+  // Three tokens left: three go at once, the fourth waits for the next one.
+  expect(messagesSent(network).map((f) => f.content)).toEqual(['s0', 's1', 's2']);
+  await stepUntilAcked([network], [alice.client], 4);
+  await Promise.all(sends);
+
+  expect(network.sent.filter((f) => f.type === 'sync')).toHaveLength(1);
+  expect(refusals(network)).toEqual([]);
+  expect(alice.throttled).toEqual([]);
+  expect(alice.errors).toEqual([]);
+  expect(messagesSent(network).map((f) => f.content)).toEqual(contents);
+  expect((await stored()).map((m) => m.content)).toEqual(contents);
+});

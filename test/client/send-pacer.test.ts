@@ -108,3 +108,16 @@ test('a wall clock set back (NTP, by hand) spends no tokens: the bucket waits fo
   now += 500;
   expect(wallPacer.waitMs()).toBe(0);
 });
+
+test('a refund gives back the token a message spent (the server refused it before its budget check), never past the burst', () => {
+  pacer.setBudget({ perSecond: 4, burst: 2 });
+  spend(2);
+  expect(pacer.waitMs()).toBe(250);
+  pacer.refund();
+  spend(1);
+  expect(pacer.waitMs()).toBe(250);
+  clock.advance(60_000);
+  pacer.refund();
+  spend(2);
+  expect(pacer.waitMs()).toBe(250);
+});

@@ -1,9 +1,11 @@
 /**
- * The reference client when the real server (port 0) refuses its `sync` for the message budget
- * (chat.limits.rate_limit_per_second 1, burst 1, on a manual gateway clock): the refusal names the frame it answers
- * (`reply_to: "sync"`), so the gap it was asked for is asked again after retry_after_ms, by one timer, on the same
- * socket; and sending is not paused, since no message was refused. A network between them loses one record, which
- * opens the gap. The client's timers run on a manual clock of their own.
+ * The reference client's `sync` and the message budget of the real server (port 0; chat.limits.rate_limit_per_second
+ * 1, burst 1, on a manual gateway clock), which spends a token on every sync. A token the client spent itself (a
+ * send) makes the sync wait for the next one, as its messages do: nothing is refused. One it cannot see (an HTTP
+ * post) gets the sync refused: the refusal names the frame it answers (`reply_to: "sync"`), so the gap it was asked
+ * for is asked again after retry_after_ms, by one timer, on the same socket, and the client's bucket follows the
+ * server's, so nothing sent meanwhile is refused either. A network between them loses one record, which opens the
+ * gap. The client's timers run on a manual clock of their own.
  */
 import { createManualClock, type ManualClock } from '../../actors/clock';
 import type { ChatClient, ChatClientError } from '../../client/chat-client';
@@ -42,6 +44,16 @@ async function connectedBob(network: LossyNetwork): Promise<ChatClient> {
 /** A record of alice's, posted past the gateway (it spends none of bob's budget). */
 const post = (content: string) => stack.runtime.post('trip', { sender_id: 'alice', message_id: content, content });
 
+/** A post of bob's over HTTP: it spends a token of his budget that his client does not see. */
+async function postOverHttp(content: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${stack.port}/chat/conversations/trip/messages`, {
+    method: 'POST',
+    headers: { 'X-User-Id': 'bob', 'content-type': 'application/json' },
+    body: JSON.stringify({ message_id: content, content }),
+  });
+  expect(res.status).toBe(201);
+}
+
 beforeEach(async () => {
   gatewayClock = createManualClock();
   clientClock = createManualClock();
@@ -67,8 +79,9 @@ test('a gap whose sync is refused is recovered after retry_after_ms on the same 
   bob.on('throttled', (e) => throttled.push(e));
   let disconnects = 0;
   bob.on('disconnected', () => disconnects++);
-  // bob's one token of the message budget goes to a post: the sync the gap asks for is refused.
-  await bob.send('spends the token');
+  // bob's one token of the message budget goes to a post his client does not see: the sync the gap asks for is refused.
+  await postOverHttp('spends the token');
+  await seen.waitForContent('spends the token');
 
   network.loseNext(hasContent('lost'));
   // The client asks again by itself: a `throttled` event, not an `error` for the application.
@@ -98,25 +111,59 @@ test('a gap whose sync is refused is recovered after retry_after_ms on the same 
   expect(errors).toEqual([]);
 });
 
-test('a refused sync pauses no send: a message goes at once when the server has a token again, once; close() cancels the pending retry', async () => {
+test('a sync waits for a token its own send spent, instead of being refused: the gap is filled when the token is back', async () => {
   const network = lossyNetwork();
   const bob = await connectedBob(network);
-  // The token goes to a post over HTTP, which bob's client does not see: its own bucket (the one it paces sends by)
-  // still has it, so nothing but a pause the refused sync caused could hold a send back.
-  const res = await fetch(`http://127.0.0.1:${stack.port}/chat/conversations/trip/messages`, {
-    method: 'POST',
-    headers: { 'X-User-Id': 'bob', 'content-type': 'application/json' },
-    body: JSON.stringify({ message_id: 'over-http', content: 'spends the token' }),
-  });
-  expect(res.status).toBe(201);
+  const seen = collectMessages(bob);
+  const throttled: ChatClientError[] = [];
+  bob.on('throttled', (e) => throttled.push(e));
+  // The client spent the one token itself: it knows the server has none for a sync before a second has passed.
+  await bob.send('spends the token');
+
+  network.loseNext(hasContent('lost'));
+  await post('lost');
+  await post('held');
+  await network.handled(hasContent('held'));
+  expect(network.sent.filter(isSync)).toHaveLength(0);
+
+  gatewayClock.advance(1000);
+  clientClock.advance(999);
+  expect(network.sent.filter(isSync)).toHaveLength(0);
+  clientClock.advance(1);
+  expect(network.sent.filter(isSync)).toHaveLength(1);
+  await seen.waitForContent('held');
+  expect(seen.contents.slice(-3)).toEqual(['spends the token', 'lost', 'held']);
+  expect(network.delivered.filter((f) => f.type === 'error')).toEqual([]);
+  expect(throttled).toEqual([]);
+});
+
+test('after a refused sync the client paces by the server bucket: a send waits for the token after the retried sync, nothing more is refused; close() cancels the timers', async () => {
+  const network = lossyNetwork();
+  const bob = await connectedBob(network);
+  const throttled: ChatClientError[] = [];
+  bob.on('throttled', (e) => throttled.push(e));
+  // The token goes to a post over HTTP, which bob's client does not see: its own bucket still has it.
+  await postOverHttp('spends the token');
   const refused = nextEvent(bob, 'throttled');
   bob.sync();
   expect(await refused).toMatchObject({ code: 'GATEWAY_ERR_RATE_LIMITED', status: 429, retryAfterMs: 1000 });
 
-  // The server's bucket has a token again; the client's clock has not moved, so a send paused by the refusal would wait.
+  // The refusal said the server's bucket is empty for a second: the message waits (sent now, it would be refused; a
+  // send goes on the wire within send(), so it is seen here if it went).
+  const sent = bob.send('after the refusal');
+  expect(network.sent.filter(isMessage)).toEqual([]);
+  // A second later the retried sync (asked first) takes the token, and the message waits for the next.
   gatewayClock.advance(1000);
-  await expect(bob.send('not held back')).resolves.toMatchObject({ duplicate: false });
-  expect(network.sent.filter(isMessage).map((f) => f.content)).toEqual(['not held back']);
+  clientClock.advance(1000);
+  expect(network.sent.filter(isSync)).toHaveLength(2);
+  expect(network.sent.filter(isMessage)).toEqual([]);
+  // Its replay done, the server has spent that token before the clocks move on.
+  await network.handled(() => network.delivered.filter((f) => f.type === 'sync_complete').length === 2);
+  gatewayClock.advance(1000);
+  clientClock.advance(1000);
+  await expect(sent).resolves.toMatchObject({ duplicate: false });
+  expect(network.sent.filter(isMessage).map((f) => f.content)).toEqual(['after the refusal']);
+  expect(throttled.map((e) => e.code)).toEqual(['GATEWAY_ERR_RATE_LIMITED']);
   expect(bob.pendingCount).toBe(0);
 
   bob.close();
