@@ -231,6 +231,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     this.live.get(conversationId)?.setTyping(participantId, isTyping);
   }
 
+  isTyping(conversationId: string, participantId: string): boolean {
+    return this.live.get(conversationId)?.isTyping(participantId) ?? false;
+  }
+
   async markRead(conversationId: string, participantId: string, sequenceId: number): Promise<number> {
     if (!Number.isSafeInteger(sequenceId) || sequenceId < 0) {
       throw new ChatError('CHAT_ERR_INVALID_ARGUMENT', 'sequence_id must be an integer >= 0');
@@ -238,10 +242,6 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     // A live conversation is marked at once (a socket's `read` frames: the actor is live while it is subscribed).
     const live = this.liveConversation(conversationId);
     return (live ?? (await this.conversation(conversationId))).markRead(participantId, sequenceId);
-  isTyping(conversationId: string, participantId: string): boolean {
-    return this.live.get(conversationId)?.isTyping(participantId) ?? false;
-  }
-
   }
 
   async readState(conversationId: string, participantId: string): Promise<ReadState> {

@@ -35,8 +35,8 @@ import { MessageTrace, traceDelivery } from './message-tracing';
 import type { RuntimeServices } from './runtime-services';
 import { settlesWithin } from './settles-within';
 import type { ConversationEffects, SharedConversationMachine } from './shared-conversation-machine';
-
 import { TypingDisplay } from './typing-display';
+
 export interface ConversationActorDeps extends RuntimeServices {
   readonly policy: ConversationPolicy;
   /** The runtime's one machine definition, which every conversation runs (shared-conversation-machine.ts). */
@@ -77,9 +77,9 @@ export class ConversationActor {
   private readonly connections: ConnectionSet;
   /** Who of the human members is connected (ephemeral: kept here with the connections, never journaled). */
   private readonly presence: Presence;
-  /** How far each member has read (kept here like presence, never journaled; stored apart, read-positions.ts). */
   /** What the others are shown of each member's typing, coalesced (typing-display.ts; ephemeral like presence). */
   private readonly typingShown: TypingDisplay;
+  /** How far each member has read (kept here like presence, never journaled; stored apart, read-positions.ts). */
   private readonly reads: ReadPositions;
   private readonly queue: PersistenceQueue;
   private readonly jobs: AgentJobs;
@@ -138,12 +138,12 @@ export class ConversationActor {
         this.connections.broadcast({ type: 'presence', participant_id: participantId, online }, participantId);
       },
     });
-    const reading = config.chat.read_positions;
     this.typingShown = new TypingDisplay({
       clock,
       announce: (participantId, isTyping) =>
         this.connections.broadcast({ type: 'typing', participant_id: participantId, is_typing: isTyping }, participantId),
     });
+    const reading = config.chat.read_positions;
     const saveLog = new ReadPositionSaveLog({ logger: deps.logger, clock, conversationId: this.conversationId });
     this.reads = new ReadPositions(
       {
@@ -421,10 +421,6 @@ export class ConversationActor {
   }
 
   /**
-   * Subscribes a connection; with afterSequenceId (or history) it first replays what the connection missed, from
-   * the start replayStart names, up to the last id now: to the listener, page after page, before it resolves, or
-   * with replayInPages as Subscription.replay, read when its subscriber asks, the listener getting what comes
-  /**
    * Whether the conversation holds the member as typing: its machine does (the single-mode window) or the others
    * were last told so (a stop of it may be held). The gateway keeps such a member's start, however old, so that its
    * stop still reaches the others (gateway/typing-relay.ts).
@@ -433,6 +429,10 @@ export class ConversationActor {
     return this.status === 'active' && (this.typingShown.isShown(participantId) || this.ctx.typing.has(participantId));
   }
 
+  /**
+   * Subscribes a connection; with afterSequenceId (or history) it first replays what the connection missed, from
+   * the start replayStart names, up to the last id now: to the listener, page after page, before it resolves, or
+   * with replayInPages as Subscription.replay, read when its subscriber asks, the listener getting what comes
    * after it meanwhile.
    */
   async subscribe(participantId: string, listener: OutputListener, options: SubscribeOptions = {}): Promise<Subscription> {
@@ -545,6 +545,7 @@ export class ConversationActor {
     if (this.status === 'stopped') return;
     this.status = 'stopped';
     this.presence.close();
+    this.typingShown.close();
     this.reads.close();
     this.jobs.cancelAll(reason === 'shutdown' ? 'server shutting down' : 'conversation closed');
     for (const c of [...this.connections.values()]) {
@@ -555,7 +556,6 @@ export class ConversationActor {
     this.queue.close();
     this.lease.close();
   }
-    this.typingShown.close();
 
   // ---- internals ----------------------------------------------------------------------------
 
@@ -573,6 +573,7 @@ export class ConversationActor {
     dispatchToAgents: (context) => {
       if (context.turns.length > 0) this.jobs.offer(context.turns);
     },
+    // The machine took the event already (a stop ends a single-mode wait at once); what the others see is coalesced.
     forwardTyping: (event) => {
       const e = event as { participantId: string; isTyping: boolean };
       if (e.isTyping) this.typingShown.started(e.participantId);
@@ -584,7 +585,6 @@ export class ConversationActor {
     this.actor = this.deps.machines.start(input, this.deps.clock, this.effects, (err) => this.supervisor.onMachineCrash(err));
   }
 
-    // The machine took the event already (a stop ends a single-mode wait at once); what the others see is coalesced.
   /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */
   private admit(): void {
     const limit = this.deps.config.chat.limits.queue_size;
@@ -609,6 +609,10 @@ export class ConversationActor {
    */
   private deliver(records: readonly ChatMessage[], state: Pick<ConversationContext, 'participants' | 'mode'> = this.ctx): void {
     if (records.length === 0) return;
+    // A member's line (or leave) ends its typing first, a held stop included: nobody sees it typing after its line.
+    if (this.typingShown.anyShown)
+      for (const m of records)
+        if (m.sender_type !== 'system' || m.message_type === MESSAGE_TYPES.leave) this.typingShown.endNow(m.sender_id);
     let handed = 0;
     traceDelivery(
       this.deps.telemetry.tracer,
@@ -619,10 +623,6 @@ export class ConversationActor {
     this.deps.telemetry.messagesOut(handed);
     // Per message (docs/observability.md): a step may deliver several (a POSTS batch, a join and its mode change).
     // Agents' answers are sequenced by the machine, not through post(), so they are counted in here, when their
-    // A member's line (or leave) ends its typing first, a held stop included: nobody sees it typing after its line.
-    if (this.typingShown.anyShown)
-      for (const m of records)
-        if (m.sender_type !== 'system' || m.message_type === MESSAGE_TYPES.leave) this.typingShown.endNow(m.sender_id);
     // step hands them out (a step that crashed while handing out is handed out again after the restart).
     const latency = this.deps.clock.now() - this.receivedAt;
     for (let i = 0; i < records.length; i++) {

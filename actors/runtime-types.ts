@@ -294,16 +294,16 @@ export interface ChatRuntime {
   ): Promise<Subscription>;
   setTyping(conversationId: string, participantId: string, isTyping: boolean): void;
   /**
+   * Whether the live conversation holds the member as typing (a start not ended yet, or the others last told so);
+   * false when the conversation is not live. For a relay that must not forget a start whose stop has not come.
+   */
+  isTyping(conversationId: string, participantId: string): boolean;
+  /**
    * The member has read everything up to `sequenceId` (one position per member, whatever its connections): raised,
    * never lowered; a value past the last record is taken as the last record. Resolves to the position after.
    * CHAT_ERR_NOT_PARTICIPANT for a non-member. Not a record: takes no sequence id (docs/protocol.md, Read positions).
    */
   markRead(conversationId: string, participantId: string, sequenceId: number): Promise<number>;
-  /**
-   * Whether the live conversation holds the member as typing (a start not ended yet, or the others last told so);
-   * false when the conversation is not live. For a relay that must not forget a start whose stop has not come.
-   */
-  isTyping(conversationId: string, participantId: string): boolean;
   /** The member's read position and unread count (CHAT_ERR_NOT_PARTICIPANT for a non-member). */
   readState(conversationId: string, participantId: string): Promise<ReadState>;
   /** History page from the cache or storage (members only when requesterId is given). */
