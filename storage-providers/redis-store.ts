@@ -1,6 +1,14 @@
 import { ChatError } from '../actors/errors';
 import type { ChatMessage, ConversationMeta, Participant } from '../actors/message-types';
-import { ChatStore, fencedError, REDACTION_MARKER, type MemberFilter, type RedactionTarget, type StoreCapabilities } from './chat-store';
+import {
+  ChatStore,
+  fencedError,
+  REDACTION_MARKER,
+  type ContentReplacement,
+  type MemberFilter,
+  type RedactionTarget,
+  type StoreCapabilities,
+} from './chat-store';
 import { activityOf, compareActivity, PREVIEW_SCAN, type ActivityKey, type ConversationActivity } from './conversation-activity';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import {
@@ -64,6 +72,7 @@ export class RedisStore extends ChatStore {
     sequenceReservation: true,
     claims: true,
     readPositions: true,
+    replaceContent: true,
   });
   private readonly keys: RedisKeys;
   private conn: RedisConnection | undefined;
@@ -360,6 +369,31 @@ export class RedisStore extends ChatStore {
     return [...new Set(redacted)].sort((a, b) => a - b);
   }
 
+  /**
+   * Read, change, and write back only if the record is still the one read (REPLACE_RECORDS): a concurrent edit of the
+   * same record makes this one read again, so neither overwrites the other's metadata keys unseen.
+   */
+  protected override async _replaceMessageContent(
+    conversationId: string,
+    sequenceId: number,
+    replacement: ContentReplacement,
+  ): Promise<ChatMessage | undefined> {
+    const key = this.keys.records(conversationId);
+    const field = String(sequenceId);
+    for (let attempt = 0; attempt < REPLACE_ATTEMPTS; attempt++) {
+      const stored = await this.db().run((c) => c.hget(key, field));
+      if (stored === null) return undefined;
+      const record = JSON.parse(stored) as ChatMessage;
+      if (record.sender_id !== replacement.senderId || record.metadata?.redacted === true) return undefined;
+      const json = recordJson({ ...record, content: replacement.content, metadata: { ...record.metadata, ...replacement.metadata } });
+      if ((await this.write(lua.REPLACE_RECORDS, [key], [field, stored, json])) === 1) return parseRecords([json])[0];
+    }
+    throw new ChatError(
+      'STORAGE_ERR_UNAVAILABLE',
+      `record ${sequenceId} of ${conversationId} kept changing under the replacement, try again`,
+    );
+  }
+
   /** The user's conversations (ids from its memberOf set) that pass the filter, with what a list ranks them by. */
   private async memberConversations(
     userId: string,
@@ -405,6 +439,9 @@ export class RedisStore extends ChatStore {
     return this.conn;
   }
 }
+
+/** Replacement attempts when the record changes between its read and the compare-and-set write (rare, so bounded). */
+const REPLACE_ATTEMPTS = 3;
 
 /** Records per HSCAN page of a redaction. */
 const REDACTION_SCAN = 500;

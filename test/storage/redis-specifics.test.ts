@@ -29,6 +29,24 @@ describeWithRedis(reachable)('redis specifics', () => {
     expect((await b.readMessages('c1', 0, 100)).map((m) => m.sequence_id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
+  test('concurrent edits of one record from two instances: each sets its metadata key, neither loses the other', async () => {
+    const a = redis.make();
+    const b = redis.make();
+    await Promise.all([a.open(), b.open()]);
+    await a.createConversation(meta('c1'));
+    await a.appendMessages('c1', msgs('c1', 1, 10, { sender_id: 'alice' }));
+    for (let seq = 1; seq <= 10; seq++) {
+      const [fromA, fromB] = await Promise.all([
+        a.replaceMessageContent('c1', seq, { senderId: 'alice', content: 'by a', metadata: { edited_by_a: true } }),
+        b.replaceMessageContent('c1', seq, { senderId: 'alice', content: 'by b', metadata: { edited_by_b: true } }),
+      ]);
+      expect([fromA?.sequence_id, fromB?.sequence_id]).toEqual([seq, seq]);
+      const [stored] = await a.readMessages('c1', seq - 1, 1);
+      expect(stored.metadata).toMatchObject({ edited_by_a: true, edited_by_b: true });
+      expect(['by a', 'by b']).toContain(stored.content);
+    }
+  });
+
   test('key prefixes isolate deployments: same ids, separate journals, claims and members; each writes under its own', async () => {
     // Two sibling prefixes (neither starts the other, as docs/storage.md asks), both under this test's prefix.
     const [prefixA, prefixB] = [`${redis.prefix}a:`, `${redis.prefix}b:`];
