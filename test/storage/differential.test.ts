@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import type { ChatStore } from '../../storage-providers/chat-store';
 import { MemoryStore } from '../../storage-providers/memory-store';
 import { PostgresStore } from '../../storage-providers/postgres-store';
+import { RedisStore } from '../../storage-providers/redis-store';
 import { SqliteStore } from '../../storage-providers/sqlite-store';
 import { iso, meta, msg, person } from '../../testing/store-contract/fixtures';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema } from './pg-helpers';
+import { deletePrefix, describeWithRedis, REDIS_URL, redisReachableSync, uniquePrefix } from './redis-helpers';
 
 /**
  * Differential test: random operation sequences run against the memory store (the reference) and
@@ -151,6 +153,20 @@ describeWithPg(pgReachableSync())('postgres differential', () => {
         }, steps),
       ),
       { numRuns: 25 },
+    );
+  }, 60_000);
+});
+
+describeWithRedis(redisReachableSync())('redis differential', () => {
+  test('redis behaves exactly like the memory reference', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(ops, { minLength: 1, maxLength: 30 }), (steps) =>
+        compare(async () => {
+          const keyPrefix = uniquePrefix();
+          return { store: new RedisStore({ url: REDIS_URL, keyPrefix }), cleanup: () => deletePrefix(keyPrefix) };
+        }, steps),
+      ),
+      { numRuns: 50 },
     );
   }, 60_000);
 });
