@@ -108,6 +108,8 @@ export const CONFIG_SCHEMA: Schema = {
           // PG_OPERATION_TIMEOUT_MS; 0 = wait as long as the connection lives.
           operation_timeout_ms: int(15_000, 0, 3_600_000),
           schema: str('public', { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$' }),
+          // false behind a pooler in transaction mode (PgBouncer before 1.21): statements unnamed, nothing left on a connection.
+          prepared_statements: bool(true),
         }),
         redis: obj({
           url: str('redis://127.0.0.1:6379'),
@@ -211,6 +213,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: readonly string[]
   { env: 'NLWEB_CHAT_SQLITE_PATH', path: ['chat', 'storage', 'sqlite', 'path'], type: 'string' },
   { env: 'NLWEB_CHAT_POSTGRES_URL', path: ['chat', 'storage', 'postgres', 'url'], type: 'string' },
   { env: 'NLWEB_CHAT_POSTGRES_SCHEMA', path: ['chat', 'storage', 'postgres', 'schema'], type: 'string' },
+  { env: 'NLWEB_CHAT_POSTGRES_PREPARED_STATEMENTS', path: ['chat', 'storage', 'postgres', 'prepared_statements'], type: 'boolean' },
   { env: 'NLWEB_CHAT_REDIS_URL', path: ['chat', 'storage', 'redis', 'url'], type: 'string' },
   { env: 'NLWEB_CHAT_REDIS_KEY_PREFIX', path: ['chat', 'storage', 'redis', 'key_prefix'], type: 'string' },
   { env: 'NLWEB_CHAT_QUEUE_SIZE', path: ['chat', 'limits', 'queue_size'], type: 'number' },

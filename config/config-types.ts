@@ -83,6 +83,8 @@ export interface ChatConfig {
       readonly pool_size: number;
       readonly operation_timeout_ms: number;
       readonly schema?: string;
+      /** false: every statement unnamed, for a pooler in transaction mode (PostgresStoreOptions.preparedStatements). */
+      readonly prepared_statements: boolean;
     };
     /** key_prefix: every key the store writes starts with it (deployments sharing one Redis each need their own). */
     readonly redis: {

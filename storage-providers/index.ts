@@ -74,6 +74,7 @@ export function createStore(config: StorageConfig, options: CreateStoreOptions =
         operationTimeoutMs: config.postgres.operation_timeout_ms,
         schema: options.postgresSchema ?? config.postgres.schema,
         applicationName: options.postgresApplicationName,
+        preparedStatements: config.postgres.prepared_statements,
         migrations: options.migrations ?? config.migrations,
         readOnly: options.readOnly,
       });

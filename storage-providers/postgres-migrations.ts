@@ -3,10 +3,13 @@ import { ChatError } from '../actors/errors';
 import { schemaVersionError, type SchemaOpenMode } from './schema-version';
 
 /**
- * PostgreSQL schema migrations. PG_MIGRATIONS[i] upgrades version i to i + 1 inside one
- * transaction together with its row in nlweb_chat_migrations, so a crash leaves the old version.
- * A session advisory lock serialises concurrent startups (several server processes, parallel
- * test files), which makes migrating safe to run twice or at the same time.
+ * PostgreSQL schema migrations. PG_MIGRATIONS[i] upgrades version i to i + 1 with its row in nlweb_chat_migrations.
+ * migratePostgres runs the version check and every pending migration in one transaction (PostgreSQL DDL is
+ * transactional), so a crash leaves the version found. Its advisory lock is the transaction's, which serialises
+ * concurrent startups (several server processes, parallel test files) and makes migrating safe to run twice or at
+ * the same time, also through a pooler in transaction mode (PgBouncer), which keeps a transaction on one server
+ * connection but not a session. A migration must therefore be able to run in a transaction (no CREATE INDEX
+ * CONCURRENTLY, no ALTER TYPE ... ADD VALUE on PostgreSQL < 12).
  * Append new migrations; never edit a released one. `s` is the quoted schema name.
  */
 export const PG_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
@@ -86,8 +89,10 @@ export function quoteSchema(schema: string): string {
 }
 
 /**
- * Brings `schema` to the newest version; returns the version found. Runs on one dedicated client (pooled or not).
- * `migrations` exists for tests, which build schemas at an older version with a prefix of the list.
+ * Brings `schema` to the newest version; returns the version found. Runs on one dedicated client (pooled or not), as
+ * one transaction: the lock, the schema and version table (created when missing), the version check and the pending
+ * migrations commit together or not at all. `migrations` exists for tests, which build schemas at an older version
+ * with a prefix of the list.
  */
 export async function migratePostgres(
   client: ClientBase,
@@ -95,9 +100,12 @@ export async function migratePostgres(
   migrations: ReadonlyArray<(s: string) => string> = PG_MIGRATIONS,
 ): Promise<number> {
   const s = quoteSchema(schema);
-  const lockKey = `nlweb_chat_migrations:${schema}`;
-  await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+  // READ COMMITTED whatever the server's default: each statement after the lock sees what the migrator before it
+  // committed. Under REPEATABLE READ the snapshot would be taken by the lock's statement, before its wait.
+  await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
   try {
+    // The same key as the session lock of earlier builds, so a server of either kind waits for the other's migration.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`nlweb_chat_migrations:${schema}`]);
     if (schema !== 'public') await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${s}.nlweb_chat_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
@@ -110,19 +118,14 @@ export async function migratePostgres(
       throw schemaVersionError(postgresDatabaseName(schema, rows[0].database), found, migrations.length, 'migrating');
     }
     for (let v = found; v < migrations.length; v++) {
-      await client.query('BEGIN');
-      try {
-        await client.query(migrations[v](s));
-        await client.query(`INSERT INTO ${s}.nlweb_chat_migrations (version) VALUES ($1)`, [v + 1]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+      await client.query(migrations[v](s));
+      await client.query(`INSERT INTO ${s}.nlweb_chat_migrations (version) VALUES ($1)`, [v + 1]);
     }
+    await client.query('COMMIT');
     return found;
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
   }
 }
 

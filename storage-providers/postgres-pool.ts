@@ -14,6 +14,13 @@ export interface PgPoolOptions {
    * PostgreSQL refuses any write, and nothing outlives the transaction on the server connection (readOnlyOperation).
    */
   readonly readOnly?: boolean;
+  /**
+   * Whether statements the store names are prepared once per connection and then only bound (default true). false
+   * sends every statement unnamed, so that no statement outlives its operation on the server connection: what a
+   * pooler in transaction mode needs (PgBouncer before 1.21), which runs each transaction on whichever server
+   * connection is free (PostgresStoreOptions.preparedStatements).
+   */
+  readonly preparedStatements?: boolean;
 }
 
 /**
@@ -34,10 +41,12 @@ export class PgRunner {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly operationTimeoutMs: number;
   private readonly readOnly: boolean;
+  private readonly preparedStatements: boolean;
 
   constructor(options: PgPoolOptions) {
     this.operationTimeoutMs = options.operationTimeoutMs ?? PG_OPERATION_TIMEOUT_MS;
     this.readOnly = options.readOnly ?? false;
+    this.preparedStatements = options.preparedStatements ?? true;
     this.pool = new Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -54,12 +63,19 @@ export class PgRunner {
   }
 
   run<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.track(this.readOnly ? readOnlyOperation(fn) : fn, this.operationTimeoutMs);
+    return this.track(this.operation(fn), this.operationTimeoutMs);
   }
 
   /** run() without the operation bound (migrations at open). */
   runUnbounded<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.track(this.readOnly ? readOnlyOperation(fn) : fn, 0);
+    return this.track(this.operation(fn), 0);
+  }
+
+  /** `fn` as this runner runs it: read-only in a transaction of its own, or with unnamed statements, or as it is. */
+  private operation<T>(fn: (client: PoolClient) => Promise<T>): (client: PoolClient) => Promise<T> {
+    if (this.readOnly) return readOnlyOperation(fn);
+    if (!this.preparedStatements) return (client) => fn(withUnnamedStatements(client));
+    return fn;
   }
 
   private track<T>(fn: (client: PoolClient) => Promise<T>, timeoutMs: number): Promise<T> {
@@ -154,6 +170,10 @@ function isStatementError(err: unknown): boolean {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57|53)/.test(code);
 }
 
+/** What to do when named statements fail (42P05, 26000), which in practice means a pooler in transaction mode. */
+export const PREPARED_STATEMENTS_HINT =
+  'behind a pooler in transaction mode, such as PgBouncer before 1.21, set chat.storage.postgres.prepared_statements: false';
+
 const CONSTRAINT_CODES: Record<string, 'STORAGE_ERR_DUPLICATE_SEQUENCE' | 'STORAGE_ERR_DUPLICATE_MESSAGE' | 'CHAT_ERR_ALREADY_EXISTS'> = {
   nlweb_messages_sequence_pk: 'STORAGE_ERR_DUPLICATE_SEQUENCE',
   nlweb_messages_sender_message_uq: 'STORAGE_ERR_DUPLICATE_MESSAGE',
@@ -173,6 +193,12 @@ export function mapPgError(err: unknown, context: string): unknown {
   }
   if (typeof e?.code === 'string' && e.code.startsWith('22')) {
     return new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `${context}: ${e.message ?? ''}`, { cause: err });
+  }
+  // A statement name already prepared on the server connection, or missing from it: what named statements meet behind
+  // a pooler in transaction mode, which runs each transaction on whichever server connection is free. Still a
+  // retryable outage (the next operation may land on a connection that suits it), but one the operator can end.
+  if (e?.code === '42P05' || e?.code === '26000') {
+    return new ChatError('STORAGE_ERR_UNAVAILABLE', `${context}: ${e.message ?? ''} (${PREPARED_STATEMENTS_HINT})`, { cause: err });
   }
   return new ChatError('STORAGE_ERR_UNAVAILABLE', `${context}: ${e?.message ?? String(err)}`, { cause: err });
 }

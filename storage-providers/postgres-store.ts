@@ -35,6 +35,14 @@ export interface PostgresStoreOptions {
   /** application_name of the connections, visible in pg_stat_activity (default "nlweb-chat"). */
   readonly applicationName?: string;
   /**
+   * Whether the hot statements (append, read, claim, renew) are prepared by name once per connection and then only
+   * bound (config: chat.storage.postgres.prepared_statements; default true). false sends them unnamed, parsed with
+   * each use: required behind a pooler in transaction mode (PgBouncer before 1.21, or later without
+   * max_prepared_statements), which runs each transaction on whichever server connection is free, so a name prepared
+   * on one is missing from the next (26000) or prepared twice (42P05). A readOnly store always sends them unnamed.
+   */
+  readonly preparedStatements?: boolean;
+  /**
    * Opens the schema for reading only (default false), for readers of a database a server owns (the replay CLI):
    * open() creates and migrates nothing, and refuses a schema at another version than this build's (older, newer,
    * or without nlweb-chat tables) with STORAGE_ERR_SCHEMA_VERSION; every operation is a `BEGIN READ ONLY` transaction
@@ -204,7 +212,8 @@ export class PostgresStore extends ChatStore {
       row.push(toJsonText(m.metadata, 'metadata'));
       for (let i = 0; i < row.length; i++) (params[i + 1] as unknown[]).push(row[i]);
     }
-    // Named statements are prepared once per pooled connection (a pool serves exactly one schema).
+    // Named statements are prepared once per pooled connection (a pool serves exactly one schema), unless
+    // preparedStatements is false: then the runner drops the names.
     const fast = await this.db()
       .run((c) =>
         c.query({ name: 'nlweb-append-fast', text: this.sql.appendFast, values: [...params, messages[0].sequence_id, fenceEpoch ?? null] }),

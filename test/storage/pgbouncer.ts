@@ -68,6 +68,9 @@ export async function startPgBouncer(settings: PgBouncerSettings): Promise<Runni
       `auth_file = ${path.join(dir, 'users.txt')}`,
       `pool_mode = ${settings.poolMode}`,
       `default_pool_size = ${settings.defaultPoolSize}`,
+      // 1.21 can track protocol-level named statements per client (max_prepared_statements, on by default since 1.24);
+      // off, every version behaves as 1.18, which the tests describe (and which does not know the key).
+      ...(tracksPreparedStatements(bin) ? ['max_prepared_statements = 0'] : []),
       '',
     ].join('\n'),
   );
@@ -89,6 +92,14 @@ export async function startPgBouncer(settings: PgBouncerSettings): Promise<Runni
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether `bin` is PgBouncer 1.21 or newer ("PgBouncer 1.18.0" on its --version's first line). */
+function tracksPreparedStatements(bin: string): boolean {
+  const version = /PgBouncer (\d+)\.(\d+)/.exec(spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout ?? '');
+  if (!version) return false;
+  const [major, minor] = [Number(version[1]), Number(version[2])];
+  return major > 1 || (major === 1 && minor >= 21);
 }
 
 function writeReadable(file: string, text: string): void {
