@@ -37,6 +37,8 @@ export type PipelineReplies = unknown[];
 export class RedisConnection {
   private readonly client: Redis;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Whether the first connect succeeded (from then on, lost connections are re-made in the background). */
+  private connected = false;
 
   constructor(options: RedisConnectionOptions) {
     const timeout = options.operationTimeoutMs ?? REDIS_OPERATION_TIMEOUT_MS;
@@ -48,7 +50,11 @@ export class RedisConnection {
       connectTimeout: options.connectTimeoutMs ?? 5000,
       ...(timeout > 0 ? { commandTimeout: timeout } : {}),
       connectionName: options.connectionName ?? 'nlweb-chat',
-      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+      // A failed first connect is open()'s failure (retried by its caller), not something to retry in the background.
+      retryStrategy: (attempt) => (this.connected ? Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS) : null),
+      // How long disconnect() waits for a socket to close before destroying it; its timer outlives a socket that is
+      // already closed (ioredis), so it is short: otherwise every close() kept the process alive for 2 s.
+      disconnectTimeout: 200,
     });
     // Connection errors reach the calls that meet them; without a listener ioredis would print each one.
     this.client.on('error', () => undefined);
@@ -59,9 +65,9 @@ export class RedisConnection {
     try {
       await this.client.connect();
     } catch (err) {
-      this.client.disconnect();
       throw mapRedisError(err, 'cannot reach Redis');
     }
+    this.connected = true;
   }
 
   /** Runs `fn` on the client, tracked, with its errors mapped. */
@@ -108,7 +114,8 @@ export class RedisConnection {
   async end(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     if (this.client.status === 'ready') await this.client.quit().catch(() => undefined);
-    this.client.disconnect();
+    // Not after a quit or a failed first connect ('end'): nothing is left to stop, and disconnect() would start a timer.
+    if (this.client.status !== 'end') this.client.disconnect();
   }
 }
 

@@ -61,6 +61,20 @@ describeWithRedis(reachable)('RedisStore when Redis goes away', () => {
     expect(await store.getConversation('c1')).toEqual(meta('c1'));
   });
 
+  test('close() and a failed open() leave no timer behind: a process (the replay CLI) exits at once', async () => {
+    const pending = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = pending();
+    const store = redis.make();
+    await store.open();
+    await store.ping();
+    await store.close();
+    proxy.refuse();
+    const refused = redis.make({ url: viaProxy(proxy), connectTimeoutMs: 500 });
+    expect((await openError(refused)).code).toBe('STORAGE_ERR_UNAVAILABLE');
+    // ioredis's disconnect() used to leave a 2 s timer for a socket already closed, after every close().
+    expect(pending()).toBeLessThanOrEqual(before);
+  });
+
   test('a connection cut under the store: calls fail STORAGE_ERR_UNAVAILABLE at once, then work after the reconnect', async () => {
     const store: RedisStore = redis.make({ url: viaProxy(proxy) });
     await store.open();
