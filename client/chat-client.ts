@@ -4,13 +4,14 @@
  *
  * Guarantees it adds on top of the protocol (docs/client.md):
  * - reconnects on retriable closes with exponential backoff + jitter (1 s, 2 s, 4 s ... 30 s),
- *   up to `maxRetries` consecutive failures, and resumes from the last delivered sequence id;
+ *   up to `maxRetries` consecutive failures, and resumes from the last delivered sequence id; given several
+ *   server urls, leaves one that is gone for the next at once, and backs off once all failed (entry-points.ts);
  * - delivers messages to the application exactly once and strictly in sequence order (dedup by
  *   sequence id, out-of-order frames buffered, a `sync` asked for on a gap: delivery-buffer.ts);
  * - at-least-once sending: a message stays in the outbox and is re-sent with the SAME message_id
  *   after every reconnect until the server acknowledges it as persisted (outbox.ts);
- * - paces its messages and syncs to the message budget the server announces, and honours `retry_after_ms` of 429 error frames
- *   before re-sending (those refusals are `throttled` events, not `error`s: send-pacer.ts, outbox.ts);
+ * - paces its messages and syncs to the message budget the server announces, and honours `retry_after_ms` of 429
+ *   error frames before re-sending (those refusals are `throttled` events, not `error`s: send-pacer.ts, outbox.ts);
  * - leave() settles on the server's answer: its close after removing the member, or its refusal (leave-request.ts).
  *
  * This file wires the modules together and dispatches server frames; the connection lifecycle is
@@ -18,7 +19,8 @@
  */
 import { createAckThrottle } from './ack-throttle';
 import { DEFAULT_BACKOFF } from './backoff';
-import { createConnectionLoop } from './connection-loop';
+import { createConnectionLoop, type Attempt } from './connection-loop';
+import { createEntryPoints, entryPointList } from './entry-points';
 import { defaultClock, defaultGenerateId, defaultWebSocketImpl } from './client-platform';
 import { ChatClientError, type ChatClient, type ChatClientEvents, type ChatClientOptions, type ConnectedInfo } from './client-types';
 import { createChatSocket } from './chat-socket';
@@ -42,7 +44,7 @@ import {
 } from './protocol-frames';
 import { createReadMarks } from './read-marks';
 import { createRoster } from './roster';
-import { createSubprotocolOffer } from './subprotocol-offer';
+import { subprotocolOffers } from './subprotocol-offer';
 import { createTypedEmitter } from './typed-emitter';
 
 // The public types and buildChatSocketUrl used to be declared here; importers of this file keep them.
@@ -52,6 +54,8 @@ export type { FollowOwnerOption } from './owner-redirect';
 
 /** Creates a client; nothing happens until connect(). */
 export function createChatClient(options: ChatClientOptions): ChatClient {
+  // First: a url option that names no server is the caller's mistake, thrown before anything is made.
+  const entries = createEntryPoints(entryPointList(options.url));
   const clock = options.clock ?? defaultClock();
   const generateId = options.generateId ?? defaultGenerateId;
   const events = createTypedEmitter<ChatClientEvents>();
@@ -128,7 +132,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     sendRead: (sequenceId) => socket.send({ type: 'read', sequence_id: sequenceId }),
   });
 
-  const redirect = createOwnerRedirect(options.url, options.followOwner);
+  const redirect = createOwnerRedirect(() => entries.current, options.followOwner);
   const loop = createConnectionLoop({
     clock,
     random: options.random ?? Math.random,
@@ -138,19 +142,21 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     renewsToken: typeof options.token === 'function',
     events,
     socket,
-    subprotocols: createSubprotocolOffer(REFUSAL_SUBPROTOCOL),
+    subprotocols: subprotocolOffers(REFUSAL_SUBPROTOCOL),
     redirect,
+    entries,
     webSocketImpl: () => options.WebSocketImpl ?? defaultWebSocketImpl(),
     nextAttempt() {
-      const attempt = (token: string | undefined) => {
+      const attempt = (token: string | undefined): Attempt => {
         const resumedFrom = delivery.lastSequenceId;
-        const url = buildChatSocketUrl(redirect.base, options.conversationId, {
+        const base = redirect.base;
+        const url = buildChatSocketUrl(base, options.conversationId, {
           ...(token !== undefined ? { token } : {}),
           ...(options.userId !== undefined ? { userId: options.userId } : {}),
           ...(resumedFrom !== undefined ? { lastSequenceId: resumedFrom } : {}),
           ...(historyPending !== undefined ? { history: historyPending } : {}),
         });
-        return { url, resumedFrom };
+        return { url, base, resumedFrom };
       };
       const { token } = options;
       if (typeof token !== 'function') return attempt(token);
@@ -166,11 +172,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       }
       return typeof fresh === 'string' ? attempt(fresh) : Promise.resolve(fresh).then(attempt, failed);
     },
-    onData(data, resumedFrom) {
+    onData(data, attempt) {
       // Any frame, even one we cannot parse, proves the connection alive.
       heartbeat.noteFrame();
       const frame = parseServerFrame(data);
-      if (frame) handleFrame(frame, resumedFrom);
+      if (frame) handleFrame(frame, attempt);
     },
     onSocketEnded() {
       // Held records and an in-flight sync die with the socket: the resume replays them.
@@ -195,10 +201,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
   });
 
-  function handleFrame(frame: ServerFrame, resumedFrom: number | undefined): void {
+  function handleFrame(frame: ServerFrame, attempt: Attempt): void {
     switch (frame.type) {
       case 'connected':
-        return onConnected(frame, resumedFrom);
+        return onConnected(frame, attempt);
       case 'message':
         return delivery.onMessage(frame.message);
       case 'message_ack':
@@ -237,7 +243,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
   }
 
-  function onConnected(frame: ConnectedFrame, resumedFrom: number | undefined): void {
+  function onConnected(frame: ConnectedFrame, { resumedFrom, base }: Attempt): void {
     // Before markOpen and the `connected` event: a send() from its listener is checked against this server's limits.
     serverLimits = limitsOfConnected(frame);
     ownId = frame.participant_id;
@@ -283,6 +289,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       serverLastSequenceId: frame.last_sequence_id,
       ...(resumedFrom !== undefined ? { resumedFrom } : {}),
       reconnect,
+      url: base,
       // A copy: an application changing what it was given must not change what the outbox checks.
       limits: { ...serverLimits },
     };

@@ -37,8 +37,14 @@ export interface ClientClock {
 
 /** Options of createChatClient; everything but url and conversationId has a default. */
 export interface ChatClientOptions {
-  /** WebSocket base URL, e.g. ws://127.0.0.1:8000 (http(s):// is turned into ws(s)://). */
-  readonly url: string;
+  /**
+   * WebSocket base URL, e.g. ws://127.0.0.1:8000 (http(s):// is turned into ws(s)://); or several, servers of one
+   * deployment (one store), to fail over: a server that is gone (refused or dropped connection, failed handshake,
+   * shutdown 1001, restart, heartbeat or connect timeout, an upgrade refused for now) is left for the next one at
+   * once, and the backoff waits only when every one failed since the last connection or wait. The client stays on
+   * whichever server serves it. docs/client.md, "Several servers". RangeError for an empty list.
+   */
+  readonly url: string | readonly string[];
   readonly conversationId: string;
   /**
    * Bearer token, sent as the `token` query parameter (browsers cannot set headers on WebSockets). A function is
@@ -53,7 +59,11 @@ export interface ChatClientOptions {
   readonly userId?: string;
   /** Defaults to globalThis.WebSocket in browsers and the `ws` package in Node. */
   readonly WebSocketImpl?: WebSocketConstructor;
-  /** Consecutive failed connection attempts before giving up (default 10; Infinity: never give up). */
+  /**
+   * Consecutive failed connection attempts before giving up (default 10; Infinity: never give up): precisely, backoff
+   * waits without a connection in between, so with several urls, failed rounds over all of them. Attempts made at
+   * once (the next url of the list, an owner a refusal named) are not counted.
+   */
   readonly maxRetries?: number;
   readonly backoff?: BackoffOptions;
   /**
@@ -107,6 +117,8 @@ export interface ConnectedInfo {
   readonly resumedFrom?: number;
   /** True for every connection after the first. */
   readonly reconnect: boolean;
+  /** The server address this connection went to: one of `url`, or an owner a 4421 refusal named. */
+  readonly url: string;
   /**
    * The sizes past which this server refuses a message: what send() checks before sending (CLIENT_MESSAGE_TOO_LARGE),
    * given to the application so it can say "at most N characters" or cut a paste before it is sent. As this
@@ -200,7 +212,11 @@ export interface ChatClientEvents {
   /** A message of ours was acknowledged. */
   ack: SendResult;
   disconnected: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };
-  reconnecting: { readonly attempt: number; readonly delayMs: number };
+  /**
+   * Before each scheduled attempt: its number since the last connection, its delay, and the server address it goes to
+   * (the next of several urls after a server went away, an owner a refusal named, or the same one).
+   */
+  reconnecting: { readonly attempt: number; readonly delayMs: number; readonly url: string };
   /** The next attempt goes to the server a 4421 refusal named (followOwner); later closes return to `url`. */
   redirected: { readonly ownerAddress: string };
   /** Terminal: fatal close, retries exhausted, or close() called. */

@@ -1,14 +1,17 @@
 /**
  * The connection loop of the client: open a socket, give up on it if `connected` does not arrive
  * in time, and after a retriable close open the next one after an exponential backoff with jitter
- * (so a crowd of clients dropped by one server restart does not reconnect in lockstep). Fatal
- * closes, exhausted retries and close() end the loop for good.
+ * (so a crowd of clients dropped by one server restart does not reconnect in lockstep). Two kinds of
+ * attempt go at once instead: one to the owner a refusal named (owner-redirect.ts), and one to the next
+ * server of the client's list when the last one is gone (entry-points.ts); the backoff then waits only
+ * once every server of the list failed. Fatal closes, exhausted retries and close() end the loop for good.
  *
  * The loop owns only the connection's lifecycle; what a connection carries (delivery, outbox,
  * acks, heartbeat) is reset and resumed through the callbacks in ConnectionLoopDeps.
  */
 import { backoffDelay, type BackoffOptions } from './backoff';
 import type { ChatSocket } from './chat-socket';
+import { isServerGone, type EntryPoints } from './entry-points';
 import type { OwnerRedirect } from './owner-redirect';
 import type { SubprotocolOffer } from './subprotocol-offer';
 import {
@@ -28,7 +31,10 @@ export interface ConnectionLoopDeps {
   /** Returns [0, 1); drives the backoff jitter. */
   readonly random: () => number;
   readonly backoff: BackoffOptions;
-  /** Consecutive failed attempts before giving up. */
+  /**
+   * Backoff waits without a connection before giving up: with one server, consecutive failed attempts; with several,
+   * failed rounds (every server once). Attempts that go at once (the next server, an owner) are not counted.
+   */
   readonly maxRetries: number;
   readonly connectTimeoutMs: number;
   /**
@@ -38,10 +44,12 @@ export interface ConnectionLoopDeps {
   readonly renewsToken: boolean;
   readonly events: TypedEmitter<ChatClientEvents>;
   readonly socket: ChatSocket;
-  /** Picks each attempt's subprotocol and learns from its handshake's outcome. */
-  readonly subprotocols: SubprotocolOffer;
+  /** Picks each attempt's subprotocol and learns from its handshake's outcome: one offer per server address. */
+  readonly subprotocols: (server: string) => SubprotocolOffer;
   /** Where the next attempt goes: a refusal naming the conversation's server sends it there (owner-redirect.ts). */
   readonly redirect: OwnerRedirect;
+  /** The client's servers, the current one the entry point of `redirect`: a gone server is left for the next. */
+  readonly entries: EntryPoints;
   /** The WebSocket class to use (may throw CLIENT_NO_WEBSOCKET). */
   webSocketImpl(): WebSocketConstructor;
   /**
@@ -50,8 +58,8 @@ export interface ConnectionLoopDeps {
    * attempt like a refused connection (CLIENT_CONNECT_FAILED, then the usual backoff).
    */
   nextAttempt(): Attempt | PromiseLike<Attempt>;
-  /** A frame's raw data arrived on the current socket of the attempt that resumed from `resumedFrom`. */
-  onData(data: unknown, resumedFrom: number | undefined): void;
+  /** A frame's raw data arrived on the current socket, opened by `attempt`. */
+  onData(data: unknown, attempt: Attempt): void;
   /** The current socket ended: drop connection-scoped state (runs before the reconnect decision). */
   onSocketEnded(): void;
   /** The loop ended for good: stop everything and fail what still waits with `err`. */
@@ -61,8 +69,13 @@ export interface ConnectionLoopDeps {
 /** Where one connection attempt goes. */
 export interface Attempt {
   readonly url: string;
+  /** The server address `url` was built on (the current entry point or a followed owner). */
+  readonly base: string;
   readonly resumedFrom: number | undefined;
 }
+
+/** Why a socket ended: the server's side (or the network), or this client's (e.g. its token() failed). */
+type EndCause = 'server' | 'client';
 
 /** The connection lifecycle of one client. */
 export interface ConnectionLoop {
@@ -92,7 +105,10 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
   let state: ConnectionState = 'idle';
   let ready = false;
   let everConnected = false;
-  let failures = 0;
+  /** Attempts scheduled since the last connection: what `reconnecting` numbers, and the give-up reason counts. */
+  let attempts = 0;
+  /** Backoff waits since the last connection: the exponent of the next, and what maxRetries bounds. */
+  let waits = 0;
   let reconnectTimer: unknown;
   let connectTimer: unknown;
   /** What the current connection's `connected` frame said (connect() on an open client returns it). */
@@ -127,7 +143,8 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
       connectTimer = undefined;
       if (!current()) return;
       attemptSeq += 1;
-      onSocketGone(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'connect timeout');
+      // Still waiting for the token: the server was never asked.
+      onSocketGone(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'connect timeout', 'client');
     }, deps.connectTimeoutMs);
     next.then(
       (ready) => {
@@ -144,26 +161,27 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     const error =
       err instanceof ChatClientError ? err : new ChatClientError('CLIENT_CONNECT_FAILED', String((err as Error)?.message ?? err));
     events.emit('error', error);
-    onSocketGone(CLOSE_CODES.ABNORMAL, error.message);
+    onSocketGone(CLOSE_CODES.ABNORMAL, error.message, 'client');
   }
 
-  function openAttempt(Impl: WebSocketConstructor, { url, resumedFrom }: Attempt): void {
-    const protocols = deps.subprotocols.next();
+  function openAttempt(Impl: WebSocketConstructor, attempt: Attempt): void {
+    const offer = deps.subprotocols(attempt.base);
+    const protocols = offer.next();
     let opened = false;
     let ws: ReturnType<typeof socket.open>;
     try {
-      ws = socket.open(Impl, url, protocols, {
+      ws = socket.open(Impl, attempt.url, protocols, {
         onOpen() {
           opened = true;
-          deps.subprotocols.completed(protocols);
+          offer.completed(protocols);
         },
-        onData: (data) => deps.onData(data, resumedFrom),
+        onData: (data) => deps.onData(data, attempt),
         onClose(code, reason) {
           // Only a close of the socket itself says the handshake failed; our own drops (connect timeout) do not.
           // At a followed owner it more likely means that server is gone (killed, unreachable from here) than a proxy
           // stripping the subprotocol: the owner is not followed again, and the offer stays as it was.
           if (!opened && deps.redirect.following) deps.redirect.handshakeFailed();
-          else if (!opened) deps.subprotocols.failed(protocols);
+          else if (!opened) offer.failed(protocols);
           onSocketGone(code, reason);
         },
       });
@@ -186,30 +204,45 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     onSocketGone(code, reason);
   }
 
-  function onSocketGone(code: number, reason: string): void {
+  function onSocketGone(code: number, reason: string, cause: EndCause = 'server'): void {
     socket.detach();
     ready = false;
     connectTimer = clear(connectTimer);
     deps.onSocketEnded();
     if (state === 'closed') return;
     const retriable = isRetriableClose(code) || (deps.renewsToken && isTokenExpiredClose(code, reason));
-    const willReconnect = retriable && failures < deps.maxRetries;
-    events.emit('disconnected', { code, reason, willReconnect });
+    const next = retriable ? planNextAttempt(code, reason, cause) : undefined;
+    events.emit('disconnected', { code, reason, willReconnect: next !== undefined });
     // Refused for good: the application gets the server's reason (its error code) rather than only CLIENT_CLOSED.
     if (!retriable) return finish(code, `fatal close ${code}${reason ? `: ${reason}` : ''}`, reasonErrorCode(reason));
-    if (!willReconnect) return finish(code, `gave up after ${failures} failed attempts`);
-    // A refusal that names the conversation's server is followed at once: waiting would not change the answer
-    // of this server, and the named one is expected to accept. It still counts as an attempt (maxRetries).
-    const ownerAddress = deps.redirect.onClose(code, reason);
-    if (ownerAddress !== undefined) events.emit('redirected', { ownerAddress });
-    const delayMs = ownerAddress !== undefined ? 0 : backoffDelay(failures, deps.random, deps.backoff);
-    failures += 1;
+    if (next === undefined) return finish(code, `gave up after ${attempts} failed attempts`);
+    if (next.ownerAddress !== undefined) events.emit('redirected', { ownerAddress: next.ownerAddress });
+    attempts += 1;
     state = 'reconnecting';
-    events.emit('reconnecting', { attempt: failures, delayMs });
+    events.emit('reconnecting', { attempt: attempts, delayMs: next.delayMs, url: deps.redirect.base });
     reconnectTimer = clock.setTimeout(() => {
       reconnectTimer = undefined;
       if (state !== 'closed') openSocket();
-    }, delayMs);
+    }, next.delayMs);
+  }
+
+  /** Where (redirect.base, once this returns) and when the attempt after a retriable close goes; undefined: give up. */
+  function planNextAttempt(code: number, reason: string, cause: EndCause): { delayMs: number; ownerAddress?: string } | undefined {
+    // Read before onClose changes it: did the socket that ended go to a followed owner, or to the entry point?
+    const atOwner = deps.redirect.following;
+    // A refusal that names the conversation's server is followed at once: waiting would not change the answer
+    // of this server, and the named one is expected to accept.
+    const ownerAddress = deps.redirect.onClose(code, reason);
+    if (ownerAddress !== undefined) return { delayMs: 0, ownerAddress };
+    // The server of the list is gone: the next one at once, until every one has failed in this round. A followed
+    // owner that is gone sends the attempt back to the entry point with backoff instead: its claim on the conversation
+    // has to expire before another server takes it, and the entry point names whoever holds it then.
+    if (!atOwner && cause === 'server' && isServerGone(code, reason) && deps.entries.moveOn()) return { delayMs: 0 };
+    if (waits >= deps.maxRetries) return undefined;
+    const delayMs = backoffDelay(waits, deps.random, deps.backoff);
+    waits += 1;
+    deps.entries.newRound();
+    return { delayMs };
   }
 
   function finish(code: number | undefined, reason: string, errorCode = 'CLIENT_CLOSED'): void {
@@ -245,7 +278,9 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
       connectTimer = clear(connectTimer);
       ready = true;
       state = 'open';
-      failures = 0;
+      attempts = 0;
+      waits = 0;
+      deps.entries.newRound();
       deps.redirect.onConnected();
       return everConnected;
     },

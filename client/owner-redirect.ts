@@ -5,9 +5,9 @@
  * reason `CHAT_ERR_OWNED_ELSEWHERE <address>`. Going there at once beats waiting out a backoff for a
  * load balancer to route the retry to the right server by chance.
  *
- * The entry point (the client's `url`) stays the home base: any other close sends the next attempt back
- * there, because the followed server may be the one that went away, and whoever holds the conversation
- * now answers with its own address.
+ * The entry point (the client's `url`, or the current one of its list: entry-points.ts) stays the home base: any
+ * other close sends the next attempt back there, because the followed server may be the one that went away, and
+ * whoever holds the conversation now answers with its own address.
  */
 import { CLOSE_CODES } from './protocol-frames';
 
@@ -40,8 +40,11 @@ export interface OwnerRedirect {
   onConnected(): void;
 }
 
-export function createOwnerRedirect(entryPoint: string, follow: FollowOwnerOption = true): OwnerRedirect {
-  let base = entryPoint;
+/** `entryPoint` is read at every use when it is a function: the client's current server of its list. */
+export function createOwnerRedirect(entryPoint: string | (() => string), follow: FollowOwnerOption = true): OwnerRedirect {
+  const entry = typeof entryPoint === 'string' ? () => entryPoint : entryPoint;
+  /** The owner address being followed; undefined at the entry point. */
+  let followed: string | undefined;
   let followsWithoutConnecting = 0;
   /** Followed owners whose handshake failed since the last connection. */
   const unreachable = new Set<string>();
@@ -55,32 +58,34 @@ export function createOwnerRedirect(entryPoint: string, follow: FollowOwnerOptio
     }
     if (!['ws:', 'wss:', 'http:', 'https:'].includes(target.protocol)) return false;
     // Never from TLS to plain text: the token would travel in the clear.
-    if (isSecure(entryPoint) && !isSecure(address)) return false;
+    if (isSecure(entry()) && !isSecure(address)) return false;
     if (unreachable.has(address)) return false;
     return typeof follow === 'function' ? follow(address) : follow;
   }
 
   return {
     get base() {
-      return base;
+      return followed ?? entry();
     },
     get following() {
-      return base !== entryPoint;
+      return followed !== undefined;
     },
     handshakeFailed() {
-      if (base !== entryPoint) unreachable.add(base);
+      if (followed !== undefined) unreachable.add(followed);
     },
     onClose(code, reason) {
       const address =
         code === CLOSE_CODES.OWNED_ELSEWHERE && reason.startsWith(OWNED_ELSEWHERE_REASON)
           ? reason.slice(OWNED_ELSEWHERE_REASON.length).trim()
           : '';
+      const base = followed ?? entry();
       if (address !== '' && address !== base && followsWithoutConnecting < MAX_FOLLOWS_WITHOUT_CONNECTING && acceptable(address)) {
         followsWithoutConnecting += 1;
-        base = address;
+        // Named back to the entry point (a conversation moving between two servers): that is no owner being followed.
+        followed = address === entry() ? undefined : address;
         return address;
       }
-      base = entryPoint;
+      followed = undefined;
       return undefined;
     },
     onConnected() {

@@ -19,6 +19,10 @@
  * Node's `ws` does say why ("Server sent no subprotocol"); the same rule serves it, since without the
  * subprotocol `ws` still reports refusals as HTTP statuses. The attempts stay within the client's
  * backoff and maxRetries: a fallback is an ordinary retry.
+ *
+ * Each server address learns for itself (subprotocolOffers): a proxy stands in front of one address, not of all, and
+ * a client that leaves a dead server for the next one of its list (entry-points.ts) must not drop the subprotocol
+ * there because the dead one failed its handshake.
  */
 
 /** The offer of one client (each client learns for itself; nothing is shared between clients). */
@@ -42,5 +46,18 @@ export function createSubprotocolOffer(subprotocol: string): SubprotocolOffer {
     failed(offered) {
       offering = offered === undefined;
     },
+  };
+}
+
+/** The offer of each server address a client connects to, made when first asked for. */
+export function subprotocolOffers(subprotocol: string): (server: string) => SubprotocolOffer {
+  const offers = new Map<string, SubprotocolOffer>();
+  return (server) => {
+    let offer = offers.get(server);
+    if (offer === undefined) {
+      offer = createSubprotocolOffer(subprotocol);
+      offers.set(server, offer);
+    }
+    return offer;
   };
 }

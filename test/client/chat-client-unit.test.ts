@@ -90,8 +90,9 @@ async function resettingServerUrl(): Promise<string> {
 
 describe('backoff', () => {
   test('reconnect delays double from 1 s and are capped at 30 s; the client gives up after maxRetries', async () => {
+    const deadUrl = await resettingServerUrl();
     const client = makeClient({
-      url: await resettingServerUrl(),
+      url: deadUrl,
       random: () => 0.9999999,
       maxRetries: 8,
     });
@@ -99,7 +100,7 @@ describe('backoff', () => {
     const expected = [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000];
     for (const [i, delay] of expected.entries()) {
       const ev = await nextEvent(client, 'reconnecting');
-      expect(ev).toEqual({ attempt: i + 1, delayMs: delay });
+      expect(ev).toEqual({ attempt: i + 1, delayMs: delay, url: deadUrl });
       const before = created.length;
       clock.advance(delay - 1);
       expect(created.length).toBe(before); // not one millisecond early
@@ -114,8 +115,9 @@ describe('backoff', () => {
   });
 
   test('maxRetries Infinity keeps trying at the 30 s cap; reconnectNow() cuts the wait short and cancels the old timer', async () => {
+    const deadUrl = await resettingServerUrl();
     const client = makeClient({
-      url: await resettingServerUrl(),
+      url: deadUrl,
       random: () => 0.9999999,
       maxRetries: Infinity,
     });
@@ -127,7 +129,7 @@ describe('backoff', () => {
       clock.advance(last.delayMs);
       last = await next;
     }
-    expect(last).toEqual({ attempt: 14, delayMs: 30_000 });
+    expect(last).toEqual({ attempt: 14, delayMs: 30_000, url: deadUrl });
     expect(client.state).toBe('reconnecting');
 
     // A third of the wait passed; "retry now" opens a socket at once, without the clock moving.
@@ -137,7 +139,7 @@ describe('backoff', () => {
     expect(client.reconnectNow()).toBe(true);
     expect(created.length).toBe(before + 1);
     // That attempt failed too and waits its own backoff: the old timer (due 20 s from now) no longer fires.
-    expect(await after).toEqual({ attempt: 15, delayMs: 30_000 });
+    expect(await after).toEqual({ attempt: 15, delayMs: 30_000, url: deadUrl });
     expect(client.reconnectNow()).toBe(true);
     expect(created.length).toBe(before + 2);
     await nextEvent(client, 'reconnecting');
@@ -168,7 +170,7 @@ describe('backoff', () => {
       const conn = await server.connection(i);
       const reconnecting = nextEvent(client, 'reconnecting');
       await conn.close(1001, 'shutdown');
-      expect(await reconnecting).toEqual({ attempt: i + 1, delayMs: delay });
+      expect(await reconnecting).toEqual({ attempt: i + 1, delayMs: delay, url: server.url });
       clock.advance(delay);
     }
     // The 4th connection succeeds: the next drop starts again at the first cap.
@@ -178,7 +180,7 @@ describe('backoff', () => {
     expect((await again).reconnect).toBe(true);
     const reconnecting = nextEvent(client, 'reconnecting');
     await fourth.close(4008, 'slow consumer');
-    expect(await reconnecting).toEqual({ attempt: 1, delayMs: 500 });
+    expect(await reconnecting).toEqual({ attempt: 1, delayMs: 500, url: server.url });
   });
 });
 

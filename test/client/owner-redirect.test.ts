@@ -4,11 +4,12 @@
  * front of it, made before the owner so the address can go into its config (the owner listens on port 0).
  */
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import type { ChatClient, ChatClientOptions } from '../../client/chat-client';
+import type { ChatClient, ChatClientEvents, ChatClientOptions } from '../../client/chat-client';
 import { createOwnerRedirect } from '../../client/owner-redirect';
 import { CLOSE_CODES } from '../../client/protocol-frames';
 import { MemoryStore } from '../../storage-providers';
 import { nextEvent } from './client-events';
+import { closedPortUrl } from './closed-port';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
 import { testClients } from './test-clients';
 
@@ -58,6 +59,20 @@ describe('createOwnerRedirect', () => {
     expect(r.onClose(4421, refusal('ws://other.example'))).toBe('ws://other.example');
     r.onConnected();
     expect(r.onClose(4421, refusal('ws://dead.example'))).toBe('ws://dead.example');
+  });
+
+  test('the entry point may move (the current server of a list): a close that follows no owner goes back to the current one', () => {
+    let entry = 'ws://a.example';
+    const r = createOwnerRedirect(() => entry);
+    expect(r.onClose(4421, refusal('ws://owner.example'))).toBe('ws://owner.example');
+    entry = 'ws://b.example';
+    expect(r.base).toBe('ws://owner.example');
+    expect(r.onClose(1001, 'GATEWAY_ERR_SHUTTING_DOWN')).toBeUndefined();
+    expect([r.base, r.following]).toEqual(['ws://b.example', false]);
+    // Named back to the entry point itself: no owner is being followed there.
+    expect(r.onClose(4421, refusal('ws://c.example'))).toBe('ws://c.example');
+    expect(r.onClose(4421, refusal('ws://b.example'))).toBe('ws://b.example');
+    expect(r.following).toBe(false);
   });
 
   test('two servers naming each other (a conversation moving) stop being followed after 3 hops until a connection is made', () => {
@@ -124,6 +139,24 @@ describe('two real servers on one store', () => {
     await expect(other.runtime.post('conv', { sender_id: 'bob', message_id: 'b1', content: 'x' })).rejects.toMatchObject({
       code: 'CHAT_ERR_OWNED_ELSEWHERE',
     });
+  });
+
+  test('several urls, the first down: the next one at once, and its refusal followed to the owner at once', async () => {
+    const c = clients.open([await closedPortUrl(), other.wsUrl], { conversationId: 'conv', userId: 'alice', clock, random: () => 0.5 });
+    const plans: ChatClientEvents['reconnecting'][] = [];
+    c.on('reconnecting', (r) => plans.push(r));
+    const planned = (n: number): Promise<unknown> =>
+      plans.length >= n ? Promise.resolve() : nextEvent(c, 'reconnecting', () => plans.length >= n);
+    const connected = c.connect();
+    await planned(1);
+    clock.advance(0);
+    await planned(2);
+    clock.advance(0);
+    expect(await connected).toMatchObject({ url: ownerAddress.url, reconnect: false });
+    expect(plans).toEqual([
+      { attempt: 1, delayMs: 0, url: other.wsUrl },
+      { attempt: 2, delayMs: 0, url: ownerAddress.url },
+    ]);
   });
 
   test('followOwner: false keeps retrying the entry point with backoff', async () => {

@@ -74,7 +74,7 @@ describe.each([
     const reconnecting = nextEvent(alice, 'reconnecting');
     void alice.connect().catch(() => undefined);
     expect(await first).toEqual(['disconnected', { code: 1006, reason: handshakeFailure, willReconnect: true }]);
-    expect(await reconnecting).toEqual({ attempt: 1, delayMs: 0 });
+    expect(await reconnecting).toEqual({ attempt: 1, delayMs: 0, url: proxy.url });
     const second = nextOutcome(alice);
     clock.advance(0);
     expect(await second).toEqual(['connected', expect.objectContaining({ participantId: 'alice', reconnect: false })]);

@@ -11,7 +11,7 @@ import { createChatClient, type ChatClient, type ChatClientOptions, type WebSock
  * jitter passes `random: Math.random` (the client's default); the clock is the test's to give (the client's default,
  * the system clock, when it gives none).
  */
-export function testClientOptions(url: string, options: Omit<ChatClientOptions, 'url'>): ChatClientOptions {
+export function testClientOptions(url: ChatClientOptions['url'], options: Omit<ChatClientOptions, 'url'>): ChatClientOptions {
   return {
     url,
     WebSocketImpl: WebSocket as unknown as WebSocketConstructor,
@@ -22,8 +22,8 @@ export function testClientOptions(url: string, options: Omit<ChatClientOptions, 
 }
 
 export interface TestClients {
-  /** A client of `url` (a stack's wsUrl, a proxy's url...) with testClientOptions, kept for closeAll. */
-  open(url: string, options: Omit<ChatClientOptions, 'url'>): ChatClient;
+  /** A client of `url` (a stack's wsUrl, a proxy's url..., or a list of them) with testClientOptions, kept for closeAll. */
+  open(url: ChatClientOptions['url'], options: Omit<ChatClientOptions, 'url'>): ChatClient;
   /** Closes every client opened since the last closeAll: the test's afterEach, before its servers close. */
   closeAll(): void;
 }
