@@ -21,6 +21,7 @@ import type {
   ConversationOutput,
   ConversationSummary,
   CreateConversationInput,
+  EditOutcome,
   HistoryPage,
   HistoryPageBefore,
   ParticipantInput,
@@ -37,7 +38,7 @@ import type { RuntimeServices } from './runtime-services';
 import { settlesWithin } from './settles-within';
 import { SharedConversationMachine } from './shared-conversation-machine';
 import { StorageProbe } from './storage-probe';
-import { REDACTION_MARKER } from '../storage-providers/chat-store';
+import { MessageEdits } from './message-edits';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
 /** In-memory (sender, message_id) index per conversation; older retries are rare and documented. */
@@ -79,9 +80,15 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private closing = false;
   private storageReachable = true;
   private readonly storageProbe: StorageProbe;
+  private readonly edits: MessageEdits;
 
   constructor(private readonly deps: ChatRuntimeDeps) {
     this.storageProbe = new StorageProbe(deps.store);
+    this.edits = new MessageEdits({
+      store: deps.store,
+      now: () => deps.clock.now(),
+      flushDeadlineMs: deps.config.observability.shutdown_deadline_s * 1000,
+    });
     const chat = deps.config.chat;
     this.policy = Object.freeze({
       maxParticipants: chat.limits.max_participants,
@@ -291,21 +298,11 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     target: { messageIds: readonly string[] } | { senderId: string },
     requesterId?: string,
   ): Promise<number[]> {
-    const actor = await this.conversation(conversationId);
-    if (requesterId !== undefined) {
-      const requester = actor.participants.find((p) => p.participant_id === requesterId);
-      if (requester?.role !== 'owner' && actor.meta.created_by !== requesterId) {
-        throw new ChatError('CHAT_ERR_FORBIDDEN', 'only the conversation owner may redact');
-      }
-    }
-    // Store first what is still queued, so the journal and the cache are redacted alike. A record
-    // still queued would escape the redaction and be stored with its content later: refuse instead.
-    if (!(await actor.flush(this.deps.config.observability.shutdown_deadline_s * 1000))) {
-      throw new ChatError('STORAGE_ERR_UNAVAILABLE', 'the journal is behind (storage slow or down); retry the redaction later');
-    }
-    const sequenceIds = await this.deps.store.redactMessages(conversationId, target);
-    await actor.redact(sequenceIds, requesterId ?? 'runtime', REDACTION_MARKER);
-    return sequenceIds;
+    return this.edits.redact(conversationId, await this.conversation(conversationId), target, requesterId);
+  }
+
+  async edit(conversationId: string, requesterId: string, messageId: string, content: string): Promise<EditOutcome> {
+    return this.edits.edit(conversationId, await this.conversation(conversationId), requesterId, messageId, content);
   }
 
   health(): RuntimeHealth {

@@ -10,6 +10,7 @@ import {
 } from './conversation-context';
 import { createAgentJobs, createJournalWriter, createSequenceLease } from './conversation-parts';
 import { DeliveryNote } from './delivery-note';
+import type { MessageEdit } from './conversation-events';
 import { ChatError } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant, type ParticipantType } from './message-types';
 import type { PersistenceQueue } from './persistence-queue';
@@ -485,6 +486,12 @@ export class ConversationActor {
   async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void> {
     if (sequenceIds.length === 0 || this.status !== 'active') return;
     this.requests.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
+  }
+
+  /** A member's edit, already stored: the cache takes the new content and an `edit` record tells everyone. */
+  edit(change: MessageEdit): void {
+    if (this.status !== 'active') return;
+    this.requests.send({ type: 'EDIT', receivedAt: this.deps.clock.now(), ...change });
   }
 
   /** Cold start after a crash: ids up to the stored reservation become 'lost' records, never reused. */

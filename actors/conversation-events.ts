@@ -31,9 +31,23 @@ export type ConversationEvent =
       readonly requestedBy: string;
       readonly marker: string;
     }
+  | ({ readonly type: 'EDIT'; readonly receivedAt: number } & MessageEdit)
   /** Cold start after a crash: ids up to `upTo` may have been delivered but were not stored. */
   | { readonly type: 'RECOVER_LOST'; readonly receivedAt: number; readonly upTo: number }
   | { readonly type: 'CLOSE' };
+
+/**
+ * A member's edit of its own message, already stored (actors/message-edits.ts): the record `sequenceId` now has
+ * `content`, and its metadata `edited: true`, `edited_at` and `edit_count` (this edit's number, from 1).
+ */
+export interface MessageEdit {
+  readonly sequenceId: number;
+  readonly messageId: string;
+  readonly senderId: string;
+  readonly content: string;
+  readonly editedAt: string;
+  readonly editCount: number;
+}
 
 /** What a human (or an AI participant over the API) posts. */
 export interface PostFields {

@@ -80,6 +80,7 @@ export const conversationMachine = setup({
     agentFailed: assign(({ context, event }) => r.agentFailed(context, event as Ev<'AGENT_FAILED'>)),
     agentCancelled: assign(({ context, event }) => r.agentCancelled(context, event as Ev<'AGENT_CANCELLED'>)),
     redact: assign(({ context, event }) => r.redact(context, event as Ev<'REDACT'>)),
+    edit: assign(({ context, event }) => r.edit(context, event as Ev<'EDIT'>)),
     recoverLost: assign(({ context, event }) => r.recoverLost(context, event as Ev<'RECOVER_LOST'>)),
   },
   guards: {
@@ -147,6 +148,7 @@ export const conversationMachine = setup({
         AGENT_FAILED: { actions: ['agentFailed', 'deliver', 'persist'] },
         AGENT_CANCELLED: { actions: ['agentCancelled', 'deliver', 'persist'] },
         REDACT: { actions: ['redact', 'deliver', 'persist'] },
+        EDIT: { actions: ['edit', 'deliver', 'persist'] },
         RECOVER_LOST: { actions: ['recoverLost', 'deliver', 'persist'] },
         CLOSE: { target: 'closed' },
       },

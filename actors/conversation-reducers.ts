@@ -304,6 +304,49 @@ export function redact(ctx: ConversationContext, e: EventOf<'REDACT'>): Conversa
   });
 }
 
+/** The metadata keys an edit sets on the record it changed (the store wrote the same: actors/message-edits.ts). */
+export function editedMetadata(edit: { readonly editedAt: string; readonly editCount: number }): Record<string, unknown> {
+  return { edited: true, edited_at: edit.editedAt, edit_count: edit.editCount };
+}
+
+/**
+ * The message_id of an edit record: the edited record's sequence id and the edit's number, so a later delete or
+ * redaction of that message finds the records that carry its earlier texts (message-edits.ts).
+ */
+export function editRecordId(sequenceId: number, editCount: number): string {
+  return `${MESSAGE_TYPES.edit}-${sequenceId}-${editCount}`;
+}
+
+/** Replaces the edited record's content in the cache and context, and tells everyone its new content. */
+export function edit(ctx: ConversationContext, e: EventOf<'EDIT'>): ConversationContext {
+  const patch = editedMetadata(e);
+  const change = (m: ChatMessage): ChatMessage =>
+    m.sequence_id === e.sequenceId ? Object.freeze({ ...m, content: e.content, metadata: Object.freeze({ ...m.metadata, ...patch }) }) : m;
+  const changed = {
+    ...ctx,
+    recent: ctx.recent.map(change),
+    humanWindow: ctx.humanWindow.map(change),
+    lastAiAnswer: ctx.lastAiAnswer.map(change),
+    burst: ctx.burst.map(change),
+  };
+  const seq = ctx.lastSequenceId + 1;
+  const draft: Draft = {
+    message_id: editRecordId(e.sequenceId, e.editCount),
+    sender_id: 'system',
+    sender_type: 'system',
+    message_type: MESSAGE_TYPES.edit,
+    content: e.content,
+    metadata: {
+      edited_sequence_id: e.sequenceId,
+      edited_message_id: e.messageId,
+      sender_id: e.senderId,
+      edited_at: e.editedAt,
+      edit_count: e.editCount,
+    },
+  };
+  return { ...sequence(changed, [draft], ctx.timestamps.format(e.receivedAt)), turns: [], outcome: { kind: 'accepted', sequenceId: seq } };
+}
+
 /**
  * Fills the ids between the last stored record and the stored reservation with 'lost' records, so
  * the journal stays contiguous and no id a connection may have seen before the crash is reused.

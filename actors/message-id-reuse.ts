@@ -36,11 +36,12 @@ export function checkRetry<T>(
 
 /**
  * Whether a post carries what its accepted record was made from: content, message type and metadata (as
- * JSON: key order does not matter). A redacted record no longer has its content, so a re-send cannot be told
- * from a reuse: it counts as a repeat, keeping the duplicate answer the record had before the redaction.
+ * JSON: key order does not matter). A redacted or edited record no longer has the content it was posted with, so
+ * a re-send cannot be told from a reuse: it counts as a repeat, keeping the duplicate answer the record had before
+ * (an edit must not turn the client's at-least-once re-send of the original into a 409).
  */
 export function repeatsRecord(record: ChatMessage, post: PostFields): boolean {
-  if (record.metadata.redacted === true) return true;
+  if (record.metadata.redacted === true || record.metadata.edited === true) return true;
   return (
     record.content === post.content &&
     record.message_type === (post.message_type ?? MESSAGE_TYPES.text) &&

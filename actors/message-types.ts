@@ -23,6 +23,8 @@ export const MESSAGE_TYPES = {
   /** Placeholder for an id handed out before a crash but never stored (see sequence-lease.ts). */
   lost: 'lost',
   redaction: 'redaction',
+  /** A member edited its own message: the record names the message's sequence id and carries its new content. */
+  edit: 'edit',
 } as const;
 export type KnownMessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES];
 

@@ -4,7 +4,7 @@ import type { PostInput, PostResult } from './runtime-types';
 
 /**
  * Metadata keys the runtime itself writes on non-system records: what an agent answer carries (job, part,
- * completion, what it answers, the hop count), the redaction flag and the duplicate rename. Clients and
+ * completion, what it answers, the hop count), the redaction flag, the edit marks and the duplicate rename. Clients and
  * `replay --check` read them as the runtime's word (an AI record with `complete: true` ends a job), so a human
  * post may not set them. `final` is the agents' own end marker (AgentOutput.final), reserved so no client
  * mistakes a human's `final` for it. System-record keys (participant, mode, reason, ...) need no entry: a post
@@ -19,6 +19,9 @@ export const RESERVED_METADATA_KEYS = [
   'in_reply_to_sequence',
   'chain_depth',
   'redacted',
+  'edited',
+  'edited_at',
+  'edit_count',
   'duplicate_of_sequence',
 ] as const;
 

@@ -1,6 +1,12 @@
 import type { ChatMessage, ConversationMeta, ConversationMode, ConversationSettings, Participant, ParticipantType } from './message-types';
 import type { ConversationPage, ConversationPageRequest } from './conversation-list';
 
+/** What runtime.edit did: the record as stored now, and whether this call changed it (false: it had that content). */
+export interface EditOutcome {
+  readonly message: ChatMessage;
+  readonly changed: boolean;
+}
+
 /** A participant to add when creating or joining a conversation. */
 export interface ParticipantInput {
   readonly participant_id: string;
@@ -315,8 +321,20 @@ export interface ChatRuntime {
    * view that opens at the latest messages and scrolls back. Members only when requesterId is given.
    */
   readHistoryPageBefore(conversationId: string, beforeSequenceId: number, limit: number, requesterId?: string): Promise<HistoryPageBefore>;
-  /** Replace content with a marker (owner only when requesterId is given); returns redacted sequence ids. */
+  /**
+   * Replace content with a marker; returns the redacted sequence ids (with the `edit` records that carried earlier
+   * texts of those messages). When requesterId is given: the owner redacts anything, another member only messages it
+   * sent itself, named by message id (CHAT_ERR_FORBIDDEN otherwise; STORAGE_ERR_UNSUPPORTED on a store without
+   * `supports.replaceContent`). docs/conversations.md, Edits and deletes.
+   */
   redact(conversationId: string, target: { messageIds: readonly string[] } | { senderId: string }, requesterId?: string): Promise<number[]>;
+  /**
+   * The member replaces the content of its own `text` message `messageId`; an `edit` record tells every member. The
+   * same content again changes nothing (`changed: false`). CHAT_ERR_FORBIDDEN for anyone else's message, a deleted
+   * one or another type, CHAT_ERR_NOT_PARTICIPANT for a non-member, STORAGE_ERR_UNSUPPORTED on a store without
+   * `supports.replaceContent`. Content is taken as given: the gateway checks it as it checks a post.
+   */
+  edit(conversationId: string, requesterId: string, messageId: string, content: string): Promise<EditOutcome>;
   health(): RuntimeHealth;
   /** Pings the storage now (the runtime also does so every few seconds); updates health().storage. */
   checkStorage(): Promise<boolean>;

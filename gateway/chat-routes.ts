@@ -99,6 +99,7 @@ function routeTable(deps: ChatRouteDeps): ChatRoute[] {
     route('post', '/conversations/:id/leave', membership.leave),
     route('delete', '/conversations/:id/participants/me', membership.leave),
     route('post', '/conversations/:id/redact', messages.redact),
+    route('post', '/conversations/:id/edit', messages.edit),
     route('post', '/conversations/:id/read', createReadHandler(deps)),
     // NLWeb's own paths, same handlers.
     alias('post', '/create', conversations.create),

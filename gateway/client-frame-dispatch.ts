@@ -4,6 +4,7 @@ import type { DeliveryProgress } from './delivery-progress';
 import type { ReplayRequest } from './output-route';
 import { errorFrame } from './error-frames';
 import { postMessage, type PostTarget } from './message-posting';
+import { deleteMessage, editMessage } from './message-changes';
 import { cutText } from './text-cut';
 import { CLIENT_FRAME_TYPES, type ClientFrame, type ClientFrameType } from './protocol/client-frames';
 import type { FrameValidator } from './protocol/frame-validator';
@@ -96,6 +97,12 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
     }
     case 'leave':
       void target.leave();
+      return;
+    case 'edit':
+      editMessage(frame, target);
+      return;
+    case 'delete':
+      deleteMessage(frame, target);
       return;
     case 'read':
       // No answer when it is taken: the position rises (a value past the last record is taken as the last), others

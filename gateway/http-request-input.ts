@@ -4,11 +4,13 @@ import { ChatError } from '../actors/errors';
 import type { AuthenticatedUser } from './authenticators';
 import {
   CREATE_CONVERSATION_SCHEMA,
+  EDIT_MESSAGE_SCHEMA,
   POST_MESSAGE_SCHEMA,
   REDACT_SCHEMA,
   MARK_READ_SCHEMA,
   type MarkReadBody,
   type CreateConversationBody,
+  type EditMessageBody,
   type PostMessageBody,
   type RedactBody,
 } from './http-schemas';
@@ -18,6 +20,7 @@ export interface BodyValidators {
   readonly create: ValidateFunction<CreateConversationBody>;
   readonly post: ValidateFunction<PostMessageBody>;
   readonly redact: ValidateFunction<RedactBody>;
+  readonly edit: ValidateFunction<EditMessageBody>;
   readonly markRead: ValidateFunction<MarkReadBody>;
 }
 
@@ -29,6 +32,7 @@ export function createBodyValidators(): BodyValidators {
     create: ajv.compile<CreateConversationBody>(CREATE_CONVERSATION_SCHEMA),
     post: ajv.compile<PostMessageBody>(POST_MESSAGE_SCHEMA),
     redact: ajv.compile<RedactBody>(REDACT_SCHEMA),
+    edit: ajv.compile<EditMessageBody>(EDIT_MESSAGE_SCHEMA),
     markRead: ajv.compile<MarkReadBody>(MARK_READ_SCHEMA),
   };
 }

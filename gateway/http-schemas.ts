@@ -90,6 +90,22 @@ export const REDACT_SCHEMA: Schema = {
   },
 };
 
+/** POST /chat/conversations/{id}/edit: the caller replaces the content of its own message `message_id`. */
+export interface EditMessageBody {
+  message_id: string;
+  content: string;
+}
+
+export const EDIT_MESSAGE_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['message_id', 'content'],
+  properties: {
+    message_id: { type: 'string', minLength: 1, maxLength: MAX_MESSAGE_ID_LENGTH },
+    content: { type: 'string' },
+  },
+};
+
 /** POST /chat/conversations/{id}/read: the caller has read everything up to `sequence_id`. */
 export interface MarkReadBody {
   sequence_id: number;

@@ -12,11 +12,12 @@ import { storableValueProblem } from '../storage-providers/record-rules';
 export const MAX_PAGE = 500;
 const DEFAULT_PAGE = 100;
 
-/** Handlers of a conversation's messages: read history pages, post, redact. */
+/** Handlers of a conversation's messages: read history pages, post, redact, edit. */
 export interface MessageHandlers {
   readonly history: RouteHandler;
   readonly post: RouteHandler;
   readonly redact: RouteHandler;
+  readonly edit: RouteHandler;
 }
 
 /** Resolves once the microtasks queued so far have run (process.nextTick queued from a promise callback). */
@@ -24,7 +25,7 @@ function endOfTurn(): Promise<void> {
   return new Promise((resolve) => process.nextTick(resolve));
 }
 
-/** Message handlers (GET/POST /chat/conversations/:id/messages, POST .../redact). */
+/** Message handlers (GET/POST /chat/conversations/:id/messages, POST .../redact, POST .../edit). */
 export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
   const { runtime, config, bodies } = deps;
 
@@ -92,9 +93,27 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
   const redact = async (req: Request, res: Response): Promise<void> => {
     const body = validated(bodies.redact, req.body ?? {});
     const target = body.message_ids !== undefined ? { messageIds: body.message_ids } : { senderId: body.sender_id ?? '' };
-    const redacted = await runtime.redact(idParam(req), target, userOf(res).userId);
+    const user = userOf(res);
+    // A delete by message ids (a member's of its own messages, or the owner's) is a change like a post: it spends the
+    // message budget. A redaction of a whole sender is the owner's alone and spends none.
+    if (body.message_ids !== undefined) spendOrRefuse(deps.rateLimiter, rateKeyOf(idParam(req), user.userId), deps.telemetry);
+    const redacted = await runtime.redact(idParam(req), target, user.userId);
     res.json({ conversation_id: idParam(req), redacted_sequence_ids: redacted });
   };
 
-  return { history, post, redact };
+  const edit = async (req: Request, res: Response): Promise<void> => {
+    const user = userOf(res);
+    const id = idParam(req);
+    const body = validated(bodies.edit, req.body ?? {});
+    // Checked as a post's content is, with the same codes.
+    const problem = contentProblem(body.content, config.chat.limits.max_message_length);
+    if (problem) throw new ChatError('GATEWAY_ERR_CONTENT_INVALID', problem);
+    const unstorable = storableValueProblem(body.message_id, 'message_id') ?? storableValueProblem(body.content, 'content');
+    if (unstorable) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', unstorable);
+    spendOrRefuse(deps.rateLimiter, rateKeyOf(id, user.userId), deps.telemetry);
+    const { message, changed } = await runtime.edit(id, user.userId, body.message_id, body.content);
+    res.json({ conversation_id: id, message, changed });
+  };
+
+  return { history, post, redact, edit };
 }

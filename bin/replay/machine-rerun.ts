@@ -178,6 +178,31 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
       const requestedBy = typeof md.requested_by === 'string' ? md.requested_by : 'runtime';
       return { kind: 'event', event: { type: 'REDACT', receivedAt, sequenceIds: ids as number[], requestedBy, marker: REDACTION_MARKER } };
     }
+    case MESSAGE_TYPES.edit: {
+      const {
+        edited_sequence_id: sequenceId,
+        edited_message_id: messageId,
+        sender_id: senderId,
+        edited_at: editedAt,
+        edit_count: editCount,
+      } = md;
+      if (
+        typeof sequenceId !== 'number' ||
+        typeof messageId !== 'string' ||
+        typeof senderId !== 'string' ||
+        typeof editedAt !== 'string' ||
+        typeof editCount !== 'number'
+      ) {
+        return {
+          kind: 'none',
+          reason: 'edit record without metadata.edited_sequence_id / edited_message_id / sender_id / edited_at / edit_count',
+        };
+      }
+      return {
+        kind: 'event',
+        event: { type: 'EDIT', receivedAt, sequenceId, messageId, senderId, content: m.content, editedAt, editCount },
+      };
+    }
     case MESSAGE_TYPES.lost:
       // One RECOVER_LOST per record reproduces a run of placeholders one id at a time.
       return { kind: 'event', event: { type: 'RECOVER_LOST', receivedAt, upTo: m.sequence_id } };

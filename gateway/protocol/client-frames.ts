@@ -48,8 +48,31 @@ export interface ClientReadFrame {
   readonly sequence_id: number;
 }
 
+/**
+ * Replace the content of the sender's own `text` message `message_id` (docs/protocol.md, Edits and deletes): content
+ * is checked as a post's; an `edit` record tells every member. No answer when it is taken, an error frame otherwise.
+ */
+export interface ClientEditFrame {
+  readonly type: 'edit';
+  readonly message_id: string;
+  readonly content: string;
+}
+/** Delete (redact) the sender's own message `message_id`: a `redaction` record tells every member. */
+export interface ClientDeleteFrame {
+  readonly type: 'delete';
+  readonly message_id: string;
+}
+
 export type ClientFrame =
-  ClientMessageFrame | ClientSyncFrame | ClientAckFrame | ClientTypingFrame | ClientPingFrame | ClientLeaveFrame | ClientReadFrame;
+  | ClientMessageFrame
+  | ClientSyncFrame
+  | ClientAckFrame
+  | ClientTypingFrame
+  | ClientPingFrame
+  | ClientLeaveFrame
+  | ClientReadFrame
+  | ClientEditFrame
+  | ClientDeleteFrame;
 export type ClientFrameType = ClientFrame['type'];
 
 const frame = (type: string, properties: Record<string, Schema>, required: string[] = []): Schema => ({
@@ -59,13 +82,14 @@ const frame = (type: string, properties: Record<string, Schema>, required: strin
   properties: { type: { const: type }, ...properties },
 });
 const seq: Schema = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
+const messageId: Schema = { type: 'string', minLength: 1, maxLength: MAX_MESSAGE_ID_LENGTH };
 
 /** JSON Schema per client frame type. */
 export const CLIENT_FRAME_SCHEMAS: Readonly<Record<ClientFrameType, Schema>> = {
   message: frame(
     'message',
     {
-      message_id: { type: 'string', minLength: 1, maxLength: MAX_MESSAGE_ID_LENGTH },
+      message_id: messageId,
       content: { type: 'string' },
       metadata: { type: 'object' },
     },
@@ -79,6 +103,8 @@ export const CLIENT_FRAME_SCHEMAS: Readonly<Record<ClientFrameType, Schema>> = {
   ping: frame('ping', { ts: { type: 'number' } }),
   leave: frame('leave', {}),
   read: frame('read', { sequence_id: seq }, ['sequence_id']),
+  edit: frame('edit', { message_id: messageId, content: { type: 'string' } }, ['message_id', 'content']),
+  delete: frame('delete', { message_id: messageId }, ['message_id']),
 };
 
 export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_FRAME_SCHEMAS) as ClientFrameType[];

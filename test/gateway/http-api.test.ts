@@ -187,11 +187,14 @@ describe('gateway HTTP API', () => {
     });
   });
 
-  test('redaction is for the owner only', async () => {
+  test("redaction of others' messages and by sender is for the owner only", async () => {
     const conv = await h.createConversation('alice', ['bob']);
     await h.request('POST', `/chat/conversations/${conv}/messages`, 'bob', { message_id: 'b1', content: 'oops, my password' });
     await h.request('POST', `/chat/conversations/${conv}/messages`, 'bob', { message_id: 'b2', content: 'fine' });
-    expectError(await h.request('POST', `/chat/conversations/${conv}/redact`, 'bob', { message_ids: ['b1'] }), 403, 'CHAT_ERR_FORBIDDEN');
+    await h.request('POST', `/chat/conversations/${conv}/messages`, 'alice', { message_id: 'a1', content: 'from alice' });
+    // A member deletes only its own messages (message-edits.test.ts): alice's, or a whole sender, are refused.
+    expectError(await h.request('POST', `/chat/conversations/${conv}/redact`, 'bob', { message_ids: ['a1'] }), 403, 'CHAT_ERR_FORBIDDEN');
+    expectError(await h.request('POST', `/chat/conversations/${conv}/redact`, 'bob', { sender_id: 'bob' }), 403, 'CHAT_ERR_FORBIDDEN');
     expectError(await h.request('POST', `/chat/conversations/${conv}/redact`, 'alice', {}), 400, 'GATEWAY_ERR_BAD_REQUEST');
     expectError(
       await h.request('POST', `/chat/conversations/${conv}/redact`, 'alice', { message_ids: ['b1'], sender_id: 'bob' }),

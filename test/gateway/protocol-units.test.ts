@@ -103,7 +103,7 @@ describe('protocol schemas', () => {
   });
 
   test('client frames: every type has a schema, required fields are enforced', () => {
-    expect([...CLIENT_FRAME_TYPES].sort()).toEqual(['ack', 'leave', 'message', 'ping', 'read', 'sync', 'typing']);
+    expect([...CLIENT_FRAME_TYPES].sort()).toEqual(['ack', 'delete', 'edit', 'leave', 'message', 'ping', 'read', 'sync', 'typing']);
     expect(validator.client({ type: 'read', sequence_id: 4 }).ok).toBe(true);
     expect(validator.client({ type: 'read', sequence_id: -1 }).ok).toBe(false);
     expect(validator.client({ type: 'read' })).toEqual({ ok: false, message: 'read frame: missing field "sequence_id"' });

@@ -221,7 +221,7 @@ export function recordedSqliteJournal(damage?: (db: string, conversationId: stri
 /**
  * Records a real conversation through createChatRuntime on a SQLite file with the echo agent:
  * alice creates it (echo auto-joins), posts; bob joins (multi mode) and posts; alice leaves; bob
- * posts; alice rejoins and posts; the owner redacts one of bob's messages. Returns what each human's
+ * posts; alice rejoins and posts; the owner redacts one of bob's messages; alice edits her last. Returns what each human's
  * connections received, in order (the --as view must match it). The caller opens and closes `store`.
  */
 export async function recordConversation(store: ChatStore, conversationId = 'c-recorded') {
@@ -263,6 +263,8 @@ export async function recordConversation(store: ChatStore, conversationId = 'c-r
     await runtime.post(conversationId, { sender_id: 'alice', message_id: 'a3', content: 'I am back' });
     await step();
     await runtime.redact(conversationId, { messageIds: ['b2'] }, 'alice');
+    await step();
+    await runtime.edit(conversationId, 'alice', 'a3', 'I am back, edited');
     await step();
   } finally {
     await runtime.close();

@@ -28,7 +28,7 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
     expect(ids(records)).toEqual(Array.from({ length: records.length }, (_, i) => i + 1));
     // The fixture covers every record kind the rerun derives events from.
     expect(new Set(records.map((r) => r.message_type))).toEqual(
-      new Set(['join', 'leave', 'mode_change', 'text', 'agent_job_started', 'redaction']),
+      new Set(['join', 'leave', 'mode_change', 'text', 'agent_job_started', 'redaction', 'edit']),
     );
     expect(records.some((r) => r.sender_type === 'ai')).toBe(true);
 
@@ -114,7 +114,7 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
     const out = await runCli(['list', '--storage', `sqlite:${journal.db}`, '--json']);
     expect(out.code).toBe(0);
     expect(parseJsonLines(out.stdout)).toEqual([
-      expect.objectContaining({ conversation_id: journal.recorded.conversationId, title: 'replay fixture', last_sequence_id: 22 }),
+      expect.objectContaining({ conversation_id: journal.recorded.conversationId, title: 'replay fixture', last_sequence_id: 23 }),
     ]);
   });
 });

@@ -1,0 +1,231 @@
+import { ChatError } from './errors';
+import type { MessageEdit } from './conversation-events';
+import { editedMetadata, editRecordId } from './conversation-reducers';
+import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
+import type { EditOutcome } from './runtime-types';
+import { REDACTION_MARKER, type ChatStore, type RedactionTarget } from '../storage-providers/chat-store';
+
+/** What edits and deletes need of a live conversation (ConversationActor). */
+export interface EditedConversation {
+  readonly meta: ConversationMeta;
+  readonly participants: readonly Participant[];
+  isMember(participantId: string): boolean;
+  /** Waits until everything sequenced is stored; false when the deadline passed first. */
+  flush(deadlineMs: number): Promise<boolean>;
+  redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void>;
+  edit(change: MessageEdit): void;
+}
+
+export interface MessageEditsDeps {
+  readonly store: ChatStore;
+  /** ms, the runtime's clock: the edit time written on the record. */
+  now(): number;
+  /** How long a change waits for the journal to store what is queued (observability.shutdown_deadline_s). */
+  readonly flushDeadlineMs: number;
+}
+
+/** Records read per page when looking for the edits of redacted records. */
+const READ_PAGE = 500;
+
+/**
+ * Changes of stored records' content: a member's edit and delete of its own messages, and the owner's redaction.
+ * Each is: the journal catches up (a record still queued would escape the change and be stored as it was), the
+ * store changes the records, then a sequenced record (`edit`, `redaction`) tells every member, in the order of the
+ * journal. Changes of one conversation run one at a time: an edit and a delete of one message racing between the
+ * store and the machine would otherwise leave the cache and the journal disagreeing on which came last.
+ */
+export class MessageEdits {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: MessageEditsDeps) {}
+
+  /** Replaces the content of the requester's own `text` message `messageId` (docs/conversations.md, Edits and deletes). */
+  edit(
+    conversationId: string,
+    conversation: EditedConversation,
+    requesterId: string,
+    messageId: string,
+    content: string,
+  ): Promise<EditOutcome> {
+    if (!conversation.isMember(requesterId)) return Promise.reject(new ChatError('CHAT_ERR_NOT_PARTICIPANT'));
+    return this.oneAtATime(conversationId, async () => {
+      this.requireReplacement();
+      await this.catchUp(conversation, 'edit');
+      const record = await this.ownRecord(conversationId, requesterId, messageId, 'edit');
+      if (record.metadata.redacted === true) {
+        throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} was deleted; it cannot be edited`);
+      }
+      if (record.message_type !== MESSAGE_TYPES.text || record.sender_type !== 'human') {
+        throw new ChatError(
+          'CHAT_ERR_FORBIDDEN',
+          `only text messages can be edited; ${JSON.stringify(messageId)} is ${record.message_type}`,
+        );
+      }
+      // The same edit again (a client's re-send) changes nothing and tells nobody.
+      if (record.content === content) return { message: record, changed: false };
+      const previous = record.metadata.edit_count;
+      const change: MessageEdit = {
+        sequenceId: record.sequence_id,
+        messageId,
+        senderId: requesterId,
+        content,
+        editedAt: new Date(this.deps.now()).toISOString(),
+        editCount: (typeof previous === 'number' ? previous : 0) + 1,
+      };
+      const stored = await this.deps.store.replaceMessageContent(conversationId, record.sequence_id, {
+        senderId: requesterId,
+        content,
+        metadata: editedMetadata(change),
+      });
+      if (stored === undefined)
+        throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} was deleted; it cannot be edited`);
+      conversation.edit(change);
+      return { message: stored, changed: true };
+    });
+  }
+
+  /**
+   * The owner (or, without requesterId, the embedder) redacts anything; another member only its own messages, by
+   * message id. Returns the sequence ids redacted, the edit records carrying earlier texts of those messages included.
+   */
+  redact(conversationId: string, conversation: EditedConversation, target: RedactionTarget, requesterId?: string): Promise<number[]> {
+    const owner = requesterId === undefined || isOwner(conversation, requesterId);
+    if (!owner) {
+      if (!conversation.isMember(requesterId) || !('messageIds' in target)) {
+        return Promise.reject(
+          new ChatError(
+            'CHAT_ERR_FORBIDDEN',
+            'only the conversation owner may redact; members may delete their own messages by message_ids',
+          ),
+        );
+      }
+    }
+    return this.oneAtATime(conversationId, async () => {
+      if (!owner) this.requireReplacement();
+      await this.catchUp(conversation, 'redaction');
+      const redacted = owner
+        ? await this.redactAny(conversationId, target)
+        : await this.deleteOwn(conversationId, requesterId!, (target as { messageIds: readonly string[] }).messageIds);
+      const ids = [...redacted.ids, ...(await this.redactEditsOf(conversationId, redacted.records))].sort((a, b) => a - b);
+      await conversation.redact(ids, requesterId ?? 'runtime', REDACTION_MARKER);
+      return ids;
+    });
+  }
+
+  /** The owner's redaction: any sender's records, by message ids or by sender. */
+  private async redactAny(conversationId: string, target: RedactionTarget): Promise<{ ids: number[]; records: ChatMessage[] }> {
+    const ids = await this.deps.store.redactMessages(conversationId, target);
+    // Only a store that replaces content holds edits, whose records must go too.
+    const records = this.deps.store.supports.replaceContent ? await this.readRecords(conversationId, ids) : [];
+    return { ids, records };
+  }
+
+  /** A member's delete: every named message must be its own, or nothing changes. Already deleted ones are left out. */
+  private async deleteOwn(
+    conversationId: string,
+    requesterId: string,
+    messageIds: readonly string[],
+  ): Promise<{ ids: number[]; records: ChatMessage[] }> {
+    const sequenceIds: number[] = [];
+    for (const messageId of new Set(messageIds)) {
+      const seq = await this.deps.store.findSequenceByMessageId(conversationId, requesterId, messageId);
+      if (seq === undefined) throw notOwn(messageId, 'delete');
+      sequenceIds.push(seq);
+    }
+    const records: ChatMessage[] = [];
+    for (const seq of sequenceIds) {
+      const deleted = await this.deps.store.replaceMessageContent(conversationId, seq, redaction(requesterId));
+      if (deleted !== undefined) records.push(deleted);
+    }
+    return { ids: records.map((m) => m.sequence_id), records };
+  }
+
+  /**
+   * The edit records of these (now redacted) records: each carries one earlier text of its message, so a delete
+   * that left them would keep what was deleted. Found by their message ids (editRecordId), sender `system`.
+   */
+  private async redactEditsOf(conversationId: string, records: readonly ChatMessage[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (const record of records) {
+      const count = record.metadata.edit_count;
+      if (typeof count !== 'number') continue;
+      for (let n = 1; n <= count; n++) {
+        const seq = await this.deps.store.findSequenceByMessageId(conversationId, 'system', editRecordId(record.sequence_id, n));
+        // An edit record lost in a crash (a `lost` record stands there) carries nothing.
+        if (seq === undefined) continue;
+        const scrubbed = await this.deps.store.replaceMessageContent(conversationId, seq, redaction('system'));
+        if (scrubbed !== undefined) ids.push(seq);
+      }
+    }
+    return ids;
+  }
+
+  /** The stored records of these sequence ids (ascending), read in pages over the range they span. */
+  private async readRecords(conversationId: string, sequenceIds: readonly number[]): Promise<ChatMessage[]> {
+    const wanted = new Set(sequenceIds);
+    const found: ChatMessage[] = [];
+    let i = 0;
+    while (i < sequenceIds.length) {
+      const from = sequenceIds[i];
+      const page = await this.deps.store.readMessages(conversationId, from - 1, READ_PAGE);
+      for (const m of page) if (wanted.has(m.sequence_id)) found.push(m);
+      const last = page.length > 0 ? page[page.length - 1].sequence_id : from;
+      while (i < sequenceIds.length && sequenceIds[i] <= last) i++;
+      if (page.length === 0) i++;
+    }
+    return found;
+  }
+
+  /** The requester's own record `messageId`, as stored. */
+  private async ownRecord(conversationId: string, requesterId: string, messageId: string, verb: 'edit'): Promise<ChatMessage> {
+    const seq = await this.deps.store.findSequenceByMessageId(conversationId, requesterId, messageId);
+    if (seq === undefined) throw notOwn(messageId, verb);
+    const [record] = await this.deps.store.readMessages(conversationId, seq - 1, 1);
+    if (record?.sequence_id !== seq) {
+      throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} is no longer held (the journal dropped it)`);
+    }
+    return record;
+  }
+
+  private requireReplacement(): void {
+    if (!this.deps.store.supports.replaceContent) {
+      throw new ChatError(
+        'STORAGE_ERR_UNSUPPORTED',
+        `the ${this.deps.store.name} store cannot change a stored record: members cannot edit or delete their messages`,
+      );
+    }
+  }
+
+  private async catchUp(conversation: EditedConversation, what: string): Promise<void> {
+    if (!(await conversation.flush(this.deps.flushDeadlineMs))) {
+      throw new ChatError('STORAGE_ERR_UNAVAILABLE', `the journal is behind (storage slow or down); retry the ${what} later`);
+    }
+  }
+
+  private oneAtATime<T>(conversationId: string, change: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(conversationId) ?? Promise.resolve();
+    const run = before.then(change, change);
+    const tail = run.catch(() => undefined);
+    this.tails.set(conversationId, tail);
+    void tail.then(() => {
+      if (this.tails.get(conversationId) === tail) this.tails.delete(conversationId);
+    });
+    return run;
+  }
+}
+
+function isOwner(conversation: EditedConversation, requesterId: string): boolean {
+  const requester = conversation.participants.find((p) => p.participant_id === requesterId);
+  return requester?.role === 'owner' || conversation.meta.created_by === requesterId;
+}
+
+function redaction(senderId: string): { senderId: string; content: string; metadata: Record<string, unknown> } {
+  return { senderId, content: REDACTION_MARKER, metadata: { redacted: true } };
+}
+
+function notOwn(messageId: string, verb: 'edit' | 'delete'): ChatError {
+  return new ChatError(
+    'CHAT_ERR_FORBIDDEN',
+    `no message of yours has message_id ${JSON.stringify(messageId)}: members may ${verb} only messages they sent`,
+  );
+}
