@@ -113,9 +113,23 @@ export class RedisConnection {
   /** Waits for running operations (callers stop starting new ones first), then closes the connection. */
   async end(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    if (this.client.status === 'ready') await this.client.quit().catch(() => undefined);
-    // Not after a quit or a failed first connect ('end'): nothing is left to stop, and disconnect() would start a timer.
-    if (this.client.status !== 'end') this.client.disconnect();
+    if (this.client.status === 'end') return;
+    if (this.client.status === 'ready') {
+      // QUIT: Redis answers what was sent before it, then closes; the client ends with the socket, reconnecting nothing.
+      // Waiting for that end, rather than calling disconnect() after QUIT, starts no timer (see below).
+      const ended = new Promise<void>((resolve) => this.client.once('end', () => resolve()));
+      const quit = await this.client.quit().then(
+        () => true,
+        () => false,
+      );
+      if (quit) {
+        await ended;
+        return;
+      }
+    }
+    // Redis away (reconnecting), or QUIT failed: stop the client. ioredis's disconnect() also starts a timer
+    // (disconnectTimeout) that only the close of a socket still open clears; it is short, and nothing else is left.
+    this.client.disconnect();
   }
 }
 
