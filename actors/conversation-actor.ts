@@ -488,10 +488,18 @@ export class ConversationActor {
     this.requests.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
   }
 
-  /** A member's edit, already stored: the cache takes the new content and an `edit` record tells everyone. */
-  edit(change: MessageEdit): void {
-    if (this.status !== 'active') return;
-    this.requests.send({ type: 'EDIT', receivedAt: this.deps.clock.now(), ...change });
+  /**
+   * A member's edit, already stored: the cache takes the new content and an `edit` record tells everyone. Resolves
+   * once the record is sequenced (a history page read after it shows the edit). While the machine is rebuilt after
+   * a crash the event is held, as a redaction's is, and this resolves at once: the edit is stored, and refusing it
+   * now would leave the cache without it (the same edit again changes nothing, so no retry would send it).
+   */
+  async edit(change: MessageEdit): Promise<void> {
+    if (this.status !== 'active') {
+      this.requests.send({ type: 'EDIT', receivedAt: this.deps.clock.now(), ...change });
+      return;
+    }
+    throwIfRefused(await this.requests.request((requestId, receivedAt) => ({ type: 'EDIT', requestId, receivedAt, ...change })));
   }
 
   /** Cold start after a crash: ids up to the stored reservation become 'lost' records, never reused. */

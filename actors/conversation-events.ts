@@ -31,7 +31,7 @@ export type ConversationEvent =
       readonly requestedBy: string;
       readonly marker: string;
     }
-  | ({ readonly type: 'EDIT'; readonly receivedAt: number } & MessageEdit)
+  | ({ readonly type: 'EDIT'; readonly requestId?: number; readonly receivedAt: number } & MessageEdit)
   /** Cold start after a crash: ids up to `upTo` may have been delivered but were not stored. */
   | { readonly type: 'RECOVER_LOST'; readonly receivedAt: number; readonly upTo: number }
   | { readonly type: 'CLOSE' };

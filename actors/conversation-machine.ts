@@ -148,7 +148,7 @@ export const conversationMachine = setup({
         AGENT_FAILED: { actions: ['agentFailed', 'deliver', 'persist'] },
         AGENT_CANCELLED: { actions: ['agentCancelled', 'deliver', 'persist'] },
         REDACT: { actions: ['redact', 'deliver', 'persist'] },
-        EDIT: { actions: ['edit', 'deliver', 'persist'] },
+        EDIT: { actions: ['edit', 'deliver', 'persist', 'acknowledge'] },
         RECOVER_LOST: { actions: ['recoverLost', 'deliver', 'persist'] },
         CLOSE: { target: 'closed' },
       },

@@ -13,7 +13,8 @@ export interface EditedConversation {
   /** Waits until everything sequenced is stored; false when the deadline passed first. */
   flush(deadlineMs: number): Promise<boolean>;
   redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void>;
-  edit(change: MessageEdit): void;
+  /** Sequences the `edit` record of a stored edit; resolves once the cache has the edit. */
+  edit(change: MessageEdit): Promise<void>;
 }
 
 export interface MessageEditsDeps {
@@ -79,7 +80,7 @@ export class MessageEdits {
       });
       if (stored === undefined)
         throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} was deleted; it cannot be edited`);
-      conversation.edit(change);
+      await conversation.edit(change);
       return { message: stored, changed: true };
     });
   }
