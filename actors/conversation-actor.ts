@@ -149,6 +149,7 @@ export class ConversationActor {
     this.reads = new ReadPositions(
       {
         clock,
+        lastSequenceId: () => this.lastSequenceId,
         announceIntervalMs: reading.announce_interval_ms,
         saveIntervalMs: reading.save_interval_ms,
         // To every connection, the reader's own included: its other tabs clear their unread marks too.
@@ -158,6 +159,8 @@ export class ConversationActor {
         saveFailed: (err, retrying) => saveLog.failed(err, retrying),
       },
       storedReadPositions,
+      // The end once loaded: the journal's, or the reservation's, whose ids past the journal become `lost` records.
+      Number.isFinite(reservedUpTo) ? Math.max(reservedUpTo, input.lastSequenceId) : input.lastSequenceId,
     );
     const notifier = deps.recordNotifier;
     this.queue = createJournalWriter(deps, this.conversationId, claim, persistedUpTo, {

@@ -3,6 +3,8 @@ import type { Participant } from './message-types';
 
 export interface ReadPositionsDeps {
   readonly clock: Clock;
+  /** The conversation's last sequence id now: no position is above it. */
+  readonly lastSequenceId: () => number;
   /**
    * One member's position is told to the connections at most once per this many ms (chat.read_positions
    * .announce_interval_ms): the first change at once, later ones within the interval as one, with the latest value.
@@ -18,11 +20,12 @@ export interface ReadPositionsDeps {
 }
 
 /**
- * A member's read position from the one it marked (or the store kept; undefined: none) and its join record's id: at
- * least the join record (see ReadPositions). One rule for a live conversation's actor and for the store's answer.
+ * A member's read position from the one it marked (or the store kept; undefined: none), its join record's id and the
+ * conversation's last sequence id: at least the join record, and never past the last record (see ReadPositions). One
+ * rule for a live conversation's actor and for the store's answer.
  */
-export function readPositionFrom(marked: number | undefined, joinedAtSequence: number): number {
-  return Math.max(marked ?? 0, joinedAtSequence);
+export function readPositionFrom(marked: number | undefined, joinedAtSequence: number, lastSequenceId: number): number {
+  return Math.min(Math.max(marked ?? 0, joinedAtSequence), lastSequenceId);
 }
 
 /**
@@ -36,6 +39,10 @@ export function readPositionFrom(marked: number | undefined, joinedAtSequence: n
  *    and at the conversation's clean stop (flush). A crash loses at most the last interval's raises.
  * A member without a position has read up to its own join record (`joined_at_sequence`): a joiner is not shown the
  * history before it as unread, and a re-join starts from the new join however far the old membership had read.
+ * No position is above the conversation's last record. Positions are never lowered but in one case: a store whose
+ * journal ends below a position it kept (its records lost, a journal restored from an older copy; ids past its end
+ * will be given to new records) has that position taken down to the end when the conversation is loaded. Kept, it
+ * would say the member had read records that come after the loss, and "seen by" would name people who never saw them.
  */
 export class ReadPositions {
   /** Positions marked or restored (made on the first: most conversations in memory never see a read). */
@@ -57,14 +64,19 @@ export class ReadPositions {
 
   constructor(
     private readonly deps: ReadPositionsDeps,
+    /** The positions the store kept (ChatStore.getReadPositions). */
     restored: ReadonlyMap<string, number> = new Map(),
+    /** The conversation's last sequence id once loaded: a restored position above it is taken down to it. */
+    loadedUpTo = Infinity,
   ) {
-    if (restored.size > 0) this.positions = new Map(restored);
+    if (restored.size === 0) return;
+    this.positions = new Map();
+    for (const [id, position] of restored) this.positions.set(id, Math.min(position, loadedUpTo));
   }
 
-  /** The member's position: the highest it marked, and at least its join record. */
+  /** The member's position: the highest it marked, at least its join record, at most the last record. */
   positionOf(member: Participant): number {
-    return readPositionFrom(this.positions?.get(member.participant_id), member.joined_at_sequence);
+    return readPositionFrom(this.positions?.get(member.participant_id), member.joined_at_sequence, this.deps.lastSequenceId());
   }
 
   /**

@@ -46,9 +46,10 @@ export async function withReadStates(
       if (split.stored) ranges.push(split.stored);
       return { entry, readUpTo, inMemory: split.inMemory };
     }
-    // As the actor reads it: the stored position, and at least the member's own join record.
+    // As the actor reads it: the stored position, at least the member's own join record, at most the last record
+    // (a store whose journal lost its end may keep a position past it).
     const joinedAt = entry.participants?.find((p) => p.participant_id === readerId)?.joined_at_sequence ?? 0;
-    const readUpTo = readPositionFrom(storedPositions.get(id), joinedAt);
+    const readUpTo = readPositionFrom(storedPositions.get(id), joinedAt, entry.lastSequenceId);
     if (entry.lastSequenceId > readUpTo) ranges.push({ conversationId: id, after: readUpTo, upTo: entry.lastSequenceId });
     return { entry, readUpTo, inMemory: 0 };
   });

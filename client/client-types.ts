@@ -188,7 +188,8 @@ export interface ChatClientEvents {
   presence: { readonly participantId: string; readonly online: boolean };
   /**
    * A member's read position rose: it has read everything up to `sequenceId` (this user's own included, from its other
-   * tabs). Also for each position a connect's participant list raises. Positions never go down. docs/client.md.
+   * tabs). Also for each position a connect's participant list raises. Positions never go down, except after a
+   * journal loss: the list then lowers those the server clamped to its end (readPositions). docs/client.md.
    */
   read: { readonly participantId: string; readonly sequenceId: number };
   /**
@@ -239,7 +240,8 @@ export interface ChatClient {
   setTyping(isTyping: boolean): void;
   /**
    * This user has read everything up to `sequenceId` (e.g. the last record the page shows): a `read` frame when it is
-   * above what was marked before (one position per user, shared by its tabs; the server never lowers it). Call it for
+   * above what was marked before (one position per user, shared by its tabs; the server never lowers it but to clamp
+   * it to the conversation's end after a journal loss). Call it for
    * every record shown if that is simplest: the server tells the others at most once a second per member. A mark made
    * while disconnected is sent once connected; one the server refuses with retry_after_ms, after that wait. RangeError
    * for a value that is not an integer >= 0.
@@ -276,7 +278,8 @@ export interface ChatClient {
   /**
    * Participant id -> the sequence id each member has read up to ("seen by"), as of the last frame (empty before the
    * first connect, and from servers without read positions). Kept up to date by `read` events; current members only
-   * (a leaver drops out, as from `online`).
+   * (a leaver drops out, as from `online`). Only rising, but after a journal loss (a connect naming a last id below
+   * ours): that connection's participant list lowers the positions the server clamped to its end.
    */
   readonly readPositions: ReadonlyMap<string, number>;
   readonly mode: ConversationMode | undefined;

@@ -29,13 +29,20 @@ export interface Roster {
   readonly online: readonly string[];
   /** Current member id -> the sequence id it has read up to, as the server last said (read positions); a leaver drops out. */
   readonly readPositions: ReadonlyMap<string, number>;
+  /**
+   * A connection's `connected`, naming the conversation's last id; `cursorReset`: it is below the last id this client
+   * had (CLIENT_CURSOR_RESET). Either that or a position we hold above it says the server lost the end of its journal:
+   * its next participant list's positions are then taken as they are, lower ones included (it took them down to its
+   * end; the ids above will name new records, which those members have not read).
+   */
+  onConnected(lastSequenceId: number, cursorReset: boolean): void;
   /** Full list (sent on connect): replaces what we had; `presence` is emitted for each id whose state it changes. */
   onList(frame: ParticipantListFrame): void;
   /** A leave also takes the leaver out of `online` and `readPositions`, without a `presence` or `read` event (the leave says it). */
   onUpdate(frame: ParticipantUpdateFrame): void;
   /** Emits `presence` only on an actual change. */
   onPresence(frame: PresenceFrame): void;
-  /** Emits `read` only when the position rises (a frame never lowers it). */
+  /** Emits `read` only when the position rises (a frame never lowers it; only a list after a journal loss does). */
   onRead(frame: ReadFrame): void;
   /** Emits `mode` only on an actual change, so repeated frames do not re-render a UI. */
   setMode(next: ConversationMode): void;
@@ -47,9 +54,16 @@ export function createRoster(deps: RosterDeps): Roster {
   const online = new Set<string>();
   const readPositions = new Map<string, number>();
   let mode: ConversationMode | undefined;
+  /** The server lost the end of its journal (onConnected): its next list's positions replace ours, lower ones too. */
+  let journalLost = false;
 
   function raiseRead(participantId: string, sequenceId: number): void {
     if (sequenceId <= (readPositions.get(participantId) ?? -1)) return;
+    setRead(participantId, sequenceId);
+  }
+
+  function setRead(participantId: string, sequenceId: number): void {
+    if (readPositions.get(participantId) === sequenceId) return;
     readPositions.set(participantId, sequenceId);
     deps.emitRead({ participantId, sequenceId });
   }
@@ -80,6 +94,9 @@ export function createRoster(deps: RosterDeps): Roster {
     get readPositions() {
       return new Map(readPositions);
     },
+    onConnected(lastSequenceId, cursorReset) {
+      journalLost = cursorReset || [...readPositions.values()].some((position) => position > lastSequenceId);
+    },
     onList(frame) {
       participants.clear();
       for (const p of frame.participants ?? []) participants.set(p.participant_id, p);
@@ -95,8 +112,14 @@ export function createRoster(deps: RosterDeps): Roster {
       // Members only, as `online`: whoever left while we were away drops out ("seen by" names no former member).
       for (const id of [...readPositions.keys()]) if (!participants.has(id)) readPositions.delete(id);
       // Positions only rise (a position is kept across a leave and a re-join on the server, and never lowered):
-      // a member's `read` event comes for each one the list raises, as for the frames while we were away.
-      for (const [id, sequenceId] of Object.entries(frame.read_positions ?? {})) raiseRead(id, sequenceId);
+      // a member's `read` event comes for each one the list raises, as for the frames while we were away. After a
+      // journal loss the list's are taken as they are: the server took those past its end down to it.
+      const lowerToo = journalLost && frame.read_positions !== undefined;
+      journalLost = false;
+      for (const [id, sequenceId] of Object.entries(frame.read_positions ?? {})) {
+        if (lowerToo) setRead(id, sequenceId);
+        else raiseRead(id, sequenceId);
+      }
     },
     onUpdate(frame) {
       if (frame.action === 'leave') {

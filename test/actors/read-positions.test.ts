@@ -1,5 +1,6 @@
 import type { ConversationOutput } from '../../actors';
 import { MemoryStore } from '../../storage-providers';
+import { runtimeWithConversation } from '../storage/journal-damage';
 import { capturedLogger, collector, makeRuntime, settle } from './runtime-helpers';
 
 /** `read` outputs only, as [participant_id, sequence_id]. */
@@ -246,6 +247,35 @@ describe('read positions (runtime)', () => {
       ['saving read positions failed; retrying', 'c1', 0],
     ]);
     await runtime.close();
+  });
+
+  it("a stored position past the conversation's end is taken down to it at load: the journal's, or the reservation's after a crash", async () => {
+    // c1 went to #10, stored; bob's kept position says #30 (the journal lost its end: a copy older than the positions).
+    const store = new MemoryStore();
+    await (await runtimeWithConversation(store, 10)).close();
+    await store.saveReadPositions('c1', new Map([['bob', 30]]));
+    const first = await makeRuntime({ store });
+    expect(await first.runtime.readState('c1', 'bob')).toEqual({ readUpTo: 10, unreadCount: 0 });
+    // Taken down in memory only: it does not rise again with the conversation (a record past #10 is new to bob).
+    for (let i = 1; i <= 25; i++) await first.runtime.post('c1', { sender_id: 'alice', message_id: `n${i}`, content: `new ${i}` });
+    expect(await first.runtime.readState('c1', 'bob')).toEqual({ readUpTo: 10, unreadCount: 25 });
+    await first.runtime.close();
+
+    // A crash left a reservation past the journal (#35 -> #40): those ids become `lost` records, so a position among
+    // them still names an id of this conversation and stands; one past the reservation is taken down to it.
+    await store.setSequenceReservation('c1', 40);
+    await store.saveReadPositions(
+      'c1',
+      new Map([
+        ['bob', 38],
+        ['alice', 44],
+      ]),
+    );
+    const second = await makeRuntime({ store });
+    expect((await second.runtime.getConversation('c1')).last_sequence_id).toBe(40);
+    expect(await second.runtime.readState('c1', 'bob')).toEqual({ readUpTo: 38, unreadCount: 0 });
+    expect(await second.runtime.readState('c1', 'alice')).toEqual({ readUpTo: 40, unreadCount: 0 });
+    await second.runtime.close();
   });
 
   it('a conversation list page carries the reader position and unread count, live or not', async () => {

@@ -778,3 +778,30 @@ test('a read refused with retry_after_ms is re-sent after the wait; a disconnect
   expect(next.frames.filter(isType('read'))).toEqual([{ type: 'read', sequence_id: 5 }]);
   expect(conn.frames.filter(isType('read'))).toHaveLength(2);
 });
+
+test("read positions above the server's end at connect are lowered to its list's, also without a cursor reset ('live' start)", async () => {
+  const { client, conn } = await connectedClient({ lastSequenceId: 'live' });
+  const members = ['alice', 'bob'].map((id, i) => ({
+    participant_id: id,
+    participant_type: 'human',
+    display_name: id,
+    role: i === 0 ? 'owner' : 'member',
+    joined_at_sequence: i + 1,
+  }));
+  let listed = nextEvent(client, 'participants');
+  conn.send({ type: 'participant_list', participants: members, mode: 'multi', online: ['alice'], read_positions: { alice: 1, bob: 9 } });
+  await listed;
+  // The cursor is 0 (live from an empty conversation), below the next server's end: only bob's 9 says it lost records.
+  const next = await reconnect(client, conn, 1, 5);
+  listed = nextEvent(client, 'participants');
+  next.send({ type: 'participant_list', participants: members, mode: 'multi', online: ['alice'], read_positions: { alice: 1, bob: 3 } });
+  await listed;
+  expect(Object.fromEntries(client.readPositions)).toEqual({ alice: 1, bob: 3 });
+  // Otherwise a list never lowers a position: a snapshot older than a read frame, say.
+  next.send({ type: 'read', participant_id: 'bob', sequence_id: 5 });
+  await nextEvent(client, 'read');
+  listed = nextEvent(client, 'participants');
+  next.send({ type: 'participant_list', participants: members, mode: 'multi', online: ['alice'], read_positions: { alice: 1, bob: 4 } });
+  await listed;
+  expect(client.readPositions.get('bob')).toBe(5);
+});

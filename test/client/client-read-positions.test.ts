@@ -128,6 +128,50 @@ describe('reference client read positions', () => {
   });
 });
 
+describe('read positions after the server lost its journal', () => {
+  it('the roster takes the new server\'s lower positions: a restarted memory store does not keep old ones in "seen by"', async () => {
+    const last = (await stack.runtime.getConversation('conv')).last_sequence_id;
+    await stack.runtime.markRead('conv', 'bob', last);
+    const alice = client('alice');
+    const aliceReads: Array<[string, number]> = [];
+    alice.on('read', (r) => aliceReads.push([r.participantId, r.sequenceId]));
+    const resets: string[] = [];
+    alice.on('error', (err) => resets.push(err.code));
+    const welcome = nextEvent(alice, 'participants');
+    alice.connect();
+    await welcome;
+    expect(alice.readPositions.get('bob')).toBe(last);
+
+    // The server restarts on a new memory store, on the same port: the conversation begins again, shorter.
+    const port = stack.port;
+    const reconnecting = nextEvent(alice, 'reconnecting');
+    await stack.close();
+    await reconnecting;
+    stack = await startRealStack({ config: { server: { port } } });
+    await stack.createConversation('conv', ['alice', 'bob']);
+    const end = (await stack.runtime.getConversation('conv')).last_sequence_id;
+    const bobJoinedAt = (await stack.runtime.readState('conv', 'bob')).readUpTo;
+    expect(end).toBeLessThan(last);
+    const newWelcome = nextEvent(alice, 'participants');
+    clock.advance(1000);
+    await newWelcome;
+    expect(resets).toEqual(['CLIENT_CURSOR_RESET']);
+    // Bob has read nothing of the new conversation but what his join gives him: not `last`, which names a record to come.
+    expect(Object.fromEntries(alice.readPositions)).toEqual({ alice: 1, bob: bobJoinedAt });
+    expect(aliceReads).toEqual([
+      ['alice', 1],
+      ['bob', last],
+      ['bob', bobJoinedAt],
+    ]);
+
+    // From there positions rise again as before.
+    const record = await stack.runtime.post('conv', { sender_id: 'alice', message_id: 'after', content: 'new' });
+    const raised = nextEvent(alice, 'read', (r) => r.participantId === 'bob');
+    await stack.runtime.markRead('conv', 'bob', record.sequence_id);
+    expect(await raised).toEqual({ participantId: 'bob', sequenceId: record.sequence_id });
+  });
+});
+
 describe('whose positions the roster holds', () => {
   it('a human joining while connected is at its join record; an AI member has no position, and marking one is refused', async () => {
     // A server with an agent that declines every turn (it only needs to be a member).

@@ -1,4 +1,6 @@
 import { createManualClock } from '../../actors';
+import { MemoryStore } from '../../storage-providers';
+import { runtimeWithConversation } from '../storage/journal-damage';
 import { closeAll, invalidFrames, startHarness } from './harness';
 import type { TestClient } from './ws-test-client';
 
@@ -68,5 +70,38 @@ describe('read positions over WebSockets and HTTP', () => {
     clock.advance(1000);
     expect((await h.request('POST', `/chat/conversations/${conv}/read`, 'alice', { sequence_id: last })).status).toBe(200);
     await bob.waitFor('read', (f) => f.participant_id === 'alice' && f.sequence_id === last);
+  });
+
+  it("a stored position past the journal's end (its end lost) is taken down to the end: list, summary, welcome, unread counts", async () => {
+    // c1 (alice, bob) went to #10, all stored; the journal was then restored from an older copy than the read
+    // positions: bob's says he read up to #30, ids the conversation will give to new records.
+    const store = new MemoryStore();
+    await (await runtimeWithConversation(store, 10)).close();
+    await store.saveReadPositions('c1', new Map([['bob', 30]]));
+    const h = await startHarness({}, { store });
+
+    // Not live: the list answers from the store.
+    const listed = await h.request('GET', '/chat/conversations', 'bob');
+    expect(listed.body.conversations.map((c: Record<string, unknown>) => [c.conversation_id, c.read_up_to, c.unread_count])).toEqual([
+      ['c1', 10, 0],
+    ]);
+    // Loaded: the actor's position, and what a connection is told.
+    expect((await h.request('GET', '/chat/conversations/c1', 'bob')).body).toMatchObject({ read_up_to: 10, unread_count: 0 });
+    const alice = await h.connect('c1', 'alice');
+    expect((await alice.waitFor('participant_list')).read_positions).toEqual({ alice: 1, bob: 10 });
+
+    // Records after the loss are unread to bob, though their ids are below the position the store kept.
+    for (let i = 1; i <= 3; i++) alice.send({ type: 'message', message_id: `new${i}`, content: `new ${i}` });
+    const newest = (await alice.waitFor('message', (f) => f.message.message_id === 'new3')).message.sequence_id;
+    expect(newest).toBe(13);
+    expect((await h.request('GET', '/chat/conversations/c1', 'bob')).body).toMatchObject({ read_up_to: 10, unread_count: 3 });
+    const bobTab = await h.connect('c1', 'bob');
+    expect((await bobTab.waitFor('participant_list')).read_positions).toEqual({ alice: 1, bob: 10 });
+    // A mark raises it from there, and the others hear it.
+    expect((await h.request('POST', '/chat/conversations/c1/read', 'bob', { sequence_id: 12 })).body).toMatchObject({
+      read_up_to: 12,
+      unread_count: 1,
+    });
+    await alice.waitFor('read', (f) => f.participant_id === 'bob' && f.sequence_id === 12);
   });
 });
