@@ -253,8 +253,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     const lastSeq = delivery.lastSequenceId;
     // Before this connection's participant list: after a journal loss its read positions may be lower than ours.
     roster.onConnected(frame.last_sequence_id, lastSeq !== undefined && frame.last_sequence_id < lastSeq);
-    // Before this connection's participant list: after a journal loss its read positions may be lower than ours.
-    roster.onConnected(frame.last_sequence_id, lastSeq !== undefined && frame.last_sequence_id < lastSeq);
     if (lastSeq === undefined) {
       // 'live' start: everything after the head at subscribe time follows on this connection.
       delivery.setCursor(frame.last_sequence_id);
