@@ -29,6 +29,7 @@ import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
 import { createLeaveRequest, refusedLeave } from './leave-request';
 import { limitsOfConnected, messageBudgetOf, sizesProblem, type ServerLimits } from './message-limits';
+import { createMessageChanges } from './message-changes';
 import { createOutbox } from './outbox';
 import { createSendPacer } from './send-pacer';
 import { createOwnerRedirect } from './owner-redirect';
@@ -84,6 +85,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     initialSequenceId: initialSeq,
     deliver(message) {
       events.emit('message', message);
+      changes.onRecord(message);
       acks.schedule();
     },
     isReady: () => loop.ready,
@@ -113,6 +115,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     isReady: () => loop.ready,
     sendPing: () => socket.send({ type: 'ping' }),
     onSilence: () => loop.drop(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'no frame from the server within two ping intervals'),
+  });
+  const changes = createMessageChanges({
+    isReady: () => loop.ready,
+    sendFrame: (frame) => socket.send(frame),
+    emitEdited: (event) => events.emit('edited', event),
+    emitRedacted: (event) => events.emit('redacted', event),
   });
   const leave = createLeaveRequest({
     sendLeave: () => socket.send({ type: 'leave' }),
@@ -308,6 +316,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ...(typeof frame.retry_after_ms === 'number' ? { retryAfterMs: frame.retry_after_ms } : {}),
       ...(typeof frame.message_id === 'string' ? { messageId: frame.message_id } : {}),
       ...(typeof frame.sequence_id === 'number' ? { sequenceId: frame.sequence_id } : {}),
+      ...(typeof frame.reply_to === 'string' ? { replyTo: frame.reply_to } : {}),
     });
     // Each refusal goes to what sent the frame it answers: a refused sync or leave (429s too) pauses no send.
     const answered = answeredFrameType(frame);
@@ -352,6 +361,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     markRead(sequenceId) {
       reads.mark(sequenceId);
     },
+    edit: (messageId, content) => changes.edit(messageId, content),
+    delete: (messageId) => changes.delete(messageId),
     sync() {
       delivery.forgetSync();
       delivery.requestSync();

@@ -5,6 +5,9 @@
  * re-exports all of them, so `nlweb-chat/client` and its users see no change.
  */
 import type { BackoffOptions } from './backoff';
+import type { EditedEvent, RedactedEvent } from './message-changes';
+
+export type { EditedEvent, RedactedEvent } from './message-changes';
 import type { ServerLimits } from './message-limits';
 import type { FollowOwnerOption } from './owner-redirect';
 import type { ChatMessage, ConversationMode, Participant } from './protocol-frames';
@@ -147,12 +150,14 @@ export class ChatClientError extends Error {
   readonly status?: number;
   readonly retryAfterMs?: number;
   readonly messageId?: string;
+  /** The type of our frame the server's error answers (its `reply_to`: `message`, `edit`, `delete`, `leave` ...). */
+  readonly replyTo?: string;
   /** CHAT_ERR_MESSAGE_ID_REUSED: the sequence id of the record the server first accepted under messageId. */
   readonly sequenceId?: number;
   constructor(
     code: string,
     message: string,
-    extra: { status?: number; closeCode?: number; retryAfterMs?: number; messageId?: string; sequenceId?: number } = {},
+    extra: { status?: number; closeCode?: number; retryAfterMs?: number; messageId?: string; sequenceId?: number; replyTo?: string } = {},
   ) {
     super(message);
     this.name = 'ChatClientError';
@@ -161,6 +166,7 @@ export class ChatClientError extends Error {
     if (extra.closeCode !== undefined) this.closeCode = extra.closeCode;
     if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
     if (extra.messageId !== undefined) this.messageId = extra.messageId;
+    if (extra.replyTo !== undefined) this.replyTo = extra.replyTo;
     if (extra.sequenceId !== undefined) this.sequenceId = extra.sequenceId;
   }
 }
@@ -192,6 +198,13 @@ export interface ChatClientEvents {
    * journal loss: the list then lowers those the server clamped to its end (readPositions). docs/client.md.
    */
   read: { readonly participantId: string; readonly sequenceId: number };
+  /**
+   * A member edited its message: replace the content of record `sequenceId` (delivered earlier, or on a history page)
+   * with `content` and show it edited. After the `message` event of the `edit` record. docs/client.md.
+   */
+  edited: EditedEvent;
+  /** Records whose content is now `[redacted]` (deleted by their sender, or redacted by the owner). After the `message` event of the `redaction` record. */
+  redacted: RedactedEvent;
   /**
    * Server error frames and client-side problems: what the application may have to act on. Not the refusals the
    * client retries by itself (`throttled`).
@@ -247,6 +260,16 @@ export interface ChatClient {
    * for a value that is not an integer >= 0.
    */
   markRead(sequenceId: number): void;
+  /**
+   * Replaces the content of this user's own message `messageId` (docs/client.md, Editing and deleting): sends an `edit`
+   * frame and returns true when connected, else false and nothing is sent. Taken, every member (this client too) gets
+   * the `edited` event; refused, an `error` event with `replyTo: 'edit'` and the messageId (CHAT_ERR_FORBIDDEN: not
+   * this user's text message, or deleted; GATEWAY_ERR_CONTENT_INVALID; GATEWAY_ERR_RATE_LIMITED ...). TypeError for
+   * an empty messageId or content.
+   */
+  edit(messageId: string, content: string): boolean;
+  /** Deletes this user's own message `messageId` as edit() edits: the `redacted` event, or an `error` with `replyTo: 'delete'`. */
+  delete(messageId: string): boolean;
   /** Asks the server to replay everything after the last delivered sequence id. */
   sync(): void;
   /**

@@ -36,7 +36,9 @@ export type ClientFrame =
   | { type: 'typing'; is_typing: boolean }
   | { type: 'ping' }
   | { type: 'leave' }
-  | { type: 'read'; sequence_id: number };
+  | { type: 'read'; sequence_id: number }
+  | { type: 'edit'; message_id: string; content: string }
+  | { type: 'delete'; message_id: string };
 
 // ---- server -> client -------------------------------------------------------------------------
 export interface ConnectedFrame {
