@@ -42,6 +42,8 @@ import { keepNothing } from './unsent-store';
 
 /** A scroll this close to the top of the messages loads the earlier page. */
 const NEAR_TOP_PX = 40;
+/** An edit or delete asked for while the page has no connection: the client sends nothing then (not queued). */
+const NOT_CONNECTED_CHANGE = 'Not connected: the message was not changed. Try again once connected.';
 
 function start(): void {
   const address = new URL(location.href);
@@ -99,6 +101,16 @@ function start(): void {
       input.focus();
     },
     forget: (messageId) => sender.unsent.remove(messageId),
+    editOwn(messageId, text) {
+      const changed = window.prompt('Edit your message', text);
+      // Cancelled, unchanged or emptied: nothing to send (deleting is the other button).
+      if (changed === null || changed === text || changed.trim() === '') return;
+      if (!client?.edit(messageId, changed)) showError(NOT_CONNECTED_CHANGE, 'edit: not connected');
+    },
+    deleteOwn(messageId) {
+      if (!window.confirm('Delete this message for everyone?')) return;
+      if (!client?.delete(messageId)) showError(NOT_CONNECTED_CHANGE, 'delete: not connected');
+    },
   });
   const seenBy = createSeenBy({ list: el<HTMLUListElement>('messages'), me: () => me, nameOf: (id) => people.nameOf(id) });
   /** The open conversation's read marks and "seen by", with its client. */
@@ -347,8 +359,11 @@ function start(): void {
     c.on('error', (e) => {
       // 429s the client retries (rate limit, full mailbox) come as `throttled`, not here; a 429 here is a refused
       // leave, which leaveCurrent says from its promise.
-      // A refusal of one of our messages is said on that message (send() rejects with it).
-      if (e.status !== 429 && e.messageId === undefined) showError(humanSentence(e.code), `${e.code}: ${e.message}`);
+      // A refusal of one of our messages is said on that message (send() rejects with it). An edit or delete refused
+      // (not the user's message any more, too long, too fast) is said on the error line, 429 included.
+      if (e.replyTo === 'edit' || e.replyTo === 'delete')
+        showError(`Could not ${e.replyTo} the message. ${humanSentence(e.code)}`, `${e.code}: ${e.message}`);
+      else if (e.status !== 429 && e.messageId === undefined) showError(humanSentence(e.code), `${e.code}: ${e.message}`);
     });
     c.on('ack', updatePending);
     c.on('reconnecting', (e) => showReconnecting(e.attempt, e.delayMs));

@@ -20,6 +20,10 @@ export interface MessageViewDeps {
   restore(text: string): void;
   /** The user discarded a refused message or took its text back: it is no longer this page's to send. */
   forget(messageId: string): void;
+  /** The user asked to edit its own message `messageId`, now showing `text` (chat-page.ts asks for the new text). */
+  editOwn(messageId: string, text: string): void;
+  /** The user asked to delete its own message `messageId`. */
+  deleteOwn(messageId: string): void;
 }
 
 /** How a refusal reads on its message, and what the user may do about it. */
@@ -82,8 +86,17 @@ function answerKey(m: ChatMessage): string | undefined {
   return typeof job === 'string' && job !== '' ? `${m.sender_id}\u0000${job}` : undefined;
 }
 
-/** An empty AI piece only marks its answer complete: nothing to show. */
-const invisible = (m: ChatMessage): boolean => m.sender_type === 'ai' && m.content === '';
+/**
+ * An empty AI piece only marks its answer complete, and an `edit` record only changes a message shown above (its
+ * content is that message's new text, applied there): nothing to show of either.
+ */
+const invisible = (m: ChatMessage): boolean => (m.sender_type === 'ai' && m.content === '') || isEditRecord(m);
+
+const isEditRecord = (m: ChatMessage): boolean => m.sender_type === 'system' && m.message_type === 'edit';
+
+/** The user's own text messages, not deleted, offer edit and delete (docs/client.md, In a browser). */
+const changeable = (m: ChatMessage, me: string | undefined): boolean =>
+  m.sender_type === 'human' && m.sender_id === me && m.message_type === 'text' && m.metadata['redacted'] !== true;
 
 /** A crash leaves a run of 'lost' ids, shown as one line: `line` (a lost line) now runs up to `to`. */
 function extendLost(line: HTMLLIElement, to: number): void {
@@ -169,8 +182,41 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     if (!Array.isArray(ids)) return;
     for (const seq of ids) {
       const node = list.querySelector(`.piece[data-seq="${Number(seq)}"]`);
-      if (node) node.textContent = '[redacted]';
+      if (!node) continue;
+      node.textContent = '[redacted]';
+      // A deleted message can be neither edited nor deleted again, and "(edited)" says nothing any more.
+      const li = node.closest('li');
+      li?.querySelector('.own-actions')?.remove();
+      li?.querySelector('.edited-mark')?.remove();
     }
+  }
+
+  /** An `edit` record: the message it names shows the new text, marked edited. */
+  function applyEdit(m: ChatMessage): void {
+    const seq = m.metadata['edited_sequence_id'];
+    if (typeof seq !== 'number') return;
+    const node = list.querySelector(`.piece[data-seq="${seq}"]`);
+    const li = node?.closest('li');
+    if (!node || !li) return;
+    node.textContent = m.content;
+    markEdited(li);
+  }
+
+  function markEdited(li: HTMLLIElement): void {
+    // Right under the text, above the buttons and "Seen by" (which seen-by.ts appends later).
+    if (!li.querySelector('.edited-mark')) li.querySelector('.text')?.after(div('edited-mark', '(edited)'));
+  }
+
+  /** The edit and delete buttons of an own message's line. */
+  function ownActions(li: HTMLLIElement, m: ChatMessage): void {
+    const actions = div('own-actions');
+    const text = (): string => li.querySelector('.piece')?.textContent ?? '';
+    actions.append(
+      button('edit-own', 'edit', () => deps.editOwn(m.message_id, text())),
+      ' ',
+      button('delete-own', 'delete', () => deps.deleteOwn(m.message_id)),
+    );
+    li.append(actions);
   }
 
   function systemLine(m: ChatMessage): HTMLLIElement {
@@ -195,6 +241,8 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
       const mine = m.sender_type !== 'ai' && m.sender_id === deps.me();
       li = bubble(m.sender_type === 'ai' ? 'ai' : mine ? 'mine' : 'other', m.sender_id, piece(m), key !== undefined);
       if (key !== undefined) answersByKey.set(key, li.querySelector<HTMLElement>('.text')!);
+      if (m.metadata['edited'] === true && m.metadata['redacted'] !== true) markEdited(li);
+      if (changeable(m, deps.me())) ownActions(li, m);
     }
     if (m.message_type === 'lost') li.dataset['lostFrom'] = String(m.sequence_id);
     li.dataset['seq'] = String(m.sequence_id);
@@ -212,6 +260,7 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
 
   return {
     add(m) {
+      if (isEditRecord(m)) return applyEdit(m);
       if (invisible(m)) return;
       if (m.message_type === 'redaction') applyRedaction(m);
       if (m.message_type === 'lost' && lastRecord?.dataset['lostFrom']) return extendLost(lastRecord, m.sequence_id);
