@@ -223,3 +223,19 @@ test('a store without content replacement refuses edits and own deletes with 501
   const byOwner = await h.request('POST', `/chat/conversations/${conv}/redact`, 'alice', { message_ids: ['m1'] });
   expect(byOwner.body.redacted_sequence_ids).toEqual([m1]);
 });
+
+test("the owner's redaction of an edited message, by sender, also redacts the edit records that carried its texts", async () => {
+  const h = await startHarness();
+  const { conv, alice, bob } = await twoMembers(h);
+  bob.send({ type: 'message', message_id: 'b1', content: 'first draft' });
+  const b1 = (await alice.waitFor('message', (f) => f.message.message_id === 'b1')).message.sequence_id;
+  for (const text of ['second draft', 'third draft']) {
+    const edited = await h.request('POST', `/chat/conversations/${conv}/edit`, 'bob', { message_id: 'b1', content: text });
+    expect(edited.body.changed).toBe(true);
+  }
+  const redacted = await h.request('POST', `/chat/conversations/${conv}/redact`, 'alice', { sender_id: 'bob' });
+  // Bob's message, its two edit records (and bob's join record, which carries his id as sender).
+  expect(redacted.body.redacted_sequence_ids).toEqual(expect.arrayContaining([b1, b1 + 1, b1 + 2]));
+  const records = await history(h, conv, 'alice');
+  expect(JSON.stringify(records)).not.toContain('draft');
+});
