@@ -133,6 +133,18 @@ export class MessageEdits {
       if (seq === undefined) throw notOwn(messageId, 'delete');
       sequenceIds.push(seq);
     }
+    // A join or leave record carries the member's id as its sender, yet is the runtime's: not the member's to delete.
+    for (const record of await this.readRecords(
+      conversationId,
+      [...sequenceIds].sort((a, b) => a - b),
+    )) {
+      if (record.sender_type !== 'human') {
+        throw new ChatError(
+          'CHAT_ERR_FORBIDDEN',
+          `${JSON.stringify(record.message_id)} is a ${record.message_type} record, not a message; it cannot be deleted`,
+        );
+      }
+    }
     const records: ChatMessage[] = [];
     for (const seq of sequenceIds) {
       const deleted = await this.deps.store.replaceMessageContent(conversationId, seq, redaction(requesterId));

@@ -159,6 +159,10 @@ test('a member deletes its own message over WebSocket and over HTTP: redaction r
   expect([late.status, late.body.message]).toEqual([403, 'message "b1" was deleted; it cannot be edited']);
   const again = await h.request('POST', `/chat/conversations/${conv}/redact`, 'bob', { message_ids: ['b1'] });
   expect(again.body.redacted_sequence_ids).toEqual([]);
+  // Bob's join record carries his id as sender, but is the runtime's record, not his message.
+  const join = records.find((m) => m.message_type === 'join' && m.sender_id === 'bob')!;
+  const notMine = await h.request('POST', `/chat/conversations/${conv}/redact`, 'bob', { message_ids: [join.message_id] });
+  expect([notMine.status, notMine.body.error]).toEqual([403, 'CHAT_ERR_FORBIDDEN']);
 });
 
 test('an edit is checked as a post: empty content is GATEWAY_ERR_CONTENT_INVALID over both transports', async () => {
