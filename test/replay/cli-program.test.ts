@@ -26,7 +26,7 @@ describe('replay command line (in-process)', () => {
     expect((await run('c1', '--file', file, '--storage', 'memory')).code).toBe(1);
     expect(await run('--storage', 'memory')).toMatchObject({ code: 1, stderr: expect.stringContaining('a conversation id is required') });
     expect((await run('--file', file, '--width', '0')).code).toBe(1);
-    expect(await run('c1', '--storage', 'redis://x')).toMatchObject({
+    expect(await run('c1', '--storage', 'mongodb://x')).toMatchObject({
       code: 1,
       stderr: expect.stringContaining('replay: CONFIG_ERR_INVALID'),
     });
