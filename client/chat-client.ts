@@ -76,7 +76,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
   /**
    * Sends at the message budget the server announced, so it does not refuse them (one per client, across sockets):
-   * messages and syncs, the frames the server spends that budget on.
+   * messages, syncs, edits and deletes, the frames the server spends that budget on.
    */
   const pacer = createSendPacer(clock);
   const delivery = createDeliveryBuffer({
@@ -117,10 +117,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     onSilence: () => loop.drop(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'no frame from the server within two ping intervals'),
   });
   const changes = createMessageChanges({
+    clock,
+    pacer,
     isReady: () => loop.ready,
     sendFrame: (frame) => socket.send(frame),
     emitEdited: (event) => events.emit('edited', event),
     emitRedacted: (event) => events.emit('redacted', event),
+    emitNotSent: (err) => events.emit('error', err),
   });
   const leave = createLeaveRequest({
     sendLeave: () => socket.send({ type: 'leave' }),
@@ -194,6 +197,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       acks.stop();
       outbox.cancelResume();
       reads.onSocketGone();
+      changes.onSocketGone(loop.state !== 'closed');
       // Whatever was on the wire without an ack goes again after the reconnect (same message_id).
       if (loop.state !== 'closed') outbox.requeueSent();
     },
@@ -205,6 +209,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       heartbeat.stop();
       outbox.cancelResume();
       reads.onSocketGone();
+      changes.onSocketGone(false);
       outbox.rejectAll(err);
     },
   });
@@ -331,6 +336,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         break;
       case 'leave':
         leave.onErrorFrame(frame, err);
+        break;
+      case 'edit':
+      case 'delete':
+        // Not retried (the application decides), but the budget is followed as for a message: a 429 brings the
+        // bucket down to the server's, a refusal before the budget check (content, frame) gives its token back.
+        if (frame.error === 'GATEWAY_ERR_RATE_LIMITED' && err.retryAfterMs !== undefined) pacer.serverRefused(err.retryAfterMs);
+        else if (frame.error === 'GATEWAY_ERR_CONTENT_INVALID' || frame.error === 'GATEWAY_ERR_INVALID_FRAME') pacer.refund();
         break;
       case 'read':
         // A mark refused with a wait (the conversation restarting) is said again after it; one without is final.

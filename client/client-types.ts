@@ -261,11 +261,13 @@ export interface ChatClient {
    */
   markRead(sequenceId: number): void;
   /**
-   * Replaces the content of this user's own message `messageId` (docs/client.md, Editing and deleting): sends an `edit`
-   * frame and returns true when connected, else false and nothing is sent. Taken, every member (this client too) gets
-   * the `edited` event; refused, an `error` event with `replyTo: 'edit'` and the messageId (CHAT_ERR_FORBIDDEN: not
-   * this user's text message, or deleted; GATEWAY_ERR_CONTENT_INVALID; GATEWAY_ERR_RATE_LIMITED ...). TypeError for
-   * an empty messageId or content.
+   * Replaces the content of this user's own message `messageId` (docs/client.md, Editing and deleting): when connected
+   * takes an `edit` frame and returns true, else returns false and sends nothing (not queued). The server spends the
+   * message budget on it, so it goes paced as messages do: at once, or when the budget has a token again; should the
+   * connection end before that, it is not sent and an `error` event CLIENT_NOT_CONNECTED with `replyTo: 'edit'` and
+   * the messageId says so. Taken, every member (this client too) gets the `edited` event; refused, an `error` event
+   * with `replyTo: 'edit'` and the messageId (CHAT_ERR_FORBIDDEN: not this user's text message, or deleted;
+   * GATEWAY_ERR_CONTENT_INVALID; GATEWAY_ERR_RATE_LIMITED ...). TypeError for an empty messageId or content.
    */
   edit(messageId: string, content: string): boolean;
   /** Deletes this user's own message `messageId` as edit() edits: the `redacted` event, or an `error` with `replyTo: 'delete'`. */

@@ -5,11 +5,12 @@
  * out at the rate the server takes instead of being refused. One refusal costs more than its own re-send: the server
  * then refuses every later message on the wire behind it (GATEWAY_ERR_HELD_FOR_ORDER).
  *
- * The server's rules, mirrored (gateway/client-frame-dispatch.ts, message-posting.ts): a `message` frame that reaches
- * the budget check takes a token, and so does every `sync` (a replay may read storage); a message refused before that
- * check (held for order, invalid content or frame) takes none, so its token comes back here (refund). No other frame
- * this client sends spends this budget (typing and leave have budgets of their own); a frame the client learns to send
- * that the server counts must spend here too.
+ * The server's rules, mirrored (gateway/client-frame-dispatch.ts, message-posting.ts, message-changes.ts): a `message`
+ * frame that reaches the budget check takes a token, and so does every `sync` (a replay may read storage) and every
+ * `edit` and `delete` (client/message-changes.ts); a message or edit refused before that check (held for order,
+ * invalid content or frame) takes none, so its token comes back here (refund). No other frame this client sends
+ * spends this budget (typing and leave have budgets of their own); a frame the client learns to send that the server
+ * counts must spend here too.
  *
  * The server's bucket is also spent by the user's other sockets and HTTP posts, which this client cannot see: their
  * refusals still come and are retried (outbox.ts, delivery-buffer.ts). Each GATEWAY_ERR_RATE_LIMITED says how long

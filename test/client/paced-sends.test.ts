@@ -194,3 +194,59 @@ test('a sync spends a token of the budget, as on the server: the burst after it 
   expect(messagesSent(network).map((f) => f.content)).toEqual(contents);
   expect((await stored()).map((m) => m.content)).toEqual(contents);
 });
+
+test('edits spend the message budget too: a burst of edits waits for tokens instead of being refused, and the message after them is paced', async () => {
+  const network = lossyNetwork();
+  const alice = tab(network);
+  await alice.client.connect();
+  const sent = await alice.client.send('first');
+  const edits = ['e1', 'e2', 'e3', 'e4'];
+  const edited: string[] = [];
+  alice.client.on('edited', (e) => edited.push(e.content));
+  const editFrames = (): WireFrame[] => network.sent.filter((f) => f.type === 'edit');
+  const editRecords = (n: number): Promise<void> =>
+    network.handled(
+      () =>
+        network.delivered.filter((f) => f.type === 'message' && (f.message as { message_type?: string }).message_type === 'edit').length >=
+        n,
+    );
+  for (const c of edits) expect(alice.client.edit(sent.message_id, c)).toBe(true);
+  // The message took one of the 4 tokens: three edits go at once, the fourth waits for the next token.
+  await editRecords(3);
+  expect(editFrames().map((f) => f.content)).toEqual(['e1', 'e2', 'e3']);
+  advance(STEP_MS - 1);
+  expect(editFrames()).toHaveLength(3);
+  advance(1);
+  await editRecords(4);
+  expect(editFrames().map((f) => f.content)).toEqual(edits);
+  // The bucket is empty on both sides: the next message waits for its token rather than being refused.
+  const after = alice.client.send('after');
+  expect(messagesSent(network).map((f) => f.content)).toEqual(['first']);
+  await stepUntilAcked([network], [alice.client], 2);
+  await after;
+
+  expect(refusals(network)).toEqual([]);
+  expect(alice.errors).toEqual([]);
+  expect(alice.throttled).toEqual([]);
+  expect(edited).toEqual(edits);
+});
+
+test('an edit still waiting for a token when the connection drops is not sent later: an error event CLIENT_NOT_CONNECTED names it', async () => {
+  proxy = await startTcpProxy(stack.port);
+  const network = lossyNetwork();
+  const alice = tab(network, proxy.url);
+  await alice.client.connect();
+  const sent = await alice.client.send('first');
+  for (const c of ['e1', 'e2', 'e3', 'e4']) alice.client.edit(sent.message_id, c);
+  expect(network.sent.filter((f) => f.type === 'edit')).toHaveLength(3);
+
+  const disconnected = nextEvent(alice.client, 'disconnected');
+  proxy.cutAll();
+  await disconnected;
+  expect(alice.errors).toMatchObject([{ code: 'CLIENT_NOT_CONNECTED', replyTo: 'edit', messageId: sent.message_id }]);
+  const connected = nextEvent(alice.client, 'connected');
+  advance(1000);
+  await connected;
+  advance(STEP_MS * 4);
+  expect(network.sent.filter((f) => f.type === 'edit').map((f) => f.content)).toEqual(['e1', 'e2', 'e3']);
+});
