@@ -88,6 +88,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       store: deps.store,
       now: () => deps.clock.now(),
       flushDeadlineMs: deps.config.observability.shutdown_deadline_s * 1000,
+      reopen: (conversationId) => this.conversation(conversationId),
     });
     const chat = deps.config.chat;
     this.policy = Object.freeze({

@@ -486,8 +486,14 @@ export class ConversationActor {
     return this.replay.readPage(afterSequenceId, this.lastSequenceId, this.memoryRecords(), limit);
   }
 
+  /**
+   * A redaction, already stored: the cache takes the marker and a `redaction` record tells everyone. Held while the
+   * machine is rebuilt after a crash. A stopped conversation refuses (CHAT_ERR_CLOSED): what was stored must then be
+   * announced by the conversation as loaded again (message-edits.ts), not dropped here.
+   */
   async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void> {
-    if (sequenceIds.length === 0 || this.status !== 'active') return;
+    if (sequenceIds.length === 0) return;
+    if (this.status !== 'restarting') this.assertUsable();
     this.requests.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
   }
 
@@ -495,13 +501,14 @@ export class ConversationActor {
    * A member's edit, already stored: the cache takes the new content and an `edit` record tells everyone. Resolves
    * once the record is sequenced (a history page read after it shows the edit). While the machine is rebuilt after
    * a crash the event is held, as a redaction's is, and this resolves at once: the edit is stored, and refusing it
-   * now would leave the cache without it (the same edit again changes nothing, so no retry would send it).
+   * now would leave the cache without it. A stopped conversation refuses (CHAT_ERR_CLOSED), as redact does.
    */
   async edit(change: MessageEdit): Promise<void> {
-    if (this.status !== 'active') {
+    if (this.status === 'restarting') {
       this.requests.send({ type: 'EDIT', receivedAt: this.deps.clock.now(), ...change });
       return;
     }
+    this.assertUsable();
     throwIfRefused(await this.requests.request((requestId, receivedAt) => ({ type: 'EDIT', requestId, receivedAt, ...change })));
   }
 

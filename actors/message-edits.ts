@@ -1,4 +1,4 @@
-import { ChatError } from './errors';
+import { ChatError, isChatError } from './errors';
 import type { MessageEdit } from './conversation-events';
 import { editedMetadata, editRecordId } from './conversation-reducers';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
@@ -23,6 +23,11 @@ export interface MessageEditsDeps {
   now(): number;
   /** How long a change waits for the journal to store what is queued (observability.shutdown_deadline_s). */
   readonly flushDeadlineMs: number;
+  /**
+   * The conversation as live now, loaded again if it stopped (the runtime's); refuses when it cannot be (runtime
+   * shutting down, conversation held by another server).
+   */
+  reopen(conversationId: string): Promise<EditedConversation>;
 }
 
 /** Records read per page when looking for the edits of redacted records. */
@@ -62,8 +67,14 @@ export class MessageEdits {
           `only text messages can be edited; ${JSON.stringify(messageId)} is ${record.message_type}`,
         );
       }
-      // The same edit again (a client's re-send) changes nothing and tells nobody.
-      if (record.content === content) return { message: record, changed: false };
+      // The same edit again (a client's re-send) changes nothing and tells nobody, unless the conversation stopped
+      // between storing it and sequencing its record: then no record carries it yet, and this re-send announces it.
+      if (record.content === content) {
+        const unannounced = await this.unannouncedEdit(conversationId, record);
+        if (unannounced === undefined) return { message: record, changed: false };
+        await this.announce(conversationId, conversation, (c) => c.edit(unannounced));
+        return { message: record, changed: true };
+      }
       const previous = record.metadata.edit_count;
       const change: MessageEdit = {
         sequenceId: record.sequence_id,
@@ -80,7 +91,7 @@ export class MessageEdits {
       });
       if (stored === undefined)
         throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} was deleted; it cannot be edited`);
-      await conversation.edit(change);
+      await this.announce(conversationId, conversation, (c) => c.edit(change));
       return { message: stored, changed: true };
     });
   }
@@ -108,9 +119,43 @@ export class MessageEdits {
         ? await this.redactAny(conversationId, target)
         : await this.deleteOwn(conversationId, requesterId!, (target as { messageIds: readonly string[] }).messageIds);
       const ids = [...redacted.ids, ...(await this.redactEditsOf(conversationId, redacted.records))].sort((a, b) => a - b);
-      await conversation.redact(ids, requesterId ?? 'runtime', REDACTION_MARKER);
+      await this.announce(conversationId, conversation, (c) => c.redact(ids, requesterId ?? 'runtime', REDACTION_MARKER));
       return ids;
     });
+  }
+
+  /**
+   * Tells the conversation of a change already stored. One that stopped meanwhile (passivated while the store was
+   * written, or moved: CHAT_ERR_CLOSED) would drop it, so it goes to the conversation as loaded again, which then
+   * holds the stored content; a runtime shutting down, or a conversation another server holds now, refuses.
+   */
+  private async announce(
+    conversationId: string,
+    conversation: EditedConversation,
+    tell: (conversation: EditedConversation) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await tell(conversation);
+    } catch (err) {
+      if (!isChatError(err, 'CHAT_ERR_CLOSED')) throw err;
+      await tell(await this.deps.reopen(conversationId));
+    }
+  }
+
+  /** The edit that left `record` as it is, when no stored `edit` record carries it (a `lost` one does not either). */
+  private async unannouncedEdit(conversationId: string, record: ChatMessage): Promise<MessageEdit | undefined> {
+    const { edited, edited_at: editedAt, edit_count: editCount } = record.metadata;
+    if (edited !== true || typeof editCount !== 'number' || typeof editedAt !== 'string') return undefined;
+    const announced = await this.deps.store.findSequenceByMessageId(conversationId, 'system', editRecordId(record.sequence_id, editCount));
+    if (announced !== undefined) return undefined;
+    return {
+      sequenceId: record.sequence_id,
+      messageId: record.message_id,
+      senderId: record.sender_id,
+      content: record.content,
+      editedAt,
+      editCount,
+    };
   }
 
   /** The owner's redaction: any sender's records, by message ids or by sender. */
