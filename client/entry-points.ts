@@ -27,13 +27,16 @@ export interface EntryPoints {
   newRound(): void;
 }
 
-/** The `url` option as a list: at least one address, each one a string; RangeError otherwise. */
+/**
+ * The `url` option as a list: at least one address, each one a string; RangeError otherwise. An address given again is
+ * dropped (its first place kept): it is the same server, and a round would otherwise try a gone server twice at once.
+ */
 export function entryPointList(url: string | readonly string[]): readonly string[] {
   const list = typeof url === 'string' ? [url] : [...url];
   if (list.length === 0 || list.some((u) => typeof u !== 'string' || u === '')) {
     throw new RangeError('url: a server address, or a non-empty list of them');
   }
-  return list;
+  return [...new Set(list)];
 }
 
 export function createEntryPoints(urls: readonly string[]): EntryPoints {

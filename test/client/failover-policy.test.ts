@@ -67,6 +67,13 @@ describe('the rules', () => {
     expect([three.moveOn(), three.moveOn(), three.moveOn()]).toEqual([true, true, false]);
   });
 
+  test('a url given twice is one server: a round is not two attempts at it, and the first place of each url keeps the order', () => {
+    expect(entryPointList(['ws://a', 'ws://b', 'ws://a', 'ws://b', 'ws://c'])).toEqual(['ws://a', 'ws://b', 'ws://c']);
+    const twice = createEntryPoints(entryPointList(['ws://a', 'ws://a']));
+    // Gone: with one server, the backoff, not a second attempt at once at the server that just failed.
+    expect([twice.moveOn(), twice.current]).toEqual([false, 'ws://a']);
+  });
+
   test('closes about the client (token expired, slow consumer) keep the server; every other retriable close leaves it', () => {
     for (const code of [1001, 1006, 1011, 1012, 1013, 4000, 4421]) expect(isServerGone(code, '')).toBe(true);
     expect(isServerGone(4008, 'GATEWAY_ERR_SLOW_CONSUMER')).toBe(false);
