@@ -35,6 +35,8 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   STORAGE_ERR_UNAVAILABLE: STORAGE_DOWN,
   STORAGE_ERR_FENCED: STORAGE_DOWN,
   STORAGE_ERR_SCHEMA_VERSION: STORAGE_DOWN,
+  // The server's storage cannot change stored messages (a provider without replaceContent): editing is off there.
+  STORAGE_ERR_UNSUPPORTED: 'This server cannot edit or delete messages.',
   STORAGE_ERR_DUPLICATE_SEQUENCE: SERVER_BUG,
   STORAGE_ERR_SEQUENCE_GAP: SERVER_BUG,
   STORAGE_ERR_DUPLICATE_MESSAGE: SERVER_BUG,
