@@ -21,7 +21,9 @@ export function redisDatabaseName(prefix: string, url: string): string {
  */
 export async function checkRedisSchema(conn: RedisConnection, keys: RedisKeys, database: string, mode: SchemaOpenMode): Promise<number> {
   const stored = await conn.run((c) => c.get(keys.version));
-  const found = stored === null ? 0 : Number(stored);
+  // Only what SET writes below counts as a version: Number() would read "", " " or "0" as 0, and a prefix "without a
+  // version" whose key exists made the SET NX below a no-op and this function call itself forever.
+  const found = stored === null ? 0 : /^[1-9][0-9]{0,15}$/.test(stored) ? Number(stored) : -1;
   if (!Number.isSafeInteger(found) || found < 0) {
     // No build writes that: something else uses the prefix. Nothing is written under it.
     const details = { found_version: -1, expected_version: REDIS_SCHEMA_VERSION };

@@ -344,7 +344,8 @@ export class RedisStore extends ChatStore {
 
   /**
    * Reads the journal (HSCAN, in pages) and rewrites each matching record unless it changed since it was read: like
-   * the SQL stores' UPDATE, it looks at every record of the conversation. Concurrent redactions agree on the result.
+   * the SQL stores' UPDATE, it looks at every record of the conversation. A record that changed in between (an edit,
+   * another redaction) is read again and redacted as it is now, so no edit landing in between survives it.
    */
   protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
     const key = this.keys.records(conversationId);
@@ -355,18 +356,43 @@ export class RedisStore extends ChatStore {
     do {
       const [next, flat] = await this.db().run((c) => c.hscan(key, cursor, 'COUNT', REDACTION_SCAN));
       cursor = next;
-      const writes: string[] = [];
+      const read = new Map<string, string>();
       for (let i = 0; i < flat.length; i += 2) {
         const record = JSON.parse(flat[i + 1]) as ChatMessage;
         if (ids ? !ids.has(record.message_id) : record.sender_id !== sender) continue;
         redacted.push(record.sequence_id);
-        const changed = recordJson({ ...record, content: REDACTION_MARKER, metadata: { ...record.metadata, redacted: true } });
-        if (changed !== flat[i + 1]) writes.push(flat[i], flat[i + 1], changed);
+        read.set(flat[i], flat[i + 1]);
       }
-      if (writes.length > 0) await this.write(lua.REPLACE_RECORDS, [key], writes);
+      await this.redactAsRead(conversationId, read);
     } while (cursor !== '0');
     // HSCAN may return a field twice (a hash resized meanwhile).
     return [...new Set(redacted)].sort((a, b) => a - b);
+  }
+
+  /**
+   * Writes the redacted form of each record (field -> JSON as read) by compare-and-set; those that changed since
+   * their read are read again and written as redacted from what they are now (sender and message id never change,
+   * so they still match), a few times at most. A record gone meanwhile (its conversation deleted) is left gone.
+   */
+  private async redactAsRead(conversationId: string, read: ReadonlyMap<string, string>): Promise<void> {
+    const key = this.keys.records(conversationId);
+    let pending = new Map(read);
+    for (let attempt = 0; attempt < REPLACE_ATTEMPTS; attempt++) {
+      const writes: string[] = [];
+      for (const [field, json] of pending) {
+        const changed = redactedJson(json);
+        if (changed !== json) writes.push(field, json, changed);
+      }
+      if (writes.length === 0) return;
+      if ((await this.write(lua.REPLACE_RECORDS, [key], writes)) === writes.length / 3) return;
+      const fields = [...pending.keys()];
+      const now = await this.db().run((c) => c.hmget(key, ...fields));
+      pending = new Map();
+      fields.forEach((field, i) => {
+        if (now[i] !== null) pending.set(field, now[i]!);
+      });
+    }
+    throw new ChatError('STORAGE_ERR_UNAVAILABLE', `records of ${conversationId} kept changing under the redaction, try again`);
   }
 
   /**
@@ -461,6 +487,12 @@ function recordJson(m: ChatMessage): string {
     metadata: m.metadata ?? {},
   };
   return toJsonText(record, 'metadata');
+}
+
+/** The stored record's JSON once redacted (the same text when it already is). */
+function redactedJson(json: string): string {
+  const record = JSON.parse(json) as ChatMessage;
+  return recordJson({ ...record, content: REDACTION_MARKER, metadata: { ...record.metadata, redacted: true } });
 }
 
 function participantJson(p: Participant): string {

@@ -1,5 +1,7 @@
 import { isChatError } from '../../actors/errors';
+import { RedisConnection } from '../../storage-providers/redis-connection';
 import { REDIS_SCHEMA_VERSION } from '../../storage-providers/redis-schema';
+import type { LuaScript } from '../../storage-providers/redis-scripts';
 import { expectCode } from '../../testing';
 import { meta, msg, msgs, person } from '../../testing/store-contract/fixtures';
 import { openError } from './store-open-fixtures';
@@ -46,6 +48,50 @@ describeWithRedis(reachable)('redis specifics', () => {
       expect(['by a', 'by b']).toContain(stored.content);
     }
   });
+
+  test('an edit landing between the read and the write of a redaction does not survive the redaction', async () => {
+    const a = redis.make();
+    const b = redis.make();
+    await Promise.all([a.open(), b.open()]);
+    await a.createConversation(meta('c1'));
+    await a.appendMessages('c1', msgs('c1', 1, 3, { sender_id: 'alice' }));
+    // b's edit of record 2 runs right before a's first compare-and-set write of the redaction, after its read.
+    const original = RedisConnection.prototype.script;
+    let edited = false;
+    const spy = jest.spyOn(RedisConnection.prototype, 'script').mockImplementation(async function (
+      this: RedisConnection,
+      lua: LuaScript,
+      keys,
+      args,
+    ) {
+      if (lua.name === 'replace_records' && !edited) {
+        edited = true;
+        await b.replaceMessageContent('c1', 2, { senderId: 'alice', content: 'edited text', metadata: { edited: true } });
+      }
+      return original.call(this, lua, keys, args);
+    });
+    try {
+      expect(await a.redactMessages('c1', { senderId: 'alice' })).toEqual([1, 2, 3]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(edited).toBe(true);
+    const stored = await a.readMessages('c1', 0, 10);
+    expect(stored.map((m) => m.content)).toEqual(['[redacted]', '[redacted]', '[redacted]']);
+    expect(stored.every((m) => m.metadata.redacted === true)).toBe(true);
+  });
+
+  test.each(['0', '', ' '])(
+    'a layout version key holding %j is refused (found_version -1) instead of looping',
+    async (value) => {
+      await withRedis((c) => c.set(`${redis.prefix}schema_version`, value));
+      const refused = await openError(redis.make());
+      expect(refused.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
+      expect(refused.details).toEqual({ found_version: -1, expected_version: REDIS_SCHEMA_VERSION });
+      expect(await withRedis((c) => c.get(`${redis.prefix}schema_version`))).toBe(value);
+    },
+    5000,
+  );
 
   test('key prefixes isolate deployments: same ids, separate journals, claims and members; each writes under its own', async () => {
     // Two sibling prefixes (neither starts the other, as docs/storage.md asks), both under this test's prefix.
