@@ -32,12 +32,15 @@ export function withoutUrlPasswords(text: string): string {
   return text.replace(/(\/\/[^:/@]*:)[^@]*@/g, '$1***@');
 }
 
-/** The URL with any password replaced by "***" (an unparsable one is not shown at all: it might hold one). */
+/**
+ * The URL with any password replaced by "***" (an unparsable one is not shown at all: it might hold one): the user
+ * part's, and every parameter named like one (pg's `password`, ioredis's `password` and `sentinelPassword`).
+ */
 function withoutPassword(url: string, kind: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
-    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+    for (const name of [...parsed.searchParams.keys()]) if (/password/i.test(name)) parsed.searchParams.set(name, '***');
     return parsed.toString();
   } catch {
     return `(${kind} URL not shown: it does not parse)`;

@@ -521,11 +521,12 @@ function sequenceRange(from: number, to: number): string[] {
   return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
 }
 
-/** The URL without its password, for messages. */
+/** The URL without its passwords, for messages: ioredis also takes them as parameters (?password=, ?sentinelPassword=). */
 function shownUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
+    for (const name of [...parsed.searchParams.keys()]) if (/password/i.test(name)) parsed.searchParams.set(name, '***');
     return parsed.toString();
   } catch {
     return '(Redis URL not shown: it does not parse)';

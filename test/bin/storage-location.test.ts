@@ -20,6 +20,14 @@ describe('storageLocation', () => {
     expect(pg('postgres://127.0.0.1:5432/test')).toBe('schema public at postgres://127.0.0.1:5432/test');
   });
 
+  it('redis: the key prefix and the URL without a password in the user part or in any *password parameter ioredis takes', () => {
+    const redis = (url: string): string => storageLocation(storageOf({ backend: 'redis', redis: { url } }), '/');
+    expect(redis('redis://:s3cret@cache:6379/0')).toBe('key prefix nlweb-chat: at redis://:***@cache:6379/0');
+    expect(redis('redis://cache:6379/0?password=s3cret&sentinelPassword=other&family=6')).toBe(
+      'key prefix nlweb-chat: at redis://cache:6379/0?password=***&sentinelPassword=***&family=6',
+    );
+  });
+
   it('postgres: names the configured schema, which the URL does not show (two deployments on one database differ only there)', () => {
     const storage = storageOf({ backend: 'postgres', postgres: { url: 'postgres://chat@db/chat', schema: 'tenant_b' } });
     expect(storageLocation(storage, '/')).toBe('schema tenant_b at postgres://chat@db/chat');

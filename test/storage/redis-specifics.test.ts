@@ -163,6 +163,19 @@ describeWithRedis(reachable)('redis specifics', () => {
     expect(await keysUnder(redis.prefix)).toEqual([]);
   });
 
+  test('a password given as a URL parameter (ioredis sends it) is not shown in the messages that name the URL', async () => {
+    // This Redis has no password: ioredis warns and goes on, so the open gets as far as the layout version check.
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const refused = await openError(redis.make({ url: `${REDIS_URL}/?password=s3cret-pw&sentinelPassword=s3cret-too`, readOnly: true }));
+      expect(refused.code).toBe('STORAGE_ERR_SCHEMA_VERSION');
+      expect(refused.message).toContain(`Redis key prefix "${redis.prefix}" at redis://`);
+      expect(refused.message).not.toContain('s3cret');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   test('require_current and read-only opens refuse a prefix without a version and write nothing', async () => {
     for (const options of [{ migrations: 'require_current' as const }, { readOnly: true }]) {
       const refused = await openError(redis.make(options));
