@@ -69,6 +69,7 @@ function creationProblem(input: CreateConversationInput): string | undefined {
   const problem =
     (conversation_id === undefined ? undefined : idProblem(conversation_id, 'conversation_id')) ??
     idProblem(created_by, 'created_by') ??
+    reservedIdProblem(created_by, 'created_by') ??
     (title === undefined || typeof title === 'string' ? undefined : 'title must be a string') ??
     (settings === undefined || settings === null ? undefined : objectProblem(settings, 'settings'));
   if (problem !== undefined || participants === undefined) return problem;
@@ -80,10 +81,24 @@ function creationProblem(input: CreateConversationInput): string | undefined {
   return undefined;
 }
 
+/**
+ * The sender id of the conversation's own records (mode changes, redactions, edits, lost placeholders), whose message
+ * ids are predictable (`mode-7`, `edit-4-1`): a member with this id could post them first and be taken for them.
+ */
+const SYSTEM_SENDER_ID = 'system';
+
+function reservedIdProblem(id: string | undefined, name: string): string | undefined {
+  return id === SYSTEM_SENDER_ID
+    ? `${name} "${SYSTEM_SENDER_ID}" is reserved: it is the sender of the conversation's own records`
+    : undefined;
+}
+
 function participantProblem(p: ParticipantInput, name: string): string | undefined {
   if (typeof p !== 'object' || p === null) return `${name} must be an object`;
   return (
     idProblem(p.participant_id, `${name}.participant_id`) ??
+    // Named without its index: the gateway puts the caller first, so the index would not be the caller's own.
+    reservedIdProblem(p.participant_id, 'participant_id') ??
     (p.participant_type === 'human' || p.participant_type === 'ai' ? undefined : `${name}.participant_type must be "human" or "ai"`) ??
     (p.display_name === undefined || typeof p.display_name === 'string' ? undefined : `${name}.display_name must be a string`) ??
     (p.role === undefined || p.role === 'owner' || p.role === 'member' ? undefined : `${name}.role must be "owner" or "member"`) ??

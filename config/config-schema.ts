@@ -28,7 +28,8 @@ const nlwebEndpoint: Schema = {
   required: ['id', 'url'],
   properties: {
     // No defaults for id and url: `required` must be able to catch them.
-    id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' },
+    // Not `system`: the sender id of the conversation's own records, which no participant may have (input-rules.ts).
+    id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', not: { const: 'system' } },
     // No default: createAgentsFromConfig shows an endpoint without one by its id, as createNlwebAgent does.
     display_name: { type: 'string' },
     url: { type: 'string', minLength: 1 },

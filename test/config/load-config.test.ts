@@ -57,6 +57,11 @@ describe('config', () => {
     expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(['chat.nlweb.endpoints[1].id', 'chat.nlweb.endpoints[1].url']));
   });
 
+  it('refuses an endpoint id "system", the sender id of the conversation\'s own records', () => {
+    const problems = problemsOf(() => validateConfig({ chat: { nlweb: { endpoints: [{ id: 'system', url: 'x' }] } } }));
+    expect(problems.map((p) => p.path)).toEqual(['chat.nlweb.endpoints[0].id']);
+  });
+
   it('applies environment overrides before validation (and validates them)', () => {
     const config = loadConfig({ env: { PORT: '9123', NLWEB_CHAT_STORAGE_BACKEND: 'sqlite', NLWEB_CHAT_METRICS_ENABLED: 'false' } });
     expect(config.server.port).toBe(9123);
