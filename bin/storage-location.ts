@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { ChatConfig } from '../config/config-types';
+import { urlWithoutPasswords } from '../storage-providers/url-passwords';
 
 export const MEMORY_LOCATION = 'this process only: every conversation is lost when it stops';
 
@@ -17,9 +18,9 @@ export function storageLocation(storage: ChatConfig['storage'], cwd: string): st
     case 'sqlite':
       return path.resolve(cwd, storage.sqlite.path);
     case 'postgres':
-      return `schema ${storage.postgres.schema ?? 'public'} at ${withoutPassword(storage.postgres.url, 'postgres')}`;
+      return `schema ${storage.postgres.schema ?? 'public'} at ${urlWithoutPasswords(storage.postgres.url, 'postgres')}`;
     case 'redis':
-      return `key prefix ${storage.redis.key_prefix} at ${withoutPassword(storage.redis.url, 'Redis')}`;
+      return `key prefix ${storage.redis.key_prefix} at ${urlWithoutPasswords(storage.redis.url, 'Redis')}`;
   }
 }
 
@@ -30,19 +31,4 @@ export function storageLocation(storage: ChatConfig['storage'], cwd: string): st
  */
 export function withoutUrlPasswords(text: string): string {
   return text.replace(/(\/\/[^:/@]*:)[^@]*@/g, '$1***@');
-}
-
-/**
- * The URL with any password replaced by "***" (an unparsable one is not shown at all: it might hold one): the user
- * part's, and every parameter named like one (pg's `password`, ioredis's `password` and `sentinelPassword`).
- */
-function withoutPassword(url: string, kind: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    for (const name of [...parsed.searchParams.keys()]) if (/password/i.test(name)) parsed.searchParams.set(name, '***');
-    return parsed.toString();
-  } catch {
-    return `(${kind} URL not shown: it does not parse)`;
-  }
 }

@@ -23,6 +23,7 @@ import {
 } from './records';
 import { RedisConnection, type PipelineReplies } from './redis-connection';
 import { createdEntry, idOfCreatedEntry, redisKeys, type RedisKeys } from './redis-keys';
+import { urlWithoutPasswords } from './url-passwords';
 import { checkRedisSchema, redisDatabaseName } from './redis-schema';
 import * as lua from './redis-scripts';
 import type { SchemaMigrations, SchemaOpenMode } from './schema-version';
@@ -101,7 +102,12 @@ export class RedisStore extends ChatStore {
         : 'migrating';
     try {
       await conn.connect();
-      this.versionFound = await checkRedisSchema(conn, this.keys, redisDatabaseName(this.keys.prefix, shownUrl(this.options.url)), mode);
+      this.versionFound = await checkRedisSchema(
+        conn,
+        this.keys,
+        redisDatabaseName(this.keys.prefix, urlWithoutPasswords(this.options.url, 'Redis')),
+        mode,
+      );
     } catch (err) {
       await conn.end().catch(() => undefined);
       throw err;
@@ -454,7 +460,10 @@ export class RedisStore extends ChatStore {
   private write(script: lua.LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     if (this.options.readOnly) {
       return Promise.reject(
-        new ChatError('STORAGE_ERR_UNAVAILABLE', `${redisDatabaseName(this.keys.prefix, shownUrl(this.options.url))} was opened read-only`),
+        new ChatError(
+          'STORAGE_ERR_UNAVAILABLE',
+          `${redisDatabaseName(this.keys.prefix, urlWithoutPasswords(this.options.url, 'Redis'))} was opened read-only`,
+        ),
       );
     }
     return this.db().script(script, keys, args);
@@ -519,16 +528,4 @@ function toMeta(conversationId: string, fields: ReadonlyArray<string | null>): C
 /** The hash fields of sequence ids from..to (none when to < from). */
 function sequenceRange(from: number, to: number): string[] {
   return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
-}
-
-/** The URL without its passwords, for messages: ioredis also takes them as parameters (?password=, ?sentinelPassword=). */
-function shownUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    for (const name of [...parsed.searchParams.keys()]) if (/password/i.test(name)) parsed.searchParams.set(name, '***');
-    return parsed.toString();
-  } catch {
-    return '(Redis URL not shown: it does not parse)';
-  }
 }
