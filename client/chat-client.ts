@@ -4,8 +4,9 @@
  *
  * Guarantees it adds on top of the protocol (docs/client.md):
  * - reconnects on retriable closes with exponential backoff + jitter (1 s, 2 s, 4 s ... 30 s),
- *   up to `maxRetries` consecutive failures, and resumes from the last delivered sequence id; given several
- *   server urls, leaves one that is gone for the next at once, and backs off once all failed (entry-points.ts);
+ *   up to `maxRetries` consecutive failures (a connection that closes within `healthyAfterMs` is one), and resumes
+ *   from the last delivered sequence id; given several server urls, leaves one that is gone for the next at once, and
+ *   backs off once all failed (entry-points.ts);
  * - delivers messages to the application exactly once and strictly in sequence order (dedup by
  *   sequence id, out-of-order frames buffered, a `sync` asked for on a gap: delivery-buffer.ts);
  * - at-least-once sending: a message stays in the outbox and is re-sent with the SAME message_id
@@ -57,6 +58,7 @@ export type { FollowOwnerOption } from './owner-redirect';
 export function createChatClient(options: ChatClientOptions): ChatClient {
   // First: a url option that names no server is the caller's mistake, thrown before anything is made.
   const entries = createEntryPoints(entryPointList(options.url));
+  const healthyAfterMs = healthyAfterMsOption(options.healthyAfterMs);
   const clock = options.clock ?? defaultClock();
   const generateId = options.generateId ?? defaultGenerateId;
   const events = createTypedEmitter<ChatClientEvents>();
@@ -149,6 +151,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     random: options.random ?? Math.random,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     maxRetries: options.maxRetries ?? 10,
+    healthyAfterMs,
     connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
     renewsToken: typeof options.token === 'function',
     events,
@@ -413,4 +416,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       return delivery.duplicatesDropped;
     },
   };
+}
+
+/** 10 s: far longer than a server that says `connected` and dies takes to close, far shorter than a working session. */
+const DEFAULT_HEALTHY_AFTER_MS = 10_000;
+
+function healthyAfterMsOption(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_HEALTHY_AFTER_MS;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new RangeError(`healthyAfterMs: ${value} is not a number >= 0`);
+  return value;
 }

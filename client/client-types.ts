@@ -44,8 +44,8 @@ export interface ChatClientOptions {
    * WebSocket base URL, e.g. ws://127.0.0.1:8000 (http(s):// is turned into ws(s)://); or several, servers of one
    * deployment (one store), to fail over: a server that is gone (refused or dropped connection, failed handshake,
    * shutdown 1001, restart, heartbeat or connect timeout, an upgrade refused for now) is left for the next one at
-   * once, and the backoff waits only when every one failed since the last connection or wait. The client stays on
-   * whichever server serves it. docs/client.md, "Several servers". RangeError for an empty list.
+   * once, and the backoff waits only when every one failed since the last healthy connection or wait. The client
+   * stays on whichever server serves it. docs/client.md, "Several servers". RangeError for an empty list.
    */
   readonly url: string | readonly string[];
   readonly conversationId: string;
@@ -64,11 +64,19 @@ export interface ChatClientOptions {
   readonly WebSocketImpl?: WebSocketConstructor;
   /**
    * Consecutive failed connection attempts before giving up (default 10; Infinity: never give up): precisely, backoff
-   * waits without a connection in between, so with several urls, failed rounds over all of them. Attempts made at
-   * once (the next url of the list, an owner a refusal named) are not counted.
+   * waits without a healthy connection (healthyAfterMs) in between, so with several urls, failed rounds over all of
+   * them. Attempts made at once (the next url of the list, an owner a refusal named) are not counted.
    */
   readonly maxRetries?: number;
   readonly backoff?: BackoffOptions;
+  /**
+   * How long a connection must stay open after its `connected` frame to count as healthy (default 10000 ms; 0: at
+   * `connected`). Only a healthy connection resets the backoff, the round over several urls and the maxRetries count:
+   * a server that sends `connected` and closes at once is a failed attempt, so flapping backs off and gives up like
+   * failing to connect. A connection this client drops for silence counts up to the server's last frame.
+   * RangeError unless a number >= 0.
+   */
+  readonly healthyAfterMs?: number;
   /**
    * Where to start: the last sequence id the application already has. 0 (default) replays the
    * whole conversation; 'live' starts at the current head (no history).
@@ -227,8 +235,8 @@ export interface ChatClientEvents {
   ack: SendResult;
   disconnected: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };
   /**
-   * Before each scheduled attempt: its number since the last connection, its delay, and the server address it goes to
-   * (the next of several urls after a server went away, an owner a refusal named, or the same one).
+   * Before each scheduled attempt: its number since the last healthy connection, its delay, and the server address it
+   * goes to (the next of several urls after a server went away, an owner a refusal named, or the same one).
    */
   reconnecting: { readonly attempt: number; readonly delayMs: number; readonly url: string };
   /** The next attempt goes to the server a 4421 refusal named (followOwner); later closes return to `url`. */

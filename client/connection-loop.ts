@@ -6,6 +6,11 @@
  * server of the client's list when the last one is gone (entry-points.ts); the backoff then waits only
  * once every server of the list failed. Fatal closes, exhausted retries and close() end the loop for good.
  *
+ * Only a healthy connection starts the count again (backoff exponent, round over the servers, owner follows, retries):
+ * one that stayed open `healthyAfterMs` after its `connected` frame. A server that says `connected` and dies at once
+ * (a broken store behind every server of a deployment) is a failed attempt like a refused one, so flapping backs off
+ * and gives up after maxRetries instead of reconnecting at 0 ms or every second forever.
+ *
  * The loop owns only the connection's lifecycle; what a connection carries (delivery, outbox,
  * acks, heartbeat) is reset and resumed through the callbacks in ConnectionLoopDeps.
  */
@@ -32,10 +37,16 @@ export interface ConnectionLoopDeps {
   readonly random: () => number;
   readonly backoff: BackoffOptions;
   /**
-   * Backoff waits without a connection before giving up: with one server, consecutive failed attempts; with several,
-   * failed rounds (every server once). Attempts that go at once (the next server, an owner) are not counted.
+   * Backoff waits without a healthy connection before giving up: with one server, consecutive failed attempts; with
+   * several, failed rounds (every server once). Attempts that go at once (the next server, an owner) are not counted.
    */
   readonly maxRetries: number;
+  /**
+   * How long a connection must stay open after `connected` to count as healthy: only then do the backoff, the round,
+   * the owner follows and the retries start again. Judged when the socket ends, up to the last frame from the server
+   * when this client dropped it (a server that went silent proved nothing after that frame).
+   */
+  readonly healthyAfterMs: number;
   readonly connectTimeoutMs: number;
   /**
    * Whether every attempt gets a fresh token (the `token` option is a function): then a close saying the token
@@ -105,10 +116,14 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
   let state: ConnectionState = 'idle';
   let ready = false;
   let everConnected = false;
-  /** Attempts scheduled since the last connection: what `reconnecting` numbers, and the give-up reason counts. */
+  /** Attempts scheduled since the last healthy connection: what `reconnecting` numbers, and the give-up reason counts */
   let attempts = 0;
-  /** Backoff waits since the last connection: the exponent of the next, and what maxRetries bounds. */
+  /** Backoff waits since the last healthy connection: the exponent of the next, and what maxRetries bounds. */
   let waits = 0;
+  /** When the current connection's `connected` frame arrived; undefined without one. */
+  let openedAt: number | undefined;
+  /** When the last frame of the current socket arrived: how long a connection this client dropped proved alive. */
+  let lastFrameAt = 0;
   let reconnectTimer: unknown;
   let connectTimer: unknown;
   /** What the current connection's `connected` frame said (connect() on an open client returns it). */
@@ -175,7 +190,10 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
           opened = true;
           offer.completed(protocols);
         },
-        onData: (data) => deps.onData(data, attempt),
+        onData: (data) => {
+          lastFrameAt = clock.now();
+          deps.onData(data, attempt);
+        },
         onClose(code, reason) {
           // Only a close of the socket itself says the handshake failed; our own drops (connect timeout) do not.
           // At a followed owner it more likely means that server is gone (killed, unreachable from here) than a proxy
@@ -201,13 +219,16 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     if (!socket.current) return;
     // Only application codes (4xxx) may be sent by a client; others go out as a normal close.
     socket.close(code >= 4000 && code < 5000 ? code : 1000, reason);
-    onSocketGone(code, reason);
+    // Our side ends it (mostly: the server went silent), so the server was last seen alive at its last frame.
+    onSocketGone(code, reason, 'server', lastFrameAt);
   }
 
-  function onSocketGone(code: number, reason: string, cause: EndCause = 'server'): void {
+  /** `aliveUntil`: the last moment the server was known to serve this socket (default: now, it closed it). */
+  function onSocketGone(code: number, reason: string, cause: EndCause = 'server', aliveUntil = clock.now()): void {
     socket.detach();
     ready = false;
     connectTimer = clear(connectTimer);
+    settleConnection(aliveUntil);
     deps.onSocketEnded();
     if (state === 'closed') return;
     const retriable = isRetriableClose(code) || (deps.renewsToken && isTokenExpiredClose(code, reason));
@@ -224,6 +245,21 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
       reconnectTimer = undefined;
       if (state !== 'closed') openSocket();
     }, next.delayMs);
+  }
+
+  /**
+   * The socket that ended had a connection: it counts as healthy when it stayed open long enough, and then what was
+   * counted against the attempts before it starts again. A shorter one was just another failed attempt.
+   */
+  function settleConnection(aliveUntil: number): void {
+    if (openedAt === undefined) return;
+    const healthy = aliveUntil - openedAt >= deps.healthyAfterMs;
+    openedAt = undefined;
+    if (!healthy) return;
+    attempts = 0;
+    waits = 0;
+    deps.entries.newRound();
+    deps.redirect.onConnected();
   }
 
   /** Where (redirect.base, once this returns) and when the attempt after a retriable close goes; undefined: give up. */
@@ -278,10 +314,9 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
       connectTimer = clear(connectTimer);
       ready = true;
       state = 'open';
-      attempts = 0;
-      waits = 0;
-      deps.entries.newRound();
-      deps.redirect.onConnected();
+      // Nothing is reset yet: that waits for the connection to prove healthy (settleConnection).
+      openedAt = clock.now();
+      lastFrameAt = openedAt;
       return everConnected;
     },
     announce(info) {

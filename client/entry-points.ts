@@ -7,8 +7,9 @@
  * - the current server stays current for as long as it serves: there is no going back to the first of the list;
  * - a close that says the server is gone, or cannot serve now (isServerGone), makes the next one in the list current,
  *   and it is tried at once: waiting would not bring the gone server back sooner, and the next one may be up;
- * - a round is every server failing once since the last connection or wait: only then does the client wait out its
- *   backoff, and that wait starts a new round, at the server after the last one that failed;
+ * - a round is every server failing once since the last healthy connection (connection-loop.ts) or wait: only then
+ *   does the client wait out its backoff, and that wait starts a new round, at the server after the last one that
+ *   failed;
  * - a close about this client rather than the server (its token expired, it read too slowly) retries the same server
  *   with backoff, as with a single url.
  * With one url a round is one attempt: every retriable close waits out the backoff, as before there was a list.
@@ -23,7 +24,7 @@ export interface EntryPoints {
    * (try it at once); false when every server has (wait out the backoff first: the next round begins with that wait).
    */
   moveOn(): boolean;
-  /** A wait began, or a connection was made: the failures so far no longer count towards the round. */
+  /** A wait began, or a healthy connection ended: the failures so far no longer count towards the round. */
   newRound(): void;
 }
 

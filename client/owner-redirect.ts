@@ -17,9 +17,9 @@ export type FollowOwnerOption = boolean | ((ownerAddress: string) => boolean);
 /** The refusal's error code: the close reason starts with it, the owner's address follows after a space. */
 const OWNED_ELSEWHERE_REASON = 'CHAT_ERR_OWNED_ELSEWHERE ';
 /**
- * Redirects followed without a connection in between. Two servers can each name the other while a
- * conversation moves (the old holder's claim not yet expired, the new one's already refused): past this
- * many the client falls back to its backoff instead of bouncing between them.
+ * Redirects followed without a healthy connection (connection-loop.ts) in between. Two servers can each name the
+ * other while a conversation moves (the old holder's claim not yet expired, the new one's already refused): past
+ * this many the client falls back to its backoff instead of bouncing between them.
  */
 const MAX_FOLLOWS_WITHOUT_CONNECTING = 3;
 
@@ -36,7 +36,7 @@ export interface OwnerRedirect {
   handshakeFailed(): void;
   /** A socket closed: returns the address the next attempt goes to if this close redirects it. */
   onClose(code: number, reason: string): string | undefined;
-  /** A connection was made: the redirects it took no longer count against the bounce limit. */
+  /** A healthy connection ended (connection-loop.ts): the redirects before it no longer count against the bounce limit */
   onConnected(): void;
 }
 
@@ -46,7 +46,7 @@ export function createOwnerRedirect(entryPoint: string | (() => string), follow:
   /** The owner address being followed; undefined at the entry point. */
   let followed: string | undefined;
   let followsWithoutConnecting = 0;
-  /** Followed owners whose handshake failed since the last connection. */
+  /** Followed owners whose handshake failed since the last healthy connection. */
   const unreachable = new Set<string>();
 
   function acceptable(address: string): boolean {

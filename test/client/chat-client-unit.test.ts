@@ -161,7 +161,7 @@ describe('backoff', () => {
     expect(client.state).toBe('open');
   });
 
-  test('full jitter draws uniformly below the cap; a successful connect resets the sequence', async () => {
+  test('full jitter draws uniformly below the cap; a connection that stayed open healthyAfterMs resets the sequence', async () => {
     const client = makeClient({ random: () => 0.5 });
     const connected = client.connect();
     (await server.connection(0)).send(connectedFrame(0));
@@ -173,11 +173,13 @@ describe('backoff', () => {
       expect(await reconnecting).toEqual({ attempt: i + 1, delayMs: delay, url: server.url });
       clock.advance(delay);
     }
-    // The 4th connection succeeds: the next drop starts again at the first cap.
+    // The 4th connection succeeds and stays open 10 s (the default healthyAfterMs): the next drop starts again at the
+    // first cap. One that closes sooner is another failed attempt (flapping-servers.test.ts).
     const fourth = await server.connection(3);
     const again = nextEvent(client, 'connected');
     fourth.send(connectedFrame(0));
     expect((await again).reconnect).toBe(true);
+    clock.advance(10_000);
     const reconnecting = nextEvent(client, 'reconnecting');
     await fourth.close(4008, 'slow consumer');
     expect(await reconnecting).toEqual({ attempt: 1, delayMs: 500, url: server.url });

@@ -100,7 +100,9 @@ describe('against scripted servers', () => {
   test('gone servers are left at once; the backoff waits once per round; a close about the client retries the same server', async () => {
     const a = await scripted();
     const b = await scripted();
-    const c = client([a.url, b.url], { random: () => 0.5, pingIntervalMs: 1000 });
+    // Every `connected` counts as a healthy connection here (healthyAfterMs 0): this is about rounds, and the 1 s
+    // heartbeat would end a connection kept open 10 s. Connections that close sooner: flapping-servers.test.ts.
+    const c = client([a.url, b.url], { random: () => 0.5, pingIntervalMs: 1000, healthyAfterMs: 0 });
     const reconnectings: { attempt: number; delayMs: number; url: string }[] = [];
     c.on('reconnecting', (r) => reconnectings.push(r));
     /** Ends `conn` with `code` and returns the next attempt's plan. */
