@@ -30,14 +30,44 @@ export interface EntryPoints {
 
 /**
  * The `url` option as a list: at least one address, each one a string; RangeError otherwise. An address given again is
- * dropped (its first place kept): it is the same server, and a round would otherwise try a gone server twice at once.
+ * dropped (its first place and spelling kept): it is the same server, and a round would otherwise try a gone server
+ * twice at once. "Again" is by serverKey, so `ws://a`, `WS://A:80/` and `http://a` are one server.
  */
 export function entryPointList(url: string | readonly string[]): readonly string[] {
   const list = typeof url === 'string' ? [url] : [...url];
   if (list.length === 0 || list.some((u) => typeof u !== 'string' || u === '')) {
     throw new RangeError('url: a server address, or a non-empty list of them');
   }
-  return [...new Set(list)];
+  const seen = new Set<string>();
+  return list.filter((u) => {
+    const key = serverKey(u);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const SOCKET_SCHEMES: Readonly<Record<string, string>> = { 'ws:': 'ws:', 'wss:': 'wss:', 'http:': 'ws:', 'https:': 'wss:' };
+
+/**
+ * The server an address names, the same for every spelling the client would connect to the same place with: http(s)
+ * as ws(s) (buildChatSocketUrl maps them), scheme and host in lower case, no default port (the URL class drops 80 for
+ * http/ws and 443 for https/wss alike), no trailing slashes on the path (buildChatSocketUrl drops them). An address
+ * the URL class cannot parse, or of another scheme, stays as given: it is not refused here, as it never was; its
+ * WebSocket constructor throws when it is tried, and that counts as the server being gone (connection-loop.ts).
+ */
+function serverKey(address: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(address);
+  } catch {
+    return address;
+  }
+  const scheme = SOCKET_SCHEMES[parsed.protocol];
+  if (scheme === undefined) return address;
+  const userInfo = parsed.username || parsed.password ? `${parsed.username}:${parsed.password}@` : '';
+  const path = parsed.pathname.replace(/\/+$/, '');
+  return `${scheme}//${userInfo}${parsed.host}${path}${parsed.search}${parsed.hash}`;
 }
 
 export function createEntryPoints(urls: readonly string[]): EntryPoints {

@@ -74,6 +74,35 @@ describe('the rules', () => {
     expect([twice.moveOn(), twice.current]).toEqual([false, 'ws://a']);
   });
 
+  test('spellings of one server are one entry, the first spelling kept; another port, path or host is another server', () => {
+    const spellings = ['ws://a', 'ws://a/', 'WS://A:80', 'http://a', 'HTTP://a:80//', 'ws://A/'];
+    expect(entryPointList(spellings)).toEqual(['ws://a']);
+    expect(entryPointList(['https://Chat.Example.com:443/', 'wss://chat.example.com', 'WSS://CHAT.example.com/'])).toEqual([
+      'https://Chat.Example.com:443/',
+    ]);
+    expect(entryPointList(['ws://a/chat/', 'http://A/chat', 'ws://a/chat//'])).toEqual(['ws://a/chat/']);
+    const apart = ['ws://a', 'ws://a:8080', 'ws://a:443', 'wss://a', 'wss://a:80', 'ws://a/x', 'ws://a/y', 'ws://b'];
+    expect(entryPointList(apart)).toEqual(apart);
+    // A server given twice in two spellings fails once per round, then the backoff: no second attempt at once.
+    const twice = createEntryPoints(entryPointList(['ws://a', 'http://A:80/']));
+    expect([twice.moveOn(), twice.current]).toEqual([false, 'ws://a']);
+  });
+
+  test('an address the URL class cannot parse is kept, as before (its WebSocket constructor fails when it is tried)', async () => {
+    expect(entryPointList(['not a url', 'ws://a', 'not a url', '//a'])).toEqual(['not a url', 'ws://a', '//a']);
+    const a = await scripted();
+    const c = client(['not a url', a.url], { maxRetries: 0 });
+    const failed = nextEvent(c, 'error');
+    const next = nextEvent(c, 'reconnecting');
+    const connected = c.connect();
+    connected.catch(() => undefined); // awaited below
+    expect(await failed).toMatchObject({ code: 'CLIENT_CONNECT_FAILED' });
+    expect(await next).toEqual({ attempt: 1, delayMs: 0, url: a.url });
+    clock.advance(0);
+    (await a.connection(0)).send(connectedFrame(0));
+    expect(await connected).toMatchObject({ url: a.url });
+  });
+
   test('closes about the client (token expired, slow consumer) keep the server; every other retriable close leaves it', () => {
     for (const code of [1001, 1006, 1011, 1012, 1013, 4000, 4421]) expect(isServerGone(code, '')).toBe(true);
     expect(isServerGone(4008, 'GATEWAY_ERR_SLOW_CONSUMER')).toBe(false);
