@@ -282,6 +282,9 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       return refuse('GATEWAY_ERR_ORIGIN_NOT_ALLOWED', `origin ${req.headers.origin} is not in server.allowed_origins`);
     }
 
+    // Before authentication reads it: a repeated token or user_id would otherwise act as the first one.
+    const repeatedAuthName = queryNames.repeatedAuthName(req.url ?? '');
+    if (repeatedAuthName !== undefined) return refuse('GATEWAY_ERR_BAD_REQUEST', repeatedAuthName);
     const user = await authenticateCaller(authenticate, req, logger);
     authenticated();
     if (user instanceof ChatError) {

@@ -43,8 +43,12 @@ export interface ChatRouteDeps {
 export function createChatRoutes(deps: ChatRouteDeps): express.Router {
   const bodyLimit = Math.max(16 * 1024, deps.config.server.websocket.max_frame_bytes);
   const chat = express.Router();
+  const queryNames = new QueryNames(deps.config.server.auth.query_parameters);
   // Authenticate before reading any body: unauthenticated callers never cost a JSON parse.
   chat.use(async (req, res, next) => {
+    // Before authentication reads it: a repeated token or user_id would otherwise act as the first one.
+    const repeated = queryNames.repeatedAuthName(req.originalUrl);
+    if (repeated !== undefined) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', repeated);
     const user = await authenticateCaller(deps.authenticate, req, deps.logger);
     if (user instanceof ChatError) throw user;
     res.locals.user = user;
@@ -59,7 +63,6 @@ export function createChatRoutes(deps: ChatRouteDeps): express.Router {
 
   // Before every route naming a conversation: the caller may not act as one of its AI participants.
   chat.param('id', refuseAiCallers(deps.runtime));
-  const queryNames = new QueryNames(deps.config.server.auth.query_parameters);
   for (const { method, path, handler, query } of routes) {
     if (query === undefined) chat[method](path, handler);
     else chat[method](path, queryNames.guard(query), handler);

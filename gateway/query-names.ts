@@ -41,6 +41,25 @@ export class QueryNames {
     return undefined;
   }
 
+  /**
+   * The refusal for a built-in authentication name (`token`, `user_id`, `display_name`) given more than once in
+   * `url`'s query, on every /chat URL and the socket URL, NLWeb's paths included. The authenticators read the first
+   * (URLSearchParams.get), so `?user_id=alice&user_id=bob` acted as alice silently: which identity was meant is
+   * unknowable. Checked before authentication reads the value. Names only an embedder declares
+   * (`server.auth.query_parameters`) are its authenticator's to judge.
+   */
+  repeatedAuthName(url: string): string | undefined {
+    const q = url.indexOf('?');
+    if (q < 0) return undefined;
+    const seen = new Set<string>();
+    for (const name of new URLSearchParams(url.slice(q + 1)).keys()) {
+      if (!BUILT_IN_AUTH_NAMES.includes(name)) continue;
+      if (seen.has(name)) return `${name} is given more than once`;
+      seen.add(name);
+    }
+    return undefined;
+  }
+
   /** An express handler refusing unknown names before the route's own handler runs. */
   guard(own: readonly string[]): RequestHandler {
     return (req, _res, next) => {
