@@ -23,9 +23,19 @@ export function editMessage(frame: ClientEditFrame, target: PostTarget): void {
     return;
   }
   if (!spendMessageToken(target, answered)) return;
-  target.ctx.runtime.edit(target.conversationId, target.userId, frame.message_id, frame.content).catch((err: unknown) => {
-    target.reportError(err, answered);
-  });
+  target.ctx.runtime.edit(target.conversationId, target.userId, frame.message_id, frame.content).then(
+    ({ message, changed }) => {
+      // The same content again changes nothing, so it is no audit event either.
+      if (!changed) return;
+      const editCount = message.metadata.edit_count;
+      target.ctx.audit.messageEdit?.(target.userId, target.conversationId, {
+        messageId: message.message_id,
+        sequenceId: message.sequence_id,
+        editCount: typeof editCount === 'number' ? editCount : 0,
+      });
+    },
+    (err: unknown) => target.reportError(err, answered),
+  );
 }
 
 /** A client `delete` frame: the message budget, then runtime.redact of the sender's own message; its `redaction` record answers. */
@@ -37,9 +47,13 @@ export function deleteMessage(frame: ClientDeleteFrame, target: PostTarget): voi
     return;
   }
   if (!spendMessageToken(target, answered)) return;
-  target.ctx.runtime.redact(target.conversationId, { messageIds: [frame.message_id] }, target.userId).catch((err: unknown) => {
-    target.reportError(err, answered);
-  });
+  target.ctx.runtime.redact(target.conversationId, { messageIds: [frame.message_id] }, target.userId).then(
+    // Audited as the HTTP redact is (message.redact, the member as actor); a message already deleted changes nothing.
+    (redacted) => {
+      if (redacted.length > 0) target.ctx.audit.redaction?.(target.userId, target.conversationId, 'success', redacted.length);
+    },
+    (err: unknown) => target.reportError(err, answered),
+  );
 }
 
 /** Edits and deletes spend the message budget posts spend (shared with HTTP): false, with the 429 sent, when it is spent. */

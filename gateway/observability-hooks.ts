@@ -39,7 +39,7 @@ export interface GatewayTelemetry {
 /**
  * Security events of the WebSocket path (the subset of observability's AuditLog the gateway calls).
  * HTTP requests are audited by observability's http-audit middleware, so the gateway reports only what
- * never passes through express: upgrade refusals and rate-limit hits on sockets.
+ * never passes through express: upgrade refusals, rate-limit hits on sockets, and edits and deletes by frame.
  */
 export interface GatewayAudit {
   authFailure?(actor: string, target: string, reason: string): void;
@@ -49,6 +49,10 @@ export interface GatewayAudit {
   participantLimit?(actor: string, conversationId: string, limit: number): void;
   /** With `action` (an upgrade's refusal, `ws connect`), throttled per (actor, action) rather than per conversation. */
   rateLimited?(actor: string, conversationId: string, action?: string): void;
+  /** A member's `delete` frame that deleted something (message.redact, as the HTTP redact is). */
+  redaction?(actor: string, conversationId: string, outcome: 'success', redacted: number): void;
+  /** A member's `edit` frame that changed its message (message.edit). */
+  messageEdit?(actor: string, conversationId: string, edit: { messageId: string; sequenceId: number; editCount: number }): void;
 }
 
 /** A logger that drops everything. */

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuditLog } from './logger';
+import type { AuditedEdit, AuditLog } from './logger';
 
 export interface HttpAuditOptions {
   /** chat.limits.max_participants, recorded with participant-limit refusals. */
@@ -18,7 +18,7 @@ const NOT_IDS: ReadonlySet<string> = new Set(['conversations', 'create', 'my-con
  * audit events: 401 → auth.failure, CHAT_ERR_NOT_PARTICIPANT/CHAT_ERR_FORBIDDEN → access.forbidden,
  * CHAT_ERR_NOT_FOUND (no such conversation) / GATEWAY_ERR_NOT_FOUND (no such route under /chat) → access.not_found,
  * CHAT_ERR_PARTICIPANT_LIMIT → participant_limit.refused, GATEWAY_ERR_RATE_LIMITED → rate_limit.hit,
- * POST .../redact → message.redact (success or denied). It reads the gateway's JSON error body
+ * POST .../redact → message.redact (success or denied), POST .../edit that changed the message → message.edit. It reads the gateway's JSON error body
  * (`{error: CODE}`) and the authenticated user (`res.locals.user.userId`), so the gateway needs no change.
  * The target is the path only (query strings can carry tokens).
  */
@@ -31,12 +31,14 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
     const path = req.url.split('?')[0];
     let errorCode: string | undefined;
     let redactedCount: number | undefined;
+    let edit: AuditedEdit | undefined;
     const json = res.json.bind(res);
     res.json = (body?: unknown): Response => {
       if (typeof body === 'object' && body !== null) {
-        const b = body as { error?: unknown; redacted_sequence_ids?: unknown };
+        const b = body as { error?: unknown; redacted_sequence_ids?: unknown; changed?: unknown; message?: unknown };
         if (typeof b.error === 'string') errorCode = b.error;
         if (Array.isArray(b.redacted_sequence_ids)) redactedCount = b.redacted_sequence_ids.length;
+        if (b.changed === true) edit = editOf(b.message);
       }
       return json(body);
     };
@@ -72,9 +74,22 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
         const ok = res.statusCode >= 200 && res.statusCode < 300;
         audit.redaction(actor, target, ok ? 'success' : res.statusCode < 500 ? 'denied' : 'failure', redactedCount ?? 0);
       }
+      // Only an edit that changed the message: a refusal is audited above by its code, the same content again not at all.
+      if (req.method === 'POST' && route.endsWith('/edit') && edit && res.statusCode >= 200 && res.statusCode < 300) {
+        audit.messageEdit(actor, target, edit);
+      }
     });
     next();
   };
+}
+
+/** The ids and edit number of the edited message in an edit's answer; its content is left where it is. */
+function editOf(message: unknown): AuditedEdit | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const m = message as { message_id?: unknown; sequence_id?: unknown; metadata?: { edit_count?: unknown } };
+  if (typeof m.message_id !== 'string' || typeof m.sequence_id !== 'number') return undefined;
+  const editCount = m.metadata?.edit_count;
+  return { messageId: m.message_id, sequenceId: m.sequence_id, editCount: typeof editCount === 'number' ? editCount : 0 };
 }
 
 function decodeSafe(s: string): string {

@@ -66,6 +66,7 @@ export type AuditEvent =
   | 'access.not_found'
   | 'participant_limit.refused'
   | 'message.redact'
+  | 'message.edit'
   | 'rate_limit.hit'
   | 'admin.action';
 
@@ -82,6 +83,13 @@ export interface AuditRecord {
   readonly details?: Record<string, string | number | boolean>;
 }
 
+/** What an audit line says of an edit: which message, where, and its how-manieth edit. */
+export interface AuditedEdit {
+  readonly messageId: string;
+  readonly sequenceId: number;
+  readonly editCount: number;
+}
+
 export interface AuditLog {
   record(entry: AuditRecord): void;
   authFailure(actor: string, target: string, reason: string): void;
@@ -90,6 +98,8 @@ export interface AuditLog {
   notFound(actor: string, target: string, action: string): void;
   participantLimit(actor: string, conversationId: string, limit: number): void;
   redaction(actor: string, conversationId: string, outcome: AuditOutcome, redacted: number): void;
+  /** A member's edit of its own message that changed it (never its content: the ids and the edit's number only). */
+  messageEdit(actor: string, conversationId: string, edit: AuditedEdit): void;
   /**
    * A refusal over a budget. With `action` (the route, `ws connect`) the line is throttled per (actor, action), as
    * access.forbidden is, and names it: what a caller refused by a per-user budget may send with any conversation id.
@@ -156,6 +166,14 @@ export function createAuditLog(logger: Logger, now: () => number = Date.now, rat
       record({ event: 'participant_limit.refused', actor, target: conversationId, outcome: 'denied', details: { limit } }),
     redaction: (actor, conversationId, outcome, redacted) =>
       record({ event: 'message.redact', actor, target: conversationId, outcome, details: { redacted } }),
+    messageEdit: (actor, conversationId, edit) =>
+      record({
+        event: 'message.edit',
+        actor,
+        target: conversationId,
+        outcome: 'success',
+        details: { message_id: edit.messageId, sequence_id: edit.sequenceId, edit_count: edit.editCount },
+      }),
     rateLimited: (actor, conversationId, action) => {
       const suppressed = rateLimitSeen.admit(`${actor}\u0000${action === undefined ? `c\u0000${conversationId}` : `a\u0000${action}`}`);
       if (suppressed === undefined) return;
