@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 
@@ -46,6 +46,8 @@ export class MeasuredPartProfiler {
     const profile =
       this.kind === 'cpu' ? (await session.post('Profiler.stop')).profile : (await session.post('HeapProfiler.stopSampling')).profile;
     session.disconnect();
+    // A fresh directory name is the common case (`GATEWAY_BENCH_PROFILE_DIR=/tmp/prof`): losing the run to ENOENT is not.
+    await mkdir(this.dir, { recursive: true });
     await writeFile(path.join(this.dir, `${name}.${this.kind}profile`), JSON.stringify(profile));
   }
 }
