@@ -141,6 +141,8 @@ export class ConversationActor {
     });
     this.typingShown = new TypingDisplay({
       clock,
+      stopHoldMs: config.chat.typing.stop_hold_ms,
+      repeatMinMs: config.chat.typing.repeat_min_ms,
       announce: (participantId, isTyping) =>
         this.connections.broadcast({ type: 'typing', participant_id: participantId, is_typing: isTyping }, participantId),
     });

@@ -1,22 +1,22 @@
 import { unrefTimer, type Clock } from './clock';
 
-/**
- * How long a member's stop waits before the others are told: a start from the same member within it cancels it,
- * so someone who types, pauses and types again (true, false, true within a second) stays shown typing instead of
- * flickering, and costs no frame per pause. A pause longer than this is a real stop and is shown, this late.
- */
-export const TYPING_STOP_HOLD_MS = 1000;
-
-/**
- * The least time between two starts of a member already shown typing that are both relayed. A client repeats its
- * start while typing goes on so that the others' indicator, which ends a few seconds after the last start it heard
- * (the chat page: 5 s after, repeated every 3 s), does not expire; a repeat sooner than this says nothing new.
- * Below the page's 3 s so that its repeats pass even when the network delays one of two by up to a second.
- */
-export const TYPING_REPEAT_MIN_MS = 2000;
-
 export interface TypingDisplayDeps {
   readonly clock: Clock;
+  /**
+   * How long a member's stop waits before the others are told (chat.typing.stop_hold_ms): a start from the same member
+   * within it cancels it, so someone who types, pauses and types again (true, false, true within a second) stays shown
+   * typing instead of flickering, and costs no frame per pause. A pause longer than this is a real stop and is shown,
+   * this late. 0: every stop is shown at once.
+   */
+  readonly stopHoldMs: number;
+  /**
+   * The least time between two starts of a member already shown typing that are both relayed
+   * (chat.typing.repeat_min_ms). A client repeats its start while typing goes on so that the others' indicator, which
+   * ends a few seconds after the last start it heard (the chat page: 5 s after, repeated every 3 s), does not expire;
+   * a repeat sooner than this says nothing new. The default, 2000, is below the page's 3 s so that its repeats pass
+   * even when the network delays one of two by up to a second. 0: every start is relayed.
+   */
+  readonly repeatMinMs: number;
   /** Tells the others (every connection but the member's own) that the member is typing or not. */
   readonly announce: (participantId: string, isTyping: boolean) => void;
 }
@@ -25,15 +25,15 @@ export interface TypingDisplayDeps {
 interface ShownTyping {
   /** When the last start the others heard was announced (clock ms). */
   announcedAt: number;
-  /** The stop waiting out TYPING_STOP_HOLD_MS, if one came. */
+  /** The stop waiting out the hold (stopHoldMs), if one came. */
   heldStop: unknown;
 }
 
 /**
  * What the other members are shown of each member's typing: the conversation's typing events, coalesced. The
  * conversation's own use of typing (the single-mode input window, conversation-machine.ts) takes each event at once;
- * only what is shown waits. A start is shown at once; a stop is held TYPING_STOP_HOLD_MS and dropped if a start
- * comes meanwhile; a repeated start is shown again only TYPING_REPEAT_MIN_MS after the last one. A member's own
+ * only what is shown waits. A start is shown at once; a stop is held stopHoldMs and dropped if a start comes
+ * meanwhile; a repeated start is shown again only repeatMinMs after the last one. A member's own
  * line (or leave), and its going offline, end its typing at once: nobody sees it typing after its line appears.
  * Ephemeral like presence: kept in the conversation's shell, never sequenced or journaled.
  */
@@ -66,17 +66,19 @@ export class TypingDisplay {
     }
     // Typing again within the hold: the others never learn of the pause.
     this.cancelHeldStop(member);
-    if (now - member.announcedAt < TYPING_REPEAT_MIN_MS) return;
+    if (now - member.announcedAt < this.deps.repeatMinMs) return;
     member.announcedAt = now;
     this.deps.announce(participantId, true);
   }
 
-  /** The member says it stopped typing: the others are told TYPING_STOP_HOLD_MS later, unless it starts again. */
+  /** The member says it stopped typing: the others are told stopHoldMs later, unless it starts again. */
   stopped(participantId: string): void {
     const member = this.shown?.get(participantId);
     if (member === undefined || member.heldStop !== undefined || this.closed) return;
+    // No hold: shown now, not on a 0 ms timer (which would still put the stop after whatever comes next).
+    if (this.deps.stopHoldMs === 0) return this.end(participantId);
     // A background timer, as presence's grace: a stop nobody may be left to hear must not keep the process alive.
-    member.heldStop = unrefTimer(this.deps.clock.setTimeout(() => this.end(participantId), TYPING_STOP_HOLD_MS));
+    member.heldStop = unrefTimer(this.deps.clock.setTimeout(() => this.end(participantId), this.deps.stopHoldMs));
   }
 
   /** The member's line or leave was delivered, or it went offline: its typing ends now, a held stop included. */

@@ -156,6 +156,10 @@ export const CONFIG_SCHEMA: Schema = {
         single_mode_typing_window_ms: int(100, 0, 600_000),
       }),
       presence: obj({ offline_grace_s: num(5, 0, 3600) }),
+      // What the others are shown of a member's typing (actors/typing-display.ts): a stop held this long (a start within it
+      // cancels it), a repeated start relayed at most this often. 0 = no hold / every start. Up to a minute: a longer
+      // hold shows someone typing who left the keyboard long ago, and every client's indicator has expired by then.
+      typing: obj({ stop_hold_ms: int(1000, 0, 60_000), repeat_min_ms: int(2000, 0, 60_000) }),
       // How far each member has read (actors/read-positions.ts): told to the room at most once per member per
       // announce interval, written to the store at most once per save interval.
       read_positions: obj({ announce_interval_ms: int(1000, 0, 60_000), save_interval_ms: int(2000, 1, 600_000) }),

@@ -140,6 +140,13 @@ export interface ChatConfig {
     /** After a member's last subscription closes, wait this long before announcing it offline (a reload is no flap). */
     readonly offline_grace_s: number;
   };
+  /** What the other members are shown of a member's typing (docs/protocol.md, Typing). */
+  readonly typing: {
+    /** A member's stop reaches the others this long after it, unless the member starts again meanwhile (0 = at once). */
+    readonly stop_hold_ms: number;
+    /** A start of a member already shown typing is relayed only this long after the last one relayed (0 = every one). */
+    readonly repeat_min_ms: number;
+  };
   /** How far each member has read (docs/protocol.md, Read positions). */
   readonly read_positions: {
     /** A member's new read position reaches the connections at most once per this many ms (the latest one; 0 = every change). */

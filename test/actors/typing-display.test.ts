@@ -1,6 +1,9 @@
 import type { ConversationOutput } from '../../actors';
-import { TYPING_REPEAT_MIN_MS, TYPING_STOP_HOLD_MS } from '../../actors/typing-display';
+import { validateConfig, type ConfigInput } from '../../config';
 import { makeRuntime, collector, settle } from './runtime-helpers';
+
+// The defaults of chat.typing.stop_hold_ms and chat.typing.repeat_min_ms, which the tests below run with.
+const { stop_hold_ms: TYPING_STOP_HOLD_MS, repeat_min_ms: TYPING_REPEAT_MIN_MS } = validateConfig({}).chat.typing;
 
 /** What a subscriber was shown, in order: typing as 'bob:true', records as 'record:<message_type>:<sender>'. */
 function shown(outputs: readonly ConversationOutput[]): string[] {
@@ -12,8 +15,8 @@ function shown(outputs: readonly ConversationOutput[]): string[] {
 }
 
 /** Alice and Bob (humans, no agents) in `c`; alice is subscribed and collects what she is shown. */
-async function room() {
-  const made = await makeRuntime({ agents: [] });
+async function room(config?: ConfigInput) {
+  const made = await makeRuntime({ agents: [], ...(config ? { config } : {}) });
   await made.runtime.createConversation({
     conversation_id: 'c',
     created_by: 'alice',
@@ -142,5 +145,65 @@ describe('what the others are shown of a member typing (coalesced)', () => {
     await runtime.close();
     expect(clock.pendingTimers()).toBe(0);
     expect(seen()).toEqual(['bob:true']);
+  });
+});
+
+describe('chat.typing.stop_hold_ms and chat.typing.repeat_min_ms set how typing is coalesced', () => {
+  // The same toggles under the defaults, then under other values: what alice is shown differs only by the config.
+  async function typeAndPause(config?: ConfigInput) {
+    const { runtime, clock, seen } = await room(config);
+    runtime.setTyping('c', 'bob', true);
+    clock.advance(500);
+    runtime.setTyping('c', 'bob', true);
+    runtime.setTyping('c', 'bob', false);
+    clock.advance(400);
+    const at900 = seen();
+    clock.advance(600);
+    const at1500 = seen();
+    await runtime.close();
+    return { at900, at1500 };
+  }
+
+  it('the defaults: the repeat at 500 ms is dropped (under 2000), the stop at 500 ms is held 1000 ms', async () => {
+    expect([TYPING_STOP_HOLD_MS, TYPING_REPEAT_MIN_MS]).toEqual([1000, 2000]);
+    expect(await typeAndPause()).toEqual({ at900: ['bob:true'], at1500: ['bob:true', 'bob:false'] });
+  });
+
+  it('a hold of 300 ms shows the stop at 800 ms, and a repeat minimum of 500 ms relays the repeat', async () => {
+    expect(await typeAndPause({ chat: { typing: { stop_hold_ms: 300, repeat_min_ms: 500 } } })).toEqual({
+      at900: ['bob:true', 'bob:true', 'bob:false'],
+      at1500: ['bob:true', 'bob:true', 'bob:false'],
+    });
+  });
+
+  it('0 and 0: every start is relayed and a stop goes out at once, with no timer left', async () => {
+    const { runtime, clock, seen } = await room({ chat: { typing: { stop_hold_ms: 0, repeat_min_ms: 0 } } });
+    runtime.setTyping('c', 'bob', true);
+    runtime.setTyping('c', 'bob', true);
+    const timers = clock.pendingTimers();
+    runtime.setTyping('c', 'bob', false);
+    expect(seen()).toEqual(['bob:true', 'bob:true', 'bob:false']);
+    expect(clock.pendingTimers()).toBe(timers);
+    // A start after the stop is a new start, as ever.
+    runtime.setTyping('c', 'bob', true);
+    expect(seen()).toEqual(['bob:true', 'bob:true', 'bob:false', 'bob:true']);
+    await runtime.close();
+  });
+
+  it('a 5 s hold keeps a paused typer shown typing 4 s after its stop; a start then cancels the stop, a later stop is held 5 s', async () => {
+    const { runtime, clock, seen } = await room({ chat: { typing: { stop_hold_ms: 5000 } } });
+    runtime.setTyping('c', 'bob', true);
+    runtime.setTyping('c', 'bob', false);
+    clock.advance(4000);
+    expect(seen()).toEqual(['bob:true']);
+    runtime.setTyping('c', 'bob', true);
+    // 4000 ms since the first start: the default repeat minimum (2000) lets this one through as a repeat.
+    expect(seen()).toEqual(['bob:true', 'bob:true']);
+    runtime.setTyping('c', 'bob', false);
+    clock.advance(4999);
+    expect(seen()).toEqual(['bob:true', 'bob:true']);
+    clock.advance(1);
+    expect(seen()).toEqual(['bob:true', 'bob:true', 'bob:false']);
+    await runtime.close();
   });
 });

@@ -154,6 +154,38 @@ describe('config', () => {
     expect(both.map((p) => p.path).sort()).toEqual(['chat.limits.queue_size', 'server.websocket.heartbeat_dead_s']);
   });
 
+  it('loads chat.typing.stop_hold_ms and repeat_min_ms (defaults 1000 / 2000, 0 allowed) and refuses values out of range', () => {
+    expect(loadConfig({ file: join(repo, 'config_nlweb.yaml') }).chat.typing).toEqual({ stop_hold_ms: 1000, repeat_min_ms: 2000 });
+    expect(validateConfig({}).chat.typing).toEqual({ stop_hold_ms: 1000, repeat_min_ms: 2000 });
+    expect(validateConfig({ chat: { typing: { stop_hold_ms: 0, repeat_min_ms: 0 } } }).chat.typing).toEqual({
+      stop_hold_ms: 0,
+      repeat_min_ms: 0,
+    });
+    expect(validateConfig({ chat: { typing: { stop_hold_ms: 60_000, repeat_min_ms: 60_000 } } }).chat.typing.stop_hold_ms).toBe(60_000);
+    const at = (typing: Record<string, unknown>) =>
+      problemsOf(() => validateConfig({ chat: { typing } })).map((p) => `${p.path}: ${p.message}`);
+    expect(at({ stop_hold_ms: -1, repeat_min_ms: 60_001 })).toEqual([
+      'chat.typing.stop_hold_ms: must be >= 0',
+      'chat.typing.repeat_min_ms: must be <= 60000',
+    ]);
+    expect(at({ stop_hold_ms: 1.5, repeat_min_ms: '2s' })).toEqual([
+      'chat.typing.stop_hold_ms: must be integer',
+      'chat.typing.repeat_min_ms: must be integer',
+    ]);
+    expect(at({ hold_ms: 5 })).toEqual(['chat.typing.hold_ms: unknown key']);
+    // From a file too, with the coded error.
+    const dir = mkdtempSync(join(tmpdir(), 'typing-'));
+    try {
+      const file = join(dir, 'c.yaml');
+      writeFileSync(file, 'chat:\n  typing:\n    stop_hold_ms: 250\n');
+      expect(loadConfig({ file, env: {} }).chat.typing).toEqual({ stop_hold_ms: 250, repeat_min_ms: 2000 });
+      writeFileSync(file, 'chat:\n  typing:\n    stop_hold_ms: 70000\n');
+      expect(() => loadConfig({ file, env: {} })).toThrow(expect.objectContaining({ code: 'CONFIG_ERR_INVALID' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a PostgreSQL URL with ?schema= (the connection ignores it: the tables would go to chat.storage.postgres.schema), naming the variable', () => {
     // Reproduced with the binary: NLWEB_CHAT_POSTGRES_URL=postgres://.../test?schema=opcheck_a made `nlweb-chat migrate
     // --check` report "PostgreSQL schema public ...: pending 1, 2, 3", and `migrate` would have created the tables there.

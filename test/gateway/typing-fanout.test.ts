@@ -1,9 +1,12 @@
 import { createManualClock } from '../../actors/clock';
-import { TYPING_REPEAT_MIN_MS, TYPING_STOP_HOLD_MS } from '../../actors/typing-display';
+import { validateConfig } from '../../config';
 import { TYPING_STARTS_BURST, TYPING_STARTS_PER_SECOND } from '../../gateway/chat-gateway';
 import { closeAll, invalidFrames, startHarness } from './harness';
 import { memberId, openTypingRoom } from './typing-room';
 import type { TestClient } from './ws-test-client';
+
+// The defaults of chat.typing.stop_hold_ms and chat.typing.repeat_min_ms, which these servers run with.
+const { stop_hold_ms: TYPING_STOP_HOLD_MS, repeat_min_ms: TYPING_REPEAT_MIN_MS } = validateConfig({}).chat.typing;
 
 afterEach(async () => {
   const invalid = invalidFrames();
