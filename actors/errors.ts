@@ -90,6 +90,11 @@ export const ERROR_CODES = {
   GATEWAY_ERR_NOT_FOUND: { http: 404, frame: 404, message: 'no such route' },
   GATEWAY_ERR_METHOD_NOT_ALLOWED: { http: 405, frame: 405, message: 'the path does not take this method' },
   GATEWAY_ERR_BAD_REQUEST: { http: 400, frame: 400, message: 'request is invalid' },
+  GATEWAY_ERR_UNSUPPORTED_PROTOCOL_VERSION: {
+    http: 400,
+    frame: 400,
+    message: 'the socket URL asks for a protocol_version this server does not speak',
+  },
   GATEWAY_ERR_UNSUPPORTED_MEDIA_TYPE: { http: 415, frame: 415, message: 'request body is not application/json' },
   GATEWAY_ERR_SHUTTING_DOWN: { http: 503, frame: 503, close: 1001, message: 'server is shutting down' },
   GATEWAY_ERR_INTERNAL: { http: 500, frame: 500, close: 1011, message: 'internal error' },
@@ -112,6 +117,8 @@ export interface ChatErrorDetails {
   readonly CHAT_ERR_PARTICIPANT_ID_CONFLICT: { readonly participant_id: string };
   /** The schema version the database holds (0: no nlweb-chat tables) and the one this build reads and writes. */
   readonly STORAGE_ERR_SCHEMA_VERSION: { readonly found_version: number; readonly expected_version: number };
+  /** The WebSocket protocol versions this server speaks (gateway/protocol-version.ts). */
+  readonly GATEWAY_ERR_UNSUPPORTED_PROTOCOL_VERSION: { readonly supported_protocol_versions: readonly number[] };
 }
 
 /** A ChatError with code `C`; for a code of ChatErrorDetails, with those details (always present). */

@@ -22,6 +22,7 @@ import { createRateLimiter } from './rate-limiter';
 import { spendMembershipChange } from './membership-routes';
 import { createOwnerForwarder, type OwnerForwarder } from './owner-forwarding';
 import { ownerAddressOf } from './http-error-answer';
+import { requestedProtocolVersion } from './protocol-version';
 import { createUpgradeRefuser, selectSubprotocol, type UpgradeRefuser } from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { TypingRelay } from './typing-relay';
@@ -75,7 +76,7 @@ export interface ChatGateway {
 
 const WS_PATH = /^\/chat\/ws\/([^/?#]+)\/?$/;
 /** What the socket URL's query may name besides authentication's (docs/protocol.md, Connecting). */
-const WS_QUERY_NAMES = ['last_sequence_id', 'history', 'join'];
+const WS_QUERY_NAMES = ['last_sequence_id', 'history', 'join', 'protocol_version'];
 /** How long a shutdown close handshake may take before the socket is terminated. */
 const SHUTDOWN_GRACE_MS = 1000;
 /** How long a peer refused on the subprotocol path may take to answer the close frame. */
@@ -294,6 +295,9 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
 
     const unknownName = queryNames.problem(req.url ?? '', WS_QUERY_NAMES);
     if (unknownName !== undefined) return refuse('GATEWAY_ERR_BAD_REQUEST', unknownName);
+    // First of the socket's own parameters: under another version the others might mean something else.
+    const protocolVersion = requestedProtocolVersion(url.searchParams.get('protocol_version'));
+    if (protocolVersion instanceof ChatError) return refuse(protocolVersion);
     const resume = url.searchParams.get('last_sequence_id');
     if (resume !== null && !/^\d{1,15}$/.test(resume)) {
       return refuse('GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');
@@ -368,7 +372,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     const authedUser = user;
     wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;
-      const connection = new WsConnection(ws, ctx, authedUser, subscription, route, socket as Duplex & CorkableStream);
+      const connection = new WsConnection(ws, ctx, authedUser, subscription, route, socket as Duplex & CorkableStream, protocolVersion);
       connections.add(connection);
       if (closing) {
         connection.end('GATEWAY_ERR_SHUTTING_DOWN', SHUTDOWN_GRACE_MS);

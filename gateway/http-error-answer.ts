@@ -18,6 +18,12 @@ export function ownerAddressOf(err: ChatError): string | undefined {
   return typeof address === 'string' && address !== '' ? address : undefined;
 }
 
+/** GATEWAY_ERR_UNSUPPORTED_PROTOCOL_VERSION: the versions the refusing server speaks (protocol-version.ts). */
+export function supportedVersionsOf(err: ChatError): readonly number[] {
+  const versions = err.details?.supported_protocol_versions;
+  return Array.isArray(versions) ? versions.filter((v): v is number => typeof v === 'number') : [];
+}
+
 export function httpErrorAnswer(err: ChatError): HttpErrorAnswer {
   const status = err.spec.http;
   const body: Record<string, unknown> = { error: err.code, code: status, message: err.message };
@@ -40,6 +46,8 @@ export function httpErrorAnswer(err: ChatError): HttpErrorAnswer {
     body.message_id = err.details?.message_id;
     body.sequence_id = original;
   }
+  // A socket URL's protocol_version this server does not speak: the ones it does, for the client to choose or report.
+  if (err.code === 'GATEWAY_ERR_UNSUPPORTED_PROTOCOL_VERSION') body.supported_protocol_versions = supportedVersionsOf(err);
   if (err.code === 'GATEWAY_ERR_UNAUTHENTICATED') headers['WWW-Authenticate'] = 'Bearer';
   return { status, body, headers };
 }

@@ -24,6 +24,7 @@ export interface OutputTarget {
 export function welcomeFrames(
   sub: Subscription,
   userId: string,
+  protocolVersion: number,
   config: NlwebChatConfig,
   now: number,
 ): [ConnectedFrame, ParticipantListFrame] {
@@ -31,6 +32,7 @@ export function welcomeFrames(
   return [
     {
       type: 'connected',
+      protocol_version: protocolVersion,
       conversation_id: sub.conversationId,
       participant_id: userId,
       mode: sub.mode,

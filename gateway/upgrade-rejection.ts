@@ -5,7 +5,7 @@ import type { Clock } from '../actors/clock';
 import { ERROR_CODES, type ChatError, type ErrorCode } from '../actors/errors';
 import { TOKEN_EXPIRED } from './authenticators';
 import { GracefulClose } from './graceful-close';
-import { httpErrorAnswer, ownerAddressOf } from './http-error-answer';
+import { httpErrorAnswer, ownerAddressOf, supportedVersionsOf } from './http-error-answer';
 import type { GatewayLogger } from './observability-hooks';
 
 /**
@@ -67,10 +67,17 @@ export const TOKEN_EXPIRED_CLOSE_REASON = `GATEWAY_ERR_UNAUTHENTICATED ${TOKEN_E
  */
 export function refusalCloseReason(err: ChatError): string {
   if (err.code === 'GATEWAY_ERR_UNAUTHENTICATED' && err.message === TOKEN_EXPIRED) return TOKEN_EXPIRED_CLOSE_REASON;
+  // The versions this server speaks, space-separated after the code: a browser learns them from the close alone.
+  if (err.code === 'GATEWAY_ERR_UNSUPPORTED_PROTOCOL_VERSION')
+    return cutReason(`${err.code} ${supportedVersionsOf(err).join(' ')}`, err.code);
   const owner = ownerAddressOf(err);
   if (owner === undefined) return err.code;
-  const reason = `${err.code} ${owner}`;
-  return Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES ? reason : err.code;
+  return cutReason(`${err.code} ${owner}`, err.code);
+}
+
+/** `reason` when it fits a close frame, else `fallback` (the code alone). */
+function cutReason(reason: string, fallback: string): string {
+  return Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES ? reason : fallback;
 }
 
 /** Close codes of refusals whose error code names none: the ones the reference client maps HTTP statuses to. */

@@ -65,6 +65,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     route: OutputRoute,
     /** The upgraded TCP/TLS socket under `ws`: frames are written to it, batched per event-loop turn. */
     transport: CorkableStream & DrainingStream & ResettableStream,
+    /** The WebSocket protocol version this socket speaks (protocol-version.ts), told in its `connected` frame. */
+    private readonly protocolVersion: number,
   ) {
     this.conversationId = subscription.conversationId;
     this.progress = new DeliveryProgress(subscription.lastSequenceId);
@@ -132,7 +134,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
 
   /** Sends `connected` and `participant_list`, then everything the subscription buffered meanwhile (paced-outputs.ts). */
   start(): void {
-    for (const frame of welcomeFrames(this.feed.current, this.userId, this.ctx.config, this.ctx.clock.now())) this.sender.frame(frame);
+    for (const frame of welcomeFrames(this.feed.current, this.userId, this.protocolVersion, this.ctx.config, this.ctx.clock.now()))
+      this.sender.frame(frame);
     this.feed.attach(this.paced);
     // Armed once the welcome is out: a token that ran out meanwhile still gets its error frame and close.
     if (this.expiresAt !== undefined && !this.closing)

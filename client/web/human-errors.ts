@@ -58,6 +58,7 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   GATEWAY_ERR_NOT_FOUND: 'The server does not know this address.',
   GATEWAY_ERR_METHOD_NOT_ALLOWED: PAGE_BUG,
   GATEWAY_ERR_BAD_REQUEST: 'The request was not valid.',
+  GATEWAY_ERR_UNSUPPORTED_PROTOCOL_VERSION: 'This page is too old or too new for the chat server; reload it or update the app.',
   GATEWAY_ERR_UNSUPPORTED_MEDIA_TYPE: PAGE_BUG,
   GATEWAY_ERR_SHUTTING_DOWN: 'The server is shutting down.',
   GATEWAY_ERR_INTERNAL: SERVER_BUG,

@@ -9,6 +9,8 @@ type Schema = Record<string, unknown>;
 
 export interface ConnectedFrame {
   readonly type: 'connected';
+  /** The protocol version this socket speaks (gateway/protocol-version.ts; servers before versions sent none: 1). */
+  readonly protocol_version: number;
   readonly conversation_id: string;
   readonly participant_id: string;
   readonly mode: ConversationMode;
@@ -199,6 +201,7 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
   connected: frame(
     'connected',
     {
+      protocol_version: { type: 'integer', minimum: 1 },
       conversation_id: id,
       participant_id: id,
       mode,
@@ -220,7 +223,7 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
         dependencies: { rate_limit_per_second: ['rate_limit_burst'], rate_limit_burst: ['rate_limit_per_second'] },
       },
     },
-    ['conversation_id', 'participant_id', 'mode', 'input_timeout', 'last_sequence_id', 'connection_id', 'server_time'],
+    ['protocol_version', 'conversation_id', 'participant_id', 'mode', 'input_timeout', 'last_sequence_id', 'connection_id', 'server_time'],
   ),
   participant_list: frame(
     'participant_list',

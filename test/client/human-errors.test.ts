@@ -30,6 +30,10 @@ describe("the chat page's sentences for error codes", () => {
     expect(closedSentence({ code: 4003, reason: 'fatal close 4003: CHAT_ERR_FORBIDDEN' })).toBe(HUMAN_SENTENCES['CHAT_ERR_FORBIDDEN']);
     expect(closedSentence({ code: 1006, reason: 'gave up after 3 failed attempts' })).toMatch(/^Could not reach the server/);
     expect(closedSentence({ code: 1000, reason: 'fatal close 1000' })).toMatch(/^The connection was closed/);
+    // The versions spoken follow the code in the reason: the code is still found.
+    expect(closedSentence({ code: 1008, reason: 'fatal close 1008: GATEWAY_ERR_UNSUPPORTED_PROTOCOL_VERSION 1' })).toMatch(
+      /too old or too new/,
+    );
   });
 });
 

@@ -37,6 +37,7 @@ describe('protocol schemas', () => {
     const samples: ServerFrame[] = [
       {
         type: 'connected',
+        protocol_version: 1,
         conversation_id: 'c1',
         participant_id: 'alice',
         mode: 'single',
@@ -72,6 +73,7 @@ describe('protocol schemas', () => {
   test('connected.limits: three whole numbers and the message budget as a pair (optional: older servers), no other field', () => {
     const connected: ConnectedFrame = {
       type: 'connected',
+      protocol_version: 1,
       conversation_id: 'c1',
       participant_id: 'alice',
       mode: 'multi',
