@@ -38,6 +38,7 @@ import type { RuntimeServices } from './runtime-services';
 import { settlesWithin } from './settles-within';
 import { SharedConversationMachine } from './shared-conversation-machine';
 import { StorageProbe } from './storage-probe';
+import { loadedEnd, readPositionsForLoad } from './stored-read-positions';
 import { MessageEdits } from './message-edits';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
@@ -434,7 +435,8 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     if (meta.status === 'failed') throw new ChatError('CHAT_ERR_CONVERSATION_FAILED');
     const store = this.deps.store;
     const reserved = store.supports.sequenceReservation ? await store.getSequenceReservation(conversationId) : Infinity;
-    const readPositions = await store.getReadPositions(conversationId);
+    const end = loadedEnd(reserved, input.lastSequenceId);
+    const readPositions = await readPositionsForLoad(store, this.deps.logger, conversationId, end);
     return { meta, input, reserved, readPositions };
   }
 

@@ -71,6 +71,12 @@ export interface StoreCapabilities {
    */
   readonly readPositions?: boolean;
   /**
+   * Lowers stored read positions above a conversation's end (lowerReadPositions): the repair of a journal loss, the
+   * one write that lowers a position. Without it (a provider written before it) lowerReadPositions does nothing and
+   * the runtime takes such a position down in memory only, as it did before (docs/storage.md, Read positions).
+   */
+  readonly lowerReadPositions?: boolean;
+  /**
    * Replaces one stored record's content in place (replaceMessageContent): what members' edits and deletes of their
    * own messages need. Without it replaceMessageContent refuses with STORAGE_ERR_UNSUPPORTED, and so do those edits
    * and deletes (the owner's redaction, redactMessages, needs nothing more).
@@ -432,6 +438,22 @@ export abstract class ChatStore {
   }
 
   /**
+   * Takes every stored read position of the conversation above `upTo` down to `upTo` (0: as if none was saved) and
+   * answers how many it lowered; positions at or below it are left alone. The runtime calls it when it loads a
+   * conversation whose journal ends below a kept position (records lost: ReadPositions), with the end it loaded, so
+   * that the store no longer says the member read ids that new records will take. Not fenced, like a raise: it runs
+   * right after the loader claimed the conversation, and a position above what the store's journal and reservation
+   * hold is wrong whoever finds it. No-op (0) without `supports.readPositions` and `supports.lowerReadPositions`.
+   */
+  async lowerReadPositions(conversationId: string, upTo: number): Promise<number> {
+    this.assertOpen();
+    requireId(conversationId, 'conversationId');
+    requireCount(upTo, 'upTo', 0);
+    if (!this.supports.readPositions || !this.supports.lowerReadPositions) return 0;
+    return this._lowerReadPositions(conversationId, upTo);
+  }
+
+  /**
    * How many records of each range are unread to `readerId` (read-positions.ts, isUnreadFor: `text` and
    * `nlweb_response` records someone else sent), counting at most `limit` per conversation (a count at `limit`
    * means at least that many). Conversation id -> count, every range's conversation present (0 when unknown).
@@ -578,6 +600,10 @@ export abstract class ChatStore {
     return found;
   }
   protected async _saveReadPositions(_conversationId: string, _positions: ReadonlyMap<string, number>): Promise<void> {}
+  /** Providers with `supports.lowerReadPositions` implement it: one write (a statement, a script) for the conversation. */
+  protected async _lowerReadPositions(_conversationId: string, _upTo: number): Promise<number> {
+    return 0;
+  }
   /** One count per range, unless a provider has a batched query. Ranges are non-empty and of distinct conversations. */
   protected async _countUnreadOf(readerId: string, ranges: readonly UnreadRange[], limit: number): Promise<Map<string, number>> {
     const counted = new Map<string, number>();

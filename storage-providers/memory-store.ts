@@ -118,6 +118,7 @@ export class MemoryStore extends ChatStore {
       sequenceReservation: true,
       claims: options.claims === true,
       readPositions: true,
+      lowerReadPositions: true,
       replaceContent: true,
       maxRecordsPerConversation: this.#maxPerConversation,
       maxRecordsTotal: this.#maxTotal,
@@ -280,6 +281,16 @@ export class MemoryStore extends ChatStore {
       const member = members.get(id);
       if (member && upTo > member.readUpTo) member.readUpTo = upTo;
     }
+  }
+
+  protected override async _lowerReadPositions(conversationId: string, upTo: number): Promise<number> {
+    let lowered = 0;
+    for (const member of this.conversations.get(conversationId)?.members.values() ?? []) {
+      if (member.readUpTo <= upTo) continue;
+      member.readUpTo = upTo;
+      lowered++;
+    }
+    return lowered;
   }
 
   protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {

@@ -129,6 +129,8 @@ export function postgresSql(s: string) {
     raiseReadPositions: `UPDATE ${s}.participants p SET read_up_to = r.up_to
       FROM unnest($2::text[], $3::bigint[]) AS r (participant_id, up_to)
       WHERE p.conversation_id = $1 AND p.participant_id = r.participant_id AND p.read_up_to < r.up_to`,
+    // The one write that lowers (ChatStore.lowerReadPositions): positions above $2 taken down to it; 0 reads as none.
+    lowerReadPositions: `UPDATE ${s}.participants SET read_up_to = $2 WHERE conversation_id = $1 AND read_up_to > $2`,
     // Unread to $1 (storage-providers/read-positions.ts, isUnreadFor) per range ($2 ids, $3 after, $4 up to), at most
     // $5 each: one round trip for a whole list page, each count a PK range of its conversation.
     countUnread: `SELECT r.conversation_id, (SELECT count(*) FROM (SELECT 1 FROM ${s}.messages m

@@ -76,6 +76,7 @@ export class PostgresStore extends ChatStore {
     sequenceReservation: true,
     claims: true,
     readPositions: true,
+    lowerReadPositions: true,
     replaceContent: true,
   });
   private readonly schema: string;
@@ -285,6 +286,10 @@ export class PostgresStore extends ChatStore {
 
   protected override async _saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
     await this.query(this.sql.raiseReadPositions, [conversationId, [...positions.keys()], [...positions.values()]]);
+  }
+
+  protected override async _lowerReadPositions(conversationId: string, upTo: number): Promise<number> {
+    return this.db().run((c) => c.query(this.sql.lowerReadPositions, [conversationId, upTo]).then((r) => r.rowCount ?? 0));
   }
 
   /** One query for every range (a list page's). */

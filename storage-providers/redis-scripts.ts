@@ -248,6 +248,25 @@ return 'ok'`,
 );
 
 /**
+ * KEYS: read positions. ARGV: up to. The one write that lowers (ChatStore.lowerReadPositions): each position above it
+ * is taken down to it (to none at 0, as a member that never marked); answers how many.
+ */
+export const LOWER_READ_POSITIONS = script(
+  'lower_read_positions',
+  true,
+  `local up_to = tonumber(ARGV[1])
+local stored = redis.call('HGETALL', KEYS[1])
+local lowered = 0
+for i = 1, #stored, 2 do
+  if tonumber(stored[i + 1]) > up_to then
+    if up_to == 0 then redis.call('HDEL', KEYS[1], stored[i]) else redis.call('HSET', KEYS[1], stored[i], ARGV[1]) end
+    lowered = lowered + 1
+  end
+end
+return lowered`,
+);
+
+/**
  * KEYS: records. ARGV: sequence id, the JSON read, the new JSON, ... Each is written only if the record is still the
  * one read (compare and set): a redaction or an edit racing a delete and re-create of the id, or another edit, never
  * overwrites what it did not read. Answers how many were written.

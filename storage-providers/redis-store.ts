@@ -73,6 +73,7 @@ export class RedisStore extends ChatStore {
     sequenceReservation: true,
     claims: true,
     readPositions: true,
+    lowerReadPositions: true,
     replaceContent: true,
   });
   private readonly keys: RedisKeys;
@@ -346,6 +347,10 @@ export class RedisStore extends ChatStore {
   protected override async _saveReadPositions(conversationId: string, positions: ReadonlyMap<string, number>): Promise<void> {
     const args = [...positions].flatMap(([pid, seq]) => [pid, String(seq)]);
     await this.write(lua.SAVE_READ_POSITIONS, [this.keys.members(conversationId), this.keys.readPositions(conversationId)], args);
+  }
+
+  protected override async _lowerReadPositions(conversationId: string, upTo: number): Promise<number> {
+    return Number(await this.write(lua.LOWER_READ_POSITIONS, [this.keys.readPositions(conversationId)], [String(upTo)]));
   }
 
   /**

@@ -110,6 +110,10 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
       `UPDATE participants SET read_up_to = @up_to
        WHERE conversation_id = @conversation_id AND participant_id = @participant_id AND read_up_to < @up_to`,
     ),
+    // The one write that lowers (ChatStore.lowerReadPositions): positions above @up_to taken down to it; 0 reads as none.
+    lowerReadPositions: db.prepare(
+      'UPDATE participants SET read_up_to = @up_to WHERE conversation_id = @conversation_id AND read_up_to > @up_to',
+    ),
     // Unread to @reader (storage-providers/read-positions.ts, isUnreadFor) in (@after, @up_to], at most @limit: a PK range.
     countUnread: db
       .prepare(
@@ -168,6 +172,7 @@ type StatementName =
   | 'getReadPositions'
   | 'getReadPositionsOf'
   | 'raiseReadPosition'
+  | 'lowerReadPositions'
   | 'countUnread'
   | 'redactByIds'
   | 'replaceContent'

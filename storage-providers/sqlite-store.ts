@@ -106,6 +106,7 @@ export class SqliteStore extends ChatStore {
       sequenceReservation: true,
       claims: true,
       readPositions: true,
+      lowerReadPositions: true,
       replaceContent: true,
     });
     this.now = options.now ?? Date.now;
@@ -322,6 +323,10 @@ export class SqliteStore extends ChatStore {
         s.raiseReadPosition.run({ conversation_id: conversationId, participant_id: participantId, up_to: upTo });
       }
     });
+  }
+
+  protected override async _lowerReadPositions(conversationId: string, upTo: number): Promise<number> {
+    return this.write((s) => s.lowerReadPositions.run({ conversation_id: conversationId, up_to: upTo }).changes);
   }
 
   protected override async _countUnread(readerId: string, range: UnreadRange, limit: number): Promise<number> {

@@ -26,6 +26,18 @@ class OldContractStore extends MemoryStore {
   protected override async _saveReadPositions(): Promise<void> {}
 }
 
+/** A store that keeps read positions but was written before lowerReadPositions. */
+class NoLoweringStore extends MemoryStore {
+  override readonly supports = Object.freeze({ ...new MemoryStore().supports, lowerReadPositions: false });
+}
+
+/** A store whose lowering fails (the store is unreachable for that write). */
+class FailingLoweringStore extends MemoryStore {
+  protected override async _lowerReadPositions(): Promise<number> {
+    throw new Error('store unreachable');
+  }
+}
+
 /** alice (owner, join record 1), bob (2), the mode change to multi (3), carol (4); bob posts 5..9. */
 async function room(options: Parameters<typeof makeRuntime>[0] = {}) {
   const made = await makeRuntime(options);
@@ -276,6 +288,51 @@ describe('read positions (runtime)', () => {
     expect(await second.runtime.readState('c1', 'bob')).toEqual({ readUpTo: 38, unreadCount: 0 });
     expect(await second.runtime.readState('c1', 'alice')).toEqual({ readUpTo: 40, unreadCount: 0 });
     await second.runtime.close();
+  });
+
+  it("the store's position is lowered at load too: journal at #10, stored #30 -> the store holds #10", async () => {
+    const store = new MemoryStore();
+    await (await runtimeWithConversation(store, 10)).close();
+    await store.saveReadPositions('c1', new Map([['bob', 30]]));
+    const { logger, logged } = capturedLogger('warn');
+    const first = await makeRuntime({ store, logger });
+    expect(await first.runtime.readState('c1', 'bob')).toEqual({ readUpTo: 10, unreadCount: 0 });
+    // Before: the store kept #30 for good (saves only raise), so once 25 new records passed it, a reader of the store
+    // took bob to have read 30 of them.
+    expect(await store.getReadPositions('c1')).toEqual(new Map([['bob', 10]]));
+    expect(logged.filter((l) => l.msg === "read positions above the conversation's end lowered in the store")).toEqual([
+      expect.objectContaining({ conversation_id: 'c1', up_to: 10, lowered: 1 }),
+    ]);
+    for (let i = 1; i <= 25; i++) await first.runtime.post('c1', { sender_id: 'alice', message_id: `n${i}`, content: `new ${i}` });
+    await first.runtime.close();
+    // Another server on the store, c1 not loaded: its list page reads the stored position (before: 30, 5 unread).
+    const other = await makeRuntime({ store });
+    const page = await other.runtime.listConversationPage('bob', { limit: 10 });
+    expect(page.entries.map((e) => [e.meta.conversation_id, e.readUpTo, e.unreadCount])).toEqual([['c1', 10, 25]]);
+    await other.runtime.close();
+  });
+
+  it('a store that keeps positions but cannot lower them still loads: the position is taken down in memory only', async () => {
+    const store = new NoLoweringStore();
+    await (await runtimeWithConversation(store, 10)).close();
+    await store.saveReadPositions('c1', new Map([['bob', 30]]));
+    const { runtime } = await makeRuntime({ store });
+    expect(await runtime.readState('c1', 'bob')).toEqual({ readUpTo: 10, unreadCount: 0 });
+    expect(await store.getReadPositions('c1')).toEqual(new Map([['bob', 30]]));
+    await runtime.close();
+  });
+
+  it('a failed lowering is logged and the conversation loads all the same (taken down in memory)', async () => {
+    const store = new FailingLoweringStore();
+    await (await runtimeWithConversation(store, 10)).close();
+    await store.saveReadPositions('c1', new Map([['bob', 30]]));
+    const { logger, logged } = capturedLogger('warn');
+    const { runtime } = await makeRuntime({ store, logger });
+    expect(await runtime.readState('c1', 'bob')).toEqual({ readUpTo: 10, unreadCount: 0 });
+    expect(logged.filter((l) => l.msg === "lowering read positions above the conversation's end failed; kept lowered in memory")).toEqual([
+      expect.objectContaining({ conversation_id: 'c1', up_to: 10 }),
+    ]);
+    await runtime.close();
   });
 
   it('a conversation list page carries the reader position and unread count, live or not', async () => {

@@ -114,11 +114,13 @@ describe('runChatStoreContract', () => {
       'conversation claims, every store › without the capability every claim succeeds with epoch 0 and nothing is fenced',
       // The same for read positions: the memory store keeps them.
       'unread counts › without the capability, saved read positions are dropped and none are read',
+      // And for lowering read positions: the memory store lowers them.
+      'unread counts › without the capability, lowerReadPositions changes nothing and answers 0',
       // And for content replacement: the memory store replaces.
       'content replacement, every store › without the capability replaceMessageContent is STORAGE_ERR_UNSUPPORTED and changes nothing',
     ]);
     expect(failures[0].message).toContain(
-      '(differing: sequenceReservation, claims, readPositions, replaceContent): pass { supports } equal to the store',
+      '(differing: sequenceReservation, claims, readPositions, lowerReadPositions, replaceContent): pass { supports } equal to the store',
     );
   });
 

@@ -9,6 +9,7 @@ export type ContractCapability =
   | 'maxRecordsPerConversation'
   | 'maxRecordsTotal'
   | 'readPositions'
+  | 'lowerReadPositions'
   | 'replaceContent';
 
 /** The optional groups, in the order the suite registers them, and what each needs. */
@@ -65,6 +66,7 @@ export function normaliseCapabilities(supports: StoreCapabilities): Required<Sto
     maxRecordsPerConversation: supports.maxRecordsPerConversation ?? 0,
     maxRecordsTotal: supports.maxRecordsTotal ?? 0,
     readPositions: supports.readPositions === true,
+    lowerReadPositions: supports.lowerReadPositions === true,
     replaceContent: supports.replaceContent === true,
   };
 }

@@ -85,6 +85,19 @@ export function describeUnreadCounts(ctx: ContractContext): void {
         expect(await store.getReadPositionsOf('alice', ['c1'])).toEqual(new Map());
       });
     }
+    // A store that keeps positions but was written before lowerReadPositions: the call validates and does nothing, so
+    // the runtime still loads (the position is taken down in memory only, as before).
+    if (ctx.supports.lowerReadPositions !== true) {
+      test('without the capability, lowerReadPositions changes nothing and answers 0', async () => {
+        const { store } = ctx;
+        await store.createConversation(meta('c1'), [person('alice')]);
+        await store.saveReadPositions('c1', new Map([['alice', 30]]));
+        const before = await store.getReadPositions('c1');
+        expect(await store.lowerReadPositions('c1', 10)).toBe(0);
+        expect(await store.getReadPositions('c1')).toEqual(before);
+        await expectCode(store.lowerReadPositions('c1', -1), 'STORAGE_ERR_INVALID_ARGUMENT');
+      });
+    }
   });
 }
 
@@ -193,6 +206,57 @@ export function describeReadPositions(ctx: ContractContext): void {
       await store.createConversation(meta('c1'), [person('alice')]);
       expect(await store.getReadPositions('c1')).toEqual(new Map());
     });
+
+    // The one write that lowers: after a journal loss the runtime takes positions above the conversation's end down
+    // to it in the store too, so that what reads the store (another server, a list page, the replay CLI) agrees.
+    ctx.testIf('lowerReadPositions')(
+      'lowerReadPositions takes the positions above upTo down to it, leaves the rest, answers how many',
+      async () => {
+        const { store } = ctx;
+        await store.createConversation(meta('c1'), [person('alice'), person('bob'), person('carol'), person('dave')]);
+        await store.createConversation(meta('c2'), [person('alice')]);
+        await store.appendMessages('c1', msgs('c1', 1, 10));
+        await store.saveReadPositions(
+          'c1',
+          new Map([
+            ['alice', 30],
+            ['bob', 11],
+            ['carol', 10],
+            ['dave', 4],
+          ]),
+        );
+        await store.saveReadPositions('c2', new Map([['alice', 30]]));
+        expect(await store.lowerReadPositions('c1', 10)).toBe(2);
+        expect(await store.getReadPositions('c1')).toEqual(
+          new Map([
+            ['alice', 10],
+            ['bob', 10],
+            ['carol', 10],
+            ['dave', 4],
+          ]),
+        );
+        expect(await store.getReadPositionsOf('alice', ['c1', 'c2'])).toEqual(
+          new Map([
+            ['c1', 10],
+            ['c2', 30],
+          ]),
+        );
+        // Nothing above: nothing written. Raising works as before from the lowered value.
+        expect(await store.lowerReadPositions('c1', 10)).toBe(0);
+        await store.saveReadPositions('c1', new Map([['alice', 12]]));
+        expect((await store.getReadPositions('c1')).get('alice')).toBe(12);
+        // Down to 0 (a conversation with no record left): read as none, like a member that never marked.
+        expect(await store.lowerReadPositions('c2', 0)).toBe(1);
+        expect(await store.getReadPositions('c2')).toEqual(new Map());
+        expect(await store.lowerReadPositions('ghost', 0)).toBe(0);
+        // The journal is untouched.
+        expect(await store.lastSequenceId('c1')).toBe(10);
+        await expectCode(store.lowerReadPositions('', 1), 'STORAGE_ERR_INVALID_ARGUMENT');
+        await expectCode(store.lowerReadPositions('c1', -1), 'STORAGE_ERR_INVALID_ARGUMENT');
+        await expectCode(store.lowerReadPositions('c1', 1.5), 'STORAGE_ERR_INVALID_ARGUMENT');
+        expect((await store.getReadPositions('c1')).get('alice')).toBe(12);
+      },
+    );
 
     ctx.testIf('durable')('a durable store keeps them across close + reopen; instances sharing a location see each other', async () => {
       const { store } = ctx;
