@@ -1,3 +1,5 @@
+import type { ParticipantType } from '../actors/message-types';
+
 /**
  * Where the Redis provider keeps each thing, under one key prefix (config: chat.storage.redis.key_prefix). Every key
  * is `<prefix><kind>:<id>`: the kind comes before the id, so ids may hold any character (":" included) without two
@@ -25,8 +27,11 @@ export interface RedisKeys {
   left(conversationId: string): string;
   /** Hash: participant id -> the highest sequence id it has read. */
   readPositions(conversationId: string): string;
-  /** Set: the conversations a participant is or was a member of. */
-  memberOf(participantId: string): string;
+  /**
+   * Sorted set (all scores 0): the conversations the participant is a member of as `type` (`left`: was, and left), by
+   * activity (the entries are redis-activity-lua.ts's ranks). Since layout version 2.
+   */
+  activity(participantId: string, type: ParticipantType, left: boolean): string;
   /** Set: the conversations a runtime holds a claim on (renewClaims); entries may be stale, the hash decides. */
   claimedBy(ownerId: string): string;
 }
@@ -42,9 +47,20 @@ export function redisKeys(prefix: string): RedisKeys {
     members: (id: string) => `${prefix}members:${id}`,
     left: (id: string) => `${prefix}left:${id}`,
     readPositions: (id: string) => `${prefix}read:${id}`,
-    memberOf: (id: string) => `${prefix}user:${id}`,
     claimedBy: (id: string) => `${prefix}owner:${id}`,
+    activity: (id: string, type: ParticipantType, left: boolean) => `${prefix}activity:${type}${left ? '-left' : ''}:${id}`,
   });
+}
+
+/** The activity indexes holding a user's conversations that pass the member filter (a type, or both; left ones too). */
+export function activityKeysOf(
+  keys: RedisKeys,
+  userId: string,
+  filter: { readonly includeLeft: boolean; readonly participantType: ParticipantType | undefined },
+): string[] {
+  const types: ParticipantType[] = filter.participantType === undefined ? ['human', 'ai'] : [filter.participantType];
+  const states = filter.includeLeft ? [false, true] : [false];
+  return types.flatMap((type) => states.map((left) => keys.activity(userId, type, left)));
 }
 
 /** Member of the `created` index for a conversation: NUL sorts before any character of a later created_at. */

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { ACTIVITY_LUA } from './redis-activity-lua';
 
 /**
  * The Redis provider's Lua scripts. Redis runs a script alone (no other command in between), so each write that must
@@ -22,7 +23,7 @@ export interface LuaScript {
   readonly writes: boolean;
 }
 
-function script(name: string, writes: boolean, lua: string): LuaScript {
+export function script(name: string, writes: boolean, lua: string): LuaScript {
   return Object.freeze({ name, lua, writes, sha: crypto.createHash('sha1').update(lua).digest('hex') });
 }
 
@@ -32,32 +33,36 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
  * KEYS: conversation, records, message ids. ARGV: fence epoch ('' = none), first sequence id, timestamp of the last
- * record, then per record its `sender \0 message_id` and its JSON. The checks in the order every store makes them.
+ * record, prefix, conversation id, then per record its `sender \0 message_id` and its JSON. The checks in the order
+ * every store makes them. The batch's last timestamp is the conversation's activity: its members' index entries move.
  */
 export const APPEND = script(
   'append',
   true,
-  `if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
-local conv = redis.call('HMGET', KEYS[1], 'owner_epoch', 'last')
+  `${ACTIVITY_LUA}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'not_found'} end
+local conv = redis.call('HMGET', KEYS[1], 'owner_epoch', 'last', 'last_at', 'created_at')
 local epoch = tonumber(conv[1] or '0')
 if ARGV[1] ~= '' and epoch ~= tonumber(ARGV[1]) then return {'fenced', string.format('%d', epoch)} end
 local last = tonumber(conv[2] or '0')
 local first = tonumber(ARGV[2])
 if first <= last then return {'duplicate_sequence', string.format('%d', last)} end
 if first ~= last + 1 then return {'sequence_gap', string.format('%d', last)} end
-local n = (#ARGV - 3) / 2
+local n = (#ARGV - 5) / 2
 local seen = {}
 for i = 0, n - 1 do
-  local key = ARGV[4 + 2 * i]
+  local key = ARGV[6 + 2 * i]
   if seen[key] or redis.call('HEXISTS', KEYS[3], key) == 1 then return {'duplicate_message', key} end
   seen[key] = true
 end
 for i = 0, n - 1 do
   local seq = string.format('%d', first + i)
-  redis.call('HSET', KEYS[2], seq, ARGV[5 + 2 * i])
-  redis.call('HSET', KEYS[3], ARGV[4 + 2 * i], seq)
+  redis.call('HSET', KEYS[2], seq, ARGV[7 + 2 * i])
+  redis.call('HSET', KEYS[3], ARGV[6 + 2 * i], seq)
 end
 redis.call('HSET', KEYS[1], 'last', string.format('%d', first + n - 1), 'last_at', ARGV[3])
+local was = (last > 0 and conv[3]) or conv[4]
+if was ~= ARGV[3] then moveEntries(ARGV[4], ARGV[5], rankOf(was, ARGV[5]), rankOf(ARGV[3], ARGV[5])) end
 return {'ok'}`,
 );
 
@@ -93,22 +98,24 @@ return out`,
 );
 
 /**
- * KEYS: conversation, members, created index, left, records, message ids, read positions, then each participant's
- * memberOf set (in ARGV's order). ARGV: id, created entry, title, created_at, created_by, settings, status, then per
- * participant its id and JSON (a repeated id: the last wins). Leftovers under the id (damage) are removed first, so the
- * conversation starts empty at sequence 1.
+ * KEYS: conversation, members, created index, left, records, message ids, read positions. ARGV: id, created entry,
+ * title, created_at, created_by, settings, status, prefix, then per participant its id and JSON (ids distinct). Leftovers under the id (damage) are removed first, so the
+ * conversation starts empty at sequence 1. Each participant gets its activity index entry (created_at: no record yet).
  */
 export const CREATE = script(
   'create',
   true,
-  `if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+  `${ACTIVITY_LUA}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 redis.call('DEL', KEYS[2], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 redis.call('HSET', KEYS[1], 'title', ARGV[3], 'created_at', ARGV[4], 'created_by', ARGV[5], 'settings', ARGV[6],
   'status', ARGV[7], 'last', '0', 'reservation', '0', 'owner_epoch', '0', 'owner_expires_at', '0')
 redis.call('ZADD', KEYS[3], 0, ARGV[2])
-for i = 0, (#ARGV - 7) / 2 - 1 do
-  redis.call('HSET', KEYS[2], ARGV[8 + 2 * i], ARGV[9 + 2 * i])
-  redis.call('SADD', KEYS[8 + i], ARGV[1])
+local rank = rankOf(ARGV[4], ARGV[1])
+for i = 0, (#ARGV - 8) / 2 - 1 do
+  local pid, json = ARGV[9 + 2 * i], ARGV[10 + 2 * i]
+  redis.call('HSET', KEYS[2], pid, json)
+  redis.call('ZADD', activityKey(ARGV[8], pid, cjson.decode(json).participant_type, false), 0, rank)
 end
 return 'ok'`,
 );
@@ -122,38 +129,61 @@ redis.call('HSET', KEYS[1], 'status', ARGV[1])
 return 'ok'`,
 );
 
-/** KEYS: conversation, members, left, the participant's memberOf set. ARGV: conversation id, participant id, JSON. */
+/**
+ * KEYS: conversation, members, left. ARGV: conversation id, participant id, JSON, prefix. The index entry moves from where the previous entry (type, left or not) put it to the member's of its type.
+ */
 export const PUT_PARTICIPANT = script(
   'put_participant',
   true,
-  `if redis.call('EXISTS', KEYS[1]) == 0 then return 'not_found' end
+  `${ACTIVITY_LUA}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'not_found' end
+local rank = rankOf(activityAtOf(KEYS[1]), ARGV[1])
+local was = redis.call('HGET', KEYS[2], ARGV[2])
+if was then
+  local left = redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 1
+  redis.call('ZREM', activityKey(ARGV[4], ARGV[2], cjson.decode(was).participant_type, left), rank)
+end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('SREM', KEYS[3], ARGV[2])
-redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('ZADD', activityKey(ARGV[4], ARGV[2], cjson.decode(ARGV[3]).participant_type, false), 0, rank)
 return 'ok'`,
 );
 
-/** KEYS: members, left. ARGV: participant id. Only a member can leave (nothing is kept for others). */
+/**
+ * KEYS: members, left, conversation. ARGV: participant id, prefix, conversation id. Only a member can leave (nothing is
+ * kept for others); its index entry moves to the left ones of its type.
+ */
 export const REMOVE_PARTICIPANT = script(
   'remove_participant',
   true,
-  `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('SADD', KEYS[2], ARGV[1]) end
+  `${ACTIVITY_LUA}
+local json = redis.call('HGET', KEYS[1], ARGV[1])
+if json and redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
+  local at = activityAtOf(KEYS[3])
+  if at then
+    local rank = rankOf(at, ARGV[3])
+    local ptype = cjson.decode(json).participant_type
+    redis.call('ZREM', activityKey(ARGV[2], ARGV[1], ptype, false), rank)
+    redis.call('ZADD', activityKey(ARGV[2], ARGV[1], ptype, true), 0, rank)
+  end
+end
 return 'ok'`,
 );
 
 /**
  * KEYS: conversation, records, message ids, members, left, read positions, created index. ARGV: prefix, id. Removes
- * the id from its members' and its holder's sets too. UNLINK frees a long journal's memory off Redis's main thread.
+ * the id from its members' activity indexes and its holder's set too. UNLINK frees a long journal's memory
+ * off Redis's main thread.
  */
 export const DELETE = script(
   'delete',
   true,
-  `local conv = redis.call('HMGET', KEYS[1], 'created_at', 'owner_id')
+  `${ACTIVITY_LUA}
+local at = activityAtOf(KEYS[1])
+if at then moveEntries(ARGV[1], ARGV[2], rankOf(at, ARGV[2]), nil) end
+local conv = redis.call('HMGET', KEYS[1], 'created_at', 'owner_id')
 if conv[1] then redis.call('ZREM', KEYS[7], conv[1] .. '\\0' .. ARGV[2]) end
 if conv[2] then redis.call('SREM', ARGV[1] .. 'owner:' .. conv[2], ARGV[2]) end
-for _, pid in ipairs(redis.call('HKEYS', KEYS[4])) do
-  redis.call('SREM', ARGV[1] .. 'user:' .. pid, ARGV[2])
-end
 redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 return 'ok'`,
 );

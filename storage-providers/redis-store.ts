@@ -9,7 +9,7 @@ import {
   type RedactionTarget,
   type StoreCapabilities,
 } from './chat-store';
-import { activityOf, compareActivity, PREVIEW_SCAN, type ActivityKey, type ConversationActivity } from './conversation-activity';
+import { activityOf, PREVIEW_SCAN, type ActivityKey, type ConversationActivity } from './conversation-activity';
 import { decideClaim, type ClaimRequest, type ClaimResult, type ConversationClaim } from './conversation-claims';
 import {
   compareNewestFirst,
@@ -21,8 +21,9 @@ import {
   senderMessageKey,
   toJsonText,
 } from './records';
-import { RedisConnection, type PipelineReplies } from './redis-connection';
-import { createdEntry, idOfCreatedEntry, redisKeys, type RedisKeys } from './redis-keys';
+import { LIST_ACTIVITY, LIST_INDEXED } from './redis-activity-scripts';
+import { RedisConnection } from './redis-connection';
+import { activityKeysOf, createdEntry, idOfCreatedEntry, redisKeys, type RedisKeys } from './redis-keys';
 import { urlWithoutPasswords } from './url-passwords';
 import { checkRedisSchema, redisDatabaseName } from './redis-schema';
 import * as lua from './redis-scripts';
@@ -56,8 +57,6 @@ export interface RedisStoreOptions {
 export const DEFAULT_REDIS_KEY_PREFIX = 'nlweb-chat:';
 
 const META_FIELDS = ['title', 'created_at', 'created_by', 'settings', 'status'] as const;
-/** META_FIELDS and what a conversation list ranks by. */
-const LISTED_FIELDS = [...META_FIELDS, 'last', 'last_at'] as const;
 
 /**
  * Durable (as the Redis server is: docs/storage.md), shareable store on one Redis server, through ioredis. Every
@@ -132,11 +131,8 @@ export class RedisStore extends ChatStore {
     const settings = toJsonText(meta.settings, 'settings');
     const byId = new Map(participants.map((p) => [p.participant_id, p]));
     const keys = [k.conversation(id), k.members(id), k.created, k.left(id), k.records(id), k.messageIds(id), k.readPositions(id)];
-    const args: string[] = [id, createdEntry(meta.created_at, id), meta.title, meta.created_at, meta.created_by, settings, meta.status];
-    for (const p of byId.values()) {
-      keys.push(k.memberOf(p.participant_id));
-      args.push(p.participant_id, participantJson(p));
-    }
+    const args = [id, createdEntry(meta.created_at, id), meta.title, meta.created_at, meta.created_by, settings, meta.status, k.prefix];
+    for (const p of byId.values()) args.push(p.participant_id, participantJson(p));
     if ((await this.write(lua.CREATE, keys, args)) === 'exists') {
       throw new ChatError('CHAT_ERR_ALREADY_EXISTS', `conversation ${id} already exists`);
     }
@@ -153,13 +149,22 @@ export class RedisStore extends ChatStore {
     }
   }
 
+  /** One script: the filter's activity indexes (redis-activity-lua.ts) name the conversations, then one HMGET each. */
   protected async _listConversationsForUser(userId: string, filter: MemberFilter): Promise<ConversationMeta[]> {
-    return (await this.memberConversations(userId, filter)).map((c) => c.meta).sort(compareNewestFirst);
+    const found = (await this.db().script(LIST_INDEXED, activityKeysOf(this.keys, userId, filter), [this.keys.prefix])) as Array<
+      [string, Array<string | null>]
+    >;
+    const metas: ConversationMeta[] = [];
+    for (const [id, fields] of found) {
+      const meta = toMeta(id, fields);
+      if (meta !== undefined) metas.push(meta);
+    }
+    return metas.sort(compareNewestFirst);
   }
 
   /**
-   * Two round trips for the ranking (the user's conversation ids, then each one's membership, metadata and last
-   * record's id and time, which appends keep in the conversation's hash), and one for the previews of the page.
+   * One script, O(limit) commands whatever the user's number of conversations: a range of each activity index the
+   * filter names from `after`, merged, then each page entry's hash and last PREVIEW_SCAN records (redis-activity-scripts.ts).
    */
   protected override async _listConversationActivity(
     userId: string,
@@ -167,28 +172,26 @@ export class RedisStore extends ChatStore {
     after: ActivityKey | undefined,
     limit: number,
   ): Promise<ConversationActivity[]> {
-    const ranked = (await this.memberConversations(userId, filter))
-      .map((c) => ({ ...c, activityAt: c.last > 0 ? c.lastAt : c.meta.created_at }))
-      .filter(
-        (c) => after === undefined || compareActivity({ activityAt: c.activityAt, conversationId: c.meta.conversation_id }, after) > 0,
-      )
-      .sort((a, b) =>
-        compareActivity(
-          { activityAt: a.activityAt, conversationId: a.meta.conversation_id },
-          { activityAt: b.activityAt, conversationId: b.meta.conversation_id },
-        ),
-      )
-      .slice(0, limit);
-    const withRecords = ranked.filter((c) => c.last > 0);
-    const latest =
-      withRecords.length === 0
-        ? []
-        : await this.db().pipeline((p) => {
-            for (const c of withRecords)
-              p.hmget(this.keys.records(c.meta.conversation_id), ...sequenceRange(Math.max(1, c.last - PREVIEW_SCAN + 1), c.last));
-          });
-    const previews = new Map(withRecords.map((c, i) => [c, activityOf(c.meta, parseRecords(latest[i] as Array<string | null>)).preview]));
-    return ranked.map((c) => ({ meta: c.meta, lastSequenceId: c.last, activityAt: c.activityAt, preview: previews.get(c) }));
+    const args = [
+      this.keys.prefix,
+      String(limit),
+      String(PREVIEW_SCAN),
+      after ? '1' : '',
+      after?.activityAt ?? '',
+      after?.conversationId ?? '',
+    ];
+    const page = (await this.db().script(LIST_ACTIVITY, activityKeysOf(this.keys, userId, filter), args)) as Array<
+      [string, Array<string | null>, Array<string | null>]
+    >;
+    const out: ConversationActivity[] = [];
+    for (const [id, fields, latest] of page) {
+      const meta = toMeta(id, fields);
+      if (meta === undefined) continue;
+      const last = Number(fields[5] ?? 0);
+      const activityAt = last > 0 ? (fields[6] ?? meta.created_at) : meta.created_at;
+      out.push({ meta, lastSequenceId: last, activityAt, preview: activityOf(meta, parseRecords(latest)).preview });
+    }
+    return out;
   }
 
   protected async _listConversationsCreatedBefore(isoTime: string): Promise<string[]> {
@@ -227,14 +230,17 @@ export class RedisStore extends ChatStore {
   protected async _putParticipant(conversationId: string, participant: Participant): Promise<void> {
     const k = this.keys;
     const pid = participant.participant_id;
-    const keys = [k.conversation(conversationId), k.members(conversationId), k.left(conversationId), k.memberOf(pid)];
-    if ((await this.write(lua.PUT_PARTICIPANT, keys, [conversationId, pid, participantJson(participant)])) === 'not_found') {
+    const keys = [k.conversation(conversationId), k.members(conversationId), k.left(conversationId)];
+    const args = [conversationId, pid, participantJson(participant), k.prefix];
+    if ((await this.write(lua.PUT_PARTICIPANT, keys, args)) === 'not_found') {
       throw new ChatError('CHAT_ERR_NOT_FOUND', `conversation ${conversationId} not found`);
     }
   }
 
   protected async _removeParticipant(conversationId: string, participantId: string): Promise<void> {
-    await this.write(lua.REMOVE_PARTICIPANT, [this.keys.members(conversationId), this.keys.left(conversationId)], [participantId]);
+    const k = this.keys;
+    const keys = [k.members(conversationId), k.left(conversationId), k.conversation(conversationId)];
+    await this.write(lua.REMOVE_PARTICIPANT, keys, [participantId, k.prefix, conversationId]);
   }
 
   protected async _appendMessages(conversationId: string, messages: readonly ChatMessage[], fenceEpoch?: number): Promise<void> {
@@ -242,6 +248,8 @@ export class RedisStore extends ChatStore {
       fenceEpoch === undefined ? '' : String(fenceEpoch),
       String(messages[0].sequence_id),
       messages[messages.length - 1].timestamp,
+      this.keys.prefix,
+      conversationId,
     ];
     for (const m of messages) args.push(senderMessageKey(m.sender_id, m.message_id), recordJson(m));
     const k = this.keys;
@@ -431,31 +439,6 @@ export class RedisStore extends ChatStore {
     );
   }
 
-  /** The user's conversations (ids from its memberOf set) that pass the filter, with what a list ranks them by. */
-  private async memberConversations(
-    userId: string,
-    filter: MemberFilter,
-  ): Promise<Array<{ meta: ConversationMeta; last: number; lastAt: string }>> {
-    const ids = await this.db().run((c) => c.smembers(this.keys.memberOf(userId)));
-    if (ids.length === 0) return [];
-    const replies: PipelineReplies = await this.db().pipeline((p) => {
-      for (const id of ids)
-        p.hget(this.keys.members(id), userId)
-          .sismember(this.keys.left(id), userId)
-          .hmget(this.keys.conversation(id), ...LISTED_FIELDS);
-    });
-    const out: Array<{ meta: ConversationMeta; last: number; lastAt: string }> = [];
-    ids.forEach((id, i) => {
-      const [member, left, fields] = replies.slice(3 * i, 3 * i + 3) as [string | null, number, Array<string | null>];
-      const meta = toMeta(id, fields);
-      // A conversation deleted meanwhile, or a member entry gone with it.
-      if (member === null || meta === undefined || (left === 1 && !filter.includeLeft)) return;
-      if (filter.participantType !== undefined && (JSON.parse(member) as Participant).participant_type !== filter.participantType) return;
-      out.push({ meta, last: Number(fields[5] ?? 0), lastAt: fields[6] ?? meta.created_at });
-    });
-    return out;
-  }
-
   private async readRange(conversationId: string, after: number, limit: number, mode: 'after' | 'latest'): Promise<ChatMessage[]> {
     const keys = [this.keys.conversation(conversationId), this.keys.records(conversationId)];
     return parseRecords((await this.db().script(lua.READ_RANGE, keys, [String(after), String(limit), mode])) as string[]);
@@ -528,9 +511,4 @@ function toMeta(conversationId: string, fields: ReadonlyArray<string | null>): C
   if (created_at === null) return undefined;
   const meta = { conversation_id: conversationId, title, created_at, created_by, status } as unknown as ConversationMeta;
   return makeMeta(meta, parseJsonObject(settings ?? '{}', 'settings'));
-}
-
-/** The hash fields of sequence ids from..to (none when to < from). */
-function sequenceRange(from: number, to: number): string[] {
-  return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
 }

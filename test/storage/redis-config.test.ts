@@ -5,7 +5,7 @@ import { loadConfig, validateConfig } from '../../config';
 import { createStore, RedisStore } from '../../storage-providers';
 import { REDIS_SCHEMA_VERSION } from '../../storage-providers/redis-schema';
 import { meta } from '../../testing/store-contract/fixtures';
-import { deletePrefix, describeWithRedis, keysUnder, REDIS_URL, redisReachableSync, uniquePrefix } from './redis-helpers';
+import { deletePrefix, describeWithRedis, keysUnder, REDIS_URL, redisReachableSync, uniquePrefix, withRedis } from './redis-helpers';
 
 const storageConfig = (storage: Record<string, unknown>) => validateConfig({ chat: { storage } }).chat.storage;
 
@@ -74,15 +74,23 @@ describeWithRedis(redisReachableSync())('redis backend in the config, on a real 
     const check = output();
     expect(await runMigrate(storage, { check: true }, check.io)).toBe(2);
     expect(check.text.stdout).toBe(
-      `${where}: schema version 0, this build's ${REDIS_SCHEMA_VERSION}: pending 1 (nothing was changed; \`nlweb-chat migrate\` applies them)\n`,
+      `${where}: schema version 0, this build's ${REDIS_SCHEMA_VERSION}: pending 1, 2 (nothing was changed; \`nlweb-chat migrate\` applies them)\n`,
     );
     expect(await keysUnder(prefix)).toEqual([]);
     const first = output();
     expect(await runMigrate(storage, { check: false }, first.io)).toBe(0);
-    expect(first.text.stdout).toBe(`${where}: schema version before 0, after ${REDIS_SCHEMA_VERSION} (applied 1)\n`);
+    expect(first.text.stdout).toBe(`${where}: schema version before 0, after ${REDIS_SCHEMA_VERSION} (applied 1, 2)\n`);
     const again = output();
     expect(await runMigrate(storage, { check: false }, again.io)).toBe(0);
     expect(again.text.stdout).toContain("(already this build's: nothing applied)");
     expect(await runMigrate({ ...storage, migrations: 'require_current' }, { check: true }, output().io)).toBe(0);
+    // A prefix of layout version 1 (before the activity indexes): pending 2, which migrate applies.
+    await withRedis((c) => c.set(`${prefix}schema_version`, '1'));
+    const older = output();
+    expect(await runMigrate(storage, { check: true }, older.io)).toBe(2);
+    expect(older.text.stdout).toContain("schema version 1, this build's 2: pending 2 (nothing was changed");
+    const upgrade = output();
+    expect(await runMigrate(storage, { check: false }, upgrade.io)).toBe(0);
+    expect(upgrade.text.stdout).toBe(`${where}: schema version before 1, after 2 (applied 2)\n`);
   });
 });
