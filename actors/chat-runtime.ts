@@ -22,6 +22,7 @@ import type {
   ConversationSummary,
   CreateConversationInput,
   EditOutcome,
+  RedactOutcome,
   HistoryPage,
   HistoryPageBefore,
   ParticipantInput,
@@ -299,7 +300,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     conversationId: string,
     target: { messageIds: readonly string[] } | { senderId: string },
     requesterId?: string,
-  ): Promise<number[]> {
+  ): Promise<RedactOutcome> {
     return this.edits.redact(conversationId, await this.conversation(conversationId), target, requesterId);
   }
 

@@ -30,6 +30,8 @@ export type ConversationEvent =
       readonly sequenceIds: readonly number[];
       readonly requestedBy: string;
       readonly marker: string;
+      /** The record's message_id when it is not the derived one: a journal written before it, replayed (replay CLI). */
+      readonly recordId?: string;
     }
   | ({ readonly type: 'EDIT'; readonly requestId?: number; readonly receivedAt: number } & MessageEdit)
   /** Cold start after a crash: ids up to `upTo` may have been delivered but were not stored. */

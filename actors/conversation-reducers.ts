@@ -298,10 +298,27 @@ export function redact(ctx: ConversationContext, e: EventOf<'REDACT'>): Conversa
     lastAiAnswer: ctx.lastAiAnswer.map(scrub),
     burst: ctx.burst.map(scrub),
   };
-  return systemRecord(scrubbed, e.receivedAt, MESSAGE_TYPES.redaction, `${e.sequenceIds.length} message(s) redacted`, {
-    redacted_sequence_ids: [...e.sequenceIds],
-    requested_by: e.requestedBy,
-  });
+  const seq = ctx.lastSequenceId + 1;
+  const draft: Draft = {
+    message_id: e.recordId ?? redactionRecordId(e.sequenceIds),
+    sender_id: 'system',
+    sender_type: 'system',
+    message_type: MESSAGE_TYPES.redaction,
+    content: `${e.sequenceIds.length} message(s) redacted`,
+    metadata: { redacted_sequence_ids: [...e.sequenceIds], requested_by: e.requestedBy },
+  };
+  return { ...sequence(scrubbed, [draft], ctx.timestamps.format(e.receivedAt)), turns: [], outcome: { kind: 'accepted', sequenceId: seq } };
+}
+
+/**
+ * The message_id of a redaction record: `redaction-of-<the lowest sequence id it names>`. A record is redacted once
+ * and named by one redaction record, so no two records share it; and a redaction sent again finds whether its record
+ * was ever stored (message-edits.ts, unannounced-redactions.ts). Journals written before it hold `redaction-<seq>`.
+ */
+export function redactionRecordId(sequenceIds: readonly number[]): string {
+  let lowest = Infinity;
+  for (const id of sequenceIds) if (id < lowest) lowest = id;
+  return `${MESSAGE_TYPES.redaction}-of-${lowest}`;
 }
 
 /** The metadata keys an edit sets on the record it changed (the store wrote the same: actors/message-edits.ts). */

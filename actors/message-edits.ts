@@ -2,8 +2,9 @@ import { ChatError, isChatError } from './errors';
 import type { MessageEdit } from './conversation-events';
 import { editedMetadata, editRecordId } from './conversation-reducers';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
-import type { EditOutcome } from './runtime-types';
-import { REDACTION_MARKER, type ChatStore, type RedactionTarget } from '../storage-providers/chat-store';
+import type { EditOutcome, RedactOutcome } from './runtime-types';
+import { unannouncedRedactions } from './unannounced-redactions';
+import { REDACTION_MARKER, type ChatStore, type RedactionResult, type RedactionTarget } from '../storage-providers/chat-store';
 
 /** What edits and deletes need of a live conversation (ConversationActor). */
 export interface EditedConversation {
@@ -98,9 +99,12 @@ export class MessageEdits {
 
   /**
    * The owner (or, without requesterId, the embedder) redacts anything; another member only its own messages, by
-   * message id. Returns the sequence ids redacted, the edit records carrying earlier texts of those messages included.
+   * message id. Answers the sequence ids redacted, the edit records carrying earlier texts of those messages
+   * included, and which were redacted already. Each redaction is announced once: what was redacted and announced
+   * before is left out of the record, and what was redacted before but never announced (its record lost to a stop)
+   * is announced now.
    */
-  redact(conversationId: string, conversation: EditedConversation, target: RedactionTarget, requesterId?: string): Promise<number[]> {
+  redact(conversationId: string, conversation: EditedConversation, target: RedactionTarget, requesterId?: string): Promise<RedactOutcome> {
     const owner = requesterId === undefined || isOwner(conversation, requesterId);
     if (!owner) {
       if (!conversation.isMember(requesterId) || !('messageIds' in target)) {
@@ -115,12 +119,18 @@ export class MessageEdits {
     return this.oneAtATime(conversationId, async () => {
       if (!owner) this.requireReplacement();
       await this.catchUp(conversation, 'redaction');
-      const redacted = owner
+      const named = owner
         ? await this.redactAny(conversationId, target)
         : await this.deleteOwn(conversationId, requesterId!, (target as { messageIds: readonly string[] }).messageIds);
-      const ids = [...redacted.ids, ...(await this.redactEditsOf(conversationId, redacted.records))].sort((a, b) => a - b);
-      await this.announce(conversationId, conversation, (c) => c.redact(ids, requesterId ?? 'runtime', REDACTION_MARKER));
-      return ids;
+      const edits = await this.redactEditsOf(conversationId, named.records);
+      const fresh = [...named.redacted, ...edits.redacted];
+      const already = ascending([...named.alreadyRedacted, ...edits.alreadyRedacted]);
+      const unannounced = already.length > 0 ? await unannouncedRedactions(this.deps.store, conversationId, already) : [];
+      const announced = ascending([...fresh, ...unannounced]);
+      if (announced.length > 0) {
+        await this.announce(conversationId, conversation, (c) => c.redact(announced, requesterId ?? 'runtime', REDACTION_MARKER));
+      }
+      return { redacted: ascending([...fresh, ...already]), alreadyRedacted: already, changed: announced.length > 0 };
     });
   }
 
@@ -159,30 +169,27 @@ export class MessageEdits {
   }
 
   /** The owner's redaction: any sender's records, by message ids or by sender. */
-  private async redactAny(conversationId: string, target: RedactionTarget): Promise<{ ids: number[]; records: ChatMessage[] }> {
-    const ids = await this.deps.store.redactMessages(conversationId, target);
-    // Only a store that replaces content holds edits, whose records must go too.
-    const records = this.deps.store.supports.replaceContent ? await this.readRecords(conversationId, ids) : [];
-    return { ids, records };
+  private async redactAny(conversationId: string, target: RedactionTarget): Promise<NamedRecords> {
+    const found = await this.deps.store.redactMessages(conversationId, target);
+    // Only a store that replaces content holds edits, whose records must go too (those of records redacted already
+    // as well: a redaction cut short by a stop may have left them).
+    const records = this.deps.store.supports.replaceContent
+      ? await this.readRecords(conversationId, ascending([...found.redacted, ...found.alreadyRedacted]))
+      : [];
+    return { ...found, records };
   }
 
-  /** A member's delete: every named message must be its own, or nothing changes. Already deleted ones are left out. */
-  private async deleteOwn(
-    conversationId: string,
-    requesterId: string,
-    messageIds: readonly string[],
-  ): Promise<{ ids: number[]; records: ChatMessage[] }> {
+  /** A member's delete: every named message must be its own, or nothing changes. Already deleted ones are named apart. */
+  private async deleteOwn(conversationId: string, requesterId: string, messageIds: readonly string[]): Promise<NamedRecords> {
     const sequenceIds: number[] = [];
     for (const messageId of new Set(messageIds)) {
       const seq = await this.deps.store.findSequenceByMessageId(conversationId, requesterId, messageId);
       if (seq === undefined) throw notOwn(messageId, 'delete');
       sequenceIds.push(seq);
     }
+    const held = await this.readRecords(conversationId, ascending(sequenceIds));
     // A join or leave record carries the member's id as its sender, yet is the runtime's: not the member's to delete.
-    for (const record of await this.readRecords(
-      conversationId,
-      [...sequenceIds].sort((a, b) => a - b),
-    )) {
+    for (const record of held) {
       if (record.sender_type !== 'human') {
         throw new ChatError(
           'CHAT_ERR_FORBIDDEN',
@@ -191,19 +198,30 @@ export class MessageEdits {
       }
     }
     const records: ChatMessage[] = [];
-    for (const seq of sequenceIds) {
-      const deleted = await this.deps.store.replaceMessageContent(conversationId, seq, redaction(requesterId));
-      if (deleted !== undefined) records.push(deleted);
+    const redacted: number[] = [];
+    const alreadyRedacted: number[] = [];
+    for (const record of held) {
+      if (record.metadata.redacted === true) {
+        alreadyRedacted.push(record.sequence_id);
+        records.push(record);
+        continue;
+      }
+      const deleted = await this.deps.store.replaceMessageContent(conversationId, record.sequence_id, redaction(requesterId));
+      if (deleted === undefined) continue;
+      redacted.push(deleted.sequence_id);
+      records.push(deleted);
     }
-    return { ids: records.map((m) => m.sequence_id), records };
+    return { redacted, alreadyRedacted, records };
   }
 
   /**
    * The edit records of these (now redacted) records: each carries one earlier text of its message, so a delete
-   * that left them would keep what was deleted. Found by their message ids (editRecordId), sender `system`.
+   * that left them would keep what was deleted. Found by their message ids (editRecordId), sender `system`; those
+   * redacted already (with their message, before) are named apart.
    */
-  private async redactEditsOf(conversationId: string, records: readonly ChatMessage[]): Promise<number[]> {
-    const ids: number[] = [];
+  private async redactEditsOf(conversationId: string, records: readonly ChatMessage[]): Promise<RedactionResult> {
+    const redacted: number[] = [];
+    const alreadyRedacted: number[] = [];
     for (const record of records) {
       const count = record.metadata.edit_count;
       if (typeof count !== 'number') continue;
@@ -212,10 +230,11 @@ export class MessageEdits {
         // An edit record lost in a crash (a `lost` record stands there) carries nothing.
         if (seq === undefined) continue;
         const scrubbed = await this.deps.store.replaceMessageContent(conversationId, seq, redaction('system'));
-        if (scrubbed !== undefined) ids.push(seq);
+        // Held (found by its id) and not changed: it is redacted already.
+        (scrubbed !== undefined ? redacted : alreadyRedacted).push(seq);
       }
     }
-    return ids;
+    return { redacted, alreadyRedacted };
   }
 
   /** The stored records of these sequence ids (ascending), read in pages over the range they span. */
@@ -270,6 +289,15 @@ export class MessageEdits {
     });
     return run;
   }
+}
+
+/** Records a redaction names: those it redacted, those redacted already, and the records as stored now. */
+interface NamedRecords extends RedactionResult {
+  readonly records: readonly ChatMessage[];
+}
+
+function ascending(ids: readonly number[]): number[] {
+  return [...ids].sort((a, b) => a - b);
 }
 
 function isOwner(conversation: EditedConversation, requesterId: string): boolean {

@@ -7,6 +7,18 @@ export interface EditOutcome {
   readonly changed: boolean;
 }
 
+/**
+ * What runtime.redact did. `redacted`: every record the request covers that is redacted now (the `edit` records of
+ * its messages included), whether this call or an earlier one redacted it; `alreadyRedacted`: those of them that were
+ * redacted before this call; `changed`: whether this call sequenced a `redaction` record (it redacted something, or
+ * it announced a redaction stored earlier whose record was never sequenced). Ascending sequence ids.
+ */
+export interface RedactOutcome {
+  readonly redacted: number[];
+  readonly alreadyRedacted: number[];
+  readonly changed: boolean;
+}
+
 /** A participant to add when creating or joining a conversation. */
 export interface ParticipantInput {
   readonly participant_id: string;
@@ -322,12 +334,17 @@ export interface ChatRuntime {
    */
   readHistoryPageBefore(conversationId: string, beforeSequenceId: number, limit: number, requesterId?: string): Promise<HistoryPageBefore>;
   /**
-   * Replace content with a marker; returns the redacted sequence ids (with the `edit` records that carried earlier
-   * texts of those messages). When requesterId is given: the owner redacts anything, another member only messages it
-   * sent itself, named by message id (CHAT_ERR_FORBIDDEN otherwise; STORAGE_ERR_UNSUPPORTED on a store without
-   * `supports.replaceContent`). docs/conversations.md, Edits and deletes.
+   * Replace content with a marker; answers the redacted sequence ids (with the `edit` records that carried earlier
+   * texts of those messages) and which of them were redacted already (RedactOutcome): redacting again changes nothing
+   * and sequences no second `redaction` record. When requesterId is given: the owner redacts anything, another member
+   * only messages it sent itself, named by message id (CHAT_ERR_FORBIDDEN otherwise; STORAGE_ERR_UNSUPPORTED on a
+   * store without `supports.replaceContent`). docs/conversations.md, Edits and deletes.
    */
-  redact(conversationId: string, target: { messageIds: readonly string[] } | { senderId: string }, requesterId?: string): Promise<number[]>;
+  redact(
+    conversationId: string,
+    target: { messageIds: readonly string[] } | { senderId: string },
+    requesterId?: string,
+  ): Promise<RedactOutcome>;
   /**
    * The member replaces the content of its own `text` message `messageId`; an `edit` record tells every member. The
    * same content again changes nothing (`changed: false`). CHAT_ERR_FORBIDDEN for anyone else's message, a deleted

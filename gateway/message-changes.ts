@@ -38,7 +38,11 @@ export function editMessage(frame: ClientEditFrame, target: PostTarget): void {
   );
 }
 
-/** A client `delete` frame: the message budget, then runtime.redact of the sender's own message; its `redaction` record answers. */
+/**
+ * A client `delete` frame: the message budget, then runtime.redact of the sender's own message; its `redaction` record
+ * answers. A message deleted already changes nothing and sends nothing, as the same edit again does, unless its
+ * deletion was never announced (a stop lost the record): then the record that announces it follows.
+ */
 export function deleteMessage(frame: ClientDeleteFrame, target: PostTarget): void {
   const answered: AnsweredFrame = { reply_to: 'delete', message_id: frame.message_id };
   const unstorable = storableValueProblem(frame.message_id, 'message_id');
@@ -49,8 +53,9 @@ export function deleteMessage(frame: ClientDeleteFrame, target: PostTarget): voi
   if (!spendMessageToken(target, answered)) return;
   target.ctx.runtime.redact(target.conversationId, { messageIds: [frame.message_id] }, target.userId).then(
     // Audited as the HTTP redact is (message.redact, the member as actor); a message already deleted changes nothing.
-    (redacted) => {
-      if (redacted.length > 0) target.ctx.audit.redaction?.(target.userId, target.conversationId, 'success', redacted.length);
+    ({ redacted, alreadyRedacted }) => {
+      const count = redacted.length - alreadyRedacted.length;
+      if (count > 0) target.ctx.audit.redaction?.(target.userId, target.conversationId, 'success', count);
     },
     (err: unknown) => target.reportError(err, answered),
   );

@@ -97,8 +97,14 @@ export function createMessageHandlers(deps: ChatRouteDeps): MessageHandlers {
     // A delete by message ids (a member's of its own messages, or the owner's) is a change like a post: it spends the
     // message budget. A redaction of a whole sender is the owner's alone and spends none.
     if (body.message_ids !== undefined) spendOrRefuse(deps.rateLimiter, rateKeyOf(idParam(req), user.userId), deps.telemetry);
-    const redacted = await runtime.redact(idParam(req), target, user.userId);
-    res.json({ conversation_id: idParam(req), redacted_sequence_ids: redacted });
+    const { redacted, alreadyRedacted, changed } = await runtime.redact(idParam(req), target, user.userId);
+    // Redacting again answers 200 as an edit with the same content does: `changed: false`, the ids said to be redacted.
+    res.json({
+      conversation_id: idParam(req),
+      redacted_sequence_ids: redacted,
+      already_redacted_sequence_ids: alreadyRedacted,
+      changed,
+    });
   };
 
   const edit = async (req: Request, res: Response): Promise<void> => {

@@ -35,9 +35,17 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
     const json = res.json.bind(res);
     res.json = (body?: unknown): Response => {
       if (typeof body === 'object' && body !== null) {
-        const b = body as { error?: unknown; redacted_sequence_ids?: unknown; changed?: unknown; message?: unknown };
+        const b = body as {
+          error?: unknown;
+          redacted_sequence_ids?: unknown;
+          already_redacted_sequence_ids?: unknown;
+          changed?: unknown;
+          message?: unknown;
+        };
         if (typeof b.error === 'string') errorCode = b.error;
-        if (Array.isArray(b.redacted_sequence_ids)) redactedCount = b.redacted_sequence_ids.length;
+        // The records this request redacted: those redacted already were counted when they were.
+        const already = Array.isArray(b.already_redacted_sequence_ids) ? b.already_redacted_sequence_ids.length : 0;
+        if (Array.isArray(b.redacted_sequence_ids)) redactedCount = b.redacted_sequence_ids.length - already;
         if (b.changed === true) edit = editOf(b.message);
       }
       return json(body);

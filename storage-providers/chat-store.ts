@@ -89,6 +89,15 @@ export type RedactionTarget = { readonly messageIds: readonly string[] } | { rea
 
 export const REDACTION_MARKER = '[redacted]';
 
+/**
+ * What redactMessages found: the matching records it redacted now, and those that were redacted already (left as
+ * they are: a redaction is final). Both ascending; a record is in one of them at most.
+ */
+export interface RedactionResult {
+  readonly redacted: number[];
+  readonly alreadyRedacted: number[];
+}
+
 /** What replaceMessageContent writes: whose record it must be, its new content, the metadata keys to set. */
 export interface ContentReplacement {
   /** The record's sender: a record of anyone else is left alone. */
@@ -480,8 +489,12 @@ export abstract class ChatStore {
     return counted;
   }
 
-  /** Replaces content with REDACTION_MARKER (sequence ids intact). Returns the redacted sequence ids. */
-  async redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
+  /**
+   * Replaces content with REDACTION_MARKER and sets `metadata.redacted` (sequence ids intact) on the matching records
+   * that are not redacted yet; those already redacted are left as they are and named apart (RedactionResult), so a
+   * caller announces each redaction once.
+   */
+  async redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
     this.assertOpen();
     requireId(conversationId, 'conversationId');
     const valid =
@@ -625,7 +638,7 @@ export abstract class ChatStore {
     }
     return count;
   }
-  protected abstract _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]>;
+  protected abstract _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult>;
   /** Providers with `supports.replaceContent` implement it; the public method refuses before reaching this default. */
   protected _replaceMessageContent(
     _conversationId: string,

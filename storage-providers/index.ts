@@ -13,6 +13,7 @@ export type {
   ContentReplacement,
   ListForUserOptions,
   MemberFilter,
+  RedactionResult,
   RedactionTarget,
   StoreCapabilities,
 } from './chat-store';

@@ -6,6 +6,7 @@ import {
   REDACTION_MARKER,
   type ContentReplacement,
   type MemberFilter,
+  type RedactionResult,
   type RedactionTarget,
   type StoreCapabilities,
 } from './chat-store';
@@ -374,20 +375,24 @@ export class MemoryStore extends ChatStore {
     return this.conversations.get(conversationId)?.journal.find(senderId, messageId);
   }
 
-  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
+  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
     const entry = this.conversations.get(conversationId);
-    if (!entry) return [];
+    if (!entry) return { redacted: [], alreadyRedacted: [] };
     const ids = 'messageIds' in target ? new Set(target.messageIds) : undefined;
     const sender = 'senderId' in target ? target.senderId : undefined;
+    const alreadyRedacted: number[] = [];
     const bytesBefore = entry.journal.bytes;
     // The redacted records' sizes change (content replaced, metadata marked); the next append trims if that passed the bound.
-    const changed = entry.journal.replaceWhere((m) =>
-      (ids ? ids.has(m.message_id) : m.sender_id === sender)
-        ? Object.freeze({ ...m, content: REDACTION_MARKER, metadata: redactedMetadata(m.metadata) })
-        : undefined,
-    );
+    const redacted = entry.journal.replaceWhere((m) => {
+      if (!(ids ? ids.has(m.message_id) : m.sender_id === sender)) return undefined;
+      if (m.metadata.redacted === true) {
+        alreadyRedacted.push(m.sequence_id);
+        return undefined;
+      }
+      return Object.freeze({ ...m, content: REDACTION_MARKER, metadata: redactedMetadata(m.metadata) });
+    });
     this.#heldBytes += entry.journal.bytes - bytesBefore;
-    return changed;
+    return { redacted, alreadyRedacted };
   }
 
   protected override async _replaceMessageContent(

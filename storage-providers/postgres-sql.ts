@@ -137,16 +137,31 @@ export function postgresSql(s: string) {
         WHERE m.conversation_id = r.conversation_id AND m.sequence_id > r.after AND m.sequence_id <= r.up_to
           AND m.sender_id <> $1 AND m.message_type IN (${PREVIEW_TYPES_SQL}) LIMIT $5) x) AS unread
       FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS r (conversation_id, after, up_to)`,
-    redactByIds: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb
-      WHERE conversation_id = $2 AND message_id = ANY($3::text[]) RETURNING sequence_id`,
+    // A redaction changes only records not redacted yet (a redaction is final) and names those that were apart
+    // (\`already\`), so each redaction is announced once (message-edits.ts). The rows are locked as read: an edit
+    // landing meanwhile waits, and the flag is read from the row as it is when the lock is taken.
+    redactByIds: redaction(s, 'message_id = ANY($3::text[])'),
     // A member's edit or delete of its own message (replaceMessageContent): one statement checks the sender and that
     // the record is not redacted, and sets the keys of $5 (top-level, as the other stores do).
     replaceContent: `UPDATE ${s}.messages SET content = $4, metadata = metadata || $5::jsonb
       WHERE conversation_id = $1 AND sequence_id = $2 AND sender_id = $3 AND (metadata -> 'redacted') IS DISTINCT FROM 'true'::jsonb
       RETURNING ${MESSAGE_COLUMNS}`,
-    redactBySender: `UPDATE ${s}.messages SET content = $1, metadata = metadata || '{"redacted": true}'::jsonb
-      WHERE conversation_id = $2 AND sender_id = $3 RETURNING sequence_id`,
+    redactBySender: redaction(s, 'sender_id = $3'),
   } as const;
+}
+
+/** The redaction of the records of conversation $2 matching `match` ($3): content $1; rows (sequence_id, already). */
+function redaction(s: string, match: string): string {
+  return `WITH matched AS (
+      SELECT sequence_id, (metadata -> 'redacted') IS NOT DISTINCT FROM 'true'::jsonb AS already
+      FROM ${s}.messages WHERE conversation_id = $2 AND ${match} FOR UPDATE
+    ), changed AS (
+      UPDATE ${s}.messages m SET content = $1, metadata = m.metadata || '{"redacted": true}'::jsonb
+      FROM matched WHERE m.conversation_id = $2 AND m.sequence_id = matched.sequence_id AND NOT matched.already
+      RETURNING m.sequence_id
+    )
+    SELECT sequence_id, false AS already FROM changed
+    UNION ALL SELECT sequence_id, true AS already FROM matched WHERE already`;
 }
 
 export type PostgresSql = ReturnType<typeof postgresSql>;

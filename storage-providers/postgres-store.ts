@@ -7,6 +7,7 @@ import {
   REDACTION_MARKER,
   type ContentReplacement,
   type MemberFilter,
+  type RedactionResult,
   type RedactionTarget,
   type StoreCapabilities,
 } from './chat-store';
@@ -331,12 +332,17 @@ export class PostgresStore extends ChatStore {
     await this.query(this.sql.releaseClaim, [conversationId, claim.ownerId, claim.epoch]);
   }
 
-  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
+  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
     const rows =
       'messageIds' in target
         ? await this.query(this.sql.redactByIds, [REDACTION_MARKER, conversationId, target.messageIds])
         : await this.query(this.sql.redactBySender, [REDACTION_MARKER, conversationId, target.senderId]);
-    return rows.map((r) => Number(r.sequence_id)).sort((a, b) => a - b);
+    const ids = (already: boolean) =>
+      rows
+        .filter((r) => r.already === already)
+        .map((r) => Number(r.sequence_id))
+        .sort((a, b) => a - b);
+    return { redacted: ids(false), alreadyRedacted: ids(true) };
   }
 
   protected override async _replaceMessageContent(

@@ -6,6 +6,7 @@ import {
   REDACTION_MARKER,
   type ContentReplacement,
   type MemberFilter,
+  type RedactionResult,
   type RedactionTarget,
   type StoreCapabilities,
 } from './chat-store';
@@ -364,13 +365,15 @@ export class RedisStore extends ChatStore {
   /**
    * Reads the journal (HSCAN, in pages) and rewrites each matching record unless it changed since it was read: like
    * the SQL stores' UPDATE, it looks at every record of the conversation. A record that changed in between (an edit,
-   * another redaction) is read again and redacted as it is now, so no edit landing in between survives it.
+   * another redaction) is read again and redacted as it is now, so no edit landing in between survives it. Records
+   * redacted already (when read, or when read again) are left as they are and named apart.
    */
-  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
+  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
     const key = this.keys.records(conversationId);
     const ids = 'messageIds' in target ? new Set(target.messageIds) : undefined;
     const sender = 'senderId' in target ? target.senderId : undefined;
-    const redacted: number[] = [];
+    const redacted = new Set<number>();
+    const already = new Set<number>();
     let cursor = '0';
     do {
       const [next, flat] = await this.db().run((c) => c.hscan(key, cursor, 'COUNT', REDACTION_SCAN));
@@ -379,36 +382,51 @@ export class RedisStore extends ChatStore {
       for (let i = 0; i < flat.length; i += 2) {
         const record = JSON.parse(flat[i + 1]) as ChatMessage;
         if (ids ? !ids.has(record.message_id) : record.sender_id !== sender) continue;
-        redacted.push(record.sequence_id);
-        read.set(flat[i], flat[i + 1]);
+        // HSCAN may return a field twice (a hash resized meanwhile): the second sight finds it redacted by this call.
+        if (redacted.has(record.sequence_id)) continue;
+        if (record.metadata?.redacted === true) already.add(record.sequence_id);
+        else read.set(flat[i], flat[i + 1]);
       }
-      await this.redactAsRead(conversationId, read);
+      for (const field of read.keys()) redacted.add(Number(field));
+      for (const field of await this.redactAsRead(conversationId, read)) {
+        redacted.delete(Number(field));
+        already.add(Number(field));
+      }
     } while (cursor !== '0');
-    // HSCAN may return a field twice (a hash resized meanwhile).
-    return [...new Set(redacted)].sort((a, b) => a - b);
+    const ascending = (set: Set<number>) => [...set].sort((a, b) => a - b);
+    return { redacted: ascending(redacted), alreadyRedacted: ascending(already) };
   }
 
   /**
    * Writes the redacted form of each record (field -> JSON as read) by compare-and-set; those that changed since
    * their read are read again and written as redacted from what they are now (sender and message id never change,
    * so they still match), a few times at most. A record gone meanwhile (its conversation deleted) is left gone.
+   * Returns the fields another redaction got to first (found redacted when read again): this one did not change them.
    */
-  private async redactAsRead(conversationId: string, read: ReadonlyMap<string, string>): Promise<void> {
+  private async redactAsRead(conversationId: string, read: ReadonlyMap<string, string>): Promise<string[]> {
     const key = this.keys.records(conversationId);
+    const redactedMeanwhile: string[] = [];
     let pending = new Map(read);
     for (let attempt = 0; attempt < REPLACE_ATTEMPTS; attempt++) {
       const writes: string[] = [];
       for (const [field, json] of pending) {
         const changed = redactedJson(json);
         if (changed !== json) writes.push(field, json, changed);
+        else redactedMeanwhile.push(field);
       }
-      if (writes.length === 0) return;
-      if ((await this.write(lua.REPLACE_RECORDS, [key], writes)) === writes.length / 3) return;
-      const fields = [...pending.keys()];
+      if (writes.length === 0) return redactedMeanwhile;
+      if ((await this.write(lua.REPLACE_RECORDS, [key], writes)) === writes.length / 3) return redactedMeanwhile;
+      const fields: string[] = [];
+      const mine = new Map<string, string>();
+      for (let i = 0; i < writes.length; i += 3) {
+        fields.push(writes[i]);
+        mine.set(writes[i], writes[i + 2]);
+      }
       const now = await this.db().run((c) => c.hmget(key, ...fields));
       pending = new Map();
       fields.forEach((field, i) => {
-        if (now[i] !== null) pending.set(field, now[i]!);
+        // Written by this attempt (the script wrote the others of the batch): done, not someone else's redaction.
+        if (now[i] !== null && now[i] !== mine.get(field)) pending.set(field, now[i]!);
       });
     }
     throw new ChatError('STORAGE_ERR_UNAVAILABLE', `records of ${conversationId} kept changing under the redaction, try again`);

@@ -122,10 +122,19 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
            AND sender_id <> @reader AND message_type IN (${PREVIEW_TYPES_SQL}) LIMIT @limit)`,
       )
       .pluck(),
+    // A redaction changes only records not redacted yet (a redaction is final) and names those that were apart, in
+    // the same IMMEDIATE transaction, so each redaction is announced once (message-edits.ts).
     redactByIds: db
       .prepare(
         `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
-       WHERE conversation_id = @conversation_id AND message_id IN (SELECT value FROM json_each(@ids)) RETURNING sequence_id`,
+       WHERE conversation_id = @conversation_id AND message_id IN (SELECT value FROM json_each(@ids))
+         AND json_type(metadata, '$.redacted') IS NOT 'true' RETURNING sequence_id`,
+      )
+      .pluck(),
+    redactedByIds: db
+      .prepare(
+        `SELECT sequence_id FROM messages WHERE conversation_id = @conversation_id
+         AND message_id IN (SELECT value FROM json_each(@ids)) AND json_type(metadata, '$.redacted') = 'true'`,
       )
       .pluck(),
     // A member's edit or delete of its own message (replaceMessageContent): the store checks the record first, in the
@@ -136,7 +145,14 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
     redactBySender: db
       .prepare(
         `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
-       WHERE conversation_id = @conversation_id AND sender_id = @sender_id RETURNING sequence_id`,
+       WHERE conversation_id = @conversation_id AND sender_id = @sender_id
+         AND json_type(metadata, '$.redacted') IS NOT 'true' RETURNING sequence_id`,
+      )
+      .pluck(),
+    redactedBySender: db
+      .prepare(
+        `SELECT sequence_id FROM messages WHERE conversation_id = @conversation_id AND sender_id = @sender_id
+         AND json_type(metadata, '$.redacted') = 'true'`,
       )
       .pluck(),
   };
@@ -176,6 +192,8 @@ type StatementName =
   | 'countUnread'
   | 'redactByIds'
   | 'replaceContent'
-  | 'redactBySender';
+  | 'redactBySender'
+  | 'redactedByIds'
+  | 'redactedBySender';
 
 export type SqliteStatements = Readonly<Record<StatementName, Database.Statement>>;

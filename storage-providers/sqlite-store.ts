@@ -9,6 +9,7 @@ import {
   REDACTION_MARKER,
   type ContentReplacement,
   type MemberFilter,
+  type RedactionResult,
   type RedactionTarget,
   type StoreCapabilities,
 } from './chat-store';
@@ -361,14 +362,18 @@ export class SqliteStore extends ChatStore {
     await this.run((s) => s.releaseClaim.run(conversationId, claim.ownerId, claim.epoch));
   }
 
-  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<number[]> {
-    const params = { marker: REDACTION_MARKER, conversation_id: conversationId };
-    const ids = await this.write((s) =>
-      'messageIds' in target
-        ? (s.redactByIds.all({ ...params, ids: JSON.stringify(target.messageIds) }) as number[])
-        : (s.redactBySender.all({ ...params, sender_id: target.senderId }) as number[]),
-    );
-    return ids.sort((a, b) => a - b);
+  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
+    const params = { conversation_id: conversationId };
+    const [already, redacted] = await this.write((s) => {
+      // Read before the update (which makes every match redacted); both in the one write transaction.
+      if ('messageIds' in target) {
+        const byIds = { ...params, ids: JSON.stringify(target.messageIds) };
+        return [s.redactedByIds.all(byIds) as number[], s.redactByIds.all({ ...byIds, marker: REDACTION_MARKER }) as number[]];
+      }
+      const bySender = { ...params, sender_id: target.senderId };
+      return [s.redactedBySender.all(bySender) as number[], s.redactBySender.all({ ...bySender, marker: REDACTION_MARKER }) as number[]];
+    });
+    return { redacted: redacted.sort((a, b) => a - b), alreadyRedacted: already.sort((a, b) => a - b) };
   }
 
   protected override async _replaceMessageContent(

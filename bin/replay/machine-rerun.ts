@@ -176,7 +176,12 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
       if (!Array.isArray(ids) || !ids.every((n) => typeof n === 'number'))
         return { kind: 'none', reason: 'redaction record without metadata.redacted_sequence_ids' };
       const requestedBy = typeof md.requested_by === 'string' ? md.requested_by : 'runtime';
-      return { kind: 'event', event: { type: 'REDACT', receivedAt, sequenceIds: ids as number[], requestedBy, marker: REDACTION_MARKER } };
+      // A journal written before predictable redaction ids named the record after its own sequence id: keep that name.
+      const old = m.message_id === `redaction-${m.sequence_id}` ? { recordId: m.message_id } : {};
+      return {
+        kind: 'event',
+        event: { type: 'REDACT', receivedAt, sequenceIds: ids as number[], requestedBy, marker: REDACTION_MARKER, ...old },
+      };
     }
     case MESSAGE_TYPES.edit: {
       const {

@@ -45,7 +45,7 @@ test("bob's delete during a restart is stored and its redaction record is sequen
     await settle();
     expect(restarts.count).toBe(1);
 
-    expect(await runtime.redact('c', { messageIds: ['b1'] }, 'bob')).toEqual([b1.sequence_id]);
+    expect((await runtime.redact('c', { messageIds: ['b1'] }, 'bob')).redacted).toEqual([b1.sequence_id]);
     store.release();
     await settle();
 

@@ -34,7 +34,7 @@ async function editsSurviveRestart(makeStore: () => ChatStore): Promise<void> {
     const b1 = (await runtime.post('c1', { sender_id: 'bob', message_id: 'b1', content: 'to be deleted' })).sequence_id;
     clock.advance(1000);
     expect((await runtime.edit('c1', 'alice', 'm1', 'hello, edited')).changed).toBe(true);
-    expect(await runtime.redact('c1', { messageIds: ['b1'] }, 'bob')).toEqual([b1]);
+    expect((await runtime.redact('c1', { messageIds: ['b1'] }, 'bob')).redacted).toEqual([b1]);
     expect(m1).toBeLessThan(b1);
   } finally {
     await runtime.close();

@@ -232,8 +232,8 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
 
       await expectChatError(runtime.redact('conv', { messageIds: ['a1'] }, 'bob'), 'CHAT_ERR_FORBIDDEN');
       // a1 is older than the cache; a6 is in it.
-      const redacted = await runtime.redact('conv', { messageIds: ['a1', 'a6'] }, 'alice');
-      expect([...redacted].sort((x, y) => x - y)).toEqual([seq.a1, seq.a6]);
+      const { redacted } = await runtime.redact('conv', { messageIds: ['a1', 'a6'] }, 'alice');
+      expect(redacted).toEqual([seq.a1, seq.a6].sort((x, y) => x - y));
 
       // Everyone connected is told which records changed, by a sequenced record.
       const notice = (await within(
@@ -249,7 +249,7 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
         requested_by: 'alice',
       });
       expect(JSON.stringify(notice.message)).not.toContain('alice secret');
-      expect(await runtime.redact('conv', { messageIds: [] }, 'alice')).toEqual([]);
+      expect(await runtime.redact('conv', { messageIds: [] }, 'alice')).toEqual({ redacted: [], alreadyRedacted: [], changed: false });
       // Let the redaction record reach the journal before comparing.
       await postStored(runtime, 'conv', 'carol', 'c1', 'carol text');
 
@@ -297,7 +297,7 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
     it('redacting a sender replaces everything that participant wrote, in the journal and the cache', async () => {
       const { runtime, store } = await start(config);
       await seed(runtime);
-      const redacted = await runtime.redact('conv', { senderId: 'bob' });
+      const { redacted } = await runtime.redact('conv', { senderId: 'bob' });
       const journal = await readAll(store, 'conv');
       const bobs = journal.filter((m) => m.sender_id === 'bob');
       expect(bobs.length).toBeGreaterThanOrEqual(3);
@@ -333,7 +333,12 @@ function runProviderSuite(makeFixture: () => ProviderFixture, durable: boolean):
       }
       const ok = await redactAs('alice', { message_ids: ['a2', 'b3'] });
       expect(ok.status).toBe(200);
-      expect(await ok.json()).toEqual({ conversation_id: 'conv', redacted_sequence_ids: expect.arrayContaining([seq.a2, seq.b3]) });
+      expect(await ok.json()).toEqual({
+        conversation_id: 'conv',
+        redacted_sequence_ids: [seq.a2, seq.b3].sort((x, y) => x - y),
+        already_redacted_sequence_ids: [],
+        changed: true,
+      });
 
       const history = await fetch(`${url}/chat/conversations/conv/messages?user_id=bob&limit=500`);
       expect(history.status).toBe(200);
@@ -414,7 +419,7 @@ describe('redaction while the journal is behind', () => {
 
       store.down = false;
       await within(posted.whenPersisted, 10_000, 'the record to be stored');
-      expect(await runtime.redact('behind', { messageIds: ['pii'] }, 'alice')).toEqual([posted.sequence_id]);
+      expect((await runtime.redact('behind', { messageIds: ['pii'] }, 'alice')).redacted).toEqual([posted.sequence_id]);
       const journal = await readAll(store, 'behind');
       expect(journal.find((m) => m.message_id === 'pii')?.content).toBe(REDACTION_MARKER);
       expect(journal.some((m) => m.content.includes('phone'))).toBe(false);

@@ -124,7 +124,7 @@ export function describeConversations(ctx: ContractContext): void {
       await store.createConversation(meta('c1'));
       await store.appendMessages('c1', msgs('c1', 1, 6));
       const redacted = await store.redactMessages('c1', { messageIds: ['c1-m5', 'c1-m2', 'unknown'] });
-      expect(redacted).toEqual([2, 5]);
+      expect(redacted).toEqual({ redacted: [2, 5], alreadyRedacted: [] });
       const out = await store.readMessages('c1', 0, 10);
       expect(out.map((m) => m.content)).toEqual([
         'message 1 of c1',
@@ -139,7 +139,7 @@ export function describeConversations(ctx: ContractContext): void {
       expect(isDeepFrozen(out[4])).toBe(true);
       expect(await store.lastSequenceId('c1')).toBe(6);
       expect(await store.findSequenceByMessageId('c1', 'bob', 'c1-m2')).toBe(2);
-      expect(await store.redactMessages('c1', { messageIds: [] })).toEqual([]);
+      expect(await store.redactMessages('c1', { messageIds: [] })).toEqual({ redacted: [], alreadyRedacted: [] });
       await store.appendMessages('c1', [msg('c1', 7)]);
       expect(await store.lastSequenceId('c1')).toBe(7);
     });
@@ -150,16 +150,40 @@ export function describeConversations(ctx: ContractContext): void {
       await store.createConversation(meta('c2'));
       await store.appendMessages('c1', msgs('c1', 1, 5));
       await store.appendMessages('c2', msgs('c2', 1, 2));
-      expect(await store.redactMessages('c1', { senderId: 'bob' })).toEqual([2, 4]);
+      expect(await store.redactMessages('c1', { senderId: 'bob' })).toEqual({ redacted: [2, 4], alreadyRedacted: [] });
       const out = await store.readMessages('c1', 0, 10);
       expect(out.filter((m) => m.content === REDACTION_MARKER).map((m) => m.sequence_id)).toEqual([2, 4]);
       expect(out.filter((m) => m.metadata.redacted === true).map((m) => m.sender_id)).toEqual(['bob', 'bob']);
       expect(await store.readMessages('c2', 0, 10)).toEqual(msgs('c2', 1, 2));
-      expect(await store.redactMessages('c1', { senderId: 'nobody' })).toEqual([]);
-      expect(await store.redactMessages('nope', { senderId: 'bob' })).toEqual([]);
-      // Redacting again is idempotent.
-      expect(await store.redactMessages('c1', { senderId: 'bob' })).toEqual([2, 4]);
+      const none = { redacted: [], alreadyRedacted: [] };
+      expect(await store.redactMessages('c1', { senderId: 'nobody' })).toEqual(none);
+      expect(await store.redactMessages('nope', { senderId: 'bob' })).toEqual(none);
+      // Redacting again changes nothing, and says the records were redacted already.
+      expect(await store.redactMessages('c1', { senderId: 'bob' })).toEqual({ redacted: [], alreadyRedacted: [2, 4] });
       expect((await store.readMessages('c1', 1, 1))[0].metadata).toEqual({ ...msg('c1', 2).metadata, redacted: true });
+    });
+
+    test('a redaction leaves records already redacted as they are and names them apart from those it redacted', async () => {
+      const { store } = ctx;
+      await store.createConversation(meta('c1'));
+      await store.appendMessages('c1', msgs('c1', 1, 6));
+      expect(await store.redactMessages('c1', { messageIds: ['c1-m2'] })).toEqual({ redacted: [2], alreadyRedacted: [] });
+      const before = (await store.readMessages('c1', 1, 1))[0];
+      // By message ids: m2 is redacted already, m5 is new, an unknown id matches nothing.
+      expect(await store.redactMessages('c1', { messageIds: ['c1-m5', 'c1-m2', 'unknown'] })).toEqual({
+        redacted: [5],
+        alreadyRedacted: [2],
+      });
+      expect((await store.readMessages('c1', 1, 1))[0]).toEqual(before);
+      // By sender (bob sent 2, 4 and 6): only 4 and 6 are new.
+      expect(await store.redactMessages('c1', { senderId: 'bob' })).toEqual({ redacted: [4, 6], alreadyRedacted: [2] });
+      expect(await store.redactMessages('c1', { messageIds: ['c1-m4', 'c1-m5', 'c1-m6'] })).toEqual({
+        redacted: [],
+        alreadyRedacted: [4, 5, 6],
+      });
+      const out = await store.readMessages('c1', 0, 10);
+      expect(out.filter((m) => m.metadata.redacted === true).map((m) => m.sequence_id)).toEqual([2, 4, 5, 6]);
+      expect(out.filter((m) => m.content === REDACTION_MARKER).map((m) => m.sequence_id)).toEqual([2, 4, 5, 6]);
     });
   });
 }

@@ -69,7 +69,10 @@ export function describeRecordBound(ctx: ContractContext): void {
       // The dropped records' ids are forgotten with them; held ones are still found and redactable.
       expect(await store.findSequenceByMessageId('c1', 'alice', 'c1-m1')).toBeUndefined();
       expect(await store.findSequenceByMessageId('c1', msg('c1', total).sender_id, `c1-m${total}`)).toBe(total);
-      expect(await store.redactMessages('c1', { messageIds: ['c1-m1', `c1-m${total}`] })).toEqual([total]);
+      expect(await store.redactMessages('c1', { messageIds: ['c1-m1', `c1-m${total}`] })).toEqual({
+        redacted: [total],
+        alreadyRedacted: [],
+      });
       expect((await store.readLatestMessages('c1', 1))[0].content).toBe(REDACTION_MARKER);
 
       await store.appendMessages('c1', [msg('c1', total + 1)]);
