@@ -13,6 +13,8 @@
  *   after every reconnect until the server acknowledges it as persisted (outbox.ts);
  * - paces its messages and syncs to the message budget the server announces, and honours `retry_after_ms` of 429
  *   error frames before re-sending (those refusals are `throttled` events, not `error`s: send-pacer.ts, outbox.ts);
+ * - edits and deletes are kept until answered, across disconnects, in the order of the application's calls among its
+ *   messages, and re-sent after a reconnect only if the resume did not replay their records (change-queue.ts);
  * - leave() settles on the server's answer: its close after removing the member, or its refusal (leave-request.ts).
  *
  * This file wires the modules together and dispatches server frames; the connection lifecycle is
@@ -101,15 +103,22 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
    * refused messages it would take nor sent ones that would end the client.
    */
   let serverLimits: ServerLimits | undefined;
+  /** Numbers the application's send(), edit() and delete() calls: they go on the wire in this order. */
+  let calls = 0;
+  const nextOrder = (): number => ++calls;
+  // Messages sent after leave() wait for its answer: refused, they go; accepted, they reject with the client's end.
+  // Edits and deletes too.
+  const canSend = (): boolean => loop.ready && loop.state !== 'closed' && !leave.inFlight;
   const outbox = createOutbox({
     clock,
     defaultRetryAfterMs,
     pacer,
-    // Messages sent after leave() wait for its answer: refused, they go; accepted, they reject with the client's end.
-    canSend: () => loop.ready && loop.state !== 'closed' && !leave.inFlight,
+    canSend,
     sendFrame: (frame) => socket.send(frame),
     emitAck: (result) => events.emit('ack', result),
     sizeProblem: (sizes) => (serverLimits === undefined ? undefined : sizesProblem(sizes, serverLimits)),
+    nextOrder,
+    heldBefore: (order) => changes.heldBefore(order),
   });
   const heartbeat = createHeartbeat({
     clock,
@@ -121,15 +130,23 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const changes = createMessageChanges({
     clock,
     pacer,
-    isReady: () => loop.ready,
+    canSend,
+    isClosed: () => loop.state === 'closed',
     sendFrame: (frame) => socket.send(frame),
+    messagesBefore: (order) => outbox.unsequencedBefore(order),
+    released: () => outbox.flush(),
+    nextOrder,
+    ownId: () => ownId,
     emitEdited: (event) => events.emit('edited', event),
     emitRedacted: (event) => events.emit('redacted', event),
-    emitNotSent: (err) => events.emit('error', err),
+    emitUnsettled: (err) => events.emit('error', err),
   });
   const leave = createLeaveRequest({
     sendLeave: () => socket.send({ type: 'leave' }),
-    resumeSending: () => outbox.flush(),
+    resumeSending: () => {
+      outbox.flush();
+      changes.pump();
+    },
   });
   const roster = createRoster({
     emitParticipants: (payload) => events.emit('participants', payload),
@@ -200,7 +217,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       acks.stop();
       outbox.cancelResume();
       reads.onSocketGone();
-      changes.onSocketGone(loop.state !== 'closed');
+      // Kept: what was on the wire goes again after the next connection's replay, unless that answers it.
+      changes.onSocketGone();
       // Whatever was on the wire without an ack goes again after the reconnect (same message_id).
       if (loop.state !== 'closed') outbox.requeueSent();
     },
@@ -212,7 +230,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       heartbeat.stop();
       outbox.cancelResume();
       reads.onSocketGone();
-      changes.onSocketGone(false);
+      changes.onClosed(err);
       outbox.rejectAll(err);
     },
   });
@@ -224,7 +242,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       case 'message':
         return delivery.onMessage(frame.message);
       case 'message_ack':
-        return outbox.onAck(frame);
+        outbox.onAck(frame);
+        // An edit or delete waiting for this message's sequence id may go.
+        return changes.pump();
       case 'persisted':
         return outbox.onPersisted(frame.up_to_sequence_id);
       case 'participant_list':
@@ -245,6 +265,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         return roster.onPresence(frame);
       case 'sync_complete':
         delivery.onSyncComplete(frame.recovered, frame.to);
+        // A range the server no longer has moves the cursor without a record.
+        changes.onCursor(delivery.lastSequenceId);
         events.emit('sync', {
           from: frame.from,
           to: frame.to,
@@ -314,6 +336,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     // Unpersisted messages go again: the runtime answers a duplicate with its original sequence id.
     outbox.requeueAcked();
     outbox.flush();
+    // Edits and deletes: at once, or after the replay if one may have been taken on the socket that ended.
+    changes.onConnected(frame.last_sequence_id, delivery.lastSequenceId);
     // After the flush: messages sent before leave() go before it.
     leave.onReady();
   }
@@ -331,6 +355,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     switch (answered) {
       case 'message':
         outbox.onErrorFrame(frame, err);
+        // A refused message no longer holds the edits and deletes after it.
+        changes.pump();
         break;
       case 'sync':
         // The server's bucket is emptier than ours (another socket or an HTTP post of the user spent it): follow it.
@@ -342,6 +368,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         break;
       case 'edit':
       case 'delete':
+        changes.onRefused(answered, frame.message_id);
         // Not retried (the application decides), but the budget is followed as for a message: a 429 brings the
         // bucket down to the server's, a refusal before the budget check (content, frame) gives its token back.
         if (frame.error === 'GATEWAY_ERR_RATE_LIMITED' && err.retryAfterMs !== undefined) pacer.serverRefused(err.retryAfterMs);

@@ -208,7 +208,8 @@ export interface ChatClientEvents {
   read: { readonly participantId: string; readonly sequenceId: number };
   /**
    * A member edited its message: replace the content of record `sequenceId` (delivered earlier, or on a history page)
-   * with `content` and show it edited. After the `message` event of the `edit` record. docs/client.md.
+   * with `content` and show it edited. After the `message` event of the `edit` record; once per edit (none for an edit
+   * the message's own record already showed, arriving edited in a resume). docs/client.md.
    */
   edited: EditedEvent;
   /** Records whose content is now `[redacted]` (deleted by their sender, or redacted by the owner). After the `message` event of the `redaction` record. */
@@ -269,16 +270,18 @@ export interface ChatClient {
    */
   markRead(sequenceId: number): void;
   /**
-   * Replaces the content of this user's own message `messageId` (docs/client.md, Editing and deleting): when connected
-   * takes an `edit` frame and returns true, else returns false and sends nothing (not queued). The server spends the
-   * message budget on it, so it goes paced as messages do: at once, or when the budget has a token again; should the
-   * connection end before that, it is not sent and an `error` event CLIENT_NOT_CONNECTED with `replyTo: 'edit'` and
-   * the messageId says so. Taken, every member (this client too) gets the `edited` event; refused, an `error` event
-   * with `replyTo: 'edit'` and the messageId (CHAT_ERR_FORBIDDEN: not this user's text message, or deleted;
-   * GATEWAY_ERR_CONTENT_INVALID; GATEWAY_ERR_RATE_LIMITED ...). TypeError for an empty messageId or content.
+   * Replaces the content of this user's own message `messageId` (docs/client.md, Editing and deleting): an `edit`
+   * frame, taken in every state but closed (returns true; false and nothing sent once the client has ended). Kept until
+   * the server answers, across disconnects, and sent in the order of the application's send(), edit() and delete()
+   * calls (an edit of a message still in the outbox goes after that message's ack), paced by the message budget; one
+   * unanswered when its connection ended goes again after the reconnect unless the resume replays its record. Taken,
+   * every member (this client too) gets the `edited` event; refused, an `error` event with `replyTo: 'edit'` and the
+   * messageId (CHAT_ERR_FORBIDDEN: not this user's text message, or deleted; GATEWAY_ERR_CONTENT_INVALID;
+   * GATEWAY_ERR_RATE_LIMITED ...). Still kept when the client ends: an `error` event with the code it ended with
+   * (CLIENT_CLOSED ...), `replyTo` and the messageId. TypeError for an empty messageId or content.
    */
   edit(messageId: string, content: string): boolean;
-  /** Deletes this user's own message `messageId` as edit() edits: the `redacted` event, or an `error` with `replyTo: 'delete'`. */
+  /** Deletes this user's own message `messageId`, kept and sent as edit() is: the `redacted` event, or an `error` with `replyTo: 'delete'`. */
   delete(messageId: string): boolean;
   /** Asks the server to replay everything after the last delivered sequence id. */
   sync(): void;

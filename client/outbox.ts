@@ -17,6 +17,8 @@ interface OutboxEntry {
   readonly metadata?: Record<string, unknown>;
   /** Measured once in add(): every send compares them with the limits of the server it goes to. */
   readonly sizes: MessageSizes;
+  /** Its place among the application's send(), edit() and delete() calls (change-queue.ts). */
+  readonly order: number;
   state: 'queued' | 'sent' | 'acked';
   sequence_id?: number;
   /** The send() promise is settled once; the entry may live on until `persisted`. */
@@ -59,6 +61,10 @@ export interface OutboxDeps {
    * server's limits are not known yet (before the first `connected` frame), as flush() checks again before sending.
    */
   sizeProblem(sizes: MessageSizes): string | undefined;
+  /** Its place for the next send(), edit() or delete() call (one counter with change-queue.ts). */
+  nextOrder(): number;
+  /** True while an edit or delete the application asked for before `order` is not on the wire yet: it goes first. */
+  heldBefore(order: number): boolean;
 }
 
 /** The outbox of one client (see the file comment). */
@@ -86,6 +92,8 @@ export interface Outbox {
   cancelResume(): void;
   /** Rejects every unsettled send with `err` and empties the outbox. */
   rejectAll(err: Error): void;
+  /** True while a message sent before `order` has no sequence id yet (an edit or delete after it waits for that). */
+  unsequencedBefore(order: number): boolean;
   readonly size: number;
 }
 
@@ -150,6 +158,8 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     for (const e of entries.values()) {
       if (inFlight >= window) return;
       if (e.state !== 'queued') continue;
+      // An edit or delete asked for before this message goes before it (entries are in call order: so do the rest).
+      if (deps.heldBefore(e.order)) return;
       // Checked on every send (the sizes add() measured, against this server's limits), not only in add(): a message
       // queued before the first `connected` frame meets the limits here, and a reconnect may reach a server with
       // smaller ones. Sent, it would close this socket (1009) and end the client; refused, only this message fails.
@@ -183,6 +193,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         // its object after send() returned.
         const sent = metadata === undefined ? undefined : (JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>);
         // Refused at once when the server's limits are known: nothing is queued, the connection is untouched.
+        const order = deps.nextOrder();
         const sizes = measureMessage(messageFrame({ message_id, content, ...(sent !== undefined ? { metadata: sent } : {}) }));
         const problem = deps.sizeProblem(sizes);
         if (problem !== undefined) {
@@ -194,6 +205,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
           content,
           ...(sent !== undefined ? { metadata: sent } : {}),
           sizes,
+          order,
           state: 'queued',
           settled: false,
           resolve,
@@ -271,6 +283,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     rejectAll(err) {
       for (const e of entries.values()) if (!e.settled) settleReject(e, err);
       entries.clear();
+    },
+    unsequencedBefore(order) {
+      for (const e of entries.values()) if (e.order < order && e.sequence_id === undefined) return true;
+      return false;
     },
     get size() {
       return entries.size;

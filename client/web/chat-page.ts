@@ -42,8 +42,8 @@ import { keepNothing } from './unsent-store';
 
 /** A scroll this close to the top of the messages loads the earlier page. */
 const NEAR_TOP_PX = 40;
-/** An edit or delete asked for while the page has no connection: the client sends nothing then (not queued). */
-const NOT_CONNECTED_CHANGE = 'Not connected: the message was not changed. Try again once connected.';
+/** edit() and delete() refuse only once the client has ended (offline, they are kept and sent after the reconnect). */
+const NOT_CONNECTED_CHANGE = 'The connection has ended: the message was not changed.';
 
 function start(): void {
   const address = new URL(location.href);

@@ -23,8 +23,13 @@ export interface LossyNetwork {
   readonly sent: WireFrame[];
   /** Frames the client was handed (lost ones not included), in order. */
   readonly delivered: WireFrame[];
-  /** The next server frame matching `predicate` is lost (once). */
-  loseNext(predicate: (frame: WireFrame) => boolean): void;
+  /** The next server frame matching `predicate` is lost (once); resolves when it was. */
+  loseNext(predicate: (frame: WireFrame) => boolean): Promise<void>;
+  /**
+   * The next frame the client sends matching `predicate` never reaches the server (once), as a frame still in the
+   * send buffer of a connection that dies: it is in `sent` (the client sent it), not on the wire.
+   */
+  loseNextSent(predicate: (frame: WireFrame) => boolean): void;
   /** Resolves once the client has handled a server frame matching `predicate` (also one handled before). */
   handled(predicate: (frame: WireFrame) => boolean): Promise<void>;
 }
@@ -33,6 +38,7 @@ export function lossyNetwork(): LossyNetwork {
   const sent: WireFrame[] = [];
   const delivered: WireFrame[] = [];
   const losses: ((frame: WireFrame) => boolean)[] = [];
+  const sentLosses: ((frame: WireFrame) => boolean)[] = [];
   const waiters = new Set<{ predicate: (frame: WireFrame) => boolean; resolve: () => void }>();
 
   /** A server frame reached the client's socket: lost, or handed to the client and then to whoever waits for it. */
@@ -71,7 +77,13 @@ export function lossyNetwork(): LossyNetwork {
       return this.ws.readyState;
     }
     send(data: string): void {
-      sent.push(JSON.parse(data) as WireFrame);
+      const frame = JSON.parse(data) as WireFrame;
+      sent.push(frame);
+      const loss = sentLosses.findIndex((lose) => lose(frame));
+      if (loss >= 0) {
+        sentLosses.splice(loss, 1);
+        return;
+      }
       this.ws.send(data);
     }
     close(code?: number, reason?: string): void {
@@ -84,7 +96,16 @@ export function lossyNetwork(): LossyNetwork {
     sent,
     delivered,
     loseNext(predicate) {
-      losses.push(predicate);
+      return new Promise<void>((resolve) =>
+        losses.push((frame) => {
+          if (!predicate(frame)) return false;
+          resolve();
+          return true;
+        }),
+      );
+    },
+    loseNextSent(predicate) {
+      sentLosses.push(predicate);
     },
     handled(predicate) {
       if (delivered.some(predicate)) return Promise.resolve();
