@@ -202,6 +202,23 @@ return {'ok'}`,
 );
 
 /**
+ * How long a runtime's set of claimed conversations (`owner:<id>`) outlives its last claim or renewal: this many times
+ * the ttl given, at least OWNER_SET_MIN_TTL_MS, never shortened. Only the runtime itself reads the set (RENEW), and
+ * only CLAIM by another runtime and RELEASE take ids out of it, so the set of a server that died would otherwise stay
+ * until each of its conversations is claimed again, which for one nobody opens is never. Each claim in it expires
+ * after one ttl; a runtime silent ten times that long is taken for dead (were it not, its next renewal answers none of
+ * those long-expired claims and it stops their conversations as taken over, the fenced-safe outcome).
+ */
+export const OWNER_SET_TTL_FACTOR = 10;
+export const OWNER_SET_MIN_TTL_MS = 600_000;
+
+/** Lua: extends the expiry of a runtime's claim set (only ever later) for a claim or renewal of `ttl` ms. */
+const KEEP_OWNER_SET = `local function keepOwnerSet(set, ttl)
+  local want = math.max(${OWNER_SET_TTL_FACTOR} * ttl, ${OWNER_SET_MIN_TTL_MS})
+  if redis.call('PTTL', set) < want then redis.call('PEXPIRE', set, string.format('%.0f', want)) end
+end`;
+
+/**
  * decideClaim (conversation-claims.ts) on Redis's clock. KEYS: conversation. ARGV: prefix, id, claimant, ttl ms,
  * '1' with an address / '0', address. Refused: the stored claim and now, so the caller applies decideClaim itself
  * to say who holds it. Claimed: the new epoch; the id moves from the previous holder's set to the claimant's.
@@ -209,7 +226,8 @@ return {'ok'}`,
 export const CLAIM = script(
   'claim',
   true,
-  `if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
+  `${KEEP_OWNER_SET}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'unknown'} end
 ${NOW_MS}
 local c = redis.call('HMGET', KEYS[1], 'owner_id', 'owner_epoch', 'owner_expires_at', 'owner_address')
 local holder = c[1]
@@ -223,17 +241,19 @@ redis.call('HSET', KEYS[1], 'owner_id', ARGV[3], 'owner_epoch', string.format('%
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'owner_address', ARGV[6]) else redis.call('HDEL', KEYS[1], 'owner_address') end
 if holder and holder ~= ARGV[3] then redis.call('SREM', ARGV[1] .. 'owner:' .. holder, ARGV[2]) end
 redis.call('SADD', ARGV[1] .. 'owner:' .. ARGV[3], ARGV[2])
+keepOwnerSet(ARGV[1] .. 'owner:' .. ARGV[3], tonumber(ARGV[4]))
 return {'claimed', string.format('%d', epoch)}`,
 );
 
 /**
  * ARGV: prefix, owner, ttl ms. Extends each claim the owner still holds (expired ones too, while nobody took them);
- * answers id, epoch, id, epoch ... and drops the ids it no longer holds from its set.
+ * answers id, epoch, id, epoch ... and drops the ids it no longer holds from its set, whose expiry it extends.
  */
 export const RENEW = script(
   'renew',
   true,
-  `${NOW_MS}
+  `${KEEP_OWNER_SET}
+${NOW_MS}
 local set = ARGV[1] .. 'owner:' .. ARGV[2]
 local expires = string.format('%.0f', now + tonumber(ARGV[3]))
 local out = {}
@@ -248,6 +268,7 @@ for _, id in ipairs(redis.call('SMEMBERS', set)) do
     redis.call('SREM', set, id)
   end
 end
+keepOwnerSet(set, tonumber(ARGV[3]))
 return out`,
 );
 
