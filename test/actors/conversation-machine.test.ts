@@ -214,4 +214,20 @@ describe('conversation machine (pure transitions)', () => {
     });
     expect(context.emitted[0]).toMatchObject({ message_type: 'redaction', metadata: { redacted_sequence_ids: [2] } });
   });
+
+  it("names a redaction record after the lowest id it names, or keeps an older journal's id when replayed", () => {
+    const { context } = run([
+      join(human('alice')),
+      post('alice', 'm1', 'one'),
+      post('alice', 'm2', 'two'),
+      { type: 'REDACT', receivedAt: 4, sequenceIds: [3, 2], requestedBy: 'alice', marker: '[redacted]' },
+    ]);
+    expect(context.emitted[0]).toMatchObject({ sequence_id: 4, message_id: 'redaction-of-2', sender_id: 'system' });
+    const replayed = run([
+      join(human('alice')),
+      post('alice', 'm1', 'one'),
+      { type: 'REDACT', receivedAt: 3, sequenceIds: [2], requestedBy: 'alice', marker: '[redacted]', recordId: 'redaction-3' },
+    ]);
+    expect(replayed.context.emitted[0]).toMatchObject({ sequence_id: 3, message_id: 'redaction-3' });
+  });
 });
