@@ -92,7 +92,10 @@ export interface Outbox {
   cancelResume(): void;
   /** Rejects every unsettled send with `err` and empties the outbox. */
   rejectAll(err: Error): void;
-  /** True while a message sent before `order` has no sequence id yet (an edit or delete after it waits for that). */
+  /**
+   * True while a message sent before `order` has no sequence id from this connection yet (never acknowledged, or sent
+   * again after a reconnect and not acknowledged again): an edit or delete after it waits for that.
+   */
   unsequencedBefore(order: number): boolean;
   readonly size: number;
 }
@@ -285,7 +288,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       entries.clear();
     },
     unsequencedBefore(order) {
-      for (const e of entries.values()) if (e.order < order && e.sequence_id === undefined) return true;
+      // Only an ack on this connection counts: a message acknowledged before the socket ended (not persisted) is sent
+      // again after the reconnect, and until that is acknowledged its old sequence id may name nothing on this server
+      // (a failover, a crash before the write), so an edit of it going first would be refused as of no such message.
+      for (const e of entries.values()) if (e.order < order && e.state !== 'acked') return true;
       return false;
     },
     get size() {
