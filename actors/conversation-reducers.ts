@@ -3,6 +3,7 @@
  * (context, event) → context; each sets `emitted`, `turns` and `outcome` for the named effects.
  */
 import { noAnswerText } from './agents/agent';
+import { namedByRecentRedactions, recentSystemRecord } from './announced-changes';
 import { ERROR_CODES } from './errors';
 import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-types';
 import type { ConversationEvent, PostFields } from './conversation-events';
@@ -111,7 +112,11 @@ export function acceptJoin(ctx: ConversationContext, e: EventOf<'JOIN'>): Conver
       sender_type: 'system',
       message_type: MESSAGE_TYPES.join,
       content: `${participant.display_name} joined`,
-      metadata: { participant, participant_count: participants.size },
+      metadata: {
+        participant,
+        participant_count: participants.size,
+        ...(e.addedBy === undefined ? {} : { added_by: e.addedBy }),
+      },
     },
   ];
   return withModeChange({ ...ctx, participants }, ctx, drafts, e.receivedAt, seq);
@@ -131,7 +136,11 @@ export function acceptLeave(ctx: ConversationContext, e: EventOf<'LEAVE'>): Conv
       sender_type: 'system',
       message_type: MESSAGE_TYPES.leave,
       content: `${participant.display_name} left`,
-      metadata: { participant, participant_count: participants.size },
+      metadata: {
+        participant,
+        participant_count: participants.size,
+        ...(e.removedBy === undefined ? {} : { removed_by: e.removedBy }),
+      },
     },
   ];
   return withModeChange({ ...ctx, participants, typing }, ctx, drafts, e.receivedAt, seq);
@@ -298,14 +307,18 @@ export function redact(ctx: ConversationContext, e: EventOf<'REDACT'>): Conversa
     lastAiAnswer: ctx.lastAiAnswer.map(scrub),
     burst: ctx.burst.map(scrub),
   };
+  // A replayed journal's record (recordId) is reproduced as it was; a live one names only what no record names yet.
+  const named = e.recordId === undefined ? namedByRecentRedactions(ctx) : new Map<number, number>();
+  const fresh = e.sequenceIds.filter((id) => !named.has(id));
+  if (fresh.length === 0) return { ...scrubbed, ...quiet, outcome: { kind: 'duplicate', sequenceId: named.get(e.sequenceIds[0]) ?? 0 } };
   const seq = ctx.lastSequenceId + 1;
   const draft: Draft = {
-    message_id: e.recordId ?? redactionRecordId(e.sequenceIds),
+    message_id: e.recordId ?? redactionRecordId(fresh),
     sender_id: 'system',
     sender_type: 'system',
     message_type: MESSAGE_TYPES.redaction,
-    content: `${e.sequenceIds.length} message(s) redacted`,
-    metadata: { redacted_sequence_ids: [...e.sequenceIds], requested_by: e.requestedBy },
+    content: `${fresh.length} message(s) redacted`,
+    metadata: { redacted_sequence_ids: fresh, requested_by: e.requestedBy },
   };
   return { ...sequence(scrubbed, [draft], ctx.timestamps.format(e.receivedAt)), turns: [], outcome: { kind: 'accepted', sequenceId: seq } };
 }
@@ -346,9 +359,13 @@ export function edit(ctx: ConversationContext, e: EventOf<'EDIT'>): Conversation
     lastAiAnswer: ctx.lastAiAnswer.map(change),
     burst: ctx.burst.map(change),
   };
+  const recordId = editRecordId(e.sequenceId, e.editCount);
+  // The same edit announced twice (announced-changes.ts): the cache has it, the journal must not get it again.
+  const announced = recentSystemRecord(ctx, recordId);
+  if (announced !== undefined) return { ...changed, ...quiet, outcome: { kind: 'duplicate', sequenceId: announced } };
   const seq = ctx.lastSequenceId + 1;
   const draft: Draft = {
-    message_id: editRecordId(e.sequenceId, e.editCount),
+    message_id: recordId,
     sender_id: 'system',
     sender_type: 'system',
     message_type: MESSAGE_TYPES.edit,

@@ -230,4 +230,38 @@ describe('conversation machine (pure transitions)', () => {
     ]);
     expect(replayed.context.emitted[0]).toMatchObject({ sequence_id: 3, message_id: 'redaction-3' });
   });
+
+  it('sequences no second record for ids a recent redaction record names (two announcements held over a restart)', () => {
+    const redactEvent = (ids: number[]): ConversationEvent => ({
+      type: 'REDACT',
+      receivedAt: 5,
+      sequenceIds: ids,
+      requestedBy: 'alice',
+      marker: '[redacted]',
+    });
+    const again = run([join(human('alice')), post('alice', 'm1'), post('alice', 'm2'), redactEvent([2, 3]), redactEvent([3])]);
+    expect(again.context.emitted).toEqual([]);
+    expect(again.context.lastSequenceId).toBe(4);
+    expect(again.context.outcome).toEqual({ kind: 'duplicate', sequenceId: 4 });
+    // Only what no record names yet is announced: redaction-of-4 would not clash with redaction-of-2.
+    const more = run([join(human('alice')), post('alice', 'm1'), post('alice', 'm2'), redactEvent([2]), redactEvent([2, 3])]);
+    expect(more.context.emitted[0]).toMatchObject({ message_id: 'redaction-of-3', metadata: { redacted_sequence_ids: [3] } });
+  });
+
+  it('sequences no second edit record for an edit a recent record announced already', () => {
+    const editEvent: ConversationEvent = {
+      type: 'EDIT',
+      receivedAt: 5,
+      sequenceId: 2,
+      messageId: 'm1',
+      senderId: 'alice',
+      content: 'new',
+      editedAt: '2026-01-01T00:00:00.000Z',
+      editCount: 1,
+    } as ConversationEvent;
+    const { context } = run([join(human('alice')), post('alice', 'm1'), editEvent, { ...editEvent, requestId: 7 } as ConversationEvent]);
+    expect(context.emitted).toEqual([]);
+    expect(context.lastSequenceId).toBe(3);
+    expect(context.recent.toArray().filter((m) => m.message_id === 'edit-2-1')).toHaveLength(1);
+  });
 });
