@@ -6,6 +6,7 @@ import type { ConversationMeta } from '../../actors/message-types';
 import { withoutUrlPasswords } from '../storage-location';
 import { EXIT } from './exit-codes';
 import { listServerConversations, openServerSource } from './http-source';
+import { openFollowSource, processInterrupts, type FollowSource, type InterruptSubscription } from './live-follow';
 import { openJsonlSource, openStoreSource, type JournalSource } from './journal-source';
 import { toJsonLine } from './jsonl';
 import { runExport, runReplay, type ReplayIo } from './run-replay';
@@ -23,6 +24,12 @@ interface SourceOptions extends ServerOptions {
   readonly file?: string;
 }
 
+/** What main needs beyond the output streams; the defaults are the process's. */
+export interface MainIo extends ReplayIo {
+  /** How `--follow` learns of Ctrl-C / SIGTERM (default: the process's signals). */
+  readonly interrupts?: InterruptSubscription;
+}
+
 /** The code of a usage error (bad or missing options), as of a bad --storage spec or --server URL. */
 const USAGE_ERROR = 'CONFIG_ERR_INVALID';
 
@@ -33,7 +40,7 @@ const END_OF_TIME = '9999-12-31T23:59:59.999Z';
  * The `nlweb-chat-replay` command line: `replay` (default), `export` and `list`.
  * Returns the exit code instead of exiting, so tests can run it in-process too.
  */
-export async function main(argv: readonly string[], io: ReplayIo): Promise<number> {
+export async function main(argv: readonly string[], io: MainIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command('nlweb-chat-replay')
     .description("Read a conversation journal: timeline, one participant's view, invariant check, machine re-run, export.")
@@ -58,8 +65,10 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
         '  nlweb-chat-replay --file c1.jsonl --check --rerun',
         '  NLWEB_CHAT_TOKEN=... nlweb-chat-replay c1 --server http://127.0.0.1:8000 --check',
         '  nlweb-chat-replay c1 --server http://127.0.0.1:8000 --user alice     (dev mode)',
+        '  nlweb-chat-replay c1 --server http://127.0.0.1:8000 --user alice --follow --check     (live, until Ctrl-C)',
         '',
-        'Exit codes: 0 ok, 1 usage/IO error, 2 invariant violation (--check), 3 divergence (--rerun).',
+        'Exit codes: 0 ok, 1 usage/IO error, 2 invariant violation (--check), 3 divergence (--rerun),',
+        '  4 --follow ended by the server (the follower was removed, or the conversation deleted).',
         'See docs/replay.md.',
       ].join('\n'),
     );
@@ -87,7 +96,8 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
       .option('--from <seq>', 'timeline: only records from this sequence id on', positiveInt)
       .option('--to <seq>', 'timeline: only records up to this sequence id (--from N --to N: one record)', positiveInt)
       .option('--width <n>', 'content excerpt width', positiveInt, 80)
-      .option('--max-reports <n>', 'violations/divergences printed (each); the rest are counted', positiveInt, 20),
+      .option('--max-reports <n>', 'violations/divergences printed (each); the rest are counted', positiveInt, 20)
+      .option('--follow', '--server only: after what the server holds, print each new record as it is sequenced, until Ctrl-C'),
   ).action(async (conversationId: string | undefined, opts: SourceOptions & Record<string, unknown>, cmd: Command) => {
     if (opts.as !== undefined && (opts.check || opts.rerun))
       cmd.error('--as applies to the timeline; it cannot be combined with --check or --rerun');
@@ -96,7 +106,16 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
     if ((from !== undefined || to !== undefined) && (opts.check || opts.rerun))
       cmd.error('--from and --to apply to the timeline; --check and --rerun read the whole journal');
     if (from !== undefined && to !== undefined && from > to) cmd.error(`--from ${from} is after --to ${to}`);
-    const source = await openSource(cmd, conversationId, opts);
+    const follow = opts.follow === true;
+    if (follow && opts.server === undefined && (opts.storage !== undefined || opts.file !== undefined))
+      cmd.error(
+        `--follow needs --server: ${opts.storage !== undefined ? 'a store' : 'an export file'} is read as it is now, and only a running server tells the CLI of each record as it sequences it (read the server that writes ${opts.storage !== undefined ? 'that store' : 'the conversation'} with --server <url> --follow)`,
+      );
+    if (follow && opts.rerun)
+      cmd.error('--rerun re-runs a finished journal and cannot follow one; use --check --follow live, and --rerun afterwards');
+    const source = follow
+      ? await openFollow(cmd, conversationId, opts, io.interrupts ?? processInterrupts, io)
+      : await openSource(cmd, conversationId, opts);
     try {
       exitCode = await runReplay(
         source,
@@ -112,6 +131,12 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
         },
         io,
       );
+      const end = follow ? (source as FollowSource).ended() : undefined;
+      if (end) {
+        io.stderr.write(`replay: ${end.code}: stopped following: ${end.message}\n`);
+        // A violation found on the way says more than how the follow ended.
+        if (exitCode === EXIT.ok) exitCode = EXIT.followEnded;
+      }
     } finally {
       await source.close();
     }
@@ -185,13 +210,34 @@ export async function main(argv: readonly string[], io: ReplayIo): Promise<numbe
 }
 
 async function openSource(cmd: Command, conversationId: string | undefined, opts: SourceOptions): Promise<JournalSource> {
-  const given = [opts.storage, opts.file, opts.server].filter((s) => s !== undefined).length;
-  if (given !== 1) cmd.error('give exactly one of --storage <spec>, --file <export.jsonl> or --server <url>');
+  checkOneSource(cmd, opts);
   if (opts.server === undefined) checkServerOnly(cmd, opts);
   if (opts.file !== undefined) return openJsonlSource(opts.file, conversationId);
   if (conversationId === undefined) cmd.error(`a conversation id is required with ${opts.server !== undefined ? '--server' : '--storage'}`);
   if (opts.server !== undefined) return openServerSource(serverTarget(opts), conversationId!);
   return openStoreSource(opts.storage!, conversationId!);
+}
+
+/** `--server ... --follow`: the same checks as openSource for --server, then the history pages and the live socket. */
+async function openFollow(
+  cmd: Command,
+  conversationId: string | undefined,
+  opts: SourceOptions,
+  interrupts: InterruptSubscription,
+  io: ReplayIo,
+): Promise<FollowSource> {
+  checkOneSource(cmd, opts);
+  if (opts.server === undefined) cmd.error('--follow needs --server <url>');
+  if (conversationId === undefined) cmd.error('a conversation id is required with --server');
+  return openFollowSource(serverTarget(opts), conversationId!, {
+    interrupts,
+    note: (line) => void io.stderr.write(`replay: ${line}\n`),
+  });
+}
+
+function checkOneSource(cmd: Command, opts: SourceOptions): void {
+  const given = [opts.storage, opts.file, opts.server].filter((s) => s !== undefined).length;
+  if (given !== 1) cmd.error('give exactly one of --storage <spec>, --file <export.jsonl> or --server <url>');
 }
 
 function serverTarget(opts: ServerOptions): ServerTarget {

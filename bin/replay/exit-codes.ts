@@ -8,6 +8,8 @@ export const EXIT = {
   violation: 2,
   /** `--rerun` found at least one divergence between the machine and the journal. */
   divergence: 3,
+  /** `--follow` ended because the server ended the conversation for the follower (removed, or deleted). */
+  followEnded: 4,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -28,6 +28,11 @@ export interface JournalSource {
    * last record up to it are missing. Absent or undefined: the journal ends with its last record.
    */
   endsAt?(): number | undefined;
+  /**
+   * records() goes on with the records a server sequences after what it held (`--follow`) until interrupted: each
+   * record is printed at once, since someone is waiting on it. Absent: a finished journal, printed in large chunks.
+   */
+  readonly follows?: boolean;
   close(): Promise<void>;
 }
 

@@ -106,31 +106,40 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
     }
   };
 
+  /** One record: checked, re-run, or shown (when in range and seen by --as). */
+  const accept = async (record: ChatMessage): Promise<'past --to' | undefined> => {
+    records += 1;
+    progress.tick();
+    if (checker) await reportViolations(checker.accept(record));
+    if (rerun) await reportDivergences(rerun.accept(record));
+    if (analysing) return undefined;
+    // The journal is in sequence order: nothing after this record is in range, so stop reading (a --to
+    // on a large journal answers at once). --check reports a journal that is not in order.
+    if (options.to !== undefined && record.sequence_id > options.to) {
+      cutAtTo = true;
+      return 'past --to';
+    }
+    const answered = jobTriggers.accept(record);
+    const hole = holes.accept(record);
+    if (view && !view.accept(record)) return undefined;
+    // Before --from: read (membership, job triggers), not shown.
+    if (options.from !== undefined && record.sequence_id < options.from) return undefined;
+    shown += 1;
+    const shownHole = hole && holes.describe(hole, options.from);
+    if (shownHole) holesBefore.set(record.sequence_id, shownHole);
+    if (answered !== undefined && record.metadata.in_reply_to_sequence === undefined) answers.set(record.sequence_id, answered);
+    await showTimeline(lostRuns.accept(record));
+    return undefined;
+  };
+
   try {
     if (!analysing && !options.json) await out.line(timelineHeading());
     if (checker && startsAt > 1) await out.line(historyTrimmedNote(source.conversationId, startsAt, options.json === true));
+    if (source.follows) await out.flush();
     for await (const record of source.records()) {
-      records += 1;
-      progress.tick();
-      if (checker) await reportViolations(checker.accept(record));
-      if (rerun) await reportDivergences(rerun.accept(record));
-      if (analysing) continue;
-      // The journal is in sequence order: nothing after this record is in range, so stop reading (a --to
-      // on a large journal answers at once). --check reports a journal that is not in order.
-      if (options.to !== undefined && record.sequence_id > options.to) {
-        cutAtTo = true;
-        break;
-      }
-      const answered = jobTriggers.accept(record);
-      const hole = holes.accept(record);
-      if (view && !view.accept(record)) continue;
-      // Before --from: read (membership, job triggers), not shown.
-      if (options.from !== undefined && record.sequence_id < options.from) continue;
-      shown += 1;
-      const shownHole = hole && holes.describe(hole, options.from);
-      if (shownHole) holesBefore.set(record.sequence_id, shownHole);
-      if (answered !== undefined && record.metadata.in_reply_to_sequence === undefined) answers.set(record.sequence_id, answered);
-      await showTimeline(lostRuns.accept(record));
+      if ((await accept(record)) === 'past --to') break;
+      // Following a server: each record as it comes, not when 64 KiB have gathered (someone is waiting on it).
+      if (source.follows) await out.flush();
     }
     if (!analysing) await showTimeline(lostRuns.finish());
     if (checker) {
