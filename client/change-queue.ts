@@ -49,7 +49,12 @@ export interface ChangeQueueDeps {
   released(): void;
   /** The sequence id of this user's message `messageId`, when this client has seen it (to read redaction records). */
   sequenceOf(messageId: string): number | undefined;
-  /** Reports a change the client ended with (see the file comment). */
+  /**
+   * Why the server would close the socket over this frame (over its max_frame_bytes: message-limits.ts), or undefined
+   * when it fits or the server's limits are not known yet.
+   */
+  frameProblem(frame: ChangeFrame): string | undefined;
+  /** Reports a change dropped with no answer from the server: the client ended (see the file comment), or too large. */
   emitUnsettled(err: ChatClientError): void;
 }
 
@@ -71,6 +76,18 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
     while (timer === undefined && !awaitingReplay && deps.canSend()) {
       const next = pending.find((c) => c.state === 'queued');
       if (next === undefined || deps.messagesBefore(next.order)) return;
+      // Sent, a frame over max_frame_bytes makes the server close with 1009, which ends the client with everything
+      // else it keeps: refused here instead, as the outbox refuses an oversize message (CLIENT_MESSAGE_TOO_LARGE).
+      const problem = deps.frameProblem(next.frame);
+      if (problem !== undefined) {
+        pending.splice(pending.indexOf(next), 1);
+        const { type, message_id: messageId } = next.frame;
+        deps.emitUnsettled(
+          new ChatClientError('CLIENT_MESSAGE_TOO_LARGE', `${type} of ${messageId} not sent: ${problem}`, { messageId, replyTo: type }),
+        );
+        deps.released();
+        continue;
+      }
       const wait = deps.pacer.waitMs();
       if (wait > 0) {
         timer = unrefTimer(

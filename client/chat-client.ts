@@ -31,7 +31,7 @@ import { buildChatSocketUrl } from './chat-socket-url';
 import { createDeliveryBuffer } from './delivery-buffer';
 import { createHeartbeat } from './heartbeat';
 import { createLeaveRequest, refusedLeave } from './leave-request';
-import { limitsOfConnected, messageBudgetOf, sizesProblem, type ServerLimits } from './message-limits';
+import { frameBytesProblem, limitsOfConnected, messageBudgetOf, sizesProblem, type ServerLimits } from './message-limits';
 import { createMessageChanges } from './message-changes';
 import { createOutbox } from './outbox';
 import { createSendPacer } from './send-pacer';
@@ -134,6 +134,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     isClosed: () => loop.state === 'closed',
     sendFrame: (frame) => socket.send(frame),
     messagesBefore: (order) => outbox.unsequencedBefore(order),
+    frameProblem: (frame) => (serverLimits === undefined ? undefined : frameBytesProblem(frame, serverLimits)),
     released: () => outbox.flush(),
     nextOrder,
     ownId: () => ownId,

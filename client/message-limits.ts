@@ -106,6 +106,17 @@ export function messageSizeProblem(frame: OutgoingMessage, limits: ServerLimits)
   return sizesProblem(measureMessage(frame), limits);
 }
 
+/**
+ * Why the server would close the socket over this frame (an `edit`, a `delete`): over its max_frame_bytes, or
+ * undefined if it fits. An edit's content over max_message_length in a frame that fits is the server's to refuse
+ * (GATEWAY_ERR_CONTENT_INVALID, the connection kept): only the frame's size would end the connection.
+ */
+export function frameBytesProblem(frame: { readonly type: string }, limits: ServerLimits): string | undefined {
+  const bytes = utf8Length(JSON.stringify(frame));
+  if (bytes <= limits.maxFrameBytes) return undefined;
+  return `the ${frame.type} frame is ${bytes} bytes, over the server's max_frame_bytes (${limits.maxFrameBytes})`;
+}
+
 /** UTF-8 length of a string, counted rather than encoded (no copy of a large message per check). */
 function utf8Length(text: string): number {
   let bytes = 0;
