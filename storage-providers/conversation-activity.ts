@@ -39,13 +39,35 @@ export function activityKeyOf(entry: Pick<ConversationActivity, 'activityAt' | '
 }
 
 /**
- * Negative when `a` ranks before `b` (more recent activity; on a tie, the smaller id). Plain string order:
- * the timestamps are toISOString() text (fixed width), and SQL compares them byte-wise (COLLATE "C" / BINARY).
+ * Negative when `a` ranks before `b` (more recent activity; on a tie, the smaller id). The timestamps are
+ * toISOString() text (fixed width, ASCII), compared as strings. The ids are compared by code point, which is the
+ * UTF-8 byte order SQL (COLLATE "C" / BINARY) and Redis's activity indexes sort by: the runtime cuts a store's page
+ * with this (actors/conversation-list.ts), so the two orders must agree.
  */
 export function compareActivity(a: ActivityKey, b: ActivityKey): number {
   if (a.activityAt !== b.activityAt) return a.activityAt > b.activityAt ? -1 : 1;
-  if (a.conversationId === b.conversationId) return 0;
-  return a.conversationId < b.conversationId ? -1 : 1;
+  return compareCodePoints(a.conversationId, b.conversationId);
+}
+
+/**
+ * -1, 0 or 1 as `a` sorts before, with or after `b` by code point (= UTF-8 bytes). JavaScript's `<` compares UTF-16
+ * code units instead, where a character above U+FFFF (a surrogate pair, D800-DFFF) ranks before U+E000-U+FFFF;
+ * only the first code unit that differs matters, so it is moved to its code point rank.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) < codePointRank(y) ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : 1;
+}
+
+/** Surrogates (D800-DFFF) above U+E000-U+FFFF, everything else where it was. */
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit;
 }
 
 /** A conversation's entry from its meta and its latest records (any order, at most PREVIEW_SCAN needed). */
