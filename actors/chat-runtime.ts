@@ -25,6 +25,7 @@ import type {
   RedactOutcome,
   HistoryPage,
   HistoryPageBefore,
+  MembershipChangeOptions,
   ParticipantInput,
   PostInput,
   PostResult,
@@ -192,14 +193,14 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     return withReadStates(this.deps.store, this.live, userId, page);
   }
 
-  async join(conversationId: string, participant: ParticipantInput): Promise<Participant> {
+  async join(conversationId: string, participant: ParticipantInput, options: MembershipChangeOptions = {}): Promise<Participant> {
     assertValidParticipant(participant);
     assertKnownAgents([participant], this.deps.agents);
-    return (await this.conversation(conversationId)).join(participant);
+    return (await this.conversation(conversationId)).join(participant, options.addedBy);
   }
 
-  async leave(conversationId: string, participantId: string): Promise<void> {
-    await (await this.conversation(conversationId)).leave(participantId);
+  async leave(conversationId: string, participantId: string, options: MembershipChangeOptions = {}): Promise<void> {
+    await (await this.conversation(conversationId)).leave(participantId, options.removedBy);
   }
 
   post(conversationId: string, input: PostInput): Promise<PostResult> {

@@ -359,7 +359,8 @@ export class ConversationActor {
     });
   }
 
-  async join(input: ParticipantInput): Promise<Participant> {
+  /** `addedBy`: the member adding the participant (checked in the JOIN step, membership-changes.ts). */
+  async join(input: ParticipantInput, addedBy?: string): Promise<Participant> {
     this.assertUsable();
     const agentId = input.agent_id ?? input.participant_id;
     const agentName = input.participant_type === 'ai' ? this.deps.agents.get(agentId)?.displayName : undefined;
@@ -370,16 +371,30 @@ export class ConversationActor {
       role: input.role ?? 'member',
       ...(input.participant_type === 'ai' ? { agent_id: agentId } : {}),
     };
-    const outcome = await this.requests.request((requestId, receivedAt) => ({ type: 'JOIN', requestId, receivedAt, participant }));
+    const outcome = await this.requests.request((requestId, receivedAt) => ({
+      type: 'JOIN',
+      requestId,
+      receivedAt,
+      participant,
+      ...(addedBy === undefined ? {} : { addedBy }),
+    }));
     throwIfRefused(outcome);
     // After a crash inside the join's own step the machine being rebuilt does not have the member yet:
     // the join record is kept (keepCrashedStep), so the member is the one that step made.
     return this.ctx.participants.get(input.participant_id) ?? Object.freeze({ ...participant, joined_at_sequence: outcome.sequenceId });
   }
 
-  async leave(participantId: string): Promise<void> {
+  /** `removedBy`: the owner removing the participant (checked in the LEAVE step, membership-changes.ts). */
+  async leave(participantId: string, removedBy?: string): Promise<void> {
     this.assertUsable();
-    throwIfRefused(await this.requests.request((requestId, receivedAt) => ({ type: 'LEAVE', requestId, receivedAt, participantId })));
+    const outcome = await this.requests.request((requestId, receivedAt) => ({
+      type: 'LEAVE',
+      requestId,
+      receivedAt,
+      participantId,
+      ...(removedBy === undefined ? {} : { removedBy }),
+    }));
+    throwIfRefused(outcome);
   }
 
   /**

@@ -20,8 +20,17 @@ export type ConversationEvent =
       readonly requestId?: number;
       readonly receivedAt: number;
       readonly participant: Omit<Participant, 'joined_at_sequence'>;
+      /** The member who added this participant (POST …/participants); absent when it joined itself or at create. */
+      readonly addedBy?: string;
     }
-  | { readonly type: 'LEAVE'; readonly requestId?: number; readonly receivedAt: number; readonly participantId: string }
+  | {
+      readonly type: 'LEAVE';
+      readonly requestId?: number;
+      readonly receivedAt: number;
+      readonly participantId: string;
+      /** The owner who removed this participant (DELETE …/participants/{id}); absent when it left itself. */
+      readonly removedBy?: string;
+    }
   | { readonly type: 'TYPING'; readonly participantId: string; readonly isTyping: boolean }
   | AgentEvent
   | {

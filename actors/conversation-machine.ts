@@ -15,6 +15,7 @@ import { createInitialContext, type ConversationContext, type ConversationInput 
 import * as r from './conversation-reducers';
 import { acceptPosts, lastAcceptedPost, postWaitsForInputWindow } from './post-batch';
 import { otherTypeProblem } from './participant-identity';
+import { addProblem, removalProblem } from './membership-changes';
 
 type Ev<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
 
@@ -70,6 +71,14 @@ export const conversationMachine = setup({
         `conversation has reached its limit of ${context.policy.maxParticipants} participants`,
       ),
     ),
+    refuseAdd: assign(({ context, event }) => {
+      const problem = addProblem(context, event as Ev<'JOIN'>)!;
+      return r.reject(context, problem.code, problem.message);
+    }),
+    refuseRemoval: assign(({ context, event }) => {
+      const problem = removalProblem(context, event as Ev<'LEAVE'>)!;
+      return r.reject(context, problem.code, problem.message);
+    }),
     acceptJoin: assign(({ context, event }) => r.acceptJoin(context, event as Ev<'JOIN'>)),
     acceptLeave: assign(({ context, event }) => r.acceptLeave(context, event as Ev<'LEAVE'>)),
     setTyping: assign(({ context, event }) => r.setTyping(context, event as Ev<'TYPING'>)),
@@ -93,6 +102,10 @@ export const conversationMachine = setup({
       const member = context.participants.get(joining.participant_id);
       return member !== undefined && member.participant_type !== joining.participant_type;
     },
+    /** Added by someone who is not a member (POST …/participants; membership-changes.ts). */
+    addIsRefused: ({ context, event }) => addProblem(context, event as Ev<'JOIN'>) !== undefined,
+    /** Removed by someone other than the owner, or a removal of no member (membership-changes.ts). */
+    removalIsRefused: ({ context, event }) => removalProblem(context, event as Ev<'LEAVE'>) !== undefined,
     isFull: ({ context }) => context.participants.size >= context.policy.maxParticipants,
     leaverIsMember: ({ context, event }) => context.participants.has((event as Ev<'LEAVE'>).participantId),
     agentIsMember: ({ context, event }) => context.participants.has((event as Ev<'AGENT_OUTPUT'>).participantId),
@@ -132,12 +145,14 @@ export const conversationMachine = setup({
       on: {
         // POST is handled by the child states (idle / collecting), which decide about the input window.
         JOIN: [
+          { guard: 'addIsRefused', actions: ['refuseAdd', 'acknowledge'] },
           { guard: 'joinsAsOtherType', actions: ['rejectOtherType', 'acknowledge'] },
           { guard: 'isMember', actions: ['alreadyMember', 'acknowledge'] },
           { guard: 'isFull', actions: ['rejectFull', 'acknowledge'] },
           { actions: ['acceptJoin', 'deliver', 'persist', 'acknowledge'] },
         ],
         LEAVE: [
+          { guard: 'removalIsRefused', actions: ['refuseRemoval', 'acknowledge'] },
           { guard: 'leaverIsMember', actions: ['acceptLeave', 'deliver', 'persist', 'acknowledge'] },
           { actions: ['rejectNotParticipant', 'acknowledge'] },
         ],
@@ -195,6 +210,9 @@ export const conversationMachine = setup({
             // A leave down to single mode re-decides the wait by single-mode rules (waitAfterLeave); any
             // other leave falls through to the active state's LEAVE and the window keeps running.
             LEAVE: [
+              // Before the wait is re-decided: a refused removal changes nothing (the active state's LEAVE would
+              // refuse it too, but this state's transitions are taken first).
+              { guard: 'removalIsRefused', actions: ['refuseRemoval', 'acknowledge'] },
               {
                 guard: 'leaveEndsWait',
                 target: 'idle',

@@ -112,7 +112,11 @@ export function acceptJoin(ctx: ConversationContext, e: EventOf<'JOIN'>): Conver
       sender_type: 'system',
       message_type: MESSAGE_TYPES.join,
       content: `${participant.display_name} joined`,
-      metadata: { participant, participant_count: participants.size },
+      metadata: {
+        participant,
+        participant_count: participants.size,
+        ...(e.addedBy === undefined ? {} : { added_by: e.addedBy }),
+      },
     },
   ];
   return withModeChange({ ...ctx, participants }, ctx, drafts, e.receivedAt, seq);
@@ -132,7 +136,11 @@ export function acceptLeave(ctx: ConversationContext, e: EventOf<'LEAVE'>): Conv
       sender_type: 'system',
       message_type: MESSAGE_TYPES.leave,
       content: `${participant.display_name} left`,
-      metadata: { participant, participant_count: participants.size },
+      metadata: {
+        participant,
+        participant_count: participants.size,
+        ...(e.removedBy === undefined ? {} : { removed_by: e.removedBy }),
+      },
     },
   ];
   return withModeChange({ ...ctx, participants, typing }, ctx, drafts, e.receivedAt, seq);

@@ -19,6 +19,14 @@ export interface RedactOutcome {
   readonly changed: boolean;
 }
 
+/** Who changes someone else's membership (docs/protocol.md: `added_by` / `removed_by` of join and leave records). */
+export interface MembershipChangeOptions {
+  /** join: the member adding the participant. */
+  readonly addedBy?: string;
+  /** leave: the owner removing the participant. */
+  readonly removedBy?: string;
+}
+
 /** A participant to add when creating or joining a conversation. */
 export interface ParticipantInput {
   readonly participant_id: string;
@@ -299,8 +307,18 @@ export interface ChatRuntime {
    * live conversations rank by their latest delivered record, others by the journal's; `next` continues after it.
    */
   listConversationPage(userId: string, request: ConversationPageRequest): Promise<ConversationPage>;
-  join(conversationId: string, participant: ParticipantInput): Promise<Participant>;
-  leave(conversationId: string, participantId: string): Promise<void>;
+  /**
+   * Adds the participant (joining twice answers the member as it is). With `addedBy` a member adds someone else:
+   * refused with CHAT_ERR_NOT_PARTICIPANT unless `addedBy` is a member when the join is sequenced; the join record's
+   * metadata says `added_by`.
+   */
+  join(conversationId: string, participant: ParticipantInput, options?: MembershipChangeOptions): Promise<Participant>;
+  /**
+   * Removes the participant. With `removedBy` (other than the participant) the owner removes a member: refused with
+   * CHAT_ERR_NOT_PARTICIPANT (remover no member), CHAT_ERR_FORBIDDEN (remover not the owner) or
+   * CHAT_ERR_PARTICIPANT_NOT_FOUND (no such member); the leave record's metadata says `removed_by`.
+   */
+  leave(conversationId: string, participantId: string, options?: MembershipChangeOptions): Promise<void>;
   /** Sequences and delivers a message; CHAT_ERR_QUEUE_FULL (with retryAfterMs) when the mailbox is full. */
   post(conversationId: string, input: PostInput): Promise<PostResult>;
   /** The participant must be a member; listener receives outputs in order, synchronously. */

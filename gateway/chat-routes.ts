@@ -101,6 +101,8 @@ function routeTable(deps: ChatRouteDeps): ChatRoute[] {
     route('post', '/conversations/:id/join', membership.join),
     route('post', '/conversations/:id/leave', membership.leave),
     route('delete', '/conversations/:id/participants/me', membership.leave),
+    route('post', '/conversations/:id/participants', membership.add),
+    route('delete', '/conversations/:id/participants/:participant_id', membership.remove),
     route('post', '/conversations/:id/redact', messages.redact),
     route('post', '/conversations/:id/edit', messages.edit),
     route('post', '/conversations/:id/read', createReadHandler(deps)),

@@ -109,7 +109,7 @@ function firstOfEachId(list: readonly ParticipantInput[]): ParticipantInput[] {
  * agents): over HTTP an unknown agent is a bad request body like any other. HTTP has no external AI participants
  * (nobody could post as one), so every AI participant must name a configured agent.
  */
-function asBadRequest(err: unknown): never {
+export function asBadRequest(err: unknown): never {
   if (isChatError(err, 'CHAT_ERR_UNKNOWN_AGENT')) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', err.message, { cause: err });
   throw err;
 }

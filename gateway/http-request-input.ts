@@ -3,12 +3,14 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import { ChatError } from '../actors/errors';
 import type { AuthenticatedUser } from './authenticators';
 import {
+  ADD_PARTICIPANT_SCHEMA,
   CREATE_CONVERSATION_SCHEMA,
   EDIT_MESSAGE_SCHEMA,
   POST_MESSAGE_SCHEMA,
   REDACT_SCHEMA,
   MARK_READ_SCHEMA,
   type MarkReadBody,
+  type AddParticipantBody,
   type CreateConversationBody,
   type EditMessageBody,
   type PostMessageBody,
@@ -22,6 +24,7 @@ export interface BodyValidators {
   readonly redact: ValidateFunction<RedactBody>;
   readonly edit: ValidateFunction<EditMessageBody>;
   readonly markRead: ValidateFunction<MarkReadBody>;
+  readonly addParticipant: ValidateFunction<AddParticipantBody>;
 }
 
 /** Compiles the body schemas once per app. */
@@ -34,6 +37,7 @@ export function createBodyValidators(): BodyValidators {
     redact: ajv.compile<RedactBody>(REDACT_SCHEMA),
     edit: ajv.compile<EditMessageBody>(EDIT_MESSAGE_SCHEMA),
     markRead: ajv.compile<MarkReadBody>(MARK_READ_SCHEMA),
+    addParticipant: ajv.compile<AddParticipantBody>(ADD_PARTICIPANT_SCHEMA),
   };
 }
 

@@ -117,3 +117,24 @@ export const MARK_READ_SCHEMA: Schema = {
   required: ['sequence_id'],
   properties: { sequence_id: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
 };
+
+/** POST /chat/conversations/{id}/participants: a member adds a human or an AI agent (membership-routes.ts). */
+export interface AddParticipantBody {
+  participant_id: string;
+  participant_type?: 'human' | 'ai';
+  display_name?: string;
+  /** AI participants: the registered agent that answers (defaults to participant_id). */
+  agent_id?: string;
+}
+
+export const ADD_PARTICIPANT_SCHEMA: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['participant_id'],
+  properties: {
+    participant_id: id,
+    participant_type: { enum: ['human', 'ai'] },
+    display_name: { type: 'string', maxLength: 200 },
+    agent_id: id,
+  },
+};

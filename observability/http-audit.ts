@@ -62,7 +62,9 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
       // The route as Express matched it: `{id}` for the id, in lower case and without a trailing slash (Express
       // matches /Redact and /redact/ too). It is the throttle key of the denials below (logger.ts), so neither a
       // guessed id nor the spelling of the path makes each request a key of its own.
-      const route = (idAt ? `${idAt[1]}{id}${idAt[3] ?? ''}` : path).toLowerCase().replace(/(.)\/$/, '$1');
+      // A removed member's id (DELETE …/participants/{participant_id}) is a variable part too: an owner removing
+      // one member after another would otherwise make every refusal a key of its own.
+      const route = (idAt ? `${idAt[1]}{id}${participantRoute(idAt[3] ?? '')}` : path).toLowerCase().replace(/(.)\/$/, '$1');
       const action = `${req.method} ${route}`;
       if (res.statusCode === 401) {
         audit.authFailure(actor, path, errorCode ?? 'unauthenticated');
@@ -98,6 +100,11 @@ function editOf(message: unknown): AuditedEdit | undefined {
   if (typeof m.message_id !== 'string' || typeof m.sequence_id !== 'number') return undefined;
   const editCount = m.metadata?.edit_count;
   return { messageId: m.message_id, sequenceId: m.sequence_id, editCount: typeof editCount === 'number' ? editCount : 0 };
+}
+
+/** The part after the conversation id, with a participant id other than `me` (its own route) as `{participant_id}`. */
+function participantRoute(rest: string): string {
+  return rest.replace(/^(\/participants\/)(?!me\/?$)[^/]+/i, '$1{participant_id}');
 }
 
 function decodeSafe(s: string): string {

@@ -137,10 +137,14 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
         role: p.role === 'owner' ? 'owner' : 'member',
         ...(typeof p.agent_id === 'string' ? { agent_id: p.agent_id } : {}),
       };
-      return { kind: 'event', event: { type: 'JOIN', receivedAt, participant } };
+      // Who added or removed the member is part of the record the machine makes: passed on, so the re-run makes it.
+      const addedBy = typeof md.added_by === 'string' ? { addedBy: md.added_by } : {};
+      return { kind: 'event', event: { type: 'JOIN', receivedAt, participant, ...addedBy } };
     }
-    case MESSAGE_TYPES.leave:
-      return { kind: 'event', event: { type: 'LEAVE', receivedAt, participantId: m.sender_id } };
+    case MESSAGE_TYPES.leave: {
+      const removedBy = typeof md.removed_by === 'string' ? { removedBy: md.removed_by } : {};
+      return { kind: 'event', event: { type: 'LEAVE', receivedAt, participantId: m.sender_id, ...removedBy } };
+    }
     case MESSAGE_TYPES.modeChange:
       return { kind: 'derived' };
     case MESSAGE_TYPES.agentJobStarted:
