@@ -20,7 +20,9 @@ const spoken = (): string => SUPPORTED_PROTOCOL_VERSIONS.join(', ');
  */
 export function requestedProtocolVersion(value: string | null): number | ChatError {
   if (value === null) return DEFAULT_PROTOCOL_VERSION;
-  if (!/^[1-9]\d{0,5}$/.test(value)) {
+  // Any length: a plainly written positive integer names a version (docs/protocol.md), one this server may not speak;
+  // only what is not one is a bad request. Digits only, and the request line bounds how many.
+  if (!/^[1-9]\d*$/.test(value)) {
     return new ChatError('GATEWAY_ERR_BAD_REQUEST', `protocol_version must be a positive integer (this server speaks ${spoken()})`);
   }
   const version = Number(value);

@@ -320,17 +320,18 @@ return lowered`,
 /**
  * KEYS: records. ARGV: sequence id, the JSON read, the new JSON, ... Each is written only if the record is still the
  * one read (compare and set): a redaction or an edit racing a delete and re-create of the id, or another edit, never
- * overwrites what it did not read. Answers how many were written.
+ * overwrites what it did not read. Answers the sequence ids it did not write (changed or gone since the read).
  */
 export const REPLACE_RECORDS = script(
   'replace_records',
   true,
-  `local written = 0
+  `local missed = {}
 for i = 1, #ARGV, 3 do
   if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
-    written = written + 1
+  else
+    missed[#missed + 1] = ARGV[i]
   end
 end
-return written`,
+return missed`,
 );

@@ -415,18 +415,14 @@ export class RedisStore extends ChatStore {
         else redactedMeanwhile.push(field);
       }
       if (writes.length === 0) return redactedMeanwhile;
-      if ((await this.write(lua.REPLACE_RECORDS, [key], writes)) === writes.length / 3) return redactedMeanwhile;
-      const fields: string[] = [];
-      const mine = new Map<string, string>();
-      for (let i = 0; i < writes.length; i += 3) {
-        fields.push(writes[i]);
-        mine.set(writes[i], writes[i + 2]);
-      }
-      const now = await this.db().run((c) => c.hmget(key, ...fields));
+      // Only the fields the script did not write are read again. Telling them by the JSON found would not do: another
+      // redaction writes the very JSON this one would have, and both would count the record as their own.
+      const missed = (await this.write(lua.REPLACE_RECORDS, [key], writes)) as string[];
+      if (missed.length === 0) return redactedMeanwhile;
+      const now = await this.db().run((c) => c.hmget(key, ...missed));
       pending = new Map();
-      fields.forEach((field, i) => {
-        // Written by this attempt (the script wrote the others of the batch): done, not someone else's redaction.
-        if (now[i] !== null && now[i] !== mine.get(field)) pending.set(field, now[i]!);
+      missed.forEach((field, i) => {
+        if (now[i] !== null) pending.set(field, now[i]!);
       });
     }
     throw new ChatError('STORAGE_ERR_UNAVAILABLE', `records of ${conversationId} kept changing under the redaction, try again`);
@@ -449,7 +445,7 @@ export class RedisStore extends ChatStore {
       const record = JSON.parse(stored) as ChatMessage;
       if (record.sender_id !== replacement.senderId || record.metadata?.redacted === true) return undefined;
       const json = recordJson({ ...record, content: replacement.content, metadata: { ...record.metadata, ...replacement.metadata } });
-      if ((await this.write(lua.REPLACE_RECORDS, [key], [field, stored, json])) === 1) return parseRecords([json])[0];
+      if (((await this.write(lua.REPLACE_RECORDS, [key], [field, stored, json])) as string[]).length === 0) return parseRecords([json])[0];
     }
     throw new ChatError(
       'STORAGE_ERR_UNAVAILABLE',

@@ -65,3 +65,20 @@ test('a protocol_version that is not a positive integer, or given twice, is a ba
     body: { error: 'GATEWAY_ERR_BAD_REQUEST', code: 400, message: 'protocol_version is given more than once' },
   });
 });
+
+test('a plainly written positive integer of any length is a version this server does not speak, not a bad request', async () => {
+  const h = await startHarness();
+  const conv = await h.createConversation('alice');
+
+  for (const value of ['1000000', '12345678901234567890']) {
+    expect(await refusedAnswer(h.wsUrl(conv, 'alice', { protocol_version: value }))).toEqual({
+      status: 400,
+      body: {
+        error: 'GATEWAY_ERR_UNSUPPORTED_PROTOCOL_VERSION',
+        code: 400,
+        message: `protocol_version ${value} is not spoken here; this server speaks 1`,
+        supported_protocol_versions: [1],
+      },
+    });
+  }
+});
