@@ -504,29 +504,47 @@ export class ConversationActor {
   }
 
   /**
-   * A redaction, already stored: the cache takes the marker and a `redaction` record tells everyone. Held while the
-   * machine is rebuilt after a crash. A stopped conversation refuses (CHAT_ERR_CLOSED): what was stored must then be
+   * A redaction, already stored: the cache takes the marker and a `redaction` record tells everyone. Resolves with
+   * that record's sequence id once it is sequenced (delivered to the subscriptions already), so the member's socket
+   * can be answered after it (gateway/message-changes.ts). Held while the machine is rebuilt after a crash, and then
+   * resolves at once, without an id. A stopped conversation refuses (CHAT_ERR_CLOSED): what was stored must then be
    * announced by the conversation as loaded again (message-edits.ts), not dropped here.
    */
-  async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void> {
-    if (sequenceIds.length === 0) return;
-    if (this.status !== 'restarting') this.assertUsable();
-    this.requests.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
+  async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<number | undefined> {
+    if (sequenceIds.length === 0) return undefined;
+    if (this.status === 'restarting') {
+      this.requests.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
+      return undefined;
+    }
+    this.assertUsable();
+    const outcome = await this.requests.request((requestId, receivedAt) => ({
+      type: 'REDACT',
+      requestId,
+      receivedAt,
+      sequenceIds,
+      requestedBy,
+      marker,
+    }));
+    throwIfRefused(outcome);
+    return outcome.sequenceId;
   }
 
   /**
    * A member's edit, already stored: the cache takes the new content and an `edit` record tells everyone. Resolves
-   * once the record is sequenced (a history page read after it shows the edit). While the machine is rebuilt after
-   * a crash the event is held, as a redaction's is, and this resolves at once: the edit is stored, and refusing it
-   * now would leave the cache without it. A stopped conversation refuses (CHAT_ERR_CLOSED), as redact does.
+   * with the record's sequence id once it is sequenced (a history page read after it shows the edit). While the
+   * machine is rebuilt after a crash the event is held, as a redaction's is, and this resolves at once, without an
+   * id: the edit is stored, and refusing it now would leave the cache without it. A stopped conversation refuses
+   * (CHAT_ERR_CLOSED), as redact does.
    */
-  async edit(change: MessageEdit): Promise<void> {
+  async edit(change: MessageEdit): Promise<number | undefined> {
     if (this.status === 'restarting') {
       this.requests.send({ type: 'EDIT', receivedAt: this.deps.clock.now(), ...change });
-      return;
+      return undefined;
     }
     this.assertUsable();
-    throwIfRefused(await this.requests.request((requestId, receivedAt) => ({ type: 'EDIT', requestId, receivedAt, ...change })));
+    const outcome = await this.requests.request((requestId, receivedAt) => ({ type: 'EDIT', requestId, receivedAt, ...change }));
+    throwIfRefused(outcome);
+    return outcome.sequenceId;
   }
 
   /** Cold start after a crash: ids up to the stored reservation become 'lost' records, never reused. */

@@ -35,6 +35,8 @@ export type ConversationEvent =
   | AgentEvent
   | {
       readonly type: 'REDACT';
+      /** Set when a caller waits for the record's sequence id (ConversationActor.redact). */
+      readonly requestId?: number;
       readonly receivedAt: number;
       readonly sequenceIds: readonly number[];
       readonly requestedBy: string;

@@ -162,7 +162,7 @@ export const conversationMachine = setup({
         AGENT_DONE: { actions: ['agentDone', 'deliver', 'persist', 'dispatchToAgents'] },
         AGENT_FAILED: { actions: ['agentFailed', 'deliver', 'persist'] },
         AGENT_CANCELLED: { actions: ['agentCancelled', 'deliver', 'persist'] },
-        REDACT: { actions: ['redact', 'deliver', 'persist'] },
+        REDACT: { actions: ['redact', 'deliver', 'persist', 'acknowledge'] },
         EDIT: { actions: ['edit', 'deliver', 'persist', 'acknowledge'] },
         RECOVER_LOST: { actions: ['recoverLost', 'deliver', 'persist'] },
         CLOSE: { target: 'closed' },

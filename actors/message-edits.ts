@@ -13,9 +13,10 @@ export interface EditedConversation {
   isMember(participantId: string): boolean;
   /** Waits until everything sequenced is stored; false when the deadline passed first. */
   flush(deadlineMs: number): Promise<boolean>;
-  redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<void>;
-  /** Sequences the `edit` record of a stored edit; resolves once the cache has the edit. */
-  edit(change: MessageEdit): Promise<void>;
+  /** Sequences the `redaction` record of a stored redaction: its sequence id (none while the machine is rebuilt). */
+  redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<number | undefined>;
+  /** Sequences the `edit` record of a stored edit; resolves once the cache has the edit, with the record's id (as redact). */
+  edit(change: MessageEdit): Promise<number | undefined>;
 }
 
 export interface MessageEditsDeps {
@@ -73,8 +74,8 @@ export class MessageEdits {
       if (record.content === content) {
         const unannounced = await this.unannouncedEdit(conversationId, record);
         if (unannounced === undefined) return { message: record, changed: false };
-        await this.announce(conversationId, conversation, (c) => c.edit(unannounced));
-        return { message: record, changed: true };
+        const recordSequenceId = await this.announce(conversationId, conversation, (c) => c.edit(unannounced));
+        return recordSequenceId === undefined ? { message: record, changed: true } : { message: record, changed: true, recordSequenceId };
       }
       const previous = record.metadata.edit_count;
       const change: MessageEdit = {
@@ -92,8 +93,8 @@ export class MessageEdits {
       });
       if (stored === undefined)
         throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} was deleted; it cannot be edited`);
-      await this.announce(conversationId, conversation, (c) => c.edit(change));
-      return { message: stored, changed: true };
+      const recordSequenceId = await this.announce(conversationId, conversation, (c) => c.edit(change));
+      return recordSequenceId === undefined ? { message: stored, changed: true } : { message: stored, changed: true, recordSequenceId };
     });
   }
 
@@ -127,10 +128,12 @@ export class MessageEdits {
       const already = ascending([...named.alreadyRedacted, ...edits.alreadyRedacted]);
       const unannounced = already.length > 0 ? await unannouncedRedactions(this.deps.store, conversationId, already) : [];
       const announced = ascending([...fresh, ...unannounced]);
-      if (announced.length > 0) {
-        await this.announce(conversationId, conversation, (c) => c.redact(announced, requesterId ?? 'runtime', REDACTION_MARKER));
-      }
-      return { redacted: ascending([...fresh, ...already]), alreadyRedacted: already, changed: announced.length > 0 };
+      const recordSequenceId =
+        announced.length > 0
+          ? await this.announce(conversationId, conversation, (c) => c.redact(announced, requesterId ?? 'runtime', REDACTION_MARKER))
+          : undefined;
+      const outcome = { redacted: ascending([...fresh, ...already]), alreadyRedacted: already, changed: announced.length > 0 };
+      return recordSequenceId === undefined ? outcome : { ...outcome, recordSequenceId };
     });
   }
 
@@ -142,13 +145,13 @@ export class MessageEdits {
   private async announce(
     conversationId: string,
     conversation: EditedConversation,
-    tell: (conversation: EditedConversation) => Promise<void>,
-  ): Promise<void> {
+    tell: (conversation: EditedConversation) => Promise<number | undefined>,
+  ): Promise<number | undefined> {
     try {
-      await tell(conversation);
+      return await tell(conversation);
     } catch (err) {
       if (!isChatError(err, 'CHAT_ERR_CLOSED')) throw err;
-      await tell(await this.deps.reopen(conversationId));
+      return await tell(await this.deps.reopen(conversationId));
     }
   }
 

@@ -5,6 +5,11 @@ import type { ConversationPage, ConversationPageRequest } from './conversation-l
 export interface EditOutcome {
   readonly message: ChatMessage;
   readonly changed: boolean;
+  /**
+   * When changed: the sequence id of the `edit` record this call sequenced (delivered to the subscriptions before
+   * this resolves). Absent when nothing changed, or when the record was held while the conversation restarted.
+   */
+  readonly recordSequenceId?: number;
 }
 
 /**
@@ -17,6 +22,8 @@ export interface RedactOutcome {
   readonly redacted: number[];
   readonly alreadyRedacted: number[];
   readonly changed: boolean;
+  /** When changed: the sequence id of the `redaction` record this call sequenced (as EditOutcome.recordSequenceId). */
+  readonly recordSequenceId?: number;
 }
 
 /** Who changes someone else's membership (docs/protocol.md: `added_by` / `removed_by` of join and leave records). */

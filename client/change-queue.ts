@@ -6,14 +6,19 @@
  *   waits until every message sent before it has a sequence id (the server refuses an edit of a message it has not
  *   sequenced yet, so one of a message still in the outbox goes after that message's ack), and a message sent after
  *   a change waits until the change is on the wire (outbox.ts asks heldBefore).
- * - Answers: an edit is answered by its `edit` record (the edited message, this user, the same content), a delete by
- *   the `redaction` record naming its message, either by a refusal (`error` with reply_to and message_id). An answer
- *   also settles the earlier changes of the same message still waiting for one: the server took them first.
+ * - Answers: servers since `change_ack` answer each change they take on its socket with one, after its record (if it
+ *   made one), also when it changed nothing (the same text again, a deleted message deleted again): that ack settles
+ *   the oldest such change on the socket. Older servers send none: an edit is answered by its `edit` record (the
+ *   edited message, this user, the same content), a delete by the `redaction` record naming its message; both servers
+ *   by a refusal (`error` with reply_to and message_id). A change a record settled on its own socket leaves a note,
+ *   so that its ack, which follows, settles nothing else. An answer also settles the earlier changes of the same
+ *   message still waiting for one: the server took them first.
  * - Re-sending: a change on the wire when its socket ended goes again after the reconnect, but only once the resume
  *   has replayed the conversation up to the server's head (`connected.last_sequence_id`): a change the server took
  *   is answered by its record in that replay and is not sent again, so an edit never lands a second time after a
  *   later one (this client's or another tab's). Changes made meanwhile wait with it, in order. Re-sending is harmless
- *   anyway: the same edit again, or deleting a deleted message, changes nothing and is not answered.
+ *   anyway: the same edit again, or deleting a deleted message, changes nothing (a server with `change_ack` says so;
+ *   an older one answers nothing, and such a change stays kept until the client ends).
  * - Pacing: the server spends a token of the message budget on each, so each waits for one (send-pacer.ts).
  * - The end: when the client ends (close(), gave up, a refusal for good), each change still kept is reported once, an
  *   `error` event with the end's code, its replyTo and messageId, saying whether it had been sent (then it may have
@@ -58,9 +63,24 @@ export interface ChangeQueueDeps {
   emitUnsettled(err: ChatClientError): void;
 }
 
+/** A change a record settled on the socket that sent it: the `change_ack` that follows it there settles nothing. */
+interface SettledByRecord {
+  readonly type: ChangeFrame['type'];
+  readonly messageId: string;
+  readonly sequenceId: number;
+}
+
+/**
+ * Notes kept per socket, at most: an older server sends no acks, so nothing ever takes them back; past this the oldest
+ * goes (its ack, if one came that late, would settle the next change of that message early).
+ */
+const MAX_SETTLED_NOTES = 256;
+
 /** The queue of one client (see the file comment). */
 export function createChangeQueue(deps: ChangeQueueDeps) {
   const pending: PendingChange[] = [];
+  /** Changes of the current socket its records settled, whose acks (from a server that sends them) are still to come. */
+  let settledByRecord: SettledByRecord[] = [];
   let timer: unknown;
   /** A change may have been taken on the socket that ended: nothing goes before the resume has replayed up to `replayTo`. */
   let awaitingReplay = false;
@@ -113,6 +133,15 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
     pump();
   }
 
+  /** A record settled `change`: noted when it was sent on this socket, whose server may ack it next. */
+  function settleByRecord(change: PendingChange, recordSequenceId: number): void {
+    if (change.state === 'sent') {
+      settledByRecord.push({ type: change.frame.type, messageId: change.frame.message_id, sequenceId: recordSequenceId });
+      if (settledByRecord.length > MAX_SETTLED_NOTES) settledByRecord.shift();
+    }
+    settle(change);
+  }
+
   /** Removes `change` and the changes of the same message sent before it: the server took those first. */
   function settle(change: PendingChange): void {
     const at = pending.indexOf(change);
@@ -137,6 +166,7 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
     /** The socket ended: what was on it goes again, after the next connection's replay. */
     onSocketGone(): void {
       cancelTimer();
+      settledByRecord = [];
       for (const c of pending) c.state = 'queued';
       awaitingReplay = pending.some((c) => c.wasSent);
       replayTo = undefined;
@@ -149,19 +179,19 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
     },
     /** The delivery cursor moved (a record delivered, a range the server no longer has skipped). */
     onCursor,
-    /** This user's `edit` record for `messageId`, with its new content. */
-    onEdited(messageId: string, content: string): void {
+    /** This user's `edit` record `recordSequenceId` for `messageId`, with its new content. */
+    onEdited(messageId: string, content: string, recordSequenceId: number): void {
       const change = pending.find(
         (c) => c.wasSent && c.frame.type === 'edit' && c.frame.message_id === messageId && c.frame.content === content,
       );
-      if (change) settle(change);
+      if (change) settleByRecord(change, recordSequenceId);
     },
     /**
      * A `redaction` record this user asked for, naming `sequenceIds`: it answers the delete of a message among them
      * (and settles the edits of it sent before, moot now). A delete of a message this client has not seen (sequence
      * id unknown) is taken to be the oldest one sent: the server answers them in order.
      */
-    onRedacted(sequenceIds: readonly number[]): void {
+    onRedacted(sequenceIds: readonly number[], recordSequenceId: number): void {
       const ids = new Set(sequenceIds);
       const deletes = pending.filter((c) => c.wasSent && c.frame.type === 'delete');
       const named = deletes.find((c) => {
@@ -169,6 +199,24 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
         return seq !== undefined && ids.has(seq);
       });
       const change = named ?? deletes.find((c) => deps.sequenceOf(c.frame.message_id) === undefined);
+      if (change) settleByRecord(change, recordSequenceId);
+    },
+    /**
+     * A `change_ack` for this socket's `type` of `messageId`: the oldest such change on the socket is settled, changed
+     * or not, unless a record settled it already (its note is taken back instead). `sequenceId`: the record's, when
+     * the change made one.
+     */
+    onAcked(type: ChangeFrame['type'], messageId: string, changed: boolean, sequenceId: number | undefined): void {
+      if (changed) {
+        const noted = settledByRecord.findIndex(
+          (n) => n.type === type && n.messageId === messageId && (sequenceId === undefined || n.sequenceId === sequenceId),
+        );
+        if (noted >= 0) {
+          settledByRecord.splice(noted, 1);
+          return;
+        }
+      }
+      const change = pending.find((c) => c.state === 'sent' && c.frame.type === type && c.frame.message_id === messageId);
       if (change) settle(change);
     },
     /** An `error` frame answering an `edit` or `delete` of `messageId`: the oldest such change on this socket is settled. */
@@ -179,6 +227,7 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
     /** The client ended with `err`: every change still kept is reported once, and nothing more goes. */
     onClosed(err: ChatClientError): void {
       cancelTimer();
+      settledByRecord = [];
       awaitingReplay = false;
       for (const c of pending.splice(0)) {
         const fate = c.wasSent ? 'unconfirmed (sent, no answer came: it may have been applied)' : 'not sent';

@@ -246,6 +246,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         outbox.onAck(frame);
         // An edit or delete waiting for this message's sequence id may go.
         return changes.pump();
+      case 'change_ack':
+        // After its record, if it made one: changed or not, the edit or delete is answered.
+        return changes.onAcked(frame);
       case 'persisted':
         return outbox.onPersisted(frame.up_to_sequence_id);
       case 'participant_list':

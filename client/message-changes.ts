@@ -1,5 +1,5 @@
 import { createChangeQueue, type ChangeQueueDeps } from './change-queue';
-import type { ChatMessage } from './protocol-frames';
+import type { ChangeAckFrame, ChatMessage } from './protocol-frames';
 
 /** A member's edit of its own message, as the `edit` record tells it (docs/protocol.md, Edits and deletes). */
 export interface EditedEvent {
@@ -47,7 +47,7 @@ const REMEMBERED = 10_000;
  * Edits and deletes of the user's own messages (`edit` and `delete` frames), and the `edited` / `redacted` events
  * that turn the delivered `edit` and `redaction` records into changes of records the application already shows.
  * Taken whenever the client is not closed and kept until answered, across disconnects (change-queue.ts); the answer
- * is the record, a refusal an `error` event with the messageId.
+ * is the server's `change_ack` or the record (servers before the ack), a refusal an `error` event with the messageId.
  *
  * An `edited` event fires once per edit of a message: not for an `edit` record whose edit the application was already
  * shown, by an earlier `edited` event or by the message's own record arriving edited (a resume from before the
@@ -88,7 +88,7 @@ export function createMessageChanges(options: MessageChangesOptions) {
       edit_count: count,
     } = md;
     if (typeof sequenceId !== 'number' || typeof messageId !== 'string' || typeof senderId !== 'string') return;
-    if (senderId === options.ownId()) queue.onEdited(messageId, record.content);
+    if (senderId === options.ownId()) queue.onEdited(messageId, record.content, record.sequence_id);
     const editCount = typeof count === 'number' ? count : 1;
     if (!newEdit(messageKey(sequenceId, senderId, messageId), editCount)) return;
     options.emitEdited({
@@ -107,7 +107,7 @@ export function createMessageChanges(options: MessageChangesOptions) {
     const ids = md.redacted_sequence_ids;
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'number')) return;
     const requestedBy = typeof md.requested_by === 'string' ? md.requested_by : 'runtime';
-    if (requestedBy === options.ownId()) queue.onRedacted(ids as number[]);
+    if (requestedBy === options.ownId()) queue.onRedacted(ids as number[], record.sequence_id);
     options.emitRedacted({ sequenceIds: ids as number[], requestedBy, record });
   }
 
@@ -133,6 +133,8 @@ export function createMessageChanges(options: MessageChangesOptions) {
     onConnected: (head: number, cursor: number | undefined) => queue.onConnected(head, cursor),
     onCursor: (cursor: number | undefined) => queue.onCursor(cursor),
     onRefused: (type: 'edit' | 'delete', messageId: string | undefined) => queue.onRefused(type, messageId),
+    /** A `change_ack` (servers before it send none: records and refusals answer alone). */
+    onAcked: (frame: ChangeAckFrame) => queue.onAcked(frame.reply_to, frame.message_id, frame.changed, frame.sequence_id),
     onClosed: (err: Parameters<typeof queue.onClosed>[0]) => queue.onClosed(err),
     /** Edits and deletes not answered yet. */
     get size(): number {

@@ -84,6 +84,20 @@ export interface MessageAckFrame {
   persisted: boolean;
   duplicate?: boolean;
 }
+/**
+ * The answer to this socket's own `edit` or `delete` that the server took, also when it changed nothing (docs/protocol.md,
+ * Edits and deletes). Servers before it send none: their answer is the record alone.
+ */
+export interface ChangeAckFrame {
+  type: 'change_ack';
+  reply_to: 'edit' | 'delete';
+  message_id: string;
+  changed: boolean;
+  /** When changed: the `edit` / `redaction` record's sequence id (delivered on this socket before the ack). */
+  sequence_id?: number;
+  /** Edits: the message's edit count now. */
+  edit_count?: number;
+}
 export interface ModeChangeFrame {
   type: 'mode_change';
   mode: ConversationMode;
@@ -146,6 +160,7 @@ export type ServerFrame =
   | ParticipantUpdateFrame
   | MessageFrame
   | MessageAckFrame
+  | ChangeAckFrame
   | ModeChangeFrame
   | TypingFrame
   | PresenceFrame

@@ -69,6 +69,23 @@ export interface MessageAckFrame {
   readonly persisted: boolean;
   readonly duplicate: boolean;
 }
+/**
+ * The answer to a member's own `edit` or `delete` frame that the server took (docs/protocol.md, Edits and deletes):
+ * also when it changed nothing (the same text again, a message deleted already), which sequences no record. Sent
+ * to the requesting socket only, after the record it names. Servers before it sent none.
+ */
+export interface ChangeAckFrame {
+  readonly type: 'change_ack';
+  /** The client frame answered, as an error frame's `reply_to` names it. */
+  readonly reply_to: 'edit' | 'delete';
+  readonly message_id: string;
+  /** Whether this frame sequenced an `edit` / `redaction` record. */
+  readonly changed: boolean;
+  /** When changed: that record's sequence id (absent only if the record was held while the conversation restarted). */
+  readonly sequence_id?: number;
+  /** Edits only: the message's edit_count now (0: never edited). */
+  readonly edit_count?: number;
+}
 export interface ModeChangeFrame {
   readonly type: 'mode_change';
   readonly mode: ConversationMode;
@@ -129,6 +146,7 @@ export type ServerFrame =
   | ParticipantUpdateFrame
   | MessageFrame
   | MessageAckFrame
+  | ChangeAckFrame
   | ModeChangeFrame
   | TypingFrame
   | PresenceFrame
@@ -246,6 +264,28 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
     { message_id: id, sequence_id: { type: 'integer', minimum: 1 }, persisted: { type: 'boolean' }, duplicate: { type: 'boolean' } },
     ['message_id', 'sequence_id', 'persisted', 'duplicate'],
   ),
+  change_ack: {
+    ...frame(
+      'change_ack',
+      {
+        reply_to: { enum: ['edit', 'delete'] },
+        message_id: id,
+        changed: { type: 'boolean' },
+        sequence_id: { type: 'integer', minimum: 1 },
+        edit_count: { type: 'integer', minimum: 0 },
+      },
+      ['reply_to', 'message_id', 'changed'],
+    ),
+    // A record's id only when one was sequenced; an edit count only (and always) answering an edit.
+    allOf: [
+      { if: { properties: { changed: { const: false } } }, then: { properties: { sequence_id: false } } },
+      {
+        if: { properties: { reply_to: { const: 'edit' } } },
+        then: { properties: { edit_count: seq }, required: ['edit_count'] },
+        else: { properties: { edit_count: false } },
+      },
+    ],
+  },
   mode_change: frame('mode_change', { mode, sequence_id: seq }, ['mode', 'sequence_id']),
   typing: frame('typing', { participant_id: id, is_typing: { type: 'boolean' } }, ['participant_id', 'is_typing']),
   presence: frame('presence', { participant_id: id, online: { type: 'boolean' } }, ['participant_id', 'online']),

@@ -50,6 +50,7 @@ describe('protocol schemas', () => {
       { type: 'participant_update', action: 'join', participant, participant_count: 1 },
       { type: 'message', message },
       { type: 'message_ack', message_id: 'm1', sequence_id: 3, persisted: false, duplicate: false },
+      { type: 'change_ack', reply_to: 'edit', message_id: 'm1', changed: true, sequence_id: 5, edit_count: 1 },
       { type: 'mode_change', mode: 'multi', sequence_id: 4 },
       { type: 'typing', participant_id: 'bob', is_typing: true },
       { type: 'presence', participant_id: 'bob', online: false },
@@ -102,6 +103,29 @@ describe('protocol schemas', () => {
     expect(validator.server({ ...connected, limits: { ...limits, ...budget, rate_limit_burst: 0 } }).ok).toBe(false);
     expect(validator.server({ ...connected, limits: { ...limits, rate_limit_per_second: 2 } }).ok).toBe(false);
     expect(validator.server({ ...connected, limits: { ...limits, rate_limit_burst: 2 } }).ok).toBe(false);
+  });
+
+  test('change_ack: a record id only when changed, an edit count only (and always) answering an edit', () => {
+    const ok = [
+      { type: 'change_ack', reply_to: 'edit', message_id: 'm1', changed: false, edit_count: 0 },
+      { type: 'change_ack', reply_to: 'edit', message_id: 'm1', changed: true, sequence_id: 7, edit_count: 2 },
+      // Changed, yet no id: the record was held while the conversation restarted after a crash.
+      { type: 'change_ack', reply_to: 'edit', message_id: 'm1', changed: true, edit_count: 2 },
+      { type: 'change_ack', reply_to: 'delete', message_id: 'm1', changed: true, sequence_id: 7 },
+      { type: 'change_ack', reply_to: 'delete', message_id: 'm1', changed: false },
+    ];
+    for (const f of ok) expect(validator.server(f)).toEqual({ ok: true, frame: f });
+    const bad = [
+      { type: 'change_ack', reply_to: 'delete', message_id: 'm1', changed: false, sequence_id: 7 },
+      { type: 'change_ack', reply_to: 'edit', message_id: 'm1', changed: false, sequence_id: 7, edit_count: 1 },
+      { type: 'change_ack', reply_to: 'edit', message_id: 'm1', changed: true, sequence_id: 7 },
+      { type: 'change_ack', reply_to: 'delete', message_id: 'm1', changed: true, sequence_id: 7, edit_count: 1 },
+      { type: 'change_ack', reply_to: 'message', message_id: 'm1', changed: true, sequence_id: 7 },
+      { type: 'change_ack', reply_to: 'delete', message_id: '', changed: false },
+      { type: 'change_ack', reply_to: 'delete', message_id: 'm1', changed: true, sequence_id: 0 },
+      { type: 'change_ack', reply_to: 'delete', message_id: 'm1' },
+    ];
+    for (const f of bad) expect([f, validator.server(f).ok]).toEqual([f, false]);
   });
 
   test('client frames: every type has a schema, required fields are enforced', () => {

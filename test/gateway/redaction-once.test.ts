@@ -128,10 +128,11 @@ for (const [name, fixture, describeStore] of fixtures) {
       alice.send({ type: 'delete', message_id: 'm1' });
       alice.send({ type: 'delete', message_id: 'm1' });
       const byAlice = (await watched.settled(4)).slice(2);
+      const [bobRecord, aliceRecord] = (await journal(h, conv)).filter((m) => m.message_type === 'redaction').map((m) => m.sequence_id);
       expect([...byBob, ...byAlice].map((a) => (a.status === 'fulfilled' ? a.value : a.reason))).toEqual([
-        { redacted: [b1, editRecord], alreadyRedacted: [], changed: true },
+        { redacted: [b1, editRecord], alreadyRedacted: [], changed: true, recordSequenceId: bobRecord },
         { redacted: [b1, editRecord], alreadyRedacted: [b1, editRecord], changed: false },
-        { redacted: [m1], alreadyRedacted: [], changed: true },
+        { redacted: [m1], alreadyRedacted: [], changed: true, recordSequenceId: aliceRecord },
         { redacted: [m1], alreadyRedacted: [m1], changed: false },
       ]);
       expect(await redactionRecords(h, conv)).toEqual([
@@ -183,7 +184,7 @@ for (const [name, fixture, describeStore] of fixtures) {
       bob.send({ type: 'delete', message_id: 'b1' });
       const answers = await watched.settled(2);
       expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : a.reason))).toEqual([
-        { redacted: [b1, editRecord], alreadyRedacted: [b1], changed: true },
+        { redacted: [b1, editRecord], alreadyRedacted: [b1], changed: true, recordSequenceId: message.sequence_id },
         { redacted: [b1, editRecord], alreadyRedacted: [b1, editRecord], changed: false },
       ]);
       const records = await journal(h, conv);

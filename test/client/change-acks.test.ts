@@ -1,0 +1,162 @@
+/**
+ * The reference client settles a queued edit or delete on the server's `change_ack`, changed or not (docs/client.md,
+ * Editing and deleting). Before, an edit to the same text or a delete of a deleted message (no record, no answer)
+ * stayed queued: sent again after every reconnect, and reported "unconfirmed" when the client ended. Real server
+ * (127.0.0.1, port 0) through a TCP proxy that cuts the connection; the client's timers run on a manual clock.
+ * The queue's own rules for servers before the frame (records settle, an ack that follows a record settles nothing
+ * else) are checked on createChangeQueue directly.
+ */
+import { createManualClock, type ManualClock } from '../../actors/clock';
+import { createChangeQueue } from '../../client/change-queue';
+import type { ChatClient, ChatClientError } from '../../client/chat-client';
+import { nextEvent } from './client-events';
+import { lossyNetwork, type LossyNetwork, type WireFrame } from './lossy-websocket';
+import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import { testClients } from './test-clients';
+
+let stack: RealStack;
+let proxy: TcpProxy;
+let clock: ManualClock;
+let network: LossyNetwork;
+const clients = testClients();
+
+beforeEach(async () => {
+  clock = createManualClock();
+  network = lossyNetwork();
+  stack = await startRealStack();
+  proxy = await startTcpProxy(stack.port);
+  await stack.createConversation('conv', ['alice', 'bob']);
+});
+
+afterEach(async () => {
+  clients.closeAll();
+  await proxy.close();
+  await stack.close();
+});
+
+/** alice through the proxy and `network`: ids a-1, a-2, ...; a 1 s backoff on the manual clock. */
+function alice(): { client: ChatClient; errors: ChatClientError[] } {
+  let n = 0;
+  const client = clients.open(proxy.url, {
+    conversationId: 'conv',
+    userId: 'alice',
+    clock,
+    WebSocketImpl: network.WebSocketImpl,
+    generateId: () => `a-${++n}`,
+    backoff: { initialMs: 1000, maxMs: 1000, jitter: 'none' },
+  });
+  const errors: ChatClientError[] = [];
+  client.on('error', (e) => errors.push(e));
+  return { client, errors };
+}
+
+const ackOf = (type: 'edit' | 'delete', messageId: string, changed: boolean) => (f: WireFrame) =>
+  f.type === 'change_ack' && f.reply_to === type && f.message_id === messageId && f.changed === changed;
+const sentChanges = (): string[] =>
+  network.sent.filter((f) => f.type === 'edit' || f.type === 'delete').map((f) => `${String(f.type)} ${String(f.message_id)}`);
+
+test('an edit to the same text and a second delete are settled by their change_ack (changed false): nothing is unconfirmed at close', async () => {
+  const { client, errors } = alice();
+  await client.connect();
+  const hello = await client.send('hello');
+
+  expect(client.edit(hello.message_id, 'hello')).toBe(true);
+  await network.handled(ackOf('edit', hello.message_id, false));
+  const redacted = nextEvent(client, 'redacted');
+  expect(client.delete(hello.message_id)).toBe(true);
+  await redacted;
+  await network.handled(ackOf('delete', hello.message_id, true));
+  expect(client.delete(hello.message_id)).toBe(true);
+  await network.handled(ackOf('delete', hello.message_id, false));
+
+  client.close();
+  // Before: "edit of a-1 unconfirmed" and "delete of a-1 unconfirmed" (CLIENT_CLOSED) here.
+  expect(errors.map((e) => e.message)).toEqual([]);
+  expect(sentChanges()).toEqual(['edit a-1', 'delete a-1', 'delete a-1']);
+});
+
+test('an edit the server applied whose ack was lost with the socket is sent again after the reconnect and settled by that ack', async () => {
+  const { client, errors } = alice();
+  await client.connect();
+  const hello = await client.send('hello');
+
+  // The same text: applied already (nothing to change), so the resume replays no record that could answer it.
+  const lost = network.loseNext(ackOf('edit', hello.message_id, false));
+  client.edit(hello.message_id, 'hello');
+  await lost;
+  const reconnecting = nextEvent(client, 'reconnecting');
+  proxy.cutAll();
+  await reconnecting;
+  const connected = nextEvent(client, 'connected');
+  clock.advance(1000);
+  await connected;
+  await network.handled(ackOf('edit', hello.message_id, false));
+  expect(sentChanges()).toEqual(['edit a-1', 'edit a-1']);
+
+  // Settled: a second cut sends nothing again, and close() reports nothing.
+  const again = nextEvent(client, 'reconnecting');
+  proxy.cutAll();
+  await again;
+  const back = nextEvent(client, 'connected');
+  clock.advance(1000);
+  await back;
+  expect(await client.send('after')).toMatchObject({ message_id: 'a-2' });
+  expect(sentChanges()).toEqual(['edit a-1', 'edit a-1']);
+  client.close();
+  expect(errors.map((e) => e.message)).toEqual([]);
+});
+
+describe('change queue answers', () => {
+  /** A queue whose frames always go; what it reports at the end is returned by `end()`. */
+  function queue() {
+    const sent: string[] = [];
+    const unsettled: string[] = [];
+    const q = createChangeQueue({
+      clock: createManualClock(),
+      pacer: { waitMs: () => 0, spend: () => undefined },
+      canSend: () => true,
+      sendFrame: (f) => (sent.push(`${f.type} ${f.message_id}`), true),
+      messagesBefore: () => false,
+      released: () => undefined,
+      frameProblem: () => undefined,
+      sequenceOf: (id) => (id === 'm1' ? 5 : undefined),
+      emitUnsettled: (e) => unsettled.push(String(e.messageId)),
+    });
+    return { q, sent, unsettled };
+  }
+
+  test('servers before change_ack: the record settles an edit and a delete, as before', () => {
+    const { q } = queue();
+    q.add({ type: 'edit', message_id: 'm1', content: 'v1' }, 1);
+    q.add({ type: 'delete', message_id: 'm1' }, 2);
+    q.onEdited('m1', 'v1', 6);
+    expect(q.size).toBe(1);
+    q.onRedacted([5, 6], 7);
+    expect(q.size).toBe(0);
+  });
+
+  test('the ack that follows a record settles nothing else: the next edit of the message waits for its own answer', () => {
+    const { q } = queue();
+    q.add({ type: 'edit', message_id: 'm1', content: 'v1' }, 1);
+    q.add({ type: 'edit', message_id: 'm1', content: 'v2' }, 2);
+    q.onEdited('m1', 'v1', 6);
+    q.onAcked('edit', 'm1', true, 6);
+    // Before the note: the ack of v1 settled v2, which a cut socket would then never send again.
+    expect(q.size).toBe(1);
+    q.onAcked('edit', 'm1', false, undefined);
+    expect(q.size).toBe(0);
+  });
+
+  test('an ack without a record before it (changed false, or its record not seen) settles the oldest such change on the socket', () => {
+    const { q, unsettled } = queue();
+    q.add({ type: 'delete', message_id: 'm2' }, 1);
+    q.add({ type: 'delete', message_id: 'm1' }, 2);
+    q.onAcked('delete', 'm1', true, 9);
+    expect(q.size).toBe(1);
+    q.onAcked('edit', 'm2', false, undefined);
+    expect(q.size).toBe(1);
+    q.onAcked('delete', 'm2', false, undefined);
+    expect(q.size).toBe(0);
+    expect(unsettled).toEqual([]);
+  });
+});
