@@ -9,7 +9,7 @@ import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { resolveConfig } from '../config/load-config';
 import { authenticateCaller, createAuthenticatorFromConfig, type Authenticator } from './authenticators';
-import type { ConnectionContext } from './connection-context';
+import type { ConnectionContext, GatewayConnection } from './connection-context';
 import { FlushingWebSocket } from './flushing-web-socket';
 import { startHeartbeat } from './heartbeat';
 import { createHttpApp } from './http-app';
@@ -33,6 +33,7 @@ import { createOriginPolicy } from './origin-policy';
 import { ConnectionQuota } from './connection-quota';
 import { QueryNames } from './query-names';
 import { passedLogger } from './passed-logger';
+import { createEventStreamHandler } from './sse-route';
 
 export interface ChatGatewayOptions {
   readonly runtime: ChatRuntime;
@@ -66,11 +67,14 @@ export interface ChatGateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Routes the server's 'upgrade' events to handleUpgrade. */
   attach(server: HttpServer | HttpsServer): void;
-  /** Open WebSocket connections. */
+  /** Open WebSocket connections and event streams (GET /chat/conversations/{id}/events). */
   connectionCount(): number;
   /** WebSocket connections piped to the servers holding their conversations (`chat.ownership.forward`). */
   forwardedConnectionCount(): number;
-  /** Closes every socket with 1001, forwarded ones too, stops the heartbeat; resolves when every socket has closed. */
+  /**
+   * Closes every socket with 1001, forwarded ones too, ends every event stream with its `closed` event, stops the
+   * heartbeat; resolves when every socket and stream has closed.
+   */
   close(): Promise<void>;
 }
 
@@ -118,7 +122,8 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     logger.warn({ mode: 'dev' }, 'development authentication is ON: callers name themselves with ?user_id= (loopback only)');
   }
 
-  const connections = new Set<WsConnection>();
+  // WebSockets and event streams alike: one heartbeat, one per-user bound, one count, one shutdown.
+  const connections = new Set<GatewayConnection>();
   const quota = new ConnectionQuota(wsConfig.max_connections_per_user);
   // Upgrades still authenticating, keyed by the TCP peer's address: the per-user quota cannot bound upgrades that
   // never authenticate. Only until authentication ends: an authenticated socket counts for its user, and counting
@@ -223,6 +228,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   });
 
   const app = createHttpApp({
+    eventStream: createEventStreamHandler({ ctx, quota, connections, isClosing: () => closing }),
     runtime,
     config,
     authenticate,

@@ -15,6 +15,7 @@ import { QueryNames } from './query-names';
 import { createReadBudget } from './read-budget';
 import { createReadHandler } from './read-routes';
 import type { RateLimiter } from './rate-limiter';
+import { EVENT_STREAM_QUERY } from './sse-route';
 
 /** An async express handler; express 5 forwards its rejections to the error handler. */
 export type RouteHandler = (req: Request, res: Response) => Promise<void>;
@@ -34,6 +35,8 @@ export interface ChatRouteDeps {
   readonly logger: GatewayLogger;
   readonly telemetry: GatewayTelemetry;
   readonly bodies: BodyValidators;
+  /** GET /conversations/{id}/events, the Server-Sent Events fallback (sse-route.ts); the gateway supplies it. */
+  readonly eventStream?: RouteHandler;
 }
 
 /**
@@ -97,6 +100,7 @@ function routeTable(deps: ChatRouteDeps): ChatRoute[] {
     route('get', '/conversations', conversations.list, ['limit', 'cursor']),
     route('get', '/conversations/:id', conversations.get),
     route('get', '/conversations/:id/messages', messages.history, ['after', 'before', 'limit']),
+    ...(deps.eventStream ? [route('get', '/conversations/:id/events', deps.eventStream, EVENT_STREAM_QUERY)] : []),
     route('post', '/conversations/:id/messages', messages.post),
     route('post', '/conversations/:id/join', membership.join),
     route('post', '/conversations/:id/leave', membership.leave),

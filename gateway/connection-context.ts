@@ -6,7 +6,8 @@ import type { GatewayAudit, GatewayLogger, GatewayTelemetry } from './observabil
 import type { FrameValidator } from './protocol/frame-validator';
 import type { RateLimiter } from './rate-limiter';
 import type { TypingRelay } from './typing-relay';
-import type { WsConnection } from './ws-connection';
+import type { ErrorCode } from '../actors/errors';
+import type { HeartbeatTarget } from './heartbeat';
 import type { SharedFrames } from './shared-frames';
 import type { ReplayTurns } from './replay-turns';
 
@@ -33,5 +34,17 @@ export interface ConnectionContext {
   readonly writeFlusher: TurnWriteFlusher;
   /** Shares the event loop between the sockets' paced deliveries (resume replays), a bounded amount per turn. */
   readonly replayTurns: ReplayTurns;
-  onClosed(connection: WsConnection): void;
+  onClosed(connection: GatewayConnection): void;
+}
+
+/**
+ * A live connection the gateway counts, visits with its heartbeat and ends on shutdown: a WebSocket (ws-connection.ts)
+ * or an event stream (sse-connection.ts).
+ */
+export interface GatewayConnection extends HeartbeatTarget {
+  readonly userId: string;
+  /** Resolves once the connection has closed. */
+  readonly closed: Promise<unknown>;
+  /** Ends it with the code's close (a `closed` event on a stream), cut after graceMs if the peer does not finish. */
+  end(code: ErrorCode, graceMs: number): void;
 }

@@ -7,10 +7,16 @@ import { errorFrame } from './error-frames';
 import type { FrameSender } from './frame-sender';
 import type { ConnectedFrame, ParticipantListFrame, ServerFrame } from './protocol/server-frames';
 
+/**
+ * How a connection writes frames, as forwarding needs it: a WebSocket's FrameSender, or an event stream's
+ * (sse-sender.ts), which writes the same frames as Server-Sent Events.
+ */
+export type OutputFrameSender = Pick<FrameSender, 'message' | 'frame' | 'shared' | 'flushHeld'>;
+
 /** What forwarding outputs needs from the connection they are for. */
 export interface OutputTarget {
   readonly userId: string;
-  readonly sender: FrameSender;
+  readonly sender: OutputFrameSender;
   readonly progress: DeliveryProgress;
   /** Sequence id up to which history was replayed; later join/leave/mode records also get update frames. */
   readonly liveAfter: number;

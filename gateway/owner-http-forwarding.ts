@@ -40,13 +40,25 @@ export interface OwnerHttpForwardingOptions {
   readonly now: () => number;
 }
 
+/** res.locals key of a request whose answer cannot be forwarded (keepFromForwarding). */
+const NOT_FORWARDED = 'notForwarded';
+
+/**
+ * Marks a request whose 421 must be answered as it is, not forwarded: an event stream (sse-route.ts), since
+ * forwarding reads the holder's whole answer before passing it on and a stream has no end. The client opens it on
+ * the holder itself.
+ */
+export function keepFromForwarding(res: Response): void {
+  res.locals[NOT_FORWARDED] = true;
+}
+
 /** An express error handler: forwards what it can, passes everything else on to the next one. */
 export function createOwnerHttpForwarding(options: OwnerHttpForwardingOptions) {
   // Per holder address, not per conversation or request: see UNREACHABLE_LOG_INTERVAL_MS.
   const failureLines = createLogThrottle({ now: options.now, intervalMs: UNREACHABLE_LOG_INTERVAL_MS });
   return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     const owner = isChatError(err) ? ownerAddressOf(err) : undefined;
-    if (owner === undefined || res.headersSent || req.headers[FORWARDED_BY_HEADER] !== undefined) {
+    if (owner === undefined || res.headersSent || req.headers[FORWARDED_BY_HEADER] !== undefined || res.locals[NOT_FORWARDED]) {
       next(err);
       return;
     }

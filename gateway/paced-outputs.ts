@@ -23,8 +23,11 @@ export interface DrainingStream {
   removeListener(event: 'drain', listener: () => void): unknown;
 }
 
+/** What pacing needs from a connection's sender: a WebSocket's FrameSender or an event stream's (sse-sender.ts). */
+export type PacedSender = Pick<FrameSender, 'bytesWritten' | 'pacedBytes' | 'flushHeld'>;
+
 export interface PacedOutputsOptions {
-  readonly sender: FrameSender;
+  readonly sender: PacedSender;
   readonly transport: DrainingStream;
   /** The gateway's share of the event loop for paced deliveries. */
   readonly turns: ReplayTurns;
