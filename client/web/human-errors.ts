@@ -14,6 +14,7 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   CHAT_ERR_PARTICIPANT_ID_CONFLICT: 'The same name was given to a person and to an assistant.',
   CHAT_ERR_NOT_FOUND: 'This conversation does not exist (any more).',
   CHAT_ERR_NOT_PARTICIPANT: 'You are not a member of this conversation.',
+  CHAT_ERR_PARTICIPANT_NOT_FOUND: 'That person is not a member of this conversation.',
   CHAT_ERR_ALREADY_EXISTS: 'A conversation with this id already exists.',
   CHAT_ERR_CONVERSATION_FAILED: 'This conversation stopped working after repeated failures. Try again later.',
   CHAT_ERR_RESTARTING: 'The conversation is restarting. Try again in a moment.',
