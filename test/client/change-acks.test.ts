@@ -115,7 +115,7 @@ describe('change queue answers', () => {
       clock: createManualClock(),
       pacer: { waitMs: () => 0, spend: () => undefined },
       canSend: () => true,
-      sendFrame: (f) => (sent.push(`${f.type} ${f.message_id}`), true),
+      sendFrame: (f) => (sent.push(f.type), true),
       messagesBefore: () => false,
       released: () => undefined,
       frameProblem: () => undefined,
