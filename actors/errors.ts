@@ -22,6 +22,12 @@ export const ERROR_CODES = {
   CHAT_ERR_NOT_FOUND: { http: 404, frame: 404, close: 4004, message: 'conversation not found' },
   CHAT_ERR_NOT_PARTICIPANT: { http: 403, frame: 403, close: 4003, message: 'not a participant of this conversation' },
   CHAT_ERR_PARTICIPANT_NOT_FOUND: { http: 404, frame: 404, message: 'no such participant in this conversation' },
+  CHAT_ERR_INVITE_ONLY: {
+    http: 403,
+    frame: 403,
+    close: 4003,
+    message: 'this conversation is invite-only: a member must add you (POST /chat/conversations/{id}/participants)',
+  },
   CHAT_ERR_ALREADY_EXISTS: { http: 409, frame: 409, message: 'conversation already exists' },
   CHAT_ERR_CONVERSATION_FAILED: { http: 503, frame: 503, close: 4503, message: 'conversation failed (restart limit exceeded)' },
   CHAT_ERR_RESTARTING: { http: 503, frame: 503, message: 'conversation is restarting after a failure; retry shortly' },

@@ -348,6 +348,7 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       if (err.code === 'CHAT_ERR_NOT_PARTICIPANT') audit.forbidden?.(user.userId, conversationId, 'ws connect');
       if (err.code === 'CHAT_ERR_NOT_FOUND') audit.notFound?.(user.userId, conversationId, 'ws connect');
       if (err.code === 'GATEWAY_ERR_RATE_LIMITED') audit.rateLimited?.(user.userId, conversationId, 'ws connect join=true');
+      if (err.code === 'CHAT_ERR_INVITE_ONLY') audit.forbidden?.(user.userId, conversationId, 'ws connect join=true');
       // The caller's id is an AI participant's (output-route.ts): refused as 403 / close 4003, like a non-member.
       if (err.code === 'CHAT_ERR_FORBIDDEN') audit.forbidden?.(user.userId, conversationId, 'ws connect as an AI participant');
       if (err.code === 'CHAT_ERR_PARTICIPANT_LIMIT')

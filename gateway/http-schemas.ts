@@ -52,7 +52,8 @@ export const CREATE_CONVERSATION_SCHEMA: Schema = {
       },
     },
     agents: { type: 'array', maxItems: 100, items: id },
-    settings: { type: 'object' },
+    // Free-form (handed to agents), but the one key the gateway reads must be what it reads (invite-only.ts).
+    settings: { type: 'object', properties: { invite_only: { type: 'boolean' } } },
     auto_join_agents: { type: 'boolean' },
     enable_ai: { type: 'boolean' },
   },

@@ -4,6 +4,7 @@ import type { ParticipantInput } from '../actors/runtime-types';
 import { storableValueProblem } from '../storage-providers/record-rules';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { asBadRequest } from './conversation-routes';
+import { assertOpenToSelfJoin } from './invite-only';
 import { idParam, userOf, validated } from './http-request-input';
 import type { AddParticipantBody } from './http-schemas';
 import type { GatewayTelemetry } from './observability-hooks';
@@ -50,6 +51,7 @@ export function createMembershipHandlers(
     const user = userOf(res);
     const id = idParam(req);
     spend(res);
+    await assertOpenToSelfJoin(runtime, id, user.userId);
     const participant = await runtime.join(id, {
       participant_id: user.userId,
       participant_type: 'human',

@@ -2,6 +2,7 @@ import { isChatError } from '../actors/errors';
 import type { ChatRuntime, ConversationOutput, ReplayFeed, SubscribeOptions, Subscription } from '../actors/runtime-types';
 import type { AuthenticatedUser } from './authenticators';
 import { assertHumanCaller } from './human-caller';
+import { assertOpenToSelfJoin } from './invite-only';
 
 /** Where a route hands its outputs once attached (a connection's PacedOutputs). */
 export interface OutputSink {
@@ -91,7 +92,8 @@ function keepIfHuman(subscribed: { subscription: Subscription; route: OutputRout
 /**
  * subscribeFrom for a connecting user; with `joinIfNeeded` (`?join=true` on the WebSocket URL) a
  * non-participant first joins as a human and then subscribes, in one round trip for the client; `beforeJoin` runs
- * just before that join only (a member asking join=true changes nothing) and refuses it by throwing.
+ * just before that join only (a member asking join=true changes nothing) and refuses it by throwing; an
+ * invite-only conversation refuses it after that (CHAT_ERR_INVITE_ONLY, invite-only.ts), as the HTTP join does.
  * A user whose id is an AI participant's is refused either way (keepIfHuman).
  */
 export async function subscribeAsHuman(
@@ -106,6 +108,7 @@ export async function subscribeAsHuman(
   } catch (err) {
     if (!isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || !joinIfNeeded) throw err;
     joinIfNeeded.beforeJoin();
+    await assertOpenToSelfJoin(runtime, conversationId, user.userId);
     await runtime.join(conversationId, {
       participant_id: user.userId,
       participant_type: 'human',

@@ -15,7 +15,7 @@ const NOT_IDS: ReadonlySet<string> = new Set(['conversations', 'create', 'my-con
 
 /**
  * Express middleware (mount before the gateway) that turns the outcome of every HTTP API request into
- * audit events: 401 → auth.failure, CHAT_ERR_NOT_PARTICIPANT/CHAT_ERR_FORBIDDEN → access.forbidden,
+ * audit events: 401 → auth.failure, CHAT_ERR_NOT_PARTICIPANT/CHAT_ERR_FORBIDDEN/CHAT_ERR_INVITE_ONLY → access.forbidden,
  * CHAT_ERR_NOT_FOUND (no such conversation) / GATEWAY_ERR_NOT_FOUND (no such route under /chat) → access.not_found,
  * CHAT_ERR_PARTICIPANT_LIMIT → participant_limit.refused, GATEWAY_ERR_RATE_LIMITED → rate_limit.hit,
  * POST .../redact → message.redact (success or denied), POST .../edit that changed the message → message.edit. It reads the gateway's JSON error body
@@ -68,7 +68,7 @@ export function createHttpAuditMiddleware(audit: AuditLog, options: HttpAuditOpt
       const action = `${req.method} ${route}`;
       if (res.statusCode === 401) {
         audit.authFailure(actor, path, errorCode ?? 'unauthenticated');
-      } else if (errorCode === 'CHAT_ERR_NOT_PARTICIPANT' || errorCode === 'CHAT_ERR_FORBIDDEN') {
+      } else if (errorCode === 'CHAT_ERR_NOT_PARTICIPANT' || errorCode === 'CHAT_ERR_FORBIDDEN' || errorCode === 'CHAT_ERR_INVITE_ONLY') {
         audit.forbidden(actor, target, action);
       } else if (errorCode === 'CHAT_ERR_NOT_FOUND') {
         audit.notFound(actor, target, action);

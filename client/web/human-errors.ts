@@ -15,6 +15,7 @@ export const HUMAN_SENTENCES: Readonly<Record<string, string>> = {
   CHAT_ERR_NOT_FOUND: 'This conversation does not exist (any more).',
   CHAT_ERR_NOT_PARTICIPANT: 'You are not a member of this conversation.',
   CHAT_ERR_PARTICIPANT_NOT_FOUND: 'That person is not a member of this conversation.',
+  CHAT_ERR_INVITE_ONLY: 'This conversation is invite-only: ask a member to add you.',
   CHAT_ERR_ALREADY_EXISTS: 'A conversation with this id already exists.',
   CHAT_ERR_CONVERSATION_FAILED: 'This conversation stopped working after repeated failures. Try again later.',
   CHAT_ERR_RESTARTING: 'The conversation is restarting. Try again in a moment.',
