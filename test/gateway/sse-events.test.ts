@@ -1,6 +1,7 @@
 import net from 'node:net';
+import jwt from 'jsonwebtoken';
 import { createManualClock } from '../../actors/clock';
-import { closeAll, startHarness, type Harness } from './harness';
+import { closeAll, JWT_SECRET, startHarness, type Harness } from './harness';
 import { warnings } from './slow-readers';
 import { closeReaders, openEvents, type SseReader } from './sse-test-client';
 
@@ -184,6 +185,25 @@ describe('the event stream', () => {
     clock.advance(h.config.server.websocket.heartbeat_interval_s * 1000);
     await waitUntil(() => stream.comments.length === 1);
     expect(stream.comments).toEqual(['ping']);
+  });
+
+  test('ends when its token expires: an error event, then closed GATEWAY_ERR_UNAUTHENTICATED with reconnect', async () => {
+    const clock = createManualClock(Date.now());
+    const h = await startHarness({}, { clock });
+    const conv = await h.createConversation('alice', ['bob']);
+    const token = jwt.sign({ sub: 'bob', exp: Math.floor(clock.now() / 1000) + 60 }, JWT_SECRET, { algorithm: 'HS256' });
+    const answer = await openEvents(`${h.url}/chat/conversations/${conv}/events?token=${token}`);
+    const stream = answer.stream!;
+    await stream.next((e) => e.event === 'connected');
+    clock.advance(59_000);
+    expect(stream.events.map((e) => e.event)).toEqual(['connected', 'participant_list']);
+    clock.advance(1_000);
+    await stream.ended;
+    expect(stream.events.slice(2).map((e) => [e.event, e.json.error])).toEqual([
+      ['error', 'GATEWAY_ERR_UNAUTHENTICATED'],
+      ['closed', 'GATEWAY_ERR_UNAUTHENTICATED'],
+    ]);
+    expect(stream.events[3]!.json).toMatchObject({ close_code: 4001, reconnect: true });
   });
 
   test('drops a reader that stops reading once past high_water_bytes, by a reset', async () => {
