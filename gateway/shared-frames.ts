@@ -15,6 +15,8 @@ import { encodeTextFrame } from './text-frames';
  */
 export class SharedFrames {
   private frames = new Map<object, Buffer>();
+  /** Server-Sent Events (sse-sender.ts) of the same keys: other bytes than the WebSocket frames, so a map of their own. */
+  private events = new Map<object, Buffer>();
   private clearScheduled = false;
 
   /** The `message` frame of a record (looked up first: no builder closure per recipient, as this runs per delivery). */
@@ -27,18 +29,36 @@ export class SharedFrames {
     return this.frames.get(key) ?? this.keep(key, JSON.stringify(build()));
   }
 
+  /**
+   * The event-stream bytes for `key` (a record or a broadcast output), encoded on first use in the turn: a room's
+   * event streams share one serialisation per record, as its WebSockets do.
+   */
+  event(key: object, encode: () => Buffer): Buffer {
+    const known = this.events.get(key);
+    if (known !== undefined) return known;
+    const bytes = encode();
+    this.events.set(key, bytes);
+    this.scheduleClear();
+    return bytes;
+  }
+
   private keep(key: object, json: string): Buffer {
     const bytes = encodeTextFrame(json);
     this.frames.set(key, bytes);
+    this.scheduleClear();
+    return bytes;
+  }
+
+  private scheduleClear(): void {
     if (!this.clearScheduled) {
       this.clearScheduled = true;
       setImmediate(this.clear);
     }
-    return bytes;
   }
 
   private readonly clear = (): void => {
     this.clearScheduled = false;
     this.frames = new Map();
+    this.events = new Map();
   };
 }

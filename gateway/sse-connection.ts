@@ -86,6 +86,7 @@ export class SseConnection implements OutputTarget, GatewayConnection {
       stream: res,
       highWaterBytes: wsConfig.high_water_bytes,
       log: this.log,
+      sharedFrames: ctx.sharedFrames,
       lastSentSequenceId: () => this.progress.lastSentSequenceId,
       isClosing: () => this.closing,
       onSlowConsumer: () => this.cut(),

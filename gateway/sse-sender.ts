@@ -4,6 +4,7 @@ import type { GatewayLogger } from './observability-hooks';
 import type { OutputFrameSender } from './output-frames';
 import type { PacedSender } from './paced-outputs';
 import type { ServerFrame } from './protocol/server-frames';
+import type { SharedFrames } from './shared-frames';
 import type { TurnWriteBatch } from './turn-write-batch';
 
 /** The response an event stream writes to, as the backpressure guard reads it (http.ServerResponse has it). */
@@ -18,6 +19,8 @@ export interface SseSenderOptions {
   /** Bytes the stream may hold unsent before the reader counts as a slow consumer (server.websocket.high_water_bytes). */
   readonly highWaterBytes: number;
   readonly log: GatewayLogger;
+  /** The gateway-wide serialise-once cache (shared-frames.ts): a record's event is encoded once per turn. */
+  readonly sharedFrames: SharedFrames;
   /** Highest sequence id sent, logged when a slow consumer is dropped. */
   lastSentSequenceId(): number;
   /** A closing stream sends nothing more. */
@@ -59,10 +62,10 @@ export class SseSender implements OutputFrameSender, PacedSender {
 
   constructor(private readonly options: SseSenderOptions) {}
 
-  /** A record's `message` event, with its sequence id as the event id. */
+  /** A record's `message` event, with its sequence id as the event id, encoded once per turn for every stream. */
   message(message: ChatMessage): void {
     if (this.options.isClosing()) return;
-    this.raw(encodeEvent('message', messageFrameJson(message), message.sequence_id));
+    this.raw(this.options.sharedFrames.event(message, () => encodeEvent('message', messageFrameJson(message), message.sequence_id)));
   }
 
   /** A frame as an event named by its type; `id` overrides eventIdOf (the `connected` of a stream with no replay). */
@@ -76,9 +79,15 @@ export class SseSender implements OutputFrameSender, PacedSender {
     this.raw(encodeEvent(frame.type, JSON.stringify(frame), id));
   }
 
-  /** A broadcast frame (typing, presence, read): built per stream; the WebSocket cache holds WebSocket-framed bytes. */
-  shared(_key: object, build: () => ServerFrame): void {
-    this.frame(build());
+  /** A broadcast frame (typing, presence, read), encoded once per turn for every stream (none carries an id). */
+  shared(key: object, build: () => ServerFrame): void {
+    if (this.options.isClosing()) return;
+    this.raw(
+      this.options.sharedFrames.event(key, () => {
+        const frame = build();
+        return encodeEvent(frame.type, JSON.stringify(frame));
+      }),
+    );
   }
 
   /** A comment line (`: ping`), which EventSource ignores: keeps proxies from timing the stream out. */
