@@ -51,12 +51,14 @@ export function createMembershipHandlers(
     const user = userOf(res);
     const id = idParam(req);
     spend(res);
-    await assertOpenToSelfJoin(runtime, id, user.userId);
-    const participant = await runtime.join(id, {
-      participant_id: user.userId,
-      participant_type: 'human',
-      display_name: user.displayName ?? user.userId,
-    });
+    // A member of an invite-only conversation is answered as it is, without a join a removal could race.
+    const participant =
+      (await assertOpenToSelfJoin(runtime, id, user.userId)) ??
+      (await runtime.join(id, {
+        participant_id: user.userId,
+        participant_type: 'human',
+        display_name: user.displayName ?? user.userId,
+      }));
     res.json({ conversation_id: id, participant });
   };
 

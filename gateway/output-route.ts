@@ -108,12 +108,15 @@ export async function subscribeAsHuman(
   } catch (err) {
     if (!isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || !joinIfNeeded) throw err;
     joinIfNeeded.beforeJoin();
-    await assertOpenToSelfJoin(runtime, conversationId, user.userId);
-    await runtime.join(conversationId, {
-      participant_id: user.userId,
-      participant_type: 'human',
-      display_name: user.displayName ?? user.userId,
-    });
+    // A member now (added meanwhile) of an invite-only conversation subscribes without a join a removal could race.
+    const member = await assertOpenToSelfJoin(runtime, conversationId, user.userId);
+    if (member === undefined) {
+      await runtime.join(conversationId, {
+        participant_id: user.userId,
+        participant_type: 'human',
+        display_name: user.displayName ?? user.userId,
+      });
+    }
     return keepIfHuman(await subscribeFrom(runtime, conversationId, user.userId, start), user.userId);
   }
 }

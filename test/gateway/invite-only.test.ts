@@ -5,10 +5,11 @@
  */
 import { REFUSAL_SUBPROTOCOL } from '../../gateway';
 import { captureAudit } from '../observability/audit-lines';
-import { closeAll, invalidFrames, startHarness } from './harness';
+import { closeAll, invalidFrames, startHarness, type Harness } from './harness';
 import { upgradeOutcome, upgradeRefusal } from './ws-test-client';
 
 afterEach(async () => {
+  jest.restoreAllMocks();
   const invalid = invalidFrames();
   await closeAll();
   expect(invalid).toEqual([]);
@@ -58,5 +59,45 @@ describe('an invite-only conversation', () => {
     expect((await h.request('POST', `/chat/conversations/${open}/join`, 'carol')).status).toBe(200);
     const bad = await h.request('POST', '/chat/conversations', 'alice', { settings: { invite_only: 'yes' } });
     expect([bad.status, bad.body.error]).toEqual([400, 'GATEWAY_ERR_BAD_REQUEST']);
+  });
+});
+
+describe('an invite-only conversation, a removal racing a member’s self-join', () => {
+  /**
+   * The owner's removal of `who` lands between the invite-only check (which saw it as a member) and what follows it:
+   * the self-join must not make the removed member one again. `call`: which getConversation of the request is the
+   * check's (over HTTP the router's AI-caller check reads one first); `before` runs ahead of the summary it reads.
+   */
+  function removeAfterCheck(h: Harness, who: string, call: number, before?: () => Promise<unknown>): void {
+    jest.restoreAllMocks();
+    const real = h.runtime.getConversation.bind(h.runtime);
+    let calls = 0;
+    jest.spyOn(h.runtime, 'getConversation').mockImplementation(async (id: string) => {
+      calls += 1;
+      if (calls !== call) return real(id);
+      await before?.();
+      const summary = await real(id);
+      await h.runtime.leave(id, who, { removedBy: 'alice' });
+      return summary;
+    });
+  }
+
+  test('POST …/join by a member removed meanwhile does not put it back (NLWeb alias the same)', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob', 'carol'], { settings: { invite_only: true } });
+    removeAfterCheck(h, 'bob', 2);
+    expect((await h.request('POST', `/chat/conversations/${conv}/join`, 'bob')).status).toBe(200);
+    removeAfterCheck(h, 'carol', 2);
+    expect((await h.request('POST', `/chat/${conv}/join`, 'carol')).status).toBe(200);
+    expect((await h.runtime.getConversation(conv)).participants.map((p) => p.participant_id)).toEqual(['alice']);
+  });
+
+  test('?join=true of a user added, then removed, while its join was checked does not put it back', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob'], { settings: { invite_only: true } });
+    removeAfterCheck(h, 'carol', 1, () => h.runtime.join(conv, { participant_id: 'carol', participant_type: 'human' }, { addedBy: 'bob' }));
+    const refused = await upgradeRefusal(h.wsUrl(conv, 'carol', { join: 'true' }));
+    expect([refused.status, (refused.body as { error: string }).error]).toEqual([403, 'CHAT_ERR_NOT_PARTICIPANT']);
+    expect((await h.runtime.getConversation(conv)).participants.map((p) => p.participant_id)).toEqual(['alice', 'bob']);
   });
 });
