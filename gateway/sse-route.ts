@@ -19,6 +19,15 @@ export const EVENT_STREAM_QUERY = ['last_sequence_id', 'history'] as const;
 export const RETRY_MIN_MS = 2000;
 export const RETRY_SPREAD_MS = 3000;
 
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  // no-transform: a compressing proxy or middleware would hold events back to fill its blocks.
+  'cache-control': 'no-cache, no-transform',
+  // nginx buffers proxied responses unless told not to.
+  'x-accel-buffering': 'no',
+  connection: 'keep-alive',
+} as const;
+
 /** What the event stream route needs from its gateway. */
 export interface EventStreamDeps {
   readonly ctx: ConnectionContext;
@@ -71,16 +80,18 @@ export function createEventStreamHandler(deps: EventStreamDeps): RouteHandler {
       if (!req.socket.destroyed) throw new ChatError('GATEWAY_ERR_SHUTTING_DOWN');
       return;
     }
+    if (req.method === 'HEAD') {
+      // Express answers HEAD with the GET route: the checks above, the stream's headers, and no stream (it would
+      // hold a subscription and a connection slot for an answer that has no body).
+      quota.give(user.userId);
+      route.detach();
+      subscription.close();
+      res.writeHead(200, STREAM_HEADERS).end();
+      return;
+    }
     // The stream's liveness is the heartbeat's and the backpressure guard's, not server.idle_timeout_s.
     req.socket.setTimeout(0);
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      // no-transform: a compressing proxy or middleware would hold events back to fill its blocks.
-      'cache-control': 'no-cache, no-transform',
-      // nginx buffers proxied responses unless told not to.
-      'x-accel-buffering': 'no',
-      connection: 'keep-alive',
-    });
+    res.writeHead(200, STREAM_HEADERS);
     res.flushHeaders();
     const connection = new SseConnection(res, req.socket, ctx, user, subscription, route);
     deps.connections.add(connection);

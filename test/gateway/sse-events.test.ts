@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import net from 'node:net';
 import jwt from 'jsonwebtoken';
 import { createManualClock } from '../../actors/clock';
@@ -123,6 +124,18 @@ describe('the event stream', () => {
       const answer = await openEvents(eventsUrl(h, conv, 'bob', params), headers);
       expect([answer.status, answer.body.error]).toEqual([400, 'GATEWAY_ERR_BAD_REQUEST']);
     }
+    expect(h.server.gateway.connectionCount()).toBe(0);
+  });
+
+  test('answers HEAD with the checks and the headers only, holding no stream', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    // Ended by the server (its response finishes), not left open until the client goes away.
+    const finished = new Promise((resolve) => h.server.server.once('request', (_req, res: ServerResponse) => res.once('finish', resolve)));
+    const head = await fetch(eventsUrl(h, conv, 'bob'), { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-type')]).toEqual([200, 'text/event-stream; charset=utf-8']);
+    await finished;
+    expect((await fetch(eventsUrl(h, conv, 'carol'), { method: 'HEAD' })).status).toBe(403);
     expect(h.server.gateway.connectionCount()).toBe(0);
   });
 
