@@ -138,6 +138,11 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
     if (source.follows) await out.flush();
     for await (const record of source.records()) {
       if ((await accept(record)) === 'past --to') break;
+      // Following, the record --to names ends it: the next one may never be sequenced, and nothing after it is shown.
+      if (source.follows && !analysing && options.to !== undefined && record.sequence_id >= options.to) {
+        cutAtTo = true;
+        break;
+      }
       // Following a server: each record as it comes, not when 64 KiB have gathered (someone is waiting on it).
       if (source.follows) await out.flush();
     }

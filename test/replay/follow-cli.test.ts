@@ -189,6 +189,17 @@ describe('replay --server --follow', () => {
     expect(rows.join('\n')).not.toContain('live 2');
   });
 
+  test('--to naming a record still to come ends the follow once that record is printed, not at the next one', async () => {
+    const heldUpTo = (await h.runtime.getConversation(conv)).last_sequence_id;
+    const f = follow(conv, '--server', h.url, '--token', h.token('bob'), '--json', '--to', String(heldUpTo + 1));
+    await f.live();
+    // The conversation then goes quiet: nothing past --to is ever sequenced, and the CLI must not wait for it.
+    await post(h, conv, 'alice', 1, 'last');
+    expect(await f.done).toBe(0);
+    expect(ids(f.records())).toEqual(oneToN(heldUpTo + 1));
+    expect(f.subscribed).toBe(false);
+  });
+
   test('--check --follow reports a violation of a live record as it comes, then the summary at Ctrl-C (exit 2)', async () => {
     await h.runtime.join(conv, { participant_id: 'bot', participant_type: 'ai', external: true });
     const f = follow(conv, '--server', h.url, '--token', h.token('bob'), '--check');
