@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { ChatError, isChatError } from '../actors/errors';
 import type { ConnectionContext, GatewayConnection } from './connection-context';
 import type { ConnectionQuota } from './connection-quota';
+import { assertHumanCaller } from './human-caller';
 import { idParam, userOf } from './http-request-input';
 import { keepFromForwarding } from './owner-http-forwarding';
 import { subscribeAsHuman, type ReplayRequest } from './output-route';
@@ -54,7 +55,6 @@ export function createEventStreamHandler(deps: EventStreamDeps): RouteHandler {
     const user = userOf(res);
     const conversationId = idParam(req);
     const start = replayRequestOf(req);
-    if (start.afterSequenceId !== undefined) ctx.telemetry.reconnect?.();
     if (!quota.take(user.userId)) {
       ctx.audit.rateLimited?.(user.userId, conversationId, 'sse connect');
       throw new ChatError(
@@ -62,14 +62,23 @@ export function createEventStreamHandler(deps: EventStreamDeps): RouteHandler {
         `${user.userId} has ${quota.perUser} connections open, the most one user may (server.websocket.max_connections_per_user)`,
       );
     }
+    if (req.method === 'HEAD') {
+      // Express answers HEAD with the GET route: the same checks and headers, and no stream. Checked on the
+      // conversation's members, not by subscribing: a subscription announces its reader online to the room (presence)
+      // and offline again a grace later, for an answer that opens nothing.
+      quota.give(user.userId);
+      await auditedRefusals(ctx, user.userId, conversationId, () => assertReader(ctx, conversationId, user.userId));
+      res.writeHead(200, STREAM_HEADERS).end();
+      return;
+    }
+    if (start.afterSequenceId !== undefined) ctx.telemetry.reconnect?.();
     let subscribed: Awaited<ReturnType<typeof subscribeAsHuman>>;
     try {
-      subscribed = await subscribeAsHuman(ctx.runtime, conversationId, user, start, false);
+      subscribed = await auditedRefusals(ctx, user.userId, conversationId, () =>
+        subscribeAsHuman(ctx.runtime, conversationId, user, start, false),
+      );
     } catch (err) {
       quota.give(user.userId);
-      if (isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || isChatError(err, 'CHAT_ERR_FORBIDDEN'))
-        ctx.audit.forbidden?.(user.userId, conversationId, 'sse connect');
-      if (isChatError(err, 'CHAT_ERR_NOT_FOUND')) ctx.audit.notFound?.(user.userId, conversationId, 'sse connect');
       throw err;
     }
     const { subscription, route } = subscribed;
@@ -80,15 +89,6 @@ export function createEventStreamHandler(deps: EventStreamDeps): RouteHandler {
       if (!req.socket.destroyed) throw new ChatError('GATEWAY_ERR_SHUTTING_DOWN');
       return;
     }
-    if (req.method === 'HEAD') {
-      // Express answers HEAD with the GET route: the checks above, the stream's headers, and no stream (it would
-      // hold a subscription and a connection slot for an answer that has no body).
-      quota.give(user.userId);
-      route.detach();
-      subscription.close();
-      res.writeHead(200, STREAM_HEADERS).end();
-      return;
-    }
     // The stream's liveness is the heartbeat's and the backpressure guard's, not server.idle_timeout_s.
     req.socket.setTimeout(0);
     res.writeHead(200, STREAM_HEADERS);
@@ -97,6 +97,25 @@ export function createEventStreamHandler(deps: EventStreamDeps): RouteHandler {
     deps.connections.add(connection);
     connection.start(RETRY_MIN_MS + Math.floor(random() * RETRY_SPREAD_MS));
   };
+}
+
+/** Runs a check or subscription, auditing its refusals as the WebSocket upgrade does. */
+async function auditedRefusals<T>(ctx: ConnectionContext, userId: string, conversationId: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isChatError(err, 'CHAT_ERR_NOT_PARTICIPANT') || isChatError(err, 'CHAT_ERR_FORBIDDEN'))
+      ctx.audit.forbidden?.(userId, conversationId, 'sse connect');
+    if (isChatError(err, 'CHAT_ERR_NOT_FOUND')) ctx.audit.notFound?.(userId, conversationId, 'sse connect');
+    throw err;
+  }
+}
+
+/** What subscribing would refuse, without subscribing: not found, not a member, an AI participant's id. */
+async function assertReader(ctx: ConnectionContext, conversationId: string, userId: string): Promise<void> {
+  const { participants } = await ctx.runtime.getConversation(conversationId);
+  if (!participants.some((p) => p.participant_id === userId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
+  assertHumanCaller(participants, userId);
 }
 
 /**

@@ -139,6 +139,19 @@ describe('the event stream', () => {
     expect(h.server.gateway.connectionCount()).toBe(0);
   });
 
+  test('HEAD subscribes nobody: the room is not told the reader came online', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = (await open(h, conv, 'alice')).stream;
+    await alice.next((e) => e.event === 'participant_list');
+    const head = await fetch(eventsUrl(h, conv, 'bob'), { method: 'HEAD', headers: { 'last-event-id': '0' } });
+    expect(head.status).toBe(200);
+    // Posted after the HEAD was answered: whatever the HEAD announced comes before it on alice's stream.
+    await post(h, conv, 'alice', 'after-head');
+    await alice.next((e) => e.event === 'message' && e.json.message.content === 'after-head');
+    expect(alice.ofType('presence').map((e) => e.json)).toEqual([]);
+  });
+
   test('counts in the per-user connection bound with the WebSockets', async () => {
     const h = await startHarness({ server: { websocket: { max_connections_per_user: 2 } } });
     const conv = await h.createConversation('alice', ['bob']);
