@@ -13,8 +13,10 @@ import type { ChatMessage } from '../../actors/message-types';
 import { SqliteStore } from '../../storage-providers';
 import { captureAudit } from '../observability/audit-lines';
 import { closeAll, invalidFrames, startHarness, type Harness } from './harness';
+import { closeReaders, openEvents } from './sse-test-client';
 
 afterEach(async () => {
+  await closeReaders();
   const invalid = invalidFrames();
   await closeAll();
   expect(invalid).toEqual([]);
@@ -152,6 +154,29 @@ describe('DELETE …/participants/{participant_id}: the owner removes a member',
     const post = await h.request('POST', `/chat/conversations/${conv}/messages`, 'bob', { message_id: 'b1', content: 'still here?' });
     expect([post.status, post.body.error]).toEqual([403, 'CHAT_ERR_NOT_PARTICIPANT']);
     expect(await memberIds(h, conv)).toEqual(['alice']);
+  });
+
+  test("the removed human's event stream (GET …/events) gets the leave record, then closed 4003 with no reconnect", async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const answer = await openEvents(`${h.url}/chat/conversations/${conv}/events?token=${h.token('bob')}`);
+    const stream = answer.stream!;
+    await stream.next((e) => e.event === 'participant_list');
+    expect((await h.request('DELETE', `${participants(conv)}/bob`, 'alice')).status).toBe(200);
+    await stream.ended;
+    const leave = stream
+      .ofType('message')
+      .map((e) => e.json.message)
+      .find((m) => m.message_type === 'leave');
+    expect(leave).toMatchObject({ sender_id: 'bob', metadata: { removed_by: 'alice' } });
+    expect(stream.events.at(-1)!.json).toMatchObject({
+      type: 'closed',
+      error: 'CHAT_ERR_NOT_PARTICIPANT',
+      close_code: 4003,
+      reconnect: false,
+    });
+    const again = await openEvents(`${h.url}/chat/conversations/${conv}/events?token=${h.token('bob')}`);
+    expect([again.status, again.stream]).toEqual([403, undefined]);
   });
 
   test('a member who is not the owner: 403 CHAT_ERR_FORBIDDEN; an unknown id: 404 CHAT_ERR_PARTICIPANT_NOT_FOUND; oneself: a leave', async () => {
