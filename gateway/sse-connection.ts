@@ -21,11 +21,18 @@ const BATCH_FLUSH_BYTES = 64 * 1024;
 const SSE_PROTOCOL_VERSION = 1;
 
 /**
- * Codes after which reconnecting cannot help: the caller is no member, the conversation is gone, or it is an AI's
- * id. The `closed` event says `reconnect: false` for them, and the client should call EventSource.close(); for the
- * others (shutdown, moved to another server, an expired token, an internal error) it resumes with Last-Event-ID.
+ * Codes after which EventSource's own reconnect cannot succeed: the caller is no member, the conversation is gone, it
+ * is an AI's id, or its token expired (EventSource asks the same URL again, expired `token=` and all, gets 401 and
+ * gives up). The `closed` event says `reconnect: false` for them, and the client should call EventSource.close() (after
+ * an expiry, open a new one with a fresh token and last_sequence_id); for the others (shutdown, moved to another
+ * server, an internal error) it lets EventSource resume with Last-Event-ID.
  */
-const FINAL_CODES: ReadonlySet<ErrorCode> = new Set(['CHAT_ERR_NOT_PARTICIPANT', 'CHAT_ERR_NOT_FOUND', 'CHAT_ERR_FORBIDDEN']);
+const FINAL_CODES: ReadonlySet<ErrorCode> = new Set([
+  'CHAT_ERR_NOT_PARTICIPANT',
+  'CHAT_ERR_NOT_FOUND',
+  'CHAT_ERR_FORBIDDEN',
+  'GATEWAY_ERR_UNAUTHENTICATED',
+]);
 
 /** The last event of a stream the server ends (docs/protocol.md, Server-Sent Events). */
 export interface ClosedEventFrame {
