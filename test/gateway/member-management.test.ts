@@ -204,6 +204,17 @@ describe('DELETE …/participants/{participant_id}: the owner removes a member',
     expect(await memberIds(h, conv)).toEqual(['alice', 'bob']);
   });
 
+  test('a member whose id is literally "me": …/participants/me is the caller (a leave), …/participants/%6De removes it', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    expect((await h.request('POST', participants(conv), 'bob', { participant_id: 'me' })).status).toBe(200);
+    const removed = await h.request('DELETE', `${participants(conv)}/%6De`, 'alice');
+    expect(removed.body).toEqual({ conversation_id: conv, participant_id: 'me', removed: true, removed_by: 'alice' });
+    expect(await memberIds(h, conv)).toEqual(['alice', 'bob']);
+    const left = await h.request('DELETE', `${participants(conv)}/me`, 'bob');
+    expect(left.body).toEqual({ conversation_id: conv, participant_id: 'bob', left: true });
+  });
+
   test('removing an AI agent cancels its running job and it answers nothing more', async () => {
     const started: string[] = [];
     const aborts: string[] = [];
