@@ -1,6 +1,7 @@
 import type { ChatMessage } from '../actors/message-types';
 import type { ServerFrame } from './protocol/server-frames';
 import { messageFrameJson } from './frame-json';
+import { encodeEvent } from './sse-sender';
 import { encodeTextFrame } from './text-frames';
 
 /**
@@ -34,9 +35,15 @@ export class SharedFrames {
    * event streams share one serialisation per record, as its WebSockets do.
    */
   event(key: object, encode: () => Buffer): Buffer {
-    const known = this.events.get(key);
-    if (known !== undefined) return known;
-    const bytes = encode();
+    return this.events.get(key) ?? this.keepEvent(key, encode());
+  }
+
+  /** A record's `message` event (looked up first, as message(): no encoder closure per stream on the per-record path). */
+  messageEvent(message: ChatMessage): Buffer {
+    return this.events.get(message) ?? this.keepEvent(message, encodeEvent('message', messageFrameJson(message), message.sequence_id));
+  }
+
+  private keepEvent(key: object, bytes: Buffer): Buffer {
     this.events.set(key, bytes);
     this.scheduleClear();
     return bytes;
@@ -59,6 +66,7 @@ export class SharedFrames {
   private readonly clear = (): void => {
     this.clearScheduled = false;
     this.frames = new Map();
-    this.events = new Map();
+    // Only when used: a gateway without event streams allocates one map per turn, as before they existed.
+    if (this.events.size !== 0) this.events = new Map();
   };
 }

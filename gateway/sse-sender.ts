@@ -1,5 +1,4 @@
 import type { ChatMessage } from '../actors/message-types';
-import { messageFrameJson } from './frame-json';
 import type { GatewayLogger } from './observability-hooks';
 import type { OutputFrameSender } from './output-frames';
 import type { PacedSender } from './paced-outputs';
@@ -65,7 +64,7 @@ export class SseSender implements OutputFrameSender, PacedSender {
   /** A record's `message` event, with its sequence id as the event id, encoded once per turn for every stream. */
   message(message: ChatMessage): void {
     if (this.options.isClosing()) return;
-    this.raw(this.options.sharedFrames.event(message, () => encodeEvent('message', messageFrameJson(message), message.sequence_id)));
+    this.raw(this.options.sharedFrames.messageEvent(message));
   }
 
   /** A frame as an event named by its type; `id` overrides eventIdOf (the `connected` of a stream with no replay). */
