@@ -199,6 +199,9 @@ describe("the order of a step's effects", () => {
         'dispatchToAgents',
         'forwardTyping',
         'markDuplicate',
+        // A member's add or an owner's removal that the conversation's own step refuses (membership-changes.ts).
+        'refuseAdd',
+        'refuseRemoval',
         'rejectFull',
         'rejectNotParticipant',
         'rejectOtherType',
