@@ -201,6 +201,23 @@ describe('the event stream', () => {
     });
   });
 
+  test('ends at once when the owner removes the reader (DELETE .../participants/{id}): the leave record, then closed 4003; reopening is refused', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const stream = (await open(h, conv, 'bob')).stream;
+    await stream.next((e) => e.event === 'participant_list');
+    expect((await h.request('DELETE', `/chat/conversations/${conv}/participants/bob`, 'alice')).status).toBe(200);
+    await stream.ended;
+    expect(stream.events.slice(-2).map((e) => [e.event, e.json.message?.message_type ?? e.json.error])).toEqual([
+      ['participant_update', undefined],
+      ['closed', 'CHAT_ERR_NOT_PARTICIPANT'],
+    ]);
+    expect(stream.ofType('message').map((e) => e.json.message.message_type)).toEqual(['leave']);
+    await waitUntil(() => h.server.gateway.connectionCount() === 0);
+    const again = await openEvents(eventsUrl(h, conv, 'bob'), { 'last-event-id': stream.ofType('message')[0]!.id! });
+    expect([again.status, again.body.error]).toEqual([403, 'CHAT_ERR_NOT_PARTICIPANT']);
+  });
+
   test('writes a `: ping` comment at every heartbeat tick, on the gateway clock', async () => {
     const clock = createManualClock(Date.now());
     const h = await startHarness({}, { clock });
