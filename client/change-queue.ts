@@ -10,9 +10,13 @@
  *   made one), also when it changed nothing (the same text again, a deleted message deleted again): that ack settles
  *   the oldest such change on the socket. Older servers send none: an edit is answered by its `edit` record (the
  *   edited message, this user, the same content), a delete by the `redaction` record naming its message; both servers
- *   by a refusal (`error` with reply_to and message_id). A change a record settled on its own socket leaves a note,
- *   so that its ack, which follows, settles nothing else. An answer also settles the earlier changes of the same
- *   message still waiting for one: the server took them first.
+ *   by a refusal (`error` with reply_to and message_id). An answer also settles the earlier changes of the same
+ *   message still waiting for one: the server took them first. A change on the socket settled before its own ack or
+ *   refusal (by its record, by the same edit from the user's other tab, with a later change of its message) leaves a
+ *   note in the send order, so that answer, when it comes, settles nothing else: a socket's answers come in the
+ *   order its changes went, whatever their `changed` or `sequence_id` say (one exception: a refusal made before the
+ *   runtime, content or budget, can pass an earlier change of the message still in the runtime; the two answers then
+ *   settle each other's change, and both end settled).
  * - Re-sending: a change on the wire when its socket ended goes again after the reconnect, but only once the resume
  *   has replayed the conversation up to the server's head (`connected.last_sequence_id`): a change the server took
  *   is answered by its record in that replay and is not sent again, so an edit never lands a second time after a
@@ -63,11 +67,16 @@ export interface ChangeQueueDeps {
   emitUnsettled(err: ChatClientError): void;
 }
 
-/** A change a record settled on the socket that sent it: the `change_ack` that follows it there settles nothing. */
-interface SettledByRecord {
+/**
+ * A change sent on the current socket that a record settled before its own answer came (its record, another tab's
+ * same edit, or a later change's record settling it with its message): the answer still to come there (a
+ * `change_ack` or a refusal) is its own, and settles nothing else.
+ */
+interface SettledEarly {
   readonly type: ChangeFrame['type'];
   readonly messageId: string;
-  readonly sequenceId: number;
+  /** Its place in the send order, which is the order the socket's answers come in. */
+  readonly order: number;
 }
 
 /**
@@ -79,8 +88,8 @@ const MAX_SETTLED_NOTES = 256;
 /** The queue of one client (see the file comment). */
 export function createChangeQueue(deps: ChangeQueueDeps) {
   const pending: PendingChange[] = [];
-  /** Changes of the current socket its records settled, whose acks (from a server that sends them) are still to come. */
-  let settledByRecord: SettledByRecord[] = [];
+  /** Changes of the current socket records settled, whose answers (from a server that acks) are still to come. */
+  let settledEarly: SettledEarly[] = [];
   let timer: unknown;
   /** A change may have been taken on the socket that ended: nothing goes before the resume has replayed up to `replayTo`. */
   let awaitingReplay = false;
@@ -133,24 +142,39 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
     pump();
   }
 
-  /** A record settled `change`: noted when it was sent on this socket, whose server may ack it next. */
-  function settleByRecord(change: PendingChange, recordSequenceId: number): void {
-    if (change.state === 'sent') {
-      settledByRecord.push({ type: change.frame.type, messageId: change.frame.message_id, sequenceId: recordSequenceId });
-      if (settledByRecord.length > MAX_SETTLED_NOTES) settledByRecord.shift();
-    }
-    settle(change);
-  }
-
-  /** Removes `change` and the changes of the same message sent before it: the server took those first. */
-  function settle(change: PendingChange): void {
+  /**
+   * Removes `change` and the changes of the same message sent before it: the server took those first. `byRecord`:
+   * a record settles `change`, not its own answer. Each change on this socket settled before its own answer is noted,
+   * so that answer, when it comes, settles nothing else (answerOf).
+   */
+  function settle(change: PendingChange, byRecord: boolean): void {
     const at = pending.indexOf(change);
     for (let i = at; i >= 0; i--) {
       const c = pending[i];
-      if (c === change || (c.wasSent && c.frame.message_id === change.frame.message_id)) pending.splice(i, 1);
+      if (c !== change && !(c.wasSent && c.frame.message_id === change.frame.message_id)) continue;
+      pending.splice(i, 1);
+      if (c.state === 'sent' && (byRecord || c !== change)) {
+        settledEarly.push({ type: c.frame.type, messageId: c.frame.message_id, order: c.order });
+        if (settledEarly.length > MAX_SETTLED_NOTES) settledEarly.shift();
+      }
     }
     // One answered by the replay, still queued to go again, held the messages sent after it.
     deps.released();
+  }
+
+  /**
+   * The change an answer (`change_ack` or refusal) of `type` on `messageId` is for: the server answers a socket's
+   * changes in the order they were sent (see the file comment), so it is the oldest one sent there, whether still pending (returned) or
+   * settled early by a record (its note is taken back; undefined).
+   */
+  function answerOf(type: ChangeFrame['type'], messageId: string | undefined): PendingChange | undefined {
+    const change = pending.find((c) => c.state === 'sent' && c.frame.type === type && c.frame.message_id === messageId);
+    const noted = settledEarly.findIndex((n) => n.type === type && n.messageId === messageId);
+    if (noted >= 0 && (change === undefined || settledEarly[noted]!.order < change.order)) {
+      settledEarly.splice(noted, 1);
+      return undefined;
+    }
+    return change;
   }
 
   return {
@@ -166,7 +190,7 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
     /** The socket ended: what was on it goes again, after the next connection's replay. */
     onSocketGone(): void {
       cancelTimer();
-      settledByRecord = [];
+      settledEarly = [];
       for (const c of pending) c.state = 'queued';
       awaitingReplay = pending.some((c) => c.wasSent);
       replayTo = undefined;
@@ -179,19 +203,19 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
     },
     /** The delivery cursor moved (a record delivered, a range the server no longer has skipped). */
     onCursor,
-    /** This user's `edit` record `recordSequenceId` for `messageId`, with its new content. */
-    onEdited(messageId: string, content: string, recordSequenceId: number): void {
+    /** This user's `edit` record for `messageId` (from any of its sockets), with its new content. */
+    onEdited(messageId: string, content: string): void {
       const change = pending.find(
         (c) => c.wasSent && c.frame.type === 'edit' && c.frame.message_id === messageId && c.frame.content === content,
       );
-      if (change) settleByRecord(change, recordSequenceId);
+      if (change) settle(change, true);
     },
     /**
      * A `redaction` record this user asked for, naming `sequenceIds`: it answers the delete of a message among them
      * (and settles the edits of it sent before, moot now). A delete of a message this client has not seen (sequence
      * id unknown) is taken to be the oldest one sent: the server answers them in order.
      */
-    onRedacted(sequenceIds: readonly number[], recordSequenceId: number): void {
+    onRedacted(sequenceIds: readonly number[]): void {
       const ids = new Set(sequenceIds);
       const deletes = pending.filter((c) => c.wasSent && c.frame.type === 'delete');
       const named = deletes.find((c) => {
@@ -199,35 +223,25 @@ export function createChangeQueue(deps: ChangeQueueDeps) {
         return seq !== undefined && ids.has(seq);
       });
       const change = named ?? deletes.find((c) => deps.sequenceOf(c.frame.message_id) === undefined);
-      if (change) settleByRecord(change, recordSequenceId);
+      if (change) settle(change, true);
     },
     /**
-     * A `change_ack` for this socket's `type` of `messageId`: the oldest such change on the socket is settled, changed
-     * or not, unless a record settled it already (its note is taken back instead). `sequenceId`: the record's, when
-     * the change made one.
+     * A `change_ack` for this socket's `type` of `messageId`, changed or not: it answers the oldest such change sent on
+     * the socket (answerOf), which is settled unless a record settled it already.
      */
-    onAcked(type: ChangeFrame['type'], messageId: string, changed: boolean, sequenceId: number | undefined): void {
-      if (changed) {
-        const noted = settledByRecord.findIndex(
-          (n) => n.type === type && n.messageId === messageId && (sequenceId === undefined || n.sequenceId === sequenceId),
-        );
-        if (noted >= 0) {
-          settledByRecord.splice(noted, 1);
-          return;
-        }
-      }
-      const change = pending.find((c) => c.state === 'sent' && c.frame.type === type && c.frame.message_id === messageId);
-      if (change) settle(change);
+    onAcked(type: ChangeFrame['type'], messageId: string): void {
+      const change = answerOf(type, messageId);
+      if (change) settle(change, false);
     },
-    /** An `error` frame answering an `edit` or `delete` of `messageId`: the oldest such change on this socket is settled. */
+    /** An `error` frame refusing an `edit` or `delete` of `messageId`: it answers the oldest such change sent on this socket (answerOf). */
     onRefused(type: ChangeFrame['type'], messageId: string | undefined): void {
-      const at = pending.findIndex((c) => c.state === 'sent' && c.frame.type === type && c.frame.message_id === messageId);
-      if (at >= 0) pending.splice(at, 1);
+      const change = answerOf(type, messageId);
+      if (change) pending.splice(pending.indexOf(change), 1);
     },
     /** The client ended with `err`: every change still kept is reported once, and nothing more goes. */
     onClosed(err: ChatClientError): void {
       cancelTimer();
-      settledByRecord = [];
+      settledEarly = [];
       awaitingReplay = false;
       for (const c of pending.splice(0)) {
         const fate = c.wasSent ? 'unconfirmed (sent, no answer came: it may have been applied)' : 'not sent';

@@ -88,7 +88,7 @@ export function createMessageChanges(options: MessageChangesOptions) {
       edit_count: count,
     } = md;
     if (typeof sequenceId !== 'number' || typeof messageId !== 'string' || typeof senderId !== 'string') return;
-    if (senderId === options.ownId()) queue.onEdited(messageId, record.content, record.sequence_id);
+    if (senderId === options.ownId()) queue.onEdited(messageId, record.content);
     const editCount = typeof count === 'number' ? count : 1;
     if (!newEdit(messageKey(sequenceId, senderId, messageId), editCount)) return;
     options.emitEdited({
@@ -107,7 +107,7 @@ export function createMessageChanges(options: MessageChangesOptions) {
     const ids = md.redacted_sequence_ids;
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'number')) return;
     const requestedBy = typeof md.requested_by === 'string' ? md.requested_by : 'runtime';
-    if (requestedBy === options.ownId()) queue.onRedacted(ids as number[], record.sequence_id);
+    if (requestedBy === options.ownId()) queue.onRedacted(ids as number[]);
     options.emitRedacted({ sequenceIds: ids as number[], requestedBy, record });
   }
 
@@ -134,7 +134,7 @@ export function createMessageChanges(options: MessageChangesOptions) {
     onCursor: (cursor: number | undefined) => queue.onCursor(cursor),
     onRefused: (type: 'edit' | 'delete', messageId: string | undefined) => queue.onRefused(type, messageId),
     /** A `change_ack` (servers before it send none: records and refusals answer alone). */
-    onAcked: (frame: ChangeAckFrame) => queue.onAcked(frame.reply_to, frame.message_id, frame.changed, frame.sequence_id),
+    onAcked: (frame: ChangeAckFrame) => queue.onAcked(frame.reply_to, frame.message_id),
     onClosed: (err: Parameters<typeof queue.onClosed>[0]) => queue.onClosed(err),
     /** Edits and deletes not answered yet. */
     get size(): number {

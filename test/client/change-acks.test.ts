@@ -129,9 +129,9 @@ describe('change queue answers', () => {
     const { q } = queue();
     q.add({ type: 'edit', message_id: 'm1', content: 'v1' }, 1);
     q.add({ type: 'delete', message_id: 'm1' }, 2);
-    q.onEdited('m1', 'v1', 6);
+    q.onEdited('m1', 'v1');
     expect(q.size).toBe(1);
-    q.onRedacted([5, 6], 7);
+    q.onRedacted([5, 6]);
     expect(q.size).toBe(0);
   });
 
@@ -139,23 +139,54 @@ describe('change queue answers', () => {
     const { q } = queue();
     q.add({ type: 'edit', message_id: 'm1', content: 'v1' }, 1);
     q.add({ type: 'edit', message_id: 'm1', content: 'v2' }, 2);
-    q.onEdited('m1', 'v1', 6);
-    q.onAcked('edit', 'm1', true, 6);
+    q.onEdited('m1', 'v1');
+    q.onAcked('edit', 'm1');
     // Before the note: the ack of v1 settled v2, which a cut socket would then never send again.
     expect(q.size).toBe(1);
-    q.onAcked('edit', 'm1', false, undefined);
+    q.onAcked('edit', 'm1');
     expect(q.size).toBe(0);
+  });
+
+  test("another tab's record settles a sent edit first: that edit's own answer (ack or refusal) settles nothing else", () => {
+    for (const answer of ['ack', 'refusal'] as const) {
+      const { q } = queue();
+      q.add({ type: 'edit', message_id: 'm1', content: 'v2' }, 1);
+      q.add({ type: 'edit', message_id: 'm1', content: 'v3' }, 2);
+      // The user's other tab made the same edit first: its record settles v2 here.
+      q.onEdited('m1', 'v2');
+      expect(q.size).toBe(1);
+      // v2's own answer: an ack (changed false, the text was v2 already; or changed, with another record id, when the
+      // other tab changed it again before v2 went through), or a refusal.
+      if (answer === 'ack') q.onAcked('edit', 'm1');
+      else q.onRefused('edit', 'm1');
+      // Before: v3, still unanswered, was settled (a cut socket would then never send it again).
+      expect({ answer, size: q.size }).toEqual({ answer, size: 1 });
+      q.onAcked('edit', 'm1');
+      expect({ answer, size: q.size }).toEqual({ answer, size: 0 });
+    }
+  });
+
+  test("a delete's record settles the edit of its message sent before it: the edit's answer settles nothing else", () => {
+    const { q } = queue();
+    q.add({ type: 'edit', message_id: 'm1', content: 'v2' }, 1);
+    q.add({ type: 'delete', message_id: 'm1' }, 2);
+    q.add({ type: 'edit', message_id: 'm1', content: 'v3' }, 3);
+    // The delete's record (this client's) settles the delete and the edit sent before it.
+    q.onRedacted([5]);
+    expect(q.size).toBe(1);
+    q.onAcked('edit', 'm1');
+    expect(q.size).toBe(1);
   });
 
   test('an ack without a record before it (changed false, or its record not seen) settles the oldest such change on the socket', () => {
     const { q, unsettled } = queue();
     q.add({ type: 'delete', message_id: 'm2' }, 1);
     q.add({ type: 'delete', message_id: 'm1' }, 2);
-    q.onAcked('delete', 'm1', true, 9);
+    q.onAcked('delete', 'm1');
     expect(q.size).toBe(1);
-    q.onAcked('edit', 'm2', false, undefined);
+    q.onAcked('edit', 'm2');
     expect(q.size).toBe(1);
-    q.onAcked('delete', 'm2', false, undefined);
+    q.onAcked('delete', 'm2');
     expect(q.size).toBe(0);
     expect(unsettled).toEqual([]);
   });
