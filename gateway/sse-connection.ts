@@ -142,7 +142,10 @@ export class SseConnection implements OutputTarget, GatewayConnection {
       this.expiry = watchCredentialExpiry(this.ctx.clock, this.user.expiresAt, () => this.credentialExpired());
   }
 
-  /** Heartbeat tick: a `: ping` comment. A dead reader shows as held bytes: the backpressure guard ends it. */
+  /**
+   * Heartbeat tick: a `: ping` comment, for proxies' idle timers. It does not find a vanished reader as a pong deadline
+   * does: the kernel takes the few bytes, and TCP's retransmission timeout ends the connection (docs/sse.md).
+   */
   heartbeat(): void {
     if (!this.closing) this.sender.comment('ping');
   }
