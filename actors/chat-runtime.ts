@@ -16,6 +16,7 @@ import { assertOneTypePerId } from './participant-identity';
 import { restoreConversation } from './restore-conversation';
 import { postUnlessReserved } from './reserved-metadata';
 import { LEASE_BLOCK } from './sequence-lease';
+import { addedAiNameProblem } from './membership-changes';
 import type {
   ChatRuntime,
   ConversationOutput,
@@ -196,7 +197,14 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   async join(conversationId: string, participant: ParticipantInput, options: MembershipChangeOptions = {}): Promise<Participant> {
     assertValidParticipant(participant);
     assertKnownAgents([participant], this.deps.agents);
-    return (await this.conversation(conversationId)).join(participant, options.addedBy);
+    const actor = await this.conversation(conversationId);
+    if (options.addedBy !== undefined) {
+      const adder = actor.participants.find((p) => p.participant_id === options.addedBy);
+      const agent = this.deps.agents.get(participant.agent_id ?? participant.participant_id);
+      const problem = addedAiNameProblem(participant, adder?.role, agent?.displayName);
+      if (problem) throw new ChatError('CHAT_ERR_FORBIDDEN', problem);
+    }
+    return actor.join(participant, options.addedBy);
   }
 
   async leave(conversationId: string, participantId: string, options: MembershipChangeOptions = {}): Promise<void> {

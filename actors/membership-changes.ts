@@ -10,10 +10,45 @@ import type { ErrorCode } from './errors';
 type Join = Extract<ConversationEvent, { type: 'JOIN' }>;
 type Leave = Extract<ConversationEvent, { type: 'LEAVE' }>;
 
-/** Why a join must be refused for who added the participant, or undefined (a self-join, or a member adding). */
+/** The refusal of a member who is not the owner adding an AI under another id than its agent's. */
+export const AI_ID_RULE =
+  "a member who is not the owner may add an AI participant only under its agent's own id (participant_id = agent_id); only the owner may choose another id";
+
+/**
+ * Why a join must be refused for who added the participant, or undefined (a self-join, or a member adding). An AI
+ * added by a member who is not the owner must carry its agent's id: any other id could be a human's (say `dave`),
+ * who would then be refused on every route of the conversation (his id an AI's) until the owner removed it.
+ */
 export function addProblem(ctx: ConversationContext, e: Join): { code: ErrorCode; message: string } | undefined {
-  if (e.addedBy === undefined || ctx.participants.has(e.addedBy)) return undefined;
-  return { code: 'CHAT_ERR_NOT_PARTICIPANT', message: 'only a member of this conversation may add participants' };
+  if (e.addedBy === undefined) return undefined;
+  const adder = ctx.participants.get(e.addedBy);
+  if (adder === undefined) {
+    return { code: 'CHAT_ERR_NOT_PARTICIPANT', message: 'only a member of this conversation may add participants' };
+  }
+  const p = e.participant;
+  if (adder.role !== 'owner' && p.participant_type === 'ai' && p.agent_id !== p.participant_id) {
+    return { code: 'CHAT_ERR_FORBIDDEN', message: AI_ID_RULE };
+  }
+  return undefined;
+}
+
+/**
+ * Why a display name chosen for an added AI must be refused, or undefined. A member who is not the owner adds an
+ * agent under the name the operator configured for it (the default when none is sent): a name of its own choosing
+ * (another member's, say) would let it speak as someone else. `adderRole` is undefined for a non-member, whom the
+ * JOIN step refuses as such. Checked before the step from the table of members, which is safe: no one becomes
+ * owner after create, so a member seen here as not the owner is not the owner in the step either.
+ */
+export function addedAiNameProblem(
+  input: { readonly participant_id: string; readonly participant_type: string; readonly agent_id?: string; readonly display_name?: string },
+  adderRole: 'owner' | 'member' | undefined,
+  configuredName: string | undefined,
+): string | undefined {
+  if (adderRole !== 'member' || input.participant_type !== 'ai' || input.display_name === undefined) return undefined;
+  // Another id than the agent's is refused in the JOIN step (addProblem), whose message says that rule first.
+  if ((input.agent_id ?? input.participant_id) !== input.participant_id) return undefined;
+  if (input.display_name === configuredName) return undefined;
+  return `a member who is not the owner adds an AI participant under its agent's configured name (${configuredName ?? 'none'}); omit display_name or ask the owner`;
 }
 
 /**

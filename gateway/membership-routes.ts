@@ -103,7 +103,11 @@ export function createMembershipHandlers(
   return { join, leave, add, remove };
 }
 
-/** The body of POST …/participants as the member to add; an AI one names its agent (its own id by default). */
+/**
+ * The body of POST …/participants as the member to add; an AI one names its agent (its own id by default). Who may
+ * add an AI under which id and name (a member who is not the owner: only as the agent itself) is judged after this,
+ * against the member table: runtime.join and the JOIN step (actors/membership-changes.ts).
+ */
 function toMember(body: AddParticipantBody): ParticipantInput {
   const type = body.participant_type ?? 'human';
   if (type === 'human' && body.agent_id !== undefined) {

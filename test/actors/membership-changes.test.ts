@@ -33,6 +33,19 @@ const leave = (participantId: string, removedBy?: string) =>
 const room = [join(member('alice', 'owner')), join(member('bob')), join(bot)];
 
 describe('adding and removing others in the machine step', () => {
+  test('a member who is not the owner adds an AI only under its agent id; the owner under any id', () => {
+    const ai = (id: string, agent: string) =>
+      ({ participant_id: id, participant_type: 'ai', display_name: id, role: 'member', agent_id: agent }) as const;
+    const squat = run([...room, join(ai('dave', 'bot'), 'bob')]).context;
+    expect(squat.outcome).toMatchObject({ kind: 'rejected', code: 'CHAT_ERR_FORBIDDEN' });
+    expect(squat.participants.has('dave')).toBe(false);
+    expect(squat.emitted).toEqual([]);
+    const itself = run([...room, join(ai('helper', 'helper'), 'bob')]).context;
+    expect(itself.emitted[0]).toMatchObject({ message_type: 'join', sender_id: 'helper', metadata: { added_by: 'bob' } });
+    const byOwner = run([...room, join(ai('helper-2', 'bot'), 'alice')]).context;
+    expect(byOwner.participants.get('helper-2')).toMatchObject({ agent_id: 'bot', participant_type: 'ai' });
+  });
+
   test('a member adds: the join record says added_by; a non-member adding is refused and nothing is written', () => {
     const added = run([...room, join(member('carol'), 'bob')]).context;
     expect(added.emitted[0]).toMatchObject({ message_type: 'join', sender_id: 'carol', metadata: { added_by: 'bob' } });
