@@ -332,6 +332,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ...(resumedFrom !== undefined ? { resumedFrom } : {}),
       reconnect,
       url: base,
+      protocolVersion: protocolVersionOf(frame),
       // A copy: an application changing what it was given must not change what the outbox checks.
       limits: { ...serverLimits },
     };
@@ -447,6 +448,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       return delivery.duplicatesDropped;
     },
   };
+}
+
+/**
+ * The `connected` frame's protocol_version, or 1 from a server older than the field (it spoke 1: docs/protocol.md).
+ * A value that is not a positive integer is taken as absent rather than handed on: the application compares it.
+ */
+function protocolVersionOf(frame: ConnectedFrame): number {
+  const v = frame.protocol_version;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? v : 1;
 }
 
 /** 10 s: far longer than a server that says `connected` and dies takes to close, far shorter than a working session. */

@@ -131,6 +131,12 @@ export interface ConnectedInfo {
   /** The server address this connection went to: one of `url`, or an owner a 4421 refusal named. */
   readonly url: string;
   /**
+   * The protocol version this connection speaks, as its `connected` frame said (docs/protocol.md, Protocol versions);
+   * 1 for a server older than the field, which spoke 1 without saying so. The client speaks 1 and names no version,
+   * so a server answers 1; another value means a server that changed its default, which the application may report.
+   */
+  readonly protocolVersion: number;
+  /**
    * The sizes past which this server refuses a message: what send() checks before sending (CLIENT_MESSAGE_TOO_LARGE),
    * given to the application so it can say "at most N characters" or cut a paste before it is sent. As this
    * connection's `connected` frame announced them; DEFAULT_SERVER_LIMITS for a server older than the field. A

@@ -43,6 +43,8 @@ export type ClientFrame =
 // ---- server -> client -------------------------------------------------------------------------
 export interface ConnectedFrame {
   type: 'connected';
+  /** The protocol version this socket speaks (docs/protocol.md); absent from servers older than the field, which spoke 1. */
+  protocol_version?: number;
   conversation_id: string;
   participant_id: string;
   mode: ConversationMode;
