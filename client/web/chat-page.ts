@@ -16,7 +16,7 @@
 import { createChatClient, type ChatClient, type ChatClientError } from '../chat-client';
 import { defaultGenerateId } from '../client-platform';
 import type { ChatMessage, Participant } from '../protocol-frames';
-import { closedSentence, humanSentence } from './human-errors';
+import { closedSentence, humanSentence, removedSentence } from './human-errors';
 import { setConnectionState, showPendingCount, showReconnecting } from './connection-status';
 import { createConversationList } from './conversation-list';
 import { createConversationReads } from './conversation-reads';
@@ -24,6 +24,8 @@ import { wireCreateForm } from './create-form';
 import { showApiError, showError, showLeaveRefused, showReadLimited } from './error-line';
 import { createHistoryPager, HISTORY_PAGE_SIZE, type HistoryPager } from './history-pager';
 import { createListRefresh } from './list-refresh';
+import { removeMember, wireAddMember } from './member-controls';
+import { removedBy } from './membership-lines';
 import { createMessageSender, openUnsentStore } from './message-sender';
 import { createMessageView } from './message-view';
 import { wireNarrowPanels } from './narrow-panels';
@@ -87,7 +89,13 @@ function start(): void {
   const keptFor = me;
   /** The open conversation's history (history-pager.ts); its identity also tells an open still in progress. */
   let pager: HistoryPager | undefined;
-  const people = createPeoplePanel({ list: el('participant-list'), me: () => me });
+  const people = createPeoplePanel({
+    list: el('participant-list'),
+    me: () => me,
+    remove(participantId, name) {
+      if (current !== undefined) void removeMember(api, current, participantId, name);
+    },
+  });
   const typing = createTypingIndicator({ line: el('typing'), nameOf: (id) => people.nameOf(id) });
   const typingAnnouncer = createTypingAnnouncer(() => client);
   const view = createMessageView({
@@ -165,6 +173,7 @@ function start(): void {
     setConnectionState('idle');
     hideShareLink();
     el('leave').classList.add('hidden');
+    el('add-member-form').classList.add('hidden');
     el('join-offer').classList.add('hidden');
     offered = undefined;
   }
@@ -278,6 +287,7 @@ function start(): void {
     el('title').textContent = conversations.labelOf(conversationId, title);
     showShareLink(conversationId);
     el('leave').classList.remove('hidden');
+    el('add-member-form').classList.remove('hidden');
     view.clear();
     sender.use(openUnsentStore(keptFor, conversationId));
     // What this user wrote here and the server has not acknowledged: shown at once, sent once connected.
@@ -339,6 +349,8 @@ function start(): void {
       ...start,
     });
     client = c;
+    /** Who removed this user, from its own leave record (it comes before the socket's 4003 close). */
+    let removedByWho: string | undefined;
     // Only the replay bounded by `history` says so: older records are read over HTTP from where it started.
     c.on('sync', (e) => {
       if (client === c && e.hasEarlier === true) pager?.earlierBefore(e.from);
@@ -349,6 +361,7 @@ function start(): void {
       setConnectionState('open');
     });
     c.on('message', renderMessage);
+    c.on('message', (m) => (removedByWho ??= removedBy(m, me)));
     c.on('participants', (e) => {
       people.show(e.participants, c.online);
       view.renameSenders();
@@ -370,6 +383,7 @@ function start(): void {
     c.on('closed', (e) => {
       if (client !== c || leaving === c) return;
       if (e.code === 4001 && token) return tokenRefused(e.reason);
+      if (removedByWho !== undefined) return removedFrom(conversationId, removedByWho, e.reason);
       setConnectionState('closed', '', e.reason);
       showError(closedSentence(e), e.reason);
     });
@@ -385,7 +399,21 @@ function start(): void {
     c.connect().catch(() => undefined);
   }
 
+  /**
+   * The owner removed this user: the page says who and stops (the socket is closed and not reopened); the
+   * conversation leaves the list as after a leave, and what was waiting to be sent there is dropped with it.
+   */
+  function removedFrom(conversationId: string, by: string, reason: string): void {
+    setConnectionState('closed', '', reason);
+    showError(removedSentence(people.nameOf(by)), reason);
+    el('leave').classList.add('hidden');
+    el('add-member-form').classList.add('hidden');
+    conversations.markLeft(conversationId);
+    openUnsentStore(keptFor, conversationId).clear();
+  }
+
   el('join-button').addEventListener('click', () => void joinOffered());
+  wireAddMember(api, () => current);
   el('leave').addEventListener('click', () => void leaveCurrent());
   wireNarrowPanels();
   el('retry').addEventListener('click', () => client?.reconnectNow());

@@ -22,6 +22,8 @@ export function wireCreateForm(api: PageApi, created: (conversation: Conversatio
       participants: split('create-humans').map((participant_id) => ({ participant_id, participant_type: 'human' })),
       agents: split('create-agents'),
       auto_join_agents: el<HTMLInputElement>('create-autojoin').checked,
+      // Invite-only refuses self-joins: the share link then only works for people a member added (docs/security.md).
+      ...(el<HTMLInputElement>('create-invite-only').checked ? { settings: { invite_only: true } } : {}),
     };
     void (async () => {
       const res = await api('/chat/conversations', {

@@ -104,6 +104,14 @@ function tooLongSentence(limit: string): string {
   return `The message is too long: at most ${Number(limit).toLocaleString('en-US')} characters fit in one message.`;
 }
 
+/**
+ * Said on the page of a user the owner removed (DELETE …/participants/{id}): its socket then closes with 4003, whose
+ * own sentence ("You are not a member of this conversation.") would leave the user wondering what happened.
+ */
+export function removedSentence(byName: string): string {
+  return `${byName} removed you from this conversation: you no longer see its new messages and cannot post here.`;
+}
+
 /** The error code a fatal close stands for (protocol.md, close codes), when its reason names none. */
 const CLOSE_CODE_ERRORS: Readonly<Record<number, string>> = {
   1001: 'GATEWAY_ERR_SHUTTING_DOWN',

@@ -7,6 +7,7 @@
 import type { ChatMessage } from '../protocol-frames';
 import { humanSentence } from './human-errors';
 import { itemNames, splitLinks } from './message-links';
+import { membershipLine } from './membership-lines';
 
 export interface MessageViewDeps {
   readonly list: HTMLUListElement;
@@ -222,7 +223,8 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
   function systemLine(m: ChatMessage): HTMLLIElement {
     const li = doc.createElement('li');
     li.className = 'system';
-    li.textContent = m.content;
+    // A join or leave someone else made says who (added_by / removed_by).
+    li.textContent = membershipLine(m, deps.nameOf);
     const code = m.metadata['code'];
     // An agent's failure in words; what it said (e.g. "ECONNREFUSED") is for whoever debugs.
     if (m.message_type === 'agent_job_failed' && typeof code === 'string') {

@@ -9,6 +9,8 @@ export interface PeoplePanelDeps {
   readonly list: HTMLElement;
   /** This page's user, once known ("(you)" in the list). */
   me(): string | undefined;
+  /** The owner asked to remove a member (the button is offered to the owner only, next to every other member). */
+  remove(participantId: string, name: string): void;
 }
 
 export interface PeoplePanel {
@@ -21,11 +23,22 @@ export interface PeoplePanel {
 
 export function createPeoplePanel(deps: PeoplePanelDeps): PeoplePanel {
   const names = new Map<string, string>();
+  const removeButton = (participantId: string, name: string): HTMLButtonElement => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'remove-member';
+    button.textContent = 'remove';
+    button.setAttribute('aria-label', `Remove ${name}`);
+    button.addEventListener('click', () => deps.remove(participantId, name));
+    return button;
+  };
   return {
     show(participants, online) {
       for (const p of participants) names.set(p.participant_id, p.display_name || p.participant_id);
       const isOnline = new Set(online);
       const me = deps.me();
+      // Only the owner may remove others (docs/security.md): a member's page offers nothing it would be refused.
+      const owner = participants.some((p) => p.participant_id === me && p.role === 'owner');
       deps.list.replaceChildren(
         ...participants.map((p) => {
           const li = document.createElement('li');
@@ -36,6 +49,7 @@ export function createPeoplePanel(deps: PeoplePanelDeps): PeoplePanel {
           tag.textContent = p.participant_type === 'ai' ? 'AI' : isOnline.has(p.participant_id) ? 'online' : 'offline';
           if (p.participant_type === 'human') tag.dataset['online'] = String(isOnline.has(p.participant_id));
           li.append(' ', tag);
+          if (owner && p.participant_id !== me) li.append(' ', removeButton(p.participant_id, p.display_name || p.participant_id));
           return li;
         }),
       );
