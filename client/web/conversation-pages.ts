@@ -36,14 +36,35 @@ export interface ConversationPages {
 
 /**
  * The server's order (storage-providers/conversation-activity.ts, compareActivity, which the browser bundle cannot
- * load): later activity first, then the smaller id. Negative when `a` ranks before `b`.
+ * load): later activity first, then the smaller id by code point. Negative when `a` ranks before `b`.
  */
 export function compareRank(a: ConversationMeta, b: ConversationMeta): number {
   const at = a.last_activity_at ?? '';
   const bt = b.last_activity_at ?? '';
   if (at !== bt) return at > bt ? -1 : 1;
-  if (a.conversation_id === b.conversation_id) return 0;
-  return a.conversation_id < b.conversation_id ? -1 : 1;
+  return idOrder(a.conversation_id, b.conversation_id);
+}
+
+/**
+ * -1, 0 or 1 as id `a` sorts before, with or after `b` by code point, the server's order (compareCodePoints there,
+ * kept equal to it by test/client/conversation-pages.test.ts). `<` compares UTF-16 code units, which puts an id
+ * with a character above U+FFFF (a surrogate, D800-DFFF) before one with U+E000-U+FFFF at the same place: the page
+ * then judged the end of a refreshed first page wrongly and dropped a conversation an older page had brought.
+ */
+function idOrder(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    // The first unit that differs decides: surrogates move above E000-FFFF, everything else keeps its rank.
+    if (x !== y) return unitRank(x) < unitRank(y) ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : 1;
+}
+
+function unitRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit;
 }
 
 export function createConversationPages(): ConversationPages {

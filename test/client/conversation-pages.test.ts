@@ -80,4 +80,35 @@ describe('conversation pages', () => {
       }
     }
   });
+
+  test('ids on a tie rank by code point, as the server: one above U+FFFF after one in U+E000-U+FFFF', () => {
+    // '😀' (U+1F600) is the pair D83D DE00 in UTF-16, whose first unit is below U+FF21: `<` put it first.
+    const emoji = conv('x\u{1F600}', 5);
+    const fullwidth = conv('x\uFF21', 5);
+    const privateUse = conv('x\uE000', 5);
+    expect(compareRank(fullwidth, emoji)).toBeLessThan(0);
+    expect(compareRank(emoji, fullwidth)).toBeGreaterThan(0);
+    expect(compareRank(privateUse, emoji)).toBeLessThan(0);
+    const sample = [emoji, fullwidth, privateUse, conv('x', 5), conv('x\uD7FF', 5), conv('x\u{10000}', 5)];
+    for (const x of sample) {
+      for (const y of sample) {
+        const server = compareActivity(
+          { activityAt: x.last_activity_at!, conversationId: x.conversation_id },
+          { activityAt: y.last_activity_at!, conversationId: y.conversation_id },
+        );
+        expect([x.conversation_id, y.conversation_id, Math.sign(compareRank(x, y))]).toEqual([
+          x.conversation_id,
+          y.conversation_id,
+          Math.sign(server),
+        ]);
+      }
+    }
+    // The merge relies on it: the server's first page ends at the U+FF21 id, so the emoji id read before ranks below
+    // it and is kept; with `<` it ranked inside the page and was dropped as gone.
+    const pages = createConversationPages();
+    pages.refreshed({ conversations: [conv('a', 9), fullwidth], next_cursor: 'after-ff21' });
+    expect(pages.appendOlder('after-ff21', { conversations: [emoji], next_cursor: null })).toBe(true);
+    pages.refreshed({ conversations: [conv('b', 9), fullwidth], next_cursor: 'after-ff21' });
+    expect(ids(pages.listed)).toEqual(['b', 'x\uFF21', 'x\u{1F600}']);
+  });
 });
