@@ -202,6 +202,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       const adder = actor.participants.find((p) => p.participant_id === options.addedBy);
       const agent = this.deps.agents.get(participant.agent_id ?? participant.participant_id);
       const problem = addedAiNameProblem(participant, adder?.role, agent?.displayName);
+      // A caller that was no member when it asked is refused as the step refuses a non-member, not by the name rule.
+      if (problem && adder === undefined) {
+        throw new ChatError('CHAT_ERR_NOT_PARTICIPANT', 'only a member of this conversation may add participants');
+      }
       if (problem) throw new ChatError('CHAT_ERR_FORBIDDEN', problem);
     }
     return actor.join(participant, options.addedBy);

@@ -35,16 +35,17 @@ export function addProblem(ctx: ConversationContext, e: Join): { code: ErrorCode
 /**
  * Why a display name chosen for an added AI must be refused, or undefined. A member who is not the owner adds an
  * agent under the name the operator configured for it (the default when none is sent): a name of its own choosing
- * (another member's, say) would let it speak as someone else. `adderRole` is undefined for a non-member, whom the
- * JOIN step refuses as such. Checked before the step from the table of members, which is safe: no one becomes
- * owner after create, so a member seen here as not the owner is not the owner in the step either.
+ * (another member's, say) would let it speak as someone else. Checked before the step from the table of members:
+ * no one becomes owner after create, so anyone seen here as not the owner is not the owner in the step either.
+ * `adderRole` is undefined for a caller not a member yet, who is held to the rule too: its own join may be queued
+ * ahead of this add (behind the sequence lease), so the step would see it a member and let any name through.
  */
 export function addedAiNameProblem(
   input: { readonly participant_id: string; readonly participant_type: string; readonly agent_id?: string; readonly display_name?: string },
   adderRole: 'owner' | 'member' | undefined,
   configuredName: string | undefined,
 ): string | undefined {
-  if (adderRole !== 'member' || input.participant_type !== 'ai' || input.display_name === undefined) return undefined;
+  if (adderRole === 'owner' || input.participant_type !== 'ai' || input.display_name === undefined) return undefined;
   // Another id than the agent's is refused in the JOIN step (addProblem), whose message says that rule first.
   if ((input.agent_id ?? input.participant_id) !== input.participant_id) return undefined;
   if (input.display_name === configuredName) return undefined;
