@@ -25,7 +25,7 @@ import { showApiError, showError, showLeaveRefused, showReadLimited } from './er
 import { createHistoryPager, HISTORY_PAGE_SIZE, type HistoryPager } from './history-pager';
 import { createListRefresh } from './list-refresh';
 import { removeMember, wireAddMember } from './member-controls';
-import { removedBy } from './membership-lines';
+import { removalAfter } from './membership-lines';
 import { createMessageSender, openUnsentStore } from './message-sender';
 import { createMessageView } from './message-view';
 import { wireNarrowPanels } from './narrow-panels';
@@ -349,7 +349,7 @@ function start(): void {
       ...start,
     });
     client = c;
-    /** Who removed this user, from its own leave record (it comes before the socket's 4003 close). */
+    /** Who removed this user, from its latest leave record (it comes before the socket's 4003 close). */
     let removedByWho: string | undefined;
     // Only the replay bounded by `history` says so: older records are read over HTTP from where it started.
     c.on('sync', (e) => {
@@ -361,7 +361,7 @@ function start(): void {
       setConnectionState('open');
     });
     c.on('message', renderMessage);
-    c.on('message', (m) => (removedByWho ??= removedBy(m, me)));
+    c.on('message', (m) => (removedByWho = removalAfter(removedByWho, m, me)));
     c.on('participants', (e) => {
       people.show(e.participants, c.online);
       view.renameSenders();

@@ -31,3 +31,16 @@ export function removedBy(m: MembershipRecord, me: string | undefined): string |
   const participant = m.metadata['participant'] as { participant_id?: unknown } | undefined;
   return participant?.participant_id === me ? stringAt(m.metadata, 'removed_by') : undefined;
 }
+
+/**
+ * Who removed `me` as of record `m`, given `previous` (the answer before it). The page's replay on connect can
+ * hold an old removal followed by this user's being added back: a join of `me` forgets it, so a later close for
+ * another reason is not said as a removal (nor the conversation dropped from the list with its unsent messages).
+ */
+export function removalAfter(previous: string | undefined, m: MembershipRecord, me: string | undefined): string | undefined {
+  if (me !== undefined && m.message_type === 'join') {
+    const participant = m.metadata['participant'] as { participant_id?: unknown } | undefined;
+    if (participant?.participant_id === me) return undefined;
+  }
+  return removedBy(m, me) ?? previous;
+}

@@ -1,4 +1,4 @@
-import { membershipLine, removedBy } from '../../client/web/membership-lines';
+import { membershipLine, removalAfter, removedBy } from '../../client/web/membership-lines';
 import { removedSentence } from '../../client/web/human-errors';
 
 const names: Record<string, string> = { alice: 'Alice A', bob: 'Bob B' };
@@ -34,6 +34,19 @@ describe('membership lines of the chat page', () => {
     expect(removedBy(removal, undefined)).toBeUndefined();
     expect(removedBy(record('leave', 'Bob B left', { participant: bob }), 'bob')).toBeUndefined();
     expect(removedBy(record('join', 'Bob B joined', { participant: bob, added_by: 'alice' }), 'bob')).toBeUndefined();
+  });
+
+  it('forgets an earlier removal once this user is added back (a replay on connect holds both records)', () => {
+    const removal = record('leave', 'Bob B left', { participant: bob, removed_by: 'alice' });
+    const readded = record('join', 'Bob B joined', { participant: bob, added_by: 'alice' });
+    const other = record('join', 'Carol joined', { participant: { ...bob, participant_id: 'carol' }, added_by: 'alice' });
+    const seen = (records: Array<ReturnType<typeof record>>) =>
+      records.reduce<string | undefined>((who, m) => removalAfter(who, m, 'bob'), undefined);
+    expect(seen([removal])).toBe('alice');
+    expect(seen([removal, readded])).toBeUndefined();
+    expect(seen([removal, readded, removal])).toBe('alice');
+    expect(seen([removal, other])).toBe('alice');
+    expect(seen([readded, record('leave', 'Bob B left', { participant: bob })])).toBeUndefined();
   });
 
   it('says a removal in a sentence naming the remover', () => {
