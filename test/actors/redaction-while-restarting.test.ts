@@ -3,48 +3,12 @@
  * the `redaction` record is held for the rebuilt machine, as an edit's is, not dropped. The memory store, whose
  * first read of the restart is held until the delete is stored; the runtime's clock a manual one.
  */
-import { MemoryStore } from '../../storage-providers';
-import { makeCrashingRuntime } from './crash-helpers';
+import { restartingAfterBobPosted } from './held-restart';
 import { settle } from './runtime-helpers';
 
-/** A store whose conversation lookup (the first read of a restart) can be held. */
-class SlowRestoreStore extends MemoryStore {
-  private gate: Promise<void> | undefined;
-  private open_: (() => void) | undefined;
-  hold(): void {
-    this.gate = new Promise((resolve) => (this.open_ = resolve));
-  }
-  release(): void {
-    this.open_?.();
-    this.gate = undefined;
-  }
-  protected override async _getConversation(id: string) {
-    if (this.gate) await this.gate;
-    return super._getConversation(id);
-  }
-}
-
 test("bob's delete during a restart is stored and its redaction record is sequenced once the machine runs again", async () => {
-  const store = new SlowRestoreStore();
-  const { runtime, restarts, failNextDelivery } = await makeCrashingRuntime({ store });
+  const { store, runtime, b1 } = await restartingAfterBobPosted();
   try {
-    await runtime.createConversation({
-      conversation_id: 'c',
-      created_by: 'alice',
-      participants: [{ participant_id: 'bob', participant_type: 'human' }],
-      autoJoinAgents: false,
-    });
-    const b1 = await runtime.post('c', { sender_id: 'bob', message_id: 'b1', content: 'oops' });
-    await b1.whenPersisted;
-
-    store.hold();
-    failNextDelivery();
-    await (
-      await runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'crashes' })
-    ).whenPersisted;
-    await settle();
-    expect(restarts.count).toBe(1);
-
     expect((await runtime.redact('c', { messageIds: ['b1'] }, 'bob')).redacted).toEqual([b1.sequence_id]);
     store.release();
     await settle();
