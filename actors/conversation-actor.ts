@@ -1,30 +1,25 @@
-import type { AgentFailureLog } from './agent-failure-log';
 import type { AgentJobs } from './agent-jobs';
+import type { ConversationActorDeps } from './conversation-actor-deps';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
-import {
-  buildAgentTurn,
-  type ConversationContext,
-  type ConversationInput,
-  type ConversationPolicy,
-  type Outcome,
-} from './conversation-context';
+import { buildAgentTurn, type ConversationContext, type ConversationInput } from './conversation-context';
 import { createAgentJobs, createJournalWriter, createSequenceLease } from './conversation-parts';
 import { DeliveryNote } from './delivery-note';
 import type { MessageEdit } from './conversation-events';
 import { ChatError } from './errors';
+import { ChangeRequests } from './change-requests';
+import { ConversationHistory } from './conversation-history';
+import { MEMBERSHIP_TYPES, MembershipDelivery } from './membership-delivery';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant, type ParticipantType } from './message-types';
 import type { PersistenceQueue } from './persistence-queue';
-import { Presence } from './presence';
-import { ReadPositions } from './read-positions';
-import { ReadPositionSaveLog } from './read-position-save-log';
-import type { RecordNotifier } from './record-notifier';
+import type { Presence } from './presence';
+import type { ReadPositions } from './read-positions';
+import { createMemberEphemera } from './member-ephemera';
 import { endInterruptedJobs } from './interrupted-job-ends';
 import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, SubscribeOptions, Subscription } from './runtime-types';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
-import { isUnreadFor, type UnreadRange } from '../storage-providers/read-positions';
-import { ReplayReader, inMemoryRecords } from './replay-reader';
-import { ReplayPages, type ReplaySource } from './replay-pages';
-import { replayStart, type ReplayStart } from './replay-start';
+import type { UnreadRange } from '../storage-providers/read-positions';
+import { ReplayReader } from './replay-reader';
+import { replayStart } from './replay-start';
 import type { SequenceLease } from './sequence-lease';
 import { LiveSubscription } from './live-subscription';
 import { MachineRequests, type ConversationStatus, type MachineActor } from './machine-requests';
@@ -33,42 +28,30 @@ import { MachineSupervisor } from './machine-supervisor';
 import { PostRetries } from './post-retries';
 import { offerToMailbox } from './mailbox';
 import { MessageTrace, traceDelivery } from './message-tracing';
-import type { RuntimeServices } from './runtime-services';
 import { settlesWithin } from './settles-within';
-import type { ConversationEffects, SharedConversationMachine } from './shared-conversation-machine';
-import { TypingDisplay } from './typing-display';
+import type { ConversationEffects } from './shared-conversation-machine';
+import type { TypingDisplay } from './typing-display';
 
-export interface ConversationActorDeps extends RuntimeServices {
-  readonly policy: ConversationPolicy;
-  /** The runtime's one machine definition, which every conversation runs (shared-conversation-machine.ts). */
-  readonly machines: SharedConversationMachine;
-  /** Called when the conversation has no connections and no pending work (passivation candidate). */
-  readonly onIdle: (conversation: ConversationActor) => void;
-  /** Called once when the restart intensity is exceeded. */
-  readonly onFailed: (conversation: ConversationActor, err: unknown) => void;
-  /** Called once when the journal says the conversation no longer exists (deleted elsewhere); the actor has stopped. */
-  readonly onDeleted?: (conversation: ConversationActor) => void;
-  /**
-   * Called once when another runtime claimed the conversation (a fenced write: `reason` is the STORAGE_ERR_FENCED
-   * error; or a renewal that no longer found the claim); the actor has stopped.
-   */
-  readonly onMoved?: (conversation: ConversationActor, reason: unknown) => void;
-  /** The runtime's rate-limited log of agent call failures (one for all conversations: the limit is per agent). */
-  readonly agentFailures?: AgentFailureLog;
-  /** Tells the embedder's onRecord listener of each stored record; absent without one (record-notifier.ts). */
-  readonly recordNotifier?: RecordNotifier;
-}
+// Re-exported: the runtime, supervisor and parts import the deps from here.
+export type { ConversationActorDeps };
 
 /** The claim of a store that keeps none: nothing is fenced. */
 const NO_CLAIM: ConversationClaim = Object.freeze({ ownerId: '', epoch: 0 });
-
-/** Records that change who is in the conversation (connections get a fresh participant list). */
-const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.join, MESSAGE_TYPES.leave, MESSAGE_TYPES.modeChange]);
 
 /**
  * The shell around one conversation machine: it owns the connections, the bounded mailbox check,
  * the journal writer and the agent jobs, and supplies the machine's named effects. The machine
  * itself can crash and be restarted from the journal without the connections noticing.
+ *
+ * This file is the coordinator and keeps the hot path whole (post → POSTS step → deliver, the mailbox
+ * admission, docs/benchmarks.md): no extra call layer or closure per message. What lives elsewhere:
+ * - conversation-actor-deps.ts: what the runtime gives it; conversation-parts.ts: journal writer, agent jobs, lease.
+ * - member-ephemera.ts: presence, typing display and read positions (never journaled), wired to the connections.
+ * - membership-delivery.ts: the participant list and the leavers' connections of a step with a join, leave or
+ *   mode change; the members list shared by every subscription.
+ * - change-requests.ts: join, leave, edit and redact as machine requests, and what a refusal throws.
+ * - conversation-history.ts: records in memory, history pages, replays, the unread count's split.
+ * - machine-requests.ts (callers → machine), machine-supervisor.ts (crash restarts), post-retries.ts (retried ids).
  */
 export class ConversationActor {
   readonly conversationId: string;
@@ -84,7 +67,12 @@ export class ConversationActor {
   private readonly reads: ReadPositions;
   private readonly queue: PersistenceQueue;
   private readonly jobs: AgentJobs;
-  private readonly replay: ReplayReader;
+  /** Records in memory, history pages, replays, unread counts (conversation-history.ts). */
+  private readonly history: ConversationHistory;
+  /** Participant lists and leavers' connections on membership steps; the shared members list (membership-delivery.ts). */
+  private readonly membership: MembershipDelivery;
+  /** Joins, leaves, stored edits and redactions on their way to the machine (change-requests.ts). */
+  private readonly changes: ChangeRequests;
   /** Callers' requests and events on their way to the machine, in arrival order. */
   private readonly requests: MachineRequests;
   /** When the event being processed arrived (for the delivery latency metric). */
@@ -98,8 +86,6 @@ export class ConversationActor {
   /** Answers to retried message ids (post-retries.ts): the common post never goes there. */
   private readonly retries: PostRetries;
   private readonly lease: SequenceLease;
-  /** The members list of the current membership state (see `participants`). */
-  private membersList: { readonly of: ReadonlyMap<string, Participant>; readonly list: readonly Participant[] } | undefined;
   /** The step being delivered: what a crash inside its effects must not lose (MachineSupervisor.keepCrashedStep). */
   private readonly delivering = new DeliveryNote();
   /** Restarts the machine after a crash (machine-supervisor.ts). */
@@ -119,51 +105,33 @@ export class ConversationActor {
   ) {
     this.conversationId = meta.conversation_id;
     this.meta = meta;
-    const { config, clock } = deps;
+    const { clock } = deps;
+    // One closure each for the machine's context and status, shared by every part that reads them (heap per conversation).
+    const context = () => this.ctx;
+    const status = () => this.status;
     this.connections = new ConnectionSet((c, err) => {
       deps.logger.warn({ err, conversation_id: this.conversationId, connection_id: c.id }, 'connection listener threw; disconnecting it');
       this.unsubscribe(c.id);
     });
-    this.presence = new Presence({
-      clock,
-      graceMs: config.chat.presence.offline_grace_s * 1000,
-      // Not to the member itself: its new subscription already reads itself online.
-      announce: (participantId, online) => {
-        // A member gone offline while typing (its tab closed, its stop dropped) would stay typing for good: others
-        // would show it, and in single mode each of its later posts would wait the typing window. Its stop goes
-        // first, not held: the others are told before the offline announcement.
-        if (!online && this.status === 'active') {
-          this.typingShown.endNow(participantId);
-          if (this.ctx.typing.has(participantId)) this.setTyping(participantId, false);
-        }
-        this.connections.broadcast({ type: 'presence', participant_id: participantId, online }, participantId);
-      },
-    });
-    this.typingShown = new TypingDisplay({
-      clock,
-      stopHoldMs: config.chat.typing.stop_hold_ms,
-      repeatMinMs: config.chat.typing.repeat_min_ms,
-      announce: (participantId, isTyping) =>
-        this.connections.broadcast({ type: 'typing', participant_id: participantId, is_typing: isTyping }, participantId),
-    });
-    const reading = config.chat.read_positions;
-    const saveLog = new ReadPositionSaveLog({ logger: deps.logger, clock, conversationId: this.conversationId });
-    this.reads = new ReadPositions(
-      {
-        clock,
-        lastSequenceId: () => this.lastSequenceId,
-        announceIntervalMs: reading.announce_interval_ms,
-        saveIntervalMs: reading.save_interval_ms,
-        // To every connection, the reader's own included: its other tabs clear their unread marks too.
-        announce: (participantId, sequenceId) =>
-          this.connections.broadcast({ type: 'read', participant_id: participantId, sequence_id: sequenceId }),
-        save: (positions) => deps.store.saveReadPositions(this.conversationId, positions).then(() => saveLog.saved()),
-        saveFailed: (err, retrying) => saveLog.failed(err, retrying),
+    const ephemera = createMemberEphemera(deps, {
+      conversationId: this.conversationId,
+      connections: this.connections,
+      lastSequenceId: () => this.lastSequenceId,
+      // A member gone offline while typing (its tab closed, its stop dropped) would stay typing for good: others
+      // would show it, and in single mode each of its later posts would wait the typing window. Its stop goes
+      // first, not held: the others are told before the offline announcement.
+      wentOffline: (participantId) => {
+        if (this.status !== 'active') return;
+        this.typingShown.endNow(participantId);
+        if (this.ctx.typing.has(participantId)) this.setTyping(participantId, false);
       },
       storedReadPositions,
       // The end once loaded: the journal's, or the reservation's, whose ids past the journal become `lost` records.
-      Number.isFinite(reservedUpTo) ? Math.max(reservedUpTo, input.lastSequenceId) : input.lastSequenceId,
-    );
+      loadedUpTo: Number.isFinite(reservedUpTo) ? Math.max(reservedUpTo, input.lastSequenceId) : input.lastSequenceId,
+    });
+    this.presence = ephemera.presence;
+    this.typingShown = ephemera.typingShown;
+    this.reads = ephemera.reads;
     const notifier = deps.recordNotifier;
     this.queue = createJournalWriter(deps, this.conversationId, claim, persistedUpTo, {
       persisted: (upTo) => this.handlePersisted(upTo),
@@ -180,7 +148,21 @@ export class ConversationActor {
       send: (event) => this.requests.send(event),
       buildTurn: (request) => buildAgentTurn(this.ctx, request),
     });
-    this.replay = new ReplayReader(deps.store, this.conversationId);
+    const replay = new ReplayReader(deps.store, this.conversationId);
+    this.history = new ConversationHistory({
+      conversationId: this.conversationId,
+      reader: replay,
+      queue: this.queue,
+      connections: this.connections,
+      telemetry: deps.telemetry,
+      context,
+    });
+    this.membership = new MembershipDelivery({
+      connections: this.connections,
+      presence: this.presence,
+      jobs: this.jobs,
+      unsubscribe: (connectionId) => this.unsubscribe(connectionId),
+    });
     this.lease = createSequenceLease(deps, this.conversationId, claim, reservedUpTo, {
       lastSequenceId: () => this.lastSequenceId,
       canRunWaiting: () => this.status !== 'active',
@@ -188,18 +170,26 @@ export class ConversationActor {
     });
     this.requests = new MachineRequests({
       machine: () => this.actor,
-      status: () => this.status,
+      status,
       lease: this.lease,
       clock,
       arrived: (receivedAt) => (this.receivedAt = receivedAt),
+    });
+    this.changes = new ChangeRequests({
+      requests: this.requests,
+      clock,
+      agents: deps.agents,
+      context,
+      status,
+      assertUsable: () => this.assertUsable(),
     });
     this.retries = new PostRetries({
       conversationId: this.conversationId,
       store: deps.store,
       queue: this.queue,
-      replay: this.replay,
-      context: () => this.ctx,
-      memoryRecords: () => this.memoryRecords(),
+      replay,
+      context,
+      memoryRecords: () => this.history.memoryRecords(),
     });
     this.supervisor = new MachineSupervisor({
       conversation: this,
@@ -209,7 +199,7 @@ export class ConversationActor {
       requests: this.requests,
       connections: this.connections,
       delivering: this.delivering,
-      context: () => this.ctx,
+      context,
       startMachine: (restored) => this.startMachine(restored),
       deliver: (records) => this.deliver(records),
     });
@@ -225,18 +215,9 @@ export class ConversationActor {
   get lastSequenceId(): number {
     return this.ctx.lastSequenceId;
   }
-  /**
-   * The members as a list: one frozen array per membership state (the machine replaces its participants
-   * map on every join or leave), shared by every subscription and participant broadcast made meanwhile.
-   * A copy per subscription made each connection of a room keep an array of the whole room: O(members)
-   * bytes per connection, 0.8 KB each in a room of 100.
-   */
+  /** The members as a list: one frozen array per membership state (MembershipDelivery.listOf). */
   get participants(): readonly Participant[] {
-    return this.membersListOf(this.ctx.participants);
-  }
-  private membersListOf(members: ReadonlyMap<string, Participant>): readonly Participant[] {
-    if (this.membersList?.of !== members) this.membersList = { of: members, list: Object.freeze([...members.values()]) };
-    return this.membersList.list;
+    return this.membership.listOf(this.ctx.participants);
   }
   get mode() {
     return this.ctx.mode;
@@ -360,41 +341,13 @@ export class ConversationActor {
   }
 
   /** `addedBy`: the member adding the participant (checked in the JOIN step, membership-changes.ts). */
-  async join(input: ParticipantInput, addedBy?: string): Promise<Participant> {
-    this.assertUsable();
-    const agentId = input.agent_id ?? input.participant_id;
-    const agentName = input.participant_type === 'ai' ? this.deps.agents.get(agentId)?.displayName : undefined;
-    const participant = {
-      participant_id: input.participant_id,
-      participant_type: input.participant_type,
-      display_name: input.display_name ?? agentName ?? input.participant_id,
-      role: input.role ?? 'member',
-      ...(input.participant_type === 'ai' ? { agent_id: agentId } : {}),
-    };
-    const outcome = await this.requests.request((requestId, receivedAt) => ({
-      type: 'JOIN',
-      requestId,
-      receivedAt,
-      participant,
-      ...(addedBy === undefined ? {} : { addedBy }),
-    }));
-    throwIfRefused(outcome);
-    // After a crash inside the join's own step the machine being rebuilt does not have the member yet:
-    // the join record is kept (keepCrashedStep), so the member is the one that step made.
-    return this.ctx.participants.get(input.participant_id) ?? Object.freeze({ ...participant, joined_at_sequence: outcome.sequenceId });
+  join(input: ParticipantInput, addedBy?: string): Promise<Participant> {
+    return this.changes.join(input, addedBy);
   }
 
   /** `removedBy`: the owner removing the participant (checked in the LEAVE step, membership-changes.ts). */
-  async leave(participantId: string, removedBy?: string): Promise<void> {
-    this.assertUsable();
-    const outcome = await this.requests.request((requestId, receivedAt) => ({
-      type: 'LEAVE',
-      requestId,
-      receivedAt,
-      participantId,
-      ...(removedBy === undefined ? {} : { removedBy }),
-    }));
-    throwIfRefused(outcome);
+  leave(participantId: string, removedBy?: string): Promise<void> {
+    return this.changes.leave(participantId, removedBy);
   }
 
   /**
@@ -416,18 +369,7 @@ export class ConversationActor {
    * counts (undefined when memory covers everything after `after`). Records below memory are all stored.
    */
   unreadSplit(readerId: string, after: number, limit: number): { readonly inMemory: number; readonly stored: UnreadRange | undefined } {
-    const memory = this.memoryRecords();
-    let inMemory = 0;
-    for (let i = memory.length - 1; i >= 0 && inMemory < limit; i--) {
-      const m = memory[i];
-      if (m.sequence_id <= after) break;
-      if (isUnreadFor(readerId, m)) inMemory++;
-    }
-    // At the cap already: the count is "at least limit", and the store need not count the older range.
-    if (inMemory >= limit) return { inMemory, stored: undefined };
-    const memoryFrom = memory[0]?.sequence_id ?? this.lastSequenceId + 1;
-    const storedUpTo = Math.min(memoryFrom - 1, this.lastSequenceId);
-    return { inMemory, stored: storedUpTo > after ? { conversationId: this.conversationId, after, upTo: storedUpTo } : undefined };
+    return this.history.unreadSplit(readerId, after, limit);
   }
 
   /** Writes the read positions changed since the last save (a clean stop: passivation, shutdown). */
@@ -474,7 +416,7 @@ export class ConversationActor {
     this.connections.add(connection);
     this.deps.telemetry.connectionOpened(this.conversationId);
     if (this.ctx.participants.get(participantId)?.participant_type === 'human') this.presence.subscribed(participantId);
-    const pages = start === undefined ? undefined : this.replayPages(connection, start, last);
+    const pages = start === undefined ? undefined : this.history.replayPages(connection, start, last);
     // `online` is read when asked, not copied: a copy per subscription would keep an array of the room per connection.
     const subscription = new LiveSubscription(
       connection.id,
@@ -488,7 +430,7 @@ export class ConversationActor {
       () => this.unsubscribe(connection.id),
       pages !== undefined && !pushed ? pages : undefined,
     );
-    if (pages !== undefined && pushed) await this.pushReplay(connection, pages);
+    if (pages !== undefined && pushed) await this.history.pushReplay(connection, pages);
     return subscription;
   }
 
@@ -500,7 +442,7 @@ export class ConversationActor {
    * reader can tell a trimmed history from a hole.
    */
   async readHistoryPage(afterSequenceId: number, limit: number): Promise<HistoryPage> {
-    return this.replay.readPage(afterSequenceId, this.lastSequenceId, this.memoryRecords(), limit);
+    return this.history.readPage(afterSequenceId, limit);
   }
 
   /**
@@ -510,23 +452,8 @@ export class ConversationActor {
    * resolves at once, without an id. A stopped conversation refuses (CHAT_ERR_CLOSED): what was stored must then be
    * announced by the conversation as loaded again (message-edits.ts), not dropped here.
    */
-  async redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<number | undefined> {
-    if (sequenceIds.length === 0) return undefined;
-    if (this.status === 'restarting') {
-      this.requests.send({ type: 'REDACT', receivedAt: this.deps.clock.now(), sequenceIds, requestedBy, marker });
-      return undefined;
-    }
-    this.assertUsable();
-    const outcome = await this.requests.request((requestId, receivedAt) => ({
-      type: 'REDACT',
-      requestId,
-      receivedAt,
-      sequenceIds,
-      requestedBy,
-      marker,
-    }));
-    throwIfRefused(outcome);
-    return outcome.sequenceId;
+  redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<number | undefined> {
+    return this.changes.redact(sequenceIds, requestedBy, marker);
   }
 
   /**
@@ -536,15 +463,8 @@ export class ConversationActor {
    * id: the edit is stored, and refusing it now would leave the cache without it. A stopped conversation refuses
    * (CHAT_ERR_CLOSED), as redact does.
    */
-  async edit(change: MessageEdit): Promise<number | undefined> {
-    if (this.status === 'restarting') {
-      this.requests.send({ type: 'EDIT', receivedAt: this.deps.clock.now(), ...change });
-      return undefined;
-    }
-    this.assertUsable();
-    const outcome = await this.requests.request((requestId, receivedAt) => ({ type: 'EDIT', requestId, receivedAt, ...change }));
-    throwIfRefused(outcome);
-    return outcome.sequenceId;
+  edit(change: MessageEdit): Promise<number | undefined> {
+    return this.changes.edit(change);
   }
 
   /** Cold start after a crash: ids up to the stored reservation become 'lost' records, never reused. */
@@ -689,44 +609,8 @@ export class ConversationActor {
       this.deps.telemetry.deliveryLatency(latency);
       if (records[i].sender_type === 'ai') this.deps.telemetry.messageIn('ai');
     }
-    // A join or leave and the mode change it causes come in one step: one participant list for the step.
-    if (records.some((m) => MEMBERSHIP_TYPES.has(m.message_type))) {
-      // A leaver is gone from presence before the list, with no offline announcement: its leave says it.
-      for (const m of records) if (m.message_type === MESSAGE_TYPES.leave) this.presence.forget(m.sender_id);
-      const participants = this.membersListOf(state.participants);
-      this.connections.broadcast({ type: 'participants', participants, mode: state.mode, online: this.presence.online });
-    }
-    for (const m of records) {
-      if (m.message_type !== MESSAGE_TYPES.leave) continue;
-      // A member who left gets the leave record, then its connections end; its agent jobs stop.
-      for (const c of [...this.connections.values()]) {
-        if (c.participantId !== m.sender_id) continue;
-        this.connections.send(c, { type: 'closed', reason: 'removed' });
-        this.unsubscribe(c.id);
-      }
-      this.jobs.cancelParticipant(m.sender_id, 'participant left');
-    }
-  }
-
-  /** The connection's replay of (start.after, upTo], read a page at a time (replay-pages.ts). */
-  private replayPages(connection: Connection, start: ReplayStart, upTo: number): ReplayPages {
-    const source: ReplaySource = {
-      reader: this.replay,
-      memory: () => this.memoryRecords(),
-      isClosed: () => connection.closed,
-      ended: (recovered, fromCache) => this.deps.telemetry.resume(recovered, fromCache),
-    };
-    return new ReplayPages(source, start, upTo);
-  }
-
-  /** Hands the replay to the connection's listener, page after page, then the live outputs that waited for it. */
-  private async pushReplay(connection: Connection, pages: ReplayPages): Promise<void> {
-    while (!pages.done) this.connections.replayed(connection, await pages.next());
-    this.connections.finishReplay(connection);
-  }
-
-  private memoryRecords(): readonly ChatMessage[] {
-    return inMemoryRecords(this.queue.unstored(), this.ctx.recent);
+    // A join, leave or mode change: a fresh participant list, leavers' connections ended (a leave is a membership type).
+    if (records.some((m) => MEMBERSHIP_TYPES.has(m.message_type))) this.membership.delivered(records, state);
   }
 
   private unsubscribe(connectionId: string): void {
@@ -765,10 +649,4 @@ export class ConversationActor {
     if (this.status === 'restarting') throw new ChatError('CHAT_ERR_RESTARTING', undefined, { retryAfterMs: 100 });
     throw new ChatError('CHAT_ERR_CLOSED');
   }
-}
-
-/** A caller's refusal: its code, or (the machine crashed before taking the request) CHAT_ERR_RESTARTING. */
-function throwIfRefused(outcome: Outcome): asserts outcome is Extract<Outcome, { sequenceId: number }> {
-  if (outcome.kind === 'rejected') throw new ChatError(outcome.code, outcome.message);
-  if (outcome.kind === 'none') throw new ChatError('CHAT_ERR_RESTARTING', undefined, { retryAfterMs: 100 });
 }
