@@ -16,8 +16,10 @@ import { assertOneTypePerId } from './participant-identity';
 import { restoreConversation } from './restore-conversation';
 import { postUnlessReserved } from './reserved-metadata';
 import { LEASE_BLOCK } from './sequence-lease';
+import { listAgents } from './agent-listing';
 import { addedAiNameProblem } from './membership-changes';
 import type {
+  AgentListing,
   ChatRuntime,
   ConversationOutput,
   ConversationSummary,
@@ -343,6 +345,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
         void this.checkStorage().finally(() => this.scheduleStorageProbe());
       }, STORAGE_PROBE_MS),
     );
+  }
+
+  listAgents(): AgentListing[] {
+    return listAgents(this.deps.agents, this.deps.config.chat.nlweb.endpoints);
   }
 
   async checkStorage(): Promise<boolean> {

@@ -297,6 +297,16 @@ export interface HistoryPageBefore {
   readonly lastSequenceId: number;
 }
 
+/** One agent the runtime answers with, as clients may see it (GET /chat/agents): never its endpoint's url or site. */
+export interface AgentListing {
+  /** What an AI participant's `agent_id` (or, by default, its `participant_id`) names. */
+  readonly agent_id: string;
+  /** The agent's configured name: the name a member who is not the owner must add it under (or leave out). */
+  readonly display_name: string;
+  /** True when new conversations get it unless created with `auto_join_agents: false` (`chat.nlweb.endpoints[].auto_join`). */
+  readonly auto_join: boolean;
+}
+
 /**
  * The embedding API: everything a Node service (or our gateway) needs, without any transport.
  * Every method rejects with a ChatError whose `code` says what went wrong.
@@ -377,6 +387,8 @@ export interface ChatRuntime {
    * `supports.replaceContent`. Content is taken as given: the gateway checks it as it checks a post.
    */
   edit(conversationId: string, requesterId: string, messageId: string, content: string): Promise<EditOutcome>;
+  /** The agents this runtime answers with (configured endpoints and the embedder's own), sorted by id. */
+  listAgents(): AgentListing[];
   health(): RuntimeHealth;
   /** Pings the storage now (the runtime also does so every few seconds); updates health().storage. */
   checkStorage(): Promise<boolean>;

@@ -1,6 +1,7 @@
 import express, { type Request, type Response } from 'express';
 import { ChatError } from '../actors/errors';
 import type { ChatRuntime } from '../actors/runtime-types';
+import { createAgentsHandler } from './agent-routes';
 import type { NlwebChatConfig } from '../config/config-types';
 import { authenticateCaller, type Authenticator } from './authenticators';
 import { createConversationHandlers } from './conversation-routes';
@@ -110,6 +111,8 @@ function routeTable(deps: ChatRouteDeps): ChatRoute[] {
     route('post', '/conversations/:id/redact', messages.redact),
     route('post', '/conversations/:id/edit', messages.edit),
     route('post', '/conversations/:id/read', createReadHandler(deps)),
+    // Not NLWeb's: its paths under /chat are /create, /my-conversations, /{id}/join, /{id}/leave and /ws/{id}.
+    route('get', '/agents', createAgentsHandler(deps)),
     // NLWeb's own paths, same handlers.
     alias('post', '/create', conversations.create),
     alias('get', '/my-conversations', conversations.list),
