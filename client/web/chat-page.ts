@@ -24,7 +24,7 @@ import { wireCreateForm } from './create-form';
 import { showApiError, showError, showLeaveRefused, showReadLimited } from './error-line';
 import { createHistoryPager, HISTORY_PAGE_SIZE, type HistoryPager } from './history-pager';
 import { createListRefresh } from './list-refresh';
-import { removeMember, wireAddMember } from './member-controls';
+import { createMemberRemoval, wireAddMember } from './member-controls';
 import { removalAfter } from './membership-lines';
 import { createMessageSender, openUnsentStore } from './message-sender';
 import { createMessageView } from './message-view';
@@ -89,11 +89,12 @@ function start(): void {
   const keptFor = me;
   /** The open conversation's history (history-pager.ts); its identity also tells an open still in progress. */
   let pager: HistoryPager | undefined;
+  const removeMember = createMemberRemoval(api);
   const people = createPeoplePanel({
     list: el('participant-list'),
     me: () => me,
     remove(participantId, name) {
-      if (current !== undefined) void removeMember(api, current, participantId, name);
+      if (current !== undefined) void removeMember(current, participantId, name);
     },
   });
   const typing = createTypingIndicator({ line: el('typing'), nameOf: (id) => people.nameOf(id) });
