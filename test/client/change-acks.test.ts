@@ -10,44 +10,27 @@ import { createManualClock, type ManualClock } from '../../actors/clock';
 import { createChangeQueue } from '../../client/change-queue';
 import type { ChatClient, ChatClientError } from '../../client/chat-client';
 import { nextEvent } from './client-events';
-import { lossyNetwork, type LossyNetwork, type WireFrame } from './lossy-websocket';
-import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import type { LossyNetwork, WireFrame } from './lossy-websocket';
+import { startLossyStack, stopLossyStack, lossyAlice, type LossyStack } from './lossy-alice';
+import type { TcpProxy } from './real-server';
 import { testClients } from './test-clients';
 
-let stack: RealStack;
 let proxy: TcpProxy;
 let clock: ManualClock;
 let network: LossyNetwork;
+let lossy: LossyStack;
 const clients = testClients();
 
 beforeEach(async () => {
-  clock = createManualClock();
-  network = lossyNetwork();
-  stack = await startRealStack();
-  proxy = await startTcpProxy(stack.port);
-  await stack.createConversation('conv', ['alice', 'bob']);
+  lossy = await startLossyStack();
+  ({ proxy, clock, network } = lossy);
 });
 
-afterEach(async () => {
-  clients.closeAll();
-  await proxy.close();
-  await stack.close();
-});
+afterEach(() => stopLossyStack(clients, lossy));
 
-/** alice through the proxy and `network`: ids a-1, a-2, ...; a 1 s backoff on the manual clock. */
+/** alice through the proxy and `network` (lossy-alice.ts). */
 function alice(): { client: ChatClient; errors: ChatClientError[] } {
-  let n = 0;
-  const client = clients.open(proxy.url, {
-    conversationId: 'conv',
-    userId: 'alice',
-    clock,
-    WebSocketImpl: network.WebSocketImpl,
-    generateId: () => `a-${++n}`,
-    backoff: { initialMs: 1000, maxMs: 1000, jitter: 'none' },
-  });
-  const errors: ChatClientError[] = [];
-  client.on('error', (e) => errors.push(e));
-  return { client, errors };
+  return lossyAlice(clients, lossy);
 }
 
 const ackOf = (type: 'edit' | 'delete', messageId: string, changed: boolean) => (f: WireFrame) =>

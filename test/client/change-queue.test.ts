@@ -9,31 +9,28 @@
 import { createManualClock, type ManualClock } from '../../actors/clock';
 import type { ChatClient, ChatClientError, EditedEvent, RedactedEvent } from '../../client/chat-client';
 import { nextEvent } from './client-events';
-import { lossyNetwork, type LossyNetwork, type WireFrame } from './lossy-websocket';
-import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
+import type { LossyNetwork, WireFrame } from './lossy-websocket';
+import { startLossyStack, stopLossyStack, lossyAlice, type LossyStack } from './lossy-alice';
+import type { RealStack, TcpProxy } from './real-server';
 import { testClients } from './test-clients';
 
 let stack: RealStack;
 let proxy: TcpProxy;
 let clock: ManualClock;
 let network: LossyNetwork;
+let lossy: LossyStack;
 const clients = testClients();
 
-/** alice through the proxy and `network`: ids a-1, a-2, ...; a 1 s backoff on the manual clock. */
+beforeEach(async () => {
+  lossy = await startLossyStack();
+  ({ stack, proxy, clock, network } = lossy);
+});
+
+afterEach(() => stopLossyStack(clients, lossy));
+
+/** alice through the proxy and `network` (lossy-alice.ts). */
 function alice(options: { maxRetries?: number } = {}): { client: ChatClient; errors: ChatClientError[] } {
-  let n = 0;
-  const client = clients.open(proxy.url, {
-    conversationId: 'conv',
-    userId: 'alice',
-    clock,
-    WebSocketImpl: network.WebSocketImpl,
-    generateId: () => `a-${++n}`,
-    backoff: { initialMs: 1000, maxMs: 1000, jitter: 'none' },
-    ...options,
-  });
-  const errors: ChatClientError[] = [];
-  client.on('error', (e) => errors.push(e));
-  return { client, errors };
+  return lossyAlice(clients, lossy, options);
 }
 
 /** bob, connected straight to the server: he sees what the server did. */
@@ -79,20 +76,6 @@ async function cut(client: ChatClient): Promise<void> {
   proxy.cutAll();
   await reconnecting;
 }
-
-beforeEach(async () => {
-  clock = createManualClock();
-  network = lossyNetwork();
-  stack = await startRealStack();
-  proxy = await startTcpProxy(stack.port);
-  await stack.createConversation('conv', ['alice', 'bob']);
-});
-
-afterEach(async () => {
-  clients.closeAll();
-  await proxy.close();
-  await stack.close();
-});
 
 test('edits and a delete made while reconnecting are kept and go after the reconnect in call order: the edit of a message still in the outbox after its ack, a later message after them', async () => {
   const a = alice();
