@@ -5,7 +5,7 @@
  * visits add no agent. A failed listing is said on the error line and asked again at the next focus.
  */
 import { showApiError, showError } from './error-line';
-import type { ApiErrorBody, PageApi } from './page-api';
+import { retryAfterMs, type ApiErrorBody, type PageApi } from './page-api';
 import { el } from './page-elements';
 
 /** One entry of GET /chat/agents. */
@@ -27,6 +27,8 @@ export function wireAgentChoice(api: PageApi): AgentChoice {
   const select = el<HTMLSelectElement>('add-agent-id');
   const names = new Map<string, string>();
   let state: 'unasked' | 'asking' | 'listed' = 'unasked';
+  /** The error line says a listing failed: cleared once a listing comes, and only then (it may say something else). */
+  let failed = false;
 
   const placeholder = (text: string): void => {
     select.replaceChildren(new Option(text, ''));
@@ -41,9 +43,21 @@ export function wireAgentChoice(api: PageApi): AgentChoice {
       const body = (await res.json().catch(() => ({}))) as ApiErrorBody & { agents?: ListedAgent[] };
       if (!res.ok || !Array.isArray(body.agents)) {
         state = 'unasked';
+        failed = true;
         placeholder('Choose an agent');
+        // GET spends the read budget, not the message budget: its 429 is not "sending too fast". Asked again at the
+        // next focus, not on a timer (showReadLimited says "trying again"), so the wait is said as the user's.
+        if (res.status === 429) {
+          const seconds = Math.ceil(retryAfterMs(res) / 1000);
+          return showError(
+            `Could not list the agents. The server is limiting how often this page may read; try again in ${seconds} s.`,
+            `${body.error ?? 429}: ${body.message ?? ''}`,
+          );
+        }
         return showApiError('Could not list the agents.', res.status, body);
       }
+      if (failed) showError('');
+      failed = false;
       placeholder(body.agents.length === 0 ? 'No agents on this server' : 'Choose an agent');
       for (const agent of body.agents) {
         names.set(agent.agent_id, agent.display_name);
@@ -53,6 +67,7 @@ export function wireAgentChoice(api: PageApi): AgentChoice {
       state = 'listed';
     } catch {
       state = 'unasked';
+      failed = true;
       placeholder('Choose an agent');
       showError('Could not list the agents. Check your connection and try again.');
     }
