@@ -130,6 +130,7 @@ async function runServerChild(kind: Kind): Promise<void> {
   const profiler = new MeasuredPartProfiler(
     process.env.GATEWAY_BENCH_PROFILE_DIR,
     process.env.GATEWAY_BENCH_PROFILE_KIND === 'heap' ? 'heap' : 'cpu',
+    Number(process.env.GATEWAY_BENCH_PROFILE_INTERVAL_US ?? 1000),
   );
   // The parent died or gave up: never linger as an orphan.
   process.on('disconnect', () => process.exit(0));
@@ -663,7 +664,8 @@ async function main(): Promise<void> {
       '`--throughput-only[=ws|socketio|gateway]` runs only long throughput runs of one system (what to profile);',
       '`--latency-only[=ws|socketio|gateway]` only latency runs (after the same warm-up), with no other workload in between,',
       'and the server CPU per round trip. `GATEWAY_BENCH_PROFILE_DIR=/tmp/prof` with either profiles only the measured runs',
-      "(`GATEWAY_BENCH_PROFILE_KIND=heap`: every allocation's site, garbage included, instead of CPU).",
+      "(`GATEWAY_BENCH_PROFILE_KIND=heap`: every allocation's site, garbage included, instead of CPU;",
+      '`GATEWAY_BENCH_PROFILE_INTERVAL_US=100`: CPU samples every 100 µs instead of every 1 ms, for the short latency runs).',
       '',
       "Where a message's server CPU goes (gateway, `--throughput-only` with `--cpu-prof`, 2026-11-27, ~19 µs per message):",
       'socket writes (`writev`, one per socket per turn) ~20 %, garbage collection ~13 %, WebSocket parsing, JSON.parse',

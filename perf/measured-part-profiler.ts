@@ -16,6 +16,7 @@ export class MeasuredPartProfiler {
   constructor(
     private readonly dir: string | undefined,
     private readonly kind: ProfileKind = 'cpu',
+    /** CPU sampling interval: 1 ms suits long runs; a latency run of a few hundred round trips needs ~100 µs. */
     private readonly intervalMicros = 1000,
   ) {}
 
