@@ -20,7 +20,7 @@ export function idProblem(value: unknown, name: string): string | undefined {
 /**
  * Why `value` cannot be stored as a JSON object (a record's metadata, a conversation's settings), or undefined:
  * what every provider refuses (not an object, an array, what JSON cannot carry: cycles, BigInt; a NUL character or a
- * lone surrogate in a string or key: stringProblem). undefined and
+ * lone surrogate in a string or key: stringProblem), and nesting past MAX_JSON_DEPTH. undefined and
  * null store as {}. The decisions of the copy a provider makes (records.ts copyJsonObject), plus those, without the copy:
  * it runs for every agent piece and post with metadata before it is sequenced, and the store copies later anyway.
  */
@@ -63,15 +63,25 @@ function stringProblem(value: string, what: string): string | undefined {
   return undefined;
 }
 
+/**
+ * How deep objects and arrays may nest in metadata, settings and request bodies (the outermost is level 1).
+ * Without a bound, JSON of a few thousand levels (8 KiB of brackets) passed every size check and then broke
+ * whatever walks it recursively later: JSON.stringify of a conversation list (every list of every member named
+ * in it answered 500 for good), the journal's size estimate and the re-send comparison. 64 is far beyond what
+ * any NLWeb result or client metadata nests.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 /** The walk of jsonObjectProblem: plain objects and arrays are looked into, anything unusual is serialised. */
 function carryProblem(value: unknown, depth: number, what: string): string | undefined {
   if (typeof value === 'string') return stringProblem(value, what);
   if (typeof value === 'bigint') return `${what} is not JSON-serialisable`;
   if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_JSON_DEPTH) return deepValueProblem(value, what);
   const proto: unknown = Object.getPrototypeOf(value);
   const plain = Array.isArray(value) || proto === Object.prototype || proto === null;
-  // Deep values (a cycle is one) and class instances or toJSON take JSON's own verdict, as the copy does.
-  if (depth > 32 || !plain || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  // Class instances and toJSON take JSON's own verdict, as the copy does.
+  if (!plain || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     try {
       JSON.stringify(value);
       return undefined;
@@ -93,6 +103,16 @@ function carryProblem(value: unknown, depth: number, what: string): string | und
     if (problem !== undefined) return problem;
   }
   return undefined;
+}
+
+/** A value found at MAX_JSON_DEPTH: a cycle (an embedder's object; JSON cannot carry it) or nesting past the bound. */
+function deepValueProblem(value: object, what: string): string {
+  try {
+    JSON.stringify(value);
+  } catch (err) {
+    if (err instanceof TypeError) return `${what} is not JSON-serialisable`;
+  }
+  return `${what} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`;
 }
 
 /**
