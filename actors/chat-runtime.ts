@@ -25,6 +25,7 @@ import type {
   ConversationSummary,
   CreateConversationInput,
   EditOutcome,
+  RedactOptions,
   RedactOutcome,
   HistoryPage,
   HistoryPageBefore,
@@ -315,8 +316,9 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     conversationId: string,
     target: { messageIds: readonly string[] } | { senderId: string },
     requesterId?: string,
+    options: RedactOptions = {},
   ): Promise<RedactOutcome> {
-    return this.edits.redact(conversationId, await this.conversation(conversationId), target, requesterId);
+    return this.edits.redact(conversationId, await this.conversation(conversationId), target, requesterId, options);
   }
 
   async edit(conversationId: string, requesterId: string, messageId: string, content: string): Promise<EditOutcome> {

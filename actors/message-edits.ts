@@ -2,7 +2,7 @@ import { ChatError, isChatError } from './errors';
 import type { MessageEdit } from './conversation-events';
 import { editedMetadata, editRecordId } from './conversation-reducers';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
-import type { EditOutcome, RedactOutcome } from './runtime-types';
+import type { EditOutcome, RedactOptions, RedactOutcome } from './runtime-types';
 import { unannouncedRedactions } from './unannounced-redactions';
 import { REDACTION_MARKER, type ChatStore, type RedactionResult, type RedactionTarget } from '../storage-providers/chat-store';
 
@@ -105,10 +105,19 @@ export class MessageEdits {
    * before is left out of the record, and what was redacted before but never announced (its record lost to a stop)
    * is announced now.
    */
-  redact(conversationId: string, conversation: EditedConversation, target: RedactionTarget, requesterId?: string): Promise<RedactOutcome> {
-    const owner = requesterId === undefined || isOwner(conversation, requesterId);
+  redact(
+    conversationId: string,
+    conversation: EditedConversation,
+    target: RedactionTarget,
+    requesterId?: string,
+    options: RedactOptions = {},
+  ): Promise<RedactOutcome> {
+    if (options.ownMessagesOnly === true && requesterId === undefined) {
+      return Promise.reject(new ChatError('CHAT_ERR_INVALID_ARGUMENT', 'ownMessagesOnly needs a requesterId: whose messages?'));
+    }
+    const owner = options.ownMessagesOnly !== true && (requesterId === undefined || isOwner(conversation, requesterId));
     if (!owner) {
-      if (!conversation.isMember(requesterId) || !('messageIds' in target)) {
+      if (requesterId === undefined || !conversation.isMember(requesterId) || !('messageIds' in target)) {
         return Promise.reject(
           new ChatError(
             'CHAT_ERR_FORBIDDEN',

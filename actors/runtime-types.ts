@@ -26,6 +26,16 @@ export interface RedactOutcome {
   readonly recordSequenceId?: number;
 }
 
+/** How runtime.redact chooses what a requester may redact. */
+export interface RedactOptions {
+  /**
+   * Only the requester's own messages, even when it is the owner: what a client's `delete` asks. A message id names
+   * one record per sender, so without it the owner's delete of its own `m1` also redacted every other member's `m1`;
+   * an id the requester never sent is CHAT_ERR_FORBIDDEN, as for any other member.
+   */
+  readonly ownMessagesOnly?: boolean;
+}
+
 /** Who changes someone else's membership (docs/protocol.md: `added_by` / `removed_by` of join and leave records). */
 export interface MembershipChangeOptions {
   /** join: the member adding the participant. */
@@ -373,12 +383,14 @@ export interface ChatRuntime {
    * texts of those messages) and which of them were redacted already (RedactOutcome): redacting again changes nothing
    * and sequences no second `redaction` record. When requesterId is given: the owner redacts anything, another member
    * only messages it sent itself, named by message id (CHAT_ERR_FORBIDDEN otherwise; STORAGE_ERR_UNSUPPORTED on a
-   * store without `supports.replaceContent`). docs/conversations.md, Edits and deletes.
+   * store without `supports.replaceContent`); `options.ownMessagesOnly` holds the owner to that too. The owner's
+   * message ids name the records of every sender that used them. docs/conversations.md, Edits and deletes.
    */
   redact(
     conversationId: string,
     target: { messageIds: readonly string[] } | { senderId: string },
     requesterId?: string,
+    options?: RedactOptions,
   ): Promise<RedactOutcome>;
   /**
    * The member replaces the content of its own `text` message `messageId`; an `edit` record tells every member. The

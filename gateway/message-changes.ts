@@ -56,7 +56,8 @@ export function deleteMessage(frame: ClientDeleteFrame, target: PostTarget): voi
     return;
   }
   if (!spendMessageToken(target, answered)) return;
-  target.ctx.runtime.redact(target.conversationId, { messageIds: [frame.message_id] }, target.userId).then(
+  // Own messages only, the owner's too: a message id names one record per sender (the owner redacts others' over HTTP).
+  target.ctx.runtime.redact(target.conversationId, { messageIds: [frame.message_id] }, target.userId, { ownMessagesOnly: true }).then(
     // Audited as the HTTP redact is (message.redact, the member as actor); a message already deleted changes nothing.
     ({ redacted, alreadyRedacted, changed, recordSequenceId }) => {
       sendChangeAck(target, { reply_to: 'delete', message_id: frame.message_id, changed, recordSequenceId });

@@ -248,3 +248,38 @@ test("the owner's redaction of an edited message, by sender, also redacts the ed
   const records = await history(h, conv, 'alice');
   expect(JSON.stringify(records)).not.toContain('draft');
 });
+
+test("the owner's delete frame redacts only the owner's own message: another member's record under the same message_id stays", async () => {
+  const h = await startHarness();
+  const { conv, alice, bob, m1 } = await twoMembers(h);
+  // Message ids are per sender: bob may use alice's id, and one he alone used.
+  bob.send({ type: 'message', message_id: 'm1', content: "bob's m1" });
+  const bobsM1 = (await alice.waitFor('message', (f) => f.message.sender_id === 'bob' && f.message.message_id === 'm1')).message;
+  bob.send({ type: 'message', message_id: 'bm1', content: "only bob's" });
+  await alice.waitFor('message', (f) => f.message.message_id === 'bm1');
+
+  alice.send({ type: 'delete', message_id: 'm1' });
+  const ack = await alice.waitFor('change_ack', (a) => a.reply_to === 'delete');
+  expect(ack).toMatchObject({ message_id: 'm1', changed: true });
+  const record = (await bob.waitFor('message', (f) => f.message.message_type === 'redaction')).message;
+  expect(record.metadata).toEqual({ redacted_sequence_ids: [m1], requested_by: 'alice' });
+
+  // An id the owner never sent is not hers to delete by this frame, as for any member.
+  alice.send({ type: 'delete', message_id: 'bm1' });
+  expect(await alice.waitFor('error', (e) => e.reply_to === 'delete')).toEqual({
+    type: 'error',
+    error: 'CHAT_ERR_FORBIDDEN',
+    code: 403,
+    message: 'no message of yours has message_id "bm1": members may delete only messages they sent',
+    reply_to: 'delete',
+    message_id: 'bm1',
+  });
+
+  const records = await history(h, conv, 'bob');
+  expect(records.find((m) => m.sequence_id === m1)).toMatchObject({ content: '[redacted]' });
+  expect(records.find((m) => m.sequence_id === bobsM1.sequence_id)).toMatchObject({ content: "bob's m1", metadata: {} });
+  expect(records.find((m) => m.message_id === 'bm1')?.content).toBe("only bob's");
+  // The owner's moderation is the HTTP redact, by message ids of every sender or by sender (docs/http-api.md).
+  const moderated = await h.request('POST', `/chat/conversations/${conv}/redact`, 'alice', { message_ids: ['bm1'] });
+  expect([moderated.status, moderated.body.changed]).toEqual([200, true]);
+});
