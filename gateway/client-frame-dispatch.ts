@@ -48,6 +48,32 @@ function knownTypeOf(value: unknown): ClientFrameType | undefined {
   return CLIENT_FRAME_TYPES.find((known) => known === type);
 }
 
+/** The message of the error frame that refuses a frame sent after `leave` on the same socket. */
+export const AFTER_LEAVE = 'this socket sent leave: frames after it are not taken (reconnect and join to post again)';
+
+/**
+ * What a socket whose own `leave` is under way does with a frame that came after it: refuses what would change or
+ * read the conversation with an error frame (sent before the close that ends the leave), drops typing, and answers
+ * ping and ack as usual (undefined). Taken, a message after the leave was sequenced before the leave record or
+ * refused without an answer once the socket was closing: the client could not tell which.
+ */
+export function frameAfterLeave(frame: ClientFrame): ErrorFrame | 'drop' | undefined {
+  switch (frame.type) {
+    case 'message':
+    case 'edit':
+    case 'delete':
+      return errorFrame('CHAT_ERR_NOT_PARTICIPANT', AFTER_LEAVE, { reply_to: frame.type, message_id: frame.message_id });
+    case 'sync':
+    case 'read':
+      return errorFrame('CHAT_ERR_NOT_PARTICIPANT', AFTER_LEAVE, { reply_to: frame.type });
+    case 'typing':
+    case 'leave':
+      return 'drop';
+    default:
+      return undefined;
+  }
+}
+
 /** What dispatching client frames needs from its connection, beyond posting. */
 export interface FrameDispatchTarget extends PostTarget {
   /** The participant's typing budget, separate from the message budget. */

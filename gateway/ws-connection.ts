@@ -2,7 +2,7 @@ import type { WebSocket, RawData } from 'ws';
 import { isChatError, type ErrorCode } from '../actors/errors';
 import type { ConversationOutput, Subscription } from '../actors/runtime-types';
 import { TOKEN_EXPIRED, type AuthenticatedUser } from './authenticators';
-import { decodeClientData, dispatchClientFrame, type FrameDispatchTarget } from './client-frame-dispatch';
+import { decodeClientData, dispatchClientFrame, frameAfterLeave, type FrameDispatchTarget } from './client-frame-dispatch';
 import type { ConnectionContext } from './connection-context';
 import { ConnectionSubscription } from './connection-subscription';
 import { watchCredentialExpiry, type CredentialExpiry } from './credential-expiry';
@@ -285,7 +285,9 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     if (this.closing) return;
     const decoded = decodeClientData(data, isBinary, this.ctx.validator);
     if (decoded.ok) {
-      dispatchClientFrame(decoded.frame, this);
+      const afterLeave = this.leaving ? frameAfterLeave(decoded.frame) : undefined;
+      if (afterLeave === undefined) dispatchClientFrame(decoded.frame, this);
+      else if (afterLeave !== 'drop') this.sender.frame(afterLeave);
       return;
     }
     this.sender.frame(decoded.error);

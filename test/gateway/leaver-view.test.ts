@@ -1,4 +1,5 @@
 import type { ConversationOutput } from '../../actors';
+import { AFTER_LEAVE } from '../../gateway/client-frame-dispatch';
 import { closeAll, invalidFrames, startHarness } from './harness';
 
 afterEach(async () => {
@@ -61,5 +62,42 @@ describe('what a participant whose leave changes the mode receives', () => {
     // The one who stays gets the mode change: the record and its mode_change frame.
     const record = await alice.waitFor('message', (f) => f.message.message_type === 'mode_change');
     expect(await alice.waitFor('mode_change')).toMatchObject({ mode: 'single', sequence_id: record.message.sequence_id });
+  });
+});
+
+describe('frames after leave on the same socket', () => {
+  test('a message or edit sent right behind leave is refused with an error frame before the close, typing is dropped, ping answered', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const alice = await h.connect(conv, 'alice');
+    const bob = await h.connect(conv, 'bob');
+    await bob.waitFor('participant_list');
+    bob.send({ type: 'message', message_id: 'before', content: 'last words' });
+    await bob.waitFor('message_ack', (a) => a.message_id === 'before');
+    // One TCP write: the server reads the leave and everything behind it in the same turn.
+    const socket = (bob.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    bob.send({ type: 'leave' });
+    bob.send({ type: 'message', message_id: 'after', content: 'one more thing' });
+    bob.send({ type: 'edit', message_id: 'before', content: 'changed my mind' });
+    bob.send({ type: 'typing', is_typing: true });
+    bob.send({ type: 'ping' });
+    socket.uncork();
+    expect((await bob.closed).code).toBe(1000);
+
+    const refused = bob.frames.filter((f) => f.type === 'error');
+    expect(refused).toEqual([
+      { type: 'error', error: 'CHAT_ERR_NOT_PARTICIPANT', code: 403, message: AFTER_LEAVE, reply_to: 'message', message_id: 'after' },
+      { type: 'error', error: 'CHAT_ERR_NOT_PARTICIPANT', code: 403, message: AFTER_LEAVE, reply_to: 'edit', message_id: 'before' },
+    ]);
+    expect(bob.frames.some((f) => f.type === 'pong')).toBe(true);
+    expect(bob.frames.some((f) => f.type === 'message_ack' && f.message_id === 'after')).toBe(false);
+
+    await alice.waitFor('participant_update', (u) => u.action === 'leave');
+    const page = await h.request('GET', `/chat/conversations/${conv}/messages?after=0&limit=100`, 'alice');
+    const records = page.body.messages as Array<{ message_id: string; message_type: string; content: string }>;
+    expect(records.filter((m) => m.message_id === 'after')).toEqual([]);
+    expect(records.find((m) => m.message_id === 'before')?.content).toBe('last words');
+    expect(alice.frames.some((f) => f.type === 'typing')).toBe(false);
   });
 });
