@@ -49,9 +49,41 @@ function toChatError(err: unknown, contentEncoding: string | undefined): ChatErr
   }
   const type = (err as { type?: unknown } | null)?.type;
   if (type === 'entity.too.large') return new ChatError('GATEWAY_ERR_FRAME_TOO_LARGE', 'request body is too large');
-  if (type === 'entity.parse.failed') return new ChatError('GATEWAY_ERR_MALFORMED_JSON', 'request body is not valid JSON');
-  if ((typeof type === 'string' && type.startsWith('entity.')) || type === 'charset.unsupported' || type === 'encoding.unsupported') {
+  if (type === 'entity.parse.failed') {
+    return isJson((err as { body?: unknown }).body)
+      ? new ChatError('GATEWAY_ERR_BAD_REQUEST', 'body must be a JSON object')
+      : new ChatError('GATEWAY_ERR_MALFORMED_JSON', 'request body is not valid JSON');
+  }
+  // What body-parser cannot decode is a media type we do not take (415), not a broken request.
+  if (type === 'charset.unsupported') {
+    const charset = cutText(String((err as { charset?: unknown }).charset ?? ''), 32);
+    return new ChatError(
+      'GATEWAY_ERR_UNSUPPORTED_MEDIA_TYPE',
+      `request body charset "${charset}" is not supported: send UTF-8 (or no charset)`,
+    );
+  }
+  if (type === 'encoding.unsupported') {
+    return new ChatError(
+      'GATEWAY_ERR_UNSUPPORTED_MEDIA_TYPE',
+      `Content-Encoding "${cutText(contentEncoding ?? '', 32)}" is not supported: send gzip, deflate, br or identity`,
+    );
+  }
+  if (typeof type === 'string' && type.startsWith('entity.')) {
     return new ChatError('GATEWAY_ERR_BAD_REQUEST', 'request body could not be read');
   }
   return new ChatError('GATEWAY_ERR_INTERNAL', ERROR_CODES.GATEWAY_ERR_INTERNAL.message);
+}
+
+/**
+ * Whether a body body-parser refused in strict mode is JSON all the same (`null`, `"text"`, `1`): strict mode takes
+ * objects and arrays only, and such a body is a wrong shape, as `[]` is told, not malformed JSON.
+ */
+function isJson(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
 }
