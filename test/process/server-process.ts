@@ -29,15 +29,29 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+/** How the server is started: by default `node dist/bin/nlweb-chat.js`; a test of `npm start` names npm. */
+export interface ServerLaunch {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  /** Its own process group, so kill() also ends what it started (a server `npm start` left behind). */
+  readonly processGroup?: boolean;
+}
+
 /**
- * Spawns `node dist/bin/nlweb-chat.js` with PORT=0 and resolves once its `nlweb-chat ready` log line
- * names the bound port. Rejects (with stderr) if the process exits first.
+ * Spawns the server (`launch`) with PORT=0 and resolves once its `nlweb-chat ready` log line names the bound port.
+ * Rejects (with stderr) if the process exits first.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  launch: ServerLaunch = { file: process.execPath, args: [ENTRY] },
+): Promise<ServerProcess> {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [ENTRY], {
+  const child = spawn(launch.file, launch.args, {
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', NLWEB_CHAT_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: launch.cwd,
+    detached: launch.processGroup === true,
   });
   const logs: LogLine[] = [];
   let stderr = '';
@@ -90,6 +104,13 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     exited,
     waitForLog,
     async kill() {
+      if (launch.processGroup === true && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // The group is gone already: nothing of it is left running.
+        }
+      }
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await exited;
