@@ -14,4 +14,7 @@ export { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTe
 export { contentProblem } from './content-validation';
 export { isLoopbackAddress } from './net-utils';
 export { REFUSAL_SUBPROTOCOL } from './upgrade-rejection';
+// The bundled chat page, for an embedder's own express app (the binary mounts it the same way). Here, not in the
+// client's entry point: it reads files with node:fs, which a browser build of the client cannot take.
+export { mountWebClient, type MountWebClientOptions } from '../client/web/mount-web-client';
 export * from './protocol';

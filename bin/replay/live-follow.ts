@@ -52,7 +52,7 @@ export interface FollowOptions {
 /** Close codes after which the follower cannot go on (docs/protocol.md, Close codes: "stop"). */
 const ENDS_FOLLOW: Readonly<Record<number, (conversationId: string, who: string) => string>> = {
   4003: (c, who) => `${who} is no longer a member of conversation ${c} (removed, or left from another connection)`,
-  4004: (c) => `conversation ${c} no longer exists on the server (deleted)`,
+  4004: (c) => `conversation ${c} no longer exists on the server (deleted, or lost when a server on memory storage restarted)`,
 };
 
 /**

@@ -21,7 +21,6 @@ const { createChatGateway } = require('nlweb-chat/gateway');
 const { createChatClient } = require('nlweb-chat/client');
 const { createManualClock } = require('nlweb-chat/testing');
 const express = require('express');
-const path = require('node:path');
 
 async function main() {
   const runtime = await createChatRuntime({ config: { observability: { log_level: 'silent' } }, storage: new MemoryStore() });
@@ -32,9 +31,8 @@ async function main() {
   await posted.whenPersisted;
   await runtime.close();
 
-  // The binary mounts the chat page (bin/nlweb-chat.ts); it reads chat.html and builds the bundle from the package.
-  const root = path.dirname(require.resolve('nlweb-chat/package.json'));
-  const { mountWebClient } = require(path.join(root, 'dist/client/web/mount-web-client.js'));
+  // The chat page, as the binary mounts it (bin/nlweb-chat.ts): it reads chat.html and builds the bundle from the package.
+  const { mountWebClient } = require('nlweb-chat/gateway');
   const app = express();
   mountWebClient(app);
   const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
