@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isChatError } from '../../actors/errors';
+import { ChatError, isChatError } from '../../actors/errors';
 import type { ConversationMeta } from '../../actors/message-types';
 import { withoutUrlPasswords } from '../storage-location';
 import { EXIT } from './exit-codes';
@@ -11,7 +11,7 @@ import { openJsonlSource, openStoreSource, type JournalSource } from './journal-
 import { toJsonLine } from './jsonl';
 import { runExport, runReplay, type ReplayIo } from './run-replay';
 import { ServerRequestError, type ServerTarget } from './server-client';
-import { openStorage, parseStorageSpec } from './storage-spec';
+import { openStorage, parseStorageSpec, resolvedFrom } from './storage-spec';
 
 interface ServerOptions {
   readonly server?: string;
@@ -155,7 +155,12 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
         return;
       }
       const file = fs.createWriteStream(opts.output);
-      await once(file, 'open');
+      const output = opts.output;
+      await once(file, 'open').catch((err: unknown) => {
+        // The bare errno (ENOENT: no such file or directory, open ...) did not say it was the output that failed.
+        const why = err instanceof Error ? err.message : String(err);
+        throw new ChatError('CONFIG_ERR_INVALID', `cannot write --output ${output}${resolvedFrom(output)}: ${why}`, { cause: err });
+      });
       try {
         const n = await runExport(source, file, io);
         io.stderr.write(`exported ${n} records of ${source.conversationId} to ${opts.output}\n`);

@@ -72,6 +72,10 @@ export async function storeSource(store: ChatStore, conversationId: string, owns
  * Lines are parsed lazily as records() is iterated; a malformed line throws CHAT_ERR_INVALID_MESSAGE.
  */
 export async function openJsonlSource(file: string, conversationId?: string): Promise<JournalSource> {
+  // A directory opens like a file and fails on the first read, with the bare EISDIR; said up front instead.
+  if ((await fs.promises.stat(file).catch(() => undefined))?.isDirectory()) {
+    throw new ChatError('CONFIG_ERR_READ', `cannot read ${file}${resolvedFrom(file)}: it is a directory, not a JSONL file`);
+  }
   const stream = fs.createReadStream(file, { encoding: 'utf8' });
   // Surface ENOENT/EACCES before reading lines (readline would otherwise swallow them into 'close').
   await new Promise<void>((resolve, reject) => {
@@ -85,7 +89,10 @@ export async function openJsonlSource(file: string, conversationId?: string): Pr
   let lineNo = 0;
   const nextLine = async (): Promise<{ text: string; lineNo: number } | undefined> => {
     for (;;) {
-      const r = await lines.next();
+      const r = await lines.next().catch((err: unknown) => {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new ChatError('CONFIG_ERR_READ', `cannot read ${file}${resolvedFrom(file)} after line ${lineNo}: ${why}`, { cause: err });
+      });
       if (r.done) return undefined;
       lineNo += 1;
       if (r.value.trim().length > 0) return { text: r.value, lineNo };

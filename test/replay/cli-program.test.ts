@@ -81,6 +81,16 @@ describe('replay command line (in-process)', () => {
     expect(parseJsonLines(fs.readFileSync(target, 'utf8')).slice(1)).toEqual(cleanJournal());
   });
 
+  it('a directory as --file, or an --output it cannot create, is a coded error naming the path, not a bare errno', async () => {
+    const fromDir = await run('--file', dir);
+    expect(fromDir).toMatchObject({ code: 1, stdout: '' });
+    expect(fromDir.stderr).toMatch(new RegExp(`^replay: CONFIG_ERR_READ: cannot read ${dir}.*: it is a directory, not a JSONL file\n`));
+    const target = path.join(dir, 'no-such-dir', 'copy.jsonl');
+    const toNowhere = await run('export', 'conv-1', '--file', file, '-o', target);
+    expect(toNowhere).toMatchObject({ code: 1, stdout: '' });
+    expect(toNowhere.stderr).toMatch(new RegExp(`^replay: CONFIG_ERR_INVALID: cannot write --output ${target}.*: ENOENT`));
+  });
+
   it('notes on stderr when the --as participant never joined', async () => {
     const out = await run('--file', file, '--as', 'carol');
     expect(out.code).toBe(0);
