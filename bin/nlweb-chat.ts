@@ -118,6 +118,13 @@ async function start(config: NlwebChatConfig, env: NodeJS.ProcessEnv, logger: Lo
       logger.info('NLWeb stand-in not started: no chat.nlweb.endpoints entry has url "standin"');
     }
     agents = createAgentsFromConfig(config, standin ? { standinUrl: standin.url } : {});
+    // Chat works without agents, but someone who started the binary with no config file (an installed package has
+    // none beside it) would otherwise wait for an answer that never comes, with nothing in the log to say why.
+    if (agents.size === 0) {
+      logger.warn(
+        'no AI agents configured (chat.nlweb.endpoints is empty): conversations have humans only; add an endpoint, or { id: nlweb, url: standin } for the bundled stand-in (docs/configuration.md)',
+      );
+    }
     const runtime = await createChatRuntime({ config: withInstanceId(config), storage: store, agents, telemetry, logger });
     const metricsHandler = sdk.metricsHandler;
     const audit = createAuditLog(logger);

@@ -93,6 +93,7 @@ describe('config keys the server binary reads', () => {
     const ready = server.logs.find((l) => l.msg === 'nlweb-chat ready')!;
     expect(ready.standin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ready).toMatchObject({ agents: [{ id: 'nlweb', url: `${ready.standin as string}/` }], tracing: true });
+    expect(server.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('no AI agents configured'))).toEqual([]);
 
     const created = await fetch(`${server.url}/chat/conversations?user_id=alice`, {
       method: 'POST',
