@@ -1,5 +1,6 @@
 /** SQL text of the PostgreSQL provider for one (quoted) schema. */
 import { PREVIEW_SCAN, PREVIEW_TYPES } from './conversation-activity';
+import { continuesAnswerSql } from './read-positions';
 
 const MESSAGE_COLUMNS = 'message_id, conversation_id, sequence_id, sender_id, sender_type, message_type, content, timestamp, metadata';
 const META_COLUMNS = 'c.conversation_id, c.title, c.created_at, c.created_by, c.settings, c.status';
@@ -9,6 +10,8 @@ const PREVIEW_COLUMNS = MESSAGE_COLUMNS.split(', ')
   .join(', ');
 /** PREVIEW_TYPES as SQL literals (constants of ours, no quotes inside). */
 const PREVIEW_TYPES_SQL = PREVIEW_TYPES.map((type) => `'${type}'`).join(', ');
+/** `metadata.part` when it is a number (read-positions.ts continuesAnswer looks at numbers only), else NULL. */
+const POSTGRES_METADATA_PART = "CASE WHEN jsonb_typeof(m.metadata -> 'part') = 'number' THEN (m.metadata ->> 'part')::numeric END";
 const PARTICIPANT_COLUMNS = 'participant_id, participant_type, display_name, joined_at_sequence, role, agent_id';
 
 /**
@@ -135,7 +138,8 @@ export function postgresSql(s: string) {
     // $5 each: one round trip for a whole list page, each count a PK range of its conversation.
     countUnread: `SELECT r.conversation_id, (SELECT count(*) FROM (SELECT 1 FROM ${s}.messages m
         WHERE m.conversation_id = r.conversation_id AND m.sequence_id > r.after AND m.sequence_id <= r.up_to
-          AND m.sender_id <> $1 AND m.message_type IN (${PREVIEW_TYPES_SQL}) LIMIT $5) x) AS unread
+          AND m.sender_id <> $1 AND m.message_type IN (${PREVIEW_TYPES_SQL})
+          AND NOT ${continuesAnswerSql('m.sender_type', POSTGRES_METADATA_PART)} LIMIT $5) x) AS unread
       FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS r (conversation_id, after, up_to)`,
     // A redaction changes only records not redacted yet (a redaction is final) and names those that were apart
     // (\`already\`), so each redaction is announced once (message-edits.ts). The rows are locked as read: an edit

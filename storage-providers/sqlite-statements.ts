@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { PREVIEW_SCAN, PREVIEW_TYPES } from './conversation-activity';
+import { continuesAnswerSql } from './read-positions';
 
 const MESSAGE_COLUMNS = 'message_id, conversation_id, sequence_id, sender_id, sender_type, message_type, content, timestamp, metadata';
 const META_COLUMNS = 'c.conversation_id, c.title, c.created_at, c.created_by, c.settings, c.status';
@@ -9,6 +10,8 @@ const PREVIEW_COLUMNS = MESSAGE_COLUMNS.split(', ')
   .join(', ');
 /** PREVIEW_TYPES as SQL literals (constants of ours, no quotes inside). */
 const PREVIEW_TYPES_SQL = PREVIEW_TYPES.map((type) => `'${type}'`).join(', ');
+/** `metadata.part` when it is a number (read-positions.ts continuesAnswer looks at numbers only), else NULL. */
+const SQLITE_METADATA_PART = "CASE WHEN json_type(metadata, '$.part') IN ('integer', 'real') THEN json_extract(metadata, '$.part') END";
 
 /** Every statement the SQLite provider runs, prepared once per connection. */
 export function createSqliteStatements(db: Database.Database): SqliteStatements {
@@ -119,7 +122,8 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
       .prepare(
         `SELECT count(*) FROM (SELECT 1 FROM messages
          WHERE conversation_id = @conversation_id AND sequence_id > @after AND sequence_id <= @up_to
-           AND sender_id <> @reader AND message_type IN (${PREVIEW_TYPES_SQL}) LIMIT @limit)`,
+           AND sender_id <> @reader AND message_type IN (${PREVIEW_TYPES_SQL})
+           AND NOT ${continuesAnswerSql('sender_type', SQLITE_METADATA_PART)} LIMIT @limit)`,
       )
       .pluck(),
     // A redaction changes only records not redacted yet (a redaction is final) and names those that were apart, in

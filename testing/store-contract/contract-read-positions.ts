@@ -47,6 +47,37 @@ export function describeUnreadCounts(ctx: ContractContext): void {
       expect(await store.countUnread('carol', [])).toEqual(new Map());
     });
 
+    test("an agent's answer counts once: its later pieces (metadata.part 2, 3, ...) are not unread", async () => {
+      const { store } = ctx;
+      await store.createConversation(meta('c1'));
+      const piece = (seq: number, part: unknown, jobId = 'job-1'): ReturnType<typeof msg> =>
+        msg('c1', seq, {
+          sender_id: 'nlweb',
+          sender_type: 'ai',
+          message_type: 'nlweb_response',
+          message_id: `${jobId}:${String(part)}`,
+          metadata: { job_id: jobId, part, complete: false },
+        });
+      // 1 bob's question; 2-4 one answer in three pieces; 5 a second answer's first piece; 6 alice; 7 an AI record
+      // whose part is not a number (a store's rule reads numbers only); 8 a human text that carries a part.
+      await store.appendMessages('c1', [
+        msg('c1', 1, { sender_id: 'bob' }),
+        piece(2, 1),
+        piece(3, 2),
+        piece(4, 3),
+        piece(5, 1, 'job-2'),
+        msg('c1', 6, { sender_id: 'alice' }),
+        piece(7, '2', 'job-3'),
+        msg('c1', 8, { sender_id: 'bob', metadata: { part: 5 } }),
+      ]);
+      const all = [{ conversationId: 'c1', after: 0, upTo: 8 }];
+      // alice: bob's 1 and 8, answers 2 and 5, the odd 7.
+      expect(await store.countUnread('alice', all)).toEqual(new Map([['c1', 5]]));
+      // Read up to the answer's first piece: its later pieces are nothing new.
+      expect(await store.countUnread('alice', [{ conversationId: 'c1', after: 2, upTo: 4 }])).toEqual(new Map([['c1', 0]]));
+      expect(await store.countUnread('bob', all)).toEqual(new Map([['c1', 4]]));
+    });
+
     test('stops at the limit (a count at the limit means at least that many)', async () => {
       const { store } = ctx;
       await store.createConversation(meta('c1'));
