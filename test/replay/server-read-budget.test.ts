@@ -32,8 +32,10 @@ async function conversationOf(h: Harness, records: number): Promise<string> {
 
 test('a journal of more pages than the read burst is read whole: the CLI waits out each 429 (exit 0)', async () => {
   const counter = { refused: 0 };
-  // Burst 1: the summary takes it; each of the 3 history pages (1 100 records, 500 a page) waits ~100 ms.
-  const h = await startHarness({ chat: { limits: { reads_per_second: 10, reads_burst: 1 } } }, { extraRoutes: count429(counter) });
+  // Burst 1: the summary takes it; each of the 3 history pages (1 100 records, 500 a page) waits ~500 ms for its token.
+  // At 10/s (a token every 100 ms) a loaded machine printed a page slower than a token came back, and the CLI's next
+  // request found one waiting: 2 refusals, not 3 (a full CI run beside other work).
+  const h = await startHarness({ chat: { limits: { reads_per_second: 2, reads_burst: 1 } } }, { extraRoutes: count429(counter) });
   const conv = await conversationOf(h, 1100);
   const out = await runCli([conv, '--server', h.url, '--token', h.token('alice'), '--json']);
   expect(out).toMatchObject({ code: 0, stderr: '' });
