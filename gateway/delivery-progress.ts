@@ -1,4 +1,5 @@
 import type { PostResult } from '../actors/runtime-types';
+import type { AnswerOrder } from './answer-order';
 import { messageAckJson } from './frame-json';
 
 /**
@@ -43,23 +44,42 @@ export class DeliveryProgress {
  * anyway). `endOfTurn` is process.nextTick: queued from a promise callback, as it is here (after the
  * awaited post), it runs once the microtask queue is empty, in time to share the sender's batched write
  * (turn-write-batch.ts).
+ * The first ack keeps the frame order of the socket's answers (`order`, `ticket`: answer-order.ts): if an earlier
+ * frame is still unanswered it waits for that answer. The second ack is not ordered against other frames' answers:
+ * it goes out when the record is stored (after the first), and the journal stores records in sequence order.
  * The sender is the only party that needs durability news, so the runtime's `persisted` outputs are not
  * forwarded to anyone (see output-frames.ts).
  */
 export function sendMessageAcks(
   result: PostResult,
   messageId: string,
-  /** Sends one serialised `message_ack` frame (frame-json.ts). */
-  send: (json: string) => void,
+  /** Sends one serialised `message_ack` frame (frame-json.ts): the connection's FrameSender. */
+  sender: JsonSender,
+  order: AnswerOrder,
+  ticket: number,
   endOfTurn: (fn: () => void) => void = process.nextTick,
 ): void {
   endOfTurn(() => {
-    if (result.persisted) {
-      send(messageAckJson(messageId, result.sequence_id, result.duplicate, true));
+    if (!order.isDue(ticket)) {
+      order.hold(ticket, () => sendAcks(result, messageId, sender));
       return;
     }
-    send(messageAckJson(messageId, result.sequence_id, result.duplicate, false));
-    // whenPersisted never rejects; it stays pending if the runtime closes first (the socket closes with 1001).
-    void result.whenPersisted.then(() => send(messageAckJson(messageId, result.sequence_id, result.duplicate, true)));
+    sendAcks(result, messageId, sender);
+    order.answered();
   });
+}
+
+/** What message acks are written with (FrameSender.json). */
+export interface JsonSender {
+  json(json: string): void;
+}
+
+function sendAcks(result: PostResult, messageId: string, sender: JsonSender): void {
+  if (result.persisted) {
+    sender.json(messageAckJson(messageId, result.sequence_id, result.duplicate, true));
+    return;
+  }
+  sender.json(messageAckJson(messageId, result.sequence_id, result.duplicate, false));
+  // whenPersisted never rejects; it stays pending if the runtime closes first (the socket closes with 1001).
+  void result.whenPersisted.then(() => sender.json(messageAckJson(messageId, result.sequence_id, result.duplicate, true)));
 }

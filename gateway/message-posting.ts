@@ -5,8 +5,10 @@ import type { ConnectionContext } from './connection-context';
 import { contentProblem } from './content-validation';
 import { sendMessageAcks } from './delivery-progress';
 import { errorFrame, type AnsweredFrame } from './error-frames';
+import type { ErrorFrame } from './protocol/server-frames';
 import type { FrameSender } from './frame-sender';
 import { storableValueProblem } from '../storage-providers/record-rules';
+import type { AnswerOrder } from './answer-order';
 import type { OrderHold } from './order-hold';
 import type { ClientMessageFrame } from './protocol/client-frames';
 
@@ -19,6 +21,8 @@ export interface PostTarget {
   readonly rateKey: string;
   /** Keeps the connection's messages in order behind one refused with a 429 (order-hold.ts). */
   readonly orderHold: OrderHold;
+  /** Keeps the answers to the connection's `message` frames in the frames' order (answer-order.ts). */
+  readonly answerOrder: AnswerOrder;
   readonly sender: FrameSender;
   /** Records a rate-limit refusal in telemetry and the audit stream. */
   rateLimited(): void;
@@ -29,18 +33,22 @@ export interface PostTarget {
 /**
  * A client `message` frame: content and metadata checks, then the rate limit, then runtime.post. Refusals are error
  * frames naming the message_id, so the client can match them to its pending send; the socket stays open.
+ * Every answer, ack or refusal, goes out in the order the frames came in (answer-order.ts), whenever it was decided.
  * The outcome arrives through one `then` (not an async function): this runs for every message.
  */
 export function postMessage(frame: ClientMessageFrame, target: PostTarget): void {
-  const { ctx, sender, orderHold } = target;
+  const { ctx, orderHold, answerOrder } = target;
   const messageId = frame.message_id;
+  const ticket = answerOrder.take();
   // Only after a 429 is there anything to check (and a clock to read).
   if (orderHold.active) {
     const now = ctx.clock.now();
     const blocker = orderHold.blocker(messageId, now);
     if (blocker !== undefined) {
       const message = `message "${blocker}" was refused first on this connection: re-send it before later messages`;
-      sender.frame(
+      refuse(
+        target,
+        ticket,
         errorFrame('GATEWAY_ERR_HELD_FOR_ORDER', message, { ...answeringMessage(messageId), retry_after_ms: orderHold.remainingMs(now) }),
       );
       return;
@@ -50,7 +58,7 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
   if (problem) {
     // Refused for good: the client drops it, so it no longer holds anything up.
     orderHold.release(messageId);
-    sender.frame(errorFrame('GATEWAY_ERR_CONTENT_INVALID', problem, answeringMessage(messageId)));
+    refuse(target, ticket, errorFrame('GATEWAY_ERR_CONTENT_INVALID', problem, answeringMessage(messageId)));
     return;
   }
   // A frame the schema lets through but the protocol does not: metadata keys reserved for agent answers, or text
@@ -62,14 +70,16 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
     metadataSizeProblem(frame.metadata, ctx.config.chat.limits.max_metadata_bytes);
   if (reserved) {
     orderHold.release(messageId);
-    sender.frame(errorFrame('GATEWAY_ERR_INVALID_FRAME', reserved, answeringMessage(messageId)));
+    refuse(target, ticket, errorFrame('GATEWAY_ERR_INVALID_FRAME', reserved, answeringMessage(messageId)));
     return;
   }
   const decision = ctx.rateLimiter.take(target.rateKey);
   if (!decision.ok) {
     target.rateLimited();
     orderHold.refused(messageId, decision.retryAfterMs, ctx.clock.now());
-    sender.frame(
+    refuse(
+      target,
+      ticket,
       errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { ...answeringMessage(messageId), retry_after_ms: decision.retryAfterMs }),
     );
     return;
@@ -77,14 +87,19 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
   if (orderHold.active) orderHold.release(messageId);
   const input = { sender_id: target.userId, message_id: messageId, content: frame.content, metadata: frame.metadata };
   ctx.runtime.post(target.conversationId, input).then(
-    (result) => sendMessageAcks(result, messageId, (ack) => sender.json(ack)),
+    (result) => sendMessageAcks(result, messageId, target.sender, answerOrder, ticket),
     (err: unknown) => {
       // A full mailbox is a 429 too. Its answer comes a microtask later, but the frames read in the meantime
       // were posted after this one, to the same full mailbox: nothing could overtake it there.
       if (isChatError(err) && err.code === 'CHAT_ERR_QUEUE_FULL') orderHold.refused(messageId, err.retryAfterMs ?? 0, ctx.clock.now());
-      target.reportError(err, answeringMessage(messageId));
+      answerOrder.answer(ticket, () => target.reportError(err, answeringMessage(messageId)));
     },
   );
+}
+
+/** Sends a refusal of the frame holding `ticket` in its turn (answer-order.ts). */
+export function refuse(target: Pick<PostTarget, 'sender' | 'answerOrder'>, ticket: number, error: ErrorFrame): void {
+  target.answerOrder.answer(ticket, () => target.sender.frame(error));
 }
 
 /** What every error answering a `message` frame carries: its type and its id (built only when there is an error). */

@@ -1,4 +1,5 @@
 import type { WebSocket, RawData } from 'ws';
+import { AnswerOrder } from './answer-order';
 import { isChatError, type ErrorCode } from '../actors/errors';
 import type { ConversationOutput, Subscription } from '../actors/runtime-types';
 import { TOKEN_EXPIRED, type AuthenticatedUser } from './authenticators';
@@ -16,10 +17,12 @@ import type { GatewayLogger } from './observability-hooks';
 import { forwardOutput, participantListFrame, welcomeFrames, type OutputTarget } from './output-frames';
 import type { OutputRoute, ReplayRequest } from './output-route';
 import { OrderHold } from './order-hold';
+import { refuse } from './message-posting';
 import { PacedOutputs, type DrainingStream } from './paced-outputs';
 import { rateKeyOf } from './rate-limiter';
 import { TurnWriteBatch, type CorkableStream } from './turn-write-batch';
 import { TOKEN_EXPIRED_CLOSE_REASON } from './upgrade-rejection';
+import type { ErrorFrame } from './protocol/server-frames';
 
 /** A turn's batched writes go out early past this many bytes (a resync replay can write megabytes). */
 const BATCH_FLUSH_BYTES = 64 * 1024;
@@ -43,6 +46,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   /** The participant's message budget, shared with its other connections and HTTP posts. */
   readonly rateKey: string;
   readonly orderHold = new OrderHold();
+  /** Answers to `message` frames go out in the frames' order (answer-order.ts). */
+  readonly answerOrder = new AnswerOrder();
   /** The participant's typing budget: typing must not eat the message budget. */
   readonly typingKey: string;
 
@@ -287,11 +292,17 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     if (decoded.ok) {
       const afterLeave = this.leaving ? frameAfterLeave(decoded.frame) : undefined;
       if (afterLeave === undefined) dispatchClientFrame(decoded.frame, this);
-      else if (afterLeave !== 'drop') this.sender.frame(afterLeave);
+      else if (afterLeave !== 'drop') this.sendError(afterLeave);
       return;
     }
-    this.sender.frame(decoded.error);
+    this.sendError(decoded.error);
     if (decoded.fatal) this.closeWith('GATEWAY_ERR_MALFORMED_JSON');
+  }
+
+  /** An error frame answering a client frame; one answering a `message` frame waits for the answers before it. */
+  private sendError(error: ErrorFrame): void {
+    if (error.reply_to === 'message') refuse(this, this.answerOrder.take(), error);
+    else this.sender.frame(error);
   }
 
   /**

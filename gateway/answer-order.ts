@@ -1,0 +1,56 @@
+/**
+ * Keeps one socket's answers to its `message` frames (message_ack, an error frame with reply_to message) in the order
+ * the frames came in. They are decided at different times: a refusal by the gateway at once, an ack or a runtime
+ * refusal when the post settles, the ack at the end of that turn (delivery-progress.ts). Sent as decided, a 409 or a
+ * 429 overtook the acks of earlier frames, and a client matching answers by message_id settled the wrong send.
+ *
+ * Each `message` frame takes a ticket as it is dispatched. An answer for the ticket that is due goes out at once;
+ * one that would overtake an earlier frame's answer is held (the map is made only then) until that one is out. The
+ * common path allocates nothing: the ticket is a number the post's callbacks already close over.
+ */
+export class AnswerOrder {
+  /** Tickets handed out so far (the next frame's ticket). */
+  private taken = 0;
+  /** The ticket whose answer goes next. */
+  private due = 0;
+  /** Answers ready before their turn, by ticket (undefined while nothing waits). */
+  private held: Map<number, () => void> | undefined;
+
+  /** The ticket of a `message` frame just read: answers go out in ticket order. */
+  take(): number {
+    return this.taken++;
+  }
+
+  /** True when every frame before `ticket` has been answered: send its answer now, then call answered(). */
+  isDue(ticket: number): boolean {
+    return ticket === this.due;
+  }
+
+  /** The due frame's answer went out: sends the held answers that are due next. */
+  answered(): void {
+    this.due++;
+    const held = this.held;
+    if (held === undefined) return;
+    for (let send = held.get(this.due); send !== undefined; send = held.get(this.due)) {
+      held.delete(this.due);
+      this.due++;
+      send();
+    }
+    if (held.size === 0) this.held = undefined;
+  }
+
+  /** Holds `send`, the answer to `ticket`, until the answers before it are out. */
+  hold(ticket: number, send: () => void): void {
+    (this.held ??= new Map()).set(ticket, send);
+  }
+
+  /** Sends the answer to `ticket` now if it is due, else once it is (a refusal: not the hot path). */
+  answer(ticket: number, send: () => void): void {
+    if (ticket !== this.due) {
+      this.hold(ticket, send);
+      return;
+    }
+    send();
+    this.answered();
+  }
+}
