@@ -2,6 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { ChatError, isChatError } from '../actors/errors';
+import { withoutForbiddenControl } from '../actors/input-rules';
 import { DEFAULT_JWT_CLOCK_SKEW_S } from '../config/config-schema';
 import type { NlwebChatConfig } from '../config/config-types';
 import { hostHeaderName, isLoopbackAddress } from './net-utils';
@@ -47,7 +48,9 @@ const MAX_DISPLAY_NAME = 200;
  * sent: PostgreSQL's jsonb refuses the record.
  */
 function displayNameFrom(raw: string): string {
-  let name = raw.slice(0, MAX_DISPLAY_NAME);
+  // Control characters (the content rule's: actors/input-rules.ts) are taken out: a token's claim is not the caller's to
+  // fix, and an HTTP body's display_name with one is refused (400) rather than stored.
+  let name = withoutForbiddenControl(raw).slice(0, MAX_DISPLAY_NAME);
   if (/[\uD800-\uDBFF]$/.test(name)) name = name.slice(0, -1);
   return toWellFormed(name);
 }

@@ -27,6 +27,7 @@ import { createUpgradeRefuser, selectSubprotocol, type UpgradeRefuser } from './
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { TypingRelay } from './typing-relay';
 import { WsConnection } from './ws-connection';
+import { plainIntegerIn } from './query-integers';
 import { SharedFrames } from './shared-frames';
 import { ReplayTurns } from './replay-turns';
 import { createOriginPolicy } from './origin-policy';
@@ -305,19 +306,21 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     const protocolVersion = requestedProtocolVersion(url.searchParams.get('protocol_version'));
     if (protocolVersion instanceof ChatError) return refuse(protocolVersion);
     const resume = url.searchParams.get('last_sequence_id');
-    if (resume !== null && !/^\d{1,15}$/.test(resume)) {
+    const afterSequenceId = resume === null ? undefined : plainIntegerIn(resume, 0, Number.MAX_SAFE_INTEGER);
+    if (resume !== null && afterSequenceId === undefined) {
       return refuse('GATEWAY_ERR_BAD_REQUEST', 'last_sequence_id must be a non-negative integer');
     }
     if (resume !== null) telemetry.reconnect?.();
     // The last N records, then live (docs/protocol.md, Connecting): the runtime starts the replay after
     // max(last_sequence_id, head - N). Further back is for HTTP pages (GET .../messages?before=).
     const history = url.searchParams.get('history');
-    if (history !== null && !(/^[1-9]\d{0,15}$/.test(history) && Number(history) <= MAX_REPLAY_HISTORY)) {
+    const historyCount = history === null ? undefined : plainIntegerIn(history, 1, MAX_REPLAY_HISTORY);
+    if (history !== null && historyCount === undefined) {
       return refuse('GATEWAY_ERR_BAD_REQUEST', `history must be an integer from 1 to ${MAX_REPLAY_HISTORY}`);
     }
     const start: ReplayRequest = {
-      ...(resume === null ? {} : { afterSequenceId: Number(resume) }),
-      ...(history === null ? {} : { history: Number(history) }),
+      ...(afterSequenceId === undefined ? {} : { afterSequenceId }),
+      ...(historyCount === undefined ? {} : { history: historyCount }),
     };
     // Any other value (join=1, join=yes) used to be taken as false, refused later as "not a participant":
     // the client could not tell its typo from a missing membership.

@@ -4,7 +4,7 @@ import { assertOneTypePerId } from '../actors/participant-identity';
 import type { ChatRuntime, ConversationSummary, ParticipantInput } from '../actors/runtime-types';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { DEFAULT_CONVERSATION_PAGE, MAX_CONVERSATION_PAGE, cursorQuery, encodeCursor, listEntry } from './conversation-list-view';
-import { idParam, intQuery, userOf, validated } from './http-request-input';
+import { assertNoControlCharacters, idParam, intQuery, userOf, validated } from './http-request-input';
 import { spendOrRefuse } from './rate-limiter';
 import type { CreateConversationBody } from './http-schemas';
 import { storableValueProblem } from '../storage-providers/record-rules';
@@ -28,6 +28,11 @@ export function createConversationHandlers(deps: ChatRouteDeps): ConversationHan
     // rather than by PostgreSQL as a storage error (and kept as sent by the memory store).
     const unstorable = storableValueProblem(body, 'request body');
     if (unstorable) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', unstorable);
+    assertNoControlCharacters(body.title, 'title');
+    body.participants?.forEach((p, i) => {
+      assertNoControlCharacters(p.display_name, `participants[${i}].display_name`);
+      assertNoControlCharacters(p.name, `participants[${i}].name`);
+    });
     // The creator is the owner; an id named as a human and as an AI participant (the creator or a human in
     // `participants` also in `agents`, ...) is refused; repeated ids of one type (also across `participants` and
     // `agents`) count once.

@@ -1,7 +1,9 @@
 import type { Request, Response } from 'express';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { ChatError } from '../actors/errors';
+import { hasForbiddenControl } from '../actors/input-rules';
 import type { AuthenticatedUser } from './authenticators';
+import { integerRange, plainIntegerIn } from './query-integers';
 import {
   ADD_PARTICIPANT_SCHEMA,
   CREATE_CONVERSATION_SCHEMA,
@@ -9,7 +11,9 @@ import {
   POST_MESSAGE_SCHEMA,
   REDACT_SCHEMA,
   MARK_READ_SCHEMA,
+  NO_FIELDS_SCHEMA,
   type MarkReadBody,
+  type NoFieldsBody,
   type AddParticipantBody,
   type CreateConversationBody,
   type EditMessageBody,
@@ -25,6 +29,8 @@ export interface BodyValidators {
   readonly edit: ValidateFunction<EditMessageBody>;
   readonly markRead: ValidateFunction<MarkReadBody>;
   readonly addParticipant: ValidateFunction<AddParticipantBody>;
+  /** POST …/join and …/leave: no fields. */
+  readonly noFields: ValidateFunction<NoFieldsBody>;
 }
 
 /** Compiles the body schemas once per app. */
@@ -38,6 +44,7 @@ export function createBodyValidators(): BodyValidators {
     edit: ajv.compile<EditMessageBody>(EDIT_MESSAGE_SCHEMA),
     markRead: ajv.compile<MarkReadBody>(MARK_READ_SCHEMA),
     addParticipant: ajv.compile<AddParticipantBody>(ADD_PARTICIPANT_SCHEMA),
+    noFields: ajv.compile<NoFieldsBody>(NO_FIELDS_SCHEMA),
   };
 }
 
@@ -61,6 +68,15 @@ export function validated<T>(validate: ValidateFunction<T>, body: unknown): T {
   throw new ChatError('GATEWAY_ERR_BAD_REQUEST', detail);
 }
 
+/**
+ * Refuses a title or display name with a control character the content rule refuses (anything but \t, \n and \r:
+ * actors/input-rules.ts), as message content is: "a\u0007b" was stored as a title and shown to every member.
+ */
+export function assertNoControlCharacters(value: string | undefined, name: string): void {
+  if (value !== undefined && hasForbiddenControl(value))
+    throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} contains control characters (only \\n, \\r and \\t are allowed)`);
+}
+
 /** The fields of a schema's top-level oneOf whose branches each require one field, or undefined. */
 function oneOfFields(validate: ValidateFunction): string[] | undefined {
   const branches = (validate.schema as { oneOf?: Array<{ required?: string[] }> }).oneOf;
@@ -81,20 +97,18 @@ export function idParam(req: Request): string {
   return id;
 }
 
-/** An optional decimal query parameter within [min, max] (`def` when absent or empty). */
+/**
+ * An optional decimal query parameter within [min, max] (`def` when absent), written as query-integers.ts says. An
+ * empty one (`?limit=`) is refused, naming it: it used to fall back to the default quietly.
+ */
 export function intQuery(req: Request, name: string, def: number, min: number, max: number): number {
   const raw = (req.query as Record<string, unknown>)[name];
-  if (raw === undefined || raw === '') return def;
+  if (raw === undefined) return def;
   // ?after=1&after=2 arrives as an array: say so rather than that it is not an integer.
   if (Array.isArray(raw)) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} is given more than once`);
-  // One message for every way to miss the range (limit=abc, limit=0, limit=-1, limit=501): what would be accepted.
-  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= min && n <= max)) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be ${integerRange(min, max)}`);
+  if (raw === '') throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} is empty: give ${integerRange(min, max)} or leave it out`);
+  // One message for every way to miss the range (limit=abc, limit=0, limit=-1, limit=501, limit=01): what would be accepted.
+  const n = typeof raw === 'string' ? plainIntegerIn(raw, min, max) : undefined;
+  if (n === undefined) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be ${integerRange(min, max)}`);
   return n;
-}
-
-/** How a range reads in a refusal: "an integer from 1 to 500", "a non-negative integer", "an integer of at least 1". */
-function integerRange(min: number, max: number): string {
-  if (max < Number.MAX_SAFE_INTEGER) return `an integer from ${min} to ${max}`;
-  return min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`;
 }

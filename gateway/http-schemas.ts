@@ -139,3 +139,8 @@ export const ADD_PARTICIPANT_SCHEMA: Schema = {
     agent_id: id,
   },
 };
+
+/** POST …/join and …/leave take no fields: a body, if any, is `{}` (a field there was taken silently, then ignored). */
+export type NoFieldsBody = Record<string, never>;
+
+export const NO_FIELDS_SCHEMA: Schema = { type: 'object', additionalProperties: false, properties: {} };

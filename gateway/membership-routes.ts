@@ -5,7 +5,7 @@ import { storableValueProblem } from '../storage-providers/record-rules';
 import type { ChatRouteDeps, RouteHandler } from './chat-routes';
 import { asBadRequest } from './conversation-routes';
 import { assertOpenToSelfJoin } from './invite-only';
-import { idParam, userOf, validated } from './http-request-input';
+import { assertNoControlCharacters, idParam, userOf, validated } from './http-request-input';
 import type { AddParticipantBody } from './http-schemas';
 import type { GatewayTelemetry } from './observability-hooks';
 import { spendOrRefuse, type RateLimiter } from './rate-limiter';
@@ -51,6 +51,8 @@ export function createMembershipHandlers(
     const user = userOf(res);
     const id = idParam(req);
     spend(res);
+    // No fields: `{"x":1}` was taken silently, as a misspelt field would be (other routes refuse unknown fields).
+    validated(deps.bodies.noFields, req.body ?? {});
     // A member of an invite-only conversation is answered as it is, without a join a removal could race.
     const participant =
       (await assertOpenToSelfJoin(runtime, id, user.userId)) ??
@@ -70,6 +72,7 @@ export function createMembershipHandlers(
   const leave = async (req: Request, res: Response): Promise<void> => {
     const id = idParam(req);
     spend(res);
+    validated(deps.bodies.noFields, req.body ?? {});
     await leaveAs(id, userOf(res).userId, res);
   };
 
@@ -81,6 +84,7 @@ export function createMembershipHandlers(
     // A display name no store keeps as sent: a bad request here, not a storage error later (as create).
     const unstorable = storableValueProblem(body, 'request body');
     if (unstorable) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', unstorable);
+    assertNoControlCharacters(body.display_name, 'display_name');
     // An unknown agent is a bad request body, as at create (asBadRequest): over HTTP every AI names an agent.
     const participant = await runtime.join(id, toMember(body), { addedBy: user.userId }).catch(asBadRequest);
     res.json({ conversation_id: id, participant, added_by: user.userId });

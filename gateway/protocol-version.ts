@@ -1,4 +1,5 @@
 import { ChatError } from '../actors/errors';
+import { isPlainInteger } from './query-integers';
 
 /**
  * The WebSocket protocol versions this gateway speaks (docs/protocol.md, Protocol versions). A version changes only
@@ -22,7 +23,7 @@ export function requestedProtocolVersion(value: string | null): number | ChatErr
   if (value === null) return DEFAULT_PROTOCOL_VERSION;
   // Any length: a plainly written positive integer names a version (docs/protocol.md), one this server may not speak;
   // only what is not one is a bad request. Digits only, and the request line bounds how many.
-  if (!/^[1-9]\d*$/.test(value)) {
+  if (!isPlainInteger(value) || value === '0') {
     return new ChatError('GATEWAY_ERR_BAD_REQUEST', `protocol_version must be a positive integer (this server speaks ${spoken()})`);
   }
   const version = Number(value);

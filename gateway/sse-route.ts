@@ -8,6 +8,7 @@ import { keepFromForwarding } from './owner-http-forwarding';
 import { subscribeAsHuman, type ReplayRequest } from './output-route';
 import { MAX_REPLAY_HISTORY } from './protocol/client-frames';
 import { SseConnection } from './sse-connection';
+import { plainIntegerIn } from './query-integers';
 import type { RouteHandler } from './chat-routes';
 
 /** The query parameters of GET /chat/conversations/{id}/events besides authentication's. */
@@ -129,18 +130,21 @@ function replayRequestOf(req: Request): ReplayRequest {
   if (lastEventId !== undefined) return { afterSequenceId: sequenceIdOf(lastEventId, 'Last-Event-ID') };
   const resume = singleQuery(req, 'last_sequence_id');
   const history = singleQuery(req, 'history');
-  if (history !== undefined && !(/^[1-9]\d{0,15}$/.test(history) && Number(history) <= MAX_REPLAY_HISTORY)) {
+  const historyCount = history === undefined ? undefined : plainIntegerIn(history, 1, MAX_REPLAY_HISTORY);
+  if (history !== undefined && historyCount === undefined) {
     throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `history must be an integer from 1 to ${MAX_REPLAY_HISTORY}`);
   }
   return {
     ...(resume === undefined ? {} : { afterSequenceId: sequenceIdOf(resume, 'last_sequence_id') }),
-    ...(history === undefined ? {} : { history: Number(history) }),
+    ...(historyCount === undefined ? {} : { history: historyCount }),
   };
 }
 
+/** A resume point, written as query-integers.ts says (up to Number.MAX_SAFE_INTEGER, as a `sync` frame's). */
 function sequenceIdOf(value: string, name: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be a non-negative integer`);
-  return Number(value);
+  const n = plainIntegerIn(value, 0, Number.MAX_SAFE_INTEGER);
+  if (n === undefined) throw new ChatError('GATEWAY_ERR_BAD_REQUEST', `${name} must be a non-negative integer`);
+  return n;
 }
 
 function singleQuery(req: Request, name: string): string | undefined {
