@@ -1,7 +1,8 @@
 /**
  * The chat page's list of messages: sequenced records in order, the pieces of one AI answer in one bubble that
  * grows as they arrive, and this user's own messages from the moment they are sent ("sending…" until their
- * record arrives; "not sent: <why>" if refused, with the text to take back, and "send again" where that may work). Text only ever goes in as text
+ * record arrives; "not sent: <why>" if refused, with the text to take back, and "send again" where that may work), and an
+ * agent's "is answering" line until the record that ends its job (then hidden). Text only ever goes in as text
  * nodes and links as elements with a checked href (message-links.ts), so no message can put markup in the page.
  */
 import type { ChatMessage } from '../protocol-frames';
@@ -95,6 +96,26 @@ const invisible = (m: ChatMessage): boolean => (m.sender_type === 'ai' && m.cont
 
 const isEditRecord = (m: ChatMessage): boolean => m.sender_type === 'system' && m.message_type === 'edit';
 
+/** The records that end an agent job without being an answer's piece (docs/protocol.md, Agent jobs). */
+const JOB_END_TYPES: ReadonlySet<string> = new Set(['agent_job_finished', 'agent_job_failed', 'agent_job_cancelled']);
+
+/**
+ * The job whose "is answering" line `m` ends: an AI record marked complete (often an empty, invisible one) or the
+ * job's finished / failed / cancelled record, each naming the job in `metadata.job_id`.
+ */
+function endedJob(m: ChatMessage): string | undefined {
+  const job = m.metadata['job_id'];
+  if (typeof job !== 'string') return undefined;
+  const ends = (m.sender_type === 'ai' && m.metadata['complete'] === true) || JOB_END_TYPES.has(m.message_type);
+  return ends ? job : undefined;
+}
+
+/** The job an `agent_job_started` record ("NLWeb is answering") starts. */
+function startedJob(m: ChatMessage): string | undefined {
+  const job = m.metadata['job_id'];
+  return m.message_type === 'agent_job_started' && typeof job === 'string' ? job : undefined;
+}
+
 /** The user's own text messages, not deleted, offer edit and delete (docs/client.md, In a browser). */
 const changeable = (m: ChatMessage, me: string | undefined): boolean =>
   m.sender_type === 'human' && m.sender_id === me && m.message_type === 'text' && m.metadata['redacted'] !== true;
@@ -112,6 +133,23 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
   const answers = new Map<string, HTMLElement>();
   /** The last record's line (pending lines come after it). */
   let lastRecord: HTMLLIElement | undefined;
+  /** "… is answering" lines shown, by job, until the record that ends their job hides them. */
+  const answering = new Map<string, HTMLLIElement>();
+  /** Jobs whose end was shown: their "is answering" line, if an older page brings it, comes hidden. */
+  const endedJobs = new Set<string>();
+
+  /**
+   * The answer of `m`'s job is complete, or the job failed or was cancelled: its "is answering" line goes. It stays in
+   * the list, hidden, so the lines around it keep their places (the pending lines and an older page go next to it).
+   */
+  function noteJobEnd(m: ChatMessage): void {
+    const job = endedJob(m);
+    if (job === undefined) return;
+    endedJobs.add(job);
+    const shown = answering.get(job);
+    if (shown) shown.hidden = true;
+    answering.delete(job);
+  }
 
   const div = (className: string, text?: string): HTMLDivElement => {
     const node = doc.createElement('div');
@@ -248,6 +286,11 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     }
     if (m.message_type === 'lost') li.dataset['lostFrom'] = String(m.sequence_id);
     li.dataset['seq'] = String(m.sequence_id);
+    const job = startedJob(m);
+    if (job !== undefined) {
+      if (endedJobs.has(job)) li.hidden = true;
+      else answering.set(job, li);
+    }
     return li;
   }
 
@@ -262,6 +305,7 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
 
   return {
     add(m) {
+      noteJobEnd(m);
       if (isEditRecord(m)) return applyEdit(m);
       if (invisible(m)) return;
       if (m.message_type === 'redaction') applyRedaction(m);
@@ -289,6 +333,7 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
       let last: HTMLLIElement | undefined;
       // No redaction is applied here: the records a redaction names are older than it, and stored redacted already.
       for (const m of messages) {
+        noteJobEnd(m);
         if (invisible(m)) continue;
         if (m.message_type === 'lost' && last?.dataset['lostFrom']) {
           extendLost(last, m.sequence_id);
@@ -369,6 +414,8 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     },
     clear() {
       answers.clear();
+      answering.clear();
+      endedJobs.clear();
       lastRecord = undefined;
       list.replaceChildren();
     },
