@@ -3,7 +3,7 @@
  * server's words in its tooltip. Apart so every failure (HTTP refusals, socket errors, a closed socket) is said
  * the same way.
  */
-import { humanSentence } from './human-errors';
+import { apiRefusalSentence, humanSentence } from './human-errors';
 import type { ApiErrorBody } from './page-api';
 import { el } from './page-elements';
 
@@ -13,9 +13,9 @@ export function showError(text: string, detail = ''): void {
   el('errors').title = detail;
 }
 
-/** An HTTP API refusal: what failed, then the sentence for its code. */
+/** An HTTP API refusal: what failed, then the sentence for its code (and a 400's reason: apiRefusalSentence). */
 export function showApiError(what: string, status: number, body: ApiErrorBody): void {
-  showError(`${what} ${humanSentence(body.error)}`, `${body.error ?? status}: ${body.message ?? ''}`);
+  showError(apiRefusalSentence(what, status, body), `${body.error ?? status}: ${body.message ?? ''}`);
 }
 
 /**

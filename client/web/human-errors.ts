@@ -80,6 +80,24 @@ export function humanSentence(code: string | undefined): string {
   return (code !== undefined && HUMAN_SENTENCES[code]) || UNKNOWN_ERROR;
 }
 
+/** The longest server reason the page shows after a sentence; the whole message stays in the tooltip. */
+export const MAX_SHOWN_REASON = 300;
+
+/**
+ * An HTTP API refusal as a person reads it: what failed, then the sentence for its code, and for a 400 the server's
+ * own reason after it. A 400's code says only that a field was refused (GATEWAY_ERR_BAD_REQUEST,
+ * CHAT_ERR_INVALID_ARGUMENT, ...); which one and why (`unknown agent "nope"`, a reserved id, the characters an id may
+ * have) only the server's message says, and a person cannot fix the field without it. Other statuses' sentences say
+ * it all. Text, never markup: the page sets it as textContent (error-line.ts).
+ */
+export function apiRefusalSentence(what: string, status: number, body: { readonly error?: string; readonly message?: string }): string {
+  const said = `${what} ${humanSentence(body.error)}`;
+  const reason = typeof body.message === 'string' ? body.message.trim() : '';
+  if (status !== 400 || reason === '') return said;
+  const shown = reason.length > MAX_SHOWN_REASON ? `${reason.slice(0, MAX_SHOWN_REASON - 1)}…` : reason;
+  return `${said} The server said: ${shown}${/[.!?…]$/.test(shown) ? '' : '.'}`;
+}
+
 /**
  * What was wrong with a refused message, when the server's reason says (GATEWAY_ERR_CONTENT_INVALID: its message is
  * contentProblem's, docs/protocol.md, Content rules): "empty, too long, or characters not allowed" left a person who

@@ -50,7 +50,9 @@ maybe(
     await page.fill('#create-agents', 'nobody');
     await page.click('#create-button');
     await page.waitForSelector('#errors:not(:empty)');
-    expect(await page.textContent('#errors')).toBe(`Could not create the conversation. ${HUMAN_SENTENCES['GATEWAY_ERR_BAD_REQUEST']}`);
+    expect(await page.textContent('#errors')).toBe(
+      `Could not create the conversation. ${HUMAN_SENTENCES['GATEWAY_ERR_BAD_REQUEST']} The server said: unknown agent "nobody".`,
+    );
     expect(await page.getAttribute('#errors', 'title')).toBe('GATEWAY_ERR_BAD_REQUEST: unknown agent "nobody"');
 
     // Removed from the conversation elsewhere: the socket ends with 4003.

@@ -27,11 +27,13 @@ maybe(
     await alice.goto(`${origin}/?user_id=alice&conversation=trip`);
     await alice.waitForSelector('#state[data-state="open"]');
 
-    // A refusal of the route is said in words (the reserved id "system"), the code in the tooltip.
+    // A refusal of the route is said in words with the server's reason (the reserved id "system"), the code in the tooltip.
     await alice.fill('#add-member-id', 'system');
     await alice.click('#add-person');
     await alice.waitForFunction(() => document.querySelector('#errors')?.textContent !== '');
-    expect(await alice.textContent('#errors')).toBe('Could not add system. That name or setting could not be accepted.');
+    expect(await alice.textContent('#errors')).toBe(
+      'Could not add system. That name or setting could not be accepted. The server said: participant_id "system" is reserved: it is the sender of the conversation\'s own records.',
+    );
     expect(await alice.getAttribute('#errors', 'title')).toMatch(/^CHAT_ERR_INVALID_ARGUMENT: /);
 
     await alice.fill('#add-member-id', 'bob');

@@ -5,7 +5,15 @@
 import { ERROR_CODES } from '../../actors/errors';
 import { contentProblem } from '../../actors/input-rules';
 import { messageSizeProblem } from '../../client/message-limits';
-import { closedSentence, HUMAN_SENTENCES, humanSentence, refusalSentence, UNKNOWN_ERROR } from '../../client/web/human-errors';
+import {
+  apiRefusalSentence,
+  closedSentence,
+  HUMAN_SENTENCES,
+  humanSentence,
+  MAX_SHOWN_REASON,
+  refusalSentence,
+  UNKNOWN_ERROR,
+} from '../../client/web/human-errors';
 
 describe("the chat page's sentences for error codes", () => {
   it('has one for every server code, and no key that is neither a server code nor a client one', () => {
@@ -64,5 +72,35 @@ describe('a refused message says what was wrong with it', () => {
   it("any other reason or code reads as the code's sentence", () => {
     expect(refusalSentence('GATEWAY_ERR_CONTENT_INVALID', 'something new')).toBe(HUMAN_SENTENCES['GATEWAY_ERR_CONTENT_INVALID']);
     expect(refusalSentence('CHAT_ERR_QUEUE_FULL', 'content is empty')).toBe(HUMAN_SENTENCES['CHAT_ERR_QUEUE_FULL']);
+  });
+});
+
+describe("an HTTP refusal says the server's reason when it is a 400", () => {
+  const badRequest = HUMAN_SENTENCES['GATEWAY_ERR_BAD_REQUEST'];
+
+  it("a 400: the sentence, then the server's message (a full stop added when it has none)", () => {
+    expect(apiRefusalSentence('Could not create it.', 400, { error: 'GATEWAY_ERR_BAD_REQUEST', message: 'unknown agent "nope"' })).toBe(
+      `Could not create it. ${badRequest} The server said: unknown agent "nope".`,
+    );
+    expect(apiRefusalSentence('Could not add x.', 400, { error: 'CHAT_ERR_INVALID_ARGUMENT', message: 'id is reserved.' })).toBe(
+      `Could not add x. ${HUMAN_SENTENCES['CHAT_ERR_INVALID_ARGUMENT']} The server said: id is reserved.`,
+    );
+  });
+
+  it('a 400 without a message, and any other status, say only the sentence', () => {
+    expect(apiRefusalSentence('Could not create it.', 400, { error: 'GATEWAY_ERR_BAD_REQUEST' })).toBe(
+      `Could not create it. ${badRequest}`,
+    );
+    expect(apiRefusalSentence('Could not create it.', 400, { error: 'GATEWAY_ERR_BAD_REQUEST', message: '  ' })).toBe(
+      `Could not create it. ${badRequest}`,
+    );
+    expect(apiRefusalSentence('Could not open c.', 404, { error: 'CHAT_ERR_NOT_FOUND', message: 'conversation c not found' })).toBe(
+      `Could not open c. ${HUMAN_SENTENCES['CHAT_ERR_NOT_FOUND']}`,
+    );
+  });
+
+  it('a long message is cut to MAX_SHOWN_REASON characters', () => {
+    const said = apiRefusalSentence('X.', 400, { error: 'GATEWAY_ERR_BAD_REQUEST', message: 'y'.repeat(5000) });
+    expect(said).toBe(`X. ${badRequest} The server said: ${'y'.repeat(MAX_SHOWN_REASON - 1)}…`);
   });
 });
