@@ -1,4 +1,4 @@
-import { noAnswerReason, type Agent, type AgentOutput, type AgentRegistry, type AgentTurn } from './agents/agent';
+import { noAnswerMessage, noAnswerReason, type Agent, type AgentOutput, type AgentRegistry, type AgentTurn } from './agents/agent';
 import { AgentOutputs, STOPPED } from './agent-outputs';
 import type { Clock } from './clock';
 import type { AgentEvent } from './conversation-events';
@@ -278,7 +278,7 @@ export class AgentJobs {
         type: 'AGENT_DONE',
         chainDepth: request.chainDepth,
         triggerSequenceId: request.trigger.sequence_id,
-        ...(part === 0 ? withReason(noAnswerReason(outputs?.returned)) : {}),
+        ...(part === 0 ? withReason(noAnswerReason(outputs?.returned), noAnswerMessage(outputs?.returned)) : {}),
       });
     }
     this.pump();
@@ -296,8 +296,8 @@ export class AgentJobs {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-function withReason(reason: string | undefined): { reason?: string } {
-  return reason === undefined ? {} : { reason };
+function withReason(reason: string | undefined, reasonText: string | undefined): { reason?: string; reasonText?: string } {
+  return { ...(reason === undefined ? {} : { reason }), ...(reasonText === undefined ? {} : { reasonText }) };
 }
 
 function describeFailure(err: unknown, abortReason: string | undefined): { code: ErrorCode; message: string } {

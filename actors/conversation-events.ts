@@ -96,6 +96,8 @@ export type AgentEvent =
       readonly chainDepth: number;
       readonly triggerSequenceId: number;
       readonly reason?: string;
+      /** What the agent's service said about having no answer (AgentNoAnswer.message, cleaned). */
+      readonly reasonText?: string;
     })
   | (AgentEventBase & { readonly type: 'AGENT_FAILED'; readonly code: ErrorCode; readonly message: string })
   | (AgentEventBase & { readonly type: 'AGENT_CANCELLED'; readonly reason: string });

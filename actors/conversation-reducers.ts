@@ -252,6 +252,7 @@ export function agentDone(ctx: ConversationContext, e: EventOf<'AGENT_DONE'>): C
     participant_id: e.participantId,
     in_reply_to_sequence: e.triggerSequenceId,
     reason,
+    ...(answer || e.reasonText === undefined ? {} : { reason_text: e.reasonText }),
   });
   return answer ? finishAnswer(finished, answer, e.chainDepth + 1) : finished;
 }

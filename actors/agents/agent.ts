@@ -46,6 +46,12 @@ export interface AgentOutput {
  */
 export interface AgentNoAnswer {
   readonly noAnswer: string;
+  /**
+   * What the agent's service said about it, for people: NLWeb's `message` on `no_results` (the stand-in's says what
+   * it knows and what to try). The `agent_job_finished` record carries it as `metadata.reason_text`
+   * (cleaned: noAnswerMessage).
+   */
+  readonly message?: string;
 }
 
 /** The reason an agent's `respond` returned (AgentNoAnswer), if it returned one. */
@@ -53,6 +59,27 @@ export function noAnswerReason(returned: unknown): string | undefined {
   if (typeof returned !== 'object' || returned === null) return undefined;
   const reason = (returned as Partial<AgentNoAnswer>).noAnswer;
   return typeof reason === 'string' && reason !== '' ? reason : undefined;
+}
+
+/** The longest `reason_text` a record carries (a service's message, which nobody here bounds). */
+export const MAX_NO_ANSWER_MESSAGE = 500;
+
+/**
+ * A service's words about having no answer, fit for a record: a string, control characters and runs of white space
+ * as one space, at most MAX_NO_ANSWER_MESSAGE characters (cut at a whole character); undefined when nothing is left.
+ */
+export function cleanNoAnswerMessage(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim();
+  if (clean === '') return undefined;
+  const chars = Array.from(clean);
+  return chars.length > MAX_NO_ANSWER_MESSAGE ? `${chars.slice(0, MAX_NO_ANSWER_MESSAGE - 1).join('')}…` : clean;
+}
+
+/** The message an agent's `respond` returned with its reason (AgentNoAnswer), cleaned, if it returned one. */
+export function noAnswerMessage(returned: unknown): string | undefined {
+  if (typeof returned !== 'object' || returned === null) return undefined;
+  return cleanNoAnswerMessage((returned as Partial<AgentNoAnswer>).message);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Span } from '@opentelemetry/api';
 import { ChatError, isChatError } from '../errors';
 import { MESSAGE_TYPES } from '../message-types';
 import type { ChatMessage } from '../message-types';
-import { noAnswerText, type Agent, type AgentNoAnswer, type AgentOutput, type AgentTurn } from './agent';
+import { cleanNoAnswerMessage, noAnswerText, type Agent, type AgentNoAnswer, type AgentOutput, type AgentTurn } from './agent';
 import { buildNlwebAskParams, encodeNlwebAskParams } from './nlweb-ask-request';
 import type { NlwebMode } from './nlweb-ask-request';
 import { startNlwebAskCall } from './nlweb-ask-call';
@@ -151,6 +151,8 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
 
       const normalizer = createNlwebStreamNormalizer();
       let noAnswer: string | undefined;
+      /** NLWeb's `message` with its no-answer type (the stand-in's says what to try): kept for the job's end record. */
+      let noAnswerMessage: string | undefined;
       let errorText: string | undefined;
       let endPiece: Extract<NlwebPiece, { kind: 'end' }> | undefined;
 
@@ -169,7 +171,7 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
         for (const piece of normalizeNlwebJson(body, normalizer)) {
           const answer = toAnswer(piece);
           if (answer !== undefined) answers.push(answer);
-          else if (piece.kind === 'no_answer') noAnswer ??= piece.messageType;
+          else if (piece.kind === 'no_answer' && noAnswer === undefined) [noAnswer, noAnswerMessage] = [piece.messageType, piece.text];
           else if (piece.kind === 'error') errorText ??= piece.text;
           else if (piece.kind === 'end') endPiece = piece;
         }
@@ -188,7 +190,7 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
           const text = await call.next();
           if (call.cancelled) return;
           const read = readSseEvents(text === null ? parser.end() : parser.push(text), normalizer);
-          noAnswer ??= read.noAnswer;
+          if (noAnswer === undefined) [noAnswer, noAnswerMessage] = [read.noAnswer, read.noAnswerMessage];
           errorText ??= read.errorText;
           endPiece = read.end;
           // NLWeb's end message came in the same read as the last piece: that piece is the answer's last, so it
@@ -223,11 +225,12 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
       span.setAttribute('nlweb.unknown_message_types', normalizer.unknownCount);
       span.setAttribute('nlweb.pieces', useful);
       const reason = noAnswer ?? 'empty';
+      const reasonText = cleanNoAnswerMessage(noAnswerMessage);
       if (useful === 0 && onNoAnswer === 'note') {
         yield {
           content: noAnswerText(displayName, reason),
           message_type: MESSAGE_TYPES.nlwebResponse,
-          metadata: metadataFor(reason, [], true, { no_answer: reason }),
+          metadata: metadataFor(reason, [], true, { no_answer: reason, ...(reasonText === undefined ? {} : { reason_text: reasonText }) }),
           final: true,
         };
       }
@@ -236,7 +239,8 @@ export function createNlwebAgent(options: NlwebAgentOptions): NlwebAgent {
       // the socket is back in the keep-alive pool before the next turn asks for one.
       await call.whenDone();
       // Silent: no message, but the runtime's record that ends the job says why (agent_job_finished).
-      if (useful === 0 && onNoAnswer === 'silent') return { noAnswer: reason };
+      if (useful === 0 && onNoAnswer === 'silent')
+        return { noAnswer: reason, ...(reasonText === undefined ? {} : { message: reasonText }) };
       return undefined;
     } catch (err) {
       const error = isChatError(err)

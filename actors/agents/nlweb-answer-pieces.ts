@@ -80,6 +80,8 @@ export interface SseRead {
   readonly end?: Extract<NlwebPiece, { kind: 'end' }>;
   /** The first no-answer type and error text seen in this read. */
   readonly noAnswer?: string;
+  /** What that no-answer message said (its `message`), when it said anything. */
+  readonly noAnswerMessage?: string;
   readonly errorText?: string;
   /** An event whose data is not JSON; the answers before it still count. */
   readonly malformed?: ChatError;
@@ -92,6 +94,7 @@ export interface SseRead {
 export function readSseEvents(events: readonly SseEvent[], normalizer: NlwebStreamNormalizer): SseRead {
   const answers: AnswerPiece[] = [];
   let noAnswer: string | undefined;
+  let noAnswerMessage: string | undefined;
   let errorText: string | undefined;
   for (const event of events) {
     let envelope: unknown;
@@ -102,15 +105,16 @@ export function readSseEvents(events: readonly SseEvent[], normalizer: NlwebStre
         cause: err,
         details: { data: event.data.slice(0, 200) },
       });
-      return { answers, noAnswer, errorText, malformed };
+      return { answers, noAnswer, noAnswerMessage, errorText, malformed };
     }
     for (const piece of normalizer.accept(envelope)) {
       const answer = toAnswer(piece);
       if (answer !== undefined) answers.push(answer);
-      else if (piece.kind === 'no_answer') noAnswer ??= piece.messageType;
+      else if (piece.kind === 'no_answer' && noAnswer === undefined)
+        [noAnswer, noAnswerMessage] = [piece.messageType, piece.text || undefined];
       else if (piece.kind === 'error') errorText ??= piece.text;
-      else if (piece.kind === 'end') return { answers, end: piece, noAnswer, errorText };
+      else if (piece.kind === 'end') return { answers, end: piece, noAnswer, noAnswerMessage, errorText };
     }
   }
-  return { answers, noAnswer, errorText };
+  return { answers, noAnswer, noAnswerMessage, errorText };
 }

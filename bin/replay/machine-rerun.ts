@@ -163,7 +163,10 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
       }
       if (m.message_type === MESSAGE_TYPES.agentJobFinished) {
         // The chain depth only shapes the turns a finished answer offers, never a record.
-        const reason = typeof md.reason === 'string' ? { reason: md.reason } : {};
+        const reason = {
+          ...(typeof md.reason === 'string' ? { reason: md.reason } : {}),
+          ...(typeof md.reason_text === 'string' ? { reasonText: md.reason_text } : {}),
+        };
         return { kind: 'event', event: { ...base, type: 'AGENT_DONE', chainDepth: 0, triggerSequenceId: trigger, ...reason } };
       }
       if (m.message_type === MESSAGE_TYPES.agentJobCancelled) {

@@ -110,6 +110,16 @@ function endedJob(m: ChatMessage): string | undefined {
   return ends ? job : undefined;
 }
 
+/**
+ * What the agent's service said about having no answer (`metadata.reason_text` of an `agent_job_finished` record or
+ * of an agent's no-answer note; docs/nlweb.md): the stand-in's says what it knows and what to try.
+ */
+function noAnswerSaid(m: ChatMessage): string | undefined {
+  const said = m.metadata['reason_text'];
+  const noAnswer = m.message_type === 'agent_job_finished' || (m.sender_type === 'ai' && m.metadata['no_answer'] !== undefined);
+  return noAnswer && typeof said === 'string' && said !== '' ? said : undefined;
+}
+
 /** The job an `agent_job_started` record ("NLWeb is answering") starts. */
 function startedJob(m: ChatMessage): string | undefined {
   const job = m.metadata['job_id'];
@@ -177,6 +187,8 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
         a.target = '_blank';
         node.append(a);
       }
+    const said = noAnswerSaid(m);
+    if (said !== undefined) node.append(`. ${said}`);
     return node;
   }
 
@@ -263,6 +275,9 @@ export function createMessageView(deps: MessageViewDeps): MessageView {
     li.className = 'system';
     // A join or leave someone else made says who (added_by / removed_by).
     li.textContent = membershipLine(m, deps.nameOf);
+    // "NLWeb has no answer (no results)", then what NLWeb said about it (as text, like every line).
+    const said = noAnswerSaid(m);
+    if (said !== undefined) li.textContent += `. ${said}`;
     const code = m.metadata['code'];
     // An agent's failure in words; what it said (e.g. "ECONNREFUSED") is for whoever debugs.
     if (m.message_type === 'agent_job_failed' && typeof code === 'string') {

@@ -102,6 +102,26 @@ describe('agent_job_finished ends a job that has no answer marked complete', () 
     await runtime.close();
   });
 
+  test("an AgentNoAnswer's message is the record's reason_text: one line, control characters gone, at most 500 characters", async () => {
+    const hints = agent('hints', async function* () {
+      return { noAnswer: 'no_results', message: ' Nothing for that.\n\u001b[31mTry "tent". ' };
+    });
+    const rambles = agent('rambles', async function* () {
+      return { noAnswer: 'no_results', message: 'x'.repeat(600) };
+    });
+    const { runtime, alice, ask } = await conversationWith([hints, rambles, declines]);
+    await ask('anyone?');
+    const finished = (id: string) => jobRecords(alice.messages, id).find((m) => m.message_type === 'agent_job_finished')!;
+    expect(finished('hints')).toMatchObject({
+      content: 'HINTS has no answer (no results)',
+      metadata: { reason: 'no_results', reason_text: 'Nothing for that. [31mTry "tent".' },
+    });
+    expect(finished('rambles').metadata.reason_text).toBe(`${'x'.repeat(499)}…`);
+    // No message, no reason_text.
+    expect(finished('declines').metadata).not.toHaveProperty('reason_text');
+    await runtime.close();
+  });
+
   test('an answer marked final ends its job by itself: no agent_job_finished', async () => {
     const done = agent('done', async function* () {
       yield { content: 'all of it', final: true };

@@ -104,6 +104,30 @@ describe('an NLWeb agent with no answer ends its job', () => {
     });
   });
 
+  test('silent, nothing matches: the record keeps what the stand-in said, its hint of what to try (reason_text)', async () => {
+    const alice = await aliceWithNlweb();
+    const { ended } = await ask(alice, 'q1', 'quantum chromodynamics');
+    expect(ended).toMatchObject({
+      message_type: 'agent_job_finished',
+      content: 'NLWeb has no answer (no results)',
+      metadata: {
+        reason: 'no_results',
+        reason_text:
+          'No results were found for "quantum chromodynamics". This NLWeb stand-in knows only its 12 bundled items (recipes.example.org, gear.example.org): try "vegetarian" or "tent".',
+      },
+    });
+  });
+
+  test('note, nothing matches: the note carries the hint too (reason_text)', async () => {
+    const alice = await aliceWithNlweb('note');
+    const { ended } = await ask(alice, 'q1', 'quantum chromodynamics');
+    expect(ended).toMatchObject({
+      sender_id: 'nlweb',
+      content: 'NLWeb has no answer (no results)',
+      metadata: { complete: true, no_answer: 'no_results', reason_text: expect.stringContaining('try "vegetarian" or "tent".') },
+    });
+  });
+
   test('note: the note ends the job (an answer marked complete), no agent_job_finished; same words as that record', async () => {
     const alice = await aliceWithNlweb('note');
     standin!.setBehaviour('no-results');

@@ -106,3 +106,39 @@ maybe(
   },
   60_000,
 );
+
+maybe(
+  'when nothing matches, the page says what the stand-in said (its hint of what to try), as text, silent or noted',
+  async () => {
+    standin = await createNlwebStandinServer({ latencyMs: 0, batches: 1 });
+    agent = createNlwebAgent({ id: 'nlweb', displayName: 'NLWeb', baseUrl: standin.url, timeoutMs: 5000 });
+    const noting = createNlwebAgent({ id: 'noter', displayName: 'Noter', baseUrl: standin.url, timeoutMs: 5000, onNoAnswer: 'note' });
+    const { stack, browser, origin } = await session({ agents: [agent, noting] });
+    await stack.createConversation('conv', ['alice'], ['nlweb']);
+    await stack.createConversation('noted', ['alice'], ['noter']);
+    const page = await browser.newPage();
+    const errors = collectErrors(page);
+    const hint = (query: string): string =>
+      `No results were found for "${query}". This NLWeb stand-in knows only its 12 bundled items (recipes.example.org, gear.example.org): try "vegetarian" or "tent".`;
+    try {
+      await page.goto(`${origin}/?user_id=alice&conversation=conv`);
+      await page.waitForSelector('#state[data-state="open"]');
+      // Markup in the question comes back in the hint: still text.
+      const query = 'quantum <b>chromodynamics</b>';
+      await ask(page, query);
+      const line = await page.waitForSelector('#messages li.system:has-text("NLWeb has no answer")');
+      expect(await line.textContent()).toBe(`NLWeb has no answer (no results). ${hint(query)}`);
+      expect(await page.locator('#messages b').count()).toBe(0);
+
+      await page.goto(`${origin}/?user_id=alice&conversation=noted`);
+      await page.waitForSelector('#state[data-state="open"]');
+      await ask(page, 'volcanoes');
+      const note = await page.waitForSelector('#messages li.ai .piece');
+      expect(await note.textContent()).toBe(`Noter has no answer (no results). ${hint('volcanoes')}`);
+      expect(errors).toEqual([]);
+    } finally {
+      noting.close();
+    }
+  },
+  60_000,
+);
