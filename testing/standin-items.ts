@@ -185,7 +185,20 @@ export function queryWords(query: string): string[] {
   return [...new Set(words.filter((w) => w.length >= 3 && !STOP_WORDS.has(w)))];
 }
 
-/** Items matching any query word, best first (more matching words, then catalogue order). */
+/**
+ * Diet words: a query naming one asks for items that are so, not for anything else the query's other words match
+ * ("vegetarian dinner ideas?" wants no chicken curry, however much of a dinner it is). An item must match every
+ * diet word of the query.
+ */
+export const DIET_WORDS: ReadonlySet<string> = new Set(['vegetarian', 'vegan', 'pescatarian', 'keto', 'paleo', 'halal', 'kosher']);
+
+const isDietWord = (w: string): boolean => DIET_WORDS.has(w) || (w.endsWith('s') && DIET_WORDS.has(w.slice(0, -1)));
+
+/**
+ * Items matching the query, best first: ranked by how many of the query's words they match (then catalogue order),
+ * and, when the query names a diet (DIET_WORDS), only items that match every diet word it names. A word matches an
+ * item's name, description or keywords, also as a plural ("tents" matches "tent").
+ */
 export function matchStandinItems(
   query: string,
   items: readonly StandinItem[] = STANDIN_ITEMS,
@@ -193,12 +206,14 @@ export function matchStandinItems(
 ): { item: StandinItem; score: number }[] {
   const words = queryWords(query);
   if (words.length === 0) return [];
+  const diets = words.filter(isDietWord);
   const scored: { item: StandinItem; score: number; index: number }[] = [];
   items.forEach((item, index) => {
     const haystack = `${item.name} ${item.description} ${item.keywords.join(' ')}`.toLowerCase();
     const tokens = new Set(haystack.match(/[a-z0-9]+/g) ?? []);
-    let hits = 0;
-    for (const w of words) if (tokens.has(w) || (w.endsWith('s') && tokens.has(w.slice(0, -1)))) hits++;
+    const has = (w: string): boolean => tokens.has(w) || (w.endsWith('s') && tokens.has(w.slice(0, -1)));
+    if (!diets.every(has)) return;
+    const hits = words.filter(has).length;
     if (hits > 0) scored.push({ item, score: Math.round((100 * hits) / words.length), index });
   });
   scored.sort((a, b) => b.score - a.score || a.index - b.index);

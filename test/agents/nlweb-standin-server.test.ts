@@ -93,6 +93,23 @@ describe('NLWeb stand-in server', () => {
     for (const query of ['vegetarian', 'tent']) expect((await ask(query)).map((e) => e.message_type)).toContain('result');
   });
 
+  it('"vegetarian dinner ideas?": only vegetarian items, those matching more of the words first (no chicken curry)', async () => {
+    const server = await h.standin();
+    const ask = async (query: string) => {
+      const res = await fetch(`${server.url}/ask?query=${encodeURIComponent(query)}&streaming=false`);
+      const envelopes = (await res.json()) as { message_type: string; content?: { name: string }[] }[];
+      return envelopes.flatMap((e) => (e.message_type === 'result' ? (e.content ?? []).map((item) => item.name) : []));
+    };
+    // Chili and pasta are vegetarian dinners; the oats only vegetarian; the curry (chicken) is a dinner, not vegetarian.
+    expect(await ask('vegetarian dinner ideas?')).toEqual(['Spicy Vegetarian Chili', 'Lemon Garlic Pasta', 'Overnight Oats']);
+    expect(await ask('vegans?')).toEqual(['Spicy Vegetarian Chili']);
+    // The cake is no vegan item: only the vegan one, however many of the other words the cake matches.
+    expect(await ask('vegan chocolate cake')).toEqual(['Spicy Vegetarian Chili']);
+    expect(await ask('pescatarian dinner')).toEqual([]);
+    // Without a diet word, every item matching a word, ranked by how many it matches.
+    expect(await ask('spicy curry dinner')).toEqual(['Thai Green Curry', 'Spicy Vegetarian Chili', 'Lemon Garlic Pasta']);
+  });
+
   it('answers 404 outside /ask and 200 on /health', async () => {
     const server = await h.standin();
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
