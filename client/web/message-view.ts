@@ -130,10 +130,13 @@ function startedJob(m: ChatMessage): string | undefined {
 const changeable = (m: ChatMessage, me: string | undefined): boolean =>
   m.sender_type === 'human' && m.sender_id === me && m.message_type === 'text' && m.metadata['redacted'] !== true;
 
-/** A crash leaves a run of 'lost' ids, shown as one line: `line` (a lost line) now runs up to `to`. */
+/**
+ * A crash leaves a run of 'lost' ids, shown as one line: `line` (a lost line) now runs up to `to`. Most of such a run
+ * was reserved ahead and never used (docs/conversations.md): the line says ids may be missing, not that messages were.
+ */
 function extendLost(line: HTMLLIElement, to: number): void {
   line.dataset['seq'] = String(to);
-  line.textContent = `messages ${line.dataset['lostFrom']}–${to} were lost in a server crash`;
+  line.textContent = `ids ${line.dataset['lostFrom']}–${to} were skipped after a server stopped abruptly: a message sent just before may be missing`;
 }
 
 export function createMessageView(deps: MessageViewDeps): MessageView {
