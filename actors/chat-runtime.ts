@@ -242,6 +242,9 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     const { history } = options;
     if (history !== undefined && !(Number.isSafeInteger(history) && history >= 1))
       throw new ChatError('CHAT_ERR_INVALID_ARGUMENT', `history must be a positive integer (got ${String(history)})`);
+    const { lastRecord } = options;
+    if (lastRecord !== undefined && !(typeof lastRecord.message_id === 'string' && typeof lastRecord.sender_id === 'string'))
+      throw new ChatError('CHAT_ERR_INVALID_ARGUMENT', 'lastRecord needs a string message_id and sender_id');
     const actor = await this.conversation(conversationId);
     this.cancelIdle(conversationId);
     try {

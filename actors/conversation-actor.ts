@@ -15,7 +15,16 @@ import type { Presence } from './presence';
 import type { ReadPositions } from './read-positions';
 import { createMemberEphemera } from './member-ephemera';
 import { endInterruptedJobs } from './interrupted-job-ends';
-import type { ClosedReason, HistoryPage, ParticipantInput, PostInput, PostResult, SubscribeOptions, Subscription } from './runtime-types';
+import type {
+  ClosedReason,
+  ConversationOutput,
+  HistoryPage,
+  ParticipantInput,
+  PostInput,
+  PostResult,
+  SubscribeOptions,
+  Subscription,
+} from './runtime-types';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 import type { UnreadRange } from '../storage-providers/read-positions';
 import { ReplayReader } from './replay-reader';
@@ -401,8 +410,19 @@ export class ConversationActor {
   async subscribe(participantId: string, listener: OutputListener, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertUsable();
     if (!this.isMember(participantId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
+    const asked = options.afterSequenceId;
+    // Only a resume that names its last record pays for the check (a read or two at subscribe, never on delivery).
+    const checked = asked !== undefined && options.lastRecord !== undefined;
+    const divergedAt = checked ? await this.history.divergence(asked, options.lastRecord!) : undefined;
+    if (checked) {
+      // The conversation may have stopped, or the member left, while the check read.
+      this.assertUsable();
+      if (!this.isMember(participantId)) throw new ChatError('CHAT_ERR_NOT_PARTICIPANT');
+    }
     const last = this.lastSequenceId;
-    const start = replayStart(options, last);
+    const start = replayStart(divergedAt === undefined ? options : { ...options, afterSequenceId: divergedAt }, last);
+    const reset: ConversationOutput | undefined =
+      divergedAt === undefined ? undefined : { type: 'reset', after: divergedAt, last_sequence_id: asked ?? divergedAt };
     const pushed = start !== undefined && options.replayInPages !== true;
     const connection: Connection = {
       id: this.deps.ids(),
@@ -416,7 +436,7 @@ export class ConversationActor {
     this.connections.add(connection);
     this.deps.telemetry.connectionOpened(this.conversationId);
     if (this.ctx.participants.get(participantId)?.participant_type === 'human') this.presence.subscribed(participantId);
-    const pages = start === undefined ? undefined : this.history.replayPages(connection, start, last);
+    const pages = start === undefined ? undefined : this.history.replayPages(connection, start, last, reset);
     // `online` is read when asked, not copied: a copy per subscription would keep an array of the room per connection.
     const subscription = new LiveSubscription(
       connection.id,

@@ -5,7 +5,8 @@ import type { PersistenceQueue } from './persistence-queue';
 import { ReplayPages, type ReplaySource } from './replay-pages';
 import { inMemoryRecords, type ReplayReader } from './replay-reader';
 import type { ReplayStart } from './replay-start';
-import type { HistoryPage } from './runtime-types';
+import { divergencePoint, type RecordIdentity } from './resume-divergence';
+import type { ConversationOutput, HistoryPage } from './runtime-types';
 import type { RuntimeServices } from './runtime-services';
 import { isUnreadFor, type UnreadRange } from '../storage-providers/read-positions';
 
@@ -72,15 +73,24 @@ export class ConversationHistory {
     return { inMemory, stored: storedUpTo > after ? { conversationId: this.conversationId, after, upTo: storedUpTo } : undefined };
   }
 
-  /** The connection's replay of (start.after, upTo], read a page at a time (replay-pages.ts). */
-  replayPages(connection: Connection, start: ReplayStart, upTo: number): ReplayPages {
+  /**
+   * Where a resuming subscriber's history left the conversation's (resume-divergence.ts), undefined when it did not.
+   * Read at subscribe only.
+   */
+  divergence(after: number, identity: RecordIdentity): Promise<number | undefined> {
+    const last = this.context().lastSequenceId;
+    return divergencePoint((from, upTo, limit) => this.reader.read(from, upTo, this.memoryRecords(), limit), after, last, identity);
+  }
+
+  /** The connection's replay of (start.after, upTo], read a page at a time (replay-pages.ts); `reset` comes first. */
+  replayPages(connection: Connection, start: ReplayStart, upTo: number, reset?: ConversationOutput): ReplayPages {
     const source: ReplaySource = {
       reader: this.reader,
       memory: () => this.memoryRecords(),
       isClosed: () => connection.closed,
       ended: (recovered, fromCache) => this.telemetry.resume(recovered, fromCache),
     };
-    return new ReplayPages(source, start, upTo);
+    return new ReplayPages(source, start, upTo, undefined, reset);
   }
 
   /** Hands the replay to the connection's listener, page after page, then the live outputs that waited for it. */

@@ -9,3 +9,4 @@ export { createSystemClock, createManualClock, createCounterIds, type Clock, typ
 export * from './agents/index';
 export * from './message-types';
 export type * from './runtime-types';
+export type { RecordIdentity } from './resume-divergence';

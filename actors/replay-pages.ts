@@ -76,6 +76,8 @@ export class ReplayPages implements ReplayFeed {
     private readonly start: ReplayStart,
     private readonly upTo: number,
     private readonly bounds: ReplayPageBounds = DEFAULT_BOUNDS,
+    /** Handed out first, before the first page's records (a diverged resume's `reset`). */
+    private reset?: ConversationOutput,
   ) {
     this.cursor = start.after;
     this.from = start.after + 1;
@@ -96,10 +98,14 @@ export class ReplayPages implements ReplayFeed {
       const asked = this.readLimit;
       const page = await this.source.reader.read(this.cursor, this.upTo, memory, asked);
       if (this.source.isClosed()) return [];
-      return this.outputsOf(page, asked);
+      const reset = this.reset;
+      this.reset = undefined;
+      return reset === undefined ? this.outputsOf(page, asked) : [reset, ...this.outputsOf(page, asked)];
     } catch {
       // Not expected (the reader answers a failed storage read as not recovered); the replay ends the same way.
-      return this.end(false);
+      const reset = this.reset;
+      this.reset = undefined;
+      return reset === undefined ? this.end(false) : [reset, ...this.end(false)];
     } finally {
       this.reading = false;
     }

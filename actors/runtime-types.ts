@@ -1,5 +1,6 @@
 import type { ChatMessage, ConversationMeta, ConversationMode, ConversationSettings, Participant, ParticipantType } from './message-types';
 import type { ConversationPage, ConversationPageRequest } from './conversation-list';
+import type { RecordIdentity } from './resume-divergence';
 
 /** What runtime.edit did: the record as stored now, and whether this call changed it (false: it had that content). */
 export interface EditOutcome {
@@ -138,6 +139,13 @@ export type ConversationOutput =
        */
       readonly has_earlier?: boolean;
     }
+  /**
+   * First output of a resume whose records diverged from the conversation's (SubscribeOptions.lastRecord): the
+   * subscriber's records after `after` (up to its resume point, `last_sequence_id`) are not the conversation's, e.g.
+   * ids handed out again after a crash during a storage outage. Drop them: the replay that follows starts after
+   * `after` and brings the conversation's records in their place (docs/conversations.md, Resume after a crash).
+   */
+  | { readonly type: 'reset'; readonly after: number; readonly last_sequence_id: number }
   | { readonly type: 'failed'; readonly reason: string }
   | { readonly type: 'closed'; readonly reason: ClosedReason };
 
@@ -148,6 +156,14 @@ export interface SubscribeOptions {
    * past the conversation's end resumes from the end (Subscription.lastSequenceId, below the point).
    */
   readonly afterSequenceId?: number;
+  /**
+   * The identity of the subscriber's record at afterSequenceId (the last it holds), checked against the
+   * conversation's once, at subscribe. When the record there is another, a crash's `lost` placeholder or missing
+   * (past the end), the subscriber's history diverged (ids handed out again after a crash during a storage outage):
+   * the replay starts before the divergence instead, announced by a `reset` output (actors/resume-divergence.ts).
+   * Without it the resume point is trusted, as before.
+   */
+  readonly lastRecord?: RecordIdentity;
   /**
    * Replay at most the last `history` records (a positive integer): the replay starts after
    * max(afterSequenceId ?? 0, last - history), where `last` is the conversation's last id at subscribe
