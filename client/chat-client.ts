@@ -44,6 +44,7 @@ import {
   REFUSAL_SUBPROTOCOL,
   type ConnectedFrame,
   type ErrorFrame,
+  type ResetFrame,
   type ServerFrame,
 } from './protocol-frames';
 import { createReadMarks } from './read-marks';
@@ -83,17 +84,33 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
    * messages, syncs, edits and deletes, the frames the server spends that budget on.
    */
   const pacer = createSendPacer(clock);
+  /**
+   * The last record delivered, named on every resume (URL and `sync`) so the server can tell whether our history is
+   * still the conversation's (a `reset` frame when it is not). Only while it is the record at the cursor: a cursor
+   * moved without a record (a skipped range, a reset, a 'live' start) names none.
+   */
+  let lastRecord: { sequence_id: number; message_id: string; sender_id: string } | undefined;
+  const recordAt = (sequenceId: number | undefined): { message_id: string; sender_id: string } | undefined =>
+    lastRecord !== undefined && lastRecord.sequence_id === sequenceId ? lastRecord : undefined;
   const delivery = createDeliveryBuffer({
     clock,
     defaultRetryAfterMs,
     initialSequenceId: initialSeq,
     deliver(message) {
+      lastRecord = { sequence_id: message.sequence_id, message_id: message.message_id, sender_id: message.sender_id };
       events.emit('message', message);
       changes.onRecord(message);
       acks.schedule();
     },
     isReady: () => loop.ready,
-    sendSync: (last_sequence_id) => socket.send({ type: 'sync', last_sequence_id }),
+    sendSync: (last_sequence_id) => {
+      const named = recordAt(last_sequence_id);
+      return socket.send({
+        type: 'sync',
+        last_sequence_id,
+        ...(named === undefined ? {} : { last_message_id: named.message_id, last_sender_id: named.sender_id }),
+      });
+    },
     pacer,
   });
   /**
@@ -186,6 +203,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           ...(token !== undefined ? { token } : {}),
           ...(options.userId !== undefined ? { userId: options.userId } : {}),
           ...(resumedFrom !== undefined ? { lastSequenceId: resumedFrom } : {}),
+          ...(recordAt(resumedFrom) !== undefined ? { lastRecord: recordAt(resumedFrom) } : {}),
           ...(historyPending !== undefined ? { history: historyPending } : {}),
         });
         return { url, base, resumedFrom };
@@ -278,6 +296,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           ...(typeof frame.has_earlier === 'boolean' ? { hasEarlier: frame.has_earlier } : {}),
         });
         return;
+      case 'reset':
+        return onReset(frame);
       case 'error':
         return onErrorFrame(frame);
       default:
@@ -345,6 +365,23 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     changes.onConnected(frame.last_sequence_id, delivery.lastSequenceId);
     // After the flush: messages sent before leave() go before it.
     leave.onReady();
+  }
+
+  /**
+   * Our records after `after` are not the conversation's (the server checked the record we named on resume): the
+   * cursor moves back there and the application drops them; the replay that follows brings the server's.
+   */
+  function onReset(frame: ResetFrame): void {
+    const after = frame.after;
+    const cursor = delivery.lastSequenceId;
+    if (typeof after !== 'number' || cursor === undefined || after >= cursor) return;
+    lastRecord = undefined;
+    delivery.setCursor(after);
+    acks.reset(after);
+    events.emit('reset', {
+      after,
+      lastSequenceId: typeof frame.last_sequence_id === 'number' ? Math.max(cursor, frame.last_sequence_id) : cursor,
+    });
   }
 
   function onErrorFrame(frame: ErrorFrame): void {

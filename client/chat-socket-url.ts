@@ -9,13 +9,24 @@ import { CLOSE_CODES } from './protocol-frames';
 export function buildChatSocketUrl(
   base: string,
   conversationId: string,
-  params: { token?: string; userId?: string; lastSequenceId?: number; history?: number },
+  params: {
+    token?: string;
+    userId?: string;
+    lastSequenceId?: number;
+    /** The record at lastSequenceId (its message_id and sender_id): the server checks it is still the conversation's. */
+    lastRecord?: { readonly message_id: string; readonly sender_id: string };
+    history?: number;
+  },
 ): string {
   const root = base.replace(/^http/, 'ws').replace(/\/+$/, '');
   const q: string[] = [];
   if (params.token !== undefined) q.push(`token=${encodeURIComponent(params.token)}`);
   if (params.userId !== undefined) q.push(`user_id=${encodeURIComponent(params.userId)}`);
   if (params.lastSequenceId !== undefined) q.push(`last_sequence_id=${params.lastSequenceId}`);
+  if (params.lastSequenceId !== undefined && params.lastRecord !== undefined) {
+    q.push(`last_message_id=${encodeURIComponent(params.lastRecord.message_id)}`);
+    q.push(`last_sender_id=${encodeURIComponent(params.lastRecord.sender_id)}`);
+  }
   if (params.history !== undefined) q.push(`history=${params.history}`);
   return `${root}/chat/ws/${encodeURIComponent(conversationId)}${q.length ? `?${q.join('&')}` : ''}`;
 }

@@ -238,6 +238,14 @@ export interface ChatClientEvents {
    * out, to be read over HTTP with `before=<from>` if the application wants them.
    */
   sync: { readonly from: number; readonly to: number; readonly recovered: boolean; readonly hasEarlier?: boolean };
+  /**
+   * The records this client delivered after `after` (up to `lastSequenceId`) are not the conversation's: its
+   * history diverged from the server's journal (ids handed out again after a server crash during a storage outage;
+   * docs/client.md, Resume). Remove them from the view: the `message` events that follow, from `after + 1`, are the
+   * conversation's records in their place. Comes before that replay, from servers that check resumes (the client
+   * names its last record on every resume).
+   */
+  reset: { readonly after: number; readonly lastSequenceId: number };
   /** A message of ours was acknowledged. */
   ack: SendResult;
   disconnected: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };

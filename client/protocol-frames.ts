@@ -31,7 +31,7 @@ export type ConversationMode = 'single' | 'multi';
 // ---- client -> server -------------------------------------------------------------------------
 export type ClientFrame =
   | { type: 'message'; message_id: string; content: string; metadata?: Record<string, unknown> }
-  | { type: 'sync'; last_sequence_id: number }
+  | { type: 'sync'; last_sequence_id: number; last_message_id?: string; last_sender_id?: string }
   | { type: 'ack'; sequence_id: number }
   | { type: 'typing'; is_typing: boolean }
   | { type: 'ping' }
@@ -129,6 +129,12 @@ export interface SyncCompleteFrame {
   /** Only answering a `history` bound: ids after the resume point, before `from`, were not sent (docs/protocol.md). */
   has_earlier?: boolean;
 }
+/** Before a resume's replay: our records after `after` (up to `last_sequence_id`) are not the server's; drop them. */
+export interface ResetFrame {
+  type: 'reset';
+  after: number;
+  last_sequence_id: number;
+}
 export interface ErrorFrame {
   type: 'error';
   /** Stable error code string, e.g. CHAT_ERR_QUEUE_FULL. */
@@ -168,6 +174,7 @@ export type ServerFrame =
   | PresenceFrame
   | ReadFrame
   | SyncCompleteFrame
+  | ResetFrame
   | ErrorFrame
   | PongFrame
   | PersistedFrame;

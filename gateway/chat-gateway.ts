@@ -17,7 +17,7 @@ import { isSecureRequest } from './net-utils';
 import { subscribeAsHuman, type OutputRoute, type ReplayRequest } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
-import { MAX_REPLAY_HISTORY } from './protocol/client-frames';
+import { MAX_RECORD_ID_LENGTH, MAX_REPLAY_HISTORY } from './protocol/client-frames';
 import { createRateLimiter } from './rate-limiter';
 import { spendMembershipChange } from './membership-routes';
 import { createOwnerForwarder, type OwnerForwarder } from './owner-forwarding';
@@ -81,7 +81,7 @@ export interface ChatGateway {
 
 const WS_PATH = /^\/chat\/ws\/([^/?#]+)\/?$/;
 /** What the socket URL's query may name besides authentication's (docs/protocol.md, Connecting). */
-const WS_QUERY_NAMES = ['last_sequence_id', 'history', 'join', 'protocol_version'];
+const WS_QUERY_NAMES = ['last_sequence_id', 'last_message_id', 'last_sender_id', 'history', 'join', 'protocol_version'];
 /** How long a shutdown close handshake may take before the socket is terminated. */
 const SHUTDOWN_GRACE_MS = 1000;
 /** How long a peer refused on the subprotocol path may take to answer the close frame. */
@@ -318,9 +318,14 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     if (history !== null && historyCount === undefined) {
       return refuse('GATEWAY_ERR_BAD_REQUEST', `history must be an integer from 1 to ${MAX_REPLAY_HISTORY}`);
     }
+    // The client's record at last_sequence_id (both or neither): a resume whose records diverged from the journal
+    // is reset where they did (docs/protocol.md, Resume without gaps).
+    const lastRecord = lastRecordOf(url.searchParams, resume !== null);
+    if (lastRecord instanceof ChatError) return refuse(lastRecord);
     const start: ReplayRequest = {
       ...(afterSequenceId === undefined ? {} : { afterSequenceId }),
       ...(historyCount === undefined ? {} : { history: historyCount }),
+      ...(lastRecord === undefined ? {} : { lastRecord }),
     };
     // Any other value (join=1, join=yes) used to be taken as false, refused later as "not a participant":
     // the client could not tell its typo from a missing membership.
@@ -479,4 +484,22 @@ function refusalFor(refuser: UpgradeRefuser, req: IncomingMessage, socket: Duple
     if (err.code === 'CHAT_ERR_OWNED_ELSEWHERE') telemetry.ownershipRefused?.('websocket');
     refuser.refuse(req, socket, head, err);
   };
+}
+
+/**
+ * The record a resume names as its last (`last_message_id` and `last_sender_id`, both or neither, with
+ * `last_sequence_id`), undefined when none is named, or the refusal.
+ */
+function lastRecordOf(query: URLSearchParams, resuming: boolean): { message_id: string; sender_id: string } | ChatError | undefined {
+  const messageId = query.get('last_message_id');
+  const senderId = query.get('last_sender_id');
+  if (messageId === null && senderId === null) return undefined;
+  if (messageId === null || senderId === null || !resuming) {
+    return new ChatError('GATEWAY_ERR_BAD_REQUEST', 'last_message_id and last_sender_id go together, with last_sequence_id');
+  }
+  const fits = (v: string): boolean => v.length >= 1 && v.length <= MAX_RECORD_ID_LENGTH;
+  if (!fits(messageId) || !fits(senderId)) {
+    return new ChatError('GATEWAY_ERR_BAD_REQUEST', `last_message_id and last_sender_id must be 1 to ${MAX_RECORD_ID_LENGTH} characters`);
+  }
+  return { message_id: messageId, sender_id: senderId };
 }

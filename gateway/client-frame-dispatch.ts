@@ -100,8 +100,15 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
         sender.frame(errorFrame('GATEWAY_ERR_RATE_LIMITED', undefined, { reply_to: 'sync', retry_after_ms: decision.retryAfterMs }));
         return;
       }
-      const { last_sequence_id: afterSequenceId, history } = frame;
-      void target.resync(history === undefined ? { afterSequenceId } : { afterSequenceId, history });
+      const { last_sequence_id: afterSequenceId, history, last_message_id, last_sender_id } = frame;
+      void target.resync({
+        afterSequenceId,
+        ...(history === undefined ? {} : { history }),
+        // The schema takes both or neither.
+        ...(last_message_id === undefined || last_sender_id === undefined
+          ? {}
+          : { lastRecord: { message_id: last_message_id, sender_id: last_sender_id } }),
+      });
       return;
     }
     case 'ack': {

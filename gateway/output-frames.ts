@@ -128,6 +128,9 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
         ...(output.has_earlier === undefined ? {} : { has_earlier: output.has_earlier }),
       });
       return;
+    case 'reset':
+      target.sender.frame({ type: 'reset', after: output.after, last_sequence_id: output.last_sequence_id });
+      return;
     case 'failed':
       target.sender.frame(errorFrame('CHAT_ERR_CONVERSATION_FAILED', output.reason.slice(0, 500)));
       target.closeWith('CHAT_ERR_CONVERSATION_FAILED');

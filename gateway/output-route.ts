@@ -51,7 +51,7 @@ export function createOutputRoute(): OutputRoute {
 }
 
 /** Where a socket's replay starts: a resume point (last_sequence_id) and a `history` bound, either optional. */
-export type ReplayRequest = Pick<SubscribeOptions, 'afterSequenceId' | 'history'>;
+export type ReplayRequest = Pick<SubscribeOptions, 'afterSequenceId' | 'history' | 'lastRecord'>;
 
 /**
  * Subscribes from an optional resume point and `history` bound (`start`, as runtime.subscribe takes them). A resume

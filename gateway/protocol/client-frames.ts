@@ -25,6 +25,12 @@ export interface ClientSyncFrame {
   readonly last_sequence_id: number;
   /** Replay at most the last `history` records after last_sequence_id (docs/protocol.md, Connecting). */
   readonly history?: number;
+  /**
+   * The client's record at last_sequence_id (both or neither): checked against the conversation's, and a client
+   * whose records diverged is reset (a `reset` frame) and replayed from before the divergence (docs/protocol.md).
+   */
+  readonly last_message_id?: string;
+  readonly last_sender_id?: string;
 }
 export interface ClientAckFrame {
   readonly type: 'ack';
@@ -83,6 +89,9 @@ const frame = (type: string, properties: Record<string, Schema>, required: strin
 });
 const seq: Schema = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
 const messageId: Schema = { type: 'string', minLength: 1, maxLength: MAX_MESSAGE_ID_LENGTH };
+/** Longest last_message_id / last_sender_id a resume may name (records the runtime makes have longer ids than a client's). */
+export const MAX_RECORD_ID_LENGTH = 1024;
+const recordField: Schema = { type: 'string', minLength: 1, maxLength: MAX_RECORD_ID_LENGTH };
 
 /** JSON Schema per client frame type. */
 export const CLIENT_FRAME_SCHEMAS: Readonly<Record<ClientFrameType, Schema>> = {
@@ -95,9 +104,19 @@ export const CLIENT_FRAME_SCHEMAS: Readonly<Record<ClientFrameType, Schema>> = {
     },
     ['message_id', 'content'],
   ),
-  sync: frame('sync', { last_sequence_id: seq, history: { type: 'integer', minimum: 1, maximum: MAX_REPLAY_HISTORY } }, [
-    'last_sequence_id',
-  ]),
+  sync: {
+    ...frame(
+      'sync',
+      {
+        last_sequence_id: seq,
+        history: { type: 'integer', minimum: 1, maximum: MAX_REPLAY_HISTORY },
+        last_message_id: recordField,
+        last_sender_id: recordField,
+      },
+      ['last_sequence_id'],
+    ),
+    dependencies: { last_message_id: ['last_sender_id'], last_sender_id: ['last_message_id'] },
+  },
   ack: frame('ack', { sequence_id: seq }, ['sequence_id']),
   typing: frame('typing', { is_typing: { type: 'boolean' } }, ['is_typing']),
   ping: frame('ping', { ts: { type: 'number' } }),

@@ -116,6 +116,17 @@ export interface SyncCompleteFrame {
   /** Only answering a `history` bound: ids after the resume point, before `from`, were left out (page them over HTTP). */
   readonly has_earlier?: boolean;
 }
+/**
+ * Before a resume's replay, when the client's records diverged from the conversation's (it named its last record:
+ * `last_message_id` / `last_sender_id`, and the conversation holds another one there, e.g. ids handed out again
+ * after a crash during a storage outage): drop the records after `after`, up to `last_sequence_id` (the resume
+ * point asked for); the replay that follows starts after `after` and brings the conversation's in their place.
+ */
+export interface ResetFrame {
+  readonly type: 'reset';
+  readonly after: number;
+  readonly last_sequence_id: number;
+}
 export interface ErrorFrame {
   readonly type: 'error';
   /** Error code from actors/errors.ts, e.g. GATEWAY_ERR_RATE_LIMITED. */
@@ -152,6 +163,7 @@ export type ServerFrame =
   | PresenceFrame
   | ReadFrame
   | SyncCompleteFrame
+  | ResetFrame
   | ErrorFrame
   | PongFrame;
 export type ServerFrameType = ServerFrame['type'];
@@ -295,6 +307,7 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
     'to',
     'recovered',
   ]),
+  reset: frame('reset', { after: seq, last_sequence_id: seq }, ['after', 'last_sequence_id']),
   error: frame(
     'error',
     {

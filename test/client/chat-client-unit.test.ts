@@ -199,7 +199,7 @@ describe('ordered, deduplicated delivery', () => {
     await connected;
     for (const seq of [1, 2, 2, 1, 4, 6]) conn.send(messageFrame(seq));
     const sync = await conn.nextFrame(isType('sync'));
-    expect(sync).toEqual({ type: 'sync', last_sequence_id: 2 });
+    expect(sync).toEqual({ type: 'sync', last_sequence_id: 2, last_message_id: 'm2', last_sender_id: 'bob' }); // names its last record
     // The server replays from 3 (repeating 4), then continues live.
     for (const seq of [3, 4, 5, 6, 7]) conn.send(messageFrame(seq));
     conn.send({ type: 'sync_complete', from: 3, to: 6, recovered: true });
