@@ -58,6 +58,7 @@ describe('protocol schemas', () => {
       { type: 'sync_complete', from: 1, to: 3, recovered: true },
       { type: 'error', error: 'CHAT_ERR_QUEUE_FULL', code: 429, message: 'full', retry_after_ms: 100, message_id: 'm1' },
       { type: 'pong', server_time: '2026-01-01T00:00:00.000Z', ts: 5 },
+      { type: 'reset', after: 3, last_sequence_id: 9 },
     ];
     expect(samples.map((s) => s.type).sort()).toEqual([...SERVER_FRAME_TYPES].sort());
     // `connected` with the server's limits (sent since they were added) and without (older servers): both valid.

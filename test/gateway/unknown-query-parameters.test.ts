@@ -53,7 +53,8 @@ test("HTTP: NLWeb's own paths ignore parameters they do not know, as NLWeb's ser
 test('WebSocket: an unknown name is refused before the upgrade (400 / close 1008); the known ones connect', async () => {
   const h = await startHarness();
   const conv = await h.createConversation('alice');
-  const message = 'unknown query parameter "last_sequence" (this path takes last_sequence_id, history, join, protocol_version)';
+  const message =
+    'unknown query parameter "last_sequence" (this path takes last_sequence_id, last_message_id, last_sender_id, history, join, protocol_version)';
   expect(await refusedAnswer(h.wsUrl(conv, 'alice', { last_sequence: '0' }))).toEqual({ status: 400, body: badRequest(message) });
   expect(await upgradeOutcome(h.wsUrl(conv, 'alice', { last_sequence: '0' }), [REFUSAL_SUBPROTOCOL])).toMatchObject({
     status: 101,
