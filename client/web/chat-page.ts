@@ -81,6 +81,8 @@ function start(): void {
   /** The client whose leave() waits for the server's answer: its `closed` event is that answer, not an error to show. */
   let leaving: ChatClient | undefined;
   let current: string | undefined;
+  /** The open conversation's title as the server gave it (open() takes it again on a reset). */
+  let currentTitle = '';
   /** The conversation the join offer is for (a link opened by a non-member). */
   let offered: string | undefined;
   /** Who this page acts as: the dev user id, or (with a token) the participant id the server named. */
@@ -284,6 +286,7 @@ function start(): void {
   function open(conversationId: string, title: string): void {
     closeCurrent();
     current = conversationId;
+    currentTitle = title;
     conversations.setOpen(conversationId, title);
     el('title').textContent = conversations.labelOf(conversationId, title);
     showShareLink(conversationId);
@@ -361,7 +364,10 @@ function start(): void {
       el('me').textContent = signedInLabel(userId, me);
       setConnectionState('open');
     });
-    c.on('message', renderMessage);
+    // Only this page's current client draws: one closed by a reset may still hand over what it had read.
+    c.on('message', (m) => {
+      if (client === c) renderMessage(m);
+    });
     c.on('message', (m) => (removedByWho = removalAfter(removedByWho, m, me)));
     c.on('participants', (e) => {
       people.show(e.participants, c.online);
@@ -381,6 +387,12 @@ function start(): void {
     });
     c.on('ack', updatePending);
     c.on('reconnecting', (e) => showReconnecting(e.attempt, e.delayMs));
+    // The server's journal differs from what this page drew after the reset point (a server crashed during a storage
+    // outage and handed those ids out again): the page opens the conversation afresh, from the latest page, rather
+    // than patch lines that may hold grouped answers, edits and lost runs across the point.
+    c.on('reset', () => {
+      if (client === c) open(conversationId, currentTitle);
+    });
     c.on('closed', (e) => {
       if (client !== c || leaving === c) return;
       if (e.code === 4001 && token) return tokenRefused(e.reason);

@@ -9,22 +9,10 @@
 import type { ChatMessage } from '../../actors';
 import { createManualClock } from '../../actors/clock';
 import { LEASE_BLOCK } from '../../actors/sequence-lease';
-import { MemoryStore } from '../../storage-providers';
 import { nextEvent } from './client-events';
+import { OutageMemoryStore } from './outage-store';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
 import { testClients } from './test-clients';
-
-class FailingMemoryStore extends MemoryStore {
-  down = false;
-  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
-    if (this.down) throw new Error('connection refused');
-    return super._appendMessages(conversationId, messages);
-  }
-  protected override async _setSequenceReservation(conversationId: string, upTo: number): Promise<void> {
-    if (this.down) throw new Error('connection refused');
-    return super._setSequenceReservation(conversationId, upTo);
-  }
-}
 
 async function settle(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -33,7 +21,7 @@ async function settle(rounds = 20): Promise<void> {
 const clients = testClients();
 const stacks: RealStack[] = [];
 let proxy: TcpProxy | undefined;
-let store: FailingMemoryStore;
+let store: OutageMemoryStore;
 
 /** The crashed server's runtime, closed at the end only to free it: its manual clock moves the close's deadline. */
 let crashed: { stack: RealStack; clock: ReturnType<typeof createManualClock> } | undefined;
@@ -56,7 +44,7 @@ afterEach(async () => {
 });
 
 test('a client whose records were handed out again after a crash is reset and ends with exactly the journal', async () => {
-  store = new FailingMemoryStore();
+  store = new OutageMemoryStore();
   await store.open();
   const firstClock = createManualClock();
   const first = await startRealStack({ store, runtimeClock: firstClock });
