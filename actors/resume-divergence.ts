@@ -23,8 +23,8 @@ export type RangeRead = (after: number, upTo: number, limit: number) => Promise<
  * resume point `after` then is not the conversation's: the record there is missing (past the end), a `lost`
  * placeholder of a crash, or another one (sender_id, message_id). Its records went wrong where that crash's `lost`
  * run starts: the latest run of crash `lost` records at or below its id, read backwards a page at a time. The
- * answer is the id before that run; without a run within DIVERGENCE_SCAN_RECORDS, the lowest id read before it
- * (nothing newer can be vouched for). Read once per resume, never on delivery.
+ * answer is the id before that run; without a run within DIVERGENCE_SCAN_RECORDS, the conversation's end for a
+ * resume point past it, else none. Read once per resume, never on delivery.
  *
  * Undefined (resume as asked) when the record matches, when the store dropped it on purpose (a bounded memory
  * journal: the identity cannot be checked), when it is a placeholder of a record the store refused (the client has
@@ -42,12 +42,19 @@ export async function divergencePoint(read: RangeRead, after: number, last: numb
     const record = page.records.find((m) => m.sequence_id === after);
     if (record === undefined) return undefined; // dropped on purpose, a hole, or unreadable: cannot tell
     if (isRefusedPlaceholder(record)) return undefined;
-    if (!isCrashLost(record) && record.message_id === identity.message_id && record.sender_id === identity.sender_id) return undefined;
+    // The same record: in step. Also when it is a crash placeholder the client holds itself (it replayed the run after
+    // the restart): checking the placeholder first reset such a client at every reconnect, for ever.
+    if (record.message_id === identity.message_id && record.sender_id === identity.sender_id) return undefined;
   }
-  return lostRunStart(read, Math.min(after, last));
+  const runStart = await lostRunStart(read, Math.min(after, last));
+  if (runStart !== undefined) return runStart;
+  // No crash run explains it. Past the end (a journal lost or cut back): the records after the end are not the
+  // conversation's, as before the check. A mismatch inside the journal without a run (a client naming a wrong record)
+  // resumes as asked: resetting it would cost a replay of the whole scan for any client that names anything.
+  return after > last ? last : undefined;
 }
 
-/** The id before the latest run of crash `lost` records at or below `top`, or the lowest id the bounded scan read before. */
+/** The id before the latest run of crash `lost` records at or below `top`; undefined without one within the bounded scan. */
 async function lostRunStart(read: RangeRead, top: number): Promise<number | undefined> {
   const floor = Math.max(0, top - DIVERGENCE_SCAN_RECORDS);
   let hi = top;
@@ -73,10 +80,10 @@ async function lostRunStart(read: RangeRead, top: number): Promise<number | unde
     }
     const first = records[0].sequence_id;
     // The store dropped the ids before this page: nothing older is left to read.
-    if (first > lo + 1) return runStart !== undefined ? runStart - 1 : first - 1;
+    if (first > lo + 1) return runStart !== undefined ? runStart - 1 : undefined;
     hi = lo;
   }
-  return runStart !== undefined ? runStart - 1 : floor;
+  return runStart !== undefined ? runStart - 1 : undefined;
 }
 
 function isCrashLost(m: ChatMessage): boolean {

@@ -38,6 +38,10 @@ describe('divergencePoint (where a resuming client left the journal)', () => {
     expect(await divergencePoint(journal(300, run(118, 144)).read, 250, 300, { message_id: 'm250', sender_id: 'alice' })).toBeUndefined();
     expect(await divergencePoint(journal(300, { 250: 'refused' }).read, 250, 300, { message_id: 'x', sender_id: 'alice' })).toBeUndefined();
     expect(await divergencePoint(journal(300, {}, 260).read, 250, 300, { message_id: 'x', sender_id: 'alice' })).toBeUndefined();
+    // A client that replayed a crash run after the restart holds its placeholders: in step, never reset again.
+    const lostRun = journal(144, run(118, 144));
+    expect(await divergencePoint(lostRun.read, 144, 144, { message_id: 'lost-144', sender_id: 'system' })).toBeUndefined();
+    expect(await divergencePoint(lostRun.read, 130, 144, { message_id: 'lost-130', sender_id: 'system' })).toBeUndefined();
     const failing: RangeRead = () => Promise.reject(new Error('down'));
     expect(await divergencePoint(failing, 250, 300, { message_id: 'x', sender_id: 'alice' })).toBeUndefined();
   });
@@ -52,13 +56,16 @@ describe('divergencePoint (where a resuming client left the journal)', () => {
     expect(await divergencePoint(journal(2000, run(1490, 1510)).read, 1999, 2000, { message_id: 'x', sender_id: 'a' })).toBe(1489);
   });
 
-  it('no crash run: from the lowest id the bounded scan read (or the oldest held), never further back', async () => {
-    expect(await divergencePoint(journal(300).read, 250, 300, { message_id: 'x', sender_id: 'a' })).toBe(0);
-    expect(await divergencePoint(journal(300, {}, 100).read, 250, 300, { message_id: 'x', sender_id: 'a' })).toBe(100);
+  it('no crash run: a point past the end goes back to the end; another record resumes as asked, after a bounded scan', async () => {
+    expect(await divergencePoint(journal(300).read, 900, 300, { message_id: 'm900', sender_id: 'alice' })).toBe(300);
+    expect(await divergencePoint(journal(300, {}, 100).read, 900, 300, { message_id: 'm900', sender_id: 'alice' })).toBe(300);
+    // A client naming a wrong record is not sent back through the whole scan (a replay of 10,000 records per sync).
+    expect(await divergencePoint(journal(300).read, 250, 300, { message_id: 'x', sender_id: 'a' })).toBeUndefined();
+    expect(await divergencePoint(journal(300, {}, 100).read, 250, 300, { message_id: 'x', sender_id: 'a' })).toBeUndefined();
     const big = journal(DIVERGENCE_SCAN_RECORDS + 5000);
     expect(
       await divergencePoint(big.read, DIVERGENCE_SCAN_RECORDS + 4000, DIVERGENCE_SCAN_RECORDS + 5000, { message_id: 'x', sender_id: 'a' }),
-    ).toBe(4000);
+    ).toBeUndefined();
     expect(big.reads.length).toBeLessThanOrEqual(DIVERGENCE_SCAN_RECORDS / 500 + 1);
   });
 });
