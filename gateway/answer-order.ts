@@ -15,6 +15,8 @@ export class AnswerOrder {
   private due = 0;
   /** Answers ready before their turn, by ticket (undefined while nothing waits). */
   private held: Map<number, () => void> | undefined;
+  /** Callers of whenAnswered, each with the ticket count it waits for (undefined while none waits). */
+  private waiters: Array<{ readonly upTo: number; readonly resolve: () => void }> | undefined;
 
   /** The ticket of a `message` frame just read: answers go out in ticket order. */
   take(): number {
@@ -26,17 +28,40 @@ export class AnswerOrder {
     return ticket === this.due;
   }
 
-  /** The due frame's answer went out: sends the held answers that are due next. */
+  /** The due frame's answer went out (or failed to): sends the held answers that are due next. */
   answered(): void {
     this.due++;
     const held = this.held;
-    if (held === undefined) return;
-    for (let send = held.get(this.due); send !== undefined; send = held.get(this.due)) {
-      held.delete(this.due);
-      this.due++;
-      send();
+    if (held !== undefined) {
+      for (let send = held.get(this.due); send !== undefined; send = held.get(this.due)) {
+        held.delete(this.due);
+        this.due++;
+        // A send that throws must not stop the answers behind it: they are due all the same.
+        try {
+          send();
+        } catch {
+          // Its own error is the sender's to log (FrameSender never throws for a closed socket).
+        }
+      }
+      if (held.size === 0) this.held = undefined;
     }
-    if (held.size === 0) this.held = undefined;
+    if (this.waiters !== undefined) this.wake();
+  }
+
+  /**
+   * Resolves once every frame read so far has its answer sent: a socket that leaves (ws-connection.ts) closes after
+   * them, or a message read just before the `leave` would lose its ack to the close.
+   */
+  whenAnswered(): Promise<void> {
+    if (this.due >= this.taken) return Promise.resolve();
+    const upTo = this.taken;
+    return new Promise((resolve) => (this.waiters ??= []).push({ upTo, resolve }));
+  }
+
+  private wake(): void {
+    const waiting = this.waiters!.filter((w) => w.upTo > this.due);
+    for (const w of this.waiters!) if (w.upTo <= this.due) w.resolve();
+    this.waiters = waiting.length > 0 ? waiting : undefined;
   }
 
   /** Holds `send`, the answer to `ticket`, until the answers before it are out. */
@@ -50,7 +75,10 @@ export class AnswerOrder {
       this.hold(ticket, send);
       return;
     }
-    send();
-    this.answered();
+    try {
+      send();
+    } finally {
+      this.answered();
+    }
   }
 }

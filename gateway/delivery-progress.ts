@@ -64,8 +64,12 @@ export function sendMessageAcks(
       order.hold(ticket, () => sendAcks(result, messageId, sender));
       return;
     }
-    sendAcks(result, messageId, sender);
-    order.answered();
+    try {
+      sendAcks(result, messageId, sender);
+    } finally {
+      // Even if the send threw: the answers behind this one are due.
+      order.answered();
+    }
   });
 }
 

@@ -136,6 +136,9 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       target.closeWith('CHAT_ERR_CONVERSATION_FAILED');
       return;
     case 'closed':
+      // This connection's own leave: its leave() closes with 1000 once the frames read before it are answered (an ack
+      // still on its way would be cut off by a close here).
+      if (output.reason === 'removed' && target.isLeaving) return;
       target.closeWith(closeCodeForClosed(output.reason, target.isLeaving));
       return;
   }

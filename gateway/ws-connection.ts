@@ -1,6 +1,7 @@
 import type { WebSocket, RawData } from 'ws';
 import { AnswerOrder } from './answer-order';
 import { isChatError, type ErrorCode } from '../actors/errors';
+import { settlesWithin } from '../actors/settles-within';
 import type { ConversationOutput, Subscription } from '../actors/runtime-types';
 import { TOKEN_EXPIRED, type AuthenticatedUser } from './authenticators';
 import { decodeClientData, dispatchClientFrame, frameAfterLeave, type FrameDispatchTarget } from './client-frame-dispatch';
@@ -26,6 +27,8 @@ import type { ErrorFrame } from './protocol/server-frames';
 
 /** A turn's batched writes go out early past this many bytes (a resync replay can write megabytes). */
 const BATCH_FLUSH_BYTES = 64 * 1024;
+/** How long a leaving socket waits for the answers to the frames it read before its leave (ws-connection.ts leave). */
+const LEAVE_ANSWERS_WAIT_MS = 2000;
 
 /**
  * One upgraded WebSocket of one participant in one conversation. It owns the connection's state and
@@ -237,6 +240,9 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     this.leaving = true;
     try {
       await this.ctx.runtime.leave(this.conversationId, this.userId);
+      // Frames read before the leave may still have answers on their way (an ack goes at the end of its turn, a
+      // refusal waits for it): they go out before the close, as the protocol says, unless one takes too long.
+      await settlesWithin(this.answerOrder.whenAnswered(), LEAVE_ANSWERS_WAIT_MS, this.ctx.clock);
       this.closeWith(1000);
     } catch (err) {
       this.leaving = false;

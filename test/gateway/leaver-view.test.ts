@@ -100,4 +100,27 @@ describe('frames after leave on the same socket', () => {
     expect(records.find((m) => m.message_id === 'before')?.content).toBe('last words');
     expect(alice.frames.some((f) => f.type === 'typing')).toBe(false);
   });
+
+  test('a message read just before the leave still gets its ack, and the one after its refusal, before the close', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice', ['bob']);
+    const bob = await h.connect(conv, 'bob');
+    await bob.waitFor('participant_list');
+    const socket = (bob.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    bob.send({ type: 'message', message_id: 'm1', content: 'in flight' });
+    bob.send({ type: 'leave' });
+    bob.send({ type: 'message', message_id: 'm2', content: 'too late' });
+    socket.uncork();
+    expect((await bob.closed).code).toBe(1000);
+    const answers = bob.frames.filter((f) => f.type === 'message_ack' || f.type === 'error');
+    expect(answers).toEqual([
+      expect.objectContaining({ type: 'message_ack', message_id: 'm1', duplicate: false }),
+      expect.objectContaining({ type: 'error', error: 'CHAT_ERR_NOT_PARTICIPANT', message_id: 'm2', reply_to: 'message' }),
+    ]);
+    const page = await h.request('GET', `/chat/conversations/${conv}/messages?after=0&limit=100`, 'alice');
+    const ids = (page.body.messages as Array<{ message_id: string }>).map((m) => m.message_id);
+    expect(ids).toContain('m1');
+    expect(ids).not.toContain('m2');
+  });
 });
