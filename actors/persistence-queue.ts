@@ -286,7 +286,8 @@ export class PersistenceQueue {
   }
 }
 
-function isRefusedPlaceholder(m: ChatMessage): boolean {
+/** A `lost` record stored in place of one the store refused (resume-divergence.ts reads it too). */
+export function isRefusedPlaceholder(m: ChatMessage): boolean {
   return m.message_type === MESSAGE_TYPES.lost && m.sender_type === 'system' && m.metadata.reason === 'refused';
 }
 

@@ -1,4 +1,5 @@
 import { MESSAGE_TYPES, type ChatMessage } from './message-types';
+import { isRefusedPlaceholder } from './persistence-queue';
 import type { ReplayResult } from './replay-reader';
 
 /** Who wrote the last record a resuming client holds (SubscribeOptions.lastRecord). */
@@ -88,8 +89,4 @@ async function lostRunStart(read: RangeRead, top: number): Promise<number | unde
 
 function isCrashLost(m: ChatMessage): boolean {
   return m.message_type === MESSAGE_TYPES.lost && m.sender_type === 'system' && m.metadata.reason === 'crash';
-}
-
-function isRefusedPlaceholder(m: ChatMessage): boolean {
-  return m.message_type === MESSAGE_TYPES.lost && m.sender_type === 'system' && m.metadata.reason === 'refused';
 }
