@@ -10,7 +10,7 @@ import type { ChatMessage } from '../../actors';
 import { createManualClock } from '../../actors/clock';
 import { LEASE_BLOCK } from '../../actors/sequence-lease';
 import { nextEvent } from './client-events';
-import { OutageMemoryStore } from './outage-store';
+import { freeCrashedServer, OutageMemoryStore, type CrashedServer } from './outage-store';
 import { startRealStack, startTcpProxy, type RealStack, type TcpProxy } from './real-server';
 import { testClients } from './test-clients';
 
@@ -24,22 +24,14 @@ let proxy: TcpProxy | undefined;
 let store: OutageMemoryStore;
 
 /** The crashed server's runtime, closed at the end only to free it: its manual clock moves the close's deadline. */
-let crashed: { stack: RealStack; clock: ReturnType<typeof createManualClock> } | undefined;
+let crashed: CrashedServer | undefined;
 
 afterEach(async () => {
   clients.closeAll();
   await proxy?.close();
   for (const s of stacks.splice(0)) await s.close();
-  if (crashed !== undefined) {
-    let closed = false;
-    const closing = crashed.stack.runtime.close({ deadlineMs: 50 }).finally(() => (closed = true));
-    for (let i = 0; i < 100 && !closed; i++) {
-      crashed.clock.advance(100);
-      await settle(5);
-    }
-    await closing;
-    crashed = undefined;
-  }
+  if (crashed !== undefined) await freeCrashedServer(crashed);
+  crashed = undefined;
   await store.close();
 });
 
