@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
-import type { ChatMessage } from '../../actors/message-types';
-import { MemoryStore } from '../../storage-providers';
 import { closeAll, invalidFrames, startHarness } from './harness';
+import { SlowJournal } from './slow-journal';
 import type { TestClient } from './ws-test-client';
 
 afterEach(async () => {
@@ -35,23 +34,6 @@ function answers(client: TestClient, from = 0): Array<[string, string | undefine
 }
 
 const count = (client: TestClient, from: number, n: number) => client.until(() => answers(client, from).length >= n);
-
-/** A memory journal whose writes wait until released (storage slower than one event-loop turn). */
-class SlowJournal extends MemoryStore {
-  private release: () => void = () => undefined;
-  private gate: Promise<void> | undefined;
-  hold(): void {
-    this.gate = new Promise((resolve) => (this.release = resolve));
-  }
-  releaseWrites(): void {
-    this.gate = undefined;
-    this.release();
-  }
-  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
-    if (this.gate) await this.gate;
-    await super._appendMessages(conversationId, messages);
-  }
-}
 
 /**
  * Every answer to a socket's `message` frames (message_ack, an error frame with reply_to message) goes out in the

@@ -1,35 +1,11 @@
-import type { ChatMessage } from '../../actors/message-types';
-import { MemoryStore } from '../../storage-providers';
 import { closeAll, invalidFrames, startHarness } from './harness';
+import { SlowJournal } from './slow-journal';
 
 afterEach(async () => {
   const invalid = invalidFrames();
   await closeAll();
   expect(invalid).toEqual([]);
 });
-
-/** A memory journal whose writes wait until released (storage slower than one event-loop turn). */
-class SlowJournal extends MemoryStore {
-  private release: () => void = () => undefined;
-  private gate: Promise<void> | undefined;
-  hold(): void {
-    this.gate = new Promise((resolve) => (this.release = resolve));
-  }
-  releaseWrites(): void {
-    this.gate = undefined;
-    this.release();
-  }
-  private writeWaiters: Array<() => void> = [];
-  /** Resolves once the next write has reached the journal. */
-  nextWrite(): Promise<void> {
-    return new Promise((resolve) => this.writeWaiters.push(resolve));
-  }
-  protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
-    if (this.gate) await this.gate;
-    await super._appendMessages(conversationId, messages);
-    for (const resolve of this.writeWaiters.splice(0)) resolve();
-  }
-}
 
 describe('message_ack', () => {
   test('a journal that keeps up: one ack per post, persisted, after the echo; the peer gets the message', async () => {
