@@ -3,28 +3,20 @@
  * limit with its wait (not the message budget's "sending too fast"), and once a later open lists the agents the
  * list's own error is cleared. The real server (dev auth) in Chromium; the refusal is the route's answer.
  */
-import { createNlwebAgent, type NlwebAgent } from '../../actors/agents/nlweb-agent';
-import { createNlwebStandinServer, type NlwebStandinServer } from '../../testing/nlweb-standin-server';
 import { browserTest } from './chromium';
 import { collectErrors, pageSessions } from './page-session';
+import { standinAgents } from './standin-agents';
 
 const maybe = browserTest('agent-choice-refusals-browser.test');
 const session = pageSessions();
 
-let standin: NlwebStandinServer | undefined;
-let agent: NlwebAgent | undefined;
-afterEach(async () => {
-  agent?.close();
-  await standin?.close();
-  agent = undefined;
-  standin = undefined;
-});
+const nlweb = standinAgents();
 
 maybe(
   'a 429 on GET /chat/agents is said as the read limit with its wait; the next open lists and clears that error',
   async () => {
-    standin = await createNlwebStandinServer({ latencyMs: 0, batches: 1 });
-    agent = createNlwebAgent({ id: 'nlweb', displayName: 'NLWeb Recipes', baseUrl: standin.url, timeoutMs: 5000 });
+    const standin = await nlweb.standin({ latencyMs: 0, batches: 1 });
+    const agent = nlweb.agent(standin, { id: 'nlweb', displayName: 'NLWeb Recipes' });
     const { stack, browser, origin } = await session({ agents: [agent] });
     await stack.createConversation('trip', ['bob', 'alice']);
     const bob = await browser.newPage();

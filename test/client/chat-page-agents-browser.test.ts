@@ -5,28 +5,20 @@
  * member's next message. The real NLWeb agent against the NLWeb stand-in (testing/), Chromium against the real
  * server (dev auth). Chromium: ./chromium.ts.
  */
-import { createNlwebAgent, type NlwebAgent } from '../../actors/agents/nlweb-agent';
-import { createNlwebStandinServer, type NlwebStandinServer } from '../../testing/nlweb-standin-server';
 import { browserTest } from './chromium';
 import { collectErrors, pageSessions } from './page-session';
+import { standinAgents } from './standin-agents';
 
 const maybe = browserTest('chat-page-agents-browser.test');
 const session = pageSessions();
 
-let standin: NlwebStandinServer | undefined;
-let agent: NlwebAgent | undefined;
-afterEach(async () => {
-  agent?.close();
-  await standin?.close();
-  agent = undefined;
-  standin = undefined;
-});
+const nlweb = standinAgents();
 
 maybe(
   'alice, a member, adds the stand-in agent from the list (one request, buttons disabled meanwhile) and it answers her',
   async () => {
-    standin = await createNlwebStandinServer({ latencyMs: 0, batches: 1 });
-    agent = createNlwebAgent({ id: 'nlweb', displayName: 'NLWeb Recipes', baseUrl: standin.url, timeoutMs: 5000 });
+    const standin = await nlweb.standin({ latencyMs: 0, batches: 1 });
+    const agent = nlweb.agent(standin, { id: 'nlweb', displayName: 'NLWeb Recipes' });
     const { stack, browser, origin } = await session({ agents: [agent] });
     // Bob owns the conversation; alice is a member, held to the rule on added agents' names.
     const created = await fetch(`${origin}/chat/conversations`, {

@@ -7,23 +7,15 @@
  * Chromium: ./chromium.ts.
  */
 import type { Page } from 'playwright-core';
-import { createNlwebAgent, type NlwebAgent } from '../../actors/agents/nlweb-agent';
 import { createManualClock } from '../../actors/clock';
-import { createNlwebStandinServer, type NlwebStandinServer } from '../../testing/nlweb-standin-server';
 import { browserTest } from './chromium';
 import { collectErrors, pageSessions } from './page-session';
+import { standinAgents } from './standin-agents';
 
 const maybe = browserTest('chat-page-answering-browser.test');
 const session = pageSessions();
 
-let standin: NlwebStandinServer | undefined;
-let agent: NlwebAgent | undefined;
-afterEach(async () => {
-  agent?.close();
-  await standin?.close();
-  agent = undefined;
-  standin = undefined;
-});
+const nlweb = standinAgents();
 
 const ANSWERING = '#messages li.system:text-is("NLWeb is answering")';
 
@@ -41,8 +33,8 @@ maybe(
     const clock = createManualClock();
     // The one batch of results at 100 ms, the end message 100 ms later in a write of its own: the answer's
     // completion is an empty record of its own, which shows nothing.
-    standin = await createNlwebStandinServer({ latencyMs: 100, batches: 1, endDelayMs: 100, clock });
-    agent = createNlwebAgent({ id: 'nlweb', displayName: 'NLWeb', baseUrl: standin.url, timeoutMs: 5000 });
+    const standin = await nlweb.standin({ latencyMs: 100, batches: 1, endDelayMs: 100, clock });
+    const agent = nlweb.agent(standin, { id: 'nlweb', displayName: 'NLWeb' });
     const { stack, browser, origin } = await session({ agents: [agent] });
     await stack.createConversation('conv', ['alice'], ['nlweb']);
     const page = await browser.newPage();
@@ -76,8 +68,8 @@ maybe(
 maybe(
   'the "is answering" line goes when the agent has no answer, fails, or is cancelled',
   async () => {
-    standin = await createNlwebStandinServer({ latencyMs: 0, batches: 1 });
-    agent = createNlwebAgent({ id: 'nlweb', displayName: 'NLWeb', baseUrl: standin.url, timeoutMs: 5000 });
+    const standin = await nlweb.standin({ latencyMs: 0, batches: 1 });
+    const agent = nlweb.agent(standin, { id: 'nlweb', displayName: 'NLWeb' });
     const { stack, browser, origin } = await session({ agents: [agent] });
     await stack.createConversation('conv', ['alice'], ['nlweb']);
     const page = await browser.newPage();
@@ -110,9 +102,9 @@ maybe(
 maybe(
   'when nothing matches, the page says what the stand-in said (its hint of what to try), as text, silent or noted',
   async () => {
-    standin = await createNlwebStandinServer({ latencyMs: 0, batches: 1 });
-    agent = createNlwebAgent({ id: 'nlweb', displayName: 'NLWeb', baseUrl: standin.url, timeoutMs: 5000 });
-    const noting = createNlwebAgent({ id: 'noter', displayName: 'Noter', baseUrl: standin.url, timeoutMs: 5000, onNoAnswer: 'note' });
+    const standin = await nlweb.standin({ latencyMs: 0, batches: 1 });
+    const agent = nlweb.agent(standin, { id: 'nlweb', displayName: 'NLWeb' });
+    const noting = nlweb.agent(standin, { id: 'noter', displayName: 'Noter', onNoAnswer: 'note' });
     const { stack, browser, origin } = await session({ agents: [agent, noting] });
     await stack.createConversation('conv', ['alice'], ['nlweb']);
     await stack.createConversation('noted', ['alice'], ['noter']);

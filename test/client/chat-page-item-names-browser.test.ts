@@ -5,23 +5,15 @@
  * real server (dev auth). Chromium: ./chromium.ts.
  */
 import type { Page } from 'playwright-core';
-import { createNlwebAgent, type NlwebAgent } from '../../actors/agents/nlweb-agent';
-import { createNlwebStandinServer, type NlwebStandinServer } from '../../testing/nlweb-standin-server';
 import type { StandinItem } from '../../testing/standin-items';
 import { browserTest } from './chromium';
 import { collectErrors, pageSessions } from './page-session';
+import { standinAgents } from './standin-agents';
 
 const maybe = browserTest('chat-page-item-names-browser.test');
 const session = pageSessions();
 
-let standin: NlwebStandinServer | undefined;
-let agent: NlwebAgent | undefined;
-afterEach(async () => {
-  agent?.close();
-  await standin?.close();
-  agent = undefined;
-  standin = undefined;
-});
+const nlweb = standinAgents();
 
 const hostileName = '<img src=x onerror="window.__pwned = 1">Fake & Co';
 const item = (url: string, name: string, description: string): StandinItem => ({
@@ -44,8 +36,8 @@ const pwned = (page: Page): Promise<unknown> => page.evaluate(() => (window as u
 maybe(
   "an answer's links read as the items' names (the URL in the tooltip), as text; a nameless item shows its URL",
   async () => {
-    standin = await createNlwebStandinServer({ latencyMs: 0, batches: 1, items: ITEMS });
-    agent = createNlwebAgent({ id: 'nlweb', displayName: 'NLWeb', baseUrl: standin.url, timeoutMs: 5000 });
+    const standin = await nlweb.standin({ latencyMs: 0, batches: 1, items: ITEMS });
+    const agent = nlweb.agent(standin, { id: 'nlweb', displayName: 'NLWeb' });
     const { stack, browser, origin } = await session({ agents: [agent] });
     await stack.createConversation('conv', ['alice'], ['nlweb']);
     const page = await browser.newPage();
