@@ -1,6 +1,13 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import { createChatRuntime, createManualClock, type ChatMessage, type ConversationOutput, type ManualClock } from '../../actors';
+import {
+  createChatRuntime,
+  createManualClock,
+  type ChatMessage,
+  type ConversationOutput,
+  type ManualClock,
+  type SubscribeOptions,
+} from '../../actors';
 import type { ConversationRegistryRuntime } from '../../actors/chat-runtime';
 import { LEASE_BLOCK } from '../../actors/sequence-lease';
 import { SqliteStore } from '../../storage-providers';
@@ -35,6 +42,18 @@ function apply(view: readonly ChatMessage[], outputs: readonly ConversationOutpu
     held.push(o.message);
   }
   return held;
+}
+
+/** Bob resumes on `runtime` as `start` says; resolves with what he got once the replay ended (sync_complete). */
+async function resumeBob(runtime: ConversationRegistryRuntime, start: SubscribeOptions): Promise<ReturnType<typeof outputCollector>> {
+  const resumed = outputCollector();
+  await runtime.subscribe('c', 'bob', resumed.listener, start);
+  await within(
+    resumed.next((o) => o.type === 'sync_complete'),
+    10_000,
+    'replay',
+  );
+  return resumed;
 }
 
 const key = (m: ChatMessage): string => `${m.sequence_id} ${m.sender_id} ${m.message_id} ${m.message_type} ${m.content}`;
@@ -134,16 +153,10 @@ describe('resume after ids were handed out again (crash during a storage outage)
 
   it('a resume naming its last record is reset to before the lost run and ends with exactly the journal', async () => {
     const { second, bobView, bobLast, journal, storedUpTo } = await crashDuringOutage();
-    const resumed = outputCollector();
-    await second.subscribe('c', 'bob', resumed.listener, {
+    const resumed = await resumeBob(second, {
       afterSequenceId: bobLast.sequence_id,
       lastRecord: { message_id: bobLast.message_id, sender_id: bobLast.sender_id },
     });
-    await within(
-      resumed.next((o) => o.type === 'sync_complete'),
-      10_000,
-      'replay',
-    );
     expect(resumed.outputs[0]).toEqual({ type: 'reset', after: storedUpTo, last_sequence_id: bobLast.sequence_id });
     const view = apply(bobView, resumed.outputs);
     expect(view.map(key)).toEqual(journal.map(key));
@@ -155,43 +168,22 @@ describe('resume after ids were handed out again (crash during a storage outage)
   it('a resume from inside the lost run, and one past the end, are reset the same way', async () => {
     const { second, bobView, journal, storedUpTo } = await crashDuringOutage();
     const inside = bobView.find((m) => m.sequence_id === storedUpTo + 2)!;
-    const fromInside = outputCollector();
-    await second.subscribe('c', 'bob', fromInside.listener, {
+    const fromInside = await resumeBob(second, {
       afterSequenceId: inside.sequence_id,
       lastRecord: { message_id: inside.message_id, sender_id: inside.sender_id },
     });
-    await within(
-      fromInside.next((o) => o.type === 'sync_complete'),
-      10_000,
-      'replay',
-    );
     expect(fromInside.outputs[0]).toMatchObject({ type: 'reset', after: storedUpTo });
     const upToInside = bobView.filter((m) => m.sequence_id <= inside.sequence_id);
     expect(apply(upToInside, fromInside.outputs).map(key)).toEqual(journal.map(key));
 
-    const pastEnd = outputCollector();
     const head = journal.at(-1)!.sequence_id;
-    await second.subscribe('c', 'bob', pastEnd.listener, {
-      afterSequenceId: head + 50,
-      lastRecord: { message_id: 'gone', sender_id: 'alice' },
-    });
-    await within(
-      pastEnd.next((o) => o.type === 'sync_complete'),
-      10_000,
-      'replay',
-    );
+    const pastEnd = await resumeBob(second, { afterSequenceId: head + 50, lastRecord: { message_id: 'gone', sender_id: 'alice' } });
     expect(pastEnd.outputs[0]).toMatchObject({ type: 'reset', after: storedUpTo, last_sequence_id: head + 50 });
   });
 
   it('without lastRecord (an older client) the resume is as before: no reset, the diverged records stay', async () => {
     const { second, bobView, bobLast, journal } = await crashDuringOutage();
-    const resumed = outputCollector();
-    await second.subscribe('c', 'bob', resumed.listener, { afterSequenceId: bobLast.sequence_id });
-    await within(
-      resumed.next((o) => o.type === 'sync_complete'),
-      10_000,
-      'replay',
-    );
+    const resumed = await resumeBob(second, { afterSequenceId: bobLast.sequence_id });
     expect(resumed.outputs.some((o) => o.type === 'reset')).toBe(false);
     expect(resumed.messages[0].sequence_id).toBe(bobLast.sequence_id + 1);
     expect(apply(bobView, resumed.outputs).map(key)).not.toEqual(journal.map(key));
@@ -200,16 +192,10 @@ describe('resume after ids were handed out again (crash during a storage outage)
   it('a resume whose last record matches is unchanged (no reset), also right after the lost run', async () => {
     const { second, journal, storedUpTo } = await crashDuringOutage();
     for (const at of [journal.at(-3)!, journal.find((m) => m.sequence_id === storedUpTo)!, journal.find((m) => m.message_id === 'mine')!]) {
-      const resumed = outputCollector();
-      await second.subscribe('c', 'bob', resumed.listener, {
+      const resumed = await resumeBob(second, {
         afterSequenceId: at.sequence_id,
         lastRecord: { message_id: at.message_id, sender_id: at.sender_id },
       });
-      await within(
-        resumed.next((o) => o.type === 'sync_complete'),
-        10_000,
-        'replay',
-      );
       expect(resumed.outputs.some((o) => o.type === 'reset')).toBe(false);
       const before = journal.filter((m) => m.sequence_id <= at.sequence_id);
       expect(apply(before, resumed.outputs).map(key)).toEqual(journal.map(key));
