@@ -23,11 +23,6 @@ export class AnswerOrder {
     return this.taken++;
   }
 
-  /** True when every frame before `ticket` has been answered: send its answer now, then call answered(). */
-  isDue(ticket: number): boolean {
-    return ticket === this.due;
-  }
-
   /** The due frame's answer went out (or failed to): sends the held answers that are due next. */
   answered(): void {
     this.due++;
@@ -64,21 +59,27 @@ export class AnswerOrder {
     this.waiters = waiting.length > 0 ? waiting : undefined;
   }
 
-  /** Holds `send`, the answer to `ticket`, until the answers before it are out. */
-  hold(ticket: number, send: () => void): void {
-    (this.held ??= new Map()).set(ticket, send);
+  /** Sends the answer to `ticket` now if it is due, else once it is. */
+  answer(ticket: number, send: () => void): void {
+    this.answerWith(ticket, invoke, send, undefined, undefined);
   }
 
-  /** Sends the answer to `ticket` now if it is due, else once it is (a refusal: not the hot path). */
-  answer(ticket: number, send: () => void): void {
+  /**
+   * answer() for the hot path, every post's ack (delivery-progress.ts): `send(a, b, c)` now when due; a closure over
+   * the arguments is made only when the answer has to be held.
+   */
+  answerWith<A, B, C>(ticket: number, send: (a: A, b: B, c: C) => void, a: A, b: B, c: C): void {
     if (ticket !== this.due) {
-      this.hold(ticket, send);
+      (this.held ??= new Map()).set(ticket, () => send(a, b, c));
       return;
     }
     try {
-      send();
+      send(a, b, c);
     } finally {
+      // Even if the send threw: the answers behind this one are due.
       this.answered();
     }
   }
 }
+
+const invoke = (send: () => void): void => send();

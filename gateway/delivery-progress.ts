@@ -45,8 +45,8 @@ export class DeliveryProgress {
  * awaited post), it runs once the microtask queue is empty, in time to share the sender's batched write
  * (turn-write-batch.ts).
  * The first ack keeps the frame order of the socket's answers (`order`, `ticket`: answer-order.ts): if an earlier
- * frame is still unanswered it waits for that answer. The second ack is not ordered against other frames' answers:
- * it goes out when the record is stored (after the first), and the journal stores records in sequence order.
+ * frame is still unanswered it waits for that answer. The second ack is not ordered against other answers: it goes
+ * out when the record is stored, after its first (docs/protocol.md, Answers in frame order).
  * The sender is the only party that needs durability news, so the runtime's `persisted` outputs are not
  * forwarded to anyone (see output-frames.ts).
  */
@@ -59,18 +59,7 @@ export function sendMessageAcks(
   ticket: number,
   endOfTurn: (fn: () => void) => void = process.nextTick,
 ): void {
-  endOfTurn(() => {
-    if (!order.isDue(ticket)) {
-      order.hold(ticket, () => sendAcks(result, messageId, sender));
-      return;
-    }
-    try {
-      sendAcks(result, messageId, sender);
-    } finally {
-      // Even if the send threw: the answers behind this one are due.
-      order.answered();
-    }
-  });
+  endOfTurn(() => order.answerWith(ticket, sendAcks, result, messageId, sender));
 }
 
 /** What message acks are written with (FrameSender.json). */
