@@ -139,15 +139,16 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       // This connection's own leave: its leave() closes with 1000 once the frames read before it are answered (an ack
       // still on its way would be cut off by a close here).
       if (output.reason === 'removed' && target.isLeaving) return;
-      target.closeWith(closeCodeForClosed(output.reason, target.isLeaving));
+      target.closeWith(closeCodeForClosed(output.reason));
       return;
   }
 }
 
 /** How a connection ends when the runtime closes its subscription. */
-function closeCodeForClosed(reason: ClosedReason, leaving: boolean): ErrorCode | number {
-  // Our own leave ends with 1000; being removed otherwise (left from another connection) is final.
-  if (reason === 'removed') return leaving ? 1000 : 'CHAT_ERR_NOT_PARTICIPANT';
+function closeCodeForClosed(reason: ClosedReason): ErrorCode {
+  // Removed by anything but this connection's own leave (which leave() ends with 1000): left from another connection,
+  // or removed by the owner. Final.
+  if (reason === 'removed') return 'CHAT_ERR_NOT_PARTICIPANT';
   if (reason === 'deleted') return 'CHAT_ERR_NOT_FOUND';
   // Another server claimed the conversation: the client reconnects (the load balancer may send it there).
   if (reason === 'moved') return 'CHAT_ERR_OWNED_ELSEWHERE';
