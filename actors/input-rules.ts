@@ -70,7 +70,7 @@ function creationProblem(input: CreateConversationInput): string | undefined {
     (conversation_id === undefined ? undefined : idProblem(conversation_id, 'conversation_id')) ??
     idProblem(created_by, 'created_by') ??
     reservedIdProblem(created_by, 'created_by') ??
-    (title === undefined || typeof title === 'string' ? undefined : 'title must be a string') ??
+    (title === undefined ? undefined : shownTextProblem(title, 'title')) ??
     (settings === undefined || settings === null ? undefined : objectProblem(settings, 'settings'));
   if (problem !== undefined || participants === undefined) return problem;
   if (!Array.isArray(participants)) return 'participants must be an array';
@@ -100,10 +100,28 @@ function participantProblem(p: ParticipantInput, name: string): string | undefin
     // Named without its index: the gateway puts the caller first, so the index would not be the caller's own.
     reservedIdProblem(p.participant_id, 'participant_id') ??
     (p.participant_type === 'human' || p.participant_type === 'ai' ? undefined : `${name}.participant_type must be "human" or "ai"`) ??
-    (p.display_name === undefined || typeof p.display_name === 'string' ? undefined : `${name}.display_name must be a string`) ??
+    (p.display_name === undefined ? undefined : shownTextProblem(p.display_name, `${name}.display_name`)) ??
     (p.role === undefined || p.role === 'owner' || p.role === 'member' ? undefined : `${name}.role must be "owner" or "member"`) ??
     (p.agent_id === undefined ? undefined : idProblem(p.agent_id, `${name}.agent_id`))
   );
+}
+
+/**
+ * A title or display name: shown to every member and kept by the store, so it follows the content rule's
+ * character checks (the gateway refuses the same for HTTP callers; embedders calling the runtime got "a\u0007b"
+ * stored and shown, and a lone surrogate that SQLite and PostgreSQL would keep as U+FFFD, unlike what was delivered).
+ */
+function shownTextProblem(value: unknown, name: string): string | undefined {
+  if (typeof value !== 'string') return `${name} must be a string`;
+  const problem = shownTextCharacterProblem(value);
+  return problem === undefined ? undefined : `${name} ${problem}`;
+}
+
+/** What the rule of shown names refuses in `text` (a lone surrogate, a control character), or undefined. */
+export function shownTextCharacterProblem(text: string): string | undefined {
+  if (hasLoneSurrogate(text)) return 'is not well-formed Unicode (a lone surrogate)';
+  if (hasForbiddenControl(text)) return 'contains control characters (only \\n, \\r and \\t are allowed)';
+  return undefined;
 }
 
 /** A message type a post or an agent's piece may carry: an id, and none of the types only the runtime writes. */

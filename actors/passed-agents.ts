@@ -1,5 +1,6 @@
 import type { Agent, AgentRegistry } from './agents/agent';
 import { configProblemsError, type ConfigProblem } from '../config/load-config';
+import { shownTextCharacterProblem } from './input-rules';
 
 /** The longest agent id: AI participants name agents by id, and a participant id is at most 256 characters. */
 const MAX_AGENT_ID_LENGTH = 256;
@@ -43,6 +44,11 @@ function shapeProblems(agent: Agent | undefined, path: string): ConfigProblem[] 
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_AGENT_ID_LENGTH)
     problems.push({ path: `${path}.id`, message: `must be a string of 1 to ${MAX_AGENT_ID_LENGTH} characters` });
   if (typeof displayName !== 'string') problems.push({ path: `${path}.displayName`, message: 'must be a string' });
+  else {
+    // The agent joins conversations under this name, and a join refuses it (input-rules.ts): refused here, at start.
+    const nameProblem = shownTextCharacterProblem(displayName);
+    if (nameProblem !== undefined) problems.push({ path: `${path}.displayName`, message: nameProblem });
+  }
   if (typeof respond !== 'function')
     problems.push({ path: `${path}.respond`, message: 'must be a function (async *respond(turn, signal))' });
   if (wantsTurn !== undefined && typeof wantsTurn !== 'function')

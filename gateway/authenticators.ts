@@ -80,7 +80,12 @@ export async function authenticateCaller(
       logger.warn({ expires_at: String(expiresAt) }, 'authenticator failed: expiresAt must be a finite number (ms since the epoch)');
       return new ChatError('GATEWAY_ERR_UNAUTHENTICATED');
     }
-    return user;
+    // An embedder's name goes through the rule the built-in authenticators apply: the runtime refuses a member's
+    // name with a control character or a lone surrogate, and the caller could not fix its own directory entry.
+    const { displayName } = user;
+    if (typeof displayName !== 'string') return user;
+    const cleaned = displayNameFrom(displayName);
+    return cleaned === displayName ? user : { ...user, displayName: cleaned };
   } catch (err) {
     if (isChatError(err, 'GATEWAY_ERR_UNAUTHENTICATED')) return err;
     logger.warn({ err: (err as Error).message }, 'authenticator failed');

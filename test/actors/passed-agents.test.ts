@@ -48,6 +48,9 @@ describe('createChatRuntime refuses agents it could never use as given', () => {
       { id: 'mute', displayName: 'Mute' } as unknown as Agent,
       { ...agent('picky'), wantsTurn: true } as unknown as Agent,
       undefined as unknown as Agent,
+      // Its joins would be refused (a member's name follows the content rule's characters): refused at start instead.
+      { ...agent('beeper'), displayName: 'Beep\u0007' },
+      { ...agent('halved'), displayName: 'Half \ud800 pair' },
     ]);
     expect(error.code).toBe('CONFIG_ERR_INVALID');
     expect(error.details?.problems).toEqual([
@@ -56,6 +59,8 @@ describe('createChatRuntime refuses agents it could never use as given', () => {
       { path: 'agents[2].respond', message: 'must be a function (async *respond(turn, signal))' },
       { path: 'agents[3].wantsTurn', message: 'must be a function when given' },
       { path: 'agents[4]', message: 'must be an Agent object' },
+      { path: 'agents[5].displayName', message: 'contains control characters (only \\n, \\r and \\t are allowed)' },
+      { path: 'agents[6].displayName', message: 'is not well-formed Unicode (a lone surrogate)' },
     ]);
   });
 

@@ -52,6 +52,8 @@ const BAD_MEMBERS: Array<[string, Record<string, unknown>]> = [
   ['a non-string participant_id', { participant_id: 5 }],
   ['an unknown participant_type', { participant_type: 'robot' }],
   ['a non-string display_name', { display_name: { first: 'Bo' } }],
+  ['a display_name with a control character', { display_name: 'Bo\u0007b' }],
+  ['a display_name with a lone surrogate', { display_name: 'Bo\ud800' }],
   ['an unknown role', { role: 'admin' }],
   ['an empty agent_id', { participant_type: 'ai', agent_id: '' }],
 ];
@@ -62,6 +64,8 @@ const BAD_CREATES: Array<[string, Record<string, unknown>]> = [
   ['an empty created_by', { created_by: '' }],
   ['a 300-character created_by', { created_by: long(300) }],
   ['a non-string title', { title: 12 }],
+  ['a title with a control character', { title: 'plans\u001b[2J' }],
+  ['a title with a lone surrogate', { title: 'plans \udc00' }],
   ['cyclic settings', { settings: cyclic() }],
   ['settings holding a BigInt', { settings: { n: 1n } }],
   ['settings that are an array', { settings: [1] }],

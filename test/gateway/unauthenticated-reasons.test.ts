@@ -82,4 +82,18 @@ describe('401 answers say why', () => {
     expect(await answer({ 'x-api-key': 'k0' })).toEqual(unauthenticated('api key revoked'));
     expect((await answer({ 'x-api-key': 'k1' })) as { status: number }).toMatchObject({ status: 200 });
   });
+
+  test("a custom authenticator's display name loses control characters and lone surrogates, as a token's does", async () => {
+    // The runtime refuses such a name (CHAT_ERR_INVALID_ARGUMENT): without the cleaning this user could create nothing.
+    const h = await startHarness({}, { authenticate: async () => ({ userId: 'svc', displayName: 'Ops\u0007 desk \udc00!' }) });
+    const res = await fetch(`${h.url}/chat/conversations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'named' }),
+    });
+    expect(res.status).toBe(201);
+    const { conversation_id } = (await res.json()) as { conversation_id: string };
+    const members = (await h.runtime.getConversation(conversation_id)).participants;
+    expect(members.map((p) => [p.participant_id, p.display_name])).toEqual([['svc', 'Ops desk \ufffd!']]);
+  });
 });
