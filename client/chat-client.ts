@@ -36,6 +36,7 @@ import { createMessageChanges } from './message-changes';
 import { createOutbox } from './outbox';
 import { createSendPacer } from './send-pacer';
 import { createOwnerRedirect } from './owner-redirect';
+import { createUnreachableServers } from './unreachable-servers';
 import {
   answeredFrameType,
   CLOSE_CODES,
@@ -60,9 +61,12 @@ export type { FollowOwnerOption } from './owner-redirect';
 /** Creates a client; nothing happens until connect(). */
 export function createChatClient(options: ChatClientOptions): ChatClient {
   // First: a url option that names no server is the caller's mistake, thrown before anything is made.
-  const entries = createEntryPoints(entryPointList(options.url));
+  const urls = entryPointList(options.url);
   const healthyAfterMs = healthyAfterMsOption(options.healthyAfterMs);
   const clock = options.clock ?? defaultClock();
+  /** Servers found unreachable: read by the list of servers and the owner redirect, marked by the connection loop. */
+  const unreachable = createUnreachableServers(() => clock.now());
+  const entries = createEntryPoints(urls, unreachable);
   const generateId = options.generateId ?? defaultGenerateId;
   const events = createTypedEmitter<ChatClientEvents>();
   const socket = createChatSocket();
@@ -180,7 +184,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     sendRead: (sequenceId) => socket.send({ type: 'read', sequence_id: sequenceId }),
   });
 
-  const redirect = createOwnerRedirect(() => entries.current, options.followOwner);
+  const redirect = createOwnerRedirect(() => entries.current, options.followOwner, unreachable);
   const loop = createConnectionLoop({
     clock,
     random: options.random ?? Math.random,
@@ -194,6 +198,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     subprotocols: subprotocolOffers(REFUSAL_SUBPROTOCOL),
     redirect,
     entries,
+    unreachable,
     webSocketImpl: () => options.WebSocketImpl ?? defaultWebSocketImpl(),
     nextAttempt() {
       const attempt = (token: string | undefined): Attempt => {

@@ -19,6 +19,7 @@ import type { ChatSocket } from './chat-socket';
 import { isServerGone, type EntryPoints } from './entry-points';
 import type { OwnerRedirect } from './owner-redirect';
 import type { SubprotocolOffer } from './subprotocol-offer';
+import type { UnreachableServers } from './unreachable-servers';
 import {
   ChatClientError,
   type ChatClientEvents,
@@ -61,6 +62,11 @@ export interface ConnectionLoopDeps {
   readonly redirect: OwnerRedirect;
   /** The client's servers, the current one the entry point of `redirect`: a gone server is left for the next. */
   readonly entries: EntryPoints;
+  /**
+   * The servers that could not be reached, which `entries` and `redirect` read: the loop marks an attempt's server when
+   * it fails before its server said anything, unmarks it when its socket opens, and clears them at a healthy connection.
+   */
+  readonly unreachable: UnreachableServers;
   /** The WebSocket class to use (may throw CLIENT_NO_WEBSOCKET). */
   webSocketImpl(): WebSocketConstructor;
   /**
@@ -188,6 +194,7 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
       ws = socket.open(Impl, attempt.url, protocols, {
         onOpen() {
           opened = true;
+          deps.unreachable.reached(attempt.base);
           offer.completed(protocols);
         },
         onData: (data) => {
@@ -195,24 +202,42 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
           deps.onData(data, attempt);
         },
         onClose(code, reason) {
-          // Only a close of the socket itself says the handshake failed; our own drops (connect timeout) do not.
-          // At a followed owner it more likely means that server is gone (killed, unreachable from here) than a proxy
-          // stripping the subprotocol: the owner is not followed again, and the offer stays as it was.
-          if (!opened && deps.redirect.following) deps.redirect.handshakeFailed();
-          else if (!opened) offer.failed(protocols);
+          // Only a close of the socket itself says the handshake failed; our own drops (connect timeout) teach the
+          // offer nothing.
+          if (!opened) handshakeFailed(attempt, code, () => offer.failed(protocols));
           onSocketGone(code, reason);
         },
       });
     } catch (err) {
       events.emit('error', new ChatClientError('CLIENT_CONNECT_FAILED', String((err as Error)?.message ?? err)));
+      // An address its WebSocket constructor refuses is as unreachable as a closed port (marked again at each try).
+      deps.unreachable.add(attempt.base);
       onSocketGone(CLOSE_CODES.ABNORMAL, 'constructor failed');
       return;
     }
     connectTimer = clear(connectTimer);
     connectTimer = clock.setTimeout(() => {
       connectTimer = undefined;
-      if (socket.current === ws && !ready) drop(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'connect timeout');
+      if (socket.current !== ws || ready) return;
+      // No handshake in all that time (a host gone without a reset: packets dropped) is a server not reached; one that
+      // opened and then said nothing is a server that answered, slowly.
+      if (!opened) deps.unreachable.add(attempt.base);
+      drop(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'connect timeout');
     }, deps.connectTimeoutMs);
+  }
+
+  /**
+   * The socket of `attempt` closed before its handshake completed. At a followed owner that more likely means the
+   * server is gone (killed, unreachable from here) than a proxy stripping the subprotocol: it is marked unreachable
+   * whatever the close, so it is not followed again, and the offer stays as it was. At a server of the list a bare
+   * 1006 (refused, reset, a handshake that broke) marks it too, so a refusal from another server does not send the
+   * client back to it; a coded refusal of the upgrade (an HTTP status) came from a server that answers. There the
+   * offer learns as well (`offerFailed`): a proxy in front of that one address may strip the subprotocol.
+   */
+  function handshakeFailed(attempt: Attempt, code: number, offerFailed: () => void): void {
+    const atOwner = deps.redirect.following;
+    if (atOwner || code === CLOSE_CODES.ABNORMAL) deps.unreachable.add(attempt.base);
+    if (!atOwner) offerFailed();
   }
 
   function drop(code: number, reason: string): void {
@@ -260,6 +285,7 @@ export function createConnectionLoop(deps: ConnectionLoopDeps): ConnectionLoop {
     waits = 0;
     deps.entries.newRound();
     deps.redirect.onConnected();
+    deps.unreachable.clear();
   }
 
   /** Where (redirect.base, once this returns) and when the attempt after a retriable close goes; undefined: give up. */

@@ -10,18 +10,26 @@
  * - a round is every server failing once since the last healthy connection (connection-loop.ts) or wait: only then
  *   does the client wait out its backoff, and that wait starts a new round, at the server after the last one that
  *   failed;
+ * - a server that could not be reached (unreachable-servers.ts: refused, reset, no handshake) is left out while one
+ *   that answers is current: a live server refusing for now (a 4421 while a killed owner's claim runs out) is tried
+ *   again after the backoff rather than left for the dead one, which could not answer at all. When the current
+ *   server is unreachable too, nothing answers: the list is gone through in its order as if nothing were marked;
  * - a close about this client rather than the server (its token expired, it read too slowly) retries the same server
  *   with backoff, as with a single url.
  * With one url a round is one attempt: every retriable close waits out the backoff, as before there was a list.
  */
 import { CLOSE_CODES, isTokenExpiredClose } from './protocol-frames';
+import { serverKey } from './server-key';
+import { createUnreachableServers, type UnreachableServers } from './unreachable-servers';
 
 export interface EntryPoints {
   /** The server the next attempt goes to (unless it follows an owner's address). */
   readonly current: string;
   /**
-   * The current server is gone: the next one in the list becomes current. True when it has not failed in this round
-   * (try it at once); false when every server has (wait out the backoff first: the next round begins with that wait).
+   * The current server is gone: the next one in the list that has not failed in this round becomes current (try it at
+   * once: true), skipping unreachable ones unless the current one is unreachable too. False when there is none: wait
+   * out the backoff first, and the next round begins with that wait, at the first server after this one that is not
+   * unreachable (this one again when the others are), or at the next one when none is reachable.
    */
   moveOn(): boolean;
   /** A wait began, or a healthy connection ended: the failures so far no longer count towards the round. */
@@ -47,44 +55,35 @@ export function entryPointList(url: string | readonly string[]): readonly string
   });
 }
 
-const SOCKET_SCHEMES: Readonly<Record<string, string>> = { 'ws:': 'ws:', 'wss:': 'wss:', 'http:': 'ws:', 'https:': 'wss:' };
-
-/**
- * The server an address names, the same for every spelling the client would connect to the same place with: http(s)
- * as ws(s) (buildChatSocketUrl maps them), scheme and host in lower case, no default port (the URL class drops 80 for
- * http/ws and 443 for https/wss alike), no trailing slashes on the path (buildChatSocketUrl drops them). An address
- * the URL class cannot parse, or of another scheme, stays as given: it is not refused here, as it never was; its
- * WebSocket constructor throws when it is tried, and that counts as the server being gone (connection-loop.ts).
- */
-function serverKey(address: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(address);
-  } catch {
-    return address;
-  }
-  const scheme = SOCKET_SCHEMES[parsed.protocol];
-  if (scheme === undefined) return address;
-  const userInfo = parsed.username || parsed.password ? `${parsed.username}:${parsed.password}@` : '';
-  const path = parsed.pathname.replace(/\/+$/, '');
-  return `${scheme}//${userInfo}${parsed.host}${path}${parsed.search}${parsed.hash}`;
-}
-
-export function createEntryPoints(urls: readonly string[]): EntryPoints {
+/** `unreachable`: the client's marks (connection-loop.ts makes them); none by default. */
+export function createEntryPoints(
+  urls: readonly string[],
+  unreachable: UnreachableServers = createUnreachableServers(Date.now),
+): EntryPoints {
   let index = 0;
-  /** Servers that failed since the round began. */
-  let failedThisRound = 0;
+  /** Indexes of the servers that failed since the round began. */
+  const failedThisRound = new Set<number>();
+  const isUnreachable = (i: number): boolean => unreachable.has(urls[i]!);
+  /** The other servers in list order from the one after the current, then the current one. */
+  const fromNext = (): number[] => urls.map((_, k) => (index + 1 + k) % urls.length);
   return {
     get current() {
       return urls[index]!;
     },
     moveOn() {
-      failedThisRound += 1;
-      index = (index + 1) % urls.length;
-      return failedThisRound < urls.length;
+      const answered = !isUnreachable(index);
+      failedThisRound.add(index);
+      const untried = fromNext().filter((i) => !failedThisRound.has(i));
+      const next = untried.find((i) => !isUnreachable(i)) ?? (answered ? undefined : untried[0]);
+      if (next !== undefined) {
+        index = next;
+        return true;
+      }
+      index = fromNext().find((i) => !isUnreachable(i)) ?? (index + 1) % urls.length;
+      return false;
     },
     newRound() {
-      failedThisRound = 0;
+      failedThisRound.clear();
     },
   };
 }

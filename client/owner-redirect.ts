@@ -10,6 +10,7 @@
  * whoever holds the conversation now answers with its own address.
  */
 import { CLOSE_CODES } from './protocol-frames';
+import { createUnreachableServers, type UnreachableServers } from './unreachable-servers';
 
 /** true (the default): follow any ws/wss/http/https address; false: never; a function: those it accepts. */
 export type FollowOwnerOption = boolean | ((ownerAddress: string) => boolean);
@@ -28,26 +29,27 @@ export interface OwnerRedirect {
   readonly base: string;
   /** True while `base` is an owner a refusal named (not the entry point). */
   readonly following: boolean;
-  /**
-   * The attempt to `base` ended before its handshake completed. When `base` is a followed owner, it is taken as
-   * unreachable (killed, its address wrong from here): refusals naming it are not followed again until a
-   * connection succeeds, so a client is not sent back and forth to a dead server until its claims expire.
-   */
-  handshakeFailed(): void;
   /** A socket closed: returns the address the next attempt goes to if this close redirects it. */
   onClose(code: number, reason: string): string | undefined;
   /** A healthy connection ended (connection-loop.ts): the redirects before it no longer count against the bounce limit */
   onConnected(): void;
 }
 
-/** `entryPoint` is read at every use when it is a function: the client's current server of its list. */
-export function createOwnerRedirect(entryPoint: string | (() => string), follow: FollowOwnerOption = true): OwnerRedirect {
+/**
+ * `entryPoint` is read at every use when it is a function: the client's current server of its list. `unreachable`:
+ * the servers the client could not reach (connection-loop.ts marks them, a followed owner whose handshake failed
+ * included): a refusal naming one is not followed, so a client is not sent back to a killed server, again and again,
+ * while its claims run out.
+ */
+export function createOwnerRedirect(
+  entryPoint: string | (() => string),
+  follow: FollowOwnerOption = true,
+  unreachable: UnreachableServers = createUnreachableServers(Date.now),
+): OwnerRedirect {
   const entry = typeof entryPoint === 'string' ? () => entryPoint : entryPoint;
   /** The owner address being followed; undefined at the entry point. */
   let followed: string | undefined;
   let followsWithoutConnecting = 0;
-  /** Followed owners whose handshake failed since the last healthy connection. */
-  const unreachable = new Set<string>();
 
   function acceptable(address: string): boolean {
     let target: URL;
@@ -70,9 +72,6 @@ export function createOwnerRedirect(entryPoint: string | (() => string), follow:
     get following() {
       return followed !== undefined;
     },
-    handshakeFailed() {
-      if (followed !== undefined) unreachable.add(followed);
-    },
     onClose(code, reason) {
       const address =
         code === CLOSE_CODES.OWNED_ELSEWHERE && reason.startsWith(OWNED_ELSEWHERE_REASON)
@@ -90,7 +89,6 @@ export function createOwnerRedirect(entryPoint: string | (() => string), follow:
     },
     onConnected() {
       followsWithoutConnecting = 0;
-      unreachable.clear();
     },
   };
 }

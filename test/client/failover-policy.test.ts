@@ -8,6 +8,7 @@ import net from 'node:net';
 import { createManualClock, type ManualClock } from '../../actors/clock';
 import type { ChatClient, ChatClientOptions } from '../../client/chat-client';
 import { createEntryPoints, entryPointList, isServerGone } from '../../client/entry-points';
+import { createUnreachableServers, UNREACHABLE_FOR_MS } from '../../client/unreachable-servers';
 import { REFUSAL_SUBPROTOCOL, TOKEN_EXPIRED_CLOSE_REASON } from '../../client/protocol-frames';
 import { nextEvent } from './client-events';
 import { connectedFrame, messageFrame, startScriptedServer, type ScriptedServer } from './scripted-ws-server';
@@ -65,6 +66,41 @@ describe('the rules', () => {
     // A connection in between (or a wait) starts the count again.
     three.newRound();
     expect([three.moveOn(), three.moveOn(), three.moveOn()]).toEqual([true, true, false]);
+  });
+
+  test('a server marked unreachable is left out while the current one answers; when none answers, the list order is kept', () => {
+    let now = 0;
+    const unreachable = createUnreachableServers(() => now);
+    const three = createEntryPoints(['ws://a', 'ws://b', 'ws://c'], unreachable);
+    unreachable.add('ws://a'); // refused: the next one at once, as before
+    expect([three.moveOn(), three.current]).toEqual([true, 'ws://b']);
+    // b answers (a coded refusal): c, the one not yet tried; c answers too: a is left out, the wait starts at b.
+    expect([three.moveOn(), three.current]).toEqual([true, 'ws://c']);
+    expect([three.moveOn(), three.current]).toEqual([false, 'ws://b']);
+
+    const two = createEntryPoints(['ws://dead', 'ws://live'], unreachable);
+    unreachable.add('ws://dead');
+    expect([two.moveOn(), two.current]).toEqual([true, 'ws://live']);
+    // The live one refuses for now (a 4421 naming the dead one): it stays current, after the backoff.
+    expect([two.moveOn(), two.current]).toEqual([false, 'ws://live']);
+    two.newRound();
+    expect([two.moveOn(), two.current]).toEqual([false, 'ws://live']);
+    // The mark runs out: the dead one may be back.
+    now += UNREACHABLE_FOR_MS;
+    two.newRound();
+    expect([two.moveOn(), two.current]).toEqual([true, 'ws://dead']);
+
+    // Nothing answers: every server marked, the order of the list as without marks (a, b at once, wait, a, b ...).
+    const down = createEntryPoints(['ws://x', 'ws://y'], unreachable);
+    unreachable.add('ws://x');
+    expect([down.moveOn(), down.current]).toEqual([true, 'ws://y']);
+    unreachable.add('ws://y');
+    expect([down.moveOn(), down.current]).toEqual([false, 'ws://x']);
+    down.newRound();
+    expect([down.moveOn(), down.current]).toEqual([true, 'ws://y']);
+    // A socket opened to x since (reached): no longer left out, the next round starts there.
+    unreachable.reached('ws://x');
+    expect([down.moveOn(), down.current]).toEqual([false, 'ws://x']);
   });
 
   test('a url given twice is one server: a round is not two attempts at it, and the first place of each url keeps the order', () => {

@@ -7,6 +7,7 @@ import { createManualClock, type ManualClock } from '../../actors/clock';
 import type { ChatClient, ChatClientEvents, ChatClientOptions } from '../../client/chat-client';
 import { createOwnerRedirect } from '../../client/owner-redirect';
 import { CLOSE_CODES } from '../../client/protocol-frames';
+import { createUnreachableServers, UNREACHABLE_FOR_MS } from '../../client/unreachable-servers';
 import { MemoryStore } from '../../storage-providers';
 import { nextEvent } from './client-events';
 import { closedPortUrl } from './closed-port';
@@ -47,17 +48,25 @@ describe('createOwnerRedirect', () => {
     expect(createOwnerRedirect('ws://entry.example', false).onClose(4421, refusal('ws://b.example'))).toBeUndefined();
   });
 
-  test('an owner whose handshake failed is not followed again until a connection is made', () => {
-    const r = createOwnerRedirect('ws://entry.example');
-    expect(r.following).toBe(false);
-    r.handshakeFailed(); // at the entry point: nothing to forget
+  test('a server marked unreachable is not followed, in any spelling, until the mark ends', () => {
+    let now = 0;
+    const unreachable = createUnreachableServers(() => now);
+    const r = createOwnerRedirect('ws://entry.example', true, unreachable);
     expect(r.onClose(4421, refusal('ws://dead.example'))).toBe('ws://dead.example');
     expect(r.following).toBe(true);
-    r.handshakeFailed();
+    unreachable.add('ws://dead.example'); // what the connection loop does when the followed owner's handshake fails
     expect(r.onClose(1006, '')).toBeUndefined();
     expect(r.onClose(4421, refusal('ws://dead.example'))).toBeUndefined();
+    expect(r.onClose(4421, refusal('http://DEAD.example:80/'))).toBeUndefined();
     expect(r.onClose(4421, refusal('ws://other.example'))).toBe('ws://other.example');
+    // A healthy connection clears the marks (the loop), and so does time: a killed server may be back.
+    unreachable.clear();
+    expect(r.onClose(4421, refusal('ws://dead.example'))).toBe('ws://dead.example');
+    unreachable.add('ws://dead.example');
     r.onConnected();
+    now += UNREACHABLE_FOR_MS - 1;
+    expect(r.onClose(4421, refusal('ws://dead.example'))).toBeUndefined();
+    now += 1;
     expect(r.onClose(4421, refusal('ws://dead.example'))).toBe('ws://dead.example');
   });
 

@@ -129,6 +129,13 @@ export interface TcpProxy {
   cutAll(): void;
   /** While true, bytes from the server are swallowed (acks "lost in the network"). */
   swallowDownstream: boolean;
+  /**
+   * The server behind the address is killed (kill -9): open connections are reset and every new one is reset as it
+   * arrives, before any byte of a handshake, as connections to a dead host's port are refused. For good.
+   */
+  kill(): void;
+  /** Connections reset since kill(): the attempts a client made at the dead server. */
+  readonly refused: number;
   close(): Promise<void>;
 }
 
@@ -140,7 +147,14 @@ export interface TcpProxyOptions {
 /** `targetPort` may be a function: read at each connection, for a proxy whose address must exist before its target. */
 export async function startTcpProxy(targetPort: number | (() => number), options: TcpProxyOptions = {}): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
+  let killed = false;
+  let refused = 0;
   const server = net.createServer((client) => {
+    if (killed) {
+      refused += 1;
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect(typeof targetPort === 'function' ? targetPort() : targetPort, '127.0.0.1');
     const downstream = options.stripSubprotocol ? createSubprotocolStripper() : (d: Buffer): Buffer => d;
     const pair: [net.Socket, net.Socket] = [client, upstream];
@@ -163,6 +177,17 @@ export async function startTcpProxy(targetPort: number | (() => number), options
     port,
     url: `ws://127.0.0.1:${port}`,
     swallowDownstream: false,
+    get refused() {
+      return refused;
+    },
+    kill() {
+      killed = true;
+      for (const [client, upstream] of [...pairs]) {
+        client.resetAndDestroy();
+        upstream.destroy();
+      }
+      pairs.clear();
+    },
     cutAll() {
       for (const [a, b] of [...pairs]) {
         a.destroy();
