@@ -17,12 +17,13 @@ import { isSecureRequest } from './net-utils';
 import { subscribeAsHuman, type OutputRoute, type ReplayRequest } from './output-route';
 import { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 import { createFrameValidator } from './protocol/frame-validator';
-import { MAX_RECORD_ID_LENGTH, MAX_REPLAY_HISTORY } from './protocol/client-frames';
+import { MAX_REPLAY_HISTORY } from './protocol/client-frames';
 import { createRateLimiter } from './rate-limiter';
 import { spendMembershipChange } from './membership-routes';
 import { createOwnerForwarder, type OwnerForwarder } from './owner-forwarding';
 import { ownerAddressOf } from './http-error-answer';
 import { requestedProtocolVersion } from './protocol-version';
+import { resumeIdentityOf } from './resume-identity';
 import { createUpgradeRefuser, selectSubprotocol, type UpgradeRefuser } from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { TypingRelay } from './typing-relay';
@@ -320,7 +321,11 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     }
     // The client's record at last_sequence_id (both or neither): a resume whose records diverged from the journal
     // is reset where they did (docs/protocol.md, Resume without gaps).
-    const lastRecord = lastRecordOf(url.searchParams, resume !== null);
+    const lastRecord = resumeIdentityOf(
+      url.searchParams.get('last_message_id') ?? undefined,
+      url.searchParams.get('last_sender_id') ?? undefined,
+      resume !== null,
+    );
     if (lastRecord instanceof ChatError) return refuse(lastRecord);
     const start: ReplayRequest = {
       ...(afterSequenceId === undefined ? {} : { afterSequenceId }),
@@ -484,22 +489,4 @@ function refusalFor(refuser: UpgradeRefuser, req: IncomingMessage, socket: Duple
     if (err.code === 'CHAT_ERR_OWNED_ELSEWHERE') telemetry.ownershipRefused?.('websocket');
     refuser.refuse(req, socket, head, err);
   };
-}
-
-/**
- * The record a resume names as its last (`last_message_id` and `last_sender_id`, both or neither, with
- * `last_sequence_id`), undefined when none is named, or the refusal.
- */
-function lastRecordOf(query: URLSearchParams, resuming: boolean): { message_id: string; sender_id: string } | ChatError | undefined {
-  const messageId = query.get('last_message_id');
-  const senderId = query.get('last_sender_id');
-  if (messageId === null && senderId === null) return undefined;
-  if (messageId === null || senderId === null || !resuming) {
-    return new ChatError('GATEWAY_ERR_BAD_REQUEST', 'last_message_id and last_sender_id go together, with last_sequence_id');
-  }
-  const fits = (v: string): boolean => v.length >= 1 && v.length <= MAX_RECORD_ID_LENGTH;
-  if (!fits(messageId) || !fits(senderId)) {
-    return new ChatError('GATEWAY_ERR_BAD_REQUEST', `last_message_id and last_sender_id must be 1 to ${MAX_RECORD_ID_LENGTH} characters`);
-  }
-  return { message_id: messageId, sender_id: senderId };
 }

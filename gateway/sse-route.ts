@@ -9,10 +9,11 @@ import { subscribeAsHuman, type ReplayRequest } from './output-route';
 import { MAX_REPLAY_HISTORY } from './protocol/client-frames';
 import { SseConnection } from './sse-connection';
 import { plainIntegerIn } from './query-integers';
+import { resumeIdentityOf } from './resume-identity';
 import type { RouteHandler } from './chat-routes';
 
 /** The query parameters of GET /chat/conversations/{id}/events besides authentication's. */
-export const EVENT_STREAM_QUERY = ['last_sequence_id', 'history'] as const;
+export const EVENT_STREAM_QUERY = ['last_sequence_id', 'last_message_id', 'last_sender_id', 'history'] as const;
 
 /**
  * EventSource's reconnect delay hint (`retry:`), spread per stream over [RETRY_MIN_MS, RETRY_MIN_MS + RETRY_SPREAD_MS):
@@ -122,13 +123,17 @@ async function assertReader(ctx: ConnectionContext, conversationId: string, user
 /**
  * Where the stream starts. `Last-Event-ID` (EventSource's automatic reconnect sends the last `id:` it saw) wins over
  * the URL's `last_sequence_id` (the same URL is asked again, with its first resume point), and then `history` is not
- * applied: it would start the replay at most N records back, skipping what came while the reader was away.
+ * applied: it would start the replay at most N records back, skipping what came while the reader was away. Nor is
+ * the URL's record identity (`last_message_id` + `last_sender_id`): it names the record at the URL's resume point,
+ * not at Last-Event-ID's, and checked against another record it would reset a reader whose history is fine.
  */
 function replayRequestOf(req: Request): ReplayRequest {
   const header = req.headers['last-event-id'];
   const lastEventId = typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
   if (lastEventId !== undefined) return { afterSequenceId: sequenceIdOf(lastEventId, 'Last-Event-ID') };
   const resume = singleQuery(req, 'last_sequence_id');
+  const lastRecord = resumeIdentityOf(singleQuery(req, 'last_message_id'), singleQuery(req, 'last_sender_id'), resume !== undefined);
+  if (lastRecord instanceof ChatError) throw lastRecord;
   const history = singleQuery(req, 'history');
   const historyCount = history === undefined ? undefined : plainIntegerIn(history, 1, MAX_REPLAY_HISTORY);
   if (history !== undefined && historyCount === undefined) {
@@ -137,6 +142,7 @@ function replayRequestOf(req: Request): ReplayRequest {
   return {
     ...(resume === undefined ? {} : { afterSequenceId: sequenceIdOf(resume, 'last_sequence_id') }),
     ...(historyCount === undefined ? {} : { history: historyCount }),
+    ...(lastRecord === undefined ? {} : { lastRecord }),
   };
 }
 

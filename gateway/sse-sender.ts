@@ -40,12 +40,15 @@ export function encodeEvent(type: string, json: string, id?: number): Buffer {
 
 /**
  * The position a frame brings its reader to, or undefined when it moves none. Records carry their sequence id; a
- * `sync_complete` its `to` (the replay is complete up to there, records skipped as lost or unreadable included). The
+ * `sync_complete` its `to` (the replay is complete up to there, records skipped as lost or unreadable included); a
+ * `reset` its `after`, back before the records it takes away: EventSource would otherwise resume, after a drop that
+ * came before the replay's records, from the old position, and never get the records that replace them. The
  * others (presence, typing, read, participant_update, ...) say nothing about it: an id on them would let
  * EventSource's reconnect skip a record still to come, or go back before one already had.
  */
 export function eventIdOf(frame: ServerFrame): number | undefined {
-  return frame.type === 'sync_complete' ? frame.to : undefined;
+  if (frame.type === 'sync_complete') return frame.to;
+  return frame.type === 'reset' ? frame.after : undefined;
 }
 
 /**

@@ -111,19 +111,32 @@ describe('the event stream', () => {
     expect(h.server.gateway.connectionCount()).toBe(0);
   });
 
-  test('refuses a bad Last-Event-ID, last_sequence_id or history with a coded 400', async () => {
+  test('refuses a bad Last-Event-ID, last_sequence_id, history or record identity with a coded 400', async () => {
     const h = await startHarness();
     const conv = await h.createConversation('alice', ['bob']);
+    const tooLong = 'm'.repeat(1025);
     for (const [params, headers] of [
       [{}, { 'last-event-id': 'abc' }],
       [{}, { 'last-event-id': '-1' }],
       [{ last_sequence_id: '1.5' }, {}],
       [{ history: '0' }, {}],
       [{ since: '3' }, {}],
+      // The record identity, as on the socket URL: both or neither, only with last_sequence_id, 1 to 1024 characters.
+      [{ last_sequence_id: '1', last_message_id: 'm1' }, {}],
+      [{ last_sequence_id: '1', last_sender_id: 'alice' }, {}],
+      [{ last_message_id: 'm1', last_sender_id: 'alice' }, {}],
+      [{ last_sequence_id: '1', last_message_id: '', last_sender_id: 'alice' }, {}],
+      [{ last_sequence_id: '1', last_message_id: tooLong, last_sender_id: 'alice' }, {}],
     ] as Array<[Record<string, string>, Record<string, string>]>) {
       const answer = await openEvents(eventsUrl(h, conv, 'bob', params), headers);
-      expect([answer.status, answer.body.error]).toEqual([400, 'GATEWAY_ERR_BAD_REQUEST']);
+      expect([params, answer.status, answer.body.error]).toEqual([params, 400, 'GATEWAY_ERR_BAD_REQUEST']);
     }
+    const twice = await openEvents(
+      `${eventsUrl(h, conv, 'bob', { last_sequence_id: '1', last_sender_id: 'alice' })}&last_message_id=a&last_message_id=b`,
+    );
+    expect([twice.status, twice.body.message]).toEqual([400, 'last_message_id is given more than once']);
+    const one = await openEvents(eventsUrl(h, conv, 'bob', { last_sequence_id: '1', last_message_id: 'm1' }));
+    expect(one.body.message).toBe('last_message_id and last_sender_id go together, with last_sequence_id');
     expect(h.server.gateway.connectionCount()).toBe(0);
   });
 

@@ -31,6 +31,24 @@ describe('WebSocket URL query parameters', () => {
     expect((await h.runtime.getConversation(conv)).participants.map((p) => p.participant_id)).toEqual(['alice']);
   });
 
+  test('last_message_id and last_sender_id: both or neither, only with last_sequence_id, 1 to 1024 characters (the event stream takes the same rule)', async () => {
+    const h = await startHarness();
+    const conv = await h.createConversation('alice');
+    for (const params of [
+      { last_sequence_id: '1', last_message_id: 'm1' },
+      { last_sequence_id: '1', last_sender_id: 'alice' },
+      { last_message_id: 'm1', last_sender_id: 'alice' },
+      { last_sequence_id: '1', last_message_id: 'm'.repeat(1025), last_sender_id: 'alice' },
+    ] as Array<Record<string, string>>) {
+      expect(await refusedAnswer(h.wsUrl(conv, 'alice', params))).toMatchObject({
+        status: 400,
+        body: { error: 'GATEWAY_ERR_BAD_REQUEST' },
+      });
+    }
+    const alice = await h.connect(conv, 'alice', { last_sequence_id: '1', last_message_id: 'm1', last_sender_id: 'alice' });
+    expect(alice.frames[0]).toMatchObject({ type: 'connected', participant_id: 'alice' });
+  });
+
   test('join=false connects a member and refuses a non-member; join=true joins', async () => {
     const h = await startHarness();
     const conv = await h.createConversation('alice');
