@@ -1,7 +1,7 @@
 import { AgentFailureLog } from './agent-failure-log';
 import { assertKnownAgents } from './agent-membership';
 import type { Agent } from './agents/agent';
-import { ClaimKeeper } from './claim-keeper';
+import { ClaimKeeper, type TakenClaim } from './claim-keeper';
 import { unrefTimer } from './clock';
 import { ConversationActor } from './conversation-actor';
 import { conversationPage, type ConversationPage, type ConversationPageRequest } from './conversation-list';
@@ -46,7 +46,6 @@ import { SharedConversationMachine } from './shared-conversation-machine';
 import { StorageProbe } from './storage-probe';
 import { loadedEnd, readPositionsForLoad } from './stored-read-positions';
 import { MessageEdits } from './message-edits';
-import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
 /** In-memory (sender, message_id) index per conversation; older retries are rare and documented. */
 export const DEDUP_WINDOW = 10_000;
@@ -161,18 +160,18 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       ...(m.agent_id ? { agent_id: m.agent_id } : {}),
     }));
     await this.deps.store.createConversation(meta, asParticipants);
-    const claim = await this.claims.claim(conversationId);
+    const taken = await this.claims.claim(conversationId);
     let reserved = Infinity;
     if (this.deps.store.supports.sequenceReservation) {
       reserved = LEASE_BLOCK;
-      await this.deps.store.setSequenceReservation(conversationId, reserved, claim);
+      await this.deps.store.setSequenceReservation(conversationId, reserved, taken.claim);
     }
     const actor = this.spawn(
       meta,
       { conversationId, settings: meta.settings, policy: this.policy, lastSequenceId: 0, participants: [], recent: [] },
       0,
       reserved,
-      claim,
+      taken,
     );
     for (const m of members) await actor.join(m);
     return this.summarize(actor);
@@ -468,14 +467,14 @@ export class ConversationRegistryRuntime implements ChatRuntime {
   private async load(conversationId: string): Promise<ConversationActor> {
     await this.releasing.get(conversationId);
     // Claimed before reading: from here on the previous holder's writes are refused, so what is read is final.
-    const claim = await this.claims.claim(conversationId);
+    const taken = await this.claims.claim(conversationId);
     // Every read before the actor exists gives the claim back if it fails (or finds the conversation failed): held,
     // it would keep the conversation from every other server until it expired.
     const { meta, input, reserved, readPositions } = await this.readForLoad(conversationId).catch(async (err: unknown) => {
-      await this.claims.release(conversationId, claim);
+      await this.claims.release(conversationId, taken.claim);
       throw err;
     });
-    const actor = this.spawn(meta, input, input.lastSequenceId, Math.max(reserved, input.lastSequenceId), claim, readPositions);
+    const actor = this.spawn(meta, input, input.lastSequenceId, Math.max(reserved, input.lastSequenceId), taken, readPositions);
     // Ids between the last stored record and the reservation may have been delivered before a crash.
     if (reserved !== Infinity && reserved > input.lastSequenceId) {
       this.deps.logger.warn(
@@ -495,7 +494,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     input: ConversationInput,
     persistedUpTo: number,
     reservedUpTo: number,
-    claim: ConversationClaim,
+    taken: TakenClaim,
     readPositions?: ReadonlyMap<string, number>,
   ): ConversationActor {
     const actor = new ConversationActor(
@@ -518,12 +517,16 @@ export class ConversationRegistryRuntime implements ChatRuntime {
           this.deps.telemetry.conversationMoved(fenced ? 'fenced' : 'renewal');
           if (fenced) this.claims.noteFenced(actor.conversationId, actor.claim);
         },
+        claimLapsed: () => this.claims.confirmSoon(),
+        // After a microtask: the refusal is answered inside the actor's stop, before onMoved takes it out of `live`.
+        postAgain: (input) => Promise.resolve(input).then((again) => this.post(meta.conversation_id, again)),
       },
       meta,
       input,
       persistedUpTo,
       reservedUpTo,
-      claim,
+      taken.claim,
+      taken.validUntil,
       readPositions,
     );
     this.live.set(meta.conversation_id, actor);

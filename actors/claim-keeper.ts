@@ -9,7 +9,25 @@ export interface ClaimedConversation {
   readonly claim: ConversationClaim;
   /** Stops the conversation here: another runtime holds it now. */
   moveAway(reason?: unknown): void;
+  /** A renewal found the claim still held: it is this runtime's until `validUntil` (clock ms) by this runtime's clock. */
+  claimConfirmed(validUntil: number): void;
 }
+
+/** A claim just taken, and until when (clock ms) this runtime may count on it without a renewal (Infinity: no claims). */
+export interface TakenClaim {
+  readonly claim: ConversationClaim;
+  readonly validUntil: number;
+}
+
+/**
+ * The part of the TTL a runtime does not count on. The store times a claim from its own clock, at or after the
+ * moment the runtime asked (so the start is on the safe side); what is left is the two clocks' rates, which
+ * differ by far less than a tenth (NTP slews at most 500 ppm). With renewals every third of the TTL a healthy
+ * runtime never reaches the end.
+ */
+const CLOCK_RATE_MARGIN = 0.1;
+/** After a failed renewal the next comes this soon (or at the usual third of the TTL, if sooner): work may wait on it. */
+const RETRY_AFTER_FAILURE_MS = 1000;
 
 export interface ClaimKeeperOptions {
   readonly services: Pick<RuntimeServices, 'store' | 'clock' | 'logger'>;
@@ -27,6 +45,12 @@ export interface ClaimKeeperOptions {
  * why they exist). It claims a conversation before its actor starts, renews every claim it holds in one
  * store call every third of the TTL, stops a conversation whose claim another runtime took over, and
  * releases claims on a clean stop so another server can take over at once instead of after the TTL.
+ *
+ * Lease semantics: a claim is counted on only until the time of the request that took or last renewed it plus the
+ * TTL less CLOCK_RATE_MARGIN, by this runtime's clock. A runtime paused past that (SIGSTOP, a frozen VM, a long GC)
+ * while another took its conversations over would otherwise sequence and deliver, on waking, records its journal
+ * write is then refused: each conversation's sequence lease holds such work (sequence-lease.ts) and asks for a
+ * renewal (confirmSoon), whose answer either confirms the claim (the work runs) or moves the conversation away.
  */
 export class ClaimKeeper {
   private timer: unknown;
@@ -34,6 +58,8 @@ export class ClaimKeeper {
   /** Conversations claimed while a renewal was in flight: its answer predates them, so it cannot judge them. */
   private readonly claimedDuringRenewal = new Set<string>();
   private renewing = false;
+  /** The last renewal failed (storage down): the next is RETRY_AFTER_FAILURE_MS away, not asked for sooner. */
+  private lastRenewalFailed = false;
   /**
    * When a renewal last found one of our claims raised by someone using our own owner id (clock ms), or undefined.
    * Only a second live runtime configured with this runtime's chat.ownership.instance_id does that (a restart of
@@ -56,8 +82,10 @@ export class ClaimKeeper {
   }
 
   /** Claims `conversationId` or throws CHAT_ERR_OWNED_ELSEWHERE naming the holder (and where it is, if known). */
-  async claim(conversationId: string): Promise<ConversationClaim> {
-    const { store } = this.options.services;
+  async claim(conversationId: string): Promise<TakenClaim> {
+    const { store, clock } = this.options.services;
+    // Before the request: the store's claim starts when it runs, which cannot be earlier.
+    const askedAt = clock.now();
     const result = await store.claimConversation(conversationId, {
       ownerId: this.options.ownerId,
       ttlMs: this.options.ttlMs,
@@ -80,7 +108,20 @@ export class ClaimKeeper {
       );
     }
     if (this.renewing) this.claimedDuringRenewal.add(conversationId);
-    return result.claim;
+    const { claim } = result;
+    // Epoch 0: the store keeps no claims, so there is nothing to lapse.
+    return { claim, validUntil: claim.epoch === 0 ? Infinity : this.validFrom(askedAt) };
+  }
+
+  /**
+   * A conversation holds sequencing work because its claim may have lapsed by this runtime's clock: renews now
+   * instead of at the next timer. Not while a renewal is under way (its answer confirms, or a conversation whose
+   * confirmation is still too old asks again then) nor just after one failed (the retry is near).
+   */
+  confirmSoon(): void {
+    if (this.closed || this.renewing || this.lastRenewalFailed || !this.options.services.store.supports.claims) return;
+    this.cancelTimer();
+    void this.renew().finally(() => this.schedule());
   }
 
   /** Gives a stopped conversation's claim back (best effort: an unreleased claim just expires). */
@@ -108,24 +149,36 @@ export class ClaimKeeper {
     const { store, logger } = this.options.services;
     if (this.closed || this.renewing || !store.supports.claims) return;
     this.renewing = true;
+    const askedAt = this.options.services.clock.now();
     let held: Map<string, number>;
     try {
       held = await store.renewClaims(this.options.ownerId, this.options.ttlMs);
+      this.lastRenewalFailed = false;
     } catch (err) {
-      // Storage down: nobody else can claim through it either; keep the conversations and try again.
+      // Storage down: nobody else can claim through it either, so keep the conversations and try again soon; but
+      // nothing is sequenced past a claim's validity until a renewal answers (this store may be down only for us).
       logger.warn({ err }, 'renewing conversation claims failed; retrying');
+      this.lastRenewalFailed = true;
       return;
     } finally {
       this.renewing = false;
     }
+    const validUntil = this.validFrom(askedAt);
     const fresh = new Set(this.claimedDuringRenewal);
     this.claimedDuringRenewal.clear();
     this.reportFencedBySharedId(held, fresh);
     for (const conversation of [...this.options.live()]) {
       const { conversationId, claim } = conversation;
-      if (claim.epoch === 0 || fresh.has(conversationId)) continue;
+      if (claim.epoch === 0) continue;
       const epoch = held.get(conversationId);
-      if (epoch === claim.epoch) continue;
+      // The store renewed this very claim, after the renewal was asked for: good from then on, a fresh claim too.
+      if (epoch === claim.epoch) {
+        conversation.claimConfirmed(validUntil);
+        continue;
+      }
+      // Claimed while the renewal ran, which may have read the store before the claim: its answer says nothing of it.
+      // The claim's own validity stands; work held on it asks again at its next event, or waits for the next renewal.
+      if (fresh.has(conversationId)) continue;
       if (epoch !== undefined) this.reportSharedId(conversationId, claim.epoch, epoch);
       conversation.moveAway(
         epoch === undefined ? 'claim taken over by another runtime' : 'claim taken over by another runtime with the same instance_id',
@@ -168,18 +221,33 @@ export class ClaimKeeper {
 
   close(): void {
     this.closed = true;
+    this.cancelTimer();
+  }
+
+  /** Until when a claim asked for (or renewed) at `askedAt` may be counted on. */
+  private validFrom(askedAt: number): number {
+    return askedAt + this.options.ttlMs * (1 - CLOCK_RATE_MARGIN);
+  }
+
+  private cancelTimer(): void {
     if (this.timer !== undefined) this.options.services.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
+  /** The next renewal; one timer at most (a renewal asked for by confirmSoon reschedules it). */
   private schedule(): void {
     const { clock, store } = this.options.services;
     if (this.closed || !store.supports.claims) return;
+    this.cancelTimer();
+    const third = this.options.ttlMs / 3;
     this.timer = unrefTimer(
-      clock.setTimeout(() => {
-        this.timer = undefined;
-        void this.renew().finally(() => this.schedule());
-      }, this.options.ttlMs / 3),
+      clock.setTimeout(
+        () => {
+          this.timer = undefined;
+          void this.renew().finally(() => this.schedule());
+        },
+        this.lastRenewalFailed ? Math.min(third, RETRY_AFTER_FAILURE_MS) : third,
+      ),
     );
   }
 }

@@ -2,6 +2,7 @@ import type { AgentFailureLog } from './agent-failure-log';
 import type { ConversationPolicy } from './conversation-context';
 import type { ConversationActor } from './conversation-actor';
 import type { RecordNotifier } from './record-notifier';
+import type { PostInput, PostResult } from './runtime-types';
 import type { RuntimeServices } from './runtime-services';
 import type { SharedConversationMachine } from './shared-conversation-machine';
 
@@ -21,6 +22,13 @@ export interface ConversationActorDeps extends RuntimeServices {
    * error; or a renewal that no longer found the claim); the actor has stopped.
    */
   readonly onMoved?: (conversation: ConversationActor, reason: unknown) => void;
+  /**
+   * Asks for a claim renewal now: sequencing work waits because the claim may have lapsed by this runtime's clock
+   * (ClaimKeeper.confirmSoon). Absent: nothing is asked (the work waits for the next renewal on its timer).
+   */
+  readonly claimLapsed?: () => void;
+  /** Posts again through the runtime: for a post refused because the conversation moved away while it waited. */
+  readonly postAgain?: (input: PostInput) => Promise<PostResult>;
   /** The runtime's rate-limited log of agent call failures (one for all conversations: the limit is per agent). */
   readonly agentFailures?: AgentFailureLog;
   /** Tells the embedder's onRecord listener of each stored record; absent without one (record-notifier.ts). */

@@ -99,6 +99,8 @@ export class ConversationActor {
   private readonly delivering = new DeliveryNote();
   /** Restarts the machine after a crash (machine-supervisor.ts). */
   private readonly supervisor: MachineSupervisor;
+  /** Stopped because another runtime holds the conversation now (moveAway). */
+  private movedAway = false;
 
   constructor(
     private readonly deps: ConversationActorDeps,
@@ -109,6 +111,8 @@ export class ConversationActor {
     reservedUpTo = Infinity,
     /** The runtime's claim on the conversation; every journal and reservation write is fenced with it. */
     readonly claim: ConversationClaim = NO_CLAIM,
+    /** Until when (clock ms) the claim may be counted on without a renewal (claim-keeper.ts; Infinity: no claims). */
+    claimValidUntil = Infinity,
     /** The members' stored read positions (ChatStore.getReadPositions). */
     storedReadPositions?: ReadonlyMap<string, number>,
   ) {
@@ -176,6 +180,7 @@ export class ConversationActor {
       lastSequenceId: () => this.lastSequenceId,
       canRunWaiting: () => this.status !== 'active',
       fenced: (err) => this.moveAway(err),
+      claimValidUntil,
     });
     this.requests = new MachineRequests({
       machine: () => this.actor,
@@ -339,6 +344,10 @@ export class ConversationActor {
       if (outcome.kind === 'rejected' || outcome.kind === 'none') {
         const err = outcome.kind === 'rejected' ? new ChatError(outcome.code, outcome.message) : new ChatError('CHAT_ERR_RESTARTING');
         traced.end(undefined, err);
+        // Refused because the conversation moved away while the post waited (for its claim to be confirmed, or
+        // behind a fenced write): asked again through the runtime, the caller gets the holder's answer
+        // (CHAT_ERR_OWNED_ELSEWHERE naming where it is), or the post is taken here if the claim is free again.
+        if (this.movedAway && err.code === 'CHAT_ERR_CLOSED' && this.deps.postAgain) return this.deps.postAgain(input);
         throw err;
       }
       if (outcome.kind === 'duplicate') return this.retries.answerRetry(input, outcome.sequenceId, traced);
@@ -536,8 +545,14 @@ export class ConversationActor {
       { err: reason, conversation_id: this.conversationId, epoch: this.claim.epoch, unstored: this.queue.depth },
       'another runtime claimed this conversation; stopping it here',
     );
+    this.movedAway = true;
     this.stop('moved');
     this.deps.onMoved?.(this, reason);
+  }
+
+  /** A renewal found the claim still this runtime's, until `validUntil` (clock ms): work held for it runs. */
+  claimConfirmed(validUntil: number): void {
+    this.lease.claimConfirmed(validUntil);
   }
 
   /** Stops the conversation: agent jobs cancelled, connections told why, the machine stopped. */

@@ -117,7 +117,7 @@ export function createSequenceLease(
   conversationId: string,
   claim: ConversationClaim,
   reservedUpTo: number,
-  actor: Pick<SequenceLeaseOptions, 'lastSequenceId' | 'canRunWaiting'> & { readonly fenced: (err: unknown) => void },
+  actor: Pick<SequenceLeaseOptions, 'lastSequenceId' | 'canRunWaiting' | 'claimValidUntil'> & { readonly fenced: (err: unknown) => void },
 ): SequenceLease {
   return new SequenceLease({
     conversationId,
@@ -127,6 +127,8 @@ export function createSequenceLease(
     lastSequenceId: actor.lastSequenceId,
     canRunWaiting: actor.canRunWaiting,
     fence: claim,
+    claimValidUntil: actor.claimValidUntil,
+    claimLapsed: deps.claimLapsed,
     onFailure: (err) => {
       if (isChatError(err, 'STORAGE_ERR_FENCED')) actor.fenced(err);
       else deps.logger.warn({ err, conversation_id: conversationId }, 'sequence reservation failed; retrying');

@@ -23,6 +23,13 @@ export interface SequenceLeaseOptions {
   readonly onFailure?: (err: unknown) => void;
   /** The claim the conversation is sequenced under (reservation writes are fenced like journal writes). */
   readonly fence?: ConversationClaim;
+  /**
+   * Clock ms until which that claim is surely this runtime's by its own clock (claim-keeper.ts); Infinity (the
+   * default) when the store keeps no claims.
+   */
+  readonly claimValidUntil?: number;
+  /** Work waits because the claim may have lapsed: asks for a renewal (ClaimKeeper.confirmSoon). */
+  readonly claimLapsed?: () => void;
 }
 
 /**
@@ -30,6 +37,10 @@ export interface SequenceLeaseOptions {
  * already saw. The lease makes that safe: the actor only hands out ids up to a reservation stored
  * ahead of use (in blocks of LEASE_BLOCK, renewed when half is used), and a cold start fills the ids
  * between the last stored record and the reservation with 'lost' records instead of reusing them.
+ *
+ * It is also where the conversation's claim is checked (docs/conversations.md, "Several servers on one store"):
+ * past the time its own clock says the claim may have expired, nothing is sequenced (so nothing is delivered or
+ * acknowledged) until a renewal confirms it. A fenced journal write comes too late for that: delivery precedes it.
  */
 export class SequenceLease {
   upTo: number;
@@ -37,11 +48,14 @@ export class SequenceLease {
   private retryTimer: unknown;
   private attempt = 0;
   private closed = false;
-  /** Sequencing work waiting for the reservation to grow, in arrival order. */
+  /** Sequencing work waiting for the reservation to grow or the claim to be confirmed, in arrival order. */
   private readonly queue: Array<() => void> = [];
+  /** See SequenceLeaseOptions.claimValidUntil; raised by claimConfirmed. */
+  private claimValidUntil: number;
 
   constructor(private readonly options: SequenceLeaseOptions) {
     this.upTo = options.initialUpTo;
+    this.claimValidUntil = options.claimValidUntil ?? Infinity;
   }
 
   /** Work waiting for room (part of the conversation's pending work). */
@@ -57,23 +71,49 @@ export class SequenceLease {
     // A closed lease never grows again: work that arrives after close (a post handed over in the turn the
     // conversation stopped) would wait forever, so it runs now and the stopped conversation refuses it.
     if (this.canRunNow() || (this.closed && this.options.canRunWaiting())) run();
-    else this.queue.push(run);
+    else {
+      this.queue.push(run);
+      this.askForClaimIfLapsed();
+    }
     this.maybeExtend();
   }
 
-  /** True when an event may be sequenced at once: nothing waits before it and the reservation has room. */
+  /**
+   * True when an event may be sequenced at once: nothing waits before it, the reservation has room and the claim
+   * is current. The hot path: two compares and, only with a claim, one clock read.
+   */
   canRunNow(): boolean {
-    return this.queue.length === 0 && this.hasRoom();
+    return this.queue.length === 0 && this.hasRoom() && this.claimCurrent();
+  }
+
+  /** True while this runtime's clock is before the claim's validity end (always, for a store without claims). */
+  claimCurrent(): boolean {
+    return this.claimValidUntil === Infinity || this.options.clock.now() < this.claimValidUntil;
+  }
+
+  /**
+   * A renewal that started at a time when the claim was held extends it to `validUntil` (claim-keeper.ts): waiting
+   * work runs, or, if even that end has passed (the renewal started before a pause), asks again.
+   */
+  claimConfirmed(validUntil: number): void {
+    if (validUntil > this.claimValidUntil) this.claimValidUntil = validUntil;
+    this.drain();
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && (this.options.canRunWaiting() || this.hasRoom())) this.queue.shift()!();
+    while (this.queue.length > 0 && (this.options.canRunWaiting() || (this.hasRoom() && this.claimCurrent()))) this.queue.shift()!();
+    if (this.queue.length > 0) this.askForClaimIfLapsed();
+  }
+
+  private askForClaimIfLapsed(): void {
+    if (!this.closed && !this.claimCurrent()) this.options.claimLapsed?.();
   }
 
   /**
    * True when the next event may be sequenced. While renewing the reservation fails (storage down),
    * sequencing goes on past it: delivery must continue through a storage outage (the mailbox bound
-   * limits how far), at the price that a crash *during* the outage may reuse those ids.
+   * limits how far), at the price that a crash *during* the outage may reuse those ids. With a store that keeps
+   * claims, only until the claim's validity ends (claimCurrent): an outage also keeps renewals from confirming it.
    */
   hasRoom(): boolean {
     return this.attempt > 0 || this.options.lastSequenceId() + HEADROOM <= this.upTo;

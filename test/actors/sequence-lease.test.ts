@@ -179,3 +179,36 @@ describe('sequence lease after close', () => {
     expect(ran).toEqual(['before close', 'after close']);
   });
 });
+
+describe('sequence lease and the claim validity', () => {
+  it('past the claim validity work waits, in order, asking for a renewal; a confirmation runs it, a stale one asks again', () => {
+    const clock = createManualClock();
+    const validUntil = clock.now() + 1000;
+    let asked = 0;
+    const lease = new SequenceLease({
+      conversationId: 'c',
+      store: new HeldStore(),
+      clock,
+      initialUpTo: Infinity,
+      lastSequenceId: () => 0,
+      canRunWaiting: () => false,
+      claimValidUntil: validUntil,
+      claimLapsed: () => asked++,
+    });
+    const ran: number[] = [];
+    lease.whenRoom(() => ran.push(1));
+    expect([ran, asked]).toEqual([[1], 0]);
+    // A pause: the clock moves far past the validity.
+    clock.advance(5000);
+    expect(lease.canRunNow()).toBe(false);
+    lease.whenRoom(() => ran.push(2));
+    lease.whenRoom(() => ran.push(3));
+    expect([ran, asked]).toEqual([[1], 2]);
+    // A renewal asked before the pause, answering now: its validity is over already, so another is asked for.
+    lease.claimConfirmed(validUntil + 500);
+    expect([ran, asked]).toEqual([[1], 3]);
+    lease.claimConfirmed(clock.now() + 1000);
+    expect(ran).toEqual([1, 2, 3]);
+    expect(lease.canRunNow()).toBe(true);
+  });
+});
