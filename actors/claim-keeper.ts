@@ -30,7 +30,7 @@ const CLOCK_RATE_MARGIN = 0.1;
 const RETRY_AFTER_FAILURE_MS = 1000;
 
 export interface ClaimKeeperOptions {
-  readonly services: Pick<RuntimeServices, 'store' | 'clock' | 'logger'>;
+  readonly services: Pick<RuntimeServices, 'store' | 'clock' | 'logger' | 'telemetry'>;
   /** This runtime's owner id (chat.ownership.instance_id, or a random one). */
   readonly ownerId: string;
   readonly ttlMs: number;
@@ -60,6 +60,8 @@ export class ClaimKeeper {
   private renewing = false;
   /** The last renewal failed (storage down): the next is RETRY_AFTER_FAILURE_MS away, not asked for sooner. */
   private lastRenewalFailed = false;
+  /** When (clock ms) the last successful renewal was asked for; undefined before the first. */
+  private lastRenewedAt: number | undefined;
   /**
    * When a renewal last found one of our claims raised by someone using our own owner id (clock ms), or undefined.
    * Only a second live runtime configured with this runtime's chat.ownership.instance_id does that (a restart of
@@ -119,7 +121,14 @@ export class ClaimKeeper {
    * confirmation is still too old asks again then) nor just after one failed (the retry is near).
    */
   confirmSoon(): void {
-    if (this.closed || this.renewing || this.lastRenewalFailed || !this.options.services.store.supports.claims) return;
+    const { store, clock, logger, telemetry } = this.options.services;
+    if (this.closed || this.renewing || this.lastRenewalFailed || !store.supports.claims) return;
+    // Never on a healthy runtime (renewals come every third of the TTL): a pause, a stalled store, a starved loop.
+    telemetry.claimLapsed();
+    logger.warn(
+      { since_renewal_ms: this.lastRenewedAt === undefined ? undefined : clock.now() - this.lastRenewedAt, ttl_ms: this.options.ttlMs },
+      'a conversation claim may have expired by this runtime clock: holding its sequencing until a renewal answers',
+    );
     this.cancelTimer();
     void this.renew().finally(() => this.schedule());
   }
@@ -154,6 +163,7 @@ export class ClaimKeeper {
     try {
       held = await store.renewClaims(this.options.ownerId, this.options.ttlMs);
       this.lastRenewalFailed = false;
+      this.lastRenewedAt = askedAt;
     } catch (err) {
       // Storage down: nobody else can claim through it either, so keep the conversations and try again soon; but
       // nothing is sequenced past a claim's validity until a renewal answers (this store may be down only for us).

@@ -76,6 +76,8 @@ export interface ChatTelemetry {
   actorPassivated(): void;
   /** A conversation stopped here because another runtime claimed it. */
   conversationMoved(reason: MoveReason): void;
+  /** Work waited on a claim past its validity by this runtime's clock, so a renewal was asked for at once (claim-keeper.ts). */
+  claimLapsed(): void;
   /** Registers a provider of the number of conversation claims this runtime holds. Returns a function that unregisters it. */
   observeClaimsHeld(fn: () => number): () => void;
   /** A request or upgrade for a conversation another server holds was forwarded there (ok) or could not be. */
@@ -148,6 +150,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
   const actorPassivations = meter.createCounter(METRICS.actorPassivations.name, describe('actorPassivations'));
   const ownershipMoves = meter.createCounter(METRICS.ownershipMoves.name, describe('ownershipMoves'));
   const ownershipRefusals = meter.createCounter(METRICS.ownershipRefusals.name, describe('ownershipRefusals'));
+  const ownershipClaimLapses = meter.createCounter(METRICS.ownershipClaimLapses.name, describe('ownershipClaimLapses'));
   const ownershipForwards = meter.createCounter(METRICS.ownershipForwards.name, describe('ownershipForwards'));
 
   // Pre-built attribute sets: the hot path passes a cached frozen object instead of allocating one.
@@ -179,7 +182,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
 
   // Counters with a fixed label set start at 0, so a scrape shows them (and rate() works) before their first event:
   // an absent series reads as "not instrumented", and an alert on increase() misses the first one.
-  for (const counter of [queueFullRejections, rateLimited, reconnects, actorRestarts, actorPassivations, messagesOut])
+  for (const counter of [queueFullRejections, rateLimited, reconnects, actorRestarts, actorPassivations, messagesOut, ownershipClaimLapses])
     counter.add(0, EMPTY);
   // The same for the open connections: a replica without any (new, or only forwarding to holders) reads 0, not nothing.
   connectionsActive.add(0, EMPTY);
@@ -328,6 +331,7 @@ export function createChatTelemetry(options: ChatTelemetryOptions = {}): ChatTel
     actorRestart: () => actorRestarts.add(1, EMPTY),
     actorPassivated: () => actorPassivations.add(1, EMPTY),
     conversationMoved: (reason) => ownershipMoves.add(1, moveAttrs(reason)),
+    claimLapsed: () => ownershipClaimLapses.add(1, EMPTY),
     observeClaimsHeld: (fn) => {
       claimsProviders.add(fn);
       return () => void claimsProviders.delete(fn);
@@ -386,6 +390,7 @@ export function createNoopTelemetry(): ChatTelemetry {
     actorRestart: noop,
     actorPassivated: noop,
     conversationMoved: noop,
+    claimLapsed: noop,
     observeClaimsHeld: unregister,
     ownershipForward: noop,
     ownershipRefused: noop,

@@ -222,6 +222,14 @@ export const METRICS = {
     description: 'Conversations stopped here because another runtime claimed them, by how this one found out.',
     labels: [METRIC_LABELS.reason],
   },
+  ownershipClaimLapses: {
+    name: 'nlweb_chat.ownership.claim_lapses',
+    kind: 'counter',
+    unit: '{renewal}',
+    description:
+      "Claim renewals asked for at once because a conversation's work waited on a claim past its validity by this runtime's clock (a pause, a slow renewal).",
+    labels: [],
+  },
   ownershipRefusals: {
     name: 'nlweb_chat.ownership.refusals',
     kind: 'counter',

@@ -41,6 +41,7 @@ describe('ownership metrics of a runtime', () => {
       fenced: c.value(METRICS.ownershipMoves.name, { reason: 'fenced' }),
       renewal: c.value(METRICS.ownershipMoves.name, { reason: 'renewal' }),
       passivations: c.value(METRICS.actorPassivations.name),
+      lapses: c.value(METRICS.ownershipClaimLapses.name),
     };
   }
 
@@ -59,14 +60,14 @@ describe('ownership metrics of a runtime', () => {
 
   test('a write fenced by the new holder counts a move, reason fenced, and no passivation; the claim goes with it', async () => {
     const { a, b, clockB, aliceOnA } = await pair();
-    expect(ownership(await a.collect())).toEqual({ claims: 1, fenced: 0, renewal: 0, passivations: 0 });
+    expect(ownership(await a.collect())).toEqual({ claims: 1, fenced: 0, renewal: 0, passivations: 0, lapses: 0 });
     clockB.advance(TTL_S * 1000);
     await b.runtime.post('c', { sender_id: 'alice', message_id: 'b1', content: 'from b' });
     await a.runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'late write of a' });
     await settle();
     expect(aliceOnA.outputs).toContainEqual({ type: 'closed', reason: 'moved' });
-    expect(ownership(await a.collect())).toEqual({ claims: 0, fenced: 1, renewal: 0, passivations: 0 });
-    expect(ownership(await b.collect())).toEqual({ claims: 1, fenced: 0, renewal: 0, passivations: 0 });
+    expect(ownership(await a.collect())).toEqual({ claims: 0, fenced: 1, renewal: 0, passivations: 0, lapses: 0 });
+    expect(ownership(await b.collect())).toEqual({ claims: 1, fenced: 0, renewal: 0, passivations: 0, lapses: 0 });
   });
 
   test('a renewal that finds the claim taken counts a move, reason renewal', async () => {
@@ -76,7 +77,17 @@ describe('ownership metrics of a runtime', () => {
     clockA.advance((TTL_S * 1000) / 3);
     await settle();
     expect(aliceOnA.outputs).toContainEqual({ type: 'closed', reason: 'moved' });
-    expect(ownership(await a.collect())).toEqual({ claims: 0, fenced: 0, renewal: 1, passivations: 0 });
+    expect(ownership(await a.collect())).toEqual({ claims: 0, fenced: 0, renewal: 1, passivations: 0, lapses: 0 });
+  });
+
+  test('work held on a claim past its validity by the runtime clock counts a lapse (the renewal it asked for), not a move', async () => {
+    const { a, clockA, aliceOnA } = await pair();
+    // A pause of two TTLs: the renewal due at a third of the TTL starts, and answers too late to vouch for now.
+    clockA.advance(2 * TTL_S * 1000);
+    const posted = await a.runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'after the pause' });
+    expect(aliceOnA.messages.map((m) => m.content)).toContain('after the pause');
+    expect(posted.sequence_id).toBeGreaterThan(0);
+    expect(ownership(await a.collect())).toEqual({ claims: 1, fenced: 0, renewal: 0, passivations: 0, lapses: 1 });
   });
 
   test('an idle conversation passivated is a passivation, not a move, and its claim is given back', async () => {
@@ -87,6 +98,6 @@ describe('ownership metrics of a runtime', () => {
     expect(ownership(await a.collect())).toMatchObject({ claims: 1, passivations: 0 });
     clock.advance(60_000);
     await settle();
-    expect(ownership(await a.collect())).toEqual({ claims: 0, fenced: 0, renewal: 0, passivations: 1 });
+    expect(ownership(await a.collect())).toEqual({ claims: 0, fenced: 0, renewal: 0, passivations: 1, lapses: 0 });
   });
 });
