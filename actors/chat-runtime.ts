@@ -333,6 +333,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       queueSize: this.deps.config.chat.limits.queue_size,
       storageReachable: this.storageReachable && this.deps.store.isOpen,
       shuttingDown: this.closing,
+      now: this.deps.clock.now(),
       // Shown for three claim TTLs after the last sighting: long enough for a health check to see it.
       ...(this.claims.sharesIdWithAnother(3 * this.deps.config.chat.ownership.claim_ttl_s * 1000)
         ? { sharedInstanceId: this.claims.ownerId }

@@ -263,6 +263,10 @@ export class ConversationActor {
   get unpersisted(): number {
     return this.queue.depth;
   }
+  /** When (clock ms) the oldest record not yet in the journal was sequenced; undefined when all are stored. */
+  get oldestUnpersistedAt(): number | undefined {
+    return this.queue.oldestUnstoredAt;
+  }
   isMember(participantId: string): boolean {
     return this.ctx.participants.has(participantId);
   }

@@ -69,6 +69,15 @@ export class PersistenceQueue {
     return this.pending.length - this.head;
   }
 
+  /**
+   * When (clock ms) the oldest record not yet stored was sequenced, or undefined when everything is stored. Read from
+   * the record's own timestamp (set from the same clock when it was sequenced), so queuing costs nothing extra per
+   * record; only a health read parses it.
+   */
+  get oldestUnstoredAt(): number | undefined {
+    return this.depth > 0 ? Date.parse(this.pending[this.head].timestamp) : undefined;
+  }
+
   /** The highest sequence id queued so far, stored or not (what a crashed machine step already handed over). */
   get queuedUpTo(): number {
     return this.depth > 0 ? this.pending[this.pending.length - 1].sequence_id : this.persistedUpTo;

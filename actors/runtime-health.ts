@@ -12,6 +12,8 @@ export function buildHealth(input: {
   shuttingDown: boolean;
   /** Set when another live runtime uses this one's chat.ownership.instance_id (claim-keeper.ts). */
   sharedInstanceId?: string;
+  /** The clock's time of the read (clock ms): the age of unstored records is measured to it. */
+  now: number;
 }): RuntimeHealth {
   const reasons: string[] = [];
   const participants: Record<string, { humans: number; ai_agents: number }> = {};
@@ -19,11 +21,14 @@ export function buildHealth(input: {
   const failed: string[] = [];
   let connections = 0;
   let lag = 0;
+  let oldestUnpersistedAt = Infinity;
   let failingWrites = 0;
   let nearFull = 0;
   for (const c of input.conversations) {
     connections += c.connectionCount;
     lag += c.unpersisted;
+    const unpersistedSince = c.oldestUnpersistedAt;
+    if (unpersistedSince !== undefined && unpersistedSince < oldestUnpersistedAt) oldestUnpersistedAt = unpersistedSince;
     const members = c.status === 'failed' || c.status === 'stopped' ? [] : c.participants;
     participants[c.conversationId] = {
       humans: members.filter((p) => p.participant_type === 'human').length,
@@ -52,6 +57,8 @@ export function buildHealth(input: {
     queue_depths: depths,
     storage: !input.storageReachable ? 'disconnected' : failingWrites > 0 ? 'failing' : 'connected',
     persistence_lag: lag,
+    // Never negative: a record's timestamp may be ahead of the read (a clock stepped back).
+    persistence_lag_ms: oldestUnpersistedAt === Infinity ? 0 : Math.max(0, input.now - oldestUnpersistedAt),
     failed_conversations: failed,
     shutting_down: input.shuttingDown,
   };

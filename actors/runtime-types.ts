@@ -283,6 +283,12 @@ export interface RuntimeHealth {
   readonly storage: 'connected' | 'failing' | 'disconnected';
   /** Records delivered but not yet persisted, across live conversations. */
   readonly persistence_lag: number;
+  /**
+   * How long (ms, at the time of the read) the oldest of those has waited for the journal, across live conversations;
+   * 0 when all are stored. Unlike the count it grows while a stalled store holds a write (until the store's own
+   * timeout, 15 s for PostgreSQL and Redis, turns it into a failure and health into `degraded`).
+   */
+  readonly persistence_lag_ms: number;
   readonly failed_conversations: readonly string[];
   readonly shutting_down: boolean;
 }

@@ -51,6 +51,7 @@ export function createHealthRoutes(deps: HealthRouteDeps): express.Router {
       queue_depths: rekeyed(h.queue_depths, keyOf),
       storage: h.storage,
       persistence_lag: h.persistence_lag,
+      persistence_lag_ms: h.persistence_lag_ms,
       failed_conversations: h.failed_conversations.map(keyOf),
       shutting_down: h.shutting_down,
     });

@@ -245,6 +245,7 @@ describe('gateway HTTP API', () => {
       queue_depths: { [healthConversationKey('digest')(conv)]: expect.any(Number) },
       storage: 'connected',
       persistence_lag: expect.any(Number),
+      persistence_lag_ms: expect.any(Number),
     });
     expect(await h.request('GET', '/livez')).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await h.request('GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
