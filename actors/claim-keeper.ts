@@ -165,10 +165,9 @@ export class ClaimKeeper {
       this.lastRenewalFailed = false;
       this.lastRenewedAt = askedAt;
     } catch (err) {
-      // Storage down: nobody else can claim through it either, so keep the conversations and try again soon; but
-      // nothing is sequenced past a claim's validity until a renewal answers (this store may be down only for us).
       logger.warn({ err }, 'renewing conversation claims failed; retrying');
       this.lastRenewalFailed = true;
+      this.keepDeliveringThroughOutage();
       return;
     } finally {
       this.renewing = false;
@@ -194,6 +193,26 @@ export class ClaimKeeper {
         epoch === undefined ? 'claim taken over by another runtime' : 'claim taken over by another runtime with the same instance_id',
       );
     }
+  }
+
+  /**
+   * The store did not answer (an error, not another holder): delivery goes on through a storage outage, as it does
+   * past the id reservation (issue 5: "when storage is slow or down, delivery continues"), so each live claim is
+   * counted on until the retry after next could have answered. A pause is what the lease is for, and after one the
+   * store does answer: the renewal that wakes up with the process finds the new holder and moves the conversation
+   * away before anything waiting runs. What this leaves open is a store this runtime alone cannot reach while
+   * another server can take over (a network partition): both deliver until this one's store comes back, and the
+   * fencing and resume check (docs/conversations.md) clean up after it, as after a crash during an outage.
+   */
+  private keepDeliveringThroughOutage(): void {
+    const until = this.options.services.clock.now() + 2 * this.retryDelayMs();
+    for (const conversation of [...this.options.live()]) if (conversation.claim.epoch !== 0) conversation.claimConfirmed(until);
+  }
+
+  /** How soon the next renewal comes (a third of the TTL; sooner after a failure, work may wait on it). */
+  private retryDelayMs(): number {
+    const third = this.options.ttlMs / 3;
+    return this.lastRenewalFailed ? Math.min(third, RETRY_AFTER_FAILURE_MS) : third;
   }
 
   /**
@@ -249,15 +268,11 @@ export class ClaimKeeper {
     const { clock, store } = this.options.services;
     if (this.closed || !store.supports.claims) return;
     this.cancelTimer();
-    const third = this.options.ttlMs / 3;
     this.timer = unrefTimer(
-      clock.setTimeout(
-        () => {
-          this.timer = undefined;
-          void this.renew().finally(() => this.schedule());
-        },
-        this.lastRenewalFailed ? Math.min(third, RETRY_AFTER_FAILURE_MS) : third,
-      ),
+      clock.setTimeout(() => {
+        this.timer = undefined;
+        void this.renew().finally(() => this.schedule());
+      }, this.retryDelayMs()),
     );
   }
 }

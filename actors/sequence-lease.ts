@@ -113,7 +113,7 @@ export class SequenceLease {
    * True when the next event may be sequenced. While renewing the reservation fails (storage down),
    * sequencing goes on past it: delivery must continue through a storage outage (the mailbox bound
    * limits how far), at the price that a crash *during* the outage may reuse those ids. With a store that keeps
-   * claims, only until the claim's validity ends (claimCurrent): an outage also keeps renewals from confirming it.
+   * claims, also past the claim's validity: a failed renewal counts the claim on meanwhile (claim-keeper.ts).
    */
   hasRoom(): boolean {
     return this.attempt > 0 || this.options.lastSequenceId() + HEADROOM <= this.upTo;

@@ -30,15 +30,20 @@ interface SharedDatabase {
   close(): Promise<void>;
 }
 
-/** Holds the store's claim renewals until release(); each then runs against the store as it is at that time. */
+/**
+ * Holds the store's claim renewals until release(); each then runs against the store as it is at that time. fail()
+ * makes the held ones and every later one throw instead, as a store that cannot be reached.
+ */
 function holdRenewals(store: ChatStore) {
   const renew = store.renewClaims.bind(store);
-  const held: Array<() => void> = [];
+  const held: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   let holding = true;
+  let unreachable: Error | undefined;
   let calls = 0;
   store.renewClaims = async (ownerId: string, ttlMs: number) => {
     calls++;
-    if (holding) await new Promise<void>((resolve) => held.push(resolve));
+    if (holding) await new Promise<void>((resolve, reject) => held.push({ resolve, reject }));
+    if (unreachable) throw unreachable;
     return renew(ownerId, ttlMs);
   };
   return {
@@ -50,7 +55,12 @@ function holdRenewals(store: ChatStore) {
     },
     release(): void {
       holding = false;
-      for (const resolve of held.splice(0)) resolve();
+      for (const { resolve } of held.splice(0)) resolve();
+    },
+    fail(): void {
+      holding = false;
+      unreachable = new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      for (const { reject } of held.splice(0)) reject(unreachable);
     },
   };
 }
@@ -161,6 +171,28 @@ function claimLapseTests(openDatabase: () => Promise<SharedDatabase>): void {
     await Promise.all(results.map((r) => r.whenPersisted));
     const stored = await db.a.readMessages('c', first.sequence_id, 100);
     expect(stored.map((m) => m.content)).toEqual(['after the pause 2', 'after the pause 3', 'after the pause 4']);
+  });
+
+  test('the store cannot be reached: delivery goes on once the renewal fails, and goes on through the outage', async () => {
+    // Issue 5: "when storage is slow or down, delivery continues". Only an answer naming another holder stops it.
+    const { a, clockA, first, bob, renewals } = await ownerWithHeldRenewals();
+    const during = a.post('c', { sender_id: 'alice', message_id: 'a2', content: 'during the outage' });
+    await settle();
+    expect(bob.messages).toEqual([]);
+
+    renewals.fail();
+    expect((await during).sequence_id).toBe(first.sequence_id + 1);
+    expect(bob.messages.map((m) => m.content)).toEqual(['during the outage']);
+    // Two TTLs later, the renewals failing every second meanwhile: still delivering, nothing waits on the claim.
+    for (let s = 0; s < 2 * TTL_S; s++) {
+      clockA.advance(1000);
+      await settle();
+    }
+    const callsBefore = renewals.calls;
+    const later = await a.post('c', { sender_id: 'alice', message_id: 'a3', content: 'still down' });
+    expect(later.sequence_id).toBe(first.sequence_id + 2);
+    expect(bob.messages.map((m) => m.content)).toEqual(['during the outage', 'still down']);
+    expect(callsBefore).toBeGreaterThanOrEqual(2 * TTL_S);
   });
 
   test('a renewal that started before a long pause does not vouch for the claim after it: another one is asked for', async () => {
