@@ -149,7 +149,13 @@ async function serverChild(opts: Options): Promise<void> {
 /** Every `message` frame starts with these bytes; acks and the rest are skipped unparsed, as in gateway-bench. */
 const MESSAGE_PREFIX = Buffer.from('{"type":"message"');
 
-function connect(port: number, room: string, user: string, ids: { next: number }): Promise<ContentConnection & { ws: WebSocket }> {
+/** Message ids handed out, and the frames other than `message` the clients got (acks, mostly) once connected. */
+interface ClientCounts {
+  next: number;
+  otherFrames: number;
+}
+
+function connect(port: number, room: string, user: string, ids: ClientCounts): Promise<ContentConnection & { ws: WebSocket }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/chat/ws/${room}?user_id=${user}`, { perMessageDeflate: false });
     let ready = false;
@@ -159,7 +165,10 @@ function connect(port: number, room: string, user: string, ids: { next: number }
       onContent: (_content: string): void => undefined,
     };
     ws.on('message', (data: Buffer) => {
-      if (ready && !data.subarray(0, MESSAGE_PREFIX.length).equals(MESSAGE_PREFIX)) return;
+      if (ready && !data.subarray(0, MESSAGE_PREFIX.length).equals(MESSAGE_PREFIX)) {
+        ids.otherFrames++;
+        return;
+      }
       const frame = JSON.parse(String(data)) as { type: string; message?: { content: string } };
       if (!ready) {
         if (frame.type === 'connected') {
@@ -203,7 +212,7 @@ async function main(): Promise<void> {
     return reply();
   };
   const { port } = await reply();
-  const ids = { next: 0 };
+  const ids: ClientCounts = { next: 0, otherFrames: 0 };
   let roomCounter = 0;
   const run = async (): Promise<void> => {
     const rooms = Array.from({ length: opts.rooms }, () => `a${++roomCounter}`);
@@ -217,6 +226,7 @@ async function main(): Promise<void> {
     );
   };
   await run(); // warm-up, unmeasured
+  ids.otherFrames = 0;
   await request('start');
   await run();
   // The journal append of the last posts may still be queued: give the server a moment before stopping.
@@ -229,6 +239,8 @@ async function main(): Promise<void> {
     `gateway server: ${(summary!.totalBytes / messages).toFixed(0)} bytes allocated per message ` +
       `(${messages} messages, ${opts.rooms} rooms x 2 humans; connect and close of ${opts.rooms * 2} sockets included; sampling every ${opts.interval} bytes)`,
   );
+  // 1.00 when every post is answered by one ack that says persisted: true; up to 2 when a second ack follows.
+  console.log(`frames other than \`message\` per message (acks): ${(ids.otherFrames / messages).toFixed(2)}`);
   console.log(`by file (bytes per message, self):`);
   for (const s of summary!.files.slice(0, opts.top)) console.log(`${perMsg(s.bytes)}  ${s.site}`);
   console.log(`top ${opts.top} allocating functions (bytes per message, self):`);
