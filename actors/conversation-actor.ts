@@ -607,6 +607,9 @@ export class ConversationActor {
   /** Mailbox bound: drop the oldest agent jobs first, then refuse the human with a retry hint. */
   private admit(): void {
     const limit = this.deps.config.chat.limits.queue_size;
+    // Room in the mailbox, the common case: what offerToMailbox would say, without its offer object, closure and
+    // answer per post (this runs for every human post).
+    if (this.depth < limit) return;
     const admission = offerToMailbox({
       limit,
       depth: this.depth,

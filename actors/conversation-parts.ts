@@ -9,7 +9,7 @@ import { AgentJobs, type AgentJobsOptions } from './agent-jobs';
 import type { ConversationActorDeps } from './conversation-actor';
 import { isChatError } from './errors';
 import type { ChatMessage } from './message-types';
-import { syncMembership } from './membership-sync';
+import { changesMembership, syncMembership } from './membership-sync';
 import { PersistenceQueue } from './persistence-queue';
 import { SequenceLease, type SequenceLeaseOptions } from './sequence-lease';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
@@ -46,7 +46,8 @@ export function createJournalWriter(
       fence: claim,
       onPersisted: hooks.persisted,
       onStored: hooks.stored,
-      afterWrite: (batch) => syncMembership(deps.store, conversationId, batch),
+      // Most batches are posts only: no promise for them, and the writer does not wait a microtask for nothing.
+      afterWrite: (batch) => (changesMembership(batch) ? syncMembership(deps.store, conversationId, batch) : undefined),
       onFailure: (err, attempt) => {
         if (isChatError(err, 'CHAT_ERR_NOT_FOUND')) {
           // Deleted by another process (e.g. its retention sweep): retrying can never succeed.

@@ -22,8 +22,11 @@ export interface PersistenceQueueOptions {
    * pays one check per batch for it (record-notifier.ts). Must not throw: the writer's loop does not expect it.
    */
   readonly onStored?: (records: readonly ChatMessage[]) => void;
-  /** Runs after a batch is stored and before it counts as persisted (e.g. membership table updates). */
-  readonly afterWrite?: (batch: readonly ChatMessage[]) => Promise<void>;
+  /**
+   * Runs after a batch is stored and before it counts as persisted (e.g. membership table updates). Undefined
+   * instead of a promise when it had nothing to do: the writer then goes on without awaiting.
+   */
+  readonly afterWrite?: (batch: readonly ChatMessage[]) => Promise<void> | undefined;
   /** Called on each failed write (the batch is retried, in order, with backoff). */
   readonly onFailure?: (err: unknown, attempt: number) => void;
   /** Called for each record the store refused as invalid: a `lost` record was stored in its place (replaceRefused). */
@@ -154,7 +157,8 @@ export class PersistenceQueue {
       try {
         await store.appendMessages(conversationId, batch, this.options.fence);
         this.options.onWrite?.(performance.now() - started, true, batch.length);
-        await this.options.afterWrite?.(batch);
+        const after = this.options.afterWrite?.(batch);
+        if (after !== undefined) await after;
       } catch (err) {
         this.options.onWrite?.(performance.now() - started, false, batch.length);
         // A batch whose earlier attempt did commit (e.g. the connection dropped after COMMIT):

@@ -33,6 +33,8 @@ export function reservedKeysIn(metadata: Readonly<Record<string, unknown>> | und
 
 /** Why a human's metadata is refused (naming the keys), or undefined when it may be posted. */
 export function reservedMetadataProblem(metadata: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  // Most posts carry no metadata: no empty list to make for them.
+  if (metadata === undefined) return undefined;
   const keys = reservedKeysIn(metadata);
   if (keys.length === 0) return undefined;
   const named = keys.map((k) => JSON.stringify(k)).join(', ');

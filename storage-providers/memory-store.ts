@@ -303,22 +303,26 @@ export class MemoryStore extends ChatStore {
     if (first <= last) throw new ChatError('STORAGE_ERR_DUPLICATE_SEQUENCE', `sequence ${first} is already stored`);
     if (first !== last + 1) throw new ChatError('STORAGE_ERR_SEQUENCE_GAP', `expected sequence ${last + 1}, got ${first}`);
     // Validate and copy the whole batch before touching state: a failing batch stores nothing.
-    const keys = messages.length > 1 ? new Set<string>() : undefined;
-    const copies: ChatMessage[] = [];
-    for (const m of messages) {
+    // A batch repeating one of its own keys: a scan of the earlier records while the batch is small (the common
+    // batch, a turn's posts, is a handful), a Set of joined keys beyond that.
+    const keys = messages.length > SCAN_REPEATS_UP_TO ? new Set<string>() : undefined;
+    // Only made once a record needs copying: a batch of sealed records (every post) is appended as it is.
+    let copies: ChatMessage[] | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
       let repeated = journal.find(m.sender_id, m.message_id) !== undefined;
-      if (keys && !repeated) {
-        const key = senderMessageKey(m.sender_id, m.message_id);
-        repeated = keys.has(key);
-        keys.add(key);
-      }
+      if (!repeated) repeated = keys === undefined ? repeatsEarlierRecord(messages, i) : addedBefore(keys, m);
       if (repeated) throw new ChatError('STORAGE_ERR_DUPLICATE_MESSAGE', `message ${m.message_id} of ${m.sender_id} already stored`);
       // A sealed record cannot change under us: keep it (most posts) instead of copying it.
-      copies.push(isSealedRecord(m) ? m : makeMessage(m, copyJsonObject(m.metadata, 'metadata')));
+      if (isSealedRecord(m)) copies?.push(m);
+      else {
+        copies ??= messages.slice(0, i);
+        copies.push(makeMessage(m, copyJsonObject(m.metadata, 'metadata')));
+      }
     }
     const bytesBefore = journal.bytes;
-    journal.append(copies);
-    this.#held += copies.length;
+    journal.append(copies ?? messages);
+    this.#held += messages.length;
     const max = this.#maxPerConversation;
     // Trimmed in bulk to 90 % of the bound: one O(held) move per max/10 appends, O(1) amortised.
     if (max > 0 && journal.size > max) this.#held -= journal.dropOldest(journal.size - ninetyPercent(max));
@@ -431,6 +435,24 @@ export class MemoryStore extends ChatStore {
 }
 
 /** What a bound is trimmed down to: 90 % of it (at least 1), so trims come once per bound/10 appends. */
+/** Batches up to this many records are checked for a repeated key by scanning, not with a Set of joined keys. */
+const SCAN_REPEATS_UP_TO = 16;
+
+/** Whether a record before `index` in the batch has the same sender and message id. */
+function repeatsEarlierRecord(messages: readonly ChatMessage[], index: number): boolean {
+  const { sender_id, message_id } = messages[index];
+  for (let j = 0; j < index; j++) if (messages[j].message_id === message_id && messages[j].sender_id === sender_id) return true;
+  return false;
+}
+
+/** Whether `keys` had the record's key already (adding it). */
+function addedBefore(keys: Set<string>, m: ChatMessage): boolean {
+  const key = senderMessageKey(m.sender_id, m.message_id);
+  if (keys.has(key)) return true;
+  keys.add(key);
+  return false;
+}
+
 function ninetyPercent(bound: number): number {
   return bound - Math.floor(bound / 10);
 }
