@@ -1,6 +1,5 @@
 import type { PostResult } from '../actors/runtime-types';
 import type { AnswerOrder } from './answer-order';
-import { messageAckJson } from './frame-json';
 
 /**
  * How far one connection has got: the highest sequence id sent to it in a `message` frame and the highest
@@ -53,8 +52,8 @@ export class DeliveryProgress {
 export function sendMessageAcks(
   result: PostResult,
   messageId: string,
-  /** Sends one serialised `message_ack` frame (frame-json.ts): the connection's FrameSender. */
-  sender: JsonSender,
+  /** Sends one `message_ack` frame: the connection's FrameSender. */
+  sender: AckSender,
   order: AnswerOrder,
   ticket: number,
   endOfTurn: (fn: () => void) => void = process.nextTick,
@@ -62,17 +61,17 @@ export function sendMessageAcks(
   endOfTurn(() => order.answerWith(ticket, sendAcks, result, messageId, sender));
 }
 
-/** What message acks are written with (FrameSender.json). */
-export interface JsonSender {
-  json(json: string): void;
+/** What message acks are written with (FrameSender.ack). */
+export interface AckSender {
+  ack(messageId: string, sequenceId: number, duplicate: boolean, persisted: boolean): void;
 }
 
-function sendAcks(result: PostResult, messageId: string, sender: JsonSender): void {
+function sendAcks(result: PostResult, messageId: string, sender: AckSender): void {
   if (result.persisted) {
-    sender.json(messageAckJson(messageId, result.sequence_id, result.duplicate, true));
+    sender.ack(messageId, result.sequence_id, result.duplicate, true);
     return;
   }
-  sender.json(messageAckJson(messageId, result.sequence_id, result.duplicate, false));
+  sender.ack(messageId, result.sequence_id, result.duplicate, false);
   // whenPersisted never rejects; it stays pending if the runtime closes first (the socket closes with 1001).
-  void result.whenPersisted.then(() => sender.json(messageAckJson(messageId, result.sequence_id, result.duplicate, true)));
+  void result.whenPersisted.then(() => sender.ack(messageId, result.sequence_id, result.duplicate, true));
 }

@@ -49,6 +49,12 @@ export class FrameSender {
     this.json(JSON.stringify(frame));
   }
 
+  /** Sends a post's `message_ack` (encoded by the gateway's FrameWriter, without a JSON string). */
+  ack(messageId: string, sequenceId: number, duplicate: boolean, persisted: boolean): void {
+    if (this.options.isClosing()) return;
+    this.raw(this.options.sharedFrames.writer.ack(messageId, sequenceId, duplicate, persisted));
+  }
+
   /** Sends a frame already serialised (frame-json.ts) for this socket only. */
   json(json: string): void {
     if (this.options.isClosing()) return;

@@ -2,6 +2,7 @@ import type { ChatMessage } from '../actors/message-types';
 import type { ServerFrame } from './protocol/server-frames';
 import { messageFrameJson } from './frame-json';
 import { encodeEvent } from './sse-sender';
+import { FrameWriter } from './frame-writer';
 import { encodeTextFrame } from './text-frames';
 
 /**
@@ -15,6 +16,8 @@ import { encodeTextFrame } from './text-frames';
  * broadcasts of one step and a reconnect storm's replays of the same records happen within a turn.
  */
 export class SharedFrames {
+  /** Writes the `message` frames here and every post's `message_ack` (FrameSender.ack) without a JSON string. */
+  readonly writer = new FrameWriter();
   private frames = new Map<object, Buffer>();
   /** Server-Sent Events (sse-sender.ts) of the same keys: other bytes than the WebSocket frames, so a map of their own. */
   private events = new Map<object, Buffer>();
@@ -22,7 +25,7 @@ export class SharedFrames {
 
   /** The `message` frame of a record (looked up first: no builder closure per recipient, as this runs per delivery). */
   message(message: ChatMessage): Buffer {
-    return this.frames.get(message) ?? this.keep(message, messageFrameJson(message));
+    return this.frames.get(message) ?? this.keepFrame(message, this.writer.message(message));
   }
 
   /** The frame built for `key` (a broadcast output), built on first use in the turn. */
@@ -50,7 +53,10 @@ export class SharedFrames {
   }
 
   private keep(key: object, json: string): Buffer {
-    const bytes = encodeTextFrame(json);
+    return this.keepFrame(key, encodeTextFrame(json));
+  }
+
+  private keepFrame(key: object, bytes: Buffer): Buffer {
     this.frames.set(key, bytes);
     this.scheduleClear();
     return bytes;

@@ -11,12 +11,14 @@
 
 const FIN_TEXT = 0x81;
 
-function headerLength(payloadBytes: number): number {
+/** The header's bytes for a payload of this many bytes. */
+export function textFrameHeaderLength(payloadBytes: number): number {
   if (payloadBytes < 126) return 2;
   return payloadBytes <= 0xffff ? 4 : 10;
 }
 
-function writeHeader(frame: Buffer, payloadBytes: number): void {
+/** Writes the header at the start of `frame`; returns where the payload starts. */
+export function writeTextFrameHeader(frame: Buffer, payloadBytes: number): number {
   frame[0] = FIN_TEXT;
   if (payloadBytes < 126) {
     frame[1] = payloadBytes;
@@ -28,14 +30,14 @@ function writeHeader(frame: Buffer, payloadBytes: number): void {
     frame.writeUInt32BE(Math.floor(payloadBytes / 2 ** 32), 2);
     frame.writeUInt32BE(payloadBytes >>> 0, 6);
   }
+  return textFrameHeaderLength(payloadBytes);
 }
 
 /** One text frame carrying `payload` (UTF-8), header and payload in a single Buffer. */
 export function encodeTextFrame(payload: string): Buffer {
   const payloadBytes = Buffer.byteLength(payload, 'utf8');
-  const offset = headerLength(payloadBytes);
-  const frame = Buffer.allocUnsafe(offset + payloadBytes);
-  writeHeader(frame, payloadBytes);
+  const frame = Buffer.allocUnsafe(textFrameHeaderLength(payloadBytes) + payloadBytes);
+  const offset = writeTextFrameHeader(frame, payloadBytes);
   frame.write(payload, offset, 'utf8');
   return frame;
 }

@@ -7,7 +7,7 @@ import { createFrameValidator } from '../../gateway/protocol/frame-validator';
 import { SERVER_FRAME_TYPES, type ConnectedFrame, type ServerFrame } from '../../gateway/protocol/server-frames';
 import { createRateLimiter } from '../../gateway/rate-limiter';
 import { closeAll, startHarness } from './harness';
-import * as frameJson from '../../gateway/frame-json';
+import { FrameWriter } from '../../gateway/frame-writer';
 
 afterEach(() => closeAll());
 
@@ -183,8 +183,8 @@ describe('broadcast serialisation', () => {
     const users = ['u1', 'u2', 'u3', 'u4', 'u5'];
     const conv = await h.createConversation('u1', users.slice(1));
     const clients = await Promise.all(users.map((u) => h.connect(conv, u)));
-    // The message frame's JSON is written by frame-json.ts: count how often it is built for this record.
-    const serialise = jest.spyOn(frameJson, 'messageFrameJson');
+    // The message frame is written by the gateway's FrameWriter (frame-writer.ts): count how often it is built for this record.
+    const serialise = jest.spyOn(FrameWriter.prototype, 'message');
     try {
       clients[0].send({ type: 'message', message_id: 'once', content: 'fan out' });
       await Promise.all(clients.map((c) => c.waitFor('message', (f) => f.message.message_id === 'once')));
