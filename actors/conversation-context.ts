@@ -176,7 +176,7 @@ export function isHumanText(m: ChatMessage): boolean {
   return m.sender_type === 'human' && m.message_type === MESSAGE_TYPES.text;
 }
 
-function remember(dedup: DedupIndex, m: ChatMessage): void {
+export function remember(dedup: DedupIndex, m: ChatMessage): void {
   if (m.sender_type !== 'system') dedup.set(m.sender_id, m.message_id, m.sequence_id);
 }
 
@@ -189,6 +189,20 @@ export function pushBounded<T>(list: readonly T[], item: T, bound: number): T[] 
   const next: T[] = [];
   for (let i = list.length >= bound ? list.length - bound + 1 : 0; i < list.length; i++) next.push(list[i]!);
   next.push(item);
+  return next;
+}
+
+/**
+ * pushBounded of each of `items` in turn, with one new list instead of one per item: the last `bound` of `list`
+ * followed by `items` (a batch of posts updates the human window once, post-batch.ts).
+ */
+export function appendBounded<T>(list: readonly T[], items: readonly T[], bound: number): T[] {
+  if (bound <= 0) return [];
+  // A literal, as in pushBounded: its allocation site learns it holds objects.
+  const next: T[] = [];
+  const skip = Math.max(0, list.length + items.length - bound);
+  for (let i = Math.min(skip, list.length); i < list.length; i++) next.push(list[i]!);
+  for (let i = Math.max(0, skip - list.length); i < items.length; i++) next.push(items[i]!);
   return next;
 }
 
@@ -222,6 +236,30 @@ function frozenMetadata(metadata: Readonly<Record<string, unknown>> | undefined)
   return NO_METADATA;
 }
 
+/**
+ * The frozen record of `fields` under sequence id `seq`: the one place a record's fields are put together, so
+ * every record has the same shape and field order. Only sequence() and the batch of posts (post-batch.ts) call it.
+ */
+export function sealRecord(
+  ctx: ConversationContext,
+  seq: number,
+  timestamp: string,
+  senderType: SenderType,
+  fields: Pick<Draft, 'message_id' | 'sender_id' | 'content' | 'metadata'> & { readonly message_type?: string },
+): ChatMessage {
+  return Object.freeze({
+    message_id: fields.message_id,
+    conversation_id: ctx.conversationId,
+    sequence_id: seq,
+    sender_id: fields.sender_id,
+    sender_type: senderType,
+    message_type: fields.message_type ?? MESSAGE_TYPES.text,
+    content: fields.content,
+    timestamp,
+    metadata: frozenMetadata(fields.metadata),
+  });
+}
+
 export function sequenced(ctx: ConversationContext, drafts: readonly Draft[], timestamp: string): SequencedFields {
   let seq = ctx.lastSequenceId;
   const emitted: ChatMessage[] = [];
@@ -229,17 +267,7 @@ export function sequenced(ctx: ConversationContext, drafts: readonly Draft[], ti
   let humanWindow = ctx.humanWindow;
   for (const d of drafts) {
     seq += 1;
-    const record: ChatMessage = Object.freeze({
-      message_id: d.message_id,
-      conversation_id: ctx.conversationId,
-      sequence_id: seq,
-      sender_id: d.sender_id,
-      sender_type: d.sender_type,
-      message_type: d.message_type,
-      content: d.content,
-      timestamp,
-      metadata: frozenMetadata(d.metadata),
-    });
+    const record = sealRecord(ctx, seq, timestamp, d.sender_type, d);
     emitted.push(record);
     remember(ctx.dedup, record);
     recent = recent.append(record);

@@ -7,7 +7,16 @@
  */
 import { ERROR_CODES } from './errors';
 import type { ChatMessage } from './message-types';
-import { planTurns, type ConversationContext, type Outcome, type TurnRequest } from './conversation-context';
+import {
+  appendBounded,
+  isHumanText,
+  planTurns,
+  remember,
+  sealRecord,
+  type ConversationContext,
+  type Outcome,
+  type TurnRequest,
+} from './conversation-context';
 import type { PostFields } from './conversation-events';
 import { hasAgents, postChanges } from './conversation-reducers';
 
@@ -55,6 +64,7 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
  * Returns a partial update (one context copy for the whole batch).
  */
 export function acceptPosts(ctx: ConversationContext, posts: readonly PostFields[], receivedAt: number): Partial<ConversationContext> {
+  if (!hasAgents(ctx)) return acceptPostsWithoutAgents(ctx, posts, receivedAt);
   // The working copy the posts advance one by one (lastSequenceId, recent, humanWindow, burst).
   const work: Writable<ConversationContext> = { ...ctx };
   const emitted: ChatMessage[] = [];
@@ -101,5 +111,57 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostFields
     turns,
     outcomes,
     outcome: { kind: 'none' },
+  };
+}
+
+const NO_TURNS: readonly TurnRequest[] = Object.freeze([]);
+const NONE: Outcome = Object.freeze({ kind: 'none' });
+
+/**
+ * acceptPosts for a conversation without agents (only humans: every sender is one), its common case and the
+ * gateway's hot path, without the per-post intermediates of postChanges: no draft, no one-record lists, no
+ * copy of the context, and the human window extended once per batch instead of copied per post. Nothing waits
+ * and no turn is planned, so a burst left from before is cleared by the first accepted post, as acceptPosts
+ * does. The same records and outcomes as acceptPosts (test/actors/post-batch.test.ts).
+ */
+function acceptPostsWithoutAgents(
+  ctx: ConversationContext,
+  posts: readonly PostFields[],
+  receivedAt: number,
+): Partial<ConversationContext> {
+  const emitted: ChatMessage[] = [];
+  const outcomes: Outcome[] = [];
+  const timestamp = ctx.timestamps.format(receivedAt);
+  let seq = ctx.lastSequenceId;
+  let recent = ctx.recent;
+  let humanTexts: ChatMessage[] | undefined;
+  for (const p of posts) {
+    // The dedup index learns each record as it is sequenced, so a repeat within the batch is found too.
+    const known = ctx.dedup.get(p.sender_id, p.message_id);
+    if (known !== undefined) {
+      outcomes.push({ kind: 'duplicate', sequenceId: known });
+      continue;
+    }
+    if (!ctx.participants.has(p.sender_id)) {
+      outcomes.push({ kind: 'rejected', code: 'CHAT_ERR_NOT_PARTICIPANT', message: ERROR_CODES.CHAT_ERR_NOT_PARTICIPANT.message });
+      continue;
+    }
+    seq += 1;
+    const record = sealRecord(ctx, seq, timestamp, 'human', p);
+    remember(ctx.dedup, record);
+    recent = recent.append(record);
+    if (isHumanText(record)) (humanTexts ??= []).push(record);
+    emitted.push(record);
+    outcomes.push({ kind: 'accepted', sequenceId: seq });
+  }
+  return {
+    lastSequenceId: seq,
+    recent,
+    humanWindow: humanTexts === undefined ? ctx.humanWindow : appendBounded(ctx.humanWindow, humanTexts, ctx.policy.humanContextSize),
+    burst: emitted.length > 0 && ctx.burst.length > 0 ? [] : ctx.burst,
+    emitted,
+    turns: NO_TURNS,
+    outcomes,
+    outcome: NONE,
   };
 }
