@@ -36,7 +36,7 @@ import { PostReceipt } from './post-receipt';
 import { MachineSupervisor } from './machine-supervisor';
 import { PostRetries } from './post-retries';
 import { offerToMailbox } from './mailbox';
-import { MessageTrace, traceDelivery } from './message-tracing';
+import { MessageTrace, deliveryTraced, traceDelivery } from './message-tracing';
 import { settlesWithin } from './settles-within';
 import type { ConversationEffects } from './shared-conversation-machine';
 import type { TypingDisplay } from './typing-display';
@@ -301,7 +301,7 @@ export class ConversationActor {
     const senderType = this.ctx.participants.get(input.sender_id)?.participant_type ?? 'other';
     const traced = new MessageTrace(this.deps.telemetry.tracer, this.conversationId, senderType);
     try {
-      return traced.run(() => this.postTraced(input, senderType, traced));
+      return traced.run(this.postTraced, this, input, senderType, traced);
     } catch (err) {
       traced.end(undefined, err);
       return Promise.reject(err);
@@ -356,7 +356,7 @@ export class ConversationActor {
       }
       if (outcome.kind === 'duplicate') return this.retries.answerRetry(input, outcome.sequenceId, traced);
       const receipt = new PostReceipt(input.message_id, outcome.sequenceId, false, this.queue);
-      traced.persisted(receipt.sequence_id, () => receipt.whenPersisted);
+      traced.persisted(receipt);
       traced.end(receipt.sequence_id);
       return receipt;
     });
@@ -629,12 +629,8 @@ export class ConversationActor {
    * inside the machine's transition, before the actor's snapshot moves on, so during a step `this.ctx` is
    * still the state before it: a participant list taken from it named the members before a join or leave.
    */
-  private deliver(records: readonly ChatMessage[], state: Pick<ConversationContext, 'participants' | 'mode'> = this.ctx): void {
-    if (records.length === 0) return;
-    // A member's line (or leave) ends its typing first, a held stop included: nobody sees it typing after its line.
-    if (this.typingShown.anyShown)
-      for (const m of records)
-        if (m.sender_type !== 'system' || m.message_type === MESSAGE_TYPES.leave) this.typingShown.endNow(m.sender_id);
+  /** connections.deliver inside a `deliver` span (traceDelivery); returns the hand-offs. */
+  private deliverTraced(records: readonly ChatMessage[]): number {
     let handed = 0;
     traceDelivery(
       this.deps.telemetry.tracer,
@@ -642,6 +638,17 @@ export class ConversationActor {
       () => (handed = this.connections.deliver(records)),
       () => handed,
     );
+    return handed;
+  }
+
+  private deliver(records: readonly ChatMessage[], state: Pick<ConversationContext, 'participants' | 'mode'> = this.ctx): void {
+    if (records.length === 0) return;
+    // A member's line (or leave) ends its typing first, a held stop included: nobody sees it typing after its line.
+    if (this.typingShown.anyShown)
+      for (const m of records)
+        if (m.sender_type !== 'system' || m.message_type === MESSAGE_TYPES.leave) this.typingShown.endNow(m.sender_id);
+    // Untraced (no tracing SDK, or an unsampled message): no closures for traceDelivery, once per step.
+    const handed = deliveryTraced() ? this.deliverTraced(records) : this.connections.deliver(records);
     this.deps.telemetry.messagesOut(handed);
     // Per message (docs/observability.md): a step may deliver several (a POSTS batch, a join and its mode change).
     // Agents' answers are sequenced by the machine, not through post(), so they are counted in here, when their

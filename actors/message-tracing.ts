@@ -4,6 +4,7 @@ import { context, trace, INVALID_SPAN_CONTEXT, SpanStatusCode, TraceFlags, type 
 const NOT_RECORDED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 import { isChatError } from './errors';
 import { SPANS, SPAN_ATTRIBUTES } from '../observability/telemetry-names';
+import type { PostResult } from './runtime-types';
 
 /**
  * One trace per posted message: `chat.message.receive` (root, or a child of the caller's active span)
@@ -31,20 +32,26 @@ export class MessageTrace {
     this.context = this.receive.isRecording() ? trace.setSpan(context.active(), this.receive) : undefined;
   }
 
-  /** Runs `fn` with the receive span active (so deliver spans and agent calls become its children). */
-  run<T>(fn: () => T): T {
-    return this.context ? context.with(this.context, fn) : fn();
+  /**
+   * Runs `fn.call(self, a, b, c)` with the receive span active (so deliver spans and agent calls become its
+   * children). Arguments, not a closure: this runs for every message, and an unsampled one needs no closure at all.
+   */
+  run<S, A, B, C, T>(fn: (this: S, a: A, b: B, c: C) => T, self: S, a: A, b: B, c: C): T {
+    return this.context ? context.with(this.context, fn, self, a, b, c) : fn.call(self, a, b, c);
   }
 
   startSequence(): Span {
     return this.context ? this.tracer.startSpan(SPANS.sequence, undefined, this.context) : NOT_RECORDED;
   }
 
-  /** The persist span ends when the record is stored (it stays open if the runtime closes first). */
-  persisted(sequenceId: number, stored: () => Promise<void>): void {
+  /**
+   * The persist span ends when the record is stored (it stays open if the runtime closes first). Takes the receipt,
+   * not a closure reading it: an unsampled message (every one without a tracing SDK) then allocates nothing here.
+   */
+  persisted(receipt: Pick<PostResult, 'sequence_id' | 'whenPersisted'>): void {
     if (!this.context) return;
-    const span = this.tracer.startSpan(SPANS.persist, { attributes: { [SPAN_ATTRIBUTES.sequenceId]: sequenceId } }, this.context);
-    void stored().then(() => span.end());
+    const span = this.tracer.startSpan(SPANS.persist, { attributes: { [SPAN_ATTRIBUTES.sequenceId]: receipt.sequence_id } }, this.context);
+    void receipt.whenPersisted.then(() => span.end());
   }
 
   end(sequenceId?: number, err?: unknown): void {
@@ -58,13 +65,21 @@ export class MessageTrace {
 }
 
 /**
+ * Whether traceDelivery would make a `deliver` span now (the active span context is sampled): a caller on the hot
+ * path asks first and, when not, delivers without making traceDelivery's two closures.
+ */
+export function deliveryTraced(): boolean {
+  const parent = trace.getSpanContext(context.active());
+  return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
+}
+
+/**
  * Wraps the fan-out of one actor step in a `deliver` span under whatever span context is active, if it
  * is sampled. Sampled, not recording: an agent's answer is delivered after the message's receive span
  * ended, and still belongs in its trace.
  */
 export function traceDelivery<T>(tracer: Tracer, conversationId: string, fn: () => T, recipients: () => number): T {
-  const parent = trace.getSpanContext(context.active());
-  if (parent === undefined || (parent.traceFlags & TraceFlags.SAMPLED) === 0) return fn();
+  if (!deliveryTraced()) return fn();
   const span = tracer.startSpan(SPANS.deliver, { attributes: { [SPAN_ATTRIBUTES.conversationId]: conversationId } });
   try {
     return fn();

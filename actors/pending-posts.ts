@@ -4,7 +4,28 @@ import type { PostFields } from './conversation-events';
 /** A post waiting to be sequenced, and how to answer its caller. */
 export interface PendingPost {
   readonly fields: PostFields;
-  readonly answer: (outcome: Outcome) => void;
+  answer(outcome: Outcome): void;
+}
+
+/**
+ * A queued post with its promise's settle functions: one object per post, where a closure per post over them
+ * (`answer`) cost a closure and a context more on every post.
+ */
+class QueuedPost<T> implements PendingPost {
+  constructor(
+    readonly fields: PostFields,
+    private readonly settle: (outcome: Outcome) => T | PromiseLike<T>,
+    private readonly resolve: (value: T | PromiseLike<T>) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {}
+
+  answer(outcome: Outcome): void {
+    try {
+      this.resolve(this.settle(outcome));
+    } catch (err) {
+      this.reject(err);
+    }
+  }
 }
 
 /**
@@ -31,16 +52,7 @@ export class PendingPosts {
    */
   add<T>(fields: PostFields, settle: (outcome: Outcome) => T | PromiseLike<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.posts.push({
-        fields,
-        answer: (outcome) => {
-          try {
-            resolve(settle(outcome));
-          } catch (err) {
-            reject(err);
-          }
-        },
-      });
+      this.posts.push(new QueuedPost(fields, settle, resolve, reject));
       if (this.scheduled) return;
       this.scheduled = true;
       queueMicrotask(this.flush);

@@ -142,11 +142,19 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
       // hear of it at most once per interval (actors/read-positions.ts). A refusal (the conversation restarting after
       // a crash, shutting down, the reader no member) is an error frame naming the frame, as for any other: dropped
       // silently, the client would believe the mark taken and never send it again (its unread count stays wrong).
-      ctx.runtime.markRead(target.conversationId, target.userId, frame.sequence_id).catch((err: unknown) => {
-        target.reportError(err, { reply_to: 'read' });
-      });
+      markRead(frame.sequence_id, target);
       return;
   }
+}
+
+/**
+ * A `read` frame's runtime call. Its own function: a closure over `target` in dispatchClientFrame made V8 allocate
+ * a context for `target` on every frame dispatched, each `message` frame included.
+ */
+function markRead(sequenceId: number, target: FrameDispatchTarget): void {
+  target.ctx.runtime.markRead(target.conversationId, target.userId, sequenceId).catch((err: unknown) => {
+    target.reportError(err, { reply_to: 'read' });
+  });
 }
 
 function rawBytes(data: RawData, isBinary: boolean): Buffer {
