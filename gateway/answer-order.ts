@@ -17,6 +17,10 @@ export class AnswerOrder {
   private held: Map<number, () => void> | undefined;
   /** Callers of whenAnswered, each with the ticket count it waits for (undefined while none waits). */
   private waiters: Array<{ readonly upTo: number; readonly resolve: () => void }> | undefined;
+  /** Answers for the end of the turn (answerAtEndOfTurn), flat: ticket, send, a, b, c for each. */
+  private endOfTurn: unknown[] = [];
+  /** The list endOfTurn was before the last drain, reused for the next turn's answers. */
+  private spareEndOfTurn: unknown[] = [];
 
   /** The ticket of a `message` frame just read: answers go out in ticket order. */
   take(): number {
@@ -65,6 +69,37 @@ export class AnswerOrder {
   }
 
   /**
+   * answerWith() once the turn's promise callbacks have run: every post's ack (delivery-progress.ts), queued from
+   * the post's promise callback. One process.nextTick per socket and turn answers them all, in the order they came,
+   * where a tick per ack cost a closure and a tick object each. The queued answers run where the first one's tick
+   * would have, before ticks queued after it; no promise callback runs between ticks, so each reads what its own
+   * tick would have read (the journal's progress, for `persisted`).
+   */
+  answerAtEndOfTurn<A, B, C>(ticket: number, send: (a: A, b: B, c: C) => void, a: A, b: B, c: C): void {
+    const queued = this.endOfTurn;
+    if (queued.length === 0) process.nextTick(this.answerQueued);
+    queued.push(ticket, send, a, b, c);
+  }
+
+  /** The answers answerAtEndOfTurn queued, in the order they came; one that throws does not stop the rest. */
+  private readonly answerQueued = (): void => {
+    const queued = this.endOfTurn;
+    this.endOfTurn = this.spareEndOfTurn;
+    let failure: { err: unknown } | undefined;
+    for (let i = 0; i < queued.length; i += 5) {
+      try {
+        this.answerWith(queued[i] as number, queued[i + 1] as Send, queued[i + 2], queued[i + 3], queued[i + 4]);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+    queued.length = 0;
+    this.spareEndOfTurn = queued;
+    // As a throw in a tick of its own would: uncaught, once the answers behind it are out.
+    if (failure !== undefined) throw failure.err;
+  };
+
+  /**
    * answer() for the hot path, every post's ack (delivery-progress.ts): `send(a, b, c)` now when due; a closure over
    * the arguments is made only when the answer has to be held.
    */
@@ -83,3 +118,5 @@ export class AnswerOrder {
 }
 
 const invoke = (send: () => void): void => send();
+
+type Send = (a: unknown, b: unknown, c: unknown) => void;

@@ -40,9 +40,9 @@ export class DeliveryProgress {
  * `persisted: true` is sent; otherwise an ack with `persisted: false` goes out then and a second with
  * `persisted: true` follows when the record is stored. That halves the frames per post on the common path
  * without delaying the sender's sequence id past the turn (its own `message` frame carries it at once
- * anyway). `endOfTurn` is process.nextTick: queued from a promise callback, as it is here (after the
- * awaited post), it runs once the microtask queue is empty, in time to share the sender's batched write
- * (turn-write-batch.ts).
+ * anyway). The end of the turn is a process.nextTick (AnswerOrder.answerAtEndOfTurn): queued from a promise
+ * callback, as it is here (after the awaited post), it runs once the microtask queue is empty, in time to share
+ * the sender's batched write (turn-write-batch.ts).
  * The first ack keeps the frame order of the socket's answers (`order`, `ticket`: answer-order.ts): if an earlier
  * frame is still unanswered it waits for that answer. The second ack is not ordered against other answers: it goes
  * out when the record is stored, after its first (docs/protocol.md, Answers in frame order).
@@ -56,9 +56,8 @@ export function sendMessageAcks(
   sender: AckSender,
   order: AnswerOrder,
   ticket: number,
-  endOfTurn: (fn: () => void) => void = process.nextTick,
 ): void {
-  endOfTurn(() => order.answerWith(ticket, sendAcks, result, messageId, sender));
+  order.answerAtEndOfTurn(ticket, sendAcks, result, messageId, sender);
 }
 
 /** What message acks are written with (FrameSender.ack). */
