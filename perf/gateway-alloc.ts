@@ -16,6 +16,7 @@
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { floodRooms, startBenchChatServer, type ContentConnection } from './bench-utils';
 
@@ -102,6 +103,15 @@ async function serverChild(opts: Options): Promise<void> {
   });
   const session = new Session();
   session.connect();
+  // Collections during the measured run: how often garbage made V8 stop (counts do not move with the machine's load).
+  const collections = { minor: 0, major: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry.detail as { kind?: number } | undefined)?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) collections.minor++;
+      else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) collections.major++;
+    }
+  });
   process.on('disconnect', () => process.exit(0));
   process.on('message', (msg: { cmd: string; rooms?: string[] }) => {
     void (async () => {
@@ -126,13 +136,16 @@ async function serverChild(opts: Options): Promise<void> {
           includeObjectsCollectedByMajorGC: true,
           includeObjectsCollectedByMinorGC: true,
         } as never);
+        gcObserver.observe({ entryTypes: ['gc'] });
         process.send!({ cmd: 'start' });
       } else if (msg.cmd === 'stop') {
         const { profile } = await session.post('HeapProfiler.stopSampling');
+        gcObserver.disconnect();
         if (opts.out !== undefined) writeFileSync(opts.out, JSON.stringify(profile));
         const summary = summarise(profile.head as unknown as ProfileNode);
         process.send!({
           cmd: 'stop',
+          collections,
           summary: { totalBytes: summary.totalBytes, sites: summary.sites.slice(0, opts.top), files: summary.files.slice(0, opts.top) },
         });
       }
@@ -191,7 +204,7 @@ async function main(): Promise<void> {
   // each site is its own (the total then shifts a little: escape analysis removes fewer objects).
   const execArgv = process.argv.includes('--no-inline') ? ['--no-turbo-inlining'] : [];
   const child = fork(__filename, ['--server', ...process.argv.slice(2)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const replies: { cmd: string; port?: number; summary?: AllocationSummary }[] = [];
+  const replies: { cmd: string; port?: number; summary?: AllocationSummary; collections?: { minor: number; major: number } }[] = [];
   const waiters: (() => void)[] = [];
   child.on('message', (m: { cmd: string }) => {
     replies.push(m);
@@ -231,7 +244,7 @@ async function main(): Promise<void> {
   await run();
   // The journal append of the last posts may still be queued: give the server a moment before stopping.
   await new Promise((r) => setTimeout(r, 100));
-  const { summary } = await request('stop');
+  const { summary, collections } = await request('stop');
   child.disconnect();
   const messages = opts.rooms * 2 * opts.perSender;
   const perMsg = (bytes: number): string => (bytes / messages).toFixed(0).padStart(6);
@@ -239,6 +252,7 @@ async function main(): Promise<void> {
     `gateway server: ${(summary!.totalBytes / messages).toFixed(0)} bytes allocated per message ` +
       `(${messages} messages, ${opts.rooms} rooms x 2 humans; connect and close of ${opts.rooms * 2} sockets included; sampling every ${opts.interval} bytes)`,
   );
+  console.log(`collections during the run: ${collections!.minor} minor (scavenges), ${collections!.major} major`);
   // 1.00 when every post is answered by one ack that says persisted: true; up to 2 when a second ack follows.
   console.log(`frames other than \`message\` per message (acks): ${(ids.otherFrames / messages).toFixed(2)}`);
   console.log(`by file (bytes per message, self):`);
