@@ -27,7 +27,9 @@ export type DivergenceKind =
   /** The machine emitted a record the journal does not have (at the end of the journal). */
   | 'extra'
   /** No machine event produces this record (unknown system type, or a mode change nobody caused). */
-  | 'underivable';
+  | 'underivable'
+  /** The journal skips sequence ids before this record (rows deleted, or never stored): the re-run steps over them. */
+  | 'hole';
 
 export interface Divergence {
   readonly kind: DivergenceKind;
@@ -261,6 +263,44 @@ export function createMachineRerun(options: { conversationId: string; settings?:
 
   const nameOf = (id: string): string | undefined => actor.getSnapshot().context.participants.get(id)?.display_name;
 
+  // The journal's previous sequence id: a record further on than the next one follows a hole.
+  let previousJournalId = 0;
+
+  /**
+   * Keeps the machine at the journal's ids. It falls behind over ids the journal skips (rows deleted from a store,
+   * or never stored) and after a record the machine refused (a `missing` divergence): from there on every record
+   * used to be a sequence_id mismatch, hundreds of divergences hiding the real ones, and "a duplicate of #N" named
+   * the machine's ids instead of the journal's. A hole is one divergence of its own (a refused record was reported
+   * already); then what the machine emitted for the skipped ids is dropped, and ids it never reached are taken as lost
+   * ones (RECOVER_LOST, its placeholders discarded), so its next id is the record's. What missing records did (a join,
+   * a post) stays unknown to the machine, so a later divergence can still stem from the hole.
+   */
+  const catchUp = (record: ChatMessage): Divergence[] => {
+    const from = previousJournalId + 1;
+    previousJournalId = Math.max(previousJournalId, record.sequence_id);
+    const dropped: string[] = [];
+    while (pending.length > 0 && pending[0].sequence_id < record.sequence_id) {
+      const m = pending.shift()!;
+      dropped.push(`#${m.sequence_id} ${m.sender_type} '${m.message_type}' (${m.message_id})`);
+    }
+    if (pending.length === 0 && actor.getSnapshot().context.lastSequenceId < record.sequence_id - 1) {
+      const at = Date.parse(record.timestamp);
+      actor.send({ type: 'RECOVER_LOST', receivedAt: Number.isNaN(at) ? 0 : at, upTo: record.sequence_id - 1 });
+      emitted.length = 0;
+    }
+    if (record.sequence_id <= from) return [];
+    const to = record.sequence_id - 1;
+    const ids = from === to ? `sequence id ${from} is` : `sequence ids ${from}..${to} are`;
+    const had = dropped.length > 0 ? ` (the machine had ${dropped.join(', ')} there)` : '';
+    return [
+      {
+        kind: 'hole',
+        sequence_id: record.sequence_id,
+        detail: `${ids} not in the journal${had}; the re-run steps over ${from === to ? 'it' : 'them'} and goes on at #${record.sequence_id}`,
+      },
+    ];
+  };
+
   return {
     get compared() {
       return compared;
@@ -273,20 +313,24 @@ export function createMachineRerun(options: { conversationId: string; settings?:
           { kind: 'missing', sequence_id: record.sequence_id, detail: `the machine stopped with an error earlier: ${describe(crash)}` },
         ];
       }
+      const found = catchUp(record);
       if (pending.length === 0) {
         const derivation = deriveEvent(record, nameOf);
         if (derivation.kind === 'derived') {
           return [
+            ...found,
             { kind: 'underivable', sequence_id: record.sequence_id, detail: `the machine emitted no ${record.message_type} record here` },
           ];
         }
-        if (derivation.kind === 'none') return [{ kind: 'underivable', sequence_id: record.sequence_id, detail: derivation.reason }];
+        if (derivation.kind === 'none')
+          return [...found, { kind: 'underivable', sequence_id: record.sequence_id, detail: derivation.reason }];
         emitted.length = 0;
         outcome = undefined;
         actor.send(derivation.event);
         if (crash !== undefined) {
           crashReported = true;
           return [
+            ...found,
             {
               kind: 'missing',
               sequence_id: record.sequence_id,
@@ -298,6 +342,7 @@ export function createMachineRerun(options: { conversationId: string; settings?:
         emitted.length = 0;
         if (pending.length === 0) {
           return [
+            ...found,
             {
               kind: 'missing',
               sequence_id: record.sequence_id,
@@ -309,9 +354,9 @@ export function createMachineRerun(options: { conversationId: string; settings?:
       const rerun = pending.shift()!;
       compared += 1;
       const fields = compare(record, rerun);
-      if (fields.length === 0) return [];
+      if (fields.length === 0) return found;
       const summary = fields.map((f) => `${f.field}: journal ${JSON.stringify(f.journal)} vs rerun ${JSON.stringify(f.rerun)}`).join('; ');
-      return [{ kind: 'mismatch', sequence_id: record.sequence_id, detail: summary, fields }];
+      return [...found, { kind: 'mismatch', sequence_id: record.sequence_id, detail: summary, fields }];
     },
     finish() {
       const extra: Divergence[] = pending.map((m) => ({

@@ -25,6 +25,17 @@ describe('machine re-run (unit)', () => {
     expect(formatDivergence(divergences[0])).toMatch(new RegExp(`^#${c.first[0]} ${c.first[1]}: `));
   });
 
+  it('steps over a hole: one divergence, and later ones name the journal ids (not the machine ids, one behind)', () => {
+    const j = journalBuilder();
+    const records = [j.join('alice'), j.post('alice', 'a1', 'one')];
+    j.post('alice', 'a2', 'two (not in the journal)');
+    records.push(j.post('alice', 'a3', 'three'), j.post('alice', 'a3', 'three'), j.post('alice', 'a4', 'four'));
+    expect(rerunAll(records).divergences.map(formatDivergence)).toEqual([
+      '#4 hole: sequence id 3 is not in the journal; the re-run steps over it and goes on at #4',
+      '#5 missing: the machine emitted nothing for POST (a duplicate of #4)',
+    ]);
+  });
+
   it('names each differing field with both values', () => {
     const join = journalBuilder().join('alice', 'human', { content: 'x', message_id: 'y' });
     const { divergences } = rerunAll([join]);
