@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../../actors/message-types';
+import { changeNote } from './change-notes';
 import type { LostRun } from './lost-runs';
 import type { SequenceHole } from './sequence-holes';
 
@@ -36,7 +37,7 @@ export function formatTimelineLine(m: ChatMessage, options: TimelineOptions = {}
     timeOfDay(m.timestamp).padEnd(12),
     fit(sender, SENDER_WIDTH).padEnd(SENDER_WIDTH),
     fit(m.message_type, TYPE_WIDTH).padEnd(TYPE_WIDTH),
-    excerpt(redacted + note + m.content, width),
+    excerpt(redacted + note + changeNote(m, timeOfDay) + m.content, width),
   ].join('  ');
 }
 
