@@ -9,6 +9,7 @@ import { listServerConversations, openServerSource } from './http-source';
 import { openFollowSource, processInterrupts, type FollowSource, type InterruptSubscription } from './live-follow';
 import { openJsonlSource, openStoreSource, type JournalSource } from './journal-source';
 import { toJsonLine } from './jsonl';
+import { runDiff } from './run-diff';
 import { runExport, runReplay, type ReplayIo } from './run-replay';
 import { ServerRequestError, type ServerTarget } from './server-client';
 import { openStorage, parseStorageSpec, resolvedFrom } from './storage-spec';
@@ -43,7 +44,7 @@ const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 export async function main(argv: readonly string[], io: MainIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command('nlweb-chat-replay')
-    .description("Read a conversation journal: timeline, one participant's view, invariant check, machine re-run, export.")
+    .description("Read a conversation journal: timeline, one participant's view, invariant check, machine re-run, export, diff.")
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
@@ -63,12 +64,14 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
         '  nlweb-chat-replay c1 --storage sqlite:./chat.db --from 12 --to 12     (what was #12?)',
         '  nlweb-chat-replay export c1 --storage postgres://chat@db/chat?schema=prod -o c1.jsonl',
         '  nlweb-chat-replay --file c1.jsonl --check --rerun',
+        '  nlweb-chat-replay diff monday.jsonl tuesday.jsonl     (what changed between two exports of c1)',
         '  NLWEB_CHAT_TOKEN=... nlweb-chat-replay c1 --server http://127.0.0.1:8000 --check',
         '  nlweb-chat-replay c1 --server http://127.0.0.1:8000 --user alice     (dev mode)',
         '  nlweb-chat-replay c1 --server http://127.0.0.1:8000 --user alice --follow --check     (live, until Ctrl-C)',
         '',
         'Exit codes: 0 ok, 1 usage/IO error, 2 invariant violation (--check), 3 divergence (--rerun),',
         '  4 --follow ended by the server (the follower was removed, or the conversation deleted).',
+        '  5 diff: the two exports differ.',
         'See docs/replay.md.',
       ].join('\n'),
     );
@@ -172,6 +175,30 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       await source.close();
     }
   });
+
+  program
+    .command('diff <old.jsonl> <new.jsonl>')
+    .description('what changed between two exports of one conversation (added, removed, edited/redacted, replaced)')
+    .option('--json', 'JSON lines instead of text')
+    .option('--width <n>', 'content excerpt width', positiveInt, 80)
+    .action(async (oldFile: string, newFile: string, opts: { json?: boolean; width: number }) => {
+      const older = await openJsonlSource(oldFile);
+      try {
+        const newer = await openJsonlSource(newFile);
+        try {
+          exitCode = await runDiff(
+            { name: oldFile, source: older },
+            { name: newFile, source: newer },
+            { json: opts.json === true, width: opts.width },
+            io,
+          );
+        } finally {
+          await newer.close();
+        }
+      } finally {
+        await older.close();
+      }
+    });
 
   withServer(
     program

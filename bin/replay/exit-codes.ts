@@ -10,6 +10,8 @@ export const EXIT = {
   divergence: 3,
   /** `--follow` ended because the server ended the conversation for the follower (removed, or deleted). */
   followEnded: 4,
+  /** `diff`: the two reads of the journal differ. */
+  differ: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -19,6 +19,7 @@ describe('replay command line (in-process)', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('Exit codes: 0 ok, 1 usage/IO error, 2 invariant violation (--check), 3 divergence (--rerun),');
     expect(out.stdout).toContain('4 --follow ended by the server (the follower was removed, or the conversation deleted).');
+    expect(out.stdout).toContain('5 diff: the two exports differ.');
   });
 
   it('exits 1 on usage errors: unknown option, no source, two sources, bad numbers, bad spec', async () => {
