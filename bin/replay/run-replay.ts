@@ -6,6 +6,7 @@ import { makeHeader, toJsonLine } from './jsonl';
 import { LineWriter, type TextSink } from './line-writer';
 import { createMachineRerun, formatDivergence, type Divergence } from './machine-rerun';
 import { createJobTriggers } from './job-triggers';
+import { createJoinedParticipants } from './joined-participants';
 import { createLostRuns, type LostRun } from './lost-runs';
 import { createParticipantView } from './participant-view';
 import { createProgress, type ProgressSink } from './progress';
@@ -59,6 +60,7 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   const checker = options.check ? createInvariantChecker({ conversationId: source.conversationId, historyStartsAt: startsAt }) : undefined;
   const rerun = options.rerun ? createMachineRerun({ conversationId: source.conversationId, settings: source.meta?.settings }) : undefined;
   const view = options.as !== undefined ? createParticipantView(options.as) : undefined;
+  const joined = view ? createJoinedParticipants() : undefined;
   const lostRuns = createLostRuns();
   const jobTriggers = createJobTriggers();
   // What each shown record answers, by sequence id, until its line is written (lost runs may hold records back).
@@ -121,6 +123,7 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
     }
     const answered = jobTriggers.accept(record);
     const hole = holes.accept(record);
+    joined?.accept(record);
     if (view && !view.accept(record)) return undefined;
     // Before --from: read (membership, job triggers), not shown.
     if (options.from !== undefined && record.sequence_id < options.from) return undefined;
@@ -169,7 +172,7 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
     await summary('rerun', { records, compared: rerun.compared, divergences }, divergences > maxReports ? divergences - maxReports : 0);
   await out.flush();
   const ranged = options.from !== undefined || options.to !== undefined;
-  if (view && view.periods === 0 && !cutAtTo) io.stderr.write(`replay: ${options.as} never joined conversation ${source.conversationId}\n`);
+  if (view && view.periods === 0 && !cutAtTo) io.stderr.write(`replay: ${joined!.neverJoinedNote(options.as!, source.conversationId)}\n`);
   else if (!analysing && ranged && shown === 0 && records > 0)
     io.stderr.write(
       `replay: no record of conversation ${source.conversationId} in #${options.from ?? 1}..#${options.to ?? 'end'}${

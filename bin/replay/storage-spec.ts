@@ -44,7 +44,7 @@ export function parseStorageSpec(spec: string): StorageSpec {
   if (s.startsWith('redis://') || s.startsWith('rediss://')) return parseRedisSpec(s);
   throw new ChatError(
     'CONFIG_ERR_INVALID',
-    `unknown storage ${JSON.stringify(withoutUrlPasswords(s))}: use memory, sqlite:<file>, postgres://... or redis://...`,
+    `unknown storage ${JSON.stringify(withoutUrlPasswords(s))}: use memory, sqlite:<file>, postgres://... or redis://...${likelyMeant(s)}`,
   );
 }
 
@@ -105,4 +105,15 @@ export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
  */
 export function resolvedFrom(path: string): string {
   return nodePath.isAbsolute(path) ? '' : ` (looked for ${nodePath.resolve(path)}: relative to ${process.cwd()})`;
+}
+
+/**
+ * What a spec without a scheme was most likely meant to be: a path ending like a database file is a SQLite file
+ * given as a path (`--storage ./chat.db`, the first thing a newcomer types), one ending in .jsonl an export.
+ */
+function likelyMeant(spec: string): string {
+  if (spec.includes('://')) return '';
+  if (/\.(db|sqlite3?)$/i.test(spec)) return ` (for the SQLite file ${spec}: --storage sqlite:${spec})`;
+  if (/\.jsonl$/i.test(spec)) return ` (for an export: --file ${spec})`;
+  return '';
 }

@@ -96,6 +96,6 @@ describe('replay command line (in-process)', () => {
     const out = await run('--file', file, '--as', 'carol');
     expect(out.code).toBe(0);
     expect(out.stdout.trim().split('\n')).toHaveLength(1);
-    expect(out.stderr).toBe('replay: carol never joined conversation conv-1\n');
+    expect(out.stderr).toBe('replay: carol never joined conversation conv-1 (participants who joined: alice, echo)\n');
   });
 });
