@@ -10,6 +10,7 @@ import { openFollowSource, processInterrupts, type FollowSource, type InterruptS
 import { openJsonlSource, openStoreSource, type JournalSource } from './journal-source';
 import { toJsonLine } from './jsonl';
 import { runDiff } from './run-diff';
+import { parseSenderIds } from './sender-filter';
 import { runExport, runReplay, type ReplayIo } from './run-replay';
 import { ServerRequestError, type ServerTarget } from './server-client';
 import { openStorage, parseStorageSpec, resolvedFrom } from './storage-spec';
@@ -62,6 +63,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
         '  nlweb-chat-replay c1 --storage sqlite:./chat.db',
         '  nlweb-chat-replay c1 --storage sqlite:./chat.db --as bob',
         '  nlweb-chat-replay c1 --storage sqlite:./chat.db --from 12 --to 12     (what was #12?)',
+        '  nlweb-chat-replay c1 --storage sqlite:./chat.db --as bob --sender alice,nlweb     (alice and the AI, as bob saw them)',
         '  nlweb-chat-replay export c1 --storage postgres://chat@db/chat?schema=prod -o c1.jsonl',
         '  nlweb-chat-replay --file c1.jsonl --check --rerun',
         '  nlweb-chat-replay diff monday.jsonl tuesday.jsonl     (what changed between two exports of c1)',
@@ -98,6 +100,11 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       .option('--rerun', 're-run the journal through the conversation machine; exit 3 on a divergence')
       .option('--from <seq>', 'timeline: only records from this sequence id on', positiveInt)
       .option('--to <seq>', 'timeline: only records up to this sequence id (--from N --to N: one record)', positiveInt)
+      .option(
+        '--sender <ids>',
+        'timeline: only records of these participant ids (comma-separated) and system records about them',
+        parseSenderIds,
+      )
       .option('--width <n>', 'content excerpt width', positiveInt, 80)
       .option('--max-reports <n>', 'violations/divergences printed (each); the rest are counted', positiveInt, 20)
       .option('--follow', '--server only: after what the server holds, print each new record as it is sequenced, until Ctrl-C'),
@@ -108,6 +115,9 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     const to = opts.to as number | undefined;
     if ((from !== undefined || to !== undefined) && (opts.check || opts.rerun))
       cmd.error('--from and --to apply to the timeline; --check and --rerun read the whole journal');
+    const senders = opts.sender as string[] | undefined;
+    if (senders !== undefined && (opts.check || opts.rerun))
+      cmd.error('--sender applies to the timeline; --check and --rerun read every record');
     if (from !== undefined && to !== undefined && from > to) cmd.error(`--from ${from} is after --to ${to}`);
     const follow = opts.follow === true;
     if (follow && opts.server === undefined && (opts.storage !== undefined || opts.file !== undefined))
@@ -127,6 +137,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
           as: opts.as as string | undefined,
           ...(from !== undefined ? { from } : {}),
           ...(to !== undefined ? { to } : {}),
+          ...(senders !== undefined ? { senders } : {}),
           check: opts.check === true,
           rerun: opts.rerun === true,
           width: opts.width as number,

@@ -10,6 +10,7 @@ import { createJoinedParticipants } from './joined-participants';
 import { createLostRuns, type LostRun } from './lost-runs';
 import { createParticipantView } from './participant-view';
 import { createProgress, type ProgressSink } from './progress';
+import { createSenderFilter } from './sender-filter';
 import { createSequenceHoles, type SequenceHole } from './sequence-holes';
 import { formatHoleLine, formatLostRunLine, formatTimelineLine, timelineHeading } from './timeline-format';
 import { heldFromNote, historyTrimmedNote, rerunRefusal } from './trimmed-history';
@@ -33,6 +34,8 @@ export interface ReplayOptions {
   readonly from?: number;
   /** Only records up to this sequence id (timeline only); reading stops at the first record past it. */
   readonly to?: number;
+  /** Only records of these participants, and system records about them (timeline only; sender-filter.ts). */
+  readonly senders?: readonly string[];
   /** Content excerpt width of the text timeline. */
   readonly width?: number;
   /** How many violations / divergences to print (each); the rest are only counted. */
@@ -61,6 +64,7 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   const rerun = options.rerun ? createMachineRerun({ conversationId: source.conversationId, settings: source.meta?.settings }) : undefined;
   const view = options.as !== undefined ? createParticipantView(options.as) : undefined;
   const joined = view ? createJoinedParticipants() : undefined;
+  const senders = options.senders !== undefined ? createSenderFilter(options.senders) : undefined;
   const lostRuns = createLostRuns();
   const jobTriggers = createJobTriggers();
   // What each shown record answers, by sequence id, until its line is written (lost runs may hold records back).
@@ -70,6 +74,8 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   const holesBefore = new Map<number, SequenceHole>();
   let records = 0;
   let shown = 0;
+  // Records shown after --sender (shown counts those in range and seen by --as).
+  let printed = 0;
   let cutAtTo = false;
   let violations = 0;
   let divergences = 0;
@@ -92,6 +98,9 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
         }
         const answered = answers.get(item.sequence_id);
         answers.delete(item.sequence_id);
+        // Holes (above) and lost runs are shown whatever --sender says: the ids may have been anyone's.
+        if (senders && !senders.shows(item)) continue;
+        printed += 1;
         await out.line(
           options.json
             ? toJsonLine(item)
@@ -178,6 +187,12 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
       `replay: no record of conversation ${source.conversationId} in #${options.from ?? 1}..#${options.to ?? 'end'}${
         view ? ` that ${options.as} saw` : ''
       }\n`,
+    );
+  else if (!analysing && senders && shown > 0 && printed === 0)
+    io.stderr.write(
+      `replay: no record of ${options.senders!.join(', ')} in conversation ${source.conversationId}${
+        ranged ? ` in #${options.from ?? 1}..#${options.to ?? 'end'}` : ''
+      }${view ? ` that ${options.as} saw` : ''}\n`,
     );
   if (!analysing && records === 0) io.stderr.write(`replay: conversation ${source.conversationId} has no records\n`);
   if (!analysing && startsAt > 1) io.stderr.write(`replay: ${heldFromNote(source.conversationId, startsAt)}\n`);
