@@ -45,8 +45,8 @@ export async function runDiff(
   const counts = { added: 0, removed: 0, changed: 0, replaced: 0 };
   const width = options.width ?? 80;
   const records = { old: 0, new: 0 };
+  const header = headerChanges(older.source, newer.source);
   try {
-    const header = headerChanges(older.source, newer.source);
     if (header.length > 0) {
       if (options.json)
         await out.line(toJsonLine({ type: 'diff', change: 'conversation', conversation_id: conversationId, fields: header }));
@@ -78,15 +78,26 @@ export async function runDiff(
     progress.done();
     await out.flush();
   }
-  const differs = Object.values(counts).some((n) => n > 0);
+  // A changed conversation (closed, retitled, history trimmed) differs too, with every record the same.
+  const conversationChanged = header.length > 0;
+  const differs = conversationChanged || Object.values(counts).some((n) => n > 0);
   if (options.json) {
     await out.line(
-      toJsonLine({ type: 'diff_summary', conversation_id: conversationId, old_records: records.old, new_records: records.new, ...counts }),
+      toJsonLine({
+        type: 'diff_summary',
+        conversation_id: conversationId,
+        old_records: records.old,
+        new_records: records.new,
+        ...counts,
+        conversation_changed: conversationChanged,
+      }),
     );
   } else {
     const parts = Object.entries(counts).map(([k, v]) => `${v} ${k}`);
     await out.line(
-      `diff ${differs ? 'FOUND' : 'NONE'}: conversation ${conversationId}: ${records.old} records in ${older.name}, ${records.new} in ${newer.name}: ${parts.join(', ')}`,
+      `diff ${differs ? 'FOUND' : 'NONE'}: conversation ${conversationId}: ${records.old} records in ${older.name}, ${records.new} in ${newer.name}: ${parts.join(', ')}${
+        conversationChanged ? '; the conversation changed' : ''
+      }`,
     );
   }
   await out.flush();

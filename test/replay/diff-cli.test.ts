@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createChatRuntime, createCounterIds, createEchoAgent, createManualClock } from '../../actors';
+import { makeHeader, toJsonLine } from '../../bin/replay/jsonl';
 import { fillSqliteFile, journalBuilder, makeTmpDir, parseJsonLines, recordedSqliteJournal, runCli, writeJournal } from './replay-fixtures';
 
 /**
@@ -75,6 +76,7 @@ describe('replay diff: two exports of a runtime-recorded SQLite conversation (CL
       removed: 0,
       changed: 2,
       replaced: 0,
+      conversation_changed: false,
     });
     const same = await runCli(['diff', after, after]);
     expect(same).toEqual({
@@ -115,6 +117,45 @@ describe('replay diff: histories that diverged, and what it refuses (CLI process
     expect(lines[5]).toBe(
       `diff FOUND: conversation conv-1: 4 records in ${older}, 3 in ${newer}: 0 added, 1 removed, 0 changed, 1 replaced`,
     );
+  });
+
+  it('names a change of the stored conversation and of where the held history starts first', async () => {
+    const j = journalBuilder();
+    const records = [j.join('alice'), j.post('alice', 'a1', 'hi')];
+    const meta = {
+      conversation_id: 'conv-1',
+      title: 'plans',
+      created_at: '2026-01-01T09:30:00.000Z',
+      created_by: 'alice',
+      settings: {},
+      status: 'active' as const,
+    };
+    const write = (name: string, header: object) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, [header, ...records].map((l) => `${toJsonLine(l)}\n`).join(''));
+      return file;
+    };
+    const older = write('meta-old.jsonl', makeHeader('conv-1', new Date(), meta));
+    const newer = write('meta-new.jsonl', makeHeader('conv-1', new Date(), { ...meta, title: 'trip', status: 'closed' }, 2));
+    const out = await runCli(['diff', older, newer]);
+    expect(out.code).toBe(5);
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines[1]).toBe(
+      `diff FOUND: conversation conv-1: 2 records in ${older}, 2 in ${newer}: 0 added, 0 removed, 0 changed, 0 replaced; the conversation changed`,
+    );
+    expect(lines[0]).toBe('~ conversation conv-1: title "plans" → "trip"; status "active" → "closed"; history_starts_at 1 → 2');
+    const json = parseJsonLines((await runCli(['diff', older, newer, '--json'])).stdout);
+    expect(json[1]).toMatchObject({ type: 'diff_summary', conversation_changed: true });
+    expect(json[0]).toEqual({
+      type: 'diff',
+      change: 'conversation',
+      conversation_id: 'conv-1',
+      fields: [
+        { field: 'title', old: 'plans', new: 'trip' },
+        { field: 'status', old: 'active', new: 'closed' },
+        { field: 'history_starts_at', old: 1, new: 2 },
+      ],
+    });
   });
 
   it('refuses two conversations, a journal out of order, and a missing file (exit 1, coded)', async () => {
