@@ -59,6 +59,8 @@ export function createMemberEphemera(deps: RuntimeServices, parts: MemberEphemer
       // To every connection, the reader's own included: its other tabs clear their unread marks too.
       announce: (participantId, sequenceId) =>
         connections.broadcast({ type: 'read', participant_id: participantId, sequence_id: sequenceId }),
+      // The same raises for the sockets that asked for batches; each socket takes one of the two (gateway/output-frames.ts).
+      announceBatch: (positions) => connections.broadcast({ type: 'read_batch', positions }),
       save: (positions) => deps.store.saveReadPositions(conversationId, positions).then(() => saveLog.saved()),
       saveFailed: (err, retrying) => saveLog.failed(err, retrying),
     },

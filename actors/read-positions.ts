@@ -1,5 +1,6 @@
 import { unrefTimer, type Clock } from './clock';
 import type { Participant } from './message-types';
+import { ReadBatches } from './read-batches';
 
 export interface ReadPositionsDeps {
   readonly clock: Clock;
@@ -13,6 +14,11 @@ export interface ReadPositionsDeps {
   /** Changed positions are written to the store at most once per this many ms (chat.read_positions.save_interval_ms). */
   readonly saveIntervalMs: number;
   readonly announce: (participantId: string, sequenceId: number) => void;
+  /**
+   * Every raise since the last one, once per announce interval for the whole conversation (read-batches.ts): for the
+   * sockets that asked for `read_batch` frames instead of a `read` frame per member.
+   */
+  readonly announceBatch: (positions: Readonly<Record<string, number>>) => void;
   /** Writes the positions (the store raises, never lowers); a rejection keeps them to write at the next save. */
   readonly save: (positions: ReadonlyMap<string, number>) => Promise<void>;
   /** A save failed; `retrying`: false once the conversation stopped (its last save), when the raises are lost. */
@@ -58,6 +64,7 @@ export class ReadPositions {
   private unsaved: Set<string> | undefined;
   private saveTimer: unknown;
   private saving: Promise<void> | undefined;
+  private readonly batches: ReadBatches;
   private closed = false;
   /** flush() was called: the conversation is stopping, and no save after this one is scheduled. */
   private stopping = false;
@@ -69,6 +76,7 @@ export class ReadPositions {
     /** The conversation's last sequence id once loaded: a restored position above it is taken down to it. */
     loadedUpTo = Infinity,
   ) {
+    this.batches = new ReadBatches({ clock: deps.clock, intervalMs: deps.announceIntervalMs, announce: deps.announceBatch });
     if (restored.size === 0) return;
     this.positions = new Map();
     for (const [id, position] of restored) this.positions.set(id, Math.min(position, loadedUpTo));
@@ -101,6 +109,7 @@ export class ReadPositions {
     (this.unsaved ??= new Set()).add(id);
     this.scheduleSave();
     this.announceSoon(id);
+    this.batches.raised(id, sequenceId);
     return sequenceId;
   }
 
@@ -119,6 +128,7 @@ export class ReadPositions {
   /** The conversation stops: nothing more is announced or scheduled (flush() may still write what is left). */
   close(): void {
     this.closed = true;
+    this.batches.close();
     for (const timer of [this.announceTimer, this.saveTimer]) if (timer !== undefined) this.deps.clock.clearTimeout(timer);
     this.announceTimer = undefined;
     this.saveTimer = undefined;

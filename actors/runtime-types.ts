@@ -120,6 +120,8 @@ export type ConversationOutput =
   | { readonly type: 'presence'; readonly participant_id: string; readonly online: boolean }
   /** A member's read position rose (at most once per member per chat.read_positions.announce_interval_ms; actors/read-positions.ts). */
   | { readonly type: 'read'; readonly participant_id: string; readonly sequence_id: number }
+  /** The same raises, every member's since the last batch, at most once per interval for the conversation (actors/read-batches.ts). */
+  | { readonly type: 'read_batch'; readonly positions: Readonly<Record<string, number>> }
   | {
       readonly type: 'participants';
       readonly participants: readonly Participant[];

@@ -37,6 +37,7 @@ export type ClientFrame =
   | { type: 'ping' }
   | { type: 'leave' }
   | { type: 'read'; sequence_id: number }
+  | { type: 'options'; read_batches: true }
   | { type: 'edit'; message_id: string; content: string }
   | { type: 'delete'; message_id: string };
 
@@ -59,6 +60,8 @@ export interface ConnectedFrame {
     rate_limit_per_second?: number;
     rate_limit_burst?: number;
   };
+  /** What the socket may opt into with an `options` frame (absent from servers older than the field, and then none). */
+  features?: string[];
 }
 export interface ParticipantListFrame {
   type: 'participant_list';
@@ -121,6 +124,11 @@ export interface ReadFrame {
   participant_id: string;
   sequence_id: number;
 }
+/** The read positions raised since the last batch, on a socket that asked for batches (docs/protocol.md, Read positions). */
+export interface ReadBatchFrame {
+  type: 'read_batch';
+  positions: Record<string, number>;
+}
 export interface SyncCompleteFrame {
   type: 'sync_complete';
   from: number;
@@ -173,6 +181,7 @@ export type ServerFrame =
   | TypingFrame
   | PresenceFrame
   | ReadFrame
+  | ReadBatchFrame
   | SyncCompleteFrame
   | ResetFrame
   | ErrorFrame

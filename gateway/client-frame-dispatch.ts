@@ -83,6 +83,8 @@ export interface FrameDispatchTarget extends PostTarget {
   resync(start: ReplayRequest): Promise<void>;
   /** Leaves the conversation, then closes with 1000. */
   leave(): Promise<void>;
+  /** From now on the socket takes `read_batch` frames instead of `read` frames (`options`). */
+  takeReadBatches(): void;
 }
 
 /** Turns one valid client frame into its runtime call or direct answer (docs/protocol.md). */
@@ -136,6 +138,10 @@ export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTar
       return;
     case 'delete':
       deleteMessage(frame, target);
+      return;
+    case 'options':
+      // No answer of its own: from now on the read positions come batched.
+      target.takeReadBatches();
       return;
     case 'read':
       // No answer when it is taken: the position rises (a value past the last record is taken as the last), others

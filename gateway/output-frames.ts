@@ -5,7 +5,7 @@ import type { NlwebChatConfig } from '../config/config-types';
 import type { DeliveryProgress } from './delivery-progress';
 import { errorFrame } from './error-frames';
 import type { FrameSender } from './frame-sender';
-import type { ConnectedFrame, ParticipantListFrame, ServerFrame } from './protocol/server-frames';
+import type { ConnectedFrame, ConnectionFeature, ParticipantListFrame, ServerFrame } from './protocol/server-frames';
 
 /**
  * How a connection writes frames, as forwarding needs it: a WebSocket's FrameSender, or an event stream's
@@ -22,6 +22,8 @@ export interface OutputTarget {
   readonly liveAfter: number;
   /** True while this connection's own `leave` frame is being processed. */
   readonly isLeaving: boolean;
+  /** The socket asked for `read_batch` frames (an `options` frame): it gets those instead of `read` frames. */
+  readonly readBatches: boolean;
   /** Ends the connection with the close code of `code` (or a plain close code). */
   closeWith(code: ErrorCode | number): void;
 }
@@ -33,6 +35,8 @@ export function welcomeFrames(
   protocolVersion: number,
   config: NlwebChatConfig,
   now: number,
+  /** The opt-ins the connection offers (an event stream: none, it cannot ask). */
+  features: readonly ConnectionFeature[] = [],
 ): [ConnectedFrame, ParticipantListFrame] {
   const input = config.chat.input;
   return [
@@ -53,6 +57,7 @@ export function welcomeFrames(
         rate_limit_per_second: config.chat.limits.rate_limit_per_second,
         rate_limit_burst: config.chat.limits.rate_limit_burst,
       },
+      ...(features.length === 0 ? {} : { features }),
     },
     participantListFrame(sub),
   ];
@@ -111,6 +116,13 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       return;
     case 'read':
       // The reader's own sockets too: another tab clears its unread mark. At most one per member per interval.
+      // A socket taking batches has these raises in its next `read_batch`.
+      if (target.readBatches) return;
+      forwardShared(target.sender, output);
+      return;
+    case 'read_batch':
+      // One frame per interval for the whole room instead of one per member (actors/read-batches.ts), if asked for.
+      if (!target.readBatches) return;
       forwardShared(target.sender, output);
       return;
     case 'participants':
@@ -142,7 +154,7 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
   }
 }
 
-type BroadcastOutput = Extract<ConversationOutput, { type: 'typing' | 'presence' | 'read' }>;
+type BroadcastOutput = Extract<ConversationOutput, { type: 'typing' | 'presence' | 'read' | 'read_batch' }>;
 
 /**
  * A broadcast output's frame, serialised once for every connection. Its own function, not a case of forwardOutput:
@@ -158,6 +170,8 @@ function forwardShared(sender: OutputFrameSender, output: BroadcastOutput): void
         return { type: 'presence', participant_id: output.participant_id, online: output.online };
       case 'read':
         return { type: 'read', participant_id: output.participant_id, sequence_id: output.sequence_id };
+      case 'read_batch':
+        return { type: 'read_batch', positions: output.positions };
     }
   });
 }

@@ -53,6 +53,8 @@ export interface ClosedEventFrame {
  * markers and leaving go over the HTTP API. Ends with a `closed` event, or, for a slow consumer, by a reset.
  */
 export class SseConnection implements OutputTarget, GatewayConnection {
+  /** An event stream cannot ask for batches: it gets a `read` event per member (docs/sse.md). */
+  readonly readBatches = false;
   readonly userId: string;
   readonly conversationId: string;
   readonly progress: DeliveryProgress;

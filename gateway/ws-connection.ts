@@ -23,7 +23,7 @@ import { PacedOutputs, type DrainingStream } from './paced-outputs';
 import { rateKeyOf } from './rate-limiter';
 import { TurnWriteBatch, type CorkableStream } from './turn-write-batch';
 import { TOKEN_EXPIRED_CLOSE_REASON } from './upgrade-rejection';
-import type { ErrorFrame } from './protocol/server-frames';
+import { WS_CONNECTION_FEATURES, type ErrorFrame } from './protocol/server-frames';
 
 /** A turn's batched writes go out early past this many bytes (a resync replay can write megabytes). */
 const BATCH_FLUSH_BYTES = 64 * 1024;
@@ -53,6 +53,10 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   readonly answerOrder = new AnswerOrder();
   /** The participant's typing budget: typing must not eat the message budget. */
   readonly typingKey: string;
+  /** Set by the socket's `options` frame: the room's read positions as `read_batch` frames (output-frames.ts). */
+  private batchedReads = false;
+  /** A `read_batch` came while this socket took `read` frames (see takeReadBatches). */
+  private passedReadBatch = false;
 
   private readonly feed: ConnectionSubscription;
   /** The subscription's outputs, written in bounded steps when many come at once (a resume's replay). */
@@ -142,7 +146,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
 
   /** Sends `connected` and `participant_list`, then everything the subscription buffered meanwhile (paced-outputs.ts). */
   start(): void {
-    for (const frame of welcomeFrames(this.feed.current, this.userId, this.protocolVersion, this.ctx.config, this.ctx.clock.now()))
+    const now = this.ctx.clock.now();
+    for (const frame of welcomeFrames(this.feed.current, this.userId, this.protocolVersion, this.ctx.config, now, WS_CONNECTION_FEATURES))
       this.sender.frame(frame);
     this.feed.attach(this.paced);
     // Armed once the welcome is out: a token that ran out meanwhile still gets its error frame and close.
@@ -158,6 +163,22 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   /** True from the first close step on: nothing more is sent or dispatched. */
   get isClosing(): boolean {
     return this.closing;
+  }
+
+  get readBatches(): boolean {
+    return this.batchedReads;
+  }
+
+  takeReadBatches(): void {
+    if (this.batchedReads || this.closing) return;
+    this.batchedReads = true;
+    if (!this.passedReadBatch) return;
+    // Every position now, at once: a raise that went out in a batch before this frame came (passed over here) and
+    // whose member's own `read` is still held for its interval (dropped from now on) would reach this socket in
+    // neither form until that member reads again. Only then: the usual opt-in, right after `connected`, costs no frame.
+    this.passedReadBatch = false;
+    const positions = this.feed.current.readPositions;
+    if (Object.keys(positions).length > 0) this.sender.frame({ type: 'read_batch', positions });
   }
 
   /** True while this connection's own `leave` frame is being processed. */
@@ -316,6 +337,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
    * leave the socket open but deaf), so a failure to translate an output ends this connection instead.
    */
   private readonly deliver = (output: ConversationOutput): void => {
+    // Passed over before the socket asked for batches: takeReadBatches then sends the positions as they are.
+    if (output.type === 'read_batch' && !this.batchedReads) this.passedReadBatch = true;
     try {
       forwardOutput(output, this);
     } catch (err) {

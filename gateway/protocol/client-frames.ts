@@ -55,6 +55,16 @@ export interface ClientReadFrame {
 }
 
 /**
+ * What this socket asks for of the opt-ins its `connected` frame offered (`features`): `read_batches`, the room's read
+ * positions as one `read_batch` frame per interval instead of a `read` frame per member (docs/protocol.md, Read positions).
+ */
+export interface ClientOptionsFrame {
+  readonly type: 'options';
+  /** Only true: a socket that took batches keeps them (switching back could lose a raise in the switch). */
+  readonly read_batches: true;
+}
+
+/**
  * Replace the content of the sender's own `text` message `message_id` (docs/protocol.md, Edits and deletes): content
  * is checked as a post's; an `edit` record tells every member. No answer when it is taken, an error frame otherwise.
  */
@@ -77,6 +87,7 @@ export type ClientFrame =
   | ClientPingFrame
   | ClientLeaveFrame
   | ClientReadFrame
+  | ClientOptionsFrame
   | ClientEditFrame
   | ClientDeleteFrame;
 export type ClientFrameType = ClientFrame['type'];
@@ -122,6 +133,7 @@ export const CLIENT_FRAME_SCHEMAS: Readonly<Record<ClientFrameType, Schema>> = {
   ping: frame('ping', { ts: { type: 'number' } }),
   leave: frame('leave', {}),
   read: frame('read', { sequence_id: seq }, ['sequence_id']),
+  options: frame('options', { read_batches: { const: true } }, ['read_batches']),
   edit: frame('edit', { message_id: messageId, content: { type: 'string' } }, ['message_id', 'content']),
   delete: frame('delete', { message_id: messageId }, ['message_id']),
 };

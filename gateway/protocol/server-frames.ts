@@ -23,7 +23,16 @@ export interface ConnectedFrame {
   readonly server_time: string;
   /** What this server accepts from a client (optional: servers before it sent none). */
   readonly limits?: ConnectionLimits;
+  /**
+   * What this socket may ask for with an `options` frame (optional: servers before it sent none, and an event stream
+   * has none): `read_batches`, one `read_batch` frame per interval instead of a `read` frame per member.
+   */
+  readonly features?: readonly ConnectionFeature[];
 }
+/** An opt-in a socket asks for with an `options` frame (docs/protocol.md, Read positions). */
+export type ConnectionFeature = 'read_batches';
+/** The opt-ins this gateway's sockets offer in their `connected` frame. */
+export const WS_CONNECTION_FEATURES: readonly ConnectionFeature[] = Object.freeze(['read_batches']);
 /**
  * The sizes past which this server refuses a client's input, so a client can refuse an oversize message itself:
  * a frame over max_frame_bytes closes the socket with 1009, which ends a client, with its other unsent messages.
@@ -108,6 +117,14 @@ export interface ReadFrame {
   readonly participant_id: string;
   readonly sequence_id: number;
 }
+/**
+ * Every member's read position that rose since the last batch, once per chat.read_positions.announce_interval_ms for
+ * the whole conversation: instead of `read` frames, on a socket that asked with `options {read_batches: true}`.
+ */
+export interface ReadBatchFrame {
+  readonly type: 'read_batch';
+  readonly positions: Readonly<Record<string, number>>;
+}
 export interface SyncCompleteFrame {
   readonly type: 'sync_complete';
   readonly from: number;
@@ -162,6 +179,7 @@ export type ServerFrame =
   | TypingFrame
   | PresenceFrame
   | ReadFrame
+  | ReadBatchFrame
   | SyncCompleteFrame
   | ResetFrame
   | ErrorFrame
@@ -252,6 +270,7 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
         },
         dependencies: { rate_limit_per_second: ['rate_limit_burst'], rate_limit_burst: ['rate_limit_per_second'] },
       },
+      features: { type: 'array', uniqueItems: true, items: { enum: ['read_batches'] } },
     },
     ['protocol_version', 'conversation_id', 'participant_id', 'mode', 'input_timeout', 'last_sequence_id', 'connection_id', 'server_time'],
   ),
@@ -302,6 +321,11 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
   typing: frame('typing', { participant_id: id, is_typing: { type: 'boolean' } }, ['participant_id', 'is_typing']),
   presence: frame('presence', { participant_id: id, online: { type: 'boolean' } }, ['participant_id', 'online']),
   read: frame('read', { participant_id: id, sequence_id: seq }, ['participant_id', 'sequence_id']),
+  read_batch: frame(
+    'read_batch',
+    { positions: { type: 'object', minProperties: 1, propertyNames: { minLength: 1 }, additionalProperties: seq } },
+    ['positions'],
+  ),
   sync_complete: frame('sync_complete', { from: seq, to: seq, recovered: { type: 'boolean' }, has_earlier: { type: 'boolean' } }, [
     'from',
     'to',

@@ -31,15 +31,29 @@ function readFrames(page: Page, direction: 'framesent' | 'framereceived') {
     const conversation = decodeURIComponent(new URL(ws.url()).pathname.split('/').at(-1)!);
     const onFrame = (frame: { payload: string | Buffer }): void => {
       const text = typeof frame.payload === 'string' ? frame.payload : frame.payload.toString('utf8');
-      const parsed = JSON.parse(text) as { type?: string; participant_id?: string; sequence_id: number; is_typing?: boolean };
+      const parsed = JSON.parse(text) as {
+        type?: string;
+        participant_id?: string;
+        sequence_id: number;
+        is_typing?: boolean;
+        positions?: Record<string, number>;
+      };
+      // The page's client asks for batches where the server offers them: a `read_batch` is one entry per member here.
+      if (parsed.type === 'read_batch') {
+        for (const [participantId, sequenceId] of Object.entries(parsed.positions!))
+          take({ conversation, participant_id: participantId, sequence_id: sequenceId });
+        return;
+      }
       const probe = parsed.type === 'typing' && parsed.is_typing === true;
       if (parsed.type !== 'read' && !probe) return;
-      const f: ReadFrame = {
+      take({
         conversation,
         ...(probe ? { probe: true as const } : {}),
         ...(parsed.participant_id !== undefined ? { participant_id: parsed.participant_id } : {}),
         sequence_id: probe ? 0 : parsed.sequence_id,
-      };
+      });
+    };
+    const take = (f: ReadFrame): void => {
       frames.push(f);
       for (const w of waiting) if (w.pred(f)) w.resolve();
       waiting = waiting.filter((w) => !w.pred(f));
@@ -49,7 +63,7 @@ function readFrames(page: Page, direction: 'framesent' | 'framereceived') {
   });
   return {
     frames,
-    /** The `read` frames (and probes) of one conversation's sockets. */
+    /** The `read` frames (a `read_batch`'s entries, and probes) of one conversation's sockets. */
     in: (conversation: string) => frames.filter((f) => f.conversation === conversation).map(({ conversation: _, ...f }) => f),
     seen: (pred: (f: ReadFrame) => boolean) =>
       frames.some(pred) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ pred, resolve })),

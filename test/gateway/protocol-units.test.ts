@@ -55,6 +55,7 @@ describe('protocol schemas', () => {
       { type: 'typing', participant_id: 'bob', is_typing: true },
       { type: 'presence', participant_id: 'bob', online: false },
       { type: 'read', participant_id: 'bob', sequence_id: 3 },
+      { type: 'read_batch', positions: { bob: 3, carol: 5 } },
       { type: 'sync_complete', from: 1, to: 3, recovered: true },
       { type: 'error', error: 'CHAT_ERR_QUEUE_FULL', code: 429, message: 'full', retry_after_ms: 100, message_id: 'm1' },
       { type: 'pong', server_time: '2026-01-01T00:00:00.000Z', ts: 5 },
@@ -130,7 +131,21 @@ describe('protocol schemas', () => {
   });
 
   test('client frames: every type has a schema, required fields are enforced', () => {
-    expect([...CLIENT_FRAME_TYPES].sort()).toEqual(['ack', 'delete', 'edit', 'leave', 'message', 'ping', 'read', 'sync', 'typing']);
+    expect([...CLIENT_FRAME_TYPES].sort()).toEqual([
+      'ack',
+      'delete',
+      'edit',
+      'leave',
+      'message',
+      'options',
+      'ping',
+      'read',
+      'sync',
+      'typing',
+    ]);
+    expect(validator.client({ type: 'options', read_batches: true }).ok).toBe(true);
+    // An opt-in only: a socket that took batches keeps them.
+    expect(validator.client({ type: 'options', read_batches: false }).ok).toBe(false);
     expect(validator.client({ type: 'read', sequence_id: 4 }).ok).toBe(true);
     expect(validator.client({ type: 'read', sequence_id: -1 }).ok).toBe(false);
     expect(validator.client({ type: 'read' })).toEqual({ ok: false, message: 'read frame: missing field "sequence_id"' });
