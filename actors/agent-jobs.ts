@@ -195,7 +195,11 @@ export class AgentJobs {
     }
     await new Promise<void>((resolve) =>
       process.nextTick(() => {
-        this.report(job, { type: 'AGENT_STARTED', triggerSequenceId: request.trigger.sequence_id });
+        this.report(job, {
+          type: 'AGENT_STARTED',
+          triggerSequenceId: request.trigger.sequence_id,
+          answeredSequenceIds: request.answeredSequenceIds,
+        });
         resolve();
       }),
     );
@@ -226,6 +230,7 @@ export class AgentJobs {
           part,
           chainDepth: request.chainDepth,
           triggerSequenceId: request.trigger.sequence_id,
+          answeredSequenceIds: request.answeredSequenceIds,
           triggerMessageId: request.trigger.message_id,
         });
         if (step.value.final) completed = true;
@@ -278,6 +283,7 @@ export class AgentJobs {
         type: 'AGENT_DONE',
         chainDepth: request.chainDepth,
         triggerSequenceId: request.trigger.sequence_id,
+        answeredSequenceIds: request.answeredSequenceIds,
         ...(part === 0 ? withReason(noAnswerReason(outputs?.returned), noAnswerMessage(outputs?.returned)) : {}),
       });
     }

@@ -13,6 +13,7 @@ import {
 } from './message-types';
 import type { ErrorCode } from './errors';
 import type { AgentTurn } from './agents/agent';
+import { answeredSequenceIds } from './answered-sequences';
 import { IsoTimestamps } from './iso-timestamps';
 import { RecentRecords } from './recent-records';
 
@@ -53,6 +54,8 @@ export interface TurnRequest {
   readonly participantId: string;
   readonly trigger: ChatMessage;
   readonly burst: readonly ChatMessage[];
+  /** What the job's records say it answers (`in_reply_to_sequences`): the burst's ids, capped (answered-sequences.ts). */
+  readonly answeredSequenceIds: readonly number[];
   readonly recentHumanMessages: readonly ChatMessage[];
   readonly lastAiAnswer: readonly ChatMessage[];
   readonly chainDepth: number;
@@ -285,14 +288,18 @@ export function planTurns(
 ): TurnRequest[] {
   if (chainDepth > ctx.policy.chainLimit) return [];
   const turns: TurnRequest[] = [];
+  // One list for every agent's turn: they all answer the same burst.
+  let answered: readonly number[] | undefined;
   for (const p of ctx.participants.values()) {
     if (p.participant_type !== 'ai' || p.participant_id === trigger.sender_id) continue;
+    answered ??= answeredSequenceIds(trigger, burst);
     turns.push({
       jobId: `${ctx.conversationId}:${trigger.sequence_id}:${p.participant_id}`,
       agentId: p.agent_id ?? p.participant_id,
       participantId: p.participant_id,
       trigger,
       burst,
+      answeredSequenceIds: answered,
       recentHumanMessages: ctx.humanWindow,
       lastAiAnswer: ctx.lastAiAnswer,
       chainDepth,

@@ -71,6 +71,15 @@ export interface PostFields {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Every record a job answers (its burst, capped: answered-sequences.ts), written as `in_reply_to_sequences`.
+ * Optional: a replay re-run derives these events from journals written before the list existed, and a missing
+ * list means the trigger alone.
+ */
+export interface AnsweredIds {
+  readonly answeredSequenceIds?: readonly number[];
+}
+
 export interface AgentEventBase {
   readonly receivedAt: number;
   readonly jobId: string;
@@ -78,26 +87,28 @@ export interface AgentEventBase {
 }
 
 export type AgentEvent =
-  | (AgentEventBase & { readonly type: 'AGENT_STARTED'; readonly triggerSequenceId: number })
-  | (AgentEventBase & {
-      readonly type: 'AGENT_OUTPUT';
-      readonly output: AgentOutput;
-      readonly part: number;
-      readonly chainDepth: number;
-      readonly triggerSequenceId: number;
-      readonly triggerMessageId: string;
-    })
+  | (AgentEventBase & AnsweredIds & { readonly type: 'AGENT_STARTED'; readonly triggerSequenceId: number })
+  | (AgentEventBase &
+      AnsweredIds & {
+        readonly type: 'AGENT_OUTPUT';
+        readonly output: AgentOutput;
+        readonly part: number;
+        readonly chainDepth: number;
+        readonly triggerSequenceId: number;
+        readonly triggerMessageId: string;
+      })
   /**
    * The agent's answer ended without a piece marked final (or without any piece). `reason`: why it had no
    * answer, when it said so (AgentNoAnswer); `triggerSequenceId` names the message the job answered.
    */
-  | (AgentEventBase & {
-      readonly type: 'AGENT_DONE';
-      readonly chainDepth: number;
-      readonly triggerSequenceId: number;
-      readonly reason?: string;
-      /** What the agent's service said about having no answer (AgentNoAnswer.message, cleaned). */
-      readonly reasonText?: string;
-    })
+  | (AgentEventBase &
+      AnsweredIds & {
+        readonly type: 'AGENT_DONE';
+        readonly chainDepth: number;
+        readonly triggerSequenceId: number;
+        readonly reason?: string;
+        /** What the agent's service said about having no answer (AgentNoAnswer.message, cleaned). */
+        readonly reasonText?: string;
+      })
   | (AgentEventBase & { readonly type: 'AGENT_FAILED'; readonly code: ErrorCode; readonly message: string })
   | (AgentEventBase & { readonly type: 'AGENT_CANCELLED'; readonly reason: string });

@@ -198,6 +198,7 @@ export function agentStarted(ctx: ConversationContext, e: EventOf<'AGENT_STARTED
     job_id: e.jobId,
     participant_id: e.participantId,
     in_reply_to_sequence: e.triggerSequenceId,
+    in_reply_to_sequences: answeredIdsOf(e),
   });
 }
 
@@ -214,6 +215,7 @@ export function agentOutput(ctx: ConversationContext, e: EventOf<'AGENT_OUTPUT'>
       job_id: e.jobId,
       in_reply_to: e.triggerMessageId,
       in_reply_to_sequence: e.triggerSequenceId,
+      in_reply_to_sequences: answeredIdsOf(e),
       chain_depth: e.chainDepth + 1,
       part: e.part,
       complete: final,
@@ -251,10 +253,20 @@ export function agentDone(ctx: ConversationContext, e: EventOf<'AGENT_DONE'>): C
     job_id: e.jobId,
     participant_id: e.participantId,
     in_reply_to_sequence: e.triggerSequenceId,
+    in_reply_to_sequences: answeredIdsOf(e),
     reason,
     ...(answer || e.reasonText === undefined ? {} : { reason_text: e.reasonText }),
   });
   return answer ? finishAnswer(finished, answer, e.chainDepth + 1) : finished;
+}
+
+/**
+ * The ids a job's record lists as answered (`in_reply_to_sequences`, next to the single `in_reply_to_sequence`
+ * old clients read): the turn's burst, or the trigger alone when the event carries no list (a re-run of a
+ * journal written before the list existed).
+ */
+function answeredIdsOf(e: { readonly triggerSequenceId: number; readonly answeredSequenceIds?: readonly number[] }): readonly number[] {
+  return e.answeredSequenceIds ?? [e.triggerSequenceId];
 }
 
 /** A complete answer becomes the agents' "last AI answer" and is offered to the other agents. */

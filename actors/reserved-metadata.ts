@@ -17,6 +17,7 @@ export const RESERVED_METADATA_KEYS = [
   'final',
   'in_reply_to',
   'in_reply_to_sequence',
+  'in_reply_to_sequences',
   'chain_depth',
   'redacted',
   'edited',

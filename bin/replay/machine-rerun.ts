@@ -112,11 +112,21 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
           part: md.part,
           chainDepth,
           triggerSequenceId: typeof md.in_reply_to_sequence === 'number' ? md.in_reply_to_sequence : 0,
+          ...answeredListOf(md),
           triggerMessageId: typeof md.in_reply_to === 'string' ? md.in_reply_to : '',
           output: {
             content: m.content,
             message_type: m.message_type,
-            metadata: withoutKeys(md, ['job_id', 'in_reply_to', 'in_reply_to_sequence', 'chain_depth', 'part', 'complete', 'redacted']),
+            metadata: withoutKeys(md, [
+              'job_id',
+              'in_reply_to',
+              'in_reply_to_sequence',
+              'in_reply_to_sequences',
+              'chain_depth',
+              'part',
+              'complete',
+              'redacted',
+            ]),
             final: md.complete === true,
           },
         },
@@ -161,7 +171,7 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
       const base = { receivedAt, jobId, participantId };
       const trigger = typeof md.in_reply_to_sequence === 'number' ? md.in_reply_to_sequence : 0;
       if (m.message_type === MESSAGE_TYPES.agentJobStarted) {
-        return { kind: 'event', event: { ...base, type: 'AGENT_STARTED', triggerSequenceId: trigger } };
+        return { kind: 'event', event: { ...base, type: 'AGENT_STARTED', triggerSequenceId: trigger, ...answeredListOf(md) } };
       }
       if (m.message_type === MESSAGE_TYPES.agentJobFinished) {
         // The chain depth only shapes the turns a finished answer offers, never a record.
@@ -169,7 +179,10 @@ export function deriveEvent(m: ChatMessage, nameOf: (participantId: string) => s
           ...(typeof md.reason === 'string' ? { reason: md.reason } : {}),
           ...(typeof md.reason_text === 'string' ? { reasonText: md.reason_text } : {}),
         };
-        return { kind: 'event', event: { ...base, type: 'AGENT_DONE', chainDepth: 0, triggerSequenceId: trigger, ...reason } };
+        return {
+          kind: 'event',
+          event: { ...base, type: 'AGENT_DONE', chainDepth: 0, triggerSequenceId: trigger, ...answeredListOf(md), ...reason },
+        };
       }
       if (m.message_type === MESSAGE_TYPES.agentJobCancelled) {
         return { kind: 'event', event: { ...base, type: 'AGENT_CANCELLED', reason: typeof md.reason === 'string' ? md.reason : '' } };
@@ -401,6 +414,13 @@ function failureMessage(content: string, name: string): string {
   if (content.startsWith(prefix)) return content.slice(prefix.length);
   const i = content.indexOf(' could not answer: ');
   return i >= 0 ? content.slice(i + ' could not answer: '.length) : content;
+}
+
+/** A job record's own list of answered ids, passed on as it is stored; none in journals written before the list. */
+function answeredListOf(md: Readonly<Record<string, unknown>>): { answeredSequenceIds?: readonly number[] } {
+  const listed = md.in_reply_to_sequences;
+  if (!Array.isArray(listed) || !listed.every((n) => typeof n === 'number')) return {};
+  return { answeredSequenceIds: listed as number[] };
 }
 
 function withoutKeys(md: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
