@@ -1,3 +1,4 @@
+import { answeredSequencesOf } from '../../actors/answered-sequences';
 import { MESSAGE_TYPES, type ChatMessage } from '../../actors/message-types';
 import { createOpenAnswers, type OpenAnswerFinding } from './open-answers';
 
@@ -55,8 +56,8 @@ interface Membership {
  *  - every record belongs to the conversation (the given id, else the first record's);
  *  - sequence ids are 1, 2, 3, ... (or N, N+1, ... below) in order, each once;
  *  - (sender_id, message_id) is unique per sender among non-system records;
- *  - a record answering another (metadata.in_reply_to_sequence: AI output, job records) comes after
- *    it, and the answered record exists earlier in the journal;
+ *  - a record answering others (metadata.in_reply_to_sequence and, for a burst, in_reply_to_sequences: AI
+ *    output, job records) comes after each of them, and each exists earlier in the journal;
  *  - human and AI records come only from members (after their join record, before their leave);
  *    a join while a member or a leave while not one is also reported;
  *  - every agent job that started ends (open-answers.ts: `answer_cut_off` when the journal shows it never
@@ -124,11 +125,14 @@ export function createInvariantChecker(options: { conversationId?: string; histo
 
       // Only the runtime's own records answer something (AI answers, agent job records). A human record may carry
       // the key too: journals written before human posts were refused it (reserved-metadata.ts) have such posts.
-      const replyTo = m.sender_type === 'human' ? undefined : m.metadata.in_reply_to_sequence;
-      if (typeof replyTo === 'number') {
-        if (replyTo >= seq) flag('answer_before_trigger', `answers #${replyTo}, which is not before it`);
-        else if (!seenSequences.has(replyTo) && !(replyTo >= 1 && replyTo < historyStartsAt))
-          flag('answer_without_trigger', `answers #${replyTo}, which is not in the journal before it`);
+      // Every id it answers (a burst's posts: in_reply_to_sequences) is checked, one violation of each kind naming them.
+      const replyTo = m.sender_type === 'human' ? undefined : answeredSequencesOf(m.metadata);
+      if (replyTo !== undefined) {
+        const ahead = replyTo.filter((id) => id >= seq);
+        const absent = replyTo.filter((id) => id < seq && !seenSequences.has(id) && !(id >= 1 && id < historyStartsAt));
+        if (ahead.length > 0) flag('answer_before_trigger', `answers ${idList(ahead)}, which ${isOrAre(ahead)} not before it`);
+        if (absent.length > 0)
+          flag('answer_without_trigger', `answers ${idList(absent)}, which ${isOrAre(absent)} not in the journal before it`);
       }
 
       if (m.sender_type === 'system' && m.message_type === MESSAGE_TYPES.join) {
@@ -158,6 +162,15 @@ export function createInvariantChecker(options: { conversationId?: string; histo
     },
     notes: () => notes,
   };
+}
+
+/** "#7" or "#5, #7": the answered ids a violation names (at most MAX_ANSWERED_SEQUENCE_IDS of them). */
+function idList(ids: readonly number[]): string {
+  return ids.map((id) => `#${id}`).join(', ');
+}
+
+function isOrAre(ids: readonly number[]): string {
+  return ids.length === 1 ? 'is' : 'are';
 }
 
 /** One line naming the offending entry. */

@@ -1,3 +1,4 @@
+import { answeredSequencesOf } from '../../actors/answered-sequences';
 import type { ChatMessage } from '../../actors/message-types';
 import { EXIT, type ExitCode } from './exit-codes';
 import { createInvariantChecker, formatViolation, type Violation } from './invariant-check';
@@ -68,7 +69,7 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
   const lostRuns = createLostRuns();
   const jobTriggers = createJobTriggers();
   // What each shown record answers, by sequence id, until its line is written (lost runs may hold records back).
-  const answers = new Map<number, number>();
+  const answers = new Map<number, readonly number[]>();
   const holes = createSequenceHoles(source.conversationId, startsAt);
   // The hole shown just before a record, by that record's sequence id, until its line is written.
   const holesBefore = new Map<number, SequenceHole>();
@@ -139,7 +140,8 @@ export async function runReplay(source: JournalSource, options: ReplayOptions, i
     shown += 1;
     const shownHole = hole && holes.describe(hole, options.from);
     if (shownHole) holesBefore.set(record.sequence_id, shownHole);
-    if (answered !== undefined && record.metadata.in_reply_to_sequence === undefined) answers.set(record.sequence_id, answered);
+    // Only for a record that does not say it itself (a failed or cancelled job's end): the line reads its own ids.
+    if (answered !== undefined && answeredSequencesOf(record.metadata) === undefined) answers.set(record.sequence_id, answered);
     await showTimeline(lostRuns.accept(record));
     return undefined;
   };

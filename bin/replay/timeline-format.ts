@@ -1,4 +1,6 @@
+import { answeredSequencesOf } from '../../actors/answered-sequences';
 import type { ChatMessage } from '../../actors/message-types';
+import { answeredNote } from './answered-note';
 import { changeNote } from './change-notes';
 import type { LostRun } from './lost-runs';
 import type { SequenceHole } from './sequence-holes';
@@ -7,8 +9,8 @@ import type { SequenceHole } from './sequence-holes';
 export interface TimelineOptions {
   /** Maximum characters of the content excerpt (default 80). */
   readonly excerptWidth?: number;
-  /** The sequence id the record answers when the record itself does not say (job-triggers.ts). */
-  readonly answers?: number;
+  /** The sequence ids the record answers when the record itself does not say (job-triggers.ts), ascending. */
+  readonly answers?: readonly number[];
 }
 
 const SEQ_WIDTH = 7;
@@ -22,15 +24,14 @@ export function timelineHeading(): string {
 
 /**
  * One record as one line: sequence id, time of day (UTC, HH:MM:SS.mmm), sender id with its type,
- * message type, and a one-line excerpt. AI answers and job records name the sequence id they
- * answer ("re #12") so ordering questions can be read off the timeline.
+ * message type, and a one-line excerpt. AI answers and job records name the sequence ids they
+ * answer ("re #12", "re #10, #12" for a burst: answered-note.ts) so ordering questions can be read off the timeline.
  */
 export function formatTimelineLine(m: ChatMessage, options: TimelineOptions = {}): string {
   const width = options.excerptWidth ?? 80;
   const sender = `${m.sender_id} (${m.sender_type})`;
-  const own = m.metadata.in_reply_to_sequence;
-  const replyTo = typeof own === 'number' ? own : options.answers;
-  const note = typeof replyTo === 'number' ? `[re #${replyTo}] ` : '';
+  const replyTo = answeredSequencesOf(m.metadata) ?? options.answers;
+  const note = replyTo !== undefined && replyTo.length > 0 ? answeredNote(replyTo) : '';
   const redacted = m.metadata.redacted === true && !m.content.includes('redacted') ? '[redacted] ' : '';
   return [
     String(m.sequence_id).padStart(SEQ_WIDTH),

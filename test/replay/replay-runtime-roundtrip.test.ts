@@ -93,6 +93,17 @@ describe('replay CLI on a conversation recorded by the runtime (sqlite, echo age
     expect(lines.find((l) => /bob \(human\)/.test(l) && l.includes('[redacted]'))).not.toContain('secret');
     expect(lines.filter((l) => /bob \(human\)/.test(l)).join('\n')).not.toContain('secret');
     expect(out.stdout).toMatch(/echo \(ai\)\s+text\s+\[re #3\] echo: hello from alice/);
+    // The multi-mode burst (bob's post and alice's) is answered in one turn: its start and answer name both posts.
+    const burst = [/bob \(human\)\s+text\s+bob here/, /alice \(human\)\s+text\s+welcome bob/].map(
+      (re) =>
+        lines
+          .find((l) => re.test(l))!
+          .trim()
+          .split(/\s+/)[0],
+    );
+    const answeredBoth = `[re #${burst[0]}, #${burst[1]}]`;
+    expect(lines.find((l) => /agent_job_started/.test(l) && l.includes(answeredBoth))).toMatch(/Echo is answering$/);
+    expect(lines.find((l) => /echo \(ai\)/.test(l) && l.includes(answeredBoth))).toMatch(/echo: bob here⏎second line⏎welcome bob$/);
   });
 
   it('an id that contradicts the export header is a usage error (CONFIG_ERR_INVALID, exit 1), nothing on stdout', async () => {
