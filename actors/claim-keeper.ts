@@ -1,5 +1,6 @@
 import { unrefTimer } from './clock';
 import { ChatError, type ChatErrorDetails } from './errors';
+import { PauseEvidence } from './pause-evidence';
 import type { RuntimeServices } from './runtime-services';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
@@ -54,6 +55,12 @@ export interface ClaimKeeperOptions {
  */
 export class ClaimKeeper {
   private timer: unknown;
+  private timerToken: number | undefined;
+  /** While a renewal runs: a tick every RETRY_AFTER_FAILURE_MS that keeps the claims on if the store hangs. */
+  private outageTick: unknown;
+  private outageTickToken: number | undefined;
+  /** Late timers of this keeper: was the process paused (pause-evidence.ts)? */
+  private readonly pauses: PauseEvidence;
   private closed = false;
   /** Conversations claimed while a renewal was in flight: its answer predates them, so it cannot judge them. */
   private readonly claimedDuringRenewal = new Set<string>();
@@ -76,6 +83,7 @@ export class ClaimKeeper {
   private readonly fencedSinceRenewal = new Map<string, number>();
 
   constructor(private readonly options: ClaimKeeperOptions) {
+    this.pauses = new PauseEvidence(() => options.services.clock.now());
     this.schedule();
   }
 
@@ -159,18 +167,24 @@ export class ClaimKeeper {
     if (this.closed || this.renewing || !store.supports.claims) return;
     this.renewing = true;
     const askedAt = this.options.services.clock.now();
+    this.armOutageTick();
     let held: Map<string, number>;
     try {
       held = await store.renewClaims(this.options.ownerId, this.options.ttlMs);
       this.lastRenewalFailed = false;
       this.lastRenewedAt = askedAt;
     } catch (err) {
-      logger.warn({ err }, 'renewing conversation claims failed; retrying');
       this.lastRenewalFailed = true;
-      this.keepDeliveringThroughOutage();
+      if (this.outageKeepsClaims()) {
+        logger.warn({ err }, 'renewing conversation claims failed; retrying');
+        this.keepDeliveringThroughOutage();
+      } else {
+        logger.warn({ err }, 'renewing conversation claims failed after this process was paused; sequencing waits for an answer');
+      }
       return;
     } finally {
       this.renewing = false;
+      this.cancelOutageTick();
     }
     const validUntil = this.validFrom(askedAt);
     const fresh = new Set(this.claimedDuringRenewal);
@@ -196,17 +210,54 @@ export class ClaimKeeper {
   }
 
   /**
-   * The store did not answer (an error, not another holder): delivery goes on through a storage outage, as it does
-   * past the id reservation (issue 5: "when storage is slow or down, delivery continues"), so each live claim is
-   * counted on until the retry after next could have answered. A pause is what the lease is for, and after one the
-   * store does answer: the renewal that wakes up with the process finds the new holder and moves the conversation
-   * away before anything waiting runs. What this leaves open is a store this runtime alone cannot reach while
-   * another server can take over (a network partition): both deliver until this one's store comes back, and the
-   * fencing and resume check (docs/conversations.md) clean up after it, as after a crash during an outage.
+   * The store did not answer (an error, or no answer yet after RETRY_AFTER_FAILURE_MS): delivery goes on through a
+   * storage outage, as it does past the id reservation (issue 5: "when storage is slow or down, delivery continues"),
+   * so each live claim is counted on past the next retry. Not after a pause (outageKeepsClaims): a process that slept
+   * through its renewal's answer cannot tell an outage from a takeover, so it waits for an answer, which names the new
+   * holder if there is one. What this leaves open is a store this runtime alone cannot reach while another server can
+   * take over (a network partition): both deliver until this one reaches the store again, its first renewal then
+   * moves the conversation away, and fencing and the resume check (docs/conversations.md) clean up after it, as after
+   * a crash during an outage.
    */
   private keepDeliveringThroughOutage(): void {
-    const until = this.options.services.clock.now() + 2 * this.retryDelayMs();
+    // Past the next retry (RETRY_AFTER_FAILURE_MS) and its first outage tick, with a tick to spare.
+    const until = this.options.services.clock.now() + 3 * RETRY_AFTER_FAILURE_MS;
     for (const conversation of [...this.options.live()]) if (conversation.claim.epoch !== 0) conversation.claimConfirmed(until);
+  }
+
+  /**
+   * Whether a renewal without an answer (failed, or hanging) keeps the claims on: not once this process was paused
+   * since the last answer that confirmed them (pause-evidence.ts). After a pause only an answer can: until one comes,
+   * sequencing waits, even through an outage that began with the pause.
+   */
+  private outageKeepsClaims(): boolean {
+    return !this.pauses.pausedSince(this.lastRenewedAt);
+  }
+
+  /**
+   * A store that hangs instead of refusing (a blackholed connection) holds a renewal until its client's timeout
+   * (15 s for PostgreSQL): each second of that counts as an outage too, or delivery would stop for most of it.
+   */
+  private armOutageTick(): void {
+    const { clock } = this.options.services;
+    this.outageTickToken = this.pauses.armed(clock.now() + RETRY_AFTER_FAILURE_MS);
+    this.outageTick = unrefTimer(
+      clock.setTimeout(() => {
+        this.pauses.fired(this.outageTickToken!);
+        this.outageTick = undefined;
+        this.outageTickToken = undefined;
+        if (!this.renewing || this.closed) return;
+        if (this.outageKeepsClaims()) this.keepDeliveringThroughOutage();
+        this.armOutageTick();
+      }, RETRY_AFTER_FAILURE_MS),
+    );
+  }
+
+  private cancelOutageTick(): void {
+    if (this.outageTick !== undefined) this.options.services.clock.clearTimeout(this.outageTick);
+    this.pauses.disarmed(this.outageTickToken);
+    this.outageTick = undefined;
+    this.outageTickToken = undefined;
   }
 
   /** How soon the next renewal comes (a third of the TTL; sooner after a failure, work may wait on it). */
@@ -251,6 +302,7 @@ export class ClaimKeeper {
   close(): void {
     this.closed = true;
     this.cancelTimer();
+    this.cancelOutageTick();
   }
 
   /** Until when a claim asked for (or renewed) at `askedAt` may be counted on. */
@@ -260,7 +312,9 @@ export class ClaimKeeper {
 
   private cancelTimer(): void {
     if (this.timer !== undefined) this.options.services.clock.clearTimeout(this.timer);
+    this.pauses.disarmed(this.timerToken);
     this.timer = undefined;
+    this.timerToken = undefined;
   }
 
   /** The next renewal; one timer at most (a renewal asked for by confirmSoon reschedules it). */
@@ -268,11 +322,16 @@ export class ClaimKeeper {
     const { clock, store } = this.options.services;
     if (this.closed || !store.supports.claims) return;
     this.cancelTimer();
+    const delay = this.retryDelayMs();
+    const token = this.pauses.armed(clock.now() + delay);
+    this.timerToken = token;
     this.timer = unrefTimer(
       clock.setTimeout(() => {
+        this.pauses.fired(token);
         this.timer = undefined;
+        this.timerToken = undefined;
         void this.renew().finally(() => this.schedule());
-      }, this.retryDelayMs()),
+      }, delay),
     );
   }
 }

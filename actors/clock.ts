@@ -30,6 +30,11 @@ export function unrefTimer(handle: unknown): unknown {
 /** A clock tests advance by hand; timers fire in due-time order inside advance(). */
 export interface ManualClock extends Clock {
   advance(ms: number): void;
+  /**
+   * Time passes and no timer runs, as for a paused process (SIGSTOP, a frozen VM); the timers due meanwhile run late,
+   * at the next advance() (advance(0): as the process wakes).
+   */
+  jump(ms: number): void;
   pendingTimers(): number;
 }
 
@@ -56,10 +61,14 @@ export function createManualClock(startMs = Date.UTC(2026, 0, 1)): ManualClock {
         if (nextKey === undefined) break;
         const t = timers.get(nextKey)!;
         timers.delete(nextKey);
-        now = t.due;
+        // A timer overdue after jump() runs late, at the time it is now, not back at its due time.
+        now = Math.max(now, t.due);
         t.fn();
       }
       now = target;
+    },
+    jump(ms) {
+      now += ms;
     },
     pendingTimers: () => timers.size,
   };

@@ -71,7 +71,6 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostFields
   const turns: TurnRequest[] = [];
   const outcomes: Outcome[] = [];
   const timestamp = ctx.timestamps.format(receivedAt);
-  const agents = hasAgents(ctx);
   for (const p of posts) {
     // The dedup index learns each record as it is sequenced, so a repeat within the batch is found too.
     const known = ctx.dedup.get(p.sender_id, p.message_id);
@@ -91,12 +90,8 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostFields
     emitted.push(changes.emitted[0]);
     outcomes.push(changes.outcome);
     for (const t of changes.turns) turns.push(t);
+    // A conversation without agents took acceptPostsWithoutAgents above: here someone may answer the burst.
     if (work.burst.length === 0) continue;
-    if (!agents) {
-      // Nobody waits and nobody plans turns: the burst is simply cleared.
-      work.burst = [];
-      continue;
-    }
     if (postWaitsForInputWindow(ctx, p.sender_id)) continue;
     // Not waiting: the burst this post ends goes to the agents now.
     for (const t of planTurns(work, work.burst[work.burst.length - 1], work.burst, 0)) turns.push(t);

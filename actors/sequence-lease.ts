@@ -112,8 +112,8 @@ export class SequenceLease {
   /**
    * True when the next event may be sequenced. While renewing the reservation fails (storage down),
    * sequencing goes on past it: delivery must continue through a storage outage (the mailbox bound
-   * limits how far), at the price that a crash *during* the outage may reuse those ids. With a store that keeps
-   * claims, also past the claim's validity: a failed renewal counts the claim on meanwhile (claim-keeper.ts).
+   * limits how far), at the price that a crash *during* the outage may reuse those ids (the claim's own check is
+   * claimCurrent; claim-keeper.ts keeps a claim on through an outage too).
    */
   hasRoom(): boolean {
     return this.attempt > 0 || this.options.lastSequenceId() + HEADROOM <= this.upTo;

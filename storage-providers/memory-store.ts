@@ -434,7 +434,6 @@ export class MemoryStore extends ChatStore {
   }
 }
 
-/** What a bound is trimmed down to: 90 % of it (at least 1), so trims come once per bound/10 appends. */
 /** Batches up to this many records are checked for a repeated key by scanning, not with a Set of joined keys. */
 const SCAN_REPEATS_UP_TO = 16;
 
@@ -453,6 +452,7 @@ function addedBefore(keys: Set<string>, m: ChatMessage): boolean {
   return false;
 }
 
+/** What a bound is trimmed down to: 90 % of it (at least 1), so trims come once per bound/10 appends. */
 function ninetyPercent(bound: number): number {
   return bound - Math.floor(bound / 10);
 }

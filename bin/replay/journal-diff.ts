@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ChatError } from '../../actors/errors';
 import type { ChatMessage } from '../../actors/message-types';
 
@@ -78,7 +79,8 @@ export function compareRecords(old: ChatMessage, now: ChatMessage): RecordDiffer
   for (const key of keys) {
     const before = old.metadata[key];
     const after = now.metadata[key];
-    if (JSON.stringify(before) !== JSON.stringify(after)) fields.push({ field: `metadata.${key}`, old: before, new: after });
+    // Deep equality, not JSON text: PostgreSQL's jsonb orders keys its own way, SQLite keeps them as written.
+    if (!isDeepStrictEqual(before, after)) fields.push({ field: `metadata.${key}`, old: before, new: after });
   }
   if (fields.length === 0) return undefined;
   // Message ids are unique per sender only (docs/protocol.md): the pair names a record, and another pair another one.

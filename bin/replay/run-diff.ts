@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ChatError } from '../../actors/errors';
 import { EXIT, type ExitCode } from './exit-codes';
 import { diffJournals, type FieldChange, type RecordDifference } from './journal-diff';
@@ -138,7 +139,8 @@ function headerChanges(older: JournalSource, newer: JournalSource): FieldChange[
   // Only when both reads carry the metadata: an export from a source without it says nothing about it.
   if (older.meta && newer.meta) {
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)]))
-      if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) changes.push({ field: key, old: a[key], new: b[key] });
+      // Key order aside (jsonb reorders settings): journal-diff.ts compares records the same way.
+      if (!isDeepStrictEqual(a[key], b[key])) changes.push({ field: key, old: a[key], new: b[key] });
   }
   if ((older.historyStartsAt ?? 1) !== (newer.historyStartsAt ?? 1))
     changes.push({ field: 'history_starts_at', old: older.historyStartsAt ?? 1, new: newer.historyStartsAt ?? 1 });

@@ -62,6 +62,11 @@ function holdRenewals(store: ChatStore) {
       unreachable = new Error('connect ECONNREFUSED 127.0.0.1:5432');
       for (const { reject } of held.splice(0)) reject(unreachable);
     },
+    /** The held renewals fail (their client's timeout, firing as a paused process wakes); later ones reach the store. */
+    failHeld(): void {
+      holding = false;
+      for (const { reject } of held.splice(0)) reject(new Error('no answer from PostgreSQL within 15000 ms'));
+    },
   };
 }
 
@@ -102,7 +107,21 @@ function claimLapseTests(openDatabase: () => Promise<SharedDatabase>): void {
     return runtime;
   }
 
-  /** Runtime a holds conversation c (alice and bob), one post stored, bob subscribed there; a's renewals are held. */
+  /** Runtime a holds conversation c (alice and bob), bob subscribed there; no pause. */
+  async function owner() {
+    const clockA = createManualClock();
+    const a = await server('a', db.a, clockA);
+    await a.createConversation({
+      conversation_id: 'c',
+      created_by: 'alice',
+      participants: [{ participant_id: 'bob', participant_type: 'human' }],
+    });
+    const bob = collector();
+    await a.subscribe('c', 'bob', bob.listener);
+    return { a, clockA, bob };
+  }
+
+  /** owner() with one post stored before bob subscribed; then a's renewals are held, and a is paused past its claim. */
   async function ownerWithHeldRenewals() {
     const clockA = createManualClock();
     const a = await server('a', db.a, clockA);
@@ -116,10 +135,38 @@ function claimLapseTests(openDatabase: () => Promise<SharedDatabase>): void {
     const bob = collector();
     await a.subscribe('c', 'bob', bob.listener);
     const renewals = holdRenewals(db.a);
-    // Past the validity of a's claim by a's clock; the renewal due at a third of the TTL started and hangs.
-    clockA.advance(TTL_MS);
+    // The renewal due at a third of the TTL starts and hangs; then a is paused (no timer runs) past its claim's
+    // validity, and wakes: its timers run late, which is how it knows it was paused (actors/pause-evidence.ts).
+    clockA.advance(TTL_MS / 3);
     expect(renewals.waiting).toBe(1);
+    clockA.jump(TTL_MS);
+    clockA.advance(0);
     return { a, clockA, first, bob, renewals };
+  }
+
+  /** Posts one message on `runtime` and steps `clock` by 500 ms until bob has it; returns how long that took. */
+  async function deliveryWait(runtime: ChatRuntime, clock: ManualClock, bob: ReturnType<typeof collector>, id: string): Promise<number> {
+    const before = bob.messages.length;
+    const startedAt = clock.now();
+    const post = runtime.post('c', { sender_id: 'alice', message_id: id, content: id });
+    await settle();
+    while (bob.messages.length === before && clock.now() - startedAt < 2 * TTL_MS) {
+      clock.advance(500);
+      await settle();
+    }
+    await post;
+    return clock.now() - startedAt;
+  }
+
+  /** Two TTLs of a post every 3 s (the renewals failing or hanging meanwhile): how long each took to reach bob. */
+  async function deliveryWaitsOverTwoTtls(runtime: ChatRuntime, clock: ManualClock, bob: ReturnType<typeof collector>): Promise<number[]> {
+    const waits: number[] = [];
+    for (let i = 0; i < (2 * TTL_S) / 3; i++) {
+      clock.advance(2500);
+      await settle();
+      waits.push(await deliveryWait(runtime, clock, bob, `m-${i}`));
+    }
+    return waits;
   }
 
   beforeEach(async () => {
@@ -173,26 +220,41 @@ function claimLapseTests(openDatabase: () => Promise<SharedDatabase>): void {
     expect(stored.map((m) => m.content)).toEqual(['after the pause 2', 'after the pause 3', 'after the pause 4']);
   });
 
-  test('the store cannot be reached: delivery goes on once the renewal fails, and goes on through the outage', async () => {
-    // Issue 5: "when storage is slow or down, delivery continues". Only an answer naming another holder stops it.
-    const { a, clockA, first, bob, renewals } = await ownerWithHeldRenewals();
-    const during = a.post('c', { sender_id: 'alice', message_id: 'a2', content: 'during the outage' });
+  test('paused, and the renewal asked before the pause fails on waking: nothing is delivered, the next answer moves it away', async () => {
+    // The store client's own timeout fires as the process wakes: a failure that says nothing of who holds the claim.
+    const { a, clockA, bob, renewals } = await ownerWithHeldRenewals();
+    await db.expireClaims();
+    const b = await server('b', db.b, createManualClock());
+    await (
+      await b.post('c', { sender_id: 'bob', message_id: 'b1', content: 'from b' })
+    ).whenPersisted;
+    const late = a.post('c', { sender_id: 'alice', message_id: 'a2', content: 'late on a' });
+    await settle();
+    renewals.failHeld();
     await settle();
     expect(bob.messages).toEqual([]);
+    // The retry, a second later, reaches the store: b holds the claim.
+    clockA.advance(1000);
+    const refused = await refusal(late);
+    expect(refused.code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
+    expect(bob.messages).toEqual([]);
+  });
 
-    renewals.fail();
-    expect((await during).sequence_id).toBe(first.sequence_id + 1);
-    expect(bob.messages.map((m) => m.content)).toEqual(['during the outage']);
-    // Two TTLs later, the renewals failing every second meanwhile: still delivering, nothing waits on the claim.
-    for (let s = 0; s < 2 * TTL_S; s++) {
-      clockA.advance(1000);
-      await settle();
-    }
-    const callsBefore = renewals.calls;
-    const later = await a.post('c', { sender_id: 'alice', message_id: 'a3', content: 'still down' });
-    expect(later.sequence_id).toBe(first.sequence_id + 2);
-    expect(bob.messages.map((m) => m.content)).toEqual(['during the outage', 'still down']);
-    expect(callsBefore).toBeGreaterThanOrEqual(2 * TTL_S);
+  test('the store refuses every renewal (an outage, no pause): delivery goes on, nothing waits on the claim', async () => {
+    // Issue 5: "when storage is slow or down, delivery continues". Only an answer naming another holder stops it.
+    const { a, clockA, bob } = await owner();
+    db.a.renewClaims = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+    const waits = await deliveryWaitsOverTwoTtls(a, clockA, bob);
+    expect(waits).toEqual(waits.map(() => 0));
+    expect(bob.messages).toHaveLength(waits.length);
+  });
+
+  test('the store hangs (no answer until its client gives up after 15 s): delivery goes on meanwhile', async () => {
+    const { a, clockA, bob } = await owner();
+    db.a.renewClaims = () =>
+      new Promise((_resolve, reject) => clockA.setTimeout(() => reject(new Error('no answer from PostgreSQL within 15000 ms')), 15_000));
+    const waits = await deliveryWaitsOverTwoTtls(a, clockA, bob);
+    expect(waits).toEqual(waits.map(() => 0));
   });
 
   test('a renewal that started before a long pause does not vouch for the claim after it: another one is asked for', async () => {

@@ -82,8 +82,10 @@ describe('ownership metrics of a runtime', () => {
 
   test('work held on a claim past its validity by the runtime clock counts a lapse (the renewal it asked for), not a move', async () => {
     const { a, clockA, aliceOnA } = await pair();
-    // A pause of two TTLs: the renewal due at a third of the TTL starts, and answers too late to vouch for now.
-    clockA.advance(2 * TTL_S * 1000);
+    // A renewal at a third of the TTL, then a pause of two TTLs (no timer runs: jump), and a post as the process wakes.
+    clockA.advance((TTL_S * 1000) / 3);
+    await settle();
+    clockA.jump(2 * TTL_S * 1000);
     const posted = await a.runtime.post('c', { sender_id: 'alice', message_id: 'a1', content: 'after the pause' });
     expect(aliceOnA.messages.map((m) => m.content)).toContain('after the pause');
     expect(posted.sequence_id).toBeGreaterThan(0);

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { createChatRuntime, createCounterIds, createEchoAgent, createManualClock } from '../../actors';
 import { makeHeader, toJsonLine } from '../../bin/replay/jsonl';
 import { fillSqliteFile, journalBuilder, makeTmpDir, parseJsonLines, recordedSqliteJournal, runCli, writeJournal } from './replay-fixtures';
+import { compareRecords } from '../../bin/replay/journal-diff';
+import type { ChatMessage } from '../../actors/message-types';
 
 /**
  * `diff <old.jsonl> <new.jsonl>`: "what changed between these two exports?" Before it, the answer was `diff(1)` of
@@ -178,5 +180,26 @@ describe('replay diff: histories that diverged, and what it refuses (CLI process
     const missing = await runCli(['diff', a, path.join(dir, 'nope.jsonl')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^replay: CONFIG_ERR_READ: cannot read .*nope\.jsonl/);
+  });
+});
+
+describe('replay diff: what is the same record read two ways', () => {
+  test('a record whose metadata keys come in another order (PostgreSQL jsonb against SQLite) is no change', () => {
+    const base = {
+      message_id: 'join-1',
+      conversation_id: 'c',
+      sequence_id: 1,
+      sender_id: 'system',
+      sender_type: 'system',
+      message_type: 'join',
+      content: 'Bob joined',
+      timestamp: '2026-01-01T00:00:00.000Z',
+    } as const;
+    const fromSqlite = { ...base, metadata: { participant: { participant_id: 'bob', participant_type: 'human', display_name: 'Bob' } } };
+    const fromPostgres = { ...base, metadata: { participant: { display_name: 'Bob', participant_type: 'human', participant_id: 'bob' } } };
+    expect(compareRecords(fromSqlite as ChatMessage, fromPostgres as ChatMessage)).toBeUndefined();
+    const renamed = { ...base, metadata: { participant: { display_name: 'Robert', participant_type: 'human', participant_id: 'bob' } } };
+    const change = compareRecords(fromSqlite as ChatMessage, renamed as ChatMessage);
+    expect(change && 'fields' in change ? change.fields.map((f) => f.field) : change).toEqual(['metadata.participant']);
   });
 });
