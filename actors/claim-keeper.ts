@@ -1,6 +1,6 @@
 import { unrefTimer } from './clock';
 import { ChatError, type ChatErrorDetails } from './errors';
-import { PauseEvidence } from './pause-evidence';
+import { PAUSE_TOLERANCE_MS, PauseEvidence } from './pause-evidence';
 import type { RuntimeServices } from './runtime-services';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
 
@@ -83,7 +83,7 @@ export class ClaimKeeper {
   private readonly fencedSinceRenewal = new Map<string, number>();
 
   constructor(private readonly options: ClaimKeeperOptions) {
-    this.pauses = new PauseEvidence(() => options.services.clock.now());
+    this.pauses = new PauseEvidence(() => options.services.clock.now(), Math.max(PAUSE_TOLERANCE_MS, options.ttlMs / 3));
     this.schedule();
   }
 
@@ -167,7 +167,7 @@ export class ClaimKeeper {
     if (this.closed || this.renewing || !store.supports.claims) return;
     this.renewing = true;
     const askedAt = this.options.services.clock.now();
-    this.armOutageTick();
+    this.armOutageTick(askedAt);
     let held: Map<string, number>;
     try {
       held = await store.renewClaims(this.options.ownerId, this.options.ttlMs);
@@ -175,6 +175,7 @@ export class ClaimKeeper {
       this.lastRenewedAt = askedAt;
     } catch (err) {
       this.lastRenewalFailed = true;
+      if (this.closed) return;
       if (this.outageKeepsClaims()) {
         logger.warn({ err }, 'renewing conversation claims failed; retrying');
         this.keepDeliveringThroughOutage();
@@ -238,7 +239,7 @@ export class ClaimKeeper {
    * A store that hangs instead of refusing (a blackholed connection) holds a renewal until its client's timeout
    * (15 s for PostgreSQL): each second of that counts as an outage too, or delivery would stop for most of it.
    */
-  private armOutageTick(): void {
+  private armOutageTick(askedAt: number): void {
     const { clock } = this.options.services;
     this.outageTickToken = this.pauses.armed(clock.now() + RETRY_AFTER_FAILURE_MS);
     this.outageTick = unrefTimer(
@@ -247,8 +248,10 @@ export class ClaimKeeper {
         this.outageTick = undefined;
         this.outageTickToken = undefined;
         if (!this.renewing || this.closed) return;
-        if (this.outageKeepsClaims()) this.keepDeliveringThroughOutage();
-        this.armOutageTick();
+        // At most a TTL after it was asked: a request that never settles (a store client without an operation timeout)
+        // must not keep claims on for good; its store's clients time out well within a TTL by default (15 s).
+        if (this.outageKeepsClaims() && clock.now() - askedAt <= this.options.ttlMs) this.keepDeliveringThroughOutage();
+        this.armOutageTick(askedAt);
       }, RETRY_AFTER_FAILURE_MS),
     );
   }

@@ -1,8 +1,11 @@
 /**
  * Whether this process was paused (SIGSTOP, a frozen VM, an event loop blocked for seconds) since some moment, read
- * off the lateness of the claim keeper's own timers: a timer that fires more than PAUSE_TOLERANCE_MS after its due
- * time, or one that is that overdue right now and has not run yet (the timers of a waking process run in due order, so
- * a store client's own timeout may reject a request before ours fires).
+ * off the lateness of the claim keeper's own timers: a timer that runs, or is cancelled, more than the tolerance after
+ * its due time, or one that is that overdue right now and has not run yet (a waking process reads its sockets and
+ * runs its timers in an order of its own: a post, a store's answer or the store client's own timeout may come first).
+ * The claim keeper's tolerance is a third of the claim TTL (at least PAUSE_TOLERANCE_MS): a pause long enough for
+ * another server to take a claim over leaves a renewal timer about two thirds of the TTL late, while a garbage
+ * collection or a loaded machine's stall of a second or two must not count (after a pause only an answer counts).
  *
  * Why the keeper needs it (claim-keeper.ts): a renewal that fails keeps the claims counted on through a storage
  * outage, but a renewal that fails because the process slept through its answer (the store client's timeout firing on
@@ -17,7 +20,10 @@ export class PauseEvidence {
   private readonly due = new Map<number, number>();
   private nextToken = 1;
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly toleranceMs = PAUSE_TOLERANCE_MS,
+  ) {}
 
   /** A watched timer is armed for `dueAt`; returns the token to pass to fired() or disarmed(). */
   armed(dueAt: number): number {
@@ -30,11 +36,12 @@ export class PauseEvidence {
   fired(token: number): void {
     const dueAt = this.due.get(token);
     this.due.delete(token);
-    if (dueAt !== undefined && this.now() - dueAt > PAUSE_TOLERANCE_MS) this.seenAt = this.now();
+    if (dueAt !== undefined && this.now() - dueAt > this.toleranceMs) this.seenAt = this.now();
   }
 
+  /** A cancelled timer that was already overdue is evidence too (a post or an answer read on waking cancels it). */
   disarmed(token: number | undefined): void {
-    if (token !== undefined) this.due.delete(token);
+    if (token !== undefined) this.fired(token);
   }
 
   /**
@@ -43,7 +50,7 @@ export class PauseEvidence {
    */
   pausedSince(since: number | undefined): boolean {
     const now = this.now();
-    for (const dueAt of this.due.values()) if (now - dueAt > PAUSE_TOLERANCE_MS) this.seenAt = now;
+    for (const dueAt of this.due.values()) if (now - dueAt > this.toleranceMs) this.seenAt = now;
     return this.seenAt !== undefined && (since === undefined || this.seenAt > since);
   }
 }
