@@ -188,6 +188,9 @@ export class ClaimKeeper {
       this.cancelOutageTick();
     }
     const validUntil = this.validFrom(askedAt);
+    // A pause during this renewal that its answer still covers (the claims it confirmed are valid now) lost nothing:
+    // kept as evidence, it would make an outage beginning soon after stop delivery until the store answers.
+    if (validUntil > this.options.services.clock.now()) this.pauses.forget();
     const fresh = new Set(this.claimedDuringRenewal);
     this.claimedDuringRenewal.clear();
     this.reportFencedBySharedId(held, fresh);

@@ -44,6 +44,11 @@ export class PauseEvidence {
     if (token !== undefined) this.fired(token);
   }
 
+  /** An answer showed the pause changed nothing (the claims it confirmed are still valid now): it is no evidence any more. */
+  forget(): void {
+    this.seenAt = undefined;
+  }
+
   /**
    * True when a pause showed after `since` (clock ms; undefined: at any time), or a watched timer is overdue now.
    * Strictly after: a renewal asked in the very turn a waking timer showed the pause was asked after it.

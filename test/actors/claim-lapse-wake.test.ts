@@ -62,6 +62,24 @@ describe('a paused owner waking, and stalls that are no pause (SQLite, two conne
     await a.subscribe('c', 'bob', bob.listener);
     return { a, clockA, bob };
   }
+  /** Six posts 2.5 s apart: how long each took to reach bob (the clock stepped by 500 ms, at most 20 s). */
+  async function deliveryWaits(a: ChatRuntime, clockA: ManualClock, bob: ReturnType<typeof collector>): Promise<number[]> {
+    const waits: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      clockA.advance(2500);
+      await settle();
+      const before = bob.messages.length;
+      const startedAt = clockA.now();
+      void a.post('c', { sender_id: 'alice', message_id: `m${i}`, content: `m${i}` }).catch(() => undefined);
+      await settle();
+      while (bob.messages.length === before && clockA.now() - startedAt < 20_000) {
+        clockA.advance(500);
+        await settle();
+      }
+      waits.push(clockA.now() - startedAt);
+    }
+    return waits;
+  }
   async function takeOverOnB() {
     now += TTL_MS + 1; // the database's clock: a's claim expired
     const b = await server('b', storeB, createManualClock());
@@ -127,20 +145,27 @@ describe('a paused owner waking, and stalls that are no pause (SQLite, two conne
     clockA.jump(2500); // a 2.5 s GC / sync stall under load: the retry runs 1.5 s late
     clockA.advance(0);
     await settle();
-    const waits: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      clockA.advance(2500);
-      await settle();
-      const before = bob.messages.length;
-      const startedAt = clockA.now();
-      void a.post('c', { sender_id: 'alice', message_id: `m${i}`, content: `m${i}` });
-      await settle();
-      while (bob.messages.length === before && clockA.now() - startedAt < 20_000) {
-        clockA.advance(500);
-        await settle();
-      }
-      waits.push(clockA.now() - startedAt);
-    }
+    const waits = await deliveryWaits(a, clockA, bob);
+    expect(waits).toEqual(waits.map(() => 0));
+  });
+
+  test('a pause during a renewal that then confirms the claim is forgotten: a later outage does not stop delivery', async () => {
+    const { a, clockA, bob } = await owner();
+    const renew = storeA.renewClaims.bind(storeA);
+    let answer: (() => void) | undefined;
+    storeA.renewClaims = async (ownerId, ttlMs) => {
+      const held = await renew(ownerId, ttlMs);
+      await new Promise<void>((resolve) => (answer = resolve));
+      return held;
+    };
+    clockA.advance(TTL_MS / 3); // the renewal is asked at 5 s and the store renews the claim
+    await settle();
+    clockA.jump(8000); // an 8 s pause (its outage tick runs 7 s late): a pause by the rule (a third of the TTL)
+    clockA.advance(0);
+    answer!(); // read on waking: the claim is good until 5 s + 0.9 TTL, later than now
+    await settle();
+    storeA.renewClaims = () => Promise.reject(new Error('connect ECONNREFUSED')); // then the store goes down
+    const waits = await deliveryWaits(a, clockA, bob);
     expect(waits).toEqual(waits.map(() => 0));
   });
 
