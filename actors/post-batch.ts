@@ -59,6 +59,19 @@ function repeatsEarlierPost(posts: readonly PostFields[], index: number): boolea
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
+ * The outcome of a post that is not sequenced: a repeat (the dedup index learns each record as it is sequenced, so a
+ * repeat within the batch is found too) or a sender who is no member; undefined for a post to sequence.
+ */
+function refusedPost(ctx: ConversationContext, p: PostFields): Outcome | undefined {
+  const known = ctx.dedup.get(p.sender_id, p.message_id);
+  if (known !== undefined) return { kind: 'duplicate', sequenceId: known };
+  if (!ctx.participants.has(p.sender_id)) {
+    return { kind: 'rejected', code: 'CHAT_ERR_NOT_PARTICIPANT', message: ERROR_CODES.CHAT_ERR_NOT_PARTICIPANT.message };
+  }
+  return undefined;
+}
+
+/**
  * Sequences a batch: per post, the outcome a lone POST would get; accepted posts are sequenced in
  * order, and a post that does not wait dispatches the burst it ends, as the POST transitions do.
  * Returns a partial update (one context copy for the whole batch).
@@ -72,14 +85,9 @@ export function acceptPosts(ctx: ConversationContext, posts: readonly PostFields
   const outcomes: Outcome[] = [];
   const timestamp = ctx.timestamps.format(receivedAt);
   for (const p of posts) {
-    // The dedup index learns each record as it is sequenced, so a repeat within the batch is found too.
-    const known = ctx.dedup.get(p.sender_id, p.message_id);
-    if (known !== undefined) {
-      outcomes.push({ kind: 'duplicate', sequenceId: known });
-      continue;
-    }
-    if (!ctx.participants.has(p.sender_id)) {
-      outcomes.push({ kind: 'rejected', code: 'CHAT_ERR_NOT_PARTICIPANT', message: ERROR_CODES.CHAT_ERR_NOT_PARTICIPANT.message });
+    const refused = refusedPost(ctx, p);
+    if (refused !== undefined) {
+      outcomes.push(refused);
       continue;
     }
     const changes = postChanges(work, p, timestamp);
@@ -131,14 +139,9 @@ function acceptPostsWithoutAgents(
   let recent = ctx.recent;
   let humanTexts: ChatMessage[] | undefined;
   for (const p of posts) {
-    // The dedup index learns each record as it is sequenced, so a repeat within the batch is found too.
-    const known = ctx.dedup.get(p.sender_id, p.message_id);
-    if (known !== undefined) {
-      outcomes.push({ kind: 'duplicate', sequenceId: known });
-      continue;
-    }
-    if (!ctx.participants.has(p.sender_id)) {
-      outcomes.push({ kind: 'rejected', code: 'CHAT_ERR_NOT_PARTICIPANT', message: ERROR_CODES.CHAT_ERR_NOT_PARTICIPANT.message });
+    const refused = refusedPost(ctx, p);
+    if (refused !== undefined) {
+      outcomes.push(refused);
       continue;
     }
     seq += 1;

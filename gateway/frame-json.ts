@@ -13,7 +13,7 @@ import type { MessageAckFrame } from './protocol/server-frames';
 const str = JSON.stringify;
 
 /** Records whose fields are not the plain types of ChatMessage (never made by the runtime) take the generic path. */
-function isPlainRecord(m: ChatMessage): boolean {
+export function isPlainRecord(m: ChatMessage): boolean {
   return (
     typeof m.message_id === 'string' &&
     typeof m.conversation_id === 'string' &&

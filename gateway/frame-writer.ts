@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../actors/message-types';
-import { messageAckJson, messageFrameJson } from './frame-json';
+import { isPlainRecord, messageAckJson, messageFrameJson } from './frame-json';
 import type { MessageAckFrame } from './protocol/server-frames';
 import { encodeTextFrame, textFrameHeaderLength, writeTextFrameHeader } from './text-frames';
 
@@ -45,7 +45,8 @@ export class FrameWriter {
 
   /** The `message` frame of a record: encodeTextFrame(messageFrameJson(m)). */
   message(m: ChatMessage): Buffer {
-    if (!isPlainRecord(m)) return encodeTextFrame(messageFrameJson(m));
+    // frame-json.ts's test for a record its hand-written JSON covers, and a sequence id written as plain digits.
+    if (!isPlainRecord(m) || m.sequence_id < 0) return encodeTextFrame(messageFrameJson(m));
     // Cleared first, so no slot is left over from a frame that threw half-way.
     this.escaped.fill(undefined);
     const lit = this.lit;
@@ -213,20 +214,4 @@ function putDigits(frame: Buffer, at: number, n: number): number {
 function hasKeys(metadata: Readonly<Record<string, unknown>>): boolean {
   for (const _key in metadata) return true;
   return false;
-}
-
-/** frame-json.ts's test for a record its hand-written JSON covers, plus a sequence id written as plain digits. */
-function isPlainRecord(m: ChatMessage): boolean {
-  return (
-    typeof m.message_id === 'string' &&
-    typeof m.conversation_id === 'string' &&
-    isDigitsOnly(m.sequence_id) &&
-    typeof m.sender_id === 'string' &&
-    typeof m.sender_type === 'string' &&
-    typeof m.message_type === 'string' &&
-    typeof m.content === 'string' &&
-    typeof m.timestamp === 'string' &&
-    typeof m.metadata === 'object' &&
-    m.metadata !== null
-  );
 }
