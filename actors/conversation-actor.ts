@@ -460,7 +460,10 @@ export class ConversationActor {
       this.participants,
       this.presence,
       this,
-      () => this.unsubscribe(connection.id),
+      () => {
+        connection.released = true;
+        this.unsubscribe(connection.id);
+      },
       pages !== undefined && !pushed ? pages : undefined,
     );
     if (pages !== undefined && pushed) await this.history.pushReplay(connection, pages);

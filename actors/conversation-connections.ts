@@ -13,6 +13,13 @@ export interface Connection {
   /** Highest sequence id handed to this connection: guards the replay/live seam against duplicates. */
   lastSequenceId: number;
   closed: boolean;
+  /**
+   * Closed by its member's own leave: a replay its subscriber reads itself (paged) may still be read to its end,
+   * which is before the leave record (those records were the member's), until the subscriber releases it.
+   */
+  closedByLeave?: boolean;
+  /** The subscriber closed the subscription: nothing more is read for it, its replay included. */
+  released?: boolean;
 }
 
 /**

@@ -87,7 +87,9 @@ export class ConversationHistory {
     const source: ReplaySource = {
       reader: this.reader,
       memory: () => this.memoryRecords(),
-      isClosed: () => connection.closed,
+      // A leave does not cut a replay begun before it (see Connection.closedByLeave): a `sync` then a `leave` over one
+      // socket would otherwise get the leave record with a gap before it.
+      isClosed: () => connection.released === true || (connection.closed && connection.closedByLeave !== true),
       ended: (recovered, fromCache) => this.telemetry.resume(recovered, fromCache),
     };
     return new ReplayPages(source, start, upTo, undefined, reset);

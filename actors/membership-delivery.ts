@@ -67,6 +67,7 @@ export class MembershipDelivery {
       for (const c of [...connections.values()]) {
         if (c.participantId !== m.sender_id) continue;
         connections.send(c, { type: 'closed', reason: 'removed' });
+        c.closedByLeave = true;
         this.unsubscribe(c.id);
       }
       jobs.cancelParticipant(m.sender_id, 'participant left');

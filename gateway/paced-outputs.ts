@@ -41,6 +41,11 @@ export interface PacedOutputsOptions {
   /** Translates one output into frames (output-frames.ts); must not throw. */
   deliver(output: ConversationOutput): void;
   isClosing(): boolean;
+  /**
+   * Whether a live output ends the connection at once, dropping what waits (a long replay) instead of waiting
+   * behind it; `closed` and `failed` when absent. A WebSocket's own leave keeps its `closed` in order (ws-connection.ts).
+   */
+  endsAtOnce?(output: ConversationOutput): boolean;
   /** The reader takes too little: held live bytes past the bound, or a step not taken within stallMs. Must close. */
   onSlowConsumer(details: Record<string, unknown>): void;
 }
@@ -83,6 +88,8 @@ export class PacedOutputs implements OutputSink {
   private paced = false;
   private stallTimer: unknown;
   private stopped = false;
+  /** Callers of whenWritten, waiting for the paced delivery to end (undefined while none waits). */
+  private writtenWaiters: Array<() => void> | undefined;
 
   constructor(private readonly options: PacedOutputsOptions) {}
 
@@ -117,7 +124,7 @@ export class PacedOutputs implements OutputSink {
       this.options.deliver(output);
       return;
     }
-    if (output.type === 'closed' || output.type === 'failed') {
+    if (this.options.endsAtOnce === undefined ? output.type === 'closed' || output.type === 'failed' : this.options.endsAtOnce(output)) {
       this.forget();
       this.options.deliver(output);
       return;
@@ -150,6 +157,22 @@ export class PacedOutputs implements OutputSink {
     this.forget();
     this.options.transport.removeListener('drain', this.drained);
     this.clearStallTimer();
+    this.wakeWrittenWaiters();
+  }
+
+  /**
+   * Resolves once nothing waits to be written: the replay and the outputs behind it are in the socket (or the
+   * connection stopped). A socket that leaves closes after its replay, not in its middle (ws-connection.ts leave).
+   */
+  whenWritten(): Promise<void> {
+    if (!this.paced || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => (this.writtenWaiters ??= []).push(resolve));
+  }
+
+  private wakeWrittenWaiters(): void {
+    const waiters = this.writtenWaiters;
+    this.writtenWaiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
   }
 
   /**
@@ -180,6 +203,7 @@ export class PacedOutputs implements OutputSink {
     if (this.waiting() === 0 && !transport.writableNeedDrain) {
       this.paced = false;
       sender.pacedBytes = 0;
+      if (this.writtenWaiters !== undefined) this.wakeWrittenWaiters();
       return written;
     }
     sender.pacedBytes = transport.writableHighWaterMark + Math.max(written, REPLAY_CHUNK_BYTES);

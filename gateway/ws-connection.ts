@@ -27,7 +27,7 @@ import { WS_CONNECTION_FEATURES, type ErrorFrame } from './protocol/server-frame
 
 /** A turn's batched writes go out early past this many bytes (a resync replay can write megabytes). */
 const BATCH_FLUSH_BYTES = 64 * 1024;
-/** How long a leaving socket waits for the answers to the frames it read before its leave (ws-connection.ts leave). */
+/** How long a leaving socket waits for the answers to the frames it read before its leave, and for a replay under way (leave). */
 const LEAVE_ANSWERS_WAIT_MS = 2000;
 
 /**
@@ -63,6 +63,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   private readonly paced: PacedOutputs;
   private closing = false;
   private leaving = false;
+  /** The latest `sync`'s re-subscription while it is under way: a `leave` read after it waits for it (leave()). */
+  private resyncing: Promise<void> | undefined;
   private readonly closer: GracefulClose;
   private readonly log: GatewayLogger;
   /** When the credential the socket was accepted with ends (AuthenticatedUser.expiresAt), if it does. */
@@ -121,6 +123,8 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
       messageBytes: (output) => ctx.sharedFrames.message(output.message).length,
       deliver: this.deliver,
       isClosing: () => this.closing,
+      // This socket's own leave ends it once what it read before is answered and written (leave()), not at once.
+      endsAtOnce: (output) => output.type === 'failed' || (output.type === 'closed' && !(output.reason === 'removed' && this.leaving)),
       onSlowConsumer: (details) => this.sender.slowConsumer(details),
     });
     // ws's own close frames (answering a client's close, a protocol error) go after this turn's held frames.
@@ -231,7 +235,16 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
    * A `sync` frame: re-subscribe from `start` (its last_sequence_id and history), answered by the participant list,
    * the replay and `sync_complete`; a failure is reported and ends the connection.
    */
-  async resync(start: ReplayRequest): Promise<void> {
+  resync(start: ReplayRequest): Promise<void> {
+    const resyncing = this.subscribeAgain(start);
+    this.resyncing = resyncing;
+    void resyncing.then(() => {
+      if (this.resyncing === resyncing) this.resyncing = undefined;
+    });
+    return resyncing;
+  }
+
+  private async subscribeAgain(start: ReplayRequest): Promise<void> {
     this.ctx.telemetry.reconnect?.();
     try {
       // What the old subscription's outputs left waiting stops with its route (replace detaches it now, in this turn).
@@ -260,10 +273,15 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     }
     this.leaving = true;
     try {
+      // A `sync` read before the leave subscribes before it (the runtime's subscribe does not queue behind the
+      // leave the way a post does): the leave record then comes after the sync's replay, with no gap before it.
+      if (this.resyncing !== undefined) await this.resyncing;
       await this.ctx.runtime.leave(this.conversationId, this.userId);
       // Frames read before the leave may still have answers on their way (an ack goes at the end of its turn, a
-      // refusal waits for it): they go out before the close, as the protocol says, unless one takes too long.
-      await settlesWithin(this.answerOrder.whenAnswered(), LEAVE_ANSWERS_WAIT_MS, this.ctx.clock);
+      // refusal waits for it), and a sync's replay may still be written, its leave record behind it: they go out
+      // before the close, as the protocol says, unless that takes too long.
+      const written = Promise.all([this.answerOrder.whenAnswered(), this.paced.whenWritten()]);
+      await settlesWithin(written, LEAVE_ANSWERS_WAIT_MS, this.ctx.clock);
       this.closeWith(1000);
     } catch (err) {
       this.leaving = false;
