@@ -181,9 +181,18 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     // whose member's own `read` is still held for its interval (dropped from now on) would reach this socket in
     // neither form until that member reads again. Only then: the usual opt-in, right after `connected`, costs no frame.
     this.passedReadBatch = false;
-    const positions = this.feed.current.readPositions;
-    if (Object.keys(positions).length > 0) this.sender.frame({ type: 'read_batch', positions });
+    // Behind a `sync` read before this frame: after its subscription is made, then as an output, not a frame, so that
+    // it waits behind the replay (positions of records the socket has not been sent yet would otherwise come first).
+    if (this.resyncing === undefined) this.sendReadPositions();
+    else void this.resyncing.then(this.sendReadPositions);
   }
+
+  /** The room's read positions as they are now, as one `read_batch` output of this socket (takeReadBatches). */
+  private readonly sendReadPositions = (): void => {
+    if (this.closing) return;
+    const positions = this.feed.current.readPositions;
+    if (Object.keys(positions).length > 0) this.paced.live({ type: 'read_batch', positions });
+  };
 
   /** True while this connection's own `leave` frame is being processed. */
   get isLeaving(): boolean {

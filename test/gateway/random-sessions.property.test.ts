@@ -18,10 +18,8 @@ import { SessionModel } from './session-model';
 const RUNS = Number(process.env.SESSION_RUNS ?? 20);
 /**
  * CI runs one fixed seed, so that what lands does not depend on which sessions a run happened to draw; a run outside
- * CI draws new ones. Known and not fixed yet (2026-12-07, found at 2f6f91c and present at 25cbe00 too): seed
- * 382594909, path "13:0:0:0:0:0" + ":1" x 15 + ":0" x 68, fails on every run (5 of 5): a member whose socket sends `sync`
- * and then leaves over that socket, with its own post sequenced in between, never receives that post (5) before its
- * leave record (6), nor the sync's sync_complete ("tab holds 4, got 6: a gap").
+ * CI draws new ones. Seed 382594909 (path "13:0:0:0:0:0" + ":1" x 15 + ":0" x 68) failed every run until 20e3ad9: a
+ * sync then a leave over one socket cut the sync's replay (now test/gateway/sync-then-leave.test.ts).
  */
 const CI_SEED = 20261207;
 /** Shrinking replays whole sessions: it stops at this limit, in time for jest to print the counterexample so far. */

@@ -1,0 +1,44 @@
+import type { ChatMessage } from '../../actors/message-types';
+import { MemoryStore } from '../../storage-providers';
+import { closeAll, invalidFrames, startHarness } from './harness';
+
+afterEach(async () => {
+  const invalid = invalidFrames();
+  await closeAll();
+  expect(invalid).toEqual([]);
+});
+
+/** A MemoryStore whose journal reads finish a turn later: a replay past the cache waits for its pages. */
+class NextTurnReads extends MemoryStore {
+  protected override async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return super._readMessages(conversationId, afterSequenceId, limit);
+  }
+}
+
+// The catch-up `read_batch` a socket gets when it asks for batches after passing one over used to be written at
+// once, ahead of a `sync` replay still under way: read positions for records the socket had not been sent yet.
+test("a late opt-in's catch-up read_batch comes after the replay of a sync read before it", async () => {
+  const h = await startHarness({ chat: { cache: { recent_messages: 1 } } }, { store: new NextTurnReads() });
+  const conv = await h.createConversation('u0', ['u1']);
+  let last = 0;
+  for (let i = 0; i < 200; i++) {
+    last = (await h.runtime.post(conv, { sender_id: 'u1', message_id: `p${i}`, content: `post ${i} ${'x'.repeat(300)}` })).sequence_id;
+  }
+  const reader = await h.connect(conv, 'u1');
+  const legacy = await h.connect(conv, 'u0');
+  await legacy.waitFor('participant_list');
+  // u1's read reaches u0 as a `read` frame; the batch that went with it was passed over (u0 had not asked).
+  reader.send({ type: 'read', sequence_id: last });
+  await legacy.waitFor('read', (f) => f.participant_id === 'u1');
+
+  legacy.send({ type: 'sync', last_sequence_id: 0 });
+  legacy.send({ type: 'options', read_batches: true });
+  const batch = await legacy.waitFor('read_batch');
+  expect(batch.positions.u1).toBe(last);
+  const at = (predicate: (f: (typeof legacy.frames)[number]) => boolean) => legacy.frames.findIndex(predicate);
+  const syncComplete = at((f) => f.type === 'sync_complete');
+  expect(syncComplete).toBeGreaterThan(0);
+  expect(at((f) => f.type === 'read_batch')).toBeGreaterThan(syncComplete);
+  expect(legacy.frames.filter((f) => f.type === 'message' && f.message.sequence_id <= last)).toHaveLength(last);
+});
