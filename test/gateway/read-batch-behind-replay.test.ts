@@ -1,20 +1,11 @@
-import type { ChatMessage } from '../../actors/message-types';
-import { MemoryStore } from '../../storage-providers';
 import { closeAll, invalidFrames, startHarness } from './harness';
+import { NextTurnReads } from './next-turn-reads';
 
 afterEach(async () => {
   const invalid = invalidFrames();
   await closeAll();
   expect(invalid).toEqual([]);
 });
-
-/** A MemoryStore whose journal reads finish a turn later: a replay past the cache waits for its pages. */
-class NextTurnReads extends MemoryStore {
-  protected override async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
-    await new Promise((resolve) => setImmediate(resolve));
-    return super._readMessages(conversationId, afterSequenceId, limit);
-  }
-}
 
 // The catch-up `read_batch` a socket gets when it asks for batches after passing one over used to be written at
 // once, ahead of a `sync` replay still under way: read positions for records the socket had not been sent yet.

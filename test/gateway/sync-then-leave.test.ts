@@ -1,7 +1,6 @@
 import type { ConversationOutput } from '../../actors';
-import type { ChatMessage } from '../../actors/message-types';
-import { MemoryStore } from '../../storage-providers';
 import { closeAll, invalidFrames, startHarness } from './harness';
+import { NextTurnReads } from './next-turn-reads';
 import type { TestClient } from './ws-test-client';
 
 /**
@@ -16,14 +15,6 @@ afterEach(async () => {
   await closeAll();
   expect(invalid).toEqual([]);
 });
-
-/** A MemoryStore whose journal reads finish a turn later: a replay past the cache waits for its page. */
-class NextTurnReads extends MemoryStore {
-  protected override async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
-    await new Promise((resolve) => setImmediate(resolve));
-    return super._readMessages(conversationId, afterSequenceId, limit);
-  }
-}
 
 /** The message frames and sync_completes a socket got after its `index`th frame, as short strings. */
 function streamAfter(client: TestClient, index: number): string[] {
