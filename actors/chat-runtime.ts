@@ -46,6 +46,7 @@ import { SharedConversationMachine } from './shared-conversation-machine';
 import { StorageProbe } from './storage-probe';
 import { loadedEnd, readPositionsForLoad } from './stored-read-positions';
 import { MessageEdits } from './message-edits';
+import { againIfMoved } from './moved-away';
 
 /** In-memory (sender, message_id) index per conversation; older retries are rare and documented. */
 export const DEDUP_WINDOW = 10_000;
@@ -210,11 +211,19 @@ export class ConversationRegistryRuntime implements ChatRuntime {
       }
       if (problem) throw new ChatError('CHAT_ERR_FORBIDDEN', problem);
     }
-    return actor.join(participant, options.addedBy);
+    return againIfMoved(
+      actor,
+      (held) => held.join(participant, options.addedBy),
+      () => this.join(conversationId, participant, options),
+    );
   }
 
   async leave(conversationId: string, participantId: string, options: MembershipChangeOptions = {}): Promise<void> {
-    await (await this.conversation(conversationId)).leave(participantId, options.removedBy);
+    await againIfMoved(
+      await this.conversation(conversationId),
+      (held) => held.leave(participantId, options.removedBy),
+      () => this.leave(conversationId, participantId, options),
+    );
   }
 
   post(conversationId: string, input: PostInput): Promise<PostResult> {
@@ -320,11 +329,19 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     requesterId?: string,
     options: RedactOptions = {},
   ): Promise<RedactOutcome> {
-    return this.edits.redact(conversationId, await this.conversation(conversationId), target, requesterId, options);
+    return againIfMoved(
+      await this.conversation(conversationId),
+      (held) => this.edits.redact(conversationId, held, target, requesterId, options),
+      () => this.redact(conversationId, target, requesterId, options),
+    );
   }
 
   async edit(conversationId: string, requesterId: string, messageId: string, content: string): Promise<EditOutcome> {
-    return this.edits.edit(conversationId, await this.conversation(conversationId), requesterId, messageId, content);
+    return againIfMoved(
+      await this.conversation(conversationId),
+      (held) => this.edits.edit(conversationId, held, requesterId, messageId, content),
+      () => this.edit(conversationId, requesterId, messageId, content),
+    );
   }
 
   health(): RuntimeHealth {

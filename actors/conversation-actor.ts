@@ -542,6 +542,24 @@ export class ConversationActor {
   }
 
   /**
+   * Resolves once this runtime's claim on the conversation is current by its own clock (at once for a store without
+   * claims), behind the sequencing work waiting for it: a change of stored records (an edit, a redaction) is then
+   * made only by the conversation's holder, as records are sequenced only by it. Rejects with CHAT_ERR_CLOSED once
+   * the conversation stopped (moved away, passivated, shut down).
+   */
+  whenClaimCurrent(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // Only a stop refuses: a machine being rebuilt (restarting) still holds the claim, and changes go on meanwhile.
+      this.lease.whenRoom(() => (this.status === 'stopped' ? reject(new ChatError('CHAT_ERR_CLOSED')) : resolve()));
+    });
+  }
+
+  /** True once another runtime claimed the conversation from this one (moveAway): changes refused since are asked again. */
+  get hasMovedAway(): boolean {
+    return this.movedAway;
+  }
+
+  /**
    * Another runtime claimed the conversation (a fenced write, or a renewal that no longer finds the claim):
    * this one must not sequence it any more. What it has not stored is lost to the journal; the new holder
    * marks those ids lost (the reservation) and clients re-send what was not acknowledged as persisted.

@@ -13,6 +13,8 @@ export interface EditedConversation {
   isMember(participantId: string): boolean;
   /** Waits until everything sequenced is stored; false when the deadline passed first. */
   flush(deadlineMs: number): Promise<boolean>;
+  /** Resolves once this runtime's claim is current (ConversationActor.whenClaimCurrent); rejects once it stopped. */
+  whenClaimCurrent(): Promise<void>;
   /** Sequences the `redaction` record of a stored redaction: its sequence id (none while the machine is rebuilt). */
   redact(sequenceIds: readonly number[], requestedBy: string, marker: string): Promise<number | undefined>;
   /** Sequences the `edit` record of a stored edit; resolves once the cache has the edit, with the record's id (as redact). */
@@ -289,6 +291,9 @@ export class MessageEdits {
     if (!(await conversation.flush(this.deps.flushDeadlineMs))) {
       throw new ChatError('STORAGE_ERR_UNAVAILABLE', `the journal is behind (storage slow or down); retry the ${what} later`);
     }
+    // The store is changed only under a current claim: a runtime paused past its claim while another server took the
+    // conversation over redacted records there, and the holder's cache went on replaying them as they were.
+    await conversation.whenClaimCurrent();
   }
 
   private oneAtATime<T>(conversationId: string, change: () => Promise<T>): Promise<T> {

@@ -202,6 +202,37 @@ function claimLapseTests(openDatabase: () => Promise<SharedDatabase>): void {
     expect(journal.map((m) => m.content)).not.toContain('late on a');
   });
 
+  test('taken over meanwhile: a waiting join, leave, edit and redaction change nothing and are refused naming the new owner', async () => {
+    const { a, first, bob, renewals } = await ownerWithHeldRenewals();
+    await db.expireClaims();
+    const b = await server('b', db.b, createManualClock());
+    await (
+      await b.post('c', { sender_id: 'bob', message_id: 'b1', content: 'from b' })
+    ).whenPersisted;
+
+    // Each would have been refused CHAT_ERR_CLOSED, which tells the caller neither that nor where to go.
+    const changes = [
+      a.join('c', { participant_id: 'carol', participant_type: 'human' }),
+      a.leave('c', 'bob'),
+      a.edit('c', 'alice', first.message_id, 'edited on a'),
+      a.redact('c', { messageIds: [first.message_id] }, 'alice'),
+    ];
+    await settle();
+    renewals.release();
+    for (const change of changes) {
+      const refused = await refusal(change);
+      expect(refused.code).toBe('CHAT_ERR_OWNED_ELSEWHERE');
+      expect(refused.details).toMatchObject({ conversation_id: 'c', owner_id: 'b', owner_address: 'ws://b.example:8000' });
+    }
+    expect(bob.messages).toEqual([]);
+    const journal = await db.b.readMessages('c', 0, 100);
+    expect(journal.map((m) => m.message_type)).not.toContain('leave');
+    // Nothing was changed in the store by a, which no longer held the conversation: its redaction used to be stored
+    // (the holder's cache then went on replaying the record as it was, and no redaction record told anyone).
+    expect(journal.map((m) => m.content)).toContain('before the pause');
+    expect(journal.map((m) => m.content)).not.toContain('edited on a');
+  });
+
   test('still held: the posts wait for the renewal, then are delivered in order and acknowledged', async () => {
     const { a, first, bob, renewals } = await ownerWithHeldRenewals();
     const posts: Array<Promise<PostResult>> = [];
