@@ -40,6 +40,11 @@ export function createMemberEphemera(deps: RuntimeServices, parts: MemberEphemer
       if (!online) wentOffline(participantId);
       connections.broadcast({ type: 'presence', participant_id: participantId, online }, participantId);
     },
+    batchIntervalMs: config.chat.presence.batch_interval_ms,
+    // The same changes for the sockets that asked for batches; each socket takes one of the two (gateway/output-frames.ts).
+    // A batch about one member goes to the others only, as its `presence` does; a larger one to every connection (one
+    // frame for the room: a member's own sockets then read it online, which they know).
+    announceBatch: (changes) => connections.broadcast({ type: 'presence_batch', changes }, soleMemberOf(changes)),
   });
   const typingShown = new TypingDisplay({
     clock,
@@ -68,4 +73,14 @@ export function createMemberEphemera(deps: RuntimeServices, parts: MemberEphemer
     parts.loadedUpTo,
   );
   return { presence, typingShown, reads };
+}
+
+/** The one participant a batch names, if it names exactly one. */
+function soleMemberOf(changes: Readonly<Record<string, boolean>>): string | undefined {
+  let sole: string | undefined;
+  for (const id in changes) {
+    if (sole !== undefined) return undefined;
+    sole = id;
+  }
+  return sole;
 }

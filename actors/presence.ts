@@ -1,4 +1,5 @@
 import { unrefTimer, type Clock } from './clock';
+import { IntervalBatches } from './interval-batches';
 
 export interface PresenceDeps {
   readonly clock: Clock;
@@ -6,6 +7,10 @@ export interface PresenceDeps {
   readonly graceMs: number;
   /** Called on every change, never for a member that left (the leave itself says so). */
   readonly announce: (participantId: string, online: boolean) => void;
+  /** At most one batch per this many ms (chat.presence.batch_interval_ms). */
+  readonly batchIntervalMs: number;
+  /** The same changes, every member's since the last batch with its latest state, for sockets that asked for batches. */
+  readonly announceBatch: (changes: Readonly<Record<string, boolean>>) => void;
 }
 
 /** An online member: its open subscriptions, and its grace timer once none is left. */
@@ -31,6 +36,8 @@ export class Presence {
   /** One frozen list per presence state, shared by everyone who reads it until the next change. */
   private list: readonly string[] | undefined;
   private closed = false;
+  /** Made on the first change: most live conversations in memory have nobody connected. */
+  private batches: IntervalBatches<boolean> | undefined;
 
   constructor(private readonly deps: PresenceDeps) {}
 
@@ -76,12 +83,15 @@ export class Presence {
     this.cancelGrace(member);
     this.members!.delete(participantId);
     this.list = undefined;
+    // A batch must not show a member online after its leave record told the room it left.
+    this.batches?.forget(participantId);
   }
 
   /** The conversation stops: no timer stays behind and nothing more is announced. */
   close(): void {
     this.closed = true;
     for (const member of this.members?.values() ?? []) this.cancelGrace(member);
+    this.batches?.close();
   }
 
   private wentOffline(participantId: string): void {
@@ -98,5 +108,7 @@ export class Presence {
   private changed(participantId: string, online: boolean): void {
     this.list = undefined;
     this.deps.announce(participantId, online);
+    const { clock, batchIntervalMs: intervalMs, announceBatch: announce } = this.deps;
+    (this.batches ??= new IntervalBatches<boolean>({ clock, intervalMs, announce })).changed(participantId, online);
   }
 }

@@ -1,6 +1,6 @@
 import { unrefTimer, type Clock } from './clock';
 import type { Participant } from './message-types';
-import { ReadBatches } from './read-batches';
+import { IntervalBatches } from './interval-batches';
 
 export interface ReadPositionsDeps {
   readonly clock: Clock;
@@ -15,7 +15,7 @@ export interface ReadPositionsDeps {
   readonly saveIntervalMs: number;
   readonly announce: (participantId: string, sequenceId: number) => void;
   /**
-   * Every raise since the last one, once per announce interval for the whole conversation (read-batches.ts): for the
+   * Every raise since the last one, once per announce interval for the whole conversation (interval-batches.ts): for the
    * sockets that asked for `read_batch` frames instead of a `read` frame per member.
    */
   readonly announceBatch: (positions: Readonly<Record<string, number>>) => void;
@@ -64,7 +64,7 @@ export class ReadPositions {
   private unsaved: Set<string> | undefined;
   private saveTimer: unknown;
   private saving: Promise<void> | undefined;
-  private readonly batches: ReadBatches;
+  private readonly batches: IntervalBatches<number>;
   private closed = false;
   /** flush() was called: the conversation is stopping, and no save after this one is scheduled. */
   private stopping = false;
@@ -76,7 +76,7 @@ export class ReadPositions {
     /** The conversation's last sequence id once loaded: a restored position above it is taken down to it. */
     loadedUpTo = Infinity,
   ) {
-    this.batches = new ReadBatches({ clock: deps.clock, intervalMs: deps.announceIntervalMs, announce: deps.announceBatch });
+    this.batches = new IntervalBatches<number>({ clock: deps.clock, intervalMs: deps.announceIntervalMs, announce: deps.announceBatch });
     if (restored.size === 0) return;
     this.positions = new Map();
     for (const [id, position] of restored) this.positions.set(id, Math.min(position, loadedUpTo));
@@ -109,7 +109,7 @@ export class ReadPositions {
     (this.unsaved ??= new Set()).add(id);
     this.scheduleSave();
     this.announceSoon(id);
-    this.batches.raised(id, sequenceId);
+    this.batches.changed(id, sequenceId);
     return sequenceId;
   }
 

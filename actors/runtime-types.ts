@@ -120,7 +120,12 @@ export type ConversationOutput =
   | { readonly type: 'presence'; readonly participant_id: string; readonly online: boolean }
   /** A member's read position rose (at most once per member per chat.read_positions.announce_interval_ms; actors/read-positions.ts). */
   | { readonly type: 'read'; readonly participant_id: string; readonly sequence_id: number }
-  /** The same raises, every member's since the last batch, at most once per interval for the conversation (actors/read-batches.ts). */
+  /** The same raises, every member's since the last batch, at most once per interval for the conversation (actors/interval-batches.ts). */
+  /**
+   * The same presence changes, every member's since the last batch with its latest state, at most once per
+   * chat.presence.batch_interval_ms for the conversation (actors/interval-batches.ts). A member's own id may be in it.
+   */
+  | { readonly type: 'presence_batch'; readonly changes: Readonly<Record<string, boolean>> }
   | { readonly type: 'read_batch'; readonly positions: Readonly<Record<string, number>> }
   | {
       readonly type: 'participants';

@@ -42,6 +42,7 @@ import {
   CLOSE_CODES,
   isSlowDown,
   parseServerFrame,
+  PRESENCE_BATCHES_SUBPROTOCOL,
   REFUSAL_SUBPROTOCOL,
   type ConnectedFrame,
   type ErrorFrame,
@@ -195,7 +196,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     renewsToken: typeof options.token === 'function',
     events,
     socket,
-    subprotocols: subprotocolOffers(REFUSAL_SUBPROTOCOL),
+    subprotocols: subprotocolOffers([REFUSAL_SUBPROTOCOL, PRESENCE_BATCHES_SUBPROTOCOL]),
     redirect,
     entries,
     unreachable,
@@ -294,6 +295,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         return;
       case 'presence':
         return roster.onPresence(frame);
+      case 'presence_batch':
+        for (const [participantId, online] of Object.entries(frame.changes))
+          roster.onPresence({ type: 'presence', participant_id: participantId, online });
+        return;
       case 'sync_complete':
         delivery.onSyncComplete(frame.recovered, frame.to);
         // A range the server no longer has moves the cursor without a record.

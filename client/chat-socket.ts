@@ -29,7 +29,7 @@ export interface ChatSocket {
    * Opens a socket to `url`, offering `protocols` (undefined: none), and makes it current; throws what the
    * constructor throws.
    */
-  open(Impl: WebSocketConstructor, url: string, protocols: string | undefined, handlers: ChatSocketHandlers): WebSocketLike;
+  open(Impl: WebSocketConstructor, url: string, protocols: string | string[] | undefined, handlers: ChatSocketHandlers): WebSocketLike;
   /** Sends on the current socket; false if there is none, it is not open, or send threw. */
   send(frame: ClientFrame): boolean;
   /** Forgets the current socket without closing it (it is already gone). */

@@ -129,6 +129,11 @@ export interface ReadBatchFrame {
   type: 'read_batch';
   positions: Record<string, number>;
 }
+/** Presence changes since the last batch, each member with its state now, on a socket that offered presence batches. */
+export interface PresenceBatchFrame {
+  type: 'presence_batch';
+  changes: Record<string, boolean>;
+}
 export interface SyncCompleteFrame {
   type: 'sync_complete';
   from: number;
@@ -182,6 +187,7 @@ export type ServerFrame =
   | PresenceFrame
   | ReadFrame
   | ReadBatchFrame
+  | PresenceBatchFrame
   | SyncCompleteFrame
   | ResetFrame
   | ErrorFrame
@@ -221,6 +227,12 @@ export const CLOSE_CODES = {
  * report 1006 for any refused upgrade). The server selects it on accepted connections too.
  */
 export const REFUSAL_SUBPROTOCOL = 'nlweb-chat.refusals';
+
+/**
+ * Offered beside REFUSAL_SUBPROTOCOL (never selected then), it asks for the room's presence changes as one
+ * `presence_batch` frame per interval instead of a `presence` frame per member; a server before it ignores the offer.
+ */
+export const PRESENCE_BATCHES_SUBPROTOCOL = 'nlweb-chat.presence-batches';
 
 /**
  * Fatal: reconnecting cannot help (auth, membership, missing conversation, limits) or would

@@ -1,5 +1,6 @@
 /**
- * What the next connection attempt offers as WebSocket subprotocol: the refusal subprotocol, or none.
+ * What the next connection attempt offers as WebSocket subprotocols: the refusal subprotocol (with the presence-batches
+ * opt-in), or none.
  *
  * Rule: offer what last completed a handshake; after a handshake that failed, offer the other.
  *
@@ -25,18 +26,24 @@
  * there because the dead one failed its handshake.
  */
 
+/**
+ * What an attempt offers: one subprotocol, or several (the refusal subprotocol and the presence-batches opt-in, which
+ * the server reads off the offer and never selects while the refusal one is offered too).
+ */
+export type Offered = string | string[];
+
 /** The offer of one client (each client learns for itself; nothing is shared between clients). */
 export interface SubprotocolOffer {
   /** The `protocols` argument of the next attempt; undefined offers none. */
-  next(): string | undefined;
+  next(): Offered | undefined;
   /** The socket of an attempt that offered `offered` opened: its handshake completed. */
-  completed(offered: string | undefined): void;
+  completed(offered: Offered | undefined): void;
   /** The socket of an attempt that offered `offered` closed without ever opening. */
-  failed(offered: string | undefined): void;
+  failed(offered: Offered | undefined): void;
 }
 
-/** Starts by offering `subprotocol`. */
-export function createSubprotocolOffer(subprotocol: string): SubprotocolOffer {
+/** Starts by offering `subprotocol` (all of them, when several). */
+export function createSubprotocolOffer(subprotocol: Offered): SubprotocolOffer {
   let offering = true;
   return {
     next: () => (offering ? subprotocol : undefined),
@@ -50,7 +57,7 @@ export function createSubprotocolOffer(subprotocol: string): SubprotocolOffer {
 }
 
 /** The offer of each server address a client connects to, made when first asked for. */
-export function subprotocolOffers(subprotocol: string): (server: string) => SubprotocolOffer {
+export function subprotocolOffers(subprotocol: Offered): (server: string) => SubprotocolOffer {
   const offers = new Map<string, SubprotocolOffer>();
   return (server) => {
     let offer = offers.get(server);

@@ -155,7 +155,8 @@ export const CONFIG_SCHEMA: Schema = {
         multi_mode_max_wait_ms: int(10_000, 0, 3_600_000),
         single_mode_typing_window_ms: int(100, 0, 600_000),
       }),
-      presence: obj({ offline_grace_s: num(5, 0, 3600) }),
+      // batch_interval_ms: at most one `presence_batch` per conversation this often, for sockets that asked (interval-batches.ts).
+      presence: obj({ offline_grace_s: num(5, 0, 3600), batch_interval_ms: int(500, 0, 60_000) }),
       // What the others are shown of a member's typing (actors/typing-display.ts): a stop held this long (a start within it
       // cancels it), a repeated start relayed at most this often. 0 = no hold / every start. Up to a minute: a longer
       // hold shows someone typing who left the keyboard long ago, and every client's indicator has expired by then.

@@ -139,6 +139,8 @@ export interface ChatConfig {
   readonly presence: {
     /** After a member's last subscription closes, wait this long before announcing it offline (a reload is no flap). */
     readonly offline_grace_s: number;
+    /** Presence changes reach sockets that asked for batches as one `presence_batch` at most this often (0 = each at once). */
+    readonly batch_interval_ms: number;
   };
   /** What the other members are shown of a member's typing (docs/protocol.md, Typing). */
   readonly typing: {

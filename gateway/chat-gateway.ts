@@ -24,7 +24,13 @@ import { createOwnerForwarder, type OwnerForwarder } from './owner-forwarding';
 import { ownerAddressOf } from './http-error-answer';
 import { requestedProtocolVersion } from './protocol-version';
 import { resumeIdentityOf } from './resume-identity';
-import { createUpgradeRefuser, selectSubprotocol, type UpgradeRefuser } from './upgrade-rejection';
+import {
+  createUpgradeRefuser,
+  offersSubprotocol,
+  PRESENCE_BATCHES_SUBPROTOCOL,
+  selectSubprotocol,
+  type UpgradeRefuser,
+} from './upgrade-rejection';
 import { TurnWriteFlusher, type CorkableStream } from './turn-write-batch';
 import { TypingRelay } from './typing-relay';
 import { WsConnection } from './ws-connection';
@@ -392,7 +398,10 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
     const authedUser = user;
     wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;
-      const connection = new WsConnection(ws, ctx, authedUser, subscription, route, socket as Duplex & CorkableStream, protocolVersion);
+      const connection = new WsConnection(ws, ctx, authedUser, subscription, route, socket as Duplex & CorkableStream, {
+        protocolVersion,
+        presenceBatches: offersSubprotocol(req, PRESENCE_BATCHES_SUBPROTOCOL),
+      });
       connections.add(connection);
       if (closing) {
         connection.end('GATEWAY_ERR_SHUTTING_DOWN', SHUTDOWN_GRACE_MS);

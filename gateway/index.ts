@@ -13,7 +13,7 @@ export { createHttpAuditMiddleware, type HttpAuditOptions } from '../observabili
 export { createNoopLogger, type GatewayAudit, type GatewayLogger, type GatewayTelemetry } from './observability-hooks';
 export { contentProblem } from './content-validation';
 export { isLoopbackAddress } from './net-utils';
-export { REFUSAL_SUBPROTOCOL } from './upgrade-rejection';
+export { PRESENCE_BATCHES_SUBPROTOCOL, REFUSAL_SUBPROTOCOL } from './upgrade-rejection';
 // The bundled chat page, for an embedder's own express app (the binary mounts it the same way). Here, not in the
 // client's entry point: it reads files with node:fs, which a browser build of the client cannot take.
 export { mountWebClient, type MountWebClientOptions } from '../client/web/mount-web-client';

@@ -24,6 +24,8 @@ export interface OutputTarget {
   readonly isLeaving: boolean;
   /** The socket asked for `read_batch` frames (an `options` frame): it gets those instead of `read` frames. */
   readonly readBatches: boolean;
+  /** The socket offered the presence-batches subprotocol: it gets `presence_batch` frames instead of `presence` frames. */
+  readonly presenceBatches: boolean;
   /** Ends the connection with the close code of `code` (or a plain close code). */
   closeWith(code: ErrorCode | number): void;
 }
@@ -112,6 +114,12 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       if (output.participant_id !== target.userId) forwardShared(target.sender, output);
       return;
     case 'presence':
+      if (target.presenceBatches) return;
+      forwardShared(target.sender, output);
+      return;
+    case 'presence_batch':
+      // One frame per interval for the whole room instead of one per member (actors/interval-batches.ts), if asked for.
+      if (!target.presenceBatches) return;
       forwardShared(target.sender, output);
       return;
     case 'read':
@@ -121,7 +129,7 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
       forwardShared(target.sender, output);
       return;
     case 'read_batch':
-      // One frame per interval for the whole room instead of one per member (actors/read-batches.ts), if asked for.
+      // One frame per interval for the whole room instead of one per member (actors/interval-batches.ts), if asked for.
       if (!target.readBatches) return;
       forwardShared(target.sender, output);
       return;
@@ -154,7 +162,7 @@ export function forwardOutput(output: ConversationOutput, target: OutputTarget):
   }
 }
 
-type BroadcastOutput = Extract<ConversationOutput, { type: 'typing' | 'presence' | 'read' | 'read_batch' }>;
+type BroadcastOutput = Extract<ConversationOutput, { type: 'typing' | 'presence' | 'presence_batch' | 'read' | 'read_batch' }>;
 
 /**
  * A broadcast output's frame, serialised once for every connection. Its own function, not a case of forwardOutput:
@@ -168,6 +176,8 @@ function forwardShared(sender: OutputFrameSender, output: BroadcastOutput): void
         return { type: 'typing', participant_id: output.participant_id, is_typing: output.is_typing };
       case 'presence':
         return { type: 'presence', participant_id: output.participant_id, online: output.online };
+      case 'presence_batch':
+        return { type: 'presence_batch', changes: output.changes };
       case 'read':
         return { type: 'read', participant_id: output.participant_id, sequence_id: output.sequence_id };
       case 'read_batch':

@@ -55,6 +55,8 @@ export interface ClosedEventFrame {
 export class SseConnection implements OutputTarget, GatewayConnection {
   /** An event stream cannot ask for batches: it gets a `read` event per member (docs/sse.md). */
   readonly readBatches = false;
+  /** An event stream offers no subprotocol: `presence` events, one per member and change. */
+  readonly presenceBatches = false;
   readonly userId: string;
   readonly conversationId: string;
   readonly progress: DeliveryProgress;

@@ -34,10 +34,24 @@ export function rejectUpgrade(socket: Duplex, err: ChatError): void {
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
-/** Whether the upgrade request offers REFUSAL_SUBPROTOCOL (Sec-WebSocket-Protocol is a comma-separated list). */
+/** Whether the upgrade request offers REFUSAL_SUBPROTOCOL. */
 export function offersRefusalSubprotocol(req: IncomingMessage): boolean {
+  return offersSubprotocol(req, REFUSAL_SUBPROTOCOL);
+}
+
+/**
+ * The subprotocol a client offers to get the room's presence changes as one `presence_batch` frame per interval
+ * instead of a `presence` frame per member (docs/protocol.md, Presence). An offer, not a choice: the server selects
+ * REFUSAL_SUBPROTOCOL when that is offered too, and a server before batches ignores it and sends `presence` frames,
+ * where an unknown query parameter would have had the upgrade refused. So it is known at the upgrade, before the
+ * socket's first frame: a connect storm, which an opt-in sent after `connected` came too late for, is covered.
+ */
+export const PRESENCE_BATCHES_SUBPROTOCOL = 'nlweb-chat.presence-batches';
+
+/** Whether the upgrade request offers `name` (Sec-WebSocket-Protocol is a comma-separated list). */
+export function offersSubprotocol(req: IncomingMessage, name: string): boolean {
   const header = req.headers['sec-websocket-protocol'];
-  return header !== undefined && header.split(',').some((p) => p.trim() === REFUSAL_SUBPROTOCOL);
+  return header !== undefined && header.split(',').some((p) => p.trim() === name);
 }
 
 /**

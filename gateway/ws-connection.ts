@@ -30,6 +30,14 @@ const BATCH_FLUSH_BYTES = 64 * 1024;
 /** How long a leaving socket waits for the answers to the frames it read before its leave, and for a replay under way (leave). */
 const LEAVE_ANSWERS_WAIT_MS = 2000;
 
+/** What an upgrade asked of its socket, besides its subscription (chat-gateway.ts reads it off the request). */
+export interface WsConnectionOptions {
+  /** The protocol version it speaks (protocol-version.ts). */
+  readonly protocolVersion: number;
+  /** It offered PRESENCE_BATCHES_SUBPROTOCOL. */
+  readonly presenceBatches: boolean;
+}
+
 /**
  * One upgraded WebSocket of one participant in one conversation. It owns the connection's state and
  * lifecycle (subscription, closing, heartbeat); client-frame-dispatch.ts turns client frames into runtime
@@ -55,6 +63,10 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
   readonly typingKey: string;
   /** Set by the socket's `options` frame: the room's read positions as `read_batch` frames (output-frames.ts). */
   private batchedReads = false;
+  /** Offered the presence-batches subprotocol at the upgrade (upgrade-rejection.ts): `presence_batch` frames only. */
+  readonly presenceBatches: boolean;
+  /** The WebSocket protocol version this socket speaks (protocol-version.ts), told in its `connected` frame. */
+  private readonly protocolVersion: number;
   /** A `read_batch` came while this socket took `read` frames (see takeReadBatches). */
   private passedReadBatch = false;
 
@@ -79,9 +91,11 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     route: OutputRoute,
     /** The upgraded TCP/TLS socket under `ws`: frames are written to it, batched per event-loop turn. */
     transport: CorkableStream & DrainingStream & ResettableStream,
-    /** The WebSocket protocol version this socket speaks (protocol-version.ts), told in its `connected` frame. */
-    private readonly protocolVersion: number,
+    /** What the upgrade asked for: the protocol version it speaks and whether it offered presence batches. */
+    options: WsConnectionOptions,
   ) {
+    this.protocolVersion = options.protocolVersion;
+    this.presenceBatches = options.presenceBatches;
     this.conversationId = subscription.conversationId;
     this.progress = new DeliveryProgress(subscription.lastSequenceId);
     this.userId = user.userId;

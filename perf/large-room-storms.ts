@@ -14,7 +14,8 @@
  * The server stack (createChatServer + createChatRuntime, MemoryStore, dev auth, default limits but
  * max_participants 101 for the agent, the stand-in as one auto-joined endpoint) runs in its own process, so its CPU
  * and event loop are its own. Not part of run-all (it loads both cores for ~1 min). Run alone:
- * `npm run build && node dist/perf/large-room-storms.js` (LARGE_ROOM_RUNS=3 repeats every storm).
+ * `npm run build && node dist/perf/large-room-storms.js` (LARGE_ROOM_RUNS=3 repeats every storm;
+ * LARGE_ROOM_READ_BATCHES=0 and LARGE_ROOM_PRESENCE_BATCHES=0 measure sockets that ask for no batches).
  */
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -37,6 +38,12 @@ const QUIET_MS = 3000;
 const RUNS = Number(process.env['LARGE_ROOM_RUNS'] ?? 1);
 /** LARGE_ROOM_READ_BATCHES=0: the clients never ask for `read_batch` frames (a `read` frame per member, as before them). */
 const READ_BATCHES = process.env['LARGE_ROOM_READ_BATCHES'] !== '0';
+/**
+ * LARGE_ROOM_PRESENCE_BATCHES=0: the clients do not offer the presence-batches subprotocol (a `presence` frame per
+ * member and change, as before batches). Otherwise they offer it with the refusal one, as the reference client does.
+ */
+const PRESENCE_BATCHES = process.env['LARGE_ROOM_PRESENCE_BATCHES'] !== '0';
+const SUBPROTOCOLS = PRESENCE_BATCHES ? ['nlweb-chat.refusals', 'nlweb-chat.presence-batches'] : [];
 const userId = (i: number): string => `u${i}`;
 
 // =============================================================================================
@@ -178,7 +185,7 @@ class Member {
   ) {}
 
   open(url: string): void {
-    this.ws = new WebSocket(url);
+    this.ws = new WebSocket(url, SUBPROTOCOLS);
     this.ws.on('message', (data: Buffer) => this.received(data));
     this.ws.on('error', () => undefined);
   }
@@ -240,6 +247,11 @@ class Member {
     } else if (type === 'presence') {
       if (f['online']) this.online.add(String(f['participant_id']));
       else this.online.delete(String(f['participant_id']));
+    } else if (type === 'presence_batch') {
+      for (const [id, online] of Object.entries(f['changes'] as Record<string, boolean>)) {
+        if (online) this.online.add(id);
+        else this.online.delete(id);
+      }
     }
   }
 }

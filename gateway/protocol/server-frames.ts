@@ -125,6 +125,15 @@ export interface ReadBatchFrame {
   readonly type: 'read_batch';
   readonly positions: Readonly<Record<string, number>>;
 }
+/**
+ * Every member whose presence changed since the last batch, with its state now (true: online), once per
+ * chat.presence.batch_interval_ms for the whole conversation: instead of `presence` frames, on a socket that offered
+ * the `nlweb-chat.presence-batches` subprotocol. The socket's own member may be named (always online).
+ */
+export interface PresenceBatchFrame {
+  readonly type: 'presence_batch';
+  readonly changes: Readonly<Record<string, boolean>>;
+}
 export interface SyncCompleteFrame {
   readonly type: 'sync_complete';
   readonly from: number;
@@ -180,6 +189,7 @@ export type ServerFrame =
   | PresenceFrame
   | ReadFrame
   | ReadBatchFrame
+  | PresenceBatchFrame
   | SyncCompleteFrame
   | ResetFrame
   | ErrorFrame
@@ -320,6 +330,11 @@ export const SERVER_FRAME_SCHEMAS: Readonly<Record<ServerFrameType, Schema>> = {
   mode_change: frame('mode_change', { mode, sequence_id: seq }, ['mode', 'sequence_id']),
   typing: frame('typing', { participant_id: id, is_typing: { type: 'boolean' } }, ['participant_id', 'is_typing']),
   presence: frame('presence', { participant_id: id, online: { type: 'boolean' } }, ['participant_id', 'online']),
+  presence_batch: frame(
+    'presence_batch',
+    { changes: { type: 'object', minProperties: 1, propertyNames: { minLength: 1 }, additionalProperties: { type: 'boolean' } } },
+    ['changes'],
+  ),
   read: frame('read', { participant_id: id, sequence_id: seq }, ['participant_id', 'sequence_id']),
   read_batch: frame(
     'read_batch',

@@ -169,7 +169,7 @@ maybe(
 );
 
 // Bob is an embedder's subscription (runtime.subscribe): it counts like a socket. No offline grace, so his going
-// offline is one frame away. The status is a word next to the name, not only the colour of the dot.
+// offline is one frame away (a presence_batch: the page's client offers batches). The status is a word next to the name, not only the colour of the dot.
 maybe(
   'the participant list says who is online and follows bob coming and going',
   async () => {
@@ -177,6 +177,14 @@ maybe(
     await stack.createConversation('conv', ['alice', 'bob']);
     browser = await launchChromium();
     const page = await browser.newPage();
+    // The page's client offers presence batches (PRESENCE_BATCHES_SUBPROTOCOL): its socket gets presence_batch frames.
+    const presenceFrames: string[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', (frame) => {
+        const type = (JSON.parse(String(frame.payload)) as { type?: string }).type;
+        if (type === 'presence' || type === 'presence_batch') presenceFrames.push(type);
+      }),
+    );
     await page.goto(`http://127.0.0.1:${stack.port}/?user_id=alice&conversation=conv`);
     const status = (id: string): string => `#participant-list li[data-id="${id}"] .presence`;
     await page.waitForSelector(`${status('alice')}:text-is("online")`);
@@ -187,6 +195,7 @@ maybe(
     bob.close();
     await page.waitForSelector(`${status('bob')}:text-is("offline")`);
     expect(await page.textContent('#participant-list li[data-id="alice"]')).toBe('alice (you) online');
+    expect(presenceFrames).toEqual(['presence_batch', 'presence_batch']);
   },
   60_000,
 );

@@ -5,8 +5,11 @@
  */
 import jwt from 'jsonwebtoken';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { REFUSAL_SUBPROTOCOL, type ChatClient, type WebSocketConstructor } from '../../client';
-import { REFUSAL_SUBPROTOCOL as GATEWAY_REFUSAL_SUBPROTOCOL } from '../../gateway';
+import { PRESENCE_BATCHES_SUBPROTOCOL, REFUSAL_SUBPROTOCOL, type ChatClient, type WebSocketConstructor } from '../../client';
+import {
+  PRESENCE_BATCHES_SUBPROTOCOL as GATEWAY_PRESENCE_BATCHES_SUBPROTOCOL,
+  REFUSAL_SUBPROTOCOL as GATEWAY_REFUSAL_SUBPROTOCOL,
+} from '../../gateway';
 import { browserLikeWebSocket, openedSockets } from './browser-like-websocket';
 import { nextEvent } from './client-events';
 import { startRealStack, type RealStack } from './real-server';
@@ -75,6 +78,7 @@ test('an accepted connection through the subprotocol is an ordinary one', async 
   expect(sent).toMatchObject({ sequence_id: expect.any(Number), persisted: true, duplicate: false });
 });
 
-test('the client offers the subprotocol the gateway knows (each side declares it: the client ships alone)', () => {
+test('the client offers the subprotocols the gateway knows (each side declares them: the client ships alone)', () => {
   expect(REFUSAL_SUBPROTOCOL).toBe(GATEWAY_REFUSAL_SUBPROTOCOL);
+  expect(PRESENCE_BATCHES_SUBPROTOCOL).toBe(GATEWAY_PRESENCE_BATCHES_SUBPROTOCOL);
 });

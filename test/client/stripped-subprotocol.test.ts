@@ -6,7 +6,13 @@
  * The real server (MemoryStore, dev auth) throughout; the clients' timers run on a manual clock.
  */
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import { REFUSAL_SUBPROTOCOL, type ChatClient, type ChatClientEvents, type WebSocketConstructor } from '../../client';
+import {
+  PRESENCE_BATCHES_SUBPROTOCOL,
+  REFUSAL_SUBPROTOCOL,
+  type ChatClient,
+  type ChatClientEvents,
+  type WebSocketConstructor,
+} from '../../client';
 import { startTcpProxy as startOutageProxy, type TcpProxy as OutageProxy } from '../recovery/tcp-proxy';
 import { browserLikeWebSocket, openedSockets, recordingNodeWebSocket, type OpenedSockets } from './browser-like-websocket';
 import { collectMessages, nextEvent } from './client-events';
@@ -55,7 +61,8 @@ async function post(sender: string, content: string): Promise<number> {
   return (await stack.runtime.post('conv', { sender_id: sender, message_id: `${sender}-${content}`, content })).sequence_id;
 }
 
-const OFFERED = REFUSAL_SUBPROTOCOL;
+// What the client offers: the refusal subprotocol, with the presence-batches opt-in.
+const OFFERED = [REFUSAL_SUBPROTOCOL, PRESENCE_BATCHES_SUBPROTOCOL];
 const NONE = undefined;
 
 describe.each([

@@ -1,5 +1,5 @@
 /** The rule that picks what the next connection attempt offers (client/subprotocol-offer.ts). */
-import { createSubprotocolOffer } from '../../client/subprotocol-offer';
+import { createSubprotocolOffer, type Offered } from '../../client/subprotocol-offer';
 
 const SUB = 'nlweb-chat.refusals';
 
@@ -21,7 +21,7 @@ test('after a failed handshake the next attempt offers the other; a completed ha
 
 test('a streak of failed handshakes alternates, so neither choice is ever given up', () => {
   const offer = createSubprotocolOffer(SUB);
-  const seen: (string | undefined)[] = [];
+  const seen: (Offered | undefined)[] = [];
   for (let i = 0; i < 5; i++) {
     const protocols = offer.next();
     seen.push(protocols);

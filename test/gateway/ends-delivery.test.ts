@@ -57,7 +57,19 @@ describe("forwardOutput writes a socket's held frames at the end of a step", () 
       flushHeld: () => calls.push('flush'),
     } as unknown as FrameSender;
     const progress = { sent: () => undefined } as unknown as DeliveryProgress;
-    return { target: { userId, sender, progress, liveAfter: 0, isLeaving: false, readBatches: false, closeWith: () => undefined }, calls };
+    return {
+      target: {
+        userId,
+        sender,
+        progress,
+        liveAfter: 0,
+        isLeaving: false,
+        readBatches: false,
+        presenceBatches: false,
+        closeWith: () => undefined,
+      },
+      calls,
+    };
   }
   const out = (message: ChatMessage, endsDelivery: boolean): ConversationOutput =>
     endsDelivery ? { type: 'message', message, endsDelivery: true } : { type: 'message', message };
