@@ -41,11 +41,12 @@ describe('sending far over the rate limit', () => {
     expect(stored.map((m) => m.content)).toEqual(contents);
     expect(acks.map((a) => a.sequence_id)).toEqual(stored.map((m) => m.sequence_id));
     // At 400/s with a burst of 10, ~290 of the 300 wait for a token: in the client now, not refused by the server.
-    // Timing decides the exact count: 4-12 in 8 runs on a quiet machine, 13-33 at load average 8-15 (a stalled
-    // server takes the frames that queued meanwhile at once, past its burst, and refuses those in flight). Unpaced,
-    // at least the 290 past the burst are refused at once; each pause cost the refused message plus the window
-    // behind it (319-402), and the whole queue re-sent at every pause made it 9,223-11,172. The bound sits between.
-    expect(refusals).toBeLessThan(SENDS / 4);
+    // Timing decides the exact count: 4-12 in 8 runs on a quiet machine, 13-33 at load average 8-15, and 90 once in a
+    // full CI run beside three other test runs on 2 cores (a stalled server takes the frames that queued meanwhile at
+    // once, past its burst, and refuses those in flight). Unpaced, at least the 290 past the burst are refused at once;
+    // each pause cost the refused message plus the window behind it (319-402), and the whole queue re-sent at every
+    // pause made it 9,223-11,172. The bound sits between, at half the sends: below what no pacing can get to.
+    expect(refusals).toBeLessThan(SENDS / 2);
     expect(errors).toEqual([]);
     console.log(`${SENDS} sends over a ${RATE.rate_limit_per_second}/s limit (burst ${RATE.rate_limit_burst}): ${refusals} refusals`);
   });
