@@ -14,6 +14,7 @@ import { readStateOf, withReadStates } from './read-states';
 import { RecordNotifier } from './record-notifier';
 import { assertOneTypePerId } from './participant-identity';
 import { restoreConversation } from './restore-conversation';
+import { neverOfferedPosts } from './never-offered-posts';
 import { postUnlessReserved } from './reserved-metadata';
 import { LEASE_BLOCK } from './sequence-lease';
 import { listAgents } from './agent-listing';
@@ -44,7 +45,7 @@ import type { RuntimeServices } from './runtime-services';
 import { settlesWithin } from './settles-within';
 import { SharedConversationMachine } from './shared-conversation-machine';
 import { StorageProbe } from './storage-probe';
-import { loadedEnd, readPositionsForLoad } from './stored-read-positions';
+import { humansOnly, loadedEnd, readPositionsForLoad } from './stored-read-positions';
 import { MessageEdits } from './message-edits';
 import { againIfMoved } from './moved-away';
 
@@ -479,7 +480,10 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     const reserved = store.supports.sequenceReservation ? await store.getSequenceReservation(conversationId) : Infinity;
     const end = loadedEnd(reserved, input.lastSequenceId);
     const readPositions = await readPositionsForLoad(store, this.deps.logger, conversationId, end);
-    return { meta, input, reserved, readPositions };
+    // Posts that waited for the input window when the last runtime stopped, never offered to the agents: collected
+    // again (never-offered-posts.ts). A store that keeps no positions keeps no offer marks either: nothing is found.
+    const burst = store.supports.readPositions ? neverOfferedPosts(input.recent, input.participants, readPositions) : [];
+    return { meta, input: burst.length === 0 ? input : { ...input, burst }, reserved, readPositions: humansOnly(readPositions, input) };
   }
 
   private async load(conversationId: string): Promise<ConversationActor> {
@@ -585,7 +589,7 @@ export class ConversationRegistryRuntime implements ChatRuntime {
    * reload (here or on another server) reads them, and the unused reserved ids, so the next load marks none lost.
    */
   private handBack(actor: ConversationActor): Promise<void> {
-    return Promise.all([actor.saveReadPositions(), actor.releaseReservation()]).then(() =>
+    return Promise.all([actor.saveReadPositions(), actor.saveOfferMarks(), actor.releaseReservation()]).then(() =>
       this.claims.release(actor.conversationId, actor.claim),
     );
   }

@@ -2,7 +2,8 @@ import type { AgentJobs } from './agent-jobs';
 import type { ConversationActorDeps } from './conversation-actor-deps';
 import { ConnectionSet, type Connection, type OutputListener } from './conversation-connections';
 import { buildAgentTurn, type ConversationContext, type ConversationInput } from './conversation-context';
-import { createAgentJobs, createJournalWriter, createSequenceLease } from './conversation-parts';
+import { createAgentJobs, createJournalWriter, createOfferCursor, createSequenceLease } from './conversation-parts';
+import type { OfferCursor } from './offer-cursor';
 import { DeliveryNote } from './delivery-note';
 import type { MessageEdit } from './conversation-events';
 import { ChatError } from './errors';
@@ -76,6 +77,8 @@ export class ConversationActor {
   private readonly reads: ReadPositions;
   private readonly queue: PersistenceQueue;
   private readonly jobs: AgentJobs;
+  /** What the agents were offered, stored so that a load after a crash offers a waiting burst once (offer-cursor.ts). */
+  private readonly offers: OfferCursor;
   /** Records in memory, history pages, replays, unread counts (conversation-history.ts). */
   private readonly history: ConversationHistory;
   /** Participant lists and leavers' connections on membership steps; the shared members list (membership-delivery.ts). */
@@ -161,6 +164,7 @@ export class ConversationActor {
       send: (event) => this.requests.send(event),
       buildTurn: (request) => buildAgentTurn(this.ctx, request),
     });
+    this.offers = createOfferCursor(deps, this.conversationId);
     const replay = new ReplayReader(deps.store, this.conversationId);
     this.history = new ConversationHistory({
       conversationId: this.conversationId,
@@ -399,6 +403,11 @@ export class ConversationActor {
     return this.reads.flush();
   }
 
+  /** Writes the marks of what the agents were offered not written yet (a clean stop; offer-cursor.ts). */
+  saveOfferMarks(): Promise<void> {
+    return this.offers.flush();
+  }
+
   setTyping(participantId: string, isTyping: boolean): void {
     if (this.status !== 'active' || !this.isMember(participantId)) return;
     // Typing decides whether a post waits for the input window: posts that arrived first go first.
@@ -611,7 +620,9 @@ export class ConversationActor {
     acknowledge: (context, event) => this.requests.acknowledge(event, context.outcome),
     acknowledgeEach: (context, event) => this.requests.acknowledgeEach(event, context.outcomes),
     dispatchToAgents: (context) => {
-      if (context.turns.length > 0) this.jobs.offer(context.turns);
+      if (context.turns.length === 0) return;
+      this.jobs.offer(context.turns);
+      this.offers.offered(context);
     },
     // The machine took the event already (a stop ends a single-mode wait at once); what the others see is coalesced.
     forwardTyping: (event) => {

@@ -41,8 +41,8 @@ export interface ConversationInput {
   /** The latest records (oldest first) to seed the cache, dedup index and agent context. */
   readonly recent: readonly ChatMessage[];
   /**
-   * Human messages that were waiting for the input window when the previous machine crashed (a restart):
-   * the machine starts collecting them again. Never stored, so absent after a cold start.
+   * Human messages that were waiting for the input window when the previous machine crashed (a restart), or that a
+   * load found never offered to the agents (never-offered-posts.ts): the machine starts collecting them again.
    */
   readonly burst?: readonly ChatMessage[];
 }

@@ -10,6 +10,7 @@ import type { ConversationActorDeps } from './conversation-actor';
 import { isChatError } from './errors';
 import type { ChatMessage } from './message-types';
 import { changesMembership, syncMembership } from './membership-sync';
+import { OfferCursor } from './offer-cursor';
 import { PersistenceQueue } from './persistence-queue';
 import { SequenceLease, type SequenceLeaseOptions } from './sequence-lease';
 import type { ConversationClaim } from '../storage-providers/conversation-claims';
@@ -134,5 +135,17 @@ export function createSequenceLease(
       if (isChatError(err, 'STORAGE_ERR_FENCED')) actor.fenced(err);
       else deps.logger.warn({ err, conversation_id: conversationId }, 'sequence reservation failed; retrying');
     },
+  });
+}
+
+/** The conversation's marks of what the agents were offered (offer-cursor.ts), written through the store. */
+export function createOfferCursor(deps: ConversationActorDeps, conversationId: string): OfferCursor {
+  return new OfferCursor({
+    save: (marks) => deps.store.saveReadPositions(conversationId, marks),
+    saveFailed: (err) =>
+      deps.logger.warn(
+        { err, conversation_id: conversationId },
+        'saving what the agents were offered failed; a load after a crash may offer those posts again',
+      ),
   });
 }

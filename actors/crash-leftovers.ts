@@ -4,8 +4,8 @@ import type { ChatMessage } from './message-types';
 /**
  * What a machine crash left undone, carried by the supervisor to the machine it rebuilds
  * (MachineSupervisor.handleCrash, machine-supervisor.ts). The shell survives a crash of its machine, and so does the machine's
- * last snapshot: nothing here needs the journal. A crash of the whole process loses the burst (it is never
- * stored), as it loses everything not stored.
+ * last snapshot: nothing here needs the journal. After a crash of the whole process the next load finds a waiting
+ * burst from the journal and the agents' offer marks instead (never-offered-posts.ts).
  */
 export interface CrashLeftovers {
   /** The crashed step's records, kept as if it had completed: handed to the connections that had not got them. */

@@ -1,3 +1,4 @@
+import type { ConversationInput } from './conversation-context';
 import type { RuntimeLogger } from '../observability/logger';
 import type { ChatStore } from '../storage-providers/chat-store';
 
@@ -39,4 +40,15 @@ export async function readPositionsForLoad(
     );
   }
   return positions;
+}
+
+/**
+ * The stored positions without the AI members': an AI member's stored position is the agents' offer mark
+ * (offer-cursor.ts), read at load by never-offered-posts.ts, not a reading the conversation shows (AI members read
+ * nothing: listed at their join record, as before the marks were kept).
+ */
+export function humansOnly(positions: ReadonlyMap<string, number>, input: Pick<ConversationInput, 'participants'>): Map<string, number> {
+  const kept = new Map(positions);
+  for (const p of input.participants) if (p.participant_type === 'ai') kept.delete(p.participant_id);
+  return kept;
 }

@@ -1,5 +1,5 @@
 import { expectCode, type ContractContext } from './chat-store.contract';
-import { meta, msg, msgs, person } from './fixtures';
+import { agent, meta, msg, msgs, person } from './fixtures';
 
 /**
  * Unread counts (every store: the base class counts from _readMessages for a provider without a query of its own)
@@ -192,6 +192,17 @@ export function describeReadPositions(ctx: ContractContext): void {
       // A re-join (an upsert) keeps it too: the runtime reads max(position, joined_at_sequence).
       await store.putParticipant('c1', person('alice', 8));
       expect(await store.getReadPositions('c1')).toEqual(new Map([['alice', 3]]));
+    });
+
+    // The runtime keeps an AI member's mark of the humans' posts it was offered as its position (actors/offer-cursor.ts):
+    // a load after a crash reads it to offer a waiting burst once. Positions are kept per member, whatever its type.
+    test("an AI member's position is kept like a human's (the agents' offer mark)", async () => {
+      const { store } = ctx;
+      await store.createConversation(meta('c1'), [person('alice'), agent('nlweb', 2)]);
+      await store.appendMessages('c1', msgs('c1', 1, 6));
+      await store.saveReadPositions('c1', new Map([['nlweb', 5]]));
+      await store.saveReadPositions('c1', new Map([['nlweb', 4]]));
+      expect(await store.getReadPositions('c1')).toEqual(new Map([['nlweb', 5]]));
     });
 
     test("getReadPositionsOf gives one participant's positions across conversations", async () => {
