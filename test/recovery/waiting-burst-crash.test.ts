@@ -3,8 +3,10 @@ import type { ConversationRegistryRuntime } from '../../actors/chat-runtime';
 import { createInvariantChecker } from '../../bin/replay/invariant-check';
 import { createMachineRerun } from '../../bin/replay/machine-rerun';
 import type { ChatStore } from '../../storage-providers';
+import { RedisStore } from '../../storage-providers/redis-store';
 import { describeWithPg, pgReachableSync } from '../storage/pg-helpers';
-import { postgresFixture, readAll, sqliteFixture, within, type ProviderFixture } from './recovery-helpers';
+import { REDIS_URL, deletePrefix, describeWithRedis, redisReachableSync, uniquePrefix } from '../storage/redis-helpers';
+import { postgresFixture, readAll, sqliteFixture, within } from './recovery-helpers';
 
 /**
  * A multi-mode post waits for the input window before the agents are asked. A process killed (kill -9) while it
@@ -62,9 +64,27 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 /** Real I/O a step may have started (a store write), given time to land. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
-function suite(name: string, makeFixture: () => ProviderFixture) {
+/** One storage location opened anew by each process (recovery-helpers' fixtures, and Redis on a prefix of its own). */
+interface Location {
+  open(): Promise<ChatStore>;
+  dispose(): Promise<void>;
+}
+
+function redisLocation(): Location {
+  const keyPrefix = uniquePrefix();
+  return {
+    async open() {
+      const store = new RedisStore({ url: REDIS_URL, keyPrefix });
+      await store.open();
+      return store;
+    },
+    dispose: () => deletePrefix(keyPrefix),
+  };
+}
+
+function suite(name: string, makeFixture: () => Location) {
   describe(`${name}: a post waiting for the input window when the process dies`, () => {
-    let fixture: ProviderFixture;
+    let fixture: Location;
     const stores: ChatStore[] = [];
     /** Runtimes "killed": never closed by the test; afterEach frees them, advancing their clocks past any deadline. */
     const crashed: Array<{ runtime: ConversationRegistryRuntime; clock: ManualClock }> = [];
@@ -219,3 +239,4 @@ function suite(name: string, makeFixture: () => ProviderFixture) {
 
 suite('sqlite', sqliteFixture);
 describeWithPg(pgReachableSync())('postgres', () => suite('postgres', postgresFixture));
+describeWithRedis(redisReachableSync())('redis', () => suite('redis', redisLocation));
