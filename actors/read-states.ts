@@ -48,8 +48,10 @@ export async function withReadStates(
     }
     // As the actor reads it: the stored position, at least the member's own join record, at most the last record
     // (a store whose journal lost its end may keep a position past it).
-    const joinedAt = entry.participants?.find((p) => p.participant_id === readerId)?.joined_at_sequence ?? 0;
-    const readUpTo = readPositionFrom(storedPositions.get(id), joinedAt, entry.lastSequenceId);
+    const reader = entry.participants?.find((p) => p.participant_id === readerId);
+    // An AI member's stored position is the agents' offer mark (offer-cursor.ts), not a reading: its join, as live.
+    const stored = reader?.participant_type === 'ai' ? undefined : storedPositions.get(id);
+    const readUpTo = readPositionFrom(stored, reader?.joined_at_sequence ?? 0, entry.lastSequenceId);
     if (entry.lastSequenceId > readUpTo) ranges.push({ conversationId: id, after: readUpTo, upTo: entry.lastSequenceId });
     return { entry, readUpTo, inMemory: 0 };
   });

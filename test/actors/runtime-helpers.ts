@@ -32,6 +32,18 @@ export async function makeRuntime(
   return { runtime, clock, store };
 }
 
+/** An agent that declines every turn (`wantsTurn` false): it writes nothing, so nothing calls the conversation back. */
+export function decliningAgent(id = 'shy', displayName = 'Shy'): Agent {
+  return {
+    id,
+    displayName,
+    wantsTurn: () => false,
+    async *respond() {
+      yield* [];
+    },
+  };
+}
+
 /** Collects a subscriber's outputs; `messages` are the sequenced records in delivery order. */
 export function collector() {
   const outputs: ConversationOutput[] = [];

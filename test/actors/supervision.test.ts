@@ -1,6 +1,6 @@
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { createEchoAgent, isChatError, type Agent } from '../../actors';
-import { makeRuntime, collector, settle } from './runtime-helpers';
+import { makeRuntime, collector, decliningAgent, settle } from './runtime-helpers';
 import { MemoryStore } from '../../storage-providers';
 import { STORAGE_PROBE_MS } from '../../actors/chat-runtime';
 import { createNoopTelemetry } from '../../observability/chat-telemetry';
@@ -140,15 +140,7 @@ describe('passivation', () => {
   });
 
   it('passivates after the input window even when no agent takes the turn (nothing is written to call it back)', async () => {
-    const declining: Agent = {
-      id: 'shy',
-      displayName: 'Shy',
-      wantsTurn: () => false,
-      async *respond() {
-        yield* [];
-      },
-    };
-    const { runtime, clock } = await windowOutlastingIdleTimeout(declining, 'shy');
+    const { runtime, clock } = await windowOutlastingIdleTimeout(decliningAgent('shy'), 'shy');
     await (
       await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'hello?' })
     ).whenPersisted;
