@@ -214,6 +214,7 @@ export class ConversationActor {
       deps,
       queue: this.queue,
       jobs: this.jobs,
+      offers: this.offers,
       requests: this.requests,
       connections: this.connections,
       delivering: this.delivering,

@@ -12,6 +12,7 @@ import type { ConversationContext, ConversationInput, TurnRequest } from './conv
 import { waitingBurst, type CrashLeftovers } from './crash-leftovers';
 import type { DeliveryNote, UncommittedStep } from './delivery-note';
 import type { MachineRequests } from './machine-requests';
+import type { OfferCursor } from './offer-cursor';
 import type { ChatMessage } from './message-types';
 import type { PersistenceQueue } from './persistence-queue';
 import { RestartIntensity } from './restart-intensity';
@@ -28,6 +29,8 @@ export interface SupervisedConversation {
   readonly deps: ConversationActorDeps;
   readonly queue: PersistenceQueue;
   readonly jobs: AgentJobs;
+  /** The agents' offer marks (offer-cursor.ts): the leftover turns offered after a restart are marked too. */
+  readonly offers: OfferCursor;
   readonly requests: MachineRequests;
   readonly connections: ConnectionSet;
   /** The step being delivered, noted by the actor's `deliver` effect. */
@@ -106,6 +109,7 @@ export class MachineSupervisor {
    */
   private startLeftoverTurns(turns: readonly TurnRequest[]): void {
     this.parts.jobs.offer(turns);
+    this.parts.offers.offeredLeftovers(turns);
   }
 
   /**

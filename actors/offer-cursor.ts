@@ -48,8 +48,17 @@ export class OfferCursor {
     for (const turn of context.turns) {
       if (turnNeedsMark(turn, context.mode, firstNew)) this.raise(turn.participantId, turn.trigger.sequence_id);
     }
-    // After the step: a synchronous store (SQLite) would otherwise write inside the machine's transition.
-    if (this.unsaved !== undefined && this.saving === undefined) queueMicrotask(() => this.saveSoon());
+    this.writeAfterStep();
+  }
+
+  /**
+   * Turns a machine crash left unoffered, offered once the restarted machine runs (machine-supervisor.ts): every one
+   * answering human posts is marked, whatever step planned it. A mark too many costs a write; one missing would have
+   * a load after a process crash offer a burst a second time.
+   */
+  offeredLeftovers(turns: readonly TurnRequest[]): void {
+    for (const turn of turns) if (turn.trigger.sender_type === 'human') this.raise(turn.participantId, turn.trigger.sequence_id);
+    this.writeAfterStep();
   }
 
   /** Writes what is not written yet; resolves when done or failed (a clean stop: passivation, shutdown). */
@@ -57,6 +66,11 @@ export class OfferCursor {
     await this.saving;
     this.saveSoon();
     await this.saving;
+  }
+
+  /** After the step: a synchronous store (SQLite) would otherwise write inside the machine's transition. */
+  private writeAfterStep(): void {
+    if (this.unsaved !== undefined && this.saving === undefined) queueMicrotask(() => this.saveSoon());
   }
 
   private raise(participantId: string, sequenceId: number): void {

@@ -74,6 +74,14 @@ describe('OfferCursor', () => {
     expect(writes).toHaveLength(2);
   });
 
+  it("marks every leftover turn a machine crash left that answers human posts, whatever its mode (none of a chain's)", async () => {
+    const saved: Array<Map<string, number>> = [];
+    const cursor = new OfferCursor({ save: async (marks) => void saved.push(new Map(marks)), saveFailed: () => undefined });
+    cursor.offeredLeftovers([turn('a', [post(5)]), turn('b', [post(7, 'ai')])]);
+    await cursor.flush();
+    expect(saved).toEqual([new Map([['a', 5]])]);
+  });
+
   it('a failed write keeps its marks: the next offer or the flush writes them', async () => {
     const saved: Array<Map<string, number>> = [];
     const failures: unknown[] = [];

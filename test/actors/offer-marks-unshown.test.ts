@@ -1,4 +1,4 @@
-import { decliningAgent, makeRuntime, settle } from './runtime-helpers';
+import { createMultiModeRoom, decliningAgent, makeRuntime, settle } from './runtime-helpers';
 
 /**
  * An AI member's stored read position is the agents' offer mark (actors/offer-cursor.ts), not a reading: the runtime
@@ -11,14 +11,7 @@ describe("the agents' offer marks are not shown as readings", () => {
       agents: [decliningAgent('shy')],
       config: { chat: { supervision: { idle_timeout_s: 30 }, input: { multi_mode_window_ms: 2000 } } },
     });
-    await runtime.createConversation({
-      conversation_id: 'c',
-      created_by: 'alice',
-      participants: [
-        { participant_id: 'bob', participant_type: 'human' },
-        { participant_id: 'shy', participant_type: 'ai' },
-      ],
-    });
+    await createMultiModeRoom(runtime, 'shy');
     const joinedAt = (await runtime.getConversation('c')).participants.find((p) => p.participant_id === 'shy')!.joined_at_sequence;
     const posted = await runtime.post('c', { sender_id: 'alice', message_id: 'm1', content: 'hello?' });
     await posted.whenPersisted;

@@ -1,5 +1,5 @@
 import { createChatRuntime, createEchoAgent, createManualClock, createCounterIds } from '../../actors';
-import type { Agent, ConversationOutput, ChatMessage, RecordListener } from '../../actors';
+import type { Agent, ChatRuntime, ConversationOutput, ChatMessage, RecordListener } from '../../actors';
 import type { ConfigInput } from '../../config/config-types';
 import type { ChatTelemetry } from '../../observability/chat-telemetry';
 import { Writable } from 'node:stream';
@@ -30,6 +30,18 @@ export async function makeRuntime(
     ...(options.onRecord ? { onRecord: options.onRecord } : {}),
   });
   return { runtime, clock, store };
+}
+
+/** Conversation 'c' of alice (its owner), bob and the AI member `agentId`: multi mode, so human posts wait for the window. */
+export async function createMultiModeRoom(runtime: Pick<ChatRuntime, 'createConversation'>, agentId: string): Promise<void> {
+  await runtime.createConversation({
+    conversation_id: 'c',
+    created_by: 'alice',
+    participants: [
+      { participant_id: 'bob', participant_type: 'human' },
+      { participant_id: agentId, participant_type: 'ai' },
+    ],
+  });
 }
 
 /** An agent that declines every turn (`wantsTurn` false): it writes nothing, so nothing calls the conversation back. */
