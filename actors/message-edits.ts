@@ -292,7 +292,8 @@ export class MessageEdits {
       throw new ChatError('STORAGE_ERR_UNAVAILABLE', `the journal is behind (storage slow or down); retry the ${what} later`);
     }
     // The store is changed only under a current claim: a runtime paused past its claim while another server took the
-    // conversation over redacted records there, and the holder's cache went on replaying them as they were.
+    // conversation over redacted records there, and the holder's cache went on replaying them as they were. Checked
+    // here, not fenced in the store as appends are: a pause between this check and the writes is still open.
     await conversation.whenClaimCurrent();
   }
 

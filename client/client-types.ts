@@ -25,9 +25,10 @@ export interface WebSocketLike {
 }
 /**
  * How the client opens a socket (globalThis.WebSocket, the `ws` class, or a test double). The client
- * passes REFUSAL_SUBPROTOCOL as `protocols`, or no `protocols` after a handshake with it failed
- * (subprotocol-offer.ts); an implementation that drops it still works, but then sees refused upgrades only
- * as the HTTP status `ws` reports, or (browsers) as close 1006.
+ * passes `[REFUSAL_SUBPROTOCOL, PRESENCE_BATCHES_SUBPROTOCOL]` as `protocols` (an array since presence batches; a
+ * string before), or no `protocols` after a handshake with it failed (subprotocol-offer.ts); an implementation that
+ * drops it still works, but then sees refused upgrades only as the HTTP status `ws` reports, or (browsers) as close
+ * 1006, and gets a `presence` frame per member instead of batches.
  */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 

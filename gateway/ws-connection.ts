@@ -198,7 +198,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     // Behind a `sync` read before this frame: after its subscription is made, then as an output, not a frame, so that
     // it waits behind the replay (positions of records the socket has not been sent yet would otherwise come first).
     if (this.resyncing === undefined) this.sendReadPositions();
-    else void this.resyncing.then(this.sendReadPositions);
+    else void this.resyncsSettled().then(this.sendReadPositions);
   }
 
   /** The room's read positions as they are now, as one `read_batch` output of this socket (takeReadBatches). */
@@ -267,6 +267,14 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     return resyncing;
   }
 
+  /**
+   * Resolves once no `sync` re-subscription is under way: a later `sync` read meanwhile included (the one that
+   * was under way when asked may be superseded and settle first, before the latest one's replay is routed).
+   */
+  private async resyncsSettled(): Promise<void> {
+    while (this.resyncing !== undefined) await this.resyncing;
+  }
+
   private async subscribeAgain(start: ReplayRequest): Promise<void> {
     this.ctx.telemetry.reconnect?.();
     try {
@@ -298,7 +306,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     try {
       // A `sync` read before the leave subscribes before it (the runtime's subscribe does not queue behind the
       // leave the way a post does): the leave record then comes after the sync's replay, with no gap before it.
-      if (this.resyncing !== undefined) await this.resyncing;
+      await this.resyncsSettled();
       await this.ctx.runtime.leave(this.conversationId, this.userId);
       // Frames read before the leave may still have answers on their way (an ack goes at the end of its turn, a
       // refusal waits for it), and a sync's replay may still be written, its leave record behind it: they go out
