@@ -396,11 +396,14 @@ export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
       }
     });
     const authedUser = user;
+    // Read here, not in the callback: a closure naming `req` would keep the request alive with the connection
+    // (test/gateway/connection-retention.test.ts).
+    const presenceBatches = offersSubprotocol(req, PRESENCE_BATCHES_SUBPROTOCOL);
     wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;
       const connection = new WsConnection(ws, ctx, authedUser, subscription, route, socket as Duplex & CorkableStream, {
         protocolVersion,
-        presenceBatches: offersSubprotocol(req, PRESENCE_BATCHES_SUBPROTOCOL),
+        presenceBatches,
       });
       connections.add(connection);
       if (closing) {

@@ -54,6 +54,7 @@ describe('protocol schemas', () => {
       { type: 'mode_change', mode: 'multi', sequence_id: 4 },
       { type: 'typing', participant_id: 'bob', is_typing: true },
       { type: 'presence', participant_id: 'bob', online: false },
+      { type: 'presence_batch', changes: { bob: false, carol: true } },
       { type: 'read', participant_id: 'bob', sequence_id: 3 },
       { type: 'read_batch', positions: { bob: 3, carol: 5 } },
       { type: 'sync_complete', from: 1, to: 3, recovered: true },
@@ -87,6 +88,10 @@ describe('protocol schemas', () => {
     };
     const limits = { max_frame_bytes: 2048, max_message_length: 500, max_metadata_bytes: 8192 };
     expect(validator.server(connected).ok).toBe(true);
+    // A presence batch names at least one member, each with a boolean.
+    expect(validator.server({ type: 'presence_batch', changes: {} }).ok).toBe(false);
+    expect(validator.server({ type: 'presence_batch', changes: { bob: 'online' } }).ok).toBe(false);
+    expect(validator.server({ type: 'presence_batch', changes: { '': true } }).ok).toBe(false);
     expect(validator.server({ ...connected, limits }).ok).toBe(true);
     expect(validator.server({ ...connected, limits: { ...limits, max_frame_bytes: undefined } })).toEqual({
       ok: false,
