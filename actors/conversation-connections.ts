@@ -18,9 +18,19 @@ export interface Connection {
    * which is before the leave record (those records were the member's), until the subscriber releases it.
    */
   closedByLeave?: boolean;
-  /** The subscriber closed the subscription: nothing more is read for it, its replay included. */
+  /** The subscriber closed the subscription, or its listener threw: nothing more is read or handed to it, its replay included. */
   released?: boolean;
 }
+
+/**
+ * Nothing more goes to the connection: released, or closed otherwise than by its member's own leave. A connection
+ * closed by that leave still takes the replay it began with (pushed or paged), then what waited behind it.
+ */
+export function isCut(c: Connection): boolean {
+  return c.released === true || (c.closed && c.closedByLeave !== true);
+}
+
+const CLOSED_BY_LEAVE: ConversationOutput = Object.freeze({ type: 'closed', reason: 'removed' });
 
 /**
  * The connections of one conversation. Delivery is a plain loop over them (O(N) per record);
@@ -72,14 +82,13 @@ export class ConnectionSet {
       for (const output of outputs) {
         const message = output.message;
         if (message.sequence_id <= c.lastSequenceId) continue;
-        if (c.buffer) {
-          c.buffer.push(output);
-          continue;
+        if (c.buffer) c.buffer.push(output);
+        else {
+          c.lastSequenceId = message.sequence_id;
+          this.send(c, output);
+          handed++;
         }
-        c.lastSequenceId = message.sequence_id;
-        this.send(c, output);
-        handed++;
-        // A participant's own leave record is the last thing its connections receive.
+        // A participant's own leave record is the last record its connections receive (after a replay, if one is pushed).
         if (message.message_type === 'leave' && message.sender_id === c.participantId) break;
       }
     }
@@ -102,7 +111,7 @@ export class ConnectionSet {
    */
   replayed(c: Connection, outputs: readonly ConversationOutput[]): void {
     for (const output of outputs) {
-      if (c.closed) return;
+      if (isCut(c)) return;
       if (output.type === 'message') {
         if (output.message.sequence_id <= c.lastSequenceId) continue;
         c.lastSequenceId = output.message.sequence_id;
@@ -119,7 +128,7 @@ export class ConnectionSet {
     const buffered = c.buffer ?? [];
     c.buffer = undefined;
     for (const output of buffered) {
-      if (c.closed) return;
+      if (isCut(c)) return;
       if (output.type === 'message') {
         if (output.message.sequence_id <= c.lastSequenceId) continue;
         c.lastSequenceId = output.message.sequence_id;
@@ -128,11 +137,23 @@ export class ConnectionSet {
     }
   }
 
+  /**
+   * Ends a connection for its member's own leave (before its removal from the set): `closed: removed` goes after
+   * what waits for it, a pushed replay's buffer (the leave record last), which the replay hands over at its end.
+   */
+  closeForLeave(c: Connection): void {
+    c.closedByLeave = true;
+    if (c.buffer) c.buffer.push(CLOSED_BY_LEAVE);
+    else this.send(c, CLOSED_BY_LEAVE);
+  }
+
   send(c: Connection, output: ConversationOutput): void {
-    if (c.closed) return;
+    if (isCut(c)) return;
     try {
       c.listener(output);
     } catch (err) {
+      // Disconnected, and called no more: also a connection its member's leave closed, whose replay goes on.
+      c.released = true;
       this.onListenerError(c, err);
     }
   }

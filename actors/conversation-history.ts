@@ -1,4 +1,4 @@
-import type { Connection, ConnectionSet } from './conversation-connections';
+import { isCut, type Connection, type ConnectionSet } from './conversation-connections';
 import type { ConversationContext } from './conversation-context';
 import type { ChatMessage } from './message-types';
 import type { PersistenceQueue } from './persistence-queue';
@@ -89,7 +89,7 @@ export class ConversationHistory {
       memory: () => this.memoryRecords(),
       // A leave does not cut a replay begun before it (see Connection.closedByLeave): a `sync` then a `leave` over one
       // socket would otherwise get the leave record with a gap before it.
-      isClosed: () => connection.released === true || (connection.closed && connection.closedByLeave !== true),
+      isClosed: () => isCut(connection),
       ended: (recovered, fromCache) => this.telemetry.resume(recovered, fromCache),
     };
     return new ReplayPages(source, start, upTo, undefined, reset);

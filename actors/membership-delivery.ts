@@ -66,8 +66,7 @@ export class MembershipDelivery {
       // A member who left gets the leave record, then its connections end; its agent jobs stop.
       for (const c of [...connections.values()]) {
         if (c.participantId !== m.sender_id) continue;
-        connections.send(c, { type: 'closed', reason: 'removed' });
-        c.closedByLeave = true;
+        connections.closeForLeave(c);
         this.unsubscribe(c.id);
       }
       jobs.cancelParticipant(m.sender_id, 'participant left');

@@ -121,3 +121,6 @@ export function capturedLogger(level: 'error' | 'warn' | 'info' | 'debug'): { lo
   });
   return { logger: createLogger({ level, destination }), logged };
 }
+
+/** A memory store whose journal reads finish a turn later (one helper for the actors' and the gateway's tests). */
+export { NextTurnReads } from '../gateway/next-turn-reads';

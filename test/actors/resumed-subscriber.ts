@@ -1,0 +1,42 @@
+import type { ConversationOutput, Subscription } from '../../actors';
+import type { ChatRuntime } from '../../actors/runtime-types';
+import { collector } from './runtime-helpers';
+
+/** How a resuming subscriber takes its replay: pushed to its listener, or paged, read as fast as it is handed out. */
+export type ReplayTaking = 'pushed' | 'paged';
+
+/**
+ * A subscription resuming after `after`, as its subscriber sees it: `c` collects the outputs in the order the
+ * subscriber takes them. A paged one reads its replay to the end and takes the live outputs that came meanwhile after
+ * it, as the gateway's sockets do (gateway/paced-outputs.ts); a pushed one takes whatever its listener is handed.
+ * close() may come before the subscribe resolves (it then closes the subscription when it does); nothing is taken
+ * after it. `subscription` settles once subscribed, `replayed` (never rejects) once the replay was taken.
+ */
+export function resumedSubscriber(runtime: ChatRuntime, conversationId: string, who: string, after: number, taking: ReplayTaking) {
+  const c = collector();
+  let closed = false;
+  let held: ConversationOutput[] | undefined = taking === 'paged' ? [] : undefined;
+  const take = (o: ConversationOutput): void => {
+    if (!closed) c.listener(o);
+  };
+  const listener = (o: ConversationOutput): void => {
+    if (held) held.push(o);
+    else take(o);
+  };
+  const subscription: Promise<Subscription> = runtime.subscribe(conversationId, who, listener, {
+    afterSequenceId: after,
+    replayInPages: taking === 'paged',
+  });
+  const replayed = subscription.then(async (sub) => {
+    if (closed) sub.close();
+    while (sub.replay && !sub.replay.done) for (const o of await sub.replay.next()) take(o);
+    const live = held ?? [];
+    held = undefined;
+    for (const o of live) take(o);
+  });
+  const close = (): void => {
+    closed = true;
+    void subscription.then((sub) => sub.close()).catch(() => undefined);
+  };
+  return { c, subscription, replayed: replayed.catch(() => undefined), close };
+}
