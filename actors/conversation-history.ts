@@ -97,8 +97,8 @@ export class ConversationHistory {
 
   /** Hands the replay to the connection's listener, page after page, then the live outputs that waited for it. */
   async pushReplay(connection: Connection, pages: ReplayPages): Promise<void> {
-    // Its connection closed (a leave too, which a paged replay reads past: see replayPages), nothing more is handed over.
-    while (!pages.done && !connection.closed) this.connections.replayed(connection, await pages.next());
+    // Read until done, or until its connection is cut (pages.done: isCut); a member's own leave does not cut it.
+    while (!pages.done) this.connections.replayed(connection, await pages.next());
     this.connections.finishReplay(connection);
   }
 }
