@@ -14,8 +14,11 @@ const HUMANS = ['h0', 'h1', 'h2', 'h3'];
 type Op =
   | { kind: 'join' | 'leave' | 'connect'; who: number }
   | { kind: 'post'; who: number; id: number }
-  /** Subscribes resuming after `after` (past the end: from the end), not awaited: later ops race its replay. */
-  | { kind: 'resume'; who: number; after: number; paged: boolean }
+  /**
+   * Subscribes resuming after `after` (past the end: from the end; with `history`, at most that many records), not
+   * awaited: later ops race its replay.
+   */
+  | { kind: 'resume'; who: number; after: number; history: number | undefined; paged: boolean }
   | { kind: 'disconnect'; index: number }
   | { kind: 'advance' }
   | { kind: 'settle' };
@@ -33,6 +36,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constant('resume' as const),
       who: fc.integer({ min: 0, max: 3 }),
       after: fc.nat(12),
+      history: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
       paged: fc.boolean(),
     }),
     weight: 2,
@@ -42,8 +46,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('settle' as const) }),
 );
 
-/** Journal reads a turn late and a small cache make most replays read the store while later ops run. */
-const setupArb = fc.record({ slowReads: fc.boolean(), cache: fc.constantFrom(2, 100) });
+/**
+ * Journal reads a turn late and a small cache make most replays read the store while later ops run; an idle timeout
+ * of 1 s passivates the conversation at each `advance` that finds nobody subscribed.
+ */
+const setupArb = fc.record({ slowReads: fc.boolean(), cache: fc.constantFrom(2, 100), idleS: fc.constantFrom(300, 1) });
 
 interface Watched {
   readonly who: string;
@@ -64,7 +71,7 @@ describe('ordering invariants (property)', () => {
         fc.asyncProperty(setupArb, fc.array(opArb, { minLength: 1, maxLength: 40 }), async (setup, ops) => {
           const { runtime, store, clock } = await makeRuntime({
             ...(setup.slowReads ? { store: new NextTurnReads() } : {}),
-            config: { chat: { cache: { recent_messages: setup.cache } } },
+            config: { chat: { cache: { recent_messages: setup.cache }, supervision: { idle_timeout_s: setup.idleS } } },
           });
           await runtime.createConversation({
             conversation_id: 'c',
@@ -74,6 +81,12 @@ describe('ordering invariants (property)', () => {
           const connections: Watched[] = [];
           const replays: Array<Promise<unknown>> = [];
           const seqByMessage = new Map<string, number>();
+          // Time passes between turns, never inside one: a subscribe between two of its microtasks is not yet
+          // subscribed, and an idle timer that fired there would stop the conversation under it (no real clock can).
+          const passTime = async () => {
+            await settle(1);
+            clock.advance(2500);
+          };
           const tolerate = (e: unknown) => {
             if (!isChatError(e, 'CHAT_ERR_NOT_PARTICIPANT')) throw e;
           };
@@ -95,13 +108,14 @@ describe('ordering invariants (property)', () => {
                 });
             }
             if (op.kind === 'resume') {
-              const resumed = resumedSubscriber(runtime, 'c', who, op.after, op.paged ? 'paged' : 'pushed');
+              const resumed = resumedSubscriber(runtime, 'c', who, op, op.paged ? 'paged' : 'pushed');
               const watched: Watched = { who, c: resumed.c, closedBySubscriber: false, close: resumed.close };
               connections.push(watched);
               replays.push(resumed.replayed);
               void resumed.subscription.then(
                 (sub) => {
-                  watched.start = Math.min(op.after, sub.lastSequenceId);
+                  const last = sub.lastSequenceId;
+                  watched.start = Math.min(Math.max(op.after, op.history === undefined ? 0 : last - op.history), last);
                   watched.liveAfter = sub.lastSequenceId;
                 },
                 (e: unknown) => {
@@ -123,10 +137,10 @@ describe('ordering invariants (property)', () => {
                 seqByMessage.set(key, r.sequence_id);
               }
             }
-            if (op.kind === 'advance') clock.advance(2500);
+            if (op.kind === 'advance') await passTime();
             if (op.kind === 'settle') await settle(5);
           }
-          clock.advance(2500);
+          await passTime();
           await Promise.all(replays);
           await settle();
           const journal = await store.readMessages('c', 0, 10_000);

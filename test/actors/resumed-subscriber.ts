@@ -6,13 +6,19 @@ import { collector } from './runtime-helpers';
 export type ReplayTaking = 'pushed' | 'paged';
 
 /**
- * A subscription resuming after `after`, as its subscriber sees it: `c` collects the outputs in the order the
+ * A subscription resuming after `from.after` (with `from.history`: at most that many records), as its subscriber sees it: `c` collects the outputs in the order the
  * subscriber takes them. A paged one reads its replay to the end and takes the live outputs that came meanwhile after
  * it, as the gateway's sockets do (gateway/paced-outputs.ts); a pushed one takes whatever its listener is handed.
  * close() may come before the subscribe resolves (it then closes the subscription when it does); nothing is taken
  * after it. `subscription` settles once subscribed, `replayed` (never rejects) once the replay was taken.
  */
-export function resumedSubscriber(runtime: ChatRuntime, conversationId: string, who: string, after: number, taking: ReplayTaking) {
+export function resumedSubscriber(
+  runtime: ChatRuntime,
+  conversationId: string,
+  who: string,
+  from: { readonly after: number; readonly history?: number },
+  taking: ReplayTaking,
+) {
   const c = collector();
   let closed = false;
   let held: ConversationOutput[] | undefined = taking === 'paged' ? [] : undefined;
@@ -24,7 +30,8 @@ export function resumedSubscriber(runtime: ChatRuntime, conversationId: string, 
     else take(o);
   };
   const subscription: Promise<Subscription> = runtime.subscribe(conversationId, who, listener, {
-    afterSequenceId: after,
+    afterSequenceId: from.after,
+    ...(from.history === undefined ? {} : { history: from.history }),
     replayInPages: taking === 'paged',
   });
   const replayed = subscription.then(async (sub) => {
