@@ -2,13 +2,21 @@ import type { ConversationOutput, Subscription } from '../../actors';
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { collector } from './runtime-helpers';
 
+/**
+ * A stop of the conversation ends a paged replay where it is (ReplayFeed.next), so what waits behind it would follow
+ * a gap: the subscriber ends at once. Its member's own leave does not end the replay: that `closed` waits in order.
+ */
+function endsAtOnce(o: ConversationOutput): boolean {
+  return o.type === 'failed' || (o.type === 'closed' && o.reason !== 'removed');
+}
+
 /** How a resuming subscriber takes its replay: pushed to its listener, or paged, read as fast as it is handed out. */
 export type ReplayTaking = 'pushed' | 'paged';
 
 /**
  * A subscription resuming after `from.after` (with `from.history`: at most that many records), as its subscriber sees it: `c` collects the outputs in the order the
  * subscriber takes them. A paged one reads its replay to the end and takes the live outputs that came meanwhile after
- * it, as the gateway's sockets do (gateway/paced-outputs.ts); a pushed one takes whatever its listener is handed.
+ * it, as the gateway's sockets do (gateway/paced-outputs.ts), unless the conversation stops (endsAtOnce); a pushed one takes whatever its listener is handed.
  * close() may come before the subscribe resolves (it then closes the subscription when it does); nothing is taken
  * after it. `subscription` settles once subscribed, `replayed` (never rejects) once the replay was taken.
  */
@@ -26,8 +34,13 @@ export function resumedSubscriber(
     if (!closed) c.listener(o);
   };
   const listener = (o: ConversationOutput): void => {
-    if (held) held.push(o);
-    else take(o);
+    if (held === undefined) take(o);
+    else if (endsAtOnce(o)) {
+      // As the gateway's sockets do (PacedOutputs.live): what waits is dropped, the replay included.
+      held = [];
+      take(o);
+      closed = true;
+    } else held.push(o);
   };
   const subscription: Promise<Subscription> = runtime.subscribe(conversationId, who, listener, {
     afterSequenceId: from.after,
