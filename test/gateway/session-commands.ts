@@ -16,6 +16,9 @@ export interface TabRef {
 /** How a tab reconnects: from the last id it holds, from an older one, or without a resume point. */
 export type ResumeFrom = 'last' | 'stale' | 'none';
 
+/** How a membership command leaves or re-joins. */
+export type MembershipVia = 'ws' | 'http' | 'owner';
+
 /** Frames the gateway must refuse with a coded error: the socket stays open except after `not_json`. */
 export type InvalidVariant = 'unknown_type' | 'extra_field' | 'bad_content' | 'not_json';
 
@@ -47,8 +50,12 @@ export type SessionCommand =
     }
   /** Every tab of a conversation is cut off at once, then all reconnect (a network blip). */
   | { readonly kind: 'storm'; readonly conv: number; readonly from: ResumeFrom; readonly wait: boolean }
-  /** Leaves when a member, re-joins when not: over HTTP, or with the tab's socket (`leave` frame / `?join=true`). */
-  | { readonly kind: 'membership'; readonly at: TabRef; readonly via: 'ws' | 'http' }
+  /**
+   * Leaves when a member, re-joins when not: over HTTP, or with the tab's socket (`leave` frame / `?join=true`);
+   * `owner`: the owner removes the member (`DELETE …/participants/{id}`; the owner's own id is a leave; without an
+   * owner left, an HTTP leave), a re-join is over HTTP.
+   */
+  | { readonly kind: 'membership'; readonly at: TabRef; readonly via: MembershipVia }
   | { readonly kind: 'invalid'; readonly at: TabRef; readonly variant: InvalidVariant; readonly id: number; readonly wait: boolean }
   | { readonly kind: 'typing'; readonly at: TabRef; readonly isTyping: boolean }
   /** Waits for everything in flight. */
@@ -120,7 +127,11 @@ export const sessionCommandArb: fc.Arbitrary<SessionCommand> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('storm' as const), conv: fc.nat(1), from: resumeFrom, wait: fc.boolean() }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('membership' as const), at: tabRef, via: fc.constantFrom('ws' as const, 'http' as const) }),
+    arbitrary: fc.record({
+      kind: fc.constant('membership' as const),
+      at: tabRef,
+      via: fc.constantFrom<MembershipVia>('ws', 'http', 'owner'),
+    }),
   },
   {
     weight: 1,

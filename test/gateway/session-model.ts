@@ -1,6 +1,6 @@
 import type { MessageAckFrame } from '../../gateway/protocol/server-frames';
 import { track, type Harness } from './harness';
-import type { InvalidVariant, ResumeFrom, SessionCommand, SessionSetup, TabRef } from './session-commands';
+import type { InvalidVariant, MembershipVia, ResumeFrom, SessionCommand, SessionSetup, TabRef } from './session-commands';
 import { readJournal, type JournalView } from './session-journal';
 import { PostLedger } from './session-ledger';
 import { sendInvalidFrame } from './session-invalid-frames';
@@ -333,7 +333,7 @@ export class SessionModel {
   }
 
   /** Re-joins the conversation's first member who left, if any (so leaves and re-joins alternate), else leaves. */
-  private async toggleMembership(chosen: Tab, via: 'ws' | 'http'): Promise<void> {
+  private async toggleMembership(chosen: Tab, via: MembershipVia): Promise<void> {
     const conv = chosen.conv;
     const away = this.humans.findIndex((u) => !conv.members.get(u)!.member);
     const tabIndex = conv.tabs[this.humans.indexOf(chosen.userId)].indexOf(chosen);
@@ -365,8 +365,11 @@ export class SessionModel {
     }
   }
 
-  /** Leaves with the tab's `leave` frame (that socket closes with 1000) or over HTTP; the user's other sockets close with 4003. */
-  private async leave(tab: Tab, userTabs: Tab[], via: 'ws' | 'http'): Promise<void> {
+  /**
+   * Leaves with the tab's `leave` frame (that socket closes with 1000), over HTTP, or removed by the owner; the
+   * user's other sockets close with 4003.
+   */
+  private async leave(tab: Tab, userTabs: Tab[], via: MembershipVia): Promise<void> {
     const open = userTabs.map((t) => t.socket).filter((s): s is SessionSocket => s !== undefined && s.closeCode === undefined);
     const leaving = via === 'ws' && tab.socket?.isOpen ? tab.socket : undefined;
     for (const s of open) s.allowClose(s === leaving ? 1000 : 4003);
@@ -375,10 +378,22 @@ export class SessionModel {
       // Any other close: the socket was closing already (an invalid frame in flight) and the leave was not processed.
       if ((await leaving.closed) !== 1000) return this.leave(tab, userTabs, 'http');
     } else {
-      const res = await this.h.request('POST', `/chat/conversations/${tab.conv.id}/leave`, tab.userId);
-      if (res.status !== 200) this.problems.push(`${tab.label}: leave answered ${res.status}`);
+      // Whoever holds the role now: the creator keeps it only until it leaves (a re-join is a member's).
+      const owner = via === 'owner' ? await this.ownerOf(tab.conv) : undefined;
+      const res =
+        owner !== undefined
+          ? await this.h.request('DELETE', `/chat/conversations/${tab.conv.id}/participants/${tab.userId}`, owner)
+          : await this.h.request('POST', `/chat/conversations/${tab.conv.id}/leave`, tab.userId);
+      if (res.status !== 200) this.problems.push(`${tab.label}: leave (${via}) answered ${res.status} ${JSON.stringify(res.body)}`);
     }
     await Promise.all(open.map((s) => s.closed));
+  }
+
+  /** The conversation's owner as the server has it, if any. */
+  private async ownerOf(conv: Conversation): Promise<string | undefined> {
+    const summary = await this.h.request('GET', `/chat/conversations/${conv.id}`, this.humans[0]);
+    const participants = (summary.body.participants ?? []) as Array<{ participant_id: string; role?: string }>;
+    return participants.find((p) => p.role === 'owner')?.participant_id;
   }
 
   private async sendInvalid(tab: Tab, variant: InvalidVariant, id: number): Promise<void> {
