@@ -32,6 +32,15 @@ export class SharedConversationMachine {
       acknowledgeEach: ({ context, event, self }) => this.effectsOf(self).acknowledgeEach(context, event),
       dispatchToAgents: ({ context, self }) => this.effectsOf(self).dispatchToAgents(context),
       forwardTyping: ({ event, self }) => this.effectsOf(self).forwardTyping(event),
+      // In the order the other sequencing steps name them: deliver first, so a crash in any later effect finds
+      // the step noted for the supervisor (conversation-actor.ts, DeliveryNote).
+      settleBatch: ({ context, event, self }) => {
+        const effects = this.effectsOf(self);
+        effects.deliver(context, event);
+        effects.persist(context, event);
+        effects.acknowledgeEach(context, event);
+        effects.dispatchToAgents(context);
+      },
     },
   });
 

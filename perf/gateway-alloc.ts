@@ -10,7 +10,10 @@
  * The profile's sizes are estimates from samples (one per `--interval` bytes, 1 KiB by default): at ~10^5
  * samples per run the total moves by well under 1 % between runs.
  *
- * Run: npm run build && node dist/perf/gateway-alloc.js [--rooms=200] [--per-sender=100] [--top=25] [--interval=1024]
+ * `--window=1` keeps one message of each sender in flight: a conversation's step then sequences one or two posts, as
+ * at low load and in the latency benchmark, where the throughput run's 5 share one step (a step's own cost divided).
+ *
+ * Run: npm run build && node dist/perf/gateway-alloc.js [--rooms=200] [--per-sender=100] [--window=5] [--top=25] [--interval=1024]
  * [--out=/tmp/gateway.heapprofile] [--no-inline]
  */
 import { fork } from 'node:child_process';
@@ -25,6 +28,8 @@ interface Options {
   out: string | undefined;
   rooms: number;
   perSender: number;
+  /** Messages of one sender in flight at once. */
+  window: number;
   top: number;
   interval: number;
 }
@@ -35,7 +40,14 @@ function options(argv: readonly string[]): Options {
     return arg === undefined ? fallback : Number(arg.slice(name.length + 3));
   };
   const out = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
-  return { out, rooms: num('rooms', 200), perSender: num('per-sender', 100), top: num('top', 25), interval: num('interval', 1024) };
+  return {
+    out,
+    rooms: num('rooms', 200),
+    perSender: num('per-sender', 100),
+    window: num('window', 5),
+    top: num('top', 25),
+    interval: num('interval', 1024),
+  };
 }
 
 // ---- the profile ---------------------------------------------------------------------------------
@@ -231,7 +243,7 @@ async function main(): Promise<void> {
     const rooms = Array.from({ length: opts.rooms }, () => `a${++roomCounter}`);
     await request('setup', { rooms });
     const conns = await Promise.all(rooms.flatMap((r) => [0, 1].map((i) => connect(port!, r, `${r}u${i}`, ids))));
-    await floodRooms(conns, opts.perSender, 5);
+    await floodRooms(conns, opts.perSender, opts.window);
     await Promise.all(
       conns.map(
         (c) => new Promise<void>((res) => (c.ws.readyState === WebSocket.CLOSED ? res() : (c.ws.once('close', () => res()), c.ws.close()))),
@@ -250,7 +262,7 @@ async function main(): Promise<void> {
   const perMsg = (bytes: number): string => (bytes / messages).toFixed(0).padStart(6);
   console.log(
     `gateway server: ${(summary!.totalBytes / messages).toFixed(0)} bytes allocated per message ` +
-      `(${messages} messages, ${opts.rooms} rooms x 2 humans; connect and close of ${opts.rooms * 2} sockets included; sampling every ${opts.interval} bytes)`,
+      `(${messages} messages, ${opts.rooms} rooms x 2 humans, ${opts.window} in flight per sender; connect and close of ${opts.rooms * 2} sockets included; sampling every ${opts.interval} bytes)`,
   );
   console.log(`collections during the run: ${collections!.minor} minor (scavenges), ${collections!.major} major`);
   // 1.00 when every post is answered by one ack that says persisted: true; up to 2 when a second ack follows.

@@ -189,8 +189,14 @@ describe("the order of a step's effects", () => {
     const sequencing = transitions.filter((t) => t.actions.includes('persist'));
     expect(sequencing.length).toBeGreaterThan(10);
     for (const t of sequencing) expect({ on: t.on, effects: t.actions.slice(1, 3) }).toEqual({ on: t.on, effects: ['deliver', 'persist'] });
+    // A POSTS batch runs the same effects as one action, deliver first (shared-conversation-machine.test.ts).
+    const batches = transitions.filter((t) => t.actions.includes('settleBatch'));
+    expect(batches.length).toBe(5);
+    for (const t of batches) expect({ on: t.on, actions: t.actions }).toEqual({ on: t.on, actions: ['acceptPosts', 'settleBatch'] });
     // The rest sequence nothing: their reducers only refuse, mark duplicates, track typing or plan agent turns.
-    const quiet = new Set(transitions.filter((t) => !t.actions.includes('persist')).flatMap((t) => t.actions));
+    const quiet = new Set(
+      transitions.filter((t) => !t.actions.includes('persist') && !t.actions.includes('settleBatch')).flatMap((t) => t.actions),
+    );
     expect([...quiet].sort()).toEqual(
       [
         'acknowledge',

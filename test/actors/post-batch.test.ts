@@ -56,12 +56,15 @@ function turnIds(turns: readonly TurnRequest[]): string[] {
   return turns.map((t) => `${t.jobId}:${t.burst.map((m) => m.sequence_id).join(',')}:${t.recentHumanMessages.length}`);
 }
 
-/** Applies one event; `emitted` and `turns` count only where the step runs deliver / dispatchToAgents. */
+/**
+ * Applies one event; `emitted` and `turns` count only where the step runs deliver / dispatchToAgents (a POSTS batch
+ * runs both inside its settleBatch action).
+ */
 function apply(snapshot: Snapshot, event: ConversationEvent, effects: Effects): Snapshot {
   const [next, actions] = transition(conversationMachine, snapshot, event);
   const ran = new Set(actions.map((a) => a.type));
-  if (ran.has('deliver')) effects.emitted.push(...next.context.emitted);
-  if (ran.has('dispatchToAgents')) effects.turns.push(...turnIds(next.context.turns));
+  if (ran.has('deliver') || ran.has('settleBatch')) effects.emitted.push(...next.context.emitted);
+  if (ran.has('dispatchToAgents') || ran.has('settleBatch')) effects.turns.push(...turnIds(next.context.turns));
   return next;
 }
 

@@ -68,6 +68,22 @@ describe('SharedConversationMachine', () => {
     actorB.stop();
   });
 
+  it("runs a POSTS batch's effects in the order of the other sequencing steps: deliver, persist, then the answers and agents", () => {
+    const shared = new SharedConversationMachine();
+    const errors: unknown[] = [];
+    const { calls, effects } = recordingEffects();
+    const actor = shared.start(inputFor('c'), createManualClock(), effects, (err) => errors.push(err));
+    actor.send(join(1));
+    calls.length = 0;
+    actor.send({ type: 'POSTS', requestId: 2, receivedAt: 1, posts: [{ sender_id: 'alice', message_id: 'p1', content: 'hi' }] });
+    expect(errors).toEqual([]);
+    // One settleBatch action: each effect once, deliver first (the step is noted for the supervisor before anything else).
+    expect(calls).toEqual(
+      ['deliver', 'persist', 'acknowledgeEach', 'dispatchToAgents'].map((effect) => ({ effect, conversationId: 'c', sequenceIds: [2] })),
+    );
+    actor.stop();
+  });
+
   it('keeps runtimes apart: an actor of one runtime is unknown to another', () => {
     const one = new SharedConversationMachine();
     const other = new SharedConversationMachine();
