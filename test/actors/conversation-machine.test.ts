@@ -100,7 +100,7 @@ describe('conversation machine (pure transitions)', () => {
   it('in multi mode holds human messages for the input window and answers the whole burst', () => {
     const events = [join(human('alice')), join(ai('bot')), join(human('bob')), post('alice', 'a1'), post('bob', 'b1')];
     const { snapshot, actions } = run(events);
-    expect(snapshot.value).toEqual({ active: 'collecting' });
+    expect(snapshot.value).toEqual('collecting');
     expect(actions).not.toContain('dispatchToAgents');
     expect(snapshot.context.burst.map((m) => m.content)).toEqual(['a1', 'b1']);
   });
@@ -115,7 +115,7 @@ describe('conversation machine (pure transitions)', () => {
       post('bob', 'b1'),
       leave,
     ]);
-    expect(snapshot.value).toEqual({ active: 'idle' });
+    expect(snapshot.value).toEqual('idle');
     expect(context.mode).toBe('single');
     expect(context.emitted.map((m) => m.message_type)).toEqual(['leave', 'mode_change']);
     expect(actions.indexOf('persist')).toBeLessThan(actions.indexOf('dispatchToAgents'));
@@ -134,21 +134,34 @@ describe('conversation machine (pure transitions)', () => {
     };
     const clock = createManualClock();
     const actor = createActor(conversationMachine, { input: restarted, clock }).start();
-    expect(actor.getSnapshot().value).toEqual({ active: 'collecting' });
+    expect(actor.getSnapshot().value).toEqual('collecting');
     clock.advance(policy.multiModeWindowMs);
-    expect(actor.getSnapshot().value).toEqual({ active: 'idle' });
+    expect(actor.getSnapshot().value).toEqual('idle');
     expect(actor.getSnapshot().context.turns.map((t) => [t.participantId, t.burst.map((m) => m.message_id)])).toEqual([
       ['bot', ['a1', 'b1']],
     ]);
     actor.stop();
     // Without a burst (a fresh or cold-started conversation) it starts idle.
-    expect(initialTransition(conversationMachine, { ...restarted, burst: [] })[0].value).toEqual({ active: 'idle' });
+    expect(initialTransition(conversationMachine, { ...restarted, burst: [] })[0].value).toEqual('idle');
+  });
+
+  it('CLOSE ends the machine from any state: a waiting window does not fire and later events are not taken', () => {
+    const clock = createManualClock();
+    const actor = createActor(conversationMachine, { input, clock }).start();
+    for (const e of [join(human('alice')), join(ai('bot')), join(human('bob')), post('alice', 'a1')]) actor.send(e);
+    expect(actor.getSnapshot().value).toEqual('collecting');
+    actor.send({ type: 'CLOSE' });
+    const closed = actor.getSnapshot();
+    expect([closed.status, closed.value]).toEqual(['done', 'closed']);
+    clock.advance(policy.multiModeWindowMs);
+    actor.send(post('bob', 'b1'));
+    expect(actor.getSnapshot()).toBe(closed);
   });
 
   it('in single mode waits only while the human is reported typing, and dispatches when typing stops', () => {
     const typing: ConversationEvent = { type: 'TYPING', participantId: 'alice', isTyping: true };
     const held = run([join(human('alice')), join(ai('bot')), typing, post('alice', 'm1')]);
-    expect(held.snapshot.value).toEqual({ active: 'collecting' });
+    expect(held.snapshot.value).toEqual('collecting');
     const released = run([
       join(human('alice')),
       join(ai('bot')),
@@ -156,7 +169,7 @@ describe('conversation machine (pure transitions)', () => {
       post('alice', 'm1'),
       { type: 'TYPING', participantId: 'alice', isTyping: false },
     ]);
-    expect(released.snapshot.value).toEqual({ active: 'idle' });
+    expect(released.snapshot.value).toEqual('idle');
     expect(released.context.turns.map((t) => t.burst.map((m) => m.content))).toEqual([['m1']]);
   });
 
