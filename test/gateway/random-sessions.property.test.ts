@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import type { ChatMessage } from '../../actors/message-types';
 import { MemoryStore } from '../../storage-providers';
 import { closeAll, invalidFrames, startHarness } from './harness';
+import { NextTurnReads } from './next-turn-reads';
 import { describeCommand, sessionCommandArb, sessionSetupArb, type SessionCommand, type SessionSetup } from './session-commands';
 import { SessionModel } from './session-model';
 
@@ -25,15 +26,11 @@ const CI_SEED = 20261207;
 /** Shrinking replays whole sessions: it stops at this limit, in time for jest to print the counterexample so far. */
 const TIME_LIMIT_MS = Number(process.env.SESSION_TIME_LIMIT_MS ?? 90_000);
 
-/** A MemoryStore whose journal writes and reads finish a turn later: acks go persisted: false first, replays wait. */
-class NextTurnStore extends MemoryStore {
+/** NextTurnReads whose journal writes finish a turn later too: acks go persisted: false first, replays wait. */
+class NextTurnStore extends NextTurnReads {
   protected override async _appendMessages(conversationId: string, messages: readonly ChatMessage[]): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     return super._appendMessages(conversationId, messages);
-  }
-  protected override async _readMessages(conversationId: string, afterSequenceId: number, limit: number): Promise<ChatMessage[]> {
-    await new Promise((resolve) => setImmediate(resolve));
-    return super._readMessages(conversationId, afterSequenceId, limit);
   }
 }
 
