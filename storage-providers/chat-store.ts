@@ -492,9 +492,11 @@ export abstract class ChatStore {
   /**
    * Replaces content with REDACTION_MARKER and sets `metadata.redacted` (sequence ids intact) on the matching records
    * that are not redacted yet; those already redacted are left as they are and named apart (RedactionResult), so a
-   * caller announces each redaction once.
+   * caller announces each redaction once. `fence`: as for appendMessages, checked atomically with the write (a store
+   * with `supports.claims` refuses with STORAGE_ERR_FENCED, changing nothing, when the conversation was claimed again
+   * since): a runtime that lost the conversation must not rewrite the new holder's records unannounced.
    */
-  async redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
+  async redactMessages(conversationId: string, target: RedactionTarget, fence?: ConversationClaim): Promise<RedactionResult> {
     this.assertOpen();
     requireId(conversationId, 'conversationId');
     const valid =
@@ -502,19 +504,21 @@ export abstract class ChatStore {
         ? Array.isArray(target.messageIds) && target.messageIds.every((id) => typeof id === 'string')
         : typeof (target as { senderId?: unknown } | null)?.senderId === 'string';
     if (!valid) throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'redaction target needs messageIds[] or senderId');
-    return this._redactMessages(conversationId, target);
+    return this._redactMessages(conversationId, target, fenceEpoch(fence));
   }
 
   /**
    * Replaces the content of record `sequenceId` and sets the keys of `replacement.metadata` on its metadata, when that
    * record is held, was sent by `replacement.senderId` and is not redacted (`metadata.redacted`: a redaction is final).
    * Returns the record as stored now, or undefined when no record matched (nothing changed). Sequence id, message id,
-   * sender, type and timestamp never change. Needs `supports.replaceContent` (else STORAGE_ERR_UNSUPPORTED).
+   * sender, type and timestamp never change. Needs `supports.replaceContent` (else STORAGE_ERR_UNSUPPORTED). `fence`:
+   * as for redactMessages (STORAGE_ERR_FENCED, nothing changed).
    */
   async replaceMessageContent(
     conversationId: string,
     sequenceId: number,
     replacement: ContentReplacement,
+    fence?: ConversationClaim,
   ): Promise<ChatMessage | undefined> {
     this.assertOpen();
     requireId(conversationId, 'conversationId');
@@ -529,7 +533,7 @@ export abstract class ChatStore {
     if (!this.supports.replaceContent) {
       throw new ChatError('STORAGE_ERR_UNSUPPORTED', `the ${this.name} store cannot change a stored record (supports.replaceContent)`);
     }
-    return this._replaceMessageContent(conversationId, sequenceId, replacement);
+    return this._replaceMessageContent(conversationId, sequenceId, replacement, fenceEpoch(fence));
   }
 
   /** Streams the whole journal in order, in pages, in constant memory (replay CLI, export). */
@@ -638,12 +642,17 @@ export abstract class ChatStore {
     }
     return count;
   }
-  protected abstract _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult>;
-  /** Providers with `supports.replaceContent` implement it; the public method refuses before reaching this default. */
+  /**
+   * `fenceEpoch` as for _appendMessages, checked in the same transaction (statement, script) as the write; an unknown
+   * conversation is not refused (nothing matches).
+   */
+  protected abstract _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult>;
+  /** Providers with `supports.replaceContent` implement it (fenced as _redactMessages); the public method refuses before this default. */
   protected _replaceMessageContent(
     _conversationId: string,
     _sequenceId: number,
     _replacement: ContentReplacement,
+    _fenceEpoch?: number,
   ): Promise<ChatMessage | undefined> {
     return Promise.reject(new ChatError('STORAGE_ERR_UNSUPPORTED', `the ${this.name} store cannot change a stored record`));
   }

@@ -379,9 +379,10 @@ export class MemoryStore extends ChatStore {
     return this.conversations.get(conversationId)?.journal.find(senderId, messageId);
   }
 
-  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
+  protected async _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult> {
     const entry = this.conversations.get(conversationId);
     if (!entry) return { redacted: [], alreadyRedacted: [] };
+    this.checkFence(conversationId, entry, fenceEpoch);
     const ids = 'messageIds' in target ? new Set(target.messageIds) : undefined;
     const sender = 'senderId' in target ? target.senderId : undefined;
     const alreadyRedacted: number[] = [];
@@ -403,9 +404,11 @@ export class MemoryStore extends ChatStore {
     conversationId: string,
     sequenceId: number,
     replacement: ContentReplacement,
+    fenceEpoch?: number,
   ): Promise<ChatMessage | undefined> {
     const entry = this.conversations.get(conversationId);
     if (!entry) return undefined;
+    this.checkFence(conversationId, entry, fenceEpoch);
     const patch = copyJsonObject(replacement.metadata, 'metadata');
     const bytesBefore = entry.journal.bytes;
     // As for a redaction: the record's size changes, and the next append trims if that passed the bound.

@@ -143,22 +143,40 @@ export function postgresSql(s: string) {
       FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS r (conversation_id, after, up_to)`,
     // A redaction changes only records not redacted yet (a redaction is final) and names those that were apart
     // (\`already\`), so each redaction is announced once (message-edits.ts). The rows are locked as read: an edit
-    // landing meanwhile waits, and the flag is read from the row as it is when the lock is taken.
+    // landing meanwhile waits, and the flag is read from the row as it is when the lock is taken. Fenced by $4.
     redactByIds: redaction(s, 'message_id = ANY($3::text[])'),
-    // A member's edit or delete of its own message (replaceMessageContent): one statement checks the sender and that
-    // the record is not redacted, and sets the keys of $5 (top-level, as the other stores do).
-    replaceContent: `UPDATE ${s}.messages SET content = $4, metadata = metadata || $5::jsonb
+    // A member's edit or delete of its own message (replaceMessageContent): one statement checks the fence ($6), the
+    // sender and that the record is not redacted, and sets the keys of $5 (top-level, as the other stores do).
+    replaceContent: `WITH ${fencedConversation(s, '$1', '$6')}
+      UPDATE ${s}.messages SET content = $4, metadata = metadata || $5::jsonb
       WHERE conversation_id = $1 AND sequence_id = $2 AND sender_id = $3 AND (metadata -> 'redacted') IS DISTINCT FROM 'true'::jsonb
+        AND EXISTS (SELECT 1 FROM conv)
       RETURNING ${MESSAGE_COLUMNS}`,
     redactBySender: redaction(s, 'sender_id = $3'),
   } as const;
 }
 
-/** The redaction of the records of conversation $2 matching `match` ($3): content $1; rows (sequence_id, already). */
+/**
+ * CTE `conv`: the conversation's row when the fence (`fence`, NULL = none) is its epoch, locked FOR SHARE. A claim
+ * updates that row, so it waits for this statement to commit, or this lock waits for the claim and then re-checks the
+ * epoch on the committed row (READ COMMITTED): a change of records joined to `conv` is never made under a stale fence.
+ * An empty `conv` changes nothing; the caller reads the epoch to tell a fenced call from one that matched nothing.
+ */
+function fencedConversation(s: string, conversationId: string, fence: string): string {
+  return `conv AS (
+      SELECT 1 FROM ${s}.conversations WHERE conversation_id = ${conversationId} AND (${fence}::bigint IS NULL OR owner_epoch = ${fence}::bigint)
+      FOR SHARE
+    )`;
+}
+
+/**
+ * The redaction of the records of conversation $2 matching `match` ($3), fenced by $4: content $1; rows (sequence_id,
+ * already).
+ */
 function redaction(s: string, match: string): string {
-  return `WITH matched AS (
+  return `WITH ${fencedConversation(s, '$2', '$4')}, matched AS (
       SELECT sequence_id, (metadata -> 'redacted') IS NOT DISTINCT FROM 'true'::jsonb AS already
-      FROM ${s}.messages WHERE conversation_id = $2 AND ${match} FOR UPDATE
+      FROM ${s}.messages WHERE conversation_id = $2 AND ${match} AND EXISTS (SELECT 1 FROM conv) FOR UPDATE
     ), changed AS (
       UPDATE ${s}.messages m SET content = $1, metadata = m.metadata || '{"redacted": true}'::jsonb
       FROM matched WHERE m.conversation_id = $2 AND m.sequence_id = matched.sequence_id AND NOT matched.already

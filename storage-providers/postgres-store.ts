@@ -332,11 +332,13 @@ export class PostgresStore extends ChatStore {
     await this.query(this.sql.releaseClaim, [conversationId, claim.ownerId, claim.epoch]);
   }
 
-  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
+  protected async _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult> {
+    const fence = fenceEpoch ?? null;
     const rows =
       'messageIds' in target
-        ? await this.query(this.sql.redactByIds, [REDACTION_MARKER, conversationId, target.messageIds])
-        : await this.query(this.sql.redactBySender, [REDACTION_MARKER, conversationId, target.senderId]);
+        ? await this.query(this.sql.redactByIds, [REDACTION_MARKER, conversationId, target.messageIds, fence])
+        : await this.query(this.sql.redactBySender, [REDACTION_MARKER, conversationId, target.senderId, fence]);
+    if (rows.length === 0) await this.refuseIfFenced(conversationId, fenceEpoch);
     const ids = (already: boolean) =>
       rows
         .filter((r) => r.already === already)
@@ -349,10 +351,25 @@ export class PostgresStore extends ChatStore {
     conversationId: string,
     sequenceId: number,
     replacement: ContentReplacement,
+    fenceEpoch?: number,
   ): Promise<ChatMessage | undefined> {
-    const values = [conversationId, sequenceId, replacement.senderId, replacement.content, toJsonText(replacement.metadata, 'metadata')];
+    const metadata = toJsonText(replacement.metadata, 'metadata');
+    const values = [conversationId, sequenceId, replacement.senderId, replacement.content, metadata, fenceEpoch ?? null];
     const row = (await this.query(this.sql.replaceContent, values))[0];
-    return row === undefined ? undefined : toMessage(row);
+    if (row !== undefined) return toMessage(row);
+    await this.refuseIfFenced(conversationId, fenceEpoch);
+    return undefined;
+  }
+
+  /**
+   * After a fenced statement that changed nothing: STORAGE_ERR_FENCED when the conversation's epoch is not the fence's
+   * (epochs only rise, so one read after the statement still tells). Unknown conversations are not refused.
+   */
+  private async refuseIfFenced(conversationId: string, fenceEpoch: number | undefined): Promise<void> {
+    if (fenceEpoch === undefined) return;
+    const rows = await this.query(this.sql.ownerEpoch, [conversationId]);
+    const epoch = rows.length > 0 ? Number(rows[0].owner_epoch) : fenceEpoch;
+    if (epoch !== fenceEpoch) throw fencedError(conversationId, fenceEpoch, epoch);
   }
 
   private db(): PgRunner {

@@ -318,15 +318,21 @@ return lowered`,
 );
 
 /**
- * KEYS: records. ARGV: sequence id, the JSON read, the new JSON, ... Each is written only if the record is still the
- * one read (compare and set): a redaction or an edit racing a delete and re-create of the id, or another edit, never
- * overwrites what it did not read. Answers the sequence ids it did not write (changed or gone since the read).
+ * KEYS: records, conversation. ARGV: fence epoch ('' = none), then sequence id, the JSON read, the new JSON, ... Each
+ * is written only if the record is still the one read (compare and set): a redaction or an edit racing a delete and
+ * re-create of the id, or another edit, never overwrites what it did not read. Answers {'fenced', epoch} (nothing
+ * written) when the conversation was claimed since the fence's claim, else {'ok', ...} with the sequence ids it did
+ * not write (changed or gone since the read).
  */
 export const REPLACE_RECORDS = script(
   'replace_records',
   true,
-  `local missed = {}
-for i = 1, #ARGV, 3 do
+  `if ARGV[1] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then
+  local epoch = tonumber(redis.call('HGET', KEYS[2], 'owner_epoch') or '0')
+  if epoch ~= tonumber(ARGV[1]) then return {'fenced', string.format('%d', epoch)} end
+end
+local missed = {'ok'}
+for i = 2, #ARGV, 3 do
   if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
   else

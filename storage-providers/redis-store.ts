@@ -368,7 +368,8 @@ export class RedisStore extends ChatStore {
    * another redaction) is read again and redacted as it is now, so no edit landing in between survives it. Records
    * redacted already (when read, or when read again) are left as they are and named apart.
    */
-  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
+  protected async _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult> {
+    await this.refuseIfFenced(conversationId, fenceEpoch);
     const key = this.keys.records(conversationId);
     const ids = 'messageIds' in target ? new Set(target.messageIds) : undefined;
     const sender = 'senderId' in target ? target.senderId : undefined;
@@ -388,7 +389,7 @@ export class RedisStore extends ChatStore {
         else read.set(flat[i], flat[i + 1]);
       }
       for (const field of read.keys()) redacted.add(Number(field));
-      for (const field of await this.redactAsRead(conversationId, read)) {
+      for (const field of await this.redactAsRead(conversationId, read, fenceEpoch)) {
         redacted.delete(Number(field));
         already.add(Number(field));
       }
@@ -402,8 +403,9 @@ export class RedisStore extends ChatStore {
    * their read are read again and written as redacted from what they are now (sender and message id never change,
    * so they still match), a few times at most. A record gone meanwhile (its conversation deleted) is left gone.
    * Returns the fields another redaction got to first (found redacted when read again): this one did not change them.
+   * Each write is fenced (REPLACE_RECORDS): pages written before a claim stay written, as the new holder read them.
    */
-  private async redactAsRead(conversationId: string, read: ReadonlyMap<string, string>): Promise<string[]> {
+  private async redactAsRead(conversationId: string, read: ReadonlyMap<string, string>, fenceEpoch?: number): Promise<string[]> {
     const key = this.keys.records(conversationId);
     const redactedMeanwhile: string[] = [];
     let pending = new Map(read);
@@ -417,7 +419,7 @@ export class RedisStore extends ChatStore {
       if (writes.length === 0) return redactedMeanwhile;
       // Only the fields the script did not write are read again. Telling them by the JSON found would not do: another
       // redaction writes the very JSON this one would have, and both would count the record as their own.
-      const missed = (await this.write(lua.REPLACE_RECORDS, [key], writes)) as string[];
+      const missed = await this.replaceRecords(conversationId, writes, fenceEpoch);
       if (missed.length === 0) return redactedMeanwhile;
       const now = await this.db().run((c) => c.hmget(key, ...missed));
       pending = new Map();
@@ -436,7 +438,9 @@ export class RedisStore extends ChatStore {
     conversationId: string,
     sequenceId: number,
     replacement: ContentReplacement,
+    fenceEpoch?: number,
   ): Promise<ChatMessage | undefined> {
+    await this.refuseIfFenced(conversationId, fenceEpoch);
     const key = this.keys.records(conversationId);
     const field = String(sequenceId);
     for (let attempt = 0; attempt < REPLACE_ATTEMPTS; attempt++) {
@@ -445,12 +449,34 @@ export class RedisStore extends ChatStore {
       const record = JSON.parse(stored) as ChatMessage;
       if (record.sender_id !== replacement.senderId || record.metadata?.redacted === true) return undefined;
       const json = recordJson({ ...record, content: replacement.content, metadata: { ...record.metadata, ...replacement.metadata } });
-      if (((await this.write(lua.REPLACE_RECORDS, [key], [field, stored, json])) as string[]).length === 0) return parseRecords([json])[0];
+      if ((await this.replaceRecords(conversationId, [field, stored, json], fenceEpoch)).length === 0) return parseRecords([json])[0];
     }
     throw new ChatError(
       'STORAGE_ERR_UNAVAILABLE',
       `record ${sequenceId} of ${conversationId} kept changing under the replacement, try again`,
     );
+  }
+
+  /**
+   * Refuses early when the conversation was claimed since the fence's claim: a call that finds nothing to write runs
+   * no fenced script, and would otherwise answer as if it held the conversation (the SQL stores refuse it too).
+   */
+  private async refuseIfFenced(conversationId: string, fenceEpoch: number | undefined): Promise<void> {
+    if (fenceEpoch === undefined) return;
+    const stored = await this.db().run((c) => c.hget(this.keys.conversation(conversationId), 'owner_epoch'));
+    const epoch = stored === null ? fenceEpoch : Number(stored);
+    if (epoch !== fenceEpoch) throw fencedError(conversationId, fenceEpoch, epoch);
+  }
+
+  /** REPLACE_RECORDS (`writes`: field, JSON read, new JSON, ...) under the fence: the fields it did not write. */
+  private async replaceRecords(conversationId: string, writes: readonly string[], fenceEpoch: number | undefined): Promise<string[]> {
+    const keys = [this.keys.records(conversationId), this.keys.conversation(conversationId)];
+    const [status, ...rest] = (await this.write(lua.REPLACE_RECORDS, keys, [
+      fenceEpoch === undefined ? '' : String(fenceEpoch),
+      ...writes,
+    ])) as string[];
+    if (status === 'fenced') throw fencedError(conversationId, fenceEpoch!, Number(rest[0]));
+    return rest;
   }
 
   private async readRange(conversationId: string, after: number, limit: number, mode: 'after' | 'latest'): Promise<ChatMessage[]> {

@@ -362,9 +362,10 @@ export class SqliteStore extends ChatStore {
     await this.run((s) => s.releaseClaim.run(conversationId, claim.ownerId, claim.epoch));
   }
 
-  protected async _redactMessages(conversationId: string, target: RedactionTarget): Promise<RedactionResult> {
+  protected async _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult> {
     const params = { conversation_id: conversationId };
     const [already, redacted] = await this.write((s) => {
+      checkFence(s, conversationId, fenceEpoch);
       // Read before the update (which makes every match redacted); both in the one write transaction.
       if ('messageIds' in target) {
         const byIds = { ...params, ids: JSON.stringify(target.messageIds) };
@@ -380,8 +381,10 @@ export class SqliteStore extends ChatStore {
     conversationId: string,
     sequenceId: number,
     replacement: ContentReplacement,
+    fenceEpoch?: number,
   ): Promise<ChatMessage | undefined> {
     return this.write((s) => {
+      checkFence(s, conversationId, fenceEpoch);
       const row = (s.readMessages.all(conversationId, sequenceId - 1, 1) as Row[])[0];
       if (row === undefined || Number(row.sequence_id) !== sequenceId) return undefined;
       const current = toMessage(row);
@@ -429,6 +432,16 @@ export class SqliteStore extends ChatStore {
     result.then(forget, forget);
     return result;
   }
+}
+
+/**
+ * Refuses a change of stored records under a stale fence. Called inside the write's IMMEDIATE transaction: no claim
+ * (which needs the write lock) commits between this read and the change. An unknown conversation is not refused.
+ */
+function checkFence(s: SqliteStatements, conversationId: string, fenceEpoch: number | undefined): void {
+  if (fenceEpoch === undefined) return;
+  const epoch = s.ownerEpoch.get(conversationId) as number | undefined;
+  if (epoch !== undefined && epoch !== fenceEpoch) throw fencedError(conversationId, fenceEpoch, epoch);
 }
 
 function participantRow(conversationId: string, p: Participant): Row {

@@ -27,11 +27,16 @@ class GatedStore extends MemoryStore {
     this.gate = { entered, release };
   }
 
-  protected override async _replaceMessageContent(conversationId: string, sequenceId: number, replacement: ContentReplacement) {
+  protected override async _replaceMessageContent(
+    conversationId: string,
+    sequenceId: number,
+    replacement: ContentReplacement,
+    fenceEpoch?: number,
+  ) {
     this.onEnter?.();
     this.onEnter = undefined;
     await this.opened;
-    return super._replaceMessageContent(conversationId, sequenceId, replacement);
+    return super._replaceMessageContent(conversationId, sequenceId, replacement, fenceEpoch);
   }
 }
 

@@ -79,22 +79,9 @@ export async function appendsRacingTakeover(a: ChatStore, b: ChatStore, rounds: 
     await a.createConversation(meta(id));
     const held = await a.claimConversation(id, { ownerId: 'A', ttlMs: 0 });
     if (!held.claimed) throw new Error('A should hold the conversation');
-    let started!: () => void;
-    const threeStored = new Promise<void>((resolve) => (started = resolve));
-    const writer = (async () => {
-      for (let seq = 1; seq <= 100_000; seq++) {
-        try {
-          await a.appendMessages(id, [msg(id, seq)], held.claim);
-          if (seq === 3) started();
-        } catch (err) {
-          if (isChatError(err, 'STORAGE_ERR_FENCED')) return seq - 1;
-          throw err;
-        }
-      }
-      throw new Error('A was never fenced');
-    })();
+    const { threeDone, writer } = writeUntilFenced(100_000, (seq) => a.appendMessages(id, [msg(id, seq)], held.claim));
     // B takes over while A keeps appending (A has stored three records by then).
-    await Promise.race([threeStored, writer]);
+    await Promise.race([threeDone, writer]);
     const taken = await b.claimConversation(id, { ownerId: 'B', ttlMs: HOUR });
     expect(taken.claimed).toBe(true);
     const atTakeover = await b.lastSequenceId(id);
@@ -104,7 +91,52 @@ export async function appendsRacingTakeover(a: ChatStore, b: ChatStore, rounds: 
   }
 }
 
-/** The three checks above as tests, for a provider's describe block; `pair` gives its two open instances. */
+/**
+ * As appendsRacingTakeover, for changes of stored records: A redacts its records one at a time under its claim while B
+ * takes the conversation over. Once B's claim has resolved no redaction of A may be stored: the records B reads
+ * redacted right after the takeover are the final ones, and exactly those A's loop made before it was fenced.
+ */
+export async function redactionsRacingTakeover(a: ChatStore, b: ChatStore, rounds: number): Promise<void> {
+  const records = 500;
+  for (let round = 0; round < rounds; round++) {
+    const id = `redact-takeover-${round}`;
+    await a.createConversation(meta(id));
+    const held = await a.claimConversation(id, { ownerId: 'A', ttlMs: 0 });
+    if (!held.claimed) throw new Error('A should hold the conversation');
+    await a.appendMessages(id, msgs(id, 1, records), held.claim);
+    const { threeDone, writer } = writeUntilFenced(records, (seq) => a.redactMessages(id, { messageIds: [`${id}-m${seq}`] }, held.claim));
+    await Promise.race([threeDone, writer]);
+    expect((await b.claimConversation(id, { ownerId: 'B', ttlMs: HOUR })).claimed).toBe(true);
+    const redactedAt = async () => (await b.readMessages(id, 0, records)).filter((m) => m.metadata.redacted === true).length;
+    const atTakeover = await redactedAt();
+    expect(await writer).toBe(atTakeover);
+    expect(await redactedAt()).toBe(atTakeover);
+  }
+}
+
+/**
+ * Calls write(1), write(2), ... up to `limit` until one is refused STORAGE_ERR_FENCED: `writer` answers how many were
+ * made before (it fails if none was refused); `threeDone` resolves once three were made.
+ */
+function writeUntilFenced(limit: number, write: (seq: number) => Promise<unknown>) {
+  let started!: () => void;
+  const threeDone = new Promise<void>((resolve) => (started = resolve));
+  const writer = (async () => {
+    for (let seq = 1; seq <= limit; seq++) {
+      try {
+        await write(seq);
+        if (seq === 3) started();
+      } catch (err) {
+        if (isChatError(err, 'STORAGE_ERR_FENCED')) return seq - 1;
+        throw err;
+      }
+    }
+    throw new Error('A was never fenced');
+  })();
+  return { threeDone, writer };
+}
+
+/** The checks above as tests, for a provider's describe block; `pair` gives its two open instances. */
 export function claimTestsAcrossInstances(pair: () => [ChatStore, ChatStore]): void {
   test('20 concurrent claims of one conversation from two owners: exactly one winner per round, the loser sees it', async () => {
     await raceClaims(...pair(), 5, 20);
@@ -114,5 +146,8 @@ export function claimTestsAcrossInstances(pair: () => [ChatStore, ChatStore]): v
   });
   test('appends racing a takeover: none is stored after the takeover committed', async () => {
     await appendsRacingTakeover(...pair(), 5);
+  });
+  test('redactions racing a takeover: none is stored after the takeover committed', async () => {
+    await redactionsRacingTakeover(...pair(), 5);
   });
 }

@@ -1,4 +1,5 @@
 import { expectCode, type ContractContext } from './chat-store.contract';
+import { describeFencedChanges } from './contract-fenced-changes';
 import { meta, msgs } from './fixtures';
 
 const HOUR = 3_600_000;
@@ -21,6 +22,10 @@ export function describeClaims(ctx: ContractContext): void {
         expect(b).toEqual({ claimed: true, claim: { ownerId: 'B', epoch: 0 } });
         await store.appendMessages('c1', msgs('c1', 1, 2), { ownerId: 'A', epoch: 0 });
         expect(await store.lastSequenceId('c1')).toBe(2);
+        expect(await store.redactMessages('c1', { messageIds: ['c1-m1'] }, { ownerId: 'A', epoch: 0 })).toEqual({
+          redacted: [1],
+          alreadyRedacted: [],
+        });
       });
     }
 
@@ -38,6 +43,7 @@ export function describeClaims(ctx: ContractContext): void {
       await expectCode(store.renewClaims('', 1), 'STORAGE_ERR_INVALID_ARGUMENT');
       await expectCode(store.releaseClaim('c1', { ownerId: 'A', epoch: -1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
       await expectCode(store.appendMessages('c1', msgs('c1', 1, 1), { ownerId: 'A', epoch: 1.5 }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.redactMessages('c1', { senderId: 'bob' }, { ownerId: 'A', epoch: -1 }), 'STORAGE_ERR_INVALID_ARGUMENT');
       expect(await store.lastSequenceId('c1')).toBe(0);
     });
   });
@@ -151,6 +157,8 @@ export function describeClaims(ctx: ContractContext): void {
       await store.setSequenceReservation('c1', 10);
       expect(await store.lastSequenceId('c1')).toBe(2);
     });
+
+    describeFencedChanges(ctx);
 
     ctx.testIf('durable')('durable stores keep claims and epochs across a reopen', async () => {
       const { store } = ctx;
