@@ -1,13 +1,14 @@
 import { ChatError, isChatError } from './errors';
 import type { MessageEdit } from './conversation-events';
 import { editedMetadata, editRecordId } from './conversation-reducers';
+import { FencedChanges, type FencedConversation } from './fenced-changes';
 import { MESSAGE_TYPES, type ChatMessage, type ConversationMeta, type Participant } from './message-types';
 import type { EditOutcome, RedactOptions, RedactOutcome } from './runtime-types';
 import { unannouncedRedactions } from './unannounced-redactions';
 import { REDACTION_MARKER, type ChatStore, type RedactionResult, type RedactionTarget } from '../storage-providers/chat-store';
 
-/** What edits and deletes need of a live conversation (ConversationActor). */
-export interface EditedConversation {
+/** What edits and deletes need of a live conversation (ConversationActor); its claim fences their store writes. */
+export interface EditedConversation extends FencedConversation {
   readonly meta: ConversationMeta;
   readonly participants: readonly Participant[];
   isMember(participantId: string): boolean;
@@ -88,11 +89,8 @@ export class MessageEdits {
         editedAt: new Date(this.deps.now()).toISOString(),
         editCount: (typeof previous === 'number' ? previous : 0) + 1,
       };
-      const stored = await this.deps.store.replaceMessageContent(conversationId, record.sequence_id, {
-        senderId: requesterId,
-        content,
-        metadata: editedMetadata(change),
-      });
+      const writes = new FencedChanges(this.deps.store, conversationId, conversation);
+      const stored = await writes.replace(record.sequence_id, { senderId: requesterId, content, metadata: editedMetadata(change) });
       if (stored === undefined)
         throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} was deleted; it cannot be edited`);
       const recordSequenceId = await this.announce(conversationId, conversation, (c) => c.edit(change));
@@ -131,10 +129,11 @@ export class MessageEdits {
     return this.oneAtATime(conversationId, async () => {
       if (!owner) this.requireReplacement();
       await this.catchUp(conversation, 'redaction');
+      const writes = new FencedChanges(this.deps.store, conversationId, conversation);
       const named = owner
-        ? await this.redactAny(conversationId, target)
-        : await this.deleteOwn(conversationId, requesterId!, (target as { messageIds: readonly string[] }).messageIds);
-      const edits = await this.redactEditsOf(conversationId, named.records);
+        ? await this.redactAny(conversationId, writes, target)
+        : await this.deleteOwn(conversationId, writes, requesterId!, (target as { messageIds: readonly string[] }).messageIds);
+      const edits = await this.redactEditsOf(conversationId, writes, named.records);
       const fresh = [...named.redacted, ...edits.redacted];
       const already = ascending([...named.alreadyRedacted, ...edits.alreadyRedacted]);
       const unannounced = already.length > 0 ? await unannouncedRedactions(this.deps.store, conversationId, already) : [];
@@ -183,8 +182,8 @@ export class MessageEdits {
   }
 
   /** The owner's redaction: any sender's records, by message ids or by sender. */
-  private async redactAny(conversationId: string, target: RedactionTarget): Promise<NamedRecords> {
-    const found = await this.deps.store.redactMessages(conversationId, target);
+  private async redactAny(conversationId: string, writes: FencedChanges, target: RedactionTarget): Promise<NamedRecords> {
+    const found = await writes.redact(target);
     // Only a store that replaces content holds edits, whose records must go too (those of records redacted already
     // as well: a redaction cut short by a stop may have left them).
     const records = this.deps.store.supports.replaceContent
@@ -194,7 +193,12 @@ export class MessageEdits {
   }
 
   /** A member's delete: every named message must be its own, or nothing changes. Already deleted ones are named apart. */
-  private async deleteOwn(conversationId: string, requesterId: string, messageIds: readonly string[]): Promise<NamedRecords> {
+  private async deleteOwn(
+    conversationId: string,
+    writes: FencedChanges,
+    requesterId: string,
+    messageIds: readonly string[],
+  ): Promise<NamedRecords> {
     const sequenceIds: number[] = [];
     for (const messageId of new Set(messageIds)) {
       const seq = await this.deps.store.findSequenceByMessageId(conversationId, requesterId, messageId);
@@ -220,7 +224,7 @@ export class MessageEdits {
         records.push(record);
         continue;
       }
-      const deleted = await this.deps.store.replaceMessageContent(conversationId, record.sequence_id, redaction(requesterId));
+      const deleted = await writes.replace(record.sequence_id, redaction(requesterId));
       if (deleted === undefined) continue;
       redacted.push(deleted.sequence_id);
       records.push(deleted);
@@ -233,7 +237,7 @@ export class MessageEdits {
    * that left them would keep what was deleted. Found by their message ids (editRecordId), sender `system`; those
    * redacted already (with their message, before) are named apart.
    */
-  private async redactEditsOf(conversationId: string, records: readonly ChatMessage[]): Promise<RedactionResult> {
+  private async redactEditsOf(conversationId: string, writes: FencedChanges, records: readonly ChatMessage[]): Promise<RedactionResult> {
     const redacted: number[] = [];
     const alreadyRedacted: number[] = [];
     for (const record of records) {
@@ -243,7 +247,7 @@ export class MessageEdits {
         const seq = await this.deps.store.findSequenceByMessageId(conversationId, 'system', editRecordId(record.sequence_id, n));
         // An edit record lost in a crash (a `lost` record stands there) carries nothing.
         if (seq === undefined) continue;
-        const scrubbed = await this.deps.store.replaceMessageContent(conversationId, seq, redaction('system'));
+        const scrubbed = await writes.replace(seq, redaction('system'));
         // Held (found by its id) and not changed: it is redacted already.
         (scrubbed !== undefined ? redacted : alreadyRedacted).push(seq);
       }
@@ -292,8 +296,9 @@ export class MessageEdits {
       throw new ChatError('STORAGE_ERR_UNAVAILABLE', `the journal is behind (storage slow or down); retry the ${what} later`);
     }
     // The store is changed only under a current claim: a runtime paused past its claim while another server took the
-    // conversation over redacted records there, and the holder's cache went on replaying them as they were. Checked
-    // here, not fenced in the store as appends are: a pause between this check and the writes is still open.
+    // conversation over redacted records there, and the holder's cache went on replaying them as they were. A pause
+    // between this check and the writes is closed by the store's fence (FencedChanges); waiting here still spares
+    // work that would be refused, and keeps a change behind the sequencing work waiting for a renewal.
     await conversation.whenClaimCurrent();
   }
 

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createChatRuntime, createCounterIds, createManualClock, type ManualClock } from '../../actors';
+import { createManualClock, type ManualClock } from '../../actors';
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { SqliteStore } from '../../storage-providers/sqlite-store';
 import { collector, settle } from './runtime-helpers';
+import { ownershipRuntime } from './shared-database';
 
 /**
  * How a paused owner wakes (actors/pause-evidence.ts, claim-keeper.ts), beyond test/actors/claim-lapse.test.ts: the
@@ -38,15 +39,7 @@ describe('a paused owner waking, and stalls that are no pause (SQLite, two conne
   });
 
   async function server(name: string, store: SqliteStore, clock: ManualClock) {
-    const runtime = await createChatRuntime({
-      config: {
-        observability: { log_level: 'silent' },
-        chat: { ownership: { instance_id: name, address: `ws://${name}.example:8000`, claim_ttl_s: TTL_S } },
-      },
-      storage: store,
-      clock,
-      ids: createCounterIds(name),
-    });
+    const runtime = await ownershipRuntime(name, store, clock, TTL_S);
     runtimes.push(runtime);
     return runtime;
   }

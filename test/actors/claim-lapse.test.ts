@@ -1,14 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createChatRuntime, createCounterIds, createManualClock, type ManualClock } from '../../actors';
-import { isChatError, type ChatError } from '../../actors/errors';
+import { createManualClock, type ManualClock } from '../../actors';
 import type { ChatRuntime, PostResult } from '../../actors/runtime-types';
 import type { ChatStore } from '../../storage-providers/chat-store';
-import { PostgresStore } from '../../storage-providers/postgres-store';
-import { SqliteStore } from '../../storage-providers/sqlite-store';
-import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema, withClient } from '../storage/pg-helpers';
+import { describeWithPg, pgReachableSync } from '../storage/pg-helpers';
 import { collector, settle } from './runtime-helpers';
+import { ownershipRuntime, refusal, sharedPostgres, sharedSqlite, type SharedDatabase } from './shared-database';
 
 /**
  * Lease semantics of conversation claims (actors/claim-keeper.ts): a runtime whose own clock says its claim may
@@ -20,15 +15,6 @@ import { collector, settle } from './runtime-helpers';
  */
 const TTL_S = 15;
 const TTL_MS = TTL_S * 1000;
-
-/** Two stores (two servers' connections) on one database, and how to let the claims in it expire. */
-interface SharedDatabase {
-  readonly a: ChatStore;
-  readonly b: ChatStore;
-  /** Time passes for the database (and the other server) beyond every claim's TTL. */
-  expireClaims(): Promise<void>;
-  close(): Promise<void>;
-}
 
 /**
  * Holds the store's claim renewals until release(); each then runs against the store as it is at that time. fail()
@@ -80,29 +66,12 @@ function watch<T>(promise: Promise<T>) {
   return state;
 }
 
-async function refusal(promise: Promise<unknown>): Promise<ChatError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isChatError(err)) throw new Error(`expected a ChatError, got ${String(err)}`);
-  return err;
-}
-
 function claimLapseTests(openDatabase: () => Promise<SharedDatabase>): void {
   let db: SharedDatabase;
   const runtimes: ChatRuntime[] = [];
 
   async function server(name: string, store: ChatStore, clock: ManualClock): Promise<ChatRuntime> {
-    const runtime = await createChatRuntime({
-      config: {
-        observability: { log_level: 'silent' },
-        chat: { ownership: { instance_id: name, address: `ws://${name}.example:8000`, claim_ttl_s: TTL_S } },
-      },
-      storage: store,
-      clock,
-      ids: createCounterIds(name),
-    });
+    const runtime = await ownershipRuntime(name, store, clock, TTL_S);
     runtimes.push(runtime);
     return runtime;
   }
@@ -306,44 +275,9 @@ function claimLapseTests(openDatabase: () => Promise<SharedDatabase>): void {
 }
 
 describe('a claim lapsed by the owner clock (SQLite, two connections on one file)', () => {
-  claimLapseTests(async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlweb-chat-claim-lapse-'));
-    const file = path.join(dir, 'chat.db');
-    // The database's clock: claims expire on it, apart from either runtime's.
-    let now = Date.UTC(2026, 0, 1);
-    const a = new SqliteStore({ path: file, now: () => now });
-    const b = new SqliteStore({ path: file, now: () => now });
-    await Promise.all([a.open(), b.open()]);
-    return {
-      a,
-      b,
-      expireClaims: async () => void (now += TTL_MS + 1),
-      close: async () => {
-        await a.close();
-        await b.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  });
+  claimLapseTests(() => sharedSqlite(TTL_MS));
 });
 
 describeWithPg(pgReachableSync())('a claim lapsed by the owner clock (PostgreSQL, two pools on one schema)', () => {
-  claimLapseTests(async () => {
-    const schema = uniqueSchema();
-    const a = new PostgresStore({ url: PG_URL, poolSize: 4, schema });
-    const b = new PostgresStore({ url: PG_URL, poolSize: 4, schema });
-    await Promise.all([a.open(), b.open()]);
-    return {
-      a,
-      b,
-      // Claims expire on the database's clock: moved back instead of waiting a TTL.
-      expireClaims: async () =>
-        void (await withClient((c) => c.query(`UPDATE "${schema}".conversations SET owner_expires_at = 0 WHERE owner_id IS NOT NULL`))),
-      close: async () => {
-        await a.close();
-        await b.close();
-        await dropSchema(schema);
-      },
-    };
-  });
+  claimLapseTests(sharedPostgres);
 });

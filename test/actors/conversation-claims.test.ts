@@ -1,9 +1,9 @@
-import { createChatRuntime, createCounterIds, createManualClock, type ManualClock } from '../../actors';
-import { isChatError, type ChatError } from '../../actors/errors';
+import { createManualClock, type ManualClock } from '../../actors';
 import type { ChatRuntime } from '../../actors/runtime-types';
 import { MemoryStore } from '../../storage-providers';
 import type { Logger } from '../../observability/logger';
 import { capturedLogger, collector, settle } from './runtime-helpers';
+import { ownershipRuntime, refusal } from './shared-database';
 
 /**
  * Two runtimes on one store (two servers on one database, or the old and new process of a rolling deploy):
@@ -11,26 +11,8 @@ import { capturedLogger, collector, settle } from './runtime-helpers';
  */
 const TTL_S = 15;
 
-async function server(name: string, store: MemoryStore, clock: ManualClock, logger?: Logger): Promise<ChatRuntime> {
-  return createChatRuntime({
-    ...(logger ? { logger } : {}),
-    config: {
-      observability: { log_level: 'silent' },
-      chat: { ownership: { instance_id: name, address: `ws://${name}.example:8000`, claim_ttl_s: TTL_S } },
-    },
-    storage: store,
-    clock,
-    ids: createCounterIds(name),
-  });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<ChatError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isChatError(err)) throw new Error(`expected a ChatError, got ${String(err)}`);
-  return err;
+function server(name: string, store: MemoryStore, clock: ManualClock, logger?: Logger): Promise<ChatRuntime> {
+  return ownershipRuntime(name, store, clock, TTL_S, logger);
 }
 
 describe('conversation claims: several runtimes on one store', () => {
