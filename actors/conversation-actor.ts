@@ -559,8 +559,9 @@ export class ConversationActor {
    */
   whenClaimCurrent(): Promise<void> {
     return new Promise((resolve, reject) => {
-      // Only a stop refuses: a machine being rebuilt (restarting) still holds the claim, and changes go on meanwhile.
-      this.lease.whenRoom(() => (this.status === 'stopped' ? reject(new ChatError('CHAT_ERR_CLOSED')) : resolve()));
+      // Only a stop refuses: a machine being rebuilt (restarting) still holds the claim, and changes go on meanwhile
+      // while the claim is current (else they wait for the rebuilt machine and a renewal: MachineRequests).
+      this.requests.whenClaimCurrent(() => (this.status === 'stopped' ? reject(new ChatError('CHAT_ERR_CLOSED')) : resolve()));
     });
   }
 
@@ -605,6 +606,8 @@ export class ConversationActor {
     this.actor.stop();
     this.queue.close();
     this.lease.close();
+    // Work held for a machine being rebuilt would otherwise wait for good: it runs now and refuses itself.
+    this.requests.dropHeld();
   }
 
   // ---- internals ----------------------------------------------------------------------------

@@ -35,6 +35,8 @@ export class MachineRequests {
   private nextRequestId = 0;
   /** Events sent while the machine was being rebuilt after a crash (see send). */
   private held: ConversationEvent[] = [];
+  /** Work that passed the lease while the machine was being rebuilt, the claim lapsed (see whenClaimCurrent). */
+  private heldWork: Array<() => void> = [];
   /** Posts of the current turn, sequenced together as one POSTS step. */
   private readonly pendingPosts = new PendingPosts((batch) => this.sequencePosts(batch));
 
@@ -84,16 +86,40 @@ export class MachineRequests {
     });
   }
 
-  /** The restarted machine runs: the events held during the rebuild go to it, in the order they arrived. */
-  sendHeld(): void {
-    const held = this.held;
-    this.held = [];
-    for (const event of held) this.send(event);
+  /**
+   * Runs `run` once the conversation's claim is current by the runtime's clock, behind the sequencing work that came
+   * before it, or once the conversation stopped or failed (`run` then tells by the status). While the machine is
+   * rebuilt the lease lets waiting work pass at its first chance, claim or not (events sent then are held: send), so
+   * a renewal answer too old to vouch for the claim let an edit change the store with the claim lapsed: work passing
+   * then with the claim lapsed is held as well, and waits for the claim again once the machine runs.
+   */
+  whenClaimCurrent(run: () => void): void {
+    const { lease, status } = this.options;
+    lease.whenRoom(() => {
+      if (status() === 'restarting' && !lease.claimCurrent()) this.heldWork.push(run);
+      else run();
+    });
   }
 
-  /** The conversation will not run again (failed): what was held is never sent. */
-  dropHeld(): void {
+  /**
+   * The restarted machine runs: the events held during the rebuild go to it, in the order they arrived, and the work
+   * held then waits for the claim again, behind them.
+   */
+  sendHeld(): void {
+    const held = this.held;
+    const work = this.heldWork;
     this.held = [];
+    this.heldWork = [];
+    for (const event of held) this.send(event);
+    for (const run of work) this.whenClaimCurrent(run);
+  }
+
+  /** The conversation will not run again (failed, stopped): what was held is never sent; held work runs, to refuse. */
+  dropHeld(): void {
+    const work = this.heldWork;
+    this.held = [];
+    this.heldWork = [];
+    for (const run of work) run();
   }
 
   /** An event that sequences nothing (TYPING): it skips the lease, yet goes after the posts that came first. */

@@ -19,7 +19,9 @@ import { collector } from './runtime-helpers';
  * before the faulty one. The sink fails once, like a transport that recovers. `failNextDelivery` is the same
  * kind of fault where no connection is involved: the delivery metric throws once.
  */
-export async function makeCrashingRuntime(options: { agents?: Agent[]; store?: MemoryStore; idleTimeoutS?: number } = {}) {
+export async function makeCrashingRuntime(
+  options: { agents?: Agent[]; store?: MemoryStore; idleTimeoutS?: number; /** With a store keeping claims. */ claimTtlS?: number } = {},
+) {
   let sinkFails = false;
   const sink = {
     write(_line: string): void {
@@ -35,7 +37,10 @@ export async function makeCrashingRuntime(options: { agents?: Agent[]; store?: M
   const clock = createManualClock();
   const runtime: ChatRuntime = await createChatRuntime({
     config: {
-      chat: { supervision: { max_restarts: 3, ...(options.idleTimeoutS === undefined ? {} : { idle_timeout_s: options.idleTimeoutS }) } },
+      chat: {
+        supervision: { max_restarts: 3, ...(options.idleTimeoutS === undefined ? {} : { idle_timeout_s: options.idleTimeoutS }) },
+        ...(options.claimTtlS === undefined ? {} : { ownership: { instance_id: 'a', claim_ttl_s: options.claimTtlS } }),
+      },
     },
     storage: store,
     agents: options.agents ?? [],

@@ -24,11 +24,14 @@ export class SlowRestoreStore extends MemoryStore {
   }
 }
 
-/** Conversation `c` (owner alice, member bob) with bob's `b1` stored, restarting after one crash, its load held. */
-export async function restartingAfterBobPosted() {
-  const store = new SlowRestoreStore();
-  const crashing = await makeCrashingRuntime({ store });
-  const { runtime, restarts, failNextDelivery } = crashing;
+/**
+ * Conversation `c` (owner alice, member bob) with bob's `b1` stored, restarting after one crash, its load held. With
+ * `claimTtlS`, the store keeps claims and the runtime claims for that long.
+ */
+export async function restartingAfterBobPosted(options: { claimTtlS?: number } = {}) {
+  const store = new SlowRestoreStore({ claims: options.claimTtlS !== undefined });
+  const crashing = await makeCrashingRuntime({ store, claimTtlS: options.claimTtlS });
+  const { runtime, clock, restarts, failNextDelivery } = crashing;
   try {
     await runtime.createConversation({
       conversation_id: 'c',
@@ -46,7 +49,7 @@ export async function restartingAfterBobPosted() {
     ).whenPersisted;
     await settle();
     expect(restarts.count).toBe(1);
-    return { store, runtime, b1 };
+    return { store, runtime, clock, b1 };
   } catch (err) {
     // The caller's finally never sees a runtime whose set-up failed: close it here.
     store.release();
