@@ -463,6 +463,7 @@ export class RedisStore extends ChatStore {
    */
   private async refuseIfFenced(conversationId: string, fenceEpoch: number | undefined): Promise<void> {
     if (fenceEpoch === undefined) return;
+    // Every conversation's hash has owner_epoch from its creation (0 until claimed): none means no conversation.
     const stored = await this.db().run((c) => c.hget(this.keys.conversation(conversationId), 'owner_epoch'));
     const epoch = stored === null ? fenceEpoch : Number(stored);
     if (epoch !== fenceEpoch) throw fencedError(conversationId, fenceEpoch, epoch);

@@ -31,7 +31,12 @@ export function describeFencedChanges(ctx: ContractContext): void {
     const before = await store.readMessages('c1', 0, 10);
     await expectCode(store.redactMessages('c1', { messageIds: ['c1-m1', 'c1-m3'] }, a), 'STORAGE_ERR_FENCED');
     await expectCode(store.redactMessages('c1', { senderId: 'bob' }, a), 'STORAGE_ERR_FENCED');
+    // Refused whether or not it would change anything: the caller must learn it no longer holds the conversation.
+    await expectCode(store.redactMessages('c1', { senderId: 'nobody' }, a), 'STORAGE_ERR_FENCED');
     expect(await store.readMessages('c1', 0, 10)).toEqual(before);
+    // A conversation never claimed (epoch 0) refuses any fence above it, as appends do.
+    await store.createConversation(meta('c2'));
+    await expectCode(store.redactMessages('c2', { senderId: 'nobody' }, a), 'STORAGE_ERR_FENCED');
     // The holder's redaction is made, and an unknown conversation is not refused (nothing to fence).
     expect(await store.redactMessages('c1', { messageIds: ['c1-m1'] }, b)).toEqual({ redacted: [1], alreadyRedacted: [] });
     expect((await store.readMessages('c1', 0, 10)).map((m) => m.content)).toEqual([REDACTION_MARKER, 'message 2 of c1', 'message 3 of c1']);
