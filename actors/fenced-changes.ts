@@ -41,7 +41,7 @@ export class FencedChanges {
     } catch (err) {
       if (!isChatError(err, 'STORAGE_ERR_FENCED')) throw err;
       this.conversation.moveAway(err);
-      throw new ChatError('CHAT_ERR_CLOSED', 'the conversation moved to another runtime; nothing was changed here', { cause: err });
+      throw new ChatError('CHAT_ERR_CLOSED', 'the conversation moved to another runtime; the store refused this write', { cause: err });
     }
   }
 }
