@@ -173,6 +173,7 @@ export class ConversationActor {
       connections: this.connections,
       telemetry: deps.telemetry,
       context,
+      pageRecords: deps.config.chat.cache.replay_page_records,
     });
     this.membership = new MembershipDelivery({
       connections: this.connections,

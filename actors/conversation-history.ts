@@ -2,7 +2,7 @@ import { isCut, type Connection, type ConnectionSet } from './conversation-conne
 import type { ConversationContext } from './conversation-context';
 import type { ChatMessage } from './message-types';
 import type { PersistenceQueue } from './persistence-queue';
-import { ReplayPages, type ReplaySource } from './replay-pages';
+import { REPLAY_PAGE_BYTES, ReplayPages, type ReplayPageBounds, type ReplaySource } from './replay-pages';
 import { inMemoryRecords, type ReplayReader } from './replay-reader';
 import type { ReplayStart } from './replay-start';
 import { divergencePoint, type RecordIdentity } from './resume-divergence';
@@ -18,6 +18,8 @@ export interface ConversationHistoryParts {
   readonly telemetry: RuntimeServices['telemetry'];
   /** The machine's context now (the actor's `ctx`). */
   readonly context: () => Pick<ConversationContext, 'recent' | 'lastSequenceId'>;
+  /** chat.cache.replay_page_records: records a replay page holds at most. */
+  readonly pageRecords: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export class ConversationHistory {
   private readonly connections: ConversationHistoryParts['connections'];
   private readonly telemetry: ConversationHistoryParts['telemetry'];
   private readonly context: ConversationHistoryParts['context'];
+  private readonly pageBounds: ReplayPageBounds;
 
   constructor(parts: ConversationHistoryParts) {
     this.conversationId = parts.conversationId;
@@ -41,6 +44,7 @@ export class ConversationHistory {
     this.connections = parts.connections;
     this.telemetry = parts.telemetry;
     this.context = parts.context;
+    this.pageBounds = { records: parts.pageRecords, bytes: REPLAY_PAGE_BYTES };
   }
 
   memoryRecords(): readonly ChatMessage[] {
@@ -92,7 +96,7 @@ export class ConversationHistory {
       isClosed: () => isCut(connection),
       ended: (recovered, fromCache) => this.telemetry.resume(recovered, fromCache),
     };
-    return new ReplayPages(source, start, upTo, undefined, reset);
+    return new ReplayPages(source, start, upTo, this.pageBounds, reset);
   }
 
   /** Hands the replay to the connection's listener, page after page, then the live outputs that waited for it. */

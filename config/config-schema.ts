@@ -165,7 +165,8 @@ export const CONFIG_SCHEMA: Schema = {
       // announce interval, written to the store at most once per save interval.
       read_positions: obj({ announce_interval_ms: int(1000, 0, 60_000), save_interval_ms: int(2000, 1, 600_000) }),
       agents: obj({ chain_limit: int(2, 0, 100), on_no_answer: oneOf(['silent', 'note'], 'silent') }),
-      cache: obj({ recent_messages: int(100, 1, 1_000_000) }),
+      // replay_page_records: records a resume's replay reads and holds at a time per socket (actors/replay-pages.ts).
+      cache: obj({ recent_messages: int(100, 1, 1_000_000), replay_page_records: int(256, 1, 100_000) }),
       supervision: obj({
         max_restarts: int(3, 0, 1000),
         restart_window_s: num(60, 0.001, 86_400),

@@ -162,7 +162,11 @@ export interface ChatConfig {
     /** What to post when an agent declines: nothing, or a short system note. */
     readonly on_no_answer: 'silent' | 'note';
   };
-  readonly cache: { readonly recent_messages: number };
+  readonly cache: {
+    readonly recent_messages: number;
+    /** Records one page of a resume's replay reads and holds at a time (actors/replay-pages.ts; also bounded by bytes). */
+    readonly replay_page_records: number;
+  };
   readonly supervision: {
     readonly max_restarts: number;
     readonly restart_window_s: number;

@@ -38,8 +38,8 @@ describe('a replay read in pages', () => {
     for (const runtime of runtimes.splice(0)) await runtime.close();
   });
 
-  async function conversation(store: MemoryStore, records: number): Promise<ChatRuntime> {
-    const runtime = await runtimeWithConversation(store, records);
+  async function conversation(store: MemoryStore, records: number, pageRecords?: number): Promise<ChatRuntime> {
+    const runtime = await runtimeWithConversation(store, records, 5, pageRecords);
     runtimes.push(runtime);
     return runtime;
   }
@@ -71,6 +71,19 @@ describe('a replay read in pages', () => {
     expect(all.at(-1)?.type).toBe('sync_complete');
     expect(await feed.next()).toEqual([]);
     expect(live.outputs).toEqual([]);
+  });
+
+  test('chat.cache.replay_page_records bounds each page instead of REPLAY_PAGE_RECORDS', async () => {
+    const store = new WatchedJournal();
+    const runtime = await conversation(store, 40, 7);
+    store.reads.length = 0;
+
+    const { feed } = await pagedResume(runtime, 0);
+    const pages = await restOf(feed);
+    expect(pages.filter((page) => idsOf(page).length > 0).length).toBeGreaterThanOrEqual(Math.ceil(40 / 7));
+    for (const read of store.reads) expect(read.limit).toBeLessThanOrEqual(7);
+    for (const page of pages) expect(idsOf(page).length).toBeLessThanOrEqual(7);
+    expect(idsOf(pages.flat())).toEqual(range(1, 40));
   });
 
   test('posts between pages reach the listener live, after the range; records stored between pages come once', async () => {

@@ -60,8 +60,8 @@ export async function storeWithLostTail(upTo: number, keepUpTo: number): Promise
  * A runtime on `store` (no agents, a `cache`-record cache) with conversation c1 (alice, bob) holding
  * records 1..upTo, all stored. The caller closes the runtime.
  */
-export async function runtimeWithConversation(store: ChatStore, upTo: number, cache = 5): Promise<ChatRuntime> {
-  const runtime = await runtimeOn(store, cache);
+export async function runtimeWithConversation(store: ChatStore, upTo: number, cache = 5, pageRecords?: number): Promise<ChatRuntime> {
+  const runtime = await runtimeOn(store, cache, pageRecords);
   await runtime.createConversation({
     conversation_id: 'c1',
     created_by: 'alice',
@@ -73,10 +73,13 @@ export async function runtimeWithConversation(store: ChatStore, upTo: number, ca
   return runtime;
 }
 
-/** A runtime on `store` (no agents, a `cache`-record cache, a manual clock). The caller closes it. */
-export async function runtimeOn(store: ChatStore, cache = 5): Promise<ChatRuntime> {
+/** A runtime on `store` (no agents, a `cache`-record cache, replay pages of `pageRecords`, a manual clock). The caller closes it. */
+export async function runtimeOn(store: ChatStore, cache = 5, pageRecords?: number): Promise<ChatRuntime> {
   return createChatRuntime({
-    config: { observability: { log_level: 'silent' }, chat: { cache: { recent_messages: cache } } },
+    config: {
+      observability: { log_level: 'silent' },
+      chat: { cache: { recent_messages: cache, ...(pageRecords === undefined ? {} : { replay_page_records: pageRecords }) } },
+    },
     storage: store,
     agents: [],
     clock: createManualClock(),
