@@ -19,6 +19,9 @@ export type ResumeFrom = 'last' | 'stale' | 'none';
 /** How a membership command leaves or re-joins. */
 export type MembershipVia = 'ws' | 'http' | 'owner';
 
+/** Edits, deletes and read marks go over the tab's socket or over HTTP. */
+export type ChangeVia = 'ws' | 'http';
+
 /** Frames the gateway must refuse with a coded error: the socket stays open except after `not_json`. */
 export type InvalidVariant = 'unknown_type' | 'extra_field' | 'bad_content' | 'not_json';
 
@@ -37,6 +40,8 @@ export type SessionCommand =
       readonly from: ResumeFrom;
       readonly back: number;
       readonly join: boolean;
+      /** `history=N` on the URL: at most the last N records (the tab pages what it left out over HTTP). */
+      readonly history: number | undefined;
       readonly wait: boolean;
     }
   /** A `sync` frame on the open socket, from the tab's last id or an older one; `twice`: a stale one, then one from the last id, back to back. */
@@ -46,6 +51,8 @@ export type SessionCommand =
       readonly stale: boolean;
       readonly twice: boolean;
       readonly back: number;
+      /** The sync's `history` bound, if any. */
+      readonly history: number | undefined;
       readonly wait: boolean;
     }
   /** Every tab of a conversation is cut off at once, then all reconnect (a network blip). */
@@ -58,6 +65,30 @@ export type SessionCommand =
   | { readonly kind: 'membership'; readonly at: TabRef; readonly via: MembershipVia }
   | { readonly kind: 'invalid'; readonly at: TabRef; readonly variant: InvalidVariant; readonly id: number; readonly wait: boolean }
   | { readonly kind: 'typing'; readonly at: TabRef; readonly isTyping: boolean }
+  /** Edits the tab user's message `m<id>` to one of a few texts (the same text again changes nothing). */
+  | {
+      readonly kind: 'edit';
+      readonly at: TabRef;
+      readonly id: number;
+      readonly version: number;
+      readonly via: ChangeVia;
+      readonly wait: boolean;
+    }
+  /** Deletes the tab user's message `m<id>` (`delete` frame, or HTTP `…/redact` by message_ids: the owner's covers every sender's). */
+  | { readonly kind: 'delete'; readonly at: TabRef; readonly id: number; readonly via: ChangeVia; readonly wait: boolean }
+  /** The owner (whoever holds the role) redacts over HTTP: every sender's `m<id>`, or everything the tab's user sent. */
+  | { readonly kind: 'redact'; readonly at: TabRef; readonly id: number; readonly bySender: boolean; readonly wait: boolean }
+  /** Marks read up to `back` records before the tab's last (or past the conversation's end: clamped), by frame or HTTP. */
+  | {
+      readonly kind: 'read';
+      readonly at: TabRef;
+      readonly back: number;
+      readonly pastEnd: boolean;
+      readonly via: ChangeVia;
+      readonly wait: boolean;
+    }
+  /** `options {read_batches: true}`: the socket takes `read_batch` frames instead of `read` frames. */
+  | { readonly kind: 'options'; readonly at: TabRef }
   /** Waits for everything in flight. */
   | { readonly kind: 'settle' };
 
@@ -72,6 +103,10 @@ export interface SessionSetup {
   readonly slowStore: boolean;
   /** chat.supervision.idle_timeout_s: tiny values passivate a conversation whenever nobody is connected. */
   readonly idleTimeoutS: number;
+  /** chat.cache.replay_page_records: 2 or 5 make most replays several pages. */
+  readonly pageRecords: number;
+  /** chat.read_positions.announce_interval_ms: 0 announces every raise, 30 holds later ones (read-positions.ts). */
+  readonly announceMs: number;
 }
 
 /** Message ids come from a small pool per user so that retries of earlier ids are common. */
@@ -88,7 +123,12 @@ export const sessionSetupArb: fc.Arbitrary<SessionSetup> = fc.record({
   cacheSize: fc.constantFrom(2, 100),
   slowStore: fc.boolean(),
   idleTimeoutS: fc.constantFrom(300, 0.001),
+  pageRecords: fc.constantFrom(2, 5, 256),
+  announceMs: fc.constantFrom(0, 30),
 });
+
+const history: fc.Arbitrary<number | undefined> = fc.option(fc.integer({ min: 1, max: 6 }), { freq: 3, nil: undefined });
+const changeVia: fc.Arbitrary<ChangeVia> = fc.constantFrom<ChangeVia>('ws', 'ws', 'http');
 
 export const sessionCommandArb: fc.Arbitrary<SessionCommand> = fc.oneof(
   {
@@ -110,6 +150,7 @@ export const sessionCommandArb: fc.Arbitrary<SessionCommand> = fc.oneof(
       from: resumeFrom,
       back: fc.nat(4),
       join: fc.constantFrom(false, false, false, true),
+      history,
       wait: fc.boolean(),
     }),
   },
@@ -121,6 +162,7 @@ export const sessionCommandArb: fc.Arbitrary<SessionCommand> = fc.oneof(
       stale: fc.boolean(),
       twice: fc.constantFrom(false, false, true),
       back: fc.nat(4),
+      history,
       wait: fc.boolean(),
     }),
   },
@@ -145,6 +187,49 @@ export const sessionCommandArb: fc.Arbitrary<SessionCommand> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('typing' as const), at: tabRef, isTyping: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('edit' as const),
+      at: tabRef,
+      id: fc.nat(MESSAGE_ID_POOL - 1),
+      version: fc.nat(2),
+      via: changeVia,
+      wait: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('delete' as const),
+      at: tabRef,
+      id: fc.nat(MESSAGE_ID_POOL - 1),
+      via: changeVia,
+      wait: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('redact' as const),
+      at: tabRef,
+      id: fc.nat(MESSAGE_ID_POOL - 1),
+      bySender: fc.constantFrom(false, false, false, true),
+      wait: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('read' as const),
+      at: tabRef,
+      back: fc.nat(3),
+      pastEnd: fc.constantFrom(false, false, false, true),
+      via: changeVia,
+      wait: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('options' as const), at: tabRef }) },
 );
 
 /** A one-line description of a command for failure reports. */

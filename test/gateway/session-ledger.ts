@@ -42,6 +42,11 @@ export class PostLedger {
     if (final && !duplicate && ++entry.firstAcceptances > 1) this.problem(`${userId}/${messageId} accepted as new twice`);
   }
 
+  /** The sequence id the post's acceptances named, if one came yet. */
+  sequenceOf(conversationId: string, userId: string, messageId: string): number | undefined {
+    return this.entries.get(keyOf(conversationId, userId, messageId))?.sequenceId;
+  }
+
   /** Every post of a conversation (for the final retries). */
   postsOf(conversationId: string): Array<{ userId: string; messageId: string; content: string }> {
     return [...this.entries.values()].filter((e) => e.conversationId === conversationId);
@@ -59,7 +64,15 @@ export class PostLedger {
         continue;
       }
       const r = journal.record(e.sequenceId);
-      if (!r || r.sender_id !== e.userId || r.message_id !== e.messageId || r.content !== e.content || r.sender_type !== 'human')
+      // An edited or redacted record no longer holds what was posted (ChangeLedger checks what it holds instead).
+      const changed = r?.metadata.edited === true || r?.metadata.redacted === true;
+      if (
+        !r ||
+        r.sender_id !== e.userId ||
+        r.message_id !== e.messageId ||
+        (r.content !== e.content && !changed) ||
+        r.sender_type !== 'human'
+      )
         problems.push(`${e.userId}/${e.messageId} acked as ${e.sequenceId}, but the journal has ${JSON.stringify(r)}`);
     }
     for (const r of journal.records) {

@@ -1,41 +1,29 @@
-import type { MessageAckFrame } from '../../gateway/protocol/server-frames';
+import type { ChatMessage } from '../../actors/message-types';
+import type { MessageAckFrame, ServerFrame } from '../../gateway/protocol/server-frames';
 import { track, type Harness } from './harness';
+import { ChangeCommands } from './session-change-commands';
+import { ChangeLedger } from './session-changes';
 import type { InvalidVariant, MembershipVia, ResumeFrom, SessionCommand, SessionSetup, TabRef } from './session-commands';
 import { readJournal, type JournalView } from './session-journal';
 import { PostLedger } from './session-ledger';
 import { sendInvalidFrame } from './session-invalid-frames';
 import { SessionSocket, type Answer } from './session-socket';
-import { checkSocketStream } from './session-socket-check';
+import { checkSocketStream, type SocketTrace } from './session-socket-check';
+import { TabView } from './session-tab-view';
+import { raced, type Conversation, type Membership, type Tab } from './session-tabs';
+
+/** One socket event in a few characters: `r5` a record, `s3` a sync sent after 3, `c(5..7)` its sync_complete. */
+function describeEvent(e: SocketTrace['events'][number]): string {
+  if (e.kind === 'sync') return `sync(${e.after}${e.history === undefined ? '' : ` h${e.history}`})`;
+  const f = e.frame;
+  if (f.type === 'message') return `r${f.message.sequence_id}${f.message.message_type === 'text' ? '' : `:${f.message.message_type}`}`;
+  if (f.type === 'sync_complete') return `complete(${f.from}..${f.to}${f.has_earlier === undefined ? '' : ` earlier=${f.has_earlier}`})`;
+  if (f.type === 'connected') return `connected(${f.last_sequence_id})`;
+  return f.type;
+}
 
 /** Bound on any single wait: a lost frame must fail the run with a message, not hang it. */
 const WAIT_MS = 10_000;
-
-interface Membership {
-  member: boolean;
-  /** Bumped when a leave/re-join starts and when it ends: an answer racing one may say either. */
-  epoch: number;
-  /** Leaves/re-joins of this member in progress. */
-  changing: number;
-}
-
-interface Tab {
-  readonly conv: Conversation;
-  readonly userId: string;
-  readonly label: string;
-  socket: SessionSocket | undefined;
-  /** Highest sequence id the tab holds (what it resumes from); undefined before its first connection. */
-  lastSeen: number | undefined;
-  /** Connects, drops and queued sends run one after another per tab. */
-  chain: Promise<void>;
-  queued: number;
-}
-
-interface Conversation {
-  readonly index: number;
-  readonly id: string;
-  readonly members: Map<string, Membership>;
-  readonly tabs: Tab[][];
-}
 
 /**
  * The session model: humans with one or two tabs in one or two conversations, driven by random
@@ -52,6 +40,8 @@ export class SessionModel {
   private readonly sockets: SessionSocket[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private readonly ledger = new PostLedger((why) => this.problems.push(why));
+  private readonly changes = new ChangeLedger();
+  private readonly changeCommands: ChangeCommands;
   private readonly humans: string[];
   private socketCount = 0;
   private invalidCount = 0;
@@ -61,13 +51,21 @@ export class SessionModel {
     private readonly setup: SessionSetup,
   ) {
     this.humans = Array.from({ length: setup.humans }, (_, i) => `u${i}`);
+    this.changeCommands = new ChangeCommands({
+      h,
+      posts: this.ledger,
+      changes: this.changes,
+      problem: (why) => this.problems.push(why),
+      count: (what) => this.count(what),
+      ownerOf: (conv) => this.ownerOf(conv),
+    });
   }
 
   /** Creates the conversations (everybody a member) and opens every tab. */
   async start(): Promise<void> {
     for (let index = 0; index < this.setup.conversations; index++) {
       const id = await this.h.createConversation(this.humans[0], this.humans.slice(1));
-      const members = new Map(this.humans.map((u) => [u, { member: true, epoch: 0, changing: 0 }]));
+      const members = new Map(this.humans.map((u) => [u, { member: true, epoch: 0, changing: 0, marked: 0 }]));
       const conv: Conversation = { index, id, members, tabs: [] };
       conv.tabs.push(
         ...this.humans.map((userId) =>
@@ -77,6 +75,9 @@ export class SessionModel {
             label: `c${index}/${userId}/t${t}`,
             socket: undefined,
             lastSeen: undefined,
+            view: new TabView(),
+            historyPending: 0,
+            readSentAt: undefined,
             chain: Promise.resolve(),
             queued: 0,
           })),
@@ -108,15 +109,45 @@ export class SessionModel {
 
   private start1(command: Exclude<SessionCommand, { kind: 'settle' | 'membership' | 'storm' }>): Promise<void> {
     const tab = this.tabAt(command.at);
+    const messageId = this.changeTarget(tab, command);
     switch (command.kind) {
+      case 'edit': {
+        const content = `${tab.userId} edits ${messageId} in c${tab.conv.index} (v${command.version})`;
+        const edit = () => this.changeCommands.edit(tab, messageId, content, command.via);
+        return command.via === 'ws' ? this.whenReady(tab, edit) : edit();
+      }
+      case 'delete': {
+        const del = () => this.changeCommands.delete(tab, messageId, command.via);
+        return command.via === 'ws' ? this.whenReady(tab, del) : del();
+      }
+      case 'redact':
+        return this.changeCommands.redact(tab, messageId, command.bySender);
+      case 'read': {
+        const mark = () =>
+          this.changeCommands.read(
+            tab,
+            command.pastEnd ? (tab.lastSeen ?? 0) + 3 : Math.max(0, (tab.lastSeen ?? 0) - command.back),
+            command.via,
+          );
+        return command.via === 'ws' ? this.whenReady(tab, mark) : mark();
+      }
+      case 'options':
+        return this.whenReady(tab, async () => {
+          this.count('read_batches asked');
+          tab.socket?.send({ type: 'options', read_batches: true });
+        });
       case 'post':
         return command.via === 'http' ? this.postHttp(tab, command.id) : this.whenReady(tab, () => this.postWs(tab, command.id));
       case 'drop':
         return this.enqueue(tab, () => this.drop(tab, command.abrupt));
       case 'connect':
-        return this.enqueue(tab, () => this.connect(tab, command.from, command.back, command.join));
+        return this.enqueue(tab, () => this.connect(tab, command.from, command.back, command.join, command.history));
       case 'sync':
-        return this.whenReady(tab, () => this.sync(tab, command.stale || command.twice ? command.back + 1 : 0, command.twice), true);
+        return this.whenReady(
+          tab,
+          () => this.sync(tab, command.stale || command.twice ? command.back + 1 : 0, command.twice, command.history),
+          true,
+        );
       case 'invalid':
         return this.whenReady(tab, () => this.sendInvalid(tab, command.variant, command.id));
       case 'typing':
@@ -136,7 +167,8 @@ export class SessionModel {
   /**
    * Ends the session as a demanding client would: everybody re-joins, every message id ever used is
    * re-sent over HTTP until accepted (a retry of an accepted one must say duplicate with the same id),
-   * every open socket catches up with the journal. Then checks everything; returns the violations.
+   * every tab reconnects from its last id, every socket catches up with the journal, and every socket's read
+   * positions with the server's. Then checks everything; returns the violations.
    */
   async quiesce(): Promise<string[]> {
     await this.settle();
@@ -146,9 +178,13 @@ export class SessionModel {
         const res = await this.h.request('POST', `/chat/conversations/${conv.id}/join`, userId);
         if (res.status !== 200) this.problems.push(`final re-join of ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
         m.member = true;
+        m.marked = 0;
       }
       for (const p of this.ledger.postsOf(conv.id)) await this.postHttpOnce(conv, p.userId, p.messageId, p.content);
     }
+    for (const tab of this.allTabs())
+      if (!tab.socket?.isOpen) await this.enqueue(tab, () => this.open(tab, 'last', 0, false).then(() => undefined));
+    await this.settle();
     for (const conv of this.conversations) {
       const journal = await readJournal(this.h, conv.id, this.humans[0]);
       journal.records.forEach((r, i) => {
@@ -169,16 +205,50 @@ export class SessionModel {
       s.allowClose(1000);
       await s.client.close();
     }
+    // SESSION_TRACE=1: what each socket named in a violation saw, for minimising by hand.
+    if (process.env.SESSION_TRACE && this.problems.length > 0)
+      for (const s of this.sockets.filter((x) => this.problems.some((p) => p.includes(x.label))))
+        this.problems.push(`trace ${s.label}: ${s.events.map(describeEvent).join(' ')}`);
     return this.problems;
   }
 
   private async checkConversation(conv: Conversation, journal: JournalView): Promise<void> {
     for (const s of this.sockets.filter((x) => x.conversationId === conv.id)) this.problems.push(...checkSocketStream(s, journal));
     this.problems.push(...this.ledger.checkJournal(conv.id, journal), ...journal.problems.map((why) => `c${conv.index}: ${why}`));
+    this.problems.push(...this.changes.checkJournal(conv.id, journal).map((why) => `c${conv.index}: ${why}`));
+    for (const tab of conv.tabs.flat()) {
+      if (!tab.socket?.isOpen || tab.lastSeen !== journal.last) continue;
+      this.count('tab views checked');
+      this.problems.push(...tab.view.check(tab.label, journal));
+    }
+    await this.checkReadPositions(conv);
     const summary = await this.h.request('GET', `/chat/conversations/${conv.id}`, this.humans[0]);
     const ids = (summary.body.participants as Array<{ participant_id: string }>).map((p) => p.participant_id).sort();
     const expected = [...journal.membersAt(journal.last)].sort();
     if (ids.join() !== expected.join()) this.problems.push(`c${conv.index}: summary members ${ids} but the journal says ${expected}`);
+  }
+
+  /**
+   * Each member's read position as the server has it (at least the highest mark it surely took), and every open
+   * socket's client holding exactly those once the announcements arrived.
+   */
+  private async checkReadPositions(conv: Conversation): Promise<void> {
+    const positions = new Map<string, number>();
+    for (const [userId, m] of conv.members) {
+      const res = await this.h.request('GET', `/chat/conversations/${conv.id}`, userId);
+      positions.set(userId, res.body.read_up_to as number);
+      if (!(res.body.read_up_to >= m.marked))
+        this.problems.push(`c${conv.index}: ${userId} read up to ${res.body.read_up_to}, marked ${m.marked}`);
+    }
+    const agrees = (s: SessionSocket): boolean => [...positions].every(([u, at]) => s.reads.positions.get(u) === at);
+    const open = this.sockets.filter((s) => s.conversationId === conv.id && s.isOpen);
+    this.count('read rosters checked', open.length);
+    await this.within(Promise.all(open.map((s) => s.client.until(() => agrees(s)))), `c${conv.index} read positions`).catch(() => {
+      for (const s of open.filter((x) => !agrees(x)))
+        this.problems.push(
+          `${s.label}: read positions ${JSON.stringify([...s.reads.positions])}, the server's ${JSON.stringify([...positions])}`,
+        );
+    });
   }
 
   // ---- commands ------------------------------------------------------------------------------
@@ -190,19 +260,20 @@ export class SessionModel {
     const membership = this.membership(tab);
     const before = { ...membership };
     this.ledger.post(tab.conv.id, tab.userId, messageId, content);
-    const isPostAnswer = (a: Answer): boolean => a.kind === 'ack' || (a.kind === 'error' && a.code !== 'GATEWAY_ERR_CONTENT_INVALID');
+    const isPostAnswer = (a: Answer): boolean =>
+      a.kind === 'ack' || (a.kind === 'error' && a.replyTo === 'message' && a.code !== 'GATEWAY_ERR_CONTENT_INVALID');
     const answer = await socket.request({ type: 'message', message_id: messageId, content }, messageId, isPostAnswer);
     this.count(
       answer.kind === 'ack'
         ? answer.duplicate
           ? 'duplicate acks'
           : 'acks'
-        : answer.kind === 'lost'
-          ? 'posts cut off'
-          : `refused ${answer.code}`,
+        : answer.kind === 'error'
+          ? `refused ${answer.code}`
+          : 'posts cut off',
     );
     if (answer.kind === 'ack') this.ledger.accepted(tab.conv.id, tab.userId, messageId, answer.sequenceId, answer.duplicate, true);
-    if (answer.kind === 'error' && !(answer.code === 'CHAT_ERR_NOT_PARTICIPANT' && this.raced(before, membership)))
+    if (answer.kind === 'error' && !(answer.code === 'CHAT_ERR_NOT_PARTICIPANT' && raced(before, membership)))
       this.problems.push(`${socket.label}: post ${messageId} refused with ${answer.code}`);
   }
 
@@ -221,25 +292,28 @@ export class SessionModel {
       if (res.body.message_id !== messageId) this.problems.push(`HTTP post ${messageId} answered for ${res.body.message_id}`);
       this.ledger.accepted(conv.id, userId, messageId, res.body.sequence_id, res.body.duplicate, true);
       // A retry of a message sequenced while a member is answered as a duplicate even after leaving (no new record).
-      if (!before.member && !res.body.duplicate && !this.raced(before, membership))
+      if (!before.member && !res.body.duplicate && !raced(before, membership))
         this.problems.push(`HTTP post ${messageId} of non-member ${userId} accepted as new`);
       return;
     }
     const refusedAsStranger = res.status === 403 && res.body.error === 'CHAT_ERR_NOT_PARTICIPANT';
-    if (refusedAsStranger && (!before.member || this.raced(before, membership))) return;
+    if (refusedAsStranger && (!before.member || raced(before, membership))) return;
     this.problems.push(`c${conv.index}: HTTP post ${userId}/${messageId} answered ${res.status} ${JSON.stringify(res.body)}`);
   }
 
   /** A sync from the tab's last id, or `back` ids before it; `twice`: that one, then at once one from the last id. */
-  private async sync(tab: Tab, back: number, twice: boolean): Promise<void> {
+  private async sync(tab: Tab, back: number, twice: boolean, history: number | undefined): Promise<void> {
     const socket = tab.socket;
     if (!socket?.isOpen || tab.lastSeen === undefined) return;
     if (socket.outstandingSync) await socket.outstandingSync;
     if (!socket.isOpen || tab.lastSeen === undefined) return;
     const from = Math.max(0, tab.lastSeen - back);
     const points = twice && from < tab.lastSeen ? [from, tab.lastSeen] : [from];
-    this.count(points.length > 1 ? 'double syncs' : back > 0 ? 'stale syncs' : 'syncs');
-    await socket.sync(...points);
+    this.count(`${points.length > 1 ? 'double syncs' : back > 0 ? 'stale syncs' : 'syncs'}${history === undefined ? '' : ' (history)'}`);
+    if (history !== undefined) tab.historyPending += points.length;
+    await socket.sync(points, history);
+    // Every sync answered (or superseded, or the socket closed): no jump in the stream is a bound's any more.
+    if (tab.socket === socket) tab.historyPending = 0;
   }
 
   /** Every tab of the conversation cut off in the same turn, then each reconnects. */
@@ -263,19 +337,19 @@ export class SessionModel {
   }
 
   /** (Re)connects a tab; a non-member must be refused with 403 unless `join` is set (then it is a re-join). */
-  private async connect(tab: Tab, from: ResumeFrom, back: number, join = false): Promise<void> {
+  private async connect(tab: Tab, from: ResumeFrom, back: number, join = false, history?: number): Promise<void> {
     const membership = this.membership(tab);
     if (!join || membership.member) {
-      await this.open(tab, from, back, join);
+      await this.open(tab, from, back, join, history);
       return;
     }
     await this.changeMembership(membership, async () => {
-      if (await this.open(tab, from, back, true)) membership.member = true;
+      if (await this.open(tab, from, back, true, history)) membership.member = true;
     });
   }
 
   /** connect() without the membership bookkeeping; true when the upgrade succeeded. */
-  private async open(tab: Tab, from: ResumeFrom, back: number, join: boolean): Promise<boolean> {
+  private async open(tab: Tab, from: ResumeFrom, back: number, join: boolean, history?: number): Promise<boolean> {
     await this.drop(tab, true);
     const membership = this.membership(tab);
     const params: Record<string, string> = {};
@@ -285,16 +359,25 @@ export class SessionModel {
       params.last_sequence_id = String(resumeFrom);
     }
     if (join) params.join = 'true';
-    const label = `${tab.label}#${++this.socketCount}${resumeFrom === undefined ? '' : `(after ${resumeFrom})`}`;
+    if (history !== undefined) params.history = String(history);
+    const label = `${tab.label}#${++this.socketCount}${resumeFrom === undefined ? '' : `(after ${resumeFrom})`}${history === undefined ? '' : `[history ${history}]`}`;
+    tab.historyPending = history === undefined ? 0 : 1;
     const observer = {
       onAck: (f: MessageAckFrame) => {
         if (!f.persisted) this.count('persisted: false acks');
         this.ledger.accepted(tab.conv.id, tab.userId, f.message_id, f.sequence_id, f.duplicate, false);
       },
       onConnected: (last: number) => {
-        if (resumeFrom === undefined) tab.lastSeen = last;
+        if (resumeFrom !== undefined) return;
+        // A new start: the client shows only what this connection brings (the last `history` records, then live).
+        tab.lastSeen = history === undefined ? last : Math.max(0, last - history);
+        tab.view.reset();
       },
-      onRecord: (seq: number) => this.advanceTab(tab, seq, label),
+      onRecord: (m: ChatMessage) => this.advanceTab(tab, m, label),
+      onSyncComplete: (f: Extract<ServerFrame, { type: 'sync_complete' }>) => {
+        if (f.has_earlier !== undefined) tab.historyPending = Math.max(0, tab.historyPending - 1);
+      },
+      onReadRefused: (code: string) => this.changeCommands.readRefused(tab, code),
       problem: (why: string) => this.problems.push(why),
     };
     const socket = new SessionSocket(
@@ -303,12 +386,14 @@ export class SessionModel {
       tab.conv.id,
       tab.userId,
       resumeFrom,
+      history,
       observer,
       track,
     );
     const outcome = await socket.connected();
     this.count(
-      !outcome.ok ? 'refused upgrades' : resumeFrom === undefined ? 'fresh connections' : from === 'stale' ? 'stale resumes' : 'resumes',
+      (!outcome.ok ? 'refused upgrades' : resumeFrom === undefined ? 'fresh connections' : from === 'stale' ? 'stale resumes' : 'resumes') +
+        (history === undefined || !outcome.ok ? '' : ' (history)'),
     );
     if (outcome.ok) {
       if (!membership.member && !join) this.problems.push(`${label}: a non-member's upgrade was accepted`);
@@ -321,15 +406,42 @@ export class SessionModel {
     return false;
   }
 
-  /** The tab's cursor: a record after it must be the next one (replays of older ones are skipped, as clients do). */
-  private advanceTab(tab: Tab, seq: number, label: string): void {
+  /**
+   * The tab's cursor: a record after it must be the next one (replays of older ones are skipped, as clients do),
+   * unless a history bound left ids out: the tab pages those in over HTTP, as a chat view scrolling back does.
+   */
+  private advanceTab(tab: Tab, m: ChatMessage, label: string): void {
+    const seq = m.sequence_id;
     if (tab.lastSeen !== undefined && seq <= tab.lastSeen) {
       this.count('records received again');
       return;
     }
-    if (tab.lastSeen !== undefined && seq !== tab.lastSeen + 1)
-      this.problems.push(`${label}: tab holds ${tab.lastSeen}, got ${seq}: a gap`);
+    if (tab.lastSeen !== undefined && seq !== tab.lastSeen + 1) {
+      if (tab.historyPending > 0) this.track(this.pageIn(tab, tab.lastSeen + 1, seq - 1), false, 'history paging');
+      else this.problems.push(`${label}: tab holds ${tab.lastSeen}, got ${seq}: a gap`);
+    }
     tab.lastSeen = seq;
+    tab.view.apply(m);
+  }
+
+  /** Reads ids first..last backwards over HTTP (`before=`, small pages) into the tab's view; they must all come. */
+  private async pageIn(tab: Tab, first: number, last: number): Promise<void> {
+    this.count('history gaps paged in');
+    const got: number[] = [];
+    let before = last + 1;
+    while (before > first) {
+      const res = await this.h.request('GET', `/chat/conversations/${tab.conv.id}/messages?before=${before}&limit=2`, tab.userId);
+      // Left meanwhile: nothing more to read, nothing to show.
+      if (res.status === 403 && res.body.error === 'CHAT_ERR_NOT_PARTICIPANT') return;
+      if (res.status !== 200) return void this.problems.push(`${tab.label}: history page before ${before}: ${res.status}`);
+      const page = res.body.messages as ChatMessage[];
+      for (const m of [...page].reverse()) if (m.sequence_id >= first) got.push(m.sequence_id);
+      for (const m of page) if (m.sequence_id >= first) tab.view.fill(m);
+      if (!res.body.has_more || page.length === 0) break;
+      before = res.body.next_before as number;
+    }
+    const expected = Array.from({ length: last - first + 1 }, (_, i) => last - i);
+    if (got.join() !== expected.join()) this.problems.push(`${tab.label}: paged in ${got.join(',')} for ${first}..${last}`);
   }
 
   /** Re-joins the conversation's first member who left, if any (so leaves and re-joins alternate), else leaves. */
@@ -355,6 +467,7 @@ export class SessionModel {
 
   /** Runs a leave or re-join; answers racing it may reflect either membership. */
   private async changeMembership(membership: Membership, change: () => Promise<void>): Promise<void> {
+    const wasMember = membership.member;
     membership.changing++;
     membership.epoch++;
     try {
@@ -362,6 +475,8 @@ export class SessionModel {
     } finally {
       membership.epoch++;
       membership.changing--;
+      // A re-joined member starts reading at its new join record.
+      if (membership.member && !wasMember) membership.marked = 0;
     }
   }
 
@@ -433,17 +548,24 @@ export class SessionModel {
     return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
   }
 
-  /** Whether a leave or re-join of this member started or ended since `before` (either outcome is then right). */
-  private raced(before: Membership, now: Membership): boolean {
-    return before.epoch !== now.epoch || before.changing > 0;
-  }
-
   private membership(tab: Tab): Membership {
     return tab.conv.members.get(tab.userId)!;
   }
 
   private message(conv: Conversation, userId: string, id: number): { messageId: string; content: string } {
     return { messageId: `m${id}`, content: `${userId} says m${id} in c${conv.index}` };
+  }
+
+  /**
+   * The message an edit, delete or redaction names: mostly one of the user's accepted posts (so changes are taken),
+   * one time in four `m<id>` whatever it is (often never sent: refused).
+   */
+  private changeTarget(tab: Tab, command: SessionCommand): string {
+    const id = 'id' in command ? command.id : 0;
+    const own = this.ledger
+      .postsOf(tab.conv.id)
+      .filter((p) => p.userId === tab.userId && this.ledger.sequenceOf(tab.conv.id, p.userId, p.messageId) !== undefined);
+    return own.length > 0 && id % 4 !== 3 ? own[id % own.length].messageId : this.message(tab.conv, tab.userId, id).messageId;
   }
 
   private tabAt(at: TabRef): Tab {

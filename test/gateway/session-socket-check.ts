@@ -3,7 +3,9 @@ import type { ServerFrame } from '../../gateway/protocol/server-frames';
 import type { JournalView } from './session-journal';
 
 /** What one socket saw, in order: the frames it received and the `sync` frames it sent in between. */
-export type SocketEvent = { readonly kind: 'frame'; readonly frame: ServerFrame } | { readonly kind: 'sync'; readonly after: number };
+export type SocketEvent =
+  | { readonly kind: 'frame'; readonly frame: ServerFrame }
+  | { readonly kind: 'sync'; readonly after: number; readonly history: number | undefined };
 
 /** One socket's life as the checker needs it. */
 export interface SocketTrace {
@@ -12,7 +14,16 @@ export interface SocketTrace {
   readonly userId: string;
   /** `last_sequence_id` of the upgrade URL, if any. */
   readonly resumeFrom: number | undefined;
+  /** `history` of the upgrade URL, if any. */
+  readonly history: number | undefined;
   readonly events: readonly SocketEvent[];
+}
+
+/** A resume not completed yet: `restartedAt`, where its replay restarted the stream (a history bound moves it forward). */
+interface Resume {
+  readonly after: number;
+  readonly history: number | undefined;
+  restartedAt: number | undefined;
 }
 
 const isMembershipRecord = (m: ChatMessage): boolean => m.message_type === 'join' || m.message_type === 'leave';
@@ -25,7 +36,10 @@ const isMembershipRecord = (m: ChatMessage): boolean => m.message_type === 'join
  *   server processed the sync can precede the replay. The replay ends exactly at `sync_complete.to`
  *   (`recovered: true`: nothing here drops records), and live records continue from there. Of two syncs
  *   sent back to back, the first one's replay and sync_complete may be skipped (superseded) or come first.
- * - Every record equals the journal's record with that sequence id.
+ *   A `history` bound (URL or sync) may start the replay later, at `sync_complete.from`, with at most `history`
+ *   records; its `sync_complete` says `has_earlier`: true exactly when ids after the resume point were left out.
+ * - Every record equals the journal's record with that sequence id, but for the content (and the edit and
+ *   redaction marks) of a record changed since it was sent: the tab's view checks those (session-tab-view.ts).
  * - A live join/leave (mode change) record is followed at once by its `participant_update`
  *   (`mode_change`); replayed ones are not.
  * - `participant_list` comes once per subscription, never re-sent after a join or leave: right after
@@ -53,14 +67,14 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
   /** The client's roster: the last list with the update frames since applied to it. */
   const roster = { members: new Set<string>(), mode: '' };
   /** Resumes not completed yet, oldest first: the URL's, then `sync` frames (a later one may supersede an earlier one). */
-  let pending: Array<{ after: number; restarted: boolean }> = [];
+  let pending: Resume[] = [];
   let expectUpdate: ChatMessage | undefined;
   let updateOptional = false;
   let ownLeave = false;
 
   for (const event of trace.events) {
     if (event.kind === 'sync') {
-      pending.push({ after: event.after, restarted: false });
+      pending.push({ after: event.after, history: event.history, restartedAt: undefined });
       listsOwed++;
       continue;
     }
@@ -94,10 +108,11 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
         if (started) fail('second connected frame');
         started = true;
         liveAfter = position = frame.last_sequence_id;
-        if (trace.resumeFrom === undefined) next = frame.last_sequence_id + 1;
+        if (trace.resumeFrom === undefined && trace.history === undefined) next = frame.last_sequence_id + 1;
         else {
-          const after = Math.min(trace.resumeFrom, frame.last_sequence_id);
-          pending = [{ after, restarted: false }];
+          // history= without last_sequence_id resumes after 0, bounded.
+          const after = Math.min(trace.resumeFrom ?? 0, frame.last_sequence_id);
+          pending = [{ after, history: trace.history, restartedAt: undefined }];
           next = after + 1;
         }
         break;
@@ -106,10 +121,12 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
         const m = frame.message;
         if (ownLeave) fail(`record ${m.sequence_id} after the user's own leave record`);
         if (m.conversation_id !== trace.conversationId) fail(`record of conversation ${m.conversation_id}`);
-        const restart = pending.find((p) => !p.restarted && m.sequence_id === p.after + 1);
+        const restart =
+          pending.find((p) => p.restartedAt === undefined && m.sequence_id === p.after + 1) ??
+          pending.find((p) => p.restartedAt === undefined && p.history !== undefined && m.sequence_id > p.after + 1);
         if (m.sequence_id === next) next++;
         else if (restart) {
-          restart.restarted = true;
+          restart.restartedAt = m.sequence_id;
           next = m.sequence_id + 1;
         } else {
           const resuming = pending.map((p) => p.after).join(', ');
@@ -118,7 +135,7 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
         }
         const stored = journal.record(m.sequence_id);
         if (!stored) fail(`record ${m.sequence_id} is not in the journal (last ${journal.last})`);
-        else if (JSON.stringify(stored) !== JSON.stringify(m)) fail(`record ${m.sequence_id} differs from the journal's`);
+        else if (!sameRecord(stored, m)) fail(`record ${m.sequence_id} differs from the journal's: ${JSON.stringify(m)}`);
         position = m.sequence_id;
         // Only a live one: a re-joined member's replay holds its old leave record, and more after it.
         if (m.message_type === 'leave' && m.sender_id === trace.userId && m.sequence_id > liveAfter) ownLeave = true;
@@ -132,7 +149,7 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
         break;
       }
       case 'sync_complete': {
-        const index = pending.findIndex((p) => frame.from === p.after + 1);
+        const index = answeredResume(pending, frame);
         if (index < 0) {
           fail(`sync_complete ${JSON.stringify(frame)} for no resume (pending: ${pending.map((p) => p.after).join(', ')})`);
           break;
@@ -141,8 +158,11 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
         if (!frame.recovered) fail(`sync_complete recovered: false (${JSON.stringify(frame)})`);
         if (frame.to < resumed.after) fail(`sync_complete.to ${frame.to} before the resume point ${resumed.after}`);
         if (frame.to >= frame.from && next - 1 !== frame.to) fail(`replay ended at ${next - 1}, sync_complete.to is ${frame.to}`);
+        if (resumed.restartedAt !== undefined && resumed.restartedAt !== frame.from)
+          fail(`replay restarted at ${resumed.restartedAt}, sync_complete.from is ${frame.from}`);
+        problems.push(...checkHistoryBound(trace.label, resumed, frame));
         if (frame.to < frame.from) {
-          if (resumed.restarted) fail('records replayed before an empty sync_complete');
+          if (resumed.restartedAt !== undefined) fail('records replayed before an empty sync_complete');
           if (next - 1 > frame.to) fail(`records up to ${next - 1} before sync_complete.to ${frame.to}`);
           next = frame.to + 1;
         }
@@ -184,6 +204,49 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
     }
   }
   return problems;
+}
+
+/**
+ * Which pending resume a `sync_complete` answers: one resuming right before its `from`, or a history-bounded one
+ * before it. Two may resume from the same id (a sync superseding the URL's resume): `has_earlier` tells a bounded
+ * one's answer from the other's.
+ */
+function answeredResume(pending: readonly Resume[], frame: Extract<ServerFrame, { type: 'sync_complete' }>): number {
+  const indexed = pending.map((p, i) => ({ p, i }));
+  // Exact ones first: a bounded resume from an earlier id is answered at a later `from` only when the bound moved it.
+  const candidates = [
+    ...indexed.filter(({ p }) => frame.from === p.after + 1),
+    ...indexed.filter(({ p }) => p.history !== undefined && frame.from > p.after + 1),
+  ];
+  const bounded = frame.has_earlier !== undefined;
+  return (candidates.find(({ p }) => (p.history !== undefined) === bounded) ?? candidates[0])?.i ?? -1;
+}
+
+/** What a `history` bound promises of its `sync_complete` (docs/protocol.md, Connecting): at most N, has_earlier when ids were left out. */
+function checkHistoryBound(label: string, resumed: Resume, frame: Extract<ServerFrame, { type: 'sync_complete' }>): string[] {
+  const what = `${label}: sync_complete ${JSON.stringify(frame)} answering a resume after ${resumed.after}`;
+  if (resumed.history === undefined) return frame.has_earlier === undefined ? [] : [`${what} says has_earlier without a history bound`];
+  const replayed = Math.max(0, frame.to - frame.from + 1);
+  const leftOut = frame.from > resumed.after + 1;
+  if (frame.has_earlier !== leftOut) return [`${what} (history ${resumed.history}): has_earlier should be ${leftOut}`];
+  if (replayed > resumed.history) return [`${what}: ${replayed} records replayed, history ${resumed.history}`];
+  if (leftOut && replayed !== resumed.history) return [`${what}: left ids out but replayed ${replayed} of history ${resumed.history}`];
+  return [];
+}
+
+/** Marks a change of a record's content adds (docs/protocol.md, Edits and deletes). */
+const CHANGE_MARKS = ['edited', 'edited_at', 'edit_count', 'redacted'];
+
+/** Equal records, but for the content and change marks when either has been changed (edited or redacted). */
+function sameRecord(stored: ChatMessage, received: ChatMessage): boolean {
+  if (JSON.stringify(stored) === JSON.stringify(received)) return true;
+  const changed = (m: ChatMessage): boolean => m.metadata.edited === true || m.metadata.redacted === true;
+  if (!changed(stored)) return false;
+  const unchanged = (m: ChatMessage): string => {
+    const metadata = Object.fromEntries(Object.entries(m.metadata).filter(([k]) => !CHANGE_MARKS.includes(k)));
+    return JSON.stringify({ ...m, content: '', metadata });
+  };
+  return unchanged(stored) === unchanged(received);
 }
 
 /** Whether `frame` is the update frame a live membership / mode record calls for. */

@@ -1,11 +1,17 @@
+import type { ChatMessage } from '../../actors/message-types';
 import type { MessageAckFrame, ServerFrame } from '../../gateway/protocol/server-frames';
+import { ReadRoster } from './session-read-roster';
 import type { SocketEvent, SocketTrace } from './session-socket-check';
 import { TestClient } from './ws-test-client';
 
-/** How a request sent on a socket was answered: its final ack, a coded error, or not at all (socket gone). */
+/**
+ * How a request sent on a socket was answered: its final ack, an edit's or delete's `change_ack`, a coded error
+ * (`replyTo`: the frame type it answers, if it names one), or not at all (socket gone).
+ */
 export type Answer =
   | { readonly kind: 'ack'; readonly sequenceId: number; readonly duplicate: boolean }
-  | { readonly kind: 'error'; readonly code: string }
+  | { readonly kind: 'change'; readonly replyTo: 'edit' | 'delete'; readonly changed: boolean; readonly sequenceId: number | undefined }
+  | { readonly kind: 'error'; readonly code: string; readonly replyTo: string | undefined }
   | { readonly kind: 'lost' };
 
 interface Waiter {
@@ -21,9 +27,13 @@ interface Waiter {
 export interface SocketObserver {
   /** Every `message_ack` (persisted or not): the ledger checks its sequence id. */
   onAck(frame: MessageAckFrame): void;
-  /** Every `message` frame's sequence id, and the `connected` frame's last id (tab cursors). */
-  onRecord(sequenceId: number): void;
+  /** Every `message` frame's record, and the `connected` frame's last id (tab cursors and views). */
+  onRecord(message: ChatMessage): void;
   onConnected(lastSequenceId: number): void;
+  /** A `sync_complete` (a history-bounded one says has_earlier: the tab pages the ids it left out over HTTP). */
+  onSyncComplete(frame: Extract<ServerFrame, { type: 'sync_complete' }>): void;
+  /** An `error` answering a `read` frame (a taken `read` has no answer, so nobody waits for it). */
+  onReadRefused(code: string): void;
   problem(why: string): void;
 }
 
@@ -44,10 +54,12 @@ export class SessionSocket implements SocketTrace {
   private opened = false;
   private readonly waiters: Waiter[] = [];
   private syncDone: (() => void) | undefined;
-  /** Resume points of the `sync` frames not completed yet, oldest first. */
-  private syncsSent: number[] = [];
+  /** The `sync` frames not completed yet, oldest first. */
+  private syncsSent: Array<{ readonly after: number; readonly history: number | undefined }> = [];
   /** Set while a `sync` sent on this socket has not been completed. */
   outstandingSync: Promise<void> | undefined;
+  /** The read positions this socket's client holds. */
+  readonly reads: ReadRoster;
 
   constructor(
     url: string,
@@ -55,9 +67,11 @@ export class SessionSocket implements SocketTrace {
     readonly conversationId: string,
     readonly userId: string,
     readonly resumeFrom: number | undefined,
+    readonly history: number | undefined,
     private readonly observer: SocketObserver,
     track: (client: TestClient) => TestClient,
   ) {
+    this.reads = new ReadRoster(label, (why) => observer.problem(why));
     this.client = track(new TestClient(url));
     this.client.ws.on('message', (data) => this.onFrame(JSON.parse(data.toString()) as ServerFrame));
     this.client.ws.once('open', () => (this.opened = true));
@@ -98,13 +112,14 @@ export class SessionSocket implements SocketTrace {
    * `from`); resolves once the last one completed (a later sync may supersede an earlier one's replay) or
    * the socket closed.
    */
-  sync(...points: number[]): Promise<void> {
+  sync(points: readonly number[], history?: number): Promise<void> {
     if (!this.isOpen) return Promise.resolve();
     this.outstandingSync ??= new Promise((resolve) => (this.syncDone = resolve));
     for (const after of points) {
-      this.events.push({ kind: 'sync', after });
-      this.syncsSent.push(after);
-      this.send({ type: 'sync', last_sequence_id: after });
+      this.events.push({ kind: 'sync', after, history });
+      this.syncsSent.push({ after, history });
+      this.reads.syncSent();
+      this.send({ type: 'sync', last_sequence_id: after, ...(history === undefined ? {} : { history }) });
     }
     return this.outstandingSync;
   }
@@ -122,6 +137,7 @@ export class SessionSocket implements SocketTrace {
 
   private onFrame(frame: ServerFrame): void {
     this.events.push({ kind: 'frame', frame });
+    this.reads.onFrame(frame);
     switch (frame.type) {
       case 'connected':
         // The stream starts after the resume point (or, without one, live after the conversation's last id).
@@ -130,7 +146,7 @@ export class SessionSocket implements SocketTrace {
         return;
       case 'message':
         this.maxSequenceId = Math.max(this.maxSequenceId, frame.message.sequence_id);
-        this.observer.onRecord(frame.message.sequence_id);
+        this.observer.onRecord(frame.message);
         return;
       case 'message_ack':
         this.observer.onAck(frame);
@@ -138,16 +154,21 @@ export class SessionSocket implements SocketTrace {
         else this.provisionalAck(frame);
         return;
       case 'error':
+        if (frame.reply_to === 'read') return this.observer.onReadRefused(frame.error);
         // A sync racing the user's leave is refused (the close with 4003 follows, which the leave allowed).
         if (frame.message_id === undefined && frame.error === 'CHAT_ERR_NOT_PARTICIPANT' && this.outstandingSync) {
           this.finishSyncs(Infinity);
           return;
         }
-        this.answer(frame.message_id, { kind: 'error', code: frame.error });
+        this.answer(frame.message_id, { kind: 'error', code: frame.error, replyTo: frame.reply_to });
+        return;
+      case 'change_ack':
+        this.answer(frame.message_id, { kind: 'change', replyTo: frame.reply_to, changed: frame.changed, sequenceId: frame.sequence_id });
         return;
       case 'sync_complete':
         this.maxSequenceId = Math.max(this.maxSequenceId, frame.to);
-        this.finishSyncs(frame.from - 1);
+        this.observer.onSyncComplete(frame);
+        this.finishSyncs(this.syncAnswered(frame.from));
         return;
       default:
         return;
@@ -172,11 +193,25 @@ export class SessionSocket implements SocketTrace {
     w.resolve(answer);
   }
 
-  /** A sync_complete for `after` completes that sync and any earlier one it superseded. */
-  private finishSyncs(after: number): void {
-    const i = after === Infinity ? this.syncsSent.length - 1 : this.syncsSent.indexOf(after);
+  /**
+   * Which sync a `sync_complete` starting at `from` answers (its index; -1: none, e.g. the URL's resume): the one
+   * resuming right before it, else the latest history-bounded one before it (the bound moved its start forward).
+   */
+  private syncAnswered(from: number): number {
+    const exact = this.syncsSent.findIndex((s) => s.after === from - 1);
+    if (exact >= 0) return exact;
+    for (let i = this.syncsSent.length - 1; i >= 0; i--)
+      if (this.syncsSent[i].history !== undefined && this.syncsSent[i].after < from) return i;
+    return -1;
+  }
+
+  /** Completes the sync at `index` and any earlier one it superseded (Infinity: all of them). */
+  private finishSyncs(index: number): void {
+    const i = index === Infinity ? this.syncsSent.length - 1 : index;
     this.syncsSent.splice(0, i + 1);
     if (this.syncsSent.length > 0) return;
+    // No list is owed any more: a superseded sync's never comes.
+    this.reads.syncsDone();
     const done = this.syncDone;
     this.syncDone = undefined;
     this.outstandingSync = undefined;
