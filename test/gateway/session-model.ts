@@ -207,7 +207,9 @@ export class SessionModel {
     }
     // SESSION_TRACE=1: what each socket named in a violation saw, for minimising by hand.
     if (process.env.SESSION_TRACE && this.problems.length > 0)
-      for (const s of this.sockets.filter((x) => this.problems.some((p) => p.includes(x.label))))
+      for (const s of this.sockets.filter((x) =>
+        this.problems.some((p) => p.includes(x.label) || p.startsWith(`${x.label.split('#')[0]}:`)),
+      ))
         this.problems.push(`trace ${s.label}: ${s.events.map(describeEvent).join(' ')}`);
     return this.problems;
   }
