@@ -178,6 +178,7 @@ export class ConversationActor {
     this.membership = new MembershipDelivery({
       connections: this.connections,
       presence: this.presence,
+      reads: this.reads,
       jobs: this.jobs,
       unsubscribe: (connectionId) => this.unsubscribe(connectionId),
     });

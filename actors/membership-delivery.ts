@@ -3,6 +3,7 @@ import type { ConnectionSet } from './conversation-connections';
 import type { ConversationContext } from './conversation-context';
 import { MESSAGE_TYPES, type ChatMessage, type Participant } from './message-types';
 import type { Presence } from './presence';
+import type { ReadPositions } from './read-positions';
 
 /** Records that change who is in the conversation (connections get a fresh participant list). */
 export const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.join, MESSAGE_TYPES.leave, MESSAGE_TYPES.modeChange]);
@@ -10,6 +11,7 @@ export const MEMBERSHIP_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.join
 export interface MembershipDeliveryParts {
   readonly connections: ConnectionSet;
   readonly presence: Presence;
+  readonly reads: ReadPositions;
   readonly jobs: AgentJobs;
   /** Ends one connection (the actor's unsubscribe: presence, telemetry, idle check). */
   readonly unsubscribe: (connectionId: string) => void;
@@ -26,12 +28,14 @@ export class MembershipDelivery {
   // Fields, not the parts object: one object fewer kept per conversation (heap per idle conversation).
   private readonly connections: MembershipDeliveryParts['connections'];
   private readonly presence: MembershipDeliveryParts['presence'];
+  private readonly reads: MembershipDeliveryParts['reads'];
   private readonly jobs: MembershipDeliveryParts['jobs'];
   private readonly unsubscribe: MembershipDeliveryParts['unsubscribe'];
 
   constructor(parts: MembershipDeliveryParts) {
     this.connections = parts.connections;
     this.presence = parts.presence;
+    this.reads = parts.reads;
     this.jobs = parts.jobs;
     this.unsubscribe = parts.unsubscribe;
   }
@@ -52,9 +56,14 @@ export class MembershipDelivery {
    * change it causes come in one step: one participant list for the step. Then each leaver's connections end.
    */
   delivered(records: readonly ChatMessage[], state: Pick<ConversationContext, 'participants' | 'mode'>): void {
-    const { connections, presence, jobs } = this;
-    // A leaver is gone from presence before the list, with no offline announcement: its leave says it.
-    for (const m of records) if (m.message_type === MESSAGE_TYPES.leave) presence.forget(m.sender_id);
+    const { connections, presence, reads, jobs } = this;
+    // A leaver is gone from presence before the list, with no offline announcement, and no read position of its is
+    // announced any more: its leave says it.
+    for (const m of records) {
+      if (m.message_type !== MESSAGE_TYPES.leave) continue;
+      presence.forget(m.sender_id);
+      reads.forget(m.sender_id);
+    }
     connections.broadcast({
       type: 'participants',
       participants: this.listOf(state.participants),

@@ -113,6 +113,16 @@ export class ReadPositions {
     return sequenceId;
   }
 
+  /**
+   * The member left: a raise of its still waiting for the announce interval is not announced (its leave says the
+   * rest). Announced after a re-join, it named the old membership's position, below the new join record every socket
+   * holds for it: a position going down. The mark itself stays (saved, and below any new join: positionOf).
+   */
+  forget(participantId: string): void {
+    this.waiting?.delete(participantId);
+    this.batches.forget(participantId);
+  }
+
   /** Writes what changed since the last save now (a clean stop); resolves when written or failed. */
   async flush(): Promise<void> {
     // The last save (a clean stop): what fails now is not tried again.
