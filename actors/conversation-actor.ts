@@ -547,10 +547,16 @@ export class ConversationActor {
     await this.lease.release().catch(() => undefined);
   }
 
-  /** Waits until everything sequenced so far is in the journal (or the deadline passes). */
+  /**
+   * Waits until everything sequenced so far is in the journal (or the deadline passes). Records sequenced meanwhile
+   * do not count: waiting for an empty queue refused an edit whose post arrived with it ("the journal is behind"), and
+   * in a room that keeps posting the queue is never empty, so every change waited out the deadline to be refused.
+   */
   async flush(deadlineMs: number): Promise<boolean> {
-    // whenIdle also resolves when the queue closes with records left: depth says which.
-    return (await settlesWithin(this.queue.whenIdle(), deadlineMs, this.deps.clock)) && this.queue.depth === 0;
+    const upTo = this.queue.queuedUpTo;
+    // whenIdle also resolves when the queue closes with records left (whenStored never would): persistedUpTo says which.
+    const stored = Promise.race([this.queue.whenStored(upTo), this.queue.whenIdle()]);
+    return (await settlesWithin(stored, deadlineMs, this.deps.clock)) && this.queue.persistedUpTo >= upTo;
   }
 
   /**
