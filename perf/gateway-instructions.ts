@@ -219,7 +219,12 @@ async function main(): Promise<void> {
         cycle.segments.push(d.instructions);
         cycle.texts.push(d.text);
       }
-      if (k < dumps.length && cycle.shape.includes('w')) cycles.push(cycle);
+      if (k >= dumps.length || !cycle.shape.includes('w')) continue;
+      // The segment from the last write or probe to the next poll (shape `e`): the rest of the message's work.
+      cycle.shape += 'e';
+      cycle.segments.push(dumps[k]!.instructions);
+      cycle.texts.push(dumps[k]!.text);
+      cycles.push(cycle);
     }
     // The first cycles may hold warm-up's tail.
     const measured = cycles.slice(10);
