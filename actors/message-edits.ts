@@ -323,9 +323,12 @@ function ascending(ids: readonly number[]): number[] {
   return [...ids].sort((a, b) => a - b);
 }
 
+/**
+ * Whether the requester holds the owner's role now. Not the creator as such: a creator who left is no member, and
+ * after a re-join a member (docs/security.md: the owner who leaves leaves the conversation without an owner).
+ */
 function isOwner(conversation: EditedConversation, requesterId: string): boolean {
-  const requester = conversation.participants.find((p) => p.participant_id === requesterId);
-  return requester?.role === 'owner' || conversation.meta.created_by === requesterId;
+  return conversation.participants.some((p) => p.participant_id === requesterId && p.role === 'owner');
 }
 
 function redaction(senderId: string): { senderId: string; content: string; metadata: Record<string, unknown> } {
