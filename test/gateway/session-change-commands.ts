@@ -69,7 +69,7 @@ export class ChangeCommands {
   async redact(tab: Tab, messageId: string, bySender: boolean): Promise<void> {
     const conv = tab.conv;
     const owner = await this.ctx.ownerOf(conv);
-    if (owner === undefined) return this.ctx.count('redactions without an owner');
+    if (owner === undefined) return this.redactAsCreator(tab, messageId, bySender);
     const covered = conv.tabs.flatMap(([t]) =>
       bySender && t.userId !== tab.userId
         ? []
@@ -101,6 +101,37 @@ export class ChangeCommands {
         );
       this.ctx.changes.redactedNow(conv.id, p.userId, p.messageId);
     }
+  }
+
+  /** Nobody holds the owner's role (the creator left, maybe joined again as a member): the creator's redaction is refused. */
+  private async redactAsCreator(tab: Tab, messageId: string, bySender: boolean): Promise<void> {
+    const conv = tab.conv;
+    const creator = conv.tabs[0][0].userId;
+    const epochs = this.epochs(conv);
+    this.ctx.count('redactions by the creator without the role');
+    const body = bySender ? { sender_id: tab.userId } : { message_ids: [messageId] };
+    if (!bySender) this.ctx.changes.deleteSent(conv.id, messageId);
+    const res = await this.ctx.h.request('POST', `/chat/conversations/${conv.id}/redact`, creator, body);
+    const raced = epochs !== this.epochs(conv);
+    if (bySender) {
+      // A whole sender is the owner's, and nobody is.
+      if (res.status !== 403 && !raced)
+        this.ctx.problem(
+          `c${conv.index}: creator ${creator} without the owner's role redacted ${JSON.stringify(body)}: ${res.status} ${JSON.stringify(res.body)}`,
+        );
+      return;
+    }
+    // A member's message_ids are a delete of its own messages with those ids: nobody else's may be in the answer.
+    if (res.status !== 200) return;
+    const others = conv.tabs
+      .map(([t]) => t.userId)
+      .filter((u) => u !== creator)
+      .flatMap((u) => this.ctx.posts.sequenceOf(conv.id, u, messageId) ?? []);
+    const taken = (res.body.redacted_sequence_ids as number[]).filter((seq) => others.includes(seq));
+    if (taken.length > 0 && !raced)
+      this.ctx.problem(
+        `c${conv.index}: creator ${creator} without the owner's role redacted others' ${messageId}: ${JSON.stringify(res.body)}`,
+      );
   }
 
   /** Marks read up to `seq` (never past what the tab holds unless `pastEnd`: then clamped by the server). */
@@ -166,7 +197,9 @@ export class ChangeCommands {
     if (outcome.kind === 'lost') return;
     if (outcome.kind === 'refused') {
       const membership = this.membership(tab);
-      if (outcome.code === 'CHAT_ERR_NOT_PARTICIPANT' && (!before.member || raced(before, membership))) return;
+      // Not a member: a frame is refused as such, an HTTP redaction as forbidden (docs/security.md, Redaction).
+      const stranger = !before.member || raced(before, membership);
+      if (stranger && (outcome.code === 'CHAT_ERR_NOT_PARTICIPANT' || outcome.code === 'CHAT_ERR_FORBIDDEN')) return;
       // Refused as not the sender's: right when the session did not know the post as accepted, or (an edit) it may be deleted.
       const mayBeGone = sent.redacted || this.ctx.changes.mayBeRedacted(tab.conv.id, messageId);
       if (outcome.code === 'CHAT_ERR_FORBIDDEN' && (sent.target === undefined || (verb === 'edit' && mayBeGone))) return;
