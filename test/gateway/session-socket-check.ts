@@ -121,9 +121,10 @@ export function checkSocketStream(trace: SocketTrace, journal: JournalView): str
         const m = frame.message;
         if (ownLeave) fail(`record ${m.sequence_id} after the user's own leave record`);
         if (m.conversation_id !== trace.conversationId) fail(`record of conversation ${m.conversation_id}`);
-        const restart =
-          pending.find((p) => p.restartedAt === undefined && m.sequence_id === p.after + 1) ??
-          pending.find((p) => p.restartedAt === undefined && p.history !== undefined && m.sequence_id > p.after + 1);
+        // The oldest resume it can start: replays come in the order of their resumes (a superseded one's never).
+        const restart = pending.find(
+          (p) => p.restartedAt === undefined && (m.sequence_id === p.after + 1 || (p.history !== undefined && m.sequence_id > p.after + 1)),
+        );
         if (m.sequence_id === next) next++;
         else if (restart) {
           restart.restartedAt = m.sequence_id;
