@@ -220,7 +220,9 @@ function answeredResume(pending: readonly Resume[], frame: Extract<ServerFrame, 
     ...indexed.filter(({ p }) => p.history !== undefined && frame.from > p.after + 1),
   ];
   const bounded = frame.has_earlier !== undefined;
-  return (candidates.find(({ p }) => (p.history !== undefined) === bounded) ?? candidates[0])?.i ?? -1;
+  const alike = candidates.filter(({ p }) => (p.history !== undefined) === bounded);
+  // Of two bounded ones (a sync superseding a bounded URL resume), the one whose bound the answer keeps.
+  return (alike.find(({ p }) => checkHistoryBound('', p, frame).length === 0) ?? alike[0] ?? candidates[0])?.i ?? -1;
 }
 
 /** What a `history` bound promises of its `sync_complete` (docs/protocol.md, Connecting): at most N, has_earlier when ids were left out. */
