@@ -153,7 +153,9 @@ export class ChangeCommands {
       if (res.status !== 200 && (res.body.error !== 'CHAT_ERR_NOT_PARTICIPANT' || stable))
         this.ctx.problem(`${tab.label}: HTTP read ${seq} answered ${res.status} ${JSON.stringify(res.body)}`);
     }
-    if (before.member && !raced(before, membership)) membership.marked = Math.max(membership.marked, held);
+    if (!before.member || raced(before, membership)) return;
+    if (via === 'http') membership.marked = Math.max(membership.marked, held);
+    else if (tab.socket) membership.framed.push({ socket: tab.socket, upTo: held });
   }
 
   /** An error answering one of the tab's `read` frames: only a leave racing it explains one. */

@@ -65,7 +65,7 @@ export class SessionModel {
   async start(): Promise<void> {
     for (let index = 0; index < this.setup.conversations; index++) {
       const id = await this.h.createConversation(this.humans[0], this.humans.slice(1));
-      const members = new Map(this.humans.map((u) => [u, { member: true, epoch: 0, changing: 0, marked: 0 }]));
+      const members = new Map(this.humans.map((u) => [u, { member: true, epoch: 0, changing: 0, marked: 0, framed: [] }]));
       const conv: Conversation = { index, id, members, tabs: [] };
       conv.tabs.push(
         ...this.humans.map((userId) =>
@@ -179,6 +179,7 @@ export class SessionModel {
         if (res.status !== 200) this.problems.push(`final re-join of ${userId}: ${res.status} ${JSON.stringify(res.body)}`);
         m.member = true;
         m.marked = 0;
+        m.framed = [];
       }
       for (const p of this.ledger.postsOf(conv.id)) await this.postHttpOnce(conv, p.userId, p.messageId, p.content);
     }
@@ -239,8 +240,9 @@ export class SessionModel {
     for (const [userId, m] of conv.members) {
       const res = await this.h.request('GET', `/chat/conversations/${conv.id}`, userId);
       positions.set(userId, res.body.read_up_to as number);
-      if (!(res.body.read_up_to >= m.marked))
-        this.problems.push(`c${conv.index}: ${userId} read up to ${res.body.read_up_to}, marked ${m.marked}`);
+      const marked = Math.max(m.marked, ...m.framed.filter((f) => f.socket.isOpen).map((f) => f.upTo));
+      if (!(res.body.read_up_to >= marked))
+        this.problems.push(`c${conv.index}: ${userId} read up to ${res.body.read_up_to}, marked ${marked}`);
     }
     const agrees = (s: SessionSocket): boolean => [...positions].every(([u, at]) => s.reads.positions.get(u) === at);
     const open = this.sockets.filter((s) => s.conversationId === conv.id && s.isOpen);
@@ -478,7 +480,10 @@ export class SessionModel {
       membership.epoch++;
       membership.changing--;
       // A re-joined member starts reading at its new join record.
-      if (membership.member && !wasMember) membership.marked = 0;
+      if (membership.member && !wasMember) {
+        membership.marked = 0;
+        membership.framed = [];
+      }
     }
   }
 

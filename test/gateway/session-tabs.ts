@@ -10,6 +10,11 @@ export interface Membership {
   changing: number;
   /** The highest read mark sent (as far as the tab held) while surely a member since its last join: the least the server may hold. */
   marked: number;
+  /**
+   * Marks sent as `read` frames while surely a member: taken for sure only if their socket is still open at the end
+   * (a frame sent just before the socket was cut may never reach the server, and a taken `read` has no answer).
+   */
+  framed: Array<{ readonly socket: SessionSocket; readonly upTo: number }>;
 }
 
 /** One browser tab: a user's connection slot in one conversation. */
