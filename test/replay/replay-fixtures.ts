@@ -221,7 +221,7 @@ export function recordedSqliteJournal(damage?: (db: string, conversationId: stri
 /**
  * Records a real conversation through createChatRuntime on a SQLite file with the echo agent:
  * alice creates it (echo auto-joins), posts; bob joins (multi mode) and posts; alice leaves; bob
- * posts; alice rejoins and posts; the owner redacts one of bob's messages; alice edits her last. Returns what each human's
+ * posts; alice rejoins as owner (an embedder's join) and posts; she redacts one of bob's messages; alice edits her last. Returns what each human's
  * connections received, in order (the --as view must match it). The caller opens and closes `store`.
  */
 export async function recordConversation(store: ChatStore, conversationId = 'c-recorded') {
@@ -258,7 +258,9 @@ export async function recordConversation(store: ChatStore, conversationId = 'c-r
     await settle();
     await runtime.post(conversationId, { sender_id: 'bob', message_id: 'b2', content: 'alice is gone, secret: 1234' });
     await step();
-    const back = await runtime.join(conversationId, { participant_id: 'alice', participant_type: 'human' });
+    // Her leave left the conversation without an owner (docs/security.md); the embedder makes her owner again on her
+    // return, so the redaction below is the owner's.
+    const back = await runtime.join(conversationId, { participant_id: 'alice', participant_type: 'human', role: 'owner' });
     await runtime.subscribe(conversationId, 'alice', listen('alice'), { afterSequenceId: back.joined_at_sequence - 1 });
     await runtime.post(conversationId, { sender_id: 'alice', message_id: 'a3', content: 'I am back' });
     await step();
