@@ -20,7 +20,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { MeasuredPartProfiler } from './measured-part-profiler';
 import { describeMachine, floodRooms, fmt, markdownTable, percentile, startBenchChatServer, writeDocSection } from './bench-utils';
 
-type Kind = 'ws' | 'socketio' | 'gateway';
+export type Kind = 'ws' | 'socketio' | 'gateway';
 const KINDS: readonly Kind[] = ['ws', 'socketio', 'gateway'];
 const LABEL: Record<Kind, string> = { ws: 'raw ws', socketio: 'Socket.IO', gateway: 'gateway' };
 
@@ -176,7 +176,7 @@ async function runServerChild(kind: Kind): Promise<void> {
 // Client side (this process)
 // =============================================================================================
 
-interface ServerHandle {
+export interface ServerHandle {
   readonly kind: Kind;
   readonly port: number;
   request(cmd: string, extra?: Record<string, unknown>): Promise<Record<string, number | boolean>>;
@@ -188,10 +188,20 @@ function serverNodeArgs(): string[] {
   return (process.env['GATEWAY_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 }
 
-async function spawnServer(kind: Kind): Promise<ServerHandle> {
+/** How a server child is started: by default node with --expose-gc; perf/gateway-instructions.ts runs it under valgrind. */
+export interface ServerLaunch {
+  readonly execPath?: string;
+  readonly execArgv?: readonly string[];
+  /** The child's stderr (valgrind's own report goes there). */
+  readonly stderr?: 'inherit' | 'ignore';
+}
+
+/** A server child of this file (`--server <kind>`), answering the requests of runServerChild over IPC. */
+export async function spawnServer(kind: Kind, launch: ServerLaunch = {}): Promise<ServerHandle> {
   const child: ChildProcess = fork(__filename, ['--server', kind], {
-    execArgv: ['--expose-gc', ...serverNodeArgs()],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execPath: launch.execPath,
+    execArgv: [...(launch.execArgv ?? ['--expose-gc', ...serverNodeArgs()])],
+    stdio: ['ignore', 'inherit', launch.stderr ?? 'inherit', 'ipc'],
   });
   type Waiter = { resolve(reply: Record<string, number | boolean>): void; reject(err: Error): void };
   const pending = new Map<number, Waiter>();

@@ -21,30 +21,25 @@
  * instructions before the first write; JIT-compiled JavaScript has no symbol and shows as one line. A run takes
  * 3-10 minutes (valgrind runs node ~50x slower). Fewer than ~2,000 warm-up messages leave code in V8's baseline tier.
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { percentile } from './bench-utils';
+import { spawnServer, type Kind as BenchKind, type ServerHandle } from './gateway-bench';
 
 const arg = (name: string, fallback: string): string =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 
-type Kind = 'ws' | 'gateway';
+type Kind = Extract<BenchKind, 'ws' | 'gateway'>;
 const kind = arg('kind', 'gateway') as Kind;
 const warmup = Number(arg('warmup', '2000'));
 const messages = Number(arg('messages', '200'));
 const top = Number(arg('top', '30'));
 
-interface Child {
-  port: number;
-  request(cmd: string, extra?: Record<string, unknown>): Promise<void>;
-  stop(): Promise<void>;
-}
-
-function startServer(dumpFile: string): Promise<Child> {
-  const child = fork(path.join(__dirname, 'gateway-bench.js'), ['--server', kind], {
+/** The benchmark's server child of `kind` under callgrind, dumping to `dumpFile` (see the header). */
+function startServer(dumpFile: string): Promise<ServerHandle> {
+  return spawnServer(kind, {
     execPath: 'valgrind',
     execArgv: [
       '--tool=callgrind',
@@ -60,34 +55,7 @@ function startServer(dumpFile: string): Promise<Child> {
       '--predictable',
       '--predictable-gc-schedule',
     ],
-    stdio: ['ignore', 'inherit', 'ignore', 'ipc'],
-  });
-  let nextId = 1;
-  const pending = new Map<number, () => void>();
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    child.on('message', (msg: { ready?: boolean; port?: number; id?: number }) => {
-      if (msg.ready)
-        return resolve({
-          port: msg.port!,
-          request: (cmd, extra = {}) =>
-            new Promise<void>((done) => {
-              const id = nextId++;
-              pending.set(id, done);
-              child.send({ id, cmd, ...extra });
-            }),
-          stop: () =>
-            new Promise<void>((done) => {
-              child.removeAllListeners('exit');
-              child.once('exit', () => done());
-              child.send({ id: 0, cmd: 'stop' });
-              // The raw relay's close waits for its clients: do not wait for it.
-              setTimeout(() => child.kill(), 5000).unref();
-            }),
-        });
-      pending.get(msg.id!)?.();
-      pending.delete(msg.id!);
-    });
+    stderr: 'ignore',
   });
 }
 
@@ -95,6 +63,8 @@ interface Client {
   send(content: string): void;
   /** Resolves when a `message` frame with `content` arrives. */
   receive(content: string): Promise<void>;
+  /** Closes the socket: the raw relay's close waits for its clients. */
+  close(): Promise<void>;
 }
 
 let counter = 0;
@@ -111,6 +81,11 @@ function connect(port: number, room: string, user: string): Promise<Client> {
           send: (content) =>
             ws.send(JSON.stringify(kind === 'ws' ? { content } : { type: 'message', message_id: `m${++counter}`, content })),
           receive: (content) => new Promise<void>((done) => (waiting = { content, done })),
+          close: () =>
+            new Promise<void>((done) => {
+              ws.once('close', () => done());
+              ws.close();
+            }),
         });
       if (frame.type !== 'message') return;
       const content = kind === 'ws' ? frame.content : frame.message?.content;
@@ -189,11 +164,14 @@ function selfCosts(text: string, into: Map<string, number>): void {
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gateway-instructions-'));
   const server = await startServer(path.join(dir, 'cg.out'));
+  const clients: Client[] = [];
   try {
     const room = { id: 'room1', users: ['alice', 'bob'] };
     await server.request('setup', { rooms: [room] });
     const a = await connect(server.port, room.id, 'alice');
+    clients.push(a);
     const b = await connect(server.port, room.id, 'bob');
+    clients.push(b);
     console.error('connected; warming up');
     await latencyLoop(a, b, warmup, 'warm');
     console.error('measuring');
@@ -265,6 +243,7 @@ async function main(): Promise<void> {
         console.log(`  ${Math.round(cost / measured.length)}\t${name}`);
     }
   } finally {
+    await Promise.all(clients.map((c) => c.close()));
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
