@@ -193,7 +193,8 @@ export interface ReplayFeed {
    * The next page's outputs, in order: records, a dropped range's `sync_complete { recovered: false }` before the
    * records after it, and on the last page the replay's final `sync_complete`. Empty once done (or the
    * subscription closed by its subscriber or by the conversation's stop while still a member's; a leave, its own or
-   * a removal, does not end it: the range predates the leave record, and was the member's to read). One call at a time; never rejects (a failed read ends the replay as not recovered).
+   * a removal, does not end it: the range predates the leave record, and was the member's to read). One call at a
+   * time; never rejects (a failed read ends the replay as not recovered).
    */
   next(): Promise<ConversationOutput[]>;
   /** True once the final `sync_complete` was handed out (or the subscription closed): next() answers empty. */
