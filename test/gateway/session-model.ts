@@ -77,6 +77,7 @@ export class SessionModel {
             lastSeen: undefined,
             view: new TabView(),
             historyPending: 0,
+            unpaged: [],
             readSentAt: undefined,
             chain: Promise.resolve(),
             queued: 0,
@@ -376,6 +377,7 @@ export class SessionModel {
         // A new start: the client shows only what this connection brings (the last `history` records, then live).
         tab.lastSeen = history === undefined ? last : Math.max(0, last - history);
         tab.view.reset();
+        tab.unpaged = [];
       },
       onRecord: (m: ChatMessage) => this.advanceTab(tab, m, label),
       onSyncComplete: (f: Extract<ServerFrame, { type: 'sync_complete' }>) => {
@@ -403,6 +405,7 @@ export class SessionModel {
       if (!membership.member && !join) this.problems.push(`${label}: a non-member's upgrade was accepted`);
       tab.socket = socket;
       this.sockets.push(socket);
+      for (const { first, last } of tab.unpaged.splice(0)) this.track(this.pageIn(tab, first, last), false, 'history paging');
       return true;
     }
     if (membership.member || join || outcome.status !== 403) this.problems.push(`${label}: upgrade refused with ${outcome.status}`);
@@ -435,8 +438,8 @@ export class SessionModel {
     let before = last + 1;
     while (before > first) {
       const res = await this.h.request('GET', `/chat/conversations/${tab.conv.id}/messages?before=${before}&limit=2`, tab.userId);
-      // Left meanwhile: nothing more to read, nothing to show.
-      if (res.status === 403 && res.body.error === 'CHAT_ERR_NOT_PARTICIPANT') return;
+      // Left meanwhile: nothing to read until the tab is a member again (then it reads the rest).
+      if (res.status === 403 && res.body.error === 'CHAT_ERR_NOT_PARTICIPANT') return void tab.unpaged.push({ first, last: before - 1 });
       if (res.status !== 200) return void this.problems.push(`${tab.label}: history page before ${before}: ${res.status}`);
       const page = res.body.messages as ChatMessage[];
       for (const m of [...page].reverse()) if (m.sequence_id >= first) got.push(m.sequence_id);

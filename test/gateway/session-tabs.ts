@@ -29,6 +29,11 @@ export interface Tab {
   readonly view: TabView;
   /** History-bounded resumes sent on the current socket and not completed: a jump in the stream is their bound. */
   historyPending: number;
+  /**
+   * Ids a history bound left out that the tab could not page in because it had left meanwhile (403): a member again,
+   * it reads them then, as a client scrolling back after re-joining does, else it would show their targets unedited.
+   */
+  unpaged: Array<{ readonly first: number; readonly last: number }>;
   /** The membership when the tab last sent a `read` frame (a refusal of it is judged against it). */
   readSentAt: Membership | undefined;
   /** Connects, drops and queued sends run one after another per tab. */
