@@ -330,19 +330,37 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     requesterId?: string,
     options: RedactOptions = {},
   ): Promise<RedactOutcome> {
+    const received = this.receivedAt(conversationId);
     return againIfMoved(
       await this.conversation(conversationId),
-      (held) => this.edits.redact(conversationId, held, target, requesterId, options),
+      (held) =>
+        this.edits.redact(
+          conversationId,
+          held,
+          { target, ...(requesterId === undefined ? {} : { requesterId }), received: received ?? held.sequencedSoFar() },
+          options,
+        ),
       () => this.redact(conversationId, target, requesterId, options),
     );
   }
 
   async edit(conversationId: string, requesterId: string, messageId: string, content: string): Promise<EditOutcome> {
+    const received = this.receivedAt(conversationId);
     return againIfMoved(
       await this.conversation(conversationId),
-      (held) => this.edits.edit(conversationId, held, requesterId, messageId, content),
+      (held) => this.edits.edit(conversationId, held, { requesterId, messageId, content, received: received ?? held.sequencedSoFar() }),
       () => this.edit(conversationId, requesterId, messageId, content),
     );
+  }
+
+  /**
+   * Where an edit or redaction of a live conversation stands in its order: taken before anything is awaited, so a
+   * post that reaches the conversation after the change (the next frame of the same socket) is not before it.
+   * Undefined when the conversation is not live: the change then takes its place once it is loaded, behind the posts
+   * that waited for the load before it.
+   */
+  private receivedAt(conversationId: string): Promise<number> | undefined {
+    return this.live.get(conversationId)?.sequencedSoFar();
   }
 
   health(): RuntimeHealth {

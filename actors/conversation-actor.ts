@@ -326,11 +326,16 @@ export class ConversationActor {
   private async postAfterJournalLookup(input: PostInput, senderType: string, traced: MessageTrace): Promise<PostResult> {
     try {
       const stored = await this.retries.findInJournal(input);
-      // Found in the journal: stored, so the receipt reads persisted. Returned, not awaited: answerRetry ends the trace.
-      if (stored !== undefined) return this.retries.answerRetry(input, stored, traced);
-      this.assertUsable();
-      // Returned, not awaited: the sequencing promise ends the trace itself; this catches only what throws now.
-      return this.sequencePost(input, undefined, senderType, traced);
+      try {
+        // Found in the journal: stored, so the receipt reads persisted. Returned, not awaited: answerRetry ends the trace.
+        if (stored !== undefined) return this.retries.answerRetry(input, stored, traced);
+        this.assertUsable();
+        // Returned, not awaited: the sequencing promise ends the trace itself; this catches only what throws now.
+        return this.sequencePost(input, undefined, senderType, traced);
+      } finally {
+        // Queued for its POSTS step (or answered): a change received after this post may now take its place.
+        this.retries.handedOn();
+      }
     } catch (err) {
       traced.end(undefined, err);
       throw err;
@@ -515,6 +520,18 @@ export class ConversationActor {
     return this.changes.edit(change);
   }
 
+  /**
+   * The conversation's last sequence id as of this call in its order of arrival: once the posts that reached it
+   * before were sequenced (those still waiting for the end of the turn or a journal lookup included), before any that
+   * reaches it later. An edit or delete takes this when it is received and refuses a message sequenced after it
+   * (message-edits.ts): a client's `delete` sent before its `message` must not delete the post that follows it.
+   */
+  sequencedSoFar(): Promise<number> {
+    return new Promise((resolve) =>
+      this.retries.afterEarlierPosts(() => this.requests.afterEarlierWork(() => resolve(this.lastSequenceId))),
+    );
+  }
+
   /** Cold start after a crash: ids up to the stored reservation become 'lost' records, never reused. */
   recoverLost(reservedUpTo: number): void {
     if (reservedUpTo <= this.lastSequenceId || this.status !== 'active') return;
@@ -548,15 +565,21 @@ export class ConversationActor {
   }
 
   /**
-   * Waits until everything sequenced so far is in the journal (or the deadline passes). Records sequenced meanwhile
-   * do not count: waiting for an empty queue refused an edit whose post arrived with it ("the journal is behind"), and
-   * in a room that keeps posting the queue is never empty, so every change waited out the deadline to be refused.
+   * Waits until everything sequenced so far (once `after` settled) is in the journal, or the deadline passes. Records
+   * sequenced meanwhile do not count: waiting for an empty queue refused an edit whose post arrived with it ("the
+   * journal is behind"), and in a room that keeps posting the queue is never empty, so every change waited out the
+   * deadline to be refused.
    */
-  async flush(deadlineMs: number): Promise<boolean> {
+  async flush(deadlineMs: number, after?: Promise<unknown>): Promise<boolean> {
+    // A change waits for its place in the conversation's order (`after`: sequencedSoFar) within the same deadline:
+    // behind a sequence lease that cannot grow (storage down) it is refused as the journal being behind, not held.
+    const { clock } = this.deps;
+    const started = clock.now();
+    if (after !== undefined && !(await settlesWithin(after, deadlineMs, clock))) return false;
     const upTo = this.queue.queuedUpTo;
     // whenIdle also resolves when the queue closes with records left (whenStored never would): persistedUpTo says which.
     const stored = Promise.race([this.queue.whenStored(upTo), this.queue.whenIdle()]);
-    return (await settlesWithin(stored, deadlineMs, this.deps.clock)) && this.queue.persistedUpTo >= upTo;
+    return (await settlesWithin(stored, deadlineMs - (clock.now() - started), clock)) && this.queue.persistedUpTo >= upTo;
   }
 
   /**

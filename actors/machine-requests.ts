@@ -122,6 +122,15 @@ export class MachineRequests {
     for (const run of work) run();
   }
 
+  /**
+   * Runs `run` once everything that reached the machine before it was sequenced, and before anything that reaches it
+   * later: the turn's posts are handed over now, and `run` waits in the lease's queue behind them.
+   */
+  afterEarlierWork(run: () => void): void {
+    this.pendingPosts.flush();
+    this.options.lease.whenRoom(run);
+  }
+
   /** An event that sequences nothing (TYPING): it skips the lease, yet goes after the posts that came first. */
   sendUnsequenced(event: ConversationEvent): void {
     this.pendingPosts.flush();

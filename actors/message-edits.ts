@@ -12,8 +12,8 @@ export interface EditedConversation extends FencedConversation {
   readonly meta: ConversationMeta;
   readonly participants: readonly Participant[];
   isMember(participantId: string): boolean;
-  /** Waits until everything sequenced is stored; false when the deadline passed first. */
-  flush(deadlineMs: number): Promise<boolean>;
+  /** Waits until everything sequenced (once `after` settled) is stored; false when the deadline passed first. */
+  flush(deadlineMs: number, after?: Promise<unknown>): Promise<boolean>;
   /** Resolves once this runtime's claim is current (ConversationActor.whenClaimCurrent); rejects once it stopped. */
   whenClaimCurrent(): Promise<void>;
   /** Sequences the `redaction` record of a stored redaction: its sequence id (none while the machine is rebuilt). */
@@ -50,19 +50,21 @@ export class MessageEdits {
 
   constructor(private readonly deps: MessageEditsDeps) {}
 
-  /** Replaces the content of the requester's own `text` message `messageId` (docs/conversations.md, Edits and deletes). */
+  /**
+   * Replaces the content of the requester's own `text` message `messageId` (docs/conversations.md, Edits and deletes).
+   * `received`: the conversation's last sequence id when the edit was received (ConversationActor.sequencedSoFar).
+   */
   edit(
     conversationId: string,
     conversation: EditedConversation,
-    requesterId: string,
-    messageId: string,
-    content: string,
+    change: { readonly requesterId: string; readonly messageId: string; readonly content: string; readonly received: Promise<number> },
   ): Promise<EditOutcome> {
+    const { requesterId, messageId, content } = change;
     if (!conversation.isMember(requesterId)) return Promise.reject(new ChatError('CHAT_ERR_NOT_PARTICIPANT'));
     return this.oneAtATime(conversationId, async () => {
       this.requireReplacement();
-      await this.catchUp(conversation, 'edit');
-      const record = await this.ownRecord(conversationId, requesterId, messageId, 'edit');
+      const receivedUpTo = await this.catchUp(conversation, 'edit', change.received);
+      const record = await this.ownRecord(conversationId, requesterId, messageId, receivedUpTo);
       if (record.metadata.redacted === true) {
         throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} was deleted; it cannot be edited`);
       }
@@ -81,7 +83,7 @@ export class MessageEdits {
         return recordSequenceId === undefined ? { message: record, changed: true } : { message: record, changed: true, recordSequenceId };
       }
       const previous = record.metadata.edit_count;
-      const change: MessageEdit = {
+      const edit: MessageEdit = {
         sequenceId: record.sequence_id,
         messageId,
         senderId: requesterId,
@@ -90,10 +92,10 @@ export class MessageEdits {
         editCount: (typeof previous === 'number' ? previous : 0) + 1,
       };
       const writes = new FencedChanges(this.deps.store, conversationId, conversation);
-      const stored = await writes.replace(record.sequence_id, { senderId: requesterId, content, metadata: editedMetadata(change) });
+      const stored = await writes.replace(record.sequence_id, { senderId: requesterId, content, metadata: editedMetadata(edit) });
       if (stored === undefined)
         throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} was deleted; it cannot be edited`);
-      const recordSequenceId = await this.announce(conversationId, conversation, (c) => c.edit(change));
+      const recordSequenceId = await this.announce(conversationId, conversation, (c) => c.edit(edit));
       return recordSequenceId === undefined ? { message: stored, changed: true } : { message: stored, changed: true, recordSequenceId };
     });
   }
@@ -103,15 +105,16 @@ export class MessageEdits {
    * message id. Answers the sequence ids redacted, the edit records carrying earlier texts of those messages
    * included, and which were redacted already. Each redaction is announced once: what was redacted and announced
    * before is left out of the record, and what was redacted before but never announced (its record lost to a stop)
-   * is announced now.
+   * is announced now. `received`: the conversation's last sequence id when the request was received
+   * (ConversationActor.sequencedSoFar); a member's delete names none of its messages sequenced after it.
    */
   redact(
     conversationId: string,
     conversation: EditedConversation,
-    target: RedactionTarget,
-    requesterId?: string,
+    request: { readonly target: RedactionTarget; readonly requesterId?: string; readonly received: Promise<number> },
     options: RedactOptions = {},
   ): Promise<RedactOutcome> {
+    const { target, requesterId } = request;
     if (options.ownMessagesOnly === true && requesterId === undefined) {
       return Promise.reject(new ChatError('CHAT_ERR_INVALID_ARGUMENT', 'ownMessagesOnly needs a requesterId: whose messages?'));
     }
@@ -128,11 +131,17 @@ export class MessageEdits {
     }
     return this.oneAtATime(conversationId, async () => {
       if (!owner) this.requireReplacement();
-      await this.catchUp(conversation, 'redaction');
+      const receivedUpTo = await this.catchUp(conversation, 'redaction', request.received);
       const writes = new FencedChanges(this.deps.store, conversationId, conversation);
       const named = owner
         ? await this.redactAny(conversationId, writes, target)
-        : await this.deleteOwn(conversationId, writes, requesterId!, (target as { messageIds: readonly string[] }).messageIds);
+        : await this.deleteOwn(
+            conversationId,
+            writes,
+            requesterId!,
+            (target as { messageIds: readonly string[] }).messageIds,
+            receivedUpTo,
+          );
       const edits = await this.redactEditsOf(conversationId, writes, named.records);
       const fresh = [...named.redacted, ...edits.redacted];
       const already = ascending([...named.alreadyRedacted, ...edits.alreadyRedacted]);
@@ -192,18 +201,20 @@ export class MessageEdits {
     return { ...found, records };
   }
 
-  /** A member's delete: every named message must be its own, or nothing changes. Already deleted ones are named apart. */
+  /**
+   * A member's delete: every named message must be its own, sequenced by `receivedUpTo` (when the delete was
+   * received), or nothing changes. Already deleted ones are named apart.
+   */
   private async deleteOwn(
     conversationId: string,
     writes: FencedChanges,
     requesterId: string,
     messageIds: readonly string[],
+    receivedUpTo: number,
   ): Promise<NamedRecords> {
     const sequenceIds: number[] = [];
     for (const messageId of new Set(messageIds)) {
-      const seq = await this.deps.store.findSequenceByMessageId(conversationId, requesterId, messageId);
-      if (seq === undefined) throw notOwn(messageId, 'delete');
-      sequenceIds.push(seq);
+      sequenceIds.push(await this.ownSequenceId(conversationId, requesterId, messageId, receivedUpTo, 'delete'));
     }
     const held = await this.readRecords(conversationId, ascending(sequenceIds));
     // A join or leave record carries the member's id as its sender, yet is the runtime's: not the member's to delete.
@@ -271,15 +282,32 @@ export class MessageEdits {
     return found;
   }
 
-  /** The requester's own record `messageId`, as stored. */
-  private async ownRecord(conversationId: string, requesterId: string, messageId: string, verb: 'edit'): Promise<ChatMessage> {
-    const seq = await this.deps.store.findSequenceByMessageId(conversationId, requesterId, messageId);
-    if (seq === undefined) throw notOwn(messageId, verb);
+  /** The requester's own record `messageId`, as stored (one sequenced by `receivedUpTo`: ownSequenceId). */
+  private async ownRecord(conversationId: string, requesterId: string, messageId: string, receivedUpTo: number): Promise<ChatMessage> {
+    const seq = await this.ownSequenceId(conversationId, requesterId, messageId, receivedUpTo, 'edit');
     const [record] = await this.deps.store.readMessages(conversationId, seq - 1, 1);
     if (record?.sequence_id !== seq) {
       throw new ChatError('CHAT_ERR_FORBIDDEN', `message ${JSON.stringify(messageId)} is no longer held (the journal dropped it)`);
     }
     return record;
+  }
+
+  /**
+   * The sequence id of the requester's record `messageId`, if it was sequenced by `receivedUpTo`. One sequenced after
+   * the change was received is unknown to it, as when the change was judged: a client's `delete` or `edit` sent before
+   * the `message` it names (one socket, back to back) found the post in the store and changed a message the client
+   * had not sent yet when it sent the change.
+   */
+  private async ownSequenceId(
+    conversationId: string,
+    requesterId: string,
+    messageId: string,
+    receivedUpTo: number,
+    verb: 'edit' | 'delete',
+  ): Promise<number> {
+    const seq = await this.deps.store.findSequenceByMessageId(conversationId, requesterId, messageId);
+    if (seq === undefined || seq > receivedUpTo) throw notOwn(messageId, verb);
+    return seq;
   }
 
   private requireReplacement(): void {
@@ -291,8 +319,9 @@ export class MessageEdits {
     }
   }
 
-  private async catchUp(conversation: EditedConversation, what: string): Promise<void> {
-    if (!(await conversation.flush(this.deps.flushDeadlineMs))) {
+  /** The journal stored what came before the change; answers the change's point (`received`, settled by then). */
+  private async catchUp(conversation: EditedConversation, what: string, received: Promise<number>): Promise<number> {
+    if (!(await conversation.flush(this.deps.flushDeadlineMs, received))) {
       throw new ChatError('STORAGE_ERR_UNAVAILABLE', `the journal is behind (storage slow or down); retry the ${what} later`);
     }
     // The store is changed only under a current claim: a runtime paused past its claim while another server took the
@@ -300,6 +329,7 @@ export class MessageEdits {
     // between this check and the writes is closed by the store's fence (FencedChanges); waiting here still spares
     // work that would be refused, and keeps a change behind the sequencing work waiting for a renewal.
     await conversation.whenClaimCurrent();
+    return received;
   }
 
   private oneAtATime<T>(conversationId: string, change: () => Promise<T>): Promise<T> {

@@ -29,6 +29,8 @@ export interface PostRetriesParts {
 
 export class PostRetries {
   private journalLookups: Promise<unknown> = Promise.resolve();
+  /** Posts whose lookup is under way (LOOKUP), and the work waiting for the posts before it (afterEarlierPosts). */
+  private readonly behindLookups: Array<typeof LOOKUP | (() => void)> = [];
 
   constructor(private readonly parts: PostRetriesParts) {}
 
@@ -60,12 +62,37 @@ export class PostRetries {
         ),
   };
 
-  /** Journal lookup for ids older than the dedup index; chained so posts keep their arrival order. */
+  /**
+   * Journal lookup for ids older than the dedup index; chained so posts keep their arrival order. The caller calls
+   * handedOn() once it handed the post on (to be sequenced, or answered as a retry).
+   */
   findInJournal(input: PostInput): Promise<number | undefined> {
+    this.behindLookups.push(LOOKUP);
     const lookup = this.journalLookups.then(() =>
       this.parts.store.findSequenceByMessageId(this.parts.conversationId, input.sender_id, input.message_id).catch(() => undefined),
     );
     this.journalLookups = lookup;
     return lookup;
   }
+
+  /**
+   * Runs `run` once every post whose lookup is under way now was handed on, at once when none is. A change of stored
+   * records takes its place in the conversation's order here (ConversationActor.sequencedSoFar): a post that came
+   * before it but waits for its lookup is sequenced later than the change was received, and must still count as
+   * before it.
+   */
+  afterEarlierPosts(run: () => void): void {
+    if (this.behindLookups.length === 0) run();
+    else this.behindLookups.push(run);
+  }
+
+  /** The post of the oldest lookup was handed on: what waited behind it (up to the next lookup) runs. */
+  handedOn(): void {
+    // Lookups end in the order they started (chained), so the oldest one is the first entry.
+    this.behindLookups.shift();
+    while (this.behindLookups.length > 0 && this.behindLookups[0] !== LOOKUP) (this.behindLookups.shift() as () => void)();
+  }
 }
+
+/** A post's journal lookup in PostRetries.behindLookups, between the work waiting behind it. */
+const LOOKUP = 'lookup';

@@ -75,7 +75,8 @@ export async function settle(rounds = 20): Promise<void> {
 
 /** A memory store whose journal writes wait until `release()`: storage that is slow or down. */
 export class GatedStore extends MemoryStore {
-  private gate: Promise<void> | undefined;
+  /** Pending while blocked: a subclass gates more writes with it. */
+  protected gate: Promise<void> | undefined;
   private open_: (() => void) | undefined;
   appendCalls = 0;
   block(): void {

@@ -31,6 +31,10 @@ interface Sent {
   readonly target: number | undefined;
   /** A taken delete or redaction covered it before the change was sent. */
   readonly redacted: boolean;
+  /** Its post had been sent (over any channel) before the change was. */
+  readonly postedBefore: boolean;
+  /** The socket the change went over (none over HTTP). */
+  readonly socket?: object;
 }
 
 /**
@@ -41,7 +45,7 @@ export class ChangeCommands {
   constructor(private readonly ctx: ChangeContext) {}
 
   async edit(tab: Tab, messageId: string, content: string, via: 'ws' | 'http'): Promise<void> {
-    const sent = this.sent(tab, 'edit', messageId, content);
+    const sent = this.sent(tab, 'edit', messageId, via, content);
     this.ctx.changes.editSent(tab.conv.id, tab.userId, messageId, content);
     if (via === 'ws') return this.overSocket(sent, { type: 'edit', message_id: messageId, content });
     const before = { ...this.membership(tab) };
@@ -52,7 +56,7 @@ export class ChangeCommands {
   }
 
   async delete(tab: Tab, messageId: string, via: 'ws' | 'http'): Promise<void> {
-    const sent = this.sent(tab, 'delete', messageId);
+    const sent = this.sent(tab, 'delete', messageId, via);
     if (via === 'ws') return this.overSocket(sent, { type: 'delete', message_id: messageId });
     const before = { ...this.membership(tab) };
     // The owner's redaction by message_ids covers every sender's: that is the owner's to ask for (redact()).
@@ -197,6 +201,8 @@ export class ChangeCommands {
           : `${verb}s refused ${outcome.code}`,
     );
     if (outcome.kind === 'lost') return;
+    const early = postedOnlyAfterOn(sent, this.ctx.posts);
+    if (early) this.ctx.count(`${verb}s sent before their post on one socket`);
     if (outcome.kind === 'refused') {
       const membership = this.membership(tab);
       // Not a member: a frame is refused as such, an HTTP redaction as forbidden (docs/security.md, Redaction).
@@ -209,6 +215,7 @@ export class ChangeCommands {
       return;
     }
     if (verb === 'edit' && sent.redacted) this.ctx.problem(`${what} taken, but it was deleted before`);
+    if (early) this.ctx.problem(`${what} taken, but its message was posted only after it, on its socket`);
     this.ctx.changes.took(tab.conv.id, {
       kind: verb,
       userId: tab.userId,
@@ -219,7 +226,7 @@ export class ChangeCommands {
     });
   }
 
-  private sent(tab: Tab, verb: 'edit' | 'delete', messageId: string, content?: string): Sent {
+  private sent(tab: Tab, verb: 'edit' | 'delete', messageId: string, via: 'ws' | 'http', content?: string): Sent {
     if (verb === 'delete') this.ctx.changes.deleteSent(tab.conv.id, messageId);
     return {
       tab,
@@ -228,6 +235,8 @@ export class ChangeCommands {
       ...(content === undefined ? {} : { content }),
       target: this.ctx.posts.sequenceOf(tab.conv.id, tab.userId, messageId),
       redacted: this.ctx.changes.isRedacted(tab.conv.id, tab.userId, messageId),
+      postedBefore: this.ctx.posts.sentVia(tab.conv.id, tab.userId, messageId).size > 0,
+      ...(via === 'ws' && tab.socket ? { socket: tab.socket } : {}),
     };
   }
 
@@ -239,6 +248,19 @@ export class ChangeCommands {
   private epochs(conv: Conversation): number {
     return [...conv.members.values()].reduce((n, m) => n + m.epoch + m.changing, 0);
   }
+}
+
+/**
+ * A socket's frames take effect in the order sent (docs/protocol.md, Edits and deletes): a change over the tab's socket
+ * sent before its message was posted anywhere, then posted on that same socket only, names a message that did not
+ * exist when the change was received, and must be refused (CHAT_ERR_FORBIDDEN). Taken, it changed a post sent after
+ * it: before 2026-12-08 a `delete` then `message` of one id in one chunk deleted the post, and this model let it pass.
+ * A post sent over another socket or HTTP may overtake the change, so those prove nothing.
+ */
+function postedOnlyAfterOn(sent: Sent, posts: PostLedger): boolean {
+  if (sent.postedBefore || sent.socket === undefined) return false;
+  const via = posts.sentVia(sent.tab.conv.id, sent.tab.userId, sent.messageId);
+  return via.size === 1 && via.has(sent.socket);
 }
 
 function refusal(res: { status: number; body: { error?: string } }): Outcome {

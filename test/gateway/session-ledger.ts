@@ -10,6 +10,8 @@ interface PostEntry {
   sequenceId: number | undefined;
   /** Final acceptances that said duplicate: false: at most one per message id, ever. */
   firstAcceptances: number;
+  /** Where it was sent, so far: a socket (frame order holds on it), or 'http'. */
+  readonly via: Set<object | 'http'>;
 }
 
 /**
@@ -22,11 +24,26 @@ export class PostLedger {
 
   constructor(private readonly problem: (why: string) => void) {}
 
-  /** The entry of a post about to be sent (created on first use). */
-  post(conversationId: string, userId: string, messageId: string, content: string): void {
+  /** The entry of a post about to be sent `via` a socket or HTTP (created on first use). */
+  post(conversationId: string, userId: string, messageId: string, content: string, via: object | 'http'): void {
     const key = keyOf(conversationId, userId, messageId);
-    if (!this.entries.has(key))
-      this.entries.set(key, { conversationId, userId, messageId, content, sequenceId: undefined, firstAcceptances: 0 });
+    const entry = this.entries.get(key);
+    if (entry) entry.via.add(via);
+    else
+      this.entries.set(key, {
+        conversationId,
+        userId,
+        messageId,
+        content,
+        sequenceId: undefined,
+        firstAcceptances: 0,
+        via: new Set([via]),
+      });
+  }
+
+  /** Where the post was sent so far (a socket, 'http'); empty when it never was. */
+  sentVia(conversationId: string, userId: string, messageId: string): ReadonlySet<object | 'http'> {
+    return this.entries.get(keyOf(conversationId, userId, messageId))?.via ?? new Set();
   }
 
   /** An acceptance of a post: `final` for the persisted ack or the HTTP answer (one per send). */

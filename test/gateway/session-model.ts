@@ -264,7 +264,7 @@ export class SessionModel {
     const { messageId, content } = this.message(tab.conv, tab.userId, id);
     const membership = this.membership(tab);
     const before = { ...membership };
-    this.ledger.post(tab.conv.id, tab.userId, messageId, content);
+    this.ledger.post(tab.conv.id, tab.userId, messageId, content, socket);
     const isPostAnswer = (a: Answer): boolean =>
       a.kind === 'ack' || (a.kind === 'error' && a.replyTo === 'message' && a.code !== 'GATEWAY_ERR_CONTENT_INVALID');
     const answer = await socket.request({ type: 'message', message_id: messageId, content }, messageId, isPostAnswer);
@@ -284,7 +284,7 @@ export class SessionModel {
 
   private async postHttp(tab: Tab, id: number): Promise<void> {
     const { messageId, content } = this.message(tab.conv, tab.userId, id);
-    this.ledger.post(tab.conv.id, tab.userId, messageId, content);
+    this.ledger.post(tab.conv.id, tab.userId, messageId, content, 'http');
     await this.postHttpOnce(tab.conv, tab.userId, messageId, content);
   }
 
