@@ -87,13 +87,13 @@ export class ChangeCommands {
     );
     for (const p of covered) this.ctx.changes.deleteSent(conv.id, p.messageId);
     if (!bySender) this.ctx.changes.deleteSent(conv.id, messageId);
-    const epochs = this.epochs(conv);
+    const mark = this.membershipMark(conv);
     this.ctx.count(bySender ? 'owner redactions (sender)' : 'owner redactions');
     const body = bySender ? { sender_id: tab.userId } : { message_ids: [messageId] };
     const res = await this.ctx.h.request('POST', `/chat/conversations/${conv.id}/redact`, owner, body);
     if (res.status !== 200) {
       // The role moves only with membership: a refusal is right only if that changed meanwhile.
-      if (res.status !== 403 || epochs === this.epochs(conv))
+      if (res.status !== 403 || !this.racedSince(conv, mark))
         this.ctx.problem(`c${conv.index}: owner ${owner} redaction answered ${res.status} ${JSON.stringify(res.body)}`);
       return;
     }
@@ -111,12 +111,12 @@ export class ChangeCommands {
   private async redactAsCreator(tab: Tab, messageId: string, bySender: boolean): Promise<void> {
     const conv = tab.conv;
     const creator = conv.tabs[0][0].userId;
-    const epochs = this.epochs(conv);
+    const mark = this.membershipMark(conv);
     this.ctx.count('redactions by the creator without the role');
     const body = bySender ? { sender_id: tab.userId } : { message_ids: [messageId] };
     if (!bySender) this.ctx.changes.deleteSent(conv.id, messageId);
     const res = await this.ctx.h.request('POST', `/chat/conversations/${conv.id}/redact`, creator, body);
-    const raced = epochs !== this.epochs(conv);
+    const raced = this.racedSince(conv, mark);
     if (bySender) {
       // A whole sender is the owner's, and nobody is.
       if (res.status !== 403 && !raced)
@@ -244,9 +244,20 @@ export class ChangeCommands {
     return tab.conv.members.get(tab.userId)!;
   }
 
-  /** Every membership change of the conversation so far, as one number. */
-  private epochs(conv: Conversation): number {
-    return [...conv.members.values()].reduce((n, m) => n + m.epoch + m.changing, 0);
+  /**
+   * Every membership change of the conversation started or ended so far, as one number (each bumps its member's epoch
+   * at both ends); undefined while one is under way, as raced() treats a change in progress. Summing `changing` in, as
+   * this did, missed a change that was under way and then ended: +1 epoch and -1 changing leave the sum as it was, so
+   * an owner who left meanwhile had its redaction's 403 counted as a violation (seed 223734993, at e1658a0).
+   */
+  private membershipMark(conv: Conversation): number | undefined {
+    const members = [...conv.members.values()];
+    return members.some((m) => m.changing > 0) ? undefined : members.reduce((n, m) => n + m.epoch, 0);
+  }
+
+  /** Whether a membership change of the conversation was under way at `mark`, or started or ended since. */
+  private racedSince(conv: Conversation, mark: number | undefined): boolean {
+    return mark === undefined || mark !== this.membershipMark(conv);
   }
 }
 
