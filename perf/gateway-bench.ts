@@ -18,7 +18,8 @@ import { Server as SocketIoServer } from 'socket.io';
 import { io as socketIoClient, type Socket as SocketIoClientSocket } from 'socket.io-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { MeasuredPartProfiler } from './measured-part-profiler';
-import { describeMachine, floodRooms, fmt, markdownTable, percentile, startBenchChatServer, writeDocSection } from './bench-utils';
+import { describeMachine, floodRooms, fmt, markdownTable, percentile, startBenchChatServer } from './bench-utils';
+import { ownedPartEnd, writeOwnedPart } from './doc-part';
 
 export type Kind = 'ws' | 'socketio' | 'gateway';
 const KINDS: readonly Kind[] = ['ws', 'socketio', 'gateway'];
@@ -670,83 +671,17 @@ async function main(): Promise<void> {
       'the shared client loop, not the server, limited that throughput run).',
       '',
       'Reproduce: `npm run build && node dist/perf/gateway-bench.js` (`--quick`: a short run that does not write this',
-      'file). `GATEWAY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` passes node flags to the server processes;',
+      'file; a full run rewrites this section down to here and keeps the dated notes below as they are written).',
+      '`GATEWAY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` passes node flags to the server processes;',
       '`--throughput-only[=ws|socketio|gateway]` runs only long throughput runs of one system (what to profile);',
       '`--latency-only[=ws|socketio|gateway]` only latency runs (after the same warm-up), with no other workload in between,',
       'and the server CPU per round trip. `GATEWAY_BENCH_PROFILE_DIR=/tmp/prof` with either profiles only the measured runs',
       "(`GATEWAY_BENCH_PROFILE_KIND=heap`: every allocation's site, garbage included, instead of CPU;",
       '`GATEWAY_BENCH_PROFILE_INTERVAL_US=100`: CPU samples every 100 µs instead of every 1 ms, for the short latency runs).',
-      '',
-      "Where a message's server CPU goes (gateway, `--throughput-only` with `--cpu-prof`, 2026-11-27, ~19 µs per message):",
-      'socket writes (`writev`, one per socket per turn) ~20 %, garbage collection ~13 %, WebSocket parsing, JSON.parse',
-      'and ajv validation ~7 %, frame serialisation (the shared `message` frame and the per-sender ack) ~7 %, the xstate',
-      'step ~6 % (once per chunk of up to 8 posts), dedup index lookups ~3 %, journal copy ~3 %. Changes that moved it:',
-      'one write per socket per turn (79 → 38 µs), the posts of a turn as one machine step (40 → 34 µs), an O(1) resume',
-      'cache (34 → 31 µs); then frames encoded once as complete WebSocket frames and written to the socket as one chunk,',
-      'one promise per post instead of a chain of async functions, shared frames cached for the turn instead of for the',
-      "record's lifetime (28 → 27 µs together), and one request per POSTS chunk with no object spread or Object.assign",
-      'per post (27 → 19 µs; the profile had shown those two spread lines alone at ~4.5 % of the CPU).',
-      '',
-      'The same profile on the slower VM of 2026-11-27 (kernel fc-v657: raw `ws` costs 31-36 µs per message there against',
-      '13-15 µs on the earlier one, and the gateway 42-52 µs): socket writes ~15 % (`writeBuffer`; the raw relay spends',
-      '~63 % of its CPU in `writev`, two per message), xstate ~12 %, garbage collection ~7.5 %, frame decoding (UTF-8,',
-      'JSON.parse, ajv) ~6 %, frame serialisation ~5 %, the rest spread thin over the actor, dedup and journal. Changes',
-      "that day: a turn's frames held by TurnWriteBatch and written as one Buffer instead of corking the socket (670",
-      'bytes less allocated per message), record timestamps formatted from a per-conversation cache of the current',
-      'second (toISOString costs ~1.1 µs there), the upgrade request no longer kept alive by every open connection, and',
-      'one shared members list per membership state instead of a copy per subscription (heap per idle connection',
-      '7.64 → 6.26 → 5.5 KiB). Same-run A/B of the code before and after that day, throughput-only:',
-      '15.6k-19.4k vs 17.2k-20.7k msg/s, within the run-to-run noise of that VM.',
-      '',
-      'Where the latency goes (2026-12-05, kernel fc-v1272, `--latency-only` on a quiet machine, with temporary',
-      'hrtime probes in the server; p50 of the last 1,200 round trips, cumulative from the WebSocket `message` event):',
-      'frame decoded (JSON.parse, ajv) 4.4-5.1 µs; post handed to the conversation (content check, rate limit,',
-      "runtime.post) 7.3-8.6; the turn's posts taken from their microtask 8.6-10.7; the POSTS chunk sent to xstate",
-      '8.9-11.1; our reducer starts (xstate: event, guards, transition) 14.5-18.2 and ends 17.8-22.3; the `deliver`',
-      'effect starts 20.9-25.9; the write to the peer starts 29.4-35.8 and returns 55.1-61.9 µs. The raw relay, from',
-      'the same event to after both of its sends: 25.0-31.9 µs. So the gateway spends ~30 µs more per message before',
-      "the peer's write, ~12 µs of it inside xstate's step around our reducer (the machine is the issue's required",
-      'owner of the sequence; merging its effects into one action was tried without gain), and its write to the peer',
-      "is the one that wakes the client process (~25 µs), where the relay's first write (to the sender) pays that.",
-      "The 1.3x p50 goal leaves 18-24 µs of budget over the relay's 60-80 µs round trip: less than a step of the",
-      'machine costs here.',
-      '',
-      "Since then (2026-12-05, second session): someone else's record is written when the step's delivery ends, inside",
-      'the step (`endsDelivery` on the last record), not in a microtask after its other effects; by the probes above that',
-      'saves ~4 µs of the peer write. Three full runs before and three after could not tell the two apart on this VM:',
-      'p50 1.27-1.51x before, 1.30-1.55x after; throughput 0.73-0.83x and 0.74-0.90x, Socket.IO moving as much between',
-      'runs (0.66-0.82x, 0.74-0.91x). The p99 over 2,000 round trips is a handful of stalls (GC, a JIT compile on the',
-      "other vCPU, the client's own) and swings 2-8x in both directions for Socket.IO and for us.",
-      '',
-      "2026-12-07: four full runs of this day's code, 12:35 on a quiet machine and three at 14:11 (the table is the last):",
-      'p50 1.43x, 1.59x, 1.35x, 1.61x; p99 1.68x, 1.58x, 1.25x, 1.31x; fan-out 0.90x, 0.93x, 1.32x, 1.05x; throughput 0.75x,',
-      "0.72x, 0.61x, 0.61x (Socket.IO 0.79x, 0.71x, 0.63x, 0.71x); handshake 0.38-0.55 ms. The gateway's CPU per message",
-      "rose from 22.4 to 24.7-38.5 µs between 12:35 and 14:11 while the relay's went from 16.9 to 17.3-21.7: a same-minutes",
-      "A/B of `--throughput-only` against the day's starting code (500fe29, built in a worktree, runs alternated) gave",
-      '31-42 µs now against 31-47 µs then, so the VM slowed, not the code. Measured with a microbenchmark the same day: one',
-      'xstate step of the conversation machine (POSTS of one post, effects stubbed) costs 7.5 µs warm and 27-40 µs with',
-      'cold caches, the reducer alone 1.0 and 6-18 µs; throughput runs carry 5.00 posts per step.',
-      '',
-      "2026-12-07, evening: where the peer's wait goes, in instructions (`node dist/perf/gateway-instructions.js`: the",
-      "latency workload's server under callgrind, V8 predictable mode, a dump before every socket write and every poll;",
-      'medians of ~190 messages after 2,000 warm-up messages; runs of the same build differ by <1 %). The gateway runs',
-      "102.5-103.0k instructions from the poll that reads A's frame to its first write, which is B's (the peer is written",
-      "inside the step, the sender's echo and ack at the end of the turn, 40k instructions later); the raw relay runs",
-      "37.9k to its first write (A's) and 49.2k to its second (B's). So B waits for ~2.1x the relay's server",
-      'instructions. With temporary probes (process.cpuUsage() calls, ~4-5k instructions each, left in the figures): the',
-      "poll to ws's `message` event 17.5k, JSON.parse and ajv 14.3k, the gateway's checks and rate limit 8.3k, runtime.post",
-      "to the actor's post (checks again, MessageTrace, dedup) 9.0k, the post's promise and queueMicrotask 9.6k, the",
-      'microtask to `machine.send` 11.2k; then xstate to the start of our assign 18.8k, the acceptPosts reducer 23.6k,',
-      "xstate from the assign to settleBatch (the context copy and snapshot clone) 21.2k, our deliver to the records'",
-      "hand-off 10.4k, the sender's connection 20.6k (the shared `message` frame is serialised there), the peer's 4.8k, its",
-      "flush to the write 4.5k. Tried without gain: handing a step's records to the sender's own connections after the",
-      "others' (102,953 -> 102,098 instructions before the peer's write, within the spread: the sender's listener is",
-      "mostly the frame serialisation the peer needs anyway); not committed. What is left is xstate's step around our",
-      "reducer (~30k without probes, the issue's required owner of the sequence) and the reducer itself (~19k for one",
-      'post: a place to look next), then the read and decode path the relay pays too (~25k).',
     ].join('\n');
-    writeDocSection(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Gateway', body);
-    console.log('wrote the "## Gateway" section of docs/benchmarks.md');
+    // Its own part only: the dated notes written by hand below it stay (doc-part.ts).
+    writeOwnedPart(path.resolve(__dirname, '../../docs/benchmarks.md'), '## Gateway', body, ownedPartEnd('perf/gateway-bench.ts'));
+    console.log('wrote the "## Gateway" table of docs/benchmarks.md (the notes below it kept)');
   }
 }
 
