@@ -27,6 +27,7 @@ import { isChatError } from '../actors/errors';
 import type { ChatRuntime } from '../actors/runtime-types';
 import type { NlwebChatConfig } from '../config/config-types';
 import { mountWebClient } from '../client/web/mount-web-client';
+import { listenFailureText } from './listen-failure';
 import { MIGRATE_EXIT, runMigrate, type MigrateOptions } from './migrate-command';
 import { readConfig } from './read-config';
 import { runServerCli } from './server-cli';
@@ -330,8 +331,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   try {
     running = await start(config, env, logger);
   } catch (err) {
-    process.stderr.write(`nlweb-chat: start-up failed: ${errorText(err)}\n`);
-    logger.fatal({ err: errorText(err) }, 'start-up failed');
+    const text = listenFailureText(err, config) ?? errorText(err);
+    process.stderr.write(`nlweb-chat: start-up failed: ${text}\n`);
+    logger.fatal({ err: text }, 'start-up failed');
     exitAfterFlush(logger, EXIT_FAILURE);
     return;
   }

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { runToExit } from './server-process';
@@ -113,6 +114,23 @@ describe('server process start-up errors', () => {
       '',
     ]);
     expect(result.stdout).toBe('');
+  });
+
+  it('names the port in use and the setting that chose it, not only node\'s "listen EADDRINUSE"', async () => {
+    // A second `npm start` while the first still runs on 8000 used to print node's message alone, with no word of PORT.
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as net.AddressInfo;
+      const result = await run({ PORT: String(port), NLWEB_CHAT_LOG_LEVEL: 'silent' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `nlweb-chat: start-up failed: EADDRINUSE: 127.0.0.1:${port} is already in use (another nlweb-chat still running, or ` +
+          'another program): stop it, or choose another port with server.port (env PORT; PORT=0 picks a free port)\n',
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('exits 1 naming the file when NLWEB_CHAT_CONFIG does not exist', async () => {
