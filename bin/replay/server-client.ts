@@ -93,7 +93,7 @@ export function createServerClient(target: ServerTarget): ServerClient {
           await delay(waitMs);
           continue;
         }
-        if (status < 200 || status > 299) throw httpError(request, status, body);
+        if (status < 200 || status > 299) throw httpError(request, status, body, target.token !== undefined);
         if (!body) throw new ServerRequestError('HTTP_INVALID_BODY', `${request} answered HTTP ${status} without a JSON object`, status);
         return body;
       }
@@ -118,17 +118,23 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** What to do about the usual refusals, added to the server's own message. */
-const HINTS: Readonly<Record<number, string>> = {
-  401: ' (give --token or NLWEB_CHAT_TOKEN; a dev-mode server on loopback takes --user)',
-  403: ' (the caller must be a member of the conversation)',
-};
+/**
+ * What to do about the usual refusals, added to the server's own message. A 401 to a token the caller gave is about
+ * that token: "give --token" read as if none had been sent, to someone whose token had the wrong secret.
+ */
+function hint(status: number, tokenGiven: boolean): string {
+  if (status === 401 && tokenGiven)
+    return " (the server refused the token of --token or NLWEB_CHAT_TOKEN: in jwt mode it must be signed with the server's NLWEB_CHAT_JWT_SECRET, name a member in sub and not have expired)";
+  if (status === 401) return ' (give --token or NLWEB_CHAT_TOKEN; a dev-mode server on loopback takes --user)';
+  if (status === 403) return ' (the caller must be a member of the conversation)';
+  return '';
+}
 
 /** `<server code>: GET <url> answered HTTP <status>: <server message>` (the gateway's `{error, code, message}`). */
-function httpError(request: string, status: number, body: Record<string, unknown> | undefined): ServerRequestError {
+function httpError(request: string, status: number, body: Record<string, unknown> | undefined, tokenGiven: boolean): ServerRequestError {
   const code = typeof body?.error === 'string' ? body.error : `HTTP_${status}`;
   const message = typeof body?.message === 'string' ? `: ${body.message}` : '';
-  return new ServerRequestError(code, `${request} answered HTTP ${status}${message}${HINTS[status] ?? ''}`, status);
+  return new ServerRequestError(code, `${request} answered HTTP ${status}${message}${hint(status, tokenGiven)}`, status);
 }
 
 /**

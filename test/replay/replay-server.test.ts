@@ -105,6 +105,10 @@ describe('replay --server against a server on SQLite: the same as reading the fi
       /^replay: GATEWAY_ERR_UNAUTHENTICATED: GET http:\/\/127\.0\.0\.1:\d+\/chat\/conversations\/\S+ answered HTTP 401/,
     );
     expect(unauth.stderr).not.toContain(wrong);
+    // About the token given, not "give --token" as when none was (a newcomer's token had the wrong secret).
+    expect(unauth.stderr).toContain(
+      "token signature does not verify (the server refused the token of --token or NLWEB_CHAT_TOKEN: in jwt mode it must be signed with the server's NLWEB_CHAT_JWT_SECRET",
+    );
     const notMember = await run(conv, '--server', h.url, '--token', h.token('mallory'));
     expect(notMember).toMatchObject({ code: 1, stderr: expect.stringMatching(/^replay: CHAT_ERR_NOT_PARTICIPANT: .* answered HTTP 403/) });
     const unknown = await run('no-such-conversation', ...server);
@@ -197,7 +201,12 @@ describe('replay --server in dev mode', () => {
     const out = await run('dev-c', '--server', h.url, '--user', 'alice', '--json');
     expect(out.code).toBe(0);
     expect(parseJsonLines(out.stdout).map((m) => m.message_type)).toEqual(['join', 'text']);
-    expect(await run('dev-c', '--server', h.url)).toMatchObject({ code: 1, stderr: expect.stringContaining('HTTP 401') });
+    expect(await run('dev-c', '--server', h.url)).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(
+        '(development authentication) (give --token or NLWEB_CHAT_TOKEN; a dev-mode server on loopback takes --user)',
+      ),
+    });
   });
 });
 
