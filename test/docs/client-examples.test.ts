@@ -1,0 +1,44 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fencedBlocks, repo, typeErrors } from './doc-examples';
+
+/**
+ * docs/client.md's examples are fragments of an application (its token, its render functions, a client made
+ * earlier), so they are type-checked with those names declared and their statements inside an async function,
+ * against the built package: a renamed option, event field or method fails here instead of in a reader's editor.
+ * Only the names below are assumed; anything else a fragment uses must come from its own imports.
+ */
+const PRELUDE = [
+  "import type { ChatClient } from 'nlweb-chat/client';",
+  "import type { ChatRuntime, NlwebChatConfig } from 'nlweb-chat';",
+  'declare const jwt: string;',
+  'declare function render(participants: unknown): void;',
+  'declare function showBanner(text: string): void;',
+  'declare const client: ChatClient;',
+  'declare const input: HTMLInputElement;',
+  'declare const hint: HTMLElement;',
+  'declare const runtime: ChatRuntime;',
+  'declare const config: NlwebChatConfig;',
+].join('\n');
+
+/** The fragment as a module: its imports at the top, the rest the body of an async function. */
+function asModule(fragment: string): string {
+  const lines = fragment.split('\n');
+  const imports = lines.filter((l) => l.startsWith('import '));
+  const body = lines.filter((l) => !l.startsWith('import '));
+  return `${imports.join('\n')}\n${PRELUDE}\nexport async function example(): Promise<void> {\n${body.join('\n')}\n}\n`;
+}
+
+describe('docs/client.md examples', () => {
+  const examples = fencedBlocks(readFileSync(join(repo, 'docs/client.md'), 'utf8')).filter((b) => b.lang === 'ts');
+
+  it('has the examples this test was written for (the opening one, leave, limits, serving the page)', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(examples.map((b, i) => [i, b.body] as const))('example %i type-checks against the built package', (_i, body) => {
+    // npm test builds dist/ before jest runs; the examples import the package entry points.
+    expect(existsSync(join(repo, 'dist/client/index.d.ts'))).toBe(true);
+    expect(typeErrors(asModule(body))).toBe('');
+  });
+});
