@@ -39,6 +39,11 @@ export class RedisConnection {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Whether the first connect succeeded (from then on, lost connections are re-made in the background). */
   private connected = false;
+  /**
+   * The socket's error of the current connect attempt. ioredis rejects a first connect that has no retry with only
+   * "Connection is closed." and emits the reason (ECONNREFUSED, ENOTFOUND, an auth failure) as an 'error' event.
+   */
+  private connectError: unknown;
 
   constructor(options: RedisConnectionOptions) {
     const timeout = options.operationTimeoutMs ?? REDIS_OPERATION_TIMEOUT_MS;
@@ -57,15 +62,22 @@ export class RedisConnection {
       disconnectTimeout: 200,
     });
     // Connection errors reach the calls that meet them; without a listener ioredis would print each one.
-    this.client.on('error', () => undefined);
+    this.client.on('error', (err) => {
+      if (!this.connected) this.connectError = err;
+    });
   }
 
   /** Connects; a failure is STORAGE_ERR_UNAVAILABLE and leaves nothing running (no background reconnects). */
   async connect(): Promise<void> {
+    this.connectError = undefined;
     try {
       await this.client.connect();
     } catch (err) {
-      throw mapRedisError(err, 'cannot reach Redis');
+      // "cannot reach Redis: Connection is closed." said nothing of why; the socket's error does. The cause stays
+      // ioredis's rejection, which the socket's error only explains.
+      const why = (this.connectError as { message?: unknown } | undefined)?.message;
+      if (isChatError(err) || typeof why !== 'string') throw mapRedisError(err, 'cannot reach Redis');
+      throw new ChatError('STORAGE_ERR_UNAVAILABLE', `cannot reach Redis: ${why}`, { cause: err });
     }
     this.connected = true;
   }

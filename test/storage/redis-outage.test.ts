@@ -1,5 +1,6 @@
+import net from 'node:net';
 import { isChatError } from '../../actors/errors';
-import type { RedisStore } from '../../storage-providers/redis-store';
+import { RedisStore } from '../../storage-providers/redis-store';
 import { expectCode } from '../../testing';
 import { meta, msg } from '../../testing/store-contract/fixtures';
 import { startTcpProxy, type TcpProxy } from '../recovery/tcp-proxy';
@@ -169,4 +170,20 @@ describeWithRedis(reachable)('RedisStore when Redis goes away', () => {
     await store.appendMessages('c1', [msg('c1', 3)]);
     expect((await store.readMessages('c1', 0, 10)).map((m) => m.sequence_id)).toEqual([1, 2, 3]);
   }, 20_000);
+});
+
+// Needs no Redis: nothing listens on the port. It used to say "cannot reach Redis: Connection is closed." (ioredis's
+// rejection of a first connect without retry), while the reason, ECONNREFUSED, went to an 'error' event nobody read.
+describe('RedisStore on an address where nothing listens', () => {
+  test('open() names the connection\'s error: ECONNREFUSED and the address, not "Connection is closed."', async () => {
+    const free = net.createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const { port } = free.address() as net.AddressInfo;
+    await new Promise((resolve) => free.close(resolve));
+    const store = new RedisStore({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 2000 });
+    const error = await openError(store);
+    expect(error.code).toBe('STORAGE_ERR_UNAVAILABLE');
+    expect(error.message).toBe(`cannot reach Redis: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(store.isOpen).toBe(false);
+  });
 });
