@@ -4,6 +4,7 @@ import type { DeliveryProgress } from './delivery-progress';
 import type { ReplayRequest } from './output-route';
 import { errorFrame } from './error-frames';
 import { postMessage, type PostTarget } from './message-posting';
+import { plainMessageFrame } from './plain-message-frame';
 import { deleteMessage, editMessage } from './message-changes';
 import { cutText } from './text-cut';
 import { CLIENT_FRAME_TYPES, type ClientFrame, type ClientFrameType } from './protocol/client-frames';
@@ -13,15 +14,24 @@ import { MAX_ECHOED_MESSAGE_ID_LENGTH, type ErrorFrame } from './protocol/server
 /**
  * A client frame decoded and validated, or the error frame to answer it with. Unparseable JSON is
  * `fatal` (a protocol violation: the socket is closed); a frame failing its schema only gets the error.
+ * `plain`: a `message` frame read by plainMessageFrame, whose text the content and id rules need not scan.
  */
 export type DecodedClientData =
-  { readonly ok: true; readonly frame: ClientFrame } | { readonly ok: false; readonly error: ErrorFrame; readonly fatal: boolean };
+  | { readonly ok: true; readonly frame: ClientFrame; readonly plain: boolean }
+  | { readonly ok: false; readonly error: ErrorFrame; readonly fatal: boolean };
 
-/** Parses and validates the payload of one WebSocket message. */
+/** Parses and validates the payload of one WebSocket message: the common `message` frame at once, else decodeFrameBytes. */
 export function decodeClientData(data: RawData, isBinary: boolean, validator: FrameValidator): DecodedClientData {
+  const bytes = rawBytes(data, isBinary);
+  const plain = plainMessageFrame(bytes);
+  if (plain !== undefined) return { ok: true, frame: plain, plain: true };
+  return decodeFrameBytes(bytes, validator);
+}
+
+/** The full decode of a frame's bytes: UTF-8, JSON, the frame's schema; every refusal is worded here. */
+export function decodeFrameBytes(bytes: Buffer, validator: FrameValidator): DecodedClientData {
   // Binary frames are decoded as UTF-8 text too: the protocol is JSON either way. Bytes that are not UTF-8 are
   // refused rather than decoded to U+FFFD, which would post content the client never wrote.
-  const bytes = rawBytes(data, isBinary);
   if (!isUtf8(bytes)) return { ok: false, error: errorFrame('GATEWAY_ERR_MALFORMED_JSON', 'frame is not valid UTF-8'), fatal: true };
   let value: unknown;
   try {
@@ -30,7 +40,7 @@ export function decodeClientData(data: RawData, isBinary: boolean, validator: Fr
     return { ok: false, error: errorFrame('GATEWAY_ERR_MALFORMED_JSON'), fatal: true };
   }
   const checked = validator.client(value);
-  if (checked.ok) return { ok: true, frame: checked.frame };
+  if (checked.ok) return { ok: true, frame: checked.frame, plain: false };
   // Echo the message_id whenever it is a string, also an invalid one (empty, too long): that is what the client
   // matches its pending send by. Cut to MAX_ECHOED_MESSAGE_ID_LENGTH so a huge id is not reflected back in full.
   const messageId = (value as { message_id?: unknown } | null)?.message_id;
@@ -87,12 +97,15 @@ export interface FrameDispatchTarget extends PostTarget {
   takeReadBatches(): void;
 }
 
-/** Turns one valid client frame into its runtime call or direct answer (docs/protocol.md). */
-export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTarget): void {
+/**
+ * Turns one valid client frame into its runtime call or direct answer (docs/protocol.md). `plain`: see
+ * DecodedClientData.
+ */
+export function dispatchClientFrame(frame: ClientFrame, target: FrameDispatchTarget, plain = false): void {
   const { ctx, sender } = target;
   switch (frame.type) {
     case 'message':
-      postMessage(frame, target);
+      postMessage(frame, target, plain);
       return;
     case 'sync': {
       // A replay may read storage: it costs a token of the participant's message budget.

@@ -2,7 +2,7 @@ import { isChatError } from '../actors/errors';
 import { reservedMetadataProblem } from '../actors/reserved-metadata';
 import { metadataSizeProblem } from './metadata-size';
 import type { ConnectionContext } from './connection-context';
-import { contentProblem } from './content-validation';
+import { contentProblem, plainContentProblem } from './content-validation';
 import { sendMessageAcks } from './delivery-progress';
 import { errorFrame, type AnsweredFrame } from './error-frames';
 import type { ErrorFrame } from './protocol/server-frames';
@@ -34,9 +34,11 @@ export interface PostTarget {
  * A client `message` frame: content and metadata checks, then the rate limit, then runtime.post. Refusals are error
  * frames naming the message_id, so the client can match them to its pending send; the socket stays open.
  * Every answer, ack or refusal, goes out in the order the frames came in (answer-order.ts), whenever it was decided.
- * The outcome arrives through one `then` (not an async function): this runs for every message.
+ * The outcome arrives through one `then` (not an async function): this runs for every message. `plain`: the frame's
+ * text is printable ASCII without escapes (plain-message-frame.ts), so only the content's emptiness and length are
+ * left to check.
  */
-export function postMessage(frame: ClientMessageFrame, target: PostTarget): void {
+export function postMessage(frame: ClientMessageFrame, target: PostTarget, plain = false): void {
   const { ctx, orderHold, answerOrder } = target;
   const messageId = frame.message_id;
   const ticket = answerOrder.take();
@@ -54,7 +56,8 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
       return;
     }
   }
-  const problem = contentProblem(frame.content, ctx.config.chat.limits.max_message_length);
+  const maxLength = ctx.config.chat.limits.max_message_length;
+  const problem = plain ? plainContentProblem(frame.content, maxLength) : contentProblem(frame.content, maxLength);
   if (problem) {
     // Refused for good: the client drops it, so it no longer holds anything up.
     orderHold.release(messageId);
@@ -65,7 +68,7 @@ export function postMessage(frame: ClientMessageFrame, target: PostTarget): void
   // no store keeps as sent (record-rules.ts storableValueProblem).
   const reserved =
     reservedMetadataProblem(frame.metadata) ??
-    storableValueProblem(messageId, 'message_id') ??
+    (plain ? undefined : storableValueProblem(messageId, 'message_id')) ??
     storableValueProblem(frame.metadata, 'metadata') ??
     metadataSizeProblem(frame.metadata, ctx.config.chat.limits.max_metadata_bytes);
   if (reserved) {

@@ -367,7 +367,7 @@ export class WsConnection implements FrameDispatchTarget, OutputTarget {
     const decoded = decodeClientData(data, isBinary, this.ctx.validator);
     if (decoded.ok) {
       const afterLeave = this.leaving ? frameAfterLeave(decoded.frame) : undefined;
-      if (afterLeave === undefined) dispatchClientFrame(decoded.frame, this);
+      if (afterLeave === undefined) dispatchClientFrame(decoded.frame, this, decoded.plain);
       else if (afterLeave !== 'drop') this.sendError(afterLeave);
       return;
     }
