@@ -1,6 +1,8 @@
 import type { ChatMessage } from '../actors/message-types';
 import { isPlainRecord, messageAckJson, messageFrameJson } from './frame-json';
 import type { MessageAckFrame } from './protocol/server-frames';
+import { ascii, digitCount, hasKeys, isPlainAscii, put, putDigits, QUOTE, SHORT_FIELD } from './frame-bytes';
+import { plainRecordFrame } from './plain-record-frame';
 import { encodeTextFrame, textFrameHeaderLength, writeTextFrameHeader } from './text-frames';
 
 /**
@@ -47,6 +49,9 @@ export class FrameWriter {
   message(m: ChatMessage): Buffer {
     // frame-json.ts's test for a record its hand-written JSON covers, and a sequence id written as plain digits.
     if (!isPlainRecord(m) || m.sequence_id < 0) return encodeTextFrame(messageFrameJson(m));
+    // The usual chat line in one pass; a record with anything to escape, or metadata, field by field below.
+    const plain = plainRecordFrame(m);
+    if (plain !== undefined) return plain;
     // Cleared first, so no slot is left over from a frame that threw half-way.
     this.escaped.fill(undefined);
     const lit = this.lit;
@@ -162,56 +167,7 @@ export class FrameWriter {
   }
 }
 
-const QUOTE = 0x22;
-/** Fields up to this long are copied by a loop; longer ones by one latin1 write (a call into C++ costs more than a short loop). */
-const SHORT_FIELD = 48;
-/** Any character JSON escapes or that takes more than one byte in UTF-8. */
-const NOT_PLAIN = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
-
-function ascii(text: string): Buffer {
-  return Buffer.from(text, 'latin1');
-}
-
-function put(frame: Buffer, at: number, bytes: Buffer): number {
-  frame.set(bytes, at);
-  return at + bytes.length;
-}
-
-function isPlainAscii(s: string): boolean {
-  if (s.length > SHORT_FIELD) return !NOT_PLAIN.test(s);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) return false;
-  }
-  return true;
-}
-
 /** A non-negative safe integer: JSON writes it as its decimal digits. */
 function isDigitsOnly(n: number): boolean {
   return Number.isSafeInteger(n) && n >= 0;
-}
-
-function digitCount(n: number): number {
-  let count = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    count++;
-  }
-  return count;
-}
-
-function putDigits(frame: Buffer, at: number, n: number): number {
-  const end = at + digitCount(n);
-  let i = end;
-  do {
-    const next = Math.floor(n / 10);
-    frame[--i] = 0x30 + (n - next * 10);
-    n = next;
-  } while (n > 0);
-  return end;
-}
-
-function hasKeys(metadata: Readonly<Record<string, unknown>>): boolean {
-  for (const _key in metadata) return true;
-  return false;
 }
