@@ -27,8 +27,9 @@ export class FencedChanges {
     private readonly conversation: FencedConversation,
   ) {}
 
-  redact(target: RedactionTarget): Promise<RedactionResult> {
-    return this.fenced(() => this.store.redactMessages(this.conversationId, target, this.conversation.claim));
+  /** `upTo`: the last sequence id the redaction covers (ChatStore.redactMessages). */
+  redact(target: RedactionTarget, upTo: number): Promise<RedactionResult> {
+    return this.fenced(() => this.store.redactMessages(this.conversationId, target, this.conversation.claim, upTo));
   }
 
   replace(sequenceId: number, replacement: ContentReplacement): Promise<ChatMessage | undefined> {

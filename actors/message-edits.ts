@@ -106,7 +106,9 @@ export class MessageEdits {
    * included, and which were redacted already. Each redaction is announced once: what was redacted and announced
    * before is left out of the record, and what was redacted before but never announced (its record lost to a stop)
    * is announced now. `received`: the conversation's last sequence id when the request was received
-   * (ConversationActor.sequencedSoFar); a member's delete names none of its messages sequenced after it.
+   * (ConversationActor.sequencedSoFar); nothing sequenced after it is redacted (a member's delete naming such a message
+   * is refused; the owner's redaction leaves it out). The edit records of a redacted message go with it wherever they
+   * stand: an edit made before this redaction may be sequenced after its point, and carries that message's text.
    */
   redact(
     conversationId: string,
@@ -134,7 +136,7 @@ export class MessageEdits {
       const receivedUpTo = await this.catchUp(conversation, 'redaction', request.received);
       const writes = new FencedChanges(this.deps.store, conversationId, conversation);
       const named = owner
-        ? await this.redactAny(conversationId, writes, target)
+        ? await this.redactAny(conversationId, writes, target, receivedUpTo)
         : await this.deleteOwn(
             conversationId,
             writes,
@@ -190,9 +192,19 @@ export class MessageEdits {
     };
   }
 
-  /** The owner's redaction: any sender's records, by message ids or by sender. */
-  private async redactAny(conversationId: string, writes: FencedChanges, target: RedactionTarget): Promise<NamedRecords> {
-    const found = await writes.redact(target);
+  /**
+   * The owner's redaction: any sender's records, by message ids or by sender, sequenced by `receivedUpTo` (when it was
+   * received). "Redact everything bob said" is what bob had said when it was asked: a post of his that reached the
+   * conversation after the request (its next frame, or sequenced while this waited for the journal or for a change
+   * ahead of it) is not taken, as a member's delete does not take a message posted after it (ownSequenceId).
+   */
+  private async redactAny(
+    conversationId: string,
+    writes: FencedChanges,
+    target: RedactionTarget,
+    receivedUpTo: number,
+  ): Promise<NamedRecords> {
+    const found = await writes.redact(target, receivedUpTo);
     // Only a store that replaces content holds edits, whose records must go too (those of records redacted already
     // as well: a redaction cut short by a stop may have left them).
     const records = this.deps.store.supports.replaceContent

@@ -494,17 +494,25 @@ export abstract class ChatStore {
    * that are not redacted yet; those already redacted are left as they are and named apart (RedactionResult), so a
    * caller announces each redaction once. `fence`: as for appendMessages, checked atomically with the write (a store
    * with `supports.claims` refuses with STORAGE_ERR_FENCED, changing nothing, when the conversation was claimed again
-   * since): a runtime that lost the conversation must not rewrite the new holder's records unannounced.
+   * since): a runtime that lost the conversation must not rewrite the new holder's records unannounced. `upTo`: the
+   * last sequence id the redaction covers (absent: all); a record sequenced after it is neither redacted nor named, so
+   * the runtime's redaction takes what had been sent when it was asked, never a post that arrived after the request.
    */
-  async redactMessages(conversationId: string, target: RedactionTarget, fence?: ConversationClaim): Promise<RedactionResult> {
+  async redactMessages(
+    conversationId: string,
+    target: RedactionTarget,
+    fence?: ConversationClaim,
+    upTo?: number,
+  ): Promise<RedactionResult> {
     this.assertOpen();
     requireId(conversationId, 'conversationId');
+    if (upTo !== undefined) requireCount(upTo, 'upTo', 0);
     const valid =
       target !== null && typeof target === 'object' && 'messageIds' in target
         ? Array.isArray(target.messageIds) && target.messageIds.every((id) => typeof id === 'string')
         : typeof (target as { senderId?: unknown } | null)?.senderId === 'string';
     if (!valid) throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'redaction target needs messageIds[] or senderId');
-    return this._redactMessages(conversationId, target, fenceEpoch(fence));
+    return this._redactMessages(conversationId, target, fenceEpoch(fence), upTo);
   }
 
   /**
@@ -646,7 +654,13 @@ export abstract class ChatStore {
    * `fenceEpoch` as for _appendMessages, checked in the same transaction (statement, script) as the write; an unknown
    * conversation is not refused (nothing matches).
    */
-  protected abstract _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult>;
+  /** `upTo`: validated, absent for no bound; a record whose sequence id is above it is left out (neither list). */
+  protected abstract _redactMessages(
+    conversationId: string,
+    target: RedactionTarget,
+    fenceEpoch?: number,
+    upTo?: number,
+  ): Promise<RedactionResult>;
   /** Providers with `supports.replaceContent` implement it (fenced as _redactMessages); the public method refuses before this default. */
   protected _replaceMessageContent(
     _conversationId: string,

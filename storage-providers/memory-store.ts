@@ -379,7 +379,12 @@ export class MemoryStore extends ChatStore {
     return this.conversations.get(conversationId)?.journal.find(senderId, messageId);
   }
 
-  protected async _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult> {
+  protected async _redactMessages(
+    conversationId: string,
+    target: RedactionTarget,
+    fenceEpoch?: number,
+    upTo = Number.MAX_SAFE_INTEGER,
+  ): Promise<RedactionResult> {
     const entry = this.conversations.get(conversationId);
     if (!entry) return { redacted: [], alreadyRedacted: [] };
     this.checkFence(conversationId, entry, fenceEpoch);
@@ -389,7 +394,7 @@ export class MemoryStore extends ChatStore {
     const bytesBefore = entry.journal.bytes;
     // The redacted records' sizes change (content replaced, metadata marked); the next append trims if that passed the bound.
     const redacted = entry.journal.replaceWhere((m) => {
-      if (!(ids ? ids.has(m.message_id) : m.sender_id === sender)) return undefined;
+      if (m.sequence_id > upTo || !(ids ? ids.has(m.message_id) : m.sender_id === sender)) return undefined;
       if (m.metadata.redacted === true) {
         alreadyRedacted.push(m.sequence_id);
         return undefined;

@@ -170,13 +170,14 @@ function fencedConversation(s: string, conversationId: string, fence: string): s
 }
 
 /**
- * The redaction of the records of conversation $2 matching `match` ($3), fenced by $4: content $1; rows (sequence_id,
- * already).
+ * The redaction of the records of conversation $2 matching `match` ($3), fenced by $4, sequenced by $5 (the point the
+ * redaction was asked at: later records are not its to take): content $1; rows (sequence_id, already).
  */
 function redaction(s: string, match: string): string {
   return `WITH ${fencedConversation(s, '$2', '$4')}, matched AS (
       SELECT sequence_id, (metadata -> 'redacted') IS NOT DISTINCT FROM 'true'::jsonb AS already
-      FROM ${s}.messages WHERE conversation_id = $2 AND ${match} AND EXISTS (SELECT 1 FROM conv) FOR UPDATE
+      FROM ${s}.messages WHERE conversation_id = $2 AND sequence_id <= $5::bigint AND ${match} AND EXISTS (SELECT 1 FROM conv)
+      FOR UPDATE
     ), changed AS (
       UPDATE ${s}.messages m SET content = $1, metadata = m.metadata || '{"redacted": true}'::jsonb
       FROM matched WHERE m.conversation_id = $2 AND m.sequence_id = matched.sequence_id AND NOT matched.already

@@ -332,12 +332,17 @@ export class PostgresStore extends ChatStore {
     await this.query(this.sql.releaseClaim, [conversationId, claim.ownerId, claim.epoch]);
   }
 
-  protected async _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult> {
+  protected async _redactMessages(
+    conversationId: string,
+    target: RedactionTarget,
+    fenceEpoch?: number,
+    upTo = Number.MAX_SAFE_INTEGER,
+  ): Promise<RedactionResult> {
     const fence = fenceEpoch ?? null;
     const rows =
       'messageIds' in target
-        ? await this.query(this.sql.redactByIds, [REDACTION_MARKER, conversationId, target.messageIds, fence])
-        : await this.query(this.sql.redactBySender, [REDACTION_MARKER, conversationId, target.senderId, fence]);
+        ? await this.query(this.sql.redactByIds, [REDACTION_MARKER, conversationId, target.messageIds, fence, upTo])
+        : await this.query(this.sql.redactBySender, [REDACTION_MARKER, conversationId, target.senderId, fence, upTo]);
     if (rows.length === 0) await this.refuseIfFenced(conversationId, fenceEpoch);
     const ids = (already: boolean) =>
       rows

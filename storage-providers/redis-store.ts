@@ -366,9 +366,15 @@ export class RedisStore extends ChatStore {
    * Reads the journal (HSCAN, in pages) and rewrites each matching record unless it changed since it was read: like
    * the SQL stores' UPDATE, it looks at every record of the conversation. A record that changed in between (an edit,
    * another redaction) is read again and redacted as it is now, so no edit landing in between survives it. Records
-   * redacted already (when read, or when read again) are left as they are and named apart.
+   * redacted already (when read, or when read again) are left as they are and named apart. Records sequenced after
+   * `upTo` are passed over as read (a record's sequence id never changes, so reading one again cannot bring it in).
    */
-  protected async _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult> {
+  protected async _redactMessages(
+    conversationId: string,
+    target: RedactionTarget,
+    fenceEpoch?: number,
+    upTo = Number.MAX_SAFE_INTEGER,
+  ): Promise<RedactionResult> {
     await this.refuseIfFenced(conversationId, fenceEpoch);
     const key = this.keys.records(conversationId);
     const ids = 'messageIds' in target ? new Set(target.messageIds) : undefined;
@@ -382,7 +388,7 @@ export class RedisStore extends ChatStore {
       const read = new Map<string, string>();
       for (let i = 0; i < flat.length; i += 2) {
         const record = JSON.parse(flat[i + 1]) as ChatMessage;
-        if (ids ? !ids.has(record.message_id) : record.sender_id !== sender) continue;
+        if (record.sequence_id > upTo || (ids ? !ids.has(record.message_id) : record.sender_id !== sender)) continue;
         // HSCAN may return a field twice (a hash resized meanwhile): the second sight finds it redacted by this call.
         if (redacted.has(record.sequence_id)) continue;
         if (record.metadata?.redacted === true) already.add(record.sequence_id);

@@ -127,17 +127,18 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
       )
       .pluck(),
     // A redaction changes only records not redacted yet (a redaction is final) and names those that were apart, in
-    // the same IMMEDIATE transaction, so each redaction is announced once (message-edits.ts).
+    // the same IMMEDIATE transaction, so each redaction is announced once (message-edits.ts). Only records up to
+    // @up_to: those sequenced after the redaction was asked are not its to take (ChatStore.redactMessages).
     redactByIds: db
       .prepare(
         `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
-       WHERE conversation_id = @conversation_id AND message_id IN (SELECT value FROM json_each(@ids))
+       WHERE conversation_id = @conversation_id AND sequence_id <= @up_to AND message_id IN (SELECT value FROM json_each(@ids))
          AND json_type(metadata, '$.redacted') IS NOT 'true' RETURNING sequence_id`,
       )
       .pluck(),
     redactedByIds: db
       .prepare(
-        `SELECT sequence_id FROM messages WHERE conversation_id = @conversation_id
+        `SELECT sequence_id FROM messages WHERE conversation_id = @conversation_id AND sequence_id <= @up_to
          AND message_id IN (SELECT value FROM json_each(@ids)) AND json_type(metadata, '$.redacted') = 'true'`,
       )
       .pluck(),
@@ -149,14 +150,14 @@ export function createSqliteStatements(db: Database.Database): SqliteStatements 
     redactBySender: db
       .prepare(
         `UPDATE messages SET content = @marker, metadata = json_set(metadata, '$.redacted', json('true'))
-       WHERE conversation_id = @conversation_id AND sender_id = @sender_id
+       WHERE conversation_id = @conversation_id AND sender_id = @sender_id AND sequence_id <= @up_to
          AND json_type(metadata, '$.redacted') IS NOT 'true' RETURNING sequence_id`,
       )
       .pluck(),
     redactedBySender: db
       .prepare(
         `SELECT sequence_id FROM messages WHERE conversation_id = @conversation_id AND sender_id = @sender_id
-         AND json_type(metadata, '$.redacted') = 'true'`,
+         AND sequence_id <= @up_to AND json_type(metadata, '$.redacted') = 'true'`,
       )
       .pluck(),
   };

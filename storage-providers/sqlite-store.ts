@@ -362,8 +362,13 @@ export class SqliteStore extends ChatStore {
     await this.run((s) => s.releaseClaim.run(conversationId, claim.ownerId, claim.epoch));
   }
 
-  protected async _redactMessages(conversationId: string, target: RedactionTarget, fenceEpoch?: number): Promise<RedactionResult> {
-    const params = { conversation_id: conversationId };
+  protected async _redactMessages(
+    conversationId: string,
+    target: RedactionTarget,
+    fenceEpoch?: number,
+    upTo = Number.MAX_SAFE_INTEGER,
+  ): Promise<RedactionResult> {
+    const params = { conversation_id: conversationId, up_to: upTo };
     const [already, redacted] = await this.write((s) => {
       checkFence(s, conversationId, fenceEpoch);
       // Read before the update (which makes every match redacted); both in the one write transaction.

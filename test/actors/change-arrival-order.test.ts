@@ -1,10 +1,3 @@
-import { isChatError } from '../../actors/errors';
-import { RESTORE_RECORDS } from '../../actors/restore-conversation';
-import { MemoryStore } from '../../storage-providers/memory-store';
-import { collector, GatedStore, makeRuntime } from './runtime-helpers';
-
-type Runtime = Awaited<ReturnType<typeof makeRuntime>>['runtime'];
-
 /**
  * An edit or delete is judged against the conversation as it was when the change was received (message-edits.ts,
  * ConversationActor.sequencedSoFar): a message posted right after it, before anything was awaited, is unknown to it
@@ -12,15 +5,12 @@ type Runtime = Awaited<ReturnType<typeof makeRuntime>>['runtime'];
  * the random gateway sessions: a `delete` frame sent before the `message` frame of the same id, in one chunk,
  * deleted the post, because the delete looked the id up only after the post was sequenced.
  */
-async function conversation(runtime: Runtime): Promise<void> {
-  await runtime.createConversation({
-    conversation_id: 'c',
-    created_by: 'alice',
-    participants: [{ participant_id: 'bob', participant_type: 'human' }],
-  });
-  // Live, as it is for a connected socket: posts and changes reach the actor without waiting for a load.
-  await runtime.subscribe('c', 'bob', collector().listener);
-}
+import { isChatError } from '../../actors/errors';
+import { RESTORE_RECORDS } from '../../actors/restore-conversation';
+import { MemoryStore } from '../../storage-providers/memory-store';
+import { collector, GatedStore, liveTwoMemberConversation, makeRuntime } from './runtime-helpers';
+
+type Runtime = Awaited<ReturnType<typeof makeRuntime>>['runtime'];
 
 function deleteOwn(runtime: Runtime, messageId: string) {
   return runtime.redact('c', { messageIds: [messageId] }, 'bob', { ownMessagesOnly: true });
@@ -66,7 +56,7 @@ async function expectArrivalOrder(runtime: Runtime): Promise<void> {
 test('a change of a message posted right after it is refused; one posted right before it is taken', async () => {
   const { runtime } = await makeRuntime({ agents: [] });
   try {
-    await conversation(runtime);
+    await liveTwoMemberConversation(runtime);
     await expectArrivalOrder(runtime);
   } finally {
     await runtime.close({ deadlineMs: 1000 });
@@ -76,7 +66,7 @@ test('a change of a message posted right after it is refused; one posted right b
 test('the same on a conversation loaded from a journal longer than a load reads, where new posts wait for a journal lookup', async () => {
   const store = new MemoryStore();
   const first = await makeRuntime({ store, agents: [] });
-  await conversation(first.runtime);
+  await liveTwoMemberConversation(first.runtime);
   // More records than a load reads back: the dedup index misses the oldest ids, so each new id is looked up in the
   // journal first (post-retries.ts), and a post made before a change is sequenced after the change was received.
   for (let i = 0; i < RESTORE_RECORDS; i += 50) {
@@ -116,7 +106,7 @@ test('a change waiting for its place behind posts the lease cannot sequence yet 
   const store = new HungStore();
   const { runtime, clock } = await makeRuntime({ store, agents: [] });
   try {
-    await conversation(runtime);
+    await liveTwoMemberConversation(runtime);
     await (
       await runtime.post('c', { sender_id: 'bob', message_id: 'before', content: 'stored' })
     ).whenPersisted;

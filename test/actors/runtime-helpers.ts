@@ -44,6 +44,19 @@ export async function createMultiModeRoom(runtime: Pick<ChatRuntime, 'createConv
   });
 }
 
+/**
+ * Conversation 'c' of alice (its owner) and bob, live with bob subscribed, as it is for a connected socket: posts and
+ * changes reach the actor without waiting for a load (the arrival-order tests call them back to back).
+ */
+export async function liveTwoMemberConversation(runtime: Pick<ChatRuntime, 'createConversation' | 'subscribe'>): Promise<void> {
+  await runtime.createConversation({
+    conversation_id: 'c',
+    created_by: 'alice',
+    participants: [{ participant_id: 'bob', participant_type: 'human' }],
+  });
+  await runtime.subscribe('c', 'bob', collector().listener);
+}
+
 /** An agent that declines every turn (`wantsTurn` false): it writes nothing, so nothing calls the conversation back. */
 export function decliningAgent(id = 'shy', displayName = 'Shy'): Agent {
   return {

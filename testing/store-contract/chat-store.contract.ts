@@ -263,6 +263,8 @@ function describeValidation(ctx: ContractContext): void {
       await expectCode(store.appendMessages('c1', [msg('c1', 1), msg('c1', 3)]), 'STORAGE_ERR_SEQUENCE_GAP');
       await expectCode(store.redactMessages('c1', {} as unknown as { senderId: string }), 'STORAGE_ERR_INVALID_ARGUMENT');
       await expectCode(store.redactMessages('c1', { messageIds: [1] as unknown as string[] }), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.redactMessages('c1', { senderId: 'bob' }, undefined, -1), 'STORAGE_ERR_INVALID_ARGUMENT');
+      await expectCode(store.redactMessages('c1', { senderId: 'bob' }, undefined, 1.5), 'STORAGE_ERR_INVALID_ARGUMENT');
       await expectCode(store.listConversationsCreatedBefore('not a time'), 'STORAGE_ERR_INVALID_ARGUMENT');
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;

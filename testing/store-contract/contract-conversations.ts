@@ -185,5 +185,28 @@ export function describeConversations(ctx: ContractContext): void {
       expect(out.filter((m) => m.metadata.redacted === true).map((m) => m.sequence_id)).toEqual([2, 4, 5, 6]);
       expect(out.filter((m) => m.content === REDACTION_MARKER).map((m) => m.sequence_id)).toEqual([2, 4, 5, 6]);
     });
+
+    // The runtime passes the conversation's last sequence id when the redaction was asked: "redact bob" must not take
+    // what bob posted after the request, however soon after, nor name it (the answer is what was redacted).
+    test('a redaction bounded by upTo leaves the records sequenced after it as they are and names none of them', async () => {
+      const { store } = ctx;
+      await store.createConversation(meta('c1'));
+      await store.appendMessages('c1', msgs('c1', 1, 6));
+      // bob sent 2, 4 and 6.
+      expect(await store.redactMessages('c1', { senderId: 'bob' }, undefined, 3)).toEqual({ redacted: [2], alreadyRedacted: [] });
+      expect(await store.redactMessages('c1', { messageIds: ['c1-m2', 'c1-m4', 'c1-m5'] }, undefined, 4)).toEqual({
+        redacted: [4],
+        alreadyRedacted: [2],
+      });
+      // Redacted already but after the bound: not this redaction's either.
+      expect(await store.redactMessages('c1', { senderId: 'bob' }, undefined, 3)).toEqual({ redacted: [], alreadyRedacted: [2] });
+      expect(await store.redactMessages('c1', { senderId: 'bob' }, undefined, 0)).toEqual({ redacted: [], alreadyRedacted: [] });
+      const out = await store.readMessages('c1', 0, 10);
+      expect(out.filter((m) => m.metadata.redacted === true).map((m) => m.sequence_id)).toEqual([2, 4]);
+      expect(out.slice(4)).toEqual(msgs('c1', 5, 2));
+      // A bound past the end, and none, cover every record.
+      expect(await store.redactMessages('c1', { senderId: 'bob' }, undefined, 100)).toEqual({ redacted: [6], alreadyRedacted: [2, 4] });
+      expect(await store.redactMessages('c1', { messageIds: ['c1-m5'] })).toEqual({ redacted: [5], alreadyRedacted: [] });
+    });
   });
 }
