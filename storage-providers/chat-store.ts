@@ -652,9 +652,9 @@ export abstract class ChatStore {
   }
   /**
    * `fenceEpoch` as for _appendMessages, checked in the same transaction (statement, script) as the write; an unknown
-   * conversation is not refused (nothing matches).
+   * conversation is not refused (nothing matches). `upTo`: validated, absent for no bound; a record whose sequence id
+   * is above it is left out (neither list).
    */
-  /** `upTo`: validated, absent for no bound; a record whose sequence id is above it is left out (neither list). */
   protected abstract _redactMessages(
     conversationId: string,
     target: RedactionTarget,
