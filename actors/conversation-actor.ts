@@ -525,10 +525,15 @@ export class ConversationActor {
    * before were sequenced (those still waiting for the end of the turn or a journal lookup included), before any that
    * reaches it later. An edit or delete takes this when it is received and refuses a message sequenced after it
    * (message-edits.ts): a client's `delete` sent before its `message` must not delete the post that follows it.
+   * The queue's last id counts too: while the machine is rebuilt after a crash its context is still the one before the
+   * crashed step, whose records were kept, queued and acknowledged (machine-supervisor.ts keepCrashedStep), and a
+   * delete of such a post sent then was refused as not the sender's own (test/actors/change-during-restart.test.ts).
    */
   sequencedSoFar(): Promise<number> {
     return new Promise((resolve) =>
-      this.retries.afterEarlierPosts(() => this.requests.afterEarlierWork(() => resolve(this.lastSequenceId))),
+      this.retries.afterEarlierPosts(() =>
+        this.requests.afterEarlierWork(() => resolve(Math.max(this.lastSequenceId, this.queue.queuedUpTo))),
+      ),
     );
   }
 
