@@ -1,4 +1,5 @@
 import type { ConfigProblem } from './load-config';
+import { storageUrlSchemeProblems } from './storage-url-checks';
 
 /**
  * Rules the JSON Schema cannot state because they relate two keys. Each reads the candidate as ajv left it
@@ -8,6 +9,7 @@ import type { ConfigProblem } from './load-config';
 export function crossKeyProblems(candidate: unknown, invalidPaths: ReadonlySet<string>): ConfigProblem[] {
   return [
     ...heartbeatProblems(candidate, invalidPaths),
+    ...storageUrlSchemeProblems(at(candidate, ['chat', 'storage']), invalidPaths),
     ...postgresUrlSchemaProblems(candidate, invalidPaths),
     ...forwardingAddressProblems(candidate, invalidPaths),
   ];

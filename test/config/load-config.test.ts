@@ -206,6 +206,29 @@ describe('config', () => {
     expect(validateConfig({ chat: { storage: { backend: 'postgres', postgres: { url: other } } } }).chat.storage.postgres.url).toBe(other);
   });
 
+  it("refuses a storage URL of another scheme than its backend's, quoting only the scheme (the rest may hold a password)", () => {
+    // pg ignores the scheme, so `postgress://` and `http://` connected as if they were right; ioredis took `http://host`
+    // for a socket path and failed with `connect ENOENT //host:6379/`.
+    const pg = (url: string) => ({ chat: { storage: { backend: 'postgres', postgres: { url } } } });
+    expect(problemsOf(() => validateConfig(pg('postgress://postgres:secret@127.0.0.1:5432/test')))).toEqual([
+      { path: 'chat.storage.postgres.url', message: 'must start with postgres:// or postgresql:// (not postgress://)' },
+    ]);
+    expect(problemsOf(() => validateConfig(pg('127.0.0.1:5432/test')))).toEqual([
+      { path: 'chat.storage.postgres.url', message: 'must start with postgres:// or postgresql:// (it has no scheme)' },
+    ]);
+    expect(
+      problemsOf(() => loadConfig({ env: { NLWEB_CHAT_STORAGE_BACKEND: 'redis', NLWEB_CHAT_REDIS_URL: 'http://127.0.0.1:6379' } })),
+    ).toEqual([
+      { path: 'chat.storage.redis.url', message: 'must start with redis:// or rediss:// (not http://) (set by env NLWEB_CHAT_REDIS_URL)' },
+    ]);
+    for (const url of ['postgres://h/db', 'postgresql://h/db', 'POSTGRES://h/db'])
+      expect(validateConfig(pg(url)).chat.storage.postgres.url).toBe(url);
+    const redis = { chat: { storage: { backend: 'redis', redis: { url: 'rediss://h:6380/1' } } } };
+    expect(validateConfig(redis).chat.storage.redis.url).toBe('rediss://h:6380/1');
+    // Only the URL of the backend in use: the other settings' defaults and leftovers are never connected to.
+    expect(validateConfig({ chat: { storage: { backend: 'memory', postgres: { url: 'http://x' } } } }).chat.storage.backend).toBe('memory');
+  });
+
   it('refuses chat.ownership.forward without chat.ownership.address with the config, so an embedded gateway refuses it too', () => {
     // Checked by createChatServer only before: a gateway on an embedder's own http server (createChatGateway) started,
     // and every request forwarded to a conversation it held was answered 421 with no owner_address.

@@ -116,6 +116,28 @@ describe('server process start-up errors', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('refuses a misspelt PostgreSQL or Redis URL scheme before connecting, naming the setting and the schemes it takes', async () => {
+    // `postgress://` used to start and serve: pg ignores the scheme. The password never reaches stderr.
+    const pg = await run({
+      NLWEB_CHAT_STORAGE_BACKEND: 'postgres',
+      NLWEB_CHAT_POSTGRES_URL: 'postgress://postgres:hunter2@127.0.0.1:5432/test',
+    });
+    expect(pg.code).toBe(1);
+    expect(pg.stderr).toBe(
+      'nlweb-chat: config_nlweb.yaml: CONFIG_ERR_INVALID\n' +
+        '  chat.storage.postgres.url: must start with postgres:// or postgresql:// (not postgress://) (set by env NLWEB_CHAT_POSTGRES_URL)\n',
+    );
+    expect(pg.stdout).toBe('');
+    const file = path.join(dir, 'redis.yaml');
+    writeFileSync(file, "chat:\n  storage: { backend: redis, redis: { url: 'http://127.0.0.1:6379' } }\n");
+    const redis = await run({ NLWEB_CHAT_CONFIG: file });
+    expect(redis.code).toBe(1);
+    expect(redis.stderr).toBe(
+      `nlweb-chat: ${file}: CONFIG_ERR_INVALID\n  chat.storage.redis.url: must start with redis:// or rediss:// (not http://)\n`,
+    );
+    expect(redis.stdout).toBe('');
+  });
+
   it('names the port in use and the setting that chose it, not only node\'s "listen EADDRINUSE"', async () => {
     // A second `npm start` while the first still runs on 8000 used to print node's message alone, with no word of PORT.
     const taken = net.createServer();
