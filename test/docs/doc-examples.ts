@@ -27,11 +27,15 @@ export function section(markdown: string, heading: string): string {
 
 /**
  * Type-checks an example as a consumer of the package would: it is placed (virtually) at the package root, so
- * `nlweb-chat` and `nlweb-chat/<entry>` resolve through package.json `exports` to dist's declarations.
+ * `nlweb-chat` and `nlweb-chat/<entry>` resolve through package.json `exports` to dist's declarations, and it is a
+ * CommonJS module there (the root package.json has no "type"), as in the consumers the README writes for: top-level
+ * `await` fails. `declarations`: a second (virtual) file, for names an application would have made elsewhere.
  * Returns the diagnostics as text ('' when it type-checks).
  */
-export function typeErrors(source: string): string {
+export function typeErrors(source: string, declarations?: string): string {
   const file = join(repo, '__doc-example__.ts');
+  const declarationFile = join(repo, '__doc-example-names__.d.ts');
+  const virtual = new Map([[file, source], ...(declarations === undefined ? [] : [[declarationFile, declarations] as const])]);
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.Node16,
@@ -45,11 +49,13 @@ export function typeErrors(source: string): string {
   };
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, version, ...rest) =>
-    name === file ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, ...rest);
+  host.getSourceFile = (name, version, ...rest) => {
+    const text = virtual.get(name);
+    return text === undefined ? getSourceFile(name, version, ...rest) : ts.createSourceFile(name, text, version);
+  };
   const fileExists = host.fileExists.bind(host);
-  host.fileExists = (name) => name === file || fileExists(name);
-  const program = ts.createProgram([file], options, host);
+  host.fileExists = (name) => virtual.has(name) || fileExists(name);
+  const program = ts.createProgram([...virtual.keys()], options, host);
   const diagnostics = ts.getPreEmitDiagnostics(program);
   return ts.formatDiagnostics(diagnostics, {
     getCanonicalFileName: (f) => f,
