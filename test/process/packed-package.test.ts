@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import ts from 'typescript';
 
 jest.setTimeout(60_000);
 
@@ -99,6 +100,42 @@ describe('the package npm pack ships', () => {
     };
     const named = [pkg.main, pkg.types, ...Object.values(pkg.bin), ...Object.values(pkg.exports)];
     expect(named.filter((f) => !existsSync(path.join(installed, f)))).toEqual([]);
+  });
+
+  it('type-checks in a TypeScript project of the classic CommonJS kind ("module": "commonjs"), every entry point', () => {
+    // That setting resolves modules the node10 way, which does not read "exports": `nlweb-chat/client` and the other
+    // entry points had no declarations there (TS2307), only `nlweb-chat` itself ("types"). "typesVersions" names them.
+    const pkg = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as { exports: Record<string, string> };
+    const entries = Object.keys(pkg.exports).filter((e) => e.startsWith('./') && e !== './package.json');
+    expect(entries.length).toBeGreaterThanOrEqual(4);
+    const app = path.dirname(path.dirname(installed));
+    const file = path.join(app, 'consumer.ts');
+    writeFileSync(
+      file,
+      [
+        "import { createChatRuntime, type ChatRuntime } from 'nlweb-chat';",
+        ...entries.map((e, i) => `import * as entry${i} from 'nlweb-chat/${e.slice(2)}';`),
+        "import { createChatClient } from 'nlweb-chat/client';",
+        "import { MemoryStore } from 'nlweb-chat/storage-providers';",
+        'export async function main(): Promise<ChatRuntime> {',
+        "  createChatClient({ url: 'ws://127.0.0.1:8000', conversationId: 'c', userId: 'alice' }).close();",
+        '  return createChatRuntime({ storage: new MemoryStore() });',
+        '}',
+        `export const entries = [${entries.map((_e, i) => `entry${i}`).join(', ')}];`,
+      ].join('\n'),
+    );
+    const options: ts.CompilerOptions = {
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      typeRoots: [path.join(repo, 'node_modules/@types')],
+      types: ['node'],
+    };
+    const program = ts.createProgram([file], options);
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(errors).toEqual([]);
   });
 
   it("works from a consumer's script outside the repo: a conversation on the memory store, the chat page and its bundle", () => {
