@@ -46,7 +46,8 @@ export interface ChatClientOptions {
    * deployment (one store), to fail over: a server that is gone (refused or dropped connection, failed handshake,
    * shutdown 1001, restart, heartbeat or connect timeout, an upgrade refused for now) is left for the next one at
    * once, and the backoff waits only when every one failed since the last healthy connection or wait. The client
-   * stays on whichever server serves it. docs/client.md, "Several servers". RangeError for an empty list.
+   * stays on whichever server serves it. docs/client.md, "Several servers". RangeError for an empty list, or one with
+   * no ws(s):// or http(s):// address.
    */
   readonly url: string | readonly string[];
   readonly conversationId: string;

@@ -37,14 +37,23 @@ export interface EntryPoints {
 }
 
 /**
- * The `url` option as a list: at least one address, each one a string; RangeError otherwise. An address given again is
- * dropped (its first place and spelling kept): it is the same server, and a round would otherwise try a gone server
- * twice at once. "Again" is by serverKey, so `ws://a`, `WS://A:80/` and `http://a` are one server.
+ * The `url` option as a list: at least one address, each one a string, and at least one of them an address a WebSocket
+ * can open; RangeError otherwise. An address given again is dropped (its first place and spelling kept): it is the same
+ * server, and a round would otherwise try a gone server twice at once. "Again" is by serverKey, so `ws://a`,
+ * `WS://A:80/` and `http://a` are one server.
  */
 export function entryPointList(url: string | readonly string[]): readonly string[] {
-  const list = typeof url === 'string' ? [url] : [...url];
-  if (list.length === 0 || list.some((u) => typeof u !== 'string' || u === '')) {
+  // Checked as unknown: a JavaScript caller's `url: undefined` is told what is missing, not "url is not iterable".
+  const list: unknown[] = typeof url === 'string' ? [url] : Array.isArray(url) ? [...(url as readonly unknown[])] : [];
+  if (list.length === 0 || !list.every((u): u is string => typeof u === 'string' && u !== '')) {
     throw new RangeError('url: a server address, or a non-empty list of them');
+  }
+  // One address of a list that does not parse fails when tried and the next is tried; with none that can, every attempt
+  // fails alike and connect() retried for ever (`127.0.0.1:8000`, no scheme, only showed "reconnecting").
+  if (!list.some(isSocketAddress)) {
+    throw new RangeError(
+      `url: ${list.map((u) => JSON.stringify(u)).join(', ')} names no ws://, wss://, http:// or https:// address (e.g. ws://127.0.0.1:8000)`,
+    );
   }
   const seen = new Set<string>();
   return list.filter((u) => {
@@ -53,6 +62,16 @@ export function entryPointList(url: string | readonly string[]): readonly string
     seen.add(key);
     return true;
   });
+}
+
+function isSocketAddress(address: string): boolean {
+  if (!/^(wss?|https?):\/\//i.test(address)) return false;
+  try {
+    new URL(address);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `unreachable`: the client's marks (connection-loop.ts makes them); none by default. */

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { createManualClock, type ManualClock } from '../../actors/clock';
-import type { ChatClient, ChatClientOptions } from '../../client/chat-client';
+import { createChatClient, type ChatClient, type ChatClientOptions } from '../../client/chat-client';
 import { createEntryPoints, entryPointList, isServerGone } from '../../client/entry-points';
 import { createUnreachableServers, UNREACHABLE_FOR_MS } from '../../client/unreachable-servers';
 import { REFUSAL_SUBPROTOCOL, TOKEN_EXPIRED_CLOSE_REASON } from '../../client/protocol-frames';
@@ -137,6 +137,23 @@ describe('the rules', () => {
     clock.advance(0);
     (await a.connection(0)).send(connectedFrame(0));
     expect(await connected).toMatchObject({ url: a.url });
+  });
+
+  test('a url naming no address a WebSocket can open is refused at once, not retried for ever without a word', () => {
+    // `url: '127.0.0.1:8000'` (no scheme) used to make connect() wait for ever: each attempt's constructor threw, and the
+    // application saw only "reconnecting". Nothing in such a list could ever connect.
+    const named = 'url: "127.0.0.1:8000" names no ws://, wss://, http:// or https:// address (e.g. ws://127.0.0.1:8000)';
+    expect(() => entryPointList('127.0.0.1:8000')).toThrow(new RangeError(named));
+    expect(() => createChatClient({ url: '127.0.0.1:8000', conversationId: 'c', userId: 'alice' })).toThrow(new RangeError(named));
+    expect(() => entryPointList(['localhost:8000', 'ftp://a'])).toThrow(
+      new RangeError('url: "localhost:8000", "ftp://a" names no ws://, wss://, http:// or https:// address (e.g. ws://127.0.0.1:8000)'),
+    );
+    // A JavaScript caller without the option is told so, not "url is not iterable".
+    expect(() => entryPointList(undefined as unknown as string)).toThrow(
+      new RangeError('url: a server address, or a non-empty list of them'),
+    );
+    for (const ok of ['ws://a', 'WSS://a:1/x', 'http://127.0.0.1:8000', 'https://chat.example.com/base/'])
+      expect(entryPointList(ok)).toEqual([ok]);
   });
 
   test('closes about the client (token expired, slow consumer) keep the server; every other retriable close leaves it', () => {
