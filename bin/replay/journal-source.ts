@@ -3,7 +3,7 @@ import readline from 'node:readline';
 import { ChatError } from '../../actors/errors';
 import type { ChatMessage, ConversationMeta } from '../../actors/message-types';
 import type { ChatStore } from '../../storage-providers/chat-store';
-import { parseJournalLine, type JournalHeader } from './jsonl';
+import { journalLineName, parseJournalLine, type JournalHeader } from './jsonl';
 import { openStorage, parseStorageSpec, resolvedFrom } from './storage-spec';
 
 /**
@@ -107,7 +107,7 @@ export async function openJsonlSource(file: string, conversationId?: string): Pr
     let header: JournalHeader | undefined;
     let firstRecord: ChatMessage | undefined;
     if (first) {
-      const parsed = parseJournalLine(first.text, first.lineNo);
+      const parsed = parseJournalLine(first.text, first.lineNo, file);
       if (parsed.kind === 'header') header = parsed.header;
       else firstRecord = parsed.record;
     }
@@ -132,9 +132,9 @@ export async function openJsonlSource(file: string, conversationId?: string): Pr
         for (;;) {
           const line = await nextLine();
           if (!line) return;
-          const parsed = parseJournalLine(line.text, line.lineNo);
+          const parsed = parseJournalLine(line.text, line.lineNo, file);
           if (parsed.kind === 'header')
-            throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${line.lineNo}: a header may only be the first line`);
+            throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `${journalLineName(line.lineNo, file)}: a header may only be the first line`);
           yield parsed.record;
         }
       },

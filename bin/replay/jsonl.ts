@@ -42,35 +42,42 @@ export type JournalLine =
 /**
  * Parses one non-empty line of a journal file. A line with a `format` field is a header (it must
  * be ours, version 1); anything else must have every ChatMessage field with the right type.
- * Throws CHAT_ERR_INVALID_MESSAGE naming the line number, so the CLI can point at it.
+ * Throws CHAT_ERR_INVALID_MESSAGE naming the line number, so the CLI can point at it, and the file when given (`diff`
+ * reads two: "line 1: not valid JSON" did not say which).
  */
-export function parseJournalLine(text: string, lineNo: number): JournalLine {
+export function parseJournalLine(text: string, lineNo: number, file?: string): JournalLine {
+  const at = journalLineName(lineNo, file);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${lineNo}: not valid JSON`, { cause: err });
+    throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `${at}: not valid JSON`, { cause: err });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${lineNo}: not a JSON object`);
+    throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `${at}: not a JSON object`);
   }
   const o = value as Record<string, unknown>;
   if ('format' in o) {
     if (o.format !== JOURNAL_FORMAT || o.version !== JOURNAL_VERSION || typeof o.conversation_id !== 'string') {
       throw new ChatError(
         'CHAT_ERR_INVALID_MESSAGE',
-        `line ${lineNo}: unsupported journal header (want format ${JOURNAL_FORMAT} version ${JOURNAL_VERSION} with a conversation_id)`,
+        `${at}: unsupported journal header (want format ${JOURNAL_FORMAT} version ${JOURNAL_VERSION} with a conversation_id)`,
       );
     }
     const start = o.history_starts_at;
     if (start !== undefined && (typeof start !== 'number' || !Number.isSafeInteger(start) || start < 1)) {
-      throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${lineNo}: history_starts_at must be a positive integer`);
+      throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `${at}: history_starts_at must be a positive integer`);
     }
     return { kind: 'header', header: o as unknown as JournalHeader };
   }
   const problem = recordProblem(o);
-  if (problem) throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `line ${lineNo}: not a journal record (${problem})`);
+  if (problem) throw new ChatError('CHAT_ERR_INVALID_MESSAGE', `${at}: not a journal record (${problem})`);
   return { kind: 'record', record: o as unknown as ChatMessage };
+}
+
+/** How a message names a line of a journal file: `line 7`, or `<file>: line 7`. */
+export function journalLineName(lineNo: number, file?: string): string {
+  return file === undefined ? `line ${lineNo}` : `${file}: line ${lineNo}`;
 }
 
 /** Why `o` is not a complete ChatMessage (a field missing or of the wrong type), or undefined. */

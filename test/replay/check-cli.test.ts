@@ -62,7 +62,7 @@ describe('replay --check as a child process', () => {
     fs.appendFileSync(file, '{"sequence_id": 6, "oops": true}\n');
     const bad = await runCli(['--file', file, '--check']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/CHAT_ERR_INVALID_MESSAGE: line 7: not a journal record/);
+    expect(bad.stderr).toContain(`CHAT_ERR_INVALID_MESSAGE: ${file}: line 7: not a journal record`);
     const missing = await runCli(['--file', `${dir}/nope.jsonl`, '--check']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/CONFIG_ERR_READ: cannot read .*nope\.jsonl/);

@@ -177,6 +177,12 @@ describe('replay diff: histories that diverged, and what it refuses (CLI process
     expect(order.stderr).toContain(
       `replay: CHAT_ERR_INVALID_MESSAGE: ${shuffled}: #1 comes after #2: diff reads journals in sequence order`,
     );
+    // A line that is not a record names its file: of two, "line 2: not valid JSON" did not say which.
+    const torn = path.join(dir, 'torn.jsonl');
+    fs.writeFileSync(torn, `${fs.readFileSync(a, 'utf8').split('\n')[0]}\n{"message_id":"join-1",\n`);
+    const malformed = await runCli(['diff', a, torn]);
+    expect(malformed).toMatchObject({ code: 1, stdout: '' });
+    expect(malformed.stderr).toBe(`replay: CHAT_ERR_INVALID_MESSAGE: ${torn}: line 2: not valid JSON\n`);
     const missing = await runCli(['diff', a, path.join(dir, 'nope.jsonl')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^replay: CONFIG_ERR_READ: cannot read .*nope\.jsonl/);
