@@ -248,6 +248,9 @@ export class ConversationRegistryRuntime implements ChatRuntime {
     listener: (output: ConversationOutput) => void,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
+    // Without a function the subscription was made, its member shown online, and its first output threw inside the
+    // actor ("connection listener threw; disconnecting it", at warn): the caller was never told.
+    if (typeof listener !== 'function') throw new ChatError('CHAT_ERR_INVALID_ARGUMENT', 'listener must be a function (output) => void');
     const { history } = options;
     if (history !== undefined && !(Number.isSafeInteger(history) && history >= 1))
       throw new ChatError('CHAT_ERR_INVALID_ARGUMENT', `history must be a positive integer (got ${String(history)})`);

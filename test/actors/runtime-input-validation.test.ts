@@ -134,6 +134,20 @@ describe.each(STORES)('runtime input the journal cannot hold is refused (%s)', (
     await expectJournalWorking();
   });
 
+  test('subscribe without a listener function: CHAT_ERR_INVALID_ARGUMENT, no subscription, nobody shown online', async () => {
+    // It used to subscribe, show bob online, and throw inside the actor at the first output (a warn log line the caller
+    // never saw), dropping the subscription.
+    for (const listener of [undefined, 'log', {}]) {
+      await expect(runtime.subscribe('c1', 'bob', listener as unknown as () => void)).rejects.toMatchObject({
+        name: 'ChatError',
+        code: 'CHAT_ERR_INVALID_ARGUMENT',
+        message: 'listener must be a function (output) => void',
+      });
+    }
+    expect((await runtime.getConversation('c1')).online).toEqual([]);
+    await expectJournalWorking();
+  });
+
   test.each(BAD_CREATES)('createConversation with %s: CHAT_ERR_INVALID_ARGUMENT, nothing created', async (_what, change) => {
     const input = loose<CreateConversationInput>({ conversation_id: 'c2', created_by: 'alice', ...change });
     await expect(runtime.createConversation(input)).rejects.toMatchObject({ name: 'ChatError', code: 'CHAT_ERR_INVALID_ARGUMENT' });
