@@ -20,6 +20,7 @@ import { activityFromRow } from './conversation-activity-rows';
 import type { ActivityKey, ConversationActivity } from './conversation-activity';
 import type { UnreadRange } from './read-positions';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
+import { assertUrlScheme } from './url-scheme';
 
 /** Settings of the PostgreSQL provider (config: chat.storage.postgres.*). */
 export interface PostgresStoreOptions {
@@ -87,6 +88,7 @@ export class PostgresStore extends ChatStore {
 
   constructor(private readonly options: PostgresStoreOptions) {
     super();
+    assertUrlScheme(options.url, ['postgres', 'postgresql']);
     this.schema = options.schema ?? 'public';
     this.sql = postgresSql(quoteSchema(this.schema));
   }

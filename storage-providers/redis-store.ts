@@ -29,6 +29,7 @@ import { urlWithoutPasswords } from './url-passwords';
 import { checkRedisSchema, redisDatabaseName } from './redis-schema';
 import * as lua from './redis-scripts';
 import type { SchemaMigrations, SchemaOpenMode } from './schema-version';
+import { assertUrlScheme } from './url-scheme';
 
 /** Settings of the Redis provider (config: chat.storage.redis.*). */
 export interface RedisStoreOptions {
@@ -82,6 +83,7 @@ export class RedisStore extends ChatStore {
 
   constructor(private readonly options: RedisStoreOptions) {
     super();
+    assertUrlScheme(options.url, ['redis', 'rediss']);
     const prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
     if (typeof prefix !== 'string' || prefix.length === 0) {
       throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'keyPrefix must be a non-empty string');

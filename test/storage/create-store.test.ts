@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isChatError } from '../../actors/errors';
 import { validateConfig } from '../../config';
-import { createStore, MemoryStore, PostgresStore, SqliteStore } from '../../storage-providers';
+import { createStore, MemoryStore, PostgresStore, RedisStore, SqliteStore } from '../../storage-providers';
 import { SQLITE_BUSY_TIMEOUT_MS, SQLITE_OPEN_BUSY_TIMEOUT_MS } from '../../storage-providers/sqlite-store';
 import { meta, msgs } from '../../testing/store-contract/fixtures';
 import { describeWithPg, dropSchema, PG_URL, pgReachableSync, uniqueSchema, withClient } from './pg-helpers';
@@ -81,6 +81,36 @@ describe('createStore', () => {
 
   test('rejects an invalid schema name in the config', () => {
     expect(() => storageConfig({ backend: 'postgres', postgres: { schema: 'bad-name;' } })).toThrow();
+  });
+
+  test('a PostgreSQL or Redis store made with a URL of another scheme is refused when made, not connected as if it were right', () => {
+    // pg ignores the scheme: `new PostgresStore({ url: 'postgress://…' })` opened the database the rest of the URL named.
+    const refused = (make: () => unknown) => {
+      try {
+        make();
+      } catch (err) {
+        return isChatError(err) ? [err.code, err.message] : err;
+      }
+      return 'made';
+    };
+    expect(refused(() => new PostgresStore({ url: 'postgress://postgres:secret@127.0.0.1:5432/test' }))).toEqual([
+      'STORAGE_ERR_INVALID_ARGUMENT',
+      'url must start with postgres:// or postgresql:// (not postgress://)',
+    ]);
+    expect(refused(() => new RedisStore({ url: 'http://127.0.0.1:6379' }))).toEqual([
+      'STORAGE_ERR_INVALID_ARGUMENT',
+      'url must start with redis:// or rediss:// (not http://)',
+    ]);
+    expect(refused(() => new RedisStore({ url: '127.0.0.1:6379' }))).toEqual([
+      'STORAGE_ERR_INVALID_ARGUMENT',
+      'url must start with redis:// or rediss:// (it has no scheme)',
+    ]);
+    expect(refused(() => new PostgresStore({ url: undefined as unknown as string }))).toEqual([
+      'STORAGE_ERR_INVALID_ARGUMENT',
+      'url must be a string starting with postgres:// or postgresql://',
+    ]);
+    for (const url of ['postgres://h/db', 'postgresql://h/db']) expect(refused(() => new PostgresStore({ url }))).toBe('made');
+    for (const url of ['redis://h:6379/1', 'rediss://h']) expect(refused(() => new RedisStore({ url }))).toBe('made');
   });
 
   test('rejects an unknown backend', () => {
