@@ -13,7 +13,9 @@ export function readConfig(
   env: NodeJS.ProcessEnv,
   checks?: (config: NlwebChatConfig) => readonly ConfigProblem[],
 ): NlwebChatConfig | undefined {
-  const explicit = env.NLWEB_CHAT_CONFIG;
+  // Empty counts as unset, as for every other variable (docs/configuration.md): a compose file's
+  // `NLWEB_CHAT_CONFIG=${CONFIG}` with nothing set used to stop start-up with "cannot read : ENOENT".
+  const explicit = env.NLWEB_CHAT_CONFIG === '' ? undefined : env.NLWEB_CHAT_CONFIG;
   const file = explicit ?? 'config_nlweb.yaml';
   // An explicitly named file must exist; the default one is optional (defaults + env overrides apply).
   const useFile = explicit !== undefined || existsSync(file);

@@ -155,6 +155,13 @@ describe('server process start-up errors', () => {
     }
   });
 
+  it('takes an empty NLWEB_CHAT_CONFIG as unset, as every other variable: ./config_nlweb.yaml is read', async () => {
+    // It used to be the file name "": `nlweb-chat: : CONFIG_ERR_READ` / `cannot read : ENOENT ...`.
+    const result = await run({ NLWEB_CHAT_CONFIG: '', PORT: 'abc' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('nlweb-chat: config_nlweb.yaml: CONFIG_ERR_INVALID\n  server.port: must be integer (set by env PORT)\n');
+  });
+
   it('exits 1 naming the file when NLWEB_CHAT_CONFIG does not exist', async () => {
     const result = await run({ NLWEB_CHAT_CONFIG: path.join(dir, 'missing.yaml') });
     expect(result.code).toBe(1);
