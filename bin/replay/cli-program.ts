@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
+import nodePath from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ChatError, isChatError } from '../../actors/errors';
 import type { ConversationMeta } from '../../actors/message-types';
@@ -177,7 +178,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       });
       try {
         const n = await runExport(source, file, io);
-        io.stderr.write(`exported ${n} records of ${source.conversationId} to ${opts.output}\n`);
+        // The full path: `npm run replay` runs in the package's root, so a relative -o is not where it was typed.
+        io.stderr.write(`exported ${n} records of ${source.conversationId} to ${nodePath.resolve(output)}\n`);
       } finally {
         file.end();
         await once(file, 'close');

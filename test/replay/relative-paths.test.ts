@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SqliteStore } from '../../storage-providers';
+import { meta, msgs } from '../../testing/store-contract/fixtures';
 import { makeTmpDir, runCli } from './replay-fixtures';
 
 /**
@@ -37,6 +38,21 @@ describe('replay: relative paths that do not exist name the file looked for (CLI
     // An absolute path needs no explanation.
     const absolute = await runCli(['list', '--storage', `sqlite:${path.join(elsewhere, 'chat.db')}`]);
     expect(absolute.stderr).toBe(`replay: STORAGE_ERR_UNAVAILABLE: sqlite database ${path.join(elsewhere, 'chat.db')} does not exist\n`);
+  });
+
+  it('export -o out.jsonl says the full path it wrote: the working directory is not always where the command was typed', async () => {
+    // "exported 1 records of c1 to out.jsonl" sent a reader of `npm run replay` (run in the package's root) looking for
+    // out.jsonl where they typed the command.
+    const db = path.join(dir, 'export.db');
+    const store = new SqliteStore({ path: db });
+    await store.open();
+    await store.createConversation(meta('c1'));
+    await store.appendMessages('c1', msgs('c1', 1, 1));
+    await store.close();
+    const out = await runCli(['export', 'c1', '--storage', `sqlite:${db}`, '-o', 'out.jsonl'], { cwd: elsewhere });
+    const written = path.join(fs.realpathSync(elsewhere), 'out.jsonl');
+    expect(out).toEqual({ code: 0, stdout: '', stderr: `exported 1 records of c1 to ${written}\n` });
+    expect(fs.readFileSync(written, 'utf8').split('\n')).toHaveLength(3); // the header, the record, the final newline
   });
 
   it('--file c1.jsonl from another directory: CONFIG_ERR_READ with the absolute path', async () => {
