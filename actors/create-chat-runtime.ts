@@ -5,7 +5,7 @@ import { ConversationRegistryRuntime } from './chat-runtime';
 import { createSystemClock, type Clock, type IdGenerator } from './clock';
 import { runtimeAgents } from './runtime-agents';
 import type { RecordListener } from './runtime-types';
-import { resolveConfig } from '../config/load-config';
+import { configProblemsError, resolveConfig } from '../config/load-config';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { createChatTelemetry, type ChatTelemetry } from '../observability/chat-telemetry';
 import type { RuntimeLogger } from '../observability/logger';
@@ -55,6 +55,17 @@ export interface CreateChatRuntimeOptions {
  */
 export async function createChatRuntime(options: CreateChatRuntimeOptions = {}): Promise<ConversationRegistryRuntime> {
   const config = resolveConfig(options.config);
+  if (options.storage !== undefined && !isStore(options.storage)) {
+    // `storage: { backend: 'sqlite' }` (the config's shape) or a store's class failed later as "store.open is not a function".
+    throw configProblemsError([
+      {
+        path: 'storage',
+        message:
+          'must be a ChatStore, e.g. new SqliteStore({ path }) from nlweb-chat/storage-providers ' +
+          '(to pick a backend by name, leave storage out and set config.chat.storage.backend)',
+      },
+    ]);
+  }
   // Before anything opens: a config whose endpoints cannot be served is refused with nothing to clean up.
   const agents = runtimeAgents(config, options.agents, options.nlwebStandinUrl);
   let store: ChatStore;
@@ -77,4 +88,9 @@ export async function createChatRuntime(options: CreateChatRuntimeOptions = {}):
     ownsStore: options.storage === undefined,
     onRecord: options.onRecord,
   });
+}
+
+function isStore(value: unknown): value is ChatStore {
+  const store = value as Partial<ChatStore> | null;
+  return typeof store === 'object' && store !== null && typeof store.open === 'function' && typeof store.appendMessages === 'function';
 }

@@ -8,6 +8,7 @@ import { ChatError, isChatError, type ErrorCode } from '../actors/errors';
 import type { ChatRuntime, Subscription } from '../actors/runtime-types';
 import type { ConfigInput, NlwebChatConfig } from '../config/config-types';
 import { resolveConfig } from '../config/load-config';
+import { runtimeMissing } from './server-config-checks';
 import { authenticateCaller, createAuthenticatorFromConfig, type Authenticator } from './authenticators';
 import type { ConnectionContext, GatewayConnection } from './connection-context';
 import { FlushingWebSocket } from './flushing-web-socket';
@@ -111,6 +112,7 @@ export const TYPING_STARTS_BURST = 3;
  */
 export function createChatGateway(options: ChatGatewayOptions): ChatGateway {
   const { runtime } = options;
+  if (typeof (runtime as Partial<ChatRuntime> | undefined)?.subscribe !== 'function') throw runtimeMissing(runtime);
   const config = resolveConfig(options.config);
   const logger = passedLogger(options.logger) ?? createNoopLogger();
   const telemetry = options.telemetry ?? {};

@@ -1,5 +1,6 @@
 import type { NlwebChatConfig } from '../config/config-types';
-import type { ConfigProblem } from '../config/load-config';
+import { configProblemsError, type ConfigProblem } from '../config/load-config';
+import type { ChatError } from '../actors/errors';
 import { isLoopbackAddress } from './net-utils';
 
 /** HS256 wants a key at least as long as its hash: 256 bits (RFC 7518, 3.2). */
@@ -40,4 +41,20 @@ export function serverConfigProblems(config: NlwebChatConfig, options: { readonl
     problems.push({ path: `server.tls.${missing}`, message: `must be set together with server.tls.${set}` });
   }
   return problems;
+}
+
+/**
+ * CONFIG_ERR_INVALID for a gateway given no runtime (a JavaScript caller, or a Promise not awaited): without one the
+ * server listened and answered every request 500 GATEWAY_ERR_INTERNAL.
+ */
+export function runtimeMissing(runtime: unknown): ChatError {
+  const promise = typeof (runtime as { then?: unknown } | null | undefined)?.then === 'function';
+  return configProblemsError([
+    {
+      path: 'runtime',
+      message: promise
+        ? 'is a Promise: pass the runtime it resolves to (runtime: await createChatRuntime(...))'
+        : 'is required: the ChatRuntime that createChatRuntime() resolves to',
+    },
+  ]);
 }

@@ -156,3 +156,28 @@ describe.each(STORES)('runtime input the journal cannot hold is refused (%s)', (
     await expectJournalWorking();
   });
 });
+
+describe('createChatRuntime refuses a storage option that is not a store', () => {
+  test.each([
+    ['the config shape', { backend: 'sqlite' }],
+    ['a backend name', 'sqlite'],
+    ['a store class instead of an instance', SqliteStore],
+  ])('%s: CONFIG_ERR_INVALID naming storage, before anything opens', async (_what, storage) => {
+    // It failed with a TypeError, "store.open is not a function".
+    await expect(
+      createChatRuntime({ config: { observability: { log_level: 'silent' } }, storage: storage as unknown as ChatStore }),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_ERR_INVALID',
+      details: {
+        problems: [
+          {
+            path: 'storage',
+            message:
+              'must be a ChatStore, e.g. new SqliteStore({ path }) from nlweb-chat/storage-providers ' +
+              '(to pick a backend by name, leave storage out and set config.chat.storage.backend)',
+          },
+        ],
+      },
+    });
+  });
+});

@@ -44,4 +44,30 @@ describe('createChatServer and createChatGateway with a partial config', () => {
       await runtime.close();
     }
   });
+
+  it('refuse a missing runtime, or its Promise, with CONFIG_ERR_INVALID naming it (JavaScript callers)', async () => {
+    // Before, the server listened and answered every request 500 GATEWAY_ERR_INTERNAL.
+    const config: ConfigInput = { server: { port: 0 }, observability: { log_level: 'silent' } };
+    const problems = (create: () => unknown) => {
+      try {
+        create();
+      } catch (err) {
+        if (isChatError(err, 'CONFIG_ERR_INVALID')) return err.details?.problems;
+        throw err;
+      }
+      return 'created';
+    };
+    const missing = [{ path: 'runtime', message: 'is required: the ChatRuntime that createChatRuntime() resolves to' }];
+    expect(problems(() => createChatServer({ config } as unknown as Parameters<typeof createChatServer>[0]))).toEqual(missing);
+    expect(problems(() => createChatGateway({ config } as unknown as Parameters<typeof createChatGateway>[0]))).toEqual(missing);
+    const pending = createChatRuntime({ config });
+    try {
+      const notAwaited = { runtime: pending, config } as unknown as Parameters<typeof createChatServer>[0];
+      expect(problems(() => createChatServer(notAwaited))).toEqual([
+        { path: 'runtime', message: 'is a Promise: pass the runtime it resolves to (runtime: await createChatRuntime(...))' },
+      ]);
+    } finally {
+      await (await pending).close();
+    }
+  });
 });
