@@ -55,10 +55,17 @@ export function parseServerUrl(text: string): URL {
     });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new ChatError('CONFIG_ERR_INVALID', `--server must be http:// or https://, got ${url.protocol}`);
+    throw new ChatError('CONFIG_ERR_INVALID', `--server must be http:// or https://, got ${url.protocol}${otherSchemeHint(url.protocol)}`);
   if (url.username || url.password) throw new ChatError('CONFIG_ERR_INVALID', '--server must not carry credentials: use --token');
   if (url.search || url.hash) throw new ChatError('CONFIG_ERR_INVALID', '--server takes the base URL only, without ?query or #fragment');
   return url;
+}
+
+/** Where a `--server` URL of another kind belongs: a database's goes after --storage, a socket's has an http twin. */
+function otherSchemeHint(protocol: string): string {
+  if (/^(postgres|postgresql|redis|rediss|sqlite):$/.test(protocol)) return ' (a database URL goes after --storage)';
+  if (protocol === 'ws:' || protocol === 'wss:') return ` (the server's HTTP address: ${protocol === 'ws:' ? 'http' : 'https'}://…)`;
+  return '';
 }
 
 /** A JSON-over-HTTP reader of one server, with the CLI's credentials on every request. */

@@ -135,6 +135,15 @@ describe('replay --server: connection and usage errors', () => {
       code: 1,
       stderr: expect.stringContaining('CONFIG_ERR_INVALID'),
     });
+    // A database URL given to --server (the other source) or the socket's address: the message says where each goes.
+    expect(await run('c1', '--server', 'postgres://postgres@127.0.0.1:5432/test')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'replay: CONFIG_ERR_INVALID: --server must be http:// or https://, got postgres: (a database URL goes after --storage)\n',
+    });
+    expect((await run('c1', '--server', 'ws://127.0.0.1:8000')).stderr).toBe(
+      "replay: CONFIG_ERR_INVALID: --server must be http:// or https://, got ws: (the server's HTTP address: http://…)\n",
+    );
     expect(await run('--server', 'http://127.0.0.1:1')).toMatchObject({
       code: 1,
       stderr: expect.stringContaining('a conversation id is required'),
