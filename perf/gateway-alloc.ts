@@ -22,6 +22,7 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { floodRooms, startBenchChatServer, type ContentConnection } from './bench-utils';
+import { SERVER_NODE_FLAGS } from '../bin/server-node-flags';
 
 interface Options {
   /** Where to write the whole profile as well (a .heapprofile opens in Chrome DevTools), if anywhere. */
@@ -214,7 +215,8 @@ async function main(): Promise<void> {
   const opts = options(process.argv);
   // --no-inline: V8 names an inlined function's allocations after the function it was inlined into; without inlining
   // each site is its own (the total then shifts a little: escape analysis removes fewer objects).
-  const execArgv = process.argv.includes('--no-inline') ? ['--no-turbo-inlining'] : [];
+  // The flags `npm start` runs the server with (bin/server-node-flags.ts): the allocation measured is the deployed one.
+  const execArgv = [...SERVER_NODE_FLAGS, ...(process.argv.includes('--no-inline') ? ['--no-turbo-inlining'] : [])];
   const child = fork(__filename, ['--server', ...process.argv.slice(2)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const replies: { cmd: string; port?: number; summary?: AllocationSummary; collections?: { minor: number; major: number } }[] = [];
   const waiters: (() => void)[] = [];

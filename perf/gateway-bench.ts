@@ -20,6 +20,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { MeasuredPartProfiler } from './measured-part-profiler';
 import { describeMachine, floodRooms, fmt, markdownTable, percentile, startBenchChatServer } from './bench-utils';
 import { ownedPartEnd, writeOwnedPart } from './doc-part';
+import { SERVER_NODE_FLAGS } from '../bin/server-node-flags';
 
 export type Kind = 'ws' | 'socketio' | 'gateway';
 const KINDS: readonly Kind[] = ['ws', 'socketio', 'gateway'];
@@ -189,6 +190,14 @@ function serverNodeArgs(): string[] {
   return (process.env['GATEWAY_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 }
 
+/**
+ * Node flags of a server child of `kind`: the gateway runs with those `npm start` passes (bin/server-node-flags.ts), so
+ * the benchmark measures the process as deployed; the raw relay and Socket.IO with node's defaults.
+ */
+export function benchServerNodeFlags(kind: Kind): readonly string[] {
+  return kind === 'gateway' ? SERVER_NODE_FLAGS : [];
+}
+
 /** How a server child is started: by default node with --expose-gc; perf/gateway-instructions.ts runs it under valgrind. */
 export interface ServerLaunch {
   readonly execPath?: string;
@@ -201,7 +210,7 @@ export interface ServerLaunch {
 export async function spawnServer(kind: Kind, launch: ServerLaunch = {}): Promise<ServerHandle> {
   const child: ChildProcess = fork(__filename, ['--server', kind], {
     execPath: launch.execPath,
-    execArgv: [...(launch.execArgv ?? ['--expose-gc', ...serverNodeArgs()])],
+    execArgv: [...(launch.execArgv ?? ['--expose-gc', ...benchServerNodeFlags(kind), ...serverNodeArgs()])],
     stdio: ['ignore', 'inherit', launch.stderr ?? 'inherit', 'ipc'],
   });
   type Waiter = { resolve(reply: Record<string, number | boolean>): void; reject(err: Error): void };

@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { percentile } from './bench-utils';
-import { spawnServer, type Kind as BenchKind, type ServerHandle } from './gateway-bench';
+import { benchServerNodeFlags, spawnServer, type Kind as BenchKind, type ServerHandle } from './gateway-bench';
 
 const arg = (name: string, fallback: string): string =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -54,6 +54,7 @@ function startServer(dumpFile: string): Promise<ServerHandle> {
       process.execPath,
       '--predictable',
       '--predictable-gc-schedule',
+      ...benchServerNodeFlags(kind),
     ],
     stderr: 'ignore',
   });
