@@ -6,7 +6,8 @@
  *
  * `--no-allocation-site-pretenuring`: early in a run V8's allocation-site pretenuring marks the sites of a post's
  * short-lived objects (the POSTS event and its fields, the reducer's arrays, xstate's action arguments and step
- * arrays) as long-lived, and allocates them in old space from then on. They die there at once, yet until the next
+ * arrays) as long-lived, and allocates them in old space from then on. The trigger is xstate's microstep, which stores
+ * a closure over the step's actions in the actor's long-lived scope for the step (a dependency: not ours to change). They die there at once, yet until the next
  * full collection every young object they point to (contexts, snapshots, outcomes) survives each scavenge and is
  * promoted: measured 2026-12-08 on the latency workload, ~1.0 KB promoted per message with it, ~0.24 KB without
  * (what the journal keeps), and scavenges half as long (docs/benchmarks.md, "Gateway allocation per message").
