@@ -191,11 +191,12 @@ function serverNodeArgs(): string[] {
 }
 
 /**
- * Node flags of a server child of `kind`: the gateway runs with those `npm start` passes (bin/server-node-flags.ts), so
- * the benchmark measures the process as deployed; the raw relay and Socket.IO with node's defaults.
+ * Node flags of every server child: those `npm start` passes (bin/server-node-flags.ts), so the gateway is measured as
+ * deployed, and the raw relay and Socket.IO with the same ones, so a ratio compares code, not V8 settings (the flag
+ * changes how long the relay's and Socket.IO's few surviving objects live too, if at all).
  */
-export function benchServerNodeFlags(kind: Kind): readonly string[] {
-  return kind === 'gateway' ? SERVER_NODE_FLAGS : [];
+export function benchServerNodeFlags(_kind: Kind): readonly string[] {
+  return SERVER_NODE_FLAGS;
 }
 
 /** How a server child is started: by default node with --expose-gc; perf/gateway-instructions.ts runs it under valgrind. */
@@ -662,7 +663,8 @@ async function main(): Promise<void> {
       'Same workload, same run, systems interleaved round-robin (order rotated each round; latency and fan-out in chunks,',
       'the systems taking turns chunk by chunk, so a stall of the VM does not land on one system), each first warmed up unmeasured',
       '(one short throughput run and 2,000 latency round trips) so steady state is measured. Each server runs in its own',
-      'child process; all clients run in the benchmark process (raw `ws` clients for the relay and the gateway,',
+      `child process, each with the node flags \`npm start\` passes (\`${SERVER_NODE_FLAGS.join(' ')}\`, bin/server-node-flags.ts);`,
+      'all clients run in the benchmark process (raw `ws` clients for the relay and the gateway,',
       '`socket.io-client` with the websocket transport for Socket.IO). The raw relay parses each frame, serialises the',
       'outgoing frame once and sends it to every socket of the room (sender included); Socket.IO uses `io.to(room).emit`;',
       'the gateway is `createChatServer` + `createChatRuntime` + `MemoryStore`, no agents, dev auth, rate limit lifted.',
