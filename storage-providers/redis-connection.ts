@@ -44,8 +44,10 @@ export class RedisConnection {
    * "Connection is closed." and emits the reason (ECONNREFUSED, ENOTFOUND, an auth failure) as an 'error' event.
    */
   private connectError: unknown;
+  private readonly url: string;
 
   constructor(options: RedisConnectionOptions) {
+    this.url = options.url;
     const timeout = options.operationTimeoutMs ?? REDIS_OPERATION_TIMEOUT_MS;
     this.client = new Redis(urlWithoutOverrides(options.url), {
       lazyConnect: true,
@@ -78,6 +80,17 @@ export class RedisConnection {
       const why = (this.connectError as { message?: unknown } | undefined)?.message;
       if (isChatError(err) || typeof why !== 'string') throw mapRedisError(err, 'cannot reach Redis');
       throw new ChatError('STORAGE_ERR_UNAVAILABLE', `cannot reach Redis: ${why}`, { cause: err });
+    }
+    // ioredis reports a refused SELECT (the URL's /<db> beyond the server's `databases`) only as an 'error' event and
+    // stays on database 0: the store would then read, or migrate and write, database 0 while the URL named another.
+    if (this.connectError !== undefined) {
+      const why = (this.connectError as { message?: unknown }).message;
+      await this.end();
+      throw new ChatError(
+        'STORAGE_ERR_INVALID_ARGUMENT',
+        `Redis refused the database ${databaseOf(this.url)} the URL names: ${String(why)} (an index must be below the server's \`databases\` setting, 16 by default)`,
+        { cause: this.connectError },
+      );
     }
     this.connected = true;
   }
@@ -177,6 +190,16 @@ const FIXED_OPTIONS = [
   'connectTimeout',
   'connectionName',
 ];
+
+/** The database index a Redis URL names (`/99` or ioredis's `?db=99`; none: `0`), as the reader wrote it. */
+function databaseOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.searchParams.get('db') ?? (parsed.pathname.replace(/^\//, '') || '0');
+  } catch {
+    return '0';
+  }
+}
 
 /** Anything but a coded error is STORAGE_ERR_UNAVAILABLE (refused or lost connection, timeout, OOM, READONLY replica). */
 export function mapRedisError(err: unknown, context: string): unknown {
