@@ -6,6 +6,7 @@ import { MemoryStore, PostgresStore, RedisStore, SqliteStore } from '../../stora
 import { DEFAULT_REDIS_KEY_PREFIX } from '../../storage-providers/redis-store';
 import { withoutUrlPasswords } from '../storage-location';
 import { assertPostgresJournalExists } from './postgres-journal-presence';
+import { assertRedisJournalExists } from './redis-journal-presence';
 
 /** Where a journal is read from, as written after `--storage`. */
 export type StorageSpec =
@@ -70,8 +71,9 @@ function parseRedisSpec(s: string): StorageSpec {
  * Builds and opens the provider a spec names, read-only: the CLI reads a database a server owns (often a production
  * one under investigation), which it must leave as it found it. A schema at another version than this build's is
  * refused (STORAGE_ERR_SCHEMA_VERSION) instead of migrated. A sqlite file must already exist, and a PostgreSQL schema
- * must already hold nlweb-chat's tables: a typo must not report "conversation not found" (the checks here name the
- * path looked for and the ?schema= to check; the read-only provider would refuse both too, less helpfully).
+ * must already hold nlweb-chat's tables and a Redis key prefix its keys: a typo must not report "conversation not found"
+ * (the checks here name the path looked for and the ?schema= or ?prefix= to check; the read-only provider would refuse
+ * them too, less helpfully).
  */
 export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
   let store: ChatStore;
@@ -91,7 +93,7 @@ export async function openStorage(spec: StorageSpec): Promise<ChatStore> {
       store = new PostgresStore({ url: spec.url, poolSize: 2, schema: spec.schema, applicationName: 'nlweb-chat-replay', readOnly: true });
       break;
     case 'redis':
-      // A prefix without nlweb-chat's layout version (a mistyped ?prefix=) is refused by the read-only open, writing nothing.
+      await assertRedisJournalExists(spec.url, spec.keyPrefix);
       store = new RedisStore({ url: spec.url, keyPrefix: spec.keyPrefix, connectionName: 'nlweb-chat-replay', readOnly: true });
       break;
   }

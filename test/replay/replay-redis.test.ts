@@ -1,5 +1,4 @@
 import { RedisStore } from '../../storage-providers';
-import { REDIS_SCHEMA_VERSION } from '../../storage-providers/redis-schema';
 import {
   deletePrefix,
   describeWithRedis,
@@ -66,8 +65,12 @@ describeWithRedis(redisReachableSync())('replay CLI on Redis (--storage redis://
     const empty = uniquePrefix();
     const out = await runMain('conv-1', '--storage', `${REDIS_URL}?prefix=${empty}`);
     expect(out.code).toBe(1);
-    expect(out.stderr).toContain(`STORAGE_ERR_SCHEMA_VERSION: Redis key prefix "${empty}"`);
-    expect(out.stderr).toContain(`schema version 0, this build's is ${REDIS_SCHEMA_VERSION}; opened read-only, nothing was changed`);
+    // It names the prefix read and points at ?prefix=, not at the database ("check which database you named").
+    expect(out.stderr).toBe(
+      `replay: STORAGE_ERR_UNAVAILABLE: Redis key prefix "${empty}" at ${REDIS_URL} holds no nlweb-chat keys ` +
+        `(no ${empty}schema_version, no conversations in ${empty}created): check ?prefix= (default nlweb-chat:, ` +
+        "the server's chat.storage.redis.key_prefix); the replay CLI creates nothing\n",
+    );
     expect(await keysUnder(empty)).toEqual([]);
   });
 });
