@@ -45,7 +45,7 @@ export function parseStorageSpec(spec: string): StorageSpec {
   if (s.startsWith('redis://') || s.startsWith('rediss://')) return parseRedisSpec(s);
   throw new ChatError(
     'CONFIG_ERR_INVALID',
-    `unknown storage ${JSON.stringify(withoutUrlPasswords(s))}: use memory, sqlite:<file>, postgres://... or redis://...${likelyMeant(s)}`,
+    `unknown storage ${JSON.stringify(withoutUrlPasswords(s))}: use memory, sqlite:<file>, postgres:// or postgresql://..., redis:// or rediss://...${likelyMeant(s)}`,
   );
 }
 

@@ -29,7 +29,7 @@ describe('replay: what --as and --storage take, when given something else (CLI p
     const bare = await runCli([journal.id, '--storage', journal.db]);
     expect(bare).toMatchObject({ code: 1, stdout: '' });
     expect(bare.stderr).toBe(
-      `replay: CONFIG_ERR_INVALID: unknown storage "${journal.db}": use memory, sqlite:<file>, postgres://... or redis://... (for the SQLite file ${journal.db}: --storage sqlite:${journal.db})\n`,
+      `replay: CONFIG_ERR_INVALID: unknown storage "${journal.db}": use memory, sqlite:<file>, postgres:// or postgresql://..., redis:// or rediss://... (for the SQLite file ${journal.db}: --storage sqlite:${journal.db})\n`,
     );
     const jsonl = await runCli([journal.id, '--storage', 'c1.jsonl']);
     expect(jsonl.stderr).toContain('(for an export: --file c1.jsonl)');
