@@ -24,6 +24,7 @@ import { createAckThrottle } from './ack-throttle';
 import { DEFAULT_BACKOFF } from './backoff';
 import { createConnectionLoop, type Attempt } from './connection-loop';
 import { createEntryPoints, entryPointList } from './entry-points';
+import { checkConversationId } from './conversation-id-option';
 import { checkResumeOptions } from './resume-options';
 import { defaultClock, defaultGenerateId, defaultWebSocketImpl } from './client-platform';
 import { ChatClientError, type ChatClient, type ChatClientEvents, type ChatClientOptions, type ConnectedInfo } from './client-types';
@@ -65,6 +66,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   // First: a url option that names no server is the caller's mistake, thrown before anything is made.
   const urls = entryPointList(options.url);
   const healthyAfterMs = healthyAfterMsOption(options.healthyAfterMs);
+  checkConversationId(options.conversationId);
   checkResumeOptions(options.lastSequenceId, options.history);
   const clock = options.clock ?? defaultClock();
   /** Servers found unreachable: read by the list of servers and the owner redirect, marked by the connection loop. */

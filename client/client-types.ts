@@ -50,6 +50,7 @@ export interface ChatClientOptions {
    * no ws(s):// or http(s):// address.
    */
   readonly url: string | readonly string[];
+  /** RangeError if empty (the server would answer its path as unknown: GATEWAY_ERR_NOT_FOUND). */
   readonly conversationId: string;
   /**
    * Bearer token, sent as the `token` query parameter (browsers cannot set headers on WebSockets). A function is
