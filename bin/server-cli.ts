@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { MigrateOptions } from './migrate-command';
+import { envHintFor } from './option-env-hints';
 
 /** What each command of the server binary does; injected so the parsing is tested without starting anything. */
 export interface ServerCommands {
@@ -18,6 +19,14 @@ export interface ServerCliIo {
 const USAGE_ERROR = 'CONFIG_ERR_INVALID';
 const EXIT_USAGE = 1;
 
+/** commander's "unknown option '--port'" plus the variable that sets it (`PORT=8080`), when there is one. */
+function withEnvHint(message: string, argv: readonly string[]): string {
+  const option = /^unknown option '([^']+)'/.exec(message)?.[1];
+  const hint = option === undefined ? undefined : envHintFor(option, argv);
+  if (hint === undefined) return message;
+  return message.replace(/\n?$/, `: the server's settings are environment variables, here ${hint} (docs/configuration.md)\n`);
+}
+
 /**
  * The `nlweb-chat` command line: `serve` (the default: `nlweb-chat` alone, as `npm start` runs it, starts the server)
  * and `migrate [--check]`. Resolves with the exit code, or undefined when the server runs (it exits on its own).
@@ -33,7 +42,7 @@ export async function runServerCli(argv: readonly string[], commands: ServerComm
       writeOut: (s) => void io.stdout.write(s),
       writeErr: (s) => void io.stderr.write(s),
       // Usage errors read like the binary's other errors: `nlweb-chat: <CODE>: <message>`.
-      outputError: (s, write) => write(`nlweb-chat: ${USAGE_ERROR}: ${s.replace(/^error: /, '')}`),
+      outputError: (s, write) => write(`nlweb-chat: ${USAGE_ERROR}: ${withEnvHint(s.replace(/^error: /, ''), argv)}`),
     })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
