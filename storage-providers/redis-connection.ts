@@ -83,8 +83,9 @@ export class RedisConnection {
     }
     // ioredis reports a refused SELECT (the URL's /<db> beyond the server's `databases`) only as an 'error' event and
     // stays on database 0: the store would then read, or migrate and write, database 0 while the URL named another.
-    if (this.connectError !== undefined) {
-      const why = (this.connectError as { message?: unknown }).message;
+    // Matched on Redis's reply, so that the message's claim (a refused database) is what happened.
+    const why = (this.connectError as { message?: unknown } | undefined)?.message;
+    if (typeof why === 'string' && /DB index/i.test(why)) {
       await this.end();
       throw new ChatError(
         'STORAGE_ERR_INVALID_ARGUMENT',

@@ -1,3 +1,4 @@
+import { meta, person } from '../../testing/store-contract/fixtures';
 import { openError } from './store-open-fixtures';
 import { describeWithRedis, keysUnder, REDIS_URL, redisReachableSync, redisStoresPerTest, withRedis } from './redis-helpers';
 
@@ -24,6 +25,24 @@ describeWithRedis(reachable)('a Redis URL naming a database the server does not 
       expect(refused.message).toContain(`Redis refused the database ${index} the URL names`);
       expect(refused.message).toContain('DB index is out of range');
       expect(await keysUnder(redis.prefix)).toEqual([]);
+    }
+  });
+
+  // The database check must not catch a restricted user: one whose ACL forbids CLIENT (as managed Redis services do)
+  // has its connection name (CLIENT SETNAME) refused at connect, and the store still opens and works.
+  test('another refused setup command (CLIENT SETNAME under an ACL without CLIENT) still opens and works', async () => {
+    const user = `nlweb-chat-test-${process.pid}-${Date.now()}`;
+    await withRedis((c) => c.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-client'));
+    try {
+      const url = new URL(REDIS_URL);
+      url.username = user;
+      url.password = 'pw';
+      const store = redis.make({ url: url.toString() });
+      await store.open();
+      await store.createConversation(meta('acl-c1', 1), [person('alice')]);
+      expect((await store.getConversation('acl-c1'))?.conversation_id).toBe('acl-c1');
+    } finally {
+      await withRedis((c) => c.call('ACL', 'DELUSER', user));
     }
   });
 });
