@@ -21,6 +21,7 @@ import type { ActivityKey, ConversationActivity } from './conversation-activity'
 import type { UnreadRange } from './read-positions';
 import { makeMessage, makeMeta, makeParticipant, parseJsonObject, toJsonText } from './records';
 import { assertUrlScheme } from './url-scheme';
+import { ACCEPTED_SCHEMES } from '../config/storage-url-checks';
 
 /** Settings of the PostgreSQL provider (config: chat.storage.postgres.*). */
 export interface PostgresStoreOptions {
@@ -88,7 +89,7 @@ export class PostgresStore extends ChatStore {
 
   constructor(private readonly options: PostgresStoreOptions) {
     super();
-    assertUrlScheme(options.url, ['postgres', 'postgresql']);
+    assertUrlScheme(options.url, ACCEPTED_SCHEMES.postgres);
     this.schema = options.schema ?? 'public';
     this.sql = postgresSql(quoteSchema(this.schema));
   }

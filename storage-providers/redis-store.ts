@@ -30,6 +30,7 @@ import { checkRedisSchema, redisDatabaseName } from './redis-schema';
 import * as lua from './redis-scripts';
 import type { SchemaMigrations, SchemaOpenMode } from './schema-version';
 import { assertUrlScheme } from './url-scheme';
+import { ACCEPTED_SCHEMES } from '../config/storage-url-checks';
 
 /** Settings of the Redis provider (config: chat.storage.redis.*). */
 export interface RedisStoreOptions {
@@ -83,7 +84,7 @@ export class RedisStore extends ChatStore {
 
   constructor(private readonly options: RedisStoreOptions) {
     super();
-    assertUrlScheme(options.url, ['redis', 'rediss']);
+    assertUrlScheme(options.url, ACCEPTED_SCHEMES.redis);
     const prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
     if (typeof prefix !== 'string' || prefix.length === 0) {
       throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', 'keyPrefix must be a non-empty string');

@@ -1,17 +1,14 @@
 import { ChatError } from '../actors/errors';
+import { urlSchemeProblem } from '../config/storage-url-checks';
 
 /**
  * Refuses a connection URL of another scheme than the provider's with STORAGE_ERR_INVALID_ARGUMENT, when the store is
- * made. pg reads host, port and database out of any URL and ignores its scheme, so `postgress://` or `http://` connected
- * as if it were right; ioredis took such a URL for a socket path (`connect ENOENT //host:6379/`). The config refuses the
- * same for chat.storage.*.url; this is for a store an embedder makes itself. Only the scheme is quoted back: the rest of
- * the URL may hold a password.
+ * made: the config's rule (config/storage-url-checks.ts, which says why) for a store an embedder makes itself.
  */
 export function assertUrlScheme(url: unknown, schemes: readonly string[]): void {
-  const wanted = schemes.map((s) => `${s}://`).join(' or ');
-  if (typeof url !== 'string') throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `url must be a string starting with ${wanted}`);
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1];
-  if (scheme !== undefined && schemes.includes(scheme.toLowerCase())) return;
-  const found = scheme === undefined ? 'it has no scheme' : `not ${scheme}://`;
-  throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `url must start with ${wanted} (${found})`);
+  if (typeof url !== 'string') {
+    throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `url must be a string starting with ${schemes.map((s) => `${s}://`).join(' or ')}`);
+  }
+  const problem = urlSchemeProblem(url, schemes);
+  if (problem !== undefined) throw new ChatError('STORAGE_ERR_INVALID_ARGUMENT', `url ${problem}`);
 }
