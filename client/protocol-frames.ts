@@ -195,6 +195,12 @@ export type ServerFrame =
   | PersistedFrame;
 
 /**
+ * Most records a `history` bound may ask to replay: the server's MAX_REPLAY_HISTORY (gateway/protocol/client-frames.ts),
+ * mirrored here as the client is built without the server's code (test/client/resume-options.test.ts pins the two).
+ */
+export const MAX_REPLAY_HISTORY = 1000;
+
+/**
  * Close codes and what the client does with them. Retriable codes reconnect (with backoff) and
  * resume from the last sequence id; fatal codes end the client ('closed' event).
  */

@@ -1,5 +1,4 @@
-/** The most records a `history` bound may ask for: the server's bound (docs/protocol.md, Connecting). */
-export const MAX_HISTORY = 1000;
+import { MAX_REPLAY_HISTORY } from './protocol-frames';
 
 /**
  * The `lastSequenceId` and `history` options, checked when the client is made: the server refuses a value out of range
@@ -14,7 +13,7 @@ export function checkResumeOptions(lastSequenceId: unknown, history: unknown): v
   ) {
     throw new RangeError(`lastSequenceId: ${String(lastSequenceId)} is not an integer >= 0 or 'live'`);
   }
-  if (history !== undefined && !(Number.isSafeInteger(history) && (history as number) >= 1 && (history as number) <= MAX_HISTORY)) {
-    throw new RangeError(`history: ${String(history)} is not an integer from 1 to ${MAX_HISTORY}`);
+  if (history !== undefined && !(Number.isSafeInteger(history) && (history as number) >= 1 && (history as number) <= MAX_REPLAY_HISTORY)) {
+    throw new RangeError(`history: ${String(history)} is not an integer from 1 to ${MAX_REPLAY_HISTORY}`);
   }
 }

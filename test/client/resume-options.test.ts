@@ -1,4 +1,6 @@
 import { createChatClient, type ChatClientOptions } from '../../client/chat-client';
+import { MAX_REPLAY_HISTORY as CLIENT_MAX_REPLAY_HISTORY } from '../../client/protocol-frames';
+import { MAX_REPLAY_HISTORY } from '../../gateway/protocol/client-frames';
 
 /**
  * lastSequenceId and history out of range are refused when the client is made. Before, the server refused the upgrade
@@ -9,6 +11,10 @@ const make = (extra: Partial<ChatClientOptions>) => () =>
   createChatClient({ url: 'ws://127.0.0.1:8000', conversationId: 'c', userId: 'alice', ...extra }).close();
 
 describe('createChatClient checks lastSequenceId and history', () => {
+  test("its history bound is the server's", () => {
+    expect(CLIENT_MAX_REPLAY_HISTORY).toBe(MAX_REPLAY_HISTORY);
+  });
+
   test.each([
     [{ history: 0 }, 'history: 0 is not an integer from 1 to 1000'],
     [{ history: 1001 }, 'history: 1001 is not an integer from 1 to 1000'],
